@@ -32,8 +32,21 @@ pub struct ModelInfo {
     pub output_fields: &'static [FieldInfo],
     /// Rules that involve several fields.
     pub cross_rules: &'static [CrossRule],
+    /// The input JSON Schema as the catalog has it (after the overlay's fixes), as JSON text.
+    pub input_schema: &'static str,
+    /// The output JSON Schema (the `output` object), as JSON text.
+    pub output_schema: &'static str,
     /// Deserializes a JSON body into the typed input and validates it.
     pub validate_json: fn(&serde_json::Value) -> Result<ValidationReport, serde_json::Error>,
+}
+
+/// Deserializes a JSON body into the input type `I` and validates it; the generator points
+/// every [`ModelInfo::validate_json`] here.
+pub fn validate_json<I: crate::Input>(
+    value: &serde_json::Value,
+) -> Result<ValidationReport, serde_json::Error> {
+    let input = I::deserialize(value)?;
+    Ok(input.validate())
 }
 
 impl ModelInfo {
@@ -213,7 +226,7 @@ pub enum CrossRule {
         /// Wire names of the fields added up.
         fields: &'static [&'static str],
         /// The largest allowed total.
-        max: u64,
+        max: i64,
         /// The message reported when the total is larger.
         message: &'static str,
     },

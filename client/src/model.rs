@@ -41,7 +41,7 @@ pub trait Output:
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OutputFile<'a> {
     /// The wire name of the output field (`images`).
-    pub field: &'static str,
+    pub field: &'a str,
     /// The position in the field, for arrays.
     pub index: Option<usize>,
     /// The URL.

@@ -218,16 +218,16 @@ impl ValidationReport {
     }
 
     /// Checks that the items of arrays plus the values of integers add up to at most `max`.
-    pub fn check_total(&mut self, path: &str, total: u64, max: u64, message: &str) {
+    pub fn check_total(&mut self, path: &str, total: i64, max: i64, message: &str) {
         if total > max {
             self.error(path, "max_total", Some(format!("total {total}")), message);
         }
     }
 
     /// Warns when the prompt names a number of images that differs from `count`.
-    pub fn check_prompt_count(&mut self, path: &str, prompt: &str, count: u64, message: &str) {
+    pub fn check_prompt_count(&mut self, path: &str, prompt: &str, count: i64, message: &str) {
         if let Some(stated) = crate::prompt::stated_count(prompt) {
-            if stated != count {
+            if i64::try_from(stated).ok() != Some(count) {
                 self.warning(
                     path,
                     "prompt_count",
