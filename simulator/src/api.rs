@@ -1,0 +1,703 @@
+//! The HTTP API: routes, the gate every call passes (counting, faults, auth), and handlers.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::body::Body;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use bytes::Bytes;
+use futures::StreamExt as _;
+use runcomfy::catalog::{FieldKind, MediaKind, ModelInfo};
+use runcomfy::media::Media;
+use serde_json::{Value, json};
+
+use crate::error::{ApiError, code};
+use crate::fault::{Endpoint, FaultKind};
+use crate::server::ConnControl;
+use crate::state::{Phase, Shared};
+use crate::{output, rng, timefmt};
+
+type Sim = State<Arc<Shared>>;
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let api = Router::new()
+        .route("/v1/models", get(list_models))
+        .route("/v1/models/{*model_id}", get(get_model).post(submit))
+        .route("/v1/requests/{id}/status", get(status))
+        .route("/v1/requests/{id}/result", get(result))
+        .route("/v1/requests/{id}/cancel", post(cancel))
+        .route("/files/{id}/{name}", get(download))
+        .layer(from_fn_with_state(Arc::clone(&shared), gate));
+    Router::new()
+        .route("/_sim/stats", get(sim_stats))
+        .merge(api)
+        .fallback(not_found)
+        .with_state(shared)
+}
+
+/// The caller's bearer token, once checked.
+#[derive(Debug, Clone)]
+struct Caller(String);
+
+/// Marks a request whose reply a fault will spoil: it must not count as seen by the client.
+#[derive(Debug, Clone)]
+struct Undelivered;
+
+/// What a call is, from its method and path.
+struct Call {
+    endpoint: Endpoint,
+    /// The request id (status, result, cancel, download) or model id (submit), for counters.
+    subject: String,
+}
+
+fn classify(method: &Method, path: &str) -> Option<Call> {
+    let call = |endpoint, subject: &str| {
+        Some(Call {
+            endpoint,
+            subject: subject.to_owned(),
+        })
+    };
+    if let Some(rest) = path.strip_prefix("/v1/models") {
+        let model = rest.trim_start_matches('/');
+        return match *method {
+            Method::POST if !model.is_empty() => call(Endpoint::Submit, model),
+            Method::GET => call(Endpoint::Catalog, model),
+            _ => None,
+        };
+    }
+    if let Some(rest) = path.strip_prefix("/v1/requests/") {
+        let (id, action) = rest.split_once('/')?;
+        return match (method, action) {
+            (&Method::GET, "status") => call(Endpoint::Status, id),
+            (&Method::GET, "result") => call(Endpoint::Result, id),
+            (&Method::POST, "cancel") => call(Endpoint::Cancel, id),
+            _ => None,
+        };
+    }
+    if let Some(rest) = path.strip_prefix("/files/")
+        && *method == Method::GET
+    {
+        let id = rest.split('/').next().unwrap_or_default();
+        return call(Endpoint::Download, id);
+    }
+    None
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// Every API call passes here: it is counted, checked against earlier 429s, maybe given a
+/// fault, then authenticated and handled.
+async fn gate(State(shared): Sim, req: Request, next: Next) -> Response {
+    let Some(call) = classify(req.method(), req.uri().path()) else {
+        return next.run(req).await;
+    };
+    // Rate limits apply per token for calls not about one request, else per request (and
+    // file): that is what a client retrying "the same thing" looks like.
+    let retry_key = match call.endpoint {
+        Endpoint::Submit | Endpoint::Catalog => bearer(req.headers()).unwrap_or("").to_owned(),
+        Endpoint::Download => req.uri().path().to_owned(),
+        _ => call.subject.clone(),
+    };
+    let fault = shared.on_call(call.endpoint, &call.subject, retry_key);
+    match fault {
+        None => authorized(&shared, call.endpoint, req, next).await,
+        Some(kind) => inject(&shared, call.endpoint, kind, req, next).await,
+    }
+}
+
+/// Checks the token (downloads need none, like CDN links), then runs the handler.
+async fn authorized(shared: &Shared, endpoint: Endpoint, mut req: Request, next: Next) -> Response {
+    if endpoint != Endpoint::Download {
+        let caller = match (bearer(req.headers()), &shared.config.token) {
+            (None, _) => {
+                return ApiError::unauthorized("Missing or malformed bearer token").into_response();
+            }
+            (Some(given), Some(expected)) if given != expected => {
+                return ApiError::unauthorized("Invalid or expired API token").into_response();
+            }
+            (Some(given), _) => Caller(given.to_owned()),
+        };
+        req.extensions_mut().insert(caller);
+    }
+    next.run(req).await
+}
+
+async fn inject(
+    shared: &Shared,
+    endpoint: Endpoint,
+    kind: FaultKind,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let control = req.extensions().get::<ConnControl>().cloned();
+    match kind {
+        FaultKind::Http500 => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            code::INTERNAL,
+            "Internal server error (simulated)",
+        )
+        .into_response(),
+        FaultKind::Http502 => (
+            StatusCode::BAD_GATEWAY,
+            [(header::CONTENT_TYPE, "text/html")],
+            "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>\n",
+        )
+            .into_response(),
+        FaultKind::Http503 => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            code::INTERNAL,
+            "Service temporarily unavailable (simulated)",
+        )
+        .into_response(),
+        FaultKind::RateLimited { retry_after_secs } => {
+            let mut response = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                code::RATE_LIMITED,
+                format!("Too many requests; retry after {retry_after_secs} s (simulated)"),
+            )
+            .into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            response
+        }
+        FaultKind::Reset => drop_connection(control).await,
+        FaultKind::Slow(delay) => {
+            tokio::time::sleep(delay).await;
+            authorized(shared, endpoint, req, next).await
+        }
+        FaultKind::MalformedJson if endpoint == Endpoint::Download => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "image/png")],
+            "<html>this is not an image</html>",
+        )
+            .into_response(),
+        FaultKind::MalformedJson => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            "{\"request_id\": \"d0e1\", \"status\": in_progress,",
+        )
+            .into_response(),
+        FaultKind::Truncated => {
+            req.extensions_mut().insert(Undelivered);
+            let response = authorized(shared, endpoint, req, next).await;
+            truncate(response, control).await
+        }
+        FaultKind::ErrorWith200 => (
+            StatusCode::OK,
+            Json(
+                ApiError::new(
+                    StatusCode::OK,
+                    code::INTERNAL,
+                    "Internal error (simulated, sent with HTTP 200)",
+                )
+                .body(),
+            ),
+        )
+            .into_response(),
+        FaultKind::AcceptedThenDropped => {
+            req.extensions_mut().insert(Undelivered);
+            let _ = authorized(shared, endpoint, req, next).await;
+            drop_connection(control).await
+        }
+    }
+}
+
+/// Resets the connection; the reply is never sent.
+async fn drop_connection(control: Option<ConnControl>) -> Response {
+    match control {
+        Some(control) => {
+            control.drop_connection(true);
+            // The connection task drops this future with the connection.
+            std::future::pending().await
+        }
+        // Only when the router is served some other way; say so rather than hang.
+        None => ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            code::INTERNAL,
+            "connection fault requested outside the simulator's server",
+        )
+        .into_response(),
+    }
+}
+
+/// Sends the first half of the reply under a `Content-Length` of the whole, then closes.
+async fn truncate(response: Response, control: Option<ConnControl>) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let declared = bytes.len().max(2);
+    let sent = bytes.slice(..bytes.len() / 2);
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(declared));
+    let first = futures::stream::once(async move { Ok::<Bytes, std::io::Error>(sent) });
+    let end = futures::stream::once(async move {
+        // Waiting lets hyper flush the first half before the socket closes.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        if let Some(control) = control {
+            control.drop_connection(false);
+        }
+        Err(std::io::Error::other("truncated by fault injection"))
+    });
+    Response::from_parts(parts, Body::from_stream(first.chain(end)))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, code::NOT_FOUND, "Not found")
+}
+
+async fn sim_stats(State(shared): Sim) -> Json<crate::Stats> {
+    Json(shared.stats())
+}
+
+// ---- submit ----
+
+async fn submit(
+    State(shared): Sim,
+    Extension(caller): Extension<Caller>,
+    Path(model_id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let model_id = model_id.trim_matches('/');
+    let model = shared
+        .model(model_id)
+        .ok_or_else(|| ApiError::unknown_model(model_id))?;
+    let input = validate(model, &body)?;
+    let plan = output::plan(model, &input);
+    let id = shared.create_job(model, caller.0, &input, plan);
+    Ok(Json(json!({
+        "request_id": id,
+        "status_url": shared.url(&format!("/v1/requests/{id}/status")),
+        "result_url": shared.url(&format!("/v1/requests/{id}/result")),
+        "cancel_url": shared.url(&format!("/v1/requests/{id}/cancel")),
+    })))
+}
+
+/// Stands in for a local path while the rest of the input is validated.
+const PATH_PLACEHOLDER: &str = "https://simulator.invalid/local-file.png";
+
+/// Parses and validates a body with the model's generated validator; every problem at once.
+fn validate(model: &ModelInfo, body: &[u8]) -> Result<Value, ApiError> {
+    let input: Value = serde_json::from_slice(body).map_err(|err| {
+        ApiError::validation(vec![detail(
+            "",
+            "json",
+            &format!("Body is not valid JSON: {err}"),
+        )])
+    })?;
+    let mut problems = Vec::new();
+    // A string that is neither a URL nor a data: URI is a path on the *client's* disk; the
+    // generated validator would read it from ours, so it is refused here first.
+    let mut checked = input.clone();
+    if let Value::Object(map) = &mut checked {
+        for field in model
+            .fields
+            .iter()
+            .filter(|f| matches!(f.kind, FieldKind::Media(_)))
+        {
+            match map.get_mut(field.name) {
+                Some(Value::String(s)) if is_local_path(s) => {
+                    problems.push(local_path_problem(field.name));
+                    *s = PATH_PLACEHOLDER.to_owned();
+                }
+                Some(Value::Array(items)) => {
+                    for (i, item) in items.iter_mut().enumerate() {
+                        if let Value::String(s) = item
+                            && is_local_path(s)
+                        {
+                            problems.push(local_path_problem(&format!("{}[{i}]", field.name)));
+                            *s = PATH_PLACEHOLDER.to_owned();
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    match (model.validate_json)(&checked) {
+        Ok(report) => problems.extend(report.errors().map(|p| {
+            let mut entry = detail(&p.path, &p.rule, &p.message);
+            if let Some(value) = &p.value {
+                entry["value"] = json!(value);
+            }
+            entry
+        })),
+        Err(err) => problems.push(detail("", "type", &format!("Invalid input: {err}"))),
+    }
+    if problems.is_empty() {
+        Ok(input)
+    } else {
+        Err(ApiError::validation(problems))
+    }
+}
+
+fn is_local_path(s: &str) -> bool {
+    matches!(Media::parse(s), Media::Path(_))
+}
+
+fn local_path_problem(path: &str) -> Value {
+    detail(
+        path,
+        "format",
+        "Must be a public URL or a data: URI; the server cannot read local files",
+    )
+}
+
+/// One `detail` entry: `loc` as FastAPI writes it (`["body", "images", 2]`), plus our own
+/// `path`, `msg` and `rule`.
+fn detail(path: &str, rule: &str, msg: &str) -> Value {
+    let mut loc = vec![json!("body")];
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let mut pieces = part.split('[');
+        if let Some(name) = pieces.next().filter(|n| !n.is_empty()) {
+            loc.push(json!(name));
+        }
+        for index in pieces {
+            let index = index.trim_end_matches(']');
+            match index.parse::<u64>() {
+                Ok(n) => loc.push(json!(n)),
+                Err(_) => loc.push(json!(index)),
+            }
+        }
+    }
+    json!({ "loc": loc, "path": path, "msg": msg, "rule": rule })
+}
+
+// ---- status, result, cancel ----
+
+fn find_job<'a>(
+    jobs: &'a mut HashMap<String, crate::state::Job>,
+    id: &str,
+    caller: &Caller,
+) -> Result<&'a mut crate::state::Job, ApiError> {
+    let job = jobs
+        .get_mut(id)
+        .ok_or_else(|| ApiError::request_not_found(id))?;
+    if job.owner != caller.0 {
+        return Err(ApiError::forbidden());
+    }
+    Ok(job)
+}
+
+/// Records the notice delay the first time a delivered reply reports a finished job.
+fn notice(job: &mut crate::state::Job, delays: &mut Vec<f64>, delivered: bool) {
+    if delivered
+        && !job.noticed
+        && let Some(finished) = job.finished
+    {
+        job.noticed = true;
+        delays.push(finished.elapsed().as_secs_f64() * 1000.0);
+    }
+}
+
+async fn status(
+    State(shared): Sim,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    undelivered: Option<Extension<Undelivered>>,
+) -> Result<Json<Value>, ApiError> {
+    let mut guard = shared.state();
+    let st = &mut *guard;
+    let job = find_job(&mut st.jobs, &id, &caller)?;
+    let mut reply = json!({
+        "request_id": id,
+        "status": job.phase.status_word(),
+        "status_url": shared.url(&format!("/v1/requests/{id}/status")),
+        "result_url": shared.url(&format!("/v1/requests/{id}/result")),
+    });
+    if job.phase == Phase::Queued {
+        let ahead = st.queue.iter().position(|q| *q == id).unwrap_or(0);
+        reply["queue_position"] = json!(ahead);
+    }
+    notice(job, &mut st.stats.notice_delays_ms, undelivered.is_none());
+    Ok(Json(reply))
+}
+
+async fn result(
+    State(shared): Sim,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    undelivered: Option<Extension<Undelivered>>,
+) -> Result<Json<Value>, ApiError> {
+    let mut guard = shared.state();
+    let st = &mut *guard;
+    let job = find_job(&mut st.jobs, &id, &caller)?;
+    let mut reply = json!({
+        "request_id": id,
+        "status": job.phase.result_word(),
+        "created_at": timefmt::rfc3339(job.created_at),
+    });
+    if let Some(finished_at) = job.finished_at {
+        reply["finished_at"] = json!(timefmt::rfc3339(finished_at));
+    }
+    match job.phase {
+        Phase::Succeeded => {
+            let urls: Vec<String> = (0..job.plan.count)
+                .map(|i| shared.url(&format!("/files/{id}/{i}.png")))
+                .collect();
+            reply["output"] = json!({ "images": urls });
+        }
+        Phase::Failed => {
+            reply["error"] = json!({
+                "error_code": code::INTERNAL,
+                "error_message": "Generation failed (simulated failure)",
+            });
+        }
+        _ => {}
+    }
+    notice(job, &mut st.stats.notice_delays_ms, undelivered.is_none());
+    Ok(Json(reply))
+}
+
+async fn cancel(
+    State(shared): Sim,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let mut guard = shared.state();
+    let st = &mut *guard;
+    let job = find_job(&mut st.jobs, &id, &caller)?;
+    let outcome = match job.phase {
+        Phase::Queued => {
+            job.phase = Phase::Cancelled;
+            job.finished_at = Some(SystemTime::now());
+            st.queue.retain(|q| *q != id);
+            st.stats.jobs_cancelled += 1;
+            tracing::info!(request_id = %id, "job cancelled");
+            "cancelled"
+        }
+        Phase::Cancelled => "cancelled",
+        Phase::Running | Phase::Succeeded | Phase::Failed => "not_cancellable",
+    };
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({
+            "request_id": id,
+            "status": job.phase.status_word(),
+            "outcome": outcome,
+        })),
+    ))
+}
+
+// ---- files ----
+
+async fn download(
+    State(shared): Sim,
+    Path((id, name)): Path<(String, String)>,
+    undelivered: Option<Extension<Undelivered>>,
+) -> Result<Response, ApiError> {
+    let missing = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            code::NOT_FOUND,
+            format!("No file {id}/{name}"),
+        )
+    };
+    let index: usize = name
+        .strip_suffix(".png")
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(missing)?;
+    let (cell, plan) = {
+        let st = shared.state();
+        let job = st.jobs.get(&id).filter(|j| j.phase == Phase::Succeeded);
+        let cell = job.and_then(|j| j.files.get(index)).cloned();
+        (
+            cell.ok_or_else(missing)?,
+            job.map(|j| j.plan).ok_or_else(missing)?,
+        )
+    };
+    let seed = rng::hash(shared.config.seed, &[&id, &index.to_string(), "image"]);
+    let bytes = cell
+        .get_or_try_init(|| async move {
+            // Encoding is CPU work: keep it off the async workers.
+            tokio::task::spawn_blocking(move || output::render_png(plan.width, plan.height, seed))
+                .await
+                .map_err(|err| err.to_string())?
+                .map(Bytes::from)
+                .map_err(|err| err.to_string())
+        })
+        .await
+        .map_err(|err| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                code::INTERNAL,
+                format!("cannot render {id}/{name}: {err}"),
+            )
+        })?
+        .clone();
+    if undelivered.is_none() {
+        let mut st = shared.state();
+        st.stats.downloads += 1;
+        *st.stats.downloads_by_request.entry(id).or_default() += 1;
+    }
+    Ok(([(header::CONTENT_TYPE, "image/png")], bytes).into_response())
+}
+
+// ---- catalog ----
+
+fn categories(model: &ModelInfo) -> Vec<&'static str> {
+    let media = |kind| {
+        model
+            .fields
+            .iter()
+            .any(|f| f.kind == FieldKind::Media(kind))
+    };
+    let category = if media(MediaKind::Video) {
+        "video-to-image"
+    } else if media(MediaKind::Image) {
+        "image-to-image"
+    } else {
+        "text-to-image"
+    };
+    vec![category]
+}
+
+fn model_json(model: &ModelInfo, include_schema: bool) -> Value {
+    let mut entry = json!({
+        "model_id": model.id,
+        "display_name": model.display_name,
+        "categories": categories(model),
+    });
+    if let Some(docs) = model.docs {
+        entry["description"] = json!(docs);
+    }
+    if include_schema {
+        entry["input_schema"] = crate::schema::input_schema(model);
+        entry["output_schema"] = crate::schema::output_schema(model);
+    }
+    entry
+}
+
+fn query_problem(name: &str, msg: &str) -> ApiError {
+    ApiError::validation(vec![json!({
+        "loc": ["query", name], "path": name, "msg": msg, "rule": "type",
+    })])
+}
+
+async fn list_models(
+    State(shared): Sim,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let number = |name: &str, default: usize| -> Result<usize, ApiError> {
+        query.get(name).map_or(Ok(default), |v| {
+            v.parse()
+                .map_err(|_| query_problem(name, "must be a non-negative integer"))
+        })
+    };
+    let limit = number("limit", 50)?;
+    let offset = number("offset", 0)?;
+    let include_schema = match query.get("include_schema").map(String::as_str) {
+        None | Some("false" | "0" | "") => false,
+        Some("true" | "1") => true,
+        Some(_) => return Err(query_problem("include_schema", "must be true or false")),
+    };
+    let search = query
+        .get("search")
+        .map(|s| s.to_lowercase())
+        .filter(|s| !s.is_empty());
+    let category = query.get("category").filter(|s| !s.is_empty());
+    let matching: Vec<&ModelInfo> = shared
+        .models
+        .iter()
+        .copied()
+        .filter(|m| {
+            search.as_ref().is_none_or(|s| {
+                m.id.to_lowercase().contains(s) || m.display_name.to_lowercase().contains(s)
+            })
+        })
+        .filter(|m| category.is_none_or(|c| categories(m).contains(&c.as_str())))
+        .collect();
+    let models: Vec<Value> = matching
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|m| model_json(m, include_schema))
+        .collect();
+    Ok(Json(json!({ "models": models, "total": matching.len() })))
+}
+
+async fn get_model(
+    State(shared): Sim,
+    Path(model_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let model_id = model_id.trim_matches('/');
+    let model = shared
+        .model(model_id)
+        .ok_or_else(|| ApiError::unknown_model(model_id))?;
+    Ok(Json(model_json(model, true)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_paths() {
+        let c = |m: Method, p: &str| classify(&m, p).map(|c| (c.endpoint, c.subject));
+        assert_eq!(
+            c(Method::POST, "/v1/models/bytedance/seedream-4-0/edit"),
+            Some((Endpoint::Submit, "bytedance/seedream-4-0/edit".into()))
+        );
+        assert_eq!(
+            c(Method::GET, "/v1/models"),
+            Some((Endpoint::Catalog, "".into()))
+        );
+        assert_eq!(
+            c(Method::GET, "/v1/requests/abc/status"),
+            Some((Endpoint::Status, "abc".into()))
+        );
+        assert_eq!(
+            c(Method::POST, "/v1/requests/abc/cancel"),
+            Some((Endpoint::Cancel, "abc".into()))
+        );
+        assert_eq!(
+            c(Method::GET, "/files/abc/0.png"),
+            Some((Endpoint::Download, "abc".into()))
+        );
+        assert_eq!(c(Method::GET, "/v1/requests/abc/cancel"), None);
+        assert_eq!(c(Method::GET, "/_sim/stats"), None);
+    }
+
+    #[test]
+    fn bearer_tokens_parse() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(bearer(&headers), None);
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer abc"),
+        );
+        assert_eq!(bearer(&headers), Some("abc"));
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer  xyz "),
+        );
+        assert_eq!(bearer(&headers), Some("xyz"));
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(bearer(&headers), None);
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer "));
+        assert_eq!(bearer(&headers), None);
+    }
+
+    #[test]
+    fn detail_locations_follow_paths() {
+        assert_eq!(
+            detail("images[2]", "r", "m")["loc"],
+            json!(["body", "images", 2])
+        );
+        assert_eq!(detail("a.b", "r", "m")["loc"], json!(["body", "a", "b"]));
+        assert_eq!(detail("", "r", "m")["loc"], json!(["body"]));
+    }
+}

@@ -1,0 +1,211 @@
+//! Configuration: ports, tokens, workers, run times, failures and faults.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use runcomfy::catalog::ModelInfo;
+
+use crate::SimError;
+use crate::fault::Faults;
+
+/// Everything the simulator can be told at start.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Port on 127.0.0.1; 0 picks a free one (see [`crate::Simulator::base_url`]).
+    pub port: u16,
+    /// The one accepted bearer token; `None` accepts any token (a missing one is still 401).
+    pub token: Option<String>,
+    /// How many jobs run at once; the others wait in the queue.
+    pub workers: usize,
+    /// How long a job runs once a worker picks it up.
+    pub run_time: RunTime,
+    /// Per-model run times (by model id), overriding `run_time`.
+    pub model_run_time: HashMap<String, RunTime>,
+    /// Seed of every random choice: request ids, run times, failures, faults, image content.
+    pub seed: u64,
+    /// Fraction of jobs that fail (0 to 1), reported with an `error` object.
+    pub fail_rate: f64,
+    /// Injected transport and HTTP faults.
+    pub faults: Faults,
+    /// Models served besides the compiled-in catalog (`runcomfy::catalog()`), for tests of
+    /// models the catalog does not have; a catalog model with the same id wins.
+    pub extra_models: Vec<&'static ModelInfo>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            port: 0,
+            token: None,
+            workers: 4,
+            run_time: RunTime::Fixed(Duration::from_millis(50)),
+            model_run_time: HashMap::new(),
+            seed: 0,
+            fail_rate: 0.0,
+            faults: Faults::none(),
+            extra_models: Vec::new(),
+        }
+    }
+}
+
+impl SimConfig {
+    /// Checks ranges that would otherwise make the simulator misbehave.
+    pub fn check(&self) -> Result<(), SimError> {
+        if self.workers == 0 {
+            return Err(SimError::Config("workers must be at least 1".into()));
+        }
+        if !(0.0..=1.0).contains(&self.fail_rate) {
+            return Err(SimError::Config(format!(
+                "fail rate must be within 0..1, not {}",
+                self.fail_rate
+            )));
+        }
+        for run_time in std::iter::once(&self.run_time).chain(self.model_run_time.values()) {
+            if let RunTime::Range(lo, hi) = run_time
+                && lo > hi
+            {
+                return Err(SimError::Config(format!(
+                    "run time range {run_time} has its low end above its high end"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How long a job runs: always the same, or drawn (seeded) within an inclusive range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunTime {
+    /// Always this long.
+    Fixed(Duration),
+    /// Uniformly within `low..=high`.
+    Range(Duration, Duration),
+}
+
+impl RunTime {
+    /// The run time for a random draw `bits`.
+    pub(crate) fn pick(&self, bits: u64) -> Duration {
+        match *self {
+            RunTime::Fixed(d) => d,
+            RunTime::Range(lo, hi) => {
+                let span = hi.saturating_sub(lo).as_nanos() as f64;
+                lo + Duration::from_nanos((crate::rng::unit(bits) * span) as u64)
+            }
+        }
+    }
+}
+
+impl fmt::Display for RunTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunTime::Fixed(d) => write!(f, "{d:?}"),
+            RunTime::Range(lo, hi) => write!(f, "{lo:?}..{hi:?}"),
+        }
+    }
+}
+
+impl FromStr for RunTime {
+    type Err = SimError;
+
+    /// `500ms`, `2s`, or a range `2s..10s`.
+    fn from_str(text: &str) -> Result<Self, SimError> {
+        match text.split_once("..") {
+            Some((lo, hi)) => {
+                let (lo, hi) = (parse_duration(lo)?, parse_duration(hi)?);
+                if lo > hi {
+                    return Err(SimError::Duration {
+                        text: text.to_owned(),
+                        reason: "the low end is above the high end".into(),
+                    });
+                }
+                Ok(RunTime::Range(lo, hi))
+            }
+            None => parse_duration(text).map(RunTime::Fixed),
+        }
+    }
+}
+
+/// Parses `250ms`, `2s`, `1.5s`, `1m`, `100us` (a bare `0` is zero).
+pub fn parse_duration(text: &str) -> Result<Duration, SimError> {
+    let err = |reason: &str| SimError::Duration {
+        text: text.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let t = text.trim();
+    if t == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .ok_or_else(|| err("missing unit (ms, s, m, us)"))?;
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| err("expected a number before the unit"))?;
+    let seconds = match unit {
+        "us" | "µs" => value / 1_000_000.0,
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return Err(err("unknown unit (use ms, s, m, us)")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|_| err("out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(
+            parse_duration("500ms").ok(),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(parse_duration("2s").ok(), Some(Duration::from_secs(2)));
+        assert_eq!(
+            parse_duration("1.5s").ok(),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(parse_duration("1m").ok(), Some(Duration::from_secs(60)));
+        assert_eq!(parse_duration("0").ok(), Some(Duration::ZERO));
+        assert!(parse_duration("2").is_err());
+        assert!(parse_duration("xs").is_err());
+        assert!(parse_duration("3 parsecs").is_err());
+    }
+
+    #[test]
+    fn run_times_parse_and_pick_within_range() {
+        let fixed: RunTime = "50ms".parse().unwrap_or(RunTime::Fixed(Duration::MAX));
+        assert_eq!(fixed, RunTime::Fixed(Duration::from_millis(50)));
+        let range: RunTime = "2s..10s".parse().unwrap_or(RunTime::Fixed(Duration::MAX));
+        assert_eq!(
+            range,
+            RunTime::Range(Duration::from_secs(2), Duration::from_secs(10))
+        );
+        for bits in [0, 1, u64::MAX / 3, u64::MAX] {
+            let d = range.pick(crate::rng::mix(bits));
+            assert!(d >= Duration::from_secs(2) && d <= Duration::from_secs(10));
+        }
+        assert!("10s..2s".parse::<RunTime>().is_err());
+    }
+
+    #[test]
+    fn config_check_rejects_bad_values() {
+        let ok = SimConfig::default();
+        assert!(ok.check().is_ok());
+        let zero_workers = SimConfig {
+            workers: 0,
+            ..SimConfig::default()
+        };
+        assert!(zero_workers.check().is_err());
+        let bad_rate = SimConfig {
+            fail_rate: 1.5,
+            ..SimConfig::default()
+        };
+        assert!(bad_rate.check().is_err());
+    }
+}

@@ -1,0 +1,102 @@
+//! `runcomfy-simulator`: serves a local RunComfy Model API until interrupted.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use clap::Parser;
+use runcomfy_simulator::{Faults, RunTime, SimConfig, Simulator};
+
+/// A local simulator of RunComfy's Model API on 127.0.0.1. Prints its base URL when ready.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// The accepted bearer token; without it any bearer token is accepted.
+    #[arg(long, env = "RUNCOMFY_SIM_TOKEN")]
+    token: Option<String>,
+    /// Jobs running at once; the others queue.
+    #[arg(long, default_value_t = 4)]
+    workers: usize,
+    /// Run time of a job: `500ms`, `2s`, or a range `2s..10s` (seeded draw).
+    #[arg(long, default_value = "1s..3s")]
+    run_time: RunTime,
+    /// Run time of one model, overriding --run-time (repeatable): `MODEL=2s..4s`.
+    #[arg(long = "model-run-time", value_name = "MODEL=TIME")]
+    model_run_time: Vec<String>,
+    /// Seed of every random choice (ids, run times, failures, faults, images).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Faults per endpoint: `submit=0.05,status=0.2,result=0.2,download=0.2`; kinds may follow
+    /// a colon: `status=0.2:500+503+429=2+reset+slow=3s+malformed+truncated+error200`,
+    /// `submit=0.1:dropped`.
+    #[arg(long, default_value = "")]
+    faults: Faults,
+    /// Fraction of jobs that fail (0 to 1).
+    #[arg(long, default_value_t = 0.0)]
+    fail_rate: f64,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let mut model_run_time = HashMap::new();
+    for item in &cli.model_run_time {
+        let Some((model, time)) = item.split_once('=') else {
+            eprintln!("error: --model-run-time {item:?}: expected MODEL=TIME");
+            return ExitCode::from(2);
+        };
+        match time.parse::<RunTime>() {
+            Ok(time) => {
+                model_run_time.insert(model.to_owned(), time);
+            }
+            Err(err) => {
+                eprintln!("error: --model-run-time: {err}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let config = SimConfig {
+        port: cli.port,
+        token: cli.token,
+        workers: cli.workers,
+        run_time: cli.run_time,
+        model_run_time,
+        seed: cli.seed,
+        fail_rate: cli.fail_rate,
+        faults: cli.faults,
+        ..SimConfig::default()
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let sim = match Simulator::start(config).await {
+            Ok(sim) => sim,
+            Err(err) => {
+                eprintln!("error: {err}");
+                return ExitCode::FAILURE;
+            }
+        };
+        // The one line on stdout, so scripts can read the URL.
+        println!("{}", sim.base_url());
+        let _ = std::io::stdout().flush();
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            eprintln!("error: cannot wait for Ctrl-C: {err}");
+        }
+        sim.shutdown().await;
+        ExitCode::SUCCESS
+    })
+}
