@@ -1,0 +1,563 @@
+//! Saving an output's files: streamed to a temporary file in the target directory, then renamed
+//! into place under a safe name, a few at a time.
+
+use std::path::{Path, PathBuf};
+
+use futures::{StreamExt as _, TryStreamExt as _};
+use reqwest::Url;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use tokio::io::AsyncWriteExt as _;
+
+use crate::client::Client;
+use crate::error::{DownloadFailure, Error};
+use crate::model::Output;
+use crate::retry::Failure;
+
+/// Longest file name stem written (before the extension).
+const MAX_STEM: usize = 100;
+
+/// Bytes kept from the start of a file to recognise its format.
+const SNIFF_BYTES: usize = 32;
+
+/// How [`Client::download_with`] saves files.
+#[derive(Debug, Clone)]
+pub struct DownloadOptions {
+    concurrency: usize,
+    prefix: Option<String>,
+    overwrite: bool,
+    max_bytes: Option<u64>,
+}
+
+impl Default for DownloadOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: 4,
+            prefix: None,
+            overwrite: false,
+            max_bytes: None,
+        }
+    }
+}
+
+impl DownloadOptions {
+    /// Defaults: four at a time, no prefix, existing files kept (new names get `-1`, `-2`...).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many files download at once (at least one).
+    pub fn concurrency(mut self, files: usize) -> Self {
+        self.concurrency = files.max(1);
+        self
+    }
+
+    /// Put this before every file name (`{prefix}-images-0.png`), a request id for example.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = Some(prefix.into());
+        self
+    }
+
+    /// Replace files of the same name instead of picking a new name.
+    pub fn overwrite(mut self, overwrite: bool) -> Self {
+        self.overwrite = overwrite;
+        self
+    }
+
+    /// Refuse files larger than this.
+    pub fn max_bytes(mut self, limit: u64) -> Self {
+        self.max_bytes = Some(limit);
+        self
+    }
+}
+
+/// One saved file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadedFile {
+    /// The output field it came from.
+    pub field: String,
+    /// Its position in the field, for arrays.
+    pub index: Option<usize>,
+    /// The URL it came from.
+    pub url: String,
+    /// Where it was saved.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// The `Content-Type` the host sent.
+    pub content_type: Option<String>,
+}
+
+impl Client {
+    /// Saves every file of an output into `dir` (created if missing); see
+    /// [`download_with`](Self::download_with).
+    pub async fn download<O: Output>(
+        &self,
+        output: &O,
+        dir: impl AsRef<Path>,
+    ) -> Result<Vec<DownloadedFile>, Error> {
+        self.download_with(output, dir, &DownloadOptions::default())
+            .await
+    }
+
+    /// Saves every file of an output into `dir`, in the order of [`Output::files`].
+    ///
+    /// Each file streams to a temporary file in `dir` and is renamed into place once complete,
+    /// as `{field}-{index}.{ext}` (`images-0.png`) or `{field}.{ext}`, the extension from the
+    /// `Content-Type` or the file's first bytes. The token is sent only to the API's own
+    /// origin, never to other hosts. The first failure stops the others; files already
+    /// saved stay.
+    pub async fn download_with<O: Output>(
+        &self,
+        output: &O,
+        dir: impl AsRef<Path>,
+        options: &DownloadOptions,
+    ) -> Result<Vec<DownloadedFile>, Error> {
+        let dir = dir.as_ref();
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|source| Error::Io {
+                path: dir.to_owned(),
+                source,
+            })?;
+        let files: Vec<(String, Option<usize>, String)> = output
+            .files()
+            .into_iter()
+            .map(|f| (f.field.to_owned(), f.index, f.url.to_owned()))
+            .collect();
+        futures::stream::iter(files)
+            .map(|(field, index, url)| self.download_one(field, index, url, dir, options))
+            .buffered(options.concurrency)
+            .try_collect()
+            .await
+    }
+
+    async fn download_one(
+        &self,
+        field: String,
+        index: Option<usize>,
+        url: String,
+        dir: &Path,
+        options: &DownloadOptions,
+    ) -> Result<DownloadedFile, Error> {
+        let parsed = match Url::parse(&url) {
+            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => parsed,
+            _ => {
+                return Err(Error::Download {
+                    url,
+                    reason: DownloadFailure::BadUrl,
+                });
+            }
+        };
+        let stem = file_stem(options.prefix.as_deref(), &field, index);
+        let span = tracing::debug_span!("runcomfy.download", field = %field, index);
+        let fetched = crate::retry::run(&self.inner().retry, is_retryable_download, || {
+            self.fetch_to_temp(&parsed, dir, &stem, options.max_bytes)
+        })
+        .await;
+        let fetched = match fetched {
+            Ok(fetched) => fetched,
+            Err(failure) => return Err(failure.error),
+        };
+        let ext = extension(fetched.content_type.as_deref(), &fetched.head, &parsed);
+        let path = fetched
+            .temp
+            .persist(dir, &stem, ext, options.overwrite)
+            .await?;
+        tracing::debug!(parent: &span, path = %path.display(), bytes = fetched.bytes, "saved");
+        Ok(DownloadedFile {
+            field,
+            index,
+            url,
+            path,
+            bytes: fetched.bytes,
+            content_type: fetched.content_type,
+        })
+    }
+
+    /// One attempt: GET the file and stream it into a fresh temporary file.
+    async fn fetch_to_temp(
+        &self,
+        url: &Url,
+        dir: &Path,
+        stem: &str,
+        max_bytes: Option<u64>,
+    ) -> Result<Fetched, Failure> {
+        let inner = self.inner();
+        let idle = inner.timeouts.download_idle;
+        let fail = |reason| Failure {
+            error: Error::Download {
+                url: url.to_string(),
+                reason,
+            },
+            retry_after: None,
+            not_sent: false,
+        };
+        let mut request = inner
+            .http
+            .get(url.clone())
+            .header(USER_AGENT, inner.user_agent.clone());
+        // Output hosts are other origins: they never see the token.
+        if url.origin() == inner.base.origin() {
+            request = request.header(AUTHORIZATION, inner.token.header().clone());
+        }
+        let response = match tokio::time::timeout(idle, request.send()).await {
+            Err(_) => return Err(fail(DownloadFailure::Stalled(idle))),
+            Ok(Err(source)) => return Err(fail(DownloadFailure::Transport(source))),
+            Ok(Ok(response)) => response,
+        };
+        let status = response.status();
+        if !status.is_success() {
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(crate::retry::parse_retry_after);
+            return Err(Failure {
+                retry_after,
+                ..fail(DownloadFailure::Status(status.as_u16()))
+            });
+        }
+        if let (Some(limit), Some(length)) = (max_bytes, response.content_length())
+            && length > limit
+        {
+            return Err(fail(DownloadFailure::TooLarge(limit)));
+        }
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let temp = TempFile::create(dir, stem).await.map_err(|err| Failure {
+            error: err,
+            retry_after: None,
+            not_sent: false,
+        })?;
+        let io_fail = |source| Failure {
+            error: Error::Io {
+                path: temp.path.clone(),
+                source,
+            },
+            retry_after: None,
+            not_sent: false,
+        };
+        let mut file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .open(&temp.path)
+            .await
+            .map_err(io_fail)?;
+        let mut head = Vec::with_capacity(SNIFF_BYTES);
+        let mut bytes: u64 = 0;
+        let mut stream = response.bytes_stream();
+        loop {
+            let chunk = match tokio::time::timeout(idle, stream.next()).await {
+                Err(_) => return Err(fail(DownloadFailure::Stalled(idle))),
+                Ok(None) => break,
+                Ok(Some(Err(source))) => return Err(fail(DownloadFailure::Transport(source))),
+                Ok(Some(Ok(chunk))) => chunk,
+            };
+            bytes += chunk.len() as u64;
+            if max_bytes.is_some_and(|limit| bytes > limit) {
+                return Err(fail(DownloadFailure::TooLarge(
+                    max_bytes.unwrap_or_default(),
+                )));
+            }
+            if head.len() < SNIFF_BYTES {
+                let take = (SNIFF_BYTES - head.len()).min(chunk.len());
+                head.extend_from_slice(&chunk[..take]);
+            }
+            file.write_all(&chunk).await.map_err(io_fail)?;
+        }
+        // A host that says "image" but sends something else (an HTML error page with 200)
+        // sent a broken file: fetch it again rather than save it.
+        if let Some(claimed) = content_type.as_deref().filter(|c| c.starts_with("image/")) {
+            let claimed_ext = extension_for_mime(claimed);
+            if claimed_ext.is_some() && sniff_extension(&head) != claimed_ext {
+                return Err(fail(DownloadFailure::Mismatch(claimed.to_owned())));
+            }
+        }
+        file.flush().await.map_err(io_fail)?;
+        // On disk before the rename makes it visible under its final name.
+        file.sync_all().await.map_err(io_fail)?;
+        drop(file);
+        Ok(Fetched {
+            temp,
+            head,
+            bytes,
+            content_type,
+        })
+    }
+}
+
+fn is_retryable_download(failure: &Failure) -> bool {
+    match &failure.error {
+        Error::Download { reason, .. } => match reason {
+            DownloadFailure::Status(code) => matches!(code, 408 | 429 | 500 | 502 | 503 | 504),
+            DownloadFailure::Transport(source) => !source.is_builder() && !source.is_redirect(),
+            DownloadFailure::Stalled(_) | DownloadFailure::Mismatch(_) => true,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+struct Fetched {
+    temp: TempFile,
+    head: Vec<u8>,
+    bytes: u64,
+    content_type: Option<String>,
+}
+
+/// A temporary file, removed when dropped unless persisted (a cancelled or failed download
+/// leaves nothing behind).
+struct TempFile {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl TempFile {
+    async fn create(dir: &Path, stem: &str) -> Result<Self, Error> {
+        let mut attempt = 0u32;
+        loop {
+            let name = format!(".{stem}.{}-{attempt}.part", std::process::id());
+            let path = dir.join(name);
+            match tokio::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .await
+            {
+                Ok(_) => return Ok(Self { path, keep: false }),
+                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists && attempt < 1000 => {
+                    attempt += 1;
+                }
+                Err(source) => return Err(Error::Io { path, source }),
+            }
+        }
+    }
+
+    /// Moves the file to `{stem}.{ext}`, or `{stem}-{n}.{ext}` when that exists and
+    /// `overwrite` is off.
+    async fn persist(
+        mut self,
+        dir: &Path,
+        stem: &str,
+        ext: &str,
+        overwrite: bool,
+    ) -> Result<PathBuf, Error> {
+        let io = |path: &Path, source| Error::Io {
+            path: path.to_owned(),
+            source,
+        };
+        if overwrite {
+            let target = dir.join(format!("{stem}.{ext}"));
+            tokio::fs::rename(&self.path, &target)
+                .await
+                .map_err(|e| io(&target, e))?;
+            self.keep = true;
+            return Ok(target);
+        }
+        for n in 0u32..10_000 {
+            let target = if n == 0 {
+                dir.join(format!("{stem}.{ext}"))
+            } else {
+                dir.join(format!("{stem}-{n}.{ext}"))
+            };
+            // A hard link fails if the target exists, atomically: no other writer's file is
+            // ever replaced. Where links are unsupported, check and rename.
+            match tokio::fs::hard_link(&self.path, &target).await {
+                Ok(()) => {
+                    // The link is in place; the temporary name goes when `self` drops.
+                    return Ok(target);
+                }
+                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(_) => {
+                    if tokio::fs::try_exists(&target).await.unwrap_or(true) {
+                        continue;
+                    }
+                    tokio::fs::rename(&self.path, &target)
+                        .await
+                        .map_err(|e| io(&target, e))?;
+                    self.keep = true;
+                    return Ok(target);
+                }
+            }
+        }
+        Err(io(
+            &dir.join(format!("{stem}.{ext}")),
+            std::io::Error::new(std::io::ErrorKind::AlreadyExists, "no free file name"),
+        ))
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.keep {
+            // Best effort: a leftover `.part` file is harmless.
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// `{prefix}-{field}-{index}` made safe as a file name.
+fn file_stem(prefix: Option<&str>, field: &str, index: Option<usize>) -> String {
+    let mut stem = String::new();
+    if let Some(prefix) = prefix {
+        stem.push_str(prefix);
+        stem.push('-');
+    }
+    stem.push_str(field);
+    if let Some(index) = index {
+        stem.push_str(&format!("-{index}"));
+    }
+    sanitize(&stem)
+}
+
+/// Keeps ASCII letters, digits, `-`, `_` and `.`; no leading dot (no hidden files, no `..`),
+/// no path separators, no control characters; never empty.
+pub(crate) fn sanitize(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let trimmed = cleaned.trim_start_matches('.').trim_end_matches('.');
+    let mut out: String = trimmed.chars().take(MAX_STEM).collect();
+    while out.contains("..") {
+        out = out.replace("..", ".");
+    }
+    if out.is_empty() {
+        "file".to_owned()
+    } else {
+        out
+    }
+}
+
+/// The extension: from the `Content-Type`, else the first bytes, else the URL, else `bin`.
+fn extension(content_type: Option<&str>, head: &[u8], url: &Url) -> &'static str {
+    content_type
+        .and_then(extension_for_mime)
+        .or_else(|| sniff_extension(head))
+        .or_else(|| url_extension(url))
+        .unwrap_or("bin")
+}
+
+fn extension_for_mime(content_type: &str) -> Option<&'static str> {
+    let mime = content_type.split(';').next()?.trim().to_ascii_lowercase();
+    Some(match mime.as_str() {
+        "image/png" => "png",
+        "image/jpeg" | "image/jpg" => "jpg",
+        "image/webp" => "webp",
+        "image/gif" => "gif",
+        "image/bmp" => "bmp",
+        "image/tiff" => "tiff",
+        "image/avif" => "avif",
+        "image/heic" | "image/heif" => "heic",
+        "video/mp4" => "mp4",
+        "video/webm" => "webm",
+        "video/quicktime" => "mov",
+        "audio/mpeg" => "mp3",
+        "audio/wav" | "audio/x-wav" | "audio/wave" => "wav",
+        "audio/ogg" => "ogg",
+        "audio/flac" => "flac",
+        "application/json" => "json",
+        "text/plain" => "txt",
+        _ => return None,
+    })
+}
+
+fn sniff_extension(head: &[u8]) -> Option<&'static str> {
+    use imagesize::ImageType;
+    if let Ok(kind) = imagesize::image_type(head) {
+        let ext = match kind {
+            ImageType::Png => Some("png"),
+            ImageType::Jpeg => Some("jpg"),
+            ImageType::Webp => Some("webp"),
+            ImageType::Gif => Some("gif"),
+            ImageType::Bmp => Some("bmp"),
+            ImageType::Tiff => Some("tiff"),
+            _ => None,
+        };
+        if ext.is_some() {
+            return ext;
+        }
+    }
+    match head {
+        [_, _, _, _, b'f', b't', b'y', b'p', ..] => Some("mp4"),
+        [0x1A, 0x45, 0xDF, 0xA3, ..] => Some("webm"),
+        [
+            b'R',
+            b'I',
+            b'F',
+            b'F',
+            _,
+            _,
+            _,
+            _,
+            b'W',
+            b'A',
+            b'V',
+            b'E',
+            ..,
+        ] => Some("wav"),
+        [b'O', b'g', b'g', b'S', ..] => Some("ogg"),
+        [b'f', b'L', b'a', b'C', ..] => Some("flac"),
+        [b'I', b'D', b'3', ..] => Some("mp3"),
+        _ => None,
+    }
+}
+
+fn url_extension(url: &Url) -> Option<&'static str> {
+    let last = url.path_segments()?.next_back()?;
+    let (_, ext) = last.rsplit_once('.')?;
+    let ext = ext.to_ascii_lowercase();
+    // Only extensions we know, so a URL cannot choose an arbitrary one (`.exe`, `.sh`).
+    const KNOWN: [&str; 14] = [
+        "png", "jpg", "jpeg", "webp", "gif", "bmp", "tiff", "mp4", "webm", "mov", "mp3", "wav",
+        "ogg", "flac",
+    ];
+    KNOWN.iter().copied().find(|known| *known == ext)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_safe() {
+        assert_eq!(file_stem(None, "images", Some(3)), "images-3");
+        assert_eq!(
+            file_stem(Some("../../etc/passwd"), "image", None),
+            "_._etc_passwd-image"
+        );
+        assert_eq!(sanitize("..\u{7}/x"), "__x");
+        assert_eq!(sanitize("/abs/path"), "_abs_path");
+        assert_eq!(sanitize(""), "file");
+        assert_eq!(sanitize("a..b"), "a.b");
+        assert!(sanitize(&"x".repeat(500)).len() <= MAX_STEM);
+    }
+
+    #[test]
+    fn extensions() -> Result<(), url::ParseError> {
+        let url = Url::parse("https://cdn.example/out/x.JPEG?sig=1")?;
+        let plain = Url::parse("https://cdn.example/out/x")?;
+        assert_eq!(extension(Some("image/png; q=1"), b"", &url), "png");
+        assert_eq!(
+            extension(None, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", &plain),
+            "png"
+        );
+        assert_eq!(
+            extension(Some("application/octet-stream"), b"", &url),
+            "jpeg"
+        );
+        assert_eq!(
+            extension(None, b"", &Url::parse("https://h/run.sh")?),
+            "bin"
+        );
+        Ok(())
+    }
+}

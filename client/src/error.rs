@@ -1,0 +1,406 @@
+//! The errors of the transport: one enum, matched on by kind, each carrying the request id once
+//! a job exists.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::secret::TokenError;
+use crate::validate::ValidationError;
+
+/// Everything a call to the API can fail with.
+///
+/// Errors that happen after a job was accepted carry its request id (see
+/// [`Error::request_id`]), so a caller can always resume, inspect or cancel it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input failed validation; nothing was sent.
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+
+    /// The input could not be serialized (a local media file could not be read, for example);
+    /// nothing was sent.
+    #[error("cannot serialize the input: {0}")]
+    Encode(#[source] serde_json::Error),
+
+    /// The serialized request body (with its `data:` URIs) is larger than the configured limit;
+    /// nothing was sent.
+    #[error(
+        "the request body is larger than the {limit}-byte limit (use URLs instead of local \
+         files, or raise the limit)"
+    )]
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+
+    /// The client is misconfigured.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+
+    /// The token was refused (HTTP 401, code 400004).
+    #[error("unauthorized: {api}{}", for_request(request_id))]
+    Unauthorized {
+        /// The job, when the call was about one.
+        request_id: Option<String>,
+        /// What the server said.
+        api: ApiError,
+    },
+
+    /// The token may not do this (HTTP 403, code 403001).
+    #[error("permission denied: {api}{}", for_request(request_id))]
+    Forbidden {
+        /// The job, when the call was about one.
+        request_id: Option<String>,
+        /// What the server said.
+        api: ApiError,
+    },
+
+    /// The account's balance cannot pay for the job (HTTP 402, code 400002).
+    #[error("insufficient balance: {api}")]
+    InsufficientBalance {
+        /// What the server said.
+        api: ApiError,
+    },
+
+    /// No such model or request (HTTP 404, code 404001); request ids also expire.
+    #[error("not found: {api}{}", for_request(request_id))]
+    NotFound {
+        /// The job, when the call was about one.
+        request_id: Option<String>,
+        /// What the server said.
+        api: ApiError,
+    },
+
+    /// The server refused the input (HTTP 422, code 422001); `api.detail` says why.
+    #[error("rejected by the server: {api}")]
+    Rejected {
+        /// What the server said, with its `detail`.
+        api: ApiError,
+    },
+
+    /// Too many requests, and retrying within the policy's limits did not help.
+    #[error(
+        "rate limited{}{}",
+        retry_after_text(retry_after),
+        for_request(request_id)
+    )]
+    RateLimited {
+        /// The job, when the call was about one.
+        request_id: Option<String>,
+        /// How long the server asked to wait, if it said.
+        retry_after: Option<Duration>,
+    },
+
+    /// Another client error the server reported (a bad model id, code 400001, for example).
+    #[error("the server refused the request: {api}{}", for_request(request_id))]
+    Api {
+        /// The job, when the call was about one.
+        request_id: Option<String>,
+        /// What the server said.
+        api: ApiError,
+    },
+
+    /// A server error (5xx or code 500001) that retrying did not get past.
+    #[error("server error: {api}{}", for_request(request_id))]
+    Server {
+        /// The job, when the call was about one.
+        request_id: Option<String>,
+        /// What the server said.
+        api: ApiError,
+    },
+
+    /// The connection failed, was reset or timed out, and retrying did not get past it.
+    #[error("transport error{}: {source}", for_request(request_id))]
+    Transport {
+        /// The job, when the call was about one.
+        request_id: Option<String>,
+        /// The HTTP client's error (it names the URL, never the token).
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// The server's reply could not be understood.
+    #[error(
+        "invalid response (HTTP {status}): {reason}{}; body starts: {excerpt:?}",
+        for_request(request_id)
+    )]
+    InvalidResponse {
+        /// The job, when the call was about one.
+        request_id: Option<String>,
+        /// The HTTP status.
+        status: u16,
+        /// What was wrong with it.
+        reason: String,
+        /// The start of the body, capped and with control characters replaced.
+        excerpt: String,
+    },
+
+    /// The job did not finish before the deadline given to `wait`. A queued job was asked to
+    /// cancel (best effort); `cancel` says how that went.
+    #[error(
+        "job {request_id} did not finish within {after:?}{}",
+        cancel_text(cancel)
+    )]
+    Timeout {
+        /// The job.
+        request_id: String,
+        /// The deadline that passed.
+        after: Duration,
+        /// The outcome of the cancel request, if one was sent.
+        cancel: Option<CancelAttempt>,
+    },
+
+    /// The job ran and failed; `error` is what the server reported.
+    #[error("job {request_id} failed: {error}")]
+    JobFailed {
+        /// The job.
+        request_id: String,
+        /// The server's `error`, as it sent it.
+        error: JobError,
+    },
+
+    /// The job was cancelled.
+    #[error("job {request_id} was cancelled")]
+    Cancelled {
+        /// The job.
+        request_id: String,
+    },
+
+    /// The job has not finished yet (asked for its output too early).
+    #[error("job {request_id} has not finished yet (status {status})")]
+    NotFinished {
+        /// The job.
+        request_id: String,
+        /// The status the server reported.
+        status: String,
+    },
+
+    /// The submit may or may not have been accepted (reset or timeout after the body was sent,
+    /// a 5xx, an unreadable reply). It is never retried, since a second submit could be billed
+    /// twice; check the dashboard before submitting again.
+    #[error("the submit to {model_id} may or may not have been accepted: {source}")]
+    SubmitOutcomeUnknown {
+        /// The model submitted to.
+        model_id: &'static str,
+        /// What happened.
+        #[source]
+        source: Box<Error>,
+    },
+
+    /// A saved job belongs to another model than the one asked for.
+    #[error("job {request_id} belongs to model {found}, not {expected}")]
+    ModelMismatch {
+        /// The job.
+        request_id: String,
+        /// The model asked for.
+        expected: &'static str,
+        /// The model the saved job names.
+        found: String,
+    },
+
+    /// Writing a downloaded file failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A download was refused or broke off.
+    #[error("download of {url} failed: {reason}")]
+    Download {
+        /// The file's URL.
+        url: String,
+        /// Why.
+        reason: DownloadFailure,
+    },
+}
+
+/// Why a download failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DownloadFailure {
+    /// The host answered with an error status.
+    #[error("HTTP {0}")]
+    Status(u16),
+    /// The connection failed or broke off.
+    #[error(transparent)]
+    Transport(reqwest::Error),
+    /// No data arrived for too long.
+    #[error("no data for {0:?}")]
+    Stalled(Duration),
+    /// The file is larger than the configured limit.
+    #[error("larger than the {0}-byte limit")]
+    TooLarge(u64),
+    /// The bytes are not what the `Content-Type` says (an error page sent as an image).
+    #[error("the content is not the {0} its Content-Type says")]
+    Mismatch(String),
+    /// The URL is not an `http(s)` URL.
+    #[error("not an http or https URL")]
+    BadUrl,
+}
+
+/// What the API said in an error body (`{error_code, error_message, detail}`) or, without one,
+/// the HTTP status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    /// The HTTP status (200 for error bodies sent with 200).
+    pub status: u16,
+    /// RunComfy's `error_code` (422001, ...), when the body had one.
+    pub code: Option<i64>,
+    /// RunComfy's `error_message`, or a short excerpt of the body.
+    pub message: String,
+    /// RunComfy's `detail` (field-level problems for 422), when present; boxed to keep
+    /// [`Error`] small.
+    pub detail: Option<Box<serde_json::Value>>,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = if self.message.is_empty() {
+            "(no message)"
+        } else {
+            &self.message
+        };
+        write!(f, "{message} (HTTP {}", self.status)?;
+        if let Some(code) = self.code {
+            write!(f, ", code {code}")?;
+        }
+        f.write_str(")")?;
+        if let Some(detail) = self.detail.as_deref().filter(|d| !d.is_null()) {
+            write!(f, "; detail: {detail}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The `error` of a failed job, as the server sent it (its shape is not documented).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobError(pub serde_json::Value);
+
+impl JobError {
+    /// A message from the error: the string itself, or its `message`/`error_message` field.
+    pub fn message(&self) -> Option<&str> {
+        match &self.0 {
+            serde_json::Value::String(text) => Some(text),
+            serde_json::Value::Object(map) => ["message", "error_message", "detail"]
+                .iter()
+                .find_map(|key| map.get(*key).and_then(|v| v.as_str())),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for JobError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.message(), &self.0) {
+            (Some(message), _) => f.write_str(message),
+            (None, serde_json::Value::Null) => f.write_str("(no error given)"),
+            (None, other) => write!(f, "{other}"),
+        }
+    }
+}
+
+/// How a best-effort cancel went.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CancelAttempt {
+    /// The server answered.
+    Answered(crate::job::CancelOutcome),
+    /// The cancel request itself failed.
+    Failed(Box<Error>),
+}
+
+/// A misconfigured client.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No token was given (`RUNCOMFY_TOKEN` is unset for `from_env`).
+    #[error("no API token: set RUNCOMFY_TOKEN or pass one to the builder")]
+    MissingToken,
+    /// The token cannot be used.
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// The base URL is not a URL.
+    #[error("invalid base URL {url:?}: {reason}")]
+    InvalidBaseUrl {
+        /// The URL given.
+        url: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// The user agent cannot be sent in an HTTP header.
+    #[error("the user agent has characters an HTTP header cannot carry")]
+    InvalidUserAgent,
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client: {0}")]
+    Http(#[source] reqwest::Error),
+}
+
+impl Error {
+    /// The request id of the job the error is about, when a job exists.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Unauthorized { request_id, .. }
+            | Error::Forbidden { request_id, .. }
+            | Error::NotFound { request_id, .. }
+            | Error::RateLimited { request_id, .. }
+            | Error::Api { request_id, .. }
+            | Error::Server { request_id, .. }
+            | Error::Transport { request_id, .. }
+            | Error::InvalidResponse { request_id, .. } => request_id.as_deref(),
+            Error::Timeout { request_id, .. }
+            | Error::JobFailed { request_id, .. }
+            | Error::Cancelled { request_id }
+            | Error::NotFinished { request_id, .. }
+            | Error::ModelMismatch { request_id, .. } => Some(request_id),
+            _ => None,
+        }
+    }
+
+    /// Attaches the request id to an error from a call about that job.
+    pub(crate) fn for_job(mut self, id: &str) -> Self {
+        match &mut self {
+            Error::Unauthorized { request_id, .. }
+            | Error::Forbidden { request_id, .. }
+            | Error::NotFound { request_id, .. }
+            | Error::RateLimited { request_id, .. }
+            | Error::Api { request_id, .. }
+            | Error::Server { request_id, .. }
+            | Error::Transport { request_id, .. }
+            | Error::InvalidResponse { request_id, .. }
+                if request_id.is_none() =>
+            {
+                *request_id = Some(id.to_owned());
+            }
+            _ => {}
+        }
+        self
+    }
+}
+
+fn for_request(request_id: &Option<String>) -> String {
+    match request_id {
+        Some(id) => format!(" (request {id})"),
+        None => String::new(),
+    }
+}
+
+fn retry_after_text(retry_after: &Option<Duration>) -> String {
+    match retry_after {
+        Some(after) => format!(" (retry after {after:?})"),
+        None => String::new(),
+    }
+}
+
+fn cancel_text(cancel: &Option<CancelAttempt>) -> String {
+    match cancel {
+        None => String::new(),
+        Some(CancelAttempt::Answered(outcome)) => format!("; cancel: {outcome}"),
+        Some(CancelAttempt::Failed(err)) => format!("; cancel failed: {err}"),
+    }
+}

@@ -1,0 +1,359 @@
+//! A submitted job: its status, result and cancel calls, and what it saves to resume later.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use tracing::Instrument as _;
+
+use crate::client::Client;
+use crate::error::{Error, JobError};
+use crate::model::Model;
+use crate::retry::Failure;
+use crate::transport::Call;
+use crate::wire::{CancelReply, ResultReply, StatusReply};
+
+/// A job of model `M`, by request id.
+///
+/// Serializes to its request id and model id only (never the token); rebuild it with
+/// [`Client::job`] or [`Client::resume`] to pick it up after a restart without paying again.
+pub struct Job<M: Model> {
+    client: Client,
+    request_id: Arc<str>,
+    /// When the submit was accepted; `None` for a job rebuilt from its id.
+    pub(crate) accepted_at: Option<Instant>,
+    /// The terminal result, once a poll has seen it, so `result()` after `wait()` is free.
+    pub(crate) finished: Arc<Mutex<Option<ResultReply>>>,
+    model: PhantomData<fn() -> M>,
+}
+
+impl<M: Model> Clone for Job<M> {
+    fn clone(&self) -> Self {
+        Self {
+            client: self.client.clone(),
+            request_id: self.request_id.clone(),
+            accepted_at: self.accepted_at,
+            finished: self.finished.clone(),
+            model: PhantomData,
+        }
+    }
+}
+
+impl<M: Model> fmt::Debug for Job<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Job")
+            .field("request_id", &&*self.request_id)
+            .field("model_id", &M::ID)
+            .finish()
+    }
+}
+
+/// What a job saves: enough to find it again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobRecord {
+    /// The request id the API gave.
+    pub request_id: String,
+    /// The model id (`bytedance/seedream-4-0/edit`).
+    pub model_id: String,
+}
+
+impl<M: Model> Serialize for Job<M> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.record().serialize(serializer)
+    }
+}
+
+/// Where a job stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum JobState {
+    /// Waiting for a worker.
+    InQueue,
+    /// Running.
+    InProgress,
+    /// Finished, success or failure unknown yet (the status call says only this).
+    Completed,
+    /// Finished with an output.
+    Succeeded,
+    /// Finished with an error.
+    Failed,
+    /// Cancelled.
+    Cancelled,
+    /// A status this client does not know; treated as still running.
+    Unknown,
+}
+
+impl JobState {
+    /// Reads the `status` of a status or result reply.
+    pub fn from_wire(status: &str) -> Self {
+        match status {
+            "in_queue" | "queued" => JobState::InQueue,
+            "in_progress" | "running" => JobState::InProgress,
+            "completed" => JobState::Completed,
+            "succeeded" => JobState::Succeeded,
+            "failed" => JobState::Failed,
+            "cancelled" | "canceled" => JobState::Cancelled,
+            _ => JobState::Unknown,
+        }
+    }
+
+    /// Whether the job has ended.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            JobState::Completed | JobState::Succeeded | JobState::Failed | JobState::Cancelled
+        )
+    }
+}
+
+impl fmt::Display for JobState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            JobState::InQueue => "in_queue",
+            JobState::InProgress => "in_progress",
+            JobState::Completed => "completed",
+            JobState::Succeeded => "succeeded",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+            JobState::Unknown => "unknown",
+        })
+    }
+}
+
+/// A status reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// The state.
+    pub state: JobState,
+    /// The position in the queue, while queued.
+    pub queue_position: Option<u64>,
+    /// The status as the server wrote it.
+    pub raw: String,
+}
+
+/// What a cancel achieved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CancelOutcome {
+    /// The job was cancelled (it had not started).
+    Cancelled,
+    /// The job is running or finished and cannot be cancelled.
+    NotCancellable,
+    /// An outcome this client does not know, as the server wrote it.
+    Other(String),
+}
+
+impl fmt::Display for CancelOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CancelOutcome::Cancelled => f.write_str("cancelled"),
+            CancelOutcome::NotCancellable => f.write_str("not cancellable"),
+            CancelOutcome::Other(other) => write!(f, "{other}"),
+        }
+    }
+}
+
+/// A result reply, with the output typed.
+#[derive(Debug, Clone)]
+pub struct JobResult<O> {
+    /// The state.
+    pub state: JobState,
+    /// The output, once succeeded.
+    pub output: Option<O>,
+    /// The server's error, once failed.
+    pub error: Option<JobError>,
+    /// When the job was created, as the server wrote it.
+    pub created_at: Option<String>,
+    /// When it finished, as the server wrote it.
+    pub finished_at: Option<String>,
+}
+
+impl<M: Model> Job<M> {
+    pub(crate) fn new(client: Client, request_id: String, accepted_at: Option<Instant>) -> Self {
+        Self {
+            client,
+            request_id: request_id.into(),
+            accepted_at,
+            finished: Arc::new(Mutex::new(None)),
+            model: PhantomData,
+        }
+    }
+
+    /// The request id.
+    pub fn id(&self) -> &str {
+        &self.request_id
+    }
+
+    /// The model id.
+    pub fn model_id(&self) -> &'static str {
+        M::ID
+    }
+
+    /// What to save to resume the job later.
+    pub fn record(&self) -> JobRecord {
+        JobRecord {
+            request_id: self.request_id.to_string(),
+            model_id: M::ID.to_owned(),
+        }
+    }
+
+    /// The client the job belongs to.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub(crate) fn span(&self, name: &'static str) -> tracing::Span {
+        tracing::debug_span!("runcomfy.job", op = name, request_id = %self.request_id, model_id = M::ID)
+    }
+
+    /// Asks for the job's status.
+    pub async fn status(&self) -> Result<Status, Error> {
+        let reply: StatusReply = self.get("status").instrument(self.span("status")).await?;
+        Ok(Status {
+            state: JobState::from_wire(&reply.status),
+            queue_position: reply.queue_position,
+            raw: reply.status,
+        })
+    }
+
+    /// The output of a succeeded job.
+    ///
+    /// A failed job gives [`Error::JobFailed`] with the server's error, a cancelled one
+    /// [`Error::Cancelled`], and one still running [`Error::NotFinished`].
+    pub async fn result(&self) -> Result<M::Output, Error> {
+        let reply = match self.cached() {
+            Some(reply) => reply,
+            None => self.fetch_result().await?,
+        };
+        self.output_of(reply)
+    }
+
+    /// The whole result reply, whatever the state, with the output typed.
+    pub async fn result_state(&self) -> Result<JobResult<M::Output>, Error> {
+        let reply = self.fetch_result().await?;
+        let state = result_state(&reply);
+        let output = match (&reply.output, state) {
+            (Some(output), JobState::Succeeded) => Some(self.typed_output(output.clone())?),
+            _ => None,
+        };
+        Ok(JobResult {
+            state,
+            output,
+            error: reply.error.map(JobError),
+            created_at: reply.created_at,
+            finished_at: reply.finished_at,
+        })
+    }
+
+    /// Asks the server to cancel the job; only a queued job can be cancelled.
+    pub async fn cancel(&self) -> Result<CancelOutcome, Error> {
+        let call = Call {
+            method: Method::POST,
+            url: self.client.request_url(&self.request_id, "cancel"),
+            body: None,
+            timeout: self.client.inner().timeouts.request,
+        };
+        let reply: CancelReply = self
+            .client
+            .send(call, Failure::is_transient)
+            .instrument(self.span("cancel"))
+            .await
+            .map_err(|failure| failure.error.for_job(&self.request_id))?;
+        let outcome = match (reply.outcome.as_deref(), reply.status.as_deref()) {
+            (Some("cancelled" | "canceled"), _) => CancelOutcome::Cancelled,
+            (Some("not_cancellable"), _) => CancelOutcome::NotCancellable,
+            (Some(other), _) => CancelOutcome::Other(other.to_owned()),
+            (None, Some("cancelled" | "canceled")) => CancelOutcome::Cancelled,
+            (None, status) => CancelOutcome::Other(status.unwrap_or_default().to_owned()),
+        };
+        tracing::info!(parent: &self.span("cancel"), %outcome, "cancel answered");
+        Ok(outcome)
+    }
+
+    /// GETs `/v1/requests/{id}/{action}`, retrying transient failures.
+    async fn get<T: serde::de::DeserializeOwned>(&self, action: &str) -> Result<T, Error> {
+        let call = Call {
+            method: Method::GET,
+            url: self.client.request_url(&self.request_id, action),
+            body: None,
+            timeout: self.client.inner().timeouts.request,
+        };
+        self.client
+            .send(call, Failure::is_transient)
+            .await
+            .map_err(|failure| failure.error.for_job(&self.request_id))
+    }
+
+    /// Fetches the result reply, caching a terminal one.
+    pub(crate) async fn fetch_result(&self) -> Result<ResultReply, Error> {
+        let reply: ResultReply = self.get("result").instrument(self.span("result")).await?;
+        if result_state(&reply).is_terminal() {
+            self.cache(&reply);
+        }
+        Ok(reply)
+    }
+
+    pub(crate) fn cached(&self) -> Option<ResultReply> {
+        match self.finished.lock() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn cache(&self, reply: &ResultReply) {
+        let mut guard = match self.finished.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *guard = Some(reply.clone());
+    }
+
+    /// The output of a result reply, or the error its state means.
+    pub(crate) fn output_of(&self, reply: ResultReply) -> Result<M::Output, Error> {
+        let request_id = self.request_id.to_string();
+        match result_state(&reply) {
+            JobState::Succeeded => match reply.output {
+                Some(output) => self.typed_output(output),
+                None => Err(Error::InvalidResponse {
+                    request_id: Some(request_id),
+                    status: 200,
+                    reason: "succeeded without an output".into(),
+                    excerpt: String::new(),
+                }),
+            },
+            JobState::Failed => Err(Error::JobFailed {
+                request_id,
+                error: JobError(reply.error.unwrap_or(serde_json::Value::Null)),
+            }),
+            JobState::Cancelled => Err(Error::Cancelled { request_id }),
+            _ => Err(Error::NotFinished {
+                request_id,
+                status: reply.status,
+            }),
+        }
+    }
+
+    fn typed_output(&self, output: serde_json::Value) -> Result<M::Output, Error> {
+        serde_json::from_value(output.clone()).map_err(|err| Error::InvalidResponse {
+            request_id: Some(self.request_id.to_string()),
+            status: 200,
+            reason: format!("output does not match the model's output type: {err}"),
+            excerpt: crate::wire::excerpt(output.to_string().as_bytes()),
+        })
+    }
+}
+
+/// The state of a result reply; `completed` there is read by whether it has an output.
+pub(crate) fn result_state(reply: &ResultReply) -> JobState {
+    match JobState::from_wire(&reply.status) {
+        JobState::Completed if reply.error.as_ref().is_some_and(|e| !e.is_null()) => {
+            JobState::Failed
+        }
+        JobState::Completed if reply.output.is_some() => JobState::Succeeded,
+        state => state,
+    }
+}

@@ -1,0 +1,302 @@
+//! Retrying failed calls: which failures are retried, exponential backoff with full jitter
+//! (driven by `backon`), `Retry-After`, and a client-wide pause after a rate limit.
+
+use std::collections::hash_map::RandomState;
+use std::future::Future;
+use std::hash::BuildHasher;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+use backon::{BackoffBuilder, ExponentialBuilder, Retryable};
+
+use crate::error::Error;
+
+/// How failed calls are retried.
+///
+/// Status, result, cancel and download calls retry connection failures, timeouts and HTTP 408,
+/// 429, 500, 502, 503 and 504. A submit is retried only when the server provably did not take
+/// it: the connection was never made, or it answered 429.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_retries: usize,
+    min_delay: Duration,
+    max_delay: Duration,
+    max_retry_after: Duration,
+    total: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// Four retries, 250 ms doubling up to 8 s with full jitter, `Retry-After` honoured up to
+    /// 60 s, and no retry that would start later than 90 s after the first attempt.
+    fn default() -> Self {
+        Self {
+            max_retries: 4,
+            min_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(8),
+            max_retry_after: Duration::from_secs(60),
+            total: Duration::from_secs(90),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Never retry.
+    pub fn none() -> Self {
+        Self {
+            max_retries: 0,
+            ..Self::default()
+        }
+    }
+
+    /// At most this many retries after the first attempt.
+    pub fn with_max_retries(mut self, retries: usize) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// The first backoff (before jitter); each next one doubles.
+    pub fn with_min_delay(mut self, delay: Duration) -> Self {
+        self.min_delay = delay;
+        self
+    }
+
+    /// The largest backoff (before jitter).
+    pub fn with_max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// The longest `Retry-After` waited for; a longer one ends the retries with
+    /// [`Error::RateLimited`] rather than retrying early.
+    pub fn with_max_retry_after(mut self, cap: Duration) -> Self {
+        self.max_retry_after = cap;
+        self
+    }
+
+    /// No retry starts later than this after the first attempt.
+    pub fn with_total(mut self, total: Duration) -> Self {
+        self.total = total;
+        self
+    }
+
+    /// The most retries.
+    pub fn max_retries(&self) -> usize {
+        self.max_retries
+    }
+
+    /// The longest `Retry-After` waited for.
+    pub fn max_retry_after(&self) -> Duration {
+        self.max_retry_after
+    }
+
+    fn backoff(&self) -> FullJitter {
+        let exponential = ExponentialBuilder::default()
+            .with_min_delay(self.min_delay)
+            .with_max_delay(self.max_delay.max(self.min_delay))
+            .with_max_times(self.max_retries)
+            .with_factor(2.0)
+            .build();
+        FullJitter {
+            inner: exponential,
+            rng: Rng::new(),
+        }
+    }
+}
+
+/// Exponential backoff with full jitter: each delay is drawn uniformly from `[0, d]`, where `d`
+/// is backon's (unjittered) exponential delay. backon's own jitter adds to `d` instead, which
+/// keeps retries of many clients bunched together.
+struct FullJitter {
+    inner: <ExponentialBuilder as BackoffBuilder>::Backoff,
+    rng: Rng,
+}
+
+impl Iterator for FullJitter {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        let delay = self.inner.next()?;
+        Some(delay.mul_f64(self.rng.unit()))
+    }
+}
+
+/// A small xorshift generator seeded from the standard library's per-process random keys;
+/// jitter needs spread, not cryptographic quality.
+#[derive(Debug)]
+struct Rng(u64);
+
+impl Rng {
+    fn new() -> Self {
+        let seed = RandomState::new().hash_one(Instant::now());
+        Self(seed | 1)
+    }
+
+    /// A number in `[0, 1)`.
+    fn unit(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// A failed attempt, with what the retry decision needs.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub error: Error,
+    /// The server's `Retry-After`, if it sent one.
+    pub retry_after: Option<Duration>,
+    /// Whether the request provably never reached the server.
+    pub not_sent: bool,
+}
+
+impl Failure {
+    /// Whether an idempotent call (GET, cancel, download) should be tried again.
+    pub fn is_transient(&self) -> bool {
+        match &self.error {
+            Error::Transport { source, .. } => !source.is_builder() && !source.is_redirect(),
+            Error::RateLimited { .. } => true,
+            Error::Server { api, .. } => {
+                matches!(api.status, 408 | 500 | 502 | 503 | 504) || api.status < 300
+            }
+            // A garbled or truncated reply to a GET: asking again is harmless.
+            Error::InvalidResponse { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Whether a submit may be sent again: only when the server provably did not take it.
+    pub fn is_safe_to_resubmit(&self) -> bool {
+        matches!(self.error, Error::RateLimited { .. })
+            || (self.not_sent && matches!(self.error, Error::Transport { .. }))
+    }
+}
+
+/// A client-wide "not before" instant, set by `Retry-After`, that every call waits for, so a
+/// rate limit pauses every job of the client and not only the call that hit it.
+#[derive(Debug, Default)]
+pub(crate) struct RateGate {
+    not_before: Mutex<Option<Instant>>,
+}
+
+impl RateGate {
+    /// Waits until the gate is open.
+    pub async fn wait(&self) {
+        let until = match self.not_before.lock() {
+            Ok(guard) => *guard,
+            Err(poisoned) => *poisoned.into_inner(),
+        };
+        if let Some(until) = until
+            && until > Instant::now()
+        {
+            tokio::time::sleep_until(until.into()).await;
+        }
+    }
+
+    /// Closes the gate for `delay`, unless it is already closed for longer.
+    pub fn close_for(&self, delay: Duration) {
+        let until = Instant::now() + delay;
+        let mut guard = match self.not_before.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if guard.is_none_or(|current| current < until) {
+            *guard = Some(until);
+        }
+    }
+}
+
+/// Reads a `Retry-After` header: seconds, or an HTTP date.
+pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    // A fractional number is not standard, but harmless to honour.
+    if let Ok(secs) = value.parse::<f64>() {
+        return Duration::try_from_secs_f64(secs).ok();
+    }
+    let at = crate::dates::parse_http_date(value)?;
+    Some(
+        at.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// Runs `attempt` until it succeeds, fails for good, or the policy is spent.
+pub(crate) async fn run<T, F, Fut>(
+    policy: &RetryPolicy,
+    retryable: fn(&Failure) -> bool,
+    attempt: F,
+) -> Result<T, Failure>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Failure>>,
+{
+    let started = Instant::now();
+    let mut jitter = Rng::new();
+    attempt
+        .retry(policy.backoff())
+        .when(retryable)
+        .adjust(|failure: &Failure, delay: Option<Duration>| {
+            let mut delay = delay?;
+            if let Some(after) = failure.retry_after {
+                if after > policy.max_retry_after {
+                    return None;
+                }
+                // Never earlier than asked; a little later, so clients told the same second
+                // do not all come back at once.
+                let spread = (after / 10).min(Duration::from_secs(1));
+                delay = delay.max(after + spread.mul_f64(jitter.unit()));
+            }
+            (started.elapsed() + delay <= policy.total).then_some(delay)
+        })
+        .notify(|failure: &Failure, delay: Duration| {
+            tracing::debug!(error = %failure.error, ?delay, "retrying");
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn full_jitter_stays_within_the_exponential_envelope() {
+        let policy = RetryPolicy::default()
+            .with_max_retries(6)
+            .with_min_delay(Duration::from_millis(100))
+            .with_max_delay(Duration::from_millis(800));
+        let delays: Vec<Duration> = policy.backoff().collect();
+        assert_eq!(delays.len(), 6);
+        let caps = [100u64, 200, 400, 800, 800, 800];
+        for (delay, cap) in delays.iter().zip(caps) {
+            assert!(*delay <= Duration::from_millis(cap), "{delay:?} > {cap} ms");
+        }
+        // Full jitter spreads delays below the envelope rather than above it.
+        let total: Duration = (0..200).flat_map(|_| policy.backoff()).sum();
+        assert!(
+            total < Duration::from_millis(200 * 3100 * 3 / 4),
+            "{total:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_rate_gate_holds_every_caller() {
+        let gate = RateGate::default();
+        gate.close_for(Duration::from_millis(60));
+        let started = Instant::now();
+        gate.wait().await;
+        assert!(started.elapsed() >= Duration::from_millis(55));
+    }
+}

@@ -1,0 +1,106 @@
+//! The API token: kept out of `Debug`, logs, errors and panics.
+//!
+//! A small hand-written newtype rather than the `secrecy` crate: the token is only ever turned
+//! into one `Authorization` header value, marked sensitive so `http`'s own `Debug` hides it, and
+//! zeroizing our copy would not help while `reqwest` keeps its own copy of the header.
+
+use std::fmt;
+
+use reqwest::header::HeaderValue;
+
+/// What replaces the token wherever it could otherwise show up.
+pub(crate) const REDACTED: &str = "[redacted]";
+
+/// A RunComfy API token.
+///
+/// `Debug` prints `Token([redacted])`; there is no `Display` and no accessor for the text.
+#[derive(Clone)]
+pub struct Token {
+    /// The token, kept only to scrub it from text the server sends back.
+    raw: Box<str>,
+    /// `Bearer <token>`, marked sensitive.
+    header: HeaderValue,
+}
+
+/// A token that cannot be sent in an HTTP header.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// The token is empty or only whitespace.
+    #[error("the API token is empty")]
+    Empty,
+    /// The token has characters an HTTP header cannot carry (the token itself is not shown).
+    #[error("the API token has characters an HTTP header cannot carry")]
+    InvalidCharacters,
+}
+
+impl Token {
+    /// Wraps a token, trimming surrounding whitespace (a trailing newline from a file or an
+    /// environment variable is a common accident).
+    pub fn new(token: impl Into<String>) -> Result<Self, TokenError> {
+        let token = token.into();
+        let trimmed = token.trim();
+        if trimmed.is_empty() {
+            return Err(TokenError::Empty);
+        }
+        let mut header = HeaderValue::try_from(format!("Bearer {trimmed}"))
+            .map_err(|_| TokenError::InvalidCharacters)?;
+        header.set_sensitive(true);
+        Ok(Self {
+            raw: trimmed.into(),
+            header,
+        })
+    }
+
+    /// The `Authorization` header value.
+    pub(crate) fn header(&self) -> &HeaderValue {
+        &self.header
+    }
+
+    /// Replaces every occurrence of the token in text that came from elsewhere (a server may
+    /// echo a bad token back in its error message).
+    pub(crate) fn scrub(&self, text: &str) -> String {
+        if self.raw.len() < 4 {
+            // Scrubbing a one- to three-character token would mangle ordinary text; such a
+            // token is never a real one.
+            return text.to_owned();
+        }
+        text.replace(&*self.raw, REDACTED)
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Token({REDACTED})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let token = Token::new("sk-very-secret-value").unwrap_or_else(|e| panic!("{e}"));
+        let debug = format!("{token:?} {:?}", token.header());
+        assert!(!debug.contains("very-secret"), "{debug}");
+    }
+
+    #[test]
+    fn rejects_empty_and_header_breaking_tokens() {
+        assert_eq!(Token::new("  \n").err(), Some(TokenError::Empty));
+        assert_eq!(
+            Token::new("abc\r\ndef").err(),
+            Some(TokenError::InvalidCharacters)
+        );
+        assert!(Token::new(" tok-123\n").is_ok());
+    }
+
+    #[test]
+    fn scrubs_echoed_tokens() {
+        let token = Token::new("tok-123456").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            token.scrub("bad token tok-123456!"),
+            "bad token [redacted]!"
+        );
+    }
+}

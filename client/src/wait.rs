@@ -1,0 +1,290 @@
+//! Waiting for a job: the poll loop behind [`Job::wait`], its updates (a callback or a
+//! stream), and the deadline that best-effort cancels a queued job.
+
+use std::time::{Duration, Instant};
+
+use futures::Stream;
+use tracing::Instrument as _;
+
+use crate::dates::parse_rfc3339;
+use crate::error::{CancelAttempt, Error};
+use crate::job::{Job, JobState, result_state};
+use crate::model::Model;
+use crate::poll::PollState;
+use crate::wire::ResultReply;
+
+/// Longest a best-effort cancel on a deadline may take.
+const CANCEL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Options of [`Job::wait_with`] and [`Job::updates`].
+#[derive(Debug, Clone, Default)]
+pub struct WaitOptions {
+    timeout: Option<Duration>,
+    keep_queued: bool,
+}
+
+impl WaitOptions {
+    /// Wait forever (as long as calls succeed).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Give up after this long (from the call to `wait`) with [`Error::Timeout`]; a job still
+    /// queued then is asked to cancel, so it is not run and billed after you gave up.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Leave a queued job queued on timeout, rather than cancelling it.
+    pub fn keep_queued_on_timeout(mut self) -> Self {
+        self.keep_queued = true;
+        self
+    }
+}
+
+/// One observation of a job while waiting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Update {
+    /// The state seen.
+    pub state: JobState,
+    /// The position in the queue, while queued.
+    pub queue_position: Option<u64>,
+    /// Time since the submit was accepted (or since waiting began, for a resumed job).
+    pub elapsed: Duration,
+    /// Status and result calls made so far by this wait.
+    pub polls: u32,
+}
+
+impl<M: Model> Job<M> {
+    /// Polls until the job ends; returns its output, [`Error::JobFailed`] or
+    /// [`Error::Cancelled`].
+    pub async fn wait(&self) -> Result<M::Output, Error> {
+        self.wait_with(WaitOptions::default(), |_| {}).await
+    }
+
+    /// [`wait`](Self::wait) with options, calling `on_update` after every poll.
+    pub async fn wait_with(
+        &self,
+        options: WaitOptions,
+        mut on_update: impl FnMut(&Update),
+    ) -> Result<M::Output, Error> {
+        let mut poller = Poller::new(self, options);
+        let span = self.span("wait");
+        async {
+            while let Some(update) = poller.next().await {
+                on_update(&update?);
+            }
+            Ok::<(), Error>(())
+        }
+        .instrument(span)
+        .await?;
+        match self.cached() {
+            Some(reply) => self.output_of(reply),
+            None => self.result().await,
+        }
+    }
+
+    /// The updates of [`wait_with`](Self::wait_with) as a stream that ends after the terminal
+    /// one (or an error); then [`result`](Self::result) answers without another call.
+    pub fn updates(&self, options: WaitOptions) -> impl Stream<Item = Result<Update, Error>> + '_ {
+        let span = self.span("wait");
+        futures::stream::unfold(Poller::new(self, options), move |mut poller| {
+            let span = span.clone();
+            async move {
+                let item = poller.next().instrument(span).await?;
+                Some((item, poller))
+            }
+        })
+    }
+}
+
+/// The poll loop's state.
+struct Poller<'a, M: Model> {
+    job: &'a Job<M>,
+    /// When `elapsed` counts from.
+    origin: Instant,
+    /// When the run started (or the submit was accepted), for the schedule; `None` when
+    /// unknown (a resumed job that was never seen queued).
+    run_start: Option<Instant>,
+    deadline: Option<(Instant, Duration)>,
+    keep_queued: bool,
+    last_state: Option<JobState>,
+    last_poll: Option<Instant>,
+    /// The last poll that saw the job not yet finished.
+    last_pending: Option<Instant>,
+    seen_queued: bool,
+    polls: u32,
+    done: bool,
+}
+
+impl<'a, M: Model> Poller<'a, M> {
+    fn new(job: &'a Job<M>, options: WaitOptions) -> Self {
+        let now = Instant::now();
+        Self {
+            job,
+            origin: job.accepted_at.unwrap_or(now),
+            run_start: job.accepted_at,
+            deadline: options.timeout.map(|t| (now + t, t)),
+            keep_queued: options.keep_queued,
+            last_state: None,
+            last_poll: None,
+            last_pending: None,
+            seen_queued: false,
+            polls: 0,
+            done: job.cached().is_some(),
+        }
+    }
+
+    async fn next(&mut self) -> Option<Result<Update, Error>> {
+        if self.done {
+            return None;
+        }
+        let delay = self.next_delay();
+        let wake = Instant::now() + delay;
+        if let Some((deadline, _)) = self.deadline
+            && wake >= deadline
+        {
+            tokio::time::sleep_until(deadline.into()).await;
+            return Some(Err(self.time_out().await));
+        }
+        tokio::time::sleep_until(wake.into()).await;
+        let polled = match self.deadline {
+            Some((deadline, _)) => {
+                match tokio::time::timeout_at(deadline.into(), self.poll_once()).await {
+                    Ok(polled) => polled,
+                    Err(_) => return Some(Err(self.time_out().await)),
+                }
+            }
+            None => self.poll_once().await,
+        };
+        match polled {
+            Ok(update) => Some(Ok(update)),
+            Err(err) => {
+                self.done = true;
+                Some(Err(err))
+            }
+        }
+    }
+
+    fn next_delay(&self) -> Duration {
+        let inner = self.job.client().inner();
+        let now = Instant::now();
+        let history = inner.history.sorted(M::ID);
+        let state = PollState {
+            since_start: self.run_start.map(|s| now.saturating_duration_since(s)),
+            queued: self.last_state == Some(JobState::InQueue),
+            since_last_poll: self.last_poll.map(|p| now.saturating_duration_since(p)),
+        };
+        inner.poll.next_delay(&history, state)
+    }
+
+    /// One poll: the status call while queued (it has the queue position), else the result
+    /// call, which also carries the output once done.
+    async fn poll_once(&mut self) -> Result<Update, Error> {
+        let mut queue_position = None;
+        let mut finished: Option<ResultReply> = None;
+        let state = if self.last_state == Some(JobState::InQueue) {
+            self.polls += 1;
+            let status = self.job.status().await?;
+            queue_position = status.queue_position;
+            if status.state.is_terminal() {
+                self.polls += 1;
+                let reply = self.job.fetch_result().await?;
+                let state = result_state(&reply);
+                finished = Some(reply);
+                state
+            } else {
+                status.state
+            }
+        } else {
+            self.polls += 1;
+            let reply = self.job.fetch_result().await?;
+            let state = result_state(&reply);
+            if state.is_terminal() {
+                finished = Some(reply);
+            }
+            state
+        };
+        let now = Instant::now();
+        if state == JobState::InQueue {
+            self.seen_queued = true;
+        } else if self.last_state == Some(JobState::InQueue)
+            || (self.run_start.is_none() && self.seen_queued)
+        {
+            // Left the queue between the last poll and this one: take the midpoint as the
+            // start of the run.
+            let before = self.last_poll.unwrap_or(now);
+            self.run_start = Some(before + now.saturating_duration_since(before) / 2);
+        }
+        if let Some(reply) = &finished {
+            self.done = true;
+            if state == JobState::Succeeded {
+                self.learn(reply, now);
+            }
+            tracing::info!(%state, polls = self.polls, "finished");
+        } else {
+            self.last_pending = Some(now);
+        }
+        self.last_state = Some(state);
+        self.last_poll = Some(now);
+        Ok(Update {
+            state,
+            queue_position,
+            elapsed: now.saturating_duration_since(self.origin),
+            polls: self.polls,
+        })
+    }
+
+    /// Records how long the run took: from the server's timestamps when they are precise and
+    /// the job was not queued, else from the polls around the end.
+    fn learn(&self, reply: &ResultReply, seen_done: Instant) {
+        let Some(run_start) = self.run_start else {
+            return;
+        };
+        let server = match (&reply.created_at, &reply.finished_at) {
+            (Some(created), Some(finished)) if !self.seen_queued => {
+                match (parse_rfc3339(created), parse_rfc3339(finished)) {
+                    (Some(c), Some(f)) if c.sub_second && f.sub_second => {
+                        f.at.duration_since(c.at).ok()
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let run_time = server.unwrap_or_else(|| {
+            // The end lies between the last pending poll and this one.
+            let end = match self.last_pending {
+                Some(pending) if pending > run_start => {
+                    pending + seen_done.saturating_duration_since(pending) / 2
+                }
+                _ => seen_done,
+            };
+            end.saturating_duration_since(run_start)
+        });
+        tracing::debug!(?run_time, "learned run time");
+        self.job.client().inner().history.record(M::ID, run_time);
+    }
+
+    /// The deadline passed: cancel a job that may still be queued, then report the timeout.
+    async fn time_out(&mut self) -> Error {
+        self.done = true;
+        let after = self.deadline.map(|(_, t)| t).unwrap_or_default();
+        let maybe_queued = matches!(self.last_state, None | Some(JobState::InQueue));
+        let cancel = if maybe_queued && !self.keep_queued {
+            match tokio::time::timeout(CANCEL_TIMEOUT, self.job.cancel()).await {
+                Ok(Ok(outcome)) => Some(CancelAttempt::Answered(outcome)),
+                Ok(Err(err)) => Some(CancelAttempt::Failed(Box::new(err))),
+                Err(_) => None,
+            }
+        } else {
+            None
+        };
+        Error::Timeout {
+            request_id: self.job.id().to_owned(),
+            after,
+            cancel,
+        }
+    }
+}
