@@ -226,15 +226,15 @@ impl ValidationReport {
 
     /// Warns when the prompt names a number of images that differs from `count`.
     pub fn check_prompt_count(&mut self, path: &str, prompt: &str, count: i64, message: &str) {
-        if let Some(stated) = crate::prompt::stated_count(prompt) {
-            if i64::try_from(stated).ok() != Some(count) {
-                self.warning(
-                    path,
-                    "prompt_count",
-                    Some(format!("prompt says {stated}, count is {count}")),
-                    message,
-                );
-            }
+        if let Some(stated) = crate::prompt::stated_count(prompt)
+            && i64::try_from(stated).ok() != Some(count)
+        {
+            self.warning(
+                path,
+                "prompt_count",
+                Some(format!("prompt says {stated}, count is {count}")),
+                message,
+            );
         }
     }
 }
