@@ -48,7 +48,8 @@ impl WaitOptions {
 pub struct Update {
     /// The state seen.
     pub state: JobState,
-    /// The position in the queue, while queued.
+    /// The position in the queue, while queued (from the second poll of a queued job on: the
+    /// first one asks for the result, which does not say).
     pub queue_position: Option<u64>,
     /// Time since the submit was accepted (or since waiting began, for a resumed job).
     pub elapsed: Duration,

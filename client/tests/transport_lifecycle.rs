@@ -1,0 +1,322 @@
+//! The job lifecycle against the simulator over loopback HTTP: submit, wait, result, download,
+//! cancel, failure, deadlines, resume.
+
+mod transport_support;
+
+use std::time::Duration;
+
+use futures::StreamExt as _;
+use runcomfy::error::CancelAttempt;
+use runcomfy::media::Media;
+use runcomfy::models::bytedance::seedream_4_0::edit::Edit;
+use runcomfy::models::bytedance::seedream_4_0::edit_sequential::{
+    EditSequential, EditSequentialInput,
+};
+use runcomfy::models::bytedance::seedream_4_0::sequential::Sequential;
+use runcomfy::{CancelOutcome, Client, Error, JobRecord, JobState, Model, Output, WaitOptions};
+use runcomfy_simulator::SimConfig;
+use transport_support::*;
+
+/// Runs a model end to end and checks every output file arrives whole.
+async fn full_lifecycle<M: Model>(input: M::Input) -> TestResult {
+    let sim = simulator(config(Duration::from_millis(60))).await?;
+    let client = client(&sim)?;
+    let dir = tempfile::tempdir()?;
+
+    let output = client.run::<M>(&input).await?;
+    let files = output.files();
+    assert!(!files.is_empty(), "{} gave no files", M::ID);
+
+    let saved = client.download(&output, dir.path()).await?;
+    assert_eq!(saved.len(), files.len());
+    for (file, saved) in files.iter().zip(&saved) {
+        assert_eq!(saved.url, file.url);
+        assert_eq!(saved.field, file.field);
+        assert_eq!(saved.path.parent(), Some(dir.path()));
+        let name = saved
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("");
+        let expected = match file.index {
+            Some(i) => format!("{}-{i}.png", file.field),
+            None => format!("{}.png", file.field),
+        };
+        assert_eq!(name, expected);
+        let original = fetch(file.url).await?;
+        assert_eq!(saved.bytes, original.len() as u64);
+        assert_eq!(sha256_file(&saved.path)?, sha256(&original));
+    }
+    // Nothing but the files is left in the directory (no temporary files).
+    assert_eq!(std::fs::read_dir(dir.path())?.count(), saved.len());
+
+    let stats = sim.stats();
+    assert_eq!(stats.submissions, 1);
+    assert_eq!(stats.duplicate_submissions, 0);
+    assert_eq!(stats.submissions_for(M::ID), 1);
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn edit_runs_end_to_end() -> TestResult {
+    full_lifecycle::<Edit>(edit_input()).await
+}
+
+#[tokio::test]
+async fn edit_sequential_runs_end_to_end() -> TestResult {
+    full_lifecycle::<EditSequential>(edit_sequential_input()).await
+}
+
+#[tokio::test]
+async fn sequential_runs_end_to_end() -> TestResult {
+    full_lifecycle::<Sequential>(sequential_input()).await
+}
+
+#[tokio::test]
+async fn result_after_wait_needs_no_more_calls() -> TestResult {
+    let sim = simulator(config(Duration::from_millis(40))).await?;
+    let client = client(&sim)?;
+    let job = client.submit::<Edit>(&edit_input()).await?;
+    let waited = job.wait().await?;
+    let calls = sim.stats().result_calls + sim.stats().status_calls;
+    let again = job.result().await?;
+    assert_eq!(waited, again);
+    assert_eq!(sim.stats().result_calls + sim.stats().status_calls, calls);
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn invalid_input_is_refused_without_a_call() -> TestResult {
+    let sim = simulator(SimConfig::default()).await?;
+    let client = client(&sim)?;
+    let input = EditSequentialInput::new(Vec::new(), "no images at all");
+    match client.submit::<EditSequential>(&input).await {
+        Err(Error::Validation(err)) => assert!(!err.report.is_valid()),
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+    assert_eq!(sim.stats().submit_calls, 0);
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_before_sending() -> TestResult {
+    let sim = simulator(SimConfig::default()).await?;
+    let client = builder(&sim).max_body_bytes(4 * 1024).build()?;
+    // A 16 KiB PNG-looking file, sent as a data: URI.
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x02\0\0\0\x02\0\x08\x02\0\0\0".to_vec();
+    png.resize(16 * 1024, 0);
+    let input = EditSequentialInput::new(vec![Media::bytes(png)], "a cat");
+    match client.submit::<EditSequential>(&input).await {
+        Err(Error::BodyTooLarge { limit }) => assert_eq!(limit, 4 * 1024),
+        Err(Error::Validation(report)) => panic!("validation refused the test image: {report}"),
+        other => panic!("expected BodyTooLarge, got {other:?}"),
+    }
+    assert_eq!(sim.stats().submit_calls, 0);
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_failed_job_reports_the_servers_error() -> TestResult {
+    let sim = simulator(SimConfig {
+        fail_rate: 1.0,
+        ..config(Duration::from_millis(30))
+    })
+    .await?;
+    let client = client(&sim)?;
+    let job = client.submit::<Edit>(&edit_input()).await?;
+    match job.wait().await {
+        Err(Error::JobFailed { request_id, error }) => {
+            assert_eq!(request_id, job.id());
+            assert!(
+                error.message().is_some_and(|m| m.contains("failed")),
+                "{error}"
+            );
+        }
+        other => panic!("expected JobFailed, got {other:?}"),
+    }
+    let state = job.result_state().await?;
+    assert_eq!(state.state, JobState::Failed);
+    assert!(state.output.is_none());
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn cancel_while_queued_and_not_cancellable_while_running() -> TestResult {
+    let sim = simulator(SimConfig {
+        workers: 1,
+        ..config(Duration::from_secs(30))
+    })
+    .await?;
+    let client = client(&sim)?;
+    let running = client.submit::<Edit>(&edit_input()).await?;
+    let queued = client.submit::<Edit>(&edit_input()).await?;
+
+    // The first job occupies the only worker.
+    let status = queued.status().await?;
+    assert_eq!(status.state, JobState::InQueue);
+    assert!(status.queue_position.is_some());
+
+    assert_eq!(queued.cancel().await?, CancelOutcome::Cancelled);
+    match queued.wait().await {
+        Err(Error::Cancelled { request_id }) => assert_eq!(request_id, queued.id()),
+        other => panic!("expected Cancelled, got {other:?}"),
+    }
+    assert_eq!(running.cancel().await?, CancelOutcome::NotCancellable);
+    assert_eq!(sim.stats().jobs_cancelled, 1);
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_deadline_cancels_a_queued_job() -> TestResult {
+    let sim = simulator(SimConfig {
+        workers: 1,
+        ..config(Duration::from_secs(30))
+    })
+    .await?;
+    let client = client(&sim)?;
+    let _running = client.submit::<Edit>(&edit_input()).await?;
+    let queued = client.submit::<Edit>(&edit_input()).await?;
+    let started = std::time::Instant::now();
+    let outcome = queued
+        .wait_with(
+            WaitOptions::new().timeout(Duration::from_millis(200)),
+            |_| {},
+        )
+        .await;
+    assert!(started.elapsed() < Duration::from_secs(5));
+    match outcome {
+        Err(Error::Timeout {
+            request_id,
+            after,
+            cancel,
+        }) => {
+            assert_eq!(request_id, queued.id());
+            assert_eq!(after, Duration::from_millis(200));
+            assert!(
+                matches!(
+                    cancel,
+                    Some(CancelAttempt::Answered(CancelOutcome::Cancelled))
+                ),
+                "{cancel:?}"
+            );
+        }
+        other => panic!("expected Timeout, got {other:?}"),
+    }
+    assert_eq!(sim.stats().jobs_cancelled, 1);
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn updates_stream_reports_the_queue_then_the_end() -> TestResult {
+    let sim = simulator(SimConfig {
+        workers: 1,
+        ..config(Duration::from_millis(150))
+    })
+    .await?;
+    let client = client(&sim)?;
+    let first = client.submit::<Edit>(&edit_input()).await?;
+    let second = client.submit::<Edit>(&edit_input()).await?;
+
+    let mut updates = Vec::new();
+    {
+        let stream = second.updates(WaitOptions::new());
+        futures::pin_mut!(stream);
+        while let Some(update) = stream.next().await {
+            updates.push(update?);
+        }
+    }
+    let states: Vec<JobState> = updates.iter().map(|u| u.state).collect();
+    assert_eq!(states.first(), Some(&JobState::InQueue), "{states:?}");
+    // Once seen queued, polls use the status call, which has the queue position.
+    assert!(
+        updates
+            .iter()
+            .any(|u| u.state == JobState::InQueue && u.queue_position.is_some()),
+        "{updates:?}"
+    );
+    assert_eq!(states.last(), Some(&JobState::Succeeded), "{states:?}");
+    assert!(states.contains(&JobState::InProgress), "{states:?}");
+    assert!(updates.windows(2).all(|w| w[0].elapsed <= w[1].elapsed));
+    assert!(updates.windows(2).all(|w| w[0].polls < w[1].polls));
+    // The stream left the result behind: no further call for it.
+    let calls = sim.stats().result_calls;
+    second.result().await?;
+    assert_eq!(sim.stats().result_calls, calls);
+
+    let mut seen = 0;
+    first.wait_with(WaitOptions::new(), |_| seen += 1).await?;
+    assert!(seen >= 1);
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_saved_job_resumes_in_another_client() -> TestResult {
+    let sim = simulator(config(Duration::from_millis(80))).await?;
+    let record_json = {
+        let client = client(&sim)?;
+        let job = client
+            .submit::<EditSequential>(&edit_sequential_input())
+            .await?;
+        serde_json::to_string(&job)?
+    };
+    // Only the ids are saved.
+    let value: serde_json::Value = serde_json::from_str(&record_json)?;
+    assert_eq!(value["model_id"], EditSequential::ID);
+    assert_eq!(value.as_object().map(|o| o.len()), Some(2));
+    assert!(!record_json.contains(TOKEN));
+
+    let record: JobRecord = serde_json::from_str(&record_json)?;
+    let fresh = client(&sim)?;
+    let job = fresh.resume::<EditSequential>(&record)?;
+    let output = job.wait().await?;
+    assert!(!output.images.is_empty());
+    assert_eq!(sim.stats().submissions, 1);
+
+    match fresh.resume::<Edit>(&record) {
+        Err(Error::ModelMismatch { found, .. }) => assert_eq!(found, EditSequential::ID),
+        other => panic!("expected ModelMismatch, got {other:?}"),
+    }
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn unknown_requests_are_not_found_with_their_id() -> TestResult {
+    let sim = simulator(SimConfig::default()).await?;
+    let client = client(&sim)?;
+    let job = client.job::<Edit>("no-such-request");
+    match job.status().await {
+        Err(err @ Error::NotFound { .. }) => {
+            assert_eq!(err.request_id(), Some("no-such-request"));
+        }
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_wrong_token_is_unauthorized_and_not_retried() -> TestResult {
+    let sim = simulator(SimConfig::default()).await?;
+    let client = Client::builder()
+        .token("not-the-right-token")
+        .base_url(sim.base_url())
+        .retry_policy(fast_retries())
+        .build()?;
+    match client.submit::<Edit>(&edit_input()).await {
+        Err(Error::Unauthorized { .. }) => {}
+        other => panic!("expected Unauthorized, got {other:?}"),
+    }
+    assert_eq!(sim.stats().submit_calls, 1);
+    assert_eq!(sim.stats().submissions, 0);
+    sim.shutdown().await;
+    Ok(())
+}
