@@ -1,0 +1,119 @@
+//! The catalog endpoints, serving the catalog compiled into the `runcomfy` crate.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+async fn list(
+    sim: &runcomfy_simulator::Simulator,
+    query: &str,
+) -> Result<Value, Box<dyn std::error::Error>> {
+    let resp = get(&client(), sim, &format!("/v1/models{query}")).await?;
+    assert_eq!(resp.status(), StatusCode::OK);
+    Ok(resp.json().await?)
+}
+
+fn ids(reply: &Value) -> Vec<&str> {
+    reply["models"]
+        .as_array()
+        .map(|m| m.iter().filter_map(|m| m["model_id"].as_str()).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn lists_every_compiled_model() -> TestResult {
+    let sim = start(config()).await?;
+    let all = list(&sim, "").await?;
+    let expected: Vec<&str> = runcomfy::catalog().iter().map(|m| m.id).collect();
+    assert_eq!(ids(&all), expected);
+    assert_eq!(all["total"], expected.len());
+    for seed in [EDIT, EDIT_SEQUENTIAL, SEQUENTIAL] {
+        assert!(expected.contains(&seed), "{seed} missing from the catalog");
+    }
+    for model in all["models"].as_array().ok_or("no models")? {
+        assert!(
+            model["display_name"]
+                .as_str()
+                .is_some_and(|n| !n.is_empty()),
+            "{model}"
+        );
+        assert!(
+            model["categories"]
+                .as_array()
+                .is_some_and(|c| !c.is_empty()),
+            "{model}"
+        );
+        assert!(
+            model.get("input_schema").is_none(),
+            "schemas only on request: {model}"
+        );
+    }
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn search_category_and_paging() -> TestResult {
+    let sim = start(config()).await?;
+    // Search is case-insensitive, on id and display name.
+    let found = list(&sim, "?search=SEQUENTIAL").await?;
+    assert_eq!(ids(&found), vec![EDIT_SEQUENTIAL, SEQUENTIAL]);
+    assert_eq!(found["total"], 2);
+    let none = list(&sim, "?search=no-such-thing").await?;
+    assert_eq!(none["total"], 0);
+    assert_eq!(ids(&none), Vec::<&str>::new());
+
+    let text = list(&sim, "?category=text-to-image").await?;
+    assert_eq!(ids(&text), vec![SEQUENTIAL]);
+    let image = list(&sim, "?category=image-to-image&search=seedream").await?;
+    assert_eq!(ids(&image), vec![EDIT, EDIT_SEQUENTIAL]);
+
+    // Paging: total counts every match, models only the page.
+    let page = list(&sim, "?search=seedream&limit=1&offset=1").await?;
+    assert_eq!(ids(&page), vec![EDIT_SEQUENTIAL]);
+    assert_eq!(page["total"], 3);
+    let past = list(&sim, "?search=seedream&offset=10").await?;
+    assert_eq!((ids(&past).len(), past["total"].as_u64()), (0, Some(3)));
+
+    // Bad numbers are a 422 in the usual shape.
+    let resp = get(&client(), &sim, "/v1/models?limit=lots").await?;
+    let body = expect_error(resp, StatusCode::UNPROCESSABLE_ENTITY, 422001).await?;
+    assert_eq!(
+        body["detail"][0]["loc"],
+        serde_json::json!(["query", "limit"])
+    );
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn schemas_are_the_catalogs_own() -> TestResult {
+    let sim = start(config()).await?;
+    let with = list(&sim, "?search=edit-sequential&include_schema=true").await?;
+    let model = &with["models"][0];
+    let info = runcomfy::catalog::find(EDIT_SEQUENTIAL).ok_or("no edit-sequential")?;
+    let input: Value = serde_json::from_str(info.input_schema)?;
+    let output: Value = serde_json::from_str(info.output_schema)?;
+    assert_eq!(model["input_schema"], input);
+    assert_eq!(model["output_schema"], output);
+    assert_eq!(model["input_schema"]["properties"]["images"]["minItems"], 1);
+
+    // One model: schemas always.
+    let resp = get(&client(), &sim, &format!("/v1/models/{EDIT}")).await?;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let one: Value = resp.json().await?;
+    assert_eq!(one["model_id"], EDIT);
+    assert_eq!(
+        one["display_name"],
+        runcomfy::catalog::find(EDIT).ok_or("no edit")?.display_name
+    );
+    let required = one["input_schema"]["required"]
+        .as_array()
+        .ok_or("no required")?;
+    assert!(required.contains(&Value::from("prompt")) && required.contains(&Value::from("images")));
+    assert!(one["output_schema"].is_object());
+    sim.shutdown().await;
+    Ok(())
+}
