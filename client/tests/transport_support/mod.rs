@@ -103,3 +103,91 @@ pub async fn fetch(url: &str) -> TestResult<Vec<u8>> {
     let response = reqwest::get(url).await?.error_for_status()?;
     Ok(response.bytes().await?.to_vec())
 }
+
+/// A tiny HTTP/1.1 server on another loopback port (another origin than the simulator): it
+/// answers every request with `response(path)` and records each request's head.
+pub struct OtherHost {
+    pub base_url: String,
+    pub requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for OtherHost {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// One canned reply.
+pub struct Canned {
+    pub status: &'static str,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+impl OtherHost {
+    pub async fn start(
+        response: impl Fn(&str) -> Canned + Send + Sync + 'static,
+    ) -> TestResult<OtherHost> {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base_url = format!("http://{}", listener.local_addr()?);
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        let response = std::sync::Arc::new(response);
+        let task = tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let seen = seen.clone();
+                let response = response.clone();
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match socket.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let head = String::from_utf8_lossy(&head).into_owned();
+                    let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                    if let Ok(mut seen) = seen.lock() {
+                        seen.push(head);
+                    }
+                    let canned = response(&path);
+                    let mut reply = format!(
+                        "HTTP/1.1 {}\r\nContent-Length: {}\r\nConnection: close\r\n",
+                        canned.status,
+                        canned.body.len()
+                    );
+                    for (name, value) in &canned.headers {
+                        reply.push_str(&format!("{name}: {value}\r\n"));
+                    }
+                    reply.push_str("\r\n");
+                    let mut bytes = reply.into_bytes();
+                    bytes.extend_from_slice(&canned.body);
+                    let _ = socket.write_all(&bytes).await;
+                    let _ = socket.shutdown().await;
+                });
+            }
+        });
+        Ok(OtherHost {
+            base_url,
+            requests,
+            task,
+        })
+    }
+
+    /// Every request head received so far.
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+}
+
+/// The first bytes of a PNG of `width` x `height`: enough for any header reader.
+pub fn png_header(width: u32, height: u32) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    bytes.extend_from_slice(&width.to_be_bytes());
+    bytes.extend_from_slice(&height.to_be_bytes());
+    bytes.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    bytes
+}
