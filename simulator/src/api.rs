@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use axum::body::Body;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
@@ -25,6 +25,9 @@ use crate::{output, rng, timefmt};
 
 type Sim = State<Arc<Shared>>;
 
+/// Largest request body accepted.
+const MAX_BODY: usize = 64 * 1024 * 1024;
+
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let api = Router::new()
         .route("/v1/models", get(list_models))
@@ -33,7 +36,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/requests/{id}/result", get(result))
         .route("/v1/requests/{id}/cancel", post(cancel))
         .route("/files/{id}/{name}", get(download))
-        .layer(from_fn_with_state(Arc::clone(&shared), gate));
+        .layer(from_fn_with_state(Arc::clone(&shared), gate))
+        // Inputs carry images as data: URIs; RunComfy's partner nodes send up to 64 MiB.
+        .layer(DefaultBodyLimit::max(MAX_BODY));
     Router::new()
         .route("/_sim/stats", get(sim_stats))
         .merge(api)

@@ -31,6 +31,7 @@ use crate::stats::Stats;
 #[derive(Debug)]
 pub struct Simulator {
     shared: Arc<Shared>,
+    port: u16,
     shutdown: watch::Sender<bool>,
     accept: JoinHandle<()>,
 }
@@ -58,6 +59,7 @@ impl Simulator {
         tracing::info!(base_url = %shared.base_url, "simulator ready");
         Ok(Simulator {
             shared,
+            port: addr.port(),
             shutdown,
             accept,
         })
@@ -70,12 +72,7 @@ impl Simulator {
 
     /// The port bound.
     pub fn port(&self) -> u16 {
-        self.shared
-            .base_url
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(0)
+        self.port
     }
 
     /// A snapshot of the counters.

@@ -276,10 +276,15 @@ async fn local_paths_are_refused_not_read_from_the_servers_disk() -> TestResult 
     Ok(())
 }
 
-fn small_png(width: u32, height: u32) -> Result<Vec<u8>, png::EncodingError> {
+fn gray_png(
+    width: u32,
+    height: u32,
+    compression: png::Compression,
+) -> Result<Vec<u8>, png::EncodingError> {
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, width, height);
     encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_compression(compression);
     let mut writer = encoder.write_header()?;
     writer.write_image_data(&vec![128; (width * height) as usize])?;
     writer.finish()?;
@@ -290,9 +295,23 @@ fn small_png(width: u32, height: u32) -> Result<Vec<u8>, png::EncodingError> {
 async fn data_uris_and_urls_are_accepted() -> TestResult {
     let sim = start(config()).await?;
     let c = client();
-    let data_uri = runcomfy::media::data_uri(&small_png(64, 64)?);
+    let data_uri = runcomfy::media::data_uri(&gray_png(64, 64, png::Compression::Fast)?);
     assert!(data_uri.starts_with("data:image/png;base64,"));
     let body = json!({"prompt": "p", "images": [data_uri, "https://example.com/b.jpg"]});
+    let reply = submit(&c, &sim, EDIT, &body).await?;
+    assert!(!request_id(&reply).is_empty());
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn large_data_uri_inputs_fit() -> TestResult {
+    let sim = start(config()).await?;
+    let c = client();
+    // 3 MB of pixels, stored uncompressed: over axum's 2 MB default body limit.
+    let png = gray_png(2000, 1500, png::Compression::NoCompression)?;
+    assert!(png.len() > 3_000_000);
+    let body = json!({"prompt": "p", "images": [runcomfy::media::data_uri(&png)]});
     let reply = submit(&c, &sim, EDIT, &body).await?;
     assert!(!request_id(&reply).is_empty());
     sim.shutdown().await;
