@@ -47,3 +47,48 @@ pub struct OutputFile<'a> {
     /// The URL.
     pub url: &'a str,
 }
+
+/// A string is not one of an enum's choices.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{value}` is not a valid {type_name}; expected one of: {}", expected.join(", "))]
+pub struct ParseChoiceError {
+    /// The Rust enum.
+    pub type_name: &'static str,
+    /// What was given.
+    pub value: String,
+    /// The accepted wire values.
+    pub expected: &'static [&'static str],
+}
+
+/// Adds `url` to `files` when it is an http(s) URL; generated `Output::files` use it.
+pub fn push_url<'a>(
+    files: &mut Vec<OutputFile<'a>>,
+    field: &'a str,
+    index: Option<usize>,
+    url: &'a str,
+) {
+    if url.starts_with("https://") || url.starts_with("http://") {
+        files.push(OutputFile { field, index, url });
+    }
+}
+
+/// Adds the URLs found in output properties the schema does not list (strings, or arrays of
+/// strings), so a new kind of output is still downloaded.
+pub fn push_extra_urls<'a>(
+    files: &mut Vec<OutputFile<'a>>,
+    extra: &'a serde_json::Map<String, serde_json::Value>,
+) {
+    for (field, value) in extra {
+        match value {
+            serde_json::Value::String(url) => push_url(files, field, None, url),
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if let Some(url) = item.as_str() {
+                        push_url(files, field, Some(i), url);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! Finding and reading the catalog: `<root>/<model id>/{input,output,overlay}.json`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::error::{Error, Errors};
+use crate::overlay::Overlay;
+
+/// One model's files, read and with the overlay's patches applied.
+#[derive(Debug, Clone)]
+pub struct SourceModel {
+    /// The model id: the folder path below the catalog root, `/`-separated.
+    pub id: String,
+    /// `input.json`.
+    pub input_path: PathBuf,
+    /// `output.json`.
+    pub output_path: PathBuf,
+    /// `overlay.json`, when there is one.
+    pub overlay_path: Option<PathBuf>,
+    /// The input schema (patched).
+    pub input: Value,
+    /// The output schema (patched, unwrapped from the docs' `{"output": ...}`).
+    pub output: Value,
+    /// The overlay (empty when there is none).
+    pub overlay: Overlay,
+}
+
+/// Reads every model below `root`, sorted by id so that generation never depends on the order
+/// the file system lists folders in.
+pub fn read_catalog(root: &Path) -> Result<Vec<SourceModel>, Errors> {
+    let mut dirs = Vec::new();
+    find_model_dirs(root, root, &mut dirs)?;
+    dirs.sort();
+    let mut models = Vec::new();
+    let mut errors = Vec::new();
+    for (id, dir) in dirs {
+        match read_model(id, &dir) {
+            Ok(model) => models.push(model),
+            Err(err) => errors.push(err),
+        }
+    }
+    if models.is_empty() && errors.is_empty() {
+        errors.push(
+            Error::schema(root, "", "no models found")
+                .hint("a model is a folder `<model id>/` holding input.json and output.json"),
+        );
+    }
+    if errors.is_empty() {
+        Ok(models)
+    } else {
+        Err(Errors(errors))
+    }
+}
+
+fn find_model_dirs(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<(), Error> {
+    let io = |source| Error::Io {
+        path: dir.to_owned(),
+        source,
+    };
+    let mut entries = Vec::new();
+    for entry in fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        entries.push(entry.path());
+    }
+    entries.sort();
+    if entries
+        .iter()
+        .any(|p| p.file_name().is_some_and(|n| n == "input.json"))
+    {
+        let id = dir
+            .strip_prefix(root)
+            .unwrap_or(dir)
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/");
+        check_model_id(&id, dir)?;
+        out.push((id, dir.to_owned()));
+    }
+    for path in entries {
+        // Follow symlinked folders too: a packaged crate may see the catalog through one.
+        if path.is_dir() {
+            find_model_dirs(root, &path, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// Model ids are API paths of 2 to 5 segments of letters, digits, `.`, `-` and `_`.
+pub fn check_model_id(id: &str, dir: &Path) -> Result<(), Error> {
+    let segments: Vec<&str> = id.split('/').collect();
+    let bad_segment = segments.iter().find(|s| {
+        s.is_empty()
+            || **s == "."
+            || **s == ".."
+            || !s
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    });
+    if !(2..=5).contains(&segments.len()) || bad_segment.is_some() {
+        return Err(Error::schema(
+            dir,
+            "",
+            format!("`{id}` is not a model id: ids are API paths of 2 to 5 segments of ASCII letters, digits, `.`, `-` and `_`"),
+        )
+        .hint("move the model's files to `schemas/<vendor>/<model>/.../`"));
+    }
+    Ok(())
+}
+
+fn read_model(id: String, dir: &Path) -> Result<SourceModel, Error> {
+    let input_path = dir.join("input.json");
+    let output_path = dir.join("output.json");
+    let overlay_file = dir.join("overlay.json");
+    let mut input = read_json(&input_path)?;
+    let mut output = read_json(&output_path)?;
+    let (overlay, overlay_path) = if overlay_file.exists() {
+        let value = read_json(&overlay_file)?;
+        let overlay: Overlay = serde_json::from_value(value).map_err(|err| {
+            Error::schema(&overlay_file, "", format!("not a valid overlay: {err}"))
+                .hint("see schemas/README.md for the overlay format")
+        })?;
+        (overlay, Some(overlay_file))
+    } else {
+        (Overlay::default(), None)
+    };
+    if let Some(patch) = &overlay.patch {
+        json_patch::merge(&mut input, patch);
+    }
+    // The docs wrap the output schema as `{"output": {...}}`; accept both forms.
+    if let Value::Object(map) = &output
+        && map.len() == 1
+        && let Some(inner) = map.get("output")
+    {
+        output = inner.clone();
+    }
+    if let Some(patch) = &overlay.output_patch {
+        json_patch::merge(&mut output, patch);
+    }
+    Ok(SourceModel {
+        id,
+        input_path,
+        output_path,
+        overlay_path,
+        input,
+        output,
+        overlay,
+    })
+}
+
+/// Reads a JSON file, naming the file and position on a syntax error.
+pub fn read_json(path: &Path) -> Result<Value, Error> {
+    let text = fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|err| Error::json(path, &err))
+}

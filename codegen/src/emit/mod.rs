@@ -1,0 +1,289 @@
+//! From the IR to Rust source: tokens with `quote`, formatted by `prettyplease`.
+
+mod docs;
+mod enums;
+mod info;
+mod input;
+mod output;
+
+use std::collections::BTreeMap;
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::ir::{Catalog, Model, Type};
+
+pub(crate) use docs::{doc_attrs, schema_text};
+
+/// The whole generated file: `models`, `outputs` and the runtime catalog.
+pub fn file(catalog: &Catalog) -> String {
+    let mut root = Node::default();
+    for (index, model) in catalog.models.iter().enumerate() {
+        let mut node = &mut root;
+        for segment in &model.module_path {
+            node = node.children.entry(segment.clone()).or_default();
+        }
+        node.model = Some(index);
+    }
+    let models = root
+        .children
+        .iter()
+        .map(|(name, node)| tree(catalog, name, node, &[]));
+    let outputs = catalog.outputs.iter().map(|o| output::output(catalog, o));
+    let entries = catalog.models.iter().map(|model| {
+        let path = model.module_path.iter().map(|s| format_ident!("{s}"));
+        quote!(&models::#(#path)::*::INFO)
+    });
+    let tokens = quote! {
+        /// The models of the catalog: one module per segment of the model id, so
+        /// `bytedance/seedream-4-0/edit` is `models::bytedance::seedream_4_0::edit`.
+        pub mod models {
+            #(#models)*
+        }
+
+        /// Output types, each shared by every model with the same output schema.
+        pub mod outputs {
+            use schemars::JsonSchema;
+            use serde::{Deserialize, Serialize};
+
+            use crate::catalog::{FieldInfo, FieldKind};
+            use crate::model::{OutputFile, push_extra_urls, push_url};
+
+            #(#outputs)*
+        }
+
+        /// Every generated model, sorted by id.
+        static GENERATED_MODELS: &[&crate::catalog::ModelInfo] = &[#(#entries),*];
+    };
+    format(tokens)
+}
+
+/// One model's module on its own, as it appears in [`file`]; used for review and snapshots.
+pub fn model_module(catalog: &Catalog, model: &Model) -> String {
+    let name = format_ident!(
+        "{}",
+        model.module_path.last().map_or("model", String::as_str)
+    );
+    let docs = doc_attrs(&module_docs(model));
+    let body = model_items(catalog, model);
+    format(quote! {
+        #docs
+        pub mod #name {
+            #body
+        }
+    })
+}
+
+fn format(tokens: TokenStream) -> String {
+    match syn::parse2::<syn::File>(tokens.clone()) {
+        Ok(file) => space_items(&prettyplease::unparse(&file)),
+        // Unreachable for tokens built here; keep the raw text reviewable rather than panic.
+        Err(_) => tokens.to_string(),
+    }
+}
+
+/// prettyplease packs items together; put a blank line between items (and after `use`
+/// groups) as a person would.
+fn space_items(code: &str) -> String {
+    let lines: Vec<&str> = code.lines().collect();
+    let mut out = String::with_capacity(code.len() + code.len() / 16);
+    for (i, line) in lines.iter().enumerate() {
+        out.push_str(line);
+        out.push('\n');
+        let Some(next) = lines.get(i + 1) else {
+            continue;
+        };
+        let indent = |l: &str| l.len() - l.trim_start().len();
+        let (this, following) = (line.trim_start(), next.trim_start());
+        if indent(line) != indent(next) || following.is_empty() {
+            continue;
+        }
+        let closes = this == "}" || this == "};";
+        let is_use = |l: &str| l.starts_with("use ") || l.starts_with("pub use ");
+        let ends_uses = is_use(this) && !is_use(following);
+        let item_after_semicolon = this.ends_with(';')
+            && !this.starts_with("let ")
+            && (following.starts_with("///")
+                || following.starts_with("#[")
+                || following.starts_with("pub ")
+                || following.starts_with("const ")
+                || following.starts_with("static ")
+                || following.starts_with("impl"));
+        let continues = (this == "};" && is_use(following))
+            || following.starts_with('}')
+            || following.starts_with(')')
+            || following.starts_with(']')
+            || following.starts_with("else");
+        if (closes || ends_uses || item_after_semicolon) && !continues {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[derive(Default)]
+struct Node {
+    model: Option<usize>,
+    children: BTreeMap<String, Node>,
+}
+
+fn tree(catalog: &Catalog, name: &str, node: &Node, parents: &[&str]) -> TokenStream {
+    let ident = format_ident!("{name}");
+    let mut path: Vec<&str> = parents.to_vec();
+    path.push(name);
+    let (docs, items) = match node.model {
+        Some(index) => {
+            let model = &catalog.models[index];
+            (module_docs(model), model_items(catalog, model))
+        }
+        None => (
+            vec![format!(
+                "Models whose id starts with `{}/`.",
+                prefix_of(catalog, node).unwrap_or_else(|| path.join("/"))
+            )],
+            TokenStream::new(),
+        ),
+    };
+    let docs = doc_attrs(&docs);
+    let children = node
+        .children
+        .iter()
+        .map(|(child, n)| tree(catalog, child, n, &path));
+    quote! {
+        #docs
+        pub mod #ident {
+            #items
+            #(#children)*
+        }
+    }
+}
+
+/// The id prefix a namespace module stands for (`bytedance/seedream-4-0`).
+fn prefix_of(catalog: &Catalog, node: &Node) -> Option<String> {
+    let mut current = node;
+    let mut depth = 0;
+    loop {
+        if let Some(index) = current.model {
+            let id = &catalog.models[index].id;
+            let segments: Vec<&str> = id.split('/').collect();
+            return Some(segments[..segments.len().saturating_sub(depth)].join("/"));
+        }
+        current = current.children.values().next()?;
+        depth += 1;
+    }
+}
+
+fn module_docs(model: &Model) -> Vec<String> {
+    let mut docs = vec![format!(
+        "{} (`{}`).",
+        schema_text(model.display_name.trim_end_matches('.')),
+        model.id
+    )];
+    docs.extend(model.docs.iter().map(|d| schema_text(d)));
+    docs
+}
+
+/// Everything inside a model's module.
+fn model_items(catalog: &Catalog, model: &Model) -> TokenStream {
+    let marker = format_ident!("{}", model.type_name);
+    let input = format_ident!("{}", model.input.name);
+    let output = format_ident!("{}", catalog.outputs[model.output].name);
+    let id = &model.id;
+    let marker_docs = doc_attrs(&[
+        format!(
+            "The model `{id}`: {}.",
+            schema_text(model.display_name.trim_end_matches('.'))
+        ),
+        format!(
+            "Its input is [`{input}`] and its output [`{output}`]; pass this type to the client to run it."
+        ),
+    ]);
+    let all_fields = || {
+        model
+            .input
+            .fields
+            .iter()
+            .chain(model.structs.iter().flat_map(|s| &s.fields))
+    };
+    let uses_media = all_fields().any(|f| has_media(&f.ty));
+    let has_choices = model.input.fields.iter().any(|f| {
+        matches!(&f.ty, Type::Enum(_))
+            || matches!(&f.ty, Type::Array { items, .. } if matches!(**items, Type::Enum(_)))
+    });
+    // Import exactly what the module uses, so it compiles without warnings.
+    let mut catalog_names = vec!["FieldInfo", "FieldKind", "ModelInfo"];
+    let mut validate_names = vec!["ValidationReport"];
+    if uses_media {
+        catalog_names.extend(["MediaKind", "MediaSpec"]);
+        let has_rules = all_fields()
+            .any(|f| crate::lower::media_of(&f.ty).is_some_and(|m| !m.rules.is_empty()));
+        if has_rules {
+            validate_names.extend(["MediaCheck", "MediaRule"]);
+        }
+        let has_formats = all_fields()
+            .any(|f| crate::lower::media_of(&f.ty).is_some_and(|m| !m.formats.is_empty()));
+        if has_formats {
+            catalog_names.push("MediaFormat");
+        }
+    }
+    if has_choices {
+        catalog_names.push("Choice");
+    }
+    if !model.rules.is_empty() {
+        catalog_names.push("CrossRule");
+    }
+    catalog_names.sort_unstable();
+    validate_names.sort_unstable();
+    let catalog_names = catalog_names.iter().map(|n| format_ident!("{n}"));
+    let validate_names = validate_names.iter().map(|n| format_ident!("{n}"));
+    let media_use = uses_media.then(|| {
+        quote!(
+            use crate::Media;
+        )
+    });
+    let input_struct = input::structure(model, &model.input, true);
+    let nested = model
+        .structs
+        .iter()
+        .map(|s| input::structure(model, s, false));
+    let enums = model.enums.iter().map(enums::enumeration);
+    let media_specs = input::media_specs(model);
+    let info = info::model_info(catalog, model);
+    quote! {
+        use schemars::JsonSchema;
+        use serde::{Deserialize, Serialize};
+
+        #media_use
+        use crate::catalog::{#(#catalog_names),*};
+        use crate::validate::{#(#validate_names),*};
+        pub use crate::outputs::#output;
+
+        #marker_docs
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+        pub struct #marker;
+
+        impl crate::Model for #marker {
+            const ID: &'static str = #id;
+            type Input = #input;
+            type Output = #output;
+
+            fn info() -> &'static ModelInfo {
+                &INFO
+            }
+        }
+
+        #input_struct
+        #(#nested)*
+        #(#enums)*
+        #media_specs
+        #info
+    }
+}
+
+fn has_media(ty: &Type) -> bool {
+    match ty {
+        Type::Media(_) => true,
+        Type::Array { items, .. } => has_media(items),
+        _ => false,
+    }
+}

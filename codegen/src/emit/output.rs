@@ -1,0 +1,139 @@
+//! Output types: lenient structs (every property optional) that list their file URLs.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::{doc_attrs, schema_text};
+use crate::ir::{Catalog, OutputKind, OutputType};
+
+pub(crate) fn output(catalog: &Catalog, o: &OutputType) -> TokenStream {
+    let name = format_ident!("{}", o.name);
+    let users: Vec<String> = catalog
+        .models
+        .iter()
+        .filter(|m| catalog.outputs[m.output].name == o.name)
+        .map(|m| format!("`{}`", m.id))
+        .collect();
+    let mut docs = o.docs.clone();
+    docs.push(format!("Used by {}.", users.join(", ")));
+    docs.push("Every property is optional: a reply missing one still parses, and properties the schema does not list are kept in the extra map.".to_owned());
+    let docs = doc_attrs(&docs);
+    let fields = o.fields.iter().map(|f| {
+        let ident = format_ident!("{}", f.ident);
+        let docs = doc_attrs(&[f
+            .docs
+            .as_deref()
+            .map(schema_text)
+            .unwrap_or_else(|| format!("The `{}` property.", f.wire))]);
+        let rename = (f.ident != f.wire).then(|| {
+            let wire = &f.wire;
+            quote!(#[serde(rename = #wire)])
+        });
+        let (ty, serde) = match f.ty {
+            OutputKind::StringList => (
+                quote!(Vec<String>),
+                quote!(#[serde(default, skip_serializing_if = "Vec::is_empty")]),
+            ),
+            kind => {
+                let inner = match kind {
+                    OutputKind::String => quote!(String),
+                    OutputKind::Integer => quote!(i64),
+                    OutputKind::Number => quote!(f64),
+                    OutputKind::Boolean => quote!(bool),
+                    _ => quote!(serde_json::Value),
+                };
+                (
+                    quote!(Option<#inner>),
+                    quote!(#[serde(default, skip_serializing_if = "Option::is_none")]),
+                )
+            }
+        };
+        quote! {
+            #docs
+            #rename
+            #serde
+            pub #ident: #ty,
+        }
+    });
+    let extra = format_ident!("{}", o.extra_ident);
+    let pushes = o.fields.iter().filter_map(|f| {
+        let ident = format_ident!("{}", f.ident);
+        let wire = &f.wire;
+        match f.ty {
+            OutputKind::String => Some(quote! {
+                if let Some(url) = &self.#ident {
+                    push_url(&mut files, #wire, None, url);
+                }
+            }),
+            OutputKind::StringList => Some(quote! {
+                for (i, url) in self.#ident.iter().enumerate() {
+                    push_url(&mut files, #wire, Some(i), url);
+                }
+            }),
+            _ => None,
+        }
+    });
+    let infos = o.fields.iter().map(|f| {
+        let wire = &f.wire;
+        let ident = &f.ident;
+        let description = match &f.docs {
+            Some(d) => quote!(Some(#d)),
+            None => quote!(None),
+        };
+        let (kind, array) = match f.ty {
+            OutputKind::String => (quote!(FieldKind::Uri), false),
+            OutputKind::StringList => (quote!(FieldKind::Uri), true),
+            OutputKind::Integer => (quote!(FieldKind::Integer), false),
+            OutputKind::Number => (quote!(FieldKind::Number), false),
+            OutputKind::Boolean => (quote!(FieldKind::Boolean), false),
+            OutputKind::Json => (quote!(FieldKind::Json), false),
+        };
+        let required = f.required;
+        quote! {
+            FieldInfo {
+                name: #wire,
+                rust_name: #ident,
+                title: None,
+                description: #description,
+                kind: #kind,
+                array: #array,
+                required: #required,
+                nullable: false,
+                default: None,
+                choices: &[],
+                minimum: None,
+                maximum: None,
+                min_length: None,
+                max_length: None,
+                min_items: None,
+                max_items: None,
+                media: None,
+            }
+        }
+    });
+    quote! {
+        #docs
+        #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+        #[non_exhaustive]
+        pub struct #name {
+            #(#fields)*
+            /// Properties the schema does not list, kept as they came.
+            #[serde(flatten)]
+            pub #extra: serde_json::Map<String, serde_json::Value>,
+        }
+
+        impl #name {
+            /// The output properties, as the runtime catalog lists them.
+            pub const FIELDS: &'static [FieldInfo] = &[#(#infos),*];
+        }
+
+        impl crate::Output for #name {
+            fn files(&self) -> Vec<OutputFile<'_>> {
+                let mut files = Vec::new();
+                #(#pushes)*
+                push_extra_urls(&mut files, &self.#extra);
+                files
+            }
+        }
+    }
+}

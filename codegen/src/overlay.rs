@@ -1,0 +1,83 @@
+//! `overlay.json`: maintainer refinements of a model that survive re-importing its schema.
+//!
+//! The format is documented in `schemas/README.md`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// The contents of a model's `overlay.json`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overlay {
+    /// A human name for the model (docs, `runcomfy models`).
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Extra documentation for the model.
+    #[serde(default)]
+    pub docs: Option<String>,
+    /// The Rust name of the model marker type; the input type is this plus `Input`.
+    #[serde(default)]
+    pub type_name: Option<String>,
+    /// The Rust name of the output type (shared by every model with the same output schema).
+    #[serde(default)]
+    pub output_type: Option<String>,
+    /// Per-field refinements, by wire name.
+    #[serde(default)]
+    pub fields: BTreeMap<String, FieldOverlay>,
+    /// Rules across several fields.
+    #[serde(default)]
+    pub rules: Vec<RuleOverlay>,
+    /// An RFC 7386 JSON merge patch applied to `input.json` before anything else: fixes of
+    /// upstream defects.
+    #[serde(default)]
+    pub patch: Option<serde_json::Value>,
+    /// The same for `output.json`.
+    #[serde(default)]
+    pub output_patch: Option<serde_json::Value>,
+}
+
+/// Refinements of one field.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldOverlay {
+    /// Extra documentation, appended to the schema's.
+    #[serde(default)]
+    pub docs: Option<String>,
+    /// The Rust name of the field's enum or nested struct.
+    #[serde(default)]
+    pub type_name: Option<String>,
+    /// Rust variant names by wire value (`"2560:1440 (16:9)": "Landscape16x9"`).
+    #[serde(default)]
+    pub variants: BTreeMap<String, String>,
+    /// Short aliases the CLI accepts, by wire value (`"2560:1440 (16:9)": "16:9"`).
+    #[serde(default)]
+    pub aliases: BTreeMap<String, String>,
+    /// Media formats accepted, checked from the magic bytes (`["jpeg", "png"]`).
+    #[serde(default)]
+    pub formats: Vec<String>,
+}
+
+/// A rule across several fields.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RuleOverlay {
+    /// The items of the array fields plus the values of the integer fields must not exceed `max`.
+    MaxTotal {
+        /// Wire names of the fields added up.
+        fields: Vec<String>,
+        /// The largest allowed total.
+        max: i64,
+        /// The message reported.
+        message: String,
+    },
+    /// Warn when the prompt states a number of images different from the count field.
+    PromptCount {
+        /// Wire name of the prompt field.
+        prompt: String,
+        /// Wire name of the count field.
+        count: String,
+        /// The message reported.
+        message: String,
+    },
+}
