@@ -114,7 +114,7 @@ async fn result_reports_the_current_state_before_the_end() -> TestResult {
 async fn queue_position_counts_down_with_one_worker() -> TestResult {
     let sim = start(SimConfig {
         workers: 1,
-        run_time: RunTime::Fixed(Duration::from_millis(150)),
+        run_time: RunTime::Fixed(Duration::from_millis(400)),
         ..config()
     })
     .await?;
@@ -162,7 +162,7 @@ async fn cancel(
 async fn cancel_works_only_while_queued() -> TestResult {
     let sim = start(SimConfig {
         workers: 1,
-        run_time: RunTime::Fixed(Duration::from_millis(300)),
+        run_time: RunTime::Fixed(Duration::from_millis(800)),
         ..config()
     })
     .await?;
