@@ -1,13 +1,28 @@
 //! Media inputs: one type for image, video and audio fields.
 
+mod datauri;
+mod inspect;
+
+use std::borrow::Cow;
 use std::fmt;
+use std::fs::File;
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::catalog::MediaSpec;
-use crate::validate::ValidationReport;
+use crate::catalog::{MediaFormat, MediaKind, MediaSpec};
+use crate::validate::{MediaCheck, MediaRule, ValidationReport};
+
+use datauri::{Base64Source, DataUri, Payload};
+use inspect::{Content, Dimensions, Format, Inspection, Unmeasured};
+
+/// How much of a `data:` URI's header `Debug` shows.
+const DEBUG_HEAD: usize = 64;
+
+/// Bytes in the MB of the `file_size_mb` rules.
+const MB: f64 = 1_048_576.0;
 
 /// An image, video or audio input: an `https` URL, a `data:` URI, a local file, or bytes in
 /// memory.
@@ -27,6 +42,19 @@ pub enum Media {
     Bytes(Arc<[u8]>),
 }
 
+/// A media input could not be turned into what is sent.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    /// A local file could not be read.
+    #[error("cannot read media file {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
 impl Media {
     /// A URL the server fetches itself.
     pub fn url(url: impl Into<String>) -> Self {
@@ -43,9 +71,9 @@ impl Media {
         Media::Bytes(bytes.into())
     }
 
-    /// Reads a string as a URL (it has a `scheme://`), a `data:` URI, or else a local path.
+    /// Reads a string as a `data:` URI, a URL (it has a `scheme://`), or else a local path.
     pub fn parse(value: &str) -> Self {
-        if value.starts_with("data:") {
+        if has_data_scheme(value) {
             Media::DataUri(value.to_owned())
         } else if value.contains("://") {
             Media::Url(value.to_owned())
@@ -61,15 +89,43 @@ impl Media {
             _ => None,
         }
     }
+
+    /// The string sent on the wire: URLs and `data:` URIs as they are, files and bytes as
+    /// base64 `data:` URIs (a file is read whole here).
+    pub fn to_wire(&self) -> Result<Cow<'_, str>, MediaError> {
+        match self {
+            Media::Url(url) => Ok(Cow::Borrowed(url)),
+            Media::DataUri(uri) => Ok(Cow::Borrowed(uri)),
+            Media::Path(path) => match std::fs::read(path) {
+                Ok(bytes) => Ok(Cow::Owned(data_uri(&bytes))),
+                Err(source) => Err(MediaError::Read {
+                    path: path.clone(),
+                    source,
+                }),
+            },
+            Media::Bytes(bytes) => Ok(Cow::Owned(data_uri(bytes))),
+        }
+    }
+}
+
+fn has_data_scheme(value: &str) -> bool {
+    value
+        .get(..5)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("data:"))
 }
 
 impl fmt::Debug for Media {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Media::Url(url) => f.debug_tuple("Url").field(url).finish(),
-            // A data URI can be megabytes long: show its header only.
+            // A data URI can be megabytes long, and a malformed one may have no comma: show
+            // the start of its header only.
             Media::DataUri(uri) => {
                 let head = uri.split(',').next().unwrap_or_default();
+                let head = match head.char_indices().nth(DEBUG_HEAD) {
+                    Some((end, _)) => &head[..end],
+                    None => head,
+                };
                 write!(f, "DataUri({head},… {} bytes)", uri.len())
             }
             Media::Path(path) => f.debug_tuple("Path").field(path).finish(),
@@ -110,15 +166,8 @@ impl From<Vec<u8>> for Media {
 
 impl Serialize for Media {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Media::Url(url) => serializer.serialize_str(url),
-            Media::DataUri(uri) => serializer.serialize_str(uri),
-            Media::Path(path) => {
-                let uri = data_uri_from_path(path).map_err(serde::ser::Error::custom)?;
-                serializer.serialize_str(&uri)
-            }
-            Media::Bytes(bytes) => serializer.serialize_str(&data_uri(bytes)),
-        }
+        let wire = self.to_wire().map_err(serde::ser::Error::custom)?;
+        serializer.serialize_str(&wire)
     }
 }
 
@@ -144,33 +193,387 @@ impl schemars::JsonSchema for Media {
 
 /// Encodes bytes as a base64 `data:` URI, with the MIME type sniffed from the magic bytes.
 pub fn data_uri(bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    let mime = sniff_mime(bytes);
-    let mut out = format!("data:{mime};base64,");
-    base64::engine::general_purpose::STANDARD.encode_string(bytes, &mut out);
-    out
+    datauri::encode_with_prefix(&format!("data:{};base64,", sniff_mime(bytes)), bytes)
 }
 
-fn data_uri_from_path(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|err| format!("cannot read {}: {err}", path.display()))?;
-    Ok(data_uri(&bytes))
-}
-
+/// The MIME type of the bytes from their magic numbers: the image formats `imagesize` knows,
+/// plus common video and audio containers, else `application/octet-stream`.
 fn sniff_mime(bytes: &[u8]) -> &'static str {
+    use imagesize::{Compression, ImageType};
     match imagesize::image_type(bytes) {
-        Ok(imagesize::ImageType::Jpeg) => "image/jpeg",
-        Ok(imagesize::ImageType::Png) => "image/png",
-        Ok(imagesize::ImageType::Webp) => "image/webp",
-        Ok(imagesize::ImageType::Gif) => "image/gif",
-        Ok(imagesize::ImageType::Bmp) => "image/bmp",
-        Ok(imagesize::ImageType::Tiff) => "image/tiff",
-        _ => "application/octet-stream",
+        Ok(ImageType::Jpeg) => return "image/jpeg",
+        Ok(ImageType::Png) => return "image/png",
+        Ok(ImageType::Webp) => return "image/webp",
+        Ok(ImageType::Gif) => return "image/gif",
+        Ok(ImageType::Bmp) => return "image/bmp",
+        Ok(ImageType::Tiff) => return "image/tiff",
+        Ok(ImageType::Heif(Compression::Av1)) => return "image/avif",
+        Ok(ImageType::Heif(Compression::Hevc | Compression::Jpeg)) => return "image/heif",
+        _ => {}
+    }
+    let at = |offset: usize, magic: &[u8]| bytes.get(offset..offset + magic.len()) == Some(magic);
+    if at(4, b"ftypqt") {
+        "video/quicktime"
+    } else if at(4, b"ftyp") {
+        "video/mp4"
+    } else if at(0, b"\x1a\x45\xdf\xa3") {
+        "video/webm"
+    } else if at(0, b"RIFF") && at(8, b"WAVE") {
+        "audio/wav"
+    } else if at(0, b"ID3") || at(0, b"\xff\xfb") || at(0, b"\xff\xf3") || at(0, b"\xff\xf2") {
+        "audio/mpeg"
+    } else if at(0, b"OggS") {
+        "audio/ogg"
+    } else if at(0, b"fLaC") {
+        "audio/flac"
+    } else {
+        "application/octet-stream"
     }
 }
 
 /// Checks one media item against its field's spec (see [`ValidationReport::check_media`]).
+///
+/// A URL is checked for syntax and `https` only: the format and the `validations` rules cannot
+/// be measured without fetching it, so none are applied (a later opt-in remote preflight will).
+/// Files, bytes and `data:` URIs are measured once, from their header only, and every rule is
+/// applied to the measurement. Images are always sniffed; video and audio only when the spec
+/// lists formats, and only their size is checked.
 pub(crate) fn check(report: &mut ValidationReport, path: &str, media: &Media, spec: &MediaSpec) {
-    // Filled in by the media-validation work: URL syntax, https only, header-only format and
-    // `validations` checks for files, bytes and data URIs.
-    let _ = (report, path, media, spec);
+    let sniff = spec.kind == MediaKind::Image || !spec.formats.is_empty();
+    let measure = spec.kind == MediaKind::Image;
+    let inspection = match media {
+        Media::Url(url) => return check_url(report, path, url),
+        Media::Path(file) => match open(file) {
+            Ok((handle, size)) => inspect::inspect(handle, size, sniff, measure),
+            Err(err) => {
+                let message = format!("cannot read {}: {err}", file.display());
+                return report.error(path, "file", None, message);
+            }
+        },
+        Media::Bytes(bytes) => {
+            inspect::inspect(Cursor::new(&bytes[..]), bytes.len() as u64, sniff, measure)
+        }
+        Media::DataUri(uri) => match DataUri::parse(uri) {
+            Ok(parsed) => {
+                let inspection = match &parsed.payload {
+                    Payload::Base64 { text, len } => {
+                        inspect::inspect(Base64Source::new(text, *len), *len, sniff, measure)
+                    }
+                    Payload::Plain(bytes) => inspect::inspect(
+                        Cursor::new(&bytes[..]),
+                        bytes.len() as u64,
+                        sniff,
+                        measure,
+                    ),
+                };
+                check_declared_mime(report, path, parsed.mime, &inspection.content);
+                inspection
+            }
+            Err(err) => {
+                let message = format!("is not a valid data: URI: {err}");
+                return report.error(path, "format", None, message);
+            }
+        },
+    };
+    report_inspection(report, path, media, spec, &inspection);
+}
+
+fn check_url(report: &mut ValidationReport, path: &str, url: &str) {
+    match url::Url::parse(url) {
+        Ok(parsed) if parsed.scheme() == "https" => {}
+        Ok(parsed) => report.error(
+            path,
+            "format",
+            Some(format!("scheme {}", parsed.scheme())),
+            "must be an https URL (the server fetches it), a data: URI or a local file",
+        ),
+        Err(err) => report.error(
+            path,
+            "format",
+            None,
+            format!("must be a valid https URL ({err})"),
+        ),
+    }
+}
+
+/// Opens a file for header reads and takes its size from the metadata.
+fn open(file: &Path) -> std::io::Result<(File, u64)> {
+    let handle = File::open(file)?;
+    let metadata = handle.metadata()?;
+    if !metadata.is_file() {
+        // A directory opens on Unix but fails on the first read with a vaguer error.
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    Ok((handle, metadata.len()))
+}
+
+/// Warns when a `data:` URI declares an image type that differs from its content: a server
+/// that trusts the declared type may refuse or misread it.
+fn check_declared_mime(
+    report: &mut ValidationReport,
+    path: &str,
+    declared: &str,
+    content: &Content,
+) {
+    let Content::Image {
+        format: Format::Known(format),
+        ..
+    } = content
+    else {
+        return;
+    };
+    let declared_lower = declared.to_ascii_lowercase();
+    let matches = declared.is_empty()
+        || declared_lower == format.mime()
+        || match format {
+            MediaFormat::Jpeg => declared_lower == "image/jpg",
+            MediaFormat::Heif => ["image/heic", "image/avif", "image/heif-sequence"]
+                .contains(&declared_lower.as_str()),
+            _ => false,
+        };
+    if !matches {
+        report.warning(
+            path,
+            "format",
+            Some(format!("declared {declared}, content {}", format.name())),
+            format!(
+                "the data: URI says {declared} but holds a {} image",
+                format.name()
+            ),
+        );
+    }
+}
+
+fn report_inspection(
+    report: &mut ValidationReport,
+    path: &str,
+    media: &Media,
+    spec: &MediaSpec,
+    inspection: &Inspection,
+) {
+    let expected = expected(spec);
+    let mut dimensions = None;
+    match &inspection.content {
+        Content::NotSniffed => {}
+        Content::Empty => {
+            return report.error(
+                path,
+                "format",
+                Some("size 0 bytes".to_owned()),
+                format!("is empty: expected {expected}"),
+            );
+        }
+        Content::Unrecognised => report.error(
+            path,
+            "format",
+            Some("unknown format".to_owned()),
+            format!("is not {expected}"),
+        ),
+        Content::Unreadable(err) => return report_unreadable(report, path, media, err),
+        Content::Image {
+            format,
+            dimensions: measured,
+        } => {
+            let allowed = spec.formats.is_empty()
+                || matches!(format, Format::Known(known) if spec.formats.contains(known));
+            if !allowed {
+                report.error(
+                    path,
+                    "format",
+                    Some(format!("format {}", format.name())),
+                    format!("must be {}", list(spec.formats)),
+                );
+            }
+            match measured {
+                Ok(measured) => dimensions = Some(*measured),
+                Err(Unmeasured::Io(err)) => report_unreadable(report, path, media, err),
+                // A refused format is reason enough; its damage would only add noise.
+                Err(_) if !allowed => {}
+                Err(Unmeasured::Corrupt) => report.error(
+                    path,
+                    "format",
+                    Some(format!("format {}", format.name())),
+                    format!(
+                        "is a corrupt or truncated {} image: its dimensions cannot be read",
+                        format.name()
+                    ),
+                ),
+                Err(Unmeasured::HeaderTooLong) => report.error(
+                    path,
+                    "format",
+                    Some(format!("format {}", format.name())),
+                    format!(
+                        "is a {} image whose dimensions are not within its first {} KiB read",
+                        format.name(),
+                        inspect::HEADER_LIMIT / 1024
+                    ),
+                ),
+                Err(Unmeasured::NotMeasured) if needs_dimensions(spec) => report.error(
+                    path,
+                    "format",
+                    Some(format!("format {}", format.name())),
+                    format!(
+                        "is a {} image, whose dimensions cannot be checked: use {}",
+                        format.name(),
+                        list(MEASURED)
+                    ),
+                ),
+                Err(Unmeasured::NotMeasured) => {}
+            }
+        }
+    }
+    for rule in spec.rules {
+        apply_rule(report, path, rule, inspection.size, dimensions);
+    }
+}
+
+/// The formats whose dimensions are read.
+const MEASURED: &[MediaFormat] = &[
+    MediaFormat::Jpeg,
+    MediaFormat::Png,
+    MediaFormat::Webp,
+    MediaFormat::Gif,
+    MediaFormat::Bmp,
+    MediaFormat::Tiff,
+    MediaFormat::Heif,
+];
+
+fn report_unreadable(
+    report: &mut ValidationReport,
+    path: &str,
+    media: &Media,
+    err: &std::io::Error,
+) {
+    let message = match media {
+        Media::Path(file) => format!("cannot read {}: {err}", file.display()),
+        _ => format!("cannot be read: {err}"),
+    };
+    report.error(path, "file", None, message);
+}
+
+fn needs_dimensions(spec: &MediaSpec) -> bool {
+    spec.kind == MediaKind::Image
+        && spec
+            .rules
+            .iter()
+            .any(|rule| rule.check != MediaCheck::FileSizeMbBelow)
+}
+
+/// What the field takes, for messages: `a jpeg or png image`, `an image`, `a file`.
+fn expected(spec: &MediaSpec) -> String {
+    match (spec.formats.is_empty(), spec.kind) {
+        (false, MediaKind::Image) => format!("a {} image", list(spec.formats)),
+        (false, _) => format!("a {} file", list(spec.formats)),
+        (true, MediaKind::Image) => "an image".to_owned(),
+        (true, MediaKind::Video) => "a video".to_owned(),
+        (true, MediaKind::Audio) => "an audio file".to_owned(),
+    }
+}
+
+/// `jpeg`, `jpeg or png`, `jpeg, png or webp`.
+fn list(formats: &[MediaFormat]) -> String {
+    let names: Vec<&str> = formats.iter().map(|f| f.name()).collect();
+    match names.split_last() {
+        None => String::new(),
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// Applies one rule strictly as written (`width_pixels> 14` passes from 15 px). Dimension rules
+/// need dimensions; without them (video, audio, or an image already reported) they are skipped.
+fn apply_rule(
+    report: &mut ValidationReport,
+    path: &str,
+    rule: &MediaRule,
+    size: u64,
+    dimensions: Option<Dimensions>,
+) {
+    let limit = rule.value;
+    let failed = match (rule.check, dimensions) {
+        (MediaCheck::FileSizeMbBelow, _) => {
+            let ok = (size as f64) < limit * MB;
+            (!ok).then(|| format!("size {:.2} MB ({size} bytes)", size as f64 / MB))
+        }
+        (MediaCheck::WidthAbove, Some(d)) => {
+            let ok = d.width as f64 > limit;
+            (!ok).then(|| format!("width {} px", d.width))
+        }
+        (MediaCheck::WidthBelow, Some(d)) => {
+            let ok = (d.width as f64) < limit;
+            (!ok).then(|| format!("width {} px", d.width))
+        }
+        (MediaCheck::HeightAbove, Some(d)) => {
+            let ok = d.height as f64 > limit;
+            (!ok).then(|| format!("height {} px", d.height))
+        }
+        (MediaCheck::HeightBelow, Some(d)) => {
+            let ok = (d.height as f64) < limit;
+            (!ok).then(|| format!("height {} px", d.height))
+        }
+        (check @ (MediaCheck::AspectRatioAbove | MediaCheck::AspectRatioBelow), Some(d)) => {
+            // A zero height has no ratio: no bound can hold, and `inf` or `NaN` would confuse.
+            let ratio = (d.height > 0).then(|| d.width as f64 / d.height as f64);
+            let ok = ratio.is_some_and(|ratio| match check {
+                MediaCheck::AspectRatioAbove => ratio > limit,
+                _ => ratio < limit,
+            });
+            (!ok).then(|| match ratio {
+                Some(ratio) => format!("aspect ratio {ratio:.2} ({}x{})", d.width, d.height),
+                None => format!("aspect ratio undefined ({}x{})", d.width, d.height),
+            })
+        }
+        (_, None) => None,
+    };
+    if let Some(value) = failed {
+        report.error(path, rule.check.wire_name(), Some(value), rule.message);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly.
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_formats_in_prose() {
+        assert_eq!(list(&[MediaFormat::Jpeg]), "jpeg");
+        assert_eq!(list(&[MediaFormat::Jpeg, MediaFormat::Png]), "jpeg or png");
+        assert_eq!(
+            list(&[MediaFormat::Jpeg, MediaFormat::Png, MediaFormat::Webp]),
+            "jpeg, png or webp"
+        );
+    }
+
+    #[test]
+    fn sniffs_mime_types() {
+        assert_eq!(sniff_mime(b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR"), "image/png");
+        assert_eq!(
+            sniff_mime(b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01"),
+            "image/jpeg"
+        );
+        assert_eq!(sniff_mime(b"\0\0\0\x20ftypisom\0\0\x02\0"), "video/mp4");
+        assert_eq!(sniff_mime(b"RIFF\0\0\0\0WAVEfmt "), "audio/wav");
+        assert_eq!(sniff_mime(b"hello, world"), "application/octet-stream");
+        assert_eq!(sniff_mime(b""), "application/octet-stream");
+    }
+
+    #[test]
+    fn parse_recognises_data_uris_in_any_case() {
+        assert!(matches!(
+            Media::parse("DATA:image/png;base64,"),
+            Media::DataUri(_)
+        ));
+        assert!(matches!(Media::parse("https://x/y.png"), Media::Url(_)));
+        assert!(matches!(Media::parse("dat"), Media::Path(_)));
+    }
+
+    #[test]
+    fn debug_of_a_data_uri_without_comma_is_short() {
+        let media = Media::DataUri(format!("data:{}", "x".repeat(100_000)));
+        assert!(format!("{media:?}").len() < 200);
+    }
 }

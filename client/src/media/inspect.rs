@@ -1,0 +1,421 @@
+//! Measuring a media item from its header: format from the magic bytes, dimensions from the
+//! few header bytes a parser asks for, size from metadata or length. Nothing is decoded.
+
+use std::io::{self, BufRead, Read, Seek, SeekFrom};
+
+use imagesize::ImageType;
+
+use crate::catalog::MediaFormat;
+
+/// The most bytes a header parse may pull from its source; real headers take a few KB, this
+/// bounds hostile ones (a JPEG made of endless tiny segments).
+pub(crate) const HEADER_LIMIT: u64 = 1 << 20;
+
+/// How much is read at a time. Small, since parsers seek past most of a file.
+const BLOCK: usize = 4096;
+
+/// What was measured of one item.
+#[derive(Debug)]
+pub(crate) struct Inspection {
+    /// The size in bytes (decoded, for a `data:` URI).
+    pub(crate) size: u64,
+    /// What the bytes are.
+    pub(crate) content: Content,
+}
+
+/// What the bytes of an item are.
+#[derive(Debug)]
+pub(crate) enum Content {
+    /// Not looked at (video and audio without a list of formats).
+    NotSniffed,
+    /// Zero bytes.
+    Empty,
+    /// No image format recognised (text, random bytes, fewer than 12 bytes, video).
+    Unrecognised,
+    /// The source failed while being read.
+    Unreadable(io::Error),
+    /// An image.
+    Image {
+        /// Its format.
+        format: Format,
+        /// Its dimensions, when they could be read.
+        dimensions: Result<Dimensions, Unmeasured>,
+    },
+}
+
+/// An image format recognised from its magic bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// One this crate knows by name.
+    Known(MediaFormat),
+    /// Another one `imagesize` recognises (`psd`, `qoi`); not measured.
+    Other(String),
+}
+
+impl Format {
+    pub(crate) fn name(&self) -> &str {
+        match self {
+            Format::Known(format) => format.name(),
+            Format::Other(name) => name,
+        }
+    }
+}
+
+/// Width and height in pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Dimensions {
+    pub(crate) width: u64,
+    pub(crate) height: u64,
+}
+
+/// Why an image's dimensions are unknown.
+#[derive(Debug)]
+pub(crate) enum Unmeasured {
+    /// The header is cut short or inconsistent.
+    Corrupt,
+    /// No dimensions within [`HEADER_LIMIT`] bytes of reading.
+    HeaderTooLong,
+    /// A format whose parser is not used here.
+    NotMeasured,
+    /// The source failed while being read.
+    Io(io::Error),
+}
+
+/// Sniffs and, when `measure`, reads the dimensions of an image from `source`, which holds
+/// `size` bytes. `sniff` false skips both (video and audio).
+pub(crate) fn inspect<R: Read + Seek>(
+    source: R,
+    size: u64,
+    sniff: bool,
+    measure: bool,
+) -> Inspection {
+    let content = if size == 0 {
+        Content::Empty
+    } else if !sniff {
+        Content::NotSniffed
+    } else {
+        sniff_and_measure(&mut HeaderReader::new(source, size), measure)
+    };
+    Inspection { size, content }
+}
+
+fn sniff_and_measure<R: Read + Seek>(reader: &mut HeaderReader<R>, measure: bool) -> Content {
+    let image_type = match imagesize::reader_type(&mut *reader) {
+        Ok(image_type) => image_type,
+        Err(_) => {
+            return match reader.failure.take() {
+                Some(err) => Content::Unreadable(err),
+                None => Content::Unrecognised,
+            };
+        }
+    };
+    let Some(format) = format_of(image_type) else {
+        return Content::Unrecognised;
+    };
+    let dimensions = if !measure || !measurable(&format) {
+        Err(Unmeasured::NotMeasured)
+    } else {
+        let parsed = image_type.reader_size(reader);
+        match (parsed, reader.failure.take()) {
+            (_, Some(err)) => Err(Unmeasured::Io(err)),
+            (_, None) if reader.limit_hit => Err(Unmeasured::HeaderTooLong),
+            (Ok(size), None) if valid_header(&format, reader) => Ok(Dimensions {
+                width: size.width as u64,
+                height: size.height as u64,
+            }),
+            _ => Err(Unmeasured::Corrupt),
+        }
+    };
+    Content::Image { format, dimensions }
+}
+
+/// The format of an `imagesize` type; `None` for an ISO-BMFF file (`ftyp`) whose brand is not
+/// an image one, such as an MP4 video, which `imagesize` calls HEIF of unknown compression.
+fn format_of(image_type: ImageType) -> Option<Format> {
+    use imagesize::Compression;
+    let known = match image_type {
+        ImageType::Jpeg => MediaFormat::Jpeg,
+        ImageType::Png => MediaFormat::Png,
+        ImageType::Webp => MediaFormat::Webp,
+        ImageType::Gif => MediaFormat::Gif,
+        ImageType::Bmp => MediaFormat::Bmp,
+        ImageType::Tiff => MediaFormat::Tiff,
+        ImageType::Heif(Compression::Unknown) => return None,
+        ImageType::Heif(_) => MediaFormat::Heif,
+        other => {
+            // `Dds(Bc1)` → `dds`: the container is the name users know.
+            let debug = format!("{other:?}");
+            let name = debug.split('(').next().unwrap_or_default();
+            return Some(Format::Other(name.to_ascii_lowercase()));
+        }
+    };
+    Some(Format::Known(known))
+}
+
+/// Whether `imagesize`'s parser for the format is used. Only the formats this crate names are
+/// measured, keeping the parsers run on untrusted input few. HEIF's multiplies two `u32`
+/// dimensions in a `usize`, which overflows (and panics in debug builds) below 64 bits.
+fn measurable(format: &Format) -> bool {
+    match format {
+        Format::Known(MediaFormat::Heif) => cfg!(target_pointer_width = "64"),
+        Format::Known(_) => true,
+        Format::Other(_) => false,
+    }
+}
+
+/// Checks the parts of the header that `imagesize` takes on trust, so a damaged file is not
+/// measured from garbage: a PNG must open with its full signature and an `IHDR` chunk of 13
+/// bytes.
+fn valid_header<R: Read + Seek>(format: &Format, reader: &mut HeaderReader<R>) -> bool {
+    const PNG_START: &[u8; 16] = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR";
+    match format {
+        Format::Known(MediaFormat::Png) => {
+            let mut start = [0u8; 16];
+            reader.seek(SeekFrom::Start(0)).is_ok()
+                && reader.read_exact(&mut start).is_ok()
+                && &start == PNG_START
+        }
+        _ => true,
+    }
+}
+
+/// The position a seek leads to, for sources of `len` bytes; positions past the end are
+/// allowed, as with files.
+pub(crate) fn resolve_seek(pos: u64, len: u64, to: SeekFrom) -> io::Result<u64> {
+    let target = match to {
+        SeekFrom::Start(n) => Some(n),
+        SeekFrom::End(delta) => len.checked_add_signed(delta),
+        SeekFrom::Current(delta) => pos.checked_add_signed(delta),
+    };
+    target.ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "seek before the start or past u64",
+        )
+    })
+}
+
+/// A buffered, seekable view of a source that reads it in small blocks, keeps the block when a
+/// seek lands inside it, stops after [`HEADER_LIMIT`] bytes, and remembers a failure of the
+/// source apart from what the parser makes of it.
+#[derive(Debug)]
+pub(crate) struct HeaderReader<R> {
+    inner: R,
+    len: u64,
+    pos: u64,
+    buf: Box<[u8]>,
+    buf_start: u64,
+    buf_len: usize,
+    /// Where the source is, when known, to skip needless seeks.
+    inner_pos: Option<u64>,
+    /// Bytes pulled from the source so far.
+    pub(crate) bytes_read: u64,
+    /// The source failed (not an end of data).
+    pub(crate) failure: Option<io::Error>,
+    /// Reading stopped at [`HEADER_LIMIT`].
+    pub(crate) limit_hit: bool,
+}
+
+impl<R: Read + Seek> HeaderReader<R> {
+    pub(crate) fn new(inner: R, len: u64) -> Self {
+        HeaderReader {
+            inner,
+            len,
+            pos: 0,
+            buf: vec![0; BLOCK].into_boxed_slice(),
+            buf_start: 0,
+            buf_len: 0,
+            inner_pos: None,
+            bytes_read: 0,
+            failure: None,
+            limit_hit: false,
+        }
+    }
+
+    fn fill(&mut self) -> io::Result<&[u8]> {
+        let in_buffer =
+            self.pos >= self.buf_start && self.pos < self.buf_start + self.buf_len as u64;
+        if !in_buffer {
+            self.buf_start = self.pos;
+            self.buf_len = 0;
+            if self.pos >= self.len {
+                return Ok(&[]);
+            }
+            if self.bytes_read >= HEADER_LIMIT {
+                self.limit_hit = true;
+                return Err(io::Error::other("header read limit reached"));
+            }
+            let want = (self.len - self.pos).min(BLOCK as u64) as usize;
+            self.buf_len = self.refill(want).inspect_err(|err| {
+                self.failure = Some(io::Error::new(err.kind(), err.to_string()));
+            })?;
+        }
+        let offset = (self.pos - self.buf_start) as usize;
+        Ok(&self.buf[offset..self.buf_len])
+    }
+
+    fn refill(&mut self, want: usize) -> io::Result<usize> {
+        if self.inner_pos != Some(self.pos) {
+            self.inner.seek(SeekFrom::Start(self.pos))?;
+        }
+        self.inner_pos = None;
+        let mut got = 0;
+        while got < want {
+            match self.inner.read(&mut self.buf[got..want]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => return Err(err),
+            }
+        }
+        self.bytes_read += got as u64;
+        self.inner_pos = Some(self.pos + got as u64);
+        Ok(got)
+    }
+}
+
+impl<R: Read + Seek> Read for HeaderReader<R> {
+    /// Fills `out` as far as the data goes, across blocks: some parsers take one short read
+    /// for the end of the data.
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let mut done = 0;
+        while done < out.len() {
+            let available = self.fill()?;
+            if available.is_empty() {
+                break;
+            }
+            let n = available.len().min(out.len() - done);
+            out[done..done + n].copy_from_slice(&available[..n]);
+            self.pos += n as u64;
+            done += n;
+        }
+        Ok(done)
+    }
+}
+
+impl<R: Read + Seek> BufRead for HeaderReader<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.fill()
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.pos += amount as u64;
+    }
+}
+
+impl<R: Read + Seek> Seek for HeaderReader<R> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        self.pos = resolve_seek(self.pos, self.len, to)?;
+        Ok(self.pos)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly.
+mod tests {
+    use std::io::Cursor;
+
+    use super::*;
+
+    #[test]
+    fn reads_and_seeks_like_the_source() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        let mut reader = HeaderReader::new(Cursor::new(&data[..]), data.len() as u64);
+        let mut out = [0u8; 5000];
+        reader.seek(SeekFrom::Start(3000)).unwrap();
+        assert_eq!(reader.read(&mut out).unwrap(), 5000);
+        assert_eq!(&out[..], &data[3000..8000]);
+        reader.seek(SeekFrom::End(-10)).unwrap();
+        assert_eq!(reader.read(&mut out).unwrap(), 10);
+        assert_eq!(&out[..10], &data[9990..]);
+        reader.seek(SeekFrom::Current(5)).unwrap();
+        assert_eq!(reader.read(&mut out).unwrap(), 0);
+        assert!(reader.seek(SeekFrom::Current(-20_000)).is_err());
+    }
+
+    #[test]
+    fn stops_at_the_limit() {
+        let data = vec![7u8; (HEADER_LIMIT * 2) as usize];
+        let mut reader = HeaderReader::new(Cursor::new(&data[..]), data.len() as u64);
+        let err = io::copy(&mut reader, &mut io::sink()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::Other);
+        assert!(reader.limit_hit);
+        assert_eq!(reader.bytes_read, HEADER_LIMIT);
+    }
+
+    #[test]
+    fn a_seek_inside_the_block_reads_nothing_more() {
+        let data = vec![1u8; 100_000];
+        let mut reader = HeaderReader::new(Cursor::new(&data[..]), data.len() as u64);
+        let mut out = [0u8; 4];
+        for offset in [0, 100, 8, 2000, 40] {
+            reader.seek(SeekFrom::Start(offset)).unwrap();
+            reader.read_exact(&mut out).unwrap();
+        }
+        assert_eq!(reader.bytes_read, BLOCK as u64);
+    }
+
+    fn inspect_bytes(bytes: &[u8]) -> (Content, u64) {
+        let mut reader = HeaderReader::new(Cursor::new(bytes), bytes.len() as u64);
+        let content = sniff_and_measure(&mut reader, true);
+        (content, reader.bytes_read)
+    }
+
+    #[test]
+    fn a_padded_png_costs_one_block() {
+        let mut bytes = Vec::new();
+        let mut encoder = png::Encoder::new(&mut bytes, 300, 200);
+        encoder.set_color(png::ColorType::Grayscale);
+        let mut writer = encoder.write_header().unwrap();
+        writer.write_image_data(&[9; 300 * 200]).unwrap();
+        writer.finish().unwrap();
+        bytes.resize(9 << 20, 0);
+        let (content, read) = inspect_bytes(&bytes);
+        let Content::Image { dimensions, .. } = content else {
+            panic!("not an image: {content:?}");
+        };
+        let dimensions = dimensions.unwrap();
+        assert_eq!((dimensions.width, dimensions.height), (300, 200));
+        assert_eq!(read, BLOCK as u64);
+    }
+
+    #[test]
+    fn a_jpeg_frame_after_large_metadata_costs_a_few_blocks() {
+        let mut bytes = Vec::new();
+        let mut encoder = jpeg_encoder::Encoder::new(&mut bytes, 50);
+        let icc: Vec<u8> = (0..500_000u32).map(|i| i as u8).collect();
+        encoder.add_icc_profile(&icc).unwrap();
+        encoder
+            .encode(&[0; 64 * 48], 64, 48, jpeg_encoder::ColorType::Luma)
+            .unwrap();
+        let (content, read) = inspect_bytes(&bytes);
+        let Content::Image { dimensions, .. } = content else {
+            panic!("not an image: {content:?}");
+        };
+        let dimensions = dimensions.unwrap();
+        assert_eq!((dimensions.width, dimensions.height), (64, 48));
+        // One block per segment skipped (eight ICC chunks), not the 500 KB skipped.
+        assert!(read <= 12 * BLOCK as u64, "{read} bytes read");
+    }
+
+    #[test]
+    fn an_endless_chain_of_segments_stops_at_the_limit() {
+        // SOI, then 2-byte comment segments forever: no frame header within the limit.
+        let mut bytes = b"\xff\xd8".to_vec();
+        while bytes.len() < (3 * HEADER_LIMIT) as usize {
+            bytes.extend_from_slice(b"\xff\xfe\x00\x02");
+        }
+        let (content, read) = inspect_bytes(&bytes);
+        assert!(
+            matches!(
+                content,
+                Content::Image {
+                    dimensions: Err(Unmeasured::HeaderTooLong),
+                    ..
+                }
+            ),
+            "{content:?}"
+        );
+        assert_eq!(read, HEADER_LIMIT);
+    }
+}

@@ -1,0 +1,109 @@
+//! What media inputs become on the wire.
+
+// Tests fail loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use runcomfy::Media;
+use runcomfy::media::{MediaError, data_uri};
+
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().unwrap();
+    writer
+        .write_image_data(&vec![7; (width * height) as usize])
+        .unwrap();
+    writer.finish().unwrap();
+    out
+}
+
+fn jpeg(width: u16, height: u16) -> Vec<u8> {
+    let mut out = Vec::new();
+    let encoder = jpeg_encoder::Encoder::new(&mut out, 80);
+    let pixels = vec![200u8; width as usize * height as usize];
+    encoder
+        .encode(&pixels, width, height, jpeg_encoder::ColorType::Luma)
+        .unwrap();
+    out
+}
+
+/// The payload of a base64 `data:` URI, decoded, and its MIME type.
+fn decode(uri: &str) -> (String, Vec<u8>) {
+    let rest = uri.strip_prefix("data:").unwrap();
+    let (header, payload) = rest.split_once(',').unwrap();
+    let mime = header.strip_suffix(";base64").unwrap();
+    (mime.to_owned(), STANDARD.decode(payload).unwrap())
+}
+
+#[test]
+fn local_files_are_sent_as_base64_data_uris_with_their_real_type() {
+    let dir = tempfile::tempdir().unwrap();
+    // The extension lies: the type comes from the magic bytes.
+    let cases = [
+        ("a.png", png(20, 10), "image/png"),
+        ("b.png", jpeg(20, 10), "image/jpeg"),
+    ];
+    for (name, bytes, mime) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        let json = serde_json::to_value(Media::path(&path)).unwrap();
+        let (sent_mime, sent) = decode(json.as_str().unwrap());
+        assert_eq!(sent_mime, mime);
+        assert_eq!(sent, bytes);
+    }
+}
+
+#[test]
+fn bytes_are_sent_as_data_uris_and_unknown_bytes_as_octet_streams() {
+    let bytes = png(3, 3);
+    let json = serde_json::to_value(Media::bytes(bytes.clone())).unwrap();
+    assert_eq!(
+        decode(json.as_str().unwrap()),
+        ("image/png".to_owned(), bytes)
+    );
+    let uri = data_uri(b"hello");
+    assert_eq!(uri, "data:application/octet-stream;base64,aGVsbG8=");
+    assert_eq!(data_uri(b""), "data:application/octet-stream;base64,");
+}
+
+#[test]
+fn urls_and_data_uris_are_sent_as_they_are() {
+    for text in ["https://example.com/a.png", "data:image/png;base64,AAAA"] {
+        let media = Media::parse(text);
+        assert_eq!(serde_json::to_value(&media).unwrap(), text);
+        let back: Media = serde_json::from_value(serde_json::json!(text)).unwrap();
+        assert_eq!(back, media);
+    }
+}
+
+#[test]
+fn an_unreadable_file_fails_serialization_naming_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("gone.png");
+    let media = Media::path(&missing);
+    let err = serde_json::to_string(&media).unwrap_err();
+    assert!(
+        err.to_string().contains(&missing.display().to_string()),
+        "{err}"
+    );
+    match media.to_wire() {
+        Err(MediaError::Read { path, source }) => {
+            assert_eq!(path, missing);
+            assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+        }
+        other => panic!("expected a read error, got {other:?}"),
+    }
+}
+
+#[test]
+fn plain_strings_in_json_are_local_paths() {
+    let media: Media = serde_json::from_str("\"photos/cat.png\"").unwrap();
+    assert_eq!(
+        media.as_path(),
+        Some(std::path::Path::new("photos/cat.png"))
+    );
+}
