@@ -4,6 +4,8 @@
 //! type implementing [`Model`], a typed input that validates itself, and a typed output.
 //! [`catalog()`] lists them at run time.
 
+#![warn(clippy::unwrap_used, clippy::expect_used)]
+
 pub mod catalog;
 pub mod media;
 pub mod model;

@@ -6,6 +6,8 @@
 //! included by the `runcomfy` crate, whose runtime types (`crate::catalog`, `crate::validate`,
 //! `crate::Media`) it refers to.
 
+#![warn(clippy::unwrap_used, clippy::expect_used)]
+
 pub mod catalog;
 pub mod emit;
 pub mod error;

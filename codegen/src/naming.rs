@@ -228,19 +228,21 @@ fn split_runs(value: &str) -> Vec<Run> {
 /// the `x` between numbers (`2048x2048`) are kept.
 fn word_case(word: &str) -> String {
     if word.starts_with(|c: char| c.is_ascii_digit()) {
-        // `1K`, `2048x2048`, `4k`: keep numbers; upper-case a lone unit letter.
+        // `1K`, `2048x2048`, `16bit`: numbers as written, `x` between numbers, and a capital
+        // where letters follow digits (`16Bit`).
         let mut out = String::new();
         let chars: Vec<char> = word.chars().collect();
-        for (i, c) in chars.iter().enumerate() {
-            let between_digits = i > 0
-                && chars[i - 1].is_ascii_digit()
-                && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit());
-            if c.is_ascii_alphabetic() && !(between_digits && matches!(c, 'x' | 'X')) {
-                out.push(c.to_ascii_uppercase());
-            } else if between_digits {
+        for (i, &c) in chars.iter().enumerate() {
+            let after_digit = i > 0 && chars[i - 1].is_ascii_digit();
+            let before_digit = chars.get(i + 1).is_some_and(|n| n.is_ascii_digit());
+            if c.is_ascii_digit() {
+                out.push(c);
+            } else if after_digit && before_digit && matches!(c, 'x' | 'X') {
                 out.push('x');
+            } else if after_digit {
+                out.push(c.to_ascii_uppercase());
             } else {
-                out.push(*c);
+                out.push(c);
             }
         }
         out

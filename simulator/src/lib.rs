@@ -27,6 +27,8 @@
 //! - `GET /files/{id}/{n}.png`: the outputs (no token needed, like a CDN link).
 //! - `GET /_sim/stats`: the [`Stats`] as JSON (no token needed).
 
+#![warn(clippy::unwrap_used, clippy::expect_used)]
+
 mod api;
 mod config;
 mod error;

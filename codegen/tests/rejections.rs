@@ -1,0 +1,215 @@
+//! Every inconsistency is rejected with an error naming the file, the JSON pointer, what is
+//! wrong and how to fix it; never a panic, never a silent skip.
+
+use std::fs;
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+const OUTPUT: &str = r#"{"type": "object", "properties": {"images": {"type": "array", "items": {"type": "string", "format": "uri"}}}}"#;
+
+/// A one-model catalog (`acme/test`) with this input schema and optional overlay.
+fn catalog(input: &Value, overlay: Option<&Value>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("acme/test");
+    fs::create_dir_all(&model).unwrap();
+    fs::write(
+        model.join("input.json"),
+        serde_json::to_string_pretty(input).unwrap(),
+    )
+    .unwrap();
+    fs::write(model.join("output.json"), OUTPUT).unwrap();
+    if let Some(overlay) = overlay {
+        fs::write(model.join("overlay.json"), overlay.to_string()).unwrap();
+    }
+    dir
+}
+
+fn error_of(dir: &Path) -> String {
+    match runcomfy_codegen::generate(dir) {
+        Ok(_) => panic!("the catalog was accepted"),
+        Err(errors) => errors.to_string(),
+    }
+}
+
+/// Asserts the message names the file and the pointer, and says what is wrong.
+fn assert_rejected(input: Value, overlay: Option<Value>, file: &str, pointer: &str, what: &str) {
+    let dir = catalog(&input, overlay.as_ref());
+    let message = error_of(dir.path());
+    let path = dir.path().join("acme/test").join(file);
+    assert!(
+        message.contains(&path.display().to_string()),
+        "no file in: {message}"
+    );
+    assert!(
+        message.contains(&format!("at {pointer}:")),
+        "no pointer {pointer} in: {message}"
+    );
+    assert!(message.contains(what), "no `{what}` in: {message}");
+}
+
+fn object(properties: Value, required: &[&str]) -> Value {
+    json!({"type": "object", "required": required, "properties": properties})
+}
+
+#[test]
+fn required_names_a_missing_property() {
+    assert_rejected(
+        object(json!({"prompt": {"type": "string"}}), &["prompt", "images"]),
+        None,
+        "input.json",
+        "/required/1",
+        "`required` names `images`, which is not a property",
+    );
+}
+
+#[test]
+fn default_outside_its_enum() {
+    assert_rejected(
+        object(
+            json!({"mode": {"type": "string", "enum": ["fast", "standard"], "default": "slow"}}),
+            &[],
+        ),
+        None,
+        "input.json",
+        "/properties/mode/default",
+        "is not one of the enum's values",
+    );
+}
+
+#[test]
+fn default_outside_its_bounds() {
+    assert_rejected(
+        object(
+            json!({"steps": {"type": "integer", "minimum": 1, "maximum": 50, "default": 80}}),
+            &[],
+        ),
+        None,
+        "input.json",
+        "/properties/steps/default",
+        "above the maximum",
+    );
+}
+
+#[test]
+fn minimum_above_maximum() {
+    assert_rejected(
+        object(
+            json!({"scale": {"type": "number", "minimum": 5, "maximum": 1}}),
+            &[],
+        ),
+        None,
+        "input.json",
+        "/properties/scale/minimum",
+        "`minimum` (5) is above `maximum` (1)",
+    );
+}
+
+#[test]
+fn unknown_validation_rule() {
+    let images = json!({"images": {"type": "array", "items": {"type": "string", "format": "image_uri"},
+        "validations": [{"validation_rule": "duration_s<", "validation_value": 5, "validation_error": "Too long"}]}});
+    assert_rejected(
+        object(images, &[]),
+        None,
+        "input.json",
+        "/properties/images/validations/0/validation_rule",
+        "unknown validation_rule `duration_s<`",
+    );
+}
+
+#[test]
+fn unknown_type() {
+    assert_rejected(
+        object(json!({"weights": {"type": "tensor"}}), &[]),
+        None,
+        "input.json",
+        "/properties/weights/type",
+        "unknown type `tensor`",
+    );
+}
+
+#[test]
+fn hints_point_to_the_overlay() {
+    let dir = catalog(&object(json!({"weights": {"type": "tensor"}}), &[]), None);
+    assert!(error_of(dir.path()).contains("hint: use one of string, integer, number, boolean, array, object (fix it with an overlay `patch`)"));
+}
+
+#[test]
+fn an_overlay_patch_fixes_an_upstream_defect() {
+    let input = object(json!({"weights": {"type": "tensor"}}), &[]);
+    let overlay = json!({"patch": {"properties": {"weights": {"type": "string"}}}});
+    let dir = catalog(&input, Some(&overlay));
+    let code = runcomfy_codegen::generate(dir.path()).unwrap();
+    assert!(code.contains("pub weights: Option<String>"));
+}
+
+#[test]
+fn invalid_json_names_line_and_column() {
+    let dir = catalog(&json!({}), None);
+    let input = dir.path().join("acme/test/input.json");
+    fs::write(
+        &input,
+        "{\n  \"type\": \"object\",\n  \"properties\": {,}\n}",
+    )
+    .unwrap();
+    let message = error_of(dir.path());
+    assert!(
+        message.contains(&format!("{}:3:", input.display())),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_overlay_naming_an_unknown_field() {
+    assert_rejected(
+        object(json!({"prompt": {"type": "string"}}), &[]),
+        Some(json!({"fields": {"promt": {"docs": "typo"}}})),
+        "overlay.json",
+        "/fields/promt",
+        "field `promt` is not a property of input.json",
+    );
+}
+
+#[test]
+fn an_overlay_variant_that_is_not_an_identifier() {
+    assert_rejected(
+        object(json!({"mode": {"type": "string", "enum": ["fast"]}}), &[]),
+        Some(json!({"fields": {"mode": {"variants": {"fast": "2fast"}}}})),
+        "overlay.json",
+        "/fields/mode",
+        "variant name `2fast` is not a Rust identifier",
+    );
+}
+
+#[test]
+fn an_unknown_overlay_key() {
+    let dir = catalog(&object(json!({}), &[]), Some(&json!({"typename": "X"})));
+    let message = error_of(dir.path());
+    assert!(
+        message.contains("overlay.json") && message.contains("unknown field `typename`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_model_id_of_one_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("lonely");
+    fs::create_dir_all(&model).unwrap();
+    fs::write(model.join("input.json"), "{}").unwrap();
+    fs::write(model.join("output.json"), OUTPUT).unwrap();
+    let message = error_of(dir.path());
+    assert!(message.contains("`lonely` is not a model id"), "{message}");
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let input = object(
+        json!({"a": {"type": "tensor"}, "b": {"type": "integer", "minimum": 3, "maximum": 1}}),
+        &["c"],
+    );
+    let dir = catalog(&input, None);
+    let message = error_of(dir.path());
+    assert_eq!(message.matches("error: ").count(), 3, "{message}");
+}
