@@ -1,0 +1,108 @@
+//! Adaptive polling against the simulator: it learns run times, then polls around the expected
+//! end with few requests; the learned history survives an export and import.
+
+mod transport_support;
+
+use std::time::Duration;
+
+use runcomfy::models::bytedance::seedream_4_0::edit::Edit;
+use runcomfy::poll::AdaptivePolling;
+use runcomfy::{Client, Model, PollHistorySnapshot, PollPolicy};
+use runcomfy_simulator::{RunTime, SimConfig, Simulator};
+use transport_support::*;
+
+/// The default schedule scaled down twentyfold: jobs of about 1 s instead of 20 s.
+fn scaled_policy() -> PollPolicy {
+    PollPolicy::Adaptive(
+        AdaptivePolling::default()
+            .with_cold(Duration::from_millis(200), Duration::from_millis(400))
+            .with_min_interval(Duration::from_millis(20))
+            .with_margin(Duration::from_millis(5))
+            .with_overrun_max(Duration::from_millis(200)),
+    )
+}
+
+fn scaled_client(sim: &Simulator, history: Option<PollHistorySnapshot>) -> TestResult<Client> {
+    let mut builder = builder(sim).poll_policy(scaled_policy());
+    if let Some(history) = history {
+        builder = builder.poll_history(history);
+    }
+    Ok(builder.build()?)
+}
+
+/// Runs `count` jobs at once; returns the status plus result requests each made.
+async fn run_jobs(
+    sim: &Simulator,
+    client: &Client,
+    first: usize,
+    count: usize,
+) -> TestResult<Vec<u64>> {
+    let mut jobs = Vec::new();
+    for n in first..first + count {
+        jobs.push(client.submit::<Edit>(&edit_input_n(n)).await?);
+    }
+    let waits = jobs.iter().map(|job| job.wait());
+    for outcome in futures::future::join_all(waits).await {
+        outcome?;
+    }
+    let stats = sim.stats();
+    Ok(jobs
+        .iter()
+        .map(|job| stats.status_calls_for(job.id()) + stats.result_calls_for(job.id()))
+        .collect())
+}
+
+fn median_notice_ms(sim: &Simulator) -> f64 {
+    sim.stats().notice_delay_ms_p50.unwrap_or(f64::INFINITY)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polling_learns_run_times_then_polls_near_the_end() -> TestResult {
+    let sim = simulator(SimConfig {
+        workers: 16,
+        run_time: RunTime::Range(Duration::from_millis(1050), Duration::from_millis(1150)),
+        seed: 11,
+        ..SimConfig::default()
+    })
+    .await?;
+    let client = scaled_client(&sim, None)?;
+
+    // Cold: no history, polls at 200 ms then every 400 ms (1 s, 1.4 s: well after the end).
+    run_jobs(&sim, &client, 0, 3).await?;
+    let cold_notice = median_notice_ms(&sim);
+    let learned = client.poll_history();
+    let samples = &learned.models[Edit::ID];
+    assert_eq!(samples.len(), 3);
+    // Learned from the server's own timestamps: the run times, not the poll times.
+    assert!(
+        samples.iter().all(|ms| (1040..=1170).contains(ms)),
+        "{samples:?}"
+    );
+
+    // Warm: polls cluster around 1 s.
+    sim.reset_stats();
+    let requests = run_jobs(&sim, &client, 100, 8).await?;
+    let warm_notice = median_notice_ms(&sim);
+    assert!(requests.iter().all(|r| *r <= 6), "{requests:?}");
+    let mean = requests.iter().sum::<u64>() as f64 / requests.len() as f64;
+    assert!(mean <= 5.0, "{requests:?}");
+    assert!(warm_notice <= 80.0, "warm median notice {warm_notice} ms");
+    assert!(
+        warm_notice < cold_notice,
+        "warm {warm_notice} ms is not better than cold {cold_notice} ms"
+    );
+
+    // A new client that imports the history is warm from its first job.
+    let saved = serde_json::to_string(&client.poll_history())?;
+    let fresh = scaled_client(&sim, Some(serde_json::from_str(&saved)?))?;
+    sim.reset_stats();
+    let requests = run_jobs(&sim, &fresh, 200, 2).await?;
+    assert!(requests.iter().all(|r| *r <= 6), "{requests:?}");
+    assert!(
+        median_notice_ms(&sim) <= 150.0,
+        "{}",
+        median_notice_ms(&sim)
+    );
+    sim.shutdown().await;
+    Ok(())
+}
