@@ -272,6 +272,10 @@ fn model_items(catalog: &Catalog, model: &Model) -> TokenStream {
             }
         }
 
+        impl crate::ModelInput for #input {
+            type Model = #marker;
+        }
+
         #input_struct
         #(#nested)*
         #(#enums)*

@@ -1,0 +1,262 @@
+//! The generated seed models: runtime catalog, typed inputs, enums, the docs' example bodies
+//! and the JSON Schema schemars derives for them.
+
+use runcomfy::models::bytedance::seedream_4_0::{edit, edit_sequential, sequential};
+use runcomfy::{Input, Media, Model};
+use serde_json::{Value, json};
+
+#[test]
+fn the_catalog_lists_the_three_seed_models() {
+    let ids: Vec<&str> = runcomfy::catalog().iter().map(|m| m.id).collect();
+    assert_eq!(
+        ids,
+        [
+            "bytedance/seedream-4-0/edit",
+            "bytedance/seedream-4-0/edit-sequential",
+            "bytedance/seedream-4-0/sequential"
+        ]
+    );
+    let info = runcomfy::catalog::find("bytedance/seedream-4-0/edit-sequential").unwrap();
+    let names: Vec<&str> = info.fields.iter().map(|f| f.name).collect();
+    assert_eq!(
+        names,
+        [
+            "images",
+            "text",
+            "sequential_image_generation_options",
+            "image_size",
+            "seed",
+            "optimize_prompt_options",
+            "sequential_image_generation"
+        ]
+    );
+    let size = info.field("image_size").unwrap();
+    assert_eq!(size.default_value(), Some(json!("2560:1440 (16:9)")));
+    assert!(
+        size.choices
+            .iter()
+            .any(|c| c.value == "2560:1440 (16:9)" && c.alias == Some("16:9"))
+    );
+    let images = info.field("images").unwrap();
+    assert!(images.required && images.array);
+    assert_eq!((images.min_items, images.max_items), (Some(1), Some(10)));
+    assert_eq!(images.media.unwrap().rules.len(), 7);
+    assert!(std::ptr::eq(edit_sequential::EditSequential::info(), info));
+    assert_eq!(info.cross_rules.len(), 2);
+}
+
+#[test]
+fn model_marker_types_name_their_ids() {
+    assert_eq!(edit::Edit::ID, "bytedance/seedream-4-0/edit");
+    assert_eq!(
+        edit_sequential::EditSequential::ID,
+        "bytedance/seedream-4-0/edit-sequential"
+    );
+    assert_eq!(
+        sequential::Sequential::ID,
+        "bytedance/seedream-4-0/sequential"
+    );
+}
+
+/// The request bodies of the docs' curl examples, byte for byte.
+#[test]
+fn doc_example_bodies_round_trip() {
+    let bodies = [
+        (edit::Edit::ID, json!({"prompt": "", "images": []})),
+        (
+            edit_sequential::EditSequential::ID,
+            json!({"images": [], "text": "Generate 3 images of a beautiful sunset over a calm ocean."}),
+        ),
+        (
+            sequential::Sequential::ID,
+            json!({"text": "Generate 3 images of a beautiful sunset over a calm ocean."}),
+        ),
+    ];
+    for (id, body) in bodies {
+        let back = match id {
+            edit::Edit::ID => round_trip::<edit::EditInput>(&body),
+            edit_sequential::EditSequential::ID => {
+                round_trip::<edit_sequential::EditSequentialInput>(&body)
+            }
+            _ => round_trip::<sequential::SequentialInput>(&body),
+        };
+        assert_eq!(back, body, "{id}");
+        assert_eq!(
+            serde_json::to_string(&back).unwrap(),
+            serde_json::to_string(&body).unwrap()
+        );
+    }
+}
+
+fn round_trip<I: Input>(body: &Value) -> Value {
+    let input: I = serde_json::from_value(body.clone()).unwrap();
+    serde_json::to_value(&input).unwrap()
+}
+
+#[test]
+fn typed_inputs_send_exact_wire_values_and_omit_unset_fields() {
+    let input = edit_sequential::EditSequentialInput::new(
+        vec![Media::url("https://example.com/a.png")],
+        "Generate 2 images of a cat",
+    )
+    .with_image_size(edit_sequential::ImageSize::Landscape16x9)
+    .with_sequential_image_generation_options(edit_sequential::MaxImages::Two);
+    assert_eq!(
+        serde_json::to_value(&input).unwrap(),
+        json!({
+            "images": ["https://example.com/a.png"],
+            "text": "Generate 2 images of a cat",
+            "sequential_image_generation_options": 2,
+            "image_size": "2560:1440 (16:9)"
+        })
+    );
+    // Defaults in effect, without sending them.
+    assert_eq!(
+        input.optimize_prompt_options(),
+        edit_sequential::OptimizePrompt::Fast
+    );
+    assert_eq!(
+        input.sequential_image_generation(),
+        edit_sequential::SequentialMode::Auto
+    );
+}
+
+#[test]
+fn enums_parse_wire_values_and_aliases() {
+    use edit_sequential::{ImageSize, MaxImages};
+    assert_eq!(
+        "2560:1440 (16:9)".parse::<ImageSize>().unwrap(),
+        ImageSize::Landscape16x9
+    );
+    assert_eq!(
+        "16:9".parse::<ImageSize>().unwrap(),
+        ImageSize::Landscape16x9
+    );
+    assert_eq!(ImageSize::Portrait9x16.to_string(), "1440:2560 (9:16)");
+    let err = "17:9".parse::<ImageSize>().unwrap_err();
+    assert!(
+        err.to_string().contains("`17:9` is not a valid ImageSize"),
+        "{err}"
+    );
+    assert_eq!("15".parse::<MaxImages>().unwrap(), MaxImages::Fifteen);
+    assert_eq!(MaxImages::Seven.value(), 7);
+    assert!(serde_json::from_value::<MaxImages>(json!(16)).is_err());
+    assert_eq!(ImageSize::ALL.len(), 8);
+    assert_eq!(edit::Resolution::ALL.len(), 11);
+}
+
+#[test]
+fn unknown_fields_are_refused_rather_than_dropped() {
+    let err = serde_json::from_value::<sequential::SequentialInput>(
+        json!({"text": "x", "image_sise": "16:9"}),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("unknown field `image_sise`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn validate_json_reports_every_problem() {
+    let info = runcomfy::catalog::find(edit::Edit::ID).unwrap();
+    let report = (info.validate_json)(&json!({"prompt": "x".repeat(601), "images": []})).unwrap();
+    let rules: Vec<&str> = report.errors().map(|p| p.rule.as_str()).collect();
+    assert_eq!(rules, ["maxLength", "minItems"]);
+    assert!((info.validate_json)(&json!({"prompt": 3})).is_err());
+}
+
+/// The schema schemars derives for each generated input agrees with its source schema on
+/// required fields, enum values and bounds.
+#[test]
+fn schemars_agrees_with_the_source_schemas() {
+    let derived = [
+        (
+            edit::Edit::ID,
+            serde_json::to_value(schemars::schema_for!(edit::EditInput)).unwrap(),
+        ),
+        (
+            edit_sequential::EditSequential::ID,
+            serde_json::to_value(schemars::schema_for!(edit_sequential::EditSequentialInput))
+                .unwrap(),
+        ),
+        (
+            sequential::Sequential::ID,
+            serde_json::to_value(schemars::schema_for!(sequential::SequentialInput)).unwrap(),
+        ),
+    ];
+    for (id, schema) in derived {
+        let info = runcomfy::catalog::find(id).unwrap();
+        let source: Value = serde_json::from_str(info.input_schema).unwrap();
+        let required = |s: &Value| {
+            let mut names: Vec<String> = s["required"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(required(&schema), required(&source), "{id}: required");
+        let props = source["properties"].as_object().unwrap();
+        assert_eq!(
+            schema["properties"].as_object().unwrap().len(),
+            props.len(),
+            "{id}"
+        );
+        for (name, prop) in props {
+            let derived = resolve(&schema, &schema["properties"][name]);
+            for key in [
+                "maxLength",
+                "minLength",
+                "maxItems",
+                "minItems",
+                "minimum",
+                "maximum",
+            ] {
+                if let Some(expected) = prop.get(key) {
+                    assert_eq!(
+                        derived.get(key).and_then(Value::as_f64),
+                        expected.as_f64(),
+                        "{id}.{name}.{key}"
+                    );
+                }
+            }
+            if let Some(values) = prop.get("enum") {
+                assert_eq!(&enum_values(&schema, &derived), values, "{id}.{name}: enum");
+            }
+        }
+    }
+}
+
+/// Follows `$ref` and unwraps the `anyOf [T, null]` schemars uses for `Option<T>`.
+fn resolve(root: &Value, schema: &Value) -> Value {
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        let name = reference.rsplit('/').next().unwrap();
+        return resolve(root, &root["$defs"][name]);
+    }
+    if let Some(options) = schema.get("anyOf").and_then(Value::as_array) {
+        if let Some(inner) = options
+            .iter()
+            .find(|o| o.get("type") != Some(&json!("null")))
+        {
+            return resolve(root, inner);
+        }
+    }
+    schema.clone()
+}
+
+fn enum_values(root: &Value, schema: &Value) -> Value {
+    if let Some(values) = schema.get("enum") {
+        return values.clone();
+    }
+    // Unit enums with doc comments come out as `oneOf` of `const`s.
+    let options = schema.get("oneOf").and_then(Value::as_array).unwrap();
+    Value::Array(
+        options
+            .iter()
+            .map(|o| resolve(root, o)["const"].clone())
+            .collect(),
+    )
+}
