@@ -320,3 +320,66 @@ async fn a_wrong_token_is_unauthorized_and_not_retried() -> TestResult {
     sim.shutdown().await;
     Ok(())
 }
+
+/// A hand-written model (the generator may emit the same `ModelInput` link for its inputs).
+mod by_input {
+    use runcomfy::catalog::ModelInfo;
+    use runcomfy::media::Media;
+    use runcomfy::outputs::MediaOutput;
+    use runcomfy::{Input, Model, ModelInput, ValidationReport};
+    use serde::{Deserialize, Serialize};
+
+    pub struct PlainEdit;
+
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    pub struct PlainEditInput {
+        pub prompt: String,
+        pub images: Vec<Media>,
+    }
+
+    impl Input for PlainEditInput {
+        fn validate(&self) -> ValidationReport {
+            let mut report = ValidationReport::new();
+            report.check_length("prompt", &self.prompt, Some(1), None);
+            report
+        }
+    }
+
+    impl Model for PlainEdit {
+        const ID: &'static str = "bytedance/seedream-4-0/edit";
+        type Input = PlainEditInput;
+        type Output = MediaOutput;
+        fn info() -> &'static ModelInfo {
+            <runcomfy::models::bytedance::seedream_4_0::edit::Edit as Model>::info()
+        }
+    }
+
+    impl ModelInput for PlainEditInput {
+        type Model = PlainEdit;
+    }
+}
+
+#[tokio::test]
+async fn the_model_follows_from_the_input_type() -> TestResult {
+    let sim = simulator(config(Duration::from_millis(20))).await?;
+    let client = client(&sim)?;
+    let input = by_input::PlainEditInput {
+        prompt: "a hat".into(),
+        images: vec![Media::url(IMAGE_URL)],
+    };
+    let output = client.run_input(&input).await?;
+    assert_eq!(output.images.len(), 1);
+    let job = client.submit_input(&input).await?;
+    assert_eq!(job.model_id(), Edit::ID);
+    job.wait().await?;
+    let empty = by_input::PlainEditInput {
+        prompt: String::new(),
+        images: vec![Media::url(IMAGE_URL)],
+    };
+    assert!(matches!(
+        client.submit_input(&empty).await,
+        Err(Error::Validation(_))
+    ));
+    sim.shutdown().await;
+    Ok(())
+}
