@@ -362,8 +362,9 @@ impl<'a> Lowerer<'a> {
         let default = match map.get("default") {
             None | Some(Value::Null) => None,
             Some(value) => {
-                self.check_default(&ty, value, &format!("{pointer}/default"));
-                Some(value.clone())
+                let value = self.coerce_default(&ty, value);
+                self.check_default(&ty, &value, &format!("{pointer}/default"));
+                Some(value)
             }
         };
         if let Some(overlay) = overlay {
@@ -405,7 +406,14 @@ impl<'a> Lowerer<'a> {
         overlay: Option<&FieldOverlay>,
         inherited: Option<(&Value, String)>,
     ) -> Option<(Type, bool)> {
-        let (kind, nullable) = self.kind(map, pointer)?;
+        let (kind, mut nullable) = self.kind(map, pointer)?;
+        if map
+            .get("enum")
+            .and_then(Value::as_array)
+            .is_some_and(|v| v.iter().any(Value::is_null))
+        {
+            nullable = true;
+        }
         let own_validations = map
             .get("validations")
             .map(|v| (v, format!("{pointer}/validations")));
@@ -425,12 +433,17 @@ impl<'a> Lowerer<'a> {
                     Type::Enum(self.enumeration(map, pointer, hint, overlay, EnumRepr::String)?)
                 } else {
                     let format = map.get("format").and_then(Value::as_str).unwrap_or("");
-                    let media = match format {
+                    let mut media = match format {
                         "image_uri" => Some(MediaKind::Image),
                         "video_uri" => Some(MediaKind::Video),
                         "audio_uri" => Some(MediaKind::Audio),
                         _ => None,
                     };
+                    // `validations` rules only make sense on media: a string that carries them
+                    // is a media field whose format the catalog left out.
+                    if media.is_none() && (own_validations.is_some() || inherited.is_some()) {
+                        media = Some(media_kind_from_name(hint));
+                    }
                     match media {
                         Some(kind) => {
                             let mut rules = Vec::new();
@@ -445,9 +458,6 @@ impl<'a> Lowerer<'a> {
                             })
                         }
                         None => {
-                            if let Some((_, at)) = own_validations.as_ref().or(inherited.as_ref()) {
-                                self.input_err(at, "`validations` rules apply to media fields only (format image_uri, video_uri or audio_uri)", Some("set the format or remove the rules with an overlay `patch`"));
-                            }
                             if matches!(format, "uri" | "url") {
                                 Type::Uri
                             } else {
@@ -512,6 +522,8 @@ impl<'a> Lowerer<'a> {
                     Some(Value::Object(items)) => {
                         self.value_type(items, &items_at, hint, overlay, passed)?.0
                     }
+                    // Tuple-form `items` (an array of schemas) cannot be one Rust type.
+                    Some(Value::Array(_)) => Type::Json,
                     Some(_) => {
                         self.input_err(&items_at, "`items` must be a schema object", None);
                         return None;
@@ -753,10 +765,12 @@ impl<'a> Lowerer<'a> {
             return None;
         };
         let mut wires = Vec::new();
-        for (i, value) in values.iter().enumerate() {
+        // `null` among the values means the field is nullable, which `value_type` records.
+        for (i, value) in values.iter().enumerate().filter(|(_, v)| !v.is_null()) {
             let wire = match (repr, value) {
                 (EnumRepr::String, Value::String(s)) => Some(s.clone()),
                 (EnumRepr::String, Value::Number(n)) => Some(n.to_string()),
+                (EnumRepr::String, Value::Bool(b)) => Some(b.to_string()),
                 (EnumRepr::Integer, Value::Number(n)) => n
                     .as_i64()
                     .or_else(|| {
@@ -863,6 +877,38 @@ impl<'a> Lowerer<'a> {
             variants,
         });
         Some(self.enums.len() - 1)
+    }
+
+    /// Catalogs write defaults loosely (`"0.5"` for a number, `5.0` for an integer, `"true"`):
+    /// read them as the type they belong to, so accessors and checks see real values.
+    fn coerce_default(&self, ty: &Type, value: &Value) -> Value {
+        let text = value.as_str().map(str::trim);
+        let integer = || {
+            value
+                .as_i64()
+                .or_else(|| {
+                    value
+                        .as_f64()
+                        .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                        .map(|f| f as i64)
+                })
+                .or_else(|| text.and_then(|t| t.parse().ok()))
+        };
+        let coerced = match ty {
+            Type::Integer { .. } => integer().map(Value::from),
+            Type::Enum(i) if self.enums[*i].repr == EnumRepr::Integer => integer().map(Value::from),
+            Type::Number { .. } => value
+                .as_f64()
+                .or_else(|| text.and_then(|t| t.parse().ok()))
+                .and_then(serde_json::Number::from_f64)
+                .map(Value::Number),
+            Type::Boolean => value
+                .as_bool()
+                .or_else(|| text.and_then(|t| t.parse().ok()))
+                .map(Value::Bool),
+            _ => None,
+        };
+        coerced.unwrap_or_else(|| value.clone())
     }
 
     fn check_default(&mut self, ty: &Type, value: &Value, pointer: &str) {
@@ -1141,6 +1187,18 @@ fn output_kind(schema: &Value) -> OutputKind {
             }
         }
         _ => OutputKind::Json,
+    }
+}
+
+/// The media kind of a field that carries `validations` but no media format, from its name.
+fn media_kind_from_name(name: &str) -> MediaKind {
+    let name = name.to_ascii_lowercase();
+    if name.contains("video") {
+        MediaKind::Video
+    } else if name.contains("audio") || name.contains("voice") || name.contains("sound") {
+        MediaKind::Audio
+    } else {
+        MediaKind::Image
     }
 }
 
