@@ -208,7 +208,7 @@ impl Client {
     }
 
     /// `{base}/v1/models/{model_id}`.
-    fn model_url(&self, model_id: &str) -> Url {
+    pub(crate) fn model_url(&self, model_id: &str) -> Url {
         let mut url = self.inner.base.clone();
         if let Ok(mut segments) = url.path_segments_mut() {
             segments
@@ -232,7 +232,7 @@ impl Client {
 }
 
 /// Sorts a failed submit: definite refusals as they are, everything else as unknown.
-fn submit_error(model_id: &'static str, failure: Failure) -> Error {
+pub(crate) fn submit_error(model_id: &'static str, failure: Failure) -> Error {
     let definite = match &failure.error {
         Error::Unauthorized { .. }
         | Error::Forbidden { .. }
@@ -255,13 +255,13 @@ fn submit_error(model_id: &'static str, failure: Failure) -> Error {
 }
 
 /// A request id is put into URLs and file names: refuse anything odd rather than trust it.
-fn is_sane_request_id(id: &str) -> bool {
+pub(crate) fn is_sane_request_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 256 && id.chars().all(|c| !c.is_control())
 }
 
 /// Serializes the input, failing as soon as it passes `limit` bytes rather than building all
 /// of an oversized body first.
-fn encode<I: serde::Serialize>(input: &I, limit: usize) -> Result<Bytes, Error> {
+pub(crate) fn encode<I: serde::Serialize>(input: &I, limit: usize) -> Result<Bytes, Error> {
     struct Capped {
         buf: Vec<u8>,
         limit: usize,

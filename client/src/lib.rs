@@ -16,6 +16,7 @@ pub mod validate;
 pub mod client;
 mod dates;
 pub mod download;
+pub mod dynamic;
 pub mod error;
 pub mod job;
 pub mod poll;
