@@ -188,7 +188,10 @@ impl PollPolicy {
                 // Resumed, start unknown: look at once (it may be done), then the cold pace.
                 (false, None, None) => Duration::ZERO,
                 (false, None, Some(_)) => adaptive.cold_max,
-                // No history.
+                // No history; a wait begun late looks at once.
+                (false, Some(since_start), None) if since_start >= adaptive.cold_first => {
+                    Duration::ZERO
+                }
                 (false, Some(since_start), _) => adaptive.cold_delay(since_start),
             };
         };
@@ -202,7 +205,11 @@ impl PollPolicy {
         if let Some(next) = plan.iter().find(|p| **p > since_start + slack) {
             return (*next - since_start).max(floor);
         }
-        // Past every planned point: back off, starting dense.
+        // Past every planned point: look at once if this wait has not yet (it began late),
+        // else back off, starting dense.
+        if state.since_last_poll.is_none() {
+            return Duration::ZERO;
+        }
         let last = plan.last().copied().unwrap_or_default();
         since_start
             .saturating_sub(last)
@@ -390,6 +397,23 @@ mod tests {
         let history = vec![secs(2.0); 5];
         let (polls, _) = simulate(&policy, &history, secs(60.0));
         assert!(polls < 25, "{polls} polls");
+    }
+
+    #[test]
+    fn a_wait_begun_after_the_expected_end_polls_at_once() {
+        let policy = PollPolicy::default();
+        let late = PollState {
+            since_start: Some(secs(30.0)),
+            queued: false,
+            since_last_poll: None,
+        };
+        assert_eq!(policy.next_delay(&[secs(20.0); 5], late), Duration::ZERO);
+        assert_eq!(policy.next_delay(&[], late), Duration::ZERO);
+        let polled = PollState {
+            since_last_poll: Some(Duration::ZERO),
+            ..late
+        };
+        assert!(policy.next_delay(&[secs(20.0); 5], polled) > Duration::ZERO);
     }
 
     #[test]
