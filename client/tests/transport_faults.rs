@@ -305,3 +305,31 @@ async fn random_faults_everywhere_still_finish_every_job() -> TestResult {
     sim.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_submit_that_times_out_after_sending_is_unknown_and_not_resent() -> TestResult {
+    let sim = simulator(SimConfig {
+        faults: Faults::none().script(
+            Endpoint::Submit,
+            vec![FaultKind::Slow(Duration::from_millis(600))],
+        ),
+        ..config(Duration::from_millis(20))
+    })
+    .await?;
+    let client = builder(&sim)
+        .submit_timeout(Duration::from_millis(150))
+        .build()?;
+    match client.submit::<Edit>(&edit_input()).await {
+        Err(Error::SubmitOutcomeUnknown { source, .. }) => {
+            assert!(matches!(*source, Error::Transport { .. }), "{source:?}");
+        }
+        other => panic!("expected SubmitOutcomeUnknown, got {other:?}"),
+    }
+    // Whatever the server made of it, nothing was sent again.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let stats = sim.stats();
+    assert_eq!(stats.submit_calls, 1);
+    assert_eq!(stats.duplicate_submissions, 0);
+    sim.shutdown().await;
+    Ok(())
+}
