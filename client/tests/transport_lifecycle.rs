@@ -372,6 +372,9 @@ async fn the_model_follows_from_the_input_type() -> TestResult {
     let job = client.submit_input(&input).await?;
     assert_eq!(job.model_id(), Edit::ID);
     job.wait().await?;
+    // Generated inputs name their model too.
+    let generated = client.run_input(&edit_sequential_input()).await?;
+    assert!(!generated.images.is_empty());
     let empty = by_input::PlainEditInput {
         prompt: String::new(),
         images: vec![Media::url(IMAGE_URL)],
