@@ -1,5 +1,123 @@
 //! `runcomfy`: run RunComfy Model API models from the command line.
+//!
+//! The models and their flags come from the runtime catalog of the `runcomfy` crate, so a model
+//! added to the catalog is a new `run` subcommand with no code here.
 
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
-fn main() {}
+mod cli;
+mod connect;
+mod describe;
+mod duration;
+mod exit;
+mod fields;
+mod interrupt;
+mod jobs;
+mod output;
+mod progress;
+mod run;
+
+use std::process::ExitCode;
+
+use clap::ArgMatches;
+use clap::error::ErrorKind;
+
+use crate::exit::CliError;
+use crate::progress::eprintln_safe;
+
+fn main() -> ExitCode {
+    let matches = match cli::command().try_get_matches() {
+        Ok(matches) => matches,
+        Err(err) => {
+            let code = match err.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => exit::OK,
+                _ => exit::USAGE,
+            };
+            let _ = err.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_logging(matches.get_count("verbose"));
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln_safe(&format!("error: cannot start the async runtime: {err}"));
+            return ExitCode::from(exit::FAILURE);
+        }
+    };
+    let code = match runtime.block_on(dispatch(&matches)) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln_safe(&format!("error: {err}"));
+            if let Some(hint) = err.hint() {
+                eprintln_safe(&format!("  {hint}"));
+            }
+            err.exit_code()
+        }
+    };
+    // Do not wait for a stray blocking task (stdin, a cancelled download) to end.
+    runtime.shutdown_background();
+    ExitCode::from(code)
+}
+
+async fn dispatch(matches: &ArgMatches) -> Result<u8, CliError> {
+    match matches.subcommand() {
+        Some(("models", sub)) => {
+            describe::models(sub.get_flag("json"));
+            Ok(exit::OK)
+        }
+        Some(("describe", sub)) => {
+            let model = model_of(sub.get_one::<String>("model").map(String::as_str))?;
+            describe::describe(model, sub.get_flag("json"));
+            Ok(exit::OK)
+        }
+        Some(("run", sub)) => match sub.subcommand() {
+            Some((id, run_matches)) => run::run(matches, model_of(Some(id))?, run_matches).await,
+            None => Err(CliError::Usage(
+                "run: which model? (`runcomfy models`)".into(),
+            )),
+        },
+        Some(("status", sub)) => jobs::run(matches, jobs::Action::Status, sub).await,
+        Some(("result", sub)) => jobs::run(matches, jobs::Action::Result, sub).await,
+        Some(("cancel", sub)) => jobs::run(matches, jobs::Action::Cancel, sub).await,
+        Some(("completions", sub)) => {
+            let Some(shell) = sub.get_one::<clap_complete::Shell>("shell").copied() else {
+                return Err(CliError::Usage("completions: which shell?".into()));
+            };
+            let mut cmd = cli::command();
+            clap_complete::generate(shell, &mut cmd, "runcomfy", &mut std::io::stdout());
+            Ok(exit::OK)
+        }
+        _ => Err(CliError::Usage(
+            "unknown command (see `runcomfy --help`)".into(),
+        )),
+    }
+}
+
+fn model_of(id: Option<&str>) -> Result<&'static runcomfy::catalog::ModelInfo, CliError> {
+    id.and_then(runcomfy::catalog::find)
+        .ok_or_else(|| CliError::Usage(format!("unknown model {id:?} (see `runcomfy models`)")))
+}
+
+/// `-v` info, `-vv` debug, `-vvv` trace for this program and its crates; `RUST_LOG` wins.
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!(
+            "warn,runcomfy={level},runcomfy_cli={level},runcomfy_simulator={level}"
+        ))
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,229 @@
+//! The command line, built with clap's builder API: `run` has one subcommand per model of the
+//! runtime catalog, each with one flag per input field.
+
+use clap::builder::PossibleValuesParser;
+use clap::{Arg, ArgAction, Command, ValueHint};
+use runcomfy::catalog::ModelInfo;
+
+use crate::exit::EXIT_CODES_HELP;
+use crate::fields;
+
+/// The whole command line.
+pub fn command() -> Command {
+    Command::new("runcomfy")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about(
+            "Run RunComfy Model API models: check inputs locally, submit, follow progress, \
+             download the outputs",
+        )
+        .after_help(format!(
+            "Token: RUNCOMFY_TOKEN or --token-file FILE (never printed). Try it without one: \
+             runcomfy --mock run MODEL ...\n\n{EXIT_CODES_HELP}"
+        ))
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .args(global_args())
+        .subcommand(
+            Command::new("models")
+                .about("List the models of the catalog")
+                .arg(json_arg("Print the catalog as JSON")),
+        )
+        .subcommand(
+            Command::new("describe")
+                .about("Show a model's fields, choices, defaults, bounds and rules")
+                .arg(model_arg())
+                .arg(json_arg("Print the description as JSON")),
+        )
+        .subcommand(run_command())
+        .subcommand(
+            Command::new("status")
+                .about("Show a job's status")
+                .arg(request_id_arg())
+                .arg(json_arg("Print the status as JSON")),
+        )
+        .subcommand(
+            Command::new("result")
+                .about("Show a job's result; with --out, download its files")
+                .arg(request_id_arg())
+                .arg(out_arg("Download the output files into this directory"))
+                .arg(json_arg("Print the result as JSON")),
+        )
+        .subcommand(
+            Command::new("cancel")
+                .about("Cancel a queued job (running jobs cannot be cancelled)")
+                .arg(request_id_arg())
+                .arg(json_arg("Print the outcome as JSON")),
+        )
+        .subcommand(
+            Command::new("completions")
+                .about("Print a shell completion script (bash, zsh, fish, elvish, powershell)")
+                .after_help(
+                    "Examples:\n  runcomfy completions bash > ~/.local/share/bash-completion/completions/runcomfy\n  \
+                     runcomfy completions zsh > \"${fpath[1]}/_runcomfy\"\n  \
+                     runcomfy completions fish > ~/.config/fish/completions/runcomfy.fish",
+                )
+                .arg(
+                    Arg::new("shell")
+                        .value_name("SHELL")
+                        .required(true)
+                        .value_parser(clap::value_parser!(clap_complete::Shell)),
+                ),
+        )
+}
+
+fn global_args() -> Vec<Arg> {
+    vec![
+        Arg::new("mock")
+            .long("mock")
+            .global(true)
+            .action(ArgAction::SetTrue)
+            .help("Use a simulator started in-process: no token, no network, jobs take 1-2 s"),
+        Arg::new("base_url")
+            .long("base-url")
+            .global(true)
+            .value_name("URL")
+            .env("RUNCOMFY_BASE_URL")
+            .value_hint(ValueHint::Url)
+            .help("The API's base URL (https, or http to a loopback address)"),
+        Arg::new("token_file")
+            .long("token-file")
+            .global(true)
+            .value_name("FILE")
+            .value_hint(ValueHint::FilePath)
+            .help("Read the API token from this file instead of RUNCOMFY_TOKEN"),
+        Arg::new("verbose")
+            .short('v')
+            .long("verbose")
+            .global(true)
+            .action(ArgAction::Count)
+            .help("Log to stderr: -v requests and jobs, -vv details, -vvv everything"),
+    ]
+}
+
+fn json_arg(help: &'static str) -> Arg {
+    Arg::new("json")
+        .long("json")
+        .action(ArgAction::SetTrue)
+        .help(help)
+}
+
+fn out_arg(help: &'static str) -> Arg {
+    Arg::new("out")
+        .long("out")
+        .value_name("DIR")
+        .value_hint(ValueHint::DirPath)
+        .help(help)
+}
+
+fn request_id_arg() -> Arg {
+    Arg::new("request_id")
+        .value_name("REQUEST_ID")
+        .required(true)
+        .help("The request id `run` printed")
+}
+
+fn model_arg() -> Arg {
+    let ids: Vec<&'static str> = runcomfy::catalog().iter().map(|m| m.id).collect();
+    Arg::new("model")
+        .value_name("MODEL")
+        .required(true)
+        .value_parser(PossibleValuesParser::new(ids))
+        .hide_possible_values(true)
+        .help("A model id (see `runcomfy models`)")
+}
+
+fn run_command() -> Command {
+    let mut run = Command::new("run")
+        .about("Run a model: check the input, submit it, wait, download the outputs")
+        .long_about(
+            "Run a model: check the input locally (every problem at once, nothing sent if one \
+             is an error), submit it, show progress until it ends, and download the outputs.\n\n\
+             Each model takes its fields as flags; `runcomfy run MODEL --help` lists them with \
+             their choices and defaults.",
+        )
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .subcommand_value_name("MODEL")
+        .subcommand_help_heading("Models")
+        .after_help(
+            "Example:\n  runcomfy --mock run bytedance/seedream-4-0/sequential \\\n    \
+             --text \"Generate 3 images of a beautiful sunset over a calm ocean.\" \
+             --image-size 16:9",
+        );
+    for model in runcomfy::catalog() {
+        run = run.subcommand(model_command(model));
+    }
+    run
+}
+
+/// `run MODEL`: the run options and one flag per field.
+pub fn model_command(model: &'static ModelInfo) -> Command {
+    let mut about = model.display_name.to_owned();
+    if let Some(docs) = model.docs {
+        about = format!("{about}: {docs}");
+    }
+    let mut cmd = Command::new(model.id)
+        .about(model.display_name)
+        .long_about(about)
+        .after_long_help(
+            "Flags override the keys of --input. Media fields take local paths (sent inline as \
+             data: URIs) or https URLs. Choices take their value or the short alias shown \
+             (16:9). Every problem of the input is reported before anything is sent \
+             (exit 65).\n\n\
+             Outputs are saved to --out (default ./runcomfy-out/REQUEST_ID/) and their paths \
+             printed, one per line. Ctrl-C while waiting cancels a queued job; a running job \
+             cannot be cancelled and goes on (exit 130 either way).",
+        )
+        .args(run_args());
+    for flag in fields::flags(model) {
+        cmd = cmd.arg(fields::arg(&flag));
+    }
+    cmd
+}
+
+fn run_args() -> Vec<Arg> {
+    let heading = "Run options";
+    vec![
+        Arg::new("input")
+            .long("input")
+            .value_name("JSON|@FILE|-")
+            .help("The input as JSON text, @file.json, or - for stdin; flags override its keys")
+            .help_heading(heading),
+        out_arg("Save the outputs here [default: ./runcomfy-out/REQUEST_ID/]")
+            .help_heading(heading),
+        Arg::new("no_wait")
+            .long("no-wait")
+            .action(ArgAction::SetTrue)
+            .help("Submit, print the request id, and exit without waiting")
+            .help_heading(heading),
+        Arg::new("timeout")
+            .long("timeout")
+            .value_name("DURATION")
+            .value_parser(crate::duration::parse)
+            .help(
+                "Stop waiting after this long (90s, 5m, 1h30m; exit 75); a job still queued \
+                 then is cancelled",
+            )
+            .help_heading(heading),
+        Arg::new("preflight")
+            .long("preflight")
+            .action(ArgAction::SetTrue)
+            .help(
+                "Before submitting, fetch the start of each media URL to check its format, \
+                 size and dimensions",
+            )
+            .help_heading(heading),
+        json_arg("Print one JSON object on stdout (request_id, model, status, outputs, files)")
+            .help_heading(heading),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        command().debug_assert();
+    }
+}

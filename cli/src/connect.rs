@@ -1,0 +1,102 @@
+//! The client the commands use: the real API with a token, or `--mock`'s in-process simulator.
+
+use std::time::Duration;
+
+use clap::ArgMatches;
+use runcomfy::Client;
+use runcomfy::poll::{AdaptivePolling, PollPolicy};
+use runcomfy_simulator::{RunTime, SimConfig, Simulator};
+
+use crate::exit::CliError;
+
+/// A client, and the simulator behind it with `--mock` (kept alive as long as the client).
+#[derive(Debug)]
+pub struct Connection {
+    /// The client.
+    pub client: Client,
+    /// The in-process simulator, with `--mock`.
+    pub simulator: Option<Simulator>,
+}
+
+impl Connection {
+    /// Stops the simulator, if any.
+    pub async fn close(self) {
+        if let Some(sim) = self.simulator {
+            sim.shutdown().await;
+        }
+    }
+}
+
+/// The user agent sent with every request.
+const USER_AGENT: &str = concat!("runcomfy-cli/", env!("CARGO_PKG_VERSION"));
+
+/// Connects as the global flags say.
+pub async fn connect(matches: &ArgMatches) -> Result<Connection, CliError> {
+    if matches.get_flag("mock") {
+        return mock().await;
+    }
+    let token = token(matches)?;
+    let mut builder = Client::builder().token(token).user_agent(USER_AGENT);
+    // clap also reads RUNCOMFY_BASE_URL into this flag.
+    if let Some(base) = matches.get_one::<String>("base_url")
+        && !base.trim().is_empty()
+    {
+        builder = builder.base_url(base.trim());
+    }
+    Ok(Connection {
+        client: builder.build()?,
+        simulator: None,
+    })
+}
+
+/// The token: `--token-file`, else `RUNCOMFY_TOKEN`.
+fn token(matches: &ArgMatches) -> Result<String, CliError> {
+    if let Some(path) = matches.get_one::<String>("token_file") {
+        let text = std::fs::read_to_string(path).map_err(|source| CliError::TokenFile {
+            path: path.clone(),
+            source,
+        })?;
+        let token = text.trim();
+        if token.is_empty() {
+            return Err(CliError::EmptyTokenFile(path.clone()));
+        }
+        return Ok(token.to_owned());
+    }
+    match std::env::var(runcomfy::client::TOKEN_ENV) {
+        Ok(token) if !token.trim().is_empty() => Ok(token.trim().to_owned()),
+        _ => Err(CliError::NoToken),
+    }
+}
+
+/// Starts the simulator on a free loopback port, with run times short enough to try things
+/// and long enough to see the progress.
+async fn mock() -> Result<Connection, CliError> {
+    let sim = Simulator::start(SimConfig {
+        run_time: RunTime::Range(Duration::from_secs(1), Duration::from_secs(2)),
+        seed: seed(),
+        ..SimConfig::default()
+    })
+    .await?;
+    // Jobs of 1-2 s: poll often enough to notice the end within a few hundred ms.
+    let polling = AdaptivePolling::default()
+        .with_cold(Duration::from_millis(250), Duration::from_millis(250));
+    let client = Client::builder()
+        .token("mock")
+        .base_url(sim.base_url())
+        .user_agent(USER_AGENT)
+        .poll_policy(PollPolicy::Adaptive(polling))
+        .build()?;
+    tracing::info!(base_url = %sim.base_url(), "simulator started (--mock)");
+    Ok(Connection {
+        client,
+        simulator: Some(sim),
+    })
+}
+
+/// A different seed each run, so request ids and images differ between runs.
+fn seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
