@@ -143,6 +143,7 @@ fn run_command() -> Command {
         )
         .subcommand_required(true)
         .arg_required_else_help(true)
+        .disable_help_subcommand(true)
         .subcommand_value_name("MODEL")
         .subcommand_help_heading("Models")
         .after_help(

@@ -118,11 +118,14 @@ fn describe_field(out: &mut Vec<String>, flag: &FieldFlag) {
     if let Some(default) = fields::default_text(field) {
         out.push(format!("      default: {default}"));
     }
-    if !field.choices.is_empty() {
+    if field.choices.iter().any(|c| c.alias.is_some()) {
         out.push("      choices:".into());
         for choice in field.choices {
             out.push(format!("        {}", fields::choice_text(choice)));
         }
+    } else if !field.choices.is_empty() {
+        let values: Vec<&str> = field.choices.iter().map(|c| c.value).collect();
+        out.push(format!("      choices: {}", values.join(", ")));
     }
     if let Some(media) = field.media {
         if !media.formats.is_empty() {

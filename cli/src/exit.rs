@@ -96,6 +96,12 @@ impl CliError {
                  before submitting again"
                     .into(),
             ),
+            Error::NotFound {
+                request_id: Some(_),
+                ..
+            } => Some(
+                "request ids expire; with --mock, only jobs of the same command are known".into(),
+            ),
             Error::Timeout { request_id, .. } => Some(format!(
                 "the job may still finish: `runcomfy result {request_id} --out DIR` fetches it"
             )),

@@ -270,7 +270,7 @@ fn kind_text(field: &FieldInfo) -> String {
         FieldKind::Integer => "integer".to_owned(),
         FieldKind::Number => "number".to_owned(),
         FieldKind::Boolean => "true or false".to_owned(),
-        FieldKind::StringChoice | FieldKind::IntegerChoice => "one of the choices".to_owned(),
+        FieldKind::StringChoice | FieldKind::IntegerChoice => "choice".to_owned(),
         FieldKind::Json => "JSON".to_owned(),
     };
     if field.array {

@@ -67,7 +67,12 @@ pub fn problems(model_id: &str, report: &ValidationReport, sent: bool) -> bool {
             Some(value) => format!("{}; {value}", problem.rule),
             None => problem.rule.clone(),
         };
-        eprintln_safe(&format!("  {tag}: {path}: {} ({detail})", problem.message));
+        // Under the error header the problems are indented; warnings alone stand on their own.
+        let indent = if errors > 0 { "  " } else { "" };
+        eprintln_safe(&format!(
+            "{indent}{tag}: {path}: {} ({detail})",
+            problem.message
+        ));
     }
     errors > 0
 }

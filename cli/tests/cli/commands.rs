@@ -1,0 +1,190 @@
+//! Commands that need no server: models, describe, help, completions, usage errors.
+
+use serde_json::Value;
+
+use crate::support::{assert_code, runcomfy, stderr, stdout};
+
+#[test]
+fn models_lists_every_model_of_the_catalog() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = runcomfy(dir.path()).arg("models").output().unwrap();
+    assert_code(&output, 0);
+    let text = stdout(&output);
+    for model in runcomfy::catalog() {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(model.id))
+            .unwrap_or_else(|| panic!("{} missing:\n{text}", model.id));
+        assert!(line.contains(model.display_name), "{line}");
+    }
+    assert!(text.contains("images[]*"), "{text}");
+
+    let output = runcomfy(dir.path())
+        .args(["models", "--json"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let list: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), runcomfy::catalog().len());
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == "bytedance/seedream-4-0/edit" && m["required"][1] == "images")
+    );
+}
+
+#[test]
+fn describe_shows_fields_choices_defaults_bounds_and_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = runcomfy(dir.path())
+        .args(["describe", "bytedance/seedream-4-0/edit-sequential"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let text = stdout(&output);
+    for expected in [
+        "--image-size",
+        "--sequential-image-generation-options",
+        "2560:1440 (16:9) (alias 16:9)",
+        "default: 2560:1440 (16:9)",
+        "at most 600 characters",
+        "1 to 10 items",
+        "formats: jpeg, png",
+        "The uploaded image width and height must exceed 14 pixels.",
+        "max_total: images + sequential_image_generation_options <= 15",
+        "prompt_count",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing:\n{text}");
+    }
+
+    let output = runcomfy(dir.path())
+        .args(["describe", "bytedance/seedream-4-0/edit", "--json"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let model: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let images = model["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "images")
+        .unwrap();
+    assert_eq!(images["flag"], "--images");
+    assert_eq!(images["max_items"], 10);
+    assert_eq!(
+        images["media"]["formats"],
+        serde_json::json!(["jpeg", "png"])
+    );
+    assert_eq!(images["media"]["rules"][0]["rule"], "file_size_mb<");
+    let resolution = model["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "resolution")
+        .unwrap();
+    assert!(
+        resolution["choices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["alias"] == "16:9")
+    );
+}
+
+#[test]
+fn run_model_help_lists_fields_with_choices_and_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = runcomfy(dir.path())
+        .args(["run", "bytedance/seedream-4-0/sequential", "--help"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let text = stdout(&output);
+    for expected in [
+        "--text <TEXT>",
+        "--image-size <CHOICE>",
+        "16:9: 2560:1440 (16:9)",
+        "[default: 16:9]",
+        "--sequential-image-generation-options <CHOICE>",
+        "[default: 3]",
+        "[possible values: fast, standard]",
+        "--input <JSON|@FILE|->",
+        "--timeout <DURATION>",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing:\n{text}");
+    }
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = runcomfy(dir.path()).arg("--help").output().unwrap();
+    assert_code(&output, 0);
+    let text = stdout(&output);
+    for code in ["64 ", "65 ", "69 ", "75 ", "77 ", "130 "] {
+        assert!(text.contains(code), "{code} missing:\n{text}");
+    }
+}
+
+#[test]
+fn completions_for_each_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let output = runcomfy(dir.path())
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert_code(&output, 0);
+        let script = stdout(&output);
+        assert!(script.contains("runcomfy"), "{shell}");
+        assert!(
+            script.contains("image-size"),
+            "{shell}: per-model flags missing"
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_64() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[&[&str]] = &[
+        &[],
+        &["frobnicate"],
+        &["run"],
+        &["run", "no/such-model"],
+        &[
+            "run",
+            "bytedance/seedream-4-0/sequential",
+            "--no-such-flag",
+            "x",
+        ],
+        &[
+            "--mock",
+            "run",
+            "bytedance/seedream-4-0/sequential",
+            "--timeout",
+            "soon",
+        ],
+        &[
+            "run",
+            "bytedance/seedream-4-0/sequential",
+            "--text",
+            "a",
+            "--text",
+            "b",
+        ],
+        &["describe", "no/such-model"],
+        &["status"],
+        &["completions", "tcsh"],
+    ];
+    for args in cases {
+        let output = runcomfy(dir.path()).args(*args).output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(64),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}

@@ -1,0 +1,198 @@
+//! Exit codes of failures, against a simulator started here: auth, 5xx, 429, deadlines, job
+//! failures, unreachable servers; and the token never shows.
+
+use std::time::Duration;
+
+use runcomfy_simulator::{Endpoint, FaultKind, Faults, RunTime, SimConfig};
+use serde_json::Value;
+
+use crate::support::{Sim, TOKEN, assert_code, runcomfy, stderr, stdout};
+
+const MODEL: &str = "bytedance/seedream-4-0/sequential";
+const PROMPT: &str = "Generate 3 images of a beautiful sunset over a calm ocean.";
+
+#[test]
+fn no_token_exits_77_before_any_call() {
+    let sim = Sim::start(SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["run", MODEL, "--text", PROMPT],
+        vec!["status", "some-id"],
+        vec!["result", "some-id"],
+        vec!["cancel", "some-id"],
+    ] {
+        let output = runcomfy(dir.path())
+            .args(["--base-url", &sim.url()])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_code(&output, 77);
+        assert!(
+            stderr(&output).contains("RUNCOMFY_TOKEN"),
+            "{}",
+            stderr(&output)
+        );
+    }
+    // Empty or missing token files too.
+    std::fs::write(dir.path().join("empty"), "\n").unwrap();
+    for file in ["empty", "missing"] {
+        let output = runcomfy(dir.path())
+            .args([
+                "--base-url",
+                &sim.url(),
+                "--token-file",
+                file,
+                "status",
+                "x",
+            ])
+            .output()
+            .unwrap();
+        assert_code(&output, 77);
+    }
+    assert_eq!(sim.stats().submit_calls + sim.stats().status_calls, 0);
+}
+
+#[test]
+fn a_refused_token_exits_77_and_no_token_is_ever_printed() {
+    let sim = Sim::start(SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = "wrong-token-5d1e77aa";
+    let output = runcomfy(dir.path())
+        .env("RUNCOMFY_TOKEN", wrong)
+        .args([
+            "-vv",
+            "--base-url",
+            &sim.url(),
+            "run",
+            MODEL,
+            "--text",
+            PROMPT,
+        ])
+        .output()
+        .unwrap();
+    assert_code(&output, 77);
+    let all = format!("{}{}", stdout(&output), stderr(&output));
+    assert!(!all.contains(wrong), "{all}");
+    assert!(all.contains("unauthorized"), "{all}");
+
+    // The right token from a file: the whole run, logged at -vv, never shows it.
+    std::fs::write(dir.path().join("token"), format!("{TOKEN}\n")).unwrap();
+    let output = runcomfy(dir.path())
+        .args(["-vv", "--base-url", &sim.url(), "--token-file", "token"])
+        .args(["run", MODEL, "--text", PROMPT, "--json", "--out", "out"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let all = format!("{}{}", stdout(&output), stderr(&output));
+    assert!(!all.contains(TOKEN), "{all}");
+    assert!(all.contains("submitted"), "-vv logs missing: {all}");
+}
+
+#[test]
+fn server_errors_exit_69() {
+    let sim = Sim::start(SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+
+    // A 500 on submit: the job may exist, so it is not sent again.
+    sim.sim
+        .set_faults(Faults::none().with(Endpoint::Submit, 1.0, &[FaultKind::Http500]));
+    let output = sim
+        .runcomfy(dir.path())
+        .args(["run", MODEL, "--text", PROMPT])
+        .output()
+        .unwrap();
+    assert_code(&output, 69);
+    let err = stderr(&output);
+    assert!(err.contains("may or may not have been accepted"), "{err}");
+    assert!(err.contains("before submitting again"), "{err}");
+    assert_eq!(sim.stats().submit_calls, 1);
+
+    // 503s while polling, past every retry.
+    sim.sim.set_faults(
+        Faults::none()
+            .with(Endpoint::Status, 1.0, &[FaultKind::Http503])
+            .with(Endpoint::Result, 1.0, &[FaultKind::Http503]),
+    );
+    let output = sim
+        .runcomfy(dir.path())
+        .args(["run", MODEL, "--text", PROMPT])
+        .output()
+        .unwrap();
+    assert_code(&output, 69);
+    assert!(
+        stderr(&output).contains("server error"),
+        "{}",
+        stderr(&output)
+    );
+
+    // Nothing listening at all.
+    let output = runcomfy(dir.path())
+        .env("RUNCOMFY_TOKEN", TOKEN)
+        .args(["--base-url", "http://127.0.0.1:9", "status", "x"])
+        .output()
+        .unwrap();
+    assert_code(&output, 69);
+}
+
+#[test]
+fn rate_limits_and_deadlines_exit_75() {
+    let sim = Sim::start(SimConfig {
+        run_time: RunTime::Fixed(Duration::from_secs(30)),
+        ..SimConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+
+    let output = sim
+        .runcomfy(dir.path())
+        .args(["run", MODEL, "--text", PROMPT, "--timeout", "1s", "--json"])
+        .output()
+        .unwrap();
+    assert_code(&output, 75);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["status"], "timeout");
+    assert!(
+        stderr(&output).contains("did not finish within"),
+        "{}",
+        stderr(&output)
+    );
+
+    sim.sim.set_faults(Faults::none().with(
+        Endpoint::Status,
+        1.0,
+        &[FaultKind::RateLimited {
+            retry_after_secs: 1,
+        }],
+    ));
+    let output = sim
+        .runcomfy(dir.path())
+        .args(["status", "any-id"])
+        .output()
+        .unwrap();
+    assert_code(&output, 75);
+    assert!(
+        stderr(&output).contains("rate limited"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(sim.stats().retry_after_violations, 0);
+}
+
+#[test]
+fn a_failed_job_exits_1() {
+    let sim = Sim::start(SimConfig {
+        fail_rate: 1.0,
+        ..SimConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = sim
+        .runcomfy(dir.path())
+        .args(["run", MODEL, "--text", PROMPT, "--json"])
+        .output()
+        .unwrap();
+    assert_code(&output, 1);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["status"], "failed");
+    assert!(!report["error"].is_null());
+    assert!(stderr(&output).contains("failed"), "{}", stderr(&output));
+    assert!(!dir.path().join("runcomfy-out").exists());
+}

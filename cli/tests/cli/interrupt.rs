@@ -1,0 +1,81 @@
+//! Ctrl-C while waiting: a queued job is cancelled, a running one is said to go on; exit 130.
+
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use runcomfy_simulator::{RunTime, SimConfig};
+
+use crate::support::{Sim, TOKEN, submit_no_wait};
+
+/// Runs `run` against the simulator, sends SIGINT once stderr shows `trigger`, and returns the
+/// exit code and all of stderr.
+fn interrupt_when(sim: &Sim, dir: &std::path::Path, trigger: &str) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_runcomfy"))
+        .current_dir(dir)
+        .env("RUNCOMFY_TOKEN", TOKEN)
+        .env_remove("RUNCOMFY_BASE_URL")
+        .args([
+            "--base-url",
+            &sim.url(),
+            "run",
+            "bytedance/seedream-4-0/sequential",
+        ])
+        .args([
+            "--text",
+            "Generate 3 images of a beautiful sunset over a calm ocean.",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        let read = stderr.read_line(&mut line).unwrap();
+        assert!(read > 0, "the CLI ended before {trigger:?}:\n{seen}");
+        seen.push_str(&line);
+        if line.contains(trigger) {
+            break;
+        }
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    stderr.read_to_string(&mut seen).unwrap();
+    let status = child.wait().unwrap();
+    (status.code(), seen)
+}
+
+#[test]
+fn ctrl_c_cancels_a_queued_job() {
+    let sim = Sim::start(SimConfig {
+        workers: 1,
+        run_time: RunTime::Fixed(Duration::from_secs(30)),
+        ..SimConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    // Keeps the only worker busy.
+    submit_no_wait(&sim, dir.path(), "Generate 3 images of a red barn.");
+    let (code, stderr) = interrupt_when(&sim, dir.path(), "in queue");
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted: cancelled job"), "{stderr}");
+    assert_eq!(sim.stats().jobs_cancelled, 1);
+}
+
+#[test]
+fn ctrl_c_on_a_running_job_says_it_goes_on() {
+    let sim = Sim::start(SimConfig {
+        run_time: RunTime::Fixed(Duration::from_secs(30)),
+        ..SimConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stderr) = interrupt_when(&sim, dir.path(), "running");
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("can no longer be cancelled"), "{stderr}");
+    assert_eq!(sim.stats().jobs_cancelled, 0);
+    assert_eq!(sim.stats().cancel_calls, 1);
+}

@@ -1,0 +1,112 @@
+//! `status`, `result` and `cancel` by request id.
+
+use std::time::{Duration, Instant};
+
+use runcomfy_simulator::{RunTime, SimConfig};
+use serde_json::Value;
+
+use crate::support::{Sim, assert_code, pngs, stderr, stdout, submit_no_wait};
+
+#[test]
+fn status_result_and_cancel_follow_jobs_by_id() {
+    // One worker: the first job runs for 3 s, the second waits in the queue.
+    let sim = Sim::start(SimConfig {
+        workers: 1,
+        run_time: RunTime::Fixed(Duration::from_secs(3)),
+        ..SimConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let running = submit_no_wait(&sim, dir.path(), "Generate 3 images of a red barn.");
+    let queued = submit_no_wait(&sim, dir.path(), "Generate 3 images of a blue barn.");
+    let run = |args: &[&str]| sim.runcomfy(dir.path()).args(args).output().unwrap();
+
+    let output = run(&["status", &running]);
+    assert_code(&output, 0);
+    assert_eq!(stdout(&output).trim(), format!("{running}: running"));
+    let output = run(&["status", &queued, "--json"]);
+    assert_code(&output, 0);
+    let status: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(status["status"], "in_queue");
+    // As the server numbers it (the simulator counts from 0).
+    assert!(status["queue_position"].is_u64(), "{status}");
+
+    // Not finished yet: try again later.
+    let output = run(&["result", &running]);
+    assert_code(&output, 75);
+    assert!(
+        stderr(&output).contains("not finished yet"),
+        "{}",
+        stderr(&output)
+    );
+
+    // Only the queued job can be cancelled.
+    let output = run(&["cancel", &running]);
+    assert_code(&output, 1);
+    assert!(
+        stdout(&output).contains("not cancellable"),
+        "{}",
+        stdout(&output)
+    );
+    let output = run(&["cancel", &queued, "--json"]);
+    assert_code(&output, 0);
+    let cancel: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(cancel["outcome"], "cancelled");
+    let output = run(&["result", &queued]);
+    assert_code(&output, 1);
+    assert!(stderr(&output).contains("cancelled"), "{}", stderr(&output));
+
+    // Once done: the URLs, then the files with --out.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !stdout(&run(&["status", &running])).contains("completed") {
+        assert!(Instant::now() < deadline, "the job did not finish");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let output = run(&["result", &running]);
+    assert_code(&output, 0);
+    let urls: Vec<String> = stdout(&output).lines().map(str::to_owned).collect();
+    assert_eq!(urls.len(), 3, "{urls:?}");
+    assert!(
+        urls.iter().all(|u| u.starts_with("http://127.0.0.1:")),
+        "{urls:?}"
+    );
+
+    let output = run(&["result", &running, "--out", "saved", "--json"]);
+    assert_code(&output, 0);
+    let result: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(result["status"], "succeeded");
+    assert_eq!(result["files"].as_array().unwrap().len(), 3);
+    let images = pngs(&dir.path().join("saved"));
+    assert_eq!(images.len(), 3);
+    assert!(images.iter().all(|(_, w, h)| (*w, *h) == (2560, 1440)));
+    assert_eq!(sim.stats().jobs_cancelled, 1);
+}
+
+#[test]
+fn unknown_ids_exit_65_and_failed_jobs_1() {
+    let sim = Sim::start(SimConfig {
+        fail_rate: 1.0,
+        ..SimConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| sim.runcomfy(dir.path()).args(args).output().unwrap();
+    for command in ["status", "result", "cancel"] {
+        let output = run(&[command, "no-such-request"]);
+        assert_code(&output, 65);
+        assert!(stderr(&output).contains("not found"), "{}", stderr(&output));
+    }
+    let id = submit_no_wait(&sim, dir.path(), "Generate 3 images of a red barn.");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let output = run(&["result", &id, "--json"]);
+        if output.status.code() == Some(75) {
+            assert!(Instant::now() < deadline, "the job did not finish");
+            std::thread::sleep(Duration::from_millis(100));
+            continue;
+        }
+        assert_code(&output, 1);
+        let result: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(result["status"], "failed");
+        assert!(stderr(&output).contains("failed"), "{}", stderr(&output));
+        break;
+    }
+}

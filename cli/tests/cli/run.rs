@@ -1,0 +1,255 @@
+//! `run` end to end: the verbatim example, JSON output, inputs, media, invalid input.
+
+use runcomfy_simulator::SimConfig;
+use serde_json::Value;
+
+use crate::support::{Sim, assert_code, pngs, runcomfy, stderr, stdout, write_png};
+
+/// The command of the README and the issue, verbatim (with `--out`).
+#[test]
+fn the_sunset_example_writes_three_2560x1440_pngs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = runcomfy(dir.path())
+        .args([
+            "--mock",
+            "run",
+            "bytedance/seedream-4-0/sequential",
+            "--text",
+            "Generate 3 images of a beautiful sunset over a calm ocean.",
+            "--image-size",
+            "16:9",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let images = pngs(&out);
+    assert_eq!(images.len(), 3, "{images:?}");
+    for (name, width, height) in &images {
+        assert_eq!((*width, *height), (2560, 1440), "{name}");
+    }
+    // The paths are printed, one per line, and nothing else on stdout.
+    let text = stdout(&output);
+    let printed: Vec<&str> = text.lines().map(str::trim).collect();
+    assert_eq!(printed.len(), 3, "{printed:?}");
+    for line in printed {
+        assert!(std::path::Path::new(line).is_file(), "{line}");
+    }
+    // Not a terminal: plain progress lines on stderr.
+    let err = stderr(&output);
+    assert!(err.contains("submitted "), "{err}");
+    assert!(err.contains("succeeded"), "{err}");
+}
+
+#[test]
+fn json_output_is_one_object_and_the_default_out_dir_is_per_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = runcomfy(dir.path())
+        .args([
+            "--mock",
+            "run",
+            "bytedance/seedream-4-0/sequential",
+            "--text",
+            "Generate 2 images of a lighthouse.",
+            "--sequential-image-generation-options",
+            "2",
+            "--image-size",
+            "9:16",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["status"], "succeeded");
+    assert_eq!(report["model"], "bytedance/seedream-4-0/sequential");
+    let id = report["request_id"].as_str().unwrap();
+    assert_eq!(report["outputs"]["images"].as_array().unwrap().len(), 2);
+    let files = report["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2);
+    let expected_dir = dir.path().join("runcomfy-out").join(id);
+    let images = pngs(&expected_dir);
+    assert_eq!(images.len(), 2);
+    assert!(
+        images.iter().all(|(_, w, h)| (*w, *h) == (1440, 2560)),
+        "{images:?}"
+    );
+    assert!(files[0]["path"].as_str().unwrap().contains(id));
+}
+
+#[test]
+fn flags_override_the_input_from_json_a_file_or_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = r#"{"text": "Generate 1 image of a fox.", "sequential_image_generation_options": 1, "image_size": "1:1"}"#;
+    std::fs::write(dir.path().join("input.json"), input).unwrap();
+    let cases: [(&[&str], Option<&str>); 3] = [
+        (&["--input", input], None),
+        (&["--input", "@input.json"], None),
+        (&["--input", "-"], Some(input)),
+    ];
+    for (i, (args, stdin)) in cases.into_iter().enumerate() {
+        let out = dir.path().join(format!("out{i}"));
+        let mut cmd = runcomfy(dir.path());
+        cmd.args(["--mock", "run", "bytedance/seedream-4-0/sequential"])
+            .args(args)
+            // Overrides the input's 1:1.
+            .args(["--image-size", "3:2", "--out"])
+            .arg(&out);
+        if let Some(stdin) = stdin {
+            cmd.write_stdin(stdin);
+        }
+        let output = cmd.output().unwrap();
+        assert_code(&output, 0);
+        assert_eq!(pngs(&out).len(), 1, "{args:?}");
+        assert_eq!((pngs(&out)[0].1, pngs(&out)[0].2), (2496, 1664), "{args:?}");
+    }
+}
+
+#[test]
+fn local_images_are_sent_and_url_media_is_preflighted() {
+    let dir = tempfile::tempdir().unwrap();
+    write_png(&dir.path().join("a.png"), 64, 48);
+    write_png(&dir.path().join("b.png"), 48, 64);
+    let out = dir.path().join("out");
+    let output = runcomfy(dir.path())
+        .args([
+            "--mock",
+            "run",
+            "bytedance/seedream-4-0/edit",
+            "--prompt",
+            "Make the sky purple.",
+            "--images",
+            "a.png",
+            "--images",
+            "b.png",
+            "--resolution",
+            "1:1",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    assert_eq!(pngs(&out).len(), 1);
+
+    // --preflight fetches URL media before submitting: an unreachable host is a warning.
+    let output = runcomfy(dir.path())
+        .args([
+            "--mock",
+            "run",
+            "bytedance/seedream-4-0/edit",
+            "--prompt",
+            "Make the sky purple.",
+            "--images",
+            "https://127.0.0.1:9/nothing-here.png",
+            "--preflight",
+            "--no-wait",
+        ])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let err = stderr(&output);
+    assert!(err.contains("images[0]: the URL cannot be read"), "{err}");
+}
+
+/// The issue's invalid input: a 601-character prompt and 11 images. Every problem is listed,
+/// exit 65, and the server never hears of it.
+#[test]
+fn invalid_input_exits_65_with_every_problem_and_no_network_call() {
+    let sim = Sim::start(SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = sim.runcomfy(dir.path());
+    cmd.args(["run", "bytedance/seedream-4-0/edit", "--prompt"])
+        .arg("x".repeat(601));
+    for i in 0..11 {
+        let path = dir.path().join(format!("in{i}.png"));
+        write_png(&path, 32, 32);
+        cmd.arg("--images").arg(path);
+    }
+    // And an image too small, and a choice that does not exist.
+    write_png(&dir.path().join("tiny.png"), 10, 10);
+    cmd.args(["--images", "tiny.png", "--resolution", "5K"]);
+    let output = cmd.output().unwrap();
+    assert_code(&output, 65);
+    let err = stderr(&output);
+    for expected in [
+        "nothing was sent",
+        "prompt: must be at most 600 characters long (maxLength; 601 characters)",
+        "images: must have at most 10 items (maxItems; 12 items)",
+        "images[11]: The uploaded image width and height must exceed 14 pixels.",
+        "resolution: must be one of: 1K, 2K, 4K",
+    ] {
+        assert!(err.contains(expected), "{expected:?} missing:\n{err}");
+    }
+    let stats = sim.stats();
+    assert_eq!(stats.submit_calls, 0);
+    assert_eq!(
+        stats.status_calls + stats.result_calls + stats.catalog_calls,
+        0
+    );
+
+    // Shape problems are reported together with the rules, and as JSON with --json.
+    let output = sim
+        .runcomfy(dir.path())
+        .args([
+            "run",
+            "bytedance/seedream-4-0/edit-sequential",
+            "--text",
+            "Generate 4 images of a cat.",
+            "--seed",
+            "lots",
+            "--sequential-image-generation-options",
+            "16",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_code(&output, 65);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["status"], "invalid");
+    let paths: Vec<&str> = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    for path in ["images", "seed", "sequential_image_generation_options"] {
+        assert!(paths.contains(&path), "{path} missing: {paths:?}");
+    }
+    assert_eq!(sim.stats().submit_calls, 0);
+
+    // --input that is not a JSON object.
+    for input in ["[1, 2]", "{not json", "@missing.json"] {
+        let output = sim
+            .runcomfy(dir.path())
+            .args(["run", "bytedance/seedream-4-0/sequential", "--input", input])
+            .output()
+            .unwrap();
+        assert_code(&output, 65);
+    }
+    assert_eq!(sim.stats().submit_calls, 0);
+}
+
+#[test]
+fn warnings_are_shown_and_the_job_still_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = runcomfy(dir.path())
+        .args([
+            "--mock",
+            "run",
+            "bytedance/seedream-4-0/sequential",
+            "--text",
+            "Generate 2 images of a beautiful sunset.",
+            "--sequential-image-generation-options",
+            "4",
+            "--no-wait",
+        ])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let err = stderr(&output);
+    assert!(err.contains("warning: text:"), "{err}");
+    assert!(err.contains("prompt says 2, count is 4"), "{err}");
+}

@@ -1,0 +1,131 @@
+//! Helpers: the binary with a clean environment, a simulator on a runtime of its own, PNGs.
+
+use std::path::Path;
+use std::process::Output;
+
+use assert_cmd::Command;
+use runcomfy_simulator::{SimConfig, Simulator, Stats};
+
+/// The token the test simulators accept.
+pub const TOKEN: &str = "test-token-8f3a91c2d7";
+
+/// `runcomfy` run in `dir`, with none of the caller's RunComfy settings.
+pub fn runcomfy(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_runcomfy"));
+    cmd.current_dir(dir)
+        .env_remove("RUNCOMFY_TOKEN")
+        .env_remove("RUNCOMFY_BASE_URL")
+        .env_remove("RUST_LOG")
+        .timeout(std::time::Duration::from_secs(120));
+    cmd
+}
+
+/// A simulator on its own multi-threaded runtime, so it serves while a test blocks on the CLI.
+pub struct Sim {
+    pub sim: Simulator,
+    // Dropped after `sim`: the simulator's tasks live on it.
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Sim {
+    /// Starts a simulator that accepts [`TOKEN`] only.
+    pub fn start(config: SimConfig) -> Sim {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let sim = runtime
+            .block_on(Simulator::start(SimConfig {
+                token: Some(TOKEN.into()),
+                ..config
+            }))
+            .unwrap();
+        Sim {
+            sim,
+            _runtime: runtime,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        self.sim.base_url()
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.sim.stats()
+    }
+
+    /// `runcomfy --base-url <sim>` with the right token.
+    pub fn runcomfy(&self, dir: &Path) -> Command {
+        let mut cmd = runcomfy(dir);
+        cmd.env("RUNCOMFY_TOKEN", TOKEN)
+            .args(["--base-url", &self.url()]);
+        cmd
+    }
+}
+
+/// Writes an RGB PNG of `width` x `height`.
+pub fn write_png(path: &Path, width: u32, height: u32) {
+    let file = std::fs::File::create(path).unwrap();
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().unwrap();
+    let data = vec![0x80u8; (width * height * 3) as usize];
+    writer.write_image_data(&data).unwrap();
+    writer.finish().unwrap();
+}
+
+/// The PNG files in `dir`, sorted, with their dimensions.
+pub fn pngs(dir: &Path) -> Vec<(String, usize, usize)> {
+    let mut out: Vec<(String, usize, usize)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .map(|p| {
+            let size = imagesize::size(&p).unwrap();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, size.width, size.height)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Asserts the exit code, showing the output when it differs.
+pub fn assert_code(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(output),
+        stderr(output)
+    );
+}
+
+/// The request id a `run --no-wait` printed.
+pub fn submit_no_wait(sim: &Sim, dir: &Path, text: &str) -> String {
+    let output = sim
+        .runcomfy(dir)
+        .args([
+            "run",
+            "bytedance/seedream-4-0/sequential",
+            "--text",
+            text,
+            "--no-wait",
+        ])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let id = stdout(&output).trim().to_owned();
+    assert!(!id.is_empty());
+    id
+}
