@@ -1,0 +1,141 @@
+//! The errors that stop a batch as a whole (a single line's failure is recorded in the journal
+//! instead).
+
+use std::path::PathBuf;
+
+use crate::input::InvalidLine;
+
+/// Why a batch could not run, or stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BatchError {
+    /// The input file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    ReadInput {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Some lines are invalid; nothing was submitted.
+    #[error("{} invalid line(s); nothing was submitted", lines.len())]
+    Invalid {
+        /// Every invalid line, with its problems.
+        lines: Vec<InvalidLine>,
+    },
+
+    /// The input file has no job in it.
+    #[error("{} has no lines to run", path.display())]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
+
+    /// The journal could not be read or written.
+    #[error("journal {}: {source}", path.display())]
+    Journal {
+        /// The journal file.
+        path: PathBuf,
+        /// What SQLite said.
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    /// The journal holds something this version cannot use.
+    #[error("journal {}: {reason}", path.display())]
+    JournalFormat {
+        /// The journal file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// The output folder holds a batch of another input file.
+    #[error(
+        "{} holds a batch of another input (journal: {journal_input}, sha256 {journal_sha256}; \
+         given: {given_input}, sha256 {given_sha256}); use another --out folder, or the original file",
+        dir.display()
+    )]
+    InputMismatch {
+        /// The output folder.
+        dir: PathBuf,
+        /// The input file the journal was made from.
+        journal_input: String,
+        /// Its hash.
+        journal_sha256: String,
+        /// The file given now.
+        given_input: String,
+        /// Its hash.
+        given_sha256: String,
+    },
+
+    /// A setting differs from the one the batch started with.
+    #[error(
+        "{} was started with {setting} {journal:?}, not {given:?}; run it with the same \
+         settings (or --resume it)",
+        dir.display()
+    )]
+    SettingMismatch {
+        /// The output folder.
+        dir: PathBuf,
+        /// The setting (`--model`).
+        setting: &'static str,
+        /// Its value in the journal.
+        journal: String,
+        /// The value given now.
+        given: String,
+    },
+
+    /// `--resume` on a folder without a journal.
+    #[error("{} holds no batch journal ({})", dir.display(), crate::journal::FILE_NAME)]
+    NoJournal {
+        /// The folder.
+        dir: PathBuf,
+    },
+
+    /// Another batch is running in the same output folder.
+    #[error("{} is in use by another runcomfy batch (lock {})", dir.display(), crate::LOCK_FILE)]
+    Busy {
+        /// The folder.
+        dir: PathBuf,
+    },
+
+    /// A file or folder could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The server refused the batch as a whole (bad token, no balance); the lines not yet
+    /// submitted stay pending.
+    #[error("the batch stopped: {0}")]
+    Refused(#[source] runcomfy::Error),
+
+    /// The batch stopped before its end (see `source`); the report and gallery were written
+    /// and `summary` says where every line stands.
+    #[error("the batch stopped: {source}")]
+    Halted {
+        /// Where every line stands.
+        summary: Box<crate::report::Summary>,
+        /// Why it stopped.
+        #[source]
+        source: Box<BatchError>,
+    },
+
+    /// A background task panicked or was lost.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl BatchError {
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> BatchError {
+        let path = path.into();
+        move |source| BatchError::Io { path, source }
+    }
+}

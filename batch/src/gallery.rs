@@ -1,0 +1,164 @@
+//! `gallery.html`: one static page showing every output image with its prompt, model and
+//! request id. No external assets (inline CSS), relative links, every text HTML-escaped.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::error::BatchError;
+use crate::journal::{FileRow, Row, State};
+
+/// The gallery's file name in the output folder.
+pub const GALLERY_FILE: &str = "gallery.html";
+
+const STYLE: &str = "
+body{font-family:system-ui,sans-serif;margin:1.5rem;background:#fafafa;color:#222}
+h1{font-size:1.3rem}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(240px,1fr));gap:1rem}
+figure{margin:0;background:#fff;border:1px solid #ddd;border-radius:6px;padding:.5rem}
+figure img{width:100%;height:auto;display:block;border-radius:4px;background:#eee}
+figcaption{font-size:.8rem;margin-top:.4rem;overflow-wrap:anywhere}
+.prompt{margin:0 0 .3rem}
+.meta{color:#666;font-family:ui-monospace,monospace;font-size:.72rem}
+";
+
+/// Writes `gallery.html` for the downloaded lines.
+pub fn write_gallery(
+    out: &Path,
+    rows: &[Row],
+    files: &HashMap<u64, Vec<FileRow>>,
+) -> Result<(), BatchError> {
+    let html = render(rows, files);
+    crate::report::write_atomically(&out.join(GALLERY_FILE), html.as_bytes())
+}
+
+/// The page.
+pub fn render(rows: &[Row], files: &HashMap<u64, Vec<FileRow>>) -> String {
+    let mut cards = String::new();
+    let mut images = 0usize;
+    for row in rows.iter().filter(|r| r.state == State::Downloaded) {
+        let prompt = row
+            .input
+            .as_deref()
+            .and_then(|input| serde_json::from_str::<serde_json::Value>(input).ok())
+            .and_then(|input| {
+                input
+                    .as_object()
+                    .and_then(crate::input::prompt_of)
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default();
+        let label = match &row.key {
+            Some(key) => format!("line {} · {key}", row.number),
+            None => format!("line {}", row.number),
+        };
+        for file in files.get(&row.number).into_iter().flatten() {
+            let href = url_path(&file.path);
+            let media = if is_image(file) {
+                images += 1;
+                format!(
+                    "<a href=\"{href}\"><img loading=\"lazy\" src=\"{href}\" alt=\"{}\"></a>",
+                    escape(&prompt)
+                )
+            } else {
+                format!("<a href=\"{href}\">{}</a>", escape(&file.path))
+            };
+            let _ = writeln!(
+                cards,
+                "<figure>{media}<figcaption><p class=\"prompt\">{}</p>\
+                 <div class=\"meta\">{}<br>{}<br>request {}</div></figcaption></figure>",
+                escape(&prompt),
+                escape(&label),
+                escape(row.model.as_deref().unwrap_or("")),
+                escape(row.request_id.as_deref().unwrap_or("")),
+            );
+        }
+    }
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>runcomfy batch gallery</title><style>{STYLE}</style></head><body>\n\
+         <h1>runcomfy batch: {images} image(s)</h1>\n<div class=\"grid\">\n{cards}</div>\n</body></html>\n"
+    )
+}
+
+fn is_image(file: &FileRow) -> bool {
+    if let Some(kind) = &file.content_type {
+        return kind.starts_with("image/");
+    }
+    let lower = file.path.to_ascii_lowercase();
+    [".png", ".jpg", ".jpeg", ".webp", ".gif", ".avif", ".bmp"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
+}
+
+/// Escapes text for HTML content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A relative path as a URL path: `/`-separated, each segment percent-encoded.
+fn url_path(path: &str) -> String {
+    let mut out = String::new();
+    for (i, segment) in path.split(['/', '\\']).enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        for byte in segment.bytes() {
+            if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+                out.push(char::from(byte));
+            } else {
+                let _ = write!(out, "%{byte:02X}");
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped_and_paths_are_relative() {
+        let rows = vec![Row {
+            number: 1,
+            key: Some("<b>".into()),
+            dir: Some("line-1".into()),
+            model: Some("bytedance/seedream-4-0/sequential".into()),
+            input: Some(r#"{"text":"a <script>alert(1)</script> & \"q\""}"#.into()),
+            state: State::Downloaded,
+            request_id: Some("r-1".into()),
+            reason: None,
+            submits: 1,
+        }];
+        let files = HashMap::from([(
+            1,
+            vec![FileRow {
+                field: "images".into(),
+                index: Some(0),
+                path: "line 1/images-0.png".into(),
+                bytes: 3,
+                content_type: Some("image/png".into()),
+            }],
+        )]);
+        let html = render(&rows, &files);
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;q&quot;"));
+        assert!(html.contains("src=\"line%201/images-0.png\""));
+        assert!(html.contains("loading=\"lazy\""));
+        assert!(html.contains("&lt;b&gt;"));
+        assert!(!html.contains("http"), "no external assets");
+    }
+}

@@ -1,0 +1,367 @@
+//! Reading and checking the input file: one job per line, every line validated before anything
+//! is sent, every problem reported with its line number.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+use runcomfy::catalog::ModelInfo;
+use serde_json::{Map, Value};
+use sha2::{Digest as _, Sha256};
+
+use crate::error::BatchError;
+
+/// Names in the output folder that a line's folder must not take.
+const RESERVED: [&str; 6] = [
+    crate::report::REPORT_FILE,
+    crate::gallery::GALLERY_FILE,
+    crate::journal::FILE_NAME,
+    "journal.sqlite-wal",
+    "journal.sqlite-shm",
+    "journal.sqlite-journal",
+];
+
+/// One valid line: a job to run.
+#[derive(Debug, Clone)]
+pub struct Line {
+    /// Its line number in the input file (from 1).
+    pub number: u64,
+    /// The user's key, if the line has one.
+    pub key: Option<String>,
+    /// The model.
+    pub model: &'static ModelInfo,
+    /// The input, as written.
+    pub input: Value,
+    /// The folder its files go to, relative to the output folder.
+    pub dir: String,
+}
+
+/// A line that cannot be run, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidLine {
+    /// Its line number in the input file (from 1).
+    pub number: u64,
+    /// The user's key, when it could be read.
+    pub key: Option<String>,
+    /// Every problem found.
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for InvalidLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}", self.number)?;
+        if let Some(key) = &self.key {
+            write!(f, " (key {key:?})")?;
+        }
+        f.write_str(": ")?;
+        f.write_str(&self.problems.join("; "))
+    }
+}
+
+/// The input file, read and checked.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The valid lines, in file order.
+    pub lines: Vec<Line>,
+    /// The invalid lines, in file order.
+    pub invalid: Vec<InvalidLine>,
+    /// SHA-256 of the file's bytes, in hex.
+    pub sha256: String,
+}
+
+/// SHA-256 of a file, in hex, and its bytes.
+pub fn hash_file(path: &Path) -> Result<(String, Vec<u8>), BatchError> {
+    let bytes = std::fs::read(path).map_err(|source| BatchError::ReadInput {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok((hex(&Sha256::digest(&bytes)), bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads and checks every line of `path`; `default_model` is used by lines without `model`.
+///
+/// Blank lines are ignored. Problems are collected, never stopping at the first.
+pub fn read(path: &Path, default_model: Option<&str>) -> Result<Plan, BatchError> {
+    let (sha256, bytes) = hash_file(path)?;
+    let plan = parse(&bytes, default_model, sha256);
+    if plan.lines.is_empty() && plan.invalid.is_empty() {
+        return Err(BatchError::Empty {
+            path: path.to_owned(),
+        });
+    }
+    Ok(plan)
+}
+
+/// Checks the lines of a file's bytes.
+pub fn parse(bytes: &[u8], default_model: Option<&str>, sha256: String) -> Plan {
+    let raw: Vec<(u64, &[u8])> = bytes
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .map(|(i, line)| (i as u64 + 1, line.strip_suffix(b"\r").unwrap_or(line)))
+        .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
+        .collect();
+    let width = raw.last().map_or(1, |(n, _)| n.to_string().len()).max(1);
+    let mut lines = Vec::new();
+    let mut invalid = Vec::new();
+    // Folder names taken so far (lowercase: some file systems ignore case), by line.
+    let mut dirs: HashMap<String, u64> = HashMap::new();
+    for (number, text) in raw {
+        let mut checked = check_line(number, text, default_model);
+        let dir = match &checked {
+            Ok(line) => line.dir.clone(),
+            Err(bad) => match &bad.key {
+                Some(key) => sanitize(key),
+                None => String::new(),
+            },
+        };
+        let dir = if dir.is_empty() {
+            format!("line-{number:0width$}")
+        } else {
+            dir
+        };
+        let folded = dir.to_lowercase();
+        let clash = if let Some(first) = dirs.get(&folded) {
+            Some(format!(
+                "its output folder {dir:?} is already line {first}'s (keys must be unique)"
+            ))
+        } else if RESERVED.contains(&folded.as_str()) {
+            Some(format!(
+                "its output folder {dir:?} would replace a file the batch writes"
+            ))
+        } else {
+            dirs.insert(folded, number);
+            None
+        };
+        if let Some(clash) = clash {
+            checked = match checked {
+                Ok(line) => Err(InvalidLine {
+                    number,
+                    key: line.key,
+                    problems: vec![clash],
+                }),
+                Err(mut bad) => {
+                    bad.problems.push(clash);
+                    Err(bad)
+                }
+            };
+        }
+        match checked {
+            Ok(mut line) => {
+                line.dir = dir;
+                lines.push(line);
+            }
+            Err(bad) => invalid.push(bad),
+        }
+    }
+    Plan {
+        lines,
+        invalid,
+        sha256,
+    }
+}
+
+/// Checks one line; its `dir` is left empty unless it has a key.
+fn check_line(number: u64, text: &[u8], default_model: Option<&str>) -> Result<Line, InvalidLine> {
+    let bad = |key: Option<String>, problems: Vec<String>| InvalidLine {
+        number,
+        key,
+        problems,
+    };
+    let text =
+        std::str::from_utf8(text).map_err(|_| bad(None, vec!["not UTF-8 text".to_owned()]))?;
+    let value: Value = serde_json::from_str(text)
+        .map_err(|err| bad(None, vec![format!("invalid JSON: {err}")]))?;
+    let Value::Object(mut object) = value else {
+        return Err(bad(
+            None,
+            vec![r#"expected an object {"model": ..., "input": {...}, "key": ...}"#.to_owned()],
+        ));
+    };
+    let mut problems = Vec::new();
+    let key = match object.remove("key") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(key)) if key.trim().is_empty() => {
+            problems.push("\"key\" is empty".to_owned());
+            None
+        }
+        Some(Value::String(key)) => Some(key),
+        Some(other) => {
+            problems.push(format!("\"key\" must be a string, not {}", kind(&other)));
+            None
+        }
+    };
+    let model = match object.remove("model") {
+        Some(Value::String(id)) => find_model(&id, &mut problems),
+        None | Some(Value::Null) => match default_model {
+            Some(id) => find_model(id, &mut problems),
+            None => {
+                problems.push("no \"model\" (give one on the line or with --model)".to_owned());
+                None
+            }
+        },
+        Some(other) => {
+            problems.push(format!("\"model\" must be a string, not {}", kind(&other)));
+            None
+        }
+    };
+    let input = match object.remove("input") {
+        Some(Value::Object(input)) => Some(input),
+        Some(other) => {
+            problems.push(format!("\"input\" must be an object, not {}", kind(&other)));
+            None
+        }
+        None => {
+            problems.push("no \"input\" object".to_owned());
+            None
+        }
+    };
+    for name in object.keys() {
+        problems.push(format!(
+            "unknown field {name:?} (a line has \"model\", \"input\" and \"key\")"
+        ));
+    }
+    if let (Some(model), Some(input)) = (model, &input) {
+        let report = runcomfy::dynamic::validate(model, &Value::Object(input.clone()));
+        problems.extend(report.errors().map(|problem| {
+            if problem.path.is_empty() {
+                format!("input: {} ({})", problem.message, problem.rule)
+            } else {
+                format!("input.{problem}")
+            }
+        }));
+    }
+    match (model, input) {
+        (Some(model), Some(input)) if problems.is_empty() => Ok(Line {
+            number,
+            dir: key.as_deref().map(sanitize).unwrap_or_default(),
+            key,
+            model,
+            input: Value::Object(input),
+        }),
+        _ => Err(bad(key, problems)),
+    }
+}
+
+fn find_model(id: &str, problems: &mut Vec<String>) -> Option<&'static ModelInfo> {
+    let found = runcomfy::catalog::find(id);
+    if found.is_none() {
+        let known: Vec<&str> = runcomfy::catalog().iter().map(|m| m.id).collect();
+        problems.push(format!(
+            "unknown model {id:?} (known: {})",
+            known.join(", ")
+        ));
+    }
+    found
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A key made safe as one folder name: ASCII letters, digits, `-`, `_` and `.`, no leading
+/// dot, at most 100 characters.
+pub fn sanitize(key: &str) -> String {
+    let cleaned: String = key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(100)
+        .collect();
+    let mut out = cleaned.trim_matches('.').to_owned();
+    while out.contains("..") {
+        out = out.replace("..", ".");
+    }
+    out
+}
+
+/// The prompt of an input, for the gallery: its `text` or `prompt` field.
+pub fn prompt_of(input: &Map<String, Value>) -> Option<&str> {
+    ["text", "prompt"]
+        .iter()
+        .find_map(|name| input.get(*name).and_then(Value::as_str))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MODEL: &str = "bytedance/seedream-4-0/sequential";
+
+    fn plan(text: &str) -> Plan {
+        parse(text.as_bytes(), None, String::new())
+    }
+
+    #[test]
+    fn valid_lines_get_folders() {
+        let text = format!(
+            "{{\"model\":\"{MODEL}\",\"input\":{{\"text\":\"Generate 3 images of a cat.\"}}}}\n\n\
+             {{\"model\":\"{MODEL}\",\"input\":{{\"text\":\"Generate 3 images of a dog.\"}},\"key\":\"dog/1\"}}\n"
+        );
+        let plan = plan(&text);
+        assert!(plan.invalid.is_empty(), "{:?}", plan.invalid);
+        assert_eq!(plan.lines.len(), 2);
+        assert_eq!(plan.lines[0].dir, "line-1");
+        assert_eq!(plan.lines[1].number, 3);
+        assert_eq!(plan.lines[1].dir, "dog_1");
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_line() {
+        let text = format!(
+            "not json\n\
+             {{\"model\":\"nope/x\",\"input\":{{}}}}\n\
+             {{\"model\":\"{MODEL}\",\"input\":{{\"text\":3}},\"extra\":1}}\n\
+             {{\"model\":\"{MODEL}\",\"input\":{{\"text\":\"Generate 3 images.\",\"image_size\":\"huge\"}},\"key\":\"a\"}}\n\
+             {{\"model\":\"{MODEL}\",\"input\":{{\"text\":\"Generate 3 images.\"}},\"key\":\"A\"}}\n\
+             [1]\n"
+        );
+        let plan = plan(&text);
+        let numbers: Vec<u64> = plan.invalid.iter().map(|l| l.number).collect();
+        assert_eq!(numbers, [1, 2, 3, 4, 5, 6], "{:#?}", plan.invalid);
+        assert!(plan.invalid[0].problems[0].contains("invalid JSON"));
+        assert!(plan.invalid[1].problems[0].contains("unknown model"));
+        assert!(plan.invalid[2].problems.iter().any(|p| p.contains("extra")));
+        assert!(plan.invalid[2].problems.iter().any(|p| p.contains("input")));
+        assert!(
+            plan.invalid[3].problems.iter().any(|p| p.contains("huge")),
+            "{:?}",
+            plan.invalid[3]
+        );
+        assert!(plan.invalid[4].problems[0].contains("line 4"));
+    }
+
+    #[test]
+    fn the_default_model_fills_in() {
+        let text = r#"{"input":{"text":"Generate 3 images of a cat."}}"#;
+        assert_eq!(plan(text).invalid.len(), 1);
+        let plan = parse(text.as_bytes(), Some(MODEL), String::new());
+        assert_eq!(plan.lines.len(), 1);
+        assert_eq!(plan.lines[0].model.id, MODEL);
+    }
+
+    #[test]
+    fn keys_cannot_take_reserved_names() {
+        let text = format!(
+            "{{\"model\":\"{MODEL}\",\"input\":{{\"text\":\"Generate 3 images.\"}},\"key\":\"report.jsonl\"}}"
+        );
+        assert_eq!(plan(&text).invalid.len(), 1);
+        assert_eq!(sanitize("../../x"), "_._x");
+        assert_eq!(sanitize("..."), "");
+    }
+}

@@ -1,0 +1,636 @@
+//! The durable journal: one SQLite file in the output folder recording where every line stands.
+//!
+//! Every change is its own committed transaction (WAL, `synchronous=FULL`), so after a crash at
+//! any point the journal says which lines may have been paid for. `submitting` is committed
+//! before the POST and the request id right after it: a line with a request id is never
+//! submitted again, and a line still `submitting` at startup may have been accepted, so it
+//! becomes `unknown`.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OptionalExtension as _, params};
+
+use crate::error::BatchError;
+use crate::input::{InvalidLine, Plan};
+
+/// The journal's file name in the output folder.
+pub const FILE_NAME: &str = "journal.sqlite";
+
+/// The schema version this code writes.
+const SCHEMA_VERSION: &str = "1";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS lines (
+    line       INTEGER PRIMARY KEY,
+    key        TEXT,
+    dir        TEXT UNIQUE,
+    model      TEXT,
+    input      TEXT,
+    state      TEXT NOT NULL CHECK (state IN
+                 ('pending', 'submitting', 'submitted', 'downloaded', 'failed', 'unknown', 'invalid')),
+    request_id TEXT,
+    reason     TEXT,
+    submits    INTEGER NOT NULL DEFAULT 0,
+    updated_ms INTEGER NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS files (
+    line         INTEGER NOT NULL REFERENCES lines (line),
+    position     INTEGER NOT NULL,
+    field        TEXT NOT NULL,
+    idx          INTEGER,
+    path         TEXT NOT NULL,
+    bytes        INTEGER NOT NULL,
+    content_type TEXT,
+    PRIMARY KEY (line, position)
+) STRICT;
+";
+
+/// Where a line stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Not sent yet.
+    Pending,
+    /// Being sent: committed before the POST, so a crash leaves the line here.
+    Submitting,
+    /// Accepted, with a request id; being waited for or downloaded.
+    Submitted,
+    /// Done: every file saved.
+    Downloaded,
+    /// Failed for good (the job failed, or the server refused the input).
+    Failed,
+    /// May or may not have been accepted; never sent again without `--resubmit-unknown`.
+    Unknown,
+    /// Invalid in the input file; skipped with `--skip-invalid`.
+    Invalid,
+}
+
+impl State {
+    /// The word stored in the journal and the report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Pending => "pending",
+            State::Submitting => "submitting",
+            State::Submitted => "submitted",
+            State::Downloaded => "downloaded",
+            State::Failed => "failed",
+            State::Unknown => "unknown",
+            State::Invalid => "invalid",
+        }
+    }
+
+    fn parse(word: &str) -> Option<State> {
+        Some(match word {
+            "pending" => State::Pending,
+            "submitting" => State::Submitting,
+            "submitted" => State::Submitted,
+            "downloaded" => State::Downloaded,
+            "failed" => State::Failed,
+            "unknown" => State::Unknown,
+            "invalid" => State::Invalid,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One line as the journal has it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Line number in the input file.
+    pub number: u64,
+    /// The user's key.
+    pub key: Option<String>,
+    /// Its folder, relative to the output folder (none for invalid lines).
+    pub dir: Option<String>,
+    /// The model id (none when the line did not name a known one).
+    pub model: Option<String>,
+    /// The input JSON (none for invalid lines).
+    pub input: Option<String>,
+    /// Where it stands.
+    pub state: State,
+    /// The request id, once accepted.
+    pub request_id: Option<String>,
+    /// Why it failed or is unknown, or the last transient error.
+    pub reason: Option<String>,
+    /// Submits sent for it, over every run.
+    pub submits: u64,
+}
+
+/// A saved file of a line.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FileRow {
+    /// The output field it came from.
+    pub field: String,
+    /// Its position in the field, for arrays.
+    pub index: Option<u64>,
+    /// Its path, relative to the output folder.
+    pub path: String,
+    /// Its size.
+    pub bytes: u64,
+    /// The `Content-Type` the host sent.
+    pub content_type: Option<String>,
+}
+
+/// The journal of one output folder.
+#[derive(Debug)]
+pub struct Journal {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Journal {
+    /// The journal's path in `dir`.
+    pub fn path_in(dir: &Path) -> PathBuf {
+        dir.join(FILE_NAME)
+    }
+
+    /// Opens (or creates) the journal in `dir`.
+    pub fn open(dir: &Path) -> Result<Journal, BatchError> {
+        let path = Self::path_in(dir);
+        let conn = Connection::open(&path).map_err(|source| BatchError::Journal {
+            path: path.clone(),
+            source,
+        })?;
+        let journal = Journal { conn, path };
+        journal.setup()?;
+        Ok(journal)
+    }
+
+    fn setup(&self) -> Result<(), BatchError> {
+        let c = &self.conn;
+        // WAL + FULL: a commit is on disk when it returns, and readers (a user's sqlite3, a
+        // test) never block the batch.
+        let mode: String = c
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(self.format(format!("cannot use WAL mode (got {mode})")));
+        }
+        c.pragma_update(None, "synchronous", "FULL")
+            .map_err(|e| self.err(e))?;
+        c.pragma_update(None, "foreign_keys", "ON")
+            .map_err(|e| self.err(e))?;
+        c.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(|e| self.err(e))?;
+        c.execute_batch(SCHEMA).map_err(|e| self.err(e))?;
+        match self.meta("schema_version")? {
+            None => self.set_meta("schema_version", SCHEMA_VERSION)?,
+            Some(v) if v == SCHEMA_VERSION => {}
+            Some(v) => {
+                return Err(self.format(format!(
+                    "schema version {v}, this runcomfy reads {SCHEMA_VERSION}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The journal file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, source: rusqlite::Error) -> BatchError {
+        BatchError::Journal {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn format(&self, reason: String) -> BatchError {
+        BatchError::JournalFormat {
+            path: self.path.clone(),
+            reason,
+        }
+    }
+
+    /// A value of the `meta` table.
+    pub fn meta(&self, key: &str) -> Result<Option<String>, BatchError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Sets a value of the `meta` table.
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), BatchError> {
+        self.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Whether the journal holds a batch (its lines were written).
+    pub fn is_initialized(&self) -> Result<bool, BatchError> {
+        Ok(self.meta("input_sha256")?.is_some())
+    }
+
+    /// Writes every line of a checked input file, in one transaction: valid lines `pending`,
+    /// invalid ones `invalid` with their problems.
+    pub fn initialize(
+        &mut self,
+        plan: &Plan,
+        input_path: &str,
+        default_model: Option<&str>,
+    ) -> Result<(), BatchError> {
+        let now = now_ms();
+        let path = self.path.clone();
+        let err = |source| BatchError::Journal {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        {
+            let mut insert = tx
+                .prepare(
+                    "INSERT INTO lines (line, key, dir, model, input, state, reason, updated_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )
+                .map_err(err)?;
+            for line in &plan.lines {
+                insert
+                    .execute(params![
+                        to_i64(line.number),
+                        line.key,
+                        line.dir,
+                        line.model.id,
+                        line.input.to_string(),
+                        State::Pending.as_str(),
+                        None::<String>,
+                        now
+                    ])
+                    .map_err(err)?;
+            }
+            for InvalidLine {
+                number,
+                key,
+                problems,
+            } in &plan.invalid
+            {
+                insert
+                    .execute(params![
+                        to_i64(*number),
+                        key,
+                        None::<String>,
+                        None::<String>,
+                        None::<String>,
+                        State::Invalid.as_str(),
+                        problems.join("; "),
+                        now
+                    ])
+                    .map_err(err)?;
+            }
+            let mut meta = tx
+                .prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")
+                .map_err(err)?;
+            meta.execute(params!["input_path", input_path])
+                .map_err(err)?;
+            meta.execute(params!["default_model", default_model.unwrap_or("")])
+                .map_err(err)?;
+            meta.execute(params!["created_ms", now.to_string()])
+                .map_err(err)?;
+            // Written last: its presence means the lines are all there.
+            meta.execute(params!["input_sha256", plan.sha256])
+                .map_err(err)?;
+        }
+        tx.commit().map_err(err)
+    }
+
+    /// Every line, in file order.
+    pub fn rows(&self) -> Result<Vec<Row>, BatchError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT line, key, dir, model, input, state, request_id, reason, submits
+                 FROM lines ORDER BY line",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get::<_, i64>(8)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (number, key, dir, model, input, state, request_id, reason, submits) =
+                row.map_err(|e| self.err(e))?;
+            let state = State::parse(&state)
+                .ok_or_else(|| self.format(format!("line {number}: unknown state {state:?}")))?;
+            out.push(Row {
+                number: u64::try_from(number).unwrap_or_default(),
+                key,
+                dir,
+                model,
+                input,
+                state,
+                request_id,
+                reason,
+                submits: u64::try_from(submits).unwrap_or_default(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Every saved file, by line.
+    pub fn files(&self) -> Result<HashMap<u64, Vec<FileRow>>, BatchError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT line, field, idx, path, bytes, content_type FROM files
+                 ORDER BY line, position",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    FileRow {
+                        field: r.get(1)?,
+                        index: r
+                            .get::<_, Option<i64>>(2)?
+                            .and_then(|i| u64::try_from(i).ok()),
+                        path: r.get(3)?,
+                        bytes: u64::try_from(r.get::<_, i64>(4)?).unwrap_or_default(),
+                        content_type: r.get(5)?,
+                    },
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out: HashMap<u64, Vec<FileRow>> = HashMap::new();
+        for row in rows {
+            let (line, file) = row.map_err(|e| self.err(e))?;
+            out.entry(u64::try_from(line).unwrap_or_default())
+                .or_default()
+                .push(file);
+        }
+        Ok(out)
+    }
+
+    /// At startup: lines caught between the POST and the journal write may have been accepted;
+    /// they become `unknown`. Returns their line numbers.
+    pub fn recover_interrupted(&self) -> Result<Vec<u64>, BatchError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "UPDATE lines SET state = 'unknown', updated_ms = ?1,
+                   reason = 'interrupted while submitting: the server may or may not have \
+                             accepted it (check the dashboard; --resubmit-unknown sends it again)'
+                 WHERE state = 'submitting' RETURNING line",
+            )
+            .map_err(|e| self.err(e))?;
+        let lines = stmt
+            .query_map([now_ms()], |r| r.get::<_, i64>(0))
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<i64>, _>>()
+            .map_err(|e| self.err(e))?;
+        let mut lines: Vec<u64> = lines
+            .into_iter()
+            .filter_map(|l| u64::try_from(l).ok())
+            .collect();
+        lines.sort_unstable();
+        Ok(lines)
+    }
+
+    /// `--resubmit-unknown`: `unknown` lines become `pending` again. Returns how many.
+    pub fn requeue_unknown(&self) -> Result<usize, BatchError> {
+        self.conn
+            .execute(
+                "UPDATE lines SET state = 'pending', request_id = NULL, updated_ms = ?1
+                 WHERE state = 'unknown'",
+                [now_ms()],
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    /// Before the POST: `pending` → `submitting`, counting the submit.
+    pub fn mark_submitting(&self, line: u64) -> Result<(), BatchError> {
+        self.transition(
+            line,
+            &[State::Pending],
+            "state = 'submitting', submits = submits + 1, reason = NULL",
+            None,
+        )
+    }
+
+    /// Right after the POST: `submitting` → `submitted` with the request id.
+    pub fn mark_submitted(&self, line: u64, request_id: &str) -> Result<(), BatchError> {
+        self.transition(
+            line,
+            &[State::Submitting],
+            "state = 'submitted', request_id = ?3, reason = NULL",
+            Some(request_id),
+        )
+    }
+
+    /// The submit provably did not reach the server (or was refused before it was taken, a
+    /// 429): `submitting` → `pending`, to be sent again.
+    pub fn mark_not_sent(&self, line: u64, reason: &str) -> Result<(), BatchError> {
+        self.transition(
+            line,
+            &[State::Submitting],
+            "state = 'pending', submits = submits - 1, reason = ?3",
+            Some(reason),
+        )
+    }
+
+    /// The submit may have been accepted: `submitting` → `unknown`.
+    pub fn mark_unknown(&self, line: u64, reason: &str) -> Result<(), BatchError> {
+        self.transition(
+            line,
+            &[State::Submitting],
+            "state = 'unknown', reason = ?3",
+            Some(reason),
+        )
+    }
+
+    /// Failed for good: a pending line that cannot be sent, or a submitted job that failed.
+    pub fn mark_failed(&self, line: u64, reason: &str) -> Result<(), BatchError> {
+        self.transition(
+            line,
+            &[State::Pending, State::Submitted],
+            "state = 'failed', reason = ?3",
+            Some(reason),
+        )
+    }
+
+    /// The server refused the submit (the input, the model): `submitting` → `failed`; the
+    /// submit is not counted, since nothing was accepted.
+    pub fn mark_refused(&self, line: u64, reason: &str) -> Result<(), BatchError> {
+        self.transition(
+            line,
+            &[State::Submitting],
+            "state = 'failed', submits = submits - 1, reason = ?3",
+            Some(reason),
+        )
+    }
+
+    /// A transient error on a submitted line, kept for the report; the state stays.
+    pub fn note(&self, line: u64, reason: &str) -> Result<(), BatchError> {
+        self.transition(line, &[State::Submitted], "reason = ?3", Some(reason))
+    }
+
+    /// Every file saved: `submitted` → `downloaded`, with the files, in one transaction.
+    pub fn mark_downloaded(&mut self, line: u64, files: &[FileRow]) -> Result<(), BatchError> {
+        let path = self.path.clone();
+        let err = |source| BatchError::Journal {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        tx.execute("DELETE FROM files WHERE line = ?1", [to_i64(line)])
+            .map_err(err)?;
+        {
+            let mut insert = tx
+                .prepare(
+                    "INSERT INTO files (line, position, field, idx, path, bytes, content_type)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .map_err(err)?;
+            for (position, file) in files.iter().enumerate() {
+                insert
+                    .execute(params![
+                        to_i64(line),
+                        position as i64,
+                        file.field,
+                        file.index.map(to_i64),
+                        file.path,
+                        to_i64(file.bytes),
+                        file.content_type
+                    ])
+                    .map_err(err)?;
+            }
+        }
+        let changed = tx
+            .execute(
+                "UPDATE lines SET state = 'downloaded', reason = NULL, updated_ms = ?2
+                 WHERE line = ?1 AND state = 'submitted'",
+                params![to_i64(line), now_ms()],
+            )
+            .map_err(err)?;
+        if changed != 1 {
+            drop(tx);
+            return Err(self.format(format!("line {line} is not submitted")));
+        }
+        tx.commit().map_err(err)
+    }
+
+    fn transition(
+        &self,
+        line: u64,
+        from: &[State],
+        set: &str,
+        arg: Option<&str>,
+    ) -> Result<(), BatchError> {
+        let allowed: Vec<String> = from.iter().map(|s| format!("'{s}'")).collect();
+        let sql = format!(
+            "UPDATE lines SET {set}, updated_ms = ?2 WHERE line = ?1 AND state IN ({})",
+            allowed.join(", ")
+        );
+        let changed = match arg {
+            Some(arg) => self
+                .conn
+                .execute(&sql, params![to_i64(line), now_ms(), arg]),
+            None => self.conn.execute(&sql, params![to_i64(line), now_ms()]),
+        }
+        .map_err(|e| self.err(e))?;
+        if changed == 1 {
+            Ok(())
+        } else {
+            Err(self.format(format!(
+                "line {line} is not {} (two batches on one folder?)",
+                allowed.join(" or ")
+            )))
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> Plan {
+        let text = "{\"model\":\"bytedance/seedream-4-0/sequential\",\"input\":{\"text\":\"Generate 3 images.\"}}\n\
+                    oops\n\
+                    {\"model\":\"bytedance/seedream-4-0/sequential\",\"input\":{\"text\":\"Generate 3 images of a cat.\"},\"key\":\"cat\"}\n";
+        crate::input::parse(text.as_bytes(), None, "abc".into())
+    }
+
+    #[test]
+    fn lines_move_through_their_states_and_survive_reopening() -> Result<(), BatchError> {
+        let dir = tempfile::tempdir().map_err(BatchError::io("tempdir"))?;
+        let mut journal = Journal::open(dir.path())?;
+        assert!(!journal.is_initialized()?);
+        journal.initialize(&plan(), "in.jsonl", None)?;
+        assert!(journal.is_initialized()?);
+        let rows = journal.rows()?;
+        let states: Vec<State> = rows.iter().map(|r| r.state).collect();
+        assert_eq!(states, [State::Pending, State::Invalid, State::Pending]);
+        assert_eq!(rows[2].dir.as_deref(), Some("cat"));
+
+        journal.mark_submitting(1)?;
+        journal.mark_submitted(1, "req-1")?;
+        assert!(journal.mark_submitting(1).is_err(), "never sent twice");
+        journal.mark_submitting(3)?;
+        drop(journal);
+
+        // A crash between the POST and the request id: the line is unknown, not pending.
+        let mut journal = Journal::open(dir.path())?;
+        assert_eq!(journal.recover_interrupted()?, [3]);
+        let rows = journal.rows()?;
+        assert_eq!(rows[0].request_id.as_deref(), Some("req-1"));
+        assert_eq!(rows[2].state, State::Unknown);
+        assert_eq!(rows[2].submits, 1);
+
+        journal.mark_downloaded(
+            1,
+            &[FileRow {
+                field: "images".into(),
+                index: Some(0),
+                path: "line-1/images-0.png".into(),
+                bytes: 10,
+                content_type: Some("image/png".into()),
+            }],
+        )?;
+        assert_eq!(journal.files()?[&1].len(), 1);
+        assert_eq!(journal.requeue_unknown()?, 1);
+        assert_eq!(journal.rows()?[2].state, State::Pending);
+        Ok(())
+    }
+}

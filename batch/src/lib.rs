@@ -1,0 +1,317 @@
+//! `runcomfy batch`: run a JSONL file of jobs against RunComfy's Model API, durably.
+//!
+//! Each input line is `{"model": "...", "input": {...}, "key": "optional"}`. Every line is
+//! validated before anything is sent. A SQLite journal in the output folder records each line
+//! as it moves through `pending → submitting → submitted → downloaded | failed | unknown`,
+//! committing `submitting` before the POST and the request id right after it, so a batch
+//! killed at any point carries on when run again and never pays twice for a line. The output
+//! folder ends up with each line's files in `<line or key>/`, `report.jsonl` and
+//! `gallery.html`.
+//!
+//! ```no_run
+//! # async fn demo(client: runcomfy::Client) -> Result<(), runcomfy_batch::BatchError> {
+//! use runcomfy_batch::{BatchConfig, Stop};
+//! let config = BatchConfig::new("prompts.jsonl", "out");
+//! let stop = Stop::new();
+//! runcomfy_batch::on_ctrl_c(&stop);
+//! let summary = runcomfy_batch::run(&client, &config, &stop).await?;
+//! println!("{summary}");
+//! # Ok(()) }
+//! ```
+
+#![warn(clippy::unwrap_used, clippy::expect_used)]
+
+mod error;
+pub mod gallery;
+pub mod input;
+pub mod journal;
+pub mod progress;
+pub mod report;
+mod scheduler;
+mod stop;
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use runcomfy::{Client, PollHistorySnapshot};
+
+pub use error::BatchError;
+pub use input::{InvalidLine, Plan};
+pub use journal::{Journal, State};
+pub use progress::ProgressMode;
+pub use report::Summary;
+pub use stop::{Stop, on_ctrl_c};
+
+/// Held (with an OS file lock) while a batch runs in a folder, so two batches never share one.
+pub const LOCK_FILE: &str = ".runcomfy-batch.lock";
+
+/// Where `--mock` keeps its simulated server's jobs, so a rerun finds them (see the CLI).
+pub const MOCK_STATE_FILE: &str = ".mock-simulator.json";
+
+/// What to run and how.
+#[derive(Debug, Clone)]
+pub struct BatchConfig {
+    /// The JSONL file; `None` resumes the batch in `out` from its journal alone.
+    pub input: Option<PathBuf>,
+    /// The output folder (journal, files, report, gallery).
+    pub out: PathBuf,
+    /// The model of lines that name none.
+    pub default_model: Option<String>,
+    /// Lines submitted or waited for at once.
+    pub concurrency: usize,
+    /// Lines downloading at once.
+    pub downloads: usize,
+    /// Run the valid lines even when some are invalid.
+    pub skip_invalid: bool,
+    /// Send `unknown` lines again (they may be billed twice).
+    pub resubmit_unknown: bool,
+    /// How progress is shown.
+    pub progress: ProgressMode,
+}
+
+impl BatchConfig {
+    /// Runs `input` into `out`: 8 lines at once, 4 downloading, progress on stderr.
+    pub fn new(input: impl Into<PathBuf>, out: impl Into<PathBuf>) -> BatchConfig {
+        BatchConfig {
+            input: Some(input.into()),
+            ..BatchConfig::resume(out)
+        }
+    }
+
+    /// Carries on the batch in `out`, from its journal.
+    pub fn resume(out: impl Into<PathBuf>) -> BatchConfig {
+        BatchConfig {
+            input: None,
+            out: out.into(),
+            default_model: None,
+            concurrency: 8,
+            downloads: 4,
+            skip_invalid: false,
+            resubmit_unknown: false,
+            progress: ProgressMode::Auto,
+        }
+    }
+}
+
+/// Checks the input file without sending anything: every problem of every line.
+pub fn check(input: &Path, default_model: Option<&str>) -> Result<Plan, BatchError> {
+    input::read(input, default_model)
+}
+
+/// Runs (or carries on) a batch until every line has ended or `stop` is requested.
+///
+/// Invalid input gives [`BatchError::Invalid`] with every bad line, and nothing is sent
+/// (unless `skip_invalid`). A batch stopped by the server (a refused token, no balance) or
+/// the journal gives [`BatchError::Halted`], with the summary.
+pub async fn run(
+    client: &Client,
+    config: &BatchConfig,
+    stop: &Stop,
+) -> Result<Summary, BatchError> {
+    let out = config.out.as_path();
+    let journal_exists = Journal::path_in(out).is_file();
+    // A new batch is checked before the folder is touched: invalid input leaves nothing.
+    let plan = match &config.input {
+        Some(path) if !journal_exists => Some(load_plan(path, config)?),
+        Some(_) => None,
+        None if journal_exists => None,
+        None => {
+            return Err(BatchError::NoJournal {
+                dir: out.to_owned(),
+            });
+        }
+    };
+    std::fs::create_dir_all(out).map_err(BatchError::io(out))?;
+    let _lock = lock(out)?;
+    let mut journal = Journal::open(out)?;
+    if !journal.is_initialized()? {
+        // A journal file whose lines were never written (a crash at the very start).
+        let plan = match (plan, &config.input) {
+            (Some(plan), _) => plan,
+            (None, Some(path)) => load_plan(path, config)?,
+            (None, None) => {
+                return Err(BatchError::NoJournal {
+                    dir: out.to_owned(),
+                });
+            }
+        };
+        let input_path = config
+            .input
+            .as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        journal.initialize(&plan, &input_path, config.default_model.as_deref())?;
+    } else if let Some(path) = &config.input {
+        check_same_batch(&journal, out, path, config)?;
+    }
+
+    let recovered = journal.recover_interrupted()?;
+    if config.resubmit_unknown {
+        journal.requeue_unknown()?;
+    }
+    let rows = journal.rows()?;
+    let cleaned = clean_temp_files(out, &rows);
+    if let Some(saved) = journal.meta(POLL_HISTORY)?
+        && let Ok(snapshot) = serde_json::from_str::<PollHistorySnapshot>(&saved)
+    {
+        client.import_poll_history(&snapshot);
+    }
+
+    let valid = rows.iter().filter(|r| r.state != State::Invalid).count() as u64;
+    let (work, ended): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .filter(|r| r.state != State::Invalid)
+        .partition(|r| matches!(r.state, State::Pending | State::Submitted));
+    let progress = progress::Progress::start(config.progress, valid, ended.len() as u64);
+    if !recovered.is_empty() {
+        progress.println(&format!(
+            "{} line(s) were being submitted when the last run stopped and may have been \
+             accepted: marked unknown, not sent again (lines {})",
+            recovered.len(),
+            join_numbers(&recovered)
+        ));
+    }
+    if cleaned > 0 {
+        progress.println(&format!(
+            "removed {cleaned} temporary file(s) left by an interrupted run"
+        ));
+    }
+    let journal = Arc::new(Mutex::new(journal));
+    let limits = scheduler::RunLimits {
+        concurrency: config.concurrency,
+        downloads: config.downloads,
+    };
+    let ran = scheduler::run(
+        client,
+        Arc::clone(&journal),
+        out,
+        work,
+        &limits,
+        progress.clone(),
+        stop,
+    )
+    .await;
+    progress.finish();
+
+    let journal = match journal.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if let Ok(history) = serde_json::to_string(&client.poll_history()) {
+        journal.set_meta(POLL_HISTORY, &history)?;
+    }
+    let rows = journal.rows()?;
+    let files = journal.files()?;
+    report::write_report(out, &rows, &files)?;
+    gallery::write_gallery(out, &rows, &files)?;
+    let mut summary = Summary::from_rows(out, &rows);
+    summary.recovered_unknown = recovered;
+    summary.interrupted = stop.is_requested();
+    summary.submitted_now = ran.submitted;
+    match ran.fatal {
+        None => Ok(summary),
+        Some(source) => Err(BatchError::Halted {
+            summary: Box::new(summary),
+            source: Box::new(source),
+        }),
+    }
+}
+
+/// The journal's `meta` key of the saved poll history.
+const POLL_HISTORY: &str = "poll_history";
+
+fn load_plan(path: &Path, config: &BatchConfig) -> Result<Plan, BatchError> {
+    let plan = input::read(path, config.default_model.as_deref())?;
+    if !plan.invalid.is_empty() && (!config.skip_invalid || plan.lines.is_empty()) {
+        return Err(BatchError::Invalid {
+            lines: plan.invalid,
+        });
+    }
+    Ok(plan)
+}
+
+/// Refuses to carry on a journal with another input file or default model.
+fn check_same_batch(
+    journal: &Journal,
+    out: &Path,
+    path: &Path,
+    config: &BatchConfig,
+) -> Result<(), BatchError> {
+    let (given, _) = input::hash_file(path)?;
+    let recorded = journal.meta("input_sha256")?.unwrap_or_default();
+    if given != recorded {
+        return Err(BatchError::InputMismatch {
+            dir: out.to_owned(),
+            journal_input: journal.meta("input_path")?.unwrap_or_default(),
+            journal_sha256: recorded,
+            given_input: path.display().to_string(),
+            given_sha256: given,
+        });
+    }
+    let model = journal.meta("default_model")?.unwrap_or_default();
+    let given = config.default_model.clone().unwrap_or_default();
+    if model != given {
+        return Err(BatchError::SettingMismatch {
+            dir: out.to_owned(),
+            setting: "--model",
+            journal: model,
+            given,
+        });
+    }
+    Ok(())
+}
+
+/// Takes the folder's lock file; held until the returned file is dropped (or the process
+/// dies: the OS releases it, even after `kill -9`).
+fn lock(out: &Path) -> Result<File, BatchError> {
+    let path = out.join(LOCK_FILE);
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(BatchError::io(&path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(BatchError::Busy {
+            dir: out.to_owned(),
+        }),
+        Err(TryLockError::Error(source)) => Err(BatchError::Io { path, source }),
+    }
+}
+
+/// Removes the temporary files an interrupted run can leave: downloads' `.*.part` in the
+/// lines' folders, and this crate's `.*.tmp` in the output folder. Best effort.
+fn clean_temp_files(out: &Path, rows: &[journal::Row]) -> usize {
+    let mut removed = 0;
+    let mut sweep = |dir: &Path, suffix: &str| {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.')
+                && name.ends_with(suffix)
+                && entry.file_type().is_ok_and(|t| t.is_file())
+                && std::fs::remove_file(entry.path()).is_ok()
+            {
+                removed += 1;
+            }
+        }
+    };
+    sweep(out, ".tmp");
+    for dir in rows.iter().filter_map(|r| r.dir.as_deref()) {
+        sweep(&out.join(dir), ".part");
+    }
+    removed
+}
+
+fn join_numbers(numbers: &[u64]) -> String {
+    numbers
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}

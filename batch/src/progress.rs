@@ -1,0 +1,217 @@
+//! The aggregate progress display: a bar on a terminal (done, failed, in flight, rate, ETA),
+//! plain periodic lines otherwise, or nothing.
+
+use std::io::IsTerminal as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// How progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressMode {
+    /// A bar when stderr is a terminal, else plain lines every 10 s.
+    Auto,
+    /// A bar on stderr.
+    Bar,
+    /// A plain line on stderr this often.
+    Lines(Duration),
+    /// Nothing.
+    Hidden,
+}
+
+/// Counters shared by the batch's tasks, and the display reading them.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    total: u64,
+    /// Lines already finished before this run.
+    before: u64,
+    done: AtomicU64,
+    failed: AtomicU64,
+    in_flight: AtomicU64,
+    started: Instant,
+    bar: Option<ProgressBar>,
+    /// Messages are dropped when progress is hidden (a library caller reads the summary).
+    quiet: bool,
+}
+
+impl Progress {
+    /// Starts showing progress of `total` lines, `before` of them already finished.
+    pub fn start(mode: ProgressMode, total: u64, before: u64) -> Progress {
+        let mode = match mode {
+            ProgressMode::Auto if std::io::stderr().is_terminal() => ProgressMode::Bar,
+            ProgressMode::Auto => ProgressMode::Lines(Duration::from_secs(10)),
+            other => other,
+        };
+        let bar = (mode == ProgressMode::Bar).then(|| {
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            if let Ok(style) = ProgressStyle::with_template(
+                "{bar:30.cyan/blue} {pos}/{len} {msg} [{elapsed_precise}, ETA {eta}]",
+            ) {
+                bar.set_style(style);
+            }
+            bar.set_position(before);
+            bar.reset_eta();
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        let progress = Progress {
+            inner: Arc::new(Inner {
+                total,
+                before,
+                done: AtomicU64::new(0),
+                failed: AtomicU64::new(0),
+                in_flight: AtomicU64::new(0),
+                started: Instant::now(),
+                bar,
+                quiet: mode == ProgressMode::Hidden,
+            }),
+        };
+        if let ProgressMode::Lines(every) = mode {
+            // Holds only a weak reference: the ticker ends with the batch.
+            let weak = Arc::downgrade(&progress.inner);
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    let Some(inner) = weak.upgrade() else { break };
+                    eprintln!("{}", Progress { inner }.line());
+                }
+            });
+        }
+        progress.refresh();
+        progress
+    }
+
+    /// A line started running (submit, wait or download).
+    pub fn started(&self) {
+        self.inner.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.refresh();
+    }
+
+    /// A line stopped running without an end (interrupted, or left for a later run).
+    pub fn stopped(&self) {
+        self.inner.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.refresh();
+    }
+
+    /// A line ended: downloaded, or failed (or unknown) for good.
+    pub fn finished(&self, ok: bool) {
+        self.inner.in_flight.fetch_sub(1, Ordering::Relaxed);
+        if ok {
+            self.inner.done.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.inner.failed.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Some(bar) = &self.inner.bar {
+            bar.inc(1);
+        }
+        self.refresh();
+    }
+
+    /// Prints a message without breaking the bar.
+    pub fn println(&self, message: &str) {
+        match &self.inner.bar {
+            Some(bar) => bar.println(message),
+            None if self.inner.quiet => tracing::debug!(message),
+            None => eprintln!("{message}"),
+        }
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.inner.bar {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn refresh(&self) {
+        if let Some(bar) = &self.inner.bar {
+            let i = &self.inner;
+            bar.set_message(format!(
+                "done, {} failed, {} in flight, {}",
+                i.failed.load(Ordering::Relaxed),
+                i.in_flight.load(Ordering::Relaxed),
+                rate_text(self.rate())
+            ));
+        }
+    }
+
+    /// Lines finished per second in this run.
+    fn rate(&self) -> f64 {
+        let i = &self.inner;
+        let finished = i.done.load(Ordering::Relaxed) + i.failed.load(Ordering::Relaxed);
+        finished as f64 / i.started.elapsed().as_secs_f64().max(0.001)
+    }
+
+    /// The plain progress line.
+    pub fn line(&self) -> String {
+        let i = &self.inner;
+        let done = i.done.load(Ordering::Relaxed);
+        let failed = i.failed.load(Ordering::Relaxed);
+        let finished = i.before + done + failed;
+        let left = i.total.saturating_sub(finished);
+        let rate = self.rate();
+        let eta = if rate > 0.0 {
+            format_duration(Duration::from_secs_f64(left as f64 / rate))
+        } else {
+            "unknown".to_owned()
+        };
+        format!(
+            "batch: {finished}/{} finished ({done} downloaded, {failed} failed this run), {} in flight, {}, ETA {eta}",
+            i.total,
+            i.in_flight.load(Ordering::Relaxed),
+            rate_text(rate),
+        )
+    }
+}
+
+fn rate_text(rate: f64) -> String {
+    if rate >= 1.0 || rate == 0.0 {
+        format!("{rate:.1}/s")
+    } else {
+        format!("{:.1}/min", rate * 60.0)
+    }
+}
+
+/// `1h02m`, `3m05s`, `12s`.
+pub fn format_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 {
+        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+    } else if s >= 60 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn lines_count_what_finished() {
+        let progress = Progress::start(ProgressMode::Hidden, 10, 2);
+        progress.started();
+        progress.started();
+        progress.finished(true);
+        progress.finished(false);
+        progress.started();
+        let line = progress.line();
+        assert!(
+            line.starts_with("batch: 4/10 finished (1 downloaded, 1 failed"),
+            "{line}"
+        );
+        assert!(line.contains("1 in flight"), "{line}");
+        assert_eq!(format_duration(Duration::from_secs(3725)), "1h02m");
+        assert_eq!(format_duration(Duration::from_secs(185)), "3m05s");
+    }
+}

@@ -1,0 +1,244 @@
+//! What a batch leaves for people and scripts: `report.jsonl` (one object per input line) and
+//! the summary printed at the end.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::BatchError;
+use crate::journal::{FileRow, Row, State};
+
+/// The report's file name in the output folder.
+pub const REPORT_FILE: &str = "report.jsonl";
+
+/// One line of `report.jsonl`.
+#[derive(Debug, Serialize)]
+struct ReportLine<'a> {
+    line: u64,
+    key: Option<&'a str>,
+    model: Option<&'a str>,
+    status: State,
+    request_id: Option<&'a str>,
+    /// Paths relative to the output folder.
+    files: Vec<&'a str>,
+    reason: Option<&'a str>,
+    /// Submits that may have created a job for this line, over every run.
+    submits: u64,
+}
+
+/// Writes `report.jsonl` (through a temporary file and a rename, so a reader never sees half
+/// of it).
+pub fn write_report(
+    out: &Path,
+    rows: &[Row],
+    files: &HashMap<u64, Vec<FileRow>>,
+) -> Result<(), BatchError> {
+    let mut text = Vec::new();
+    for row in rows {
+        let line = ReportLine {
+            line: row.number,
+            key: row.key.as_deref(),
+            model: row.model.as_deref(),
+            status: row.state,
+            request_id: row.request_id.as_deref(),
+            files: files
+                .get(&row.number)
+                .map(|f| f.iter().map(|f| f.path.as_str()).collect())
+                .unwrap_or_default(),
+            reason: row.reason.as_deref(),
+            submits: row.submits,
+        };
+        serde_json::to_writer(&mut text, &line)
+            .map_err(|e| BatchError::io(out.join(REPORT_FILE))(e.into()))?;
+        text.push(b'\n');
+    }
+    write_atomically(&out.join(REPORT_FILE), &text)
+}
+
+/// Writes a file through a hidden temporary file in the same folder, synced, then renamed.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BatchError> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result.map_err(BatchError::io(path))
+}
+
+/// One line named in the summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Line number in the input file.
+    pub line: u64,
+    /// The user's key.
+    pub key: Option<String>,
+    /// The request id, if the line has one.
+    pub request_id: Option<String>,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+impl fmt::Display for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}", self.line)?;
+        if let Some(key) = &self.key {
+            write!(f, " (key {key:?})")?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " [request {id}]")?;
+        }
+        if let Some(reason) = &self.reason {
+            write!(f, ": {reason}")?;
+        }
+        Ok(())
+    }
+}
+
+/// How a batch ended.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// The output folder.
+    pub out: PathBuf,
+    /// Lines in the input file.
+    pub total: u64,
+    /// Lines per state.
+    pub counts: BTreeMap<State, u64>,
+    /// Lines that failed for good.
+    pub failed: Vec<Entry>,
+    /// Lines that may or may not have been accepted.
+    pub unknown: Vec<Entry>,
+    /// Lines not finished in this run (pending, or submitted and not yet downloaded).
+    pub unfinished: Vec<Entry>,
+    /// Invalid lines that were skipped.
+    pub invalid: Vec<Entry>,
+    /// Lines found `submitting` at startup (a crash between POST and journal write).
+    pub recovered_unknown: Vec<u64>,
+    /// Whether the run was stopped (Ctrl-C) before it ended.
+    pub interrupted: bool,
+    /// Submits sent in this run.
+    pub submitted_now: u64,
+}
+
+impl Summary {
+    /// Builds the summary from the journal's rows.
+    pub fn from_rows(out: &Path, rows: &[Row]) -> Summary {
+        let mut summary = Summary {
+            out: out.to_owned(),
+            total: rows.len() as u64,
+            ..Summary::default()
+        };
+        for row in rows {
+            *summary.counts.entry(row.state).or_default() += 1;
+            let entry = Entry {
+                line: row.number,
+                key: row.key.clone(),
+                request_id: row.request_id.clone(),
+                reason: row.reason.clone(),
+            };
+            match row.state {
+                State::Failed => summary.failed.push(entry),
+                State::Unknown => summary.unknown.push(entry),
+                State::Invalid => summary.invalid.push(entry),
+                State::Pending | State::Submitting | State::Submitted => {
+                    summary.unfinished.push(entry);
+                }
+                State::Downloaded => {}
+            }
+        }
+        summary
+    }
+
+    /// Lines of a state.
+    pub fn count(&self, state: State) -> u64 {
+        self.counts.get(&state).copied().unwrap_or(0)
+    }
+
+    /// Whether every valid line was downloaded.
+    pub fn is_complete(&self) -> bool {
+        self.failed.is_empty() && self.unknown.is_empty() && self.unfinished.is_empty()
+    }
+
+    /// The exit code for the command line: 0 when every valid line was downloaded, 130 when
+    /// interrupted, 75 (try again) when lines are left to finish, 1 when some failed or are
+    /// unknown.
+    pub fn exit_code(&self) -> u8 {
+        if self.interrupted {
+            130
+        } else if !self.failed.is_empty() || !self.unknown.is_empty() {
+            1
+        } else if !self.unfinished.is_empty() {
+            75
+        } else {
+            0
+        }
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headline = if self.interrupted {
+            "batch interrupted"
+        } else if self.is_complete() {
+            "batch complete"
+        } else {
+            "batch finished with problems"
+        };
+        writeln!(
+            f,
+            "{headline}: {} lines: {} downloaded, {} failed, {} unknown, {} unfinished, {} invalid",
+            self.total,
+            self.count(State::Downloaded),
+            self.failed.len(),
+            self.unknown.len(),
+            self.unfinished.len(),
+            self.invalid.len()
+        )?;
+        let mut section = |title: &str, entries: &[Entry]| -> fmt::Result {
+            if entries.is_empty() {
+                return Ok(());
+            }
+            writeln!(f, "{title}:")?;
+            for entry in entries {
+                writeln!(f, "  {entry}")?;
+            }
+            Ok(())
+        };
+        section("failed", &self.failed)?;
+        section(
+            "unknown (may have been accepted and billed; not sent again without \
+             --resubmit-unknown)",
+            &self.unknown,
+        )?;
+        section("invalid (skipped)", &self.invalid)?;
+        if !self.unfinished.is_empty() {
+            writeln!(
+                f,
+                "{} line(s) unfinished: run the same command again, or `runcomfy batch --resume {}`, \
+                 to carry on (accepted jobs are polled, never sent again)",
+                self.unfinished.len(),
+                self.out.display()
+            )?;
+        }
+        write!(f, "report: {}", self.out.join(REPORT_FILE).display())?;
+        if self.count(State::Downloaded) > 0 {
+            write!(
+                f,
+                "\ngallery: {}",
+                self.out.join(crate::gallery::GALLERY_FILE).display()
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,538 @@
+//! Running the lines: bounded concurrent submit → wait → download per line, every step
+//! journaled, a batch-wide pause after rate limits, and a graceful stop.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt as _;
+use runcomfy::dynamic::DynJob;
+use runcomfy::{Client, DownloadOptions, Error, JobRecord, WaitOptions};
+use tokio::sync::Semaphore;
+
+use crate::error::BatchError;
+use crate::journal::{FileRow, Journal, Row, State};
+use crate::progress::Progress;
+use crate::stop::Stop;
+
+/// Rounds of "the submit was provably not taken" (429 after the transport's own retries, no
+/// connection) before a line is left pending for the next run.
+const MAX_NOT_SENT_ROUNDS: u32 = 8;
+
+/// Failed waits or downloads (after the transport's own retries) before a line is left for
+/// the next run; its request id is kept, so nothing is paid twice.
+const MAX_TRANSIENT_ROUNDS: u32 = 6;
+
+/// Longest batch-wide pause after a rate limit.
+const MAX_PAUSE: Duration = Duration::from_secs(60);
+
+/// Limits of one run.
+#[derive(Debug, Clone)]
+pub struct RunLimits {
+    /// Lines submitted or waited for at once.
+    pub concurrency: usize,
+    /// Lines downloading at once.
+    pub downloads: usize,
+}
+
+/// How a line's run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Downloaded,
+    Failed,
+    Unknown,
+    /// Left as it is (pending, or submitted) for the next run.
+    Unfinished,
+}
+
+/// What the scheduler learned that the summary needs.
+#[derive(Debug, Default)]
+pub(crate) struct RunReport {
+    /// Submits accepted in this run.
+    pub submitted: u64,
+    /// The error that stopped the batch as a whole, if one did.
+    pub fatal: Option<BatchError>,
+}
+
+struct Ctx {
+    client: Client,
+    journal: Arc<Mutex<Journal>>,
+    out: PathBuf,
+    progress: Progress,
+    /// Set by the user's stop, or by a fatal error.
+    halt: Stop,
+    downloads: Semaphore,
+    gate: SubmitGate,
+    fatal: Mutex<Option<BatchError>>,
+    submitted: AtomicU64,
+}
+
+/// Runs every pending or submitted row; returns when all have ended or the batch stopped.
+pub(crate) async fn run(
+    client: &Client,
+    journal: Arc<Mutex<Journal>>,
+    out: &Path,
+    rows: Vec<Row>,
+    limits: &RunLimits,
+    progress: Progress,
+    stop: &Stop,
+) -> RunReport {
+    let halt = Stop::new();
+    let forward = tokio::spawn({
+        let (stop, halt) = (stop.clone(), halt.clone());
+        async move {
+            stop.requested().await;
+            halt.request();
+        }
+    });
+    let ctx = Arc::new(Ctx {
+        client: client.clone(),
+        journal,
+        out: out.to_owned(),
+        progress,
+        halt,
+        downloads: Semaphore::new(limits.downloads.max(1)),
+        gate: SubmitGate::default(),
+        fatal: Mutex::new(None),
+        submitted: AtomicU64::new(0),
+    });
+    // Jobs already paid for first: their outputs expire, and waiting on them costs nothing.
+    let mut rows = rows;
+    rows.sort_by_key(|r| (r.state != State::Submitted, r.number));
+    futures::stream::iter(rows)
+        .for_each_concurrent(limits.concurrency.max(1), |row| {
+            let ctx = Arc::clone(&ctx);
+            async move {
+                drive(&ctx, row).await;
+            }
+        })
+        .await;
+    forward.abort();
+    let fatal = match ctx.fatal.lock() {
+        Ok(mut guard) => guard.take(),
+        Err(poisoned) => poisoned.into_inner().take(),
+    };
+    RunReport {
+        submitted: ctx.submitted.load(Ordering::Relaxed),
+        fatal,
+    }
+}
+
+async fn drive(ctx: &Ctx, row: Row) {
+    if ctx.halt.is_requested() {
+        return;
+    }
+    ctx.progress.started();
+    let outcome = drive_line(ctx, &row).await;
+    match outcome {
+        Outcome::Downloaded => ctx.progress.finished(true),
+        Outcome::Failed | Outcome::Unknown => ctx.progress.finished(false),
+        Outcome::Unfinished => ctx.progress.stopped(),
+    }
+    tracing::debug!(line = row.number, ?outcome, "line ended");
+}
+
+async fn drive_line(ctx: &Ctx, row: &Row) -> Outcome {
+    let line = row.number;
+    let Some(model) = row.model.as_deref().and_then(runcomfy::catalog::find) else {
+        // The journal was written by a build whose catalog had this model.
+        let reason = format!(
+            "model {:?} is not in this build's catalog",
+            row.model.as_deref().unwrap_or("")
+        );
+        return fail_line(ctx, line, &reason).await;
+    };
+    let job = match &row.request_id {
+        Some(id) => ctx.client.resume_json(&JobRecord {
+            request_id: id.clone(),
+            model_id: model.id.to_owned(),
+        }),
+        None => match submit(ctx, row, model).await {
+            Ok(job) => Ok(job),
+            Err(outcome) => return outcome,
+        },
+    };
+    let job = match job {
+        Ok(job) => job,
+        Err(err) => return fail_line(ctx, line, &err.to_string()).await,
+    };
+    // Waiting and downloading are abandoned on a stop: the request id is journaled, so the
+    // next run picks the job up where the server has it.
+    tokio::select! {
+        biased;
+        () = ctx.halt.requested() => Outcome::Unfinished,
+        outcome = finish(ctx, row, &job) => outcome,
+    }
+}
+
+/// Sends a pending line: `submitting` is committed before the POST, the request id after it.
+async fn submit(
+    ctx: &Ctx,
+    row: &Row,
+    model: &'static runcomfy::catalog::ModelInfo,
+) -> Result<DynJob, Outcome> {
+    let line = row.number;
+    let input: serde_json::Value = match row.input.as_deref().map(serde_json::from_str) {
+        Some(Ok(input)) => input,
+        _ => return Err(fail_pending(ctx, line, "the journal has no readable input").await),
+    };
+    let mut rounds = 0u32;
+    loop {
+        tokio::select! {
+            biased;
+            () = ctx.halt.requested() => return Err(Outcome::Unfinished),
+            () = ctx.gate.wait() => {}
+        }
+        if ctx.halt.is_requested() {
+            return Err(Outcome::Unfinished);
+        }
+        if let Err(err) = journal(ctx, move |j| j.mark_submitting(line)).await {
+            fatal(ctx, err);
+            return Err(Outcome::Unfinished);
+        }
+        // From here on the submit runs to its end even if a stop comes: its request id must
+        // be recorded.
+        let result = ctx.client.submit_json(model, &input).await;
+        match result {
+            Ok(job) => {
+                let id = job.id().to_owned();
+                ctx.gate.succeeded();
+                ctx.submitted.fetch_add(1, Ordering::Relaxed);
+                let recorded = {
+                    let id = id.clone();
+                    journal(ctx, move |j| j.mark_submitted(line, &id)).await
+                };
+                if let Err(err) = recorded {
+                    // The line stays `submitting` and becomes `unknown` next time; say which
+                    // request it was, so it can be found.
+                    ctx.progress.println(&format!(
+                        "line {line}: accepted as request {id}, but the journal could not record it"
+                    ));
+                    fatal(ctx, err);
+                    return Err(Outcome::Unfinished);
+                }
+                tracing::info!(line, request_id = %id, "submitted");
+                return Ok(job);
+            }
+            Err(err) => {
+                let reason = err.to_string();
+                match classify_submit_error(&err) {
+                    SubmitFailure::NotTaken { retry_after } => {
+                        if let Err(err) = journal(ctx, {
+                            let reason = reason.clone();
+                            move |j| j.mark_not_sent(line, &reason)
+                        })
+                        .await
+                        {
+                            fatal(ctx, err);
+                            return Err(Outcome::Unfinished);
+                        }
+                        rounds += 1;
+                        ctx.gate.pause(retry_after);
+                        if rounds >= MAX_NOT_SENT_ROUNDS {
+                            ctx.progress
+                                .println(&format!("line {line}: left pending: {reason}"));
+                            return Err(Outcome::Unfinished);
+                        }
+                    }
+                    SubmitFailure::Refused => {
+                        return Err(fail_submitting(ctx, line, &reason).await);
+                    }
+                    SubmitFailure::Fatal => {
+                        let _ = journal(ctx, {
+                            let reason = reason.clone();
+                            move |j| j.mark_not_sent(line, &reason)
+                        })
+                        .await;
+                        fatal(ctx, BatchError::Refused(err));
+                        return Err(Outcome::Unfinished);
+                    }
+                    SubmitFailure::Unknown => {
+                        if let Err(err) = journal(ctx, {
+                            let reason = reason.clone();
+                            move |j| j.mark_unknown(line, &reason)
+                        })
+                        .await
+                        {
+                            fatal(ctx, err);
+                            return Err(Outcome::Unfinished);
+                        }
+                        ctx.progress.println(&format!(
+                            "line {line}: unknown (may have been accepted): {reason}"
+                        ));
+                        return Err(Outcome::Unknown);
+                    }
+                }
+            }
+        }
+    }
+}
+
+enum SubmitFailure {
+    /// Provably not taken: send it again later.
+    NotTaken { retry_after: Option<Duration> },
+    /// Refused for this line (its input, its model): failed.
+    Refused,
+    /// Refused for every line (token, balance): stop the batch.
+    Fatal,
+    /// May have been accepted: never sent again automatically.
+    Unknown,
+}
+
+fn classify_submit_error(err: &Error) -> SubmitFailure {
+    match err {
+        Error::RateLimited { retry_after, .. } => SubmitFailure::NotTaken {
+            retry_after: *retry_after,
+        },
+        // The transport reports a submit's transport error as such only when nothing was
+        // sent (no connection); anything later is `SubmitOutcomeUnknown`.
+        Error::Transport { .. } => SubmitFailure::NotTaken { retry_after: None },
+        Error::Unauthorized { .. }
+        | Error::Forbidden { .. }
+        | Error::InsufficientBalance { .. }
+        | Error::Config(_) => SubmitFailure::Fatal,
+        Error::Validation(_)
+        | Error::Encode(_)
+        | Error::BodyTooLarge { .. }
+        | Error::NotFound { .. }
+        | Error::Rejected { .. }
+        | Error::Api { .. } => SubmitFailure::Refused,
+        // `SubmitOutcomeUnknown`, and anything this code does not know to be a refusal.
+        _ => SubmitFailure::Unknown,
+    }
+}
+
+/// Waits for a submitted job and saves its files.
+async fn finish(ctx: &Ctx, row: &Row, job: &DynJob) -> Outcome {
+    let line = row.number;
+    let mut rounds = 0u32;
+    let output = loop {
+        match job.wait_with(WaitOptions::new(), |_| {}).await {
+            Ok(output) => break output,
+            Err(err) => match err {
+                Error::JobFailed { .. } | Error::Cancelled { .. } => {
+                    return fail_line(ctx, line, &err.to_string()).await;
+                }
+                Error::NotFound { .. } => {
+                    let reason = format!(
+                        "{err}; the server no longer knows this request (request ids expire); \
+                         it is not submitted again"
+                    );
+                    return fail_line(ctx, line, &reason).await;
+                }
+                Error::Unauthorized { .. } | Error::Forbidden { .. } => {
+                    fatal(ctx, BatchError::Refused(err));
+                    return Outcome::Unfinished;
+                }
+                err => {
+                    rounds += 1;
+                    if let Some(outcome) = transient(ctx, line, rounds, &err.to_string()).await {
+                        return outcome;
+                    }
+                }
+            },
+        }
+    };
+    let dir = ctx.out.join(row.dir.as_deref().unwrap_or("unnamed"));
+    let Ok(_permit) = ctx.downloads.acquire().await else {
+        return Outcome::Unfinished;
+    };
+    // Files are replaced, not renamed aside: a run that died mid-download left complete files
+    // under the same names, and a `.part` file that is cleaned at startup.
+    let options = DownloadOptions::new().overwrite(true);
+    let mut rounds = 0u32;
+    loop {
+        match job.download(&output, &dir, &options).await {
+            Ok(saved) => {
+                let files: Vec<FileRow> = saved
+                    .into_iter()
+                    .map(|f| FileRow {
+                        path: relative(&ctx.out, &f.path),
+                        field: f.field,
+                        index: f.index.map(|i| i as u64),
+                        bytes: f.bytes,
+                        content_type: f.content_type,
+                    })
+                    .collect();
+                return match journal(ctx, move |j| j.mark_downloaded(line, &files)).await {
+                    Ok(()) => Outcome::Downloaded,
+                    Err(err) => {
+                        fatal(ctx, err);
+                        Outcome::Unfinished
+                    }
+                };
+            }
+            Err(err) => {
+                rounds += 1;
+                let reason = format!("download: {err}");
+                if let Some(outcome) = transient(ctx, line, rounds, &reason).await {
+                    return outcome;
+                }
+            }
+        }
+    }
+}
+
+/// A failed wait or download: notes it, backs off, and gives up (leaving the line for the
+/// next run) after [`MAX_TRANSIENT_ROUNDS`].
+async fn transient(ctx: &Ctx, line: u64, rounds: u32, reason: &str) -> Option<Outcome> {
+    tracing::warn!(line, rounds, reason, "transient failure");
+    let note = reason.to_owned();
+    if let Err(err) = journal(ctx, move |j| j.note(line, &note)).await {
+        fatal(ctx, err);
+        return Some(Outcome::Unfinished);
+    }
+    if rounds >= MAX_TRANSIENT_ROUNDS {
+        ctx.progress
+            .println(&format!("line {line}: left for the next run: {reason}"));
+        return Some(Outcome::Unfinished);
+    }
+    tokio::time::sleep(backoff(rounds)).await;
+    None
+}
+
+/// 1 s, 2 s, 4 s ... up to [`MAX_PAUSE`].
+fn backoff(rounds: u32) -> Duration {
+    Duration::from_secs(1u64 << rounds.saturating_sub(1).min(6)).min(MAX_PAUSE)
+}
+
+async fn fail_line(ctx: &Ctx, line: u64, reason: &str) -> Outcome {
+    let reason = reason.to_owned();
+    ctx.progress
+        .println(&format!("line {line}: failed: {reason}"));
+    match journal(ctx, move |j| j.mark_failed(line, &reason)).await {
+        Ok(()) => Outcome::Failed,
+        Err(err) => {
+            fatal(ctx, err);
+            Outcome::Unfinished
+        }
+    }
+}
+
+/// A pending line that cannot be sent: failed, nothing paid.
+async fn fail_pending(ctx: &Ctx, line: u64, reason: &str) -> Outcome {
+    fail_line(ctx, line, reason).await
+}
+
+/// The server refused the line's submit: failed, and the submit is not counted (nothing was
+/// accepted, so nothing was paid).
+async fn fail_submitting(ctx: &Ctx, line: u64, reason: &str) -> Outcome {
+    let note = reason.to_owned();
+    match journal(ctx, move |j| j.mark_refused(line, &note)).await {
+        Ok(()) => {
+            ctx.progress
+                .println(&format!("line {line}: refused: {reason}"));
+            Outcome::Failed
+        }
+        Err(err) => {
+            fatal(ctx, err);
+            Outcome::Unfinished
+        }
+    }
+}
+
+/// Runs a journal change on the blocking pool (each is a synchronous, fsynced commit).
+async fn journal<T: Send + 'static>(
+    ctx: &Ctx,
+    change: impl FnOnce(&mut Journal) -> Result<T, BatchError> + Send + 'static,
+) -> Result<T, BatchError> {
+    let journal = Arc::clone(&ctx.journal);
+    tokio::task::spawn_blocking(move || {
+        let mut guard = match journal.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        change(&mut guard)
+    })
+    .await
+    .map_err(|err| BatchError::Internal(format!("journal task: {err}")))?
+}
+
+/// Records the first error that stops the batch, and stops it.
+fn fatal(ctx: &Ctx, err: BatchError) {
+    tracing::error!(%err, "stopping the batch");
+    let mut guard = match ctx.fatal.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    if guard.is_none() {
+        *guard = Some(err);
+    }
+    ctx.halt.request();
+}
+
+/// `path` relative to `out`, with `/` separators.
+fn relative(out: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(out).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// A batch-wide pause of submits after rate limits, growing while they last.
+#[derive(Debug, Default)]
+struct SubmitGate {
+    not_before: Mutex<Option<Instant>>,
+    strikes: AtomicU32,
+}
+
+impl SubmitGate {
+    async fn wait(&self) {
+        loop {
+            let until = match self.not_before.lock() {
+                Ok(guard) => *guard,
+                Err(poisoned) => *poisoned.into_inner(),
+            };
+            match until {
+                Some(until) if until > Instant::now() => {
+                    tokio::time::sleep_until(until.into()).await;
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// Closes the gate: at least `retry_after`, and longer the more pauses in a row.
+    fn pause(&self, retry_after: Option<Duration>) {
+        let strikes = self.strikes.fetch_add(1, Ordering::Relaxed) + 1;
+        let delay = backoff(strikes)
+            .max(retry_after.unwrap_or_default())
+            .min(MAX_PAUSE);
+        let until = Instant::now() + delay;
+        let mut guard = match self.not_before.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if guard.is_none_or(|current| current < until) {
+            *guard = Some(until);
+        }
+        tracing::info!(?delay, "submits paused after a rate limit");
+    }
+
+    fn succeeded(&self) {
+        self.strikes.store(0, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff(1), Duration::from_secs(1));
+        assert_eq!(backoff(2), Duration::from_secs(2));
+        assert_eq!(backoff(30), MAX_PAUSE);
+    }
+
+    #[test]
+    fn paths_are_relative_with_slashes() {
+        let out = Path::new("/tmp/out");
+        assert_eq!(
+            relative(out, &out.join("line-1").join("images-0.png")),
+            "line-1/images-0.png"
+        );
+    }
+}

@@ -1,0 +1,85 @@
+//! Stopping a batch gracefully: no new submits, in-flight submits record their request ids,
+//! waits and downloads are left for the next run.
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+/// A stop request, shared by whoever asks (Ctrl-C) and the batch.
+#[derive(Debug, Clone)]
+pub struct Stop {
+    tx: Arc<watch::Sender<bool>>,
+}
+
+impl Default for Stop {
+    fn default() -> Self {
+        Stop::new()
+    }
+}
+
+impl Stop {
+    /// Not requested yet.
+    pub fn new() -> Stop {
+        Stop {
+            tx: Arc::new(watch::channel(false).0),
+        }
+    }
+
+    /// Asks the batch to stop.
+    pub fn request(&self) {
+        self.tx.send_replace(true);
+    }
+
+    /// Whether a stop was asked for.
+    pub fn is_requested(&self) -> bool {
+        *self.tx.borrow()
+    }
+
+    /// Resolves once a stop is asked for.
+    pub async fn requested(&self) {
+        let mut rx = self.tx.subscribe();
+        // The sender lives in `self`, so this only ends when the flag turns true.
+        let _ = rx.wait_for(|on| *on).await;
+    }
+}
+
+/// Ctrl-C handling for a command line: the first Ctrl-C asks `stop` (and says so on stderr),
+/// the second exits at once with status 130. Each journal change is its own committed
+/// transaction, so exiting at any point leaves the journal consistent.
+pub fn on_ctrl_c(stop: &Stop) {
+    let stop = stop.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_err() {
+            return;
+        }
+        stop.request();
+        eprintln!(
+            "\nstopping: no new submits; waiting for submits in flight to record their request \
+             ids (Ctrl-C again to quit now)"
+        );
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("quitting now; run the same command again to carry on");
+            std::process::exit(130);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn requested_resolves_after_request() {
+        let stop = Stop::new();
+        assert!(!stop.is_requested());
+        let waiter = tokio::spawn({
+            let stop = stop.clone();
+            async move { stop.requested().await }
+        });
+        stop.request();
+        assert!(waiter.await.is_ok());
+        assert!(stop.is_requested());
+        // Already requested: resolves at once.
+        stop.requested().await;
+    }
+}

@@ -1,0 +1,456 @@
+//! Batches against the simulator over loopback: faults, invalid input, ambiguous submits,
+//! graceful stops and resuming, the token kept out of every file.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use runcomfy::{Client, PollPolicy, RetryPolicy};
+use runcomfy_batch::{BatchConfig, BatchError, ProgressMode, State, Stop};
+use runcomfy_simulator::{Endpoint, FaultKind, Faults, RunTime, SimConfig, Simulator};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+const TOKEN: &str = "sk-batch-test-secret-0123456789";
+const EDIT: &str = "bytedance/seedream-4-0/edit";
+
+/// A line of the edit model making one small (1K) image; `n` keeps every body distinct.
+fn line(n: usize) -> String {
+    format!(
+        r#"{{"model":"{EDIT}","input":{{"prompt":"a small cat, take {n}","images":["https://example.com/ref.png"],"resolution":"1K"}}}}"#
+    )
+}
+
+fn write_lines(path: &Path, lines: &[String]) -> std::io::Result<()> {
+    std::fs::write(path, lines.join("\n") + "\n")
+}
+
+fn client(sim: &Simulator) -> Result<Client, runcomfy::Error> {
+    Client::builder()
+        .token(TOKEN)
+        .base_url(sim.base_url())
+        .poll_policy(PollPolicy::fixed(Duration::from_millis(25)))
+        .retry_policy(
+            RetryPolicy::default()
+                .with_min_delay(Duration::from_millis(20))
+                .with_max_delay(Duration::from_millis(200)),
+        )
+        .build()
+}
+
+async fn sim(workers: usize, faults: Faults) -> Result<Simulator, runcomfy_simulator::SimError> {
+    Simulator::start(SimConfig {
+        token: Some(TOKEN.into()),
+        workers,
+        run_time: RunTime::Range(Duration::from_millis(20), Duration::from_millis(80)),
+        faults,
+        seed: 7,
+        ..SimConfig::default()
+    })
+    .await
+}
+
+fn config(input: &Path, out: &Path, concurrency: usize) -> BatchConfig {
+    BatchConfig {
+        concurrency,
+        downloads: 8,
+        progress: ProgressMode::Hidden,
+        ..BatchConfig::new(input, out)
+    }
+}
+
+fn report(out: &Path) -> Result<Vec<serde_json::Value>, Box<dyn std::error::Error>> {
+    let text = std::fs::read_to_string(out.join("report.jsonl"))?;
+    Ok(text
+        .lines()
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?)
+}
+
+/// Every downloaded file decodes as a whole PNG, and no temporary file is left anywhere.
+fn check_files(out: &Path) -> TestResult {
+    let mut pngs = 0;
+    let mut stack = vec![out.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            assert!(
+                !name.ends_with(".part") && !name.ends_with(".tmp"),
+                "temporary file left: {}",
+                entry.path().display()
+            );
+            if entry.file_type()?.is_dir() {
+                stack.push(entry.path());
+            } else if name.ends_with(".png") {
+                let decoder =
+                    png::Decoder::new(std::io::BufReader::new(std::fs::File::open(entry.path())?));
+                let mut reader = decoder.read_info()?;
+                let mut buf = vec![0; reader.output_buffer_size().ok_or("no buffer size")?];
+                reader.next_frame(&mut buf)?;
+                pngs += 1;
+            }
+        }
+    }
+    assert!(pngs > 0, "no PNG in {}", out.display());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_faulty_500_line_batch_downloads_every_line_once() -> TestResult {
+    let lines = 500;
+    let api_faults = [
+        FaultKind::Http500,
+        FaultKind::Http502,
+        FaultKind::Http503,
+        FaultKind::Reset,
+        FaultKind::Truncated,
+        FaultKind::MalformedJson,
+        FaultKind::ErrorWith200,
+        FaultKind::RateLimited {
+            retry_after_secs: 0,
+        },
+    ];
+    let faults = Faults::none()
+        // Only faults that prove the job was not taken: anything else is an honest `unknown`.
+        .with(
+            Endpoint::Submit,
+            0.1,
+            &[FaultKind::RateLimited {
+                retry_after_secs: 0,
+            }],
+        )
+        .with(Endpoint::Status, 0.1, &api_faults)
+        .with(Endpoint::Result, 0.1, &api_faults)
+        .with(
+            Endpoint::Download,
+            0.1,
+            &[
+                FaultKind::Http500,
+                FaultKind::Http503,
+                FaultKind::Reset,
+                FaultKind::Truncated,
+                FaultKind::MalformedJson,
+            ],
+        )
+        // A few real rate limits with a pause, which the whole batch must honour.
+        .script(
+            Endpoint::Submit,
+            vec![
+                FaultKind::RateLimited {
+                    retry_after_secs: 1
+                };
+                3
+            ],
+        );
+    let sim = sim(48, faults).await?;
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("prompts.jsonl");
+    write_lines(&input, &(0..lines).map(line).collect::<Vec<_>>())?;
+    let out = dir.path().join("out");
+    let started = Instant::now();
+    let summary =
+        runcomfy_batch::run(&client(&sim)?, &config(&input, &out, 48), &Stop::new()).await?;
+    let took = started.elapsed();
+    let stats = sim.stats();
+    eprintln!(
+        "{summary}\ntook {took:?}; faults: {:?}",
+        stats.faults_by_kind
+    );
+    assert!(summary.is_complete(), "{summary}");
+    assert_eq!(summary.count(State::Downloaded), lines as u64);
+    assert_eq!(
+        stats.submissions, lines as u64,
+        "one accepted submit per line"
+    );
+    assert_eq!(stats.duplicate_submissions, 0);
+    // Only requests already in flight when a 429 with Retry-After came can be early.
+    assert!(
+        stats.retry_after_violations <= 3 * 48,
+        "{}",
+        stats.retry_after_violations
+    );
+    assert!(stats.faults_of(Endpoint::Download, "truncated") > 0);
+    assert!(stats.faults_of(Endpoint::Submit, "rate_limited") > 0);
+    // Each line's one image was served whole exactly once.
+    assert_eq!(stats.downloads_by_request.len(), lines);
+    assert!(stats.downloads_by_request.values().all(|n| *n == 1));
+    let report = report(&out)?;
+    assert_eq!(report.len(), lines);
+    for (i, entry) in report.iter().enumerate() {
+        assert_eq!(entry["line"], i as u64 + 1);
+        assert_eq!(entry["status"], "downloaded");
+        assert_eq!(entry["submits"], 1);
+        assert_eq!(entry["files"].as_array().map(Vec::len), Some(1));
+    }
+    check_files(&out)?;
+    let gallery = std::fs::read_to_string(out.join("gallery.html"))?;
+    assert_eq!(gallery.matches("<img loading=\"lazy\"").count(), lines);
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_rate_limit_pauses_the_whole_batch() -> TestResult {
+    let faults = Faults::none().script(
+        Endpoint::Submit,
+        vec![FaultKind::RateLimited {
+            retry_after_secs: 2,
+        }],
+    );
+    let sim = sim(8, faults).await?;
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("prompts.jsonl");
+    write_lines(&input, &(0..12).map(line).collect::<Vec<_>>())?;
+    let out = dir.path().join("out");
+    let started = Instant::now();
+    let summary =
+        runcomfy_batch::run(&client(&sim)?, &config(&input, &out, 4), &Stop::new()).await?;
+    assert!(summary.is_complete(), "{summary}");
+    assert!(started.elapsed() >= Duration::from_secs(2));
+    let stats = sim.stats();
+    assert_eq!(stats.submissions, 12);
+    // At most the three other submits already in flight came early; nothing sent later did.
+    assert!(
+        stats.retry_after_violations <= 3,
+        "{}",
+        stats.retry_after_violations
+    );
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn invalid_lines_are_all_reported_and_nothing_is_sent() -> TestResult {
+    let sim = sim(4, Faults::none()).await?;
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("prompts.jsonl");
+    let lines = vec![
+        line(1),
+        "{not json".to_owned(),
+        line(3),
+        r#"{"model":"no/such-model","input":{}}"#.to_owned(),
+        format!(r#"{{"model":"{EDIT}","input":{{"prompt":"x"}}}}"#),
+        line(6),
+    ];
+    write_lines(&input, &lines)?;
+    let out = dir.path().join("out");
+    let err = runcomfy_batch::run(&client(&sim)?, &config(&input, &out, 4), &Stop::new())
+        .await
+        .err()
+        .ok_or("invalid input was accepted")?;
+    let BatchError::Invalid { lines: bad } = err else {
+        return Err(format!("unexpected error {err}").into());
+    };
+    let numbers: Vec<u64> = bad.iter().map(|l| l.number).collect();
+    assert_eq!(numbers, [2, 4, 5]);
+    assert!(bad[2].to_string().contains("images"), "{}", bad[2]);
+    assert_eq!(sim.stats().submit_calls, 0, "nothing sent");
+    assert!(!out.exists(), "invalid input leaves no output folder");
+
+    let skip = BatchConfig {
+        skip_invalid: true,
+        ..config(&input, &out, 4)
+    };
+    let summary = runcomfy_batch::run(&client(&sim)?, &skip, &Stop::new()).await?;
+    assert_eq!(sim.stats().submissions, 3);
+    assert_eq!(summary.count(State::Downloaded), 3);
+    assert_eq!(summary.invalid.len(), 3);
+    assert_eq!(summary.exit_code(), 0, "{summary}");
+    let report = report(&out)?;
+    assert_eq!(report[1]["status"], "invalid");
+    assert!(
+        report[1]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("JSON"))
+    );
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_accepted_then_dropped_submit_stays_unknown_until_asked() -> TestResult {
+    let faults = Faults::none().script(Endpoint::Submit, vec![FaultKind::AcceptedThenDropped]);
+    let sim = sim(4, faults).await?;
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("prompts.jsonl");
+    write_lines(&input, &(1..=3).map(line).collect::<Vec<_>>())?;
+    let out = dir.path().join("out");
+    // One at a time, so the dropped reply is line 1's.
+    let summary =
+        runcomfy_batch::run(&client(&sim)?, &config(&input, &out, 1), &Stop::new()).await?;
+    assert_eq!(summary.unknown.len(), 1, "{summary}");
+    assert_eq!(summary.unknown[0].line, 1);
+    assert_eq!(summary.count(State::Downloaded), 2);
+    assert_eq!(summary.exit_code(), 1);
+    assert!(summary.to_string().contains("line 1"), "{summary}");
+    assert_eq!(sim.stats().submissions, 3, "the dropped one was accepted");
+
+    // Running again does not send it again.
+    let summary =
+        runcomfy_batch::run(&client(&sim)?, &config(&input, &out, 1), &Stop::new()).await?;
+    assert_eq!(summary.unknown.len(), 1);
+    assert_eq!(sim.stats().submissions, 3);
+
+    // Asked to, it does (and the simulator sees the duplicate the user accepted to pay for).
+    let again = BatchConfig {
+        resubmit_unknown: true,
+        ..config(&input, &out, 1)
+    };
+    let summary = runcomfy_batch::run(&client(&sim)?, &again, &Stop::new()).await?;
+    assert!(summary.is_complete(), "{summary}");
+    let stats = sim.stats();
+    assert_eq!(stats.submissions, 4);
+    assert_eq!(stats.duplicate_submissions, 1);
+    assert_eq!(report(&out)?[0]["submits"], 2);
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_stopped_batch_resumes_without_paying_twice() -> TestResult {
+    let lines = 40;
+    let sim = Simulator::start(SimConfig {
+        token: Some(TOKEN.into()),
+        workers: 4,
+        run_time: RunTime::Fixed(Duration::from_millis(300)),
+        ..SimConfig::default()
+    })
+    .await?;
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("prompts.jsonl");
+    write_lines(&input, &(0..lines).map(line).collect::<Vec<_>>())?;
+    let out = dir.path().join("out");
+    let stop = Stop::new();
+    let client = client(&sim)?;
+    let run = tokio::spawn({
+        let (client, config, stop) = (client.clone(), config(&input, &out, 8), stop.clone());
+        async move { runcomfy_batch::run(&client, &config, &stop).await }
+    });
+    while sim.stats().submissions < 10 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    stop.request();
+    let summary = run.await??;
+    assert!(summary.interrupted);
+    assert_eq!(summary.exit_code(), 130);
+    assert!(!summary.unfinished.is_empty(), "{summary}");
+    let submitted = sim.stats().submissions;
+    assert!(submitted < lines as u64, "stopped early ({submitted})");
+    // Every accepted submit recorded its request id; nothing was left `submitting`.
+    let journal = runcomfy_batch::Journal::open(&out)?;
+    let rows = journal.rows()?;
+    drop(journal);
+    let with_id = rows.iter().filter(|r| r.request_id.is_some()).count() as u64;
+    assert_eq!(with_id, submitted);
+    assert!(rows.iter().all(|r| r.state != State::Submitting));
+    assert!(rows.iter().all(|r| r.state != State::Unknown));
+
+    // The journal alone is enough to carry on.
+    let resume = BatchConfig {
+        progress: ProgressMode::Hidden,
+        ..BatchConfig::resume(&out)
+    };
+    let summary = runcomfy_batch::run(&client, &resume, &Stop::new()).await?;
+    assert!(summary.is_complete(), "{summary}");
+    let stats = sim.stats();
+    assert_eq!(stats.submissions, lines as u64);
+    assert_eq!(stats.duplicate_submissions, 0);
+    check_files(&out)?;
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn another_input_file_or_a_busy_folder_is_refused() -> TestResult {
+    let sim = sim(4, Faults::none()).await?;
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("prompts.jsonl");
+    write_lines(&input, &(1..=2).map(line).collect::<Vec<_>>())?;
+    let out = dir.path().join("out");
+    runcomfy_batch::run(&client(&sim)?, &config(&input, &out, 2), &Stop::new()).await?;
+
+    let other = dir.path().join("other.jsonl");
+    write_lines(&other, &(1..=3).map(line).collect::<Vec<_>>())?;
+    let err = runcomfy_batch::run(&client(&sim)?, &config(&other, &out, 2), &Stop::new())
+        .await
+        .err()
+        .ok_or("another input was accepted")?;
+    assert!(matches!(err, BatchError::InputMismatch { .. }), "{err}");
+    assert_eq!(sim.stats().submissions, 2);
+
+    let held = std::fs::OpenOptions::new()
+        .write(true)
+        .open(out.join(runcomfy_batch::LOCK_FILE))?;
+    held.try_lock()?;
+    let err = runcomfy_batch::run(&client(&sim)?, &config(&input, &out, 2), &Stop::new())
+        .await
+        .err()
+        .ok_or("a busy folder was used")?;
+    assert!(matches!(err, BatchError::Busy { .. }), "{err}");
+    drop(held);
+
+    let err = runcomfy_batch::run(
+        &client(&sim)?,
+        &BatchConfig::resume(dir.path().join("nothing")),
+        &Stop::new(),
+    )
+    .await
+    .err()
+    .ok_or("resumed nothing")?;
+    assert!(matches!(err, BatchError::NoJournal { .. }), "{err}");
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn failures_are_reported_and_the_token_is_nowhere() -> TestResult {
+    let sim = Simulator::start(SimConfig {
+        token: Some(TOKEN.into()),
+        fail_rate: 0.5,
+        seed: 3,
+        ..SimConfig::default()
+    })
+    .await?;
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("prompts.jsonl");
+    let mut lines: Vec<String> = (1..=8).map(line).collect();
+    lines.push(format!(
+        r#"{{"model":"{EDIT}","key":"with <html> & \"quotes\"","input":{{"prompt":"<script>alert(1)</script>","images":["https://example.com/a.png"],"resolution":"1K"}}}}"#
+    ));
+    write_lines(&input, &lines)?;
+    let out = dir.path().join("out");
+    let summary =
+        runcomfy_batch::run(&client(&sim)?, &config(&input, &out, 4), &Stop::new()).await?;
+    assert!(!summary.failed.is_empty(), "{summary}");
+    assert_eq!(
+        summary.failed.len() as u64 + summary.count(State::Downloaded),
+        9
+    );
+    let text = summary.to_string();
+    for failed in &summary.failed {
+        assert!(failed.request_id.is_some());
+        assert!(text.contains(&format!("line {}", failed.line)), "{text}");
+    }
+    assert!(text.contains("simulated failure"), "{text}");
+    assert_eq!(summary.exit_code(), 1);
+    for name in [
+        "journal.sqlite",
+        "journal.sqlite-wal",
+        "report.jsonl",
+        "gallery.html",
+    ] {
+        let path = out.join(name);
+        if path.exists() {
+            let bytes = std::fs::read(&path)?;
+            assert!(
+                !bytes.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()),
+                "the token is in {name}"
+            );
+        }
+    }
+    let gallery = std::fs::read_to_string(out.join("gallery.html"))?;
+    assert!(!gallery.contains("<script>"));
+    sim.shutdown().await;
+    Ok(())
+}
