@@ -391,7 +391,7 @@ fn find_job<'a>(
     let job = jobs
         .get_mut(id)
         .ok_or_else(|| ApiError::request_not_found(id))?;
-    if job.owner != caller.0 {
+    if job.owner != crate::state::owner_key(&caller.0) {
         return Err(ApiError::forbidden());
     }
     Ok(job)
@@ -487,14 +487,14 @@ async fn cancel(
         Phase::Cancelled => "cancelled",
         Phase::Running | Phase::Succeeded | Phase::Failed => "not_cancellable",
     };
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({
-            "request_id": id,
-            "status": job.phase.status_word(),
-            "outcome": outcome,
-        })),
-    ))
+    let reply = json!({
+        "request_id": id,
+        "status": job.phase.status_word(),
+        "outcome": outcome,
+    });
+    drop(guard);
+    crate::persist::save(&shared);
+    Ok((StatusCode::ACCEPTED, Json(reply)))
 }
 
 // ---- files ----

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -32,6 +33,9 @@ pub struct SimConfig {
     /// Models served besides the compiled-in catalog (`runcomfy::catalog()`), for tests of
     /// models the catalog does not have; a catalog model with the same id wins.
     pub extra_models: Vec<&'static ModelInfo>,
+    /// Keep jobs in this file, so a simulator started again on it still knows them (as the
+    /// real API does when a client restarts). A file that exists also sets the seed.
+    pub state_file: Option<PathBuf>,
 }
 
 impl Default for SimConfig {
@@ -46,6 +50,7 @@ impl Default for SimConfig {
             fail_rate: 0.0,
             faults: Faults::none(),
             extra_models: Vec::new(),
+            state_file: None,
         }
     }
 }

@@ -34,6 +34,14 @@ pub enum SimError {
     /// A configuration value is out of range.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The state file could not be read.
+    #[error("cannot use the state file {}: {reason}", path.display())]
+    State {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Error codes RunComfy documents.

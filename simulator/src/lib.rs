@@ -34,6 +34,7 @@ mod config;
 mod error;
 mod fault;
 mod output;
+mod persist;
 mod rng;
 mod schema;
 mod server;

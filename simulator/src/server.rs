@@ -39,8 +39,16 @@ pub struct Simulator {
 impl Simulator {
     /// Binds 127.0.0.1 on the configured port and starts serving; returns once it accepts
     /// connections.
-    pub async fn start(config: SimConfig) -> Result<Simulator, SimError> {
+    pub async fn start(mut config: SimConfig) -> Result<Simulator, SimError> {
         config.check()?;
+        let saved = match &config.state_file {
+            Some(path) => crate::persist::load(path)?,
+            None => None,
+        };
+        if let Some(saved) = &saved {
+            // Request ids and images continue from the saved simulator's seed.
+            config.seed = saved.seed;
+        }
         let port = config.port;
         let listener = TcpListener::bind(("127.0.0.1", port))
             .await
@@ -54,6 +62,9 @@ impl Simulator {
             format!("http://127.0.0.1:{}", addr.port()),
             shutdown_rx.clone(),
         ));
+        if let Some(saved) = saved {
+            crate::persist::restore(&shared, saved);
+        }
         let router = crate::api::router(Arc::clone(&shared));
         let accept = tokio::spawn(accept_loop(listener, router, shutdown_rx));
         tracing::info!(base_url = %shared.base_url, "simulator ready");

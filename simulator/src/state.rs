@@ -55,7 +55,7 @@ impl Phase {
 #[derive(Debug)]
 pub(crate) struct Job {
     pub model: &'static ModelInfo,
-    /// The bearer token that submitted it.
+    /// [`owner_key`] of the bearer token that submitted it.
     pub owner: String,
     pub phase: Phase,
     pub created_at: SystemTime,
@@ -77,13 +77,13 @@ pub(crate) struct State {
     /// Queued request ids, first to run first.
     pub queue: VecDeque<String>,
     pub running: usize,
-    submitted: u64,
+    pub(crate) submitted: u64,
     pub stats: Stats,
     pub faults: FaultState,
     /// Earliest time a 429 allowed the next request, per endpoint and key.
     pub retry_after: HashMap<(Endpoint, String), Instant>,
     /// Model and body fingerprints of accepted submissions.
-    seen: HashSet<(&'static str, u64)>,
+    pub(crate) seen: HashSet<(&'static str, u64)>,
 }
 
 #[derive(Debug)]
@@ -94,6 +94,8 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     /// Turns true at shutdown; tasks also stop when the sender is gone.
     pub shutdown: watch::Receiver<bool>,
+    /// Serializes writes of the state file.
+    pub(crate) save_lock: Mutex<()>,
 }
 
 impl Shared {
@@ -125,6 +127,7 @@ impl Shared {
             models,
             state: Mutex::new(state),
             shutdown,
+            save_lock: Mutex::new(()),
         }
     }
 
@@ -253,7 +256,7 @@ impl Shared {
             let fails = rng::unit(rng::hash(seed, &[&id, "fails"])) < self.config.fail_rate;
             let job = Job {
                 model,
-                owner,
+                owner: owner_key(&owner),
                 phase: Phase::Queued,
                 created_at: SystemTime::now(),
                 finished_at: None,
@@ -269,6 +272,8 @@ impl Shared {
             id
         };
         tracing::info!(request_id = %id, model = model.id, "job queued");
+        // On disk before the reply: a client that has the id can always find the job.
+        crate::persist::save(self);
         dispatch(self);
         id
     }
@@ -326,7 +331,13 @@ fn finish(shared: &Arc<Shared>, id: &str) {
             tracing::info!(request_id = %id, model = job.model.id, status = job.phase.result_word(), "job finished");
         }
     }
+    crate::persist::save(shared);
     dispatch(shared);
+}
+
+/// Who owns a job: a stable hash of its token, so the token itself is never kept (or saved).
+pub(crate) fn owner_key(token: &str) -> String {
+    format!("{:016x}", rng::hash(0, &["owner", token]))
 }
 
 /// A UUID-shaped id, deterministic for a seed and the submission's rank.
