@@ -1,11 +1,10 @@
 //! Maintainer tasks, run as `cargo xtask <command>` (see `.cargo/config.toml`).
 
-mod codegen;
-
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use xtask::{codegen, import, workspace_root};
 
 /// Maintainer tasks for runcomfy-rs.
 #[derive(Debug, Parser)]
@@ -26,24 +25,32 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Adds or updates models from RunComfy API doc pages saved as text (any language).
+    ///
+    /// Writes `<model id>/input.json` and `output.json` with localized text normalized to
+    /// English; overlays are never touched. Exit code 1 when a page cannot be read (nothing is
+    /// written then) or the catalog no longer generates.
+    Import {
+        /// The doc pages.
+        #[arg(required = true)]
+        pages: Vec<PathBuf>,
+        /// The catalog folder.
+        #[arg(long, default_value_os_t = workspace_root().join("schemas"))]
+        schemas: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Codegen { schemas, out } => codegen::run(&schemas, &out),
+    let code = match cli.command {
+        Command::Codegen { schemas, out } => match codegen::run(&schemas, &out) {
+            Ok(()) => 0,
+            Err(message) => {
+                eprintln!("{message}");
+                1
+            }
+        },
+        Command::Import { pages, schemas } => import::run(&schemas, &pages),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("{message}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// The workspace root: xtask lives one level below it.
-fn workspace_root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+    ExitCode::from(code)
 }

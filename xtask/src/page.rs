@@ -1,0 +1,375 @@
+//! Reading a RunComfy API doc page saved as text, in any language: the model id and the
+//! input and output schemas as the page prints them.
+//!
+//! The id comes from the `/v1/models/<id>` URLs of the curl examples (or, failing those, a
+//! line holding just the id). Schemas are the JSON objects embedded in the prose: the input
+//! schema is the one with `properties`, the output schema the one wrapped as `{"output": ...}`.
+//! Pages saved from a browser may run JSON and prose together on one line, so objects are
+//! found by parsing from each `{`, not by lines.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// A page that cannot be imported; each names the page and, where there is one, the position.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    /// The page could not be read.
+    #[error("{}: cannot read: {source}", path.display())]
+    Io {
+        /// The page.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Neither a `/v1/models/<id>` URL nor a line holding just an id.
+    #[error("{}: no model id found (expected a `/v1/models/<id>` URL or a line holding just the id)", path.display())]
+    NoModelId {
+        /// The page.
+        path: PathBuf,
+    },
+    /// The page names two different models.
+    #[error("{}:{line}:{column}: the page names two models: `{first}`, then `{second}`", path.display())]
+    ConflictingIds {
+        /// The page.
+        path: PathBuf,
+        /// 1-based line of the second id.
+        line: usize,
+        /// 1-based column of the second id.
+        column: usize,
+        /// The id found first.
+        first: String,
+        /// The other id.
+        second: String,
+    },
+    /// A schema is there but is not valid JSON (a truncated or damaged page).
+    #[error("{}:{line}:{column}: the {what} is not valid JSON: {message}", path.display())]
+    InvalidJson {
+        /// The page.
+        path: PathBuf,
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column of the error (characters).
+        column: usize,
+        /// `input schema` or `output schema`.
+        what: &'static str,
+        /// What the JSON parser said.
+        message: String,
+    },
+    /// No JSON object with `properties`.
+    #[error("{}: no input schema found (a JSON object with \"properties\")", path.display())]
+    NoInputSchema {
+        /// The page.
+        path: PathBuf,
+    },
+    /// No JSON object `{"output": {...}}`.
+    #[error("{}: no output schema found (a JSON object {{\"output\": {{...}}}})", path.display())]
+    NoOutputSchema {
+        /// The page.
+        path: PathBuf,
+    },
+}
+
+/// What a doc page says about its model, as printed (not yet normalized).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// The page file.
+    pub path: PathBuf,
+    /// The model id.
+    pub id: String,
+    /// The input schema.
+    pub input: Value,
+    /// The output schema, with the docs' `{"output": ...}` wrapper.
+    pub output: Value,
+}
+
+/// Reads and parses one page file.
+pub fn read_page(path: &Path) -> Result<Page, PageError> {
+    let text = fs::read_to_string(path).map_err(|source| PageError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse_page(path, &text)
+}
+
+/// Parses the text of a page; `path` is only used in errors.
+pub fn parse_page(path: &Path, text: &str) -> Result<Page, PageError> {
+    let id = model_id(path, text)?;
+    let scan = scan_objects(text);
+    let input = scan
+        .found
+        .iter()
+        .find(|(_, v)| role_of_value(v) == Some(Role::Input))
+        .map(|(_, v)| v.clone());
+    let output = scan
+        .found
+        .iter()
+        .find(|(_, v)| role_of_value(v) == Some(Role::Output))
+        .map(|(_, v)| v.clone());
+    let failure = |role: Role| {
+        scan.failed.iter().find(|f| f.role == Some(role)).map(|f| {
+            let (line, column) = line_column(text, f.at);
+            PageError::InvalidJson {
+                path: path.to_owned(),
+                line,
+                column,
+                what: role.name(),
+                message: f.message.clone(),
+            }
+        })
+    };
+    let input = match input {
+        Some(v) => v,
+        None => {
+            return Err(failure(Role::Input).unwrap_or(PageError::NoInputSchema {
+                path: path.to_owned(),
+            }));
+        }
+    };
+    let output = match output {
+        Some(v) => v,
+        None => {
+            return Err(failure(Role::Output).unwrap_or(PageError::NoOutputSchema {
+                path: path.to_owned(),
+            }));
+        }
+    };
+    Ok(Page {
+        path: path.to_owned(),
+        id,
+        input,
+        output,
+    })
+}
+
+/// The model id: from the API URLs, else from a line that is exactly an id.
+fn model_id(path: &Path, text: &str) -> Result<String, PageError> {
+    const MARKER: &str = "/v1/models/";
+    let mut from_urls: Vec<(String, usize)> = Vec::new();
+    let mut search = 0;
+    while let Some(found) = text[search..].find(MARKER) {
+        let start = search + found + MARKER.len();
+        let rest = &text[start..];
+        let end = rest
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '\\' | '?' | '#' | '`'))
+            .unwrap_or(rest.len());
+        let candidate = rest[..end].trim_end_matches(['/', '.', ',', ';', ')', ':']);
+        if is_model_id(candidate) {
+            from_urls.push((candidate.to_owned(), start));
+        }
+        search = start;
+    }
+    let candidates = if from_urls.is_empty() {
+        let mut offset = 0;
+        let mut lines = Vec::new();
+        for line in text.split_inclusive('\n') {
+            let trimmed = line.trim();
+            if trimmed.contains('/') && is_model_id(trimmed) {
+                let lead = line.len() - line.trim_start().len();
+                lines.push((trimmed.to_owned(), offset + lead));
+            }
+            offset += line.len();
+        }
+        lines
+    } else {
+        from_urls
+    };
+    let Some((first, _)) = candidates.first() else {
+        return Err(PageError::NoModelId {
+            path: path.to_owned(),
+        });
+    };
+    if let Some((second, at)) = candidates.iter().find(|(id, _)| id != first) {
+        let (line, column) = line_column(text, *at + 1);
+        return Err(PageError::ConflictingIds {
+            path: path.to_owned(),
+            line,
+            column,
+            first: first.clone(),
+            second: second.clone(),
+        });
+    }
+    Ok(first.clone())
+}
+
+fn is_model_id(text: &str) -> bool {
+    runcomfy_codegen::catalog::check_model_id(text, Path::new(text)).is_ok()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Input,
+    Output,
+}
+
+impl Role {
+    fn name(self) -> &'static str {
+        match self {
+            Role::Input => "input schema",
+            Role::Output => "output schema",
+        }
+    }
+}
+
+fn role_of_value(value: &Value) -> Option<Role> {
+    let map = value.as_object()?;
+    if map.get("output").is_some_and(Value::is_object) {
+        Some(Role::Output)
+    } else if map.get("properties").is_some_and(Value::is_object) {
+        Some(Role::Input)
+    } else {
+        None
+    }
+}
+
+/// Keys a JSON Schema object starts with, so that a schema broken early is still recognized.
+const SCHEMA_KEYS: &[&str] = &[
+    "\"type\"",
+    "\"title\"",
+    "\"required\"",
+    "\"properties\"",
+    "\"$schema\"",
+    "\"description\"",
+];
+
+/// What a broken object was meant to be, from the text read before the parser gave up.
+fn role_of_text(text: &str) -> Option<Role> {
+    let body = text.strip_prefix('{').unwrap_or(text).trim_start();
+    if body.starts_with("\"output\"") {
+        Some(Role::Output)
+    } else if text.contains("\"properties\"") || SCHEMA_KEYS.iter().any(|k| body.starts_with(k)) {
+        Some(Role::Input)
+    } else {
+        None
+    }
+}
+
+struct Failed {
+    /// Byte offset of the error in the page.
+    at: usize,
+    message: String,
+    role: Option<Role>,
+}
+
+struct Scan {
+    /// Objects parsed, with their start offsets.
+    found: Vec<(usize, Value)>,
+    failed: Vec<Failed>,
+}
+
+/// Parses a JSON value from every `{` not inside an object already parsed; a failed parse
+/// resumes after the error, so the inner objects of a broken schema are not taken for schemas.
+fn scan_objects(text: &str) -> Scan {
+    let mut scan = Scan {
+        found: Vec::new(),
+        failed: Vec::new(),
+    };
+    let mut from = 0;
+    while let Some(found) = text[from..].find('{') {
+        let start = from + found;
+        let sub = &text[start..];
+        let mut stream = serde_json::Deserializer::from_str(sub).into_iter::<Value>();
+        match stream.next() {
+            Some(Ok(value)) => {
+                scan.found.push((start, value));
+                from = start + stream.byte_offset().max(1);
+            }
+            Some(Err(err)) => {
+                let at = start + byte_offset(sub, err.line(), err.column());
+                let message = err.to_string();
+                let message = match message.rfind(" at line ") {
+                    Some(cut) => message[..cut].to_owned(),
+                    None => message,
+                };
+                scan.failed.push(Failed {
+                    at,
+                    message,
+                    role: role_of_text(&text[start..ceil_char(text, at)]),
+                });
+                from = ceil_char(text, at.max(start + 1));
+            }
+            None => break,
+        }
+    }
+    scan
+}
+
+/// The byte offset of serde_json's (line, column) in `text`; its column counts bytes.
+fn byte_offset(text: &str, line: usize, column: usize) -> usize {
+    let mut line_start = 0;
+    for _ in 1..line {
+        match text[line_start..].find('\n') {
+            Some(n) => line_start += n + 1,
+            None => break,
+        }
+    }
+    (line_start + column).min(text.len())
+}
+
+fn ceil_char(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
+}
+
+/// The 1-based line and column (in characters, as editors count) of the character that ends
+/// at byte `at`.
+fn line_column(text: &str, at: usize) -> (usize, usize) {
+    let at = ceil_char(text, at);
+    let before = &text[..at];
+    let line = 1 + before.matches('\n').count();
+    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+    let column = text[line_start..at].chars().count().max(1);
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Page, PageError> {
+        parse_page(Path::new("p.txt"), text)
+    }
+
+    #[test]
+    fn finds_objects_run_together_with_prose() {
+        let page = parse(
+            "curl --url https://x/v1/models/a/b \\\n{\"properties\":{}}{\"output\":{}}Footer",
+        )
+        .unwrap();
+        assert_eq!(page.id, "a/b");
+        assert_eq!(page.input, serde_json::json!({"properties": {}}));
+        assert_eq!(page.output, serde_json::json!({"output": {}}));
+    }
+
+    #[test]
+    fn id_from_a_line_when_no_url() {
+        let page = parse("Title\n  acme/x-1  \n{\"properties\":{}}\n{\"output\":{}}").unwrap();
+        assert_eq!(page.id, "acme/x-1");
+    }
+
+    #[test]
+    fn conflicting_ids_are_reported_where_the_second_is() {
+        let err = parse("/v1/models/a/b\n/v1/models/a/c")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "p.txt:2:12: the page names two models: `a/b`, then `a/c`"
+        );
+    }
+
+    #[test]
+    fn positions_count_characters() {
+        let err = parse("/v1/models/a/b\nスキーマ {\"properties\": {\"x\": 1,}}")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("p.txt:2:29: the input schema is not valid JSON: trailing comma"),
+            "{err}"
+        );
+    }
+}

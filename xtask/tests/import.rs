@@ -1,0 +1,274 @@
+//! `import` over the seed doc pages (es, fr, it, ja) and over broken pages.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use xtask::import::{self, ImportError};
+use xtask::page::{self, PageError};
+use xtask::store::Status;
+
+fn repo() -> PathBuf {
+    xtask::workspace_root()
+}
+
+fn seeds() -> PathBuf {
+    repo().join("../shared/seeds")
+}
+
+/// The seed page whose name starts with `prefix` (`000`, ...).
+fn seed(prefix: &str) -> PathBuf {
+    let mut found: Vec<PathBuf> = fs::read_dir(seeds())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .collect();
+    assert_eq!(found.len(), 1, "one seed page {prefix}*");
+    found.remove(0)
+}
+
+fn all_seeds() -> Vec<PathBuf> {
+    ["000", "001", "002", "003", "004"]
+        .iter()
+        .map(|p| seed(p))
+        .collect()
+}
+
+fn read(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+const EDIT_SEQUENTIAL: &str = "bytedance/seedream-4-0/edit-sequential";
+
+#[test]
+fn all_five_seed_pages_import_into_the_committed_catalog() {
+    let dir = tempfile::tempdir().unwrap();
+    let changes = import::import(dir.path(), &all_seeds()).unwrap();
+    let ids: Vec<&str> = changes.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "bytedance/seedream-4-0/edit",
+            EDIT_SEQUENTIAL,
+            "bytedance/seedream-4-0/sequential"
+        ]
+    );
+    assert!(changes.iter().all(|c| c.status == Status::New));
+    for id in ids {
+        for file in ["input.json", "output.json"] {
+            let committed = repo().join("schemas").join(id).join(file);
+            let imported = dir.path().join(id).join(file);
+            assert_eq!(read(&imported), read(&committed), "{id}/{file}");
+        }
+        assert!(!dir.path().join(id).join("overlay.json").exists());
+    }
+    // What was imported loads and generates, with and without the committed overlays.
+    runcomfy_codegen::generate(dir.path()).unwrap();
+}
+
+#[test]
+fn the_three_languages_of_edit_sequential_give_identical_files() {
+    let mut outputs = Vec::new();
+    for prefix in ["000", "001", "003"] {
+        let dir = tempfile::tempdir().unwrap();
+        let changes = import::import(dir.path(), &[seed(prefix)]).unwrap();
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].id, EDIT_SEQUENTIAL, "page {prefix}");
+        let model = dir.path().join(EDIT_SEQUENTIAL);
+        outputs.push((
+            read(&model.join("input.json")),
+            read(&model.join("output.json")),
+        ));
+    }
+    let committed = repo().join("schemas").join(EDIT_SEQUENTIAL);
+    let expected = (
+        read(&committed.join("input.json")),
+        read(&committed.join("output.json")),
+    );
+    for (i, got) in outputs.iter().enumerate() {
+        assert_eq!(*got, expected, "language {i}");
+    }
+    // The normalization is what made them equal: the pages differ.
+    let es = page::read_page(&seed("000")).unwrap();
+    let ja = page::read_page(&seed("003")).unwrap();
+    assert_ne!(es.input["title"], ja.input["title"]);
+    assert_ne!(es.output, ja.output);
+}
+
+#[test]
+fn reimporting_reports_unchanged_and_keeps_overlays() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join(EDIT_SEQUENTIAL);
+    fs::create_dir_all(&model).unwrap();
+    let overlay = read(
+        &repo()
+            .join("schemas")
+            .join(EDIT_SEQUENTIAL)
+            .join("overlay.json"),
+    );
+    fs::write(model.join("overlay.json"), &overlay).unwrap();
+    // A stale input.json makes the first import an update of that file only.
+    fs::write(model.join("input.json"), "{}\n").unwrap();
+    let first = import::import(dir.path(), &[seed("000")]).unwrap();
+    assert_eq!(
+        first[0].status,
+        Status::Updated(vec!["input.json", "output.json"])
+    );
+    assert_eq!(
+        first[0].to_string(),
+        format!("updated    {EDIT_SEQUENTIAL} (input.json, output.json)")
+    );
+    let second = import::import(dir.path(), &[seed("001"), seed("003")]).unwrap();
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].status, Status::Unchanged);
+    assert_eq!(read(&model.join("overlay.json")), overlay);
+    assert_eq!(import::run(dir.path(), &[seed("000")]), 0);
+}
+
+fn broken_page(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_truncated_schema_is_reported_with_page_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = read(&seed("000"));
+    // Cut the page inside the input schema, after the `"text": {` line.
+    let cut = text
+        .find("\"sequential_image_generation_options\"")
+        .unwrap();
+    let truncated = &text[..cut];
+    let path = broken_page(dir.path(), "truncated.txt", truncated);
+    let err = page::read_page(&path).unwrap_err();
+    let lines = truncated.lines().count();
+    let last = truncated.lines().last().unwrap().chars().count();
+    match &err {
+        PageError::InvalidJson {
+            path: p,
+            line,
+            column,
+            what,
+            ..
+        } => {
+            assert_eq!(p, &path);
+            assert_eq!(*what, "input schema");
+            assert_eq!((*line, *column), (lines, last.max(1)));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let message = err.to_string();
+    assert!(
+        message.starts_with(&format!("{}:{lines}:", path.display())),
+        "{message}"
+    );
+    assert!(
+        message.contains("the input schema is not valid JSON: EOF while parsing"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_damaged_schema_points_at_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = read(&seed("001"));
+    // The fr page has no indentation; drop the comma after `"type": "object"` of the input.
+    let at = text.find("\"type\": \"object\",\n\"title\"").unwrap();
+    let damaged = text.replacen(
+        "\"type\": \"object\",\n\"title\"",
+        "\"type\": \"object\"\n\"title\"",
+        1,
+    );
+    let line = text[..at].matches('\n').count() + 2;
+    let path = broken_page(dir.path(), "damaged.txt", &damaged);
+    let message = page::read_page(&path).unwrap_err().to_string();
+    assert_eq!(
+        message,
+        format!(
+            "{}:{line}:1: the input schema is not valid JSON: expected `,` or `}}`",
+            path.display()
+        )
+    );
+}
+
+#[test]
+fn pages_without_schemas_or_id_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = read(&seed("002"));
+    let start = text.find("Schema di input").unwrap();
+    let no_schemas = broken_page(dir.path(), "no-schema.txt", &text[..start]);
+    assert_eq!(
+        page::read_page(&no_schemas).unwrap_err().to_string(),
+        format!(
+            "{}: no input schema found (a JSON object with \"properties\")",
+            no_schemas.display()
+        )
+    );
+    let out_start = text.rfind("Schema di output").unwrap();
+    let no_output = broken_page(dir.path(), "no-output.txt", &text[..out_start]);
+    assert!(matches!(
+        page::read_page(&no_output).unwrap_err(),
+        PageError::NoOutputSchema { .. }
+    ));
+    let no_id = broken_page(
+        dir.path(),
+        "no-id.txt",
+        &text.replace("bytedance/seedream-4-0/sequential", "the model"),
+    );
+    assert_eq!(
+        page::read_page(&no_id).unwrap_err().to_string(),
+        format!(
+            "{}: no model id found (expected a `/v1/models/<id>` URL or a line holding just the id)",
+            no_id.display()
+        )
+    );
+}
+
+#[test]
+fn a_broken_page_stops_the_whole_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let pages = dir.path().join("pages");
+    fs::create_dir(&pages).unwrap();
+    let broken = broken_page(
+        &pages,
+        "broken.txt",
+        "/v1/models/acme/x\n{\"properties\": {",
+    );
+    let schemas = dir.path().join("schemas");
+    let err = import::import(&schemas, &[seed("000"), broken.clone()]).unwrap_err();
+    assert!(matches!(&err, ImportError::Pages(e) if e.len() == 1));
+    assert!(
+        err.to_string()
+            .starts_with(&format!("error: {}:2:", broken.display())),
+        "{err}"
+    );
+    assert!(!schemas.exists(), "nothing is written");
+    assert_eq!(import::run(&schemas, &[broken]), 1);
+}
+
+#[test]
+fn pages_of_one_model_that_disagree_are_a_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = read(&seed("000")).replace("\"maxLength\": 600", "\"maxLength\": 500");
+    let other = broken_page(dir.path(), "other.txt", &text);
+    let err = import::import(&dir.path().join("s"), &[seed("001"), other.clone()]).unwrap_err();
+    assert!(
+        matches!(&err, ImportError::Conflict { id, second, .. } if id == EDIT_SEQUENTIAL && *second == other),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn an_import_that_breaks_an_overlay_fails_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join(EDIT_SEQUENTIAL);
+    fs::create_dir_all(&model).unwrap();
+    fs::write(
+        model.join("overlay.json"),
+        "{\"fields\": {\"gone\": {\"docs\": \"a field the page does not have\"}}}\n",
+    )
+    .unwrap();
+    assert_eq!(import::run(dir.path(), &[seed("000")]), 1);
+    // The schemas were still written, for the maintainer to fix the overlay against.
+    assert!(model.join("input.json").exists());
+}
