@@ -6,6 +6,7 @@ pub mod codegen;
 pub mod import;
 pub mod normalize;
 pub mod page;
+pub mod pull;
 pub mod store;
 
 use std::path::PathBuf;

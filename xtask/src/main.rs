@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::{codegen, import, workspace_root};
+use xtask::{codegen, import, pull, workspace_root};
 
 /// Maintainer tasks for runcomfy-rs.
 #[derive(Debug, Parser)]
@@ -38,6 +38,26 @@ enum Command {
         #[arg(long, default_value_os_t = workspace_root().join("schemas"))]
         schemas: PathBuf,
     },
+    /// Fetches model schemas from the Model API (token from RUNCOMFY_TOKEN).
+    Pull {
+        /// The API base URL.
+        #[arg(long, default_value = pull::DEFAULT_BASE_URL)]
+        base_url: String,
+        /// A model id to pull (repeatable).
+        #[arg(
+            long = "model",
+            value_name = "ID",
+            required_unless_present = "all",
+            conflicts_with = "all"
+        )]
+        models: Vec<String>,
+        /// Pull every model the API lists.
+        #[arg(long)]
+        all: bool,
+        /// The catalog folder.
+        #[arg(long, default_value_os_t = workspace_root().join("schemas"))]
+        schemas: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -51,6 +71,27 @@ fn main() -> ExitCode {
             }
         },
         Command::Import { pages, schemas } => import::run(&schemas, &pages),
+        Command::Pull {
+            base_url,
+            models,
+            all,
+            schemas,
+        } => {
+            let selection = if all {
+                pull::Selection::All
+            } else {
+                pull::Selection::Models(models)
+            };
+            let options = pull::PullOptions {
+                base_url,
+                token: std::env::var("RUNCOMFY_TOKEN")
+                    .ok()
+                    .filter(|t| !t.is_empty()),
+                selection,
+                page_size: pull::PAGE_SIZE,
+            };
+            pull::run(&schemas, &options)
+        }
     };
     ExitCode::from(code)
 }

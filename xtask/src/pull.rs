@@ -1,0 +1,312 @@
+//! `cargo xtask pull`: the catalog from the Model API (`GET /v1/models`, `GET /v1/models/{id}`).
+//!
+//! Schemas are written with the same normalization as `import`, so a pull and an import of
+//! the same model give the same bytes. Overlays are never touched; models the API no longer
+//! serves are reported, not deleted.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::normalize;
+use crate::store::{self, ModelChange, StoreError};
+
+/// The API of record.
+pub const DEFAULT_BASE_URL: &str = "https://model-api.runcomfy.net";
+
+/// Models per page of `GET /v1/models`.
+pub const PAGE_SIZE: usize = 100;
+
+/// What to pull.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// Every model the API lists.
+    All,
+    /// These models.
+    Models(Vec<String>),
+}
+
+/// Where and what to pull.
+#[derive(Clone)]
+pub struct PullOptions {
+    /// The API base URL.
+    pub base_url: String,
+    /// The bearer token; never printed.
+    pub token: Option<String>,
+    /// Which models.
+    pub selection: Selection,
+    /// Models per page when listing ([`PAGE_SIZE`]).
+    pub page_size: usize,
+}
+
+impl std::fmt::Debug for PullOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PullOptions")
+            .field("base_url", &self.base_url)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("selection", &self.selection)
+            .field("page_size", &self.page_size)
+            .finish()
+    }
+}
+
+/// A failed pull.
+#[derive(Debug, thiserror::Error)]
+pub enum PullError {
+    /// The request did not get a reply.
+    #[error("GET {url}: {source}")]
+    Http {
+        /// The URL (it carries no secret).
+        url: String,
+        /// Why.
+        source: reqwest::Error,
+    },
+    /// The API answered with an error status.
+    #[error("GET {url}: HTTP {status}: {body}{}", auth_hint(*status))]
+    Status {
+        /// The URL.
+        url: String,
+        /// The status code.
+        status: u16,
+        /// The start of the reply.
+        body: String,
+    },
+    /// The reply is not the catalog's shape.
+    #[error("GET {url}: unexpected reply: {problem}")]
+    Reply {
+        /// The URL.
+        url: String,
+        /// What is missing or wrong.
+        problem: String,
+    },
+    /// A file could not be written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn auth_hint(status: u16) -> &'static str {
+    if status == 401 || status == 403 {
+        " (set RUNCOMFY_TOKEN to an API key)"
+    } else {
+        ""
+    }
+}
+
+/// One model as the API serves it, normalized like an import.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fetched {
+    /// The model id.
+    pub id: String,
+    /// `input.json`.
+    pub input: Value,
+    /// `output.json` (with the docs' wrapper).
+    pub output: Value,
+}
+
+/// What a pull did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullReport {
+    /// Each model written, by id.
+    pub changes: Vec<ModelChange>,
+    /// With [`Selection::All`]: models in the folder that the API does not list (left alone).
+    pub not_served: Vec<String>,
+}
+
+/// Fetches the selected models, sorted by id.
+pub async fn fetch(options: &PullOptions) -> Result<Vec<Fetched>, PullError> {
+    let client = reqwest::Client::builder()
+        .user_agent(concat!("runcomfy-xtask/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|source| PullError::Http {
+            url: options.base_url.clone(),
+            source,
+        })?;
+    let base = options.base_url.trim_end_matches('/');
+    let mut models = Vec::new();
+    match &options.selection {
+        Selection::All => {
+            let mut offset = 0;
+            loop {
+                let url = format!(
+                    "{base}/v1/models?include_schema=true&limit={}&offset={offset}",
+                    options.page_size.max(1)
+                );
+                let reply = get(&client, &url, options.token.as_deref()).await?;
+                let page = reply
+                    .get("models")
+                    .and_then(Value::as_array)
+                    .ok_or_else(|| PullError::Reply {
+                        url: url.clone(),
+                        problem: "no `models` array".into(),
+                    })?;
+                for entry in page {
+                    models.push(parse_entry(&url, entry)?);
+                }
+                offset += page.len();
+                let total = reply.get("total").and_then(Value::as_u64);
+                // An empty page ends the listing even if `total` promised more.
+                if page.is_empty() || total.is_none_or(|t| offset as u64 >= t) {
+                    break;
+                }
+            }
+        }
+        Selection::Models(ids) => {
+            for id in ids {
+                let url = format!("{base}/v1/models/{}", id.trim_matches('/'));
+                let reply = get(&client, &url, options.token.as_deref()).await?;
+                let fetched = parse_entry(&url, &reply)?;
+                if fetched.id != id.trim_matches('/') {
+                    return Err(PullError::Reply {
+                        url,
+                        problem: format!("asked for `{id}`, got `{}`", fetched.id),
+                    });
+                }
+                models.push(fetched);
+            }
+        }
+    }
+    models.sort_by(|a, b| a.id.cmp(&b.id));
+    models.dedup_by(|a, b| a.id == b.id);
+    Ok(models)
+}
+
+/// Fetches and writes the selected models into `schemas`.
+pub async fn pull(schemas: &Path, options: &PullOptions) -> Result<PullReport, PullError> {
+    let models = fetch(options).await?;
+    let mut changes = Vec::new();
+    for model in &models {
+        changes.push(store::write_model(
+            schemas,
+            &model.id,
+            &model.input,
+            &model.output,
+        )?);
+    }
+    let not_served = if options.selection == Selection::All {
+        let served: BTreeSet<&str> = models.iter().map(|m| m.id.as_str()).collect();
+        local_ids(schemas)
+            .into_iter()
+            .filter(|id| !served.contains(id.as_str()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(PullReport {
+        changes,
+        not_served,
+    })
+}
+
+/// The command. Returns the exit code.
+pub fn run(schemas: &Path, options: &PullOptions) -> u8 {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return 1;
+        }
+    };
+    let report = match runtime.block_on(pull(schemas, options)) {
+        Ok(report) => report,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return 1;
+        }
+    };
+    for change in &report.changes {
+        println!("{change}");
+    }
+    for id in &report.not_served {
+        println!("not served {id} (left alone; delete its folder if the model is gone)");
+    }
+    crate::import::finish(schemas)
+}
+
+async fn get(client: &reqwest::Client, url: &str, token: Option<&str>) -> Result<Value, PullError> {
+    let mut request = client.get(url).header("Accept", "application/json");
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let http = |source| PullError::Http {
+        url: url.to_owned(),
+        source,
+    };
+    let response = request.send().await.map_err(http)?;
+    let status = response.status();
+    let body = response.text().await.map_err(http)?;
+    if !status.is_success() {
+        let mut excerpt: String = body.chars().take(300).collect();
+        if excerpt.len() < body.len() {
+            excerpt.push_str("...");
+        }
+        return Err(PullError::Status {
+            url: url.to_owned(),
+            status: status.as_u16(),
+            body: excerpt,
+        });
+    }
+    serde_json::from_str(&body).map_err(|err| PullError::Reply {
+        url: url.to_owned(),
+        problem: format!("not JSON: {err}"),
+    })
+}
+
+/// One catalog entry: `model_id`, `input_schema`, `output_schema` (objects, or JSON text).
+fn parse_entry(url: &str, entry: &Value) -> Result<Fetched, PullError> {
+    let problem = |p: String| PullError::Reply {
+        url: url.to_owned(),
+        problem: p,
+    };
+    let id = entry
+        .get("model_id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| problem("an entry has no `model_id`".into()))?;
+    let schema = |key: &str| -> Result<Value, PullError> {
+        match entry.get(key) {
+            Some(Value::Object(map)) => Ok(Value::Object(map.clone())),
+            Some(Value::String(text)) => serde_json::from_str::<Value>(text)
+                .ok()
+                .filter(Value::is_object)
+                .ok_or_else(|| problem(format!("`{id}`: `{key}` is not a JSON object"))),
+            _ => Err(problem(format!(
+                "`{id}`: no `{key}` (does the API support include_schema=true?)"
+            ))),
+        }
+    };
+    Ok(Fetched {
+        id: id.to_owned(),
+        input: normalize::input(schema("input_schema")?),
+        output: normalize::output(schema("output_schema")?),
+    })
+}
+
+/// Ids of the models in a catalog folder (folders holding `input.json`), sorted.
+fn local_ids(root: &Path) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut stack: Vec<PathBuf> = vec![root.to_owned()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.file_name().is_some_and(|n| n == "input.json")
+                && let Ok(rel) = dir.strip_prefix(root)
+            {
+                let id: Vec<String> = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                ids.push(id.join("/"));
+            }
+        }
+    }
+    ids.sort();
+    ids
+}
