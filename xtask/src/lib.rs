@@ -4,6 +4,7 @@
 
 pub mod codegen;
 pub mod import;
+pub mod lint;
 pub mod normalize;
 pub mod page;
 pub mod pull;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::{codegen, import, pull, workspace_root};
+use xtask::{codegen, import, lint, pull, workspace_root};
 
 /// Maintainer tasks for runcomfy-rs.
 #[derive(Debug, Parser)]
@@ -58,6 +58,17 @@ enum Command {
         #[arg(long, default_value_os_t = workspace_root().join("schemas"))]
         schemas: PathBuf,
     },
+    /// Checks a catalog like the generator does, and warns about schema smells.
+    ///
+    /// Exit code 1 on errors, or on warnings with --deny-warnings.
+    Lint {
+        /// The catalog folder.
+        #[arg(long, default_value_os_t = workspace_root().join("schemas"))]
+        schemas: PathBuf,
+        /// Fail on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -92,6 +103,10 @@ fn main() -> ExitCode {
             };
             pull::run(&schemas, &options)
         }
+        Command::Lint {
+            schemas,
+            deny_warnings,
+        } => lint::run(&schemas, deny_warnings),
     };
     ExitCode::from(code)
 }
