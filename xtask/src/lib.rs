@@ -2,7 +2,10 @@
 
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod bump;
 pub mod codegen;
+pub mod diff;
+pub mod gitrev;
 pub mod import;
 pub mod lint;
 pub mod normalize;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::{codegen, import, lint, pull, workspace_root};
+use xtask::{codegen, diff, import, lint, pull, workspace_root};
 
 /// Maintainer tasks for runcomfy-rs.
 #[derive(Debug, Parser)]
@@ -69,6 +69,22 @@ enum Command {
         #[arg(long)]
         deny_warnings: bool,
     },
+    /// Classifies the changes between two catalogs as breaking or not for the generated API.
+    ///
+    /// OLD and NEW are folders or `REV:path` (git). Exit code 0 when nothing breaks, 1 when
+    /// something does, 2 on errors.
+    Diff {
+        /// The old and new catalogs.
+        #[arg(num_args = 2, value_names = ["OLD", "NEW"], required_unless_present = "git")]
+        catalogs: Vec<String>,
+        /// Compare `REV1:schemas` with `REV2:schemas`, or with the working tree's `schemas/`
+        /// when REV2 is left out.
+        #[arg(long, num_args = 1..=2, value_names = ["REV1", "REV2"], conflicts_with = "catalogs")]
+        git: Option<Vec<String>>,
+        /// The current crate version, for the suggested bump (default: the workspace's).
+        #[arg(long)]
+        version: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -107,6 +123,35 @@ fn main() -> ExitCode {
             schemas,
             deny_warnings,
         } => lint::run(&schemas, deny_warnings),
+        Command::Diff {
+            catalogs,
+            git,
+            version,
+        } => {
+            let root = workspace_root();
+            let (old, new) = match (git, catalogs.as_slice()) {
+                (Some(revs), _) => {
+                    let at = |rev: &String| diff::Source::Git {
+                        rev: rev.clone(),
+                        path: "schemas".into(),
+                    };
+                    match revs.as_slice() {
+                        [old] => (at(old), diff::Source::Dir(root.join("schemas"))),
+                        [old, new] => (at(old), at(new)),
+                        _ => {
+                            eprintln!("error: --git takes one or two revisions");
+                            return ExitCode::from(2);
+                        }
+                    }
+                }
+                (None, [old, new]) => (diff::Source::parse(old), diff::Source::parse(new)),
+                (None, _) => {
+                    eprintln!("error: give OLD and NEW, or --git REV1 [REV2]");
+                    return ExitCode::from(2);
+                }
+            };
+            diff::run(&root, &old, &new, version.as_deref())
+        }
     };
     ExitCode::from(code)
 }
