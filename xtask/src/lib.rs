@@ -1,4 +1,10 @@
 //! Maintainer tasks behind `cargo xtask`, as a library so that tests call them directly.
+//!
+//! Catalog upkeep: [`import`] reads RunComfy doc pages, [`pull`] fetches the API's catalog,
+//! both writing through [`normalize`] and [`store`]; [`lint`] checks a catalog, [`diff`]
+//! classifies the changes between two catalogs for semver ([`bump`]), reading git revisions
+//! through [`gitrev`]; [`synth`] makes large synthetic catalogs; [`codegen`] writes the
+//! generated Rust for review.
 
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
@@ -11,7 +17,9 @@ pub mod lint;
 pub mod normalize;
 pub mod page;
 pub mod pull;
+pub mod rng;
 pub mod store;
+pub mod synth;
 
 use std::path::PathBuf;
 

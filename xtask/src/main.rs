@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::{codegen, diff, import, lint, pull, workspace_root};
+use xtask::{codegen, diff, import, lint, pull, synth, workspace_root};
 
 /// Maintainer tasks for runcomfy-rs.
 #[derive(Debug, Parser)]
@@ -85,6 +85,17 @@ enum Command {
         #[arg(long)]
         version: Option<String>,
     },
+    /// Writes a synthetic catalog of N realistic models, deterministic for a seed.
+    Synth {
+        /// How many models.
+        n: usize,
+        /// The folder to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// The seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -152,6 +163,7 @@ fn main() -> ExitCode {
             };
             diff::run(&root, &old, &new, version.as_deref())
         }
+        Command::Synth { n, out, seed } => synth::run(&out, n, seed),
     };
     ExitCode::from(code)
 }

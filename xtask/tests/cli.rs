@@ -1,0 +1,102 @@
+//! The `cargo xtask` binary end to end: arguments, output and exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn xtask(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .env_remove("RUNCOMFY_TOKEN")
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn seed_page(prefix: &str) -> PathBuf {
+    let seeds = xtask::workspace_root().join("../shared/seeds");
+    std::fs::read_dir(seeds)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .unwrap()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn import_lint_synth_and_diff_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let schemas = dir.path().join("schemas");
+    let page = seed_page("004");
+
+    let out = xtask(&["import", s(&page), "--schemas", s(&schemas)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("new model  bytedance/seedream-4-0/edit\n"));
+
+    let broken = dir.path().join("broken.txt");
+    std::fs::write(
+        &broken,
+        "/v1/models/acme/x\n{\"type\": \"object\",\n \"properties\": {",
+    )
+    .unwrap();
+    let out = xtask(&["import", s(&broken), "--schemas", s(&schemas)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).starts_with(&format!(
+            "error: {}:3:16: the input schema is not valid JSON",
+            broken.display()
+        )),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = xtask(&["lint", "--schemas", s(&schemas)]);
+    assert_eq!(out.status.code(), Some(0));
+    // No overlay yet: lint asks for a display name (and the docs' empty descriptions).
+    assert!(text(&out.stdout).contains("warning[no-display-name]"));
+    let out = xtask(&["lint", "--schemas", s(&schemas), "--deny-warnings"]);
+    assert_eq!(out.status.code(), Some(1));
+
+    let synth = dir.path().join("synth");
+    let out = xtask(&["synth", "30", "--out", s(&synth), "--seed", "3"]);
+    assert_eq!(out.status.code(), Some(0));
+
+    // Dropping the seedream model from a catalog breaks; adding the synthetic ones does not.
+    let out = xtask(&["diff", s(&schemas), s(&synth), "--version", "0.3.1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("suggested version bump: minor (0.3.1 → 0.4.0)"));
+    let out = xtask(&["diff", s(&synth), s(&synth)]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = xtask(&["diff", s(&synth), s(&dir.path().join("missing"))]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = xtask(&["diff"]);
+    assert_eq!(out.status.code(), Some(2), "clap usage errors exit 2");
+}
+
+#[test]
+fn pull_without_a_server_fails_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    // Port 9 (discard) on loopback: nothing listens, the connection is refused.
+    let out = xtask(&[
+        "pull",
+        "--all",
+        "--base-url",
+        "http://127.0.0.1:9",
+        "--schemas",
+        s(dir.path()),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr)
+            .starts_with("error: GET http://127.0.0.1:9/v1/models?include_schema=true"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = xtask(&["pull", "--schemas", s(dir.path())]);
+    assert_eq!(out.status.code(), Some(2), "--model or --all is required");
+}

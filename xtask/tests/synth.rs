@@ -1,0 +1,91 @@
+//! `synth`: large synthetic catalogs the generator accepts, the same for the same seed.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+
+use xtask::synth;
+
+/// Every file below `dir`, by path relative to it, with its bytes.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).unwrap().display().to_string();
+                files.push((rel, fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn synth_200_loads_and_generates() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(synth::write(dir.path(), 200, 1).unwrap(), 200);
+    let catalog = runcomfy_codegen::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(catalog.models.len(), 200);
+    let code = runcomfy_codegen::generate(dir.path()).unwrap();
+    assert!(code.len() > 100_000);
+    // Realistic variety: ids of every length, a few output types, enums, media, nesting.
+    let lengths: BTreeSet<usize> = catalog
+        .models
+        .iter()
+        .map(|m| m.id.split('/').count())
+        .collect();
+    assert_eq!(lengths, BTreeSet::from([2, 3, 4, 5]));
+    let outputs: BTreeSet<&str> = catalog.outputs.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(
+        outputs,
+        BTreeSet::from(["AudioOutput", "ImagesOutput", "MediaOutput", "VideoOutput"])
+    );
+    let vendors: BTreeSet<&str> = catalog
+        .models
+        .iter()
+        .map(|m| m.id.split('/').next().unwrap())
+        .collect();
+    assert!(vendors.len() >= 10, "{vendors:?}");
+    assert!(catalog.models.iter().any(|m| !m.structs.is_empty()));
+    assert!(catalog.models.iter().all(|m| !m.input.fields.is_empty()));
+    // The messy names are there, and lint sees the smells they bring.
+    let report = xtask::lint::lint(dir.path());
+    assert!(report.errors.is_empty());
+    let kinds: BTreeSet<_> = report.warnings.iter().map(|w| w.kind).collect();
+    for kind in [
+        xtask::lint::WarningKind::NonStandardType,
+        xtask::lint::WarningKind::NumberAsString,
+        xtask::lint::WarningKind::DisambiguatedEnum,
+        xtask::lint::WarningKind::UncommonOutput,
+    ] {
+        assert!(kinds.contains(&kind), "{kind:?}");
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_bytes() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let c = tempfile::tempdir().unwrap();
+    synth::write(a.path(), 50, 42).unwrap();
+    synth::write(b.path(), 50, 42).unwrap();
+    synth::write(c.path(), 50, 43).unwrap();
+    assert_eq!(snapshot(a.path()), snapshot(b.path()));
+    assert_ne!(snapshot(a.path()), snapshot(c.path()));
+}
+
+#[test]
+fn many_seeds_load() {
+    for seed in 0..20 {
+        let dir = tempfile::tempdir().unwrap();
+        synth::write(dir.path(), 40, seed).unwrap();
+        if let Err(e) = runcomfy_codegen::load(dir.path()) {
+            panic!("seed {seed}: {e}");
+        }
+    }
+}
