@@ -17,6 +17,7 @@ mod output;
 mod progress;
 mod run;
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::ArgMatches;
@@ -119,5 +120,6 @@ fn init_logging(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .try_init();
 }

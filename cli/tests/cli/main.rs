@@ -3,6 +3,7 @@
 
 mod commands;
 mod errors;
+#[cfg(unix)]
 mod interrupt;
 mod jobs;
 mod run;
