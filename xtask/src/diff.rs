@@ -78,14 +78,14 @@ impl fmt::Display for Change {
 #[derive(Debug, thiserror::Error)]
 pub enum DiffError {
     /// A side does not load; the generator's errors follow.
-    #[error("the {side} catalog ({}) does not load:\n{errors}", path.display())]
+    #[error("the {side} catalog ({source_name}) does not load:\n{errors}")]
     Load {
         /// `old` or `new`.
         side: &'static str,
-        /// Its folder.
-        path: PathBuf,
-        /// What the loader said.
-        errors: runcomfy_codegen::Errors,
+        /// Its folder or `REV:path`.
+        source_name: String,
+        /// What the loader said, files of a git revision named `REV:path/...`.
+        errors: String,
     },
     /// A git revision could not be read.
     #[error(transparent)]
@@ -144,13 +144,17 @@ fn load(
             (checkout.root.clone(), Some(checkout))
         }
     };
-    let catalog = runcomfy_codegen::load(&root).map_err(|errors| DiffError::Load {
-        side,
-        path: match source {
-            Source::Dir(path) => path.clone(),
-            Source::Git { .. } => PathBuf::from(source.to_string()),
-        },
-        errors,
+    let catalog = runcomfy_codegen::load(&root).map_err(|errors| {
+        let mut errors = errors.to_string();
+        if let Source::Git { .. } = source {
+            // Name files as in the repository, not in the temporary folder.
+            errors = errors.replace(&root.display().to_string(), &source.to_string());
+        }
+        DiffError::Load {
+            side,
+            source_name: source.to_string(),
+            errors,
+        }
     })?;
     Ok((catalog, guard))
 }

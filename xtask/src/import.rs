@@ -106,7 +106,7 @@ pub(crate) fn finish(schemas: &Path) -> u8 {
     match runcomfy_codegen::load(schemas) {
         Ok(catalog) => {
             println!(
-                "catalog OK: {} model(s); `cargo xtask lint` for warnings, then rebuild (`cargo build -p runcomfy`) to compile it in",
+                "catalog OK: {} model(s); `cargo xtask lint` for warnings; a rebuild compiles it in (then `runcomfy models` lists it)",
                 catalog.models.len()
             );
             0

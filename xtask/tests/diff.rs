@@ -669,7 +669,19 @@ fn git_revisions_are_compared_without_touching_the_tree() {
     let changes =
         diff::diff_sources(repo.path(), &rev("HEAD"), &Source::Dir(schemas.clone())).unwrap();
     assert!(changes.is_empty());
-    let err =
-        diff::diff_sources(repo.path(), &rev("HEAD"), &Source::parse("HEAD:nowhere")).unwrap_err();
+    // A revision that does not load names its files as in the repository.
+    let mut bad = next.clone();
+    prop(&mut bad, "seed")["minimum"] = json!(500);
+    write(&schemas, &bad);
+    git(repo.path(), &["commit", "-q", "-am", "v3"]);
+    let err = diff::diff_sources(repo.path(), &rev("HEAD~1"), &rev("HEAD"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("the new catalog (HEAD:schemas) does not load:\nerror: HEAD:schemas/acme/base/input.json: at /properties/seed/minimum:"),
+        "{err}"
+    );
+    let err = diff::diff_sources(repo.path(), &rev("HEAD~1"), &Source::parse("HEAD:nowhere"))
+        .unwrap_err();
     assert!(err.to_string().contains("HEAD:nowhere: no files"), "{err}");
 }
