@@ -73,8 +73,8 @@ pub enum BatchError {
 
     /// A setting differs from the one the batch started with.
     #[error(
-        "{} was started with {setting} {journal:?}, not {given:?}; run it with the same \
-         settings (or --resume it)",
+        "{} was started with {setting} {journal:?}, not {given:?}; carry it on with the same \
+         {setting}",
         dir.display()
     )]
     SettingMismatch {

@@ -68,6 +68,10 @@ pub struct BatchConfig {
     pub resubmit_unknown: bool,
     /// How progress is shown.
     pub progress: ProgressMode,
+    /// Which server the batch talks to (a base URL, or `mock`): recorded when the batch
+    /// starts, and a run against another one is refused, since its request ids would mean
+    /// nothing there. `None` skips the check.
+    pub server: Option<String>,
 }
 
 impl BatchConfig {
@@ -90,6 +94,7 @@ impl BatchConfig {
             skip_invalid: false,
             resubmit_unknown: false,
             progress: ProgressMode::Auto,
+            server: None,
         }
     }
 }
@@ -145,6 +150,7 @@ pub async fn run(
     } else if let Some(path) = &config.input {
         check_same_batch(&journal, out, path, config)?;
     }
+    check_same_server(&journal, out, config)?;
 
     let recovered = journal.recover_interrupted()?;
     if config.resubmit_unknown {
@@ -260,6 +266,27 @@ fn check_same_batch(
         });
     }
     Ok(())
+}
+
+/// Records the server on the first run; refuses another one later.
+fn check_same_server(
+    journal: &Journal,
+    out: &Path,
+    config: &BatchConfig,
+) -> Result<(), BatchError> {
+    let Some(given) = &config.server else {
+        return Ok(());
+    };
+    match journal.meta("server")? {
+        None => journal.set_meta("server", given),
+        Some(recorded) if recorded == *given => Ok(()),
+        Some(recorded) => Err(BatchError::SettingMismatch {
+            dir: out.to_owned(),
+            setting: "server",
+            journal: recorded,
+            given: given.clone(),
+        }),
+    }
 }
 
 /// Takes the folder's lock file; held until the returned file is dropped (or the process
