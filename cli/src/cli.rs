@@ -35,6 +35,7 @@ pub fn command() -> Command {
                 .arg(json_arg("Print the description as JSON")),
         )
         .subcommand(run_command())
+        .subcommand(crate::batch::command())
         .subcommand(
             Command::new("status")
                 .about("Show a job's status")

@@ -5,6 +5,7 @@
 
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+mod batch;
 mod cli;
 mod connect;
 mod describe;
@@ -82,6 +83,7 @@ async fn dispatch(matches: &ArgMatches) -> Result<u8, CliError> {
                 "run: which model? (`runcomfy models`)".into(),
             )),
         },
+        Some(("batch", sub)) => batch::run(matches, sub).await,
         Some(("status", sub)) => jobs::run(matches, jobs::Action::Status, sub).await,
         Some(("result", sub)) => jobs::run(matches, jobs::Action::Result, sub).await,
         Some(("cancel", sub)) => jobs::run(matches, jobs::Action::Cancel, sub).await,

@@ -1,0 +1,247 @@
+//! `runcomfy batch FILE.jsonl --out DIR` and `runcomfy batch --resume DIR`: the command line of
+//! the `runcomfy-batch` engine (validation, journal, resume, report and gallery live there).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::builder::PossibleValuesParser;
+use clap::{Arg, ArgAction, ArgMatches, Command, ValueHint};
+use runcomfy::Client;
+use runcomfy::poll::{AdaptivePolling, PollPolicy};
+use runcomfy_batch::{BatchConfig, BatchError, ProgressMode, Stop};
+use runcomfy_simulator::{RunTime, SimConfig, Simulator};
+
+use crate::connect::{Connection, connect};
+use crate::exit::{self, CliError};
+use crate::progress::eprintln_safe;
+
+/// The `batch` subcommand.
+pub fn command() -> Command {
+    let ids: Vec<&'static str> = runcomfy::catalog().iter().map(|m| m.id).collect();
+    Command::new("batch")
+        .about("Run a JSONL file of jobs: resumable, never pays twice for a line")
+        .long_about(
+            "Run every line of a JSONL file, {\"model\": \"...\", \"input\": {...}, \"key\": \
+             \"optional\"}, and save each line's outputs in DIR/<key or line-N>/.\n\n\
+             Every line is checked first; if one is invalid, every problem of every line is \
+             listed and nothing is sent (exit 65), unless --skip-invalid. A journal in DIR \
+             (journal.sqlite) records each line before and after its submit: run the same \
+             command again, or `runcomfy batch --resume DIR`, after Ctrl-C, a crash or kill -9, \
+             and accepted jobs are polled and downloaded, never submitted again. A line caught \
+             between its submit and the journal write is `unknown` (it may have been billed) and \
+             is sent again only with --resubmit-unknown.\n\n\
+             DIR also gets report.jsonl (each line's request id, status and files) and \
+             gallery.html. Ctrl-C stops submitting, lets submits in flight record their request \
+             ids, and exits (130); a second Ctrl-C exits at once.",
+        )
+        .after_help(
+            "Examples:\n  runcomfy --mock batch prompts.jsonl --out shots\n  \
+             runcomfy batch prompts.jsonl --out shots --model bytedance/seedream-4-0/sequential --concurrency 16\n  \
+             runcomfy batch --resume shots\n\n\
+             A line: {\"model\": \"bytedance/seedream-4-0/sequential\", \"key\": \"sunset\", \
+             \"input\": {\"text\": \"Generate 3 images of a sunset.\"}}\n\n\
+             Exit codes: 0 every line downloaded; 1 some failed or are unknown; 65 invalid lines \
+             (nothing sent); 75 lines left to finish (run again); 130 interrupted.",
+        )
+        .arg(
+            Arg::new("file")
+                .value_name("FILE.jsonl")
+                .value_hint(ValueHint::FilePath)
+                .required_unless_present("resume")
+                .conflicts_with("resume")
+                .help("One job per line: {\"model\", \"input\", \"key\"}"),
+        )
+        .arg(
+            Arg::new("out")
+                .long("out")
+                .value_name("DIR")
+                .value_hint(ValueHint::DirPath)
+                .required_unless_present("resume")
+                .conflicts_with("resume")
+                .help("The output folder: journal, each line's files, report and gallery"),
+        )
+        .arg(
+            Arg::new("resume")
+                .long("resume")
+                .value_name("DIR")
+                .value_hint(ValueHint::DirPath)
+                .help("Carry on the batch in DIR from its journal (no input file needed)"),
+        )
+        .arg(
+            Arg::new("concurrency")
+                .long("concurrency")
+                .value_name("N")
+                .default_value("8")
+                .value_parser(clap::value_parser!(u16).range(1..=512))
+                .help("Lines submitted or waited for at once"),
+        )
+        .arg(
+            Arg::new("downloads")
+                .long("downloads")
+                .value_name("N")
+                .default_value("4")
+                .value_parser(clap::value_parser!(u16).range(1..=64))
+                .help("Lines downloading at once"),
+        )
+        .arg(
+            Arg::new("model")
+                .long("model")
+                .value_name("MODEL")
+                .value_parser(PossibleValuesParser::new(ids))
+                .hide_possible_values(true)
+                .conflicts_with("resume")
+                .help("The model of lines that name none"),
+        )
+        .arg(
+            Arg::new("skip_invalid")
+                .long("skip-invalid")
+                .action(ArgAction::SetTrue)
+                .conflicts_with("resume")
+                .help("Run the valid lines even if some are invalid (they are listed)"),
+        )
+        .arg(
+            Arg::new("resubmit_unknown")
+                .long("resubmit-unknown")
+                .action(ArgAction::SetTrue)
+                .help(
+                    "Send `unknown` lines again: they may already have been accepted, and may \
+                     be billed twice",
+                ),
+        )
+}
+
+/// Runs `batch`; returns the exit code.
+pub async fn run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliError> {
+    let resume = matches.get_one::<String>("resume").map(PathBuf::from);
+    let mut config = match (&resume, matches.get_one::<String>("file")) {
+        (Some(dir), _) => BatchConfig::resume(dir),
+        (None, Some(file)) => {
+            let Some(out) = matches.get_one::<String>("out") else {
+                return Err(CliError::Usage("batch: --out DIR is required".into()));
+            };
+            BatchConfig::new(file, out)
+        }
+        (None, None) => {
+            return Err(CliError::Usage(
+                "batch: give FILE.jsonl --out DIR, or --resume DIR".into(),
+            ));
+        }
+    };
+    config.default_model = matches.get_one::<String>("model").cloned();
+    config.concurrency = matches
+        .get_one::<u16>("concurrency")
+        .map_or(8, |n| *n as usize);
+    config.downloads = matches
+        .get_one::<u16>("downloads")
+        .map_or(4, |n| *n as usize);
+    config.skip_invalid = matches.get_flag("skip_invalid");
+    config.resubmit_unknown = matches.get_flag("resubmit_unknown");
+    // Logs on stderr would tear a bar apart: plain lines then.
+    config.progress = if global.get_count("verbose") > 0 {
+        ProgressMode::Lines(Duration::from_secs(10))
+    } else {
+        ProgressMode::Auto
+    };
+
+    let mock = global.get_flag("mock");
+    let connection = if mock {
+        mock_connection(&config.out).await?
+    } else {
+        connect(global).await?
+    };
+    config.server = Some(if mock {
+        "mock".to_owned()
+    } else {
+        connection.client.base_url().as_str().to_owned()
+    });
+    let stop = Stop::new();
+    runcomfy_batch::on_ctrl_c(&stop);
+    let result = runcomfy_batch::run(&connection.client, &config, &stop).await;
+    let state_file = config.out.join(runcomfy_batch::MOCK_STATE_FILE);
+    if let Some(sim) = connection
+        .simulator
+        .as_ref()
+        .filter(|_| state_file.exists())
+    {
+        let stats = sim.stats();
+        eprintln_safe(&format!(
+            "mock: the simulated server keeps its jobs in {}; {} submission(s) over every run, {} duplicate(s)",
+            state_file.display(),
+            stats.submissions,
+            stats.duplicate_submissions
+        ));
+    }
+    connection.close().await;
+    match result {
+        Ok(summary) => {
+            println!("{summary}");
+            Ok(summary.exit_code())
+        }
+        Err(BatchError::Invalid { lines }) => {
+            eprintln_safe(&format!(
+                "error: {} invalid line(s); nothing was submitted (fix them, or --skip-invalid)",
+                lines.len()
+            ));
+            for line in &lines {
+                eprintln_safe(&format!("  {line}"));
+            }
+            Ok(exit::DATA_ERR)
+        }
+        Err(BatchError::Halted { summary, source }) => {
+            println!("{summary}");
+            eprintln_safe(&format!("error: the batch stopped: {source}"));
+            Ok(error_code(&source))
+        }
+        Err(err) => {
+            eprintln_safe(&format!("error: {err}"));
+            Ok(error_code(&err))
+        }
+    }
+}
+
+/// The exit code of a batch error.
+fn error_code(err: &BatchError) -> u8 {
+    match err {
+        BatchError::Invalid { .. } | BatchError::Empty { .. } => exit::DATA_ERR,
+        BatchError::ReadInput { .. }
+        | BatchError::InputMismatch { .. }
+        | BatchError::SettingMismatch { .. }
+        | BatchError::NoJournal { .. } => exit::USAGE,
+        BatchError::Busy { .. } => exit::TEMP_FAIL,
+        BatchError::Journal { .. } | BatchError::JournalFormat { .. } | BatchError::Io { .. } => {
+            exit::IO_ERR
+        }
+        BatchError::Refused(api) => exit::api_exit_code(api),
+        BatchError::Halted { source, .. } => error_code(source),
+        _ => exit::FAILURE,
+    }
+}
+
+/// `--mock` for a batch: the in-process simulator keeps its jobs in the output folder, so after
+/// Ctrl-C a rerun finds the jobs it submitted, as it would on the real service.
+async fn mock_connection(out: &Path) -> Result<Connection, CliError> {
+    let sim = Simulator::start(SimConfig {
+        run_time: RunTime::Range(Duration::from_secs(1), Duration::from_secs(2)),
+        workers: 8,
+        // A saved state brings its own seed, so ids continue.
+        seed: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0),
+        state_file: Some(out.join(runcomfy_batch::MOCK_STATE_FILE)),
+        ..SimConfig::default()
+    })
+    .await?;
+    let polling = AdaptivePolling::default()
+        .with_cold(Duration::from_millis(250), Duration::from_millis(250));
+    let client = Client::builder()
+        .token("mock")
+        .base_url(sim.base_url())
+        .user_agent(concat!("runcomfy-cli/", env!("CARGO_PKG_VERSION")))
+        .poll_policy(PollPolicy::Adaptive(polling))
+        .build()?;
+    Ok(Connection {
+        client,
+        simulator: Some(sim),
+    })
+}
