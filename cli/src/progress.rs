@@ -3,7 +3,7 @@
 use std::io::{IsTerminal as _, Write as _};
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 use runcomfy::{JobState, Update};
 
 /// The progress display of one job.
@@ -24,8 +24,13 @@ impl Progress {
     /// A spinner when stderr is a terminal and no logs are written there, else plain lines.
     pub fn new(verbose: u8) -> Self {
         if verbose == 0 && std::io::stderr().is_terminal() {
-            let bar = ProgressBar::new_spinner();
-            let style = ProgressStyle::with_template("{spinner:.cyan} {msg} [{elapsed}]")
+            let target = ProgressDrawTarget::term_like_with_hz(
+                Box::new(Narrowed(console::Term::buffered_stderr())),
+                20,
+            );
+            let bar = ProgressBar::with_draw_target(None, target);
+            // `wide_msg` keeps the line within the (narrowed) width: it never wraps.
+            let style = ProgressStyle::with_template("{spinner:.cyan} [{elapsed}] {wide_msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner());
             bar.set_style(style);
             bar.enable_steady_tick(Duration::from_millis(100));
@@ -64,7 +69,9 @@ impl Progress {
     /// Prints a line above the spinner (or as a plain line).
     pub fn println(&self, text: &str) {
         match self {
-            Progress::Spinner(bar) => bar.println(text),
+            // Not `bar.println`: with the narrowed terminal its padded line would not wrap
+            // and the spinner would be drawn after it on the same line.
+            Progress::Spinner(bar) => bar.suspend(|| eprintln_safe(text)),
             Progress::Lines { start, .. } => line(*start, text),
         }
     }
@@ -100,4 +107,58 @@ fn line(start: Instant, text: &str) {
 /// Writes a line to stderr, ignoring a closed stderr.
 pub fn eprintln_safe(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
+/// Columns left free at the end of the spinner's line.
+const ECHO_ROOM: u16 = 3;
+
+/// The terminal, reported a few columns narrower than it is.
+///
+/// indicatif pads its line to the last column; the `^C` a terminal echoes at Ctrl-C then wraps
+/// onto a new line, and clearing the spinner leaves the old line on screen. With room at the
+/// end the echo stays on the spinner's line and is cleared with it. indicatif then only ever
+/// draws that one line: text goes out through [`Progress::println`].
+#[derive(Debug)]
+struct Narrowed(console::Term);
+
+impl TermLike for Narrowed {
+    fn width(&self) -> u16 {
+        self.0.size().1.saturating_sub(ECHO_ROOM).max(20)
+    }
+
+    fn height(&self) -> u16 {
+        self.0.size().0
+    }
+
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_up(n)
+    }
+
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_down(n)
+    }
+
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_right(n)
+    }
+
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_left(n)
+    }
+
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.0.write_line(s)
+    }
+
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        self.0.write_str(s)
+    }
+
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.0.clear_line()
+    }
+
+    fn flush(&self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
