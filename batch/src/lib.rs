@@ -99,11 +99,6 @@ impl BatchConfig {
     }
 }
 
-/// Checks the input file without sending anything: every problem of every line.
-pub fn check(input: &Path, default_model: Option<&str>) -> Result<Plan, BatchError> {
-    input::read(input, default_model)
-}
-
 /// Runs (or carries on) a batch until every line has ended or `stop` is requested.
 ///
 /// Invalid input gives [`BatchError::Invalid`] with every bad line, and nothing is sent

@@ -52,7 +52,7 @@ impl Progress {
         let bar = (mode == ProgressMode::Bar).then(|| {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
             if let Ok(style) = ProgressStyle::with_template(
-                "{bar:30.cyan/blue} {pos}/{len} {msg} [{elapsed_precise}, ETA {eta}]",
+                "{bar:30.cyan/blue} {pos}/{len} finished: {msg} [{elapsed_precise}, ETA {eta}]",
             ) {
                 bar.set_style(style);
             }
@@ -136,7 +136,7 @@ impl Progress {
         if let Some(bar) = &self.inner.bar {
             let i = &self.inner;
             bar.set_message(format!(
-                "done, {} failed, {} in flight, {}",
+                "{} failed, {} in flight, {}",
                 i.failed.load(Ordering::Relaxed),
                 i.in_flight.load(Ordering::Relaxed),
                 rate_text(self.rate())

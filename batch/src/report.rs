@@ -223,13 +223,23 @@ impl fmt::Display for Summary {
         )?;
         section("invalid (skipped)", &self.invalid)?;
         if !self.unfinished.is_empty() {
+            let accepted = self
+                .unfinished
+                .iter()
+                .filter(|e| e.request_id.is_some())
+                .count();
             writeln!(
                 f,
-                "{} line(s) unfinished: run the same command again, or `runcomfy batch --resume {}`, \
-                 to carry on (accepted jobs are polled, never sent again)",
+                "{} line(s) unfinished ({accepted} accepted and not yet downloaded, {} not sent \
+                 yet): run the same command again, or `runcomfy batch --resume {}`, to carry on \
+                 (accepted jobs are polled, never sent again)",
                 self.unfinished.len(),
+                self.unfinished.len() - accepted,
                 self.out.display()
             )?;
+            for entry in self.unfinished.iter().filter(|e| e.reason.is_some()) {
+                writeln!(f, "  {entry}")?;
+            }
         }
         write!(f, "report: {}", self.out.join(REPORT_FILE).display())?;
         if self.count(State::Downloaded) > 0 {

@@ -185,6 +185,15 @@ async fn a_faulty_500_line_batch_downloads_every_line_once() -> TestResult {
     check_files(&out)?;
     let gallery = std::fs::read_to_string(out.join("gallery.html"))?;
     assert_eq!(gallery.matches("<img loading=\"lazy\"").count(), lines);
+    // The run times learned while polling are kept for the next run.
+    let history = runcomfy_batch::Journal::open(&out)?
+        .meta("poll_history")?
+        .ok_or("no poll history saved")?;
+    let history: runcomfy::PollHistorySnapshot = serde_json::from_str(&history)?;
+    assert!(
+        history.models.values().any(|times| !times.is_empty()),
+        "{history:?}"
+    );
     assert!(took < Duration::from_secs(60), "took {took:?}");
     sim.shutdown().await;
     Ok(())
