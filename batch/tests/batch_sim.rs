@@ -355,6 +355,12 @@ async fn a_stopped_batch_resumes_without_paying_twice() -> TestResult {
     assert!(rows.iter().all(|r| r.state != State::Submitting));
     assert!(rows.iter().all(|r| r.state != State::Unknown));
 
+    // What a download or report write killed midway leaves behind is cleaned up.
+    let line_dir = out.join(rows[0].dir.as_deref().ok_or("no folder")?);
+    std::fs::create_dir_all(&line_dir)?;
+    std::fs::write(line_dir.join(".images-0.4242-0.part"), b"half a png")?;
+    std::fs::write(out.join(".report.jsonl.4242.tmp"), b"half a report")?;
+
     // The journal alone is enough to carry on.
     let resume = BatchConfig {
         progress: ProgressMode::Hidden,
