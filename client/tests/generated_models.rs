@@ -236,13 +236,12 @@ fn resolve(root: &Value, schema: &Value) -> Value {
         let name = reference.rsplit('/').next().unwrap();
         return resolve(root, &root["$defs"][name]);
     }
-    if let Some(options) = schema.get("anyOf").and_then(Value::as_array) {
-        if let Some(inner) = options
+    if let Some(options) = schema.get("anyOf").and_then(Value::as_array)
+        && let Some(inner) = options
             .iter()
             .find(|o| o.get("type") != Some(&json!("null")))
-        {
-            return resolve(root, inner);
-        }
+    {
+        return resolve(root, inner);
     }
     schema.clone()
 }
