@@ -41,11 +41,20 @@ pub struct ModelInfo {
 }
 
 /// Deserializes a JSON body into the input type `I` and validates it; the generator points
-/// every [`ModelInfo::validate_json`] here.
+/// every [`ModelInfo::validate_json`] here. A body that does not decode gives an error that
+/// starts with the path of the offending field (`image_size: unknown variant ...`).
 pub fn validate_json<I: crate::Input>(
     value: &serde_json::Value,
 ) -> Result<ValidationReport, serde_json::Error> {
-    let input = I::deserialize(value)?;
+    let input: I = serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if path == "." {
+            inner
+        } else {
+            <serde_json::Error as serde::de::Error>::custom(format!("{path}: {inner}"))
+        }
+    })?;
     Ok(input.validate())
 }
 
@@ -98,7 +107,8 @@ pub struct FieldInfo {
 impl FieldInfo {
     /// The default value parsed from its JSON text.
     pub fn default_value(&self) -> Option<serde_json::Value> {
-        self.default.and_then(|text| serde_json::from_str(text).ok())
+        self.default
+            .and_then(|text| serde_json::from_str(text).ok())
     }
 }
 

@@ -163,6 +163,13 @@ fn validate_json_reports_every_problem() {
     let report = (info.validate_json)(&json!({"prompt": "x".repeat(601), "images": []})).unwrap();
     let rules: Vec<&str> = report.errors().map(|p| p.rule.as_str()).collect();
     assert_eq!(rules, ["maxLength", "minItems"]);
+    let err = (info.validate_json)(&json!({"prompt": "x", "images": [], "resolution": "huge"}))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("resolution: unknown variant `huge`"),
+        "{err}"
+    );
     assert!((info.validate_json)(&json!({"prompt": 3})).is_err());
 }
 
