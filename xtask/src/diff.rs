@@ -6,8 +6,8 @@
 //! How the generated code looks decides the classes: input structs are `#[non_exhaustive]` and
 //! built with `new(required...)` plus `with_*` setters, required fields are plain `T` and
 //! optional ones `Option<T>`, optional fields with a scalar default get an accessor, enums are
-//! exhaustive (not `#[non_exhaustive]`) with an `ALL` array, and output structs are
-//! `#[non_exhaustive]` with every field optional.
+//! `#[non_exhaustive]` with an `ALL` slice, and output structs are `#[non_exhaustive]` with every
+//! field optional.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -791,10 +791,10 @@ impl ModelDiff<'_> {
             if !oe.variants.iter().any(|v| v.wire == nv.wire) {
                 self.input(
                     &at,
-                    Impact::Breaking,
+                    Impact::Additive,
                     format!(
-                        "value {:?} added as `{}::{}`: generated enums are exhaustive (not #[non_exhaustive]), so a `match` on `{}` without a wildcard arm stops compiling (and `{}::ALL` changes length)",
-                        nv.wire, ne.name, nv.name, ne.name, ne.name
+                        "value {:?} added as `{}::{}` (generated enums are #[non_exhaustive])",
+                        nv.wire, ne.name, nv.name
                     ),
                 );
             }

@@ -9,9 +9,12 @@ use crate::ir::{Enum, EnumRepr, Variant};
 pub(crate) fn enumeration(e: &Enum) -> TokenStream {
     let name = format_ident!("{}", e.name);
     let mut docs: Vec<String> = e.docs.iter().map(|d| schema_text(d)).collect();
-    docs.push(format!("The choices of the `{}` field.", e.field));
+    // Non-exhaustive, so a choice the catalog adds later is not a breaking change.
+    docs.push(format!(
+        "The choices of the `{}` field. The catalog may add choices: match with a wildcard arm.",
+        e.field
+    ));
     let docs = doc_attrs(&docs);
-    let count = Literal::usize_unsuffixed(e.variants.len());
     let idents: Vec<_> = e
         .variants
         .iter()
@@ -63,13 +66,14 @@ pub(crate) fn enumeration(e: &Enum) -> TokenStream {
             quote! {
                 #docs
                 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+                #[non_exhaustive]
                 pub enum #name {
                     #(#variants)*
                 }
 
                 impl #name {
                     /// Every choice, in schema order.
-                    pub const ALL: [Self; #count] = [#(Self::#idents),*];
+                    pub const ALL: &'static [Self] = &[#(Self::#idents),*];
 
                     /// The value sent on the wire.
                     pub const fn as_str(self) -> &'static str {
@@ -108,13 +112,14 @@ pub(crate) fn enumeration(e: &Enum) -> TokenStream {
             quote! {
                 #docs
                 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+                #[non_exhaustive]
                 pub enum #name {
                     #(#variants)*
                 }
 
                 impl #name {
                     /// Every choice, in schema order.
-                    pub const ALL: [Self; #count] = [#(Self::#idents),*];
+                    pub const ALL: &'static [Self] = &[#(Self::#idents),*];
 
                     /// The value sent on the wire.
                     pub const fn value(self) -> i64 {
