@@ -202,12 +202,7 @@ impl ValidationReport {
                 Some(format!("scheme {}", url.scheme())),
                 "must be an http or https URL",
             ),
-            Err(err) => self.error(
-                path,
-                "format",
-                None,
-                format!("must be a valid URL ({err})"),
-            ),
+            Err(err) => self.error(path, "format", None, format!("must be a valid URL ({err})")),
         }
     }
 
