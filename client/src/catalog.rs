@@ -37,25 +37,34 @@ pub struct ModelInfo {
     /// The output JSON Schema (the `output` object), as JSON text.
     pub output_schema: &'static str,
     /// Deserializes a JSON body into the typed input and validates it.
-    pub validate_json: fn(&serde_json::Value) -> Result<ValidationReport, serde_json::Error>,
+    pub validate_json: fn(&serde_json::Value) -> Result<ValidationReport, DecodeError>,
 }
 
 /// Deserializes a JSON body into the input type `I` and validates it; the generator points
-/// every [`ModelInfo::validate_json`] here. A body that does not decode gives an error that
-/// starts with the path of the offending field (`image_size: unknown variant ...`).
+/// every [`ModelInfo::validate_json`] here.
 pub fn validate_json<I: crate::Input>(
     value: &serde_json::Value,
-) -> Result<ValidationReport, serde_json::Error> {
+) -> Result<ValidationReport, DecodeError> {
     let input: I = serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
-        let inner = err.into_inner();
-        if path == "." {
-            inner
-        } else {
-            <serde_json::Error as serde::de::Error>::custom(format!("{path}: {inner}"))
+        DecodeError {
+            // `.` is the body itself (a missing field, not an object).
+            path: if path == "." { String::new() } else { path },
+            message: err.into_inner().to_string(),
         }
     })?;
     Ok(input.validate())
+}
+
+/// A JSON body does not fit a model's input type (a missing field, a value of the wrong type,
+/// an unknown field or choice).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{message}", if path.is_empty() { String::new() } else { format!("{path}: ") })]
+pub struct DecodeError {
+    /// Path of the offending field (`image_size`, `images[2]`); empty for the body itself.
+    pub path: String,
+    /// What the decoder said.
+    pub message: String,
 }
 
 impl ModelInfo {

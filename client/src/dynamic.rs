@@ -101,7 +101,8 @@ impl fmt::Debug for DynJob {
 /// Checks a JSON input against a model of the catalog, without sending anything.
 ///
 /// A body that does not even fit the model's input type (a missing required field, a value
-/// of the wrong type, an unknown field) gives one error whose message is the decoder's.
+/// of the wrong type, an unknown field or choice) gives one error at that field, whose message is
+/// the decoder's.
 pub fn validate(model: &ModelInfo, input: &serde_json::Value) -> ValidationReport {
     match (model.validate_json)(input) {
         Ok(report) => report,
@@ -109,10 +110,10 @@ pub fn validate(model: &ModelInfo, input: &serde_json::Value) -> ValidationRepor
             let mut report = ValidationReport::new();
             report.push(Problem {
                 severity: Severity::Error,
-                path: String::new(),
+                path: err.path,
                 rule: "type".into(),
                 value: None,
-                message: err.to_string(),
+                message: err.message,
             });
             report
         }

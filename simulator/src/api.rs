@@ -340,7 +340,11 @@ fn validate(model: &ModelInfo, body: &[u8]) -> Result<Value, ApiError> {
             }
             entry
         })),
-        Err(err) => problems.push(detail("", "type", &format!("Invalid input: {err}"))),
+        Err(err) => problems.push(detail(
+            &err.path,
+            "type",
+            &format!("Invalid input: {}", err.message),
+        )),
     }
     if problems.is_empty() {
         Ok(input)
