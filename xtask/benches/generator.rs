@@ -1,0 +1,248 @@
+//! Generator throughput on a 1,000-model synthetic catalog, against typify on the same input
+//! schemas (issue 9, target 1).
+//!
+//! `cargo bench -p xtask --bench generator` runs divan: `synth` (writing the catalog, what
+//! `cargo xtask synth 1000` does), `runcomfy_codegen` (reading it back and generating the
+//! formatted Rust of every model) and `typify` (one `TypeSpace` per model's `input.json`,
+//! tokens only, so unformatted: the comparison favours typify).
+//! `-- --report` instead runs both generators alternately in one process and prints one
+//! `BENCH {json}` line per figure for `cargo xtask bench`.
+
+// A benchmark's setup may stop at the first failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const MODELS: usize = 1000;
+
+struct Catalog {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    /// The models typify accepts, as a catalog of their own, so both generators get the same
+    /// input.
+    common: PathBuf,
+    /// `input.json` of each of those.
+    inputs: Vec<PathBuf>,
+    /// How many models typify rejects (or panics on: colliding enum values like `Auto`/`AUTO`).
+    rejected: usize,
+}
+
+fn catalog() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("schemas");
+        xtask::synth::write(&root, MODELS, 1).unwrap();
+        let common = dir.path().join("common");
+        // typify's panics on the models it cannot name are expected here: keep them quiet.
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let models: Vec<_> = xtask::synth::synth(MODELS, 1)
+            .into_iter()
+            .filter(|m| typify(&[root.join(&m.id).join("input.json")]) == (true, 1))
+            .collect();
+        std::panic::set_hook(hook);
+        for m in &models {
+            let (from, to) = (root.join(&m.id), common.join(&m.id));
+            std::fs::create_dir_all(&to).unwrap();
+            for file in ["input.json", "output.json", "overlay.json"] {
+                std::fs::copy(from.join(file), to.join(file)).unwrap();
+            }
+        }
+        let inputs = models
+            .iter()
+            .map(|m| common.join(&m.id).join("input.json"))
+            .collect();
+        Catalog {
+            _dir: dir,
+            root,
+            common,
+            inputs,
+            rejected: MODELS - models.len(),
+        }
+    })
+}
+
+fn ours(root: &Path) -> usize {
+    runcomfy_codegen::generate(root).unwrap().len()
+}
+
+/// typify on every input schema, read from disk like ours. Returns (whether all produced code,
+/// how many did).
+fn typify(inputs: &[PathBuf]) -> (bool, usize) {
+    let mut done = 0;
+    for path in inputs {
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut value: Value = serde_json::from_str(&text).unwrap();
+        for_typify(&mut value);
+        let Ok(schema) = serde_json::from_value::<schemars08::schema::RootSchema>(value) else {
+            continue;
+        };
+        let made = std::panic::catch_unwind(|| {
+            let mut settings = typify::TypeSpaceSettings::default();
+            settings.with_struct_builder(true);
+            let mut space = typify::TypeSpace::new(&settings);
+            space
+                .add_root_schema(schema)
+                .map(|_| space.to_stream().to_string().len())
+        });
+        if matches!(made, Ok(Ok(len)) if len > 0) {
+            done += 1;
+        }
+    }
+    (done == inputs.len(), done)
+}
+
+/// The catalog's non-standard spellings that typify's schema type cannot read (`"type":
+/// "float"`, bounds as strings), turned standard; the rest (`validations`, `format:
+/// image_uri`) typify ignores like any unknown keyword.
+fn for_typify(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if map.get("type").and_then(Value::as_str) == Some("float") {
+                map.insert("type".into(), json!("number"));
+            }
+            for key in [
+                "minimum",
+                "maximum",
+                "minLength",
+                "maxLength",
+                "minItems",
+                "maxItems",
+            ] {
+                if let Some(Value::String(s)) = map.get(key) {
+                    match s.parse::<f64>() {
+                        Ok(n) => {
+                            map.insert(key.into(), json!(n));
+                        }
+                        Err(_) => {
+                            map.remove(key);
+                        }
+                    }
+                }
+            }
+            map.values_mut().for_each(for_typify);
+        }
+        Value::Array(items) => items.iter_mut().for_each(for_typify),
+        _ => {}
+    }
+}
+
+#[divan::bench(sample_count = 5)]
+fn synth(bencher: divan::Bencher) {
+    bencher.bench(|| {
+        let dir = tempfile::tempdir().unwrap();
+        xtask::synth::write(dir.path(), MODELS, 1).unwrap()
+    });
+}
+
+#[divan::bench(sample_count = 5)]
+fn runcomfy_codegen() -> usize {
+    ours(&catalog().root)
+}
+
+#[divan::bench(sample_count = 5)]
+fn runcomfy_codegen_typify_subset() -> usize {
+    ours(&catalog().common)
+}
+
+#[divan::bench(sample_count = 5)]
+fn typify_type_space() -> (bool, usize) {
+    typify(&catalog().inputs)
+}
+
+fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values[values.len() / 2]
+}
+
+fn report() {
+    let catalog = catalog();
+    // Warm the page cache and both code paths once.
+    ours(&catalog.root);
+    typify(&catalog.inputs);
+    let rejected = catalog.rejected;
+    let (mut synth_times, mut ours_times, mut common_times, mut typify_times) =
+        (vec![], vec![], vec![], vec![]);
+    // Alternate, so background load hits both alike; medians of 5.
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let start = Instant::now();
+        xtask::synth::write(dir.path(), MODELS, 1).unwrap();
+        synth_times.push(start.elapsed());
+        let start = Instant::now();
+        ours(&catalog.root);
+        ours_times.push(start.elapsed());
+        let start = Instant::now();
+        ours(&catalog.common);
+        common_times.push(start.elapsed());
+        let start = Instant::now();
+        typify(&catalog.inputs);
+        typify_times.push(start.elapsed());
+    }
+    let (synth, ours, common, typify) = (
+        median(synth_times),
+        median(ours_times),
+        median(common_times),
+        median(typify_times),
+    );
+    let typified = MODELS - rejected;
+    let ours_per_model = common.as_secs_f64() * 1e3 / typified.max(1) as f64;
+    let typify_per_model = typify.as_secs_f64() * 1e3 / typified.max(1) as f64;
+    // Where generating goes: reading and checking (`load`) versus emitting and formatting.
+    let start = Instant::now();
+    let ir = runcomfy_codegen::load(&catalog.root).unwrap();
+    let load = start.elapsed();
+    let start = Instant::now();
+    let code = runcomfy_codegen::emit::file(&ir);
+    let emit_time = start.elapsed();
+    emit(json!({
+        "target": "1 generator",
+        "what": format!("generate {MODELS} models (s)"),
+        "ours": ours.as_secs_f64(),
+        "peer_name": "goal",
+        "peer": 1.0,
+        "note": format!(
+            "load {:.0} ms + emit/format {:.0} ms ({:.1} MB of Rust); median of 5",
+            load.as_secs_f64() * 1e3,
+            emit_time.as_secs_f64() * 1e3,
+            code.len() as f64 / 1e6
+        ),
+        "pass": ours < Duration::from_secs(1),
+    }));
+    emit(json!({
+        "target": "1 generator",
+        "what": format!("cargo xtask synth {MODELS}: write the catalog (s)"),
+        "ours": synth.as_secs_f64(),
+        "peer_name": "goal",
+        "peer": 1.0,
+        "note": "3,000 small files and their folders; mostly file-system time",
+        "pass": synth < Duration::from_secs(1),
+    }));
+    emit(json!({
+        "target": "1 generator",
+        "what": "generate, ms per model",
+        "ours": ours_per_model,
+        "peer_name": "typify 0.8",
+        "peer": typify_per_model,
+        "ratio": typify_per_model / ours_per_model,
+        "note": format!("ratio = typify/ours (>= 1 passes); the {typified} models typify accepts ({rejected} make it panic); ours formatted, typify tokens only; ours on all {MODELS}: {:.3} ms/model", ours.as_secs_f64() * 1e3 / MODELS as f64),
+        "pass": ours_per_model <= typify_per_model,
+    }));
+}
+
+fn emit(row: Value) {
+    println!("BENCH {row}");
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--report") {
+        report();
+    } else {
+        divan::main();
+    }
+}
