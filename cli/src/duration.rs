@@ -2,41 +2,16 @@
 
 use std::time::Duration;
 
-/// Parses a duration such as `30s`, `5m`, `1h30m`, `1.5s`, `250ms`; a bare number is seconds.
+/// Parses a duration such as `30s`, `5m`, `1h30m`, `1.5s`, `250ms` (humantime's grammar); a
+/// bare number is seconds, which humantime lacks and scripts pass.
 pub fn parse(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let bad = || format!("{text:?} is not a duration (examples: 90, 30s, 5m, 1h30m, 500ms)");
-    if text.is_empty() {
-        return Err(bad());
-    }
     if let Ok(secs) = text.parse::<f64>() {
+        // Negative, NaN and too large fail here.
         return Duration::try_from_secs_f64(secs).map_err(|_| bad());
     }
-    let mut total = 0f64;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(bad)?;
-        if digits == 0 {
-            return Err(bad());
-        }
-        let value: f64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let factor = match &rest[..unit_len] {
-            "ms" => 0.001,
-            "s" | "sec" | "secs" => 1.0,
-            "m" | "min" | "mins" => 60.0,
-            "h" | "hr" | "hours" => 3600.0,
-            _ => return Err(bad()),
-        };
-        rest = &rest[unit_len..];
-        total += value * factor;
-    }
-    Duration::try_from_secs_f64(total).map_err(|_| bad())
+    humantime::parse_duration(text).map_err(|_| bad())
 }
 
 #[cfg(test)]

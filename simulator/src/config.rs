@@ -132,32 +132,13 @@ impl FromStr for RunTime {
     }
 }
 
-/// Parses `250ms`, `2s`, `1.5s`, `1m`, `100us` (a bare `0` is zero).
+/// Parses `250ms`, `2s`, `1.5s`, `1m`, `100us` (humantime's grammar; a bare `0` is zero, any
+/// other bare number needs a unit).
 pub fn parse_duration(text: &str) -> Result<Duration, SimError> {
-    let err = |reason: &str| SimError::Duration {
+    humantime::parse_duration(text.trim()).map_err(|err| SimError::Duration {
         text: text.to_owned(),
-        reason: reason.to_owned(),
-    };
-    let t = text.trim();
-    if t == "0" {
-        return Ok(Duration::ZERO);
-    }
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .ok_or_else(|| err("missing unit (ms, s, m, us)"))?;
-    let (number, unit) = t.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| err("expected a number before the unit"))?;
-    let seconds = match unit {
-        "us" | "µs" => value / 1_000_000.0,
-        "ms" => value / 1000.0,
-        "s" => value,
-        "m" | "min" => value * 60.0,
-        "h" => value * 3600.0,
-        _ => return Err(err("unknown unit (use ms, s, m, us)")),
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|_| err("out of range"))
+        reason: err.to_string(),
+    })
 }
 
 #[cfg(test)]
