@@ -234,13 +234,13 @@ fn sniff_mime(bytes: &[u8]) -> &'static str {
 /// Checks one media item against its field's spec (see [`ValidationReport::check_media`]).
 ///
 /// A URL is checked for syntax and `https` only: the format and the `validations` rules cannot
-/// be measured without fetching it, so none are applied (a later opt-in remote preflight will).
+/// be measured without fetching it, so none are applied here (the opt-in
+/// [`preflight`](crate::preflight) fetches its first bytes and calls [`check_prefix`]).
 /// Files, bytes and `data:` URIs are measured once, from their header only, and every rule is
 /// applied to the measurement. Images are always sniffed; video and audio only when the spec
 /// lists formats, and only their size is checked.
 pub(crate) fn check(report: &mut ValidationReport, path: &str, media: &Media, spec: &MediaSpec) {
-    let sniff = spec.kind == MediaKind::Image || !spec.formats.is_empty();
-    let measure = spec.kind == MediaKind::Image;
+    let (sniff, measure) = what_to_inspect(spec);
     let inspection = match media {
         Media::Url(url) => return check_url(report, path, url),
         Media::Path(file) => match open(file) {
@@ -275,7 +275,39 @@ pub(crate) fn check(report: &mut ValidationReport, path: &str, media: &Media, sp
             }
         },
     };
-    report_inspection(report, path, media, spec, &inspection);
+    report_inspection(report, path, Origin::Local(media), spec, &inspection);
+}
+
+/// Checks the first bytes of a remote media item, of `size` bytes in all (`None`: the host did
+/// not say), against its field's spec, as [`check`] does a local one: the format, and every rule
+/// those bytes and the size settle. Dimensions past `prefix`, and the size rule without a size,
+/// are left unjudged for the caller to report as it sees fit.
+pub(crate) fn check_prefix(
+    report: &mut ValidationReport,
+    path: &str,
+    prefix: &[u8],
+    size: Option<u64>,
+    spec: &MediaSpec,
+) {
+    let (sniff, measure) = what_to_inspect(spec);
+    let inspection = inspect::inspect_prefix(prefix, size, sniff, measure);
+    report_inspection(report, path, Origin::Remote, spec, &inspection);
+}
+
+/// Whether to sniff the format and whether to measure dimensions: images always; video and
+/// audio are sniffed only when the spec lists formats, and never measured.
+fn what_to_inspect(spec: &MediaSpec) -> (bool, bool) {
+    let sniff = spec.kind == MediaKind::Image || !spec.formats.is_empty();
+    (sniff, spec.kind == MediaKind::Image)
+}
+
+/// Where the measured bytes came from, for the wording of messages.
+#[derive(Clone, Copy)]
+enum Origin<'a> {
+    /// A file, bytes or a `data:` URI.
+    Local(&'a Media),
+    /// The fetched start of a URL.
+    Remote,
 }
 
 fn check_url(report: &mut ValidationReport, path: &str, url: &str) {
@@ -350,7 +382,7 @@ fn check_declared_mime(
 fn report_inspection(
     report: &mut ValidationReport,
     path: &str,
-    media: &Media,
+    origin: Origin<'_>,
     spec: &MediaSpec,
     inspection: &Inspection,
 ) {
@@ -370,9 +402,13 @@ fn report_inspection(
             path,
             "format",
             Some("unknown format".to_owned()),
-            format!("is not {expected}"),
+            match origin {
+                Origin::Local(_) => format!("is not {expected}"),
+                // Often an HTML page: a login wall, an error page, a viewer around the image.
+                Origin::Remote => format!("the URL does not serve {expected}"),
+            },
         ),
-        Content::Unreadable(err) => return report_unreadable(report, path, media, err),
+        Content::Unreadable(err) => return report_unreadable(report, path, origin, err),
         Content::Image {
             format,
             dimensions: measured,
@@ -389,7 +425,9 @@ fn report_inspection(
             }
             match measured {
                 Ok(measured) => dimensions = Some(*measured),
-                Err(Unmeasured::Io(err)) => report_unreadable(report, path, media, err),
+                Err(Unmeasured::Io(err)) => report_unreadable(report, path, origin, err),
+                // The start of a URL says nothing more; the server measures the whole file.
+                Err(Unmeasured::NotFetched) => {}
                 // A refused format is reason enough; its damage would only add noise.
                 Err(_) if !allowed => {}
                 Err(Unmeasured::Corrupt) => report.error(
@@ -444,11 +482,11 @@ const MEASURED: &[MediaFormat] = &[
 fn report_unreadable(
     report: &mut ValidationReport,
     path: &str,
-    media: &Media,
+    origin: Origin<'_>,
     err: &std::io::Error,
 ) {
-    let message = match media {
-        Media::Path(file) => format!("cannot read {}: {err}", file.display()),
+    let message = match origin {
+        Origin::Local(Media::Path(file)) => format!("cannot read {}: {err}", file.display()),
         _ => format!("cannot be read: {err}"),
     };
     report.error(path, "file", None, message);
@@ -484,20 +522,21 @@ fn list(formats: &[MediaFormat]) -> String {
 }
 
 /// Applies one rule strictly as written (`width_pixels> 14` passes from 15 px). Dimension rules
-/// need dimensions; without them (video, audio, or an image already reported) they are skipped.
+/// need dimensions; without them (video, audio, or an image already reported) they are skipped,
+/// as is the size rule without a size.
 fn apply_rule(
     report: &mut ValidationReport,
     path: &str,
     rule: &MediaRule,
-    size: u64,
+    size: Option<u64>,
     dimensions: Option<Dimensions>,
 ) {
     let limit = rule.value;
     let failed = match (rule.check, dimensions) {
-        (MediaCheck::FileSizeMbBelow, _) => {
+        (MediaCheck::FileSizeMbBelow, _) => size.and_then(|size| {
             let ok = (size as f64) < limit * MB;
             (!ok).then(|| format!("size {:.2} MB ({size} bytes)", size as f64 / MB))
-        }
+        }),
         (MediaCheck::WidthAbove, Some(d)) => {
             let ok = d.width as f64 > limit;
             (!ok).then(|| format!("width {} px", d.width))

@@ -2,14 +2,15 @@
 //! media field is fetched to check its size, format and dimensions against the field's rules.
 //!
 //! Local validation (`Input::validate`) never touches the network; this does, which is why it is
-//! separate. It is self-contained: it measures the fetched bytes itself with `imagesize`.
+//! separate. The fetched bytes are measured and judged by the media module's code, so a URL is
+//! held to the same formats and rules, in the same words, as a local file.
 
 use futures::StreamExt as _;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_RANGE, RANGE};
 use std::time::Duration;
 
-use crate::catalog::{MediaFormat, MediaKind, MediaSpec, ModelInfo};
+use crate::catalog::{MediaSpec, ModelInfo};
 use crate::client::{Client, ModelInput};
 use crate::error::Error;
 use crate::model::Model;
@@ -23,9 +24,6 @@ const URL_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// URLs checked at once.
 const CONCURRENCY: usize = 4;
-
-/// Bytes in the MB of the `file_size_mb` rules.
-const MB: f64 = 1_048_576.0;
 
 /// Something holding an HTTP client: a [`Client`] or a plain `reqwest::Client`. The token is
 /// never sent to media hosts either way.
@@ -203,85 +201,18 @@ fn check(report: &mut ValidationReport, path: &str, spec: &MediaSpec, measured: 
         }
         return;
     }
-    let format = image_format(&measured.head);
-    if spec.kind == MediaKind::Image {
-        match format {
-            None => {
-                report.error(
+    crate::media::check_prefix(report, path, &measured.head, measured.size, spec);
+    if measured.size.is_none() {
+        // The one rule the first bytes cannot settle alone; said, so a pass is not assumed.
+        for rule in spec.rules {
+            if rule.check == MediaCheck::FileSizeMbBelow {
+                report.warning(
                     path,
-                    "format",
+                    rule.check.wire_name(),
                     None,
-                    "the URL does not serve an image this client recognises",
-                );
-                return;
-            }
-            Some(format) if !spec.formats.is_empty() && !spec.formats.contains(&format) => {
-                let allowed: Vec<&str> = spec.formats.iter().map(|f| f.name()).collect();
-                report.error(
-                    path,
-                    "format",
-                    Some(format.name().to_owned()),
-                    format!("must be one of: {}", allowed.join(", ")),
+                    "the host did not say the file's size; it was not checked",
                 );
             }
-            Some(_) => {}
         }
     }
-    let dims = imagesize::blob_size(&measured.head)
-        .ok()
-        .map(|size| (size.width as f64, size.height as f64));
-    for rule in spec.rules {
-        let (measure, shown) = match rule.check {
-            MediaCheck::FileSizeMbBelow => match measured.size {
-                Some(bytes) => (bytes as f64 / MB, format!("{:.2} MB", bytes as f64 / MB)),
-                None => {
-                    report.warning(
-                        path,
-                        rule.check.wire_name(),
-                        None,
-                        "the host did not say the file's size; it was not checked",
-                    );
-                    continue;
-                }
-            },
-            MediaCheck::WidthAbove | MediaCheck::WidthBelow => match dims {
-                Some((w, _)) => (w, format!("width {w} px")),
-                None => continue,
-            },
-            MediaCheck::HeightAbove | MediaCheck::HeightBelow => match dims {
-                Some((_, h)) => (h, format!("height {h} px")),
-                None => continue,
-            },
-            MediaCheck::AspectRatioAbove | MediaCheck::AspectRatioBelow => match dims {
-                Some((w, h)) if h > 0.0 => (w / h, format!("ratio {:.3}", w / h)),
-                _ => continue,
-            },
-        };
-        let ok = match rule.check {
-            MediaCheck::FileSizeMbBelow
-            | MediaCheck::WidthBelow
-            | MediaCheck::HeightBelow
-            | MediaCheck::AspectRatioBelow => measure < rule.value,
-            MediaCheck::WidthAbove | MediaCheck::HeightAbove | MediaCheck::AspectRatioAbove => {
-                measure > rule.value
-            }
-        };
-        if !ok {
-            report.error(path, rule.check.wire_name(), Some(shown), rule.message);
-        }
-    }
-}
-
-fn image_format(head: &[u8]) -> Option<MediaFormat> {
-    use imagesize::ImageType;
-    Some(match imagesize::image_type(head).ok()? {
-        ImageType::Jpeg => MediaFormat::Jpeg,
-        ImageType::Png => MediaFormat::Png,
-        ImageType::Webp => MediaFormat::Webp,
-        ImageType::Gif => MediaFormat::Gif,
-        ImageType::Bmp => MediaFormat::Bmp,
-        ImageType::Tiff => MediaFormat::Tiff,
-        ImageType::Heif(_) => MediaFormat::Heif,
-        _ => return None,
-    })
 }

@@ -90,14 +90,22 @@ async fn remote_media_is_measured_against_the_models_rules() -> TestResult {
     assert_eq!(rules_at(&report, "images[4]"), ["format"], "{report}");
     assert_eq!(rules_at(&report, "images[5]"), ["format"], "{report}");
     assert_eq!(rules_at(&report, "images[6]"), ["remote"], "{report}");
-    // The measurement is in the report.
-    assert!(
-        report
-            .problems()
-            .iter()
-            .any(|p| p.value.as_deref() == Some("20.00 MB")),
-        "{report}"
-    );
+    // The measurements are in the report, in the words local validation uses.
+    for value in [
+        "size 20.00 MB (20971520 bytes)",
+        "width 10 px",
+        "aspect ratio 4.00 (4000x1000)",
+        "format gif",
+        "unknown format",
+    ] {
+        assert!(
+            report
+                .problems()
+                .iter()
+                .any(|p| p.value.as_deref() == Some(value)),
+            "{value:?} missing:\n{report}"
+        );
+    }
 
     // Each URL was asked for its first 64 KiB only, and never with the token.
     let requests = host.requests();

@@ -1,7 +1,7 @@
 //! Measuring a media item from its header: format from the magic bytes, dimensions from the
 //! few header bytes a parser asks for, size from metadata or length. Nothing is decoded.
 
-use std::io::{self, BufRead, Read, Seek, SeekFrom};
+use std::io::{self, BufRead, Cursor, Read, Seek, SeekFrom};
 
 use imagesize::ImageType;
 
@@ -17,8 +17,8 @@ const BLOCK: usize = 4096;
 /// What was measured of one item.
 #[derive(Debug)]
 pub(crate) struct Inspection {
-    /// The size in bytes (decoded, for a `data:` URI).
-    pub(crate) size: u64,
+    /// The size in bytes (decoded, for a `data:` URI); `None` when a remote host did not say.
+    pub(crate) size: Option<u64>,
     /// What the bytes are.
     pub(crate) content: Content,
 }
@@ -75,6 +75,8 @@ pub(crate) enum Unmeasured {
     Corrupt,
     /// No dimensions within [`HEADER_LIMIT`] bytes of reading.
     HeaderTooLong,
+    /// The dimensions lie past the first bytes of a remote file, the only ones fetched.
+    NotFetched,
     /// A format whose parser is not used here.
     NotMeasured,
     /// The source failed while being read.
@@ -89,12 +91,37 @@ pub(crate) fn inspect<R: Read + Seek>(
     sniff: bool,
     measure: bool,
 ) -> Inspection {
-    let content = if size == 0 {
+    inspect_with(HeaderReader::new(source, size), Some(size), sniff, measure)
+}
+
+/// [`inspect`] for the first bytes of a remote file of `size` bytes (`None`: unknown). Reading
+/// past `prefix` is not corruption but the end of what was fetched: an image whose dimensions
+/// lie beyond it is [`Unmeasured::NotFetched`], a format not told by it [`Content::Unrecognised`].
+pub(crate) fn inspect_prefix(
+    prefix: &[u8],
+    size: Option<u64>,
+    sniff: bool,
+    measure: bool,
+) -> Inspection {
+    let fetched = prefix.len() as u64;
+    // Parsers may seek anywhere within the file; only `prefix` of it can be read.
+    let len = size.map_or(u64::MAX, |size| size.max(fetched));
+    let reader = HeaderReader::new(Cursor::new(prefix), len).with_available(fetched);
+    inspect_with(reader, size, sniff, measure)
+}
+
+fn inspect_with<R: Read + Seek>(
+    mut reader: HeaderReader<R>,
+    size: Option<u64>,
+    sniff: bool,
+    measure: bool,
+) -> Inspection {
+    let content = if size == Some(0) {
         Content::Empty
     } else if !sniff {
         Content::NotSniffed
     } else {
-        sniff_and_measure(&mut HeaderReader::new(source, size), measure)
+        sniff_and_measure(&mut reader, measure)
     };
     Inspection { size, content }
 }
@@ -119,6 +146,7 @@ fn sniff_and_measure<R: Read + Seek>(reader: &mut HeaderReader<R>, measure: bool
         match (parsed, reader.failure.take()) {
             (_, Some(err)) => Err(Unmeasured::Io(err)),
             (_, None) if reader.limit_hit => Err(Unmeasured::HeaderTooLong),
+            (_, None) if reader.past_available => Err(Unmeasured::NotFetched),
             (Ok(size), None) if valid_header(&format, reader) => Ok(Dimensions {
                 width: size.width as u64,
                 height: size.height as u64,
@@ -202,6 +230,8 @@ pub(crate) fn resolve_seek(pos: u64, len: u64, to: SeekFrom) -> io::Result<u64> 
 pub(crate) struct HeaderReader<R> {
     inner: R,
     len: u64,
+    /// How much of the `len` bytes can be read (less for the fetched start of a remote file).
+    available: u64,
     pos: u64,
     buf: Box<[u8]>,
     buf_start: u64,
@@ -214,6 +244,8 @@ pub(crate) struct HeaderReader<R> {
     pub(crate) failure: Option<io::Error>,
     /// Reading stopped at [`HEADER_LIMIT`].
     pub(crate) limit_hit: bool,
+    /// A read went past the `available` bytes.
+    pub(crate) past_available: bool,
 }
 
 impl<R: Read + Seek> HeaderReader<R> {
@@ -221,6 +253,7 @@ impl<R: Read + Seek> HeaderReader<R> {
         HeaderReader {
             inner,
             len,
+            available: len,
             pos: 0,
             buf: vec![0; BLOCK].into_boxed_slice(),
             buf_start: 0,
@@ -229,7 +262,14 @@ impl<R: Read + Seek> HeaderReader<R> {
             bytes_read: 0,
             failure: None,
             limit_hit: false,
+            past_available: false,
         }
+    }
+
+    /// Only the first `available` bytes can be read; a read past them fails and is recorded.
+    fn with_available(mut self, available: u64) -> Self {
+        self.available = available.min(self.len);
+        self
     }
 
     fn fill(&mut self) -> io::Result<&[u8]> {
@@ -241,11 +281,18 @@ impl<R: Read + Seek> HeaderReader<R> {
             if self.pos >= self.len {
                 return Ok(&[]);
             }
+            if self.pos >= self.available {
+                self.past_available = true;
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "past the bytes fetched",
+                ));
+            }
             if self.bytes_read >= HEADER_LIMIT {
                 self.limit_hit = true;
                 return Err(io::Error::other("header read limit reached"));
             }
-            let want = (self.len - self.pos).min(BLOCK as u64) as usize;
+            let want = (self.available - self.pos).min(BLOCK as u64) as usize;
             self.buf_len = self.refill(want).inspect_err(|err| {
                 self.failure = Some(io::Error::new(err.kind(), err.to_string()));
             })?;
@@ -396,6 +443,50 @@ mod tests {
         assert_eq!((dimensions.width, dimensions.height), (64, 48));
         // One block per segment skipped (eight ICC chunks), not the 500 KB skipped.
         assert!(read <= 12 * BLOCK as u64, "{read} bytes read");
+    }
+
+    #[test]
+    fn a_prefix_tells_unfetched_dimensions_from_corrupt_ones() {
+        // A JPEG whose frame header lies past its first 64 KiB, behind a large ICC profile.
+        let mut bytes = Vec::new();
+        let mut encoder = jpeg_encoder::Encoder::new(&mut bytes, 50);
+        let icc: Vec<u8> = (0..200_000u32).map(|i| i as u8).collect();
+        encoder.add_icc_profile(&icc).unwrap();
+        encoder
+            .encode(&[0; 8 * 8], 8, 8, jpeg_encoder::ColorType::Luma)
+            .unwrap();
+        let prefix = &bytes[..64 * 1024];
+        let dimensions = |size| match inspect_prefix(prefix, size, true, true).content {
+            Content::Image { dimensions, .. } => dimensions,
+            content => panic!("not an image: {content:?}"),
+        };
+        // The rest exists (whatever its size, or an unknown one): not fetched, not corrupt.
+        for size in [Some(bytes.len() as u64), None] {
+            assert!(
+                matches!(dimensions(size), Err(Unmeasured::NotFetched)),
+                "{size:?}"
+            );
+        }
+        // The prefix is the whole file: it is cut short.
+        assert!(matches!(
+            dimensions(Some(prefix.len() as u64)),
+            Err(Unmeasured::Corrupt)
+        ));
+        // The whole file measures as usual.
+        let whole = inspect_prefix(&bytes, Some(bytes.len() as u64), true, true);
+        let Content::Image { dimensions, .. } = whole.content else {
+            panic!("not an image: {whole:?}");
+        };
+        let dimensions = dimensions.unwrap();
+        assert_eq!((dimensions.width, dimensions.height), (8, 8));
+    }
+
+    #[test]
+    fn a_prefix_too_short_to_sniff_is_unrecognised_and_a_size_of_zero_empty() {
+        let short = inspect_prefix(b"\x89PN", Some(10_000), true, true);
+        assert!(matches!(short.content, Content::Unrecognised), "{short:?}");
+        let empty = inspect_prefix(b"<html>", Some(0), true, true);
+        assert!(matches!(empty.content, Content::Empty), "{empty:?}");
     }
 
     #[test]
