@@ -6,12 +6,10 @@ use std::time::Duration;
 
 use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgAction, ArgMatches, Command, ValueHint};
-use runcomfy::Client;
-use runcomfy::poll::{AdaptivePolling, PollPolicy};
 use runcomfy_batch::{BatchConfig, BatchError, ProgressMode, Stop};
-use runcomfy_simulator::{RunTime, SimConfig, Simulator};
+use runcomfy_simulator::SimConfig;
 
-use crate::connect::{Connection, connect};
+use crate::connect::{self, Connection, connect};
 use crate::exit::{self, CliError};
 use crate::progress::eprintln_safe;
 
@@ -220,28 +218,10 @@ fn error_code(err: &BatchError) -> u8 {
 /// `--mock` for a batch: the in-process simulator keeps its jobs in the output folder, so after
 /// Ctrl-C a rerun finds the jobs it submitted, as it would on the real service.
 async fn mock_connection(out: &Path) -> Result<Connection, CliError> {
-    let sim = Simulator::start(SimConfig {
-        run_time: RunTime::Range(Duration::from_secs(1), Duration::from_secs(2)),
+    connect::mock(SimConfig {
         workers: 8,
-        // A saved state brings its own seed, so ids continue.
-        seed: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0),
         state_file: Some(out.join(runcomfy_batch::MOCK_STATE_FILE)),
-        ..SimConfig::default()
+        ..connect::mock_config()
     })
-    .await?;
-    let polling = AdaptivePolling::default()
-        .with_cold(Duration::from_millis(250), Duration::from_millis(250));
-    let client = Client::builder()
-        .token("mock")
-        .base_url(sim.base_url())
-        .user_agent(concat!("runcomfy-cli/", env!("CARGO_PKG_VERSION")))
-        .poll_policy(PollPolicy::Adaptive(polling))
-        .build()?;
-    Ok(Connection {
-        client,
-        simulator: Some(sim),
-    })
+    .await
 }

@@ -33,7 +33,7 @@ const USER_AGENT: &str = concat!("runcomfy-cli/", env!("CARGO_PKG_VERSION"));
 /// Connects as the global flags say.
 pub async fn connect(matches: &ArgMatches) -> Result<Connection, CliError> {
     if matches.get_flag("mock") {
-        return mock().await;
+        return mock(mock_config()).await;
     }
     let token = token(matches)?;
     let mut builder = Client::builder().token(token).user_agent(USER_AGENT);
@@ -68,15 +68,20 @@ fn token(matches: &ArgMatches) -> Result<String, CliError> {
     }
 }
 
-/// Starts the simulator on a free loopback port, with run times short enough to try things
-/// and long enough to see the progress.
-async fn mock() -> Result<Connection, CliError> {
-    let sim = Simulator::start(SimConfig {
+/// `--mock`'s simulator: run times short enough to try things and long enough to see the
+/// progress, and a new seed each run.
+pub fn mock_config() -> SimConfig {
+    SimConfig {
         run_time: RunTime::Range(Duration::from_secs(1), Duration::from_secs(2)),
         seed: seed(),
         ..SimConfig::default()
-    })
-    .await?;
+    }
+}
+
+/// Starts the simulator (a [`mock_config`], perhaps adjusted) on a free loopback port and
+/// connects to it, polling to suit its run times.
+pub async fn mock(config: SimConfig) -> Result<Connection, CliError> {
+    let sim = Simulator::start(config).await?;
     // Jobs of 1-2 s: poll often enough to notice the end within a few hundred ms.
     let polling = AdaptivePolling::default()
         .with_cold(Duration::from_millis(250), Duration::from_millis(250));
@@ -93,7 +98,8 @@ async fn mock() -> Result<Connection, CliError> {
     })
 }
 
-/// A different seed each run, so request ids and images differ between runs.
+/// A different seed each run, so request ids and images differ between runs (a saved state
+/// brings its own, so ids continue).
 fn seed() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
