@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::Path;
 
 use runcomfy::catalog::ModelInfo;
+use runcomfy::download::safe_file_name;
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
@@ -114,7 +115,7 @@ pub fn parse(bytes: &[u8], default_model: Option<&str>, sha256: String) -> Plan 
         let dir = match &checked {
             Ok(line) => line.dir.clone(),
             Err(bad) => match &bad.key {
-                Some(key) => sanitize(key),
+                Some(key) => safe_file_name(key),
                 None => String::new(),
             },
         };
@@ -237,7 +238,7 @@ fn check_line(number: u64, text: &[u8], default_model: Option<&str>) -> Result<L
     match (model, input) {
         (Some(model), Some(input)) if problems.is_empty() => Ok(Line {
             number,
-            dir: key.as_deref().map(sanitize).unwrap_or_default(),
+            dir: key.as_deref().map(safe_file_name).unwrap_or_default(),
             key,
             model,
             input: Value::Object(input),
@@ -267,27 +268,6 @@ fn kind(value: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
-}
-
-/// A key made safe as one folder name: ASCII letters, digits, `-`, `_` and `.`, no leading
-/// dot, at most 100 characters.
-pub fn sanitize(key: &str) -> String {
-    let cleaned: String = key
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(100)
-        .collect();
-    let mut out = cleaned.trim_matches('.').to_owned();
-    while out.contains("..") {
-        out = out.replace("..", ".");
-    }
-    out
 }
 
 /// The prompt of an input, for the gallery: its `text` or `prompt` field.
@@ -361,7 +341,7 @@ mod tests {
             "{{\"model\":\"{MODEL}\",\"input\":{{\"text\":\"Generate 3 images.\"}},\"key\":\"report.jsonl\"}}"
         );
         assert_eq!(plan(&text).invalid.len(), 1);
-        assert_eq!(sanitize("../../x"), "_._x");
-        assert_eq!(sanitize("..."), "");
+        assert_eq!(safe_file_name("../../x"), "_._x");
+        assert_eq!(safe_file_name("..."), "");
     }
 }

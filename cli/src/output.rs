@@ -83,18 +83,8 @@ fn plural(n: usize) -> &'static str {
 
 /// `./runcomfy-out/<request id>/`, the id made safe as a directory name.
 pub fn default_out_dir(request_id: &str) -> PathBuf {
-    let safe: String = request_id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let safe = safe.trim_start_matches('.');
-    let safe = if safe.is_empty() { "request" } else { safe };
+    let safe = runcomfy::download::safe_file_name(request_id);
+    let safe = if safe.is_empty() { "request" } else { &safe };
     Path::new("runcomfy-out").join(safe)
 }
 
@@ -106,7 +96,7 @@ mod tests {
     fn out_dirs_stay_inside() {
         assert_eq!(
             default_out_dir("../../etc"),
-            Path::new("runcomfy-out").join("_.._etc")
+            Path::new("runcomfy-out").join("_._etc")
         );
         assert_eq!(
             default_out_dir("req-1"),

@@ -13,7 +13,7 @@ use crate::error::{DownloadFailure, Error};
 use crate::model::Output;
 use crate::retry::Failure;
 
-/// Longest file name stem written (before the extension).
+/// Longest [`safe_file_name`], and so file name stem written (before the extension).
 const MAX_STEM: usize = 100;
 
 /// Bytes kept from the start of a file to recognise its format.
@@ -412,9 +412,28 @@ fn file_stem(prefix: Option<&str>, field: &str, index: Option<usize>) -> String 
     sanitize(&stem)
 }
 
-/// Keeps ASCII letters, digits, `-`, `_` and `.`; no leading dot (no hidden files, no `..`),
-/// no path separators, no control characters; never empty.
-pub(crate) fn sanitize(name: &str) -> String {
+/// [`safe_file_name`], never empty.
+fn sanitize(name: &str) -> String {
+    let safe = safe_file_name(name);
+    if safe.is_empty() {
+        "file".to_owned()
+    } else {
+        safe
+    }
+}
+
+/// `name` made safe as one file or folder name on common file systems: ASCII letters, digits,
+/// `-`, `_` and `.` are kept and anything else becomes `_` (so no path separators and no control
+/// characters); at most 100 characters; no leading or trailing dot (no hidden files, no `..`,
+/// nothing Windows trims) and no `..` inside. Empty when nothing is left: the caller picks a
+/// fallback.
+///
+/// ```
+/// use runcomfy::download::safe_file_name;
+/// assert_eq!(safe_file_name("../../etc/passwd"), "_._etc_passwd");
+/// assert_eq!(safe_file_name("..."), "");
+/// ```
+pub fn safe_file_name(name: &str) -> String {
     let cleaned: String = name
         .chars()
         .map(|c| {
@@ -424,17 +443,14 @@ pub(crate) fn sanitize(name: &str) -> String {
                 '_'
             }
         })
+        // Cut before trimming, so a cut cannot leave a trailing dot.
+        .take(MAX_STEM)
         .collect();
-    let trimmed = cleaned.trim_start_matches('.').trim_end_matches('.');
-    let mut out: String = trimmed.chars().take(MAX_STEM).collect();
+    let mut out = cleaned.trim_matches('.').to_owned();
     while out.contains("..") {
         out = out.replace("..", ".");
     }
-    if out.is_empty() {
-        "file".to_owned()
-    } else {
-        out
-    }
+    out
 }
 
 /// The extension: from the `Content-Type`, else the first bytes, else the URL, else `bin`.
@@ -539,6 +555,9 @@ mod tests {
         assert_eq!(sanitize(""), "file");
         assert_eq!(sanitize("a..b"), "a.b");
         assert!(sanitize(&"x".repeat(500)).len() <= MAX_STEM);
+        // A cut at the limit leaves no trailing dot.
+        let long = format!("{}.{}", "x".repeat(MAX_STEM - 1), "y".repeat(50));
+        assert_eq!(sanitize(&long), "x".repeat(MAX_STEM - 1));
     }
 
     #[test]
