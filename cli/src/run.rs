@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use clap::ArgMatches;
 use runcomfy::catalog::ModelInfo;
 use runcomfy::dynamic::{DynJob, DynOutput};
-use runcomfy::{CancelOutcome, DownloadOptions, Error, WaitOptions};
+use runcomfy::{CancelOutcome, DownloadOptions, Error, ValidationReport, WaitOptions};
 use serde_json::{Map, Value, json};
 
 use crate::connect::{Connection, connect};
@@ -55,14 +55,7 @@ pub async fn run(
 
     // Everything local comes before the first network call.
     let report = fields::check(model, &input, &flags);
-    if output::problems(model.id, &report, false) {
-        if args.json {
-            output::json(&json!({
-                "model": model.id,
-                "status": "invalid",
-                "problems": report.problems(),
-            }));
-        }
+    if refused(model, &report, &args) {
         return Ok(exit::DATA_ERR);
     }
     let input = Value::Object(input);
@@ -71,6 +64,20 @@ pub async fn run(
     let code = submit_and_follow(&connection, model, &input, &args).await;
     connection.close().await;
     code
+}
+
+/// Prints a report's problems, local or preflight alike; with errors, also the `--json` object,
+/// and says nothing may be sent.
+fn refused(model: &ModelInfo, report: &ValidationReport, args: &RunArgs) -> bool {
+    let refused = output::problems(model.id, report, false);
+    if refused && args.json {
+        output::json(&json!({
+            "model": model.id,
+            "status": "invalid",
+            "problems": report.problems(),
+        }));
+    }
+    refused
 }
 
 /// Reads `--input`: JSON text, `@file.json`, or `-` for stdin; it must be an object.
@@ -108,14 +115,7 @@ async fn submit_and_follow(
     let client = &connection.client;
     if args.preflight {
         let remote = runcomfy::preflight::validate_remote_with(client, model, input).await?;
-        if output::problems(model.id, &remote, false) {
-            if args.json {
-                output::json(&json!({
-                    "model": model.id,
-                    "status": "invalid",
-                    "problems": remote.problems(),
-                }));
-            }
+        if refused(model, &remote, args) {
             return Ok(exit::DATA_ERR);
         }
     }
