@@ -15,7 +15,10 @@ pub(crate) fn doc_attrs(paragraphs: &[String]) -> TokenStream {
         if !lines.is_empty() {
             lines.push(String::new());
         }
-        for line in paragraph.lines() {
+        // A lone `\r` is a bare CR, which rustc refuses in a doc comment; bidirectional
+        // overrides there are refused too (`text_direction_codepoint_in_comment`).
+        for line in paragraph.lines().flat_map(|l| l.split('\r')) {
+            let line: String = line.chars().filter(|c| !is_bidi_control(*c)).collect();
             lines.push(format!(" {}", line.trim_end()));
         }
     }
@@ -23,6 +26,11 @@ pub(crate) fn doc_attrs(paragraphs: &[String]) -> TokenStream {
         .iter()
         .map(|l| if l.trim().is_empty() { "" } else { l.as_str() });
     quote!(#(#[doc = #lines])*)
+}
+
+/// The characters that reorder text, which rustc denies in comments.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Text from a schema, made safe for rustdoc: what it would read as links or HTML is escaped
