@@ -66,6 +66,23 @@ impl Token {
         }
         text.replace(&*self.raw, REDACTED)
     }
+
+    /// [`scrub`](Self::scrub) on every string and key of a JSON value (an error's `detail`).
+    pub(crate) fn scrub_json(&self, value: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match value {
+            Value::String(text) => Value::String(self.scrub(&text)),
+            Value::Array(items) => {
+                Value::Array(items.into_iter().map(|v| self.scrub_json(v)).collect())
+            }
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| (self.scrub(&k), self.scrub_json(v)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
 }
 
 impl fmt::Debug for Token {
@@ -93,6 +110,16 @@ mod tests {
             Some(TokenError::InvalidCharacters)
         );
         assert!(Token::new(" tok-123\n").is_ok());
+    }
+
+    #[test]
+    fn scrubs_echoed_tokens_in_json() {
+        let token = Token::new("tok-123456").unwrap_or_else(|e| panic!("{e}"));
+        let detail = serde_json::json!([{"tok-123456": ["x tok-123456"], "n": 1}]);
+        assert_eq!(
+            token.scrub_json(detail),
+            serde_json::json!([{"[redacted]": ["x [redacted]"], "n": 1}])
+        );
     }
 
     #[test]

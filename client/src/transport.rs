@@ -72,7 +72,9 @@ impl Client {
         match wire::parse::<T>(status, &body) {
             Reply::Ok(value) => Ok(value),
             Reply::Api(mut api) => {
+                // A server may echo the token back anywhere in its error body.
                 api.message = inner.token.scrub(&api.message);
+                api.detail = api.detail.map(|d| Box::new(inner.token.scrub_json(*d)));
                 if status == 429 && retry_after.is_none() {
                     tracing::debug!("rate limited without Retry-After");
                 }
@@ -86,7 +88,8 @@ impl Client {
                 error: Error::InvalidResponse {
                     request_id: None,
                     status,
-                    reason,
+                    // The decoder's message quotes the value it choked on.
+                    reason: inner.token.scrub(&reason),
                     excerpt: inner.token.scrub(&excerpt),
                 },
                 retry_after,
