@@ -422,7 +422,7 @@ impl ClientBuilder {
             Some(http) => http,
             None => reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
-                .redirect(reqwest::redirect::Policy::limited(5))
+                .redirect(redirect_policy())
                 .build()
                 .map_err(ConfigError::Http)?,
         };
@@ -451,6 +451,25 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+/// Follows at most five redirects, and never one from `https` to anything else: a downgrade
+/// would carry the request (a submit's body too) in clear text. reqwest itself drops the
+/// `Authorization` header on a redirect to another scheme, host or port.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() > 5 {
+            attempt.error("too many redirects")
+        } else if is_downgrade(attempt.previous().last(), attempt.url()) {
+            attempt.error("refused a redirect from https to a plain URL")
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+fn is_downgrade(from: Option<&Url>, to: &Url) -> bool {
+    from.is_some_and(|from| from.scheme() == "https") && to.scheme() != "https"
 }
 
 /// Accepts `https` URLs, and `http` only to loopback addresses; no credentials, query or
@@ -501,6 +520,20 @@ mod tests {
         assert!(parse_base_url("ftp://127.0.0.1").is_err());
         assert!(parse_base_url("https://user:pw@example.com").is_err());
         assert!(parse_base_url("https://example.com/?token=x").is_err());
+    }
+
+    #[test]
+    fn redirects_from_https_never_downgrade() -> Result<(), url::ParseError> {
+        let https = Url::parse("https://model-api.runcomfy.net/v1/requests/x/status")?;
+        let http = Url::parse("http://model-api.runcomfy.net/v1/requests/x/status")?;
+        let loopback = Url::parse("http://127.0.0.1:8080/x")?;
+        assert!(is_downgrade(Some(&https), &http));
+        assert!(is_downgrade(Some(&https), &loopback));
+        assert!(!is_downgrade(Some(&https), &https));
+        // The simulator's plain loopback origin redirects within plain http.
+        assert!(!is_downgrade(Some(&loopback), &loopback));
+        assert!(!is_downgrade(None, &http));
+        Ok(())
     }
 
     #[test]
