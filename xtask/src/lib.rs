@@ -4,10 +4,11 @@
 //! both writing through [`normalize`] and [`store`]; [`lint`] checks a catalog, [`diff`]
 //! classifies the changes between two catalogs for semver ([`bump`]), reading git revisions
 //! through [`gitrev`]; [`synth`] makes large synthetic catalogs; [`codegen`] writes the
-//! generated Rust for review.
+//! generated Rust for review; [`bench`] runs the benchmarks and compares them with their peers.
 
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod bench;
 pub mod bump;
 pub mod codegen;
 pub mod diff;

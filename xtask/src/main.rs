@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::{codegen, diff, import, lint, pull, synth, workspace_root};
+use xtask::{bench, codegen, diff, import, lint, pull, synth, workspace_root};
 
 /// Maintainer tasks for runcomfy-rs.
 #[derive(Debug, Parser)]
@@ -85,6 +85,24 @@ enum Command {
         #[arg(long)]
         version: Option<String>,
     },
+    /// Runs the benchmarks (issue 9) and prints each figure beside its peer or goal.
+    ///
+    /// Takes several minutes (real 20 s jobs, 10,000-job batch); not part of CI.
+    Bench {
+        /// Exit code 1 when a goal is missed or a benchmark does not run.
+        #[arg(long)]
+        check: bool,
+        /// Fewer rounds and jobs.
+        #[arg(long)]
+        quick: bool,
+        /// Only these benchmarks: generator, transport, validation, downloads, polling,
+        /// scale, builds (repeatable).
+        #[arg(long, value_name = "NAME")]
+        only: Vec<String>,
+        /// Also time builds of `runcomfy` against 3-, 100- and 1,000-model catalogs.
+        #[arg(long)]
+        builds: bool,
+    },
     /// Writes a synthetic catalog of N realistic models, deterministic for a seed.
     Synth {
         /// How many models.
@@ -164,6 +182,20 @@ fn main() -> ExitCode {
             diff::run(&root, &old, &new, version.as_deref())
         }
         Command::Synth { n, out, seed } => synth::run(&out, n, seed),
+        Command::Bench {
+            check,
+            quick,
+            only,
+            builds,
+        } => bench::run(
+            &workspace_root(),
+            &bench::Options {
+                check,
+                quick,
+                only,
+                builds,
+            },
+        ),
     };
     ExitCode::from(code)
 }
