@@ -19,6 +19,10 @@ const MAX_STEM: usize = 100;
 /// Bytes kept from the start of a file to recognise its format.
 const SNIFF_BYTES: usize = 32;
 
+/// The default limit on one file: far above any image or clip a model returns, so an output
+/// host that never stops sending cannot fill the disk.
+pub const DEFAULT_MAX_DOWNLOAD_BYTES: u64 = 4 << 30;
+
 /// How [`Client::download_with`] saves files.
 #[derive(Debug, Clone)]
 pub struct DownloadOptions {
@@ -34,13 +38,14 @@ impl Default for DownloadOptions {
             concurrency: 4,
             prefix: None,
             overwrite: false,
-            max_bytes: None,
+            max_bytes: Some(DEFAULT_MAX_DOWNLOAD_BYTES),
         }
     }
 }
 
 impl DownloadOptions {
-    /// Defaults: four at a time, no prefix, existing files kept (new names get `-1`, `-2`...).
+    /// Defaults: four at a time, no prefix, existing files kept (new names get `-1`, `-2`...),
+    /// files up to [`DEFAULT_MAX_DOWNLOAD_BYTES`].
     pub fn new() -> Self {
         Self::default()
     }
@@ -63,7 +68,7 @@ impl DownloadOptions {
         self
     }
 
-    /// Refuse files larger than this.
+    /// Refuse files larger than this (default [`DEFAULT_MAX_DOWNLOAD_BYTES`]).
     pub fn max_bytes(mut self, limit: u64) -> Self {
         self.max_bytes = Some(limit);
         self
@@ -558,6 +563,14 @@ mod tests {
         // A cut at the limit leaves no trailing dot.
         let long = format!("{}.{}", "x".repeat(MAX_STEM - 1), "y".repeat(50));
         assert_eq!(sanitize(&long), "x".repeat(MAX_STEM - 1));
+    }
+
+    #[test]
+    fn files_are_capped_by_default() {
+        assert_eq!(
+            DownloadOptions::default().max_bytes,
+            Some(DEFAULT_MAX_DOWNLOAD_BYTES)
+        );
     }
 
     #[test]

@@ -461,6 +461,46 @@ async fn output_urls_full_of_dot_dots_land_inside_the_folder_under_safe_names() 
 }
 
 #[tokio::test]
+async fn a_file_that_never_ends_is_cut_at_the_limit_and_leaves_nothing() {
+    let files = Hostile::start(|_, _| Act::Stream {
+        chunk: vec![0x42; 64 * 1024],
+        total: usize::MAX,
+        every: Duration::ZERO,
+    })
+    .await;
+    let cdn = files.base_url.clone();
+    let api = Hostile::start(move |_, _| {
+        json(
+            200,
+            serde_json::json!({"request_id": ID, "status": "succeeded",
+                "output": {"images": [format!("{cdn}/files/0.png")]}}),
+        )
+    })
+    .await;
+    let client = api.client();
+    let dir = tempfile::tempdir().unwrap();
+    within(Duration::from_secs(20), async {
+        let output = client.job::<Edit>(ID).result().await.unwrap();
+        let options = DownloadOptions::new().max_bytes(4 << 20);
+        match client.download_with(&output, dir.path(), &options).await {
+            Err(Error::Download {
+                reason: DownloadFailure::TooLarge(limit),
+                ..
+            }) => assert_eq!(limit, 4 << 20),
+            other => panic!("expected TooLarge, got {other:?}"),
+        }
+    })
+    .await;
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "left a file"
+    );
+    // Too large is final: not fetched again.
+    assert_eq!(files.seen().len(), 1);
+}
+
+#[tokio::test]
 async fn lying_content_types_and_bytes_that_are_not_utf8_give_typed_errors() {
     let server = Hostile::start(|seen, base| match seen.path.as_str() {
         // Valid JSON labelled HTML: the body is what counts.
