@@ -1,4 +1,4 @@
-//! `cargo xtask bench [--check] [--quick] [--only NAME] [--builds]`: runs issue 9's
+//! `cargo xtask bench [--check] [--quick] [--only NAME] [--builds [N,..]]`: runs issue 9's
 //! benchmarks and prints one table of figures, each beside its peer or goal, measured side by
 //! side in the same run.
 //!
@@ -6,8 +6,8 @@
 //! `target`, `what`, `ours`, `peer_name`, `peer`, optional `ratio`, `note` and `pass`); this
 //! runs them with `cargo bench` and collects the lines, so the measuring code lives beside the
 //! crate it measures and its peers stay dev-dependencies there. `--builds` adds the build
-//! times of `runcomfy` against synthetic catalogs of 3, 100 and 1,000 models (several minutes
-//! more). `--check` exits 1 when a figure with a goal misses it.
+//! times of `runcomfy` against synthetic catalogs of 3, 100 and 1,000 models, or the sizes
+//! given (several minutes more; `--only builds --builds` for those alone). `--check` exits 1 when a figure with a goal misses it.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -72,8 +72,8 @@ pub struct Options {
     pub quick: bool,
     /// Only these benchmarks (by name).
     pub only: Vec<String>,
-    /// Also time builds of `runcomfy` for catalogs of 3, 100 and 1,000 models.
-    pub builds: bool,
+    /// Also time builds of `runcomfy` for catalogs of these sizes (empty: 3, 100 and 1,000).
+    pub builds: Option<Vec<usize>>,
 }
 
 /// The command. Returns the exit code.
@@ -94,9 +94,14 @@ pub fn run(root: &Path, options: &Options) -> u8 {
             Err(err) => broken.push(format!("{}: {err}", bench.name)),
         }
     }
-    if options.builds && (options.only.is_empty() || options.only.iter().any(|o| o == "builds")) {
-        eprintln!("== builds (runcomfy against synthetic catalogs)");
-        match build_times(root, &[3, 100, 1000]) {
+    if let Some(sizes) = &options.builds {
+        let sizes = if sizes.is_empty() {
+            vec![3, 100, 1000]
+        } else {
+            sizes.clone()
+        };
+        eprintln!("== builds (runcomfy against synthetic catalogs of {sizes:?} models)");
+        match build_times(root, &sizes) {
             Ok(found) => rows.extend(found),
             Err(err) => broken.push(format!("builds: {err}")),
         }

@@ -99,9 +99,10 @@ enum Command {
         /// scale, builds (repeatable).
         #[arg(long, value_name = "NAME")]
         only: Vec<String>,
-        /// Also time builds of `runcomfy` against 3-, 100- and 1,000-model catalogs.
-        #[arg(long)]
-        builds: bool,
+        /// Also time clean and incremental builds of `runcomfy` against synthetic catalogs of
+        /// these sizes (default 3,100,1000).
+        #[arg(long, value_name = "N,..", num_args = 0..=1, value_delimiter = ',', default_missing_value = "")]
+        builds: Option<Vec<String>>,
     },
     /// Writes a synthetic catalog of N realistic models, deterministic for a seed.
     Synth {
@@ -187,15 +188,33 @@ fn main() -> ExitCode {
             quick,
             only,
             builds,
-        } => bench::run(
-            &workspace_root(),
-            &bench::Options {
-                check,
-                quick,
-                only,
-                builds,
-            },
-        ),
+        } => {
+            let builds = match builds
+                .map(|sizes| {
+                    sizes
+                        .iter()
+                        .filter(|s| !s.is_empty())
+                        .map(|s| s.parse::<usize>())
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .transpose()
+            {
+                Ok(builds) => builds,
+                Err(err) => {
+                    eprintln!("error: --builds takes model counts: {err}");
+                    return ExitCode::from(2);
+                }
+            };
+            bench::run(
+                &workspace_root(),
+                &bench::Options {
+                    check,
+                    quick,
+                    only,
+                    builds,
+                },
+            )
+        }
     };
     ExitCode::from(code)
 }
