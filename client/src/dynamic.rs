@@ -72,7 +72,8 @@ static UNTYPED_INFO: ModelInfo = ModelInfo {
 };
 
 impl Model for Untyped {
-    /// Also the key of this path's run-time history: jobs of every model share it.
+    /// The run-time history key of a job whose model is unknown (rebuilt from its id alone);
+    /// jobs of a known model learn under that model's id.
     const ID: &'static str = "(dynamic)";
     type Input = NoInput;
     type Output = DynOutput;
@@ -171,7 +172,7 @@ impl Client {
             tracing::Span::current().record("request_id", reply.request_id.as_str());
             tracing::info!("submitted");
             Ok(DynJob {
-                job: Job::new(self.clone(), reply.request_id, Some(accepted)),
+                job: Job::new(self.clone(), reply.request_id, Some(accepted)).learning_as(model.id),
                 model: Some(model),
             })
         }
@@ -197,8 +198,8 @@ impl Client {
             });
         };
         Ok(DynJob {
+            job: Job::new(self.clone(), record.request_id.clone(), None).learning_as(model.id),
             model: Some(model),
-            ..self.job_json(record.request_id.clone())
         })
     }
 }

@@ -27,6 +27,9 @@ pub struct Job<M: Model> {
     pub(crate) accepted_at: Option<Instant>,
     /// The terminal result, once a poll has seen it, so `result()` after `wait()` is free.
     pub(crate) finished: Arc<Mutex<Option<ResultReply>>>,
+    /// The model whose run times this job's polling learns from and adds to: `M::ID`, or the
+    /// real model of a job on the dynamic path.
+    pub(crate) history_key: &'static str,
     model: PhantomData<fn() -> M>,
 }
 
@@ -37,6 +40,7 @@ impl<M: Model> Clone for Job<M> {
             request_id: self.request_id.clone(),
             accepted_at: self.accepted_at,
             finished: self.finished.clone(),
+            history_key: self.history_key,
             model: PhantomData,
         }
     }
@@ -179,8 +183,15 @@ impl<M: Model> Job<M> {
             request_id: request_id.into(),
             accepted_at,
             finished: Arc::new(Mutex::new(None)),
+            history_key: M::ID,
             model: PhantomData,
         }
+    }
+
+    /// Polls with, and records into, the run-time history of `model_id` instead of `M::ID`.
+    pub(crate) fn learning_as(mut self, model_id: &'static str) -> Self {
+        self.history_key = model_id;
+        self
     }
 
     /// The request id.

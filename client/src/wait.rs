@@ -171,7 +171,7 @@ impl<'a, M: Model> Poller<'a, M> {
     fn next_delay(&self) -> Duration {
         let inner = self.job.client().inner();
         let now = Instant::now();
-        let history = inner.history.sorted(M::ID);
+        let history = inner.history.sorted(self.job.history_key);
         let state = PollState {
             since_start: self.run_start.map(|s| now.saturating_duration_since(s)),
             queued: self.last_state == Some(JobState::InQueue),
@@ -265,7 +265,11 @@ impl<'a, M: Model> Poller<'a, M> {
             end.saturating_duration_since(run_start)
         });
         tracing::debug!(?run_time, "learned run time");
-        self.job.client().inner().history.record(M::ID, run_time);
+        self.job
+            .client()
+            .inner()
+            .history
+            .record(self.job.history_key, run_time);
     }
 
     /// The deadline passed: cancel a job that may still be queued, then report the timeout.
