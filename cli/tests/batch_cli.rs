@@ -1,6 +1,10 @@
 //! `runcomfy batch` end to end: the binary against a simulator in this process (`--base-url`)
 //! or its own `--mock`, killed with SIGKILL or interrupted with Ctrl-C and run again.
 
+mod common;
+
+use common::check_files;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -95,35 +99,6 @@ fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-/// Every PNG under `out` decodes whole and no temporary file is left; returns how many PNGs.
-fn check_files(out: &Path) -> usize {
-    let mut pngs = 0;
-    let mut stack = vec![out.to_owned()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let entry = entry.unwrap();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            assert!(
-                !name.ends_with(".part") && !name.ends_with(".tmp"),
-                "temporary file left: {}",
-                entry.path().display()
-            );
-            if entry.file_type().unwrap().is_dir() {
-                stack.push(entry.path());
-            } else if name.ends_with(".png") {
-                let bytes = std::fs::read(entry.path()).unwrap();
-                let mut reader = png::Decoder::new(std::io::Cursor::new(&bytes))
-                    .read_info()
-                    .unwrap();
-                let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-                reader.next_frame(&mut buf).unwrap();
-                pngs += 1;
-            }
-        }
-    }
-    pngs
 }
 
 #[test]
