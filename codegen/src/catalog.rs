@@ -30,13 +30,19 @@ pub struct SourceModel {
 /// Reads every model below `root`, sorted by id so that generation never depends on the order
 /// the file system lists folders in.
 pub fn read_catalog(root: &Path) -> Result<Vec<SourceModel>, Errors> {
+    read_catalog_on(root, 1)
+}
+
+/// [`read_catalog`], reading and parsing the models' files on up to `threads` threads.
+pub fn read_catalog_on(root: &Path, threads: usize) -> Result<Vec<SourceModel>, Errors> {
     let mut dirs = Vec::new();
     find_model_dirs(root, root, &mut dirs)?;
     dirs.sort();
     let mut models = Vec::new();
     let mut errors = Vec::new();
-    for (id, dir) in dirs {
-        match read_model(id, &dir) {
+    let read = crate::parallel::map(&dirs, threads, |(id, dir)| read_model(id.clone(), dir));
+    for result in read {
+        match result {
             Ok(model) => models.push(model),
             Err(err) => errors.push(err),
         }

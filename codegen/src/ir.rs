@@ -5,6 +5,8 @@
 
 use serde_json::Value;
 
+pub use crate::features::FeatureTable;
+
 /// The whole catalog.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Catalog {
@@ -12,6 +14,8 @@ pub struct Catalog {
     pub models: Vec<Model>,
     /// Output types, each shared by every model with the same output schema.
     pub outputs: Vec<OutputType>,
+    /// The cargo features of the models.
+    pub features: FeatureTable,
 }
 
 /// One model.

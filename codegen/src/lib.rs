@@ -2,33 +2,43 @@
 //!
 //! The pipeline: [`catalog`] reads `<root>/<model id>/{input,output,overlay}.json`, [`lower`]
 //! builds the typed model of the catalog ([`ir`]) and rejects inconsistencies, [`naming`] gives
-//! Rust names, and [`emit`] writes Rust with `quote`, formatted by `prettyplease`. The output is
-//! included by the `runcomfy` crate, whose runtime types (`crate::catalog`, `crate::validate`,
-//! `crate::Media`) it refers to.
+//! Rust names, and [`emit`] writes Rust with `quote`, formatted by `prettyplease` for people
+//! (or left as compact tokens for the compiler: [`Generator::pretty`]). [`features`] names the
+//! cargo feature of each model, so a dependent compiles only the models it uses.
+//! The output is included by the `runcomfy` crate, whose runtime types (`crate::catalog`,
+//! `crate::validate`, `crate::Media`) it refers to.
 
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod catalog;
 pub mod emit;
 pub mod error;
+pub mod features;
 pub mod ir;
 pub mod lower;
 pub mod naming;
 pub mod overlay;
+mod parallel;
 
+use std::fmt;
 use std::path::Path;
 
 pub use error::{Error, Errors};
 
 /// Reads and checks a catalog folder into its IR.
 pub fn load(root: &Path) -> Result<ir::Catalog, Errors> {
-    let sources = catalog::read_catalog(root)?;
+    load_on(root, 1)
+}
+
+/// [`load`], reading the models' files on up to `threads` threads.
+fn load_on(root: &Path, threads: usize) -> Result<ir::Catalog, Errors> {
+    let sources = catalog::read_catalog_on(root, threads)?;
     lower::build(&sources)
 }
 
-/// Generates the Rust of a whole catalog folder: the file `runcomfy` includes.
+/// Generates the formatted Rust of a whole catalog folder: the file `runcomfy` includes.
 pub fn generate(root: &Path) -> Result<String, Errors> {
-    Ok(emit::file(&load(root)?))
+    Generator::new().generate(root)
 }
 
 /// Generates each model's module on its own, by model id, for review and snapshots.
@@ -39,4 +49,79 @@ pub fn generate_models(root: &Path) -> Result<Vec<(String, String)>, Errors> {
         .iter()
         .map(|m| (m.id.clone(), emit::model_module(&catalog, m)))
         .collect())
+}
+
+/// What to generate from a catalog, and how: every model, formatted, unless told otherwise.
+///
+/// Names are always given from the whole catalog, so selecting fewer models never renames
+/// what is generated (cargo features must be additive).
+pub struct Generator<'a> {
+    pretty: bool,
+    threads: usize,
+    select: Option<Selector<'a>>,
+}
+
+/// Which model ids to generate.
+type Selector<'a> = Box<dyn Fn(&str) -> bool + 'a>;
+
+impl Default for Generator<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Generator<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Generator")
+            .field("pretty", &self.pretty)
+            .field("threads", &self.threads)
+            .field("select", &self.select.as_ref().map(|_| "fn(&str) -> bool"))
+            .finish()
+    }
+}
+
+impl<'a> Generator<'a> {
+    /// Every model, formatted, on one thread.
+    pub fn new() -> Self {
+        Self {
+            pretty: true,
+            threads: 1,
+            select: None,
+        }
+    }
+
+    /// Whether to format the code with prettyplease (the default). Formatting re-parses the
+    /// whole file and takes most of the time; the compiler does not need it, so a build script
+    /// can turn it off.
+    pub fn pretty(mut self, pretty: bool) -> Self {
+        self.pretty = pretty;
+        self
+    }
+
+    /// How many threads write the models' code when it is not formatted (a build script passes
+    /// cargo's `NUM_JOBS`). The code is byte-identical whatever the number.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// Generates only the models whose id `select` accepts (and the output types they use).
+    pub fn select(mut self, select: impl Fn(&str) -> bool + 'a) -> Self {
+        self.select = Some(Box::new(select));
+        self
+    }
+
+    /// Reads, checks and generates the catalog folder at `root`.
+    pub fn generate(&self, root: &Path) -> Result<String, Errors> {
+        // Formatting is one pass over the whole file, so only compact code uses the threads.
+        let threads = if self.pretty { 1 } else { self.threads };
+        let catalog = load_on(root, threads)?;
+        Ok(self.emit(&catalog))
+    }
+
+    /// Generates an already loaded catalog.
+    pub fn emit(&self, catalog: &ir::Catalog) -> String {
+        let select = |model: &ir::Model| self.select.as_ref().is_none_or(|f| f(&model.id));
+        emit::file(catalog, &select, self.pretty, self.threads)
+    }
 }

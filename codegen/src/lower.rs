@@ -123,10 +123,21 @@ pub fn build(sources: &[SourceModel]) -> Result<Catalog, Errors> {
             );
         }
     }
-    if errors.is_empty() {
-        Ok(Catalog { models, outputs })
-    } else {
-        Err(Errors(errors))
+    let features = FeatureTable::new(sources.iter().map(|s| {
+        let dir = s.input_path.parent().unwrap_or(&s.input_path);
+        (s.id.as_str(), dir)
+    }));
+    match features {
+        Ok(features) if errors.is_empty() => Ok(Catalog {
+            models,
+            outputs,
+            features,
+        }),
+        Ok(_) => Err(Errors(errors)),
+        Err(Errors(mut more)) => {
+            errors.append(&mut more);
+            Err(Errors(errors))
+        }
     }
 }
 

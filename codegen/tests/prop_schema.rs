@@ -226,7 +226,7 @@ fn source(id: &str, input: Value, output: Value, overlay: Overlay) -> SourceMode
 fn lower_and_emit(sources: &[SourceModel]) {
     match runcomfy_codegen::lower::build(sources) {
         Ok(catalog) => {
-            let code = runcomfy_codegen::emit::file(&catalog);
+            let code = runcomfy_codegen::Generator::new().emit(&catalog);
             assert_compiles_lexically(&code);
         }
         Err(errors) => assert!(!errors.0.is_empty()),
@@ -266,7 +266,7 @@ fn carriage_returns_and_bidi_overrides_in_descriptions_emit_valid_rust() {
         Overlay::default(),
     )])
     .unwrap();
-    assert_compiles_lexically(&runcomfy_codegen::emit::file(&catalog));
+    assert_compiles_lexically(&runcomfy_codegen::Generator::new().emit(&catalog));
 }
 
 proptest! {
@@ -321,7 +321,7 @@ proptest! {
         }
         match runcomfy_codegen::load(dir.path()) {
             Ok(catalog) => {
-                let code = runcomfy_codegen::emit::file(&catalog);
+                let code = runcomfy_codegen::Generator::new().emit(&catalog);
                 assert_compiles_lexically(&code);
             }
             Err(errors) => prop_assert!(!errors.0.is_empty()),

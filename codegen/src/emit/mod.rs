@@ -1,12 +1,14 @@
-//! From the IR to Rust source: tokens with `quote`, formatted by `prettyplease`.
+//! From the IR to Rust source: tokens with `quote`, formatted by `prettyplease` when the code
+//! is for people.
 
+mod compact;
 mod docs;
 mod enums;
 mod info;
 mod input;
 mod output;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -15,47 +17,138 @@ use crate::ir::{Catalog, Model, Type};
 
 pub(crate) use docs::{doc_attrs, schema_text};
 
-/// The whole generated file: `models`, `outputs` and the runtime catalog.
-pub fn file(catalog: &Catalog) -> String {
+/// The generated file: `models`, `outputs` and the runtime catalog, for the models `select`
+/// accepts; formatted when `pretty`, else written compactly with the models' bodies rendered
+/// on up to `threads` threads (the text is the same whatever the number).
+pub fn file(
+    catalog: &Catalog,
+    select: &dyn Fn(&Model) -> bool,
+    pretty: bool,
+    threads: usize,
+) -> String {
+    let selected: Vec<usize> = (0..catalog.models.len())
+        .filter(|&i| select(&catalog.models[i]))
+        .collect();
+    if pretty {
+        let mut sink = TokenSink::default();
+        write_file(catalog, &selected, &mut sink);
+        format(sink.finish())
+    } else {
+        let mut sink = compact::Writer::with_models(catalog, &selected, threads);
+        write_file(catalog, &selected, &mut sink);
+        sink.finish()
+    }
+}
+
+/// Where the file goes, one piece at a time: tokens for the formatter, or straight to text so
+/// that only one model's tokens exist at once.
+pub(crate) trait Sink {
+    /// Items at the current place.
+    fn items(&mut self, tokens: TokenStream);
+    /// The items of model `index` of the catalog.
+    fn model(&mut self, catalog: &Catalog, index: usize);
+    /// Opens a block after `header` (a module's docs and `pub mod name`).
+    fn open(&mut self, header: TokenStream);
+    /// Closes the innermost open block.
+    fn close(&mut self);
+}
+
+/// Collects the whole file as one token stream.
+#[derive(Default)]
+struct TokenSink {
+    root: TokenStream,
+    /// The open blocks: header, body so far.
+    open: Vec<(TokenStream, TokenStream)>,
+}
+
+impl TokenSink {
+    fn body(&mut self) -> &mut TokenStream {
+        match self.open.last_mut() {
+            Some((_, body)) => body,
+            None => &mut self.root,
+        }
+    }
+
+    fn finish(mut self) -> TokenStream {
+        while !self.open.is_empty() {
+            self.close();
+        }
+        self.root
+    }
+}
+
+impl Sink for TokenSink {
+    fn items(&mut self, tokens: TokenStream) {
+        self.body().extend(tokens);
+    }
+
+    fn model(&mut self, catalog: &Catalog, index: usize) {
+        self.items(model_items(catalog, &catalog.models[index]));
+    }
+
+    fn open(&mut self, header: TokenStream) {
+        self.open.push((header, TokenStream::new()));
+    }
+
+    fn close(&mut self) {
+        if let Some((header, body)) = self.open.pop() {
+            let block = quote!(#header { #body });
+            self.body().extend(block);
+        }
+    }
+}
+
+fn write_file(catalog: &Catalog, selected: &[usize], sink: &mut dyn Sink) {
+    let selected: Vec<(usize, &Model)> = selected
+        .iter()
+        .map(|&index| (index, &catalog.models[index]))
+        .collect();
     let mut root = Node::default();
-    for (index, model) in catalog.models.iter().enumerate() {
+    for &(index, model) in &selected {
         let mut node = &mut root;
         for segment in &model.module_path {
             node = node.children.entry(segment.clone()).or_default();
         }
         node.model = Some(index);
     }
-    let models = root
-        .children
-        .iter()
-        .map(|(name, node)| tree(catalog, name, node, &[]));
-    let outputs = catalog.outputs.iter().map(|o| output::output(catalog, o));
-    let entries = catalog.models.iter().map(|model| {
-        let path = model.module_path.iter().map(|s| format_ident!("{s}"));
-        quote!(&models::#(#path)::*::INFO)
-    });
-    let tokens = quote! {
+    sink.open(quote! {
         /// The models of the catalog: one module per segment of the model id, so
         /// `bytedance/seedream-4-0/edit` is `models::bytedance::seedream_4_0::edit`.
-        pub mod models {
-            #(#models)*
-        }
+        pub mod models
+    });
+    for (name, node) in &root.children {
+        tree(catalog, name, node, &[], sink);
+    }
+    sink.close();
 
+    sink.open(quote! {
         /// Output types, each shared by every model with the same output schema.
-        pub mod outputs {
+        pub mod outputs
+    });
+    let used: BTreeSet<usize> = selected.iter().map(|(_, m)| m.output).collect();
+    // With no model enabled there is no output type, and the imports would be unused.
+    if !used.is_empty() {
+        sink.items(quote! {
             use schemars::JsonSchema;
             use serde::{Deserialize, Serialize};
 
             use crate::catalog::{FieldInfo, FieldKind};
             use crate::model::{OutputFile, push_extra_urls, push_url};
+        });
+    }
+    for &index in &used {
+        sink.items(output::output(catalog, &catalog.outputs[index]));
+    }
+    sink.close();
 
-            #(#outputs)*
-        }
-
+    let entries = selected.iter().map(|(_, model)| {
+        let path = model.module_path.iter().map(|s| format_ident!("{s}"));
+        quote!(&models::#(#path)::*::INFO)
+    });
+    sink.items(quote! {
         /// Every generated model, sorted by id.
         static GENERATED_MODELS: &[&crate::catalog::ModelInfo] = &[#(#entries),*];
-    };
-    format(tokens)
+    });
 }
 
 /// One model's module on its own, as it appears in [`file`]; used for review and snapshots.
@@ -64,7 +157,7 @@ pub fn model_module(catalog: &Catalog, model: &Model) -> String {
         "{}",
         model.module_path.last().map_or("model", String::as_str)
     );
-    let docs = doc_attrs(&module_docs(model));
+    let docs = doc_attrs(&module_docs(catalog, model));
     let body = model_items(catalog, model);
     format(quote! {
         #docs
@@ -127,35 +220,30 @@ struct Node {
     children: BTreeMap<String, Node>,
 }
 
-fn tree(catalog: &Catalog, name: &str, node: &Node, parents: &[&str]) -> TokenStream {
+fn tree(catalog: &Catalog, name: &str, node: &Node, parents: &[&str], sink: &mut dyn Sink) {
     let ident = format_ident!("{name}");
     let mut path: Vec<&str> = parents.to_vec();
     path.push(name);
-    let (docs, items) = match node.model {
-        Some(index) => {
-            let model = &catalog.models[index];
-            (module_docs(model), model_items(catalog, model))
-        }
-        None => (
-            vec![format!(
-                "Models whose id starts with `{}/`.",
-                prefix_of(catalog, node).unwrap_or_else(|| path.join("/"))
-            )],
-            TokenStream::new(),
-        ),
+    let model = node.model.map(|index| &catalog.models[index]);
+    let docs = match model {
+        Some(model) => module_docs(catalog, model),
+        None => vec![format!(
+            "Models whose id starts with `{}/`.",
+            prefix_of(catalog, node).unwrap_or_else(|| path.join("/"))
+        )],
     };
     let docs = doc_attrs(&docs);
-    let children = node
-        .children
-        .iter()
-        .map(|(child, n)| tree(catalog, child, n, &path));
-    quote! {
+    sink.open(quote! {
         #docs
-        pub mod #ident {
-            #items
-            #(#children)*
-        }
+        pub mod #ident
+    });
+    if let Some(index) = node.model {
+        sink.model(catalog, index);
     }
+    for (child, n) in &node.children {
+        tree(catalog, child, n, &path, sink);
+    }
+    sink.close();
 }
 
 /// The id prefix a namespace module stands for (`bytedance/seedream-4-0`).
@@ -173,18 +261,26 @@ fn prefix_of(catalog: &Catalog, node: &Node) -> Option<String> {
     }
 }
 
-fn module_docs(model: &Model) -> Vec<String> {
+fn module_docs(catalog: &Catalog, model: &Model) -> Vec<String> {
     let mut docs = vec![format!(
         "{} (`{}`).",
         schema_text(model.display_name.trim_end_matches('.')),
         model.id
     )];
     docs.extend(model.docs.iter().map(|d| schema_text(d)));
+    let feature = crate::features::model_feature(&model.id);
+    let all = crate::features::ALL_MODELS;
+    docs.push(match catalog.features.family_of.get(&model.id) {
+        Some(family) => format!(
+            "Compiled with the cargo feature `{feature}`, which `{family}` and `{all}` (a default) enable."
+        ),
+        None => format!("Compiled with the cargo feature `{feature}`, which `{all}` (a default) enables."),
+    });
     docs
 }
 
 /// Everything inside a model's module.
-fn model_items(catalog: &Catalog, model: &Model) -> TokenStream {
+pub(crate) fn model_items(catalog: &Catalog, model: &Model) -> TokenStream {
     let marker = format_ident!("{}", model.type_name);
     let input = format_ident!("{}", model.input.name);
     let output = format_ident!("{}", catalog.outputs[model.output].name);
