@@ -1,22 +1,41 @@
 //! Generates the typed models from the catalog (`schemas/`) into `OUT_DIR`, like prost-build.
 //!
 //! In the repository `client/schemas` is a link to the workspace's `schemas/`; a packaged crate
-//! carries a copy. A catalog error fails the build with the generator's message, which names the
-//! file, the JSON pointer and how to fix it.
+//! carries a copy. Only the models whose cargo feature is enabled are generated (every one with
+//! `all-models`, a default feature), so a dependent compiles just the models it uses. The code
+//! is left unformatted: the compiler does not need it, and formatting would take most of the
+//! generator's time (`cargo xtask codegen` writes the formatted code for people). A catalog
+//! error fails the build with the generator's message, which names the file, the JSON pointer
+//! and how to fix it.
 
+use std::env;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use runcomfy_codegen::features::{ALL_MODELS, env_var, model_feature};
+
 fn main() -> ExitCode {
-    let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
-    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap_or_default());
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").unwrap_or_default());
     // `RUNCOMFY_SCHEMAS` points the build at another catalog (benchmarks, scale tests).
     println!("cargo::rerun-if-env-changed=RUNCOMFY_SCHEMAS");
-    let schemas = std::env::var_os("RUNCOMFY_SCHEMAS")
+    let schemas = env::var_os("RUNCOMFY_SCHEMAS")
         .map(PathBuf::from)
         .unwrap_or_else(|| manifest_dir.join("schemas"));
     println!("cargo::rerun-if-changed={}", schemas.display());
-    let code = match runcomfy_codegen::generate(&schemas) {
+    // Cargo reruns the script when the enabled features change.
+    let every = env::var_os(env_var(ALL_MODELS)).is_some();
+    let enabled = |id: &str| every || env::var_os(env_var(&model_feature(id))).is_some();
+    // As many threads as cargo gives this build (`-j`).
+    let threads = env::var("NUM_JOBS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    let generator = runcomfy_codegen::Generator::new()
+        .pretty(false)
+        .threads(threads)
+        .select(enabled);
+    let code = match generator.generate(&schemas) {
         Ok(code) => code,
         Err(errors) => {
             eprintln!(

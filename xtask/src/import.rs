@@ -101,10 +101,15 @@ fn prefixed(err: &ImportError) -> String {
     }
 }
 
-/// Checks the catalog with the generator's loader after a write; shared with `pull`.
+/// Checks the catalog with the generator's loader after a write, and keeps the workspace's
+/// model features current; shared with `pull`.
 pub(crate) fn finish(schemas: &Path) -> u8 {
     match runcomfy_codegen::load(schemas) {
         Ok(catalog) => {
+            if let Err(message) = crate::features::after_catalog_change(schemas) {
+                eprintln!("error: the catalog is fine, but its cargo features are not: {message}");
+                return 1;
+            }
             println!(
                 "catalog OK: {} model(s); `cargo xtask lint` for warnings; a rebuild compiles it in (then `runcomfy models` lists it)",
                 catalog.models.len()

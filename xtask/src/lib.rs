@@ -4,7 +4,8 @@
 //! both writing through [`normalize`] and [`store`]; [`lint`] checks a catalog, [`diff`]
 //! classifies the changes between two catalogs for semver ([`bump`]), reading git revisions
 //! through [`gitrev`]; [`synth`] makes large synthetic catalogs; [`codegen`] writes the
-//! generated Rust for review; [`bench`] runs the benchmarks and compares them with their peers.
+//! generated Rust for review; [`features`] keeps `client/Cargo.toml`'s model features in step
+//! with the catalog; [`bench`] runs the benchmarks and compares them with their peers.
 
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
@@ -12,6 +13,7 @@ pub mod bench;
 pub mod bump;
 pub mod codegen;
 pub mod diff;
+pub mod features;
 pub mod gitrev;
 pub mod import;
 pub mod lint;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::{bench, codegen, diff, import, lint, pull, synth, workspace_root};
+use xtask::{bench, codegen, diff, features, import, lint, pull, synth, workspace_root};
 
 /// Maintainer tasks for runcomfy-rs.
 #[derive(Debug, Parser)]
@@ -24,6 +24,22 @@ enum Command {
         /// Where to write `runcomfy_models.rs` and one file per model under `models/`.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Writes the model features of `client/Cargo.toml` from the catalog (one per model, one
+    /// per family, `all-models`).
+    ///
+    /// `import` and `pull` run it for the workspace's catalog. Exit code 1 with --check when
+    /// the manifest is stale.
+    Features {
+        /// The catalog folder.
+        #[arg(long, default_value_os_t = workspace_root().join("schemas"))]
+        schemas: PathBuf,
+        /// The manifest to write.
+        #[arg(long, default_value_os_t = workspace_root().join("client/Cargo.toml"))]
+        manifest: PathBuf,
+        /// Only check; write nothing.
+        #[arg(long)]
+        check: bool,
     },
     /// Adds or updates models from RunComfy API doc pages saved as text (any language).
     ///
@@ -127,6 +143,11 @@ fn main() -> ExitCode {
                 1
             }
         },
+        Command::Features {
+            schemas,
+            manifest,
+            check,
+        } => features::run(&manifest, &schemas, check),
         Command::Import { pages, schemas } => import::run(&schemas, &pages),
         Command::Pull {
             base_url,
