@@ -115,8 +115,9 @@ enum Command {
         /// scale, builds (repeatable).
         #[arg(long, value_name = "NAME")]
         only: Vec<String>,
-        /// Also time clean and incremental builds of `runcomfy` against synthetic catalogs of
-        /// these sizes (default 3,100,1000).
+        /// Also time builds of `runcomfy` with every model enabled, against synthetic catalogs
+        /// of these sizes (default 1,3,100,1000); without it, only the one-model builds of
+        /// the goal.
         #[arg(long, value_name = "N,..", num_args = 0..=1, value_delimiter = ',', default_missing_value = "")]
         builds: Option<Vec<String>>,
     },
