@@ -25,22 +25,33 @@ pub struct SourceModel {
     pub output: Value,
     /// The overlay (empty when there is none).
     pub overlay: Overlay,
+    /// Whether the model is generated. A model left out (a build with some models enabled)
+    /// is only read as far as it names shared types: its `input.json` is not read (`input`
+    /// is null), so its input is not checked either.
+    pub generated: bool,
 }
 
 /// Reads every model below `root`, sorted by id so that generation never depends on the order
 /// the file system lists folders in.
 pub fn read_catalog(root: &Path) -> Result<Vec<SourceModel>, Errors> {
-    read_catalog_on(root, 1)
+    read_catalog_on(root, 1, &|_| true)
 }
 
-/// [`read_catalog`], reading and parsing the models' files on up to `threads` threads.
-pub fn read_catalog_on(root: &Path, threads: usize) -> Result<Vec<SourceModel>, Errors> {
+/// [`read_catalog`] on up to `threads` threads, reading whole only the models `generate`
+/// accepts.
+pub fn read_catalog_on(
+    root: &Path,
+    threads: usize,
+    generate: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<Vec<SourceModel>, Errors> {
     let mut dirs = Vec::new();
     find_model_dirs(root, root, &mut dirs)?;
     dirs.sort();
     let mut models = Vec::new();
     let mut errors = Vec::new();
-    let read = crate::parallel::map(&dirs, threads, |(id, dir)| read_model(id.clone(), dir));
+    let read = crate::parallel::map(&dirs, threads, |(id, dir)| {
+        read_model(id.clone(), dir, generate(id))
+    });
     for result in read {
         match result {
             Ok(model) => models.push(model),
@@ -116,11 +127,15 @@ pub fn check_model_id(id: &str, dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-fn read_model(id: String, dir: &Path) -> Result<SourceModel, Error> {
+fn read_model(id: String, dir: &Path, generated: bool) -> Result<SourceModel, Error> {
     let input_path = dir.join("input.json");
     let output_path = dir.join("output.json");
     let overlay_file = dir.join("overlay.json");
-    let mut input = read_json(&input_path)?;
+    let mut input = if generated {
+        read_json(&input_path)?
+    } else {
+        Value::Null
+    };
     let mut output = read_json(&output_path)?;
     let (overlay, overlay_path) = if overlay_file.exists() {
         let value = read_json(&overlay_file)?;
@@ -132,7 +147,9 @@ fn read_model(id: String, dir: &Path) -> Result<SourceModel, Error> {
     } else {
         (Overlay::default(), None)
     };
-    if let Some(patch) = &overlay.patch {
+    if let Some(patch) = &overlay.patch
+        && generated
+    {
         json_patch::merge(&mut input, patch);
     }
     // The docs wrap the output schema as `{"output": {...}}`; accept both forms.
@@ -153,6 +170,7 @@ fn read_model(id: String, dir: &Path) -> Result<SourceModel, Error> {
         input,
         output,
         overlay,
+        generated,
     })
 }
 

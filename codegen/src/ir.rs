@@ -278,6 +278,8 @@ pub struct OutputType {
     pub fields: Vec<OutputField>,
     /// The Rust name of the field keeping properties the schema does not list.
     pub extra_ident: String,
+    /// The ids of every model of the catalog with this output, generated or not.
+    pub users: Vec<String>,
 }
 
 /// One output property.

@@ -18,17 +18,26 @@ const KNOWN_FORMATS: &[&str] = &["jpeg", "png", "webp", "gif", "bmp", "tiff", "h
 pub fn build(sources: &[SourceModel]) -> Result<Catalog, Errors> {
     let mut errors = Vec::new();
     let mut models = Vec::new();
-    let mut outputs: Vec<(Value, OutputType, Option<String>)> = Vec::new();
+    let mut outputs: Vec<(OutputType, Option<String>)> = Vec::new();
+    // Each distinct output schema (as JSON text) to its index in `outputs`.
+    let mut output_index: BTreeMap<String, usize> = BTreeMap::new();
     let mut modules: BTreeMap<Vec<String>, String> = BTreeMap::new();
     for src in sources {
         let mut lowerer = Lowerer::new(src);
-        let model = lowerer.model();
+        // A model left out of the generation still names its output type (shared output
+        // types are named across the whole catalog), but its input is not looked at.
+        let model = if src.generated { lowerer.model() } else { None };
         let output = lowerer.output();
         errors.append(&mut lowerer.errors);
-        let (Some(mut model), Some(output)) = (model, output) else {
+        let Some(output) = output else {
             continue;
         };
-        if let Some(other) = modules.insert(model.module_path.clone(), src.id.clone()) {
+        if src.generated && model.is_none() {
+            continue;
+        }
+        if let Some(model) = &model
+            && let Some(other) = modules.insert(model.module_path.clone(), src.id.clone())
+        {
             errors.push(
                 Error::schema(
                     &src.input_path,
@@ -44,12 +53,9 @@ pub fn build(sources: &[SourceModel]) -> Result<Catalog, Errors> {
             continue;
         }
         let wanted = src.overlay.output_type.clone();
-        match outputs
-            .iter_mut()
-            .position(|(schema, _, _)| *schema == src.output)
-        {
-            Some(index) => {
-                let (_, existing, existing_wanted) = &mut outputs[index];
+        let index = match output_index.get(&src.output.to_string()) {
+            Some(&index) => {
+                let (existing, existing_wanted) = &mut outputs[index];
                 match (&wanted, existing_wanted.as_ref()) {
                     (Some(a), Some(b)) if a != b => errors.push(
                         Error::schema(
@@ -65,26 +71,32 @@ pub fn build(sources: &[SourceModel]) -> Result<Catalog, Errors> {
                     }
                     _ => {}
                 }
-                model.output = index;
+                existing.users.push(src.id.clone());
+                index
             }
             None => {
                 let mut output = output;
                 if let Some(name) = &wanted {
                     output.name = name.clone();
                 }
-                model.output = outputs.len();
-                outputs.push((src.output.clone(), output, wanted));
+                output.users.push(src.id.clone());
+                output_index.insert(src.output.to_string(), outputs.len());
+                outputs.push((output, wanted));
+                outputs.len() - 1
             }
+        };
+        if let Some(mut model) = model {
+            model.output = index;
+            models.push(model);
         }
-        models.push(model);
     }
     // Default output names are made unique after overlays had their say.
     let mut taken: BTreeSet<String> = outputs
         .iter()
-        .filter_map(|(_, _, wanted)| wanted.clone())
+        .filter_map(|(_, wanted)| wanted.clone())
         .collect();
-    let explicit: Vec<bool> = outputs.iter().map(|(_, _, w)| w.is_some()).collect();
-    let mut outputs: Vec<OutputType> = outputs.into_iter().map(|(_, o, _)| o).collect();
+    let explicit: Vec<bool> = outputs.iter().map(|(_, w)| w.is_some()).collect();
+    let mut outputs: Vec<OutputType> = outputs.into_iter().map(|(o, _)| o).collect();
     for (output, explicit) in outputs.iter_mut().zip(explicit) {
         if !explicit {
             output.name = naming::unique(output.name.clone(), &mut taken, "Alt");
@@ -1113,6 +1125,7 @@ impl<'a> Lowerer<'a> {
             docs,
             fields,
             extra_ident,
+            users: Vec::new(),
         })
     }
 }

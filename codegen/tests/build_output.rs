@@ -90,8 +90,9 @@ fn selecting_models_never_changes_what_a_model_generates() {
         let full_ir = runcomfy_codegen::load(&catalog).unwrap();
         let full = items(&Generator::new().emit(&full_ir));
         for model in &full_ir.models {
+            // Read as the build script reads it: only the selected model's input.
             let one = Generator::new().select(|id| id == model.id);
-            let subset = items(&one.emit(&full_ir));
+            let subset = items(&one.generate(&catalog).unwrap());
             let module = format!("::models::{}", model.module_path.join("::"));
             assert!(
                 subset.keys().any(|k| k.starts_with(&format!("{module}::"))),
@@ -145,4 +146,43 @@ fn selecting_no_model_still_generates_a_valid_file() {
     let items = items(&code);
     assert!(items.contains_key("::GENERATED_MODELS"), "{code}");
     assert!(!code.contains("use "), "no unused imports: {code}");
+}
+
+#[test]
+fn models_left_out_are_not_read_past_what_names_shared_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for id in ["acme/good", "acme/broken"] {
+        std::fs::create_dir_all(root.join(id)).unwrap();
+        std::fs::write(
+            root.join(id).join("output.json"),
+            r#"{"type": "object", "properties": {"image": {"type": "string", "format": "uri"}}}"#,
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        root.join("acme/good/input.json"),
+        r#"{"type": "object", "properties": {"prompt": {"type": "string"}}}"#,
+    )
+    .unwrap();
+    std::fs::write(root.join("acme/broken/input.json"), "{ not json").unwrap();
+
+    let only_good = Generator::new()
+        .pretty(false)
+        .select(|id| id == "acme/good")
+        .generate(root)
+        .unwrap();
+    assert!(only_good.contains("pub mod good"));
+    assert!(!only_good.contains("pub mod broken"));
+    // The shared output type is named, and documented, as in the whole catalog.
+    assert!(
+        only_good.contains("Used by `acme/broken`, `acme/good`."),
+        "{only_good}"
+    );
+
+    let everything = Generator::new().generate(root).unwrap_err().to_string();
+    assert!(
+        everything.contains("acme/broken/input.json"),
+        "{everything}"
+    );
 }

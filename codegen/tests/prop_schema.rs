@@ -219,6 +219,7 @@ fn source(id: &str, input: Value, output: Value, overlay: Overlay) -> SourceMode
         input,
         output,
         overlay,
+        generated: true,
     }
 }
 

@@ -137,7 +137,7 @@ fn write_file(catalog: &Catalog, selected: &[usize], sink: &mut dyn Sink) {
         });
     }
     for &index in &used {
-        sink.items(output::output(catalog, &catalog.outputs[index]));
+        sink.items(output::output(&catalog.outputs[index]));
     }
     sink.close();
 

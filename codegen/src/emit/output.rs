@@ -4,16 +4,11 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::{doc_attrs, schema_text};
-use crate::ir::{Catalog, OutputKind, OutputType};
+use crate::ir::{OutputKind, OutputType};
 
-pub(crate) fn output(catalog: &Catalog, o: &OutputType) -> TokenStream {
+pub(crate) fn output(o: &OutputType) -> TokenStream {
     let name = format_ident!("{}", o.name);
-    let users: Vec<String> = catalog
-        .models
-        .iter()
-        .filter(|m| catalog.outputs[m.output].name == o.name)
-        .map(|m| format!("`{}`", m.id))
-        .collect();
+    let users: Vec<String> = o.users.iter().map(|id| format!("`{id}`")).collect();
     let mut docs = o.docs.clone();
     docs.push(format!("Used by {}.", users.join(", ")));
     docs.push("Every property is optional: a reply missing one still parses, and properties the schema does not list are kept in the extra map.".to_owned());
