@@ -115,6 +115,11 @@ struct Poller<'a, M: Model> {
     /// The last poll that saw the job not yet finished.
     last_pending: Option<Instant>,
     seen_queued: bool,
+    /// The run times this job plans from: the history as it stood when its run started.
+    /// Those learned later are biased short (of the jobs started with this one, only the
+    /// shorter ones can have ended yet) and, in a batch started at once, would pull its
+    /// planned polls behind it.
+    history: Option<Vec<Duration>>,
     polls: u32,
     done: bool,
 }
@@ -132,6 +137,7 @@ impl<'a, M: Model> Poller<'a, M> {
             last_poll: None,
             last_pending: None,
             seen_queued: false,
+            history: None,
             polls: 0,
             done: job.cached().is_some(),
         }
@@ -168,16 +174,28 @@ impl<'a, M: Model> Poller<'a, M> {
         }
     }
 
-    fn next_delay(&self) -> Duration {
+    fn next_delay(&mut self) -> Duration {
         let inner = self.job.client().inner();
         let now = Instant::now();
-        let history = inner.history.sorted(self.job.history_key);
+        let queued = self.last_state == Some(JobState::InQueue);
+        let live;
+        let history = match (&self.history, self.run_start) {
+            (Some(history), _) => history.as_slice(),
+            // Running, with a known start: take the history as it stands now, once.
+            (None, Some(_)) if !queued => self
+                .history
+                .insert(inner.history.sorted(self.job.history_key)),
+            _ => {
+                live = inner.history.sorted(self.job.history_key);
+                live.as_slice()
+            }
+        };
         let state = PollState {
             since_start: self.run_start.map(|s| now.saturating_duration_since(s)),
-            queued: self.last_state == Some(JobState::InQueue),
+            queued,
             since_last_poll: self.last_poll.map(|p| now.saturating_duration_since(p)),
         };
-        inner.poll.next_delay(&history, state)
+        inner.poll.next_delay(history, state)
     }
 
     /// One poll: the status call while queued (it has the queue position), else the result
@@ -217,6 +235,8 @@ impl<'a, M: Model> Poller<'a, M> {
             // start of the run.
             let before = self.last_poll.unwrap_or(now);
             self.run_start = Some(before + now.saturating_duration_since(before) / 2);
+            // Plan from the history as it stands at this start, not at the submit.
+            self.history = None;
         }
         if let Some(reply) = &finished {
             self.done = true;
