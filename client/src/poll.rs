@@ -1,10 +1,11 @@
 //! When to poll a running job: a schedule that learns, per model, how long jobs take.
 //!
-//! With no history, polls come at 1 s, then every 2 s. Once jobs of a model have finished,
-//! polls go where jobs end: five, at evenly spaced quantiles of the observed run times from the
-//! shortest to the longest (each catching an equal share of jobs), never closer than 200 ms,
-//! then backing off if a job overruns. The
-//! history lives in the [`Client`](crate::Client), shared by its clones, and can be exported and
+//! With no history, polls come every 2 s from the start (a job of 20 s costs ten requests, as
+//! with RunComfy's CLI). Once jobs of a model have finished, polls go where jobs end: eleven,
+//! at the quantiles 1 - (1 - i/11)^2.5 of the observed run times, so they are sparse early in
+//! the range and dense towards the longest run seen (never closer than 200 ms), then back off
+//! if a job overruns. A job plans from the run times known when its run started. The history
+//! lives in the [`Client`](crate::Client), shared by its clones, and can be exported and
 //! imported ([`PollHistorySnapshot`]) so a CLI can keep it between runs.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -51,10 +52,10 @@ pub struct AdaptivePolling {
 impl Default for AdaptivePolling {
     fn default() -> Self {
         Self {
-            cold_first: Duration::from_secs(1),
+            cold_first: Duration::from_secs(2),
             cold_max: Duration::from_secs(2),
             min_interval: Duration::from_millis(200),
-            planned_polls: 5,
+            planned_polls: 11,
             margin: Duration::from_millis(60),
             overrun_max: Duration::from_secs(4),
             warm_after: 3,
@@ -62,8 +63,19 @@ impl Default for AdaptivePolling {
     }
 }
 
+/// How strongly planned polls crowd towards the longest run time seen. An exponent of 2 puts
+/// them at a density of 1/√(share of jobs still running), which minimises mean requests plus
+/// mean delay for evenly spread run times; 2.5 leans further towards the end, which the median
+/// delay rewards (a poll there is cheap and catches jobs in a short gap), at some cost to
+/// early finishers. BENCHMARKS.md §4 has the curve.
+const CROWDING: f64 = 2.5;
+
+/// The longest interval between polls of a queued job: its run's start is dated from them.
+const QUEUED_MAX: Duration = Duration::from_secs(1);
+
 impl AdaptivePolling {
-    /// Without history: the first poll after `first`, then one every `max`.
+    /// Without history: the first poll after `first`, then one every `max` (each `margin`
+    /// late). A queued job is polled every `first`, at most a second apart.
     pub fn with_cold(mut self, first: Duration, max: Duration) -> Self {
         self.cold_first = first;
         self.cold_max = max.max(first);
@@ -76,8 +88,8 @@ impl AdaptivePolling {
         self
     }
 
-    /// How many polls are spread over the run times seen so far (at their quantiles); fewer
-    /// polls means fewer requests and a later notice.
+    /// How many polls are planned over the run times seen so far (at quantiles that crowd
+    /// towards the longest); fewer polls means fewer requests and a later notice.
     pub fn with_planned_polls(mut self, polls: usize) -> Self {
         self.planned_polls = polls.max(1);
         self
@@ -106,47 +118,66 @@ impl AdaptivePolling {
     /// without history.
     fn plan(&self, sorted: &[Duration]) -> Option<Vec<Duration>> {
         let (first, last) = (*sorted.first()?, *sorted.last()?);
-        // Evenly spaced quantiles from the shortest run to the longest: each poll catches an
-        // equal share of the jobs, and a job within the range seen needs at most `n` polls.
-        let n = self.planned_polls;
-        let share = |i: usize| {
-            if n == 1 {
-                1.0
+        // Too few samples to trust their spread: widen the window by 15% each way.
+        let (lo, hi) = (first.mul_f64(0.85), last.mul_f64(1.15));
+        let at = |q: f64| {
+            if sorted.len() < self.warm_after {
+                lo + (hi.saturating_sub(lo)).mul_f64(q)
             } else {
-                i as f64 / (n - 1) as f64
+                quantile(sorted, q)
             }
         };
-        let mut points: Vec<Duration> = (0..n).map(|i| quantile(sorted, share(i))).collect();
-        if sorted.len() < self.warm_after {
-            // Too few samples to trust their spread: widen the window by 15% each way.
-            let lo = first.mul_f64(0.85);
-            let hi = last.mul_f64(1.15);
-            points = (0..n)
-                .map(|i| lo + (hi.saturating_sub(lo)).mul_f64(share(i)))
-                .collect();
-        }
-        // Keep the last point; drop earlier ones closer than the densest interval to the next.
+        // Poll i of n at the quantile 1 - (1 - i/n)^CROWDING: a poll at time t is paid only by
+        // the jobs still running then, so polls get denser as fewer jobs remain. The median job
+        // pays about a quarter of them; the longest delays go to early finishers.
+        let n = self.planned_polls;
+        let points: Vec<Duration> = (1..=n)
+            .map(|i| {
+                let rest = 1.0 - i as f64 / n as f64;
+                at(1.0 - rest.powf(CROWDING)) + self.margin
+            })
+            .collect();
+        // From the last point down, keep each at least the densest interval before the next
+        // (the end of the range becomes an even grid); a point moved before the first one is
+        // dropped, so a tight history plans a single poll.
+        let floor = *points.first()?;
         let mut kept: Vec<Duration> = Vec::with_capacity(points.len());
         for point in points.into_iter().rev() {
-            let point = point + self.margin;
-            if kept
-                .last()
-                .is_none_or(|next| next.saturating_sub(point) >= self.min_interval)
-            {
-                kept.push(point);
+            let point = match kept.last() {
+                Some(next) if next.saturating_sub(point) < self.min_interval => {
+                    match next.checked_sub(self.min_interval) {
+                        Some(moved) => moved,
+                        None => break,
+                    }
+                }
+                _ => point,
+            };
+            if point < floor {
+                break;
             }
+            kept.push(point);
         }
         kept.reverse();
         Some(kept)
     }
 
-    /// The first poll at `cold_first`, then every `cold_max`: at 20 s, ten polls.
+    /// Without history: a poll every `cold_max` after the first at `cold_first`, each `margin`
+    /// late, on a fixed grid from the start (so slow replies do not push the polls later).
     fn cold_delay(&self, since_start: Duration) -> Duration {
-        if since_start < self.cold_first {
-            self.cold_first - since_start
-        } else {
-            self.cold_max
+        let first = self.cold_first + self.margin;
+        if since_start < first {
+            return first - since_start;
         }
+        let step = self.cold_max.max(Duration::from_millis(1));
+        let past = since_start - first;
+        let k = past.as_nanos() / step.as_nanos() + 1;
+        let k = u32::try_from(k).unwrap_or(u32::MAX);
+        (first + step.saturating_mul(k)).saturating_sub(since_start)
+    }
+
+    /// How often a queued job is polled.
+    fn queued_interval(&self) -> Duration {
+        self.cold_first.min(QUEUED_MAX)
     }
 }
 
@@ -180,11 +211,15 @@ impl PollPolicy {
             PollPolicy::Fixed(interval) => return *interval,
             PollPolicy::Adaptive(adaptive) => adaptive,
         };
+        let floor = match state.since_last_poll {
+            Some(since) => adaptive.min_interval.saturating_sub(since),
+            None => Duration::ZERO,
+        };
         let plan = adaptive.plan(history);
         let (Some(since_start), false, Some(plan)) = (state.since_start, state.queued, plan) else {
             return match (state.queued, state.since_start, state.since_last_poll) {
-                // Queued: often enough to date the start of the run to within a second.
-                (true, _, _) => adaptive.cold_first,
+                // Queued: often enough to date the start of the run.
+                (true, _, _) => adaptive.queued_interval(),
                 // Resumed, start unknown: look at once (it may be done), then the cold pace.
                 (false, None, None) => Duration::ZERO,
                 (false, None, Some(_)) => adaptive.cold_max,
@@ -192,12 +227,8 @@ impl PollPolicy {
                 (false, Some(since_start), None) if since_start >= adaptive.cold_first => {
                     Duration::ZERO
                 }
-                (false, Some(since_start), _) => adaptive.cold_delay(since_start),
+                (false, Some(since_start), _) => adaptive.cold_delay(since_start).max(floor),
             };
-        };
-        let floor = match state.since_last_poll {
-            Some(since) => adaptive.min_interval.saturating_sub(since),
-            None => Duration::ZERO,
         };
         // The next planned point still ahead (a few ms of slack so a poll that lands just
         // after its point does not plan the same point again).
@@ -359,36 +390,151 @@ mod tests {
         values[values.len() / 2]
     }
 
-    #[test]
-    fn cold_polls_back_off_to_the_cap() {
-        let policy = PollPolicy::default();
-        // 1 s, 3 s, ..., 21 s.
-        let (polls, delay) = simulate(&policy, &[], secs(20.0));
-        assert_eq!(polls, 11);
-        assert_eq!(delay, secs(1.0));
+    fn median_u32(mut values: Vec<u32>) -> u32 {
+        values.sort();
+        values[values.len() / 2]
+    }
+
+    /// `n` run times spread evenly from `from` to `to`, sorted.
+    fn spread(from: f64, to: f64, n: usize) -> Vec<Duration> {
+        (0..n)
+            .map(|i| secs(from + (to - from) * i as f64 / (n - 1) as f64))
+            .collect()
+    }
+
+    /// Polls and notice delays of `jobs` jobs ending evenly from `from` to `to`.
+    fn stream(
+        policy: &PollPolicy,
+        history: &[Duration],
+        from: f64,
+        to: f64,
+        jobs: usize,
+    ) -> (Vec<u32>, Vec<Duration>) {
+        spread(from, to, jobs)
+            .into_iter()
+            .map(|end| simulate(policy, history, end))
+            .unzip()
+    }
+
+    fn plan_of(policy: &PollPolicy, history: &[Duration]) -> Vec<Duration> {
+        match policy {
+            PollPolicy::Adaptive(adaptive) => adaptive.plan(history).unwrap_or_default(),
+            PollPolicy::Fixed(_) => Vec::new(),
+        }
     }
 
     #[test]
-    fn warm_polls_gather_around_the_expected_end() {
+    fn cold_polls_every_two_seconds_so_a_20_s_job_costs_ten() {
         let policy = PollPolicy::default();
+        // 2.06 s, 4.06 s, ..., 20.06 s.
+        let (polls, delay) = simulate(&policy, &[], secs(20.0));
+        assert_eq!(polls, 10);
+        assert_eq!(delay, Duration::from_millis(60));
+        // Jobs of 18-22 s: ten requests up to 20.06 s, eleven after, a second late on average.
+        let (polls, delays) = stream(&policy, &[], 18.0, 22.0, 101);
+        assert!(polls.iter().all(|p| (9..=11).contains(p)), "{polls:?}");
+        let mean = delays.iter().sum::<Duration>() / delays.len() as u32;
+        assert!((secs(0.9)..=secs(1.1)).contains(&mean), "{mean:?}");
+        // A short job is seen at the first poll.
+        assert_eq!(simulate(&policy, &[], secs(0.3)), (1, secs(1.76)));
+    }
+
+    #[test]
+    fn cold_polls_stay_on_their_grid_after_a_slow_reply() {
+        let policy = PollPolicy::default();
+        let after_slow = PollState {
+            since_start: Some(secs(5.5)),
+            queued: false,
+            since_last_poll: Some(secs(1.44)),
+        };
+        assert_eq!(policy.next_delay(&[], after_slow), secs(0.56));
+        // A reply that came back just before the next grid point: not two polls at once.
+        let very_slow = PollState {
+            since_start: Some(secs(6.0)),
+            queued: false,
+            since_last_poll: Some(Duration::ZERO),
+        };
+        assert_eq!(policy.next_delay(&[], very_slow), secs(0.2));
+    }
+
+    #[test]
+    fn queued_jobs_are_polled_at_least_every_second() {
+        let queued = PollState {
+            since_start: Some(secs(3.0)),
+            queued: true,
+            since_last_poll: Some(secs(1.0)),
+        };
+        assert_eq!(PollPolicy::default().next_delay(&[], queued), secs(1.0));
+        let fast = AdaptivePolling::default().with_cold(secs(0.25), secs(0.25));
+        assert_eq!(
+            PollPolicy::Adaptive(fast).next_delay(&[], queued),
+            secs(0.25)
+        );
+    }
+
+    #[test]
+    fn warm_polls_crowd_towards_the_longest_run() {
         // Run times of 20 s ±10%, spread evenly.
-        let mut history: Vec<Duration> = (0..16)
-            .map(|i| secs(18.0 + 4.0 * i as f64 / 15.0))
-            .collect();
-        history.sort();
-        let mut delays = Vec::new();
-        for i in 0..100 {
-            let end = secs(18.0 + 4.0 * i as f64 / 99.0);
-            let (polls, delay) = simulate(&policy, &history, end);
-            assert!(polls <= 5, "{polls} polls for a job of {end:?}");
-            delays.push(delay);
-        }
-        // Tight history: a single dense poll just after the end.
-        let fixed = vec![secs(20.0); 5];
-        let (polls, delay) = simulate(&policy, &fixed, secs(20.0));
+        let plan = plan_of(&PollPolicy::default(), &spread(18.0, 22.0, 24));
+        assert_eq!(plan.len(), 11, "{plan:?}");
+        assert_eq!(plan.last(), Some(&secs(22.06)));
+        // Gaps never grow towards the end, and never go below the densest interval.
+        let gaps: Vec<Duration> = plan.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(gaps.windows(2).all(|g| g[1] <= g[0]), "{gaps:?}");
+        assert!(gaps.iter().all(|g| *g >= secs(0.2)), "{gaps:?}");
+        // Two polls below the median run time, nine above it.
+        assert_eq!(plan.iter().filter(|p| **p < secs(20.0)).count(), 2);
+    }
+
+    #[test]
+    fn warm_polls_meet_the_goals_for_jobs_of_20_s_give_or_take_10_percent() {
+        let policy = PollPolicy::default();
+        let (polls, delays) = stream(&policy, &spread(18.0, 22.0, 24), 18.0, 22.0, 401);
+        // The median job: three requests, noticed within 200 ms; the mean job under five.
+        assert_eq!(median_u32(polls.clone()), 3);
+        let mean = polls.iter().sum::<u32>() as f64 / polls.len() as f64;
+        assert!(mean < 5.0, "mean {mean}");
+        assert!(polls.iter().all(|p| *p <= 11), "{polls:?}");
+        let p50 = median(delays.clone());
+        assert!(p50 <= secs(0.2), "{p50:?}");
+        // The price: early finishers wait longer than late ones.
+        let early = median(delays[..100].to_vec());
+        let late = median(delays[300..].to_vec());
+        assert!(early > late * 2, "early {early:?}, late {late:?}");
+    }
+
+    #[test]
+    fn the_plan_scales_with_the_spread() {
+        // Without the densest interval and the margin (the two fixed durations), the plan is
+        // the same at any scale: ten times longer and wider, the same requests, ten times the
+        // delay.
+        let policy = PollPolicy::Adaptive(
+            AdaptivePolling::default()
+                .with_min_interval(Duration::from_millis(1))
+                .with_margin(Duration::ZERO),
+        );
+        let (short_polls, short_delays) = stream(&policy, &spread(18.0, 22.0, 24), 18.0, 22.0, 101);
+        let (long_polls, long_delays) =
+            stream(&policy, &spread(180.0, 220.0, 24), 180.0, 220.0, 101);
+        assert_eq!(short_polls, long_polls);
+        let (short, long) = (median(short_delays), median(long_delays));
+        let ratio = long.as_secs_f64() / short.as_secs_f64();
+        assert!((9.9..10.1).contains(&ratio), "{short:?} {long:?}");
+    }
+
+    #[test]
+    fn a_tight_history_plans_one_poll_and_a_narrow_one_a_few() {
+        let policy = PollPolicy::default();
+        let (polls, delay) = simulate(&policy, &[secs(20.0); 5], secs(20.0));
         assert_eq!(polls, 1);
-        assert!(delay <= Duration::from_millis(100), "{delay:?}");
-        assert!(median(delays) <= secs(0.7));
+        assert_eq!(delay, Duration::from_millis(60));
+        // 20 s ±2.5%: an even grid at the densest interval, down to the first planned poll.
+        let plan = plan_of(&policy, &spread(19.5, 20.5, 24));
+        assert_eq!(plan.len(), 4, "{plan:?}");
+        assert!(
+            plan.windows(2).all(|w| w[1] - w[0] == secs(0.2)),
+            "{plan:?}"
+        );
     }
 
     #[test]
