@@ -5,13 +5,18 @@
 //! polls: the trade-off curve between requests and delay.
 //!
 //! Real time: two waves of about 22 s. Wave 1 runs the cold figures (each job on a fresh
-//! client, so none has history) and warms a shared client. Wave 2 runs every other policy at
-//! once, each on its own simulator (so counters do not mix) with its own jobs; the adaptive
-//! ones start from the warm client's history. `-- --quick` runs 8 jobs per policy instead
-//! of 24.
+//! client, so none has history) and warms a shared client on 32 other jobs, as many run times
+//! as it keeps. Wave 2 runs every other policy at once, each on its own simulator (so counters
+//! do not mix) with the same run times as the cold wave; the adaptive ones start from the warm
+//! client's history. 96 jobs per policy: with 24 or 48, which jobs the seeds happen to draw
+//! moves the medians past the goals either way. `-- --quick` runs 8.
+//!
+//! `--check` goals: warm, a median of at most 5 requests and a median notice of at most
+//! 250 ms; cold, a median of at most 10 requests and a median notice of at most 1 s.
 //!
 //! Run with `cargo bench -p runcomfy --bench polling` (`-- --curve` for the exact trade-off
-//! curve of fixed schedules alone, in no time).
+//! curve of fixed schedules alone, in no time; `-- --seed-offset N` to draw other jobs and
+//! histories, and see how much the figures move).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -28,16 +33,38 @@ use support::*;
 
 const TOKEN: &str = "bench-token";
 
+/// Jobs that warm the shared client: as many as it keeps run times per model. More, all started
+/// together, would keep only the last to finish (the slowest): a history no stream produces.
+const WARM_UP: usize = 32;
+
+/// The seed of the measured jobs: every policy, cold ones included, gets the same run times (a
+/// job's run time follows from the seed and its request id, and ids are numbered in order), so
+/// the rows differ only by policy. The warm-up draws others.
+const JOBS_SEED: u64 = 10;
+
+/// The rows with a goal.
+const WARM: &str = "adaptive default, warm";
+const COLD: &str = "adaptive, cold (no history)";
+
 async fn simulator(seed: u64) -> Simulator {
     Simulator::start(SimConfig {
         token: Some(TOKEN.into()),
         workers: 256,
         run_time: RunTime::Range(Duration::from_secs(18), Duration::from_secs(22)),
-        seed,
+        seed: seed + seed_offset(),
         ..SimConfig::default()
     })
     .await
     .unwrap()
+}
+
+/// `--seed-offset N`: added to every simulator's seed.
+fn seed_offset() -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.windows(2)
+        .find(|w| w[0] == "--seed-offset")
+        .and_then(|w| w[1].parse().ok())
+        .unwrap_or(0)
 }
 
 fn client(sim: &Simulator, policy: PollPolicy, history: Option<&PollHistorySnapshot>) -> Client {
@@ -118,15 +145,31 @@ fn schedule_figures(polls: &[f64]) -> (f64, f64, f64, f64) {
     (mean, median(requests), median(delays), p95)
 }
 
+/// The adaptive plan's shape over 18-22 s (no margin): poll i of n at the quantile
+/// 1 - (1 - i/n)^2.5, each at least 200 ms before the next.
+fn crowded(n: usize) -> Vec<f64> {
+    let mut kept: Vec<f64> = Vec::new();
+    for i in (1..=n).rev() {
+        let rest = 1.0 - i as f64 / n as f64;
+        let point = 18.0 + 4.0 * (1.0 - rest.powf(2.5));
+        kept.push(match kept.last() {
+            Some(next) => point.min(next - 0.2),
+            None => point,
+        });
+    }
+    kept.reverse();
+    kept
+}
+
 /// The trade-off, worked out: evenly spaced polls over the window (what the adaptive policy
-/// plans, before its margin) against back-loaded ones. A poll at time t is paid only by the
-/// jobs still running at t, so polls late in the window are cheap: the counting argument
-/// "k polls cover at most k x 0.25 s of the 4 s window" bounds the polls *planned*, not the
-/// polls a job *makes*.
+/// planned before) against back-loaded ones (what it plans now), and the cold grids. A poll at
+/// time t is paid only by the jobs still running at t, so polls late in the window are cheap:
+/// the counting argument "k polls cover at most k x 0.25 s of the 4 s window" bounds the polls
+/// *planned*, not the polls a job *makes*.
 fn trade_off_curve() {
     println!("schedules over uniform 18-22 s run times, exact (no margin, no network):");
     println!(
-        "  {:<46} {:>6} {:>7} {:>8} {:>8}",
+        "  {:<48} {:>6} {:>7} {:>8} {:>8}",
         "schedule", "mean", "median", "p50 ms", "p95 ms"
     );
     let even = |n: usize| -> Vec<f64> {
@@ -145,10 +188,25 @@ fn trade_off_curve() {
     let mut back3: Vec<f64> = vec![18.5, 19.25, 20.0];
     back3.extend((1..=8).map(|i| 20.0 + 0.25 * i as f64));
     schedules.push(("18.5, 19.25, 20, then every 0.25 s to 22 s".into(), back3));
+    for n in [8, 11, 15] {
+        let default = if n == 11 { " (the default)" } else { "" };
+        schedules.push((
+            format!("{n} at quantiles 1-(1-i/n)^2.5{default}"),
+            crowded(n),
+        ));
+    }
+    // Cold: the grid from the start, so every poll counts.
+    let grid = |first: f64| -> Vec<f64> { (0..12).map(|k| first + 2.0 * k as f64).collect() };
+    schedules.push(("cold: 1 s, then every 2 s (before)".into(), grid(1.0)));
+    schedules.push(("cold: every 2 s from 2 s".into(), grid(2.0)));
+    schedules.push((
+        "cold: the same, 60 ms late (the default)".into(),
+        grid(2.06),
+    ));
     for (name, polls) in &schedules {
         let (mean, med, p50, p95) = schedule_figures(polls);
         println!(
-            "  {name:<46} {mean:>6.2} {med:>7.1} {:>8.0} {:>8.0}",
+            "  {name:<48} {mean:>6.2} {med:>7.1} {:>8.0} {:>8.0}",
             p50 * 1e3,
             p95 * 1e3
         );
@@ -169,10 +227,10 @@ async fn main() {
     if std::env::args().any(|a| a == "--curve") {
         return;
     }
-    let jobs = if quick() { 8 } else { 24 };
+    let jobs = if quick() { 8 } else { 96 };
 
     // Wave 1: cold figures, and a warm-up of the shared adaptive client.
-    let (cold_sim, warm_sim) = (simulator(1).await, simulator(2).await);
+    let (cold_sim, warm_sim) = (simulator(JOBS_SEED).await, simulator(2).await);
     let warm = client(&warm_sim, PollPolicy::default(), None);
     let (cold_requests, _) = tokio::join!(
         run(&cold_sim, jobs, |_| client(
@@ -180,9 +238,9 @@ async fn main() {
             PollPolicy::default(),
             None
         )),
-        run(&warm_sim, jobs, |_| warm.clone()),
+        run(&warm_sim, jobs.min(WARM_UP), |_| warm.clone()),
     );
-    let cold = figures("adaptive, cold (no history)", &cold_sim, &cold_requests);
+    let cold = figures(COLD, &cold_sim, &cold_requests);
     let history = warm.poll_history();
     // The run times the client learned (the server's own timestamps): is the distribution
     // really uniform over 18-22 s?
@@ -192,7 +250,7 @@ async fn main() {
 
     // Wave 2: everything else at once, each on its own simulator.
     let mut policies: Vec<(String, PollPolicy, bool)> = vec![
-        ("adaptive default, warm".into(), PollPolicy::default(), true),
+        (WARM.into(), PollPolicy::default(), true),
         (
             "fixed 2 s (RunComfy CLI)".into(),
             PollPolicy::fixed(Duration::from_secs(2)),
@@ -204,7 +262,7 @@ async fn main() {
             false,
         ),
     ];
-    for planned in [3, 8, 12, 17] {
+    for planned in [5, 8, 15, 20] {
         policies.push((
             format!("adaptive, {planned} planned polls, warm"),
             adaptive(planned),
@@ -212,8 +270,8 @@ async fn main() {
         ));
     }
     let mut sims = Vec::new();
-    for (i, _) in policies.iter().enumerate() {
-        sims.push(simulator(10 + i as u64).await);
+    for _ in &policies {
+        sims.push(simulator(JOBS_SEED).await);
     }
     let runs = policies.iter().zip(&sims).map(|((_, policy, warm), sim)| {
         let shared = client(sim, policy.clone(), warm.then_some(&history));
@@ -239,7 +297,6 @@ async fn main() {
         );
     }
     for f in &all {
-        let is_default_warm = f.name == "adaptive default, warm";
         let mut row = json!({
             "target": "4 polling",
             "what": format!("{}: requests/job (median) | notice p50 ms", f.name),
@@ -251,10 +308,16 @@ async fn main() {
                 f.mean_requests, f.max_requests, f.p95_ms
             ),
         });
-        if is_default_warm {
-            row["pass"] = json!(f.median_requests <= 5.0 && f.p50_ms <= 250.0);
+        // The goals: (most requests, longest notice p50 in ms).
+        let goal = match f.name.as_str() {
+            WARM => Some((5.0, 250.0)),
+            COLD => Some((10.0, 1000.0)),
+            _ => None,
+        };
+        if let Some((requests, notice_ms)) = goal {
+            row["pass"] = json!(f.median_requests <= requests && f.p50_ms <= notice_ms);
             row["note"] = json!(format!(
-                "goal <= 5 requests and <= 250 ms median; mean {:.2}, max {} requests; notice p95 {:.0} ms",
+                "goal <= {requests} requests and <= {notice_ms} ms median; mean {:.2}, max {} requests; notice p95 {:.0} ms",
                 f.mean_requests, f.max_requests, f.p95_ms
             ));
         }
