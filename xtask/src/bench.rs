@@ -265,14 +265,10 @@ fn build_times(root: &Path, sizes: &[usize], all_models: bool) -> Result<Vec<Val
             "  {n} models, one model enabled: clean {spread} s, incremental {incremental:.1} s"
         );
         one_model_clean.push((*n, median));
-        rows.push(json!({
-            "target": "2 build cost",
-            "what": format!("{n} models, one enabled: clean | incremental runcomfy build (s)"),
-            "ours": median,
-            "peer_name": "incremental s",
-            "peer": incremental,
-            "note": format!("dev profile, dependencies and runcomfy-codegen compiled; clean = build script, its run and the crate, median of {spread} s; incremental = that model's schema changed"),
-        }));
+        let note = format!(
+            "dev profile, dependencies and runcomfy-codegen compiled; clean = build script, its run and the crate, median of {spread} s; incremental = that model's schema changed"
+        );
+        rows.push(build_row(*n, "one enabled", median, incremental, note));
     }
     if all_models {
         for (n, copy, first, _) in &copies {
@@ -283,14 +279,11 @@ fn build_times(root: &Path, sizes: &[usize], all_models: bool) -> Result<Vec<Val
             eprintln!(
                 "  {n} models, all enabled: clean {clean_all:.1} s, incremental {incremental:.1} s"
             );
-            rows.push(json!({
-                "target": "2 build cost",
-                "what": format!("{n} models, all enabled: clean | incremental runcomfy build (s)"),
-                "ours": clean_all,
-                "peer_name": "incremental s",
-                "peer": incremental,
-                "note": format!("as above, every model enabled; {:.1} MB of Rust generated", generated as f64 / 1e6),
-            }));
+            let note = format!(
+                "as above, every model enabled; {:.1} MB of Rust generated",
+                generated as f64 / 1e6
+            );
+            rows.push(build_row(*n, "all enabled", clean_all, incremental, note));
         }
     }
     let smallest = one_model_clean.iter().min_by_key(|(n, _)| *n).copied();
@@ -310,6 +303,18 @@ fn build_times(root: &Path, sizes: &[usize], all_models: bool) -> Result<Vec<Val
         }));
     }
     Ok(rows)
+}
+
+/// One catalog's clean and incremental build times.
+fn build_row(n: usize, enabled: &str, clean: f64, incremental: f64, note: String) -> Value {
+    json!({
+        "target": "2 build cost",
+        "what": format!("{n} models, {enabled}: clean | incremental runcomfy build (s)"),
+        "ours": clean,
+        "peer_name": "incremental s",
+        "peer": incremental,
+        "note": note,
+    })
 }
 
 fn model_feature(id: &str) -> String {
