@@ -115,7 +115,9 @@ async fn a_thousand_jobs_through_a_fifth_of_faults_lose_nothing_and_pay_once() -
         .with_seed(SEED)
         // Submits: only a fault that proves the job was not created, so it may be sent again.
         .with(Endpoint::Submit, 0.05, &[RATE_LIMITED_NOW])
-        .with(Endpoint::Status, 0.2, &read_faults())
+        // Status is called only while a job is queued (a running job is polled with the
+        // result call), so it gets a higher rate for every kind to come up there too.
+        .with(Endpoint::Status, 0.35, &read_faults())
         .with(Endpoint::Result, 0.2, &read_faults())
         .with(Endpoint::Download, 0.2, &download_faults())
         // Real pauses, each checked by the simulator: the first submit (sent alone, so no other
