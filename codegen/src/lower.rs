@@ -53,7 +53,8 @@ pub fn build(sources: &[SourceModel]) -> Result<Catalog, Errors> {
             continue;
         }
         let wanted = src.overlay.output_type.clone();
-        let index = match output_index.get(&src.output.to_string()) {
+        let key = src.output.to_string();
+        let index = match output_index.get(&key) {
             Some(&index) => {
                 let (existing, existing_wanted) = &mut outputs[index];
                 match (&wanted, existing_wanted.as_ref()) {
@@ -80,7 +81,7 @@ pub fn build(sources: &[SourceModel]) -> Result<Catalog, Errors> {
                     output.name = name.clone();
                 }
                 output.users.push(src.id.clone());
-                output_index.insert(src.output.to_string(), outputs.len());
+                output_index.insert(key, outputs.len());
                 outputs.push((output, wanted));
                 outputs.len() - 1
             }
