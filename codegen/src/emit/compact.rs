@@ -13,14 +13,6 @@ use proc_macro2::{Delimiter, Group, Spacing, TokenStream, TokenTree};
 use super::{Sink, model_items};
 use crate::ir::Catalog;
 
-/// The tokens as Rust source, one statement or item per line.
-#[cfg(test)]
-pub(crate) fn write(tokens: TokenStream) -> String {
-    let mut out = Writer::new();
-    out.stream(tokens, true);
-    out.finish()
-}
-
 /// A group's tokens, without copying them: `Group::stream` shares them with the group, and
 /// iterating shared tokens copies them all, so the group goes first.
 fn into_stream(group: Group) -> TokenStream {
@@ -232,7 +224,15 @@ impl Writer {
 mod tests {
     use quote::quote;
 
-    use super::write;
+    use super::Writer;
+    use crate::emit::Sink;
+
+    /// The tokens as Rust source, as the build script writes them.
+    fn write(tokens: proc_macro2::TokenStream) -> String {
+        let mut out = Writer::new();
+        out.items(tokens);
+        out.finish()
+    }
 
     #[test]
     fn one_statement_per_line_indented_by_braces() {
