@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -258,14 +258,22 @@ const MAX_SAMPLES: usize = 32;
 /// The longest run time accepted from an import; anything longer is not a run time.
 const MAX_SAMPLE: Duration = Duration::from_secs(6 * 3600);
 
+/// One learned run time, and when that run started (`None` for one imported from a save,
+/// which is older than anything learned in this process).
+type Sample = (Option<Instant>, Duration);
+
 /// Run times per model, shared by every clone of a client.
+///
+/// Kept in the order the runs *started*, and the earliest-started is dropped first. Kept in
+/// the order they ended, a batch of more than [`MAX_SAMPLES`] jobs started together would
+/// leave only its slowest, since those end last.
 #[derive(Debug, Default)]
 pub(crate) struct PollHistory {
-    models: Mutex<HashMap<String, VecDeque<Duration>>>,
+    models: Mutex<HashMap<String, VecDeque<Sample>>>,
 }
 
 impl PollHistory {
-    fn with_models<R>(&self, f: impl FnOnce(&mut HashMap<String, VecDeque<Duration>>) -> R) -> R {
+    fn with_models<R>(&self, f: impl FnOnce(&mut HashMap<String, VecDeque<Sample>>) -> R) -> R {
         // A panic elsewhere while holding the lock leaves plain data: keep using it.
         let mut guard = match self.models.lock() {
             Ok(guard) => guard,
@@ -274,17 +282,24 @@ impl PollHistory {
         f(&mut guard)
     }
 
-    /// Records the run time of a finished job.
-    pub fn record(&self, model: &str, run_time: Duration) {
+    /// Records the run time of a finished job whose run started at `started`.
+    pub fn record(&self, model: &str, started: Instant, run_time: Duration) {
         if run_time.is_zero() || run_time > MAX_SAMPLE {
             return;
         }
         self.with_models(|models| {
             let samples = models.entry(model.to_owned()).or_default();
+            let at = samples.partition_point(|(start, _)| *start <= Some(started));
             if samples.len() == MAX_SAMPLES {
+                if at == 0 {
+                    // It started before every run kept: it is the one to drop.
+                    return;
+                }
                 samples.pop_front();
+                samples.insert(at - 1, (Some(started), run_time));
+            } else {
+                samples.insert(at, (Some(started), run_time));
             }
-            samples.push_back(run_time);
         });
     }
 
@@ -293,7 +308,7 @@ impl PollHistory {
         let mut samples: Vec<Duration> = self.with_models(|models| {
             models
                 .get(model)
-                .map(|s| s.iter().copied().collect())
+                .map(|s| s.iter().map(|(_, run_time)| *run_time).collect())
                 .unwrap_or_default()
         });
         samples.sort();
@@ -308,7 +323,7 @@ impl PollHistory {
                 .map(|(model, samples)| {
                     let ms = samples
                         .iter()
-                        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+                        .map(|(_, d)| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
                         .collect();
                     (model.clone(), ms)
                 })
@@ -336,14 +351,14 @@ impl PollHistory {
                 let saved: Vec<Duration> = saved.collect();
                 let skip = saved.len().saturating_sub(room);
                 for d in saved.into_iter().skip(skip).rev() {
-                    samples.push_front(d);
+                    samples.push_front((None, d));
                 }
             }
         });
     }
 }
 
-/// Saved run times, per model id, in milliseconds (oldest first).
+/// Saved run times, per model id, in milliseconds (earliest-started first).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PollHistorySnapshot {
     /// The format version; snapshots of another version are ignored on import.
@@ -572,10 +587,11 @@ mod tests {
     #[test]
     fn history_round_trips_and_caps() {
         let history = PollHistory::default();
+        let start = Instant::now();
         for i in 1..=40 {
-            history.record("m", Duration::from_millis(i * 100));
+            history.record("m", start, Duration::from_millis(i * 100));
         }
-        history.record("m", Duration::ZERO);
+        history.record("m", start, Duration::ZERO);
         let snapshot = history.export();
         assert_eq!(snapshot.models["m"].len(), MAX_SAMPLES);
         let json = serde_json::to_string(&snapshot).unwrap_or_default();
@@ -583,5 +599,52 @@ mod tests {
         let other = PollHistory::default();
         other.import(&back);
         assert_eq!(other.sorted("m"), history.sorted("m"));
+    }
+
+    /// A batch larger than the history, started together: the jobs that end last are the
+    /// slowest, yet the history keeps a fair share of the batch, not its slowest third.
+    #[test]
+    fn a_large_batch_leaves_a_fair_sample_not_its_slowest() {
+        let history = PollHistory::default();
+        let base = Instant::now();
+        // 96 runs started 10 ms apart; run times 18-22 s in an order unrelated to the start.
+        let mut runs: Vec<(Instant, Duration)> = (0..96u64)
+            .map(|i| {
+                let run = 18_000 + (i * 37) % 96 * 4_000 / 96;
+                (
+                    base + Duration::from_millis(i * 10),
+                    Duration::from_millis(run),
+                )
+            })
+            .collect();
+        // They are learned in the order they end.
+        runs.sort_by_key(|(start, run)| *start + *run);
+        for (start, run) in &runs {
+            history.record("m", *start, *run);
+        }
+        let kept = history.sorted("m");
+        assert_eq!(kept.len(), MAX_SAMPLES);
+        let median = kept[kept.len() / 2];
+        assert!(
+            median > secs(19.3) && median < secs(20.7),
+            "median of the kept run times {median:?}, batch median 20 s"
+        );
+        // A run that started before every kept one is dropped.
+        history.record("m", base, secs(5.0));
+        assert_eq!(history.sorted("m"), kept);
+    }
+
+    #[test]
+    fn saved_run_times_count_as_older_than_learned_ones() {
+        let saved = PollHistorySnapshot {
+            version: PollHistorySnapshot::VERSION,
+            models: BTreeMap::from([("m".to_owned(), vec![1_000; MAX_SAMPLES])]),
+        };
+        let history = PollHistory::default();
+        history.import(&saved);
+        history.record("m", Instant::now(), secs(2.0));
+        let kept = history.sorted("m");
+        assert_eq!(kept.len(), MAX_SAMPLES);
+        assert_eq!(kept.last(), Some(&secs(2.0)));
     }
 }

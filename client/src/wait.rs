@@ -289,7 +289,7 @@ impl<'a, M: Model> Poller<'a, M> {
             .client()
             .inner()
             .history
-            .record(self.job.history_key, run_time);
+            .record(self.job.history_key, run_start, run_time);
     }
 
     /// The deadline passed: cancel a job that may still be queued, then report the timeout.
