@@ -18,7 +18,10 @@ pub fn command() -> Command {
         )
         .after_help(format!(
             "Token: RUNCOMFY_TOKEN or --token-file FILE (never printed). Try it without one: \
-             runcomfy --mock run MODEL ...\n\n{EXIT_CODES_HELP}"
+             runcomfy --mock run MODEL ...\n\
+             Run times learned per model are cached (poll-history.json in RUNCOMFY_CACHE_DIR, \
+             else the platform's cache folder; set it empty to turn this off), so the next \
+             wait polls near the expected end.\n\n{EXIT_CODES_HELP}"
         ))
         .subcommand_required(true)
         .arg_required_else_help(true)

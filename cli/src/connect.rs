@@ -8,6 +8,7 @@ use runcomfy::poll::{AdaptivePolling, PollPolicy};
 use runcomfy_simulator::{RunTime, SimConfig, Simulator};
 
 use crate::exit::CliError;
+use crate::history::HistoryCache;
 
 /// A client, and the simulator behind it with `--mock` (kept alive as long as the client).
 #[derive(Debug)]
@@ -16,11 +17,17 @@ pub struct Connection {
     pub client: Client,
     /// The in-process simulator, with `--mock`.
     pub simulator: Option<Simulator>,
+    /// Where the client's run times are saved when done (not with `--mock`, whose run times
+    /// are not the server's).
+    history: Option<HistoryCache>,
 }
 
 impl Connection {
-    /// Stops the simulator, if any.
+    /// Saves the run times learned, and stops the simulator, if any.
     pub async fn close(self) {
+        if let Some(cache) = &self.history {
+            cache.save_from(&self.client);
+        }
         if let Some(sim) = self.simulator {
             sim.shutdown().await;
         }
@@ -43,9 +50,15 @@ pub async fn connect(matches: &ArgMatches) -> Result<Connection, CliError> {
     {
         builder = builder.base_url(base.trim());
     }
+    let client = builder.build()?;
+    let history = HistoryCache::for_client(&client);
+    if let Some(cache) = &history {
+        cache.load_into(&client);
+    }
     Ok(Connection {
-        client: builder.build()?,
+        client,
         simulator: None,
+        history,
     })
 }
 
@@ -95,6 +108,7 @@ pub async fn mock(config: SimConfig) -> Result<Connection, CliError> {
     Ok(Connection {
         client,
         simulator: Some(sim),
+        history: None,
     })
 }
 

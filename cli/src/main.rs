@@ -12,6 +12,7 @@ mod describe;
 mod duration;
 mod exit;
 mod fields;
+mod history;
 mod interrupt;
 mod jobs;
 mod output;

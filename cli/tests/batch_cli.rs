@@ -59,7 +59,8 @@ fn runcomfy(dir: &Path) -> Command {
     cmd.current_dir(dir)
         .env_remove("RUNCOMFY_TOKEN")
         .env_remove("RUNCOMFY_BASE_URL")
-        .env_remove("RUST_LOG");
+        .env_remove("RUST_LOG")
+        .env("RUNCOMFY_CACHE_DIR", "");
     cmd
 }
 

@@ -56,6 +56,7 @@ fn batch(sim: &Sim, dir: &Path, log: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_runcomfy"));
     cmd.current_dir(dir)
         .env_remove("RUNCOMFY_BASE_URL")
+        .env("RUNCOMFY_CACHE_DIR", "")
         // Everything, the HTTP stack included (`-vvv` alone traces this project's crates).
         .env("RUST_LOG", "trace")
         .env("RUNCOMFY_TOKEN", TOKEN)

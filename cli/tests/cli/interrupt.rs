@@ -15,6 +15,7 @@ fn interrupt_when(sim: &Sim, dir: &std::path::Path, trigger: &str) -> (Option<i3
         .current_dir(dir)
         .env("RUNCOMFY_TOKEN", TOKEN)
         .env_remove("RUNCOMFY_BASE_URL")
+        .env("RUNCOMFY_CACHE_DIR", "")
         .args([
             "--base-url",
             &sim.url(),

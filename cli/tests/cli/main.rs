@@ -3,6 +3,7 @@
 
 mod commands;
 mod errors;
+mod history;
 #[cfg(unix)]
 mod interrupt;
 mod jobs;

@@ -16,6 +16,8 @@ pub fn runcomfy(dir: &Path) -> Command {
         .env_remove("RUNCOMFY_TOKEN")
         .env_remove("RUNCOMFY_BASE_URL")
         .env_remove("RUST_LOG")
+        // Off, so no test reads or writes the run times cached in the user's home.
+        .env("RUNCOMFY_CACHE_DIR", "")
         .timeout(std::time::Duration::from_secs(120));
     cmd
 }

@@ -1,0 +1,113 @@
+//! Run times learned by one command are cached for the next: `RUNCOMFY_CACHE_DIR`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use runcomfy_simulator::{RunTime, SimConfig};
+use serde_json::Value;
+
+use crate::support::{Sim, assert_code};
+
+const MODEL: &str = "bytedance/seedream-4-0/sequential";
+
+/// Runs one job of [`MODEL`] with the cache in `cache`; returns its status and result calls.
+fn run_once(sim: &Sim, dir: &Path, cache: &Path, text: &str) -> u64 {
+    let before = sim.stats();
+    let output = sim
+        .runcomfy(dir)
+        .env("RUNCOMFY_CACHE_DIR", cache)
+        .args(["run", MODEL, "--text", text, "--out"])
+        .arg(dir.join("out"))
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let after = sim.stats();
+    (after.status_calls + after.result_calls) - (before.status_calls + before.result_calls)
+}
+
+/// The run times saved for the simulator's server, in milliseconds.
+fn cached_run_times(cache: &Path, sim: &Sim) -> Vec<u64> {
+    let text = std::fs::read_to_string(cache.join("poll-history.json")).unwrap();
+    let file: Value = serde_json::from_str(&text).unwrap();
+    let servers = file["servers"].as_object().unwrap();
+    let (_, entry) = servers
+        .iter()
+        .find(|(server, _)| server.trim_end_matches('/') == sim.url().trim_end_matches('/'))
+        .unwrap_or_else(|| panic!("no entry for {} in {text}", sim.url()));
+    entry["history"]["models"][MODEL]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|ms| ms.as_u64().unwrap())
+        .collect()
+}
+
+fn sim_of(run_time: Duration) -> Sim {
+    Sim::start(SimConfig {
+        run_time: RunTime::Fixed(run_time),
+        ..SimConfig::default()
+    })
+}
+
+#[test]
+fn a_second_run_polls_on_the_run_time_the_first_learned() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let sim = sim_of(Duration::from_millis(2500));
+
+    // Cold: polls every 2 s, so it sees the job running at 2 s and done at 4 s.
+    let cold = run_once(&sim, dir.path(), &cache, "first");
+    assert!(
+        cold >= 2,
+        "a cold run polls at 2 s and 4 s, made {cold} calls"
+    );
+    let learned = cached_run_times(&cache, &sim);
+    assert_eq!(learned.len(), 1, "{learned:?}");
+    assert!((2_000..=4_100).contains(&learned[0]), "{learned:?}");
+
+    // Warm: a new process plans its poll at the run time the first one saved.
+    let warm = run_once(&sim, dir.path(), &cache, "second");
+    assert!(warm < cold, "warm run made {warm} calls, cold run {cold}");
+    assert_eq!(cached_run_times(&cache, &sim).len(), 2);
+}
+
+#[test]
+fn an_unreadable_cache_is_replaced_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    std::fs::write(cache.join("poll-history.json"), "{ not json").unwrap();
+    let sim = sim_of(Duration::from_millis(50));
+
+    run_once(&sim, dir.path(), &cache, "first");
+    assert_eq!(cached_run_times(&cache, &sim).len(), 1);
+}
+
+/// Without `RUNCOMFY_CACHE_DIR` the cache is the platform's (`$XDG_CACHE_HOME/runcomfy` here);
+/// set but empty, there is none.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_cache_is_the_platforms_unless_the_variable_is_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = sim_of(Duration::from_millis(50));
+    let xdg = dir.path().join("xdg");
+    let run = |cache_dir: Option<&str>| {
+        let mut cmd = sim.runcomfy(dir.path());
+        cmd.env("XDG_CACHE_HOME", &xdg);
+        match cache_dir {
+            Some(value) => cmd.env("RUNCOMFY_CACHE_DIR", value),
+            None => cmd.env_remove("RUNCOMFY_CACHE_DIR"),
+        };
+        let output = cmd
+            .args(["run", MODEL, "--text", "x", "--out"])
+            .arg(dir.path().join("out"))
+            .output()
+            .unwrap();
+        assert_code(&output, 0);
+    };
+
+    run(Some(""));
+    assert!(!xdg.exists(), "the cache is off, yet something was written");
+    run(None);
+    assert_eq!(cached_run_times(&xdg.join("runcomfy"), &sim).len(), 1);
+}
