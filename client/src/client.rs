@@ -298,6 +298,7 @@ pub struct ClientBuilder {
     token: Option<Result<Token, crate::secret::TokenError>>,
     base_url: Option<String>,
     http: Option<reqwest::Client>,
+    root_certificates: Vec<reqwest::Certificate>,
     user_agent: Option<String>,
     connect_timeout: Option<Duration>,
     request_timeout: Option<Duration>,
@@ -346,10 +347,21 @@ impl ClientBuilder {
         self
     }
 
-    /// Use this HTTP client (its own timeouts, proxy and TLS settings apply; the connect
-    /// timeout and user agent of this builder do not).
+    /// Use this HTTP client (its own timeouts, proxy, TLS settings and redirect policy apply;
+    /// the connect timeout, root certificates and user agent of this builder do not, nor does
+    /// its refusal of redirects from `https` to plain `http`).
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
+        self
+    }
+
+    /// Also trusts these certificate authorities, besides the platform's: a company proxy's
+    /// that the system does not list, or a self-signed gateway's.
+    pub fn root_certificates(
+        mut self,
+        certificates: impl IntoIterator<Item = reqwest::Certificate>,
+    ) -> Self {
+        self.root_certificates.extend(certificates);
         self
     }
 
@@ -423,6 +435,7 @@ impl ClientBuilder {
             None => reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
                 .redirect(redirect_policy())
+                .tls_certs_merge(self.root_certificates)
                 .build()
                 .map_err(ConfigError::Http)?,
         };
