@@ -45,6 +45,9 @@ struct ServerEntry {
 pub struct HistoryCache {
     path: PathBuf,
     server: String,
+    /// The client's history right after loading, so a command that learned nothing (`status`)
+    /// does not rewrite the file.
+    loaded: Option<PollHistorySnapshot>,
 }
 
 impl HistoryCache {
@@ -59,21 +62,23 @@ impl HistoryCache {
         Some(Self {
             path: dir.join(FILE_NAME),
             server: client.base_url().as_str().to_owned(),
+            loaded: None,
         })
     }
 
     /// Gives `client` the run times saved for its server.
-    pub fn load_into(&self, client: &Client) {
+    pub fn load_into(&mut self, client: &Client) {
         if let Some(entry) = read(&self.path).servers.get(&self.server) {
             client.import_poll_history(&entry.history);
             tracing::debug!(path = %self.path.display(), "poll history loaded");
         }
+        self.loaded = Some(client.poll_history());
     }
 
     /// Saves `client`'s run times for its server, keeping the other servers' entries.
     pub fn save_from(&self, client: &Client) {
         let history = client.poll_history();
-        if history.models.is_empty() {
+        if history.models.is_empty() || self.loaded.as_ref() == Some(&history) {
             return;
         }
         let mut file = read(&self.path);
@@ -172,9 +177,10 @@ mod tests {
             .build()
             .unwrap();
         client.import_poll_history(&entry(0).history);
-        let cache = HistoryCache {
+        let mut cache = HistoryCache {
             path: path.clone(),
             server: client.base_url().as_str().to_owned(),
+            loaded: None,
         };
         cache.save_from(&client);
 
@@ -192,6 +198,11 @@ mod tests {
             .unwrap();
         cache.load_into(&again);
         assert_eq!(again.poll_history().models["m"], vec![1_000]);
+
+        // Nothing learned since loading: the file is left as it was.
+        std::fs::write(&path, "left alone").unwrap();
+        cache.save_from(&again);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "left alone");
     }
 
     #[test]
