@@ -1,5 +1,5 @@
-//! The run times learned by earlier commands, kept in a cache file so that the next `run`,
-//! `jobs wait` or `batch` polls a model it has seen before on a warm schedule.
+//! The run times learned by earlier commands, kept in a cache file so that the next `run` or
+//! `batch` polls a model it has seen before on a warm schedule.
 //!
 //! One file, `poll-history.json` in `$RUNCOMFY_CACHE_DIR` (else the platform's cache folder,
 //! `runcomfy/` under it), holds a [`PollHistorySnapshot`] per server. It is a cache: a file
