@@ -120,6 +120,12 @@ impl Client {
         self.inner.history.export()
     }
 
+    /// The run times this client learned itself, without those it imported: what to add to
+    /// a store that other processes write too ([`PollHistorySnapshot::extend`]).
+    pub fn poll_history_learned(&self) -> PollHistorySnapshot {
+        self.inner.history.export_learned()
+    }
+
     /// Adds saved run times to the history.
     pub fn import_poll_history(&self, snapshot: &PollHistorySnapshot) {
         self.inner.history.import(snapshot);

@@ -317,15 +317,25 @@ impl PollHistory {
 
     /// A copy to save.
     pub fn export(&self) -> PollHistorySnapshot {
+        self.export_where(|_| true)
+    }
+
+    /// A copy of the run times learned in this process, without the imported ones.
+    pub fn export_learned(&self) -> PollHistorySnapshot {
+        self.export_where(|(started, _)| started.is_some())
+    }
+
+    fn export_where(&self, keep: impl Fn(&Sample) -> bool) -> PollHistorySnapshot {
         let models = self.with_models(|models| {
             models
                 .iter()
-                .map(|(model, samples)| {
-                    let ms = samples
+                .filter_map(|(model, samples)| {
+                    let ms: Vec<u64> = samples
                         .iter()
+                        .filter(|sample| keep(sample))
                         .map(|(_, d)| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
                         .collect();
-                    (model.clone(), ms)
+                    (!ms.is_empty()).then(|| (model.clone(), ms))
                 })
                 .collect()
         });
@@ -370,6 +380,24 @@ pub struct PollHistorySnapshot {
 impl PollHistorySnapshot {
     /// The current format version.
     pub const VERSION: u32 = 1;
+
+    /// Appends `newer`'s run times after this one's, keeping per model the most recent that
+    /// a client would import; a snapshot of another version is ignored.
+    pub fn extend(&mut self, newer: &PollHistorySnapshot) {
+        if newer.version != Self::VERSION {
+            return;
+        }
+        if self.version != Self::VERSION {
+            *self = Self::default();
+            self.version = Self::VERSION;
+        }
+        for (model, ms) in &newer.models {
+            let kept = self.models.entry(model.clone()).or_default();
+            kept.extend(ms);
+            let drop = kept.len().saturating_sub(MAX_SAMPLES);
+            kept.drain(..drop);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -646,5 +674,40 @@ mod tests {
         let kept = history.sorted("m");
         assert_eq!(kept.len(), MAX_SAMPLES);
         assert_eq!(kept.last(), Some(&secs(2.0)));
+    }
+
+    #[test]
+    fn learned_run_times_leave_out_imported_ones_and_extend_a_store() {
+        let mut store = PollHistorySnapshot {
+            version: PollHistorySnapshot::VERSION,
+            models: BTreeMap::from([("m".to_owned(), (1..=MAX_SAMPLES as u64).collect())]),
+        };
+        let history = PollHistory::default();
+        history.import(&store);
+        history.record("m", Instant::now(), secs(0.5));
+        history.record("n", Instant::now(), secs(0.7));
+        let learned = history.export_learned();
+        assert_eq!(
+            learned.models,
+            BTreeMap::from([("m".to_owned(), vec![500]), ("n".to_owned(), vec![700])])
+        );
+
+        store.extend(&learned);
+        let m = &store.models["m"];
+        assert_eq!(m.len(), MAX_SAMPLES, "capped as an import would be");
+        assert_eq!((m[0], m.last()), (2, Some(&500)), "the oldest made room");
+        assert_eq!(store.models["n"], vec![700]);
+
+        // Into an empty store, and never from another version.
+        let mut empty = PollHistorySnapshot::default();
+        empty.extend(&learned);
+        assert_eq!(empty.version, PollHistorySnapshot::VERSION);
+        assert_eq!(empty.models, learned.models);
+        let before = empty.clone();
+        empty.extend(&PollHistorySnapshot {
+            version: 99,
+            ..learned
+        });
+        assert_eq!(empty, before);
     }
 }
