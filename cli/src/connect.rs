@@ -51,8 +51,8 @@ pub async fn connect(matches: &ArgMatches) -> Result<Connection, CliError> {
         builder = builder.base_url(base.trim());
     }
     let client = builder.build()?;
-    let mut history = HistoryCache::for_client(&client);
-    if let Some(cache) = &mut history {
+    let history = HistoryCache::for_client(&client);
+    if let Some(cache) = &history {
         cache.load_into(&client);
     }
     Ok(Connection {

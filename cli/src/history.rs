@@ -2,11 +2,13 @@
 //! `batch` polls a model it has seen before on a warm schedule.
 //!
 //! One file, `poll-history.json` in `$RUNCOMFY_CACHE_DIR` (else the platform's cache folder,
-//! `runcomfy/` under it), holds a [`PollHistorySnapshot`] per server. It is a cache: a file
-//! that cannot be read or written is logged (`-v`) and otherwise ignored, and two commands
-//! ending at once keep the run times of the last one to save.
+//! `runcomfy/` under it), holds a [`PollHistorySnapshot`] per server. A command adds only the
+//! run times it learned to what the file holds when it ends, under a lock beside it, so
+//! commands running side by side keep each other's. It is a cache: a file that cannot be read or written is logged (`-v`)
+//! and otherwise ignored.
 
 use std::collections::BTreeMap;
+use std::fs::File;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -18,6 +20,9 @@ use serde::{Deserialize, Serialize};
 pub const CACHE_DIR_ENV: &str = "RUNCOMFY_CACHE_DIR";
 
 const FILE_NAME: &str = "poll-history.json";
+
+/// Held while a command updates the cache file (which is replaced, so it cannot be the lock).
+const LOCK_NAME: &str = "poll-history.lock";
 
 /// Most servers kept; the ones saved longest ago go first.
 const MAX_SERVERS: usize = 16;
@@ -45,9 +50,6 @@ struct ServerEntry {
 pub struct HistoryCache {
     path: PathBuf,
     server: String,
-    /// The client's history right after loading, so a command that learned nothing (`status`)
-    /// does not rewrite the file.
-    loaded: Option<PollHistorySnapshot>,
 }
 
 impl HistoryCache {
@@ -62,50 +64,64 @@ impl HistoryCache {
         Some(Self {
             path: dir.join(FILE_NAME),
             server: client.base_url().as_str().to_owned(),
-            loaded: None,
         })
     }
 
     /// Gives `client` the run times saved for its server.
-    pub fn load_into(&mut self, client: &Client) {
+    pub fn load_into(&self, client: &Client) {
         if let Some(entry) = read(&self.path).servers.get(&self.server) {
             client.import_poll_history(&entry.history);
             tracing::debug!(path = %self.path.display(), "poll history loaded");
         }
-        self.loaded = Some(client.poll_history());
     }
 
-    /// Saves `client`'s run times for its server, keeping the other servers' entries.
+    /// Adds the run times `client` learned to its server's entry, keeping the other servers'.
+    /// A command that learned none (`status`) leaves the file alone.
     pub fn save_from(&self, client: &Client) {
-        let history = client.poll_history();
-        if history.models.is_empty() || self.loaded.as_ref() == Some(&history) {
+        let learned = client.poll_history_learned();
+        if learned.models.is_empty() {
             return;
         }
-        let mut file = read(&self.path);
-        file.version = CacheFile::VERSION;
         let saved_at = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        file.servers
-            .insert(self.server.clone(), ServerEntry { saved_at, history });
-        while file.servers.len() > MAX_SERVERS {
-            let oldest = file
-                .servers
-                .iter()
-                .min_by_key(|(_, entry)| entry.saved_at)
-                .map(|(server, _)| server.clone());
-            match oldest {
-                Some(server) => file.servers.remove(&server),
-                None => break,
-            };
-        }
-        match write(&self.path, &file) {
+        let update = || -> std::io::Result<()> {
+            let _lock = lock(&self.path)?;
+            let mut file = read(&self.path);
+            add(&mut file, &self.server, &learned, saved_at);
+            write(&self.path, &file)
+        };
+        match update() {
             Ok(()) => tracing::debug!(path = %self.path.display(), "poll history saved"),
             Err(err) => {
                 tracing::warn!(path = %self.path.display(), %err, "cannot save the poll history");
             }
         }
+    }
+}
+
+/// Adds `learned` to `server`'s entry, then drops the servers saved longest ago past
+/// [`MAX_SERVERS`].
+fn add(file: &mut CacheFile, server: &str, learned: &PollHistorySnapshot, saved_at: u64) {
+    file.version = CacheFile::VERSION;
+    let entry = file
+        .servers
+        .entry(server.to_owned())
+        .or_insert_with(|| ServerEntry {
+            saved_at,
+            history: PollHistorySnapshot::default(),
+        });
+    entry.saved_at = saved_at;
+    entry.history.extend(learned);
+    while file.servers.len() > MAX_SERVERS {
+        let oldest = file
+            .servers
+            .iter()
+            .min_by_key(|(_, entry)| entry.saved_at)
+            .map(|(server, _)| server.clone());
+        let Some(oldest) = oldest else { break };
+        file.servers.remove(&oldest);
     }
 }
 
@@ -130,6 +146,19 @@ fn read(path: &Path) -> CacheFile {
     }
 }
 
+/// Locks the cache folder of `path` for one read-add-write; unlocked when dropped.
+fn lock(path: &Path) -> std::io::Result<File> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(LOCK_NAME))?;
+    lock.lock()?;
+    Ok(lock)
+}
+
 /// Writes the file whole or not at all: a temporary file beside it, renamed over it.
 fn write(path: &Path, file: &CacheFile) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -145,20 +174,15 @@ fn write(path: &Path, file: &CacheFile) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
-    fn entry(saved_at: u64) -> ServerEntry {
-        ServerEntry {
-            saved_at,
-            history: PollHistorySnapshot {
-                version: PollHistorySnapshot::VERSION,
-                models: BTreeMap::from([("m".to_owned(), vec![1_000])]),
-            },
+    fn snapshot(ms: &[u64]) -> PollHistorySnapshot {
+        PollHistorySnapshot {
+            version: PollHistorySnapshot::VERSION,
+            models: BTreeMap::from([("m".to_owned(), ms.to_vec())]),
         }
     }
 
     #[test]
-    fn saving_keeps_other_servers_and_drops_the_oldest_past_the_limit() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("nested").join(FILE_NAME);
+    fn learned_run_times_join_the_servers_entry_and_the_oldest_server_goes() {
         let mut file = CacheFile {
             version: CacheFile::VERSION,
             servers: BTreeMap::new(),
@@ -166,42 +190,52 @@ mod tests {
         for i in 0..MAX_SERVERS as u64 {
             // Server 0 was saved last, server 1 longest ago.
             let saved_at = if i == 0 { 1_000 } else { i };
-            file.servers
-                .insert(format!("http://s{i}/"), entry(saved_at));
+            let entry = ServerEntry {
+                saved_at,
+                history: snapshot(&[1_000]),
+            };
+            file.servers.insert(format!("https://s{i}/"), entry);
         }
+
+        add(&mut file, "https://s0/", &snapshot(&[2_000]), 2_000);
+        assert_eq!(
+            file.servers["https://s0/"].history.models["m"],
+            [1_000, 2_000]
+        );
+        assert_eq!(file.servers.len(), MAX_SERVERS);
+
+        add(&mut file, "https://new/", &snapshot(&[3_000]), 3_000);
+        assert_eq!(file.servers.len(), MAX_SERVERS);
+        assert_eq!(file.servers["https://new/"].history.models["m"], [3_000]);
+        assert!(
+            !file.servers.contains_key("https://s1/"),
+            "saved longest ago"
+        );
+    }
+
+    #[test]
+    fn the_file_round_trips_and_a_client_of_the_server_loads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested").join(FILE_NAME);
+        let mut file = CacheFile::default();
+        add(&mut file, "https://api.example/", &snapshot(&[1_500]), 1);
         write(&path, &file).unwrap();
 
         let client = Client::builder()
             .token("t")
-            .base_url("https://new.example/")
+            .base_url("https://api.example/")
             .build()
             .unwrap();
-        client.import_poll_history(&entry(0).history);
-        let mut cache = HistoryCache {
+        let cache = HistoryCache {
             path: path.clone(),
             server: client.base_url().as_str().to_owned(),
-            loaded: None,
         };
-        cache.save_from(&client);
+        cache.load_into(&client);
+        assert_eq!(client.poll_history().models["m"], [1_500]);
 
-        let saved = read(&path);
-        assert_eq!(saved.servers.len(), MAX_SERVERS);
-        assert!(saved.servers.contains_key("https://new.example/"));
-        assert!(saved.servers.contains_key("http://s0/"));
-        assert!(!saved.servers.contains_key("http://s1/"));
-
-        // A new client of the same server starts from what was saved.
-        let again = Client::builder()
-            .token("t")
-            .base_url("https://new.example/")
-            .build()
-            .unwrap();
-        cache.load_into(&again);
-        assert_eq!(again.poll_history().models["m"], vec![1_000]);
-
-        // Nothing learned since loading: the file is left as it was.
+        // It learned nothing itself: the file is left as it was.
         std::fs::write(&path, "left alone").unwrap();
-        cache.save_from(&again);
+        cache.save_from(&client);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "left alone");
     }
 

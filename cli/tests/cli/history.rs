@@ -71,6 +71,42 @@ fn a_second_run_polls_on_the_run_time_the_first_learned() {
     assert_eq!(cached_run_times(&cache, &sim).len(), 2);
 }
 
+/// Two commands waiting at once, and ending at once: each adds what it learned to the file
+/// as it stands, so neither loses the other's run time.
+#[test]
+fn commands_side_by_side_keep_each_others_run_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let sim = sim_of(Duration::from_millis(1500));
+    let children: Vec<_> = ["left", "right"]
+        .iter()
+        .map(|text| {
+            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_runcomfy"));
+            cmd.current_dir(dir.path())
+                .env("RUNCOMFY_TOKEN", crate::support::TOKEN)
+                .env("RUNCOMFY_CACHE_DIR", &cache)
+                .env_remove("RUNCOMFY_BASE_URL")
+                .args([
+                    "--base-url",
+                    &sim.url(),
+                    "run",
+                    MODEL,
+                    "--text",
+                    text,
+                    "--out",
+                ])
+                .arg(dir.path().join(text))
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null());
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    assert_eq!(cached_run_times(&cache, &sim).len(), 2);
+}
+
 #[test]
 fn an_unreadable_cache_is_replaced_not_fatal() {
     let dir = tempfile::tempdir().unwrap();
