@@ -65,6 +65,14 @@ pub enum CliError {
     /// The token file is empty.
     #[error("the token file {0} is empty")]
     EmptyTokenFile(String),
+    /// The outputs could not be saved where asked; found before submitting.
+    #[error("cannot save outputs to {}: {reason}; nothing was sent", path.display())]
+    OutDir {
+        /// The output folder asked for.
+        path: std::path::PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// The in-process simulator did not start.
     #[error("cannot start the simulator (--mock): {0}")]
     Mock(#[from] runcomfy_simulator::SimError),
@@ -80,13 +88,15 @@ impl CliError {
             CliError::Usage(_) => USAGE,
             CliError::Input(_) => DATA_ERR,
             CliError::NoToken | CliError::TokenFile { .. } | CliError::EmptyTokenFile(_) => NO_PERM,
+            CliError::OutDir { .. } => IO_ERR,
             CliError::Mock(_) => FAILURE,
             CliError::Api(err) => api_exit_code(err),
         }
     }
 
-    /// A line of advice to print after the error, if any.
-    pub fn hint(&self) -> Option<String> {
+    /// A line of advice to print after the error, if any; under `--mock` (`mock`), none that
+    /// names a later command, since the simulated jobs end with this one.
+    pub fn hint(&self, mock: bool) -> Option<String> {
         let CliError::Api(err) = self else {
             return None;
         };
@@ -102,6 +112,7 @@ impl CliError {
             } => Some(
                 "request ids expire; with --mock, only jobs of the same command are known".into(),
             ),
+            _ if mock => None,
             Error::Timeout { request_id, .. } => Some(format!(
                 "the job may still finish: `runcomfy result {request_id} --out DIR` fetches it"
             )),

@@ -56,7 +56,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             eprintln_safe(&format!("error: {err}"));
-            if let Some(hint) = err.hint() {
+            if let Some(hint) = err.hint(matches.get_flag("mock")) {
                 eprintln_safe(&format!("  {hint}"));
             }
             err.exit_code()

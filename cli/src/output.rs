@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use runcomfy::{DownloadedFile, ValidationReport};
 use serde_json::{Value, json};
 
+use crate::exit::CliError;
 use crate::progress::eprintln_safe;
 
 /// Prints a line on stdout.
@@ -85,7 +86,46 @@ fn plural(n: usize) -> &'static str {
 pub fn default_out_dir(request_id: &str) -> PathBuf {
     let safe = runcomfy::download::safe_file_name(request_id);
     let safe = if safe.is_empty() { "request" } else { &safe };
-    Path::new("runcomfy-out").join(safe)
+    Path::new(DEFAULT_OUT_ROOT).join(safe)
+}
+
+/// Where [`default_out_dir`] puts each request's folder.
+pub const DEFAULT_OUT_ROOT: &str = "runcomfy-out";
+
+/// Checks that files can be saved under `dir`, creating nothing: it is a folder or can become
+/// one, and the nearest folder that exists takes new files. Run before a paid submit, so a
+/// job is not billed only to find its outputs have nowhere to go.
+pub fn check_out_dir(dir: &Path) -> Result<(), CliError> {
+    let refuse = |reason: String| CliError::OutDir {
+        path: dir.to_owned(),
+        reason,
+    };
+    let mut existing = dir;
+    loop {
+        match std::fs::metadata(existing) {
+            Ok(meta) if meta.is_dir() => break,
+            Ok(_) => return Err(refuse(format!("{} is not a folder", existing.display()))),
+            // Missing, or below a file: look at the parent, which says which.
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                existing = match existing.parent() {
+                    Some(parent) if !parent.as_os_str().is_empty() => parent,
+                    _ => Path::new("."),
+                };
+            }
+            Err(err) => return Err(refuse(format!("{}: {err}", existing.display()))),
+        }
+    }
+    tempfile::tempfile_in(existing).map(drop).map_err(|err| {
+        refuse(format!(
+            "cannot create files in {}: {err}",
+            existing.display()
+        ))
+    })
 }
 
 #[cfg(test)]

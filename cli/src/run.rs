@@ -1,7 +1,7 @@
 //! `runcomfy run MODEL`: check the input, submit, wait with progress, download the outputs.
 
 use std::io::Read as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::ArgMatches;
@@ -28,6 +28,8 @@ struct RunArgs {
     timeout: Option<Duration>,
     out: Option<PathBuf>,
     verbose: u8,
+    /// `--mock`: the simulated jobs end with this command, so no hint names a later one.
+    mock: bool,
 }
 
 /// Runs `run MODEL`; returns the exit code.
@@ -43,6 +45,7 @@ pub async fn run(
         timeout: matches.get_one::<Duration>("timeout").copied(),
         out: matches.get_one::<String>("out").map(PathBuf::from),
         verbose: global.get_count("verbose"),
+        mock: global.get_flag("mock"),
     };
     let flags = fields::flags(model);
     let mut input = match matches.get_one::<String>("input") {
@@ -59,6 +62,10 @@ pub async fn run(
         return Ok(exit::DATA_ERR);
     }
     let input = Value::Object(input);
+    if !args.no_wait {
+        let out = args.out.as_deref();
+        output::check_out_dir(out.unwrap_or(Path::new(output::DEFAULT_OUT_ROOT)))?;
+    }
 
     let connection = connect(global).await?;
     let code = submit_and_follow(&connection, model, &input, &args).await;
@@ -169,9 +176,15 @@ async fn submit_and_follow(
             }));
         } else {
             output::line(&id);
-            eprintln_safe(&format!(
-                "follow it with `runcomfy status {id}`; fetch it with `runcomfy result {id} --out DIR`"
-            ));
+            eprintln_safe(&if args.mock {
+                "with --mock the simulated job ends with this command: leave out --no-wait to see \
+                 it through"
+                    .to_owned()
+            } else {
+                format!(
+                    "follow it with `runcomfy status {id}`; fetch it with `runcomfy result {id} --out DIR`"
+                )
+            });
         }
         return Ok(exit::OK);
     }
@@ -218,12 +231,26 @@ async fn submit_and_follow(
     };
     progress.finish();
     let saved = match downloaded {
-        Some(result) => result?,
+        Some(Ok(saved)) => saved,
+        Some(Err(err)) => {
+            // The job is paid for and its output links last about a day.
+            if !args.mock {
+                eprintln_safe(&format!(
+                    "the job succeeded but its files were not saved; `runcomfy result {id} --out \
+                     DIR` fetches them"
+                ));
+            }
+            return Err(err.into());
+        }
         None => {
-            eprintln_safe(&format!(
-                "interrupted while downloading; `runcomfy result {id} --out {}` fetches the files",
-                dir.display()
-            ));
+            eprintln_safe(&if args.mock {
+                "interrupted while downloading".to_owned()
+            } else {
+                format!(
+                    "interrupted while downloading; `runcomfy result {id} --out {}` fetches the files",
+                    dir.display()
+                )
+            });
             return Ok(exit::INTERRUPTED);
         }
     };
@@ -279,7 +306,7 @@ fn job_ended_badly(job: &DynJob, err: Error, args: &RunArgs) -> Result<u8, CliEr
     let code = exit::api_exit_code(&err);
     let err = CliError::from(err);
     eprintln_safe(&format!("error: {err}"));
-    if let Some(hint) = err.hint() {
+    if let Some(hint) = err.hint(args.mock) {
         eprintln_safe(&format!("  {hint}"));
     }
     Ok(code)
@@ -308,10 +335,14 @@ async fn cancel_after_interrupt(
         ),
         Some(Ok(Ok(CancelOutcome::NotCancellable))) => (
             "not_cancellable".to_owned(),
-            format!(
-                "interrupted: job {id} is already running and can no longer be cancelled; it \
-                 goes on (and is billed): `runcomfy result {id} --out DIR` fetches it later"
-            ),
+            if args.mock {
+                format!("interrupted: job {id} is already running and can no longer be cancelled")
+            } else {
+                format!(
+                    "interrupted: job {id} is already running and can no longer be cancelled; it \
+                     goes on (and is billed): `runcomfy result {id} --out DIR` fetches it later"
+                )
+            },
         ),
         Some(Ok(Ok(other))) => (
             other.to_string(),
@@ -327,7 +358,11 @@ async fn cancel_after_interrupt(
         ),
         None => (
             "unknown".to_owned(),
-            format!("interrupted again: job {id} may still be queued (`runcomfy cancel {id}`)"),
+            if args.mock {
+                format!("interrupted again: job {id} may still have been queued")
+            } else {
+                format!("interrupted again: job {id} may still be queued (`runcomfy cancel {id}`)")
+            },
         ),
     };
     eprintln_safe(&text);

@@ -253,3 +253,60 @@ fn warnings_are_shown_and_the_job_still_runs() {
     assert!(err.contains("warning: text:"), "{err}");
     assert!(err.contains("prompt says 2, count is 4"), "{err}");
 }
+
+/// A job is paid for when submitted: an output folder that cannot take files is found first.
+#[test]
+fn an_unusable_out_folder_exits_74_before_anything_is_sent() {
+    let sim = Sim::start(SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a-file"), "").unwrap();
+    for out in ["a-file", "a-file/below"] {
+        let output = sim
+            .runcomfy(dir.path())
+            .args(["run", "bytedance/seedream-4-0/sequential", "--text", "x"])
+            .args(["--out", out])
+            .output()
+            .unwrap();
+        assert_code(&output, 74);
+        let err = stderr(&output);
+        assert!(err.contains("is not a folder; nothing was sent"), "{err}");
+    }
+    assert_eq!(sim.stats().submit_calls, 0);
+
+    // A folder that does not exist yet is fine, and is only created once there are files.
+    let output = sim
+        .runcomfy(dir.path())
+        .args(["run", "bytedance/seedream-4-0/sequential", "--text", "x"])
+        .args(["--out", "new/deeper"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    assert!(!pngs(&dir.path().join("new/deeper")).is_empty());
+}
+
+/// With --mock the simulated jobs end with the command: no hint names a later command.
+#[test]
+fn mock_hints_never_point_at_a_later_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        runcomfy(dir.path())
+            .args([
+                "--mock",
+                "run",
+                "bytedance/seedream-4-0/sequential",
+                "--text",
+                "x",
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let no_wait = run(&["--no-wait"]);
+    assert_code(&no_wait, 0);
+    let timed_out = run(&["--timeout", "1ms"]);
+    assert_code(&timed_out, 75);
+    for output in [no_wait, timed_out] {
+        let err = stderr(&output);
+        assert!(!err.contains("`runcomfy "), "{err}");
+    }
+}
