@@ -210,7 +210,13 @@ fn check_line(number: u64, text: &[u8], default_model: Option<&str>) -> Result<L
         }
     };
     let input = match object.remove("input") {
-        Some(Value::Object(input)) => Some(input),
+        Some(Value::Object(mut input)) => {
+            // Choices as `runcomfy run` takes them (`"16:9"`), sent as their wire values.
+            if let Some(model) = model {
+                model.normalize_choices(&mut input);
+            }
+            Some(input)
+        }
         Some(other) => {
             problems.push(format!("\"input\" must be an object, not {}", kind(&other)));
             None
@@ -299,6 +305,16 @@ mod tests {
         assert_eq!(plan.lines[0].dir, "line-1");
         assert_eq!(plan.lines[1].number, 3);
         assert_eq!(plan.lines[1].dir, "dog_1");
+    }
+
+    #[test]
+    fn choices_take_the_aliases_run_takes_and_are_sent_as_wire_values() {
+        let text = format!(
+            "{{\"model\":\"{MODEL}\",\"input\":{{\"text\":\"Generate 3 images.\",\"image_size\":\"1:1\"}}}}\n"
+        );
+        let plan = plan(&text);
+        assert!(plan.invalid.is_empty(), "{:?}", plan.invalid);
+        assert_eq!(plan.lines[0].input["image_size"], "2048:2048 (1:1)");
     }
 
     #[test]

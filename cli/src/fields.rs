@@ -360,7 +360,7 @@ pub fn from_text(field: &FieldInfo, raw: &str) -> Value {
             "false" | "no" | "off" | "0" => Value::Bool(false),
             _ => text(),
         },
-        FieldKind::StringChoice | FieldKind::IntegerChoice => match find_choice(field, raw) {
+        FieldKind::StringChoice | FieldKind::IntegerChoice => match field.find_choice(raw) {
             Some(choice) => serde_json::from_str(choice.wire).unwrap_or_else(|_| text()),
             None => raw
                 .trim()
@@ -380,45 +380,6 @@ fn number(text: &str) -> Option<Value> {
     }
     let float: f64 = text.parse().ok()?;
     serde_json::Number::from_f64(float).map(Value::Number)
-}
-
-/// The choice a user means: its value or alias, exactly, else ignoring case.
-fn find_choice(field: &FieldInfo, raw: &str) -> Option<&'static Choice> {
-    let raw = raw.trim();
-    field
-        .choices
-        .iter()
-        .find(|c| c.value == raw || c.alias == Some(raw))
-        .or_else(|| {
-            field.choices.iter().find(|c| {
-                c.value.eq_ignore_ascii_case(raw)
-                    || c.alias.is_some_and(|a| a.eq_ignore_ascii_case(raw))
-            })
-        })
-}
-
-/// Replaces choice aliases in an input (`"16:9"`) by their values, so `--input` takes them too.
-pub fn normalize(model: &ModelInfo, input: &mut Map<String, Value>) {
-    for (key, value) in input.iter_mut() {
-        let Some(field) = model.field(key) else {
-            continue;
-        };
-        if field.choices.is_empty() {
-            continue;
-        }
-        let fix = |v: &mut Value| {
-            if let Value::String(text) = v
-                && let Some(choice) = find_choice(field, text)
-                && let Ok(wire) = serde_json::from_str::<Value>(choice.wire)
-            {
-                *v = wire;
-            }
-        };
-        match value {
-            Value::Array(items) if field.array => items.iter_mut().for_each(fix),
-            other => fix(other),
-        }
-    }
 }
 
 /// Checks the shape of an input against the catalog: unknown and missing fields, and each
@@ -633,14 +594,5 @@ mod tests {
         assert!(paths.contains(&"image_size"), "{report}");
         assert!(paths.contains(&"seed"), "{report}");
         assert!(paths.contains(&"colour"), "{report}");
-    }
-
-    #[test]
-    fn input_aliases_are_normalized() {
-        let m = model("bytedance/seedream-4-0/sequential");
-        let mut input: Map<String, Value> =
-            serde_json::from_value(serde_json::json!({"text": "t", "image_size": "9:16"})).unwrap();
-        normalize(m, &mut input);
-        assert_eq!(input["image_size"], "1440:2560 (9:16)");
     }
 }

@@ -52,7 +52,7 @@ pub async fn run(
         Some(spec) => read_input(spec)?,
         None => Map::new(),
     };
-    fields::normalize(model, &mut input);
+    model.normalize_choices(&mut input);
     // Flags override the keys of --input.
     input.extend(fields::from_matches(&flags, matches));
 

@@ -72,6 +72,29 @@ impl ModelInfo {
     pub fn field(&self, name: &str) -> Option<&'static FieldInfo> {
         self.fields.iter().find(|f| f.name == name)
     }
+
+    /// Replaces each choice a JSON input names by a value or alias the user types (`"16:9"`,
+    /// `"Fast"`) with its wire value, so hand-written inputs (the CLI's `--input`, batch
+    /// lines) take what the flags take. Anything else is left for validation to report.
+    pub fn normalize_choices(&self, input: &mut serde_json::Map<String, serde_json::Value>) {
+        for (key, value) in input.iter_mut() {
+            let Some(field) = self.field(key).filter(|f| !f.choices.is_empty()) else {
+                continue;
+            };
+            let fix = |v: &mut serde_json::Value| {
+                if let serde_json::Value::String(text) = v
+                    && let Some(choice) = field.find_choice(text)
+                    && let Ok(wire) = serde_json::from_str(choice.wire)
+                {
+                    *v = wire;
+                }
+            };
+            match value {
+                serde_json::Value::Array(items) if field.array => items.iter_mut().for_each(fix),
+                other => fix(other),
+            }
+        }
+    }
 }
 
 /// One input or output field.
@@ -118,6 +141,20 @@ impl FieldInfo {
     pub fn default_value(&self) -> Option<serde_json::Value> {
         self.default
             .and_then(|text| serde_json::from_str(text).ok())
+    }
+
+    /// The choice a user means by `raw`: its value or alias, exactly, else ignoring ASCII case.
+    pub fn find_choice(&self, raw: &str) -> Option<&'static Choice> {
+        let raw = raw.trim();
+        self.choices
+            .iter()
+            .find(|c| c.value == raw || c.alias == Some(raw))
+            .or_else(|| {
+                self.choices.iter().find(|c| {
+                    c.value.eq_ignore_ascii_case(raw)
+                        || c.alias.is_some_and(|a| a.eq_ignore_ascii_case(raw))
+                })
+            })
     }
 }
 

@@ -145,6 +145,32 @@ fn enums_parse_wire_values_and_aliases() {
     assert_eq!(edit::Resolution::ALL.len(), 11);
 }
 
+/// JSON inputs written by hand take the values and aliases the enums parse, in any ASCII
+/// case, and leave anything else for validation to report.
+#[test]
+fn json_inputs_take_choice_aliases_as_wire_values() {
+    let model = runcomfy::catalog::find(sequential::Sequential::ID).unwrap();
+    let mut input = json!({
+        "text": "16:9",
+        "image_size": "9:16",
+        "sequential_image_generation": "AUTO",
+        "sequential_image_generation_options": "4",
+        "optimize_prompt_options": "17:9",
+    });
+    let object = input.as_object_mut().unwrap();
+    model.normalize_choices(object);
+    assert_eq!(
+        input,
+        json!({
+            "text": "16:9",
+            "image_size": "1440:2560 (9:16)",
+            "sequential_image_generation": "auto",
+            "sequential_image_generation_options": 4,
+            "optimize_prompt_options": "17:9",
+        })
+    );
+}
+
 #[test]
 fn unknown_fields_are_refused_rather_than_dropped() {
     let err = serde_json::from_value::<sequential::SequentialInput>(
