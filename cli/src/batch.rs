@@ -39,7 +39,8 @@ pub fn command() -> Command {
              A line: {\"model\": \"bytedance/seedream-4-0/sequential\", \"key\": \"sunset\", \
              \"input\": {\"text\": \"Generate 3 images of a sunset.\"}}\n\n\
              Exit codes: 0 every line downloaded; 1 some failed or are unknown; 65 invalid lines \
-             (nothing sent); 75 lines left to finish (run again); 130 interrupted.",
+             or an unreadable FILE (nothing sent); 74 DIR cannot take files; 75 lines left to \
+             finish (run again); 130 interrupted.",
         )
         .arg(
             Arg::new("file")
@@ -141,6 +142,8 @@ pub async fn run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
         ProgressMode::Auto
     };
 
+    // Before the simulator (whose state lives in DIR) or any submit, as `run` does.
+    crate::output::check_out_dir(&config.out)?;
     let mock = global.get_flag("mock");
     let connection = if mock {
         mock_connection(&config.out).await?
@@ -200,9 +203,11 @@ pub async fn run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
 /// The exit code of a batch error.
 fn error_code(err: &BatchError) -> u8 {
     match err {
-        BatchError::Invalid { .. } | BatchError::Empty { .. } => exit::DATA_ERR,
-        BatchError::ReadInput { .. }
-        | BatchError::InputMismatch { .. }
+        // An input that cannot be read is invalid input, as `run --input @FILE` has it.
+        BatchError::Invalid { .. } | BatchError::Empty { .. } | BatchError::ReadInput { .. } => {
+            exit::DATA_ERR
+        }
+        BatchError::InputMismatch { .. }
         | BatchError::SettingMismatch { .. }
         | BatchError::NoJournal { .. } => exit::USAGE,
         BatchError::Busy { .. } => exit::TEMP_FAIL,

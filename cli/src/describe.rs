@@ -116,7 +116,7 @@ fn describe_field(out: &mut Vec<String>, flag: &FieldFlag) {
         out.push(format!("      {}", about.join(" — ")));
     }
     if let Some(default) = fields::default_text(field) {
-        out.push(format!("      default: {default}"));
+        out.push(format!("      {}: {default}", fields::default_label(field)));
     }
     if field.choices.iter().any(|c| c.alias.is_some()) {
         out.push("      choices:".into());

@@ -28,9 +28,10 @@ pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0    success
   1    the job failed or was cancelled (or could not be cancelled), or another failure
-  64   usage error (unknown command, model or flag, bad flag value)
-  65   invalid input, reported with every problem before anything is sent; also a 422 from
-       the server or an unknown request id (404)
+  64   usage error (unknown command, model or flag, a bad option value such as --timeout's)
+  65   invalid input (a model field's value too, or an input file that cannot be read),
+       reported with every problem before anything is sent; also a 422 from the server or
+       an unknown request id (404)
   69   service unavailable (HTTP 5xx, unreachable, unreadable replies, failed downloads)
   74   cannot write output files
   75   temporary failure: --timeout passed, rate limited (429), network timeout, or the job

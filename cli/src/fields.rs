@@ -170,9 +170,15 @@ fn short_help(field: &FieldInfo) -> String {
         text.push_str(" (repeat for more)");
     }
     if let Some(default) = default_flag_text(field) {
-        text.push_str(&format!(" [default: {default}]"));
+        text.push_str(&format!(" [{}: {default}]", default_label(field)));
     }
     text
+}
+
+/// What a field's schema default is to a user: the default, or for a required field (which
+/// must be given, so the default never applies) an example.
+pub fn default_label(field: &FieldInfo) -> &'static str {
+    if field.required { "example" } else { "default" }
 }
 
 /// The default as a flag takes it: a choice's alias when it has one.
@@ -225,7 +231,7 @@ fn long_help(field: &FieldInfo) -> String {
         }
     }
     if let Some(default) = default_flag_text(field) {
-        lines.push(format!("[default: {default}]"));
+        lines.push(format!("[{}: {default}]", default_label(field)));
     }
     lines.join("\n")
 }

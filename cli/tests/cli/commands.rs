@@ -111,9 +111,12 @@ fn run_model_help_lists_fields_with_choices_and_defaults() {
         "[possible values: fast, standard]",
         "--input <JSON|@FILE|->",
         "--timeout <DURATION>",
+        // A required field's schema default never applies: it is shown as an example.
+        "[example: Generate 3 images of a beautiful sunset over a calm ocean.]",
     ] {
         assert!(text.contains(expected), "{expected:?} missing:\n{text}");
     }
+    assert!(!text.contains("[default: Generate"), "{text}");
 }
 
 #[test]

@@ -271,6 +271,27 @@ fn an_unusable_out_folder_exits_74_before_anything_is_sent() {
         let err = stderr(&output);
         assert!(err.contains("is not a folder; nothing was sent"), "{err}");
     }
+    // `batch` checks its DIR the same way, with --mock too (its simulator keeps state there).
+    std::fs::write(
+        dir.path().join("p.jsonl"),
+        r#"{"model":"bytedance/seedream-4-0/sequential","input":{"text":"x"}}"#,
+    )
+    .unwrap();
+    for mock in [false, true] {
+        let mut cmd = if mock {
+            let mut cmd = runcomfy(dir.path());
+            cmd.arg("--mock");
+            cmd
+        } else {
+            sim.runcomfy(dir.path())
+        };
+        let output = cmd
+            .args(["batch", "p.jsonl", "--out", "a-file"])
+            .output()
+            .unwrap();
+        assert_code(&output, 74);
+        assert!(stderr(&output).contains("a-file is not a folder"));
+    }
     assert_eq!(sim.stats().submit_calls, 0);
 
     // A folder that does not exist yet is fine, and is only created once there are files.
@@ -308,5 +329,30 @@ fn mock_hints_never_point_at_a_later_command() {
     for output in [no_wait, timed_out] {
         let err = stderr(&output);
         assert!(!err.contains("`runcomfy "), "{err}");
+    }
+}
+
+/// An input file that is not there is invalid input, for `run --input @FILE` and `batch FILE`.
+#[test]
+fn a_missing_input_file_exits_65_for_run_and_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        runcomfy(dir.path())
+            .arg("--mock")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for output in [
+        run(&[
+            "run",
+            "bytedance/seedream-4-0/sequential",
+            "--input",
+            "@nope.json",
+        ]),
+        run(&["batch", "nope.jsonl", "--out", "out"]),
+    ] {
+        assert_code(&output, 65);
+        assert!(stderr(&output).contains("nope"), "{}", stderr(&output));
     }
 }
