@@ -1,7 +1,7 @@
 //! `runcomfy-simulator`: serves a local RunComfy Model API until interrupted.
 
 use std::collections::HashMap;
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -47,6 +47,8 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colours only on a terminal, not in a redirected log.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let mut model_run_time = HashMap::new();
     for item in &cli.model_run_time {
