@@ -148,7 +148,9 @@ pub async fn run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
     let connection = if mock {
         mock_connection(&config.out).await?
     } else {
-        connect(global).await?
+        let mut connection = connect(global).await?;
+        connection.remember_run_times();
+        connection
     };
     config.server = Some(if mock {
         "mock".to_owned()

@@ -23,6 +23,18 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// For commands that wait on jobs: starts from the run times cached for this server, and
+    /// adds the ones learned at [`Connection::close`]. Not with `--mock`.
+    pub fn remember_run_times(&mut self) {
+        if self.simulator.is_some() || self.history.is_some() {
+            return;
+        }
+        self.history = HistoryCache::for_client(&self.client);
+        if let Some(cache) = &self.history {
+            cache.load_into(&self.client);
+        }
+    }
+
     /// Saves the run times learned, and stops the simulator, if any.
     pub async fn close(self) {
         if let Some(cache) = &self.history {
@@ -50,15 +62,10 @@ pub async fn connect(matches: &ArgMatches) -> Result<Connection, CliError> {
     {
         builder = builder.base_url(base.trim());
     }
-    let client = builder.build()?;
-    let history = HistoryCache::for_client(&client);
-    if let Some(cache) = &history {
-        cache.load_into(&client);
-    }
     Ok(Connection {
-        client,
+        client: builder.build()?,
         simulator: None,
-        history,
+        history: None,
     })
 }
 

@@ -67,7 +67,10 @@ pub async fn run(
         output::check_out_dir(out.unwrap_or(Path::new(output::DEFAULT_OUT_ROOT)))?;
     }
 
-    let connection = connect(global).await?;
+    let mut connection = connect(global).await?;
+    if !args.no_wait {
+        connection.remember_run_times();
+    }
     let code = submit_and_follow(&connection, model, &input, &args).await;
     connection.close().await;
     code
