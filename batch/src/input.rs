@@ -232,7 +232,10 @@ fn check_line(number: u64, text: &[u8], default_model: Option<&str>) -> Result<L
         ));
     }
     if let (Some(model), Some(input)) = (model, &input) {
-        let report = runcomfy::dynamic::validate(model, &Value::Object(input.clone()));
+        let report = match model.decode(&Value::Object(input.clone())) {
+            Ok(_) => runcomfy::ValidationReport::new(),
+            Err(err) => err.report,
+        };
         problems.extend(report.errors().map(|problem| {
             if problem.path.is_empty() {
                 format!("input: {} ({})", problem.message, problem.rule)

@@ -1,6 +1,7 @@
 //! `runcomfy models` and `runcomfy describe MODEL`: the runtime catalog, for people and as JSON.
 
-use runcomfy::catalog::{CrossRule, FieldInfo, FieldKind, ModelInfo};
+use runcomfy::catalog::{CrossRule, Field, FieldKind, ModelInfo};
+use runcomfy::vocab::cross::CrossRuleKind;
 use serde_json::{Value, json};
 
 use crate::fields::{self, FieldFlag};
@@ -17,8 +18,8 @@ pub fn models(json: bool) {
                     "id": m.id,
                     "display_name": m.display_name,
                     "docs": m.docs,
-                    "fields": m.fields.iter().map(|f| f.name).collect::<Vec<_>>(),
-                    "required": m.fields.iter().filter(|f| f.required).map(|f| f.name).collect::<Vec<_>>(),
+                    "fields": m.fields().map(|f| f.name).collect::<Vec<_>>(),
+                    "required": m.fields().filter(|f| f.required).map(|f| f.name).collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -33,11 +34,10 @@ pub fn models(json: bool) {
         .unwrap_or(0);
     for model in catalog {
         let summary: Vec<String> = model
-            .fields
-            .iter()
+            .fields()
             .map(|f| {
                 let mut name = f.name.to_owned();
-                if f.array {
+                if f.is_list() {
                     name.push_str("[]");
                 }
                 if f.required {
@@ -73,22 +73,22 @@ pub fn describe(model: &'static ModelInfo, json: bool) {
     for flag in &flags {
         describe_field(&mut out, flag);
     }
-    if !model.cross_rules.is_empty() {
+    if !model.rules.is_empty() {
         out.push(String::new());
         out.push("Rules across fields:".into());
-        for rule in model.cross_rules {
+        for rule in model.rules {
             let (text, name, message) = fields::cross_rule_text(rule);
             out.push(format!("  {name}: {text}"));
             out.push(format!("      {message}"));
         }
     }
-    if !model.output_fields.is_empty() {
+    if !model.outputs.is_empty() {
         out.push(String::new());
         let names: Vec<String> = model
-            .output_fields
+            .outputs
             .iter()
             .map(|f| {
-                if f.array {
+                if f.list {
                     format!("{}[]", f.name)
                 } else {
                     f.name.to_owned()
@@ -103,31 +103,35 @@ pub fn describe(model: &'static ModelInfo, json: bool) {
 }
 
 fn describe_field(out: &mut Vec<String>, flag: &FieldFlag) {
-    let field = flag.field;
+    let field = &flag.field;
     out.push(format!("  {}  (--{})", field.name, flag.long));
     out.push(format!("      {}", fields::type_line(field)));
-    let about: Vec<&str> = [field.title.filter(|t| *t != field.name), field.description]
-        .into_iter()
-        .flatten()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect();
+    let about: Vec<&str> = [
+        field.title().filter(|t| *t != field.name),
+        field.description(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(str::trim)
+    .filter(|s| !s.is_empty())
+    .collect();
     if !about.is_empty() {
         out.push(format!("      {}", about.join(" — ")));
     }
     if let Some(default) = fields::default_text(field) {
         out.push(format!("      {}: {default}", fields::default_label(field)));
     }
-    if field.choices.iter().any(|c| c.alias.is_some()) {
+    let choices = field.choices();
+    if choices.iter().any(|c| c.alias.is_some()) {
         out.push("      choices:".into());
-        for choice in field.choices {
+        for choice in choices {
             out.push(format!("        {}", fields::choice_text(choice)));
         }
-    } else if !field.choices.is_empty() {
-        let values: Vec<&str> = field.choices.iter().map(|c| c.value).collect();
+    } else if !choices.is_empty() {
+        let values: Vec<String> = choices.iter().map(|c| c.text()).collect();
         out.push(format!("      choices: {}", values.join(", ")));
     }
-    if let Some(media) = field.media {
+    if let Some(media) = field.media() {
         if !media.formats.is_empty() {
             let formats: Vec<&str> = media.formats.iter().map(|f| f.name()).collect();
             out.push(format!("      formats: {}", formats.join(", ")));
@@ -135,24 +139,20 @@ fn describe_field(out: &mut Vec<String>, flag: &FieldFlag) {
         for rule in media.rules {
             out.push(format!(
                 "      rule {} {}: {}",
-                rule.check.wire_name(),
-                rule.value,
-                rule.message
+                rule.rule, rule.limit, rule.message
             ));
         }
     }
 }
 
-fn kind_name(field: &FieldInfo) -> &'static str {
-    match field.kind {
-        FieldKind::String => "string",
-        FieldKind::Uri => "uri",
+fn kind_name(field: &Field) -> &'static str {
+    match field.kind() {
+        FieldKind::Text => "string",
         FieldKind::Media(kind) => kind.format(),
         FieldKind::Integer => "integer",
         FieldKind::Number => "number",
         FieldKind::Boolean => "boolean",
-        FieldKind::StringChoice => "string_choice",
-        FieldKind::IntegerChoice => "integer_choice",
+        FieldKind::Choice => "choice",
         FieldKind::Json => "json",
     }
 }
@@ -161,33 +161,34 @@ fn describe_json(model: &ModelInfo, flags: &[FieldFlag]) -> Value {
     let fields: Vec<Value> = flags
         .iter()
         .map(|flag| {
-            let f = flag.field;
+            let f = &flag.field;
+            let value = f.value_schema();
             json!({
                 "name": f.name,
                 "flag": format!("--{}", flag.long),
-                "title": f.title,
-                "description": f.description,
+                "title": f.title(),
+                "description": f.description(),
                 "kind": kind_name(f),
-                "array": f.array,
+                "array": f.is_list(),
                 "required": f.required,
-                "nullable": f.nullable,
-                "default": f.default_value(),
-                "choices": f.choices.iter().map(|c| json!({
-                    "value": serde_json::from_str::<Value>(c.wire).unwrap_or_else(|_| Value::from(c.value)),
+                "nullable": f.nullable(),
+                "default": f.default().map(|d| d.to_value()),
+                "choices": f.choices().iter().map(|c| json!({
+                    "value": c.value.to_value(),
                     "alias": c.alias,
                 })).collect::<Vec<_>>(),
-                "minimum": f.minimum,
-                "maximum": f.maximum,
-                "min_length": f.min_length,
-                "max_length": f.max_length,
-                "min_items": f.min_items,
-                "max_items": f.max_items,
-                "media": f.media.map(|m| json!({
+                "minimum": value.minimum,
+                "maximum": value.maximum,
+                "min_length": value.min_length,
+                "max_length": value.max_length,
+                "min_items": f.schema.min_items,
+                "max_items": f.schema.max_items,
+                "media": f.media().map(|m| json!({
                     "kind": m.kind.format(),
                     "formats": m.formats.iter().map(|f| f.name()).collect::<Vec<_>>(),
                     "rules": m.rules.iter().map(|r| json!({
-                        "rule": r.check.wire_name(),
-                        "value": r.value,
+                        "rule": r.rule.wire(),
+                        "value": r.limit,
                         "message": r.message,
                     })).collect::<Vec<_>>(),
                 })),
@@ -195,19 +196,19 @@ fn describe_json(model: &ModelInfo, flags: &[FieldFlag]) -> Value {
         })
         .collect();
     let rules: Vec<Value> = model
-        .cross_rules
+        .rules
         .iter()
         .map(|rule| match rule {
             CrossRule::MaxTotal {
                 fields,
                 max,
                 message,
-            } => json!({"rule": "max_total", "severity": "error", "fields": fields, "max": max, "message": message}),
+            } => json!({"rule": CrossRuleKind::MaxTotal.name(), "severity": "error", "fields": fields, "max": max, "message": message}),
             CrossRule::PromptCount {
                 prompt,
                 count,
                 message,
-            } => json!({"rule": "prompt_count", "severity": "warning", "prompt": prompt, "count": count, "message": message}),
+            } => json!({"rule": CrossRuleKind::PromptCount.name(), "severity": "warning", "prompt": prompt, "count": count, "message": message}),
         })
         .collect();
     json!({
@@ -216,7 +217,7 @@ fn describe_json(model: &ModelInfo, flags: &[FieldFlag]) -> Value {
         "docs": model.docs,
         "fields": fields,
         "cross_rules": rules,
-        "output_fields": model.output_fields.iter().map(|f| json!({"name": f.name, "array": f.array})).collect::<Vec<_>>(),
+        "output_fields": model.outputs.iter().map(|f| json!({"name": f.name, "array": f.list})).collect::<Vec<_>>(),
         "input_schema": serde_json::from_str::<Value>(model.input_schema).unwrap_or(Value::Null),
     })
 }

@@ -27,4 +27,12 @@ impl Interrupts {
             std::future::pending::<()>().await;
         }
     }
+
+    /// Runs `work` to its end, or until Ctrl-C: `None` then (`work` is dropped).
+    pub async fn race<T>(&mut self, work: impl Future<Output = T>) -> Option<T> {
+        tokio::select! {
+            done = work => Some(done),
+            () = self.next() => None,
+        }
+    }
 }

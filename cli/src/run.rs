@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 use clap::ArgMatches;
 use runcomfy::catalog::ModelInfo;
 use runcomfy::dynamic::{DynJob, DynOutput};
-use runcomfy::{CancelOutcome, DownloadOptions, Error, ValidationReport, WaitOptions};
+use runcomfy::input::DynInput;
+use runcomfy::{
+    CancelOutcome, DownloadOptions, DownloadedFile, Error, ValidationReport, WaitOptions,
+};
 use serde_json::{Map, Value, json};
 
 use crate::connect::{Connection, connect};
@@ -47,21 +50,26 @@ pub async fn run(
         verbose: global.get_count("verbose"),
         mock: global.get_flag("mock"),
     };
-    let flags = fields::flags(model);
     let mut input = match matches.get_one::<String>("input") {
         Some(spec) => read_input(spec)?,
         None => Map::new(),
     };
     model.normalize_choices(&mut input);
     // Flags override the keys of --input.
-    input.extend(fields::from_matches(&flags, matches));
+    input.extend(fields::from_matches(&fields::flags(model), matches));
 
-    // Everything local comes before the first network call.
-    let report = fields::check(model, &input, &flags);
-    if refused(model, &report, &args) {
-        return Ok(exit::DATA_ERR);
-    }
-    let input = Value::Object(input);
+    // Everything local comes before the first network call: the input is decoded into the
+    // model's typed input once, and that is what is sent.
+    let input = match model.decode(&Value::Object(input)) {
+        Ok(input) => {
+            output::problems(model.id, &warnings(&input), false);
+            input
+        }
+        Err(err) => {
+            refused(model, &err.report, &args);
+            return Ok(exit::DATA_ERR);
+        }
+    };
     if !args.no_wait {
         let out = args.out.as_deref();
         output::check_out_dir(out.unwrap_or(Path::new(output::DEFAULT_OUT_ROOT)))?;
@@ -71,9 +79,18 @@ pub async fn run(
     if !args.no_wait {
         connection.remember_run_times();
     }
-    let code = submit_and_follow(&connection, model, &input, &args).await;
+    let code = submit_and_follow(&connection, &input, &args).await;
     connection.close().await;
     code
+}
+
+/// The warnings decoding raised, as a report.
+fn warnings(input: &DynInput) -> ValidationReport {
+    let mut report = ValidationReport::new();
+    for warning in input.warnings() {
+        report.push(warning.clone());
+    }
+    report
 }
 
 /// Prints a report's problems, local or preflight alike; with errors, also the `--json` object,
@@ -118,92 +135,42 @@ fn read_input(spec: &str) -> Result<Map<String, Value>, CliError> {
 
 async fn submit_and_follow(
     connection: &Connection,
-    model: &'static ModelInfo,
-    input: &Value,
+    input: &DynInput,
     args: &RunArgs,
 ) -> Result<u8, CliError> {
     let client = &connection.client;
+    let model = input.model();
     if args.preflight {
-        let remote = runcomfy::preflight::validate_remote_with(client, model, input).await?;
+        let remote =
+            runcomfy::preflight::validate_remote_with(client, model, input.instance()).await?;
         if refused(model, &remote, args) {
             return Ok(exit::DATA_ERR);
         }
     }
-
     let mut interrupts = Interrupts::listen();
     let mut progress = Progress::new(args.verbose);
-    progress.message(&format!("submitting to {}", model.id));
     let started = Instant::now();
-
-    // A submit in flight is not abandoned on Ctrl-C: its job would be created and billed with
-    // no id to cancel it by. It is answered first, then cancelled.
-    let mut interrupted = false;
-    let submitted = {
-        let submit = client.submit_json(model, input);
-        tokio::pin!(submit);
-        loop {
-            tokio::select! {
-                result = &mut submit => break result,
-                () = interrupts.next() => {
-                    if interrupted {
-                        progress.finish();
-                        eprintln_safe(
-                            "interrupted again: the submit may have been accepted (and billed); \
-                             check your RunComfy requests",
-                        );
-                        return Ok(exit::INTERRUPTED);
-                    }
-                    interrupted = true;
-                    progress.println(
-                        "interrupted: waiting for the submit's answer to cancel the job \
-                         (Ctrl-C again to quit at once)",
-                    );
-                }
-            }
-        }
+    let Some((job, interrupted)) = submit(client, input, &mut progress, &mut interrupts).await?
+    else {
+        return Ok(exit::INTERRUPTED);
     };
-    let job = submitted?;
-    let id = job.id().to_owned();
-    progress.println(&format!("submitted {id} to {}", model.id));
+    progress.println(&format!("submitted {} to {}", job.id(), model.id));
     if interrupted {
         return cancel_after_interrupt(&job, &mut progress, &mut interrupts, args).await;
     }
-
     if args.no_wait {
         progress.finish();
-        if args.json {
-            output::json(&json!({
-                "request_id": id,
-                "model": model.id,
-                "status": "submitted",
-            }));
-        } else {
-            output::line(&id);
-            eprintln_safe(&if args.mock {
-                "with --mock the simulated job ends with this command: leave out --no-wait to see \
-                 it through"
-                    .to_owned()
-            } else {
-                format!(
-                    "follow it with `runcomfy status {id}`; fetch it with `runcomfy result {id} --out DIR`"
-                )
-            });
-        }
+        submitted_only(&job, args);
         return Ok(exit::OK);
     }
-
     let options = match args.timeout {
         Some(timeout) => WaitOptions::new().timeout(timeout),
         None => WaitOptions::new(),
     };
-    let waited = {
-        let wait = job.wait_with(options, |update| progress.update(&id, update));
-        tokio::pin!(wait);
-        tokio::select! {
-            result = &mut wait => Some(result),
-            () = interrupts.next() => None,
-        }
-    };
+    let id = job.id().to_owned();
+    let waited = interrupts
+        .race(job.wait_with(options, |update| progress.update(&id, update)))
+        .await;
     let output = match waited {
         None => return cancel_after_interrupt(&job, &mut progress, &mut interrupts, args).await,
         Some(Ok(output)) => output,
@@ -212,29 +179,92 @@ async fn submit_and_follow(
             return job_ended_badly(&job, err, args);
         }
     };
-
-    let files = output_files(&output);
     let dir = args
         .out
         .clone()
-        .unwrap_or_else(|| output::default_out_dir(&id));
+        .unwrap_or_else(|| output::default_out_dir(job.id()));
+    let Some(saved) = save(&job, &output, &dir, &mut progress, &mut interrupts, args).await? else {
+        return Ok(exit::INTERRUPTED);
+    };
+    succeeded(&job, &output, &saved, &dir, started, args);
+    Ok(exit::OK)
+}
+
+/// Submits; `None` when Ctrl-C came twice before the answer. A submit in flight is not
+/// abandoned at the first Ctrl-C: its job would be created and billed with no id to cancel it
+/// by. It is answered first (the second value says a cancel is due).
+async fn submit(
+    client: &runcomfy::Client,
+    input: &DynInput,
+    progress: &mut Progress,
+    interrupts: &mut Interrupts,
+) -> Result<Option<(DynJob, bool)>, CliError> {
+    progress.message(&format!("submitting to {}", input.model().id));
+    let submit = client.submit_decoded(input);
+    tokio::pin!(submit);
+    if let Some(submitted) = interrupts.race(&mut submit).await {
+        return Ok(Some((submitted?, false)));
+    }
+    progress.println(
+        "interrupted: waiting for the submit's answer to cancel the job (Ctrl-C again to quit at once)",
+    );
+    match interrupts.race(&mut submit).await {
+        Some(submitted) => Ok(Some((submitted?, true))),
+        None => {
+            progress.finish();
+            eprintln_safe(
+                "interrupted again: the submit may have been accepted (and billed); check your \
+                 RunComfy requests",
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// `--no-wait`: the request id, and how to follow it.
+fn submitted_only(job: &DynJob, args: &RunArgs) {
+    let id = job.id();
+    if args.json {
+        output::json(&json!({
+            "request_id": id,
+            "model": job.model_id(),
+            "status": "submitted",
+        }));
+        return;
+    }
+    output::line(id);
+    eprintln_safe(&if args.mock {
+        "with --mock the simulated job ends with this command: leave out --no-wait to see it \
+         through"
+            .to_owned()
+    } else {
+        format!(
+            "follow it with `runcomfy status {id}`; fetch it with `runcomfy result {id} --out DIR`"
+        )
+    });
+}
+
+/// Downloads the output's files; `None` when Ctrl-C interrupted it.
+async fn save(
+    job: &DynJob,
+    output: &DynOutput,
+    dir: &Path,
+    progress: &mut Progress,
+    interrupts: &mut Interrupts,
+    args: &RunArgs,
+) -> Result<Option<Vec<DownloadedFile>>, CliError> {
+    let id = job.id();
+    let files = output_files(output);
     progress.message(&format!(
         "{id}: downloading {files} file{} to {}",
         if files == 1 { "" } else { "s" },
         dir.display()
     ));
-    let downloaded = {
-        let options = DownloadOptions::new();
-        let download = job.download(&output, &dir, &options);
-        tokio::pin!(download);
-        tokio::select! {
-            result = &mut download => Some(result),
-            () = interrupts.next() => None,
-        }
-    };
+    let options = DownloadOptions::new();
+    let downloaded = interrupts.race(job.download(output, dir, &options)).await;
     progress.finish();
-    let saved = match downloaded {
-        Some(Ok(saved)) => saved,
+    match downloaded {
+        Some(Ok(saved)) => Ok(Some(saved)),
         Some(Err(err)) => {
             // The job is paid for and its output links last about a day.
             if !args.mock {
@@ -243,7 +273,7 @@ async fn submit_and_follow(
                      DIR` fetches them"
                 ));
             }
-            return Err(err.into());
+            Err(err.into())
         }
         None => {
             eprintln_safe(&if args.mock {
@@ -254,9 +284,21 @@ async fn submit_and_follow(
                     dir.display()
                 )
             });
-            return Ok(exit::INTERRUPTED);
+            Ok(None)
         }
-    };
+    }
+}
+
+/// What a succeeded run prints: the saved paths on stdout (or the `--json` object).
+fn succeeded(
+    job: &DynJob,
+    output: &DynOutput,
+    saved: &[DownloadedFile],
+    dir: &Path,
+    started: Instant,
+    args: &RunArgs,
+) {
+    let id = job.id();
     eprintln_safe(&format!(
         "{id}: succeeded in {:.1}s; saved {} file{} to {}",
         started.elapsed().as_secs_f64(),
@@ -267,20 +309,19 @@ async fn submit_and_follow(
     if args.json {
         output::json(&json!({
             "request_id": id,
-            "model": model.id,
+            "model": job.model_id(),
             "status": "succeeded",
             "outputs": output.0,
-            "files": output::files_json(&saved),
+            "files": output::files_json(saved),
         }));
     } else if saved.is_empty() {
         // No files: the output itself is the result.
         output::json(&Value::Object(output.0.clone()));
     } else {
-        for file in &saved {
+        for file in saved {
             output::line(&file.path.display().to_string());
         }
     }
-    Ok(exit::OK)
 }
 
 fn output_files(output: &DynOutput) -> usize {
@@ -291,7 +332,7 @@ fn output_files(output: &DynOutput) -> usize {
 /// A job that failed, was cancelled, timed out, or could not be followed.
 fn job_ended_badly(job: &DynJob, err: Error, args: &RunArgs) -> Result<u8, CliError> {
     let id = job.id();
-    let model = job.model_id().unwrap_or_default();
+    let model = job.model_id();
     let (status, detail) = match &err {
         Error::JobFailed { error, .. } => ("failed", error.0.clone()),
         Error::Cancelled { .. } => ("cancelled", Value::Null),
@@ -326,10 +367,9 @@ async fn cancel_after_interrupt(
     progress.message(&format!(
         "{id}: interrupted, cancelling (Ctrl-C again to quit at once)"
     ));
-    let answer = tokio::select! {
-        answer = tokio::time::timeout(CANCEL_TIMEOUT, job.cancel()) => Some(answer),
-        () = interrupts.next() => None,
-    };
+    let answer = interrupts
+        .race(tokio::time::timeout(CANCEL_TIMEOUT, job.cancel()))
+        .await;
     progress.finish();
     let (outcome, text) = match answer {
         Some(Ok(Ok(CancelOutcome::Cancelled))) => (

@@ -19,32 +19,38 @@ use std::sync::OnceLock;
 use divan::Bencher;
 use divan::counter::BytesCount;
 use runcomfy::Media;
-use runcomfy::catalog::{MediaFormat, MediaKind, MediaSpec};
+use runcomfy::media::Files;
 use runcomfy::media::data_uri;
-use runcomfy::validate::{MediaCheck, MediaRule, ValidationReport};
+use runcomfy::schema::{MediaFormat, MediaKind, MediaRule, MediaSpec, Rule, Schema, Types};
+use runcomfy::validate::{self, ValidationReport};
+use runcomfy::vocab::pointer::Path;
 
 const FILES: usize = 10;
 const FILE_SIZE: usize = 9 * 1024 * 1024;
 
 /// The Seedream 4.0 image rules, as the generator emits them.
-static SPEC: MediaSpec = MediaSpec {
-    kind: MediaKind::Image,
-    formats: &[MediaFormat::Jpeg, MediaFormat::Png],
-    rules: &[
-        rule(MediaCheck::FileSizeMbBelow, 10.0),
-        rule(MediaCheck::AspectRatioAbove, 0.33),
-        rule(MediaCheck::AspectRatioBelow, 3.0),
-        rule(MediaCheck::WidthAbove, 14.0),
-        rule(MediaCheck::HeightAbove, 14.0),
-        rule(MediaCheck::WidthBelow, 6000.0),
-        rule(MediaCheck::HeightBelow, 6000.0),
-    ],
+static SPEC: Schema = Schema {
+    types: Types::STRING,
+    media: Some(&MediaSpec {
+        kind: MediaKind::Image,
+        formats: &[MediaFormat::Jpeg, MediaFormat::Png],
+        rules: &[
+            rule(Rule::FileSizeMbBelow, 10.0),
+            rule(Rule::AspectRatioAbove, 0.33),
+            rule(Rule::AspectRatioBelow, 3.0),
+            rule(Rule::WidthAbove, 14.0),
+            rule(Rule::HeightAbove, 14.0),
+            rule(Rule::WidthBelow, 6000.0),
+            rule(Rule::HeightBelow, 6000.0),
+        ],
+    }),
+    ..Schema::ANY
 };
 
-const fn rule(check: MediaCheck, value: f64) -> MediaRule {
+const fn rule(rule: Rule, limit: f64) -> MediaRule {
     MediaRule {
-        check,
-        value,
+        rule,
+        limit,
         message: "rule failed",
     }
 }
@@ -97,7 +103,12 @@ fn padded_png(width: u32, height: u32, size: usize) -> Vec<u8> {
 fn validate_all(paths: &[PathBuf]) -> ValidationReport {
     let mut report = ValidationReport::new();
     for (i, path) in paths.iter().enumerate() {
-        report.check_media(&format!("images[{i}]"), &Media::Path(path.clone()), &SPEC);
+        report.extend(validate::value(
+            &SPEC,
+            &Media::Path(path.clone()),
+            &Path::root().key("images").index(i),
+            Files::Local,
+        ));
     }
     report
 }
@@ -129,7 +140,12 @@ fn check_media_data_uri(bencher: Bencher) {
     let media = &fixtures().data_uri;
     bencher.bench_local(|| {
         let mut report = ValidationReport::new();
-        report.check_media("images[0]", divan::black_box(media), &SPEC);
+        report.extend(validate::value(
+            &SPEC,
+            divan::black_box(media),
+            &Path::root().key("images").index(0),
+            Files::Local,
+        ));
         report
     });
 }

@@ -16,8 +16,10 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use runcomfy::Media;
-use runcomfy::catalog::{MediaFormat, MediaKind, MediaSpec};
-use runcomfy::validate::{MediaCheck, MediaRule, ValidationReport};
+use runcomfy::media::Files;
+use runcomfy::schema::{MediaFormat, MediaKind, MediaRule, MediaSpec, Rule, Schema, Types};
+use runcomfy::validate::{self, ValidationReport};
+use runcomfy::vocab::pointer::Path;
 use serde_json::json;
 use support::*;
 
@@ -25,24 +27,28 @@ const FILES: usize = 10;
 
 /// The Seedream 4.0 image rules, as the generator emits them (size limit raised so the 37 MB
 /// image of the memory check passes too).
-static SPEC: MediaSpec = MediaSpec {
-    kind: MediaKind::Image,
-    formats: &[MediaFormat::Jpeg, MediaFormat::Png],
-    rules: &[
-        rule(MediaCheck::FileSizeMbBelow, 50.0),
-        rule(MediaCheck::AspectRatioAbove, 0.33),
-        rule(MediaCheck::AspectRatioBelow, 3.0),
-        rule(MediaCheck::WidthAbove, 14.0),
-        rule(MediaCheck::HeightAbove, 14.0),
-        rule(MediaCheck::WidthBelow, 6000.0),
-        rule(MediaCheck::HeightBelow, 6000.0),
-    ],
+static SPEC: Schema = Schema {
+    types: Types::STRING,
+    media: Some(&MediaSpec {
+        kind: MediaKind::Image,
+        formats: &[MediaFormat::Jpeg, MediaFormat::Png],
+        rules: &[
+            rule(Rule::FileSizeMbBelow, 50.0),
+            rule(Rule::AspectRatioAbove, 0.33),
+            rule(Rule::AspectRatioBelow, 3.0),
+            rule(Rule::WidthAbove, 14.0),
+            rule(Rule::HeightAbove, 14.0),
+            rule(Rule::WidthBelow, 6000.0),
+            rule(Rule::HeightBelow, 6000.0),
+        ],
+    }),
+    ..Schema::ANY
 };
 
-const fn rule(check: MediaCheck, value: f64) -> MediaRule {
+const fn rule(rule: Rule, limit: f64) -> MediaRule {
     MediaRule {
-        check,
-        value,
+        rule,
+        limit,
         message: "rule failed",
     }
 }
@@ -106,7 +112,12 @@ fn noise_png(width: u32, height: u32) -> Vec<u8> {
 fn validate(paths: &[PathBuf]) -> ValidationReport {
     let mut report = ValidationReport::new();
     for (i, path) in paths.iter().enumerate() {
-        report.check_media(&format!("images[{i}]"), &Media::Path(path.clone()), &SPEC);
+        report.extend(validate::value(
+            &SPEC,
+            &Media::Path(path.clone()),
+            &Path::root().key("images").index(i),
+            Files::Local,
+        ));
     }
     report
 }

@@ -1,9 +1,14 @@
-//! The runtime catalog: what every generated model looks like, as data.
+//! The runtime catalog: every generated model, as data.
 //!
-//! The generator emits one [`ModelInfo`] per model; the CLI builds its per-model flags from it
-//! and the simulator validates request bodies through it, so neither needs per-model code.
+//! The generator emits one [`ModelInfo`] per model. Its input [`Schema`] is the same data the
+//! typed `validate()` checks, so the CLI (flags, `describe`), the batch engine and the
+//! simulator work from it with no per-model code, and report the same problems in the same
+//! words.
 
-use crate::validate::{MediaRule, ValidationReport};
+use crate::input::DynInput;
+use crate::media::Files;
+use crate::schema::{Choice, Items, Json, JsonType, MediaKind, MediaSpec, Schema, Types};
+use crate::validate::ValidationError;
 
 /// Every model this crate was generated with, sorted by id.
 pub fn catalog() -> &'static [&'static ModelInfo] {
@@ -24,53 +29,52 @@ pub struct ModelInfo {
     pub display_name: &'static str,
     /// Documentation of the model, if the catalog has any.
     pub docs: Option<&'static str>,
-    /// The Rust path of the generated input type, for messages and docs.
-    pub rust_input: &'static str,
-    /// The input fields, in schema order.
-    pub fields: &'static [FieldInfo],
+    /// The input's schema: an object whose properties are the input fields.
+    pub input: &'static Schema,
+    /// Rules across fields.
+    pub rules: &'static [CrossRule],
     /// The fields of the output object, in schema order.
-    pub output_fields: &'static [FieldInfo],
-    /// Rules that involve several fields.
-    pub cross_rules: &'static [CrossRule],
+    pub outputs: &'static [OutputField],
+    /// What RunComfy says of the model besides its schema.
+    pub upstream: Upstream,
     /// The input JSON Schema as the catalog has it (after the overlay's fixes), as JSON text.
     pub input_schema: &'static str,
     /// The output JSON Schema (the `output` object), as JSON text.
     pub output_schema: &'static str,
-    /// Deserializes a JSON body into the typed input and validates it.
-    pub validate_json: fn(&serde_json::Value) -> Result<ValidationReport, DecodeError>,
+    /// Decodes a JSON input into the model's typed input and validates it: the one way from
+    /// JSON to a request body ([`crate::input::decode`]).
+    pub decode: fn(&serde_json::Value, Files) -> Result<DynInput, ValidationError>,
 }
 
-/// Deserializes a JSON body into the input type `I` and validates it; the generator points
-/// every [`ModelInfo::validate_json`] here.
-pub fn validate_json<I: crate::Input>(
-    value: &serde_json::Value,
-) -> Result<ValidationReport, DecodeError> {
-    let input: I = serde_path_to_error::deserialize(value).map_err(|err| {
-        let path = err.path().to_string();
-        DecodeError {
-            // `.` is the body itself (a missing field, not an object).
-            path: if path == "." { String::new() } else { path },
-            message: err.into_inner().to_string(),
-        }
-    })?;
-    Ok(input.validate())
-}
-
-/// A JSON body does not fit a model's input type (a missing field, a value of the wrong type,
-/// an unknown field or choice).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}{message}", if path.is_empty() { String::new() } else { format!("{path}: ") })]
-pub struct DecodeError {
-    /// Path of the offending field (`image_size`, `images[2]`); empty for the body itself.
-    pub path: String,
-    /// What the decoder said.
-    pub message: String,
+/// What RunComfy publishes about a model besides its schemas (kept apart from the maintainer's
+/// overlay, so a re-import refreshes it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Upstream {
+    /// The kind of files the model returns, when known.
+    pub output_kind: Option<MediaKind>,
+    /// RunComfy's categories (`text-to-image`).
+    pub categories: &'static [&'static str],
 }
 
 impl ModelInfo {
+    /// The input fields, in schema order.
+    pub fn fields(&self) -> impl ExactSizeIterator<Item = Field> + '_ {
+        self.input.properties.iter().map(|p| Field {
+            name: p.name,
+            schema: p.schema,
+            required: self.input.requires(p.name),
+        })
+    }
+
     /// Looks a field up by its wire name.
-    pub fn field(&self, name: &str) -> Option<&'static FieldInfo> {
-        self.fields.iter().find(|f| f.name == name)
+    pub fn field(&self, name: &str) -> Option<Field> {
+        self.fields().find(|f| f.name == name)
+    }
+
+    /// Checks a JSON input and decodes it, as a request body would be (local files allowed);
+    /// see [`crate::input::decode`].
+    pub fn decode(&self, input: &serde_json::Value) -> Result<DynInput, ValidationError> {
+        (self.decode)(input, Files::Local)
     }
 
     /// Replaces each choice a JSON input names by a value or alias the user types (`"16:9"`,
@@ -78,200 +82,157 @@ impl ModelInfo {
     /// lines) take what the flags take. Anything else is left for validation to report.
     pub fn normalize_choices(&self, input: &mut serde_json::Map<String, serde_json::Value>) {
         for (key, value) in input.iter_mut() {
-            let Some(field) = self.field(key).filter(|f| !f.choices.is_empty()) else {
+            let Some(field) = self.field(key) else {
                 continue;
             };
-            let fix = |v: &mut serde_json::Value| {
+            let fix = |schema: &Schema, v: &mut serde_json::Value| {
                 if let serde_json::Value::String(text) = v
-                    && let Some(choice) = field.find_choice(text)
-                    && let Ok(wire) = serde_json::from_str(choice.wire)
+                    && let Some(choice) = find_choice(schema, text)
                 {
-                    *v = wire;
+                    *v = choice.value.to_value();
                 }
             };
-            match value {
-                serde_json::Value::Array(items) if field.array => items.iter_mut().for_each(fix),
-                other => fix(other),
+            match (value, field.schema.item_schema()) {
+                (serde_json::Value::Array(items), Some(item)) => {
+                    items.iter_mut().for_each(|v| fix(item, v));
+                }
+                (other, _) => fix(field.schema, other),
             }
         }
     }
 }
 
-/// One input or output field.
-#[derive(Debug)]
-pub struct FieldInfo {
+/// One input field: a property of the input object.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
     /// The wire name (the JSON property).
     pub name: &'static str,
-    /// The Rust field name in the generated struct.
-    pub rust_name: &'static str,
-    /// The schema's title, if any.
-    pub title: Option<&'static str>,
-    /// The schema's description (plus overlay docs), if any.
-    pub description: Option<&'static str>,
-    /// What kind of value the field holds.
-    pub kind: FieldKind,
-    /// Whether the field holds a list of `kind` values.
-    pub array: bool,
-    /// Whether the field must be present.
+    /// Its schema.
+    pub schema: &'static Schema,
+    /// Whether it must be present.
     pub required: bool,
-    /// Whether JSON `null` is accepted.
-    pub nullable: bool,
-    /// The default, as JSON text.
-    pub default: Option<&'static str>,
-    /// The allowed values, for enums.
-    pub choices: &'static [Choice],
-    /// Lower bound of a number (inclusive).
-    pub minimum: Option<f64>,
-    /// Upper bound of a number (inclusive).
-    pub maximum: Option<f64>,
-    /// Bounds on the length of a string, in Unicode scalar values.
-    pub min_length: Option<u64>,
-    /// See `min_length`.
-    pub max_length: Option<u64>,
-    /// Bounds on the number of items of an array.
-    pub min_items: Option<u64>,
-    /// See `min_items`.
-    pub max_items: Option<u64>,
-    /// Checks on media fields (the schema's `validations` extension plus accepted formats).
-    pub media: Option<&'static MediaSpec>,
 }
 
-impl FieldInfo {
-    /// The default value parsed from its JSON text.
-    pub fn default_value(&self) -> Option<serde_json::Value> {
-        self.default
-            .and_then(|text| serde_json::from_str(text).ok())
+impl Field {
+    /// The schema's title, if any.
+    pub fn title(&self) -> Option<&'static str> {
+        self.schema.title
+    }
+
+    /// The schema's description (with the overlay's docs), if any.
+    pub fn description(&self) -> Option<&'static str> {
+        self.schema.description
+    }
+
+    /// The default, if the schema has one.
+    pub fn default(&self) -> Option<&'static Json> {
+        self.schema.default
+    }
+
+    /// Whether JSON `null` is a valid value.
+    pub fn nullable(&self) -> bool {
+        self.schema.types.names(JsonType::Null)
+    }
+
+    /// Whether the field holds a list: an array of one kind of item.
+    pub fn is_list(&self) -> bool {
+        self.schema.types.without_null() == Types::ARRAY
+            && matches!(self.schema.items, Items::Each(_) | Items::Any)
+    }
+
+    /// The schema of one value: the item's for a list, else the field's own.
+    pub fn value_schema(&self) -> &'static Schema {
+        match (self.is_list(), self.schema.items) {
+            (true, Items::Each(item)) => item,
+            _ => self.schema,
+        }
+    }
+
+    /// What one value of the field is (one item, for a list).
+    pub fn kind(&self) -> FieldKind {
+        kind(self.value_schema())
+    }
+
+    /// The allowed values, for a field (or list) of choices.
+    pub fn choices(&self) -> &'static [Choice] {
+        self.value_schema().choices.unwrap_or(&[])
     }
 
     /// The choice a user means by `raw`: its value or alias, exactly, else ignoring ASCII case.
     pub fn find_choice(&self, raw: &str) -> Option<&'static Choice> {
-        let raw = raw.trim();
-        self.choices
-            .iter()
-            .find(|c| c.value == raw || c.alias == Some(raw))
-            .or_else(|| {
-                self.choices.iter().find(|c| {
-                    c.value.eq_ignore_ascii_case(raw)
-                        || c.alias.is_some_and(|a| a.eq_ignore_ascii_case(raw))
-                })
-            })
+        find_choice(self.value_schema(), raw)
+    }
+
+    /// The media spec, for a media field or a list of media.
+    pub fn media(&self) -> Option<&'static MediaSpec> {
+        self.value_schema().media
     }
 }
 
-/// The kind of value a field holds.
+fn find_choice(schema: &Schema, raw: &str) -> Option<&'static Choice> {
+    let choices = schema.choices?;
+    let raw = raw.trim();
+    choices
+        .iter()
+        .find(|c| c.text() == raw || c.alias == Some(raw))
+        .or_else(|| {
+            choices.iter().find(|c| {
+                c.text().eq_ignore_ascii_case(raw)
+                    || c.alias.is_some_and(|a| a.eq_ignore_ascii_case(raw))
+            })
+        })
+}
+
+/// What a value of a schema is, as the CLI reads it from a flag and `describe` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldKind {
-    /// Free text.
-    String,
-    /// A URL (`format: uri`).
-    Uri,
-    /// A media input (image, video or audio): URL, `data:` URI, local file or bytes.
-    Media(MediaKind),
+    /// Text.
+    Text,
     /// A whole number.
     Integer,
     /// A number.
     Number,
     /// `true` or `false`.
     Boolean,
-    /// One of a fixed set of strings.
-    StringChoice,
-    /// One of a fixed set of whole numbers.
-    IntegerChoice,
-    /// A nested object, or anything else passed through as JSON.
+    /// One of fixed values.
+    Choice,
+    /// A media file: URL, `data:` URI or local path.
+    Media(MediaKind),
+    /// Anything else, as JSON.
     Json,
 }
 
-/// Which kind of media a media field takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MediaKind {
-    /// `format: image_uri`.
-    Image,
-    /// `format: video_uri`.
-    Video,
-    /// `format: audio_uri`.
-    Audio,
-}
-
-impl MediaKind {
-    /// The schema `format` this kind comes from.
-    pub fn format(self) -> &'static str {
-        match self {
-            MediaKind::Image => "image_uri",
-            MediaKind::Video => "video_uri",
-            MediaKind::Audio => "audio_uri",
-        }
+/// The kind of a schema's values.
+pub fn kind(schema: &Schema) -> FieldKind {
+    if let Some(spec) = schema.media {
+        return FieldKind::Media(spec.kind);
+    }
+    if schema.choices.is_some() {
+        return FieldKind::Choice;
+    }
+    let types = schema.types.without_null();
+    if types == Types::STRING {
+        FieldKind::Text
+    } else if types == Types::INTEGER {
+        FieldKind::Integer
+    } else if types == Types::NUMBER || types == Types::NUMBER.with(Types::INTEGER) {
+        FieldKind::Number
+    } else if types == Types::BOOLEAN {
+        FieldKind::Boolean
+    } else {
+        FieldKind::Json
     }
 }
 
-/// One allowed value of an enum field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Choice {
-    /// The value on the wire, as JSON text (`"fast"`, `3`).
-    pub wire: &'static str,
-    /// The value as a user types it (`fast`, `3`).
-    pub value: &'static str,
-    /// The Rust variant name.
-    pub variant: &'static str,
-    /// A short alias the CLI accepts, when one is obvious (`16:9` for `2560:1440 (16:9)`).
-    pub alias: Option<&'static str>,
-}
-
-/// What a media field accepts.
+/// One field of a model's output.
 #[derive(Debug)]
-pub struct MediaSpec {
-    /// Image, video or audio.
-    pub kind: MediaKind,
-    /// Formats accepted, checked from the magic bytes; empty means any.
-    pub formats: &'static [MediaFormat],
-    /// The schema's `validations` rules, applied to each item.
-    pub rules: &'static [MediaRule],
-}
-
-/// A file format recognised from its first bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MediaFormat {
-    /// JPEG.
-    Jpeg,
-    /// PNG.
-    Png,
-    /// WebP.
-    Webp,
-    /// GIF.
-    Gif,
-    /// BMP.
-    Bmp,
-    /// TIFF.
-    Tiff,
-    /// HEIF/HEIC/AVIF.
-    Heif,
-}
-
-impl MediaFormat {
-    /// The lowercase name used in overlays and messages (`jpeg`, `png`).
-    pub fn name(self) -> &'static str {
-        match self {
-            MediaFormat::Jpeg => "jpeg",
-            MediaFormat::Png => "png",
-            MediaFormat::Webp => "webp",
-            MediaFormat::Gif => "gif",
-            MediaFormat::Bmp => "bmp",
-            MediaFormat::Tiff => "tiff",
-            MediaFormat::Heif => "heif",
-        }
-    }
-
-    /// The MIME type of the format.
-    pub fn mime(self) -> &'static str {
-        match self {
-            MediaFormat::Jpeg => "image/jpeg",
-            MediaFormat::Png => "image/png",
-            MediaFormat::Webp => "image/webp",
-            MediaFormat::Gif => "image/gif",
-            MediaFormat::Bmp => "image/bmp",
-            MediaFormat::Tiff => "image/tiff",
-            MediaFormat::Heif => "image/heif",
-        }
-    }
+pub struct OutputField {
+    /// The wire name.
+    pub name: &'static str,
+    /// The schema's description, if any.
+    pub description: Option<&'static str>,
+    /// Whether it holds a list.
+    pub list: bool,
 }
 
 /// A rule that involves several fields, from the model's overlay.

@@ -1,7 +1,6 @@
 //! The [`Client`]: one connection pool, token and policy set, shared by every model and job.
 
 use std::fmt;
-use std::io::Write;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,13 +10,16 @@ use reqwest::header::HeaderValue;
 use reqwest::{Method, Url};
 use tracing::Instrument as _;
 
+use crate::catalog::ModelInfo;
 use crate::error::{ConfigError, Error};
+use crate::input::encode;
 use crate::job::{Job, JobRecord};
 use crate::model::{Input, Model};
 use crate::poll::{PollHistory, PollHistorySnapshot, PollPolicy};
 use crate::retry::{Failure, RateGate, RetryPolicy};
 use crate::secret::Token;
 use crate::transport::Call;
+use crate::validate::Problem;
 use crate::wire::SubmitReply;
 
 /// The API's address.
@@ -32,13 +34,6 @@ pub const BASE_URL_ENV: &str = "RUNCOMFY_BASE_URL";
 /// The default limit on a request body, `data:` URIs included (RunComfy's own nodes cap a
 /// request at 64 MiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
-
-/// Links an input type to its model, so [`Client::submit_input`] and [`Client::run_input`] need
-/// no turbofish.
-pub trait ModelInput: Input {
-    /// The model this input is for.
-    type Model: Model<Input = Self>;
-}
 
 /// A client of RunComfy's Model API.
 ///
@@ -137,31 +132,42 @@ impl Client {
     /// retried only when the server provably did not take it (no connection, or 429); any
     /// other doubt gives [`Error::SubmitOutcomeUnknown`] and nothing is sent again.
     pub async fn submit<M: Model>(&self, input: &M::Input) -> Result<Job<M>, Error> {
+        let warnings = input.validate().into_result()?;
+        let body = encode(input, self.inner.max_body)?;
+        self.submit_body(M::info(), body, &warnings).await
+    }
+
+    /// Sends a validated, encoded input: the one submit of every path (typed inputs, JSON
+    /// inputs of a model chosen at run time).
+    pub(crate) async fn submit_body<M: Model>(
+        &self,
+        model: &'static ModelInfo,
+        body: Bytes,
+        warnings: &[Problem],
+    ) -> Result<Job<M>, Error> {
         let span = tracing::info_span!(
             "runcomfy.submit",
-            model_id = M::ID,
+            model_id = model.id,
             request_id = tracing::field::Empty
         );
         async {
-            let warnings = input.validate().into_result()?;
-            for warning in &warnings {
+            for warning in warnings {
                 tracing::debug!(path = %warning.path, rule = %warning.rule, "validation warning");
             }
-            let body = encode(input, self.inner.max_body)?;
             let call = Call {
                 method: Method::POST,
-                url: self.model_url(M::ID),
+                url: self.model_url(model.id),
                 body: Some(body),
                 timeout: self.inner.timeouts.submit,
             };
             let reply: SubmitReply = self
                 .send(call, Failure::is_safe_to_resubmit)
                 .await
-                .map_err(|failure| submit_error(M::ID, failure))?;
+                .map_err(|failure| submit_error(model.id, failure))?;
             let accepted = Instant::now();
             if !is_sane_request_id(&reply.request_id) {
                 return Err(Error::SubmitOutcomeUnknown {
-                    model_id: M::ID,
+                    model_id: model.id,
                     source: Box::new(Error::InvalidResponse {
                         request_id: None,
                         status: 200,
@@ -172,14 +178,19 @@ impl Client {
             }
             tracing::Span::current().record("request_id", reply.request_id.as_str());
             tracing::info!("submitted");
-            Ok(Job::new(self.clone(), reply.request_id, Some(accepted)))
+            Ok(Job::new(
+                self.clone(),
+                reply.request_id,
+                Some(model),
+                Some(accepted),
+            ))
         }
         .instrument(span)
         .await
     }
 
     /// [`submit`](Self::submit), with the model taken from the input's type.
-    pub async fn submit_input<I: ModelInput>(&self, input: &I) -> Result<Job<I::Model>, Error> {
+    pub async fn submit_input<I: Input>(&self, input: &I) -> Result<Job<I::Model>, Error> {
         self.submit::<I::Model>(input).await
     }
 
@@ -189,7 +200,7 @@ impl Client {
     }
 
     /// [`run`](Self::run), with the model taken from the input's type.
-    pub async fn run_input<I: ModelInput>(
+    pub async fn run_input<I: Input>(
         &self,
         input: &I,
     ) -> Result<<I::Model as Model>::Output, Error> {
@@ -198,7 +209,7 @@ impl Client {
 
     /// A job submitted earlier (by this process or another), from its request id.
     pub fn job<M: Model>(&self, request_id: impl Into<String>) -> Job<M> {
-        Job::new(self.clone(), request_id.into(), None)
+        Job::new(self.clone(), request_id.into(), Some(M::info()), None)
     }
 
     /// A saved job, checking it belongs to `M`.
@@ -263,39 +274,6 @@ pub(crate) fn submit_error(model_id: &'static str, failure: Failure) -> Error {
 /// A request id is put into URLs and file names: refuse anything odd rather than trust it.
 pub(crate) fn is_sane_request_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 256 && id.chars().all(|c| !c.is_control())
-}
-
-/// Serializes the input, failing as soon as it passes `limit` bytes rather than building all
-/// of an oversized body first.
-pub(crate) fn encode<I: serde::Serialize>(input: &I, limit: usize) -> Result<Bytes, Error> {
-    struct Capped {
-        buf: Vec<u8>,
-        limit: usize,
-        over: bool,
-    }
-    impl Write for Capped {
-        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-            if self.buf.len() + data.len() > self.limit {
-                self.over = true;
-                return Err(std::io::Error::other("body limit"));
-            }
-            self.buf.extend_from_slice(data);
-            Ok(data.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut out = Capped {
-        buf: Vec::new(),
-        limit,
-        over: false,
-    };
-    match serde_json::to_writer(&mut out, input) {
-        Ok(()) => Ok(Bytes::from(out.buf)),
-        Err(_) if out.over => Err(Error::BodyTooLarge { limit }),
-        Err(err) => Err(Error::Encode(err)),
-    }
 }
 
 /// Builds a [`Client`].

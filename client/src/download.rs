@@ -10,7 +10,8 @@ use tokio::io::AsyncWriteExt as _;
 
 use crate::client::Client;
 use crate::error::{DownloadFailure, Error};
-use crate::model::Output;
+use crate::job::Job;
+use crate::model::{Model, Output};
 use crate::retry::Failure;
 
 /// Longest [`safe_file_name`], and so file name stem written (before the extension).
@@ -90,6 +91,18 @@ pub struct DownloadedFile {
     pub bytes: u64,
     /// The `Content-Type` the host sent.
     pub content_type: Option<String>,
+}
+
+impl<M: Model> Job<M> {
+    /// Saves every file of the job's output into `dir`; see [`Client::download_with`].
+    pub async fn download(
+        &self,
+        output: &M::Output,
+        dir: impl AsRef<Path>,
+        options: &DownloadOptions,
+    ) -> Result<Vec<DownloadedFile>, Error> {
+        self.client().download_with(output, dir, options).await
+    }
 }
 
 impl Client {

@@ -9,6 +9,7 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use tracing::Instrument as _;
 
+use crate::catalog::ModelInfo;
 use crate::client::Client;
 use crate::error::{Error, JobError};
 use crate::model::Model;
@@ -27,10 +28,10 @@ pub struct Job<M: Model> {
     pub(crate) accepted_at: Option<Instant>,
     /// The terminal result, once a poll has seen it, so `result()` after `wait()` is free.
     pub(crate) finished: Arc<Mutex<Option<ResultReply>>>,
-    /// The model whose run times this job's polling learns from and adds to: `M::ID`, or the
-    /// real model of a job on the dynamic path.
-    pub(crate) history_key: &'static str,
-    model: PhantomData<fn() -> M>,
+    /// The model, when known: `M`'s, or for a job of a model chosen at run time, that model
+    /// (`None` for one rebuilt from its request id alone).
+    model: Option<&'static ModelInfo>,
+    marker: PhantomData<fn() -> M>,
 }
 
 impl<M: Model> Clone for Job<M> {
@@ -40,8 +41,8 @@ impl<M: Model> Clone for Job<M> {
             request_id: self.request_id.clone(),
             accepted_at: self.accepted_at,
             finished: self.finished.clone(),
-            history_key: self.history_key,
-            model: PhantomData,
+            model: self.model,
+            marker: PhantomData,
         }
     }
 }
@@ -50,7 +51,7 @@ impl<M: Model> fmt::Debug for Job<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Job")
             .field("request_id", &&*self.request_id)
-            .field("model_id", &M::ID)
+            .field("model_id", &self.model_id())
             .finish()
     }
 }
@@ -177,21 +178,20 @@ pub struct JobResult<O> {
 }
 
 impl<M: Model> Job<M> {
-    pub(crate) fn new(client: Client, request_id: String, accepted_at: Option<Instant>) -> Self {
+    pub(crate) fn new(
+        client: Client,
+        request_id: String,
+        model: Option<&'static ModelInfo>,
+        accepted_at: Option<Instant>,
+    ) -> Self {
         Self {
             client,
             request_id: request_id.into(),
             accepted_at,
             finished: Arc::new(Mutex::new(None)),
-            history_key: M::ID,
-            model: PhantomData,
+            model,
+            marker: PhantomData,
         }
-    }
-
-    /// Polls with, and records into, the run-time history of `model_id` instead of `M::ID`.
-    pub(crate) fn learning_as(mut self, model_id: &'static str) -> Self {
-        self.history_key = model_id;
-        self
     }
 
     /// The request id.
@@ -199,16 +199,23 @@ impl<M: Model> Job<M> {
         &self.request_id
     }
 
-    /// The model id.
+    /// The model, when known (a job of a model chosen at run time that was rebuilt from its
+    /// request id alone has none).
+    pub fn model(&self) -> Option<&'static ModelInfo> {
+        self.model
+    }
+
+    /// The model id (`M::ID`, or for a job of a model chosen at run time, that model's; empty
+    /// when unknown).
     pub fn model_id(&self) -> &'static str {
-        M::ID
+        self.model.map_or(M::ID, |m| m.id)
     }
 
     /// What to save to resume the job later.
     pub fn record(&self) -> JobRecord {
         JobRecord {
             request_id: self.request_id.to_string(),
-            model_id: M::ID.to_owned(),
+            model_id: self.model_id().to_owned(),
         }
     }
 
@@ -218,7 +225,7 @@ impl<M: Model> Job<M> {
     }
 
     pub(crate) fn span(&self, name: &'static str) -> tracing::Span {
-        tracing::debug_span!("runcomfy.job", op = name, request_id = %self.request_id, model_id = M::ID)
+        tracing::debug_span!("runcomfy.job", op = name, request_id = %self.request_id, model_id = self.model_id())
     }
 
     /// Asks for the job's status.

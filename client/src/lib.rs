@@ -7,9 +7,11 @@
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod catalog;
+pub mod input;
 pub mod media;
 pub mod model;
-mod prompt;
+pub mod number;
+pub mod schema;
 pub mod validate;
 
 // The transport: one client, generic over `Model`.
@@ -30,9 +32,12 @@ mod wire;
 pub use catalog::catalog;
 pub use media::Media;
 pub use model::{Input, Model, Output, OutputFile};
+pub use number::{Integer, Number};
+/// The words of the catalog (keywords, formats, media, rules), shared with the generator.
+pub use runcomfy_vocab as vocab;
 pub use validate::{Problem, Severity, ValidationError, ValidationReport};
 
-pub use client::{Client, ClientBuilder, ModelInput};
+pub use client::{Client, ClientBuilder};
 pub use download::{DownloadOptions, DownloadedFile};
 pub use error::Error;
 pub use job::{CancelOutcome, Job, JobRecord, JobState, Status};

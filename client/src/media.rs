@@ -12,8 +12,12 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::catalog::{MediaFormat, MediaKind, MediaSpec};
-use crate::validate::{MediaCheck, MediaRule, ValidationReport};
+use runcomfy_vocab::media::list;
+use runcomfy_vocab::pointer::Path as FieldPath;
+use runcomfy_vocab::rule::Measure;
+
+use crate::schema::{MediaFormat, MediaKind, MediaRule, MediaSpec};
+use crate::validate::ValidationReport;
 
 use datauri::{Base64Source, DataUri, Payload};
 use inspect::{Content, Dimensions, Format, Inspection, Unmeasured};
@@ -178,57 +182,24 @@ impl<'de> Deserialize<'de> for Media {
     }
 }
 
-impl schemars::JsonSchema for Media {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Media".into()
-    }
-
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({
-            "type": "string",
-            "description": "An https URL, a data: URI, or a local file path"
-        })
-    }
-}
-
 /// Encodes bytes as a base64 `data:` URI, with the MIME type sniffed from the magic bytes.
 pub fn data_uri(bytes: &[u8]) -> String {
     datauri::encode_with_prefix(&format!("data:{};base64,", sniff_mime(bytes)), bytes)
 }
 
-/// The MIME type of the bytes from their magic numbers: the image formats `imagesize` knows,
-/// plus common video and audio containers, else `application/octet-stream`.
+/// The MIME type of the bytes from their magic numbers, else `application/octet-stream`.
 fn sniff_mime(bytes: &[u8]) -> &'static str {
-    use imagesize::{Compression, ImageType};
-    match imagesize::image_type(bytes) {
-        Ok(ImageType::Jpeg) => return "image/jpeg",
-        Ok(ImageType::Png) => return "image/png",
-        Ok(ImageType::Webp) => return "image/webp",
-        Ok(ImageType::Gif) => return "image/gif",
-        Ok(ImageType::Bmp) => return "image/bmp",
-        Ok(ImageType::Tiff) => return "image/tiff",
-        Ok(ImageType::Heif(Compression::Av1)) => return "image/avif",
-        Ok(ImageType::Heif(Compression::Hevc | Compression::Jpeg)) => return "image/heif",
-        _ => {}
-    }
-    let at = |offset: usize, magic: &[u8]| bytes.get(offset..offset + magic.len()) == Some(magic);
-    if at(4, b"ftypqt") {
-        "video/quicktime"
-    } else if at(4, b"ftyp") {
-        "video/mp4"
-    } else if at(0, b"\x1a\x45\xdf\xa3") {
-        "video/webm"
-    } else if at(0, b"RIFF") && at(8, b"WAVE") {
-        "audio/wav"
-    } else if at(0, b"ID3") || at(0, b"\xff\xfb") || at(0, b"\xff\xf3") || at(0, b"\xff\xf2") {
-        "audio/mpeg"
-    } else if at(0, b"OggS") {
-        "audio/ogg"
-    } else if at(0, b"fLaC") {
-        "audio/flac"
-    } else {
-        "application/octet-stream"
-    }
+    MediaFormat::sniff(bytes).map_or("application/octet-stream", MediaFormat::mime)
+}
+
+/// Which media values validation may read: the client reads local files; a server (the
+/// simulator) takes only what travels on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Files {
+    /// Local paths and bytes are read (from their headers) and sent as `data:` URIs.
+    Local,
+    /// Only URLs and `data:` URIs are valid: a bare path names nothing on the server's side.
+    Wire,
 }
 
 /// Checks one media item against its field's spec (see [`ValidationReport::check_media`]).
@@ -239,10 +210,20 @@ fn sniff_mime(bytes: &[u8]) -> &'static str {
 /// Files, bytes and `data:` URIs are measured once, from their header only, and every rule is
 /// applied to the measurement. Images are always sniffed; video and audio only when the spec
 /// lists formats, and only their size is checked.
-pub(crate) fn check(report: &mut ValidationReport, path: &str, media: &Media, spec: &MediaSpec) {
+pub(crate) fn check(
+    report: &mut ValidationReport,
+    path: &FieldPath,
+    media: &Media,
+    spec: &MediaSpec,
+    files: Files,
+) {
     let (sniff, measure) = what_to_inspect(spec);
     let inspection = match media {
         Media::Url(url) => return check_url(report, path, url),
+        Media::Path(_) | Media::Bytes(_) if files == Files::Wire => {
+            let message = "must be an https URL or a data: URI: the server cannot read local files";
+            return report.error(path, "format", None, message);
+        }
         Media::Path(file) => match open(file) {
             Ok((handle, size)) => inspect::inspect(handle, size, sniff, measure),
             Err(err) => {
@@ -284,7 +265,7 @@ pub(crate) fn check(report: &mut ValidationReport, path: &str, media: &Media, sp
 /// are left unjudged for the caller to report as it sees fit.
 pub(crate) fn check_prefix(
     report: &mut ValidationReport,
-    path: &str,
+    path: &FieldPath,
     prefix: &[u8],
     size: Option<u64>,
     spec: &MediaSpec,
@@ -310,7 +291,7 @@ enum Origin<'a> {
     Remote,
 }
 
-fn check_url(report: &mut ValidationReport, path: &str, url: &str) {
+fn check_url(report: &mut ValidationReport, path: &FieldPath, url: &str) {
     match url::Url::parse(url) {
         Ok(parsed) if parsed.scheme() == "https" => {}
         Ok(parsed) => report.error(
@@ -346,7 +327,7 @@ fn open(file: &Path) -> std::io::Result<(File, u64)> {
 /// that trusts the declared type may refuse or misread it.
 fn check_declared_mime(
     report: &mut ValidationReport,
-    path: &str,
+    path: &FieldPath,
     declared: &str,
     content: &Content,
 ) {
@@ -357,15 +338,7 @@ fn check_declared_mime(
     else {
         return;
     };
-    let declared_lower = declared.to_ascii_lowercase();
-    let matches = declared.is_empty()
-        || declared_lower == format.mime()
-        || match format {
-            MediaFormat::Jpeg => declared_lower == "image/jpg",
-            MediaFormat::Heif => ["image/heic", "image/avif", "image/heif-sequence"]
-                .contains(&declared_lower.as_str()),
-            _ => false,
-        };
+    let matches = declared.is_empty() || MediaFormat::from_mime(declared) == Some(*format);
     if !matches {
         report.warning(
             path,
@@ -381,7 +354,7 @@ fn check_declared_mime(
 
 fn report_inspection(
     report: &mut ValidationReport,
-    path: &str,
+    path: &FieldPath,
     origin: Origin<'_>,
     spec: &MediaSpec,
     inspection: &Inspection,
@@ -456,7 +429,7 @@ fn report_inspection(
                     format!(
                         "is a {} image, whose dimensions cannot be checked: use {}",
                         format.name(),
-                        list(MEASURED)
+                        list(&measured_formats())
                     ),
                 ),
                 Err(Unmeasured::NotMeasured) => {}
@@ -468,20 +441,18 @@ fn report_inspection(
     }
 }
 
-/// The formats whose dimensions are read.
-const MEASURED: &[MediaFormat] = &[
-    MediaFormat::Jpeg,
-    MediaFormat::Png,
-    MediaFormat::Webp,
-    MediaFormat::Gif,
-    MediaFormat::Bmp,
-    MediaFormat::Tiff,
-    MediaFormat::Heif,
-];
+/// The formats whose dimensions are read: every image format named.
+fn measured_formats() -> Vec<MediaFormat> {
+    MediaFormat::ALL
+        .iter()
+        .copied()
+        .filter(|f| f.kind() == MediaKind::Image)
+        .collect()
+}
 
 fn report_unreadable(
     report: &mut ValidationReport,
-    path: &str,
+    path: &FieldPath,
     origin: Origin<'_>,
     err: &std::io::Error,
 ) {
@@ -497,7 +468,7 @@ fn needs_dimensions(spec: &MediaSpec) -> bool {
         && spec
             .rules
             .iter()
-            .any(|rule| rule.check != MediaCheck::FileSizeMbBelow)
+            .any(|rule| rule.rule.measure().needs_dimensions())
 }
 
 /// What the field takes, for messages: `a jpeg or png image`, `an image`, `a file`.
@@ -511,64 +482,43 @@ fn expected(spec: &MediaSpec) -> String {
     }
 }
 
-/// `jpeg`, `jpeg or png`, `jpeg, png or webp`.
-fn list(formats: &[MediaFormat]) -> String {
-    let names: Vec<&str> = formats.iter().map(|f| f.name()).collect();
-    match names.split_last() {
-        None => String::new(),
-        Some((last, [])) => (*last).to_owned(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-    }
-}
-
 /// Applies one rule strictly as written (`width_pixels> 14` passes from 15 px). Dimension rules
 /// need dimensions; without them (video, audio, or an image already reported) they are skipped,
 /// as is the size rule without a size.
 fn apply_rule(
     report: &mut ValidationReport,
-    path: &str,
+    path: &FieldPath,
     rule: &MediaRule,
     size: Option<u64>,
     dimensions: Option<Dimensions>,
 ) {
-    let limit = rule.value;
-    let failed = match (rule.check, dimensions) {
-        (MediaCheck::FileSizeMbBelow, _) => size.and_then(|size| {
-            let ok = (size as f64) < limit * MB;
-            (!ok).then(|| format!("size {:.2} MB ({size} bytes)", size as f64 / MB))
+    let measured = match (rule.rule.measure(), dimensions) {
+        (Measure::FileSizeMb, _) => size.map(|size| {
+            let mb = size as f64 / MB;
+            (mb, format!("size {mb:.2} MB ({size} bytes)"))
         }),
-        (MediaCheck::WidthAbove, Some(d)) => {
-            let ok = d.width as f64 > limit;
-            (!ok).then(|| format!("width {} px", d.width))
-        }
-        (MediaCheck::WidthBelow, Some(d)) => {
-            let ok = (d.width as f64) < limit;
-            (!ok).then(|| format!("width {} px", d.width))
-        }
-        (MediaCheck::HeightAbove, Some(d)) => {
-            let ok = d.height as f64 > limit;
-            (!ok).then(|| format!("height {} px", d.height))
-        }
-        (MediaCheck::HeightBelow, Some(d)) => {
-            let ok = (d.height as f64) < limit;
-            (!ok).then(|| format!("height {} px", d.height))
-        }
-        (check @ (MediaCheck::AspectRatioAbove | MediaCheck::AspectRatioBelow), Some(d)) => {
+        (Measure::Width, Some(d)) => Some((d.width as f64, format!("width {} px", d.width))),
+        (Measure::Height, Some(d)) => Some((d.height as f64, format!("height {} px", d.height))),
+        (Measure::AspectRatio, Some(d)) => Some(match d.height {
             // A zero height has no ratio: no bound can hold, and `inf` or `NaN` would confuse.
-            let ratio = (d.height > 0).then(|| d.width as f64 / d.height as f64);
-            let ok = ratio.is_some_and(|ratio| match check {
-                MediaCheck::AspectRatioAbove => ratio > limit,
-                _ => ratio < limit,
-            });
-            (!ok).then(|| match ratio {
-                Some(ratio) => format!("aspect ratio {ratio:.2} ({}x{})", d.width, d.height),
-                None => format!("aspect ratio undefined ({}x{})", d.width, d.height),
-            })
-        }
+            0 => (
+                f64::NAN,
+                format!("aspect ratio undefined ({}x{})", d.width, d.height),
+            ),
+            h => {
+                let ratio = d.width as f64 / h as f64;
+                (
+                    ratio,
+                    format!("aspect ratio {ratio:.2} ({}x{})", d.width, d.height),
+                )
+            }
+        }),
         (_, None) => None,
     };
-    if let Some(value) = failed {
-        report.error(path, rule.check.wire_name(), Some(value), rule.message);
+    if let Some((value, shown)) = measured
+        && !rule.rule.holds(value, rule.limit)
+    {
+        report.error(path, rule.rule.wire(), Some(shown), rule.message);
     }
 }
 
@@ -576,16 +526,6 @@ fn apply_rule(
 #[allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly.
 mod tests {
     use super::*;
-
-    #[test]
-    fn lists_formats_in_prose() {
-        assert_eq!(list(&[MediaFormat::Jpeg]), "jpeg");
-        assert_eq!(list(&[MediaFormat::Jpeg, MediaFormat::Png]), "jpeg or png");
-        assert_eq!(
-            list(&[MediaFormat::Jpeg, MediaFormat::Png, MediaFormat::Webp]),
-            "jpeg, png or webp"
-        );
-    }
 
     #[test]
     fn sniffs_mime_types() {
@@ -615,4 +555,11 @@ mod tests {
         let media = Media::DataUri(format!("data:{}", "x".repeat(100_000)));
         assert!(format!("{media:?}").len() < 200);
     }
+}
+
+/// Files for unit tests.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    /// A 16x16 RGB PNG, large enough for the seed models' 14 px minimum.
+    pub(crate) const PIXEL_PNG: &[u8] = b"\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x10\x00\x00\x00\x10\x08\x02\x00\x00\x00\x90\x91\x68\x36\x00\x00\x00\x16\x49\x44\x41\x54\x78\xda\x63\x68\x70\x50\x20\x09\x31\x8c\x6a\x18\xd5\x30\x7c\x35\x00\x00\x77\x29\xe0\x01\x80\x21\x3f\x04\x00\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82";
 }

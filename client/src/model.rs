@@ -4,7 +4,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::catalog::ModelInfo;
-use crate::validate::ValidationReport;
+use crate::media::Files;
+use crate::validate::{self, Instance, ValidationReport};
 
 /// A model of the catalog: a marker type naming its id, input and output.
 ///
@@ -14,7 +15,7 @@ pub trait Model: Send + Sync + 'static {
     /// The model id, exactly the API path (`bytedance/seedream-4-0/edit`).
     const ID: &'static str;
     /// The typed input (the request body).
-    type Input: Input;
+    type Input: Input<Model = Self>;
     /// The typed output (the `output` object of a succeeded result).
     type Output: Output;
     /// The model's entry in the runtime catalog.
@@ -22,11 +23,19 @@ pub trait Model: Send + Sync + 'static {
 }
 
 /// A generated input type: serializable, and able to check itself before anything is sent.
+///
+/// Its [`Instance`] view is the JSON it serializes to, which the model's schema
+/// ([`ModelInfo::input`]) is checked against.
 pub trait Input:
-    Serialize + DeserializeOwned + Clone + std::fmt::Debug + Send + Sync + 'static
+    Serialize + DeserializeOwned + Instance + Clone + std::fmt::Debug + Send + Sync + 'static
 {
+    /// The model this input is for.
+    type Model: Model<Input = Self>;
+
     /// Checks every constraint and rule of the schema; returns all problems at once.
-    fn validate(&self) -> ValidationReport;
+    fn validate(&self) -> ValidationReport {
+        validate::input(<Self::Model as Model>::info(), self, Files::Local)
+    }
 }
 
 /// A generated output type.

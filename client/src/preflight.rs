@@ -10,11 +10,16 @@ use reqwest::StatusCode;
 use reqwest::header::{CONTENT_RANGE, RANGE};
 use std::time::Duration;
 
-use crate::catalog::{MediaSpec, ModelInfo};
-use crate::client::{Client, ModelInput};
+use runcomfy_vocab::pointer::Path;
+use runcomfy_vocab::rule::Measure;
+
+use crate::catalog::ModelInfo;
+use crate::client::Client;
 use crate::error::Error;
-use crate::model::Model;
-use crate::validate::{MediaCheck, ValidationReport};
+use crate::media::Media;
+use crate::model::{Input, Model};
+use crate::schema::{Items, MediaSpec, Schema};
+use crate::validate::{Instance, ValidationReport, View};
 
 /// Bytes fetched from each URL: enough for any image header.
 const HEAD_BYTES: usize = 64 * 1024;
@@ -47,8 +52,7 @@ impl HttpSource for reqwest::Client {
 /// Checks the media URLs of an input against `M`'s rules, reporting what the server would
 /// refuse (too large, wrong format, bad dimensions) and URLs it could not read.
 ///
-/// Local files, bytes and `data:` URIs are skipped (local validation measures them), but
-/// serializing the input reads local files, so use this with URL inputs.
+/// Local files, bytes and `data:` URIs are skipped: local validation measures them.
 pub async fn validate_remote<M: Model>(
     http: &impl HttpSource,
     input: &M::Input,
@@ -57,42 +61,24 @@ pub async fn validate_remote<M: Model>(
 }
 
 /// [`validate_remote`], with the model taken from the input's type.
-pub async fn validate_remote_input<I: ModelInput>(
+pub async fn validate_remote_input<I: Input>(
     http: &impl HttpSource,
     input: &I,
 ) -> Result<ValidationReport, Error> {
     validate_remote::<I::Model>(http, input).await
 }
 
-/// [`validate_remote`] for any serializable input and catalog entry.
+/// [`validate_remote`] for any input of a catalog model (a typed input, or a decoded JSON
+/// input's [`crate::input::DynInput::instance`]).
 pub async fn validate_remote_with(
     http: &impl HttpSource,
     info: &ModelInfo,
-    input: &impl serde::Serialize,
+    input: &dyn Instance,
 ) -> Result<ValidationReport, Error> {
-    let value = serde_json::to_value(input).map_err(Error::Encode)?;
-    let mut targets: Vec<(String, String, &'static MediaSpec)> = Vec::new();
-    for field in info.fields {
-        let Some(spec) = field.media else { continue };
-        match value.get(field.name) {
-            Some(serde_json::Value::String(url)) => {
-                targets.push((field.name.to_owned(), url.clone(), spec));
-            }
-            Some(serde_json::Value::Array(items)) => {
-                for (i, item) in items.iter().enumerate() {
-                    if let Some(url) = item.as_str() {
-                        targets.push((format!("{}[{i}]", field.name), url.to_owned(), spec));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    targets.retain(|(_, url, _)| {
-        url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
-    });
+    let mut targets: Vec<(Path, String, &'static MediaSpec)> = Vec::new();
+    media_urls(info.input, input.view(), &Path::root(), &mut targets);
     let client = http.http_client();
-    let measured: Vec<(String, &'static MediaSpec, Measured)> = futures::stream::iter(targets)
+    let measured: Vec<(Path, &'static MediaSpec, Measured)> = futures::stream::iter(targets)
         .map(|(path, url, spec)| async move {
             let measured = measure(client, &url).await;
             (path, spec, measured)
@@ -105,6 +91,45 @@ pub async fn validate_remote_with(
         check(&mut report, &path, spec, &measured);
     }
     Ok(report)
+}
+
+/// Every http(s) URL of a media field in the value, wherever it lies, with its path and spec.
+fn media_urls(
+    schema: &'static Schema,
+    view: View<'_>,
+    path: &Path,
+    out: &mut Vec<(Path, String, &'static MediaSpec)>,
+) {
+    match view {
+        View::Media(Media::Url(url)) => media_urls(schema, View::String(url), path, out),
+        View::String(url) => {
+            let is_http =
+                url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+            if let Some(spec) = schema.media.filter(|_| is_http) {
+                out.push((path.clone(), url.to_owned(), spec));
+            }
+        }
+        View::Array(items) => {
+            for i in 0..items.len() {
+                let item_schema = match schema.items {
+                    Items::Each(each) => Some(each),
+                    Items::Tuple { prefix, rest } => prefix.get(i).copied().or(rest),
+                    Items::Any => None,
+                };
+                if let (Some(item_schema), Some(item)) = (item_schema, items.item(i)) {
+                    media_urls(item_schema, item.view(), &path.index(i), out);
+                }
+            }
+        }
+        View::Object(object) => {
+            for (key, value) in object.entries() {
+                if let Some(property) = schema.property(key) {
+                    media_urls(property, value.view(), &path.key(key), out);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// What could be learned about one URL.
@@ -191,7 +216,7 @@ fn without_url(err: &reqwest::Error) -> String {
     text
 }
 
-fn check(report: &mut ValidationReport, path: &str, spec: &MediaSpec, measured: &Measured) {
+fn check(report: &mut ValidationReport, path: &Path, spec: &MediaSpec, measured: &Measured) {
     if let Some((refused, why)) = &measured.failed {
         let message = format!("the URL cannot be read ({why})");
         if *refused {
@@ -205,10 +230,10 @@ fn check(report: &mut ValidationReport, path: &str, spec: &MediaSpec, measured: 
     if measured.size.is_none() {
         // The one rule the first bytes cannot settle alone; said, so a pass is not assumed.
         for rule in spec.rules {
-            if rule.check == MediaCheck::FileSizeMbBelow {
+            if rule.rule.measure() == Measure::FileSizeMb {
                 report.warning(
                     path,
-                    rule.check.wire_name(),
+                    rule.rule.wire(),
                     None,
                     "the host did not say the file's size; it was not checked",
                 );

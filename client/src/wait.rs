@@ -184,9 +184,9 @@ impl<'a, M: Model> Poller<'a, M> {
             // Running, with a known start: take the history as it stands now, once.
             (None, Some(_)) if !queued => self
                 .history
-                .insert(inner.history.sorted(self.job.history_key)),
+                .insert(inner.history.sorted(self.job.model_id())),
             _ => {
-                live = inner.history.sorted(self.job.history_key);
+                live = inner.history.sorted(self.job.model_id());
                 live.as_slice()
             }
         };
@@ -289,7 +289,7 @@ impl<'a, M: Model> Poller<'a, M> {
             .client()
             .inner()
             .history
-            .record(self.job.history_key, run_start, run_time);
+            .record(self.job.model_id(), run_start, run_time);
     }
 
     /// The deadline passed: cancel a job that may still be queued, then report the timeout.

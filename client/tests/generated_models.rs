@@ -1,5 +1,5 @@
-//! The generated seed models: runtime catalog, typed inputs, enums, the docs' example bodies
-//! and the JSON Schema schemars derives for them.
+//! The generated seed models: runtime catalog, typed inputs, enums, the docs' example bodies,
+//! and the generated schemas against their source.
 
 use runcomfy::models::bytedance::seedream_4_0::{edit, edit_sequential, sequential};
 use runcomfy::{Input, Media, Model};
@@ -17,7 +17,7 @@ fn the_catalog_lists_the_three_seed_models() {
         ]
     );
     let info = runcomfy::catalog::find("bytedance/seedream-4-0/edit-sequential").unwrap();
-    let names: Vec<&str> = info.fields.iter().map(|f| f.name).collect();
+    let names: Vec<&str> = info.fields().map(|f| f.name).collect();
     assert_eq!(
         names,
         [
@@ -31,18 +31,24 @@ fn the_catalog_lists_the_three_seed_models() {
         ]
     );
     let size = info.field("image_size").unwrap();
-    assert_eq!(size.default_value(), Some(json!("2560:1440 (16:9)")));
+    assert_eq!(
+        size.default().map(|d| d.to_value()),
+        Some(json!("2560:1440 (16:9)"))
+    );
     assert!(
-        size.choices
+        size.choices()
             .iter()
-            .any(|c| c.value == "2560:1440 (16:9)" && c.alias == Some("16:9"))
+            .any(|c| c.text() == "2560:1440 (16:9)" && c.alias == Some("16:9"))
     );
     let images = info.field("images").unwrap();
-    assert!(images.required && images.array);
-    assert_eq!((images.min_items, images.max_items), (Some(1), Some(10)));
-    assert_eq!(images.media.unwrap().rules.len(), 7);
+    assert!(images.required && images.is_list());
+    assert_eq!(
+        (images.schema.min_items, images.schema.max_items),
+        (Some(1), Some(10))
+    );
+    assert_eq!(images.media().unwrap().rules.len(), 7);
     assert!(std::ptr::eq(edit_sequential::EditSequential::info(), info));
-    assert_eq!(info.cross_rules.len(), 2);
+    assert_eq!(info.rules.len(), 2);
 }
 
 #[test]
@@ -184,111 +190,89 @@ fn unknown_fields_are_refused_rather_than_dropped() {
 }
 
 #[test]
-fn validate_json_reports_every_problem() {
+fn decoding_reports_every_problem() {
     let info = runcomfy::catalog::find(edit::Edit::ID).unwrap();
-    let report = (info.validate_json)(&json!({"prompt": "x".repeat(601), "images": []})).unwrap();
-    let rules: Vec<&str> = report.errors().map(|p| p.rule.as_str()).collect();
-    assert_eq!(rules, ["maxLength", "minItems"]);
-    let err = (info.validate_json)(&json!({"prompt": "x", "images": [], "resolution": "huge"}))
+    let err = info
+        .decode(&json!({"prompt": "x".repeat(601), "images": []}))
         .unwrap_err();
-    assert!(
-        err.to_string()
-            .starts_with("resolution: unknown variant `huge`"),
-        "{err}"
+    let rules: Vec<&str> = err.report.errors().map(|p| p.rule.as_str()).collect();
+    assert_eq!(rules, ["maxLength", "minItems"]);
+    // What the typed input cannot hold is reported with the rest, at its path.
+    let err = info
+        .decode(&json!({"prompt": 3, "images": [], "resolution": "huge"}))
+        .unwrap_err();
+    let found: Vec<(&str, &str)> = err
+        .report
+        .errors()
+        .map(|p| (p.path.as_str(), p.rule.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("prompt", "type"),
+            ("images", "minItems"),
+            ("resolution", "enum")
+        ]
     );
-    assert!((info.validate_json)(&json!({"prompt": 3})).is_err());
 }
 
-/// The schema schemars derives for each generated input agrees with its source schema on
-/// required fields, enum values and bounds.
+/// The generated schema of each input agrees with its source: required fields, bounds and
+/// enum values are those of `input.json`.
 #[test]
-fn schemars_agrees_with_the_source_schemas() {
-    let derived = [
-        (
-            edit::Edit::ID,
-            serde_json::to_value(schemars::schema_for!(edit::EditInput)).unwrap(),
-        ),
-        (
-            edit_sequential::EditSequential::ID,
-            serde_json::to_value(schemars::schema_for!(edit_sequential::EditSequentialInput))
-                .unwrap(),
-        ),
-        (
-            sequential::Sequential::ID,
-            serde_json::to_value(schemars::schema_for!(sequential::SequentialInput)).unwrap(),
-        ),
-    ];
-    for (id, schema) in derived {
-        let info = runcomfy::catalog::find(id).unwrap();
+fn generated_schemas_agree_with_the_source_schemas() {
+    for info in runcomfy::catalog() {
         let source: Value = serde_json::from_str(info.input_schema).unwrap();
-        let required = |s: &Value| {
-            let mut names: Vec<String> = s["required"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect();
-            names.sort();
-            names
-        };
-        assert_eq!(required(&schema), required(&source), "{id}: required");
+        let mut required: Vec<&str> = source["required"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        required.sort_unstable();
+        let mut generated: Vec<&str> = info.input.required.to_vec();
+        generated.sort_unstable();
+        assert_eq!(generated, required, "{}: required", info.id);
         let props = source["properties"].as_object().unwrap();
-        assert_eq!(
-            schema["properties"].as_object().unwrap().len(),
-            props.len(),
-            "{id}"
-        );
-        for (name, prop) in props {
-            let derived = resolve(&schema, &schema["properties"][name]);
-            for key in [
-                "maxLength",
-                "minLength",
-                "maxItems",
-                "minItems",
-                "minimum",
-                "maximum",
-            ] {
-                if let Some(expected) = prop.get(key) {
-                    assert_eq!(
-                        derived.get(key).and_then(Value::as_f64),
-                        expected.as_f64(),
-                        "{id}.{name}.{key}"
-                    );
-                }
+        assert_eq!(info.fields().len(), props.len(), "{}", info.id);
+        for field in info.fields() {
+            let prop = &props[field.name];
+            let schema = field.schema;
+            let counts = [
+                ("maxLength", schema.max_length),
+                ("minLength", schema.min_length),
+                ("maxItems", schema.max_items),
+                ("minItems", schema.min_items),
+            ];
+            for (key, value) in counts {
+                assert_eq!(
+                    prop.get(key).and_then(Value::as_u64),
+                    value,
+                    "{}.{}.{key}",
+                    info.id,
+                    field.name
+                );
+            }
+            let numbers = [("minimum", schema.minimum), ("maximum", schema.maximum)];
+            for (key, value) in numbers {
+                assert_eq!(
+                    prop.get(key).and_then(Value::as_f64),
+                    value.map(|n| n.as_f64()),
+                    "{}.{}.{key}",
+                    info.id,
+                    field.name
+                );
             }
             if let Some(values) = prop.get("enum") {
-                assert_eq!(&enum_values(&schema, &derived), values, "{id}.{name}: enum");
+                let generated: Vec<Value> =
+                    field.choices().iter().map(|c| c.value.to_value()).collect();
+                assert_eq!(
+                    &Value::Array(generated),
+                    values,
+                    "{}.{}: enum",
+                    info.id,
+                    field.name
+                );
             }
         }
     }
-}
-
-/// Follows `$ref` and unwraps the `anyOf [T, null]` schemars uses for `Option<T>`.
-fn resolve(root: &Value, schema: &Value) -> Value {
-    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-        let name = reference.rsplit('/').next().unwrap();
-        return resolve(root, &root["$defs"][name]);
-    }
-    if let Some(options) = schema.get("anyOf").and_then(Value::as_array)
-        && let Some(inner) = options
-            .iter()
-            .find(|o| o.get("type") != Some(&json!("null")))
-    {
-        return resolve(root, inner);
-    }
-    schema.clone()
-}
-
-fn enum_values(root: &Value, schema: &Value) -> Value {
-    if let Some(values) = schema.get("enum") {
-        return values.clone();
-    }
-    // Unit enums with doc comments come out as `oneOf` of `const`s.
-    let options = schema.get("oneOf").and_then(Value::as_array).unwrap();
-    Value::Array(
-        options
-            .iter()
-            .map(|o| resolve(root, o)["const"].clone())
-            .collect(),
-    )
 }

@@ -3,43 +3,52 @@
 
 use proptest::prelude::*;
 use runcomfy::Media;
-use runcomfy::catalog::{MediaFormat, MediaKind, MediaSpec};
-use runcomfy::media::data_uri;
-use runcomfy::validate::{MediaCheck, MediaRule, ValidationReport};
+use runcomfy::media::{Files, data_uri};
+use runcomfy::schema::{MediaFormat, MediaKind, MediaRule, MediaSpec, Rule, Schema, Types};
+use runcomfy::validate::{self, ValidationReport};
+use runcomfy::vocab::pointer::Path;
 
-static IMAGES: MediaSpec = MediaSpec {
+static IMAGES: Schema = media(&MediaSpec {
     kind: MediaKind::Image,
     formats: &[MediaFormat::Jpeg, MediaFormat::Png],
     rules: &RULES,
-};
+});
 
 /// Any measurable format, so every header parser used is reached.
-static ANY_IMAGE: MediaSpec = MediaSpec {
+static ANY_IMAGE: Schema = media(&MediaSpec {
     kind: MediaKind::Image,
     formats: &[],
     rules: &RULES,
-};
+});
 
-static VIDEO: MediaSpec = MediaSpec {
+static VIDEO: Schema = media(&MediaSpec {
     kind: MediaKind::Video,
     formats: &[],
     rules: &RULES,
-};
+});
 
 static RULES: [MediaRule; 7] = [
-    rule(MediaCheck::FileSizeMbBelow, 10.0),
-    rule(MediaCheck::AspectRatioAbove, 0.33),
-    rule(MediaCheck::AspectRatioBelow, 3.0),
-    rule(MediaCheck::WidthAbove, 14.0),
-    rule(MediaCheck::HeightAbove, 14.0),
-    rule(MediaCheck::WidthBelow, 6000.0),
-    rule(MediaCheck::HeightBelow, 6000.0),
+    rule(Rule::FileSizeMbBelow, 10.0),
+    rule(Rule::AspectRatioAbove, 0.33),
+    rule(Rule::AspectRatioBelow, 3.0),
+    rule(Rule::WidthAbove, 14.0),
+    rule(Rule::HeightAbove, 14.0),
+    rule(Rule::WidthBelow, 6000.0),
+    rule(Rule::HeightBelow, 6000.0),
 ];
 
-const fn rule(check: MediaCheck, value: f64) -> MediaRule {
+const fn media(spec: &'static MediaSpec) -> Schema {
+    Schema {
+        types: Types::STRING,
+        media: Some(spec),
+        ..Schema::ANY
+    }
+}
+
+const fn rule(rule: Rule, limit: f64) -> MediaRule {
     MediaRule {
-        check,
-        value,
+        rule,
+        limit,
         message: "rule failed",
     }
 }
@@ -64,10 +73,9 @@ const MAGIC: &[&[u8]] = &[
     b"8BPS",
 ];
 
-fn check(media: &Media, spec: &MediaSpec) -> ValidationReport {
-    let mut report = ValidationReport::new();
-    report.check_media("images[0]", media, spec);
-    report
+fn check(media: &Media, schema: &'static Schema) -> ValidationReport {
+    let path = Path::root().key("images").index(0);
+    validate::value(schema, media, &path, Files::Local)
 }
 
 fn headed_bytes() -> impl Strategy<Value = Vec<u8>> {

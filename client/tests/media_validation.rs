@@ -6,9 +6,10 @@
 use std::path::PathBuf;
 
 use runcomfy::Media;
-use runcomfy::catalog::{MediaFormat, MediaKind, MediaSpec};
-use runcomfy::media::data_uri;
-use runcomfy::validate::{MediaCheck, MediaRule, Problem, Severity, ValidationReport};
+use runcomfy::media::{Files, data_uri};
+use runcomfy::schema::{MediaFormat, MediaKind, MediaRule, MediaSpec, Rule, Schema, Types};
+use runcomfy::validate::{self, Problem, Severity, ValidationReport};
+use runcomfy::vocab::pointer::Path;
 
 const SIZE_MESSAGE: &str = "File size must be less than 10 MB.";
 const RATIO_MESSAGE: &str = "The aspect ratio range should be 1:3 to 3:1.";
@@ -23,19 +24,19 @@ static SEED: MediaSpec = MediaSpec {
 };
 
 static SEED_RULES: [MediaRule; 7] = [
-    rule(MediaCheck::FileSizeMbBelow, 10.0, SIZE_MESSAGE),
-    rule(MediaCheck::AspectRatioAbove, 0.33, RATIO_MESSAGE),
-    rule(MediaCheck::AspectRatioBelow, 3.0, RATIO_MESSAGE),
-    rule(MediaCheck::WidthAbove, 14.0, MIN_MESSAGE),
-    rule(MediaCheck::HeightAbove, 14.0, MIN_MESSAGE),
-    rule(MediaCheck::WidthBelow, 6000.0, MAX_MESSAGE),
-    rule(MediaCheck::HeightBelow, 6000.0, MAX_MESSAGE),
+    rule(Rule::FileSizeMbBelow, 10.0, SIZE_MESSAGE),
+    rule(Rule::AspectRatioAbove, 0.33, RATIO_MESSAGE),
+    rule(Rule::AspectRatioBelow, 3.0, RATIO_MESSAGE),
+    rule(Rule::WidthAbove, 14.0, MIN_MESSAGE),
+    rule(Rule::HeightAbove, 14.0, MIN_MESSAGE),
+    rule(Rule::WidthBelow, 6000.0, MAX_MESSAGE),
+    rule(Rule::HeightBelow, 6000.0, MAX_MESSAGE),
 ];
 
-const fn rule(check: MediaCheck, value: f64, message: &'static str) -> MediaRule {
+const fn rule(rule: Rule, limit: f64, message: &'static str) -> MediaRule {
     MediaRule {
-        check,
-        value,
+        rule,
+        limit,
         message,
     }
 }
@@ -124,10 +125,19 @@ fn check(media: &Media) -> ValidationReport {
     check_with(media, &SEED)
 }
 
-fn check_with(media: &Media, spec: &MediaSpec) -> ValidationReport {
-    let mut report = ValidationReport::new();
-    report.check_media("images[0]", media, spec);
-    report
+fn check_with(media: &Media, spec: &'static MediaSpec) -> ValidationReport {
+    check_at(media, spec, 0)
+}
+
+/// Validates `media` as item `index` of a media list whose items take `spec`.
+fn check_at(media: &Media, spec: &'static MediaSpec, index: usize) -> ValidationReport {
+    let schema: &'static Schema = Box::leak(Box::new(Schema {
+        types: Types::STRING,
+        media: Some(spec),
+        ..Schema::ANY
+    }));
+    let path = Path::root().key("images").index(index);
+    validate::value(schema, media, &path, Files::Local)
 }
 
 fn check_file(bytes: &[u8]) -> ValidationReport {
@@ -356,7 +366,7 @@ fn unreadable_and_refused_files_give_an_error_naming_the_field() {
     ));
     let mut report = ValidationReport::new();
     for (i, item) in media.iter().enumerate() {
-        report.check_media(&format!("images[{i}]"), item, &SEED);
+        report.extend(check_at(item, &SEED, i));
     }
     let found: Vec<(String, Option<String>, String)> = report
         .problems()
@@ -519,12 +529,8 @@ fn video_and_audio_get_the_size_rule_only() {
         kind: MediaKind::Video,
         formats: &[],
         rules: &[
-            rule(
-                MediaCheck::FileSizeMbBelow,
-                1.0,
-                "Video must be under 1 MB.",
-            ),
-            rule(MediaCheck::WidthAbove, 14.0, MIN_MESSAGE),
+            rule(Rule::FileSizeMbBelow, 1.0, "Video must be under 1 MB."),
+            rule(Rule::WidthAbove, 14.0, MIN_MESSAGE),
         ],
     };
     let dir = Dir::new();

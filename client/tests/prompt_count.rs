@@ -1,13 +1,19 @@
 //! The prompt-count warning: a count written in the prompt that differs from the count field.
 
+use runcomfy::Input;
+use runcomfy::models::bytedance::seedream_4_0::sequential::{MaxImages, SequentialInput};
 use runcomfy::validate::{Severity, ValidationReport};
 
-const MESSAGE: &str = "The prompt asks for a different number of images.";
+const MESSAGE: &str = "The prompt asks for a different number of images than the maximum number of generated images; state the same number in both (the price is based on the maximum).";
 
+/// The sequential seed model's rule: the prompt against `sequential_image_generation_options`.
 fn check(prompt: &str, count: i64) -> ValidationReport {
-    let mut report = ValidationReport::new();
-    report.check_prompt_count("text", prompt, count, MESSAGE);
-    report
+    let Some(count) = MaxImages::from_value(count) else {
+        panic!("{count} is not a choice of MaxImages");
+    };
+    SequentialInput::new(prompt)
+        .with_sequential_image_generation_options(count)
+        .validate()
 }
 
 #[test]

@@ -321,12 +321,14 @@ async fn a_wrong_token_is_unauthorized_and_not_retried() -> TestResult {
     Ok(())
 }
 
-/// A hand-written model (the generator may emit the same `ModelInput` link for its inputs).
+/// A hand-written model: its input names its model, as generated inputs do.
 mod by_input {
     use runcomfy::catalog::ModelInfo;
-    use runcomfy::media::Media;
+    use runcomfy::media::{Files, Media};
     use runcomfy::outputs::MediaOutput;
-    use runcomfy::{Input, Model, ModelInput, ValidationReport};
+    use runcomfy::validate::instance::{Instance, Object, View, entries, field};
+    use runcomfy::vocab::pointer::Path;
+    use runcomfy::{Input, Model, ValidationReport};
     use serde::{Deserialize, Serialize};
 
     pub struct PlainEdit;
@@ -337,10 +339,34 @@ mod by_input {
         pub images: Vec<Media>,
     }
 
+    impl Instance for PlainEditInput {
+        fn view(&self) -> View<'_> {
+            View::Object(self)
+        }
+    }
+
+    impl Object for PlainEditInput {
+        fn entries(&self) -> Vec<(&str, &dyn Instance)> {
+            entries(
+                [
+                    ("prompt", field(&self.prompt)),
+                    ("images", field(&self.images)),
+                ],
+                None,
+            )
+        }
+    }
+
     impl Input for PlainEditInput {
+        type Model = PlainEdit;
+
+        /// The model's checks, and one of its own: a prompt is not empty.
         fn validate(&self) -> ValidationReport {
-            let mut report = ValidationReport::new();
-            report.check_length("prompt", &self.prompt, Some(1), None);
+            let mut report = runcomfy::validate::input(PlainEdit::info(), self, Files::Local);
+            if self.prompt.is_empty() {
+                let path = Path::root().key("prompt");
+                report.error(&path, "minLength", None, "must not be empty");
+            }
             report
         }
     }
@@ -352,10 +378,6 @@ mod by_input {
         fn info() -> &'static ModelInfo {
             <runcomfy::models::bytedance::seedream_4_0::edit::Edit as Model>::info()
         }
-    }
-
-    impl ModelInput for PlainEditInput {
-        type Model = PlainEdit;
     }
 }
 

@@ -23,6 +23,8 @@ pub struct SourceModel {
     pub input: Value,
     /// The output schema (patched, unwrapped from the docs' `{"output": ...}`).
     pub output: Value,
+    /// Where the output schema is in `output.json`: `/output` when the file wraps it.
+    pub output_pointer: &'static str,
     /// The overlay (empty when there is none).
     pub overlay: Overlay,
     /// Whether the model is generated. A model left out (a build with some models enabled)
@@ -153,11 +155,13 @@ fn read_model(id: String, dir: &Path, generated: bool) -> Result<SourceModel, Er
         json_patch::merge(&mut input, patch);
     }
     // The docs wrap the output schema as `{"output": {...}}`; accept both forms.
+    let mut output_pointer = "";
     if let Value::Object(map) = &output
         && map.len() == 1
         && let Some(inner) = map.get("output")
     {
         output = inner.clone();
+        output_pointer = "/output";
     }
     if let Some(patch) = &overlay.output_patch {
         json_patch::merge(&mut output, patch);
@@ -169,6 +173,7 @@ fn read_model(id: String, dir: &Path, generated: bool) -> Result<SourceModel, Er
         overlay_path,
         input,
         output,
+        output_pointer,
         overlay,
         generated,
     })

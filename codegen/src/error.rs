@@ -27,7 +27,7 @@ pub enum Error {
         message: String,
     },
     /// The schema (or overlay) is inconsistent or uses something the generator cannot map.
-    #[error("{}: at {}: {problem}{}", path.display(), display_pointer(pointer), hint_suffix(hint))]
+    #[error("{}: at {}: {}{}", path.display(), clean(display_pointer(pointer)), clean(problem), hint_suffix(hint))]
     Schema {
         /// The file.
         path: PathBuf,
@@ -78,8 +78,23 @@ fn display_pointer(pointer: &str) -> &str {
 
 fn hint_suffix(hint: &Option<String>) -> String {
     hint.as_ref()
-        .map(|h| format!("\n  hint: {h}"))
+        .map(|h| format!("\n  hint: {}", clean(h)))
         .unwrap_or_default()
+}
+
+/// Text from a catalog made safe for one line of a terminal: control and bidi characters (a
+/// `\n` in a property name, an escape sequence) are shown escaped.
+fn clean(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let invisible = matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
+        if c.is_control() || invisible {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Every problem found in a catalog; the generator reports them all, not just the first.
@@ -106,7 +121,91 @@ impl From<Error> for Errors {
     }
 }
 
-/// Escapes one JSON pointer token (RFC 6901).
-pub(crate) fn pointer_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+/// The kinds of warning, each with a stable code (`warning[empty-description]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum WarningKind {
+    /// A `description` that is empty: the generated docs have nothing to say.
+    EmptyDescription,
+    /// A `type` outside JSON Schema (`float`, `int`, ...), read as the JSON type it means.
+    NonStandardType,
+    /// A number written as a string (`"minimum": "0"`, `"enum": ["1"]` of an integer).
+    NumberAsString,
+    /// A title or description not in English.
+    LocalizedText,
+    /// An output schema unlike the one most models share.
+    UncommonOutput,
+    /// Enum values whose Rust names collided, so the generator appended a suffix.
+    DisambiguatedEnum,
+    /// A required field with a default, which never applies.
+    RequiredWithDefault,
+    /// No display name: `runcomfy models` shows the bare id.
+    NoDisplayName,
+    /// A default that is not a valid value of its field: shown, never used.
+    DefaultMismatch,
+    /// A refused keyword the overlay accepts unchecked: nothing enforces it.
+    Unchecked,
+}
+
+impl WarningKind {
+    /// Every kind.
+    pub const ALL: &'static [WarningKind] = &[
+        WarningKind::EmptyDescription,
+        WarningKind::NonStandardType,
+        WarningKind::NumberAsString,
+        WarningKind::LocalizedText,
+        WarningKind::UncommonOutput,
+        WarningKind::DisambiguatedEnum,
+        WarningKind::RequiredWithDefault,
+        WarningKind::NoDisplayName,
+        WarningKind::DefaultMismatch,
+        WarningKind::Unchecked,
+    ];
+
+    /// The code printed in `warning[...]`.
+    pub fn code(self) -> &'static str {
+        match self {
+            WarningKind::EmptyDescription => "empty-description",
+            WarningKind::NonStandardType => "non-standard-type",
+            WarningKind::NumberAsString => "number-as-string",
+            WarningKind::LocalizedText => "localized-text",
+            WarningKind::UncommonOutput => "uncommon-output",
+            WarningKind::DisambiguatedEnum => "disambiguated-enum",
+            WarningKind::RequiredWithDefault => "required-with-default",
+            WarningKind::NoDisplayName => "no-display-name",
+            WarningKind::DefaultMismatch => "default-mismatch",
+            WarningKind::Unchecked => "unchecked",
+        }
+    }
+}
+
+/// Problems that do not stop generation (a default that does not fit its field, a keyword an
+/// overlay accepts unchecked): `cargo xtask lint` shows them.
+#[derive(Debug, Default, Clone)]
+pub struct Warnings(pub Vec<Warning>);
+
+/// One warning, with the file and JSON pointer it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// What kind of smell.
+    pub kind: WarningKind,
+    /// The file.
+    pub path: PathBuf,
+    /// JSON pointer to the value.
+    pub pointer: String,
+    /// What is off.
+    pub problem: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "warning[{}]: {}: at {}: {}",
+            self.kind.code(),
+            self.path.display(),
+            clean(display_pointer(&self.pointer)),
+            clean(&self.problem)
+        )
+    }
 }

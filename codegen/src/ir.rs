@@ -1,11 +1,17 @@
 //! The typed model of the catalog, between reading JSON Schema and emitting Rust.
 //!
-//! Everything the emitter needs is resolved here: Rust names, docs, types, bounds, defaults and
-//! rules. The emitter makes no decisions of its own beyond layout.
+//! Two views of each model's input live here. [`SchemaNode`]s are the schema itself, keyword by
+//! keyword, exactly as JSON Schema defines it; they become the `static` schemas that validation
+//! reads at run time. [`Struct`]s, [`Enum`]s and [`Union`]s are the Rust types a value of it
+//! decodes into. Every name, doc and default is decided by then: the emitter only lays out.
 
 use serde_json::Value;
 
 pub use crate::features::FeatureTable;
+pub use runcomfy_vocab::format::Format;
+pub use runcomfy_vocab::json_type::{JsonType, Types};
+pub use runcomfy_vocab::media::{MediaFormat, MediaKind};
+pub use runcomfy_vocab::rule::Rule;
 
 /// The whole catalog.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +22,8 @@ pub struct Catalog {
     pub outputs: Vec<OutputType>,
     /// The cargo features of the models.
     pub features: FeatureTable,
+    /// What was found off without stopping generation; `cargo xtask lint` shows it.
+    pub warnings: Vec<crate::error::Warning>,
 }
 
 /// One model.
@@ -31,99 +39,155 @@ pub struct Model {
     pub display_name: String,
     /// Documentation paragraphs.
     pub docs: Vec<String>,
-    /// The input struct (named `<type_name>Input`).
-    pub input: Struct,
-    /// Nested structs of the input, in order of appearance.
+    /// What RunComfy says of the model besides its schemas.
+    pub upstream: Upstream,
+    /// The input's schema nodes; the root is [`Model::root`].
+    pub schemas: Vec<SchemaNode>,
+    /// The root node (an object).
+    pub root: SchemaId,
+    /// The input struct: index into [`Model::structs`].
+    pub input: usize,
+    /// Structs: the input, and nested objects.
     pub structs: Vec<Struct>,
-    /// Enums of the input, in order of appearance.
+    /// Choice enums.
     pub enums: Vec<Enum>,
+    /// Enums of values of different JSON types.
+    pub unions: Vec<Union>,
     /// Index into [`Catalog::outputs`].
     pub output: usize,
     /// Rules across fields.
     pub rules: Vec<CrossRule>,
-    /// The input schema, as JSON text (after overlay patches).
+    /// The input schema, as pretty JSON text (after overlay patches).
     pub input_schema: String,
-    /// The output schema, as JSON text.
+    /// The output schema, as pretty JSON text.
     pub output_schema: String,
 }
 
-/// A struct: the input, or a nested object.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Struct {
-    /// Rust type name.
-    pub name: String,
-    /// Documentation paragraphs.
-    pub docs: Vec<String>,
-    /// Fields in schema order.
-    pub fields: Vec<Field>,
+/// Facts about a model from RunComfy's catalog that are not JSON Schema.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Upstream {
+    /// The kind of files the model returns.
+    pub output_kind: Option<MediaKind>,
+    /// RunComfy's categories.
+    pub categories: Vec<String>,
 }
 
-/// One property.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Field {
-    /// The JSON property name, sent exactly as is.
-    pub wire: String,
-    /// The Rust field name.
-    pub ident: String,
-    /// The schema's title, if useful.
+/// An index into [`Model::schemas`].
+pub type SchemaId = usize;
+
+/// A schema in a place that holds one: a node, or `true`/`false`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sub {
+    /// `true` or `{}`: anything.
+    Any,
+    /// `false`: nothing.
+    Never,
+    /// A schema node.
+    Node(SchemaId),
+}
+
+/// One schema node, with every supported keyword.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SchemaNode {
+    /// The name of its `static` (`IMAGES`, `IMAGES_ITEMS`).
+    pub name: String,
+    /// Where it is in `input.json`, for messages.
+    pub pointer: String,
+    /// `type` (every type when absent).
+    pub types: Option<Types>,
+    /// `enum`.
+    pub choices: Option<Vec<Value>>,
+    /// The Rust enum of the choices, when one is generated: index into [`Model::enums`].
+    pub choice_enum: Option<usize>,
+    /// `const`.
+    pub constant: Option<Value>,
+    /// `minimum`.
+    pub minimum: Option<serde_json::Number>,
+    /// `maximum`.
+    pub maximum: Option<serde_json::Number>,
+    /// `exclusiveMinimum` (draft 4's boolean form read into it).
+    pub exclusive_minimum: Option<serde_json::Number>,
+    /// `exclusiveMaximum`.
+    pub exclusive_maximum: Option<serde_json::Number>,
+    /// `multipleOf`.
+    pub multiple_of: Option<serde_json::Number>,
+    /// `minLength`.
+    pub min_length: Option<u64>,
+    /// `maxLength`.
+    pub max_length: Option<u64>,
+    /// `pattern`.
+    pub pattern: Option<String>,
+    /// A text `format`.
+    pub format: Option<Format>,
+    /// A media file: what it accepts and the rules measured on it.
+    pub media: Option<MediaSpec>,
+    /// `items` and its tuple forms.
+    pub items: Items,
+    /// `minItems`.
+    pub min_items: Option<u64>,
+    /// `maxItems`.
+    pub max_items: Option<u64>,
+    /// `uniqueItems`.
+    pub unique_items: bool,
+    /// `properties`, in schema order.
+    pub properties: Vec<(String, Sub)>,
+    /// `required`.
+    pub required: Vec<String>,
+    /// `additionalProperties` (`None`: any).
+    pub additional_properties: Option<Sub>,
+    /// `minProperties`.
+    pub min_properties: Option<u64>,
+    /// `maxProperties`.
+    pub max_properties: Option<u64>,
+    /// `allOf`, and a `$ref` beside other keywords.
+    pub all_of: Vec<Sub>,
+    /// `anyOf`.
+    pub any_of: Vec<Sub>,
+    /// `oneOf`.
+    pub one_of: Vec<Sub>,
+    /// `title`.
     pub title: Option<String>,
-    /// The schema's description plus overlay docs.
+    /// `description`, with the overlay's docs.
     pub description: Option<String>,
-    /// The value type.
-    pub ty: Type,
-    /// In the schema's `required`.
-    pub required: bool,
-    /// Accepts JSON `null` (a type array with `"null"`).
-    pub nullable: bool,
-    /// The schema's default (never `null`).
+    /// `default`.
     pub default: Option<Value>,
 }
 
-/// A value type with its constraints.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Type {
-    /// Text.
-    String {
-        /// `minLength`.
-        min_length: Option<u64>,
-        /// `maxLength`.
-        max_length: Option<u64>,
+impl SchemaNode {
+    /// The types allowed (every type when `type` is absent).
+    pub fn allowed(&self) -> Types {
+        self.types.unwrap_or(Types::ANY)
+    }
+
+    /// Whether the node constrains nothing beyond annotations: it is the empty schema.
+    pub fn is_empty_schema(&self) -> bool {
+        let annotations = SchemaNode {
+            name: self.name.clone(),
+            pointer: self.pointer.clone(),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            default: self.default.clone(),
+            ..SchemaNode::default()
+        };
+        *self == annotations
+    }
+}
+
+/// How an array's items are checked.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Items {
+    /// No constraint.
+    #[default]
+    Any,
+    /// One schema for every item.
+    Each(Sub),
+    /// By position, then the rest (`None`: any).
+    Tuple {
+        /// One schema per position.
+        prefix: Vec<Sub>,
+        /// The items after them.
+        rest: Option<Sub>,
     },
-    /// `format: uri`.
-    Uri,
-    /// `format: image_uri`, `video_uri` or `audio_uri`.
-    Media(MediaSpec),
-    /// `integer`.
-    Integer {
-        /// `minimum`.
-        minimum: Option<f64>,
-        /// `maximum`.
-        maximum: Option<f64>,
-    },
-    /// `number` (or `float`).
-    Number {
-        /// `minimum`.
-        minimum: Option<f64>,
-        /// `maximum`.
-        maximum: Option<f64>,
-    },
-    /// `boolean`.
-    Boolean,
-    /// An enum: index into [`Model::enums`].
-    Enum(usize),
-    /// An array.
-    Array {
-        /// The item type.
-        items: Box<Type>,
-        /// `minItems`.
-        min_items: Option<u64>,
-        /// `maxItems`.
-        max_items: Option<u64>,
-    },
-    /// A nested object: index into [`Model::structs`].
-    Struct(usize),
-    /// Anything the schema leaves open, passed through as JSON.
-    Json,
 }
 
 /// What a media field accepts and how it is checked.
@@ -131,85 +195,94 @@ pub enum Type {
 pub struct MediaSpec {
     /// Image, video or audio.
     pub kind: MediaKind,
-    /// Accepted formats (from the overlay), empty for any.
-    pub formats: Vec<String>,
+    /// Accepted formats (from the overlay), empty for any of the kind.
+    pub formats: Vec<MediaFormat>,
     /// The `validations` rules.
     pub rules: Vec<MediaRule>,
-}
-
-/// Which kind of media.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MediaKind {
-    /// `image_uri`.
-    Image,
-    /// `video_uri`.
-    Video,
-    /// `audio_uri`.
-    Audio,
 }
 
 /// One rule of the `validations` extension.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MediaRule {
-    /// Which check.
-    pub check: MediaCheck,
+    /// Which measurement and comparison.
+    pub rule: Rule,
     /// `validation_value`.
-    pub value: f64,
+    pub limit: f64,
     /// `validation_error`, reported verbatim.
     pub message: String,
 }
 
-/// The `validation_rule`s the generator knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MediaCheck {
-    /// `file_size_mb<`.
-    FileSizeMbBelow,
-    /// `width/height>`.
-    AspectRatioAbove,
-    /// `width/height<`.
-    AspectRatioBelow,
-    /// `width_pixels>`.
-    WidthAbove,
-    /// `width_pixels<`.
-    WidthBelow,
-    /// `height_pixels>`.
-    HeightAbove,
-    /// `height_pixels<`.
-    HeightBelow,
+/// The Rust type of a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RustType {
+    /// `String`.
+    String,
+    /// `runcomfy::Integer`.
+    Integer,
+    /// `runcomfy::Number`.
+    Number,
+    /// `bool`.
+    Boolean,
+    /// `runcomfy::Media`.
+    Media,
+    /// `serde_json::Value`: any JSON, checked against its schema.
+    Json,
+    /// `serde_json::Map<String, Value>`: any object.
+    JsonObject,
+    /// `Vec<T>`.
+    Vec(Box<RustType>),
+    /// `Option<T>` for a nullable value (`None` is `null`).
+    Nullable(Box<RustType>),
+    /// A struct: index into [`Model::structs`].
+    Struct(usize),
+    /// A choice enum: index into [`Model::enums`].
+    Enum(usize),
+    /// A union: index into [`Model::unions`].
+    Union(usize),
 }
 
-impl MediaCheck {
-    /// Every rule with its wire name.
-    pub const ALL: [(MediaCheck, &'static str); 7] = [
-        (MediaCheck::FileSizeMbBelow, "file_size_mb<"),
-        (MediaCheck::AspectRatioAbove, "width/height>"),
-        (MediaCheck::AspectRatioBelow, "width/height<"),
-        (MediaCheck::WidthAbove, "width_pixels>"),
-        (MediaCheck::WidthBelow, "width_pixels<"),
-        (MediaCheck::HeightAbove, "height_pixels>"),
-        (MediaCheck::HeightBelow, "height_pixels<"),
-    ];
-
-    /// Parses a `validation_rule`.
-    pub fn from_wire(rule: &str) -> Option<Self> {
-        Self::ALL.iter().find(|(_, w)| *w == rule).map(|(c, _)| *c)
-    }
-
-    /// The Rust variant of `runcomfy::validate::MediaCheck`.
-    pub fn variant(self) -> &'static str {
-        match self {
-            MediaCheck::FileSizeMbBelow => "FileSizeMbBelow",
-            MediaCheck::AspectRatioAbove => "AspectRatioAbove",
-            MediaCheck::AspectRatioBelow => "AspectRatioBelow",
-            MediaCheck::WidthAbove => "WidthAbove",
-            MediaCheck::WidthBelow => "WidthBelow",
-            MediaCheck::HeightAbove => "HeightAbove",
-            MediaCheck::HeightBelow => "HeightBelow",
-        }
-    }
+/// A struct: the input, or a nested object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Struct {
+    /// Rust type name.
+    pub name: String,
+    /// Its schema node.
+    pub schema: SchemaId,
+    /// Documentation paragraphs.
+    pub docs: Vec<String>,
+    /// Fields in schema order.
+    pub fields: Vec<Field>,
+    /// Properties the schema does not name are refused (`additionalProperties: false`, and the
+    /// input itself).
+    pub closed: bool,
+    /// The Rust name of the map keeping other properties, when not closed.
+    pub extra: Option<String>,
 }
 
-/// An enum of string or integer choices.
+/// One property of a struct.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// The JSON property name, sent exactly as is.
+    pub wire: String,
+    /// The Rust field name.
+    pub ident: String,
+    /// The setter (`with_seed`).
+    pub setter: String,
+    /// The accessor returning the value in effect, for an optional field with a usable default.
+    pub accessor: Option<String>,
+    /// Its schema.
+    pub schema: Sub,
+    /// Documentation paragraphs.
+    pub docs: Vec<String>,
+    /// The value's type (a nullable value is [`RustType::Nullable`]).
+    pub ty: RustType,
+    /// In the schema's `required`.
+    pub required: bool,
+    /// The default, when it is a valid value of the field (for the accessor and the docs).
+    pub default: Option<Value>,
+}
+
+/// An enum of choices (strings or integers).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Enum {
     /// Rust type name.
@@ -244,13 +317,36 @@ pub struct Variant {
     pub alias: Option<String>,
 }
 
+/// An enum of values of different JSON types (`anyOf`/`oneOf` of distinct types, a `type`
+/// array): each variant holds one type; which one is told by the JSON itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Union {
+    /// Rust type name.
+    pub name: String,
+    /// Documentation paragraphs.
+    pub docs: Vec<String>,
+    /// The variants, one per JSON type.
+    pub variants: Vec<UnionVariant>,
+}
+
+/// One variant of a [`Union`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnionVariant {
+    /// Rust variant name (`String`, `Integer`).
+    pub name: String,
+    /// The JSON type it holds.
+    pub json: JsonType,
+    /// Its Rust type.
+    pub ty: RustType,
+}
+
 /// A rule across fields (from the overlay).
 #[derive(Debug, Clone, PartialEq)]
 pub enum CrossRule {
     /// Items of arrays plus values of integers must not exceed `max`.
     MaxTotal {
-        /// Indexes into the input's fields.
-        fields: Vec<usize>,
+        /// Wire names of the fields.
+        fields: Vec<String>,
         /// The largest allowed total.
         max: i64,
         /// The message reported.
@@ -258,10 +354,10 @@ pub enum CrossRule {
     },
     /// The prompt should state the same count as the count field (a warning).
     PromptCount {
-        /// Index of the prompt field.
-        prompt: usize,
-        /// Index of the count field.
-        count: usize,
+        /// Wire name of the prompt field.
+        prompt: String,
+        /// Wire name of the count field.
+        count: String,
         /// The message reported.
         message: String,
     },
@@ -312,4 +408,24 @@ pub enum OutputKind {
     Boolean,
     /// Anything else.
     Json,
+}
+
+impl Model {
+    /// A node by id.
+    pub fn node(&self, id: SchemaId) -> &SchemaNode {
+        &self.schemas[id]
+    }
+
+    /// The node a [`Sub`] points at, if it is one.
+    pub fn sub(&self, sub: Sub) -> Option<&SchemaNode> {
+        match sub {
+            Sub::Node(id) => Some(&self.schemas[id]),
+            Sub::Any | Sub::Never => None,
+        }
+    }
+
+    /// The input struct.
+    pub fn input_struct(&self) -> &Struct {
+        &self.structs[self.input]
+    }
 }

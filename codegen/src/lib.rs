@@ -11,6 +11,7 @@
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod catalog;
+pub mod compat;
 pub mod emit;
 pub mod error;
 pub mod features;

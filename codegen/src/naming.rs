@@ -165,6 +165,25 @@ pub fn integer_variant_ident(value: i64) -> String {
     }
 }
 
+/// A `SCREAMING_SNAKE_CASE` name for a `static`, from words (`["images", "items"]` →
+/// `IMAGES_ITEMS`); `fallback` when nothing ASCII is left.
+pub fn static_ident(words: &[&str], fallback: &str) -> String {
+    use heck::ToShoutySnakeCase;
+    let parts: Vec<String> = words
+        .iter()
+        .map(|w| ascii_word_chars(w).to_shouty_snake_case())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut ident = parts.join("_");
+    if ident.is_empty() {
+        ident = fallback.to_owned();
+    }
+    if ident.starts_with(|c: char| c.is_ascii_digit()) {
+        ident = format!("S{ident}");
+    }
+    ident
+}
+
 /// The obvious short alias of a choice: the text in its parentheses (`2560:1440 (16:9)` →
 /// `16:9`), when that is unique among the choices.
 pub fn obvious_alias(value: &str) -> Option<String> {
@@ -290,6 +309,10 @@ mod tests {
         assert_eq!(integer_variant_ident(3), "Three");
         assert_eq!(integer_variant_ident(1000), "N1000");
         assert_eq!(integer_variant_ident(-2), "MinusTwo");
+        assert_eq!(static_ident(&["images", "items"], "S"), "IMAGES_ITEMS");
+        assert_eq!(static_ident(&["promptText"], "S"), "PROMPT_TEXT");
+        assert_eq!(static_ident(&["提示"], "S"), "S");
+        assert_eq!(static_ident(&["1st"], "S"), "S1ST");
     }
 
     #[test]

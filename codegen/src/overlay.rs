@@ -35,6 +35,10 @@ pub struct Overlay {
     /// The same for `output.json`.
     #[serde(default)]
     pub output_patch: Option<serde_json::Value>,
+    /// JSON pointers (into the patched `input.json`) of keywords the generator refuses that
+    /// this model accepts anyway, unchecked; `cargo xtask lint` warns about each.
+    #[serde(default)]
+    pub unchecked: Vec<String>,
 }
 
 /// Refinements of one field.

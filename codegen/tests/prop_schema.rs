@@ -218,6 +218,7 @@ fn source(id: &str, input: Value, output: Value, overlay: Overlay) -> SourceMode
         overlay_path: None,
         input,
         output,
+        output_pointer: "",
         overlay,
         generated: true,
     }

@@ -63,32 +63,39 @@ fn required_names_a_missing_property() {
     );
 }
 
-#[test]
-fn default_outside_its_enum() {
-    assert_rejected(
-        object(
-            json!({"mode": {"type": "string", "enum": ["fast", "standard"], "default": "slow"}}),
-            &[],
-        ),
-        None,
-        "input.json",
-        "/properties/mode/default",
-        "is not one of the enum's values",
-    );
+/// The warnings a one-model catalog loads with, as `(pointer, code)`.
+fn warnings_of(input: &Value, overlay: Option<&Value>) -> Vec<(String, &'static str)> {
+    let dir = catalog(input, overlay);
+    let catalog = runcomfy_codegen::load(dir.path()).unwrap();
+    catalog
+        .warnings
+        .iter()
+        .map(|w| (w.pointer.clone(), w.kind.code()))
+        .collect()
 }
 
+/// A default is an annotation: one that its field refuses is a warning, and gets no accessor.
 #[test]
-fn default_outside_its_bounds() {
-    assert_rejected(
-        object(
-            json!({"steps": {"type": "integer", "minimum": 1, "maximum": 50, "default": 80}}),
-            &[],
-        ),
-        None,
-        "input.json",
-        "/properties/steps/default",
-        "above the maximum",
+fn a_default_outside_its_enum_or_bounds_is_a_warning() {
+    let input = object(
+        json!({
+            "mode": {"type": "string", "description": "How.", "enum": ["fast", "standard"], "default": "slow"},
+            "steps": {"type": "integer", "description": "How many.", "minimum": 1, "maximum": 50, "default": 80},
+        }),
+        &[],
     );
+    let warnings = warnings_of(&input, Some(&json!({"display_name": "Test"})));
+    assert_eq!(
+        warnings,
+        [
+            ("/properties/mode/default".to_owned(), "default-mismatch"),
+            ("/properties/steps/default".to_owned(), "default-mismatch"),
+        ]
+    );
+    let dir = catalog(&input, None);
+    let code = runcomfy_codegen::generate(dir.path()).unwrap();
+    assert!(!code.contains("pub fn mode(&self)"), "{code}");
+    assert!(!code.contains("pub fn steps(&self)"), "{code}");
 }
 
 #[test]
@@ -132,7 +139,9 @@ fn unknown_type() {
 #[test]
 fn hints_point_to_the_overlay() {
     let dir = catalog(&object(json!({"weights": {"type": "tensor"}}), &[]), None);
-    assert!(error_of(dir.path()).contains("hint: use one of string, integer, number, boolean, array, object (fix it with an overlay `patch`)"));
+    assert!(error_of(dir.path()).contains(
+        "hint: use null, boolean, object, array, number, integer or string (fix it with an overlay `patch`)"
+    ));
 }
 
 #[test]
@@ -212,4 +221,89 @@ fn every_problem_is_reported_at_once() {
     let dir = catalog(&input, None);
     let message = error_of(dir.path());
     assert_eq!(message.matches("error: ").count(), 3, "{message}");
+}
+
+/// Keywords outside what the generator enforces are refused by name, with both ways out.
+#[test]
+fn unsupported_keywords_are_refused_by_name() {
+    let cases = [
+        (
+            json!({"x": {"type": "string", "not": {"const": "a"}}}),
+            "/properties/x/not",
+            "`not` is not supported",
+        ),
+        (
+            json!({"x": {"if": {"type": "string"}, "then": {"minLength": 2}}}),
+            "/properties/x/if",
+            "`if` is not supported",
+        ),
+        (
+            json!({"x": {"type": "number", "step": 0.5}}),
+            "/properties/x/step",
+            "unknown keyword `step`",
+        ),
+        (
+            json!({"x": {"type": "string", "format": "ipv4"}}),
+            "/properties/x/format",
+            "format `ipv4` is not checked",
+        ),
+        (
+            json!({"x": {"$ref": "https://example.com/x.json"}}),
+            "/properties/x/$ref",
+            "cannot be resolved",
+        ),
+        (
+            json!({"x": {"type": "string", "pattern": "(?<=a)b\\k<n>"}}),
+            "/properties/x/pattern",
+            "is not an ECMA-262 regular expression",
+        ),
+    ];
+    for (properties, pointer, what) in cases {
+        let dir = catalog(&object(properties, &[]), None);
+        let message = error_of(dir.path());
+        assert!(message.contains(&format!("at {pointer}: ")), "{message}");
+        assert!(message.contains(what), "{message}");
+        assert!(
+            message.contains("overlay `patch`") && message.contains("\"unchecked\""),
+            "{message}"
+        );
+    }
+}
+
+/// The overlay's `unchecked` accepts a refused keyword, and lint then warns about it; an
+/// entry that names no refused keyword is an error.
+#[test]
+fn unchecked_keywords_are_accepted_with_a_warning() {
+    let input = object(
+        json!({"x": {"type": "number", "step": 0.5, "description": "A step."}}),
+        &[],
+    );
+    let overlay = json!({"display_name": "Test", "unchecked": ["/properties/x/step"]});
+    assert_eq!(
+        warnings_of(&input, Some(&overlay)),
+        [("/properties/x/step".to_owned(), "unchecked")]
+    );
+    let stale = json!({"unchecked": ["/properties/x/step", "/properties/y/not"]});
+    let dir = catalog(&input, Some(&stale));
+    let message = error_of(dir.path());
+    assert!(
+        message.contains("at /unchecked/1: `/properties/y/not` names no refused keyword"),
+        "{message}"
+    );
+}
+
+/// A name holding a newline or an escape sequence is shown escaped: one problem, one line.
+#[test]
+fn names_in_errors_are_escaped() {
+    let dir = catalog(
+        &object(json!({"a\nb\u{1b}[2J": {"type": "tensor"}}), &[]),
+        None,
+    );
+    let message = error_of(dir.path());
+    let first = message.lines().next().unwrap();
+    assert!(
+        first.contains("/properties/a\\nb\\u{1b}[2J/type"),
+        "{message}"
+    );
+    assert!(!message.contains('\u{1b}'), "{message}");
 }

@@ -13,8 +13,9 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use bytes::Bytes;
 use futures::StreamExt as _;
-use runcomfy::catalog::{FieldKind, MediaKind, ModelInfo};
-use runcomfy::media::Media;
+use runcomfy::catalog::{FieldKind, ModelInfo};
+use runcomfy::media::Files;
+use runcomfy::schema::MediaKind;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, code};
@@ -291,95 +292,44 @@ async fn submit(
     })))
 }
 
-/// Stands in for a local path while the rest of the input is validated.
-const PATH_PLACEHOLDER: &str = "https://simulator.invalid/local-file.png";
-
-/// Parses and validates a body with the model's generated validator; every problem at once.
+/// Parses a body and decodes it with the model's generated input type (the client's own
+/// decoding and validation); every problem at once. Media must be URLs or `data:` URIs: a
+/// bare path names a file on the client's disk, never on ours.
 fn validate(model: &ModelInfo, body: &[u8]) -> Result<Value, ApiError> {
     let input: Value = serde_json::from_slice(body).map_err(|err| {
         ApiError::validation(vec![detail(
+            "",
             "",
             "json",
             &format!("Body is not valid JSON: {err}"),
         )])
     })?;
-    let mut problems = Vec::new();
-    // A string that is neither a URL nor a data: URI is a path on the *client's* disk; the
-    // generated validator would read it from ours, so it is refused here first.
-    let mut checked = input.clone();
-    if let Value::Object(map) = &mut checked {
-        for field in model
-            .fields
-            .iter()
-            .filter(|f| matches!(f.kind, FieldKind::Media(_)))
-        {
-            match map.get_mut(field.name) {
-                Some(Value::String(s)) if is_local_path(s) => {
-                    problems.push(local_path_problem(field.name));
-                    *s = PATH_PLACEHOLDER.to_owned();
-                }
-                Some(Value::Array(items)) => {
-                    for (i, item) in items.iter_mut().enumerate() {
-                        if let Value::String(s) = item
-                            && is_local_path(s)
-                        {
-                            problems.push(local_path_problem(&format!("{}[{i}]", field.name)));
-                            *s = PATH_PLACEHOLDER.to_owned();
-                        }
+    match (model.decode)(&input, Files::Wire) {
+        Ok(_) => Ok(input),
+        Err(err) => Err(ApiError::validation(
+            err.report
+                .errors()
+                .map(|p| {
+                    let mut entry = detail(&p.path, &p.pointer, &p.rule, &p.message);
+                    if let Some(value) = &p.value {
+                        entry["value"] = json!(value);
                     }
-                }
-                _ => {}
-            }
-        }
-    }
-    match (model.validate_json)(&checked) {
-        Ok(report) => problems.extend(report.errors().map(|p| {
-            let mut entry = detail(&p.path, &p.rule, &p.message);
-            if let Some(value) = &p.value {
-                entry["value"] = json!(value);
-            }
-            entry
-        })),
-        Err(err) => problems.push(detail(
-            &err.path,
-            "type",
-            &format!("Invalid input: {}", err.message),
+                    entry
+                })
+                .collect(),
         )),
     }
-    if problems.is_empty() {
-        Ok(input)
-    } else {
-        Err(ApiError::validation(problems))
-    }
-}
-
-fn is_local_path(s: &str) -> bool {
-    matches!(Media::parse(s), Media::Path(_))
-}
-
-fn local_path_problem(path: &str) -> Value {
-    detail(
-        path,
-        "format",
-        "Must be a public URL or a data: URI; the server cannot read local files",
-    )
 }
 
 /// One `detail` entry: `loc` as FastAPI writes it (`["body", "images", 2]`), plus our own
 /// `path`, `msg` and `rule`.
-fn detail(path: &str, rule: &str, msg: &str) -> Value {
+fn detail(path: &str, pointer: &str, rule: &str, msg: &str) -> Value {
     let mut loc = vec![json!("body")];
-    for part in path.split('.').filter(|p| !p.is_empty()) {
-        let mut pieces = part.split('[');
-        if let Some(name) = pieces.next().filter(|n| !n.is_empty()) {
-            loc.push(json!(name));
-        }
-        for index in pieces {
-            let index = index.trim_end_matches(']');
-            match index.parse::<u64>() {
-                Ok(n) => loc.push(json!(n)),
-                Err(_) => loc.push(json!(index)),
-            }
+    for token in pointer.split('/').skip(1) {
+        let token = runcomfy::vocab::pointer::unescape(token).unwrap_or_else(|| token.to_owned());
+        match token.parse::<u64>() {
+            Ok(n) => loc.push(json!(n)),
+            Err(_) => loc.push(json!(token)),
         }
     }
     json!({ "loc": loc, "path": path, "msg": msg, "rule": rule })
@@ -558,12 +508,10 @@ async fn download(
 // ---- catalog ----
 
 fn categories(model: &ModelInfo) -> Vec<&'static str> {
-    let media = |kind| {
-        model
-            .fields
-            .iter()
-            .any(|f| f.kind == FieldKind::Media(kind))
-    };
+    if !model.upstream.categories.is_empty() {
+        return model.upstream.categories.to_vec();
+    }
+    let media = |kind| model.fields().any(|f| f.kind() == FieldKind::Media(kind));
     let category = if media(MediaKind::Video) {
         "video-to-image"
     } else if media(MediaKind::Image) {
@@ -584,10 +532,15 @@ fn model_json(model: &ModelInfo, include_schema: bool) -> Value {
         entry["description"] = json!(docs);
     }
     if include_schema {
-        entry["input_schema"] = crate::schema::input_schema(model);
-        entry["output_schema"] = crate::schema::output_schema(model);
+        entry["input_schema"] = schema(model.input_schema);
+        entry["output_schema"] = schema(model.output_schema);
     }
     entry
+}
+
+/// A schema's JSON text, as generated (always valid JSON).
+fn schema(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or(Value::Null)
 }
 
 fn query_problem(name: &str, msg: &str) -> ApiError {
@@ -701,12 +654,15 @@ mod tests {
     }
 
     #[test]
-    fn detail_locations_follow_paths() {
+    fn detail_locations_follow_pointers() {
         assert_eq!(
-            detail("images[2]", "r", "m")["loc"],
+            detail("images[2]", "/images/2", "r", "m")["loc"],
             json!(["body", "images", 2])
         );
-        assert_eq!(detail("a.b", "r", "m")["loc"], json!(["body", "a", "b"]));
-        assert_eq!(detail("", "r", "m")["loc"], json!(["body"]));
+        assert_eq!(
+            detail("[\"a/b\"].c", "/a~1b/c", "r", "m")["loc"],
+            json!(["body", "a/b", "c"])
+        );
+        assert_eq!(detail("", "", "r", "m")["loc"], json!(["body"]));
     }
 }

@@ -36,7 +36,6 @@ mod fault;
 mod output;
 mod persist;
 mod rng;
-mod schema;
 mod server;
 mod state;
 mod stats;

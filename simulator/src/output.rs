@@ -1,6 +1,7 @@
 //! Output images: how many, how large, and their PNG bytes.
 
-use runcomfy::catalog::{FieldKind, MediaKind, ModelInfo};
+use runcomfy::catalog::{FieldKind, ModelInfo};
+use runcomfy::schema::MediaKind;
 use serde_json::Value;
 
 /// Seedream's limit: reference images plus generated images.
@@ -23,10 +24,12 @@ pub(crate) fn plan(model: &ModelInfo, input: &Value) -> OutputPlan {
     let (width, height) = ["image_size", "resolution", "size"]
         .into_iter()
         .find_map(|name| {
-            let value = input
-                .get(name)
-                .cloned()
-                .or_else(|| model.field(name).and_then(|f| f.default_value()))?;
+            let value = input.get(name).cloned().or_else(|| {
+                model
+                    .field(name)
+                    .and_then(|f| f.default())
+                    .map(|d| d.to_value())
+            })?;
             parse_size(value.as_str()?)
         })
         .unwrap_or((DEFAULT_SIDE, DEFAULT_SIDE));
@@ -55,12 +58,11 @@ fn count(model: &ModelInfo, input: &Value) -> usize {
     let wanted = input
         .get(field.name)
         .and_then(Value::as_u64)
-        .or_else(|| field.default_value().and_then(|v| v.as_u64()))
+        .or_else(|| field.default().and_then(|v| v.to_value().as_u64()))
         .unwrap_or(1);
     let references: u64 = model
-        .fields
-        .iter()
-        .filter(|f| f.array && f.kind == FieldKind::Media(MediaKind::Image))
+        .fields()
+        .filter(|f| f.is_list() && f.kind() == FieldKind::Media(MediaKind::Image))
         .filter_map(|f| input.get(f.name).and_then(Value::as_array))
         .map(|items| items.len() as u64)
         .sum();

@@ -1,17 +1,41 @@
 //! `cargo xtask codegen`: the generated Rust of a catalog folder, written for review.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use runcomfy_codegen::Errors;
+
+/// Why nothing (or not everything) was written.
+#[derive(Debug, thiserror::Error)]
+pub enum CodegenError {
+    /// The generator refuses the catalog.
+    #[error("the catalog does not generate:\n{0}")]
+    Catalog(Errors),
+    /// A file or folder could not be written.
+    #[error("{}: cannot write: {source}", path.display())]
+    Write {
+        /// The file or folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
 
 /// Generates the whole file and one file per model; errors are the generator's own.
-pub fn run(schemas: &Path, out: &Path) -> Result<(), String> {
-    let code = runcomfy_codegen::generate(schemas).map_err(|e| e.to_string())?;
-    let models = runcomfy_codegen::generate_models(schemas).map_err(|e| e.to_string())?;
-    let write = |path: &Path, text: &str| -> Result<(), String> {
+pub fn run(schemas: &Path, out: &Path) -> Result<(), CodegenError> {
+    let code = runcomfy_codegen::generate(schemas).map_err(CodegenError::Catalog)?;
+    let models = runcomfy_codegen::generate_models(schemas).map_err(CodegenError::Catalog)?;
+    let write = |path: &Path, text: &str| -> Result<(), CodegenError> {
         if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+            fs::create_dir_all(parent).map_err(|source| CodegenError::Write {
+                path: parent.to_owned(),
+                source,
+            })?;
         }
-        fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+        fs::write(path, text).map_err(|source| CodegenError::Write {
+            path: path.to_owned(),
+            source,
+        })
     };
     let whole = out.join("runcomfy_models.rs");
     write(&whole, &code)?;

@@ -5,8 +5,9 @@
 //! `[features]` section; everything outside them is left as written.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use runcomfy_codegen::Errors;
 use runcomfy_codegen::features::FeatureTable;
 
 /// The line opening the generated table.
@@ -24,23 +25,59 @@ pub enum Sync {
     Stale,
 }
 
-/// The features of the catalog at `schemas`.
-pub fn table(schemas: &Path) -> Result<FeatureTable, String> {
-    runcomfy_codegen::load(schemas)
-        .map(|catalog| catalog.features)
-        .map_err(|errors| format!("the catalog in {} is invalid:\n{errors}", schemas.display()))
+/// Why the features could not be brought in step.
+#[derive(Debug, thiserror::Error)]
+pub enum FeaturesError {
+    /// The generator refuses the catalog.
+    #[error("the catalog in {} is invalid:\n{errors}", schemas.display())]
+    Catalog {
+        /// The catalog folder.
+        schemas: PathBuf,
+        /// What the generator said.
+        errors: Errors,
+    },
+    /// The manifest could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The manifest.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A marker line is missing from the manifest.
+    #[error("{}: no `{marker}` line in [features]{}", path.display(), if *marker == END { " after the BEGIN line" } else { "" })]
+    Marker {
+        /// The manifest.
+        path: PathBuf,
+        /// The missing line ([`BEGIN`] or [`END`]).
+        marker: &'static str,
+    },
+    /// With `--check`: the manifest does not match the catalog.
+    #[error("{}'s model features differ from the catalog in {}: run `cargo xtask features`", manifest.display(), schemas.display())]
+    Stale {
+        /// The manifest.
+        manifest: PathBuf,
+        /// The catalog folder.
+        schemas: PathBuf,
+    },
 }
 
-/// `manifest` with the table between its markers replaced by `table`.
-pub fn splice(manifest: &str, table: &FeatureTable) -> Result<String, String> {
-    let begin = manifest
-        .find(BEGIN)
-        .ok_or_else(|| format!("no `{BEGIN}` line in [features]"))?;
+/// The features of the catalog at `schemas`.
+pub fn table(schemas: &Path) -> Result<FeatureTable, FeaturesError> {
+    runcomfy_codegen::load(schemas)
+        .map(|catalog| catalog.features)
+        .map_err(|errors| FeaturesError::Catalog {
+            schemas: schemas.to_owned(),
+            errors,
+        })
+}
+
+/// `manifest` with the table between its markers replaced by `table`; `Err` names the marker
+/// line that is missing.
+pub fn splice(manifest: &str, table: &FeatureTable) -> Result<String, &'static str> {
+    let begin = manifest.find(BEGIN).ok_or(BEGIN)?;
     let body = begin + BEGIN.len();
-    let end = manifest[body..]
-        .find(END)
-        .map(|at| body + at)
-        .ok_or_else(|| format!("no `{END}` line after the `# BEGIN model features` line"))?;
+    let end = manifest[body..].find(END).map(|at| body + at).ok_or(END)?;
     Ok(format!(
         "{}\n{}{}",
         &manifest[..body],
@@ -50,53 +87,49 @@ pub fn splice(manifest: &str, table: &FeatureTable) -> Result<String, String> {
 }
 
 /// Brings `manifest`'s table in step with the catalog at `schemas`; with `check`, only tells.
-pub fn sync(manifest: &Path, schemas: &Path, check: bool) -> Result<Sync, String> {
+pub fn sync(manifest: &Path, schemas: &Path, check: bool) -> Result<Sync, FeaturesError> {
     let table = table(schemas)?;
-    let text = fs::read_to_string(manifest).map_err(|e| format!("{}: {e}", manifest.display()))?;
-    let updated = splice(&text, &table).map_err(|e| format!("{}: {e}", manifest.display()))?;
+    let io = |source| FeaturesError::Io {
+        path: manifest.to_owned(),
+        source,
+    };
+    let text = fs::read_to_string(manifest).map_err(io)?;
+    let updated = splice(&text, &table).map_err(|marker| FeaturesError::Marker {
+        path: manifest.to_owned(),
+        marker,
+    })?;
     if updated == text {
         return Ok(Sync::Current);
     }
     if !check {
-        fs::write(manifest, updated).map_err(|e| format!("{}: {e}", manifest.display()))?;
+        fs::write(manifest, updated).map_err(io)?;
     }
     Ok(Sync::Stale)
 }
 
-/// The command: exit code 0 when current (or rewritten), 1 when stale under `--check` or on
-/// errors.
-pub fn run(manifest: &Path, schemas: &Path, check: bool) -> u8 {
-    match sync(manifest, schemas, check) {
-        Ok(Sync::Current) => {
-            println!(
-                "{} is in step with {}",
-                manifest.display(),
-                schemas.display()
-            );
-            0
+/// The command: the manifest current (or rewritten); with `check`, a stale one is an error.
+pub fn run(manifest: &Path, schemas: &Path, check: bool) -> Result<Sync, FeaturesError> {
+    let state = sync(manifest, schemas, check)?;
+    match state {
+        Sync::Current => println!(
+            "{} is in step with {}",
+            manifest.display(),
+            schemas.display()
+        ),
+        Sync::Stale if check => {
+            return Err(FeaturesError::Stale {
+                manifest: manifest.to_owned(),
+                schemas: schemas.to_owned(),
+            });
         }
-        Ok(Sync::Stale) if check => {
-            eprintln!(
-                "{}'s model features differ from the catalog in {}: run `cargo xtask features`",
-                manifest.display(),
-                schemas.display()
-            );
-            1
-        }
-        Ok(Sync::Stale) => {
-            println!("updated the model features in {}", manifest.display());
-            0
-        }
-        Err(message) => {
-            eprintln!("error: {message}");
-            1
-        }
+        Sync::Stale => println!("updated the model features in {}", manifest.display()),
     }
+    Ok(state)
 }
 
 /// After `import` or `pull` changed the workspace's own catalog, keeps the manifest current;
 /// other catalog folders have no manifest to keep.
-pub fn after_catalog_change(schemas: &Path) -> Result<(), String> {
+pub fn after_catalog_change(schemas: &Path) -> Result<(), FeaturesError> {
     let root = crate::workspace_root();
     let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,

@@ -3,6 +3,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use runcomfy_codegen::Errors;
+
+use crate::features::FeaturesError;
 use crate::normalize;
 use crate::page::{self, PageError};
 use crate::store::{self, ModelChange, StoreError};
@@ -11,7 +14,7 @@ use crate::store::{self, ModelChange, StoreError};
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     /// Pages that could not be read; nothing was written.
-    #[error("{}", list(.0))]
+    #[error("{}", lines(.0))]
     Pages(Vec<PageError>),
     /// Two pages of one model disagree once normalized; nothing was written.
     #[error("{} and {} give different schemas for `{id}` (after normalizing localized text)", first.display(), second.display())]
@@ -26,14 +29,29 @@ pub enum ImportError {
     /// A file could not be written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The schemas were written, but the catalog is not right.
+    #[error(transparent)]
+    Check(#[from] CheckError),
 }
 
-fn list(errors: &[PageError]) -> String {
+/// What is wrong with a catalog that `import` or `pull` just wrote.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// The catalog no longer generates (an overlay names a field the new schema dropped).
+    #[error("{}\nthe schemas were written, but the catalog no longer generates: fix the overlay.json named above (see schemas/README.md)", lines(&.0.0))]
+    Invalid(Errors),
+    /// The workspace's model features could not be brought in step.
+    #[error("the catalog is fine, but its cargo features are not: {0}")]
+    Features(#[from] FeaturesError),
+}
+
+/// Several errors, one a line, for a caller that writes `error: ` before the first.
+fn lines(errors: &[impl std::fmt::Display]) -> String {
     errors
         .iter()
-        .map(|e| format!("error: {e}"))
+        .map(ToString::to_string)
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\nerror: ")
 }
 
 /// Imports pages into the catalog folder `schemas`, in model id order.
@@ -79,48 +97,24 @@ pub fn import(schemas: &Path, pages: &[PathBuf]) -> Result<Vec<ModelChange>, Imp
 }
 
 /// The command: imports, prints what changed, then checks that the catalog still generates
-/// (an overlay may name a field the new schema dropped). Returns the exit code.
-pub fn run(schemas: &Path, pages: &[PathBuf]) -> u8 {
-    let changes = match import(schemas, pages) {
-        Ok(changes) => changes,
-        Err(err) => {
-            eprintln!("{}", prefixed(&err));
-            return 1;
-        }
-    };
+/// (an overlay may name a field the new schema dropped).
+pub fn run(schemas: &Path, pages: &[PathBuf]) -> Result<Vec<ModelChange>, ImportError> {
+    let changes = import(schemas, pages)?;
     for change in &changes {
         println!("{change}");
     }
-    finish(schemas)
-}
-
-fn prefixed(err: &ImportError) -> String {
-    match err {
-        ImportError::Pages(_) => err.to_string(),
-        other => format!("error: {other}"),
-    }
+    finish(schemas)?;
+    Ok(changes)
 }
 
 /// Checks the catalog with the generator's loader after a write, and keeps the workspace's
 /// model features current; shared with `pull`.
-pub(crate) fn finish(schemas: &Path) -> u8 {
-    match runcomfy_codegen::load(schemas) {
-        Ok(catalog) => {
-            if let Err(message) = crate::features::after_catalog_change(schemas) {
-                eprintln!("error: the catalog is fine, but its cargo features are not: {message}");
-                return 1;
-            }
-            println!(
-                "catalog OK: {} model(s); `cargo xtask lint` for warnings; a rebuild compiles it in (then `runcomfy models` lists it)",
-                catalog.models.len()
-            );
-            0
-        }
-        Err(errors) => {
-            eprintln!(
-                "{errors}\nthe schemas were written, but the catalog no longer generates: fix the overlay.json named above (see schemas/README.md)"
-            );
-            1
-        }
-    }
+pub(crate) fn finish(schemas: &Path) -> Result<(), CheckError> {
+    let catalog = runcomfy_codegen::load(schemas).map_err(CheckError::Invalid)?;
+    crate::features::after_catalog_change(schemas)?;
+    println!(
+        "catalog OK: {} model(s); `cargo xtask lint` for warnings; a rebuild compiles it in (then `runcomfy models` lists it)",
+        catalog.models.len()
+    );
+    Ok(())
 }

@@ -1,11 +1,15 @@
 //! Maintainer tasks behind `cargo xtask`, as a library so that tests call them directly.
 //!
 //! Catalog upkeep: [`import`] reads RunComfy doc pages, [`pull`] fetches the API's catalog,
-//! both writing through [`normalize`] and [`store`]; [`lint`] checks a catalog, [`diff`]
-//! classifies the changes between two catalogs for semver ([`bump`]), reading git revisions
-//! through [`gitrev`]; [`synth`] makes large synthetic catalogs; [`codegen`] writes the
-//! generated Rust for review; [`features`] keeps `client/Cargo.toml`'s model features in step
-//! with the catalog; [`bench`] runs the benchmarks and compares them with their peers.
+//! both writing through [`normalize`] and [`store`]; [`lint`] shows the generator's errors and
+//! warnings, [`diff`] the changes between two catalogs as `runcomfy_codegen::compat` classifies
+//! them, with the semver bump they call for ([`bump`]), reading git revisions through
+//! [`gitrev`]; [`synth`] makes large synthetic catalogs; [`codegen`] writes the generated Rust
+//! for review; [`features`] keeps `client/Cargo.toml`'s model features in step with the
+//! catalog; [`bench`](mod@bench) runs the benchmarks and compares them with their peers.
+//!
+//! Each command is a `run` function returning `Result` with its own error type; the binary
+//! prints the error and exits with the command's documented code.
 
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 

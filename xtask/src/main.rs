@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use runcomfy_codegen::compat::Impact;
 use xtask::{bench, codegen, diff, features, import, lint, pull, synth, workspace_root};
 
 /// Maintainer tasks for runcomfy-rs.
@@ -74,7 +75,7 @@ enum Command {
         #[arg(long, default_value_os_t = workspace_root().join("schemas"))]
         schemas: PathBuf,
     },
-    /// Checks a catalog like the generator does, and warns about schema smells.
+    /// Shows the generator's errors and warnings about a catalog, with file and JSON pointer.
     ///
     /// Exit code 1 on errors, or on warnings with --deny-warnings.
     Lint {
@@ -136,20 +137,55 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let code = match cli.command {
-        Command::Codegen { schemas, out } => match codegen::run(&schemas, &out) {
-            Ok(()) => 0,
-            Err(message) => {
-                eprintln!("{message}");
-                1
-            }
-        },
+    ExitCode::from(match run(cli.command) {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("error: {}", failure.error);
+            failure.code
+        }
+    })
+}
+
+/// A command that failed: what to print, and its documented exit code.
+struct Failure {
+    error: Box<dyn std::error::Error>,
+    code: u8,
+}
+
+impl Failure {
+    fn new(error: impl std::error::Error + 'static, code: u8) -> Self {
+        Self {
+            error: Box::new(error),
+            code,
+        }
+    }
+}
+
+/// Every command but `diff` exits 1 on failure.
+fn fail(error: impl std::error::Error + 'static) -> Failure {
+    Failure::new(error, 1)
+}
+
+/// A usage mistake clap cannot catch (exit code 2, as clap's own).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Usage(String);
+
+/// Runs a command: `Ok` with the exit code of a success (`diff` exits 1 when something
+/// breaks), `Err` with the error and the exit code of a failure.
+fn run(command: Command) -> Result<u8, Failure> {
+    match command {
+        Command::Codegen { schemas, out } => codegen::run(&schemas, &out).map_err(fail)?,
         Command::Features {
             schemas,
             manifest,
             check,
-        } => features::run(&manifest, &schemas, check),
-        Command::Import { pages, schemas } => import::run(&schemas, &pages),
+        } => {
+            features::run(&manifest, &schemas, check).map_err(fail)?;
+        }
+        Command::Import { pages, schemas } => {
+            import::run(&schemas, &pages).map_err(fail)?;
+        }
         Command::Pull {
             base_url,
             models,
@@ -169,18 +205,21 @@ fn main() -> ExitCode {
                 selection,
                 page_size: pull::PAGE_SIZE,
             };
-            pull::run(&schemas, &options)
+            pull::run(&schemas, &options).map_err(fail)?;
         }
         Command::Lint {
             schemas,
             deny_warnings,
-        } => lint::run(&schemas, deny_warnings),
+        } => {
+            lint::run(&schemas, deny_warnings).map_err(fail)?;
+        }
         Command::Diff {
             catalogs,
             git,
             version,
         } => {
             let root = workspace_root();
+            let usage = |text: &str| Failure::new(Usage(text.to_owned()), 2);
             let (old, new) = match (git, catalogs.as_slice()) {
                 (Some(revs), _) => {
                     let at = |rev: &String| diff::Source::Git {
@@ -190,28 +229,27 @@ fn main() -> ExitCode {
                     match revs.as_slice() {
                         [old] => (at(old), diff::Source::Dir(root.join("schemas"))),
                         [old, new] => (at(old), at(new)),
-                        _ => {
-                            eprintln!("error: --git takes one or two revisions");
-                            return ExitCode::from(2);
-                        }
+                        _ => return Err(usage("--git takes one or two revisions")),
                     }
                 }
                 (None, [old, new]) => (diff::Source::parse(old), diff::Source::parse(new)),
-                (None, _) => {
-                    eprintln!("error: give OLD and NEW, or --git REV1 [REV2]");
-                    return ExitCode::from(2);
-                }
+                (None, _) => return Err(usage("give OLD and NEW, or --git REV1 [REV2]")),
             };
-            diff::run(&root, &old, &new, version.as_deref())
+            // 0 when nothing breaks, 1 when something does, 2 when there is no diff.
+            let worst = diff::run(&root, &old, &new, version.as_deref())
+                .map_err(|error| Failure::new(error, 2))?;
+            return Ok(u8::from(worst == Some(Impact::Breaking)));
         }
-        Command::Synth { n, out, seed } => synth::run(&out, n, seed),
+        Command::Synth { n, out, seed } => {
+            synth::run(&out, n, seed).map_err(fail)?;
+        }
         Command::Bench {
             check,
             quick,
             only,
             builds,
         } => {
-            let builds = match builds
+            let builds = builds
                 .map(|sizes| {
                     sizes
                         .iter()
@@ -220,23 +258,17 @@ fn main() -> ExitCode {
                         .collect::<Result<Vec<_>, _>>()
                 })
                 .transpose()
-            {
-                Ok(builds) => builds,
-                Err(err) => {
-                    eprintln!("error: --builds takes model counts: {err}");
-                    return ExitCode::from(2);
-                }
+                .map_err(|err| {
+                    Failure::new(Usage(format!("--builds takes model counts: {err}")), 2)
+                })?;
+            let options = bench::Options {
+                check,
+                quick,
+                only,
+                builds,
             };
-            bench::run(
-                &workspace_root(),
-                &bench::Options {
-                    check,
-                    quick,
-                    only,
-                    builds,
-                },
-            )
+            bench::run(&workspace_root(), &options).map_err(fail)?;
         }
-    };
-    ExitCode::from(code)
+    }
+    Ok(0)
 }

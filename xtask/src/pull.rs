@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::import::CheckError;
 use crate::normalize;
 use crate::store::{self, ModelChange, StoreError};
 
@@ -83,6 +84,12 @@ pub enum PullError {
     /// A file could not be written.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+    /// The schemas were written, but the catalog is not right.
+    #[error(transparent)]
+    Check(#[from] CheckError),
 }
 
 fn auth_hint(status: u16) -> &'static str {
@@ -198,32 +205,21 @@ pub async fn pull(schemas: &Path, options: &PullOptions) -> Result<PullReport, P
     })
 }
 
-/// The command. Returns the exit code.
-pub fn run(schemas: &Path, options: &PullOptions) -> u8 {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+/// The command: pulls, prints what changed, then checks the catalog as `import` does.
+pub fn run(schemas: &Path, options: &PullOptions) -> Result<PullReport, PullError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
-            return 1;
-        }
-    };
-    let report = match runtime.block_on(pull(schemas, options)) {
-        Ok(report) => report,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return 1;
-        }
-    };
+        .map_err(PullError::Runtime)?;
+    let report = runtime.block_on(pull(schemas, options))?;
     for change in &report.changes {
         println!("{change}");
     }
     for id in &report.not_served {
         println!("not served {id} (left alone; delete its folder if the model is gone)");
     }
-    crate::import::finish(schemas)
+    crate::import::finish(schemas)?;
+    Ok(report)
 }
 
 async fn get(client: &reqwest::Client, url: &str, token: Option<&str>) -> Result<Value, PullError> {

@@ -56,21 +56,14 @@ pub fn write(out: &Path, n: usize, seed: u64) -> Result<usize, StoreError> {
     Ok(models.len())
 }
 
-/// The command. Returns the exit code.
-pub fn run(out: &Path, n: usize, seed: u64) -> u8 {
-    match write(out, n, seed) {
-        Ok(count) => {
-            println!(
-                "wrote {count} synthetic model(s) (seed {seed}) under {}",
-                out.display()
-            );
-            0
-        }
-        Err(err) => {
-            eprintln!("error: {err}");
-            1
-        }
-    }
+/// The command: writes the catalog and says so.
+pub fn run(out: &Path, n: usize, seed: u64) -> Result<usize, StoreError> {
+    let count = write(out, n, seed)?;
+    println!(
+        "wrote {count} synthetic model(s) (seed {seed}) under {}",
+        out.display()
+    );
+    Ok(count)
 }
 
 const VENDORS: &[&str] = &[

@@ -100,3 +100,57 @@ fn pull_without_a_server_fails_cleanly() {
     let out = xtask(&["pull", "--schemas", s(dir.path())]);
     assert_eq!(out.status.code(), Some(2), "--model or --all is required");
 }
+
+#[test]
+fn codegen_features_and_bench_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = xtask(&[
+        "codegen",
+        "--schemas",
+        s(&dir.path().join("missing")),
+        "--out",
+        s(&dir.path().join("out")),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).starts_with("error: the catalog does not generate:\nerror: "),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let schemas = xtask::workspace_root().join("schemas");
+    let manifest = dir.path().join("Cargo.toml");
+    let stale = format!(
+        "[features]\n{}\n{}\n",
+        xtask::features::BEGIN,
+        xtask::features::END
+    );
+    std::fs::write(&manifest, &stale).unwrap();
+    let features = |check: bool| {
+        let mut args = vec![
+            "features",
+            "--schemas",
+            s(&schemas),
+            "--manifest",
+            s(&manifest),
+        ];
+        if check {
+            args.push("--check");
+        }
+        xtask(&args)
+    };
+    let out = features(true);
+    assert_eq!(out.status.code(), Some(1), "a stale manifest fails --check");
+    assert!(text(&out.stderr).contains("run `cargo xtask features`"));
+    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), stale);
+    assert_eq!(features(false).status.code(), Some(0));
+    assert_eq!(features(true).status.code(), Some(0));
+
+    let out = xtask(&["bench", "--builds", "many"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a bad --builds is a usage error"
+    );
+    assert!(text(&out.stderr).starts_with("error: --builds takes model counts"));
+}

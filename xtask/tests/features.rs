@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::Path;
 
-use xtask::features::{self, Sync};
+use xtask::features::{self, FeaturesError, Sync};
 use xtask::workspace_root;
 
 #[test]
@@ -86,7 +86,12 @@ fn a_manifest_without_markers_is_an_error_naming_it() {
     fs::write(&manifest, "[package]\nname = \"x\"\n").unwrap();
     let err = features::sync(&manifest, &schemas, false).unwrap_err();
     assert!(
-        err.contains("Cargo.toml") && err.contains("BEGIN model features"),
-        "{err}"
+        matches!(&err, FeaturesError::Marker { path, marker } if *path == manifest && *marker == features::BEGIN),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("Cargo.toml") && text.contains("BEGIN model features"),
+        "{text}"
     );
 }

@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use xtask::import::{self, ImportError};
+use xtask::import::{self, CheckError, ImportError};
 use xtask::page::{self, PageError};
 use xtask::store::Status;
 
@@ -121,7 +121,8 @@ fn reimporting_reports_unchanged_and_keeps_overlays() {
     assert_eq!(second.len(), 1);
     assert_eq!(second[0].status, Status::Unchanged);
     assert_eq!(read(&model.join("overlay.json")), overlay);
-    assert_eq!(import::run(dir.path(), &[seed("000")]), 0);
+    let changes = import::run(dir.path(), &[seed("000")]).unwrap();
+    assert_eq!(changes[0].status, Status::Unchanged);
 }
 
 fn broken_page(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -239,11 +240,14 @@ fn a_broken_page_stops_the_whole_import() {
     assert!(matches!(&err, ImportError::Pages(e) if e.len() == 1));
     assert!(
         err.to_string()
-            .starts_with(&format!("error: {}:2:", broken.display())),
+            .starts_with(&format!("{}:2:", broken.display())),
         "{err}"
     );
     assert!(!schemas.exists(), "nothing is written");
-    assert_eq!(import::run(&schemas, &[broken]), 1);
+    assert!(matches!(
+        import::run(&schemas, &[broken]),
+        Err(ImportError::Pages(_))
+    ));
 }
 
 #[test]
@@ -268,7 +272,16 @@ fn an_import_that_breaks_an_overlay_fails_the_check() {
         "{\"fields\": {\"gone\": {\"docs\": \"a field the page does not have\"}}}\n",
     )
     .unwrap();
-    assert_eq!(import::run(dir.path(), &[seed("000")]), 1);
+    let err = import::run(dir.path(), &[seed("000")]).unwrap_err();
+    assert!(
+        matches!(&err, ImportError::Check(CheckError::Invalid(_))),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("the schemas were written, but the catalog no longer generates"),
+        "{err}"
+    );
     // The schemas were still written, for the maintainer to fix the overlay against.
     assert!(model.join("input.json").exists());
 }

@@ -5,7 +5,7 @@ use std::io::{self, BufRead, Cursor, Read, Seek, SeekFrom};
 
 use imagesize::ImageType;
 
-use crate::catalog::MediaFormat;
+use crate::schema::MediaFormat;
 
 /// The most bytes a header parse may pull from its source; real headers take a few KB, this
 /// bounds hostile ones (a JPEG made of endless tiny segments).
@@ -169,6 +169,7 @@ fn format_of(image_type: ImageType) -> Option<Format> {
         ImageType::Bmp => MediaFormat::Bmp,
         ImageType::Tiff => MediaFormat::Tiff,
         ImageType::Heif(Compression::Unknown) => return None,
+        ImageType::Heif(Compression::Av1) => MediaFormat::Avif,
         ImageType::Heif(_) => MediaFormat::Heif,
         other => {
             // `Dds(Bc1)` → `dds`: the container is the name users know.
@@ -185,7 +186,7 @@ fn format_of(image_type: ImageType) -> Option<Format> {
 /// dimensions in a `usize`, which overflows (and panics in debug builds) below 64 bits.
 fn measurable(format: &Format) -> bool {
     match format {
-        Format::Known(MediaFormat::Heif) => cfg!(target_pointer_width = "64"),
+        Format::Known(MediaFormat::Heif | MediaFormat::Avif) => cfg!(target_pointer_width = "64"),
         Format::Known(_) => true,
         Format::Other(_) => false,
     }

@@ -58,7 +58,13 @@ impl Sink for Writer {
                     self.newline();
                 }
             }
-            None => self.items(model_items(catalog, &catalog.models[index])),
+            None => {
+                self.items(model_items(catalog, &catalog.models[index]));
+                // As after a body written ahead: the next item starts a line.
+                if self.glue != Glue::LineStart {
+                    self.newline();
+                }
+            }
         }
     }
 

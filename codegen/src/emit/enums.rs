@@ -1,12 +1,35 @@
-//! Enums for string and integer choices: exact wire values through serde, `Display`, `FromStr`.
+//! Choice enums (exact wire values through serde, `Display`, `FromStr`) and unions of values of
+//! different JSON types.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
+use super::input::rust_type;
 use super::{doc_attrs, schema_text};
-use crate::ir::{Enum, EnumRepr, Variant};
+use crate::ir::{Enum, EnumRepr, Model, Union, Variant};
 
+/// A choice enum.
 pub(crate) fn enumeration(e: &Enum) -> TokenStream {
+    let idents: Vec<_> = e
+        .variants
+        .iter()
+        .map(|v| format_ident!("{}", v.name))
+        .collect();
+    let definition = definition(e);
+    let from_str = from_str(e, &idents);
+    let specific = match e.repr {
+        EnumRepr::String => string_impls(e, &idents),
+        EnumRepr::Integer => integer_impls(e, &idents),
+    };
+    quote! {
+        #definition
+        #specific
+        #from_str
+    }
+}
+
+/// The enum itself: docs, derives, variants.
+fn definition(e: &Enum) -> TokenStream {
     let name = format_ident!("{}", e.name);
     let mut docs: Vec<String> = e.docs.iter().map(|d| schema_text(d)).collect();
     // Non-exhaustive, so a choice the catalog adds later is not a breaking change.
@@ -15,28 +38,52 @@ pub(crate) fn enumeration(e: &Enum) -> TokenStream {
         e.field
     ));
     let docs = doc_attrs(&docs);
-    let idents: Vec<_> = e
-        .variants
-        .iter()
-        .map(|v| format_ident!("{}", v.name))
-        .collect();
-    let wires: Vec<&str> = e.variants.iter().map(|v| v.wire.as_str()).collect();
+    let variants = e.variants.iter().map(|v| {
+        let ident = format_ident!("{}", v.name);
+        let doc = variant_doc(v);
+        let wire = &v.wire;
+        let rename = (e.repr == EnumRepr::String && v.name != v.wire)
+            .then(|| quote!(#[serde(rename = #wire)]));
+        quote! {
+            #doc
+            #rename
+            #ident,
+        }
+    });
+    let derives = match e.repr {
+        EnumRepr::String => {
+            quote!(#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)])
+        }
+        EnumRepr::Integer => quote!(#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]),
+    };
+    quote! {
+        #docs
+        #derives
+        #[non_exhaustive]
+        pub enum #name {
+            #(#variants)*
+        }
+    }
+}
+
+/// `FromStr`: each arm takes the wire value and, when there is one, the alias.
+fn from_str(e: &Enum, idents: &[proc_macro2::Ident]) -> TokenStream {
+    let name = format_ident!("{}", e.name);
     let type_name = &e.name;
-    let variant_docs = e.variants.iter().map(variant_doc);
-    // Each arm accepts the wire value and, when there is one, the alias.
-    let parse_arms = e.variants.iter().zip(&idents).map(|(v, ident)| {
+    let wires = e.variants.iter().map(|v| v.wire.as_str());
+    let arms = e.variants.iter().zip(idents).map(|(v, ident)| {
         let alias = v.alias.iter();
         let wire = &v.wire;
         quote!(#wire #(| #alias)* => Ok(Self::#ident),)
     });
-    let from_str = quote! {
+    quote! {
         impl std::str::FromStr for #name {
             type Err = crate::model::ParseChoiceError;
 
             /// Parses the wire value, or its short alias.
             fn from_str(value: &str) -> Result<Self, Self::Err> {
                 match value {
-                    #(#parse_arms)*
+                    #(#arms)*
                     _ => Err(crate::model::ParseChoiceError {
                         type_name: #type_name,
                         value: value.to_owned(),
@@ -45,131 +92,99 @@ pub(crate) fn enumeration(e: &Enum) -> TokenStream {
                 }
             }
         }
-    };
-    match e.repr {
-        EnumRepr::String => {
-            let variants = e
-                .variants
-                .iter()
-                .zip(&variant_docs.collect::<Vec<_>>())
-                .map(|(v, doc)| {
-                    let ident = format_ident!("{}", v.name);
-                    let wire = &v.wire;
-                    let rename = (v.name != v.wire).then(|| quote!(#[serde(rename = #wire)]));
-                    quote! {
-                        #doc
-                        #rename
-                        #ident,
-                    }
-                })
-                .collect::<Vec<_>>();
-            quote! {
-                #docs
-                #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-                #[non_exhaustive]
-                pub enum #name {
-                    #(#variants)*
+    }
+}
+
+fn string_impls(e: &Enum, idents: &[proc_macro2::Ident]) -> TokenStream {
+    let name = format_ident!("{}", e.name);
+    let wires = e.variants.iter().map(|v| v.wire.as_str());
+    quote! {
+        impl #name {
+            /// Every choice, in schema order.
+            pub const ALL: &'static [Self] = &[#(Self::#idents),*];
+
+            /// The value sent on the wire.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    #(Self::#idents => #wires,)*
                 }
-
-                impl #name {
-                    /// Every choice, in schema order.
-                    pub const ALL: &'static [Self] = &[#(Self::#idents),*];
-
-                    /// The value sent on the wire.
-                    pub const fn as_str(self) -> &'static str {
-                        match self {
-                            #(Self::#idents => #wires,)*
-                        }
-                    }
-                }
-
-                impl std::fmt::Display for #name {
-                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str(self.as_str())
-                    }
-                }
-
-                #from_str
             }
         }
-        EnumRepr::Integer => {
-            let values: Vec<Literal> = e
-                .variants
-                .iter()
-                .map(|v| Literal::i64_unsuffixed(v.wire.parse().unwrap_or_default()))
-                .collect();
-            let variants = e.variants.iter().zip(variant_docs).map(|(v, doc)| {
-                let ident = format_ident!("{}", v.name);
-                quote! {
-                    #doc
-                    #ident,
+
+        impl std::fmt::Display for #name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Instance for #name {
+            fn view(&self) -> View<'_> {
+                View::String(self.as_str())
+            }
+        }
+    }
+}
+
+fn integer_impls(e: &Enum, idents: &[proc_macro2::Ident]) -> TokenStream {
+    let name = format_ident!("{}", e.name);
+    let type_name = &e.name;
+    let values: Vec<Literal> = e
+        .variants
+        .iter()
+        .map(|v| Literal::i64_unsuffixed(v.wire.parse().unwrap_or_default()))
+        .collect();
+    let wires: Vec<&str> = e.variants.iter().map(|v| v.wire.as_str()).collect();
+    let unknown = format!(
+        "{{value}} is not a valid {type_name}; expected one of: {}",
+        wires.join(", ")
+    );
+    quote! {
+        impl #name {
+            /// Every choice, in schema order.
+            pub const ALL: &'static [Self] = &[#(Self::#idents),*];
+
+            /// The value sent on the wire.
+            pub const fn value(self) -> i64 {
+                match self {
+                    #(Self::#idents => #values,)*
                 }
-            });
-            let unknown = format!(
-                "{{value}} is not a valid {type_name}; expected one of: {}",
-                wires.join(", ")
-            );
-            quote! {
-                #docs
-                #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-                #[non_exhaustive]
-                pub enum #name {
-                    #(#variants)*
+            }
+
+            /// The choice with this value.
+            pub const fn from_value(value: i64) -> Option<Self> {
+                match value {
+                    #(#values => Some(Self::#idents),)*
+                    _ => None,
                 }
+            }
+        }
 
-                impl #name {
-                    /// Every choice, in schema order.
-                    pub const ALL: &'static [Self] = &[#(Self::#idents),*];
+        impl std::fmt::Display for #name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "{}", self.value())
+            }
+        }
 
-                    /// The value sent on the wire.
-                    pub const fn value(self) -> i64 {
-                        match self {
-                            #(Self::#idents => #values,)*
-                        }
-                    }
+        impl Serialize for #name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_i64(self.value())
+            }
+        }
 
-                    /// The choice with this value.
-                    pub const fn from_value(value: i64) -> Option<Self> {
-                        match value {
-                            #(#values => Some(Self::#idents),)*
-                            _ => None,
-                        }
-                    }
-                }
+        impl<'de> Deserialize<'de> for #name {
+            /// Takes the number in any form JSON Schema counts as equal (`3` or `3.0`).
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = Number::deserialize(deserializer)?;
+                value
+                    .as_i64()
+                    .and_then(Self::from_value)
+                    .ok_or_else(|| serde::de::Error::custom(format!(#unknown)))
+            }
+        }
 
-                impl std::fmt::Display for #name {
-                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        write!(f, "{}", self.value())
-                    }
-                }
-
-                #from_str
-
-                impl Serialize for #name {
-                    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                        serializer.serialize_i64(self.value())
-                    }
-                }
-
-                impl<'de> Deserialize<'de> for #name {
-                    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                        let value = i64::deserialize(deserializer)?;
-                        Self::from_value(value).ok_or_else(|| serde::de::Error::custom(format!(#unknown)))
-                    }
-                }
-
-                impl JsonSchema for #name {
-                    fn schema_name() -> std::borrow::Cow<'static, str> {
-                        #type_name.into()
-                    }
-
-                    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-                        schemars::json_schema!({
-                            "type": "integer",
-                            "enum": [#(#values),*]
-                        })
-                    }
-                }
+        impl Instance for #name {
+            fn view(&self) -> View<'_> {
+                View::Number(Number::from_i64(self.value()))
             }
         }
     }
@@ -182,4 +197,39 @@ fn variant_doc(v: &Variant) -> TokenStream {
     }
     text.push('.');
     doc_attrs(&[text])
+}
+
+/// A union: which variant a value is, its JSON type tells.
+pub(crate) fn union(model: &Model, u: &Union) -> TokenStream {
+    let name = format_ident!("{}", u.name);
+    let docs = doc_attrs(&u.docs);
+    let variants = u.variants.iter().map(|v| {
+        let ident = format_ident!("{}", v.name);
+        let ty = rust_type(model, &v.ty);
+        let doc = doc_attrs(&[format!("A JSON {}.", v.json)]);
+        quote! {
+            #doc
+            #ident(#ty),
+        }
+    });
+    let arms = u.variants.iter().map(|v| {
+        let ident = format_ident!("{}", v.name);
+        quote!(Self::#ident(value) => value.view(),)
+    });
+    quote! {
+        #docs
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(untagged)]
+        pub enum #name {
+            #(#variants)*
+        }
+
+        impl Instance for #name {
+            fn view(&self) -> View<'_> {
+                match self {
+                    #(#arms)*
+                }
+            }
+        }
+    }
 }

@@ -7,13 +7,14 @@ mod enums;
 mod info;
 mod input;
 mod output;
+mod schema;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::ir::{Catalog, Model, Type};
+use crate::ir::{Catalog, Model, RustType};
 
 pub(crate) use docs::{doc_attrs, schema_text};
 
@@ -129,10 +130,9 @@ fn write_file(catalog: &Catalog, selected: &[usize], sink: &mut dyn Sink) {
     // With no model enabled there is no output type, and the imports would be unused.
     if !used.is_empty() {
         sink.items(quote! {
-            use schemars::JsonSchema;
             use serde::{Deserialize, Serialize};
 
-            use crate::catalog::{FieldInfo, FieldKind};
+            use crate::catalog::OutputField;
             use crate::model::{OutputFile, push_extra_urls, push_url};
         });
     }
@@ -151,7 +151,7 @@ fn write_file(catalog: &Catalog, selected: &[usize], sink: &mut dyn Sink) {
     });
 }
 
-/// One model's module on its own, as it appears in [`file`]; used for review and snapshots.
+/// One model's module on its own, as it appears in [`file()`]; used for review and snapshots.
 pub fn model_module(catalog: &Catalog, model: &Model) -> String {
     let name = format_ident!(
         "{}",
@@ -282,7 +282,7 @@ fn module_docs(catalog: &Catalog, model: &Model) -> Vec<String> {
 /// Everything inside a model's module.
 pub(crate) fn model_items(catalog: &Catalog, model: &Model) -> TokenStream {
     let marker = format_ident!("{}", model.type_name);
-    let input = format_ident!("{}", model.input.name);
+    let input = format_ident!("{}", model.input_struct().name);
     let output = format_ident!("{}", catalog.outputs[model.output].name);
     let id = &model.id;
     let marker_docs = doc_attrs(&[
@@ -294,64 +294,17 @@ pub(crate) fn model_items(catalog: &Catalog, model: &Model) -> TokenStream {
             "Its input is [`{input}`] and its output [`{output}`]; pass this type to the client to run it."
         ),
     ]);
-    let all_fields = || {
-        model
-            .input
-            .fields
-            .iter()
-            .chain(model.structs.iter().flat_map(|s| &s.fields))
-    };
-    let uses_media = all_fields().any(|f| has_media(&f.ty));
-    let has_choices = model.input.fields.iter().any(|f| {
-        matches!(&f.ty, Type::Enum(_))
-            || matches!(&f.ty, Type::Array { items, .. } if matches!(**items, Type::Enum(_)))
+    let imports = imports(model);
+    let structs = model.structs.iter().enumerate().map(|(i, s)| {
+        let marker = (i == model.input).then_some(model.type_name.as_str());
+        input::structure(model, s, marker)
     });
-    // Import exactly what the module uses, so it compiles without warnings.
-    let mut catalog_names = vec!["FieldInfo", "FieldKind", "ModelInfo"];
-    let mut validate_names = vec!["ValidationReport"];
-    if uses_media {
-        catalog_names.extend(["MediaKind", "MediaSpec"]);
-        let has_rules = all_fields()
-            .any(|f| crate::lower::media_of(&f.ty).is_some_and(|m| !m.rules.is_empty()));
-        if has_rules {
-            validate_names.extend(["MediaCheck", "MediaRule"]);
-        }
-        let has_formats = all_fields()
-            .any(|f| crate::lower::media_of(&f.ty).is_some_and(|m| !m.formats.is_empty()));
-        if has_formats {
-            catalog_names.push("MediaFormat");
-        }
-    }
-    if has_choices {
-        catalog_names.push("Choice");
-    }
-    if !model.rules.is_empty() {
-        catalog_names.push("CrossRule");
-    }
-    catalog_names.sort_unstable();
-    validate_names.sort_unstable();
-    let catalog_names = catalog_names.iter().map(|n| format_ident!("{n}"));
-    let validate_names = validate_names.iter().map(|n| format_ident!("{n}"));
-    let media_use = uses_media.then(|| {
-        quote!(
-            use crate::Media;
-        )
-    });
-    let input_struct = input::structure(model, &model.input, true);
-    let nested = model
-        .structs
-        .iter()
-        .map(|s| input::structure(model, s, false));
     let enums = model.enums.iter().map(enums::enumeration);
-    let media_specs = input::media_specs(model);
+    let unions = model.unions.iter().map(|u| enums::union(model, u));
     let info = info::model_info(catalog, model);
+    let schema = schema::module(model);
     quote! {
-        use schemars::JsonSchema;
-        use serde::{Deserialize, Serialize};
-
-        #media_use
-        use crate::catalog::{#(#catalog_names),*};
-        use crate::validate::{#(#validate_names),*};
+        #imports
         pub use crate::outputs::#output;
 
         #marker_docs
@@ -363,27 +316,69 @@ pub(crate) fn model_items(catalog: &Catalog, model: &Model) -> TokenStream {
             type Input = #input;
             type Output = #output;
 
-            fn info() -> &'static ModelInfo {
+            fn info() -> &'static crate::catalog::ModelInfo {
                 &INFO
             }
         }
 
-        impl crate::ModelInput for #input {
-            type Model = #marker;
-        }
-
-        #input_struct
-        #(#nested)*
+        #(#structs)*
         #(#enums)*
-        #media_specs
+        #(#unions)*
         #info
+        #schema
     }
 }
 
-fn has_media(ty: &Type) -> bool {
-    match ty {
-        Type::Media(_) => true,
-        Type::Array { items, .. } => has_media(items),
-        _ => false,
+/// Exactly the names the module uses, so it compiles without warnings.
+fn imports(model: &Model) -> TokenStream {
+    let mut types: Vec<&RustType> = Vec::new();
+    for s in &model.structs {
+        types.extend(s.fields.iter().map(|f| &f.ty));
     }
+    for u in &model.unions {
+        types.extend(u.variants.iter().map(|v| &v.ty));
+    }
+    let mut runtime = Vec::new();
+    let uses = |wanted: &RustType| types.iter().any(|ty| contains(ty, wanted));
+    if uses(&RustType::Integer) {
+        runtime.push("Integer");
+    }
+    if uses(&RustType::Media) {
+        runtime.push("Media");
+    }
+    let integer_enums = model
+        .enums
+        .iter()
+        .any(|e| e.repr == crate::ir::EnumRepr::Integer);
+    if uses(&RustType::Number) || integer_enums {
+        runtime.push("Number");
+    }
+    let runtime = (!runtime.is_empty()).then(|| {
+        let names = runtime.iter().map(|n| format_ident!("{n}"));
+        quote!(use crate::{#(#names),*};)
+    });
+    let fields = model.structs.iter().flat_map(|s| &s.fields);
+    let mut helpers = vec!["Instance", "Object", "View", "entries"];
+    if fields.clone().any(|f| f.required) {
+        helpers.push("field");
+    }
+    if fields.clone().any(|f| !f.required) {
+        helpers.push("optional");
+    }
+    let helpers = helpers.iter().map(|n| format_ident!("{n}"));
+    quote! {
+        use serde::{Deserialize, Serialize};
+
+        #runtime
+        use crate::validate::instance::{#(#helpers),*};
+    }
+}
+
+/// Whether `ty` is or holds `wanted`.
+fn contains(ty: &RustType, wanted: &RustType) -> bool {
+    ty == wanted
+        || match ty {
+            RustType::Vec(inner) | RustType::Nullable(inner) => contains(inner, wanted),
+            _ => false,
+        }
 }

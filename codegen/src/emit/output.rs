@@ -70,45 +70,16 @@ pub(crate) fn output(o: &OutputType) -> TokenStream {
     });
     let infos = o.fields.iter().map(|f| {
         let wire = &f.wire;
-        let ident = &f.ident;
         let description = match &f.docs {
             Some(d) => quote!(Some(#d)),
             None => quote!(None),
         };
-        let (kind, array) = match f.ty {
-            OutputKind::String => (quote!(FieldKind::Uri), false),
-            OutputKind::StringList => (quote!(FieldKind::Uri), true),
-            OutputKind::Integer => (quote!(FieldKind::Integer), false),
-            OutputKind::Number => (quote!(FieldKind::Number), false),
-            OutputKind::Boolean => (quote!(FieldKind::Boolean), false),
-            OutputKind::Json => (quote!(FieldKind::Json), false),
-        };
-        let required = f.required;
-        quote! {
-            FieldInfo {
-                name: #wire,
-                rust_name: #ident,
-                title: None,
-                description: #description,
-                kind: #kind,
-                array: #array,
-                required: #required,
-                nullable: false,
-                default: None,
-                choices: &[],
-                minimum: None,
-                maximum: None,
-                min_length: None,
-                max_length: None,
-                min_items: None,
-                max_items: None,
-                media: None,
-            }
-        }
+        let list = f.ty == OutputKind::StringList;
+        quote!(OutputField { name: #wire, description: #description, list: #list })
     });
     quote! {
         #docs
-        #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+        #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
         #[non_exhaustive]
         pub struct #name {
             #(#fields)*
@@ -119,7 +90,7 @@ pub(crate) fn output(o: &OutputType) -> TokenStream {
 
         impl #name {
             /// The output properties, as the runtime catalog lists them.
-            pub const FIELDS: &'static [FieldInfo] = &[#(#infos),*];
+            pub const FIELDS: &'static [OutputField] = &[#(#infos),*];
         }
 
         impl crate::Output for #name {

@@ -1,0 +1,268 @@
+//! The one way from JSON to a request body: decode into the model's typed input, validate it,
+//! encode the typed value.
+//!
+//! The typed API starts from a typed input; the CLI, the batch engine and the simulator start
+//! from JSON and call [`decode`] (through [`ModelInfo::decode`]), so every caller sends what the
+//! typed input serializes to and reports the same problems in the same words. Decoding is
+//! exact: a JSON value decodes only into a typed value that serializes back to it, so what
+//! is validated is what is sent.
+//!
+//! The rest of the module is what generated input types use for that exactness.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use bytes::Bytes;
+use runcomfy_vocab::pointer::Path;
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+use crate::catalog::ModelInfo;
+use crate::error::Error;
+use crate::media::Files;
+use crate::model::{Input, Model};
+use crate::validate::{self, Instance, Problem, ValidationError};
+
+/// A typed input decoded from JSON and validated, with the warnings it raised.
+#[derive(Debug, Clone)]
+pub struct Decoded<I> {
+    /// The input.
+    pub input: I,
+    /// Problems that do not stop it from being sent.
+    pub warnings: Vec<Problem>,
+}
+
+/// Decodes a JSON input of `I`'s model and validates it: every problem at once.
+///
+/// A value the typed input cannot hold (a wrong type, a missing field, an unknown field, an
+/// array where an object belongs) is reported by the same validator, from the JSON, at its
+/// path, with every other problem of the input.
+pub fn decode<I: Input>(
+    json: &serde_json::Value,
+    files: Files,
+) -> Result<Decoded<I>, ValidationError> {
+    let model = <I::Model as Model>::info();
+    match serde_path_to_error::deserialize::<_, I>(json) {
+        Ok(input) => {
+            let warnings = validate::input(model, &input, files).into_result()?;
+            Ok(Decoded { input, warnings })
+        }
+        Err(err) => {
+            let mut report = validate::input(model, json, files);
+            if report.is_valid() {
+                // The schema accepts what the generated type cannot hold: say so, at its path.
+                let message = format!("cannot be read as the typed input: {}", err.inner());
+                report.error(&decode_path(err.path()), "type", None, message);
+            }
+            Err(ValidationError { report })
+        }
+    }
+}
+
+/// Where a decoding error lies, as validation writes paths.
+fn decode_path(path: &serde_path_to_error::Path) -> Path {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .fold(Path::root(), |path, segment| match segment {
+            Segment::Seq { index } => path.index(*index),
+            Segment::Map { key } => path.key(key),
+            Segment::Enum { variant } => path.key(variant),
+            Segment::Unknown => path,
+        })
+}
+
+/// [`decode`] for a model chosen at run time: what every generated [`ModelInfo::decode`] is.
+pub fn decode_dyn<I: Input>(
+    json: &serde_json::Value,
+    files: Files,
+) -> Result<DynInput, ValidationError> {
+    let Decoded { input, warnings } = decode::<I>(json, files)?;
+    Ok(DynInput {
+        model: <I::Model as Model>::info(),
+        input: Box::new(input),
+        warnings,
+    })
+}
+
+/// A decoded, valid input of a model chosen at run time: the typed input behind a trait
+/// object, ready to be encoded.
+pub struct DynInput {
+    model: &'static ModelInfo,
+    input: Box<dyn ErasedInput>,
+    warnings: Vec<Problem>,
+}
+
+impl DynInput {
+    /// The model.
+    pub fn model(&self) -> &'static ModelInfo {
+        self.model
+    }
+
+    /// The warnings validation raised.
+    pub fn warnings(&self) -> &[Problem] {
+        &self.warnings
+    }
+
+    /// The typed input, as validation sees it.
+    pub fn instance(&self) -> &dyn Instance {
+        self.input.instance()
+    }
+
+    /// The request body: the typed input serialized (local files as `data:` URIs), failing
+    /// once it passes `limit` bytes.
+    pub fn encode(&self, limit: usize) -> Result<Bytes, Error> {
+        self.input.encode(limit)
+    }
+}
+
+impl Clone for DynInput {
+    fn clone(&self) -> Self {
+        Self {
+            model: self.model,
+            input: self.input.clone_box(),
+            warnings: self.warnings.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for DynInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DynInput")
+            .field("model", &self.model.id)
+            .field("input", &self.input)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`DynInput`] needs of a typed input.
+trait ErasedInput: fmt::Debug + Send + Sync {
+    fn encode(&self, limit: usize) -> Result<Bytes, Error>;
+    fn instance(&self) -> &dyn Instance;
+    fn clone_box(&self) -> Box<dyn ErasedInput>;
+}
+
+impl<I: Input> ErasedInput for I {
+    fn encode(&self, limit: usize) -> Result<Bytes, Error> {
+        encode(self, limit)
+    }
+    fn instance(&self) -> &dyn Instance {
+        self
+    }
+    fn clone_box(&self) -> Box<dyn ErasedInput> {
+        Box::new(self.clone())
+    }
+}
+
+/// Serializes an input into a request body, failing as soon as it passes `limit` bytes
+/// rather than building all of an oversized body first.
+pub fn encode<I: serde::Serialize + ?Sized>(input: &I, limit: usize) -> Result<Bytes, Error> {
+    struct Capped {
+        buf: Vec<u8>,
+        limit: usize,
+        over: bool,
+    }
+    impl std::io::Write for Capped {
+        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+            if self.buf.len() + data.len() > self.limit {
+                self.over = true;
+                return Err(std::io::Error::other("body limit"));
+            }
+            self.buf.extend_from_slice(data);
+            Ok(data.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Capped {
+        buf: Vec::new(),
+        limit,
+        over: false,
+    };
+    match serde_json::to_writer(&mut out, input) {
+        Ok(()) => Ok(Bytes::from(out.buf)),
+        Err(_) if out.over => Err(Error::BodyTooLarge { limit }),
+        Err(err) => Err(Error::Encode(err)),
+    }
+}
+
+/// Deserializes an optional field that is not nullable: present means a value (`null` is
+/// refused, not read as absent, so it is never dropped from what is sent).
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// Deserializes an optional nullable field: absent is `None`, `null` is `Some(None)`.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Deserializes a required nullable field: `null` is `None`, and absent is an error (serde
+/// would read a missing `Option` as `None`).
+pub fn required_nullable<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer)
+}
+
+/// A struct read from a JSON object's entries. [`object`] reads it from objects only: serde's
+/// derive also fills a struct from an array, by position, which JSON Schema does not.
+pub trait FromObject<'de>: Sized {
+    /// Reads the struct from the entries of an object.
+    fn from_map<A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
+}
+
+/// Deserializes `T` from a JSON object, and from nothing else.
+pub fn object<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromObject<'de>,
+{
+    struct ObjectVisitor<T>(PhantomData<T>);
+    impl<'de, T: FromObject<'de>> Visitor<'de> for ObjectVisitor<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::from_map(map)
+        }
+    }
+    deserializer.deserialize_map(ObjectVisitor(PhantomData))
+}
+
+/// Implements `Serialize` and `Deserialize` for a struct whose derives were made with
+/// `#[serde(remote = "Self")]`, reading it from JSON objects only ([`object`]).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! object_serde {
+    ($ty:ident) => {
+        impl ::serde::Serialize for $ty {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                $ty::serialize(self, serializer)
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for $ty {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> Result<Self, D::Error> {
+                $crate::input::object(deserializer)
+            }
+        }
+        impl<'de> $crate::input::FromObject<'de> for $ty {
+            fn from_map<A: ::serde::de::MapAccess<'de>>(map: A) -> Result<Self, A::Error> {
+                $ty::deserialize(::serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+    };
+}

@@ -1,0 +1,350 @@
+//! The catalog's schemas as data: one [`Schema`] per schema node of a model's input, generated
+//! as `static`s that the typed `validate()`, the validation of JSON inputs and the runtime
+//! catalog all read. Each keyword the generator supports has its field here; a keyword a
+//! schema does not use keeps the value of [`Schema::ANY`].
+
+use std::fmt;
+use std::sync::OnceLock;
+
+pub use runcomfy_vocab::format::Format;
+pub use runcomfy_vocab::json_type::{JsonType, Types};
+pub use runcomfy_vocab::media::{MediaFormat, MediaKind};
+pub use runcomfy_vocab::rule::Rule;
+
+pub use crate::number::Number;
+
+/// One schema node with every supported keyword.
+#[derive(Debug)]
+pub struct Schema {
+    /// `type`: the JSON types allowed. [`Types::NONE`] is the `false` schema.
+    pub types: Types,
+    /// `enum`: the allowed values, with the Rust names of a generated choice enum.
+    pub choices: Option<&'static [Choice]>,
+    /// `const`: the one allowed value.
+    pub constant: Option<&'static Json>,
+    /// `minimum`.
+    pub minimum: Option<Number>,
+    /// `maximum`.
+    pub maximum: Option<Number>,
+    /// `exclusiveMinimum` (draft 4's boolean form is read into this).
+    pub exclusive_minimum: Option<Number>,
+    /// `exclusiveMaximum`.
+    pub exclusive_maximum: Option<Number>,
+    /// `multipleOf`.
+    pub multiple_of: Option<Number>,
+    /// `minLength`, in Unicode scalar values.
+    pub min_length: Option<u64>,
+    /// `maxLength`.
+    pub max_length: Option<u64>,
+    /// `pattern`.
+    pub pattern: Option<&'static Pattern>,
+    /// `format` (a text format; media formats are [`Schema::media`]).
+    pub format: Option<Format>,
+    /// A media file (`image_uri`, or each item of `image_uris`): what it accepts and the
+    /// `validations` rules measured on it.
+    pub media: Option<&'static MediaSpec>,
+    /// `items`, `prefixItems`, `additionalItems`.
+    pub items: Items,
+    /// `minItems`.
+    pub min_items: Option<u64>,
+    /// `maxItems`.
+    pub max_items: Option<u64>,
+    /// `uniqueItems`.
+    pub unique_items: bool,
+    /// `properties`.
+    pub properties: &'static [Property],
+    /// `required`.
+    pub required: &'static [&'static str],
+    /// `additionalProperties`: `None` allows any.
+    pub additional_properties: Option<&'static Schema>,
+    /// `minProperties`.
+    pub min_properties: Option<u64>,
+    /// `maxProperties`.
+    pub max_properties: Option<u64>,
+    /// `allOf`, `$ref` included.
+    pub all_of: &'static [&'static Schema],
+    /// `anyOf`.
+    pub any_of: &'static [&'static Schema],
+    /// `oneOf`.
+    pub one_of: &'static [&'static Schema],
+    /// `title`.
+    pub title: Option<&'static str>,
+    /// `description` (with the overlay's docs).
+    pub description: Option<&'static str>,
+    /// `default`.
+    pub default: Option<&'static Json>,
+}
+
+impl Schema {
+    /// The empty schema: any value is valid. Generated schemas start from it
+    /// (`Schema { max_length: Some(600), ..Schema::ANY }`).
+    pub const ANY: Schema = Schema {
+        types: Types::ANY,
+        choices: None,
+        constant: None,
+        minimum: None,
+        maximum: None,
+        exclusive_minimum: None,
+        exclusive_maximum: None,
+        multiple_of: None,
+        min_length: None,
+        max_length: None,
+        pattern: None,
+        format: None,
+        media: None,
+        items: Items::Any,
+        min_items: None,
+        max_items: None,
+        unique_items: false,
+        properties: &[],
+        required: &[],
+        additional_properties: None,
+        min_properties: None,
+        max_properties: None,
+        all_of: &[],
+        any_of: &[],
+        one_of: &[],
+        title: None,
+        description: None,
+        default: None,
+    };
+
+    /// The `false` schema: no value is valid.
+    pub const NEVER: Schema = Schema {
+        types: Types::NONE,
+        ..Schema::ANY
+    };
+
+    /// The `false` schema, to point at (`additionalProperties: false`).
+    pub const fn never() -> &'static Schema {
+        &NEVER
+    }
+
+    /// A property's schema, by name.
+    pub fn property(&self, name: &str) -> Option<&'static Schema> {
+        self.properties
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.schema)
+    }
+
+    /// Whether a property is required.
+    pub fn requires(&self, name: &str) -> bool {
+        self.required.contains(&name)
+    }
+
+    /// The schema of every item, for an array of one kind of item.
+    pub fn item_schema(&self) -> Option<&'static Schema> {
+        match self.items {
+            Items::Each(schema) => Some(schema),
+            _ => None,
+        }
+    }
+
+    /// Whether nothing is valid (the `false` schema).
+    pub fn is_never(&self) -> bool {
+        self.types.is_empty()
+    }
+}
+
+static NEVER: Schema = Schema::NEVER;
+
+/// How an array's items are checked.
+#[derive(Debug, Clone, Copy)]
+pub enum Items {
+    /// Any items.
+    Any,
+    /// Every item against one schema.
+    Each(&'static Schema),
+    /// Items by position (`prefixItems`, or draft 7's array `items`), then the rest against
+    /// `rest` (`None`: any).
+    Tuple {
+        /// One schema per position.
+        prefix: &'static [&'static Schema],
+        /// The items after them.
+        rest: Option<&'static Schema>,
+    },
+}
+
+/// A property of an object schema.
+#[derive(Debug)]
+pub struct Property {
+    /// The JSON name.
+    pub name: &'static str,
+    /// Its schema.
+    pub schema: &'static Schema,
+}
+
+/// One allowed value of an `enum`.
+#[derive(Debug)]
+pub struct Choice {
+    /// The value.
+    pub value: Json,
+    /// The variant of the generated Rust enum, if the field has one.
+    pub variant: Option<&'static str>,
+    /// A short alias people type (`16:9` for `2560:1440 (16:9)`), when one is obvious or the
+    /// overlay gives one.
+    pub alias: Option<&'static str>,
+}
+
+impl Choice {
+    /// A choice of this value, with no Rust variant or alias.
+    pub const fn new(value: Json) -> Choice {
+        Choice {
+            value,
+            variant: None,
+            alias: None,
+        }
+    }
+
+    /// The choice, as the generated enum's variant `name`.
+    pub const fn variant(self, name: &'static str) -> Choice {
+        Choice {
+            variant: Some(name),
+            ..self
+        }
+    }
+
+    /// The choice, with a short alias.
+    pub const fn alias(self, alias: &'static str) -> Choice {
+        Choice {
+            alias: Some(alias),
+            ..self
+        }
+    }
+
+    /// The value as a person types it: strings without quotes, anything else as JSON.
+    pub fn text(&self) -> String {
+        match &self.value {
+            Json::String(s) => (*s).to_owned(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// A JSON value known at compile time: `enum`, `const` and `default` values.
+#[derive(Debug, Clone, Copy)]
+pub enum Json {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number.
+    Number(Number),
+    /// A string.
+    String(&'static str),
+    /// An array.
+    Array(&'static [Json]),
+    /// An object, in the schema's key order.
+    Object(&'static [(&'static str, Json)]),
+}
+
+impl Json {
+    /// An integer.
+    pub const fn int(value: i64) -> Json {
+        Json::Number(Number::from_i64(value))
+    }
+
+    /// The value as a `serde_json::Value`.
+    pub fn to_value(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match *self {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Bool(b),
+            Json::Number(n) => serde_json::to_value(n).unwrap_or(Value::Null),
+            Json::String(s) => Value::String(s.to_owned()),
+            Json::Array(items) => Value::Array(items.iter().map(Json::to_value).collect()),
+            Json::Object(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), v.to_value()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The number, for a number.
+    pub fn as_number(&self) -> Option<Number> {
+        match self {
+            Json::Number(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// The text, for a string.
+    pub fn as_str(&self) -> Option<&'static str> {
+        match self {
+            Json::String(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Json {
+    /// As compact JSON.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.to_value())
+    }
+}
+
+/// A `pattern`: an ECMA-262 regular expression (Unicode mode, as JSON Schema specifies), found
+/// anywhere in the string unless anchored. Compiled on first use.
+pub struct Pattern {
+    /// The expression as the schema writes it.
+    pub source: &'static str,
+    compiled: OnceLock<Option<regress::Regex>>,
+}
+
+impl Pattern {
+    /// A pattern from its source; the generator has checked that it compiles.
+    pub const fn new(source: &'static str) -> Pattern {
+        Pattern {
+            source,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// Whether the pattern matches somewhere in `text`; `None` if it does not compile (which the
+    /// generator rules out for catalog schemas).
+    pub fn is_match(&self, text: &str) -> Option<bool> {
+        let regex = self
+            .compiled
+            .get_or_init(|| compile_pattern(self.source).ok())
+            .as_ref()?;
+        Some(regex.find(text).is_some())
+    }
+}
+
+/// Compiles a `pattern` the way [`Pattern`] runs it; the generator calls it to refuse, when
+/// the catalog is read, a pattern this engine cannot express.
+pub fn compile_pattern(source: &str) -> Result<regress::Regex, regress::Error> {
+    regress::Regex::with_flags(source, runcomfy_vocab::keyword::PATTERN_FLAGS)
+}
+
+impl fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Pattern").field(&self.source).finish()
+    }
+}
+
+/// What a media field accepts.
+#[derive(Debug)]
+pub struct MediaSpec {
+    /// Image, video or audio.
+    pub kind: MediaKind,
+    /// The formats accepted, checked from the file's first bytes; empty for any of the kind.
+    pub formats: &'static [MediaFormat],
+    /// The `validations` rules, measured on each file.
+    pub rules: &'static [MediaRule],
+}
+
+/// One rule of the `validations` extension, with its limit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MediaRule {
+    /// Which measurement and comparison.
+    pub rule: Rule,
+    /// The catalog's `validation_value`.
+    pub limit: f64,
+    /// The catalog's `validation_error`, reported as it is.
+    pub message: &'static str,
+}

@@ -1,0 +1,429 @@
+//! The validator: checks a value against a [`Schema`], keyword by keyword, and reports every
+//! problem at once. Typed inputs and JSON inputs go through it alike ([`Instance`]).
+
+use runcomfy_vocab::json_type::JsonType;
+use runcomfy_vocab::pointer::Path;
+
+use super::instance::{Instance, View};
+use super::{ValidationReport, equal};
+use crate::media::{self, Files, Media};
+use crate::number::Number;
+use crate::schema::{Items, Schema};
+
+/// Checks `value` against `schema`, adding its problems to `report` at `path`.
+pub fn check(
+    report: &mut ValidationReport,
+    schema: &'static Schema,
+    value: &dyn Instance,
+    path: &Path,
+    files: Files,
+) {
+    Checker { report, files }.node(schema, value.view(), path);
+}
+
+struct Checker<'r> {
+    report: &'r mut ValidationReport,
+    files: Files,
+}
+
+impl Checker<'_> {
+    fn node(&mut self, schema: &'static Schema, view: View<'_>, path: &Path) {
+        if schema.is_never() {
+            return self.error(path, "false", None, "is not allowed here".to_owned());
+        }
+        let Some(ty) = json_type(view) else {
+            let message = "must be a finite number (NaN and infinities are not JSON)".to_owned();
+            return self.error(path, "type", Some(short(view)), message);
+        };
+        if !schema.types.allows(ty) {
+            let message = format!("must be {}", types_phrase(schema));
+            return self.error(path, "type", Some(short(view)), message);
+        }
+        if let Some(choices) = schema.choices
+            && !choices.iter().any(|c| equal::json(view, &c.value))
+        {
+            let list: Vec<String> = choices.iter().map(|c| c.text()).collect();
+            let message = format!("must be one of: {}", list.join(", "));
+            self.error(path, "enum", Some(short(view)), message);
+        }
+        if let Some(constant) = schema.constant
+            && !equal::json(view, constant)
+        {
+            let message = format!("must be {constant}");
+            self.error(path, "const", Some(short(view)), message);
+        }
+        match view {
+            View::Number(n) => self.number(schema, n, path),
+            View::String(text) => self.string(schema, text, path),
+            View::Media(media) => self.media(schema, media, path),
+            View::Array(_) => self.array(schema, view, path),
+            View::Object(_) => self.object(schema, view, path),
+            View::Null | View::Bool(_) => {}
+        }
+        for sub in schema.all_of {
+            self.node(sub, view, path);
+        }
+        if !schema.any_of.is_empty() {
+            let matched = schema.any_of.iter().any(|s| self.matches(s, view, path));
+            if !matched {
+                let message = format!(
+                    "must match at least one of {} alternatives (anyOf)",
+                    schema.any_of.len()
+                );
+                self.error(path, "anyOf", Some(short(view)), message);
+            }
+        }
+        if !schema.one_of.is_empty() {
+            let matched = schema
+                .one_of
+                .iter()
+                .filter(|s| self.matches(s, view, path))
+                .count();
+            if matched != 1 {
+                let message = format!(
+                    "must match exactly one of {} alternatives (oneOf); it matches {matched}",
+                    schema.one_of.len()
+                );
+                self.error(path, "oneOf", Some(short(view)), message);
+            }
+        }
+    }
+
+    /// Whether the value passes `schema`, without reporting.
+    fn matches(&mut self, schema: &'static Schema, view: View<'_>, path: &Path) -> bool {
+        let mut scratch = ValidationReport::new();
+        Checker {
+            report: &mut scratch,
+            files: self.files,
+        }
+        .node(schema, view, path);
+        scratch.is_valid()
+    }
+
+    fn number(&mut self, schema: &Schema, n: Number, path: &Path) {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        // Each bound, with the orderings of `n` against it that pass.
+        let bounds: [(Option<Number>, &str, &str, &[std::cmp::Ordering]); 4] = [
+            (schema.minimum, "minimum", "at least", &[Greater, Equal]),
+            (schema.maximum, "maximum", "at most", &[Less, Equal]),
+            (
+                schema.exclusive_minimum,
+                "exclusiveMinimum",
+                "greater than",
+                &[Greater],
+            ),
+            (
+                schema.exclusive_maximum,
+                "exclusiveMaximum",
+                "less than",
+                &[Less],
+            ),
+        ];
+        for (bound, rule, words, passing) in bounds {
+            if let Some(bound) = bound
+                && !n.partial_cmp(&bound).is_some_and(|o| passing.contains(&o))
+            {
+                self.error(
+                    path,
+                    rule,
+                    Some(n.to_string()),
+                    format!("must be {words} {bound}"),
+                );
+            }
+        }
+        if let Some(divisor) = schema.multiple_of
+            && !is_multiple(n, divisor)
+        {
+            let message = format!("must be a multiple of {divisor}");
+            self.error(path, "multipleOf", Some(n.to_string()), message);
+        }
+    }
+
+    fn string(&mut self, schema: &'static Schema, text: &str, path: &Path) {
+        if schema.media.is_some() {
+            // A JSON input names a file as text: check it as the typed input's `Media` is.
+            return self.media(schema, &Media::parse(text), path);
+        }
+        let len = text.chars().count() as u64;
+        if let Some(min) = schema.min_length.filter(|&min| len < min) {
+            let message = format!("must be at least {min} character{} long", plural(min));
+            self.error(
+                path,
+                "minLength",
+                Some(format!("{len} characters")),
+                message,
+            );
+        }
+        if let Some(max) = schema.max_length.filter(|&max| len > max) {
+            let message = format!("must be at most {max} character{} long", plural(max));
+            self.error(
+                path,
+                "maxLength",
+                Some(format!("{len} characters")),
+                message,
+            );
+        }
+        if let Some(pattern) = schema.pattern {
+            match pattern.is_match(text) {
+                Some(true) => {}
+                Some(false) => self.error(
+                    path,
+                    "pattern",
+                    Some(short(View::String(text))),
+                    format!("must match the pattern {}", pattern.source),
+                ),
+                None => self.error(
+                    path,
+                    "pattern",
+                    None,
+                    format!("the pattern {} cannot be compiled", pattern.source),
+                ),
+            }
+        }
+        if let Some(format) = schema.format
+            && !format.check(text)
+        {
+            let message = format!("must be {}", format.describe());
+            self.error(path, "format", Some(short(View::String(text))), message);
+        }
+    }
+
+    fn media(&mut self, schema: &'static Schema, file: &Media, path: &Path) {
+        match schema.media {
+            Some(spec) => media::check(self.report, path, file, spec, self.files),
+            // A media value where the schema takes plain text: its wire text is checked.
+            None => match file {
+                Media::Url(text) | Media::DataUri(text) => self.string(schema, text, path),
+                Media::Path(_) | Media::Bytes(_) => {}
+            },
+        }
+    }
+
+    fn array(&mut self, schema: &'static Schema, view: View<'_>, path: &Path) {
+        let View::Array(items) = view else {
+            return;
+        };
+        let len = items.len() as u64;
+        if let Some(min) = schema.min_items.filter(|&min| len < min) {
+            let message = format!("must have at least {min} item{}", plural(min));
+            self.error(path, "minItems", Some(format!("{len} items")), message);
+        }
+        if let Some(max) = schema.max_items.filter(|&max| len > max) {
+            let message = format!("must have at most {max} item{}", plural(max));
+            self.error(path, "maxItems", Some(format!("{len} items")), message);
+        }
+        if schema.unique_items
+            && let Some((i, j)) = first_duplicate(view)
+        {
+            let message = format!("items must be unique; item {j} repeats item {i}");
+            self.error(&path.index(j), "uniqueItems", None, message);
+        }
+        for index in 0..items.len() {
+            let item_schema = match schema.items {
+                Items::Any => None,
+                Items::Each(each) => Some(each),
+                Items::Tuple { prefix, rest } => prefix.get(index).copied().or(rest),
+            };
+            if let (Some(item_schema), Some(item)) = (item_schema, items.item(index)) {
+                self.node(item_schema, item.view(), &path.index(index));
+            }
+        }
+    }
+
+    fn object(&mut self, schema: &'static Schema, view: View<'_>, path: &Path) {
+        let View::Object(object) = view else {
+            return;
+        };
+        let entries = object.entries();
+        let count = entries.len() as u64;
+        if let Some(min) = schema.min_properties.filter(|&min| count < min) {
+            let message = format!("must have at least {min} propert{}", plural_y(min));
+            self.error(
+                path,
+                "minProperties",
+                Some(format!("{count} properties")),
+                message,
+            );
+        }
+        if let Some(max) = schema.max_properties.filter(|&max| count > max) {
+            let message = format!("must have at most {max} propert{}", plural_y(max));
+            self.error(
+                path,
+                "maxProperties",
+                Some(format!("{count} properties")),
+                message,
+            );
+        }
+        for name in schema.required {
+            if object.get(name).is_none() {
+                self.error(&path.key(name), "required", None, "is required".to_owned());
+            }
+        }
+        for (key, value) in entries {
+            match (schema.property(key), schema.additional_properties) {
+                (Some(property), _) => self.node(property, value.view(), &path.key(key)),
+                (None, Some(extra)) if extra.is_never() => {
+                    let message = unknown_field(schema);
+                    self.error(&path.key(key), "additionalProperties", None, message);
+                }
+                (None, Some(extra)) => self.node(extra, value.view(), &path.key(key)),
+                (None, None) => {}
+            }
+        }
+    }
+
+    fn error(&mut self, path: &Path, rule: &str, value: Option<String>, message: String) {
+        self.report.error(path, rule, value, message);
+    }
+}
+
+fn unknown_field(schema: &Schema) -> String {
+    if schema.properties.is_empty() {
+        return "is not allowed: this object takes no properties".to_owned();
+    }
+    let names: Vec<&str> = schema.properties.iter().map(|p| p.name).collect();
+    format!("is not a known field; the fields are: {}", names.join(", "))
+}
+
+/// The JSON type of a value: `integer` for a whole number, else `number`; `None` for a float
+/// that is not a JSON number (NaN, the infinities), which a typed input can hold.
+fn json_type(view: View<'_>) -> Option<JsonType> {
+    Some(match view {
+        View::Null => JsonType::Null,
+        View::Bool(_) => JsonType::Boolean,
+        View::Number(n) if !n.is_finite() => return None,
+        View::Number(n) if n.is_integer() => JsonType::Integer,
+        View::Number(_) => JsonType::Number,
+        View::String(_) | View::Media(_) => JsonType::String,
+        View::Array(_) => JsonType::Array,
+        View::Object(_) => JsonType::Object,
+    })
+}
+
+/// `a string`, `an integer or null`.
+fn types_phrase(schema: &Schema) -> String {
+    let set = schema.types.to_string();
+    let article = if set.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    match set.as_str() {
+        "null" => "null".to_owned(),
+        _ => format!("{article} {set}"),
+    }
+}
+
+/// Whether `n` is a whole multiple of `divisor`, computed exactly on the decimals as written
+/// (`0.0075` is a multiple of `0.0001`, though not in floating point).
+fn is_multiple(n: Number, divisor: Number) -> bool {
+    let (Some((a, p)), Some((b, q))) = (n.decimal(), divisor.decimal()) else {
+        return false;
+    };
+    if b == 0 {
+        return false;
+    }
+    if a == 0 {
+        return true;
+    }
+    let b = b.unsigned_abs();
+    let a = a.unsigned_abs();
+    if p >= q {
+        // a × 10^(p-q) ≡ 0 (mod b)
+        let mut rest = a % b;
+        for _ in 0..(p - q) {
+            if rest == 0 {
+                break;
+            }
+            rest = mul_mod(rest, 10, b);
+        }
+        rest == 0
+    } else {
+        // a / (b × 10^(q-p)) must be whole.
+        if a % b != 0 {
+            return false;
+        }
+        let mut quotient = a / b;
+        for _ in 0..(q - p) {
+            if quotient % 10 != 0 {
+                return false;
+            }
+            quotient /= 10;
+        }
+        true
+    }
+}
+
+fn mul_mod(x: u128, y: u128, m: u128) -> u128 {
+    // x < m and y is 10, so x * y cannot overflow unless m is huge; fall back to the slow way.
+    match x.checked_mul(y) {
+        Some(product) => product % m,
+        None => (0..y).fold(0u128, |acc, _| (acc + x) % m),
+    }
+}
+
+/// The first pair of equal items, if any.
+fn first_duplicate(view: View<'_>) -> Option<(usize, usize)> {
+    let View::Array(items) = view else {
+        return None;
+    };
+    for j in 1..items.len() {
+        for i in 0..j {
+            if let (Some(a), Some(b)) = (items.item(i), items.item(j))
+                && equal::views(a.view(), b.view())
+            {
+                return Some((i, j));
+            }
+        }
+    }
+    None
+}
+
+/// A value shortened for a message: JSON, at most 60 characters, control characters escaped.
+fn short(view: View<'_>) -> String {
+    let text = match view {
+        View::Null => "null".to_owned(),
+        View::Bool(b) => b.to_string(),
+        View::Number(n) => n.to_string(),
+        View::String(s) => serde_json::Value::from(s).to_string(),
+        View::Media(m) => format!("{m:?}"),
+        View::Array(items) => format!("an array of {} items", items.len()),
+        View::Object(object) => format!("an object of {} properties", object.len()),
+    };
+    if text.chars().count() > 60 {
+        let head: String = text.chars().take(57).collect();
+        format!("{head}...")
+    } else {
+        text
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn plural_y(n: u64) -> &'static str {
+    if n == 1 { "y" } else { "ies" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn num(text: &str) -> Number {
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn multiples_are_exact() {
+        assert!(is_multiple(num("0.0075"), num("0.0001")));
+        assert!(!is_multiple(num("0.00751"), num("0.0001")));
+        assert!(is_multiple(num("4.5"), num("1.5")));
+        assert!(!is_multiple(num("35"), num("1.5")));
+        assert!(!is_multiple(num("1e308"), num("0.123456789")));
+        assert!(is_multiple(num("12391239123"), num("1e-8")));
+        assert!(is_multiple(num("0"), num("3")));
+        assert!(is_multiple(num("-6"), num("3")));
+        assert!(!is_multiple(num("7"), num("2")));
+    }
+}

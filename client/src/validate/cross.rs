@@ -1,0 +1,96 @@
+//! Rules across fields (an overlay's `rules`), checked on a whole input after its schema.
+
+use runcomfy_vocab::cross::{CrossRuleKind, stated_count};
+use runcomfy_vocab::pointer::Path;
+
+use super::ValidationReport;
+use super::instance::{Instance, View};
+use crate::catalog::CrossRule;
+use crate::schema::{Json, Schema};
+
+/// Checks every rule on `input`, whose schema is `schema` (for the defaults of absent fields).
+pub fn check(
+    report: &mut ValidationReport,
+    rules: &[CrossRule],
+    schema: &'static Schema,
+    input: &dyn Instance,
+) {
+    let View::Object(object) = input.view() else {
+        return;
+    };
+    // The value of a field as it takes effect: as given, or its default.
+    let value = |name: &str| -> Option<Value<'_>> {
+        match object.get(name) {
+            Some(value) => Some(Value::Given(value.view())),
+            None => schema.property(name)?.default.map(Value::Default),
+        }
+    };
+    for rule in rules {
+        match rule {
+            CrossRule::MaxTotal {
+                fields,
+                max,
+                message,
+            } => {
+                let total: i64 = fields
+                    .iter()
+                    .filter_map(|name| value(name).and_then(Value::count))
+                    .sum();
+                if total > *max {
+                    report.error(
+                        &Path::named(fields.join(" + ")),
+                        CrossRuleKind::MaxTotal.name(),
+                        Some(format!("total {total}")),
+                        *message,
+                    );
+                }
+            }
+            CrossRule::PromptCount {
+                prompt,
+                count,
+                message,
+            } => {
+                let text = value(prompt).and_then(Value::text);
+                let wanted = value(count).and_then(Value::count);
+                if let (Some(text), Some(wanted)) = (text, wanted)
+                    && let Some(stated) = stated_count(&text)
+                    && i64::try_from(stated).ok() != Some(wanted)
+                {
+                    report.warning(
+                        &Path::root().key(prompt),
+                        CrossRuleKind::PromptCount.name(),
+                        Some(format!("prompt says {stated}, count is {wanted}")),
+                        *message,
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A field's value in effect.
+enum Value<'a> {
+    Given(View<'a>),
+    Default(&'static Json),
+}
+
+impl Value<'_> {
+    /// Items of an array, or the value of a whole number.
+    fn count(self) -> Option<i64> {
+        match self {
+            Value::Given(View::Array(items)) => i64::try_from(items.len()).ok(),
+            Value::Given(View::Number(n)) => n.as_i64(),
+            Value::Default(Json::Array(items)) => i64::try_from(items.len()).ok(),
+            Value::Default(Json::Number(n)) => n.as_i64(),
+            _ => None,
+        }
+    }
+
+    fn text(self) -> Option<String> {
+        match self {
+            Value::Given(View::String(s)) => Some(s.to_owned()),
+            Value::Default(Json::String(s)) => Some((*s).to_owned()),
+            _ => None,
+        }
+    }
+}

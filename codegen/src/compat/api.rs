@@ -1,0 +1,527 @@
+//! The generated Rust API: models, input structs, their fields, setters and accessors, enums,
+//! unions and output types, walked from each model's input struct. Each field's schema is
+//! handed to `schema.rs` on the way.
+
+use runcomfy_vocab::keyword::Keyword;
+use runcomfy_vocab::pointer::escape;
+
+use super::{Impact, ModelDiff, OUTPUT, OVERLAY, schema};
+use crate::ir::{Enum, EnumRepr, Field, Model, OutputKind, OutputType, RustType, Struct, Union};
+
+/// The model's names and docs.
+pub(super) fn model(d: &mut ModelDiff<'_>) {
+    let (o, n) = (d.old, d.new);
+    let (oi, ni) = (&o.input_struct().name, &n.input_struct().name);
+    if o.type_name != n.type_name {
+        d.push(
+            OVERLAY,
+            "/type_name",
+            Impact::Breaking,
+            format!(
+                "model type renamed `{}` → `{}` (and its input type, `{oi}` → `{ni}`)",
+                o.type_name, n.type_name
+            ),
+        );
+    } else if oi != ni {
+        d.input(
+            "",
+            Impact::Breaking,
+            format!("input type renamed `{oi}` → `{ni}`"),
+        );
+    }
+    if o.display_name != n.display_name {
+        d.push(
+            OVERLAY,
+            "/display_name",
+            Impact::Notable,
+            format!("display name {:?} → {:?}", o.display_name, n.display_name),
+        );
+    }
+    if o.docs != n.docs {
+        d.push(
+            OVERLAY,
+            "/docs",
+            Impact::Notable,
+            "model documentation changed",
+        );
+    }
+}
+
+/// The input struct, and through its fields everything below it.
+pub(super) fn input(d: &mut ModelDiff<'_>) {
+    let (o, n) = (d.old, d.new);
+    structure(d, o.input_struct(), n.input_struct(), true);
+}
+
+/// Where a field is declared: its struct's `properties`.
+fn field_at(model: &Model, s: &Struct, wire: &str) -> String {
+    format!(
+        "{}/{}/{}",
+        model.node(s.schema).pointer,
+        Keyword::Properties.name(),
+        escape(wire)
+    )
+}
+
+fn structure(d: &mut ModelDiff<'_>, os: &Struct, ns: &Struct, top: bool) {
+    let (old, new) = (d.old, d.new);
+    // The struct's own keywords (`additionalProperties`, `minProperties`, ...); its properties
+    // are its fields, below.
+    schema::node(d, os.schema, ns.schema);
+    if !top && os.name != ns.name {
+        d.input(
+            new.node(ns.schema).pointer.clone(),
+            Impact::Breaking,
+            format!("nested type renamed `{}` → `{}`", os.name, ns.name),
+        );
+    }
+    for of in &os.fields {
+        match ns.fields.iter().find(|f| f.wire == of.wire) {
+            Some(nf) => field(d, (os, ns), of, nf),
+            None => d.input(
+                field_at(old, os, &of.wire),
+                Impact::Breaking,
+                format!(
+                    "field `{}` removed (`{}.{}` is gone)",
+                    of.wire, os.name, of.ident
+                ),
+            ),
+        }
+    }
+    for nf in &ns.fields {
+        if os.fields.iter().any(|f| f.wire == nf.wire) {
+            continue;
+        }
+        let at = field_at(new, ns, &nf.wire);
+        if nf.required {
+            d.input(
+                at,
+                Impact::Breaking,
+                format!(
+                    "new required field `{}`: `{}::new` takes one more argument",
+                    nf.wire, ns.name
+                ),
+            );
+        } else {
+            d.input(
+                at,
+                Impact::Additive,
+                format!(
+                    "new optional field `{}` (the struct is #[non_exhaustive]; set it with `{}`)",
+                    nf.wire, nf.setter
+                ),
+            );
+        }
+    }
+    arguments(d, os, ns);
+    extra(d, os, ns);
+}
+
+/// `new` takes the required fields in schema order: the same fields in another order compile
+/// (when their types agree) and mean something else.
+fn arguments(d: &mut ModelDiff<'_>, os: &Struct, ns: &Struct) {
+    let required_in = |s: &Struct, other: &Struct| -> Vec<String> {
+        s.fields
+            .iter()
+            .filter(|f| f.required && other.fields.iter().any(|g| g.wire == f.wire && g.required))
+            .map(|f| f.wire.clone())
+            .collect()
+    };
+    let (before, after) = (required_in(os, ns), required_in(ns, os));
+    if before != after {
+        d.input(
+            d.new.node(ns.schema).pointer.clone(),
+            Impact::Breaking,
+            format!(
+                "`{}::new` takes its arguments in another order: ({}) → ({})",
+                ns.name,
+                before.join(", "),
+                after.join(", ")
+            ),
+        );
+    }
+}
+
+/// The map keeping properties the schema does not name, on a struct that allows them.
+fn extra(d: &mut ModelDiff<'_>, os: &Struct, ns: &Struct) {
+    let at = |model: &Model, s: &Struct| {
+        format!(
+            "{}/{}",
+            model.node(s.schema).pointer,
+            Keyword::AdditionalProperties.name()
+        )
+    };
+    match (&os.extra, &ns.extra) {
+        (None, Some(b)) => d.input(
+            at(d.new, ns),
+            Impact::Additive,
+            format!(
+                "`{}` gains `{b}`, the properties the schema does not name (the struct is #[non_exhaustive])",
+                ns.name
+            ),
+        ),
+        (Some(a), None) => d.input(
+            at(d.old, os),
+            Impact::Breaking,
+            format!("`{}.{a}` is gone: the struct is closed", os.name),
+        ),
+        (Some(a), Some(b)) if a != b => d.input(
+            at(d.new, ns),
+            Impact::Breaking,
+            format!("`{}.{a}` renamed `{b}`", os.name),
+        ),
+        _ => {}
+    }
+}
+
+fn is_nullable(ty: &RustType) -> bool {
+    matches!(ty, RustType::Nullable(_))
+}
+
+fn strip(ty: &RustType) -> &RustType {
+    match ty {
+        RustType::Nullable(inner) => inner,
+        other => other,
+    }
+}
+
+fn field(d: &mut ModelDiff<'_>, (os, ns): (&Struct, &Struct), of: &Field, nf: &Field) {
+    let at = field_at(d.new, ns, &nf.wire);
+    let wire = &nf.wire;
+    let name = &ns.name;
+    if of.ident != nf.ident {
+        d.input(
+            at.clone(),
+            Impact::Breaking,
+            format!(
+                "Rust field renamed `{}.{}` → `{name}.{}`",
+                os.name, of.ident, nf.ident
+            ),
+        );
+    }
+    match (of.required, nf.required) {
+        (false, true) => d.input(
+            at.clone(),
+            Impact::Breaking,
+            format!(
+                "`{wire}` is now required: `{name}::new` takes it, its type is no longer an `Option`, and `{}` is gone",
+                of.setter
+            ),
+        ),
+        (true, false) => d.input(
+            at.clone(),
+            Impact::Breaking,
+            format!(
+                "`{wire}` is now optional: its type becomes an `Option` and `{name}::new` no longer takes it (set it with `{}`)",
+                nf.setter
+            ),
+        ),
+        (false, false) if of.setter != nf.setter => d.input(
+            at.clone(),
+            Impact::Breaking,
+            format!("setter renamed `{}` → `{}`", of.setter, nf.setter),
+        ),
+        _ => {}
+    }
+    match (&of.accessor, &nf.accessor) {
+        (None, Some(b)) => d.input(
+            format!("{at}/{}", Keyword::Default.name()),
+            Impact::Additive,
+            format!(
+                "new accessor `{name}::{b}()`: `{wire}` as it takes effect, its default when unset"
+            ),
+        ),
+        (Some(a), None) => d.input(
+            format!("{at}/{}", Keyword::Default.name()),
+            Impact::Breaking,
+            format!(
+                "the accessor `{}::{a}()` that returned `{wire}`'s default is gone",
+                os.name
+            ),
+        ),
+        (Some(a), Some(b)) if a != b => d.input(
+            at.clone(),
+            Impact::Breaking,
+            format!("accessor renamed `{a}()` → `{b}()`"),
+        ),
+        _ => {}
+    }
+    if is_nullable(&of.ty) != is_nullable(&nf.ty) {
+        let now = if is_nullable(&nf.ty) {
+            "now"
+        } else {
+            "no longer"
+        };
+        let (before, after) = match (nf.required, is_nullable(&nf.ty)) {
+            (true, true) => ("T", "Option<T>"),
+            (true, false) => ("Option<T>", "T"),
+            (false, true) => ("Option<T>", "Option<Option<T>>"),
+            (false, false) => ("Option<Option<T>>", "Option<T>"),
+        };
+        d.input(
+            format!("{at}/{}", Keyword::Type.name()),
+            Impact::Breaking,
+            format!("`{wire}` {now} accepts null: its type changes from `{before}` to `{after}`"),
+        );
+    }
+    ty(d, strip(&of.ty), strip(&nf.ty), &at);
+    schema::sub(d, of.schema, nf.schema, &at);
+}
+
+/// Compares two Rust types at one place, into the items, structs, enums and unions they name.
+fn ty(d: &mut ModelDiff<'_>, ot: &RustType, nt: &RustType, at: &str) {
+    let (old, new) = (d.old, d.new);
+    match (ot, nt) {
+        (RustType::Vec(a), RustType::Vec(b)) => {
+            ty(d, a, b, &format!("{at}/{}", Keyword::Items.name()));
+        }
+        (RustType::Nullable(a), RustType::Nullable(b)) => ty(d, a, b, at),
+        (RustType::Struct(i), RustType::Struct(j)) => {
+            structure(d, &old.structs[*i], &new.structs[*j], false);
+        }
+        (RustType::Enum(i), RustType::Enum(j)) => {
+            enumeration(d, &old.enums[*i], &new.enums[*j], at)
+        }
+        (RustType::Union(i), RustType::Union(j)) => union(d, &old.unions[*i], &new.unions[*j], at),
+        (a, b) if a == b => {}
+        _ => d.input(
+            format!("{at}/{}", Keyword::Type.name()),
+            Impact::Breaking,
+            format!(
+                "type changed from {} to {}",
+                describe(old, ot),
+                describe(new, nt)
+            ),
+        ),
+    }
+}
+
+fn enumeration(d: &mut ModelDiff<'_>, oe: &Enum, ne: &Enum, at: &str) {
+    let at = format!("{at}/{}", Keyword::Enum.name());
+    if oe.name != ne.name {
+        d.input(
+            at.clone(),
+            Impact::Breaking,
+            format!("enum type renamed `{}` → `{}`", oe.name, ne.name),
+        );
+    }
+    if oe.repr != ne.repr {
+        let repr = |r: EnumRepr| match r {
+            EnumRepr::String => "strings",
+            EnumRepr::Integer => "integers",
+        };
+        d.input(
+            at.clone(),
+            Impact::Breaking,
+            format!(
+                "enum `{}` values changed from {} to {}",
+                ne.name,
+                repr(oe.repr),
+                repr(ne.repr)
+            ),
+        );
+    }
+    for ov in &oe.variants {
+        match ne.variants.iter().find(|v| v.wire == ov.wire) {
+            None => d.input(
+                at.clone(),
+                Impact::Breaking,
+                format!(
+                    "value {:?} removed (`{}::{}` is gone, and inputs with it no longer validate)",
+                    ov.wire, oe.name, ov.name
+                ),
+            ),
+            Some(nv) => {
+                if nv.name != ov.name {
+                    d.input(
+                        at.clone(),
+                        Impact::Breaking,
+                        format!(
+                            "value {:?} renamed in Rust: `{}::{}` → `{}::{}`",
+                            ov.wire, oe.name, ov.name, ne.name, nv.name
+                        ),
+                    );
+                }
+                if nv.alias != ov.alias {
+                    d.input(
+                        at.clone(),
+                        Impact::Notable,
+                        format!(
+                            "short alias of {:?} changed from {:?} to {:?}",
+                            ov.wire, ov.alias, nv.alias
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    for nv in &ne.variants {
+        if !oe.variants.iter().any(|v| v.wire == nv.wire) {
+            d.input(
+                at.clone(),
+                Impact::Additive,
+                format!(
+                    "value {:?} added as `{}::{}` (generated enums are #[non_exhaustive])",
+                    nv.wire, ne.name, nv.name
+                ),
+            );
+        }
+    }
+}
+
+/// Unions are exhaustive: their variants are the JSON types a value can have.
+fn union(d: &mut ModelDiff<'_>, ou: &Union, nu: &Union, at: &str) {
+    if ou.name != nu.name {
+        d.input(
+            at.to_owned(),
+            Impact::Breaking,
+            format!("union type renamed `{}` → `{}`", ou.name, nu.name),
+        );
+    }
+    for ov in &ou.variants {
+        match nu.variants.iter().find(|v| v.json == ov.json) {
+            None => d.input(
+                at.to_owned(),
+                Impact::Breaking,
+                format!("`{}::{}` ({}) is gone", ou.name, ov.name, ov.json),
+            ),
+            Some(nv) => {
+                if nv.name != ov.name {
+                    d.input(
+                        at.to_owned(),
+                        Impact::Breaking,
+                        format!(
+                            "union variant renamed `{}::{}` → `{}::{}`",
+                            ou.name, ov.name, nu.name, nv.name
+                        ),
+                    );
+                }
+                ty(d, &ov.ty, &nv.ty, at);
+            }
+        }
+    }
+    for nv in &nu.variants {
+        if !ou.variants.iter().any(|v| v.json == nv.json) {
+            d.input(
+                at.to_owned(),
+                Impact::Breaking,
+                format!(
+                    "`{}::{}` ({}) added: exhaustive `match`es on `{}` no longer compile",
+                    nu.name, nv.name, nv.json, nu.name
+                ),
+            );
+        }
+    }
+}
+
+/// Output types: `#[non_exhaustive]`, every field optional, read leniently.
+pub(super) fn output(d: &mut ModelDiff<'_>, oo: &OutputType, no: &OutputType) {
+    if oo.name != no.name {
+        d.push(
+            OUTPUT,
+            "/output",
+            Impact::Breaking,
+            format!("output type renamed `{}` → `{}`", oo.name, no.name),
+        );
+    }
+    let at = |wire: &str| format!("/output/properties/{}", escape(wire));
+    for of in &oo.fields {
+        let Some(nf) = no.fields.iter().find(|f| f.wire == of.wire) else {
+            d.push(
+                OUTPUT,
+                at(&of.wire),
+                Impact::Breaking,
+                format!(
+                    "output field `{}` removed (`{}.{}` is gone)",
+                    of.wire, oo.name, of.ident
+                ),
+            );
+            continue;
+        };
+        if nf.ty != of.ty {
+            d.push(
+                OUTPUT,
+                format!("{}/type", at(&of.wire)),
+                Impact::Breaking,
+                format!(
+                    "output field `{}` changed from {} to {}",
+                    of.wire,
+                    output_kind(of.ty),
+                    output_kind(nf.ty)
+                ),
+            );
+        }
+        if nf.ident != of.ident {
+            d.push(
+                OUTPUT,
+                at(&of.wire),
+                Impact::Breaking,
+                format!(
+                    "output field renamed in Rust `{}` → `{}`",
+                    of.ident, nf.ident
+                ),
+            );
+        }
+        if nf.docs != of.docs {
+            d.push(
+                OUTPUT,
+                at(&of.wire),
+                Impact::Notable,
+                format!("documentation of output field `{}` changed", of.wire),
+            );
+        }
+    }
+    for nf in &no.fields {
+        if !oo.fields.iter().any(|f| f.wire == nf.wire) {
+            d.push(
+                OUTPUT,
+                at(&nf.wire),
+                Impact::Additive,
+                format!(
+                    "new output field `{}` (the output type is #[non_exhaustive])",
+                    nf.wire
+                ),
+            );
+        }
+    }
+    if oo.extra_ident != no.extra_ident {
+        d.push(
+            OUTPUT,
+            "/output",
+            Impact::Breaking,
+            format!(
+                "`{}.{}` (properties the schema does not list) renamed `{}`",
+                oo.name, oo.extra_ident, no.extra_ident
+            ),
+        );
+    }
+}
+
+fn output_kind(kind: OutputKind) -> &'static str {
+    match kind {
+        OutputKind::String => "a string",
+        OutputKind::StringList => "a list of strings",
+        OutputKind::Integer => "an integer",
+        OutputKind::Number => "a number",
+        OutputKind::Boolean => "a boolean",
+        OutputKind::Json => "JSON",
+    }
+}
+
+/// A Rust type in words, for messages.
+fn describe(model: &Model, ty: &RustType) -> String {
+    match ty {
+        RustType::String => "a string".into(),
+        RustType::Integer => "an integer".into(),
+        RustType::Number => "a number".into(),
+        RustType::Boolean => "a boolean".into(),
+        RustType::Media => "a media file".into(),
+        RustType::Json => "free JSON".into(),
+        RustType::JsonObject => "a JSON object".into(),
+        RustType::Vec(item) => format!("a list of {}", describe(model, item)),
+        RustType::Nullable(inner) => format!("{} or null", describe(model, inner)),
+        RustType::Struct(i) => format!("the object `{}`", model.structs[*i].name),
+        RustType::Enum(i) => format!("the enum `{}`", model.enums[*i].name),
+        RustType::Union(i) => format!("the union `{}`", model.unions[*i].name),
+    }
+}

@@ -1,0 +1,838 @@
+//! What validates: two schema nodes compared keyword by keyword (into items, properties
+//! that are not a struct's fields, and combinators), and the overlay's rules across fields.
+
+use std::collections::BTreeSet;
+
+use runcomfy_vocab::cross::CrossRuleKind;
+use runcomfy_vocab::json_type::{JsonType, Types};
+use runcomfy_vocab::keyword::Keyword;
+use runcomfy_vocab::media;
+use runcomfy_vocab::pointer::escape;
+use runcomfy_vocab::rule::{Bound, Rule};
+use serde_json::{Number, Value};
+
+use super::{Impact, ModelDiff, OVERLAY, Side, num, tightened};
+use crate::ir::{CrossRule, Items, MediaSpec, Model, SchemaId, SchemaNode, Sub};
+
+/// Compares the schemas at one place; `at` is where it is declared (for `true`/`false`).
+pub(super) fn sub(d: &mut ModelDiff<'_>, old: Sub, new: Sub, at: &str) {
+    let constrains = |model: &Model, sub: Sub| match sub {
+        Sub::Any => false,
+        Sub::Never => true,
+        Sub::Node(id) => !model.node(id).is_empty_schema(),
+    };
+    match (old, new) {
+        (Sub::Node(a), Sub::Node(b)) => node(d, a, b),
+        (Sub::Any, Sub::Any) | (Sub::Never, Sub::Never) => {}
+        (Sub::Never, _) => d.input(
+            at,
+            Impact::Additive,
+            "the schema accepted nothing (`false`) and now accepts values",
+        ),
+        (_, Sub::Never) => d.input(
+            at,
+            Impact::Breaking,
+            "the schema now accepts nothing (`false`)",
+        ),
+        (Sub::Any, Sub::Node(b)) if constrains(d.new, new) => {
+            let at = d.new.node(b).pointer.clone();
+            d.input(
+                at,
+                Impact::Breaking,
+                "a schema now constrains values that were free: values it refuses no longer validate",
+            );
+        }
+        (Sub::Node(a), Sub::Any) if constrains(d.old, old) => {
+            let at = d.old.node(a).pointer.clone();
+            d.input(
+                at,
+                Impact::Additive,
+                "the schema's constraints are gone: any value is accepted (looser)",
+            );
+        }
+        _ => {}
+    }
+}
+
+/// Whether a node is a struct's: its properties are compared as the struct's fields.
+fn is_struct(model: &Model, id: SchemaId) -> bool {
+    model.structs.iter().any(|s| s.schema == id)
+}
+
+/// Compares two nodes, keyword by keyword.
+pub(super) fn node(d: &mut ModelDiff<'_>, a: SchemaId, b: SchemaId) {
+    if !d.seen.insert((a, b)) {
+        return;
+    }
+    let (old, new) = (d.old, d.new);
+    let (o, n) = (old.node(a), new.node(b));
+    let keys = Keys { o, n };
+    types(d, &keys);
+    if o.choice_enum.is_none() || n.choice_enum.is_none() {
+        choices(d, &keys);
+    }
+    constant(d, &keys);
+    for (keyword, side, value) in BOUNDS {
+        bound(d, &keys, *keyword, *side, value(o), value(n));
+    }
+    multiple_of(d, &keys);
+    let pattern = |node: &SchemaNode| node.pattern.clone();
+    added_or_removed(d, &keys, Keyword::Pattern, pattern(o), pattern(n));
+    let format = |node: &SchemaNode| node.format.map(|f| f.name().to_owned());
+    added_or_removed(d, &keys, Keyword::Format, format(o), format(n));
+    media_spec(d, &keys);
+    match (o.unique_items, n.unique_items) {
+        (false, true) => d.input(
+            keys.at(Side::New, Keyword::UniqueItems),
+            Impact::Breaking,
+            "`uniqueItems` added: lists with repeated items no longer validate",
+        ),
+        (true, false) => d.input(
+            keys.at(Side::Old, Keyword::UniqueItems),
+            Impact::Additive,
+            "`uniqueItems` removed (looser)",
+        ),
+        _ => {}
+    }
+    items(d, o, n);
+    // A struct's properties are its fields: `api.rs` compares them and their schemas.
+    if !(is_struct(old, a) && is_struct(new, b)) {
+        properties(d, o, n);
+        required(d, &keys);
+    }
+    additional_properties(d, &keys);
+    combinators(d, &keys);
+    annotations(d, &keys);
+}
+
+/// A bound's value, as a number to compare and as the schema writes it.
+type BoundValue = fn(&SchemaNode) -> Option<(f64, String)>;
+
+/// The keywords that bound a value, its length, its items or its properties, and which side
+/// of them values must stay on.
+const BOUNDS: &[(Keyword, Bound, BoundValue)] = &[
+    (Keyword::Minimum, Bound::Above, |n| number(&n.minimum)),
+    (Keyword::ExclusiveMinimum, Bound::Above, |n| {
+        number(&n.exclusive_minimum)
+    }),
+    (Keyword::Maximum, Bound::Below, |n| number(&n.maximum)),
+    (Keyword::ExclusiveMaximum, Bound::Below, |n| {
+        number(&n.exclusive_maximum)
+    }),
+    (Keyword::MinLength, Bound::Above, |n| count(n.min_length)),
+    (Keyword::MaxLength, Bound::Below, |n| count(n.max_length)),
+    (Keyword::MinItems, Bound::Above, |n| count(n.min_items)),
+    (Keyword::MaxItems, Bound::Below, |n| count(n.max_items)),
+    (Keyword::MinProperties, Bound::Above, |n| {
+        count(n.min_properties)
+    }),
+    (Keyword::MaxProperties, Bound::Below, |n| {
+        count(n.max_properties)
+    }),
+];
+
+fn number(value: &Option<Number>) -> Option<(f64, String)> {
+    let n = value.as_ref()?;
+    Some((n.as_f64()?, n.to_string()))
+}
+
+fn count(value: Option<u64>) -> Option<(f64, String)> {
+    value.map(|n| (n as f64, n.to_string()))
+}
+
+/// The two nodes, for pointers to their keywords.
+struct Keys<'a> {
+    o: &'a SchemaNode,
+    n: &'a SchemaNode,
+}
+
+impl Keys<'_> {
+    /// The pointer of `keyword` in the old or the new node.
+    fn at(&self, side: Side, keyword: Keyword) -> String {
+        let node = match side {
+            Side::Old => self.o,
+            Side::New => self.n,
+        };
+        format!("{}/{}", node.pointer, keyword.name())
+    }
+}
+
+fn types(d: &mut ModelDiff<'_>, k: &Keys<'_>) {
+    let (before, after) = (k.o.allowed(), k.n.allowed());
+    let set = |types: Vec<JsonType>| {
+        types
+            .into_iter()
+            .map(Types::of)
+            .fold(Types::NONE, Types::with)
+    };
+    let removed = set(before.iter().filter(|t| !after.allows(*t)).collect());
+    let added = set(after.iter().filter(|t| !before.allows(*t)).collect());
+    let what = format!("`type` changed from {before} to {after}");
+    if !removed.is_empty() {
+        d.input(
+            k.at(Side::New, Keyword::Type),
+            Impact::Breaking,
+            format!("{what}: {removed} values no longer validate"),
+        );
+    } else if !added.is_empty() {
+        d.input(
+            k.at(Side::New, Keyword::Type),
+            Impact::Additive,
+            format!("{what}: {added} values validate now (looser)"),
+        );
+    }
+}
+
+/// `enum`, on a node without a Rust enum on both sides (else the enum's variants tell it).
+fn choices(d: &mut ModelDiff<'_>, k: &Keys<'_>) {
+    let list = |values: &[&Value]| {
+        let texts: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+        texts.join(", ")
+    };
+    match (&k.o.choices, &k.n.choices) {
+        (None, Some(after)) => d.input(
+            k.at(Side::New, Keyword::Enum),
+            Impact::Breaking,
+            format!(
+                "`enum` added: only {} are accepted now",
+                list(&after.iter().collect::<Vec<_>>())
+            ),
+        ),
+        (Some(_), None) => d.input(
+            k.at(Side::Old, Keyword::Enum),
+            Impact::Additive,
+            "`enum` removed: any value of the type is accepted (looser)",
+        ),
+        (Some(before), Some(after)) => {
+            let removed: Vec<&Value> = before.iter().filter(|v| !after.contains(v)).collect();
+            let added: Vec<&Value> = after.iter().filter(|v| !before.contains(v)).collect();
+            if !removed.is_empty() {
+                d.input(
+                    k.at(Side::New, Keyword::Enum),
+                    Impact::Breaking,
+                    format!("choice(s) {} no longer accepted", list(&removed)),
+                );
+            }
+            if !added.is_empty() {
+                d.input(
+                    k.at(Side::New, Keyword::Enum),
+                    Impact::Additive,
+                    format!("choice(s) {} now accepted", list(&added)),
+                );
+            }
+        }
+        (None, None) => {}
+    }
+}
+
+fn constant(d: &mut ModelDiff<'_>, k: &Keys<'_>) {
+    match (&k.o.constant, &k.n.constant) {
+        (None, Some(b)) => d.input(
+            k.at(Side::New, Keyword::Const),
+            Impact::Breaking,
+            format!("`const` {b} added: any other value no longer validates"),
+        ),
+        (Some(a), None) => d.input(
+            k.at(Side::Old, Keyword::Const),
+            Impact::Additive,
+            format!("`const` {a} removed (looser)"),
+        ),
+        (Some(a), Some(b)) if a != b => d.input(
+            k.at(Side::New, Keyword::Const),
+            Impact::Breaking,
+            format!("`const` changed from {a} to {b}: the old value no longer validates"),
+        ),
+        _ => {}
+    }
+}
+
+/// A bound on a value, its length, its items or its properties: values must stay above
+/// ([`Bound::Above`]) or below it.
+fn bound(
+    d: &mut ModelDiff<'_>,
+    k: &Keys<'_>,
+    keyword: Keyword,
+    side: Bound,
+    old: Option<(f64, String)>,
+    new: Option<(f64, String)>,
+) {
+    let key = keyword.name();
+    let beyond = match side {
+        Bound::Above => "smaller",
+        Bound::Below => "larger",
+    };
+    match (old, new) {
+        (None, Some((_, b))) => d.input(
+            k.at(Side::New, keyword),
+            Impact::Breaking,
+            format!("`{key}` {b} added: {beyond} values that validated before are rejected"),
+        ),
+        (Some((_, a)), None) => d.input(
+            k.at(Side::Old, keyword),
+            Impact::Additive,
+            format!("`{key}` {a} removed (looser)"),
+        ),
+        (Some((x, a)), Some((y, b))) if x != y => {
+            let moved = if y > x { "raised" } else { "lowered" };
+            if tightened(side, x, y) {
+                d.input(
+                    k.at(Side::New, keyword),
+                    Impact::Breaking,
+                    format!(
+                        "`{key}` {moved} from {a} to {b}: values in between no longer validate"
+                    ),
+                );
+            } else {
+                d.input(
+                    k.at(Side::New, keyword),
+                    Impact::Additive,
+                    format!("`{key}` {moved} from {a} to {b} (looser)"),
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+fn multiple_of(d: &mut ModelDiff<'_>, k: &Keys<'_>) {
+    let divides = |a: f64, b: f64| {
+        let q = b / a;
+        q.is_finite() && (q - q.round()).abs() < 1e-9
+    };
+    let at_new = k.at(Side::New, Keyword::MultipleOf);
+    match (number(&k.o.multiple_of), number(&k.n.multiple_of)) {
+        (None, Some((_, b))) => d.input(
+            at_new,
+            Impact::Breaking,
+            format!("`multipleOf` {b} added: other values no longer validate"),
+        ),
+        (Some((_, a)), None) => d.input(
+            k.at(Side::Old, Keyword::MultipleOf),
+            Impact::Additive,
+            format!("`multipleOf` {a} removed (looser)"),
+        ),
+        (Some((x, a)), Some((y, b))) if x != y => {
+            if divides(y, x) {
+                // Every multiple of the old step is one of the new.
+                d.input(
+                    at_new,
+                    Impact::Additive,
+                    format!("`multipleOf` changed from {a} to {b} (looser)"),
+                );
+            } else {
+                d.input(
+                    at_new,
+                    Impact::Breaking,
+                    format!("`multipleOf` changed from {a} to {b}: multiples of {a} that are not of {b} no longer validate"),
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A keyword that constrains when present and cannot be ordered (`pattern`, `format`).
+fn added_or_removed(
+    d: &mut ModelDiff<'_>,
+    k: &Keys<'_>,
+    keyword: Keyword,
+    old: Option<String>,
+    new: Option<String>,
+) {
+    let key = keyword.name();
+    match (old, new) {
+        (None, Some(b)) => d.input(
+            k.at(Side::New, keyword),
+            Impact::Breaking,
+            format!("`{key}` `{b}` added: values that do not match no longer validate"),
+        ),
+        (Some(a), None) => d.input(
+            k.at(Side::Old, keyword),
+            Impact::Additive,
+            format!("`{key}` `{a}` removed (looser)"),
+        ),
+        (Some(a), Some(b)) if a != b => d.input(
+            k.at(Side::New, keyword),
+            Impact::Breaking,
+            format!("`{key}` changed from `{a}` to `{b}`: values matching only the old one no longer validate"),
+        ),
+        _ => {}
+    }
+}
+
+/// Where a media keyword is written: on the node, or on the list whose items it describes.
+fn media_at(d: &ModelDiff<'_>, side: Side, node: &SchemaNode, key: &str) -> String {
+    let mut candidates = vec![format!("{}/{key}", node.pointer)];
+    if let Some(list) = node
+        .pointer
+        .strip_suffix(&format!("/{}", Keyword::Items.name()))
+    {
+        candidates.push(format!("{list}/{key}"));
+    }
+    d.locate(side, &candidates)
+}
+
+/// The `properties` field a media node belongs to: overlays give its accepted formats.
+fn overlay_field(node: &SchemaNode) -> Option<String> {
+    let rest = node.pointer.strip_prefix("/properties/")?;
+    let field = rest
+        .strip_suffix(&format!("/{}", Keyword::Items.name()))
+        .unwrap_or(rest);
+    (!field.contains('/')).then(|| field.to_owned())
+}
+
+fn media_spec(d: &mut ModelDiff<'_>, k: &Keys<'_>) {
+    let format = Keyword::Format.name();
+    let (a, b) = match (&k.o.media, &k.n.media) {
+        (None, None) => return,
+        (None, Some(b)) => {
+            let at = media_at(d, Side::New, k.n, format);
+            d.input(
+                at,
+                Impact::Breaking,
+                format!(
+                    "the value must now be {}: other values no longer validate",
+                    b.kind.a_file()
+                ),
+            );
+            return;
+        }
+        (Some(a), None) => {
+            let at = media_at(d, Side::Old, k.o, format);
+            d.input(
+                at,
+                Impact::Additive,
+                format!("the value no longer has to be {} (looser)", a.kind.a_file()),
+            );
+            return;
+        }
+        (Some(a), Some(b)) => (a, b),
+    };
+    if a.kind != b.kind {
+        let at = media_at(d, Side::New, k.n, format);
+        d.input(
+            at,
+            Impact::Breaking,
+            format!(
+                "the value must now be {}, not {}: files that passed no longer validate",
+                b.kind.a_file(),
+                a.kind.a_file()
+            ),
+        );
+    }
+    formats(d, k, a, b);
+    media_rules(d, k, a, b);
+}
+
+/// The overlay's accepted formats, checked from the files' magic bytes.
+fn formats(d: &mut ModelDiff<'_>, k: &Keys<'_>, a: &MediaSpec, b: &MediaSpec) {
+    let before: BTreeSet<_> = a.formats.iter().copied().collect();
+    let after: BTreeSet<_> = b.formats.iter().copied().collect();
+    if before == after {
+        return;
+    }
+    let (file, at) = match overlay_field(k.n) {
+        Some(field) => (OVERLAY, format!("/fields/{field}/formats")),
+        None => (super::INPUT, k.n.pointer.clone()),
+    };
+    let list = |set: &BTreeSet<_>| media::list(&set.iter().copied().collect::<Vec<_>>());
+    if before.is_empty() {
+        d.push(
+            file,
+            at,
+            Impact::Breaking,
+            format!(
+                "accepted formats narrowed from any to {} (overlay `formats`)",
+                list(&after)
+            ),
+        );
+    } else if after.is_empty() {
+        d.push(
+            file,
+            at,
+            Impact::Additive,
+            format!("any format accepted now, not only {}", list(&before)),
+        );
+    } else {
+        let removed: BTreeSet<_> = before.difference(&after).copied().collect();
+        let added: BTreeSet<_> = after.difference(&before).copied().collect();
+        if !removed.is_empty() {
+            d.push(
+                file,
+                at.clone(),
+                Impact::Breaking,
+                format!("format(s) {} no longer accepted", list(&removed)),
+            );
+        }
+        if !added.is_empty() {
+            d.push(
+                file,
+                at,
+                Impact::Additive,
+                format!("format(s) {} now accepted", list(&added)),
+            );
+        }
+    }
+}
+
+/// The `validations` rules: for each rule, the strictest limit on each side decides.
+fn media_rules(d: &mut ModelDiff<'_>, k: &Keys<'_>, a: &MediaSpec, b: &MediaSpec) {
+    let key = Keyword::Validations.name();
+    let at_new = media_at(d, Side::New, k.n, key);
+    let at_old = media_at(d, Side::Old, k.o, key);
+    let reported = d.changes.len();
+    for &rule in Rule::ALL {
+        let bound = rule.bound();
+        let strictest = |spec: &MediaSpec| {
+            spec.rules
+                .iter()
+                .filter(|r| r.rule == rule)
+                .map(|r| r.limit)
+                .reduce(|x, y| if tightened(bound, x, y) { y } else { x })
+        };
+        let name = format!("validation `{}`", rule.wire());
+        match (strictest(a), strictest(b)) {
+            (None, Some(y)) => d.input(
+                at_new.clone(),
+                Impact::Breaking,
+                format!(
+                    "{name} {} added: media that passed before can be rejected",
+                    num(y)
+                ),
+            ),
+            (Some(x), None) => d.input(
+                at_old.clone(),
+                Impact::Additive,
+                format!("{name} {} removed (looser)", num(x)),
+            ),
+            (Some(x), Some(y)) if x != y => {
+                if tightened(bound, x, y) {
+                    d.input(
+                        at_new.clone(),
+                        Impact::Breaking,
+                        format!("{name} tightened from {} to {}", num(x), num(y)),
+                    );
+                } else {
+                    d.input(
+                        at_new.clone(),
+                        Impact::Additive,
+                        format!("{name} loosened from {} to {}", num(x), num(y)),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    if a.rules == b.rules || reported < d.changes.len() {
+        return;
+    }
+    let limits = |spec: &MediaSpec| -> Vec<(Rule, u64)> {
+        spec.rules
+            .iter()
+            .map(|r| (r.rule, r.limit.to_bits()))
+            .collect()
+    };
+    // The same files pass: only what a failure reports changed.
+    let what = if limits(a) == limits(b) {
+        "validation messages changed"
+    } else {
+        "validation rules changed, but the strictest limit of each is the same: the same files pass, failures may report differently"
+    };
+    d.input(at_new, Impact::Notable, what);
+}
+
+/// `items` and its positional forms: each position is checked by its own schema, or the
+/// rest's, or anything; positions are compared one by one, then the rest.
+fn items(d: &mut ModelDiff<'_>, o: &SchemaNode, n: &SchemaNode) {
+    fn split(items: &Items) -> (&[Sub], Sub) {
+        match items {
+            Items::Any => (&[], Sub::Any),
+            Items::Each(sub) => (&[], *sub),
+            Items::Tuple { prefix, rest } => (prefix, rest.unwrap_or(Sub::Any)),
+        }
+    }
+    let (before, before_rest) = split(&o.items);
+    let (after, after_rest) = split(&n.items);
+    let at = format!("{}/{}", n.pointer, Keyword::Items.name());
+    let positions = before.len().max(after.len());
+    for i in 0..positions {
+        let old = before.get(i).copied().unwrap_or(before_rest);
+        let new = after.get(i).copied().unwrap_or(after_rest);
+        sub(d, old, new, &format!("{at}/{i}"));
+    }
+    sub(d, before_rest, after_rest, &at);
+}
+
+/// Properties of a node that is not a struct's: each name by its own schema, or
+/// `additionalProperties`', or anything.
+fn properties(d: &mut ModelDiff<'_>, o: &SchemaNode, n: &SchemaNode) {
+    let rest = |node: &SchemaNode| node.additional_properties.unwrap_or(Sub::Any);
+    let schema = |node: &SchemaNode, name: &str| {
+        node.properties
+            .iter()
+            .find(|(p, _)| p == name)
+            .map(|(_, s)| *s)
+            .unwrap_or(rest(node))
+    };
+    let mut names: Vec<&str> = o.properties.iter().map(|(p, _)| p.as_str()).collect();
+    for (p, _) in &n.properties {
+        if !names.contains(&p.as_str()) {
+            names.push(p);
+        }
+    }
+    for name in names {
+        let at = format!(
+            "{}/{}/{}",
+            n.pointer,
+            Keyword::Properties.name(),
+            escape(name)
+        );
+        sub(d, schema(o, name), schema(n, name), &at);
+    }
+}
+
+/// `required` of a node that is not a struct's (a struct's required fields are `api.rs`'s).
+fn required(d: &mut ModelDiff<'_>, k: &Keys<'_>) {
+    for name in k.n.required.iter().filter(|r| !k.o.required.contains(r)) {
+        d.input(
+            k.at(Side::New, Keyword::Required),
+            Impact::Breaking,
+            format!("property `{name}` is now required: objects without it no longer validate"),
+        );
+    }
+    for name in k.o.required.iter().filter(|r| !k.n.required.contains(r)) {
+        d.input(
+            k.at(Side::Old, Keyword::Required),
+            Impact::Additive,
+            format!("property `{name}` is no longer required (looser)"),
+        );
+    }
+}
+
+/// `additionalProperties`: the schema of the properties the node does not name.
+fn additional_properties(d: &mut ModelDiff<'_>, k: &Keys<'_>) {
+    let rest = |node: &SchemaNode| node.additional_properties.unwrap_or(Sub::Any);
+    let key = Keyword::AdditionalProperties.name();
+    match (rest(k.o), rest(k.n)) {
+        (Sub::Never, Sub::Never) => {}
+        (_, Sub::Never) => d.input(
+            k.at(Side::New, Keyword::AdditionalProperties),
+            Impact::Breaking,
+            format!("`{key}` is now `false`: properties the schema does not name no longer validate"),
+        ),
+        (Sub::Never, _) => d.input(
+            // The input refuses other properties unless its schema says otherwise.
+            k.at(
+                if k.n.additional_properties.is_some() {
+                    Side::New
+                } else {
+                    Side::Old
+                },
+                Keyword::AdditionalProperties,
+            ),
+            Impact::Additive,
+            format!("`{key}` is no longer `false`: properties the schema does not name validate now (looser)"),
+        ),
+        (old, new) => sub(d, old, new, &k.at(Side::New, Keyword::AdditionalProperties)),
+    }
+}
+
+/// `allOf` (every member must hold: a member more is stricter), `anyOf` (one must: a member
+/// more is looser) and `oneOf` (exactly one must: any change to its members can break).
+fn combinators(d: &mut ModelDiff<'_>, k: &Keys<'_>) {
+    let lists = [
+        (Keyword::AllOf, &k.o.all_of, &k.n.all_of),
+        (Keyword::AnyOf, &k.o.any_of, &k.n.any_of),
+        (Keyword::OneOf, &k.o.one_of, &k.n.one_of),
+    ];
+    for (keyword, before, after) in lists {
+        let key = keyword.name();
+        let at = k.at(Side::New, keyword);
+        let exclusive = keyword == Keyword::OneOf;
+        if exclusive {
+            d.exclusive += 1;
+        }
+        for (i, (old, new)) in before.iter().zip(after.iter()).enumerate() {
+            sub(d, *old, *new, &format!("{at}/{i}"));
+        }
+        if exclusive {
+            d.exclusive -= 1;
+        }
+        let (more, fewer) = (after.len() > before.len(), after.len() < before.len());
+        if !more && !fewer {
+            continue;
+        }
+        let what = if before.is_empty() {
+            format!("`{key}` added")
+        } else if after.is_empty() {
+            format!("`{key}` removed")
+        } else if more {
+            format!("`{key}` has {} member(s) more", after.len() - before.len())
+        } else {
+            format!("`{key}` has {} member(s) fewer", before.len() - after.len())
+        };
+        // An empty list is no constraint at all.
+        let stricter = match keyword {
+            Keyword::AllOf => more,
+            Keyword::AnyOf => before.is_empty() || (fewer && !after.is_empty()),
+            _ => !after.is_empty(),
+        };
+        let at = if after.is_empty() {
+            k.at(Side::Old, keyword)
+        } else {
+            at
+        };
+        if stricter {
+            d.input(
+                at,
+                Impact::Breaking,
+                format!("{what}: values that validated before can be rejected"),
+            );
+        } else {
+            d.input(at, Impact::Additive, format!("{what} (looser)"));
+        }
+    }
+}
+
+fn annotations(d: &mut ModelDiff<'_>, k: &Keys<'_>) {
+    for (keyword, before, after) in [
+        (Keyword::Title, &k.o.title, &k.n.title),
+        (Keyword::Description, &k.o.description, &k.n.description),
+    ] {
+        if before != after {
+            let side = if after.is_none() {
+                Side::Old
+            } else {
+                Side::New
+            };
+            d.input(
+                k.at(side, keyword),
+                Impact::Notable,
+                format!(
+                    "`{}` changed: the generated docs read differently",
+                    keyword.name()
+                ),
+            );
+        }
+    }
+    let at = |side| k.at(side, Keyword::Default);
+    match (&k.o.default, &k.n.default) {
+        (None, Some(b)) => d.input(
+            at(Side::New),
+            Impact::Notable,
+            format!("now defaults to {b}"),
+        ),
+        (Some(a), None) => d.input(
+            at(Side::Old),
+            Impact::Notable,
+            format!("default {a} removed"),
+        ),
+        (Some(a), Some(b)) if a != b => d.input(
+            at(Side::New),
+            Impact::Notable,
+            format!("default changed from {a} to {b}: requests that leave it unset, and an accessor returning it, get the new value; it compiles as before"),
+        ),
+        _ => {}
+    }
+}
+
+/// The overlay's rules across fields, matched by kind and fields.
+pub(super) fn rules(d: &mut ModelDiff<'_>) {
+    /// A rule: its kind and fields, its limit (a `max_total` is checked, a `prompt_count`
+    /// only warns), its message.
+    type Keyed = ((&'static str, Vec<String>), Option<i64>, String);
+    let keyed = |m: &Model| -> Vec<Keyed> {
+        m.rules
+            .iter()
+            .map(|r| match r {
+                CrossRule::MaxTotal {
+                    fields,
+                    max,
+                    message,
+                } => (
+                    (CrossRuleKind::MaxTotal.name(), fields.clone()),
+                    Some(*max),
+                    message.clone(),
+                ),
+                CrossRule::PromptCount {
+                    prompt,
+                    count,
+                    message,
+                } => (
+                    (
+                        CrossRuleKind::PromptCount.name(),
+                        vec![prompt.clone(), count.clone()],
+                    ),
+                    None,
+                    message.clone(),
+                ),
+            })
+            .collect()
+    };
+    let (old, new) = (keyed(d.old), keyed(d.new));
+    let at = |i: usize| format!("/rules/{i}");
+    let what = |key: &(&str, Vec<String>)| format!("rule `{}` over {}", key.0, key.1.join(" + "));
+    for (i, (key, max, message)) in old.iter().enumerate() {
+        match new.iter().position(|(k, _, _)| k == key) {
+            None => {
+                let impact = if max.is_some() {
+                    Impact::Additive
+                } else {
+                    Impact::Notable
+                };
+                d.push(OVERLAY, at(i), impact, format!("{} removed", what(key)));
+            }
+            Some(j) => {
+                let (_, new_max, new_message) = &new[j];
+                match (max, new_max) {
+                    (Some(a), Some(b)) if b < a => d.push(
+                        OVERLAY,
+                        at(j),
+                        Impact::Breaking,
+                        format!(
+                            "{}: max lowered from {a} to {b}: inputs in between no longer validate",
+                            what(key)
+                        ),
+                    ),
+                    (Some(a), Some(b)) if b > a => d.push(
+                        OVERLAY,
+                        at(j),
+                        Impact::Additive,
+                        format!("{}: max raised from {a} to {b} (looser)", what(key)),
+                    ),
+                    _ => {}
+                }
+                if message != new_message {
+                    d.push(
+                        OVERLAY,
+                        at(j),
+                        Impact::Notable,
+                        format!("{}: message changed", what(key)),
+                    );
+                }
+            }
+        }
+    }
+    for (j, (key, max, _)) in new.iter().enumerate() {
+        if old.iter().any(|(k, _, _)| k == key) {
+            continue;
+        }
+        match max {
+            Some(max) => d.push(
+                OVERLAY,
+                at(j),
+                Impact::Breaking,
+                format!(
+                    "new {} (at most {max}): inputs that validated before can be rejected",
+                    what(key)
+                ),
+            ),
+            None => d.push(
+                OVERLAY,
+                at(j),
+                Impact::Notable,
+                format!("new {} (a warning only)", what(key)),
+            ),
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! Each model's `mod schema`: one `static` per schema node, the data validation checks and the
+//! runtime catalog describes. Only the keywords a node uses are written; the rest come from
+//! `Schema::ANY`.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+use serde_json::Value;
+
+use crate::ir::{EnumRepr, Items, Model, SchemaNode, Sub, Types};
+
+/// The `mod schema` of a model.
+pub(crate) fn module(model: &Model) -> TokenStream {
+    let statics = model.schemas.iter().map(|node| node_static(model, node));
+    quote! {
+        /// The input's schema, one `static` per schema node: what `validate()` checks and the
+        /// runtime catalog describes.
+        mod schema {
+            use crate::schema::*;
+
+            #(#statics)*
+        }
+    }
+}
+
+fn node_static(model: &Model, node: &SchemaNode) -> TokenStream {
+    let name = format_ident!("{}", node.name);
+    let mut fields: Vec<TokenStream> = Vec::new();
+    let mut patterns = TokenStream::new();
+    if let Some(types) = node.types {
+        let types = types_tokens(types);
+        fields.push(quote!(types: #types));
+    }
+    if let Some(choices) = &node.choices {
+        let e = node.choice_enum.map(|i| &model.enums[i]);
+        let items = choices.iter().map(|value| {
+            let variant = e.and_then(|e| {
+                let wire = match (e.repr, value) {
+                    (EnumRepr::String, Value::String(s)) => s.clone(),
+                    (EnumRepr::Integer, Value::Number(n)) => n.as_i64()?.to_string(),
+                    _ => return None,
+                };
+                e.variants.iter().find(|v| v.wire == wire)
+            });
+            let json = json(value);
+            let name = variant.map(|v| {
+                let name = &v.name;
+                quote!(.variant(#name))
+            });
+            let alias = variant
+                .and_then(|v| v.alias.as_deref())
+                .map(|alias| quote!(.alias(#alias)));
+            quote!(Choice::new(#json) #name #alias)
+        });
+        fields.push(quote!(choices: Some(&[#(#items),*])));
+    }
+    if let Some(constant) = &node.constant {
+        let value = json(constant);
+        fields.push(quote!(constant: Some(&#value)));
+    }
+    let numbers = [
+        ("minimum", &node.minimum),
+        ("maximum", &node.maximum),
+        ("exclusive_minimum", &node.exclusive_minimum),
+        ("exclusive_maximum", &node.exclusive_maximum),
+        ("multiple_of", &node.multiple_of),
+    ];
+    for (key, value) in numbers {
+        if let Some(n) = value {
+            let key = format_ident!("{key}");
+            let n = number(n);
+            fields.push(quote!(#key: Some(#n)));
+        }
+    }
+    let counts = [
+        ("min_length", node.min_length),
+        ("max_length", node.max_length),
+        ("min_items", node.min_items),
+        ("max_items", node.max_items),
+        ("min_properties", node.min_properties),
+        ("max_properties", node.max_properties),
+    ];
+    for (key, value) in counts {
+        if let Some(n) = value {
+            let key = format_ident!("{key}");
+            let n = Literal::u64_unsuffixed(n);
+            fields.push(quote!(#key: Some(#n)));
+        }
+    }
+    if let Some(pattern) = &node.pattern {
+        let pattern_name = format_ident!("{}_PATTERN", node.name);
+        patterns.extend(quote! {
+            static #pattern_name: Pattern = Pattern::new(#pattern);
+        });
+        fields.push(quote!(pattern: Some(&#pattern_name)));
+    }
+    if let Some(format) = node.format {
+        let variant = format_ident!("{}", format_variant(format.name()));
+        fields.push(quote!(format: Some(Format::#variant)));
+    }
+    if let Some(media) = &node.media {
+        let kind = format_ident!("{}", format!("{:?}", media.kind));
+        let formats = media.formats.iter().map(|f| {
+            let f = format_ident!("{}", format!("{:?}", f));
+            quote!(MediaFormat::#f)
+        });
+        let rules = media.rules.iter().map(|r| {
+            let rule = format_ident!("{}", format!("{:?}", r.rule));
+            let limit = Literal::f64_unsuffixed(r.limit);
+            let message = &r.message;
+            quote!(MediaRule { rule: Rule::#rule, limit: #limit, message: #message })
+        });
+        fields.push(quote! {
+            media: Some(&MediaSpec {
+                kind: MediaKind::#kind,
+                formats: &[#(#formats),*],
+                rules: &[#(#rules),*],
+            })
+        });
+    }
+    match &node.items {
+        Items::Any => {}
+        Items::Each(sub) => {
+            let sub = sub_ref(model, *sub);
+            fields.push(quote!(items: Items::Each(#sub)));
+        }
+        Items::Tuple { prefix, rest } => {
+            let prefix = prefix.iter().map(|s| sub_ref(model, *s));
+            let rest = option(rest.map(|s| sub_ref(model, s)));
+            fields.push(quote!(items: Items::Tuple { prefix: &[#(#prefix),*], rest: #rest }));
+        }
+    }
+    if node.unique_items {
+        fields.push(quote!(unique_items: true));
+    }
+    if !node.properties.is_empty() {
+        let properties = node.properties.iter().map(|(name, sub)| {
+            let schema = sub_ref(model, *sub);
+            quote!(Property { name: #name, schema: #schema })
+        });
+        fields.push(quote!(properties: &[#(#properties),*]));
+    }
+    if !node.required.is_empty() {
+        let names = &node.required;
+        fields.push(quote!(required: &[#(#names),*]));
+    }
+    if let Some(sub) = node.additional_properties {
+        let sub = sub_ref(model, sub);
+        fields.push(quote!(additional_properties: Some(#sub)));
+    }
+    for (key, subs) in [
+        ("all_of", &node.all_of),
+        ("any_of", &node.any_of),
+        ("one_of", &node.one_of),
+    ] {
+        if !subs.is_empty() {
+            let key = format_ident!("{key}");
+            let subs = subs.iter().map(|s| sub_ref(model, *s));
+            fields.push(quote!(#key: &[#(#subs),*]));
+        }
+    }
+    if let Some(title) = &node.title {
+        fields.push(quote!(title: Some(#title)));
+    }
+    if let Some(description) = &node.description {
+        fields.push(quote!(description: Some(#description)));
+    }
+    if let Some(default) = &node.default {
+        let value = json(default);
+        fields.push(quote!(default: Some(&#value)));
+    }
+    quote! {
+        #patterns
+        pub(super) static #name: Schema = Schema {
+            #(#fields,)*
+            ..Schema::ANY
+        };
+    }
+}
+
+/// A reference to a schema: a node's `static`, or `true`/`false`.
+fn sub_ref(model: &Model, sub: Sub) -> TokenStream {
+    match sub {
+        Sub::Any => quote!(&Schema::ANY),
+        Sub::Never => quote!(&Schema::NEVER),
+        Sub::Node(id) => {
+            let name = format_ident!("{}", model.schemas[id].name);
+            quote!(&#name)
+        }
+    }
+}
+
+fn types_tokens(types: Types) -> TokenStream {
+    let names: Vec<TokenStream> = types
+        .iter()
+        .map(|t| {
+            let ident = format_ident!("{}", t.name().to_ascii_uppercase());
+            quote!(Types::#ident)
+        })
+        .collect();
+    match names.split_first() {
+        None => quote!(Types::NONE),
+        Some((first, rest)) => quote!(#first #(.with(#rest))*),
+    }
+}
+
+/// A JSON value as a `Json` constant.
+fn json(value: &Value) -> TokenStream {
+    match value {
+        Value::Null => quote!(Json::Null),
+        Value::Bool(b) => quote!(Json::Bool(#b)),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => {
+                let i = Literal::i64_unsuffixed(i);
+                quote!(Json::int(#i))
+            }
+            None => {
+                let n = number(n);
+                quote!(Json::Number(#n))
+            }
+        },
+        Value::String(s) => quote!(Json::String(#s)),
+        Value::Array(items) => {
+            let items = items.iter().map(json);
+            quote!(Json::Array(&[#(#items),*]))
+        }
+        Value::Object(map) => {
+            let entries = map.iter().map(|(k, v)| {
+                let v = json(v);
+                quote!((#k, #v))
+            });
+            quote!(Json::Object(&[#(#entries),*]))
+        }
+    }
+}
+
+/// A number as written: an integer stays one, a float stays one.
+fn number(n: &serde_json::Number) -> TokenStream {
+    if let Some(i) = n.as_i64() {
+        let i = Literal::i64_unsuffixed(i);
+        quote!(Number::from_i64(#i))
+    } else if let Some(u) = n.as_u64() {
+        let u = Literal::u64_unsuffixed(u);
+        quote!(Number::from_u64(#u))
+    } else {
+        let f = Literal::f64_unsuffixed(n.as_f64().unwrap_or_default());
+        quote!(Number::from_f64(#f))
+    }
+}
+
+fn option(value: Option<TokenStream>) -> TokenStream {
+    match value {
+        Some(v) => quote!(Some(#v)),
+        None => quote!(None),
+    }
+}
+
+/// `date-time` → `DateTime`.
+fn format_variant(name: &str) -> String {
+    heck::ToUpperCamelCase::to_upper_camel_case(name)
+}

@@ -1,0 +1,110 @@
+//! Choice enums: variant names (from the overlay, or readable ones made from the values) and
+//! the short aliases people type.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use runcomfy_vocab::pointer::escape;
+
+use super::is_type_ident;
+use super::typing::Typer;
+use crate::emit::schema_text;
+use crate::error::WarningKind;
+use crate::ir::{Enum, EnumRepr, SchemaNode, Variant};
+use crate::naming;
+use crate::overlay::FieldOverlay;
+
+/// The enum of `wires` (each once, in schema order), for the field `hint`.
+pub(crate) fn build(
+    typer: &mut Typer<'_, '_>,
+    node: &SchemaNode,
+    hint: &str,
+    overlay: Option<&FieldOverlay>,
+    repr: EnumRepr,
+    wires: Vec<String>,
+) -> Option<Enum> {
+    let empty = BTreeMap::new();
+    let (names, aliases) = overlay.map_or((&empty, &empty), |o| (&o.variants, &o.aliases));
+    let field_at = format!("/fields/{}", escape(hint));
+    for key in names.keys().chain(aliases.keys()) {
+        if !wires.contains(key) {
+            typer.ctx.overlay_err(
+                &field_at,
+                format!("`{key}` is not a value of the enum of `{hint}`"),
+            );
+        }
+    }
+    let mut taken = BTreeSet::new();
+    let mut variants = Vec::new();
+    let auto_aliases: Vec<Option<String>> =
+        wires.iter().map(|w| naming::obvious_alias(w)).collect();
+    for (i, wire) in wires.iter().enumerate() {
+        let named = names.contains_key(wire);
+        let name = match names.get(wire) {
+            Some(name) if is_type_ident(name) => name.clone(),
+            Some(name) => {
+                typer.ctx.overlay_err(&field_at, format!("variant name `{name}` is not a Rust identifier (ASCII, starting with an upper-case letter)"));
+                continue;
+            }
+            None => match repr {
+                EnumRepr::String => naming::variant_ident(wire, i),
+                EnumRepr::Integer => {
+                    naming::integer_variant_ident(wire.parse().unwrap_or_default())
+                }
+            },
+        };
+        if names.contains_key(wire) && taken.contains(&name) {
+            typer
+                .ctx
+                .overlay_err(&field_at, format!("variant name `{name}` is used twice"));
+        }
+        let natural = name.clone();
+        let name = naming::unique(name, &mut taken, "Alt");
+        if !named && name != natural {
+            let at = node.choices.as_ref().and_then(|c| {
+                c.iter().position(|v| {
+                    v.as_str() == Some(wire)
+                        || v.as_i64().map(|n| n.to_string()).as_deref() == Some(wire)
+                })
+            });
+            let pointer = at.map_or_else(
+                || node.pointer.clone(),
+                |i| format!("{}/enum/{i}", node.pointer),
+            );
+            typer.ctx.warn(
+                WarningKind::DisambiguatedEnum,
+                &pointer,
+                format!("enum value {wire:?} of `{hint}` would be `{natural}`, which another value took, so it is `{name}`; name it in overlay.json `fields.{hint}.variants`"),
+            );
+        }
+        let alias = aliases.get(wire).cloned().or_else(|| {
+            let alias = auto_aliases[i].clone()?;
+            let unique = auto_aliases
+                .iter()
+                .filter(|a| a.as_ref() == Some(&alias))
+                .count()
+                == 1;
+            (unique && !wires.contains(&alias)).then_some(alias)
+        });
+        variants.push(Variant {
+            name,
+            wire: wire.clone(),
+            alias,
+        });
+    }
+    let name = match overlay.and_then(|o| o.type_name.as_deref()) {
+        Some(name) => typer.checked_type_name(name, hint),
+        None => naming::type_ident(hint, "Choice"),
+    };
+    let name = naming::unique(name, &mut typer.type_names, "Choice");
+    let mut docs = Vec::new();
+    for text in [&node.title, &node.description].into_iter().flatten() {
+        super::push_doc(&mut docs, &schema_text(text));
+    }
+    Some(Enum {
+        name,
+        field: hint.to_owned(),
+        docs,
+        repr,
+        variants,
+    })
+}

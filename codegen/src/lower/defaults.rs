@@ -1,0 +1,138 @@
+//! Defaults: read as the type their field says, and checked against its own keywords.
+//!
+//! A default is an annotation (it is never sent), so one that does not fit its field is a
+//! warning, not an error: the field then gets no accessor returning it.
+
+use runcomfy_vocab::json_type::{JsonType, Types};
+use serde_json::Value;
+
+use crate::ir::SchemaNode;
+
+/// The default of `node`, read loosely as the node's type (catalogs write `"0.5"` for a number,
+/// `5.0` for an integer, `"true"`), then checked: `Err` says why it does not fit.
+pub(crate) fn read(node: &SchemaNode, value: &Value) -> Result<Value, String> {
+    let types = node.allowed();
+    let value = coerce(types, value);
+    check(node, &value)?;
+    Ok(value)
+}
+
+fn coerce(types: Types, value: &Value) -> Value {
+    let text = value.as_str().map(str::trim);
+    let only = |ty: Types| types.without_null() == ty;
+    let coerced = if only(Types::INTEGER) {
+        value
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15 && !value.is_i64() && !value.is_u64())
+            .map(|f| Value::from(f as i64))
+            .or_else(|| text.and_then(|t| t.parse::<i64>().ok()).map(Value::from))
+    } else if only(Types::NUMBER) {
+        text.and_then(|t| t.parse::<f64>().ok())
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number)
+    } else if only(Types::BOOLEAN) {
+        text.and_then(|t| t.parse().ok()).map(Value::Bool)
+    } else {
+        None
+    };
+    coerced.unwrap_or_else(|| value.clone())
+}
+
+fn check(node: &SchemaNode, value: &Value) -> Result<(), String> {
+    let ty = match value {
+        Value::Null => JsonType::Null,
+        Value::Bool(_) => JsonType::Boolean,
+        Value::Number(n) if n.is_i64() || n.is_u64() => JsonType::Integer,
+        Value::Number(n) if n.as_f64().is_some_and(|f| f.fract() == 0.0) => JsonType::Integer,
+        Value::Number(_) => JsonType::Number,
+        Value::String(_) => JsonType::String,
+        Value::Array(_) => JsonType::Array,
+        Value::Object(_) => JsonType::Object,
+    };
+    if !node.allowed().allows(ty) {
+        return Err(format!("default {value} is not {}", node.allowed()));
+    }
+    if let Some(choices) = &node.choices
+        && !choices.iter().any(|c| same(c, value))
+    {
+        return Err(format!("default {value} is not one of the enum's values"));
+    }
+    if let Some(constant) = &node.constant
+        && !same(constant, value)
+    {
+        return Err(format!("default {value} is not the `const` {constant}"));
+    }
+    if let Some(n) = value.as_f64() {
+        let low = node.minimum.as_ref().and_then(serde_json::Number::as_f64);
+        let high = node.maximum.as_ref().and_then(serde_json::Number::as_f64);
+        if low.is_some_and(|low| n < low) || high.is_some_and(|high| n > high) {
+            return Err(format!("default {value} is outside minimum/maximum"));
+        }
+    }
+    if let Some(s) = value.as_str() {
+        let len = s.chars().count() as u64;
+        if node.min_length.is_some_and(|m| len < m) || node.max_length.is_some_and(|m| len > m) {
+            return Err(format!(
+                "default is {len} characters long, outside minLength/maxLength"
+            ));
+        }
+    }
+    if let Some(items) = value.as_array() {
+        let len = items.len() as u64;
+        if node.min_items.is_some_and(|m| len < m) || node.max_items.is_some_and(|m| len > m) {
+            return Err(format!(
+                "default has {len} items, outside minItems/maxItems"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// JSON equality with numbers by value (`1 == 1.0`).
+pub(crate) fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => x.as_f64() == y.as_f64(),
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(types: Types) -> SchemaNode {
+        SchemaNode {
+            types: Some(types),
+            ..SchemaNode::default()
+        }
+    }
+
+    #[test]
+    fn loose_defaults_are_read_as_their_type() {
+        assert_eq!(
+            read(&node(Types::NUMBER), &Value::from("0.5")),
+            Ok(Value::from(0.5))
+        );
+        assert_eq!(
+            read(&node(Types::INTEGER), &Value::from(5.0)),
+            Ok(Value::from(5))
+        );
+        assert_eq!(
+            read(&node(Types::BOOLEAN), &Value::from("true")),
+            Ok(Value::Bool(true))
+        );
+        assert!(read(&node(Types::INTEGER), &Value::from("five")).is_err());
+        let mut bounded = node(Types::INTEGER);
+        bounded.maximum = Some(3.into());
+        assert!(read(&bounded, &Value::from(4)).is_err());
+    }
+}

@@ -1,0 +1,272 @@
+//! Media fields: RunComfy's `format`s (`image_uri`, and `image_uris` on an array, with or
+//! without `items`), its `validations` rules, and the formats an overlay accepts.
+
+use runcomfy_vocab::media::{MediaFormat, MediaFormatName, MediaKind};
+use runcomfy_vocab::pointer::Pointer;
+use runcomfy_vocab::rule::{self, Rule};
+use serde_json::Value;
+
+use super::schema::Reader;
+use crate::ir::{Items, MediaRule, MediaSpec, SchemaId, SchemaNode, Sub};
+
+/// What a schema object says about media.
+#[derive(Default)]
+pub(crate) struct MediaDecl<'a> {
+    /// A media `format`.
+    pub(crate) format: Option<MediaFormatName>,
+    /// `validations`, and where they are.
+    pub(crate) validations: Option<(&'a Value, Pointer)>,
+}
+
+/// Gives node `id` (or its items, for a list) its media spec.
+pub(crate) fn apply(r: &mut Reader<'_, '_>, id: SchemaId, decl: MediaDecl<'_>) {
+    let pointer = r.nodes[id].pointer.clone();
+    let field = root_field(&pointer);
+    let formats = overlay_formats(r, field.as_deref());
+    if decl.format.is_none() && decl.validations.is_none() {
+        if let Some(formats) = formats {
+            match media_node(r, id) {
+                Some(target) => set_formats(r, target, formats),
+                None => r.ctx.overlay_err(
+                    &format!(
+                        "/fields/{}/formats",
+                        runcomfy_vocab::pointer::escape(field.as_deref().unwrap_or_default())
+                    ),
+                    format!(
+                        "`formats` given for `{}`, which is not a media field",
+                        field.as_deref().unwrap_or_default()
+                    ),
+                ),
+            }
+        }
+        return;
+    }
+    let rules = match &decl.validations {
+        Some((value, at)) => parse_rules(r, value, at),
+        None => Vec::new(),
+    };
+    let node = &r.nodes[id];
+    let is_array = node
+        .types
+        .is_some_and(|t| t.without_null() == runcomfy_vocab::json_type::Types::ARRAY);
+    let (kind, list) = match decl.format {
+        Some(name) => (name.kind, name.list),
+        // `validations` make a media field whose format the catalog left out: its kind is
+        // told by its name.
+        None => (
+            MediaKind::guess_from_name(field.as_deref().unwrap_or(&node.name)),
+            is_array,
+        ),
+    };
+    let at = match &decl.validations {
+        Some((_, at)) => at.as_str().to_owned(),
+        None => pointer.clone(),
+    };
+    let spec = MediaSpec {
+        kind,
+        formats: Vec::new(),
+        rules,
+    };
+    for rule in &spec.rules {
+        if !rule.rule.measure().applies_to(kind) {
+            r.ctx.input_err(
+                &at,
+                format!(
+                    "`{}` cannot be measured on {}: only images have dimensions here",
+                    rule.rule,
+                    kind.a_file()
+                ),
+                Some("remove the rule with an overlay `patch`"),
+            );
+        }
+    }
+    let target = if list {
+        if !r.nodes[id]
+            .allowed()
+            .allows(runcomfy_vocab::json_type::JsonType::Array)
+        {
+            r.ctx.input_err(
+                &pointer,
+                format!("format `{}` belongs on an array", kind.list_format()),
+                None,
+            );
+            return;
+        }
+        match r.nodes[id].items.clone() {
+            Items::Any | Items::Each(Sub::Any) => {
+                let item = item_node(r, id);
+                r.nodes[id].items = Items::Each(Sub::Node(item));
+                item
+            }
+            Items::Each(Sub::Node(item)) => item,
+            Items::Each(Sub::Never) | Items::Tuple { .. } => {
+                r.ctx.input_err(
+                    &pointer,
+                    "a media list needs one schema for every item",
+                    None,
+                );
+                return;
+            }
+        }
+    } else {
+        id
+    };
+    if !r.nodes[target]
+        .allowed()
+        .allows(runcomfy_vocab::json_type::JsonType::String)
+    {
+        r.ctx.input_err(
+            &r.nodes[target].pointer.clone(),
+            format!(
+                "a media file is a string, but this schema allows no string ({})",
+                kind.format()
+            ),
+            Some("fix the type with an overlay `patch`"),
+        );
+        return;
+    }
+    let slot = &mut r.nodes[target].media;
+    match slot {
+        Some(existing) if existing.kind != spec.kind => {
+            let problem = format!(
+                "the list takes {} but its items take {}",
+                spec.kind.a_file(),
+                existing.kind.a_file()
+            );
+            r.ctx.input_err(&pointer, problem, None);
+            return;
+        }
+        Some(existing) => existing.rules.extend(spec.rules),
+        None => *slot = Some(spec),
+    }
+    if let Some(formats) = formats {
+        set_formats(r, target, formats);
+    }
+}
+
+/// The item node a media list without `items` gets: a string, a file of the list's kind.
+fn item_node(r: &mut Reader<'_, '_>, list: SchemaId) -> SchemaId {
+    let pointer = format!("{}/items", r.nodes[list].pointer);
+    let name = format!("{}_ITEMS", r.nodes[list].name);
+    r.nodes.push(SchemaNode {
+        name,
+        pointer,
+        types: Some(runcomfy_vocab::json_type::Types::STRING),
+        ..SchemaNode::default()
+    });
+    r.nodes.len() - 1
+}
+
+/// The node holding the media spec of node `id`: itself, or its items.
+fn media_node(r: &Reader<'_, '_>, id: SchemaId) -> Option<SchemaId> {
+    if r.nodes[id].media.is_some() {
+        return Some(id);
+    }
+    match r.nodes[id].items {
+        Items::Each(Sub::Node(item)) if r.nodes[item].media.is_some() => Some(item),
+        _ => None,
+    }
+}
+
+fn set_formats(r: &mut Reader<'_, '_>, target: SchemaId, formats: Vec<MediaFormat>) {
+    let kind = r.nodes[target].media.as_ref().map(|m| m.kind);
+    if let Some(kind) = kind {
+        for format in &formats {
+            if format.kind() != kind {
+                r.ctx.overlay_err(
+                    "/fields",
+                    format!("format `{format}` is not {}", kind.a_file()),
+                );
+            }
+        }
+    }
+    if let Some(media) = &mut r.nodes[target].media {
+        media.formats = formats;
+    }
+}
+
+/// `/properties/<name>` of the input: a field the overlay's `fields` can name.
+pub(crate) fn root_field(pointer: &str) -> Option<String> {
+    let rest = pointer.strip_prefix("/properties/")?;
+    (!rest.contains('/')).then(|| runcomfy_vocab::pointer::unescape(rest))?
+}
+
+fn overlay_formats(r: &mut Reader<'_, '_>, field: Option<&str>) -> Option<Vec<MediaFormat>> {
+    let field = field?;
+    let names = r.ctx.src.overlay.fields.get(field)?.formats.clone();
+    if names.is_empty() {
+        return None;
+    }
+    let mut formats = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        match MediaFormat::parse(name) {
+            Some(format) => formats.push(format),
+            None => {
+                let known: Vec<&str> = MediaFormat::ALL.iter().map(|f| f.name()).collect();
+                r.ctx.overlay_err(
+                    &format!(
+                        "/fields/{}/formats/{i}",
+                        runcomfy_vocab::pointer::escape(field)
+                    ),
+                    format!("unknown format `{name}`; known: {}", known.join(", ")),
+                );
+            }
+        }
+    }
+    Some(formats)
+}
+
+fn parse_rules(r: &mut Reader<'_, '_>, value: &Value, at: &Pointer) -> Vec<MediaRule> {
+    let Some(items) = value.as_array() else {
+        r.ctx
+            .input_err(at.as_str(), "`validations` must be an array of rules", None);
+        return Vec::new();
+    };
+    let mut rules = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let at = at.index(i);
+        let name = item.get(rule::RULE_KEY).and_then(Value::as_str);
+        let limit = item.get(rule::VALUE_KEY).and_then(|v| {
+            v.as_f64().or_else(|| {
+                let n = v.as_str()?.trim().parse().ok()?;
+                r.number_as_string(&at.join(rule::VALUE_KEY), v.as_str().unwrap_or_default());
+                Some(n)
+            })
+        });
+        let message = item.get(rule::ERROR_KEY).and_then(Value::as_str);
+        let (Some(name), Some(limit), Some(message)) = (name, limit, message) else {
+            r.ctx.input_err(
+                at.as_str(),
+                format!(
+                    "a validation needs `{}` (string), `{}` (number) and `{}` (string)",
+                    rule::RULE_KEY,
+                    rule::VALUE_KEY,
+                    rule::ERROR_KEY
+                ),
+                None,
+            );
+            continue;
+        };
+        match Rule::parse(name) {
+            Some(rule) if rule.satisfiable(limit) => rules.push(MediaRule {
+                rule,
+                limit,
+                message: message.to_owned(),
+            }),
+            Some(rule) => r.ctx.input_err(
+                at.join(rule::VALUE_KEY).as_str(),
+                format!("`{rule} {limit}` can never hold"),
+                Some("fix the limit with an overlay `patch`"),
+            ),
+            None => r.ctx.input_err(
+                at.join(rule::RULE_KEY).as_str(),
+                format!(
+                    "unknown validation_rule `{name}`; known rules: {}",
+                    Rule::known()
+                ),
+                Some("teach the rule to runcomfy-vocab (`rule.rs`), or remove it with an overlay `patch`"),
+            ),
+        }
+    }
+    rules
+}

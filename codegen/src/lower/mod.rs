@@ -1,0 +1,269 @@
+//! From the catalog's files (as read by [`crate::catalog`]) to the IR, checking everything on the
+//! way and reporting every problem at once.
+//!
+//! - `schema`: JSON Schema to [`SchemaNode`]s, keyword by keyword: each one is checked,
+//!   an annotation, or refused by name (the vocabulary is `runcomfy_vocab::keyword`).
+//! - `media`: media formats, `validations` and the overlay's accepted formats.
+//! - `typing`: the Rust types values of those schemas decode into.
+//! - `choices`: enum variant names and aliases.
+//! - `defaults`: defaults read as their field's type, and checked.
+//! - `model`: one model: names, docs, overlay fields, rules.
+//! - `output`: output types.
+
+mod choices;
+mod defaults;
+mod media;
+mod model;
+mod output;
+mod schema;
+mod smells;
+mod typing;
+
+pub use smells::is_localized;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crate::catalog::SourceModel;
+use crate::error::{Error, Errors, Warning, WarningKind};
+use crate::ir::*;
+use crate::naming;
+
+/// Builds the IR of a whole catalog, reporting every problem found.
+pub fn build(sources: &[SourceModel]) -> Result<Catalog, Errors> {
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    let mut models = Vec::new();
+    let mut outputs: Vec<(OutputType, Option<String>)> = Vec::new();
+    // Each distinct output schema (as JSON text) to its index in `outputs`.
+    let mut output_index: BTreeMap<String, usize> = BTreeMap::new();
+    let mut modules: BTreeMap<Vec<String>, String> = BTreeMap::new();
+    for src in sources {
+        let mut ctx = Ctx::new(src);
+        // A model left out of the generation still names its output type (shared output
+        // types are named across the whole catalog), but its input is not looked at.
+        let model = if src.generated {
+            model::lower(&mut ctx)
+        } else {
+            None
+        };
+        let output = output::lower(&mut ctx);
+        errors.append(&mut ctx.errors);
+        warnings.append(&mut ctx.warnings);
+        let Some(output) = output else {
+            continue;
+        };
+        if src.generated && model.is_none() {
+            continue;
+        }
+        if let Some(model) = &model
+            && let Some(other) = modules.insert(model.module_path.clone(), src.id.clone())
+        {
+            errors.push(
+                Error::schema(
+                    &src.input_path,
+                    "",
+                    format!(
+                        "model `{}` maps to the same Rust module `{}` as `{other}`",
+                        src.id,
+                        model.module_path.join("::")
+                    ),
+                )
+                .hint("rename one of the model folders"),
+            );
+            continue;
+        }
+        let wanted = src.overlay.output_type.clone();
+        let key = src.output.to_string();
+        let index = match output_index.get(&key) {
+            Some(&index) => {
+                let (existing, existing_wanted) = &mut outputs[index];
+                match (&wanted, existing_wanted.as_ref()) {
+                    (Some(a), Some(b)) if a != b => errors.push(
+                        Error::schema(
+                            src.overlay_path.as_deref().unwrap_or(&src.output_path),
+                            "/output_type",
+                            format!("output type `{a}` conflicts with `{b}`, given by another model with the same output schema"),
+                        )
+                        .hint("models with identical output schemas share one type: give them the same `output_type`"),
+                    ),
+                    (Some(a), None) => {
+                        existing.name = a.clone();
+                        *existing_wanted = Some(a.clone());
+                    }
+                    _ => {}
+                }
+                existing.users.push(src.id.clone());
+                index
+            }
+            None => {
+                let mut output = output;
+                if let Some(name) = &wanted {
+                    output.name = name.clone();
+                }
+                output.users.push(src.id.clone());
+                output_index.insert(key, outputs.len());
+                outputs.push((output, wanted));
+                outputs.len() - 1
+            }
+        };
+        if let Some(mut model) = model {
+            model.output = index;
+            models.push(model);
+        }
+    }
+    smells::uncommon_outputs(sources, &mut warnings);
+    let outputs = name_outputs(outputs, &mut errors);
+    for model in &models {
+        let output = &outputs[model.output].name;
+        let taken = std::iter::once(&model.type_name)
+            .chain(model.structs.iter().map(|s| &s.name))
+            .chain(model.enums.iter().map(|e| &e.name))
+            .chain(model.unions.iter().map(|u| &u.name));
+        if taken.into_iter().any(|name| name == output) {
+            errors.push(
+                Error::schema(
+                    Path::new(&model.id),
+                    "/output_type",
+                    format!(
+                        "output type `{output}` clashes with a type of model `{}`",
+                        model.id
+                    ),
+                )
+                .hint("set another `output_type` or `type_name` in overlay.json"),
+            );
+        }
+    }
+    let features = FeatureTable::new(sources.iter().map(|s| {
+        let dir = s.input_path.parent().unwrap_or(&s.input_path);
+        (s.id.as_str(), dir)
+    }));
+    match features {
+        Ok(features) if errors.is_empty() => Ok(Catalog {
+            models,
+            outputs,
+            features,
+            warnings,
+        }),
+        Ok(_) => Err(Errors(errors)),
+        Err(Errors(mut more)) => {
+            errors.append(&mut more);
+            Err(Errors(errors))
+        }
+    }
+}
+
+/// Default output names are made unique after overlays had their say.
+fn name_outputs(
+    outputs: Vec<(OutputType, Option<String>)>,
+    errors: &mut Vec<Error>,
+) -> Vec<OutputType> {
+    let mut taken: BTreeSet<String> = outputs
+        .iter()
+        .filter_map(|(_, wanted)| wanted.clone())
+        .collect();
+    let outputs: Vec<OutputType> = outputs
+        .into_iter()
+        .map(|(mut output, wanted)| {
+            if wanted.is_none() {
+                output.name = naming::unique(output.name.clone(), &mut taken, "Alt");
+            }
+            output
+        })
+        .collect();
+    let mut names: BTreeMap<&str, usize> = BTreeMap::new();
+    for output in &outputs {
+        *names.entry(output.name.as_str()).or_default() += 1;
+    }
+    for (name, count) in names {
+        if count > 1 {
+            errors.push(Error::schema(
+                Path::new("overlay.json"),
+                "/output_type",
+                format!("output type `{name}` is given to {count} different output schemas"),
+            ));
+        }
+    }
+    outputs
+}
+
+/// One model's files and the problems found in them so far.
+pub(crate) struct Ctx<'a> {
+    pub(crate) src: &'a SourceModel,
+    pub(crate) errors: Vec<Error>,
+    pub(crate) warnings: Vec<Warning>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(src: &'a SourceModel) -> Self {
+        Self {
+            src,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// A problem in `input.json`.
+    pub(crate) fn input_err(
+        &mut self,
+        pointer: &str,
+        problem: impl Into<String>,
+        hint: Option<&str>,
+    ) {
+        let mut err = Error::schema(&self.src.input_path, pointer, problem);
+        if let Some(hint) = hint {
+            err = err.hint(hint);
+        }
+        self.errors.push(err);
+    }
+
+    /// A problem in `overlay.json`.
+    pub(crate) fn overlay_err(&mut self, pointer: &str, problem: impl Into<String>) {
+        self.errors
+            .push(Error::schema(self.overlay_path(), pointer, problem));
+    }
+
+    /// Something off in `input.json` that does not stop generation.
+    pub(crate) fn warn(&mut self, kind: WarningKind, pointer: &str, problem: impl Into<String>) {
+        let path = self.src.input_path.clone();
+        self.warn_in(path, kind, pointer, problem);
+    }
+
+    /// Something off in another file of the model.
+    pub(crate) fn warn_in(
+        &mut self,
+        path: PathBuf,
+        kind: WarningKind,
+        pointer: &str,
+        problem: impl Into<String>,
+    ) {
+        self.warnings.push(Warning {
+            kind,
+            path,
+            pointer: pointer.to_owned(),
+            problem: problem.into(),
+        });
+    }
+
+    pub(crate) fn overlay_path(&self) -> PathBuf {
+        self.src
+            .overlay_path
+            .clone()
+            .unwrap_or_else(|| self.src.input_path.with_file_name("overlay.json"))
+    }
+}
+
+/// Whether `name` can name a Rust type (ASCII, starting with an upper-case letter).
+pub(crate) fn is_type_ident(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_uppercase())
+        && name.chars().all(|c| c.is_ascii_alphanumeric())
+        && name != "Self"
+}
+
+/// Adds a paragraph to docs unless it is blank or already there.
+pub(crate) fn push_doc(docs: &mut Vec<String>, text: &str) {
+    let text = text.trim();
+    if !text.is_empty() && !docs.iter().any(|d| d == text) {
+        docs.push(text.to_owned());
+    }
+}

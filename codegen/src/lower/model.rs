@@ -1,0 +1,264 @@
+//! One model: its names and docs, its input's schema and types, its overlay rules.
+
+use runcomfy_vocab::cross::CrossRuleKind;
+use runcomfy_vocab::pointer::{Pointer, escape};
+use serde_json::Value;
+
+use super::schema::Reader;
+use super::typing::Typer;
+use super::{Ctx, is_type_ident, push_doc};
+use crate::error::WarningKind;
+use crate::ir::*;
+use crate::naming;
+use crate::overlay::RuleOverlay;
+
+/// Lowers the model of `ctx`; `None` when its input cannot be read at all (the errors say why).
+pub(super) fn lower(ctx: &mut Ctx<'_>) -> Option<Model> {
+    let src = ctx.src;
+    let overlay = &src.overlay;
+    let segments: Vec<&str> = src.id.split('/').collect();
+    let module_path = segments.iter().map(|s| naming::module_ident(s)).collect();
+    let type_name = match &overlay.type_name {
+        Some(name) if is_type_ident(name) => name.clone(),
+        Some(name) => {
+            ctx.overlay_err(
+                "/type_name",
+                format!(
+                    "`{name}` is not a Rust type name (ASCII, starting with an upper-case letter)"
+                ),
+            );
+            naming::model_type_ident(&segments)
+        }
+        None => naming::model_type_ident(&segments),
+    };
+    let input_name = format!("{type_name}Input");
+    for name in overlay.fields.keys() {
+        let known = src
+            .input
+            .get("properties")
+            .and_then(Value::as_object)
+            .is_some_and(|p| p.contains_key(name));
+        if !known {
+            ctx.overlay_err(
+                &format!("/fields/{}", escape(name)),
+                format!("field `{name}` is not a property of input.json"),
+            );
+        }
+    }
+    let display_name = overlay
+        .display_name
+        .clone()
+        .or_else(|| {
+            let title = src.input.get("title").and_then(Value::as_str)?;
+            let generic =
+                title.eq_ignore_ascii_case("input schema") || title.eq_ignore_ascii_case("input");
+            (!generic && !title.trim().is_empty()).then(|| title.to_owned())
+        })
+        .unwrap_or_else(|| {
+            let path = ctx.overlay_path();
+            ctx.warn_in(
+                path,
+                WarningKind::NoDisplayName,
+                "/display_name",
+                format!("no display name: `runcomfy models` shows the bare id `{}`; set `display_name` in overlay.json", src.id),
+            );
+            src.id.clone()
+        });
+    let mut docs = Vec::new();
+    if let Some(d) = src.input.get("description").and_then(Value::as_str) {
+        push_doc(&mut docs, d);
+    }
+    if let Some(d) = &overlay.docs {
+        push_doc(&mut docs, d);
+    }
+
+    let mut reader = Reader::new(ctx, &src.input);
+    let root = reader.read(&Pointer::root());
+    reader.report_unused_unchecked();
+    let mut nodes = std::mem::take(&mut reader.nodes);
+    let Sub::Node(root) = root else {
+        ctx.input_err("", "the input schema must be an object schema", None);
+        return None;
+    };
+    if !nodes[root].allowed().allows(JsonType::Object) {
+        ctx.input_err(
+            "/type",
+            "the input schema must allow an object (`\"type\": \"object\"`)",
+            None,
+        );
+        return None;
+    }
+    // The input refuses properties it does not name unless its schema allows them: a typo in
+    // a paid request must not pass silently.
+    if nodes[root].additional_properties.is_none() {
+        nodes[root].additional_properties = Some(Sub::Never);
+    }
+    if matches!(nodes[root].additional_properties, Some(Sub::Never)) {
+        for (i, name) in nodes[root].required.clone().iter().enumerate() {
+            if !nodes[root].properties.iter().any(|(p, _)| p == name) {
+                ctx.input_err(
+                    &format!("/required/{i}"),
+                    format!("`required` names `{name}`, which is not a property"),
+                    Some("add the property, or remove the name with an overlay `patch` (`{\"patch\": {\"required\": [...]}}`)"),
+                );
+            }
+        }
+    }
+    append_overlay_docs(ctx, &mut nodes, root);
+
+    let mut typer = Typer::new(ctx, nodes, [type_name.clone()].into());
+    let input = typer.input(root, input_name);
+    let Typer {
+        nodes,
+        structs,
+        enums,
+        unions,
+        ..
+    } = typer;
+    let rules = rules(ctx, &structs[input], &enums);
+    Some(Model {
+        id: src.id.clone(),
+        module_path,
+        type_name,
+        display_name,
+        docs,
+        upstream: Upstream::default(),
+        schemas: nodes,
+        root,
+        input,
+        structs,
+        enums,
+        unions,
+        output: 0,
+        rules,
+        input_schema: pretty(&src.input),
+        output_schema: pretty(&src.output),
+    })
+}
+
+/// The schema as pretty JSON text, for a raw string in the generated code: characters that
+/// reorder text (which rustc denies in literals) are written as JSON escapes, which read back
+/// as the same JSON.
+fn pretty(value: &Value) -> String {
+    let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
+    let reorders = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    if !text.contains(reorders) {
+        return text;
+    }
+    text.chars()
+        .map(|c| {
+            if reorders(c) {
+                format!("\\u{:04x}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// The overlay's field `docs` go after the field's description.
+fn append_overlay_docs(ctx: &Ctx<'_>, nodes: &mut [SchemaNode], root: SchemaId) {
+    let properties = nodes[root].properties.clone();
+    for (wire, sub) in properties {
+        let Some(extra) = ctx
+            .src
+            .overlay
+            .fields
+            .get(&wire)
+            .and_then(|f| f.docs.clone())
+        else {
+            continue;
+        };
+        if let Sub::Node(id) = sub {
+            let node = &mut nodes[id];
+            node.description = Some(match node.description.take() {
+                Some(d) => format!("{d}\n\n{extra}"),
+                None => extra,
+            });
+        }
+    }
+}
+
+/// The overlay's rules across fields, checked against the input's fields.
+fn rules(ctx: &mut Ctx<'_>, input: &Struct, enums: &[Enum]) -> Vec<CrossRule> {
+    let mut rules = Vec::new();
+    for (i, rule) in ctx.src.overlay.rules.clone().iter().enumerate() {
+        let at = format!("/rules/{i}");
+        let find = |name: &str| input.fields.iter().find(|f| f.wire == name);
+        match rule {
+            RuleOverlay::MaxTotal {
+                fields,
+                max,
+                message,
+            } => {
+                let mut ok = !fields.is_empty();
+                for name in fields {
+                    match find(name) {
+                        Some(field) if countable(&field.ty, enums) => {}
+                        Some(_) => {
+                            ok = false;
+                            ctx.overlay_err(&at, format!("`{name}` is neither an array nor an integer, so it cannot be counted"));
+                        }
+                        None => {
+                            ok = false;
+                            ctx.overlay_err(&at, format!("`{name}` is not an input field"));
+                        }
+                    }
+                }
+                if ok {
+                    rules.push(CrossRule::MaxTotal {
+                        fields: fields.clone(),
+                        max: *max,
+                        message: message.clone(),
+                    });
+                }
+            }
+            RuleOverlay::PromptCount {
+                prompt,
+                count,
+                message,
+            } => match (find(prompt), find(count)) {
+                (Some(p), Some(c)) => {
+                    if !matches!(strip(&p.ty), RustType::String) {
+                        ctx.overlay_err(&at, format!("`{prompt}` is not a text field"));
+                    } else if !is_integer(&c.ty, enums) {
+                        ctx.overlay_err(&at, format!("`{count}` is not an integer field"));
+                    } else {
+                        rules.push(CrossRule::PromptCount {
+                            prompt: prompt.clone(),
+                            count: count.clone(),
+                            message: message.clone(),
+                        });
+                    }
+                }
+                _ => ctx.overlay_err(
+                    &at,
+                    format!(
+                        "`{prompt}` or `{count}` is not an input field ({} rule)",
+                        CrossRuleKind::PromptCount.name()
+                    ),
+                ),
+            },
+        }
+    }
+    rules
+}
+
+fn strip(ty: &RustType) -> &RustType {
+    match ty {
+        RustType::Nullable(inner) => inner,
+        other => other,
+    }
+}
+
+fn is_integer(ty: &RustType, enums: &[Enum]) -> bool {
+    match strip(ty) {
+        RustType::Integer => true,
+        RustType::Enum(i) => enums[*i].repr == EnumRepr::Integer,
+        _ => false,
+    }
+}
+
+fn countable(ty: &RustType, enums: &[Enum]) -> bool {
+    matches!(strip(ty), RustType::Vec(_)) || is_integer(ty, enums)
+}

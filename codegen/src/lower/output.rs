@@ -1,0 +1,98 @@
+//! Output types: read leniently (text, numbers, lists of text, or JSON), since outputs are only
+//! read, never checked, and a server may add fields any day.
+
+use std::collections::BTreeSet;
+
+use runcomfy_vocab::json_type::{JsonType, Types};
+use serde_json::Value;
+
+use super::Ctx;
+use crate::error::Error;
+use crate::ir::{OutputField, OutputKind, OutputType};
+use crate::naming;
+
+/// The output type of the model of `ctx` (named later, once every model has been read).
+pub(super) fn lower(ctx: &mut Ctx<'_>) -> Option<OutputType> {
+    let src = ctx.src;
+    let Some(map) = src.output.as_object() else {
+        ctx.errors.push(Error::schema(
+            &src.output_path,
+            "",
+            "expected an object schema",
+        ));
+        return None;
+    };
+    let properties = map
+        .get("properties")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let required: BTreeSet<&str> = map
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut idents = BTreeSet::new();
+    let mut fields = Vec::new();
+    for (index, (wire, prop)) in properties.iter().enumerate() {
+        let ident = naming::unique(
+            naming::snake_ident(wire, &format!("field_{}", index + 1)),
+            &mut idents,
+            "_",
+        );
+        let docs = ["description", "title"]
+            .iter()
+            .find_map(|k| {
+                prop.get(*k)
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.trim().is_empty())
+            })
+            .map(str::to_owned);
+        fields.push(OutputField {
+            wire: wire.clone(),
+            ident,
+            docs,
+            ty: kind(prop),
+            required: required.contains(wire.as_str()),
+        });
+    }
+    let extra_ident = naming::unique("extra".to_owned(), &mut idents, "_fields");
+    let segments: Vec<&str> = src.id.split('/').collect();
+    let base = src
+        .overlay
+        .type_name
+        .clone()
+        .unwrap_or_else(|| naming::model_type_ident(&segments));
+    Some(OutputType {
+        name: format!("{base}Output"),
+        docs: vec!["The output of a succeeded job.".to_owned()],
+        fields,
+        extra_ident,
+        users: Vec::new(),
+    })
+}
+
+/// How an output property is read: by its one non-null type.
+fn kind(schema: &Value) -> OutputKind {
+    let types = match schema.get("type") {
+        Some(Value::String(s)) => JsonType::parse(s).map(Types::of),
+        Some(Value::Array(names)) => names
+            .iter()
+            .filter_map(|n| n.as_str().and_then(JsonType::parse))
+            .map(Types::of)
+            .reduce(Types::with),
+        _ => None,
+    }
+    .map(Types::without_null);
+    match types {
+        Some(t) if t == Types::STRING => OutputKind::String,
+        Some(t) if t == Types::INTEGER => OutputKind::Integer,
+        Some(t) if t == Types::NUMBER => OutputKind::Number,
+        Some(t) if t == Types::BOOLEAN => OutputKind::Boolean,
+        Some(t) if t == Types::ARRAY => match schema.get("items").map(kind) {
+            Some(OutputKind::String) => OutputKind::StringList,
+            _ => OutputKind::Json,
+        },
+        _ => OutputKind::Json,
+    }
+}

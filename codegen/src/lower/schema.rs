@@ -1,0 +1,731 @@
+//! JSON Schema to [`SchemaNode`]s, keyword by keyword.
+//!
+//! Every key of a schema object is looked up in the vocabulary (`runcomfy_vocab::keyword`): a
+//! checked keyword is read into the node exactly as JSON Schema defines it, an annotation is
+//! kept for docs, a vendor extension (`x-...`) is skipped by convention, and anything else (a
+//! refused keyword, an unknown one, a `format` that is not checked, a remote `$ref`) fails the
+//! catalog with the file, the pointer and the way out, unless the overlay's `unchecked` list
+//! accepts it (then `lint` warns). Local `$ref`s resolve within the file, recursion included.
+
+use std::collections::{BTreeSet, HashMap};
+
+use runcomfy_vocab::format::Format;
+use runcomfy_vocab::json_type::{JsonType, Types};
+use runcomfy_vocab::keyword::{Dialect, Keyword, PATTERN_FLAGS, Support};
+use runcomfy_vocab::pointer::{Pointer, local_ref};
+use serde_json::{Map, Value};
+
+use super::Ctx;
+use super::media::MediaDecl;
+use crate::error::WarningKind;
+use crate::ir::{Items, SchemaNode, Sub};
+use crate::naming;
+
+/// Reads the schema nodes of one `input.json`.
+pub(crate) struct Reader<'c, 'a> {
+    pub(crate) ctx: &'c mut Ctx<'a>,
+    doc: &'a Value,
+    dialect: Dialect,
+    pub(crate) nodes: Vec<SchemaNode>,
+    /// The schema read at each pointer, so a `$ref` to it shares it (and recursion ends).
+    memo: HashMap<String, Sub>,
+    /// `$ref`s being followed in a draft 7 schema (where a `$ref` is its target), to catch
+    /// a loop of references that never reaches a schema.
+    following: Vec<String>,
+    names: BTreeSet<String>,
+    /// Pointers of keywords the overlay accepts unchecked, and those that were used.
+    unchecked: BTreeSet<String>,
+    used_unchecked: BTreeSet<String>,
+}
+
+impl<'c, 'a> Reader<'c, 'a> {
+    pub(crate) fn new(ctx: &'c mut Ctx<'a>, doc: &'a Value) -> Self {
+        let unchecked = ctx.src.overlay.unchecked.iter().cloned().collect();
+        let dialect = match doc.get("$schema") {
+            None => Dialect::default(),
+            Some(Value::String(uri)) => match Dialect::from_uri(uri) {
+                Some(dialect) => dialect,
+                None => {
+                    ctx.input_err(
+                        "/$schema",
+                        format!("unknown JSON Schema dialect `{uri}`"),
+                        Some("use draft 4, 6, 7, 2019-09 or 2020-12, or remove `$schema` with an overlay `patch`"),
+                    );
+                    Dialect::default()
+                }
+            },
+            Some(_) => {
+                ctx.input_err("/$schema", "`$schema` must be a URI string", None);
+                Dialect::default()
+            }
+        };
+        Self {
+            ctx,
+            doc,
+            dialect,
+            nodes: Vec::new(),
+            memo: HashMap::new(),
+            following: Vec::new(),
+            names: BTreeSet::new(),
+            unchecked,
+            used_unchecked: BTreeSet::new(),
+        }
+    }
+
+    /// Reads the schema at `pointer` of the file.
+    pub(crate) fn read(&mut self, pointer: &Pointer) -> Sub {
+        if let Some(sub) = self.memo.get(pointer.as_str()) {
+            return *sub;
+        }
+        let Some(value) = self.doc.pointer(pointer.as_str()) else {
+            self.ctx
+                .input_err(pointer.as_str(), "no schema at this location", None);
+            return Sub::Any;
+        };
+        match value {
+            Value::Bool(true) => Sub::Any,
+            Value::Bool(false) => Sub::Never,
+            Value::Object(map) => self.object(map, pointer),
+            _ => {
+                self.ctx.input_err(
+                    pointer.as_str(),
+                    "a schema must be an object or a boolean",
+                    None,
+                );
+                Sub::Any
+            }
+        }
+    }
+
+    /// Overlay entries of `unchecked` that named no refused keyword: stale, or a typo.
+    pub(crate) fn report_unused_unchecked(&mut self) {
+        let unused: Vec<String> = self
+            .unchecked
+            .difference(&self.used_unchecked)
+            .cloned()
+            .collect();
+        for (i, pointer) in self.ctx.src.overlay.unchecked.clone().iter().enumerate() {
+            if unused.contains(pointer) {
+                self.ctx.overlay_err(
+                    &format!("/unchecked/{i}"),
+                    format!("`{pointer}` names no refused keyword of input.json"),
+                );
+            }
+        }
+    }
+
+    fn object(&mut self, map: &'a Map<String, Value>, pointer: &Pointer) -> Sub {
+        if let Some(reference) = map.get(Keyword::Ref.name())
+            && !self.dialect.ref_siblings_apply()
+        {
+            // Up to draft 7 a `$ref` is its target: the keywords beside it are ignored.
+            return self.reference(reference, &pointer.join(Keyword::Ref.name()));
+        }
+        let id = self.nodes.len();
+        let name = self.static_name(pointer);
+        self.nodes.push(SchemaNode {
+            name,
+            pointer: pointer.as_str().to_owned(),
+            ..SchemaNode::default()
+        });
+        self.memo.insert(pointer.as_str().to_owned(), Sub::Node(id));
+        let mut node = SchemaNode {
+            name: self.nodes[id].name.clone(),
+            pointer: pointer.as_str().to_owned(),
+            ..SchemaNode::default()
+        };
+        let mut media = MediaDecl::default();
+        let mut exclusive_flags = (None, None);
+        let mut additional_items = None;
+        let mut prefix_items = None;
+        for (key, value) in map {
+            let at = pointer.join(key);
+            let Some(keyword) = Keyword::parse(key) else {
+                if !Keyword::is_extension(key) {
+                    self.refuse(&at, format!("unknown keyword `{key}`"));
+                }
+                continue;
+            };
+            if let Support::Refused(why) = keyword.support() {
+                let root_id = keyword == Keyword::Id && pointer.as_str().is_empty();
+                if !root_id {
+                    self.refuse(&at, format!("`{key}` is not supported: {why}"));
+                }
+                continue;
+            }
+            match keyword {
+                Keyword::Type => node.types = self.types(value, &at),
+                Keyword::Enum => match value {
+                    Value::Array(values) => node.choices = Some(values.clone()),
+                    _ => self
+                        .ctx
+                        .input_err(at.as_str(), "`enum` must be an array", None),
+                },
+                Keyword::Const => node.constant = Some(value.clone()),
+                Keyword::Minimum => node.minimum = self.number(value, &at),
+                Keyword::Maximum => node.maximum = self.number(value, &at),
+                Keyword::ExclusiveMinimum => match value {
+                    Value::Bool(flag) => exclusive_flags.0 = Some(*flag),
+                    _ => node.exclusive_minimum = self.number(value, &at),
+                },
+                Keyword::ExclusiveMaximum => match value {
+                    Value::Bool(flag) => exclusive_flags.1 = Some(*flag),
+                    _ => node.exclusive_maximum = self.number(value, &at),
+                },
+                Keyword::MultipleOf => {
+                    node.multiple_of = self.number(value, &at);
+                    if node
+                        .multiple_of
+                        .as_ref()
+                        .is_some_and(|n| n.as_f64().is_none_or(|f| f <= 0.0))
+                    {
+                        self.ctx.input_err(
+                            at.as_str(),
+                            "`multipleOf` must be greater than 0",
+                            None,
+                        );
+                        node.multiple_of = None;
+                    }
+                }
+                Keyword::MinLength => node.min_length = self.count(value, &at),
+                Keyword::MaxLength => node.max_length = self.count(value, &at),
+                Keyword::MinItems => node.min_items = self.count(value, &at),
+                Keyword::MaxItems => node.max_items = self.count(value, &at),
+                Keyword::MinProperties => node.min_properties = self.count(value, &at),
+                Keyword::MaxProperties => node.max_properties = self.count(value, &at),
+                Keyword::Pattern => node.pattern = self.pattern(value, &at),
+                Keyword::Format => match value.as_str().map(Format::parse) {
+                    Some(Some(Format::Media(name))) => media.format = Some(name),
+                    Some(Some(format)) => node.format = Some(format),
+                    Some(None) => self.refuse(
+                        &at,
+                        format!(
+                            "format `{}` is not checked",
+                            value.as_str().unwrap_or_default()
+                        ),
+                    ),
+                    None => self
+                        .ctx
+                        .input_err(at.as_str(), "`format` must be a string", None),
+                },
+                Keyword::Items => match value {
+                    Value::Array(schemas) => {
+                        let prefix = (0..schemas.len())
+                            .map(|i| self.read(&at.index(i)))
+                            .collect();
+                        node.items = Items::Tuple { prefix, rest: None };
+                    }
+                    _ => node.items = Items::Each(self.read(&at)),
+                },
+                Keyword::PrefixItems => match value {
+                    Value::Array(schemas) => {
+                        prefix_items = Some(
+                            (0..schemas.len())
+                                .map(|i| self.read(&at.index(i)))
+                                .collect::<Vec<_>>(),
+                        );
+                    }
+                    _ => self.ctx.input_err(
+                        at.as_str(),
+                        "`prefixItems` must be an array of schemas",
+                        None,
+                    ),
+                },
+                Keyword::AdditionalItems => additional_items = Some(at),
+                Keyword::UniqueItems => match value {
+                    Value::Bool(flag) => node.unique_items = *flag,
+                    _ => self
+                        .ctx
+                        .input_err(at.as_str(), "`uniqueItems` must be a boolean", None),
+                },
+                Keyword::Properties => match value {
+                    Value::Object(properties) => {
+                        node.properties = properties
+                            .keys()
+                            .map(|name| (name.clone(), self.read(&at.join(name))))
+                            .collect();
+                    }
+                    _ => self
+                        .ctx
+                        .input_err(at.as_str(), "`properties` must be an object", None),
+                },
+                Keyword::Required => node.required = self.names(value, &at),
+                Keyword::AdditionalProperties => node.additional_properties = Some(self.read(&at)),
+                Keyword::AllOf => node.all_of.extend(self.schemas(value, &at)),
+                Keyword::AnyOf => node.any_of = self.schemas(value, &at),
+                Keyword::OneOf => node.one_of = self.schemas(value, &at),
+                Keyword::Ref => {
+                    let target = self.reference(value, &at);
+                    node.all_of.insert(0, target);
+                }
+                Keyword::Title => node.title = self.text(value, &at),
+                Keyword::Description => node.description = self.text(value, &at),
+                Keyword::Default => node.default = Some(value.clone()),
+                Keyword::Validations => media.validations = Some((value, at.clone())),
+                // Read where they are used (`$defs` through `$ref`s; `$schema` at the start).
+                Keyword::Schema | Keyword::Defs | Keyword::Definitions | Keyword::Id => {}
+                Keyword::Comment
+                | Keyword::Examples
+                | Keyword::ReadOnly
+                | Keyword::WriteOnly
+                | Keyword::Deprecated => {}
+                // Refused above.
+                _ => {}
+            }
+        }
+        self.smells(map, &node, pointer);
+        Self::numeric_choices(&mut node);
+        // Draft 4's boolean `exclusiveMinimum` makes `minimum` exclusive.
+        if exclusive_flags.0 == Some(true) {
+            node.exclusive_minimum = node.minimum.take();
+        }
+        if exclusive_flags.1 == Some(true) {
+            node.exclusive_maximum = node.maximum.take();
+        }
+        match (prefix_items, &node.items) {
+            (Some(prefix), Items::Each(rest)) => {
+                node.items = Items::Tuple {
+                    prefix,
+                    rest: Some(*rest),
+                }
+            }
+            (Some(prefix), Items::Any) => node.items = Items::Tuple { prefix, rest: None },
+            (Some(_), Items::Tuple { .. }) => self.ctx.input_err(
+                pointer.join("prefixItems").as_str(),
+                "`prefixItems` beside an array `items`",
+                Some("use one of the two forms"),
+            ),
+            (None, _) => {}
+        }
+        // `additionalItems` applies after a positional `items` only (and is read only then).
+        if let (Some(at), Items::Tuple { rest: None, .. }) = (additional_items, &node.items) {
+            let schema = self.read(&at);
+            if let Items::Tuple { rest, .. } = &mut node.items {
+                *rest = Some(schema);
+            }
+        }
+        self.check_order(&node, pointer);
+        self.nodes[id] = node;
+        super::media::apply(self, id, media);
+        Sub::Node(id)
+    }
+
+    /// The target of a `$ref`.
+    fn reference(&mut self, value: &Value, at: &Pointer) -> Sub {
+        let Some(reference) = value.as_str() else {
+            self.ctx
+                .input_err(at.as_str(), "`$ref` must be a string", None);
+            return Sub::Any;
+        };
+        let tokens = match local_ref(reference) {
+            Ok(tokens) => tokens,
+            Err(why) => {
+                self.refuse(
+                    at,
+                    format!("`$ref` to `{reference}` cannot be resolved: {why}"),
+                );
+                return Sub::Any;
+            }
+        };
+        let target = tokens
+            .iter()
+            .fold(Pointer::root(), |pointer, token| pointer.join(token));
+        if self.doc.pointer(target.as_str()).is_none() {
+            self.ctx.input_err(
+                at.as_str(),
+                format!("`$ref` to `{reference}` names nothing in this file"),
+                None,
+            );
+            return Sub::Any;
+        }
+        if let Some(sub) = self.memo.get(target.as_str()) {
+            // Read already, or being read (a recursive schema): the node is shared.
+            return *sub;
+        }
+        if self.following.iter().any(|p| p == target.as_str()) {
+            self.ctx.input_err(
+                at.as_str(),
+                format!("`$ref` to `{reference}` loops back to itself without reaching a schema"),
+                None,
+            );
+            return Sub::Any;
+        }
+        self.following.push(target.as_str().to_owned());
+        let sub = self.read(&target);
+        self.following.pop();
+        sub
+    }
+
+    /// Fails the catalog on `at`, unless the overlay accepts it unchecked (then it warns).
+    fn refuse(&mut self, at: &Pointer, problem: String) {
+        if self.unchecked.contains(at.as_str()) {
+            self.used_unchecked.insert(at.as_str().to_owned());
+            self.ctx.warn(
+                WarningKind::Unchecked,
+                at.as_str(),
+                format!("{problem}; accepted unchecked (overlay `unchecked`): nothing enforces it"),
+            );
+            return;
+        }
+        let removal = match removal_patch(self.doc, at) {
+            Some(patch) => format!("remove it with an overlay `patch` ({patch})"),
+            None => {
+                "remove it with an overlay `patch` (replacing the array that holds it)".to_owned()
+            }
+        };
+        let hint = format!(
+            "{removal}, or accept it unchecked with `\"unchecked\": [\"{}\"]` in overlay.json (lint warns)",
+            at.as_str()
+        );
+        self.ctx.input_err(at.as_str(), problem, Some(&hint));
+    }
+
+    fn types(&mut self, value: &Value, at: &Pointer) -> Option<Types> {
+        let one = |this: &mut Self, name: &Value, at: &Pointer| match name
+            .as_str()
+            .map(JsonType::parse)
+        {
+            Some(Some(ty)) => {
+                let written = name.as_str().unwrap_or_default();
+                if written != ty.name() {
+                    this.ctx.warn(
+                        WarningKind::NonStandardType,
+                        at.as_str(),
+                        format!("type `{written}` is not JSON Schema; it is read as `{ty}`: patch it to `{ty}`"),
+                    );
+                }
+                Some(Types::of(ty))
+            }
+            Some(None) => {
+                this.ctx.input_err(
+                    at.as_str(),
+                    format!("unknown type `{}`", name.as_str().unwrap_or_default()),
+                    Some("use null, boolean, object, array, number, integer or string (fix it with an overlay `patch`)"),
+                );
+                None
+            }
+            None => {
+                this.ctx
+                    .input_err(at.as_str(), "type names must be strings", None);
+                None
+            }
+        };
+        match value {
+            Value::Array(names) => {
+                let mut set = Types::NONE;
+                for (i, name) in names.iter().enumerate() {
+                    set = set.with(one(self, name, &at.index(i))?);
+                }
+                Some(set)
+            }
+            other => one(self, other, at),
+        }
+    }
+
+    fn number(&mut self, value: &Value, at: &Pointer) -> Option<serde_json::Number> {
+        match value {
+            Value::Number(n) => Some(n.clone()),
+            // Catalogs write numbers loosely (`"0.5"`); read them as what they say.
+            Value::String(s) => match s
+                .trim()
+                .parse::<i64>()
+                .map(serde_json::Number::from)
+                .ok()
+                .or_else(|| {
+                    s.trim()
+                        .parse::<f64>()
+                        .ok()
+                        .and_then(serde_json::Number::from_f64)
+                }) {
+                Some(n) => {
+                    self.number_as_string(at, s);
+                    Some(n)
+                }
+                None => {
+                    self.ctx
+                        .input_err(at.as_str(), format!("must be a number, not {value}"), None);
+                    None
+                }
+            },
+            _ => {
+                self.ctx
+                    .input_err(at.as_str(), format!("must be a number, not {value}"), None);
+                None
+            }
+        }
+    }
+
+    /// A catalog smell: a number written as a string.
+    pub(crate) fn number_as_string(&mut self, at: &Pointer, text: &str) {
+        self.ctx.warn(
+            WarningKind::NumberAsString,
+            at.as_str(),
+            format!("the number {text:?} is written as a string; patch it to a JSON number"),
+        );
+    }
+
+    fn count(&mut self, value: &Value, at: &Pointer) -> Option<u64> {
+        let n = value
+            .as_u64()
+            .or_else(|| {
+                value
+                    .as_f64()
+                    .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 9.0e15)
+                    .map(|f| f as u64)
+            })
+            .or_else(|| {
+                let n = value.as_str()?.trim().parse().ok()?;
+                self.number_as_string(at, value.as_str().unwrap_or_default());
+                Some(n)
+            });
+        if n.is_none() {
+            let key = at.as_str().rsplit('/').next().unwrap_or_default();
+            self.ctx.input_err(
+                at.as_str(),
+                format!("`{key}` must be a non-negative integer, not {value}"),
+                None,
+            );
+        }
+        n
+    }
+
+    fn pattern(&mut self, value: &Value, at: &Pointer) -> Option<String> {
+        let Some(source) = value.as_str() else {
+            self.ctx
+                .input_err(at.as_str(), "`pattern` must be a string", None);
+            return None;
+        };
+        match regress::Regex::with_flags(source, PATTERN_FLAGS) {
+            Ok(_) => Some(source.to_owned()),
+            Err(err) => {
+                self.refuse(
+                    at,
+                    format!("pattern `{source}` is not an ECMA-262 regular expression the engine can run: {err}"),
+                );
+                None
+            }
+        }
+    }
+
+    fn names(&mut self, value: &Value, at: &Pointer) -> Vec<String> {
+        let Some(items) = value.as_array() else {
+            self.ctx
+                .input_err(at.as_str(), "`required` must be an array of names", None);
+            return Vec::new();
+        };
+        let mut names = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            match item.as_str() {
+                Some(name) if !names.iter().any(|n| n == name) => names.push(name.to_owned()),
+                Some(_) => {}
+                None => self.ctx.input_err(
+                    at.index(i).as_str(),
+                    "`required` entries must be property names",
+                    None,
+                ),
+            }
+        }
+        names
+    }
+
+    fn schemas(&mut self, value: &Value, at: &Pointer) -> Vec<Sub> {
+        match value {
+            Value::Array(items) if !items.is_empty() => {
+                (0..items.len()).map(|i| self.read(&at.index(i))).collect()
+            }
+            _ => {
+                self.ctx
+                    .input_err(at.as_str(), "must be a non-empty array of schemas", None);
+                Vec::new()
+            }
+        }
+    }
+
+    fn text(&mut self, value: &Value, at: &Pointer) -> Option<String> {
+        match value {
+            Value::Null => None,
+            Value::String(s) => {
+                let s = s.trim();
+                if super::is_localized(s) {
+                    let key = at
+                        .as_str()
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned();
+                    self.ctx.warn(
+                        WarningKind::LocalizedText,
+                        at.as_str(),
+                        format!("{key} {s:?} is not in English, and the generated docs show it: translate it with an overlay `patch`"),
+                    );
+                }
+                (!s.is_empty()).then(|| s.to_owned())
+            }
+            _ => {
+                self.ctx.input_err(at.as_str(), "must be a string", None);
+                None
+            }
+        }
+    }
+
+    /// Smells of a schema object: an empty description on a property, numbers written as
+    /// strings in the `enum` or `default` of a numeric field.
+    fn smells(&mut self, map: &Map<String, Value>, node: &SchemaNode, pointer: &Pointer) {
+        let blank = map
+            .get("description")
+            .and_then(Value::as_str)
+            .is_some_and(|d| d.trim().is_empty());
+        let property = pointer
+            .as_str()
+            .rsplit_once('/')
+            .is_some_and(|(parent, _)| parent.ends_with("/properties") || parent == "/properties");
+        if blank && property {
+            let name = pointer.as_str().rsplit('/').next().unwrap_or_default();
+            let name = runcomfy_vocab::pointer::unescape(name).unwrap_or_default();
+            let documented = super::media::root_field(pointer.as_str())
+                .and_then(|f| self.ctx.src.overlay.fields.get(&f))
+                .is_some_and(|f| f.docs.is_some());
+            if !documented {
+                self.ctx.warn(
+                    WarningKind::EmptyDescription,
+                    pointer.join("description").as_str(),
+                    format!("`{name}` has an empty description; describe it with `fields.{name}.docs` in overlay.json"),
+                );
+            }
+        }
+        let numeric = node.types.is_some_and(|t| {
+            let t = t.without_null();
+            t == Types::INTEGER || t == Types::NUMBER || t == Types::NUMBER.with(Types::INTEGER)
+        });
+        if numeric {
+            if let Some(Value::String(s)) = map.get("default") {
+                self.number_as_string(&pointer.join("default"), s);
+            }
+            for (i, value) in node.choices.iter().flatten().enumerate() {
+                if let Value::String(s) = value {
+                    self.number_as_string(&pointer.join("enum").index(i), s);
+                }
+            }
+        }
+    }
+
+    /// The `enum` of a numeric field written as strings (`["1", "2"]`) means those numbers, as
+    /// `minimum: "0"` does: read them so (`number-as-string` warns about each).
+    fn numeric_choices(node: &mut SchemaNode) {
+        let numeric = node.types.is_some_and(|t| {
+            let t = t.without_null();
+            !t.is_empty() && (Types::NUMBER.with(Types::INTEGER).and(t) == t)
+        });
+        if !numeric {
+            return;
+        }
+        for value in node.choices.iter_mut().flatten() {
+            let parsed = value.as_str().and_then(|s| {
+                let s = s.trim();
+                s.parse::<i64>().map(Value::from).ok().or_else(|| {
+                    s.parse::<f64>()
+                        .ok()
+                        .and_then(serde_json::Number::from_f64)
+                        .map(Value::Number)
+                })
+            });
+            if let Some(number) = parsed {
+                *value = number;
+            }
+        }
+    }
+
+    /// Lower bounds above upper ones make every value invalid: a catalog mistake.
+    fn check_order(&mut self, node: &SchemaNode, pointer: &Pointer) {
+        let pairs = [
+            (node.min_length, node.max_length, "minLength", "maxLength"),
+            (node.min_items, node.max_items, "minItems", "maxItems"),
+            (
+                node.min_properties,
+                node.max_properties,
+                "minProperties",
+                "maxProperties",
+            ),
+        ];
+        for (low, high, low_key, high_key) in pairs {
+            if let (Some(low), Some(high)) = (low, high)
+                && low > high
+            {
+                self.ctx.input_err(
+                    pointer.join(low_key).as_str(),
+                    format!("`{low_key}` ({low}) is above `{high_key}` ({high})"),
+                    Some("fix the bounds with an overlay `patch`"),
+                );
+            }
+        }
+        if let (Some(low), Some(high)) = (&node.minimum, &node.maximum)
+            && low.as_f64() > high.as_f64()
+        {
+            self.ctx.input_err(
+                pointer.join("minimum").as_str(),
+                format!("`minimum` ({low}) is above `maximum` ({high})"),
+                Some("fix the bounds with an overlay `patch`"),
+            );
+        }
+    }
+
+    /// A readable, unique name for the node's `static`, from its place in the file:
+    /// `/properties/images/items` → `IMAGES_ITEMS`, `/definitions/node` → `NODE`.
+    fn static_name(&mut self, pointer: &Pointer) -> String {
+        let tokens: Vec<String> = pointer
+            .as_str()
+            .split('/')
+            .skip(1)
+            .filter_map(runcomfy_vocab::pointer::unescape)
+            .collect();
+        let mut words: Vec<&str> = Vec::new();
+        let mut i = 0;
+        while i < tokens.len() {
+            match tokens[i].as_str() {
+                "properties" | "definitions" | "$defs" if i + 1 < tokens.len() => {
+                    words.push(&tokens[i + 1]);
+                    i += 2;
+                    continue;
+                }
+                "items" | "prefixItems" => words.push("items"),
+                "additionalProperties" => words.push("other"),
+                "additionalItems" => words.push("rest"),
+                "allOf" => words.push("all_of"),
+                "anyOf" => words.push("any_of"),
+                "oneOf" => words.push("one_of"),
+                other => words.push(other),
+            }
+            i += 1;
+        }
+        let name = if pointer.as_str().is_empty() {
+            "INPUT".to_owned()
+        } else {
+            naming::static_ident(&words, "FIELD")
+        };
+        naming::unique(name, &mut self.names, "_")
+    }
+}
+
+/// The overlay `patch` that removes the keyword at `at` (an RFC 7386 merge patch setting it
+/// to `null`), as JSON text; `None` when it lies inside an array, which a merge patch can only
+/// replace whole.
+fn removal_patch(doc: &Value, at: &Pointer) -> Option<String> {
+    let tokens: Vec<String> = at
+        .as_str()
+        .split('/')
+        .skip(1)
+        .filter_map(runcomfy_vocab::pointer::unescape)
+        .collect();
+    let mut value = doc;
+    for token in tokens.iter().take(tokens.len().saturating_sub(1)) {
+        value = value.as_object()?.get(token)?;
+    }
+    value.as_object()?;
+    let mut patch = Value::Null;
+    for token in tokens.iter().rev() {
+        let mut map = Map::new();
+        map.insert(token.clone(), patch);
+        patch = Value::Object(map);
+    }
+    Some(serde_json::json!({ "patch": patch }).to_string())
+}

@@ -1,0 +1,676 @@
+//! The Rust types values of a schema decode into.
+//!
+//! A type must accept every value the schema accepts and serialize it back unchanged; what the
+//! schema forbids beyond that is validation's to report. So a node's own `type` decides its
+//! Rust type, and combinators (which only narrow it) are looked into only when it has none:
+//! `anyOf`/`oneOf` of distinct types become a union, `[X, null]` an `Option`, `allOf` the type
+//! of its first typed member. Anything else, and every recursive edge, is `serde_json::Value`,
+//! checked against its schema all the same.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use runcomfy_vocab::json_type::{JsonType, Types};
+use runcomfy_vocab::pointer::escape;
+use serde_json::Value;
+
+use super::{Ctx, choices, defaults, is_type_ident, push_doc};
+use crate::error::WarningKind;
+use crate::ir::*;
+use crate::naming;
+use crate::overlay::FieldOverlay;
+
+/// Methods a field's accessor must not shadow: the constructor and the traits' methods.
+const RESERVED_METHODS: &[&str] = &[
+    "new", "validate", "view", "entries", "get", "len", "is_empty",
+];
+
+pub(crate) struct Typer<'c, 'a> {
+    pub(crate) ctx: &'c mut Ctx<'a>,
+    pub(crate) nodes: Vec<SchemaNode>,
+    pub(crate) structs: Vec<Struct>,
+    pub(crate) enums: Vec<Enum>,
+    pub(crate) unions: Vec<Union>,
+    pub(crate) type_names: BTreeSet<String>,
+    memo: HashMap<SchemaId, RustType>,
+    in_progress: HashSet<SchemaId>,
+}
+
+impl<'c, 'a> Typer<'c, 'a> {
+    pub(crate) fn new(
+        ctx: &'c mut Ctx<'a>,
+        nodes: Vec<SchemaNode>,
+        type_names: BTreeSet<String>,
+    ) -> Self {
+        Self {
+            ctx,
+            nodes,
+            structs: Vec::new(),
+            enums: Vec::new(),
+            unions: Vec::new(),
+            type_names,
+            memo: HashMap::new(),
+            in_progress: HashSet::new(),
+        }
+    }
+
+    /// The input struct, from the root node.
+    pub(crate) fn input(&mut self, root: SchemaId, name: String) -> usize {
+        self.type_names.insert(name.clone());
+        self.structure(root, name, true)
+    }
+
+    /// The Rust type of a schema; `hint` names what it creates.
+    fn type_of(&mut self, sub: Sub, hint: &str, overlay: Option<&FieldOverlay>) -> RustType {
+        let id = match sub {
+            Sub::Node(id) => id,
+            Sub::Any | Sub::Never => return RustType::Json,
+        };
+        if let Some(ty) = self.memo.get(&id) {
+            return ty.clone();
+        }
+        // A definition's type is named after the definition, wherever it is used.
+        let definition = definition_name(&self.nodes[id].pointer);
+        let hint = definition.as_deref().unwrap_or(hint);
+        if !self.in_progress.insert(id) {
+            // A recursive schema: the edge back is JSON, checked against the same schema.
+            return RustType::Json;
+        }
+        let ty = self.compute(id, hint, overlay);
+        self.in_progress.remove(&id);
+        self.memo.insert(id, ty.clone());
+        ty
+    }
+
+    fn compute(&mut self, id: SchemaId, hint: &str, overlay: Option<&FieldOverlay>) -> RustType {
+        let node = self.nodes[id].clone();
+        let types = node.allowed();
+        let choices_null = node
+            .choices
+            .as_ref()
+            .is_some_and(|c| c.iter().any(Value::is_null));
+        let nullable = types.names(JsonType::Null) && (node.choices.is_none() || choices_null);
+        let base = types.without_null();
+        let ty = if types.is_any() {
+            match self.string_choices(id, hint, overlay, base) {
+                Some(ty) => ty,
+                None => return self.combinators_type(&node, hint),
+            }
+        } else if base.is_empty() {
+            return RustType::Json;
+        } else {
+            match self.single(id, base, hint, overlay) {
+                Some(ty) => ty,
+                None => self.union_of_types(&node, base, hint),
+            }
+        };
+        if nullable && ty != RustType::Json {
+            RustType::Nullable(Box::new(ty))
+        } else {
+            ty
+        }
+    }
+
+    /// The type of a node that allows one JSON type (`number` counting `integer` in it).
+    fn single(
+        &mut self,
+        id: SchemaId,
+        base: Types,
+        hint: &str,
+        overlay: Option<&FieldOverlay>,
+    ) -> Option<RustType> {
+        let node = self.nodes[id].clone();
+        Some(if base == Types::STRING {
+            if let Some(ty) = self.string_choices(id, hint, overlay, base) {
+                ty
+            } else if node.media.is_some() {
+                RustType::Media
+            } else {
+                RustType::String
+            }
+        } else if base == Types::INTEGER {
+            match self.integer_choices(id, hint, overlay) {
+                Some(ty) => ty,
+                None => RustType::Integer,
+            }
+        } else if base == Types::NUMBER || base == Types::NUMBER.with(Types::INTEGER) {
+            RustType::Number
+        } else if base == Types::BOOLEAN {
+            RustType::Boolean
+        } else if base == Types::ARRAY {
+            self.array(&node, hint)
+        } else if base == Types::OBJECT {
+            self.object(id, hint, overlay)
+        } else {
+            return None;
+        })
+    }
+
+    fn array(&mut self, node: &SchemaNode, hint: &str) -> RustType {
+        match node.items {
+            Items::Each(sub) => {
+                let item = self.type_of(sub, &format!("{hint}_item"), None);
+                RustType::Vec(Box::new(item))
+            }
+            Items::Any | Items::Tuple { .. } => RustType::Vec(Box::new(RustType::Json)),
+        }
+    }
+
+    fn object(&mut self, id: SchemaId, hint: &str, overlay: Option<&FieldOverlay>) -> RustType {
+        if self.nodes[id].properties.is_empty() {
+            return RustType::JsonObject;
+        }
+        let wanted = match overlay.and_then(|o| o.type_name.as_deref()) {
+            Some(name) => self.checked_type_name(name, hint),
+            None => naming::type_ident(hint, "Object"),
+        };
+        let name = naming::unique(wanted, &mut self.type_names, "Object");
+        RustType::Struct(self.structure(id, name, false))
+    }
+
+    /// A struct of node `id`'s properties.
+    fn structure(&mut self, id: SchemaId, name: String, top: bool) -> usize {
+        let node = self.nodes[id].clone();
+        let closed = matches!(node.additional_properties, Some(Sub::Never));
+        let mut idents = BTreeSet::new();
+        let mut methods: BTreeSet<String> =
+            RESERVED_METHODS.iter().map(|m| (*m).to_owned()).collect();
+        let mut fields = Vec::new();
+        for (index, (wire, sub)) in node.properties.iter().enumerate() {
+            let overlay = if top {
+                self.ctx.src.overlay.fields.get(wire).cloned()
+            } else {
+                None
+            };
+            let ident = naming::unique(
+                naming::snake_ident(wire, &format!("field_{}", index + 1)),
+                &mut idents,
+                "_",
+            );
+            let ty = self.type_of(*sub, wire, overlay.as_ref());
+            let required = node.required.contains(wire);
+            let field_node = match sub {
+                Sub::Node(i) => Some(self.nodes[*i].clone()),
+                _ => None,
+            };
+            let default = field_node.as_ref().and_then(|n| {
+                let value = n.default.as_ref().filter(|v| !v.is_null())?;
+                match defaults::read(n, value) {
+                    Ok(value) => Some(value),
+                    Err(problem) => {
+                        self.ctx.warn(
+                            WarningKind::DefaultMismatch,
+                            &format!("{}/default", n.pointer),
+                            format!("{problem}; it is shown but not used"),
+                        );
+                        None
+                    }
+                }
+            });
+            if required
+                && let Some(default) = field_node
+                    .as_ref()
+                    .and_then(|n| n.default.as_ref())
+                    .filter(|d| !d.is_null())
+            {
+                let at = field_node
+                    .as_ref()
+                    .map(|n| format!("{}/default", n.pointer))
+                    .unwrap_or_default();
+                self.ctx.warn(
+                    WarningKind::RequiredWithDefault,
+                    &at,
+                    format!("`{wire}` is required and has a default ({default}): the default never applies, as callers must send the field; drop `required` or the default with an overlay `patch`"),
+                );
+            }
+            let setter_base = format!("with_{}", ident.trim_end_matches('_'));
+            let setter = naming::unique(setter_base, &mut methods, "_");
+            let accessor = (!required && default.is_some() && accessor_type(&ty))
+                .then(|| ident.clone())
+                .filter(|name| methods.insert(name.clone()));
+            let docs = self.field_docs(field_node.as_ref(), &ty, required, default.as_ref());
+            fields.push(Field {
+                wire: wire.clone(),
+                ident,
+                setter,
+                accessor,
+                schema: *sub,
+                docs,
+                ty,
+                required,
+                default,
+            });
+        }
+        let extra = (!closed).then(|| naming::unique("extra".to_owned(), &mut idents, "_fields"));
+        let mut docs = Vec::new();
+        if !top {
+            for text in [&node.title, &node.description].into_iter().flatten() {
+                push_doc(&mut docs, &crate::emit::schema_text(text));
+            }
+        }
+        self.structs.push(Struct {
+            name,
+            schema: id,
+            docs,
+            fields,
+            closed,
+            extra,
+        });
+        self.structs.len() - 1
+    }
+
+    /// A choice enum of strings: on a string field, of its string choices (others can never
+    /// be valid); on a field of any type, when every choice is a string.
+    fn string_choices(
+        &mut self,
+        id: SchemaId,
+        hint: &str,
+        overlay: Option<&FieldOverlay>,
+        base: Types,
+    ) -> Option<RustType> {
+        let node = &self.nodes[id];
+        let only_strings = base == Types::STRING;
+        let values: Vec<&Value> = node
+            .choices
+            .as_ref()?
+            .iter()
+            .filter(|v| !v.is_null() && (v.is_string() || !only_strings))
+            .collect();
+        if values.is_empty()
+            || !values.iter().all(|v| v.is_string())
+            || !base.allows(JsonType::String)
+        {
+            return None;
+        }
+        let wires = values
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        self.choice_enum(id, hint, overlay, EnumRepr::String, wires)
+    }
+
+    /// A choice enum of integers, when every choice is one that fits an `i64`.
+    fn integer_choices(
+        &mut self,
+        id: SchemaId,
+        hint: &str,
+        overlay: Option<&FieldOverlay>,
+    ) -> Option<RustType> {
+        let node = &self.nodes[id];
+        let values: Vec<&Value> = node
+            .choices
+            .as_ref()?
+            .iter()
+            .filter(|v| !v.is_null())
+            .collect();
+        let wires: Option<Vec<String>> = values
+            .iter()
+            .map(|v| v.as_i64().map(|n| n.to_string()))
+            .collect();
+        let wires = wires.filter(|w| !w.is_empty())?;
+        self.choice_enum(id, hint, overlay, EnumRepr::Integer, wires)
+    }
+
+    fn choice_enum(
+        &mut self,
+        id: SchemaId,
+        hint: &str,
+        overlay: Option<&FieldOverlay>,
+        repr: EnumRepr,
+        wires: Vec<String>,
+    ) -> Option<RustType> {
+        let mut wires_unique: Vec<String> = Vec::new();
+        for wire in wires {
+            if !wires_unique.contains(&wire) {
+                wires_unique.push(wire);
+            }
+        }
+        let node = self.nodes[id].clone();
+        let e = choices::build(self, &node, hint, overlay, repr, wires_unique)?;
+        self.enums.push(e);
+        let index = self.enums.len() - 1;
+        self.nodes[id].choice_enum = Some(index);
+        Some(RustType::Enum(index))
+    }
+
+    /// A node with no `type`: the type its combinators give, else JSON.
+    fn combinators_type(&mut self, node: &SchemaNode, hint: &str) -> RustType {
+        if let Some(ty) = node
+            .all_of
+            .clone()
+            .into_iter()
+            .map(|sub| self.type_of(sub, hint, None))
+            .find(|ty| *ty != RustType::Json)
+        {
+            return ty;
+        }
+        let alternatives = if !node.any_of.is_empty() {
+            &node.any_of
+        } else {
+            &node.one_of
+        };
+        if alternatives.is_empty() {
+            return RustType::Json;
+        }
+        // `[X, {"type": "null"}]`: a nullable X.
+        let is_null = |this: &Self, sub: &Sub| match sub {
+            Sub::Node(i) => {
+                let n = &this.nodes[*i];
+                n.types == Some(Types::NULL)
+                    && SchemaNode {
+                        types: None,
+                        ..n.clone()
+                    }
+                    .is_empty_schema()
+            }
+            _ => false,
+        };
+        let non_null: Vec<Sub> = alternatives
+            .iter()
+            .filter(|s| !is_null(self, s))
+            .copied()
+            .collect();
+        let nullable = non_null.len() < alternatives.len();
+        let ty = match non_null.as_slice() {
+            [] => return RustType::Json,
+            [one] => self.type_of(*one, hint, None),
+            many => self.union_of_alternatives(many, hint),
+        };
+        match ty {
+            RustType::Json => RustType::Json,
+            RustType::Nullable(inner) if nullable => RustType::Nullable(inner),
+            ty if nullable => RustType::Nullable(Box::new(ty)),
+            ty => ty,
+        }
+    }
+
+    /// `anyOf`/`oneOf` whose alternatives each allow one distinct JSON type: a union.
+    fn union_of_alternatives(&mut self, alternatives: &[Sub], hint: &str) -> RustType {
+        let mut seen = Types::NONE;
+        let mut variants = Vec::new();
+        for sub in alternatives {
+            let Sub::Node(i) = sub else {
+                return RustType::Json;
+            };
+            let base = self.nodes[*i].allowed();
+            let Some(json) = single_type(base) else {
+                return RustType::Json;
+            };
+            // `integer` lies inside `number`: the two cannot be told apart from the JSON.
+            let overlap =
+                seen.allows(json) || (json == JsonType::Number && seen.names(JsonType::Integer));
+            if overlap {
+                return RustType::Json;
+            }
+            seen = seen.with(Types::of(json));
+            let ty = self.type_of(*sub, hint, None);
+            if matches!(ty, RustType::Json | RustType::Nullable(_)) {
+                return RustType::Json;
+            }
+            variants.push((json, ty));
+        }
+        self.union(hint, variants)
+    }
+
+    /// A `type` array of several types (`["integer", "string"]`): a union of the base types.
+    fn union_of_types(&mut self, node: &SchemaNode, base: Types, hint: &str) -> RustType {
+        if node.choices.is_some() || node.media.is_some() {
+            return RustType::Json;
+        }
+        let mut variants = Vec::new();
+        for json in base.iter() {
+            if json == JsonType::Integer && base.names(JsonType::Number) {
+                continue;
+            }
+            let ty = match json {
+                JsonType::Boolean => RustType::Boolean,
+                JsonType::Integer => RustType::Integer,
+                JsonType::Number => RustType::Number,
+                JsonType::String => RustType::String,
+                JsonType::Array => self.array(node, hint),
+                // Its properties apply only when it is an object: kept as JSON, checked.
+                JsonType::Object => RustType::JsonObject,
+                JsonType::Null => continue,
+            };
+            variants.push((json, ty));
+        }
+        self.union(hint, variants)
+    }
+
+    fn union(&mut self, hint: &str, variants: Vec<(JsonType, RustType)>) -> RustType {
+        let name = naming::unique(
+            naming::type_ident(hint, "Value"),
+            &mut self.type_names,
+            "Value",
+        );
+        let variants = variants
+            .into_iter()
+            .map(|(json, ty)| UnionVariant {
+                name: variant_name(json).to_owned(),
+                json,
+                ty,
+            })
+            .collect();
+        self.unions.push(Union {
+            name,
+            docs: vec![format!(
+                "A value of `{hint}`, of one of several JSON types."
+            )],
+            variants,
+        });
+        RustType::Union(self.unions.len() - 1)
+    }
+
+    pub(crate) fn checked_type_name(&mut self, name: &str, field: &str) -> String {
+        if is_type_ident(name) && !self.type_names.contains(name) {
+            return name.to_owned();
+        }
+        let problem = if is_type_ident(name) {
+            format!("type name `{name}` is already used in this model")
+        } else {
+            format!("`{name}` is not a Rust type name (ASCII, starting with an upper-case letter)")
+        };
+        self.ctx
+            .overlay_err(&format!("/fields/{}/type_name", escape(field)), problem);
+        naming::type_ident(name, "Type")
+    }
+
+    /// A field's docs: its title and description (or, with none, what it is), then its facts.
+    fn field_docs(
+        &self,
+        node: Option<&SchemaNode>,
+        ty: &RustType,
+        required: bool,
+        default: Option<&Value>,
+    ) -> Vec<String> {
+        let schema_text = crate::emit::schema_text;
+        let mut docs = Vec::new();
+        if let Some(node) = node {
+            // A title that only repeats the property's name says nothing.
+            if let Some(title) = node
+                .title
+                .as_ref()
+                .filter(|t| !node.pointer.ends_with(&format!("/{}", escape(t))))
+            {
+                docs.push(format!("{}.", schema_text(title.trim_end_matches('.'))));
+            }
+            if let Some(description) = &node.description {
+                docs.push(schema_text(description));
+            }
+        }
+        let mut facts = vec![if required { "Required." } else { "Optional." }.to_owned()];
+        match node {
+            Some(node) => facts.extend(describe(self, node, ty)),
+            None => facts.push("Any JSON value.".to_owned()),
+        }
+        if let Some(default) = default {
+            facts.push(format!("Default: {}.", self.shown(ty, default)));
+        }
+        docs.push(facts.join(" "));
+        docs
+    }
+
+    /// A default as docs show it: the enum variant for a choice.
+    fn shown(&self, ty: &RustType, default: &Value) -> String {
+        let inner = match ty {
+            RustType::Nullable(inner) => inner,
+            other => other,
+        };
+        if let RustType::Enum(i) = inner {
+            let e = &self.enums[*i];
+            let wire = match default {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            if let Some(v) = e.variants.iter().find(|v| v.wire == wire) {
+                return format!("[`{}::{}`] (`{wire}`)", e.name, v.name);
+            }
+        }
+        match default {
+            Value::String(s) => format!("`{s:?}`"),
+            other => format!("`{other}`"),
+        }
+    }
+}
+
+/// `node` for `/definitions/node` or `/$defs/node`.
+fn definition_name(pointer: &str) -> Option<String> {
+    let rest = pointer
+        .strip_prefix("/definitions/")
+        .or_else(|| pointer.strip_prefix("/$defs/"))?;
+    (!rest.contains('/')).then(|| runcomfy_vocab::pointer::unescape(rest))?
+}
+
+/// Whether an accessor can return the default of a field of this type.
+fn accessor_type(ty: &RustType) -> bool {
+    matches!(
+        ty,
+        RustType::String
+            | RustType::Integer
+            | RustType::Number
+            | RustType::Boolean
+            | RustType::Enum(_)
+    )
+}
+
+fn single_type(types: Types) -> Option<JsonType> {
+    let mut iter = types.iter();
+    let first = iter.next()?;
+    iter.next().is_none().then_some(first)
+}
+
+fn variant_name(json: JsonType) -> &'static str {
+    match json {
+        JsonType::Null => "Null",
+        JsonType::Boolean => "Boolean",
+        JsonType::Object => "Object",
+        JsonType::Array => "Array",
+        JsonType::Number => "Number",
+        JsonType::Integer => "Integer",
+        JsonType::String => "String",
+    }
+}
+
+/// What a value of the node is, in words: its type, bounds and media rules (docs say this
+/// when the schema has no text of its own).
+fn describe(typer: &Typer<'_, '_>, node: &SchemaNode, ty: &RustType) -> Vec<String> {
+    let range = |min: Option<String>, max: Option<String>, unit: &str| match (min, max) {
+        (Some(a), Some(b)) if a == b => Some(format!("Exactly {a}{unit}.")),
+        (Some(a), Some(b)) => Some(format!("{a} to {b}{unit}.")),
+        (Some(a), None) => Some(format!("At least {a}{unit}.")),
+        (None, Some(b)) => Some(format!("At most {b}{unit}.")),
+        (None, None) => None,
+    };
+    let mut facts = Vec::new();
+    let inner = match ty {
+        RustType::Nullable(inner) => inner.as_ref(),
+        other => other,
+    };
+    let what = match inner {
+        RustType::String => match node.format {
+            Some(format) => format!("Text: {}.", format.describe()),
+            None => "Text.".to_owned(),
+        },
+        RustType::Integer => "A whole number.".to_owned(),
+        RustType::Number => "A number.".to_owned(),
+        RustType::Boolean => "`true` or `false`.".to_owned(),
+        RustType::Media => {
+            let kind = node.media.as_ref().map_or("a file", |m| m.kind.a_file());
+            format!(
+                "{}: an https URL, a `data:` URI, a local file or bytes.",
+                capitalize(kind)
+            )
+        }
+        RustType::Vec(item) => match item.as_ref() {
+            RustType::Media => {
+                "A list of files: https URLs, `data:` URIs, local files or bytes.".to_owned()
+            }
+            _ => "A list.".to_owned(),
+        },
+        RustType::Enum(i) => format!("One of the [`{}`] choices.", typer.enums[*i].name),
+        RustType::Union(i) => format!("A value of [`{}`].", typer.unions[*i].name),
+        RustType::Struct(i) => format!("An object: [`{}`].", typer.structs[*i].name),
+        RustType::JsonObject => "A JSON object.".to_owned(),
+        RustType::Json => "A JSON value, checked against the schema.".to_owned(),
+        RustType::Nullable(_) => String::new(),
+    };
+    facts.push(what);
+    if matches!(ty, RustType::Nullable(_)) {
+        facts.push("May be `null`.".to_owned());
+    }
+    let num = |n: &Option<serde_json::Number>| n.as_ref().map(ToString::to_string);
+    facts.extend(range(num(&node.minimum), num(&node.maximum), ""));
+    if let Some(n) = &node.exclusive_minimum {
+        facts.push(format!("Greater than {n}."));
+    }
+    if let Some(n) = &node.exclusive_maximum {
+        facts.push(format!("Less than {n}."));
+    }
+    if let Some(n) = &node.multiple_of {
+        facts.push(format!("A multiple of {n}."));
+    }
+    facts.extend(range(
+        node.min_length.map(|n| n.to_string()),
+        node.max_length.map(|n| n.to_string()),
+        " characters",
+    ));
+    if let Some(pattern) = &node.pattern {
+        facts.push(format!("Matches `{}`.", pattern.replace('`', "'")));
+    }
+    facts.extend(range(
+        node.min_items.map(|n| n.to_string()),
+        node.max_items.map(|n| n.to_string()),
+        " items",
+    ));
+    if node.unique_items {
+        facts.push("Items are unique.".to_owned());
+    }
+    let media = node.media.as_ref().or_else(|| match node.items {
+        Items::Each(Sub::Node(i)) => typer.nodes[i].media.as_ref(),
+        _ => None,
+    });
+    if let Some(media) = media {
+        if !media.formats.is_empty() {
+            let formats: Vec<&str> = media.formats.iter().map(|f| f.name()).collect();
+            facts.push(format!("Formats: {}.", formats.join(", ")));
+        }
+        for rule in &media.rules {
+            let mut message = crate::emit::schema_text(&rule.message);
+            if !message.ends_with(['.', '!', '?']) {
+                message.push('.');
+            }
+            if !facts.contains(&message) {
+                facts.push(message);
+            }
+        }
+    }
+    facts.retain(|f| !f.is_empty());
+    facts
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
