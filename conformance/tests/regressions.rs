@@ -1,0 +1,145 @@
+//! Defects the JSON Schema test suite found, each as a model of `regressions/` and a test that
+//! fails without its fix. That these models compile (and pass clippy) is part of the test.
+
+use runcomfy::{Input, Model};
+use runcomfy_conformance::models::regress::{
+    no_properties, object_not_array, punctuation_names, required_nullable, typed_combinators,
+};
+use serde_json::{Value, json};
+
+/// The problems of a JSON input as `(path, rule)`; empty when it decodes and validates.
+fn problems<M: Model>(input: Value) -> Vec<(String, String)> {
+    match M::info().decode(&input) {
+        Ok(decoded) => {
+            let sent: Value = serde_json::from_slice(&decoded.encode(usize::MAX).unwrap()).unwrap();
+            assert_eq!(sent, input, "what is sent is what was given");
+            Vec::new()
+        }
+        Err(err) => err
+            .report
+            .errors()
+            .map(|p| (p.path.clone(), p.rule.clone()))
+            .collect(),
+    }
+}
+
+fn one(path: &str, rule: &str) -> Vec<(String, String)> {
+    vec![(path.to_owned(), rule.to_owned())]
+}
+
+/// serde fills a struct from an array by position; JSON Schema never reads an array as an
+/// object, and what would have been sent is that array.
+#[test]
+fn an_array_is_not_an_object() {
+    type M = object_not_array::ObjectNotArray;
+    assert_eq!(problems::<M>(json!({"v": [5, "x"]})), one("v", "type"));
+    assert_eq!(problems::<M>(json!({"v": {"foo": 5, "bar": "x"}})), []);
+    assert_eq!(problems::<M>(json!([{"foo": 5}])), one("", "type"));
+}
+
+/// A required nullable property generated a constructor that did not compile (E0308).
+#[test]
+fn a_required_nullable_property_takes_an_option() {
+    type M = required_nullable::RequiredNullable;
+    let input = required_nullable::RequiredNullableInput::new(None, Some(3.into()));
+    assert!(input.validate().is_valid());
+    assert_eq!(
+        serde_json::to_value(&input).unwrap(),
+        json!({"name": null, "count": 3})
+    );
+    assert_eq!(problems::<M>(json!({"name": null, "count": null})), []);
+    // Required means present, even when `null` is allowed.
+    assert_eq!(problems::<M>(json!({"count": 1})), one("name", "required"));
+    // An optional nullable property keeps `null` apart from absent, and is still checked.
+    assert_eq!(
+        problems::<M>(json!({"name": null, "count": 1, "note": null})),
+        []
+    );
+    assert_eq!(
+        problems::<M>(json!({"name": null, "count": 1, "note": "long"})),
+        one("note", "maxLength")
+    );
+}
+
+/// Names that differ only by punctuation or control characters gave two setters one name
+/// (E0592); error paths quote such names rather than print them raw.
+#[test]
+fn names_differing_by_punctuation_get_their_own_setters() {
+    type M = punctuation_names::PunctuationNames;
+    let input = punctuation_names::PunctuationNamesInput::new()
+        .with_a_b("dash")
+        .with_a_b_("underscore")
+        .with_a_b_2(2)
+        .with_a_b_3(true);
+    assert_eq!(
+        serde_json::to_value(&input).unwrap(),
+        json!({"a-b": "dash", "a_b": "underscore", "a.b": 2, "a\nb": true})
+    );
+    assert_eq!(
+        problems::<M>(json!({"a\nb": 1})),
+        one("[\"a\\nb\"]", "type")
+    );
+}
+
+/// An input with no properties generated code with unused imports; it takes nothing else.
+#[test]
+fn an_input_without_properties_takes_none() {
+    type M = no_properties::NoProperties;
+    assert!(
+        no_properties::NoPropertiesInput::new()
+            .validate()
+            .is_valid()
+    );
+    assert_eq!(problems::<M>(json!({})), []);
+    assert_eq!(
+        problems::<M>(json!({"x": 1})),
+        one("x", "additionalProperties")
+    );
+}
+
+/// `oneOf` of distinct types and type arrays are Rust enums whose alternatives keep their
+/// constraints; a recursive `$ref` keeps its schema through every level.
+#[test]
+fn combinators_are_typed_and_keep_their_constraints() {
+    type M = typed_combinators::TypedCombinators;
+    use typed_combinators::{Node, Size, TypedCombinatorsInput, V};
+    assert!(
+        TypedCombinatorsInput::new(V::String("ab".into()))
+            .validate()
+            .is_valid()
+    );
+    let short = TypedCombinatorsInput::new(V::String("a".into())).validate();
+    assert_eq!(
+        short.errors().next().map(|p| p.rule.as_str()),
+        Some("oneOf")
+    );
+    assert!(
+        !TypedCombinatorsInput::new(V::Integer(5.into()))
+            .validate()
+            .is_valid()
+    );
+    let sized =
+        TypedCombinatorsInput::new(V::Integer(10.into())).with_size(Size::String("xl".into()));
+    assert!(sized.validate().is_valid());
+    assert_eq!(problems::<M>(json!({"v": true})), one("v", "oneOf"));
+    assert_eq!(
+        problems::<M>(json!({"v": 12, "size": 1.5})),
+        one("size", "type")
+    );
+    let tree = json!({"v": 12, "tree": {"value": 1, "children": [{"value": 2, "children": [{"value": "x"}]}]}});
+    assert_eq!(
+        problems::<M>(tree),
+        one("tree.children[0].children[0].value", "type")
+    );
+    assert_eq!(
+        problems::<M>(json!({"v": 12, "tree": {"value": 1, "colour": "red"}})),
+        one("tree.colour", "additionalProperties")
+    );
+    let node = Node::new(1).with_children(vec![json!({"value": 2})]);
+    assert!(
+        TypedCombinatorsInput::new(V::Integer(10.into()))
+            .with_tree(node)
+            .validate()
+            .is_valid()
+    );
+}
