@@ -3,6 +3,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Errors};
@@ -27,10 +28,54 @@ pub struct SourceModel {
     pub output_pointer: &'static str,
     /// The overlay (empty when there is none).
     pub overlay: Overlay,
+    /// `upstream.json`: what RunComfy says of the model besides its schemas (empty when there
+    /// is none).
+    pub upstream: Upstream,
+    /// `upstream.json`, when there is one.
+    pub upstream_path: Option<PathBuf>,
     /// Whether the model is generated. A model left out (a build with some models enabled)
     /// is only read as far as it names shared types: its `input.json` is not read (`input`
     /// is null), so its input is not checked either.
     pub generated: bool,
+}
+
+/// The name of the file of a model's upstream facts.
+pub const UPSTREAM_FILE: &str = "upstream.json";
+
+/// What RunComfy publishes about a model besides its schemas (its catalog entry: display name,
+/// output kind, categories, pricing), as `cargo xtask import` and `pull` write it to
+/// `upstream.json`. Kept apart from `overlay.json`, so a re-import refreshes it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Upstream {
+    /// RunComfy's name for the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// What the model returns: `image`, `video` or `audio`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_kind: Option<String>,
+    /// RunComfy's categories (`text-to-image`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
+    /// The base price, in US dollars.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_price_usd: Option<f64>,
+    /// What the price is per: `second` or `output`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_unit: Option<String>,
+    /// `fixed` (the price is the rate times the units) or `base` (a floor).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pricing: Option<String>,
+    /// RunComfy's note on the price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pricing_note: Option<String>,
+}
+
+impl Upstream {
+    /// Whether nothing is known.
+    pub fn is_empty(&self) -> bool {
+        *self == Upstream::default()
+    }
 }
 
 /// Reads every model below `root`, sorted by id so that generation never depends on the order
@@ -63,7 +108,7 @@ pub fn read_catalog_on(
     if models.is_empty() && errors.is_empty() {
         errors.push(
             Error::schema(root, "", "no models found")
-                .hint("a model is a folder `<model id>/` holding input.json and output.json"),
+                .hint("a model is a folder `<model id>/` holding input.json (and optionally output.json, overlay.json, upstream.json)"),
         );
     }
     if errors.is_empty() {
@@ -138,7 +183,23 @@ fn read_model(id: String, dir: &Path, generated: bool) -> Result<SourceModel, Er
     } else {
         Value::Null
     };
-    let mut output = read_json(&output_path)?;
+    let mut output = if output_path.exists() {
+        read_json(&output_path)?
+    } else {
+        // RunComfy publishes no output schema for most models; its docs show one for all.
+        serde_json::from_str(DOCUMENTED_OUTPUT).map_err(|err| Error::json(&output_path, &err))?
+    };
+    let upstream_file = dir.join(UPSTREAM_FILE);
+    let (upstream, upstream_path) = if upstream_file.exists() {
+        let value = read_json(&upstream_file)?;
+        let upstream: Upstream = serde_json::from_value(value).map_err(|err| {
+            Error::schema(&upstream_file, "", format!("not a valid upstream file: {err}"))
+                .hint("it is written by `cargo xtask import` and `pull`: import the model again")
+        })?;
+        (upstream, Some(upstream_file))
+    } else {
+        (Upstream::default(), None)
+    };
     let (overlay, overlay_path) = if overlay_file.exists() {
         let value = read_json(&overlay_file)?;
         let overlay: Overlay = serde_json::from_value(value).map_err(|err| {
@@ -175,9 +236,24 @@ fn read_model(id: String, dir: &Path, generated: bool) -> Result<SourceModel, Er
         output,
         output_pointer,
         overlay,
+        upstream,
+        upstream_path,
         generated,
     })
 }
+
+/// The output schema RunComfy's docs show for every model (an image, a video, or lists of
+/// them), for a model whose `output.json` is absent. Files the schema does not list (`audio`)
+/// are still found: outputs keep unlisted properties.
+pub const DOCUMENTED_OUTPUT: &str = r#"{
+  "type": "object",
+  "properties": {
+    "image": {"type": "string", "format": "uri", "description": "Single image URL"},
+    "video": {"type": "string", "format": "uri", "description": "Single video URL"},
+    "images": {"type": "array", "description": "Multiple image URLs", "items": {"type": "string", "format": "uri"}},
+    "videos": {"type": "array", "description": "Multiple video URLs", "items": {"type": "string", "format": "uri"}}
+  }
+}"#;
 
 /// Reads a JSON file, naming the file and position on a syntax error.
 pub fn read_json(path: &Path) -> Result<Value, Error> {

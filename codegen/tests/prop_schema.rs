@@ -220,6 +220,8 @@ fn source(id: &str, input: Value, output: Value, overlay: Overlay) -> SourceMode
         output,
         output_pointer: "",
         overlay,
+        upstream: Default::default(),
+        upstream_path: None,
         generated: true,
     }
 }

@@ -404,10 +404,16 @@ async fn result(
     }
     match job.phase {
         Phase::Succeeded => {
-            let urls: Vec<String> = (0..job.plan.count)
-                .map(|i| shared.url(&format!("/files/{id}/{i}.png")))
+            let plan = job.plan;
+            let extension = output::format_of(plan.kind).extension();
+            let urls: Vec<String> = (0..plan.count)
+                .map(|i| shared.url(&format!("/files/{id}/{i}.{extension}")))
                 .collect();
-            reply["output"] = json!({ "images": urls });
+            let field = output::field_of(plan.kind, plan.count);
+            reply["output"] = match urls.as_slice() {
+                [one] if field != "images" => json!({ field: one }),
+                _ => json!({ field: urls }),
+            };
         }
         Phase::Failed => {
             reply["error"] = json!({
@@ -465,24 +471,23 @@ async fn download(
             format!("No file {id}/{name}"),
         )
     };
-    let index: usize = name
-        .strip_suffix(".png")
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(missing)?;
-    let (cell, plan) = {
+    let (cell, plan, index) = {
         let st = shared.state();
         let job = st.jobs.get(&id).filter(|j| j.phase == Phase::Succeeded);
+        let plan = job.map(|j| j.plan).ok_or_else(missing)?;
+        let extension = output::format_of(plan.kind).extension();
+        let index: usize = name
+            .strip_suffix(&format!(".{extension}"))
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(missing)?;
         let cell = job.and_then(|j| j.files.get(index)).cloned();
-        (
-            cell.ok_or_else(missing)?,
-            job.map(|j| j.plan).ok_or_else(missing)?,
-        )
+        (cell.ok_or_else(missing)?, plan, index)
     };
-    let seed = rng::hash(shared.config.seed, &[&id, &index.to_string(), "image"]);
+    let seed = rng::hash(shared.config.seed, &[&id, &index.to_string(), plan.kind.name()]);
     let bytes = cell
         .get_or_try_init(|| async move {
             // Encoding is CPU work: keep it off the async workers.
-            tokio::task::spawn_blocking(move || output::render_png(plan.width, plan.height, seed))
+            tokio::task::spawn_blocking(move || output::render(plan, seed))
                 .await
                 .map_err(|err| err.to_string())?
                 .map(Bytes::from)
@@ -502,24 +507,26 @@ async fn download(
         st.stats.downloads += 1;
         *st.stats.downloads_by_request.entry(id).or_default() += 1;
     }
-    Ok(([(header::CONTENT_TYPE, "image/png")], bytes).into_response())
+    let mime = output::format_of(plan.kind).mime();
+    Ok(([(header::CONTENT_TYPE, mime)], bytes).into_response())
 }
 
 // ---- catalog ----
 
-fn categories(model: &ModelInfo) -> Vec<&'static str> {
+/// The model's categories: its catalog's, else `<input>-to-<output>` from its first media field
+/// and what it returns (`image-to-video`, `text-to-audio`).
+fn categories(model: &ModelInfo) -> Vec<String> {
     if !model.upstream.categories.is_empty() {
-        return model.upstream.categories.to_vec();
+        return model.upstream.categories.iter().map(|c| (*c).to_owned()).collect();
     }
-    let media = |kind| model.fields().any(|f| f.kind() == FieldKind::Media(kind));
-    let category = if media(MediaKind::Video) {
-        "video-to-image"
-    } else if media(MediaKind::Image) {
-        "image-to-image"
-    } else {
-        "text-to-image"
-    };
-    vec![category]
+    let from = model
+        .fields()
+        .find_map(|f| match f.kind() {
+            FieldKind::Media(kind) => Some(kind.name()),
+            _ => None,
+        })
+        .unwrap_or("text");
+    vec![format!("{from}-to-{}", output::kind_of(model).name())]
 }
 
 fn model_json(model: &ModelInfo, include_schema: bool) -> Value {
@@ -580,7 +587,7 @@ async fn list_models(
                 m.id.to_lowercase().contains(s) || m.display_name.to_lowercase().contains(s)
             })
         })
-        .filter(|m| category.is_none_or(|c| categories(m).contains(&c.as_str())))
+        .filter(|m| category.is_none_or(|c| categories(m).contains(c)))
         .collect();
     let models: Vec<Value> = matching
         .iter()

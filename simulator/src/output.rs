@@ -1,8 +1,14 @@
-//! Output images: how many, how large, and their PNG bytes.
+//! Outputs: how many files a job makes, of which kind, and their bytes: PNG images, MP4
+//! videos and WAV audio that players open.
 
 use runcomfy::catalog::{FieldKind, ModelInfo};
-use runcomfy::schema::MediaKind;
+use runcomfy::schema::{MediaFormat, MediaKind};
 use serde_json::Value;
+
+/// A two-second 160x90 H.264 video (baseline profile) in an MP4 container, made with
+/// `ffmpeg -f lavfi -i testsrc=size=160x90:rate=8 -t 2 -c:v libx264 -profile:v baseline
+/// -pix_fmt yuv420p -crf 35 -movflags +faststart`: every video a simulated job returns.
+const CLIP_MP4: &[u8] = include_bytes!("../assets/clip.mp4");
 
 /// Seedream's limit: reference images plus generated images.
 const MAX_TOTAL_IMAGES: u64 = 15;
@@ -17,6 +23,71 @@ pub(crate) struct OutputPlan {
     pub width: u32,
     pub height: u32,
     pub count: usize,
+    pub kind: MediaKind,
+}
+
+/// What a model returns: its catalog's word for it, else images (as the seed models do).
+pub(crate) fn kind_of(model: &ModelInfo) -> MediaKind {
+    model.upstream.output_kind.unwrap_or(MediaKind::Image)
+}
+
+/// The file format of each output kind.
+pub(crate) fn format_of(kind: MediaKind) -> MediaFormat {
+    match kind {
+        MediaKind::Image => MediaFormat::Png,
+        MediaKind::Video => MediaFormat::Mp4,
+        MediaKind::Audio => MediaFormat::Wav,
+    }
+}
+
+/// The output field of `count` files of `kind`: `images` for images (as the seeds' docs show),
+/// `video`/`videos` and `audio`/`audios` otherwise.
+pub(crate) fn field_of(kind: MediaKind, count: usize) -> &'static str {
+    match (kind, count) {
+        (MediaKind::Image, _) => "images",
+        (MediaKind::Video, 1) => "video",
+        (MediaKind::Video, _) => "videos",
+        (MediaKind::Audio, 1) => "audio",
+        (MediaKind::Audio, _) => "audios",
+    }
+}
+
+/// The bytes of one output file.
+pub(crate) fn render(plan: OutputPlan, seed: u64) -> Result<Vec<u8>, png::EncodingError> {
+    match plan.kind {
+        MediaKind::Image => render_png(plan.width, plan.height, seed),
+        MediaKind::Video => Ok(CLIP_MP4.to_vec()),
+        MediaKind::Audio => Ok(render_wav(seed)),
+    }
+}
+
+/// One second of a sine tone (8 kHz, 16-bit mono PCM) in a WAV file, its pitch from `seed`.
+pub(crate) fn render_wav(seed: u64) -> Vec<u8> {
+    const RATE: u32 = 8000;
+    let frequency = 220.0 + (seed % 660) as f64;
+    let samples: Vec<u8> = (0..RATE)
+        .flat_map(|i| {
+            let t = f64::from(i) / f64::from(RATE);
+            let value = (std::f64::consts::TAU * frequency * t).sin() * 8000.0;
+            (value as i16).to_le_bytes()
+        })
+        .collect();
+    let mut out = Vec::with_capacity(44 + samples.len());
+    let data_len = u32::try_from(samples.len()).unwrap_or(u32::MAX);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data_len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&1u16.to_le_bytes()); // mono
+    out.extend_from_slice(&RATE.to_le_bytes());
+    out.extend_from_slice(&(RATE * 2).to_le_bytes()); // bytes per second
+    out.extend_from_slice(&2u16.to_le_bytes()); // block align
+    out.extend_from_slice(&16u16.to_le_bytes()); // bits per sample
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_len.to_le_bytes());
+    out.extend_from_slice(&samples);
+    out
 }
 
 /// Works out the size and count of the outputs from a (validated) input.
@@ -33,10 +104,17 @@ pub(crate) fn plan(model: &ModelInfo, input: &Value) -> OutputPlan {
             parse_size(value.as_str()?)
         })
         .unwrap_or((DEFAULT_SIDE, DEFAULT_SIDE));
+    let kind = kind_of(model);
     OutputPlan {
         width,
         height,
-        count: count(model, input),
+        // One video or audio file a job, as RunComfy's models return.
+        count: if kind == MediaKind::Image {
+            count(model, input)
+        } else {
+            1
+        },
+        kind,
     }
 }
 
@@ -179,6 +257,22 @@ mod tests {
             &serde_json::json!({"images": refs(1), "image_size": "1728:2304 (3:4)"}),
         );
         assert_eq!((plan.width, plan.height, plan.count), (1728, 2304, 3));
+        assert_eq!(plan.kind, MediaKind::Image);
+    }
+
+    #[test]
+    fn every_kind_renders_a_file_of_its_format() {
+        let plan = |kind| OutputPlan {
+            width: 32,
+            height: 16,
+            count: 1,
+            kind,
+        };
+        for kind in MediaKind::ALL {
+            let bytes = render(plan(kind), 7).unwrap_or_default();
+            assert_eq!(MediaFormat::sniff(&bytes), Some(format_of(kind)), "{kind}");
+        }
+        assert_eq!(render_wav(1).len(), 44 + 16_000);
     }
 
     #[test]

@@ -116,6 +116,7 @@ pub(crate) fn restore(shared: &Arc<Shared>, saved: Saved) {
                 width: job.width,
                 height: job.height,
                 count: job.count,
+                kind: crate::output::kind_of(model),
             };
             st.jobs.insert(
                 job.id,

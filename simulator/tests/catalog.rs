@@ -25,7 +25,7 @@ fn ids(reply: &Value) -> Vec<&str> {
 #[tokio::test]
 async fn lists_every_compiled_model() -> TestResult {
     let sim = start(config()).await?;
-    let all = list(&sim, "").await?;
+    let all = list(&sim, "?limit=1000").await?;
     let expected: Vec<&str> = runcomfy::catalog().iter().map(|m| m.id).collect();
     assert_eq!(ids(&all), expected);
     assert_eq!(all["total"], expected.len());
@@ -61,20 +61,24 @@ async fn search_category_and_paging() -> TestResult {
     let found = list(&sim, "?search=SEQUENTIAL").await?;
     assert_eq!(ids(&found), vec![EDIT_SEQUENTIAL, SEQUENTIAL]);
     assert_eq!(found["total"], 2);
+    let default_page = list(&sim, "").await?;
+    assert_eq!(ids(&default_page).len(), runcomfy::catalog().len().min(50));
     let none = list(&sim, "?search=no-such-thing").await?;
     assert_eq!(none["total"], 0);
     assert_eq!(ids(&none), Vec::<&str>::new());
 
-    let text = list(&sim, "?category=text-to-image").await?;
+    let text = list(&sim, "?category=text-to-image&search=seedream-4-0").await?;
     assert_eq!(ids(&text), vec![SEQUENTIAL]);
-    let image = list(&sim, "?category=image-to-image&search=seedream").await?;
+    let image = list(&sim, "?category=image-to-image&search=seedream-4-0").await?;
     assert_eq!(ids(&image), vec![EDIT, EDIT_SEQUENTIAL]);
+    let video = list(&sim, "?category=image-to-video&search=seedance-2.5/image").await?;
+    assert_eq!(ids(&video).len(), 4, "{video}");
 
     // Paging: total counts every match, models only the page.
-    let page = list(&sim, "?search=seedream&limit=1&offset=1").await?;
+    let page = list(&sim, "?search=seedream-4-0&limit=1&offset=1").await?;
     assert_eq!(ids(&page), vec![EDIT_SEQUENTIAL]);
     assert_eq!(page["total"], 3);
-    let past = list(&sim, "?search=seedream&offset=10").await?;
+    let past = list(&sim, "?search=seedream-4-0&offset=10").await?;
     assert_eq!((ids(&past).len(), past["total"].as_u64()), (0, Some(3)));
 
     // Bad numbers are a 422 in the usual shape.

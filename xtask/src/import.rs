@@ -1,10 +1,13 @@
-//! `cargo xtask import PAGE...`: models from RunComfy API doc pages into the catalog.
+//! `cargo xtask import FILE...`: models from RunComfy's API doc pages and catalog files into
+//! the catalog folder.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use runcomfy_codegen::Errors;
+use runcomfy_codegen::catalog::Upstream;
 
+use crate::catalog_file::{self, CatalogFileError};
 use crate::features::FeaturesError;
 use crate::normalize;
 use crate::page::{self, PageError};
@@ -16,7 +19,10 @@ pub enum ImportError {
     /// Pages that could not be read; nothing was written.
     #[error("{}", lines(.0))]
     Pages(Vec<PageError>),
-    /// Two pages of one model disagree once normalized; nothing was written.
+    /// Catalog files that could not be read; nothing was written.
+    #[error("{}", lines(.0))]
+    Catalogs(Vec<CatalogFileError>),
+    /// Two files of one model disagree once normalized; nothing was written.
     #[error("{} and {} give different schemas for `{id}` (after normalizing localized text)", first.display(), second.display())]
     Conflict {
         /// The model id.
@@ -54,52 +60,101 @@ fn lines(errors: &[impl std::fmt::Display]) -> String {
         .join("\nerror: ")
 }
 
-/// Imports pages into the catalog folder `schemas`, in model id order.
+/// One model to write, and the file it came from.
+struct Source {
+    file: PathBuf,
+    input: serde_json::Value,
+    output: Option<serde_json::Value>,
+    upstream: Option<Upstream>,
+}
+
+/// Imports doc pages and catalog files into the catalog folder `schemas`, in model id order.
 ///
-/// Every page is read before anything is written, so a broken page leaves the catalog as it
-/// was. Pages of the same model in several languages must agree once normalized.
-pub fn import(schemas: &Path, pages: &[PathBuf]) -> Result<Vec<ModelChange>, ImportError> {
-    let mut models: BTreeMap<String, (PathBuf, serde_json::Value, serde_json::Value)> =
-        BTreeMap::new();
-    let mut errors = Vec::new();
-    for path in pages {
-        let page = match page::read_page(path) {
-            Ok(page) => page,
-            Err(err) => {
-                errors.push(err);
-                continue;
+/// A catalog file is told from a doc page by its content (JSON). Every file is read before
+/// anything is written, so a broken one leaves the catalog as it was. Files of the same model
+/// (pages in several languages) must agree once normalized.
+pub fn import(schemas: &Path, files: &[PathBuf]) -> Result<Vec<ModelChange>, ImportError> {
+    let mut models: BTreeMap<String, Source> = BTreeMap::new();
+    let mut page_errors = Vec::new();
+    let mut catalog_errors = Vec::new();
+    for path in files {
+        let is_catalog = std::fs::read_to_string(path)
+            .is_ok_and(|text| catalog_file::is_catalog_file(&text));
+        let read: Vec<(String, Source)> = if is_catalog {
+            match catalog_file::read(path) {
+                Ok(entries) => entries
+                    .into_iter()
+                    .map(|m| {
+                        let source = Source {
+                            file: path.clone(),
+                            input: m.input,
+                            output: m.output,
+                            upstream: Some(m.upstream),
+                        };
+                        (m.id, source)
+                    })
+                    .collect(),
+                Err(err) => {
+                    catalog_errors.push(err);
+                    continue;
+                }
+            }
+        } else {
+            match page::read_page(path) {
+                Ok(page) => vec![(
+                    page.id,
+                    Source {
+                        file: path.clone(),
+                        input: normalize::input(page.input),
+                        output: Some(normalize::output(page.output)),
+                        upstream: None,
+                    },
+                )],
+                Err(err) => {
+                    page_errors.push(err);
+                    continue;
+                }
             }
         };
-        let input = normalize::input(page.input);
-        let output = normalize::output(page.output);
-        match models.get(&page.id) {
-            Some((first, i, o)) if *i != input || *o != output => {
-                return Err(ImportError::Conflict {
-                    id: page.id,
-                    first: first.clone(),
-                    second: path.clone(),
-                });
-            }
-            Some(_) => {}
-            None => {
-                models.insert(page.id, (path.clone(), input, output));
+        for (id, source) in read {
+            match models.get(&id) {
+                Some(first) if first.input != source.input || first.output != source.output => {
+                    return Err(ImportError::Conflict {
+                        id,
+                        first: first.file.clone(),
+                        second: source.file,
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    models.insert(id, source);
+                }
             }
         }
     }
-    if !errors.is_empty() {
-        return Err(ImportError::Pages(errors));
+    if !catalog_errors.is_empty() {
+        return Err(ImportError::Catalogs(catalog_errors));
+    }
+    if !page_errors.is_empty() {
+        return Err(ImportError::Pages(page_errors));
     }
     let mut changes = Vec::new();
-    for (id, (_, input, output)) in &models {
-        changes.push(store::write_model(schemas, id, input, output)?);
+    for (id, source) in &models {
+        changes.push(store::write_model(
+            schemas,
+            id,
+            &source.input,
+            source.output.as_ref(),
+            source.upstream.as_ref(),
+        )?);
     }
     Ok(changes)
 }
 
 /// The command: imports, prints what changed, then checks that the catalog still generates
 /// (an overlay may name a field the new schema dropped).
-pub fn run(schemas: &Path, pages: &[PathBuf]) -> Result<Vec<ModelChange>, ImportError> {
-    let changes = import(schemas, pages)?;
+pub fn run(schemas: &Path, files: &[PathBuf]) -> Result<Vec<ModelChange>, ImportError> {
+    let changes = import(schemas, files)?;
     for change in &changes {
         println!("{change}");
     }

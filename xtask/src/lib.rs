@@ -1,6 +1,7 @@
 //! Maintainer tasks behind `cargo xtask`, as a library so that tests call them directly.
 //!
-//! Catalog upkeep: [`import`] reads RunComfy doc pages, [`pull`] fetches the API's catalog,
+//! Catalog upkeep: [`import`] reads RunComfy doc pages and catalog files ([`catalog_file`]),
+//! [`pull`] fetches the API's catalog,
 //! both writing through [`normalize`] and [`store`]; [`lint`] shows the generator's errors and
 //! warnings, [`diff`] the changes between two catalogs as `runcomfy_codegen::compat` classifies
 //! them, with the semver bump they call for ([`bump`]), reading git revisions through
@@ -15,6 +16,7 @@
 
 pub mod bench;
 pub mod bump;
+pub mod catalog_file;
 pub mod codegen;
 pub mod diff;
 pub mod features;

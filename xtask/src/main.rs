@@ -42,13 +42,17 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// Adds or updates models from RunComfy API doc pages saved as text (any language).
+    /// Adds or updates models from RunComfy API doc pages saved as text (any language) and
+    /// catalog files (the API's `GET /v1/models?include_schema=true` reply, one model, or the
+    /// partner nodes' `models.json`).
     ///
-    /// Writes `<model id>/input.json` and `output.json` with localized text normalized to
-    /// English; overlays are never touched. Exit code 1 when a page cannot be read (nothing is
-    /// written then) or the catalog no longer generates.
+    /// Writes `<model id>/input.json`, `output.json` when the source has one, and
+    /// `upstream.json` (display name, output kind, categories, prices); localized text is
+    /// normalized to English; overlays are never touched. Prints each model as new, updated or
+    /// unchanged. Exit code 1 when a file cannot be read (nothing is written then) or the
+    /// catalog no longer generates.
     Import {
-        /// The doc pages.
+        /// Doc pages and catalog files.
         #[arg(required = true)]
         pages: Vec<PathBuf>,
         /// The catalog folder.

@@ -20,6 +20,18 @@ pub fn input(mut schema: Value) -> Value {
     schema
 }
 
+/// RunComfy's name for a model without the brand its ComfyUI nodes prefix to every name
+/// (`RunComfy Seedance 2.5 I2V 1080p` → `Seedance 2.5 I2V 1080p`): every model here is
+/// RunComfy's.
+pub fn display_name(name: &str) -> String {
+    let name = name.trim();
+    name.strip_prefix("RunComfy ")
+        .map(str::trim_start)
+        .filter(|rest| !rest.is_empty())
+        .unwrap_or(name)
+        .to_owned()
+}
+
 /// The output schema wrapped as the docs have it (`{"output": {...}}`), its property
 /// descriptions in English.
 pub fn output(schema: Value) -> Value {
@@ -208,6 +220,13 @@ mod tests {
             "Single image URL"
         );
         assert_eq!(output(once.clone()), once);
+    }
+
+    #[test]
+    fn display_names_drop_the_brand() {
+        assert_eq!(display_name("RunComfy Seedance 2.5 I2V 1080p"), "Seedance 2.5 I2V 1080p");
+        assert_eq!(display_name("Flux 2 Flash"), "Flux 2 Flash");
+        assert_eq!(display_name("RunComfy "), "RunComfy");
     }
 
     #[test]

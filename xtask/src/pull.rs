@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::import::CheckError;
-use crate::normalize;
 use crate::store::{self, ModelChange, StoreError};
 
 /// The API of record.
@@ -100,16 +99,8 @@ fn auth_hint(status: u16) -> &'static str {
     }
 }
 
-/// One model as the API serves it, normalized like an import.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Fetched {
-    /// The model id.
-    pub id: String,
-    /// `input.json`.
-    pub input: Value,
-    /// `output.json` (with the docs' wrapper).
-    pub output: Value,
-}
+/// One model as the API serves it, read as an import reads a catalog file.
+pub type Fetched = crate::catalog_file::Model;
 
 /// What a pull did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,7 +178,8 @@ pub async fn pull(schemas: &Path, options: &PullOptions) -> Result<PullReport, P
             schemas,
             &model.id,
             &model.input,
-            &model.output,
+            model.output.as_ref(),
+            Some(&model.upstream),
         )?);
     }
     let not_served = if options.selection == Selection::All {
@@ -251,33 +243,16 @@ async fn get(client: &reqwest::Client, url: &str, token: Option<&str>) -> Result
     })
 }
 
-/// One catalog entry: `model_id`, `input_schema`, `output_schema` (objects, or JSON text).
+/// One catalog entry, as an import reads it.
 fn parse_entry(url: &str, entry: &Value) -> Result<Fetched, PullError> {
-    let problem = |p: String| PullError::Reply {
+    let problem = |problem: String| PullError::Reply {
         url: url.to_owned(),
-        problem: p,
+        problem,
     };
-    let id = entry
-        .get("model_id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| problem("an entry has no `model_id`".into()))?;
-    let schema = |key: &str| -> Result<Value, PullError> {
-        match entry.get(key) {
-            Some(Value::Object(map)) => Ok(Value::Object(map.clone())),
-            Some(Value::String(text)) => serde_json::from_str::<Value>(text)
-                .ok()
-                .filter(Value::is_object)
-                .ok_or_else(|| problem(format!("`{id}`: `{key}` is not a JSON object"))),
-            _ => Err(problem(format!(
-                "`{id}`: no `{key}` (does the API support include_schema=true?)"
-            ))),
-        }
-    };
-    Ok(Fetched {
-        id: id.to_owned(),
-        input: normalize::input(schema("input_schema")?),
-        output: normalize::output(schema("output_schema")?),
-    })
+    let entry = entry
+        .as_object()
+        .ok_or_else(|| problem("an entry is not an object".into()))?;
+    crate::catalog_file::entry_model(entry).map_err(problem)
 }
 
 /// Ids of the models in a catalog folder (folders holding `input.json`), sorted.

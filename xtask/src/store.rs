@@ -1,4 +1,5 @@
-//! Writing a model's `input.json` and `output.json` into a catalog folder, byte-stable.
+//! Writing a model's `input.json`, `output.json` and `upstream.json` into a catalog folder,
+//! byte-stable.
 //!
 //! Files are pretty JSON with 2-space indents, non-ASCII kept and a trailing newline: the same
 //! bytes as Python's `json.dumps(indent=2, ensure_ascii=False)`, so that every tool (and every
@@ -8,6 +9,7 @@ use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use runcomfy_codegen::catalog::{UPSTREAM_FILE, Upstream};
 use serde_json::Value;
 
 /// A write that failed.
@@ -64,12 +66,14 @@ pub fn to_pretty(value: &Value) -> String {
     text
 }
 
-/// Writes `<root>/<id>/input.json` and `output.json` when their bytes differ.
+/// Writes `<root>/<id>/input.json`, and `output.json` and `upstream.json` when given, each
+/// only when its bytes differ. `overlay.json` is never touched.
 pub fn write_model(
     root: &Path,
     id: &str,
     input: &Value,
-    output: &Value,
+    output: Option<&Value>,
+    upstream: Option<&Upstream>,
 ) -> Result<ModelChange, StoreError> {
     let dir = root.join(id);
     runcomfy_codegen::catalog::check_model_id(id, &dir)
@@ -79,8 +83,19 @@ pub fn write_model(
         path: dir.clone(),
         source,
     })?;
+    let upstream = upstream
+        .filter(|u| !u.is_empty())
+        .map(|u| serde_json::to_value(u).unwrap_or_default());
+    let files = [
+        ("input.json", Some(input)),
+        ("output.json", output),
+        (UPSTREAM_FILE, upstream.as_ref()),
+    ];
     let mut changed = Vec::new();
-    for (name, value) in [("input.json", input), ("output.json", output)] {
+    for (name, value) in files {
+        let Some(value) = value else {
+            continue;
+        };
         let path = dir.join(name);
         let text = to_pretty(value);
         if fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {

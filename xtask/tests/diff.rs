@@ -86,7 +86,7 @@ fn base() -> Catalog {
 
 fn write(dir: &Path, catalog: &Catalog) {
     for (id, m) in catalog {
-        store::write_model(dir, id, &m.input, &m.output).unwrap();
+        store::write_model(dir, id, &m.input, Some(&m.output), None).unwrap();
         fs::write(
             dir.join(id).join("overlay.json"),
             store::to_pretty(&m.overlay),

@@ -45,9 +45,11 @@ pub(super) fn lower(ctx: &mut Ctx<'_>) -> Option<Model> {
             );
         }
     }
+    let upstream = upstream(ctx);
     let display_name = overlay
         .display_name
         .clone()
+        .or_else(|| src.upstream.display_name.clone())
         .or_else(|| {
             let title = src.input.get("title").and_then(Value::as_str)?;
             let generic =
@@ -122,7 +124,7 @@ pub(super) fn lower(ctx: &mut Ctx<'_>) -> Option<Model> {
         type_name,
         display_name,
         docs,
-        upstream: Upstream::default(),
+        upstream,
         schemas: nodes,
         root,
         input,
@@ -139,6 +141,27 @@ pub(super) fn lower(ctx: &mut Ctx<'_>) -> Option<Model> {
 /// The schema as pretty JSON text, for a raw string in the generated code: characters that
 /// reorder text (which rustc denies in literals) are written as JSON escapes, which read back
 /// as the same JSON.
+/// What RunComfy says of the model, read from `upstream.json`.
+fn upstream(ctx: &mut Ctx<'_>) -> Upstream {
+    let file = &ctx.src.upstream;
+    let output_kind = file.output_kind.as_deref().and_then(|kind| {
+        let parsed = MediaKind::parse(kind);
+        if parsed.is_none() {
+            let path = ctx.src.upstream_path.clone().unwrap_or_default();
+            ctx.errors.push(crate::error::Error::schema(
+                path,
+                "/output_kind",
+                format!("unknown output kind `{kind}`: expected image, video or audio"),
+            ));
+        }
+        parsed
+    });
+    Upstream {
+        output_kind,
+        categories: file.categories.clone(),
+    }
+}
+
 fn pretty(value: &Value) -> String {
     let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
     let reorders = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');

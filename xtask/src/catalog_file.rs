@@ -1,0 +1,250 @@
+//! Catalog files as RunComfy publishes them, read into models to store.
+//!
+//! Three shapes, told apart by their content:
+//! - the Model API's `GET /v1/models?include_schema=true` reply:
+//!   `{"models": [{"model_id", "display_name", "input_schema", "output_schema"?, ...}], "total"}`;
+//! - one model, as `GET /v1/models/{id}` serves it: `{"model_id", "input_schema", ...}`;
+//! - the list RunComfy's ComfyUI partner nodes ship (`models.json`):
+//!   `[{"model_id", "display_name", "output_type", "pricing_mode", "schema", ...}]`.
+//!
+//! What is not JSON Schema (display name, output kind, categories, prices) is kept as the
+//! model's upstream facts, apart from the maintainer's overlay, so a re-import refreshes them.
+
+use std::path::{Path, PathBuf};
+
+use runcomfy_codegen::catalog::Upstream;
+use runcomfy_vocab::media::MediaKind;
+use serde_json::{Map, Value};
+
+use crate::normalize;
+
+/// One model read from a catalog file, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    /// The model id.
+    pub id: String,
+    /// `input.json` (normalized).
+    pub input: Value,
+    /// `output.json` (normalized), when the file has one.
+    pub output: Option<Value>,
+    /// What RunComfy says of the model besides its schemas.
+    pub upstream: Upstream,
+}
+
+/// A catalog file that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogFileError {
+    /// The file cannot be read.
+    #[error("{}: cannot read: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not JSON.
+    #[error("{}:{line}:{column}: invalid JSON: {message}", path.display())]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What the parser said.
+        message: String,
+    },
+    /// The JSON is not one of the shapes, or an entry lacks what a model needs.
+    #[error("{}: at {pointer}: {problem}", path.display())]
+    Shape {
+        /// The file.
+        path: PathBuf,
+        /// JSON pointer to the entry.
+        pointer: String,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// Whether a file looks like a catalog file (JSON) rather than a doc page.
+pub fn is_catalog_file(text: &str) -> bool {
+    text.trim_start().starts_with(['{', '['])
+}
+
+/// Reads every model of a catalog file.
+pub fn read(path: &Path) -> Result<Vec<Model>, CatalogFileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CatalogFileError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse(path, &text)
+}
+
+/// Reads every model of a catalog file's text; `path` names it in errors.
+pub fn parse(path: &Path, text: &str) -> Result<Vec<Model>, CatalogFileError> {
+    let value: Value = serde_json::from_str(text).map_err(|err| CatalogFileError::Json {
+        path: path.to_owned(),
+        line: err.line(),
+        column: err.column(),
+        message: err.to_string(),
+    })?;
+    let shape = |pointer: &str, problem: &str| CatalogFileError::Shape {
+        path: path.to_owned(),
+        pointer: pointer.to_owned(),
+        problem: problem.to_owned(),
+    };
+    let entries: Vec<(String, &Map<String, Value>)> = match &value {
+        Value::Object(map) if map.contains_key("models") => match map.get("models") {
+            Some(Value::Array(models)) => entries(models, "/models", &shape)?,
+            _ => return Err(shape("/models", "`models` must be an array of models")),
+        },
+        Value::Object(map) if map.contains_key("model_id") => vec![(String::new(), map)],
+        Value::Array(models) => entries(models, "", &shape)?,
+        _ => {
+            return Err(shape(
+                "",
+                "not a catalog: expected the API's `{\"models\": [...]}`, one model `{\"model_id\", \"input_schema\", ...}`, or a list of models",
+            ));
+        }
+    };
+    let mut models = Vec::new();
+    for (pointer, entry) in entries {
+        models.push(entry_model(entry).map_err(|problem| shape(&pointer, &problem))?);
+    }
+    models.sort_by(|a, b| a.id.cmp(&b.id));
+    for pair in models.windows(2) {
+        if pair[0].id == pair[1].id {
+            return Err(shape("", &format!("model `{}` is listed twice", pair[0].id)));
+        }
+    }
+    Ok(models)
+}
+
+fn entries<'a, E>(
+    models: &'a [Value],
+    base: &str,
+    shape: &impl Fn(&str, &str) -> E,
+) -> Result<Vec<(String, &'a Map<String, Value>)>, E> {
+    models
+        .iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            let pointer = format!("{base}/{i}");
+            match entry.as_object() {
+                Some(map) => Ok((pointer, map)),
+                None => Err(shape(&pointer, "a model must be an object")),
+            }
+        })
+        .collect()
+}
+
+/// One entry of any shape: the API's (`input_schema`, `output_schema`, `categories`, prices)
+/// or the partner nodes' (`schema`, `output_type`, `pricing_mode`).
+pub fn entry_model(entry: &Map<String, Value>) -> Result<Model, String> {
+    let id = entry
+        .get("model_id")
+        .and_then(Value::as_str)
+        .ok_or("no `model_id`")?
+        .trim_matches('/')
+        .to_owned();
+    let schema = |key: &str| -> Result<Option<Value>, String> {
+        match entry.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(map)) => Ok(Some(Value::Object(map.clone()))),
+            // The API has served schemas as JSON text too.
+            Some(Value::String(text)) => serde_json::from_str::<Value>(text)
+                .ok()
+                .filter(Value::is_object)
+                .map(Some)
+                .ok_or_else(|| format!("`{id}`: `{key}` is not a JSON object")),
+            Some(_) => Err(format!("`{id}`: `{key}` is not a JSON object")),
+        }
+    };
+    let input = match (schema("input_schema")?, schema("schema")?) {
+        (Some(input), _) | (None, Some(input)) => input,
+        (None, None) => {
+            return Err(format!(
+                "`{id}`: no input schema (`input_schema`, or `schema`; pull with include_schema=true)"
+            ));
+        }
+    };
+    let text = |key: &str| {
+        entry
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let number = |key: &str| {
+        entry.get(key).and_then(|v| {
+            v.as_f64()
+                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+        })
+    };
+    let output_kind = ["output_type", "kind", "output_kind"]
+        .iter()
+        .find_map(|key| text(key).and_then(|k| MediaKind::parse(&k)))
+        .map(|kind| kind.name().to_owned());
+    let categories = match entry.get("categories") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    };
+    let upstream = Upstream {
+        display_name: text("display_name").map(|name| normalize::display_name(&name)),
+        output_kind,
+        categories,
+        base_price_usd: number("base_price_usd"),
+        price_unit: text("price_unit"),
+        pricing: text("pricing_mode").or_else(|| text("pricing")),
+        pricing_note: text("pricing_note"),
+    };
+    let output = schema("output_schema")?.map(normalize::output);
+    Ok(Model {
+        id,
+        input: normalize::input(input),
+        output,
+        upstream,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn one(value: Value) -> Result<Vec<Model>, CatalogFileError> {
+        parse(Path::new("catalog.json"), &value.to_string())
+    }
+
+    #[test]
+    fn reads_the_three_shapes() {
+        let schema = json!({"type": "object", "properties": {"prompt": {"type": "string"}}});
+        let api = one(json!({"models": [{"model_id": "a/b", "display_name": "B", "categories": ["text-to-image"], "base_price_usd": 0.03, "price_unit": "output", "input_schema": schema}], "total": 1})).unwrap();
+        assert_eq!(api[0].id, "a/b");
+        assert_eq!(api[0].upstream.categories, ["text-to-image"]);
+        assert_eq!(api[0].upstream.base_price_usd, Some(0.03));
+        let single = one(json!({"model_id": "a/c", "input_schema": schema.to_string()})).unwrap();
+        assert_eq!(single[0].input, schema);
+        let nodes = one(json!([{"model_id": "a/d", "display_name": "RunComfy D", "output_type": "VIDEO", "pricing_mode": "base", "schema": schema}])).unwrap();
+        assert_eq!(nodes[0].upstream.output_kind.as_deref(), Some("video"));
+        assert_eq!(nodes[0].upstream.display_name.as_deref(), Some("D"));
+        assert_eq!(nodes[0].upstream.pricing.as_deref(), Some("base"));
+    }
+
+    #[test]
+    fn broken_files_name_the_place() {
+        let err = parse(Path::new("c.json"), "{\n  \"models\": [,]\n}").unwrap_err();
+        assert!(err.to_string().starts_with("c.json:2:"), "{err}");
+        let err = one(json!({"models": [{"display_name": "x"}]})).unwrap_err();
+        assert!(err.to_string().contains("at /models/0: no `model_id`"), "{err}");
+        let err = one(json!([{"model_id": "a/b"}])).unwrap_err();
+        assert!(err.to_string().contains("no input schema"), "{err}");
+        let err = one(json!(3)).unwrap_err();
+        assert!(err.to_string().contains("not a catalog"), "{err}");
+    }
+}
