@@ -1,12 +1,15 @@
-//! The errors of the transport: one enum, matched on by kind, each carrying the request id once
-//! a job exists.
+//! The crate's errors: one enum, matched on by kind, each carrying the request id once a job
+//! exists; with the errors and outcomes it holds (a refused token, a best-effort cancel).
+//!
+//! Below everything that fails with it: the HTTP layer, the model core's encoding and the
+//! client. So it names no type above it: a refused token is a [`TokenError`] here (re-exported
+//! by `secret`), and what a cancel achieved is a [`CancelOutcome`] here (re-exported by `job`).
 
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::secret::TokenError;
-use crate::validate::ValidationError;
+use crate::report::ValidationError;
 
 /// Everything a call to the API can fail with.
 ///
@@ -310,9 +313,42 @@ impl fmt::Display for JobError {
 #[non_exhaustive]
 pub enum CancelAttempt {
     /// The server answered.
-    Answered(crate::job::CancelOutcome),
+    Answered(CancelOutcome),
     /// The cancel request itself failed.
     Failed(Box<Error>),
+}
+
+/// What a cancel achieved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CancelOutcome {
+    /// The job was cancelled (it had not started).
+    Cancelled,
+    /// The job is running or finished and cannot be cancelled.
+    NotCancellable,
+    /// An outcome this client does not know, as the server wrote it.
+    Other(String),
+}
+
+impl fmt::Display for CancelOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CancelOutcome::Cancelled => f.write_str("cancelled"),
+            CancelOutcome::NotCancellable => f.write_str("not cancellable"),
+            CancelOutcome::Other(other) => write!(f, "{other}"),
+        }
+    }
+}
+
+/// A token that cannot be sent in an HTTP header.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// The token is empty or only whitespace.
+    #[error("the API token is empty")]
+    Empty,
+    /// The token has characters an HTTP header cannot carry (the token itself is not shown).
+    #[error("the API token has characters an HTTP header cannot carry")]
+    InvalidCharacters,
 }
 
 /// A misconfigured client.

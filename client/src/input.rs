@@ -2,26 +2,30 @@
 //! encode the typed value.
 //!
 //! The typed API starts from a typed input; the CLI, the batch engine and the simulator start
-//! from JSON and call [`decode`] (through [`ModelInfo::decode`]), so every caller sends what the
+//! from JSON and call [`decode`] (through
+//! [`ModelInfo::decode`](crate::model::ModelInfo::decode)), so every caller sends what the
 //! typed input serializes to and reports the same problems in the same words. Decoding is
 //! exact: a JSON value decodes only into a typed value that serializes back to it, so what
 //! is validated is what is sent.
 //!
-//! The rest of the module is what generated input types use for that exactness.
+//! The rest of the module is what generated input types use for that exactness. [`DynInput`]
+//! and [`encode`] are defined in `model`, beside the [`ModelInfo`](crate::model::ModelInfo) a
+//! [`DynInput`] holds, and re-exported here.
 
 use std::fmt;
 use std::marker::PhantomData;
 
-use bytes::Bytes;
 use runcomfy_vocab::pointer::Path;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
-use crate::catalog::ModelInfo;
-use crate::error::Error;
 use crate::media::Files;
 use crate::model::{Input, Model};
-use crate::validate::{self, Instance, Problem, ValidationError};
+use crate::report::{Problem, ValidationError};
+use crate::validate;
+
+#[doc(inline)]
+pub use crate::model::{DynInput, encode};
 
 /// A typed input decoded from JSON and validated, with the warnings it raised.
 #[derive(Debug, Clone)]
@@ -71,119 +75,14 @@ fn decode_path(path: &serde_path_to_error::Path) -> Path {
         })
 }
 
-/// [`decode`] for a model chosen at run time: what every generated [`ModelInfo::decode`] is.
+/// [`decode`] for a model chosen at run time: what every generated
+/// [`ModelInfo::decode`](crate::model::ModelInfo::decode) is.
 pub fn decode_dyn<I: Input>(
     json: &serde_json::Value,
     files: Files,
 ) -> Result<DynInput, ValidationError> {
     let Decoded { input, warnings } = decode::<I>(json, files)?;
-    Ok(DynInput {
-        model: <I::Model as Model>::info(),
-        input: Box::new(input),
-        warnings,
-    })
-}
-
-/// A decoded, valid input of a model chosen at run time: the typed input behind a trait
-/// object, ready to be encoded.
-pub struct DynInput {
-    model: &'static ModelInfo,
-    input: Box<dyn ErasedInput>,
-    warnings: Vec<Problem>,
-}
-
-impl DynInput {
-    /// The model.
-    pub fn model(&self) -> &'static ModelInfo {
-        self.model
-    }
-
-    /// The warnings validation raised.
-    pub fn warnings(&self) -> &[Problem] {
-        &self.warnings
-    }
-
-    /// The typed input, as validation sees it.
-    pub fn instance(&self) -> &dyn Instance {
-        self.input.instance()
-    }
-
-    /// The request body: the typed input serialized (local files as `data:` URIs), failing
-    /// once it passes `limit` bytes.
-    pub fn encode(&self, limit: usize) -> Result<Bytes, Error> {
-        self.input.encode(limit)
-    }
-}
-
-impl Clone for DynInput {
-    fn clone(&self) -> Self {
-        Self {
-            model: self.model,
-            input: self.input.clone_box(),
-            warnings: self.warnings.clone(),
-        }
-    }
-}
-
-impl fmt::Debug for DynInput {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DynInput")
-            .field("model", &self.model.id)
-            .field("input", &self.input)
-            .finish_non_exhaustive()
-    }
-}
-
-/// What [`DynInput`] needs of a typed input.
-trait ErasedInput: fmt::Debug + Send + Sync {
-    fn encode(&self, limit: usize) -> Result<Bytes, Error>;
-    fn instance(&self) -> &dyn Instance;
-    fn clone_box(&self) -> Box<dyn ErasedInput>;
-}
-
-impl<I: Input> ErasedInput for I {
-    fn encode(&self, limit: usize) -> Result<Bytes, Error> {
-        encode(self, limit)
-    }
-    fn instance(&self) -> &dyn Instance {
-        self
-    }
-    fn clone_box(&self) -> Box<dyn ErasedInput> {
-        Box::new(self.clone())
-    }
-}
-
-/// Serializes an input into a request body, failing as soon as it passes `limit` bytes
-/// rather than building all of an oversized body first.
-pub fn encode<I: serde::Serialize + ?Sized>(input: &I, limit: usize) -> Result<Bytes, Error> {
-    struct Capped {
-        buf: Vec<u8>,
-        limit: usize,
-        over: bool,
-    }
-    impl std::io::Write for Capped {
-        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-            if self.buf.len() + data.len() > self.limit {
-                self.over = true;
-                return Err(std::io::Error::other("body limit"));
-            }
-            self.buf.extend_from_slice(data);
-            Ok(data.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut out = Capped {
-        buf: Vec::new(),
-        limit,
-        over: false,
-    };
-    match serde_json::to_writer(&mut out, input) {
-        Ok(()) => Ok(Bytes::from(out.buf)),
-        Err(_) if out.over => Err(Error::BodyTooLarge { limit }),
-        Err(err) => Err(Error::Encode(err)),
-    }
+    Ok(DynInput::new(<I::Model as Model>::info(), input, warnings))
 }
 
 /// Deserializes an optional field that is not nullable: present means a value (`null` is

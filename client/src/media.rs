@@ -1,4 +1,8 @@
-//! Media inputs: one type for image, video and audio fields.
+//! Media inputs: one type for image, video and audio fields, and how one is judged against its
+//! field's [`MediaSpec`]: measured from its header only (`inspect`, `datauri`), every
+//! `validations` rule applied to the measurement, problems written into a
+//! [`ValidationReport`]. The validator calls `check` for each media value; the opt-in remote
+//! check ([`preflight`](crate::preflight)) calls `check_prefix` with the first bytes of a URL.
 
 mod datauri;
 mod inspect;
@@ -16,8 +20,8 @@ use runcomfy_vocab::media::list;
 use runcomfy_vocab::pointer::Path as FieldPath;
 use runcomfy_vocab::rule::Measure;
 
+use crate::report::ValidationReport;
 use crate::schema::{MediaFormat, MediaKind, MediaRule, MediaSpec};
-use crate::validate::ValidationReport;
 
 use datauri::{Base64Source, DataUri, Payload};
 use inspect::{Content, Dimensions, Format, Inspection, Unmeasured};
@@ -202,7 +206,7 @@ pub enum Files {
     Wire,
 }
 
-/// Checks one media item against its field's spec (see [`ValidationReport::check_media`]).
+/// Checks one media item against its field's spec (the validator calls it for each one).
 ///
 /// A URL is checked for syntax and `https` only: the format and the `validations` rules cannot
 /// be measured without fetching it, so none are applied here (the opt-in

@@ -1,11 +1,25 @@
-//! The traits every generated model implements, so one transport serves them all.
+//! A model at run time: the traits every generated model implements ([`Model`], [`Input`],
+//! [`Output`]), so one transport serves them all; its entry in the runtime catalog
+//! ([`ModelInfo`]); and a decoded input of a model chosen at run time ([`DynInput`]).
+//!
+//! They are one module because each names the others: a [`Model`] gives its [`ModelInfo`],
+//! whose `decode` makes a [`DynInput`], which holds the [`ModelInfo`] and an erased [`Input`].
+//! Below them are the schema statics, the validator and the media type; above them the
+//! catalog's listing (`catalog`), decoding JSON (`input`) and the client. [`encode`] (a typed
+//! input to a request body) is here because a [`DynInput`] encodes itself with it.
 
+use std::fmt;
+
+use bytes::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::catalog::ModelInfo;
+use crate::error::Error;
+use crate::field::{Field, OutputField, find_choice};
 use crate::media::Files;
-use crate::validate::{self, Instance, ValidationReport};
+use crate::report::{Problem, ValidationError, ValidationReport};
+use crate::schema::{CrossRule, MediaKind, Schema};
+use crate::validate::{self, InputSpec, Instance};
 
 /// A model of the catalog: a marker type naming its id, input and output.
 ///
@@ -99,5 +113,226 @@ pub fn push_extra_urls<'a>(
             }
             _ => {}
         }
+    }
+}
+
+/// One model of the catalog.
+#[derive(Debug)]
+pub struct ModelInfo {
+    /// The model id, exactly the API path.
+    pub id: &'static str,
+    /// A human name for the model.
+    pub display_name: &'static str,
+    /// Documentation of the model, if the catalog has any.
+    pub docs: Option<&'static str>,
+    /// The input's schema: an object whose properties are the input fields.
+    pub input: &'static Schema,
+    /// Rules across fields.
+    pub rules: &'static [CrossRule],
+    /// The fields of the output object, in schema order.
+    pub outputs: &'static [OutputField],
+    /// What RunComfy says of the model besides its schema.
+    pub upstream: Upstream,
+    /// The input JSON Schema as the catalog has it (after the overlay's fixes), as JSON text.
+    pub input_schema: &'static str,
+    /// The output JSON Schema (the `output` object), as JSON text.
+    pub output_schema: &'static str,
+    /// Decodes a JSON input into the model's typed input and validates it: the one way from
+    /// JSON to a request body ([`crate::input::decode`]).
+    pub decode: fn(&serde_json::Value, Files) -> Result<DynInput, ValidationError>,
+}
+
+/// What RunComfy publishes about a model besides its schemas (kept apart from the maintainer's
+/// overlay, so a re-import refreshes it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Upstream {
+    /// The kind of files the model returns, when known.
+    pub output_kind: Option<MediaKind>,
+    /// RunComfy's categories (`text-to-image`).
+    pub categories: &'static [&'static str],
+}
+
+impl ModelInfo {
+    /// The input fields, in schema order.
+    pub fn fields(&self) -> impl ExactSizeIterator<Item = Field> + '_ {
+        self.input.properties.iter().map(|p| Field {
+            name: p.name,
+            schema: p.schema,
+            required: self.input.requires(p.name),
+        })
+    }
+
+    /// Looks a field up by its wire name.
+    pub fn field(&self, name: &str) -> Option<Field> {
+        self.fields().find(|f| f.name == name)
+    }
+
+    /// Checks a JSON input and decodes it, as a request body would be (local files allowed);
+    /// see [`crate::input::decode`].
+    pub fn decode(&self, input: &serde_json::Value) -> Result<DynInput, ValidationError> {
+        (self.decode)(input, Files::Local)
+    }
+
+    /// Replaces each choice a JSON input names by a value or alias the user types (`"16:9"`,
+    /// `"Fast"`) with its wire value, so hand-written inputs (the CLI's `--input`, batch
+    /// lines) take what the flags take. Anything else is left for validation to report.
+    pub fn normalize_choices(&self, input: &mut serde_json::Map<String, serde_json::Value>) {
+        for (key, value) in input.iter_mut() {
+            let Some(field) = self.field(key) else {
+                continue;
+            };
+            let fix = |schema: &Schema, v: &mut serde_json::Value| {
+                if let serde_json::Value::String(text) = v
+                    && let Some(choice) = find_choice(schema, text)
+                {
+                    *v = choice.value.to_value();
+                }
+            };
+            match (value, field.schema.item_schema()) {
+                (serde_json::Value::Array(items), Some(item)) => {
+                    items.iter_mut().for_each(|v| fix(item, v));
+                }
+                (other, _) => fix(field.schema, other),
+            }
+        }
+    }
+}
+
+impl InputSpec for ModelInfo {
+    fn schema(&self) -> &'static Schema {
+        self.input
+    }
+    fn rules(&self) -> &'static [CrossRule] {
+        self.rules
+    }
+}
+
+/// A decoded, valid input of a model chosen at run time: the typed input behind a trait
+/// object, ready to be encoded.
+pub struct DynInput {
+    model: &'static ModelInfo,
+    input: Box<dyn ErasedInput>,
+    warnings: Vec<Problem>,
+}
+
+impl DynInput {
+    /// A decoded, valid input of `model` (`crate::input::decode_dyn` makes them).
+    pub(crate) fn new<I: Input>(
+        model: &'static ModelInfo,
+        input: I,
+        warnings: Vec<Problem>,
+    ) -> Self {
+        Self {
+            model,
+            input: Box::new(input),
+            warnings,
+        }
+    }
+
+    /// The model.
+    pub fn model(&self) -> &'static ModelInfo {
+        self.model
+    }
+
+    /// The warnings validation raised.
+    pub fn warnings(&self) -> &[Problem] {
+        &self.warnings
+    }
+
+    /// The typed input, as validation sees it.
+    pub fn instance(&self) -> &dyn Instance {
+        self.input.instance()
+    }
+
+    /// The request body: the typed input serialized (local files as `data:` URIs), failing
+    /// once it passes `limit` bytes.
+    pub fn encode(&self, limit: usize) -> Result<Bytes, Error> {
+        self.input.encode(limit)
+    }
+}
+
+impl Clone for DynInput {
+    fn clone(&self) -> Self {
+        Self {
+            model: self.model,
+            input: self.input.clone_box(),
+            warnings: self.warnings.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for DynInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DynInput")
+            .field("model", &self.model.id)
+            .field("input", &self.input)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`DynInput`] needs of a typed input.
+trait ErasedInput: fmt::Debug + Send + Sync {
+    fn encode(&self, limit: usize) -> Result<Bytes, Error>;
+    fn instance(&self) -> &dyn Instance;
+    fn clone_box(&self) -> Box<dyn ErasedInput>;
+}
+
+impl<I: Input> ErasedInput for I {
+    fn encode(&self, limit: usize) -> Result<Bytes, Error> {
+        encode(self, limit)
+    }
+    fn instance(&self) -> &dyn Instance {
+        self
+    }
+    fn clone_box(&self) -> Box<dyn ErasedInput> {
+        Box::new(self.clone())
+    }
+}
+
+/// Serializes an input into a request body, failing as soon as it passes `limit` bytes
+/// rather than building all of an oversized body first.
+pub fn encode<I: serde::Serialize + ?Sized>(input: &I, limit: usize) -> Result<Bytes, Error> {
+    struct Capped {
+        buf: Vec<u8>,
+        limit: usize,
+        over: bool,
+    }
+    impl std::io::Write for Capped {
+        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+            if self.buf.len() + data.len() > self.limit {
+                self.over = true;
+                return Err(std::io::Error::other("body limit"));
+            }
+            self.buf.extend_from_slice(data);
+            Ok(data.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Capped {
+        buf: Vec::new(),
+        limit,
+        over: false,
+    };
+    match serde_json::to_writer(&mut out, input) {
+        Ok(()) => Ok(Bytes::from(out.buf)),
+        Err(_) if out.over => Err(Error::BodyTooLarge { limit }),
+        Err(err) => Err(Error::Encode(err)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oversized_bodies_are_refused_before_sending() {
+        let big = vec!["x".repeat(100); 100];
+        assert!(matches!(
+            encode(&big, 1000),
+            Err(Error::BodyTooLarge { limit: 1000 })
+        ));
+        assert!(encode(&big, 1 << 20).is_ok());
     }
 }

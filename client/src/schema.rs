@@ -1,7 +1,8 @@
 //! The catalog's schemas as data: one [`Schema`] per schema node of a model's input, generated
 //! as `static`s that the typed `validate()`, the validation of JSON inputs and the runtime
 //! catalog all read. Each keyword the generator supports has its field here; a keyword a
-//! schema does not use keeps the value of [`Schema::ANY`].
+//! schema does not use keeps the value of [`Schema::ANY`]. A model's rules across fields
+//! ([`CrossRule`]) are statics of the same kind.
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -347,4 +348,27 @@ pub struct MediaRule {
     pub limit: f64,
     /// The catalog's `validation_error`, reported as it is.
     pub message: &'static str,
+}
+
+/// A rule that involves several fields, from the model's overlay.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CrossRule {
+    /// The number of items (arrays) plus the values (integers) of `fields` must not exceed `max`.
+    MaxTotal {
+        /// Wire names of the fields added up.
+        fields: &'static [&'static str],
+        /// The largest allowed total.
+        max: i64,
+        /// The message reported when the total is larger.
+        message: &'static str,
+    },
+    /// A count written in the prompt should match the count field (a warning).
+    PromptCount {
+        /// Wire name of the prompt field.
+        prompt: &'static str,
+        /// Wire name of the count field.
+        count: &'static str,
+        /// The message reported on a mismatch.
+        message: &'static str,
+    },
 }

@@ -4,10 +4,11 @@
 use runcomfy_vocab::json_type::JsonType;
 use runcomfy_vocab::pointer::Path;
 
+use super::equal;
 use super::instance::{Instance, View};
-use super::{ValidationReport, equal};
 use crate::media::{self, Files, Media};
 use crate::number::Number;
+use crate::report::ValidationReport;
 use crate::schema::{Items, Schema};
 
 /// Checks `value` against `schema`, adding its problems to `report` at `path`.

@@ -3,10 +3,9 @@
 use runcomfy_vocab::cross::{CrossRuleKind, stated_count};
 use runcomfy_vocab::pointer::Path;
 
-use super::ValidationReport;
 use super::instance::{Instance, View};
-use crate::catalog::CrossRule;
-use crate::schema::{Json, Schema};
+use crate::report::ValidationReport;
+use crate::schema::{CrossRule, Json, Schema};
 
 /// Checks every rule on `input`, whose schema is `schema` (for the defaults of absent fields).
 pub fn check(

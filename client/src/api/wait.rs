@@ -6,12 +6,12 @@ use std::time::{Duration, Instant};
 use futures::Stream;
 use tracing::Instrument as _;
 
-use crate::dates::parse_rfc3339;
+use crate::api::job::{Job, JobState, result_state};
+use crate::api::poll::PollState;
 use crate::error::{CancelAttempt, Error};
-use crate::job::{Job, JobState, result_state};
+use crate::http::dates::parse_rfc3339;
+use crate::http::wire::ResultReply;
 use crate::model::Model;
-use crate::poll::PollState;
-use crate::wire::ResultReply;
 
 /// Longest a best-effort cancel on a deadline may take.
 const CANCEL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -175,7 +175,7 @@ impl<'a, M: Model> Poller<'a, M> {
     }
 
     fn next_delay(&mut self) -> Duration {
-        let inner = self.job.client().inner();
+        let inner = &self.job.client().inner;
         let now = Instant::now();
         let queued = self.last_state == Some(JobState::InQueue);
         let live;
@@ -287,7 +287,7 @@ impl<'a, M: Model> Poller<'a, M> {
         tracing::debug!(?run_time, "learned run time");
         self.job
             .client()
-            .inner()
+            .inner
             .history
             .record(self.job.model_id(), run_start, run_time);
     }

@@ -1,26 +1,21 @@
-//! The [`Client`]: one connection pool, token and policy set, shared by every model and job.
+//! Building a [`Client`]: the token, the base URL (`https`, or plain `http` to loopback only),
+//! the HTTP client (five redirects at most, never from `https` to plain `http`), timeouts and
+//! policies.
 
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bytes::Bytes;
+use reqwest::Url;
 use reqwest::header::HeaderValue;
-use reqwest::{Method, Url};
-use tracing::Instrument as _;
 
-use crate::catalog::ModelInfo;
-use crate::error::{ConfigError, Error};
-use crate::input::encode;
-use crate::job::{Job, JobRecord};
-use crate::model::{Input, Model};
-use crate::poll::{PollHistory, PollHistorySnapshot, PollPolicy};
-use crate::retry::{Failure, RateGate, RetryPolicy};
-use crate::secret::Token;
-use crate::transport::Call;
-use crate::validate::Problem;
-use crate::wire::SubmitReply;
+use crate::api::poll::{PollHistory, PollHistorySnapshot, PollPolicy};
+use crate::api::{Client, Inner, Timeouts};
+use crate::error::{ConfigError, Error, TokenError};
+use crate::http::retry::RetryPolicy;
+use crate::http::secret::Token;
+use crate::http::transport::Http;
 
 /// The API's address.
 pub const DEFAULT_BASE_URL: &str = "https://model-api.runcomfy.net";
@@ -34,51 +29,6 @@ pub const BASE_URL_ENV: &str = "RUNCOMFY_BASE_URL";
 /// The default limit on a request body, `data:` URIs included (RunComfy's own nodes cap a
 /// request at 64 MiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
-
-/// A client of RunComfy's Model API.
-///
-/// Cheap to clone: clones share one connection pool, one token, one poll history and one
-/// rate-limit pause.
-#[derive(Clone)]
-pub struct Client {
-    inner: Arc<Inner>,
-}
-
-pub(crate) struct Inner {
-    pub http: reqwest::Client,
-    pub base: Url,
-    pub token: Token,
-    pub user_agent: HeaderValue,
-    pub retry: RetryPolicy,
-    pub poll: PollPolicy,
-    pub timeouts: Timeouts,
-    pub max_body: usize,
-    pub history: PollHistory,
-    pub gate: RateGate,
-}
-
-/// Time limits of single requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Timeouts {
-    /// Status, result and cancel calls.
-    pub request: Duration,
-    /// A submit, whose body may hold megabytes of `data:` URIs.
-    pub submit: Duration,
-    /// Longest silence while downloading a file.
-    pub download_idle: Duration,
-}
-
-impl fmt::Debug for Client {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
-            .field("base_url", &self.inner.base.as_str())
-            .field("token", &self.inner.token)
-            .field("retry", &self.inner.retry)
-            .field("poll", &self.inner.poll)
-            .field("max_body", &self.inner.max_body)
-            .finish_non_exhaustive()
-    }
-}
 
 impl Client {
     /// A client of the real API with this token.
@@ -95,191 +45,12 @@ impl Client {
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
-
-    pub(crate) fn inner(&self) -> &Inner {
-        &self.inner
-    }
-
-    /// The base URL calls go to.
-    pub fn base_url(&self) -> &Url {
-        &self.inner.base
-    }
-
-    /// The HTTP client inside, for calls of your own (it carries no token by itself).
-    pub fn http(&self) -> &reqwest::Client {
-        &self.inner.http
-    }
-
-    /// The run times learned so far, to save (see [`PollHistorySnapshot`]).
-    pub fn poll_history(&self) -> PollHistorySnapshot {
-        self.inner.history.export()
-    }
-
-    /// The run times this client learned itself, without those it imported: what to add to
-    /// a store that other processes write too ([`PollHistorySnapshot::extend`]).
-    pub fn poll_history_learned(&self) -> PollHistorySnapshot {
-        self.inner.history.export_learned()
-    }
-
-    /// Adds saved run times to the history.
-    pub fn import_poll_history(&self, snapshot: &PollHistorySnapshot) {
-        self.inner.history.import(snapshot);
-    }
-
-    /// Validates the input, sends it, and returns the job.
-    ///
-    /// Invalid input is refused without a network call ([`Error::Validation`]). The submit is
-    /// retried only when the server provably did not take it (no connection, or 429); any
-    /// other doubt gives [`Error::SubmitOutcomeUnknown`] and nothing is sent again.
-    pub async fn submit<M: Model>(&self, input: &M::Input) -> Result<Job<M>, Error> {
-        let warnings = input.validate().into_result()?;
-        let body = encode(input, self.inner.max_body)?;
-        self.submit_body(M::info(), body, &warnings).await
-    }
-
-    /// Sends a validated, encoded input: the one submit of every path (typed inputs, JSON
-    /// inputs of a model chosen at run time).
-    pub(crate) async fn submit_body<M: Model>(
-        &self,
-        model: &'static ModelInfo,
-        body: Bytes,
-        warnings: &[Problem],
-    ) -> Result<Job<M>, Error> {
-        let span = tracing::info_span!(
-            "runcomfy.submit",
-            model_id = model.id,
-            request_id = tracing::field::Empty
-        );
-        async {
-            for warning in warnings {
-                tracing::debug!(path = %warning.path, rule = %warning.rule, "validation warning");
-            }
-            let call = Call {
-                method: Method::POST,
-                url: self.model_url(model.id),
-                body: Some(body),
-                timeout: self.inner.timeouts.submit,
-            };
-            let reply: SubmitReply = self
-                .send(call, Failure::is_safe_to_resubmit)
-                .await
-                .map_err(|failure| submit_error(model.id, failure))?;
-            let accepted = Instant::now();
-            if !is_sane_request_id(&reply.request_id) {
-                return Err(Error::SubmitOutcomeUnknown {
-                    model_id: model.id,
-                    source: Box::new(Error::InvalidResponse {
-                        request_id: None,
-                        status: 200,
-                        reason: "unusable request_id".into(),
-                        excerpt: crate::wire::excerpt(reply.request_id.as_bytes()),
-                    }),
-                });
-            }
-            tracing::Span::current().record("request_id", reply.request_id.as_str());
-            tracing::info!("submitted");
-            Ok(Job::new(
-                self.clone(),
-                reply.request_id,
-                Some(model),
-                Some(accepted),
-            ))
-        }
-        .instrument(span)
-        .await
-    }
-
-    /// [`submit`](Self::submit), with the model taken from the input's type.
-    pub async fn submit_input<I: Input>(&self, input: &I) -> Result<Job<I::Model>, Error> {
-        self.submit::<I::Model>(input).await
-    }
-
-    /// Submits, waits for the end, and returns the output.
-    pub async fn run<M: Model>(&self, input: &M::Input) -> Result<M::Output, Error> {
-        self.submit::<M>(input).await?.wait().await
-    }
-
-    /// [`run`](Self::run), with the model taken from the input's type.
-    pub async fn run_input<I: Input>(
-        &self,
-        input: &I,
-    ) -> Result<<I::Model as Model>::Output, Error> {
-        self.run::<I::Model>(input).await
-    }
-
-    /// A job submitted earlier (by this process or another), from its request id.
-    pub fn job<M: Model>(&self, request_id: impl Into<String>) -> Job<M> {
-        Job::new(self.clone(), request_id.into(), Some(M::info()), None)
-    }
-
-    /// A saved job, checking it belongs to `M`.
-    pub fn resume<M: Model>(&self, record: &JobRecord) -> Result<Job<M>, Error> {
-        if record.model_id != M::ID {
-            return Err(Error::ModelMismatch {
-                request_id: record.request_id.clone(),
-                expected: M::ID,
-                found: record.model_id.clone(),
-            });
-        }
-        Ok(self.job::<M>(record.request_id.clone()))
-    }
-
-    /// `{base}/v1/models/{model_id}`.
-    pub(crate) fn model_url(&self, model_id: &str) -> Url {
-        let mut url = self.inner.base.clone();
-        if let Ok(mut segments) = url.path_segments_mut() {
-            segments
-                .pop_if_empty()
-                .extend(["v1", "models"])
-                .extend(model_id.split('/'));
-        }
-        url
-    }
-
-    /// `{base}/v1/requests/{request_id}/{action}`, with the id as one escaped segment.
-    pub(crate) fn request_url(&self, request_id: &str, action: &str) -> Url {
-        let mut url = self.inner.base.clone();
-        if let Ok(mut segments) = url.path_segments_mut() {
-            segments
-                .pop_if_empty()
-                .extend(["v1", "requests", request_id, action]);
-        }
-        url
-    }
-}
-
-/// Sorts a failed submit: definite refusals as they are, everything else as unknown.
-pub(crate) fn submit_error(model_id: &'static str, failure: Failure) -> Error {
-    let definite = match &failure.error {
-        Error::Unauthorized { .. }
-        | Error::Forbidden { .. }
-        | Error::InsufficientBalance { .. }
-        | Error::NotFound { .. }
-        | Error::Rejected { .. }
-        | Error::RateLimited { .. }
-        | Error::Api { .. } => true,
-        Error::Transport { .. } => failure.not_sent,
-        _ => false,
-    };
-    if definite {
-        failure.error
-    } else {
-        Error::SubmitOutcomeUnknown {
-            model_id,
-            source: Box::new(failure.error),
-        }
-    }
-}
-
-/// A request id is put into URLs and file names: refuse anything odd rather than trust it.
-pub(crate) fn is_sane_request_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 256 && id.chars().all(|c| !c.is_control())
 }
 
 /// Builds a [`Client`].
 #[derive(Default)]
 pub struct ClientBuilder {
-    token: Option<Result<Token, crate::secret::TokenError>>,
+    token: Option<Result<Token, TokenError>>,
     base_url: Option<String>,
     http: Option<reqwest::Client>,
     root_certificates: Vec<reqwest::Certificate>,
@@ -429,11 +200,13 @@ impl ClientBuilder {
         }
         Ok(Client {
             inner: Arc::new(Inner {
-                http,
-                base,
-                token,
-                user_agent,
-                retry: self.retry.unwrap_or_default(),
+                http: Http::new(
+                    http,
+                    base,
+                    token,
+                    user_agent,
+                    self.retry.unwrap_or_default(),
+                ),
                 poll: self.poll.unwrap_or_default(),
                 timeouts: Timeouts {
                     request: self.request_timeout.unwrap_or(Duration::from_secs(30)),
@@ -444,7 +217,6 @@ impl ClientBuilder {
                 },
                 max_body: self.max_body.unwrap_or(DEFAULT_MAX_BODY_BYTES),
                 history,
-                gate: RateGate::default(),
             }),
         })
     }
@@ -531,33 +303,6 @@ mod tests {
         assert!(!is_downgrade(Some(&loopback), &loopback));
         assert!(!is_downgrade(None, &http));
         Ok(())
-    }
-
-    #[test]
-    fn urls_escape_request_ids() -> Result<(), Error> {
-        let client = Client::builder()
-            .token("tok-1234")
-            .base_url("http://127.0.0.1:9/api/")
-            .build()?;
-        assert_eq!(
-            client.request_url("a/../b?c", "status").as_str(),
-            "http://127.0.0.1:9/api/v1/requests/a%2F..%2Fb%3Fc/status"
-        );
-        assert_eq!(
-            client.model_url("bytedance/seedream-4-0/edit").as_str(),
-            "http://127.0.0.1:9/api/v1/models/bytedance/seedream-4-0/edit"
-        );
-        Ok(())
-    }
-
-    #[test]
-    fn oversized_bodies_are_refused_before_sending() {
-        let big = vec!["x".repeat(100); 100];
-        assert!(matches!(
-            encode(&big, 1000),
-            Err(Error::BodyTooLarge { limit: 1000 })
-        ));
-        assert!(encode(&big, 1 << 20).is_ok());
     }
 
     #[test]

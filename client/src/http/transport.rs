@@ -1,18 +1,21 @@
 //! One call to the API: the rate gate, the token (to the API origin only), reading a capped
 //! body, and turning the reply into a typed value or a [`Failure`].
+//!
+//! [`Http`] is the connection a client owns and every call goes through: the HTTP client, the
+//! API's base URL, the token, the user agent, the retry policy and the rate gate.
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt as _;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
-use reqwest::{Method, Url};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER, USER_AGENT};
+use reqwest::{Method, RequestBuilder, Url};
 use serde::de::DeserializeOwned;
 
-use crate::client::Client;
+use super::retry::{self, Failure, RateGate, RetryPolicy, parse_retry_after};
+use super::secret::Token;
+use super::wire::{self, Reply};
 use crate::error::Error;
-use crate::retry::{Failure, parse_retry_after};
-use crate::wire::{self, Reply};
 
 /// The largest API reply read; replies are small JSON, so anything bigger is not one.
 const MAX_REPLY_BYTES: usize = 8 * 1024 * 1024;
@@ -25,21 +28,92 @@ pub(crate) struct Call {
     pub timeout: Duration,
 }
 
-impl Client {
+/// The connection to the API: what every call needs, and nothing of what it is about.
+pub(crate) struct Http {
+    client: reqwest::Client,
+    base: Url,
+    token: Token,
+    user_agent: HeaderValue,
+    retry: RetryPolicy,
+    gate: RateGate,
+}
+
+impl Http {
+    pub(crate) fn new(
+        client: reqwest::Client,
+        base: Url,
+        token: Token,
+        user_agent: HeaderValue,
+        retry: RetryPolicy,
+    ) -> Self {
+        Self {
+            client,
+            base,
+            token,
+            user_agent,
+            retry,
+            gate: RateGate::default(),
+        }
+    }
+
+    /// The HTTP client inside (it carries no token by itself).
+    pub(crate) fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// The API's base URL.
+    pub(crate) fn base(&self) -> &Url {
+        &self.base
+    }
+
+    /// The token, to scrub it from text the server sends back.
+    pub(crate) fn token(&self) -> &Token {
+        &self.token
+    }
+
+    /// How failed calls are retried.
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// `{base}/{segments}`, each segment escaped as one path segment.
+    pub(crate) fn url<'a>(&self, segments: impl IntoIterator<Item = &'a str>) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url
+    }
+
+    /// A GET of `url` with the user agent, and the token only if `url` is the API's own origin
+    /// (output hosts are other origins: they never see it).
+    pub(crate) fn get(&self, url: &Url) -> RequestBuilder {
+        let request = self
+            .client
+            .get(url.clone())
+            .header(USER_AGENT, self.user_agent.clone());
+        self.authorize(request, url)
+    }
+
+    /// Adds the token, if `url` is the API's own origin, whatever URL a caller builds.
+    fn authorize(&self, request: RequestBuilder, url: &Url) -> RequestBuilder {
+        if url.origin() == self.base.origin() {
+            request.header(AUTHORIZATION, self.token.header().clone())
+        } else {
+            request
+        }
+    }
+
     /// Sends a call once.
     pub(crate) async fn send_once<T: DeserializeOwned>(&self, call: &Call) -> Result<T, Failure> {
-        let inner = self.inner();
-        inner.gate.wait().await;
-        let mut request = inner
-            .http
+        self.gate.wait().await;
+        let request = self
+            .client
             .request(call.method.clone(), call.url.clone())
             .header(ACCEPT, "application/json")
-            .header(USER_AGENT, inner.user_agent.clone())
+            .header(USER_AGENT, self.user_agent.clone())
             .timeout(call.timeout);
-        // The token goes to the API's own origin only, whatever URL a caller builds.
-        if call.url.origin() == inner.base.origin() {
-            request = request.header(AUTHORIZATION, inner.token.header().clone());
-        }
+        let mut request = self.authorize(request, &call.url);
         if let Some(body) = &call.body {
             request = request
                 .header(CONTENT_TYPE, "application/json")
@@ -61,9 +135,7 @@ impl Client {
             .and_then(parse_retry_after);
         if let Some(after) = retry_after.filter(|_| status == 429 || status == 503) {
             // Capped: the gate never holds longer than the policy would wait for one retry.
-            inner
-                .gate
-                .close_for(after.min(inner.retry.max_retry_after()));
+            self.gate.close_for(after.min(self.retry.max_retry_after()));
         }
         let body = read_capped(response).await.map_err(|failure| Failure {
             retry_after,
@@ -73,8 +145,8 @@ impl Client {
             Reply::Ok(value) => Ok(value),
             Reply::Api(mut api) => {
                 // A server may echo the token back anywhere in its error body.
-                api.message = inner.token.scrub(&api.message);
-                api.detail = api.detail.map(|d| Box::new(inner.token.scrub_json(*d)));
+                api.message = self.token.scrub(&api.message);
+                api.detail = api.detail.map(|d| Box::new(self.token.scrub_json(*d)));
                 if status == 429 && retry_after.is_none() {
                     tracing::debug!("rate limited without Retry-After");
                 }
@@ -89,8 +161,8 @@ impl Client {
                     request_id: None,
                     status,
                     // The decoder's message quotes the value it choked on.
-                    reason: inner.token.scrub(&reason),
-                    excerpt: inner.token.scrub(&excerpt),
+                    reason: self.token.scrub(&reason),
+                    excerpt: self.token.scrub(&excerpt),
                 },
                 retry_after,
                 not_sent: false,
@@ -98,13 +170,13 @@ impl Client {
         }
     }
 
-    /// Sends a call, retrying as the client's policy and `retryable` allow.
+    /// Sends a call, retrying as the policy and `retryable` allow.
     pub(crate) async fn send<T: DeserializeOwned>(
         &self,
         call: Call,
         retryable: fn(&Failure) -> bool,
     ) -> Result<T, Failure> {
-        crate::retry::run(&self.inner().retry, retryable, || self.send_once(&call)).await
+        retry::run(&self.retry, retryable, || self.send_once(&call)).await
     }
 }
 
@@ -137,4 +209,25 @@ async fn read_capped(response: reqwest::Response) -> Result<Vec<u8>, Failure> {
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_escape_each_segment() -> Result<(), Box<dyn std::error::Error>> {
+        let http = Http::new(
+            reqwest::Client::new(),
+            Url::parse("http://127.0.0.1:9/api/")?,
+            Token::new("tok-1234")?,
+            HeaderValue::from_static("test"),
+            RetryPolicy::none(),
+        );
+        assert_eq!(
+            http.url(["v1", "requests", "a/../b?c", "status"]).as_str(),
+            "http://127.0.0.1:9/api/v1/requests/a%2F..%2Fb%3Fc/status"
+        );
+        Ok(())
+    }
 }

@@ -1,21 +1,26 @@
-//! A submitted job: its status, result and cancel calls, and what it saves to resume later.
+//! A submitted job: its status, result and cancel calls, saving its files, and what it saves to
+//! resume later. Waiting for it is in [`wait`](crate::wait).
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use reqwest::Method;
+use reqwest::{Method, Url};
 use serde::{Deserialize, Serialize};
 use tracing::Instrument as _;
 
-use crate::catalog::ModelInfo;
-use crate::client::Client;
+use crate::api::Client;
+use crate::api::download::{self, DownloadOptions, DownloadedFile};
 use crate::error::{Error, JobError};
-use crate::model::Model;
-use crate::retry::Failure;
-use crate::transport::Call;
-use crate::wire::{CancelReply, ResultReply, StatusReply};
+use crate::http::retry::Failure;
+use crate::http::transport::{Call, Http};
+use crate::http::wire::{self, CancelReply, ResultReply, StatusReply};
+use crate::model::{Model, ModelInfo};
+
+#[doc(inline)]
+pub use crate::error::CancelOutcome;
 
 /// A job of model `M`, by request id.
 ///
@@ -140,28 +145,6 @@ pub struct Status {
     pub raw: String,
 }
 
-/// What a cancel achieved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CancelOutcome {
-    /// The job was cancelled (it had not started).
-    Cancelled,
-    /// The job is running or finished and cannot be cancelled.
-    NotCancellable,
-    /// An outcome this client does not know, as the server wrote it.
-    Other(String),
-}
-
-impl fmt::Display for CancelOutcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CancelOutcome::Cancelled => f.write_str("cancelled"),
-            CancelOutcome::NotCancellable => f.write_str("not cancellable"),
-            CancelOutcome::Other(other) => write!(f, "{other}"),
-        }
-    }
-}
-
 /// A result reply, with the output typed.
 #[derive(Debug, Clone)]
 pub struct JobResult<O> {
@@ -271,12 +254,12 @@ impl<M: Model> Job<M> {
     pub async fn cancel(&self) -> Result<CancelOutcome, Error> {
         let call = Call {
             method: Method::POST,
-            url: self.client.request_url(&self.request_id, "cancel"),
+            url: request_url(self.http(), &self.request_id, "cancel"),
             body: None,
-            timeout: self.client.inner().timeouts.request,
+            timeout: self.client.inner.timeouts.request,
         };
         let reply: CancelReply = self
-            .client
+            .http()
             .send(call, Failure::is_transient)
             .instrument(self.span("cancel"))
             .await
@@ -292,15 +275,31 @@ impl<M: Model> Job<M> {
         Ok(outcome)
     }
 
+    /// Saves every file of the job's output into `dir`; see [`Client::download_with`].
+    pub async fn download(
+        &self,
+        output: &M::Output,
+        dir: impl AsRef<Path>,
+        options: &DownloadOptions,
+    ) -> Result<Vec<DownloadedFile>, Error> {
+        let idle = self.client.inner.timeouts.download_idle;
+        download::save_all(self.http(), idle, output, dir.as_ref(), options).await
+    }
+
+    /// The client's connection.
+    fn http(&self) -> &Http {
+        &self.client.inner.http
+    }
+
     /// GETs `/v1/requests/{id}/{action}`, retrying transient failures.
     async fn get<T: serde::de::DeserializeOwned>(&self, action: &str) -> Result<T, Error> {
         let call = Call {
             method: Method::GET,
-            url: self.client.request_url(&self.request_id, action),
+            url: request_url(self.http(), &self.request_id, action),
             body: None,
-            timeout: self.client.inner().timeouts.request,
+            timeout: self.client.inner.timeouts.request,
         };
-        self.client
+        self.http()
             .send(call, Failure::is_transient)
             .await
             .map_err(|failure| failure.error.for_job(&self.request_id))
@@ -358,14 +357,14 @@ impl<M: Model> Job<M> {
     fn typed_output(&self, output: serde_json::Value) -> Result<M::Output, Error> {
         serde_json::from_value(output.clone()).map_err(|err| {
             // Both quote what the server sent, which may echo the token.
-            let token = &self.client.inner().token;
+            let token = self.http().token();
             Error::InvalidResponse {
                 request_id: Some(self.request_id.to_string()),
                 status: 200,
                 reason: token.scrub(&format!(
                     "output does not match the model's output type: {err}"
                 )),
-                excerpt: token.scrub(&crate::wire::excerpt(output.to_string().as_bytes())),
+                excerpt: token.scrub(&wire::excerpt(output.to_string().as_bytes())),
             }
         })
     }
@@ -379,5 +378,28 @@ pub(crate) fn result_state(reply: &ResultReply) -> JobState {
         }
         JobState::Completed if reply.output.is_some() => JobState::Succeeded,
         state => state,
+    }
+}
+
+/// `{base}/v1/requests/{request_id}/{action}`, with the id as one escaped segment.
+fn request_url(http: &Http, request_id: &str, action: &str) -> Url {
+    http.url(["v1", "requests", request_id, action])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_escape_request_ids() -> Result<(), Error> {
+        let client = Client::builder()
+            .token("tok-1234")
+            .base_url("http://127.0.0.1:9/api/")
+            .build()?;
+        assert_eq!(
+            request_url(&client.inner.http, "a/../b?c", "status").as_str(),
+            "http://127.0.0.1:9/api/v1/requests/a%2F..%2Fb%3Fc/status"
+        );
+        Ok(())
     }
 }

@@ -1,18 +1,16 @@
 //! Models chosen at run time (the CLI's and the batch engine's path): a JSON input for a
 //! catalog model by id, decoded into that model's typed input ([`ModelInfo::decode`]) and sent
-//! through the same submit as a typed input. The job is a [`Job`] of [`AnyModel`], whose
-//! output is the `output` object as the server sent it.
+//! through the same submit as a typed input
+//! ([`Client::submit_json`](crate::Client::submit_json)). The job is a [`Job`] of [`AnyModel`],
+//! whose output is the `output` object as the server sent it.
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{ModelInfo, Upstream, find};
-use crate::client::Client;
-use crate::error::Error;
-use crate::input::DynInput;
-use crate::job::{Job, JobRecord};
-use crate::model::{Input, Model, Output, OutputFile, push_extra_urls};
+use crate::api::job::Job;
+use crate::input::decode_dyn;
+use crate::model::{Input, Model, ModelInfo, Output, OutputFile, Upstream, push_extra_urls};
 use crate::schema::Schema;
-use crate::validate::{Instance, View};
+use crate::validate::instance::{Instance, View};
 
 /// The output of a job of a model chosen at run time: the `output` object as the server sent
 /// it. Its files are every http(s) URL of its top-level strings and arrays of strings.
@@ -37,7 +35,8 @@ pub struct AnyModel;
 pub type DynJob = Job<AnyModel>;
 
 /// The input of [`AnyModel`]: no value of it exists, so nothing can be submitted through the
-/// typed path by mistake; [`Client::submit_json`] decodes into the real model's input.
+/// typed path by mistake; [`Client::submit_json`](crate::Client::submit_json) decodes into the
+/// real model's input.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum NoInput {}
 
@@ -64,7 +63,7 @@ static ANY_MODEL: ModelInfo = ModelInfo {
     },
     input_schema: "false",
     output_schema: "{}",
-    decode: crate::input::decode_dyn::<NoInput>,
+    decode: decode_dyn::<NoInput>,
 };
 
 impl Model for AnyModel {
@@ -77,54 +76,10 @@ impl Model for AnyModel {
     }
 }
 
-impl Client {
-    /// Decodes a JSON input for `model`, validates it, sends it, and returns the job.
-    ///
-    /// Like [`Client::submit`]: invalid input is refused without a network call
-    /// ([`Error::Validation`], with every problem), and the submit is retried only when the
-    /// server provably did not take it.
-    pub async fn submit_json(
-        &self,
-        model: &'static ModelInfo,
-        input: &serde_json::Value,
-    ) -> Result<DynJob, Error> {
-        self.submit_decoded(&model.decode(input)?).await
-    }
-
-    /// Sends a decoded JSON input ([`ModelInfo::decode`]): what [`Client::submit_json`] does
-    /// after decoding, for a caller that has decoded it already (to show its problems first).
-    pub async fn submit_decoded(&self, input: &DynInput) -> Result<DynJob, Error> {
-        let body = input.encode(self.inner().max_body)?;
-        self.submit_body(input.model(), body, input.warnings())
-            .await
-    }
-
-    /// A job submitted earlier, from its request id; the model is unknown.
-    pub fn job_json(&self, request_id: impl Into<String>) -> DynJob {
-        Job::new(self.clone(), request_id.into(), None, None)
-    }
-
-    /// A saved job; its model id must be in the catalog.
-    pub fn resume_json(&self, record: &JobRecord) -> Result<DynJob, Error> {
-        let Some(model) = find(&record.model_id) else {
-            return Err(Error::ModelMismatch {
-                request_id: record.request_id.clone(),
-                expected: "a model of the catalog",
-                found: record.model_id.clone(),
-            });
-        };
-        Ok(Job::new(
-            self.clone(),
-            record.request_id.clone(),
-            Some(model),
-            None,
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::find;
 
     #[test]
     fn output_files_are_the_urls() {

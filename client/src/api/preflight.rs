@@ -13,13 +13,13 @@ use std::time::Duration;
 use runcomfy_vocab::pointer::Path;
 use runcomfy_vocab::rule::Measure;
 
-use crate::catalog::ModelInfo;
-use crate::client::Client;
+use crate::api::Client;
 use crate::error::Error;
-use crate::media::Media;
-use crate::model::{Input, Model};
+use crate::media::{self, Media};
+use crate::model::{Input, Model, ModelInfo};
+use crate::report::ValidationReport;
 use crate::schema::{Items, MediaSpec, Schema};
-use crate::validate::{Instance, ValidationReport, View};
+use crate::validate::instance::{Instance, View};
 
 /// Bytes fetched from each URL: enough for any image header.
 const HEAD_BYTES: usize = 64 * 1024;
@@ -39,7 +39,7 @@ pub trait HttpSource {
 
 impl HttpSource for Client {
     fn http_client(&self) -> &reqwest::Client {
-        self.http()
+        self.inner.http.client()
     }
 }
 
@@ -226,7 +226,7 @@ fn check(report: &mut ValidationReport, path: &Path, spec: &MediaSpec, measured:
         }
         return;
     }
-    crate::media::check_prefix(report, path, &measured.head, measured.size, spec);
+    media::check_prefix(report, path, &measured.head, measured.size, spec);
     if measured.size.is_none() {
         // The one rule the first bytes cannot settle alone; said, so a pass is not assumed.
         for rule in spec.rules {

@@ -8,6 +8,9 @@ use std::fmt;
 
 use reqwest::header::HeaderValue;
 
+#[doc(inline)]
+pub use crate::error::TokenError;
+
 /// What replaces the token wherever it could otherwise show up.
 pub(crate) const REDACTED: &str = "[redacted]";
 
@@ -20,17 +23,6 @@ pub struct Token {
     raw: Box<str>,
     /// `Bearer <token>`, marked sensitive.
     header: HeaderValue,
-}
-
-/// A token that cannot be sent in an HTTP header.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TokenError {
-    /// The token is empty or only whitespace.
-    #[error("the API token is empty")]
-    Empty,
-    /// The token has characters an HTTP header cannot carry (the token itself is not shown).
-    #[error("the API token has characters an HTTP header cannot carry")]
-    InvalidCharacters,
 }
 
 impl Token {

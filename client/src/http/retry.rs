@@ -9,6 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use backon::{BackoffBuilder, ExponentialBuilder, Retryable};
 
+use super::dates::parse_http_date;
 use crate::error::Error;
 
 /// How failed calls are retried.
@@ -216,7 +217,7 @@ pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     if let Ok(secs) = value.parse::<f64>() {
         return Duration::try_from_secs_f64(secs).ok();
     }
-    let at = crate::dates::parse_http_date(value)?;
+    let at = parse_http_date(value)?;
     Some(
         at.duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO),

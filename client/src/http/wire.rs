@@ -1,7 +1,8 @@
 //! The API's reply bodies, and turning a raw reply into one of them or a typed error.
 //!
 //! Every reply is read as JSON first, so an error body (`error_code`) is recognised even when it
-//! comes with HTTP 200.
+//! comes with HTTP 200. The API's paths are built by the client (`/v1/models/{model_id}`,
+//! `/v1/requests/{id}/{action}`); what comes back is read here.
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -130,42 +131,6 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
         out.push('…');
     }
     out
-}
-
-/// Reads one raw reply as every reply body the client parses and returns what each became:
-/// `Ok` with a summary, or the typed error's message. Only for fuzzing and property tests (the
-/// parsers are private); re-exported hidden as `runcomfy::__parse_replies`.
-#[doc(hidden)]
-pub fn parse_replies(status: u16, body: &[u8]) -> Vec<Result<String, String>> {
-    fn read<T: DeserializeOwned + std::fmt::Debug>(status: u16, body: &[u8]) -> Result<T, String> {
-        match parse::<T>(status, body) {
-            Reply::Ok(value) => Ok(value),
-            Reply::Api(api) => Err(classify(api, None).to_string()),
-            Reply::Invalid { reason, excerpt } => Err(Error::InvalidResponse {
-                request_id: None,
-                status,
-                reason,
-                excerpt,
-            }
-            .to_string()),
-        }
-    }
-    let result = read::<ResultReply>(status, body).map(|reply| {
-        // As the dynamic path reads a succeeded reply's output, then lists its files (the
-        // generated output types depend on the catalog; this one does not).
-        let files = reply
-            .output
-            .clone()
-            .and_then(|o| serde_json::from_value::<crate::dynamic::DynOutput>(o).ok())
-            .map(|o| crate::model::Output::files(&o).len());
-        format!("{reply:?} files={files:?}")
-    });
-    vec![
-        read::<SubmitReply>(status, body).map(|r| format!("{r:?}")),
-        read::<StatusReply>(status, body).map(|r| format!("{r:?}")),
-        result,
-        read::<CancelReply>(status, body).map(|r| format!("{r:?}")),
-    ]
 }
 
 /// Which typed error an API error is, from its RunComfy code or else its HTTP status.

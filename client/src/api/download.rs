@@ -1,18 +1,22 @@
 //! Saving an output's files: streamed to a temporary file in the target directory, then renamed
 //! into place under a safe name, a few at a time.
+//!
+//! Functions of the HTTP layer's connection, not of the client:
+//! [`Client::download_with`](crate::Client::download_with) and
+//! [`Job::download`](crate::Job::download) call `save_all` with their client's.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use futures::{StreamExt as _, TryStreamExt as _};
 use reqwest::Url;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 use tokio::io::AsyncWriteExt as _;
 
-use crate::client::Client;
 use crate::error::{DownloadFailure, Error};
-use crate::job::Job;
-use crate::model::{Model, Output};
-use crate::retry::Failure;
+use crate::http::retry::{self, Failure, parse_retry_after};
+use crate::http::transport::Http;
+use crate::model::Output;
 
 /// Longest [`safe_file_name`], and so file name stem written (before the extension).
 const MAX_STEM: usize = 100;
@@ -24,7 +28,7 @@ const SNIFF_BYTES: usize = 32;
 /// host that never stops sending cannot fill the disk.
 pub const DEFAULT_MAX_DOWNLOAD_BYTES: u64 = 4 << 30;
 
-/// How [`Client::download_with`] saves files.
+/// How [`Client::download_with`](crate::Client::download_with) saves files.
 #[derive(Debug, Clone)]
 pub struct DownloadOptions {
     concurrency: usize,
@@ -93,217 +97,181 @@ pub struct DownloadedFile {
     pub content_type: Option<String>,
 }
 
-impl<M: Model> Job<M> {
-    /// Saves every file of the job's output into `dir`; see [`Client::download_with`].
-    pub async fn download(
-        &self,
-        output: &M::Output,
-        dir: impl AsRef<Path>,
-        options: &DownloadOptions,
-    ) -> Result<Vec<DownloadedFile>, Error> {
-        self.client().download_with(output, dir, options).await
-    }
+/// Saves every file of an output into `dir`, in the order of [`Output::files`]: what
+/// `Client::download_with` does, `idle` being the longest silence allowed.
+pub(crate) async fn save_all<O: Output>(
+    http: &Http,
+    idle: Duration,
+    output: &O,
+    dir: &Path,
+    options: &DownloadOptions,
+) -> Result<Vec<DownloadedFile>, Error> {
+    tokio::fs::create_dir_all(dir)
+        .await
+        .map_err(|source| Error::Io {
+            path: dir.to_owned(),
+            source,
+        })?;
+    let files: Vec<(String, Option<usize>, String)> = output
+        .files()
+        .into_iter()
+        .map(|f| (f.field.to_owned(), f.index, f.url.to_owned()))
+        .collect();
+    futures::stream::iter(files)
+        .map(|(field, index, url)| save_one(http, idle, field, index, url, dir, options))
+        .buffered(options.concurrency)
+        .try_collect()
+        .await
 }
 
-impl Client {
-    /// Saves every file of an output into `dir` (created if missing); see
-    /// [`download_with`](Self::download_with).
-    pub async fn download<O: Output>(
-        &self,
-        output: &O,
-        dir: impl AsRef<Path>,
-    ) -> Result<Vec<DownloadedFile>, Error> {
-        self.download_with(output, dir, &DownloadOptions::default())
-            .await
-    }
-
-    /// Saves every file of an output into `dir`, in the order of [`Output::files`].
-    ///
-    /// Each file streams to a temporary file in `dir` and is renamed into place once complete,
-    /// as `{field}-{index}.{ext}` (`images-0.png`) or `{field}.{ext}`, the extension from the
-    /// `Content-Type` or the file's first bytes. The token is sent only to the API's own
-    /// origin, never to other hosts. The first failure stops the others; files already
-    /// saved stay.
-    pub async fn download_with<O: Output>(
-        &self,
-        output: &O,
-        dir: impl AsRef<Path>,
-        options: &DownloadOptions,
-    ) -> Result<Vec<DownloadedFile>, Error> {
-        let dir = dir.as_ref();
-        tokio::fs::create_dir_all(dir)
-            .await
-            .map_err(|source| Error::Io {
-                path: dir.to_owned(),
-                source,
-            })?;
-        let files: Vec<(String, Option<usize>, String)> = output
-            .files()
-            .into_iter()
-            .map(|f| (f.field.to_owned(), f.index, f.url.to_owned()))
-            .collect();
-        futures::stream::iter(files)
-            .map(|(field, index, url)| self.download_one(field, index, url, dir, options))
-            .buffered(options.concurrency)
-            .try_collect()
-            .await
-    }
-
-    async fn download_one(
-        &self,
-        field: String,
-        index: Option<usize>,
-        url: String,
-        dir: &Path,
-        options: &DownloadOptions,
-    ) -> Result<DownloadedFile, Error> {
-        let parsed = match Url::parse(&url) {
-            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => parsed,
-            _ => {
-                return Err(Error::Download {
-                    url,
-                    reason: DownloadFailure::BadUrl,
-                });
-            }
-        };
-        let stem = file_stem(options.prefix.as_deref(), &field, index);
-        let span = tracing::debug_span!("runcomfy.download", field = %field, index);
-        let fetched = crate::retry::run(&self.inner().retry, is_retryable_download, || {
-            self.fetch_to_temp(&parsed, dir, &stem, options.max_bytes)
-        })
-        .await;
-        let fetched = match fetched {
-            Ok(fetched) => fetched,
-            Err(failure) => return Err(failure.error),
-        };
-        let ext = extension(fetched.content_type.as_deref(), &fetched.head, &parsed);
-        let path = fetched
-            .temp
-            .persist(dir, &stem, ext, options.overwrite)
-            .await?;
-        tracing::debug!(parent: &span, path = %path.display(), bytes = fetched.bytes, "saved");
-        Ok(DownloadedFile {
-            field,
-            index,
-            url,
-            path,
-            bytes: fetched.bytes,
-            content_type: fetched.content_type,
-        })
-    }
-
-    /// One attempt: GET the file and stream it into a fresh temporary file.
-    async fn fetch_to_temp(
-        &self,
-        url: &Url,
-        dir: &Path,
-        stem: &str,
-        max_bytes: Option<u64>,
-    ) -> Result<Fetched, Failure> {
-        let inner = self.inner();
-        let idle = inner.timeouts.download_idle;
-        let fail = |reason| Failure {
-            error: Error::Download {
-                url: url.to_string(),
-                reason,
-            },
-            retry_after: None,
-            not_sent: false,
-        };
-        let mut request = inner
-            .http
-            .get(url.clone())
-            .header(USER_AGENT, inner.user_agent.clone());
-        // Output hosts are other origins: they never see the token.
-        if url.origin() == inner.base.origin() {
-            request = request.header(AUTHORIZATION, inner.token.header().clone());
-        }
-        let response = match tokio::time::timeout(idle, request.send()).await {
-            Err(_) => return Err(fail(DownloadFailure::Stalled(idle))),
-            Ok(Err(source)) => return Err(fail(DownloadFailure::Transport(source))),
-            Ok(Ok(response)) => response,
-        };
-        let status = response.status();
-        if !status.is_success() {
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(crate::retry::parse_retry_after);
-            return Err(Failure {
-                retry_after,
-                ..fail(DownloadFailure::Status(status.as_u16()))
+async fn save_one(
+    http: &Http,
+    idle: Duration,
+    field: String,
+    index: Option<usize>,
+    url: String,
+    dir: &Path,
+    options: &DownloadOptions,
+) -> Result<DownloadedFile, Error> {
+    let parsed = match Url::parse(&url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => parsed,
+        _ => {
+            return Err(Error::Download {
+                url,
+                reason: DownloadFailure::BadUrl,
             });
         }
-        if let (Some(limit), Some(length)) = (max_bytes, response.content_length())
-            && length > limit
-        {
-            return Err(fail(DownloadFailure::TooLarge(limit)));
-        }
-        let content_type = response
+    };
+    let stem = file_stem(options.prefix.as_deref(), &field, index);
+    let span = tracing::debug_span!("runcomfy.download", field = %field, index);
+    let fetched = retry::run(http.retry_policy(), is_retryable_download, || {
+        fetch_to_temp(http, idle, &parsed, dir, &stem, options.max_bytes)
+    })
+    .await;
+    let fetched = match fetched {
+        Ok(fetched) => fetched,
+        Err(failure) => return Err(failure.error),
+    };
+    let ext = extension(fetched.content_type.as_deref(), &fetched.head, &parsed);
+    let path = fetched
+        .temp
+        .persist(dir, &stem, ext, options.overwrite)
+        .await?;
+    tracing::debug!(parent: &span, path = %path.display(), bytes = fetched.bytes, "saved");
+    Ok(DownloadedFile {
+        field,
+        index,
+        url,
+        path,
+        bytes: fetched.bytes,
+        content_type: fetched.content_type,
+    })
+}
+
+/// One attempt: GET the file and stream it into a fresh temporary file.
+async fn fetch_to_temp(
+    http: &Http,
+    idle: Duration,
+    url: &Url,
+    dir: &Path,
+    stem: &str,
+    max_bytes: Option<u64>,
+) -> Result<Fetched, Failure> {
+    let fail = |reason| Failure {
+        error: Error::Download {
+            url: url.to_string(),
+            reason,
+        },
+        retry_after: None,
+        not_sent: false,
+    };
+    // Output hosts are other origins: they never see the token.
+    let request = http.get(url);
+    let response = match tokio::time::timeout(idle, request.send()).await {
+        Err(_) => return Err(fail(DownloadFailure::Stalled(idle))),
+        Ok(Err(source)) => return Err(fail(DownloadFailure::Transport(source))),
+        Ok(Ok(response)) => response,
+    };
+    let status = response.status();
+    if !status.is_success() {
+        let retry_after = response
             .headers()
-            .get(CONTENT_TYPE)
+            .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let temp = TempFile::create(dir, stem).await.map_err(|err| Failure {
-            error: err,
-            retry_after: None,
-            not_sent: false,
-        })?;
-        let io_fail = |source| Failure {
-            error: Error::Io {
-                path: temp.path.clone(),
-                source,
-            },
-            retry_after: None,
-            not_sent: false,
-        };
-        let mut file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .open(&temp.path)
-            .await
-            .map_err(io_fail)?;
-        let mut head = Vec::with_capacity(SNIFF_BYTES);
-        let mut bytes: u64 = 0;
-        let mut stream = response.bytes_stream();
-        loop {
-            let chunk = match tokio::time::timeout(idle, stream.next()).await {
-                Err(_) => return Err(fail(DownloadFailure::Stalled(idle))),
-                Ok(None) => break,
-                Ok(Some(Err(source))) => return Err(fail(DownloadFailure::Transport(source))),
-                Ok(Some(Ok(chunk))) => chunk,
-            };
-            bytes += chunk.len() as u64;
-            if max_bytes.is_some_and(|limit| bytes > limit) {
-                return Err(fail(DownloadFailure::TooLarge(
-                    max_bytes.unwrap_or_default(),
-                )));
-            }
-            if head.len() < SNIFF_BYTES {
-                let take = (SNIFF_BYTES - head.len()).min(chunk.len());
-                head.extend_from_slice(&chunk[..take]);
-            }
-            file.write_all(&chunk).await.map_err(io_fail)?;
-        }
-        // A host that says "image" but sends something else (an HTML error page with 200)
-        // sent a broken file: fetch it again rather than save it.
-        if let Some(claimed) = content_type.as_deref().filter(|c| c.starts_with("image/")) {
-            let claimed_ext = extension_for_mime(claimed);
-            if claimed_ext.is_some() && sniff_extension(&head) != claimed_ext {
-                return Err(fail(DownloadFailure::Mismatch(claimed.to_owned())));
-            }
-        }
-        file.flush().await.map_err(io_fail)?;
-        // On disk before the rename makes it visible under its final name.
-        file.sync_all().await.map_err(io_fail)?;
-        drop(file);
-        Ok(Fetched {
-            temp,
-            head,
-            bytes,
-            content_type,
-        })
+            .and_then(parse_retry_after);
+        return Err(Failure {
+            retry_after,
+            ..fail(DownloadFailure::Status(status.as_u16()))
+        });
     }
+    if let (Some(limit), Some(length)) = (max_bytes, response.content_length())
+        && length > limit
+    {
+        return Err(fail(DownloadFailure::TooLarge(limit)));
+    }
+    let content_type = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let temp = TempFile::create(dir, stem).await.map_err(|err| Failure {
+        error: err,
+        retry_after: None,
+        not_sent: false,
+    })?;
+    let io_fail = |source| Failure {
+        error: Error::Io {
+            path: temp.path.clone(),
+            source,
+        },
+        retry_after: None,
+        not_sent: false,
+    };
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .open(&temp.path)
+        .await
+        .map_err(io_fail)?;
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    let mut bytes: u64 = 0;
+    let mut stream = response.bytes_stream();
+    loop {
+        let chunk = match tokio::time::timeout(idle, stream.next()).await {
+            Err(_) => return Err(fail(DownloadFailure::Stalled(idle))),
+            Ok(None) => break,
+            Ok(Some(Err(source))) => return Err(fail(DownloadFailure::Transport(source))),
+            Ok(Some(Ok(chunk))) => chunk,
+        };
+        bytes += chunk.len() as u64;
+        if max_bytes.is_some_and(|limit| bytes > limit) {
+            return Err(fail(DownloadFailure::TooLarge(
+                max_bytes.unwrap_or_default(),
+            )));
+        }
+        if head.len() < SNIFF_BYTES {
+            let take = (SNIFF_BYTES - head.len()).min(chunk.len());
+            head.extend_from_slice(&chunk[..take]);
+        }
+        file.write_all(&chunk).await.map_err(io_fail)?;
+    }
+    // A host that says "image" but sends something else (an HTML error page with 200)
+    // sent a broken file: fetch it again rather than save it.
+    if let Some(claimed) = content_type.as_deref().filter(|c| c.starts_with("image/")) {
+        let claimed_ext = extension_for_mime(claimed);
+        if claimed_ext.is_some() && sniff_extension(&head) != claimed_ext {
+            return Err(fail(DownloadFailure::Mismatch(claimed.to_owned())));
+        }
+    }
+    file.flush().await.map_err(io_fail)?;
+    // On disk before the rename makes it visible under its final name.
+    file.sync_all().await.map_err(io_fail)?;
+    drop(file);
+    Ok(Fetched {
+        temp,
+        head,
+        bytes,
+        content_type,
+    })
 }
 
 fn is_retryable_download(failure: &Failure) -> bool {

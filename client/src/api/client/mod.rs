@@ -1,0 +1,79 @@
+//! The [`Client`]: one connection pool, token and policy set, shared by every model and job.
+//!
+//! Every `impl Client` of the crate is in this folder, by concern: `builder` makes one,
+//! `submit` sends inputs (typed, or JSON for a model chosen at run time) and makes jobs from
+//! request ids; the accessors and downloads are here. The type itself is defined at the base
+//! of the layer (`crate::api`), because jobs, waits and downloads hold or use one.
+
+mod builder;
+mod submit;
+
+use std::path::Path;
+
+use reqwest::Url;
+
+use crate::api::download::{self, DownloadOptions, DownloadedFile};
+use crate::api::poll::PollHistorySnapshot;
+use crate::error::Error;
+use crate::model::Output;
+
+pub use crate::api::Client;
+pub use builder::{
+    BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_BODY_BYTES, TOKEN_ENV,
+};
+
+impl Client {
+    /// The base URL calls go to.
+    pub fn base_url(&self) -> &Url {
+        self.inner.http.base()
+    }
+
+    /// The HTTP client inside, for calls of your own (it carries no token by itself).
+    pub fn http(&self) -> &reqwest::Client {
+        self.inner.http.client()
+    }
+
+    /// The run times learned so far, to save (see [`PollHistorySnapshot`]).
+    pub fn poll_history(&self) -> PollHistorySnapshot {
+        self.inner.history.export()
+    }
+
+    /// The run times this client learned itself, without those it imported: what to add to
+    /// a store that other processes write too ([`PollHistorySnapshot::extend`]).
+    pub fn poll_history_learned(&self) -> PollHistorySnapshot {
+        self.inner.history.export_learned()
+    }
+
+    /// Adds saved run times to the history.
+    pub fn import_poll_history(&self, snapshot: &PollHistorySnapshot) {
+        self.inner.history.import(snapshot);
+    }
+
+    /// Saves every file of an output into `dir` (created if missing); see
+    /// [`download_with`](Self::download_with).
+    pub async fn download<O: Output>(
+        &self,
+        output: &O,
+        dir: impl AsRef<Path>,
+    ) -> Result<Vec<DownloadedFile>, Error> {
+        self.download_with(output, dir, &DownloadOptions::default())
+            .await
+    }
+
+    /// Saves every file of an output into `dir`, in the order of [`Output::files`].
+    ///
+    /// Each file streams to a temporary file in `dir` and is renamed into place once complete,
+    /// as `{field}-{index}.{ext}` (`images-0.png`) or `{field}.{ext}`, the extension from the
+    /// `Content-Type` or the file's first bytes. The token is sent only to the API's own
+    /// origin, never to other hosts. The first failure stops the others; files already
+    /// saved stay.
+    pub async fn download_with<O: Output>(
+        &self,
+        output: &O,
+        dir: impl AsRef<Path>,
+        options: &DownloadOptions,
+    ) -> Result<Vec<DownloadedFile>, Error> {
+        let idle = self.inner.timeouts.download_idle;
+        download::save_all(&self.inner.http, idle, output, dir.as_ref(), options).await
+    }
+}

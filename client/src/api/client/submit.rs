@@ -1,0 +1,214 @@
+//! Submitting: a typed input, or a JSON input of a model chosen at run time, through the one
+//! submit every path shares; and jobs rebuilt from their request ids.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use reqwest::{Method, Url};
+use tracing::Instrument as _;
+
+use crate::api::Client;
+use crate::api::dynamic::DynJob;
+use crate::api::job::{Job, JobRecord};
+use crate::catalog::find;
+use crate::error::Error;
+use crate::http::retry::Failure;
+use crate::http::transport::{Call, Http};
+use crate::http::wire::{self, SubmitReply};
+use crate::model::{DynInput, Input, Model, ModelInfo, encode};
+use crate::report::Problem;
+
+impl Client {
+    /// Validates the input, sends it, and returns the job.
+    ///
+    /// Invalid input is refused without a network call ([`Error::Validation`]). The submit is
+    /// retried only when the server provably did not take it (no connection, or 429); any
+    /// other doubt gives [`Error::SubmitOutcomeUnknown`] and nothing is sent again.
+    pub async fn submit<M: Model>(&self, input: &M::Input) -> Result<Job<M>, Error> {
+        let warnings = input.validate().into_result()?;
+        let body = encode(input, self.inner.max_body)?;
+        self.submit_body(M::info(), body, &warnings).await
+    }
+
+    /// [`submit`](Self::submit), with the model taken from the input's type.
+    pub async fn submit_input<I: Input>(&self, input: &I) -> Result<Job<I::Model>, Error> {
+        self.submit::<I::Model>(input).await
+    }
+
+    /// Submits, waits for the end, and returns the output.
+    pub async fn run<M: Model>(&self, input: &M::Input) -> Result<M::Output, Error> {
+        self.submit::<M>(input).await?.wait().await
+    }
+
+    /// [`run`](Self::run), with the model taken from the input's type.
+    pub async fn run_input<I: Input>(
+        &self,
+        input: &I,
+    ) -> Result<<I::Model as Model>::Output, Error> {
+        self.run::<I::Model>(input).await
+    }
+
+    /// Decodes a JSON input for `model`, validates it, sends it, and returns the job.
+    ///
+    /// Like [`Client::submit`]: invalid input is refused without a network call
+    /// ([`Error::Validation`], with every problem), and the submit is retried only when the
+    /// server provably did not take it.
+    pub async fn submit_json(
+        &self,
+        model: &'static ModelInfo,
+        input: &serde_json::Value,
+    ) -> Result<DynJob, Error> {
+        self.submit_decoded(&model.decode(input)?).await
+    }
+
+    /// Sends a decoded JSON input ([`ModelInfo::decode`]): what [`Client::submit_json`] does
+    /// after decoding, for a caller that has decoded it already (to show its problems first).
+    pub async fn submit_decoded(&self, input: &DynInput) -> Result<DynJob, Error> {
+        let body = input.encode(self.inner.max_body)?;
+        self.submit_body(input.model(), body, input.warnings())
+            .await
+    }
+
+    /// Sends a validated, encoded input: the one submit of every path (typed inputs, JSON
+    /// inputs of a model chosen at run time).
+    async fn submit_body<M: Model>(
+        &self,
+        model: &'static ModelInfo,
+        body: Bytes,
+        warnings: &[Problem],
+    ) -> Result<Job<M>, Error> {
+        let span = tracing::info_span!(
+            "runcomfy.submit",
+            model_id = model.id,
+            request_id = tracing::field::Empty
+        );
+        async {
+            for warning in warnings {
+                tracing::debug!(path = %warning.path, rule = %warning.rule, "validation warning");
+            }
+            let http = &self.inner.http;
+            let call = Call {
+                method: Method::POST,
+                url: model_url(http, model.id),
+                body: Some(body),
+                timeout: self.inner.timeouts.submit,
+            };
+            let reply: SubmitReply = http
+                .send(call, Failure::is_safe_to_resubmit)
+                .await
+                .map_err(|failure| submit_error(model.id, failure))?;
+            let accepted = Instant::now();
+            if !is_sane_request_id(&reply.request_id) {
+                return Err(Error::SubmitOutcomeUnknown {
+                    model_id: model.id,
+                    source: Box::new(Error::InvalidResponse {
+                        request_id: None,
+                        status: 200,
+                        reason: "unusable request_id".into(),
+                        excerpt: wire::excerpt(reply.request_id.as_bytes()),
+                    }),
+                });
+            }
+            tracing::Span::current().record("request_id", reply.request_id.as_str());
+            tracing::info!("submitted");
+            Ok(Job::new(
+                self.clone(),
+                reply.request_id,
+                Some(model),
+                Some(accepted),
+            ))
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// A job submitted earlier (by this process or another), from its request id.
+    pub fn job<M: Model>(&self, request_id: impl Into<String>) -> Job<M> {
+        Job::new(self.clone(), request_id.into(), Some(M::info()), None)
+    }
+
+    /// A saved job, checking it belongs to `M`.
+    pub fn resume<M: Model>(&self, record: &JobRecord) -> Result<Job<M>, Error> {
+        if record.model_id != M::ID {
+            return Err(Error::ModelMismatch {
+                request_id: record.request_id.clone(),
+                expected: M::ID,
+                found: record.model_id.clone(),
+            });
+        }
+        Ok(self.job::<M>(record.request_id.clone()))
+    }
+
+    /// A job submitted earlier, from its request id; the model is unknown.
+    pub fn job_json(&self, request_id: impl Into<String>) -> DynJob {
+        Job::new(self.clone(), request_id.into(), None, None)
+    }
+
+    /// A saved job; its model id must be in the catalog.
+    pub fn resume_json(&self, record: &JobRecord) -> Result<DynJob, Error> {
+        let Some(model) = find(&record.model_id) else {
+            return Err(Error::ModelMismatch {
+                request_id: record.request_id.clone(),
+                expected: "a model of the catalog",
+                found: record.model_id.clone(),
+            });
+        };
+        Ok(Job::new(
+            self.clone(),
+            record.request_id.clone(),
+            Some(model),
+            None,
+        ))
+    }
+}
+
+/// `{base}/v1/models/{model_id}`.
+fn model_url(http: &Http, model_id: &str) -> Url {
+    http.url(["v1", "models"].into_iter().chain(model_id.split('/')))
+}
+
+/// Sorts a failed submit: definite refusals as they are, everything else as unknown.
+fn submit_error(model_id: &'static str, failure: Failure) -> Error {
+    let definite = match &failure.error {
+        Error::Unauthorized { .. }
+        | Error::Forbidden { .. }
+        | Error::InsufficientBalance { .. }
+        | Error::NotFound { .. }
+        | Error::Rejected { .. }
+        | Error::RateLimited { .. }
+        | Error::Api { .. } => true,
+        Error::Transport { .. } => failure.not_sent,
+        _ => false,
+    };
+    if definite {
+        failure.error
+    } else {
+        Error::SubmitOutcomeUnknown {
+            model_id,
+            source: Box::new(failure.error),
+        }
+    }
+}
+
+/// A request id is put into URLs and file names: refuse anything odd rather than trust it.
+fn is_sane_request_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 256 && id.chars().all(|c| !c.is_control())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_urls_keep_the_id_path() -> Result<(), Error> {
+        let client = Client::builder()
+            .token("tok-1234")
+            .base_url("http://127.0.0.1:9/api/")
+            .build()?;
+        assert_eq!(
+            model_url(&client.inner.http, "bytedance/seedream-4-0/edit").as_str(),
+            "http://127.0.0.1:9/api/v1/models/bytedance/seedream-4-0/edit"
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,140 @@
+//! A model's fields as the CLI, `describe` and the simulator read them: each input [`Field`]
+//! with the [`FieldKind`] of value it takes and its choices, and each [`OutputField`].
+//!
+//! Plain readings of the schema statics, below [`ModelInfo`](crate::catalog::ModelInfo), whose
+//! `fields()` they are; re-exported by `catalog`.
+
+use crate::schema::{Choice, Items, Json, JsonType, MediaKind, MediaSpec, Schema, Types};
+
+/// One input field: a property of the input object.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    /// The wire name (the JSON property).
+    pub name: &'static str,
+    /// Its schema.
+    pub schema: &'static Schema,
+    /// Whether it must be present.
+    pub required: bool,
+}
+
+impl Field {
+    /// The schema's title, if any.
+    pub fn title(&self) -> Option<&'static str> {
+        self.schema.title
+    }
+
+    /// The schema's description (with the overlay's docs), if any.
+    pub fn description(&self) -> Option<&'static str> {
+        self.schema.description
+    }
+
+    /// The default, if the schema has one.
+    pub fn default(&self) -> Option<&'static Json> {
+        self.schema.default
+    }
+
+    /// Whether JSON `null` is a valid value.
+    pub fn nullable(&self) -> bool {
+        self.schema.types.names(JsonType::Null)
+    }
+
+    /// Whether the field holds a list: an array of one kind of item.
+    pub fn is_list(&self) -> bool {
+        self.schema.types.without_null() == Types::ARRAY
+            && matches!(self.schema.items, Items::Each(_) | Items::Any)
+    }
+
+    /// The schema of one value: the item's for a list, else the field's own.
+    pub fn value_schema(&self) -> &'static Schema {
+        match (self.is_list(), self.schema.items) {
+            (true, Items::Each(item)) => item,
+            _ => self.schema,
+        }
+    }
+
+    /// What one value of the field is (one item, for a list).
+    pub fn kind(&self) -> FieldKind {
+        kind(self.value_schema())
+    }
+
+    /// The allowed values, for a field (or list) of choices.
+    pub fn choices(&self) -> &'static [Choice] {
+        self.value_schema().choices.unwrap_or(&[])
+    }
+
+    /// The choice a user means by `raw`: its value or alias, exactly, else ignoring ASCII case.
+    pub fn find_choice(&self, raw: &str) -> Option<&'static Choice> {
+        find_choice(self.value_schema(), raw)
+    }
+
+    /// The media spec, for a media field or a list of media.
+    pub fn media(&self) -> Option<&'static MediaSpec> {
+        self.value_schema().media
+    }
+}
+
+pub(crate) fn find_choice(schema: &Schema, raw: &str) -> Option<&'static Choice> {
+    let choices = schema.choices?;
+    let raw = raw.trim();
+    choices
+        .iter()
+        .find(|c| c.text() == raw || c.alias == Some(raw))
+        .or_else(|| {
+            choices.iter().find(|c| {
+                c.text().eq_ignore_ascii_case(raw)
+                    || c.alias.is_some_and(|a| a.eq_ignore_ascii_case(raw))
+            })
+        })
+}
+
+/// What a value of a schema is, as the CLI reads it from a flag and `describe` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// Text.
+    Text,
+    /// A whole number.
+    Integer,
+    /// A number.
+    Number,
+    /// `true` or `false`.
+    Boolean,
+    /// One of fixed values.
+    Choice,
+    /// A media file: URL, `data:` URI or local path.
+    Media(MediaKind),
+    /// Anything else, as JSON.
+    Json,
+}
+
+/// The kind of a schema's values.
+pub fn kind(schema: &Schema) -> FieldKind {
+    if let Some(spec) = schema.media {
+        return FieldKind::Media(spec.kind);
+    }
+    if schema.choices.is_some() {
+        return FieldKind::Choice;
+    }
+    let types = schema.types.without_null();
+    if types == Types::STRING {
+        FieldKind::Text
+    } else if types == Types::INTEGER {
+        FieldKind::Integer
+    } else if types == Types::NUMBER || types == Types::NUMBER.with(Types::INTEGER) {
+        FieldKind::Number
+    } else if types == Types::BOOLEAN {
+        FieldKind::Boolean
+    } else {
+        FieldKind::Json
+    }
+}
+
+/// One field of a model's output.
+#[derive(Debug)]
+pub struct OutputField {
+    /// The wire name.
+    pub name: &'static str,
+    /// The schema's description, if any.
+    pub description: Option<&'static str>,
+    /// Whether it holds a list.
+    pub list: bool,
+}

@@ -1,0 +1,19 @@
+//! The HTTP layer: one call to the API and everything it needs, knowing nothing of the
+//! `Client`, jobs or models.
+//!
+//! - `transport`: [`Http`](transport::Http), the connection the client owns: one call with the
+//!   rate gate, the token (to the API's own origin only) and a capped reply body.
+//! - [`retry`]: which failures are retried and how ([`RetryPolicy`](retry::RetryPolicy),
+//!   backoff with jitter, `Retry-After`, the client-wide rate gate).
+//! - `wire`: the API's reply bodies, and a raw reply turned into one of them or a typed error.
+//! - [`secret`]: the token, kept out of `Debug`, logs and errors.
+//! - `dates`: the two date formats the API sends.
+//!
+//! It fails with the crate's [`Error`](crate::error::Error), the one module of the crate it
+//! uses besides its own.
+
+pub(crate) mod dates;
+pub mod retry;
+pub mod secret;
+pub(crate) mod transport;
+pub(crate) mod wire;

@@ -1,0 +1,173 @@
+//! What validation finds: every [`Problem`] of an input, errors and warnings apart, in a
+//! [`ValidationReport`], and the [`ValidationError`] an invalid input is refused with.
+//!
+//! Below the validator and the media checks, which both write into a report; re-exported as
+//! `runcomfy::validate::{Problem, Severity, ValidationReport, ValidationError}`.
+
+use std::fmt;
+
+use runcomfy_vocab::pointer::Path;
+use serde::Serialize;
+
+/// How serious a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The request would be refused or wasted: nothing is sent.
+    Error,
+    /// Likely a mistake, but the request may still be sent.
+    Warning,
+}
+
+/// One problem found in an input.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem {
+    /// Error or warning.
+    pub severity: Severity,
+    /// Path of the field, `images[2]` for an item; empty for the input itself.
+    pub path: String,
+    /// The same place as a JSON pointer (`/images/2`).
+    pub pointer: String,
+    /// The rule that failed: a JSON Schema keyword (`maxLength`), a `validations` rule
+    /// (`width_pixels<`) or an overlay rule (`max_total`).
+    pub rule: String,
+    /// What was measured, e.g. `width 6200 px`, when there is a measurement.
+    pub value: Option<String>,
+    /// What is wrong: the schema's own `validation_error` text for `validations` rules.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = if self.path.is_empty() {
+            "input"
+        } else {
+            &self.path
+        };
+        write!(f, "{path}: {}", self.message)?;
+        match &self.value {
+            Some(value) => write!(f, " ({}; {})", self.rule, value),
+            None => write!(f, " ({})", self.rule),
+        }
+    }
+}
+
+/// Every problem found in one input, errors and warnings apart.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ValidationReport {
+    problems: Vec<Problem>,
+}
+
+impl ValidationReport {
+    /// An empty report.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a problem.
+    pub fn push(&mut self, problem: Problem) {
+        self.problems.push(problem);
+    }
+
+    /// Adds an error.
+    pub fn error(
+        &mut self,
+        path: &Path,
+        rule: impl Into<String>,
+        value: Option<String>,
+        message: impl Into<String>,
+    ) {
+        self.add(Severity::Error, path, rule.into(), value, message.into());
+    }
+
+    /// Adds a warning.
+    pub fn warning(
+        &mut self,
+        path: &Path,
+        rule: impl Into<String>,
+        value: Option<String>,
+        message: impl Into<String>,
+    ) {
+        self.add(Severity::Warning, path, rule.into(), value, message.into());
+    }
+
+    fn add(
+        &mut self,
+        severity: Severity,
+        path: &Path,
+        rule: String,
+        value: Option<String>,
+        message: String,
+    ) {
+        self.push(Problem {
+            severity,
+            path: path.as_str().to_owned(),
+            pointer: path.pointer().as_str().to_owned(),
+            rule,
+            value,
+            message,
+        });
+    }
+
+    /// Adds every problem of `other`.
+    pub fn extend(&mut self, other: ValidationReport) {
+        self.problems.extend(other.problems);
+    }
+
+    /// Every problem, in the order found.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
+    /// The errors only.
+    pub fn errors(&self) -> impl Iterator<Item = &Problem> {
+        self.problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+    }
+
+    /// The warnings only.
+    pub fn warnings(&self) -> impl Iterator<Item = &Problem> {
+        self.problems
+            .iter()
+            .filter(|p| p.severity == Severity::Warning)
+    }
+
+    /// True when there is no error (warnings allowed).
+    pub fn is_valid(&self) -> bool {
+        self.errors().next().is_none()
+    }
+
+    /// `Ok` with the warnings when there is no error, else the whole report as an error.
+    pub fn into_result(self) -> Result<Vec<Problem>, ValidationError> {
+        if self.is_valid() {
+            Ok(self.problems)
+        } else {
+            Err(ValidationError { report: self })
+        }
+    }
+}
+
+impl fmt::Display for ValidationReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, problem) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            let tag = match problem.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            };
+            write!(f, "{tag}: {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+/// An input failed validation; nothing was sent.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("invalid input ({} error(s)):\n{report}", report.errors().count())]
+pub struct ValidationError {
+    /// Every problem found, warnings included.
+    pub report: ValidationReport,
+}
