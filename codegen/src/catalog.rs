@@ -193,8 +193,12 @@ fn read_model(id: String, dir: &Path, generated: bool) -> Result<SourceModel, Er
     let (upstream, upstream_path) = if upstream_file.exists() {
         let value = read_json(&upstream_file)?;
         let upstream: Upstream = serde_json::from_value(value).map_err(|err| {
-            Error::schema(&upstream_file, "", format!("not a valid upstream file: {err}"))
-                .hint("it is written by `cargo xtask import` and `pull`: import the model again")
+            Error::schema(
+                &upstream_file,
+                "",
+                format!("not a valid upstream file: {err}"),
+            )
+            .hint("it is written by `cargo xtask import` and `pull`: import the model again")
         })?;
         (upstream, Some(upstream_file))
     } else {

@@ -62,6 +62,15 @@ impl MediaKind {
         }
     }
 
+    /// Files of this kind, for messages and docs: `images`, `videos`, `audio files`.
+    pub const fn files(self) -> &'static str {
+        match self {
+            MediaKind::Image => "images",
+            MediaKind::Video => "videos",
+            MediaKind::Audio => "audio files",
+        }
+    }
+
     /// The kind a field name suggests (`reference_videos` → video), for a field that carries
     /// `validations` but no media `format`. Images unless the name says otherwise.
     pub fn guess_from_name(name: &str) -> MediaKind {

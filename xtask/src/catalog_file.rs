@@ -86,14 +86,14 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Model>, CatalogFileError> {
         path: path.to_owned(),
         line: err.line(),
         column: err.column(),
-        message: err.to_string(),
+        message: crate::json_error_text(&err),
     })?;
     let shape = |pointer: &str, problem: &str| CatalogFileError::Shape {
         path: path.to_owned(),
         pointer: pointer.to_owned(),
         problem: problem.to_owned(),
     };
-    let entries: Vec<(String, &Map<String, Value>)> = match &value {
+    let entries: Entries = match &value {
         Value::Object(map) if map.contains_key("models") => match map.get("models") {
             Some(Value::Array(models)) => entries(models, "/models", &shape)?,
             _ => return Err(shape("/models", "`models` must be an array of models")),
@@ -114,17 +114,23 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Model>, CatalogFileError> {
     models.sort_by(|a, b| a.id.cmp(&b.id));
     for pair in models.windows(2) {
         if pair[0].id == pair[1].id {
-            return Err(shape("", &format!("model `{}` is listed twice", pair[0].id)));
+            return Err(shape(
+                "",
+                &format!("model `{}` is listed twice", pair[0].id),
+            ));
         }
     }
     Ok(models)
 }
 
+/// Each model entry of a file, with the JSON pointer that names it in errors.
+type Entries<'a> = Vec<(String, &'a Map<String, Value>)>;
+
 fn entries<'a, E>(
     models: &'a [Value],
     base: &str,
     shape: &impl Fn(&str, &str) -> E,
-) -> Result<Vec<(String, &'a Map<String, Value>)>, E> {
+) -> Result<Entries<'a>, E> {
     models
         .iter()
         .enumerate()
@@ -241,7 +247,10 @@ mod tests {
         let err = parse(Path::new("c.json"), "{\n  \"models\": [,]\n}").unwrap_err();
         assert!(err.to_string().starts_with("c.json:2:"), "{err}");
         let err = one(json!({"models": [{"display_name": "x"}]})).unwrap_err();
-        assert!(err.to_string().contains("at /models/0: no `model_id`"), "{err}");
+        assert!(
+            err.to_string().contains("at /models/0: no `model_id`"),
+            "{err}"
+        );
         let err = one(json!([{"model_id": "a/b"}])).unwrap_err();
         assert!(err.to_string().contains("no input schema"), "{err}");
         let err = one(json!(3)).unwrap_err();

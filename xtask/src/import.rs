@@ -78,8 +78,8 @@ pub fn import(schemas: &Path, files: &[PathBuf]) -> Result<Vec<ModelChange>, Imp
     let mut page_errors = Vec::new();
     let mut catalog_errors = Vec::new();
     for path in files {
-        let is_catalog = std::fs::read_to_string(path)
-            .is_ok_and(|text| catalog_file::is_catalog_file(&text));
+        let is_catalog =
+            std::fs::read_to_string(path).is_ok_and(|text| catalog_file::is_catalog_file(&text));
         let read: Vec<(String, Source)> = if is_catalog {
             match catalog_file::read(path) {
                 Ok(entries) => entries
@@ -137,6 +137,11 @@ pub fn import(schemas: &Path, files: &[PathBuf]) -> Result<Vec<ModelChange>, Imp
     }
     if !page_errors.is_empty() {
         return Err(ImportError::Pages(page_errors));
+    }
+    // A bad id is found before anything is written, like a broken file.
+    for id in models.keys() {
+        runcomfy_codegen::catalog::check_model_id(id, &schemas.join(id))
+            .map_err(|e| StoreError::BadId(e.to_string()))?;
     }
     let mut changes = Vec::new();
     for (id, source) in &models {

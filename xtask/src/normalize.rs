@@ -224,7 +224,10 @@ mod tests {
 
     #[test]
     fn display_names_drop_the_brand() {
-        assert_eq!(display_name("RunComfy Seedance 2.5 I2V 1080p"), "Seedance 2.5 I2V 1080p");
+        assert_eq!(
+            display_name("RunComfy Seedance 2.5 I2V 1080p"),
+            "Seedance 2.5 I2V 1080p"
+        );
         assert_eq!(display_name("Flux 2 Flash"), "Flux 2 Flash");
         assert_eq!(display_name("RunComfy "), "RunComfy");
     }

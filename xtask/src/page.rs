@@ -277,11 +277,7 @@ fn scan_objects(text: &str) -> Scan {
             }
             Some(Err(err)) => {
                 let at = start + byte_offset(sub, err.line(), err.column());
-                let message = err.to_string();
-                let message = match message.rfind(" at line ") {
-                    Some(cut) => message[..cut].to_owned(),
-                    None => message,
-                };
+                let message = crate::json_error_text(&err);
                 scan.failed.push(Failed {
                     at,
                     message,

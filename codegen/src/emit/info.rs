@@ -26,13 +26,13 @@ pub(crate) fn model_info(catalog: &Catalog, model: &Model) -> TokenStream {
             message,
         } => {
             let max = Literal::i64_unsuffixed(*max);
-            quote!(crate::catalog::CrossRule::MaxTotal { fields: &[#(#fields),*], max: #max, message: #message })
+            quote!(crate::schema::CrossRule::MaxTotal { fields: &[#(#fields),*], max: #max, message: #message })
         }
         CrossRule::PromptCount {
             prompt,
             count,
             message,
-        } => quote!(crate::catalog::CrossRule::PromptCount { prompt: #prompt, count: #count, message: #message }),
+        } => quote!(crate::schema::CrossRule::PromptCount { prompt: #prompt, count: #count, message: #message }),
     });
     let output_kind = match model.upstream.output_kind {
         Some(kind) => {
@@ -46,14 +46,14 @@ pub(crate) fn model_info(catalog: &Catalog, model: &Model) -> TokenStream {
     let output_schema = raw_string(&model.output_schema);
     quote! {
         /// This model's entry in the runtime catalog.
-        pub static INFO: crate::catalog::ModelInfo = crate::catalog::ModelInfo {
+        pub static INFO: crate::model::ModelInfo = crate::model::ModelInfo {
             id: #id,
             display_name: #display_name,
             docs: #docs,
             input: &schema::#root,
             rules: &[#(#rules),*],
             outputs: #output::FIELDS,
-            upstream: crate::catalog::Upstream {
+            upstream: crate::model::Upstream {
                 output_kind: #output_kind,
                 categories: &[#(#categories),*],
             },

@@ -147,7 +147,7 @@ fn write_file(catalog: &Catalog, selected: &[usize], sink: &mut dyn Sink) {
     });
     sink.items(quote! {
         /// Every generated model, sorted by id.
-        static GENERATED_MODELS: &[&crate::catalog::ModelInfo] = &[#(#entries),*];
+        static GENERATED_MODELS: &[&crate::model::ModelInfo] = &[#(#entries),*];
     });
 }
 
@@ -316,7 +316,7 @@ pub(crate) fn model_items(catalog: &Catalog, model: &Model) -> TokenStream {
             type Input = #input;
             type Output = #output;
 
-            fn info() -> &'static crate::catalog::ModelInfo {
+            fn info() -> &'static crate::model::ModelInfo {
                 &INFO
             }
         }

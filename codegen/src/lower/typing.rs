@@ -585,6 +585,10 @@ fn describe(typer: &Typer<'_, '_>, node: &SchemaNode, ty: &RustType) -> Vec<Stri
         RustType::Nullable(inner) => inner.as_ref(),
         other => other,
     };
+    let media = node.media.as_ref().or_else(|| match node.items {
+        Items::Each(Sub::Node(i)) => typer.nodes[i].media.as_ref(),
+        _ => None,
+    });
     let what = match inner {
         RustType::String => match node.format {
             Some(format) => format!("Text: {}.", format.describe()),
@@ -601,9 +605,10 @@ fn describe(typer: &Typer<'_, '_>, node: &SchemaNode, ty: &RustType) -> Vec<Stri
             )
         }
         RustType::Vec(item) => match item.as_ref() {
-            RustType::Media => {
-                "A list of files: https URLs, `data:` URIs, local files or bytes.".to_owned()
-            }
+            RustType::Media => format!(
+                "A list of {}: https URLs, `data:` URIs, local files or bytes.",
+                media.map_or("files", |m| m.kind.files())
+            ),
             _ => "A list.".to_owned(),
         },
         RustType::Enum(i) => format!("One of the [`{}`] choices.", typer.enums[*i].name),
@@ -644,10 +649,6 @@ fn describe(typer: &Typer<'_, '_>, node: &SchemaNode, ty: &RustType) -> Vec<Stri
     if node.unique_items {
         facts.push("Items are unique.".to_owned());
     }
-    let media = node.media.as_ref().or_else(|| match node.items {
-        Items::Each(Sub::Node(i)) => typer.nodes[i].media.as_ref(),
-        _ => None,
-    });
     if let Some(media) = media {
         if !media.formats.is_empty() {
             let formats: Vec<&str> = media.formats.iter().map(|f| f.name()).collect();
