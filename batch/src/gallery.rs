@@ -1,9 +1,12 @@
-//! `gallery.html`: one static page showing every output image with its prompt, model and
-//! request id. No external assets (inline CSS), relative links, every text HTML-escaped.
+//! `gallery.html`: one static page showing every output file with its prompt, model and
+//! request id: images as pictures, videos and audio as players, anything else as a link. No
+//! external assets or scripts (inline CSS), relative links, every text HTML-escaped.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::Path;
+
+use runcomfy::vocab::media::{MediaFormat, MediaKind};
 
 use crate::error::BatchError;
 use crate::journal::{FileRow, Row, State};
@@ -16,7 +19,8 @@ body{font-family:system-ui,sans-serif;margin:1.5rem;background:#fafafa;color:#22
 h1{font-size:1.3rem}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(240px,1fr));gap:1rem}
 figure{margin:0;background:#fff;border:1px solid #ddd;border-radius:6px;padding:.5rem}
-figure img{width:100%;height:auto;display:block;border-radius:4px;background:#eee}
+figure img,figure video{width:100%;height:auto;display:block;border-radius:4px;background:#eee}
+figure audio{width:100%;display:block}
 figcaption{font-size:.8rem;margin-top:.4rem;overflow-wrap:anywhere}
 .prompt{margin:0 0 .3rem}
 .meta{color:#666;font-family:ui-monospace,monospace;font-size:.72rem}
@@ -35,7 +39,7 @@ pub fn write_gallery(
 /// The page.
 pub fn render(rows: &[Row], files: &HashMap<u64, Vec<FileRow>>) -> String {
     let mut cards = String::new();
-    let mut images = 0usize;
+    let mut counts: BTreeMap<Option<MediaKind>, usize> = BTreeMap::new();
     for row in rows.iter().filter(|r| r.state == State::Downloaded) {
         let prompt = row
             .input
@@ -54,14 +58,23 @@ pub fn render(rows: &[Row], files: &HashMap<u64, Vec<FileRow>>) -> String {
         };
         for file in files.get(&row.number).into_iter().flatten() {
             let href = url_path(&file.path);
-            let media = if is_image(file) {
-                images += 1;
-                format!(
+            let kind = kind_of(file);
+            *counts.entry(kind).or_default() += 1;
+            let media = match kind {
+                Some(MediaKind::Image) => format!(
                     "<a href=\"{href}\"><img loading=\"lazy\" src=\"{href}\" alt=\"{}\"></a>",
                     escape(&prompt)
-                )
-            } else {
-                format!("<a href=\"{href}\">{}</a>", escape(&file.path))
+                ),
+                // `preload="metadata"`: a page of many clips fetches each one's header only.
+                Some(MediaKind::Video) => format!(
+                    "<video controls preload=\"metadata\" src=\"{href}\" title=\"{}\"></video>",
+                    escape(&prompt)
+                ),
+                Some(MediaKind::Audio) => format!(
+                    "<audio controls preload=\"metadata\" src=\"{href}\" title=\"{}\"></audio>",
+                    escape(&prompt)
+                ),
+                None => format!("<a href=\"{href}\">{}</a>", escape(&file.path)),
             };
             let _ = writeln!(
                 cards,
@@ -74,22 +87,44 @@ pub fn render(rows: &[Row], files: &HashMap<u64, Vec<FileRow>>) -> String {
             );
         }
     }
+    // Kinds in their order (images, videos, audio), then files of no known kind.
+    let mut summary: Vec<String> = counts
+        .iter()
+        .filter_map(|(kind, n)| {
+            let noun = match (*kind)? {
+                MediaKind::Image => "image(s)",
+                MediaKind::Video => "video(s)",
+                MediaKind::Audio => "audio file(s)",
+            };
+            Some(format!("{n} {noun}"))
+        })
+        .collect();
+    if let Some(n) = counts.get(&None) {
+        summary.push(format!("{n} other file(s)"));
+    }
+    if summary.is_empty() {
+        summary.push("no files".to_owned());
+    }
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>runcomfy batch gallery</title><style>{STYLE}</style></head><body>\n\
-         <h1>runcomfy batch: {images} image(s)</h1>\n<div class=\"grid\">\n{cards}</div>\n</body></html>\n"
+         <h1>runcomfy batch: {}</h1>\n<div class=\"grid\">\n{cards}</div>\n</body></html>\n",
+        summary.join(", ")
     )
 }
 
-fn is_image(file: &FileRow) -> bool {
-    if let Some(kind) = &file.content_type {
-        return kind.starts_with("image/");
-    }
-    let lower = file.path.to_ascii_lowercase();
-    [".png", ".jpg", ".jpeg", ".webp", ".gif", ".avif", ".bmp"]
-        .iter()
-        .any(|ext| lower.ends_with(ext))
+/// What a downloaded file is: from the type the server declared, else from its name.
+fn kind_of(file: &FileRow) -> Option<MediaKind> {
+    let declared = file.content_type.as_deref().and_then(|mime| {
+        MediaFormat::from_mime(mime)
+            .map(MediaFormat::kind)
+            .or_else(|| {
+                let top = mime.split('/').next().unwrap_or_default();
+                MediaKind::parse(top)
+            })
+    });
+    declared.or_else(|| MediaFormat::from_extension(&file.path).map(MediaFormat::kind))
 }
 
 /// Escapes text for HTML content and attribute values.
@@ -160,5 +195,50 @@ mod tests {
         assert!(html.contains("loading=\"lazy\""));
         assert!(html.contains("&lt;b&gt;"));
         assert!(!html.contains("http"), "no external assets");
+    }
+
+    #[test]
+    fn each_kind_gets_its_element() {
+        let row = |n: u64| Row {
+            number: n,
+            key: None,
+            dir: None,
+            model: None,
+            input: Some(r#"{"prompt":"p"}"#.into()),
+            state: State::Downloaded,
+            request_id: None,
+            reason: None,
+            submits: 1,
+        };
+        let file = |path: &str, mime: Option<&str>| FileRow {
+            field: "f".into(),
+            index: None,
+            path: path.into(),
+            bytes: 1,
+            content_type: mime.map(Into::into),
+        };
+        let files = HashMap::from([(
+            1,
+            vec![
+                file("a.png", Some("image/png")),
+                // A server that says octet-stream: the name decides.
+                file("b.mp4", Some("application/octet-stream")),
+                file("c.bin", Some("video/x-matroska")),
+                file("d.wav", None),
+                file("e.txt", Some("text/plain")),
+            ],
+        )]);
+        let html = render(&[row(1)], &files);
+        assert_eq!(html.matches("<img ").count(), 1);
+        assert_eq!(html.matches("<video controls").count(), 2, "{html}");
+        assert_eq!(html.matches("<audio controls").count(), 1);
+        assert!(html.contains("<a href=\"e.txt\">e.txt</a>"));
+        assert!(
+            html.contains(
+                "runcomfy batch: 1 image(s), 2 video(s), 1 audio file(s), 1 other file(s)"
+            )
+        );
+        let empty = render(&[], &HashMap::new());
+        assert!(empty.contains("runcomfy batch: no files"));
     }
 }

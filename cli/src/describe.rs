@@ -184,7 +184,7 @@ fn describe_json(model: &ModelInfo, flags: &[FieldFlag]) -> Value {
                 "min_items": f.schema.min_items,
                 "max_items": f.schema.max_items,
                 "media": f.media().map(|m| json!({
-                    "kind": m.kind.format(),
+                    "kind": m.kind.name(),
                     "formats": m.formats.iter().map(|f| f.name()).collect::<Vec<_>>(),
                     "rules": m.rules.iter().map(|r| json!({
                         "rule": r.rule.wire(),

@@ -15,7 +15,6 @@ use bytes::Bytes;
 use futures::StreamExt as _;
 use runcomfy::catalog::{FieldKind, ModelInfo};
 use runcomfy::media::Files;
-use runcomfy::schema::MediaKind;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, code};
@@ -483,7 +482,10 @@ async fn download(
         let cell = job.and_then(|j| j.files.get(index)).cloned();
         (cell.ok_or_else(missing)?, plan, index)
     };
-    let seed = rng::hash(shared.config.seed, &[&id, &index.to_string(), plan.kind.name()]);
+    let seed = rng::hash(
+        shared.config.seed,
+        &[&id, &index.to_string(), plan.kind.name()],
+    );
     let bytes = cell
         .get_or_try_init(|| async move {
             // Encoding is CPU work: keep it off the async workers.
@@ -517,7 +519,12 @@ async fn download(
 /// and what it returns (`image-to-video`, `text-to-audio`).
 fn categories(model: &ModelInfo) -> Vec<String> {
     if !model.upstream.categories.is_empty() {
-        return model.upstream.categories.iter().map(|c| (*c).to_owned()).collect();
+        return model
+            .upstream
+            .categories
+            .iter()
+            .map(|c| (*c).to_owned())
+            .collect();
     }
     let from = model
         .fields()

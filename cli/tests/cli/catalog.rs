@@ -1,0 +1,199 @@
+//! Every model of the runtime catalog runs: a `--mock run` with a minimal valid input, local
+//! media files of every kind its fields take, downloads files of the kind the model makes.
+
+use std::path::{Path, PathBuf};
+
+use runcomfy::model::ModelInfo;
+use runcomfy::vocab::media::{MediaFormat, MediaKind};
+use serde_json::{Map, Value, json};
+
+use crate::support::{assert_code, runcomfy, stderr, stdout, write_png};
+
+/// Local media files, one of each kind.
+struct Media {
+    png: PathBuf,
+    mp4: PathBuf,
+    wav: PathBuf,
+}
+
+impl Media {
+    fn write(dir: &Path) -> Media {
+        let png = dir.join("frame.png");
+        write_png(&png, 512, 512);
+        let mp4 = dir.join("clip.mp4");
+        let clip = Path::new(env!("CARGO_MANIFEST_DIR")).join("../simulator/assets/clip.mp4");
+        std::fs::copy(clip, &mp4).unwrap();
+        let wav = dir.join("tone.wav");
+        write_wav(&wav);
+        Media { png, mp4, wav }
+    }
+
+    fn of(&self, kind: MediaKind) -> &Path {
+        match kind {
+            MediaKind::Image => &self.png,
+            MediaKind::Video => &self.mp4,
+            MediaKind::Audio => &self.wav,
+        }
+    }
+}
+
+/// A quarter second of 8 kHz mono 16-bit silence, as a RIFF/WAVE file.
+fn write_wav(path: &Path) {
+    let samples = 2000u32;
+    let data = samples * 2;
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(b"RIFF");
+    bytes.extend_from_slice(&(36 + data).to_le_bytes());
+    bytes.extend_from_slice(b"WAVEfmt ");
+    bytes.extend_from_slice(&16u32.to_le_bytes());
+    bytes.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    bytes.extend_from_slice(&1u16.to_le_bytes()); // mono
+    bytes.extend_from_slice(&8000u32.to_le_bytes());
+    bytes.extend_from_slice(&16000u32.to_le_bytes()); // bytes per second
+    bytes.extend_from_slice(&2u16.to_le_bytes()); // block align
+    bytes.extend_from_slice(&16u16.to_le_bytes());
+    bytes.extend_from_slice(b"data");
+    bytes.extend_from_slice(&data.to_le_bytes());
+    bytes.resize(bytes.len() + data as usize, 0);
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// A value of a required non-media field the field's schema accepts: its default, its first
+/// choice, or one inside its bounds.
+fn minimal_value(field: &Value) -> Value {
+    if !field["default"].is_null() {
+        return field["default"].clone();
+    }
+    if let Some(first) = field["choices"].as_array().and_then(|c| c.first()) {
+        return first["value"].clone();
+    }
+    let bound = || {
+        field["minimum"]
+            .as_f64()
+            .or_else(|| field["maximum"].as_f64())
+            .unwrap_or(1.0)
+    };
+    match field["kind"].as_str().unwrap() {
+        "integer" => json!(bound() as i64),
+        "number" => json!(bound()),
+        "boolean" => json!(false),
+        "string" => {
+            let min = field["min_length"].as_u64().unwrap_or(0) as usize;
+            let max = field["max_length"].as_u64().unwrap_or(200) as usize;
+            let mut text = "A red fox crossing a snowy field at dawn".to_owned();
+            while text.chars().count() < min {
+                text.push_str(" at dawn");
+            }
+            json!(text.chars().take(max).collect::<String>())
+        }
+        other => panic!("no minimal value for a required {other} field: {field}"),
+    }
+}
+
+/// `runcomfy describe ID --json`: the fields with their flags, as a user would read them.
+fn describe(dir: &Path, id: &str) -> Value {
+    let output = runcomfy(dir)
+        .args(["describe", id, "--json"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// Runs one model; returns the kinds of the files it downloaded.
+fn run_model(dir: &Path, media: &Media, model: &ModelInfo) -> Vec<MediaKind> {
+    let described = describe(dir, model.id);
+    let mut input = Map::new();
+    let mut media_flags: Vec<String> = Vec::new();
+    for field in described["fields"].as_array().unwrap() {
+        let name = field["name"].as_str().unwrap();
+        if let Some(spec) = field["media"].as_object() {
+            // Every media field, required or not: local files of each kind become data: URIs.
+            let kind = MediaKind::parse(spec["kind"].as_str().unwrap()).unwrap();
+            let count = if field["array"] == true {
+                field["min_items"].as_u64().unwrap_or(1).max(1)
+            } else {
+                1
+            };
+            for _ in 0..count {
+                media_flags.push(field["flag"].as_str().unwrap().to_owned());
+                media_flags.push(media.of(kind).display().to_string());
+            }
+        } else if field["required"] == true {
+            input.insert(name.to_owned(), minimal_value(field));
+        }
+    }
+    let slug = model.id.replace('/', "_");
+    let input_file = dir.join(format!("{slug}.json"));
+    std::fs::write(&input_file, Value::Object(input).to_string()).unwrap();
+    let out = dir.join("out").join(&slug);
+    let output = runcomfy(dir)
+        .args(["--mock", "run", model.id, "--json", "--out"])
+        .arg(&out)
+        .arg("--input")
+        .arg(format!("@{}", input_file.display()))
+        .args(&media_flags)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}: {:?}\nstdout:\n{}\nstderr:\n{}",
+        model.id,
+        media_flags,
+        stdout(&output),
+        stderr(&output)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|file| {
+            let path = Path::new(file["path"].as_str().unwrap());
+            let bytes = std::fs::read(path).unwrap();
+            let format = MediaFormat::sniff(&bytes)
+                .unwrap_or_else(|| panic!("{}: {} is no media file", model.id, path.display()));
+            // The name says what the bytes are.
+            assert_eq!(
+                path.extension().and_then(|e| e.to_str()),
+                Some(format.extension()),
+                "{}: {}",
+                model.id,
+                path.display()
+            );
+            format.kind()
+        })
+        .collect()
+}
+
+#[test]
+fn every_model_of_the_catalog_runs_with_local_media_and_downloads_its_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let media = Media::write(dir.path());
+    let models = runcomfy::catalog();
+    assert!(models.len() >= 68, "{} models", models.len());
+    let kinds_seen = std::sync::Mutex::new(Vec::new());
+    // A few at a time: each run is a process with its own simulator.
+    std::thread::scope(|scope| {
+        for chunk in models.chunks(models.len().div_ceil(3)) {
+            let (media, dir, kinds_seen) = (&media, dir.path(), &kinds_seen);
+            scope.spawn(move || {
+                for model in chunk {
+                    let kinds = run_model(dir, media, model);
+                    let expected = model.upstream.output_kind.unwrap_or(MediaKind::Image);
+                    assert!(!kinds.is_empty(), "{}: no file downloaded", model.id);
+                    assert!(
+                        kinds.iter().all(|k| *k == expected),
+                        "{}: expected {expected:?} files, got {kinds:?}",
+                        model.id
+                    );
+                    kinds_seen.lock().unwrap().push(expected);
+                }
+            });
+        }
+    });
+    let kinds_seen = kinds_seen.into_inner().unwrap();
+    for kind in [MediaKind::Image, MediaKind::Video, MediaKind::Audio] {
+        assert!(kinds_seen.contains(&kind), "no {kind:?} model ran");
+    }
+}
