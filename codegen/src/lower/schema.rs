@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use super::Ctx;
 use super::media::MediaDecl;
 use crate::error::WarningKind;
-use crate::ir::{Items, SchemaNode, Sub};
+use crate::ir::{Items, SchemaId, SchemaNode, Sub};
 use crate::naming;
 
 /// Reads the schema nodes of one `input.json`.
@@ -36,6 +36,20 @@ pub(crate) struct Reader<'c, 'a> {
     /// Pointers of keywords the overlay accepts unchecked, and those that were used.
     unchecked: BTreeSet<String>,
     used_unchecked: BTreeSet<String>,
+}
+
+/// What a schema object's keywords say that is settled only once every keyword beside them is
+/// read: draft 4's boolean `exclusiveMinimum`/`exclusiveMaximum` turn `minimum`/`maximum`
+/// exclusive, `prefixItems` and `additionalItems` join `items`, and the media declaration is
+/// applied to the finished node.
+#[derive(Default)]
+struct Deferred<'a> {
+    media: MediaDecl<'a>,
+    /// Draft 4's boolean `exclusiveMinimum` and `exclusiveMaximum`.
+    exclusive: (Option<bool>, Option<bool>),
+    prefix_items: Option<Vec<Sub>>,
+    /// Where `additionalItems` is: read only when a positional `items` leaves room for it.
+    additional_items: Option<Pointer>,
 }
 
 impl<'c, 'a> Reader<'c, 'a> {
@@ -121,167 +135,149 @@ impl<'c, 'a> Reader<'c, 'a> {
             // Up to draft 7 a `$ref` is its target: the keywords beside it are ignored.
             return self.reference(reference, &pointer.join(Keyword::Ref.name()));
         }
-        let id = self.nodes.len();
-        let name = self.static_name(pointer);
-        self.nodes.push(SchemaNode {
-            name,
-            pointer: pointer.as_str().to_owned(),
-            ..SchemaNode::default()
-        });
-        self.memo.insert(pointer.as_str().to_owned(), Sub::Node(id));
-        let mut node = SchemaNode {
-            name: self.nodes[id].name.clone(),
-            pointer: pointer.as_str().to_owned(),
-            ..SchemaNode::default()
-        };
-        let mut media = MediaDecl::default();
-        let mut exclusive_flags = (None, None);
-        let mut additional_items = None;
-        let mut prefix_items = None;
+        let (id, mut node) = self.reserve(pointer);
+        let mut deferred = Deferred::default();
         for (key, value) in map {
             let at = pointer.join(key);
-            let Some(keyword) = Keyword::parse(key) else {
-                if !Keyword::is_extension(key) {
-                    self.refuse(&at, format!("unknown keyword `{key}`"));
-                }
-                continue;
-            };
-            if let Support::Refused(why) = keyword.support() {
-                let root_id = keyword == Keyword::Id && pointer.as_str().is_empty();
-                if !root_id {
-                    self.refuse(&at, format!("`{key}` is not supported: {why}"));
-                }
-                continue;
-            }
-            match keyword {
-                Keyword::Type => node.types = self.types(value, &at),
-                Keyword::Enum => match value {
-                    Value::Array(values) => node.choices = Some(values.clone()),
-                    _ => self
-                        .ctx
-                        .input_err(at.as_str(), "`enum` must be an array", None),
-                },
-                Keyword::Const => node.constant = Some(value.clone()),
-                Keyword::Minimum => node.minimum = self.number(value, &at),
-                Keyword::Maximum => node.maximum = self.number(value, &at),
-                Keyword::ExclusiveMinimum => match value {
-                    Value::Bool(flag) => exclusive_flags.0 = Some(*flag),
-                    _ => node.exclusive_minimum = self.number(value, &at),
-                },
-                Keyword::ExclusiveMaximum => match value {
-                    Value::Bool(flag) => exclusive_flags.1 = Some(*flag),
-                    _ => node.exclusive_maximum = self.number(value, &at),
-                },
-                Keyword::MultipleOf => {
-                    node.multiple_of = self.number(value, &at);
-                    if node
-                        .multiple_of
-                        .as_ref()
-                        .is_some_and(|n| n.as_f64().is_none_or(|f| f <= 0.0))
-                    {
-                        self.ctx.input_err(
-                            at.as_str(),
-                            "`multipleOf` must be greater than 0",
-                            None,
-                        );
-                        node.multiple_of = None;
-                    }
-                }
-                Keyword::MinLength => node.min_length = self.count(value, &at),
-                Keyword::MaxLength => node.max_length = self.count(value, &at),
-                Keyword::MinItems => node.min_items = self.count(value, &at),
-                Keyword::MaxItems => node.max_items = self.count(value, &at),
-                Keyword::MinProperties => node.min_properties = self.count(value, &at),
-                Keyword::MaxProperties => node.max_properties = self.count(value, &at),
-                Keyword::Pattern => node.pattern = self.pattern(value, &at),
-                Keyword::Format => match value.as_str().map(Format::parse) {
-                    Some(Some(Format::Media(name))) => media.format = Some(name),
-                    Some(Some(format)) => node.format = Some(format),
-                    Some(None) => self.refuse(
-                        &at,
-                        format!(
-                            "format `{}` is not checked",
-                            value.as_str().unwrap_or_default()
-                        ),
-                    ),
-                    None => self
-                        .ctx
-                        .input_err(at.as_str(), "`format` must be a string", None),
-                },
-                Keyword::Items => match value {
-                    Value::Array(schemas) => {
-                        let prefix = (0..schemas.len())
-                            .map(|i| self.read(&at.index(i)))
-                            .collect();
-                        node.items = Items::Tuple { prefix, rest: None };
-                    }
-                    _ => node.items = Items::Each(self.read(&at)),
-                },
-                Keyword::PrefixItems => match value {
-                    Value::Array(schemas) => {
-                        prefix_items = Some(
-                            (0..schemas.len())
-                                .map(|i| self.read(&at.index(i)))
-                                .collect::<Vec<_>>(),
-                        );
-                    }
-                    _ => self.ctx.input_err(
-                        at.as_str(),
-                        "`prefixItems` must be an array of schemas",
-                        None,
-                    ),
-                },
-                Keyword::AdditionalItems => additional_items = Some(at),
-                Keyword::UniqueItems => match value {
-                    Value::Bool(flag) => node.unique_items = *flag,
-                    _ => self
-                        .ctx
-                        .input_err(at.as_str(), "`uniqueItems` must be a boolean", None),
-                },
-                Keyword::Properties => match value {
-                    Value::Object(properties) => {
-                        node.properties = properties
-                            .keys()
-                            .map(|name| (name.clone(), self.read(&at.join(name))))
-                            .collect();
-                    }
-                    _ => self
-                        .ctx
-                        .input_err(at.as_str(), "`properties` must be an object", None),
-                },
-                Keyword::Required => node.required = self.names(value, &at),
-                Keyword::AdditionalProperties => node.additional_properties = Some(self.read(&at)),
-                Keyword::AllOf => node.all_of.extend(self.schemas(value, &at)),
-                Keyword::AnyOf => node.any_of = self.schemas(value, &at),
-                Keyword::OneOf => node.one_of = self.schemas(value, &at),
-                Keyword::Ref => {
-                    let target = self.reference(value, &at);
-                    node.all_of.insert(0, target);
-                }
-                Keyword::Title => node.title = self.text(value, &at),
-                Keyword::Description => node.description = self.text(value, &at),
-                Keyword::Default => node.default = Some(value.clone()),
-                Keyword::Validations => media.validations = Some((value, at.clone())),
-                // Read where they are used (`$defs` through `$ref`s; `$schema` at the start).
-                Keyword::Schema | Keyword::Defs | Keyword::Definitions | Keyword::Id => {}
-                Keyword::Comment
-                | Keyword::Examples
-                | Keyword::ReadOnly
-                | Keyword::WriteOnly
-                | Keyword::Deprecated => {}
-                // Refused above.
-                _ => {}
+            if let Some(keyword) = self.admit(key, &at, pointer) {
+                self.keyword(keyword, value, at, &mut node, &mut deferred);
             }
         }
         self.smells(map, &node, pointer);
         Self::numeric_choices(&mut node);
-        // Draft 4's boolean `exclusiveMinimum` makes `minimum` exclusive.
-        if exclusive_flags.0 == Some(true) {
+        Self::exclusive_flags(&mut node, deferred.exclusive);
+        self.join_items(
+            &mut node,
+            deferred.prefix_items,
+            deferred.additional_items,
+            pointer,
+        );
+        self.check_order(&node, pointer);
+        self.nodes[id] = node;
+        super::media::apply(self, id, deferred.media);
+        Sub::Node(id)
+    }
+
+    /// Claims a node for `pointer` before its keywords are read, so that a `$ref` back to it
+    /// (a recursive schema) finds it; returns its id and the empty node to fill.
+    fn reserve(&mut self, pointer: &Pointer) -> (SchemaId, SchemaNode) {
+        let id = self.nodes.len();
+        let node = SchemaNode {
+            name: self.static_name(pointer),
+            pointer: pointer.as_str().to_owned(),
+            ..SchemaNode::default()
+        };
+        self.nodes.push(node.clone());
+        self.memo.insert(pointer.as_str().to_owned(), Sub::Node(id));
+        (id, node)
+    }
+
+    /// The keyword `key` names, when it is one to read: an unknown key or a refused keyword
+    /// fails the catalog (unless the overlay accepts it unchecked), a vendor extension is
+    /// skipped.
+    fn admit(&mut self, key: &str, at: &Pointer, pointer: &Pointer) -> Option<Keyword> {
+        let Some(keyword) = Keyword::parse(key) else {
+            if !Keyword::is_extension(key) {
+                self.refuse(at, format!("unknown keyword `{key}`"));
+            }
+            return None;
+        };
+        if let Support::Refused(why) = keyword.support() {
+            let root_id = keyword == Keyword::Id && pointer.as_str().is_empty();
+            if !root_id {
+                self.refuse(at, format!("`{key}` is not supported: {why}"));
+            }
+            return None;
+        }
+        Some(keyword)
+    }
+
+    /// Reads one keyword at `at` into `node`, or into `deferred` when what it means depends on
+    /// keywords beside it. One arm a keyword, so every keyword the reader checks is listed here.
+    fn keyword(
+        &mut self,
+        keyword: Keyword,
+        value: &'a Value,
+        at: Pointer,
+        node: &mut SchemaNode,
+        deferred: &mut Deferred<'a>,
+    ) {
+        match keyword {
+            Keyword::Type => node.types = self.types(value, &at),
+            Keyword::Enum => node.choices = self.choices(value, &at),
+            Keyword::Const => node.constant = Some(value.clone()),
+            Keyword::Minimum => node.minimum = self.number(value, &at),
+            Keyword::Maximum => node.maximum = self.number(value, &at),
+            Keyword::ExclusiveMinimum => match value {
+                Value::Bool(flag) => deferred.exclusive.0 = Some(*flag),
+                _ => node.exclusive_minimum = self.number(value, &at),
+            },
+            Keyword::ExclusiveMaximum => match value {
+                Value::Bool(flag) => deferred.exclusive.1 = Some(*flag),
+                _ => node.exclusive_maximum = self.number(value, &at),
+            },
+            Keyword::MultipleOf => node.multiple_of = self.multiple_of(value, &at),
+            Keyword::MinLength => node.min_length = self.count(value, &at),
+            Keyword::MaxLength => node.max_length = self.count(value, &at),
+            Keyword::MinItems => node.min_items = self.count(value, &at),
+            Keyword::MaxItems => node.max_items = self.count(value, &at),
+            Keyword::MinProperties => node.min_properties = self.count(value, &at),
+            Keyword::MaxProperties => node.max_properties = self.count(value, &at),
+            Keyword::Pattern => node.pattern = self.pattern(value, &at),
+            Keyword::Format => self.format(value, &at, node, &mut deferred.media),
+            Keyword::Items => node.items = self.items(value, &at),
+            Keyword::PrefixItems => deferred.prefix_items = self.prefix_items(value, &at),
+            Keyword::AdditionalItems => deferred.additional_items = Some(at),
+            Keyword::UniqueItems => match value {
+                Value::Bool(flag) => node.unique_items = *flag,
+                _ => self
+                    .ctx
+                    .input_err(at.as_str(), "`uniqueItems` must be a boolean", None),
+            },
+            Keyword::Properties => node.properties = self.properties(value, &at),
+            Keyword::Required => node.required = self.names(value, &at),
+            Keyword::AdditionalProperties => node.additional_properties = Some(self.read(&at)),
+            Keyword::AllOf => node.all_of.extend(self.schemas(value, &at)),
+            Keyword::AnyOf => node.any_of = self.schemas(value, &at),
+            Keyword::OneOf => node.one_of = self.schemas(value, &at),
+            Keyword::Ref => {
+                let target = self.reference(value, &at);
+                node.all_of.insert(0, target);
+            }
+            Keyword::Title => node.title = self.text(value, &at),
+            Keyword::Description => node.description = self.text(value, &at),
+            Keyword::Default => node.default = Some(value.clone()),
+            Keyword::Validations => deferred.media.validations = Some((value, at)),
+            // Read where they are used (`$defs` through `$ref`s; `$schema` at the start).
+            Keyword::Schema | Keyword::Defs | Keyword::Definitions | Keyword::Id => {}
+            Keyword::Comment
+            | Keyword::Examples
+            | Keyword::ReadOnly
+            | Keyword::WriteOnly
+            | Keyword::Deprecated => {}
+            // Refused by `admit`.
+            _ => {}
+        }
+    }
+
+    /// Draft 4's boolean `exclusiveMinimum` makes `minimum` exclusive (and so for maximum).
+    fn exclusive_flags(node: &mut SchemaNode, (minimum, maximum): (Option<bool>, Option<bool>)) {
+        if minimum == Some(true) {
             node.exclusive_minimum = node.minimum.take();
         }
-        if exclusive_flags.1 == Some(true) {
+        if maximum == Some(true) {
             node.exclusive_maximum = node.maximum.take();
         }
+    }
+
+    /// Joins `prefixItems` and `additionalItems` with `items` into one [`Items`].
+    fn join_items(
+        &mut self,
+        node: &mut SchemaNode,
+        prefix_items: Option<Vec<Sub>>,
+        additional_items: Option<Pointer>,
+        pointer: &Pointer,
+    ) {
         match (prefix_items, &node.items) {
             (Some(prefix), Items::Each(rest)) => {
                 node.items = Items::Tuple {
@@ -304,10 +300,6 @@ impl<'c, 'a> Reader<'c, 'a> {
                 *rest = Some(schema);
             }
         }
-        self.check_order(&node, pointer);
-        self.nodes[id] = node;
-        super::media::apply(self, id, media);
-        Sub::Node(id)
     }
 
     /// The target of a `$ref`.
@@ -507,6 +499,95 @@ impl<'c, 'a> Reader<'c, 'a> {
         }
     }
 
+    fn choices(&mut self, value: &Value, at: &Pointer) -> Option<Vec<Value>> {
+        match value {
+            Value::Array(values) => Some(values.clone()),
+            _ => {
+                self.ctx
+                    .input_err(at.as_str(), "`enum` must be an array", None);
+                None
+            }
+        }
+    }
+
+    fn multiple_of(&mut self, value: &Value, at: &Pointer) -> Option<serde_json::Number> {
+        let n = self.number(value, at)?;
+        if n.as_f64().is_none_or(|f| f <= 0.0) {
+            self.ctx
+                .input_err(at.as_str(), "`multipleOf` must be greater than 0", None);
+            return None;
+        }
+        Some(n)
+    }
+
+    /// `format`: a media format is the media spec's, any other checked one the node's.
+    fn format(
+        &mut self,
+        value: &Value,
+        at: &Pointer,
+        node: &mut SchemaNode,
+        media: &mut MediaDecl,
+    ) {
+        match value.as_str().map(Format::parse) {
+            Some(Some(Format::Media(name))) => media.format = Some(name),
+            Some(Some(format)) => node.format = Some(format),
+            Some(None) => self.refuse(
+                at,
+                format!(
+                    "format `{}` is not checked",
+                    value.as_str().unwrap_or_default()
+                ),
+            ),
+            None => self
+                .ctx
+                .input_err(at.as_str(), "`format` must be a string", None),
+        }
+    }
+
+    /// `items`: one schema for every item, or (an array, before 2020-12) one per position.
+    fn items(&mut self, value: &Value, at: &Pointer) -> Items {
+        match value {
+            Value::Array(schemas) => Items::Tuple {
+                prefix: self.positional(schemas.len(), at),
+                rest: None,
+            },
+            _ => Items::Each(self.read(at)),
+        }
+    }
+
+    fn prefix_items(&mut self, value: &Value, at: &Pointer) -> Option<Vec<Sub>> {
+        match value {
+            Value::Array(schemas) => Some(self.positional(schemas.len(), at)),
+            _ => {
+                self.ctx.input_err(
+                    at.as_str(),
+                    "`prefixItems` must be an array of schemas",
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    /// The `count` schemas of the array at `at`, in order.
+    fn positional(&mut self, count: usize, at: &Pointer) -> Vec<Sub> {
+        (0..count).map(|i| self.read(&at.index(i))).collect()
+    }
+
+    fn properties(&mut self, value: &Value, at: &Pointer) -> Vec<(String, Sub)> {
+        match value {
+            Value::Object(properties) => properties
+                .keys()
+                .map(|name| (name.clone(), self.read(&at.join(name))))
+                .collect(),
+            _ => {
+                self.ctx
+                    .input_err(at.as_str(), "`properties` must be an object", None);
+                Vec::new()
+            }
+        }
+    }
+
     fn names(&mut self, value: &Value, at: &Pointer) -> Vec<String> {
         let Some(items) = value.as_array() else {
             self.ctx
@@ -530,9 +611,7 @@ impl<'c, 'a> Reader<'c, 'a> {
 
     fn schemas(&mut self, value: &Value, at: &Pointer) -> Vec<Sub> {
         match value {
-            Value::Array(items) if !items.is_empty() => {
-                (0..items.len()).map(|i| self.read(&at.index(i))).collect()
-            }
+            Value::Array(items) if !items.is_empty() => self.positional(items.len(), at),
             _ => {
                 self.ctx
                     .input_err(at.as_str(), "must be a non-empty array of schemas", None);
