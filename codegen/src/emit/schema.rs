@@ -2,11 +2,11 @@
 //! runtime catalog describes. Only the keywords a node uses are written; the rest come from
 //! `Schema::ANY`.
 
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 use serde_json::Value;
 
-use crate::ir::{EnumRepr, Items, Model, SchemaNode, Sub, Types};
+use crate::ir::{Enum, EnumRepr, Items, Model, SchemaNode, Sub, Types};
 
 /// The `mod schema` of a model.
 pub(crate) fn module(model: &Model) -> TokenStream {
@@ -22,41 +22,74 @@ pub(crate) fn module(model: &Model) -> TokenStream {
     }
 }
 
+/// One node's `static` (and its pattern's): the fields it sets over `Schema::ANY`, always in
+/// this order, so that the generated code stays byte for byte the same.
 fn node_static(model: &Model, node: &SchemaNode) -> TokenStream {
     let name = format_ident!("{}", node.name);
-    let mut fields: Vec<TokenStream> = Vec::new();
-    let mut patterns = TokenStream::new();
+    // The schema holds its pattern by reference: a `static` of its own, beside it.
+    let pattern = node.pattern.as_ref().map(|pattern| {
+        let pattern_name = pattern_ident(node);
+        quote!(static #pattern_name: Pattern = Pattern::new(#pattern);)
+    });
+    let mut fields = value_fields(model, node);
+    fields.extend(bound_fields(node));
+    fields.extend(string_fields(node));
+    fields.extend(array_fields(model, node));
+    fields.extend(object_fields(model, node));
+    fields.extend(combinator_fields(model, node));
+    fields.extend(annotation_fields(node));
+    quote! {
+        #pattern
+        pub(super) static #name: Schema = Schema {
+            #(#fields,)*
+            ..Schema::ANY
+        };
+    }
+}
+
+/// `types`, `choices` (each with its enum variant and alias, when the node has a choice enum)
+/// and `constant`.
+fn value_fields(model: &Model, node: &SchemaNode) -> Vec<TokenStream> {
+    let mut fields = Vec::new();
     if let Some(types) = node.types {
         let types = types_tokens(types);
         fields.push(quote!(types: #types));
     }
     if let Some(choices) = &node.choices {
         let e = node.choice_enum.map(|i| &model.enums[i]);
-        let items = choices.iter().map(|value| {
-            let variant = e.and_then(|e| {
-                let wire = match (e.repr, value) {
-                    (EnumRepr::String, Value::String(s)) => s.clone(),
-                    (EnumRepr::Integer, Value::Number(n)) => n.as_i64()?.to_string(),
-                    _ => return None,
-                };
-                e.variants.iter().find(|v| v.wire == wire)
-            });
-            let json = json(value);
-            let name = variant.map(|v| {
-                let name = &v.name;
-                quote!(.variant(#name))
-            });
-            let alias = variant
-                .and_then(|v| v.alias.as_deref())
-                .map(|alias| quote!(.alias(#alias)));
-            quote!(Choice::new(#json) #name #alias)
-        });
+        let items = choices.iter().map(|value| choice(e, value));
         fields.push(quote!(choices: Some(&[#(#items),*])));
     }
     if let Some(constant) = &node.constant {
         let value = json(constant);
         fields.push(quote!(constant: Some(&#value)));
     }
+    fields
+}
+
+/// One `Choice`: the value, and the variant of the choice enum `e` that stands for it.
+fn choice(e: Option<&Enum>, value: &Value) -> TokenStream {
+    let variant = e.and_then(|e| {
+        let wire = match (e.repr, value) {
+            (EnumRepr::String, Value::String(s)) => s.clone(),
+            (EnumRepr::Integer, Value::Number(n)) => n.as_i64()?.to_string(),
+            _ => return None,
+        };
+        e.variants.iter().find(|v| v.wire == wire)
+    });
+    let json = json(value);
+    let name = variant.map(|v| {
+        let name = &v.name;
+        quote!(.variant(#name))
+    });
+    let alias = variant
+        .and_then(|v| v.alias.as_deref())
+        .map(|alias| quote!(.alias(#alias)));
+    quote!(Choice::new(#json) #name #alias)
+}
+
+/// The numeric bounds, then the bounds on a length, a list and an object.
+fn bound_fields(node: &SchemaNode) -> Vec<TokenStream> {
     let numbers = [
         ("minimum", &node.minimum),
         ("maximum", &node.maximum),
@@ -64,13 +97,10 @@ fn node_static(model: &Model, node: &SchemaNode) -> TokenStream {
         ("exclusive_maximum", &node.exclusive_maximum),
         ("multiple_of", &node.multiple_of),
     ];
-    for (key, value) in numbers {
-        if let Some(n) = value {
-            let key = format_ident!("{key}");
-            let n = number(n);
-            fields.push(quote!(#key: Some(#n)));
-        }
-    }
+    let numbers = numbers.into_iter().filter_map(|(key, value)| {
+        let (key, n) = (format_ident!("{key}"), number(value.as_ref()?));
+        Some(quote!(#key: Some(#n)))
+    });
     let counts = [
         ("min_length", node.min_length),
         ("max_length", node.max_length),
@@ -79,18 +109,18 @@ fn node_static(model: &Model, node: &SchemaNode) -> TokenStream {
         ("min_properties", node.min_properties),
         ("max_properties", node.max_properties),
     ];
-    for (key, value) in counts {
-        if let Some(n) = value {
-            let key = format_ident!("{key}");
-            let n = Literal::u64_unsuffixed(n);
-            fields.push(quote!(#key: Some(#n)));
-        }
-    }
-    if let Some(pattern) = &node.pattern {
-        let pattern_name = format_ident!("{}_PATTERN", node.name);
-        patterns.extend(quote! {
-            static #pattern_name: Pattern = Pattern::new(#pattern);
-        });
+    let counts = counts.into_iter().filter_map(|(key, value)| {
+        let (key, n) = (format_ident!("{key}"), Literal::u64_unsuffixed(value?));
+        Some(quote!(#key: Some(#n)))
+    });
+    numbers.chain(counts).collect()
+}
+
+/// `pattern`, `format` and the media spec.
+fn string_fields(node: &SchemaNode) -> Vec<TokenStream> {
+    let mut fields = Vec::new();
+    if node.pattern.is_some() {
+        let pattern_name = pattern_ident(node);
         fields.push(quote!(pattern: Some(&#pattern_name)));
     }
     if let Some(format) = node.format {
@@ -117,6 +147,17 @@ fn node_static(model: &Model, node: &SchemaNode) -> TokenStream {
             })
         });
     }
+    fields
+}
+
+/// The `static` holding the node's compiled pattern.
+fn pattern_ident(node: &SchemaNode) -> Ident {
+    format_ident!("{}_PATTERN", node.name)
+}
+
+/// `items` and `unique_items`.
+fn array_fields(model: &Model, node: &SchemaNode) -> Vec<TokenStream> {
+    let mut fields = Vec::new();
     match &node.items {
         Items::Any => {}
         Items::Each(sub) => {
@@ -132,6 +173,12 @@ fn node_static(model: &Model, node: &SchemaNode) -> TokenStream {
     if node.unique_items {
         fields.push(quote!(unique_items: true));
     }
+    fields
+}
+
+/// `properties`, `required` and `additional_properties`.
+fn object_fields(model: &Model, node: &SchemaNode) -> Vec<TokenStream> {
+    let mut fields = Vec::new();
     if !node.properties.is_empty() {
         let properties = node.properties.iter().map(|(name, sub)| {
             let schema = sub_ref(model, *sub);
@@ -147,17 +194,30 @@ fn node_static(model: &Model, node: &SchemaNode) -> TokenStream {
         let sub = sub_ref(model, sub);
         fields.push(quote!(additional_properties: Some(#sub)));
     }
-    for (key, subs) in [
+    fields
+}
+
+/// `all_of`, `any_of` and `one_of`.
+fn combinator_fields(model: &Model, node: &SchemaNode) -> Vec<TokenStream> {
+    let combinators = [
         ("all_of", &node.all_of),
         ("any_of", &node.any_of),
         ("one_of", &node.one_of),
-    ] {
-        if !subs.is_empty() {
+    ];
+    combinators
+        .into_iter()
+        .filter(|(_, subs)| !subs.is_empty())
+        .map(|(key, subs)| {
             let key = format_ident!("{key}");
             let subs = subs.iter().map(|s| sub_ref(model, *s));
-            fields.push(quote!(#key: &[#(#subs),*]));
-        }
-    }
+            quote!(#key: &[#(#subs),*])
+        })
+        .collect()
+}
+
+/// `title`, `description` and `default`.
+fn annotation_fields(node: &SchemaNode) -> Vec<TokenStream> {
+    let mut fields = Vec::new();
     if let Some(title) = &node.title {
         fields.push(quote!(title: Some(#title)));
     }
@@ -168,13 +228,7 @@ fn node_static(model: &Model, node: &SchemaNode) -> TokenStream {
         let value = json(default);
         fields.push(quote!(default: Some(&#value)));
     }
-    quote! {
-        #patterns
-        pub(super) static #name: Schema = Schema {
-            #(#fields,)*
-            ..Schema::ANY
-        };
-    }
+    fields
 }
 
 /// A reference to a schema: a node's `static`, or `true`/`false`.
