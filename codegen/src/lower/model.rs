@@ -15,99 +15,21 @@ use crate::overlay::RuleOverlay;
 /// Lowers the model of `ctx`; `None` when its input cannot be read at all (the errors say why).
 pub(super) fn lower(ctx: &mut Ctx<'_>) -> Option<Model> {
     let src = ctx.src;
-    let overlay = &src.overlay;
     let segments: Vec<&str> = src.id.split('/').collect();
     let module_path = segments.iter().map(|s| naming::module_ident(s)).collect();
-    let type_name = match &overlay.type_name {
-        Some(name) if is_type_ident(name) => name.clone(),
-        Some(name) => {
-            ctx.overlay_err(
-                "/type_name",
-                format!(
-                    "`{name}` is not a Rust type name (ASCII, starting with an upper-case letter)"
-                ),
-            );
-            naming::model_type_ident(&segments)
-        }
-        None => naming::model_type_ident(&segments),
-    };
+    let type_name = type_name(ctx, &segments);
     let input_name = format!("{type_name}Input");
-    for name in overlay.fields.keys() {
-        let known = src
-            .input
-            .get("properties")
-            .and_then(Value::as_object)
-            .is_some_and(|p| p.contains_key(name));
-        if !known {
-            ctx.overlay_err(
-                &format!("/fields/{}", escape(name)),
-                format!("field `{name}` is not a property of input.json"),
-            );
-        }
-    }
+    check_overlay_fields(ctx);
     let upstream = upstream(ctx);
-    let display_name = overlay
-        .display_name
-        .clone()
-        .or_else(|| src.upstream.display_name.clone())
-        .or_else(|| {
-            let title = src.input.get("title").and_then(Value::as_str)?;
-            let generic =
-                title.eq_ignore_ascii_case("input schema") || title.eq_ignore_ascii_case("input");
-            (!generic && !title.trim().is_empty()).then(|| title.to_owned())
-        })
-        .unwrap_or_else(|| {
-            let path = ctx.overlay_path();
-            ctx.warn_in(
-                path,
-                WarningKind::NoDisplayName,
-                "/display_name",
-                format!("no display name: `runcomfy models` shows the bare id `{}`; set `display_name` in overlay.json", src.id),
-            );
-            src.id.clone()
-        });
+    let display_name = display_name(ctx);
     let mut docs = Vec::new();
     if let Some(d) = src.input.get("description").and_then(Value::as_str) {
         push_doc(&mut docs, d);
     }
-    if let Some(d) = &overlay.docs {
+    if let Some(d) = &src.overlay.docs {
         push_doc(&mut docs, d);
     }
-
-    let mut reader = Reader::new(ctx, &src.input);
-    let root = reader.read(&Pointer::root());
-    reader.report_unused_unchecked();
-    let mut nodes = std::mem::take(&mut reader.nodes);
-    let Sub::Node(root) = root else {
-        ctx.input_err("", "the input schema must be an object schema", None);
-        return None;
-    };
-    if !nodes[root].allowed().allows(JsonType::Object) {
-        ctx.input_err(
-            "/type",
-            "the input schema must allow an object (`\"type\": \"object\"`)",
-            None,
-        );
-        return None;
-    }
-    // The input refuses properties it does not name unless its schema allows them: a typo in
-    // a paid request must not pass silently.
-    if nodes[root].additional_properties.is_none() {
-        nodes[root].additional_properties = Some(Sub::Never);
-    }
-    if matches!(nodes[root].additional_properties, Some(Sub::Never)) {
-        for (i, name) in nodes[root].required.clone().iter().enumerate() {
-            if !nodes[root].properties.iter().any(|(p, _)| p == name) {
-                ctx.input_err(
-                    &format!("/required/{i}"),
-                    format!("`required` names `{name}`, which is not a property"),
-                    Some("add the property, or remove the name with an overlay `patch` (`{\"patch\": {\"required\": [...]}}`)"),
-                );
-            }
-        }
-    }
-    append_overlay_docs(ctx, &mut nodes, root);
-
+    let (nodes, root) = input_schema(ctx)?;
     let mut typer = Typer::new(ctx, nodes, [type_name.clone()].into());
     let input = typer.input(root, input_name);
     let Typer {
@@ -138,9 +60,111 @@ pub(super) fn lower(ctx: &mut Ctx<'_>) -> Option<Model> {
     })
 }
 
-/// The schema as pretty JSON text, for a raw string in the generated code: characters that
-/// reorder text (which rustc denies in literals) are written as JSON escapes, which read back
-/// as the same JSON.
+/// The model's Rust type: the overlay's `type_name`, or one made from the id's segments.
+fn type_name(ctx: &mut Ctx<'_>, segments: &[&str]) -> String {
+    match &ctx.src.overlay.type_name {
+        Some(name) if is_type_ident(name) => name.clone(),
+        Some(name) => {
+            ctx.overlay_err(
+                "/type_name",
+                format!(
+                    "`{name}` is not a Rust type name (ASCII, starting with an upper-case letter)"
+                ),
+            );
+            naming::model_type_ident(segments)
+        }
+        None => naming::model_type_ident(segments),
+    }
+}
+
+/// Overlay `fields` entries must name properties of the input.
+fn check_overlay_fields(ctx: &mut Ctx<'_>) {
+    let src = ctx.src;
+    for name in src.overlay.fields.keys() {
+        let known = src
+            .input
+            .get("properties")
+            .and_then(Value::as_object)
+            .is_some_and(|p| p.contains_key(name));
+        if !known {
+            ctx.overlay_err(
+                &format!("/fields/{}", escape(name)),
+                format!("field `{name}` is not a property of input.json"),
+            );
+        }
+    }
+}
+
+/// The name `runcomfy models` shows: the overlay's, RunComfy's, or the input's title unless
+/// it is a generic one; else the id, with a warning.
+fn display_name(ctx: &mut Ctx<'_>) -> String {
+    let src = ctx.src;
+    src.overlay
+        .display_name
+        .clone()
+        .or_else(|| src.upstream.display_name.clone())
+        .or_else(|| {
+            let title = src.input.get("title").and_then(Value::as_str)?;
+            let generic =
+                title.eq_ignore_ascii_case("input schema") || title.eq_ignore_ascii_case("input");
+            (!generic && !title.trim().is_empty()).then(|| title.to_owned())
+        })
+        .unwrap_or_else(|| {
+            let path = ctx.overlay_path();
+            ctx.warn_in(
+                path,
+                WarningKind::NoDisplayName,
+                "/display_name",
+                format!("no display name: `runcomfy models` shows the bare id `{}`; set `display_name` in overlay.json", src.id),
+            );
+            src.id.clone()
+        })
+}
+
+/// The input's schema nodes and the root's id; `None` when the root is not an object schema.
+fn input_schema(ctx: &mut Ctx<'_>) -> Option<(Vec<SchemaNode>, SchemaId)> {
+    let src = ctx.src;
+    let mut reader = Reader::new(ctx, &src.input);
+    let root = reader.read(&Pointer::root());
+    reader.report_unused_unchecked();
+    let mut nodes = std::mem::take(&mut reader.nodes);
+    let Sub::Node(root) = root else {
+        ctx.input_err("", "the input schema must be an object schema", None);
+        return None;
+    };
+    if !nodes[root].allowed().allows(JsonType::Object) {
+        ctx.input_err(
+            "/type",
+            "the input schema must allow an object (`\"type\": \"object\"`)",
+            None,
+        );
+        return None;
+    }
+    close_input(ctx, &mut nodes[root]);
+    append_overlay_docs(ctx, &mut nodes, root);
+    Some((nodes, root))
+}
+
+/// The input refuses properties it does not name unless its schema allows them: a typo in a
+/// paid request must not pass silently. A closed input must have every `required` name as a
+/// property, or no request could be valid.
+fn close_input(ctx: &mut Ctx<'_>, root: &mut SchemaNode) {
+    if root.additional_properties.is_none() {
+        root.additional_properties = Some(Sub::Never);
+    }
+    if matches!(root.additional_properties, Some(Sub::Never)) {
+        for (i, name) in root.required.iter().enumerate() {
+            if !root.properties.iter().any(|(p, _)| p == name) {
+                ctx.input_err(
+                    &format!("/required/{i}"),
+                    format!("`required` names `{name}`, which is not a property"),
+                    Some("add the property, or remove the name with an overlay `patch` (`{\"patch\": {\"required\": [...]}}`)"),
+                );
+            }
+        }
+    }
+}
+
 /// What RunComfy says of the model, read from `upstream.json`.
 fn upstream(ctx: &mut Ctx<'_>) -> Upstream {
     let file = &ctx.src.upstream;
@@ -162,6 +186,9 @@ fn upstream(ctx: &mut Ctx<'_>) -> Upstream {
     }
 }
 
+/// The schema as pretty JSON text, for a raw string in the generated code: characters that
+/// reorder text (which rustc denies in literals) are written as JSON escapes, which read back
+/// as the same JSON.
 fn pretty(value: &Value) -> String {
     let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
     let reorders = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
