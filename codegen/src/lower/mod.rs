@@ -9,6 +9,7 @@
 //! - `defaults`: defaults read as their field's type, and checked.
 //! - `model`: one model: names, docs, overlay fields, rules.
 //! - `output`: output types.
+//! - `smells`: things that generate fine but deserve a maintainer's look (warnings).
 
 mod choices;
 mod defaults;
@@ -34,22 +35,10 @@ pub fn build(sources: &[SourceModel]) -> Result<Catalog, Errors> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     let mut models = Vec::new();
-    let mut outputs: Vec<(OutputType, Option<String>)> = Vec::new();
-    // Each distinct output schema (as JSON text) to its index in `outputs`.
-    let mut output_index: BTreeMap<String, usize> = BTreeMap::new();
+    let mut outputs = SharedOutputs::default();
     let mut modules: BTreeMap<Vec<String>, String> = BTreeMap::new();
     for src in sources {
-        let mut ctx = Ctx::new(src);
-        // A model left out of the generation still names its output type (shared output
-        // types are named across the whole catalog), but its input is not looked at.
-        let model = if src.generated {
-            model::lower(&mut ctx)
-        } else {
-            None
-        };
-        let output = output::lower(&mut ctx);
-        errors.append(&mut ctx.errors);
-        warnings.append(&mut ctx.warnings);
+        let (model, output) = lower_model(src, &mut errors, &mut warnings);
         let Some(output) = output else {
             continue;
         };
@@ -57,64 +46,130 @@ pub fn build(sources: &[SourceModel]) -> Result<Catalog, Errors> {
             continue;
         }
         if let Some(model) = &model
-            && let Some(other) = modules.insert(model.module_path.clone(), src.id.clone())
+            && let Some(clash) = module_clash(&mut modules, src, model)
         {
-            errors.push(
-                Error::schema(
-                    &src.input_path,
-                    "",
-                    format!(
-                        "model `{}` maps to the same Rust module `{}` as `{other}`",
-                        src.id,
-                        model.module_path.join("::")
-                    ),
-                )
-                .hint("rename one of the model folders"),
-            );
+            errors.push(clash);
             continue;
         }
-        let wanted = src.overlay.output_type.clone();
-        let key = src.output.to_string();
-        let index = match output_index.get(&key) {
-            Some(&index) => {
-                let (existing, existing_wanted) = &mut outputs[index];
-                match (&wanted, existing_wanted.as_ref()) {
-                    (Some(a), Some(b)) if a != b => errors.push(
-                        Error::schema(
-                            src.overlay_path.as_deref().unwrap_or(&src.output_path),
-                            "/output_type",
-                            format!("output type `{a}` conflicts with `{b}`, given by another model with the same output schema"),
-                        )
-                        .hint("models with identical output schemas share one type: give them the same `output_type`"),
-                    ),
-                    (Some(a), None) => {
-                        existing.name = a.clone();
-                        *existing_wanted = Some(a.clone());
-                    }
-                    _ => {}
-                }
-                existing.users.push(src.id.clone());
-                index
-            }
-            None => {
-                let mut output = output;
-                if let Some(name) = &wanted {
-                    output.name = name.clone();
-                }
-                output.users.push(src.id.clone());
-                output_index.insert(key, outputs.len());
-                outputs.push((output, wanted));
-                outputs.len() - 1
-            }
-        };
+        let index = outputs.share(src, output, &mut errors);
         if let Some(mut model) = model {
             model.output = index;
             models.push(model);
         }
     }
     smells::uncommon_outputs(sources, &mut warnings);
-    let outputs = name_outputs(outputs, &mut errors);
-    for model in &models {
+    let outputs = name_outputs(outputs.outputs, &mut errors);
+    output_clashes(&models, &outputs, &mut errors);
+    let features = FeatureTable::new(sources.iter().map(|s| {
+        let dir = s.input_path.parent().unwrap_or(&s.input_path);
+        (s.id.as_str(), dir)
+    }));
+    match features {
+        Ok(features) if errors.is_empty() => Ok(Catalog {
+            models,
+            outputs,
+            features,
+            warnings,
+        }),
+        Ok(_) => Err(Errors(errors)),
+        Err(Errors(mut more)) => {
+            errors.append(&mut more);
+            Err(Errors(errors))
+        }
+    }
+}
+
+/// One model's input and output type, its problems added to the catalog's.
+fn lower_model(
+    src: &SourceModel,
+    errors: &mut Vec<Error>,
+    warnings: &mut Vec<Warning>,
+) -> (Option<Model>, Option<OutputType>) {
+    let mut ctx = Ctx::new(src);
+    // A model left out of the generation still names its output type (shared output types
+    // are named across the whole catalog), but its input is not looked at.
+    let model = if src.generated {
+        model::lower(&mut ctx)
+    } else {
+        None
+    };
+    let output = output::lower(&mut ctx);
+    errors.append(&mut ctx.errors);
+    warnings.append(&mut ctx.warnings);
+    (model, output)
+}
+
+/// Two models whose ids map to the same Rust module cannot both be generated: the one read
+/// second is refused.
+fn module_clash(
+    modules: &mut BTreeMap<Vec<String>, String>,
+    src: &SourceModel,
+    model: &Model,
+) -> Option<Error> {
+    let other = modules.insert(model.module_path.clone(), src.id.clone())?;
+    Some(
+        Error::schema(
+            &src.input_path,
+            "",
+            format!(
+                "model `{}` maps to the same Rust module `{}` as `{other}`",
+                src.id,
+                model.module_path.join("::")
+            ),
+        )
+        .hint("rename one of the model folders"),
+    )
+}
+
+/// The catalog's output types: models with identical output schemas share one.
+#[derive(Default)]
+struct SharedOutputs {
+    /// Each type, with the name an overlay's `output_type` gave it.
+    outputs: Vec<(OutputType, Option<String>)>,
+    /// Each distinct output schema (as JSON text) to its index in `outputs`.
+    index: BTreeMap<String, usize>,
+}
+
+impl SharedOutputs {
+    /// The index of the type `src`'s output schema has: a new one (`output`), or the one its
+    /// schema already has, which `src`'s overlay may name.
+    fn share(&mut self, src: &SourceModel, output: OutputType, errors: &mut Vec<Error>) -> usize {
+        let wanted = src.overlay.output_type.clone();
+        let key = src.output.to_string();
+        if let Some(&index) = self.index.get(&key) {
+            let (existing, existing_wanted) = &mut self.outputs[index];
+            match (&wanted, existing_wanted.as_ref()) {
+                (Some(a), Some(b)) if a != b => errors.push(
+                    Error::schema(
+                        src.overlay_path.as_deref().unwrap_or(&src.output_path),
+                        "/output_type",
+                        format!("output type `{a}` conflicts with `{b}`, given by another model with the same output schema"),
+                    )
+                    .hint("models with identical output schemas share one type: give them the same `output_type`"),
+                ),
+                (Some(a), None) => {
+                    existing.name = a.clone();
+                    *existing_wanted = Some(a.clone());
+                }
+                _ => {}
+            }
+            existing.users.push(src.id.clone());
+            return index;
+        }
+        let mut output = output;
+        if let Some(name) = &wanted {
+            output.name = name.clone();
+        }
+        output.users.push(src.id.clone());
+        self.index.insert(key, self.outputs.len());
+        self.outputs.push((output, wanted));
+        self.outputs.len() - 1
+    }
+}
+
+/// A model's output type must not have the name of one of its own types.
+fn output_clashes(models: &[Model], outputs: &[OutputType], errors: &mut Vec<Error>) {
+    for model in models {
         let output = &outputs[model.output].name;
         let taken = std::iter::once(&model.type_name)
             .chain(model.structs.iter().map(|s| &s.name))
@@ -132,23 +187,6 @@ pub fn build(sources: &[SourceModel]) -> Result<Catalog, Errors> {
                 )
                 .hint("set another `output_type` or `type_name` in overlay.json"),
             );
-        }
-    }
-    let features = FeatureTable::new(sources.iter().map(|s| {
-        let dir = s.input_path.parent().unwrap_or(&s.input_path);
-        (s.id.as_str(), dir)
-    }));
-    match features {
-        Ok(features) if errors.is_empty() => Ok(Catalog {
-            models,
-            outputs,
-            features,
-            warnings,
-        }),
-        Ok(_) => Err(Errors(errors)),
-        Err(Errors(mut more)) => {
-            errors.append(&mut more);
-            Err(Errors(errors))
         }
     }
 }
