@@ -736,43 +736,55 @@ fn annotations(d: &mut ModelDiff<'_>, k: &Keys<'_>) {
     }
 }
 
+/// A cross-field rule as `diff` matches it: its kind and fields, its limit (a `max_total` is
+/// checked, a `prompt_count` only warns), its message.
+type Keyed = ((&'static str, Vec<String>), Option<i64>, String);
+
+/// The model's rules, keyed so that the same rule is found in the other overlay.
+fn keyed(model: &Model) -> Vec<Keyed> {
+    model
+        .rules
+        .iter()
+        .map(|r| match r {
+            CrossRule::MaxTotal {
+                fields,
+                max,
+                message,
+            } => (
+                (CrossRuleKind::MaxTotal.name(), fields.clone()),
+                Some(*max),
+                message.clone(),
+            ),
+            CrossRule::PromptCount {
+                prompt,
+                count,
+                message,
+            } => (
+                (
+                    CrossRuleKind::PromptCount.name(),
+                    vec![prompt.clone(), count.clone()],
+                ),
+                None,
+                message.clone(),
+            ),
+        })
+        .collect()
+}
+
+/// Where rule `i` is in its `overlay.json`.
+fn rule_at(i: usize) -> String {
+    format!("/rules/{i}")
+}
+
+fn rule_what(key: &(&str, Vec<String>)) -> String {
+    format!("rule `{}` over {}", key.0, key.1.join(" + "))
+}
+
 /// The overlay's rules across fields, matched by kind and fields.
 pub(super) fn rules(d: &mut ModelDiff<'_>) {
-    /// A rule: its kind and fields, its limit (a `max_total` is checked, a `prompt_count`
-    /// only warns), its message.
-    type Keyed = ((&'static str, Vec<String>), Option<i64>, String);
-    let keyed = |m: &Model| -> Vec<Keyed> {
-        m.rules
-            .iter()
-            .map(|r| match r {
-                CrossRule::MaxTotal {
-                    fields,
-                    max,
-                    message,
-                } => (
-                    (CrossRuleKind::MaxTotal.name(), fields.clone()),
-                    Some(*max),
-                    message.clone(),
-                ),
-                CrossRule::PromptCount {
-                    prompt,
-                    count,
-                    message,
-                } => (
-                    (
-                        CrossRuleKind::PromptCount.name(),
-                        vec![prompt.clone(), count.clone()],
-                    ),
-                    None,
-                    message.clone(),
-                ),
-            })
-            .collect()
-    };
     let (old, new) = (keyed(d.old), keyed(d.new));
-    let at = |i: usize| format!("/rules/{i}");
-    let what = |key: &(&str, Vec<String>)| format!("rule `{}` over {}", key.0, key.1.join(" + "));
-    for (i, (key, max, message)) in old.iter().enumerate() {
+    for (i, rule) in old.iter().enumerate() {
+        let (key, max, _) = rule;
         match new.iter().position(|(k, _, _)| k == key) {
             None => {
                 let impact = if max.is_some() {
@@ -780,59 +792,67 @@ pub(super) fn rules(d: &mut ModelDiff<'_>) {
                 } else {
                     Impact::Notable
                 };
-                d.push(OVERLAY, at(i), impact, format!("{} removed", what(key)));
+                d.push(
+                    OVERLAY,
+                    rule_at(i),
+                    impact,
+                    format!("{} removed", rule_what(key)),
+                );
             }
-            Some(j) => {
-                let (_, new_max, new_message) = &new[j];
-                match (max, new_max) {
-                    (Some(a), Some(b)) if b < a => d.push(
-                        OVERLAY,
-                        at(j),
-                        Impact::Breaking,
-                        format!(
-                            "{}: max lowered from {a} to {b}: inputs in between no longer validate",
-                            what(key)
-                        ),
-                    ),
-                    (Some(a), Some(b)) if b > a => d.push(
-                        OVERLAY,
-                        at(j),
-                        Impact::Additive,
-                        format!("{}: max raised from {a} to {b} (looser)", what(key)),
-                    ),
-                    _ => {}
-                }
-                if message != new_message {
-                    d.push(
-                        OVERLAY,
-                        at(j),
-                        Impact::Notable,
-                        format!("{}: message changed", what(key)),
-                    );
-                }
-            }
+            Some(j) => rule_changed(d, j, rule, &new[j]),
         }
     }
     for (j, (key, max, _)) in new.iter().enumerate() {
         if old.iter().any(|(k, _, _)| k == key) {
             continue;
         }
+        let what = rule_what(key);
         match max {
             Some(max) => d.push(
                 OVERLAY,
-                at(j),
+                rule_at(j),
                 Impact::Breaking,
-                format!(
-                    "new {} (at most {max}): inputs that validated before can be rejected",
-                    what(key)
-                ),
+                format!("new {what} (at most {max}): inputs that validated before can be rejected"),
             ),
             None => d.push(
                 OVERLAY,
-                at(j),
+                rule_at(j),
                 Impact::Notable,
-                format!("new {} (a warning only)", what(key)),
+                format!("new {what} (a warning only)"),
             ),
         }
+    }
+}
+
+/// A rule in both overlays (`j` in the new one): its limit and its message.
+fn rule_changed(
+    d: &mut ModelDiff<'_>,
+    j: usize,
+    (key, max, message): &Keyed,
+    (_, new_max, new_message): &Keyed,
+) {
+    let what = rule_what(key);
+    match (max, new_max) {
+        (Some(a), Some(b)) if b < a => d.push(
+            OVERLAY,
+            rule_at(j),
+            Impact::Breaking,
+            format!("{what}: max lowered from {a} to {b}: inputs in between no longer validate"),
+        ),
+        (Some(a), Some(b)) if b > a => d.push(
+            OVERLAY,
+            rule_at(j),
+            Impact::Additive,
+            format!("{what}: max raised from {a} to {b} (looser)"),
+        ),
+        _ => {}
+    }
+    if message != new_message {
+        d.push(
+            OVERLAY,
+            rule_at(j),
+            Impact::Notable,
+            format!("{what}: message changed"),
+        );
     }
 }
