@@ -6,7 +6,9 @@ use runcomfy_vocab::keyword::Keyword;
 use runcomfy_vocab::pointer::escape;
 
 use super::{Impact, ModelDiff, OUTPUT, OVERLAY, schema};
-use crate::ir::{Enum, EnumRepr, Field, Model, OutputKind, OutputType, RustType, Struct, Union};
+use crate::ir::{
+    Enum, EnumRepr, Field, Model, OutputField, OutputKind, OutputType, RustType, Struct, Union,
+};
 
 /// The model's names and docs.
 pub(super) fn model(d: &mut ModelDiff<'_>) {
@@ -187,21 +189,29 @@ fn strip(ty: &RustType) -> &RustType {
 
 fn field(d: &mut ModelDiff<'_>, (os, ns): (&Struct, &Struct), of: &Field, nf: &Field) {
     let at = field_at(d.new, ns, &nf.wire);
-    let wire = &nf.wire;
-    let name = &ns.name;
     if of.ident != nf.ident {
         d.input(
             at.clone(),
             Impact::Breaking,
             format!(
-                "Rust field renamed `{}.{}` → `{name}.{}`",
-                os.name, of.ident, nf.ident
+                "Rust field renamed `{}.{}` → `{}.{}`",
+                os.name, of.ident, ns.name, nf.ident
             ),
         );
     }
+    presence(d, &at, &ns.name, of, nf);
+    accessor(d, &at, (os, ns), of, nf);
+    nullability(d, &at, nf, is_nullable(&of.ty));
+    ty(d, strip(&of.ty), strip(&nf.ty), &at);
+    schema::sub(d, of.schema, nf.schema, &at);
+}
+
+/// Required or optional: whether `new` takes the field, and its setter.
+fn presence(d: &mut ModelDiff<'_>, at: &str, name: &str, of: &Field, nf: &Field) {
+    let wire = &nf.wire;
     match (of.required, nf.required) {
         (false, true) => d.input(
-            at.clone(),
+            at.to_owned(),
             Impact::Breaking,
             format!(
                 "`{wire}` is now required: `{name}::new` takes it, its type is no longer an `Option`, and `{}` is gone",
@@ -209,7 +219,7 @@ fn field(d: &mut ModelDiff<'_>, (os, ns): (&Struct, &Struct), of: &Field, nf: &F
             ),
         ),
         (true, false) => d.input(
-            at.clone(),
+            at.to_owned(),
             Impact::Breaking,
             format!(
                 "`{wire}` is now optional: its type becomes an `Option` and `{name}::new` no longer takes it (set it with `{}`)",
@@ -217,22 +227,29 @@ fn field(d: &mut ModelDiff<'_>, (os, ns): (&Struct, &Struct), of: &Field, nf: &F
             ),
         ),
         (false, false) if of.setter != nf.setter => d.input(
-            at.clone(),
+            at.to_owned(),
             Impact::Breaking,
             format!("setter renamed `{}` → `{}`", of.setter, nf.setter),
         ),
         _ => {}
     }
+}
+
+/// The accessor returning the field's default, which comes and goes with the default.
+fn accessor(d: &mut ModelDiff<'_>, at: &str, (os, ns): (&Struct, &Struct), of: &Field, nf: &Field) {
+    let wire = &nf.wire;
+    let default_at = || format!("{at}/{}", Keyword::Default.name());
     match (&of.accessor, &nf.accessor) {
         (None, Some(b)) => d.input(
-            format!("{at}/{}", Keyword::Default.name()),
+            default_at(),
             Impact::Additive,
             format!(
-                "new accessor `{name}::{b}()`: `{wire}` as it takes effect, its default when unset"
+                "new accessor `{}::{b}()`: `{wire}` as it takes effect, its default when unset",
+                ns.name
             ),
         ),
         (Some(a), None) => d.input(
-            format!("{at}/{}", Keyword::Default.name()),
+            default_at(),
             Impact::Breaking,
             format!(
                 "the accessor `{}::{a}()` that returned `{wire}`'s default is gone",
@@ -240,32 +257,35 @@ fn field(d: &mut ModelDiff<'_>, (os, ns): (&Struct, &Struct), of: &Field, nf: &F
             ),
         ),
         (Some(a), Some(b)) if a != b => d.input(
-            at.clone(),
+            at.to_owned(),
             Impact::Breaking,
             format!("accessor renamed `{a}()` → `{b}()`"),
         ),
         _ => {}
     }
-    if is_nullable(&of.ty) != is_nullable(&nf.ty) {
-        let now = if is_nullable(&nf.ty) {
-            "now"
-        } else {
-            "no longer"
-        };
-        let (before, after) = match (nf.required, is_nullable(&nf.ty)) {
-            (true, true) => ("T", "Option<T>"),
-            (true, false) => ("Option<T>", "T"),
-            (false, true) => ("Option<T>", "Option<Option<T>>"),
-            (false, false) => ("Option<Option<T>>", "Option<T>"),
-        };
-        d.input(
-            format!("{at}/{}", Keyword::Type.name()),
-            Impact::Breaking,
-            format!("`{wire}` {now} accepts null: its type changes from `{before}` to `{after}`"),
-        );
+}
+
+/// A field that starts or stops accepting null wraps one `Option` more or less.
+fn nullability(d: &mut ModelDiff<'_>, at: &str, nf: &Field, was_nullable: bool) {
+    let nullable = is_nullable(&nf.ty);
+    if was_nullable == nullable {
+        return;
     }
-    ty(d, strip(&of.ty), strip(&nf.ty), &at);
-    schema::sub(d, of.schema, nf.schema, &at);
+    let now = if nullable { "now" } else { "no longer" };
+    let (before, after) = match (nf.required, nullable) {
+        (true, true) => ("T", "Option<T>"),
+        (true, false) => ("Option<T>", "T"),
+        (false, true) => ("Option<T>", "Option<Option<T>>"),
+        (false, false) => ("Option<Option<T>>", "Option<T>"),
+    };
+    d.input(
+        format!("{at}/{}", Keyword::Type.name()),
+        Impact::Breaking,
+        format!(
+            "`{}` {now} accepts null: its type changes from `{before}` to `{after}`",
+            nf.wire
+        ),
+    );
 }
 
 /// Compares two Rust types at one place, into the items, structs, enums and unions they name.
@@ -424,58 +444,25 @@ pub(super) fn output(d: &mut ModelDiff<'_>, oo: &OutputType, no: &OutputType) {
             format!("output type renamed `{}` → `{}`", oo.name, no.name),
         );
     }
-    let at = |wire: &str| format!("/output/properties/{}", escape(wire));
     for of in &oo.fields {
-        let Some(nf) = no.fields.iter().find(|f| f.wire == of.wire) else {
-            d.push(
+        match no.fields.iter().find(|f| f.wire == of.wire) {
+            Some(nf) => output_field(d, of, nf),
+            None => d.push(
                 OUTPUT,
-                at(&of.wire),
+                output_at(&of.wire),
                 Impact::Breaking,
                 format!(
                     "output field `{}` removed (`{}.{}` is gone)",
                     of.wire, oo.name, of.ident
                 ),
-            );
-            continue;
-        };
-        if nf.ty != of.ty {
-            d.push(
-                OUTPUT,
-                format!("{}/type", at(&of.wire)),
-                Impact::Breaking,
-                format!(
-                    "output field `{}` changed from {} to {}",
-                    of.wire,
-                    output_kind(of.ty),
-                    output_kind(nf.ty)
-                ),
-            );
-        }
-        if nf.ident != of.ident {
-            d.push(
-                OUTPUT,
-                at(&of.wire),
-                Impact::Breaking,
-                format!(
-                    "output field renamed in Rust `{}` → `{}`",
-                    of.ident, nf.ident
-                ),
-            );
-        }
-        if nf.docs != of.docs {
-            d.push(
-                OUTPUT,
-                at(&of.wire),
-                Impact::Notable,
-                format!("documentation of output field `{}` changed", of.wire),
-            );
+            ),
         }
     }
     for nf in &no.fields {
         if !oo.fields.iter().any(|f| f.wire == nf.wire) {
             d.push(
                 OUTPUT,
-                at(&nf.wire),
+                output_at(&nf.wire),
                 Impact::Additive,
                 format!(
                     "new output field `{}` (the output type is #[non_exhaustive])",
@@ -493,6 +480,48 @@ pub(super) fn output(d: &mut ModelDiff<'_>, oo: &OutputType, no: &OutputType) {
                 "`{}.{}` (properties the schema does not list) renamed `{}`",
                 oo.name, oo.extra_ident, no.extra_ident
             ),
+        );
+    }
+}
+
+/// Where an output field is declared in `output.json`.
+fn output_at(wire: &str) -> String {
+    format!("/output/properties/{}", escape(wire))
+}
+
+/// An output field in both: its kind, its Rust name, its docs.
+fn output_field(d: &mut ModelDiff<'_>, of: &OutputField, nf: &OutputField) {
+    let at = output_at(&of.wire);
+    if nf.ty != of.ty {
+        d.push(
+            OUTPUT,
+            format!("{at}/type"),
+            Impact::Breaking,
+            format!(
+                "output field `{}` changed from {} to {}",
+                of.wire,
+                output_kind(of.ty),
+                output_kind(nf.ty)
+            ),
+        );
+    }
+    if nf.ident != of.ident {
+        d.push(
+            OUTPUT,
+            at.clone(),
+            Impact::Breaking,
+            format!(
+                "output field renamed in Rust `{}` → `{}`",
+                of.ident, nf.ident
+            ),
+        );
+    }
+    if nf.docs != of.docs {
+        d.push(
+            OUTPUT,
+            at,
+            Impact::Notable,
+            format!("documentation of output field `{}` changed", of.wire),
         );
     }
 }
