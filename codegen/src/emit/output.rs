@@ -4,8 +4,9 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::{doc_attrs, schema_text};
-use crate::ir::{OutputKind, OutputType};
+use crate::ir::{OutputField, OutputKind, OutputType};
 
+/// An output type: the struct, its `FIELDS` for the runtime catalog, and the files it lists.
 pub(crate) fn output(o: &OutputType) -> TokenStream {
     let name = format_ident!("{}", o.name);
     let users: Vec<String> = o.users.iter().map(|id| format!("`{id}`")).collect();
@@ -13,70 +14,10 @@ pub(crate) fn output(o: &OutputType) -> TokenStream {
     docs.push(format!("Used by {}.", users.join(", ")));
     docs.push("Every property is optional: a reply missing one still parses, and properties the schema does not list are kept in the extra map.".to_owned());
     let docs = doc_attrs(&docs);
-    let fields = o.fields.iter().map(|f| {
-        let ident = format_ident!("{}", f.ident);
-        let docs = doc_attrs(&[f
-            .docs
-            .as_deref()
-            .map(schema_text)
-            .unwrap_or_else(|| format!("The `{}` property.", f.wire))]);
-        let rename = (f.ident != f.wire).then(|| {
-            let wire = &f.wire;
-            quote!(#[serde(rename = #wire)])
-        });
-        let (ty, serde) = match f.ty {
-            OutputKind::StringList => (
-                quote!(Vec<String>),
-                quote!(#[serde(default, skip_serializing_if = "Vec::is_empty")]),
-            ),
-            kind => {
-                let inner = match kind {
-                    OutputKind::String => quote!(String),
-                    OutputKind::Integer => quote!(i64),
-                    OutputKind::Number => quote!(f64),
-                    OutputKind::Boolean => quote!(bool),
-                    _ => quote!(serde_json::Value),
-                };
-                (
-                    quote!(Option<#inner>),
-                    quote!(#[serde(default, skip_serializing_if = "Option::is_none")]),
-                )
-            }
-        };
-        quote! {
-            #docs
-            #rename
-            #serde
-            pub #ident: #ty,
-        }
-    });
+    let fields = o.fields.iter().map(field);
     let extra = format_ident!("{}", o.extra_ident);
-    let pushes = o.fields.iter().filter_map(|f| {
-        let ident = format_ident!("{}", f.ident);
-        let wire = &f.wire;
-        match f.ty {
-            OutputKind::String => Some(quote! {
-                if let Some(url) = &self.#ident {
-                    push_url(&mut files, #wire, None, url);
-                }
-            }),
-            OutputKind::StringList => Some(quote! {
-                for (i, url) in self.#ident.iter().enumerate() {
-                    push_url(&mut files, #wire, Some(i), url);
-                }
-            }),
-            _ => None,
-        }
-    });
-    let infos = o.fields.iter().map(|f| {
-        let wire = &f.wire;
-        let description = match &f.docs {
-            Some(d) => quote!(Some(#d)),
-            None => quote!(None),
-        };
-        let list = f.ty == OutputKind::StringList;
-        quote!(OutputField { name: #wire, description: #description, list: #list })
-    });
+    let pushes = o.fields.iter().filter_map(file_urls);
+    let infos = o.fields.iter().map(field_info);
     quote! {
         #docs
         #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -102,4 +43,73 @@ pub(crate) fn output(o: &OutputType) -> TokenStream {
             }
         }
     }
+}
+
+/// A struct field: optional, so that a reply missing it still parses (a list is empty).
+fn field(f: &OutputField) -> TokenStream {
+    let ident = format_ident!("{}", f.ident);
+    let docs = doc_attrs(&[f
+        .docs
+        .as_deref()
+        .map(schema_text)
+        .unwrap_or_else(|| format!("The `{}` property.", f.wire))]);
+    let rename = (f.ident != f.wire).then(|| {
+        let wire = &f.wire;
+        quote!(#[serde(rename = #wire)])
+    });
+    let (ty, serde) = match f.ty {
+        OutputKind::StringList => (
+            quote!(Vec<String>),
+            quote!(#[serde(default, skip_serializing_if = "Vec::is_empty")]),
+        ),
+        kind => {
+            let inner = match kind {
+                OutputKind::String => quote!(String),
+                OutputKind::Integer => quote!(i64),
+                OutputKind::Number => quote!(f64),
+                OutputKind::Boolean => quote!(bool),
+                _ => quote!(serde_json::Value),
+            };
+            (
+                quote!(Option<#inner>),
+                quote!(#[serde(default, skip_serializing_if = "Option::is_none")]),
+            )
+        }
+    };
+    quote! {
+        #docs
+        #rename
+        #serde
+        pub #ident: #ty,
+    }
+}
+
+/// What `files()` does with a field that may hold URLs: a string or a list of strings.
+fn file_urls(f: &OutputField) -> Option<TokenStream> {
+    let ident = format_ident!("{}", f.ident);
+    let wire = &f.wire;
+    match f.ty {
+        OutputKind::String => Some(quote! {
+            if let Some(url) = &self.#ident {
+                push_url(&mut files, #wire, None, url);
+            }
+        }),
+        OutputKind::StringList => Some(quote! {
+            for (i, url) in self.#ident.iter().enumerate() {
+                push_url(&mut files, #wire, Some(i), url);
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// The field's entry in `FIELDS`, for the runtime catalog.
+fn field_info(f: &OutputField) -> TokenStream {
+    let wire = &f.wire;
+    let description = match &f.docs {
+        Some(d) => quote!(Some(#d)),
+        None => quote!(None),
+    };
+    let list = f.ty == OutputKind::StringList;
+    quote!(OutputField { name: #wire, description: #description, list: #list })
 }
