@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use runcomfy_vocab::pointer::escape;
 
-use super::is_type_ident;
 use super::typing::Typer;
+use super::{Ctx, is_type_ident};
 use crate::emit::schema_text;
 use crate::error::WarningKind;
 use crate::ir::{Enum, EnumRepr, SchemaNode, Variant};
@@ -38,53 +38,23 @@ pub(crate) fn build(
     let auto_aliases: Vec<Option<String>> =
         wires.iter().map(|w| naming::obvious_alias(w)).collect();
     for (i, wire) in wires.iter().enumerate() {
-        let named = names.contains_key(wire);
-        let name = match names.get(wire) {
-            Some(name) if is_type_ident(name) => name.clone(),
-            Some(name) => {
-                typer.ctx.overlay_err(&field_at, format!("variant name `{name}` is not a Rust identifier (ASCII, starting with an upper-case letter)"));
-                continue;
-            }
-            None => match repr {
-                EnumRepr::String => naming::variant_ident(wire, i),
-                EnumRepr::Integer => {
-                    naming::integer_variant_ident(wire.parse().unwrap_or_default())
-                }
-            },
+        let named = names.get(wire);
+        let Some(natural) = variant_name(typer.ctx, named, wire, i, repr, &field_at) else {
+            continue;
         };
-        if names.contains_key(wire) && taken.contains(&name) {
+        if named.is_some() && taken.contains(&natural) {
             typer
                 .ctx
-                .overlay_err(&field_at, format!("variant name `{name}` is used twice"));
+                .overlay_err(&field_at, format!("variant name `{natural}` is used twice"));
         }
-        let natural = name.clone();
-        let name = naming::unique(name, &mut taken, "Alt");
-        if !named && name != natural {
-            let at = node.choices.as_ref().and_then(|c| {
-                c.iter().position(|v| {
-                    v.as_str() == Some(wire)
-                        || v.as_i64().map(|n| n.to_string()).as_deref() == Some(wire)
-                })
-            });
-            let pointer = at.map_or_else(
-                || node.pointer.clone(),
-                |i| format!("{}/enum/{i}", node.pointer),
-            );
-            typer.ctx.warn(
-                WarningKind::DisambiguatedEnum,
-                &pointer,
-                format!("enum value {wire:?} of `{hint}` would be `{natural}`, which another value took, so it is `{name}`; name it in overlay.json `fields.{hint}.variants`"),
-            );
+        let name = naming::unique(natural.clone(), &mut taken, "Alt");
+        if named.is_none() && name != natural {
+            warn_disambiguated(typer.ctx, node, hint, wire, &natural, &name);
         }
-        let alias = aliases.get(wire).cloned().or_else(|| {
-            let alias = auto_aliases[i].clone()?;
-            let unique = auto_aliases
-                .iter()
-                .filter(|a| a.as_ref() == Some(&alias))
-                .count()
-                == 1;
-            (unique && !wires.contains(&alias)).then_some(alias)
-        });
+        let alias = aliases
+            .get(wire)
+            .cloned()
+            .or_else(|| auto_alias(&auto_aliases, &wires, i));
         variants.push(Variant {
             name,
             wire: wire.clone(),
@@ -107,4 +77,65 @@ pub(crate) fn build(
         repr,
         variants,
     })
+}
+
+/// The Rust name of value `wire` (the `i`th): the overlay's `named`, when it is one, or one
+/// made from the value. `None` (with an error) for an overlay name that is no identifier.
+fn variant_name(
+    ctx: &mut Ctx<'_>,
+    named: Option<&String>,
+    wire: &str,
+    i: usize,
+    repr: EnumRepr,
+    field_at: &str,
+) -> Option<String> {
+    match named {
+        Some(name) if is_type_ident(name) => Some(name.clone()),
+        Some(name) => {
+            ctx.overlay_err(field_at, format!("variant name `{name}` is not a Rust identifier (ASCII, starting with an upper-case letter)"));
+            None
+        }
+        None => Some(match repr {
+            EnumRepr::String => naming::variant_ident(wire, i),
+            EnumRepr::Integer => naming::integer_variant_ident(wire.parse().unwrap_or_default()),
+        }),
+    }
+}
+
+/// A made-up name that had to change because another value took it: the reader should
+/// name the value in the overlay instead.
+fn warn_disambiguated(
+    ctx: &mut Ctx<'_>,
+    node: &SchemaNode,
+    hint: &str,
+    wire: &str,
+    natural: &str,
+    name: &str,
+) {
+    let at = node.choices.as_ref().and_then(|c| {
+        c.iter().position(|v| {
+            v.as_str() == Some(wire) || v.as_i64().map(|n| n.to_string()).as_deref() == Some(wire)
+        })
+    });
+    let pointer = at.map_or_else(
+        || node.pointer.clone(),
+        |i| format!("{}/enum/{i}", node.pointer),
+    );
+    ctx.warn(
+        WarningKind::DisambiguatedEnum,
+        &pointer,
+        format!("enum value {wire:?} of `{hint}` would be `{natural}`, which another value took, so it is `{name}`; name it in overlay.json `fields.{hint}.variants`"),
+    );
+}
+
+/// The alias value `i` gets without an overlay: the obvious one (`16:9` of `2560x1440
+/// (16:9)`), unless another value would get it too or it is itself a value.
+fn auto_alias(auto_aliases: &[Option<String>], wires: &[String], i: usize) -> Option<String> {
+    let alias = auto_aliases[i].clone()?;
+    let unique = auto_aliases
+        .iter()
+        .filter(|a| a.as_ref() == Some(&alias))
+        .count()
+        == 1;
+    (unique && !wires.contains(&alias)).then_some(alias)
 }
