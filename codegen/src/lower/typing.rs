@@ -24,6 +24,32 @@ const RESERVED_METHODS: &[&str] = &[
     "new", "validate", "view", "entries", "get", "len", "is_empty",
 ];
 
+/// The Rust names a struct takes: its fields', and its methods' (setters and accessors),
+/// which must not clash with each other or with [`RESERVED_METHODS`].
+struct FieldNames {
+    idents: BTreeSet<String>,
+    methods: BTreeSet<String>,
+}
+
+impl FieldNames {
+    fn new() -> Self {
+        Self {
+            idents: BTreeSet::new(),
+            methods: RESERVED_METHODS.iter().map(|m| (*m).to_owned()).collect(),
+        }
+    }
+
+    /// A field ident from `base`, made unique with `suffix`.
+    fn ident(&mut self, base: &str, suffix: &str) -> String {
+        naming::unique(base.to_owned(), &mut self.idents, suffix)
+    }
+
+    /// A method name from `base`, made unique.
+    fn method(&mut self, base: String) -> String {
+        naming::unique(base, &mut self.methods, "_")
+    }
+}
+
 pub(crate) struct Typer<'c, 'a> {
     pub(crate) ctx: &'c mut Ctx<'a>,
     pub(crate) nodes: Vec<SchemaNode>,
@@ -171,76 +197,19 @@ impl<'c, 'a> Typer<'c, 'a> {
     fn structure(&mut self, id: SchemaId, name: String, top: bool) -> usize {
         let node = self.nodes[id].clone();
         let closed = matches!(node.additional_properties, Some(Sub::Never));
-        let mut idents = BTreeSet::new();
-        let mut methods: BTreeSet<String> =
-            RESERVED_METHODS.iter().map(|m| (*m).to_owned()).collect();
+        let mut names = FieldNames::new();
         let mut fields = Vec::new();
         for (index, (wire, sub)) in node.properties.iter().enumerate() {
+            // Overlay `fields` name the input's own fields, not those of nested objects.
             let overlay = if top {
                 self.ctx.src.overlay.fields.get(wire).cloned()
             } else {
                 None
             };
-            let ident = naming::unique(
-                naming::snake_ident(wire, &format!("field_{}", index + 1)),
-                &mut idents,
-                "_",
-            );
-            let ty = self.type_of(*sub, wire, overlay.as_ref());
-            let required = node.required.contains(wire);
-            let field_node = match sub {
-                Sub::Node(i) => Some(self.nodes[*i].clone()),
-                _ => None,
-            };
-            let default = field_node.as_ref().and_then(|n| {
-                let value = n.default.as_ref().filter(|v| !v.is_null())?;
-                match defaults::read(n, value) {
-                    Ok(value) => Some(value),
-                    Err(problem) => {
-                        self.ctx.warn(
-                            WarningKind::DefaultMismatch,
-                            &format!("{}/default", n.pointer),
-                            format!("{problem}; it is shown but not used"),
-                        );
-                        None
-                    }
-                }
-            });
-            if required
-                && let Some(default) = field_node
-                    .as_ref()
-                    .and_then(|n| n.default.as_ref())
-                    .filter(|d| !d.is_null())
-            {
-                let at = field_node
-                    .as_ref()
-                    .map(|n| format!("{}/default", n.pointer))
-                    .unwrap_or_default();
-                self.ctx.warn(
-                    WarningKind::RequiredWithDefault,
-                    &at,
-                    format!("`{wire}` is required and has a default ({default}): the default never applies, as callers must send the field; drop `required` or the default with an overlay `patch`"),
-                );
-            }
-            let setter_base = format!("with_{}", ident.trim_end_matches('_'));
-            let setter = naming::unique(setter_base, &mut methods, "_");
-            let accessor = (!required && default.is_some() && accessor_type(&ty))
-                .then(|| ident.clone())
-                .filter(|name| methods.insert(name.clone()));
-            let docs = self.field_docs(field_node.as_ref(), &ty, required, default.as_ref());
-            fields.push(Field {
-                wire: wire.clone(),
-                ident,
-                setter,
-                accessor,
-                schema: *sub,
-                docs,
-                ty,
-                required,
-                default,
-            });
+            let field = self.field(&node, (index, wire, *sub), overlay.as_ref(), &mut names);
+            fields.push(field);
         }
-        let extra = (!closed).then(|| naming::unique("extra".to_owned(), &mut idents, "_fields"));
+        let extra = (!closed).then(|| names.ident("extra", "_fields"));
         let mut docs = Vec::new();
         if !top {
             for text in [&node.title, &node.description].into_iter().flatten() {
@@ -256,6 +225,75 @@ impl<'c, 'a> Typer<'c, 'a> {
             extra,
         });
         self.structs.len() - 1
+    }
+
+    /// Property `wire` (the `index`th) of the struct of `node`: its Rust names, type, default
+    /// and docs.
+    fn field(
+        &mut self,
+        node: &SchemaNode,
+        (index, wire, sub): (usize, &String, Sub),
+        overlay: Option<&FieldOverlay>,
+        names: &mut FieldNames,
+    ) -> Field {
+        let ident = names.ident(
+            &naming::snake_ident(wire, &format!("field_{}", index + 1)),
+            "_",
+        );
+        let ty = self.type_of(sub, wire, overlay);
+        let required = node.required.contains(wire);
+        let field_node = match sub {
+            Sub::Node(i) => Some(self.nodes[i].clone()),
+            _ => None,
+        };
+        let default = field_node.as_ref().and_then(|n| self.usable_default(n));
+        if required && let Some(n) = &field_node {
+            self.warn_required_default(n, wire);
+        }
+        let setter = names.method(format!("with_{}", ident.trim_end_matches('_')));
+        let accessor = (!required && default.is_some() && accessor_type(&ty))
+            .then(|| ident.clone())
+            .filter(|name| names.methods.insert(name.clone()));
+        let docs = self.field_docs(field_node.as_ref(), &ty, required, default.as_ref());
+        Field {
+            wire: wire.clone(),
+            ident,
+            setter,
+            accessor,
+            schema: sub,
+            docs,
+            ty,
+            required,
+            default,
+        }
+    }
+
+    /// The node's default read as its type; one that does not fit is shown in docs but not
+    /// used (with a warning).
+    fn usable_default(&mut self, node: &SchemaNode) -> Option<Value> {
+        let value = node.default.as_ref().filter(|v| !v.is_null())?;
+        match defaults::read(node, value) {
+            Ok(value) => Some(value),
+            Err(problem) => {
+                self.ctx.warn(
+                    WarningKind::DefaultMismatch,
+                    &format!("{}/default", node.pointer),
+                    format!("{problem}; it is shown but not used"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A required field's default never applies: callers must send the field.
+    fn warn_required_default(&mut self, node: &SchemaNode, wire: &str) {
+        if let Some(default) = node.default.as_ref().filter(|d| !d.is_null()) {
+            self.ctx.warn(
+                WarningKind::RequiredWithDefault,
+                &format!("{}/default", node.pointer),
+                format!("`{wire}` is required and has a default ({default}): the default never applies, as callers must send the field; drop `required` or the default with an overlay `patch`"),
+            );
+        }
     }
 
     /// A choice enum of strings: on a string field, of its string choices (others can never
@@ -573,14 +611,6 @@ fn variant_name(json: JsonType) -> &'static str {
 /// What a value of the node is, in words: its type, bounds and media rules (docs say this
 /// when the schema has no text of its own).
 fn describe(typer: &Typer<'_, '_>, node: &SchemaNode, ty: &RustType) -> Vec<String> {
-    let range = |min: Option<String>, max: Option<String>, unit: &str| match (min, max) {
-        (Some(a), Some(b)) if a == b => Some(format!("Exactly {a}{unit}.")),
-        (Some(a), Some(b)) => Some(format!("{a} to {b}{unit}.")),
-        (Some(a), None) => Some(format!("At least {a}{unit}.")),
-        (None, Some(b)) => Some(format!("At most {b}{unit}.")),
-        (None, None) => None,
-    };
-    let mut facts = Vec::new();
     let inner = match ty {
         RustType::Nullable(inner) => inner.as_ref(),
         other => other,
@@ -589,7 +619,27 @@ fn describe(typer: &Typer<'_, '_>, node: &SchemaNode, ty: &RustType) -> Vec<Stri
         Items::Each(Sub::Node(i)) => typer.nodes[i].media.as_ref(),
         _ => None,
     });
-    let what = match inner {
+    let mut facts = vec![what(typer, node, inner, media)];
+    if matches!(ty, RustType::Nullable(_)) {
+        facts.push("May be `null`.".to_owned());
+    }
+    facts.extend(constraints(node));
+    if let Some(media) = media {
+        media_facts(media, &mut facts);
+    }
+    facts.retain(|f| !f.is_empty());
+    facts
+}
+
+/// What kind of value a field of type `ty` takes (`media`: its files' spec, for a list of
+/// them).
+fn what(
+    typer: &Typer<'_, '_>,
+    node: &SchemaNode,
+    ty: &RustType,
+    media: Option<&MediaSpec>,
+) -> String {
+    match ty {
         RustType::String => match node.format {
             Some(format) => format!("Text: {}.", format.describe()),
             None => "Text.".to_owned(),
@@ -617,11 +667,12 @@ fn describe(typer: &Typer<'_, '_>, node: &SchemaNode, ty: &RustType) -> Vec<Stri
         RustType::JsonObject => "A JSON object.".to_owned(),
         RustType::Json => "A JSON value, checked against the schema.".to_owned(),
         RustType::Nullable(_) => String::new(),
-    };
-    facts.push(what);
-    if matches!(ty, RustType::Nullable(_)) {
-        facts.push("May be `null`.".to_owned());
     }
+}
+
+/// The node's bounds, pattern and uniqueness, in words.
+fn constraints(node: &SchemaNode) -> Vec<String> {
+    let mut facts = Vec::new();
     let num = |n: &Option<serde_json::Number>| n.as_ref().map(ToString::to_string);
     facts.extend(range(num(&node.minimum), num(&node.maximum), ""));
     if let Some(n) = &node.exclusive_minimum {
@@ -633,39 +684,53 @@ fn describe(typer: &Typer<'_, '_>, node: &SchemaNode, ty: &RustType) -> Vec<Stri
     if let Some(n) = &node.multiple_of {
         facts.push(format!("A multiple of {n}."));
     }
+    let count = |n: Option<u64>| n.map(|n| n.to_string());
     facts.extend(range(
-        node.min_length.map(|n| n.to_string()),
-        node.max_length.map(|n| n.to_string()),
+        count(node.min_length),
+        count(node.max_length),
         " characters",
     ));
     if let Some(pattern) = &node.pattern {
         facts.push(format!("Matches `{}`.", pattern.replace('`', "'")));
     }
     facts.extend(range(
-        node.min_items.map(|n| n.to_string()),
-        node.max_items.map(|n| n.to_string()),
+        count(node.min_items),
+        count(node.max_items),
         " items",
     ));
     if node.unique_items {
         facts.push("Items are unique.".to_owned());
     }
-    if let Some(media) = media {
-        if !media.formats.is_empty() {
-            let formats: Vec<&str> = media.formats.iter().map(|f| f.name()).collect();
-            facts.push(format!("Formats: {}.", formats.join(", ")));
+    facts
+}
+
+/// A range in words: `1 to 4 items.`, `At least 1.`.
+fn range(min: Option<String>, max: Option<String>, unit: &str) -> Option<String> {
+    match (min, max) {
+        (Some(a), Some(b)) if a == b => Some(format!("Exactly {a}{unit}.")),
+        (Some(a), Some(b)) => Some(format!("{a} to {b}{unit}.")),
+        (Some(a), None) => Some(format!("At least {a}{unit}.")),
+        (None, Some(b)) => Some(format!("At most {b}{unit}.")),
+        (None, None) => None,
+    }
+}
+
+/// The accepted formats, then each media rule's message (as a sentence) unless the facts
+/// already say it.
+fn media_facts(media: &MediaSpec, facts: &mut Vec<String>) {
+    if !media.formats.is_empty() {
+        let formats: Vec<&str> = media.formats.iter().map(|f| f.name()).collect();
+        facts.push(format!("Formats: {}.", formats.join(", ")));
+    }
+    for rule in &media.rules {
+        let mut message = crate::emit::schema_text(&rule.message);
+        if !message.ends_with(['.', '!', '?']) {
+            message.push('.');
         }
-        for rule in &media.rules {
-            let mut message = crate::emit::schema_text(&rule.message);
-            if !message.ends_with(['.', '!', '?']) {
-                message.push('.');
-            }
-            if !facts.contains(&message) {
-                facts.push(message);
-            }
+        if !facts.contains(&message) {
+            facts.push(message);
         }
     }
-    facts.retain(|f| !f.is_empty());
-    facts
 }
 
 fn capitalize(text: &str) -> String {
