@@ -208,6 +208,7 @@ fn image_validations(rng: &mut Rng) -> Value {
     Value::Array(rules)
 }
 
+/// One synthetic model's input schema, built field by field.
 struct Builder<'a> {
     rng: &'a mut Rng,
     properties: Map<String, Value>,
@@ -224,6 +225,12 @@ impl Builder<'_> {
         if required {
             self.required.push(name.to_owned());
         }
+    }
+
+    /// An optional property with a title and a description.
+    fn optional(&mut self, name: &str, title: &str, description: &str, schema: Value) {
+        let p = prop(self.rng, title, description, schema);
+        self.add(name, p, false);
     }
 
     fn prompt(&mut self, name: &str) {
@@ -366,9 +373,9 @@ impl Builder<'_> {
             }
             _ => {
                 let values = if self.rng.chance(50) {
-                    vec![json!("1K"), json!("2K"), json!("4K")]
+                    strings(&["1K", "2K", "4K"])
                 } else {
-                    vec![json!("480p"), json!("720p"), json!("1080p")]
+                    strings(&["480p", "720p", "1080p"])
                 };
                 self.choice("resolution", "Resolution", values, false);
             }
@@ -378,86 +385,224 @@ impl Builder<'_> {
     /// Names and shapes real schemas have that make code generation interesting.
     fn messy(&mut self) {
         match self.rng.below(10) {
-            0 => {
-                let p = prop(
-                    self.rng,
-                    "Prompt Text",
-                    "Extra prompt text.",
-                    json!({"type": ["string", "null"], "default": null}),
-                );
-                self.add("promptText", p, false);
-            }
+            0 => self.optional(
+                "promptText",
+                "Prompt Text",
+                "Extra prompt text.",
+                json!({"type": ["string", "null"], "default": null}),
+            ),
             1 => self.number("cfgScale", "CFG Scale", 1.0, 20.0),
-            2 => {
-                let p = prop(
-                    self.rng,
-                    "Prompt",
-                    "",
-                    json!({"type": "string", "maxLength": 600}),
-                );
-                self.add("600_prompt", p, false);
-            }
-            3 => {
-                let values = vec![json!("standard"), json!("pro")];
-                self.choice("type", "Type", values, false);
-            }
+            2 => self.optional(
+                "600_prompt",
+                "Prompt",
+                "",
+                json!({"type": "string", "maxLength": 600}),
+            ),
+            3 => self.choice("type", "Type", strings(&["standard", "pro"]), false),
             4 => self.boolean("loop", "Loop the video"),
             5 => {
                 // Values whose Rust names collide: the generator disambiguates them.
-                let values = vec![
-                    json!("Auto"),
-                    json!("AUTO"),
-                    json!("auto-mode"),
-                    json!("3d-model"),
-                    json!("3D Model"),
-                ];
+                let values = strings(&["Auto", "AUTO", "auto-mode", "3d-model", "3D Model"]);
                 self.choice("style", "Style", values, false);
             }
-            6 => {
-                let p = prop(
-                    self.rng,
-                    "LoRAs",
-                    "LoRA weights to apply.",
-                    json!({
-                        "type": "array",
-                        "maxItems": 3,
-                        "items": {
-                            "type": "object",
-                            "required": ["path"],
-                            "properties": {
-                                "path": {"type": "string", "format": "uri"},
-                                "scale": {"type": "number", "minimum": 0, "maximum": 4, "default": 1},
-                            },
-                        },
-                    }),
-                );
-                self.add("loras", p, false);
-            }
-            7 => {
-                let p = prop(
-                    self.rng,
-                    "Steps",
-                    "Denoising steps.",
-                    json!({"type": "integer", "enum": ["1", "2", "4", "8"], "default": "4"}),
-                );
-                self.add("steps", p, false);
-            }
-            8 => {
-                let p = prop(
-                    self.rng,
-                    "Camera Control",
-                    "Camera movement.",
-                    json!({
+            6 => self.optional(
+                "loras",
+                "LoRAs",
+                "LoRA weights to apply.",
+                json!({
+                    "type": "array",
+                    "maxItems": 3,
+                    "items": {
                         "type": "object",
+                        "required": ["path"],
                         "properties": {
-                            "horizontal": {"type": "number", "minimum": -10, "maximum": 10},
-                            "zoom": {"type": "number", "minimum": -10, "maximum": 10},
+                            "path": {"type": "string", "format": "uri"},
+                            "scale": {"type": "number", "minimum": 0, "maximum": 4, "default": 1},
                         },
-                    }),
-                );
-                self.add("camera_control", p, false);
-            }
+                    },
+                }),
+            ),
+            7 => self.optional(
+                "steps",
+                "Steps",
+                "Denoising steps.",
+                json!({"type": "integer", "enum": ["1", "2", "4", "8"], "default": "4"}),
+            ),
+            8 => self.optional(
+                "camera_control",
+                "Camera Control",
+                "Camera movement.",
+                json!({
+                    "type": "object",
+                    "properties": {
+                        "horizontal": {"type": "number", "minimum": -10, "maximum": 10},
+                        "zoom": {"type": "number", "minimum": -10, "maximum": 10},
+                    },
+                }),
+            ),
             _ => self.boolean("self", "Apply to itself"),
+        }
+    }
+
+    /// The output kind: half the models reply with the common media schema, half with
+    /// `kind`'s own.
+    fn media_or(&mut self, kind: &'static str) -> &'static str {
+        if self.rng.chance(50) { "media" } else { kind }
+    }
+
+    /// The fields of a text-to-image model; returns its output kind.
+    fn text_to_image(&mut self) -> &'static str {
+        self.prompt("prompt");
+        if self.rng.chance(40) {
+            self.optional(
+                "negative_prompt",
+                "Negative Prompt",
+                "What to avoid.",
+                json!({"type": "string", "default": ""}),
+            );
+        }
+        self.aspect();
+        if self.rng.chance(50) {
+            self.integer("num_images", "Number of Images", 1, 4, true);
+        } else {
+            let values = (1..=15).map(|n| json!(n)).collect();
+            self.choice(
+                "sequential_image_generation_options",
+                "Maximum Number of Output Images",
+                values,
+                false,
+            );
+        }
+        let steps = *self.rng.pick(&[28, 50, 100]);
+        self.integer("num_inference_steps", "Steps", 1, steps, true);
+        self.number("guidance_scale", "Guidance Scale", 0.0, 20.0);
+        self.choice(
+            "output_format",
+            "Output Format",
+            strings(&["jpeg", "png", "webp"]),
+            false,
+        );
+        self.boolean("enable_safety_checker", "Enable the safety checker");
+        self.seed();
+        self.media_or("images")
+    }
+
+    /// The fields of an image-editing model; returns its output kind.
+    fn edit(&mut self) -> &'static str {
+        self.prompt("prompt");
+        if self.rng.chance(50) {
+            self.images();
+        } else {
+            self.image("image_url", true);
+        }
+        if self.rng.chance(30) {
+            self.image("mask_url", false);
+        }
+        self.number("strength", "Strength", 0.0, 1.0);
+        self.aspect();
+        self.seed();
+        self.media_or("images")
+    }
+
+    /// The fields of an upscaler; returns its output kind.
+    fn upscale(&mut self) -> &'static str {
+        self.image("image_url", true);
+        self.choice("scale", "Scale", vec![json!(2), json!(4)], false);
+        self.choice(
+            "output_format",
+            "Output Format",
+            strings(&["jpeg", "png"]),
+            false,
+        );
+        "media"
+    }
+
+    /// The fields of a video model, from text or (`from_image`) an image; returns its output
+    /// kind.
+    fn video(&mut self, from_image: bool) -> &'static str {
+        self.prompt("prompt");
+        if from_image {
+            self.image("image_url", true);
+            if self.rng.chance(30) {
+                self.optional(
+                    "end_image_url",
+                    "End Image",
+                    "The last frame.",
+                    json!({"type": ["string", "null"], "format": "image_uri"}),
+                );
+            }
+        }
+        let durations = if self.rng.chance(50) {
+            vec![json!(5), json!(10)]
+        } else {
+            strings(&["5", "10"])
+        };
+        self.choice("duration", "Duration", durations, false);
+        self.choice(
+            "resolution",
+            "Resolution",
+            strings(&["480p", "720p", "1080p"]),
+            false,
+        );
+        self.boolean("prompt_optimizer", "Optimize the prompt");
+        self.seed();
+        self.media_or("video")
+    }
+
+    /// The fields of a text-to-speech model; returns its output kind.
+    fn speech(&mut self) -> &'static str {
+        let max = *self.rng.pick(&[1000, 5000]);
+        let p = prop(
+            self.rng,
+            "Text",
+            "The text to speak.",
+            json!({"type": "string", "maxLength": max}),
+        );
+        self.add("text", p, true);
+        self.choice(
+            "voice",
+            "Voice",
+            strings(&["alloy", "echo", "fable", "nova"]),
+            false,
+        );
+        self.number("speed", "Speed", 0.5, 2.0);
+        if self.rng.chance(40) {
+            self.optional(
+                "audio_url",
+                "Reference Audio",
+                "A voice sample.",
+                json!({"type": "string", "format": "audio_uri"}),
+            );
+        }
+        "audio"
+    }
+
+    /// The model: its `input.json` from the fields added, the output schema of
+    /// `output_kind`, and an overlay naming it (and now and then the formats of its images).
+    fn finish(self, id: String, output_kind: &str) -> SynthModel {
+        let input = json!({
+            "type": "object",
+            "title": "Input Schema",
+            "required": self.required,
+            "properties": self.properties,
+        });
+        let (output, output_type) = output_schema(output_kind);
+        let mut overlay = Map::new();
+        overlay.insert("display_name".into(), json!(display_name(&id)));
+        overlay.insert("output_type".into(), json!(output_type));
+        if !self.formats.is_empty() && self.rng.chance(60) {
+            let fields: Map<String, Value> = self
+                .formats
+                .iter()
+                .map(|f| (f.clone(), json!({"formats": ["jpeg", "png"]})))
+                .collect();
+            overlay.insert("fields".into(), Value::Object(fields));
+        }
+        SynthModel {
+            id,
+            input,
+            output,
+            overlay: Value::Object(overlay),
         }
     }
 }
@@ -470,159 +615,23 @@ fn model(rng: &mut Rng, id: String, task: Task) -> SynthModel {
         formats: Vec::new(),
     };
     let output_kind = match task {
-        Task::Image => {
-            b.prompt("prompt");
-            if b.rng.chance(40) {
-                let p = prop(
-                    b.rng,
-                    "Negative Prompt",
-                    "What to avoid.",
-                    json!({"type": "string", "default": ""}),
-                );
-                b.add("negative_prompt", p, false);
-            }
-            b.aspect();
-            if b.rng.chance(50) {
-                b.integer("num_images", "Number of Images", 1, 4, true);
-            } else {
-                let values = (1..=15).map(|n| json!(n)).collect();
-                b.choice(
-                    "sequential_image_generation_options",
-                    "Maximum Number of Output Images",
-                    values,
-                    false,
-                );
-            }
-            let steps = *b.rng.pick(&[28, 50, 100]);
-            b.integer("num_inference_steps", "Steps", 1, steps, true);
-            b.number("guidance_scale", "Guidance Scale", 0.0, 20.0);
-            b.choice(
-                "output_format",
-                "Output Format",
-                vec![json!("jpeg"), json!("png"), json!("webp")],
-                false,
-            );
-            b.boolean("enable_safety_checker", "Enable the safety checker");
-            b.seed();
-            if b.rng.chance(50) { "media" } else { "images" }
-        }
-        Task::Edit => {
-            b.prompt("prompt");
-            if b.rng.chance(50) {
-                b.images();
-            } else {
-                b.image("image_url", true);
-            }
-            if b.rng.chance(30) {
-                b.image("mask_url", false);
-            }
-            b.number("strength", "Strength", 0.0, 1.0);
-            b.aspect();
-            b.seed();
-            if b.rng.chance(50) { "media" } else { "images" }
-        }
-        Task::Upscale => {
-            b.image("image_url", true);
-            b.choice("scale", "Scale", vec![json!(2), json!(4)], false);
-            b.choice(
-                "output_format",
-                "Output Format",
-                vec![json!("jpeg"), json!("png")],
-                false,
-            );
-            "media"
-        }
-        Task::Video | Task::ImageVideo => {
-            b.prompt("prompt");
-            if task == Task::ImageVideo {
-                b.image("image_url", true);
-                if b.rng.chance(30) {
-                    let p = prop(
-                        b.rng,
-                        "End Image",
-                        "The last frame.",
-                        json!({"type": ["string", "null"], "format": "image_uri"}),
-                    );
-                    b.add("end_image_url", p, false);
-                }
-            }
-            let durations = if b.rng.chance(50) {
-                vec![json!(5), json!(10)]
-            } else {
-                vec![json!("5"), json!("10")]
-            };
-            b.choice("duration", "Duration", durations, false);
-            b.choice(
-                "resolution",
-                "Resolution",
-                vec![json!("480p"), json!("720p"), json!("1080p")],
-                false,
-            );
-            b.boolean("prompt_optimizer", "Optimize the prompt");
-            b.seed();
-            if b.rng.chance(50) { "media" } else { "video" }
-        }
-        Task::Speech => {
-            let max = *b.rng.pick(&[1000, 5000]);
-            let p = prop(
-                b.rng,
-                "Text",
-                "The text to speak.",
-                json!({"type": "string", "maxLength": max}),
-            );
-            b.add("text", p, true);
-            b.choice(
-                "voice",
-                "Voice",
-                vec![json!("alloy"), json!("echo"), json!("fable"), json!("nova")],
-                false,
-            );
-            b.number("speed", "Speed", 0.5, 2.0);
-            if b.rng.chance(40) {
-                let p = prop(
-                    b.rng,
-                    "Reference Audio",
-                    "A voice sample.",
-                    json!({"type": "string", "format": "audio_uri"}),
-                );
-                b.add("audio_url", p, false);
-            }
-            "audio"
-        }
+        Task::Image => b.text_to_image(),
+        Task::Edit => b.edit(),
+        Task::Upscale => b.upscale(),
+        Task::Video => b.video(false),
+        Task::ImageVideo => b.video(true),
+        Task::Speech => b.speech(),
     };
     let extras = b.rng.below(4);
     for _ in 0..extras {
         b.messy();
     }
-    let Builder {
-        properties,
-        required,
-        formats,
-        rng,
-    } = b;
-    let input = json!({
-        "type": "object",
-        "title": "Input Schema",
-        "required": required,
-        "properties": properties,
-    });
-    let (output, output_type) = output_schema(output_kind);
-    let mut overlay = Map::new();
-    overlay.insert("display_name".into(), json!(display_name(&id)));
-    overlay.insert("output_type".into(), json!(output_type));
-    if !formats.is_empty() && rng.chance(60) {
-        let fields: Map<String, Value> = formats
-            .iter()
-            .map(|f| (f.clone(), json!({"formats": ["jpeg", "png"]})))
-            .collect();
-        overlay.insert("fields".into(), Value::Object(fields));
-    }
-    SynthModel {
-        id,
-        input,
-        output,
-        overlay: Value::Object(overlay),
-    }
+    b.finish(id, output_kind)
+}
+
+/// Enum values that are strings.
+fn strings(values: &[&str]) -> Vec<Value> {
+    values.iter().map(|v| json!(v)).collect()
 }
 
 /// `bytedance/seedream-4-0/edit` → `Bytedance Seedream 4 0 Edit`.
