@@ -202,8 +202,9 @@ fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 
-/// Clean and incremental `cargo build -p runcomfy --lib` times against synthetic catalogs of
-/// each size, each in its own target folder so nothing is shared between sizes.
+/// Clean one-model builds per catalog, alternating between catalogs (medians).
+const ROUNDS: usize = 3;
+
 /// Build times of `runcomfy` against synthetic catalogs (target 2).
 ///
 /// Each catalog gets its own copy of the workspace (its `client/schemas` the catalog, its
@@ -213,18 +214,53 @@ fn cargo() -> String {
 /// generator it runs and the crate) with one model enabled and with all of them, clean and
 /// after one model's schema changed.
 fn build_times(root: &Path, sizes: &[usize], all_models: bool) -> Result<Vec<Value>, String> {
-    /// Clean one-model builds per catalog, alternating between catalogs (medians).
-    const ROUNDS: usize = 3;
     let scratch = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
     let target = scratch.path().join("target");
     let mut rows = Vec::new();
     let mut copies = Vec::new();
     for (i, &n) in sizes.iter().enumerate() {
-        let copy = scratch.path().join(format!("workspace-{n}"));
-        copy_workspace(root, &copy)?;
-        let catalog = copy.join("client/schemas");
+        let copy = CatalogCopy::new(root, scratch.path(), n)?;
+        if i == 0 {
+            rows.push(dependencies_row(&copy, &target)?);
+        }
+        // The generator crate compiles the same whatever the catalog: leave it out of the
+        // figures, which are then runcomfy's own (build script, its run, the crate).
+        let codegen = ["build", "-q", "--offline", "-p", "runcomfy-codegen"];
+        cargo_in(&copy.dir, &target, &codegen)?;
+        copies.push(copy);
+    }
+    let (one_model, medians) = one_model_rows(&copies, &target)?;
+    rows.extend(one_model);
+    if all_models {
+        rows.extend(all_models_rows(&copies, &target)?);
+    }
+    rows.extend(ratio_row(&medians));
+    Ok(rows)
+}
+
+/// A catalog's size, and the median of its clean one-model builds (s).
+type Median = (usize, f64);
+
+/// A copy of the workspace whose catalog is a synthetic one.
+struct CatalogCopy {
+    /// How many models the catalog has.
+    n: usize,
+    dir: PathBuf,
+    /// The `input.json` of the catalog's first model, the one enabled alone.
+    first: PathBuf,
+    /// The cargo arguments that enable that model alone.
+    one: [String; 3],
+}
+
+impl CatalogCopy {
+    /// Copies the workspace under `scratch` and writes it a catalog of `n` models and the
+    /// features that go with it.
+    fn new(root: &Path, scratch: &Path, n: usize) -> Result<Self, String> {
+        let dir = scratch.join(format!("workspace-{n}"));
+        copy_workspace(root, &dir)?;
+        let catalog = dir.join("client/schemas");
         crate::synth::write(&catalog, n, 1).map_err(|e| e.to_string())?;
-        crate::features::sync(&copy.join("client/Cargo.toml"), &catalog, false)
+        crate::features::sync(&dir.join("client/Cargo.toml"), &catalog, false)
             .map_err(|e| e.to_string())?;
         let first = first_input(&catalog).ok_or("no model in the synthetic catalog")?;
         let id = first
@@ -233,79 +269,100 @@ fn build_times(root: &Path, sizes: &[usize], all_models: bool) -> Result<Vec<Val
             .map(|rel| rel.to_string_lossy().replace('\\', "/"))
             .ok_or("no model id")?;
         let one = ["--no-default-features", "--features", &model_feature(&id)].map(String::from);
-        if i == 0 {
-            let with_deps = timed_build(&copy, &target, &[])?;
-            eprintln!("  dependencies and runcomfy ({n} models), clean: {with_deps:.1} s");
-            rows.push(json!({
-                "target": "2 build cost",
-                "what": format!("{n} models, all enabled: clean build with dependencies (s)"),
-                "ours": with_deps,
-                "note": "dev profile; every later build shares these compiled dependencies",
-            }));
-        }
-        // The generator crate compiles the same whatever the catalog: leave it out of the
-        // figures, which are then runcomfy's own (build script, its run, the crate).
-        let codegen = ["build", "-q", "--offline", "-p", "runcomfy-codegen"];
-        cargo_in(&copy, &target, &codegen)?;
-        copies.push((n, copy, first, one));
+        Ok(Self { n, dir, first, one })
     }
-    let clean = |copy: &Path, args: &[String]| -> Result<f64, String> {
-        cargo_in(
-            copy,
-            &target,
-            &["clean", "-q", "--offline", "-p", "runcomfy"],
-        )?;
-        timed_build(copy, &target, args)
-    };
-    let mut one_model: Vec<Vec<f64>> = vec![Vec::new(); copies.len()];
+
+    /// A clean build of `runcomfy` alone (its dependencies stay built), timed.
+    fn clean_build(&self, target: &Path, args: &[String]) -> Result<f64, String> {
+        let clean = ["clean", "-q", "--offline", "-p", "runcomfy"];
+        cargo_in(&self.dir, target, &clean)?;
+        timed_build(&self.dir, target, args)
+    }
+
+    /// After one model's schema changed, a build with `args`, timed.
+    fn incremental_build(&self, target: &Path, args: &[String]) -> Result<f64, String> {
+        touch_description(&self.first)?;
+        timed_build(&self.dir, target, args)
+    }
+}
+
+/// The first build, which compiles the dependencies every later build shares.
+fn dependencies_row(copy: &CatalogCopy, target: &Path) -> Result<Value, String> {
+    let n = copy.n;
+    let with_deps = timed_build(&copy.dir, target, &[])?;
+    eprintln!("  dependencies and runcomfy ({n} models), clean: {with_deps:.1} s");
+    Ok(json!({
+        "target": "2 build cost",
+        "what": format!("{n} models, all enabled: clean build with dependencies (s)"),
+        "ours": with_deps,
+        "note": "dev profile; every later build shares these compiled dependencies",
+    }))
+}
+
+/// Each catalog's clean builds with one model enabled, `ROUNDS` of them alternating between
+/// catalogs so that background load hits all alike, then one incremental build: a row per
+/// catalog, and its median clean time.
+fn one_model_rows(
+    copies: &[CatalogCopy],
+    target: &Path,
+) -> Result<(Vec<Value>, Vec<Median>), String> {
+    let mut clean: Vec<Vec<f64>> = vec![Vec::new(); copies.len()];
     for _ in 0..ROUNDS {
-        for (times, (_, copy, _, one)) in one_model.iter_mut().zip(&copies) {
-            times.push(clean(copy, one)?);
+        for (times, copy) in clean.iter_mut().zip(copies) {
+            times.push(copy.clean_build(target, &copy.one)?);
         }
     }
-    let mut one_model_clean = Vec::new();
-    for (times, (n, copy, first, one)) in one_model.into_iter().zip(&copies) {
-        let mut times = times;
+    let mut rows = Vec::new();
+    let mut medians = Vec::new();
+    for (mut times, copy) in clean.into_iter().zip(copies) {
         times.sort_by(f64::total_cmp);
         let median = times[times.len() / 2];
-        touch_description(first)?;
-        let incremental = timed_build(copy, &target, one)?;
+        let incremental = copy.incremental_build(target, &copy.one)?;
         let spread = times
             .iter()
             .map(|t| format!("{t:.1}"))
             .collect::<Vec<_>>()
             .join(", ");
         eprintln!(
-            "  {n} models, one model enabled: clean {spread} s, incremental {incremental:.1} s"
+            "  {} models, one model enabled: clean {spread} s, incremental {incremental:.1} s",
+            copy.n
         );
-        one_model_clean.push((*n, median));
+        medians.push((copy.n, median));
         let note = format!(
             "dev profile, dependencies and runcomfy-codegen compiled; clean = build script, its run and the crate, median of {spread} s; incremental = that model's schema changed"
         );
-        rows.push(build_row(*n, "one enabled", median, incremental, note));
+        rows.push(build_row(copy.n, "one enabled", median, incremental, note));
     }
-    if all_models {
-        for (n, copy, first, _) in &copies {
-            let clean_all = clean(copy, &[])?;
-            touch_description(first)?;
-            let incremental = timed_build(copy, &target, &[])?;
-            let generated = generated_size(&target);
-            eprintln!(
-                "  {n} models, all enabled: clean {clean_all:.1} s, incremental {incremental:.1} s"
-            );
-            let note = format!(
-                "as above, every model enabled; {:.1} MB of Rust generated",
-                generated as f64 / 1e6
-            );
-            rows.push(build_row(*n, "all enabled", clean_all, incremental, note));
-        }
+    Ok((rows, medians))
+}
+
+/// Each catalog's clean and incremental builds with every model enabled.
+fn all_models_rows(copies: &[CatalogCopy], target: &Path) -> Result<Vec<Value>, String> {
+    let mut rows = Vec::new();
+    for copy in copies {
+        let n = copy.n;
+        let clean_all = copy.clean_build(target, &[])?;
+        let incremental = copy.incremental_build(target, &[])?;
+        let generated = generated_size(target);
+        eprintln!(
+            "  {n} models, all enabled: clean {clean_all:.1} s, incremental {incremental:.1} s"
+        );
+        let note = format!(
+            "as above, every model enabled; {:.1} MB of Rust generated",
+            generated as f64 / 1e6
+        );
+        rows.push(build_row(n, "all enabled", clean_all, incremental, note));
     }
-    let smallest = one_model_clean.iter().min_by_key(|(n, _)| *n).copied();
-    let largest = one_model_clean.iter().max_by_key(|(n, _)| *n).copied();
-    if let (Some((small, base)), Some((big, with_one))) = (smallest, largest)
-        && big > small
-    {
-        rows.push(json!({
+    Ok(rows)
+}
+
+/// The goal: one model costs about as much to build from the largest catalog as from the
+/// smallest.
+fn ratio_row(medians: &[Median]) -> Option<Value> {
+    let (small, base) = medians.iter().min_by_key(|(n, _)| *n).copied()?;
+    let (big, with_one) = medians.iter().max_by_key(|(n, _)| *n).copied()?;
+    (big > small).then(|| {
+        json!({
             "target": "2 build cost",
             "what": format!("runcomfy with one model: {big}-model / {small}-model catalog"),
             "ours": with_one,
@@ -314,9 +371,8 @@ fn build_times(root: &Path, sizes: &[usize], all_models: bool) -> Result<Vec<Val
             "ratio": with_one / base,
             "note": format!("goal <= 1.3: a dependent compiles only the models it enables; medians of {ROUNDS} alternating clean builds"),
             "pass": with_one / base <= 1.3,
-        }));
-    }
-    Ok(rows)
+        })
+    })
 }
 
 /// One catalog's clean and incremental build times.
