@@ -1,6 +1,6 @@
 //! Maintainer tasks, run as `cargo xtask <command>` (see `.cargo/config.toml`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -196,20 +196,7 @@ fn run(command: Command) -> Result<u8, Failure> {
             all,
             schemas,
         } => {
-            let selection = if all {
-                pull::Selection::All
-            } else {
-                pull::Selection::Models(models)
-            };
-            let options = pull::PullOptions {
-                base_url,
-                token: std::env::var("RUNCOMFY_TOKEN")
-                    .ok()
-                    .filter(|t| !t.is_empty()),
-                selection,
-                page_size: pull::PAGE_SIZE,
-            };
-            pull::run(&schemas, &options).map_err(fail)?;
+            pull::run(&schemas, &pull_options(base_url, models, all)).map_err(fail)?;
         }
         Command::Lint {
             schemas,
@@ -223,22 +210,7 @@ fn run(command: Command) -> Result<u8, Failure> {
             version,
         } => {
             let root = workspace_root();
-            let usage = |text: &str| Failure::new(Usage(text.to_owned()), 2);
-            let (old, new) = match (git, catalogs.as_slice()) {
-                (Some(revs), _) => {
-                    let at = |rev: &String| diff::Source::Git {
-                        rev: rev.clone(),
-                        path: "schemas".into(),
-                    };
-                    match revs.as_slice() {
-                        [old] => (at(old), diff::Source::Dir(root.join("schemas"))),
-                        [old, new] => (at(old), at(new)),
-                        _ => return Err(usage("--git takes one or two revisions")),
-                    }
-                }
-                (None, [old, new]) => (diff::Source::parse(old), diff::Source::parse(new)),
-                (None, _) => return Err(usage("give OLD and NEW, or --git REV1 [REV2]")),
-            };
+            let (old, new) = diff_sources(&root, git, &catalogs)?;
             // 0 when nothing breaks, 1 when something does, 2 when there is no diff.
             let worst = diff::run(&root, &old, &new, version.as_deref())
                 .map_err(|error| Failure::new(error, 2))?;
@@ -253,26 +225,71 @@ fn run(command: Command) -> Result<u8, Failure> {
             only,
             builds,
         } => {
-            let builds = builds
-                .map(|sizes| {
-                    sizes
-                        .iter()
-                        .filter(|s| !s.is_empty())
-                        .map(|s| s.parse::<usize>())
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .transpose()
-                .map_err(|err| {
-                    Failure::new(Usage(format!("--builds takes model counts: {err}")), 2)
-                })?;
             let options = bench::Options {
                 check,
                 quick,
                 only,
-                builds,
+                builds: build_sizes(builds)?,
             };
             bench::run(&workspace_root(), &options).map_err(fail)?;
         }
     }
     Ok(0)
+}
+
+/// What `pull` fetches (`models`, or `all`) and from where, with the token RUNCOMFY_TOKEN
+/// holds (an empty one is none).
+fn pull_options(base_url: String, models: Vec<String>, all: bool) -> pull::PullOptions {
+    let selection = if all {
+        pull::Selection::All
+    } else {
+        pull::Selection::Models(models)
+    };
+    pull::PullOptions {
+        base_url,
+        token: std::env::var("RUNCOMFY_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty()),
+        selection,
+        page_size: pull::PAGE_SIZE,
+    }
+}
+
+/// The catalogs `diff` compares: two revisions' `schemas/` (or one and the working tree's),
+/// or two folders or `REV:path`s.
+fn diff_sources(
+    root: &Path,
+    git: Option<Vec<String>>,
+    catalogs: &[String],
+) -> Result<(diff::Source, diff::Source), Failure> {
+    let usage = |text: &str| Failure::new(Usage(text.to_owned()), 2);
+    match (git, catalogs) {
+        (Some(revs), _) => {
+            let at = |rev: &String| diff::Source::Git {
+                rev: rev.clone(),
+                path: "schemas".into(),
+            };
+            match revs.as_slice() {
+                [old] => Ok((at(old), diff::Source::Dir(root.join("schemas")))),
+                [old, new] => Ok((at(old), at(new))),
+                _ => Err(usage("--git takes one or two revisions")),
+            }
+        }
+        (None, [old, new]) => Ok((diff::Source::parse(old), diff::Source::parse(new))),
+        (None, _) => Err(usage("give OLD and NEW, or --git REV1 [REV2]")),
+    }
+}
+
+/// `--builds N,..` as model counts (`--builds` alone: an empty list, the default sizes).
+fn build_sizes(builds: Option<Vec<String>>) -> Result<Option<Vec<usize>>, Failure> {
+    builds
+        .map(|sizes| {
+            sizes
+                .iter()
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse::<usize>())
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()
+        .map_err(|err| Failure::new(Usage(format!("--builds takes model counts: {err}")), 2))
 }
