@@ -80,55 +80,15 @@ pub fn import(schemas: &Path, files: &[PathBuf]) -> Result<Vec<ModelChange>, Imp
     for path in files {
         let is_catalog =
             std::fs::read_to_string(path).is_ok_and(|text| catalog_file::is_catalog_file(&text));
-        let read: Vec<(String, Source)> = if is_catalog {
-            match catalog_file::read(path) {
-                Ok(entries) => entries
-                    .into_iter()
-                    .map(|m| {
-                        let source = Source {
-                            file: path.clone(),
-                            input: m.input,
-                            output: m.output,
-                            upstream: Some(m.upstream),
-                        };
-                        (m.id, source)
-                    })
-                    .collect(),
-                Err(err) => {
-                    catalog_errors.push(err);
-                    continue;
-                }
+        if is_catalog {
+            match read_catalog_file(path) {
+                Ok(read) => add(&mut models, read)?,
+                Err(err) => catalog_errors.push(err),
             }
         } else {
-            match page::read_page(path) {
-                Ok(page) => vec![(
-                    page.id,
-                    Source {
-                        file: path.clone(),
-                        input: normalize::input(page.input),
-                        output: Some(normalize::output(page.output)),
-                        upstream: None,
-                    },
-                )],
-                Err(err) => {
-                    page_errors.push(err);
-                    continue;
-                }
-            }
-        };
-        for (id, source) in read {
-            match models.get(&id) {
-                Some(first) if first.input != source.input || first.output != source.output => {
-                    return Err(ImportError::Conflict {
-                        id,
-                        first: first.file.clone(),
-                        second: source.file,
-                    });
-                }
-                Some(_) => {}
-                None => {
-                    models.insert(id, source);
-                }
+            match read_page(path) {
+                Ok(read) => add(&mut models, read)?,
+                Err(err) => page_errors.push(err),
             }
         }
     }
@@ -138,13 +98,71 @@ pub fn import(schemas: &Path, files: &[PathBuf]) -> Result<Vec<ModelChange>, Imp
     if !page_errors.is_empty() {
         return Err(ImportError::Pages(page_errors));
     }
-    // A bad id is found before anything is written, like a broken file.
+    write(schemas, &models)
+}
+
+/// The models of a catalog file.
+fn read_catalog_file(path: &Path) -> Result<Vec<(String, Source)>, CatalogFileError> {
+    let entries = catalog_file::read(path)?;
+    let models = entries.into_iter().map(|m| {
+        let source = Source {
+            file: path.to_owned(),
+            input: m.input,
+            output: m.output,
+            upstream: Some(m.upstream),
+        };
+        (m.id, source)
+    });
+    Ok(models.collect())
+}
+
+/// The model of a doc page, its localized text normalized.
+fn read_page(path: &Path) -> Result<Vec<(String, Source)>, PageError> {
+    let page = page::read_page(path)?;
+    let source = Source {
+        file: path.to_owned(),
+        input: normalize::input(page.input),
+        output: Some(normalize::output(page.output)),
+        upstream: None,
+    };
+    Ok(vec![(page.id, source)])
+}
+
+/// Adds the models read from one file; a model read before must have the same schemas.
+fn add(
+    models: &mut BTreeMap<String, Source>,
+    read: Vec<(String, Source)>,
+) -> Result<(), ImportError> {
+    for (id, source) in read {
+        match models.get(&id) {
+            Some(first) if first.input != source.input || first.output != source.output => {
+                return Err(ImportError::Conflict {
+                    id,
+                    first: first.file.clone(),
+                    second: source.file,
+                });
+            }
+            Some(_) => {}
+            None => {
+                models.insert(id, source);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes the models, once every id is known to be good: a bad one is found before anything
+/// is written, like a broken file.
+fn write(
+    schemas: &Path,
+    models: &BTreeMap<String, Source>,
+) -> Result<Vec<ModelChange>, ImportError> {
     for id in models.keys() {
         runcomfy_codegen::catalog::check_model_id(id, &schemas.join(id))
             .map_err(|e| StoreError::BadId(e.to_string()))?;
     }
     let mut changes = Vec::new();
-    for (id, source) in &models {
+    for (id, source) in models {
         changes.push(store::write_model(
             schemas,
             id,
