@@ -191,54 +191,63 @@ fn median(mut values: Vec<Duration>) -> Duration {
     values[values.len() / 2]
 }
 
-fn report() {
-    let catalog = catalog();
-    // Warm the page cache and both code paths once.
-    ours(&catalog.root);
-    typify(&catalog.inputs);
-    let rejected = catalog.rejected;
-    let (mut synth_times, mut ours_times, mut common_times, mut typify_times) =
-        (vec![], vec![], vec![], vec![]);
-    let (mut formatted_times, mut single_times, mut single_common_times) = (vec![], vec![], vec![]);
-    // Alternate, so background load hits both alike; medians of 5.
+/// How long `run` takes.
+fn timed<T>(run: impl FnOnce() -> T) -> Duration {
+    let start = Instant::now();
+    run();
+    start.elapsed()
+}
+
+/// A time for each run the report compares: one round's, or the medians.
+struct Times {
+    synth: Duration,
+    ours: Duration,
+    formatted: Duration,
+    /// Ours on the models typify accepts.
+    common: Duration,
+    /// Ours on one thread.
+    single: Duration,
+    single_common: Duration,
+    typify: Duration,
+}
+
+/// The medians of 5 rounds of every run, alternating so that background load hits them alike.
+fn measure(catalog: &Catalog) -> Times {
+    let mut rounds = Vec::new();
     for _ in 0..5 {
         let dir = tempfile::tempdir().unwrap();
-        let start = Instant::now();
-        xtask::synth::write(dir.path(), MODELS, 1).unwrap();
-        synth_times.push(start.elapsed());
-        let start = Instant::now();
-        ours(&catalog.root);
-        ours_times.push(start.elapsed());
-        let start = Instant::now();
-        ours_formatted(&catalog.root);
-        formatted_times.push(start.elapsed());
-        let start = Instant::now();
-        ours(&catalog.common);
-        common_times.push(start.elapsed());
-        let start = Instant::now();
-        ours_on(&catalog.root, 1);
-        single_times.push(start.elapsed());
-        let start = Instant::now();
-        ours_on(&catalog.common, 1);
-        single_common_times.push(start.elapsed());
-        let start = Instant::now();
-        typify(&catalog.inputs);
-        typify_times.push(start.elapsed());
+        // Fields are evaluated in the order written: the runs go in this order.
+        rounds.push(Times {
+            synth: timed(|| xtask::synth::write(dir.path(), MODELS, 1).unwrap()),
+            ours: timed(|| ours(&catalog.root)),
+            formatted: timed(|| ours_formatted(&catalog.root)),
+            common: timed(|| ours(&catalog.common)),
+            single: timed(|| ours_on(&catalog.root, 1)),
+            single_common: timed(|| ours_on(&catalog.common, 1)),
+            typify: timed(|| typify(&catalog.inputs)),
+        });
     }
-    let formatted = median(formatted_times);
-    let (single, single_common) = (median(single_times), median(single_common_times));
-    let (synth, ours, common, typify) = (
-        median(synth_times),
-        median(ours_times),
-        median(common_times),
-        median(typify_times),
-    );
-    let typified = MODELS - rejected;
-    let ours_per_model = common.as_secs_f64() * 1e3 / typified.max(1) as f64;
-    let typify_per_model = typify.as_secs_f64() * 1e3 / typified.max(1) as f64;
-    let single_per_model = single_common.as_secs_f64() * 1e3 / typified.max(1) as f64;
-    let threads = threads();
-    // Where generating goes: reading and checking (`load`) versus emitting and formatting.
+    let of = |run: fn(&Times) -> Duration| median(rounds.iter().map(run).collect());
+    Times {
+        synth: of(|t| t.synth),
+        ours: of(|t| t.ours),
+        formatted: of(|t| t.formatted),
+        common: of(|t| t.common),
+        single: of(|t| t.single),
+        single_common: of(|t| t.single_common),
+        typify: of(|t| t.typify),
+    }
+}
+
+/// Where generating goes: reading and checking (`load`) versus emitting, and how much Rust
+/// it writes.
+struct Stages {
+    load: Duration,
+    emit: Duration,
+    bytes: usize,
+}
+
+fn stages(catalog: &Catalog, threads: usize) -> Stages {
     let start = Instant::now();
     let ir = runcomfy_codegen::load(&catalog.root).unwrap();
     let load = start.elapsed();
@@ -247,38 +256,58 @@ fn report() {
         .pretty(false)
         .threads(threads)
         .emit(&ir);
-    let emit_time = start.elapsed();
+    Stages {
+        load,
+        emit: start.elapsed(),
+        bytes: code.len(),
+    }
+}
+
+fn report() {
+    let catalog = catalog();
+    // Warm the page cache and both code paths once.
+    ours(&catalog.root);
+    typify(&catalog.inputs);
+    let rejected = catalog.rejected;
+    let m = measure(catalog);
+    let typified = MODELS - rejected;
+    let per_model = |time: Duration| time.as_secs_f64() * 1e3 / typified.max(1) as f64;
+    let ours_per_model = per_model(m.common);
+    let typify_per_model = per_model(m.typify);
+    let single_per_model = per_model(m.single_common);
+    let threads = threads();
+    let stages = stages(catalog, threads);
     emit(json!({
         "target": "1 generator",
         "what": format!("generate {MODELS} models (s)"),
-        "ours": ours.as_secs_f64(),
+        "ours": m.ours.as_secs_f64(),
         "peer_name": "goal",
         "peer": 1.0,
         "note": format!(
             "what client/build.rs runs, {threads} threads: load {:.0} ms + emit {:.0} ms ({:.1} MB of Rust, unformatted); median of 5; one thread: {:.2} s",
-            load.as_secs_f64() * 1e3,
-            emit_time.as_secs_f64() * 1e3,
-            code.len() as f64 / 1e6,
-            single.as_secs_f64()
+            stages.load.as_secs_f64() * 1e3,
+            stages.emit.as_secs_f64() * 1e3,
+            stages.bytes as f64 / 1e6,
+            m.single.as_secs_f64()
         ),
-        "pass": ours < Duration::from_secs(1),
+        "pass": m.ours < Duration::from_secs(1),
     }));
     emit(json!({
         "target": "1 generator",
         "what": format!("generate {MODELS} models, formatted (s)"),
-        "ours": formatted.as_secs_f64(),
+        "ours": m.formatted.as_secs_f64(),
         "peer_name": "unformatted",
-        "peer": ours.as_secs_f64(),
+        "peer": m.ours.as_secs_f64(),
         "note": "what `cargo xtask codegen` runs for review: prettyplease re-parses and prints everything (informational)",
     }));
     emit(json!({
         "target": "1 generator",
         "what": format!("cargo xtask synth {MODELS}: write the catalog (s)"),
-        "ours": synth.as_secs_f64(),
+        "ours": m.synth.as_secs_f64(),
         "peer_name": "goal",
         "peer": 1.0,
         "note": "3,000 small files and their folders; mostly file-system time",
-        "pass": synth < Duration::from_secs(1),
+        "pass": m.synth < Duration::from_secs(1),
     }));
     emit(json!({
         "target": "1 generator",
@@ -287,7 +316,7 @@ fn report() {
         "peer_name": "typify 0.8",
         "peer": typify_per_model,
         "ratio": typify_per_model / ours_per_model,
-        "note": format!("ratio = typify/ours (>= 1 passes); the {typified} models typify accepts ({rejected} make it panic); both unformatted (tokens to text); ours on {threads} threads as the build script runs it (typify has no parallel mode); ours on one thread {single_per_model:.3} ms/model ({:.2}x typify); ours on all {MODELS}: {:.3} ms/model", typify_per_model / single_per_model, ours.as_secs_f64() * 1e3 / MODELS as f64),
+        "note": format!("ratio = typify/ours (>= 1 passes); the {typified} models typify accepts ({rejected} make it panic); both unformatted (tokens to text); ours on {threads} threads as the build script runs it (typify has no parallel mode); ours on one thread {single_per_model:.3} ms/model ({:.2}x typify); ours on all {MODELS}: {:.3} ms/model", typify_per_model / single_per_model, m.ours.as_secs_f64() * 1e3 / MODELS as f64),
         "pass": ours_per_model <= typify_per_model,
     }));
 }
