@@ -274,7 +274,8 @@ impl Builder<'_> {
         self.formats.push("images".to_owned());
     }
 
-    fn choice(&mut self, name: &str, title: &str, values: Vec<Value>, required: bool) {
+    /// An optional choice of `values`, one of them its default.
+    fn choice(&mut self, name: &str, title: &str, values: Vec<Value>) {
         let default = values[self.rng.below(values.len())].clone();
         let is_int = values.iter().all(Value::is_i64);
         let ty = if is_int { "integer" } else { "string" };
@@ -284,7 +285,7 @@ impl Builder<'_> {
             &format!("The {} to use.", title.to_lowercase()),
             json!({"type": ty, "enum": values, "default": default}),
         );
-        self.add(name, p, required);
+        self.add(name, p, false);
     }
 
     fn integer(&mut self, name: &str, title: &str, low: i64, high: i64, default: bool) {
@@ -349,7 +350,7 @@ impl Builder<'_> {
                     .into_iter()
                     .map(|r| json!(r))
                     .collect();
-                self.choice("aspect_ratio", "Aspect Ratio", values, false);
+                self.choice("aspect_ratio", "Aspect Ratio", values);
             }
             1 => {
                 let sizes = [
@@ -369,7 +370,7 @@ impl Builder<'_> {
                     .into_iter()
                     .map(|r| json!(r))
                     .collect();
-                self.choice("image_size", "Aspect Ratio (W:H)", values, false);
+                self.choice("image_size", "Aspect Ratio (W:H)", values);
             }
             _ => {
                 let values = if self.rng.chance(50) {
@@ -377,7 +378,7 @@ impl Builder<'_> {
                 } else {
                     strings(&["480p", "720p", "1080p"])
                 };
-                self.choice("resolution", "Resolution", values, false);
+                self.choice("resolution", "Resolution", values);
             }
         }
     }
@@ -398,12 +399,12 @@ impl Builder<'_> {
                 "",
                 json!({"type": "string", "maxLength": 600}),
             ),
-            3 => self.choice("type", "Type", strings(&["standard", "pro"]), false),
+            3 => self.choice("type", "Type", strings(&["standard", "pro"])),
             4 => self.boolean("loop", "Loop the video"),
             5 => {
                 // Values whose Rust names collide: the generator disambiguates them.
                 let values = strings(&["Auto", "AUTO", "auto-mode", "3d-model", "3D Model"]);
-                self.choice("style", "Style", values, false);
+                self.choice("style", "Style", values);
             }
             6 => self.optional(
                 "loras",
@@ -470,7 +471,6 @@ impl Builder<'_> {
                 "sequential_image_generation_options",
                 "Maximum Number of Output Images",
                 values,
-                false,
             );
         }
         let steps = *self.rng.pick(&[28, 50, 100]);
@@ -480,7 +480,6 @@ impl Builder<'_> {
             "output_format",
             "Output Format",
             strings(&["jpeg", "png", "webp"]),
-            false,
         );
         self.boolean("enable_safety_checker", "Enable the safety checker");
         self.seed();
@@ -507,13 +506,8 @@ impl Builder<'_> {
     /// The fields of an upscaler; returns its output kind.
     fn upscale(&mut self) -> &'static str {
         self.image("image_url", true);
-        self.choice("scale", "Scale", vec![json!(2), json!(4)], false);
-        self.choice(
-            "output_format",
-            "Output Format",
-            strings(&["jpeg", "png"]),
-            false,
-        );
+        self.choice("scale", "Scale", vec![json!(2), json!(4)]);
+        self.choice("output_format", "Output Format", strings(&["jpeg", "png"]));
         "media"
     }
 
@@ -537,12 +531,11 @@ impl Builder<'_> {
         } else {
             strings(&["5", "10"])
         };
-        self.choice("duration", "Duration", durations, false);
+        self.choice("duration", "Duration", durations);
         self.choice(
             "resolution",
             "Resolution",
             strings(&["480p", "720p", "1080p"]),
-            false,
         );
         self.boolean("prompt_optimizer", "Optimize the prompt");
         self.seed();
@@ -563,7 +556,6 @@ impl Builder<'_> {
             "voice",
             "Voice",
             strings(&["alloy", "echo", "fable", "nova"]),
-            false,
         );
         self.number("speed", "Speed", 0.5, 2.0);
         if self.rng.chance(40) {
