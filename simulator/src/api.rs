@@ -15,6 +15,7 @@ use bytes::Bytes;
 use futures::StreamExt as _;
 use runcomfy::catalog::{FieldKind, ModelInfo};
 use runcomfy::media::Files;
+use runcomfy::schema::MediaKind;
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, code};
@@ -540,6 +541,7 @@ fn model_json(model: &ModelInfo, include_schema: bool) -> Value {
     let mut entry = json!({
         "model_id": model.id,
         "display_name": model.display_name,
+        "kind": output::kind_of(model).name(),
         "categories": categories(model),
     });
     if let Some(docs) = model.docs {
@@ -585,6 +587,13 @@ async fn list_models(
         .map(|s| s.to_lowercase())
         .filter(|s| !s.is_empty());
     let category = query.get("category").filter(|s| !s.is_empty());
+    let kind = match query.get("kind").filter(|s| !s.is_empty()) {
+        None => None,
+        Some(kind) => Some(
+            MediaKind::parse(kind)
+                .ok_or_else(|| query_problem("kind", "must be image, video or audio"))?,
+        ),
+    };
     let matching: Vec<&ModelInfo> = shared
         .models
         .iter()
@@ -595,6 +604,7 @@ async fn list_models(
             })
         })
         .filter(|m| category.is_none_or(|c| categories(m).contains(c)))
+        .filter(|m| kind.is_none_or(|k| output::kind_of(m) == k))
         .collect();
     let models: Vec<Value> = matching
         .iter()

@@ -74,6 +74,25 @@ async fn search_category_and_paging() -> TestResult {
     let video = list(&sim, "?category=image-to-video&search=seedance-2.5/image").await?;
     assert_eq!(ids(&video).len(), 4, "{video}");
 
+    // The kind filter: what the model returns.
+    let audio = list(&sim, "?kind=audio&limit=1000").await?;
+    let expected: Vec<&str> = runcomfy::catalog()
+        .iter()
+        .filter(|m| m.upstream.output_kind == Some(runcomfy::vocab::media::MediaKind::Audio))
+        .map(|m| m.id)
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(ids(&audio), expected);
+    assert!(
+        audio["models"]
+            .as_array()
+            .ok_or("no models")?
+            .iter()
+            .all(|m| m["kind"] == "audio")
+    );
+    let resp = get(&client(), &sim, "/v1/models?kind=hologram").await?;
+    expect_error(resp, StatusCode::UNPROCESSABLE_ENTITY, 422001).await?;
+
     // Paging: total counts every match, models only the page.
     let page = list(&sim, "?search=seedream-4-0&limit=1&offset=1").await?;
     assert_eq!(ids(&page), vec![EDIT_SEQUENTIAL]);
