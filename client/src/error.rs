@@ -4,12 +4,21 @@
 //! Below everything that fails with it: the HTTP layer, the model core's encoding and the
 //! client. So it names no type above it: a refused token is a [`TokenError`] here (re-exported
 //! by `secret`), and what a cancel achieved is a [`CancelOutcome`] here (re-exported by `job`).
+//!
+//! Errors carry what the server sent as it sent it (the token scrubbed out on arrival), but
+//! their `Display` shows every piece of it through [`printable`]: no control character or
+//! bidirectional override, and at most [`SHOWN_CHARS`] characters of each piece. Printing an
+//! error, logging it or writing it to a report cannot drive a terminal.
 
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::report::ValidationError;
+
+mod printable;
+
+pub use printable::{SHOWN_CHARS, printable};
 
 /// Everything a call to the API can fail with.
 ///
@@ -115,7 +124,11 @@ pub enum Error {
     },
 
     /// The connection failed, was reset or timed out, and retrying did not get past it.
-    #[error("transport error{}: {source}", for_request(request_id))]
+    #[error(
+        "transport error{}: {}",
+        for_request(request_id),
+        transport_text(source)
+    )]
     Transport {
         /// The job, when the call was about one.
         request_id: Option<String>,
@@ -126,8 +139,10 @@ pub enum Error {
 
     /// The server's reply could not be understood.
     #[error(
-        "invalid response (HTTP {status}): {reason}{}; body starts: {excerpt:?}",
-        for_request(request_id)
+        "invalid response (HTTP {status}): {}{}; body starts: \"{}\"",
+        printable(reason, SHOWN_CHARS),
+        for_request(request_id),
+        printable(excerpt, SHOWN_CHARS)
     )]
     InvalidResponse {
         /// The job, when the call was about one.
@@ -143,7 +158,8 @@ pub enum Error {
     /// The job did not finish before the deadline given to `wait`. A queued job was asked to
     /// cancel (best effort); `cancel` says how that went.
     #[error(
-        "job {request_id} did not finish within {after:?}{}",
+        "job {} did not finish within {after:?}{}",
+        printable(request_id, SHOWN_CHARS),
         cancel_text(cancel)
     )]
     Timeout {
@@ -156,7 +172,7 @@ pub enum Error {
     },
 
     /// The job ran and failed; `error` is what the server reported.
-    #[error("job {request_id} failed: {error}")]
+    #[error("job {} failed: {error}", printable(request_id, SHOWN_CHARS))]
     JobFailed {
         /// The job.
         request_id: String,
@@ -165,14 +181,18 @@ pub enum Error {
     },
 
     /// The job was cancelled.
-    #[error("job {request_id} was cancelled")]
+    #[error("job {} was cancelled", printable(request_id, SHOWN_CHARS))]
     Cancelled {
         /// The job.
         request_id: String,
     },
 
     /// The job has not finished yet (asked for its output too early).
-    #[error("job {request_id} has not finished yet (status {status})")]
+    #[error(
+        "job {} has not finished yet (status {})",
+        printable(request_id, SHOWN_CHARS),
+        printable(status, SHOWN_CHARS)
+    )]
     NotFinished {
         /// The job.
         request_id: String,
@@ -193,7 +213,11 @@ pub enum Error {
     },
 
     /// A saved job belongs to another model than the one asked for.
-    #[error("job {request_id} belongs to model {found}, not {expected}")]
+    #[error(
+        "job {} belongs to model {}, not {expected}",
+        printable(request_id, SHOWN_CHARS),
+        printable(found, SHOWN_CHARS)
+    )]
     ModelMismatch {
         /// The job.
         request_id: String,
@@ -214,7 +238,7 @@ pub enum Error {
     },
 
     /// A download was refused or broke off.
-    #[error("download of {url} failed: {reason}")]
+    #[error("download of {} failed: {reason}", printable(url, SHOWN_CHARS))]
     Download {
         /// The file's URL.
         url: String,
@@ -231,20 +255,41 @@ pub enum DownloadFailure {
     #[error("HTTP {0}")]
     Status(u16),
     /// The connection failed or broke off.
-    #[error(transparent)]
+    #[error("{}", transport_text(.0))]
     Transport(reqwest::Error),
-    /// No data arrived for too long.
-    #[error("no data for {0:?}")]
+    /// Too little data arrived for too long (less than a KiB in the idle time): a host that
+    /// stops, or drips a byte at a time.
+    #[error("next to no data for {0:?}")]
     Stalled(Duration),
+    /// The downloads did not end within their deadline
+    /// ([`DownloadOptions::timeout`](crate::download::DownloadOptions::timeout)).
+    #[error("not finished within {0:?}")]
+    TimedOut(Duration),
     /// The file is larger than the configured limit.
     #[error("larger than the {0}-byte limit")]
     TooLarge(u64),
-    /// The bytes are not what the `Content-Type` says (an error page sent as an image).
-    #[error("the content is not the {0} its Content-Type says")]
+    /// The first bytes are not what the `Content-Type` says (an error page sent as an image).
+    #[error(
+        "the content is not the {} its Content-Type says",
+        printable(.0, SHOWN_CHARS)
+    )]
     Mismatch(String),
-    /// The URL is not an `http(s)` URL.
-    #[error("not an http or https URL")]
+    /// The URL is not an `https` URL (plain `http` is allowed to loopback addresses only), or a
+    /// redirect went from `https` to plain `http`.
+    #[error("not an https URL (plain http only to loopback addresses)")]
     BadUrl,
+    /// The URL's host is not one output files come from: RunComfy's hosts, the API's own host,
+    /// or one allowed with
+    /// [`ClientBuilder::allow_output_host`](crate::client::ClientBuilder::allow_output_host).
+    #[error(
+        "{} is not a host output files come from (RunComfy's, or the API's own); allow it \
+         explicitly to fetch from it",
+        printable(.0, SHOWN_CHARS)
+    )]
+    HostNotAllowed(String),
+    /// More redirects than the client follows.
+    #[error("too many redirects")]
+    TooManyRedirects,
 }
 
 /// What the API said in an error body (`{error_code, error_message, detail}`) or, without one,
@@ -269,19 +314,29 @@ impl fmt::Display for ApiError {
         } else {
             &self.message
         };
-        write!(f, "{message} (HTTP {}", self.status)?;
+        write!(
+            f,
+            "{} (HTTP {}",
+            printable(message, SHOWN_CHARS),
+            self.status
+        )?;
         if let Some(code) = self.code {
             write!(f, ", code {code}")?;
         }
         f.write_str(")")?;
         if let Some(detail) = self.detail.as_deref().filter(|d| !d.is_null()) {
-            write!(f, "; detail: {detail}")?;
+            write!(
+                f,
+                "; detail: {}",
+                printable(&detail.to_string(), SHOWN_CHARS)
+            )?;
         }
         Ok(())
     }
 }
 
-/// The `error` of a failed job, as the server sent it (its shape is not documented).
+/// The `error` of a failed job, as the server sent it (its shape is not documented); shown
+/// through [`printable`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobError(pub serde_json::Value);
 
@@ -301,9 +356,9 @@ impl JobError {
 impl fmt::Display for JobError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.message(), &self.0) {
-            (Some(message), _) => f.write_str(message),
+            (Some(message), _) => f.write_str(&printable(message, SHOWN_CHARS)),
             (None, serde_json::Value::Null) => f.write_str("(no error given)"),
-            (None, other) => write!(f, "{other}"),
+            (None, other) => f.write_str(&printable(&other.to_string(), SHOWN_CHARS)),
         }
     }
 }
@@ -335,7 +390,7 @@ impl fmt::Display for CancelOutcome {
         match self {
             CancelOutcome::Cancelled => f.write_str("cancelled"),
             CancelOutcome::NotCancellable => f.write_str("not cancellable"),
-            CancelOutcome::Other(other) => write!(f, "{other}"),
+            CancelOutcome::Other(other) => f.write_str(&printable(other, SHOWN_CHARS)),
         }
     }
 }
@@ -421,9 +476,33 @@ impl Error {
 
 fn for_request(request_id: &Option<String>) -> String {
     match request_id {
-        Some(id) => format!(" (request {id})"),
+        Some(id) => format!(" (request {})", printable(id, SHOWN_CHARS)),
         None => String::new(),
     }
+}
+
+/// What the HTTP client said, a timeout called one (reqwest names a reply body cut by the time
+/// limit "error decoding response body"), with the innermost cause ("connection reset",
+/// "too many redirects"), which reqwest's own text leaves out.
+fn transport_text(source: &reqwest::Error) -> String {
+    let mut text = if source.is_timeout() {
+        match source.url() {
+            Some(url) => format!("timed out waiting for {url}"),
+            None => "timed out".to_owned(),
+        }
+    } else {
+        source.to_string()
+    };
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(source);
+    let mut innermost = None;
+    while let Some(next) = cause {
+        innermost = Some(next);
+        cause = next.source();
+    }
+    if let Some(innermost) = innermost.filter(|_| !source.is_timeout()) {
+        let _ = fmt::Write::write_fmt(&mut text, format_args!(": {innermost}"));
+    }
+    printable(&text, SHOWN_CHARS).into_owned()
 }
 
 fn retry_after_text(retry_after: &Option<Duration>) -> String {
