@@ -355,17 +355,12 @@ impl<M: Model> Job<M> {
     }
 
     fn typed_output(&self, output: serde_json::Value) -> Result<M::Output, Error> {
-        serde_json::from_value(output.clone()).map_err(|err| {
-            // Both quote what the server sent, which may echo the token.
-            let token = self.http().token();
-            Error::InvalidResponse {
-                request_id: Some(self.request_id.to_string()),
-                status: 200,
-                reason: token.scrub(&format!(
-                    "output does not match the model's output type: {err}"
-                )),
-                excerpt: token.scrub(&wire::excerpt(output.to_string().as_bytes())),
-            }
+        // Both texts quote what the server sent, which the transport scrubbed of the token.
+        serde_json::from_value(output.clone()).map_err(|err| Error::InvalidResponse {
+            request_id: Some(self.request_id.to_string()),
+            status: 200,
+            reason: format!("output does not match the model's output type: {err}"),
+            excerpt: wire::excerpt(output.to_string().as_bytes()),
         })
     }
 }

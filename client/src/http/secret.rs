@@ -59,7 +59,25 @@ impl Token {
         text.replace(&*self.raw, REDACTED)
     }
 
-    /// [`scrub`](Self::scrub) on every string and key of a JSON value (an error's `detail`).
+    /// [`scrub`](Self::scrub) on the URL an HTTP client error names: a redirect's `Location`
+    /// may carry the token back. The URL is dropped if the scrubbed text does not parse.
+    pub(crate) fn scrub_error(&self, mut error: reqwest::Error) -> reqwest::Error {
+        let Some(url) = error.url_mut() else {
+            return error;
+        };
+        if self.raw.len() < 4 || !url.as_str().contains(&*self.raw) {
+            return error;
+        }
+        match reqwest::Url::parse(&self.scrub(url.as_str())) {
+            Ok(scrubbed) => {
+                *url = scrubbed;
+                error
+            }
+            Err(_) => error.without_url(),
+        }
+    }
+
+    /// [`scrub`](Self::scrub) on every string and key of a JSON value (a whole reply).
     pub(crate) fn scrub_json(&self, value: serde_json::Value) -> serde_json::Value {
         use serde_json::Value;
         match value {

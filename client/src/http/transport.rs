@@ -123,7 +123,7 @@ impl Http {
             not_sent: source.is_connect(),
             error: Error::Transport {
                 request_id: None,
-                source,
+                source: self.token.scrub_error(source),
             },
             retry_after: None,
         })?;
@@ -137,16 +137,16 @@ impl Http {
             // Capped: the gate never holds longer than the policy would wait for one retry.
             self.gate.close_for(after.min(self.retry.max_retry_after()));
         }
-        let body = read_capped(response).await.map_err(|failure| Failure {
-            retry_after,
-            ..failure
-        })?;
-        match wire::parse::<T>(status, &body) {
+        let body = self
+            .read_capped(response)
+            .await
+            .map_err(|failure| Failure {
+                retry_after,
+                ..failure
+            })?;
+        match wire::parse::<T>(status, &body, &self.token) {
             Reply::Ok(value) => Ok(value),
-            Reply::Api(mut api) => {
-                // A server may echo the token back anywhere in its error body.
-                api.message = self.token.scrub(&api.message);
-                api.detail = api.detail.map(|d| Box::new(self.token.scrub_json(*d)));
+            Reply::Api(api) => {
                 if status == 429 && retry_after.is_none() {
                     tracing::debug!("rate limited without Retry-After");
                 }
@@ -160,9 +160,8 @@ impl Http {
                 error: Error::InvalidResponse {
                     request_id: None,
                     status,
-                    // The decoder's message quotes the value it choked on.
-                    reason: self.token.scrub(&reason),
-                    excerpt: self.token.scrub(&excerpt),
+                    reason,
+                    excerpt,
                 },
                 retry_after,
                 not_sent: false,
@@ -178,37 +177,37 @@ impl Http {
     ) -> Result<T, Failure> {
         retry::run(&self.retry, retryable, || self.send_once(&call)).await
     }
-}
 
-/// Reads a reply body, refusing one larger than [`MAX_REPLY_BYTES`].
-async fn read_capped(response: reqwest::Response) -> Result<Vec<u8>, Failure> {
-    let status = response.status().as_u16();
-    let mut body = Vec::new();
-    let mut stream = response.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|source| Failure {
-            error: Error::Transport {
-                request_id: None,
-                source,
-            },
-            retry_after: None,
-            not_sent: false,
-        })?;
-        if body.len() + chunk.len() > MAX_REPLY_BYTES {
-            return Err(Failure {
-                error: Error::InvalidResponse {
+    /// Reads a reply body, refusing one larger than [`MAX_REPLY_BYTES`].
+    async fn read_capped(&self, response: reqwest::Response) -> Result<Vec<u8>, Failure> {
+        let status = response.status().as_u16();
+        let mut body = Vec::new();
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|source| Failure {
+                error: Error::Transport {
                     request_id: None,
-                    status,
-                    reason: format!("reply larger than {MAX_REPLY_BYTES} bytes"),
-                    excerpt: wire::excerpt(&body),
+                    source: self.token.scrub_error(source),
                 },
                 retry_after: None,
                 not_sent: false,
-            });
+            })?;
+            if body.len() + chunk.len() > MAX_REPLY_BYTES {
+                return Err(Failure {
+                    error: Error::InvalidResponse {
+                        request_id: None,
+                        status,
+                        reason: format!("reply larger than {MAX_REPLY_BYTES} bytes"),
+                        excerpt: self.token.scrub(&wire::excerpt(&body)),
+                    },
+                    retry_after: None,
+                    not_sent: false,
+                });
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
+        Ok(body)
     }
-    Ok(body)
 }
 
 #[cfg(test)]

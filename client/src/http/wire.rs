@@ -1,12 +1,16 @@
 //! The API's reply bodies, and turning a raw reply into one of them or a typed error.
 //!
 //! Every reply is read as JSON first, so an error body (`error_code`) is recognised even when it
-//! comes with HTTP 200. The API's paths are built by the client (`/v1/models/{model_id}`,
-//! `/v1/requests/{id}/{action}`); what comes back is read here.
+//! comes with HTTP 200, and the token is scrubbed from every string of it before anything else
+//! reads it: no output URL, job error, status or request id built from a reply can carry it. The
+//! API's paths are built by the client (`/v1/models/{model_id}`, `/v1/requests/{id}/{action}`);
+//! what comes back is read here. An optional field of an odd type is ignored, not fatal: only
+//! what a reply cannot do without (`status`, `request_id`) refuses it.
 
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 
+use super::secret::Token;
 use crate::error::{ApiError, Error};
 
 /// Longest excerpt of a body kept in an error, in characters.
@@ -22,7 +26,7 @@ pub(crate) struct SubmitReply {
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct StatusReply {
     pub status: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub queue_position: Option<u64>,
 }
 
@@ -34,18 +38,18 @@ pub(crate) struct ResultReply {
     pub output: Option<serde_json::Value>,
     #[serde(default)]
     pub error: Option<serde_json::Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub created_at: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub finished_at: Option<String>,
 }
 
 /// `POST /v1/requests/{id}/cancel`.
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct CancelReply {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub status: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     pub outcome: Option<String>,
 }
 
@@ -53,10 +57,21 @@ pub(crate) struct CancelReply {
 #[derive(Debug, Deserialize)]
 struct ErrorBody {
     error_code: serde_json::Value,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient")]
     error_message: Option<String>,
     #[serde(default)]
     detail: Option<serde_json::Value>,
+}
+
+/// An optional field read if it has the expected type, and ignored otherwise
+/// (`"queue_position": "abc"` does not make a whole status reply unreadable).
+fn lenient<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    let value = serde_json::Value::deserialize(deserializer)?;
+    Ok(serde_json::from_value(value).ok())
 }
 
 /// How a raw reply reads.
@@ -70,9 +85,13 @@ pub(crate) enum Reply<T> {
     Invalid { reason: String, excerpt: String },
 }
 
-/// Reads a reply: an error body (whatever the status), an error status, or the expected body.
-pub(crate) fn parse<T: DeserializeOwned>(status: u16, body: &[u8]) -> Reply<T> {
-    let value: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+/// Reads a reply: an error body (whatever the status), an error status, or the expected body;
+/// `token` is scrubbed from all of it first.
+pub(crate) fn parse<T: DeserializeOwned>(status: u16, body: &[u8], token: &Token) -> Reply<T> {
+    let value: Option<serde_json::Value> = serde_json::from_slice(body)
+        .ok()
+        .map(|value| token.scrub_json(value));
+    let excerpt = || token.scrub(&excerpt(body));
     if let Some(api) = value.as_ref().and_then(|v| error_body(status, v)) {
         return Reply::Api(api);
     }
@@ -80,21 +99,22 @@ pub(crate) fn parse<T: DeserializeOwned>(status: u16, body: &[u8]) -> Reply<T> {
         return Reply::Api(ApiError {
             status,
             code: None,
-            message: excerpt(body),
+            message: excerpt(),
             detail: None,
         });
     }
     let Some(value) = value else {
         return Reply::Invalid {
             reason: "not JSON".into(),
-            excerpt: excerpt(body),
+            excerpt: excerpt(),
         };
     };
     match serde_json::from_value(value) {
         Ok(reply) => Reply::Ok(reply),
         Err(err) => Reply::Invalid {
+            // The decoder's message quotes the value it choked on (already scrubbed).
             reason: err.to_string(),
-            excerpt: excerpt(body),
+            excerpt: excerpt(),
         },
     }
 }
@@ -184,6 +204,35 @@ enum Kind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse<T: DeserializeOwned>(status: u16, body: &[u8]) -> Reply<T> {
+        let token = Token::new("tok-wire-123").unwrap_or_else(|e| panic!("{e}"));
+        super::parse(status, body, &token)
+    }
+
+    #[test]
+    fn odd_optional_fields_are_ignored_and_the_token_never_comes_through() {
+        let body = br#"{"status": "in_queue", "queue_position": "abc"}"#;
+        match parse::<StatusReply>(200, body) {
+            Reply::Ok(reply) => assert_eq!(reply.queue_position, None),
+            other => panic!("{other:?}"),
+        }
+        let body = br#"{"status": "failed", "error": {"m": "tok-wire-123"}, "output": ["x?t=tok-wire-123"],
+            "created_at": 5, "finished_at": ["tok-wire-123"]}"#;
+        match parse::<ResultReply>(200, body) {
+            Reply::Ok(reply) => {
+                let text = format!("{reply:?}");
+                assert!(!text.contains("tok-wire-123"), "{text}");
+                assert_eq!((reply.created_at, reply.finished_at), (None, None));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Not JSON at all: the excerpt is scrubbed too.
+        match parse::<StatusReply>(502, b"<html>tok-wire-123</html>") {
+            Reply::Api(api) => assert!(!api.message.contains("tok-wire-123"), "{api:?}"),
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn error_bodies_are_errors_even_with_200() {

@@ -11,8 +11,9 @@ use crate::api::Client;
 use crate::api::dynamic::DynJob;
 use crate::api::job::{Job, JobRecord};
 use crate::catalog::find;
-use crate::error::Error;
+use crate::error::{Error, printable};
 use crate::http::retry::Failure;
+use crate::http::secret::REDACTED;
 use crate::http::transport::{Call, Http};
 use crate::http::wire::{self, SubmitReply};
 use crate::model::{DynInput, Input, Model, ModelInfo, encode};
@@ -190,14 +191,30 @@ fn submit_error(model_id: &'static str, failure: Failure) -> Error {
     }
 }
 
-/// A request id is put into URLs and file names: refuse anything odd rather than trust it.
+/// A request id is put into URLs, file names, logs and reports: refuse anything odd rather
+/// than trust it. One that held the token (scrubbed on arrival) could not be followed without
+/// showing it.
 fn is_sane_request_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 256 && id.chars().all(|c| !c.is_control())
+    !id.is_empty() && id.len() <= 256 && printable(id, 256) == id && !id.contains(REDACTED)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_ids_that_could_mislead_are_refused() {
+        assert!(is_sane_request_id("3f2c-41d8-a1b2"));
+        for bad in [
+            "",
+            "a\u{1b}[2J",
+            "id\u{202e}gpj",
+            "job-[redacted]",
+            &"x".repeat(257),
+        ] {
+            assert!(!is_sane_request_id(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn model_urls_keep_the_id_path() -> Result<(), Error> {
