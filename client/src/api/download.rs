@@ -1,19 +1,31 @@
 //! Saving an output's files: streamed to a temporary file in the target directory, then renamed
 //! into place under a safe name, a few at a time.
 //!
+//! Output files come from RunComfy's hosts (`*.runcomfy.net`, `*.runcomfy.com`) or the API's
+//! own host; any other host is refused before a request is sent unless the client allows it
+//! ([`ClientBuilder::allow_output_host`](crate::client::ClientBuilder::allow_output_host)), and
+//! so is every redirect hop, which is followed here rather than by the HTTP client. Plain `http`
+//! is refused except to loopback addresses. The token goes only to the API's own origin.
+//!
+//! A download ends: at the first bytes when they are not what the `Content-Type` says, when
+//! less than [`MIN_PROGRESS_BYTES`] arrive in the idle time (a host that drips a byte at a
+//! time), beyond the size limit, and at the deadline of the whole call
+//! ([`DownloadOptions::timeout`]). Whatever ends it, its temporary file is removed.
+//!
 //! Functions of the HTTP layer's connection, not of the client:
 //! [`Client::download_with`](crate::Client::download_with) and
 //! [`Job::download`](crate::Job::download) call `save_all` with their client's.
 
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::{StreamExt as _, TryStreamExt as _};
 use reqwest::Url;
-use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use tokio::io::AsyncWriteExt as _;
 
-use crate::error::{DownloadFailure, Error};
+use crate::error::{DownloadFailure, Error, SHOWN_CHARS, printable};
 use crate::http::retry::{self, Failure, parse_retry_after};
 use crate::http::transport::Http;
 use crate::model::Output;
@@ -28,6 +40,23 @@ const SNIFF_BYTES: usize = 32;
 /// host that never stops sending cannot fill the disk.
 pub const DEFAULT_MAX_DOWNLOAD_BYTES: u64 = 4 << 30;
 
+/// The default deadline of one download call, every file and retry included: an hour is
+/// minutes for any real output, and an end for a host that sends just fast enough not to
+/// count as stalled.
+pub const DEFAULT_DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// The least a download must receive in each idle time (the client's
+/// [`download_idle_timeout`](crate::client::ClientBuilder::download_idle_timeout)) not to
+/// count as stalled.
+pub const MIN_PROGRESS_BYTES: u64 = 1024;
+
+/// Redirects followed for one file, as for API calls.
+const MAX_REDIRECTS: usize = 5;
+
+/// The hosts output files come from by default, with their subdomains (RunComfy's CLI fetches
+/// only from these).
+const RUNCOMFY_HOSTS: [&str; 2] = ["runcomfy.net", "runcomfy.com"];
+
 /// How [`Client::download_with`](crate::Client::download_with) saves files.
 #[derive(Debug, Clone)]
 pub struct DownloadOptions {
@@ -35,6 +64,7 @@ pub struct DownloadOptions {
     prefix: Option<String>,
     overwrite: bool,
     max_bytes: Option<u64>,
+    timeout: Duration,
 }
 
 impl Default for DownloadOptions {
@@ -44,13 +74,15 @@ impl Default for DownloadOptions {
             prefix: None,
             overwrite: false,
             max_bytes: Some(DEFAULT_MAX_DOWNLOAD_BYTES),
+            timeout: DEFAULT_DOWNLOAD_TIMEOUT,
         }
     }
 }
 
 impl DownloadOptions {
     /// Defaults: four at a time, no prefix, existing files kept (new names get `-1`, `-2`...),
-    /// files up to [`DEFAULT_MAX_DOWNLOAD_BYTES`].
+    /// files up to [`DEFAULT_MAX_DOWNLOAD_BYTES`], the whole call within
+    /// [`DEFAULT_DOWNLOAD_TIMEOUT`].
     pub fn new() -> Self {
         Self::default()
     }
@@ -78,6 +110,14 @@ impl DownloadOptions {
         self.max_bytes = Some(limit);
         self
     }
+
+    /// End the whole call after this long (default [`DEFAULT_DOWNLOAD_TIMEOUT`]), every file
+    /// and retry included: [`DownloadFailure::TimedOut`], and the file being written is
+    /// removed. A caller with a deadline of its own passes what is left of it.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
 }
 
 /// One saved file.
@@ -97,15 +137,63 @@ pub struct DownloadedFile {
     pub content_type: Option<String>,
 }
 
+/// How a client fetches output files: set when it is built, the same for every download.
+#[derive(Debug, Clone)]
+pub(crate) struct Fetching {
+    /// The idle time: less than [`MIN_PROGRESS_BYTES`] in it is a stall.
+    pub idle: Duration,
+    /// Hosts allowed besides RunComfy's and the API's own.
+    pub hosts: Vec<String>,
+    /// Any host is allowed.
+    pub any_host: bool,
+}
+
+impl Fetching {
+    /// Whether a file may be fetched from `url`: `https` (plain `http` only to loopback), and a
+    /// host of RunComfy's, the API's, or one allowed.
+    fn check(&self, http: &Http, url: &Url) -> Result<(), DownloadFailure> {
+        let host = url.host();
+        let loopback = match host {
+            Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+            Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+            None => return Err(DownloadFailure::BadUrl),
+        };
+        match url.scheme() {
+            "https" => {}
+            "http" if loopback => {}
+            _ => return Err(DownloadFailure::BadUrl),
+        }
+        let name = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let under = |allowed: &str| {
+            let allowed = allowed.trim_start_matches('.').to_ascii_lowercase();
+            name == allowed
+                || (matches!(host, Some(url::Host::Domain(_)))
+                    && name.ends_with(&format!(".{allowed}")))
+        };
+        let api_host = http.base().host_str().unwrap_or_default();
+        if self.any_host
+            || name.eq_ignore_ascii_case(api_host)
+            || RUNCOMFY_HOSTS.iter().any(|h| under(h))
+            || self.hosts.iter().any(|h| under(h))
+        {
+            Ok(())
+        } else {
+            Err(DownloadFailure::HostNotAllowed(name))
+        }
+    }
+}
+
 /// Saves every file of an output into `dir`, in the order of [`Output::files`]: what
-/// `Client::download_with` does, `idle` being the longest silence allowed.
+/// `Client::download_with` does.
 pub(crate) async fn save_all<O: Output>(
     http: &Http,
-    idle: Duration,
+    fetching: &Fetching,
     output: &O,
     dir: &Path,
     options: &DownloadOptions,
 ) -> Result<Vec<DownloadedFile>, Error> {
+    let deadline = Instant::now() + options.timeout;
     tokio::fs::create_dir_all(dir)
         .await
         .map_err(|source| Error::Io {
@@ -118,39 +206,54 @@ pub(crate) async fn save_all<O: Output>(
         .map(|f| (f.field.to_owned(), f.index, f.url.to_owned()))
         .collect();
     futures::stream::iter(files)
-        .map(|(field, index, url)| save_one(http, idle, field, index, url, dir, options))
+        .map(|(field, index, url)| {
+            let file = File { field, index, url };
+            save_one(http, fetching, file, dir, options, deadline)
+        })
         .buffered(options.concurrency)
         .try_collect()
         .await
 }
 
-async fn save_one(
-    http: &Http,
-    idle: Duration,
+/// One file of an output.
+struct File {
     field: String,
     index: Option<usize>,
     url: String,
+}
+
+async fn save_one(
+    http: &Http,
+    fetching: &Fetching,
+    file: File,
     dir: &Path,
     options: &DownloadOptions,
+    deadline: Instant,
 ) -> Result<DownloadedFile, Error> {
+    let File { field, index, url } = file;
+    let refuse = |url: String, reason| Err(Error::Download { url, reason });
     let parsed = match Url::parse(&url) {
-        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => parsed,
-        _ => {
-            return Err(Error::Download {
-                url,
-                reason: DownloadFailure::BadUrl,
-            });
-        }
+        Ok(parsed) => parsed,
+        Err(_) => return refuse(url, DownloadFailure::BadUrl),
     };
+    if let Err(reason) = fetching.check(http, &parsed) {
+        return refuse(url, reason);
+    }
     let stem = file_stem(options.prefix.as_deref(), &field, index);
-    let span = tracing::debug_span!("runcomfy.download", field = %field, index);
-    let fetched = retry::run(http.retry_policy(), is_retryable_download, || {
-        fetch_to_temp(http, idle, &parsed, dir, &stem, options.max_bytes)
-    })
-    .await;
-    let fetched = match fetched {
-        Ok(fetched) => fetched,
-        Err(failure) => return Err(failure.error),
+    // The field is the server's word: shown, not obeyed, by a log reader.
+    let span = tracing::debug_span!(
+        "runcomfy.download",
+        field = %printable(&field, SHOWN_CHARS),
+        index
+    );
+    let attempts = retry::run(http.retry_policy(), is_retryable_download, || {
+        fetch_to_temp(http, fetching, &parsed, dir, &stem, options.max_bytes)
+    });
+    // Dropping the attempt in flight removes its temporary file.
+    let fetched = match tokio::time::timeout_at(deadline.into(), attempts).await {
+        Ok(Ok(fetched)) => fetched,
+        Ok(Err(failure)) => return Err(failure.error),
+        Err(_) => return refuse(url, DownloadFailure::TimedOut(options.timeout)),
     };
     let ext = extension(fetched.content_type.as_deref(), &fetched.head, &parsed);
     let path = fetched
@@ -168,10 +271,52 @@ async fn save_one(
     })
 }
 
+/// GETs a file, following redirects here so that each hop is checked: its host and scheme as
+/// the first URL's, never from `https` to plain `http`, and the token only while every hop so
+/// far is on the API's own origin.
+async fn open(
+    http: &Http,
+    fetching: &Fetching,
+    url: &Url,
+    fail: &impl Fn(DownloadFailure) -> Failure,
+) -> Result<reqwest::Response, Failure> {
+    let mut current = url.clone();
+    let mut token = http.is_api_origin(&current);
+    for _ in 0..=MAX_REDIRECTS {
+        let request = http.get_file(&current, token);
+        let response = match tokio::time::timeout(fetching.idle, request.send()).await {
+            Err(_) => return Err(fail(DownloadFailure::Stalled(fetching.idle))),
+            Ok(Err(source)) => {
+                let source = http.token().scrub_error(source);
+                return Err(fail(DownloadFailure::Transport(source)));
+            }
+            Ok(Ok(response)) => response,
+        };
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .filter(|_| response.status().is_redirection());
+        let Some(location) = location else {
+            return Ok(response);
+        };
+        let next = current
+            .join(location)
+            .map_err(|_| fail(DownloadFailure::BadUrl))?;
+        if current.scheme() == "https" && next.scheme() != "https" {
+            return Err(fail(DownloadFailure::BadUrl));
+        }
+        fetching.check(http, &next).map_err(&fail)?;
+        token = token && http.is_api_origin(&next);
+        current = next;
+    }
+    Err(fail(DownloadFailure::TooManyRedirects))
+}
+
 /// One attempt: GET the file and stream it into a fresh temporary file.
 async fn fetch_to_temp(
     http: &Http,
-    idle: Duration,
+    fetching: &Fetching,
     url: &Url,
     dir: &Path,
     stem: &str,
@@ -185,13 +330,7 @@ async fn fetch_to_temp(
         retry_after: None,
         not_sent: false,
     };
-    // Output hosts are other origins: they never see the token.
-    let request = http.get(url);
-    let response = match tokio::time::timeout(idle, request.send()).await {
-        Err(_) => return Err(fail(DownloadFailure::Stalled(idle))),
-        Ok(Err(source)) => return Err(fail(DownloadFailure::Transport(source))),
-        Ok(Ok(response)) => response,
-    };
+    let response = open(http, fetching, url, &fail).await?;
     let status = response.status();
     if !status.is_success() {
         let retry_after = response
@@ -214,7 +353,7 @@ async fn fetch_to_temp(
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let temp = TempFile::create(dir, stem).await.map_err(|err| Failure {
+    let temp = TempFile::create(dir, stem).map_err(|err| Failure {
         error: err,
         retry_after: None,
         not_sent: false,
@@ -227,40 +366,59 @@ async fn fetch_to_temp(
         retry_after: None,
         not_sent: false,
     };
-    let mut file = tokio::fs::OpenOptions::new()
-        .write(true)
-        .open(&temp.path)
-        .await
-        .map_err(io_fail)?;
+    let mut file = match temp.file.try_clone() {
+        Ok(file) => tokio::fs::File::from_std(file),
+        Err(source) => return Err(io_fail(source)),
+    };
     let mut head = Vec::with_capacity(SNIFF_BYTES);
+    let mut checked = false;
     let mut bytes: u64 = 0;
+    // Progress is measured per idle time: less than MIN_PROGRESS_BYTES in one is a stall,
+    // however the bytes trickle in.
+    let mut window = (Instant::now(), 0u64);
     let mut stream = response.bytes_stream();
     loop {
-        let chunk = match tokio::time::timeout(idle, stream.next()).await {
-            Err(_) => return Err(fail(DownloadFailure::Stalled(idle))),
+        let until = window.0 + fetching.idle;
+        let chunk = match tokio::time::timeout_at(until.into(), stream.next()).await {
+            Err(_) if window.1 < MIN_PROGRESS_BYTES => {
+                return Err(fail(DownloadFailure::Stalled(fetching.idle)));
+            }
+            Err(_) => {
+                window = (Instant::now(), 0);
+                continue;
+            }
             Ok(None) => break,
-            Ok(Some(Err(source))) => return Err(fail(DownloadFailure::Transport(source))),
+            Ok(Some(Err(source))) => {
+                let source = http.token().scrub_error(source);
+                return Err(fail(DownloadFailure::Transport(source)));
+            }
             Ok(Some(Ok(chunk))) => chunk,
         };
+        if window.0.elapsed() >= fetching.idle {
+            if window.1 + (chunk.len() as u64) < MIN_PROGRESS_BYTES {
+                return Err(fail(DownloadFailure::Stalled(fetching.idle)));
+            }
+            window = (Instant::now(), 0);
+        } else {
+            window.1 += chunk.len() as u64;
+        }
         bytes += chunk.len() as u64;
-        if max_bytes.is_some_and(|limit| bytes > limit) {
-            return Err(fail(DownloadFailure::TooLarge(
-                max_bytes.unwrap_or_default(),
-            )));
+        if let Some(limit) = max_bytes.filter(|limit| bytes > *limit) {
+            return Err(fail(DownloadFailure::TooLarge(limit)));
         }
         if head.len() < SNIFF_BYTES {
             let take = (SNIFF_BYTES - head.len()).min(chunk.len());
             head.extend_from_slice(&chunk[..take]);
         }
+        // The first bytes tell: a body that is not what it claims ends here, not at its end.
+        if !checked && head.len() >= SNIFF_BYTES {
+            check_content(content_type.as_deref(), &head).map_err(&fail)?;
+            checked = true;
+        }
         file.write_all(&chunk).await.map_err(io_fail)?;
     }
-    // A host that says "image" but sends something else (an HTML error page with 200)
-    // sent a broken file: fetch it again rather than save it.
-    if let Some(claimed) = content_type.as_deref().filter(|c| c.starts_with("image/")) {
-        let claimed_ext = extension_for_mime(claimed);
-        if claimed_ext.is_some() && sniff_extension(&head) != claimed_ext {
-            return Err(fail(DownloadFailure::Mismatch(claimed.to_owned())));
-        }
+    if !checked {
+        check_content(content_type.as_deref(), &head).map_err(&fail)?;
     }
     file.flush().await.map_err(io_fail)?;
     // On disk before the rename makes it visible under its final name.
@@ -272,6 +430,18 @@ async fn fetch_to_temp(
         bytes,
         content_type,
     })
+}
+
+/// A host that says "image" but sends something else (an HTML error page with 200) sent a
+/// broken file: it is fetched again rather than saved.
+fn check_content(content_type: Option<&str>, head: &[u8]) -> Result<(), DownloadFailure> {
+    if let Some(claimed) = content_type.filter(|c| c.starts_with("image/")) {
+        let claimed_ext = extension_for_mime(claimed);
+        if claimed_ext.is_some() && sniff_extension(head) != claimed_ext {
+            return Err(DownloadFailure::Mismatch(claimed.to_owned()));
+        }
+    }
+    Ok(())
 }
 
 fn is_retryable_download(failure: &Failure) -> bool {
@@ -293,26 +463,35 @@ struct Fetched {
     content_type: Option<String>,
 }
 
-/// A temporary file, removed when dropped unless persisted (a cancelled or failed download
-/// leaves nothing behind).
+/// A temporary file, removed when dropped unless persisted (a cancelled, failed or timed-out
+/// download leaves nothing behind).
 struct TempFile {
     path: PathBuf,
+    /// Open for writing.
+    file: std::fs::File,
     keep: bool,
 }
 
 impl TempFile {
-    async fn create(dir: &Path, stem: &str) -> Result<Self, Error> {
+    /// Created at once, not on the blocking pool: a download dropped at any point after this
+    /// has a `TempFile` to remove the file, and none before it has a file to leave.
+    fn create(dir: &Path, stem: &str) -> Result<Self, Error> {
         let mut attempt = 0u32;
         loop {
             let name = format!(".{stem}.{}-{attempt}.part", std::process::id());
             let path = dir.join(name);
-            match tokio::fs::OpenOptions::new()
+            match std::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .open(&path)
-                .await
             {
-                Ok(_) => return Ok(Self { path, keep: false }),
+                Ok(file) => {
+                    return Ok(Self {
+                        path,
+                        file,
+                        keep: false,
+                    });
+                }
                 Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists && attempt < 1000 => {
                     attempt += 1;
                 }

@@ -282,8 +282,8 @@ impl<M: Model> Job<M> {
         dir: impl AsRef<Path>,
         options: &DownloadOptions,
     ) -> Result<Vec<DownloadedFile>, Error> {
-        let idle = self.client.inner.timeouts.download_idle;
-        download::save_all(self.http(), idle, output, dir.as_ref(), options).await
+        let fetching = &self.client.inner.fetching;
+        download::save_all(self.http(), fetching, output, dir.as_ref(), options).await
     }
 
     /// The client's connection.

@@ -29,6 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::http::transport::Http;
+use download::Fetching;
 use poll::{PollHistory, PollPolicy};
 
 /// A client of RunComfy's Model API.
@@ -47,6 +48,8 @@ struct Inner {
     poll: PollPolicy,
     history: PollHistory,
     timeouts: Timeouts,
+    /// How output files are fetched.
+    fetching: Fetching,
     max_body: usize,
 }
 
@@ -57,8 +60,6 @@ struct Timeouts {
     request: Duration,
     /// A submit, whose body may hold megabytes of `data:` URIs.
     submit: Duration,
-    /// Longest silence while downloading a file.
-    download_idle: Duration,
 }
 
 impl fmt::Debug for Client {

@@ -2,7 +2,9 @@
 //! body, and turning the reply into a typed value or a [`Failure`].
 //!
 //! [`Http`] is the connection a client owns and every call goes through: the HTTP client, the
-//! API's base URL, the token, the user agent, the retry policy and the rate gate.
+//! API's base URL, the token, the user agent, the retry policy and the rate gate. Output files
+//! are fetched with a second HTTP client that follows no redirects, so the download code sees
+//! (and checks) every hop.
 
 use std::time::Duration;
 
@@ -31,6 +33,8 @@ pub(crate) struct Call {
 /// The connection to the API: what every call needs, and nothing of what it is about.
 pub(crate) struct Http {
     client: reqwest::Client,
+    /// For output files: follows no redirects.
+    files: reqwest::Client,
     base: Url,
     token: Token,
     user_agent: HeaderValue,
@@ -41,6 +45,7 @@ pub(crate) struct Http {
 impl Http {
     pub(crate) fn new(
         client: reqwest::Client,
+        files: reqwest::Client,
         base: Url,
         token: Token,
         user_agent: HeaderValue,
@@ -48,6 +53,7 @@ impl Http {
     ) -> Self {
         Self {
             client,
+            files,
             base,
             token,
             user_agent,
@@ -85,23 +91,33 @@ impl Http {
         url
     }
 
-    /// A GET of `url` with the user agent, and the token only if `url` is the API's own origin
-    /// (output hosts are other origins: they never see it).
-    pub(crate) fn get(&self, url: &Url) -> RequestBuilder {
+    /// A GET of an output file at `url`, following no redirect, with the user agent, and the
+    /// token only if `token` is asked for and `url` is the API's own origin (output hosts are
+    /// other origins: they never see it).
+    pub(crate) fn get_file(&self, url: &Url, token: bool) -> RequestBuilder {
         let request = self
-            .client
+            .files
             .get(url.clone())
             .header(USER_AGENT, self.user_agent.clone());
-        self.authorize(request, url)
+        if token {
+            self.authorize(request, url)
+        } else {
+            request
+        }
     }
 
     /// Adds the token, if `url` is the API's own origin, whatever URL a caller builds.
     fn authorize(&self, request: RequestBuilder, url: &Url) -> RequestBuilder {
-        if url.origin() == self.base.origin() {
+        if self.is_api_origin(url) {
             request.header(AUTHORIZATION, self.token.header().clone())
         } else {
             request
         }
+    }
+
+    /// Whether `url` is on the API's own origin (scheme, host and port).
+    pub(crate) fn is_api_origin(&self, url: &Url) -> bool {
+        url.origin() == self.base.origin()
     }
 
     /// Sends a call once.
@@ -217,6 +233,7 @@ mod tests {
     #[test]
     fn urls_escape_each_segment() -> Result<(), Box<dyn std::error::Error>> {
         let http = Http::new(
+            reqwest::Client::new(),
             reqwest::Client::new(),
             Url::parse("http://127.0.0.1:9/api/")?,
             Token::new("tok-1234")?,

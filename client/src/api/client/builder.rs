@@ -1,6 +1,6 @@
 //! Building a [`Client`]: the token, the base URL (`https`, or plain `http` to loopback only),
-//! the HTTP client (five redirects at most, never from `https` to plain `http`), timeouts and
-//! policies.
+//! the HTTP client (five redirects at most, never from `https` to plain `http`), the hosts
+//! output files may come from, timeouts and policies.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -10,6 +10,7 @@ use std::time::Duration;
 use reqwest::Url;
 use reqwest::header::HeaderValue;
 
+use crate::api::download::Fetching;
 use crate::api::poll::{PollHistory, PollHistorySnapshot, PollPolicy};
 use crate::api::{Client, Inner, Timeouts};
 use crate::error::{ConfigError, Error, TokenError};
@@ -59,6 +60,8 @@ pub struct ClientBuilder {
     request_timeout: Option<Duration>,
     submit_timeout: Option<Duration>,
     download_idle_timeout: Option<Duration>,
+    output_hosts: Vec<String>,
+    any_output_host: bool,
     retry: Option<RetryPolicy>,
     poll: Option<PollPolicy>,
     max_body: Option<usize>,
@@ -104,7 +107,8 @@ impl ClientBuilder {
 
     /// Use this HTTP client (its own timeouts, proxy, TLS settings and redirect policy apply;
     /// the connect timeout, root certificates and user agent of this builder do not, nor does
-    /// its refusal of redirects from `https` to plain `http`).
+    /// its refusal of redirects from `https` to plain `http`). Output files are fetched with it
+    /// too, so if it follows redirects, their hops are not checked against the output hosts.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
@@ -144,9 +148,27 @@ impl ClientBuilder {
         self
     }
 
-    /// Longest silence while downloading a file (default 30 s).
+    /// The idle time of a download (default 30 s): a file that receives less than
+    /// [`MIN_PROGRESS_BYTES`](crate::download::MIN_PROGRESS_BYTES) in it is stalled, whether
+    /// the host is silent or drips a byte at a time.
     pub fn download_idle_timeout(mut self, timeout: Duration) -> Self {
         self.download_idle_timeout = Some(timeout);
+        self
+    }
+
+    /// Also fetch output files from `host` and its subdomains (an IP address: that address
+    /// only). By default files come only from RunComfy's hosts (`runcomfy.net`,
+    /// `runcomfy.com` and their subdomains) and the API's own host, each redirect hop
+    /// included, so a reply cannot point the client at any host it likes (a service on the
+    /// user's network, say). The token is never sent to them either way.
+    pub fn allow_output_host(mut self, host: impl Into<String>) -> Self {
+        self.output_hosts.push(host.into());
+        self
+    }
+
+    /// Fetch output files from any host (still `https`, or plain `http` to loopback only).
+    pub fn allow_any_output_host(mut self) -> Self {
+        self.any_output_host = true;
         self
     }
 
@@ -185,14 +207,25 @@ impl ClientBuilder {
             .user_agent
             .unwrap_or_else(|| concat!("runcomfy-rs/", env!("CARGO_PKG_VERSION")).to_owned());
         let user_agent = HeaderValue::try_from(agent).map_err(|_| ConfigError::InvalidUserAgent)?;
-        let http = match self.http {
-            Some(http) => http,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
-                .redirect(redirect_policy())
-                .tls_certs_merge(self.root_certificates)
-                .build()
-                .map_err(ConfigError::Http)?,
+        let (http, files) = match self.http {
+            Some(http) => (http.clone(), http),
+            None => {
+                let connect = self.connect_timeout.unwrap_or(Duration::from_secs(10));
+                let http = reqwest::Client::builder()
+                    .connect_timeout(connect)
+                    .redirect(redirect_policy())
+                    .tls_certs_merge(self.root_certificates.clone())
+                    .build()
+                    .map_err(ConfigError::Http)?;
+                // Downloads follow redirects themselves, checking each hop's host.
+                let files = reqwest::Client::builder()
+                    .connect_timeout(connect)
+                    .redirect(reqwest::redirect::Policy::none())
+                    .tls_certs_merge(self.root_certificates)
+                    .build()
+                    .map_err(ConfigError::Http)?;
+                (http, files)
+            }
         };
         let history = PollHistory::default();
         if let Some(snapshot) = &self.history {
@@ -202,6 +235,7 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 http: Http::new(
                     http,
+                    files,
                     base,
                     token,
                     user_agent,
@@ -211,9 +245,13 @@ impl ClientBuilder {
                 timeouts: Timeouts {
                     request: self.request_timeout.unwrap_or(Duration::from_secs(30)),
                     submit: self.submit_timeout.unwrap_or(Duration::from_secs(120)),
-                    download_idle: self
+                },
+                fetching: Fetching {
+                    idle: self
                         .download_idle_timeout
                         .unwrap_or(Duration::from_secs(30)),
+                    hosts: self.output_hosts,
+                    any_host: self.any_output_host,
                 },
                 max_body: self.max_body.unwrap_or(DEFAULT_MAX_BODY_BYTES),
                 history,

@@ -64,16 +64,19 @@ impl Client {
     ///
     /// Each file streams to a temporary file in `dir` and is renamed into place once complete,
     /// as `{field}-{index}.{ext}` (`images-0.png`) or `{field}.{ext}`, the extension from the
-    /// `Content-Type` or the file's first bytes. The token is sent only to the API's own
-    /// origin, never to other hosts. The first failure stops the others; files already
-    /// saved stay.
+    /// `Content-Type` or the file's first bytes. Files come only from RunComfy's hosts, the
+    /// API's own and those allowed with
+    /// [`ClientBuilder::allow_output_host`](crate::client::ClientBuilder::allow_output_host);
+    /// the token is sent only to the API's own origin, never to other hosts. The first failure
+    /// stops the others; files already saved stay. The whole call ends by
+    /// [`DownloadOptions::timeout`].
     pub async fn download_with<O: Output>(
         &self,
         output: &O,
         dir: impl AsRef<Path>,
         options: &DownloadOptions,
     ) -> Result<Vec<DownloadedFile>, Error> {
-        let idle = self.inner.timeouts.download_idle;
-        download::save_all(&self.inner.http, idle, output, dir.as_ref(), options).await
+        let inner = &self.inner;
+        download::save_all(&inner.http, &inner.fetching, output, dir.as_ref(), options).await
     }
 }
