@@ -378,8 +378,9 @@ pub struct PollHistorySnapshot {
 }
 
 impl PollHistorySnapshot {
-    /// The current format version.
-    pub const VERSION: u32 = 1;
+    /// The current format version. Version 1 snapshots may hold run times taken from a
+    /// server's timestamps unchecked (a poisoned cache), so they are dropped.
+    pub const VERSION: u32 = 2;
 
     /// Appends `newer`'s run times after this one's, keeping per model the most recent that
     /// a client would import; a snapshot of another version is ignored.

@@ -16,6 +16,15 @@ use crate::model::Model;
 /// Longest a best-effort cancel on a deadline may take.
 const CANCEL_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long before a deadline the last look is taken, when the schedule has no poll left
+/// before it (a quarter of the timeout, if that is shorter).
+const LAST_LOOK: Duration = Duration::from_secs(1);
+
+/// How far the server's own run time may stray from what the polls saw and still be taken
+/// (or a tenth of the observed time, if that is more): the server dates the job a reply's
+/// trip before the client learns of it.
+const SERVER_CLOCK_SLACK: Duration = Duration::from_millis(250);
+
 /// Options of [`Job::wait_with`] and [`Job::updates`].
 #[derive(Debug, Clone, Default)]
 pub struct WaitOptions {
@@ -121,6 +130,8 @@ struct Poller<'a, M: Model> {
     /// planned polls behind it.
     history: Option<Vec<Duration>>,
     polls: u32,
+    /// The poll just before the deadline was taken.
+    looked_last: bool,
     done: bool,
 }
 
@@ -139,6 +150,7 @@ impl<'a, M: Model> Poller<'a, M> {
             seen_queued: false,
             history: None,
             polls: 0,
+            looked_last: false,
             done: job.cached().is_some(),
         }
     }
@@ -148,12 +160,20 @@ impl<'a, M: Model> Poller<'a, M> {
             return None;
         }
         let delay = self.next_delay();
-        let wake = Instant::now() + delay;
-        if let Some((deadline, _)) = self.deadline
+        let now = Instant::now();
+        let mut wake = now + delay;
+        if let Some((deadline, after)) = self.deadline
             && wake >= deadline
         {
-            tokio::time::sleep_until(deadline.into()).await;
-            return Some(Err(self.time_out().await));
+            if self.looked_last {
+                tokio::time::sleep_until(deadline.into()).await;
+                return Some(Err(self.time_out().await));
+            }
+            // No poll is due before the deadline: look once before it, so a job that ended
+            // is returned, and one that runs is not asked to cancel unseen.
+            self.looked_last = true;
+            let before = LAST_LOOK.min(after / 4);
+            wake = deadline.checked_sub(before).unwrap_or(now).max(now);
         }
         tokio::time::sleep_until(wake.into()).await;
         let polled = match self.deadline {
@@ -257,12 +277,26 @@ impl<'a, M: Model> Poller<'a, M> {
         })
     }
 
-    /// Records how long the run took: from the server's timestamps when they are precise and
-    /// the job was not queued, else from the polls around the end.
+    /// Records how long the run took: what the polls around the end saw, or the server's
+    /// timestamps when they are precise, the job was never seen queued, and they agree with
+    /// what the polls saw. A server's clock alone is not trusted: one job whose timestamps are
+    /// hours apart would put the first poll of every later job of the model hours away.
     fn learn(&self, reply: &ResultReply, seen_done: Instant) {
         let Some(run_start) = self.run_start else {
             return;
         };
+        // The run ended after the last poll that saw it pending, and before this one.
+        let pending = self.last_pending.filter(|pending| *pending > run_start);
+        let least = pending.map_or(Duration::ZERO, |p| p.saturating_duration_since(run_start));
+        let most = seen_done.saturating_duration_since(run_start);
+        let observed = match pending {
+            Some(pending) => {
+                let end = pending + seen_done.saturating_duration_since(pending) / 2;
+                end.saturating_duration_since(run_start)
+            }
+            None => most,
+        };
+        let slack = SERVER_CLOCK_SLACK.max(most / 10);
         let server = match (&reply.created_at, &reply.finished_at) {
             (Some(created), Some(finished)) if !self.seen_queued => {
                 match (parse_rfc3339(created), parse_rfc3339(finished)) {
@@ -274,16 +308,11 @@ impl<'a, M: Model> Poller<'a, M> {
             }
             _ => None,
         };
-        let run_time = server.unwrap_or_else(|| {
-            // The end lies between the last pending poll and this one.
-            let end = match self.last_pending {
-                Some(pending) if pending > run_start => {
-                    pending + seen_done.saturating_duration_since(pending) / 2
-                }
-                _ => seen_done,
-            };
-            end.saturating_duration_since(run_start)
-        });
+        let agrees = |run: &Duration| *run + slack >= least && *run <= most + slack;
+        if let Some(run) = server.filter(|run| !agrees(run)) {
+            tracing::debug!(server = ?run, ?least, ?most, "the server's run time disagrees with the polls; not used");
+        }
+        let run_time = server.filter(agrees).unwrap_or(observed);
         tracing::debug!(?run_time, "learned run time");
         self.job
             .client()
