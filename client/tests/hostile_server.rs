@@ -7,206 +7,27 @@
 mod transport_support;
 
 use std::future::Future;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use runcomfy::error::DownloadFailure;
 use runcomfy::models::bytedance::seedream_4_0::edit::Edit;
 use runcomfy::{Client, DownloadOptions, Error, RetryPolicy, WaitOptions};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use runcomfy_hostile::{Act, Hostile, json, redirect};
 use transport_support::*;
 
-/// What the hostile server does with one request.
-enum Act {
-    /// A whole reply.
-    Reply {
-        status: u16,
-        headers: Vec<(&'static str, String)>,
-        body: Vec<u8>,
-    },
-    /// `200` with no length, then `chunk` again and again until `total` bytes (or the client
-    /// hangs up), one chunk every `every`.
-    Stream {
-        chunk: Vec<u8>,
-        total: usize,
-        every: Duration,
-    },
-    /// Reads the request and never answers.
-    Hang,
+/// A client of `server` with fast retries and short time limits.
+fn builder(server: &Hostile) -> runcomfy::ClientBuilder {
+    Client::builder()
+        .token(TOKEN)
+        .base_url(server.base_url())
+        .retry_policy(fast_retries().with_max_retries(2))
+        .request_timeout(Duration::from_millis(500))
+        .submit_timeout(Duration::from_millis(500))
+        .download_idle_timeout(Duration::from_millis(500))
 }
 
-fn json(status: u16, body: serde_json::Value) -> Act {
-    Act::Reply {
-        status,
-        headers: vec![("Content-Type", "application/json".into())],
-        body: body.to_string().into_bytes(),
-    }
-}
-
-fn redirect(to: String) -> Act {
-    Act::Reply {
-        status: 307,
-        headers: vec![("Location", to)],
-        body: Vec::new(),
-    }
-}
-
-/// One request as the server saw it.
-#[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    path: String,
-    /// The whole head, headers included.
-    head: String,
-}
-
-impl Seen {
-    /// The bearer token sent, if any.
-    fn token(&self) -> Option<String> {
-        self.head.lines().find_map(|line| {
-            let (name, value) = line.split_once(':')?;
-            let value = value.trim();
-            (name.eq_ignore_ascii_case("authorization"))
-                .then(|| value.strip_prefix("Bearer ").unwrap_or(value).to_owned())
-        })
-    }
-}
-
-/// A raw HTTP/1.1 server on a loopback port, one connection per request.
-struct Hostile {
-    base_url: String,
-    seen: Arc<Mutex<Vec<Seen>>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Hostile {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl Hostile {
-    async fn start(act: impl Fn(&Seen, &str) -> Act + Send + Sync + 'static) -> Hostile {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base_url = format!("http://{}", listener.local_addr().unwrap());
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let (log, act, base) = (seen.clone(), Arc::new(act), base_url.clone());
-        let task = tokio::spawn(async move {
-            while let Ok((socket, _)) = listener.accept().await {
-                let (log, act, base) = (log.clone(), act.clone(), base.clone());
-                tokio::spawn(async move { serve(socket, &log, &*act, &base).await });
-            }
-        });
-        Hostile {
-            base_url,
-            seen,
-            task,
-        }
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
-    }
-
-    fn client(&self) -> Client {
-        self.builder().build().unwrap()
-    }
-
-    fn builder(&self) -> runcomfy::ClientBuilder {
-        Client::builder()
-            .token(TOKEN)
-            .base_url(&self.base_url)
-            .retry_policy(fast_retries().with_max_retries(2))
-            .request_timeout(Duration::from_millis(500))
-            .submit_timeout(Duration::from_millis(500))
-            .download_idle_timeout(Duration::from_millis(500))
-    }
-}
-
-async fn serve(
-    mut socket: tokio::net::TcpStream,
-    log: &Mutex<Vec<Seen>>,
-    act: &(dyn Fn(&Seen, &str) -> Act + Send + Sync),
-    base: &str,
-) {
-    let mut head = Vec::new();
-    let mut buf = [0u8; 4096];
-    let end = loop {
-        if let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
-            break end + 4;
-        }
-        match socket.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => head.extend_from_slice(&buf[..n]),
-        }
-    };
-    let text = String::from_utf8_lossy(&head[..end]).into_owned();
-    // Read (and drop) the body, so the client is never left writing into a closed socket.
-    let length: usize = text
-        .lines()
-        .find_map(|l| {
-            let (name, value) = l.split_once(':')?;
-            name.eq_ignore_ascii_case("content-length")
-                .then(|| value.trim().parse().ok())?
-        })
-        .unwrap_or(0);
-    let mut read = head.len() - end;
-    while read < length {
-        match socket.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => read += n,
-        }
-    }
-    let mut words = text.split_whitespace();
-    let seen = Seen {
-        method: words.next().unwrap_or("").to_owned(),
-        path: words.next().unwrap_or("/").to_owned(),
-        head: text.clone(),
-    };
-    log.lock().unwrap().push(seen.clone());
-    match act(&seen, base) {
-        Act::Reply {
-            status,
-            headers,
-            body,
-        } => {
-            let mut reply = format!(
-                "HTTP/1.1 {status} Hostile\r\nContent-Length: {}\r\nConnection: close\r\n",
-                body.len()
-            );
-            for (name, value) in headers {
-                reply.push_str(&format!("{name}: {value}\r\n"));
-            }
-            reply.push_str("\r\n");
-            let mut bytes = reply.into_bytes();
-            bytes.extend_from_slice(&body);
-            let _ = socket.write_all(&bytes).await;
-            let _ = socket.shutdown().await;
-        }
-        Act::Stream {
-            chunk,
-            total,
-            every,
-        } => {
-            let head =
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n";
-            if socket.write_all(head.as_bytes()).await.is_err() {
-                return;
-            }
-            let mut sent = 0;
-            while sent < total {
-                if socket.write_all(&chunk).await.is_err() {
-                    return; // The client hung up: what a cap or a timeout does.
-                }
-                sent += chunk.len();
-                if !every.is_zero() {
-                    tokio::time::sleep(every).await;
-                }
-            }
-            let _ = socket.shutdown().await;
-        }
-        Act::Hang => std::future::pending::<()>().await,
-    }
+fn client(server: &Hostile) -> Client {
+    builder(server).build().unwrap()
 }
 
 /// Runs a test body; a hang past `limit` is a failure.
@@ -223,13 +44,13 @@ const ID: &str = "hostile-job-1";
 async fn replies_larger_than_any_real_one_are_cut_off() {
     // 256 MiB of JSON whitespace, as fast as loopback goes: valid JSON if read to the end.
     let server = Hostile::start(|_, _| Act::Stream {
+        content_type: "application/json".into(),
         chunk: vec![b' '; 64 * 1024],
         total: 256 << 20,
         every: Duration::ZERO,
     })
     .await;
-    let client = server
-        .builder()
+    let client = builder(&server)
         .retry_policy(RetryPolicy::none())
         .build()
         .unwrap();
@@ -269,6 +90,7 @@ async fn a_body_that_never_ends_or_never_comes_is_cut_by_the_timeout() {
         if seen.path.ends_with("/status") {
             // One byte every 50 ms, forever.
             Act::Stream {
+                content_type: "application/json".into(),
                 chunk: b" ".to_vec(),
                 total: usize::MAX,
                 every: Duration::from_millis(50),
@@ -278,7 +100,7 @@ async fn a_body_that_never_ends_or_never_comes_is_cut_by_the_timeout() {
         }
     })
     .await;
-    let client = server.client();
+    let client = client(&server);
     within(Duration::from_secs(20), async {
         for call in ["status", "result"] {
             let job = client.job::<Edit>(ID);
@@ -288,9 +110,16 @@ async fn a_body_that_never_ends_or_never_comes_is_cut_by_the_timeout() {
                 job.result().await.map(|_| ())
             };
             match outcome {
-                Err(Error::Transport { request_id, source }) => {
+                Err(err @ Error::Transport { .. }) => {
+                    let Error::Transport { request_id, source } = &err else {
+                        unreachable!()
+                    };
                     assert!(source.is_timeout(), "{call}: {source}");
                     assert_eq!(request_id.as_deref(), Some(ID));
+                    // Called what it is, not "error decoding response body".
+                    let text = err.to_string();
+                    assert!(text.contains("timed out"), "{call}: {text}");
+                    assert!(!text.contains("decoding"), "{call}: {text}");
                 }
                 other => panic!("{call}: expected a timeout, got {other:?}"),
             }
@@ -319,7 +148,7 @@ async fn a_job_queued_forever_ends_at_the_deadline_even_when_cancel_hangs() {
         }
     })
     .await;
-    let client = server.client();
+    let client = client(&server);
     let started = Instant::now();
     let outcome = within(
         Duration::from_secs(20),
@@ -360,7 +189,7 @@ async fn redirects_never_carry_the_token_to_another_origin_and_loops_end() {
         )
     })
     .await;
-    let elsewhere = other.base_url.clone();
+    let elsewhere = other.base_url().to_owned();
     let api = Hostile::start(move |seen, base| {
         if seen.path.ends_with("/status") {
             redirect(format!("{elsewhere}{}", seen.path))
@@ -373,7 +202,7 @@ async fn redirects_never_carry_the_token_to_another_origin_and_loops_end() {
         }
     })
     .await;
-    let client = api.client();
+    let client = client(&api);
     within(Duration::from_secs(20), async {
         let status = client.job::<Edit>(ID).status().await;
         assert!(status.is_ok(), "{status:?}");
@@ -410,11 +239,11 @@ async fn output_urls_full_of_dot_dots_land_inside_the_folder_under_safe_names() 
     // The files live on another origin, as on a CDN.
     let files = Hostile::start(|_, _| Act::Reply {
         status: 200,
-        headers: vec![("Content-Type", "image/png".into())],
+        headers: vec![("Content-Type".into(), "image/png".into())],
         body: png_header(32, 32),
     })
     .await;
-    let cdn = files.base_url.clone();
+    let cdn = files.base_url().to_owned();
     let api = Hostile::start(move |_, _| {
         let file = |path: &str| format!("{cdn}{path}");
         json(
@@ -437,7 +266,7 @@ async fn output_urls_full_of_dot_dots_land_inside_the_folder_under_safe_names() 
         )
     })
     .await;
-    let client = api.client();
+    let client = client(&api);
     let root = tempfile::tempdir().unwrap();
     let out = root.path().join("out");
     let saved = within(Duration::from_secs(20), async {
@@ -463,12 +292,13 @@ async fn output_urls_full_of_dot_dots_land_inside_the_folder_under_safe_names() 
 #[tokio::test]
 async fn a_file_that_never_ends_is_cut_at_the_limit_and_leaves_nothing() {
     let files = Hostile::start(|_, _| Act::Stream {
+        content_type: "application/octet-stream".into(),
         chunk: vec![0x42; 64 * 1024],
         total: usize::MAX,
         every: Duration::ZERO,
     })
     .await;
-    let cdn = files.base_url.clone();
+    let cdn = files.base_url().to_owned();
     let api = Hostile::start(move |_, _| {
         json(
             200,
@@ -477,7 +307,7 @@ async fn a_file_that_never_ends_is_cut_at_the_limit_and_leaves_nothing() {
         )
     })
     .await;
-    let client = api.client();
+    let client = client(&api);
     let dir = tempfile::tempdir().unwrap();
     within(Duration::from_secs(20), async {
         let output = client.job::<Edit>(ID).result().await.unwrap();
@@ -506,17 +336,17 @@ async fn lying_content_types_and_bytes_that_are_not_utf8_give_typed_errors() {
         // Valid JSON labelled HTML: the body is what counts.
         "/v1/requests/html/status" => Act::Reply {
             status: 200,
-            headers: vec![("Content-Type", "text/html".into())],
+            headers: vec![("Content-Type".into(), "text/html".into())],
             body: br#"{"request_id": "html", "status": "in_progress"}"#.to_vec(),
         },
         "/v1/requests/binary/status" => Act::Reply {
             status: 200,
-            headers: vec![("Content-Type", "application/json".into())],
+            headers: vec![("Content-Type".into(), "application/json".into())],
             body: b"\xff\xfe\x00\x1b[31m{\"status\": \xc3\x28}".to_vec(),
         },
         "/v1/requests/binary500/status" => Act::Reply {
             status: 500,
-            headers: vec![("Content-Type", "application/json".into())],
+            headers: vec![("Content-Type".into(), "application/json".into())],
             body: b"\xff\xfe\x00 gateway \x80\x81".to_vec(),
         },
         "/v1/requests/fake-png/result" => json(
@@ -527,12 +357,12 @@ async fn lying_content_types_and_bytes_that_are_not_utf8_give_typed_errors() {
         // An error page sent as a PNG.
         _ => Act::Reply {
             status: 200,
-            headers: vec![("Content-Type", "image/png".into())],
+            headers: vec![("Content-Type".into(), "image/png".into())],
             body: b"<html><body>Access denied</body></html>".to_vec(),
         },
     })
     .await;
-    let client = server.client();
+    let client = client(&server);
     within(Duration::from_secs(20), async {
         let status = client.job::<Edit>("html").status().await.unwrap();
         assert_eq!(status.raw, "in_progress");
@@ -594,7 +424,7 @@ async fn a_server_echoing_the_token_back_never_gets_it_into_an_error() {
         }
     })
     .await;
-    let client = server.client();
+    let client = client(&server);
     let errors = within(Duration::from_secs(20), async {
         let job = client.job::<Edit>(ID);
         vec![
@@ -623,4 +453,463 @@ async fn a_server_echoing_the_token_back_never_gets_it_into_an_error() {
         let message = payload.downcast_ref::<String>().unwrap();
         assert!(!message.contains(TOKEN), "{message}");
     }
+}
+
+#[tokio::test]
+async fn the_token_as_a_request_id_a_redirect_or_an_output_url_never_shows() {
+    let server = Hostile::start(|seen, base| {
+        let token = seen.token().unwrap_or_else(|| TOKEN.to_owned());
+        let path = seen.path.as_str();
+        if seen.method == "POST" {
+            json(200, serde_json::json!({"request_id": token}))
+        } else if path.ends_with("/failed/result") {
+            json(
+                200,
+                serde_json::json!({"status": "failed", "error": {"message": format!("boom {token}")}}),
+            )
+        } else if path.ends_with("/loop/status") || path.starts_with("/loop") {
+            redirect(format!("{base}/loop?t={TOKEN}"))
+        } else if path.ends_with("/files/result") {
+            json(
+                200,
+                serde_json::json!({"status": "succeeded", "output": {"images": [
+                    format!("{base}/files/{token}.png"),
+                    format!("{base}/hop.png"),
+                ]}}),
+            )
+        } else if path == "/hop.png" {
+            // The file host is the API's own, so the first hop carries the token; the next
+            // one names it and then drops the connection.
+            redirect(format!("{base}/drop?t={TOKEN}"))
+        } else if path.starts_with("/drop") {
+            Act::Drop
+        } else {
+            json(404, serde_json::json!({"error_code": 404001, "error_message": path}))
+        }
+    })
+    .await;
+    let client = client(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let errors = within(Duration::from_secs(20), async {
+        let files = client.job_json("files").result().await.unwrap();
+        let options = DownloadOptions::new().concurrency(1);
+        let mut errors = vec![
+            client.submit::<Edit>(&edit_input()).await.err(),
+            client.job::<Edit>("failed").result().await.err(),
+            client.job::<Edit>("loop").status().await.err(),
+            client
+                .download_with(&files, dir.path(), &options)
+                .await
+                .err(),
+        ];
+        // The second file alone: its redirect is what fails.
+        let second = runcomfy::dynamic::DynOutput(
+            serde_json::json!({"images": [files.0["images"][1].clone()]})
+                .as_object()
+                .unwrap()
+                .clone(),
+        );
+        errors.push(client.download(&second, dir.path()).await.err());
+        errors
+    })
+    .await;
+    let errors: Vec<Error> = errors.into_iter().map(|e| e.expect("an error")).collect();
+    assert!(
+        matches!(&errors[0], Error::SubmitOutcomeUnknown { .. }),
+        "a request id holding the token cannot be followed: {:?}",
+        errors[0]
+    );
+    assert!(
+        matches!(&errors[1], Error::JobFailed { .. }),
+        "{:?}",
+        errors[1]
+    );
+    assert!(
+        matches!(&errors[2], Error::Transport { source, .. } if source.is_redirect()),
+        "{:?}",
+        errors[2]
+    );
+    for err in &errors {
+        let shown = format!("{err} | {err:?} | {:?}", std::error::Error::source(err));
+        assert!(!shown.contains(TOKEN), "the token leaked: {shown}");
+    }
+    // The scrubbed output URL was asked for, never the token's.
+    assert!(server.seen().iter().all(|s| !s.path.contains(TOKEN)
+        || s.path.starts_with("/loop")
+        || s.path.starts_with("/drop")));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[tokio::test]
+async fn server_text_is_shown_without_terminal_sequences_and_bounded() {
+    // Clear screen, window title, OSC 52 (clipboard), CR over the line, BEL, an 8-bit CSI, a
+    // right-to-left override, a line separator, then 100 KB.
+    let nasty = format!(
+        "\u{1b}[2J\u{1b}]0;owned\u{7}\u{1b}]52;c;Y3VybCBldmlsIHwgc2g=\u{7}\rfake\u{9b}31m\u{202e}gnp.exe\u{2028}{}",
+        "x".repeat(100_000)
+    );
+    let server = Hostile::start({
+        let nasty = nasty.clone();
+        move |seen, _| {
+            let path = seen.path.as_str();
+            if path.ends_with("/failed/result") {
+                json(200, serde_json::json!({"status": "failed", "error": nasty}))
+            } else if path.ends_with("/object/result") {
+                json(200, serde_json::json!({"status": "failed", "error": {"code": nasty}}))
+            } else if path.ends_with("/odd/result") {
+                json(200, serde_json::json!({"status": nasty}))
+            } else if path.ends_with("/cancel") {
+                json(200, serde_json::json!({"outcome": nasty}))
+            } else {
+                json(
+                    400,
+                    serde_json::json!({"error_code": 400001, "error_message": nasty, "detail": [nasty]}),
+                )
+            }
+        }
+    })
+    .await;
+    let client = client(&server);
+    let shown = within(Duration::from_secs(20), async {
+        vec![
+            client
+                .job::<Edit>("failed")
+                .result()
+                .await
+                .unwrap_err()
+                .to_string(),
+            client
+                .job::<Edit>("object")
+                .result()
+                .await
+                .unwrap_err()
+                .to_string(),
+            client
+                .job::<Edit>("odd")
+                .result()
+                .await
+                .unwrap_err()
+                .to_string(),
+            client
+                .job::<Edit>("any")
+                .status()
+                .await
+                .unwrap_err()
+                .to_string(),
+            client
+                .job::<Edit>("any")
+                .cancel()
+                .await
+                .unwrap()
+                .to_string(),
+        ]
+    })
+    .await;
+    for text in shown {
+        let raw: Vec<char> = text
+            .chars()
+            .filter(|c| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2028}'))
+            .collect();
+        assert!(raw.is_empty(), "raw {raw:?} in {text:?}");
+        assert!(text.chars().count() < 3_000, "{} characters", text.len());
+        // Shown escaped (`\u{1b}`, or `\u001b` inside JSON), not dropped.
+        assert!(text.contains("]52;c;"), "{}", &text[..200]);
+    }
+}
+
+#[tokio::test]
+async fn a_server_clock_that_disagrees_with_the_polls_is_not_learned() {
+    // Each job ends 300 ms after its submit; its timestamps say it ran five hours.
+    let submitted = std::sync::Arc::new(std::sync::Mutex::new(None::<Instant>));
+    let server = Hostile::start({
+        let submitted = submitted.clone();
+        move |seen, _| {
+            if seen.method == "POST" {
+                *submitted.lock().unwrap() = Some(Instant::now());
+                return json(200, serde_json::json!({"request_id": ID}));
+            }
+            let since = submitted.lock().unwrap().map(|t| t.elapsed()).unwrap_or_default();
+            if since < Duration::from_millis(300) {
+                json(200, serde_json::json!({"status": "in_progress"}))
+            } else {
+                json(
+                    200,
+                    serde_json::json!({"status": "succeeded", "output": {"image": "https://x.runcomfy.net/0.png"},
+                        "created_at": "2025-01-01T00:00:00.000Z", "finished_at": "2025-01-01T05:00:00.000Z"}),
+                )
+            }
+        }
+    })
+    .await;
+    let polling = runcomfy::poll::AdaptivePolling::default()
+        .with_cold(Duration::from_millis(100), Duration::from_millis(100));
+    let client = builder(&server)
+        .poll_policy(runcomfy::PollPolicy::Adaptive(polling))
+        .build()
+        .unwrap();
+    within(Duration::from_secs(20), async {
+        client
+            .submit::<Edit>(&edit_input())
+            .await
+            .unwrap()
+            .wait()
+            .await
+            .unwrap();
+        let learned =
+            &client.poll_history().models[runcomfy::models::bytedance::seedream_4_0::edit::INFO.id];
+        assert_eq!(learned.len(), 1);
+        assert!(
+            (250..=2_000).contains(&learned[0]),
+            "learned {learned:?} ms, not the server's 5 h"
+        );
+        // The next job plans on it: done within a second, not hours.
+        let started = Instant::now();
+        client
+            .submit::<Edit>(&edit_input())
+            .await
+            .unwrap()
+            .wait()
+            .await
+            .unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_odd_optional_field_is_ignored() {
+    let server = Hostile::start(|seen, _| {
+        if seen.path.ends_with("/status") {
+            json(200, serde_json::json!({"status": "in_queue", "queue_position": "abc"}))
+        } else {
+            json(
+                200,
+                serde_json::json!({"status": "cancelled", "created_at": 12, "finished_at": {"x": 1}}),
+            )
+        }
+    })
+    .await;
+    let client = client(&server);
+    within(Duration::from_secs(20), async {
+        let status = client.job::<Edit>(ID).status().await.unwrap();
+        assert_eq!(
+            (status.raw.as_str(), status.queue_position),
+            ("in_queue", None)
+        );
+        let result = client.job::<Edit>(ID).result_state().await.unwrap();
+        assert_eq!(result.created_at, None);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_dripping_file_host_is_stalled_and_a_slow_one_ends_at_the_deadline() {
+    let files = Hostile::start(|seen, _| {
+        if seen.path.starts_with("/drip") {
+            // One byte every 50 ms: never silent for the idle time, yet far below a KiB in it.
+            Act::Stream {
+                content_type: "image/png".into(),
+                chunk: png_header(8, 8)[..1].to_vec(),
+                total: usize::MAX,
+                every: Duration::from_millis(50),
+            }
+        } else {
+            // 25 KB/s: not a stall, but endless.
+            Act::Stream {
+                content_type: "application/octet-stream".into(),
+                chunk: vec![0; 256],
+                total: usize::MAX,
+                every: Duration::from_millis(10),
+            }
+        }
+    })
+    .await;
+    let cdn = files.base_url().to_owned();
+    let api = Hostile::start(move |seen, _| {
+        let name = if seen.path.contains("drip") { "drip" } else { "slow" };
+        json(200, serde_json::json!({"status": "succeeded", "output": {"images": [format!("{cdn}/{name}/0.png")]}}))
+    })
+    .await;
+    let client = builder(&api)
+        .download_idle_timeout(Duration::from_millis(300))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    within(Duration::from_secs(20), async {
+        let output = client.job::<Edit>("drip").result().await.unwrap();
+        let started = Instant::now();
+        match client.download(&output, dir.path()).await {
+            Err(Error::Download {
+                reason: DownloadFailure::Stalled(_),
+                ..
+            }) => {}
+            other => panic!("expected a stall, got {other:?}"),
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+
+        let output = client.job::<Edit>("slow").result().await.unwrap();
+        let options = DownloadOptions::new().timeout(Duration::from_millis(700));
+        let started = Instant::now();
+        match client.download_with(&output, dir.path(), &options).await {
+            Err(Error::Download {
+                reason: DownloadFailure::TimedOut(after),
+                ..
+            }) => {
+                assert_eq!(after, Duration::from_millis(700));
+            }
+            other => panic!("expected the deadline, got {other:?}"),
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+    })
+    .await;
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "left a partial file"
+    );
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_what_it_claims_is_refused_at_its_first_bytes() {
+    // 512 MiB said to be a PNG, as fast as loopback goes.
+    let files = Hostile::start(|_, _| Act::Stream {
+        content_type: "image/png".into(),
+        chunk: vec![b'<'; 64 * 1024],
+        total: 512 << 20,
+        every: Duration::ZERO,
+    })
+    .await;
+    let cdn = files.base_url().to_owned();
+    let api = Hostile::start(move |_, _| {
+        json(200, serde_json::json!({"status": "succeeded", "output": {"images": [format!("{cdn}/0.png")]}}))
+    })
+    .await;
+    let client = client(&api);
+    let dir = tempfile::tempdir().unwrap();
+    within(Duration::from_secs(20), async {
+        let output = client.job::<Edit>(ID).result().await.unwrap();
+        match client.download(&output, dir.path()).await {
+            Err(Error::Download {
+                reason: DownloadFailure::Mismatch(claimed),
+                ..
+            }) => {
+                assert_eq!(claimed, "image/png");
+            }
+            other => panic!("expected a mismatch, got {other:?}"),
+        }
+    })
+    .await;
+    // Fetched again as the retry policy allows (an error page may be a passing fault), but
+    // each attempt ends at its first bytes: what the host wrote is socket buffers, not 512 MiB
+    // a time.
+    let attempts = files.seen().len() as u64;
+    assert_eq!(attempts, 3, "the first try and two retries");
+    assert!(
+        files.body_bytes() < attempts * (16 << 20),
+        "{} bytes sent",
+        files.body_bytes()
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[tokio::test]
+async fn output_files_come_only_from_runcomfy_or_the_api_host_unless_allowed() {
+    // `localhost` is another host than the API's `127.0.0.1`.
+    let files = Hostile::start(|_, _| runcomfy_hostile::file("image/png", png_header(8, 8))).await;
+    let elsewhere = files.base_url().replace("127.0.0.1", "localhost");
+    let api = Hostile::start(move |seen, base| {
+        if seen.path == "/hop.png" {
+            // A hop from the API's own host to another is checked too.
+            return redirect(format!("{elsewhere}/hop.png"));
+        }
+        json(
+            200,
+            serde_json::json!({"status": "succeeded", "output": {
+                "image": format!("{elsewhere}/0.png"),
+                "hop": format!("{base}/hop.png"),
+                "plain": "http://example.com/0.png",
+            }}),
+        )
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    within(Duration::from_secs(20), async {
+        let client = client(&api);
+        let output = client.job_json(ID).result().await.unwrap();
+        for field in ["image", "hop", "plain"] {
+            let one = runcomfy::dynamic::DynOutput(
+                [(field.to_owned(), output.0[field].clone())]
+                    .into_iter()
+                    .collect(),
+            );
+            let reason = match client.download(&one, dir.path()).await {
+                Err(Error::Download { reason, .. }) => reason,
+                other => panic!("{field}: expected a refusal, got {other:?}"),
+            };
+            match field {
+                "plain" => assert!(matches!(reason, DownloadFailure::BadUrl), "{reason:?}"),
+                _ => assert!(
+                    matches!(&reason, DownloadFailure::HostNotAllowed(host) if host == "localhost"),
+                    "{field}: {reason:?}"
+                ),
+            }
+        }
+        assert!(
+            files.seen().is_empty(),
+            "the other host was asked: {:?}",
+            files.seen()
+        );
+
+        // Allowed: fetched, without the token.
+        let allowed = builder(&api)
+            .allow_output_host("localhost")
+            .build()
+            .unwrap();
+        let one = runcomfy::dynamic::DynOutput(
+            [("hop".to_owned(), output.0["hop"].clone())]
+                .into_iter()
+                .collect(),
+        );
+        let saved = allowed.download(&one, dir.path()).await.unwrap();
+        assert_eq!(saved.len(), 1);
+    })
+    .await;
+    assert_eq!(files.seen().len(), 1);
+    assert!(files.seen()[0].token().is_none());
+}
+
+#[tokio::test]
+async fn a_submit_dropped_after_it_was_sent_is_unknown_and_sent_once() {
+    let server = Hostile::start(|seen, _| {
+        if seen.path.ends_with("/edit") {
+            Act::Drop
+        } else {
+            json(502, serde_json::json!({}))
+        }
+    })
+    .await;
+    let client = client(&server);
+    within(Duration::from_secs(20), async {
+        match client.submit::<Edit>(&edit_input()).await {
+            Err(Error::SubmitOutcomeUnknown { source, .. }) => {
+                assert!(matches!(*source, Error::Transport { .. }), "{source:?}");
+            }
+            other => panic!("expected SubmitOutcomeUnknown, got {other:?}"),
+        }
+    })
+    .await;
+    assert_eq!(server.count("POST", "/edit"), 1);
 }
