@@ -1,5 +1,5 @@
-//! The aggregate progress display: a bar on a terminal (done, failed, in flight, rate, ETA),
-//! plain periodic lines otherwise, or nothing.
+//! The aggregate progress display: a bar on a terminal (done, failed, unknown, in flight, rate,
+//! ETA), plain periodic lines otherwise, or nothing.
 
 use std::io::IsTerminal as _;
 use std::sync::Arc;
@@ -21,6 +21,17 @@ pub enum ProgressMode {
     Hidden,
 }
 
+/// How a line ended, for the counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Its files were saved.
+    Downloaded,
+    /// It failed for good.
+    Failed,
+    /// Its submit may or may not have been accepted.
+    Unknown,
+}
+
 /// Counters shared by the batch's tasks, and the display reading them.
 #[derive(Debug, Clone)]
 pub struct Progress {
@@ -34,6 +45,7 @@ struct Inner {
     before: u64,
     done: AtomicU64,
     failed: AtomicU64,
+    unknown: AtomicU64,
     in_flight: AtomicU64,
     started: Instant,
     bar: Option<ProgressBar>,
@@ -67,6 +79,7 @@ impl Progress {
                 before,
                 done: AtomicU64::new(0),
                 failed: AtomicU64::new(0),
+                unknown: AtomicU64::new(0),
                 in_flight: AtomicU64::new(0),
                 started: Instant::now(),
                 bar,
@@ -102,14 +115,15 @@ impl Progress {
         self.refresh();
     }
 
-    /// A line ended: downloaded, or failed (or unknown) for good.
-    pub fn finished(&self, ok: bool) {
+    /// A line ended: downloaded, failed for good, or unknown.
+    pub fn finished(&self, ended: Ended) {
         self.inner.in_flight.fetch_sub(1, Ordering::Relaxed);
-        if ok {
-            self.inner.done.fetch_add(1, Ordering::Relaxed);
-        } else {
-            self.inner.failed.fetch_add(1, Ordering::Relaxed);
-        }
+        let count = match ended {
+            Ended::Downloaded => &self.inner.done,
+            Ended::Failed => &self.inner.failed,
+            Ended::Unknown => &self.inner.unknown,
+        };
+        count.fetch_add(1, Ordering::Relaxed);
         if let Some(bar) = &self.inner.bar {
             bar.inc(1);
         }
@@ -136,19 +150,26 @@ impl Progress {
         if let Some(bar) = &self.inner.bar {
             let i = &self.inner;
             bar.set_message(format!(
-                "{} failed, {} in flight, {}",
+                "{} failed, {} unknown, {} in flight, {}",
                 i.failed.load(Ordering::Relaxed),
+                i.unknown.load(Ordering::Relaxed),
                 i.in_flight.load(Ordering::Relaxed),
                 rate_text(self.rate())
             ));
         }
     }
 
+    /// Lines ended in this run.
+    fn ended(&self) -> u64 {
+        let i = &self.inner;
+        i.done.load(Ordering::Relaxed)
+            + i.failed.load(Ordering::Relaxed)
+            + i.unknown.load(Ordering::Relaxed)
+    }
+
     /// Lines finished per second in this run.
     fn rate(&self) -> f64 {
-        let i = &self.inner;
-        let finished = i.done.load(Ordering::Relaxed) + i.failed.load(Ordering::Relaxed);
-        finished as f64 / i.started.elapsed().as_secs_f64().max(0.001)
+        self.ended() as f64 / self.inner.started.elapsed().as_secs_f64().max(0.001)
     }
 
     /// The plain progress line.
@@ -156,7 +177,8 @@ impl Progress {
         let i = &self.inner;
         let done = i.done.load(Ordering::Relaxed);
         let failed = i.failed.load(Ordering::Relaxed);
-        let finished = i.before + done + failed;
+        let unknown = i.unknown.load(Ordering::Relaxed);
+        let finished = i.before + self.ended();
         let left = i.total.saturating_sub(finished);
         let rate = self.rate();
         let eta = if rate > 0.0 {
@@ -165,7 +187,7 @@ impl Progress {
             "unknown".to_owned()
         };
         format!(
-            "batch: {finished}/{} finished ({done} downloaded, {failed} failed this run), {} in flight, {}, ETA {eta}",
+            "batch: {finished}/{} finished ({done} downloaded, {failed} failed, {unknown} unknown this run), {} in flight, {}, ETA {eta}",
             i.total,
             i.in_flight.load(Ordering::Relaxed),
             rate_text(rate),
@@ -202,12 +224,14 @@ mod tests {
         let progress = Progress::start(ProgressMode::Hidden, 10, 2);
         progress.started();
         progress.started();
-        progress.finished(true);
-        progress.finished(false);
+        progress.started();
+        progress.finished(Ended::Downloaded);
+        progress.finished(Ended::Failed);
+        progress.finished(Ended::Unknown);
         progress.started();
         let line = progress.line();
         assert!(
-            line.starts_with("batch: 4/10 finished (1 downloaded, 1 failed"),
+            line.starts_with("batch: 5/10 finished (1 downloaded, 1 failed, 1 unknown"),
             "{line}"
         );
         assert!(line.contains("1 in flight"), "{line}");

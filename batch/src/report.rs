@@ -170,13 +170,16 @@ impl Summary {
         self.failed.is_empty() && self.unknown.is_empty() && self.unfinished.is_empty()
     }
 
-    /// The exit code for the command line: 0 when every valid line was downloaded, 130 when
-    /// interrupted, 75 (try again) when lines are left to finish, 1 when some failed or are
-    /// unknown.
+    /// The exit code for the command line, as `runcomfy run` has them: 130 when interrupted,
+    /// 3 when some lines are unknown (their submit may have been accepted: do not resend them
+    /// blindly), 1 when some failed, 75 (try again) when lines are left to finish, 0 when every
+    /// valid line was downloaded.
     pub fn exit_code(&self) -> u8 {
         if self.interrupted {
             130
-        } else if !self.failed.is_empty() || !self.unknown.is_empty() {
+        } else if !self.unknown.is_empty() {
+            3
+        } else if !self.failed.is_empty() {
             1
         } else if !self.unfinished.is_empty() {
             75

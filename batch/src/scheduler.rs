@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 
 use crate::error::BatchError;
 use crate::journal::{FileRow, Journal, Row, State};
-use crate::progress::Progress;
+use crate::progress::{Ended, Progress};
 use crate::stop::Stop;
 
 /// Rounds of "the submit was provably not taken" (429 after the transport's own retries, no
@@ -126,8 +126,9 @@ async fn drive(ctx: &Ctx, row: Row) {
     ctx.progress.started();
     let outcome = drive_line(ctx, &row).await;
     match outcome {
-        Outcome::Downloaded => ctx.progress.finished(true),
-        Outcome::Failed | Outcome::Unknown => ctx.progress.finished(false),
+        Outcome::Downloaded => ctx.progress.finished(Ended::Downloaded),
+        Outcome::Failed => ctx.progress.finished(Ended::Failed),
+        Outcome::Unknown => ctx.progress.finished(Ended::Unknown),
         Outcome::Unfinished => ctx.progress.stopped(),
     }
     tracing::debug!(line = row.number, ?outcome, "line ended");

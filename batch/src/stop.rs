@@ -43,13 +43,15 @@ impl Stop {
     }
 }
 
-/// Ctrl-C handling for a command line: the first Ctrl-C asks `stop` (and says so on stderr),
-/// the second exits at once with status 130. Each journal change is its own committed
-/// transaction, so exiting at any point leaves the journal consistent.
+/// Ctrl-C and SIGTERM handling for a command line: the first asks `stop` (and says so on
+/// stderr), the second exits at once with status 130. Each journal change is its own committed
+/// transaction, so exiting at any point leaves the journal consistent; a stopped download
+/// removes its partial file.
 pub fn on_ctrl_c(stop: &Stop) {
     let stop = stop.clone();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_err() {
+        let mut signals = Signals::listen();
+        if !signals.next().await {
             return;
         }
         stop.request();
@@ -57,11 +59,39 @@ pub fn on_ctrl_c(stop: &Stop) {
             "\nstopping: no new submits; waiting for submits in flight to record their request \
              ids (Ctrl-C again to quit now)"
         );
-        if tokio::signal::ctrl_c().await.is_ok() {
+        if signals.next().await {
             eprintln!("quitting now; run the same command again to carry on");
             std::process::exit(130);
         }
     });
+}
+
+/// Ctrl-C, and SIGTERM where there is one.
+struct Signals {
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn listen() -> Self {
+        Self {
+            #[cfg(unix)]
+            terminate: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .ok(),
+        }
+    }
+
+    /// The next signal; `false` when none can be listened to.
+    async fn next(&mut self) -> bool {
+        #[cfg(unix)]
+        if let Some(terminate) = &mut self.terminate {
+            return tokio::select! {
+                pressed = tokio::signal::ctrl_c() => pressed.is_ok(),
+                got = terminate.recv() => got.is_some(),
+            };
+        }
+        tokio::signal::ctrl_c().await.is_ok()
+    }
 }
 
 #[cfg(test)]

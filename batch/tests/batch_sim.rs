@@ -291,7 +291,7 @@ async fn an_accepted_then_dropped_submit_stays_unknown_until_asked() -> TestResu
     assert_eq!(summary.unknown.len(), 1, "{summary}");
     assert_eq!(summary.unknown[0].line, 1);
     assert_eq!(summary.count(State::Downloaded), 2);
-    assert_eq!(summary.exit_code(), 1);
+    assert_eq!(summary.exit_code(), 3, "unknown lines: exit 3");
     assert!(summary.to_string().contains("line 1"), "{summary}");
     assert_eq!(sim.stats().submissions, 3, "the dropped one was accepted");
 

@@ -74,7 +74,7 @@ async fn exactly_the_dropped_submits_are_unknown_and_none_is_sent_twice() -> Tes
     assert_eq!(stats.submit_calls, LINES as u64);
     assert_eq!(stats.submissions, LINES as u64);
     assert_eq!(stats.duplicate_submissions, 0);
-    assert_eq!(summary.exit_code(), 1);
+    assert_eq!(summary.exit_code(), 3, "unknown lines: exit 3");
     let rows = runcomfy_batch::Journal::open(&out)?.rows()?;
     for line in &summary.unknown {
         let row = &rows[line.line as usize - 1];

@@ -287,7 +287,7 @@ fn an_accepted_then_dropped_submit_is_unknown_until_resubmit_unknown() {
     write_input(dir.path(), &(1..=3).map(line).collect::<Vec<_>>());
     let args = ["in.jsonl", "--out", "out", "--concurrency", "1"];
     let (code, stdout, stderr) = output(&mut sim.batch(dir.path(), &args));
-    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert_eq!(code, 3, "{stdout}\n{stderr}");
     assert!(stdout.contains("1 unknown"), "{stdout}");
     assert!(stdout.contains("--resubmit-unknown"), "{stdout}");
     assert!(stdout.contains("  line 1"), "{stdout}");
@@ -295,7 +295,7 @@ fn an_accepted_then_dropped_submit_is_unknown_until_resubmit_unknown() {
 
     // `--resume` carries on from the journal and still does not send it again...
     let (code, stdout, _) = output(&mut sim.batch(dir.path(), &["--resume", "out"]));
-    assert_eq!(code, 1, "{stdout}");
+    assert_eq!(code, 3, "{stdout}");
     assert_eq!(sim.stats().submissions, 3);
 
     // ...until asked to.
