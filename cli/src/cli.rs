@@ -95,6 +95,15 @@ fn global_args() -> Vec<Arg> {
             .value_name("FILE")
             .value_hint(ValueHint::FilePath)
             .help("Read the API token from this file instead of RUNCOMFY_TOKEN"),
+        Arg::new("allow_output_host")
+            .long("allow-output-host")
+            .global(true)
+            .value_name("HOST")
+            .action(ArgAction::Append)
+            .help(
+                "Also download output files from HOST and its subdomains ('*': any host); by \
+                 default only RunComfy's hosts and the API's own (never with the token)",
+            ),
         Arg::new("verbose")
             .short('v')
             .long("verbose")
@@ -206,8 +215,9 @@ fn run_args() -> Vec<Arg> {
             .value_name("DURATION")
             .value_parser(crate::duration::parse)
             .help(
-                "Stop waiting after this long (90s, 5m, 1h30m; exit 75); a job still queued \
-                 then is cancelled",
+                "A deadline for the whole command, submit, wait and downloads (90s, 5m, 1h30m; \
+                 exit 75, or 3 if the submit was still unanswered); a job still queued then is \
+                 cancelled, and no partial file is left",
             )
             .help_heading(heading),
         Arg::new("preflight")

@@ -62,6 +62,16 @@ pub async fn connect(matches: &ArgMatches) -> Result<Connection, CliError> {
     {
         builder = builder.base_url(base.trim());
     }
+    for host in matches
+        .get_many::<String>("allow_output_host")
+        .into_iter()
+        .flatten()
+    {
+        builder = match host.trim() {
+            "*" => builder.allow_any_output_host(),
+            host => builder.allow_output_host(host),
+        };
+    }
     Ok(Connection {
         client: builder.build()?,
         simulator: None,

@@ -1,13 +1,20 @@
 //! Exit codes (from BSD's sysexits, so scripts can tell "fix your input" from "try again later")
 //! and the CLI's own errors.
 
-use runcomfy::Error;
-use runcomfy::error::{ConfigError, DownloadFailure};
+use std::time::Duration;
+
+use runcomfy::error::{CancelAttempt, ConfigError, DownloadFailure};
+use runcomfy::{CancelOutcome, Error};
 
 /// Success.
 pub const OK: u8 = 0;
 /// The job failed or was cancelled, or another failure with no better code.
 pub const FAILURE: u8 = 1;
+/// The submit may have been accepted (and billed): its connection broke after the request went
+/// out, the server answered 5xx or something unreadable, or `--timeout` passed while waiting
+/// for its answer. Not a code to retry on: check the account's requests first. Outside the
+/// sysexits range so that no wrapper retrying on "temporary failure" (75) resends it.
+pub const MAYBE_ACCEPTED: u8 = 3;
 /// The command line is wrong.
 pub const USAGE: u8 = 64;
 /// The input is invalid (nothing was sent), the server rejected it, or the request id is unknown.
@@ -20,7 +27,7 @@ pub const IO_ERR: u8 = 74;
 pub const TEMP_FAIL: u8 = 75;
 /// No token, or the token was refused (HTTP 401/403).
 pub const NO_PERM: u8 = 77;
-/// Interrupted by Ctrl-C (after cancelling the job if it was still queued).
+/// Interrupted by Ctrl-C or SIGTERM (after cancelling the job if it was still queued).
 pub const INTERRUPTED: u8 = 130;
 
 /// The exit codes as `--help` and the README list them.
@@ -28,17 +35,22 @@ pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0    success
   1    the job failed or was cancelled (or could not be cancelled), or another failure
+  3    the submit may have been accepted (and billed): its connection broke after it was
+       sent, the server answered 5xx or garbage, or --timeout passed during it; do not
+       retry blindly, check your RunComfy requests first
   64   usage error (unknown command, model or flag, a bad option value such as --timeout's)
   65   invalid input (a model field's value too, or an input file that cannot be read),
        reported with every problem before anything is sent; also a 422 from the server or
        an unknown request id (404)
-  69   service unavailable (HTTP 5xx, unreachable, unreadable replies, failed downloads)
+  69   service unavailable (HTTP 5xx, unreachable, unreadable replies, redirect loops,
+       failed or refused downloads)
   74   cannot write output files
-  75   temporary failure: --timeout passed, rate limited (429), network timeout, or the job
-       has not finished yet (result)
+  75   temporary failure: --timeout passed (downloads included), rate limited (429), network
+       timeout, or the job has not finished yet (result)
   77   authentication: no token (set RUNCOMFY_TOKEN or --token-file), or it was refused
        (HTTP 401/403)
-  130  interrupted by Ctrl-C (a queued job is cancelled first; a running one is not)";
+  130  interrupted by Ctrl-C or SIGTERM (a queued job is cancelled first; a running one is
+       not; no partial file is left)";
 
 /// A failure of a command, printed as `error: ...` with its exit code.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +89,25 @@ pub enum CliError {
     /// The in-process simulator did not start.
     #[error("cannot start the simulator (--mock): {0}")]
     Mock(#[from] runcomfy_simulator::SimError),
+    /// `--timeout` passed while the submit was in flight: it may have been accepted.
+    #[error(
+        "the submit to {model} got no answer within --timeout {after:?}; it may or may not have \
+         been accepted"
+    )]
+    SubmitTimedOut {
+        /// The model submitted to.
+        model: &'static str,
+        /// The deadline.
+        after: Duration,
+    },
+    /// `--timeout` passed before anything was sent (while checking media URLs).
+    #[error("{what} did not finish within --timeout {after:?}; nothing was sent")]
+    TimedOutBeforeSubmit {
+        /// What was going on.
+        what: &'static str,
+        /// The deadline.
+        after: Duration,
+    },
     /// A transport error.
     #[error(transparent)]
     Api(#[from] Error),
@@ -91,28 +122,51 @@ impl CliError {
             CliError::NoToken | CliError::TokenFile { .. } | CliError::EmptyTokenFile(_) => NO_PERM,
             CliError::OutDir { .. } => IO_ERR,
             CliError::Mock(_) => FAILURE,
+            CliError::SubmitTimedOut { .. } => MAYBE_ACCEPTED,
+            CliError::TimedOutBeforeSubmit { .. } => TEMP_FAIL,
             CliError::Api(err) => api_exit_code(err),
         }
+    }
+
+    /// Whether the submit may have been accepted: the `unknown` of `--json` and batch reports.
+    pub fn maybe_accepted(&self) -> bool {
+        self.exit_code() == MAYBE_ACCEPTED
     }
 
     /// A line of advice to print after the error, if any; under `--mock` (`mock`), none that
     /// names a later command, since the simulated jobs end with this one.
     pub fn hint(&self, mock: bool) -> Option<String> {
-        let CliError::Api(err) = self else {
-            return None;
+        let maybe_accepted = || {
+            Some(
+                "the job may have been created (and billed): check your RunComfy requests \
+                 before submitting again (exit 3 is never worth a blind retry)"
+                    .into(),
+            )
+        };
+        let err = match self {
+            CliError::Api(err) => err,
+            CliError::SubmitTimedOut { .. } => return maybe_accepted(),
+            _ => return None,
         };
         match err {
-            Error::SubmitOutcomeUnknown { .. } => Some(
-                "the job may have been created (and billed): check your RunComfy requests \
-                 before submitting again"
-                    .into(),
-            ),
+            Error::SubmitOutcomeUnknown { .. } => maybe_accepted(),
+            Error::Download {
+                reason: DownloadFailure::HostNotAllowed(host),
+                ..
+            } => Some(format!(
+                "to fetch files from {host}, pass --allow-output-host {host} (the token is \
+                 never sent there)"
+            )),
             Error::NotFound {
                 request_id: Some(_),
                 ..
             } => Some(
                 "request ids expire; with --mock, only jobs of the same command are known".into(),
             ),
+            Error::Timeout {
+                cancel: Some(CancelAttempt::Answered(CancelOutcome::Cancelled)),
+                ..
+            } => Some("it was still queued, and is cancelled: it will not run".into()),
             _ if mock => None,
             Error::Timeout { request_id, .. } => Some(format!(
                 "the job may still finish: `runcomfy result {request_id} --out DIR` fetches it"
@@ -137,16 +191,20 @@ pub fn api_exit_code(err: &Error) -> u8 {
         Error::Unauthorized { .. } | Error::Forbidden { .. } => NO_PERM,
         Error::RateLimited { .. } | Error::Timeout { .. } | Error::NotFinished { .. } => TEMP_FAIL,
         Error::Server { .. } | Error::InvalidResponse { .. } => UNAVAILABLE,
-        // Nothing answered at all: the service is down or the URL is wrong; anything else
-        // (a timeout, a reset) may pass.
-        Error::Transport { source, .. } if source.is_connect() => UNAVAILABLE,
+        // Nothing answered at all (the service is down or the URL is wrong), or it sent the
+        // client in circles; anything else (a timeout, a reset) may pass.
+        Error::Transport { source, .. } if source.is_connect() || source.is_redirect() => {
+            UNAVAILABLE
+        }
         Error::Transport { .. } => TEMP_FAIL,
-        Error::SubmitOutcomeUnknown { source, .. } => api_exit_code(source),
+        Error::SubmitOutcomeUnknown { .. } => MAYBE_ACCEPTED,
         Error::JobFailed { .. } | Error::Cancelled { .. } => FAILURE,
         Error::ModelMismatch { .. } => USAGE,
         Error::Io { .. } => IO_ERR,
         Error::Download { reason, .. } => match reason {
-            DownloadFailure::Stalled(_) | DownloadFailure::Transport(_) => TEMP_FAIL,
+            DownloadFailure::Stalled(_)
+            | DownloadFailure::TimedOut(_)
+            | DownloadFailure::Transport(_) => TEMP_FAIL,
             DownloadFailure::Status(429) => TEMP_FAIL,
             _ => UNAVAILABLE,
         },

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use crate::connect::connect;
 use crate::exit::{self, CliError};
+use crate::interrupt::Interrupts;
 use crate::output;
 use crate::progress::{eprintln_safe, state_text};
 
@@ -81,7 +82,18 @@ async fn result(
         (JobState::Succeeded, Some(outputs)) => {
             report["outputs"] = Value::Object(outputs.0.clone());
             let saved = match &out {
-                Some(dir) => Some(job.download(outputs, dir, &DownloadOptions::new()).await?),
+                Some(dir) => {
+                    // Dropped at Ctrl-C or SIGTERM, a download removes its partial file.
+                    let options = DownloadOptions::new();
+                    let download = job.download(outputs, dir, &options);
+                    match Interrupts::listen().race(download).await {
+                        Some(saved) => Some(saved?),
+                        None => {
+                            eprintln_safe(&format!("{id}: interrupted while downloading"));
+                            return Ok(exit::INTERRUPTED);
+                        }
+                    }
+                }
                 None => None,
             };
             if json {
@@ -101,7 +113,7 @@ async fn result(
                     output::json(&Value::Object(outputs.0.clone()));
                 }
                 for file in files {
-                    output::line(file.url);
+                    output::line(&output::url(file.url));
                 }
             }
             exit::OK
@@ -157,7 +169,7 @@ async fn cancel(job: &runcomfy::dynamic::DynJob, json: bool) -> Result<u8, CliEr
         other => (
             other.to_string(),
             exit::FAILURE,
-            format!("cancel answered {other:?}"),
+            format!("cancel answered \"{other}\""),
         ),
     };
     if json {

@@ -1,4 +1,7 @@
 //! `runcomfy run MODEL`: check the input, submit, wait with progress, download the outputs.
+//!
+//! `--timeout` is one deadline for the whole command: a preflight, the submit, the wait and the
+//! downloads each get what is left of it.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -28,7 +31,8 @@ struct RunArgs {
     json: bool,
     no_wait: bool,
     preflight: bool,
-    timeout: Option<Duration>,
+    /// `--timeout`, and the instant it ends, counted from the start of the command.
+    timeout: Option<(Duration, Instant)>,
     out: Option<PathBuf>,
     verbose: u8,
     /// `--mock`: the simulated jobs end with this command, so no hint names a later one.
@@ -45,7 +49,9 @@ pub async fn run(
         json: matches.get_flag("json"),
         no_wait: matches.get_flag("no_wait"),
         preflight: matches.get_flag("preflight"),
-        timeout: matches.get_one::<Duration>("timeout").copied(),
+        timeout: matches
+            .get_one::<Duration>("timeout")
+            .map(|t| (*t, Instant::now() + *t)),
         out: matches.get_one::<String>("out").map(PathBuf::from),
         verbose: global.get_count("verbose"),
         mock: global.get_flag("mock"),
@@ -91,6 +97,24 @@ fn warnings(input: &DynInput) -> ValidationReport {
         report.push(warning.clone());
     }
     report
+}
+
+impl RunArgs {
+    /// What is left of `--timeout`, if given.
+    fn remaining(&self) -> Option<Duration> {
+        self.timeout
+            .map(|(_, end)| end.saturating_duration_since(Instant::now()))
+    }
+
+    /// Runs `work` within `--timeout`; `Err(after)` when it passed first.
+    async fn within<T>(&self, work: impl Future<Output = T>) -> Result<T, Duration> {
+        match self.timeout {
+            Some((after, end)) => tokio::time::timeout_at(end.into(), work)
+                .await
+                .map_err(|_| after),
+            None => Ok(work.await),
+        }
+    }
 }
 
 /// Prints a report's problems, local or preflight alike; with errors, also the `--json` object,
@@ -141,8 +165,14 @@ async fn submit_and_follow(
     let client = &connection.client;
     let model = input.model();
     if args.preflight {
+        let checked = runcomfy::preflight::validate_remote_with(client, model, input.instance());
         let remote =
-            runcomfy::preflight::validate_remote_with(client, model, input.instance()).await?;
+            args.within(checked)
+                .await
+                .map_err(|after| CliError::TimedOutBeforeSubmit {
+                    what: "checking the media URLs (--preflight)",
+                    after,
+                })??;
         if refused(model, &remote, args) {
             return Ok(exit::DATA_ERR);
         }
@@ -150,9 +180,23 @@ async fn submit_and_follow(
     let mut interrupts = Interrupts::listen();
     let mut progress = Progress::new(args.verbose);
     let started = Instant::now();
-    let Some((job, interrupted)) = submit(client, input, &mut progress, &mut interrupts).await?
-    else {
-        return Ok(exit::INTERRUPTED);
+    let submitted = submit(client, input, &mut progress, &mut interrupts, args).await;
+    let (job, interrupted) = match submitted {
+        Ok(Some(submitted)) => submitted,
+        Ok(None) => return Ok(exit::INTERRUPTED),
+        Err(err) => {
+            progress.finish();
+            if args.json && err.maybe_accepted() {
+                // As a batch reports the line: `unknown`, with no request id to follow.
+                output::json(&json!({
+                    "request_id": null,
+                    "model": model.id,
+                    "status": "unknown",
+                    "error": err.to_string(),
+                }));
+            }
+            return Err(err);
+        }
     };
     progress.println(&format!("submitted {} to {}", job.id(), model.id));
     if interrupted {
@@ -163,8 +207,8 @@ async fn submit_and_follow(
         submitted_only(&job, args);
         return Ok(exit::OK);
     }
-    let options = match args.timeout {
-        Some(timeout) => WaitOptions::new().timeout(timeout),
+    let options = match args.remaining() {
+        Some(left) => WaitOptions::new().timeout(left),
         None => WaitOptions::new(),
     };
     let id = job.id().to_owned();
@@ -192,15 +236,23 @@ async fn submit_and_follow(
 
 /// Submits; `None` when Ctrl-C came twice before the answer. A submit in flight is not
 /// abandoned at the first Ctrl-C: its job would be created and billed with no id to cancel it
-/// by. It is answered first (the second value says a cancel is due).
+/// by. It is answered first (the second value says a cancel is due). `--timeout` does abandon
+/// it, and says the job may exist.
 async fn submit(
     client: &runcomfy::Client,
     input: &DynInput,
     progress: &mut Progress,
     interrupts: &mut Interrupts,
+    args: &RunArgs,
 ) -> Result<Option<(DynJob, bool)>, CliError> {
-    progress.message(&format!("submitting to {}", input.model().id));
-    let submit = client.submit_decoded(input);
+    let model = input.model().id;
+    progress.message(&format!("submitting to {model}"));
+    let submit = async {
+        match args.within(client.submit_decoded(input)).await {
+            Ok(submitted) => Ok(submitted?),
+            Err(after) => Err(CliError::SubmitTimedOut { model, after }),
+        }
+    };
     tokio::pin!(submit);
     if let Some(submitted) = interrupts.race(&mut submit).await {
         return Ok(Some((submitted?, false)));
@@ -260,7 +312,11 @@ async fn save(
         if files == 1 { "" } else { "s" },
         dir.display()
     ));
-    let options = DownloadOptions::new();
+    let options = match args.remaining() {
+        Some(left) => DownloadOptions::new().timeout(left),
+        None => DownloadOptions::new(),
+    };
+    // Dropped at Ctrl-C, SIGTERM or the deadline, a download removes its partial file.
     let downloaded = interrupts.race(job.download(output, dir, &options)).await;
     progress.finish();
     match downloaded {
@@ -333,6 +389,20 @@ fn output_files(output: &DynOutput) -> usize {
 fn job_ended_badly(job: &DynJob, err: Error, args: &RunArgs) -> Result<u8, CliError> {
     let id = job.id();
     let model = job.model_id();
+    // The wait had what was left of --timeout; the message names --timeout itself.
+    let err = match (err, args.timeout) {
+        (
+            Error::Timeout {
+                request_id, cancel, ..
+            },
+            Some((after, _)),
+        ) => Error::Timeout {
+            request_id,
+            after,
+            cancel,
+        },
+        (err, _) => err,
+    };
     let (status, detail) = match &err {
         Error::JobFailed { error, .. } => ("failed", error.0.clone()),
         Error::Cancelled { .. } => ("cancelled", Value::Null),
@@ -389,7 +459,7 @@ async fn cancel_after_interrupt(
         ),
         Some(Ok(Ok(other))) => (
             other.to_string(),
-            format!("interrupted: the cancel of job {id} was answered {other:?}"),
+            format!("interrupted: the cancel of job {id} was answered \"{other}\""),
         ),
         Some(Ok(Err(err))) => (
             "cancel_failed".to_owned(),

@@ -89,11 +89,11 @@ fn a_refused_token_exits_77_and_no_token_is_ever_printed() {
 }
 
 #[test]
-fn server_errors_exit_69() {
+fn server_errors_exit_69_and_an_ambiguous_submit_3() {
     let sim = Sim::start(SimConfig::default());
     let dir = tempfile::tempdir().unwrap();
 
-    // A 500 on submit: the job may exist, so it is not sent again.
+    // A 500 on submit: the job may exist, so it is not sent again, and the exit code says so.
     sim.sim
         .set_faults(Faults::none().with(Endpoint::Submit, 1.0, &[FaultKind::Http500]));
     let output = sim
@@ -101,7 +101,7 @@ fn server_errors_exit_69() {
         .args(["run", MODEL, "--text", PROMPT])
         .output()
         .unwrap();
-    assert_code(&output, 69);
+    assert_code(&output, 3);
     let err = stderr(&output);
     assert!(err.contains("may or may not have been accepted"), "{err}");
     assert!(err.contains("before submitting again"), "{err}");

@@ -324,7 +324,8 @@ fn mock_hints_never_point_at_a_later_command() {
     };
     let no_wait = run(&["--no-wait"]);
     assert_code(&no_wait, 0);
-    let timed_out = run(&["--timeout", "1ms"]);
+    // Past the submit (milliseconds), short of the job (1-2 s).
+    let timed_out = run(&["--timeout", "500ms"]);
     assert_code(&timed_out, 75);
     for output in [no_wait, timed_out] {
         let err = stderr(&output);
