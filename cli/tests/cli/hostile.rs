@@ -1,0 +1,564 @@
+//! The `runcomfy` binary against a deliberately malicious server (`runcomfy-hostile`): a clock
+//! that lies, text that would drive the terminal, a file host that drips, lies about its
+//! content or lives elsewhere, submits lost after they were sent, the token echoed back
+//! everywhere, odd fields. Each case ends promptly with its documented exit code, leaves no
+//! partial file, prints no control character and never shows the token.
+
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use runcomfy_hostile::{Act, Hostile, InBackground, Seen, file, json, redirect};
+use serde_json::{Value, json as j};
+
+use crate::support::{TOKEN, assert_code, runcomfy, stderr, stdout};
+
+const MODEL: &str = "bytedance/seedream-4-0/sequential";
+
+/// The first bytes of a PNG: all the client reads of it.
+fn png() -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    bytes.extend_from_slice(&8u32.to_be_bytes());
+    bytes.extend_from_slice(&8u32.to_be_bytes());
+    bytes.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    bytes
+}
+
+/// `runcomfy --base-url <server> ARGS` in `dir`, with the token.
+fn cli(server: &Hostile, dir: &Path) -> assert_cmd::Command {
+    let mut cmd = runcomfy(dir);
+    cmd.env("RUNCOMFY_TOKEN", TOKEN)
+        .args(["--base-url", server.base_url()]);
+    cmd
+}
+
+/// `run MODEL --text ...` with `extra` arguments.
+fn run(server: &Hostile, dir: &Path, extra: &[&str]) -> std::process::Output {
+    cli(server, dir)
+        .args(["run", MODEL, "--text", "Generate 2 images of a fox."])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// An API whose jobs `job-N` end at once (`result` says what `finished` gives), with files
+/// served by `files` on its own host.
+fn api(
+    finished: impl Fn(&str, &str) -> Value + Send + Sync + 'static,
+    files: impl Fn(&Seen) -> Act + Send + Sync + 'static,
+) -> InBackground {
+    let jobs = AtomicUsize::new(0);
+    Hostile::start_in_background(move |seen, base| {
+        let path = seen.path.as_str();
+        if seen.method == "POST" && path.starts_with("/v1/models/") {
+            let n = jobs.fetch_add(1, Ordering::Relaxed) + 1;
+            json(200, j!({"request_id": format!("job-{n}")}))
+        } else if let Some(rest) = path.strip_prefix("/v1/requests/") {
+            let id = rest.split('/').next().unwrap_or_default();
+            json(200, finished(id, base))
+        } else {
+            files(seen)
+        }
+    })
+}
+
+fn succeeded(output: Value) -> Value {
+    j!({"status": "succeeded", "output": output})
+}
+
+/// Every file, recursively, under `dir`.
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path.display().to_string());
+        }
+    }
+    out
+}
+
+fn no_partial_file(dir: &Path) {
+    let left: Vec<String> = files_under(dir)
+        .into_iter()
+        .filter(|f| f.ends_with(".part"))
+        .collect();
+    assert!(left.is_empty(), "partial files left: {left:?}");
+}
+
+/// What a terminal would act on: C0 controls but the line ends, DEL, C1 controls,
+/// bidirectional controls, line and paragraph separators.
+fn assert_printable(what: &str, text: &str) {
+    let raw: Vec<char> = text
+        .chars()
+        .filter(|c| {
+            (c.is_control() && *c != '\n')
+                || matches!(
+                    c,
+                    '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}'
+                )
+                || matches!(c, '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+        })
+        .collect();
+    assert!(raw.is_empty(), "{what}: raw {raw:?} in {text}");
+}
+
+/// Clear screen, window title, OSC 52 (write the clipboard), CR over the line, BEL, an 8-bit
+/// CSI, a right-to-left override, a line separator, then 100 KB.
+fn nasty() -> String {
+    format!(
+        "\u{1b}[2J\u{1b}]0;owned\u{7}\u{1b}]52;c;Y3VybCBldmlsIHwgc2g=\u{7}\r\nFAKE: done\u{9b}31m\u{202e}gnp.exe\u{2028}{}",
+        "x".repeat(100_000)
+    )
+}
+
+#[test]
+fn a_server_clock_that_disagrees_does_not_poison_the_next_run() {
+    // Each job ends 300 ms after its submit; its timestamps say it ran five hours.
+    let submitted = Arc::new(std::sync::Mutex::new(std::collections::HashMap::new()));
+    let jobs = AtomicUsize::new(0);
+    let server = Hostile::start_in_background({
+        let submitted = submitted.clone();
+        move |seen, base| {
+            let path = seen.path.as_str();
+            if seen.method == "POST" {
+                let id = format!("job-{}", jobs.fetch_add(1, Ordering::Relaxed));
+                submitted.lock().unwrap().insert(id.clone(), Instant::now());
+                return json(200, j!({"request_id": id}));
+            }
+            let Some(rest) = path.strip_prefix("/v1/requests/") else {
+                return file("image/png", png());
+            };
+            let id = rest.split('/').next().unwrap_or_default();
+            let since = submitted.lock().unwrap().get(id).map(Instant::elapsed);
+            if since.unwrap_or_default() < Duration::from_millis(300) {
+                return json(200, j!({"status": "in_progress"}));
+            }
+            json(
+                200,
+                j!({"status": "succeeded", "output": {"images": [format!("{base}/files/{id}.png")]},
+                    "created_at": "2025-01-01T00:00:00.000Z", "finished_at": "2025-01-01T05:00:00.000Z"}),
+            )
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let with_cache = |out: &str| {
+        let started = Instant::now();
+        let output = cli(&server, dir.path())
+            .env("RUNCOMFY_CACHE_DIR", &cache)
+            .args(["run", MODEL, "--text", "a fox", "--out", out])
+            .output()
+            .unwrap();
+        assert_code(&output, 0);
+        started.elapsed()
+    };
+    with_cache("first");
+    let text = std::fs::read_to_string(cache.join("poll-history.json")).unwrap();
+    let saved: Value = serde_json::from_str(&text).unwrap();
+    let learned: Vec<u64> = saved["servers"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|entry| {
+            entry["history"]["models"][MODEL]
+                .as_array()
+                .cloned()
+                .unwrap()
+        })
+        .map(|ms| ms.as_u64().unwrap())
+        .collect();
+    assert_eq!(learned.len(), 1, "{text}");
+    assert!(
+        learned[0] < 10_000,
+        "learned {learned:?} ms: the server's clock"
+    );
+    // The next run polls on what the first one saw, not hours away.
+    let second = with_cache("second");
+    assert!(
+        second < Duration::from_secs(15),
+        "second run took {second:?}"
+    );
+}
+
+#[test]
+fn server_text_reaches_the_terminal_escaped_and_bounded() {
+    let server = api(
+        |id, base| match id {
+            "job-1" => j!({"status": "failed", "error": {"message": nasty()}}),
+            _ => succeeded(j!({
+                "images": [format!("{base}/0.png?\u{1b}]52;c;eA==\u{7}"), format!("{base}/1.png\u{202e}")],
+                "images\u{1b}[31m\nFAKE: log line": format!("{base}/2.png"),
+            })),
+        },
+        |_| file("image/png", png()),
+    );
+    let dir = tempfile::tempdir().unwrap();
+
+    let output = run(&server, dir.path(), &[]);
+    assert_code(&output, 1);
+    assert_printable("run stderr", &stderr(&output));
+    assert!(
+        stderr(&output).len() < 5_000,
+        "{} bytes",
+        stderr(&output).len()
+    );
+    assert!(
+        stderr(&output).contains("more characters"),
+        "{}",
+        stderr(&output)
+    );
+
+    // The output URLs of `result`, plain and as JSON, and its -vv logs while downloading.
+    let output = cli(&server, dir.path())
+        .args(["result", "job-2"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    assert_printable("result stdout", &stdout(&output));
+    assert_eq!(stdout(&output).lines().count(), 3, "{}", stdout(&output));
+    let output = cli(&server, dir.path())
+        .args(["result", "job-2", "--json"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    assert_printable("result --json", &stdout(&output));
+    let parsed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        parsed["outputs"]["images"][0]
+            .as_str()
+            .unwrap()
+            .contains('\u{1b}')
+    );
+    let output = cli(&server, dir.path())
+        .args(["-vv", "result", "job-2", "--out", "out"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let logs = stderr(&output);
+    assert_printable("-vv logs", &logs);
+    assert!(logs.contains("runcomfy.download"), "{logs}");
+    assert!(!logs.lines().any(|l| l.starts_with("FAKE")), "{logs}");
+}
+
+#[test]
+fn a_dripping_file_host_ends_at_the_deadline_or_a_signal_and_leaves_no_partial_file() {
+    // One byte every 200 ms, for ever: never silent for long, never done.
+    let server = api(
+        |_, base| succeeded(j!({"images": [format!("{base}/drip.png")]})),
+        |_| Act::Stream {
+            content_type: "image/png".into(),
+            chunk: vec![0x89],
+            total: usize::MAX,
+            every: Duration::from_millis(200),
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let output = run(&server, dir.path(), &["--timeout", "3s", "--out", "out"]);
+    assert_code(&output, 75);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        stderr(&output).contains("not finished within"),
+        "{}",
+        stderr(&output)
+    );
+    no_partial_file(dir.path());
+
+    // SIGTERM while it downloads: the partial file goes too.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_runcomfy"))
+        .current_dir(dir.path())
+        .env("RUNCOMFY_TOKEN", TOKEN)
+        .env("RUNCOMFY_CACHE_DIR", "")
+        .env_remove("RUNCOMFY_BASE_URL")
+        .args(["--base-url", server.base_url(), "run", MODEL])
+        .args(["--text", "a fox", "--out", "signalled"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("downloading") {
+        let mut line = String::new();
+        assert!(
+            lines.read_line(&mut line).unwrap() > 0,
+            "ended early: {seen}"
+        );
+        seen.push_str(&line);
+    }
+    // Bytes have arrived: the partial file exists now.
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(
+        files_under(&dir.path().join("signalled"))
+            .iter()
+            .any(|f| f.ends_with(".part")),
+        "no download in progress"
+    );
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    lines.read_to_string(&mut seen).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130), "{seen}");
+    no_partial_file(dir.path());
+}
+
+#[test]
+fn an_ambiguous_submit_exits_3_in_json_and_in_batch_and_is_never_resent() {
+    let dropped = Hostile::start_in_background(|seen, _| match seen.method.as_str() {
+        "POST" => Act::Drop,
+        _ => json(404, j!({"error_code": 404001})),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(&dropped, dir.path(), &["--json"]);
+    assert_code(&output, 3);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["status"], "unknown");
+    assert_eq!(report["request_id"], Value::Null);
+    assert!(
+        stderr(&output).contains("may or may not have been accepted"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(dropped.count("POST", ""), 1);
+
+    // A 5xx, and silence past --timeout, are as ambiguous.
+    let failing = Hostile::start_in_background(|seen, _| match seen.method.as_str() {
+        "POST" => json(
+            502,
+            j!({"error_code": 500001, "error_message": "bad gateway"}),
+        ),
+        _ => Act::Hang,
+    });
+    assert_code(&run(&failing, dir.path(), &[]), 3);
+    assert_eq!(failing.count("POST", ""), 1);
+    let silent = Hostile::start_in_background(|_, _| Act::Hang);
+    let started = Instant::now();
+    let output = run(&silent, dir.path(), &["--timeout", "1s", "--json"]);
+    assert_code(&output, 3);
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["status"], "unknown");
+
+    // A batch: each line `unknown` in the report, exit 3, and a second run sends nothing.
+    let input = dir.path().join("lines.jsonl");
+    std::fs::write(
+        &input,
+        format!(
+            "{{\"model\": \"{MODEL}\", \"input\": {{\"text\": \"a fox\"}}}}\n\
+             {{\"model\": \"{MODEL}\", \"input\": {{\"text\": \"a hen\"}}}}\n"
+        ),
+    )
+    .unwrap();
+    for _ in 0..2 {
+        let output = cli(&dropped, dir.path())
+            .args(["batch", "lines.jsonl", "--out", "shots"])
+            .output()
+            .unwrap();
+        assert_code(&output, 3);
+    }
+    let report = std::fs::read_to_string(dir.path().join("shots/report.jsonl")).unwrap();
+    for line in report.lines() {
+        let line: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(line["status"], "unknown", "{report}");
+    }
+    assert_eq!(dropped.count("POST", ""), 1 + 2);
+}
+
+#[test]
+fn the_token_echoed_back_is_never_printed_or_stored() {
+    let server = Hostile::start_in_background(|seen, base| {
+        let token = seen.token().unwrap_or_default();
+        let path = seen.path.as_str();
+        if seen.method == "POST" {
+            // The prompt decides: a normal id, or the token as the id.
+            let id = if String::from_utf8_lossy(&seen.body).contains("id please") {
+                token.clone()
+            } else {
+                "job-1".to_owned()
+            };
+            json(200, j!({"request_id": id, "echo": token}))
+        } else if path.starts_with("/v1/requests/loop") {
+            redirect(format!("{base}/loop?t={token}"))
+        } else if path.starts_with("/loop") {
+            redirect(format!("{base}/loop?t={TOKEN}&again=1"))
+        } else if path.starts_with("/v1/requests/files") {
+            json(
+                200,
+                succeeded(j!({"images": [format!("{base}/files/{token}.png")]})),
+            )
+        } else if path.starts_with("/v1/requests/") {
+            json(
+                200,
+                j!({"status": "failed", "error": {"message": format!("refused {token}"), "token": token}}),
+            )
+        } else {
+            json(
+                404,
+                j!({"error_code": 404001, "error_message": format!("no {path}")}),
+            )
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut shown = String::new();
+    let mut expect = |cmd: &mut assert_cmd::Command, code: i32| {
+        let output = cmd.env("RUST_LOG", "trace").output().unwrap();
+        assert_code(&output, code);
+        shown.push_str(&stdout(&output));
+        shown.push_str(&stderr(&output));
+    };
+    // A failed job's error, at -vvv.
+    expect(
+        cli(&server, dir.path()).args(["-vvv", "run", MODEL, "--text", "a fox"]),
+        1,
+    );
+    // The token as a request id: nothing to follow, so the submit's outcome is unknown.
+    expect(
+        cli(&server, dir.path()).args(["-vvv", "run", MODEL, "--text", "id please"]),
+        3,
+    );
+    // A redirect loop whose Location carries it: a broken service, exit 69.
+    expect(
+        cli(&server, dir.path()).args(["-vvv", "status", "loop"]),
+        69,
+    );
+    // An output URL naming it: scrubbed, so the host has no such file.
+    expect(
+        cli(&server, dir.path()).args(["-vvv", "result", "files", "--out", "out"]),
+        69,
+    );
+    // A batch: stderr, stdout, report, journal and gallery.
+    std::fs::write(
+        dir.path().join("lines.jsonl"),
+        format!("{{\"model\": \"{MODEL}\", \"input\": {{\"text\": \"a fox\"}}}}\n"),
+    )
+    .unwrap();
+    expect(
+        cli(&server, dir.path()).args(["-vvv", "batch", "lines.jsonl", "--out", "shots"]),
+        1,
+    );
+
+    assert!(
+        shown.contains("[redacted]"),
+        "the echo was not seen: {shown}"
+    );
+    assert!(!shown.contains(TOKEN), "the token was printed");
+    for path in files_under(dir.path()) {
+        let bytes = std::fs::read(&path).unwrap();
+        let found = bytes.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes());
+        assert!(!found, "the token is stored in {path}");
+    }
+    assert!(
+        std::fs::read_to_string(dir.path().join("shots/report.jsonl"))
+            .unwrap()
+            .contains("refused [redacted]")
+    );
+}
+
+#[test]
+fn an_odd_queue_position_is_ignored_and_a_cancelled_timeout_says_the_job_will_not_run() {
+    let server = Hostile::start_in_background(|seen, _| {
+        let path = seen.path.as_str();
+        if seen.method == "POST" && path.ends_with("/cancel") {
+            json(202, j!({"status": "cancelled", "outcome": "cancelled"}))
+        } else if seen.method == "POST" {
+            json(200, j!({"request_id": "job-1"}))
+        } else if path.ends_with("/status") {
+            json(200, j!({"status": "in_queue", "queue_position": "abc"}))
+        } else {
+            json(200, j!({"status": "in_queue"}))
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(&server, dir.path(), &["--timeout", "4s"]);
+    assert_code(&output, 75);
+    assert!(server.count("GET", "/status") >= 1, "{:?}", server.seen());
+    assert_eq!(server.count("POST", "/cancel"), 1);
+    let err = stderr(&output);
+    assert!(err.contains("cancel: cancelled"), "{err}");
+    assert!(err.contains("it will not run"), "{err}");
+    assert!(!err.contains("may still finish"), "{err}");
+}
+
+#[test]
+fn a_file_that_is_not_the_png_it_claims_is_refused_at_its_first_bytes() {
+    let server = api(
+        |_, base| succeeded(j!({"images": [format!("{base}/big.png")]})),
+        |_| Act::Stream {
+            content_type: "image/png".into(),
+            chunk: vec![b'<'; 64 * 1024],
+            total: 512 << 20,
+            every: Duration::ZERO,
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let output = run(&server, dir.path(), &["--out", "out"]);
+    assert_code(&output, 69);
+    assert!(
+        stderr(&output).contains("is not the image/png"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    let attempts = server.count("GET", "/big.png") as u64;
+    assert!(
+        server.body_bytes() < attempts * (16 << 20),
+        "{} bytes",
+        server.body_bytes()
+    );
+    assert!(files_under(&dir.path().join("out")).is_empty());
+}
+
+#[test]
+fn files_on_another_host_need_allow_output_host() {
+    let files = Hostile::start_in_background(|_, _| file("image/png", png()));
+    let elsewhere = files.base_url().replace("127.0.0.1", "localhost");
+    let server = api(
+        move |_, _| succeeded(j!({"images": [format!("{elsewhere}/0.png")]})),
+        |_| json(404, j!({})),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(&server, dir.path(), &["--out", "refused"]);
+    assert_code(&output, 69);
+    let err = stderr(&output);
+    assert!(err.contains("--allow-output-host localhost"), "{err}");
+    assert!(files.seen().is_empty());
+
+    let output = cli(&server, dir.path())
+        .args([
+            "--allow-output-host",
+            "localhost",
+            "result",
+            "job-1",
+            "--out",
+            "allowed",
+        ])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    assert_eq!(files_under(&dir.path().join("allowed")).len(), 1);
+    assert!(files.seen().iter().all(|s| s.token().is_none()));
+}
