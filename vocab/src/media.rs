@@ -224,6 +224,22 @@ impl MediaFormat {
         }
     }
 
+    /// Whether a file of this format can be a file of `kind`: its own kind, and audio too for
+    /// the containers that hold video (an MP4, MOV or WebM of sound alone is common) and video
+    /// for Ogg (Theora). An image format holds images only.
+    pub const fn may_hold(self, kind: MediaKind) -> bool {
+        match (self, kind) {
+            (MediaFormat::Mp4 | MediaFormat::Mov | MediaFormat::Webm, MediaKind::Audio)
+            | (MediaFormat::Ogg, MediaKind::Video) => true,
+            (format, kind) => matches!(
+                (format.kind(), kind),
+                (MediaKind::Image, MediaKind::Image)
+                    | (MediaKind::Video, MediaKind::Video)
+                    | (MediaKind::Audio, MediaKind::Audio)
+            ),
+        }
+    }
+
     /// The MIME type.
     pub const fn mime(self) -> &'static str {
         match self {
@@ -323,6 +339,9 @@ impl MediaFormat {
             Some(MediaFormat::Tiff)
         } else if at(4, b"ftyp") {
             Some(iso_bmff(bytes.get(8..12)?))
+        } else if at(4, b"moov") || at(4, b"mdat") || at(4, b"wide") {
+            // Classic QuickTime files open with a movie atom, no `ftyp`.
+            Some(MediaFormat::Mov)
         } else if at(0, b"\x1a\x45\xdf\xa3") {
             Some(MediaFormat::Webm)
         } else if at(0, b"OggS") {
@@ -347,10 +366,10 @@ impl MediaFormat {
 /// The format of an ISO-BMFF file from its major brand.
 fn iso_bmff(brand: &[u8]) -> MediaFormat {
     match brand {
-        b"heic" | b"heix" | b"hevc" | b"hevx" | b"heim" | b"heis" | b"mif1" | b"msf1" => {
-            MediaFormat::Heif
-        }
-        b"avif" | b"avis" => MediaFormat::Avif,
+        // The image brands `imagesize` knows, so no image it measures is taken for a video.
+        b"heic" | b"heix" | b"hevc" | b"hevx" | b"heim" | b"heis" | b"hevm" | b"hevs" | b"mif1"
+        | b"mif2" | b"miaf" | b"msf1" | b"jpeg" | b"jpgs" => MediaFormat::Heif,
+        b"avif" | b"avis" | b"avio" | b"MA1A" | b"MA1B" => MediaFormat::Avif,
         b"qt  " => MediaFormat::Mov,
         b"M4A " | b"M4B " => MediaFormat::M4a,
         _ => MediaFormat::Mp4,
@@ -379,7 +398,7 @@ mod tests {
 
     #[test]
     fn sniffs_every_kind() {
-        let cases: [(&[u8], MediaFormat); 12] = [
+        let cases: [(&[u8], MediaFormat); 15] = [
             (b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", MediaFormat::Png),
             (b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01", MediaFormat::Jpeg),
             (b"RIFF\0\0\0\0WEBPVP8 ", MediaFormat::Webp),
@@ -392,6 +411,9 @@ mod tests {
             (b"\xff\xfb\x90\x64\0\0", MediaFormat::Mp3),
             (b"\xff\xf1\x50\x80\0\0", MediaFormat::Aac),
             (b"\x1a\x45\xdf\xa3\x9f\x42", MediaFormat::Webm),
+            (b"\0\0\0\x08wide\0\0\x06\x91mdat", MediaFormat::Mov),
+            (b"\0\0\0\x1cftypavio\0\0\0\0", MediaFormat::Avif),
+            (b"\0\0\0\x1cftypmiaf\0\0\0\0", MediaFormat::Heif),
         ];
         for (bytes, format) in cases {
             assert_eq!(MediaFormat::sniff(bytes), Some(format), "{format}");
@@ -399,6 +421,20 @@ mod tests {
         assert_eq!(MediaFormat::sniff(b"hello, world"), None);
         assert_eq!(MediaFormat::sniff(b""), None);
         assert_eq!(MediaFormat::sniff(b"\0\0\0\x20ftyp"), None);
+    }
+
+    #[test]
+    fn what_formats_may_hold() {
+        for format in MediaFormat::ALL {
+            assert!(format.may_hold(format.kind()), "{format}");
+        }
+        assert!(MediaFormat::Mp4.may_hold(MediaKind::Audio));
+        assert!(MediaFormat::Webm.may_hold(MediaKind::Audio));
+        assert!(MediaFormat::Ogg.may_hold(MediaKind::Video));
+        assert!(!MediaFormat::Png.may_hold(MediaKind::Video));
+        assert!(!MediaFormat::Wav.may_hold(MediaKind::Video));
+        assert!(!MediaFormat::Mp4.may_hold(MediaKind::Image));
+        assert!(!MediaFormat::M4a.may_hold(MediaKind::Video));
     }
 
     #[test]

@@ -39,12 +39,12 @@ impl Measure {
         !matches!(self, Measure::FileSizeMb)
     }
 
-    /// Which kinds of media the measurement can be taken of: dimensions of images only, the
-    /// size of any file.
+    /// Which kinds of media the measurement can be taken of: dimensions of images and videos
+    /// (a video's are its frames'), the size of any file. Audio has no dimensions.
     pub const fn applies_to(self, kind: MediaKind) -> bool {
         match self {
             Measure::FileSizeMb => true,
-            _ => matches!(kind, MediaKind::Image),
+            _ => matches!(kind, MediaKind::Image | MediaKind::Video),
         }
     }
 }
@@ -181,7 +181,11 @@ mod tests {
     #[test]
     fn measures() {
         assert!(Measure::FileSizeMb.applies_to(MediaKind::Video));
+        assert!(Measure::FileSizeMb.applies_to(MediaKind::Audio));
+        assert!(Measure::Width.applies_to(MediaKind::Video));
+        assert!(Measure::AspectRatio.applies_to(MediaKind::Image));
         assert!(!Measure::Width.applies_to(MediaKind::Audio));
+        assert!(!Measure::Height.applies_to(MediaKind::Audio));
         assert!(Rule::AspectRatioAbove.measure().needs_dimensions());
     }
 }
