@@ -125,6 +125,81 @@ fn unknown_validation_rule() {
     );
 }
 
+/// Audio has no dimensions: a rule on them is refused where it is written, with the way out.
+#[test]
+fn a_dimension_rule_on_audio() {
+    let audio = json!({"voice": {"type": "string", "format": "audio_uri",
+    "validations": [
+        {"validation_rule": "file_size_mb<", "validation_value": 20, "validation_error": "Too big"},
+        {"validation_rule": "width_pixels>", "validation_value": 14, "validation_error": "Too narrow"}
+    ]}});
+    assert_rejected(
+        object(audio, &[]),
+        None,
+        "input.json",
+        "/properties/voice/validations",
+        "`width_pixels>` cannot be measured on an audio file: only images and videos have dimensions",
+    );
+    let dir = catalog(
+        &object(
+            json!({"voice": {"type": "string", "format": "audio_uri",
+                "validations": [{"validation_rule": "width/height<", "validation_value": 2, "validation_error": "x"}]}}),
+            &[],
+        ),
+        None,
+    );
+    assert!(error_of(dir.path()).contains("remove the rule with an overlay `patch`"));
+}
+
+/// Video has dimensions: its rules on them are generated like an image's, on each item of a
+/// list, and a size rule on audio is fine.
+#[test]
+fn dimension_rules_on_video_and_a_size_rule_on_audio_are_accepted() {
+    let input = object(
+        json!({
+            "clip": {"type": "string", "format": "video_uri", "validations": [
+                {"validation_rule": "width_pixels<", "validation_value": 4097, "validation_error": "At most 4096 px wide."}
+            ]},
+            "clips": {"type": "array", "format": "video_uris", "validations": [
+                {"validation_rule": "width/height>", "validation_value": 1, "validation_error": "Landscape only."}
+            ]},
+            "voice": {"type": "string", "format": "audio_uri", "validations": [
+                {"validation_rule": "file_size_mb<", "validation_value": 20, "validation_error": "Under 20 MB."}
+            ]}
+        }),
+        &[],
+    );
+    let dir = catalog(&input, None);
+    let code = runcomfy_codegen::generate(dir.path()).unwrap();
+    for expected in [
+        "rule: Rule::WidthBelow",
+        "rule: Rule::AspectRatioAbove",
+        "rule: Rule::FileSizeMbBelow",
+    ] {
+        assert!(code.contains(expected), "no `{expected}` in:\n{code}");
+    }
+    assert_eq!(code.matches("kind: MediaKind::Video").count(), 2);
+}
+
+/// An overlay's `formats` must be files the field can take; an MP4 of sound alone is audio.
+#[test]
+fn formats_of_another_kind() {
+    let input = object(
+        json!({"voice": {"type": "string", "format": "audio_uri"}}),
+        &[],
+    );
+    assert_rejected(
+        input.clone(),
+        Some(json!({"fields": {"voice": {"formats": ["wav", "png"]}}})),
+        "overlay.json",
+        "/fields",
+        "format `png` is not an audio file",
+    );
+    let overlay = json!({"fields": {"voice": {"formats": ["wav", "mp4"]}}});
+    let dir = catalog(&input, Some(&overlay));
+    runcomfy_codegen::generate(dir.path()).unwrap();
+}
+
 #[test]
 fn unknown_type() {
     assert_rejected(

@@ -72,7 +72,7 @@ pub(crate) fn apply(r: &mut Reader<'_, '_>, id: SchemaId, decl: MediaDecl<'_>) {
             r.ctx.input_err(
                 &at,
                 format!(
-                    "`{}` cannot be measured on {}: only images have dimensions here",
+                    "`{}` cannot be measured on {}: only images and videos have dimensions",
                     rule.rule,
                     kind.a_file()
                 ),
@@ -172,7 +172,8 @@ fn set_formats(r: &mut Reader<'_, '_>, target: SchemaId, formats: Vec<MediaForma
     let kind = r.nodes[target].media.as_ref().map(|m| m.kind);
     if let Some(kind) = kind {
         for format in &formats {
-            if format.kind() != kind {
+            // What the client accepts in the field: an MP4 of sound alone in an audio field.
+            if !format.may_hold(kind) {
                 r.ctx.overlay_err(
                     "/fields",
                     format!("format `{format}` is not {}", kind.a_file()),
