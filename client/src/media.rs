@@ -6,6 +6,7 @@
 
 mod datauri;
 mod inspect;
+mod video;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -24,7 +25,7 @@ use crate::report::ValidationReport;
 use crate::schema::{MediaFormat, MediaKind, MediaRule, MediaSpec};
 
 use datauri::{Base64Source, DataUri, Payload};
-use inspect::{Content, Dimensions, Format, Inspection, Unmeasured};
+use inspect::{Content, Dimensions, Format, Inspection, Unmeasured, Want};
 
 /// How much of a `data:` URI's header `Debug` shows.
 const DEBUG_HEAD: usize = 64;
@@ -212,8 +213,8 @@ pub enum Files {
 /// be measured without fetching it, so none are applied here (the opt-in
 /// [`preflight`](crate::preflight) fetches its first bytes and calls [`check_prefix`]).
 /// Files, bytes and `data:` URIs are measured once, from their header only, and every rule is
-/// applied to the measurement. Images are always sniffed; video and audio only when the spec
-/// lists formats, and only their size is checked.
+/// applied to the measurement. Every item is sniffed; images are always measured, videos when
+/// a rule needs their dimensions; audio has only a size.
 pub(crate) fn check(
     report: &mut ValidationReport,
     path: &FieldPath,
@@ -221,7 +222,7 @@ pub(crate) fn check(
     spec: &MediaSpec,
     files: Files,
 ) {
-    let (sniff, measure) = what_to_inspect(spec);
+    let want = what_to_inspect(spec);
     let inspection = match media {
         Media::Url(url) => return check_url(report, path, url),
         Media::Path(_) | Media::Bytes(_) if files == Files::Wire => {
@@ -229,27 +230,22 @@ pub(crate) fn check(
             return report.error(path, "format", None, message);
         }
         Media::Path(file) => match open(file) {
-            Ok((handle, size)) => inspect::inspect(handle, size, sniff, measure),
+            Ok((handle, size)) => inspect::inspect(handle, size, want),
             Err(err) => {
                 let message = format!("cannot read {}: {err}", file.display());
                 return report.error(path, "file", None, message);
             }
         },
-        Media::Bytes(bytes) => {
-            inspect::inspect(Cursor::new(&bytes[..]), bytes.len() as u64, sniff, measure)
-        }
+        Media::Bytes(bytes) => inspect::inspect(Cursor::new(&bytes[..]), bytes.len() as u64, want),
         Media::DataUri(uri) => match DataUri::parse(uri) {
             Ok(parsed) => {
                 let inspection = match &parsed.payload {
                     Payload::Base64 { text, len } => {
-                        inspect::inspect(Base64Source::new(text, *len), *len, sniff, measure)
+                        inspect::inspect(Base64Source::new(text, *len), *len, want)
                     }
-                    Payload::Plain(bytes) => inspect::inspect(
-                        Cursor::new(&bytes[..]),
-                        bytes.len() as u64,
-                        sniff,
-                        measure,
-                    ),
+                    Payload::Plain(bytes) => {
+                        inspect::inspect(Cursor::new(&bytes[..]), bytes.len() as u64, want)
+                    }
                 };
                 check_declared_mime(report, path, parsed.mime, &inspection.content);
                 inspection
@@ -265,8 +261,8 @@ pub(crate) fn check(
 
 /// Checks the first bytes of a remote media item, of `size` bytes in all (`None`: the host did
 /// not say), against its field's spec, as [`check`] does a local one: the format, and every rule
-/// those bytes and the size settle. Dimensions past `prefix`, and the size rule without a size,
-/// are left unjudged for the caller to report as it sees fit.
+/// those bytes and the size settle. Dimensions past `prefix` get a warning that they were not
+/// checked; the size rule without a size is left for the caller to report as it sees fit.
 pub(crate) fn check_prefix(
     report: &mut ValidationReport,
     path: &FieldPath,
@@ -274,16 +270,18 @@ pub(crate) fn check_prefix(
     size: Option<u64>,
     spec: &MediaSpec,
 ) {
-    let (sniff, measure) = what_to_inspect(spec);
-    let inspection = inspect::inspect_prefix(prefix, size, sniff, measure);
+    let inspection = inspect::inspect_prefix(prefix, size, what_to_inspect(spec));
     report_inspection(report, path, Origin::Remote, spec, &inspection);
 }
 
-/// Whether to sniff the format and whether to measure dimensions: images always; video and
-/// audio are sniffed only when the spec lists formats, and never measured.
-fn what_to_inspect(spec: &MediaSpec) -> (bool, bool) {
-    let sniff = spec.kind == MediaKind::Image || !spec.formats.is_empty();
-    (sniff, spec.kind == MediaKind::Image)
+/// What to learn of an item: images are always measured (a damaged one is worth saying),
+/// videos only for a rule on their dimensions, so an unusual but valid video with only a size
+/// rule is not refused for a header this crate cannot read.
+fn what_to_inspect(spec: &MediaSpec) -> Want {
+    Want {
+        kind: spec.kind,
+        measure: spec.kind == MediaKind::Image || needs_dimensions(spec),
+    }
 }
 
 /// Where the measured bytes came from, for the wording of messages.
@@ -335,13 +333,18 @@ fn check_declared_mime(
     declared: &str,
     content: &Content,
 ) {
-    let Content::Image {
+    let Content::Media {
         format: Format::Known(format),
         ..
     } = content
     else {
         return;
     };
+    // Only images: the container of a video or audio file has several MIME types by what it
+    // holds (`audio/mp4` for an MP4 of sound), so a difference there says little.
+    if format.kind() != MediaKind::Image {
+        return;
+    }
     let matches = declared.is_empty() || MediaFormat::from_mime(declared) == Some(*format);
     if !matches {
         report.warning(
@@ -366,7 +369,6 @@ fn report_inspection(
     let expected = expected(spec);
     let mut dimensions = None;
     match &inspection.content {
-        Content::NotSniffed => {}
         Content::Empty => {
             return report.error(
                 path,
@@ -375,18 +377,40 @@ fn report_inspection(
                 format!("is empty: expected {expected}"),
             );
         }
-        Content::Unrecognised => report.error(
+        // Video and audio come in more formats than the vocabulary names (AVI, MPEG-TS, AIFF):
+        // an unknown one is refused only when the field lists its formats or must be measured.
+        Content::Unrecognised
+            if spec.kind != MediaKind::Image
+                && spec.formats.is_empty()
+                && !needs_dimensions(spec) => {}
+        Content::Unrecognised => {
+            let wanted = match spec.formats.is_empty() && spec.kind != MediaKind::Image {
+                true => format!(
+                    "{} whose dimensions can be read ({})",
+                    spec.kind.a_file(),
+                    list(&measured_formats(spec.kind))
+                ),
+                false => expected,
+            };
+            report.error(
+                path,
+                "format",
+                Some("unknown format".to_owned()),
+                match origin {
+                    Origin::Local(_) => format!("is not {wanted}"),
+                    // Often an HTML page: a login wall, an error page, a viewer around the file.
+                    Origin::Remote => format!("the URL does not serve {wanted}"),
+                },
+            );
+        }
+        Content::Unreadable(err) => return report_unreadable(report, path, origin, err),
+        Content::Media { format, .. } if !format.may_hold(spec.kind) => report.error(
             path,
             "format",
-            Some("unknown format".to_owned()),
-            match origin {
-                Origin::Local(_) => format!("is not {expected}"),
-                // Often an HTML page: a login wall, an error page, a viewer around the image.
-                Origin::Remote => format!("the URL does not serve {expected}"),
-            },
+            Some(format!("format {}", format.name())),
+            format!("is {}, not {}", format.described(), spec.kind.a_file()),
         ),
-        Content::Unreadable(err) => return report_unreadable(report, path, origin, err),
-        Content::Image {
+        Content::Media {
             format,
             dimensions: measured,
         } => {
@@ -400,40 +424,57 @@ fn report_inspection(
                     format!("must be {}", list(spec.formats)),
                 );
             }
+            // The file as the field takes it: `png image`, `mp4 video`.
+            let what = format!("{} {}", format.name(), spec.kind);
+            let value = || Some(format!("format {}", format.name()));
             match measured {
                 Ok(measured) => dimensions = Some(*measured),
                 Err(Unmeasured::Io(err)) => report_unreadable(report, path, origin, err),
-                // The start of a URL says nothing more; the server measures the whole file.
-                Err(Unmeasured::NotFetched) => {}
                 // A refused format is reason enough; its damage would only add noise.
                 Err(_) if !allowed => {}
+                // The start of a URL says nothing more; the server measures the whole file. Said,
+                // so a pass is not assumed.
+                Err(Unmeasured::NotFetched) if needs_dimensions(spec) => report.warning(
+                    path,
+                    "remote",
+                    value(),
+                    format!(
+                        "its dimensions lie past the bytes fetched: {} not checked",
+                        dimension_rules(spec)
+                    ),
+                ),
+                Err(Unmeasured::NotFetched) => {}
                 Err(Unmeasured::Corrupt) => report.error(
                     path,
                     "format",
-                    Some(format!("format {}", format.name())),
+                    value(),
+                    format!("is a corrupt or truncated {what}: its dimensions cannot be read"),
+                ),
+                Err(Unmeasured::NoVideoTrack) => report.error(
+                    path,
+                    "format",
+                    value(),
                     format!(
-                        "is a corrupt or truncated {} image: its dimensions cannot be read",
+                        "is a {} file with no video track: its dimensions cannot be read",
                         format.name()
                     ),
                 ),
                 Err(Unmeasured::HeaderTooLong) => report.error(
                     path,
                     "format",
-                    Some(format!("format {}", format.name())),
+                    value(),
                     format!(
-                        "is a {} image whose dimensions are not within its first {} KiB read",
-                        format.name(),
+                        "is a {what} whose dimensions are not within its first {} KiB read",
                         inspect::HEADER_LIMIT / 1024
                     ),
                 ),
                 Err(Unmeasured::NotMeasured) if needs_dimensions(spec) => report.error(
                     path,
                     "format",
-                    Some(format!("format {}", format.name())),
+                    value(),
                     format!(
-                        "is a {} image, whose dimensions cannot be checked: use {}",
-                        format.name(),
-                        list(&measured_formats())
+                        "is a {what}, whose dimensions cannot be checked: use {}",
+                        list(&measured_formats(spec.kind))
                     ),
                 ),
                 Err(Unmeasured::NotMeasured) => {}
@@ -441,16 +482,38 @@ fn report_inspection(
         }
     }
     for rule in spec.rules {
-        apply_rule(report, path, rule, inspection.size, dimensions);
+        if rule.rule.measure().applies_to(spec.kind) {
+            apply_rule(report, path, rule, inspection.size, dimensions);
+        } else {
+            // The generator refuses such a rule; a spec written by hand may still carry one.
+            report.error(
+                path,
+                rule.rule.wire(),
+                None,
+                format!("cannot be measured on {}", spec.kind.a_file()),
+            );
+        }
     }
 }
 
-/// The formats whose dimensions are read: every image format named.
-fn measured_formats() -> Vec<MediaFormat> {
+/// The field's rules on dimensions, for messages: `width_pixels>, height_pixels>`.
+fn dimension_rules(spec: &MediaSpec) -> String {
+    let names: Vec<&str> = spec
+        .rules
+        .iter()
+        .filter(|rule| rule.rule.measure().needs_dimensions())
+        .map(|rule| rule.rule.wire())
+        .collect();
+    names.join(", ")
+}
+
+/// The formats of a kind whose dimensions are read: every image format named, and the video
+/// formats with a header parser.
+fn measured_formats(kind: MediaKind) -> Vec<MediaFormat> {
     MediaFormat::ALL
         .iter()
         .copied()
-        .filter(|f| f.kind() == MediaKind::Image)
+        .filter(|f| f.kind() == kind && (kind == MediaKind::Image || inspect::measures_video(*f)))
         .collect()
 }
 
@@ -467,12 +530,12 @@ fn report_unreadable(
     report.error(path, "file", None, message);
 }
 
+/// Whether a rule of the spec needs dimensions, of a kind that has them.
 fn needs_dimensions(spec: &MediaSpec) -> bool {
-    spec.kind == MediaKind::Image
-        && spec
-            .rules
-            .iter()
-            .any(|rule| rule.rule.measure().needs_dimensions())
+    spec.rules.iter().any(|rule| {
+        let measure = rule.rule.measure();
+        measure.needs_dimensions() && measure.applies_to(spec.kind)
+    })
 }
 
 /// What the field takes, for messages: `a jpeg or png image`, `an image`, `a file`.
@@ -487,8 +550,8 @@ fn expected(spec: &MediaSpec) -> String {
 }
 
 /// Applies one rule strictly as written (`width_pixels> 14` passes from 15 px). Dimension rules
-/// need dimensions; without them (video, audio, or an image already reported) they are skipped,
-/// as is the size rule without a size.
+/// need dimensions; without them (a file whose problem is already reported, or a remote one
+/// measured only in part) they are skipped, as is the size rule without a size.
 fn apply_rule(
     report: &mut ValidationReport,
     path: &FieldPath,
@@ -552,6 +615,56 @@ mod tests {
         ));
         assert!(matches!(Media::parse("https://x/y.png"), Media::Url(_)));
         assert!(matches!(Media::parse("dat"), Media::Path(_)));
+    }
+
+    static WIDE_VIDEO: MediaSpec = MediaSpec {
+        kind: MediaKind::Video,
+        formats: &[],
+        rules: &[MediaRule {
+            rule: crate::schema::Rule::AspectRatioAbove,
+            limit: 1.0,
+            message: "The video must be landscape.",
+        }],
+    };
+
+    fn check_remote(prefix: &[u8], size: u64) -> ValidationReport {
+        let mut report = ValidationReport::new();
+        let path = FieldPath::root().key("clips").index(0);
+        check_prefix(&mut report, &path, prefix, Some(size), &WIDE_VIDEO);
+        report
+    }
+
+    #[test]
+    fn a_remote_video_is_judged_when_its_header_is_fetched_and_said_unchecked_when_not() {
+        let faststart = include_bytes!("../tests/fixtures/media/sound-first-48x64.mp4");
+        let report = check_remote(faststart, faststart.len() as u64);
+        let found: Vec<_> = report.errors().map(|p| p.value.clone()).collect();
+        assert_eq!(
+            found,
+            [Some("aspect ratio 0.75 (48x64)".to_owned())],
+            "{report}"
+        );
+        // The movie header follows 100 KB of media: the first 64 KiB do not hold it.
+        let late = include_bytes!("../tests/fixtures/media/moov-at-end-64x48.mp4");
+        let mdat = late.windows(4).position(|w| w == b"mdat").unwrap() - 4;
+        let mut bytes = late[..mdat].to_vec();
+        bytes.extend_from_slice(&100_008u32.to_be_bytes());
+        bytes.extend_from_slice(b"mdat");
+        bytes.resize(bytes.len() + 100_000, 0);
+        let moov = late.windows(4).position(|w| w == b"moov").unwrap() - 4;
+        bytes.extend_from_slice(&late[moov..]);
+        let report = check_remote(&bytes[..64 * 1024], bytes.len() as u64);
+        assert!(report.is_valid(), "{report}");
+        let warnings: Vec<_> = report.warnings().map(|p| p.to_string()).collect();
+        assert_eq!(
+            warnings,
+            [
+                "clips[0]: its dimensions lie past the bytes fetched: width/height> not checked \
+              (remote; format mp4)"
+            ],
+        );
+        // Fetched whole, it is measured.
+        assert!(check_remote(&bytes, bytes.len() as u64).is_valid());
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Media validation never panics, whatever the bytes or strings, and measures bytes and
-//! `data:` URIs alike.
+//! Media validation never panics, whatever the bytes or strings (random box trees of MP4 and
+//! element trees of Matroska among them), and measures bytes and `data:` URIs alike.
 
 use proptest::prelude::*;
 use runcomfy::Media;
@@ -71,11 +71,78 @@ const MAGIC: &[&[u8]] = &[
     b"\0\0\0\x18ftypmif1\0\0\0\0heic",
     b"\0\0\0\x18ftypavif",
     b"8BPS",
+    b"\0\0\0\x18ftypisom\0\0\x02\0isommp41",
+    b"\0\0\0\x14ftypqt  \0\0\0\0qt  ",
+    b"\0\0\0\x08wide",
+    b"\x1a\x45\xdf\xa3",
+    b"\x1a\x45\xdf\xa3\x84\x42\x82\x81\x77\x18\x53\x80\x67\xff",
+    b"RIFF\0\0\0\0WAVEfmt ",
+    b"ID3\x04\0",
+    b"OggS",
 ];
 
 fn check(media: &Media, schema: &'static Schema) -> ValidationReport {
     let path = Path::root().key("images").index(0);
     validate::value(schema, media, &path, Files::Local)
+}
+
+/// Box types on the way to a video's frame size, and a few others.
+const BOX_TYPES: &[&[u8; 4]] = &[
+    b"moov", b"trak", b"mdia", b"hdlr", b"minf", b"stbl", b"stsd", b"tkhd", b"mdat", b"free",
+    b"avc1",
+];
+
+/// An ISO BMFF tree of the boxes above, whose sizes are sometimes right and sometimes any
+/// number at all (0, 1 for a 64-bit size, larger than the parent).
+fn box_tree() -> impl Strategy<Value = Vec<u8>> {
+    let leaf = prop::collection::vec(any::<u8>(), 0..40);
+    leaf.prop_recursive(4, 64, 6, |inner| {
+        (
+            prop::sample::select(BOX_TYPES),
+            prop::collection::vec(inner, 0..4),
+            prop::option::weighted(0.2, any::<u32>()),
+        )
+            .prop_map(|(kind, children, lie)| {
+                let payload = children.concat();
+                let size = lie.unwrap_or(payload.len() as u32 + 8);
+                [&size.to_be_bytes()[..], &kind[..], &payload].concat()
+            })
+    })
+}
+
+/// Matroska elements on the way to a video's frame size, with sizes right or any, as above.
+const ELEMENT_IDS: &[&[u8]] = &[
+    b"\x18\x53\x80\x67",
+    b"\x16\x54\xae\x6b",
+    b"\xae",
+    b"\x83",
+    b"\xe0",
+    b"\xb0",
+    b"\xba",
+    b"\x1f\x43\xb6\x75",
+];
+
+fn element_tree() -> impl Strategy<Value = Vec<u8>> {
+    let leaf = prop::collection::vec(any::<u8>(), 0..12);
+    leaf.prop_recursive(5, 64, 6, |inner| {
+        (
+            prop::sample::select(ELEMENT_IDS),
+            prop::collection::vec(inner, 0..4),
+            prop::option::weighted(0.2, any::<u8>()),
+        )
+            .prop_map(|(id, children, lie)| {
+                let data = children.concat();
+                // An 8-byte size: the marker, then the length (or the lie, or unknown).
+                let size = match lie {
+                    Some(0xff) => u64::MAX >> 8,
+                    Some(lie) => u64::from(lie) << 8,
+                    None => data.len() as u64,
+                };
+                let mut size = size.to_be_bytes();
+                size[0] = 0x01;
+                [id, &size[..], &data].concat()
+            })
+    })
 }
 
 fn headed_bytes() -> impl Strategy<Value = Vec<u8>> {
@@ -96,6 +163,27 @@ proptest! {
             let from_uri = check(&Media::DataUri(data_uri(&bytes)), spec);
             prop_assert_eq!(from_bytes, from_uri);
         }
+    }
+
+    #[test]
+    fn arbitrary_movies_never_panic_and_match_their_data_uri(
+        boxes in prop::collection::vec(box_tree(), 0..4),
+    ) {
+        let bytes = [&b"\0\0\0\x10ftypisom\0\0\0\0"[..], &boxes.concat()].concat();
+        let from_bytes = check(&Media::bytes(bytes.clone()), &VIDEO);
+        let from_uri = check(&Media::DataUri(data_uri(&bytes)), &VIDEO);
+        prop_assert_eq!(from_bytes, from_uri);
+    }
+
+    #[test]
+    fn arbitrary_matroska_never_panics_and_matches_its_data_uri(
+        elements in prop::collection::vec(element_tree(), 0..4),
+    ) {
+        let header = b"\x1a\x45\xdf\xa3\x84\x42\x82\x81\x77";
+        let bytes = [&header[..], &elements.concat()].concat();
+        let from_bytes = check(&Media::bytes(bytes.clone()), &VIDEO);
+        let from_uri = check(&Media::DataUri(data_uri(&bytes)), &VIDEO);
+        prop_assert_eq!(from_bytes, from_uri);
     }
 
     #[test]

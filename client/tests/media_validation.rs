@@ -522,31 +522,3 @@ fn without_formats_any_measurable_image_passes() {
     let report = check_with(&Media::bytes(b"plain text".to_vec()), &ANY_IMAGE);
     assert_eq!(one_error(&report).message, "is not an image");
 }
-
-#[test]
-fn video_and_audio_get_the_size_rule_only() {
-    static VIDEO: MediaSpec = MediaSpec {
-        kind: MediaKind::Video,
-        formats: &[],
-        rules: &[
-            rule(Rule::FileSizeMbBelow, 1.0, "Video must be under 1 MB."),
-            rule(Rule::WidthAbove, 14.0, MIN_MESSAGE),
-        ],
-    };
-    let dir = Dir::new();
-    // Not an image, and no dimensions: only the size is checked.
-    let small = dir.file("clip.mp4", b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom");
-    assert!(
-        check_with(&Media::Path(small), &VIDEO)
-            .problems()
-            .is_empty()
-    );
-    let big = dir.file(
-        "big.mp4",
-        &padded(b"\0\0\0\x18ftypmp42".to_vec(), 1_048_576),
-    );
-    let report = check_with(&Media::Path(big), &VIDEO);
-    let problem = one_error(&report);
-    assert_eq!(problem.rule, "file_size_mb<");
-    assert_eq!(problem.message, "Video must be under 1 MB.");
-}

@@ -1,11 +1,14 @@
 //! Measuring a media item from its header: format from the magic bytes, dimensions from the
-//! few header bytes a parser asks for, size from metadata or length. Nothing is decoded.
+//! few header bytes a parser asks for (`imagesize` for images, `video` for videos), size from
+//! metadata or length. Nothing is decoded.
 
 use std::io::{self, BufRead, Cursor, Read, Seek, SeekFrom};
 
 use imagesize::ImageType;
 
-use crate::schema::MediaFormat;
+use crate::schema::{MediaFormat, MediaKind};
+
+use super::video::{self, NoSize};
 
 /// The most bytes a header parse may pull from its source; real headers take a few KB, this
 /// bounds hostile ones (a JPEG made of endless tiny segments).
@@ -13,6 +16,14 @@ pub(crate) const HEADER_LIMIT: u64 = 1 << 20;
 
 /// How much is read at a time. Small, since parsers seek past most of a file.
 const BLOCK: usize = 4096;
+
+/// What to learn of an item: what kind of file its field takes, and whether to read the
+/// dimensions (of an image or a video; audio has none).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Want {
+    pub(crate) kind: MediaKind,
+    pub(crate) measure: bool,
+}
 
 /// What was measured of one item.
 #[derive(Debug)]
@@ -26,16 +37,15 @@ pub(crate) struct Inspection {
 /// What the bytes of an item are.
 #[derive(Debug)]
 pub(crate) enum Content {
-    /// Not looked at (video and audio without a list of formats).
-    NotSniffed,
     /// Zero bytes.
     Empty,
-    /// No image format recognised (text, random bytes, fewer than 12 bytes, video).
+    /// No format recognised (text, random bytes, fewer than 12 bytes; for a video or audio
+    /// field, anything the vocabulary's magic bytes do not name).
     Unrecognised,
     /// The source failed while being read.
     Unreadable(io::Error),
-    /// An image.
-    Image {
+    /// A file of a known format, of whatever kind.
+    Media {
         /// Its format.
         format: Format,
         /// Its dimensions, when they could be read.
@@ -43,12 +53,12 @@ pub(crate) enum Content {
     },
 }
 
-/// An image format recognised from its magic bytes.
+/// A format recognised from its magic bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Format {
     /// One this crate knows by name.
     Known(MediaFormat),
-    /// Another one `imagesize` recognises (`psd`, `qoi`); not measured.
+    /// Another image format `imagesize` recognises (`psd`, `qoi`); not measured.
     Other(String),
 }
 
@@ -57,6 +67,26 @@ impl Format {
         match self {
             Format::Known(format) => format.name(),
             Format::Other(name) => name,
+        }
+    }
+
+    /// Whether a file of this format can be what a field of `kind` takes.
+    pub(crate) fn may_hold(&self, kind: MediaKind) -> bool {
+        match self {
+            Format::Known(format) => format.may_hold(kind),
+            Format::Other(_) => kind == MediaKind::Image,
+        }
+    }
+
+    /// The file with its kind, for messages: `a png image`, `a wav audio file`.
+    pub(crate) fn described(&self) -> String {
+        let kind = match self {
+            Format::Known(format) => format.kind(),
+            Format::Other(_) => MediaKind::Image,
+        };
+        match kind {
+            MediaKind::Audio => format!("a {} audio file", self.name()),
+            kind => format!("a {} {kind}", self.name()),
         }
     }
 }
@@ -68,11 +98,13 @@ pub(crate) struct Dimensions {
     pub(crate) height: u64,
 }
 
-/// Why an image's dimensions are unknown.
+/// Why an image's or a video's dimensions are unknown.
 #[derive(Debug)]
 pub(crate) enum Unmeasured {
     /// The header is cut short or inconsistent.
     Corrupt,
+    /// A video container whose header lists no video track (sound alone).
+    NoVideoTrack,
     /// No dimensions within [`HEADER_LIMIT`] bytes of reading.
     HeaderTooLong,
     /// The dimensions lie past the first bytes of a remote file, the only ones fetched.
@@ -83,58 +115,110 @@ pub(crate) enum Unmeasured {
     Io(io::Error),
 }
 
-/// Sniffs and, when `measure`, reads the dimensions of an image from `source`, which holds
-/// `size` bytes. `sniff` false skips both (video and audio).
-pub(crate) fn inspect<R: Read + Seek>(
-    source: R,
-    size: u64,
-    sniff: bool,
-    measure: bool,
-) -> Inspection {
-    inspect_with(HeaderReader::new(source, size), Some(size), sniff, measure)
+/// Sniffs and, as `want` says, reads the dimensions of an item from `source`, which holds
+/// `size` bytes.
+pub(crate) fn inspect<R: Read + Seek>(source: R, size: u64, want: Want) -> Inspection {
+    inspect_with(HeaderReader::new(source, size), Some(size), want)
 }
 
 /// [`inspect`] for the first bytes of a remote file of `size` bytes (`None`: unknown). Reading
 /// past `prefix` is not corruption but the end of what was fetched: an image whose dimensions
-/// lie beyond it is [`Unmeasured::NotFetched`], a format not told by it [`Content::Unrecognised`].
-pub(crate) fn inspect_prefix(
-    prefix: &[u8],
-    size: Option<u64>,
-    sniff: bool,
-    measure: bool,
-) -> Inspection {
+/// lie beyond it (a movie header at the end of its file) is [`Unmeasured::NotFetched`], a format
+/// not told by it [`Content::Unrecognised`].
+pub(crate) fn inspect_prefix(prefix: &[u8], size: Option<u64>, want: Want) -> Inspection {
     let fetched = prefix.len() as u64;
     // Parsers may seek anywhere within the file; only `prefix` of it can be read.
     let len = size.map_or(u64::MAX, |size| size.max(fetched));
     let reader = HeaderReader::new(Cursor::new(prefix), len).with_available(fetched);
-    inspect_with(reader, size, sniff, measure)
+    inspect_with(reader, size, want)
 }
 
 fn inspect_with<R: Read + Seek>(
     mut reader: HeaderReader<R>,
     size: Option<u64>,
-    sniff: bool,
-    measure: bool,
+    want: Want,
 ) -> Inspection {
     let content = if size == Some(0) {
         Content::Empty
-    } else if !sniff {
-        Content::NotSniffed
     } else {
-        sniff_and_measure(&mut reader, measure)
+        sniff_and_measure(&mut reader, want)
     };
     Inspection { size, content }
 }
 
-fn sniff_and_measure<R: Read + Seek>(reader: &mut HeaderReader<R>, measure: bool) -> Content {
+/// Tells the format by the vocabulary's magic bytes; images are then told and measured by
+/// `imagesize`, which knows more image formats, and videos by `video`.
+fn sniff_and_measure<R: Read + Seek>(reader: &mut HeaderReader<R>, want: Want) -> Content {
+    let sniffed = match reader.fill_buf() {
+        Ok(head) => MediaFormat::sniff(head),
+        Err(_) => return unreadable_or_unrecognised(reader),
+    };
+    match sniffed {
+        Some(format) if format.kind() != MediaKind::Image => {
+            let dimensions = if want.measure && want.kind == MediaKind::Video {
+                measure_video(reader, format)
+            } else {
+                Err(Unmeasured::NotMeasured)
+            };
+            Content::Media {
+                format: Format::Known(format),
+                dimensions,
+            }
+        }
+        _ if want.kind == MediaKind::Image => sniff_and_measure_image(reader, want.measure),
+        // An image where a video or audio file belongs: named, not measured. `imagesize` is
+        // not asked about the rest, its weaker guesses (TGA) would misname unknown videos.
+        Some(format) => Content::Media {
+            format: Format::Known(format),
+            dimensions: Err(Unmeasured::NotMeasured),
+        },
+        None => Content::Unrecognised,
+    }
+}
+
+fn unreadable_or_unrecognised<R>(reader: &mut HeaderReader<R>) -> Content {
+    match reader.failure.take() {
+        Some(err) => Content::Unreadable(err),
+        None => Content::Unrecognised,
+    }
+}
+
+/// Whether a video format's dimensions are read.
+pub(crate) fn measures_video(format: MediaFormat) -> bool {
+    matches!(
+        format,
+        MediaFormat::Mp4 | MediaFormat::Mov | MediaFormat::Webm
+    )
+}
+
+/// The frame size of a video's first video track, from its container's header.
+fn measure_video<R: Read + Seek>(
+    reader: &mut HeaderReader<R>,
+    format: MediaFormat,
+) -> Result<Dimensions, Unmeasured> {
+    let len = reader.len;
+    let parsed = match format {
+        MediaFormat::Mp4 | MediaFormat::Mov => video::movie_frame_size(reader, len),
+        MediaFormat::Webm => video::matroska_frame_size(reader, len),
+        _ => return Err(Unmeasured::NotMeasured),
+    };
+    match (parsed, reader.failure.take()) {
+        (_, Some(err)) => Err(Unmeasured::Io(err)),
+        (Ok(size), None) => Ok(Dimensions {
+            width: size.width,
+            height: size.height,
+        }),
+        (Err(_), None) if reader.limit_hit => Err(Unmeasured::HeaderTooLong),
+        (Err(_), None) if reader.past_available => Err(Unmeasured::NotFetched),
+        (Err(NoSize::Corrupt), None) => Err(Unmeasured::Corrupt),
+        (Err(NoSize::NoVideoTrack), None) => Err(Unmeasured::NoVideoTrack),
+    }
+}
+
+fn sniff_and_measure_image<R: Read + Seek>(reader: &mut HeaderReader<R>, measure: bool) -> Content {
     let image_type = match imagesize::reader_type(&mut *reader) {
         Ok(image_type) => image_type,
-        Err(_) => {
-            return match reader.failure.take() {
-                Some(err) => Content::Unreadable(err),
-                None => Content::Unrecognised,
-            };
-        }
+        Err(_) => return unreadable_or_unrecognised(reader),
     };
     let Some(format) = format_of(image_type) else {
         return Content::Unrecognised;
@@ -154,7 +238,7 @@ fn sniff_and_measure<R: Read + Seek>(reader: &mut HeaderReader<R>, measure: bool
             _ => Err(Unmeasured::Corrupt),
         }
     };
-    Content::Image { format, dimensions }
+    Content::Media { format, dimensions }
 }
 
 /// The format of an `imagesize` type; `None` for an ISO-BMFF file (`ftyp`) whose brand is not
@@ -361,9 +445,14 @@ impl<R: Read + Seek> Seek for HeaderReader<R> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly.
 mod tests {
-    use std::io::Cursor;
+    use std::io::{Cursor, Write as _};
 
     use super::*;
+
+    const IMAGE: Want = Want {
+        kind: MediaKind::Image,
+        measure: true,
+    };
 
     #[test]
     fn reads_and_seeks_like_the_source() {
@@ -405,7 +494,7 @@ mod tests {
 
     fn inspect_bytes(bytes: &[u8]) -> (Content, u64) {
         let mut reader = HeaderReader::new(Cursor::new(bytes), bytes.len() as u64);
-        let content = sniff_and_measure(&mut reader, true);
+        let content = sniff_and_measure(&mut reader, IMAGE);
         (content, reader.bytes_read)
     }
 
@@ -419,7 +508,7 @@ mod tests {
         writer.finish().unwrap();
         bytes.resize(9 << 20, 0);
         let (content, read) = inspect_bytes(&bytes);
-        let Content::Image { dimensions, .. } = content else {
+        let Content::Media { dimensions, .. } = content else {
             panic!("not an image: {content:?}");
         };
         let dimensions = dimensions.unwrap();
@@ -437,7 +526,7 @@ mod tests {
             .encode(&[0; 64 * 48], 64, 48, jpeg_encoder::ColorType::Luma)
             .unwrap();
         let (content, read) = inspect_bytes(&bytes);
-        let Content::Image { dimensions, .. } = content else {
+        let Content::Media { dimensions, .. } = content else {
             panic!("not an image: {content:?}");
         };
         let dimensions = dimensions.unwrap();
@@ -457,8 +546,8 @@ mod tests {
             .encode(&[0; 8 * 8], 8, 8, jpeg_encoder::ColorType::Luma)
             .unwrap();
         let prefix = &bytes[..64 * 1024];
-        let dimensions = |size| match inspect_prefix(prefix, size, true, true).content {
-            Content::Image { dimensions, .. } => dimensions,
+        let dimensions = |size| match inspect_prefix(prefix, size, IMAGE).content {
+            Content::Media { dimensions, .. } => dimensions,
             content => panic!("not an image: {content:?}"),
         };
         // The rest exists (whatever its size, or an unknown one): not fetched, not corrupt.
@@ -474,8 +563,8 @@ mod tests {
             Err(Unmeasured::Corrupt)
         ));
         // The whole file measures as usual.
-        let whole = inspect_prefix(&bytes, Some(bytes.len() as u64), true, true);
-        let Content::Image { dimensions, .. } = whole.content else {
+        let whole = inspect_prefix(&bytes, Some(bytes.len() as u64), IMAGE);
+        let Content::Media { dimensions, .. } = whole.content else {
             panic!("not an image: {whole:?}");
         };
         let dimensions = dimensions.unwrap();
@@ -484,9 +573,9 @@ mod tests {
 
     #[test]
     fn a_prefix_too_short_to_sniff_is_unrecognised_and_a_size_of_zero_empty() {
-        let short = inspect_prefix(b"\x89PN", Some(10_000), true, true);
+        let short = inspect_prefix(b"\x89PN", Some(10_000), IMAGE);
         assert!(matches!(short.content, Content::Unrecognised), "{short:?}");
-        let empty = inspect_prefix(b"<html>", Some(0), true, true);
+        let empty = inspect_prefix(b"<html>", Some(0), IMAGE);
         assert!(matches!(empty.content, Content::Empty), "{empty:?}");
     }
 
@@ -501,7 +590,7 @@ mod tests {
         assert!(
             matches!(
                 content,
-                Content::Image {
+                Content::Media {
                     dimensions: Err(Unmeasured::HeaderTooLong),
                     ..
                 }
@@ -509,5 +598,117 @@ mod tests {
             "{content:?}"
         );
         assert_eq!(read, HEADER_LIMIT);
+    }
+
+    const VIDEO: Want = Want {
+        kind: MediaKind::Video,
+        measure: true,
+    };
+
+    /// The top-level boxes of an MP4 whose movie header sits after its media data.
+    fn moov_at_end() -> (&'static [u8], &'static [u8]) {
+        let bytes = include_bytes!("../../tests/fixtures/media/moov-at-end-64x48.mp4");
+        let moov = bytes.windows(4).position(|w| w == b"moov").unwrap() - 4;
+        // `ftyp` (32 bytes), then the rest up to the movie header.
+        (&bytes[..32], &bytes[moov..])
+    }
+
+    fn video_dimensions(content: &Content) -> &Result<Dimensions, Unmeasured> {
+        match content {
+            Content::Media { dimensions, .. } => dimensions,
+            other => panic!("not a video: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_movie_header_after_a_large_media_box_is_reached_by_seeking() {
+        let (ftyp, moov) = moov_at_end();
+        // A media data box of 256 times the read limit, sparse on disk, with a 64-bit size.
+        let mdat_len: u64 = 256 * HEADER_LIMIT;
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(ftyp).unwrap();
+        file.write_all(b"\0\0\0\x01mdat").unwrap();
+        file.write_all(&(mdat_len).to_be_bytes()).unwrap();
+        file.seek(SeekFrom::Start(ftyp.len() as u64 + mdat_len))
+            .unwrap();
+        file.write_all(moov).unwrap();
+        let len = file.metadata().unwrap().len();
+        let mut reader = HeaderReader::new(file, len);
+        let content = sniff_and_measure(&mut reader, VIDEO);
+        let dimensions = video_dimensions(&content).as_ref().unwrap();
+        assert_eq!((dimensions.width, dimensions.height), (64, 48));
+        // The first block, and the blocks of the movie header; none of the media data.
+        assert!(
+            reader.bytes_read <= 3 * BLOCK as u64,
+            "{}",
+            reader.bytes_read
+        );
+    }
+
+    #[test]
+    fn a_prefix_before_the_movie_header_is_not_fetched() {
+        let (ftyp, moov) = moov_at_end();
+        let mut bytes = ftyp.to_vec();
+        let mdat = 200_000u32;
+        bytes.extend_from_slice(&mdat.to_be_bytes());
+        bytes.extend_from_slice(b"mdat");
+        bytes.resize(ftyp.len() + mdat as usize, 0);
+        bytes.extend_from_slice(moov);
+        let prefix = &bytes[..64 * 1024];
+        for size in [Some(bytes.len() as u64), None] {
+            let inspection = inspect_prefix(prefix, size, VIDEO);
+            assert!(
+                matches!(
+                    video_dimensions(&inspection.content),
+                    Err(Unmeasured::NotFetched)
+                ),
+                "{size:?}: {inspection:?}"
+            );
+        }
+        // The prefix is all there is: the movie header was never written.
+        let cut = inspect_prefix(prefix, Some(prefix.len() as u64), VIDEO);
+        assert!(
+            matches!(video_dimensions(&cut.content), Err(Unmeasured::Corrupt)),
+            "{cut:?}"
+        );
+        let whole = inspect_prefix(&bytes, Some(bytes.len() as u64), VIDEO);
+        let dimensions = video_dimensions(&whole.content).as_ref().unwrap();
+        assert_eq!((dimensions.width, dimensions.height), (64, 48));
+    }
+
+    #[test]
+    fn an_endless_chain_of_boxes_stops_at_the_limit() {
+        let mut bytes = b"\0\0\0\x10ftypisom\0\0\0\0".to_vec();
+        while bytes.len() < (3 * HEADER_LIMIT) as usize {
+            bytes.extend_from_slice(b"\0\0\0\x08free");
+        }
+        let mut reader = HeaderReader::new(Cursor::new(&bytes[..]), bytes.len() as u64);
+        let content = sniff_and_measure(&mut reader, VIDEO);
+        assert!(
+            matches!(video_dimensions(&content), Err(Unmeasured::HeaderTooLong)),
+            "{content:?}"
+        );
+        assert_eq!(reader.bytes_read, HEADER_LIMIT);
+    }
+
+    #[test]
+    fn videos_are_measured_only_when_asked() {
+        let bytes = include_bytes!("../../tests/fixtures/media/clip-176x144.mov");
+        let not_asked = Want {
+            kind: MediaKind::Video,
+            measure: false,
+        };
+        let mut reader = HeaderReader::new(Cursor::new(&bytes[..]), bytes.len() as u64);
+        let content = sniff_and_measure(&mut reader, not_asked);
+        assert!(
+            matches!(
+                &content,
+                Content::Media {
+                    format: Format::Known(MediaFormat::Mov),
+                    dimensions: Err(Unmeasured::NotMeasured)
+                }
+            ),
+            "{content:?}"
+        );
     }
 }
