@@ -9,7 +9,8 @@
 //!
 //! The suite is `../shared/json-schema-test-suite/draft7` beside the workspace, or the folder
 //! `RUNCOMFY_JSON_SCHEMA_SUITE` names (another version, another draft: `draft2020-12`). The
-//! models of `regressions/` (defects the suite found, as catalog entries) are generated with them.
+//! models of `regressions/` (defects the suite found, as catalog entries) and of the generator's
+//! messy fixture catalog are generated with them.
 
 use std::env;
 use std::fs;
@@ -94,6 +95,11 @@ fn run() -> Result<(), String> {
     let regressions = manifest.join("regressions");
     println!("cargo::rerun-if-changed={}", regressions.display());
     copy_dir(&regressions, &accepted_root)?;
+    // The generator's messy fixture catalog, generated here too so its models are run, not only
+    // compiled: `tests/messy.rs` validates real media files with them.
+    let messy = manifest.join("../codegen/tests/fixtures/messy");
+    println!("cargo::rerun-if-changed={}", messy.display());
+    copy_dir(&messy, &accepted_root)?;
     let code = if accepted_root.exists() {
         runcomfy_codegen::Generator::new()
             .pretty(false)
