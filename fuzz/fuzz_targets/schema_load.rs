@@ -28,6 +28,6 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     if let Ok(catalog) = runcomfy_codegen::load(dir.path()) {
-        let _ = runcomfy_codegen::emit::file(&catalog);
+        let _ = runcomfy_codegen::emit::file(&catalog, &|_| true, false, 1);
     }
 });
