@@ -10,6 +10,8 @@
 //! - [`rule`]: the rules of RunComfy's `validations` extension.
 //! - [`cross`]: rules across fields that overlays add, and the count a prompt states.
 //! - [`pointer`](mod@pointer): JSON pointers and the paths problems are reported at.
+//! - [`price`]: what prices are per (`second`, `output`), `fixed` or `base` pricing, and the
+//!   rule that finds the input fields giving a job's units.
 //!
 //! The crate has no dependencies and no I/O: it names things and decides small questions
 //! about them, and each crate that needs a word takes it from here.
@@ -23,4 +25,5 @@ pub mod json_type;
 pub mod keyword;
 pub mod media;
 pub mod pointer;
+pub mod price;
 pub mod rule;
