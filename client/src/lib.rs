@@ -16,8 +16,10 @@ pub mod number;
 pub mod schema;
 // problems found, re-exported by `validate`;
 mod report;
-// `Error`, and the outcomes it carries.
+// `Error`, and the outcomes it carries;
 pub mod error;
+// money and prices.
+pub mod price;
 // Validation: media inputs, measured from their headers;
 pub mod media;
 // the one validator.
@@ -28,12 +30,16 @@ mod field;
 pub mod model;
 // the listing of the generated models;
 pub mod catalog;
-// the one way from JSON to a request body.
+// the one way from JSON to a request body;
 pub mod input;
+// what an input will cost at a price.
+pub mod estimate;
 // The HTTP layer: one call, its retries, the reply bodies, the token, dates.
 mod http;
-// The client and its jobs, on top of all the rest.
+// The client and its jobs, on top of all the rest;
 mod api;
+// and what made a job's files, written beside them.
+pub mod provenance;
 
 pub use api::{client, download, dynamic, job, poll, preflight, wait};
 pub use http::{retry, secret};

@@ -24,6 +24,7 @@ use runcomfy_vocab::rule::Measure;
 use crate::report::ValidationReport;
 use crate::schema::{MediaFormat, MediaKind, MediaRule, MediaSpec};
 
+pub(crate) use datauri::digest as data_uri_digest;
 use datauri::{Base64Source, DataUri, Payload};
 use inspect::{Content, Dimensions, Format, Inspection, Unmeasured, Want};
 

@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use crate::error::Error;
 use crate::field::{Field, OutputField, find_choice};
 use crate::media::Files;
+use crate::price::{Price, UnitField};
 use crate::report::{Problem, ValidationError, ValidationReport};
 use crate::schema::{CrossRule, MediaKind, Schema};
 use crate::validate::{self, InputSpec, Instance};
@@ -133,6 +134,9 @@ pub struct ModelInfo {
     pub outputs: &'static [OutputField],
     /// What RunComfy says of the model besides its schema.
     pub upstream: Upstream,
+    /// The input fields that give a job's price units (outputs asked for, seconds), found by
+    /// the vocabulary's rule on field names or named in the overlay (`price_units`).
+    pub price_units: &'static [UnitField],
     /// The input JSON Schema as the catalog has it (after the overlay's fixes), as JSON text.
     pub input_schema: &'static str,
     /// The output JSON Schema (the `output` object), as JSON text.
@@ -144,12 +148,16 @@ pub struct ModelInfo {
 
 /// What RunComfy publishes about a model besides its schemas (kept apart from the maintainer's
 /// overlay, so a re-import refreshes it).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Upstream {
     /// The kind of files the model returns, when known.
     pub output_kind: Option<MediaKind>,
     /// RunComfy's categories (`text-to-image`).
     pub categories: &'static [&'static str],
+    /// RunComfy's price as of the last import or pull (most models say only whether it is
+    /// `fixed` or `base`); the API has today's
+    /// ([`Client::model_price`](crate::Client::model_price)).
+    pub price: Price,
 }
 
 impl ModelInfo {

@@ -11,6 +11,7 @@ pub use crate::features::FeatureTable;
 pub use runcomfy_vocab::format::Format;
 pub use runcomfy_vocab::json_type::{JsonType, Types};
 pub use runcomfy_vocab::media::{MediaFormat, MediaKind};
+pub use runcomfy_vocab::price::{PriceUnit, Pricing};
 pub use runcomfy_vocab::rule::Rule;
 
 /// The whole catalog.
@@ -57,6 +58,8 @@ pub struct Model {
     pub output: usize,
     /// Rules across fields.
     pub rules: Vec<CrossRule>,
+    /// The input fields that give a job's price units (wire name and unit), in schema order.
+    pub price_units: Vec<(String, PriceUnit)>,
     /// The input schema, as pretty JSON text (after overlay patches).
     pub input_schema: String,
     /// The output schema, as pretty JSON text.
@@ -70,6 +73,21 @@ pub struct Upstream {
     pub output_kind: Option<MediaKind>,
     /// RunComfy's categories.
     pub categories: Vec<String>,
+    /// RunComfy's price, as far as the catalog says.
+    pub price: Price,
+}
+
+/// A model's price from the catalog.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Price {
+    /// The rate, in billionths of a US dollar.
+    pub nanos: Option<u64>,
+    /// What the rate is per.
+    pub unit: Option<PriceUnit>,
+    /// Whether the rate is the price or a floor.
+    pub pricing: Option<Pricing>,
+    /// RunComfy's note on it.
+    pub note: Option<String>,
 }
 
 /// An index into [`Model::schemas`].

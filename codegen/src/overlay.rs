@@ -60,6 +60,10 @@ pub struct FieldOverlay {
     /// Media formats accepted, checked from the magic bytes (`["jpeg", "png"]`).
     #[serde(default)]
     pub formats: Vec<String>,
+    /// What the field counts for the price: `output`, `second`, or `none` (see
+    /// `runcomfy_vocab::price`); overrides the rule on field names.
+    #[serde(default)]
+    pub price_units: Option<String>,
 }
 
 /// A rule across several fields.

@@ -6,7 +6,7 @@
 
 pub use runcomfy::{
     Input, Integer, Media, Model, Number, Output, catalog, input, media, model, number,
-    object_serde, schema, validate,
+    object_serde, price, schema, validate,
 };
 
 include!(concat!(env!("OUT_DIR"), "/suite_models.rs"));

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use futures::{StreamExt as _, TryStreamExt as _};
 use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use sha2::{Digest as _, Sha256};
 use tokio::io::AsyncWriteExt as _;
 
 use crate::error::{DownloadFailure, Error, SHOWN_CHARS, printable};
@@ -135,6 +136,8 @@ pub struct DownloadedFile {
     pub bytes: u64,
     /// The `Content-Type` the host sent.
     pub content_type: Option<String>,
+    /// SHA-256 of its bytes, in lower-case hex (hashed as they streamed in).
+    pub sha256: String,
 }
 
 /// How a client fetches output files: set when it is built, the same for every download.
@@ -268,6 +271,7 @@ async fn save_one(
         path,
         bytes: fetched.bytes,
         content_type: fetched.content_type,
+        sha256: fetched.sha256,
     })
 }
 
@@ -371,6 +375,7 @@ async fn fetch_to_temp(
         Err(source) => return Err(io_fail(source)),
     };
     let mut head = Vec::with_capacity(SNIFF_BYTES);
+    let mut hasher = Sha256::new();
     let mut checked = false;
     let mut bytes: u64 = 0;
     // Progress is measured per idle time: less than MIN_PROGRESS_BYTES in one is a stall,
@@ -415,6 +420,7 @@ async fn fetch_to_temp(
             check_content(content_type.as_deref(), &head).map_err(&fail)?;
             checked = true;
         }
+        hasher.update(&chunk);
         file.write_all(&chunk).await.map_err(io_fail)?;
     }
     if !checked {
@@ -429,6 +435,7 @@ async fn fetch_to_temp(
         head,
         bytes,
         content_type,
+        sha256: hex(&hasher.finalize()),
     })
 }
 
@@ -461,6 +468,12 @@ struct Fetched {
     head: Vec<u8>,
     bytes: u64,
     content_type: Option<String>,
+    sha256: String,
+}
+
+/// Lower-case hex of bytes.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A temporary file, removed when dropped unless persisted (a cancelled, failed or timed-out

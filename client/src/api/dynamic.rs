@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::job::Job;
 use crate::input::decode_dyn;
 use crate::model::{Input, Model, ModelInfo, Output, OutputFile, Upstream, push_extra_urls};
+use crate::price::Price;
 use crate::schema::Schema;
 use crate::validate::instance::{Instance, View};
 
@@ -60,7 +61,9 @@ static ANY_MODEL: ModelInfo = ModelInfo {
     upstream: Upstream {
         output_kind: None,
         categories: &[],
+        price: Price::UNKNOWN,
     },
+    price_units: &[],
     input_schema: "false",
     output_schema: "{}",
     decode: decode_dyn::<NoInput>,

@@ -18,6 +18,7 @@ use crate::http::retry::Failure;
 use crate::http::transport::{Call, Http};
 use crate::http::wire::{self, CancelReply, ResultReply, StatusReply};
 use crate::model::{Model, ModelInfo};
+use crate::price::Usd;
 
 #[doc(inline)]
 pub use crate::error::CancelOutcome;
@@ -158,6 +159,8 @@ pub struct JobResult<O> {
     pub created_at: Option<String>,
     /// When it finished, as the server wrote it.
     pub finished_at: Option<String>,
+    /// What it cost, when the server says (the result is asked for with `include_cost=true`).
+    pub cost: Option<Usd>,
 }
 
 impl<M: Model> Job<M> {
@@ -247,7 +250,24 @@ impl<M: Model> Job<M> {
             error: reply.error.map(JobError),
             created_at: reply.created_at,
             finished_at: reply.finished_at,
+            cost: reply.cost.and_then(Usd::from_dollars),
         })
+    }
+
+    /// What the job cost, as the last result reply of a finished job said (after
+    /// [`wait`](Self::wait) or [`result`](Self::result); results are asked for with
+    /// `include_cost=true`). `None` before the end, or when the server did not say.
+    pub fn cost(&self) -> Option<Usd> {
+        self.cached()?.cost.and_then(Usd::from_dollars)
+    }
+
+    /// When the server says the job was created and finished (RFC 3339 text, server clock),
+    /// from the last result reply of a finished job.
+    pub fn server_times(&self) -> (Option<String>, Option<String>) {
+        match self.cached() {
+            Some(reply) => (reply.created_at, reply.finished_at),
+            None => (None, None),
+        }
     }
 
     /// Asks the server to cancel the job; only a queued job can be cancelled.
@@ -291,11 +311,16 @@ impl<M: Model> Job<M> {
         &self.client.inner.http
     }
 
-    /// GETs `/v1/requests/{id}/{action}`, retrying transient failures.
+    /// GETs `/v1/requests/{id}/{action}`, retrying transient failures; the result with
+    /// `include_cost=true`, so a finished job says what it cost.
     async fn get<T: serde::de::DeserializeOwned>(&self, action: &str) -> Result<T, Error> {
+        let mut url = request_url(self.http(), &self.request_id, action);
+        if action == "result" {
+            url.query_pairs_mut().append_pair("include_cost", "true");
+        }
         let call = Call {
             method: Method::GET,
-            url: request_url(self.http(), &self.request_id, action),
+            url,
             body: None,
             timeout: self.client.inner.timeouts.request,
         };

@@ -42,6 +42,49 @@ pub(crate) struct ResultReply {
     pub created_at: Option<String>,
     #[serde(default, deserialize_with = "lenient")]
     pub finished_at: Option<String>,
+    /// What the job cost, in US dollars, when asked for (`include_cost=true`): a number, or
+    /// a number written as text; anything else is ignored.
+    #[serde(default, deserialize_with = "lenient_amount")]
+    pub cost: Option<f64>,
+}
+
+/// One model of the catalog (`GET /v1/models/{model_id}`, or an entry of `GET /v1/models`):
+/// only its price is read.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub(crate) struct ModelReply {
+    #[serde(default, deserialize_with = "lenient")]
+    pub model_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient_amount")]
+    pub base_price_usd: Option<f64>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub price_unit: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub pricing: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub pricing_note: Option<String>,
+}
+
+/// `GET /v1/models`: a page of the catalog. An entry that cannot be read is skipped.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct ModelsReply {
+    pub models: Vec<serde_json::Value>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub total: Option<u64>,
+}
+
+/// An amount: a JSON number, or a number written as text (`"0.03"`); anything else (or a
+/// negative or non-finite one) is ignored.
+fn lenient_amount<'de, D>(deserializer: D) -> Result<Option<f64>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let value = serde_json::Value::deserialize(deserializer)?;
+    let amount = match &value {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.trim().trim_start_matches('$').parse().ok(),
+        _ => None,
+    };
+    Ok(amount.filter(|a: &f64| a.is_finite() && *a >= 0.0))
 }
 
 /// `POST /v1/requests/{id}/cancel`.
@@ -230,6 +273,27 @@ mod tests {
         // Not JSON at all: the excerpt is scrubbed too.
         match parse::<StatusReply>(502, b"<html>tok-wire-123</html>") {
             Reply::Api(api) => assert!(!api.message.contains("tok-wire-123"), "{api:?}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn costs_and_prices_are_read_leniently() {
+        let cost = |body: &str| match parse::<ResultReply>(200, body.as_bytes()) {
+            Reply::Ok(reply) => reply.cost,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(cost(r#"{"status": "succeeded", "cost": 0.09}"#), Some(0.09));
+        assert_eq!(cost(r#"{"status": "succeeded", "cost": "0.5"}"#), Some(0.5));
+        assert_eq!(cost(r#"{"status": "succeeded", "cost": -1}"#), None);
+        assert_eq!(cost(r#"{"status": "succeeded", "cost": {"usd": 1}}"#), None);
+        assert_eq!(cost(r#"{"status": "succeeded"}"#), None);
+        let body = br#"{"model_id": "a/b", "base_price_usd": "0.03", "price_unit": 7}"#;
+        match parse::<ModelReply>(200, body) {
+            Reply::Ok(reply) => {
+                assert_eq!(reply.base_price_usd, Some(0.03));
+                assert_eq!(reply.price_unit, None);
+            }
             other => panic!("{other:?}"),
         }
     }

@@ -42,6 +42,36 @@ pub(crate) fn model_info(catalog: &Catalog, model: &Model) -> TokenStream {
         None => quote!(None),
     };
     let categories = &model.upstream.categories;
+    let price = &model.upstream.price;
+    let nanos = match price.nanos {
+        Some(n) => {
+            let n = Literal::u64_unsuffixed(n);
+            quote!(Some(crate::price::Usd::from_nanos(#n)))
+        }
+        None => quote!(None),
+    };
+    let unit = match price.unit {
+        Some(unit) => {
+            let unit = format_ident!("{}", format!("{unit:?}"));
+            quote!(Some(crate::price::PriceUnit::#unit))
+        }
+        None => quote!(None),
+    };
+    let pricing = match price.pricing {
+        Some(pricing) => {
+            let pricing = format_ident!("{}", format!("{pricing:?}"));
+            quote!(Some(crate::price::Pricing::#pricing))
+        }
+        None => quote!(None),
+    };
+    let note = match &price.note {
+        Some(note) => quote!(Some(::std::borrow::Cow::Borrowed(#note))),
+        None => quote!(None),
+    };
+    let price_units = model.price_units.iter().map(|(name, unit)| {
+        let unit = format_ident!("{}", format!("{unit:?}"));
+        quote!(crate::price::UnitField { name: #name, unit: crate::price::PriceUnit::#unit })
+    });
     let input_schema = raw_string(&model.input_schema);
     let output_schema = raw_string(&model.output_schema);
     quote! {
@@ -56,7 +86,9 @@ pub(crate) fn model_info(catalog: &Catalog, model: &Model) -> TokenStream {
             upstream: crate::model::Upstream {
                 output_kind: #output_kind,
                 categories: &[#(#categories),*],
+                price: crate::price::Price { usd: #nanos, unit: #unit, pricing: #pricing, note: #note },
             },
+            price_units: &[#(#price_units),*],
             input_schema: #input_schema,
             output_schema: #output_schema,
             decode: crate::input::decode_dyn::<#input>,

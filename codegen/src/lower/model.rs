@@ -40,6 +40,7 @@ pub(super) fn lower(ctx: &mut Ctx<'_>) -> Option<Model> {
         ..
     } = typer;
     let rules = rules(ctx, &structs[input], &enums);
+    let price_units = price_units(ctx, &structs[input], &enums);
     Some(Model {
         id: src.id.clone(),
         module_path,
@@ -55,6 +56,7 @@ pub(super) fn lower(ctx: &mut Ctx<'_>) -> Option<Model> {
         unions,
         output: 0,
         rules,
+        price_units,
         input_schema: pretty(&src.input),
         output_schema: pretty(&src.output),
     })
@@ -167,8 +169,8 @@ fn close_input(ctx: &mut Ctx<'_>, root: &mut SchemaNode) {
 
 /// What RunComfy says of the model, read from `upstream.json`.
 fn upstream(ctx: &mut Ctx<'_>) -> Upstream {
-    let file = &ctx.src.upstream;
-    let output_kind = file.output_kind.as_deref().and_then(|kind| {
+    let output_kind = ctx.src.upstream.output_kind.clone();
+    let output_kind = output_kind.as_deref().and_then(|kind| {
         let parsed = MediaKind::parse(kind);
         if parsed.is_none() {
             let path = ctx.src.upstream_path.clone().unwrap_or_default();
@@ -180,9 +182,153 @@ fn upstream(ctx: &mut Ctx<'_>) -> Upstream {
         }
         parsed
     });
+    let price = price(ctx);
     Upstream {
         output_kind,
-        categories: file.categories.clone(),
+        categories: ctx.src.upstream.categories.clone(),
+        price,
+    }
+}
+
+/// The price `upstream.json` gives: each word checked, the rate in billionths of a dollar.
+fn price(ctx: &mut Ctx<'_>) -> Price {
+    let file = ctx.src.upstream.clone();
+    let path = ctx.src.upstream_path.clone().unwrap_or_default();
+    let mut problem = |pointer: &str, text: String| {
+        ctx.errors
+            .push(crate::error::Error::schema(path.clone(), pointer, text));
+    };
+    let nanos = file.base_price_usd.and_then(|usd| {
+        let nanos = usd * 1e9;
+        if usd.is_finite() && usd >= 0.0 && nanos <= u64::MAX as f64 {
+            Some(nanos.round() as u64)
+        } else {
+            problem(
+                "/base_price_usd",
+                format!("`{usd}` is not a price in US dollars"),
+            );
+            None
+        }
+    });
+    let unit = file.price_unit.as_deref().and_then(|word| {
+        let unit = PriceUnit::parse(word);
+        if unit.is_none() {
+            problem(
+                "/price_unit",
+                format!("unknown price unit `{word}`: expected second or output"),
+            );
+        }
+        unit
+    });
+    let pricing = file.pricing.as_deref().and_then(|word| {
+        let pricing = Pricing::parse(word);
+        if pricing.is_none() {
+            problem(
+                "/pricing",
+                format!("unknown pricing `{word}`: expected fixed or base"),
+            );
+        }
+        pricing
+    });
+    Price {
+        nanos,
+        unit,
+        pricing,
+        note: file.pricing_note.filter(|n| !n.trim().is_empty()),
+    }
+}
+
+/// The input fields that give a job's price units: those the overlay names (`price_units`),
+/// and those the vocabulary's rule finds by name unless the overlay names a field for the
+/// same unit or says `none`. Only numbers, integers and choices of them (or of numbers
+/// written as text, `"5"`) can count; at most one field counts outputs.
+fn price_units(ctx: &mut Ctx<'_>, input: &Struct, enums: &[Enum]) -> Vec<(String, PriceUnit)> {
+    use runcomfy_vocab::price::UnitsOverlay;
+    let mut named: Vec<(String, UnitsOverlay)> = Vec::new();
+    for (name, field) in &ctx.src.overlay.fields.clone() {
+        let Some(word) = &field.price_units else {
+            continue;
+        };
+        let at = format!("/fields/{}/price_units", escape(name));
+        match UnitsOverlay::parse(word) {
+            Some(units) => named.push((name.clone(), units)),
+            None => ctx.overlay_err(
+                &at,
+                format!(
+                    "`{word}` is not a price unit: expected one of {}",
+                    UnitsOverlay::WORDS.join(", ")
+                ),
+            ),
+        }
+    }
+    let overlay_units: Vec<PriceUnit> = named
+        .iter()
+        .filter_map(|(_, u)| match u {
+            UnitsOverlay::Unit(unit) => Some(*unit),
+            UnitsOverlay::None => None,
+        })
+        .collect();
+    let mut units = Vec::new();
+    for field in &input.fields {
+        let overlay = named
+            .iter()
+            .find(|(n, _)| *n == field.wire)
+            .map(|(_, u)| *u);
+        let unit = match overlay {
+            Some(UnitsOverlay::Unit(unit)) => {
+                if !measurable(&field.ty, enums) {
+                    ctx.overlay_err(
+                        &format!("/fields/{}/price_units", escape(&field.wire)),
+                        format!(
+                            "`{}` is not a number, so it cannot count {}",
+                            field.wire,
+                            unit.plural()
+                        ),
+                    );
+                    continue;
+                }
+                unit
+            }
+            Some(UnitsOverlay::None) => continue,
+            None => match PriceUnit::of_field(&field.wire) {
+                Some(unit) if !overlay_units.contains(&unit) && measurable(&field.ty, enums) => {
+                    unit
+                }
+                _ => continue,
+            },
+        };
+        units.push((field.wire.clone(), unit));
+    }
+    let outputs: Vec<&str> = units
+        .iter()
+        .filter(|(_, u)| *u == PriceUnit::Output)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    if outputs.len() > 1 {
+        let list = outputs.join("`, `");
+        ctx.overlay_err(
+            "/fields",
+            format!("several fields could count the outputs for the price (`{list}`): name the one in the overlay (`\"price_units\": \"output\"`) and the others `none`"),
+        );
+        units.retain(|(_, u)| *u != PriceUnit::Output);
+    }
+    units
+}
+
+/// Whether a field's value can be a number of units: a number, an integer, or a choice of
+/// them (string choices may be numbers written as text).
+fn measurable(ty: &RustType, enums: &[Enum]) -> bool {
+    match strip(ty) {
+        RustType::Integer | RustType::Number => true,
+        RustType::Enum(i) => {
+            enums[*i].repr == EnumRepr::Integer
+                || enums[*i]
+                    .variants
+                    .iter()
+                    .any(|v| v.wire.trim().parse::<f64>().is_ok())
+        }
+        RustType::Union(_) | RustType::Json => true,
+        _ => false,
     }
 }
 

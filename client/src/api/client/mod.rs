@@ -2,10 +2,11 @@
 //!
 //! Every `impl Client` of the crate is in this folder, by concern: `builder` makes one,
 //! `submit` sends inputs (typed, or JSON for a model chosen at run time) and makes jobs from
-//! request ids; the accessors and downloads are here. The type itself is defined at the base
+//! request ids; `catalog` reads prices live; the accessors and downloads are here. The type itself is defined at the base
 //! of the layer (`crate::api`), because jobs, waits and downloads hold or use one.
 
 mod builder;
+mod catalog;
 mod submit;
 
 use std::path::Path;

@@ -1,0 +1,90 @@
+//! The API's catalog, read live: a model's price today (`GET /v1/models/{model_id}`), and every
+//! model's (`GET /v1/models`, page by page).
+
+use reqwest::Method;
+use tracing::Instrument as _;
+
+use crate::api::Client;
+use crate::error::Error;
+use crate::http::retry::Failure;
+use crate::http::transport::Call;
+use crate::http::wire::{ModelReply, ModelsReply};
+use crate::price::{Price, PriceUnit, Pricing, Usd};
+
+/// Models asked for per page of `GET /v1/models`.
+const PAGE: usize = 100;
+
+/// Pages read at most: a server that always says there are more cannot keep the client.
+const MAX_PAGES: usize = 100;
+
+impl Client {
+    /// The model's price as the API states it now (`GET /v1/models/{model_id}`). What the
+    /// reply leaves out (or sends in a form not understood) is unknown in the result:
+    /// combine it with the catalog's ([`Price::or`]).
+    pub async fn model_price(&self, model_id: &str) -> Result<Price, Error> {
+        let http = &self.inner.http;
+        let call = Call {
+            method: Method::GET,
+            url: http.url(["v1", "models"].into_iter().chain(model_id.split('/'))),
+            body: None,
+            timeout: self.inner.timeouts.request,
+        };
+        let reply: ModelReply = http
+            .send(call, Failure::is_transient)
+            .instrument(tracing::debug_span!("runcomfy.price", model_id))
+            .await
+            .map_err(|failure| failure.error)?;
+        Ok(price_of(reply))
+    }
+
+    /// Every model's price as the API states it now (`GET /v1/models`, page by page), by
+    /// model id, in the API's order.
+    pub async fn model_prices(&self) -> Result<Vec<(String, Price)>, Error> {
+        let http = &self.inner.http;
+        let mut prices = Vec::new();
+        for page in 0..MAX_PAGES {
+            let mut url = http.url(["v1", "models"]);
+            url.query_pairs_mut()
+                .append_pair("limit", &PAGE.to_string())
+                .append_pair("offset", &(page * PAGE).to_string());
+            let call = Call {
+                method: Method::GET,
+                url,
+                body: None,
+                timeout: self.inner.timeouts.request,
+            };
+            let reply: ModelsReply = http
+                .send(call, Failure::is_transient)
+                .instrument(tracing::debug_span!("runcomfy.prices", page))
+                .await
+                .map_err(|failure| failure.error)?;
+            let count = reply.models.len();
+            for entry in reply.models {
+                let Ok(model) = serde_json::from_value::<ModelReply>(entry) else {
+                    continue;
+                };
+                if let Some(id) = model.model_id.clone() {
+                    prices.push((id, price_of(model)));
+                }
+            }
+            let seen = page * PAGE + count;
+            if count < PAGE || reply.total.is_some_and(|total| seen as u64 >= total) {
+                break;
+            }
+        }
+        Ok(prices)
+    }
+}
+
+/// The price a reply states.
+fn price_of(reply: ModelReply) -> Price {
+    Price {
+        usd: reply.base_price_usd.and_then(Usd::from_dollars),
+        unit: reply.price_unit.as_deref().and_then(PriceUnit::parse),
+        pricing: reply.pricing.as_deref().and_then(Pricing::parse),
+        note: reply
+            .pricing_note
+            .filter(|n| !n.trim().is_empty())
+            .map(Into::into),
+    }
+}

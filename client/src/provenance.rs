@@ -1,0 +1,364 @@
+//! Where a file came from: a small JSON record beside a job's files ([`RECORD_FILE`]) with the
+//! model, the request id, the input as sent (each media file as its name, size and SHA-256,
+//! and where it was read from), the timings, the estimate and the cost, and each output file
+//! with its source URL, size and SHA-256.
+//!
+//! A record is also an input: [`input_from_record`] turns it back into the input it was,
+//! reading each media file from where the record says it came from, and refusing one whose
+//! bytes are no longer those that were sent (its SHA-256 differs). So a rerun sends the same
+//! body, or nothing.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use sha2::{Digest as _, Sha256};
+
+use crate::api::download::DownloadedFile;
+use crate::catalog::FieldKind;
+use crate::model::ModelInfo;
+use crate::price::Usd;
+
+/// The record's file name, beside the job's files.
+pub const RECORD_FILE: &str = "runcomfy-record.json";
+
+/// The version of the record's format ([`Record::runcomfy_record`]).
+pub const RECORD_VERSION: u32 = 1;
+
+/// What made a job's files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// The format's version; its presence tells a record from an input.
+    pub runcomfy_record: u32,
+    /// The model id.
+    pub model: String,
+    /// The request id the API gave.
+    pub request_id: Option<String>,
+    /// The input as sent, each media file as [`media_summary`] has it.
+    pub input: Value,
+    /// The estimate before the submit ([`crate::estimate::Estimate::to_json`]).
+    #[serde(default)]
+    pub estimate: Option<Value>,
+    /// What the job cost, as the server said.
+    #[serde(default)]
+    pub cost_usd: Option<Usd>,
+    /// When things happened.
+    #[serde(default)]
+    pub timings: Timings,
+    /// The output files.
+    #[serde(default)]
+    pub files: Vec<RecordFile>,
+}
+
+/// When things happened, as RFC 3339 text (UTC).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timings {
+    /// When the submit was accepted (this machine's clock).
+    pub submitted: Option<String>,
+    /// When the job was first seen running or done (this machine's clock).
+    pub started: Option<String>,
+    /// When the server says the job finished (its clock).
+    pub finished: Option<String>,
+    /// When this machine learned it had finished.
+    pub noticed: Option<String>,
+}
+
+/// One output file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordFile {
+    /// Its name, in the record's folder.
+    pub name: String,
+    /// The output field it came from.
+    pub field: String,
+    /// Its position in the field, for lists.
+    pub index: Option<usize>,
+    /// The URL it was downloaded from (server text).
+    pub url: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// SHA-256 of its bytes, lower-case hex.
+    pub sha256: String,
+}
+
+impl RecordFile {
+    /// The record of a downloaded file.
+    pub fn of(file: &DownloadedFile) -> RecordFile {
+        RecordFile {
+            name: file
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            field: file.field.clone(),
+            index: file.index,
+            url: file.url.clone(),
+            bytes: file.bytes,
+            sha256: file.sha256.clone(),
+        }
+    }
+}
+
+/// Why a record cannot be written or read back into an input.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The record is not one (or of another version).
+    #[error("not a runcomfy record: {0}")]
+    NotARecord(String),
+    /// The record is of another model.
+    #[error("the record is of model {found}, not {expected}")]
+    OtherModel {
+        /// The model asked for.
+        expected: String,
+        /// The record's.
+        found: String,
+    },
+    /// A media file of the record cannot be had as it was sent.
+    #[error("{field}: {reason}")]
+    Media {
+        /// The field (and position).
+        field: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// An instant as RFC 3339 text, to the millisecond, UTC.
+pub fn timestamp(at: SystemTime) -> String {
+    let at = jiff::Timestamp::try_from(at).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    format!("{at:.3}")
+}
+
+impl Record {
+    /// Writes the record into `dir` as [`RECORD_FILE`], through a temporary file and a
+    /// rename; returns its path.
+    pub fn write(&self, dir: &Path) -> Result<PathBuf, RecordError> {
+        let path = dir.join(RECORD_FILE);
+        let io = |source| RecordError::Io {
+            path: path.clone(),
+            source,
+        };
+        let text = serde_json::to_vec_pretty(self).map_err(|e| io(e.into()))?;
+        let temp = dir.join(format!(".{RECORD_FILE}.{}.tmp", std::process::id()));
+        let written = std::fs::write(&temp, &text).and_then(|()| std::fs::rename(&temp, &path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&temp);
+        }
+        written.map_err(io)?;
+        Ok(path)
+    }
+
+    /// Reads a record from JSON; `None` when the value is not one (an ordinary input).
+    pub fn from_json(value: &Value) -> Option<Result<Record, RecordError>> {
+        let version = value.get("runcomfy_record")?;
+        if version.as_u64() != Some(u64::from(RECORD_VERSION)) {
+            return Some(Err(RecordError::NotARecord(format!(
+                "version {version}, this runcomfy reads {RECORD_VERSION}"
+            ))));
+        }
+        Some(
+            serde_json::from_value(value.clone())
+                .map_err(|err| RecordError::NotARecord(err.to_string())),
+        )
+    }
+}
+
+/// The media fields of a model and whether each is a list.
+fn media_fields(model: &ModelInfo) -> impl Iterator<Item = (&'static str, bool)> + '_ {
+    model
+        .fields()
+        .filter(|f| matches!(f.kind(), FieldKind::Media(_)))
+        .map(|f| (f.name, f.is_list()))
+}
+
+/// The request body as people read it: `body` (what is sent) with each `data:` URI of a media
+/// field replaced by `{"name", "size", "sha256", "source"}`: its bytes' size and SHA-256, and,
+/// from `input` (what it was made from, by position), the local file's name and absolute
+/// path. URLs stay as they are: they are sent as they are.
+pub fn media_summary(model: &ModelInfo, input: &Map<String, Value>, body: &Value) -> Value {
+    let mut out = body.clone();
+    let Some(object) = out.as_object_mut() else {
+        return out;
+    };
+    for (field, list) in media_fields(model) {
+        let Some(value) = object.get_mut(field) else {
+            continue;
+        };
+        let given = input.get(field);
+        if list {
+            if let Value::Array(items) = value {
+                for (i, item) in items.iter_mut().enumerate() {
+                    let source = given.and_then(|g| g.get(i)).and_then(Value::as_str);
+                    summarize(item, source);
+                }
+            }
+        } else {
+            summarize(value, given.and_then(Value::as_str));
+        }
+    }
+    out
+}
+
+/// Replaces a `data:` URI by its summary; `source` is what the user gave for it.
+fn summarize(value: &mut Value, source: Option<&str>) {
+    let Some(uri) = value.as_str().filter(|v| v.starts_with("data:")) else {
+        return;
+    };
+    let Some((size, sha256)) = crate::media::data_uri_digest(uri) else {
+        return;
+    };
+    let local = source.filter(|s| !s.starts_with("data:") && !s.contains("://"));
+    let name = local
+        .and_then(|s| Path::new(s).file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "(inline data: URI)".to_owned());
+    let path = local.map(|s| {
+        std::fs::canonicalize(s)
+            .unwrap_or_else(|_| PathBuf::from(s))
+            .display()
+            .to_string()
+    });
+    *value = json!({"name": name, "size": size, "sha256": sha256, "source": path});
+}
+
+/// The input a record was made from: its `input`, with each media summary replaced by the
+/// path it was read from, once the file there is checked to be the same bytes (size and
+/// SHA-256). A file that is gone or changed, or one that was given inline, is an error: the
+/// rerun would not send the same body.
+pub fn input_from_record(
+    model: &ModelInfo,
+    record: &Record,
+) -> Result<Map<String, Value>, RecordError> {
+    if record.model != model.id {
+        return Err(RecordError::OtherModel {
+            expected: model.id.to_owned(),
+            found: record.model.clone(),
+        });
+    }
+    let Value::Object(mut input) = record.input.clone() else {
+        return Err(RecordError::NotARecord("its input is not an object".into()));
+    };
+    for (field, list) in media_fields(model) {
+        let Some(value) = input.get_mut(field) else {
+            continue;
+        };
+        if list {
+            if let Value::Array(items) = value {
+                for (i, item) in items.iter_mut().enumerate() {
+                    restore(item, &format!("{field}[{i}]"))?;
+                }
+            }
+        } else {
+            restore(value, field)?;
+        }
+    }
+    Ok(input)
+}
+
+/// Replaces a media summary by the path of a file with the same bytes.
+fn restore(value: &mut Value, at: &str) -> Result<(), RecordError> {
+    let Value::Object(summary) = value else {
+        return Ok(());
+    };
+    let media = |reason: String| RecordError::Media {
+        field: at.to_owned(),
+        reason,
+    };
+    let want = summary
+        .get("sha256")
+        .and_then(Value::as_str)
+        .ok_or_else(|| media("the record gives no sha256".into()))?
+        .to_owned();
+    let Some(source) = summary.get("source").and_then(Value::as_str) else {
+        return Err(media(
+            "it was sent inline (a data: URI), and the record keeps only its hash".into(),
+        ));
+    };
+    let path = PathBuf::from(source);
+    let found = sha256_file(&path).map_err(|err| media(format!("cannot read {source}: {err}")))?;
+    if found != want {
+        return Err(media(format!(
+            "{source} has changed since it was sent (sha256 {found}, the record says {want})"
+        )));
+    }
+    *value = Value::String(source.to_owned());
+    Ok(())
+}
+
+/// SHA-256 of a file, lower-case hex, read a piece at a time.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::find;
+
+    #[test]
+    fn a_record_gives_back_the_input_it_was_made_from() -> Result<(), Box<dyn std::error::Error>> {
+        let model = find("bytedance/seedream-4-0/edit").ok_or("no model")?;
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("cat.png");
+        std::fs::write(&file, crate::media::tests_support::PIXEL_PNG)?;
+        let input =
+            json!({"prompt": "p", "images": [file.to_string_lossy(), "https://cdn.example/b.png"]});
+        let Value::Object(input) = input else {
+            return Err("not an object".into());
+        };
+        let body: Value = serde_json::from_slice(
+            &model
+                .decode(&Value::Object(input.clone()))?
+                .encode(1 << 20)?,
+        )?;
+        let summary = media_summary(model, &input, &body);
+        let first = &summary["images"][0];
+        assert_eq!(first["name"], "cat.png");
+        assert_eq!(first["size"], crate::media::tests_support::PIXEL_PNG.len());
+        assert_eq!(first["sha256"].as_str(), Some(sha256_file(&file)?.as_str()));
+        assert_eq!(summary["images"][1], "https://cdn.example/b.png");
+        let record = Record {
+            runcomfy_record: RECORD_VERSION,
+            model: model.id.into(),
+            request_id: Some("r".into()),
+            input: summary,
+            estimate: None,
+            cost_usd: None,
+            timings: Timings::default(),
+            files: Vec::new(),
+        };
+        let back = input_from_record(model, &record)?;
+        let again: Value =
+            serde_json::from_slice(&model.decode(&Value::Object(back))?.encode(1 << 20)?)?;
+        assert_eq!(again, body, "the same body");
+        // A changed file is refused, naming it.
+        std::fs::write(&file, b"not the same")?;
+        let err = input_from_record(model, &record).err().ok_or("accepted")?;
+        assert!(err.to_string().contains("images[0]"), "{err}");
+        Ok(())
+    }
+}
