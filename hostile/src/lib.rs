@@ -82,8 +82,10 @@ pub fn file(content_type: &str, body: impl Into<Vec<u8>>) -> Act {
 pub struct Seen {
     /// `GET`, `POST`.
     pub method: String,
-    /// The request target (`/v1/requests/x/status`).
+    /// The request target's path (`/v1/requests/x/status`), without its query.
     pub path: String,
+    /// The query, after the `?` (`include_cost=true`); empty without one.
+    pub query: String,
     /// The whole head, headers included.
     pub head: String,
     /// The body.
@@ -329,9 +331,13 @@ async fn read_request(socket: &mut TcpStream) -> Option<Seen> {
         }
     }
     let mut words = head.split_whitespace();
+    let method = words.next().unwrap_or_default().to_owned();
+    let target = words.next().unwrap_or("/");
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
     Some(Seen {
-        method: words.next().unwrap_or_default().to_owned(),
-        path: words.next().unwrap_or("/").to_owned(),
+        method,
+        path: path.to_owned(),
+        query: query.to_owned(),
         body: bytes[end..].to_vec(),
         head,
     })
