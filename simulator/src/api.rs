@@ -283,7 +283,8 @@ async fn submit(
         .ok_or_else(|| ApiError::unknown_model(model_id))?;
     let input = validate(model, &body)?;
     let plan = output::plan(model, &input);
-    let id = shared.create_job(model, caller.0, &input, plan);
+    let cost = output::cost(model, &shared.config.price_of(model), &input, &plan);
+    let id = shared.create_job(model, caller.0, &input, plan, cost);
     Ok(Json(json!({
         "request_id": id,
         "status_url": shared.url(&format!("/v1/requests/{id}/status")),
@@ -389,8 +390,14 @@ async fn result(
     State(shared): Sim,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
     undelivered: Option<Extension<Undelivered>>,
 ) -> Result<Json<Value>, ApiError> {
+    let include_cost = match query.get("include_cost").map(String::as_str) {
+        None | Some("false" | "0" | "") => false,
+        Some("true" | "1") => true,
+        Some(_) => return Err(query_problem("include_cost", "must be true or false")),
+    };
     let mut guard = shared.state();
     let st = &mut *guard;
     let job = find_job(&mut st.jobs, &id, &caller)?;
@@ -422,6 +429,16 @@ async fn result(
             });
         }
         _ => {}
+    }
+    // A finished job's cost: what it made, or nothing for one that failed or was cancelled.
+    if include_cost && (job.phase.is_done() || job.phase == Phase::Cancelled) {
+        let cost = match job.phase {
+            Phase::Succeeded => job.cost,
+            _ => Some(runcomfy::price::Usd::ZERO),
+        };
+        if let Some(cost) = cost {
+            reply["cost"] = json!(cost);
+        }
     }
     notice(job, &mut st.stats.notice_delays_ms, undelivered.is_none());
     Ok(Json(reply))
@@ -537,13 +554,22 @@ fn categories(model: &ModelInfo) -> Vec<String> {
     vec![format!("{from}-to-{}", output::kind_of(model).name())]
 }
 
-fn model_json(model: &ModelInfo, include_schema: bool) -> Value {
+fn model_json(shared: &Shared, model: &ModelInfo, include_schema: bool) -> Value {
+    let price = shared.config.price_of(model);
     let mut entry = json!({
         "model_id": model.id,
         "display_name": model.display_name,
         "kind": output::kind_of(model).name(),
         "categories": categories(model),
+        "base_price_usd": price.usd,
+        "price_unit": price.unit.map(|u| u.name()),
     });
+    if let Some(pricing) = price.pricing {
+        entry["pricing"] = json!(pricing.name());
+    }
+    if let Some(note) = &price.note {
+        entry["pricing_note"] = json!(note);
+    }
     if let Some(docs) = model.docs {
         entry["description"] = json!(docs);
     }
@@ -610,7 +636,7 @@ async fn list_models(
         .iter()
         .skip(offset)
         .take(limit)
-        .map(|m| model_json(m, include_schema))
+        .map(|m| model_json(&shared, m, include_schema))
         .collect();
     Ok(Json(json!({ "models": models, "total": matching.len() })))
 }
@@ -620,10 +646,17 @@ async fn get_model(
     Path(model_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let model_id = model_id.trim_matches('/');
+    // No model id is one segment: `categories` is the list of categories.
+    if model_id == "categories" {
+        let mut all: Vec<String> = shared.models.iter().flat_map(|m| categories(m)).collect();
+        all.sort();
+        all.dedup();
+        return Ok(Json(json!({ "categories": all })));
+    }
     let model = shared
         .model(model_id)
         .ok_or_else(|| ApiError::unknown_model(model_id))?;
-    Ok(Json(model_json(model, true)))
+    Ok(Json(model_json(&shared, model, true)))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use runcomfy::catalog::ModelInfo;
+use runcomfy::price::{Price, PriceUnit, Pricing, Usd};
 
 use crate::SimError;
 use crate::fault::Faults;
@@ -36,6 +37,12 @@ pub struct SimConfig {
     /// Keep jobs in this file, so a simulator started again on it still knows them (as the
     /// real API does when a client restarts). A file that exists also sets the seed.
     pub state_file: Option<PathBuf>,
+    /// Prices by model id, served in the catalog and charged for jobs; what one leaves out
+    /// comes from the catalog (`upstream.json`), then from `default_price`.
+    pub prices: HashMap<String, Price>,
+    /// The price of models that neither `prices` nor the catalog give a rate, unit or
+    /// pricing (a catalog's `base` stays base).
+    pub default_price: Option<Price>,
 }
 
 impl Default for SimConfig {
@@ -51,6 +58,8 @@ impl Default for SimConfig {
             faults: Faults::none(),
             extra_models: Vec::new(),
             state_file: None,
+            prices: HashMap::new(),
+            default_price: None,
         }
     }
 }
@@ -78,6 +87,44 @@ impl SimConfig {
         }
         Ok(())
     }
+}
+
+impl SimConfig {
+    /// The price the simulator states and charges for `model`.
+    pub fn price_of(&self, model: &ModelInfo) -> Price {
+        let own = self.prices.get(model.id).cloned().unwrap_or_default();
+        let price = own.or(&model.upstream.price);
+        match &self.default_price {
+            Some(default) => price.or(default),
+            None => price,
+        }
+    }
+}
+
+/// Reads a price: `0.03/output`, `$0.1/second`, with `:base` or `:fixed` after it
+/// (`0.05/second:base`).
+pub fn parse_price(text: &str) -> Result<Price, SimError> {
+    let bad = |reason: &str| {
+        SimError::Config(format!(
+            "price `{text}`: {reason} (write it as 0.03/output, 0.1/second or 0.05/second:base)"
+        ))
+    };
+    let (rest, pricing) = match text.rsplit_once(':') {
+        Some((rest, word)) => (
+            rest,
+            Some(Pricing::parse(word).ok_or_else(|| bad("pricing is fixed or base"))?),
+        ),
+        None => (text, None),
+    };
+    let (usd, unit) = rest.split_once('/').ok_or_else(|| bad("no unit"))?;
+    let usd: Usd = usd.parse().map_err(|_| bad("not an amount of dollars"))?;
+    let unit = PriceUnit::parse(unit).ok_or_else(|| bad("the unit is output or second"))?;
+    Ok(Price {
+        usd: Some(usd),
+        unit: Some(unit),
+        pricing,
+        note: None,
+    })
 }
 
 /// How long a job runs: always the same, or drawn (seeded) within an inclusive range.
@@ -177,6 +224,27 @@ mod tests {
             assert!(d >= Duration::from_secs(2) && d <= Duration::from_secs(10));
         }
         assert!("10s..2s".parse::<RunTime>().is_err());
+    }
+
+    #[test]
+    fn prices_parse_and_fill_from_the_catalog() {
+        let price = parse_price("0.05/second:base").unwrap_or_default();
+        assert_eq!(price.usd, "0.05".parse().ok());
+        assert_eq!(price.unit, Some(PriceUnit::Second));
+        assert_eq!(price.pricing, Some(Pricing::Base));
+        assert!(parse_price("0.05").is_err());
+        assert!(parse_price("abc/output").is_err());
+        assert!(parse_price("1/token").is_err());
+        let config = SimConfig {
+            default_price: Some(parse_price("0.01/second:fixed").unwrap_or_default()),
+            ..SimConfig::default()
+        };
+        // The catalog says Seedance 2.5 1080p is `fixed`, FLUX 3 video `base`: kept.
+        let flux = runcomfy::catalog::find("blackforestlabs/flux-3/text-to-video");
+        if let Some(flux) = flux {
+            assert_eq!(config.price_of(flux).pricing, Some(Pricing::Base));
+            assert_eq!(config.price_of(flux).usd, "0.01".parse().ok());
+        }
     }
 
     #[test]

@@ -23,7 +23,10 @@
 //! Endpoints:
 //! - `POST /v1/models/{model id}`, `GET /v1/requests/{id}/status`,
 //!   `GET /v1/requests/{id}/result`, `POST /v1/requests/{id}/cancel`: the job lifecycle.
-//! - `GET /v1/models`, `GET /v1/models/{model id}`: the catalog.
+//! - `GET /v1/models`, `GET /v1/models/{model id}`, `GET /v1/models/categories`: the catalog,
+//!   with each model's price ([`SimConfig::prices`]); `GET /v1/requests/{id}/result?
+//!   include_cost=true` adds the job's `cost`: the rate times the outputs it made, or the
+//!   seconds its input asked for.
 //! - `GET /files/{id}/{n}.png`: the outputs (no token needed, like a CDN link).
 //! - `GET /_sim/stats`: the [`Stats`] as JSON (no token needed).
 
@@ -41,7 +44,7 @@ mod state;
 mod stats;
 mod timefmt;
 
-pub use config::{RunTime, SimConfig, parse_duration};
+pub use config::{RunTime, SimConfig, parse_duration, parse_price};
 pub use error::SimError;
 pub use fault::{Endpoint, FaultKind, Faults};
 pub use server::Simulator;

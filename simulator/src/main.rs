@@ -5,7 +5,7 @@ use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
 use clap::Parser;
-use runcomfy_simulator::{Faults, RunTime, SimConfig, Simulator};
+use runcomfy_simulator::{Faults, RunTime, SimConfig, Simulator, parse_price};
 
 /// A local simulator of RunComfy's Model API on 127.0.0.1. Prints its base URL when ready.
 #[derive(Debug, Parser)]
@@ -37,6 +37,12 @@ struct Cli {
     /// Fraction of jobs that fail (0 to 1).
     #[arg(long, default_value_t = 0.0)]
     fail_rate: f64,
+    /// The price of one model (repeatable): `MODEL=0.03/output`, `MODEL=0.1/second:base`.
+    #[arg(long = "price", value_name = "MODEL=PRICE")]
+    prices: Vec<String>,
+    /// The price of models with no rate of their own or in the catalog: `0.03/output`.
+    #[arg(long, value_name = "PRICE")]
+    default_price: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -66,7 +72,36 @@ fn main() -> ExitCode {
             }
         }
     }
+    let mut prices = HashMap::new();
+    for item in &cli.prices {
+        let parsed = item
+            .split_once('=')
+            .ok_or_else(|| format!("--price {item:?}: expected MODEL=PRICE"))
+            .and_then(|(model, price)| {
+                parse_price(price)
+                    .map(|p| (model.to_owned(), p))
+                    .map_err(|e| e.to_string())
+            });
+        match parsed {
+            Ok((model, price)) => {
+                prices.insert(model, price);
+            }
+            Err(err) => {
+                eprintln!("error: {err}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let default_price = match cli.default_price.as_deref().map(parse_price).transpose() {
+        Ok(price) => price,
+        Err(err) => {
+            eprintln!("error: --default-price: {err}");
+            return ExitCode::from(2);
+        }
+    };
     let config = SimConfig {
+        prices,
+        default_price,
         port: cli.port,
         token: cli.token,
         workers: cli.workers,

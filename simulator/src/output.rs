@@ -118,11 +118,17 @@ pub(crate) fn plan(model: &ModelInfo, input: &Value) -> OutputPlan {
     }
 }
 
-/// The number of images: `sequential_image_generation_options` (or its default) where the
-/// model has it, capped so references plus outputs stay within 15 (the validator normally
-/// refuses more already); one when sequential generation is disabled or the model has no count.
+/// The number of images: the model's field counting outputs for the price (Seedream's
+/// `sequential_image_generation_options`, `num_images`...; its default when left out),
+/// capped so references plus outputs stay within 15 (the validator normally refuses more
+/// already); one when sequential generation is disabled or the model has no count.
 fn count(model: &ModelInfo, input: &Value) -> usize {
-    let Some(field) = model.field("sequential_image_generation_options") else {
+    let Some(field) = model
+        .price_units
+        .iter()
+        .find(|f| f.unit == runcomfy::price::PriceUnit::Output)
+        .and_then(|f| model.field(f.name))
+    else {
         return 1;
     };
     // The docs: `disabled` generates a single image.
@@ -147,6 +153,36 @@ fn count(model: &ModelInfo, input: &Value) -> usize {
     wanted
         .min(MAX_TOTAL_IMAGES.saturating_sub(references))
         .max(1) as usize
+}
+
+/// Seconds a job of a model priced per second makes when its input does not say (`auto`).
+const DEFAULT_SECONDS: f64 = 5.0;
+
+/// What a job costs: the rate times the outputs it makes, or times the seconds its input asks
+/// for (the sum of its duration fields, or [`DEFAULT_SECONDS`] when they say `auto`). A base
+/// price is charged as a fixed one: the floor. `None` when the rate or unit is unknown.
+pub(crate) fn cost(
+    model: &ModelInfo,
+    price: &runcomfy::price::Price,
+    input: &Value,
+    plan: &OutputPlan,
+) -> Option<runcomfy::price::Usd> {
+    use runcomfy::price::{PriceUnit, Pricing};
+    let rate = price.usd?;
+    let units = match price.unit? {
+        PriceUnit::Output => plan.count as f64,
+        _ => {
+            let fixed = runcomfy::price::Price {
+                pricing: Some(Pricing::Fixed),
+                ..price.clone()
+            };
+            match runcomfy::estimate::estimate(model, &fixed, input).basis {
+                runcomfy::estimate::Basis::Units { units, .. } => units,
+                runcomfy::estimate::Basis::None(_) => DEFAULT_SECONDS,
+            }
+        }
+    };
+    rate.times(units)
 }
 
 /// `2560:1440 (16:9)`, `2048x2048 (1:1)`, `1024*768`, `1K`/`2K`/`4K`.

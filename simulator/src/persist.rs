@@ -47,6 +47,8 @@ struct SavedJob {
     count: usize,
     run_time_ms: u64,
     fails: bool,
+    #[serde(default)]
+    cost_nanos: Option<u64>,
 }
 
 /// Reads a state file; `None` when it does not exist yet.
@@ -135,6 +137,7 @@ pub(crate) fn restore(shared: &Arc<Shared>, saved: Saved) {
                         .collect(),
                     run_time,
                     fails: job.fails,
+                    cost: job.cost_nanos.map(runcomfy::price::Usd::from_nanos),
                 },
             );
         }
@@ -175,6 +178,7 @@ pub(crate) fn save(shared: &Shared) {
                 count: job.plan.count,
                 run_time_ms: u64::try_from(job.run_time.as_millis()).unwrap_or(u64::MAX),
                 fails: job.fails,
+                cost_nanos: job.cost.map(runcomfy::price::Usd::nanos),
             })
             .collect();
         jobs.sort_by(|a, b| a.id.cmp(&b.id));

@@ -69,6 +69,8 @@ pub(crate) struct Job {
     pub files: Vec<Arc<OnceCell<Bytes>>>,
     pub run_time: Duration,
     pub fails: bool,
+    /// What the job costs if it succeeds (`None`: the price is unknown).
+    pub cost: Option<runcomfy::price::Usd>,
 }
 
 #[derive(Debug)]
@@ -231,6 +233,7 @@ impl Shared {
         owner: String,
         input: &serde_json::Value,
         plan: OutputPlan,
+        cost: Option<runcomfy::price::Usd>,
     ) -> String {
         let seed = self.config.seed;
         let id = {
@@ -266,6 +269,7 @@ impl Shared {
                 files: (0..plan.count).map(|_| Arc::new(OnceCell::new())).collect(),
                 run_time,
                 fails,
+                cost,
             };
             st.jobs.insert(id.clone(), job);
             st.queue.push_back(id.clone());
