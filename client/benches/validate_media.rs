@@ -21,38 +21,20 @@ use divan::counter::BytesCount;
 use runcomfy::Media;
 use runcomfy::media::Files;
 use runcomfy::media::data_uri;
-use runcomfy::schema::{MediaFormat, MediaKind, MediaRule, MediaSpec, Rule, Schema, Types};
+use runcomfy::schema::Schema;
 use runcomfy::validate::{self, ValidationReport};
 use runcomfy::vocab::pointer::Path;
 
 const FILES: usize = 10;
 const FILE_SIZE: usize = 9 * 1024 * 1024;
 
-/// The Seedream 4.0 image rules, as the generator emits them.
-static SPEC: Schema = Schema {
-    types: Types::STRING,
-    media: Some(&MediaSpec {
-        kind: MediaKind::Image,
-        formats: &[MediaFormat::Jpeg, MediaFormat::Png],
-        rules: &[
-            rule(Rule::FileSizeMbBelow, 10.0),
-            rule(Rule::AspectRatioAbove, 0.33),
-            rule(Rule::AspectRatioBelow, 3.0),
-            rule(Rule::WidthAbove, 14.0),
-            rule(Rule::HeightAbove, 14.0),
-            rule(Rule::WidthBelow, 6000.0),
-            rule(Rule::HeightBelow, 6000.0),
-        ],
-    }),
-    ..Schema::ANY
-};
-
-const fn rule(rule: Rule, limit: f64) -> MediaRule {
-    MediaRule {
-        rule,
-        limit,
-        message: "rule failed",
-    }
+/// Each image of Seedream 4.0 Edit's `images`, as generated from the catalog: jpeg or png,
+/// under 10 MB, each side over 14 and under 6000 px, aspect ratio within [0.33, 3].
+fn spec() -> &'static Schema {
+    runcomfy::catalog::find("bytedance/seedream-4-0/edit")
+        .and_then(|model| model.field("images"))
+        .expect("the seed model bytedance/seedream-4-0/edit is compiled in")
+        .value_schema()
 }
 
 struct Fixtures {
@@ -104,7 +86,7 @@ fn validate_all(paths: &[PathBuf]) -> ValidationReport {
     let mut report = ValidationReport::new();
     for (i, path) in paths.iter().enumerate() {
         report.extend(validate::value(
-            &SPEC,
+            spec(),
             &Media::Path(path.clone()),
             &Path::root().key("images").index(i),
             Files::Local,
@@ -141,7 +123,7 @@ fn check_media_data_uri(bencher: Bencher) {
     bencher.bench_local(|| {
         let mut report = ValidationReport::new();
         report.extend(validate::value(
-            &SPEC,
+            spec(),
             divan::black_box(media),
             &Path::root().key("images").index(0),
             Files::Local,
