@@ -40,7 +40,17 @@ pub fn write_gallery(
 pub fn render(rows: &[Row], files: &HashMap<u64, Vec<FileRow>>) -> String {
     let mut cards = String::new();
     let mut counts: BTreeMap<Option<MediaKind>, usize> = BTreeMap::new();
+    let mut total = runcomfy::price::Usd::ZERO;
+    for row in rows {
+        if let Some(cost) = row.cost {
+            total = total.saturating_add(cost);
+        }
+    }
     for row in rows.iter().filter(|r| r.state == State::Downloaded) {
+        let cost = match row.cost {
+            Some(cost) => format!("cost {cost}"),
+            None => "cost not given".to_owned(),
+        };
         let prompt = row
             .input
             .as_deref()
@@ -79,11 +89,12 @@ pub fn render(rows: &[Row], files: &HashMap<u64, Vec<FileRow>>) -> String {
             let _ = writeln!(
                 cards,
                 "<figure>{media}<figcaption><p class=\"prompt\">{}</p>\
-                 <div class=\"meta\">{}<br>{}<br>request {}</div></figcaption></figure>",
+                 <div class=\"meta\">{}<br>{}<br>request {}<br>{}</div></figcaption></figure>",
                 escape(&prompt),
                 escape(&label),
                 escape(row.model.as_deref().unwrap_or("")),
                 escape(row.request_id.as_deref().unwrap_or("")),
+                escape(&cost),
             );
         }
     }
@@ -109,8 +120,10 @@ pub fn render(rows: &[Row], files: &HashMap<u64, Vec<FileRow>>) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>runcomfy batch gallery</title><style>{STYLE}</style></head><body>\n\
-         <h1>runcomfy batch: {}</h1>\n<div class=\"grid\">\n{cards}</div>\n</body></html>\n",
-        summary.join(", ")
+         <h1>runcomfy batch: {}</h1>\n<p class=\"meta\">total cost {}</p>\n\
+         <div class=\"grid\">\n{cards}</div>\n</body></html>\n",
+        summary.join(", "),
+        escape(&total.to_string())
     )
 }
 
@@ -177,6 +190,9 @@ mod tests {
             request_id: Some("r-1".into()),
             reason: None,
             submits: 1,
+            estimate: "0.09".parse().ok(),
+            basis: None,
+            cost: "0.09".parse().ok(),
         }];
         let files = HashMap::from([(
             1,
@@ -186,6 +202,8 @@ mod tests {
                 path: "line 1/images-0.png".into(),
                 bytes: 3,
                 content_type: Some("image/png".into()),
+                url: None,
+                sha256: None,
             }],
         )]);
         let html = render(&rows, &files);
@@ -194,6 +212,8 @@ mod tests {
         assert!(html.contains("src=\"line%201/images-0.png\""));
         assert!(html.contains("loading=\"lazy\""));
         assert!(html.contains("&lt;b&gt;"));
+        assert!(html.contains("cost $0.09"), "per job");
+        assert!(html.contains("total cost $0.09"), "and in total");
         assert!(!html.contains("http"), "no external assets");
     }
 
@@ -209,6 +229,9 @@ mod tests {
             request_id: None,
             reason: None,
             submits: 1,
+            estimate: None,
+            basis: None,
+            cost: None,
         };
         let file = |path: &str, mime: Option<&str>| FileRow {
             field: "f".into(),
@@ -216,6 +239,8 @@ mod tests {
             path: path.into(),
             bytes: 1,
             content_type: mime.map(Into::into),
+            url: None,
+            sha256: None,
         };
         let files = HashMap::from([(
             1,

@@ -11,6 +11,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use runcomfy::price::Usd;
 use rusqlite::{Connection, OptionalExtension as _, params};
 
 use crate::error::BatchError;
@@ -19,8 +20,20 @@ use crate::input::{InvalidLine, Plan};
 /// The journal's file name in the output folder.
 pub const FILE_NAME: &str = "journal.sqlite";
 
-/// The schema version this code writes.
-const SCHEMA_VERSION: &str = "1";
+/// The schema version this code writes; version 1 journals are migrated (see [`MIGRATE_1`]).
+const SCHEMA_VERSION: &str = "2";
+
+/// Version 1 to 2: each line's estimate and cost, each file's URL and SHA-256.
+const MIGRATE_1: &str = "
+ALTER TABLE lines ADD COLUMN estimate_nanos INTEGER;
+ALTER TABLE lines ADD COLUMN basis TEXT;
+ALTER TABLE lines ADD COLUMN cost_nanos INTEGER;
+ALTER TABLE files ADD COLUMN url TEXT;
+ALTER TABLE files ADD COLUMN sha256 TEXT;
+";
+
+/// The `meta` key of `--max-spend`, in billionths of a dollar.
+pub const MAX_SPEND: &str = "max_spend_nanos";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -38,7 +51,10 @@ CREATE TABLE IF NOT EXISTS lines (
     request_id TEXT,
     reason     TEXT,
     submits    INTEGER NOT NULL DEFAULT 0,
-    updated_ms INTEGER NOT NULL
+    updated_ms INTEGER NOT NULL,
+    estimate_nanos INTEGER,
+    basis      TEXT,
+    cost_nanos INTEGER
 ) STRICT;
 CREATE TABLE IF NOT EXISTS files (
     line         INTEGER NOT NULL REFERENCES lines (line),
@@ -48,6 +64,8 @@ CREATE TABLE IF NOT EXISTS files (
     path         TEXT NOT NULL,
     bytes        INTEGER NOT NULL,
     content_type TEXT,
+    url          TEXT,
+    sha256       TEXT,
     PRIMARY KEY (line, position)
 ) STRICT;
 ";
@@ -127,6 +145,12 @@ pub struct Row {
     pub reason: Option<String>,
     /// Submits sent for it, over every run.
     pub submits: u64,
+    /// What it was estimated to cost when it was (or is to be) sent.
+    pub estimate: Option<Usd>,
+    /// How the estimate was worked out, or why there is none.
+    pub basis: Option<String>,
+    /// What it cost, as the server said.
+    pub cost: Option<Usd>,
 }
 
 /// A saved file of a line.
@@ -142,6 +166,10 @@ pub struct FileRow {
     pub bytes: u64,
     /// The `Content-Type` the host sent.
     pub content_type: Option<String>,
+    /// The URL it was downloaded from.
+    pub url: Option<String>,
+    /// SHA-256 of its bytes, lower-case hex.
+    pub sha256: Option<String>,
 }
 
 /// The journal of one output folder.
@@ -189,6 +217,12 @@ impl Journal {
         match self.meta("schema_version")? {
             None => self.set_meta("schema_version", SCHEMA_VERSION)?,
             Some(v) if v == SCHEMA_VERSION => {}
+            Some(v) if v == "1" => {
+                c.execute_batch(&format!(
+                    "BEGIN; {MIGRATE_1} UPDATE meta SET value = '{SCHEMA_VERSION}' WHERE key = 'schema_version'; COMMIT;"
+                ))
+                .map_err(|e| self.err(e))?;
+            }
             Some(v) => {
                 return Err(self.format(format!(
                     "schema version {v}, this runcomfy reads {SCHEMA_VERSION}"
@@ -318,7 +352,8 @@ impl Journal {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT line, key, dir, model, input, state, request_id, reason, submits
+                "SELECT line, key, dir, model, input, state, request_id, reason, submits,
+                        estimate_nanos, basis, cost_nanos
                  FROM lines ORDER BY line",
             )
             .map_err(|e| self.err(e))?;
@@ -334,13 +369,28 @@ impl Journal {
                     r.get(6)?,
                     r.get(7)?,
                     r.get::<_, i64>(8)?,
+                    r.get::<_, Option<i64>>(9)?,
+                    r.get::<_, Option<String>>(10)?,
+                    r.get::<_, Option<i64>>(11)?,
                 ))
             })
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for row in rows {
-            let (number, key, dir, model, input, state, request_id, reason, submits) =
-                row.map_err(|e| self.err(e))?;
+            let (
+                number,
+                key,
+                dir,
+                model,
+                input,
+                state,
+                request_id,
+                reason,
+                submits,
+                estimate,
+                basis,
+                cost,
+            ) = row.map_err(|e| self.err(e))?;
             let state = State::parse(&state)
                 .ok_or_else(|| self.format(format!("line {number}: unknown state {state:?}")))?;
             out.push(Row {
@@ -353,6 +403,9 @@ impl Journal {
                 request_id,
                 reason,
                 submits: u64::try_from(submits).unwrap_or_default(),
+                estimate: estimate.and_then(to_usd),
+                basis,
+                cost: cost.and_then(to_usd),
             });
         }
         Ok(out)
@@ -363,7 +416,7 @@ impl Journal {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT line, field, idx, path, bytes, content_type FROM files
+                "SELECT line, field, idx, path, bytes, content_type, url, sha256 FROM files
                  ORDER BY line, position",
             )
             .map_err(|e| self.err(e))?;
@@ -379,6 +432,8 @@ impl Journal {
                         path: r.get(3)?,
                         bytes: u64::try_from(r.get::<_, i64>(4)?).unwrap_or_default(),
                         content_type: r.get(5)?,
+                        url: r.get(6)?,
+                        sha256: r.get(7)?,
                     },
                 ))
             })
@@ -496,6 +551,38 @@ impl Journal {
         self.transition(line, &[State::Submitted], "reason = ?3", Some(reason))
     }
 
+    /// The estimate of a line about to be sent (and how it was worked out).
+    pub fn set_estimate(
+        &self,
+        line: u64,
+        estimate: Option<Usd>,
+        basis: &str,
+    ) -> Result<(), BatchError> {
+        self.conn
+            .execute(
+                "UPDATE lines SET estimate_nanos = ?2, basis = ?3 WHERE line = ?1",
+                params![to_i64(line), estimate.map(|u| to_i64(u.nanos())), basis],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// What a line's job cost, as the server said.
+    pub fn set_cost(&self, line: u64, cost: Usd) -> Result<(), BatchError> {
+        self.conn
+            .execute(
+                "UPDATE lines SET cost_nanos = ?2 WHERE line = ?1",
+                params![to_i64(line), to_i64(cost.nanos())],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// A pending line left unsent, and why (a budget): the reason is kept for the report.
+    pub fn note_pending(&self, line: u64, reason: &str) -> Result<(), BatchError> {
+        self.transition(line, &[State::Pending], "reason = ?3", Some(reason))
+    }
+
     /// Every file saved: `submitted` → `downloaded`, with the files, in one transaction.
     pub fn mark_downloaded(&mut self, line: u64, files: &[FileRow]) -> Result<(), BatchError> {
         let path = self.path.clone();
@@ -509,8 +596,8 @@ impl Journal {
         {
             let mut insert = tx
                 .prepare(
-                    "INSERT INTO files (line, position, field, idx, path, bytes, content_type)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    "INSERT INTO files (line, position, field, idx, path, bytes, content_type, url, sha256)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 )
                 .map_err(err)?;
             for (position, file) in files.iter().enumerate() {
@@ -522,7 +609,9 @@ impl Journal {
                         file.index.map(to_i64),
                         file.path,
                         to_i64(file.bytes),
-                        file.content_type
+                        file.content_type,
+                        file.url,
+                        file.sha256
                     ])
                     .map_err(err)?;
             }
@@ -581,6 +670,10 @@ fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+fn to_usd(nanos: i64) -> Option<Usd> {
+    u64::try_from(nanos).ok().map(Usd::from_nanos)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -626,6 +719,8 @@ mod tests {
                 path: "line-1/images-0.png".into(),
                 bytes: 10,
                 content_type: Some("image/png".into()),
+                url: Some("https://cdn.example/0.png".into()),
+                sha256: Some("ab".into()),
             }],
         )?;
         assert_eq!(journal.files()?[&1].len(), 1);

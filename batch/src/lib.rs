@@ -21,11 +21,13 @@
 
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+mod budget;
 mod error;
 pub mod gallery;
 pub mod input;
 pub mod journal;
 pub mod progress;
+mod record;
 pub mod report;
 mod scheduler;
 mod stop;
@@ -34,6 +36,7 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use runcomfy::price::{Price, Usd};
 use runcomfy::{Client, PollHistorySnapshot};
 
 pub use error::BatchError;
@@ -72,6 +75,9 @@ pub struct BatchConfig {
     /// starts, and a run against another one is refused, since its request ids would mean
     /// nothing there. `None` skips the check.
     pub server: Option<String>,
+    /// `--max-spend`: the budget, kept in the journal so a resumed batch keeps it (one given
+    /// again replaces it). See the `budget` module for what counts.
+    pub max_spend: Option<Usd>,
 }
 
 impl BatchConfig {
@@ -95,6 +101,7 @@ impl BatchConfig {
             resubmit_unknown: false,
             progress: ProgressMode::Auto,
             server: None,
+            max_spend: None,
         }
     }
 }
@@ -151,7 +158,26 @@ pub async fn run(
     if config.resubmit_unknown {
         journal.requeue_unknown()?;
     }
+    let max_spend = budget_of(&journal, config)?;
+    // Each line's estimate before it is sent: at today's prices under a budget, else the
+    // catalog's.
+    let pending = journal.rows()?;
+    let live = max_spend.is_some().then_some(client);
+    let ids: Vec<String> = pending.iter().filter_map(|r| r.model.clone()).collect();
+    let prices = prices(live, &ids).await;
+    for row in pending.iter().filter(|r| r.state == State::Pending) {
+        let estimate = estimate_row(row, &prices);
+        let (usd, basis) = match &estimate {
+            Some(estimate) => (estimate.usd(), estimate.to_string()),
+            None => (
+                None,
+                "no estimate: the line has no readable input".to_owned(),
+            ),
+        };
+        journal.set_estimate(row.number, usd, &basis)?;
+    }
     let rows = journal.rows()?;
+    let budget = max_spend.map(|limit| budget::Budget::new(limit, &rows));
     let cleaned = clean_temp_files(out, &rows);
     if let Some(saved) = journal.meta(POLL_HISTORY)?
         && let Ok(snapshot) = serde_json::from_str::<PollHistorySnapshot>(&saved)
@@ -178,17 +204,25 @@ pub async fn run(
             "removed {cleaned} temporary file(s) left by an interrupted run"
         ));
     }
+    if let Some(budget) = &budget {
+        progress.println(&format!(
+            "budget: --max-spend {}; {} spent or running so far",
+            budget.limit(),
+            budget.committed()
+        ));
+    }
     let journal = Arc::new(Mutex::new(journal));
     let limits = scheduler::RunLimits {
         concurrency: config.concurrency,
         downloads: config.downloads,
+        budget,
     };
     let ran = scheduler::run(
         client,
         Arc::clone(&journal),
         out,
         work,
-        &limits,
+        limits,
         progress.clone(),
         stop,
     )
@@ -210,6 +244,8 @@ pub async fn run(
     summary.recovered_unknown = recovered;
     summary.interrupted = stop.is_requested();
     summary.submitted_now = ran.submitted;
+    summary.max_spend = max_spend;
+    summary.mark_unsent(&ran.unsent);
     match ran.fatal {
         None => Ok(summary),
         Some(source) => Err(BatchError::Halted {
@@ -217,6 +253,60 @@ pub async fn run(
             source: Box::new(source),
         }),
     }
+}
+
+/// The budget: `--max-spend` given now (recorded in the journal), else the one recorded.
+fn budget_of(journal: &Journal, config: &BatchConfig) -> Result<Option<Usd>, BatchError> {
+    if let Some(limit) = config.max_spend {
+        journal.set_meta(journal::MAX_SPEND, &limit.nanos().to_string())?;
+        return Ok(Some(limit));
+    }
+    Ok(journal
+        .meta(journal::MAX_SPEND)?
+        .and_then(|n| n.parse::<u64>().ok())
+        .map(Usd::from_nanos))
+}
+
+/// The price of each model named: today's from the API when a client is given (the
+/// catalog's where it cannot say), else the catalog's.
+pub async fn prices(
+    client: Option<&Client>,
+    ids: &[String],
+) -> std::collections::HashMap<String, Price> {
+    let mut prices = std::collections::HashMap::new();
+    for id in ids.iter().map(String::as_str) {
+        if prices.contains_key(id) {
+            continue;
+        }
+        let Some(model) = runcomfy::catalog::find(id) else {
+            continue;
+        };
+        let catalog = model.upstream.price.clone();
+        let price = if let Some(client) = client {
+            match client.model_price(id).await {
+                Ok(price) => price.or(&catalog),
+                Err(err) => {
+                    tracing::warn!(model = id, %err, "price not read from the API; the catalog's is used");
+                    catalog
+                }
+            }
+        } else {
+            catalog
+        };
+        prices.insert(id.to_owned(), price);
+    }
+    prices
+}
+
+/// A row's estimate at `prices`; `None` when it has no model or input.
+pub fn estimate_row(
+    row: &journal::Row,
+    prices: &std::collections::HashMap<String, Price>,
+) -> Option<runcomfy::estimate::Estimate> {
+    let model = runcomfy::catalog::find(row.model.as_deref()?)?;
+    let input: serde_json::Value = serde_json::from_str(row.input.as_deref()?).ok()?;
+    let price = prices.get(model.id).cloned().unwrap_or_default();
+    Some(runcomfy::estimate::estimate(model, &price, &input))
 }
 
 /// The journal's `meta` key of the saved poll history.

@@ -6,6 +6,7 @@ use std::fmt;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use runcomfy::price::Usd;
 use serde::Serialize;
 
 use crate::error::BatchError;
@@ -27,6 +28,12 @@ struct ReportLine<'a> {
     reason: Option<&'a str>,
     /// Submits that may have created a job for this line, over every run.
     submits: u64,
+    /// The estimate before it was sent (US dollars).
+    estimate_usd: Option<Usd>,
+    /// How the estimate was worked out, or why there is none.
+    estimate: Option<&'a str>,
+    /// What it cost, as the server said (US dollars).
+    cost_usd: Option<Usd>,
 }
 
 /// Writes `report.jsonl` (through a temporary file and a rename, so a reader never sees half
@@ -50,6 +57,9 @@ pub fn write_report(
                 .unwrap_or_default(),
             reason: row.reason.as_deref(),
             submits: row.submits,
+            estimate_usd: row.estimate,
+            estimate: row.basis.as_deref(),
+            cost_usd: row.cost,
         };
         serde_json::to_writer(&mut text, &line)
             .map_err(|e| BatchError::io(out.join(REPORT_FILE))(e.into()))?;
@@ -129,6 +139,14 @@ pub struct Summary {
     pub interrupted: bool,
     /// Submits sent in this run.
     pub submitted_now: u64,
+    /// The budget, if the batch has one.
+    pub max_spend: Option<Usd>,
+    /// Lines the budget left unsent (pending, sent by a run with a larger one).
+    pub unsent: Vec<Entry>,
+    /// What the finished jobs cost, as the server said.
+    pub spent: Usd,
+    /// Jobs whose cost the server did not say.
+    pub costs_unknown: u64,
 }
 
 impl Summary {
@@ -141,6 +159,11 @@ impl Summary {
         };
         for row in rows {
             *summary.counts.entry(row.state).or_default() += 1;
+            if let Some(cost) = row.cost {
+                summary.spent = summary.spent.saturating_add(cost);
+            } else if matches!(row.state, State::Downloaded) {
+                summary.costs_unknown += 1;
+            }
             let entry = Entry {
                 line: row.number,
                 key: row.key.clone(),
@@ -160,6 +183,15 @@ impl Summary {
         summary
     }
 
+    /// Moves the lines the budget left unsent from `unfinished` to `unsent`.
+    pub fn mark_unsent(&mut self, lines: &[u64]) {
+        let (unsent, rest) = std::mem::take(&mut self.unfinished)
+            .into_iter()
+            .partition(|e| lines.contains(&e.line));
+        self.unsent = unsent;
+        self.unfinished = rest;
+    }
+
     /// Lines of a state.
     pub fn count(&self, state: State) -> u64 {
         self.counts.get(&state).copied().unwrap_or(0)
@@ -167,13 +199,16 @@ impl Summary {
 
     /// Whether every valid line was downloaded.
     pub fn is_complete(&self) -> bool {
-        self.failed.is_empty() && self.unknown.is_empty() && self.unfinished.is_empty()
+        self.failed.is_empty()
+            && self.unknown.is_empty()
+            && self.unfinished.is_empty()
+            && self.unsent.is_empty()
     }
 
     /// The exit code for the command line, as `runcomfy run` has them: 130 when interrupted,
     /// 3 when some lines are unknown (their submit may have been accepted: do not resend them
-    /// blindly), 1 when some failed, 75 (try again) when lines are left to finish, 0 when every
-    /// valid line was downloaded.
+    /// blindly), 1 when some failed, 4 when the budget left lines unsent, 75 (try again) when
+    /// lines are left to finish, 0 when every valid line was downloaded.
     pub fn exit_code(&self) -> u8 {
         if self.interrupted {
             130
@@ -181,6 +216,8 @@ impl Summary {
             3
         } else if !self.failed.is_empty() {
             1
+        } else if !self.unsent.is_empty() {
+            4
         } else if !self.unfinished.is_empty() {
             75
         } else {
@@ -225,6 +262,34 @@ impl fmt::Display for Summary {
             &self.unknown,
         )?;
         section("invalid (skipped)", &self.invalid)?;
+        if !self.unsent.is_empty() {
+            writeln!(
+                f,
+                "{} line(s) left unsent by --max-spend {} (still pending: a run with a larger \
+                 --max-spend sends them):",
+                self.unsent.len(),
+                self.max_spend.unwrap_or_default()
+            )?;
+            for entry in &self.unsent {
+                writeln!(f, "  {entry}")?;
+            }
+        }
+        let unknown_costs = if self.costs_unknown > 0 {
+            format!(
+                " ({} job(s) did not say what they cost)",
+                self.costs_unknown
+            )
+        } else {
+            String::new()
+        };
+        match self.max_spend {
+            Some(limit) => writeln!(
+                f,
+                "spent: {} of --max-spend {limit}{unknown_costs}",
+                self.spent
+            )?,
+            None => writeln!(f, "spent: {}{unknown_costs}", self.spent)?,
+        }
         if !self.unfinished.is_empty() {
             let accepted = self
                 .unfinished

@@ -11,6 +11,7 @@ use runcomfy::dynamic::DynJob;
 use runcomfy::{Client, DownloadOptions, Error, JobRecord, WaitOptions};
 use tokio::sync::Semaphore;
 
+use crate::budget::{Budget, Verdict};
 use crate::error::BatchError;
 use crate::journal::{FileRow, Journal, Row, State};
 use crate::progress::{Ended, Progress};
@@ -28,12 +29,14 @@ const MAX_TRANSIENT_ROUNDS: u32 = 6;
 const MAX_PAUSE: Duration = Duration::from_secs(60);
 
 /// Limits of one run.
-#[derive(Debug, Clone)]
-pub struct RunLimits {
+#[derive(Debug)]
+pub(crate) struct RunLimits {
     /// Lines submitted or waited for at once.
     pub concurrency: usize,
     /// Lines downloading at once.
     pub downloads: usize,
+    /// The budget, if the batch has one.
+    pub budget: Option<Budget>,
 }
 
 /// How a line's run ended.
@@ -44,6 +47,8 @@ enum Outcome {
     Unknown,
     /// Left as it is (pending, or submitted) for the next run.
     Unfinished,
+    /// Left pending: its estimate does not fit the budget (or it has none).
+    Unsent,
 }
 
 /// What the scheduler learned that the summary needs.
@@ -53,6 +58,8 @@ pub(crate) struct RunReport {
     pub submitted: u64,
     /// The error that stopped the batch as a whole, if one did.
     pub fatal: Option<BatchError>,
+    /// Lines left unsent by the budget.
+    pub unsent: Vec<u64>,
 }
 
 struct Ctx {
@@ -66,6 +73,8 @@ struct Ctx {
     gate: SubmitGate,
     fatal: Mutex<Option<BatchError>>,
     submitted: AtomicU64,
+    budget: Option<Budget>,
+    unsent: Mutex<Vec<u64>>,
 }
 
 /// Runs every pending or submitted row; returns when all have ended or the batch stopped.
@@ -74,7 +83,7 @@ pub(crate) async fn run(
     journal: Arc<Mutex<Journal>>,
     out: &Path,
     rows: Vec<Row>,
-    limits: &RunLimits,
+    limits: RunLimits,
     progress: Progress,
     stop: &Stop,
 ) -> RunReport {
@@ -96,6 +105,8 @@ pub(crate) async fn run(
         gate: SubmitGate::default(),
         fatal: Mutex::new(None),
         submitted: AtomicU64::new(0),
+        budget: limits.budget,
+        unsent: Mutex::new(Vec::new()),
     });
     // Jobs already paid for first: their outputs expire, and waiting on them costs nothing.
     let mut rows = rows;
@@ -113,9 +124,15 @@ pub(crate) async fn run(
         Ok(mut guard) => guard.take(),
         Err(poisoned) => poisoned.into_inner().take(),
     };
+    let mut unsent = match ctx.unsent.lock() {
+        Ok(mut guard) => std::mem::take(&mut *guard),
+        Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+    };
+    unsent.sort_unstable();
     RunReport {
         submitted: ctx.submitted.load(Ordering::Relaxed),
         fatal,
+        unsent,
     }
 }
 
@@ -129,7 +146,7 @@ async fn drive(ctx: &Ctx, row: Row) {
         Outcome::Downloaded => ctx.progress.finished(Ended::Downloaded),
         Outcome::Failed => ctx.progress.finished(Ended::Failed),
         Outcome::Unknown => ctx.progress.finished(Ended::Unknown),
-        Outcome::Unfinished => ctx.progress.stopped(),
+        Outcome::Unfinished | Outcome::Unsent => ctx.progress.stopped(),
     }
     tracing::debug!(line = row.number, ?outcome, "line ended");
 }
@@ -144,13 +161,17 @@ async fn drive_line(ctx: &Ctx, row: &Row) -> Outcome {
         );
         return fail_line(ctx, line, &reason).await;
     };
+    let mut submitted_at = None;
     let job = match &row.request_id {
         Some(id) => ctx.client.resume_json(&JobRecord {
             request_id: id.clone(),
             model_id: model.id.to_owned(),
         }),
         None => match submit(ctx, row, model).await {
-            Ok(job) => Ok(job),
+            Ok(job) => {
+                submitted_at = Some(std::time::SystemTime::now());
+                Ok(job)
+            }
             Err(outcome) => return outcome,
         },
     };
@@ -163,7 +184,7 @@ async fn drive_line(ctx: &Ctx, row: &Row) -> Outcome {
     tokio::select! {
         biased;
         () = ctx.halt.requested() => Outcome::Unfinished,
-        outcome = finish(ctx, row, &job) => outcome,
+        outcome = finish(ctx, row, model, &job, submitted_at) => outcome,
     }
 }
 
@@ -178,17 +199,52 @@ async fn submit(
         Some(Ok(input)) => input,
         _ => return Err(fail_pending(ctx, line, "the journal has no readable input").await),
     };
+    if let Some(budget) = &ctx.budget {
+        let verdict = tokio::select! {
+            biased;
+            () = ctx.halt.requested() => return Err(Outcome::Unfinished),
+            verdict = budget.reserve(row.estimate) => verdict,
+        };
+        if let Verdict::Unsent(reason) = verdict {
+            if let Err(err) = journal(ctx, {
+                let reason = reason.clone();
+                move |j| j.note_pending(line, &reason)
+            })
+            .await
+            {
+                fatal(ctx, err);
+                return Err(Outcome::Unfinished);
+            }
+            ctx.progress.println(&format!("line {line}: {reason}"));
+            match ctx.unsent.lock() {
+                Ok(mut guard) => guard.push(line),
+                Err(poisoned) => poisoned.into_inner().push(line),
+            }
+            return Err(Outcome::Unsent);
+        }
+    }
+    // The budget's reservation, given back if the submit is provably not taken.
+    let release = || {
+        if let Some(budget) = &ctx.budget {
+            budget.release(row.estimate);
+        }
+    };
     let mut rounds = 0u32;
     loop {
         tokio::select! {
             biased;
-            () = ctx.halt.requested() => return Err(Outcome::Unfinished),
+            () = ctx.halt.requested() => {
+                release();
+                return Err(Outcome::Unfinished);
+            }
             () = ctx.gate.wait() => {}
         }
         if ctx.halt.is_requested() {
+            release();
             return Err(Outcome::Unfinished);
         }
         if let Err(err) = journal(ctx, move |j| j.mark_submitting(line)).await {
+            release();
             fatal(ctx, err);
             return Err(Outcome::Unfinished);
         }
@@ -232,15 +288,18 @@ async fn submit(
                         rounds += 1;
                         ctx.gate.pause(retry_after);
                         if rounds >= MAX_NOT_SENT_ROUNDS {
+                            release();
                             ctx.progress
                                 .println(&format!("line {line}: left pending: {reason}"));
                             return Err(Outcome::Unfinished);
                         }
                     }
                     SubmitFailure::Refused => {
+                        release();
                         return Err(fail_submitting(ctx, line, &reason).await);
                     }
                     SubmitFailure::Fatal => {
+                        release();
                         let _ = journal(ctx, {
                             let reason = reason.clone();
                             move |j| j.mark_not_sent(line, &reason)
@@ -250,6 +309,9 @@ async fn submit(
                         return Err(Outcome::Unfinished);
                     }
                     SubmitFailure::Unknown => {
+                        if let Some(budget) = &ctx.budget {
+                            budget.keep();
+                        }
                         if let Err(err) = journal(ctx, {
                             let reason = reason.clone();
                             move |j| j.mark_unknown(line, &reason)
@@ -304,18 +366,53 @@ fn classify_submit_error(err: &Error) -> SubmitFailure {
     }
 }
 
+/// A job ended: its cost goes to the journal and the budget.
+async fn settle(ctx: &Ctx, row: &Row, cost: Option<runcomfy::price::Usd>) -> Result<(), ()> {
+    let line = row.number;
+    if let Some(budget) = &ctx.budget {
+        budget.settle(row.estimate, cost);
+    }
+    if let Some(cost) = cost
+        && let Err(err) = journal(ctx, move |j| j.set_cost(line, cost)).await
+    {
+        fatal(ctx, err);
+        return Err(());
+    }
+    Ok(())
+}
+
 /// Waits for a submitted job and saves its files.
-async fn finish(ctx: &Ctx, row: &Row, job: &DynJob) -> Outcome {
+async fn finish(
+    ctx: &Ctx,
+    row: &Row,
+    model: &'static runcomfy::catalog::ModelInfo,
+    job: &DynJob,
+    submitted_at: Option<std::time::SystemTime>,
+) -> Outcome {
     let line = row.number;
     let mut rounds = 0u32;
+    let started: Mutex<Option<std::time::SystemTime>> = Mutex::new(None);
     let output = loop {
-        match job.wait_with(WaitOptions::new(), |_| {}).await {
+        let seen = |update: &runcomfy::Update| {
+            if update.state != runcomfy::JobState::InQueue
+                && let Ok(mut started) = started.lock()
+            {
+                started.get_or_insert_with(std::time::SystemTime::now);
+            }
+        };
+        match job.wait_with(WaitOptions::new(), seen).await {
             Ok(output) => break output,
             Err(err) => match err {
                 Error::JobFailed { .. } | Error::Cancelled { .. } => {
+                    if settle(ctx, row, job.cost()).await.is_err() {
+                        return Outcome::Unfinished;
+                    }
                     return fail_line(ctx, line, &err.to_string()).await;
                 }
                 Error::NotFound { .. } => {
+                    if settle(ctx, row, None).await.is_err() {
+                        return Outcome::Unfinished;
+                    }
                     let reason = format!(
                         "{err}; the server no longer knows this request (request ids expire); \
                          it is not submitted again"
@@ -335,6 +432,11 @@ async fn finish(ctx: &Ctx, row: &Row, job: &DynJob) -> Outcome {
             },
         }
     };
+    let noticed = std::time::SystemTime::now();
+    let cost = job.cost();
+    if settle(ctx, row, cost).await.is_err() {
+        return Outcome::Unfinished;
+    }
     let dir = ctx.out.join(row.dir.as_deref().unwrap_or("unnamed"));
     let Ok(_permit) = ctx.downloads.acquire().await else {
         return Outcome::Unfinished;
@@ -346,6 +448,17 @@ async fn finish(ctx: &Ctx, row: &Row, job: &DynJob) -> Outcome {
     loop {
         match job.download(&output, &dir, &options).await {
             Ok(saved) => {
+                let timings = runcomfy::provenance::Timings {
+                    submitted: submitted_at.map(runcomfy::provenance::timestamp),
+                    started: started
+                        .lock()
+                        .ok()
+                        .and_then(|s| *s)
+                        .map(runcomfy::provenance::timestamp),
+                    finished: job.server_times().1,
+                    noticed: Some(runcomfy::provenance::timestamp(noticed)),
+                };
+                crate::record::write(row, model, job.id(), cost, timings, &saved, &dir);
                 let files: Vec<FileRow> = saved
                     .into_iter()
                     .map(|f| FileRow {
@@ -354,6 +467,8 @@ async fn finish(ctx: &Ctx, row: &Row, job: &DynJob) -> Outcome {
                         index: f.index.map(|i| i as u64),
                         bytes: f.bytes,
                         content_type: f.content_type,
+                        url: Some(f.url),
+                        sha256: Some(f.sha256),
                     })
                     .collect();
                 return match journal(ctx, move |j| j.mark_downloaded(line, &files)).await {

@@ -1,0 +1,59 @@
+//! Each downloaded line's provenance record (`runcomfy::provenance`), beside its files.
+
+use std::path::Path;
+
+use runcomfy::DownloadedFile;
+use runcomfy::catalog::ModelInfo;
+use runcomfy::price::Usd;
+use runcomfy::provenance::{self, Record, RecordFile, Timings};
+use serde_json::{Map, Value, json};
+
+use crate::journal::Row;
+
+/// Writes the record of a downloaded line into `dir`; a failure is logged, not fatal (the
+/// files and the journal are what the batch promises).
+pub(crate) fn write(
+    row: &Row,
+    model: &ModelInfo,
+    request_id: &str,
+    cost: Option<Usd>,
+    timings: Timings,
+    saved: &[DownloadedFile],
+    dir: &Path,
+) {
+    let input: Map<String, Value> = row
+        .input
+        .as_deref()
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or_default();
+    // The body as sent, read back with its media as name, size and SHA-256.
+    let body = model
+        .decode(&Value::Object(input.clone()))
+        .ok()
+        .and_then(|decoded| {
+            decoded
+                .encode(runcomfy::client::DEFAULT_MAX_BODY_BYTES)
+                .ok()
+        })
+        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok());
+    let summary = match body {
+        Some(body) => provenance::media_summary(model, &input, &body),
+        None => Value::Object(input),
+    };
+    let record = Record {
+        runcomfy_record: provenance::RECORD_VERSION,
+        model: model.id.to_owned(),
+        request_id: Some(request_id.to_owned()),
+        input: summary,
+        estimate: row
+            .basis
+            .as_ref()
+            .map(|basis| json!({"usd": row.estimate, "basis": basis})),
+        cost_usd: cost,
+        timings,
+        files: saved.iter().map(RecordFile::of).collect(),
+    };
+    if let Err(err) = record.write(dir) {
+        tracing::warn!(line = row.number, %err, "provenance record not written");
+    }
+}
