@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgAction, ArgMatches, Command, ValueHint};
+use runcomfy::price::Usd;
 use runcomfy_batch::{BatchConfig, BatchError, ProgressMode, Stop};
 use runcomfy_simulator::SimConfig;
+use serde_json::{Value, json};
 
 use crate::connect::{self, Connection, connect};
 use crate::exit::{self, CliError};
@@ -40,9 +42,9 @@ pub fn command() -> Command {
              \"input\": {\"text\": \"Generate 3 images of a sunset.\"}}\n\n\
              Exit codes: 0 every line downloaded; 1 some failed; 3 some are unknown (their \
              submit may have been accepted: they are not sent again without \
-             --resubmit-unknown); 65 invalid lines or an unreadable FILE (nothing sent); 74 DIR \
-             cannot take files; 75 lines left to finish (run again); 130 interrupted (Ctrl-C \
-             or SIGTERM).",
+             --resubmit-unknown); 4 --max-spend left lines unsent; 65 invalid lines or an \
+             unreadable FILE (nothing sent); 74 DIR cannot take files; 75 lines left to finish \
+             (run again); 130 interrupted (Ctrl-C or SIGTERM).",
         )
         .arg(
             Arg::new("file")
@@ -57,7 +59,7 @@ pub fn command() -> Command {
                 .long("out")
                 .value_name("DIR")
                 .value_hint(ValueHint::DirPath)
-                .required_unless_present("resume")
+                .required_unless_present_any(["resume", "dry_run"])
                 .conflicts_with("resume")
                 .help("The output folder: journal, each line's files, report and gallery"),
         )
@@ -101,6 +103,28 @@ pub fn command() -> Command {
                 .help("Run the valid lines even if some are invalid (they are listed)"),
         )
         .arg(
+            Arg::new("dry_run")
+                .long("dry-run")
+                .action(ArgAction::SetTrue)
+                .conflicts_with("resume")
+                .help(
+                    "Check every line, print each one's estimate and request body (media as \
+                     name, size and sha256) as JSON lines, and the total; send nothing",
+                ),
+        )
+        .arg(
+            Arg::new("max_spend")
+                .long("max-spend")
+                .value_name("USD")
+                .value_parser(crate::cli::parse_usd)
+                .help(
+                    "Never send a line that could take the batch past USD: real costs of \
+                     finished jobs plus estimates of running ones. Lines with no estimate are \
+                     not sent under a budget. Unsent lines stay pending (exit 4); the budget is \
+                     kept in the journal for --resume, and one given again replaces it",
+                ),
+        )
+        .arg(
             Arg::new("resubmit_unknown")
                 .long("resubmit-unknown")
                 .action(ArgAction::SetTrue)
@@ -113,6 +137,9 @@ pub fn command() -> Command {
 
 /// Runs `batch`; returns the exit code.
 pub async fn run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliError> {
+    if matches.get_flag("dry_run") {
+        return dry_run(global, matches).await;
+    }
     let resume = matches.get_one::<String>("resume").map(PathBuf::from);
     let mut config = match (&resume, matches.get_one::<String>("file")) {
         (Some(dir), _) => BatchConfig::resume(dir),
@@ -136,6 +163,7 @@ pub async fn run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
         .get_one::<u16>("downloads")
         .map_or(4, |n| *n as usize);
     config.skip_invalid = matches.get_flag("skip_invalid");
+    config.max_spend = matches.get_one::<Usd>("max_spend").copied();
     config.resubmit_unknown = matches.get_flag("resubmit_unknown");
     // Logs on stderr would tear a bar apart: plain lines then.
     config.progress = if global.get_count("verbose") > 0 {
@@ -202,6 +230,112 @@ pub async fn run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
             Ok(error_code(&err))
         }
     }
+}
+
+/// `batch --dry-run`: every line checked, its estimate and body printed (JSON lines on
+/// stdout), and the total on stderr; nothing is sent. Prices are today's when the API can be
+/// asked (reading them submits nothing), the catalog's otherwise.
+async fn dry_run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliError> {
+    let Some(file) = matches.get_one::<String>("file") else {
+        return Err(CliError::Usage("batch --dry-run: which FILE.jsonl?".into()));
+    };
+    let default_model = matches.get_one::<String>("model").map(String::as_str);
+    let plan = match runcomfy_batch::input::read(Path::new(file), default_model) {
+        Ok(plan) => plan,
+        Err(err) => {
+            eprintln_safe(&format!("error: {err}"));
+            return Ok(error_code(&err));
+        }
+    };
+    if !plan.invalid.is_empty() {
+        eprintln_safe(&format!(
+            "error: {} invalid line(s); nothing would be submitted (fix them, or --skip-invalid)",
+            plan.invalid.len()
+        ));
+        for line in &plan.invalid {
+            eprintln_safe(&format!("  {line}"));
+        }
+        if !matches.get_flag("skip_invalid") || plan.lines.is_empty() {
+            return Ok(exit::DATA_ERR);
+        }
+    }
+    let connection = match connect(global).await {
+        Ok(connection) => Some(connection),
+        Err(err) => {
+            eprintln_safe(&format!(
+                "note: the API cannot be asked for today's prices ({err}); using the catalog's"
+            ));
+            None
+        }
+    };
+    let ids: Vec<String> = plan.lines.iter().map(|l| l.model.id.to_owned()).collect();
+    let prices = runcomfy_batch::prices(connection.as_ref().map(|c| &c.client), &ids).await;
+    if let Some(connection) = connection {
+        connection.close().await;
+    }
+    let mut total = Usd::ZERO;
+    let mut without = Vec::new();
+    for line in &plan.lines {
+        let model = line.model;
+        let price = prices.get(model.id).cloned().unwrap_or_default();
+        let estimate = runcomfy::estimate::estimate(model, &price, &line.input);
+        match estimate.usd() {
+            Some(usd) => total = total.saturating_add(usd),
+            None => without.push(line.number),
+        }
+        let given = line.input.as_object().cloned().unwrap_or_default();
+        let body = model
+            .decode(&line.input)
+            .map_err(runcomfy::Error::from)
+            .and_then(|decoded| decoded.encode(runcomfy::client::DEFAULT_MAX_BODY_BYTES))
+            .map_err(CliError::from)
+            .and_then(|bytes| {
+                serde_json::from_slice::<Value>(&bytes)
+                    .map_err(|e| CliError::Input(format!("line {}: {e}", line.number)))
+            })?;
+        let body = runcomfy::provenance::media_summary(model, &given, &body);
+        crate::output::json_line(&json!({
+            "line": line.number,
+            "key": line.key,
+            "model": model.id,
+            "estimate": estimate.to_json(),
+            "body": body,
+        }));
+        let key = line
+            .key
+            .as_deref()
+            .map(|k| format!(" ({k})"))
+            .unwrap_or_default();
+        eprintln_safe(&format!("line {}{key}: {estimate}", line.number));
+    }
+    let without_text = if without.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; {} line(s) have no estimate (not sent under --max-spend): {}",
+            without.len(),
+            without
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    eprintln_safe(&format!(
+        "dry run: {} line(s), estimated total {total}{without_text}; nothing was sent",
+        plan.lines.len()
+    ));
+    if let Some(max) = matches.get_one::<Usd>("max_spend") {
+        eprintln_safe(&format!(
+            "--max-spend {max}: {}",
+            if total <= *max && without.is_empty() {
+                "every line fits".to_owned()
+            } else {
+                "some lines would be left unsent".to_owned()
+            }
+        ));
+    }
+    Ok(exit::OK)
 }
 
 /// The exit code of a batch error.

@@ -28,14 +28,16 @@ pub fn command() -> Command {
         .args(global_args())
         .subcommand(
             Command::new("models")
-                .about("List the models of the catalog")
-                .arg(json_arg("Print the catalog as JSON")),
+                .about("List the models of the catalog, with their prices")
+                .arg(json_arg("Print the catalog as JSON"))
+                .arg(live_arg()),
         )
         .subcommand(
             Command::new("describe")
-                .about("Show a model's fields, choices, defaults, bounds and rules")
+                .about("Show a model's price, fields, choices, defaults, bounds and rules")
                 .arg(model_arg())
-                .arg(json_arg("Print the description as JSON")),
+                .arg(json_arg("Print the description as JSON"))
+                .arg(live_arg()),
         )
         .subcommand(run_command())
         .subcommand(crate::batch::command())
@@ -120,6 +122,16 @@ fn json_arg(help: &'static str) -> Arg {
         .help(help)
 }
 
+fn live_arg() -> Arg {
+    Arg::new("live")
+        .long("live")
+        .action(ArgAction::SetTrue)
+        .help(
+            "Ask the API for today's prices (GET /v1/models); without it, the prices the \
+             catalog had when it was imported",
+        )
+}
+
 fn out_arg(help: &'static str) -> Arg {
     Arg::new("out")
         .long("out")
@@ -201,7 +213,11 @@ fn run_args() -> Vec<Arg> {
         Arg::new("input")
             .long("input")
             .value_name("JSON|@FILE|-")
-            .help("The input as JSON text, @file.json, or - for stdin; flags override its keys")
+            .help(
+                "The input as JSON text, @file.json, or - for stdin; flags override its keys. \
+                 A runcomfy-record.json is an input too: its media are read from where they \
+                 were, and must have the same sha256",
+            )
             .help_heading(heading),
         out_arg("Save the outputs here [default: ./runcomfy-out/REQUEST_ID/]")
             .help_heading(heading),
@@ -228,9 +244,35 @@ fn run_args() -> Vec<Arg> {
                  size and dimensions",
             )
             .help_heading(heading),
-        json_arg("Print one JSON object on stdout (request_id, model, status, outputs, files)")
+        Arg::new("dry_run")
+            .long("dry-run")
+            .action(ArgAction::SetTrue)
+            .help(
+                "Check the input, print the estimate and the exact request body (media as name, \
+                 size and sha256), and send nothing (exit 0, or 65 if invalid)",
+            )
             .help_heading(heading),
+        Arg::new("max_cost")
+            .long("max-cost")
+            .value_name("USD")
+            .value_parser(parse_usd)
+            .help(
+                "Refuse to submit (exit 4) when the estimate is above USD, or when there is no \
+                 estimate (a base price, or an input that does not say)",
+            )
+            .help_heading(heading),
+        json_arg(
+            "Print one JSON object on stdout (request_id, model, status, outputs, files, \
+             cost_usd, estimate, record)",
+        )
+        .help_heading(heading),
     ]
+}
+
+/// Reads an amount of dollars (`1.50`, `$1.50`).
+pub fn parse_usd(text: &str) -> Result<runcomfy::price::Usd, String> {
+    text.parse()
+        .map_err(|e: runcomfy::price::ParseUsdError| e.to_string())
 }
 
 #[cfg(test)]

@@ -99,14 +99,19 @@ fn token(matches: &ArgMatches) -> Result<String, CliError> {
 }
 
 /// `--mock`'s simulator: run times short enough to try things and long enough to see the
-/// progress, and a new seed each run.
+/// progress, a new seed each run, and a made-up price ([`MOCK_PRICE`]) for every model the
+/// catalog gives no rate (a catalog's `base` pricing stays: those have no estimate).
 pub fn mock_config() -> SimConfig {
     SimConfig {
         run_time: RunTime::Range(Duration::from_secs(1), Duration::from_secs(2)),
         seed: seed(),
+        default_price: runcomfy_simulator::parse_price(MOCK_PRICE).ok(),
         ..SimConfig::default()
     }
 }
+
+/// `--mock`'s price of models the catalog gives no rate: simulated, not RunComfy's.
+pub const MOCK_PRICE: &str = "0.03/output";
 
 /// Starts the simulator (a [`mock_config`], perhaps adjusted) on a free loopback port and
 /// connects to it, polling to suit its run times.

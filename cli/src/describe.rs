@@ -1,14 +1,55 @@
 //! `runcomfy models` and `runcomfy describe MODEL`: the runtime catalog, for people and as JSON.
 
 use runcomfy::catalog::{CrossRule, Field, FieldKind, ModelInfo};
+use runcomfy::error::printable;
+use runcomfy::price::Price;
 use runcomfy::vocab::cross::CrossRuleKind;
 use serde_json::{Value, json};
 
 use crate::fields::{self, FieldFlag};
 use crate::output;
 
+/// Today's prices by model id (`--live`), or none.
+pub type LivePrices = Option<std::collections::HashMap<String, Price>>;
+
+/// A model's price: today's (`--live`) over the catalog's.
+fn price_of(model: &ModelInfo, live: &LivePrices) -> Price {
+    let catalog = &model.upstream.price;
+    match live.as_ref().and_then(|l| l.get(model.id)) {
+        Some(price) => price.or(catalog),
+        None => catalog.clone(),
+    }
+}
+
+/// A price as a short cell: `$0.03/output`, `from $0.05/second`, `base`, `-`.
+fn price_cell(price: &Price) -> String {
+    use runcomfy::price::Pricing;
+    let base = price.pricing == Some(Pricing::Base);
+    let rate = price.usd.map(|usd| match price.unit {
+        Some(unit) => format!("{usd}/{}", unit.name()),
+        None => usd.to_string(),
+    });
+    match (rate, base) {
+        (Some(rate), true) => format!("from {rate}"),
+        (Some(rate), false) => rate,
+        (None, true) => "base".to_owned(),
+        (None, false) => "-".to_owned(),
+    }
+}
+
+/// The price as JSON, with the fields that give its units.
+fn price_json(model: &ModelInfo, price: &Price) -> Value {
+    let mut value = price.to_json();
+    value["unit_fields"] = model
+        .price_units
+        .iter()
+        .map(|f| json!({"field": f.name, "unit": f.unit.name()}))
+        .collect();
+    value
+}
+
 /// `models`: one line per model, or the catalog as JSON.
-pub fn models(json: bool) {
+pub fn models(json: bool, live: &LivePrices) {
     let catalog = runcomfy::catalog();
     if json {
         let list: Vec<Value> = catalog
@@ -17,6 +58,7 @@ pub fn models(json: bool) {
                 json!({
                     "id": m.id,
                     "display_name": m.display_name,
+                    "price": price_json(m, &price_of(m, live)),
                     "docs": m.docs,
                     "fields": m.fields().map(|f| f.name).collect::<Vec<_>>(),
                     "required": m.fields().filter(|f| f.required).map(|f| f.name).collect::<Vec<_>>(),
@@ -32,7 +74,12 @@ pub fn models(json: bool) {
         .map(|m| m.display_name.chars().count())
         .max()
         .unwrap_or(0);
-    for model in catalog {
+    let prices: Vec<String> = catalog
+        .iter()
+        .map(|m| printable(&price_cell(&price_of(m, live)), 40).into_owned())
+        .collect();
+    let price_width = prices.iter().map(|p| p.chars().count()).max().unwrap_or(0);
+    for (model, price) in catalog.iter().zip(&prices) {
         let summary: Vec<String> = model
             .fields()
             .map(|f| {
@@ -47,26 +94,55 @@ pub fn models(json: bool) {
             })
             .collect();
         output::line(&format!(
-            "{:id_width$}  {:name_width$}  {}",
+            "{:id_width$}  {:name_width$}  {:price_width$}  {}",
             model.id,
             model.display_name,
+            price,
             summary.join(", ")
         ));
     }
-    crate::progress::eprintln_safe("(* required, [] list; `runcomfy describe MODEL` for details)");
+    let source = if live.is_some() {
+        "today's prices from the API"
+    } else {
+        "prices as of the catalog's import; --live asks the API"
+    };
+    crate::progress::eprintln_safe(&format!(
+        "(* required, [] list; {source}; `runcomfy describe MODEL` for details)"
+    ));
 }
 
 /// `describe MODEL`.
-pub fn describe(model: &'static ModelInfo, json: bool) {
+pub fn describe(model: &'static ModelInfo, json: bool, live: Option<Price>) {
     let flags = fields::flags(model);
+    let price = match &live {
+        Some(price) => price.or(&model.upstream.price),
+        None => model.upstream.price.clone(),
+    };
     if json {
-        output::json(&describe_json(model, &flags));
+        let mut value = describe_json(model, &flags);
+        value["price"] = price_json(model, &price);
+        output::json(&value);
         return;
     }
     let mut out = Vec::new();
     out.push(format!("{}  ({})", model.id, model.display_name));
     if let Some(docs) = model.docs {
         out.push(docs.to_owned());
+    }
+    let source = if live.is_some() { "today" } else { "catalog" };
+    out.push(format!(
+        "Price ({source}): {}",
+        printable(&price.to_string(), 200)
+    ));
+    if let Some(note) = &price.note {
+        out.push(format!("  {}", printable(note, 1000)));
+    }
+    for field in model.price_units {
+        out.push(format!(
+            "  {} counts the {}",
+            field.name,
+            field.unit.plural()
+        ));
     }
     out.push(String::new());
     out.push("Fields:".into());

@@ -15,6 +15,9 @@ pub const FAILURE: u8 = 1;
 /// for its answer. Not a code to retry on: check the account's requests first. Outside the
 /// sysexits range so that no wrapper retrying on "temporary failure" (75) resends it.
 pub const MAYBE_ACCEPTED: u8 = 3;
+/// A budget stopped it: `run --max-cost` found the estimate above it (or no estimate), or
+/// `batch --max-spend` left lines unsent. Nothing over the budget was sent.
+pub const OVER_BUDGET: u8 = 4;
 /// The command line is wrong.
 pub const USAGE: u8 = 64;
 /// The input is invalid (nothing was sent), the server rejected it, or the request id is unknown.
@@ -38,6 +41,8 @@ Exit codes:
   3    the submit may have been accepted (and billed): its connection broke after it was
        sent, the server answered 5xx or garbage, or --timeout passed during it; do not
        retry blindly, check your RunComfy requests first
+  4    over budget: run --max-cost found the estimate above it or had no estimate, or
+       batch --max-spend left lines unsent (nothing past the budget was sent)
   64   usage error (unknown command, model or flag, a bad option value such as --timeout's)
   65   invalid input (a model field's value too, or an input file that cannot be read),
        reported with every problem before anything is sent; also a 422 from the server or

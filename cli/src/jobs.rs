@@ -77,7 +77,13 @@ async fn result(
         "status": result.state.to_string(),
         "created_at": result.created_at,
         "finished_at": result.finished_at,
+        "cost_usd": result.cost,
     });
+    if let Some(cost) = result.cost
+        && !json
+    {
+        eprintln_safe(&format!("{id}: cost {cost}"));
+    }
     let code = match (result.state, &result.output) {
         (JobState::Succeeded, Some(outputs)) => {
             report["outputs"] = Value::Object(outputs.0.clone());

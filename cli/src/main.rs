@@ -70,12 +70,28 @@ fn main() -> ExitCode {
 async fn dispatch(matches: &ArgMatches) -> Result<u8, CliError> {
     match matches.subcommand() {
         Some(("models", sub)) => {
-            describe::models(sub.get_flag("json"));
+            let live = if sub.get_flag("live") {
+                let connection = connect::connect(matches).await?;
+                let prices = connection.client.model_prices().await;
+                connection.close().await;
+                Some(prices?.into_iter().collect())
+            } else {
+                None
+            };
+            describe::models(sub.get_flag("json"), &live);
             Ok(exit::OK)
         }
         Some(("describe", sub)) => {
             let model = model_of(sub.get_one::<String>("model").map(String::as_str))?;
-            describe::describe(model, sub.get_flag("json"));
+            let live = if sub.get_flag("live") {
+                let connection = connect::connect(matches).await?;
+                let price = connection.client.model_price(model.id).await;
+                connection.close().await;
+                Some(price?)
+            } else {
+                None
+            };
+            describe::describe(model, sub.get_flag("json"), live);
             Ok(exit::OK)
         }
         Some(("run", sub)) => match sub.subcommand() {

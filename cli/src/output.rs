@@ -39,11 +39,24 @@ pub fn json(value: &Value) {
     line(&String::from_utf8_lossy(&text));
 }
 
-/// serde_json's pretty printer, with DEL, C1 controls, bidirectional controls and line
-/// separators escaped too.
-struct Escaping<'a>(PrettyFormatter<'a>);
+/// Prints one JSON value on stdout on one line (JSON lines), escaped as [`json`] does.
+pub fn json_line(value: &Value) {
+    let mut text = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(
+        &mut text,
+        Escaping(serde_json::ser::CompactFormatter),
+    );
+    if value.serialize(&mut serializer).is_err() {
+        return;
+    }
+    line(&String::from_utf8_lossy(&text));
+}
 
-impl Formatter for Escaping<'_> {
+/// serde_json's printers, with DEL, C1 controls, bidirectional controls and line
+/// separators escaped too.
+struct Escaping<F>(F);
+
+impl<F: Formatter> Formatter for Escaping<F> {
     fn write_string_fragment<W: ?Sized + std::io::Write>(
         &mut self,
         writer: &mut W,
@@ -137,6 +150,7 @@ pub fn files_json(files: &[DownloadedFile]) -> Value {
                     "path": f.path,
                     "bytes": f.bytes,
                     "content_type": f.content_type,
+                    "sha256": f.sha256,
                 })
             })
             .collect(),

@@ -5,12 +5,16 @@
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use clap::ArgMatches;
 use runcomfy::catalog::ModelInfo;
 use runcomfy::dynamic::{DynJob, DynOutput};
+use runcomfy::estimate::Estimate;
 use runcomfy::input::DynInput;
+use runcomfy::price::Usd;
+use runcomfy::provenance::{self, Record, RecordFile, Timings};
 use runcomfy::{
     CancelOutcome, DownloadOptions, DownloadedFile, Error, ValidationReport, WaitOptions,
 };
@@ -37,6 +41,18 @@ struct RunArgs {
     verbose: u8,
     /// `--mock`: the simulated jobs end with this command, so no hint names a later one.
     mock: bool,
+    /// `--dry-run`.
+    dry_run: bool,
+    /// `--max-cost`.
+    max_cost: Option<Usd>,
+}
+
+/// What a run knows of its input besides the decoded input: for the estimate and the record.
+struct Sent {
+    /// The estimate, when one was asked for (`--dry-run`, `--max-cost`) or the price is known.
+    estimate: Option<Estimate>,
+    /// The input as the record keeps it (media as name, size, sha256).
+    summary: Value,
 }
 
 /// Runs `run MODEL`; returns the exit code.
@@ -55,14 +71,17 @@ pub async fn run(
         out: matches.get_one::<String>("out").map(PathBuf::from),
         verbose: global.get_count("verbose"),
         mock: global.get_flag("mock"),
+        dry_run: matches.get_flag("dry_run"),
+        max_cost: matches.get_one::<Usd>("max_cost").copied(),
     };
     let mut input = match matches.get_one::<String>("input") {
-        Some(spec) => read_input(spec)?,
+        Some(spec) => read_input(model, spec)?,
         None => Map::new(),
     };
     model.normalize_choices(&mut input);
     // Flags override the keys of --input.
     input.extend(fields::from_matches(&fields::flags(model), matches));
+    let given = input.clone();
 
     // Everything local comes before the first network call: the input is decoded into the
     // model's typed input once, and that is what is sent.
@@ -76,6 +95,22 @@ pub async fn run(
             return Ok(exit::DATA_ERR);
         }
     };
+    // The body as people read it (media as name, size, sha256): printed by --dry-run and
+    // kept in the record.
+    let body = input
+        .encode(runcomfy::client::DEFAULT_MAX_BODY_BYTES)
+        .map_err(CliError::from)
+        .and_then(|bytes| {
+            serde_json::from_slice::<Value>(&bytes)
+                .map_err(|e| CliError::Input(format!("cannot read the body back: {e}")))
+        })?;
+    let summary = provenance::media_summary(model, &given, &body);
+    drop(body);
+
+    if args.dry_run {
+        let estimate = dry_run_estimate(global, model, &given).await;
+        return Ok(dry_run(model, &estimate, &summary, &args));
+    }
     if !args.no_wait {
         let out = args.out.as_deref();
         output::check_out_dir(out.unwrap_or(Path::new(output::DEFAULT_OUT_ROOT)))?;
@@ -85,9 +120,111 @@ pub async fn run(
     if !args.no_wait {
         connection.remember_run_times();
     }
-    let code = submit_and_follow(&connection, &input, &args).await;
+    let estimate = estimate(&connection, model, &given, args.max_cost.is_some()).await;
+    if let Some(max) = args.max_cost
+        && let Some(code) = over_budget(model, &estimate, max, &args)
+    {
+        connection.close().await;
+        return Ok(code);
+    }
+    let sent = Sent {
+        estimate: Some(estimate),
+        summary,
+    };
+    let code = submit_and_follow(&connection, &input, &sent, &args).await;
     connection.close().await;
     code
+}
+
+/// The model's price: today's from the API when `live` (falling back to the catalog's if the
+/// API cannot say), else the catalog's.
+async fn price(connection: &Connection, model: &ModelInfo, live: bool) -> runcomfy::price::Price {
+    let catalog = model.upstream.price.clone();
+    if !live {
+        return catalog;
+    }
+    match connection.client.model_price(model.id).await {
+        Ok(price) => price.or(&catalog),
+        Err(err) => {
+            eprintln_safe(&format!(
+                "warning: cannot read {}'s price from the API ({err}); using the catalog's",
+                model.id
+            ));
+            catalog
+        }
+    }
+}
+
+async fn estimate(
+    connection: &Connection,
+    model: &ModelInfo,
+    input: &Map<String, Value>,
+    live: bool,
+) -> Estimate {
+    let price = price(connection, model, live).await;
+    runcomfy::estimate::estimate(model, &price, &Value::Object(input.clone()))
+}
+
+/// `--dry-run`'s estimate: today's price when the API can be asked (a token, or `--mock`),
+/// the catalog's otherwise. Reading a price submits nothing.
+async fn dry_run_estimate(
+    global: &ArgMatches,
+    model: &'static ModelInfo,
+    input: &Map<String, Value>,
+) -> Estimate {
+    match connect(global).await {
+        Ok(connection) => {
+            let estimate = estimate(&connection, model, input, true).await;
+            connection.close().await;
+            estimate
+        }
+        Err(err) => {
+            eprintln_safe(&format!(
+                "note: the API cannot be asked for today's price ({err}); using the catalog's"
+            ));
+            runcomfy::estimate::estimate(
+                model,
+                &model.upstream.price,
+                &Value::Object(input.clone()),
+            )
+        }
+    }
+}
+
+/// `--dry-run`: the estimate, and the body that would be sent; nothing is sent.
+fn dry_run(model: &ModelInfo, estimate: &Estimate, body: &Value, args: &RunArgs) -> u8 {
+    if args.json {
+        output::json(&json!({
+            "model": model.id,
+            "status": "dry_run",
+            "estimate": estimate.to_json(),
+            "body": body,
+        }));
+    } else {
+        eprintln_safe(&format!("dry run of {}: nothing is sent", model.id));
+        eprintln_safe(&format!("estimate: {estimate}"));
+        output::json(body);
+    }
+    exit::OK
+}
+
+/// `--max-cost`: the exit code when the estimate is above it or there is none.
+fn over_budget(model: &ModelInfo, estimate: &Estimate, max: Usd, args: &RunArgs) -> Option<u8> {
+    let reason = match estimate.usd() {
+        Some(usd) if usd <= max => return None,
+        Some(usd) => format!("the estimate {usd} is above --max-cost {max} ({estimate})"),
+        None => format!("--max-cost {max} cannot be checked: {estimate}"),
+    };
+    eprintln_safe(&format!("error: {reason}; nothing was sent"));
+    if args.json {
+        output::json(&json!({
+            "model": model.id,
+            "status": "over_budget",
+            "estimate": estimate.to_json(),
+            "max_cost_usd": max,
+        }));
+    }
+    Some(exit::OVER_BUDGET)
 }
 
 /// The warnings decoding raised, as a report.
@@ -131,8 +268,20 @@ fn refused(model: &ModelInfo, report: &ValidationReport, args: &RunArgs) -> bool
     refused
 }
 
-/// Reads `--input`: JSON text, `@file.json`, or `-` for stdin; it must be an object.
-fn read_input(spec: &str) -> Result<Map<String, Value>, CliError> {
+/// Reads `--input`: JSON text, `@file.json`, or `-` for stdin; it must be an object. A
+/// provenance record is read back into the input it was made from.
+fn read_input(model: &ModelInfo, spec: &str) -> Result<Map<String, Value>, CliError> {
+    let input = read_json_object(spec)?;
+    match Record::from_json(&Value::Object(input.clone())) {
+        None => Ok(input),
+        Some(record) => record
+            .and_then(|record| provenance::input_from_record(model, &record))
+            .map_err(|err| CliError::Input(format!("--input {spec}: {err}"))),
+    }
+}
+
+/// Reads `--input` as a JSON object.
+fn read_json_object(spec: &str) -> Result<Map<String, Value>, CliError> {
     let (text, source) = if spec == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -160,6 +309,7 @@ fn read_input(spec: &str) -> Result<Map<String, Value>, CliError> {
 async fn submit_and_follow(
     connection: &Connection,
     input: &DynInput,
+    sent: &Sent,
     args: &RunArgs,
 ) -> Result<u8, CliError> {
     let client = &connection.client;
@@ -179,7 +329,7 @@ async fn submit_and_follow(
     }
     let mut interrupts = Interrupts::listen();
     let mut progress = Progress::new(args.verbose);
-    let started = Instant::now();
+    let started_at = Instant::now();
     let submitted = submit(client, input, &mut progress, &mut interrupts, args).await;
     let (job, interrupted) = match submitted {
         Ok(Some(submitted)) => submitted,
@@ -198,6 +348,7 @@ async fn submit_and_follow(
             return Err(err);
         }
     };
+    let submitted_at = SystemTime::now();
     progress.println(&format!("submitted {} to {}", job.id(), model.id));
     if interrupted {
         return cancel_after_interrupt(&job, &mut progress, &mut interrupts, args).await;
@@ -212,9 +363,19 @@ async fn submit_and_follow(
         None => WaitOptions::new(),
     };
     let id = job.id().to_owned();
+    let started: Arc<Mutex<Option<SystemTime>>> = Arc::default();
+    let seen_start = Arc::clone(&started);
     let waited = interrupts
-        .race(job.wait_with(options, |update| progress.update(&id, update)))
+        .race(job.wait_with(options, |update| {
+            if update.state != runcomfy::JobState::InQueue
+                && let Ok(mut seen) = seen_start.lock()
+            {
+                seen.get_or_insert_with(SystemTime::now);
+            }
+            progress.update(&id, update)
+        }))
         .await;
+    let noticed = SystemTime::now();
     let output = match waited {
         None => return cancel_after_interrupt(&job, &mut progress, &mut interrupts, args).await,
         Some(Ok(output)) => output,
@@ -230,7 +391,45 @@ async fn submit_and_follow(
     let Some(saved) = save(&job, &output, &dir, &mut progress, &mut interrupts, args).await? else {
         return Ok(exit::INTERRUPTED);
     };
-    succeeded(&job, &output, &saved, &dir, started, args);
+    let timings = Timings {
+        submitted: Some(provenance::timestamp(submitted_at)),
+        started: started
+            .lock()
+            .ok()
+            .and_then(|s| *s)
+            .map(provenance::timestamp),
+        finished: job.server_times().1,
+        noticed: Some(provenance::timestamp(noticed)),
+    };
+    let record = Record {
+        runcomfy_record: provenance::RECORD_VERSION,
+        model: model.id.to_owned(),
+        request_id: Some(job.id().to_owned()),
+        input: sent.summary.clone(),
+        estimate: sent.estimate.as_ref().map(Estimate::to_json),
+        cost_usd: job.cost(),
+        timings,
+        files: saved.iter().map(RecordFile::of).collect(),
+    };
+    let record_path = match record.write(&dir) {
+        Ok(path) => Some(path),
+        Err(err) => {
+            eprintln_safe(&format!(
+                "warning: the provenance record was not written: {err}"
+            ));
+            None
+        }
+    };
+    succeeded(
+        &job,
+        &output,
+        &saved,
+        &dir,
+        started_at,
+        sent,
+        record_path.as_deref(),
+        args,
+    );
     Ok(exit::OK)
 }
 
@@ -346,12 +545,15 @@ async fn save(
 }
 
 /// What a succeeded run prints: the saved paths on stdout (or the `--json` object).
+#[allow(clippy::too_many_arguments)]
 fn succeeded(
     job: &DynJob,
     output: &DynOutput,
     saved: &[DownloadedFile],
     dir: &Path,
     started: Instant,
+    sent: &Sent,
+    record: Option<&Path>,
     args: &RunArgs,
 ) {
     let id = job.id();
@@ -362,6 +564,20 @@ fn succeeded(
         if saved.len() == 1 { "" } else { "s" },
         dir.display()
     ));
+    let estimate = sent.estimate.as_ref();
+    let estimated = estimate
+        .and_then(Estimate::usd)
+        .map(|usd| format!(" (estimated {usd})"))
+        .unwrap_or_default();
+    match job.cost() {
+        Some(cost) => eprintln_safe(&format!("{id}: cost {cost}{estimated}")),
+        None => eprintln_safe(&format!(
+            "{id}: the server did not say what it cost{estimated}"
+        )),
+    }
+    if let Some(record) = record {
+        eprintln_safe(&format!("{id}: provenance in {}", record.display()));
+    }
     if args.json {
         output::json(&json!({
             "request_id": id,
@@ -369,6 +585,9 @@ fn succeeded(
             "status": "succeeded",
             "outputs": output.0,
             "files": output::files_json(saved),
+            "cost_usd": job.cost(),
+            "estimate": estimate.map(Estimate::to_json),
+            "record": record,
         }));
     } else if saved.is_empty() {
         // No files: the output itself is the result.
