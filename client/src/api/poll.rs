@@ -1,12 +1,24 @@
 //! When to poll a running job: a schedule that learns, per model, how long jobs take.
 //!
-//! With no history, polls come every 2 s from the start (a job of 20 s costs ten requests, as
-//! with RunComfy's CLI). Once jobs of a model have finished, polls go where jobs end: eleven,
-//! at the quantiles 1 - (1 - i/11)^2.5 of the observed run times, so they are sparse early in
-//! the range and dense towards the longest run seen (never closer than 200 ms), then back off
-//! if a job overruns. A job plans from the run times known when its run started. The history
-//! lives in the [`Client`](crate::Client), shared by its clones, and can be exported and
-//! imported ([`PollHistorySnapshot`]) so a CLI can keep it between runs.
+//! A job plans from what is known when it polls, best first:
+//!
+//! - **its model's runs that started before its own** ([`Known::Own`]): eleven polls at the
+//!   quantiles 1 - (1 - i/11)^2.5 of their run times, sparse early in the range and dense
+//!   towards the longest run seen (never closer than 200 ms), then backing off if the job
+//!   overruns. With fewer than three runs, over a window widened by 10%/√n each way instead.
+//!   Runs that end while it runs and started well before it join in, so a job that began with
+//!   a biased or small history improves on it.
+//! - **its model's runs that ended while it ran** ([`Known::Concurrent`]): started with it (a
+//!   batch), only the shorter of them can have ended, so the window is widened by 20%.
+//! - **its family's runs** ([`Known::Family`]): the run times of sibling models, those whose
+//!   id shares all but its last segment(s) (`bytedance/seedream-4-0/edit` and
+//!   `.../sequential`), widened by 10%.
+//! - **nothing**: a poll every 2 s from the start of the run, on a fixed grid (a job of 20 s
+//!   costs ten requests, as with RunComfy's CLI, and is seen no later).
+//!
+//! The history lives in the [`Client`](crate::Client), shared by its clones, and can be
+//! exported and imported ([`PollHistorySnapshot`]) so a CLI can keep it between runs. It holds
+//! only run times the client observed (`client/src/api/wait.rs`).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
@@ -55,7 +67,7 @@ impl Default for AdaptivePolling {
             cold_first: Duration::from_secs(2),
             cold_max: Duration::from_secs(2),
             min_interval: Duration::from_millis(200),
-            planned_polls: 11,
+            planned_polls: 10,
             margin: Duration::from_millis(60),
             overrun_max: Duration::from_secs(4),
             warm_after: 3,
@@ -72,6 +84,38 @@ const CROWDING: f64 = 2.5;
 
 /// The longest interval between polls of a queued job: its run's start is dated from them.
 const QUEUED_MAX: Duration = Duration::from_secs(1);
+
+/// How far the window of a history of one run is widened each way (a history of n runs:
+/// this / √n), until [`AdaptivePolling::with_warm_after`] runs make its quantiles trusted.
+/// 10% covers a model whose runs vary by ±10% from the second run on; wider costs requests
+/// and notice (BENCHMARKS.md §4, histories of 1 to 32 runs).
+const FEW_WIDEN: f64 = 0.10;
+
+/// How far the window of runs that ended while a job ran is widened each way: started with
+/// it, only the shorter of them can have ended yet.
+const CONCURRENT_WIDEN: f64 = 0.30;
+
+/// How far the window of a family's run times is widened each way: a sibling model is a
+/// guess at this one's run time, not a measure of it.
+const FAMILY_WIDEN: f64 = 0.10;
+
+/// Runs that started within this of a job's own count as started with it: their run times
+/// are biased short while it runs (only the shorter can have ended), so they are not its own
+/// history. Starts are dated by polls, to within about this much.
+const STARTED_TOGETHER: Duration = Duration::from_millis(250);
+
+/// What a job knows of how long its run will take, best first; each list sorted.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Known {
+    /// Run times of its model's runs that started before its own.
+    Own(Vec<Duration>),
+    /// Run times of its model's runs that ended while it ran, started with it or after it.
+    Concurrent(Vec<Duration>),
+    /// Run times of sibling models (its family: the id without its last segments).
+    Family(Vec<Duration>),
+    /// Nothing: the cold grid.
+    Nothing,
+}
 
 impl AdaptivePolling {
     /// Without history: the first poll after `first`, then one every `max` (each `margin`
@@ -114,23 +158,31 @@ impl AdaptivePolling {
         self
     }
 
-    /// The planned poll times, from the start of the run, given sorted run times; `None`
-    /// without history.
-    fn plan(&self, sorted: &[Duration]) -> Option<Vec<Duration>> {
+    /// The planned poll times, from the start of the run; `None` with nothing known.
+    fn plan(&self, known: &Known) -> Option<Vec<Duration>> {
+        let (sorted, widen) = match known {
+            Known::Own(sorted) if sorted.len() >= self.warm_after => (sorted, None),
+            // Too few samples to trust their spread: widen the window, less with each.
+            Known::Own(sorted) => (sorted, Some(FEW_WIDEN / (sorted.len() as f64).sqrt())),
+            Known::Concurrent(sorted) => (sorted, Some(CONCURRENT_WIDEN)),
+            Known::Family(sorted) => (sorted, Some(FAMILY_WIDEN)),
+            Known::Nothing => return None,
+        };
         let (first, last) = (*sorted.first()?, *sorted.last()?);
-        // Too few samples to trust their spread: widen the window by 15% each way.
-        let (lo, hi) = (first.mul_f64(0.85), last.mul_f64(1.15));
-        let at = |q: f64| {
-            if sorted.len() < self.warm_after {
-                lo + (hi.saturating_sub(lo)).mul_f64(q)
-            } else {
-                quantile(sorted, q)
-            }
+        let (lo, hi) = match widen {
+            Some(widen) => (first.mul_f64(1.0 - widen), last.mul_f64(1.0 + widen)),
+            None => (first, last),
+        };
+        let at = |q: f64| match widen {
+            Some(_) => lo + (hi.saturating_sub(lo)).mul_f64(q),
+            None => quantile(sorted, q),
         };
         // Poll i of n at the quantile 1 - (1 - i/n)^CROWDING: a poll at time t is paid only by
         // the jobs still running then, so polls get denser as fewer jobs remain. The median job
         // pays about a quarter of them; the longest delays go to early finishers.
-        let n = self.planned_polls;
+        // A widened window is wider than the spread it guesses at: one more poll keeps the
+        // density where jobs end.
+        let n = self.planned_polls + usize::from(widen.is_some());
         let points: Vec<Duration> = (1..=n)
             .map(|i| {
                 let rest = 1.0 - i as f64 / n as f64;
@@ -161,10 +213,12 @@ impl AdaptivePolling {
         Some(kept)
     }
 
-    /// Without history: a poll every `cold_max` after the first at `cold_first`, each `margin`
-    /// late, on a fixed grid from the start (so slow replies do not push the polls later).
+    /// Without history: a poll every `cold_max` after the first at `cold_first`, on a fixed
+    /// grid from the start (so slow replies do not push the polls later, as they do a fixed
+    /// interval's). No margin: a grid's phase does not change how late it notices jobs whose
+    /// ends it cannot foresee, and RunComfy's CLI polls on the same 2 s.
     fn cold_delay(&self, since_start: Duration) -> Duration {
-        let first = self.cold_first + self.margin;
+        let first = self.cold_first;
         if since_start < first {
             return first - since_start;
         }
@@ -206,7 +260,7 @@ pub(crate) struct PollState {
 
 impl PollPolicy {
     /// How long to wait before the next poll.
-    pub(crate) fn next_delay(&self, history: &[Duration], state: PollState) -> Duration {
+    pub(crate) fn next_delay(&self, known: &Known, state: PollState) -> Duration {
         let adaptive = match self {
             PollPolicy::Fixed(interval) => return *interval,
             PollPolicy::Adaptive(adaptive) => adaptive,
@@ -215,7 +269,7 @@ impl PollPolicy {
             Some(since) => adaptive.min_interval.saturating_sub(since),
             None => Duration::ZERO,
         };
-        let plan = adaptive.plan(history);
+        let plan = adaptive.plan(known);
         let (Some(since_start), false, Some(plan)) = (state.since_start, state.queued, plan) else {
             return match (state.queued, state.since_start, state.since_last_poll) {
                 // Queued: often enough to date the start of the run.
@@ -303,7 +357,38 @@ impl PollHistory {
         });
     }
 
+    /// What a job of `model` whose run started at `run_start` knows (`None`: a start not
+    /// known, as for a resumed job: every run time of the model is its own).
+    pub fn known(&self, model: &str, run_start: Option<Instant>) -> Known {
+        let (own, concurrent, family) = self.with_models(|models| {
+            let Some(samples) = models.get(model).filter(|s| !s.is_empty()) else {
+                return (Vec::new(), Vec::new(), family_of(models, model));
+            };
+            let before = |(start, _): &&Sample| match (start, run_start) {
+                (Some(start), Some(run_start)) => *start + STARTED_TOGETHER < run_start,
+                _ => true,
+            };
+            let own: Vec<Duration> = samples.iter().filter(before).map(|(_, d)| *d).collect();
+            let all = samples.iter().map(|(_, d)| *d).collect();
+            (own, all, Vec::new())
+        });
+        let sorted = |mut runs: Vec<Duration>| {
+            runs.sort();
+            runs
+        };
+        if !own.is_empty() {
+            Known::Own(sorted(own))
+        } else if !concurrent.is_empty() {
+            Known::Concurrent(sorted(concurrent))
+        } else if !family.is_empty() {
+            Known::Family(sorted(family))
+        } else {
+            Known::Nothing
+        }
+    }
+
     /// The run times of a model, sorted.
+    #[cfg(test)]
     pub fn sorted(&self, model: &str) -> Vec<Duration> {
         let mut samples: Vec<Duration> = self.with_models(|models| {
             models
@@ -368,6 +453,26 @@ impl PollHistory {
     }
 }
 
+/// The run times of `model`'s nearest family with any: the models whose id shares all its
+/// segments but the last, else all but the last two, and so on, keeping at least two (a
+/// vendor alone is no family: `bytedance/seedream-4-0/edit` has `bytedance/seedream-4-0/*`,
+/// never `bytedance/*`).
+fn family_of(models: &HashMap<String, VecDeque<Sample>>, model: &str) -> Vec<Duration> {
+    let segments: Vec<&str> = model.split('/').collect();
+    for keep in (2..segments.len()).rev() {
+        let prefix = format!("{}/", segments[..keep].join("/"));
+        let runs: Vec<Duration> = models
+            .iter()
+            .filter(|(id, _)| id.as_str() != model && id.starts_with(&prefix))
+            .flat_map(|(_, samples)| samples.iter().map(|(_, d)| *d))
+            .collect();
+        if !runs.is_empty() {
+            return runs;
+        }
+    }
+    Vec::new()
+}
+
 /// Saved run times, per model id, in milliseconds (earliest-started first).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PollHistorySnapshot {
@@ -410,7 +515,7 @@ mod tests {
     }
 
     /// Simulates polling one job that ends at `end`; returns (polls, notice delay).
-    fn simulate(policy: &PollPolicy, history: &[Duration], end: Duration) -> (u32, Duration) {
+    fn simulate(policy: &PollPolicy, known: &Known, end: Duration) -> (u32, Duration) {
         let mut now = Duration::ZERO;
         let mut last = None;
         let mut polls = 0;
@@ -420,7 +525,7 @@ mod tests {
                 queued: false,
                 since_last_poll: last.map(|l| now - l),
             };
-            now += policy.next_delay(history, state);
+            now += policy.next_delay(known, state);
             polls += 1;
             last = Some(now);
             if now >= end {
@@ -449,20 +554,26 @@ mod tests {
     /// Polls and notice delays of `jobs` jobs ending evenly from `from` to `to`.
     fn stream(
         policy: &PollPolicy,
-        history: &[Duration],
+        known: &Known,
         from: f64,
         to: f64,
         jobs: usize,
     ) -> (Vec<u32>, Vec<Duration>) {
         spread(from, to, jobs)
             .into_iter()
-            .map(|end| simulate(policy, history, end))
+            .map(|end| simulate(policy, known, end))
             .unzip()
+    }
+
+    fn own(runs: Vec<Duration>) -> Known {
+        Known::Own(runs)
     }
 
     fn plan_of(policy: &PollPolicy, history: &[Duration]) -> Vec<Duration> {
         match policy {
-            PollPolicy::Adaptive(adaptive) => adaptive.plan(history).unwrap_or_default(),
+            PollPolicy::Adaptive(adaptive) => adaptive
+                .plan(&Known::Own(history.to_vec()))
+                .unwrap_or_default(),
             PollPolicy::Fixed(_) => Vec::new(),
         }
     }
@@ -470,17 +581,20 @@ mod tests {
     #[test]
     fn cold_polls_every_two_seconds_so_a_20_s_job_costs_ten() {
         let policy = PollPolicy::default();
-        // 2.06 s, 4.06 s, ..., 20.06 s.
-        let (polls, delay) = simulate(&policy, &[], secs(20.0));
+        // 2 s, 4 s, ..., 20 s.
+        let (polls, delay) = simulate(&policy, &Known::Nothing, secs(20.0));
         assert_eq!(polls, 10);
-        assert_eq!(delay, Duration::from_millis(60));
-        // Jobs of 18-22 s: ten requests up to 20.06 s, eleven after, a second late on average.
-        let (polls, delays) = stream(&policy, &[], 18.0, 22.0, 101);
+        assert_eq!(delay, Duration::ZERO);
+        // Jobs of 18-22 s: ten requests up to 20 s, eleven after, a second late on average.
+        let (polls, delays) = stream(&policy, &Known::Nothing, 18.0, 22.0, 101);
         assert!(polls.iter().all(|p| (9..=11).contains(p)), "{polls:?}");
         let mean = delays.iter().sum::<Duration>() / delays.len() as u32;
         assert!((secs(0.9)..=secs(1.1)).contains(&mean), "{mean:?}");
         // A short job is seen at the first poll.
-        assert_eq!(simulate(&policy, &[], secs(0.3)), (1, secs(1.76)));
+        assert_eq!(
+            simulate(&policy, &Known::Nothing, secs(0.3)),
+            (1, secs(1.7))
+        );
     }
 
     #[test]
@@ -491,14 +605,14 @@ mod tests {
             queued: false,
             since_last_poll: Some(secs(1.44)),
         };
-        assert_eq!(policy.next_delay(&[], after_slow), secs(0.56));
+        assert_eq!(policy.next_delay(&Known::Nothing, after_slow), secs(0.5));
         // A reply that came back just before the next grid point: not two polls at once.
         let very_slow = PollState {
-            since_start: Some(secs(6.0)),
+            since_start: Some(secs(5.9)),
             queued: false,
             since_last_poll: Some(Duration::ZERO),
         };
-        assert_eq!(policy.next_delay(&[], very_slow), secs(0.2));
+        assert_eq!(policy.next_delay(&Known::Nothing, very_slow), secs(0.2));
     }
 
     #[test]
@@ -508,10 +622,13 @@ mod tests {
             queued: true,
             since_last_poll: Some(secs(1.0)),
         };
-        assert_eq!(PollPolicy::default().next_delay(&[], queued), secs(1.0));
+        assert_eq!(
+            PollPolicy::default().next_delay(&Known::Nothing, queued),
+            secs(1.0)
+        );
         let fast = AdaptivePolling::default().with_cold(secs(0.25), secs(0.25));
         assert_eq!(
-            PollPolicy::Adaptive(fast).next_delay(&[], queued),
+            PollPolicy::Adaptive(fast).next_delay(&Known::Nothing, queued),
             secs(0.25)
         );
     }
@@ -520,7 +637,7 @@ mod tests {
     fn warm_polls_crowd_towards_the_longest_run() {
         // Run times of 20 s ±10%, spread evenly.
         let plan = plan_of(&PollPolicy::default(), &spread(18.0, 22.0, 24));
-        assert_eq!(plan.len(), 11, "{plan:?}");
+        assert_eq!(plan.len(), 10, "{plan:?}");
         assert_eq!(plan.last(), Some(&secs(22.06)));
         // Gaps never grow towards the end, and never go below the densest interval.
         let gaps: Vec<Duration> = plan.windows(2).map(|w| w[1] - w[0]).collect();
@@ -533,14 +650,14 @@ mod tests {
     #[test]
     fn warm_polls_meet_the_goals_for_jobs_of_20_s_give_or_take_10_percent() {
         let policy = PollPolicy::default();
-        let (polls, delays) = stream(&policy, &spread(18.0, 22.0, 24), 18.0, 22.0, 401);
-        // The median job: three requests, noticed within 200 ms; the mean job under five.
+        let (polls, delays) = stream(&policy, &own(spread(18.0, 22.0, 24)), 18.0, 22.0, 401);
+        // The median job: three requests, noticed within 250 ms; the mean job under four.
         assert_eq!(median_u32(polls.clone()), 3);
         let mean = polls.iter().sum::<u32>() as f64 / polls.len() as f64;
-        assert!(mean < 5.0, "mean {mean}");
-        assert!(polls.iter().all(|p| *p <= 11), "{polls:?}");
+        assert!(mean < 4.0, "mean {mean}");
+        assert!(polls.iter().all(|p| *p <= 10), "{polls:?}");
         let p50 = median(delays.clone());
-        assert!(p50 <= secs(0.2), "{p50:?}");
+        assert!(p50 <= secs(0.22), "{p50:?}");
         // The price: early finishers wait longer than late ones.
         let early = median(delays[..100].to_vec());
         let late = median(delays[300..].to_vec());
@@ -557,9 +674,10 @@ mod tests {
                 .with_min_interval(Duration::from_millis(1))
                 .with_margin(Duration::ZERO),
         );
-        let (short_polls, short_delays) = stream(&policy, &spread(18.0, 22.0, 24), 18.0, 22.0, 101);
+        let (short_polls, short_delays) =
+            stream(&policy, &own(spread(18.0, 22.0, 24)), 18.0, 22.0, 101);
         let (long_polls, long_delays) =
-            stream(&policy, &spread(180.0, 220.0, 24), 180.0, 220.0, 101);
+            stream(&policy, &own(spread(180.0, 220.0, 24)), 180.0, 220.0, 101);
         assert_eq!(short_polls, long_polls);
         let (short, long) = (median(short_delays), median(long_delays));
         let ratio = long.as_secs_f64() / short.as_secs_f64();
@@ -569,7 +687,7 @@ mod tests {
     #[test]
     fn a_tight_history_plans_one_poll_and_a_narrow_one_a_few() {
         let policy = PollPolicy::default();
-        let (polls, delay) = simulate(&policy, &[secs(20.0); 5], secs(20.0));
+        let (polls, delay) = simulate(&policy, &own(vec![secs(20.0); 5]), secs(20.0));
         assert_eq!(polls, 1);
         assert_eq!(delay, Duration::from_millis(60));
         // 20 s ±2.5%: an even grid at the densest interval, down to the first planned poll.
@@ -585,7 +703,7 @@ mod tests {
     fn overruns_back_off() {
         let policy = PollPolicy::default();
         let history = vec![secs(2.0); 5];
-        let (polls, _) = simulate(&policy, &history, secs(60.0));
+        let (polls, _) = simulate(&policy, &own(history), secs(60.0));
         assert!(polls < 25, "{polls} polls");
     }
 
@@ -597,19 +715,20 @@ mod tests {
             queued: false,
             since_last_poll: None,
         };
-        assert_eq!(policy.next_delay(&[secs(20.0); 5], late), Duration::ZERO);
-        assert_eq!(policy.next_delay(&[], late), Duration::ZERO);
+        let warm = own(vec![secs(20.0); 5]);
+        assert_eq!(policy.next_delay(&warm, late), Duration::ZERO);
+        assert_eq!(policy.next_delay(&Known::Nothing, late), Duration::ZERO);
         let polled = PollState {
             since_last_poll: Some(Duration::ZERO),
             ..late
         };
-        assert!(policy.next_delay(&[secs(20.0); 5], polled) > Duration::ZERO);
+        assert!(policy.next_delay(&warm, polled) > Duration::ZERO);
     }
 
     #[test]
     fn fixed_is_fixed() {
         let policy = PollPolicy::fixed(Duration::from_millis(50));
-        let (polls, _) = simulate(&policy, &[secs(1.0)], secs(1.0));
+        let (polls, _) = simulate(&policy, &own(vec![secs(1.0)]), secs(1.0));
         assert_eq!(polls, 20);
     }
 
@@ -710,5 +829,209 @@ mod tests {
             ..learned
         });
         assert_eq!(empty, before);
+    }
+
+    /// Median requests and median notice of jobs ending evenly over `from..to`, for each
+    /// history in `knowns`, pooled.
+    fn pooled(policy: &PollPolicy, knowns: &[Known], from: f64, to: f64) -> (u32, Duration) {
+        let (mut polls, mut delays) = (Vec::new(), Vec::new());
+        for known in knowns {
+            let (p, d) = stream(policy, known, from, to, 41);
+            polls.extend(p);
+            delays.extend(d);
+        }
+        (median_u32(polls), median(delays))
+    }
+
+    /// Histories of `n` runs drawn evenly from `from..to`, at several offsets (as a draw of
+    /// `n` uniform run times would fall).
+    fn histories(n: usize, from: f64, to: f64) -> Vec<Known> {
+        (0..9)
+            .map(|k| {
+                let shift = (to - from) * (k as f64 + 0.5) / 9.0;
+                let runs = (0..n)
+                    .map(|i| {
+                        let x = (shift + (to - from) * i as f64 / n as f64) % (to - from);
+                        secs(from + x)
+                    })
+                    .collect::<Vec<_>>();
+                let mut runs = runs;
+                runs.sort();
+                Known::Own(runs)
+            })
+            .collect()
+    }
+
+    /// Issue 19, goal 1: with nothing known, never more requests and never later than
+    /// RunComfy's CLI polling every 2 s, job by job, on short, 20 s and long jobs.
+    #[test]
+    fn cold_is_never_behind_a_fixed_2_s_grid() {
+        let cold = PollPolicy::default();
+        let fixed = PollPolicy::fixed(secs(2.0));
+        for (from, to) in [(1.0, 3.0), (19.0, 21.0), (120.0, 300.0)] {
+            for end in spread(from, to, 97) {
+                let (ours, theirs) = (
+                    simulate(&cold, &Known::Nothing, end),
+                    simulate(&fixed, &Known::Nothing, end),
+                );
+                assert!(ours.0 <= theirs.0, "{end:?}: {ours:?} vs {theirs:?}");
+                assert!(ours.1 <= theirs.1, "{end:?}: {ours:?} vs {theirs:?}");
+            }
+        }
+    }
+
+    /// Issue 19, goal 1: the first run of a model whose sibling ran six times (19-21 s).
+    #[test]
+    fn a_siblings_history_plans_the_first_run_of_a_model() {
+        let policy = PollPolicy::default();
+        let families: Vec<Known> = histories(6, 19.0, 21.0)
+            .into_iter()
+            .map(|known| match known {
+                Known::Own(runs) => Known::Family(runs),
+                other => other,
+            })
+            .collect();
+        let (requests, notice) = pooled(&policy, &families, 19.0, 21.0);
+        assert!(requests <= 6, "{requests} requests");
+        assert!(notice <= secs(0.5), "{notice:?}");
+    }
+
+    /// Issue 19, goal 2: from the second run of a model on (19-21 s), at most 5 requests and a
+    /// median notice of at most 300 ms, whatever the history's length.
+    #[test]
+    fn one_run_of_history_is_enough() {
+        let policy = PollPolicy::default();
+        for n in [1, 2, 3, 4, 8, 32] {
+            let (requests, notice) = pooled(&policy, &histories(n, 19.0, 21.0), 19.0, 21.0);
+            assert!(requests <= 5, "{n} runs: {requests} requests");
+            assert!(notice <= secs(0.3), "{n} runs: {notice:?}");
+        }
+    }
+
+    #[test]
+    fn what_a_job_knows_comes_from_its_model_then_its_family() {
+        let history = PollHistory::default();
+        let t0 = Instant::now();
+        let start = t0 + secs(100.0);
+        assert_eq!(history.known("v/f/a", Some(start)), Known::Nothing);
+        // A vendor alone is no family; a sibling is.
+        history.record("v/g/b", t0, secs(5.0));
+        assert_eq!(history.known("v/f/a", Some(start)), Known::Nothing);
+        history.record("v/f/b", t0, secs(7.0));
+        history.record("v/f/b/x", t0, secs(9.0));
+        assert_eq!(
+            history.known("v/f/a", Some(start)),
+            Known::Family(vec![secs(7.0), secs(9.0)])
+        );
+        // The nearest family first: `v/f/b/*` for `v/f/b/y`, not `v/f/*`.
+        assert_eq!(
+            history.known("v/f/b/y", Some(start)),
+            Known::Family(vec![secs(9.0)])
+        );
+        // Its own runs that started with it: concurrent; well before it: its own.
+        history.record("v/f/a", start + secs(0.1), secs(3.0));
+        assert_eq!(
+            history.known("v/f/a", Some(start)),
+            Known::Concurrent(vec![secs(3.0)])
+        );
+        history.record("v/f/a", t0, secs(4.0));
+        assert_eq!(
+            history.known("v/f/a", Some(start)),
+            Known::Own(vec![secs(4.0)])
+        );
+        // A start not known (a resumed job): every run is its own.
+        assert_eq!(
+            history.known("v/f/a", None),
+            Known::Own(vec![secs(3.0), secs(4.0)])
+        );
+    }
+
+    /// A batch in simulated time: `jobs` jobs of one model through one history, `concurrency`
+    /// at once, each started when another is noticed, with run times from `runs`; learned
+    /// exactly. Returns each job's (requests, notice delay).
+    fn batch(
+        policy: &PollPolicy,
+        jobs: usize,
+        concurrency: usize,
+        runs: impl Fn(usize) -> Duration,
+    ) -> Vec<(u32, Duration)> {
+        struct Running {
+            start: Duration,
+            run: Duration,
+            polls: u32,
+            last: Option<Duration>,
+            next: Duration,
+        }
+        let history = PollHistory::default();
+        let base = Instant::now();
+        let schedule = |job: &Running, now: Duration| {
+            let known = history.known("v/m/a", Some(base + job.start));
+            let state = PollState {
+                since_start: Some(now.saturating_sub(job.start)),
+                queued: false,
+                since_last_poll: job.last.map(|l| now - l),
+            };
+            now + policy.next_delay(&known, state)
+        };
+        let mut running: Vec<Running> = Vec::new();
+        let mut done = Vec::new();
+        let mut started = 0;
+        let mut now = Duration::ZERO;
+        while done.len() < jobs {
+            while running.len() < concurrency && started < jobs {
+                let mut job = Running {
+                    start: now,
+                    run: runs(started),
+                    polls: 0,
+                    last: None,
+                    next: now,
+                };
+                job.next = schedule(&job, now);
+                running.push(job);
+                started += 1;
+            }
+            let Some(i) = (0..running.len()).min_by_key(|i| running[*i].next) else {
+                break;
+            };
+            now = running[i].next;
+            let job = &mut running[i];
+            job.polls += 1;
+            job.last = Some(now);
+            if now >= job.start + job.run {
+                let job = running.remove(i);
+                history.record("v/m/a", base + job.start, job.run);
+                done.push((job.polls, now - job.start - job.run));
+            } else {
+                let next = schedule(&running[i], now);
+                running[i].next = next;
+            }
+        }
+        done
+    }
+
+    /// Issue 19, goal 5: a batch that starts cold (40 jobs of 18-22 s, 10 at once): at most
+    /// 6.25 requests a job on average and a median notice of at most 250 ms, over several
+    /// draws of run times. Its first ten jobs are cold, the later ones learn from them.
+    #[test]
+    fn a_batch_that_starts_cold_learns_from_its_first_jobs() {
+        let policy = PollPolicy::default();
+        let mut means = Vec::new();
+        let mut all_delays = Vec::new();
+        for seed in 0..8u64 {
+            // A fixed, well-mixed sequence of run times over 18-22 s.
+            let runs = |i: usize| {
+                let x = ((i as u64 + 1) * 2654435761 + seed * 40503) % 10007;
+                secs(18.0 + 4.0 * x as f64 / 10007.0)
+            };
+            let done = batch(&policy, 40, 10, runs);
+            assert_eq!(done.len(), 40);
+            let requests: u32 = done.iter().map(|(p, _)| p).sum();
+            means.push(f64::from(requests) / 40.0);
+            all_delays.extend(done.iter().map(|(_, d)| *d));
+        }
+        let mean = means.iter().sum::<f64>() / means.len() as f64;
+        let notice = median(all_delays);
+        assert!(mean <= 6.25, "{mean} requests a job ({means:?})");
+        assert!(notice <= secs(0.25), "{notice:?}");
     }
 }

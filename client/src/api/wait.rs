@@ -124,11 +124,6 @@ struct Poller<'a, M: Model> {
     /// The last poll that saw the job not yet finished.
     last_pending: Option<Instant>,
     seen_queued: bool,
-    /// The run times this job plans from: the history as it stood when its run started.
-    /// Those learned later are biased short (of the jobs started with this one, only the
-    /// shorter ones can have ended yet) and, in a batch started at once, would pull its
-    /// planned polls behind it.
-    history: Option<Vec<Duration>>,
     polls: u32,
     /// The poll just before the deadline was taken.
     looked_last: bool,
@@ -148,7 +143,6 @@ impl<'a, M: Model> Poller<'a, M> {
             last_poll: None,
             last_pending: None,
             seen_queued: false,
-            history: None,
             polls: 0,
             looked_last: false,
             done: job.cached().is_some(),
@@ -194,28 +188,22 @@ impl<'a, M: Model> Poller<'a, M> {
         }
     }
 
+    /// The schedule's next delay, from what the client knows now. Run times learned while
+    /// this job runs count as its own history only from runs that started well before it
+    /// (`poll::Known`): of the runs started with it only the shorter can have ended, and
+    /// planning from those as if they were the whole would pull its polls ahead of it (a
+    /// batch started at once, measured: BENCHMARKS.md §4).
     fn next_delay(&mut self) -> Duration {
         let inner = &self.job.client().inner;
         let now = Instant::now();
         let queued = self.last_state == Some(JobState::InQueue);
-        let live;
-        let history = match (&self.history, self.run_start) {
-            (Some(history), _) => history.as_slice(),
-            // Running, with a known start: take the history as it stands now, once.
-            (None, Some(_)) if !queued => self
-                .history
-                .insert(inner.history.sorted(self.job.model_id())),
-            _ => {
-                live = inner.history.sorted(self.job.model_id());
-                live.as_slice()
-            }
-        };
+        let known = inner.history.known(self.job.model_id(), self.run_start);
         let state = PollState {
             since_start: self.run_start.map(|s| now.saturating_duration_since(s)),
             queued,
             since_last_poll: self.last_poll.map(|p| now.saturating_duration_since(p)),
         };
-        inner.poll.next_delay(history, state)
+        inner.poll.next_delay(&known, state)
     }
 
     /// One poll: the status call while queued (it has the queue position), else the result
@@ -255,8 +243,6 @@ impl<'a, M: Model> Poller<'a, M> {
             // start of the run.
             let before = self.last_poll.unwrap_or(now);
             self.run_start = Some(before + now.saturating_duration_since(before) / 2);
-            // Plan from the history as it stands at this start, not at the submit.
-            self.history = None;
         }
         if let Some(reply) = &finished {
             self.done = true;
