@@ -528,6 +528,11 @@ async fn download(
         *st.stats.downloads_by_request.entry(id).or_default() += 1;
     }
     let mime = output::format_of(plan.kind).mime();
+    let bytes = match shared.config.output_bytes {
+        // Padded per request, not kept: files of tens of MB would fill the simulator's memory.
+        Some(size) => Bytes::from(output::pad(bytes.to_vec(), plan.kind, size)),
+        None => bytes,
+    };
     Ok(([(header::CONTENT_TYPE, mime)], bytes).into_response())
 }
 

@@ -29,6 +29,10 @@ pub struct SimConfig {
     pub seed: u64,
     /// Fraction of jobs that fail (0 to 1), reported with an `error` object.
     pub fail_rate: f64,
+    /// The size of every output file in bytes, for download tests and benchmarks: each file
+    /// is padded, the way its format allows, to this size (a larger rendering is kept as it
+    /// is). `None`: as rendered (PNGs of a few KiB).
+    pub output_bytes: Option<u64>,
     /// Injected transport and HTTP faults.
     pub faults: Faults,
     /// Models served besides the compiled-in catalog (`runcomfy::catalog()`), for tests of
@@ -55,6 +59,7 @@ impl Default for SimConfig {
             model_run_time: HashMap::new(),
             seed: 0,
             fail_rate: 0.0,
+            output_bytes: None,
             faults: Faults::none(),
             extra_models: Vec::new(),
             state_file: None,
@@ -179,6 +184,34 @@ impl FromStr for RunTime {
     }
 }
 
+/// Parses a size: `20MB` (10^6), `20MiB` (2^20), `512KiB`, `1GB`, or bytes (`1500`).
+pub fn parse_bytes(text: &str) -> Result<u64, SimError> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1_000,
+        "kib" => 1 << 10,
+        "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        _ => {
+            return Err(SimError::Config(format!(
+                "size `{text}`: the unit is B, KB, KiB, MB, MiB, GB or GiB"
+            )));
+        }
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| SimError::Config(format!("size `{text}`: not a whole number of bytes")))
+}
+
 /// Parses `250ms`, `2s`, `1.5s`, `1m`, `100us` (humantime's grammar; a bare `0` is zero, any
 /// other bare number needs a unit).
 pub fn parse_duration(text: &str) -> Result<Duration, SimError> {
@@ -245,6 +278,17 @@ mod tests {
             assert_eq!(config.price_of(flux).pricing, Some(Pricing::Base));
             assert_eq!(config.price_of(flux).usd, "0.01".parse().ok());
         }
+    }
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_bytes("20MB").ok(), Some(20_000_000));
+        assert_eq!(parse_bytes("20MiB").ok(), Some(20 << 20));
+        assert_eq!(parse_bytes("512 KiB").ok(), Some(512 << 10));
+        assert_eq!(parse_bytes("1500").ok(), Some(1500));
+        assert!(parse_bytes("20 parsecs").is_err());
+        assert!(parse_bytes("MB").is_err());
+        assert!(parse_bytes("99999999999GiB").is_err());
     }
 
     #[test]

@@ -44,7 +44,7 @@ mod state;
 mod stats;
 mod timefmt;
 
-pub use config::{RunTime, SimConfig, parse_duration, parse_price};
+pub use config::{RunTime, SimConfig, parse_bytes, parse_duration, parse_price};
 pub use error::SimError;
 pub use fault::{Endpoint, FaultKind, Faults};
 pub use server::Simulator;

@@ -5,7 +5,7 @@ use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
 use clap::Parser;
-use runcomfy_simulator::{Faults, RunTime, SimConfig, Simulator, parse_price};
+use runcomfy_simulator::{Faults, RunTime, SimConfig, Simulator, parse_bytes, parse_price};
 
 /// A local simulator of RunComfy's Model API on 127.0.0.1. Prints its base URL when ready.
 #[derive(Debug, Parser)]
@@ -37,6 +37,10 @@ struct Cli {
     /// Fraction of jobs that fail (0 to 1).
     #[arg(long, default_value_t = 0.0)]
     fail_rate: f64,
+    /// Pad every output file to this size, as its format allows (for download tests):
+    /// `20MB`, `20MiB`, `1500`.
+    #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
+    output_bytes: Option<u64>,
     /// The price of one model (repeatable): `MODEL=0.03/output`, `MODEL=0.1/second:base`.
     #[arg(long = "price", value_name = "MODEL=PRICE")]
     prices: Vec<String>,
@@ -109,6 +113,7 @@ fn main() -> ExitCode {
         model_run_time,
         seed: cli.seed,
         fail_rate: cli.fail_rate,
+        output_bytes: cli.output_bytes,
         faults: cli.faults,
         ..SimConfig::default()
     };

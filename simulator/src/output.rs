@@ -90,6 +90,69 @@ pub(crate) fn render_wav(seed: u64) -> Vec<u8> {
     out
 }
 
+/// `bytes` padded to `size` the way its format allows, so the file stays valid: a private
+/// ancillary chunk before a PNG's `IEND`, a `free` box after an MP4's boxes, a `JUNK` chunk
+/// in a WAV's RIFF. A file already that large, or one of another format, is left as it is.
+pub(crate) fn pad(bytes: Vec<u8>, kind: MediaKind, size: u64) -> Vec<u8> {
+    const PNG_END: usize = 12; // IEND: length, type, CRC.
+    let Ok(size) = usize::try_from(size) else {
+        return bytes;
+    };
+    // Length, type and (PNG) CRC of the padding chunk or box.
+    let overhead = match kind {
+        MediaKind::Image => 12,
+        MediaKind::Video | MediaKind::Audio => 8,
+    };
+    let Some(filler) = size.checked_sub(bytes.len() + overhead) else {
+        return bytes;
+    };
+    let mut out = Vec::with_capacity(size);
+    match kind {
+        MediaKind::Image => {
+            let Some(body) = bytes.len().checked_sub(PNG_END) else {
+                return bytes;
+            };
+            let Ok(len) = u32::try_from(filler) else {
+                return bytes;
+            };
+            out.extend_from_slice(&bytes[..body]);
+            out.extend_from_slice(&len.to_be_bytes());
+            let start = out.len();
+            // Ancillary, private, reserved bit clear, safe to copy.
+            out.extend_from_slice(b"rcPd");
+            out.resize(out.len() + filler, 0);
+            let crc = crc32fast::hash(&out[start..]);
+            out.extend_from_slice(&crc.to_be_bytes());
+            out.extend_from_slice(&bytes[body..]);
+        }
+        MediaKind::Video => {
+            let Ok(len) = u32::try_from(filler + 8) else {
+                return bytes;
+            };
+            out.extend_from_slice(&bytes);
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(b"free");
+            out.resize(size, 0);
+        }
+        MediaKind::Audio => {
+            // A RIFF chunk's data has an even length.
+            let filler = filler - filler % 2;
+            let (Ok(len), Ok(riff)) = (
+                u32::try_from(filler),
+                u32::try_from(bytes.len() + overhead + filler - 8),
+            ) else {
+                return bytes;
+            };
+            out.extend_from_slice(&bytes);
+            out[4..8].copy_from_slice(&riff.to_le_bytes());
+            out.extend_from_slice(b"JUNK");
+            out.extend_from_slice(&len.to_le_bytes());
+            out.resize(out.len() + filler, 0);
+        }
+    }
+    out
+}
+
 /// Works out the size and count of the outputs from a (validated) input.
 pub(crate) fn plan(model: &ModelInfo, input: &Value) -> OutputPlan {
     let (width, height) = ["image_size", "resolution", "size"]
@@ -309,6 +372,46 @@ mod tests {
             assert_eq!(MediaFormat::sniff(&bytes), Some(format_of(kind)), "{kind}");
         }
         assert_eq!(render_wav(1).len(), 44 + 16_000);
+    }
+
+    #[test]
+    fn padded_files_have_the_size_and_stay_valid() {
+        let plan = |kind| OutputPlan {
+            width: 64,
+            height: 48,
+            count: 1,
+            kind,
+        };
+        for kind in MediaKind::ALL {
+            let bytes = render(plan(kind), 3).unwrap_or_default();
+            let padded = pad(bytes.clone(), kind, 100_000);
+            // WAV chunks are even: a byte short at most.
+            assert!((99_999..=100_000).contains(&padded.len()), "{kind}");
+            assert_eq!(MediaFormat::sniff(&padded), Some(format_of(kind)), "{kind}");
+            assert_eq!(
+                pad(bytes.clone(), kind, 10),
+                bytes,
+                "{kind}: already larger"
+            );
+        }
+        let png = pad(
+            render_png(64, 48, 3).unwrap_or_default(),
+            MediaKind::Image,
+            50_000,
+        );
+        let decoder = png::Decoder::new(std::io::Cursor::new(&png));
+        let Ok(mut reader) = decoder.read_info() else {
+            panic!("the padded PNG does not read");
+        };
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap_or(0)];
+        assert!(
+            reader.next_frame(&mut pixels).is_ok(),
+            "its chunks check out"
+        );
+        assert_eq!((reader.info().width, reader.info().height), (64, 48));
+        let wav = pad(render_wav(1), MediaKind::Audio, 50_000);
+        let riff = u32::from_le_bytes([wav[4], wav[5], wav[6], wav[7]]);
+        assert_eq!(riff as usize, wav.len() - 8);
     }
 
     #[test]

@@ -140,3 +140,80 @@ async fn schemas_are_the_catalogs_own() -> TestResult {
     sim.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn prices_categories_and_the_cost_of_jobs() -> TestResult {
+    const SEEDANCE: &str = "bytedance/seedance-2.5/text-to-video/1080p";
+    let mut config = config();
+    config.prices.insert(
+        SEQUENTIAL.into(),
+        runcomfy_simulator::parse_price("0.03/output")?,
+    );
+    config.prices.insert(
+        SEEDANCE.into(),
+        runcomfy_simulator::parse_price("0.1/second")?,
+    );
+    let sim = start(config).await?;
+    let c = client();
+    let model: Value = get(&c, &sim, &format!("/v1/models/{SEQUENTIAL}"))
+        .await?
+        .json()
+        .await?;
+    assert_eq!(model["base_price_usd"], 0.03);
+    assert_eq!(model["price_unit"], "output");
+    // The catalog's word stays: Seedance 2.5 1080p is `fixed`.
+    let model: Value = get(&c, &sim, &format!("/v1/models/{SEEDANCE}"))
+        .await?
+        .json()
+        .await?;
+    assert_eq!(
+        (model["base_price_usd"].clone(), model["pricing"].clone()),
+        (serde_json::json!(0.1), serde_json::json!("fixed"))
+    );
+
+    let categories: Value = get(&c, &sim, "/v1/models/categories").await?.json().await?;
+    let categories: Vec<&str> = categories["categories"]
+        .as_array()
+        .ok_or("no categories")?
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(categories.contains(&"text-to-image"), "{categories:?}");
+    assert!(
+        categories.windows(2).all(|w| w[0] < w[1]),
+        "sorted, once each"
+    );
+
+    // Per output: the outputs made; per second: the seconds asked for.
+    let body =
+        serde_json::json!({"text": "Generate 4 images.", "sequential_image_generation_options": 4});
+    let id = request_id(&submit(&c, &sim, SEQUENTIAL, &body).await?);
+    wait_terminal(&c, &sim, &id).await?;
+    let costed: Value = get(
+        &c,
+        &sim,
+        &format!("/v1/requests/{id}/result?include_cost=true"),
+    )
+    .await?
+    .json()
+    .await?;
+    assert_eq!(costed["cost"], 0.12, "{costed}");
+    assert!(
+        result(&c, &sim, &id).await?.get("cost").is_none(),
+        "only when asked"
+    );
+    let body = serde_json::json!({"prompt": "a wave", "duration": 7});
+    let id = request_id(&submit(&c, &sim, SEEDANCE, &body).await?);
+    wait_terminal(&c, &sim, &id).await?;
+    let costed: Value = get(
+        &c,
+        &sim,
+        &format!("/v1/requests/{id}/result?include_cost=true"),
+    )
+    .await?
+    .json()
+    .await?;
+    assert_eq!(costed["cost"], 0.7, "{costed}");
+    sim.shutdown().await;
+    Ok(())
+}

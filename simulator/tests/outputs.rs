@@ -4,6 +4,7 @@ mod common;
 
 use common::*;
 use reqwest::StatusCode;
+use runcomfy_simulator::SimConfig;
 use serde_json::json;
 
 async fn sizes_for(
@@ -142,6 +143,30 @@ async fn downloads_are_counted_and_cached_bytes_are_stable() -> TestResult {
         .await?;
     expect_error(resp, StatusCode::NOT_FOUND, 404001).await?;
     assert_eq!(sim.stats().downloads, 2);
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn output_files_take_the_configured_size_and_stay_pngs() -> TestResult {
+    let sim = start(SimConfig {
+        output_bytes: Some(3 << 20),
+        ..config()
+    })
+    .await?;
+    let c = client();
+    let id = request_id(&submit(&c, &sim, EDIT, &valid_body(EDIT)).await?);
+    wait_terminal(&c, &sim, &id).await?;
+    let url = format!("{}/files/{id}/0.png", sim.base_url());
+    let reply = c.get(&url).send().await?;
+    assert_eq!(reply.content_length(), Some(3 << 20));
+    let first = reply.bytes().await?;
+    assert_eq!(first.len(), 3 << 20);
+    assert!(first.starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert!(first.ends_with(b"IEND\xaeB`\x82"));
+    assert_eq!(c.get(&url).send().await?.bytes().await?, first, "the same bytes");
+    let reader = png::Decoder::new(std::io::Cursor::new(&first[..])).read_info()?;
+    assert_eq!((reader.info().width, reader.info().height), (1024, 1024));
     sim.shutdown().await;
     Ok(())
 }
