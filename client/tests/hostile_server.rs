@@ -658,8 +658,9 @@ async fn a_server_clock_that_disagrees_with_the_polls_is_not_learned() {
         let learned =
             &client.poll_history().models[runcomfy::models::bytedance::seedream_4_0::edit::INFO.id];
         assert_eq!(learned.len(), 1);
+        // What the polls around the end saw (it ended between them), not the server's word.
         assert!(
-            (250..=2_000).contains(&learned[0]),
+            (100..=2_000).contains(&learned[0]),
             "learned {learned:?} ms, not the server's 5 h"
         );
         // The next job plans on it: done within a second, not hours.
