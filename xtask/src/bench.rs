@@ -8,8 +8,9 @@
 //! crate it measures and its peers stay dev-dependencies there. The build figures (target 2)
 //! time `runcomfy` with one model enabled against a 1,000-model and a one-model catalog;
 //! `--builds` adds every model enabled and catalogs of 3 and 100 models, or the sizes given
-//! (half an hour; `--only builds` for those alone). `--check` exits 1 when a figure with a
-//! goal misses it.
+//! (half an hour; `--only builds` for those alone). `--only real-builds` (not in the default
+//! run: about 15 minutes) times the catalog the crate ships against the 3 seed models alone.
+//! `--check` exits 1 when a figure with a goal misses it.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -61,6 +62,26 @@ const BENCHES: &[Bench] = &[
         name: "scale",
         package: "runcomfy-batch",
         target: "scale",
+        args: &[],
+    },
+    // Issue 19: cold polling against a 2 s grid, a sibling's history, learning from 1 to 32
+    // runs (about 5 minutes: the 2-5 min cold jobs; `--quick` leaves those out).
+    Bench {
+        name: "learning",
+        package: "runcomfy",
+        target: "learning",
+        args: &[],
+    },
+    Bench {
+        name: "batch-cold",
+        package: "runcomfy-batch",
+        target: "cold_batch",
+        args: &[],
+    },
+    Bench {
+        name: "memory",
+        package: "runcomfy-cli",
+        target: "memory",
         args: &[],
     },
 ];
@@ -126,6 +147,13 @@ pub fn run(root: &Path, options: &Options) -> Result<Vec<Value>, BenchError> {
         match build_times(root, &sizes, all_models) {
             Ok(found) => rows.extend(found),
             Err(err) => broken.push(format!("builds: {err}")),
+        }
+    }
+    if options.only.iter().any(|o| o == "real-builds") {
+        eprintln!("== real-builds (runcomfy with the shipped catalog and with the 3 seeds)");
+        match real_build_times(root) {
+            Ok(found) => rows.extend(found),
+            Err(err) => broken.push(format!("real-builds: {err}")),
         }
     }
     println!("{}", table(&rows));
@@ -215,36 +243,66 @@ const ROUNDS: usize = 3;
 /// after one model's schema changed.
 fn build_times(root: &Path, sizes: &[usize], all_models: bool) -> Result<Vec<Value>, String> {
     let scratch = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
-    let target = scratch.path().join("target");
+    let copies = sizes
+        .iter()
+        .map(|&n| CatalogCopy::synthetic(root, scratch.path(), n))
+        .collect::<Result<Vec<_>, _>>()?;
+    time_copies(&copies, &scratch.path().join("target"), all_models)
+}
+
+/// The three models the project started from, the 3-model catalog the real one is set against.
+const SEEDS: [&str; 3] = [
+    "bytedance/seedream-4-0/edit",
+    "bytedance/seedream-4-0/edit-sequential",
+    "bytedance/seedream-4-0/sequential",
+];
+
+/// Build times of `runcomfy` with the catalog it ships (`schemas/`, every model RunComfy
+/// publishes) against the 3 seed models alone: one model (Seedream 4.0 sequential, in both)
+/// enabled and every model enabled, clean and incremental.
+fn real_build_times(root: &Path) -> Result<Vec<Value>, String> {
+    let scratch = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
+    let copies = vec![
+        CatalogCopy::real(root, scratch.path(), Some(&SEEDS))?,
+        CatalogCopy::real(root, scratch.path(), None)?,
+    ];
+    time_copies(&copies, &scratch.path().join("target"), true)
+}
+
+/// The figures of prepared catalog copies, sharing one target folder.
+fn time_copies(
+    copies: &[CatalogCopy],
+    target: &Path,
+    all_models: bool,
+) -> Result<Vec<Value>, String> {
     let mut rows = Vec::new();
-    let mut copies = Vec::new();
-    for (i, &n) in sizes.iter().enumerate() {
-        let copy = CatalogCopy::new(root, scratch.path(), n)?;
+    for (i, copy) in copies.iter().enumerate() {
         if i == 0 {
-            rows.push(dependencies_row(&copy, &target)?);
+            rows.push(dependencies_row(copy, target)?);
         }
         // The generator crate compiles the same whatever the catalog: leave it out of the
         // figures, which are then runcomfy's own (build script, its run, the crate).
         let codegen = ["build", "-q", "--offline", "-p", "runcomfy-codegen"];
-        cargo_in(&copy.dir, &target, &codegen)?;
-        copies.push(copy);
+        cargo_in(&copy.dir, target, &codegen)?;
     }
-    let (one_model, medians) = one_model_rows(&copies, &target)?;
+    let (one_model, medians) = one_model_rows(copies, target)?;
     rows.extend(one_model);
     if all_models {
-        rows.extend(all_models_rows(&copies, &target)?);
+        rows.extend(all_models_rows(copies, target)?);
     }
     rows.extend(ratio_row(&medians));
     Ok(rows)
 }
 
-/// A catalog's size, and the median of its clean one-model builds (s).
-type Median = (usize, f64);
+/// A catalog's size and name, and the median of its clean one-model builds (s).
+type Median = (usize, String, f64);
 
-/// A copy of the workspace whose catalog is a synthetic one.
+/// A copy of the workspace with a catalog of its own.
 struct CatalogCopy {
     /// How many models the catalog has.
     n: usize,
+    /// What the catalog is, for the figures: `1000 synthetic models`, `68 real models`.
+    name: String,
     dir: PathBuf,
     /// The `input.json` of the catalog's first model, the one enabled alone.
     first: PathBuf,
@@ -253,23 +311,56 @@ struct CatalogCopy {
 }
 
 impl CatalogCopy {
-    /// Copies the workspace under `scratch` and writes it a catalog of `n` models and the
-    /// features that go with it.
-    fn new(root: &Path, scratch: &Path, n: usize) -> Result<Self, String> {
+    /// Copies the workspace under `scratch` and writes it a synthetic catalog of `n` models
+    /// and the features that go with it; its first model is the one enabled alone.
+    fn synthetic(root: &Path, scratch: &Path, n: usize) -> Result<Self, String> {
         let dir = scratch.join(format!("workspace-{n}"));
         copy_workspace(root, &dir)?;
         let catalog = dir.join("client/schemas");
         crate::synth::write(&catalog, n, 1).map_err(|e| e.to_string())?;
-        crate::features::sync(&dir.join("client/Cargo.toml"), &catalog, false)
-            .map_err(|e| e.to_string())?;
         let first = first_input(&catalog).ok_or("no model in the synthetic catalog")?;
         let id = first
             .parent()
             .and_then(|dir| dir.strip_prefix(&catalog).ok())
             .map(|rel| rel.to_string_lossy().replace('\\', "/"))
             .ok_or("no model id")?;
-        let one = ["--no-default-features", "--features", &model_feature(&id)].map(String::from);
-        Ok(Self { n, dir, first, one })
+        Self::finish(dir, n, format!("{n} synthetic models"), &id)
+    }
+
+    /// Copies the workspace under `scratch` with the shipped catalog, or only the `models`
+    /// of it; Seedream 4.0 sequential is the one enabled alone.
+    fn real(root: &Path, scratch: &Path, models: Option<&[&str]>) -> Result<Self, String> {
+        let dir = scratch.join(format!("workspace-real-{}", models.map_or(0, <[_]>::len)));
+        copy_workspace(root, &dir)?;
+        let (from, to) = (root.join("schemas"), dir.join("client/schemas"));
+        match models {
+            Some(ids) => {
+                for id in ids {
+                    copy_tree(&from.join(id), &to.join(id), &|_| false)?;
+                }
+            }
+            None => copy_tree(&from, &to, &|_| false)?,
+        }
+        let n = runcomfy_codegen::catalog::read_catalog(&to)
+            .map_err(|e| e.to_string())?
+            .len();
+        Self::finish(dir, n, format!("{n} real models"), SEEDS[2])
+    }
+
+    /// Writes the copy's features (as `cargo xtask features` would) for its catalog.
+    fn finish(dir: PathBuf, n: usize, name: String, alone: &str) -> Result<Self, String> {
+        let catalog = dir.join("client/schemas");
+        crate::features::sync(&dir.join("client/Cargo.toml"), &catalog, false)
+            .map_err(|e| e.to_string())?;
+        let first = catalog.join(alone).join("input.json");
+        let one = ["--no-default-features", "--features", &model_feature(alone)].map(String::from);
+        Ok(Self {
+            n,
+            name,
+            dir,
+            first,
+            one,
+        })
     }
 
     /// A clean build of `runcomfy` alone (its dependencies stay built), timed.
@@ -288,12 +379,12 @@ impl CatalogCopy {
 
 /// The first build, which compiles the dependencies every later build shares.
 fn dependencies_row(copy: &CatalogCopy, target: &Path) -> Result<Value, String> {
-    let n = copy.n;
+    let name = &copy.name;
     let with_deps = timed_build(&copy.dir, target, &[])?;
-    eprintln!("  dependencies and runcomfy ({n} models), clean: {with_deps:.1} s");
+    eprintln!("  dependencies and runcomfy ({name}), clean: {with_deps:.1} s");
     Ok(json!({
         "target": "2 build cost",
-        "what": format!("{n} models, all enabled: clean build with dependencies (s)"),
+        "what": format!("{name}, all enabled: clean build with dependencies (s)"),
         "ours": with_deps,
         "note": "dev profile; every later build shares these compiled dependencies",
     }))
@@ -324,14 +415,20 @@ fn one_model_rows(
             .collect::<Vec<_>>()
             .join(", ");
         eprintln!(
-            "  {} models, one model enabled: clean {spread} s, incremental {incremental:.1} s",
-            copy.n
+            "  {}, one model enabled: clean {spread} s, incremental {incremental:.1} s",
+            copy.name
         );
-        medians.push((copy.n, median));
+        medians.push((copy.n, copy.name.clone(), median));
         let note = format!(
             "dev profile, dependencies and runcomfy-codegen compiled; clean = build script, its run and the crate, median of {spread} s; incremental = that model's schema changed"
         );
-        rows.push(build_row(copy.n, "one enabled", median, incremental, note));
+        rows.push(build_row(
+            &copy.name,
+            "one enabled",
+            median,
+            incremental,
+            note,
+        ));
     }
     Ok((rows, medians))
 }
@@ -340,18 +437,16 @@ fn one_model_rows(
 fn all_models_rows(copies: &[CatalogCopy], target: &Path) -> Result<Vec<Value>, String> {
     let mut rows = Vec::new();
     for copy in copies {
-        let n = copy.n;
+        let name = &copy.name;
         let clean_all = copy.clean_build(target, &[])?;
         let incremental = copy.incremental_build(target, &[])?;
         let generated = generated_size(target);
-        eprintln!(
-            "  {n} models, all enabled: clean {clean_all:.1} s, incremental {incremental:.1} s"
-        );
+        eprintln!("  {name}, all enabled: clean {clean_all:.1} s, incremental {incremental:.1} s");
         let note = format!(
             "as above, every model enabled; {:.1} MB of Rust generated",
             generated as f64 / 1e6
         );
-        rows.push(build_row(n, "all enabled", clean_all, incremental, note));
+        rows.push(build_row(name, "all enabled", clean_all, incremental, note));
     }
     Ok(rows)
 }
@@ -359,14 +454,15 @@ fn all_models_rows(copies: &[CatalogCopy], target: &Path) -> Result<Vec<Value>, 
 /// The goal: one model costs about as much to build from the largest catalog as from the
 /// smallest.
 fn ratio_row(medians: &[Median]) -> Option<Value> {
-    let (small, base) = medians.iter().min_by_key(|(n, _)| *n).copied()?;
-    let (big, with_one) = medians.iter().max_by_key(|(n, _)| *n).copied()?;
+    let (small, small_name, base) = medians.iter().min_by_key(|(n, ..)| *n)?;
+    let (big, big_name, with_one) = medians.iter().max_by_key(|(n, ..)| *n)?;
+    let (base, with_one) = (*base, *with_one);
     (big > small).then(|| {
         json!({
             "target": "2 build cost",
-            "what": format!("runcomfy with one model: {big}-model / {small}-model catalog"),
+            "what": format!("runcomfy with one model: {big_name} / {small_name}"),
             "ours": with_one,
-            "peer_name": format!("{small}-model catalog s"),
+            "peer_name": format!("{small_name} s"),
             "peer": base,
             "ratio": with_one / base,
             "note": format!("goal <= 1.3: a dependent compiles only the models it enables; medians of {ROUNDS} alternating clean builds"),
@@ -376,10 +472,10 @@ fn ratio_row(medians: &[Median]) -> Option<Value> {
 }
 
 /// One catalog's clean and incremental build times.
-fn build_row(n: usize, enabled: &str, clean: f64, incremental: f64, note: String) -> Value {
+fn build_row(name: &str, enabled: &str, clean: f64, incremental: f64, note: String) -> Value {
     json!({
         "target": "2 build cost",
-        "what": format!("{n} models, {enabled}: clean | incremental runcomfy build (s)"),
+        "what": format!("{name}, {enabled}: clean | incremental runcomfy build (s)"),
         "ours": clean,
         "peer_name": "incremental s",
         "peer": incremental,
@@ -416,11 +512,15 @@ fn generated_size(target: &Path) -> u64 {
 
 /// The workspace's sources without build output, history or catalog.
 fn copy_workspace(from: &Path, to: &Path) -> Result<(), String> {
-    let skip = |rel: &Path| {
+    copy_tree(from, to, &|rel| {
         ["target", ".git", "fuzz", "schemas", "client/schemas"]
             .iter()
             .any(|s| rel == Path::new(s))
-    };
+    })
+}
+
+/// Copies the files under `from` to `to`, but those `skip` names (by relative path).
+fn copy_tree(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) -> Result<(), String> {
     let mut stack = vec![PathBuf::new()];
     while let Some(rel) = stack.pop() {
         let dir = from.join(&rel);

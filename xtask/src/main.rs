@@ -117,7 +117,8 @@ enum Command {
         #[arg(long)]
         quick: bool,
         /// Only these benchmarks: generator, transport, validation, downloads, polling,
-        /// scale, builds (repeatable).
+        /// scale, builds, real-builds (the shipped catalog vs the 3 seeds; only when named)
+        /// (repeatable).
         #[arg(long, value_name = "NAME")]
         only: Vec<String>,
         /// Also time builds of `runcomfy` with every model enabled, against synthetic catalogs
