@@ -330,14 +330,14 @@ async fn main() {
     }
     rows.push((
         format!("edit after {SIBLING_RUNS} runs of sequential, {jobs} jobs"),
-        sibling.clone(),
-        sibling_peer.clone(),
+        sibling,
+        sibling_peer,
     ));
     for (n, figures) in HISTORIES.iter().zip(&learning) {
         rows.push((
             format!("history of {n} run(s), 19-21 s, {jobs} jobs"),
-            figures.clone(),
-            learning_peer.clone(),
+            *figures,
+            learning_peer,
         ));
     }
     for (name, ours, peer) in &rows {
