@@ -117,65 +117,14 @@ pub async fn run(
     stop: &Stop,
 ) -> Result<Summary, BatchError> {
     let out = config.out.as_path();
-    let journal_exists = Journal::path_in(out).is_file();
-    // A new batch is checked before the folder is touched: invalid input leaves nothing.
-    let plan = match &config.input {
-        Some(path) if !journal_exists => Some(load_plan(path, config)?),
-        Some(_) => None,
-        None if journal_exists => None,
-        None => {
-            return Err(BatchError::NoJournal {
-                dir: out.to_owned(),
-            });
-        }
-    };
-    std::fs::create_dir_all(out).map_err(BatchError::io(out))?;
-    let _lock = lock(out)?;
-    let mut journal = Journal::open(out)?;
-    if !journal.is_initialized()? {
-        // A journal file whose lines were never written (a crash at the very start).
-        let plan = match (plan, &config.input) {
-            (Some(plan), _) => plan,
-            (None, Some(path)) => load_plan(path, config)?,
-            (None, None) => {
-                return Err(BatchError::NoJournal {
-                    dir: out.to_owned(),
-                });
-            }
-        };
-        let input_path = config
-            .input
-            .as_deref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
-        journal.initialize(&plan, &input_path, config.default_model.as_deref())?;
-    } else if let Some(path) = &config.input {
-        check_same_batch(&journal, out, path, config)?;
-    }
-    check_same_server(&journal, out, config)?;
+    let (_lock, mut journal) = open_batch(config)?;
 
     let recovered = journal.recover_interrupted()?;
     if config.resubmit_unknown {
         journal.requeue_unknown()?;
     }
     let max_spend = budget_of(&journal, config)?;
-    // Each line's estimate before it is sent: at today's prices under a budget, else the
-    // catalog's.
-    let pending = journal.rows()?;
-    let live = max_spend.is_some().then_some(client);
-    let ids: Vec<String> = pending.iter().filter_map(|r| r.model.clone()).collect();
-    let prices = prices(live, &ids).await;
-    for row in pending.iter().filter(|r| r.state == State::Pending) {
-        let estimate = estimate_row(row, &prices);
-        let (usd, basis) = match &estimate {
-            Some(estimate) => (estimate.usd(), estimate.to_string()),
-            None => (
-                None,
-                "no estimate: the line has no readable input".to_owned(),
-            ),
-        };
-        journal.set_estimate(row.number, usd, &basis)?;
-    }
+    record_estimates(client, &mut journal, max_spend.is_some()).await?;
     let rows = journal.rows()?;
     let budget = max_spend.map(|limit| budget::Budget::new(limit, &rows));
     let cleaned = clean_temp_files(out, &rows);
@@ -191,26 +140,7 @@ pub async fn run(
         .filter(|r| r.state != State::Invalid)
         .partition(|r| matches!(r.state, State::Pending | State::Submitted));
     let progress = progress::Progress::start(config.progress, valid, ended.len() as u64);
-    if !recovered.is_empty() {
-        progress.println(&format!(
-            "{} line(s) were being submitted when the last run stopped and may have been \
-             accepted: marked unknown, not sent again (lines {})",
-            recovered.len(),
-            join_numbers(&recovered)
-        ));
-    }
-    if cleaned > 0 {
-        progress.println(&format!(
-            "removed {cleaned} temporary file(s) left by an interrupted run"
-        ));
-    }
-    if let Some(budget) = &budget {
-        progress.println(&format!(
-            "budget: --max-spend {}; {} spent or running so far",
-            budget.limit(),
-            budget.committed()
-        ));
-    }
+    announce_start(&progress, &recovered, cleaned, budget.as_ref());
     let journal = Arc::new(Mutex::new(journal));
     let limits = scheduler::RunLimits {
         concurrency: config.concurrency,
@@ -233,14 +163,7 @@ pub async fn run(
         Ok(guard) => guard,
         Err(poisoned) => poisoned.into_inner(),
     };
-    if let Ok(history) = serde_json::to_string(&client.poll_history()) {
-        journal.set_meta(POLL_HISTORY, &history)?;
-    }
-    let rows = journal.rows()?;
-    let files = journal.files()?;
-    report::write_report(out, &rows, &files)?;
-    gallery::write_gallery(out, &rows, &files)?;
-    let mut summary = Summary::from_rows(out, &rows);
+    let mut summary = write_outputs(client, &journal, out)?;
     summary.recovered_unknown = recovered;
     summary.interrupted = stop.is_requested();
     summary.submitted_now = ran.submitted;
@@ -253,6 +176,116 @@ pub async fn run(
             source: Box::new(source),
         }),
     }
+}
+
+/// Creates (or reopens) the output folder's journal under its lock, its lines written
+/// and checked against this run's input, model and server.
+fn open_batch(config: &BatchConfig) -> Result<(File, Journal), BatchError> {
+    let out = config.out.as_path();
+    let journal_exists = Journal::path_in(out).is_file();
+    // A new batch is checked before the folder is touched: invalid input leaves nothing.
+    let plan = match &config.input {
+        Some(path) if !journal_exists => Some(load_plan(path, config)?),
+        Some(_) => None,
+        None if journal_exists => None,
+        None => {
+            return Err(BatchError::NoJournal {
+                dir: out.to_owned(),
+            });
+        }
+    };
+    std::fs::create_dir_all(out).map_err(BatchError::io(out))?;
+    let lock = lock(out)?;
+    let mut journal = Journal::open(out)?;
+    if !journal.is_initialized()? {
+        // A journal file whose lines were never written (a crash at the very start).
+        let plan = match (plan, &config.input) {
+            (Some(plan), _) => plan,
+            (None, Some(path)) => load_plan(path, config)?,
+            (None, None) => {
+                return Err(BatchError::NoJournal {
+                    dir: out.to_owned(),
+                });
+            }
+        };
+        let input_path = config
+            .input
+            .as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        journal.initialize(&plan, &input_path, config.default_model.as_deref())?;
+    } else if let Some(path) = &config.input {
+        check_same_batch(&journal, out, path, config)?;
+    }
+    check_same_server(&journal, out, config)?;
+    Ok((lock, journal))
+}
+
+/// Records each pending line's estimate before it is sent: at today's prices under a
+/// budget (`live`), else the catalog's. The journal is taken `&mut` because it is not
+/// `Sync`: a shared borrow held across the price look-ups would make the batch not `Send`.
+async fn record_estimates(
+    client: &Client,
+    journal: &mut Journal,
+    live: bool,
+) -> Result<(), BatchError> {
+    let pending = journal.rows()?;
+    let ids: Vec<String> = pending.iter().filter_map(|r| r.model.clone()).collect();
+    let prices = prices(live.then_some(client), &ids).await;
+    for row in pending.iter().filter(|r| r.state == State::Pending) {
+        let estimate = estimate_row(row, &prices);
+        let (usd, basis) = match &estimate {
+            Some(estimate) => (estimate.usd(), estimate.to_string()),
+            None => (
+                None,
+                "no estimate: the line has no readable input".to_owned(),
+            ),
+        };
+        journal.set_estimate(row.number, usd, &basis)?;
+    }
+    Ok(())
+}
+
+/// Tells what this run found before starting: lines left unknown, temporary files
+/// removed, the budget.
+fn announce_start(
+    progress: &progress::Progress,
+    recovered: &[u64],
+    cleaned: usize,
+    budget: Option<&budget::Budget>,
+) {
+    if !recovered.is_empty() {
+        progress.println(&format!(
+            "{} line(s) were being submitted when the last run stopped and may have been \
+             accepted: marked unknown, not sent again (lines {})",
+            recovered.len(),
+            join_numbers(recovered)
+        ));
+    }
+    if cleaned > 0 {
+        progress.println(&format!(
+            "removed {cleaned} temporary file(s) left by an interrupted run"
+        ));
+    }
+    if let Some(budget) = budget {
+        progress.println(&format!(
+            "budget: --max-spend {}; {} spent or running so far",
+            budget.limit(),
+            budget.committed()
+        ));
+    }
+}
+
+/// Saves the poll history, writes the report and gallery, and sums up the journal.
+fn write_outputs(client: &Client, journal: &Journal, out: &Path) -> Result<Summary, BatchError> {
+    if let Ok(history) = serde_json::to_string(&client.poll_history()) {
+        journal.set_meta(POLL_HISTORY, &history)?;
+    }
+    let rows = journal.rows()?;
+    let files = journal.files()?;
+    report::write_report(out, &rows, &files)?;
+    gallery::write_gallery(out, &rows, &files)?;
+    Ok(Summary::from_rows(out, &rows))
 }
 
 /// The budget: `--max-spend` given now (recorded in the journal), else the one recorded.

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
-use runcomfy::dynamic::DynJob;
+use runcomfy::dynamic::{DynJob, DynOutput};
 use runcomfy::{Client, DownloadOptions, Error, JobRecord, WaitOptions};
 use tokio::sync::Semaphore;
 
@@ -199,135 +199,158 @@ async fn submit(
         Some(Ok(input)) => input,
         _ => return Err(fail_pending(ctx, line, "the journal has no readable input").await),
     };
-    if let Some(budget) = &ctx.budget {
-        let verdict = tokio::select! {
-            biased;
-            () = ctx.halt.requested() => return Err(Outcome::Unfinished),
-            verdict = budget.reserve(row.estimate) => verdict,
-        };
-        if let Verdict::Unsent(reason) = verdict {
-            if let Err(err) = journal(ctx, {
-                let reason = reason.clone();
-                move |j| j.note_pending(line, &reason)
-            })
-            .await
-            {
-                fatal(ctx, err);
-                return Err(Outcome::Unfinished);
-            }
-            ctx.progress.println(&format!("line {line}: {reason}"));
-            match ctx.unsent.lock() {
-                Ok(mut guard) => guard.push(line),
-                Err(poisoned) => poisoned.into_inner().push(line),
-            }
-            return Err(Outcome::Unsent);
-        }
-    }
-    // The budget's reservation, given back if the submit is provably not taken.
-    let release = || {
-        if let Some(budget) = &ctx.budget {
-            budget.release(row.estimate);
-        }
-    };
+    reserve_budget(ctx, row).await?;
     let mut rounds = 0u32;
     loop {
         tokio::select! {
             biased;
             () = ctx.halt.requested() => {
-                release();
+                release(ctx, row);
                 return Err(Outcome::Unfinished);
             }
             () = ctx.gate.wait() => {}
         }
         if ctx.halt.is_requested() {
-            release();
+            release(ctx, row);
             return Err(Outcome::Unfinished);
         }
         if let Err(err) = journal(ctx, move |j| j.mark_submitting(line)).await {
-            release();
+            release(ctx, row);
             fatal(ctx, err);
             return Err(Outcome::Unfinished);
         }
         // From here on the submit runs to its end even if a stop comes: its request id must
         // be recorded.
-        let result = ctx.client.submit_json(model, &input).await;
-        match result {
-            Ok(job) => {
-                let id = job.id().to_owned();
-                ctx.gate.succeeded();
-                ctx.submitted.fetch_add(1, Ordering::Relaxed);
-                let recorded = {
-                    let id = id.clone();
-                    journal(ctx, move |j| j.mark_submitted(line, &id)).await
-                };
-                if let Err(err) = recorded {
-                    // The line stays `submitting` and becomes `unknown` next time; say which
-                    // request it was, so it can be found.
-                    ctx.progress.println(&format!(
-                        "line {line}: accepted as request {id}, but the journal could not record it"
-                    ));
-                    fatal(ctx, err);
-                    return Err(Outcome::Unfinished);
-                }
-                tracing::info!(line, request_id = %id, "submitted");
-                return Ok(job);
-            }
+        match ctx.client.submit_json(model, &input).await {
+            Ok(job) => return record_accepted(ctx, line, job).await,
             Err(err) => {
-                let reason = err.to_string();
-                match classify_submit_error(&err) {
-                    SubmitFailure::NotTaken { retry_after } => {
-                        if let Err(err) = journal(ctx, {
-                            let reason = reason.clone();
-                            move |j| j.mark_not_sent(line, &reason)
-                        })
-                        .await
-                        {
-                            fatal(ctx, err);
-                            return Err(Outcome::Unfinished);
-                        }
-                        rounds += 1;
-                        ctx.gate.pause(retry_after);
-                        if rounds >= MAX_NOT_SENT_ROUNDS {
-                            release();
-                            ctx.progress
-                                .println(&format!("line {line}: left pending: {reason}"));
-                            return Err(Outcome::Unfinished);
-                        }
-                    }
-                    SubmitFailure::Refused => {
-                        release();
-                        return Err(fail_submitting(ctx, line, &reason).await);
-                    }
-                    SubmitFailure::Fatal => {
-                        release();
-                        let _ = journal(ctx, {
-                            let reason = reason.clone();
-                            move |j| j.mark_not_sent(line, &reason)
-                        })
-                        .await;
-                        fatal(ctx, BatchError::Refused(err));
-                        return Err(Outcome::Unfinished);
-                    }
-                    SubmitFailure::Unknown => {
-                        if let Some(budget) = &ctx.budget {
-                            budget.keep();
-                        }
-                        if let Err(err) = journal(ctx, {
-                            let reason = reason.clone();
-                            move |j| j.mark_unknown(line, &reason)
-                        })
-                        .await
-                        {
-                            fatal(ctx, err);
-                            return Err(Outcome::Unfinished);
-                        }
-                        ctx.progress.println(&format!(
-                            "line {line}: unknown (may have been accepted): {reason}"
-                        ));
-                        return Err(Outcome::Unknown);
-                    }
+                // Every failure but "not taken" ends the line, so this counts those rounds.
+                rounds += 1;
+                if let Some(outcome) = submit_failed(ctx, row, err, rounds).await {
+                    return Err(outcome);
                 }
             }
+        }
+    }
+}
+
+/// Reserves the line's estimate in the budget, if the batch has one; a line that does not
+/// fit is noted and left pending.
+async fn reserve_budget(ctx: &Ctx, row: &Row) -> Result<(), Outcome> {
+    let line = row.number;
+    let Some(budget) = &ctx.budget else {
+        return Ok(());
+    };
+    let verdict = tokio::select! {
+        biased;
+        () = ctx.halt.requested() => return Err(Outcome::Unfinished),
+        verdict = budget.reserve(row.estimate) => verdict,
+    };
+    let Verdict::Unsent(reason) = verdict else {
+        return Ok(());
+    };
+    if let Err(err) = journal(ctx, {
+        let reason = reason.clone();
+        move |j| j.note_pending(line, &reason)
+    })
+    .await
+    {
+        fatal(ctx, err);
+        return Err(Outcome::Unfinished);
+    }
+    ctx.progress.println(&format!("line {line}: {reason}"));
+    match ctx.unsent.lock() {
+        Ok(mut guard) => guard.push(line),
+        Err(poisoned) => poisoned.into_inner().push(line),
+    }
+    Err(Outcome::Unsent)
+}
+
+/// Gives back the line's budget reservation: its submit is provably not taken.
+fn release(ctx: &Ctx, row: &Row) {
+    if let Some(budget) = &ctx.budget {
+        budget.release(row.estimate);
+    }
+}
+
+/// The server accepted the line: its request id goes to the journal.
+async fn record_accepted(ctx: &Ctx, line: u64, job: DynJob) -> Result<DynJob, Outcome> {
+    let id = job.id().to_owned();
+    ctx.gate.succeeded();
+    ctx.submitted.fetch_add(1, Ordering::Relaxed);
+    let recorded = {
+        let id = id.clone();
+        journal(ctx, move |j| j.mark_submitted(line, &id)).await
+    };
+    if let Err(err) = recorded {
+        // The line stays `submitting` and becomes `unknown` next time; say which request it
+        // was, so it can be found.
+        ctx.progress.println(&format!(
+            "line {line}: accepted as request {id}, but the journal could not record it"
+        ));
+        fatal(ctx, err);
+        return Err(Outcome::Unfinished);
+    }
+    tracing::info!(line, request_id = %id, "submitted");
+    Ok(job)
+}
+
+/// A failed submit (its `rounds`-th): journals it and says how the line ends, or `None` to
+/// send it again.
+async fn submit_failed(ctx: &Ctx, row: &Row, err: Error, rounds: u32) -> Option<Outcome> {
+    let line = row.number;
+    let reason = err.to_string();
+    match classify_submit_error(&err) {
+        SubmitFailure::NotTaken { retry_after } => {
+            if let Err(err) = journal(ctx, {
+                let reason = reason.clone();
+                move |j| j.mark_not_sent(line, &reason)
+            })
+            .await
+            {
+                fatal(ctx, err);
+                return Some(Outcome::Unfinished);
+            }
+            ctx.gate.pause(retry_after);
+            if rounds >= MAX_NOT_SENT_ROUNDS {
+                release(ctx, row);
+                ctx.progress
+                    .println(&format!("line {line}: left pending: {reason}"));
+                return Some(Outcome::Unfinished);
+            }
+            None
+        }
+        SubmitFailure::Refused => {
+            release(ctx, row);
+            Some(fail_submitting(ctx, line, &reason).await)
+        }
+        SubmitFailure::Fatal => {
+            release(ctx, row);
+            let _ = journal(ctx, {
+                let reason = reason.clone();
+                move |j| j.mark_not_sent(line, &reason)
+            })
+            .await;
+            fatal(ctx, BatchError::Refused(err));
+            Some(Outcome::Unfinished)
+        }
+        SubmitFailure::Unknown => {
+            if let Some(budget) = &ctx.budget {
+                budget.keep();
+            }
+            if let Err(err) = journal(ctx, {
+                let reason = reason.clone();
+                move |j| j.mark_unknown(line, &reason)
+            })
+            .await
+            {
+                fatal(ctx, err);
+                return Some(Outcome::Unfinished);
+            }
+            ctx.progress.println(&format!(
+                "line {line}: unknown (may have been accepted): {reason}"
+            ));
+            Some(Outcome::Unknown)
         }
     }
 }
@@ -389,10 +412,44 @@ async fn finish(
     job: &DynJob,
     submitted_at: Option<std::time::SystemTime>,
 ) -> Outcome {
+    let (output, started) = match wait(ctx, row, job).await {
+        Ok(waited) => waited,
+        Err(outcome) => return outcome,
+    };
+    let noticed = std::time::SystemTime::now();
+    let cost = job.cost();
+    if settle(ctx, row, cost).await.is_err() {
+        return Outcome::Unfinished;
+    }
+    let Ok(_permit) = ctx.downloads.acquire().await else {
+        return Outcome::Unfinished;
+    };
+    let when = Moments {
+        submitted: submitted_at,
+        started,
+        noticed,
+    };
+    download(ctx, row, model, job, &output, cost, when).await
+}
+
+/// When a line's job was sent, first seen running, and seen ended (this machine's clock).
+struct Moments {
+    submitted: Option<std::time::SystemTime>,
+    started: Option<std::time::SystemTime>,
+    noticed: std::time::SystemTime,
+}
+
+/// Polls the job until it ends: its output and when it was first seen running, or how the
+/// line ended without one.
+async fn wait(
+    ctx: &Ctx,
+    row: &Row,
+    job: &DynJob,
+) -> Result<(DynOutput, Option<std::time::SystemTime>), Outcome> {
     let line = row.number;
     let mut rounds = 0u32;
     let started: Mutex<Option<std::time::SystemTime>> = Mutex::new(None);
-    let output = loop {
+    loop {
         let seen = |update: &runcomfy::Update| {
             if update.state != runcomfy::JobState::InQueue
                 && let Ok(mut started) = started.lock()
@@ -400,85 +457,60 @@ async fn finish(
                 started.get_or_insert_with(std::time::SystemTime::now);
             }
         };
-        match job.wait_with(WaitOptions::new(), seen).await {
-            Ok(output) => break output,
-            Err(err) => match err {
-                Error::JobFailed { .. } | Error::Cancelled { .. } => {
-                    if settle(ctx, row, job.cost()).await.is_err() {
-                        return Outcome::Unfinished;
-                    }
-                    return fail_line(ctx, line, &err.to_string()).await;
+        let err = match job.wait_with(WaitOptions::new(), seen).await {
+            Ok(output) => return Ok((output, started.lock().ok().and_then(|s| *s))),
+            Err(err) => err,
+        };
+        match err {
+            Error::JobFailed { .. } | Error::Cancelled { .. } => {
+                if settle(ctx, row, job.cost()).await.is_err() {
+                    return Err(Outcome::Unfinished);
                 }
-                Error::NotFound { .. } => {
-                    if settle(ctx, row, None).await.is_err() {
-                        return Outcome::Unfinished;
-                    }
-                    let reason = format!(
-                        "{err}; the server no longer knows this request (request ids expire); \
-                         it is not submitted again"
-                    );
-                    return fail_line(ctx, line, &reason).await;
+                return Err(fail_line(ctx, line, &err.to_string()).await);
+            }
+            Error::NotFound { .. } => {
+                if settle(ctx, row, None).await.is_err() {
+                    return Err(Outcome::Unfinished);
                 }
-                Error::Unauthorized { .. } | Error::Forbidden { .. } => {
-                    fatal(ctx, BatchError::Refused(err));
-                    return Outcome::Unfinished;
+                let reason = format!(
+                    "{err}; the server no longer knows this request (request ids expire); \
+                     it is not submitted again"
+                );
+                return Err(fail_line(ctx, line, &reason).await);
+            }
+            Error::Unauthorized { .. } | Error::Forbidden { .. } => {
+                fatal(ctx, BatchError::Refused(err));
+                return Err(Outcome::Unfinished);
+            }
+            err => {
+                rounds += 1;
+                if let Some(outcome) = transient(ctx, line, rounds, &err.to_string()).await {
+                    return Err(outcome);
                 }
-                err => {
-                    rounds += 1;
-                    if let Some(outcome) = transient(ctx, line, rounds, &err.to_string()).await {
-                        return outcome;
-                    }
-                }
-            },
+            }
         }
-    };
-    let noticed = std::time::SystemTime::now();
-    let cost = job.cost();
-    if settle(ctx, row, cost).await.is_err() {
-        return Outcome::Unfinished;
     }
+}
+
+/// Saves the job's files into the line's folder, with its record, and journals them.
+async fn download(
+    ctx: &Ctx,
+    row: &Row,
+    model: &'static runcomfy::catalog::ModelInfo,
+    job: &DynJob,
+    output: &DynOutput,
+    cost: Option<runcomfy::price::Usd>,
+    when: Moments,
+) -> Outcome {
+    let line = row.number;
     let dir = ctx.out.join(row.dir.as_deref().unwrap_or("unnamed"));
-    let Ok(_permit) = ctx.downloads.acquire().await else {
-        return Outcome::Unfinished;
-    };
     // Files are replaced, not renamed aside: a run that died mid-download left complete files
     // under the same names, and a `.part` file that is cleaned at startup.
     let options = DownloadOptions::new().overwrite(true);
     let mut rounds = 0u32;
-    loop {
-        match job.download(&output, &dir, &options).await {
-            Ok(saved) => {
-                let timings = runcomfy::provenance::Timings {
-                    submitted: submitted_at.map(runcomfy::provenance::timestamp),
-                    started: started
-                        .lock()
-                        .ok()
-                        .and_then(|s| *s)
-                        .map(runcomfy::provenance::timestamp),
-                    finished: job.server_times().1,
-                    noticed: Some(runcomfy::provenance::timestamp(noticed)),
-                };
-                crate::record::write(row, model, job.id(), cost, timings, &saved, &dir);
-                let files: Vec<FileRow> = saved
-                    .into_iter()
-                    .map(|f| FileRow {
-                        path: relative(&ctx.out, &f.path),
-                        field: f.field,
-                        index: f.index.map(|i| i as u64),
-                        bytes: f.bytes,
-                        content_type: f.content_type,
-                        url: Some(f.url),
-                        sha256: Some(f.sha256),
-                    })
-                    .collect();
-                return match journal(ctx, move |j| j.mark_downloaded(line, &files)).await {
-                    Ok(()) => Outcome::Downloaded,
-                    Err(err) => {
-                        fatal(ctx, err);
-                        Outcome::Unfinished
-                    }
-                };
-            }
+    let saved = loop {
+        match job.download(output, &dir, &options).await {
+            Ok(saved) => break saved,
             Err(err) => {
                 rounds += 1;
                 let reason = format!("download: {err}");
@@ -486,6 +518,32 @@ async fn finish(
                     return outcome;
                 }
             }
+        }
+    };
+    let timings = runcomfy::provenance::Timings {
+        submitted: when.submitted.map(runcomfy::provenance::timestamp),
+        started: when.started.map(runcomfy::provenance::timestamp),
+        finished: job.server_times().1,
+        noticed: Some(runcomfy::provenance::timestamp(when.noticed)),
+    };
+    crate::record::write(row, model, job.id(), cost, timings, &saved, &dir);
+    let files: Vec<FileRow> = saved
+        .into_iter()
+        .map(|f| FileRow {
+            path: relative(&ctx.out, &f.path),
+            field: f.field,
+            index: f.index.map(|i| i as u64),
+            bytes: f.bytes,
+            content_type: f.content_type,
+            url: Some(f.url),
+            sha256: Some(f.sha256),
+        })
+        .collect();
+    match journal(ctx, move |j| j.mark_downloaded(line, &files)).await {
+        Ok(()) => Outcome::Downloaded,
+        Err(err) => {
+            fatal(ctx, err);
+            Outcome::Unfinished
         }
     }
 }
