@@ -47,58 +47,91 @@ pub fn render(rows: &[Row], files: &HashMap<u64, Vec<FileRow>>) -> String {
         }
     }
     for row in rows.iter().filter(|r| r.state == State::Downloaded) {
-        let cost = match row.cost {
-            Some(cost) => format!("cost {cost}"),
-            None => "cost not given".to_owned(),
-        };
-        let prompt = row
-            .input
-            .as_deref()
-            .and_then(|input| serde_json::from_str::<serde_json::Value>(input).ok())
-            .and_then(|input| {
-                input
-                    .as_object()
-                    .and_then(crate::input::prompt_of)
-                    .map(str::to_owned)
-            })
-            .unwrap_or_default();
-        let label = match &row.key {
-            Some(key) => format!("line {} · {key}", row.number),
-            None => format!("line {}", row.number),
-        };
-        for file in files.get(&row.number).into_iter().flatten() {
-            let href = url_path(&file.path);
-            let kind = kind_of(file);
-            *counts.entry(kind).or_default() += 1;
-            let media = match kind {
-                Some(MediaKind::Image) => format!(
-                    "<a href=\"{href}\"><img loading=\"lazy\" src=\"{href}\" alt=\"{}\"></a>",
-                    escape(&prompt)
-                ),
-                // `preload="metadata"`: a page of many clips fetches each one's header only.
-                Some(MediaKind::Video) => format!(
-                    "<video controls preload=\"metadata\" src=\"{href}\" title=\"{}\"></video>",
-                    escape(&prompt)
-                ),
-                Some(MediaKind::Audio) => format!(
-                    "<audio controls preload=\"metadata\" src=\"{href}\" title=\"{}\"></audio>",
-                    escape(&prompt)
-                ),
-                None => format!("<a href=\"{href}\">{}</a>", escape(&file.path)),
-            };
-            let _ = writeln!(
-                cards,
-                "<figure>{media}<figcaption><p class=\"prompt\">{}</p>\
-                 <div class=\"meta\">{}<br>{}<br>request {}<br>{}</div></figcaption></figure>",
-                escape(&prompt),
-                escape(&label),
-                escape(row.model.as_deref().unwrap_or("")),
-                escape(row.request_id.as_deref().unwrap_or("")),
-                escape(&cost),
-            );
-        }
+        let row_files = files.get(&row.number).into_iter().flatten();
+        push_cards(&mut cards, &mut counts, row, row_files);
     }
-    // Kinds in their order (images, videos, audio), then files of no known kind.
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>runcomfy batch gallery</title><style>{STYLE}</style></head><body>\n\
+         <h1>runcomfy batch: {}</h1>\n<p class=\"meta\">total cost {}</p>\n\
+         <div class=\"grid\">\n{cards}</div>\n</body></html>\n",
+        count_summary(&counts),
+        escape(&total.to_string())
+    )
+}
+
+/// Adds a card for each of a downloaded line's files, counting them by kind.
+fn push_cards<'a>(
+    cards: &mut String,
+    counts: &mut BTreeMap<Option<MediaKind>, usize>,
+    row: &Row,
+    files: impl Iterator<Item = &'a FileRow>,
+) {
+    let cost = match row.cost {
+        Some(cost) => format!("cost {cost}"),
+        None => "cost not given".to_owned(),
+    };
+    let prompt = row_prompt(row);
+    let label = match &row.key {
+        Some(key) => format!("line {} · {key}", row.number),
+        None => format!("line {}", row.number),
+    };
+    for file in files {
+        let kind = kind_of(file);
+        *counts.entry(kind).or_default() += 1;
+        let media = media_tag(kind, file, &prompt);
+        let _ = writeln!(
+            cards,
+            "<figure>{media}<figcaption><p class=\"prompt\">{}</p>\
+             <div class=\"meta\">{}<br>{}<br>request {}<br>{}</div></figcaption></figure>",
+            escape(&prompt),
+            escape(&label),
+            escape(row.model.as_deref().unwrap_or("")),
+            escape(row.request_id.as_deref().unwrap_or("")),
+            escape(&cost),
+        );
+    }
+}
+
+/// The line's prompt, or nothing when its input has none.
+fn row_prompt(row: &Row) -> String {
+    row.input
+        .as_deref()
+        .and_then(|input| serde_json::from_str::<serde_json::Value>(input).ok())
+        .and_then(|input| {
+            input
+                .as_object()
+                .and_then(crate::input::prompt_of)
+                .map(str::to_owned)
+        })
+        .unwrap_or_default()
+}
+
+/// The element showing a file of `kind`: an image, a player, or a link.
+fn media_tag(kind: Option<MediaKind>, file: &FileRow, prompt: &str) -> String {
+    let href = url_path(&file.path);
+    match kind {
+        Some(MediaKind::Image) => format!(
+            "<a href=\"{href}\"><img loading=\"lazy\" src=\"{href}\" alt=\"{}\"></a>",
+            escape(prompt)
+        ),
+        // `preload="metadata"`: a page of many clips fetches each one's header only.
+        Some(MediaKind::Video) => format!(
+            "<video controls preload=\"metadata\" src=\"{href}\" title=\"{}\"></video>",
+            escape(prompt)
+        ),
+        Some(MediaKind::Audio) => format!(
+            "<audio controls preload=\"metadata\" src=\"{href}\" title=\"{}\"></audio>",
+            escape(prompt)
+        ),
+        None => format!("<a href=\"{href}\">{}</a>", escape(&file.path)),
+    }
+}
+
+/// The heading's count of files: kinds in their order (images, videos, audio), then files
+/// of no known kind.
+fn count_summary(counts: &BTreeMap<Option<MediaKind>, usize>) -> String {
     let mut summary: Vec<String> = counts
         .iter()
         .filter_map(|(kind, n)| {
@@ -116,15 +149,7 @@ pub fn render(rows: &[Row], files: &HashMap<u64, Vec<FileRow>>) -> String {
     if summary.is_empty() {
         summary.push("no files".to_owned());
     }
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>runcomfy batch gallery</title><style>{STYLE}</style></head><body>\n\
-         <h1>runcomfy batch: {}</h1>\n<p class=\"meta\">total cost {}</p>\n\
-         <div class=\"grid\">\n{cards}</div>\n</body></html>\n",
-        summary.join(", "),
-        escape(&total.to_string())
-    )
+    summary.join(", ")
 }
 
 /// What a downloaded file is: from the type the server declared, else from its name.

@@ -172,18 +172,44 @@ fn check_line(number: u64, text: &[u8], default_model: Option<&str>) -> Result<L
         key,
         problems,
     };
-    let text =
-        std::str::from_utf8(text).map_err(|_| bad(None, vec!["not UTF-8 text".to_owned()]))?;
-    let value: Value = serde_json::from_str(text)
-        .map_err(|err| bad(None, vec![format!("invalid JSON: {err}")]))?;
-    let Value::Object(mut object) = value else {
-        return Err(bad(
-            None,
-            vec![r#"expected an object {"model": ..., "input": {...}, "key": ...}"#.to_owned()],
-        ));
-    };
+    let mut object = parse_object(text).map_err(|problem| bad(None, vec![problem]))?;
     let mut problems = Vec::new();
-    let key = match object.remove("key") {
+    let key = take_key(&mut object, &mut problems);
+    let model = take_model(&mut object, default_model, &mut problems);
+    let input = take_input(&mut object, model, &mut problems);
+    for name in object.keys() {
+        problems.push(format!(
+            "unknown field {name:?} (a line has \"model\", \"input\" and \"key\")"
+        ));
+    }
+    if let (Some(model), Some(input)) = (model, &input) {
+        problems.extend(input_problems(model, input));
+    }
+    match (model, input) {
+        (Some(model), Some(input)) if problems.is_empty() => Ok(Line {
+            number,
+            dir: key.as_deref().map(safe_file_name).unwrap_or_default(),
+            key,
+            model,
+            input: Value::Object(input),
+        }),
+        _ => Err(bad(key, problems)),
+    }
+}
+
+/// The line as a JSON object, or why it is not one.
+fn parse_object(text: &[u8]) -> Result<Map<String, Value>, String> {
+    let text = std::str::from_utf8(text).map_err(|_| "not UTF-8 text".to_owned())?;
+    let value: Value = serde_json::from_str(text).map_err(|err| format!("invalid JSON: {err}"))?;
+    match value {
+        Value::Object(object) => Ok(object),
+        _ => Err(r#"expected an object {"model": ..., "input": {...}, "key": ...}"#.to_owned()),
+    }
+}
+
+/// The line's `"key"`, if it has a usable one.
+fn take_key(object: &mut Map<String, Value>, problems: &mut Vec<String>) -> Option<String> {
+    match object.remove("key") {
         None | Some(Value::Null) => None,
         Some(Value::String(key)) if key.trim().is_empty() => {
             problems.push("\"key\" is empty".to_owned());
@@ -194,11 +220,19 @@ fn check_line(number: u64, text: &[u8], default_model: Option<&str>) -> Result<L
             problems.push(format!("\"key\" must be a string, not {}", kind(&other)));
             None
         }
-    };
-    let model = match object.remove("model") {
-        Some(Value::String(id)) => find_model(&id, &mut problems),
+    }
+}
+
+/// The line's model: its `"model"`, else `default_model`.
+fn take_model(
+    object: &mut Map<String, Value>,
+    default_model: Option<&str>,
+    problems: &mut Vec<String>,
+) -> Option<&'static ModelInfo> {
+    match object.remove("model") {
+        Some(Value::String(id)) => find_model(&id, problems),
         None | Some(Value::Null) => match default_model {
-            Some(id) => find_model(id, &mut problems),
+            Some(id) => find_model(id, problems),
             None => {
                 problems.push("no \"model\" (give one on the line or with --model)".to_owned());
                 None
@@ -208,8 +242,16 @@ fn check_line(number: u64, text: &[u8], default_model: Option<&str>) -> Result<L
             problems.push(format!("\"model\" must be a string, not {}", kind(&other)));
             None
         }
-    };
-    let input = match object.remove("input") {
+    }
+}
+
+/// The line's `"input"` object, its choices normalized for `model`.
+fn take_input(
+    object: &mut Map<String, Value>,
+    model: Option<&'static ModelInfo>,
+    problems: &mut Vec<String>,
+) -> Option<Map<String, Value>> {
+    match object.remove("input") {
         Some(Value::Object(mut input)) => {
             // Choices as `runcomfy run` takes them (`"16:9"`), sent as their wire values.
             if let Some(model) = model {
@@ -225,35 +267,25 @@ fn check_line(number: u64, text: &[u8], default_model: Option<&str>) -> Result<L
             problems.push("no \"input\" object".to_owned());
             None
         }
-    };
-    for name in object.keys() {
-        problems.push(format!(
-            "unknown field {name:?} (a line has \"model\", \"input\" and \"key\")"
-        ));
     }
-    if let (Some(model), Some(input)) = (model, &input) {
-        let report = match model.decode(&Value::Object(input.clone())) {
-            Ok(_) => runcomfy::ValidationReport::new(),
-            Err(err) => err.report,
-        };
-        problems.extend(report.errors().map(|problem| {
+}
+
+/// What `model`'s validation finds wrong with `input`, one line each.
+fn input_problems(model: &ModelInfo, input: &Map<String, Value>) -> Vec<String> {
+    let report = match model.decode(&Value::Object(input.clone())) {
+        Ok(_) => runcomfy::ValidationReport::new(),
+        Err(err) => err.report,
+    };
+    report
+        .errors()
+        .map(|problem| {
             if problem.path.is_empty() {
                 format!("input: {} ({})", problem.message, problem.rule)
             } else {
                 format!("input.{problem}")
             }
-        }));
-    }
-    match (model, input) {
-        (Some(model), Some(input)) if problems.is_empty() => Ok(Line {
-            number,
-            dir: key.as_deref().map(safe_file_name).unwrap_or_default(),
-            key,
-            model,
-            input: Value::Object(input),
-        }),
-        _ => Err(bad(key, problems)),
-    }
+        })
+        .collect()
 }
 
 fn find_model(id: &str, problems: &mut Vec<String>) -> Option<&'static ModelInfo> {

@@ -228,6 +228,25 @@ impl Summary {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_headline(f)?;
+        write_section(f, "failed", &self.failed)?;
+        write_section(
+            f,
+            "unknown (may have been accepted and billed; not sent again without \
+             --resubmit-unknown)",
+            &self.unknown,
+        )?;
+        write_section(f, "invalid (skipped)", &self.invalid)?;
+        self.write_unsent(f)?;
+        self.write_spent(f)?;
+        self.write_unfinished(f)?;
+        self.write_paths(f)
+    }
+}
+
+/// The parts of [`Summary`]'s text, in the order it shows them.
+impl Summary {
+    fn write_headline(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let headline = if self.interrupted {
             "batch interrupted"
         } else if self.is_complete() {
@@ -244,36 +263,27 @@ impl fmt::Display for Summary {
             self.unknown.len(),
             self.unfinished.len(),
             self.invalid.len()
-        )?;
-        let mut section = |title: &str, entries: &[Entry]| -> fmt::Result {
-            if entries.is_empty() {
-                return Ok(());
-            }
-            writeln!(f, "{title}:")?;
-            for entry in entries {
-                writeln!(f, "  {entry}")?;
-            }
-            Ok(())
-        };
-        section("failed", &self.failed)?;
-        section(
-            "unknown (may have been accepted and billed; not sent again without \
-             --resubmit-unknown)",
-            &self.unknown,
-        )?;
-        section("invalid (skipped)", &self.invalid)?;
-        if !self.unsent.is_empty() {
-            writeln!(
-                f,
-                "{} line(s) left unsent by --max-spend {} (still pending: a run with a larger \
-                 --max-spend sends them):",
-                self.unsent.len(),
-                self.max_spend.unwrap_or_default()
-            )?;
-            for entry in &self.unsent {
-                writeln!(f, "  {entry}")?;
-            }
+        )
+    }
+
+    fn write_unsent(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.unsent.is_empty() {
+            return Ok(());
         }
+        writeln!(
+            f,
+            "{} line(s) left unsent by --max-spend {} (still pending: a run with a larger \
+             --max-spend sends them):",
+            self.unsent.len(),
+            self.max_spend.unwrap_or_default()
+        )?;
+        for entry in &self.unsent {
+            writeln!(f, "  {entry}")?;
+        }
+        Ok(())
+    }
+
+    fn write_spent(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let unknown_costs = if self.costs_unknown > 0 {
             format!(
                 " ({} job(s) did not say what they cost)",
@@ -287,28 +297,36 @@ impl fmt::Display for Summary {
                 f,
                 "spent: {} of --max-spend {limit}{unknown_costs}",
                 self.spent
-            )?,
-            None => writeln!(f, "spent: {}{unknown_costs}", self.spent)?,
+            ),
+            None => writeln!(f, "spent: {}{unknown_costs}", self.spent),
         }
-        if !self.unfinished.is_empty() {
-            let accepted = self
-                .unfinished
-                .iter()
-                .filter(|e| e.request_id.is_some())
-                .count();
-            writeln!(
-                f,
-                "{} line(s) unfinished ({accepted} accepted and not yet downloaded, {} not sent \
-                 yet): run the same command again, or `runcomfy batch --resume {}`, to carry on \
-                 (accepted jobs are polled, never sent again)",
-                self.unfinished.len(),
-                self.unfinished.len() - accepted,
-                self.out.display()
-            )?;
-            for entry in self.unfinished.iter().filter(|e| e.reason.is_some()) {
-                writeln!(f, "  {entry}")?;
-            }
+    }
+
+    fn write_unfinished(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.unfinished.is_empty() {
+            return Ok(());
         }
+        let accepted = self
+            .unfinished
+            .iter()
+            .filter(|e| e.request_id.is_some())
+            .count();
+        writeln!(
+            f,
+            "{} line(s) unfinished ({accepted} accepted and not yet downloaded, {} not sent \
+             yet): run the same command again, or `runcomfy batch --resume {}`, to carry on \
+             (accepted jobs are polled, never sent again)",
+            self.unfinished.len(),
+            self.unfinished.len() - accepted,
+            self.out.display()
+        )?;
+        for entry in self.unfinished.iter().filter(|e| e.reason.is_some()) {
+            writeln!(f, "  {entry}")?;
+        }
+        Ok(())
+    }
+
+    fn write_paths(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "report: {}", self.out.join(REPORT_FILE).display())?;
         if self.count(State::Downloaded) > 0 {
             write!(
@@ -319,4 +337,16 @@ impl fmt::Display for Summary {
         }
         Ok(())
     }
+}
+
+/// A titled list of lines, when it has any.
+fn write_section(f: &mut fmt::Formatter<'_>, title: &str, entries: &[Entry]) -> fmt::Result {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    writeln!(f, "{title}:")?;
+    for entry in entries {
+        writeln!(f, "  {entry}")?;
+    }
+    Ok(())
 }
