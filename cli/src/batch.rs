@@ -1,12 +1,13 @@
 //! `runcomfy batch FILE.jsonl --out DIR` and `runcomfy batch --resume DIR`: the command line of
 //! the `runcomfy-batch` engine (validation, journal, resume, report and gallery live there).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgAction, ArgMatches, Command, ValueHint};
-use runcomfy::price::Usd;
+use runcomfy::price::{Price, Usd};
 use runcomfy_batch::{BatchConfig, BatchError, ProgressMode, Stop};
 use runcomfy_simulator::SimConfig;
 use serde_json::{Value, json};
@@ -15,7 +16,7 @@ use crate::connect::{self, Connection, connect};
 use crate::exit::{self, CliError};
 use crate::progress::eprintln_safe;
 
-/// The `batch` subcommand.
+/// The `batch` subcommand. Long but flat: one declaration per argument, in help order.
 pub fn command() -> Command {
     let ids: Vec<&'static str> = runcomfy::catalog().iter().map(|m| m.id).collect();
     Command::new("batch")
@@ -140,6 +141,32 @@ pub async fn run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
     if matches.get_flag("dry_run") {
         return dry_run(global, matches).await;
     }
+    let mut config = config_of(global, matches)?;
+    // Before the simulator (whose state lives in DIR) or any submit, as `run` does.
+    crate::output::check_out_dir(&config.out)?;
+    let mock = global.get_flag("mock");
+    let connection = if mock {
+        mock_connection(&config.out).await?
+    } else {
+        let mut connection = connect(global).await?;
+        connection.remember_run_times();
+        connection
+    };
+    config.server = Some(if mock {
+        "mock".to_owned()
+    } else {
+        connection.client.base_url().as_str().to_owned()
+    });
+    let stop = Stop::new();
+    runcomfy_batch::on_ctrl_c(&stop);
+    let result = runcomfy_batch::run(&connection.client, &config, &stop).await;
+    report_mock_state(&connection, &config.out);
+    connection.close().await;
+    Ok(show_result(result))
+}
+
+/// The engine's settings from the command line.
+fn config_of(global: &ArgMatches, matches: &ArgMatches) -> Result<BatchConfig, CliError> {
     let resume = matches.get_one::<String>("resume").map(PathBuf::from);
     let mut config = match (&resume, matches.get_one::<String>("file")) {
         (Some(dir), _) => BatchConfig::resume(dir),
@@ -171,26 +198,12 @@ pub async fn run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
     } else {
         ProgressMode::Auto
     };
+    Ok(config)
+}
 
-    // Before the simulator (whose state lives in DIR) or any submit, as `run` does.
-    crate::output::check_out_dir(&config.out)?;
-    let mock = global.get_flag("mock");
-    let connection = if mock {
-        mock_connection(&config.out).await?
-    } else {
-        let mut connection = connect(global).await?;
-        connection.remember_run_times();
-        connection
-    };
-    config.server = Some(if mock {
-        "mock".to_owned()
-    } else {
-        connection.client.base_url().as_str().to_owned()
-    });
-    let stop = Stop::new();
-    runcomfy_batch::on_ctrl_c(&stop);
-    let result = runcomfy_batch::run(&connection.client, &config, &stop).await;
-    let state_file = config.out.join(runcomfy_batch::MOCK_STATE_FILE);
+/// Under `--mock`, says where the simulated server keeps its jobs and how many it took.
+fn report_mock_state(connection: &Connection, out: &Path) {
+    let state_file = out.join(runcomfy_batch::MOCK_STATE_FILE);
     if let Some(sim) = connection
         .simulator
         .as_ref()
@@ -204,11 +217,14 @@ pub async fn run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
             stats.duplicate_submissions
         ));
     }
-    connection.close().await;
+}
+
+/// Prints how the batch ended; returns the exit code.
+fn show_result(result: Result<runcomfy_batch::Summary, BatchError>) -> u8 {
     match result {
         Ok(summary) => {
             println!("{summary}");
-            Ok(summary.exit_code())
+            summary.exit_code()
         }
         Err(BatchError::Invalid { lines }) => {
             eprintln_safe(&format!(
@@ -218,16 +234,16 @@ pub async fn run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
             for line in &lines {
                 eprintln_safe(&format!("  {line}"));
             }
-            Ok(exit::DATA_ERR)
+            exit::DATA_ERR
         }
         Err(BatchError::Halted { summary, source }) => {
             println!("{summary}");
             eprintln_safe(&format!("error: the batch stopped: {source}"));
-            Ok(error_code(&source))
+            error_code(&source)
         }
         Err(err) => {
             eprintln_safe(&format!("error: {err}"));
-            Ok(error_code(&err))
+            error_code(&err)
         }
     }
 }
@@ -240,11 +256,40 @@ async fn dry_run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
         return Err(CliError::Usage("batch --dry-run: which FILE.jsonl?".into()));
     };
     let default_model = matches.get_one::<String>("model").map(String::as_str);
-    let plan = match runcomfy_batch::input::read(Path::new(file), default_model) {
+    let skip_invalid = matches.get_flag("skip_invalid");
+    let plan = match checked_plan(Path::new(file), default_model, skip_invalid) {
+        Ok(plan) => plan,
+        Err(code) => return Ok(code),
+    };
+    let prices = todays_prices(global, &plan).await;
+    let mut total = Usd::ZERO;
+    let mut without = Vec::new();
+    for line in &plan.lines {
+        match show_line(line, &prices)? {
+            Some(usd) => total = total.saturating_add(usd),
+            None => without.push(line.number),
+        }
+    }
+    show_total(
+        plan.lines.len(),
+        total,
+        &without,
+        matches.get_one::<Usd>("max_spend"),
+    );
+    Ok(exit::OK)
+}
+
+/// The input's plan, its invalid lines listed; the exit code when nothing can run.
+fn checked_plan(
+    file: &Path,
+    default_model: Option<&str>,
+    skip_invalid: bool,
+) -> Result<runcomfy_batch::Plan, u8> {
+    let plan = match runcomfy_batch::input::read(file, default_model) {
         Ok(plan) => plan,
         Err(err) => {
             eprintln_safe(&format!("error: {err}"));
-            return Ok(error_code(&err));
+            return Err(error_code(&err));
         }
     };
     if !plan.invalid.is_empty() {
@@ -255,10 +300,16 @@ async fn dry_run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
         for line in &plan.invalid {
             eprintln_safe(&format!("  {line}"));
         }
-        if !matches.get_flag("skip_invalid") || plan.lines.is_empty() {
-            return Ok(exit::DATA_ERR);
+        if !skip_invalid || plan.lines.is_empty() {
+            return Err(exit::DATA_ERR);
         }
     }
+    Ok(plan)
+}
+
+/// The plan's models' prices: today's from the API when it can be reached, else the
+/// catalog's.
+async fn todays_prices(global: &ArgMatches, plan: &runcomfy_batch::Plan) -> HashMap<String, Price> {
     let connection = match connect(global).await {
         Ok(connection) => Some(connection),
         Err(err) => {
@@ -273,41 +324,48 @@ async fn dry_run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
     if let Some(connection) = connection {
         connection.close().await;
     }
-    let mut total = Usd::ZERO;
-    let mut without = Vec::new();
-    for line in &plan.lines {
-        let model = line.model;
-        let price = prices.get(model.id).cloned().unwrap_or_default();
-        let estimate = runcomfy::estimate::estimate(model, &price, &line.input);
-        match estimate.usd() {
-            Some(usd) => total = total.saturating_add(usd),
-            None => without.push(line.number),
-        }
-        let given = line.input.as_object().cloned().unwrap_or_default();
-        let body = model
-            .decode(&line.input)
-            .map_err(runcomfy::Error::from)
-            .and_then(|decoded| decoded.encode(runcomfy::client::DEFAULT_MAX_BODY_BYTES))
-            .map_err(CliError::from)
-            .and_then(|bytes| {
-                serde_json::from_slice::<Value>(&bytes)
-                    .map_err(|e| CliError::Input(format!("line {}: {e}", line.number)))
-            })?;
-        let body = runcomfy::provenance::media_summary(model, &given, &body);
-        crate::output::json_line(&json!({
-            "line": line.number,
-            "key": line.key,
-            "model": model.id,
-            "estimate": estimate.to_json(),
-            "body": body,
-        }));
-        let key = line
-            .key
-            .as_deref()
-            .map(|k| format!(" ({k})"))
-            .unwrap_or_default();
-        eprintln_safe(&format!("line {}{key}: {estimate}", line.number));
-    }
+    prices
+}
+
+/// Prints a line's estimate and request body (JSON on stdout, the estimate on stderr);
+/// returns the estimate's dollars, if it has them.
+fn show_line(
+    line: &runcomfy_batch::input::Line,
+    prices: &HashMap<String, Price>,
+) -> Result<Option<Usd>, CliError> {
+    let model = line.model;
+    let price = prices.get(model.id).cloned().unwrap_or_default();
+    let estimate = runcomfy::estimate::estimate(model, &price, &line.input);
+    let given = line.input.as_object().cloned().unwrap_or_default();
+    let body = model
+        .decode(&line.input)
+        .map_err(runcomfy::Error::from)
+        .and_then(|decoded| decoded.encode(runcomfy::client::DEFAULT_MAX_BODY_BYTES))
+        .map_err(CliError::from)
+        .and_then(|bytes| {
+            serde_json::from_slice::<Value>(&bytes)
+                .map_err(|e| CliError::Input(format!("line {}: {e}", line.number)))
+        })?;
+    let body = runcomfy::provenance::media_summary(model, &given, &body);
+    crate::output::json_line(&json!({
+        "line": line.number,
+        "key": line.key,
+        "model": model.id,
+        "estimate": estimate.to_json(),
+        "body": body,
+    }));
+    let key = line
+        .key
+        .as_deref()
+        .map(|k| format!(" ({k})"))
+        .unwrap_or_default();
+    eprintln_safe(&format!("line {}{key}: {estimate}", line.number));
+    Ok(estimate.usd())
+}
+
+/// Prints the dry run's total, the lines without an estimate, and whether `--max-spend`
+/// fits.
+fn show_total(lines: usize, total: Usd, without: &[u64], max_spend: Option<&Usd>) {
     let without_text = if without.is_empty() {
         String::new()
     } else {
@@ -322,10 +380,9 @@ async fn dry_run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
         )
     };
     eprintln_safe(&format!(
-        "dry run: {} line(s), estimated total {total}{without_text}; nothing was sent",
-        plan.lines.len()
+        "dry run: {lines} line(s), estimated total {total}{without_text}; nothing was sent"
     ));
-    if let Some(max) = matches.get_one::<Usd>("max_spend") {
+    if let Some(max) = max_spend {
         eprintln_safe(&format!(
             "--max-spend {max}: {}",
             if total <= *max && without.is_empty() {
@@ -335,7 +392,6 @@ async fn dry_run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
             }
         ));
     }
-    Ok(exit::OK)
 }
 
 /// The exit code of a batch error.

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::ArgMatches;
+use runcomfy::dynamic::DynOutput;
 use runcomfy::{CancelOutcome, DownloadOptions, JobState, Output as _};
 use serde_json::{Value, json};
 
@@ -87,42 +88,7 @@ async fn result(
     let code = match (result.state, &result.output) {
         (JobState::Succeeded, Some(outputs)) => {
             report["outputs"] = Value::Object(outputs.0.clone());
-            let saved = match &out {
-                Some(dir) => {
-                    // Dropped at Ctrl-C or SIGTERM, a download removes its partial file.
-                    let options = DownloadOptions::new();
-                    let download = job.download(outputs, dir, &options);
-                    match Interrupts::listen().race(download).await {
-                        Some(saved) => Some(saved?),
-                        None => {
-                            eprintln_safe(&format!("{id}: interrupted while downloading"));
-                            return Ok(exit::INTERRUPTED);
-                        }
-                    }
-                }
-                None => None,
-            };
-            if json {
-                if let Some(saved) = &saved {
-                    report["files"] = output::files_json(saved);
-                }
-                output::json(&report);
-            } else if let Some(saved) = &saved {
-                eprintln_safe(&format!("{id}: succeeded; saved {} file(s)", saved.len()));
-                for file in saved {
-                    output::line(&file.path.display().to_string());
-                }
-            } else {
-                eprintln_safe(&format!("{id}: succeeded (--out DIR downloads the files)"));
-                let files = outputs.files();
-                if files.is_empty() {
-                    output::json(&Value::Object(outputs.0.clone()));
-                }
-                for file in files {
-                    output::line(&output::url(file.url));
-                }
-            }
-            exit::OK
+            return succeeded(job, outputs, out, json, report).await;
         }
         (JobState::Failed, _) => {
             let error = result
@@ -161,6 +127,53 @@ async fn result(
         }
     };
     Ok(code)
+}
+
+/// A succeeded job: its files saved into `out` when given, and shown.
+async fn succeeded(
+    job: &runcomfy::dynamic::DynJob,
+    outputs: &DynOutput,
+    out: Option<PathBuf>,
+    json: bool,
+    mut report: Value,
+) -> Result<u8, CliError> {
+    let id = job.id();
+    let saved = match &out {
+        Some(dir) => {
+            // Dropped at Ctrl-C or SIGTERM, a download removes its partial file.
+            let options = DownloadOptions::new();
+            let download = job.download(outputs, dir, &options);
+            match Interrupts::listen().race(download).await {
+                Some(saved) => Some(saved?),
+                None => {
+                    eprintln_safe(&format!("{id}: interrupted while downloading"));
+                    return Ok(exit::INTERRUPTED);
+                }
+            }
+        }
+        None => None,
+    };
+    if json {
+        if let Some(saved) = &saved {
+            report["files"] = output::files_json(saved);
+        }
+        output::json(&report);
+    } else if let Some(saved) = &saved {
+        eprintln_safe(&format!("{id}: succeeded; saved {} file(s)", saved.len()));
+        for file in saved {
+            output::line(&file.path.display().to_string());
+        }
+    } else {
+        eprintln_safe(&format!("{id}: succeeded (--out DIR downloads the files)"));
+        let files = outputs.files();
+        if files.is_empty() {
+            output::json(&Value::Object(outputs.0.clone()));
+        }
+        for file in files {
+            output::line(&output::url(file.url));
+        }
+    }
+    Ok(exit::OK)
 }
 
 async fn cancel(job: &runcomfy::dynamic::DynJob, json: bool) -> Result<u8, CliError> {
