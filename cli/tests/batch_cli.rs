@@ -321,3 +321,128 @@ fn usage_errors_exit_64() {
     assert_eq!(code, 64, "{stderr}");
     assert!(stderr.contains("no batch journal"), "{stderr}");
 }
+
+/// `--max-spend` on 100 lines of one output at $0.01 each, with a budget of $0.50: a kill -9
+/// part way, then `--resume` without the flag (the journal keeps the budget). Exactly 50 lines
+/// are charged (downloaded, or unknown: caught by the kill between the journal and the
+/// answer), the other 50 stay pending with their reason, nothing is sent twice, and the
+/// report, the gallery and each line's provenance record say what each job cost.
+#[test]
+fn max_spend_stops_a_100_line_batch_at_the_budget_across_kill_9_and_resume() {
+    let lines = 100;
+    let price = runcomfy_simulator::parse_price("0.01/output").unwrap();
+    let sim = Sim::start(SimConfig {
+        workers: 6,
+        run_time: RunTime::Range(Duration::from_millis(100), Duration::from_millis(300)),
+        seed: 17,
+        prices: std::collections::HashMap::from([(EDIT.to_owned(), price)]),
+        ..SimConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    write_input(dir.path(), &(0..lines).map(line).collect::<Vec<_>>());
+    let out = dir.path().join("out");
+
+    // The dry run says what it would cost, and sends nothing.
+    let (code, stdout, stderr) = output(&mut sim.batch(dir.path(), &["in.jsonl", "--dry-run"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().count(), lines);
+    assert!(stderr.contains("estimated total $1.00"), "{stderr}");
+    assert_eq!(sim.stats().submit_calls, 0);
+
+    let args = [
+        "in.jsonl",
+        "--out",
+        "out",
+        "--concurrency",
+        "8",
+        "--max-spend",
+        "0.50",
+    ];
+    let mut child = sim
+        .batch(dir.path(), &args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("some lines submitted", || sim.stats().submissions >= 15);
+    child.kill().unwrap(); // SIGKILL: no cleanup, no last journal write.
+    child.wait().unwrap();
+    assert!(sim.stats().submissions < 50, "killed before the budget");
+
+    let (code, stdout, stderr) = output(&mut sim.batch(dir.path(), &["--resume", "out"]));
+    let rows = report(&out);
+    assert_eq!(rows.len(), lines, "nothing lost");
+    let of = |status: &str| rows.iter().filter(|r| r["status"] == status).count();
+    let (downloaded, unknown, pending) = (of("downloaded"), of("unknown"), of("pending"));
+    assert_eq!(downloaded + unknown + pending, lines, "{stdout}\n{stderr}");
+    assert_eq!(
+        downloaded + unknown,
+        50,
+        "exactly at the budget: {stdout}\n{stderr}"
+    );
+    assert_eq!(code, if unknown == 0 { 4 } else { 3 }, "{stdout}\n{stderr}");
+    for line in rows.iter().filter(|r| r["status"] == "pending") {
+        let reason = line["reason"].as_str().unwrap();
+        assert!(reason.contains("--max-spend $0.50"), "{line}");
+        assert_eq!(line["submits"], 0);
+    }
+    let stats = sim.stats();
+    assert_eq!(stats.duplicate_submissions, 0, "nothing paid twice");
+    assert!(stats.submissions <= 50, "never past the budget");
+    // What each job cost, everywhere: the report, the summary, the gallery, the records.
+    let spent: u64 = rows
+        .iter()
+        .filter(|r| r["status"] == "downloaded")
+        .map(|r| {
+            assert_eq!(r["cost_usd"], 0.01, "{r}");
+            assert_eq!(r["estimate_usd"], 0.01, "{r}");
+            1
+        })
+        .sum();
+    let total = format!("${:.2}", spent as f64 / 100.0);
+    assert!(stdout.contains("of --max-spend $0.50"), "{stdout}");
+    if unknown == 0 {
+        assert!(
+            stdout.contains("spent: $0.50 of --max-spend $0.50"),
+            "{stdout}"
+        );
+    }
+    let gallery = std::fs::read_to_string(out.join("gallery.html")).unwrap();
+    assert!(gallery.contains(&format!("total cost {total}")), "{total}");
+    assert_eq!(gallery.matches("cost $0.01").count(), downloaded);
+    for line in rows.iter().filter(|r| r["status"] == "downloaded") {
+        let file = line["files"][0].as_str().unwrap();
+        let folder = out.join(Path::new(file).parent().unwrap());
+        let record: Value =
+            serde_json::from_slice(&std::fs::read(folder.join("runcomfy-record.json")).unwrap())
+                .unwrap();
+        assert_eq!(record["request_id"], line["request_id"]);
+        assert_eq!(record["cost_usd"], 0.01);
+        let saved = &record["files"][0];
+        let bytes = std::fs::read(folder.join(saved["name"].as_str().unwrap())).unwrap();
+        assert_eq!(saved["bytes"], bytes.len());
+        assert_eq!(saved["sha256"].as_str().unwrap(), sha256(&bytes));
+    }
+    assert_eq!(check_files(&out), downloaded);
+
+    // A larger budget sends the rest, each line once.
+    let (code, stdout, stderr) =
+        output(&mut sim.batch(dir.path(), &["--resume", "out", "--max-spend", "1.00"]));
+    assert!(code == 0 || code == 3, "{stdout}\n{stderr}");
+    assert_eq!(
+        report(&out)
+            .iter()
+            .filter(|r| r["status"] == "downloaded")
+            .count(),
+        lines - unknown
+    );
+    assert_eq!(sim.stats().duplicate_submissions, 0);
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -46,6 +46,7 @@ async fn full_lifecycle<M: Model>(input: M::Input) -> TestResult {
         let original = fetch(file.url).await?;
         assert_eq!(saved.bytes, original.len() as u64);
         assert_eq!(sha256_file(&saved.path)?, sha256(&original));
+        assert_eq!(saved.sha256, sha256(&original), "hashed as it streamed");
     }
     // Nothing but the files is left in the directory (no temporary files).
     assert_eq!(std::fs::read_dir(dir.path())?.count(), saved.len());
@@ -405,6 +406,40 @@ async fn the_model_follows_from_the_input_type() -> TestResult {
         client.submit_input(&empty).await,
         Err(Error::Validation(_))
     ));
+    sim.shutdown().await;
+    Ok(())
+}
+
+/// Today's price from the API, and what a job cost from its result (`include_cost=true`).
+#[tokio::test]
+async fn prices_are_read_live_and_a_finished_job_says_what_it_cost() -> TestResult {
+    let mut config = config(Duration::from_millis(40));
+    config.prices.insert(
+        Sequential::ID.into(),
+        runcomfy_simulator::parse_price("0.03/output")?,
+    );
+    let sim = simulator(config).await?;
+    let client = client(&sim)?;
+    let price = client.model_price(Sequential::ID).await?;
+    assert_eq!(price.usd, "0.03".parse().ok());
+    assert_eq!(price.unit, Some(runcomfy::price::PriceUnit::Output));
+    let all = client.model_prices().await?;
+    assert_eq!(all.len(), runcomfy::catalog().len(), "every page read");
+    assert!(
+        all.iter()
+            .any(|(id, p)| id == Sequential::ID && *p == price)
+    );
+
+    let input =
+        serde_json::json!({"text": "Generate 2 images.", "sequential_image_generation_options": 2});
+    let model = runcomfy::catalog::find(Sequential::ID).ok_or("no model")?;
+    let estimate = runcomfy::estimate::estimate(model, &price, &input);
+    let job = client.submit_json(model, &input).await?;
+    assert_eq!(job.cost(), None, "not before the end");
+    job.wait().await?;
+    assert_eq!(job.cost(), "0.06".parse().ok());
+    assert_eq!(job.cost(), estimate.usd(), "the estimate holds");
+    assert_eq!(job.result_state().await?.cost, "0.06".parse().ok());
     sim.shutdown().await;
     Ok(())
 }

@@ -10,5 +10,6 @@ mod hostile;
 #[cfg(unix)]
 mod interrupt;
 mod jobs;
+mod money;
 mod run;
 mod support;

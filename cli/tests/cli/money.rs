@@ -1,0 +1,296 @@
+//! Money: prices shown, estimates for both units (and none for base prices), `--dry-run`
+//! sending nothing, `--max-cost`, the cost of a run, and its provenance record rerun.
+
+use std::collections::HashMap;
+
+use runcomfy_simulator::{SimConfig, parse_price};
+use serde_json::Value;
+
+use crate::support::{Sim, assert_code, stderr, stdout, write_png};
+
+const SEQUENTIAL: &str = "bytedance/seedream-4-0/sequential";
+const EDIT: &str = "bytedance/seedream-4-0/edit";
+/// Per second, `fixed` in the catalog.
+const SEEDANCE: &str = "bytedance/seedance-2.5/text-to-video/1080p";
+/// `base` in the catalog: a floor, never an estimate.
+const FLUX_VIDEO: &str = "blackforestlabs/flux-3/text-to-video";
+
+/// A simulator with prices: 3 cents an output for the Seedream models, 10 cents a second for
+/// Seedance, 5 cents a second (a base price) for FLUX 3.
+fn priced() -> Sim {
+    let price = |text: &str| parse_price(text).unwrap();
+    Sim::start(SimConfig {
+        prices: HashMap::from([
+            (SEQUENTIAL.to_owned(), price("0.03/output")),
+            (EDIT.to_owned(), price("0.03/output")),
+            (SEEDANCE.to_owned(), price("0.1/second")),
+            (FLUX_VIDEO.to_owned(), price("0.05/second")),
+        ]),
+        ..SimConfig::default()
+    })
+}
+
+fn json(output: &std::process::Output) -> Value {
+    serde_json::from_str(&stdout(output)).unwrap_or_else(|e| panic!("{e}: {}", stdout(output)))
+}
+
+#[test]
+fn prices_are_shown_from_the_catalog_and_live() {
+    let sim = priced();
+    let dir = tempfile::tempdir().unwrap();
+    // The catalog alone: FLUX 3 video is a base price, Seedance 2.5 1080p a fixed one whose
+    // rate the catalog does not have.
+    let output = sim.runcomfy(dir.path()).args(["models"]).output().unwrap();
+    assert_code(&output, 0);
+    let text = stdout(&output);
+    let flux = text.lines().find(|l| l.starts_with(FLUX_VIDEO)).unwrap();
+    assert!(flux.contains(" base "), "{flux}");
+
+    let output = sim
+        .runcomfy(dir.path())
+        .args(["models", "--live", "--json"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let models = json(&output);
+    let entry = |id: &str| {
+        models
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(entry(SEQUENTIAL)["price"]["usd"], 0.03);
+    assert_eq!(entry(SEQUENTIAL)["price"]["unit"], "output");
+    assert_eq!(entry(SEEDANCE)["price"]["usd"], 0.1);
+    assert_eq!(entry(SEEDANCE)["price"]["pricing"], "fixed");
+    assert_eq!(entry(FLUX_VIDEO)["price"]["pricing"], "base");
+    assert_eq!(
+        entry(SEQUENTIAL)["price"]["unit_fields"][0]["field"],
+        "sequential_image_generation_options"
+    );
+
+    let output = sim
+        .runcomfy(dir.path())
+        .args(["describe", SEEDANCE, "--live"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let text = stdout(&output);
+    assert!(text.contains("Price (today): $0.10 per second"), "{text}");
+    assert!(text.contains("duration counts the seconds"), "{text}");
+}
+
+#[test]
+fn dry_runs_estimate_both_units_print_the_body_and_send_nothing() {
+    let sim = priced();
+    let dir = tempfile::tempdir().unwrap();
+    let dry = |args: &[&str]| {
+        let output = sim
+            .runcomfy(dir.path())
+            .args(["run"])
+            .args(args)
+            .args(["--dry-run", "--json"])
+            .output()
+            .unwrap();
+        assert_code(&output, 0);
+        json(&output)
+    };
+    // Per output: the count the input asks for.
+    let four = dry(&[
+        SEQUENTIAL,
+        "--text",
+        "Generate 4 images of a fox.",
+        "--sequential-image-generation-options",
+        "4",
+    ]);
+    assert_eq!(four["status"], "dry_run");
+    assert_eq!(four["estimate"]["usd"], 0.12, "{four}");
+    assert_eq!(four["estimate"]["units"], 4.0);
+    assert_eq!(four["body"]["sequential_image_generation_options"], 4);
+    assert_eq!(four["body"]["text"], "Generate 4 images of a fox.");
+    // Left out, the schema's default counts (3).
+    let default = dry(&[SEQUENTIAL, "--text", "Generate 3 images of a fox."]);
+    assert_eq!(default["estimate"]["usd"], 0.09, "{default}");
+    // Per second: the duration.
+    let seven = dry(&[SEEDANCE, "--prompt", "a wave", "--duration", "7"]);
+    assert_eq!(seven["estimate"]["usd"], 0.7, "{seven}");
+    assert!(
+        seven["estimate"]["basis"]
+            .as_str()
+            .unwrap()
+            .contains("duration 7"),
+        "{seven}"
+    );
+    // A base price is a floor: no estimate, and why.
+    let base = dry(&[FLUX_VIDEO, "--prompt", "a wave", "--duration", "8"]);
+    assert_eq!(base["estimate"]["usd"], Value::Null);
+    assert!(
+        base["estimate"]["basis"]
+            .as_str()
+            .unwrap()
+            .contains("base price"),
+        "{base}"
+    );
+    // Media are shown as name, size and sha256 of the bytes that would be sent.
+    write_png(&dir.path().join("cat.png"), 40, 30);
+    let bytes = std::fs::read(dir.path().join("cat.png")).unwrap();
+    let media = dry(&[EDIT, "--prompt", "a hat", "--images", "cat.png"]);
+    let image = &media["body"]["images"][0];
+    assert_eq!(image["name"], "cat.png", "{media}");
+    assert_eq!(image["size"], bytes.len());
+    assert_eq!(image["sha256"].as_str().unwrap(), sha256(&bytes));
+    // The plain form: the body on stdout, the estimate on stderr.
+    let output = sim
+        .runcomfy(dir.path())
+        .args(["run", SEQUENTIAL, "--text", "Generate 2 images."])
+        .args(["--sequential-image-generation-options", "2", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    assert!(stderr(&output).contains("estimate: $0.06: $0.03 per output × 2 outputs"));
+    assert_eq!(json(&output)["sequential_image_generation_options"], 2);
+    // Invalid: 65, and still nothing sent.
+    let output = sim
+        .runcomfy(dir.path())
+        .args(["run", SEQUENTIAL, "--dry-run"])
+        .output()
+        .unwrap();
+    assert_code(&output, 65);
+    let stats = sim.stats();
+    assert_eq!(
+        (stats.submit_calls, stats.submissions),
+        (0, 0),
+        "nothing sent"
+    );
+}
+
+#[test]
+fn max_cost_refuses_a_submit_over_the_estimate_or_without_one() {
+    let sim = priced();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], max: &str| {
+        sim.runcomfy(dir.path())
+            .args(["run"])
+            .args(args)
+            .args(["--max-cost", max, "--no-wait"])
+            .output()
+            .unwrap()
+    };
+    let four = [
+        SEQUENTIAL,
+        "--text",
+        "Generate 4 images.",
+        "--sequential-image-generation-options",
+        "4",
+    ];
+    let output = run(&four, "0.11");
+    assert_code(&output, 4);
+    assert!(
+        stderr(&output).contains("the estimate $0.12 is above --max-cost $0.11"),
+        "{}",
+        stderr(&output)
+    );
+    let output = run(&[FLUX_VIDEO, "--prompt", "a wave"], "100");
+    assert_code(&output, 4);
+    assert!(
+        stderr(&output).contains("base price"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(sim.stats().submit_calls, 0, "nothing sent over budget");
+    let output = run(&four, "0.12");
+    assert_code(&output, 0);
+    assert_eq!(sim.stats().submissions, 1);
+}
+
+#[test]
+fn a_run_shows_its_cost_records_its_provenance_and_reruns_the_same_body() {
+    let sim = priced();
+    let dir = tempfile::tempdir().unwrap();
+    write_png(&dir.path().join("cat.png"), 40, 30);
+    let output = sim
+        .runcomfy(dir.path())
+        .args(["run", EDIT, "--prompt", "a hat", "--images", "cat.png"])
+        .args(["--resolution", "1K", "--out", "first", "--json"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let first = json(&output);
+    // One output at $0.03, as the server said.
+    assert_eq!(first["cost_usd"], 0.03, "{first}");
+    assert!(
+        stderr(&output).contains("cost $0.03"),
+        "{}",
+        stderr(&output)
+    );
+
+    let record_path = dir.path().join("first").join("runcomfy-record.json");
+    let record: Value = serde_json::from_slice(&std::fs::read(&record_path).unwrap()).unwrap();
+    assert_eq!(record["model"], EDIT);
+    assert_eq!(record["request_id"], first["request_id"]);
+    assert_eq!(record["cost_usd"], 0.03);
+    assert_eq!(record["input"]["prompt"], "a hat");
+    assert_eq!(record["input"]["images"][0]["name"], "cat.png");
+    for key in ["submitted", "started", "finished", "noticed"] {
+        assert!(record["timings"][key].is_string(), "{key}: {record}");
+    }
+    let files = record["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1);
+    for file in files {
+        let bytes = std::fs::read(
+            dir.path()
+                .join("first")
+                .join(file["name"].as_str().unwrap()),
+        )
+        .unwrap();
+        assert_eq!(file["bytes"], bytes.len());
+        assert_eq!(file["sha256"].as_str().unwrap(), sha256(&bytes), "{file}");
+        assert!(file["url"].as_str().unwrap().starts_with(&sim.url()));
+    }
+
+    // The record is an input: the same body is sent again (the simulator sees a duplicate).
+    let output = sim
+        .runcomfy(dir.path())
+        .args(["run", EDIT, "--input", "@first/runcomfy-record.json"])
+        .args(["--out", "again"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let stats = sim.stats();
+    assert_eq!(stats.submissions, 2);
+    assert_eq!(stats.duplicate_submissions, 1, "the same body");
+
+    // A media file that changed since is refused: not the same input.
+    write_png(&dir.path().join("cat.png"), 41, 30);
+    let output = sim
+        .runcomfy(dir.path())
+        .args(["run", EDIT, "--input", "@first/runcomfy-record.json"])
+        .output()
+        .unwrap();
+    assert_code(&output, 65);
+    assert!(stderr(&output).contains("images[0]"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("has changed"),
+        "{}",
+        stderr(&output)
+    );
+    // So is a record of another model.
+    let output = sim
+        .runcomfy(dir.path())
+        .args(["run", SEQUENTIAL, "--input", "@first/runcomfy-record.json"])
+        .output()
+        .unwrap();
+    assert_code(&output, 65);
+    assert_eq!(sim.stats().submissions, 2);
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
