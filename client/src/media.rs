@@ -360,6 +360,7 @@ fn check_declared_mime(
     }
 }
 
+/// Reports what the inspection found wrong with the field's content, then checks its rules.
 fn report_inspection(
     report: &mut ValidationReport,
     path: &FieldPath,
@@ -367,7 +368,6 @@ fn report_inspection(
     spec: &MediaSpec,
     inspection: &Inspection,
 ) {
-    let expected = expected(spec);
     let mut dimensions = None;
     match &inspection.content {
         Content::Empty => {
@@ -375,7 +375,7 @@ fn report_inspection(
                 path,
                 "format",
                 Some("size 0 bytes".to_owned()),
-                format!("is empty: expected {expected}"),
+                format!("is empty: expected {}", expected(spec)),
             );
         }
         // Video and audio come in more formats than the vocabulary names (AVI, MPEG-TS, AIFF):
@@ -384,26 +384,7 @@ fn report_inspection(
             if spec.kind != MediaKind::Image
                 && spec.formats.is_empty()
                 && !needs_dimensions(spec) => {}
-        Content::Unrecognised => {
-            let wanted = match spec.formats.is_empty() && spec.kind != MediaKind::Image {
-                true => format!(
-                    "{} whose dimensions can be read ({})",
-                    spec.kind.a_file(),
-                    list(&measured_formats(spec.kind))
-                ),
-                false => expected,
-            };
-            report.error(
-                path,
-                "format",
-                Some("unknown format".to_owned()),
-                match origin {
-                    Origin::Local(_) => format!("is not {wanted}"),
-                    // Often an HTML page: a login wall, an error page, a viewer around the file.
-                    Origin::Remote => format!("the URL does not serve {wanted}"),
-                },
-            );
-        }
+        Content::Unrecognised => report_unrecognised(report, path, origin, spec),
         Content::Unreadable(err) => return report_unreadable(report, path, origin, err),
         Content::Media { format, .. } if !format.may_hold(spec.kind) => report.error(
             path,
@@ -425,66 +406,121 @@ fn report_inspection(
                     format!("must be {}", list(spec.formats)),
                 );
             }
-            // The file as the field takes it: `png image`, `mp4 video`.
-            let what = format!("{} {}", format.name(), spec.kind);
-            let value = || Some(format!("format {}", format.name()));
             match measured {
                 Ok(measured) => dimensions = Some(*measured),
-                Err(Unmeasured::Io(err)) => report_unreadable(report, path, origin, err),
-                // A refused format is reason enough; its damage would only add noise.
-                Err(_) if !allowed => {}
-                // The start of a URL says nothing more; the server measures the whole file. Said,
-                // so a pass is not assumed.
-                Err(Unmeasured::NotFetched) if needs_dimensions(spec) => report.warning(
-                    path,
-                    "remote",
-                    value(),
-                    format!(
-                        "its dimensions lie past the bytes fetched: {} not checked",
-                        dimension_rules(spec)
-                    ),
-                ),
-                Err(Unmeasured::NotFetched) => {}
-                Err(Unmeasured::Corrupt) => report.error(
-                    path,
-                    "format",
-                    value(),
-                    format!("is a corrupt or truncated {what}: its dimensions cannot be read"),
-                ),
-                Err(Unmeasured::NoVideoTrack) => report.error(
-                    path,
-                    "format",
-                    value(),
-                    format!(
-                        "is a {} file with no video track: its dimensions cannot be read",
-                        format.name()
-                    ),
-                ),
-                Err(Unmeasured::HeaderTooLong) => report.error(
-                    path,
-                    "format",
-                    value(),
-                    format!(
-                        "is a {what} whose dimensions are not within its first {} KiB read",
-                        inspect::HEADER_LIMIT / 1024
-                    ),
-                ),
-                Err(Unmeasured::NotMeasured) if needs_dimensions(spec) => report.error(
-                    path,
-                    "format",
-                    value(),
-                    format!(
-                        "is a {what}, whose dimensions cannot be checked: use {}",
-                        list(&measured_formats(spec.kind))
-                    ),
-                ),
-                Err(Unmeasured::NotMeasured) => {}
+                // A refused format is reason enough; its damage would only add noise (a failed
+                // read is still said).
+                Err(unmeasured) if !allowed && !matches!(unmeasured, Unmeasured::Io(_)) => {}
+                Err(unmeasured) => {
+                    report_unmeasured(report, path, origin, spec, format, unmeasured)
+                }
             }
         }
     }
+    apply_rules(report, path, spec, inspection.size, dimensions);
+}
+
+/// Content of no format the field can take.
+fn report_unrecognised(
+    report: &mut ValidationReport,
+    path: &FieldPath,
+    origin: Origin<'_>,
+    spec: &MediaSpec,
+) {
+    let wanted = match spec.formats.is_empty() && spec.kind != MediaKind::Image {
+        true => format!(
+            "{} whose dimensions can be read ({})",
+            spec.kind.a_file(),
+            list(&measured_formats(spec.kind))
+        ),
+        false => expected(spec),
+    };
+    report.error(
+        path,
+        "format",
+        Some("unknown format".to_owned()),
+        match origin {
+            Origin::Local(_) => format!("is not {wanted}"),
+            // Often an HTML page: a login wall, an error page, a viewer around the file.
+            Origin::Remote => format!("the URL does not serve {wanted}"),
+        },
+    );
+}
+
+/// Why a file of a known format was not measured, when the field's rules needed it.
+fn report_unmeasured(
+    report: &mut ValidationReport,
+    path: &FieldPath,
+    origin: Origin<'_>,
+    spec: &MediaSpec,
+    format: &Format,
+    unmeasured: &Unmeasured,
+) {
+    // The file as the field takes it: `png image`, `mp4 video`.
+    let what = format!("{} {}", format.name(), spec.kind);
+    let value = || Some(format!("format {}", format.name()));
+    match unmeasured {
+        Unmeasured::Io(err) => report_unreadable(report, path, origin, err),
+        // The start of a URL says nothing more; the server measures the whole file. Said, so a
+        // pass is not assumed.
+        Unmeasured::NotFetched if needs_dimensions(spec) => report.warning(
+            path,
+            "remote",
+            value(),
+            format!(
+                "its dimensions lie past the bytes fetched: {} not checked",
+                dimension_rules(spec)
+            ),
+        ),
+        Unmeasured::NotFetched => {}
+        Unmeasured::Corrupt => report.error(
+            path,
+            "format",
+            value(),
+            format!("is a corrupt or truncated {what}: its dimensions cannot be read"),
+        ),
+        Unmeasured::NoVideoTrack => report.error(
+            path,
+            "format",
+            value(),
+            format!(
+                "is a {} file with no video track: its dimensions cannot be read",
+                format.name()
+            ),
+        ),
+        Unmeasured::HeaderTooLong => report.error(
+            path,
+            "format",
+            value(),
+            format!(
+                "is a {what} whose dimensions are not within its first {} KiB read",
+                inspect::HEADER_LIMIT / 1024
+            ),
+        ),
+        Unmeasured::NotMeasured if needs_dimensions(spec) => report.error(
+            path,
+            "format",
+            value(),
+            format!(
+                "is a {what}, whose dimensions cannot be checked: use {}",
+                list(&measured_formats(spec.kind))
+            ),
+        ),
+        Unmeasured::NotMeasured => {}
+    }
+}
+
+/// Checks each of the field's rules on the measured size and dimensions.
+fn apply_rules(
+    report: &mut ValidationReport,
+    path: &FieldPath,
+    spec: &MediaSpec,
+    size: Option<u64>,
+    dimensions: Option<Dimensions>,
+) {
     for rule in spec.rules {
         if rule.rule.measure().applies_to(spec.kind) {
-            apply_rule(report, path, rule, inspection.size, dimensions);
+            apply_rule(report, path, rule, size, dimensions);
         } else {
             // The generator refuses such a rule; a spec written by hand may still carry one.
             report.error(
