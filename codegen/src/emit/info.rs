@@ -4,7 +4,7 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::ir::{Catalog, CrossRule, Model};
+use crate::ir::{Catalog, CrossRule, Model, Price};
 
 pub(crate) fn model_info(catalog: &Catalog, model: &Model) -> TokenStream {
     let id = &model.id;
@@ -19,7 +19,47 @@ pub(crate) fn model_info(catalog: &Catalog, model: &Model) -> TokenStream {
     let input = format_ident!("{}", model.input_struct().name);
     let root = format_ident!("{}", model.node(model.root).name);
     let output = format_ident!("{}", catalog.outputs[model.output].name);
-    let rules = model.rules.iter().map(|rule| match rule {
+    let rules = model.rules.iter().map(cross_rule);
+    let output_kind = match model.upstream.output_kind {
+        Some(kind) => {
+            let kind = format_ident!("{}", format!("{:?}", kind));
+            quote!(Some(crate::schema::MediaKind::#kind))
+        }
+        None => quote!(None),
+    };
+    let categories = &model.upstream.categories;
+    let price = price(&model.upstream.price);
+    let price_units = model.price_units.iter().map(|(name, unit)| {
+        let unit = format_ident!("{}", format!("{unit:?}"));
+        quote!(crate::price::UnitField { name: #name, unit: crate::price::PriceUnit::#unit })
+    });
+    let input_schema = raw_string(&model.input_schema);
+    let output_schema = raw_string(&model.output_schema);
+    quote! {
+        /// This model's entry in the runtime catalog.
+        pub static INFO: crate::model::ModelInfo = crate::model::ModelInfo {
+            id: #id,
+            display_name: #display_name,
+            docs: #docs,
+            input: &schema::#root,
+            rules: &[#(#rules),*],
+            outputs: #output::FIELDS,
+            upstream: crate::model::Upstream {
+                output_kind: #output_kind,
+                categories: &[#(#categories),*],
+                price: #price,
+            },
+            price_units: &[#(#price_units),*],
+            input_schema: #input_schema,
+            output_schema: #output_schema,
+            decode: crate::input::decode_dyn::<#input>,
+        };
+    }
+}
+
+/// A cross-field rule as the runtime's `CrossRule`.
+fn cross_rule(rule: &CrossRule) -> TokenStream {
+    match rule {
         CrossRule::MaxTotal {
             fields,
             max,
@@ -32,17 +72,14 @@ pub(crate) fn model_info(catalog: &Catalog, model: &Model) -> TokenStream {
             prompt,
             count,
             message,
-        } => quote!(crate::schema::CrossRule::PromptCount { prompt: #prompt, count: #count, message: #message }),
-    });
-    let output_kind = match model.upstream.output_kind {
-        Some(kind) => {
-            let kind = format_ident!("{}", format!("{:?}", kind));
-            quote!(Some(crate::schema::MediaKind::#kind))
+        } => {
+            quote!(crate::schema::CrossRule::PromptCount { prompt: #prompt, count: #count, message: #message })
         }
-        None => quote!(None),
-    };
-    let categories = &model.upstream.categories;
-    let price = &model.upstream.price;
+    }
+}
+
+/// The catalog's price as the runtime's `Price`.
+fn price(price: &Price) -> TokenStream {
     let nanos = match price.nanos {
         Some(n) => {
             let n = Literal::u64_unsuffixed(n);
@@ -68,32 +105,7 @@ pub(crate) fn model_info(catalog: &Catalog, model: &Model) -> TokenStream {
         Some(note) => quote!(Some(::std::borrow::Cow::Borrowed(#note))),
         None => quote!(None),
     };
-    let price_units = model.price_units.iter().map(|(name, unit)| {
-        let unit = format_ident!("{}", format!("{unit:?}"));
-        quote!(crate::price::UnitField { name: #name, unit: crate::price::PriceUnit::#unit })
-    });
-    let input_schema = raw_string(&model.input_schema);
-    let output_schema = raw_string(&model.output_schema);
-    quote! {
-        /// This model's entry in the runtime catalog.
-        pub static INFO: crate::model::ModelInfo = crate::model::ModelInfo {
-            id: #id,
-            display_name: #display_name,
-            docs: #docs,
-            input: &schema::#root,
-            rules: &[#(#rules),*],
-            outputs: #output::FIELDS,
-            upstream: crate::model::Upstream {
-                output_kind: #output_kind,
-                categories: &[#(#categories),*],
-                price: crate::price::Price { usd: #nanos, unit: #unit, pricing: #pricing, note: #note },
-            },
-            price_units: &[#(#price_units),*],
-            input_schema: #input_schema,
-            output_schema: #output_schema,
-            decode: crate::input::decode_dyn::<#input>,
-        };
-    }
+    quote!(crate::price::Price { usd: #nanos, unit: #unit, pricing: #pricing, note: #note })
 }
 
 /// A raw string literal (`r#"..."#`) of the text, with enough `#`s for what it holds, so a

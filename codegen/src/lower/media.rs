@@ -25,19 +25,7 @@ pub(crate) fn apply(r: &mut Reader<'_, '_>, id: SchemaId, decl: MediaDecl<'_>) {
     let formats = overlay_formats(r, field.as_deref());
     if decl.format.is_none() && decl.validations.is_none() {
         if let Some(formats) = formats {
-            match media_node(r, id) {
-                Some(target) => set_formats(r, target, formats),
-                None => r.ctx.overlay_err(
-                    &format!(
-                        "/fields/{}/formats",
-                        runcomfy_vocab::pointer::escape(field.as_deref().unwrap_or_default())
-                    ),
-                    format!(
-                        "`formats` given for `{}`, which is not a media field",
-                        field.as_deref().unwrap_or_default()
-                    ),
-                ),
-            }
+            apply_formats_only(r, id, field.as_deref().unwrap_or_default(), formats);
         }
         return;
     }
@@ -67,30 +55,72 @@ pub(crate) fn apply(r: &mut Reader<'_, '_>, id: SchemaId, decl: MediaDecl<'_>) {
         formats: Vec::new(),
         rules,
     };
+    check_measurable(r, &at, &spec);
+    let Some(target) = string_node(r, id, list, kind, &pointer) else {
+        return;
+    };
+    if !attach(r, target, spec, &pointer) {
+        return;
+    }
+    if let Some(formats) = formats {
+        set_formats(r, target, formats);
+    }
+}
+
+/// An overlay's `formats` for a field the schema declares no media on: they go to its
+/// media node, if it has one from elsewhere.
+fn apply_formats_only(
+    r: &mut Reader<'_, '_>,
+    id: SchemaId,
+    field: &str,
+    formats: Vec<MediaFormat>,
+) {
+    match media_node(r, id) {
+        Some(target) => set_formats(r, target, formats),
+        None => r.ctx.overlay_err(
+            &format!("/fields/{}/formats", runcomfy_vocab::pointer::escape(field)),
+            format!("`formats` given for `{field}`, which is not a media field"),
+        ),
+    }
+}
+
+/// Refuses rules that cannot be measured on the spec's kind (dimensions of audio).
+fn check_measurable(r: &mut Reader<'_, '_>, at: &str, spec: &MediaSpec) {
     for rule in &spec.rules {
-        if !rule.rule.measure().applies_to(kind) {
+        if !rule.rule.measure().applies_to(spec.kind) {
             r.ctx.input_err(
-                &at,
+                at,
                 format!(
                     "`{}` cannot be measured on {}: only images and videos have dimensions",
                     rule.rule,
-                    kind.a_file()
+                    spec.kind.a_file()
                 ),
                 Some("remove the rule with an overlay `patch`"),
             );
         }
     }
+}
+
+/// The string node that holds each file: `id`, or its items for a `list` (made when it has
+/// none); `None` (the problem reported) when the schema cannot hold a file there.
+fn string_node(
+    r: &mut Reader<'_, '_>,
+    id: SchemaId,
+    list: bool,
+    kind: MediaKind,
+    pointer: &str,
+) -> Option<SchemaId> {
     let target = if list {
         if !r.nodes[id]
             .allowed()
             .allows(runcomfy_vocab::json_type::JsonType::Array)
         {
             r.ctx.input_err(
-                &pointer,
+                pointer,
                 format!("format `{}` belongs on an array", kind.list_format()),
                 None,
             );
-            return;
+            return None;
         }
         match r.nodes[id].items.clone() {
             Items::Any | Items::Each(Sub::Any) => {
@@ -101,11 +131,11 @@ pub(crate) fn apply(r: &mut Reader<'_, '_>, id: SchemaId, decl: MediaDecl<'_>) {
             Items::Each(Sub::Node(item)) => item,
             Items::Each(Sub::Never) | Items::Tuple { .. } => {
                 r.ctx.input_err(
-                    &pointer,
+                    pointer,
                     "a media list needs one schema for every item",
                     None,
                 );
-                return;
+                return None;
             }
         }
     } else {
@@ -123,8 +153,14 @@ pub(crate) fn apply(r: &mut Reader<'_, '_>, id: SchemaId, decl: MediaDecl<'_>) {
             ),
             Some("fix the type with an overlay `patch`"),
         );
-        return;
+        return None;
     }
+    Some(target)
+}
+
+/// Puts `spec` on `target`, merging its rules into a spec already there of the same kind;
+/// `false` (the problem reported) when the kinds differ.
+fn attach(r: &mut Reader<'_, '_>, target: SchemaId, spec: MediaSpec, pointer: &str) -> bool {
     let slot = &mut r.nodes[target].media;
     match slot {
         Some(existing) if existing.kind != spec.kind => {
@@ -133,15 +169,13 @@ pub(crate) fn apply(r: &mut Reader<'_, '_>, id: SchemaId, decl: MediaDecl<'_>) {
                 spec.kind.a_file(),
                 existing.kind.a_file()
             );
-            r.ctx.input_err(&pointer, problem, None);
-            return;
+            r.ctx.input_err(pointer, problem, None);
+            return false;
         }
         Some(existing) => existing.rules.extend(spec.rules),
         None => *slot = Some(spec),
     }
-    if let Some(formats) = formats {
-        set_formats(r, target, formats);
-    }
+    true
 }
 
 /// The item node a media list without `items` gets: a string, a file of the list's kind.
