@@ -5,6 +5,7 @@ use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
 use clap::Parser;
+use runcomfy::price::Price;
 use runcomfy_simulator::{Faults, RunTime, SimConfig, Simulator, parse_bytes, parse_price};
 
 /// A local simulator of RunComfy's Model API on 127.0.0.1. Prints its base URL when ready.
@@ -51,6 +52,26 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging();
+    let config = match config_of(cli) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(serve(config))
+}
+
+/// Logs on stderr, `RUST_LOG` or `info`.
+fn init_logging() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -60,85 +81,75 @@ fn main() -> ExitCode {
         // Colours only on a terminal, not in a redirected log.
         .with_ansi(std::io::stderr().is_terminal())
         .init();
-    let mut model_run_time = HashMap::new();
-    for item in &cli.model_run_time {
-        let Some((model, time)) = item.split_once('=') else {
-            eprintln!("error: --model-run-time {item:?}: expected MODEL=TIME");
-            return ExitCode::from(2);
-        };
-        match time.parse::<RunTime>() {
-            Ok(time) => {
-                model_run_time.insert(model.to_owned(), time);
-            }
-            Err(err) => {
-                eprintln!("error: --model-run-time: {err}");
-                return ExitCode::from(2);
-            }
-        }
-    }
-    let mut prices = HashMap::new();
-    for item in &cli.prices {
-        let parsed = item
-            .split_once('=')
-            .ok_or_else(|| format!("--price {item:?}: expected MODEL=PRICE"))
-            .and_then(|(model, price)| {
-                parse_price(price)
-                    .map(|p| (model.to_owned(), p))
-                    .map_err(|e| e.to_string())
-            });
-        match parsed {
-            Ok((model, price)) => {
-                prices.insert(model, price);
-            }
-            Err(err) => {
-                eprintln!("error: {err}");
-                return ExitCode::from(2);
-            }
-        }
-    }
-    let default_price = match cli.default_price.as_deref().map(parse_price).transpose() {
-        Ok(price) => price,
-        Err(err) => {
-            eprintln!("error: --default-price: {err}");
-            return ExitCode::from(2);
-        }
-    };
-    let config = SimConfig {
-        prices,
-        default_price,
+}
+
+/// The simulator's settings from the command line, or what is wrong with it.
+fn config_of(cli: Cli) -> Result<SimConfig, String> {
+    let default_price = cli
+        .default_price
+        .as_deref()
+        .map(parse_price)
+        .transpose()
+        .map_err(|err| format!("--default-price: {err}"));
+    Ok(SimConfig {
+        model_run_time: model_run_times(&cli.model_run_time)?,
+        prices: prices(&cli.prices)?,
+        default_price: default_price?,
         port: cli.port,
         token: cli.token,
         workers: cli.workers,
         run_time: cli.run_time,
-        model_run_time,
         seed: cli.seed,
         fail_rate: cli.fail_rate,
         output_bytes: cli.output_bytes,
         faults: cli.faults,
         ..SimConfig::default()
-    };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
+    })
+}
+
+/// `--model-run-time MODEL=TIME`s, by model.
+fn model_run_times(items: &[String]) -> Result<HashMap<String, RunTime>, String> {
+    let mut times = HashMap::new();
+    for item in items {
+        let Some((model, time)) = item.split_once('=') else {
+            return Err(format!("--model-run-time {item:?}: expected MODEL=TIME"));
+        };
+        let time = time
+            .parse::<RunTime>()
+            .map_err(|err| format!("--model-run-time: {err}"))?;
+        times.insert(model.to_owned(), time);
+    }
+    Ok(times)
+}
+
+/// `--price MODEL=PRICE`s, by model.
+fn prices(items: &[String]) -> Result<HashMap<String, Price>, String> {
+    let mut prices = HashMap::new();
+    for item in items {
+        let (model, price) = item
+            .split_once('=')
+            .ok_or_else(|| format!("--price {item:?}: expected MODEL=PRICE"))?;
+        let price = parse_price(price).map_err(|e| e.to_string())?;
+        prices.insert(model.to_owned(), price);
+    }
+    Ok(prices)
+}
+
+/// Serves until Ctrl-C, the base URL the one line on stdout.
+async fn serve(config: SimConfig) -> ExitCode {
+    let sim = match Simulator::start(config).await {
+        Ok(sim) => sim,
         Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
+            eprintln!("error: {err}");
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async {
-        let sim = match Simulator::start(config).await {
-            Ok(sim) => sim,
-            Err(err) => {
-                eprintln!("error: {err}");
-                return ExitCode::FAILURE;
-            }
-        };
-        // The one line on stdout, so scripts can read the URL.
-        println!("{}", sim.base_url());
-        let _ = std::io::stdout().flush();
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            eprintln!("error: cannot wait for Ctrl-C: {err}");
-        }
-        sim.shutdown().await;
-        ExitCode::SUCCESS
-    })
+    // The one line on stdout, so scripts can read the URL.
+    println!("{}", sim.base_url());
+    let _ = std::io::stdout().flush();
+    if let Err(err) = tokio::signal::ctrl_c().await {
+        eprintln!("error: cannot wait for Ctrl-C: {err}");
+    }
+    sim.shutdown().await;
+    ExitCode::SUCCESS
 }
