@@ -8,8 +8,28 @@ use runcomfy::catalog::ModelInfo;
 use crate::exit::EXIT_CODES_HELP;
 use crate::fields;
 
-/// The whole command line.
+/// The whole command line: every model's `run` subcommand (help, completions).
 pub fn command() -> Command {
+    command_with(runcomfy::catalog().to_vec())
+}
+
+/// The command line `args` need: `run MODEL ...` builds the flags of that model alone, not
+/// of every model of the catalog (a third of a run's memory, measured: BENCHMARKS.md §8).
+/// Anything else gets the whole command.
+pub fn command_for(args: &[std::ffi::OsString]) -> Command {
+    let asked = args
+        .iter()
+        .position(|arg| arg == "run")
+        .and_then(|run| args.get(run + 1))
+        .and_then(|id| id.to_str())
+        .and_then(runcomfy::catalog::find);
+    match asked {
+        Some(model) => command_with(vec![model]),
+        None => command(),
+    }
+}
+
+fn command_with(models: Vec<&'static ModelInfo>) -> Command {
     Command::new("runcomfy")
         .version(env!("CARGO_PKG_VERSION"))
         .about(
@@ -39,7 +59,7 @@ pub fn command() -> Command {
                 .arg(json_arg("Print the description as JSON"))
                 .arg(live_arg()),
         )
-        .subcommand(run_command())
+        .subcommand(run_command(models))
         .subcommand(crate::batch::command())
         .subcommand(
             Command::new("status")
@@ -157,7 +177,7 @@ fn model_arg() -> Arg {
         .help("A model id (see `runcomfy models`)")
 }
 
-fn run_command() -> Command {
+fn run_command(models: Vec<&'static ModelInfo>) -> Command {
     let mut run = Command::new("run")
         .about("Run a model: check the input, submit it, wait, download the outputs")
         .long_about(
@@ -176,7 +196,7 @@ fn run_command() -> Command {
              --text \"Generate 3 images of a beautiful sunset over a calm ocean.\" \
              --image-size 16:9",
         );
-    for model in runcomfy::catalog() {
+    for model in models {
         run = run.subcommand(model_command(model));
     }
     run

@@ -29,7 +29,8 @@ use crate::exit::CliError;
 use crate::progress::eprintln_safe;
 
 fn main() -> ExitCode {
-    let matches = match cli::command().try_get_matches() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let matches = match cli::command_for(&args).try_get_matches_from(&args) {
         Ok(matches) => matches,
         Err(err) => {
             let code = match err.kind() {
