@@ -37,6 +37,9 @@ const MAX_STEM: usize = 100;
 /// Bytes kept from the start of a file to recognise its format.
 const SNIFF_BYTES: usize = 32;
 
+/// The most a file's write may hold in memory before it reaches the disk (tokio's default: 2 MiB).
+const WRITE_BUFFER: usize = 128 * 1024;
+
 /// The default limit on one file: far above any image or clip a model returns, so an output
 /// host that never stops sending cannot fill the disk.
 pub const DEFAULT_MAX_DOWNLOAD_BYTES: u64 = 4 << 30;
@@ -374,6 +377,9 @@ async fn fetch_to_temp(
         Ok(file) => tokio::fs::File::from_std(file),
         Err(source) => return Err(io_fail(source)),
     };
+    // tokio copies each write into a buffer of up to 2 MiB per file by default: with files
+    // downloading side by side that was most of a `run`'s memory (BENCHMARKS.md §8).
+    file.set_max_buf_size(WRITE_BUFFER);
     let mut head = Vec::with_capacity(SNIFF_BYTES);
     let mut hasher = Sha256::new();
     let mut checked = false;
