@@ -34,18 +34,7 @@ fn run() -> Result<(), String> {
     println!("cargo::rerun-if-env-changed=RUNCOMFY_JSON_SCHEMA_SUITE");
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     let out = PathBuf::from(env::var_os("OUT_DIR").unwrap_or_default());
-    let suite = match env::var_os("RUNCOMFY_JSON_SCHEMA_SUITE") {
-        Some(dir) => PathBuf::from(dir),
-        None => manifest.join("../../shared/json-schema-test-suite/draft7"),
-    };
-    println!("cargo::rerun-if-changed={}", suite.display());
-    if !suite.is_dir() {
-        return Err(format!(
-            "the JSON Schema test suite is not at {}: set RUNCOMFY_JSON_SCHEMA_SUITE to its draft folder",
-            suite.display()
-        ));
-    }
-    let dialect = dialect_uri(&suite);
+    let suite = suite_dir(&manifest)?;
     let mut files = Vec::new();
     collect(&suite, &suite, &mut files)?;
     files.sort();
@@ -57,63 +46,105 @@ fn run() -> Result<(), String> {
             fs::remove_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         }
     }
+    let roots = Roots {
+        dialect: dialect_uri(&suite),
+        groups: groups_root,
+        accepted: accepted_root,
+    };
     let mut manifest_groups = Vec::new();
     for (name, path) in &files {
-        let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let groups: Value =
-            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        for (index, group) in groups.as_array().into_iter().flatten().enumerate() {
-            let id = format!("suite/{}/g{index}", slug(name));
-            let schema = group.get("schema").cloned().unwrap_or(Value::Bool(true));
-            let input = json!({
-                "$schema": dialect,
-                "type": "object",
-                "required": ["v"],
-                "properties": {"v": rebase(&schema)},
-            });
-            let alone = groups_root.join(format!("{}-{index}", slug(name)));
-            write_model(&alone, &id, &input)?;
-            let status = match runcomfy_codegen::load(&alone) {
-                Ok(_) => {
-                    write_model(&accepted_root, &id, &input)?;
-                    json!({"accepted": true})
-                }
-                Err(errors) => json!({"accepted": false, "error": errors.to_string()}),
-            };
-            manifest_groups.push(json!({
-                "file": name,
-                "index": index,
-                "model": id,
-                "description": group.get("description"),
-                "schema": schema,
-                "tests": group.get("tests"),
-                "status": status,
-            }));
-        }
+        manifest_groups.extend(load_file(&roots, name, path)?);
     }
+    let code = generate_accepted(&manifest, &roots.accepted)?;
+    write(&out.join("suite_models.rs"), &code)?;
+    let manifest = json!({"suite": suite, "groups": manifest_groups});
+    write(&out.join("suite.json"), &manifest.to_string())
+}
+
+/// The suite's draft folder: `RUNCOMFY_JSON_SCHEMA_SUITE`, else the shared checkout.
+fn suite_dir(manifest: &Path) -> Result<PathBuf, String> {
+    let suite = match env::var_os("RUNCOMFY_JSON_SCHEMA_SUITE") {
+        Some(dir) => PathBuf::from(dir),
+        None => manifest.join("../../shared/json-schema-test-suite/draft7"),
+    };
+    println!("cargo::rerun-if-changed={}", suite.display());
+    if !suite.is_dir() {
+        return Err(format!(
+            "the JSON Schema test suite is not at {}: set RUNCOMFY_JSON_SCHEMA_SUITE to its draft folder",
+            suite.display()
+        ));
+    }
+    Ok(suite)
+}
+
+/// Where the groups' models are written, and the `$schema` they declare.
+struct Roots {
+    dialect: &'static str,
+    /// Each group's model alone, to be loaded by itself.
+    groups: PathBuf,
+    /// The models the generator accepted, generated together.
+    accepted: PathBuf,
+}
+
+/// Makes a model of each group of one suite file and loads it alone; returns the groups'
+/// manifest entries.
+fn load_file(roots: &Roots, name: &str, path: &Path) -> Result<Vec<Value>, String> {
+    let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let groups: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut entries = Vec::new();
+    for (index, group) in groups.as_array().into_iter().flatten().enumerate() {
+        let id = format!("suite/{}/g{index}", slug(name));
+        let schema = group.get("schema").cloned().unwrap_or(Value::Bool(true));
+        let input = json!({
+            "$schema": roots.dialect,
+            "type": "object",
+            "required": ["v"],
+            "properties": {"v": rebase(&schema)},
+        });
+        let alone = roots.groups.join(format!("{}-{index}", slug(name)));
+        write_model(&alone, &id, &input)?;
+        let status = match runcomfy_codegen::load(&alone) {
+            Ok(_) => {
+                write_model(&roots.accepted, &id, &input)?;
+                json!({"accepted": true})
+            }
+            Err(errors) => json!({"accepted": false, "error": errors.to_string()}),
+        };
+        entries.push(json!({
+            "file": name,
+            "index": index,
+            "model": id,
+            "description": group.get("description"),
+            "schema": schema,
+            "tests": group.get("tests"),
+            "status": status,
+        }));
+    }
+    Ok(entries)
+}
+
+/// Generates the accepted groups' models, with the regression and messy fixture models.
+fn generate_accepted(manifest: &Path, accepted_root: &Path) -> Result<String, String> {
     // The regression models: one per defect the suite found, generated with the suite's.
     let regressions = manifest.join("regressions");
     println!("cargo::rerun-if-changed={}", regressions.display());
-    copy_dir(&regressions, &accepted_root)?;
+    copy_dir(&regressions, accepted_root)?;
     // The generator's messy fixture catalog, generated here too so its models are run, not only
     // compiled: `tests/messy.rs` validates real media files with them.
     let messy = manifest.join("../codegen/tests/fixtures/messy");
     println!("cargo::rerun-if-changed={}", messy.display());
-    copy_dir(&messy, &accepted_root)?;
-    let code = if accepted_root.exists() {
-        runcomfy_codegen::Generator::new()
-            .pretty(false)
-            .generate(&accepted_root)
-            .map_err(|errors| {
-                format!("the accepted suite groups do not generate together:\n{errors}")
-            })?
-    } else {
-        "pub mod models {}\nstatic GENERATED_MODELS: &[&crate::catalog::ModelInfo] = &[];\n"
-            .to_owned()
-    };
-    write(&out.join("suite_models.rs"), &code)?;
-    let manifest = json!({"suite": suite, "groups": manifest_groups});
-    write(&out.join("suite.json"), &manifest.to_string())
+    copy_dir(&messy, accepted_root)?;
+    if !accepted_root.exists() {
+        return Ok(
+            "pub mod models {}\nstatic GENERATED_MODELS: &[&crate::catalog::ModelInfo] = &[];\n"
+                .to_owned(),
+        );
+    }
+    runcomfy_codegen::Generator::new()
+        .pretty(false)
+        .generate(accepted_root)
+        .map_err(|errors| format!("the accepted suite groups do not generate together:\n{errors}"))
 }
 
 /// The `$schema` of the suite's draft, from its folder name.
