@@ -40,6 +40,19 @@ async fn within<T>(limit: Duration, body: impl Future<Output = T>) -> T {
 
 const ID: &str = "hostile-job-1";
 
+/// An API whose every job has succeeded with one image, at `path` on the `files` host.
+async fn serving_one_image(files: &Hostile, path: &str) -> Hostile {
+    let url = format!("{}{path}", files.base_url());
+    Hostile::start(move |_, _| {
+        json(
+            200,
+            serde_json::json!({"request_id": ID, "status": "succeeded",
+                "output": {"images": [url]}}),
+        )
+    })
+    .await
+}
+
 #[tokio::test]
 async fn replies_larger_than_any_real_one_are_cut_off() {
     // 256 MiB of JSON whitespace, as fast as loopback goes: valid JSON if read to the end.
@@ -298,15 +311,7 @@ async fn a_file_that_never_ends_is_cut_at_the_limit_and_leaves_nothing() {
         every: Duration::ZERO,
     })
     .await;
-    let cdn = files.base_url().to_owned();
-    let api = Hostile::start(move |_, _| {
-        json(
-            200,
-            serde_json::json!({"request_id": ID, "status": "succeeded",
-                "output": {"images": [format!("{cdn}/files/0.png")]}}),
-        )
-    })
-    .await;
+    let api = serving_one_image(&files, "/files/0.png").await;
     let client = client(&api);
     let dir = tempfile::tempdir().unwrap();
     within(Duration::from_secs(20), async {
@@ -571,37 +576,21 @@ async fn server_text_is_shown_without_terminal_sequences_and_bounded() {
     .await;
     let client = client(&server);
     let shown = within(Duration::from_secs(20), async {
+        let result_error = async |id: &str| {
+            client
+                .job::<Edit>(id)
+                .result()
+                .await
+                .unwrap_err()
+                .to_string()
+        };
+        let any = || client.job::<Edit>("any");
         vec![
-            client
-                .job::<Edit>("failed")
-                .result()
-                .await
-                .unwrap_err()
-                .to_string(),
-            client
-                .job::<Edit>("object")
-                .result()
-                .await
-                .unwrap_err()
-                .to_string(),
-            client
-                .job::<Edit>("odd")
-                .result()
-                .await
-                .unwrap_err()
-                .to_string(),
-            client
-                .job::<Edit>("any")
-                .status()
-                .await
-                .unwrap_err()
-                .to_string(),
-            client
-                .job::<Edit>("any")
-                .cancel()
-                .await
-                .unwrap()
-                .to_string(),
+            result_error("failed").await,
+            result_error("object").await,
+            result_error("odd").await,
+            any().status().await.unwrap_err().to_string(),
+            any().cancel().await.unwrap().to_string(),
         ]
     })
     .await;
@@ -793,11 +782,7 @@ async fn a_body_that_is_not_what_it_claims_is_refused_at_its_first_bytes() {
         every: Duration::ZERO,
     })
     .await;
-    let cdn = files.base_url().to_owned();
-    let api = Hostile::start(move |_, _| {
-        json(200, serde_json::json!({"status": "succeeded", "output": {"images": [format!("{cdn}/0.png")]}}))
-    })
-    .await;
+    let api = serving_one_image(&files, "/0.png").await;
     let client = client(&api);
     let dir = tempfile::tempdir().unwrap();
     within(Duration::from_secs(20), async {
