@@ -22,6 +22,27 @@ fn ids(reply: &Value) -> Vec<&str> {
         .unwrap_or_default()
 }
 
+/// Submits `body` to `model`, waits for the end, and reads the result with its cost;
+/// returns the request id and that result.
+async fn run_costed(
+    c: &reqwest::Client,
+    sim: &runcomfy_simulator::Simulator,
+    model: &str,
+    body: &Value,
+) -> Result<(String, Value), Box<dyn std::error::Error>> {
+    let id = request_id(&submit(c, sim, model, body).await?);
+    wait_terminal(c, sim, &id).await?;
+    let costed = get(
+        c,
+        sim,
+        &format!("/v1/requests/{id}/result?include_cost=true"),
+    )
+    .await?
+    .json()
+    .await?;
+    Ok((id, costed))
+}
+
 #[tokio::test]
 async fn lists_every_compiled_model() -> TestResult {
     let sim = start(config()).await?;
@@ -187,32 +208,14 @@ async fn prices_categories_and_the_cost_of_jobs() -> TestResult {
     // Per output: the outputs made; per second: the seconds asked for.
     let body =
         serde_json::json!({"text": "Generate 4 images.", "sequential_image_generation_options": 4});
-    let id = request_id(&submit(&c, &sim, SEQUENTIAL, &body).await?);
-    wait_terminal(&c, &sim, &id).await?;
-    let costed: Value = get(
-        &c,
-        &sim,
-        &format!("/v1/requests/{id}/result?include_cost=true"),
-    )
-    .await?
-    .json()
-    .await?;
+    let (id, costed) = run_costed(&c, &sim, SEQUENTIAL, &body).await?;
     assert_eq!(costed["cost"], 0.12, "{costed}");
     assert!(
         result(&c, &sim, &id).await?.get("cost").is_none(),
         "only when asked"
     );
     let body = serde_json::json!({"prompt": "a wave", "duration": 7});
-    let id = request_id(&submit(&c, &sim, SEEDANCE, &body).await?);
-    wait_terminal(&c, &sim, &id).await?;
-    let costed: Value = get(
-        &c,
-        &sim,
-        &format!("/v1/requests/{id}/result?include_cost=true"),
-    )
-    .await?
-    .json()
-    .await?;
+    let (_, costed) = run_costed(&c, &sim, SEEDANCE, &body).await?;
     assert_eq!(costed["cost"], 0.7, "{costed}");
     sim.shutdown().await;
     Ok(())
