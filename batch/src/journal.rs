@@ -359,54 +359,33 @@ impl Journal {
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get::<_, i64>(8)?,
-                    r.get::<_, Option<i64>>(9)?,
-                    r.get::<_, Option<String>>(10)?,
-                    r.get::<_, Option<i64>>(11)?,
-                ))
+                let number: i64 = r.get(0)?;
+                let state: String = r.get(5)?;
+                Ok(Ok(Row {
+                    number: u64::try_from(number).unwrap_or_default(),
+                    key: r.get(1)?,
+                    dir: r.get(2)?,
+                    model: r.get(3)?,
+                    input: r.get(4)?,
+                    request_id: r.get(6)?,
+                    reason: r.get(7)?,
+                    submits: u64::try_from(r.get::<_, i64>(8)?).unwrap_or_default(),
+                    estimate: r.get::<_, Option<i64>>(9)?.and_then(to_usd),
+                    basis: r.get(10)?,
+                    cost: r.get::<_, Option<i64>>(11)?.and_then(to_usd),
+                    // Parsed last: a column that cannot be read is a database error before an
+                    // unknown state is a format error.
+                    state: match State::parse(&state) {
+                        Some(state) => state,
+                        None => return Ok(Err(format!("line {number}: unknown state {state:?}"))),
+                    },
+                }))
             })
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for row in rows {
-            let (
-                number,
-                key,
-                dir,
-                model,
-                input,
-                state,
-                request_id,
-                reason,
-                submits,
-                estimate,
-                basis,
-                cost,
-            ) = row.map_err(|e| self.err(e))?;
-            let state = State::parse(&state)
-                .ok_or_else(|| self.format(format!("line {number}: unknown state {state:?}")))?;
-            out.push(Row {
-                number: u64::try_from(number).unwrap_or_default(),
-                key,
-                dir,
-                model,
-                input,
-                state,
-                request_id,
-                reason,
-                submits: u64::try_from(submits).unwrap_or_default(),
-                estimate: estimate.and_then(to_usd),
-                basis,
-                cost: cost.and_then(to_usd),
-            });
+            let row = row.map_err(|e| self.err(e))?;
+            out.push(row.map_err(|reason| self.format(reason))?);
         }
         Ok(out)
     }
