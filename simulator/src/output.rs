@@ -323,6 +323,16 @@ pub(crate) fn render_png(
 mod tests {
     use super::*;
 
+    /// A plan of one file of `kind`, `width` by `height`.
+    fn one(kind: MediaKind, width: u32, height: u32) -> OutputPlan {
+        OutputPlan {
+            width,
+            height,
+            count: 1,
+            kind,
+        }
+    }
+
     #[test]
     fn sizes_parse() {
         assert_eq!(parse_size("2560:1440 (16:9)"), Some((2560, 1440)));
@@ -361,14 +371,8 @@ mod tests {
 
     #[test]
     fn every_kind_renders_a_file_of_its_format() {
-        let plan = |kind| OutputPlan {
-            width: 32,
-            height: 16,
-            count: 1,
-            kind,
-        };
         for kind in MediaKind::ALL {
-            let bytes = render(plan(kind), 7).unwrap_or_default();
+            let bytes = render(one(kind, 32, 16), 7).unwrap_or_default();
             assert_eq!(MediaFormat::sniff(&bytes), Some(format_of(kind)), "{kind}");
         }
         assert_eq!(render_wav(1).len(), 44 + 16_000);
@@ -376,14 +380,8 @@ mod tests {
 
     #[test]
     fn padded_files_have_the_size_and_stay_valid() {
-        let plan = |kind| OutputPlan {
-            width: 64,
-            height: 48,
-            count: 1,
-            kind,
-        };
         for kind in MediaKind::ALL {
-            let bytes = render(plan(kind), 3).unwrap_or_default();
+            let bytes = render(one(kind, 64, 48), 3).unwrap_or_default();
             let padded = pad(bytes.clone(), kind, 100_000);
             // WAV chunks are even: a byte short at most.
             assert!((99_999..=100_000).contains(&padded.len()), "{kind}");
