@@ -77,10 +77,10 @@ fn structure(d: &mut ModelDiff<'_>, os: &Struct, ns: &Struct, top: bool) {
             format!("nested type renamed `{}` → `{}`", os.name, ns.name),
         );
     }
-    for of in &os.fields {
-        match ns.fields.iter().find(|f| f.wire == of.wire) {
-            Some(nf) => field(d, (os, ns), of, nf),
-            None => d.input(
+    for pair in paired(&os.fields, &ns.fields, |a, b| a.wire == b.wire) {
+        match pair {
+            Paired::Kept(of, nf) => field(d, (os, ns), of, nf),
+            Paired::Removed(of) => d.input(
                 field_at(old, os, &of.wire),
                 Impact::Breaking,
                 format!(
@@ -88,31 +88,22 @@ fn structure(d: &mut ModelDiff<'_>, os: &Struct, ns: &Struct, top: bool) {
                     of.wire, os.name, of.ident
                 ),
             ),
-        }
-    }
-    for nf in &ns.fields {
-        if os.fields.iter().any(|f| f.wire == nf.wire) {
-            continue;
-        }
-        let at = field_at(new, ns, &nf.wire);
-        if nf.required {
-            d.input(
-                at,
+            Paired::Added(nf) if nf.required => d.input(
+                field_at(new, ns, &nf.wire),
                 Impact::Breaking,
                 format!(
                     "new required field `{}`: `{}::new` takes one more argument",
                     nf.wire, ns.name
                 ),
-            );
-        } else {
-            d.input(
-                at,
+            ),
+            Paired::Added(nf) => d.input(
+                field_at(new, ns, &nf.wire),
                 Impact::Additive,
                 format!(
                     "new optional field `{}` (the struct is #[non_exhaustive]; set it with `{}`)",
                     nf.wire, nf.setter
                 ),
-            );
+            ),
         }
     }
     arguments(d, os, ns);
@@ -341,9 +332,9 @@ fn enumeration(d: &mut ModelDiff<'_>, oe: &Enum, ne: &Enum, at: &str) {
             ),
         );
     }
-    for ov in &oe.variants {
-        match ne.variants.iter().find(|v| v.wire == ov.wire) {
-            None => d.input(
+    for pair in paired(&oe.variants, &ne.variants, |a, b| a.wire == b.wire) {
+        match pair {
+            Paired::Removed(ov) => d.input(
                 at.clone(),
                 Impact::Breaking,
                 format!(
@@ -351,7 +342,7 @@ fn enumeration(d: &mut ModelDiff<'_>, oe: &Enum, ne: &Enum, at: &str) {
                     ov.wire, oe.name, ov.name
                 ),
             ),
-            Some(nv) => {
+            Paired::Kept(ov, nv) => {
                 if nv.name != ov.name {
                     d.input(
                         at.clone(),
@@ -373,18 +364,14 @@ fn enumeration(d: &mut ModelDiff<'_>, oe: &Enum, ne: &Enum, at: &str) {
                     );
                 }
             }
-        }
-    }
-    for nv in &ne.variants {
-        if !oe.variants.iter().any(|v| v.wire == nv.wire) {
-            d.input(
+            Paired::Added(nv) => d.input(
                 at.clone(),
                 Impact::Additive,
                 format!(
                     "value {:?} added as `{}::{}` (generated enums are #[non_exhaustive])",
                     nv.wire, ne.name, nv.name
                 ),
-            );
+            ),
         }
     }
 }
@@ -398,14 +385,14 @@ fn union(d: &mut ModelDiff<'_>, ou: &Union, nu: &Union, at: &str) {
             format!("union type renamed `{}` → `{}`", ou.name, nu.name),
         );
     }
-    for ov in &ou.variants {
-        match nu.variants.iter().find(|v| v.json == ov.json) {
-            None => d.input(
+    for pair in paired(&ou.variants, &nu.variants, |a, b| a.json == b.json) {
+        match pair {
+            Paired::Removed(ov) => d.input(
                 at.to_owned(),
                 Impact::Breaking,
                 format!("`{}::{}` ({}) is gone", ou.name, ov.name, ov.json),
             ),
-            Some(nv) => {
+            Paired::Kept(ov, nv) => {
                 if nv.name != ov.name {
                     d.input(
                         at.to_owned(),
@@ -418,18 +405,14 @@ fn union(d: &mut ModelDiff<'_>, ou: &Union, nu: &Union, at: &str) {
                 }
                 ty(d, &ov.ty, &nv.ty, at);
             }
-        }
-    }
-    for nv in &nu.variants {
-        if !ou.variants.iter().any(|v| v.json == nv.json) {
-            d.input(
+            Paired::Added(nv) => d.input(
                 at.to_owned(),
                 Impact::Breaking,
                 format!(
                     "`{}::{}` ({}) added: exhaustive `match`es on `{}` no longer compile",
                     nu.name, nv.name, nv.json, nu.name
                 ),
-            );
+            ),
         }
     }
 }
@@ -444,10 +427,10 @@ pub(super) fn output(d: &mut ModelDiff<'_>, oo: &OutputType, no: &OutputType) {
             format!("output type renamed `{}` → `{}`", oo.name, no.name),
         );
     }
-    for of in &oo.fields {
-        match no.fields.iter().find(|f| f.wire == of.wire) {
-            Some(nf) => output_field(d, of, nf),
-            None => d.push(
+    for pair in paired(&oo.fields, &no.fields, |a, b| a.wire == b.wire) {
+        match pair {
+            Paired::Kept(of, nf) => output_field(d, of, nf),
+            Paired::Removed(of) => d.push(
                 OUTPUT,
                 output_at(&of.wire),
                 Impact::Breaking,
@@ -456,11 +439,7 @@ pub(super) fn output(d: &mut ModelDiff<'_>, oo: &OutputType, no: &OutputType) {
                     of.wire, oo.name, of.ident
                 ),
             ),
-        }
-    }
-    for nf in &no.fields {
-        if !oo.fields.iter().any(|f| f.wire == nf.wire) {
-            d.push(
+            Paired::Added(nf) => d.push(
                 OUTPUT,
                 output_at(&nf.wire),
                 Impact::Additive,
@@ -468,7 +447,7 @@ pub(super) fn output(d: &mut ModelDiff<'_>, oo: &OutputType, no: &OutputType) {
                     "new output field `{}` (the output type is #[non_exhaustive])",
                     nf.wire
                 ),
-            );
+            ),
         }
     }
     if oo.extra_ident != no.extra_ident {
@@ -482,6 +461,36 @@ pub(super) fn output(d: &mut ModelDiff<'_>, oo: &OutputType, no: &OutputType) {
             ),
         );
     }
+}
+
+/// An item of an old list and of a new one, paired by what identifies it.
+enum Paired<'a, T> {
+    /// In both.
+    Kept(&'a T, &'a T),
+    /// Only in the old list.
+    Removed(&'a T),
+    /// Only in the new list.
+    Added(&'a T),
+}
+
+/// Pairs `old` and `new` by `same`: each old item, kept or removed, in old order; then each
+/// added one, in new order.
+fn paired<'a, T>(
+    old: &'a [T],
+    new: &'a [T],
+    same: impl Fn(&T, &T) -> bool + Copy + 'a,
+) -> impl Iterator<Item = Paired<'a, T>> {
+    let kept_or_removed = old
+        .iter()
+        .map(move |o| match new.iter().find(|n| same(o, n)) {
+            Some(n) => Paired::Kept(o, n),
+            None => Paired::Removed(o),
+        });
+    let added = new
+        .iter()
+        .filter(move |n| !old.iter().any(|o| same(o, n)))
+        .map(Paired::Added);
+    kept_or_removed.chain(added)
 }
 
 /// Where an output field is declared in `output.json`.
