@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::{Error, Errors};
+use crate::error::{Error, Errors, FileError};
 use crate::overlay::Overlay;
 
 /// One model's files, read and with the overlay's patches applied.
@@ -119,9 +119,11 @@ pub fn read_catalog_on(
 }
 
 fn find_model_dirs(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<(), Error> {
-    let io = |source| Error::Io {
-        path: dir.to_owned(),
-        source,
+    let io = |source| {
+        Error::from(FileError::Io {
+            path: dir.to_owned(),
+            source,
+        })
     };
     let mut entries = Vec::new();
     for entry in fs::read_dir(dir).map_err(io)? {
@@ -261,9 +263,6 @@ pub const DOCUMENTED_OUTPUT: &str = r#"{
 
 /// Reads a JSON file, naming the file and position on a syntax error.
 pub fn read_json(path: &Path) -> Result<Value, Error> {
-    let text = fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = fs::read_to_string(path).map_err(FileError::io(path))?;
     serde_json::from_str(&text).map_err(|err| Error::json(path, &err))
 }

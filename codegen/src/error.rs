@@ -1,11 +1,11 @@
 //! Generator errors: each names the file, the JSON pointer, what is wrong and how to fix it.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-/// One problem found in the catalog.
+/// A file that cannot be read or is not JSON: the generator's, and xtask's catalog files'.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub enum FileError {
     /// A file or folder could not be read.
     #[error("{}: cannot read: {source}", path.display())]
     Io {
@@ -26,6 +26,34 @@ pub enum Error {
         /// What the JSON parser said.
         message: String,
     },
+}
+
+impl FileError {
+    /// `path` could not be read.
+    pub fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FileError + '_ {
+        move |source| FileError::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+
+    /// `path` is not JSON; `message` is what to say of `err`.
+    pub fn json(path: &Path, err: &serde_json::Error, message: String) -> FileError {
+        FileError::Json {
+            path: path.to_owned(),
+            line: err.line(),
+            column: err.column(),
+            message,
+        }
+    }
+}
+
+/// One problem found in the catalog.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file that cannot be read or is not JSON.
+    #[error(transparent)]
+    File(#[from] FileError),
     /// The schema (or overlay) is inconsistent or uses something the generator cannot map.
     #[error("{}: at {}: {}{}", path.display(), clean(display_pointer(pointer)), clean(problem), hint_suffix(hint))]
     Schema {
@@ -62,13 +90,8 @@ impl Error {
         self
     }
 
-    pub(crate) fn json(path: impl Into<PathBuf>, err: &serde_json::Error) -> Self {
-        Error::Json {
-            path: path.into(),
-            line: err.line(),
-            column: err.column(),
-            message: err.to_string(),
-        }
+    pub(crate) fn json(path: &Path, err: &serde_json::Error) -> Self {
+        Error::File(FileError::json(path, err, err.to_string()))
     }
 }
 

@@ -13,6 +13,7 @@
 use std::path::{Path, PathBuf};
 
 use runcomfy_codegen::catalog::Upstream;
+use runcomfy_codegen::error::FileError;
 use runcomfy_vocab::media::MediaKind;
 use serde_json::{Map, Value};
 
@@ -34,26 +35,9 @@ pub struct Model {
 /// A catalog file that cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogFileError {
-    /// The file cannot be read.
-    #[error("{}: cannot read: {source}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The file is not JSON.
-    #[error("{}:{line}:{column}: invalid JSON: {message}", path.display())]
-    Json {
-        /// The file.
-        path: PathBuf,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
-        /// What the parser said.
-        message: String,
-    },
+    /// The file cannot be read, or is not JSON.
+    #[error(transparent)]
+    File(#[from] FileError),
     /// The JSON is not one of the shapes, or an entry lacks what a model needs.
     #[error("{}: at {pointer}: {problem}", path.display())]
     Shape {
@@ -73,21 +57,14 @@ pub fn is_catalog_file(text: &str) -> bool {
 
 /// Reads every model of a catalog file.
 pub fn read(path: &Path) -> Result<Vec<Model>, CatalogFileError> {
-    let text = std::fs::read_to_string(path).map_err(|source| CatalogFileError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(FileError::io(path))?;
     parse(path, &text)
 }
 
 /// Reads every model of a catalog file's text; `path` names it in errors.
 pub fn parse(path: &Path, text: &str) -> Result<Vec<Model>, CatalogFileError> {
-    let value: Value = serde_json::from_str(text).map_err(|err| CatalogFileError::Json {
-        path: path.to_owned(),
-        line: err.line(),
-        column: err.column(),
-        message: crate::json_error_text(&err),
-    })?;
+    let value: Value = serde_json::from_str(text)
+        .map_err(|err| FileError::json(path, &err, crate::json_error_text(&err)))?;
     let shape = |pointer: &str, problem: &str| CatalogFileError::Shape {
         path: path.to_owned(),
         pointer: pointer.to_owned(),
