@@ -164,7 +164,11 @@ async fn output_files_take_the_configured_size_and_stay_pngs() -> TestResult {
     assert_eq!(first.len(), 3 << 20);
     assert!(first.starts_with(b"\x89PNG\r\n\x1a\n"));
     assert!(first.ends_with(b"IEND\xaeB`\x82"));
-    assert_eq!(c.get(&url).send().await?.bytes().await?, first, "the same bytes");
+    assert_eq!(
+        c.get(&url).send().await?.bytes().await?,
+        first,
+        "the same bytes"
+    );
     let reader = png::Decoder::new(std::io::Cursor::new(&first[..])).read_info()?;
     // Its pixels are the ones asked for (the default 2K), the padding beside them.
     assert_eq!((reader.info().width, reader.info().height), (2048, 2048));
