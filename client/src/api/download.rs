@@ -338,28 +338,7 @@ async fn fetch_to_temp(
         not_sent: false,
     };
     let response = open(http, fetching, url, &fail).await?;
-    let status = response.status();
-    if !status.is_success() {
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
-        return Err(Failure {
-            retry_after,
-            ..fail(DownloadFailure::Status(status.as_u16()))
-        });
-    }
-    if let (Some(limit), Some(length)) = (max_bytes, response.content_length())
-        && length > limit
-    {
-        return Err(fail(DownloadFailure::TooLarge(limit)));
-    }
-    let content_type = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let content_type = accept(&response, max_bytes, &fail)?;
     let temp = TempFile::create(dir, stem).map_err(|err| Failure {
         error: err,
         retry_after: None,
@@ -380,58 +359,16 @@ async fn fetch_to_temp(
     // tokio copies each write into a buffer of up to 2 MiB per file by default: with files
     // downloading side by side that was most of a `run`'s memory (BENCHMARKS.md §8).
     file.set_max_buf_size(WRITE_BUFFER);
-    let mut head = Vec::with_capacity(SNIFF_BYTES);
-    let mut hasher = Sha256::new();
-    let mut checked = false;
-    let mut bytes: u64 = 0;
-    // Progress is measured per idle time: less than MIN_PROGRESS_BYTES in one is a stall,
-    // however the bytes trickle in.
-    let mut window = (Instant::now(), 0u64);
+    let mut body = Body::new(content_type.as_deref(), max_bytes);
+    let mut pace = Pace::new(fetching.idle);
     let mut stream = response.bytes_stream();
-    loop {
-        let until = window.0 + fetching.idle;
-        let chunk = match tokio::time::timeout_at(until.into(), stream.next()).await {
-            Err(_) if window.1 < MIN_PROGRESS_BYTES => {
-                return Err(fail(DownloadFailure::Stalled(fetching.idle)));
-            }
-            Err(_) => {
-                window = (Instant::now(), 0);
-                continue;
-            }
-            Ok(None) => break,
-            Ok(Some(Err(source))) => {
-                let source = http.token().scrub_error(source);
-                return Err(fail(DownloadFailure::Transport(source)));
-            }
-            Ok(Some(Ok(chunk))) => chunk,
-        };
-        if window.0.elapsed() >= fetching.idle {
-            if window.1 + (chunk.len() as u64) < MIN_PROGRESS_BYTES {
-                return Err(fail(DownloadFailure::Stalled(fetching.idle)));
-            }
-            window = (Instant::now(), 0);
-        } else {
-            window.1 += chunk.len() as u64;
-        }
-        bytes += chunk.len() as u64;
-        if let Some(limit) = max_bytes.filter(|limit| bytes > *limit) {
-            return Err(fail(DownloadFailure::TooLarge(limit)));
-        }
-        if head.len() < SNIFF_BYTES {
-            let take = (SNIFF_BYTES - head.len()).min(chunk.len());
-            head.extend_from_slice(&chunk[..take]);
-        }
-        // The first bytes tell: a body that is not what it claims ends here, not at its end.
-        if !checked && head.len() >= SNIFF_BYTES {
-            check_content(content_type.as_deref(), &head).map_err(&fail)?;
-            checked = true;
-        }
-        hasher.update(&chunk);
+    while let Some(chunk) = pace.next(&mut stream).await.map_err(&fail)? {
+        let chunk = chunk
+            .map_err(|source| fail(DownloadFailure::Transport(http.token().scrub_error(source))))?;
+        body.take(&chunk).map_err(&fail)?;
         file.write_all(&chunk).await.map_err(io_fail)?;
     }
-    if !checked {
-        check_content(content_type.as_deref(), &head).map_err(&fail)?;
-    }
+    let (head, bytes, sha256) = body.finish().map_err(&fail)?;
     file.flush().await.map_err(io_fail)?;
     // On disk before the rename makes it visible under its final name.
     file.sync_all().await.map_err(io_fail)?;
@@ -441,8 +378,142 @@ async fn fetch_to_temp(
         head,
         bytes,
         content_type,
-        sha256: hex(&hasher.finalize()),
+        sha256,
     })
+}
+
+/// A response worth reading: a success whose declared length is within the limit. Returns
+/// its content type.
+fn accept(
+    response: &reqwest::Response,
+    max_bytes: Option<u64>,
+    fail: &impl Fn(DownloadFailure) -> Failure,
+) -> Result<Option<String>, Failure> {
+    let status = response.status();
+    if !status.is_success() {
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        return Err(Failure {
+            retry_after,
+            ..fail(DownloadFailure::Status(status.as_u16()))
+        });
+    }
+    if let (Some(limit), Some(length)) = (max_bytes, response.content_length())
+        && length > limit
+    {
+        return Err(fail(DownloadFailure::TooLarge(limit)));
+    }
+    Ok(response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned))
+}
+
+/// The stall rule: less than [`MIN_PROGRESS_BYTES`] in one idle time is a stall, however the
+/// bytes trickle in.
+struct Pace {
+    idle: Duration,
+    /// When the current idle time began, and the bytes received since.
+    window: (Instant, u64),
+}
+
+impl Pace {
+    fn new(idle: Duration) -> Self {
+        Self {
+            idle,
+            window: (Instant::now(), 0),
+        }
+    }
+
+    /// The stream's next item, or a stall.
+    async fn next<S>(
+        &mut self,
+        stream: &mut S,
+    ) -> Result<Option<reqwest::Result<bytes::Bytes>>, DownloadFailure>
+    where
+        S: futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin,
+    {
+        loop {
+            let until = self.window.0 + self.idle;
+            match tokio::time::timeout_at(until.into(), stream.next()).await {
+                Err(_) if self.window.1 < MIN_PROGRESS_BYTES => {
+                    return Err(DownloadFailure::Stalled(self.idle));
+                }
+                Err(_) => self.window = (Instant::now(), 0),
+                Ok(Some(Ok(chunk))) => {
+                    self.count(chunk.len() as u64)?;
+                    return Ok(Some(Ok(chunk)));
+                }
+                Ok(other) => return Ok(other),
+            }
+        }
+    }
+
+    fn count(&mut self, len: u64) -> Result<(), DownloadFailure> {
+        if self.window.0.elapsed() >= self.idle {
+            if self.window.1 + len < MIN_PROGRESS_BYTES {
+                return Err(DownloadFailure::Stalled(self.idle));
+            }
+            self.window = (Instant::now(), 0);
+        } else {
+            self.window.1 += len;
+        }
+        Ok(())
+    }
+}
+
+/// What is learned of a body as it streams: its size against the limit, its first bytes
+/// (checked against the content type as soon as there are enough) and its sha256.
+struct Body<'a> {
+    content_type: Option<&'a str>,
+    max_bytes: Option<u64>,
+    head: Vec<u8>,
+    hasher: Sha256,
+    checked: bool,
+    bytes: u64,
+}
+
+impl<'a> Body<'a> {
+    fn new(content_type: Option<&'a str>, max_bytes: Option<u64>) -> Self {
+        Self {
+            content_type,
+            max_bytes,
+            head: Vec::with_capacity(SNIFF_BYTES),
+            hasher: Sha256::new(),
+            checked: false,
+            bytes: 0,
+        }
+    }
+
+    fn take(&mut self, chunk: &[u8]) -> Result<(), DownloadFailure> {
+        self.bytes += chunk.len() as u64;
+        if let Some(limit) = self.max_bytes.filter(|limit| self.bytes > *limit) {
+            return Err(DownloadFailure::TooLarge(limit));
+        }
+        if self.head.len() < SNIFF_BYTES {
+            let take = (SNIFF_BYTES - self.head.len()).min(chunk.len());
+            self.head.extend_from_slice(&chunk[..take]);
+        }
+        // The first bytes tell: a body that is not what it claims ends here, not at its end.
+        if !self.checked && self.head.len() >= SNIFF_BYTES {
+            check_content(self.content_type, &self.head)?;
+            self.checked = true;
+        }
+        self.hasher.update(chunk);
+        Ok(())
+    }
+
+    /// The first bytes, the size and the sha256 of a whole body (a short one checked now).
+    fn finish(self) -> Result<(Vec<u8>, u64, String), DownloadFailure> {
+        if !self.checked {
+            check_content(self.content_type, &self.head)?;
+        }
+        Ok((self.head, self.bytes, hex(&self.hasher.finalize())))
+    }
 }
 
 /// A host that says "image" but sends something else (an HTML error page with 200) sent a
