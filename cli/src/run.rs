@@ -314,18 +314,10 @@ async fn submit_and_follow(
 ) -> Result<u8, CliError> {
     let client = &connection.client;
     let model = input.model();
-    if args.preflight {
-        let checked = runcomfy::preflight::validate_remote_with(client, model, input.instance());
-        let remote =
-            args.within(checked)
-                .await
-                .map_err(|after| CliError::TimedOutBeforeSubmit {
-                    what: "checking the media URLs (--preflight)",
-                    after,
-                })??;
-        if refused(model, &remote, args) {
-            return Ok(exit::DATA_ERR);
-        }
+    if args.preflight
+        && let Some(code) = preflight(client, input, args).await?
+    {
+        return Ok(code);
     }
     let mut interrupts = Interrupts::listen();
     let mut progress = Progress::new(args.verbose);
@@ -358,23 +350,7 @@ async fn submit_and_follow(
         submitted_only(&job, args);
         return Ok(exit::OK);
     }
-    let options = match args.remaining() {
-        Some(left) => WaitOptions::new().timeout(left),
-        None => WaitOptions::new(),
-    };
-    let id = job.id().to_owned();
-    let started: Arc<Mutex<Option<SystemTime>>> = Arc::default();
-    let seen_start = Arc::clone(&started);
-    let waited = interrupts
-        .race(job.wait_with(options, |update| {
-            if update.state != runcomfy::JobState::InQueue
-                && let Ok(mut seen) = seen_start.lock()
-            {
-                seen.get_or_insert_with(SystemTime::now);
-            }
-            progress.update(&id, update)
-        }))
-        .await;
+    let (waited, run_started) = wait(&job, &mut progress, &mut interrupts, args).await;
     let noticed = SystemTime::now();
     let output = match waited {
         None => return cancel_after_interrupt(&job, &mut progress, &mut interrupts, args).await,
@@ -393,17 +369,82 @@ async fn submit_and_follow(
     };
     let timings = Timings {
         submitted: Some(provenance::timestamp(submitted_at)),
-        started: started
-            .lock()
-            .ok()
-            .and_then(|s| *s)
-            .map(provenance::timestamp),
+        started: run_started.map(provenance::timestamp),
         finished: job.server_times().1,
         noticed: Some(provenance::timestamp(noticed)),
     };
+    let record = write_record(&job, sent, &saved, &dir, timings);
+    let done = Done {
+        job: &job,
+        output: &output,
+        saved: &saved,
+        dir: &dir,
+        started: started_at,
+        record: record.as_deref(),
+    };
+    succeeded(&done, sent, args);
+    Ok(exit::OK)
+}
+
+/// `--preflight`: the media URLs checked remotely; the exit code when one is refused.
+async fn preflight(
+    client: &runcomfy::Client,
+    input: &DynInput,
+    args: &RunArgs,
+) -> Result<Option<u8>, CliError> {
+    let model = input.model();
+    let checked = runcomfy::preflight::validate_remote_with(client, model, input.instance());
+    let remote = args
+        .within(checked)
+        .await
+        .map_err(|after| CliError::TimedOutBeforeSubmit {
+            what: "checking the media URLs (--preflight)",
+            after,
+        })??;
+    Ok(refused(model, &remote, args).then_some(exit::DATA_ERR))
+}
+
+/// Waits for the job with what is left of `--timeout`, showing progress: its end (`None` at
+/// Ctrl-C) and when it was first seen running.
+async fn wait(
+    job: &DynJob,
+    progress: &mut Progress,
+    interrupts: &mut Interrupts,
+    args: &RunArgs,
+) -> (Option<Result<DynOutput, Error>>, Option<SystemTime>) {
+    let options = match args.remaining() {
+        Some(left) => WaitOptions::new().timeout(left),
+        None => WaitOptions::new(),
+    };
+    let id = job.id().to_owned();
+    let started: Arc<Mutex<Option<SystemTime>>> = Arc::default();
+    let seen_start = Arc::clone(&started);
+    let waited = interrupts
+        .race(job.wait_with(options, |update| {
+            if update.state != runcomfy::JobState::InQueue
+                && let Ok(mut seen) = seen_start.lock()
+            {
+                seen.get_or_insert_with(SystemTime::now);
+            }
+            progress.update(&id, update)
+        }))
+        .await;
+    let started = started.lock().ok().and_then(|s| *s);
+    (waited, started)
+}
+
+/// The provenance record beside the files; where it was written (a failure is a warning: the
+/// files are saved and paid for).
+fn write_record(
+    job: &DynJob,
+    sent: &Sent,
+    saved: &[DownloadedFile],
+    dir: &Path,
+    timings: Timings,
+) -> Option<PathBuf> {
     let record = Record {
         runcomfy_record: provenance::RECORD_VERSION,
-        model: model.id.to_owned(),
+        model: job.model_id().to_owned(),
         request_id: Some(job.id().to_owned()),
         input: sent.summary.clone(),
         estimate: sent.estimate.as_ref().map(Estimate::to_json),
@@ -411,7 +452,7 @@ async fn submit_and_follow(
         timings,
         files: saved.iter().map(RecordFile::of).collect(),
     };
-    let record_path = match record.write(&dir) {
+    match record.write(dir) {
         Ok(path) => Some(path),
         Err(err) => {
             eprintln_safe(&format!(
@@ -419,18 +460,7 @@ async fn submit_and_follow(
             ));
             None
         }
-    };
-    succeeded(
-        &job,
-        &output,
-        &saved,
-        &dir,
-        started_at,
-        sent,
-        record_path.as_deref(),
-        args,
-    );
-    Ok(exit::OK)
+    }
 }
 
 /// Submits; `None` when Ctrl-C came twice before the answer. A submit in flight is not
@@ -544,18 +574,28 @@ async fn save(
     }
 }
 
-/// What a succeeded run prints: the saved paths on stdout (or the `--json` object).
-#[allow(clippy::too_many_arguments)]
-fn succeeded(
-    job: &DynJob,
-    output: &DynOutput,
-    saved: &[DownloadedFile],
-    dir: &Path,
+/// A run that ended well, as [`succeeded`] reports it.
+struct Done<'a> {
+    job: &'a DynJob,
+    output: &'a DynOutput,
+    saved: &'a [DownloadedFile],
+    dir: &'a Path,
+    /// When the command began.
     started: Instant,
-    sent: &Sent,
-    record: Option<&Path>,
-    args: &RunArgs,
-) {
+    /// Where the provenance record was written.
+    record: Option<&'a Path>,
+}
+
+/// What a succeeded run prints: the saved paths on stdout (or the `--json` object).
+fn succeeded(done: &Done, sent: &Sent, args: &RunArgs) {
+    let Done {
+        job,
+        output,
+        saved,
+        dir,
+        started,
+        record,
+    } = *done;
     let id = job.id();
     eprintln_safe(&format!(
         "{id}: succeeded in {:.1}s; saved {} file{} to {}",
