@@ -58,15 +58,6 @@ async fn simulator(seed: u64) -> Simulator {
     .unwrap()
 }
 
-/// `--seed-offset N`: added to every simulator's seed.
-fn seed_offset() -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.windows(2)
-        .find(|w| w[0] == "--seed-offset")
-        .and_then(|w| w[1].parse().ok())
-        .unwrap_or(0)
-}
-
 fn client(sim: &Simulator, policy: PollPolicy, history: Option<&PollHistorySnapshot>) -> Client {
     let mut builder = Client::builder()
         .token(TOKEN)

@@ -89,8 +89,18 @@ pub fn emit(row: Value) {
     println!("BENCH {row}");
 }
 
-/// Whether `--report` was passed (`cargo bench ... -- --report`); other arguments cargo passes
+/// Whether `--quick` was passed (`cargo bench ... -- --quick`); other arguments cargo passes
 /// (`--bench`) are ignored.
 pub fn quick() -> bool {
     std::env::args().any(|a| a == "--quick")
+}
+
+/// `--seed-offset N`: added to every simulator's seed, to draw other jobs and histories and
+/// see how much the figures move.
+pub fn seed_offset() -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.windows(2)
+        .find(|w| w[0] == "--seed-offset")
+        .and_then(|w| w[1].parse().ok())
+        .unwrap_or(0)
 }
