@@ -309,6 +309,11 @@ impl PollPolicy {
 /// Most run times kept per model; recent ones matter most.
 const MAX_SAMPLES: usize = 32;
 
+/// Most run times kept per model while runs in flight still plan from older ones (a batch of
+/// more jobs than [`MAX_SAMPLES`] started at once would otherwise evict the whole history
+/// each of its jobs plans from, measured: BENCHMARKS.md §4); bounds the memory.
+const MAX_KEPT: usize = 4 * MAX_SAMPLES;
+
 /// The longest run time accepted from an import; anything longer is not a run time.
 const MAX_SAMPLE: Duration = Duration::from_secs(6 * 3600);
 
@@ -324,16 +329,64 @@ type Sample = (Option<Instant>, Duration);
 #[derive(Debug, Default)]
 pub(crate) struct PollHistory {
     models: Mutex<HashMap<String, VecDeque<Sample>>>,
+    /// The starts of the runs being waited for, per model ([`InFlight`]).
+    running: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+/// A run being waited for, registered with its model's history until dropped: the run times
+/// it plans from (those of runs that started before it) are kept while it runs.
+#[derive(Debug)]
+pub(crate) struct InFlight<'a> {
+    history: &'a PollHistory,
+    model: &'a str,
+    start: Instant,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut running = lock(&self.history.running);
+        if let Some(starts) = running.get_mut(self.model) {
+            if let Some(at) = starts.iter().position(|s| *s == self.start) {
+                starts.swap_remove(at);
+            }
+            if starts.is_empty() {
+                running.remove(self.model);
+            }
+        }
+    }
+}
+
+/// A lock whose holder panicked still guards plain data: keep using it.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+/// Whether a run that started at `sample` (`None`: imported, older than any) started well
+/// before one that started at `run`, so that it is part of that run's own history.
+fn started_before(sample: Option<Instant>, run: Instant) -> bool {
+    sample.is_none_or(|start| start + STARTED_TOGETHER < run)
 }
 
 impl PollHistory {
     fn with_models<R>(&self, f: impl FnOnce(&mut HashMap<String, VecDeque<Sample>>) -> R) -> R {
-        // A panic elsewhere while holding the lock leaves plain data: keep using it.
-        let mut guard = match self.models.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        f(&mut guard)
+        f(&mut lock(&self.models))
+    }
+
+    /// Registers a run of `model` that started at `start`, being waited for, until the
+    /// returned guard is dropped.
+    pub fn run_started<'a>(&'a self, model: &'a str, start: Instant) -> InFlight<'a> {
+        lock(&self.running)
+            .entry(model.to_owned())
+            .or_default()
+            .push(start);
+        InFlight {
+            history: self,
+            model,
+            start,
+        }
     }
 
     /// Records the run time of a finished job whose run started at `started`.
@@ -341,18 +394,24 @@ impl PollHistory {
         if run_time.is_zero() || run_time > MAX_SAMPLE {
             return;
         }
+        let running = lock(&self.running).get(model).cloned().unwrap_or_default();
         self.with_models(|models| {
             let samples = models.entry(model.to_owned()).or_default();
             let at = samples.partition_point(|(start, _)| *start <= Some(started));
-            if samples.len() == MAX_SAMPLES {
-                if at == 0 {
-                    // It started before every run kept: it is the one to drop.
-                    return;
+            if at == 0 && samples.len() >= MAX_SAMPLES {
+                // It started before every run kept: it is the one to drop.
+                return;
+            }
+            samples.insert(at, (Some(started), run_time));
+            // The earliest-started go first, unless a run in flight still plans from them.
+            while samples.len() > MAX_SAMPLES {
+                let relied_on = samples.front().is_some_and(|(start, _)| {
+                    running.iter().any(|run| started_before(*start, *run))
+                });
+                if relied_on && samples.len() <= MAX_KEPT {
+                    break;
                 }
                 samples.pop_front();
-                samples.insert(at - 1, (Some(started), run_time));
-            } else {
-                samples.insert(at, (Some(started), run_time));
             }
         });
     }
@@ -364,10 +423,8 @@ impl PollHistory {
             let Some(samples) = models.get(model).filter(|s| !s.is_empty()) else {
                 return (Vec::new(), Vec::new(), family_of(models, model));
             };
-            let before = |(start, _): &&Sample| match (start, run_start) {
-                (Some(start), Some(run_start)) => *start + STARTED_TOGETHER < run_start,
-                _ => true,
-            };
+            let before =
+                |(start, _): &&Sample| run_start.is_none_or(|run| started_before(*start, run));
             let own: Vec<Duration> = samples.iter().filter(before).map(|(_, d)| *d).collect();
             let all = samples.iter().map(|(_, d)| *d).collect();
             (own, all, Vec::new())
@@ -415,11 +472,13 @@ impl PollHistory {
             models
                 .iter()
                 .filter_map(|(model, samples)| {
-                    let ms: Vec<u64> = samples
+                    let mut ms: Vec<u64> = samples
                         .iter()
                         .filter(|sample| keep(sample))
                         .map(|(_, d)| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
                         .collect();
+                    // The latest-started, as many as are kept when nothing runs.
+                    ms.drain(..ms.len().saturating_sub(MAX_SAMPLES));
                     (!ms.is_empty()).then(|| (model.clone(), ms))
                 })
                 .collect()
@@ -794,6 +853,51 @@ mod tests {
         let kept = history.sorted("m");
         assert_eq!(kept.len(), MAX_SAMPLES);
         assert_eq!(kept.last(), Some(&secs(2.0)));
+    }
+
+    #[test]
+    fn runs_in_flight_keep_the_history_they_plan_from() {
+        // A saved history, then more jobs than it keeps run times for, started at once.
+        let history = PollHistory::default();
+        history.import(&PollHistorySnapshot {
+            version: PollHistorySnapshot::VERSION,
+            models: BTreeMap::from([("m".to_owned(), vec![20_000; MAX_SAMPLES])]),
+        });
+        let start = Instant::now();
+        let mut runs: Vec<InFlight> = (0..96).map(|_| history.run_started("m", start)).collect();
+        for _ in 0..64 {
+            runs.pop();
+            history.record("m", start, secs(18.0));
+        }
+        // The 32 still running plan from the whole saved history, not from the 64 that
+        // started with them (the shortest, as only they have ended).
+        assert_eq!(
+            history.known("m", Some(start)),
+            Known::Own(vec![secs(20.0); MAX_SAMPLES])
+        );
+        assert_eq!(
+            history.export().models["m"].len(),
+            MAX_SAMPLES,
+            "saved as many as ever"
+        );
+
+        // Nothing runs any more: the next run time trims the history back.
+        runs.clear();
+        history.record("m", start, secs(19.0));
+        assert_eq!(history.sorted("m").len(), MAX_SAMPLES);
+        assert!(
+            history.sorted("m").iter().all(|d| *d < secs(20.0)),
+            "the saved ones went first"
+        );
+
+        // However many run, the history stays bounded.
+        let _runs: Vec<InFlight> = (0..10)
+            .map(|_| history.run_started("m", start + secs(60.0)))
+            .collect();
+        for _ in 0..1_000 {
+            history.record("m", start + secs(1.0), secs(18.0));
+        }
+        assert_eq!(history.sorted("m").len(), MAX_KEPT);
     }
 
     #[test]

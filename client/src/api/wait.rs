@@ -7,7 +7,7 @@ use futures::Stream;
 use tracing::Instrument as _;
 
 use crate::api::job::{Job, JobState, result_state};
-use crate::api::poll::PollState;
+use crate::api::poll::{InFlight, PollState};
 use crate::error::{CancelAttempt, Error};
 use crate::http::dates::parse_rfc3339;
 use crate::http::wire::ResultReply;
@@ -117,6 +117,8 @@ struct Poller<'a, M: Model> {
     /// When the run started (or the submit was accepted), for the schedule; `None` when
     /// unknown (a resumed job that was never seen queued).
     run_start: Option<Instant>,
+    /// The run registered with the model's history while it is waited for.
+    in_flight: Option<InFlight<'a>>,
     deadline: Option<(Instant, Duration)>,
     keep_queued: bool,
     last_state: Option<JobState>,
@@ -133,10 +135,14 @@ struct Poller<'a, M: Model> {
 impl<'a, M: Model> Poller<'a, M> {
     fn new(job: &'a Job<M>, options: WaitOptions) -> Self {
         let now = Instant::now();
+        let history = &job.client().inner.history;
         Self {
             job,
             origin: job.accepted_at.unwrap_or(now),
             run_start: job.accepted_at,
+            in_flight: job
+                .accepted_at
+                .map(|start| history.run_started(job.model_id(), start)),
             deadline: options.timeout.map(|t| (now + t, t)),
             keep_queued: options.keep_queued,
             last_state: None,
@@ -242,10 +248,20 @@ impl<'a, M: Model> Poller<'a, M> {
             // Left the queue between the last poll and this one: take the midpoint as the
             // start of the run.
             let before = self.last_poll.unwrap_or(now);
-            self.run_start = Some(before + now.saturating_duration_since(before) / 2);
+            let start = before + now.saturating_duration_since(before) / 2;
+            self.run_start = Some(start);
+            let job = self.job;
+            self.in_flight = Some(
+                job.client()
+                    .inner
+                    .history
+                    .run_started(job.model_id(), start),
+            );
         }
         if let Some(reply) = &finished {
             self.done = true;
+            // Ended: the run times it planned from need no longer be kept for it.
+            self.in_flight = None;
             if state == JobState::Succeeded {
                 self.learn(reply, now);
             }
