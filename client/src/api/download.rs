@@ -24,7 +24,6 @@ use futures::{StreamExt as _, TryStreamExt as _};
 use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use sha2::{Digest as _, Sha256};
-use tokio::io::AsyncWriteExt as _;
 
 use crate::error::{DownloadFailure, Error, SHOWN_CHARS, printable};
 use crate::http::retry::{self, Failure, parse_retry_after};
@@ -37,8 +36,9 @@ const MAX_STEM: usize = 100;
 /// Bytes kept from the start of a file to recognise its format.
 const SNIFF_BYTES: usize = 32;
 
-/// The most a file's write may hold in memory before it reaches the disk (tokio's default: 2 MiB).
-const WRITE_BUFFER: usize = 128 * 1024;
+/// Chunks received and not yet written that a file's writer may hold: the download waits for
+/// the disk beyond this (hyper's chunks are at most a few hundred KiB).
+const WRITE_QUEUE: usize = 1;
 
 /// The default limit on one file: far above any image or clip a model returns, so an output
 /// host that never stops sending cannot fill the disk.
@@ -352,13 +352,10 @@ async fn fetch_to_temp(
         retry_after: None,
         not_sent: false,
     };
-    let mut file = match temp.file.try_clone() {
-        Ok(file) => tokio::fs::File::from_std(file),
+    let writer = match temp.file.try_clone() {
+        Ok(file) => Writer::spawn(file),
         Err(source) => return Err(io_fail(source)),
     };
-    // tokio copies each write into a buffer of up to 2 MiB per file by default: with files
-    // downloading side by side that was most of a `run`'s memory (BENCHMARKS.md §8).
-    file.set_max_buf_size(WRITE_BUFFER);
     let mut body = Body::new(content_type.as_deref(), max_bytes);
     let mut pace = Pace::new(fetching.idle);
     let mut stream = response.bytes_stream();
@@ -366,13 +363,12 @@ async fn fetch_to_temp(
         let chunk = chunk
             .map_err(|source| fail(DownloadFailure::Transport(http.token().scrub_error(source))))?;
         body.take(&chunk).map_err(&fail)?;
-        file.write_all(&chunk).await.map_err(io_fail)?;
+        if !writer.write(chunk).await {
+            break; // The writer failed: `finish` says how.
+        }
     }
-    let (head, bytes, sha256) = body.finish().map_err(&fail)?;
-    file.flush().await.map_err(io_fail)?;
-    // On disk before the rename makes it visible under its final name.
-    file.sync_all().await.map_err(io_fail)?;
-    drop(file);
+    let (head, bytes) = body.finish().map_err(&fail)?;
+    let sha256 = writer.finish().await.map_err(io_fail)?;
     Ok(Fetched {
         temp,
         head,
@@ -466,13 +462,12 @@ impl Pace {
     }
 }
 
-/// What is learned of a body as it streams: its size against the limit, its first bytes
-/// (checked against the content type as soon as there are enough) and its sha256.
+/// What is learned of a body as it streams: its size against the limit and its first bytes
+/// (checked against the content type as soon as there are enough).
 struct Body<'a> {
     content_type: Option<&'a str>,
     max_bytes: Option<u64>,
     head: Vec<u8>,
-    hasher: Sha256,
     checked: bool,
     bytes: u64,
 }
@@ -483,7 +478,6 @@ impl<'a> Body<'a> {
             content_type,
             max_bytes,
             head: Vec::with_capacity(SNIFF_BYTES),
-            hasher: Sha256::new(),
             checked: false,
             bytes: 0,
         }
@@ -503,16 +497,72 @@ impl<'a> Body<'a> {
             check_content(self.content_type, &self.head)?;
             self.checked = true;
         }
-        self.hasher.update(chunk);
         Ok(())
     }
 
-    /// The first bytes, the size and the sha256 of a whole body (a short one checked now).
-    fn finish(self) -> Result<(Vec<u8>, u64, String), DownloadFailure> {
+    /// The first bytes and the size of a whole body (a short one checked now).
+    fn finish(self) -> Result<(Vec<u8>, u64), DownloadFailure> {
         if !self.checked {
             check_content(self.content_type, &self.head)?;
         }
-        Ok((self.head, self.bytes, hex(&self.hasher.finalize())))
+        Ok((self.head, self.bytes))
+    }
+}
+
+/// A file's writer: a blocking thread that hashes and writes each chunk as it arrives, so that
+/// neither the sha256 nor the disk holds up the download (hashing on the download's task cost
+/// a third of its throughput, BENCHMARKS.md §6), and no chunk is copied on the way.
+struct Writer {
+    chunks: tokio::sync::mpsc::Sender<Write>,
+    done: tokio::task::JoinHandle<std::io::Result<Option<String>>>,
+}
+
+enum Write {
+    Chunk(bytes::Bytes),
+    /// The whole body was sent: sync the file and say its sha256. A writer whose sender is
+    /// dropped without this (a download abandoned) stops without syncing.
+    End,
+}
+
+impl Writer {
+    fn spawn(mut file: std::fs::File) -> Self {
+        use std::io::Write as _;
+        let (chunks, mut received) = tokio::sync::mpsc::channel(WRITE_QUEUE);
+        let done = tokio::task::spawn_blocking(move || {
+            let mut hasher = Sha256::new();
+            while let Some(write) = received.blocking_recv() {
+                match write {
+                    Write::Chunk(chunk) => {
+                        hasher.update(&chunk);
+                        file.write_all(&chunk)?;
+                    }
+                    Write::End => {
+                        // On disk before the rename makes it visible under its final name.
+                        file.sync_all()?;
+                        return Ok(Some(hex(&hasher.finalize())));
+                    }
+                }
+            }
+            Ok(None)
+        });
+        Self { chunks, done }
+    }
+
+    /// Queues a chunk; `false` when the writer has stopped (an I/O error).
+    async fn write(&self, chunk: bytes::Bytes) -> bool {
+        self.chunks.send(Write::Chunk(chunk)).await.is_ok()
+    }
+
+    /// Waits for every chunk to be written and synced: the file's sha256.
+    async fn finish(self) -> std::io::Result<String> {
+        // A writer that stopped early has its error in `done`.
+        let _ = self.chunks.send(Write::End).await;
+        match self.done.await {
+            Ok(Ok(Some(sha256))) => Ok(sha256),
+            Ok(Ok(None)) => Err(std::io::Error::other("the file's writer stopped early")),
+            Ok(Err(err)) => Err(err),
+            Err(join) => Err(std::io::Error::other(join)),
+        }
     }
 }
 
