@@ -34,7 +34,7 @@ mod stop;
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use runcomfy::price::{Price, Usd};
 use runcomfy::{Client, PollHistorySnapshot};
@@ -159,10 +159,7 @@ pub async fn run(
     .await;
     progress.finish();
 
-    let journal = match journal.lock() {
-        Ok(guard) => guard,
-        Err(poisoned) => poisoned.into_inner(),
-    };
+    let journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
     let mut summary = write_outputs(client, &journal, out)?;
     summary.recovered_unknown = recovered;
     summary.interrupted = stop.is_requested();

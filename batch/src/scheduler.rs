@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
@@ -120,14 +120,13 @@ pub(crate) async fn run(
         })
         .await;
     forward.abort();
-    let fatal = match ctx.fatal.lock() {
-        Ok(mut guard) => guard.take(),
-        Err(poisoned) => poisoned.into_inner().take(),
-    };
-    let mut unsent = match ctx.unsent.lock() {
-        Ok(mut guard) => std::mem::take(&mut *guard),
-        Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
-    };
+    let fatal = ctx
+        .fatal
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    let mut unsent =
+        std::mem::take(&mut *ctx.unsent.lock().unwrap_or_else(PoisonError::into_inner));
     unsent.sort_unstable();
     RunReport {
         submitted: ctx.submitted.load(Ordering::Relaxed),
@@ -259,10 +258,10 @@ async fn reserve_budget(ctx: &Ctx, row: &Row) -> Result<(), Outcome> {
         return Err(Outcome::Unfinished);
     }
     ctx.progress.println(&format!("line {line}: {reason}"));
-    match ctx.unsent.lock() {
-        Ok(mut guard) => guard.push(line),
-        Err(poisoned) => poisoned.into_inner().push(line),
-    }
+    ctx.unsent
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(line);
     Err(Outcome::Unsent)
 }
 
@@ -613,10 +612,7 @@ async fn journal<T: Send + 'static>(
 ) -> Result<T, BatchError> {
     let journal = Arc::clone(&ctx.journal);
     tokio::task::spawn_blocking(move || {
-        let mut guard = match journal.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut guard = journal.lock().unwrap_or_else(PoisonError::into_inner);
         change(&mut guard)
     })
     .await
@@ -626,10 +622,7 @@ async fn journal<T: Send + 'static>(
 /// Records the first error that stops the batch, and stops it.
 fn fatal(ctx: &Ctx, err: BatchError) {
     tracing::error!(%err, "stopping the batch");
-    let mut guard = match ctx.fatal.lock() {
-        Ok(guard) => guard,
-        Err(poisoned) => poisoned.into_inner(),
-    };
+    let mut guard = ctx.fatal.lock().unwrap_or_else(PoisonError::into_inner);
     if guard.is_none() {
         *guard = Some(err);
     }
@@ -655,10 +648,10 @@ struct SubmitGate {
 impl SubmitGate {
     async fn wait(&self) {
         loop {
-            let until = match self.not_before.lock() {
-                Ok(guard) => *guard,
-                Err(poisoned) => *poisoned.into_inner(),
-            };
+            let until = *self
+                .not_before
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             match until {
                 Some(until) if until > Instant::now() => {
                     tokio::time::sleep_until(until.into()).await;
@@ -675,10 +668,10 @@ impl SubmitGate {
             .max(retry_after.unwrap_or_default())
             .min(MAX_PAUSE);
         let until = Instant::now() + delay;
-        let mut guard = match self.not_before.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut guard = self
+            .not_before
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if guard.is_none_or(|current| current < until) {
             *guard = Some(until);
         }

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use reqwest::{Method, Url};
@@ -340,17 +340,14 @@ impl<M: Model> Job<M> {
     }
 
     pub(crate) fn cached(&self) -> Option<ResultReply> {
-        match self.finished.lock() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        self.finished
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     fn cache(&self, reply: &ResultReply) {
-        let mut guard = match self.finished.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut guard = self.finished.lock().unwrap_or_else(PoisonError::into_inner);
         *guard = Some(reply.clone());
     }
 

@@ -21,7 +21,7 @@
 //! only run times the client observed (`client/src/api/wait.rs`).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -358,10 +358,7 @@ impl Drop for InFlight<'_> {
 
 /// A lock whose holder panicked still guards plain data: keep using it.
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    match mutex.lock() {
-        Ok(guard) => guard,
-        Err(poisoned) => poisoned.into_inner(),
-    }
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Whether a run that started at `sample` (`None`: imported, older than any) started well

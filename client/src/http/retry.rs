@@ -4,7 +4,7 @@
 use std::collections::hash_map::RandomState;
 use std::future::Future;
 use std::hash::BuildHasher;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use backon::{BackoffBuilder, ExponentialBuilder, Retryable};
@@ -183,10 +183,10 @@ pub(crate) struct RateGate {
 impl RateGate {
     /// Waits until the gate is open.
     pub async fn wait(&self) {
-        let until = match self.not_before.lock() {
-            Ok(guard) => *guard,
-            Err(poisoned) => *poisoned.into_inner(),
-        };
+        let until = *self
+            .not_before
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if let Some(until) = until
             && until > Instant::now()
         {
@@ -197,10 +197,10 @@ impl RateGate {
     /// Closes the gate for `delay`, unless it is already closed for longer.
     pub fn close_for(&self, delay: Duration) {
         let until = Instant::now() + delay;
-        let mut guard = match self.not_before.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut guard = self
+            .not_before
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if guard.is_none_or(|current| current < until) {
             *guard = Some(until);
         }
