@@ -38,7 +38,6 @@ use runcomfy_simulator::{RunTime, SimConfig, Simulator};
 use serde_json::json;
 use support::*;
 
-const TOKEN: &str = "bench-token";
 const SEQUENTIAL: &str = "bytedance/seedream-4-0/sequential";
 
 /// The seed of the measured jobs (a row and its peer get the same run times); the warm-up
@@ -66,17 +65,6 @@ async fn simulator(seed: u64, from: Duration, to: Duration) -> Simulator {
     })
     .await
     .unwrap()
-}
-
-fn client(sim: &Simulator, policy: PollPolicy, history: Option<PollHistorySnapshot>) -> Client {
-    let mut builder = Client::builder()
-        .token(TOKEN)
-        .base_url(sim.base_url())
-        .poll_policy(policy);
-    if let Some(history) = history {
-        builder = builder.poll_history(history);
-    }
-    builder.build().unwrap()
 }
 
 #[derive(Clone, Copy)]
@@ -112,10 +100,7 @@ async fn run(
         }
     });
     let ids = futures::future::join_all(waits).await;
-    let stats = sim.stats();
-    ids.iter()
-        .map(|id| stats.status_calls_for(id) + stats.result_calls_for(id))
-        .collect()
+    requests_of(sim, &ids)
 }
 
 /// One row's figures.
@@ -155,9 +140,9 @@ async fn cold_pair(from: Duration, to: Duration, jobs: usize) -> (Figures, Figur
         simulator(JOBS_SEED, from, to).await,
         simulator(JOBS_SEED, from, to).await,
     );
-    let peer = client(&peer_sim, PollPolicy::fixed(secs(2)), None);
+    let peer = polling_client(&peer_sim, PollPolicy::fixed(secs(2)), None);
     let (ours, theirs) = tokio::join!(
-        run(&ours_sim, Model::Sequential, jobs, |_| client(
+        run(&ours_sim, Model::Sequential, jobs, |_| polling_client(
             &ours_sim,
             PollPolicy::default(),
             None
@@ -243,7 +228,7 @@ async fn main() {
 
     // Wave 1: cold short and 20 s jobs, and the warm-up that learns the histories.
     let warm_sim = simulator(WARM_UP_SEED, secs(19), secs(21)).await;
-    let warm = client(&warm_sim, PollPolicy::default(), None);
+    let warm = polling_client(&warm_sim, PollPolicy::default(), None);
     let (short, twenty, _) = tokio::join!(
         cold_pair(secs(1), secs(3), cold_jobs),
         cold_pair(secs(19), secs(21), cold_jobs),
@@ -268,15 +253,15 @@ async fn main() {
     for _ in HISTORIES {
         learning_sims.push(simulator(JOBS_SEED, from, to).await);
     }
-    let sibling_peer = client(&sibling_peer_sim, PollPolicy::fixed(secs(2)), None);
-    let learning_peer = client(&learning_peer_sim, PollPolicy::fixed(secs(2)), None);
+    let sibling_peer = polling_client(&sibling_peer_sim, PollPolicy::fixed(secs(2)), None);
+    let learning_peer = polling_client(&learning_peer_sim, PollPolicy::fixed(secs(2)), None);
     let learned = &learned;
     let learning_runs = HISTORIES
         .iter()
         .zip(&learning_sims)
         .map(|(n, sim)| async move {
             run(sim, Model::Sequential, jobs, |k| {
-                client(
+                polling_client(
                     sim,
                     PollPolicy::default(),
                     Some(slice(learned, SEQUENTIAL, *n, k)),
@@ -285,7 +270,7 @@ async fn main() {
             .await
         });
     let (sibling, sibling_peer_requests, learning_peer_requests, learning) = tokio::join!(
-        run(&sibling_sim, Model::Edit, jobs, |k| client(
+        run(&sibling_sim, Model::Edit, jobs, |k| polling_client(
             &sibling_sim,
             PollPolicy::default(),
             Some(slice(learned, SEQUENTIAL, SIBLING_RUNS, k)),

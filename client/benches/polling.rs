@@ -26,12 +26,10 @@ use std::time::Duration;
 
 use runcomfy::models::bytedance::seedream_4_0::sequential::{Sequential, SequentialInput};
 use runcomfy::poll::AdaptivePolling;
-use runcomfy::{Client, PollHistorySnapshot, PollPolicy};
+use runcomfy::{Client, PollPolicy};
 use runcomfy_simulator::{RunTime, SimConfig, Simulator};
 use serde_json::json;
 use support::*;
-
-const TOKEN: &str = "bench-token";
 
 /// Jobs that warm the shared client: as many as it keeps run times per model. More, all started
 /// together, would keep only the last to finish (the slowest): a history no stream produces.
@@ -58,17 +56,6 @@ async fn simulator(seed: u64) -> Simulator {
     .unwrap()
 }
 
-fn client(sim: &Simulator, policy: PollPolicy, history: Option<&PollHistorySnapshot>) -> Client {
-    let mut builder = Client::builder()
-        .token(TOKEN)
-        .base_url(sim.base_url())
-        .poll_policy(policy);
-    if let Some(history) = history {
-        builder = builder.poll_history(history.clone());
-    }
-    builder.build().unwrap()
-}
-
 fn input(n: usize) -> SequentialInput {
     SequentialInput::new(format!("Generate 3 images of sunset number {n}."))
 }
@@ -82,10 +69,7 @@ async fn run(sim: &Simulator, jobs: usize, make: impl Fn(usize) -> Client) -> Ve
         job.id().to_owned()
     });
     let ids = futures::future::join_all(waits).await;
-    let stats = sim.stats();
-    ids.iter()
-        .map(|id| stats.status_calls_for(id) + stats.result_calls_for(id))
-        .collect()
+    requests_of(sim, &ids)
 }
 
 struct Figures {
@@ -222,9 +206,9 @@ async fn main() {
 
     // Wave 1: cold figures, and a warm-up of the shared adaptive client.
     let (cold_sim, warm_sim) = (simulator(JOBS_SEED).await, simulator(2).await);
-    let warm = client(&warm_sim, PollPolicy::default(), None);
+    let warm = polling_client(&warm_sim, PollPolicy::default(), None);
     let (cold_requests, _) = tokio::join!(
-        run(&cold_sim, jobs, |_| client(
+        run(&cold_sim, jobs, |_| polling_client(
             &cold_sim,
             PollPolicy::default(),
             None
@@ -265,7 +249,7 @@ async fn main() {
         sims.push(simulator(JOBS_SEED).await);
     }
     let runs = policies.iter().zip(&sims).map(|((_, policy, warm), sim)| {
-        let shared = client(sim, policy.clone(), warm.then_some(&history));
+        let shared = polling_client(sim, policy.clone(), warm.then(|| history.clone()));
         async move { run(sim, jobs, |_| shared.clone()).await }
     });
     let results = futures::future::join_all(runs).await;

@@ -23,8 +23,6 @@ use runcomfy_simulator::{RunTime, SimConfig, Simulator};
 use serde_json::{Value, json};
 use support::*;
 
-const TOKEN: &str = "bench-token";
-
 /// One side's figures for one round.
 #[derive(Debug, Clone, Copy)]
 struct Round {

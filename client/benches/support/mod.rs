@@ -10,7 +10,12 @@
 
 use std::time::Duration;
 
+use runcomfy::{Client, PollHistorySnapshot, PollPolicy};
+use runcomfy_simulator::Simulator;
 use serde_json::Value;
+
+/// The token the benches' simulators expect.
+pub const TOKEN: &str = "bench-token";
 
 /// Clock ticks per second of `/proc` CPU times (USER_HZ, 100 on Linux).
 const TICKS: f64 = 100.0;
@@ -103,4 +108,28 @@ pub fn seed_offset() -> u64 {
         .find(|w| w[0] == "--seed-offset")
         .and_then(|w| w[1].parse().ok())
         .unwrap_or(0)
+}
+
+/// A client of `sim` polling with `policy`, from `history` when given.
+pub fn polling_client(
+    sim: &Simulator,
+    policy: PollPolicy,
+    history: Option<PollHistorySnapshot>,
+) -> Client {
+    let mut builder = Client::builder()
+        .token(TOKEN)
+        .base_url(sim.base_url())
+        .poll_policy(policy);
+    if let Some(history) = history {
+        builder = builder.poll_history(history);
+    }
+    builder.build().unwrap()
+}
+
+/// The status and result calls `sim` saw for each request.
+pub fn requests_of(sim: &Simulator, ids: &[String]) -> Vec<u64> {
+    let stats = sim.stats();
+    ids.iter()
+        .map(|id| stats.status_calls_for(id) + stats.result_calls_for(id))
+        .collect()
 }
