@@ -2,19 +2,22 @@
 //!
 //! A job plans from what is known when it polls, best first:
 //!
-//! - **its model's runs that started before its own** ([`Known::Own`]): eleven polls at the
-//!   quantiles 1 - (1 - i/11)^2.5 of their run times, sparse early in the range and dense
+//! - **its model's runs that started before its own** ([`Known::Own`]): ten polls at the
+//!   quantiles 1 - (1 - i/10)^2.5 of their run times, sparse early in the range and dense
 //!   towards the longest run seen (never closer than 200 ms), then backing off if the job
-//!   overruns. With fewer than three runs, over a window widened by 10%/√n each way instead.
+//!   overruns. With fewer than three runs, over a window widened by 10%/√n each way instead
+//!   (and one poll more).
 //!   Runs that end while it runs and started well before it join in, so a job that began with
 //!   a biased or small history improves on it.
 //! - **its model's runs that ended while it ran** ([`Known::Concurrent`]): started with it (a
-//!   batch), only the shorter of them can have ended, so the window is widened by 20%.
+//!   batch), only the shorter of them can have ended, so the window is widened by 30%.
 //! - **its family's runs** ([`Known::Family`]): the run times of sibling models, those whose
 //!   id shares all but its last segment(s) (`bytedance/seedream-4-0/edit` and
 //!   `.../sequential`), widened by 10%.
 //! - **nothing**: a poll every 2 s from the start of the run, on a fixed grid (a job of 20 s
-//!   costs ten requests, as with RunComfy's CLI, and is seen no later).
+//!   costs ten requests, as with RunComfy's CLI, and is seen no later); every 3 s while other
+//!   runs of the model are waited for ([`Known::Cohort`]: a batch that starts cold), since the
+//!   first of them to end teaches the rest.
 //!
 //! The history lives in the [`Client`](crate::Client), shared by its clones, and can be
 //! exported and imported ([`PollHistorySnapshot`]) so a CLI can keep it between runs. It holds
@@ -104,6 +107,13 @@ const FAMILY_WIDEN: f64 = 0.10;
 /// history. Starts are dated by polls, to within about this much.
 const STARTED_TOGETHER: Duration = Duration::from_millis(250);
 
+/// How much sparser the cold grid is while other runs of the model are being waited for and
+/// none has ended (a batch that starts cold): the first of them to end teaches every other
+/// one the run time, so each pays for a third fewer polls before then. 1.5 (3 s): a cold
+/// batch's requests 6.80 -> 6.05 a job at the same median notice; 2 (4 s) gave 5.70 but a
+/// notice p95 above a fixed 2 s grid's (BENCHMARKS.md §8).
+const COHORT_SPARSER: f64 = 1.5;
+
 /// What a job knows of how long its run will take, best first; each list sorted.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Known {
@@ -113,6 +123,9 @@ pub(crate) enum Known {
     Concurrent(Vec<Duration>),
     /// Run times of sibling models (its family: the id without its last segments).
     Family(Vec<Duration>),
+    /// Nothing yet, while other runs of its model are being waited for (a batch that starts
+    /// cold): a sparser cold grid, [`COHORT_SPARSER`].
+    Cohort,
     /// Nothing: the cold grid.
     Nothing,
 }
@@ -166,7 +179,7 @@ impl AdaptivePolling {
             Known::Own(sorted) => (sorted, Some(FEW_WIDEN / (sorted.len() as f64).sqrt())),
             Known::Concurrent(sorted) => (sorted, Some(CONCURRENT_WIDEN)),
             Known::Family(sorted) => (sorted, Some(FAMILY_WIDEN)),
-            Known::Nothing => return None,
+            Known::Nothing | Known::Cohort => return None,
         };
         let (first, last) = (*sorted.first()?, *sorted.last()?);
         let (lo, hi) = match widen {
@@ -213,16 +226,20 @@ impl AdaptivePolling {
         Some(kept)
     }
 
-    /// Without history: a poll every `cold_max` after the first at `cold_first`, on a fixed
-    /// grid from the start (so slow replies do not push the polls later, as they do a fixed
+    /// Without history: a poll every `cold_max` (in a cohort, [`COHORT_SPARSER`] times that)
+    /// after the first at `cold_first`, on a fixed grid from the start (so slow replies do not push the polls later, as they do a fixed
     /// interval's). No margin: a grid's phase does not change how late it notices jobs whose
     /// ends it cannot foresee, and RunComfy's CLI polls on the same 2 s.
-    fn cold_delay(&self, since_start: Duration) -> Duration {
+    fn cold_delay(&self, since_start: Duration, known: &Known) -> Duration {
         let first = self.cold_first;
         if since_start < first {
             return first - since_start;
         }
-        let step = self.cold_max.max(Duration::from_millis(1));
+        let step = match known {
+            Known::Cohort => self.cold_max.mul_f64(COHORT_SPARSER),
+            _ => self.cold_max,
+        };
+        let step = step.max(Duration::from_millis(1));
         let past = since_start - first;
         let k = past.as_nanos() / step.as_nanos() + 1;
         let k = u32::try_from(k).unwrap_or(u32::MAX);
@@ -281,7 +298,7 @@ impl PollPolicy {
                 (false, Some(since_start), None) if since_start >= adaptive.cold_first => {
                     Duration::ZERO
                 }
-                (false, Some(since_start), _) => adaptive.cold_delay(since_start).max(floor),
+                (false, Some(since_start), _) => adaptive.cold_delay(since_start, known).max(floor),
             };
         };
         // The next planned point still ahead (a few ms of slack so a poll that lands just
@@ -416,6 +433,10 @@ impl PollHistory {
     /// What a job of `model` whose run started at `run_start` knows (`None`: a start not
     /// known, as for a resumed job: every run time of the model is its own).
     pub fn known(&self, model: &str, run_start: Option<Instant>) -> Known {
+        // Other runs of the model being waited for (this one's own start is registered too).
+        let others = lock(&self.running).get(model).is_some_and(|starts| {
+            starts.len() > usize::from(run_start.is_some_and(|run| starts.contains(&run)))
+        });
         let (own, concurrent, family) = self.with_models(|models| {
             let Some(samples) = models.get(model).filter(|s| !s.is_empty()) else {
                 return (Vec::new(), Vec::new(), family_of(models, model));
@@ -436,6 +457,8 @@ impl PollHistory {
             Known::Concurrent(sorted(concurrent))
         } else if !family.is_empty() {
             Known::Family(sorted(family))
+        } else if others {
+            Known::Cohort
         } else {
             Known::Nothing
         }
@@ -669,6 +692,17 @@ mod tests {
             since_last_poll: Some(Duration::ZERO),
         };
         assert_eq!(policy.next_delay(&Known::Nothing, very_slow), secs(0.2));
+    }
+
+    #[test]
+    fn a_cold_cohort_polls_every_three_seconds_until_one_of_them_ends() {
+        let policy = PollPolicy::default();
+        let (polls, _) = simulate(&policy, &Known::Cohort, secs(20.0));
+        // 2, 5, 8, 11, 14, 17, 20: seven polls where one job alone makes ten.
+        assert_eq!(polls, 7);
+        assert_eq!(simulate(&policy, &Known::Nothing, secs(20.0)).0, 10);
+        // The first still comes at 2 s: a short job is seen as soon as alone.
+        assert_eq!(simulate(&policy, &Known::Cohort, secs(1.5)).0, 1);
     }
 
     #[test]
@@ -1015,6 +1049,16 @@ mod tests {
         let t0 = Instant::now();
         let start = t0 + secs(100.0);
         assert_eq!(history.known("v/f/a", Some(start)), Known::Nothing);
+        // Waited for alone, nothing; with another run of the model waited for, a cohort.
+        {
+            let _own = history.run_started("v/f/a", start);
+            assert_eq!(history.known("v/f/a", Some(start)), Known::Nothing);
+            let _other = history.run_started("v/f/a", start + secs(0.1));
+            assert_eq!(history.known("v/f/a", Some(start)), Known::Cohort);
+            // Another model's runs are no cohort.
+            assert_eq!(history.known("v/f/c", Some(start)), Known::Nothing);
+        }
+        assert_eq!(history.known("v/f/a", Some(start)), Known::Nothing);
         // A vendor alone is no family; a sibling is.
         history.record("v/g/b", t0, secs(5.0));
         assert_eq!(history.known("v/f/a", Some(start)), Known::Nothing);
@@ -1056,7 +1100,8 @@ mod tests {
         concurrency: usize,
         runs: impl Fn(usize) -> Duration,
     ) -> Vec<(u32, Duration)> {
-        struct Running {
+        struct Running<'h> {
+            _flight: InFlight<'h>,
             start: Duration,
             run: Duration,
             polls: u32,
@@ -1081,6 +1126,7 @@ mod tests {
         while done.len() < jobs {
             while running.len() < concurrency && started < jobs {
                 let mut job = Running {
+                    _flight: history.run_started("v/m/a", base + now),
                     start: now,
                     run: runs(started),
                     polls: 0,
@@ -1119,10 +1165,13 @@ mod tests {
         let mut means = Vec::new();
         let mut all_delays = Vec::new();
         for seed in 0..8u64 {
-            // A fixed, well-mixed sequence of run times over 18-22 s.
+            // Run times drawn evenly over 18-22 s (splitmix64 of the seed and the job).
             let runs = |i: usize| {
-                let x = ((i as u64 + 1) * 2654435761 + seed * 40503) % 10007;
-                secs(18.0 + 4.0 * x as f64 / 10007.0)
+                let mut z = (seed << 32 | i as u64).wrapping_add(0x9e37_79b9_7f4a_7c15);
+                z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+                z ^= z >> 31;
+                secs(18.0 + 4.0 * (z >> 11) as f64 / (1u64 << 53) as f64)
             };
             let done = batch(&policy, 40, 10, runs);
             assert_eq!(done.len(), 40);
