@@ -15,7 +15,7 @@
 //!   id shares all but its last segment(s) (`bytedance/seedream-4-0/edit` and
 //!   `.../sequential`), widened by 10%.
 //! - **nothing**: a poll every 2 s from the start of the run, on a fixed grid (a job of 20 s
-//!   costs ten requests, as with RunComfy's CLI, and is seen no later); every 3 s while other
+//!   costs ten requests, as with RunComfy's CLI, and is seen no later); every 4 s while other
 //!   runs of the model are waited for ([`Known::Cohort`]: a batch that starts cold), since the
 //!   first of them to end teaches the rest.
 //!
@@ -71,7 +71,7 @@ impl Default for AdaptivePolling {
             cold_max: Duration::from_secs(2),
             min_interval: Duration::from_millis(200),
             planned_polls: 10,
-            margin: Duration::from_millis(60),
+            margin: Duration::ZERO,
             overrun_max: Duration::from_secs(4),
             warm_after: 3,
         }
@@ -109,10 +109,10 @@ const STARTED_TOGETHER: Duration = Duration::from_millis(250);
 
 /// How much sparser the cold grid is while other runs of the model are being waited for and
 /// none has ended (a batch that starts cold): the first of them to end teaches every other
-/// one the run time, so each pays for a third fewer polls before then. 1.5 (3 s): a cold
-/// batch's requests 6.80 -> 6.05 a job at the same median notice; 2 (4 s) gave 5.70 but a
-/// notice p95 above a fixed 2 s grid's (BENCHMARKS.md §8).
-const COHORT_SPARSER: f64 = 1.5;
+/// one the run time, so each pays for half the polls before then, and the first end is seen
+/// up to 4 s late instead of 2. A cold batch of 40 (BENCHMARKS.md §8): 5.75 requests a job
+/// instead of 6.28 at a median notice of 167 ms; its first jobs' p95 notice 2.5 s.
+const COHORT_SPARSER: f64 = 2.0;
 
 /// What a job knows of how long its run will take, best first; each list sorted.
 #[derive(Debug, Clone, PartialEq)]
@@ -152,7 +152,9 @@ impl AdaptivePolling {
         self
     }
 
-    /// Added to each planned poll, for the server to record the end.
+    /// Added to each planned poll. None by default: a poll reaches the server some time after
+    /// it is sent, margin enough for a job ending at the planned point; 60 ms cost the warm
+    /// median notice about 35 ms (BENCHMARKS.md §4).
     pub fn with_margin(mut self, margin: Duration) -> Self {
         self.margin = margin;
         self
@@ -695,11 +697,11 @@ mod tests {
     }
 
     #[test]
-    fn a_cold_cohort_polls_every_three_seconds_until_one_of_them_ends() {
+    fn a_cold_cohort_polls_every_four_seconds_until_one_of_them_ends() {
         let policy = PollPolicy::default();
         let (polls, _) = simulate(&policy, &Known::Cohort, secs(20.0));
-        // 2, 5, 8, 11, 14, 17, 20: seven polls where one job alone makes ten.
-        assert_eq!(polls, 7);
+        // 2, 6, 10, 14, 18, 22: six polls where one job alone makes ten.
+        assert_eq!(polls, 6);
         assert_eq!(simulate(&policy, &Known::Nothing, secs(20.0)).0, 10);
         // The first still comes at 2 s: a short job is seen as soon as alone.
         assert_eq!(simulate(&policy, &Known::Cohort, secs(1.5)).0, 1);
@@ -728,7 +730,7 @@ mod tests {
         // Run times of 20 s ±10%, spread evenly.
         let plan = plan_of(&PollPolicy::default(), &spread(18.0, 22.0, 24));
         assert_eq!(plan.len(), 10, "{plan:?}");
-        assert_eq!(plan.last(), Some(&secs(22.06)));
+        assert_eq!(plan.last(), Some(&secs(22.0)));
         // Gaps never grow towards the end, and never go below the densest interval.
         let gaps: Vec<Duration> = plan.windows(2).map(|w| w[1] - w[0]).collect();
         assert!(gaps.windows(2).all(|g| g[1] <= g[0]), "{gaps:?}");
@@ -779,7 +781,7 @@ mod tests {
         let policy = PollPolicy::default();
         let (polls, delay) = simulate(&policy, &own(vec![secs(20.0); 5]), secs(20.0));
         assert_eq!(polls, 1);
-        assert_eq!(delay, Duration::from_millis(60));
+        assert_eq!(delay, Duration::ZERO);
         // 20 s ±2.5%: an even grid at the densest interval, down to the first planned poll.
         let plan = plan_of(&policy, &spread(19.5, 20.5, 24));
         assert_eq!(plan.len(), 4, "{plan:?}");
