@@ -163,8 +163,8 @@ fn trade_off_curve() {
     let mut back3: Vec<f64> = vec![18.5, 19.25, 20.0];
     back3.extend((1..=8).map(|i| 20.0 + 0.25 * i as f64));
     schedules.push(("18.5, 19.25, 20, then every 0.25 s to 22 s".into(), back3));
-    for n in [8, 11, 15] {
-        let default = if n == 11 { " (the default)" } else { "" };
+    for n in [8, 10, 11, 15] {
+        let default = if n == 10 { " (the default)" } else { "" };
         schedules.push((
             format!("{n} at quantiles 1-(1-i/n)^2.5{default}"),
             crowded(n),

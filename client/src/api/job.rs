@@ -30,9 +30,8 @@ pub use crate::error::CancelOutcome;
 pub struct Job<M: Model> {
     client: Client,
     request_id: Arc<str>,
-    /// When its run is taken to have started: midway through the submit call that was
-    /// accepted; `None` for a job rebuilt from its id.
-    pub(crate) started_at: Option<Instant>,
+    /// When the submit was accepted; `None` for a job rebuilt from its id.
+    pub(crate) accepted_at: Option<Instant>,
     /// The terminal result, once a poll has seen it, so `result()` after `wait()` is free.
     pub(crate) finished: Arc<Mutex<Option<ResultReply>>>,
     /// The model, when known: `M`'s, or for a job of a model chosen at run time, that model
@@ -46,7 +45,7 @@ impl<M: Model> Clone for Job<M> {
         Self {
             client: self.client.clone(),
             request_id: self.request_id.clone(),
-            started_at: self.started_at,
+            accepted_at: self.accepted_at,
             finished: self.finished.clone(),
             model: self.model,
             marker: PhantomData,
@@ -169,12 +168,12 @@ impl<M: Model> Job<M> {
         client: Client,
         request_id: String,
         model: Option<&'static ModelInfo>,
-        started_at: Option<Instant>,
+        accepted_at: Option<Instant>,
     ) -> Self {
         Self {
             client,
             request_id: request_id.into(),
-            started_at,
+            accepted_at,
             finished: Arc::new(Mutex::new(None)),
             model,
             marker: PhantomData,

@@ -435,10 +435,6 @@ impl PollHistory {
     /// What a job of `model` whose run started at `run_start` knows (`None`: a start not
     /// known, as for a resumed job: every run time of the model is its own).
     pub fn known(&self, model: &str, run_start: Option<Instant>) -> Known {
-        // Other runs of the model being waited for (this one's own start is registered too).
-        let others = lock(&self.running).get(model).is_some_and(|starts| {
-            starts.len() > usize::from(run_start.is_some_and(|run| starts.contains(&run)))
-        });
         let (own, concurrent, family) = self.with_models(|models| {
             let Some(samples) = models.get(model).filter(|s| !s.is_empty()) else {
                 return (Vec::new(), Vec::new(), family_of(models, model));
@@ -459,11 +455,19 @@ impl PollHistory {
             Known::Concurrent(sorted(concurrent))
         } else if !family.is_empty() {
             Known::Family(sorted(family))
-        } else if others {
+        } else if self.others_waited_for(model, run_start) {
             Known::Cohort
         } else {
             Known::Nothing
         }
+    }
+
+    /// Whether runs of `model` other than the one started at `run_start` are being waited for
+    /// (asked only when nothing else is known: a batch of many waits keeps this lock cold).
+    fn others_waited_for(&self, model: &str, run_start: Option<Instant>) -> bool {
+        lock(&self.running).get(model).is_some_and(|starts| {
+            starts.len() > usize::from(run_start.is_some_and(|run| starts.contains(&run)))
+        })
     }
 
     /// The run times of a model, sorted.

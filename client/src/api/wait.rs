@@ -60,8 +60,7 @@ pub struct Update {
     /// The position in the queue, while queued (from the second poll of a queued job on: the
     /// first one asks for the result, which does not say).
     pub queue_position: Option<u64>,
-    /// Time since the run is taken to have started (midway through its submit call), or since
-    /// waiting began, for a resumed job.
+    /// Time since the submit was accepted (or since waiting began, for a resumed job).
     pub elapsed: Duration,
     /// Status and result calls made so far by this wait.
     pub polls: u32,
@@ -139,10 +138,10 @@ impl<'a, M: Model> Poller<'a, M> {
         let history = &job.client().inner.history;
         Self {
             job,
-            origin: job.started_at.unwrap_or(now),
-            run_start: job.started_at,
+            origin: job.accepted_at.unwrap_or(now),
+            run_start: job.accepted_at,
             in_flight: job
-                .started_at
+                .accepted_at
                 .map(|start| history.run_started(job.model_id(), start)),
             deadline: options.timeout.map(|t| (now + t, t)),
             keep_queued: options.keep_queued,

@@ -6,8 +6,7 @@
 //! are fetched with a second HTTP client that follows no redirects, so the download code sees
 //! (and checks) every hop.
 
-use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt as _;
@@ -193,23 +192,6 @@ impl Http {
         retryable: fn(&Failure) -> bool,
     ) -> Result<T, Failure> {
         retry::run(&self.retry, retryable, || self.send_once(&call)).await
-    }
-
-    /// [`send`](Self::send), also saying when its last attempt was sent: the server acted on
-    /// the call between then and the reply.
-    pub(crate) async fn send_dated<T: DeserializeOwned>(
-        &self,
-        call: Call,
-        retryable: fn(&Failure) -> bool,
-    ) -> Result<(T, Instant), Failure> {
-        let sent = Mutex::new(Instant::now());
-        let reply = retry::run(&self.retry, retryable, || {
-            *sent.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
-            self.send_once(&call)
-        })
-        .await?;
-        let sent = *sent.lock().unwrap_or_else(PoisonError::into_inner);
-        Ok((reply, sent))
     }
 
     /// Reads a reply body, refusing one larger than [`MAX_REPLY_BYTES`].

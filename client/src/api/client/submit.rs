@@ -94,15 +94,11 @@ impl Client {
                 body: Some(body),
                 timeout: self.inner.timeouts.submit,
             };
-            let (reply, sent): (SubmitReply, _) = http
-                .send_dated(call, Failure::is_safe_to_resubmit)
+            let reply: SubmitReply = http
+                .send(call, Failure::is_safe_to_resubmit)
                 .await
                 .map_err(|failure| submit_error(model.id, failure))?;
-            // The server started the job between sending the call and its reply: midway is
-            // the best guess, as for a job seen leaving the queue. Dated at the reply, every
-            // planned poll would come a reply's trip late (BENCHMARKS.md §4).
-            let replied = Instant::now();
-            let started = sent + replied.saturating_duration_since(sent) / 2;
+            let accepted = Instant::now();
             if !is_sane_request_id(&reply.request_id) {
                 return Err(Error::SubmitOutcomeUnknown {
                     model_id: model.id,
@@ -120,7 +116,7 @@ impl Client {
                 self.clone(),
                 reply.request_id,
                 Some(model),
-                Some(started),
+                Some(accepted),
             ))
         }
         .instrument(span)
