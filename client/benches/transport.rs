@@ -43,7 +43,8 @@ fn input() -> SequentialInput {
 
 /// The hand-written peer: submit, then GET the result until it is terminal, each GET after a
 /// zero-length tokio sleep like the client's poll loop (a timer tick, about 1 ms: without it
-/// the loop would spin ~15 calls per job while the simulator's zero-length run ends).
+/// the loop would spin ~15 calls per job while the simulator's zero-length run ends). It asks
+/// for the cost, as the client does (the server prices each finished job for it).
 async fn raw_job(http: &reqwest::Client, base: &str, body: &Value) {
     let submitted: Value = http
         .post(format!("{base}/v1/models/{}", Sequential::ID))
@@ -61,7 +62,7 @@ async fn raw_job(http: &reqwest::Client, base: &str, body: &Value) {
     loop {
         tokio::time::sleep(Duration::ZERO).await;
         let result: Value = http
-            .get(format!("{base}/v1/requests/{id}/result"))
+            .get(format!("{base}/v1/requests/{id}/result?include_cost=true"))
             .bearer_auth(TOKEN)
             .send()
             .await

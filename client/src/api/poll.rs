@@ -278,6 +278,11 @@ pub(crate) struct PollState {
 }
 
 impl PollPolicy {
+    /// Whether [`next_delay`](Self::next_delay) looks at what is known of the model.
+    pub(crate) fn plans_from_history(&self) -> bool {
+        matches!(self, PollPolicy::Adaptive(_))
+    }
+
     /// How long to wait before the next poll.
     pub(crate) fn next_delay(&self, known: &Known, state: PollState) -> Duration {
         let adaptive = match self {
@@ -394,10 +399,14 @@ impl PollHistory {
     /// Registers a run of `model` that started at `start`, being waited for, until the
     /// returned guard is dropped.
     pub fn run_started<'a>(&'a self, model: &'a str, start: Instant) -> InFlight<'a> {
-        lock(&self.running)
-            .entry(model.to_owned())
-            .or_default()
-            .push(start);
+        let mut running = lock(&self.running);
+        match running.get_mut(model) {
+            Some(starts) => starts.push(start),
+            None => {
+                running.insert(model.to_owned(), vec![start]);
+            }
+        }
+        drop(running);
         InFlight {
             history: self,
             model,
@@ -410,9 +419,19 @@ impl PollHistory {
         if run_time.is_zero() || run_time > MAX_SAMPLE {
             return;
         }
-        let running = lock(&self.running).get(model).cloned().unwrap_or_default();
+        // The latest-started run in flight: the runs that started well before it are its
+        // history while it runs.
+        let latest = lock(&self.running)
+            .get(model)
+            .and_then(|starts| starts.iter().max().copied());
         self.with_models(|models| {
-            let samples = models.entry(model.to_owned()).or_default();
+            // Allocates the model's name only the first time (a batch records thousands).
+            if !models.contains_key(model) {
+                models.insert(model.to_owned(), VecDeque::new());
+            }
+            let Some(samples) = models.get_mut(model) else {
+                return;
+            };
             let at = samples.partition_point(|(start, _)| *start <= Some(started));
             if at == 0 && samples.len() >= MAX_SAMPLES {
                 // It started before every run kept: it is the one to drop.
@@ -422,7 +441,7 @@ impl PollHistory {
             // The earliest-started go first, unless a run in flight still plans from them.
             while samples.len() > MAX_SAMPLES {
                 let relied_on = samples.front().is_some_and(|(start, _)| {
-                    running.iter().any(|run| started_before(*start, *run))
+                    latest.is_some_and(|run| started_before(*start, run))
                 });
                 if relied_on && samples.len() <= MAX_KEPT {
                     break;

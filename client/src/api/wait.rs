@@ -7,7 +7,7 @@ use futures::Stream;
 use tracing::Instrument as _;
 
 use crate::api::job::{Job, JobState, result_state};
-use crate::api::poll::{InFlight, PollState};
+use crate::api::poll::{InFlight, Known, PollState};
 use crate::error::{CancelAttempt, Error};
 use crate::http::dates::parse_rfc3339;
 use crate::http::wire::ResultReply;
@@ -203,7 +203,12 @@ impl<'a, M: Model> Poller<'a, M> {
         let inner = &self.job.client().inner;
         let now = Instant::now();
         let queued = self.last_state == Some(JobState::InQueue);
-        let known = inner.history.known(self.job.model_id(), self.run_start);
+        // A fixed interval plans from nothing: it is spared the history's lookup.
+        let known = if inner.poll.plans_from_history() {
+            inner.history.known(self.job.model_id(), self.run_start)
+        } else {
+            Known::Nothing
+        };
         let state = PollState {
             since_start: self.run_start.map(|s| now.saturating_duration_since(s)),
             queued,
