@@ -229,9 +229,10 @@ impl AdaptivePolling {
     }
 
     /// Without history: a poll every `cold_max` (in a cohort, [`COHORT_SPARSER`] times that)
-    /// after the first at `cold_first`, on a fixed grid from the start (so slow replies do not push the polls later, as they do a fixed
-    /// interval's). No margin: a grid's phase does not change how late it notices jobs whose
-    /// ends it cannot foresee, and RunComfy's CLI polls on the same 2 s.
+    /// after the first at `cold_first`, on a fixed grid from the start (so slow replies do not
+    /// push the polls later, as they do a fixed interval's). No margin: a grid's phase does not
+    /// change how late it notices jobs whose ends it cannot foresee, and RunComfy's CLI polls
+    /// on the same 2 s.
     fn cold_delay(&self, since_start: Duration, known: &Known) -> Duration {
         let first = self.cold_first;
         if since_start < first {
@@ -399,14 +400,10 @@ impl PollHistory {
     /// Registers a run of `model` that started at `start`, being waited for, until the
     /// returned guard is dropped.
     pub fn run_started<'a>(&'a self, model: &'a str, start: Instant) -> InFlight<'a> {
-        let mut running = lock(&self.running);
-        match running.get_mut(model) {
-            Some(starts) => starts.push(start),
-            None => {
-                running.insert(model.to_owned(), vec![start]);
-            }
-        }
-        drop(running);
+        lock(&self.running)
+            .entry(model.to_owned())
+            .or_default()
+            .push(start);
         InFlight {
             history: self,
             model,
@@ -425,13 +422,7 @@ impl PollHistory {
             .get(model)
             .and_then(|starts| starts.iter().max().copied());
         self.with_models(|models| {
-            // Allocates the model's name only the first time (a batch records thousands).
-            if !models.contains_key(model) {
-                models.insert(model.to_owned(), VecDeque::new());
-            }
-            let Some(samples) = models.get_mut(model) else {
-                return;
-            };
+            let samples = models.entry(model.to_owned()).or_default();
             let at = samples.partition_point(|(start, _)| *start <= Some(started));
             if at == 0 && samples.len() >= MAX_SAMPLES {
                 // It started before every run kept: it is the one to drop.
