@@ -151,9 +151,10 @@ fn kill_9_mid_batch_then_the_same_command_finishes_paying_once() {
         .filter(|r| r["status"] == "downloaded")
         .count();
     assert_eq!(downloaded + unknown.len(), lines, "{stdout}\n{stderr}");
+    // Unknown lines exit 3 (README): no wrapper retrying on 75 may resend a paid submit.
     assert_eq!(
         code,
-        if unknown.is_empty() { 0 } else { 1 },
+        if unknown.is_empty() { 0 } else { 3 },
         "{stdout}\n{stderr}"
     );
     assert_eq!(stats.duplicate_submissions, 0, "nothing paid twice");
