@@ -7,6 +7,7 @@
 //! with a warning, and a glibc without DT_RELR keeps ld from packing.
 
 fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     let env = std::env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
     if os == "linux" && env == "gnu" {
