@@ -533,7 +533,51 @@ async fn download(
         Some(size) => Bytes::from(output::pad(bytes.to_vec(), plan.kind, size)),
         None => bytes,
     };
-    Ok(([(header::CONTENT_TYPE, mime)], bytes).into_response())
+    let headers = [
+        (header::CONTENT_TYPE, HeaderValue::from_static(mime)),
+        (header::CONTENT_LENGTH, HeaderValue::from(bytes.len())),
+    ];
+    Ok((headers, sent_in_slices(shared, bytes)).into_response())
+}
+
+/// How much of a file the connection takes at a time: it takes the next slice only as the
+/// client reads, so a file being read counts as being sent.
+const SLICE_BYTES: usize = 256 * 1024;
+
+/// A file's body in slices, counted in [`Stats::downloads_at_once_max`] until its last slice is
+/// taken or the client goes away.
+///
+/// [`Stats::downloads_at_once_max`]: crate::Stats::downloads_at_once_max
+fn sent_in_slices(shared: Arc<Shared>, bytes: Bytes) -> Body {
+    let sending = Sending::start(shared);
+    let slices = (0..bytes.len()).step_by(SLICE_BYTES).map(move |at| {
+        let end = bytes.len().min(at + SLICE_BYTES);
+        Ok::<_, std::convert::Infallible>(bytes.slice(at..end))
+    });
+    Body::from_stream(futures::stream::iter(slices).map(move |slice| {
+        let _counted = &sending;
+        slice
+    }))
+}
+
+/// One file being sent, from its first slice until its body is dropped.
+struct Sending(Arc<Shared>);
+
+impl Sending {
+    fn start(shared: Arc<Shared>) -> Self {
+        {
+            let mut st = shared.state();
+            st.sending += 1;
+            st.stats.downloads_at_once_max = st.stats.downloads_at_once_max.max(st.sending);
+        }
+        Self(shared)
+    }
+}
+
+impl Drop for Sending {
+    fn drop(&mut self) {
+        self.0.state().sending -= 1;
+    }
 }
 
 // ---- catalog ----

@@ -80,6 +80,8 @@ pub(crate) struct State {
     pub queue: VecDeque<String>,
     pub running: usize,
     pub(crate) submitted: u64,
+    /// Output files being sent now.
+    pub(crate) sending: u64,
     pub stats: Stats,
     pub faults: FaultState,
     /// Earliest time a 429 allowed the next request, per endpoint and key.
@@ -118,6 +120,7 @@ impl Shared {
             queue: VecDeque::new(),
             running: 0,
             submitted: 0,
+            sending: 0,
             stats: Stats::default(),
             faults: FaultState::new(config.faults.clone(), config.seed),
             retry_after: HashMap::new(),

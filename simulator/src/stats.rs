@@ -33,6 +33,9 @@ pub struct Stats {
     pub download_calls: u64,
     /// Output files served whole, per request id.
     pub downloads_by_request: BTreeMap<String, u64>,
+    /// The most output files being sent at once (a file counts until the connection has taken
+    /// its last slice, which it does only as the client reads).
+    pub downloads_at_once_max: u64,
     /// Requests that came before the time a 429's `Retry-After` asked for (same endpoint and
     /// request id; for submit and catalog, same token).
     pub retry_after_violations: u64,
