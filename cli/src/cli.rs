@@ -72,6 +72,7 @@ fn command_with(models: Vec<&'static ModelInfo>) -> Command {
                 .about("Show a job's result; with --out, download its files")
                 .arg(request_id_arg())
                 .arg(out_arg("Download the output files into this directory"))
+                .arg(downloads_arg())
                 .arg(json_arg("Print the result as JSON")),
         )
         .subcommand(
@@ -160,6 +161,19 @@ fn out_arg(help: &'static str) -> Arg {
         .help(help)
 }
 
+/// `--downloads`: one file at a time by default, as RunComfy's CLI, for the least memory.
+fn downloads_arg() -> Arg {
+    Arg::new("downloads")
+        .long("downloads")
+        .value_name("N")
+        .default_value("1")
+        .value_parser(clap::value_parser!(u16).range(1..=64))
+        .help(
+            "Files downloading at once: more can be faster from a distant host, for about \
+             0.8 MiB of memory each",
+        )
+}
+
 fn request_id_arg() -> Arg {
     Arg::new("request_id")
         .value_name("REQUEST_ID")
@@ -241,6 +255,7 @@ fn run_args() -> Vec<Arg> {
             .help_heading(heading),
         out_arg("Save the outputs here [default: ./runcomfy-out/REQUEST_ID/]")
             .help_heading(heading),
+        downloads_arg().help_heading(heading),
         Arg::new("no_wait")
             .long("no-wait")
             .action(ArgAction::SetTrue)

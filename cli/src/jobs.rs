@@ -40,7 +40,11 @@ pub async fn run(
         Action::Status => status(&job, json).await,
         Action::Result => {
             let out = matches.get_one::<String>("out").map(PathBuf::from);
-            result(&job, out, json).await
+            let downloads = matches
+                .get_one::<u16>("downloads")
+                .map_or(1, |n| usize::from(*n));
+            let options = DownloadOptions::new().concurrency(downloads);
+            result(&job, out, &options, json).await
         }
         Action::Cancel => cancel(&job, json).await,
     };
@@ -69,6 +73,7 @@ async fn status(job: &runcomfy::dynamic::DynJob, json: bool) -> Result<u8, CliEr
 async fn result(
     job: &runcomfy::dynamic::DynJob,
     out: Option<PathBuf>,
+    options: &DownloadOptions,
     json: bool,
 ) -> Result<u8, CliError> {
     let result = job.result_state().await?;
@@ -88,7 +93,7 @@ async fn result(
     let code = match (result.state, &result.output) {
         (JobState::Succeeded, Some(outputs)) => {
             report["outputs"] = Value::Object(outputs.0.clone());
-            return succeeded(job, outputs, out, json, report).await;
+            return succeeded(job, outputs, out, options, json, report).await;
         }
         (JobState::Failed, _) => {
             let error = result
@@ -134,6 +139,7 @@ async fn succeeded(
     job: &runcomfy::dynamic::DynJob,
     outputs: &DynOutput,
     out: Option<PathBuf>,
+    options: &DownloadOptions,
     json: bool,
     mut report: Value,
 ) -> Result<u8, CliError> {
@@ -141,8 +147,7 @@ async fn succeeded(
     let saved = match &out {
         Some(dir) => {
             // Dropped at Ctrl-C or SIGTERM, a download removes its partial file.
-            let options = DownloadOptions::new();
-            let download = job.download(outputs, dir, &options);
+            let download = job.download(outputs, dir, options);
             match Interrupts::listen().race(download).await {
                 Some(saved) => Some(saved?),
                 None => {

@@ -38,6 +38,8 @@ struct RunArgs {
     /// `--timeout`, and the instant it ends, counted from the start of the command.
     timeout: Option<(Duration, Instant)>,
     out: Option<PathBuf>,
+    /// `--downloads`: files downloading at once.
+    downloads: usize,
     verbose: u8,
     /// `--mock`: the simulated jobs end with this command, so no hint names a later one.
     mock: bool,
@@ -69,6 +71,9 @@ pub async fn run(
             .get_one::<Duration>("timeout")
             .map(|t| (*t, Instant::now() + *t)),
         out: matches.get_one::<String>("out").map(PathBuf::from),
+        downloads: matches
+            .get_one::<u16>("downloads")
+            .map_or(1, |n| usize::from(*n)),
         verbose: global.get_count("verbose"),
         mock: global.get_flag("mock"),
         dry_run: matches.get_flag("dry_run"),
@@ -541,9 +546,10 @@ async fn save(
         if files == 1 { "" } else { "s" },
         dir.display()
     ));
+    let options = DownloadOptions::new().concurrency(args.downloads);
     let options = match args.remaining() {
-        Some(left) => DownloadOptions::new().timeout(left),
-        None => DownloadOptions::new(),
+        Some(left) => options.timeout(left),
+        None => options,
     };
     // Dropped at Ctrl-C, SIGTERM or the deadline, a download removes its partial file.
     let downloaded = interrupts.race(job.download(output, dir, &options)).await;

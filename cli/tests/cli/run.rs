@@ -357,3 +357,55 @@ fn a_missing_input_file_exits_65_for_run_and_batch() {
         assert!(stderr(&output).contains("nope"), "{}", stderr(&output));
     }
 }
+
+/// Outputs download one at a time, as RunComfy's CLI (each file in flight holds its buffers),
+/// unless `--downloads N`.
+#[test]
+fn outputs_download_one_at_a_time_unless_downloads_says_more() {
+    for (downloads, more_than_one) in [(None, false), (Some("4"), true)] {
+        // Files larger than loopback's socket buffers: a file counts as being sent until the
+        // client has read most of it.
+        let sim = Sim::start(SimConfig {
+            output_bytes: Some(16_000_000),
+            ..SimConfig::default()
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let mut command = sim.runcomfy(dir.path());
+        command.args([
+            "run",
+            "bytedance/seedream-4-0/sequential",
+            "--text",
+            "Generate 4 images of a red barn.",
+            "--sequential-image-generation-options",
+            "4",
+            "--out",
+            "out",
+        ]);
+        if let Some(n) = downloads {
+            command.args(["--downloads", n]);
+        }
+        let output = command.output().unwrap();
+        assert_code(&output, 0);
+        assert_eq!(stdout(&output).lines().count(), 4, "{}", stdout(&output));
+        let at_once = sim.stats().downloads_at_once_max;
+        assert_eq!(
+            at_once > 1,
+            more_than_one,
+            "--downloads {downloads:?}: {at_once}"
+        );
+    }
+    // Zero would never download anything.
+    let dir = tempfile::tempdir().unwrap();
+    let output = runcomfy(dir.path())
+        .args([
+            "--mock",
+            "run",
+            "bytedance/seedream-4-0/sequential",
+            "--text",
+            "x",
+        ])
+        .args(["--downloads", "0"])
+        .output()
+        .unwrap();
+    assert_code(&output, 64);
+}

@@ -36,10 +36,6 @@ const MAX_STEM: usize = 100;
 /// Bytes kept from the start of a file to recognise its format.
 const SNIFF_BYTES: usize = 32;
 
-/// Chunks received and not yet written that a file's writer may hold: the download waits for
-/// the disk beyond this (hyper's chunks are at most a few hundred KiB).
-const WRITE_QUEUE: usize = 1;
-
 /// The default limit on one file: far above any image or clip a model returns, so an output
 /// host that never stops sending cannot fill the disk.
 pub const DEFAULT_MAX_DOWNLOAD_BYTES: u64 = 4 << 30;
@@ -74,7 +70,7 @@ pub struct DownloadOptions {
 impl Default for DownloadOptions {
     fn default() -> Self {
         Self {
-            concurrency: 4,
+            concurrency: 1,
             prefix: None,
             overwrite: false,
             max_bytes: Some(DEFAULT_MAX_DOWNLOAD_BYTES),
@@ -84,14 +80,16 @@ impl Default for DownloadOptions {
 }
 
 impl DownloadOptions {
-    /// Defaults: four at a time, no prefix, existing files kept (new names get `-1`, `-2`...),
-    /// files up to [`DEFAULT_MAX_DOWNLOAD_BYTES`], the whole call within
-    /// [`DEFAULT_DOWNLOAD_TIMEOUT`].
+    /// Defaults: one file at a time (as RunComfy's CLI: each file in flight holds hyper's read
+    /// buffer of up to ~400 KiB and the chunk being written), no prefix, existing files kept
+    /// (new names get `-1`, `-2`...), files up to [`DEFAULT_MAX_DOWNLOAD_BYTES`], the whole
+    /// call within [`DEFAULT_DOWNLOAD_TIMEOUT`].
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// How many files download at once (at least one).
+    /// How many files download at once (at least one): more can be faster from a distant host,
+    /// for about 0.8 MiB each.
     pub fn concurrency(mut self, files: usize) -> Self {
         self.concurrency = files.max(1);
         self
@@ -352,20 +350,24 @@ async fn fetch_to_temp(
         retry_after: None,
         not_sent: false,
     };
-    let writer = match temp.file.try_clone() {
-        Ok(file) => Writer::spawn(file),
+    let mut writer = match temp.file.try_clone() {
+        Ok(file) => Writer::new(file),
         Err(source) => return Err(io_fail(source)),
     };
     let mut body = Body::new(content_type.as_deref(), max_bytes);
     let mut pace = Pace::new(fetching.idle);
     let mut stream = response.bytes_stream();
-    while let Some(chunk) = pace.next(&mut stream).await.map_err(&fail)? {
+    loop {
+        // The next chunk is taken once the last one is written: each pins one of hyper's read
+        // buffers, and hyper reads ahead into others meanwhile.
+        writer.ready().await.map_err(io_fail)?;
+        let Some(chunk) = pace.next(&mut stream).await.map_err(&fail)? else {
+            break;
+        };
         let chunk = chunk
             .map_err(|source| fail(DownloadFailure::Transport(http.token().scrub_error(source))))?;
         body.take(&chunk).map_err(&fail)?;
-        if !writer.write(chunk).await {
-            break; // The writer failed: `finish` says how.
-        }
+        writer.write(chunk).map_err(io_fail)?;
     }
     let (head, bytes) = body.finish().map_err(&fail)?;
     let sha256 = writer.finish().await.map_err(io_fail)?;
@@ -509,60 +511,61 @@ impl<'a> Body<'a> {
     }
 }
 
-/// A file's writer: a blocking thread that hashes and writes each chunk as it arrives, so that
-/// neither the sha256 nor the disk holds up the download (hashing on the download's task cost
-/// a third of its throughput, BENCHMARKS.md §6), and no chunk is copied on the way.
+/// A file's writer: each chunk is hashed and written on the blocking pool (hashing on the
+/// download's task cost a third of its throughput, BENCHMARKS.md §6) while hyper reads on.
+/// One write at a time and no queue: a chunk is a slice of one of hyper's read buffers (up to
+/// ~400 KiB) and keeps it alive, so each chunk held made hyper allocate another (§8).
 struct Writer {
-    chunks: tokio::sync::mpsc::Sender<Write>,
-    done: tokio::task::JoinHandle<std::io::Result<Option<String>>>,
-}
-
-enum Write {
-    Chunk(bytes::Bytes),
-    /// The whole body was sent: sync the file and say its sha256. A writer whose sender is
-    /// dropped without this (a download abandoned) stops without syncing.
-    End,
+    /// The file and its hash, here between writes.
+    idle: Option<(std::fs::File, Sha256)>,
+    /// The write in flight, which hands them back.
+    busy: Option<tokio::task::JoinHandle<std::io::Result<(std::fs::File, Sha256)>>>,
 }
 
 impl Writer {
-    fn spawn(mut file: std::fs::File) -> Self {
-        use std::io::Write as _;
-        let (chunks, mut received) = tokio::sync::mpsc::channel(WRITE_QUEUE);
-        let done = tokio::task::spawn_blocking(move || {
-            let mut hasher = Sha256::new();
-            while let Some(write) = received.blocking_recv() {
-                match write {
-                    Write::Chunk(chunk) => {
-                        hasher.update(&chunk);
-                        file.write_all(&chunk)?;
-                    }
-                    Write::End => {
-                        // On disk before the rename makes it visible under its final name.
-                        file.sync_all()?;
-                        return Ok(Some(hex(&hasher.finalize())));
-                    }
-                }
-            }
-            Ok(None)
-        });
-        Self { chunks, done }
+    fn new(file: std::fs::File) -> Self {
+        Self {
+            idle: Some((file, Sha256::new())),
+            busy: None,
+        }
     }
 
-    /// Queues a chunk; `false` when the writer has stopped (an I/O error).
-    async fn write(&self, chunk: bytes::Bytes) -> bool {
-        self.chunks.send(Write::Chunk(chunk)).await.is_ok()
+    /// Waits until no write is in flight.
+    async fn ready(&mut self) -> std::io::Result<()> {
+        if let Some(busy) = self.busy.take() {
+            self.idle = Some(busy.await.map_err(std::io::Error::other)??);
+        }
+        Ok(())
+    }
+
+    /// Starts hashing and writing a chunk, once [`Writer::ready`].
+    fn write(&mut self, chunk: bytes::Bytes) -> std::io::Result<()> {
+        use std::io::Write as _;
+        let (mut file, mut hasher) = self.take()?;
+        self.busy = Some(tokio::task::spawn_blocking(move || {
+            hasher.update(&chunk);
+            file.write_all(&chunk).map(|()| (file, hasher))
+        }));
+        Ok(())
     }
 
     /// Waits for every chunk to be written and synced: the file's sha256.
-    async fn finish(self) -> std::io::Result<String> {
-        // A writer that stopped early has its error in `done`.
-        let _ = self.chunks.send(Write::End).await;
-        match self.done.await {
-            Ok(Ok(Some(sha256))) => Ok(sha256),
-            Ok(Ok(None)) => Err(std::io::Error::other("the file's writer stopped early")),
-            Ok(Err(err)) => Err(err),
-            Err(join) => Err(std::io::Error::other(join)),
-        }
+    async fn finish(mut self) -> std::io::Result<String> {
+        self.ready().await?;
+        let (file, hasher) = self.take()?;
+        // On disk before the rename makes it visible under its final name.
+        tokio::task::spawn_blocking(move || file.sync_all())
+            .await
+            .map_err(std::io::Error::other)??;
+        Ok(hex(&hasher.finalize()))
+    }
+
+    /// The file and hash, when the writer is ready.
+    fn take(&mut self) -> std::io::Result<(std::fs::File, Sha256)> {
+        self.idle.take().ok_or_else(|| {
+            // Only a writer whose last write failed gets here, and that error ended the download.
+            std::io::Error::other("the file's writer stopped after an earlier error")
+        })
     }
 }
 
