@@ -42,8 +42,9 @@ fn main() -> ExitCode {
         }
     };
     init_logging(matches.get_count("verbose"));
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread: a command waits on the network, and each worker thread (with the malloc
+    // arena it gets) cost about 0.5 MiB of a `run`'s 10 MiB goal (BENCHMARKS.md §8).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
