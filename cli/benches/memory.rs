@@ -6,6 +6,9 @@
 //! - `runcomfy batch` of 8 such lines at concurrency 8 (120 files, 2.4 GB): informational;
 //! - `runcomfy --version`: the floor, what the process costs before doing anything.
 //!
+//! The binary is the one users install, built here with the release profile (`opt-level =
+//! "s"`; this bench's own profile builds at opt-level 3, as the library's users do).
+//!
 //! Each is a child process against a simulator in this process (`--output-bytes 20MB`, jobs of
 //! 1 s), with an empty cache folder; the peak is read by GNU time (`/usr/bin/time -f %M`, from
 //! `wait4`), else by sampling the child's `/proc/PID/status` every millisecond (which can miss
@@ -16,12 +19,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use runcomfy_simulator::{RunTime, SimConfig, Simulator};
-use serde_json::json;
+use serde_json::{Value, json};
 
 const TOKEN: &str = "bench-token";
 const MODEL: &str = "bytedance/seedream-4-0/sequential";
@@ -30,14 +33,40 @@ const OUTPUT_BYTES: u64 = 20_000_000;
 const BATCH_LINES: usize = 8;
 const GNU_TIME: &str = "/usr/bin/time";
 
-/// Runs `runcomfy ARGS` in `dir` to the end; returns its peak RSS in bytes and whether it
-/// succeeded.
-fn peak_of(dir: &Path, args: &[&str]) -> (u64, bool) {
-    let bin = env!("CARGO_BIN_EXE_runcomfy");
+/// Builds `runcomfy` with the release profile (cargo's lock on the target folder is free while
+/// a bench runs); returns its path.
+fn release_binary() -> PathBuf {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "runcomfy-cli",
+            "--bin",
+            "runcomfy",
+        ])
+        .arg("--message-format=json")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "cargo build --release failed");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "runcomfy")
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .expect("cargo named no runcomfy executable")
+}
+
+/// Runs `bin ARGS` in `dir` to the end; returns its peak RSS in bytes and whether it succeeded.
+fn peak_of(bin: &Path, dir: &Path, args: &[&str]) -> (u64, bool) {
     let gnu_time = Path::new(GNU_TIME).is_file();
     let mut cmd = if gnu_time {
         let mut cmd = Command::new(GNU_TIME);
-        cmd.args(["-f", "PEAK_KB %M", bin]);
+        cmd.args(["-f", "PEAK_KB %M"]).arg(bin);
         cmd
     } else {
         Command::new(bin)
@@ -112,6 +141,9 @@ fn saved(dir: &Path) -> (usize, u64) {
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let rounds = if quick { 1 } else { 3 };
+    let bin = release_binary();
+    let size = std::fs::metadata(&bin).map(|m| m.len()).unwrap_or(0);
+    println!("  {} ({:.1} MB)", bin.display(), size as f64 / 1e6);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -146,7 +178,7 @@ fn main() {
     };
 
     let scratch = tempfile::tempdir().unwrap();
-    let (floor, _) = peak_of(scratch.path(), &["--version"]);
+    let (floor, _) = peak_of(&bin, scratch.path(), &["--version"]);
 
     let mut runs = Vec::new();
     let mut ok = true;
@@ -154,7 +186,7 @@ fn main() {
         let dir = tempfile::tempdir_in(scratch.path()).unwrap();
         let args = run_args("out");
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (peak, success) = peak_of(dir.path(), &args);
+        let (peak, success) = peak_of(&bin, dir.path(), &args);
         let (files, bytes) = saved(&dir.path().join("out"));
         println!(
             "  run, round {}: peak {:.1} MiB, {files} files, {:.0} MB",
@@ -182,6 +214,7 @@ fn main() {
         .collect();
     std::fs::write(dir.path().join("lines.jsonl"), lines.join("\n") + "\n").unwrap();
     let (batch_peak, batch_ok) = peak_of(
+        &bin,
         dir.path(),
         &[
             "--base-url",
