@@ -170,7 +170,7 @@ fn downloads_arg() -> Arg {
         .value_parser(clap::value_parser!(u16).range(1..=64))
         .help(
             "Files downloading at once: more can be faster from a distant host, for about \
-             0.8 MiB of memory each",
+             1 MiB of memory each",
         )
 }
 

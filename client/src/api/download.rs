@@ -80,8 +80,8 @@ impl Default for DownloadOptions {
 }
 
 impl DownloadOptions {
-    /// Defaults: one file at a time (as RunComfy's CLI: each file in flight holds hyper's read
-    /// buffer of up to ~400 KiB and the chunk being written), no prefix, existing files kept
+    /// Defaults: one file at a time (as RunComfy's CLI: each file in flight holds up to three
+    /// of hyper's read buffers of ~400 KiB), no prefix, existing files kept
     /// (new names get `-1`, `-2`...), files up to [`DEFAULT_MAX_DOWNLOAD_BYTES`], the whole
     /// call within [`DEFAULT_DOWNLOAD_TIMEOUT`].
     pub fn new() -> Self {
@@ -89,7 +89,7 @@ impl DownloadOptions {
     }
 
     /// How many files download at once (at least one): more can be faster from a distant host,
-    /// for about 0.8 MiB each.
+    /// for about 1 MiB each.
     pub fn concurrency(mut self, files: usize) -> Self {
         self.concurrency = files.max(1);
         self
@@ -350,27 +350,17 @@ async fn fetch_to_temp(
         retry_after: None,
         not_sent: false,
     };
-    let mut writer = match temp.file.try_clone() {
-        Ok(file) => Writer::new(file),
-        Err(source) => return Err(io_fail(source)),
-    };
-    let mut body = Body::new(content_type.as_deref(), max_bytes);
-    let mut pace = Pace::new(fetching.idle);
-    let mut stream = response.bytes_stream();
-    loop {
-        // The next chunk is taken once the last one is written: each pins one of hyper's read
-        // buffers, and hyper reads ahead into others meanwhile.
-        writer.ready().await.map_err(io_fail)?;
-        let Some(chunk) = pace.next(&mut stream).await.map_err(&fail)? else {
-            break;
-        };
-        let chunk = chunk
-            .map_err(|source| fail(DownloadFailure::Transport(http.token().scrub_error(source))))?;
-        body.take(&chunk).map_err(&fail)?;
-        writer.write(chunk).map_err(io_fail)?;
-    }
-    let (head, bytes) = body.finish().map_err(&fail)?;
-    let sha256 = writer.finish().await.map_err(io_fail)?;
+    let file = temp.file.try_clone().map_err(io_fail)?;
+    let body = Body::new(content_type.clone(), max_bytes);
+    let pace = Pace::new(fetching.idle);
+    let saved = save_body(response.bytes_stream(), pace, body, file).await;
+    let (head, bytes, sha256) = saved.map_err(|err| match err {
+        Saving::Failed(reason) => fail(reason),
+        Saving::Transport(source) => {
+            fail(DownloadFailure::Transport(http.token().scrub_error(source)))
+        }
+        Saving::Io(source) => io_fail(source),
+    })?;
     Ok(Fetched {
         temp,
         head,
@@ -466,16 +456,16 @@ impl Pace {
 
 /// What is learned of a body as it streams: its size against the limit and its first bytes
 /// (checked against the content type as soon as there are enough).
-struct Body<'a> {
-    content_type: Option<&'a str>,
+struct Body {
+    content_type: Option<String>,
     max_bytes: Option<u64>,
     head: Vec<u8>,
     checked: bool,
     bytes: u64,
 }
 
-impl<'a> Body<'a> {
-    fn new(content_type: Option<&'a str>, max_bytes: Option<u64>) -> Self {
+impl Body {
+    fn new(content_type: Option<String>, max_bytes: Option<u64>) -> Self {
         Self {
             content_type,
             max_bytes,
@@ -496,7 +486,7 @@ impl<'a> Body<'a> {
         }
         // The first bytes tell: a body that is not what it claims ends here, not at its end.
         if !self.checked && self.head.len() >= SNIFF_BYTES {
-            check_content(self.content_type, &self.head)?;
+            check_content(self.content_type.as_deref(), &self.head)?;
             self.checked = true;
         }
         Ok(())
@@ -505,68 +495,71 @@ impl<'a> Body<'a> {
     /// The first bytes and the size of a whole body (a short one checked now).
     fn finish(self) -> Result<(Vec<u8>, u64), DownloadFailure> {
         if !self.checked {
-            check_content(self.content_type, &self.head)?;
+            check_content(self.content_type.as_deref(), &self.head)?;
         }
         Ok((self.head, self.bytes))
     }
 }
 
-/// A file's writer: each chunk is hashed and written on the blocking pool (hashing on the
-/// download's task cost a third of its throughput, BENCHMARKS.md §6) while hyper reads on.
-/// One write at a time and no queue: a chunk is a slice of one of hyper's read buffers (up to
-/// ~400 KiB) and keeps it alive, so each chunk held made hyper allocate another (§8).
-struct Writer {
-    /// The file and its hash, here between writes.
-    idle: Option<(std::fs::File, Sha256)>,
-    /// The write in flight, which hands them back.
-    busy: Option<tokio::task::JoinHandle<std::io::Result<(std::fs::File, Sha256)>>>,
+/// Why [`save_body`] stopped.
+enum Saving {
+    Failed(DownloadFailure),
+    Transport(reqwest::Error),
+    Io(std::io::Error),
 }
 
-impl Writer {
-    fn new(file: std::fs::File) -> Self {
-        Self {
-            idle: Some((file, Sha256::new())),
-            busy: None,
+/// Streams a body into `file` on one blocking thread, which hashes and writes each chunk (hashing
+/// on the download's task cost a third of its throughput, BENCHMARKS.md §6) and takes the next
+/// from hyper as soon as the last is written: no chunk waits in a queue or on another task,
+/// since each pins one of hyper's read buffers (up to ~400 KiB, §8), and the disk never waits
+/// for the download's task. Returns the first bytes, the size and the sha256 once the file is
+/// synced. Dropped, it stops the thread before its next chunk.
+async fn save_body<S>(
+    mut stream: S,
+    mut pace: Pace,
+    mut body: Body,
+    mut file: std::fs::File,
+) -> Result<(Vec<u8>, u64, String), Saving>
+where
+    S: futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin + Send + 'static,
+{
+    use std::io::Write as _;
+    let runtime = tokio::runtime::Handle::current();
+    // Dropped with this future, `_dropped` ends the thread's wait for a chunk.
+    let (_dropped, mut abandoned) = tokio::sync::oneshot::channel::<()>();
+    let thread = tokio::task::spawn_blocking(move || {
+        let mut hasher = Sha256::new();
+        loop {
+            let next = runtime.block_on(async {
+                tokio::select! {
+                    biased;
+                    _ = &mut abandoned => None,
+                    next = pace.next(&mut stream) => Some(next),
+                }
+            });
+            let Some(next) = next else {
+                return Err(Saving::Io(std::io::Error::other(
+                    "the download was abandoned",
+                )));
+            };
+            match next.map_err(Saving::Failed)? {
+                None => break,
+                Some(Err(source)) => return Err(Saving::Transport(source)),
+                Some(Ok(chunk)) => {
+                    body.take(&chunk).map_err(Saving::Failed)?;
+                    hasher.update(&chunk);
+                    file.write_all(&chunk).map_err(Saving::Io)?;
+                }
+            }
         }
-    }
-
-    /// Waits until no write is in flight.
-    async fn ready(&mut self) -> std::io::Result<()> {
-        if let Some(busy) = self.busy.take() {
-            self.idle = Some(busy.await.map_err(std::io::Error::other)??);
-        }
-        Ok(())
-    }
-
-    /// Starts hashing and writing a chunk, once [`Writer::ready`].
-    fn write(&mut self, chunk: bytes::Bytes) -> std::io::Result<()> {
-        use std::io::Write as _;
-        let (mut file, mut hasher) = self.take()?;
-        self.busy = Some(tokio::task::spawn_blocking(move || {
-            hasher.update(&chunk);
-            file.write_all(&chunk).map(|()| (file, hasher))
-        }));
-        Ok(())
-    }
-
-    /// Waits for every chunk to be written and synced: the file's sha256.
-    async fn finish(mut self) -> std::io::Result<String> {
-        self.ready().await?;
-        let (file, hasher) = self.take()?;
+        let (head, bytes) = body.finish().map_err(Saving::Failed)?;
         // On disk before the rename makes it visible under its final name.
-        tokio::task::spawn_blocking(move || file.sync_all())
-            .await
-            .map_err(std::io::Error::other)??;
-        Ok(hex(&hasher.finalize()))
-    }
-
-    /// The file and hash, when the writer is ready.
-    fn take(&mut self) -> std::io::Result<(std::fs::File, Sha256)> {
-        self.idle.take().ok_or_else(|| {
-            // Only a writer whose last write failed gets here, and that error ended the download.
-            std::io::Error::other("the file's writer stopped after an earlier error")
-        })
-    }
+        file.sync_all().map_err(Saving::Io)?;
+        Ok((head, bytes, hex(&hasher.finalize())))
+    });
+    thread
+        .await
+        .map_err(|err| Saving::Io(std::io::Error::other(err)))?
 }
 
 /// A host that says "image" but sends something else (an HTML error page with 200) sent a
