@@ -2,7 +2,7 @@
 //! runtime catalog, each with one flag per input field.
 
 use clap::builder::PossibleValuesParser;
-use clap::{Arg, ArgAction, Command, ValueHint};
+use clap::{Arg, ArgAction, ArgMatches, Command, ValueHint};
 use runcomfy::catalog::ModelInfo;
 
 use crate::exit::EXIT_CODES_HELP;
@@ -172,6 +172,15 @@ fn downloads_arg() -> Arg {
             "Files downloading at once: more can be faster from a distant host, for about \
              1 MiB of memory each",
         )
+}
+
+/// The download options `--downloads` asks for.
+pub fn download_options(matches: &ArgMatches) -> runcomfy::DownloadOptions {
+    let options = runcomfy::DownloadOptions::new();
+    match matches.get_one::<u16>("downloads") {
+        Some(files) => options.concurrency(usize::from(*files)),
+        None => options,
+    }
 }
 
 fn request_id_arg() -> Arg {

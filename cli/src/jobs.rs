@@ -40,10 +40,7 @@ pub async fn run(
         Action::Status => status(&job, json).await,
         Action::Result => {
             let out = matches.get_one::<String>("out").map(PathBuf::from);
-            let downloads = matches
-                .get_one::<u16>("downloads")
-                .map_or(1, |n| usize::from(*n));
-            let options = DownloadOptions::new().concurrency(downloads);
+            let options = crate::cli::download_options(matches);
             result(&job, out, &options, json).await
         }
         Action::Cancel => cancel(&job, json).await,

@@ -38,8 +38,8 @@ struct RunArgs {
     /// `--timeout`, and the instant it ends, counted from the start of the command.
     timeout: Option<(Duration, Instant)>,
     out: Option<PathBuf>,
-    /// `--downloads`: files downloading at once.
-    downloads: usize,
+    /// `--downloads`.
+    download: DownloadOptions,
     verbose: u8,
     /// `--mock`: the simulated jobs end with this command, so no hint names a later one.
     mock: bool,
@@ -71,9 +71,7 @@ pub async fn run(
             .get_one::<Duration>("timeout")
             .map(|t| (*t, Instant::now() + *t)),
         out: matches.get_one::<String>("out").map(PathBuf::from),
-        downloads: matches
-            .get_one::<u16>("downloads")
-            .map_or(1, |n| usize::from(*n)),
+        download: crate::cli::download_options(matches),
         verbose: global.get_count("verbose"),
         mock: global.get_flag("mock"),
         dry_run: matches.get_flag("dry_run"),
@@ -546,7 +544,7 @@ async fn save(
         if files == 1 { "" } else { "s" },
         dir.display()
     ));
-    let options = DownloadOptions::new().concurrency(args.downloads);
+    let options = args.download.clone();
     let options = match args.remaining() {
         Some(left) => options.timeout(left),
         None => options,
