@@ -121,12 +121,12 @@ fn schedule_figures(polls: &[f64]) -> (f64, f64, f64, f64) {
 }
 
 /// The adaptive plan's shape over 18-22 s (no margin): poll i of n at the quantile
-/// 1 - (1 - i/n)^2.5, each at least 200 ms before the next.
-fn crowded(n: usize) -> Vec<f64> {
+/// 1 - (1 - i/n)^crowding, each at least 200 ms before the next.
+fn crowded(n: usize, crowding: f64) -> Vec<f64> {
     let mut kept: Vec<f64> = Vec::new();
     for i in (1..=n).rev() {
         let rest = 1.0 - i as f64 / n as f64;
-        let point = 18.0 + 4.0 * (1.0 - rest.powf(2.5));
+        let point = 18.0 + 4.0 * (1.0 - rest.powf(crowding));
         kept.push(match kept.last() {
             Some(next) => point.min(next - 0.2),
             None => point,
@@ -163,11 +163,16 @@ fn trade_off_curve() {
     let mut back3: Vec<f64> = vec![18.5, 19.25, 20.0];
     back3.extend((1..=8).map(|i| 20.0 + 0.25 * i as f64));
     schedules.push(("18.5, 19.25, 20, then every 0.25 s to 22 s".into(), back3));
-    for n in [8, 10, 11, 15] {
-        let default = if n == 10 { " (the default)" } else { "" };
+    for (n, crowding, default) in [
+        (8, 2.5, ""),
+        (10, 2.5, " (before)"),
+        (11, 2.5, ""),
+        (15, 2.5, ""),
+        (11, 3.0, " (the default)"),
+    ] {
         schedules.push((
-            format!("{n} at quantiles 1-(1-i/n)^2.5{default}"),
-            crowded(n),
+            format!("{n} at quantiles 1-(1-i/n)^{crowding}{default}"),
+            crowded(n, crowding),
         ));
     }
     // Cold: the grid from the start, so every poll counts.

@@ -2,11 +2,11 @@
 //!
 //! A job plans from what is known when it polls, best first:
 //!
-//! - **its model's runs that started before its own** ([`Known::Own`]): ten polls at the
-//!   quantiles 1 - (1 - i/10)^2.5 of their run times, sparse early in the range and dense
+//! - **its model's runs that started before its own** ([`Known::Own`]): eleven polls at the
+//!   quantiles 1 - (1 - i/11)^3 of their run times, sparse early in the range and dense
 //!   towards the longest run seen (never closer than 200 ms), then backing off if the job
 //!   overruns. With fewer than three runs, over a window widened by 10%/√n each way instead
-//!   (and one poll more).
+//!   (one poll more, crowding less: 1 - (1 - i/12)^2).
 //!   Runs that end while it runs and started well before it join in, so a job that began with
 //!   a biased or small history improves on it.
 //! - **its model's runs that ended while it ran** ([`Known::Concurrent`]): started with it (a
@@ -70,7 +70,7 @@ impl Default for AdaptivePolling {
             cold_first: Duration::from_secs(2),
             cold_max: Duration::from_secs(2),
             min_interval: Duration::from_millis(200),
-            planned_polls: 10,
+            planned_polls: 11,
             margin: Duration::ZERO,
             overrun_max: Duration::from_secs(4),
             warm_after: 3,
@@ -80,10 +80,16 @@ impl Default for AdaptivePolling {
 
 /// How strongly planned polls crowd towards the longest run time seen. An exponent of 2 puts
 /// them at a density of 1/√(share of jobs still running), which minimises mean requests plus
-/// mean delay for evenly spread run times; 2.5 leans further towards the end, which the median
+/// mean delay for evenly spread run times; 3 leans further towards the end, which the median
 /// delay rewards (a poll there is cheap and catches jobs in a short gap), at some cost to
-/// early finishers. BENCHMARKS.md §4 has the curve.
-const CROWDING: f64 = 2.5;
+/// early finishers. With eleven polls the median notice stays under the 200 ms floor's kink
+/// whatever the history's draw: ten polls at 2.5 met it only on average (BENCHMARKS.md §4).
+const CROWDING: f64 = 3.0;
+
+/// The same over a widened window: its far end is a guess past the longest run seen, where
+/// few jobs end, so its polls crowd less (a sibling's history of 19-21 s runs: median notice
+/// 316 ms over 200 draws against 388 at [`CROWDING`], for 1 request more on average).
+const WIDENED_CROWDING: f64 = 2.0;
 
 /// The longest interval between polls of a queued job: its run's start is dated from them.
 const QUEUED_MAX: Duration = Duration::from_secs(1);
@@ -198,10 +204,14 @@ impl AdaptivePolling {
         // A widened window is wider than the spread it guesses at: one more poll keeps the
         // density where jobs end.
         let n = self.planned_polls + usize::from(widen.is_some());
+        let crowding = match widen {
+            Some(_) => WIDENED_CROWDING,
+            None => CROWDING,
+        };
         let points: Vec<Duration> = (1..=n)
             .map(|i| {
                 let rest = 1.0 - i as f64 / n as f64;
-                at(1.0 - rest.powf(CROWDING)) + self.margin
+                at(1.0 - rest.powf(crowding)) + self.margin
             })
             .collect();
         // From the last point down, keep each at least the densest interval before the next
@@ -743,7 +753,7 @@ mod tests {
     fn warm_polls_crowd_towards_the_longest_run() {
         // Run times of 20 s ±10%, spread evenly.
         let plan = plan_of(&PollPolicy::default(), &spread(18.0, 22.0, 24));
-        assert_eq!(plan.len(), 10, "{plan:?}");
+        assert_eq!(plan.len(), 11, "{plan:?}");
         assert_eq!(plan.last(), Some(&secs(22.0)));
         // Gaps never grow towards the end, and never go below the densest interval.
         let gaps: Vec<Duration> = plan.windows(2).map(|w| w[1] - w[0]).collect();
@@ -757,13 +767,14 @@ mod tests {
     fn warm_polls_meet_the_goals_for_jobs_of_20_s_give_or_take_10_percent() {
         let policy = PollPolicy::default();
         let (polls, delays) = stream(&policy, &own(spread(18.0, 22.0, 24)), 18.0, 22.0, 401);
-        // The median job: three requests, noticed within 250 ms; the mean job under four.
+        // The median job: three requests, noticed within 200 ms; the mean job under four and
+        // a half.
         assert_eq!(median_u32(polls.clone()), 3);
         let mean = polls.iter().sum::<u32>() as f64 / polls.len() as f64;
-        assert!(mean < 4.0, "mean {mean}");
-        assert!(polls.iter().all(|p| *p <= 10), "{polls:?}");
+        assert!(mean < 4.5, "mean {mean}");
+        assert!(polls.iter().all(|p| *p <= 11), "{polls:?}");
         let p50 = median(delays.clone());
-        assert!(p50 <= secs(0.22), "{p50:?}");
+        assert!(p50 <= secs(0.2), "{p50:?}");
         // The price: early finishers wait longer than late ones.
         let early = median(delays[..100].to_vec());
         let late = median(delays[300..].to_vec());
@@ -774,16 +785,22 @@ mod tests {
     fn the_plan_scales_with_the_spread() {
         // Without the densest interval and the margin (the two fixed durations), the plan is
         // the same at any scale: ten times longer and wider, the same requests, ten times the
-        // delay.
+        // delay. (Minutes, so the last planned gaps stay wider than the few ms of slack a
+        // poll that lands just after its point is given.)
         let policy = PollPolicy::Adaptive(
             AdaptivePolling::default()
                 .with_min_interval(Duration::from_millis(1))
                 .with_margin(Duration::ZERO),
         );
         let (short_polls, short_delays) =
-            stream(&policy, &own(spread(18.0, 22.0, 24)), 18.0, 22.0, 101);
-        let (long_polls, long_delays) =
             stream(&policy, &own(spread(180.0, 220.0, 24)), 180.0, 220.0, 101);
+        let (long_polls, long_delays) = stream(
+            &policy,
+            &own(spread(1800.0, 2200.0, 24)),
+            1800.0,
+            2200.0,
+            101,
+        );
         assert_eq!(short_polls, long_polls);
         let (short, long) = (median(short_delays), median(long_delays));
         let ratio = long.as_secs_f64() / short.as_secs_f64();
