@@ -77,20 +77,31 @@ impl Token {
         }
     }
 
-    /// [`scrub`](Self::scrub) on every string and key of a JSON value (a whole reply).
-    pub(crate) fn scrub_json(&self, value: serde_json::Value) -> serde_json::Value {
+    /// [`scrub`](Self::scrub) on every string and key of a JSON value (a whole reply), in
+    /// place: every reply goes through here, and one without the token (all of them, but for
+    /// a hostile server) is neither copied nor rebuilt.
+    pub(crate) fn scrub_json(&self, value: &mut serde_json::Value) {
         use serde_json::Value;
+        if self.raw.len() < 4 {
+            return;
+        }
         match value {
-            Value::String(text) => Value::String(self.scrub(&text)),
-            Value::Array(items) => {
-                Value::Array(items.into_iter().map(|v| self.scrub_json(v)).collect())
+            Value::String(text) => {
+                if text.contains(&*self.raw) {
+                    *text = self.scrub(text);
+                }
             }
-            Value::Object(map) => Value::Object(
-                map.into_iter()
-                    .map(|(k, v)| (self.scrub(&k), self.scrub_json(v)))
-                    .collect(),
-            ),
-            other => other,
+            Value::Array(items) => items.iter_mut().for_each(|item| self.scrub_json(item)),
+            Value::Object(map) => {
+                if map.keys().any(|key| key.contains(&*self.raw)) {
+                    *map = std::mem::take(map)
+                        .into_iter()
+                        .map(|(key, item)| (self.scrub(&key), item))
+                        .collect();
+                }
+                map.values_mut().for_each(|item| self.scrub_json(item));
+            }
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
         }
     }
 }
@@ -125,9 +136,10 @@ mod tests {
     #[test]
     fn scrubs_echoed_tokens_in_json() {
         let token = Token::new("tok-123456").unwrap_or_else(|e| panic!("{e}"));
-        let detail = serde_json::json!([{"tok-123456": ["x tok-123456"], "n": 1}]);
+        let mut detail = serde_json::json!([{"tok-123456": ["x tok-123456"], "n": 1}]);
+        token.scrub_json(&mut detail);
         assert_eq!(
-            token.scrub_json(detail),
+            detail,
             serde_json::json!([{"[redacted]": ["x [redacted]"], "n": 1}])
         );
     }

@@ -131,9 +131,10 @@ pub(crate) enum Reply<T> {
 /// Reads a reply: an error body (whatever the status), an error status, or the expected body;
 /// `token` is scrubbed from all of it first.
 pub(crate) fn parse<T: DeserializeOwned>(status: u16, body: &[u8], token: &Token) -> Reply<T> {
-    let value: Option<serde_json::Value> = serde_json::from_slice(body)
-        .ok()
-        .map(|value| token.scrub_json(value));
+    let value: Option<serde_json::Value> = serde_json::from_slice(body).ok().map(|mut value| {
+        token.scrub_json(&mut value);
+        value
+    });
     let excerpt = || token.scrub(&excerpt(body));
     if let Some(api) = value.as_ref().and_then(|v| error_body(status, v)) {
         return Reply::Api(api);
