@@ -4,7 +4,7 @@
 use std::collections::hash_map::RandomState;
 use std::future::Future;
 use std::hash::BuildHasher;
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use backon::{BackoffBuilder, ExponentialBuilder, Retryable};
@@ -174,36 +174,43 @@ impl Failure {
 }
 
 /// A client-wide "not before" instant, set by `Retry-After`, that every call waits for, so a
-/// rate limit pauses every job of the client and not only the call that hit it.
-#[derive(Debug, Default)]
+/// rate limit pauses every job of the client and not only the call that hit it. An atomic, not
+/// a lock: every call of every job looks at it, and it is open nearly always.
+#[derive(Debug)]
 pub(crate) struct RateGate {
-    not_before: Mutex<Option<Instant>>,
+    /// The gate's clock: `closed_until` counts from here.
+    epoch: Instant,
+    /// Nanoseconds after `epoch` before which no call starts; 0 while never closed.
+    closed_until: AtomicU64,
+}
+
+impl Default for RateGate {
+    fn default() -> Self {
+        Self {
+            epoch: Instant::now(),
+            closed_until: AtomicU64::new(0),
+        }
+    }
 }
 
 impl RateGate {
     /// Waits until the gate is open.
     pub async fn wait(&self) {
-        let until = *self
-            .not_before
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if let Some(until) = until
-            && until > Instant::now()
-        {
+        let until = self.closed_until.load(Ordering::Relaxed);
+        if until == 0 {
+            return;
+        }
+        let until = self.epoch + Duration::from_nanos(until);
+        if until > Instant::now() {
             tokio::time::sleep_until(until.into()).await;
         }
     }
 
     /// Closes the gate for `delay`, unless it is already closed for longer.
     pub fn close_for(&self, delay: Duration) {
-        let until = Instant::now() + delay;
-        let mut guard = self
-            .not_before
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if guard.is_none_or(|current| current < until) {
-            *guard = Some(until);
-        }
+        let until = (Instant::now() + delay).saturating_duration_since(self.epoch);
+        let until = u64::try_from(until.as_nanos()).unwrap_or(u64::MAX).max(1);
+        self.closed_until.fetch_max(until, Ordering::Relaxed);
     }
 }
 
