@@ -115,9 +115,15 @@ impl Http {
         }
     }
 
-    /// Whether `url` is on the API's own origin (scheme, host and port).
+    /// Whether `url` is on the API's own origin (scheme, host and port), compared field by
+    /// field: `Url::origin` allocates both sides, and every call asks. Only HTTP(S) URLs have
+    /// an origin that can match (others' are opaque).
     pub(crate) fn is_api_origin(&self, url: &Url) -> bool {
-        url.origin() == self.base.origin()
+        let base = &self.base;
+        matches!(url.scheme(), "http" | "https")
+            && url.scheme() == base.scheme()
+            && url.host() == base.host()
+            && url.port_or_known_default() == base.port_or_known_default()
     }
 
     /// Sends a call once.
@@ -229,6 +235,29 @@ impl Http {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_api_origin_is_scheme_host_and_port() -> Result<(), Box<dyn std::error::Error>> {
+        let http = Http::new(
+            reqwest::Client::new(),
+            reqwest::Client::new(),
+            Url::parse("https://API.example.com/v1/")?,
+            Token::new("tok-1234")?,
+            HeaderValue::from_static("test"),
+            RetryPolicy::none(),
+        );
+        for (url, same) in [
+            ("https://api.example.com/v1/requests/x/result", true),
+            ("https://api.example.com:443/other", true),
+            ("https://api.example.com:8443/v1/", false),
+            ("http://api.example.com/v1/", false),
+            ("https://cdn.example.com/v1/", false),
+            ("https://api.example.com.evil.test/v1/", false),
+        ] {
+            assert_eq!(http.is_api_origin(&Url::parse(url)?), same, "{url}");
+        }
+        Ok(())
+    }
 
     #[test]
     fn urls_escape_each_segment() -> Result<(), Box<dyn std::error::Error>> {
