@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use memchr::memmem::Finder;
 use reqwest::header::HeaderValue;
 
 #[doc(inline)]
@@ -23,6 +24,8 @@ pub struct Token {
     raw: Box<str>,
     /// `Bearer <token>`, marked sensitive.
     header: HeaderValue,
+    /// Looks for `raw`: every reply is searched, so the searcher is built once.
+    finder: Finder<'static>,
 }
 
 impl Token {
@@ -38,6 +41,7 @@ impl Token {
             .map_err(|_| TokenError::InvalidCharacters)?;
         header.set_sensitive(true);
         Ok(Self {
+            finder: Finder::new(trimmed.as_bytes()).into_owned(),
             raw: trimmed.into(),
             header,
         })
@@ -56,7 +60,22 @@ impl Token {
             // token is never a real one.
             return text.to_owned();
         }
+        if !self.is_in(text.as_bytes()) {
+            return text.to_owned();
+        }
         text.replace(&*self.raw, REDACTED)
+    }
+
+    /// Whether the token occurs in `bytes` (a token too short to scrub never does).
+    fn is_in(&self, bytes: &[u8]) -> bool {
+        self.raw.len() >= 4 && self.finder.find(bytes).is_some()
+    }
+
+    /// Whether a JSON text may hold the token in one of its strings once decoded: it holds it
+    /// as is, or has an escape (`\u0074ok...` decodes to it). A reply that cannot is not
+    /// walked.
+    pub(crate) fn may_be_in_json(&self, json: &[u8]) -> bool {
+        self.raw.len() >= 4 && (memchr::memchr(b'\\', json).is_some() || self.is_in(json))
     }
 
     /// [`scrub`](Self::scrub) on the URL an HTTP client error names: a redirect's `Location`
@@ -65,7 +84,7 @@ impl Token {
         let Some(url) = error.url_mut() else {
             return error;
         };
-        if self.raw.len() < 4 || !url.as_str().contains(&*self.raw) {
+        if !self.is_in(url.as_str().as_bytes()) {
             return error;
         }
         match reqwest::Url::parse(&self.scrub(url.as_str())) {
@@ -87,13 +106,13 @@ impl Token {
         }
         match value {
             Value::String(text) => {
-                if text.contains(&*self.raw) {
+                if self.is_in(text.as_bytes()) {
                     *text = self.scrub(text);
                 }
             }
             Value::Array(items) => items.iter_mut().for_each(|item| self.scrub_json(item)),
             Value::Object(map) => {
-                if map.keys().any(|key| key.contains(&*self.raw)) {
+                if map.keys().any(|key| self.is_in(key.as_bytes())) {
                     *map = std::mem::take(map)
                         .into_iter()
                         .map(|(key, item)| (self.scrub(&key), item))

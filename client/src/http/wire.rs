@@ -132,7 +132,9 @@ pub(crate) enum Reply<T> {
 /// `token` is scrubbed from all of it first.
 pub(crate) fn parse<T: DeserializeOwned>(status: u16, body: &[u8], token: &Token) -> Reply<T> {
     let value: Option<serde_json::Value> = serde_json::from_slice(body).ok().map(|mut value| {
-        token.scrub_json(&mut value);
+        if token.may_be_in_json(body) {
+            token.scrub_json(&mut value);
+        }
         value
     });
     let excerpt = || token.scrub(&excerpt(body));
@@ -268,6 +270,18 @@ mod tests {
                 let text = format!("{reply:?}");
                 assert!(!text.contains("tok-wire-123"), "{text}");
                 assert_eq!((reply.created_at, reply.finished_at), (None, None));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Written with escapes, the token is not in the raw text but is in what it decodes
+        // to: still scrubbed.
+        let body =
+            br#"{"status": "failed", "error": "tok-wire-123", "output": {"tok-wire-123": 1}}"#;
+        match parse::<ResultReply>(200, body) {
+            Reply::Ok(reply) => {
+                let text = format!("{reply:?}");
+                assert!(!text.contains("tok-wire-123"), "{text}");
+                assert!(text.contains("[redacted]"), "{text}");
             }
             other => panic!("{other:?}"),
         }
