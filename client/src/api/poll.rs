@@ -364,8 +364,9 @@ type Sample = (Option<Instant>, Duration);
 #[derive(Debug, Default)]
 pub(crate) struct PollHistory {
     models: Mutex<HashMap<String, VecDeque<Sample>>>,
-    /// The starts of the runs being waited for, per model ([`InFlight`]).
-    running: Mutex<HashMap<String, Vec<Instant>>>,
+    /// The starts of the runs being waited for, per model, each with how many started then
+    /// ([`InFlight`]): ordered, so the latest is at hand however many run at once.
+    running: Mutex<HashMap<String, BTreeMap<Instant, usize>>>,
 }
 
 /// A run being waited for, registered with its model's history until dropped: the run times
@@ -381,8 +382,11 @@ impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         let mut running = lock(&self.history.running);
         if let Some(starts) = running.get_mut(self.model) {
-            if let Some(at) = starts.iter().position(|s| *s == self.start) {
-                starts.swap_remove(at);
+            if let Some(count) = starts.get_mut(&self.start) {
+                *count -= 1;
+                if *count == 0 {
+                    starts.remove(&self.start);
+                }
             }
             if starts.is_empty() {
                 running.remove(self.model);
@@ -410,10 +414,13 @@ impl PollHistory {
     /// Registers a run of `model` that started at `start`, being waited for, until the
     /// returned guard is dropped.
     pub fn run_started<'a>(&'a self, model: &'a str, start: Instant) -> InFlight<'a> {
-        lock(&self.running)
-            .entry(model.to_owned())
-            .or_default()
-            .push(start);
+        let mut running = lock(&self.running);
+        let starts = match running.get_mut(model) {
+            Some(starts) => starts,
+            None => running.entry(model.to_owned()).or_default(),
+        };
+        *starts.entry(start).or_default() += 1;
+        drop(running);
         InFlight {
             history: self,
             model,
@@ -430,9 +437,12 @@ impl PollHistory {
         // history while it runs.
         let latest = lock(&self.running)
             .get(model)
-            .and_then(|starts| starts.iter().max().copied());
+            .and_then(|starts| starts.keys().next_back().copied());
         self.with_models(|models| {
-            let samples = models.entry(model.to_owned()).or_default();
+            let samples = match models.get_mut(model) {
+                Some(samples) => samples,
+                None => models.entry(model.to_owned()).or_default(),
+            };
             let at = samples.partition_point(|(start, _)| *start <= Some(started));
             if at == 0 && samples.len() >= MAX_SAMPLES {
                 // It started before every run kept: it is the one to drop.
@@ -486,7 +496,8 @@ impl PollHistory {
     /// (asked only when nothing else is known: a batch of many waits keeps this lock cold).
     fn others_waited_for(&self, model: &str, run_start: Option<Instant>) -> bool {
         lock(&self.running).get(model).is_some_and(|starts| {
-            starts.len() > usize::from(run_start.is_some_and(|run| starts.contains(&run)))
+            let own = run_start.is_some_and(|run| starts.contains_key(&run));
+            starts.values().sum::<usize>() > usize::from(own)
         })
     }
 
