@@ -10,8 +10,16 @@ use crate::support::{Sim, assert_code};
 
 const MODEL: &str = "bytedance/seedream-4-0/sequential";
 
-/// Runs one job of [`MODEL`] with the cache in `cache`; returns its status and result calls.
-fn run_once(sim: &Sim, dir: &Path, cache: &Path, text: &str) -> u64 {
+/// What one run cost and how late it saw its job end.
+struct Run {
+    /// Status and result calls.
+    calls: u64,
+    /// From the job's end to the reply that said so.
+    notice_ms: f64,
+}
+
+/// Runs one job of [`MODEL`] with the cache in `cache`.
+fn run_once(sim: &Sim, dir: &Path, cache: &Path, text: &str) -> Run {
     let before = sim.stats();
     let output = sim
         .runcomfy(dir)
@@ -22,7 +30,16 @@ fn run_once(sim: &Sim, dir: &Path, cache: &Path, text: &str) -> u64 {
         .unwrap();
     assert_code(&output, 0);
     let after = sim.stats();
-    (after.status_calls + after.result_calls) - (before.status_calls + before.result_calls)
+    assert_eq!(
+        after.notice_delays_ms.len(),
+        before.notice_delays_ms.len() + 1,
+        "one more job noticed"
+    );
+    Run {
+        calls: (after.status_calls + after.result_calls)
+            - (before.status_calls + before.result_calls),
+        notice_ms: after.notice_delays_ms.last().copied().unwrap_or(f64::NAN),
+    }
 }
 
 /// The run times saved for the simulator's server, in milliseconds.
@@ -55,19 +72,28 @@ fn a_second_run_polls_on_the_run_time_the_first_learned() {
     let cache = dir.path().join("cache");
     let sim = sim_of(Duration::from_millis(2500));
 
-    // Cold: polls every 2 s, so it sees the job running at 2 s and done at 4 s.
+    // Cold: polls every 2 s, so it sees the job running at 2 s and done at 4 s, 1.5 s late.
     let cold = run_once(&sim, dir.path(), &cache, "first");
     assert!(
-        cold >= 2,
-        "a cold run polls at 2 s and 4 s, made {cold} calls"
+        cold.calls >= 2 && cold.notice_ms >= 1_000.0,
+        "a cold run polls at 2 s and 4 s, made {} calls, noticed {} ms late",
+        cold.calls,
+        cold.notice_ms
     );
     let learned = cached_run_times(&cache, &sim);
     assert_eq!(learned.len(), 1, "{learned:?}");
     assert!((2_000..=4_100).contains(&learned[0]), "{learned:?}");
 
-    // Warm: a new process plans its poll at the run time the first one saved.
+    // Warm: a new process plans its polls around the run time the first one saved, so it
+    // sees the end within a fraction of a second, for no more calls.
     let warm = run_once(&sim, dir.path(), &cache, "second");
-    assert!(warm < cold, "warm run made {warm} calls, cold run {cold}");
+    assert!(
+        warm.calls <= cold.calls && warm.notice_ms < 500.0,
+        "warm run made {} calls, noticed {} ms late; cold run {} calls",
+        warm.calls,
+        warm.notice_ms,
+        cold.calls
+    );
     assert_eq!(cached_run_times(&cache, &sim).len(), 2);
 }
 
