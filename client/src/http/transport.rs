@@ -236,16 +236,21 @@ impl Http {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_api_origin_is_scheme_host_and_port() -> Result<(), Box<dyn std::error::Error>> {
-        let http = Http::new(
+    /// A connection to `base` that is never used to send anything.
+    fn http_to(base: &str) -> Result<Http, Box<dyn std::error::Error>> {
+        Ok(Http::new(
             reqwest::Client::new(),
             reqwest::Client::new(),
-            Url::parse("https://API.example.com/v1/")?,
+            Url::parse(base)?,
             Token::new("tok-1234")?,
             HeaderValue::from_static("test"),
             RetryPolicy::none(),
-        );
+        ))
+    }
+
+    #[test]
+    fn the_api_origin_is_scheme_host_and_port() -> Result<(), Box<dyn std::error::Error>> {
+        let http = http_to("https://API.example.com/v1/")?;
         for (url, same) in [
             ("https://api.example.com/v1/requests/x/result", true),
             ("https://api.example.com:443/other", true),
@@ -261,14 +266,7 @@ mod tests {
 
     #[test]
     fn urls_escape_each_segment() -> Result<(), Box<dyn std::error::Error>> {
-        let http = Http::new(
-            reqwest::Client::new(),
-            reqwest::Client::new(),
-            Url::parse("http://127.0.0.1:9/api/")?,
-            Token::new("tok-1234")?,
-            HeaderValue::from_static("test"),
-            RetryPolicy::none(),
-        );
+        let http = http_to("http://127.0.0.1:9/api/")?;
         assert_eq!(
             http.url(["v1", "requests", "a/../b?c", "status"]).as_str(),
             "http://127.0.0.1:9/api/v1/requests/a%2F..%2Fb%3Fc/status"
