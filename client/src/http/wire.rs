@@ -275,8 +275,8 @@ mod tests {
         }
         // Written with escapes, the token is not in the raw text but is in what it decodes
         // to: still scrubbed.
-        let body =
-            br#"{"status": "failed", "error": "tok-wire-123", "output": {"tok-wire-123": 1}}"#;
+        let body = br#"{"status": "failed", "error": "\u0074ok-wire-123", "output": {"tok-w\u0069re-123": 1}}"#;
+        assert!(!String::from_utf8_lossy(body).contains("tok-wire-123"));
         match parse::<ResultReply>(200, body) {
             Reply::Ok(reply) => {
                 let text = format!("{reply:?}");
