@@ -55,18 +55,15 @@ impl Token {
     /// Replaces every occurrence of the token in text that came from elsewhere (a server may
     /// echo a bad token back in its error message).
     pub(crate) fn scrub(&self, text: &str) -> String {
-        if self.raw.len() < 4 {
-            // Scrubbing a one- to three-character token would mangle ordinary text; such a
-            // token is never a real one.
-            return text.to_owned();
+        if self.is_in(text.as_bytes()) {
+            text.replace(&*self.raw, REDACTED)
+        } else {
+            text.to_owned()
         }
-        if !self.is_in(text.as_bytes()) {
-            return text.to_owned();
-        }
-        text.replace(&*self.raw, REDACTED)
     }
 
-    /// Whether the token occurs in `bytes` (a token too short to scrub never does).
+    /// Whether the token occurs in `bytes`. A one- to three-character token never does:
+    /// scrubbing it would mangle ordinary text, and such a token is never a real one.
     fn is_in(&self, bytes: &[u8]) -> bool {
         self.raw.len() >= 4 && self.finder.find(bytes).is_some()
     }
@@ -75,7 +72,7 @@ impl Token {
     /// as is, or has an escape (`\u0074ok...` decodes to it). A reply that cannot is not
     /// walked.
     pub(crate) fn may_be_in_json(&self, json: &[u8]) -> bool {
-        self.raw.len() >= 4 && (memchr::memchr(b'\\', json).is_some() || self.is_in(json))
+        self.is_in(json) || (self.raw.len() >= 4 && memchr::memchr(b'\\', json).is_some())
     }
 
     /// [`scrub`](Self::scrub) on the URL an HTTP client error names: a redirect's `Location`
@@ -101,13 +98,10 @@ impl Token {
     /// a hostile server) is neither copied nor rebuilt.
     pub(crate) fn scrub_json(&self, value: &mut serde_json::Value) {
         use serde_json::Value;
-        if self.raw.len() < 4 {
-            return;
-        }
         match value {
             Value::String(text) => {
                 if self.is_in(text.as_bytes()) {
-                    *text = self.scrub(text);
+                    *text = text.replace(&*self.raw, REDACTED);
                 }
             }
             Value::Array(items) => items.iter_mut().for_each(|item| self.scrub_json(item)),
