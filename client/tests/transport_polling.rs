@@ -106,3 +106,41 @@ async fn polling_learns_run_times_then_polls_near_the_end() -> TestResult {
     sim.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cold_job_polls_its_queue_no_faster_than_its_run() -> TestResult {
+    // One worker: the second job waits about a second for the first, then runs a second.
+    let sim = simulator(SimConfig {
+        workers: 1,
+        run_time: RunTime::Fixed(Duration::from_secs(1)),
+        ..SimConfig::default()
+    })
+    .await?;
+    let (first, second) = (scaled_client(&sim, None)?, scaled_client(&sim, None)?);
+    let ahead = first.submit::<Edit>(&edit_input_n(0)).await?;
+    let started = std::time::Instant::now();
+    let queued = second.submit::<Edit>(&edit_input_n(1)).await?;
+    let (ahead_done, queued_done) = tokio::join!(ahead.wait(), async {
+        let outcome = queued.wait().await;
+        (outcome, started.elapsed())
+    });
+    ahead_done?;
+    let (outcome, elapsed) = queued_done;
+    outcome?;
+    let stats = sim.stats();
+    let calls = stats.status_calls_for(queued.id()) + stats.result_calls_for(queued.id());
+    // The cold pace is 400 ms: a grid of it over the whole wait, plus one poll for the grid
+    // restarting at the run's start. At the 200 ms the queue is polled with a history, the
+    // same wait would take about four more.
+    let grid = elapsed.as_millis().div_ceil(400) as u64;
+    assert!(calls <= grid + 1, "{calls} calls in {elapsed:?}");
+    // The second job was seen queued, and its run time learned without the queue.
+    assert!(stats.status_calls_for(queued.id()) > 0);
+    let learned = &second.poll_history().models[Edit::ID];
+    assert!(
+        learned.iter().all(|ms| (900..=1500).contains(ms)),
+        "{learned:?}"
+    );
+    sim.shutdown().await;
+    Ok(())
+}

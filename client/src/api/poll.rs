@@ -19,6 +19,9 @@
 //!   runs of the model are waited for ([`Known::Cohort`]: a batch that starts cold), since the
 //!   first of them to end teaches the rest.
 //!
+//! A queued job with a plan is polled every second, to date the start its plan is laid out
+//! from; one without is polled at the cold pace, no more often than RunComfy's CLI.
+//!
 //! The history lives in the [`Client`](crate::Client), shared by its clones, and can be
 //! exported and imported ([`PollHistorySnapshot`]) so a CLI can keep it between runs. It holds
 //! only run times the client observed (`client/src/api/wait.rs`).
@@ -91,7 +94,10 @@ const CROWDING: f64 = 3.0;
 /// 316 ms over 200 draws against 388 at [`CROWDING`], for 1 request more on average).
 const WIDENED_CROWDING: f64 = 2.0;
 
-/// The longest interval between polls of a queued job: its run's start is dated from them.
+/// The longest interval between polls of a queued job that has a plan: its run's start is
+/// dated from them, and the plan is laid out from that start. A job with no plan polls its
+/// queue at the cold pace: its grid's phase does not matter, and polling faster would cost
+/// more requests than RunComfy's CLI while the queue lasts.
 const QUEUED_MAX: Duration = Duration::from_secs(1);
 
 /// How far the window of a history of one run is widened each way (a history of n runs:
@@ -137,8 +143,9 @@ pub(crate) enum Known {
 }
 
 impl AdaptivePolling {
-    /// Without history: the first poll after `first`, then one every `max` (each `margin`
-    /// late). A queued job is polled every `first`, at most a second apart.
+    /// Without history: the first poll after `first`, then one every `max`, queued or
+    /// running. A queued job with history is polled every `first`, at most
+    /// a second apart.
     pub fn with_cold(mut self, first: Duration, max: Duration) -> Self {
         self.cold_first = first;
         self.cold_max = max.max(first);
@@ -259,9 +266,13 @@ impl AdaptivePolling {
         (first + step.saturating_mul(k)).saturating_sub(since_start)
     }
 
-    /// How often a queued job is polled.
-    fn queued_interval(&self) -> Duration {
-        self.cold_first.min(QUEUED_MAX)
+    /// How often a queued job is polled, with a plan to lay out from its start or without.
+    fn queued_interval(&self, planned: bool) -> Duration {
+        if planned {
+            self.cold_first.min(QUEUED_MAX)
+        } else {
+            self.cold_max
+        }
     }
 }
 
@@ -305,10 +316,11 @@ impl PollPolicy {
             None => Duration::ZERO,
         };
         let plan = adaptive.plan(known);
+        let planned = plan.is_some();
         let (Some(since_start), false, Some(plan)) = (state.since_start, state.queued, plan) else {
             return match (state.queued, state.since_start, state.since_last_poll) {
-                // Queued: often enough to date the start of the run.
-                (true, _, _) => adaptive.queued_interval(),
+                // Queued: often enough to date the start of the run a plan starts from.
+                (true, _, _) => adaptive.queued_interval(planned),
                 // Resumed, start unknown: look at once (it may be done), then the cold pace.
                 (false, None, None) => Duration::ZERO,
                 (false, None, Some(_)) => adaptive.cold_max,
@@ -743,17 +755,26 @@ mod tests {
     }
 
     #[test]
-    fn queued_jobs_are_polled_at_least_every_second() {
+    fn queued_jobs_with_a_plan_are_polled_at_least_every_second() {
         let queued = PollState {
             since_start: Some(secs(3.0)),
             queued: true,
             since_last_poll: Some(secs(1.0)),
         };
+        let history = Known::Own(vec![secs(20.0); 4]);
         assert_eq!(
-            PollPolicy::default().next_delay(&Known::Nothing, queued),
+            PollPolicy::default().next_delay(&history, queued),
             secs(1.0)
         );
         let fast = AdaptivePolling::default().with_cold(secs(0.25), secs(0.25));
+        assert_eq!(
+            PollPolicy::Adaptive(fast.clone()).next_delay(&history, queued),
+            secs(0.25)
+        );
+        // With nothing to plan, the queue is polled at the cold pace, no faster than the grid.
+        for known in [Known::Nothing, Known::Cohort] {
+            assert_eq!(PollPolicy::default().next_delay(&known, queued), secs(2.0));
+        }
         assert_eq!(
             PollPolicy::Adaptive(fast).next_delay(&Known::Nothing, queued),
             secs(0.25)
