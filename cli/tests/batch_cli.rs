@@ -5,62 +5,24 @@ mod common;
 
 use common::check_files;
 
+#[allow(dead_code)] // The CLI tests' helpers; this file spawns and kills the binary.
+#[path = "cli/support.rs"]
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use runcomfy_simulator::{Endpoint, FaultKind, Faults, RunTime, SimConfig, Simulator, Stats};
+use runcomfy_simulator::{Endpoint, FaultKind, Faults, RunTime, SimConfig};
 use serde_json::Value;
+use support::{Sim, runcomfy_process as runcomfy, sha256};
 
-const TOKEN: &str = "test-token-batch-5c1d";
 const EDIT: &str = "bytedance/seedream-4-0/edit";
 
-/// A simulator on a runtime of its own, so it serves while the test waits on the binary.
-struct Sim {
-    sim: Simulator,
-    _runtime: tokio::runtime::Runtime,
-}
-
-impl Sim {
-    fn start(config: SimConfig) -> Sim {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let sim = runtime
-            .block_on(Simulator::start(SimConfig {
-                token: Some(TOKEN.into()),
-                ..config
-            }))
-            .unwrap();
-        Sim {
-            sim,
-            _runtime: runtime,
-        }
-    }
-
-    fn stats(&self) -> Stats {
-        self.sim.stats()
-    }
-
-    /// `runcomfy --base-url <sim> batch ARGS` in `dir`, with the token.
-    fn batch(&self, dir: &Path, args: &[&str]) -> Command {
-        let mut cmd = runcomfy(dir);
-        cmd.env("RUNCOMFY_TOKEN", TOKEN)
-            .args(["--base-url", &self.sim.base_url(), "batch"])
-            .args(args);
-        cmd
-    }
-}
-
-fn runcomfy(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_runcomfy"));
-    cmd.current_dir(dir)
-        .env_remove("RUNCOMFY_TOKEN")
-        .env_remove("RUNCOMFY_BASE_URL")
-        .env_remove("RUST_LOG")
-        .env("RUNCOMFY_CACHE_DIR", "");
+/// `runcomfy --base-url <sim> batch ARGS` in `dir`, with the token.
+fn batch(sim: &Sim, dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = sim.process(dir);
+    cmd.arg("batch").args(args);
     cmd
 }
 
@@ -116,8 +78,7 @@ fn kill_9_mid_batch_then_the_same_command_finishes_paying_once() {
     let out = dir.path().join("out");
     let args = ["in.jsonl", "--out", "out", "--concurrency", "8"];
 
-    let mut child = sim
-        .batch(dir.path(), &args)
+    let mut child = batch(&sim, dir.path(), &args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -130,7 +91,7 @@ fn kill_9_mid_batch_then_the_same_command_finishes_paying_once() {
     let before = sim.stats().submissions;
     assert!(before < lines as u64, "killed before the end ({before})");
 
-    let (code, stdout, stderr) = output(&mut sim.batch(dir.path(), &args));
+    let (code, stdout, stderr) = output(&mut batch(&sim, dir.path(), &args));
     let stats = sim.stats();
     let report = report(&out);
     assert_eq!(report.len(), lines);
@@ -260,7 +221,7 @@ fn invalid_lines_are_listed_with_their_numbers_and_nothing_is_sent() {
             r#"{"model":"acme/nope","input":{"prompt":"p"}}"#.to_owned(),
         ],
     );
-    let (code, _, stderr) = output(&mut sim.batch(dir.path(), &["in.jsonl", "--out", "out"]));
+    let (code, _, stderr) = output(&mut batch(&sim, dir.path(), &["in.jsonl", "--out", "out"]));
     assert_eq!(code, 65, "{stderr}");
     assert!(stderr.contains("3 invalid line(s)"), "{stderr}");
     for needle in ["line 2: invalid JSON", "line 4:", "line 5: unknown model"] {
@@ -270,8 +231,11 @@ fn invalid_lines_are_listed_with_their_numbers_and_nothing_is_sent() {
     assert_eq!(sim.stats().submit_calls, 0);
     assert!(!dir.path().join("out").exists());
 
-    let (code, stdout, stderr) =
-        output(&mut sim.batch(dir.path(), &["in.jsonl", "--out", "out", "--skip-invalid"]));
+    let (code, stdout, stderr) = output(&mut batch(
+        &sim,
+        dir.path(),
+        &["in.jsonl", "--out", "out", "--skip-invalid"],
+    ));
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("2 downloaded"), "{stdout}");
     assert!(stdout.contains("invalid (skipped)"), "{stdout}");
@@ -287,7 +251,7 @@ fn an_accepted_then_dropped_submit_is_unknown_until_resubmit_unknown() {
     let dir = tempfile::tempdir().unwrap();
     write_input(dir.path(), &(1..=3).map(line).collect::<Vec<_>>());
     let args = ["in.jsonl", "--out", "out", "--concurrency", "1"];
-    let (code, stdout, stderr) = output(&mut sim.batch(dir.path(), &args));
+    let (code, stdout, stderr) = output(&mut batch(&sim, dir.path(), &args));
     assert_eq!(code, 3, "{stdout}\n{stderr}");
     assert!(stdout.contains("1 unknown"), "{stdout}");
     assert!(stdout.contains("--resubmit-unknown"), "{stdout}");
@@ -295,14 +259,14 @@ fn an_accepted_then_dropped_submit_is_unknown_until_resubmit_unknown() {
     assert_eq!(sim.stats().submissions, 3);
 
     // `--resume` carries on from the journal and still does not send it again...
-    let (code, stdout, _) = output(&mut sim.batch(dir.path(), &["--resume", "out"]));
+    let (code, stdout, _) = output(&mut batch(&sim, dir.path(), &["--resume", "out"]));
     assert_eq!(code, 3, "{stdout}");
     assert_eq!(sim.stats().submissions, 3);
 
     // ...until asked to.
     let mut args = args.to_vec();
     args.push("--resubmit-unknown");
-    let (code, stdout, stderr) = output(&mut sim.batch(dir.path(), &args));
+    let (code, stdout, stderr) = output(&mut batch(&sim, dir.path(), &args));
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert_eq!(sim.stats().submissions, 4);
     assert!(
@@ -344,7 +308,7 @@ fn max_spend_stops_a_100_line_batch_at_the_budget_across_kill_9_and_resume() {
     let out = dir.path().join("out");
 
     // The dry run says what it would cost, and sends nothing.
-    let (code, stdout, stderr) = output(&mut sim.batch(dir.path(), &["in.jsonl", "--dry-run"]));
+    let (code, stdout, stderr) = output(&mut batch(&sim, dir.path(), &["in.jsonl", "--dry-run"]));
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout.lines().count(), lines);
     assert!(stderr.contains("estimated total $1.00"), "{stderr}");
@@ -359,8 +323,7 @@ fn max_spend_stops_a_100_line_batch_at_the_budget_across_kill_9_and_resume() {
         "--max-spend",
         "0.50",
     ];
-    let mut child = sim
-        .batch(dir.path(), &args)
+    let mut child = batch(&sim, dir.path(), &args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -370,7 +333,7 @@ fn max_spend_stops_a_100_line_batch_at_the_budget_across_kill_9_and_resume() {
     child.wait().unwrap();
     assert!(sim.stats().submissions < 50, "killed before the budget");
 
-    let (code, stdout, stderr) = output(&mut sim.batch(dir.path(), &["--resume", "out"]));
+    let (code, stdout, stderr) = output(&mut batch(&sim, dir.path(), &["--resume", "out"]));
     let rows = report(&out);
     assert_eq!(rows.len(), lines, "nothing lost");
     let of = |status: &str| rows.iter().filter(|r| r["status"] == status).count();
@@ -427,8 +390,11 @@ fn max_spend_stops_a_100_line_batch_at_the_budget_across_kill_9_and_resume() {
     assert_eq!(check_files(&out), downloaded);
 
     // A larger budget sends the rest, each line once.
-    let (code, stdout, stderr) =
-        output(&mut sim.batch(dir.path(), &["--resume", "out", "--max-spend", "1.00"]));
+    let (code, stdout, stderr) = output(&mut batch(
+        &sim,
+        dir.path(),
+        &["--resume", "out", "--max-spend", "1.00"],
+    ));
     assert!(code == 0 || code == 3, "{stdout}\n{stderr}");
     assert_eq!(
         report(&out)
@@ -438,12 +404,4 @@ fn max_spend_stops_a_100_line_batch_at_the_budget_across_kill_9_and_resume() {
         lines - unknown
     );
     assert_eq!(sim.stats().duplicate_submissions, 0);
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }

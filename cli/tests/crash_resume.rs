@@ -53,14 +53,10 @@ fn line(n: usize) -> String {
 
 /// `RUST_LOG=trace runcomfy -vvv --base-url SIM batch in.jsonl --out out`, logs to `log`.
 fn batch(sim: &Sim, dir: &Path, log: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_runcomfy"));
-    cmd.current_dir(dir)
-        .env_remove("RUNCOMFY_BASE_URL")
-        .env("RUNCOMFY_CACHE_DIR", "")
-        // Everything, the HTTP stack included (`-vvv` alone traces this project's crates).
-        .env("RUST_LOG", "trace")
-        .env("RUNCOMFY_TOKEN", TOKEN)
-        .args(["-vvv", "--base-url", &sim.url(), "batch", "in.jsonl"])
+    let mut cmd = sim.process(dir);
+    // Everything, the HTTP stack included (`-vvv` alone traces this project's crates).
+    cmd.env("RUST_LOG", "trace")
+        .args(["-vvv", "batch", "in.jsonl"])
         .args(["--out", "out", "--concurrency", "8"])
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(log.with_extension("out")).unwrap())

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use runcomfy_simulator::{SimConfig, parse_price};
 use serde_json::Value;
 
-use crate::support::{Sim, assert_code, stderr, stdout, write_png};
+use crate::support::{Sim, assert_code, sha256, stderr, stdout, write_png};
 
 const SEQUENTIAL: &str = "bytedance/seedream-4-0/sequential";
 const EDIT: &str = "bytedance/seedream-4-0/edit";
@@ -285,12 +285,4 @@ fn a_run_shows_its_cost_records_its_provenance_and_reruns_the_same_body() {
         .unwrap();
     assert_code(&output, 65);
     assert_eq!(sim.stats().submissions, 2);
-}
-
-fn sha256(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }

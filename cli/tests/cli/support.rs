@@ -11,14 +11,20 @@ pub const TOKEN: &str = "test-token-8f3a91c2d7";
 
 /// `runcomfy` run in `dir`, with none of the caller's RunComfy settings.
 pub fn runcomfy(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_runcomfy"));
+    let mut cmd = Command::from_std(runcomfy_process(dir));
+    cmd.timeout(std::time::Duration::from_secs(120));
+    cmd
+}
+
+/// [`runcomfy`] as a plain process, for tests that spawn and kill it.
+pub fn runcomfy_process(dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_runcomfy"));
     cmd.current_dir(dir)
         .env_remove("RUNCOMFY_TOKEN")
         .env_remove("RUNCOMFY_BASE_URL")
         .env_remove("RUST_LOG")
         // Off, so no test reads or writes the run times cached in the user's home.
-        .env("RUNCOMFY_CACHE_DIR", "")
-        .timeout(std::time::Duration::from_secs(120));
+        .env("RUNCOMFY_CACHE_DIR", "");
     cmd
 }
 
@@ -59,11 +65,25 @@ impl Sim {
 
     /// `runcomfy --base-url <sim>` with the right token.
     pub fn runcomfy(&self, dir: &Path) -> Command {
-        let mut cmd = runcomfy(dir);
+        Command::from_std(self.process(dir))
+    }
+
+    /// [`Sim::runcomfy`] as a plain process, for tests that spawn and kill it.
+    pub fn process(&self, dir: &Path) -> std::process::Command {
+        let mut cmd = runcomfy_process(dir);
         cmd.env("RUNCOMFY_TOKEN", TOKEN)
             .args(["--base-url", &self.url()]);
         cmd
     }
+}
+
+/// The sha256 of `bytes`, in lowercase hex, as records and reports write it.
+pub fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Writes an RGB PNG of `width` x `height`.
