@@ -144,3 +144,40 @@ async fn a_cold_job_polls_its_queue_no_faster_than_its_run() -> TestResult {
     sim.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_with_history_polls_fast_only_at_the_front_of_the_queue() -> TestResult {
+    // One worker and ten jobs of 500 ms at once: the last waits 4.5 s, the first 3.5 s of
+    // them with two or more jobs ahead.
+    let run = Duration::from_millis(500);
+    let sim = simulator(SimConfig {
+        workers: 1,
+        run_time: RunTime::Fixed(run),
+        ..SimConfig::default()
+    })
+    .await?;
+    let history = PollHistorySnapshot {
+        version: PollHistorySnapshot::VERSION,
+        models: [(Edit::ID.to_owned(), vec![500; 4])].into(),
+    };
+    let client = scaled_client(&sim, Some(history))?;
+    let mut jobs = Vec::new();
+    for n in 0..10 {
+        jobs.push(client.submit::<Edit>(&edit_input_n(n)).await?);
+    }
+    for outcome in futures::future::join_all(jobs.iter().map(|job| job.wait())).await {
+        outcome?;
+    }
+    let last = jobs.last().ok_or("no job")?;
+    let status_calls = sim.stats().status_calls_for(last.id());
+    // Queued, it asks for its status: every 400 ms (the cold pace) while two or more jobs are
+    // ahead, every 200 ms at the front (13 calls). At 200 ms all along it made 20.
+    let (back, front) = (Duration::from_millis(3500), Duration::from_millis(1000));
+    let bound = back.as_millis().div_ceil(400) + front.as_millis().div_ceil(200) + 2;
+    assert!(
+        u128::from(status_calls) <= bound,
+        "{status_calls} status calls, more than {bound}"
+    );
+    sim.shutdown().await;
+    Ok(())
+}

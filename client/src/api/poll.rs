@@ -19,8 +19,9 @@
 //!   runs of the model are waited for ([`Known::Cohort`]: a batch that starts cold), since the
 //!   first of them to end teaches the rest.
 //!
-//! A queued job with a plan is polled every second, to date the start its plan is laid out
-//! from; one without is polled at the cold pace, no more often than RunComfy's CLI.
+//! A queued job with a plan is polled every second near the front of the queue, to date the
+//! start its plan is laid out from; further back, or with no plan, at the cold pace, no more
+//! often than RunComfy's CLI.
 //!
 //! The history lives in the [`Client`](crate::Client), shared by its clones, and can be
 //! exported and imported ([`PollHistorySnapshot`]) so a CLI can keep it between runs. It holds
@@ -94,11 +95,15 @@ const CROWDING: f64 = 3.0;
 /// 316 ms over 200 draws against 388 at [`CROWDING`], for 1 request more on average).
 const WIDENED_CROWDING: f64 = 2.0;
 
-/// The longest interval between polls of a queued job that has a plan: its run's start is
-/// dated from them, and the plan is laid out from that start. A job with no plan polls its
-/// queue at the cold pace: its grid's phase does not matter, and polling faster would cost
-/// more requests than RunComfy's CLI while the queue lasts.
+/// The longest interval between polls of a queued job that has a plan, near the front of the
+/// queue: its run's start is dated from them, and the plan is laid out from that start.
+/// Further back, or with no plan (its grid's phase does not matter), it polls at the cold
+/// pace: faster would cost more requests than RunComfy's CLI while the queue lasts.
 const QUEUED_MAX: Duration = Duration::from_secs(1);
+
+/// The most jobs ahead of a queued job that count as the front of the queue: it may start
+/// before a poll at the cold pace would see. One, not zero: a server may count from either.
+const QUEUE_FRONT: u64 = 1;
 
 /// How far the window of a history of one run is widened each way (a history of n runs:
 /// this / √n), until [`AdaptivePolling::with_warm_after`] runs make its quantiles trusted.
@@ -144,8 +149,8 @@ pub(crate) enum Known {
 
 impl AdaptivePolling {
     /// Without history: the first poll after `first`, then one every `max`, queued or
-    /// running. A queued job with history is polled every `first`, at most
-    /// a second apart.
+    /// running. A queued job with history is polled every `first` (at most a second apart)
+    /// near the front of the queue.
     pub fn with_cold(mut self, first: Duration, max: Duration) -> Self {
         self.cold_first = first;
         self.cold_max = max.max(first);
@@ -266,9 +271,11 @@ impl AdaptivePolling {
         (first + step.saturating_mul(k)).saturating_sub(since_start)
     }
 
-    /// How often a queued job is polled, with a plan to lay out from its start or without.
-    fn queued_interval(&self, planned: bool) -> Duration {
-        if planned {
+    /// How often a queued job is polled, with a plan to lay out from its start or without,
+    /// `ahead` the jobs ahead of it (`None`: not known, as after the first poll, which asks
+    /// for the result).
+    fn queued_interval(&self, planned: bool, ahead: Option<u64>) -> Duration {
+        if planned && ahead.is_none_or(|ahead| ahead <= QUEUE_FRONT) {
             self.cold_first.min(QUEUED_MAX)
         } else {
             self.cold_max
@@ -295,6 +302,8 @@ pub(crate) struct PollState {
     pub since_start: Option<Duration>,
     /// Whether the last poll saw the job queued.
     pub queued: bool,
+    /// How many jobs were ahead of it then, if the server said.
+    pub ahead: Option<u64>,
     /// Time since the last poll, if any.
     pub since_last_poll: Option<Duration>,
 }
@@ -320,7 +329,7 @@ impl PollPolicy {
         let (Some(since_start), false, Some(plan)) = (state.since_start, state.queued, plan) else {
             return match (state.queued, state.since_start, state.since_last_poll) {
                 // Queued: often enough to date the start of the run a plan starts from.
-                (true, _, _) => adaptive.queued_interval(planned),
+                (true, _, _) => adaptive.queued_interval(planned, state.ahead),
                 // Resumed, start unknown: look at once (it may be done), then the cold pace.
                 (false, None, None) => Duration::ZERO,
                 (false, None, Some(_)) => adaptive.cold_max,
@@ -651,6 +660,7 @@ mod tests {
             let state = PollState {
                 since_start: Some(now),
                 queued: false,
+                ahead: None,
                 since_last_poll: last.map(|l| now - l),
             };
             now += policy.next_delay(known, state);
@@ -731,6 +741,7 @@ mod tests {
         let after_slow = PollState {
             since_start: Some(secs(5.5)),
             queued: false,
+            ahead: None,
             since_last_poll: Some(secs(1.44)),
         };
         assert_eq!(policy.next_delay(&Known::Nothing, after_slow), secs(0.5));
@@ -738,6 +749,7 @@ mod tests {
         let very_slow = PollState {
             since_start: Some(secs(5.9)),
             queued: false,
+            ahead: None,
             since_last_poll: Some(Duration::ZERO),
         };
         assert_eq!(policy.next_delay(&Known::Nothing, very_slow), secs(0.2));
@@ -759,6 +771,7 @@ mod tests {
         let queued = PollState {
             since_start: Some(secs(3.0)),
             queued: true,
+            ahead: None,
             since_last_poll: Some(secs(1.0)),
         };
         let history = Known::Own(vec![secs(20.0); 4]);
@@ -771,6 +784,19 @@ mod tests {
             PollPolicy::Adaptive(fast.clone()).next_delay(&history, queued),
             secs(0.25)
         );
+        // At the front of the queue too; further back at the cold pace.
+        for ahead in [0, 1] {
+            let front = PollState {
+                ahead: Some(ahead),
+                ..queued
+            };
+            assert_eq!(PollPolicy::default().next_delay(&history, front), secs(1.0));
+        }
+        let back = PollState {
+            ahead: Some(2),
+            ..queued
+        };
+        assert_eq!(PollPolicy::default().next_delay(&history, back), secs(2.0));
         // With nothing to plan, the queue is polled at the cold pace, no faster than the grid.
         for known in [Known::Nothing, Known::Cohort] {
             assert_eq!(PollPolicy::default().next_delay(&known, queued), secs(2.0));
@@ -868,6 +894,7 @@ mod tests {
         let late = PollState {
             since_start: Some(secs(30.0)),
             queued: false,
+            ahead: None,
             since_last_poll: None,
         };
         let warm = own(vec![secs(20.0); 5]);
@@ -1180,6 +1207,7 @@ mod tests {
             let state = PollState {
                 since_start: Some(now.saturating_sub(job.start)),
                 queued: false,
+                ahead: None,
                 since_last_poll: job.last.map(|l| now - l),
             };
             now + policy.next_delay(&known, state)

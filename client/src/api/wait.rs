@@ -125,6 +125,8 @@ struct Poller<'a, M: Model> {
     last_poll: Option<Instant>,
     /// The last poll that saw the job not yet finished.
     last_pending: Option<Instant>,
+    /// The jobs ahead of it in the queue, as the last poll saw (if queued and the server said).
+    queue_ahead: Option<u64>,
     seen_queued: bool,
     polls: u32,
     /// The poll just before the deadline was taken.
@@ -148,6 +150,7 @@ impl<'a, M: Model> Poller<'a, M> {
             last_state: None,
             last_poll: None,
             last_pending: None,
+            queue_ahead: None,
             seen_queued: false,
             polls: 0,
             looked_last: false,
@@ -212,6 +215,7 @@ impl<'a, M: Model> Poller<'a, M> {
         let state = PollState {
             since_start: self.run_start.map(|s| now.saturating_duration_since(s)),
             queued,
+            ahead: self.queue_ahead.filter(|_| queued),
             since_last_poll: self.last_poll.map(|p| now.saturating_duration_since(p)),
         };
         inner.poll.next_delay(&known, state)
@@ -245,6 +249,7 @@ impl<'a, M: Model> Poller<'a, M> {
             state
         };
         let now = Instant::now();
+        self.queue_ahead = queue_position;
         if state == JobState::InQueue {
             self.seen_queued = true;
         } else if self.last_state == Some(JobState::InQueue)
