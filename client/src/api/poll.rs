@@ -767,7 +767,7 @@ mod tests {
     }
 
     #[test]
-    fn queued_jobs_with_a_plan_are_polled_at_least_every_second() {
+    fn a_queued_job_is_polled_every_second_only_with_a_plan_and_at_the_front() {
         let queued = PollState {
             since_start: Some(secs(3.0)),
             queued: true,
