@@ -11,7 +11,13 @@ pub const TOKEN: &str = "test-token-8f3a91c2d7";
 
 /// `runcomfy` run in `dir`, with none of the caller's RunComfy settings.
 pub fn runcomfy(dir: &Path) -> Command {
-    let mut cmd = Command::from_std(runcomfy_process(dir));
+    bounded(runcomfy_process(dir))
+}
+
+/// A process as a test command that is killed if it runs past two minutes (a hang fails the
+/// test instead of stalling the suite).
+fn bounded(process: std::process::Command) -> Command {
+    let mut cmd = Command::from_std(process);
     cmd.timeout(std::time::Duration::from_secs(120));
     cmd
 }
@@ -65,7 +71,7 @@ impl Sim {
 
     /// `runcomfy --base-url <sim>` with the right token.
     pub fn runcomfy(&self, dir: &Path) -> Command {
-        Command::from_std(self.process(dir))
+        bounded(self.process(dir))
     }
 
     /// [`Sim::runcomfy`] as a plain process, for tests that spawn and kill it.
