@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use runcomfy_simulator::{Endpoint, FaultKind, Faults, RunTime, SimConfig};
 use serde_json::Value;
-use support::{Sim, runcomfy_process as runcomfy, sha256};
+use support::{Sim, runcomfy_process, sha256};
 
 const EDIT: &str = "bytedance/seedream-4-0/edit";
 
@@ -157,7 +157,7 @@ fn ctrl_c_with_mock_then_a_rerun_gets_every_image_paid_once() {
             .unwrap_or(0)
     };
 
-    let child = runcomfy(dir.path())
+    let child = runcomfy_process(dir.path())
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -178,7 +178,7 @@ fn ctrl_c_with_mock_then_a_rerun_gets_every_image_paid_once() {
     let halfway = submitted(&state);
     assert!(halfway < 20, "stopped before the end ({halfway})");
 
-    let (code, stdout, stderr) = output(runcomfy(dir.path()).args(args));
+    let (code, stdout, stderr) = output(runcomfy_process(dir.path()).args(args));
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(
         stdout.contains("batch complete: 20 lines: 20 downloaded"),
@@ -279,10 +279,10 @@ fn an_accepted_then_dropped_submit_is_unknown_until_resubmit_unknown() {
 #[test]
 fn usage_errors_exit_64() {
     let dir = tempfile::tempdir().unwrap();
-    let (code, _, stderr) = output(runcomfy(dir.path()).args(["batch", "in.jsonl"]));
+    let (code, _, stderr) = output(runcomfy_process(dir.path()).args(["batch", "in.jsonl"]));
     assert_eq!(code, 64, "{stderr}");
     let (code, _, stderr) =
-        output(runcomfy(dir.path()).args(["--mock", "batch", "--resume", "nothing"]));
+        output(runcomfy_process(dir.path()).args(["--mock", "batch", "--resume", "nothing"]));
     assert_eq!(code, 64, "{stderr}");
     assert!(stderr.contains("no batch journal"), "{stderr}");
 }
