@@ -1,8 +1,10 @@
 //! The API's reply bodies, and turning a raw reply into one of them or a typed error.
 //!
-//! Every reply is read as JSON first, so an error body (`error_code`) is recognised even when it
-//! comes with HTTP 200, and the token is scrubbed from every string of it before anything else
-//! reads it: no output URL, job error, status or request id built from a reply can carry it. The
+//! An error body (`error_code`) is recognised even when it comes with HTTP 200, and the token
+//! is scrubbed from every string of a reply before anything else reads it: no output URL, job
+//! error, status or request id built from a reply can carry it. A reply whose text can hold
+//! neither (no token, no `error_code`, no escape) is read straight into its type; any other is
+//! read as a JSON tree first, checked and scrubbed there. The
 //! API's paths are built by the client (`/v1/models/{model_id}`, `/v1/requests/{id}/{action}`);
 //! what comes back is read here. An optional field of an odd type is ignored, not fatal: only
 //! what a reply cannot do without (`status`, `request_id`) refuses it.
@@ -131,6 +133,17 @@ pub(crate) enum Reply<T> {
 /// Reads a reply: an error body (whatever the status), an error status, or the expected body;
 /// `token` is scrubbed from all of it first.
 pub(crate) fn parse<T: DeserializeOwned>(status: u16, body: &[u8], token: &Token) -> Reply<T> {
+    // Most replies are a 2xx that can hold neither the token nor an error code, even escaped:
+    // those are read straight into `T`, without the JSON tree in between (a dozen
+    // allocations a reply). Anything else, or a body `T` refuses, takes the whole way below.
+    if (200..300).contains(&status)
+        && memchr::memchr(b'\\', body).is_none()
+        && memchr::memmem::find(body, b"error_code").is_none()
+        && !token.may_be_in_json(body)
+        && let Ok(reply) = serde_json::from_slice(body)
+    {
+        return Reply::Ok(reply);
+    }
     let value: Option<serde_json::Value> = serde_json::from_slice(body).ok().map(|mut value| {
         if token.may_be_in_json(body) {
             token.scrub_json(&mut value);
@@ -322,6 +335,23 @@ mod tests {
                 assert!(matches!(classify(api, None), Error::Rejected { .. }));
             }
             other => panic!("{other:?}"),
+        }
+        // One that would also read as the expected reply, its key written plainly or escaped.
+        for body in [
+            br#"{"status": "in_progress", "error_code": 429001, "error_message": "slow down"}"#
+                .as_slice(),
+            br#"{"status": "in_progress", "error\u005fcode": 429001, "error_message": "slow down"}"#,
+        ] {
+            match parse::<StatusReply>(200, body) {
+                Reply::Api(api) => assert_eq!(api.code, Some(429001)),
+                other => panic!("{other:?}"),
+            }
+            // With a token too short to be looked for, escapes are no reason to look closer.
+            let short = Token::new("tok").unwrap_or_else(|e| panic!("{e}"));
+            match super::parse::<StatusReply>(200, body, &short) {
+                Reply::Api(api) => assert_eq!(api.code, Some(429001)),
+                other => panic!("{other:?}"),
+            }
         }
     }
 
