@@ -353,32 +353,35 @@ impl<M: Model> Job<M> {
 
     /// The output of a result reply, or the error its state means.
     pub(crate) fn output_of(&self, reply: ResultReply) -> Result<M::Output, Error> {
-        let request_id = self.request_id.to_string();
+        let request_id = || self.request_id.to_string();
         match result_state(&reply) {
             JobState::Succeeded => match reply.output {
                 Some(output) => self.typed_output(output),
                 None => Err(Error::InvalidResponse {
-                    request_id: Some(request_id),
+                    request_id: Some(request_id()),
                     status: 200,
                     reason: "succeeded without an output".into(),
                     excerpt: String::new(),
                 }),
             },
             JobState::Failed => Err(Error::JobFailed {
-                request_id,
+                request_id: request_id(),
                 error: JobError(reply.error.unwrap_or(serde_json::Value::Null)),
             }),
-            JobState::Cancelled => Err(Error::Cancelled { request_id }),
+            JobState::Cancelled => Err(Error::Cancelled {
+                request_id: request_id(),
+            }),
             _ => Err(Error::NotFinished {
-                request_id,
+                request_id: request_id(),
                 status: reply.status,
             }),
         }
     }
 
     fn typed_output(&self, output: serde_json::Value) -> Result<M::Output, Error> {
-        // Both texts quote what the server sent, which the transport scrubbed of the token.
-        serde_json::from_value(output.clone()).map_err(|err| Error::InvalidResponse {
+        // Read from the tree in place: it is quoted whole if it does not fit. Both texts quote
+        // what the server sent, which the transport scrubbed of the token.
+        M::Output::deserialize(&output).map_err(|err| Error::InvalidResponse {
             request_id: Some(self.request_id.to_string()),
             status: 200,
             reason: format!("output does not match the model's output type: {err}"),
