@@ -33,7 +33,7 @@ pub struct Job<M: Model> {
     /// When the submit was accepted; `None` for a job rebuilt from its id.
     pub(crate) accepted_at: Option<Instant>,
     /// The terminal result, once a poll has seen it, so `result()` after `wait()` is free.
-    pub(crate) finished: Arc<Mutex<Option<ResultReply>>>,
+    pub(crate) finished: Arc<Mutex<Option<Arc<ResultReply>>>>,
     /// The model, when known: `M`'s, or for a job of a model chosen at run time, that model
     /// (`None` for one rebuilt from its request id alone).
     model: Option<&'static ModelInfo>,
@@ -233,7 +233,7 @@ impl<M: Model> Job<M> {
             Some(reply) => reply,
             None => self.fetch_result().await?,
         };
-        self.output_of(reply)
+        self.output_of(&reply)
     }
 
     /// The whole result reply, whatever the state, with the output typed.
@@ -241,15 +241,15 @@ impl<M: Model> Job<M> {
         let reply = self.fetch_result().await?;
         let state = result_state(&reply);
         let output = match (&reply.output, state) {
-            (Some(output), JobState::Succeeded) => Some(self.typed_output(output.clone())?),
+            (Some(output), JobState::Succeeded) => Some(self.typed_output(output)?),
             _ => None,
         };
         Ok(JobResult {
             state,
             output,
-            error: reply.error.map(JobError),
-            created_at: reply.created_at,
-            finished_at: reply.finished_at,
+            error: reply.error.clone().map(JobError),
+            created_at: reply.created_at.clone(),
+            finished_at: reply.finished_at.clone(),
             cost: reply.cost.and_then(Usd::from_dollars),
         })
     }
@@ -265,7 +265,7 @@ impl<M: Model> Job<M> {
     /// from the last result reply of a finished job.
     pub fn server_times(&self) -> (Option<String>, Option<String>) {
         match self.cached() {
-            Some(reply) => (reply.created_at, reply.finished_at),
+            Some(reply) => (reply.created_at.clone(), reply.finished_at.clone()),
             None => (None, None),
         }
     }
@@ -331,31 +331,29 @@ impl<M: Model> Job<M> {
     }
 
     /// Fetches the result reply, caching a terminal one.
-    pub(crate) async fn fetch_result(&self) -> Result<ResultReply, Error> {
+    /// A result call; the reply of a finished job is kept, shared, not copied.
+    pub(crate) async fn fetch_result(&self) -> Result<Arc<ResultReply>, Error> {
         let reply: ResultReply = self.get("result").instrument(self.span("result")).await?;
+        let reply = Arc::new(reply);
         if result_state(&reply).is_terminal() {
-            self.cache(&reply);
+            *self.finished.lock().unwrap_or_else(PoisonError::into_inner) =
+                Some(Arc::clone(&reply));
         }
         Ok(reply)
     }
 
-    pub(crate) fn cached(&self) -> Option<ResultReply> {
+    pub(crate) fn cached(&self) -> Option<Arc<ResultReply>> {
         self.finished
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
 
-    fn cache(&self, reply: &ResultReply) {
-        let mut guard = self.finished.lock().unwrap_or_else(PoisonError::into_inner);
-        *guard = Some(reply.clone());
-    }
-
     /// The output of a result reply, or the error its state means.
-    pub(crate) fn output_of(&self, reply: ResultReply) -> Result<M::Output, Error> {
+    pub(crate) fn output_of(&self, reply: &ResultReply) -> Result<M::Output, Error> {
         let request_id = || self.request_id.to_string();
-        match result_state(&reply) {
-            JobState::Succeeded => match reply.output {
+        match result_state(reply) {
+            JobState::Succeeded => match &reply.output {
                 Some(output) => self.typed_output(output),
                 None => Err(Error::InvalidResponse {
                     request_id: Some(request_id()),
@@ -366,22 +364,22 @@ impl<M: Model> Job<M> {
             },
             JobState::Failed => Err(Error::JobFailed {
                 request_id: request_id(),
-                error: JobError(reply.error.unwrap_or(serde_json::Value::Null)),
+                error: JobError(reply.error.clone().unwrap_or(serde_json::Value::Null)),
             }),
             JobState::Cancelled => Err(Error::Cancelled {
                 request_id: request_id(),
             }),
             _ => Err(Error::NotFinished {
                 request_id: request_id(),
-                status: reply.status,
+                status: reply.status.clone(),
             }),
         }
     }
 
-    fn typed_output(&self, output: serde_json::Value) -> Result<M::Output, Error> {
-        // Read from the tree in place: it is quoted whole if it does not fit. Both texts quote
-        // what the server sent, which the transport scrubbed of the token.
-        M::Output::deserialize(&output).map_err(|err| Error::InvalidResponse {
+    fn typed_output(&self, output: &serde_json::Value) -> Result<M::Output, Error> {
+        // Read from the reply's tree in place. Both texts quote what the server sent, which
+        // the transport scrubbed of the token.
+        M::Output::deserialize(output).map_err(|err| Error::InvalidResponse {
             request_id: Some(self.request_id.to_string()),
             status: 200,
             reason: format!("output does not match the model's output type: {err}"),

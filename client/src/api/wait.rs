@@ -1,6 +1,7 @@
 //! Waiting for a job: the poll loop behind [`Job::wait`], its updates (a callback or a
 //! stream), and the deadline that best-effort cancels a queued job.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::Stream;
@@ -90,7 +91,7 @@ impl<M: Model> Job<M> {
         .instrument(span)
         .await?;
         match self.cached() {
-            Some(reply) => self.output_of(reply),
+            Some(reply) => self.output_of(&reply),
             None => self.result().await,
         }
     }
@@ -225,7 +226,7 @@ impl<'a, M: Model> Poller<'a, M> {
     /// call, which also carries the output once done.
     async fn poll_once(&mut self) -> Result<Update, Error> {
         let mut queue_position = None;
-        let mut finished: Option<ResultReply> = None;
+        let mut finished: Option<Arc<ResultReply>> = None;
         let state = if self.last_state == Some(JobState::InQueue) {
             self.polls += 1;
             let status = self.job.status().await?;
