@@ -330,8 +330,7 @@ impl<M: Model> Job<M> {
             .map_err(|failure| failure.error.for_job(&self.request_id))
     }
 
-    /// Fetches the result reply, caching a terminal one.
-    /// A result call; the reply of a finished job is kept, shared, not copied.
+    /// Fetches the result reply; a terminal one is kept (shared, not copied) for `result()`.
     pub(crate) async fn fetch_result(&self) -> Result<Arc<ResultReply>, Error> {
         let reply: ResultReply = self.get("result").instrument(self.span("result")).await?;
         let reply = Arc::new(reply);
