@@ -136,16 +136,17 @@ pub(crate) fn parse<T: DeserializeOwned>(status: u16, body: &[u8], token: &Token
     // Most replies are a 2xx that can hold neither the token nor an error code, even escaped:
     // those are read straight into `T`, without the JSON tree in between (a dozen
     // allocations a reply). Anything else, or a body `T` refuses, takes the whole way below.
+    let may_hold_token = token.may_be_in_json(body);
     if (200..300).contains(&status)
+        && !may_hold_token
         && memchr::memchr(b'\\', body).is_none()
         && memchr::memmem::find(body, b"error_code").is_none()
-        && !token.may_be_in_json(body)
         && let Ok(reply) = serde_json::from_slice(body)
     {
         return Reply::Ok(reply);
     }
     let value: Option<serde_json::Value> = serde_json::from_slice(body).ok().map(|mut value| {
-        if token.may_be_in_json(body) {
+        if may_hold_token {
             token.scrub_json(&mut value);
         }
         value
