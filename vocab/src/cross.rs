@@ -98,28 +98,35 @@ const REFERRING: &[&str] = &[
 /// The number of images the prompt states, if it states one: the first number, in digits or
 /// as a word from one to twenty, followed by an image noun (images, pictures, photos, frames,
 /// variations, shots), with at most one adjective between.
+///
+/// Words are compared ignoring ASCII case rather than lower-cased copies (a prompt is checked
+/// on every submit, however long): the lists are lower-case ASCII without a `k`, the one ASCII
+/// letter a non-ASCII one (the Kelvin sign) lower-cases to, so both ways agree.
 pub fn stated_count(prompt: &str) -> Option<u64> {
-    let words: Vec<String> = prompt
+    let mut words = prompt
         .split_whitespace()
-        .map(|word| {
-            word.trim_matches(|c: char| !c.is_alphanumeric())
-                .to_lowercase()
-        })
-        .collect();
-    (0..words.len()).find_map(|i| {
-        let count = number(&words[i])?;
-        if i > 0 && REFERRING.contains(&words[i - 1].as_str()) {
-            return None;
+        .map(|word| word.trim_matches(|c: char| !c.is_alphanumeric()));
+    let mut previous = None;
+    while let Some(word) = words.next() {
+        if let Some(count) = number(word)
+            && !previous.is_some_and(|before| is_one_of(REFERRING, before))
+        {
+            let mut ahead = words.clone();
+            let (next, after) = (ahead.next(), ahead.next());
+            if next.is_some_and(is_noun) {
+                return Some(count);
+            }
+            if let (Some(next), Some(after)) = (next, after) {
+                let adjective =
+                    !next.is_empty() && !is_one_of(NOT_ADJECTIVES, next) && number(next).is_none();
+                if adjective && is_noun(after) {
+                    return Some(count);
+                }
+            }
         }
-        let next = words.get(i + 1)?;
-        if is_noun(next) {
-            return Some(count);
-        }
-        let after = words.get(i + 2)?;
-        let adjective =
-            !next.is_empty() && !NOT_ADJECTIVES.contains(&next.as_str()) && number(next).is_none();
-        (adjective && is_noun(after)).then_some(count)
-    })
+        previous = Some(word);
+    }
+    None
 }
 
 fn number(word: &str) -> Option<u64> {
@@ -128,12 +135,17 @@ fn number(word: &str) -> Option<u64> {
     }
     WORDS
         .iter()
-        .position(|w| *w == word)
+        .position(|w| w.eq_ignore_ascii_case(word))
         .map(|index| index as u64 + 1)
 }
 
 fn is_noun(word: &str) -> bool {
-    NOUNS.contains(&word)
+    is_one_of(NOUNS, word)
+}
+
+/// Whether `word` is one of `list`, ignoring ASCII case.
+fn is_one_of(list: &[&str], word: &str) -> bool {
+    list.iter().any(|w| w.eq_ignore_ascii_case(word))
 }
 
 #[cfg(test)]
@@ -174,6 +186,14 @@ mod tests {
         for (prompt, want) in cases {
             assert_eq!(stated_count(prompt), Some(want), "{prompt}");
         }
+    }
+
+    #[test]
+    fn ignores_case_in_every_word_list() {
+        assert_eq!(stated_count("Generate 3 IMAGES"), Some(3));
+        assert_eq!(stated_count("3 Beautiful Photos"), Some(3));
+        assert_eq!(stated_count("2 OF THE images"), None);
+        assert_eq!(stated_count("edit THE 2 images, then 3 more"), None);
     }
 
     #[test]
