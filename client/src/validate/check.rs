@@ -255,8 +255,9 @@ impl Checker<'_> {
                 message,
             );
         }
+        // Looked up in `entries`: a generated struct's `get` would collect them once per name.
         for name in schema.required {
-            if object.get(name).is_none() {
+            if !entries.iter().any(|(key, _)| key == name) {
                 self.error(&path.key(name), "required", None, "is required".to_owned());
             }
         }

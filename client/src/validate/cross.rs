@@ -17,9 +17,14 @@ pub fn check(
     let View::Object(object) = input.view() else {
         return;
     };
+    // Collected once: a generated struct's `get` collects them on every call.
+    let entries = object.entries();
     // The value of a field as it takes effect: as given, or its default.
     let value = |name: &str| -> Option<Value<'_>> {
-        match object.get(name) {
+        match entries
+            .iter()
+            .find_map(|(key, value)| (*key == name).then_some(*value))
+        {
             Some(value) => Some(Value::Given(value.view())),
             None => schema.property(name)?.default.map(Value::Default),
         }
@@ -52,7 +57,7 @@ pub fn check(
                 let text = value(prompt).and_then(Value::text);
                 let wanted = value(count).and_then(Value::count);
                 if let (Some(text), Some(wanted)) = (text, wanted)
-                    && let Some(stated) = stated_count(&text)
+                    && let Some(stated) = stated_count(text)
                     && i64::try_from(stated).ok() != Some(wanted)
                 {
                     report.warning(
@@ -73,7 +78,7 @@ enum Value<'a> {
     Default(&'static Json),
 }
 
-impl Value<'_> {
+impl<'a> Value<'a> {
     /// Items of an array, or the value of a whole number.
     fn count(self) -> Option<i64> {
         match self {
@@ -85,10 +90,10 @@ impl Value<'_> {
         }
     }
 
-    fn text(self) -> Option<String> {
+    fn text(self) -> Option<&'a str> {
         match self {
-            Value::Given(View::String(s)) => Some(s.to_owned()),
-            Value::Default(Json::String(s)) => Some((*s).to_owned()),
+            Value::Given(View::String(s)) => Some(s),
+            Value::Default(Json::String(s)) => Some(s),
             _ => None,
         }
     }
