@@ -5,7 +5,7 @@ use runcomfy_vocab::json_type::JsonType;
 use runcomfy_vocab::pointer::Path;
 
 use super::equal;
-use super::instance::{Instance, View};
+use super::instance::{Instance, View, find};
 use crate::media::{self, Files, Media};
 use crate::number::Number;
 use crate::report::ValidationReport;
@@ -255,9 +255,8 @@ impl Checker<'_> {
                 message,
             );
         }
-        // Looked up in `entries`: a generated struct's `get` would collect them once per name.
         for name in schema.required {
-            if !entries.iter().any(|(key, _)| key == name) {
+            if find(&entries, name).is_none() {
                 self.error(&path.key(name), "required", None, "is required".to_owned());
             }
         }

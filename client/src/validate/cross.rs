@@ -3,7 +3,7 @@
 use runcomfy_vocab::cross::{CrossRuleKind, stated_count};
 use runcomfy_vocab::pointer::Path;
 
-use super::instance::{Instance, View};
+use super::instance::{Instance, View, find};
 use crate::report::ValidationReport;
 use crate::schema::{CrossRule, Json, Schema};
 
@@ -17,14 +17,10 @@ pub fn check(
     let View::Object(object) = input.view() else {
         return;
     };
-    // Collected once: a generated struct's `get` collects them on every call.
     let entries = object.entries();
     // The value of a field as it takes effect: as given, or its default.
     let value = |name: &str| -> Option<Value<'_>> {
-        match entries
-            .iter()
-            .find_map(|(key, value)| (*key == name).then_some(*value))
-        {
+        match find(&entries, name) {
             Some(value) => Some(Value::Given(value.view())),
             None => schema.property(name)?.default.map(Value::Default),
         }

@@ -67,9 +67,7 @@ pub trait Object {
     fn entries(&self) -> Vec<(&str, &dyn Instance)>;
     /// A property by name.
     fn get(&self, key: &str) -> Option<&dyn Instance> {
-        self.entries()
-            .into_iter()
-            .find_map(|(k, v)| (k == key).then_some(v))
+        find(&self.entries(), key)
     }
     /// How many properties are present.
     fn len(&self) -> usize {
@@ -79,6 +77,12 @@ pub trait Object {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// The value of `key` among an object's `entries`: for a caller that looks up several keys,
+/// collecting them once ([`Object::get`] collects a generated struct's on every call).
+pub fn find<'a>(entries: &[(&str, &'a dyn Instance)], key: &str) -> Option<&'a dyn Instance> {
+    entries.iter().find_map(|(k, v)| (*k == key).then_some(*v))
 }
 
 impl Instance for Value {
