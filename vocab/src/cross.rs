@@ -150,7 +150,7 @@ fn is_one_of(list: &[&str], word: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::stated_count;
+    use super::{NOT_ADJECTIVES, NOUNS, REFERRING, WORDS, stated_count};
 
     #[test]
     fn reads_digits_before_an_image_noun() {
@@ -185,6 +185,17 @@ mod tests {
         ];
         for (prompt, want) in cases {
             assert_eq!(stated_count(prompt), Some(want), "{prompt}");
+        }
+    }
+
+    #[test]
+    fn word_lists_are_lower_case_ascii_without_a_k() {
+        // What comparing them ignoring ASCII case relies on (see `stated_count`).
+        for word in [NOUNS, WORDS, NOT_ADJECTIVES, REFERRING].concat() {
+            assert!(
+                word.bytes().all(|b| b.is_ascii_lowercase()) && !word.contains('k'),
+                "{word}"
+            );
         }
     }
 
