@@ -98,6 +98,9 @@ pub(crate) struct CancelReply {
     pub outcome: Option<String>,
 }
 
+/// The key that makes a body an error body, whatever the HTTP status.
+const ERROR_CODE: &str = "error_code";
+
 /// The error body: `{error_code, error_message, detail}`.
 #[derive(Debug, Deserialize)]
 struct ErrorBody {
@@ -140,7 +143,7 @@ pub(crate) fn parse<T: DeserializeOwned>(status: u16, body: &[u8], token: &Token
     if (200..300).contains(&status)
         && !may_hold_token
         && memchr::memchr(b'\\', body).is_none()
-        && memchr::memmem::find(body, b"error_code").is_none()
+        && memchr::memmem::find(body, ERROR_CODE.as_bytes()).is_none()
         && let Ok(reply) = serde_json::from_slice(body)
     {
         return Reply::Ok(reply);
@@ -181,10 +184,10 @@ pub(crate) fn parse<T: DeserializeOwned>(status: u16, body: &[u8], token: &Token
 
 fn error_body(status: u16, value: &serde_json::Value) -> Option<ApiError> {
     let object = value.as_object()?;
-    if object.get("error_code").is_none_or(|code| code.is_null()) {
+    if object.get(ERROR_CODE).is_none_or(|code| code.is_null()) {
         return None;
     }
-    let body: ErrorBody = serde_json::from_value(value.clone()).ok()?;
+    let body = ErrorBody::deserialize(value).ok()?;
     // The code is documented as an integer; accept a numeric string too.
     let code = match &body.error_code {
         serde_json::Value::Number(n) => n.as_i64(),
