@@ -139,9 +139,12 @@ async fn a_failed_job_reports_the_servers_error() -> TestResult {
         }
         other => panic!("expected JobFailed, got {other:?}"),
     }
+    // The reply that ended the wait answers: a finished job's state cannot change.
+    let calls = sim.stats().result_calls;
     let state = job.result_state().await?;
     assert_eq!(state.state, JobState::Failed);
     assert!(state.output.is_none());
+    assert_eq!(sim.stats().result_calls, calls, "no call after the end");
     sim.shutdown().await;
     Ok(())
 }

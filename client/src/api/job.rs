@@ -229,16 +229,14 @@ impl<M: Model> Job<M> {
     /// A failed job gives [`Error::JobFailed`] with the server's error, a cancelled one
     /// [`Error::Cancelled`], and one still running [`Error::NotFinished`].
     pub async fn result(&self) -> Result<M::Output, Error> {
-        let reply = match self.cached() {
-            Some(reply) => reply,
-            None => self.fetch_result().await?,
-        };
+        let reply = self.latest_result().await?;
         self.output_of(&reply)
     }
 
-    /// The whole result reply, whatever the state, with the output typed.
+    /// The whole result reply, whatever the state, with the output typed. Once the job has
+    /// been seen finished (by a wait, or an earlier call) that reply answers, with no call.
     pub async fn result_state(&self) -> Result<JobResult<M::Output>, Error> {
-        let reply = self.fetch_result().await?;
+        let reply = self.latest_result().await?;
         let state = result_state(&reply);
         let output = match (&reply.output, state) {
             (Some(output), JobState::Succeeded) => Some(self.typed_output(output)?),
@@ -339,6 +337,14 @@ impl<M: Model> Job<M> {
                 Some(Arc::clone(&reply));
         }
         Ok(reply)
+    }
+
+    /// The terminal result reply kept, else a fresh one (a finished job's state cannot change).
+    async fn latest_result(&self) -> Result<Arc<ResultReply>, Error> {
+        match self.cached() {
+            Some(reply) => Ok(reply),
+            None => self.fetch_result().await,
+        }
     }
 
     pub(crate) fn cached(&self) -> Option<Arc<ResultReply>> {
