@@ -73,6 +73,19 @@ fn command_with(models: Vec<&'static ModelInfo>) -> Command {
                 .arg(request_id_arg())
                 .arg(out_arg("Download the output files into this directory"))
                 .arg(downloads_arg())
+                .arg(
+                    Arg::new("wait")
+                        .long("wait")
+                        .action(ArgAction::SetTrue)
+                        .help(
+                            "Wait for the job to end (showing its progress) instead of exiting \
+                             75 while it runs; Ctrl-C stops waiting and leaves the job as it is",
+                        ),
+                )
+                .arg(timeout_arg(
+                    "A deadline for the whole command, wait and downloads (90s, 5m, 1h30m; exit \
+                     75); the job is left as it is, and no partial file is left",
+                ))
                 .arg(json_arg("Print the result as JSON")),
         )
         .subcommand(
@@ -158,6 +171,15 @@ fn out_arg(help: &'static str) -> Arg {
         .long("out")
         .value_name("DIR")
         .value_hint(ValueHint::DirPath)
+        .help(help)
+}
+
+/// `--timeout`: one deadline for a whole command.
+fn timeout_arg(help: &'static str) -> Arg {
+    Arg::new("timeout")
+        .long("timeout")
+        .value_name("DURATION")
+        .value_parser(crate::duration::parse)
         .help(help)
 }
 
@@ -270,16 +292,12 @@ fn run_args() -> Vec<Arg> {
             .action(ArgAction::SetTrue)
             .help("Submit, print the request id, and exit without waiting")
             .help_heading(heading),
-        Arg::new("timeout")
-            .long("timeout")
-            .value_name("DURATION")
-            .value_parser(crate::duration::parse)
-            .help(
-                "A deadline for the whole command, submit, wait and downloads (90s, 5m, 1h30m; \
-                 exit 75, or 3 if the submit was still unanswered); a job still queued then is \
-                 cancelled, and no partial file is left",
-            )
-            .help_heading(heading),
+        timeout_arg(
+            "A deadline for the whole command, submit, wait and downloads (90s, 5m, 1h30m; \
+             exit 75, or 3 if the submit was still unanswered); a job still queued then is \
+             cancelled, and no partial file is left",
+        )
+        .help_heading(heading),
         Arg::new("preflight")
             .long("preflight")
             .action(ArgAction::SetTrue)

@@ -174,7 +174,8 @@ impl CliError {
             } => Some("it was still queued, and is cancelled: it will not run".into()),
             _ if mock => None,
             Error::Timeout { request_id, .. } => Some(format!(
-                "the job may still finish: `runcomfy result {request_id} --out DIR` fetches it"
+                "the job may still finish: `runcomfy result {request_id} --wait --out DIR` waits for it \
+                 and saves its files"
             )),
             _ => err
                 .request_id()

@@ -1,17 +1,18 @@
 //! `runcomfy status|result|cancel REQUEST_ID`: jobs by request id, whatever their model.
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use clap::ArgMatches;
-use runcomfy::dynamic::DynOutput;
-use runcomfy::{CancelOutcome, DownloadOptions, JobState, Output as _};
+use runcomfy::dynamic::{DynJob, DynOutput};
+use runcomfy::{CancelOutcome, DownloadOptions, Error, JobState, Output as _, WaitOptions};
 use serde_json::{Value, json};
 
 use crate::connect::connect;
 use crate::exit::{self, CliError};
 use crate::interrupt::Interrupts;
 use crate::output;
-use crate::progress::{eprintln_safe, state_text};
+use crate::progress::{Progress, eprintln_safe, state_text};
 
 /// Which job command.
 #[derive(Debug, Clone, Copy)]
@@ -24,6 +25,27 @@ pub enum Action {
     Cancel,
 }
 
+/// What `result` was asked.
+struct ResultArgs {
+    out: Option<PathBuf>,
+    /// `--downloads`.
+    download: DownloadOptions,
+    json: bool,
+    /// `--wait`.
+    wait: bool,
+    /// `--timeout`, and the instant it ends, counted from the start of the command.
+    timeout: Option<(Duration, Instant)>,
+    verbose: u8,
+}
+
+impl ResultArgs {
+    /// What is left of `--timeout`, if given.
+    fn remaining(&self) -> Option<Duration> {
+        self.timeout
+            .map(|(_, end)| end.saturating_duration_since(Instant::now()))
+    }
+}
+
 /// Runs a job command; returns the exit code.
 pub async fn run(
     global: &ArgMatches,
@@ -34,14 +56,23 @@ pub async fn run(
         return Err(CliError::Usage("a REQUEST_ID is required".into()));
     };
     let json = matches.get_flag("json");
+    let started = Instant::now();
     let connection = connect(global).await?;
     let job = connection.client.job_json(id.clone());
     let code = match action {
         Action::Status => status(&job, json).await,
         Action::Result => {
-            let out = matches.get_one::<String>("out").map(PathBuf::from);
-            let options = crate::cli::download_options(matches);
-            result(&job, out, &options, json).await
+            let args = ResultArgs {
+                out: matches.get_one::<String>("out").map(PathBuf::from),
+                download: crate::cli::download_options(matches),
+                json,
+                wait: matches.get_flag("wait"),
+                timeout: matches
+                    .get_one::<Duration>("timeout")
+                    .map(|t| (*t, started + *t)),
+                verbose: global.get_count("verbose"),
+            };
+            result(&job, &args).await
         }
         Action::Cancel => cancel(&job, json).await,
     };
@@ -49,7 +80,7 @@ pub async fn run(
     code
 }
 
-async fn status(job: &runcomfy::dynamic::DynJob, json: bool) -> Result<u8, CliError> {
+async fn status(job: &DynJob, json: bool) -> Result<u8, CliError> {
     let status = job.status().await?;
     if json {
         output::json(&json!({
@@ -67,14 +98,30 @@ async fn status(job: &runcomfy::dynamic::DynJob, json: bool) -> Result<u8, CliEr
     Ok(exit::OK)
 }
 
-async fn result(
-    job: &runcomfy::dynamic::DynJob,
-    out: Option<PathBuf>,
-    options: &DownloadOptions,
-    json: bool,
-) -> Result<u8, CliError> {
-    let result = job.result_state().await?;
+async fn result(job: &DynJob, args: &ResultArgs) -> Result<u8, CliError> {
     let id = job.id();
+    let mut interrupts = Interrupts::listen();
+    if args.wait
+        && let Some(code) = wait(job, args, &mut interrupts).await?
+    {
+        return Ok(code);
+    }
+    // After a wait this is the reply that ended it, not another call.
+    let fetched = match args.timeout {
+        Some((after, end)) => {
+            let fetch = tokio::time::timeout_at(end.into(), job.result_state());
+            match interrupts.race(fetch).await {
+                Some(Ok(fetched)) => Some(fetched),
+                Some(Err(_)) => return Err(timed_out(job, after).into()),
+                None => None,
+            }
+        }
+        None => interrupts.race(job.result_state()).await,
+    };
+    let Some(result) = fetched.transpose()? else {
+        eprintln_safe(&format!("{id}: interrupted"));
+        return Ok(exit::INTERRUPTED);
+    };
     let mut report = json!({
         "request_id": id,
         "status": result.state.to_string(),
@@ -83,14 +130,14 @@ async fn result(
         "cost_usd": result.cost,
     });
     if let Some(cost) = result.cost
-        && !json
+        && !args.json
     {
         eprintln_safe(&format!("{id}: cost {cost}"));
     }
     let code = match (result.state, &result.output) {
         (JobState::Succeeded, Some(outputs)) => {
             report["outputs"] = Value::Object(outputs.0.clone());
-            return succeeded(job, outputs, out, options, json, report).await;
+            return succeeded(job, outputs, args, &mut interrupts, report).await;
         }
         (JobState::Failed, _) => {
             let error = result
@@ -99,7 +146,7 @@ async fn result(
                 .map(|e| e.0.clone())
                 .unwrap_or(Value::Null);
             report["error"] = error;
-            if json {
+            if args.json {
                 output::json(&report);
             }
             let message = result
@@ -111,18 +158,18 @@ async fn result(
             exit::FAILURE
         }
         (JobState::Cancelled, _) => {
-            if json {
+            if args.json {
                 output::json(&report);
             }
             eprintln_safe(&format!("error: job {id} was cancelled"));
             exit::FAILURE
         }
         (state, _) => {
-            if json {
+            if args.json {
                 output::json(&report);
             }
             eprintln_safe(&format!(
-                "{id}: not finished yet ({}); try again later",
+                "{id}: not finished yet ({}); `runcomfy result {id} --wait` waits for it",
                 state_text(state, None)
             ));
             exit::TEMP_FAIL
@@ -131,21 +178,86 @@ async fn result(
     Ok(code)
 }
 
-/// A succeeded job: its files saved into `out` when given, and shown.
+/// `--wait`: follows the job to its end with what is left of `--timeout`, showing progress.
+/// `Some(exit code)` when the command ends here: at Ctrl-C or the deadline, which leave the
+/// job as it is (this command did not start it, so it does not cancel it).
+async fn wait(
+    job: &DynJob,
+    args: &ResultArgs,
+    interrupts: &mut Interrupts,
+) -> Result<Option<u8>, CliError> {
+    let id = job.id();
+    let options = WaitOptions::new().keep_queued_on_timeout();
+    let options = match args.remaining() {
+        Some(left) => options.timeout(left),
+        None => options,
+    };
+    let mut progress = Progress::new(args.verbose);
+    let waited = interrupts
+        .race(job.wait_with(options, |update| progress.update(id, update)))
+        .await;
+    progress.finish();
+    let err = match waited {
+        // Ended: the reply that said so is kept for the report.
+        Some(Ok(_)) => return Ok(None),
+        Some(Err(Error::JobFailed { .. } | Error::Cancelled { .. })) => return Ok(None),
+        // The wait had what was left of --timeout; the message names --timeout itself.
+        Some(Err(Error::Timeout { after, .. })) => {
+            timed_out(job, args.timeout.map_or(after, |(whole, _)| whole))
+        }
+        Some(Err(err)) => return Err(err.into()),
+        None => {
+            eprintln_safe(&format!(
+                "interrupted: stopped waiting for job {id}, which goes on as it was \
+                 (`runcomfy result {id} --wait` follows it again)"
+            ));
+            if args.json {
+                output::json(&json!({"request_id": id, "status": "interrupted"}));
+            }
+            return Ok(Some(exit::INTERRUPTED));
+        }
+    };
+    if args.json {
+        output::json(&json!({
+            "request_id": id,
+            "status": "timeout",
+            "error": err.to_string(),
+        }));
+    }
+    eprintln_safe(&format!(
+        "error: {err}; it goes on as it was (`runcomfy result {id} --wait` follows it again)"
+    ));
+    Ok(Some(exit::api_exit_code(&err)))
+}
+
+/// `--timeout` passed: the job was not followed to the end (and is left as it is).
+fn timed_out(job: &DynJob, after: Duration) -> Error {
+    Error::Timeout {
+        request_id: job.id().to_owned(),
+        after,
+        cancel: None,
+    }
+}
+
+/// A succeeded job: its files saved into `--out` when given (within what is left of
+/// `--timeout`), and shown.
 async fn succeeded(
-    job: &runcomfy::dynamic::DynJob,
+    job: &DynJob,
     outputs: &DynOutput,
-    out: Option<PathBuf>,
-    options: &DownloadOptions,
-    json: bool,
+    args: &ResultArgs,
+    interrupts: &mut Interrupts,
     mut report: Value,
 ) -> Result<u8, CliError> {
     let id = job.id();
-    let saved = match &out {
+    let options = match args.remaining() {
+        Some(left) => args.download.clone().timeout(left),
+        None => args.download.clone(),
+    };
+    let saved = match &args.out {
         Some(dir) => {
-            // Dropped at Ctrl-C or SIGTERM, a download removes its partial file.
-            let download = job.download(outputs, dir, options);
-            match Interrupts::listen().race(download).await {
+            // Dropped at Ctrl-C, SIGTERM or the deadline, a download removes its partial file.
+            let download = job.download(outputs, dir, &options);
+            match interrupts.race(download).await {
                 Some(saved) => Some(saved?),
                 None => {
                     eprintln_safe(&format!("{id}: interrupted while downloading"));
@@ -155,7 +267,7 @@ async fn succeeded(
         }
         None => None,
     };
-    if json {
+    if args.json {
         if let Some(saved) = &saved {
             report["files"] = output::files_json(saved);
         }
@@ -178,7 +290,7 @@ async fn succeeded(
     Ok(exit::OK)
 }
 
-async fn cancel(job: &runcomfy::dynamic::DynJob, json: bool) -> Result<u8, CliError> {
+async fn cancel(job: &DynJob, json: bool) -> Result<u8, CliError> {
     let outcome = job.cancel().await?;
     let (name, code, text) = match &outcome {
         CancelOutcome::Cancelled => ("cancelled".to_owned(), exit::OK, "cancelled".to_owned()),

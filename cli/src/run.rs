@@ -523,7 +523,8 @@ fn submitted_only(job: &DynJob, args: &RunArgs) {
             .to_owned()
     } else {
         format!(
-            "follow it with `runcomfy status {id}`; fetch it with `runcomfy result {id} --out DIR`"
+            "follow it with `runcomfy status {id}`; `runcomfy result {id} --wait --out DIR` \
+             waits for it and saves its files"
         )
     });
 }
@@ -716,7 +717,8 @@ async fn cancel_after_interrupt(
             } else {
                 format!(
                     "interrupted: job {id} is already running and can no longer be cancelled; it \
-                     goes on (and is billed): `runcomfy result {id} --out DIR` fetches it later"
+                     goes on (and is billed): `runcomfy result {id} --wait --out DIR` saves its \
+                     files when it ends"
                 )
             },
         ),

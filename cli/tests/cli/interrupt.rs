@@ -6,26 +6,24 @@ use std::time::Duration;
 
 use runcomfy_simulator::{RunTime, SimConfig};
 
-use crate::support::{Sim, TOKEN, submit_no_wait};
+use crate::support::{Sim, submit_no_wait};
 
-/// Runs `run` against the simulator, sends SIGINT once stderr shows `trigger`, and returns the
-/// exit code and all of stderr.
-fn interrupt_when(sim: &Sim, dir: &std::path::Path, trigger: &str) -> (Option<i32>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_runcomfy"))
-        .current_dir(dir)
-        .env("RUNCOMFY_TOKEN", TOKEN)
-        .env_remove("RUNCOMFY_BASE_URL")
-        .env("RUNCOMFY_CACHE_DIR", "")
-        .args([
-            "--base-url",
-            &sim.url(),
-            "run",
-            "bytedance/seedream-4-0/sequential",
-        ])
-        .args([
-            "--text",
-            "Generate 3 images of a beautiful sunset over a calm ocean.",
-        ])
+/// `run` of a sunset against the simulator.
+fn run_sunset(sim: &Sim, dir: &std::path::Path) -> Command {
+    let mut command = sim.process(dir);
+    command.args([
+        "run",
+        "bytedance/seedream-4-0/sequential",
+        "--text",
+        "Generate 3 images of a beautiful sunset over a calm ocean.",
+    ]);
+    command
+}
+
+/// Runs `command`, sends SIGINT once stderr shows `trigger`, and returns the exit code and all
+/// of stderr.
+fn interrupt_when(mut command: Command, trigger: &str) -> (Option<i32>, String) {
+    let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -61,7 +59,7 @@ fn ctrl_c_cancels_a_queued_job() {
     let dir = tempfile::tempdir().unwrap();
     // Keeps the only worker busy.
     submit_no_wait(&sim, dir.path(), "Generate 3 images of a red barn.");
-    let (code, stderr) = interrupt_when(&sim, dir.path(), "in queue");
+    let (code, stderr) = interrupt_when(run_sunset(&sim, dir.path()), "in queue");
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("interrupted: cancelled job"), "{stderr}");
     assert_eq!(sim.stats().jobs_cancelled, 1);
@@ -74,9 +72,28 @@ fn ctrl_c_on_a_running_job_says_it_goes_on() {
         ..SimConfig::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    let (code, stderr) = interrupt_when(&sim, dir.path(), "running");
+    let (code, stderr) = interrupt_when(run_sunset(&sim, dir.path()), "running");
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("can no longer be cancelled"), "{stderr}");
     assert_eq!(sim.stats().jobs_cancelled, 0);
     assert_eq!(sim.stats().cancel_calls, 1);
+}
+
+#[test]
+fn ctrl_c_stops_waiting_for_a_result_and_leaves_the_job_alone() {
+    let sim = Sim::start(SimConfig {
+        workers: 1,
+        run_time: RunTime::Fixed(Duration::from_secs(30)),
+        ..SimConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    submit_no_wait(&sim, dir.path(), "Generate 3 images of a red barn.");
+    let queued = submit_no_wait(&sim, dir.path(), "Generate 3 images of a blue barn.");
+    let mut wait = sim.process(dir.path());
+    wait.args(["result", &queued, "--wait"]);
+    let (code, stderr) = interrupt_when(wait, "in queue");
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("stopped waiting for job"), "{stderr}");
+    // `result` did not start the job, so it does not cancel it.
+    assert_eq!(sim.stats().cancel_calls, 0);
 }

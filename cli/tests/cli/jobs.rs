@@ -95,18 +95,73 @@ fn unknown_ids_exit_65_and_failed_jobs_1() {
         assert!(stderr(&output).contains("not found"), "{}", stderr(&output));
     }
     let id = submit_no_wait(&sim, dir.path(), "Generate 3 images of a red barn.");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let output = run(&["result", &id, "--json"]);
-        if output.status.code() == Some(75) {
-            assert!(Instant::now() < deadline, "the job did not finish");
-            std::thread::sleep(Duration::from_millis(100));
-            continue;
-        }
-        assert_code(&output, 1);
-        let result: Value = serde_json::from_slice(&output.stdout).unwrap();
-        assert_eq!(result["status"], "failed");
-        assert!(stderr(&output).contains("failed"), "{}", stderr(&output));
-        break;
-    }
+    let output = run(&["result", &id, "--wait", "--json"]);
+    assert_code(&output, 1);
+    let result: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(result["status"], "failed");
+    assert!(stderr(&output).contains("failed"), "{}", stderr(&output));
+}
+
+#[test]
+fn result_wait_follows_a_job_to_its_files() {
+    let sim = Sim::start(SimConfig {
+        run_time: RunTime::Fixed(Duration::from_secs(2)),
+        ..SimConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let id = submit_no_wait(&sim, dir.path(), "Generate 3 images of a red barn.");
+    let output = sim
+        .runcomfy(dir.path())
+        .args(["result", &id, "--wait", "--out", "saved", "--json"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let result: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(result["status"], "succeeded", "{result}");
+    assert_eq!(result["files"].as_array().unwrap().len(), 3, "{result}");
+    assert_eq!(pngs(&dir.path().join("saved")).len(), 3);
+    // Progress went to stderr, and the reply that ended the wait was the result: no call after.
+    assert!(stderr(&output).contains("running"), "{}", stderr(&output));
+    let stats = sim.stats();
+    let polls = stats.result_calls + stats.status_calls;
+    assert!((1..=4).contains(&polls), "{polls} polls for a 2 s job");
+}
+
+#[test]
+fn result_wait_timeout_leaves_a_queued_job_queued() {
+    let sim = Sim::start(SimConfig {
+        workers: 1,
+        run_time: RunTime::Fixed(Duration::from_secs(30)),
+        ..SimConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    submit_no_wait(&sim, dir.path(), "Generate 3 images of a red barn.");
+    let queued = submit_no_wait(&sim, dir.path(), "Generate 3 images of a blue barn.");
+    let started = Instant::now();
+    let output = sim
+        .runcomfy(dir.path())
+        .args(["result", &queued, "--wait", "--timeout", "1s", "--json"])
+        .output()
+        .unwrap();
+    assert_code(&output, 75);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let result: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(result["status"], "timeout", "{result}");
+    let text = stderr(&output);
+    assert!(text.contains("did not finish within 1s"), "{text}");
+    assert!(text.contains("goes on as it was"), "{text}");
+    assert_eq!(sim.stats().cancel_calls, 0);
+
+    // Without --wait, --timeout bounds the one call: a queued job is not finished yet.
+    let output = sim
+        .runcomfy(dir.path())
+        .args(["result", &queued, "--timeout", "5s"])
+        .output()
+        .unwrap();
+    assert_code(&output, 75);
+    assert!(
+        stderr(&output).contains("not finished yet"),
+        "{}",
+        stderr(&output)
+    );
 }
