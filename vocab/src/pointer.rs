@@ -103,7 +103,7 @@ fn percent_decode(text: &str) -> Option<String> {
 }
 
 /// One step of a [`Path`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Step<'a> {
     /// A property.
     Key(&'a str),

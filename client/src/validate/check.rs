@@ -2,7 +2,7 @@
 //! problem at once. Typed inputs and JSON inputs go through it alike ([`Instance`]).
 
 use runcomfy_vocab::json_type::JsonType;
-use runcomfy_vocab::pointer::Path;
+use runcomfy_vocab::pointer::{Path, Step};
 
 use super::equal;
 use super::instance::{Instance, View, find};
@@ -19,7 +19,33 @@ pub fn check(
     path: &Path,
     files: Files,
 ) {
-    Checker { report, files }.node(schema, value.view(), path);
+    Checker { report, files }.node(schema, value.view(), At::Start(path));
+}
+
+/// Where the checker is: the path it started at and the steps taken since, borrowed. It becomes
+/// a [`Path`] only when a problem is reported there: most values have none, and a `Path` per
+/// visited value was most of what validating a valid input allocated.
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Start(&'a Path),
+    Step(&'a At<'a>, Step<'a>),
+}
+
+impl At<'_> {
+    fn key<'a>(&'a self, key: &'a str) -> At<'a> {
+        At::Step(self, Step::Key(key))
+    }
+
+    fn index(&self, index: usize) -> At<'_> {
+        At::Step(self, Step::Index(index))
+    }
+
+    fn path(&self) -> Path {
+        match self {
+            At::Start(path) => (*path).clone(),
+            At::Step(parent, step) => parent.path().step(*step),
+        }
+    }
 }
 
 struct Checker<'r> {
@@ -28,80 +54,80 @@ struct Checker<'r> {
 }
 
 impl Checker<'_> {
-    fn node(&mut self, schema: &'static Schema, view: View<'_>, path: &Path) {
+    fn node(&mut self, schema: &'static Schema, view: View<'_>, at: At<'_>) {
         if schema.is_never() {
-            return self.error(path, "false", None, "is not allowed here".to_owned());
+            return self.error(at, "false", None, "is not allowed here".to_owned());
         }
         let Some(ty) = json_type(view) else {
             let message = "must be a finite number (NaN and infinities are not JSON)".to_owned();
-            return self.error(path, "type", Some(short(view)), message);
+            return self.error(at, "type", Some(short(view)), message);
         };
         if !schema.types.allows(ty) {
             let message = format!("must be {}", types_phrase(schema));
-            return self.error(path, "type", Some(short(view)), message);
+            return self.error(at, "type", Some(short(view)), message);
         }
         if let Some(choices) = schema.choices
             && !choices.iter().any(|c| equal::json(view, &c.value))
         {
             let list: Vec<String> = choices.iter().map(|c| c.text()).collect();
             let message = format!("must be one of: {}", list.join(", "));
-            self.error(path, "enum", Some(short(view)), message);
+            self.error(at, "enum", Some(short(view)), message);
         }
         if let Some(constant) = schema.constant
             && !equal::json(view, constant)
         {
             let message = format!("must be {constant}");
-            self.error(path, "const", Some(short(view)), message);
+            self.error(at, "const", Some(short(view)), message);
         }
         match view {
-            View::Number(n) => self.number(schema, n, path),
-            View::String(text) => self.string(schema, text, path),
-            View::Media(media) => self.media(schema, media, path),
-            View::Array(_) => self.array(schema, view, path),
-            View::Object(_) => self.object(schema, view, path),
+            View::Number(n) => self.number(schema, n, at),
+            View::String(text) => self.string(schema, text, at),
+            View::Media(media) => self.media(schema, media, at),
+            View::Array(_) => self.array(schema, view, at),
+            View::Object(_) => self.object(schema, view, at),
             View::Null | View::Bool(_) => {}
         }
         for sub in schema.all_of {
-            self.node(sub, view, path);
+            self.node(sub, view, at);
         }
         if !schema.any_of.is_empty() {
-            let matched = schema.any_of.iter().any(|s| self.matches(s, view, path));
+            let matched = schema.any_of.iter().any(|s| self.matches(s, view, at));
             if !matched {
                 let message = format!(
                     "must match at least one of {} alternatives (anyOf)",
                     schema.any_of.len()
                 );
-                self.error(path, "anyOf", Some(short(view)), message);
+                self.error(at, "anyOf", Some(short(view)), message);
             }
         }
         if !schema.one_of.is_empty() {
             let matched = schema
                 .one_of
                 .iter()
-                .filter(|s| self.matches(s, view, path))
+                .filter(|s| self.matches(s, view, at))
                 .count();
             if matched != 1 {
                 let message = format!(
                     "must match exactly one of {} alternatives (oneOf); it matches {matched}",
                     schema.one_of.len()
                 );
-                self.error(path, "oneOf", Some(short(view)), message);
+                self.error(at, "oneOf", Some(short(view)), message);
             }
         }
     }
 
     /// Whether the value passes `schema`, without reporting.
-    fn matches(&mut self, schema: &'static Schema, view: View<'_>, path: &Path) -> bool {
+    fn matches(&mut self, schema: &'static Schema, view: View<'_>, at: At<'_>) -> bool {
         let mut scratch = ValidationReport::new();
         Checker {
             report: &mut scratch,
             files: self.files,
         }
-        .node(schema, view, path);
+        .node(schema, view, at);
         scratch.is_valid()
     }
 
-    fn number(&mut self, schema: &Schema, n: Number, path: &Path) {
+    fn number(&mut self, schema: &Schema, n: Number, at: At<'_>) {
         use std::cmp::Ordering::{Equal, Greater, Less};
         // Each bound, with the orderings of `n` against it that pass.
         let bounds: [(Option<Number>, &str, &str, &[std::cmp::Ordering]); 4] = [
@@ -125,7 +151,7 @@ impl Checker<'_> {
                 && !n.partial_cmp(&bound).is_some_and(|o| passing.contains(&o))
             {
                 self.error(
-                    path,
+                    at,
                     rule,
                     Some(n.to_string()),
                     format!("must be {words} {bound}"),
@@ -136,45 +162,35 @@ impl Checker<'_> {
             && !is_multiple(n, divisor)
         {
             let message = format!("must be a multiple of {divisor}");
-            self.error(path, "multipleOf", Some(n.to_string()), message);
+            self.error(at, "multipleOf", Some(n.to_string()), message);
         }
     }
 
-    fn string(&mut self, schema: &'static Schema, text: &str, path: &Path) {
+    fn string(&mut self, schema: &'static Schema, text: &str, at: At<'_>) {
         if schema.media.is_some() {
             // A JSON input names a file as text: check it as the typed input's `Media` is.
-            return self.media(schema, &Media::parse(text), path);
+            return self.media(schema, &Media::parse(text), at);
         }
         let len = text.chars().count() as u64;
         if let Some(min) = schema.min_length.filter(|&min| len < min) {
             let message = format!("must be at least {min} character{} long", plural(min));
-            self.error(
-                path,
-                "minLength",
-                Some(format!("{len} characters")),
-                message,
-            );
+            self.error(at, "minLength", Some(format!("{len} characters")), message);
         }
         if let Some(max) = schema.max_length.filter(|&max| len > max) {
             let message = format!("must be at most {max} character{} long", plural(max));
-            self.error(
-                path,
-                "maxLength",
-                Some(format!("{len} characters")),
-                message,
-            );
+            self.error(at, "maxLength", Some(format!("{len} characters")), message);
         }
         if let Some(pattern) = schema.pattern {
             match pattern.is_match(text) {
                 Some(true) => {}
                 Some(false) => self.error(
-                    path,
+                    at,
                     "pattern",
                     Some(short(View::String(text))),
                     format!("must match the pattern {}", pattern.source),
                 ),
                 None => self.error(
-                    path,
+                    at,
                     "pattern",
                     None,
                     format!("the pattern {} cannot be compiled", pattern.source),
@@ -185,39 +201,39 @@ impl Checker<'_> {
             && !format.check(text)
         {
             let message = format!("must be {}", format.describe());
-            self.error(path, "format", Some(short(View::String(text))), message);
+            self.error(at, "format", Some(short(View::String(text))), message);
         }
     }
 
-    fn media(&mut self, schema: &'static Schema, file: &Media, path: &Path) {
+    fn media(&mut self, schema: &'static Schema, file: &Media, at: At<'_>) {
         match schema.media {
-            Some(spec) => media::check(self.report, path, file, spec, self.files),
+            Some(spec) => media::check(self.report, &at.path(), file, spec, self.files),
             // A media value where the schema takes plain text: its wire text is checked.
             None => match file {
-                Media::Url(text) | Media::DataUri(text) => self.string(schema, text, path),
+                Media::Url(text) | Media::DataUri(text) => self.string(schema, text, at),
                 Media::Path(_) | Media::Bytes(_) => {}
             },
         }
     }
 
-    fn array(&mut self, schema: &'static Schema, view: View<'_>, path: &Path) {
+    fn array(&mut self, schema: &'static Schema, view: View<'_>, at: At<'_>) {
         let View::Array(items) = view else {
             return;
         };
         let len = items.len() as u64;
         if let Some(min) = schema.min_items.filter(|&min| len < min) {
             let message = format!("must have at least {min} item{}", plural(min));
-            self.error(path, "minItems", Some(format!("{len} items")), message);
+            self.error(at, "minItems", Some(format!("{len} items")), message);
         }
         if let Some(max) = schema.max_items.filter(|&max| len > max) {
             let message = format!("must have at most {max} item{}", plural(max));
-            self.error(path, "maxItems", Some(format!("{len} items")), message);
+            self.error(at, "maxItems", Some(format!("{len} items")), message);
         }
         if schema.unique_items
             && let Some((i, j)) = first_duplicate(view)
         {
             let message = format!("items must be unique; item {j} repeats item {i}");
-            self.error(&path.index(j), "uniqueItems", None, message);
+            self.error(at.index(j), "uniqueItems", None, message);
         }
         for index in 0..items.len() {
             let item_schema = match schema.items {
@@ -226,12 +242,12 @@ impl Checker<'_> {
                 Items::Tuple { prefix, rest } => prefix.get(index).copied().or(rest),
             };
             if let (Some(item_schema), Some(item)) = (item_schema, items.item(index)) {
-                self.node(item_schema, item.view(), &path.index(index));
+                self.node(item_schema, item.view(), at.index(index));
             }
         }
     }
 
-    fn object(&mut self, schema: &'static Schema, view: View<'_>, path: &Path) {
+    fn object(&mut self, schema: &'static Schema, view: View<'_>, at: At<'_>) {
         let View::Object(object) = view else {
             return;
         };
@@ -240,7 +256,7 @@ impl Checker<'_> {
         if let Some(min) = schema.min_properties.filter(|&min| count < min) {
             let message = format!("must have at least {min} propert{}", plural_y(min));
             self.error(
-                path,
+                at,
                 "minProperties",
                 Some(format!("{count} properties")),
                 message,
@@ -249,7 +265,7 @@ impl Checker<'_> {
         if let Some(max) = schema.max_properties.filter(|&max| count > max) {
             let message = format!("must have at most {max} propert{}", plural_y(max));
             self.error(
-                path,
+                at,
                 "maxProperties",
                 Some(format!("{count} properties")),
                 message,
@@ -257,24 +273,24 @@ impl Checker<'_> {
         }
         for name in schema.required {
             if find(&entries, name).is_none() {
-                self.error(&path.key(name), "required", None, "is required".to_owned());
+                self.error(at.key(name), "required", None, "is required".to_owned());
             }
         }
         for (key, value) in entries {
             match (schema.property(key), schema.additional_properties) {
-                (Some(property), _) => self.node(property, value.view(), &path.key(key)),
+                (Some(property), _) => self.node(property, value.view(), at.key(key)),
                 (None, Some(extra)) if extra.is_never() => {
                     let message = unknown_field(schema);
-                    self.error(&path.key(key), "additionalProperties", None, message);
+                    self.error(at.key(key), "additionalProperties", None, message);
                 }
-                (None, Some(extra)) => self.node(extra, value.view(), &path.key(key)),
+                (None, Some(extra)) => self.node(extra, value.view(), at.key(key)),
                 (None, None) => {}
             }
         }
     }
 
-    fn error(&mut self, path: &Path, rule: &str, value: Option<String>, message: String) {
-        self.report.error(path, rule, value, message);
+    fn error(&mut self, at: At<'_>, rule: &str, value: Option<String>, message: String) {
+        self.report.error(&at.path(), rule, value, message);
     }
 }
 
@@ -413,6 +429,33 @@ mod tests {
 
     fn num(text: &str) -> Number {
         serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn a_problem_deep_in_a_value_is_reported_at_its_whole_path() {
+        use crate::schema::Types;
+        static WHOLE: Schema = Schema {
+            types: Types::INTEGER,
+            ..Schema::ANY
+        };
+        static LIST: Schema = Schema {
+            items: Items::Each(&WHOLE),
+            ..Schema::ANY
+        };
+        static MAP: Schema = Schema {
+            additional_properties: Some(&LIST),
+            ..Schema::ANY
+        };
+        let value = serde_json::json!({"plain": [1], "odd key/~": [1, 2, "x"]});
+        let start = Path::root().key("style");
+        let mut report = ValidationReport::new();
+        check(&mut report, &MAP, &value, &start, Files::Wire);
+        let problems = report.problems();
+        assert_eq!(problems.len(), 1, "{report}");
+        let expected = start.key("odd key/~").index(2);
+        assert_eq!(problems[0].path, expected.as_str());
+        assert_eq!(problems[0].path, r#"style["odd key/~"][2]"#);
+        assert_eq!(problems[0].pointer, "/style/odd key~1~0/2");
     }
 
     #[test]
