@@ -113,6 +113,14 @@ pub enum CliError {
         /// The deadline.
         after: Duration,
     },
+    /// `--timeout` passed while a call that changes nothing (a read) was unanswered.
+    #[error("{what} got no answer within --timeout {after:?}")]
+    NoAnswer {
+        /// The call.
+        what: &'static str,
+        /// The deadline.
+        after: Duration,
+    },
     /// A transport error.
     #[error(transparent)]
     Api(#[from] Error),
@@ -128,7 +136,7 @@ impl CliError {
             CliError::OutDir { .. } => IO_ERR,
             CliError::Mock(_) => FAILURE,
             CliError::SubmitTimedOut { .. } => MAYBE_ACCEPTED,
-            CliError::TimedOutBeforeSubmit { .. } => TEMP_FAIL,
+            CliError::TimedOutBeforeSubmit { .. } | CliError::NoAnswer { .. } => TEMP_FAIL,
             CliError::Api(err) => api_exit_code(err),
         }
     }
@@ -174,8 +182,8 @@ impl CliError {
             } => Some("it was still queued, and is cancelled: it will not run".into()),
             _ if mock => None,
             Error::Timeout { request_id, .. } => Some(format!(
-                "the job may still finish: `runcomfy result {request_id} --wait --out DIR` waits for it \
-                 and saves its files"
+                "the job may still finish: `runcomfy result {request_id} --wait --out DIR` \
+                 waits for it and saves its files"
             )),
             _ => err
                 .request_id()

@@ -112,7 +112,10 @@ async fn result(job: &DynJob, args: &ResultArgs) -> Result<u8, CliError> {
             let fetch = tokio::time::timeout_at(end.into(), job.result_state());
             match interrupts.race(fetch).await {
                 Some(Ok(fetched)) => Some(fetched),
-                Some(Err(_)) => return Err(timed_out(job, after).into()),
+                Some(Err(_)) => {
+                    let what = "the result call";
+                    return Err(CliError::NoAnswer { what, after });
+                }
                 None => None,
             }
         }
@@ -202,9 +205,11 @@ async fn wait(
         Some(Ok(_)) => return Ok(None),
         Some(Err(Error::JobFailed { .. } | Error::Cancelled { .. })) => return Ok(None),
         // The wait had what was left of --timeout; the message names --timeout itself.
-        Some(Err(Error::Timeout { after, .. })) => {
-            timed_out(job, args.timeout.map_or(after, |(whole, _)| whole))
-        }
+        Some(Err(Error::Timeout { after, .. })) => Error::Timeout {
+            request_id: id.to_owned(),
+            after: args.timeout.map_or(after, |(whole, _)| whole),
+            cancel: None,
+        },
         Some(Err(err)) => return Err(err.into()),
         None => {
             eprintln_safe(&format!(
@@ -228,15 +233,6 @@ async fn wait(
         "error: {err}; it goes on as it was (`runcomfy result {id} --wait` follows it again)"
     ));
     Ok(Some(exit::api_exit_code(&err)))
-}
-
-/// `--timeout` passed: the job was not followed to the end (and is left as it is).
-fn timed_out(job: &DynJob, after: Duration) -> Error {
-    Error::Timeout {
-        request_id: job.id().to_owned(),
-        after,
-        cancel: None,
-    }
 }
 
 /// A succeeded job: its files saved into `--out` when given (within what is left of

@@ -357,6 +357,27 @@ fn an_ambiguous_submit_exits_3_in_json_and_in_batch_and_is_never_resent() {
     );
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["status"], "unknown");
+    // Reading a result from it: --timeout bounds the call, waiting or not, and says so.
+    let said = [
+        (&[][..], "the result call got no answer within --timeout 1s"),
+        (
+            &["--wait"][..],
+            "did not finish within 1s; it goes on as it was",
+        ),
+    ];
+    for (wait, says) in said {
+        let started = Instant::now();
+        let output = cli(&silent, dir.path())
+            .args(["result", "job-1", "--timeout", "1s"])
+            .args(wait)
+            .output()
+            .unwrap();
+        assert_code(&output, 75);
+        assert!(started.elapsed() < Duration::from_secs(6), "{wait:?}");
+        let text = stderr(&output);
+        assert!(text.contains(says), "{wait:?}: {text}");
+    }
+    assert_eq!(silent.count("POST", "/cancel"), 0, "a result never cancels");
 
     // A batch: each line `unknown` in the report, exit 3, and a second run sends nothing.
     let input = dir.path().join("lines.jsonl");
