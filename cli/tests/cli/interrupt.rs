@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use runcomfy_simulator::{RunTime, SimConfig};
 
-use crate::support::{Sim, submit_no_wait};
+use crate::support::{Sim, queued_behind_a_busy_worker};
 
 /// `run` of a sunset against the simulator.
 fn run_sunset(sim: &Sim, dir: &std::path::Path) -> Command {
@@ -51,14 +51,8 @@ fn interrupt_when(mut command: Command, trigger: &str) -> (Option<i32>, String) 
 
 #[test]
 fn ctrl_c_cancels_a_queued_job() {
-    let sim = Sim::start(SimConfig {
-        workers: 1,
-        run_time: RunTime::Fixed(Duration::from_secs(30)),
-        ..SimConfig::default()
-    });
     let dir = tempfile::tempdir().unwrap();
-    // Keeps the only worker busy.
-    submit_no_wait(&sim, dir.path(), "Generate 3 images of a red barn.");
+    let (sim, _) = queued_behind_a_busy_worker(dir.path());
     let (code, stderr) = interrupt_when(run_sunset(&sim, dir.path()), "in queue");
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("interrupted: cancelled job"), "{stderr}");
@@ -81,14 +75,8 @@ fn ctrl_c_on_a_running_job_says_it_goes_on() {
 
 #[test]
 fn ctrl_c_stops_waiting_for_a_result_and_leaves_the_job_alone() {
-    let sim = Sim::start(SimConfig {
-        workers: 1,
-        run_time: RunTime::Fixed(Duration::from_secs(30)),
-        ..SimConfig::default()
-    });
     let dir = tempfile::tempdir().unwrap();
-    submit_no_wait(&sim, dir.path(), "Generate 3 images of a red barn.");
-    let queued = submit_no_wait(&sim, dir.path(), "Generate 3 images of a blue barn.");
+    let (sim, queued) = queued_behind_a_busy_worker(dir.path());
     let mut wait = sim.process(dir.path());
     wait.args(["result", &queued, "--wait"]);
     let (code, stderr) = interrupt_when(wait, "in queue");

@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 use runcomfy_simulator::{RunTime, SimConfig};
 use serde_json::Value;
 
-use crate::support::{Sim, assert_code, pngs, stderr, stdout, submit_no_wait};
+use crate::support::{
+    Sim, assert_code, pngs, queued_behind_a_busy_worker, stderr, stdout, submit_no_wait,
+};
 
 #[test]
 fn status_result_and_cancel_follow_jobs_by_id() {
@@ -129,14 +131,8 @@ fn result_wait_follows_a_job_to_its_files() {
 
 #[test]
 fn result_wait_timeout_leaves_a_queued_job_queued() {
-    let sim = Sim::start(SimConfig {
-        workers: 1,
-        run_time: RunTime::Fixed(Duration::from_secs(30)),
-        ..SimConfig::default()
-    });
     let dir = tempfile::tempdir().unwrap();
-    submit_no_wait(&sim, dir.path(), "Generate 3 images of a red barn.");
-    let queued = submit_no_wait(&sim, dir.path(), "Generate 3 images of a blue barn.");
+    let (sim, queued) = queued_behind_a_busy_worker(dir.path());
     let started = Instant::now();
     let output = sim
         .runcomfy(dir.path())

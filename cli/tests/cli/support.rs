@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::Output;
 
 use assert_cmd::Command;
-use runcomfy_simulator::{SimConfig, Simulator, Stats};
+use runcomfy_simulator::{RunTime, SimConfig, Simulator, Stats};
 
 /// The token the test simulators accept.
 pub const TOKEN: &str = "test-token-8f3a91c2d7";
@@ -156,4 +156,17 @@ pub fn submit_no_wait(sim: &Sim, dir: &Path, text: &str) -> String {
     let id = stdout(&output).trim().to_owned();
     assert!(!id.is_empty());
     id
+}
+
+/// A simulator whose one worker a first job keeps busy for 30 s, and a second job queued
+/// behind it: its request id.
+pub fn queued_behind_a_busy_worker(dir: &Path) -> (Sim, String) {
+    let sim = Sim::start(SimConfig {
+        workers: 1,
+        run_time: RunTime::Fixed(std::time::Duration::from_secs(30)),
+        ..SimConfig::default()
+    });
+    submit_no_wait(&sim, dir, "Generate 3 images of a red barn.");
+    let queued = submit_no_wait(&sim, dir, "Generate 3 images of a blue barn.");
+    (sim, queued)
 }
