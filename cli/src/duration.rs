@@ -1,6 +1,9 @@
-//! `--timeout` values: `90s`, `5m`, `1h30m`, `500ms`, or plain seconds.
+//! `--timeout` values (`90s`, `5m`, `1h30m`, `500ms`, or plain seconds) and the deadline one
+//! sets for a whole command.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use clap::ArgMatches;
 
 /// Parses a duration such as `30s`, `5m`, `1h30m`, `1.5s`, `250ms` (humantime's grammar); a
 /// bare number is seconds, which humantime lacks and scripts pass.
@@ -12,6 +15,43 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         return Duration::try_from_secs_f64(secs).map_err(|_| bad());
     }
     humantime::parse_duration(text).map_err(|_| bad())
+}
+
+/// A command's `--timeout`: one deadline for all it does, counted from its start; none when
+/// the flag is not given.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline(Option<(Duration, Instant)>);
+
+impl Deadline {
+    /// The `--timeout` of `matches`, counted from `start`.
+    pub fn of(matches: &ArgMatches, start: Instant) -> Self {
+        Deadline(
+            matches
+                .get_one::<Duration>("timeout")
+                .map(|after| (*after, start + *after)),
+        )
+    }
+
+    /// The `--timeout` given.
+    pub fn after(&self) -> Option<Duration> {
+        self.0.map(|(after, _)| after)
+    }
+
+    /// What is left of it.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.0
+            .map(|(_, end)| end.saturating_duration_since(Instant::now()))
+    }
+
+    /// Runs `work` within it; `Err(--timeout)` when it passed first.
+    pub async fn within<T>(&self, work: impl Future<Output = T>) -> Result<T, Duration> {
+        match self.0 {
+            Some((after, end)) => tokio::time::timeout_at(end.into(), work)
+                .await
+                .map_err(|_| after),
+            None => Ok(work.await),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `runcomfy status|result|cancel REQUEST_ID`: jobs by request id, whatever their model.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use clap::ArgMatches;
 use runcomfy::dynamic::{DynJob, DynOutput};
@@ -9,6 +9,7 @@ use runcomfy::{CancelOutcome, DownloadOptions, Error, JobState, Output as _, Wai
 use serde_json::{Value, json};
 
 use crate::connect::connect;
+use crate::duration::Deadline;
 use crate::exit::{self, CliError};
 use crate::interrupt::Interrupts;
 use crate::output;
@@ -33,17 +34,8 @@ struct ResultArgs {
     json: bool,
     /// `--wait`.
     wait: bool,
-    /// `--timeout`, and the instant it ends, counted from the start of the command.
-    timeout: Option<(Duration, Instant)>,
+    timeout: Deadline,
     verbose: u8,
-}
-
-impl ResultArgs {
-    /// What is left of `--timeout`, if given.
-    fn remaining(&self) -> Option<Duration> {
-        self.timeout
-            .map(|(_, end)| end.saturating_duration_since(Instant::now()))
-    }
 }
 
 /// Runs a job command; returns the exit code.
@@ -67,9 +59,7 @@ pub async fn run(
                 download: crate::cli::download_options(matches),
                 json,
                 wait: matches.get_flag("wait"),
-                timeout: matches
-                    .get_one::<Duration>("timeout")
-                    .map(|t| (*t, started + *t)),
+                timeout: Deadline::of(matches, started),
                 verbose: global.get_count("verbose"),
             };
             result(&job, &args).await
@@ -107,19 +97,16 @@ async fn result(job: &DynJob, args: &ResultArgs) -> Result<u8, CliError> {
         return Ok(code);
     }
     // After a wait this is the reply that ended it, not another call.
-    let fetched = match args.timeout {
-        Some((after, end)) => {
-            let fetch = tokio::time::timeout_at(end.into(), job.result_state());
-            match interrupts.race(fetch).await {
-                Some(Ok(fetched)) => Some(fetched),
-                Some(Err(_)) => {
-                    let what = "the result call";
-                    return Err(CliError::NoAnswer { what, after });
-                }
-                None => None,
-            }
+    let fetched = match interrupts
+        .race(args.timeout.within(job.result_state()))
+        .await
+    {
+        Some(Ok(fetched)) => Some(fetched),
+        Some(Err(after)) => {
+            let what = "the result call";
+            return Err(CliError::NoAnswer { what, after });
         }
-        None => interrupts.race(job.result_state()).await,
+        None => None,
     };
     let Some(result) = fetched.transpose()? else {
         eprintln_safe(&format!("{id}: interrupted"));
@@ -191,7 +178,7 @@ async fn wait(
 ) -> Result<Option<u8>, CliError> {
     let id = job.id();
     let options = WaitOptions::new().keep_queued_on_timeout();
-    let options = match args.remaining() {
+    let options = match args.timeout.remaining() {
         Some(left) => options.timeout(left),
         None => options,
     };
@@ -207,7 +194,7 @@ async fn wait(
         // The wait had what was left of --timeout; the message names --timeout itself.
         Some(Err(Error::Timeout { after, .. })) => Error::Timeout {
             request_id: id.to_owned(),
-            after: args.timeout.map_or(after, |(whole, _)| whole),
+            after: args.timeout.after().unwrap_or(after),
             cancel: None,
         },
         Some(Err(err)) => return Err(err.into()),
@@ -245,7 +232,7 @@ async fn succeeded(
     mut report: Value,
 ) -> Result<u8, CliError> {
     let id = job.id();
-    let options = match args.remaining() {
+    let options = match args.timeout.remaining() {
         Some(left) => args.download.clone().timeout(left),
         None => args.download.clone(),
     };

@@ -21,6 +21,7 @@ use runcomfy::{
 use serde_json::{Map, Value, json};
 
 use crate::connect::{Connection, connect};
+use crate::duration::Deadline;
 use crate::exit::{self, CliError};
 use crate::fields;
 use crate::interrupt::Interrupts;
@@ -35,8 +36,7 @@ struct RunArgs {
     json: bool,
     no_wait: bool,
     preflight: bool,
-    /// `--timeout`, and the instant it ends, counted from the start of the command.
-    timeout: Option<(Duration, Instant)>,
+    timeout: Deadline,
     out: Option<PathBuf>,
     /// `--downloads`.
     download: DownloadOptions,
@@ -67,9 +67,7 @@ pub async fn run(
         json: matches.get_flag("json"),
         no_wait: matches.get_flag("no_wait"),
         preflight: matches.get_flag("preflight"),
-        timeout: matches
-            .get_one::<Duration>("timeout")
-            .map(|t| (*t, Instant::now() + *t)),
+        timeout: Deadline::of(matches, Instant::now()),
         out: matches.get_one::<String>("out").map(PathBuf::from),
         download: crate::cli::download_options(matches),
         verbose: global.get_count("verbose"),
@@ -239,24 +237,6 @@ fn warnings(input: &DynInput) -> ValidationReport {
     report
 }
 
-impl RunArgs {
-    /// What is left of `--timeout`, if given.
-    fn remaining(&self) -> Option<Duration> {
-        self.timeout
-            .map(|(_, end)| end.saturating_duration_since(Instant::now()))
-    }
-
-    /// Runs `work` within `--timeout`; `Err(after)` when it passed first.
-    async fn within<T>(&self, work: impl Future<Output = T>) -> Result<T, Duration> {
-        match self.timeout {
-            Some((after, end)) => tokio::time::timeout_at(end.into(), work)
-                .await
-                .map_err(|_| after),
-            None => Ok(work.await),
-        }
-    }
-}
-
 /// Prints a report's problems, local or preflight alike; with errors, also the `--json` object,
 /// and says nothing may be sent.
 fn refused(model: &ModelInfo, report: &ValidationReport, args: &RunArgs) -> bool {
@@ -397,13 +377,14 @@ async fn preflight(
 ) -> Result<Option<u8>, CliError> {
     let model = input.model();
     let checked = runcomfy::preflight::validate_remote_with(client, model, input.instance());
-    let remote = args
-        .within(checked)
-        .await
-        .map_err(|after| CliError::TimedOutBeforeSubmit {
-            what: "checking the media URLs (--preflight)",
-            after,
-        })??;
+    let remote =
+        args.timeout
+            .within(checked)
+            .await
+            .map_err(|after| CliError::TimedOutBeforeSubmit {
+                what: "checking the media URLs (--preflight)",
+                after,
+            })??;
     Ok(refused(model, &remote, args).then_some(exit::DATA_ERR))
 }
 
@@ -415,7 +396,7 @@ async fn wait(
     interrupts: &mut Interrupts,
     args: &RunArgs,
 ) -> (Option<Result<DynOutput, Error>>, Option<SystemTime>) {
-    let options = match args.remaining() {
+    let options = match args.timeout.remaining() {
         Some(left) => WaitOptions::new().timeout(left),
         None => WaitOptions::new(),
     };
@@ -480,7 +461,7 @@ async fn submit(
     let model = input.model().id;
     progress.message(&format!("submitting to {model}"));
     let submit = async {
-        match args.within(client.submit_decoded(input)).await {
+        match args.timeout.within(client.submit_decoded(input)).await {
             Ok(submitted) => Ok(submitted?),
             Err(after) => Err(CliError::SubmitTimedOut { model, after }),
         }
@@ -546,7 +527,7 @@ async fn save(
         dir.display()
     ));
     let options = args.download.clone();
-    let options = match args.remaining() {
+    let options = match args.timeout.remaining() {
         Some(left) => options.timeout(left),
         None => options,
     };
@@ -654,12 +635,12 @@ fn job_ended_badly(job: &DynJob, err: Error, args: &RunArgs) -> Result<u8, CliEr
     let id = job.id();
     let model = job.model_id();
     // The wait had what was left of --timeout; the message names --timeout itself.
-    let err = match (err, args.timeout) {
+    let err = match (err, args.timeout.after()) {
         (
             Error::Timeout {
                 request_id, cancel, ..
             },
-            Some((after, _)),
+            Some(after),
         ) => Error::Timeout {
             request_id,
             after,
