@@ -22,6 +22,10 @@ use crate::error::Error;
 /// The largest API reply read; replies are small JSON, so anything bigger is not one.
 const MAX_REPLY_BYTES: usize = 8 * 1024 * 1024;
 
+/// The API's media type, for `Accept` and a body's `Content-Type` (a static header value: a
+/// `&str` header is copied on every call).
+const JSON: &str = "application/json";
+
 /// One API request.
 pub(crate) struct Call {
     pub method: Method,
@@ -132,13 +136,13 @@ impl Http {
         let request = self
             .client
             .request(call.method.clone(), call.url.clone())
-            .header(ACCEPT, "application/json")
+            .header(ACCEPT, HeaderValue::from_static(JSON))
             .header(USER_AGENT, self.user_agent.clone())
             .timeout(call.timeout);
         let mut request = self.authorize(request, &call.url);
         if let Some(body) = &call.body {
             request = request
-                .header(CONTENT_TYPE, "application/json")
+                .header(CONTENT_TYPE, HeaderValue::from_static(JSON))
                 .body(body.clone());
         }
         let response = request.send().await.map_err(|source| Failure {

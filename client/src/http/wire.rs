@@ -9,6 +9,9 @@
 //! what comes back is read here. An optional field of an odd type is ignored, not fatal: only
 //! what a reply cannot do without (`status`, `request_id`) refuses it.
 
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
@@ -101,6 +104,10 @@ pub(crate) struct CancelReply {
 /// The key that makes a body an error body, whatever the HTTP status.
 const ERROR_CODE: &str = "error_code";
 
+/// Looks for [`ERROR_CODE`] in every reply: built once, not per reply.
+static ERROR_CODE_FINDER: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new(ERROR_CODE.as_bytes()));
+
 /// The error body: `{error_code, error_message, detail}`.
 #[derive(Debug, Deserialize)]
 struct ErrorBody {
@@ -143,7 +150,7 @@ pub(crate) fn parse<T: DeserializeOwned>(status: u16, body: &[u8], token: &Token
     if (200..300).contains(&status)
         && !may_hold_token
         && memchr::memchr(b'\\', body).is_none()
-        && memchr::memmem::find(body, ERROR_CODE.as_bytes()).is_none()
+        && ERROR_CODE_FINDER.find(body).is_none()
         && let Ok(reply) = serde_json::from_slice(body)
     {
         return Reply::Ok(reply);
