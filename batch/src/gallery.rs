@@ -218,6 +218,7 @@ mod tests {
             estimate: "0.09".parse().ok(),
             basis: None,
             cost: "0.09".parse().ok(),
+            submitted_at: None,
         }];
         let files = HashMap::from([(
             1,
@@ -257,6 +258,7 @@ mod tests {
             estimate: None,
             basis: None,
             cost: None,
+            submitted_at: None,
         };
         let file = |path: &str, mime: Option<&str>| FileRow {
             field: "f".into(),

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use runcomfy::price::Usd;
-use rusqlite::{Connection, OptionalExtension as _, params};
+use rusqlite::{Connection, OptionalExtension as _, ToSql, params, params_from_iter};
 
 use crate::error::BatchError;
 use crate::input::{InvalidLine, Plan};
@@ -20,8 +20,8 @@ use crate::input::{InvalidLine, Plan};
 /// The journal's file name in the output folder.
 pub const FILE_NAME: &str = "journal.sqlite";
 
-/// The schema version this code writes; version 1 journals are migrated (see [`MIGRATE_1`]).
-const SCHEMA_VERSION: &str = "2";
+/// The schema version this code writes; older journals are migrated ([`MIGRATIONS`]).
+const SCHEMA_VERSION: &str = "3";
 
 /// Version 1 to 2: each line's estimate and cost, each file's URL and SHA-256.
 const MIGRATE_1: &str = "
@@ -31,6 +31,15 @@ ALTER TABLE lines ADD COLUMN cost_nanos INTEGER;
 ALTER TABLE files ADD COLUMN url TEXT;
 ALTER TABLE files ADD COLUMN sha256 TEXT;
 ";
+
+/// Version 2 to 3: when each line's submit was accepted, so a resumed job is polled on its
+/// model's schedule from then.
+const MIGRATE_2: &str = "
+ALTER TABLE lines ADD COLUMN submitted_ms INTEGER;
+";
+
+/// Each older version and the statements that bring it to [`SCHEMA_VERSION`], in order.
+const MIGRATIONS: [(&str, &[&str]); 2] = [("1", &[MIGRATE_1, MIGRATE_2]), ("2", &[MIGRATE_2])];
 
 /// The `meta` key of `--max-spend`, in billionths of a dollar.
 pub const MAX_SPEND: &str = "max_spend_nanos";
@@ -54,7 +63,8 @@ CREATE TABLE IF NOT EXISTS lines (
     updated_ms INTEGER NOT NULL,
     estimate_nanos INTEGER,
     basis      TEXT,
-    cost_nanos INTEGER
+    cost_nanos INTEGER,
+    submitted_ms INTEGER
 ) STRICT;
 CREATE TABLE IF NOT EXISTS files (
     line         INTEGER NOT NULL REFERENCES lines (line),
@@ -151,6 +161,8 @@ pub struct Row {
     pub basis: Option<String>,
     /// What it cost, as the server said.
     pub cost: Option<Usd>,
+    /// When the server accepted its submit (this machine's clock), once submitted.
+    pub submitted_at: Option<SystemTime>,
 }
 
 /// A saved file of a line.
@@ -217,16 +229,17 @@ impl Journal {
         match self.meta("schema_version")? {
             None => self.set_meta("schema_version", SCHEMA_VERSION)?,
             Some(v) if v == SCHEMA_VERSION => {}
-            Some(v) if v == "1" => {
+            Some(v) => {
+                let Some((_, steps)) = MIGRATIONS.iter().find(|(from, _)| *from == v) else {
+                    return Err(self.format(format!(
+                        "schema version {v}, this runcomfy reads {SCHEMA_VERSION}"
+                    )));
+                };
                 c.execute_batch(&format!(
-                    "BEGIN; {MIGRATE_1} UPDATE meta SET value = '{SCHEMA_VERSION}' WHERE key = 'schema_version'; COMMIT;"
+                    "BEGIN; {} UPDATE meta SET value = '{SCHEMA_VERSION}' WHERE key = 'schema_version'; COMMIT;",
+                    steps.concat()
                 ))
                 .map_err(|e| self.err(e))?;
-            }
-            Some(v) => {
-                return Err(self.format(format!(
-                    "schema version {v}, this runcomfy reads {SCHEMA_VERSION}"
-                )));
             }
         }
         Ok(())
@@ -353,7 +366,7 @@ impl Journal {
             .conn
             .prepare(
                 "SELECT line, key, dir, model, input, state, request_id, reason, submits,
-                        estimate_nanos, basis, cost_nanos
+                        estimate_nanos, basis, cost_nanos, submitted_ms
                  FROM lines ORDER BY line",
             )
             .map_err(|e| self.err(e))?;
@@ -373,6 +386,7 @@ impl Journal {
                     estimate: r.get::<_, Option<i64>>(9)?.and_then(to_usd),
                     basis: r.get(10)?,
                     cost: r.get::<_, Option<i64>>(11)?.and_then(to_usd),
+                    submitted_at: r.get::<_, Option<i64>>(12)?.and_then(from_ms),
                     // Parsed last: a column that cannot be read is a database error before an
                     // unknown state is a format error.
                     state: match State::parse(&state) {
@@ -469,17 +483,23 @@ impl Journal {
             line,
             &[State::Pending],
             "state = 'submitting', submits = submits + 1, reason = NULL",
-            None,
+            &[],
         )
     }
 
-    /// Right after the POST: `submitting` → `submitted` with the request id.
-    pub fn mark_submitted(&self, line: u64, request_id: &str) -> Result<(), BatchError> {
+    /// Right after the POST: `submitting` → `submitted` with the request id and when the
+    /// server accepted it (if known).
+    pub fn mark_submitted(
+        &self,
+        line: u64,
+        request_id: &str,
+        accepted: Option<SystemTime>,
+    ) -> Result<(), BatchError> {
         self.transition(
             line,
             &[State::Submitting],
-            "state = 'submitted', request_id = ?3, reason = NULL",
-            Some(request_id),
+            "state = 'submitted', request_id = ?3, submitted_ms = ?4, reason = NULL",
+            &[&request_id, &accepted.and_then(to_ms)],
         )
     }
 
@@ -490,7 +510,7 @@ impl Journal {
             line,
             &[State::Submitting],
             "state = 'pending', submits = submits - 1, reason = ?3",
-            Some(reason),
+            &[&reason],
         )
     }
 
@@ -500,7 +520,7 @@ impl Journal {
             line,
             &[State::Submitting],
             "state = 'unknown', reason = ?3",
-            Some(reason),
+            &[&reason],
         )
     }
 
@@ -510,7 +530,7 @@ impl Journal {
             line,
             &[State::Pending, State::Submitted],
             "state = 'failed', reason = ?3",
-            Some(reason),
+            &[&reason],
         )
     }
 
@@ -521,13 +541,13 @@ impl Journal {
             line,
             &[State::Submitting],
             "state = 'failed', submits = submits - 1, reason = ?3",
-            Some(reason),
+            &[&reason],
         )
     }
 
     /// A transient error on a submitted line, kept for the report; the state stays.
     pub fn note(&self, line: u64, reason: &str) -> Result<(), BatchError> {
-        self.transition(line, &[State::Submitted], "reason = ?3", Some(reason))
+        self.transition(line, &[State::Submitted], "reason = ?3", &[&reason])
     }
 
     /// The estimate of a line about to be sent (and how it was worked out).
@@ -559,7 +579,7 @@ impl Journal {
 
     /// A pending line left unsent, and why (a budget): the reason is kept for the report.
     pub fn note_pending(&self, line: u64, reason: &str) -> Result<(), BatchError> {
-        self.transition(line, &[State::Pending], "reason = ?3", Some(reason))
+        self.transition(line, &[State::Pending], "reason = ?3", &[&reason])
     }
 
     /// Every file saved: `submitted` → `downloaded`, with the files, in one transaction.
@@ -609,25 +629,26 @@ impl Journal {
         tx.commit().map_err(err)
     }
 
+    /// Moves `line` from one of the states `from` by `set`, whose `?3`, `?4`... are `args`
+    /// (`?1` is the line, `?2` the time).
     fn transition(
         &self,
         line: u64,
         from: &[State],
         set: &str,
-        arg: Option<&str>,
+        args: &[&dyn ToSql],
     ) -> Result<(), BatchError> {
         let allowed: Vec<String> = from.iter().map(|s| format!("'{s}'")).collect();
         let sql = format!(
             "UPDATE lines SET {set}, updated_ms = ?2 WHERE line = ?1 AND state IN ({})",
             allowed.join(", ")
         );
-        let changed = match arg {
-            Some(arg) => self
-                .conn
-                .execute(&sql, params![to_i64(line), now_ms(), arg]),
-            None => self.conn.execute(&sql, params![to_i64(line), now_ms()]),
-        }
-        .map_err(|e| self.err(e))?;
+        let (line_arg, now) = (to_i64(line), now_ms());
+        let head: [&dyn ToSql; 2] = [&line_arg, &now];
+        let changed = self
+            .conn
+            .execute(&sql, params_from_iter(head.iter().chain(args)))
+            .map_err(|e| self.err(e))?;
         if changed == 1 {
             Ok(())
         } else {
@@ -640,9 +661,19 @@ impl Journal {
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    to_ms(SystemTime::now()).unwrap_or(0)
+}
+
+/// Milliseconds since the Unix epoch; `None` before it.
+fn to_ms(at: SystemTime) -> Option<i64> {
+    let since = at.duration_since(UNIX_EPOCH).ok()?;
+    Some(i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The time `ms` milliseconds after the Unix epoch; `None` for a negative one.
+fn from_ms(ms: i64) -> Option<SystemTime> {
+    let ms = u64::try_from(ms).ok()?;
+    UNIX_EPOCH.checked_add(std::time::Duration::from_millis(ms))
 }
 
 fn to_i64(n: u64) -> i64 {
@@ -677,7 +708,8 @@ mod tests {
         assert_eq!(rows[2].dir.as_deref(), Some("cat"));
 
         journal.mark_submitting(1)?;
-        journal.mark_submitted(1, "req-1")?;
+        let accepted = UNIX_EPOCH + std::time::Duration::from_millis(1_764_000_000_123);
+        journal.mark_submitted(1, "req-1", Some(accepted))?;
         assert!(journal.mark_submitting(1).is_err(), "never sent twice");
         journal.mark_submitting(3)?;
         drop(journal);
@@ -687,6 +719,8 @@ mod tests {
         assert_eq!(journal.recover_interrupted()?, [3]);
         let rows = journal.rows()?;
         assert_eq!(rows[0].request_id.as_deref(), Some("req-1"));
+        assert_eq!(rows[0].submitted_at, Some(accepted));
+        assert_eq!(rows[2].submitted_at, None);
         assert_eq!(rows[2].state, State::Unknown);
         assert_eq!(rows[2].submits, 1);
 
@@ -705,6 +739,37 @@ mod tests {
         assert_eq!(journal.files()?[&1].len(), 1);
         assert_eq!(journal.requeue_unknown()?, 1);
         assert_eq!(journal.rows()?[2].state, State::Pending);
+        Ok(())
+    }
+
+    #[test]
+    fn a_version_2_journal_gains_submit_times() -> Result<(), BatchError> {
+        let dir = tempfile::tempdir().map_err(BatchError::io("tempdir"))?;
+        let mut journal = Journal::open(dir.path())?;
+        journal.initialize(&plan(), "in.jsonl", None)?;
+        journal.mark_submitting(1)?;
+        // As a version 2 journal left it: a submitted line, and no column for its time.
+        journal
+            .conn
+            .execute_batch(
+                "UPDATE lines SET state = 'submitted', request_id = 'req-1' WHERE line = 1;
+                 ALTER TABLE lines DROP COLUMN submitted_ms;
+                 UPDATE meta SET value = '2' WHERE key = 'schema_version';",
+            )
+            .map_err(|e| journal.err(e))?;
+        drop(journal);
+
+        let journal = Journal::open(dir.path())?;
+        assert_eq!(
+            journal.meta("schema_version")?.as_deref(),
+            Some(SCHEMA_VERSION)
+        );
+        let rows = journal.rows()?;
+        assert_eq!(rows[0].request_id.as_deref(), Some("req-1"));
+        assert_eq!(rows[0].submitted_at, None);
+        journal.mark_submitting(3)?;
+        journal.mark_submitted(3, "req-3", Some(SystemTime::now()))?;
+        assert!(journal.rows()?[2].submitted_at.is_some());
         Ok(())
     }
 }

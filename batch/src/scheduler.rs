@@ -160,17 +160,15 @@ async fn drive_line(ctx: &Ctx, row: &Row) -> Outcome {
         );
         return fail_line(ctx, line, &reason).await;
     };
-    let mut submitted_at = None;
     let job = match &row.request_id {
+        // Resumed with its submit time, a job is polled on its model's schedule from then.
         Some(id) => ctx.client.resume_json(&JobRecord {
             request_id: id.clone(),
             model_id: model.id.to_owned(),
+            submitted_at: row.submitted_at,
         }),
         None => match submit(ctx, row, model).await {
-            Ok(job) => {
-                submitted_at = Some(std::time::SystemTime::now());
-                Ok(job)
-            }
+            Ok(job) => Ok(job),
             Err(outcome) => return outcome,
         },
     };
@@ -183,7 +181,7 @@ async fn drive_line(ctx: &Ctx, row: &Row) -> Outcome {
     tokio::select! {
         biased;
         () = ctx.halt.requested() => Outcome::Unfinished,
-        outcome = finish(ctx, row, model, &job, submitted_at) => outcome,
+        outcome = finish(ctx, row, model, &job) => outcome,
     }
 }
 
@@ -279,7 +277,8 @@ async fn record_accepted(ctx: &Ctx, line: u64, job: DynJob) -> Result<DynJob, Ou
     ctx.submitted.fetch_add(1, Ordering::Relaxed);
     let recorded = {
         let id = id.clone();
-        journal(ctx, move |j| j.mark_submitted(line, &id)).await
+        let accepted = job.submitted_at();
+        journal(ctx, move |j| j.mark_submitted(line, &id, accepted)).await
     };
     if let Err(err) = recorded {
         // The line stays `submitting` and becomes `unknown` next time; say which request it
@@ -409,7 +408,6 @@ async fn finish(
     row: &Row,
     model: &'static runcomfy::catalog::ModelInfo,
     job: &DynJob,
-    submitted_at: Option<std::time::SystemTime>,
 ) -> Outcome {
     let (output, started) = match wait(ctx, row, job).await {
         Ok(waited) => waited,
@@ -424,7 +422,7 @@ async fn finish(
         return Outcome::Unfinished;
     };
     let when = Moments {
-        submitted: submitted_at,
+        submitted: job.submitted_at(),
         started,
         noticed,
     };

@@ -352,6 +352,11 @@ async fn a_stopped_batch_resumes_without_paying_twice() -> TestResult {
     drop(journal);
     let with_id = rows.iter().filter(|r| r.request_id.is_some()).count() as u64;
     assert_eq!(with_id, submitted);
+    // ...and when it was accepted, which the resumed wait plans from.
+    assert!(
+        rows.iter()
+            .all(|r| r.request_id.is_some() == r.submitted_at.is_some())
+    );
     assert!(rows.iter().all(|r| r.state != State::Submitting));
     assert!(rows.iter().all(|r| r.state != State::Unknown));
 
@@ -372,6 +377,13 @@ async fn a_stopped_batch_resumes_without_paying_twice() -> TestResult {
     assert_eq!(stats.submissions, lines as u64);
     assert_eq!(stats.duplicate_submissions, 0);
     check_files(&out)?;
+    // Every line's record says when it was submitted, resumed ones included.
+    for row in &rows {
+        let dir = out.join(row.dir.as_deref().ok_or("no folder")?);
+        let record: runcomfy::provenance::Record =
+            serde_json::from_slice(&std::fs::read(dir.join(runcomfy::provenance::RECORD_FILE))?)?;
+        assert!(record.timings.submitted.is_some(), "line {}", row.number);
+    }
     sim.shutdown().await;
     Ok(())
 }

@@ -135,8 +135,8 @@ pub enum RecordError {
 
 /// An instant as RFC 3339 text, to the millisecond, UTC.
 pub fn timestamp(at: SystemTime) -> String {
-    let at = jiff::Timestamp::try_from(at).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    format!("{at:.3}")
+    crate::http::dates::format_rfc3339(at)
+        .unwrap_or_else(|| format!("{:.3}", jiff::Timestamp::UNIX_EPOCH))
 }
 
 impl Record {

@@ -271,15 +271,21 @@ async fn a_saved_job_resumes_in_another_client() -> TestResult {
             .await?;
         serde_json::to_string(&job)?
     };
-    // Only the ids are saved.
+    // The ids and the submit time (RFC 3339, to the millisecond) are saved, not the token.
     let value: serde_json::Value = serde_json::from_str(&record_json)?;
     assert_eq!(value["model_id"], EditSequential::ID);
-    assert_eq!(value.as_object().map(|o| o.len()), Some(2));
+    assert_eq!(value.as_object().map(|o| o.len()), Some(3));
+    let submitted = value["submitted_at"].as_str().ok_or("no submitted_at")?;
+    assert!(
+        submitted.ends_with('Z') && submitted.contains('.'),
+        "{submitted}"
+    );
     assert!(!record_json.contains(TOKEN));
 
     let record: JobRecord = serde_json::from_str(&record_json)?;
     let fresh = client(&sim)?;
     let job = fresh.resume::<EditSequential>(&record)?;
+    assert_eq!(job.record(), record);
     let output = job.wait().await?;
     assert!(!output.images.is_empty());
     assert_eq!(sim.stats().submissions, 1);

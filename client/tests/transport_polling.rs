@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use runcomfy::models::bytedance::seedream_4_0::edit::Edit;
 use runcomfy::poll::AdaptivePolling;
-use runcomfy::{Client, Model, PollHistorySnapshot, PollPolicy};
+use runcomfy::{Client, Job, JobRecord, Model, PollHistorySnapshot, PollPolicy};
 use runcomfy_simulator::{RunTime, SimConfig, Simulator};
 use transport_support::*;
 
@@ -103,6 +103,89 @@ async fn polling_learns_run_times_then_polls_near_the_end() -> TestResult {
         "{}",
         median_notice_ms(&sim)
     );
+    sim.shutdown().await;
+    Ok(())
+}
+
+/// Waits for `job`; the time from its end (the server's `finished_at`: the simulator runs on
+/// this clock) to the wait's return.
+async fn notice_of(job: &Job<Edit>) -> TestResult<Duration> {
+    job.wait().await?;
+    let returned = std::time::SystemTime::now();
+    let finished: jiff::Timestamp = job.server_times().1.ok_or("no finished_at")?.parse()?;
+    Ok(returned.duration_since(finished.into())?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_resumed_with_its_submit_time_is_polled_on_its_learned_schedule() -> TestResult {
+    let sim = simulator(SimConfig {
+        workers: 16,
+        run_time: RunTime::Range(Duration::from_millis(1050), Duration::from_millis(1150)),
+        seed: 12,
+        ..SimConfig::default()
+    })
+    .await?;
+    let first = scaled_client(&sim, None)?;
+    run_jobs(&sim, &first, 0, 3).await?;
+
+    // One process submits two jobs, saves them and stops; another, with the model's history,
+    // resumes them 200 ms later: one from its whole record, one from its ids alone.
+    let saved = serde_json::to_string(&[
+        first.submit::<Edit>(&edit_input_n(10)).await?,
+        first.submit::<Edit>(&edit_input_n(11)).await?,
+    ])?;
+    let [timed, bare]: [JobRecord; 2] = serde_json::from_str(&saved)?;
+    assert!(timed.submitted_at.is_some());
+    let bare = JobRecord::new(bare.request_id, bare.model_id);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let second = scaled_client(&sim, Some(first.poll_history()))?;
+    let (timed, bare) = (
+        second.resume::<Edit>(&timed)?,
+        second.resume::<Edit>(&bare)?,
+    );
+    assert_eq!(timed.submitted_at(), timed.record().submitted_at);
+    let (timed_notice, bare_notice) = tokio::join!(notice_of(&timed), notice_of(&bare));
+    let (timed_notice, bare_notice) = (timed_notice?, bare_notice?);
+    let stats = sim.stats();
+    let calls =
+        |job: &Job<Edit>| stats.status_calls_for(job.id()) + stats.result_calls_for(job.id());
+
+    // Placed on the plan from 1.05-1.15 s: noticed as a job of this process would be.
+    assert!(
+        timed_notice <= Duration::from_millis(150),
+        "{timed_notice:?} ({} calls)",
+        calls(&timed)
+    );
+    assert!(calls(&timed) <= 6, "{} calls", calls(&timed));
+    // Its start unknown, the other looks at once (200 ms), then every 400 ms: it sees the end
+    // at 1.4 s, a quarter of a second late.
+    assert!(
+        bare_notice >= Duration::from_millis(200),
+        "{bare_notice:?} ({} calls)",
+        calls(&bare)
+    );
+    // The job resumed with its time was seen running: its run is learned (the other's start
+    // is unknown).
+    assert_eq!(second.poll_history().models[Edit::ID].len(), 4);
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_resumed_after_its_end_teaches_no_run_time() -> TestResult {
+    let sim = simulator(SimConfig {
+        workers: 16,
+        run_time: RunTime::Fixed(Duration::from_millis(300)),
+        ..SimConfig::default()
+    })
+    .await?;
+    let first = scaled_client(&sim, None)?;
+    let record = first.submit::<Edit>(&edit_input_n(0)).await?.record();
+    // Resumed a second after it ended: only that pause would bound its run time.
+    tokio::time::sleep(Duration::from_millis(1300)).await;
+    let second = scaled_client(&sim, None)?;
+    second.resume::<Edit>(&record)?.wait().await?;
+    assert!(second.poll_history().models.is_empty());
     sim.shutdown().await;
     Ok(())
 }

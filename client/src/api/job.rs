@@ -5,7 +5,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use reqwest::{Method, Url};
 use serde::{Deserialize, Serialize};
@@ -25,13 +25,14 @@ pub use crate::error::CancelOutcome;
 
 /// A job of model `M`, by request id.
 ///
-/// Serializes to its request id and model id only (never the token); rebuild it with
-/// [`Client::job`] or [`Client::resume`] to pick it up after a restart without paying again.
+/// Serializes to its [`JobRecord`] (request id, model id, when it was submitted; never the
+/// token); rebuild it with [`Client::resume`] (or [`Client::job`] from the id alone) to pick it
+/// up after a restart without paying again.
 pub struct Job<M: Model> {
     client: Client,
     request_id: Arc<str>,
-    /// When the submit was accepted; `None` for a job rebuilt from its id.
-    pub(crate) accepted_at: Option<Instant>,
+    /// When the submit was accepted; `None` for a job rebuilt from its id alone.
+    pub(crate) accepted: Option<Accepted>,
     /// The terminal result, once a poll has seen it, so `result()` after `wait()` is free.
     pub(crate) finished: Arc<Mutex<Option<Arc<ResultReply>>>>,
     /// The model, when known: `M`'s, or for a job of a model chosen at run time, that model
@@ -45,7 +46,7 @@ impl<M: Model> Clone for Job<M> {
         Self {
             client: self.client.clone(),
             request_id: self.request_id.clone(),
-            accepted_at: self.accepted_at,
+            accepted: self.accepted,
             finished: self.finished.clone(),
             model: self.model,
             marker: PhantomData,
@@ -62,13 +63,101 @@ impl<M: Model> fmt::Debug for Job<M> {
     }
 }
 
-/// What a job saves: enough to find it again.
+/// When a job's submit was accepted.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Accepted {
+    /// On this process's monotonic clock: what the poll schedule counts from.
+    pub at: Instant,
+    /// On the wall clock: what a [`JobRecord`] keeps.
+    pub wall: SystemTime,
+    /// Read back from a record rather than seen by this process: the wait learns its run time
+    /// only if it saw the job still running (one that ended long before it was resumed would
+    /// otherwise teach a run time as long as the pause).
+    pub from_record: bool,
+}
+
+impl Accepted {
+    /// Now, as a submit's reply arrives.
+    pub(crate) fn now() -> Self {
+        Self {
+            at: Instant::now(),
+            wall: SystemTime::now(),
+            from_record: false,
+        }
+    }
+
+    /// A record's submit time placed on this process's clock; `None` when it is ahead of the
+    /// wall clock (a clock set back since), which would place the run in the future.
+    fn from_record(wall: SystemTime) -> Option<Self> {
+        let ago = SystemTime::now().duration_since(wall).ok()?;
+        Some(Self {
+            at: Instant::now().checked_sub(ago)?,
+            wall,
+            from_record: true,
+        })
+    }
+}
+
+/// What a job saves: enough to find it again, and to wait for it as well as the process that
+/// submitted it would have.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobRecord {
     /// The request id the API gave.
     pub request_id: String,
     /// The model id (`bytedance/seedream-4-0/edit`).
     pub model_id: String,
+    /// When the submit was accepted, on this machine's clock (RFC 3339 in JSON). A job resumed
+    /// with it is polled on the model's learned schedule from that time; without it (a record
+    /// from a bare request id), at the cold pace from the first look.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "rfc3339")]
+    pub submitted_at: Option<SystemTime>,
+}
+
+impl JobRecord {
+    /// A record of the job `request_id` of model `model_id`, its submit time unknown.
+    pub fn new(request_id: impl Into<String>, model_id: impl Into<String>) -> Self {
+        Self {
+            request_id: request_id.into(),
+            model_id: model_id.into(),
+            submitted_at: None,
+        }
+    }
+
+    /// The record with the time its submit was accepted.
+    pub fn submitted_at(mut self, at: SystemTime) -> Self {
+        self.submitted_at = Some(at);
+        self
+    }
+
+    /// When the submit was accepted, placed on this process's clock.
+    pub(crate) fn accepted(&self) -> Option<Accepted> {
+        self.submitted_at.and_then(Accepted::from_record)
+    }
+}
+
+/// A record's `submitted_at` as an RFC 3339 timestamp.
+mod rfc3339 {
+    use std::time::SystemTime;
+
+    use serde::{Deserialize as _, Deserializer, Serializer, de};
+
+    use crate::http::dates;
+
+    pub fn serialize<S: Serializer>(at: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {
+        match at.and_then(dates::format_rfc3339) {
+            Some(text) => s.serialize_some(&text),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SystemTime>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(text) => dates::parse_rfc3339(&text)
+                .map(|t| Some(t.at))
+                .ok_or_else(|| de::Error::custom(format!("not an RFC 3339 time: {text:?}"))),
+        }
+    }
 }
 
 impl<M: Model> Serialize for Job<M> {
@@ -168,12 +257,12 @@ impl<M: Model> Job<M> {
         client: Client,
         request_id: String,
         model: Option<&'static ModelInfo>,
-        accepted_at: Option<Instant>,
+        accepted: Option<Accepted>,
     ) -> Self {
         Self {
             client,
             request_id: request_id.into(),
-            accepted_at,
+            accepted,
             finished: Arc::new(Mutex::new(None)),
             model,
             marker: PhantomData,
@@ -197,11 +286,18 @@ impl<M: Model> Job<M> {
         self.model.map_or(M::ID, |m| m.id)
     }
 
+    /// When the server accepted its submit (this machine's clock): seen by this process, or
+    /// read from the record it was resumed from.
+    pub fn submitted_at(&self) -> Option<SystemTime> {
+        self.accepted.map(|a| a.wall)
+    }
+
     /// What to save to resume the job later.
     pub fn record(&self) -> JobRecord {
         JobRecord {
             request_id: self.request_id.to_string(),
             model_id: self.model_id().to_owned(),
+            submitted_at: self.submitted_at(),
         }
     }
 
@@ -412,6 +508,44 @@ fn request_url(http: &Http, request_id: &str, action: &str) -> Url {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn records_read_with_or_without_their_submit_time() -> Result<(), serde_json::Error> {
+        let bare: JobRecord = serde_json::from_str(r#"{"request_id":"r1","model_id":"m/x"}"#)?;
+        assert_eq!(bare, JobRecord::new("r1", "m/x"));
+        assert_eq!(
+            serde_json::to_string(&bare)?,
+            r#"{"request_id":"r1","model_id":"m/x"}"#
+        );
+        let timed: JobRecord = serde_json::from_str(
+            r#"{"request_id":"r1","model_id":"m/x","submitted_at":"2026-12-03T19:00:00.125+01:00"}"#,
+        )?;
+        let at = SystemTime::UNIX_EPOCH + Duration::from_millis(1_796_320_800_125);
+        assert_eq!(timed, JobRecord::new("r1", "m/x").submitted_at(at));
+        assert_eq!(
+            serde_json::to_value(&timed)?["submitted_at"],
+            "2026-12-03T18:00:00.125Z"
+        );
+        let bad = serde_json::from_str::<JobRecord>(
+            r#"{"request_id":"r1","model_id":"m/x","submitted_at":"yesterday"}"#,
+        );
+        assert!(bad.is_err_and(|e| e.to_string().contains("\"yesterday\"")));
+        Ok(())
+    }
+
+    #[test]
+    fn a_submit_time_is_placed_on_this_clock_unless_it_is_ahead_of_it() {
+        let ago =
+            JobRecord::new("r1", "m/x").submitted_at(SystemTime::now() - Duration::from_secs(5));
+        let accepted = ago.accepted().map(|a| a.at.elapsed());
+        assert!(
+            accepted.is_some_and(|e| e >= Duration::from_secs(5) && e < Duration::from_secs(6))
+        );
+        let ahead =
+            JobRecord::new("r1", "m/x").submitted_at(SystemTime::now() + Duration::from_secs(60));
+        assert!(ahead.accepted().is_none());
+    }
 
     #[test]
     fn urls_escape_request_ids() -> Result<(), Error> {

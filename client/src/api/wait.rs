@@ -61,7 +61,8 @@ pub struct Update {
     /// The position in the queue, while queued (from the second poll of a queued job on: the
     /// first one asks for the result, which does not say).
     pub queue_position: Option<u64>,
-    /// Time since the submit was accepted (or since waiting began, for a resumed job).
+    /// Time since the submit was accepted (or since waiting began, for a job rebuilt without
+    /// its submit time).
     pub elapsed: Duration,
     /// Status and result calls made so far by this wait.
     pub polls: u32,
@@ -141,11 +142,11 @@ impl<'a, M: Model> Poller<'a, M> {
         let history = &job.client().inner.history;
         Self {
             job,
-            origin: job.accepted_at.unwrap_or(now),
-            run_start: job.accepted_at,
+            origin: job.accepted.map_or(now, |a| a.at),
+            run_start: job.accepted.map(|a| a.at),
             in_flight: job
-                .accepted_at
-                .map(|start| history.run_started(job.model_id(), start)),
+                .accepted
+                .map(|a| history.run_started(job.model_id(), a.at)),
             deadline: options.timeout.map(|t| (now + t, t)),
             keep_queued: options.keep_queued,
             last_state: None,
@@ -300,6 +301,12 @@ impl<'a, M: Model> Poller<'a, M> {
         };
         // The run ended after the last poll that saw it pending, and before this one.
         let pending = self.last_pending.filter(|pending| *pending > run_start);
+        // A job resumed from a record and found finished at once may have ended long before:
+        // only the time it was resumed after bounds its run.
+        let from_record = self.job.accepted.is_some_and(|a| a.from_record);
+        if from_record && pending.is_none() && !self.seen_queued {
+            return;
+        }
         let least = pending.map_or(Duration::ZERO, |p| p.saturating_duration_since(run_start));
         let most = seen_done.saturating_duration_since(run_start);
         let observed = match pending {

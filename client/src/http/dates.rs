@@ -1,5 +1,5 @@
 //! The two date formats the API sends: HTTP dates (`Retry-After`) and RFC 3339 timestamps
-//! (`created_at`, `finished_at`).
+//! (`created_at`, `finished_at`; a job record's `submitted_at` is written the same way).
 
 use std::time::SystemTime;
 
@@ -30,6 +30,13 @@ pub(crate) fn parse_rfc3339(text: &str) -> Option<Timestamp> {
     })
 }
 
+/// Writes an RFC 3339 timestamp in UTC, to the millisecond (`2025-01-02T03:04:05.678Z`);
+/// `None` for a time outside the years 0001 to 9999.
+pub(crate) fn format_rfc3339(at: SystemTime) -> Option<String> {
+    let at = jiff::Timestamp::try_from(at).ok()?;
+    Some(format!("{at:.3}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +65,13 @@ mod tests {
         assert_eq!(zoned.map(|t| secs(t.at)), Some(1_709_208_000.0));
         assert_eq!(zoned.map(|t| t.sub_second), Some(false));
         assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn rfc3339_round_trips_to_the_millisecond() {
+        let at = UNIX_EPOCH + std::time::Duration::from_millis(1_709_208_000_250);
+        let text = format_rfc3339(at);
+        assert_eq!(text.as_deref(), Some("2024-02-29T12:00:00.250Z"));
+        assert_eq!(text.and_then(|t| parse_rfc3339(&t)).map(|t| t.at), Some(at));
     }
 }

@@ -1,15 +1,13 @@
 //! Submitting: a typed input, or a JSON input of a model chosen at run time, through the one
 //! submit every path shares; and jobs rebuilt from their request ids.
 
-use std::time::Instant;
-
 use bytes::Bytes;
 use reqwest::{Method, Url};
 use tracing::Instrument as _;
 
 use crate::api::Client;
 use crate::api::dynamic::DynJob;
-use crate::api::job::{Job, JobRecord};
+use crate::api::job::{Accepted, Job, JobRecord};
 use crate::catalog::find;
 use crate::error::{Error, printable};
 use crate::http::retry::Failure;
@@ -98,7 +96,7 @@ impl Client {
                 .send(call, Failure::is_safe_to_resubmit)
                 .await
                 .map_err(|failure| submit_error(model.id, failure))?;
-            let accepted = Instant::now();
+            let accepted = Accepted::now();
             if !is_sane_request_id(&reply.request_id) {
                 return Err(Error::SubmitOutcomeUnknown {
                     model_id: model.id,
@@ -128,7 +126,8 @@ impl Client {
         Job::new(self.clone(), request_id.into(), Some(M::info()), None)
     }
 
-    /// A saved job, checking it belongs to `M`.
+    /// A saved job, checking it belongs to `M`. With the record's submit time, its wait plans
+    /// from the model's learned run times as if this process had submitted it.
     pub fn resume<M: Model>(&self, record: &JobRecord) -> Result<Job<M>, Error> {
         if record.model_id != M::ID {
             return Err(Error::ModelMismatch {
@@ -137,7 +136,12 @@ impl Client {
                 found: record.model_id.clone(),
             });
         }
-        Ok(self.job::<M>(record.request_id.clone()))
+        Ok(Job::new(
+            self.clone(),
+            record.request_id.clone(),
+            Some(M::info()),
+            record.accepted(),
+        ))
     }
 
     /// A job submitted earlier, from its request id; the model is unknown.
@@ -145,7 +149,8 @@ impl Client {
         Job::new(self.clone(), request_id.into(), None, None)
     }
 
-    /// A saved job; its model id must be in the catalog.
+    /// A saved job; its model id must be in the catalog. Waited for as
+    /// [`resume`](Self::resume)'s.
     pub fn resume_json(&self, record: &JobRecord) -> Result<DynJob, Error> {
         let Some(model) = find(&record.model_id) else {
             return Err(Error::ModelMismatch {
@@ -158,7 +163,7 @@ impl Client {
             self.clone(),
             record.request_id.clone(),
             Some(model),
-            None,
+            record.accepted(),
         ))
     }
 }
