@@ -41,7 +41,8 @@ fn command_with(models: Vec<&'static ModelInfo>) -> Command {
              runcomfy --mock run MODEL ...\n\
              Run times learned per model are cached (poll-history.json in RUNCOMFY_CACHE_DIR, \
              else the platform's cache folder; set it empty to turn this off), so the next \
-             wait polls near the expected end.\n\n{EXIT_CODES_HELP}"
+             wait polls near the expected end; so are the jobs run submits, so `result --wait` \
+             on one polls the same way.\n\n{EXIT_CODES_HELP}"
         ))
         .subcommand_required(true)
         .arg_required_else_help(true)

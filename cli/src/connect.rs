@@ -1,10 +1,12 @@
 //! The client the commands use: the real API with a token, or `--mock`'s in-process simulator.
 
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use clap::ArgMatches;
-use runcomfy::Client;
+use runcomfy::dynamic::DynJob;
 use runcomfy::poll::{AdaptivePolling, PollPolicy};
+use runcomfy::{Client, JobRecord};
 use runcomfy_simulator::{RunTime, SimConfig, Simulator};
 
 use crate::exit::CliError;
@@ -20,11 +22,14 @@ pub struct Connection {
     /// Where the client's run times are saved when done (not with `--mock`, whose run times
     /// are not the server's).
     history: Option<HistoryCache>,
+    /// The jobs submitted, saved beside the run times.
+    submitted: Mutex<Vec<JobRecord>>,
 }
 
 impl Connection {
-    /// For commands that wait on jobs: starts from the run times cached for this server, and
-    /// adds the ones learned at [`Connection::close`]. Not with `--mock`.
+    /// For commands that submit or wait on jobs: starts from the run times cached for this
+    /// server, and adds the ones learned and the jobs submitted at [`Connection::close`]. Not
+    /// with `--mock`.
     pub fn remember_run_times(&mut self) {
         if self.simulator.is_some() || self.history.is_some() {
             return;
@@ -35,10 +40,39 @@ impl Connection {
         }
     }
 
-    /// Saves the run times learned, and stops the simulator, if any.
+    /// Keeps `job`'s record for a later command on it (`result --wait`), if run times are
+    /// remembered.
+    pub fn submitted(&self, job: &DynJob) {
+        if self.history.is_some() {
+            let mut submitted = self
+                .submitted
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            submitted.push(job.record());
+        }
+    }
+
+    /// Job `request_id`: from the record a command that submitted it kept, else from its id
+    /// alone (its model and submit time unknown).
+    pub fn job(&self, request_id: &str) -> DynJob {
+        let record = self
+            .history
+            .as_ref()
+            .and_then(|cache| cache.job(request_id));
+        match record.map(|record| self.client.resume_json(&record)) {
+            Some(Ok(job)) => job,
+            _ => self.client.job_json(request_id),
+        }
+    }
+
+    /// Saves the run times learned and the jobs submitted, and stops the simulator, if any.
     pub async fn close(self) {
         if let Some(cache) = &self.history {
-            cache.save_from(&self.client);
+            let submitted = self
+                .submitted
+                .into_inner()
+                .unwrap_or_else(PoisonError::into_inner);
+            cache.save_from(&self.client, &submitted);
         }
         if let Some(sim) = self.simulator {
             sim.shutdown().await;
@@ -76,6 +110,7 @@ pub async fn connect(matches: &ArgMatches) -> Result<Connection, CliError> {
         client: builder.build()?,
         simulator: None,
         history: None,
+        submitted: Mutex::default(),
     })
 }
 
@@ -131,6 +166,7 @@ pub async fn mock(config: SimConfig) -> Result<Connection, CliError> {
         client,
         simulator: Some(sim),
         history: None,
+        submitted: Mutex::default(),
     })
 }
 

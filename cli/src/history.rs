@@ -1,11 +1,12 @@
 //! The run times learned by earlier commands, kept in a cache file so that the next `run` or
-//! `batch` polls a model it has seen before on a warm schedule.
+//! `batch` polls a model it has seen before on a warm schedule; and the jobs `run` submitted,
+//! so that `result --wait` on one of them polls on that schedule from its submit.
 //!
 //! One file, `poll-history.json` in `$RUNCOMFY_CACHE_DIR` (else the platform's cache folder,
-//! `runcomfy/` under it), holds a [`PollHistorySnapshot`] per server. A command adds only the
-//! run times it learned to what the file holds when it ends, under a lock beside it, so
-//! commands running side by side keep each other's. It is a cache: a file that cannot be read or written is logged (`-v`)
-//! and otherwise ignored.
+//! `runcomfy/` under it), holds a [`PollHistorySnapshot`] and the latest [`JobRecord`]s per
+//! server. A command adds only what it learned and submitted to what the file holds when it
+//! ends, under a lock beside it, so commands running side by side keep each other's. It is a
+//! cache: a file that cannot be read or written is logged (`-v`) and otherwise ignored.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -13,7 +14,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use runcomfy::{Client, PollHistorySnapshot};
+use runcomfy::{Client, JobRecord, PollHistorySnapshot};
 use serde::{Deserialize, Serialize};
 
 /// The environment variable naming the cache folder.
@@ -26,6 +27,9 @@ const LOCK_NAME: &str = "poll-history.lock";
 
 /// Most servers kept; the ones saved longest ago go first.
 const MAX_SERVERS: usize = 16;
+
+/// Most job records kept per server; the oldest go first.
+const MAX_JOBS: usize = 64;
 
 /// The cache file's content.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -43,6 +47,9 @@ struct ServerEntry {
     /// Seconds since the Unix epoch.
     saved_at: u64,
     history: PollHistorySnapshot,
+    /// The jobs submitted last, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    jobs: Vec<JobRecord>,
 }
 
 /// The cache file, for one server.
@@ -75,11 +82,21 @@ impl HistoryCache {
         }
     }
 
-    /// Adds the run times `client` learned to its server's entry, keeping the other servers'.
-    /// A command that learned none (`status`) leaves the file alone.
-    pub fn save_from(&self, client: &Client) {
+    /// The record of job `request_id`, if a command submitted it to this server lately.
+    pub fn job(&self, request_id: &str) -> Option<JobRecord> {
+        let file = read(&self.path);
+        let jobs = &file.servers.get(&self.server)?.jobs;
+        jobs.iter()
+            .rev()
+            .find(|r| r.request_id == request_id)
+            .cloned()
+    }
+
+    /// Adds the run times `client` learned and the jobs `submitted` to its server's entry,
+    /// keeping the other servers'. A command that did neither (`status`) leaves the file alone.
+    pub fn save_from(&self, client: &Client, submitted: &[JobRecord]) {
         let learned = client.poll_history_learned();
-        if learned.models.is_empty() {
+        if learned.models.is_empty() && submitted.is_empty() {
             return;
         }
         let saved_at = SystemTime::now()
@@ -89,7 +106,7 @@ impl HistoryCache {
         let update = || -> std::io::Result<()> {
             let _lock = lock(&self.path)?;
             let mut file = read(&self.path);
-            add(&mut file, &self.server, &learned, saved_at);
+            add(&mut file, &self.server, &learned, submitted, saved_at);
             write(&self.path, &file)
         };
         match update() {
@@ -101,9 +118,15 @@ impl HistoryCache {
     }
 }
 
-/// Adds `learned` to `server`'s entry, then drops the servers saved longest ago past
-/// [`MAX_SERVERS`].
-fn add(file: &mut CacheFile, server: &str, learned: &PollHistorySnapshot, saved_at: u64) {
+/// Adds `learned` and `jobs` to `server`'s entry (past [`MAX_JOBS`], its oldest records go),
+/// then drops the servers saved longest ago past [`MAX_SERVERS`].
+fn add(
+    file: &mut CacheFile,
+    server: &str,
+    learned: &PollHistorySnapshot,
+    jobs: &[JobRecord],
+    saved_at: u64,
+) {
     file.version = CacheFile::VERSION;
     let entry = file
         .servers
@@ -111,9 +134,13 @@ fn add(file: &mut CacheFile, server: &str, learned: &PollHistorySnapshot, saved_
         .or_insert_with(|| ServerEntry {
             saved_at,
             history: PollHistorySnapshot::default(),
+            jobs: Vec::new(),
         });
     entry.saved_at = saved_at;
     entry.history.extend(learned);
+    entry.jobs.extend_from_slice(jobs);
+    let over = entry.jobs.len().saturating_sub(MAX_JOBS);
+    entry.jobs.drain(..over);
     while file.servers.len() > MAX_SERVERS {
         let oldest = file
             .servers
@@ -193,18 +220,19 @@ mod tests {
             let entry = ServerEntry {
                 saved_at,
                 history: snapshot(&[1_000]),
+                jobs: Vec::new(),
             };
             file.servers.insert(format!("https://s{i}/"), entry);
         }
 
-        add(&mut file, "https://s0/", &snapshot(&[2_000]), 2_000);
+        add(&mut file, "https://s0/", &snapshot(&[2_000]), &[], 2_000);
         assert_eq!(
             file.servers["https://s0/"].history.models["m"],
             [1_000, 2_000]
         );
         assert_eq!(file.servers.len(), MAX_SERVERS);
 
-        add(&mut file, "https://new/", &snapshot(&[3_000]), 3_000);
+        add(&mut file, "https://new/", &snapshot(&[3_000]), &[], 3_000);
         assert_eq!(file.servers.len(), MAX_SERVERS);
         assert_eq!(file.servers["https://new/"].history.models["m"], [3_000]);
         assert!(
@@ -218,7 +246,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nested").join(FILE_NAME);
         let mut file = CacheFile::default();
-        add(&mut file, "https://api.example/", &snapshot(&[1_500]), 1);
+        add(
+            &mut file,
+            "https://api.example/",
+            &snapshot(&[1_500]),
+            &[],
+            1,
+        );
         write(&path, &file).unwrap();
 
         let client = Client::builder()
@@ -235,8 +269,40 @@ mod tests {
 
         // It learned nothing itself: the file is left as it was.
         std::fs::write(&path, "left alone").unwrap();
-        cache.save_from(&client);
+        cache.save_from(&client, &[]);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "left alone");
+    }
+
+    #[test]
+    fn the_latest_jobs_are_kept_per_server() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = HistoryCache {
+            path: dir.path().join(FILE_NAME),
+            server: "https://api.example/".into(),
+        };
+        let client = Client::builder()
+            .token("t")
+            .base_url("https://api.example/")
+            .build()
+            .unwrap();
+        let record = |n: usize| {
+            JobRecord::new(format!("req-{n}"), "m/x")
+                .submitted_at(UNIX_EPOCH + std::time::Duration::from_secs(n as u64))
+        };
+        let records: Vec<JobRecord> = (0..MAX_JOBS + 2).map(record).collect();
+        cache.save_from(&client, &records[..2]);
+        cache.save_from(&client, &records[2..]);
+        assert_eq!(cache.job("req-5"), Some(record(5)));
+        assert_eq!(
+            cache.job(&format!("req-{}", MAX_JOBS + 1)),
+            Some(record(MAX_JOBS + 1))
+        );
+        assert_eq!(cache.job("req-1"), None, "the oldest go first");
+        let other = HistoryCache {
+            server: "https://other.example/".into(),
+            ..cache
+        };
+        assert_eq!(other.job("req-5"), None, "per server");
     }
 
     #[test]

@@ -49,8 +49,9 @@ pub async fn run(
     };
     let json = matches.get_flag("json");
     let started = Instant::now();
-    let connection = connect(global).await?;
-    let job = connection.client.job_json(id.clone());
+    let mut connection = connect(global).await?;
+    connection.remember_run_times();
+    let job = connection.job(id);
     let code = match action {
         Action::Status => status(&job, json).await,
         Action::Result => {

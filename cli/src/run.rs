@@ -118,9 +118,7 @@ pub async fn run(
     }
 
     let mut connection = connect(global).await?;
-    if !args.no_wait {
-        connection.remember_run_times();
-    }
+    connection.remember_run_times();
     let estimate = estimate(&connection, model, &given, args.max_cost.is_some()).await;
     if let Some(max) = args.max_cost
         && let Some(code) = over_budget(model, &estimate, max, &args)
@@ -323,7 +321,7 @@ async fn submit_and_follow(
             return Err(err);
         }
     };
-    let submitted_at = SystemTime::now();
+    connection.submitted(&job);
     progress.println(&format!("submitted {} to {}", job.id(), model.id));
     if interrupted {
         return cancel_after_interrupt(&job, &mut progress, &mut interrupts, args).await;
@@ -351,7 +349,7 @@ async fn submit_and_follow(
         return Ok(exit::INTERRUPTED);
     };
     let timings = Timings {
-        submitted: Some(provenance::timestamp(submitted_at)),
+        submitted: job.submitted_at().map(provenance::timestamp),
         started: run_started.map(provenance::timestamp),
         finished: job.server_times().1,
         noticed: Some(provenance::timestamp(noticed)),

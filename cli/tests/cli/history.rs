@@ -97,6 +97,45 @@ fn a_second_run_polls_on_the_run_time_the_first_learned() {
     assert_eq!(cached_run_times(&cache, &sim).len(), 2);
 }
 
+/// `run --no-wait` keeps the job's record in the cache, so `result --wait` on it, in another
+/// process, polls on the model's learned schedule from the submit, as the `run` would have.
+#[test]
+fn result_wait_on_a_job_run_left_polls_on_its_learned_schedule() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let sim = sim_of(Duration::from_millis(2500));
+    run_once(&sim, dir.path(), &cache, "first");
+
+    let output = sim
+        .runcomfy(dir.path())
+        .env("RUNCOMFY_CACHE_DIR", &cache)
+        .args(["run", MODEL, "--text", "second", "--no-wait"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let id = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    let before = sim.stats();
+    let output = sim
+        .runcomfy(dir.path())
+        .env("RUNCOMFY_CACHE_DIR", &cache)
+        .args(["result", &id, "--wait", "--out"])
+        .arg(dir.path().join("second"))
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let after = sim.stats();
+    let calls =
+        (after.status_calls + after.result_calls) - (before.status_calls + before.result_calls);
+    let notice_ms = after.notice_delays_ms.last().copied().unwrap_or(f64::NAN);
+    // At the cold pace it would look at once, then 2 s later and 4 s later: 1.5 s late.
+    assert!(
+        notice_ms < 500.0 && calls <= 4,
+        "result --wait made {calls} calls, noticed {notice_ms} ms late"
+    );
+    // It learned the run as well.
+    assert_eq!(cached_run_times(&cache, &sim).len(), 2);
+}
+
 /// Two commands waiting at once, and ending at once: each adds what it learned to the file
 /// as it stands, so neither loses the other's run time.
 #[test]
