@@ -11,6 +11,10 @@
 //!   runs of it, as the second, third, fifth, ninth or a later run of a model one at a time.
 //!   Goal for each: median <= 5 requests and notice <= 300 ms.
 //!
+//! - **Resumed**: a job submitted by one client and resumed by another 5 s later, both holding
+//!   8 runs of the model, from its whole record (with its submit time) or from its ids alone
+//!   (as before records had the time). Informational.
+//!
 //! Real time: the run times of the histories are learned by a warm-up of 32 jobs, concurrent
 //! with the cold short and 20 s jobs (one wave of about 21 s); then one wave of about 21 s for
 //! the sibling and learning rows. The long cold jobs run through both waves and end within
@@ -33,7 +37,7 @@ use std::time::Duration;
 
 use runcomfy::models::bytedance::seedream_4_0::edit::{Edit, EditInput};
 use runcomfy::models::bytedance::seedream_4_0::sequential::{Sequential, SequentialInput};
-use runcomfy::{Client, Media, PollHistorySnapshot, PollPolicy};
+use runcomfy::{Client, JobRecord, Media, PollHistorySnapshot, PollPolicy};
 use runcomfy_simulator::{RunTime, SimConfig, Simulator};
 use serde_json::json;
 use support::*;
@@ -50,6 +54,11 @@ const HISTORIES: [usize; 5] = [1, 2, 4, 8, 32];
 
 /// Runs of the sibling model the first run of `edit` knows of.
 const SIBLING_RUNS: usize = 6;
+
+/// Runs of the model the clients of the resumed rows hold, and how long after its submit a
+/// job is resumed.
+const RESUMED_HISTORY: usize = 8;
+const RESUME_AFTER: Duration = Duration::from_secs(5);
 
 fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
@@ -98,6 +107,30 @@ async fn run(
                 job.id().to_owned()
             }
         }
+    });
+    let ids = futures::future::join_all(waits).await;
+    requests_of(sim, &ids)
+}
+
+/// `jobs` jobs of `.../sequential` at once, each submitted by a client that then stops and
+/// resumed [`RESUME_AFTER`] later by another, both with [`RESUMED_HISTORY`] learned runs: from
+/// its whole record, or `with_time: false` from its ids alone. Returns the requests each made.
+async fn resumed(sim: &Simulator, learned: &[u64], jobs: usize, with_time: bool) -> Vec<u64> {
+    let waits = (0..jobs).map(|k| async move {
+        let history = slice(learned, SEQUENTIAL, RESUMED_HISTORY, k);
+        let first = polling_client(sim, PollPolicy::default(), Some(history.clone()));
+        let input = SequentialInput::new(format!("Generate 3 images of dawn {k}."));
+        let record = first.submit::<Sequential>(&input).await.unwrap().record();
+        let record = if with_time {
+            record
+        } else {
+            JobRecord::new(record.request_id, record.model_id)
+        };
+        tokio::time::sleep(RESUME_AFTER).await;
+        let second = polling_client(sim, PollPolicy::default(), Some(history));
+        let job = second.resume::<Sequential>(&record).unwrap();
+        job.wait().await.unwrap();
+        job.id().to_owned()
     });
     let ids = futures::future::join_all(waits).await;
     requests_of(sim, &ids)
@@ -253,6 +286,8 @@ async fn main() {
     for _ in HISTORIES {
         learning_sims.push(simulator(JOBS_SEED, from, to).await);
     }
+    let resumed_sim = simulator(JOBS_SEED, from, to).await;
+    let resumed_bare_sim = simulator(JOBS_SEED, from, to).await;
     let sibling_peer = polling_client(&sibling_peer_sim, PollPolicy::fixed(secs(2)), None);
     let learning_peer = polling_client(&learning_peer_sim, PollPolicy::fixed(secs(2)), None);
     let learned = &learned;
@@ -269,7 +304,14 @@ async fn main() {
             })
             .await
         });
-    let (sibling, sibling_peer_requests, learning_peer_requests, learning) = tokio::join!(
+    let (
+        sibling,
+        sibling_peer_requests,
+        learning_peer_requests,
+        learning,
+        resumed_requests,
+        resumed_bare_requests,
+    ) = tokio::join!(
         run(&sibling_sim, Model::Edit, jobs, |k| polling_client(
             &sibling_sim,
             PollPolicy::default(),
@@ -281,7 +323,11 @@ async fn main() {
             learning_peer.clone()
         }),
         futures::future::join_all(learning_runs),
+        resumed(&resumed_sim, learned, jobs, true),
+        resumed(&resumed_bare_sim, learned, jobs, false),
     );
+    let resumed = Figures::of(&resumed_sim, &resumed_requests);
+    let resumed_bare = Figures::of(&resumed_bare_sim, &resumed_bare_requests);
     let sibling = Figures::of(&sibling_sim, &sibling);
     let sibling_peer = Figures::of(&sibling_peer_sim, &sibling_peer_requests);
     let learning_peer = Figures::of(&learning_peer_sim, &learning_peer_requests);
@@ -316,6 +362,11 @@ async fn main() {
             learning_peer,
         ));
     }
+    rows.push((
+        format!("resumed after 5 s, history of {RESUMED_HISTORY} | ids alone, {jobs} jobs"),
+        resumed,
+        resumed_bare,
+    ));
     for (name, ours, peer) in &rows {
         println!("  {name:<44} {} | {}", ours.line(), peer.line());
     }
@@ -351,10 +402,30 @@ async fn main() {
             (5.0, 300.0),
         );
     }
+    emit(json!({
+        "target": "19 resumed",
+        "what": format!(
+            "job resumed {}s after its submit from its record, history of {RESUMED_HISTORY} runs, 19-21 s: notice p50 ms",
+            RESUME_AFTER.as_secs()
+        ),
+        "ours": resumed.p50_ms,
+        "peer_name": "resumed from its ids alone (start unknown): notice p50 ms",
+        "peer": resumed_bare.p50_ms,
+        "note": format!(
+            "informational; requests median {} vs {}, mean {:.2} vs {:.2}; p95 {:.0} vs {:.0} ms",
+            resumed.median, resumed_bare.median, resumed.mean, resumed_bare.mean, resumed.p95_ms, resumed_bare.p95_ms
+        ),
+    }));
     for sim in learning_sims {
         sim.shutdown().await;
     }
-    for sim in [sibling_sim, sibling_peer_sim, learning_peer_sim] {
+    for sim in [
+        sibling_sim,
+        sibling_peer_sim,
+        learning_peer_sim,
+        resumed_sim,
+        resumed_bare_sim,
+    ] {
         sim.shutdown().await;
     }
 }
