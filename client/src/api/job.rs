@@ -87,7 +87,8 @@ impl Accepted {
     }
 
     /// A record's submit time placed on this process's clock; `None` when it is ahead of the
-    /// wall clock (a clock set back since), which would place the run in the future.
+    /// wall clock (a clock set back since: the run would start in the future) or older than
+    /// the monotonic clock reaches (a reboot since).
     fn from_record(wall: SystemTime) -> Option<Self> {
         let ago = SystemTime::now().duration_since(wall).ok()?;
         Some(Self {
