@@ -39,7 +39,7 @@ pub fn json(value: &Value) {
     line(&String::from_utf8_lossy(&text));
 }
 
-/// Prints one JSON value on stdout on one line (JSON lines), escaped as [`json`] does.
+/// Prints one JSON value on stdout on one line (JSON lines), escaped as [`json()`] does.
 pub fn json_line(value: &Value) {
     let mut text = Vec::new();
     let mut serializer = serde_json::Serializer::with_formatter(

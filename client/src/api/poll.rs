@@ -2,21 +2,21 @@
 //!
 //! A job plans from what is known when it polls, best first:
 //!
-//! - **its model's runs that started before its own** ([`Known::Own`]): eleven polls at the
+//! - **its model's runs that started before its own** (`Known::Own`): eleven polls at the
 //!   quantiles 1 - (1 - i/11)^3 of their run times, sparse early in the range and dense
 //!   towards the longest run seen (never closer than 200 ms), then backing off if the job
 //!   overruns. With fewer than three runs, over a window widened by 10%/√n each way instead
 //!   (one poll more, crowding less: 1 - (1 - i/12)^2).
 //!   Runs that end while it runs and started well before it join in, so a job that began with
 //!   a biased or small history improves on it.
-//! - **its model's runs that ended while it ran** ([`Known::Concurrent`]): started with it (a
+//! - **its model's runs that ended while it ran** (`Known::Concurrent`): started with it (a
 //!   batch), only the shorter of them can have ended, so the window is widened by 30%.
-//! - **its family's runs** ([`Known::Family`]): the run times of sibling models, those whose
+//! - **its family's runs** (`Known::Family`): the run times of sibling models, those whose
 //!   id shares all but its last segment(s) (`bytedance/seedream-4-0/edit` and
 //!   `.../sequential`), widened by 10%.
 //! - **nothing**: a poll every 2 s from the start of the run, on a fixed grid (a job of 20 s
 //!   costs ten requests, as with RunComfy's CLI, and is seen no later); every 4 s while other
-//!   runs of the model are waited for ([`Known::Cohort`]: a batch that starts cold), since the
+//!   runs of the model are waited for (`Known::Cohort`: a batch that starts cold), since the
 //!   first of them to end teaches the rest.
 //!
 //! A queued job with a plan is polled every second near the front of the queue, to date the
