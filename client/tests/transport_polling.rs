@@ -164,9 +164,9 @@ async fn a_job_resumed_with_its_submit_time_is_polled_on_its_learned_schedule() 
         "{bare_notice:?} ({} calls)",
         calls(&bare)
     );
-    // The job resumed with its time was seen running: its run is learned (the other's start
-    // is unknown).
-    assert_eq!(second.poll_history().models[Edit::ID].len(), 4);
+    // Neither run's start was seen (either may have queued while nobody looked): neither is
+    // learned.
+    assert_eq!(second.poll_history().models[Edit::ID].len(), 3);
     sim.shutdown().await;
     Ok(())
 }
@@ -186,6 +186,34 @@ async fn a_job_resumed_after_its_end_teaches_no_run_time() -> TestResult {
     let second = scaled_client(&sim, None)?;
     second.resume::<Edit>(&record)?.wait().await?;
     assert!(second.poll_history().models.is_empty());
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_job_seen_leaving_the_queue_teaches_its_run_time() -> TestResult {
+    // One worker, busy for a second: the job resumed at once is seen queued, then running.
+    let sim = simulator(SimConfig {
+        workers: 1,
+        run_time: RunTime::Fixed(Duration::from_secs(1)),
+        ..SimConfig::default()
+    })
+    .await?;
+    let first = scaled_client(&sim, None)?;
+    let ahead = first.submit::<Edit>(&edit_input_n(0)).await?;
+    let record = first.submit::<Edit>(&edit_input_n(1)).await?.record();
+    let second = scaled_client(&sim, None)?;
+    let queued = second.resume::<Edit>(&record)?;
+    let (ahead_done, queued_done) = tokio::join!(ahead.wait(), queued.wait());
+    ahead_done?;
+    queued_done?;
+    assert!(sim.stats().status_calls_for(queued.id()) > 0, "seen queued");
+    // Its run, dated from the polls around its start, without the second it queued.
+    let learned = &second.poll_history().models[Edit::ID];
+    assert!(
+        learned.len() == 1 && (700..=1500).contains(&learned[0]),
+        "{learned:?}"
+    );
     sim.shutdown().await;
     Ok(())
 }

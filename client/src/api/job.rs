@@ -71,8 +71,8 @@ pub(crate) struct Accepted {
     /// On the wall clock: what a [`JobRecord`] keeps.
     pub wall: SystemTime,
     /// Read back from a record rather than seen by this process: the wait learns its run time
-    /// only if it saw the job still running (one that ended long before it was resumed would
-    /// otherwise teach a run time as long as the pause).
+    /// only if it saw the run start (the job may have queued, or ended, unseen during the
+    /// pause, which would teach a run time as long as the pause).
     pub from_record: bool,
 }
 

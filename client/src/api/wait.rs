@@ -301,10 +301,11 @@ impl<'a, M: Model> Poller<'a, M> {
         };
         // The run ended after the last poll that saw it pending, and before this one.
         let pending = self.last_pending.filter(|pending| *pending > run_start);
-        // A job resumed from a record and found finished at once may have ended long before:
-        // only the time it was resumed after bounds its run.
+        // A job resumed from a record may have queued, or ended, at any time while nobody
+        // looked: its submit bounds nothing. Only a start this wait saw (it left the queue
+        // between two polls) dates its run.
         let from_record = self.job.accepted.is_some_and(|a| a.from_record);
-        if from_record && pending.is_none() && !self.seen_queued {
+        if from_record && !self.seen_queued {
             return;
         }
         let least = pending.map_or(Duration::ZERO, |p| p.saturating_duration_since(run_start));
