@@ -52,19 +52,27 @@ async fn run_jobs(
         .collect())
 }
 
+/// Run times of the scaled jobs that learn: a twentieth of 21-23 s.
+const ABOUT_1_S: RunTime = RunTime::Range(Duration::from_millis(1050), Duration::from_millis(1150));
+
+/// A simulator of `workers` workers whose jobs run `run_time` (drawn with `seed`).
+async fn sim_of(workers: usize, run_time: RunTime, seed: u64) -> TestResult<Simulator> {
+    simulator(SimConfig {
+        workers,
+        run_time,
+        seed,
+        ..SimConfig::default()
+    })
+    .await
+}
+
 fn median_notice_ms(sim: &Simulator) -> f64 {
     sim.stats().notice_delay_ms_p50.unwrap_or(f64::INFINITY)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn polling_learns_run_times_then_polls_near_the_end() -> TestResult {
-    let sim = simulator(SimConfig {
-        workers: 16,
-        run_time: RunTime::Range(Duration::from_millis(1050), Duration::from_millis(1150)),
-        seed: 11,
-        ..SimConfig::default()
-    })
-    .await?;
+    let sim = sim_of(16, ABOUT_1_S, 11).await?;
     let client = scaled_client(&sim, None)?;
 
     // Cold: no history, polls at 200 ms then every 400 ms (1 s, 1.4 s: well after the end).
@@ -118,13 +126,7 @@ async fn notice_of(job: &Job<Edit>) -> TestResult<Duration> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_resumed_with_its_submit_time_is_polled_on_its_learned_schedule() -> TestResult {
-    let sim = simulator(SimConfig {
-        workers: 16,
-        run_time: RunTime::Range(Duration::from_millis(1050), Duration::from_millis(1150)),
-        seed: 12,
-        ..SimConfig::default()
-    })
-    .await?;
+    let sim = sim_of(16, ABOUT_1_S, 12).await?;
     let first = scaled_client(&sim, None)?;
     run_jobs(&sim, &first, 0, 3).await?;
 
@@ -173,12 +175,7 @@ async fn a_job_resumed_with_its_submit_time_is_polled_on_its_learned_schedule() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_resumed_after_its_end_teaches_no_run_time() -> TestResult {
-    let sim = simulator(SimConfig {
-        workers: 16,
-        run_time: RunTime::Fixed(Duration::from_millis(300)),
-        ..SimConfig::default()
-    })
-    .await?;
+    let sim = sim_of(16, RunTime::Fixed(Duration::from_millis(300)), 0).await?;
     let first = scaled_client(&sim, None)?;
     let record = first.submit::<Edit>(&edit_input_n(0)).await?.record();
     // Resumed a second after it ended: only that pause would bound its run time.
@@ -193,12 +190,7 @@ async fn a_job_resumed_after_its_end_teaches_no_run_time() -> TestResult {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resumed_job_seen_leaving_the_queue_teaches_its_run_time() -> TestResult {
     // One worker, busy for a second: the job resumed at once is seen queued, then running.
-    let sim = simulator(SimConfig {
-        workers: 1,
-        run_time: RunTime::Fixed(Duration::from_secs(1)),
-        ..SimConfig::default()
-    })
-    .await?;
+    let sim = sim_of(1, RunTime::Fixed(Duration::from_secs(1)), 0).await?;
     let first = scaled_client(&sim, None)?;
     let ahead = first.submit::<Edit>(&edit_input_n(0)).await?;
     let record = first.submit::<Edit>(&edit_input_n(1)).await?.record();
@@ -221,12 +213,7 @@ async fn a_resumed_job_seen_leaving_the_queue_teaches_its_run_time() -> TestResu
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cold_job_polls_its_queue_no_faster_than_its_run() -> TestResult {
     // One worker: the second job waits about a second for the first, then runs a second.
-    let sim = simulator(SimConfig {
-        workers: 1,
-        run_time: RunTime::Fixed(Duration::from_secs(1)),
-        ..SimConfig::default()
-    })
-    .await?;
+    let sim = sim_of(1, RunTime::Fixed(Duration::from_secs(1)), 0).await?;
     let (first, second) = (scaled_client(&sim, None)?, scaled_client(&sim, None)?);
     let ahead = first.submit::<Edit>(&edit_input_n(0)).await?;
     let started = std::time::Instant::now();
@@ -261,12 +248,7 @@ async fn a_job_with_history_polls_fast_only_at_the_front_of_the_queue() -> TestR
     // One worker and ten jobs of 500 ms at once: the last waits 4.5 s, the first 3.5 s of
     // them with two or more jobs ahead.
     let run = Duration::from_millis(500);
-    let sim = simulator(SimConfig {
-        workers: 1,
-        run_time: RunTime::Fixed(run),
-        ..SimConfig::default()
-    })
-    .await?;
+    let sim = sim_of(1, RunTime::Fixed(run), 0).await?;
     let history = PollHistorySnapshot {
         version: PollHistorySnapshot::VERSION,
         models: [(Edit::ID.to_owned(), vec![500; 4])].into(),
