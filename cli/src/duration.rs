@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use clap::ArgMatches;
+use runcomfy::Error;
 
 /// Parses a duration such as `30s`, `5m`, `1h30m`, `1.5s`, `250ms` (humantime's grammar); a
 /// bare number is seconds, which humantime lacks and scripts pass.
@@ -41,6 +42,33 @@ impl Deadline {
     pub fn remaining(&self) -> Option<Duration> {
         self.0
             .map(|(_, end)| end.saturating_duration_since(Instant::now()))
+    }
+
+    /// `options` given what is left of it, through their `timeout` setter (a wait's, a
+    /// download's); as they are without a deadline.
+    pub fn bound<T>(&self, options: T, timeout: fn(T, Duration) -> T) -> T {
+        match self.remaining() {
+            Some(left) => timeout(options, left),
+            None => options,
+        }
+    }
+
+    /// A wait's [`Error::Timeout`], which counted only what was left of the deadline, said
+    /// with `--timeout` itself; any other error as it is.
+    pub fn named_in(&self, err: Error) -> Error {
+        match (err, self.after()) {
+            (
+                Error::Timeout {
+                    request_id, cancel, ..
+                },
+                Some(after),
+            ) => Error::Timeout {
+                request_id,
+                after,
+                cancel,
+            },
+            (err, _) => err,
+        }
     }
 
     /// Runs `work` within it; `Err(--timeout)` when it passed first.

@@ -178,11 +178,10 @@ async fn wait(
     interrupts: &mut Interrupts,
 ) -> Result<Option<u8>, CliError> {
     let id = job.id();
-    let options = WaitOptions::new().keep_queued_on_timeout();
-    let options = match args.timeout.remaining() {
-        Some(left) => options.timeout(left),
-        None => options,
-    };
+    let options = args.timeout.bound(
+        WaitOptions::new().keep_queued_on_timeout(),
+        WaitOptions::timeout,
+    );
     let mut progress = Progress::new(args.verbose);
     let waited = interrupts
         .race(job.wait_with(options, |update| progress.update(id, update)))
@@ -192,12 +191,7 @@ async fn wait(
         // Ended: the reply that said so is kept for the report.
         Some(Ok(_)) => return Ok(None),
         Some(Err(Error::JobFailed { .. } | Error::Cancelled { .. })) => return Ok(None),
-        // The wait had what was left of --timeout; the message names --timeout itself.
-        Some(Err(Error::Timeout { after, .. })) => Error::Timeout {
-            request_id: id.to_owned(),
-            after: args.timeout.after().unwrap_or(after),
-            cancel: None,
-        },
+        Some(Err(err @ Error::Timeout { .. })) => args.timeout.named_in(err),
         Some(Err(err)) => return Err(err.into()),
         None => {
             eprintln_safe(&format!(
@@ -233,10 +227,9 @@ async fn succeeded(
     mut report: Value,
 ) -> Result<u8, CliError> {
     let id = job.id();
-    let options = match args.timeout.remaining() {
-        Some(left) => args.download.clone().timeout(left),
-        None => args.download.clone(),
-    };
+    let options = args
+        .timeout
+        .bound(args.download.clone(), DownloadOptions::timeout);
     let saved = match &args.out {
         Some(dir) => {
             // Dropped at Ctrl-C, SIGTERM or the deadline, a download removes its partial file.

@@ -394,10 +394,7 @@ async fn wait(
     interrupts: &mut Interrupts,
     args: &RunArgs,
 ) -> (Option<Result<DynOutput, Error>>, Option<SystemTime>) {
-    let options = match args.timeout.remaining() {
-        Some(left) => WaitOptions::new().timeout(left),
-        None => WaitOptions::new(),
-    };
+    let options = args.timeout.bound(WaitOptions::new(), WaitOptions::timeout);
     let id = job.id().to_owned();
     let started: Arc<Mutex<Option<SystemTime>>> = Arc::default();
     let seen_start = Arc::clone(&started);
@@ -524,11 +521,9 @@ async fn save(
         if files == 1 { "" } else { "s" },
         dir.display()
     ));
-    let options = args.download.clone();
-    let options = match args.timeout.remaining() {
-        Some(left) => options.timeout(left),
-        None => options,
-    };
+    let options = args
+        .timeout
+        .bound(args.download.clone(), DownloadOptions::timeout);
     // Dropped at Ctrl-C, SIGTERM or the deadline, a download removes its partial file.
     let downloaded = interrupts.race(job.download(output, dir, &options)).await;
     progress.finish();
@@ -632,20 +627,7 @@ fn output_files(output: &DynOutput) -> usize {
 fn job_ended_badly(job: &DynJob, err: Error, args: &RunArgs) -> Result<u8, CliError> {
     let id = job.id();
     let model = job.model_id();
-    // The wait had what was left of --timeout; the message names --timeout itself.
-    let err = match (err, args.timeout.after()) {
-        (
-            Error::Timeout {
-                request_id, cancel, ..
-            },
-            Some(after),
-        ) => Error::Timeout {
-            request_id,
-            after,
-            cancel,
-        },
-        (err, _) => err,
-    };
+    let err = args.timeout.named_in(err);
     let (status, detail) = match &err {
         Error::JobFailed { error, .. } => ("failed", error.0.clone()),
         Error::Cancelled { .. } => ("cancelled", Value::Null),
