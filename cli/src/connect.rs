@@ -22,6 +22,8 @@ pub struct Connection {
     /// Where the client's run times are saved when done (not with `--mock`, whose run times
     /// are not the server's).
     history: Option<HistoryCache>,
+    /// The jobs submitted lately, as the cache had them.
+    recent: Vec<JobRecord>,
     /// The jobs submitted, saved beside the run times.
     submitted: Mutex<Vec<JobRecord>>,
 }
@@ -36,7 +38,7 @@ impl Connection {
         }
         self.history = HistoryCache::for_client(&self.client);
         if let Some(cache) = &self.history {
-            cache.load_into(&self.client);
+            self.recent = cache.load_into(&self.client);
         }
     }
 
@@ -52,14 +54,15 @@ impl Connection {
         }
     }
 
-    /// Job `request_id`: from the record a command that submitted it kept, else from its id
-    /// alone (its model and submit time unknown).
+    /// Job `request_id`: from the record a command that submitted it kept (once run times are
+    /// remembered), else from its id alone (its model and submit time unknown).
     pub fn job(&self, request_id: &str) -> DynJob {
         let record = self
-            .history
-            .as_ref()
-            .and_then(|cache| cache.job(request_id));
-        match record.map(|record| self.client.resume_json(&record)) {
+            .recent
+            .iter()
+            .rev()
+            .find(|r| r.request_id == request_id);
+        match record.map(|record| self.client.resume_json(record)) {
             Some(Ok(job)) => job,
             _ => self.client.job_json(request_id),
         }
@@ -110,6 +113,7 @@ pub async fn connect(matches: &ArgMatches) -> Result<Connection, CliError> {
         client: builder.build()?,
         simulator: None,
         history: None,
+        recent: Vec::new(),
         submitted: Mutex::default(),
     })
 }
@@ -166,6 +170,7 @@ pub async fn mock(config: SimConfig) -> Result<Connection, CliError> {
         client,
         simulator: Some(sim),
         history: None,
+        recent: Vec::new(),
         submitted: Mutex::default(),
     })
 }

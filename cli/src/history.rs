@@ -74,22 +74,15 @@ impl HistoryCache {
         })
     }
 
-    /// Gives `client` the run times saved for its server.
-    pub fn load_into(&self, client: &Client) {
-        if let Some(entry) = read(&self.path).servers.get(&self.server) {
-            client.import_poll_history(&entry.history);
-            tracing::debug!(path = %self.path.display(), "poll history loaded");
-        }
-    }
-
-    /// The record of job `request_id`, if a command submitted it to this server lately.
-    pub fn job(&self, request_id: &str) -> Option<JobRecord> {
-        let file = read(&self.path);
-        let jobs = &file.servers.get(&self.server)?.jobs;
-        jobs.iter()
-            .rev()
-            .find(|r| r.request_id == request_id)
-            .cloned()
+    /// Gives `client` the run times saved for its server; returns the records of the jobs
+    /// lately submitted to it, oldest first, read in the same pass.
+    pub fn load_into(&self, client: &Client) -> Vec<JobRecord> {
+        let Some(entry) = read(&self.path).servers.remove(&self.server) else {
+            return Vec::new();
+        };
+        client.import_poll_history(&entry.history);
+        tracing::debug!(path = %self.path.display(), "poll history loaded");
+        entry.jobs
     }
 
     /// Adds the run times `client` learned and the jobs `submitted` to its server's entry,
@@ -264,7 +257,7 @@ mod tests {
             path: path.clone(),
             server: client.base_url().as_str().to_owned(),
         };
-        cache.load_into(&client);
+        assert_eq!(cache.load_into(&client), []);
         assert_eq!(client.poll_history().models["m"], [1_500]);
 
         // It learned nothing itself: the file is left as it was.
@@ -274,8 +267,8 @@ mod tests {
     }
 
     #[test]
-    fn the_latest_jobs_are_kept_per_server() {
-        let dir = tempfile::tempdir().unwrap();
+    fn the_latest_jobs_are_kept_per_server() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
         let cache = HistoryCache {
             path: dir.path().join(FILE_NAME),
             server: "https://api.example/".into(),
@@ -283,8 +276,7 @@ mod tests {
         let client = Client::builder()
             .token("t")
             .base_url("https://api.example/")
-            .build()
-            .unwrap();
+            .build()?;
         let record = |n: usize| {
             JobRecord::new(format!("req-{n}"), "m/x")
                 .submitted_at(UNIX_EPOCH + std::time::Duration::from_secs(n as u64))
@@ -292,17 +284,16 @@ mod tests {
         let records: Vec<JobRecord> = (0..MAX_JOBS + 2).map(record).collect();
         cache.save_from(&client, &records[..2]);
         cache.save_from(&client, &records[2..]);
-        assert_eq!(cache.job("req-5"), Some(record(5)));
-        assert_eq!(
-            cache.job(&format!("req-{}", MAX_JOBS + 1)),
-            Some(record(MAX_JOBS + 1))
-        );
-        assert_eq!(cache.job("req-1"), None, "the oldest go first");
+        // The oldest two went first; the rest are kept in order.
+        let kept = cache.load_into(&client);
+        assert_eq!(kept, records[2..]);
+        assert!(!kept.contains(&record(1)));
         let other = HistoryCache {
             server: "https://other.example/".into(),
             ..cache
         };
-        assert_eq!(other.job("req-5"), None, "per server");
+        assert_eq!(other.load_into(&client), [], "per server");
+        Ok(())
     }
 
     #[test]
