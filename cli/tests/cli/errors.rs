@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use runcomfy_simulator::{Endpoint, FaultKind, Faults, RunTime, SimConfig};
+use runcomfy_simulator::{Endpoint, FaultKind, Faults, SimConfig};
 use serde_json::Value;
 
 use crate::support::{Sim, TOKEN, assert_code, runcomfy, stderr, stdout};
@@ -96,11 +96,7 @@ fn server_errors_exit_69_and_an_ambiguous_submit_3() {
     // A 500 on submit: the job may exist, so it is not sent again, and the exit code says so.
     sim.sim
         .set_faults(Faults::none().with(Endpoint::Submit, 1.0, &[FaultKind::Http500]));
-    let output = sim
-        .runcomfy(dir.path())
-        .args(["run", MODEL, "--text", PROMPT])
-        .output()
-        .unwrap();
+    let output = sim.output(dir.path(), &["run", MODEL, "--text", PROMPT]);
     assert_code(&output, 3);
     let err = stderr(&output);
     assert!(err.contains("may or may not have been accepted"), "{err}");
@@ -113,11 +109,7 @@ fn server_errors_exit_69_and_an_ambiguous_submit_3() {
             .with(Endpoint::Status, 1.0, &[FaultKind::Http503])
             .with(Endpoint::Result, 1.0, &[FaultKind::Http503]),
     );
-    let output = sim
-        .runcomfy(dir.path())
-        .args(["run", MODEL, "--text", PROMPT])
-        .output()
-        .unwrap();
+    let output = sim.output(dir.path(), &["run", MODEL, "--text", PROMPT]);
     assert_code(&output, 69);
     assert!(
         stderr(&output).contains("server error"),
@@ -136,17 +128,13 @@ fn server_errors_exit_69_and_an_ambiguous_submit_3() {
 
 #[test]
 fn rate_limits_and_deadlines_exit_75() {
-    let sim = Sim::start(SimConfig {
-        run_time: RunTime::Fixed(Duration::from_secs(30)),
-        ..SimConfig::default()
-    });
+    let sim = Sim::running(Duration::from_secs(30));
     let dir = tempfile::tempdir().unwrap();
 
-    let output = sim
-        .runcomfy(dir.path())
-        .args(["run", MODEL, "--text", PROMPT, "--timeout", "1s", "--json"])
-        .output()
-        .unwrap();
+    let output = sim.output(
+        dir.path(),
+        &["run", MODEL, "--text", PROMPT, "--timeout", "1s", "--json"],
+    );
     assert_code(&output, 75);
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["status"], "timeout");
@@ -163,11 +151,7 @@ fn rate_limits_and_deadlines_exit_75() {
             retry_after_secs: 1,
         }],
     ));
-    let output = sim
-        .runcomfy(dir.path())
-        .args(["status", "any-id"])
-        .output()
-        .unwrap();
+    let output = sim.output(dir.path(), &["status", "any-id"]);
     assert_code(&output, 75);
     assert!(
         stderr(&output).contains("rate limited"),
@@ -184,11 +168,7 @@ fn a_failed_job_exits_1() {
         ..SimConfig::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    let output = sim
-        .runcomfy(dir.path())
-        .args(["run", MODEL, "--text", PROMPT, "--json"])
-        .output()
-        .unwrap();
+    let output = sim.output(dir.path(), &["run", MODEL, "--text", PROMPT, "--json"]);
     assert_code(&output, 1);
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["status"], "failed");

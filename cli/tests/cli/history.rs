@@ -3,7 +3,6 @@
 use std::path::Path;
 use std::time::Duration;
 
-use runcomfy_simulator::{RunTime, SimConfig};
 use serde_json::Value;
 
 use crate::support::{Sim, assert_code};
@@ -59,18 +58,11 @@ fn cached_run_times(cache: &Path, sim: &Sim) -> Vec<u64> {
         .collect()
 }
 
-fn sim_of(run_time: Duration) -> Sim {
-    Sim::start(SimConfig {
-        run_time: RunTime::Fixed(run_time),
-        ..SimConfig::default()
-    })
-}
-
 #[test]
 fn a_second_run_polls_on_the_run_time_the_first_learned() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
-    let sim = sim_of(Duration::from_millis(2500));
+    let sim = Sim::running(Duration::from_millis(2500));
 
     // Cold: polls every 2 s, so it sees the job running at 2 s and done at 4 s, 1.5 s late.
     let cold = run_once(&sim, dir.path(), &cache, "first");
@@ -103,7 +95,7 @@ fn a_second_run_polls_on_the_run_time_the_first_learned() {
 fn result_wait_on_a_job_run_left_polls_on_its_learned_schedule() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
-    let sim = sim_of(Duration::from_millis(2500));
+    let sim = Sim::running(Duration::from_millis(2500));
     run_once(&sim, dir.path(), &cache, "first");
 
     let output = sim
@@ -142,7 +134,7 @@ fn result_wait_on_a_job_run_left_polls_on_its_learned_schedule() {
 fn commands_side_by_side_keep_each_others_run_times() {
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
-    let sim = sim_of(Duration::from_millis(1500));
+    let sim = Sim::running(Duration::from_millis(1500));
     let children: Vec<_> = ["left", "right"]
         .iter()
         .map(|text| {
@@ -178,7 +170,7 @@ fn an_unreadable_cache_is_replaced_not_fatal() {
     let cache = dir.path().join("cache");
     std::fs::create_dir_all(&cache).unwrap();
     std::fs::write(cache.join("poll-history.json"), "{ not json").unwrap();
-    let sim = sim_of(Duration::from_millis(50));
+    let sim = Sim::running(Duration::from_millis(50));
 
     run_once(&sim, dir.path(), &cache, "first");
     assert_eq!(cached_run_times(&cache, &sim).len(), 1);
@@ -190,7 +182,7 @@ fn an_unreadable_cache_is_replaced_not_fatal() {
 #[test]
 fn the_cache_is_the_platforms_unless_the_variable_is_empty() {
     let dir = tempfile::tempdir().unwrap();
-    let sim = sim_of(Duration::from_millis(50));
+    let sim = Sim::running(Duration::from_millis(50));
     let xdg = dir.path().join("xdg");
     let run = |cache_dir: Option<&str>| {
         let mut cmd = sim.runcomfy(dir.path());

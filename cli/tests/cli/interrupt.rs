@@ -4,8 +4,6 @@ use std::io::{BufRead as _, BufReader, Read as _};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use runcomfy_simulator::{RunTime, SimConfig};
-
 use crate::support::{Sim, queued_behind_a_busy_worker};
 
 /// `run` of a sunset against the simulator.
@@ -61,10 +59,7 @@ fn ctrl_c_cancels_a_queued_job() {
 
 #[test]
 fn ctrl_c_on_a_running_job_says_it_goes_on() {
-    let sim = Sim::start(SimConfig {
-        run_time: RunTime::Fixed(Duration::from_secs(30)),
-        ..SimConfig::default()
-    });
+    let sim = Sim::running(Duration::from_secs(30));
     let dir = tempfile::tempdir().unwrap();
     let (code, stderr) = interrupt_when(run_sunset(&sim, dir.path()), "running");
     assert_eq!(code, Some(130), "{stderr}");

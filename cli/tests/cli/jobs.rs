@@ -20,7 +20,7 @@ fn status_result_and_cancel_follow_jobs_by_id() {
     let dir = tempfile::tempdir().unwrap();
     let running = submit_no_wait(&sim, dir.path(), "Generate 3 images of a red barn.");
     let queued = submit_no_wait(&sim, dir.path(), "Generate 3 images of a blue barn.");
-    let run = |args: &[&str]| sim.runcomfy(dir.path()).args(args).output().unwrap();
+    let run = |args: &[&str]| sim.output(dir.path(), args);
 
     let output = run(&["status", &running]);
     assert_code(&output, 0);
@@ -90,7 +90,7 @@ fn unknown_ids_exit_65_and_failed_jobs_1() {
         ..SimConfig::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| sim.runcomfy(dir.path()).args(args).output().unwrap();
+    let run = |args: &[&str]| sim.output(dir.path(), args);
     for command in ["status", "result", "cancel"] {
         let output = run(&[command, "no-such-request"]);
         assert_code(&output, 65);
@@ -106,17 +106,13 @@ fn unknown_ids_exit_65_and_failed_jobs_1() {
 
 #[test]
 fn result_wait_follows_a_job_to_its_files() {
-    let sim = Sim::start(SimConfig {
-        run_time: RunTime::Fixed(Duration::from_secs(2)),
-        ..SimConfig::default()
-    });
+    let sim = Sim::running(Duration::from_secs(2));
     let dir = tempfile::tempdir().unwrap();
     let id = submit_no_wait(&sim, dir.path(), "Generate 3 images of a red barn.");
-    let output = sim
-        .runcomfy(dir.path())
-        .args(["result", &id, "--wait", "--out", "saved", "--json"])
-        .output()
-        .unwrap();
+    let output = sim.output(
+        dir.path(),
+        &["result", &id, "--wait", "--out", "saved", "--json"],
+    );
     assert_code(&output, 0);
     let result: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(result["status"], "succeeded", "{result}");
@@ -135,11 +131,10 @@ fn result_wait_timeout_leaves_a_queued_job_queued() {
     let dir = tempfile::tempdir().unwrap();
     let (sim, queued) = queued_behind_a_busy_worker(dir.path());
     let started = Instant::now();
-    let output = sim
-        .runcomfy(dir.path())
-        .args(["result", &queued, "--wait", "--timeout", "1s", "--json"])
-        .output()
-        .unwrap();
+    let output = sim.output(
+        dir.path(),
+        &["result", &queued, "--wait", "--timeout", "1s", "--json"],
+    );
     assert_code(&output, 75);
     assert!(started.elapsed() < Duration::from_secs(10));
     let result: Value = serde_json::from_slice(&output.stdout).unwrap();
@@ -150,11 +145,7 @@ fn result_wait_timeout_leaves_a_queued_job_queued() {
     assert_eq!(sim.stats().cancel_calls, 0);
 
     // Without --wait, --timeout bounds the one call: a queued job is not finished yet.
-    let output = sim
-        .runcomfy(dir.path())
-        .args(["result", &queued, "--timeout", "5s"])
-        .output()
-        .unwrap();
+    let output = sim.output(dir.path(), &["result", &queued, "--timeout", "5s"]);
     assert_code(&output, 75);
     assert!(
         stderr(&output).contains("not finished yet"),

@@ -46,11 +46,7 @@ fn prices_are_shown_from_the_catalog_and_live() {
     let flux = text.lines().find(|l| l.starts_with(FLUX_VIDEO)).unwrap();
     assert!(flux.contains(" base "), "{flux}");
 
-    let output = sim
-        .runcomfy(dir.path())
-        .args(["models", "--live", "--json"])
-        .output()
-        .unwrap();
+    let output = sim.output(dir.path(), &["models", "--live", "--json"]);
     assert_code(&output, 0);
     let models = json(&output);
     let entry = |id: &str| {
@@ -72,11 +68,7 @@ fn prices_are_shown_from_the_catalog_and_live() {
         "sequential_image_generation_options"
     );
 
-    let output = sim
-        .runcomfy(dir.path())
-        .args(["describe", SEEDANCE, "--live"])
-        .output()
-        .unwrap();
+    let output = sim.output(dir.path(), &["describe", SEEDANCE, "--live"]);
     assert_code(&output, 0);
     let text = stdout(&output);
     assert!(text.contains("Price (today): $0.10 per second"), "{text}");
@@ -153,11 +145,7 @@ fn dry_runs_estimate_both_units_print_the_body_and_send_nothing() {
     assert!(stderr(&output).contains("estimate: $0.06: $0.03 per output × 2 outputs"));
     assert_eq!(json(&output)["sequential_image_generation_options"], 2);
     // Invalid: 65, and still nothing sent.
-    let output = sim
-        .runcomfy(dir.path())
-        .args(["run", SEQUENTIAL, "--dry-run"])
-        .output()
-        .unwrap();
+    let output = sim.output(dir.path(), &["run", SEQUENTIAL, "--dry-run"]);
     assert_code(&output, 65);
     let stats = sim.stats();
     assert_eq!(
@@ -265,11 +253,10 @@ fn a_run_shows_its_cost_records_its_provenance_and_reruns_the_same_body() {
 
     // A media file that changed since is refused: not the same input.
     write_png(&dir.path().join("cat.png"), 41, 30);
-    let output = sim
-        .runcomfy(dir.path())
-        .args(["run", EDIT, "--input", "@first/runcomfy-record.json"])
-        .output()
-        .unwrap();
+    let output = sim.output(
+        dir.path(),
+        &["run", EDIT, "--input", "@first/runcomfy-record.json"],
+    );
     assert_code(&output, 65);
     assert!(stderr(&output).contains("images[0]"), "{}", stderr(&output));
     assert!(
@@ -278,11 +265,10 @@ fn a_run_shows_its_cost_records_its_provenance_and_reruns_the_same_body() {
         stderr(&output)
     );
     // So is a record of another model.
-    let output = sim
-        .runcomfy(dir.path())
-        .args(["run", SEQUENTIAL, "--input", "@first/runcomfy-record.json"])
-        .output()
-        .unwrap();
+    let output = sim.output(
+        dir.path(),
+        &["run", SEQUENTIAL, "--input", "@first/runcomfy-record.json"],
+    );
     assert_code(&output, 65);
     assert_eq!(sim.stats().submissions, 2);
 }

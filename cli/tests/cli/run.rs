@@ -191,9 +191,9 @@ fn invalid_input_exits_65_with_every_problem_and_no_network_call() {
     );
 
     // Shape problems are reported together with the rules, and as JSON with --json.
-    let output = sim
-        .runcomfy(dir.path())
-        .args([
+    let output = sim.output(
+        dir.path(),
+        &[
             "run",
             "bytedance/seedream-4-0/edit-sequential",
             "--text",
@@ -203,9 +203,8 @@ fn invalid_input_exits_65_with_every_problem_and_no_network_call() {
             "--sequential-image-generation-options",
             "16",
             "--json",
-        ])
-        .output()
-        .unwrap();
+        ],
+    );
     assert_code(&output, 65);
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["status"], "invalid");
@@ -222,11 +221,10 @@ fn invalid_input_exits_65_with_every_problem_and_no_network_call() {
 
     // --input that is not a JSON object.
     for input in ["[1, 2]", "{not json", "@missing.json"] {
-        let output = sim
-            .runcomfy(dir.path())
-            .args(["run", "bytedance/seedream-4-0/sequential", "--input", input])
-            .output()
-            .unwrap();
+        let output = sim.output(
+            dir.path(),
+            &["run", "bytedance/seedream-4-0/sequential", "--input", input],
+        );
         assert_code(&output, 65);
     }
     assert_eq!(sim.stats().submit_calls, 0);

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::process::Output;
+use std::time::Duration;
 
 use assert_cmd::Command;
 use runcomfy_simulator::{RunTime, SimConfig, Simulator, Stats};
@@ -18,7 +19,7 @@ pub fn runcomfy(dir: &Path) -> Command {
 /// test instead of stalling the suite).
 fn bounded(process: std::process::Command) -> Command {
     let mut cmd = Command::from_std(process);
-    cmd.timeout(std::time::Duration::from_secs(120));
+    cmd.timeout(Duration::from_secs(120));
     cmd
 }
 
@@ -67,6 +68,19 @@ impl Sim {
 
     pub fn stats(&self) -> Stats {
         self.sim.stats()
+    }
+
+    /// A simulator whose jobs each run `run_time`, otherwise defaults.
+    pub fn running(run_time: Duration) -> Sim {
+        Sim::start(SimConfig {
+            run_time: RunTime::Fixed(run_time),
+            ..SimConfig::default()
+        })
+    }
+
+    /// `runcomfy ARGS` against the simulator, in `dir`, run to its end.
+    pub fn output(&self, dir: &Path, args: &[&str]) -> Output {
+        self.runcomfy(dir).args(args).output().unwrap()
     }
 
     /// `runcomfy --base-url <sim>` with the right token.
@@ -163,7 +177,7 @@ pub fn submit_no_wait(sim: &Sim, dir: &Path, text: &str) -> String {
 pub fn queued_behind_a_busy_worker(dir: &Path) -> (Sim, String) {
     let sim = Sim::start(SimConfig {
         workers: 1,
-        run_time: RunTime::Fixed(std::time::Duration::from_secs(30)),
+        run_time: RunTime::Fixed(Duration::from_secs(30)),
         ..SimConfig::default()
     });
     submit_no_wait(&sim, dir, "Generate 3 images of a red barn.");
