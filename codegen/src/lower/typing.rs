@@ -390,23 +390,7 @@ impl<'c, 'a> Typer<'c, 'a> {
             return RustType::Json;
         }
         // `[X, {"type": "null"}]`: a nullable X.
-        let is_null = |this: &Self, sub: &Sub| match sub {
-            Sub::Node(i) => {
-                let n = &this.nodes[*i];
-                n.types == Some(Types::NULL)
-                    && SchemaNode {
-                        types: None,
-                        ..n.clone()
-                    }
-                    .is_empty_schema()
-            }
-            _ => false,
-        };
-        let non_null: Vec<Sub> = alternatives
-            .iter()
-            .filter(|s| !is_null(self, s))
-            .copied()
-            .collect();
+        let non_null = non_null_alternatives(&self.nodes, alternatives);
         let nullable = non_null.len() < alternatives.len();
         let ty = match non_null.as_slice() {
             [] => return RustType::Json,
@@ -578,6 +562,53 @@ fn definition_name(pointer: &str) -> Option<String> {
     (!rest.contains('/')).then(|| runcomfy_vocab::pointer::unescape(rest))?
 }
 
+/// The alternatives of an `anyOf`/`oneOf` other than `{"type": "null"}` alone.
+fn non_null_alternatives(nodes: &[SchemaNode], alternatives: &[Sub]) -> Vec<Sub> {
+    let is_null = |sub: &Sub| match sub {
+        Sub::Node(i) => {
+            let n = &nodes[*i];
+            n.types == Some(Types::NULL)
+                && SchemaNode {
+                    types: None,
+                    ..n.clone()
+                }
+                .is_empty_schema()
+        }
+        _ => false,
+    };
+    alternatives
+        .iter()
+        .filter(|s| !is_null(s))
+        .copied()
+        .collect()
+}
+
+/// For a node with no `type` of its own, the one branch its type comes from: the single
+/// alternative of `[X, {"type": "null"}]`, or a lone `allOf` entry. Its bounds and media are
+/// the field's too, so docs say them.
+fn typed_branch<'n>(nodes: &'n [SchemaNode], node: &SchemaNode) -> Option<&'n SchemaNode> {
+    if node.types.is_some() {
+        return None;
+    }
+    let alternatives = if node.any_of.is_empty() {
+        &node.one_of
+    } else {
+        &node.any_of
+    };
+    let branch = match (node.all_of.as_slice(), alternatives.is_empty()) {
+        ([], false) => match non_null_alternatives(nodes, alternatives).as_slice() {
+            [one] => *one,
+            _ => return None,
+        },
+        ([one], true) => *one,
+        _ => return None,
+    };
+    match branch {
+        Sub::Node(i) => nodes.get(i),
+        Sub::Any | Sub::Never => None,
+    }
+}
+
 /// Whether an accessor can return the default of a field of this type.
 fn accessor_type(ty: &RustType) -> bool {
     matches!(
@@ -594,6 +625,19 @@ fn single_type(types: Types) -> Option<JsonType> {
     let mut iter = types.iter();
     let first = iter.next()?;
     iter.next().is_none().then_some(first)
+}
+
+/// A JSON type in words, after "each value".
+fn type_words(json: JsonType) -> &'static str {
+    match json {
+        JsonType::Null => "is `null`",
+        JsonType::Boolean => "is `true` or `false`",
+        JsonType::Object => "is an object",
+        JsonType::Array => "is a list",
+        JsonType::Number => "is a number",
+        JsonType::Integer => "is a whole number",
+        JsonType::String => "is text",
+    }
 }
 
 fn variant_name(json: JsonType) -> &'static str {
@@ -615,15 +659,26 @@ fn describe(typer: &Typer<'_, '_>, node: &SchemaNode, ty: &RustType) -> Vec<Stri
         RustType::Nullable(inner) => inner.as_ref(),
         other => other,
     };
-    let media = node.media.as_ref().or_else(|| match node.items {
-        Items::Each(Sub::Node(i)) => typer.nodes[i].media.as_ref(),
-        _ => None,
+    let branch = typed_branch(&typer.nodes, node);
+    let about = branch.unwrap_or(node);
+    let media = node.media.as_ref().or(about.media.as_ref()).or_else(|| {
+        [node, about].into_iter().find_map(|n| match n.items {
+            Items::Each(Sub::Node(i)) => typer.nodes[i].media.as_ref(),
+            _ => None,
+        })
     });
-    let mut facts = vec![what(typer, node, inner, media)];
+    let mut facts = vec![what(typer, about, inner, media)];
     if matches!(ty, RustType::Nullable(_)) {
         facts.push("May be `null`.".to_owned());
     }
     facts.extend(constraints(node));
+    if let Some(branch) = branch {
+        for fact in constraints(branch) {
+            if !facts.contains(&fact) {
+                facts.push(fact);
+            }
+        }
+    }
     if let Some(media) = media {
         media_facts(media, &mut facts);
     }
@@ -648,7 +703,7 @@ fn what(
         RustType::Number => "A number.".to_owned(),
         RustType::Boolean => "`true` or `false`.".to_owned(),
         RustType::Media => {
-            let kind = node.media.as_ref().map_or("a file", |m| m.kind.a_file());
+            let kind = media.map_or("a file", |m| m.kind.a_file());
             format!(
                 "{}: an https URL, a `data:` URI, a local file or bytes.",
                 capitalize(kind)
@@ -659,12 +714,28 @@ fn what(
                 "A list of {}: https URLs, `data:` URIs, local files or bytes.",
                 media.map_or("files", |m| m.kind.files())
             ),
+            RustType::String => "A list of text.".to_owned(),
+            RustType::Integer => "A list of whole numbers.".to_owned(),
+            RustType::Number => "A list of numbers.".to_owned(),
+            RustType::Boolean => "A list of `true` or `false`.".to_owned(),
+            RustType::Enum(i) => format!("A list of [`{}`] choices.", typer.enums[*i].name),
+            RustType::Struct(i) => format!("A list of [`{}`] objects.", typer.structs[*i].name),
+            RustType::Union(i) => format!("A list of [`{}`] values.", typer.unions[*i].name),
             _ => "A list.".to_owned(),
         },
         RustType::Enum(i) => format!("One of the [`{}`] choices.", typer.enums[*i].name),
         RustType::Union(i) => format!("A value of [`{}`].", typer.unions[*i].name),
         RustType::Struct(i) => format!("An object: [`{}`].", typer.structs[*i].name),
-        RustType::JsonObject => "A JSON object.".to_owned(),
+        RustType::JsonObject => {
+            let each = match node.additional_properties {
+                Some(Sub::Node(i)) => single_type(typer.nodes[i].allowed()).map(type_words),
+                _ => None,
+            };
+            match each {
+                Some(each) => format!("A JSON object; each value {each}."),
+                None => "A JSON object.".to_owned(),
+            }
+        }
         RustType::Json => "A JSON value, checked against the schema.".to_owned(),
         RustType::Nullable(_) => String::new(),
     }
@@ -673,8 +744,11 @@ fn what(
 /// The node's bounds, pattern and uniqueness, in words.
 fn constraints(node: &SchemaNode) -> Vec<String> {
     let mut facts = Vec::new();
+    if let Some(constant) = &node.constant {
+        facts.push(format!("Always `{constant}`."));
+    }
     let num = |n: &Option<serde_json::Number>| n.as_ref().map(ToString::to_string);
-    facts.extend(range(num(&node.minimum), num(&node.maximum), ""));
+    facts.extend(range(num(&node.minimum), num(&node.maximum), ("", "")));
     if let Some(n) = &node.exclusive_minimum {
         facts.push(format!("Greater than {n}."));
     }
@@ -688,7 +762,7 @@ fn constraints(node: &SchemaNode) -> Vec<String> {
     facts.extend(range(
         count(node.min_length),
         count(node.max_length),
-        " characters",
+        ("character", "characters"),
     ));
     if let Some(pattern) = &node.pattern {
         facts.push(format!("Matches `{}`.", pattern.replace('`', "'")));
@@ -696,7 +770,7 @@ fn constraints(node: &SchemaNode) -> Vec<String> {
     facts.extend(range(
         count(node.min_items),
         count(node.max_items),
-        " items",
+        ("item", "items"),
     ));
     if node.unique_items {
         facts.push("Items are unique.".to_owned());
@@ -704,13 +778,19 @@ fn constraints(node: &SchemaNode) -> Vec<String> {
     facts
 }
 
-/// A range in words: `1 to 4 items.`, `At least 1.`.
-fn range(min: Option<String>, max: Option<String>, unit: &str) -> Option<String> {
+/// A range in words: `1 to 4 items.`, `At least 1 item.`; `unit` is (one, many), empty for a
+/// plain number.
+fn range(min: Option<String>, max: Option<String>, unit: (&str, &str)) -> Option<String> {
+    let of = |n: &str| match unit {
+        ("", _) => String::new(),
+        (one, _) if n == "1" => format!(" {one}"),
+        (_, many) => format!(" {many}"),
+    };
     match (min, max) {
-        (Some(a), Some(b)) if a == b => Some(format!("Exactly {a}{unit}.")),
-        (Some(a), Some(b)) => Some(format!("{a} to {b}{unit}.")),
-        (Some(a), None) => Some(format!("At least {a}{unit}.")),
-        (None, Some(b)) => Some(format!("At most {b}{unit}.")),
+        (Some(a), Some(b)) if a == b => Some(format!("Exactly {a}{}.", of(&a))),
+        (Some(a), Some(b)) => Some(format!("{a} to {b}{}.", of(&b))),
+        (Some(a), None) => Some(format!("At least {a}{}.", of(&a))),
+        (None, Some(b)) => Some(format!("At most {b}{}.", of(&b))),
         (None, None) => None,
     }
 }
