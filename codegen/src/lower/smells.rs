@@ -43,24 +43,37 @@ const FOREIGN_WORDS: &[&str] = &[
     "bild",
 ];
 
-/// Whether a title or description looks localized: a non-ASCII letter (`é`, `画`), or two
-/// function words of another language (`varias URLs de imagen`). Typography (`–`, `≤`) is fine.
+/// Whether a title or description looks localized: a letter of a script other than Latin
+/// (`画`, `Я`; Greek counts as Latin here, being English's symbols: `σ`), or two hints: a
+/// word with an accented Latin letter (`più`) or a function word of another language
+/// (`varias URLs de imagen`). One accented word is English's too (`café`, `Pokémon`), and
+/// typography (`–`, `≤`, `✨`) is no letter.
 pub fn is_localized(text: &str) -> bool {
-    if text.chars().any(|c| c.is_alphabetic() && !c.is_ascii()) {
+    if text
+        .chars()
+        .any(|c| c.is_alphabetic() && !is_latin_or_greek(c))
+    {
         return true;
     }
-    let hits = text
-        .split(|c: char| !(c.is_ascii_alphabetic() || c == '\''))
+    let hints = text
+        .split(|c: char| !(c.is_alphabetic() || c == '\''))
         .filter(|w| !w.is_empty())
         .filter(|w| {
-            let w = w.to_ascii_lowercase();
-            FOREIGN_WORDS.contains(&w.as_str())
+            let w = w.to_lowercase();
+            !w.is_ascii()
+                || FOREIGN_WORDS.contains(&w.as_str())
                 || ["d'", "l'", "qu'", "dell'"]
                     .iter()
                     .any(|p| w.starts_with(p) && w.len() > p.len())
         })
         .count();
-    hits >= 2
+    hints >= 2
+}
+
+/// Latin (with its accented forms) or Greek.
+fn is_latin_or_greek(c: char) -> bool {
+    c.is_ascii()
+        || matches!(c, '\u{00C0}'..='\u{024F}' | '\u{0370}'..='\u{03FF}' | '\u{1E00}'..='\u{1EFF}')
 }
 
 /// Models whose output schema is not the most common one: each gets its own output type,
@@ -115,5 +128,11 @@ mod tests {
         assert!(is_localized("画像"));
         assert!(!is_localized("Upload 1–10 images, ≤ 10 MB each"));
         assert!(!is_localized("The aspect ratio of the image to generate."));
+        assert!(is_localized("Größe des Bildes"));
+        assert!(is_localized("Résolution de l'image"));
+        assert!(is_localized("Соотношение сторон"));
+        assert!(!is_localized("What to draw, in émojis too ✨"));
+        assert!(!is_localized("A Pokémon card"));
+        assert!(!is_localized("Noise σ of the sampler"));
     }
 }
