@@ -461,6 +461,52 @@ async fn a_server_echoing_the_token_back_never_gets_it_into_an_error() {
 }
 
 #[tokio::test]
+async fn a_token_echoed_escaped_or_across_an_excerpts_cut_never_shows() {
+    // Bodies that are not what the client expects are quoted, cut, in its errors: the token
+    // lies across the cut of a 500's text, and JSON-escaped in a 200 that does not decode.
+    let server = Hostile::start(|seen, _| {
+        let token = seen.token().unwrap_or_default();
+        let raw = |status: u16, body: String| Act::Reply {
+            status,
+            headers: vec![("Content-Type".into(), "text/plain".into())],
+            body: body.into_bytes(),
+        };
+        if seen.path.ends_with("/status") {
+            // All but its last character before the cut at 200.
+            let before = "x".repeat(201 - token.len());
+            raw(500, format!("{before}{token}{}", "y".repeat(100)))
+        } else {
+            let (first, rest) = token.split_at(1);
+            let escaped = format!("\\u{:04x}{rest}", u32::from(first.as_bytes()[0]));
+            raw(200, format!(r#"{{"status": 3, "note": "{escaped}"}}"#))
+        }
+    })
+    .await;
+    let client = client(&server);
+    let job = client.job::<Edit>(ID);
+    let errors = within(Duration::from_secs(20), async {
+        [job.status().await.err(), job.result().await.err()]
+    })
+    .await;
+    let shown: Vec<String> = errors
+        .iter()
+        .map(|err| format!("{:?}", err.as_ref().expect("an error")))
+        .collect();
+    for (shown, quoted) in shown.iter().zip(["xxxxx", "note"]) {
+        // The body is quoted, and not a prefix of the token with it.
+        assert!(shown.contains(quoted), "{shown}");
+        assert!(
+            !shown.contains(&TOKEN[..TOKEN.len() - 1]),
+            "the token leaked: {shown}"
+        );
+        assert!(
+            !shown.contains(&TOKEN[1..]),
+            "the token leaked escaped: {shown}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_token_as_a_request_id_a_redirect_or_an_output_url_never_shows() {
     let server = Hostile::start(|seen, base| {
         let token = seen.token().unwrap_or_else(|| TOKEN.to_owned());

@@ -62,6 +62,11 @@ impl Token {
         }
     }
 
+    /// The token's length in characters.
+    pub(crate) fn chars(&self) -> usize {
+        self.raw.chars().count()
+    }
+
     /// Whether the token occurs in `bytes`. A one- to three-character token never does:
     /// scrubbing it would mangle ordinary text, and such a token is never a real one.
     fn is_in(&self, bytes: &[u8]) -> bool {

@@ -224,7 +224,7 @@ impl Http {
                         request_id: None,
                         status,
                         reason: format!("reply larger than {MAX_REPLY_BYTES} bytes"),
-                        excerpt: self.token.scrub(&wire::excerpt(&body)),
+                        excerpt: wire::scrubbed_excerpt(&body, &self.token),
                     },
                     retry_after: None,
                     not_sent: false,

@@ -161,7 +161,11 @@ pub(crate) fn parse<T: DeserializeOwned>(status: u16, body: &[u8], token: &Token
         }
         value
     });
-    let excerpt = || token.scrub(&excerpt(body));
+    // From the scrubbed tree when there is one: the raw text may hold the token escaped.
+    let excerpt = |value: Option<&serde_json::Value>| match value {
+        Some(value) if may_hold_token => excerpt(value.to_string().as_bytes()),
+        _ => scrubbed_excerpt(body, token),
+    };
     if let Some(api) = value.as_ref().and_then(|v| error_body(status, v)) {
         return Reply::Api(api);
     }
@@ -169,22 +173,22 @@ pub(crate) fn parse<T: DeserializeOwned>(status: u16, body: &[u8], token: &Token
         return Reply::Api(ApiError {
             status,
             code: None,
-            message: excerpt(),
+            message: excerpt(value.as_ref()),
             detail: None,
         });
     }
     let Some(value) = value else {
         return Reply::Invalid {
             reason: "not JSON".into(),
-            excerpt: excerpt(),
+            excerpt: excerpt(None),
         };
     };
-    match serde_json::from_value(value) {
+    match T::deserialize(&value) {
         Ok(reply) => Reply::Ok(reply),
         Err(err) => Reply::Invalid {
             // The decoder's message quotes the value it choked on (already scrubbed).
             reason: err.to_string(),
-            excerpt: excerpt(),
+            excerpt: excerpt(Some(&value)),
         },
     }
 }
@@ -207,6 +211,20 @@ fn error_body(status: u16, value: &serde_json::Value) -> Option<ApiError> {
         message: body.error_message.unwrap_or_default(),
         detail: body.detail.filter(|d| !d.is_null()).map(Box::new),
     })
+}
+
+/// [`excerpt`] of a reply that may echo the token: scrubbed before the cut, so a token that
+/// spans it cannot show in part.
+pub(crate) fn scrubbed_excerpt(body: &[u8], token: &Token) -> String {
+    let text = String::from_utf8_lossy(body);
+    // Enough past the cut to hold any token that starts before it.
+    let head: String = text.chars().take(EXCERPT_CHARS + token.chars()).collect();
+    let cut = text.len() > head.len();
+    let mut out = excerpt(token.scrub(&head).as_bytes());
+    if cut && !out.ends_with('…') {
+        out.push('…');
+    }
+    out
 }
 
 /// The start of a body for an error message: capped, control characters replaced.
