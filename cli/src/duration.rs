@@ -24,12 +24,13 @@ pub fn parse(text: &str) -> Result<Duration, String> {
 pub struct Deadline(Option<(Duration, Instant)>);
 
 impl Deadline {
-    /// The `--timeout` of `matches`, counted from `start`.
+    /// The `--timeout` of `matches`, counted from `start`; none when it ends past what the
+    /// clock can count (`--timeout 1e19`: never).
     pub fn of(matches: &ArgMatches, start: Instant) -> Self {
         Deadline(
             matches
                 .get_one::<Duration>("timeout")
-                .map(|after| (*after, start + *after)),
+                .and_then(|after| Some((*after, start.checked_add(*after)?))),
         )
     }
 

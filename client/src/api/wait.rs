@@ -26,6 +26,15 @@ const LAST_LOOK: Duration = Duration::from_secs(1);
 /// trip before the client learns of it.
 const SERVER_CLOCK_SLACK: Duration = Duration::from_millis(250);
 
+/// `by` after `now`, or 30 years on when that is past what an `Instant` holds (a timeout of
+/// `Duration::MAX`, or a huge interval, means "never").
+pub(crate) fn later(now: Instant, by: Duration) -> Instant {
+    const FAR: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
+    now.checked_add(by)
+        .or_else(|| now.checked_add(FAR))
+        .unwrap_or(now)
+}
+
 /// Options of [`Job::wait_with`] and [`Job::updates`].
 #[derive(Debug, Clone, Default)]
 pub struct WaitOptions {
@@ -147,7 +156,7 @@ impl<'a, M: Model> Poller<'a, M> {
             in_flight: job
                 .accepted
                 .map(|a| history.run_started(job.model_id(), a.at)),
-            deadline: options.timeout.map(|t| (now + t, t)),
+            deadline: options.timeout.map(|t| (later(now, t), t)),
             keep_queued: options.keep_queued,
             last_state: None,
             last_poll: None,
@@ -166,7 +175,7 @@ impl<'a, M: Model> Poller<'a, M> {
         }
         let delay = self.next_delay();
         let now = Instant::now();
-        let mut wake = now + delay;
+        let mut wake = later(now, delay);
         if let Some((deadline, after)) = self.deadline
             && wake >= deadline
         {

@@ -208,7 +208,7 @@ impl RateGate {
 
     /// Closes the gate for `delay`, unless it is already closed for longer.
     pub fn close_for(&self, delay: Duration) {
-        let until = (Instant::now() + delay).saturating_duration_since(self.epoch);
+        let until = self.epoch.elapsed().saturating_add(delay);
         let until = u64::try_from(until.as_nanos()).unwrap_or(u64::MAX).max(1);
         self.closed_until.fetch_max(until, Ordering::Relaxed);
     }
@@ -255,9 +255,9 @@ where
                 // Never earlier than asked; a little later, so clients told the same second
                 // do not all come back at once.
                 let spread = (after / 10).min(Duration::from_secs(1));
-                delay = delay.max(after + spread.mul_f64(jitter.unit()));
+                delay = delay.max(after.saturating_add(spread.mul_f64(jitter.unit())));
             }
-            (started.elapsed() + delay <= policy.total).then_some(delay)
+            (started.elapsed().saturating_add(delay) <= policy.total).then_some(delay)
         })
         .notify(|failure: &Failure, delay: Duration| {
             tracing::debug!(error = %failure.error, ?delay, "retrying");
