@@ -482,6 +482,11 @@ async fn wait(
             err => {
                 rounds += 1;
                 if let Some(outcome) = transient(ctx, line, rounds, &err.to_string()).await {
+                    // Left for the next run, unsettled: its estimate stays spent, and lines
+                    // waiting for the budget stop waiting for this job to end.
+                    if let Some(budget) = &ctx.budget {
+                        budget.keep();
+                    }
                     return Err(outcome);
                 }
             }
