@@ -294,9 +294,9 @@ fn run_args() -> Vec<Arg> {
             .help("Submit, print the request id, and exit without waiting")
             .help_heading(heading),
         timeout_arg(
-            "A deadline for the whole command, submit, wait and downloads (90s, 5m, 1h30m; \
-             exit 75, or 3 if the submit was still unanswered); a job still queued then is \
-             cancelled, and no partial file is left",
+            "A deadline for the whole command, submit, wait and downloads (90s, 5m, 1h30m): a \
+             job still queued then is cancelled (exit 75); one that runs or has run is paid \
+             for, so exit 3, as when the submit was still unanswered; no partial file is left",
         )
         .help_heading(heading),
         Arg::new("preflight")

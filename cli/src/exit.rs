@@ -12,8 +12,10 @@ pub const OK: u8 = 0;
 pub const FAILURE: u8 = 1;
 /// The submit may have been accepted (and billed): its connection broke after the request went
 /// out, the server answered 5xx or something unreadable, or `--timeout` passed while waiting
-/// for its answer. Not a code to retry on: check the account's requests first. Outside the
-/// sysexits range so that no wrapper retrying on "temporary failure" (75) resends it.
+/// for its answer; or `run`'s job was accepted and a temporary failure (`--timeout`, a network
+/// timeout, 429, a stalled download) stopped it from seeing the job through. Not a code to
+/// retry on: check the account's requests first. Outside the sysexits range so that no wrapper
+/// retrying on "temporary failure" (75) resends it.
 pub const MAYBE_ACCEPTED: u8 = 3;
 /// A budget stopped it: `run --max-cost` found the estimate above it (or no estimate), or
 /// `batch --max-spend` left lines unsent. Nothing over the budget was sent.
@@ -39,8 +41,10 @@ Exit codes:
   0    success
   1    the job failed or was cancelled (or could not be cancelled), or another failure
   3    the submit may have been accepted (and billed): its connection broke after it was
-       sent, the server answered 5xx or garbage, or --timeout passed during it; do not
-       retry blindly, check your RunComfy requests first
+       sent, the server answered 5xx or garbage, or --timeout passed during it; or run's
+       job was accepted and a temporary failure (--timeout, a network timeout, 429, a
+       stalled download) ended the command before its end: do not retry blindly, check
+       your RunComfy requests first (runcomfy result ID --wait follows a known job)
   4    over budget: run --max-cost found the estimate above it or had no estimate, or
        batch --max-spend left lines unsent (nothing past the budget was sent)
   64   usage error (unknown command, model or flag, a bad option value such as --timeout's)
@@ -50,8 +54,9 @@ Exit codes:
   69   service unavailable (HTTP 5xx, unreachable, unreadable replies, redirect loops,
        failed or refused downloads)
   74   cannot write output files
-  75   temporary failure: --timeout passed (downloads included), rate limited (429), network
-       timeout, or the job has not finished yet (result)
+  75   temporary failure, nothing paid for left behind: --timeout passed (a queued job
+       cancelled), rate limited (429), network timeout, or the job has not finished yet
+       (result)
   77   authentication: no token (set RUNCOMFY_TOKEN or --token-file), or it was refused
        (HTTP 401/403)
   130  interrupted by Ctrl-C or SIGTERM (a queued job is cancelled first; a running one is

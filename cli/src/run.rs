@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 use clap::ArgMatches;
 use runcomfy::catalog::ModelInfo;
 use runcomfy::dynamic::{DynJob, DynOutput};
+use runcomfy::error::CancelAttempt;
 use runcomfy::estimate::Estimate;
 use runcomfy::input::DynInput;
 use runcomfy::price::Usd;
@@ -345,8 +346,10 @@ async fn submit_and_follow(
         .out
         .clone()
         .unwrap_or_else(|| output::default_out_dir(job.id()));
-    let Some(saved) = save(&job, &output, &dir, &mut progress, &mut interrupts, args).await? else {
-        return Ok(exit::INTERRUPTED);
+    let saved = match save(&job, &output, &dir, &mut progress, &mut interrupts, args).await {
+        Ok(Some(saved)) => saved,
+        Ok(None) => return Ok(exit::INTERRUPTED),
+        Err(err) => return job_ended_badly(&job, err, args),
     };
     let timings = Timings {
         submitted: job.submitted_at().map(provenance::timestamp),
@@ -513,7 +516,7 @@ async fn save(
     progress: &mut Progress,
     interrupts: &mut Interrupts,
     args: &RunArgs,
-) -> Result<Option<Vec<DownloadedFile>>, CliError> {
+) -> Result<Option<Vec<DownloadedFile>>, Error> {
     let id = job.id();
     let files = output_files(output);
     progress.message(&format!(
@@ -537,7 +540,7 @@ async fn save(
                      DIR` fetches them"
                 ));
             }
-            Err(err.into())
+            Err(err)
         }
         None => {
             eprintln_safe(&if args.mock {
@@ -623,7 +626,9 @@ fn output_files(output: &DynOutput) -> usize {
     output.files().len()
 }
 
-/// A job that failed, was cancelled, timed out, or could not be followed.
+/// A job that failed, was cancelled, timed out, or could not be followed or saved: `--json`
+/// still names its request id. Never exit 75 (which wrappers retry on, submitting and paying
+/// again) for a job that was accepted, unless a cancel stopped it before it ran: exit 3.
 fn job_ended_badly(job: &DynJob, err: Error, args: &RunArgs) -> Result<u8, CliError> {
     let id = job.id();
     let model = job.model_id();
@@ -632,8 +637,16 @@ fn job_ended_badly(job: &DynJob, err: Error, args: &RunArgs) -> Result<u8, CliEr
         Error::JobFailed { error, .. } => ("failed", error.0.clone()),
         Error::Cancelled { .. } => ("cancelled", Value::Null),
         Error::Timeout { .. } => ("timeout", Value::String(err.to_string())),
-        _ => return Err(err.into()),
+        Error::Download { .. } | Error::Io { .. } => ("not_saved", Value::String(err.to_string())),
+        _ => ("unfinished", Value::String(err.to_string())),
     };
+    let cancelled_unrun = matches!(
+        &err,
+        Error::Timeout {
+            cancel: Some(CancelAttempt::Answered(CancelOutcome::Cancelled)),
+            ..
+        }
+    );
     if args.json {
         output::json(&json!({
             "request_id": id,
@@ -642,7 +655,10 @@ fn job_ended_badly(job: &DynJob, err: Error, args: &RunArgs) -> Result<u8, CliEr
             "error": detail,
         }));
     }
-    let code = exit::api_exit_code(&err);
+    let code = match exit::api_exit_code(&err) {
+        exit::TEMP_FAIL if !cancelled_unrun => exit::MAYBE_ACCEPTED,
+        code => code,
+    };
     let err = CliError::from(err);
     eprintln_safe(&format!("error: {err}"));
     if let Some(hint) = err.hint(args.mock) {

@@ -127,17 +127,19 @@ fn server_errors_exit_69_and_an_ambiguous_submit_3() {
 }
 
 #[test]
-fn rate_limits_and_deadlines_exit_75() {
+fn a_deadline_on_a_running_job_exits_3_not_75_and_a_rate_limit_75() {
     let sim = Sim::running(Duration::from_secs(30));
     let dir = tempfile::tempdir().unwrap();
 
+    // The job runs, and is paid for: a wrapper that retries on 75 would pay for it again.
     let output = sim.output(
         dir.path(),
         &["run", MODEL, "--text", PROMPT, "--timeout", "1s", "--json"],
     );
-    assert_code(&output, 75);
+    assert_code(&output, 3);
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["status"], "timeout");
+    assert!(report["request_id"].is_string(), "{report}");
     assert!(
         stderr(&output).contains("did not finish within"),
         "{}",
