@@ -945,3 +945,105 @@ async fn a_submit_dropped_after_it_was_sent_is_unknown_and_sent_once() {
     .await;
     assert_eq!(server.count("POST", "/edit"), 1);
 }
+
+/// A server whose result replies, one after the other, are `replies` (the last one again
+/// after that), and whose status call always says `status`.
+async fn results_in_turn(status: &'static str, replies: Vec<serde_json::Value>) -> Hostile {
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    Hostile::start(move |seen, _| {
+        if seen.path.ends_with("/status") {
+            return json(200, serde_json::json!({"request_id": ID, "status": status}));
+        }
+        let n = calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        json(200, replies[n.min(replies.len() - 1)].clone())
+    })
+    .await
+}
+
+fn polling_fast(server: &Hostile) -> Client {
+    builder(server)
+        .poll_policy(runcomfy::PollPolicy::fixed(Duration::from_millis(20)))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn odd_but_readable_ends_are_read_as_what_they_mean() {
+    let image = serde_json::json!({"images": ["https://cdn.runcomfy.net/a.png"]});
+    let reply = |status: &str, more: serde_json::Value| {
+        let mut reply = serde_json::json!({"request_id": ID, "status": status});
+        reply
+            .as_object_mut()
+            .unwrap()
+            .extend(more.as_object().unwrap().clone());
+        reply
+    };
+    within(Duration::from_secs(20), async {
+        // The status call says completed while the result still says running: the wait
+        // goes on to the output, rather than ending on a job that is "not finished".
+        let server = results_in_turn(
+            "completed",
+            vec![
+                reply("pending", serde_json::json!({})),
+                reply("in_progress", serde_json::json!({})),
+                reply("succeeded", serde_json::json!({"output": image})),
+            ],
+        )
+        .await;
+        let job = polling_fast(&server).job::<Edit>(ID);
+        let output = job
+            .wait()
+            .await
+            .expect("the output, once the result has it");
+        assert_eq!(output.images.len(), 1);
+        // "pending" is a queue: the next poll asked the status call, for the position.
+        assert!(server.seen().iter().any(|s| s.path.ends_with("/status")));
+
+        // "completed" with an output and an empty error succeeded.
+        let server = results_in_turn(
+            "completed",
+            vec![reply(
+                "completed",
+                serde_json::json!({"output": image, "error": ""}),
+            )],
+        )
+        .await;
+        let job = polling_fast(&server).job::<Edit>(ID);
+        assert!(job.wait().await.is_ok());
+
+        // A status this client does not know, with an error, failed.
+        let server = results_in_turn(
+            "error",
+            vec![reply(
+                "error",
+                serde_json::json!({"error": "out of memory"}),
+            )],
+        )
+        .await;
+        let job = polling_fast(&server).job::<Edit>(ID);
+        match job.wait().await {
+            Err(Error::JobFailed { error, .. }) => assert_eq!(error.0, "out of memory"),
+            other => panic!("{other:?}"),
+        }
+
+        // Succeeded without an output: an unreadable reply, not kept as the job's end, so
+        // asking again finds the output once the server has it.
+        let server = results_in_turn(
+            "completed",
+            vec![
+                reply("succeeded", serde_json::json!({"output": null})),
+                reply("succeeded", serde_json::json!({"output": image})),
+            ],
+        )
+        .await;
+        let job = polling_fast(&server).job::<Edit>(ID);
+        match job.wait().await {
+            Err(Error::InvalidResponse { reason, .. }) => {
+                assert!(reason.contains("no output"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(job.result().await.expect("asked again").images.len(), 1);
+    })
+    .await;
+}

@@ -197,7 +197,7 @@ pub(crate) async fn save_all<O: Output>(
     dir: &Path,
     options: &DownloadOptions,
 ) -> Result<Vec<DownloadedFile>, Error> {
-    let deadline = crate::api::wait::later(Instant::now(), options.timeout);
+    let deadline = crate::http::dates::later(Instant::now(), options.timeout);
     tokio::fs::create_dir_all(dir)
         .await
         .map_err(|source| Error::Io {

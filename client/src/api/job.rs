@@ -192,8 +192,9 @@ impl JobState {
     /// Reads the `status` of a status or result reply.
     pub fn from_wire(status: &str) -> Self {
         match status {
-            "in_queue" | "queued" => JobState::InQueue,
-            "in_progress" | "running" => JobState::InProgress,
+            // The names RunComfy's own nodes also take as not finished.
+            "in_queue" | "queued" | "pending" | "waiting" => JobState::InQueue,
+            "in_progress" | "running" | "starting" | "processing" => JobState::InProgress,
             "completed" => JobState::Completed,
             "succeeded" => JobState::Succeeded,
             "failed" => JobState::Failed,
@@ -332,8 +333,13 @@ impl<M: Model> Job<M> {
 
     /// The whole result reply, whatever the state, with the output typed. Once the job has
     /// been seen finished (by a wait, or an earlier call) that reply answers, with no call.
+    /// A reply that says the job succeeded (or completed without an error) but has no output
+    /// is [`Error::InvalidResponse`].
     pub async fn result_state(&self) -> Result<JobResult<M::Output>, Error> {
         let reply = self.latest_result().await?;
+        if lacks_output(&reply) {
+            return Err(no_output(&self.request_id, &reply));
+        }
         let state = result_state(&reply);
         let output = match (&reply.output, state) {
             (Some(output), JobState::Succeeded) => Some(self.typed_output(output)?),
@@ -429,7 +435,7 @@ impl<M: Model> Job<M> {
     pub(crate) async fn fetch_result(&self) -> Result<Arc<ResultReply>, Error> {
         let reply: ResultReply = self.get("result").instrument(self.span("result")).await?;
         let reply = Arc::new(reply);
-        if result_state(&reply).is_terminal() {
+        if result_state(&reply).is_terminal() && !lacks_output(&reply) {
             *self.finished.lock().unwrap_or_else(PoisonError::into_inner) =
                 Some(Arc::clone(&reply));
         }
@@ -455,14 +461,12 @@ impl<M: Model> Job<M> {
     pub(crate) fn output_of(&self, reply: &ResultReply) -> Result<M::Output, Error> {
         let request_id = || self.request_id.to_string();
         match result_state(reply) {
+            JobState::Succeeded | JobState::Completed if lacks_output(reply) => {
+                Err(no_output(&self.request_id, reply))
+            }
             JobState::Succeeded => match &reply.output {
                 Some(output) => self.typed_output(output),
-                None => Err(Error::InvalidResponse {
-                    request_id: Some(request_id()),
-                    status: 200,
-                    reason: "succeeded without an output".into(),
-                    excerpt: String::new(),
-                }),
+                None => Err(no_output(&self.request_id, reply)),
             },
             JobState::Failed => Err(Error::JobFailed {
                 request_id: request_id(),
@@ -490,14 +494,46 @@ impl<M: Model> Job<M> {
     }
 }
 
-/// The state of a result reply; `completed` there is read by whether it has an output.
+/// The state of a result reply; `completed`, or a status this client does not know, is read
+/// by whether it has an error, then (`completed`) an output.
 pub(crate) fn result_state(reply: &ResultReply) -> JobState {
     match JobState::from_wire(&reply.status) {
-        JobState::Completed if reply.error.as_ref().is_some_and(|e| !e.is_null()) => {
-            JobState::Failed
-        }
+        JobState::Completed | JobState::Unknown if has_error(reply) => JobState::Failed,
         JobState::Completed if reply.output.is_some() => JobState::Succeeded,
         state => state,
+    }
+}
+
+/// Whether a result's `error` says something: beside an output, `""`, `{}` and `[]` are how
+/// some servers write "none".
+fn has_error(reply: &ResultReply) -> bool {
+    use serde_json::Value;
+    reply.error.as_ref().is_some_and(|error| match error {
+        Value::Null => false,
+        Value::String(text) => !text.trim().is_empty(),
+        Value::Object(map) => !map.is_empty(),
+        Value::Array(items) => !items.is_empty(),
+        Value::Bool(_) | Value::Number(_) => true,
+    })
+}
+
+/// A finished reply with nothing to give: `succeeded` without an output, or `completed` with
+/// neither output nor error. It is not kept as the job's end: a later call may find the
+/// output (a server may write the state before the files).
+pub(crate) fn lacks_output(reply: &ResultReply) -> bool {
+    matches!(
+        result_state(reply),
+        JobState::Succeeded | JobState::Completed
+    ) && reply.output.is_none()
+}
+
+/// The error of a reply that [`lacks_output`].
+pub(crate) fn no_output(request_id: &str, reply: &ResultReply) -> Error {
+    Error::InvalidResponse {
+        request_id: Some(request_id.to_owned()),
+        status: 200,
+        reason: format!("the job is {} but the reply has no output", reply.status),
+        excerpt: String::new(),
     }
 }
 

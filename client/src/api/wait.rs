@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 use futures::Stream;
 use tracing::Instrument as _;
 
-use crate::api::job::{Job, JobState, result_state};
+use crate::api::job::{Job, JobState, lacks_output, no_output, result_state};
 use crate::api::poll::{InFlight, Known, PollState};
 use crate::error::{CancelAttempt, Error};
-use crate::http::dates::parse_rfc3339;
+use crate::http::dates::{self, parse_rfc3339};
 use crate::http::wire::ResultReply;
 use crate::model::Model;
 
@@ -25,15 +25,6 @@ const LAST_LOOK: Duration = Duration::from_secs(1);
 /// (or a tenth of the observed time, if that is more): the server dates the job a reply's
 /// trip before the client learns of it.
 const SERVER_CLOCK_SLACK: Duration = Duration::from_millis(250);
-
-/// `by` after `now`, or 30 years on when that is past what an `Instant` holds (a timeout of
-/// `Duration::MAX`, or a huge interval, means "never").
-pub(crate) fn later(now: Instant, by: Duration) -> Instant {
-    const FAR: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
-    now.checked_add(by)
-        .or_else(|| now.checked_add(FAR))
-        .unwrap_or(now)
-}
 
 /// Options of [`Job::wait_with`] and [`Job::updates`].
 #[derive(Debug, Clone, Default)]
@@ -156,7 +147,7 @@ impl<'a, M: Model> Poller<'a, M> {
             in_flight: job
                 .accepted
                 .map(|a| history.run_started(job.model_id(), a.at)),
-            deadline: options.timeout.map(|t| (later(now, t), t)),
+            deadline: options.timeout.map(|t| (dates::later(now, t), t)),
             keep_queued: options.keep_queued,
             last_state: None,
             last_poll: None,
@@ -175,7 +166,7 @@ impl<'a, M: Model> Poller<'a, M> {
         }
         let delay = self.next_delay();
         let now = Instant::now();
-        let mut wake = later(now, delay);
+        let mut wake = dates::later(now, delay);
         if let Some((deadline, after)) = self.deadline
             && wake >= deadline
         {
@@ -243,21 +234,14 @@ impl<'a, M: Model> Poller<'a, M> {
             queue_position = status.queue_position;
             if status.state.is_terminal() {
                 self.polls += 1;
-                let reply = self.job.fetch_result().await?;
-                let state = result_state(&reply);
-                finished = Some(reply);
-                state
+                // The result decides: it may lag behind the status and still say running.
+                self.read_result(&mut finished).await?
             } else {
                 status.state
             }
         } else {
             self.polls += 1;
-            let reply = self.job.fetch_result().await?;
-            let state = result_state(&reply);
-            if state.is_terminal() {
-                finished = Some(reply);
-            }
-            state
+            self.read_result(&mut finished).await?
         };
         let now = Instant::now();
         self.queue_ahead = queue_position;
@@ -298,6 +282,23 @@ impl<'a, M: Model> Poller<'a, M> {
             elapsed: now.saturating_duration_since(self.origin),
             polls: self.polls,
         })
+    }
+
+    /// A result call: the state it says, with the reply in `finished` once the job ended. A
+    /// job that ended with no output to give ends the wait with an error.
+    async fn read_result(
+        &self,
+        finished: &mut Option<Arc<ResultReply>>,
+    ) -> Result<JobState, Error> {
+        let reply = self.job.fetch_result().await?;
+        let state = result_state(&reply);
+        if state.is_terminal() {
+            if lacks_output(&reply) {
+                return Err(no_output(self.job.id(), &reply));
+            }
+            *finished = Some(reply);
+        }
+        Ok(state)
     }
 
     /// Records how long the run took: what the polls around the end saw, or the server's

@@ -1,7 +1,17 @@
 //! The two date formats the API sends: HTTP dates (`Retry-After`) and RFC 3339 timestamps
-//! (`created_at`, `finished_at`; a job record's `submitted_at` is written the same way).
+//! (`created_at`, `finished_at`; a job record's `submitted_at` is written the same way); and
+//! deadlines on the monotonic clock.
 
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
+
+/// `by` after `now`, or 30 years on when that is past what an `Instant` holds (a timeout of
+/// `Duration::MAX`, or a huge interval, means "never").
+pub(crate) fn later(now: Instant, by: Duration) -> Instant {
+    const FAR: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
+    now.checked_add(by)
+        .or_else(|| now.checked_add(FAR))
+        .unwrap_or(now)
+}
 
 /// Parses an HTTP date (`Sun, 06 Nov 1994 08:49:37 GMT`).
 pub(crate) fn parse_http_date(text: &str) -> Option<SystemTime> {

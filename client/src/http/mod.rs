@@ -7,7 +7,7 @@
 //!   backoff with jitter, `Retry-After`, the client-wide rate gate).
 //! - `wire`: the API's reply bodies, and a raw reply turned into one of them or a typed error.
 //! - [`secret`]: the token, kept out of `Debug`, logs and errors.
-//! - `dates`: the two date formats the API sends.
+//! - `dates`: the two date formats the API sends, and deadlines that cannot overflow.
 //!
 //! It fails with the crate's [`Error`](crate::error::Error), the one module of the crate it
 //! uses besides its own.
