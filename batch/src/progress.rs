@@ -1,7 +1,7 @@
 //! The aggregate progress display: a bar on a terminal (done, failed, unknown, in flight, rate,
 //! ETA), plain periodic lines otherwise, or nothing.
 
-use std::io::IsTerminal as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -95,7 +95,7 @@ impl Progress {
                 loop {
                     tick.tick().await;
                     let Some(inner) = weak.upgrade() else { break };
-                    eprintln!("{}", Progress { inner }.line());
+                    say(&Progress { inner }.line());
                 }
             });
         }
@@ -135,7 +135,7 @@ impl Progress {
         match &self.inner.bar {
             Some(bar) => bar.println(message),
             None if self.inner.quiet => tracing::debug!(message),
-            None => eprintln!("{message}"),
+            None => say(message),
         }
     }
 
@@ -213,6 +213,12 @@ pub fn format_duration(d: Duration) -> String {
     } else {
         format!("{s}s")
     }
+}
+
+/// A line on stderr; a closed stderr (`2>&1 | head`) loses it rather than ending the batch
+/// (`eprintln!` panics there, abandoning the submits in flight).
+pub(crate) fn say(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
 #[cfg(test)]

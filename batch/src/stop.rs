@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::progress::say;
+
 use tokio::sync::watch;
 
 /// A stop request, shared by whoever asks (Ctrl-C) and the batch.
@@ -55,12 +57,12 @@ pub fn on_ctrl_c(stop: &Stop) {
             return;
         }
         stop.request();
-        eprintln!(
+        say(
             "\nstopping: no new submits; waiting for submits in flight to record their request \
-             ids (Ctrl-C again to quit now)"
+             ids (Ctrl-C again to quit now)",
         );
         if signals.next().await {
-            eprintln!("quitting now; run the same command again to carry on");
+            say("quitting now; run the same command again to carry on");
             std::process::exit(130);
         }
     });

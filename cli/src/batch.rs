@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::connect::{self, Connection, connect};
 use crate::exit::{self, CliError};
+use crate::output;
 use crate::progress::eprintln_safe;
 
 /// The `batch` subcommand. Long but flat: one declaration per argument, in help order.
@@ -223,7 +224,7 @@ fn report_mock_state(connection: &Connection, out: &Path) {
 fn show_result(result: Result<runcomfy_batch::Summary, BatchError>) -> u8 {
     match result {
         Ok(summary) => {
-            println!("{summary}");
+            output::line(&summary.to_string());
             summary.exit_code()
         }
         Err(BatchError::Invalid { lines }) => {
@@ -237,7 +238,7 @@ fn show_result(result: Result<runcomfy_batch::Summary, BatchError>) -> u8 {
             exit::DATA_ERR
         }
         Err(BatchError::Halted { summary, source }) => {
-            println!("{summary}");
+            output::line(&summary.to_string());
             eprintln_safe(&format!("error: the batch stopped: {source}"));
             error_code(&source)
         }

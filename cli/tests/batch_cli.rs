@@ -243,6 +243,27 @@ fn invalid_lines_are_listed_with_their_numbers_and_nothing_is_sent() {
 }
 
 #[test]
+fn a_batch_whose_stdout_and_stderr_are_closed_still_finishes() {
+    // `runcomfy batch ... 2>&1 | head -1`: the reader goes away; the batch must not panic on
+    // its next line (abandoning submits in flight), but finish and exit as it would have.
+    let sim = Sim::start(SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    write_input(dir.path(), &[line(1), line(2)]);
+    let mut child = batch(&sim, dir.path(), &["in.jsonl", "--out", "out"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(sim.stats().submissions, 2);
+    let done = report(&dir.path().join("out"));
+    assert!(done.iter().all(|l| l["status"] == "downloaded"), "{done:?}");
+}
+
+#[test]
 fn an_accepted_then_dropped_submit_is_unknown_until_resubmit_unknown() {
     let sim = Sim::start(SimConfig {
         faults: Faults::none().script(Endpoint::Submit, vec![FaultKind::AcceptedThenDropped]),
