@@ -274,6 +274,10 @@ pub enum DownloadFailure {
         printable(.0, SHOWN_CHARS)
     )]
     Mismatch(String),
+    /// What came is not a media file: nothing, or text (an error page or message sent with a
+    /// success status).
+    #[error("not a media file: {}", printable(.0, SHOWN_CHARS))]
+    NotMedia(String),
     /// The URL is not an `https` URL (plain `http` is allowed to loopback addresses only), or a
     /// redirect went from `https` to plain `http`.
     #[error("not an https URL (plain http only to loopback addresses)")]

@@ -1047,3 +1047,76 @@ async fn odd_but_readable_ends_are_read_as_what_they_mean() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn error_pages_json_errors_and_empty_bodies_are_not_saved_as_outputs() {
+    let png = {
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        png.resize(64, 0);
+        png
+    };
+    let files = Hostile::start(move |seen, _| {
+        let reply = |content_type: &str, body: &[u8]| Act::Reply {
+            status: 200,
+            headers: if content_type.is_empty() {
+                vec![]
+            } else {
+                vec![("Content-Type".into(), content_type.into())]
+            },
+            body: body.to_vec(),
+        };
+        match seen.path.as_str() {
+            "/page" => reply("text/html", b"\n<!DOCTYPE html><title>Error</title>"),
+            "/json" => reply("application/json", br#"{"error_code": 500001}"#),
+            "/untyped" => reply("", b"  <html>busy</html>"),
+            "/empty" => reply("image/png", b""),
+            // Media with no type, or a type this crate does not know: taken.
+            "/png" => reply("", &png),
+            _ => reply("audio/aiff", b"FORM\0\0\0\x10AIFF"),
+        }
+    })
+    .await;
+    let api = Hostile::start({
+        let base = files.base_url().to_owned();
+        move |seen, _| {
+            let name = seen.path.split('/').nth(3).unwrap_or_default().to_owned();
+            json(
+                200,
+                serde_json::json!({"request_id": name, "status": "succeeded",
+                    "output": {"images": [format!("{base}/{name}")]}}),
+            )
+        }
+    })
+    .await;
+    let client = builder(&api)
+        .allow_output_host("127.0.0.1")
+        .retry_policy(fast_retries().with_max_retries(0))
+        .build()
+        .unwrap();
+    within(Duration::from_secs(20), async {
+        for (id, expected) in [
+            ("page", "text/html"),
+            ("json", "text, sent as application/json"),
+            ("untyped", "text, with no Content-Type"),
+            ("empty", "an empty body"),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let output = client.job::<Edit>(id).result().await.unwrap();
+            match client.download(&output, dir.path()).await {
+                Err(Error::Download { reason, .. }) => {
+                    let reason = reason.to_string();
+                    assert!(reason.contains(expected), "{id}: {reason}");
+                }
+                other => panic!("{id}: expected a refused download, got {other:?}"),
+            }
+            assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "{id}");
+        }
+        for (id, name) in [("png", "images-0.png"), ("aiff", "images-0.bin")] {
+            let dir = tempfile::tempdir().unwrap();
+            let output = client.job::<Edit>(id).result().await.unwrap();
+            let saved = client.download(&output, dir.path()).await.unwrap();
+            assert_eq!(saved[0].path.file_name().unwrap(), name, "{id}");
+        }
+    })
+    .await;
+}

@@ -29,6 +29,7 @@ use crate::error::{DownloadFailure, Error, SHOWN_CHARS, printable};
 use crate::http::retry::{self, Failure, parse_retry_after};
 use crate::http::transport::Http;
 use crate::model::Output;
+use crate::schema::{MediaFormat, MediaKind};
 
 /// Longest [`safe_file_name`], and so file name stem written (before the extension).
 const MAX_STEM: usize = 100;
@@ -486,7 +487,7 @@ impl Body {
         }
         // The first bytes tell: a body that is not what it claims ends here, not at its end.
         if !self.checked && self.head.len() >= SNIFF_BYTES {
-            check_content(self.content_type.as_deref(), &self.head)?;
+            check_content(self.content_type.as_deref(), &self.head, false)?;
             self.checked = true;
         }
         Ok(())
@@ -495,7 +496,7 @@ impl Body {
     /// The first bytes and the size of a whole body (a short one checked now).
     fn finish(self) -> Result<(Vec<u8>, u64), DownloadFailure> {
         if !self.checked {
-            check_content(self.content_type.as_deref(), &self.head)?;
+            check_content(self.content_type.as_deref(), &self.head, true)?;
         }
         Ok((self.head, self.bytes))
     }
@@ -562,16 +563,67 @@ where
         .map_err(|err| Saving::Io(std::io::Error::other(err)))?
 }
 
-/// A host that says "image" but sends something else (an HTML error page with 200) sent a
-/// broken file: it is fetched again rather than saved.
-fn check_content(content_type: Option<&str>, head: &[u8]) -> Result<(), DownloadFailure> {
-    if let Some(claimed) = content_type.filter(|c| c.starts_with("image/")) {
-        let claimed_ext = extension_for_mime(claimed);
-        if claimed_ext.is_some() && sniff_extension(head) != claimed_ext {
-            return Err(DownloadFailure::Mismatch(claimed.to_owned()));
-        }
+/// An output file is media: a host that sends something else sent a broken file, fetched
+/// again rather than saved. That is nothing at all, text where media belongs (an HTML error
+/// page or a JSON error with 200, whatever its `Content-Type`), or bytes of another format than
+/// the one the `Content-Type` names (an error page sent as `image/png`). Bytes in no format the
+/// vocabulary knows, under a media `Content-Type` or none that says, are taken on trust: a
+/// model may return a format this crate does not name.
+fn check_content(
+    content_type: Option<&str>,
+    head: &[u8],
+    complete: bool,
+) -> Result<(), DownloadFailure> {
+    if complete && head.is_empty() {
+        return Err(DownloadFailure::NotMedia("an empty body".to_owned()));
     }
-    Ok(())
+    let mime = content_type
+        .map(|c| {
+            c.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    let claimed = MediaFormat::from_mime(&mime);
+    match (claimed, MediaFormat::sniff(head)) {
+        (Some(claimed), Some(sniffed)) if !same_format(claimed, sniffed) => {
+            Err(DownloadFailure::Mismatch(mime))
+        }
+        (_, Some(_)) => Ok(()),
+        (Some(claimed), None) if claimed.kind() == MediaKind::Image || looks_like_text(head) => {
+            Err(DownloadFailure::Mismatch(mime))
+        }
+        // SVG is the one text format among images.
+        (None, None) if looks_like_text(head) && mime != "image/svg+xml" => {
+            Err(DownloadFailure::NotMedia(match mime.as_str() {
+                "" => "text, with no Content-Type".to_owned(),
+                mime => format!("text, sent as {mime}"),
+            }))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether a `Content-Type`'s format and the bytes' are one: equal, or two names of one
+/// container (an MP4 brand sent as `video/quicktime`, AVIF as `image/heif`).
+fn same_format(claimed: MediaFormat, sniffed: MediaFormat) -> bool {
+    use MediaFormat::{Avif, Heif, M4a, Mov, Mp4};
+    claimed == sniffed
+        || matches!(
+            (claimed, sniffed),
+            (Mp4 | Mov | M4a, Mp4 | Mov | M4a) | (Heif | Avif, Heif | Avif)
+        )
+}
+
+/// Whether the first bytes are markup or JSON (after any byte-order mark and white space): what
+/// error pages and error messages are.
+fn looks_like_text(head: &[u8]) -> bool {
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    head.iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| matches!(b, b'<' | b'{' | b'['))
 }
 
 fn is_retryable_download(failure: &Failure) -> bool {
@@ -579,7 +631,9 @@ fn is_retryable_download(failure: &Failure) -> bool {
         Error::Download { reason, .. } => match reason {
             DownloadFailure::Status(code) => matches!(code, 408 | 429 | 500 | 502 | 503 | 504),
             DownloadFailure::Transport(source) => !source.is_builder() && !source.is_redirect(),
-            DownloadFailure::Stalled(_) | DownloadFailure::Mismatch(_) => true,
+            DownloadFailure::Stalled(_)
+            | DownloadFailure::Mismatch(_)
+            | DownloadFailure::NotMedia(_) => true,
             _ => false,
         },
         _ => false,
@@ -754,90 +808,14 @@ pub fn safe_file_name(name: &str) -> String {
     out
 }
 
-/// The extension: from the `Content-Type`, else the first bytes, else the URL, else `bin`.
+/// The extension: of the format the `Content-Type` names, else the bytes', else the URL's (one
+/// of the vocabulary's, so a URL cannot choose `.exe`), else `bin`.
 fn extension(content_type: Option<&str>, head: &[u8], url: &Url) -> &'static str {
     content_type
-        .and_then(extension_for_mime)
-        .or_else(|| sniff_extension(head))
-        .or_else(|| url_extension(url))
-        .unwrap_or("bin")
-}
-
-fn extension_for_mime(content_type: &str) -> Option<&'static str> {
-    let mime = content_type.split(';').next()?.trim().to_ascii_lowercase();
-    Some(match mime.as_str() {
-        "image/png" => "png",
-        "image/jpeg" | "image/jpg" => "jpg",
-        "image/webp" => "webp",
-        "image/gif" => "gif",
-        "image/bmp" => "bmp",
-        "image/tiff" => "tiff",
-        "image/avif" => "avif",
-        "image/heic" | "image/heif" => "heic",
-        "video/mp4" => "mp4",
-        "video/webm" => "webm",
-        "video/quicktime" => "mov",
-        "audio/mpeg" => "mp3",
-        "audio/wav" | "audio/x-wav" | "audio/wave" => "wav",
-        "audio/ogg" => "ogg",
-        "audio/flac" => "flac",
-        "application/json" => "json",
-        "text/plain" => "txt",
-        _ => return None,
-    })
-}
-
-fn sniff_extension(head: &[u8]) -> Option<&'static str> {
-    use imagesize::ImageType;
-    if let Ok(kind) = imagesize::image_type(head) {
-        let ext = match kind {
-            ImageType::Png => Some("png"),
-            ImageType::Jpeg => Some("jpg"),
-            ImageType::Webp => Some("webp"),
-            ImageType::Gif => Some("gif"),
-            ImageType::Bmp => Some("bmp"),
-            ImageType::Tiff => Some("tiff"),
-            _ => None,
-        };
-        if ext.is_some() {
-            return ext;
-        }
-    }
-    match head {
-        [_, _, _, _, b'f', b't', b'y', b'p', ..] => Some("mp4"),
-        [0x1A, 0x45, 0xDF, 0xA3, ..] => Some("webm"),
-        [
-            b'R',
-            b'I',
-            b'F',
-            b'F',
-            _,
-            _,
-            _,
-            _,
-            b'W',
-            b'A',
-            b'V',
-            b'E',
-            ..,
-        ] => Some("wav"),
-        [b'O', b'g', b'g', b'S', ..] => Some("ogg"),
-        [b'f', b'L', b'a', b'C', ..] => Some("flac"),
-        [b'I', b'D', b'3', ..] => Some("mp3"),
-        _ => None,
-    }
-}
-
-fn url_extension(url: &Url) -> Option<&'static str> {
-    let last = url.path_segments()?.next_back()?;
-    let (_, ext) = last.rsplit_once('.')?;
-    let ext = ext.to_ascii_lowercase();
-    // Only extensions we know, so a URL cannot choose an arbitrary one (`.exe`, `.sh`).
-    const KNOWN: [&str; 14] = [
-        "png", "jpg", "jpeg", "webp", "gif", "bmp", "tiff", "mp4", "webm", "mov", "mp3", "wav",
-        "ogg", "flac",
-    ];
-    KNOWN.iter().copied().find(|known| *known == ext)
+        .and_then(MediaFormat::from_mime)
+        .or_else(|| MediaFormat::sniff(head))
+        .or_else(|| MediaFormat::from_extension(url.path_segments()?.next_back()?))
+        .map_or("bin", MediaFormat::extension)
 }
 
 #[cfg(test)]
@@ -880,7 +858,7 @@ mod tests {
         );
         assert_eq!(
             extension(Some("application/octet-stream"), b"", &url),
-            "jpeg"
+            "jpg"
         );
         assert_eq!(
             extension(None, b"", &Url::parse("https://h/run.sh")?),
