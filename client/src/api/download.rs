@@ -848,6 +848,30 @@ mod tests {
     }
 
     #[test]
+    fn content_is_checked_against_the_vocabulary() {
+        let avif = b"\0\0\0\x1cftypavif\0\0\0\0avifmif1miaf";
+        let quicktime = b"\0\0\0\x14ftypqt  \0\0\0\0qt  ";
+        assert!(check_content(Some("image/avif"), avif, true).is_ok());
+        assert!(check_content(Some("video/mp4"), quicktime, true).is_ok());
+        assert!(check_content(Some("image/svg+xml"), b"<svg/>", true).is_ok());
+        assert!(check_content(Some("audio/aiff"), b"FORM\0\0\0\x10AIFF", true).is_ok());
+        assert!(matches!(
+            check_content(Some("image/png"), avif, true),
+            Err(DownloadFailure::Mismatch(_))
+        ));
+        assert!(matches!(
+            check_content(Some("video/mp4"), b"<html>", true),
+            Err(DownloadFailure::Mismatch(_))
+        ));
+        assert!(matches!(
+            check_content(Some("application/octet-stream"), b" {}", true),
+            Err(DownloadFailure::NotMedia(_))
+        ));
+        // Not yet: more may come.
+        assert!(check_content(None, b"", false).is_ok());
+    }
+
+    #[test]
     fn extensions() -> Result<(), url::ParseError> {
         let url = Url::parse("https://cdn.example/out/x.JPEG?sig=1")?;
         let plain = Url::parse("https://cdn.example/out/x")?;
