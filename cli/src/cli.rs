@@ -343,6 +343,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_run_and_global_flag_is_reserved_from_the_fields() {
+        for arg in run_args().iter().chain(&global_args()) {
+            if let Some(long) = arg.get_long() {
+                assert!(fields::RESERVED.contains(&long), "--{long} is not reserved");
+            }
+        }
+    }
+
+    #[test]
     fn the_command_line_is_consistent() {
         command().debug_assert();
     }

@@ -16,18 +16,23 @@ use runcomfy::schema::{Choice, Json};
 use runcomfy::vocab::cross::CrossRuleKind;
 use serde_json::{Map, Value};
 
-/// Flag names of the `run MODEL` options; a field with one of these names gets `--field-NAME`.
+/// Flag names of the `run MODEL` options and the global ones (a test checks the command has
+/// no other); a field with one of these names gets `--field-NAME`.
 pub const RESERVED: &[&str] = &[
     "input",
     "out",
+    "downloads",
     "no-wait",
     "timeout",
     "preflight",
+    "dry-run",
+    "max-cost",
     "json",
     "help",
     "mock",
     "base-url",
     "token-file",
+    "allow-output-host",
     "verbose",
     "version",
 ];
@@ -43,14 +48,25 @@ pub struct FieldFlag {
 
 /// The flags of a model's fields, in schema order, with unique names.
 pub fn flags(model: &ModelInfo) -> Vec<FieldFlag> {
+    let fields: Vec<Field> = model.fields().collect();
+    let longs = longs(fields.iter().map(|f| f.name));
+    fields
+        .into_iter()
+        .zip(longs)
+        .map(|(field, long)| FieldFlag { field, long })
+        .collect()
+}
+
+/// The long flags of fields named `names`: kebab-case, `field-` before a reserved one, and
+/// numbered when two names meet in kebab-case (`a_b`, `aB`).
+fn longs<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
     let mut used: HashSet<String> = RESERVED.iter().map(|s| (*s).to_owned()).collect();
     let mut out = Vec::new();
-    for field in model.fields() {
-        let mut long = field.name.to_kebab_case();
-        if long.is_empty() || used.contains(&long) {
+    for name in names {
+        let mut long = name.to_kebab_case();
+        if long.is_empty() || RESERVED.contains(&long.as_str()) {
             long = format!("field-{long}");
         }
-        // Two property names can meet in kebab-case (`a_b`, `aB`): number the later ones.
         let base = long.clone();
         let mut n = 2;
         while used.contains(&long) {
@@ -58,9 +74,17 @@ pub fn flags(model: &ModelInfo) -> Vec<FieldFlag> {
             n += 1;
         }
         used.insert(long.clone());
-        out.push(FieldFlag { field, long });
+        out.push(long);
     }
     out
+}
+
+impl FieldFlag {
+    /// The clap id of its argument: its flag, apart from the run options' ids (a field named
+    /// `input` or `out` would otherwise share theirs).
+    fn id(&self) -> String {
+        format!("field:{}", self.long)
+    }
 }
 
 /// Takes a flag's text as it is; the possible values only feed `--help` and completions.
@@ -118,7 +142,7 @@ pub fn arg(flag: &FieldFlag) -> Arg {
     if kind == FieldKind::Boolean {
         choices = vec![PossibleValue::new("true"), PossibleValue::new("false")];
     }
-    let mut arg = Arg::new(field.name)
+    let mut arg = Arg::new(flag.id())
         .long(flag.long.clone())
         .value_name(value_name(kind))
         .value_parser(RawValue { choices })
@@ -351,7 +375,7 @@ pub fn from_matches(flags: &[FieldFlag], matches: &ArgMatches) -> Map<String, Va
     let mut out = Map::new();
     for flag in flags {
         let field = &flag.field;
-        let Ok(Some(values)) = matches.try_get_many::<String>(field.name) else {
+        let Ok(Some(values)) = matches.try_get_many::<String>(&flag.id()) else {
             continue;
         };
         let values: Vec<Value> = values.map(|raw| from_text(field, raw)).collect();
@@ -450,6 +474,33 @@ mod tests {
         assert!(names.contains(&"sequential-image-generation-options"));
         let unique: HashSet<&&str> = names.iter().collect();
         assert_eq!(unique.len(), names.len());
+    }
+
+    #[test]
+    fn fields_named_as_run_options_get_their_own_flags() {
+        let names = [
+            "input",
+            "out",
+            "dry_run",
+            "json",
+            "a_b",
+            "aB",
+            "",
+            "field_input",
+        ];
+        assert_eq!(
+            longs(names.into_iter()),
+            [
+                "field-input",
+                "field-out",
+                "field-dry-run",
+                "field-json",
+                "a-b",
+                "a-b-2",
+                "field-",
+                "field-input-2"
+            ]
+        );
     }
 
     #[test]
