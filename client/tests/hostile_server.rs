@@ -1120,3 +1120,53 @@ async fn error_pages_json_errors_and_empty_bodies_are_not_saved_as_outputs() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn output_keys_that_clean_to_one_name_are_saved_as_many_files() {
+    // Keys a file name cannot tell apart: a space and an underscore, and two lists under a key
+    // longer than a file name may be.
+    let long = "k".repeat(150);
+    let png = {
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        png.resize(64, 0);
+        png
+    };
+    let files = Hostile::start(move |seen, _| Act::Reply {
+        status: 200,
+        headers: vec![("Content-Type".into(), "image/png".into())],
+        // Each file's bytes say which it is.
+        body: [png.as_slice(), seen.path.as_bytes()].concat(),
+    })
+    .await;
+    let api = Hostile::start({
+        let base = files.base_url().to_owned();
+        move |_, _| {
+            json(
+                200,
+                serde_json::json!({"request_id": ID, "status": "succeeded", "output": {
+                    "a b": format!("{base}/1"), "a_b": format!("{base}/2"),
+                    long.clone(): [format!("{base}/3"), format!("{base}/4")]}}),
+            )
+        }
+    })
+    .await;
+    let client = builder(&api)
+        .allow_output_host("127.0.0.1")
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    within(Duration::from_secs(20), async {
+        let job = client.job_json(ID);
+        let output = job.result().await.unwrap();
+        // As a batch saves them: replacing what is there.
+        let options = DownloadOptions::new().overwrite(true);
+        let saved = job.download(&output, dir.path(), &options).await.unwrap();
+        assert_eq!(saved.len(), 4);
+        for file in &saved {
+            let bytes = std::fs::read(&file.path).unwrap();
+            assert!(bytes.ends_with(file.url.rsplit('/').next().unwrap().as_bytes()));
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 4);
+    })
+    .await;
+}

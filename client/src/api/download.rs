@@ -16,6 +16,7 @@
 //! [`Client::download_with`](crate::Client::download_with) and
 //! [`Job::download`](crate::Job::download) call `save_all` with their client's.
 
+use std::collections::HashSet;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -205,16 +206,31 @@ pub(crate) async fn save_all<O: Output>(
             path: dir.to_owned(),
             source,
         })?;
-    let files: Vec<(String, Option<usize>, String)> = output
+    // Each file gets a name of its own before any is fetched: two fields can clean to one
+    // name (`a b`, `a_b`), and with `overwrite` the later would replace the earlier.
+    let mut stems = HashSet::new();
+    let files: Vec<File> = output
         .files()
         .into_iter()
-        .map(|f| (f.field.to_owned(), f.index, f.url.to_owned()))
+        .map(|f| {
+            let mut stem = file_stem(options.prefix.as_deref(), f.field, f.index);
+            let base = stem.clone();
+            for n in 2.. {
+                if stems.insert(stem.clone()) {
+                    break;
+                }
+                stem = with_suffix(&base, &format!("-{n}"));
+            }
+            File {
+                field: f.field.to_owned(),
+                index: f.index,
+                url: f.url.to_owned(),
+                stem,
+            }
+        })
         .collect();
     futures::stream::iter(files)
-        .map(|(field, index, url)| {
-            let file = File { field, index, url };
-            save_one(http, fetching, file, dir, options, deadline)
-        })
+        .map(|file| save_one(http, fetching, file, dir, options, deadline))
         .buffered(options.concurrency)
         .try_collect()
         .await
@@ -225,6 +241,8 @@ struct File {
     field: String,
     index: Option<usize>,
     url: String,
+    /// Its file name, without the extension: unique in the output.
+    stem: String,
 }
 
 async fn save_one(
@@ -235,7 +253,12 @@ async fn save_one(
     options: &DownloadOptions,
     deadline: Instant,
 ) -> Result<DownloadedFile, Error> {
-    let File { field, index, url } = file;
+    let File {
+        field,
+        index,
+        url,
+        stem,
+    } = file;
     let refuse = |url: String, reason| Err(Error::Download { url, reason });
     let parsed = match Url::parse(&url) {
         Ok(parsed) => parsed,
@@ -244,7 +267,6 @@ async fn save_one(
     if let Err(reason) = fetching.check(http, &parsed) {
         return refuse(url, reason);
     }
-    let stem = file_stem(options.prefix.as_deref(), &field, index);
     // The field is the server's word: shown, not obeyed, by a log reader.
     let span = tracing::debug_span!(
         "runcomfy.download",
@@ -753,18 +775,25 @@ impl Drop for TempFile {
     }
 }
 
-/// `{prefix}-{field}-{index}` made safe as a file name.
+/// `{prefix}-{field}-{index}` made safe as a file name; the index survives the length cap.
 fn file_stem(prefix: Option<&str>, field: &str, index: Option<usize>) -> String {
-    let mut stem = String::new();
-    if let Some(prefix) = prefix {
-        stem.push_str(prefix);
-        stem.push('-');
+    let base = match prefix {
+        Some(prefix) => format!("{prefix}-{field}"),
+        None => field.to_owned(),
+    };
+    with_suffix(&base, &index.map(|i| format!("-{i}")).unwrap_or_default())
+}
+
+/// `base` made safe and cut short enough for `suffix` (safe ASCII, `-2`) to follow it.
+fn with_suffix(base: &str, suffix: &str) -> String {
+    let mut stem = sanitize(base);
+    // `sanitize` leaves ASCII only: any byte is a character boundary.
+    stem.truncate(MAX_STEM.saturating_sub(suffix.len()));
+    let mut stem = stem.trim_end_matches('.').to_owned();
+    if stem.is_empty() {
+        stem.push_str("file");
     }
-    stem.push_str(field);
-    if let Some(index) = index {
-        stem.push_str(&format!("-{index}"));
-    }
-    sanitize(&stem)
+    stem + suffix
 }
 
 /// [`safe_file_name`], never empty.
@@ -825,6 +854,16 @@ mod tests {
     #[test]
     fn names_are_safe() {
         assert_eq!(file_stem(None, "images", Some(3)), "images-3");
+        // The index outlives the cap on a long field name.
+        let long = "k".repeat(300);
+        let (a, b) = (
+            file_stem(None, &long, Some(1)),
+            file_stem(None, &long, Some(2)),
+        );
+        assert!(
+            a.ends_with("-1") && b.ends_with("-2") && a.len() <= MAX_STEM,
+            "{a}"
+        );
         assert_eq!(
             file_stem(Some("../../etc/passwd"), "image", None),
             "_._etc_passwd-image"
