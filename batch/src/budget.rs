@@ -46,15 +46,33 @@ impl Budget {
     pub(crate) fn new(limit: Usd, rows: &[Row]) -> Budget {
         let mut spent = Spent::default();
         for row in rows {
-            let (charge, running) = match row.state {
-                State::Downloaded | State::Failed if row.submits > 0 => {
-                    (row.cost.or(row.estimate), false)
-                }
-                State::Submitted => (row.estimate, true),
-                State::Unknown | State::Submitting => (row.estimate, false),
-                _ => (None, false),
+            // Every submit but the line's last job may have been accepted unseen (an `unknown`
+            // sent again with --resubmit-unknown): each counts at the estimate.
+            let unseen = |submits: u64| {
+                Usd::from_nanos(
+                    row.estimate
+                        .unwrap_or_default()
+                        .nanos()
+                        .saturating_mul(submits),
+                )
             };
-            spent.committed = spent.committed.saturating_add(charge.unwrap_or_default());
+            let earlier = unseen(row.submits.saturating_sub(1));
+            let (charge, running) = match row.state {
+                State::Downloaded | State::Failed if row.submits > 0 => (
+                    row.cost
+                        .or(row.estimate)
+                        .unwrap_or_default()
+                        .saturating_add(earlier),
+                    false,
+                ),
+                State::Submitted => (
+                    row.estimate.unwrap_or_default().saturating_add(earlier),
+                    true,
+                ),
+                State::Unknown | State::Submitting | State::Pending => (unseen(row.submits), false),
+                _ => (Usd::ZERO, false),
+            };
+            spent.committed = spent.committed.saturating_add(charge);
             spent.running += usize::from(running);
         }
         Budget {
@@ -148,6 +166,45 @@ mod tests {
 
     fn usd(text: &str) -> Option<Usd> {
         text.parse().ok()
+    }
+
+    #[test]
+    fn every_submit_that_may_have_been_accepted_counts() {
+        let row = |state, submits, cost| Row {
+            number: 1,
+            key: None,
+            dir: None,
+            model: None,
+            input: None,
+            state,
+            request_id: None,
+            reason: None,
+            submits,
+            estimate: usd("0.10"),
+            basis: None,
+            cost,
+            submitted_at: None,
+        };
+        let committed = |rows: &[Row]| Budget::new(usd("9").unwrap_or_default(), rows).committed();
+        // An unknown line requeued by --resubmit-unknown: its first submit may be billed.
+        assert_eq!(
+            committed(&[row(State::Pending, 1, None)]),
+            usd("0.10").unwrap_or_default()
+        );
+        assert_eq!(committed(&[row(State::Pending, 0, None)]), Usd::ZERO);
+        // Sent again and done: its cost, and the earlier submit at its estimate.
+        assert_eq!(
+            committed(&[row(State::Downloaded, 2, usd("0.04"))]),
+            usd("0.14").unwrap_or_default()
+        );
+        assert_eq!(
+            committed(&[row(State::Unknown, 2, None)]),
+            usd("0.20").unwrap_or_default()
+        );
+        assert_eq!(
+            committed(&[row(State::Submitted, 2, None)]),
+            usd("0.20").unwrap_or_default()
+        );
     }
 
     #[tokio::test]

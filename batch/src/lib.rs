@@ -120,9 +120,11 @@ pub async fn run(
     let (_lock, mut journal) = open_batch(config)?;
 
     let recovered = journal.recover_interrupted()?;
-    if config.resubmit_unknown {
-        journal.requeue_unknown()?;
-    }
+    let requeued = if config.resubmit_unknown {
+        journal.requeue_unknown()?
+    } else {
+        0
+    };
     let max_spend = budget_of(&journal, config)?;
     record_estimates(client, &mut journal, max_spend.is_some()).await?;
     let rows = journal.rows()?;
@@ -140,7 +142,7 @@ pub async fn run(
         .filter(|r| r.state != State::Invalid)
         .partition(|r| matches!(r.state, State::Pending | State::Submitted));
     let progress = progress::Progress::start(config.progress, valid, ended.len() as u64);
-    announce_start(&progress, &recovered, cleaned, budget.as_ref());
+    announce_start(&progress, &recovered, requeued, cleaned, budget.as_ref());
     let journal = Arc::new(Mutex::new(journal));
     let limits = scheduler::RunLimits {
         concurrency: config.concurrency,
@@ -243,20 +245,32 @@ async fn record_estimates(
     Ok(())
 }
 
-/// Tells what this run found before starting: lines left unknown, temporary files
-/// removed, the budget.
+/// Tells what this run found before starting: lines left unknown, those sent again,
+/// temporary files removed, the budget.
 fn announce_start(
     progress: &progress::Progress,
     recovered: &[u64],
+    requeued: usize,
     cleaned: usize,
     budget: Option<&budget::Budget>,
 ) {
     if !recovered.is_empty() {
+        let fate = if requeued > 0 {
+            "sent again (--resubmit-unknown)"
+        } else {
+            "marked unknown, not sent again"
+        };
         progress.println(&format!(
             "{} line(s) were being submitted when the last run stopped and may have been \
-             accepted: marked unknown, not sent again (lines {})",
+             accepted: {fate} (lines {})",
             recovered.len(),
             join_numbers(recovered)
+        ));
+    }
+    if requeued > 0 {
+        progress.println(&format!(
+            "{requeued} unknown line(s) are sent again (--resubmit-unknown); under --max-spend \
+             each earlier submit counts at its estimate, as it may have been billed"
         ));
     }
     if cleaned > 0 {
