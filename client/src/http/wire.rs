@@ -24,6 +24,8 @@ const EXCERPT_CHARS: usize = 200;
 /// `POST /v1/models/{model_id}`.
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct SubmitReply {
+    /// Text, or a whole number (the job was accepted all the same: it must be followed).
+    #[serde(deserialize_with = "id_text")]
     pub request_id: String,
 }
 
@@ -31,7 +33,7 @@ pub(crate) struct SubmitReply {
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct StatusReply {
     pub status: String,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "lenient_count")]
     pub queue_position: Option<u64>,
 }
 
@@ -90,6 +92,32 @@ where
         _ => None,
     };
     Ok(amount.filter(|a: &f64| a.is_finite() && *a >= 0.0))
+}
+
+/// A request id: text, or a whole number written as one.
+fn id_text<'de, D>(deserializer: D) -> Result<String, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::String(text) => Ok(text),
+        serde_json::Value::Number(n) if n.is_u64() || n.is_i64() => Ok(n.to_string()),
+        _ => Err(serde::de::Error::custom(
+            "the request id is neither text nor a whole number",
+        )),
+    }
+}
+
+/// A count: a whole number, or one written as text (`"3"`); anything else is ignored.
+fn lenient_count<'de, D>(deserializer: D) -> Result<Option<u64>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    Ok(match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    })
 }
 
 /// `POST /v1/requests/{id}/cancel`.
@@ -381,6 +409,22 @@ mod tests {
                 Reply::Api(api) => assert_eq!(api.code, Some(429001)),
                 other => panic!("{other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn numbers_where_text_or_counts_belong_are_read() {
+        match parse::<SubmitReply>(200, br#"{"request_id": 123}"#) {
+            Reply::Ok(reply) => assert_eq!(reply.request_id, "123"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse::<SubmitReply>(200, br#"{"request_id": 1.5}"#),
+            Reply::Invalid { .. }
+        ));
+        match parse::<StatusReply>(200, br#"{"status": "in_queue", "queue_position": " 7"}"#) {
+            Reply::Ok(reply) => assert_eq!(reply.queue_position, Some(7)),
+            other => panic!("{other:?}"),
         }
     }
 
