@@ -77,6 +77,26 @@ pub struct Schema {
 }
 
 impl Schema {
+    /// `{"type": "null"}`: the alternative of `anyOf`/`oneOf` that makes a value nullable.
+    pub fn is_null_only(&self) -> bool {
+        self.types == Types::NULL
+            && self.choices.is_none()
+            && self.constant.is_none()
+            && self.all_of.is_empty()
+            && self.any_of.is_empty()
+            && self.one_of.is_empty()
+    }
+
+    /// The one alternative of `alternatives` that is not [`is_null_only`](Self::is_null_only),
+    /// if there is exactly one: `X` of `[X, {"type": "null"}]`.
+    pub fn lone_non_null(alternatives: &'static [&'static Schema]) -> Option<&'static Schema> {
+        let mut rest = alternatives.iter().filter(|s| !s.is_null_only());
+        match (rest.next(), rest.next()) {
+            (Some(one), None) => Some(one),
+            _ => None,
+        }
+    }
+
     /// The empty schema: any value is valid. Generated schemas start from it
     /// (`Schema { max_length: Some(600), ..Schema::ANY }`).
     pub const ANY: Schema = Schema {

@@ -135,3 +135,29 @@ fn single_video_and_audio_fields_are_measured_and_sniffed() {
     let report = input("sound-first-48x64.mp4", "tone.mp3").validate();
     assert!(report.problems().is_empty(), "{report}");
 }
+
+#[test]
+fn a_nullable_alternative_reports_why_the_value_is_not_it() {
+    use runcomfy_conformance::models::acme::messy_model::v1_5::MessyModelV15;
+    let info = MessyModelV15::info();
+    let base = json!({"600_prompt": "p", "video": "https://example.com/v.mp4"});
+    let with = |key: &str, value: Value| {
+        let mut input = base.clone();
+        input[key] = value;
+        match info.decode(&input) {
+            Ok(_) => Vec::new(),
+            Err(err) => errors(&err.report),
+        }
+    };
+    // `anyOf: [{integer, minimum 0}, {null}]`: the integer's own rule, not "no alternative".
+    assert_eq!(
+        with("seed_or_null", json!(-5)),
+        [error("seed_or_null", "minimum", "-5")]
+    );
+    assert!(with("seed_or_null", Value::Null).is_empty());
+    // `oneOf: [image, null]` with a number: the image's type rule.
+    assert_eq!(
+        with("control_image", json!(3)),
+        [error("control_image", "type", "3")]
+    );
+}

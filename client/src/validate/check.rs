@@ -93,11 +93,12 @@ impl Checker<'_> {
         if !schema.any_of.is_empty() {
             let matched = schema.any_of.iter().any(|s| self.matches(s, view, at));
             if !matched {
-                let message = format!(
-                    "must match at least one of {} alternatives (anyOf)",
-                    schema.any_of.len()
-                );
-                self.error(at, "anyOf", Some(short(view)), message);
+                self.no_alternative("anyOf", schema.any_of, view, at, || {
+                    format!(
+                        "must match at least one of {} alternatives (anyOf)",
+                        schema.any_of.len()
+                    )
+                });
             }
         }
         if !schema.one_of.is_empty() {
@@ -106,13 +107,36 @@ impl Checker<'_> {
                 .iter()
                 .filter(|s| self.matches(s, view, at))
                 .count();
-            if matched != 1 {
+            if matched == 0 {
+                self.no_alternative("oneOf", schema.one_of, view, at, || {
+                    format!(
+                        "must match exactly one of {} alternatives (oneOf); it matches none",
+                        schema.one_of.len()
+                    )
+                });
+            } else if matched > 1 {
                 let message = format!(
                     "must match exactly one of {} alternatives (oneOf); it matches {matched}",
                     schema.one_of.len()
                 );
                 self.error(at, "oneOf", Some(short(view)), message);
             }
+        }
+    }
+
+    /// A value no alternative of `anyOf`/`oneOf` takes. For `[X, {"type": "null"}]` and a
+    /// value that is not null, X's own errors say why (`must be at least 0`); else one error.
+    fn no_alternative(
+        &mut self,
+        keyword: &'static str,
+        alternatives: &'static [&'static Schema],
+        view: View<'_>,
+        at: At<'_>,
+        message: impl FnOnce() -> String,
+    ) {
+        match Schema::lone_non_null(alternatives) {
+            Some(alternative) if !matches!(view, View::Null) => self.node(alternative, view, at),
+            _ => self.error(at, keyword, Some(short(view)), message()),
         }
     }
 
