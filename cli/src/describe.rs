@@ -257,8 +257,8 @@ fn describe_json(model: &ModelInfo, flags: &[FieldFlag]) -> Value {
                 "maximum": value.maximum,
                 "min_length": value.min_length,
                 "max_length": value.max_length,
-                "min_items": f.schema.min_items,
-                "max_items": f.schema.max_items,
+                "min_items": f.own_schema().min_items,
+                "max_items": f.own_schema().max_items,
                 "media": f.media().map(|m| json!({
                     "kind": m.kind.name(),
                     "formats": m.formats.iter().map(|f| f.name()).collect::<Vec<_>>(),

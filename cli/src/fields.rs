@@ -164,6 +164,13 @@ pub fn arg(flag: &FieldFlag) -> Arg {
     if matches!(kind, FieldKind::Media(_)) {
         arg = arg.value_hint(clap::ValueHint::FilePath);
     }
+    if matches!(
+        kind,
+        FieldKind::Integer | FieldKind::Number | FieldKind::Choice | FieldKind::Json
+    ) {
+        // `--seed -1` is a value, not a flag.
+        arg = arg.allow_negative_numbers(true);
+    }
     arg
 }
 
@@ -315,16 +322,24 @@ fn kind_text(field: &Field) -> String {
 
 /// The bounds of a field in words (a list's own, then its items').
 pub fn bounds(field: &Field) -> Vec<String> {
+    // `1 character`, `2 characters`.
+    let of = |n: &str, unit: &str| match unit.strip_suffix('s') {
+        Some(one) if n == "1" => one.to_owned(),
+        _ => unit.to_owned(),
+    };
     let range = |lo: Option<String>, hi: Option<String>, unit: &str| match (lo, hi) {
-        (Some(lo), Some(hi)) => Some(format!("{lo} to {hi}{unit}")),
-        (Some(lo), None) => Some(format!("at least {lo}{unit}")),
-        (None, Some(hi)) => Some(format!("at most {hi}{unit}")),
+        (Some(lo), Some(hi)) => Some(format!("{lo} to {hi}{}", of(&hi, unit))),
+        (Some(lo), None) => Some(format!("at least {lo}{}", of(&lo, unit))),
+        (None, Some(hi)) => Some(format!("at most {hi}{}", of(&hi, unit))),
         (None, None) => None,
     };
     let value = field.value_schema();
     let text = |n: Option<u64>| n.map(|n| n.to_string());
     let number = |n: Option<runcomfy::Number>| n.map(|n| n.to_string());
     let mut out = Vec::new();
+    if let Some(constant) = value.constant {
+        out.push(format!("always {constant}"));
+    }
     out.extend(range(number(value.minimum), number(value.maximum), ""));
     if let Some(n) = value.exclusive_minimum {
         out.push(format!("greater than {n}"));
@@ -343,12 +358,9 @@ pub fn bounds(field: &Field) -> Vec<String> {
     if let Some(pattern) = value.pattern {
         out.push(format!("matching {}", pattern.source));
     }
-    out.extend(range(
-        text(field.schema.min_items),
-        text(field.schema.max_items),
-        " items",
-    ));
-    if field.schema.unique_items {
+    let own = field.own_schema();
+    out.extend(range(text(own.min_items), text(own.max_items), " items"));
+    if own.unique_items {
         out.push("items unique".to_owned());
     }
     out
@@ -396,6 +408,10 @@ pub fn from_matches(flags: &[FieldFlag], matches: &ArgMatches) -> Map<String, Va
 /// parse stays a string, so validation reports it with the others.
 pub fn from_text(field: &Field, raw: &str) -> Value {
     let text = || Value::String(raw.to_owned());
+    // `null` is text to a text field; to any other that takes null, it is null.
+    if raw.trim() == "null" && field.nullable() && field.kind() != FieldKind::Text {
+        return Value::Null;
+    }
     match field.kind() {
         FieldKind::Text | FieldKind::Media(_) => text(),
         FieldKind::Integer | FieldKind::Number => number(raw.trim()).unwrap_or_else(text),
@@ -500,6 +516,30 @@ mod tests {
                 "field-",
                 "field-input-2"
             ]
+        );
+    }
+
+    #[test]
+    fn null_is_null_to_a_field_that_takes_it_and_text_to_a_text_field() {
+        use runcomfy::schema::{Schema, Types};
+        static INT_OR_NULL: Schema = Schema {
+            types: Types::INTEGER.with(Types::NULL),
+            ..Schema::ANY
+        };
+        static TEXT_OR_NULL: Schema = Schema {
+            types: Types::STRING.with(Types::NULL),
+            ..Schema::ANY
+        };
+        let field = |schema| Field {
+            name: "f",
+            schema,
+            required: false,
+        };
+        assert_eq!(from_text(&field(&INT_OR_NULL), "null"), Value::Null);
+        assert_eq!(from_text(&field(&INT_OR_NULL), "-3"), Value::from(-3));
+        assert_eq!(
+            from_text(&field(&TEXT_OR_NULL), "null"),
+            Value::from("null")
         );
     }
 

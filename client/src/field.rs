@@ -35,20 +35,41 @@ impl Field {
 
     /// Whether JSON `null` is a valid value.
     pub fn nullable(&self) -> bool {
-        self.schema.types.names(JsonType::Null)
+        let own = self.own_schema();
+        if std::ptr::eq(own, self.schema) {
+            return own.types.names(JsonType::Null);
+        }
+        own.types.names(JsonType::Null)
+            || alternatives(self.schema).iter().any(|s| s.is_null_only())
+    }
+
+    /// The schema that says what a value is: the field's, or for a field with no `type` of its
+    /// own, the one alternative of `[X, {"type": "null"}]` (`anyOf`, `oneOf`) or a lone
+    /// `allOf` entry. Its kind, bounds and media are the field's.
+    pub fn own_schema(&self) -> &'static Schema {
+        let schema = self.schema;
+        if !schema.types.is_any() || schema.media.is_some() || schema.choices.is_some() {
+            return schema;
+        }
+        match (schema.all_of, Schema::lone_non_null(alternatives(schema))) {
+            ([], Some(one)) => one,
+            ([one], None) if alternatives(schema).is_empty() => one,
+            _ => schema,
+        }
     }
 
     /// Whether the field holds a list: an array of one kind of item.
     pub fn is_list(&self) -> bool {
-        self.schema.types.without_null() == Types::ARRAY
-            && matches!(self.schema.items, Items::Each(_) | Items::Any)
+        let own = self.own_schema();
+        own.types.without_null() == Types::ARRAY && matches!(own.items, Items::Each(_) | Items::Any)
     }
 
     /// The schema of one value: the item's for a list, else the field's own.
     pub fn value_schema(&self) -> &'static Schema {
-        match (self.is_list(), self.schema.items) {
+        let own = self.own_schema();
+        match (self.is_list(), own.items) {
             (true, Items::Each(item)) => item,
-            _ => self.schema,
+            _ => own,
         }
     }
 
@@ -70,6 +91,15 @@ impl Field {
     /// The media spec, for a media field or a list of media.
     pub fn media(&self) -> Option<&'static MediaSpec> {
         self.value_schema().media
+    }
+}
+
+/// A schema's `anyOf`, else its `oneOf`.
+fn alternatives(schema: &'static Schema) -> &'static [&'static Schema] {
+    if schema.any_of.is_empty() {
+        schema.one_of
+    } else {
+        schema.any_of
     }
 }
 
@@ -137,4 +167,59 @@ pub struct OutputField {
     pub description: Option<&'static str>,
     /// Whether it holds a list.
     pub list: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Number;
+
+    static SEED: Schema = Schema {
+        types: Types::INTEGER,
+        minimum: Some(Number::from_i64(0)),
+        ..Schema::ANY
+    };
+    static NULL: Schema = Schema {
+        types: Types::NULL,
+        ..Schema::ANY
+    };
+    static TEXT: Schema = Schema {
+        types: Types::STRING,
+        ..Schema::ANY
+    };
+    static NULLABLE_SEED: Schema = Schema {
+        any_of: &[&SEED, &NULL],
+        ..Schema::ANY
+    };
+    static ONLY_SEED: Schema = Schema {
+        all_of: &[&SEED],
+        ..Schema::ANY
+    };
+    static EITHER: Schema = Schema {
+        one_of: &[&SEED, &TEXT],
+        ..Schema::ANY
+    };
+
+    fn field(schema: &'static Schema) -> Field {
+        Field {
+            name: "f",
+            schema,
+            required: false,
+        }
+    }
+
+    #[test]
+    fn a_nullable_or_lone_branch_says_what_the_field_is() {
+        let nullable = field(&NULLABLE_SEED);
+        assert!(std::ptr::eq(nullable.own_schema(), &SEED));
+        assert_eq!(nullable.kind(), FieldKind::Integer);
+        assert!(nullable.nullable());
+        let only = field(&ONLY_SEED);
+        assert_eq!(only.kind(), FieldKind::Integer);
+        assert!(!only.nullable());
+        // Two real alternatives: JSON, as before.
+        let either = field(&EITHER);
+        assert!(std::ptr::eq(either.own_schema(), &EITHER));
+        assert_eq!(either.kind(), FieldKind::Json);
+    }
 }

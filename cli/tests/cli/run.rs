@@ -409,3 +409,36 @@ fn outputs_download_one_at_a_time_unless_downloads_says_more() {
         .unwrap();
     assert_code(&output, 64);
 }
+
+/// A flag's value that starts with `-` is a value (ACE-Step's seed is -1 for random).
+#[test]
+fn negative_numbers_are_values_of_their_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let dry_run = |extra: &[&str]| {
+        runcomfy(dir.path())
+            .args([
+                "--mock",
+                "run",
+                "acestep-ai/ace-step-1.5/text-to-audio",
+                "--tags",
+                "lofi",
+                "--dry-run",
+                "--json",
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let output = dry_run(&["--seed", "-1"]);
+    assert_code(&output, 0);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["body"]["seed"], -1, "{report}");
+    // Below its minimum: reported as the number it is.
+    let output = dry_run(&["--seed", "-2"]);
+    assert_code(&output, 65);
+    assert!(
+        stderr(&output).contains("seed: must be at least -1"),
+        "{}",
+        stderr(&output)
+    );
+}
