@@ -168,6 +168,9 @@ pub enum WarningKind {
     DefaultMismatch,
     /// A refused keyword the overlay accepts unchecked: nothing enforces it.
     Unchecked,
+    /// An `enum` value its `type` refuses (`null` among strings): never valid, so not offered
+    /// as a choice.
+    UnreachableChoice,
 }
 
 impl WarningKind {
@@ -183,6 +186,7 @@ impl WarningKind {
         WarningKind::NoDisplayName,
         WarningKind::DefaultMismatch,
         WarningKind::Unchecked,
+        WarningKind::UnreachableChoice,
     ];
 
     /// The code printed in `warning[...]`.
@@ -198,6 +202,7 @@ impl WarningKind {
             WarningKind::NoDisplayName => "no-display-name",
             WarningKind::DefaultMismatch => "default-mismatch",
             WarningKind::Unchecked => "unchecked",
+            WarningKind::UnreachableChoice => "unreachable-choice",
         }
     }
 }

@@ -75,6 +75,11 @@ fn every_warning_kind_is_flagged_where_the_smell_is() {
             smelly("input.json"),
             "/properties/reference/format",
         ),
+        (
+            WarningKind::UnreachableChoice,
+            smelly("input.json"),
+            "/properties/quality/enum",
+        ),
     ]
     .into_iter()
     .map(|(k, f, p)| (k, f, p.to_owned()))
@@ -143,10 +148,10 @@ fn overlays_that_fix_a_smell_silence_it() {
 
 #[test]
 fn run_fails_on_errors_and_on_denied_warnings() {
-    assert_eq!(lint::run(&fixture(), false).unwrap().warnings.len(), 10);
+    assert_eq!(lint::run(&fixture(), false).unwrap().warnings.len(), 11);
     assert!(matches!(
         lint::run(&fixture(), true),
-        Err(LintError::Warnings(10))
+        Err(LintError::Warnings(11))
     ));
     let committed = xtask::workspace_root().join("schemas");
     let report = lint::run(&committed, false).unwrap();

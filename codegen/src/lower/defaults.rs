@@ -38,8 +38,9 @@ fn coerce(types: Types, value: &Value) -> Value {
     coerced.unwrap_or_else(|| value.clone())
 }
 
-fn check(node: &SchemaNode, value: &Value) -> Result<(), String> {
-    let ty = match value {
+/// The JSON type of a value, as JSON Schema counts it (`3.0` is an integer).
+pub(crate) fn type_of(value: &Value) -> JsonType {
+    match value {
         Value::Null => JsonType::Null,
         Value::Bool(_) => JsonType::Boolean,
         Value::Number(n) if n.is_i64() || n.is_u64() => JsonType::Integer,
@@ -48,7 +49,11 @@ fn check(node: &SchemaNode, value: &Value) -> Result<(), String> {
         Value::String(_) => JsonType::String,
         Value::Array(_) => JsonType::Array,
         Value::Object(_) => JsonType::Object,
-    };
+    }
+}
+
+fn check(node: &SchemaNode, value: &Value) -> Result<(), String> {
+    let ty = type_of(value);
     if !node.allowed().allows(ty) {
         return Err(format!("default {value} is not {}", node.allowed()));
     }

@@ -145,6 +145,7 @@ impl<'c, 'a> Reader<'c, 'a> {
         }
         self.smells(map, &node, pointer);
         Self::numeric_choices(&mut node);
+        self.unreachable_choices(&mut node, pointer);
         Self::exclusive_flags(&mut node, deferred.exclusive);
         self.join_items(
             &mut node,
@@ -712,6 +713,38 @@ impl<'c, 'a> Reader<'c, 'a> {
                 *value = number;
             }
         }
+    }
+
+    /// `enum` values the node's `type` refuses can never be valid: they are not offered as
+    /// choices (a generated variant, a CLI value), with a warning. Validation is unchanged:
+    /// the type refused them anyway. An enum left with none keeps them, and means nothing is
+    /// valid, as it did.
+    fn unreachable_choices(&mut self, node: &mut SchemaNode, pointer: &Pointer) {
+        let (Some(types), Some(choices)) = (node.types, node.choices.as_mut()) else {
+            return;
+        };
+        let allowed = |v: &Value| types.allows(super::defaults::type_of(v));
+        if !choices.iter().any(allowed) {
+            return;
+        }
+        let unreachable: Vec<String> = choices
+            .iter()
+            .filter(|v| !allowed(v))
+            .map(ToString::to_string)
+            .collect();
+        if unreachable.is_empty() {
+            return;
+        }
+        choices.retain(allowed);
+        self.ctx.warn(
+            WarningKind::UnreachableChoice,
+            pointer.join("enum").as_str(),
+            format!(
+                "enum value(s) {} are not {types}: never valid, so not offered as choices; drop \
+                 them with an overlay `patch`",
+                unreachable.join(", ")
+            ),
+        );
     }
 
     /// Lower bounds above upper ones make every value invalid: a catalog mistake.
