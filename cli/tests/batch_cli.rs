@@ -242,6 +242,57 @@ fn invalid_lines_are_listed_with_their_numbers_and_nothing_is_sent() {
     assert_eq!(sim.stats().submissions, 2);
 }
 
+/// Under `--max-spend`, lines whose results cannot be read are left for the next run after
+/// their rounds of retries, and the line waiting for the budget they held is then told it
+/// does not fit (it waited for ever: their reservations were never given back). About 31 s:
+/// the batch's own back-off between rounds.
+#[test]
+fn lines_left_for_the_next_run_give_back_their_budget_slot() {
+    let price = runcomfy_simulator::parse_price("0.01/output").unwrap();
+    let sim = Sim::start(SimConfig {
+        prices: std::collections::HashMap::from([(EDIT.to_owned(), price)]),
+        ..SimConfig::default()
+    });
+    sim.sim
+        .set_faults(Faults::none().with(Endpoint::Result, 1.0, &[FaultKind::MalformedJson]));
+    let dir = tempfile::tempdir().unwrap();
+    write_input(dir.path(), &[line(1), line(2), line(3)]);
+    let mut child = batch(
+        &sim,
+        dir.path(),
+        &[
+            "in.jsonl",
+            "--out",
+            "out",
+            "--concurrency",
+            "3",
+            "--max-spend",
+            "0.02",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(150) {
+            child.kill().unwrap();
+            panic!("the batch hung waiting for its budget");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Two sent, both left for the next run; the third never sent, for the budget.
+    assert_eq!(sim.stats().submissions, 2, "{stderr}");
+    assert_eq!(status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("--max-spend"), "{stderr}");
+}
+
 #[test]
 fn a_batch_whose_stdout_and_stderr_are_closed_still_finishes() {
     // `runcomfy batch ... 2>&1 | head -1`: the reader goes away; the batch must not panic on
