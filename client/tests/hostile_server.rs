@@ -999,17 +999,19 @@ async fn odd_but_readable_ends_are_read_as_what_they_mean() {
         // "pending" is a queue: the next poll asked the status call, for the position.
         assert!(server.seen().iter().any(|s| s.path.ends_with("/status")));
 
-        // "completed" with an output and an empty error succeeded.
-        let server = results_in_turn(
-            "completed",
-            vec![reply(
+        // "completed" with an output and an empty error (or `false`) succeeded.
+        for none in [serde_json::json!(""), serde_json::json!(false)] {
+            let server = results_in_turn(
                 "completed",
-                serde_json::json!({"output": image, "error": ""}),
-            )],
-        )
-        .await;
-        let job = polling_fast(&server).job::<Edit>(ID);
-        assert!(job.wait().await.is_ok());
+                vec![reply(
+                    "completed",
+                    serde_json::json!({"output": image, "error": none}),
+                )],
+            )
+            .await;
+            let job = polling_fast(&server).job::<Edit>(ID);
+            assert!(job.wait().await.is_ok(), "error {none}");
+        }
 
         // A status this client does not know, with an error, failed.
         let server = results_in_turn(

@@ -461,13 +461,12 @@ impl<M: Model> Job<M> {
     pub(crate) fn output_of(&self, reply: &ResultReply) -> Result<M::Output, Error> {
         let request_id = || self.request_id.to_string();
         match result_state(reply) {
-            JobState::Succeeded | JobState::Completed if lacks_output(reply) => {
-                Err(no_output(&self.request_id, reply))
-            }
             JobState::Succeeded => match &reply.output {
                 Some(output) => self.typed_output(output),
                 None => Err(no_output(&self.request_id, reply)),
             },
+            // Neither an output nor an error (either would have made it one of the above).
+            JobState::Completed => Err(no_output(&self.request_id, reply)),
             JobState::Failed => Err(Error::JobFailed {
                 request_id: request_id(),
                 error: JobError(reply.error.clone().unwrap_or(serde_json::Value::Null)),
@@ -504,16 +503,17 @@ pub(crate) fn result_state(reply: &ResultReply) -> JobState {
     }
 }
 
-/// Whether a result's `error` says something: beside an output, `""`, `{}` and `[]` are how
-/// some servers write "none".
+/// Whether a result's `error` says something: `""`, `{}`, `[]` and `false` are how some
+/// servers write "none".
 fn has_error(reply: &ResultReply) -> bool {
     use serde_json::Value;
     reply.error.as_ref().is_some_and(|error| match error {
         Value::Null => false,
+        Value::Bool(error) => *error,
         Value::String(text) => !text.trim().is_empty(),
         Value::Object(map) => !map.is_empty(),
         Value::Array(items) => !items.is_empty(),
-        Value::Bool(_) | Value::Number(_) => true,
+        Value::Number(_) => true,
     })
 }
 
