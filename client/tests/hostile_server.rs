@@ -1172,3 +1172,33 @@ async fn output_keys_that_clean_to_one_name_are_saved_as_many_files() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_output_listing_more_files_than_any_job_makes_is_refused_whole() {
+    let api = Hostile::start(|_, base| {
+        let urls: Vec<String> = (0..1001).map(|i| format!("{base}/f/{i}.png")).collect();
+        json(
+            200,
+            serde_json::json!({"request_id": ID, "status": "succeeded", "output": {"images": urls}}),
+        )
+    })
+    .await;
+    let client = builder(&api)
+        .allow_output_host("127.0.0.1")
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    within(Duration::from_secs(20), async {
+        let output = client.job::<Edit>(ID).result().await.unwrap();
+        match client.download(&output, dir.path()).await {
+            Err(Error::InvalidResponse { reason, .. }) => {
+                assert!(reason.contains("1001 files"), "{reason}")
+            }
+            other => panic!("expected a refused output, got {other:?}"),
+        }
+    })
+    .await;
+    // Nothing was fetched.
+    assert!(api.seen().iter().all(|s| !s.path.starts_with("/f/")));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

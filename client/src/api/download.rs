@@ -35,6 +35,11 @@ use crate::schema::{MediaFormat, MediaKind};
 /// Longest [`safe_file_name`], and so file name stem written (before the extension).
 const MAX_STEM: usize = 100;
 
+/// The most files one output may list. A job makes a handful (Seedream at most 15); a reply
+/// listing more is refused before anything is fetched, rather than filling a folder for the
+/// hour the downloads may take.
+const MAX_OUTPUT_FILES: usize = 1_000;
+
 /// Bytes kept from the start of a file to recognise its format.
 const SNIFF_BYTES: usize = 32;
 
@@ -200,6 +205,19 @@ pub(crate) async fn save_all<O: Output>(
     options: &DownloadOptions,
 ) -> Result<Vec<DownloadedFile>, Error> {
     let deadline = crate::http::dates::later(Instant::now(), options.timeout);
+    let listed = output.files();
+    if listed.len() > MAX_OUTPUT_FILES {
+        return Err(Error::InvalidResponse {
+            request_id: None,
+            status: 200,
+            reason: format!(
+                "the output lists {} files, more than any job makes ({MAX_OUTPUT_FILES}); none \
+                 was fetched",
+                listed.len()
+            ),
+            excerpt: String::new(),
+        });
+    }
     tokio::fs::create_dir_all(dir)
         .await
         .map_err(|source| Error::Io {
@@ -209,8 +227,7 @@ pub(crate) async fn save_all<O: Output>(
     // Each file gets a name of its own before any is fetched: two fields can clean to one
     // name (`a b`, `a_b`), and with `overwrite` the later would replace the earlier.
     let mut stems = HashSet::new();
-    let files: Vec<File> = output
-        .files()
+    let files: Vec<File> = listed
         .into_iter()
         .map(|f| {
             let mut stem = file_stem(options.prefix.as_deref(), f.field, f.index);
