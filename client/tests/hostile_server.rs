@@ -30,6 +30,11 @@ fn client(server: &Hostile) -> Client {
     builder(server).build().unwrap()
 }
 
+/// [`builder`], fetching output files from any server on 127.0.0.1 (the tests' file hosts).
+fn files_from_loopback(server: &Hostile) -> runcomfy::ClientBuilder {
+    builder(server).allow_output_host("127.0.0.1")
+}
+
 /// Runs a test body; a hang past `limit` is a failure.
 async fn within<T>(limit: Duration, body: impl Future<Output = T>) -> T {
     match tokio::time::timeout(limit, body).await {
@@ -1052,11 +1057,7 @@ async fn odd_but_readable_ends_are_read_as_what_they_mean() {
 
 #[tokio::test]
 async fn error_pages_json_errors_and_empty_bodies_are_not_saved_as_outputs() {
-    let png = {
-        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-        png.resize(64, 0);
-        png
-    };
+    let png = png_header(64, 48);
     let files = Hostile::start(move |seen, _| {
         let reply = |content_type: &str, body: &[u8]| Act::Reply {
             status: 200,
@@ -1090,8 +1091,7 @@ async fn error_pages_json_errors_and_empty_bodies_are_not_saved_as_outputs() {
         }
     })
     .await;
-    let client = builder(&api)
-        .allow_output_host("127.0.0.1")
+    let client = files_from_loopback(&api)
         .retry_policy(fast_retries().with_max_retries(0))
         .build()
         .unwrap();
@@ -1128,11 +1128,7 @@ async fn output_keys_that_clean_to_one_name_are_saved_as_many_files() {
     // Keys a file name cannot tell apart: a space and an underscore, and two lists under a key
     // longer than a file name may be.
     let long = "k".repeat(150);
-    let png = {
-        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-        png.resize(64, 0);
-        png
-    };
+    let png = png_header(64, 48);
     let files = Hostile::start(move |seen, _| Act::Reply {
         status: 200,
         headers: vec![("Content-Type".into(), "image/png".into())],
@@ -1152,10 +1148,7 @@ async fn output_keys_that_clean_to_one_name_are_saved_as_many_files() {
         }
     })
     .await;
-    let client = builder(&api)
-        .allow_output_host("127.0.0.1")
-        .build()
-        .unwrap();
+    let client = files_from_loopback(&api).build().unwrap();
     let dir = tempfile::tempdir().unwrap();
     within(Duration::from_secs(20), async {
         let job = client.job_json(ID);
@@ -1183,10 +1176,7 @@ async fn an_output_listing_more_files_than_any_job_makes_is_refused_whole() {
         )
     })
     .await;
-    let client = builder(&api)
-        .allow_output_host("127.0.0.1")
-        .build()
-        .unwrap();
+    let client = files_from_loopback(&api).build().unwrap();
     let dir = tempfile::tempdir().unwrap();
     within(Duration::from_secs(20), async {
         let output = client.job::<Edit>(ID).result().await.unwrap();
