@@ -8,13 +8,11 @@
 //! bytes are no longer those that were sent (its SHA-256 differs). So a rerun sends the same
 //! body, or nothing.
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use sha2::{Digest as _, Sha256};
 
 use crate::api::download::DownloadedFile;
 use crate::catalog::FieldKind;
@@ -297,21 +295,7 @@ fn restore(value: &mut Value, at: &str) -> Result<(), RecordError> {
 
 /// SHA-256 of a file, lower-case hex, read a piece at a time.
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    crate::digest::sha256_of(std::fs::File::open(path)?).map(|(_, hex)| hex)
 }
 
 #[cfg(test)]

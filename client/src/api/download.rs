@@ -24,7 +24,6 @@ use std::time::{Duration, Instant};
 use futures::{StreamExt as _, TryStreamExt as _};
 use reqwest::Url;
 use reqwest::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
-use sha2::{Digest as _, Sha256};
 
 use crate::error::{DownloadFailure, Error, SHOWN_CHARS, printable};
 use crate::http::retry::{self, Failure, parse_retry_after};
@@ -144,7 +143,7 @@ pub struct DownloadedFile {
     pub bytes: u64,
     /// The `Content-Type` the host sent.
     pub content_type: Option<String>,
-    /// SHA-256 of its bytes, in lower-case hex (hashed as they streamed in).
+    /// SHA-256 of its bytes, in lower-case hex (read back from the file as it was synced).
     pub sha256: String,
 }
 
@@ -393,7 +392,7 @@ async fn fetch_to_temp(
     let file = temp.file.try_clone().map_err(io_fail)?;
     let body = Body::new(content_type.clone(), max_bytes);
     let pace = Pace::new(fetching.idle);
-    let saved = save_body(response.bytes_stream(), pace, body, file).await;
+    let saved = save_body(response.bytes_stream(), pace, body, file, temp.path.clone()).await;
     let (head, bytes, sha256) = saved.map_err(|err| match err {
         Saving::Failed(reason) => fail(reason),
         Saving::Transport(source) => {
@@ -548,17 +547,21 @@ enum Saving {
     Io(std::io::Error),
 }
 
-/// Streams a body into `file` on one blocking thread, which hashes and writes each chunk (hashing
-/// on the download's task cost a third of its throughput, BENCHMARKS.md §6) and takes the next
-/// from hyper as soon as the last is written: no chunk waits in a queue or on another task,
-/// since each pins one of hyper's read buffers (up to ~400 KiB, §8), and the disk never waits
-/// for the download's task. Returns the first bytes, the size and the sha256 once the file is
-/// synced. Dropped, it stops the thread before its next chunk.
+/// Streams a body into `file` (at `path`) on one blocking thread, which writes each chunk and
+/// takes the next from hyper as soon as the last is written: no chunk waits in a queue or on
+/// another task, since each pins one of hyper's read buffers (up to ~400 KiB, §8), and the disk
+/// never waits for the download's task. Returns the first bytes, the size and the sha256 once
+/// the file is synced. Dropped, it stops the thread before its next chunk.
+///
+/// The sha256 is read back from the written file while it syncs: hashed chunk by chunk as they
+/// came, it cost a fifth of the throughput (BENCHMARKS.md §6), all of it while the disk sat
+/// idle, and during the sync the CPU is the one that idles.
 async fn save_body<S>(
     mut stream: S,
     mut pace: Pace,
     mut body: Body,
     mut file: std::fs::File,
+    path: PathBuf,
 ) -> Result<(Vec<u8>, u64, String), Saving>
 where
     S: futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin + Send + 'static,
@@ -568,7 +571,6 @@ where
     // Dropped with this future, `_dropped` ends the thread's wait for a chunk.
     let (_dropped, mut abandoned) = tokio::sync::oneshot::channel::<()>();
     let thread = tokio::task::spawn_blocking(move || {
-        let mut hasher = Sha256::new();
         loop {
             let next = runtime.block_on(async {
                 tokio::select! {
@@ -587,19 +589,36 @@ where
                 Some(Err(source)) => return Err(Saving::Transport(source)),
                 Some(Ok(chunk)) => {
                     body.take(&chunk).map_err(Saving::Failed)?;
-                    hasher.update(&chunk);
                     file.write_all(&chunk).map_err(Saving::Io)?;
                 }
             }
         }
         let (head, bytes) = body.finish().map_err(Saving::Failed)?;
-        // On disk before the rename makes it visible under its final name.
-        file.sync_all().map_err(Saving::Io)?;
-        Ok((head, bytes, hex(&hasher.finalize())))
+        let sha256 = sync_and_hash(&file, &path).map_err(Saving::Io)?;
+        Ok((head, bytes, sha256))
     });
     thread
         .await
         .map_err(|err| Saving::Io(std::io::Error::other(err)))?
+}
+
+/// Syncs `file` to disk (so it is whole before the rename gives it its final name) and,
+/// meanwhile, reads it back from `path` for its sha256.
+fn sync_and_hash(file: &std::fs::File, path: &Path) -> std::io::Result<String> {
+    std::thread::scope(|scope| {
+        let sync = std::thread::Builder::new()
+            .name("runcomfy-sync".into())
+            .spawn_scoped(scope, || file.sync_all());
+        let sha256 = std::fs::File::open(path).and_then(crate::digest::sha256_of);
+        match sync {
+            Ok(sync) => sync
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("the sync thread panicked")))?,
+            // No thread to spare: one after the other.
+            Err(_) => file.sync_all()?,
+        }
+        sha256.map(|(_, hex)| hex)
+    })
 }
 
 /// An output file is media: a host that sends something else sent a broken file, fetched
@@ -685,11 +704,6 @@ struct Fetched {
     bytes: u64,
     content_type: Option<String>,
     sha256: String,
-}
-
-/// Lower-case hex of bytes.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A temporary file, removed when dropped unless persisted (a cancelled, failed or timed-out

@@ -222,33 +222,12 @@ impl Seek for Base64Source<'_> {
 /// The size and SHA-256 (lower-case hex) of the bytes a `data:` URI holds, decoded a piece at
 /// a time; `None` when it is not a well-formed one.
 pub(crate) fn digest(uri: &str) -> Option<(u64, String)> {
-    use sha2::{Digest as _, Sha256};
     let parsed = DataUri::parse(uri).ok()?;
-    let mut hasher = Sha256::new();
-    let size = match parsed.payload {
-        Payload::Base64 { text, len } => {
-            let mut source = Base64Source::new(text, len);
-            let mut buf = vec![0u8; 48 * 1024];
-            loop {
-                let n = source.read(&mut buf).ok()?;
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buf[..n]);
-            }
-            len
-        }
-        Payload::Plain(bytes) => {
-            hasher.update(&bytes);
-            bytes.len() as u64
-        }
+    let digest = match parsed.payload {
+        Payload::Base64 { text, len } => crate::digest::sha256_of(Base64Source::new(text, len)),
+        Payload::Plain(bytes) => crate::digest::sha256_of(&bytes[..]),
     };
-    let hex: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Some((size, hex))
+    digest.ok()
 }
 
 /// Encodes bytes as padded standard base64 after `prefix`, in one allocation.
