@@ -265,13 +265,7 @@ async fn main() {
     let (short, twenty, _) = tokio::join!(
         cold_pair(secs(1), secs(3), cold_jobs),
         cold_pair(secs(19), secs(21), cold_jobs),
-        async {
-            // Between the two cold grids (ours on even seconds, the peer's on odd ones): the
-            // warm-up starts cold too, and on ours' grid its polls loaded only ours' instants
-            // (the 1-3 s row's median was 4 ms later than the peer's in five of six runs).
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            run(&warm_sim, Model::Sequential, 32, |_| warm.clone()).await
-        },
+        run(&warm_sim, Model::Sequential, 32, |_| warm.clone()),
     );
     let learned: Vec<u64> = warm
         .poll_history()
