@@ -8,7 +8,6 @@ use std::path::Path;
 use runcomfy::catalog::ModelInfo;
 use runcomfy::download::safe_file_name;
 use serde_json::{Map, Value};
-use sha2::{Digest as _, Sha256};
 
 use crate::error::BatchError;
 
@@ -76,11 +75,12 @@ pub fn hash_file(path: &Path) -> Result<(String, Vec<u8>), BatchError> {
         path: path.to_owned(),
         source,
     })?;
-    Ok((hex(&Sha256::digest(&bytes)), bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    let (_, sha256) =
+        runcomfy::digest::sha256_of(&bytes[..]).map_err(|source| BatchError::ReadInput {
+            path: path.to_owned(),
+            source,
+        })?;
+    Ok((sha256, bytes))
 }
 
 /// Reads and checks every line of `path`; `default_model` is used by lines without `model`.

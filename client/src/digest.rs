@@ -1,12 +1,12 @@
 //! The SHA-256 every saved or sent file is named by (provenance records, output files, `data:`
-//! URIs), in one form: lower-case hex.
+//! URIs, a batch's input file), in one form: lower-case hex.
 
 use std::io::{self, Read};
 
 use sha2::{Digest as _, Sha256};
 
 /// The size and SHA-256 (lower-case hex) of what `reader` gives, read a piece at a time.
-pub(crate) fn sha256_of(mut reader: impl Read) -> io::Result<(u64, String)> {
+pub fn sha256_of(mut reader: impl Read) -> io::Result<(u64, String)> {
     let mut hasher = Sha256::new();
     // On the stack: a 64 KiB heap buffer, taken and freed for every downloaded file, raised
     // the peak of `runcomfy run` by about 0.2 MiB (BENCHMARKS.md §8).

@@ -16,8 +16,8 @@ pub mod number;
 pub mod schema;
 // problems found, re-exported by `validate`;
 mod report;
-// the SHA-256 files are named by;
-mod digest;
+// the SHA-256 files are named by (also the batch journal's input file);
+pub mod digest;
 // `Error`, and the outcomes it carries;
 pub mod error;
 // money and prices.
