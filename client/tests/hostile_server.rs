@@ -103,6 +103,46 @@ async fn replies_larger_than_any_real_one_are_cut_off() {
 }
 
 #[tokio::test]
+async fn replies_of_more_values_than_any_real_one_are_refused_unread() {
+    // 4 MiB, under the byte cap: two million numbers, some 160 MB as a JSON tree.
+    let zeros = vec!["0"; 2_000_000].join(",");
+    let body = format!(
+        r#"{{"request_id": "{ID}", "status": "succeeded", "output": {{"images": [{zeros}]}}}}"#
+    );
+    let server = Hostile::start(move |_, _| Act::Reply {
+        status: 200,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: body.clone().into_bytes(),
+    })
+    .await;
+    let client = builder(&server)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    within(Duration::from_secs(20), async {
+        match client.job::<Edit>(ID).result().await {
+            Err(Error::InvalidResponse { reason, .. }) => {
+                assert!(reason.contains("JSON values"), "{reason}");
+            }
+            other => panic!("expected InvalidResponse, got {other:?}"),
+        }
+        // The same reply to a submit: the job may exist, so it is unknown and not sent again.
+        match client.submit::<Edit>(&edit_input()).await {
+            Err(Error::SubmitOutcomeUnknown { source, .. }) => {
+                assert!(
+                    matches!(*source, Error::InvalidResponse { .. }),
+                    "{source:?}"
+                );
+            }
+            other => panic!("expected SubmitOutcomeUnknown, got {other:?}"),
+        }
+    })
+    .await;
+    let posts = server.seen().iter().filter(|s| s.method == "POST").count();
+    assert_eq!(posts, 1);
+}
+
+#[tokio::test]
 async fn a_body_that_never_ends_or_never_comes_is_cut_by_the_timeout() {
     let server = Hostile::start(|seen, _| {
         if seen.path.ends_with("/status") {

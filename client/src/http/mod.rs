@@ -6,6 +6,7 @@
 //! - [`retry`]: which failures are retried and how ([`RetryPolicy`](retry::RetryPolicy),
 //!   backoff with jitter, `Retry-After`, the client-wide rate gate).
 //! - `wire`: the API's reply bodies, and a raw reply turned into one of them or a typed error.
+//! - `json_count`: a reply's JSON values counted before it is read.
 //! - [`secret`]: the token, kept out of `Debug`, logs and errors.
 //! - `dates`: the two date formats the API sends, and deadlines that cannot overflow.
 //!
@@ -13,6 +14,7 @@
 //! uses besides its own.
 
 pub(crate) mod dates;
+mod json_count;
 pub mod retry;
 pub mod secret;
 pub(crate) mod transport;

@@ -21,6 +21,13 @@ use crate::error::{ApiError, Error};
 /// Longest excerpt of a body kept in an error, in characters.
 const EXCERPT_CHARS: usize = 200;
 
+/// The most JSON values a reply may hold (objects, arrays, keys and scalars). A page of the
+/// catalog (100 models, schemas included) holds about 10,000: RunComfy's 65 real models hold
+/// 3,527. Read as a tree, each value takes some 80 bytes however short its text, so the
+/// transport's byte cap alone would let 8 MiB of `[0,0,...]` take about 300 MB; at this many,
+/// a reply's tree stays within a few MB.
+const MAX_REPLY_VALUES: usize = 100_000;
+
 /// `POST /v1/models/{model_id}`.
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct SubmitReply {
@@ -171,6 +178,15 @@ pub(crate) enum Reply<T> {
 /// Reads a reply: an error body (whatever the status), an error status, or the expected body;
 /// `token` is scrubbed from all of it first.
 pub(crate) fn parse<T: DeserializeOwned>(status: u16, body: &[u8], token: &Token) -> Reply<T> {
+    // A value takes two bytes of text at the least (`0,`): a shorter body cannot hold too many.
+    if body.len() >= 2 * MAX_REPLY_VALUES
+        && super::json_count::more_values_than(body, MAX_REPLY_VALUES)
+    {
+        return Reply::Invalid {
+            reason: format!("reply holds more than {MAX_REPLY_VALUES} JSON values"),
+            excerpt: scrubbed_excerpt(body, token),
+        };
+    }
     // Most replies are a 2xx that can hold neither the token nor an error code, even escaped:
     // those are read straight into `T`, without the JSON tree in between (a dozen
     // allocations a reply). Anything else, or a body `T` refuses, takes the whole way below.
@@ -424,6 +440,29 @@ mod tests {
         ));
         match parse::<StatusReply>(200, br#"{"status": "in_queue", "queue_position": " 7"}"#) {
             Reply::Ok(reply) => assert_eq!(reply.queue_position, Some(7)),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn replies_of_too_many_values_are_refused_before_they_are_read() {
+        // Well under the byte cap, but a tree of some 80 bytes a value.
+        let zeros = vec!["0"; 2 * MAX_REPLY_VALUES].join(",");
+        let body = format!(r#"{{"status": "succeeded", "output": {{"images": [{zeros}]}}}}"#);
+        match parse::<ResultReply>(200, body.as_bytes()) {
+            Reply::Invalid { reason, excerpt } => {
+                assert!(reason.contains("JSON values"), "{reason}");
+                assert!(excerpt.starts_with(r#"{"status""#), "{excerpt}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // As long, in few values: a thousand long output URLs.
+        let url = format!("\"https://files.runcomfy.net/{}.png\"", "a".repeat(400));
+        let urls = vec![url.as_str(); 1000].join(",");
+        let body = format!(r#"{{"status": "succeeded", "output": {{"images": [{urls}]}}}}"#);
+        assert!(body.len() >= 2 * MAX_REPLY_VALUES);
+        match parse::<ResultReply>(200, body.as_bytes()) {
+            Reply::Ok(reply) => assert_eq!(reply.status, "succeeded"),
             other => panic!("{other:?}"),
         }
     }
