@@ -90,10 +90,14 @@ impl Default for AdaptivePolling {
 /// whatever the history's draw: ten polls at 2.5 met it only on average (BENCHMARKS.md §4).
 const CROWDING: f64 = 3.0;
 
-/// The same over a widened window: its far end is a guess past the longest run seen, where
-/// few jobs end, so its polls crowd less (a sibling's history of 19-21 s runs: median notice
-/// 316 ms over 200 draws against 388 at [`CROWDING`], for 1 request more on average).
-const WIDENED_CROWDING: f64 = 2.0;
+/// The same over a window widened from other runs than the job's model's own (a sibling's, or
+/// those that ended while it ran): its far end is a guess past the longest run seen, where few
+/// jobs end, so its polls crowd less (a sibling's history of 19-21 s runs: median notice
+/// 316 ms over 200 draws against 388 at [`CROWDING`], for 1 request more on average). The
+/// model's own one or two runs crowd as many do: over 3,000 draws of 19-21 s jobs, 4.1 and
+/// 4.4 requests against 4.6 and 4.8 at this exponent, at the same median notice (BENCHMARKS.md
+/// §8).
+const GUESSED_CROWDING: f64 = 2.0;
 
 /// The longest interval between polls of a queued job that has a plan, near the front of the
 /// queue: its run's start is dated from them, and the plan is laid out from that start.
@@ -193,12 +197,16 @@ impl AdaptivePolling {
 
     /// The planned poll times, from the start of the run; `None` with nothing known.
     fn plan(&self, known: &Known) -> Option<Vec<Duration>> {
-        let (sorted, widen) = match known {
-            Known::Own(sorted) if sorted.len() >= self.warm_after => (sorted, None),
+        let (sorted, widen, crowding) = match known {
+            Known::Own(sorted) if sorted.len() >= self.warm_after => (sorted, None, CROWDING),
             // Too few samples to trust their spread: widen the window, less with each.
-            Known::Own(sorted) => (sorted, Some(FEW_WIDEN / (sorted.len() as f64).sqrt())),
-            Known::Concurrent(sorted) => (sorted, Some(CONCURRENT_WIDEN)),
-            Known::Family(sorted) => (sorted, Some(FAMILY_WIDEN)),
+            Known::Own(sorted) => (
+                sorted,
+                Some(FEW_WIDEN / (sorted.len() as f64).sqrt()),
+                CROWDING,
+            ),
+            Known::Concurrent(sorted) => (sorted, Some(CONCURRENT_WIDEN), GUESSED_CROWDING),
+            Known::Family(sorted) => (sorted, Some(FAMILY_WIDEN), GUESSED_CROWDING),
             Known::Nothing | Known::Cohort => return None,
         };
         let (first, last) = (*sorted.first()?, *sorted.last()?);
@@ -216,10 +224,6 @@ impl AdaptivePolling {
         // A widened window is wider than the spread it guesses at: one more poll keeps the
         // density where jobs end.
         let n = self.planned_polls + usize::from(widen.is_some());
-        let crowding = match widen {
-            Some(_) => WIDENED_CROWDING,
-            None => CROWDING,
-        };
         let points: Vec<Duration> = (1..=n)
             .map(|i| {
                 let rest = 1.0 - i as f64 / n as f64;
