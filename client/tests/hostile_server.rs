@@ -30,6 +30,14 @@ fn client(server: &Hostile) -> Client {
     builder(server).build().unwrap()
 }
 
+/// A client of `server` that tries each call once.
+fn without_retries(server: &Hostile) -> Client {
+    builder(server)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap()
+}
+
 /// [`builder`], fetching output files from any server on 127.0.0.1 (the tests' file hosts).
 fn files_from_loopback(server: &Hostile) -> runcomfy::ClientBuilder {
     builder(server).allow_output_host("127.0.0.1")
@@ -58,6 +66,22 @@ async fn serving_one_image(files: &Hostile, path: &str) -> Hostile {
     .await
 }
 
+/// The reply `server` gives to every request, given to a submit: the job may exist, so the
+/// outcome is unknown (an invalid response) and the submit is not sent again.
+async fn submit_is_unknown_and_sent_once(client: &Client, server: &Hostile) {
+    match client.submit::<Edit>(&edit_input()).await {
+        Err(Error::SubmitOutcomeUnknown { source, .. }) => {
+            assert!(
+                matches!(*source, Error::InvalidResponse { .. }),
+                "{source:?}"
+            );
+        }
+        other => panic!("expected SubmitOutcomeUnknown, got {other:?}"),
+    }
+    let posts = server.seen().iter().filter(|s| s.method == "POST").count();
+    assert_eq!(posts, 1);
+}
+
 #[tokio::test]
 async fn replies_larger_than_any_real_one_are_cut_off() {
     // 256 MiB of JSON whitespace, as fast as loopback goes: valid JSON if read to the end.
@@ -68,10 +92,7 @@ async fn replies_larger_than_any_real_one_are_cut_off() {
         every: Duration::ZERO,
     })
     .await;
-    let client = builder(&server)
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap();
+    let client = without_retries(&server);
     within(Duration::from_secs(20), async {
         let started = Instant::now();
         match client.job::<Edit>(ID).status().await {
@@ -85,21 +106,9 @@ async fn replies_larger_than_any_real_one_are_cut_off() {
         }
         // Cut off at the cap, not read to the end.
         assert!(started.elapsed() < Duration::from_secs(10));
-        // The same reply to a submit: the job may exist, so it is unknown and not sent again.
-        let submitted = client.submit::<Edit>(&edit_input()).await;
-        match submitted {
-            Err(Error::SubmitOutcomeUnknown { source, .. }) => {
-                assert!(
-                    matches!(*source, Error::InvalidResponse { .. }),
-                    "{source:?}"
-                );
-            }
-            other => panic!("expected SubmitOutcomeUnknown, got {other:?}"),
-        }
+        submit_is_unknown_and_sent_once(&client, &server).await;
     })
     .await;
-    let posts = server.seen().iter().filter(|s| s.method == "POST").count();
-    assert_eq!(posts, 1);
 }
 
 #[tokio::test]
@@ -115,10 +124,7 @@ async fn replies_of_more_values_than_any_real_one_are_refused_unread() {
         body: body.clone().into_bytes(),
     })
     .await;
-    let client = builder(&server)
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap();
+    let client = without_retries(&server);
     within(Duration::from_secs(20), async {
         match client.job::<Edit>(ID).result().await {
             Err(Error::InvalidResponse { reason, .. }) => {
@@ -126,20 +132,9 @@ async fn replies_of_more_values_than_any_real_one_are_refused_unread() {
             }
             other => panic!("expected InvalidResponse, got {other:?}"),
         }
-        // The same reply to a submit: the job may exist, so it is unknown and not sent again.
-        match client.submit::<Edit>(&edit_input()).await {
-            Err(Error::SubmitOutcomeUnknown { source, .. }) => {
-                assert!(
-                    matches!(*source, Error::InvalidResponse { .. }),
-                    "{source:?}"
-                );
-            }
-            other => panic!("expected SubmitOutcomeUnknown, got {other:?}"),
-        }
+        submit_is_unknown_and_sent_once(&client, &server).await;
     })
     .await;
-    let posts = server.seen().iter().filter(|s| s.method == "POST").count();
-    assert_eq!(posts, 1);
 }
 
 #[tokio::test]
