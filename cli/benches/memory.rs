@@ -7,7 +7,8 @@
 //! - `runcomfy --version`: the floor, what the process costs before doing anything.
 //!
 //! The binary is the one users install, built here with the release profile (`opt-level =
-//! "s"`; this bench's own profile builds at opt-level 3, as the library's users do).
+//! "z"`, `panic = "abort"`; this bench's own profile builds at opt-level 3, as the library's
+//! users do).
 //!
 //! Each is a child process against a simulator in this process (`--output-bytes 20MB`, jobs of
 //! 1 s), with an empty cache folder; the peak is read by GNU time (`/usr/bin/time -f %M`, from
