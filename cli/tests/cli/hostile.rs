@@ -1,8 +1,9 @@
 //! The `runcomfy` binary against a deliberately malicious server (`runcomfy-hostile`): a clock
 //! that lies, text that would drive the terminal, a file host that drips, lies about its
 //! content or lives elsewhere, submits lost after they were sent, the token echoed back
-//! everywhere, odd fields. Each case ends promptly with its documented exit code, leaves no
-//! partial file, prints no control character and never shows the token.
+//! everywhere, odd fields, a catalog listing things that are not models. Each case ends
+//! promptly with its documented exit code, leaves no partial file, prints no control character
+//! and never shows the token.
 
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::Path;
@@ -583,4 +584,32 @@ fn files_on_another_host_need_allow_output_host() {
     assert_code(&output, 0);
     assert_eq!(files_under(&dir.path().join("allowed")).len(), 1);
     assert!(files.seen().iter().all(|s| s.token().is_none()));
+}
+
+#[test]
+fn a_live_catalog_with_entries_that_name_no_model_warns_and_lists_the_rest() {
+    let server = Hostile::start_in_background(|_, _| {
+        json(
+            200,
+            j!({"models": [
+                "\u{1b}[31mnot a model",
+                {"model_id": MODEL, "base_price_usd": 0.07, "price_unit": "output", "pricing": "fixed"},
+                {"display_name": "no id"},
+                7,
+            ], "total": 4}),
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = cli(&server, dir.path())
+        .args(["models", "--live"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let err = stderr(&output);
+    assert!(err.contains("name no model"), "{err}");
+    assert!(err.contains("[1, 3, 4]"), "{err}");
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+    let out = stdout(&output);
+    let line = out.lines().find(|l| l.contains(MODEL)).unwrap_or_default();
+    assert!(line.contains("0.07"), "{out}");
 }

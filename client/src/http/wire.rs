@@ -78,7 +78,8 @@ pub(crate) struct ModelReply {
     pub pricing_note: Option<String>,
 }
 
-/// `GET /v1/models`: a page of the catalog. An entry that cannot be read is skipped.
+/// `GET /v1/models`: a page of the catalog. An entry that names no model is left out, with a
+/// warning (`Client::model_prices`).
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct ModelsReply {
     pub models: Vec<serde_json::Value>,

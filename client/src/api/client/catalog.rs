@@ -38,7 +38,8 @@ impl Client {
     }
 
     /// Every model's price as the API states it now (`GET /v1/models`, page by page), by
-    /// model id, in the API's order.
+    /// model id, in the API's order. An entry that names no model is left out, with a warning
+    /// that gives its position in the listing.
     pub async fn model_prices(&self) -> Result<Vec<(String, Price)>, Error> {
         let http = &self.inner.http;
         let mut prices = Vec::new();
@@ -59,13 +60,20 @@ impl Client {
                 .await
                 .map_err(|failure| failure.error)?;
             let count = reply.models.len();
-            for entry in reply.models {
-                let Ok(model) = serde_json::from_value::<ModelReply>(entry) else {
-                    continue;
-                };
-                if let Some(id) = model.model_id.clone() {
-                    prices.push((id, price_of(model)));
+            let mut unnamed = Vec::new();
+            for (position, entry) in reply.models.into_iter().enumerate() {
+                let mut model = serde_json::from_value::<ModelReply>(entry).unwrap_or_default();
+                match model.model_id.take() {
+                    Some(id) => prices.push((id, price_of(model))),
+                    None => unnamed.push(page * PAGE + position + 1),
                 }
+            }
+            if !unnamed.is_empty() {
+                // Their positions only: the entries themselves are server text.
+                tracing::warn!(
+                    positions = ?unnamed,
+                    "GET /v1/models listed entries that name no model; they are left out"
+                );
             }
             let seen = page * PAGE + count;
             if count < PAGE || reply.total.is_some_and(|total| seen as u64 >= total) {
