@@ -113,7 +113,8 @@ async fn replies_larger_than_any_real_one_are_cut_off() {
 
 #[tokio::test]
 async fn replies_of_more_values_than_any_real_one_are_refused_unread() {
-    // 4 MiB, under the byte cap: two million numbers, some 160 MB as a JSON tree.
+    // 4 MiB, under the byte cap: two million numbers, which took `runcomfy result` to 589 MB
+    // when read as a JSON tree.
     let zeros = vec!["0"; 2_000_000].join(",");
     let body = format!(
         r#"{{"request_id": "{ID}", "status": "succeeded", "output": {{"images": [{zeros}]}}}}"#

@@ -1,5 +1,5 @@
 //! Counting the values of a JSON text without building them: a reply's bytes are capped, but
-//! read as a tree each value costs some 80 bytes however short its text (`0,` is two), so a
+//! read as a tree each value costs tens of bytes however short its text (`0,` is two), so a
 //! reply is counted before it is read.
 
 use std::cell::Cell;

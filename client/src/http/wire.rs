@@ -23,9 +23,9 @@ const EXCERPT_CHARS: usize = 200;
 
 /// The most JSON values a reply may hold (objects, arrays, keys and scalars). A page of the
 /// catalog (100 models, schemas included) holds about 10,000: RunComfy's 65 real models hold
-/// 3,527. Read as a tree, each value takes some 80 bytes however short its text, so the
-/// transport's byte cap alone would let 8 MiB of `[0,0,...]` take about 300 MB; at this many,
-/// a reply's tree stays within a few MB.
+/// 3,527. Read as a tree, each value takes tens of bytes however short its text: under the
+/// transport's byte cap alone, a 4 MiB reply of two million zeros took `runcomfy result` to
+/// 589 MB; at this many, a reply's tree stays within a few MB.
 const MAX_REPLY_VALUES: usize = 100_000;
 
 /// `POST /v1/models/{model_id}`.
@@ -447,7 +447,7 @@ mod tests {
 
     #[test]
     fn replies_of_too_many_values_are_refused_before_they_are_read() {
-        // Well under the byte cap, but a tree of some 80 bytes a value.
+        // Well under the byte cap, but tens of bytes a value as a tree.
         let zeros = vec!["0"; 2 * MAX_REPLY_VALUES].join(",");
         let body = format!(r#"{{"status": "succeeded", "output": {{"images": [{zeros}]}}}}"#);
         match parse::<ResultReply>(200, body.as_bytes()) {
