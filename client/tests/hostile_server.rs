@@ -264,17 +264,22 @@ async fn redirects_never_carry_the_token_to_another_origin_and_loops_end() {
             Err(Error::Transport { source, .. }) => assert!(source.is_redirect(), "{source}"),
             other => panic!("expected a redirect error, got {other:?}"),
         }
-        let _ = client.submit::<Edit>(&edit_input()).await;
+        // A POST follows no redirect: the submit was received, so its outcome is unknown.
+        match client.submit::<Edit>(&edit_input()).await {
+            Err(Error::SubmitOutcomeUnknown { .. }) => {}
+            other => panic!("expected SubmitOutcomeUnknown, got {other:?}"),
+        }
     })
     .await;
-    // The API's origin got the token; the other origin never did.
+    // The API's origin got the token; the other origin never did, nor the submit.
     assert!(
         api.seen()
             .iter()
             .all(|s| s.token().as_deref() == Some(TOKEN))
     );
     let away = other.seen();
-    assert!(away.len() >= 2, "{away:?}");
+    assert!(!away.is_empty(), "{away:?}");
+    assert!(away.iter().all(|s| s.method != "POST"), "{away:?}");
     for seen in &away {
         assert_eq!(seen.token(), None, "{}", seen.head);
         assert!(!seen.head.contains(TOKEN), "{}", seen.head);
@@ -544,6 +549,39 @@ async fn a_token_echoed_escaped_or_across_an_excerpts_cut_never_shows() {
             !shown.contains(&TOKEN[1..]),
             "the token leaked escaped: {shown}"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_submit_answered_with_a_redirect_is_sent_once_and_its_outcome_is_unknown() {
+    // 303 ("created, see there") and 307, each to a port nothing listens on: the server has
+    // the submit, so a target that cannot be reached must not read as "nothing was sent".
+    for status in [303, 307] {
+        let server = Hostile::start(move |seen, _| {
+            if seen.method == "POST" {
+                Act::Reply {
+                    status,
+                    headers: vec![(
+                        "Location".into(),
+                        format!("http://127.0.0.1:1/v1/requests/{ID}/status"),
+                    )],
+                    body: Vec::new(),
+                }
+            } else {
+                Act::Drop
+            }
+        })
+        .await;
+        let client = client(&server);
+        within(Duration::from_secs(20), async {
+            match client.submit::<Edit>(&edit_input()).await {
+                Err(Error::SubmitOutcomeUnknown { .. }) => {}
+                other => panic!("{status}: expected SubmitOutcomeUnknown, got {other:?}"),
+            }
+        })
+        .await;
+        let posts = server.seen().iter().filter(|s| s.method == "POST").count();
+        assert_eq!(posts, 1, "{status}");
     }
 }
 

@@ -16,7 +16,7 @@ use crate::api::{Client, Inner, Timeouts};
 use crate::error::{ConfigError, Error, TokenError};
 use crate::http::retry::RetryPolicy;
 use crate::http::secret::Token;
-use crate::http::transport::Http;
+use crate::http::transport::{Direct, Http};
 
 /// The API's address.
 pub const DEFAULT_BASE_URL: &str = "https://model-api.runcomfy.net";
@@ -108,7 +108,9 @@ impl ClientBuilder {
     /// Use this HTTP client (its own timeouts, proxy, TLS settings and redirect policy apply;
     /// the connect timeout, root certificates and user agent of this builder do not, nor does
     /// its refusal of redirects from `https` to plain `http`). Output files are fetched with it
-    /// too, so if it follows redirects, their hops are not checked against the output hosts.
+    /// too, and POSTs sent: if it follows redirects, their hops are not checked against the
+    /// output hosts, and a submit whose connection failed is never retried (it may have been
+    /// redirected, so received).
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
@@ -207,8 +209,14 @@ impl ClientBuilder {
             .user_agent
             .unwrap_or_else(|| concat!("runcomfy-rs/", env!("CARGO_PKG_VERSION")).to_owned());
         let user_agent = HeaderValue::try_from(agent).map_err(|_| ConfigError::InvalidUserAgent)?;
-        let (http, files) = match self.http {
-            Some(http) => (http.clone(), http),
+        let (http, direct) = match self.http {
+            Some(http) => (
+                http.clone(),
+                Direct {
+                    client: http,
+                    follows_no_redirects: false,
+                },
+            ),
             None => {
                 let connect = self.connect_timeout.unwrap_or(Duration::from_secs(10));
                 let http = reqwest::Client::builder()
@@ -217,14 +225,21 @@ impl ClientBuilder {
                     .tls_certs_merge(self.root_certificates.clone())
                     .build()
                     .map_err(ConfigError::Http)?;
-                // Downloads follow redirects themselves, checking each hop's host.
-                let files = reqwest::Client::builder()
+                // Downloads follow redirects themselves, checking each hop's host; POSTs follow
+                // none (a redirected submit was received).
+                let direct = reqwest::Client::builder()
                     .connect_timeout(connect)
                     .redirect(reqwest::redirect::Policy::none())
                     .tls_certs_merge(self.root_certificates)
                     .build()
                     .map_err(ConfigError::Http)?;
-                (http, files)
+                (
+                    http,
+                    Direct {
+                        client: direct,
+                        follows_no_redirects: true,
+                    },
+                )
             }
         };
         let history = PollHistory::default();
@@ -235,7 +250,7 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 http: Http::new(
                     http,
-                    files,
+                    direct,
                     base,
                     token,
                     user_agent,

@@ -181,8 +181,10 @@ fn submit_error(model_id: &'static str, failure: Failure) -> Error {
         | Error::InsufficientBalance { .. }
         | Error::NotFound { .. }
         | Error::Rejected { .. }
-        | Error::RateLimited { .. }
-        | Error::Api { .. } => true,
+        | Error::RateLimited { .. } => true,
+        // An error body, or a 4xx without one; a redirect (or any other status) answering a
+        // submit is no refusal of it.
+        Error::Api { api, .. } => api.code.is_some() || (400..500).contains(&api.status),
         Error::Transport { .. } => failure.not_sent,
         _ => false,
     };
