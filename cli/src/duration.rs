@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use clap::ArgMatches;
 use runcomfy::Error;
+use runcomfy::error::DownloadFailure;
 
 /// Parses a duration such as `30s`, `5m`, `1h30m`, `1.5s`, `250ms` (humantime's grammar); a
 /// bare number is seconds, which humantime lacks and scripts pass.
@@ -54,10 +55,20 @@ impl Deadline {
         }
     }
 
-    /// A wait's [`Error::Timeout`], which counted only what was left of the deadline, said
-    /// with `--timeout` itself; any other error as it is.
+    /// A wait's [`Error::Timeout`] or a download's deadline, which counted only what was left
+    /// of the deadline (`2.99077661s`), said with `--timeout` itself; any other error as it is.
     pub fn named_in(&self, err: Error) -> Error {
         match (err, self.after()) {
+            (
+                Error::Download {
+                    url,
+                    reason: DownloadFailure::TimedOut(_),
+                },
+                Some(after),
+            ) => Error::Download {
+                url,
+                reason: DownloadFailure::TimedOut(after),
+            },
             (
                 Error::Timeout {
                     request_id, cancel, ..

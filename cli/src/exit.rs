@@ -101,8 +101,9 @@ pub enum CliError {
     Mock(#[from] runcomfy_simulator::SimError),
     /// `--timeout` passed while the submit was in flight: it may have been accepted.
     #[error(
-        "the submit to {model} got no answer within --timeout {after:?}; it may or may not have \
-         been accepted"
+        "the submit to {model} got no answer within --timeout {}; it may or may not have been \
+         accepted",
+        humantime::format_duration(*.after)
     )]
     SubmitTimedOut {
         /// The model submitted to.
@@ -111,7 +112,10 @@ pub enum CliError {
         after: Duration,
     },
     /// `--timeout` passed before anything was sent (while checking media URLs).
-    #[error("{what} did not finish within --timeout {after:?}; nothing was sent")]
+    #[error(
+        "{what} did not finish within --timeout {}; nothing was sent",
+        humantime::format_duration(*.after)
+    )]
     TimedOutBeforeSubmit {
         /// What was going on.
         what: &'static str,
@@ -119,7 +123,7 @@ pub enum CliError {
         after: Duration,
     },
     /// `--timeout` passed while a call that changes nothing (a read) was unanswered.
-    #[error("{what} got no answer within --timeout {after:?}")]
+    #[error("{what} got no answer within --timeout {}", humantime::format_duration(*.after))]
     NoAnswer {
         /// The call.
         what: &'static str,

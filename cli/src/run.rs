@@ -296,10 +296,15 @@ async fn submit_and_follow(
 ) -> Result<u8, CliError> {
     let client = &connection.client;
     let model = input.model();
-    if args.preflight
-        && let Some(code) = preflight(client, input, args).await?
-    {
-        return Ok(code);
+    if args.preflight {
+        match preflight(client, input, args).await {
+            Ok(Some(code)) => return Ok(code),
+            Ok(None) => {}
+            Err(err) => {
+                no_job(model.id, &err, args);
+                return Err(err);
+            }
+        }
     }
     let mut interrupts = Interrupts::listen();
     let mut progress = Progress::new(args.verbose);
@@ -310,15 +315,7 @@ async fn submit_and_follow(
         Ok(None) => return Ok(exit::INTERRUPTED),
         Err(err) => {
             progress.finish();
-            if args.json && err.maybe_accepted() {
-                // As a batch reports the line: `unknown`, with no request id to follow.
-                output::json(&json!({
-                    "request_id": null,
-                    "model": model.id,
-                    "status": "unknown",
-                    "error": err.to_string(),
-                }));
-            }
+            no_job(model.id, &err, args);
             return Err(err);
         }
     };
@@ -457,6 +454,14 @@ async fn submit(
     args: &RunArgs,
 ) -> Result<Option<(DynJob, bool)>, CliError> {
     let model = input.model().id;
+    // A deadline already past sends nothing: only a submit in flight when it passes may
+    // have been accepted.
+    if let (Some(after), Some(Duration::ZERO)) = (args.timeout.after(), args.timeout.remaining()) {
+        return Err(CliError::TimedOutBeforeSubmit {
+            what: "preparing the submit",
+            after,
+        });
+    }
     progress.message(&format!("submitting to {model}"));
     let submit = async {
         match args.timeout.within(client.submit_decoded(input)).await {
@@ -481,6 +486,24 @@ async fn submit(
             );
             Ok(None)
         }
+    }
+}
+
+/// `--json`'s object for a submit that gave no job: `unknown` when it may have been accepted
+/// (as a batch reports the line), with no request id to follow; else `not_submitted`.
+fn no_job(model: &str, err: &CliError, args: &RunArgs) {
+    if args.json {
+        let status = if err.maybe_accepted() {
+            "unknown"
+        } else {
+            "not_submitted"
+        };
+        output::json(&json!({
+            "request_id": null,
+            "model": model,
+            "status": status,
+            "error": err.to_string(),
+        }));
     }
 }
 

@@ -407,6 +407,40 @@ fn an_ambiguous_submit_exits_3_in_json_and_in_batch_and_is_never_resent() {
 }
 
 #[test]
+fn a_submit_that_gives_no_job_says_so_in_json_and_a_deadline_already_past_sends_nothing() {
+    let refusing = Hostile::start_in_background(|seen, _| match seen.method.as_str() {
+        "POST" => json(
+            422,
+            j!({"error_code": 422001, "error_message": "prompt refused"}),
+        ),
+        _ => json(404, j!({"error_code": 404001})),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(&refusing, dir.path(), &["--json"]);
+    assert_code(&output, 65);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["status"], "not_submitted");
+    assert_eq!(report["request_id"], Value::Null);
+    assert!(
+        report["error"].as_str().unwrap().contains("prompt refused"),
+        "{report}"
+    );
+    assert_eq!(refusing.count("POST", ""), 1);
+
+    // --timeout 0s has passed before the submit: nothing is sent, and it says so (exit 75).
+    let output = run(&refusing, dir.path(), &["--timeout", "0s", "--json"]);
+    assert_code(&output, 75);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["status"], "not_submitted");
+    let text = stderr(&output);
+    assert!(
+        text.contains("within --timeout 0s; nothing was sent"),
+        "{text}"
+    );
+    assert_eq!(refusing.count("POST", ""), 1);
+}
+
+#[test]
 fn the_token_echoed_back_is_never_printed_or_stored() {
     let server = Hostile::start_in_background(|seen, base| {
         let token = seen.token().unwrap_or_default();
