@@ -110,8 +110,11 @@ pub async fn run(
     drop(body);
 
     if args.dry_run {
-        let estimate = dry_run_estimate(global, model, &given).await;
-        return Ok(dry_run(model, &estimate, &summary, &args));
+        let estimate = dry_run_estimate(global, model, &given, &input, &args).await?;
+        return Ok(match estimate {
+            Ok(estimate) => dry_run(model, &estimate, &summary, &args),
+            Err(code) => code,
+        });
     }
     if !args.no_wait {
         let out = args.out.as_deref();
@@ -166,13 +169,26 @@ async fn estimate(
 }
 
 /// `--dry-run`'s estimate: today's price when the API can be asked (a token, or `--mock`),
-/// the catalog's otherwise. Reading a price submits nothing.
+/// the catalog's otherwise. Reading a price submits nothing. With `--preflight` the media
+/// URLs are checked first; `Ok(Err(code))` when that refuses the input.
 async fn dry_run_estimate(
     global: &ArgMatches,
     model: &'static ModelInfo,
     input: &Map<String, Value>,
-) -> Estimate {
-    match connect(global).await {
+    decoded: &DynInput,
+    args: &RunArgs,
+) -> Result<Result<Estimate, u8>, CliError> {
+    let connected = connect(global).await;
+    if args.preflight {
+        // A dry run is where a URL that cannot be read should show; it needs the API's client.
+        let connection = connected.as_ref().map_err(|err| {
+            CliError::Input(format!("--preflight needs a connection to the API: {err}"))
+        })?;
+        if let Some(code) = preflight(&connection.client, decoded, args).await? {
+            return Ok(Err(code));
+        }
+    }
+    Ok(Ok(match connected {
         Ok(connection) => {
             let estimate = estimate(&connection, model, input, true).await;
             connection.close().await;
@@ -188,7 +204,7 @@ async fn dry_run_estimate(
                 &Value::Object(input.clone()),
             )
         }
-    }
+    }))
 }
 
 /// `--dry-run`: the estimate, and the body that would be sent; nothing is sent.

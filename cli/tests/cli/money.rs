@@ -144,6 +144,21 @@ fn dry_runs_estimate_both_units_print_the_body_and_send_nothing() {
     assert_code(&output, 0);
     assert!(stderr(&output).contains("estimate: $0.06: $0.03 per output × 2 outputs"));
     assert_eq!(json(&output)["sequential_image_generation_options"], 2);
+    // With --preflight, a media URL that cannot be read is said before the body.
+    let output = sim
+        .runcomfy(dir.path())
+        .args(["run", EDIT, "--prompt", "a hat"])
+        .args([
+            "--images",
+            "https://127.0.0.1:9/cat.png",
+            "--preflight",
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let text = stderr(&output);
+    assert!(text.contains("images[0]: the URL cannot be read"), "{text}");
     // Invalid: 65, and still nothing sent.
     let output = sim.output(dir.path(), &["run", SEQUENTIAL, "--dry-run"]);
     assert_code(&output, 65);
