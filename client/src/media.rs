@@ -380,11 +380,18 @@ fn report_inspection(
         }
         // Video and audio come in more formats than the vocabulary names (AVI, MPEG-TS, AIFF):
         // an unknown one is refused only when the field lists its formats or must be measured.
-        Content::Unrecognised
-            if spec.kind != MediaKind::Image
-                && spec.formats.is_empty()
-                && !needs_dimensions(spec) => {}
-        Content::Unrecognised => report_unrecognised(report, path, origin, spec),
+        // Text is none of them.
+        Content::Unrecognised if takes_unknown_formats(spec) => {}
+        Content::Text if takes_unknown_formats(spec) => report.error(
+            path,
+            "format",
+            Some("text".to_owned()),
+            match origin {
+                Origin::Local(_) => format!("is text, not {}", spec.kind.a_file()),
+                Origin::Remote => format!("the URL serves text, not {}", spec.kind.a_file()),
+            },
+        ),
+        Content::Unrecognised | Content::Text => report_unrecognised(report, path, origin, spec),
         Content::Unreadable(err) => return report_unreadable(report, path, origin, err),
         Content::Media { format, .. } if !format.may_hold(spec.kind) => report.error(
             path,
@@ -418,6 +425,12 @@ fn report_inspection(
         }
     }
     apply_rules(report, path, spec, inspection.size, dimensions);
+}
+
+/// Whether a field takes video or audio of formats the vocabulary does not name: it lists no
+/// formats and has no rule that needs the dimensions.
+fn takes_unknown_formats(spec: &MediaSpec) -> bool {
+    spec.kind != MediaKind::Image && spec.formats.is_empty() && !needs_dimensions(spec)
 }
 
 /// Content of no format the field can take.

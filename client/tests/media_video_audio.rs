@@ -370,6 +370,29 @@ fn a_file_of_the_wrong_kind_is_refused_naming_the_field() {
     }
 }
 
+/// Video and audio of formats the vocabulary does not name pass a field that lists none; text
+/// (a note, a password file, an error page) is no video or audio file of any format.
+#[test]
+fn text_is_refused_where_any_video_or_audio_is_taken() {
+    let texts: [&[u8]; 3] = [
+        b"hello world this is text\n",
+        b"root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n",
+        "<html><title>Connexion refusée</title></html>\r\n".as_bytes(),
+    ];
+    for text in texts {
+        for (spec, kind) in [(&ANY_AUDIO, "an audio file"), (&ANY_VIDEO, "a video")] {
+            let report = check_every_way(text, spec);
+            assert_eq!(
+                errors(&report),
+                [error("format", "text", &format!("is text, not {kind}"))],
+                "{text:?}"
+            );
+        }
+    }
+    // Binary of no named format still passes (an AIFF, whose size field holds zeros).
+    assert_clean(&check_every_way(b"FORM\0\0\0\x10AIFFCOMM", &ANY_AUDIO));
+}
+
 #[test]
 fn a_dimension_rule_on_audio_is_an_error_not_a_pass() {
     // The generator refuses such a rule; a spec written by hand is still not passed.

@@ -39,9 +39,12 @@ pub(crate) struct Inspection {
 pub(crate) enum Content {
     /// Zero bytes.
     Empty,
-    /// No format recognised (text, random bytes, fewer than 12 bytes; for a video or audio
-    /// field, anything the vocabulary's magic bytes do not name).
+    /// No format recognised (random bytes, fewer than 12 bytes, text where an image belongs;
+    /// for a video or audio field, binary the vocabulary's magic bytes do not name).
     Unrecognised,
+    /// Text (a note, a configuration file, an HTML page) where a video or audio file belongs:
+    /// no format of either is text, whatever formats the vocabulary names.
+    Text,
     /// The source failed while being read.
     Unreadable(io::Error),
     /// A file of a known format, of whatever kind.
@@ -149,8 +152,8 @@ fn inspect_with<R: Read + Seek>(
 /// Tells the format by the vocabulary's magic bytes; images are then told and measured by
 /// `imagesize`, which knows more image formats, and videos by `video`.
 fn sniff_and_measure<R: Read + Seek>(reader: &mut HeaderReader<R>, want: Want) -> Content {
-    let sniffed = match reader.fill_buf() {
-        Ok(head) => MediaFormat::sniff(head),
+    let (sniffed, text) = match reader.fill_buf() {
+        Ok(head) => (MediaFormat::sniff(head), is_text(head)),
         Err(_) => return unreadable_or_unrecognised(reader),
     };
     match sniffed {
@@ -172,8 +175,28 @@ fn sniff_and_measure<R: Read + Seek>(reader: &mut HeaderReader<R>, want: Want) -
             format: Format::Known(format),
             dimensions: Err(Unmeasured::NotMeasured),
         },
+        None if text => Content::Text,
         None => Content::Unrecognised,
     }
+}
+
+/// Whether the first bytes of a file are text: UTF-8 (the last character may be cut off)
+/// holding no control characters but whitespace. Audio and video are binary from their first
+/// bytes (sizes, sync words, compressed data), and a kilobyte of compressed data is not valid
+/// UTF-8.
+fn is_text(head: &[u8]) -> bool {
+    let valid = match std::str::from_utf8(head) {
+        Ok(text) => text,
+        // Cut off inside a character at the end of what was read.
+        Err(err) if err.error_len().is_none() => {
+            std::str::from_utf8(&head[..err.valid_up_to()]).unwrap_or_default()
+        }
+        Err(_) => return false,
+    };
+    !valid.is_empty()
+        && valid
+            .chars()
+            .all(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r' | '\u{c}'))
 }
 
 fn unreadable_or_unrecognised<R>(reader: &mut HeaderReader<R>) -> Content {
@@ -453,6 +476,19 @@ mod tests {
         kind: MediaKind::Image,
         measure: true,
     };
+
+    #[test]
+    fn text_is_utf8_without_control_characters_even_cut_inside_a_character() {
+        assert!(is_text(b"a note\r\n\tindented\x0c"));
+        assert!(is_text("une clé".as_bytes()));
+        // Cut inside the last character ("é" is two bytes).
+        assert!(is_text(&"une clé".as_bytes()[..8]));
+        assert!(!is_text(b""));
+        assert!(!is_text(b"ID3\x04\0\0\0\0"));
+        assert!(!is_text(b"\xff\xfb\x90\x64"));
+        assert!(!is_text(b"text with an escape \x1b[31m"));
+        assert!(!is_text(&[0x47, 0x40, 0x00, 0x10]));
+    }
 
     #[test]
     fn reads_and_seeks_like_the_source() {
