@@ -126,7 +126,7 @@ pub async fn run(
         0
     };
     let max_spend = budget_of(&journal, config)?;
-    record_estimates(client, &mut journal, max_spend.is_some()).await?;
+    record_estimates(client, &mut journal).await?;
     let rows = journal.rows()?;
     let budget = max_spend.map(|limit| budget::Budget::new(limit, &rows));
     let cleaned = clean_temp_files(out, &rows);
@@ -220,17 +220,17 @@ fn open_batch(config: &BatchConfig) -> Result<(File, Journal), BatchError> {
     Ok((lock, journal))
 }
 
-/// Records each pending line's estimate before it is sent: at today's prices under a
-/// budget (`live`), else the catalog's. The journal is taken `&mut` because it is not
+/// Records each pending line's estimate before it is sent, at today's prices (the catalog's
+/// where the API cannot say), as a dry run shows them and a budget counts them. The journal is taken `&mut` because it is not
 /// `Sync`: a shared borrow held across the price look-ups would make the batch not `Send`.
-async fn record_estimates(
-    client: &Client,
-    journal: &mut Journal,
-    live: bool,
-) -> Result<(), BatchError> {
+async fn record_estimates(client: &Client, journal: &mut Journal) -> Result<(), BatchError> {
     let pending = journal.rows()?;
-    let ids: Vec<String> = pending.iter().filter_map(|r| r.model.clone()).collect();
-    let prices = prices(live.then_some(client), &ids).await;
+    let ids: Vec<String> = pending
+        .iter()
+        .filter(|r| r.state == State::Pending)
+        .filter_map(|r| r.model.clone())
+        .collect();
+    let prices = prices(Some(client), &ids).await;
     for row in pending.iter().filter(|r| r.state == State::Pending) {
         let estimate = estimate_row(row, &prices);
         let (usd, basis) = match &estimate {

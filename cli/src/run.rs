@@ -123,7 +123,7 @@ pub async fn run(
 
     let mut connection = connect(global).await?;
     connection.remember_run_times();
-    let estimate = estimate(&connection, model, &given, args.max_cost.is_some()).await;
+    let estimate = estimate(&connection, model, &given).await;
     if let Some(max) = args.max_cost
         && let Some(code) = over_budget(model, &estimate, max, &args)
     {
@@ -139,13 +139,11 @@ pub async fn run(
     code
 }
 
-/// The model's price: today's from the API when `live` (falling back to the catalog's if the
-/// API cannot say), else the catalog's.
-async fn price(connection: &Connection, model: &ModelInfo, live: bool) -> runcomfy::price::Price {
+/// The model's price: today's from the API, or the catalog's if the API cannot say. Every
+/// estimate (a dry run's, `--max-cost`'s, the record's and `--json`'s) is made at it, so they
+/// agree.
+async fn price(connection: &Connection, model: &ModelInfo) -> runcomfy::price::Price {
     let catalog = model.upstream.price.clone();
-    if !live {
-        return catalog;
-    }
     match connection.client.model_price(model.id).await {
         Ok(price) => price.or(&catalog),
         Err(err) => {
@@ -162,9 +160,8 @@ async fn estimate(
     connection: &Connection,
     model: &ModelInfo,
     input: &Map<String, Value>,
-    live: bool,
 ) -> Estimate {
-    let price = price(connection, model, live).await;
+    let price = price(connection, model).await;
     runcomfy::estimate::estimate(model, &price, &Value::Object(input.clone()))
 }
 
@@ -190,7 +187,7 @@ async fn dry_run_estimate(
     }
     Ok(Ok(match connected {
         Ok(connection) => {
-            let estimate = estimate(&connection, model, input, true).await;
+            let estimate = estimate(&connection, model, input).await;
             connection.close().await;
             estimate
         }

@@ -359,6 +359,28 @@ fn usage_errors_exit_64() {
     assert!(stderr.contains("no batch journal"), "{stderr}");
 }
 
+/// Without a budget a batch still estimates each line at today's price, as its dry run shows
+/// it: the report does not say "no estimate" for a model the catalog has no price for.
+#[test]
+fn a_batch_without_a_budget_estimates_at_todays_price() {
+    let price = runcomfy_simulator::parse_price("0.02/output").unwrap();
+    let sim = Sim::start(SimConfig {
+        run_time: RunTime::Range(Duration::from_millis(50), Duration::from_millis(100)),
+        prices: std::collections::HashMap::from([(EDIT.to_owned(), price)]),
+        ..SimConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    write_input(dir.path(), &(0..3).map(line).collect::<Vec<_>>());
+    let (code, _, stderr) = output(&mut batch(&sim, dir.path(), &["in.jsonl", "--out", "out"]));
+    assert_eq!(code, 0, "{stderr}");
+    let rows = report(&dir.path().join("out"));
+    assert_eq!(rows.len(), 3);
+    for row in &rows {
+        assert_eq!(row["estimate_usd"], 0.02, "{row}");
+        assert_eq!(row["cost_usd"], 0.02, "{row}");
+    }
+}
+
 /// `--max-spend` on 100 lines of one output at $0.01 each, with a budget of $0.50: a kill -9
 /// part way, then `--resume` without the flag (the journal keeps the budget). Exactly 50 lines
 /// are charged (downloaded, or unknown: caught by the kill between the journal and the

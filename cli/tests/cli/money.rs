@@ -222,8 +222,10 @@ fn a_run_shows_its_cost_records_its_provenance_and_reruns_the_same_body() {
         .unwrap();
     assert_code(&output, 0);
     let first = json(&output);
-    // One output at $0.03, as the server said.
+    // One output at $0.03, as the server said; estimated at today's price, as a dry run is
+    // (the catalog knows no price for the model).
     assert_eq!(first["cost_usd"], 0.03, "{first}");
+    assert_eq!(first["estimate"]["usd"], 0.03, "{first}");
     assert!(
         stderr(&output).contains("cost $0.03"),
         "{}",
@@ -235,6 +237,7 @@ fn a_run_shows_its_cost_records_its_provenance_and_reruns_the_same_body() {
     assert_eq!(record["model"], EDIT);
     assert_eq!(record["request_id"], first["request_id"]);
     assert_eq!(record["cost_usd"], 0.03);
+    assert_eq!(record["estimate"]["usd"], 0.03, "{record}");
     assert_eq!(record["input"]["prompt"], "a hat");
     assert_eq!(record["input"]["images"][0]["name"], "cat.png");
     for key in ["submitted", "started", "finished", "noticed"] {
