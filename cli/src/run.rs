@@ -204,30 +204,52 @@ async fn dry_run_estimate(
     }))
 }
 
-/// `--dry-run`: the estimate, and the body that would be sent; nothing is sent.
+/// `--dry-run`: the estimate, and the body that would be sent; nothing is sent. With a
+/// `--max-cost` the run would refuse, it says so and exits as that run would (4).
 fn dry_run(model: &ModelInfo, estimate: &Estimate, body: &Value, args: &RunArgs) -> u8 {
+    let refusal = args
+        .max_cost
+        .and_then(|max| max_cost_refusal(estimate, max));
     if args.json {
-        output::json(&json!({
+        let mut report = json!({
             "model": model.id,
             "status": "dry_run",
             "estimate": estimate.to_json(),
             "body": body,
-        }));
+        });
+        if let Some(max) = args.max_cost {
+            report["max_cost_usd"] = json!(max);
+            report["over_max_cost"] = json!(refusal.is_some());
+        }
+        output::json(&report);
     } else {
         eprintln_safe(&format!("dry run of {}: nothing is sent", model.id));
         eprintln_safe(&format!("estimate: {estimate}"));
         output::json(body);
+        if let Some(reason) = &refusal {
+            eprintln_safe(&format!("the run would be refused: {reason}"));
+        }
     }
-    exit::OK
+    match refusal {
+        Some(_) => exit::OVER_BUDGET,
+        None => exit::OK,
+    }
+}
+
+/// Why `--max-cost` refuses a submit at this estimate: above it, or no estimate at all.
+fn max_cost_refusal(estimate: &Estimate, max: Usd) -> Option<String> {
+    match estimate.usd() {
+        Some(usd) if usd <= max => None,
+        Some(usd) => Some(format!(
+            "the estimate {usd} is above --max-cost {max} ({estimate})"
+        )),
+        None => Some(format!("--max-cost {max} cannot be checked: {estimate}")),
+    }
 }
 
 /// `--max-cost`: the exit code when the estimate is above it or there is none.
 fn over_budget(model: &ModelInfo, estimate: &Estimate, max: Usd, args: &RunArgs) -> Option<u8> {
-    let reason = match estimate.usd() {
-        Some(usd) if usd <= max => return None,
-        Some(usd) => format!("the estimate {usd} is above --max-cost {max} ({estimate})"),
-        None => format!("--max-cost {max} cannot be checked: {estimate}"),
-    };
+    let reason = max_cost_refusal(estimate, max)?;
     eprintln_safe(&format!("error: {reason}; nothing was sent"));
     if args.json {
         output::json(&json!({

@@ -203,6 +203,29 @@ fn max_cost_refuses_a_submit_over_the_estimate_or_without_one() {
         "{}",
         stderr(&output)
     );
+    // A dry run says the run would be refused, and exits as it would.
+    let dry = |args: &[&str], max: &str, json: &[&str]| {
+        sim.runcomfy(dir.path())
+            .args(["run"])
+            .args(args)
+            .args(["--max-cost", max, "--dry-run"])
+            .args(json)
+            .output()
+            .unwrap()
+    };
+    let output = dry(&four, "0.11", &[]);
+    assert_code(&output, 4);
+    assert!(
+        stderr(&output).contains("the run would be refused: the estimate $0.12 is above"),
+        "{}",
+        stderr(&output)
+    );
+    assert_code(&dry(&[FLUX_VIDEO, "--prompt", "a wave"], "100", &[]), 4);
+    let output = dry(&four, "0.12", &["--json"]);
+    assert_code(&output, 0);
+    let report = json(&output);
+    assert_eq!(report["over_max_cost"], false, "{report}");
+    assert_eq!(report["max_cost_usd"], 0.12, "{report}");
     assert_eq!(sim.stats().submit_calls, 0, "nothing sent over budget");
     let output = run(&four, "0.12");
     assert_code(&output, 0);
