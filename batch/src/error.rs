@@ -114,7 +114,7 @@ pub enum BatchError {
 
     /// The server refused the batch as a whole (bad token, no balance); the lines not yet
     /// submitted stay pending.
-    #[error("the batch stopped: {0}")]
+    #[error("refused by the server: {0}")]
     Refused(#[source] runcomfy::Error),
 
     /// The batch stopped before its end (see `source`); the report and gallery were written

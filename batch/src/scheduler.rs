@@ -624,7 +624,9 @@ async fn journal<T: Send + 'static>(
 
 /// Records the first error that stops the batch, and stops it.
 fn fatal(ctx: &Ctx, err: BatchError) {
-    tracing::error!(%err, "stopping the batch");
+    // The caller gets the error itself (`BatchError::Halted`): a log line at error level would
+    // say it twice.
+    tracing::info!(%err, "stopping the batch");
     let mut guard = ctx.fatal.lock().unwrap_or_else(PoisonError::into_inner);
     if guard.is_none() {
         *guard = Some(err);

@@ -359,6 +359,29 @@ fn usage_errors_exit_64() {
     assert!(stderr.contains("no batch journal"), "{stderr}");
 }
 
+/// A server that refuses the token stops the batch: said once, as an error line (no log line
+/// at error level beside it), exit 77, the line left pending for the next run.
+#[test]
+fn a_refused_token_stops_the_batch_and_says_so_once() {
+    let sim = Sim::start(SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    write_input(dir.path(), &[line(1)]);
+    let mut wrong = batch(&sim, dir.path(), &["in.jsonl", "--out", "out"]);
+    wrong.env("RUNCOMFY_TOKEN", "not-the-token");
+    let (code, _, stderr) = output(&mut wrong);
+    assert_eq!(code, 77, "{stderr}");
+    assert_eq!(stderr.matches("the batch stopped").count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("refused by the server: unauthorized"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("ERROR"), "{stderr}");
+    assert!(!stderr.contains("detail: []"), "{stderr}");
+    let rows = report(&dir.path().join("out"));
+    assert_eq!(rows[0]["status"], "pending", "{rows:?}");
+    assert_eq!(sim.stats().submissions, 0);
+}
+
 /// Without a budget a batch still estimates each line at today's price, as its dry run shows
 /// it: the report does not say "no estimate" for a model the catalog has no price for.
 #[test]

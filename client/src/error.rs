@@ -328,7 +328,15 @@ impl fmt::Display for ApiError {
             write!(f, ", code {code}")?;
         }
         f.write_str(")")?;
-        if let Some(detail) = self.detail.as_deref().filter(|d| !d.is_null()) {
+        // An empty `detail` (`[]`, `{}`, `""`) says nothing.
+        let said = |d: &&serde_json::Value| match d {
+            serde_json::Value::Null => false,
+            serde_json::Value::Array(items) => !items.is_empty(),
+            serde_json::Value::Object(fields) => !fields.is_empty(),
+            serde_json::Value::String(text) => !text.is_empty(),
+            _ => true,
+        };
+        if let Some(detail) = self.detail.as_deref().filter(said) {
             write!(
                 f,
                 "; detail: {}",
@@ -521,5 +529,36 @@ fn cancel_text(cancel: &Option<CancelAttempt>) -> String {
         None => String::new(),
         Some(CancelAttempt::Answered(outcome)) => format!("; cancel: {outcome}"),
         Some(CancelAttempt::Failed(err)) => format!("; cancel failed: {err}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_detail_is_not_shown_and_a_full_one_is() {
+        let with = |detail: serde_json::Value| {
+            ApiError {
+                status: 401,
+                code: Some(400004),
+                message: "Invalid or expired API token".into(),
+                detail: Some(Box::new(detail)),
+            }
+            .to_string()
+        };
+        let bare = "Invalid or expired API token (HTTP 401, code 400004)";
+        for empty in [
+            serde_json::json!([]),
+            serde_json::json!({}),
+            serde_json::json!(""),
+            serde_json::Value::Null,
+        ] {
+            assert_eq!(with(empty), bare);
+        }
+        assert_eq!(
+            with(serde_json::json!([{"loc": ["prompt"]}])),
+            format!(r#"{bare}; detail: [{{"loc":["prompt"]}}]"#)
+        );
     }
 }
