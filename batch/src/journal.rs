@@ -272,6 +272,14 @@ impl Journal {
             .map_err(|e| self.err(e))
     }
 
+    /// Removes a value of the `meta` table (none is no error).
+    pub fn remove_meta(&self, key: &str) -> Result<(), BatchError> {
+        self.conn
+            .execute("DELETE FROM meta WHERE key = ?1", [key])
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
     /// Sets a value of the `meta` table.
     pub fn set_meta(&self, key: &str, value: &str) -> Result<(), BatchError> {
         self.conn

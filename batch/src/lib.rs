@@ -78,6 +78,8 @@ pub struct BatchConfig {
     /// `--max-spend`: the budget, kept in the journal so a resumed batch keeps it (one given
     /// again replaces it). See the `budget` module for what counts.
     pub max_spend: Option<Usd>,
+    /// `--no-max-spend`: drop the budget the journal keeps (with `max_spend` unset).
+    pub no_max_spend: bool,
 }
 
 impl BatchConfig {
@@ -102,6 +104,7 @@ impl BatchConfig {
             progress: ProgressMode::Auto,
             server: None,
             max_spend: None,
+            no_max_spend: false,
         }
     }
 }
@@ -304,6 +307,10 @@ fn budget_of(journal: &Journal, config: &BatchConfig) -> Result<Option<Usd>, Bat
     if let Some(limit) = config.max_spend {
         journal.set_meta(journal::MAX_SPEND, &limit.nanos().to_string())?;
         return Ok(Some(limit));
+    }
+    if config.no_max_spend {
+        journal.remove_meta(journal::MAX_SPEND)?;
+        return Ok(None);
     }
     Ok(journal
         .meta(journal::MAX_SPEND)?

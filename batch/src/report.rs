@@ -273,7 +273,7 @@ impl Summary {
         writeln!(
             f,
             "{} line(s) left unsent by --max-spend {} (still pending: a run with a larger \
-             --max-spend sends them):",
+             --max-spend sends those with an estimate, one with --no-max-spend any):",
             self.unsent.len(),
             self.max_spend.unwrap_or_default()
         )?;

@@ -127,6 +127,13 @@ pub fn command() -> Command {
                 ),
         )
         .arg(
+            Arg::new("no_max_spend")
+                .long("no-max-spend")
+                .action(ArgAction::SetTrue)
+                .conflicts_with("max_spend")
+                .help("Drop the budget the batch's journal keeps (from an earlier --max-spend)"),
+        )
+        .arg(
             Arg::new("resubmit_unknown")
                 .long("resubmit-unknown")
                 .action(ArgAction::SetTrue)
@@ -192,6 +199,7 @@ fn config_of(global: &ArgMatches, matches: &ArgMatches) -> Result<BatchConfig, C
         .map_or(4, |n| *n as usize);
     config.skip_invalid = matches.get_flag("skip_invalid");
     config.max_spend = matches.get_one::<Usd>("max_spend").copied();
+    config.no_max_spend = matches.get_flag("no_max_spend");
     config.resubmit_unknown = matches.get_flag("resubmit_unknown");
     // Logs on stderr would tear a bar apart: plain lines then.
     config.progress = if global.get_count("verbose") > 0 {

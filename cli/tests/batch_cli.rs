@@ -382,6 +382,42 @@ fn a_refused_token_stops_the_batch_and_says_so_once() {
     assert_eq!(sim.stats().submissions, 0);
 }
 
+/// A budget the journal keeps holds back a line with no estimate on every later run; only
+/// `--no-max-spend` drops it, and then the line is sent.
+#[test]
+fn no_max_spend_drops_the_kept_budget() {
+    let price = runcomfy_simulator::parse_price("0.01/output").unwrap();
+    let sim = Sim::start(SimConfig {
+        run_time: RunTime::Range(Duration::from_millis(50), Duration::from_millis(100)),
+        prices: std::collections::HashMap::from([(EDIT.to_owned(), price)]),
+        ..SimConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    // The second line's model has no price anywhere: no estimate.
+    let unpriced = r#"{"model":"bytedance/seedream-4-0/sequential","input":{"text":"a hen"}}"#;
+    write_input(dir.path(), &[line(1), unpriced.to_owned()]);
+    let run = |extra: &[&str]| {
+        let mut args = vec!["in.jsonl", "--out", "out"];
+        args.extend_from_slice(extra);
+        output(&mut batch(&sim, dir.path(), &args))
+    };
+    let (code, stdout, stderr) = run(&["--max-spend", "1"]);
+    assert_eq!(code, 4, "{stdout}\n{stderr}");
+    assert!(stdout.contains("--no-max-spend"), "{stdout}");
+    // The budget is kept: a larger one, or none given, still holds the line back.
+    assert_eq!(run(&["--max-spend", "5"]).0, 4);
+    assert_eq!(run(&[]).0, 4);
+    assert_eq!(sim.stats().submissions, 1);
+    let (code, stdout, stderr) = run(&["--no-max-spend"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(sim.stats().submissions, 2);
+    assert!(
+        report(&dir.path().join("out"))
+            .iter()
+            .all(|r| r["status"] == "downloaded")
+    );
+}
+
 /// Without a budget a batch still estimates each line at today's price, as its dry run shows
 /// it: the report does not say "no estimate" for a model the catalog has no price for.
 #[test]
