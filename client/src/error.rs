@@ -139,10 +139,10 @@ pub enum Error {
 
     /// The server's reply could not be understood.
     #[error(
-        "invalid response (HTTP {status}): {}{}; body starts: \"{}\"",
+        "invalid response (HTTP {status}): {}{}{}",
         printable(reason, SHOWN_CHARS),
         for_request(request_id),
-        printable(excerpt, SHOWN_CHARS)
+        body_start(excerpt)
     )]
     InvalidResponse {
         /// The job, when the call was about one.
@@ -486,6 +486,15 @@ impl Error {
     }
 }
 
+/// `; body starts: "..."`, unless the error is not about the body's text (an output listing
+/// too many files, a finished job with no output).
+fn body_start(excerpt: &str) -> String {
+    match excerpt {
+        "" => String::new(),
+        excerpt => format!("; body starts: \"{}\"", printable(excerpt, SHOWN_CHARS)),
+    }
+}
+
 fn for_request(request_id: &Option<String>) -> String {
     match request_id {
         Some(id) => format!(" (request {})", printable(id, SHOWN_CHARS)),
@@ -535,6 +544,24 @@ fn cancel_text(cancel: &Option<CancelAttempt>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_invalid_response_quotes_its_body_only_when_it_is_about_it() {
+        let invalid = |excerpt: &str| {
+            Error::InvalidResponse {
+                request_id: None,
+                status: 200,
+                reason: "the output lists 1001 files".into(),
+                excerpt: excerpt.into(),
+            }
+            .to_string()
+        };
+        assert_eq!(
+            invalid(""),
+            "invalid response (HTTP 200): the output lists 1001 files"
+        );
+        assert!(invalid("{\"output\"").ends_with("; body starts: \"{\"output\"\""));
+    }
 
     #[test]
     fn an_empty_detail_is_not_shown_and_a_full_one_is() {

@@ -224,7 +224,10 @@ pub(crate) fn parse<T: DeserializeOwned>(status: u16, body: &[u8], token: &Token
     }
     let Some(value) = value else {
         return Reply::Invalid {
-            reason: "not JSON".into(),
+            reason: match body.is_empty() {
+                true => "empty body".into(),
+                false => "not JSON".into(),
+            },
             excerpt: excerpt(None),
         };
     };
