@@ -366,9 +366,13 @@ pub fn bounds(field: &Field) -> Vec<String> {
     out
 }
 
-/// The default as a user would type it.
+/// The default as a user would type it; none for empty text where it would be an example
+/// (a required field's), which shows nothing.
 pub fn default_text(field: &Field) -> Option<String> {
     Some(match field.default()? {
+        Json::String("") if field.required => return None,
+        // Empty text is shown as JSON, or it would read as no value at all.
+        Json::String("") => "\"\"".to_owned(),
         Json::String(text) => (*text).to_owned(),
         other => other.to_string(),
     })
@@ -480,6 +484,17 @@ mod tests {
 
     fn model(id: &str) -> &'static ModelInfo {
         runcomfy::catalog::find(id).unwrap()
+    }
+
+    #[test]
+    fn an_empty_default_is_shown_as_quotes_and_an_empty_example_not_at_all() {
+        let fields: Vec<Field> = model("acestep-ai/ace-step/audio-inpaint")
+            .fields()
+            .collect();
+        let field = |name: &str| fields.iter().find(|f| f.name == name).unwrap();
+        assert_eq!(default_text(field("lyrics")).as_deref(), Some("\"\""));
+        assert!(field("tags").required);
+        assert_eq!(default_text(field("tags")), None);
     }
 
     #[test]
