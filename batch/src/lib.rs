@@ -129,7 +129,7 @@ pub async fn run(
         0
     };
     let max_spend = budget_of(&journal, config)?;
-    record_estimates(client, &mut journal).await?;
+    record_estimates(client, &mut journal, max_spend.is_some()).await?;
     let rows = journal.rows()?;
     let budget = max_spend.map(|limit| budget::Budget::new(limit, &rows));
     let cleaned = clean_temp_files(out, &rows);
@@ -224,16 +224,35 @@ fn open_batch(config: &BatchConfig) -> Result<(File, Journal), BatchError> {
 }
 
 /// Records each pending line's estimate before it is sent, at today's prices (the catalog's
-/// where the API cannot say), as a dry run shows them and a budget counts them. The journal is taken `&mut` because it is not
-/// `Sync`: a shared borrow held across the price look-ups would make the batch not `Send`.
-async fn record_estimates(client: &Client, journal: &mut Journal) -> Result<(), BatchError> {
+/// where the API cannot say), as a dry run shows them and a budget counts them. Without a
+/// budget they only inform, so a server slow to say is given [`PRICES_WAIT`], not the retries
+/// of every call, before the batch starts on the catalog's. The journal is taken `&mut`
+/// because it is not `Sync`: a shared borrow held across the price look-ups would make the
+/// batch not `Send`.
+async fn record_estimates(
+    client: &Client,
+    journal: &mut Journal,
+    budget: bool,
+) -> Result<(), BatchError> {
     let pending = journal.rows()?;
     let ids: Vec<String> = pending
         .iter()
         .filter(|r| r.state == State::Pending)
         .filter_map(|r| r.model.clone())
         .collect();
-    let prices = prices(Some(client), &ids).await;
+    let prices = if budget {
+        prices(Some(client), &ids).await
+    } else {
+        match tokio::time::timeout(PRICES_WAIT, prices(Some(client), &ids)).await {
+            Ok(prices) => prices,
+            Err(_) => {
+                tracing::warn!(
+                    "today's prices not read within {PRICES_WAIT:?}; the catalog's are used"
+                );
+                prices(None, &ids).await
+            }
+        }
+    };
     for row in pending.iter().filter(|r| r.state == State::Pending) {
         let estimate = estimate_row(row, &prices);
         let (usd, basis) = match &estimate {
@@ -247,6 +266,9 @@ async fn record_estimates(client: &Client, journal: &mut Journal) -> Result<(), 
     }
     Ok(())
 }
+
+/// How long a batch without a budget waits for today's prices.
+const PRICES_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Tells what this run found before starting: lines left unknown, those sent again,
 /// temporary files removed, the budget.

@@ -52,10 +52,61 @@ struct RunArgs {
 
 /// What a run knows of its input besides the decoded input: for the estimate and the record.
 struct Sent {
-    /// The estimate, when one was asked for (`--dry-run`, `--max-cost`) or the price is known.
+    /// The estimate, when `--max-cost` needed it before the submit; else it is looked up while
+    /// the job runs ([`EstimateLookup`]).
     estimate: Option<Estimate>,
+    /// The input as given (flags and `--input`), for the estimate.
+    given: Map<String, Value>,
     /// The input as the record keeps it (media as name, size, sha256).
     summary: Value,
+}
+
+/// Longest a run waits, once its files are saved, for an estimate still being looked up.
+const ESTIMATE_GRACE: Duration = Duration::from_secs(2);
+
+/// The estimate of a run without `--max-cost`, at today's price, looked up while the job runs:
+/// the price is one more call, which must neither delay the submit nor, if the server is slow
+/// to answer it, the end of the run.
+struct EstimateLookup {
+    model: &'static ModelInfo,
+    given: Map<String, Value>,
+    task: tokio::task::JoinHandle<Estimate>,
+}
+
+impl EstimateLookup {
+    fn start(
+        client: &runcomfy::Client,
+        model: &'static ModelInfo,
+        given: &Map<String, Value>,
+    ) -> Self {
+        let (client, owned) = (client.clone(), given.clone());
+        let task = tokio::spawn(async move { estimate(&client, model, &owned).await });
+        EstimateLookup {
+            model,
+            given: given.clone(),
+            task,
+        }
+    }
+
+    /// Its estimate; the catalog's price if the API has not answered within [`ESTIMATE_GRACE`].
+    async fn finish(mut self) -> Estimate {
+        match tokio::time::timeout(ESTIMATE_GRACE, &mut self.task).await {
+            Ok(Ok(estimate)) => estimate,
+            _ => {
+                self.task.abort();
+                eprintln_safe(&format!(
+                    "warning: {}'s price was not read from the API in time; using the catalog's",
+                    self.model.id
+                ));
+                catalog_estimate(self.model, &self.given)
+            }
+        }
+    }
+}
+
+/// The estimate at the catalog's price, when today's cannot be had.
+fn catalog_estimate(model: &ModelInfo, input: &Map<String, Value>) -> Estimate {
+    runcomfy::estimate::estimate(model, &model.upstream.price, &Value::Object(input.clone()))
 }
 
 /// Runs `run MODEL`; returns the exit code.
@@ -123,15 +174,19 @@ pub async fn run(
 
     let mut connection = connect(global).await?;
     connection.remember_run_times();
-    let estimate = estimate(&connection, model, &given).await;
-    if let Some(max) = args.max_cost
-        && let Some(code) = over_budget(model, &estimate, max, &args)
-    {
-        connection.close().await;
-        return Ok(code);
+    // Only --max-cost needs the estimate before the submit.
+    let mut estimated = None;
+    if let Some(max) = args.max_cost {
+        let estimate = estimate(&connection.client, model, &given).await;
+        if let Some(code) = over_budget(model, &estimate, max, &args) {
+            connection.close().await;
+            return Ok(code);
+        }
+        estimated = Some(estimate);
     }
     let sent = Sent {
-        estimate: Some(estimate),
+        estimate: estimated,
+        given,
         summary,
     };
     let code = submit_and_follow(&connection, &input, &sent, &args).await;
@@ -142,9 +197,9 @@ pub async fn run(
 /// The model's price: today's from the API, or the catalog's if the API cannot say. Every
 /// estimate (a dry run's, `--max-cost`'s, the record's and `--json`'s) is made at it, so they
 /// agree.
-async fn price(connection: &Connection, model: &ModelInfo) -> runcomfy::price::Price {
+async fn price(client: &runcomfy::Client, model: &ModelInfo) -> runcomfy::price::Price {
     let catalog = model.upstream.price.clone();
-    match connection.client.model_price(model.id).await {
+    match client.model_price(model.id).await {
         Ok(price) => price.or(&catalog),
         Err(err) => {
             eprintln_safe(&format!(
@@ -157,11 +212,11 @@ async fn price(connection: &Connection, model: &ModelInfo) -> runcomfy::price::P
 }
 
 async fn estimate(
-    connection: &Connection,
+    client: &runcomfy::Client,
     model: &ModelInfo,
     input: &Map<String, Value>,
 ) -> Estimate {
-    let price = price(connection, model).await;
+    let price = price(client, model).await;
     runcomfy::estimate::estimate(model, &price, &Value::Object(input.clone()))
 }
 
@@ -187,7 +242,7 @@ async fn dry_run_estimate(
     }
     Ok(Ok(match connected {
         Ok(connection) => {
-            let estimate = estimate(&connection, model, input).await;
+            let estimate = estimate(&connection.client, model, input).await;
             connection.close().await;
             estimate
         }
@@ -195,11 +250,7 @@ async fn dry_run_estimate(
             eprintln_safe(&format!(
                 "note: the API cannot be asked for today's price ({err}); using the catalog's"
             ));
-            runcomfy::estimate::estimate(
-                model,
-                &model.upstream.price,
-                &Value::Object(input.clone()),
-            )
+            catalog_estimate(model, input)
         }
     }))
 }
@@ -364,6 +415,10 @@ async fn submit_and_follow(
         submitted_only(&job, args);
         return Ok(exit::OK);
     }
+    let lookup = sent
+        .estimate
+        .is_none()
+        .then(|| EstimateLookup::start(client, model, &sent.given));
     let (waited, run_started) = wait(&job, &mut progress, &mut interrupts, args).await;
     let noticed = SystemTime::now();
     let output = match waited {
@@ -389,7 +444,11 @@ async fn submit_and_follow(
         finished: job.server_times().1,
         noticed: Some(provenance::timestamp(noticed)),
     };
-    let record = write_record(&job, sent, &saved, &dir, timings);
+    let estimate = match lookup {
+        Some(lookup) => Some(lookup.finish().await),
+        None => sent.estimate.clone(),
+    };
+    let record = write_record(&job, sent, estimate.as_ref(), &saved, &dir, timings);
     let done = Done {
         job: &job,
         output: &output,
@@ -398,7 +457,7 @@ async fn submit_and_follow(
         started: started_at,
         record: record.as_deref(),
     };
-    succeeded(&done, sent, args);
+    succeeded(&done, estimate.as_ref(), args);
     Ok(exit::OK)
 }
 
@@ -452,6 +511,7 @@ async fn wait(
 fn write_record(
     job: &DynJob,
     sent: &Sent,
+    estimate: Option<&Estimate>,
     saved: &[DownloadedFile],
     dir: &Path,
     timings: Timings,
@@ -461,7 +521,7 @@ fn write_record(
         model: job.model_id().to_owned(),
         request_id: Some(job.id().to_owned()),
         input: sent.summary.clone(),
-        estimate: sent.estimate.as_ref().map(Estimate::to_json),
+        estimate: estimate.map(Estimate::to_json),
         cost_usd: job.cost(),
         timings,
         files: saved.iter().map(RecordFile::of).collect(),
@@ -627,7 +687,7 @@ struct Done<'a> {
 }
 
 /// What a succeeded run prints: the saved paths on stdout (or the `--json` object).
-fn succeeded(done: &Done, sent: &Sent, args: &RunArgs) {
+fn succeeded(done: &Done, estimate: Option<&Estimate>, args: &RunArgs) {
     let Done {
         job,
         output,
@@ -644,7 +704,6 @@ fn succeeded(done: &Done, sent: &Sent, args: &RunArgs) {
         if saved.len() == 1 { "" } else { "s" },
         dir.display()
     ));
-    let estimate = sent.estimate.as_ref();
     let estimated = estimate
         .and_then(Estimate::usd)
         .map(|usd| format!(" (estimated {usd})"))

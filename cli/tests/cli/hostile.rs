@@ -46,7 +46,7 @@ fn run(server: &Hostile, dir: &Path, extra: &[&str]) -> std::process::Output {
 }
 
 /// An API whose jobs `job-N` end at once (`result` says what `finished` gives), with files
-/// served by `files` on its own host.
+/// served by `files` on its own host; it knows no model's price (the catalog's is used).
 fn api(
     finished: impl Fn(&str, &str) -> Value + Send + Sync + 'static,
     files: impl Fn(&Seen) -> Act + Send + Sync + 'static,
@@ -60,6 +60,11 @@ fn api(
         } else if let Some(rest) = path.strip_prefix("/v1/requests/") {
             let id = rest.split('/').next().unwrap_or_default();
             json(200, finished(id, base))
+        } else if path.starts_with("/v1/models/") {
+            json(
+                404,
+                j!({"error_code": 404001, "error_message": "no such model"}),
+            )
         } else {
             files(seen)
         }
@@ -553,6 +558,62 @@ fn an_odd_queue_position_is_ignored_and_a_cancelled_timeout_says_the_job_will_no
     assert!(err.contains("cancel: cancelled"), "{err}");
     assert!(err.contains("it will not run"), "{err}");
     assert!(!err.contains("may still finish"), "{err}");
+}
+
+/// A run looks up today's price while its job runs: a server that never answers that call
+/// delays the end of the run by the grace given to it (2 s) and no more, and the estimate falls
+/// back to the catalog's, saying so.
+#[test]
+fn a_price_call_that_hangs_does_not_hold_the_run() {
+    let server = Hostile::start_in_background(|seen, base| {
+        let path = seen.path.as_str();
+        if seen.method == "POST" {
+            json(200, j!({"request_id": "job-1"}))
+        } else if path.starts_with("/v1/requests/") {
+            json(200, succeeded(j!({"images": [format!("{base}/0.png")]})))
+        } else if path.starts_with("/v1/models/") {
+            Act::Hang
+        } else {
+            file("image/png", png())
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let output = run(&server, dir.path(), &["--out", "out", "--json"]);
+    assert_code(&output, 0);
+    // The first poll is 2 s after the submit, the grace 2 s more at most.
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    let text = stderr(&output);
+    assert!(
+        text.contains("price was not read from the API in time"),
+        "{text}"
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(report["estimate"]["basis"].is_string(), "{report}");
+    assert_eq!(server.count("POST", ""), 1);
+
+    // A batch without a budget gives the prices 5 s, then starts on the catalog's.
+    std::fs::write(
+        dir.path().join("lines.jsonl"),
+        format!("{{\"model\": \"{MODEL}\", \"input\": {{\"text\": \"a fox\"}}}}\n"),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let output = cli(&server, dir.path())
+        .args(["batch", "lines.jsonl", "--out", "shots"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    assert!(
+        started.elapsed() < Duration::from_secs(12),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(server.count("POST", ""), 2);
 }
 
 #[test]
