@@ -3,9 +3,10 @@
 //!
 //! [`Http`] is the connection a client owns and every call goes through: the HTTP client, the
 //! API's base URL, the token, the user agent, the retry policy and the rate gate. Output files
-//! are fetched, and POSTs sent, with a second HTTP client that follows no redirects: the
-//! download code sees (and checks) every hop, and a submit answered with a redirect was
-//! received, so it is never sent again because the redirect's target could not be reached.
+//! are fetched with a second HTTP client that follows no redirects, so the download code sees
+//! (and checks) every hop. The API's client follows none of a POST (the builder's policy): a
+//! server that answers a submit with a redirect has it, and a redirect's target that cannot be
+//! reached must not read as "not sent".
 
 use std::time::Duration;
 
@@ -35,18 +36,14 @@ pub(crate) struct Call {
     pub timeout: Duration,
 }
 
-/// The HTTP client that follows no redirects, and whether that is known: a client the caller
-/// supplied is used as it is, and may follow them.
-pub(crate) struct Direct {
-    pub client: reqwest::Client,
-    pub follows_no_redirects: bool,
-}
-
 /// The connection to the API: what every call needs, and nothing of what it is about.
 pub(crate) struct Http {
     client: reqwest::Client,
-    /// For output files and POSTs: follows no redirects.
-    direct: Direct,
+    /// For output files: follows no redirects.
+    files: reqwest::Client,
+    /// Whether `client` is known to follow no redirect of a POST (the builder's own; one the
+    /// caller supplied may).
+    posts_unredirected: bool,
     base: Url,
     token: Token,
     user_agent: HeaderValue,
@@ -57,7 +54,8 @@ pub(crate) struct Http {
 impl Http {
     pub(crate) fn new(
         client: reqwest::Client,
-        direct: Direct,
+        files: reqwest::Client,
+        posts_unredirected: bool,
         base: Url,
         token: Token,
         user_agent: HeaderValue,
@@ -65,7 +63,8 @@ impl Http {
     ) -> Self {
         Self {
             client,
-            direct,
+            files,
+            posts_unredirected,
             base,
             token,
             user_agent,
@@ -108,8 +107,7 @@ impl Http {
     /// other origins: they never see it).
     pub(crate) fn get_file(&self, url: &Url, token: bool) -> RequestBuilder {
         let request = self
-            .direct
-            .client
+            .files
             .get(url.clone())
             .header(USER_AGENT, self.user_agent.clone());
         if token {
@@ -142,15 +140,8 @@ impl Http {
     /// Sends a call once.
     pub(crate) async fn send_once<T: DeserializeOwned>(&self, call: &Call) -> Result<T, Failure> {
         self.gate.wait().await;
-        // A POST (a submit, a cancel) follows no redirect: a server that answers one with a
-        // redirect has received it.
-        let post = call.method == Method::POST;
-        let client = if post {
-            &self.direct.client
-        } else {
-            &self.client
-        };
-        let request = client
+        let request = self
+            .client
             .request(call.method.clone(), call.url.clone())
             .header(ACCEPT, HeaderValue::from_static(JSON))
             .header(USER_AGENT, self.user_agent.clone())
@@ -162,9 +153,10 @@ impl Http {
                 .body(body.clone());
         }
         let response = request.send().await.map_err(|source| Failure {
-            // A connection refused after a redirect was followed is not a request unsent, and a
-            // client that may follow redirects cannot tell which hop failed.
-            not_sent: source.is_connect() && (!post || self.direct.follows_no_redirects),
+            // A connection refused after a redirect was followed is no request unsent, and with
+            // a client that may follow the redirects of a POST, no hop can be told from another.
+            not_sent: source.is_connect()
+                && (call.method != Method::POST || self.posts_unredirected),
             error: Error::Transport {
                 request_id: None,
                 source: self.token.scrub_error(source),
@@ -262,10 +254,8 @@ mod tests {
     fn http_to(base: &str) -> Result<Http, Box<dyn std::error::Error>> {
         Ok(Http::new(
             reqwest::Client::new(),
-            Direct {
-                client: reqwest::Client::new(),
-                follows_no_redirects: false,
-            },
+            reqwest::Client::new(),
+            false,
             Url::parse(base)?,
             Token::new("tok-1234")?,
             HeaderValue::from_static("test"),

@@ -16,7 +16,7 @@ use crate::api::{Client, Inner, Timeouts};
 use crate::error::{ConfigError, Error, TokenError};
 use crate::http::retry::RetryPolicy;
 use crate::http::secret::Token;
-use crate::http::transport::{Direct, Http};
+use crate::http::transport::Http;
 
 /// The API's address.
 pub const DEFAULT_BASE_URL: &str = "https://model-api.runcomfy.net";
@@ -108,9 +108,9 @@ impl ClientBuilder {
     /// Use this HTTP client (its own timeouts, proxy, TLS settings and redirect policy apply;
     /// the connect timeout, root certificates and user agent of this builder do not, nor does
     /// its refusal of redirects from `https` to plain `http`). Output files are fetched with it
-    /// too, and POSTs sent: if it follows redirects, their hops are not checked against the
-    /// output hosts, and a submit whose connection failed is never retried (it may have been
-    /// redirected, so received).
+    /// too, so if it follows redirects, their hops are not checked against the output hosts,
+    /// and a submit whose connection failed is never retried (it may have followed a redirect,
+    /// so been received).
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
@@ -209,37 +209,25 @@ impl ClientBuilder {
             .user_agent
             .unwrap_or_else(|| concat!("runcomfy-rs/", env!("CARGO_PKG_VERSION")).to_owned());
         let user_agent = HeaderValue::try_from(agent).map_err(|_| ConfigError::InvalidUserAgent)?;
-        let (http, direct) = match self.http {
-            Some(http) => (
-                http.clone(),
-                Direct {
-                    client: http,
-                    follows_no_redirects: false,
-                },
-            ),
+        let own_client = self.http.is_none();
+        let (http, files) = match self.http {
+            Some(http) => (http.clone(), http),
             None => {
                 let connect = self.connect_timeout.unwrap_or(Duration::from_secs(10));
                 let http = reqwest::Client::builder()
                     .connect_timeout(connect)
-                    .redirect(redirect_policy())
+                    .redirect(redirect_policy(&base))
                     .tls_certs_merge(self.root_certificates.clone())
                     .build()
                     .map_err(ConfigError::Http)?;
-                // Downloads follow redirects themselves, checking each hop's host; POSTs follow
-                // none (a redirected submit was received).
-                let direct = reqwest::Client::builder()
+                // Downloads follow redirects themselves, checking each hop's host.
+                let files = reqwest::Client::builder()
                     .connect_timeout(connect)
                     .redirect(reqwest::redirect::Policy::none())
                     .tls_certs_merge(self.root_certificates)
                     .build()
                     .map_err(ConfigError::Http)?;
-                (
-                    http,
-                    Direct {
-                        client: direct,
-                        follows_no_redirects: true,
-                    },
-                )
+                (http, files)
             }
         };
         let history = PollHistory::default();
@@ -250,7 +238,8 @@ impl ClientBuilder {
             inner: Arc::new(Inner {
                 http: Http::new(
                     http,
-                    direct,
+                    files,
+                    own_client,
                     base,
                     token,
                     user_agent,
@@ -275,12 +264,30 @@ impl ClientBuilder {
     }
 }
 
-/// Follows at most five redirects, and never one from `https` to anything else: a downgrade
-/// would carry the request (a submit's body too) in clear text. reqwest itself drops the
+/// Follows at most five redirects, never one from `https` to anything else (a downgrade would
+/// carry the request, a submit's body too, in clear text), and none of a call to a URL that
+/// takes a POST: a submit (`{base}/v1/models/{model}`, whose price shares the URL) or a cancel
+/// (`{base}/v1/requests/{id}/cancel`). A server that answers a submit with a redirect has it:
+/// the redirect is its answer (an unknown outcome), and a target that cannot be reached must
+/// not read as "not sent", which would send the paid submit again. reqwest itself drops the
 /// `Authorization` header on a redirect to another scheme, host or port.
-fn redirect_policy() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        if attempt.previous().len() > 5 {
+fn redirect_policy(base: &Url) -> reqwest::redirect::Policy {
+    let under = |segments: &[&str]| {
+        let mut url = base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url.path().to_owned()
+    };
+    let (models, requests) = (under(&["v1", "models", ""]), under(&["v1", "requests", ""]));
+    let takes_post = move |url: &Url| {
+        let path = url.path();
+        path.starts_with(&models) || (path.starts_with(&requests) && path.ends_with("/cancel"))
+    };
+    reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().first().is_some_and(&takes_post) {
+            attempt.stop()
+        } else if attempt.previous().len() > 5 {
             attempt.error("too many redirects")
         } else if is_downgrade(attempt.previous().last(), attempt.url()) {
             attempt.error("refused a redirect from https to a plain URL")
