@@ -236,8 +236,16 @@ async fn dry_run_estimate(
         let connection = connected.as_ref().map_err(|err| {
             CliError::Input(format!("--preflight needs a connection to the API: {err}"))
         })?;
-        if let Some(code) = preflight(&connection.client, decoded, args).await? {
-            return Ok(Err(code));
+        let ended = match preflight(&connection.client, decoded, args).await {
+            Ok(None) => None,
+            Ok(Some(code)) => Some(Ok(Err(code))),
+            Err(err) => Some(Err(err)),
+        };
+        if let Some(ended) = ended {
+            if let Ok(connection) = connected {
+                connection.close().await;
+            }
+            return ended;
         }
     }
     Ok(Ok(match connected {
