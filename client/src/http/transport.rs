@@ -4,9 +4,9 @@
 //! [`Http`] is the connection a client owns and every call goes through: the HTTP client, the
 //! API's base URL, the token, the user agent, the retry policy and the rate gate. Output files
 //! are fetched with a second HTTP client that follows no redirects, so the download code sees
-//! (and checks) every hop. The API's client follows none of a POST (the builder's policy): a
-//! server that answers a submit with a redirect has it, and a redirect's target that cannot be
-//! reached must not read as "not sent".
+//! (and checks) every hop. The API's client follows no redirect of a submit or a cancel (the
+//! builder's policy): a server that answers a submit with one has it, and a redirect's target
+//! that cannot be reached must not read as "not sent".
 
 use std::time::Duration;
 

@@ -224,9 +224,10 @@ pub(crate) fn parse<T: DeserializeOwned>(status: u16, body: &[u8], token: &Token
     }
     let Some(value) = value else {
         return Reply::Invalid {
-            reason: match body.is_empty() {
-                true => "empty body".into(),
-                false => "not JSON".into(),
+            reason: if body.is_empty() {
+                "empty body".into()
+            } else {
+                "not JSON".into()
             },
             excerpt: excerpt(None),
         };
