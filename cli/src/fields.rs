@@ -491,10 +491,13 @@ mod tests {
         let fields: Vec<Field> = model("acestep-ai/ace-step/audio-inpaint")
             .fields()
             .collect();
-        let field = |name: &str| fields.iter().find(|f| f.name == name).unwrap();
-        assert_eq!(default_text(field("lyrics")).as_deref(), Some("\"\""));
-        assert!(field("tags").required);
-        assert_eq!(default_text(field("tags")), None);
+        let field = |name: &str| fields.iter().find(|f| f.name == name);
+        assert_eq!(
+            field("lyrics").and_then(default_text).as_deref(),
+            Some("\"\"")
+        );
+        assert!(field("tags").is_some_and(|f| f.required));
+        assert_eq!(field("tags").map(default_text), Some(None));
     }
 
     #[test]

@@ -69,7 +69,6 @@ const ESTIMATE_GRACE: Duration = Duration::from_secs(2);
 /// to answer it, the end of the run.
 struct EstimateLookup {
     model: &'static ModelInfo,
-    given: Map<String, Value>,
     task: tokio::task::JoinHandle<Estimate>,
 }
 
@@ -79,17 +78,14 @@ impl EstimateLookup {
         model: &'static ModelInfo,
         given: &Map<String, Value>,
     ) -> Self {
-        let (client, owned) = (client.clone(), given.clone());
-        let task = tokio::spawn(async move { estimate(&client, model, &owned).await });
-        EstimateLookup {
-            model,
-            given: given.clone(),
-            task,
-        }
+        let (client, given) = (client.clone(), given.clone());
+        let task = tokio::spawn(async move { estimate(&client, model, &given).await });
+        EstimateLookup { model, task }
     }
 
-    /// Its estimate; the catalog's price if the API has not answered within [`ESTIMATE_GRACE`].
-    async fn finish(mut self) -> Estimate {
+    /// Its estimate of `given` (the input it was started with); at the catalog's price if the
+    /// API has not answered within [`ESTIMATE_GRACE`].
+    async fn finish(mut self, given: &Map<String, Value>) -> Estimate {
         match tokio::time::timeout(ESTIMATE_GRACE, &mut self.task).await {
             Ok(Ok(estimate)) => estimate,
             _ => {
@@ -98,7 +94,7 @@ impl EstimateLookup {
                     "warning: {}'s price was not read from the API in time; using the catalog's",
                     self.model.id
                 ));
-                catalog_estimate(self.model, &self.given)
+                catalog_estimate(self.model, given)
             }
         }
     }
@@ -453,7 +449,7 @@ async fn submit_and_follow(
         noticed: Some(provenance::timestamp(noticed)),
     };
     let estimate = match lookup {
-        Some(lookup) => Some(lookup.finish().await),
+        Some(lookup) => Some(lookup.finish(&sent.given).await),
         None => sent.estimate.clone(),
     };
     let record = write_record(&job, sent, estimate.as_ref(), &saved, &dir, timings);
