@@ -354,17 +354,15 @@ pub async fn prices(
         let Some(model) = runcomfy::catalog::find(id) else {
             continue;
         };
-        let catalog = model.upstream.price.clone();
-        let price = if let Some(client) = client {
-            match client.model_price(id).await {
-                Ok(price) => price.or(&catalog),
-                Err(err) => {
+        let price = match client {
+            Some(client) => {
+                let price = client.estimate_price(model).await;
+                if let Some(err) = price.unread {
                     tracing::warn!(model = id, %err, "price not read from the API; the catalog's is used");
-                    catalog
                 }
+                price.price
             }
-        } else {
-            catalog
+            None => model.upstream.price.clone(),
         };
         prices.insert(id.to_owned(), price);
     }

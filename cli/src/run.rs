@@ -190,21 +190,18 @@ pub async fn run(
     code
 }
 
-/// The model's price: today's from the API, or the catalog's if the API cannot say. Every
-/// estimate (a dry run's, `--max-cost`'s, the record's and `--json`'s) is made at it, so they
-/// agree.
+/// The model's price: today's from the API, or the catalog's (with a warning) if the API
+/// cannot say. Every estimate (a dry run's, `--max-cost`'s, the record's and `--json`'s) is
+/// made at it, so they agree.
 async fn price(client: &runcomfy::Client, model: &ModelInfo) -> runcomfy::price::Price {
-    let catalog = model.upstream.price.clone();
-    match client.model_price(model.id).await {
-        Ok(price) => price.or(&catalog),
-        Err(err) => {
-            eprintln_safe(&format!(
-                "warning: cannot read {}'s price from the API ({err}); using the catalog's",
-                model.id
-            ));
-            catalog
-        }
+    let price = client.estimate_price(model).await;
+    if let Some(err) = price.unread {
+        eprintln_safe(&format!(
+            "warning: cannot read {}'s price from the API ({err}); using the catalog's",
+            model.id
+        ));
     }
+    price.price
 }
 
 async fn estimate(

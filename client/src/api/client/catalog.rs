@@ -9,6 +9,7 @@ use crate::error::Error;
 use crate::http::retry::Failure;
 use crate::http::transport::Call;
 use crate::http::wire::{ModelReply, ModelsReply};
+use crate::model::ModelInfo;
 use crate::price::{Price, PriceUnit, Pricing, Usd};
 
 /// Models asked for per page of `GET /v1/models`.
@@ -35,6 +36,23 @@ impl Client {
             .await
             .map_err(|failure| failure.error)?;
         Ok(price_of(reply))
+    }
+
+    /// The price to estimate a job of `model` at: today's ([`Client::model_price`]), with what
+    /// the API leaves out taken from the catalog's; the catalog's alone when the API cannot
+    /// say, with why ([`EstimatePrice::unread`]), for the caller to tell its user.
+    pub async fn estimate_price(&self, model: &ModelInfo) -> EstimatePrice {
+        let catalog = &model.upstream.price;
+        match self.model_price(model.id).await {
+            Ok(price) => EstimatePrice {
+                price: price.or(catalog),
+                unread: None,
+            },
+            Err(err) => EstimatePrice {
+                price: catalog.clone(),
+                unread: Some(err),
+            },
+        }
     }
 
     /// Every model's price as the API states it now (`GET /v1/models`, page by page), by
@@ -82,6 +100,15 @@ impl Client {
         }
         Ok(prices)
     }
+}
+
+/// A model's price for an estimate ([`Client::estimate_price`]).
+#[derive(Debug)]
+pub struct EstimatePrice {
+    /// Today's price completed by the catalog's, or the catalog's.
+    pub price: Price,
+    /// Why today's price could not be read, when `price` is the catalog's alone.
+    pub unread: Option<Error>,
 }
 
 /// The price a reply states.

@@ -22,6 +22,7 @@ pub use crate::api::Client;
 pub use builder::{
     BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_BODY_BYTES, TOKEN_ENV,
 };
+pub use catalog::EstimatePrice;
 
 impl Client {
     /// The base URL calls go to.
