@@ -97,6 +97,15 @@ pub fn read(path: &Path, default_model: Option<&str>) -> Result<Plan, BatchError
     Ok(plan)
 }
 
+/// Whether `dir` can be a line's folder: one name inside the output folder, as [`parse`] makes
+/// them, and not a file the batch writes. A journal's folders are checked with it, so an
+/// edited journal cannot send a line's files elsewhere.
+pub fn is_line_dir(dir: &str) -> bool {
+    !dir.is_empty()
+        && safe_file_name(dir) == dir
+        && !RESERVED.contains(&dir.to_lowercase().as_str())
+}
+
 /// Checks the lines of a file's bytes.
 pub fn parse(bytes: &[u8], default_model: Option<&str>, sha256: String) -> Plan {
     let raw: Vec<(u64, &[u8])> = bytes

@@ -382,10 +382,16 @@ impl Journal {
             .query_map([], |r| {
                 let number: i64 = r.get(0)?;
                 let state: String = r.get(5)?;
+                let dir: Option<String> = r.get(2)?;
+                if let Some(dir) = dir.as_deref().filter(|d| !crate::input::is_line_dir(d)) {
+                    return Ok(Err(format!(
+                        "line {number}: its folder {dir:?} is not a name inside the output folder"
+                    )));
+                }
                 Ok(Ok(Row {
                     number: u64::try_from(number).unwrap_or_default(),
                     key: r.get(1)?,
-                    dir: r.get(2)?,
+                    dir,
                     model: r.get(3)?,
                     input: r.get(4)?,
                     request_id: r.get(6)?,
@@ -747,6 +753,26 @@ mod tests {
         assert_eq!(journal.files()?[&1].len(), 1);
         assert_eq!(journal.requeue_unknown()?, 1);
         assert_eq!(journal.rows()?[2].state, State::Pending);
+        Ok(())
+    }
+
+    #[test]
+    fn a_journal_whose_folder_leaves_the_output_folder_is_refused() -> Result<(), BatchError> {
+        for tampered in ["../escaped", "/tmp/escaped", "a/b", "", "report.jsonl"] {
+            let dir = tempfile::tempdir().map_err(BatchError::io("tempdir"))?;
+            let mut journal = Journal::open(dir.path())?;
+            journal.initialize(&plan(), "in.jsonl", None)?;
+            journal
+                .conn
+                .execute("UPDATE lines SET dir = ?1 WHERE line = 3", [tampered])
+                .map_err(|e| journal.err(e))?;
+            match journal.rows() {
+                Err(BatchError::JournalFormat { reason, .. }) => {
+                    assert!(reason.contains("line 3"), "{tampered:?}: {reason}")
+                }
+                other => panic!("{tampered:?}: {other:?}"),
+            }
+        }
         Ok(())
     }
 
