@@ -186,11 +186,14 @@ mod tests {
             submitted_at: None,
         };
         let committed = |rows: &[Row]| Budget::new(usd("9").unwrap_or_default(), rows).committed();
-        // An unknown line requeued by --resubmit-unknown: its first submit may be billed.
-        assert_eq!(
-            committed(&[row(State::Pending, 1, None)]),
-            usd("0.10").unwrap_or_default()
-        );
+        // An unknown line, about to be sent again with --resubmit-unknown (or left pending by
+        // an earlier version that requeued it): its first submit may be billed.
+        for state in [State::Unknown, State::Pending] {
+            assert_eq!(
+                committed(&[row(state, 1, None)]),
+                usd("0.10").unwrap_or_default()
+            );
+        }
         assert_eq!(committed(&[row(State::Pending, 0, None)]), Usd::ZERO);
         // Sent again and done: its cost, and the earlier submit at its estimate.
         assert_eq!(

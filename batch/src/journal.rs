@@ -480,22 +480,12 @@ impl Journal {
         Ok(lines)
     }
 
-    /// `--resubmit-unknown`: `unknown` lines become `pending` again. Returns how many.
-    pub fn requeue_unknown(&self) -> Result<usize, BatchError> {
-        self.conn
-            .execute(
-                "UPDATE lines SET state = 'pending', request_id = NULL, updated_ms = ?1
-                 WHERE state = 'unknown'",
-                [now_ms()],
-            )
-            .map_err(|e| self.err(e))
-    }
-
-    /// Before the POST: `pending` → `submitting`, counting the submit.
-    pub fn mark_submitting(&self, line: u64) -> Result<(), BatchError> {
+    /// Before the POST: `pending` (or `unknown`, sent again with --resubmit-unknown; `from`
+    /// says which the line was read as) → `submitting`, counting the submit.
+    pub fn mark_submitting(&self, line: u64, from: State) -> Result<(), BatchError> {
         self.transition(
             line,
-            &[State::Pending],
+            &[self.resendable(from)?],
             "state = 'submitting', submits = submits + 1, reason = NULL",
             &[],
         )
@@ -518,13 +508,15 @@ impl Journal {
     }
 
     /// The submit provably did not reach the server (or was refused before it was taken, a
-    /// 429): `submitting` → `pending`, to be sent again.
-    pub fn mark_not_sent(&self, line: u64, reason: &str) -> Result<(), BatchError> {
+    /// 429): `submitting` → back to `from`, to be sent again. An `unknown` line stays one:
+    /// its earlier submit may still have been accepted, and only --resubmit-unknown sends it.
+    pub fn mark_not_sent(&self, line: u64, from: State, reason: &str) -> Result<(), BatchError> {
+        let back = self.resendable(from)?.as_str();
         self.transition(
             line,
             &[State::Submitting],
-            "state = 'pending', submits = submits - 1, reason = ?3",
-            &[&reason],
+            "state = ?4, submits = submits - 1, reason = ?3",
+            &[&reason, &back],
         )
     }
 
@@ -538,11 +530,12 @@ impl Journal {
         )
     }
 
-    /// Failed for good: a pending line that cannot be sent, or a submitted job that failed.
+    /// Failed for good: a pending (or resent unknown) line that cannot be sent, or a submitted
+    /// job that failed.
     pub fn mark_failed(&self, line: u64, reason: &str) -> Result<(), BatchError> {
         self.transition(
             line,
-            &[State::Pending, State::Submitted],
+            &[State::Pending, State::Unknown, State::Submitted],
             "state = 'failed', reason = ?3",
             &[&reason],
         )
@@ -645,6 +638,15 @@ impl Journal {
 
     /// Moves `line` from one of the states `from` by `set`, whose `?3`, `?4`... are `args`
     /// (`?1` is the line, `?2` the time).
+    /// `from` if a line in that state may be sent: `pending`, or `unknown` (the scheduler is
+    /// given unknown lines only with --resubmit-unknown).
+    fn resendable(&self, from: State) -> Result<State, BatchError> {
+        match from {
+            State::Pending | State::Unknown => Ok(from),
+            other => Err(self.format(format!("a line that is {other} is never sent"))),
+        }
+    }
+
     fn transition(
         &self,
         line: u64,
@@ -721,11 +723,14 @@ mod tests {
         assert_eq!(states, [State::Pending, State::Invalid, State::Pending]);
         assert_eq!(rows[2].dir.as_deref(), Some("cat"));
 
-        journal.mark_submitting(1)?;
+        journal.mark_submitting(1, State::Pending)?;
         let accepted = UNIX_EPOCH + std::time::Duration::from_millis(1_764_000_000_123);
         journal.mark_submitted(1, "req-1", Some(accepted))?;
-        assert!(journal.mark_submitting(1).is_err(), "never sent twice");
-        journal.mark_submitting(3)?;
+        assert!(
+            journal.mark_submitting(1, State::Pending).is_err(),
+            "never sent twice"
+        );
+        journal.mark_submitting(3, State::Pending)?;
         drop(journal);
 
         // A crash between the POST and the request id: the line is unknown, not pending.
@@ -751,8 +756,12 @@ mod tests {
             }],
         )?;
         assert_eq!(journal.files()?[&1].len(), 1);
-        assert_eq!(journal.requeue_unknown()?, 1);
-        assert_eq!(journal.rows()?[2].state, State::Pending);
+        // --resubmit-unknown sends line 3 again; a resend not taken leaves it unknown.
+        assert!(journal.mark_submitting(3, State::Pending).is_err());
+        journal.mark_submitting(3, State::Unknown)?;
+        journal.mark_not_sent(3, State::Unknown, "connection refused")?;
+        let rows = journal.rows()?;
+        assert_eq!((rows[2].state, rows[2].submits), (State::Unknown, 1));
         Ok(())
     }
 
@@ -781,7 +790,7 @@ mod tests {
         let dir = tempfile::tempdir().map_err(BatchError::io("tempdir"))?;
         let mut journal = Journal::open(dir.path())?;
         journal.initialize(&plan(), "in.jsonl", None)?;
-        journal.mark_submitting(1)?;
+        journal.mark_submitting(1, State::Pending)?;
         // As a version 2 journal left it: a submitted line, and no column for its time.
         journal
             .conn
@@ -801,7 +810,7 @@ mod tests {
         let rows = journal.rows()?;
         assert_eq!(rows[0].request_id.as_deref(), Some("req-1"));
         assert_eq!(rows[0].submitted_at, None);
-        journal.mark_submitting(3)?;
+        journal.mark_submitting(3, State::Pending)?;
         journal.mark_submitted(3, "req-3", Some(SystemTime::now()))?;
         assert!(journal.rows()?[2].submitted_at.is_some());
         Ok(())

@@ -123,11 +123,6 @@ pub async fn run(
     let (_lock, mut journal) = open_batch(config)?;
 
     let recovered = journal.recover_interrupted()?;
-    let requeued = if config.resubmit_unknown {
-        journal.requeue_unknown()?
-    } else {
-        0
-    };
     let max_spend = budget_of(&journal, config)?;
     record_estimates(client, &mut journal, max_spend.is_some()).await?;
     let rows = journal.rows()?;
@@ -140,10 +135,20 @@ pub async fn run(
     }
 
     let valid = rows.iter().filter(|r| r.state != State::Invalid).count() as u64;
+    // Unknown lines are sent again only with --resubmit-unknown, and stay unknown in the
+    // journal until a resend is taken: a run that stops first leaves them as they were.
+    let requeued = rows
+        .iter()
+        .filter(|r| config.resubmit_unknown && r.state == State::Unknown)
+        .count();
     let (work, ended): (Vec<_>, Vec<_>) = rows
         .into_iter()
         .filter(|r| r.state != State::Invalid)
-        .partition(|r| matches!(r.state, State::Pending | State::Submitted));
+        .partition(|r| match r.state {
+            State::Pending | State::Submitted => true,
+            State::Unknown => config.resubmit_unknown,
+            _ => false,
+        });
     let progress = progress::Progress::start(config.progress, valid, ended.len() as u64);
     announce_start(&progress, &recovered, requeued, cleaned, budget.as_ref());
     let journal = Arc::new(Mutex::new(journal));

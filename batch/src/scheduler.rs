@@ -211,7 +211,8 @@ async fn submit(
             release(ctx, row);
             return Err(Outcome::Unfinished);
         }
-        if let Err(err) = journal(ctx, move |j| j.mark_submitting(line)).await {
+        let from = row.state;
+        if let Err(err) = journal(ctx, move |j| j.mark_submitting(line, from)).await {
             release(ctx, row);
             fatal(ctx, err);
             return Err(Outcome::Unfinished);
@@ -232,7 +233,7 @@ async fn submit(
 }
 
 /// Reserves the line's estimate in the budget, if the batch has one; a line that does not
-/// fit is noted and left pending.
+/// fit is noted and left as it was (pending, or unknown).
 async fn reserve_budget(ctx: &Ctx, row: &Row) -> Result<(), Outcome> {
     let line = row.number;
     let Some(budget) = &ctx.budget else {
@@ -246,11 +247,14 @@ async fn reserve_budget(ctx: &Ctx, row: &Row) -> Result<(), Outcome> {
     let Verdict::Unsent(reason) = verdict else {
         return Ok(());
     };
-    if let Err(err) = journal(ctx, {
-        let reason = reason.clone();
-        move |j| j.note_pending(line, &reason)
-    })
-    .await
+    // An unknown line (sent again with --resubmit-unknown) keeps why it is unknown: that
+    // still holds, and a later run must not read it as pending.
+    if row.state == State::Pending
+        && let Err(err) = journal(ctx, {
+            let reason = reason.clone();
+            move |j| j.note_pending(line, &reason)
+        })
+        .await
     {
         fatal(ctx, err);
         return Err(Outcome::Unfinished);
@@ -301,8 +305,8 @@ async fn submit_failed(ctx: &Ctx, row: &Row, err: Error, rounds: u32) -> Option<
     match classify_submit_error(&err) {
         SubmitFailure::NotTaken { retry_after } => {
             if let Err(err) = journal(ctx, {
-                let reason = reason.clone();
-                move |j| j.mark_not_sent(line, &reason)
+                let (from, note) = (row.state, not_sent_note(row, &reason));
+                move |j| j.mark_not_sent(line, from, &note)
             })
             .await
             {
@@ -313,7 +317,7 @@ async fn submit_failed(ctx: &Ctx, row: &Row, err: Error, rounds: u32) -> Option<
             if rounds >= MAX_NOT_SENT_ROUNDS {
                 release(ctx, row);
                 ctx.progress
-                    .println(&format!("line {line}: left pending: {reason}"));
+                    .println(&format!("line {line}: left {}: {reason}", row.state));
                 return Some(Outcome::Unfinished);
             }
             None
@@ -325,8 +329,8 @@ async fn submit_failed(ctx: &Ctx, row: &Row, err: Error, rounds: u32) -> Option<
         SubmitFailure::Fatal => {
             release(ctx, row);
             let _ = journal(ctx, {
-                let reason = reason.clone();
-                move |j| j.mark_not_sent(line, &reason)
+                let (from, note) = (row.state, not_sent_note(row, &reason));
+                move |j| j.mark_not_sent(line, from, &note)
             })
             .await;
             fatal(ctx, BatchError::Refused(err));
@@ -350,6 +354,15 @@ async fn submit_failed(ctx: &Ctx, row: &Row, err: Error, rounds: u32) -> Option<
             ));
             Some(Outcome::Unknown)
         }
+    }
+}
+
+/// The reason a line keeps when its submit was not taken: why, for a pending line; for an
+/// unknown one sent again, why it is unknown, which still holds.
+fn not_sent_note(row: &Row, reason: &str) -> String {
+    match (row.state, &row.reason) {
+        (State::Unknown, Some(unknown)) => format!("{unknown} (sent again, not taken: {reason})"),
+        _ => reason.to_owned(),
     }
 }
 

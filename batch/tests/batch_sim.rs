@@ -301,6 +301,24 @@ async fn an_accepted_then_dropped_submit_stays_unknown_until_asked() -> TestResu
     assert_eq!(summary.unknown.len(), 1);
     assert_eq!(sim.stats().submissions, 3);
 
+    // Asked to, but a budget too small to send it: it stays unknown, so a later run without
+    // the flag (and without the budget) still does not send it.
+    let blocked = BatchConfig {
+        resubmit_unknown: true,
+        max_spend: runcomfy::price::Usd::from_dollars(0.01),
+        ..config(&input, &out, 1)
+    };
+    let summary = runcomfy_batch::run(&client(&sim)?, &blocked, &Stop::new()).await?;
+    assert_eq!(summary.unknown.len(), 1, "{summary}");
+    assert_eq!(summary.exit_code(), 3, "{summary}");
+    let plain = BatchConfig {
+        no_max_spend: true,
+        ..config(&input, &out, 1)
+    };
+    let summary = runcomfy_batch::run(&client(&sim)?, &plain, &Stop::new()).await?;
+    assert_eq!(summary.unknown.len(), 1, "{summary}");
+    assert_eq!(sim.stats().submissions, 3);
+
     // Asked to, it does (and the simulator sees the duplicate the user accepted to pay for).
     let again = BatchConfig {
         resubmit_unknown: true,
