@@ -84,37 +84,58 @@ pub struct ParseChoiceError {
     pub expected: &'static [&'static str],
 }
 
-/// Adds `url` to `files` when it is an http(s) URL; generated `Output::files` use it.
+/// Adds a file of an output field the schema lists; generated `Output::files` use it. Every
+/// string there is a file: one that is not an http(s) URL fails its download (the job's
+/// output would be lost otherwise), and only an empty one is not a file.
 pub fn push_url<'a>(
     files: &mut Vec<OutputFile<'a>>,
     field: &'a str,
     index: Option<usize>,
     url: &'a str,
 ) {
-    if url.starts_with("https://") || url.starts_with("http://") {
+    if !url.trim().is_empty() {
         files.push(OutputFile { field, index, url });
     }
 }
 
-/// Adds the URLs found in output properties the schema does not list (strings, or arrays of
-/// strings), so a new kind of output is still downloaded.
+/// Adds the files found in output properties the schema does not list (strings, or arrays of
+/// strings), so a new kind of output is still downloaded: every string of a property whose
+/// name says it holds files ([`MediaKind::names_output_files`]), and elsewhere every string
+/// that is a URL (`scheme://`, any scheme and case; one not http(s) fails its download).
 pub fn push_extra_urls<'a>(
     files: &mut Vec<OutputFile<'a>>,
     extra: &'a serde_json::Map<String, serde_json::Value>,
 ) {
     for (field, value) in extra {
+        let named = MediaKind::names_output_files(field);
+        let mut push = |index, url: &'a str| {
+            if named || has_scheme(url) {
+                push_url(files, field, index, url);
+            }
+        };
         match value {
-            serde_json::Value::String(url) => push_url(files, field, None, url),
+            serde_json::Value::String(url) => push(None, url),
             serde_json::Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
                     if let Some(url) = item.as_str() {
-                        push_url(files, field, Some(i), url);
+                        push(Some(i), url);
                     }
                 }
             }
             _ => {}
         }
     }
+}
+
+/// Whether `text` starts with a URL scheme and `://` (RFC 3986's scheme characters), after
+/// leading whitespace, as a URL parser reads it.
+fn has_scheme(text: &str) -> bool {
+    let Some((scheme, _)) = text.trim_start().split_once("://") else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
 /// One model of the catalog.

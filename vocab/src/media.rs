@@ -71,6 +71,18 @@ impl MediaKind {
         }
     }
 
+    /// Whether an output property the schema does not list holds files, by its name: its
+    /// last word is a kind of media, `file` or `url`, singular or plural (`images`, `video`,
+    /// `audio_url`, `mask_files`; not `image_description`).
+    pub fn names_output_files(name: &str) -> bool {
+        crate::price::words(name).last().is_some_and(|last| {
+            matches!(
+                last.strip_suffix('s').unwrap_or(last),
+                "image" | "video" | "audio" | "file" | "url" | "uri"
+            )
+        })
+    }
+
     /// The kind a field name suggests (`reference_videos` → video), for a field that carries
     /// `validations` but no media `format`. Images unless the name says otherwise.
     pub fn guess_from_name(name: &str) -> MediaKind {
@@ -474,6 +486,12 @@ mod tests {
             MediaKind::Video
         );
         assert_eq!(MediaKind::parse("AUDIO"), Some(MediaKind::Audio));
+        for files in ["images", "video", "audio_url", "maskFiles", "video_uris"] {
+            assert!(MediaKind::names_output_files(files), "{files}");
+        }
+        for other in ["image_description", "seed", "has_nsfw_concepts", "s", ""] {
+            assert!(!MediaKind::names_output_files(other), "{other}");
+        }
     }
 
     #[test]

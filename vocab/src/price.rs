@@ -99,7 +99,7 @@ fn plural(noun: &str) -> String {
 
 /// The words of a field name, lower case: split at `_`, `-`, spaces and lower-to-upper case
 /// changes (`numImages` → `num`, `images`).
-fn words(name: &str) -> Vec<String> {
+pub(crate) fn words(name: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
     let mut previous_lower = false;

@@ -651,6 +651,37 @@ fn a_file_that_is_not_the_png_it_claims_is_refused_at_its_first_bytes() {
 }
 
 #[test]
+fn an_output_file_that_cannot_be_fetched_fails_the_run_and_an_upper_case_scheme_is_fetched() {
+    let server = api(
+        |id, base| {
+            let upper = base.replacen("http://", "HTTP://", 1);
+            match id {
+                "job-1" => succeeded(j!({"images": [format!("{upper}/0.png")]})),
+                _ => succeeded(j!({"images": [format!("{upper}/0.png"), "/files/1.png"]})),
+            }
+        },
+        |_| file("image/png", png()),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(&server, dir.path(), &["--out", "upper"]);
+    assert_code(&output, 0);
+    assert_eq!(
+        files_under(&dir.path().join("upper")).len(),
+        2,
+        "the image and the record"
+    );
+
+    // Never "succeeded; saved 1 file" with the other one left out.
+    let output = run(&server, dir.path(), &["--out", "relative"]);
+    assert_code(&output, 69);
+    assert!(
+        stderr(&output).contains("/files/1.png"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
 fn files_on_another_host_need_allow_output_host() {
     let files = Hostile::start_in_background(|_, _| file("image/png", png()));
     let elsewhere = files.base_url().replace("127.0.0.1", "localhost");

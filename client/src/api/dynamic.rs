@@ -99,6 +99,32 @@ mod tests {
     }
 
     #[test]
+    fn output_files_that_cannot_be_fetched_are_listed_not_dropped() {
+        // Listed, their downloads fail (or, for the upper-case scheme, succeed): a file the
+        // output names is never silently left out.
+        let output: DynOutput = serde_json::from_value(serde_json::json!({
+            "images": ["HTTPS://cdn.example/a.png", "/files/b.png", "javascript:alert(1)"],
+            "video": " http://cdn.example/c.mp4",
+            "extra": "ftp://cdn.example/d.png",
+            "caption": "note: a cat",
+            "image_description": "a cat",
+            "empty_images": [""]
+        }))
+        .unwrap_or_default();
+        let urls: Vec<&str> = output.files().iter().map(|f| f.url).collect();
+        assert_eq!(
+            urls,
+            [
+                "HTTPS://cdn.example/a.png",
+                "/files/b.png",
+                "javascript:alert(1)",
+                " http://cdn.example/c.mp4",
+                "ftp://cdn.example/d.png",
+            ]
+        );
+    }
+
+    #[test]
     fn local_media_is_sent_as_data_uris() -> Result<(), Box<dyn std::error::Error>> {
         let model = find("bytedance/seedream-4-0/edit").ok_or("no edit model")?;
         let dir = tempfile::tempdir()?;
