@@ -88,6 +88,22 @@ pub enum BatchError {
         given: String,
     },
 
+    /// A new batch in a folder that holds an earlier batch's results but no journal (deleted,
+    /// or emptied): its lines would all be sent, and paid for, again, and replace them.
+    #[error(
+        "{} holds an earlier batch's results ({}) but no journal ({}) to carry it on: a new \
+         batch there would send every line again and replace them; use another --out folder",
+        dir.display(),
+        found.display(),
+        crate::journal::FILE_NAME
+    )]
+    EarlierResults {
+        /// The output folder.
+        dir: PathBuf,
+        /// What was found in it.
+        found: PathBuf,
+    },
+
     /// `--resume` on a folder without a journal.
     #[error("{} holds no batch journal ({})", dir.display(), crate::journal::FILE_NAME)]
     NoJournal {

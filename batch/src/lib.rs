@@ -203,6 +203,10 @@ fn open_batch(config: &BatchConfig) -> Result<(File, Journal), BatchError> {
     };
     std::fs::create_dir_all(out).map_err(BatchError::io(out))?;
     let lock = lock(out)?;
+    // A journal file that is missing or empty (never initialized) starts a new batch.
+    if std::fs::metadata(Journal::path_in(out)).map_or(true, |m| m.len() == 0) {
+        refuse_earlier_results(out)?;
+    }
     let mut journal = Journal::open(out)?;
     if !journal.is_initialized()? {
         // A journal file whose lines were never written (a crash at the very start).
@@ -396,6 +400,32 @@ fn load_plan(path: &Path, config: &BatchConfig) -> Result<Plan, BatchError> {
         });
     }
     Ok(plan)
+}
+
+/// Refuses to start a batch over an earlier one's results whose journal is gone: its report,
+/// or a line folder with a provenance record.
+fn refuse_earlier_results(out: &Path) -> Result<(), BatchError> {
+    let found = |found: PathBuf| {
+        Err(BatchError::EarlierResults {
+            dir: out.to_owned(),
+            found,
+        })
+    };
+    let report = out.join(report::REPORT_FILE);
+    if report.exists() {
+        return found(report);
+    }
+    let entries = std::fs::read_dir(out).map_err(BatchError::io(out))?;
+    for entry in entries {
+        let record = entry
+            .map_err(BatchError::io(out))?
+            .path()
+            .join(runcomfy::provenance::RECORD_FILE);
+        if record.is_file() {
+            return found(record);
+        }
+    }
+    Ok(())
 }
 
 /// Refuses to carry on a journal with another input file or default model.

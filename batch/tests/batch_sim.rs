@@ -335,6 +335,39 @@ async fn an_accepted_then_dropped_submit_stays_unknown_until_asked() -> TestResu
 }
 
 #[tokio::test]
+async fn results_whose_journal_is_gone_are_not_paid_for_again() -> TestResult {
+    let sim = sim(4, Faults::none()).await?;
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("prompts.jsonl");
+    write_lines(&input, &(1..=2).map(line).collect::<Vec<_>>())?;
+    let out = dir.path().join("out");
+    let summary =
+        runcomfy_batch::run(&client(&sim)?, &config(&input, &out, 2), &Stop::new()).await?;
+    assert!(summary.is_complete(), "{summary}");
+    let journal = runcomfy_batch::Journal::path_in(&out);
+    // Emptied, then deleted; and with the report gone too, the lines' records still count.
+    let steps: [&dyn Fn() -> std::io::Result<()>; 3] = [
+        &|| std::fs::write(&journal, b""),
+        &|| std::fs::remove_file(&journal),
+        &|| std::fs::remove_file(out.join(runcomfy_batch::report::REPORT_FILE)),
+    ];
+    for step in steps {
+        step()?;
+        let err = runcomfy_batch::run(&client(&sim)?, &config(&input, &out, 2), &Stop::new())
+            .await
+            .err()
+            .ok_or("a batch over earlier results ran")?;
+        assert!(
+            matches!(err, BatchError::EarlierResults { .. }),
+            "unexpected error {err}"
+        );
+        assert_eq!(sim.stats().submissions, 2, "nothing sent again");
+    }
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_stopped_batch_resumes_without_paying_twice() -> TestResult {
     let lines = 40;
     let sim = Simulator::start(SimConfig {

@@ -412,7 +412,8 @@ fn error_code(err: &BatchError) -> u8 {
         }
         BatchError::InputMismatch { .. }
         | BatchError::SettingMismatch { .. }
-        | BatchError::NoJournal { .. } => exit::USAGE,
+        | BatchError::NoJournal { .. }
+        | BatchError::EarlierResults { .. } => exit::USAGE,
         BatchError::Busy { .. } => exit::TEMP_FAIL,
         BatchError::Journal { .. } | BatchError::JournalFormat { .. } | BatchError::Io { .. } => {
             exit::IO_ERR
