@@ -527,7 +527,7 @@ fn write_record(
         timings,
         files: saved.iter().map(RecordFile::of).collect(),
     };
-    match record.write(dir) {
+    match record.write_new(dir) {
         Ok(path) => Some(path),
         Err(err) => {
             eprintln_safe(&format!(

@@ -18,6 +18,8 @@ pub mod schema;
 mod report;
 // the SHA-256 files are named by (also the batch journal's input file);
 pub mod digest;
+// placing a finished file under a name of its own;
+mod place;
 // `Error`, and the outcomes it carries;
 pub mod error;
 // money and prices.

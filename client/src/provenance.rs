@@ -17,6 +17,7 @@ use serde_json::{Map, Value, json};
 use crate::api::download::DownloadedFile;
 use crate::catalog::FieldKind;
 use crate::model::ModelInfo;
+use crate::place::{Placed, place_new};
 use crate::price::Usd;
 
 /// The record's file name, beside the job's files.
@@ -139,21 +140,48 @@ pub fn timestamp(at: SystemTime) -> String {
 
 impl Record {
     /// Writes the record into `dir` as [`RECORD_FILE`], through a temporary file and a
-    /// rename; returns its path.
+    /// rename, replacing the one there; returns its path. For a batch line's folder, which
+    /// holds one job's files.
     pub fn write(&self, dir: &Path) -> Result<PathBuf, RecordError> {
         let path = dir.join(RECORD_FILE);
+        self.write_with(dir, |temp| {
+            std::fs::rename(temp, &path).map(|()| path.clone())
+        })
+    }
+
+    /// Writes the record into `dir` beside any there, as [`RECORD_FILE`] or, when that is
+    /// taken, `runcomfy-record-{n}.json`: a second run into one folder keeps the first's
+    /// record, as it keeps its files. Returns its path.
+    pub fn write_new(&self, dir: &Path) -> Result<PathBuf, RecordError> {
+        let (stem, ext) = RECORD_FILE
+            .rsplit_once('.')
+            .unwrap_or((RECORD_FILE, "json"));
+        self.write_with(dir, |temp| match place_new(temp, dir, stem, ext)? {
+            Placed::Linked(path) => {
+                let _ = std::fs::remove_file(temp);
+                Ok(path)
+            }
+            Placed::Renamed(path) => Ok(path),
+        })
+    }
+
+    /// Writes the record to a temporary file in `dir` and has `place` move it.
+    fn write_with(
+        &self,
+        dir: &Path,
+        place: impl FnOnce(&Path) -> std::io::Result<PathBuf>,
+    ) -> Result<PathBuf, RecordError> {
         let io = |source| RecordError::Io {
-            path: path.clone(),
+            path: dir.join(RECORD_FILE),
             source,
         };
         let text = serde_json::to_vec_pretty(self).map_err(|e| io(e.into()))?;
         let temp = dir.join(format!(".{RECORD_FILE}.{}.tmp", std::process::id()));
-        let written = std::fs::write(&temp, &text).and_then(|()| std::fs::rename(&temp, &path));
-        if written.is_err() {
+        let placed = std::fs::write(&temp, &text).and_then(|()| place(&temp));
+        if placed.is_err() {
             let _ = std::fs::remove_file(&temp);
         }
-        written.map_err(io)?;
-        Ok(path)
+        placed.map_err(io)
     }
 
     /// Reads a record from JSON; `None` when the value is not one (an ordinary input).

@@ -312,4 +312,24 @@ fn a_run_shows_its_cost_records_its_provenance_and_reruns_the_same_body() {
     );
     assert_code(&output, 65);
     assert_eq!(sim.stats().submissions, 2);
+
+    // A second run into the same folder keeps the first's record, as it keeps its files.
+    let before = std::fs::read(&record_path).unwrap();
+    let output = sim
+        .runcomfy(dir.path())
+        .args([
+            "run", SEQUENTIAL, "--text", "a fox", "--out", "first", "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    assert_eq!(std::fs::read(&record_path).unwrap(), before);
+    let second = dir.path().join("first").join("runcomfy-record-1.json");
+    let second: Value = serde_json::from_slice(&std::fs::read(second).unwrap()).unwrap();
+    assert_eq!(
+        second["request_id"],
+        json(&output)["request_id"],
+        "{second}"
+    );
+    assert_eq!(second["model"], SEQUENTIAL);
 }

@@ -29,6 +29,7 @@ use crate::error::{DownloadFailure, Error, SHOWN_CHARS, printable};
 use crate::http::retry::{self, Failure, parse_retry_after};
 use crate::http::transport::Http;
 use crate::model::Output;
+use crate::place::{Placed, place_new};
 use crate::schema::{MediaFormat, MediaKind};
 
 /// Longest [`safe_file_name`], and so file name stem written (before the extension).
@@ -764,36 +765,25 @@ impl TempFile {
             self.keep = true;
             return Ok(target);
         }
-        for n in 0u32..10_000 {
-            let target = if n == 0 {
-                dir.join(format!("{stem}.{ext}"))
-            } else {
-                dir.join(format!("{stem}-{n}.{ext}"))
-            };
-            // A hard link fails if the target exists, atomically: no other writer's file is
-            // ever replaced. Where links are unsupported, check and rename.
-            match tokio::fs::hard_link(&self.path, &target).await {
-                Ok(()) => {
-                    // The link is in place; the temporary name goes when `self` drops.
-                    return Ok(target);
-                }
-                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(_) => {
-                    if tokio::fs::try_exists(&target).await.unwrap_or(true) {
-                        continue;
-                    }
-                    tokio::fs::rename(&self.path, &target)
-                        .await
-                        .map_err(|e| io(&target, e))?;
-                    self.keep = true;
-                    return Ok(target);
-                }
+        let named = dir.join(format!("{stem}.{ext}"));
+        let (temp, dir, stem, ext) = (
+            self.path.clone(),
+            dir.to_owned(),
+            stem.to_owned(),
+            ext.to_owned(),
+        );
+        let placed = tokio::task::spawn_blocking(move || place_new(&temp, &dir, &stem, &ext))
+            .await
+            .map_err(|e| io(&named, std::io::Error::other(e)))?
+            .map_err(|e| io(&named, e))?;
+        match placed {
+            // The temporary name goes when `self` drops.
+            Placed::Linked(target) => Ok(target),
+            Placed::Renamed(target) => {
+                self.keep = true;
+                Ok(target)
             }
         }
-        Err(io(
-            &dir.join(format!("{stem}.{ext}")),
-            std::io::Error::new(std::io::ErrorKind::AlreadyExists, "no free file name"),
-        ))
     }
 }
 
