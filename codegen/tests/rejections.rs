@@ -267,6 +267,30 @@ fn an_overlay_variant_that_is_not_an_identifier() {
 }
 
 #[test]
+fn an_overlay_alias_names_one_value() {
+    let mode = || {
+        object(
+            json!({"mode": {"type": "string", "enum": ["a", "b", "c"]}}),
+            &[],
+        )
+    };
+    assert_rejected(
+        mode(),
+        Some(json!({"fields": {"mode": {"aliases": {"a": "b"}}}})),
+        "overlay.json",
+        "/fields/mode",
+        "alias `b` of `a` is another value of `mode`",
+    );
+    assert_rejected(
+        mode(),
+        Some(json!({"fields": {"mode": {"aliases": {"a": "x", "c": "x"}}}})),
+        "overlay.json",
+        "/fields/mode",
+        "alias `x` is given to both `a` and `c` of `mode`",
+    );
+}
+
+#[test]
 fn an_unknown_overlay_key() {
     let dir = catalog(&object(json!({}), &[]), Some(&json!({"typename": "X"})));
     let message = error_of(dir.path());

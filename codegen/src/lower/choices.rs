@@ -61,6 +61,7 @@ pub(crate) fn build(
             alias,
         });
     }
+    check_aliases(typer.ctx, &mut variants, aliases, hint, &field_at);
     let name = match overlay.and_then(|o| o.type_name.as_deref()) {
         Some(name) => typer.checked_type_name(name, hint),
         None => naming::type_ident(hint, "Choice"),
@@ -126,6 +127,50 @@ fn warn_disambiguated(
         &pointer,
         format!("enum value {wire:?} of `{hint}` would be `{natural}`, which another value took, so it is `{name}`; name it in overlay.json `fields.{hint}.variants`"),
     );
+}
+
+/// Each alias must name one value: an overlay's that is another value, or that another value
+/// has too, is an error (one of the two values could not be chosen by it); a made-up alias
+/// that an overlay's takes is dropped.
+fn check_aliases(
+    ctx: &mut Ctx<'_>,
+    variants: &mut [Variant],
+    overlay: &BTreeMap<String, String>,
+    hint: &str,
+    field_at: &str,
+) {
+    let wires: BTreeSet<&str> = variants.iter().map(|v| v.wire.as_str()).collect();
+    for (wire, alias) in overlay {
+        if alias != wire && wires.contains(alias.as_str()) {
+            ctx.overlay_err(
+                field_at,
+                format!("alias `{alias}` of `{wire}` is another value of `{hint}`"),
+            );
+        }
+    }
+    let mut by_alias: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (wire, alias) in overlay {
+        by_alias.entry(alias).or_default().push(wire);
+    }
+    for (alias, owners) in &by_alias {
+        if let [first, second, ..] = owners.as_slice() {
+            ctx.overlay_err(
+                field_at,
+                format!("alias `{alias}` is given to both `{first}` and `{second}` of `{hint}`"),
+            );
+        }
+    }
+    for variant in variants.iter_mut() {
+        let made_up = !overlay.contains_key(&variant.wire);
+        if made_up
+            && variant
+                .alias
+                .as_deref()
+                .is_some_and(|a| by_alias.contains_key(a))
+        {
+            variant.alias = None;
+        }
+    }
 }
 
 /// The alias value `i` gets without an overlay: the obvious one (`16:9` of `2560x1440
