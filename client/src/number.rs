@@ -66,6 +66,13 @@ impl Number {
         }
     }
 
+    /// Whether the value is a whole number held as a float beyond 2^53, where floats no longer
+    /// hold every integer: an integer written beyond 64 bits is read as one, rounded.
+    pub fn is_rounded_integer(self) -> bool {
+        const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+        matches!(self.0, Repr::Float(f) if f.is_finite() && f.fract() == 0.0 && f.abs() > EXACT)
+    }
+
     /// Whether the value is a JSON number at all (not `NaN` or infinite).
     pub fn is_finite(self) -> bool {
         match self.0 {

@@ -153,6 +153,17 @@ impl Checker<'_> {
 
     fn number(&mut self, schema: &Schema, n: Number, at: At<'_>) {
         use std::cmp::Ordering::{Equal, Greater, Less};
+        // Valid (JSON Schema's integers have no bound), but not what was written if it was an
+        // integer beyond 64 bits, and a field of integers may read a float otherwise.
+        if !schema.types.names(JsonType::Number) && n.is_rounded_integer() {
+            self.report.warning(
+                &at.path(),
+                "type",
+                Some(n.to_string()),
+                "is an integer too large to be sent exactly: it goes as this float (an integer \
+                 written beyond 64 bits is rounded to it)",
+            );
+        }
         // Each bound, with the orderings of `n` against it that pass.
         let bounds: [(Option<Number>, &str, &str, &[std::cmp::Ordering]); 4] = [
             (schema.minimum, "minimum", "at least", &[Greater, Equal]),
@@ -480,6 +491,36 @@ mod tests {
         assert_eq!(problems[0].path, expected.as_str());
         assert_eq!(problems[0].path, r#"style["odd key/~"][2]"#);
         assert_eq!(problems[0].pointer, "/style/odd key~1~0/2");
+    }
+
+    #[test]
+    fn an_integer_beyond_64_bits_is_valid_but_said_to_be_rounded() {
+        use crate::schema::Types;
+        static SEED: Schema = Schema {
+            types: Types::INTEGER,
+            ..Schema::ANY
+        };
+        static AMOUNT: Schema = Schema {
+            types: Types::NUMBER,
+            ..Schema::ANY
+        };
+        let check_one = |schema: &'static Schema, text: &str| {
+            let value: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+            let mut report = ValidationReport::new();
+            check(&mut report, schema, &value, &Path::root(), Files::Wire);
+            report
+        };
+        let rounded = check_one(&SEED, "99999999999999999999999");
+        assert!(rounded.is_valid(), "{rounded}");
+        assert_eq!(rounded.warnings().count(), 1, "{rounded}");
+        for (schema, text) in [
+            (&SEED, "18446744073709551615"),
+            (&SEED, "-9007199254740992"),
+            (&AMOUNT, "1e23"),
+        ] {
+            let report = check_one(schema, text);
+            assert!(report.problems().is_empty(), "{text}: {report}");
+        }
     }
 
     #[test]
