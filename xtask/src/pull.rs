@@ -125,6 +125,7 @@ pub async fn fetch(options: &PullOptions) -> Result<Vec<Fetched>, PullError> {
     match &options.selection {
         Selection::All => {
             let mut offset = 0;
+            let mut seen = BTreeSet::new();
             loop {
                 let url = format!(
                     "{base}/v1/models?include_schema=true&limit={}&offset={offset}",
@@ -138,8 +139,21 @@ pub async fn fetch(options: &PullOptions) -> Result<Vec<Fetched>, PullError> {
                         url: url.clone(),
                         problem: "no `models` array".into(),
                     })?;
+                let mut new = 0;
                 for entry in page {
-                    models.push(parse_entry(&url, entry)?);
+                    let model = parse_entry(&url, entry)?;
+                    new += usize::from(seen.insert(model.id.clone()));
+                    models.push(model);
+                }
+                // A page of models already listed means the server does not page by `offset`:
+                // following its `total` would ask for pages without end.
+                if !page.is_empty() && new == 0 {
+                    return Err(PullError::Reply {
+                        url,
+                        problem: "the page lists only models of earlier pages (does the server \
+                                  ignore `offset`?)"
+                            .into(),
+                    });
                 }
                 offset += page.len();
                 let total = reply.get("total").and_then(Value::as_u64);

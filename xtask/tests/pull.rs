@@ -203,3 +203,27 @@ async fn an_unknown_model_is_an_error() {
     assert!(message.contains("Unknown model id"), "{message}");
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_server_that_ignores_offset_is_an_error_not_an_endless_listing() {
+    use runcomfy_hostile::{Hostile, json};
+    let server = Hostile::start(|_, _| {
+        json(
+            200,
+            serde_json::json!({
+                "models": [{"model_id": "acme/one", "input_schema": {"type": "object"}}],
+                "total": 100_000,
+            }),
+        )
+    })
+    .await;
+    let options = PullOptions {
+        base_url: server.base_url().to_owned(),
+        token: Some("t".into()),
+        selection: Selection::All,
+        page_size: 1,
+    };
+    let err = pull::fetch(&options).await.unwrap_err();
+    assert!(err.to_string().contains("ignore `offset`"), "{err}");
+    assert_eq!(server.count("GET", ""), 2, "the second page told");
+}
