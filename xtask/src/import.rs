@@ -11,7 +11,7 @@ use crate::catalog_file::{self, CatalogFileError};
 use crate::features::FeaturesError;
 use crate::normalize;
 use crate::page::{self, PageError};
-use crate::store::{self, ModelChange, StoreError};
+use crate::store::{self, ModelChange, StoreError, Written};
 
 /// Why nothing (or not everything) was imported.
 #[derive(Debug, thiserror::Error)]
@@ -35,20 +35,45 @@ pub enum ImportError {
     /// A file could not be written.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The schemas were written, but the catalog is not right.
+    /// With the imported schemas the catalog would not generate; nothing was written.
     #[error(transparent)]
     Check(#[from] CheckError),
 }
 
-/// What is wrong with a catalog that `import` or `pull` just wrote.
+/// What is wrong with a catalog that `import` or `pull` would write.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
-    /// The catalog no longer generates (an overlay names a field the new schema dropped).
-    #[error("{}\nthe schemas were written, but the catalog no longer generates: fix the overlay.json named above (see schemas/README.md)", lines(&.0.0))]
-    Invalid(Errors),
+    /// With the new schemas the catalog would not generate (an overlay names a field the new
+    /// schema dropped, the source states a price that is none, an id takes another's feature):
+    /// they were not written (or were put back).
+    #[error(
+        "{}\nnothing was written: with these schemas the catalog would not generate (the errors \
+         name the files as they would be): fix the source, or the overlay.json named, then run \
+         again (see schemas/README.md){}",
+        lines(&errors.0),
+        not_undone(undo_failures)
+    )]
+    Invalid {
+        /// What the generator said.
+        errors: Errors,
+        /// Files that could not be put back as they were.
+        undo_failures: Vec<String>,
+    },
     /// The workspace's model features could not be brought in step.
     #[error("the catalog is fine, but its cargo features are not: {0}")]
     Features(#[from] FeaturesError),
+}
+
+/// The files an undo left changed, as the end of a message.
+fn not_undone(failures: &[String]) -> String {
+    if failures.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\nthese could not be put back as they were: {}",
+            failures.join("; ")
+        )
+    }
 }
 
 /// Several errors, one a line, for a caller that writes `error: ` before the first.
@@ -161,17 +186,39 @@ fn write(
         runcomfy_codegen::catalog::check_model_id(id, &schemas.join(id))
             .map_err(|e| StoreError::BadId(e.to_string()))?;
     }
+    let mut written = Written::default();
     let mut changes = Vec::new();
     for (id, source) in models {
-        changes.push(store::write_model(
+        let change = store::write_model(
             schemas,
             id,
             &source.input,
             source.output.as_ref(),
             source.upstream.as_ref(),
-        )?);
+            &mut written,
+        );
+        match change {
+            Ok(change) => changes.push(change),
+            Err(err) => {
+                written.undo();
+                return Err(err.into());
+            }
+        }
     }
+    check_or_undo(schemas, written)?;
     Ok(changes)
+}
+
+/// Loads the catalog as the generator does after a write; when it does not generate, puts
+/// back what the write changed. Shared with `pull`.
+pub(crate) fn check_or_undo(schemas: &Path, written: Written) -> Result<(), CheckError> {
+    match runcomfy_codegen::load(schemas) {
+        Ok(_) => Ok(()),
+        Err(errors) => Err(CheckError::Invalid {
+            errors,
+            undo_failures: written.undo(),
+        }),
+    }
 }
 
 /// The command: imports, prints what changed, then checks that the catalog still generates
@@ -185,10 +232,13 @@ pub fn run(schemas: &Path, files: &[PathBuf]) -> Result<Vec<ModelChange>, Import
     Ok(changes)
 }
 
-/// Checks the catalog with the generator's loader after a write, and keeps the workspace's
-/// model features current; shared with `pull`.
+/// After a write that was checked ([`check_or_undo`]): keeps the workspace's model features
+/// current and says how many models the catalog has; shared with `pull`.
 pub(crate) fn finish(schemas: &Path) -> Result<(), CheckError> {
-    let catalog = runcomfy_codegen::load(schemas).map_err(CheckError::Invalid)?;
+    let catalog = runcomfy_codegen::load(schemas).map_err(|errors| CheckError::Invalid {
+        errors,
+        undo_failures: Vec::new(),
+    })?;
     crate::features::after_catalog_change(schemas)?;
     println!(
         "catalog OK: {} model(s); `cargo xtask lint` for warnings; a rebuild compiles it in (then `runcomfy models` lists it)",

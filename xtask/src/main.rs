@@ -49,8 +49,8 @@ enum Command {
     /// Writes `<model id>/input.json`, `output.json` when the source has one, and
     /// `upstream.json` (display name, output kind, categories, prices); localized text is
     /// normalized to English; overlays are never touched. Prints each model as new, updated or
-    /// unchanged. Exit code 1 when a file cannot be read (nothing is written then) or the
-    /// catalog no longer generates.
+    /// unchanged. Exit code 1 when a file cannot be read or the catalog would not generate
+    /// with the new schemas; nothing is written then.
     Import {
         /// Doc pages and catalog files.
         #[arg(required = true)]

@@ -86,7 +86,7 @@ pub enum PullError {
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
-    /// The schemas were written, but the catalog is not right.
+    /// With the schemas pulled the catalog would not generate; nothing was written.
     #[error(transparent)]
     Check(#[from] CheckError),
 }
@@ -186,16 +186,26 @@ pub async fn fetch(options: &PullOptions) -> Result<Vec<Fetched>, PullError> {
 /// Fetches and writes the selected models into `schemas`.
 pub async fn pull(schemas: &Path, options: &PullOptions) -> Result<PullReport, PullError> {
     let models = fetch(options).await?;
+    let mut written = store::Written::default();
     let mut changes = Vec::new();
     for model in &models {
-        changes.push(store::write_model(
+        let change = store::write_model(
             schemas,
             &model.id,
             &model.input,
             model.output.as_ref(),
             Some(&model.upstream),
-        )?);
+            &mut written,
+        );
+        match change {
+            Ok(change) => changes.push(change),
+            Err(err) => {
+                written.undo();
+                return Err(err.into());
+            }
+        }
     }
+    crate::import::check_or_undo(schemas, written)?;
     let not_served = if options.selection == Selection::All {
         let served: BTreeSet<&str> = models.iter().map(|m| m.id.as_str()).collect();
         local_ids(schemas)

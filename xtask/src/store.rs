@@ -66,23 +66,65 @@ pub fn to_pretty(value: &Value) -> String {
     text
 }
 
+/// What writes to a catalog folder changed, to put back when the catalog they make does not
+/// generate: `import` and `pull` leave the folder as it was then.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// Each file written, with its bytes before (`None`: it did not exist).
+    files: Vec<(PathBuf, Option<Vec<u8>>)>,
+    /// Folders created, outermost first.
+    dirs: Vec<PathBuf>,
+}
+
+impl Written {
+    /// Puts every file back as it was and removes the folders created; returns what could
+    /// not be put back.
+    pub fn undo(self) -> Vec<String> {
+        let mut failures = Vec::new();
+        for (path, before) in self.files.into_iter().rev() {
+            let undone = match before {
+                Some(bytes) => fs::write(&path, bytes),
+                None => fs::remove_file(&path),
+            };
+            if let Err(err) = undone {
+                failures.push(format!("{}: {err}", path.display()));
+            }
+        }
+        for dir in self.dirs.into_iter().rev() {
+            if let Err(err) = fs::remove_dir(&dir) {
+                failures.push(format!("{}: {err}", dir.display()));
+            }
+        }
+        failures
+    }
+}
+
 /// Writes `<root>/<id>/input.json`, and `output.json` and `upstream.json` when given, each
-/// only when its bytes differ. `overlay.json` is never touched.
+/// only when its bytes differ, noting in `written` what it changed. `overlay.json` is never
+/// touched.
 pub fn write_model(
     root: &Path,
     id: &str,
     input: &Value,
     output: Option<&Value>,
     upstream: Option<&Upstream>,
+    written: &mut Written,
 ) -> Result<ModelChange, StoreError> {
     let dir = root.join(id);
     runcomfy_codegen::catalog::check_model_id(id, &dir)
         .map_err(|e| StoreError::BadId(e.to_string()))?;
     let is_new = !dir.join("input.json").exists();
+    let mut missing: Vec<PathBuf> = dir
+        .ancestors()
+        .take_while(|d| !d.exists())
+        .map(Path::to_path_buf)
+        .collect();
     fs::create_dir_all(&dir).map_err(|source| StoreError::Write {
         path: dir.clone(),
         source,
     })?;
+    missing.reverse();
+    written.dirs.extend(missing);
     let upstream = upstream
         .filter(|u| !u.is_empty())
         .map(|u| serde_json::to_value(u).unwrap_or_default());
@@ -98,8 +140,13 @@ pub fn write_model(
         };
         let path = dir.join(name);
         let text = to_pretty(value);
-        if fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-            fs::write(&path, text).map_err(|source| StoreError::Write { path, source })?;
+        let before = fs::read(&path).ok();
+        if before.as_deref() != Some(text.as_bytes()) {
+            fs::write(&path, text).map_err(|source| StoreError::Write {
+                path: path.clone(),
+                source,
+            })?;
+            written.files.push((path, before));
             changed.push(name);
         }
     }

@@ -86,7 +86,15 @@ fn base() -> Catalog {
 
 fn write(dir: &Path, catalog: &Catalog) {
     for (id, m) in catalog {
-        store::write_model(dir, id, &m.input, Some(&m.output), None).unwrap();
+        store::write_model(
+            dir,
+            id,
+            &m.input,
+            Some(&m.output),
+            None,
+            &mut Default::default(),
+        )
+        .unwrap();
         fs::write(
             dir.join(id).join("overlay.json"),
             store::to_pretty(&m.overlay),

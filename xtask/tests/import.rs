@@ -274,14 +274,66 @@ fn an_import_that_breaks_an_overlay_fails_the_check() {
     .unwrap();
     let err = import::run(dir.path(), &[seed("000")]).unwrap_err();
     assert!(
-        matches!(&err, ImportError::Check(CheckError::Invalid(_))),
+        matches!(&err, ImportError::Check(CheckError::Invalid { .. })),
         "{err:?}"
     );
-    assert!(
-        err.to_string()
-            .contains("the schemas were written, but the catalog no longer generates"),
-        "{err}"
-    );
-    // The schemas were still written, for the maintainer to fix the overlay against.
-    assert!(model.join("input.json").exists());
+    let message = err.to_string();
+    assert!(message.contains("overlay.json"), "{message}");
+    assert!(message.contains("nothing was written"), "{message}");
+    // The folder is as it was: the overlay alone.
+    let left: Vec<_> = fs::read_dir(&model)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(left, ["overlay.json"]);
+}
+
+#[test]
+fn a_source_the_catalog_cannot_take_leaves_the_folder_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = import::import(dir.path(), &[seed("000")]).unwrap();
+    assert_eq!(first.len(), 1);
+    let before = snapshot(dir.path());
+    // A price that is none, and an id whose feature another model's takes.
+    let sources = tempfile::tempdir().unwrap();
+    let bad = sources.path().join("bad.json");
+    let entry = |id: &str, price: f64| {
+        serde_json::json!({
+            "model_id": id,
+            "input_schema": {"type": "object", "properties": {"prompt": {"type": "string"}}},
+            "base_price_usd": price,
+        })
+    };
+    for models in [
+        vec![entry("acme/new-model", -1.0)],
+        vec![
+            entry("acme/fine", 0.03),
+            entry(&EDIT_SEQUENTIAL.to_uppercase(), 0.03),
+        ],
+    ] {
+        fs::write(&bad, serde_json::json!({"models": models}).to_string()).unwrap();
+        let err = import::import(dir.path(), std::slice::from_ref(&bad)).unwrap_err();
+        assert!(err.to_string().contains("nothing was written"), "{err}");
+        assert_eq!(snapshot(dir.path()), before, "{err}");
+    }
+}
+
+/// Every file under `dir` with its bytes.
+fn snapshot(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in fs::read_dir(&folder).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                files.push((path.clone(), Vec::new()));
+                folders.push(path);
+            } else {
+                files.push((path.clone(), fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
 }
