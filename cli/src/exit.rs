@@ -222,7 +222,7 @@ pub fn api_exit_code(err: &Error) -> u8 {
         Error::Transport { .. } => TEMP_FAIL,
         Error::SubmitOutcomeUnknown { .. } => MAYBE_ACCEPTED,
         Error::JobFailed { .. } | Error::Cancelled { .. } => FAILURE,
-        Error::ModelMismatch { .. } => USAGE,
+        Error::ModelMismatch { .. } | Error::InvalidRequestId { .. } => USAGE,
         Error::Io { .. } => IO_ERR,
         Error::Download { reason, .. } => match reason {
             DownloadFailure::Stalled(_)

@@ -227,6 +227,20 @@ pub enum Error {
         found: String,
     },
 
+    /// A request id that cannot be one: empty, `.` or `..` (which a URL would drop), with
+    /// spaces around it, control characters, or longer than any the API gives. Nothing was
+    /// sent.
+    #[error(
+        "`{}` is not a request id ({reason})",
+        printable(request_id, SHOWN_CHARS)
+    )]
+    InvalidRequestId {
+        /// The id given.
+        request_id: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+
     /// Writing a downloaded file failed.
     #[error("cannot write {}: {source}", path.display())]
     Io {

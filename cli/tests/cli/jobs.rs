@@ -96,6 +96,25 @@ fn unknown_ids_exit_65_and_failed_jobs_1() {
         assert_code(&output, 65);
         assert!(stderr(&output).contains("not found"), "{}", stderr(&output));
     }
+    // Ids that cannot be one are usage errors, and nothing is asked of the server (a URL
+    // would drop `..`, and call another endpoint).
+    let asked = |sim: &Sim| {
+        let stats = sim.stats();
+        stats.status_calls + stats.result_calls + stats.cancel_calls
+    };
+    let before = asked(&sim);
+    for id in ["", "..", "a\tb", " padded "] {
+        for command in ["status", "result", "cancel"] {
+            let output = run(&[command, id]);
+            assert_code(&output, 64);
+            assert!(
+                stderr(&output).contains("is not a request id"),
+                "{}",
+                stderr(&output)
+            );
+        }
+    }
+    assert_eq!(asked(&sim), before);
     let id = submit_no_wait(&sim, dir.path(), "Generate 3 images of a red barn.");
     let output = run(&["result", &id, "--wait", "--json"]);
     assert_code(&output, 1);

@@ -13,8 +13,9 @@ use tracing::Instrument as _;
 
 use crate::api::Client;
 use crate::api::download::{self, DownloadOptions, DownloadedFile};
-use crate::error::{Error, JobError};
+use crate::error::{Error, JobError, printable};
 use crate::http::retry::Failure;
+use crate::http::secret::REDACTED;
 use crate::http::transport::{Call, Http};
 use crate::http::wire::{self, CancelReply, ResultReply, StatusReply};
 use crate::model::{Model, ModelInfo};
@@ -375,7 +376,7 @@ impl<M: Model> Job<M> {
     pub async fn cancel(&self) -> Result<CancelOutcome, Error> {
         let call = Call {
             method: Method::POST,
-            url: request_url(self.http(), &self.request_id, "cancel"),
+            url: request_url(self.http(), &self.request_id, "cancel")?,
             body: None,
             timeout: self.client.inner.timeouts.request,
         };
@@ -415,7 +416,7 @@ impl<M: Model> Job<M> {
     /// GETs `/v1/requests/{id}/{action}`, retrying transient failures; the result with
     /// `include_cost=true`, so a finished job says what it cost.
     async fn get<T: serde::de::DeserializeOwned>(&self, action: &str) -> Result<T, Error> {
-        let mut url = request_url(self.http(), &self.request_id, action);
+        let mut url = request_url(self.http(), &self.request_id, action)?;
         if action == "result" {
             url.query_pairs_mut().append_pair("include_cost", "true");
         }
@@ -537,9 +538,39 @@ pub(crate) fn no_output(request_id: &str, reply: &ResultReply) -> Error {
     }
 }
 
-/// `{base}/v1/requests/{request_id}/{action}`, with the id as one escaped segment.
-fn request_url(http: &Http, request_id: &str, action: &str) -> Url {
-    http.url(["v1", "requests", request_id, action])
+/// `{base}/v1/requests/{request_id}/{action}`, with the id as one escaped segment; an id that
+/// cannot be one ([`check_request_id`]) is refused before anything is sent.
+fn request_url(http: &Http, request_id: &str, action: &str) -> Result<Url, Error> {
+    check_request_id(request_id).map_err(|reason| Error::InvalidRequestId {
+        request_id: request_id.to_owned(),
+        reason,
+    })?;
+    Ok(http.url(["v1", "requests", request_id, action]))
+}
+
+/// Longest request id taken: the API's are UUIDs.
+const MAX_REQUEST_ID: usize = 256;
+
+/// Why `id` cannot be a request id, if it cannot. A request id goes into URLs, file names,
+/// logs and reports, whether a user or a server gave it: anything odd is refused rather than
+/// trusted (a URL drops `..`, and one that held the token, scrubbed on arrival, could not be
+/// followed without showing it).
+pub(crate) fn check_request_id(id: &str) -> Result<(), &'static str> {
+    if id.trim().is_empty() {
+        Err("it is empty")
+    } else if id.len() > MAX_REQUEST_ID {
+        Err("it is longer than 256 bytes")
+    } else if id.trim() != id {
+        Err("it has spaces around it")
+    } else if matches!(id, "." | "..") {
+        Err("a URL would drop it")
+    } else if printable(id, MAX_REQUEST_ID) != id {
+        Err("it has control or invisible characters")
+    } else if id.contains(REDACTED) {
+        Err("it holds the API token")
+    } else {
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -591,9 +622,28 @@ mod tests {
             .base_url("http://127.0.0.1:9/api/")
             .build()?;
         assert_eq!(
-            request_url(&client.inner.http, "a/../b?c", "status").as_str(),
+            request_url(&client.inner.http, "a/../b?c", "status")?.as_str(),
             "http://127.0.0.1:9/api/v1/requests/a%2F..%2Fb%3Fc/status"
         );
         Ok(())
+    }
+
+    #[test]
+    fn request_ids_that_could_mislead_are_refused() {
+        assert_eq!(check_request_id("3f2c-41d8-a1b2"), Ok(()));
+        for bad in [
+            "",
+            "   ",
+            " id",
+            ".",
+            "..",
+            "a\tb",
+            "a\u{1b}[2J",
+            "id\u{202e}gpj",
+            "job-[redacted]",
+            &"x".repeat(257),
+        ] {
+            assert!(check_request_id(bad).is_err(), "{bad:?}");
+        }
     }
 }
