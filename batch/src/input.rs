@@ -209,7 +209,7 @@ fn check_line(number: u64, text: &[u8], default_model: Option<&str>) -> Result<L
 /// The line as a JSON object, or why it is not one.
 fn parse_object(text: &[u8]) -> Result<Map<String, Value>, String> {
     let text = std::str::from_utf8(text).map_err(|_| "not UTF-8 text".to_owned())?;
-    let value: Value = serde_json::from_str(text).map_err(|err| format!("invalid JSON: {err}"))?;
+    let value = runcomfy::input::parse_json(text).map_err(|err| format!("invalid JSON: {err}"))?;
     match value {
         Value::Object(object) => Ok(object),
         _ => Err(r#"expected an object {"model": ..., "input": {...}, "key": ...}"#.to_owned()),
@@ -384,6 +384,22 @@ mod tests {
             plan.invalid[3]
         );
         assert!(plan.invalid[4].problems[0].contains("line 4"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_and_a_key_given_twice_is_refused() {
+        let text = format!(
+            "\u{feff}{{\"model\":\"{MODEL}\",\"input\":{{\"text\":\"Generate 3 images.\"}}}}\n\
+             {{\"model\":\"{MODEL}\",\"input\":{{\"text\":\"a\",\"text\":\"b\"}}}}\n"
+        );
+        let plan = plan(&text);
+        assert_eq!(plan.lines.len(), 1, "{:?}", plan.invalid);
+        assert_eq!(plan.invalid[0].number, 2);
+        assert!(
+            plan.invalid[0].problems[0].contains("\"text\" is given twice"),
+            "{:?}",
+            plan.invalid[0]
+        );
     }
 
     #[test]

@@ -139,7 +139,8 @@ fn global_args() -> Vec<Arg> {
             .action(ArgAction::Append)
             .help(
                 "Also download output files from HOST and its subdomains ('*': any host); by \
-                 default only RunComfy's hosts and the API's own (never with the token)",
+                 default only RunComfy's hosts and the API's own (the token goes only to the \
+                 API's own origin, never to another host)",
             ),
         Arg::new("verbose")
             .short('v')

@@ -364,7 +364,7 @@ fn read_json_object(spec: &str) -> Result<Map<String, Value>, CliError> {
     } else {
         (spec.to_owned(), "--input".to_owned())
     };
-    match serde_json::from_str::<Value>(&text) {
+    match runcomfy::input::parse_json(&text) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(CliError::Input(format!(
             "the input from {source} must be a JSON object"

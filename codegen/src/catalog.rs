@@ -261,8 +261,10 @@ pub const DOCUMENTED_OUTPUT: &str = r#"{
   }
 }"#;
 
-/// Reads a JSON file, naming the file and position on a syntax error.
+/// Reads a JSON file, naming the file and position on a syntax error. A leading byte order
+/// mark (which editors on Windows write) is skipped.
 pub fn read_json(path: &Path) -> Result<Value, Error> {
     let text = fs::read_to_string(path).map_err(FileError::io(path))?;
-    serde_json::from_str(&text).map_err(|err| Error::json(path, &err))
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    serde_json::from_str(text).map_err(|err| Error::json(path, &err))
 }

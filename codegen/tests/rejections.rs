@@ -267,6 +267,18 @@ fn an_overlay_variant_that_is_not_an_identifier() {
 }
 
 #[test]
+fn files_with_a_byte_order_mark_are_read() {
+    let input = object(json!({"prompt": {"type": "string"}}), &[]);
+    let dir = catalog(&input, Some(&json!({"display_name": "Test"})));
+    for file in ["input.json", "overlay.json"] {
+        let path = dir.path().join("acme/test").join(file);
+        let text = fs::read_to_string(&path).unwrap();
+        fs::write(&path, format!("\u{feff}{text}")).unwrap();
+    }
+    runcomfy_codegen::generate(dir.path()).unwrap();
+}
+
+#[test]
 fn an_overlay_alias_names_one_value() {
     let mode = || {
         object(

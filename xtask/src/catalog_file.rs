@@ -52,7 +52,12 @@ pub enum CatalogFileError {
 
 /// Whether a file looks like a catalog file (JSON) rather than a doc page.
 pub fn is_catalog_file(text: &str) -> bool {
-    text.trim_start().starts_with(['{', '['])
+    without_bom(text).trim_start().starts_with(['{', '['])
+}
+
+/// The text without the byte order mark editors on Windows write first.
+fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
 /// Reads every model of a catalog file.
@@ -63,7 +68,7 @@ pub fn read(path: &Path) -> Result<Vec<Model>, CatalogFileError> {
 
 /// Reads every model of a catalog file's text; `path` names it in errors.
 pub fn parse(path: &Path, text: &str) -> Result<Vec<Model>, CatalogFileError> {
-    let value: Value = serde_json::from_str(text)
+    let value: Value = serde_json::from_str(without_bom(text))
         .map_err(|err| FileError::json(path, &err, crate::json_error_text(&err)))?;
     let shape = |pointer: &str, problem: &str| CatalogFileError::Shape {
         path: path.to_owned(),

@@ -124,6 +124,8 @@ fn each_published_shape_imports() {
         // The API has served the schema as JSON text.
         &json!({"model_id": "acme/studio/edit", "input_schema": schema().to_string()}),
     );
+    // Saved by an editor that writes a byte order mark first.
+    fs::write(&single, format!("\u{feff}{}", read(&single))).unwrap();
     let nodes = write(
         &files,
         "nodes.json",
