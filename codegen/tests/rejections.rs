@@ -113,6 +113,26 @@ fn minimum_above_maximum() {
 }
 
 #[test]
+fn an_empty_enum_and_an_overlay_that_is_no_object() {
+    assert_rejected(
+        object(json!({"mode": {"type": "string", "enum": []}}), &[]),
+        None,
+        "input.json",
+        "/properties/mode/enum",
+        "`enum` is empty: no value is valid",
+    );
+    let dir = catalog(
+        &object(json!({"prompt": {"type": "string"}}), &[]),
+        Some(&json!([])),
+    );
+    let message = error_of(dir.path());
+    assert!(
+        message.contains("overlay.json") && message.contains("an overlay is a JSON object"),
+        "{message}"
+    );
+}
+
+#[test]
 fn unknown_validation_rule() {
     let images = json!({"images": {"type": "array", "items": {"type": "string", "format": "image_uri"},
         "validations": [{"validation_rule": "duration_s<", "validation_value": 5, "validation_error": "Too long"}]}});

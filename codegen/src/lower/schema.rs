@@ -747,7 +747,8 @@ impl<'c, 'a> Reader<'c, 'a> {
         );
     }
 
-    /// Lower bounds above upper ones make every value invalid: a catalog mistake.
+    /// Lower bounds above upper ones, or an empty `enum`, make every value invalid: a catalog
+    /// mistake.
     fn check_order(&mut self, node: &SchemaNode, pointer: &Pointer) {
         let pairs = [
             (node.min_length, node.max_length, "minLength", "maxLength"),
@@ -769,6 +770,13 @@ impl<'c, 'a> Reader<'c, 'a> {
                     Some("fix the bounds with an overlay `patch`"),
                 );
             }
+        }
+        if node.choices.as_ref().is_some_and(Vec::is_empty) {
+            self.ctx.input_err(
+                pointer.join("enum").as_str(),
+                "`enum` is empty: no value is valid".to_owned(),
+                Some("give its values, or remove it, with an overlay `patch`"),
+            );
         }
         if let (Some(low), Some(high)) = (&node.minimum, &node.maximum)
             && low.as_f64() > high.as_f64()
