@@ -158,9 +158,9 @@ fn find_model_dirs(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) ->
 pub fn check_model_id(id: &str, dir: &Path) -> Result<(), Error> {
     let segments: Vec<&str> = id.split('/').collect();
     let bad_segment = segments.iter().find(|s| {
+        // A leading dot would make a hidden folder (`.git`), or `.`/`..` leave the catalog.
         s.is_empty()
-            || **s == "."
-            || **s == ".."
+            || s.starts_with('.')
             || !s
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
@@ -169,7 +169,7 @@ pub fn check_model_id(id: &str, dir: &Path) -> Result<(), Error> {
         return Err(Error::schema(
             dir,
             "",
-            format!("`{id}` is not a model id: ids are API paths of 2 to 5 segments of ASCII letters, digits, `.`, `-` and `_`"),
+            format!("`{id}` is not a model id: ids are API paths of 2 to 5 segments of ASCII letters, digits, `.`, `-` and `_`, none starting with `.`"),
         )
         .hint("move the model's files to `schemas/<vendor>/<model>/.../`"));
     }

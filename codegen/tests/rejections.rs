@@ -341,6 +341,12 @@ fn a_model_id_of_one_segment() {
     fs::write(model.join("output.json"), OUTPUT).unwrap();
     let message = error_of(dir.path());
     assert!(message.contains("`lonely` is not a model id"), "{message}");
+    // Nor can a segment be hidden, or leave the catalog.
+    for id in ["qa/.git/x", "qa/.../x", "qa/../x", "qa/./x"] {
+        let err = runcomfy_codegen::catalog::check_model_id(id, dir.path()).unwrap_err();
+        assert!(err.to_string().contains("is not a model id"), "{id}: {err}");
+    }
+    runcomfy_codegen::catalog::check_model_id("wan-ai/wan-2.7/text-to-video", dir.path()).unwrap();
 }
 
 #[test]

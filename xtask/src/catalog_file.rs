@@ -39,7 +39,7 @@ pub enum CatalogFileError {
     #[error(transparent)]
     File(#[from] FileError),
     /// The JSON is not one of the shapes, or an entry lacks what a model needs.
-    #[error("{}: at {pointer}: {problem}", path.display())]
+    #[error("{}: {}{problem}", path.display(), at(pointer))]
     Shape {
         /// The file.
         path: PathBuf,
@@ -91,18 +91,32 @@ pub fn parse(path: &Path, text: &str) -> Result<Vec<Model>, CatalogFileError> {
     };
     let mut models = Vec::new();
     for (pointer, entry) in entries {
-        models.push(entry_model(entry).map_err(|problem| shape(&pointer, &problem))?);
+        let model = entry_model(entry).map_err(|problem| shape(&pointer, &problem))?;
+        models.push((pointer, model));
     }
-    models.sort_by(|a, b| a.id.cmp(&b.id));
+    // Stable: of two entries of one model, the first in the file stays first.
+    models.sort_by(|a, b| a.1.id.cmp(&b.1.id));
     for pair in models.windows(2) {
-        if pair[0].id == pair[1].id {
+        if pair[0].1.id == pair[1].1.id {
             return Err(shape(
-                "",
-                &format!("model `{}` is listed twice", pair[0].id),
+                &pair[1].0,
+                &format!(
+                    "model `{}` is listed twice (also at {})",
+                    pair[1].1.id, pair[0].0
+                ),
             ));
         }
     }
-    Ok(models)
+    Ok(models.into_iter().map(|(_, model)| model).collect())
+}
+
+/// `at POINTER: `, or nothing for the whole file (the empty pointer).
+fn at(pointer: &str) -> String {
+    if pointer.is_empty() {
+        String::new()
+    } else {
+        format!("at {pointer}: ")
+    }
 }
 
 /// Each model entry of a file, with the JSON pointer that names it in errors.
@@ -129,12 +143,11 @@ fn entries<'a, E>(
 /// One entry of any shape: the API's (`input_schema`, `output_schema`, `categories`, prices)
 /// or the partner nodes' (`schema`, `output_type`, `pricing_mode`).
 pub fn entry_model(entry: &Map<String, Value>) -> Result<Model, String> {
-    let id = entry
-        .get("model_id")
-        .and_then(Value::as_str)
-        .ok_or("no `model_id`")?
-        .trim_matches('/')
-        .to_owned();
+    let id = match entry.get("model_id") {
+        None | Some(Value::Null) => return Err("no `model_id`".to_owned()),
+        Some(Value::String(id)) => id.trim_matches('/').to_owned(),
+        Some(other) => return Err(format!("`model_id` is {other}, not a string")),
+    };
     let schema = |key: &str| -> Result<Option<Value>, String> {
         match entry.get(key) {
             None | Some(Value::Null) => Ok(None),
@@ -237,5 +250,19 @@ mod tests {
         assert!(err.to_string().contains("no input schema"), "{err}");
         let err = one(json!(3)).unwrap_err();
         assert!(err.to_string().contains("not a catalog"), "{err}");
+        let err = one(json!([{"model_id": 123}])).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("at /0: `model_id` is 123, not a string"),
+            "{err}"
+        );
+        let entry = json!({"model_id": "a/b", "input_schema": {"type": "object"}});
+        let err = one(json!({"models": [entry, {"model_id": "a/c", "input_schema": {}}, entry]}))
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("at /models/2: model `a/b` is listed twice (also at /models/0)"),
+            "{err}"
+        );
     }
 }
