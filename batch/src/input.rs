@@ -117,16 +117,18 @@ pub fn parse(bytes: &[u8], default_model: Option<&str>, sha256: String) -> Plan 
     let width = raw.last().map_or(1, |(n, _)| n.to_string().len()).max(1);
     let mut lines = Vec::new();
     let mut invalid = Vec::new();
-    // Folder names taken so far (lowercase: some file systems ignore case), by line.
-    let mut dirs: HashMap<String, u64> = HashMap::new();
+    // Folder names taken so far (lowercase: some file systems ignore case), by line, with
+    // the key that made each.
+    let mut dirs: HashMap<String, (u64, Option<String>)> = HashMap::new();
     for (number, text) in raw {
         let mut checked = check_line(number, text, default_model);
+        let key = match &checked {
+            Ok(line) => line.key.clone(),
+            Err(bad) => bad.key.clone(),
+        };
         let dir = match &checked {
             Ok(line) => line.dir.clone(),
-            Err(bad) => match &bad.key {
-                Some(key) => safe_file_name(key),
-                None => String::new(),
-            },
+            Err(_) => key.as_deref().map(safe_file_name).unwrap_or_default(),
         };
         let dir = if dir.is_empty() {
             format!("line-{number:0width$}")
@@ -134,16 +136,25 @@ pub fn parse(bytes: &[u8], default_model: Option<&str>, sha256: String) -> Plan 
             dir
         };
         let folded = dir.to_lowercase();
-        let clash = if let Some(first) = dirs.get(&folded) {
-            Some(format!(
-                "its output folder {dir:?} is already line {first}'s (keys must be unique)"
-            ))
+        let clash = if let Some((first, first_key)) = dirs.get(&folded) {
+            Some(match (&key, first_key) {
+                (Some(key), Some(other)) if key.to_lowercase() != other.to_lowercase() => {
+                    format!(
+                        "its key {key:?} makes the output folder {dir:?}, as line {first}'s key \
+                         {other:?} does (a folder name keeps ASCII letters, digits, `-`, `_` and \
+                         `.`, and at most 100 characters): give one of them another key"
+                    )
+                }
+                _ => format!(
+                    "its output folder {dir:?} is already line {first}'s (keys must be unique)"
+                ),
+            })
         } else if RESERVED.contains(&folded.as_str()) {
             Some(format!(
                 "its output folder {dir:?} would replace a file the batch writes"
             ))
         } else {
-            dirs.insert(folded, number);
+            dirs.insert(folded, (number, key));
             None
         };
         if let Some(clash) = clash {
@@ -349,6 +360,33 @@ mod tests {
         assert_eq!(plan.lines[0].dir, "line-1");
         assert_eq!(plan.lines[1].number, 3);
         assert_eq!(plan.lines[1].dir, "dog_1");
+    }
+
+    #[test]
+    fn keys_that_clean_to_one_folder_are_told_apart_from_keys_given_twice() {
+        let line = |key: &str| {
+            format!(
+                "{{\"model\":\"{MODEL}\",\"input\":{{\"text\":\"Generate 3 images.\"}},\"key\":\"{key}\"}}\n"
+            )
+        };
+        let text = [line("fox\u{e9}"), line("fox\u{e8}"), line("fox\u{e9}")].concat();
+        let plan = plan(&text);
+        let problems: Vec<&str> = plan
+            .invalid
+            .iter()
+            .map(|l| l.problems[0].as_str())
+            .collect();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems[0].contains("makes the output folder \"fox_\", as line 1's key"),
+            "{}",
+            problems[0]
+        );
+        assert!(
+            problems[1].contains("keys must be unique"),
+            "{}",
+            problems[1]
+        );
     }
 
     #[test]

@@ -298,7 +298,7 @@ fn announce_start(
             "{} line(s) were being submitted when the last run stopped and may have been \
              accepted: {fate} (lines {})",
             recovered.len(),
-            join_numbers(recovered)
+            report::line_numbers(recovered)
         ));
     }
     if requeued > 0 {
@@ -524,12 +524,4 @@ fn clean_temp_files(out: &Path, rows: &[journal::Row]) -> usize {
         sweep(&out.join(dir), ".part");
     }
     removed
-}
-
-fn join_numbers(numbers: &[u64]) -> String {
-    numbers
-        .iter()
-        .map(u64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -350,3 +350,52 @@ fn write_section(f: &mut fmt::Formatter<'_>, title: &str, entries: &[Entry]) -> 
     }
     Ok(())
 }
+
+/// Ranges of line numbers shown at most in a list ([`line_numbers`]).
+const SHOWN_RANGES: usize = 20;
+
+/// Line numbers (sorted) as people read a list of them: runs as ranges, and at most
+/// [`SHOWN_RANGES`] of them (`1-3, 7, 9-12 and 40 more`), so a list of 100,000 lines stays
+/// one short line.
+pub fn line_numbers(numbers: &[u64]) -> String {
+    let mut ranges: Vec<(u64, u64)> = Vec::new();
+    for &n in numbers {
+        match ranges.last_mut() {
+            Some((_, end)) if n == end.saturating_add(1) => *end = n,
+            _ => ranges.push((n, n)),
+        }
+    }
+    let parts: Vec<String> = ranges
+        .iter()
+        .take(SHOWN_RANGES)
+        .map(|&(start, end)| match end - start {
+            0 => start.to_string(),
+            1 => format!("{start}, {end}"),
+            _ => format!("{start}-{end}"),
+        })
+        .collect();
+    let shown_ranges = ranges.len().min(SHOWN_RANGES);
+    let hidden: u64 = ranges[shown_ranges..].iter().map(|(s, e)| e - s + 1).sum();
+    let mut text = parts.join(", ");
+    if hidden > 0 {
+        text.push_str(&format!(" and {hidden} more"));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_numbers_read_as_ranges_and_stay_short() {
+        assert_eq!(line_numbers(&[]), "");
+        assert_eq!(line_numbers(&[1, 2, 3, 7, 9, 10]), "1-3, 7, 9, 10");
+        let every_other: Vec<u64> = (1..=100).map(|n| n * 2).collect();
+        let text = line_numbers(&every_other);
+        assert!(text.starts_with("2, 4, 6"), "{text}");
+        assert!(text.ends_with("40 and 80 more"), "{text}");
+        let all: Vec<u64> = (1..=100_000).collect();
+        assert_eq!(line_numbers(&all), "1-100000");
+    }
+}

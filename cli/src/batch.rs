@@ -381,11 +381,7 @@ fn show_total(lines: usize, total: Usd, without: &[u64], max_spend: Option<&Usd>
         format!(
             "; {} line(s) have no estimate (not sent under --max-spend): {}",
             without.len(),
-            without
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
+            runcomfy_batch::report::line_numbers(without)
         )
     };
     eprintln_safe(&format!(
