@@ -171,7 +171,17 @@ pub fn describe(model: &'static ModelInfo, json: bool, live: Option<Price>) {
                 }
             })
             .collect();
-        out.push(format!("Output: {}", names.join(", ")));
+        if model.upstream.output_published {
+            out.push(format!("Output: {}", names.join(", ")));
+        } else {
+            // Saying the generic fields as the model's own would mislead (an audio model's
+            // "image").
+            out.push(format!(
+                "Output: not published for this model; RunComfy documents {} for every model \
+                 (the files are saved whatever the fields are)",
+                names.join(", ")
+            ));
+        }
     }
     out.push(String::new());
     out.push(format!("Run it: runcomfy run {} --help", model.id));
@@ -294,6 +304,7 @@ fn describe_json(model: &ModelInfo, flags: &[FieldFlag]) -> Value {
         "fields": fields,
         "cross_rules": rules,
         "output_fields": model.outputs.iter().map(|f| json!({"name": f.name, "array": f.list})).collect::<Vec<_>>(),
+        "output_published": model.upstream.output_published,
         "input_schema": serde_json::from_str::<Value>(model.input_schema).unwrap_or(Value::Null),
     })
 }

@@ -179,6 +179,10 @@ pub struct Upstream {
     /// `fixed` or `base`); the API has today's
     /// ([`Client::model_price`](crate::Client::model_price)).
     pub price: Price,
+    /// Whether RunComfy publishes the model's output schema. Most models have none: their
+    /// [`ModelInfo::outputs`] are then the ones RunComfy's docs show for every model (`image`,
+    /// `video`, `images`, `videos`), and a job's files are saved whatever its fields are.
+    pub output_published: bool,
 }
 
 impl ModelInfo {

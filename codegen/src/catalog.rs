@@ -26,6 +26,9 @@ pub struct SourceModel {
     pub output: Value,
     /// Where the output schema is in `output.json`: `/output` when the file wraps it.
     pub output_pointer: &'static str,
+    /// Whether `output.json` exists: without it, `output` is the one RunComfy's docs show for
+    /// every model ([`DOCUMENTED_OUTPUT`]).
+    pub output_published: bool,
     /// The overlay (empty when there is none).
     pub overlay: Overlay,
     /// `upstream.json`: what RunComfy says of the model besides its schemas (empty when there
@@ -185,7 +188,8 @@ fn read_model(id: String, dir: &Path, generated: bool) -> Result<SourceModel, Er
     } else {
         Value::Null
     };
-    let mut output = if output_path.exists() {
+    let output_published = output_path.exists();
+    let mut output = if output_published {
         read_json(&output_path)?
     } else {
         // RunComfy publishes no output schema for most models; its docs show one for all.
@@ -248,6 +252,7 @@ fn read_model(id: String, dir: &Path, generated: bool) -> Result<SourceModel, Er
         input,
         output,
         output_pointer,
+        output_published,
         overlay,
         upstream,
         upstream_path,

@@ -75,6 +75,9 @@ pub struct Upstream {
     pub categories: Vec<String>,
     /// RunComfy's price, as far as the catalog says.
     pub price: Price,
+    /// Whether RunComfy publishes the model's output schema (else its outputs are the ones
+    /// the docs show for every model).
+    pub output_published: bool,
 }
 
 /// A model's price from the catalog.

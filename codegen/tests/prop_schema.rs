@@ -219,6 +219,7 @@ fn source(id: &str, input: Value, output: Value, overlay: Overlay) -> SourceMode
         input,
         output,
         output_pointer: "",
+        output_published: true,
         overlay,
         upstream: Default::default(),
         upstream_path: None,

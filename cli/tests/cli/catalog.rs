@@ -197,3 +197,29 @@ fn every_model_of_the_catalog_runs_with_local_media_and_downloads_its_kind() {
         assert!(kinds_seen.contains(&kind), "no {kind:?} model ran");
     }
 }
+
+#[test]
+fn describe_says_when_the_outputs_are_only_the_documented_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    // No output schema published: the fields RunComfy documents for every model, said so.
+    let audio = "acestep-ai/ace-step/audio-inpaint";
+    assert_eq!(describe(dir.path(), audio)["output_published"], false);
+    let output = runcomfy(dir.path())
+        .args(["describe", audio])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    assert!(
+        stdout(&output).contains("Output: not published for this model"),
+        "{}",
+        stdout(&output)
+    );
+    // A model whose doc page shows its output.
+    let seed = "bytedance/seedream-4-0/sequential";
+    assert_eq!(describe(dir.path(), seed)["output_published"], true);
+    let output = runcomfy(dir.path())
+        .args(["describe", seed])
+        .output()
+        .unwrap();
+    assert!(stdout(&output).contains("Output: image, video, images[], videos[]"));
+}

@@ -62,6 +62,7 @@ static ANY_MODEL: ModelInfo = ModelInfo {
         output_kind: None,
         categories: &[],
         price: Price::UNKNOWN,
+        output_published: false,
     },
     price_units: &[],
     input_schema: "false",

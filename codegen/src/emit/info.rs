@@ -28,6 +28,7 @@ pub(crate) fn model_info(catalog: &Catalog, model: &Model) -> TokenStream {
         None => quote!(None),
     };
     let categories = &model.upstream.categories;
+    let output_published = model.upstream.output_published;
     let price = price(&model.upstream.price);
     let price_units = model.price_units.iter().map(|(name, unit)| {
         let unit = format_ident!("{}", format!("{unit:?}"));
@@ -48,6 +49,7 @@ pub(crate) fn model_info(catalog: &Catalog, model: &Model) -> TokenStream {
                 output_kind: #output_kind,
                 categories: &[#(#categories),*],
                 price: #price,
+                output_published: #output_published,
             },
             price_units: &[#(#price_units),*],
             input_schema: #input_schema,

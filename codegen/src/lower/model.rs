@@ -187,6 +187,7 @@ fn upstream(ctx: &mut Ctx<'_>) -> Upstream {
         output_kind,
         categories: ctx.src.upstream.categories.clone(),
         price,
+        output_published: ctx.src.output_published,
     }
 }
 
