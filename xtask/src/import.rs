@@ -11,7 +11,7 @@ use crate::catalog_file::{self, CatalogFileError};
 use crate::features::FeaturesError;
 use crate::normalize;
 use crate::page::{self, PageError};
-use crate::store::{self, ModelChange, StoreError, Written};
+use crate::store::{self, ModelChange, ModelFiles, StoreError, Written};
 
 /// Why nothing (or not everything) was imported.
 #[derive(Debug, thiserror::Error)]
@@ -186,18 +186,27 @@ fn write(
         runcomfy_codegen::catalog::check_model_id(id, &schemas.join(id))
             .map_err(|e| StoreError::BadId(e.to_string()))?;
     }
+    write_checked(
+        schemas,
+        models.iter().map(|(id, source)| ModelFiles {
+            id,
+            input: &source.input,
+            output: source.output.as_ref(),
+            upstream: source.upstream.as_ref(),
+        }),
+    )
+}
+
+/// Writes the models, then loads the catalog as the generator does; when a write fails or the
+/// catalog does not generate, puts back what was written. Shared with `pull`.
+pub(crate) fn write_checked<'a, E: From<StoreError> + From<CheckError>>(
+    schemas: &Path,
+    models: impl IntoIterator<Item = ModelFiles<'a>>,
+) -> Result<Vec<ModelChange>, E> {
     let mut written = Written::default();
     let mut changes = Vec::new();
-    for (id, source) in models {
-        let change = store::write_model(
-            schemas,
-            id,
-            &source.input,
-            source.output.as_ref(),
-            source.upstream.as_ref(),
-            &mut written,
-        );
-        match change {
+    for model in models {
+        match store::write_model(schemas, &model, &mut written) {
             Ok(change) => changes.push(change),
             Err(err) => {
                 written.undo();
@@ -205,19 +214,13 @@ fn write(
             }
         }
     }
-    check_or_undo(schemas, written)?;
-    Ok(changes)
-}
-
-/// Loads the catalog as the generator does after a write; when it does not generate, puts
-/// back what the write changed. Shared with `pull`.
-pub(crate) fn check_or_undo(schemas: &Path, written: Written) -> Result<(), CheckError> {
     match runcomfy_codegen::load(schemas) {
-        Ok(_) => Ok(()),
+        Ok(_) => Ok(changes),
         Err(errors) => Err(CheckError::Invalid {
             errors,
             undo_failures: written.undo(),
-        }),
+        }
+        .into()),
     }
 }
 
@@ -232,7 +235,7 @@ pub fn run(schemas: &Path, files: &[PathBuf]) -> Result<Vec<ModelChange>, Import
     Ok(changes)
 }
 
-/// After a write that was checked ([`check_or_undo`]): keeps the workspace's model features
+/// After a write that was checked ([`write_checked`]): keeps the workspace's model features
 /// current and says how many models the catalog has; shared with `pull`.
 pub(crate) fn finish(schemas: &Path) -> Result<(), CheckError> {
     let catalog = runcomfy_codegen::load(schemas).map_err(|errors| CheckError::Invalid {

@@ -186,26 +186,15 @@ pub async fn fetch(options: &PullOptions) -> Result<Vec<Fetched>, PullError> {
 /// Fetches and writes the selected models into `schemas`.
 pub async fn pull(schemas: &Path, options: &PullOptions) -> Result<PullReport, PullError> {
     let models = fetch(options).await?;
-    let mut written = store::Written::default();
-    let mut changes = Vec::new();
-    for model in &models {
-        let change = store::write_model(
-            schemas,
-            &model.id,
-            &model.input,
-            model.output.as_ref(),
-            Some(&model.upstream),
-            &mut written,
-        );
-        match change {
-            Ok(change) => changes.push(change),
-            Err(err) => {
-                written.undo();
-                return Err(err.into());
-            }
-        }
-    }
-    crate::import::check_or_undo(schemas, written)?;
+    let changes = crate::import::write_checked::<PullError>(
+        schemas,
+        models.iter().map(|model| store::ModelFiles {
+            id: &model.id,
+            input: &model.input,
+            output: model.output.as_ref(),
+            upstream: Some(&model.upstream),
+        }),
+    )?;
     let not_served = if options.selection == Selection::All {
         let served: BTreeSet<&str> = models.iter().map(|m| m.id.as_str()).collect();
         local_ids(schemas)

@@ -99,17 +99,33 @@ impl Written {
     }
 }
 
+/// One model's files to write.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelFiles<'a> {
+    /// The model id (its folder below the catalog root).
+    pub id: &'a str,
+    /// `input.json`.
+    pub input: &'a Value,
+    /// `output.json`, when the source has one.
+    pub output: Option<&'a Value>,
+    /// `upstream.json`, when the source says anything of the model besides its schemas.
+    pub upstream: Option<&'a Upstream>,
+}
+
 /// Writes `<root>/<id>/input.json`, and `output.json` and `upstream.json` when given, each
 /// only when its bytes differ, noting in `written` what it changed. `overlay.json` is never
 /// touched.
 pub fn write_model(
     root: &Path,
-    id: &str,
-    input: &Value,
-    output: Option<&Value>,
-    upstream: Option<&Upstream>,
+    model: &ModelFiles<'_>,
     written: &mut Written,
 ) -> Result<ModelChange, StoreError> {
+    let ModelFiles {
+        id,
+        input,
+        output,
+        upstream,
+    } = *model;
     let dir = root.join(id);
     runcomfy_codegen::catalog::check_model_id(id, &dir)
         .map_err(|e| StoreError::BadId(e.to_string()))?;

@@ -48,14 +48,13 @@ pub fn synth(n: usize, seed: u64) -> Vec<SynthModel> {
 pub fn write(out: &Path, n: usize, seed: u64) -> Result<usize, StoreError> {
     let models = synth(n, seed);
     for m in &models {
-        store::write_model(
-            out,
-            &m.id,
-            &m.input,
-            Some(&m.output),
-            None,
-            &mut Default::default(),
-        )?;
+        let files = store::ModelFiles {
+            id: &m.id,
+            input: &m.input,
+            output: Some(&m.output),
+            upstream: None,
+        };
+        store::write_model(out, &files, &mut Default::default())?;
         let path = out.join(&m.id).join("overlay.json");
         fs::write(&path, store::to_pretty(&m.overlay))
             .map_err(|source| StoreError::Write { path, source })?;

@@ -86,15 +86,13 @@ fn base() -> Catalog {
 
 fn write(dir: &Path, catalog: &Catalog) {
     for (id, m) in catalog {
-        store::write_model(
-            dir,
+        let files = store::ModelFiles {
             id,
-            &m.input,
-            Some(&m.output),
-            None,
-            &mut Default::default(),
-        )
-        .unwrap();
+            input: &m.input,
+            output: Some(&m.output),
+            upstream: None,
+        };
+        store::write_model(dir, &files, &mut Default::default()).unwrap();
         fs::write(
             dir.join(id).join("overlay.json"),
             store::to_pretty(&m.overlay),
