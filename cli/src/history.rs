@@ -134,19 +134,34 @@ fn add(
     entry.jobs.extend_from_slice(jobs);
     let over = entry.jobs.len().saturating_sub(MAX_JOBS);
     entry.jobs.drain(..over);
-    while file.servers.len() > MAX_SERVERS {
-        let oldest = file
+    if file.servers.len() > MAX_SERVERS {
+        // One sort, not a scan per server dropped: a file of many servers (someone else's
+        // data) must not hold a finished run for minutes.
+        let mut by_age: Vec<(u64, String)> = file
             .servers
             .iter()
-            .min_by_key(|(_, entry)| entry.saved_at)
-            .map(|(server, _)| server.clone());
-        let Some(oldest) = oldest else { break };
-        file.servers.remove(&oldest);
+            .map(|(server, entry)| (entry.saved_at, server.clone()))
+            .collect();
+        by_age.sort_unstable();
+        let over = by_age.len() - MAX_SERVERS;
+        for (_, server) in by_age.into_iter().take(over) {
+            file.servers.remove(&server);
+        }
     }
 }
 
+/// Largest cache file read: what it keeps ([`MAX_SERVERS`] servers' run times and
+/// [`MAX_JOBS`] jobs each) is far smaller; a larger one is not this cache's.
+const MAX_FILE_BYTES: u64 = 8 << 20;
+
 /// The cache file, or an empty one when it is missing, unreadable or of another version.
 fn read(path: &Path) -> CacheFile {
+    if let Ok(metadata) = std::fs::metadata(path)
+        && metadata.len() > MAX_FILE_BYTES
+    {
+        tracing::warn!(path = %path.display(), bytes = metadata.len(), "ignoring a poll history too large to be one");
+        return CacheFile::default();
+    }
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(err) => {
@@ -231,6 +246,38 @@ mod tests {
         assert!(
             !file.servers.contains_key("https://s1/"),
             "saved longest ago"
+        );
+    }
+
+    #[test]
+    fn a_file_of_many_servers_is_trimmed_at_once() {
+        let servers = 100_000u64;
+        let mut file = CacheFile {
+            version: CacheFile::VERSION,
+            servers: (0..servers)
+                .map(|i| {
+                    let entry = ServerEntry {
+                        saved_at: i,
+                        history: PollHistorySnapshot::default(),
+                        jobs: Vec::new(),
+                    };
+                    (format!("https://s{i}/"), entry)
+                })
+                .collect(),
+        };
+        let started = std::time::Instant::now();
+        add(&mut file, "https://new/", &snapshot(&[1]), &[], servers);
+        // A scan per server dropped took minutes here.
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(file.servers.len(), MAX_SERVERS);
+        assert!(file.servers.contains_key("https://new/"));
+        assert!(
+            file.servers
+                .contains_key(&format!("https://s{}/", servers - 1))
         );
     }
 
