@@ -314,6 +314,13 @@ fn check_url(report: &mut ValidationReport, path: &FieldPath, url: &str) {
 
 /// Opens a file for header reads and takes its size from the metadata.
 fn open(file: &Path) -> std::io::Result<(File, u64)> {
+    // Checked before opening too: opening a FIFO waits for a writer, forever.
+    if !std::fs::metadata(file)?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
     let handle = File::open(file)?;
     let metadata = handle.metadata()?;
     if !metadata.is_file() {

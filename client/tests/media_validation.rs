@@ -426,6 +426,20 @@ fn a_directory_is_not_an_image() {
     assert!(problem.message.contains("not a regular file"), "{problem}");
 }
 
+/// Opening a FIFO waits for a writer: it is refused before it is opened, at once.
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_not_an_image_and_does_not_hang() {
+    let dir = Dir::new();
+    let fifo = dir.0.path().join("cat.png");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    let started = std::time::Instant::now();
+    let report = check(&Media::Path(fifo));
+    assert!(one_error(&report).message.contains("not a regular file"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
 #[test]
 fn urls_must_be_https_and_are_not_measured() {
     for url in [
