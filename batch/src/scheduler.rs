@@ -461,7 +461,8 @@ async fn wait(
     let started: Mutex<Option<std::time::SystemTime>> = Mutex::new(None);
     loop {
         let seen = |update: &runcomfy::Update| {
-            if update.state != runcomfy::JobState::InQueue
+            // Running, not already ended (see `runcomfy run`'s record).
+            if update.state == runcomfy::JobState::InProgress
                 && let Ok(mut started) = started.lock()
             {
                 started.get_or_insert_with(std::time::SystemTime::now);

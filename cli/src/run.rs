@@ -495,7 +495,9 @@ async fn wait(
     let seen_start = Arc::clone(&started);
     let waited = interrupts
         .race(job.wait_with(options, |update| {
-            if update.state != runcomfy::JobState::InQueue
+            // Running, not already ended: a job that ended between two polls was never seen
+            // running, and its record says no start rather than one after its end.
+            if update.state == runcomfy::JobState::InProgress
                 && let Ok(mut seen) = seen_start.lock()
             {
                 seen.get_or_insert_with(SystemTime::now);

@@ -56,7 +56,8 @@ pub struct Record {
 pub struct Timings {
     /// When the submit was accepted (this machine's clock).
     pub submitted: Option<String>,
-    /// When the job was first seen running or done (this machine's clock).
+    /// When the job was first seen running (this machine's clock); none when it was never
+    /// seen running (it ended between two polls).
     pub started: Option<String>,
     /// When the server says the job finished (its clock).
     pub finished: Option<String>,
