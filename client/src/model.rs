@@ -98,32 +98,56 @@ pub fn push_url<'a>(
     }
 }
 
-/// Adds the files found in output properties the schema does not list (strings, or arrays of
-/// strings), so a new kind of output is still downloaded: every string of a property whose
-/// name says it holds files ([`MediaKind::names_output_files`]), and elsewhere every string
-/// that is a URL (`scheme://`, any scheme and case; one not http(s) fails its download).
+/// Adds the files found in output properties the schema does not list, so a new kind of
+/// output is still downloaded ([`push_value`]).
 pub fn push_extra_urls<'a>(
     files: &mut Vec<OutputFile<'a>>,
     extra: &'a serde_json::Map<String, serde_json::Value>,
 ) {
     for (field, value) in extra {
-        let named = MediaKind::names_output_files(field);
-        let mut push = |index, url: &'a str| {
-            if named || has_scheme(url) {
-                push_url(files, field, index, url);
-            }
-        };
-        match value {
-            serde_json::Value::String(url) => push(None, url),
-            serde_json::Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    if let Some(url) = item.as_str() {
-                        push(Some(i), url);
-                    }
-                }
-            }
-            _ => {}
+        push_value(
+            files,
+            field,
+            None,
+            value,
+            MediaKind::names_output_files(field),
+        );
+    }
+}
+
+/// Adds the files of `value`, an output property's value or a part of it, under the
+/// property's name (and position, in a list): a string is a file when `named` (its property,
+/// or its key in an object, says it holds files: [`MediaKind::names_output_files`]) or when it
+/// is a URL (`scheme://`, any scheme and case; one not http(s) fails its download). Lists and
+/// objects are searched at any depth (`{"audio": {"url": ...}}`, `[{"url": ...}]`).
+fn push_value<'a>(
+    files: &mut Vec<OutputFile<'a>>,
+    field: &'a str,
+    index: Option<usize>,
+    value: &'a serde_json::Value,
+    named: bool,
+) {
+    match value {
+        serde_json::Value::String(url) if named || has_scheme(url) => {
+            push_url(files, field, index, url);
         }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                push_value(files, field, index.or(Some(i)), item, named);
+            }
+        }
+        serde_json::Value::Object(object) => {
+            for (key, item) in object {
+                push_value(
+                    files,
+                    field,
+                    index,
+                    item,
+                    MediaKind::names_output_files(key),
+                );
+            }
+        }
+        _ => {}
     }
 }
 

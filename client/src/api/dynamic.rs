@@ -109,7 +109,9 @@ mod tests {
             "extra": "ftp://cdn.example/d.png",
             "caption": "note: a cat",
             "image_description": "a cat",
-            "empty_images": [""]
+            "empty_images": [""],
+            "audio": {"url": "https://cdn.example/e.wav", "format": "wav"},
+            "clips": [{"file": "https://cdn.example/f.mp4", "seconds": 5}]
         }))
         .unwrap_or_default();
         let urls: Vec<&str> = output.files().iter().map(|f| f.url).collect();
@@ -121,6 +123,8 @@ mod tests {
                 "javascript:alert(1)",
                 " http://cdn.example/c.mp4",
                 "ftp://cdn.example/d.png",
+                "https://cdn.example/e.wav",
+                "https://cdn.example/f.mp4",
             ]
         );
     }
