@@ -313,7 +313,8 @@ fn run_args() -> Vec<Arg> {
             .action(ArgAction::SetTrue)
             .help(
                 "Check the input, print the estimate and the exact request body (media as name, \
-                 size and sha256), and send nothing (exit 0, or 65 if invalid)",
+                 size and sha256), and send nothing (exit 0; 65 if invalid; 4 if --max-cost \
+                 would refuse the run)",
             )
             .help_heading(heading),
         Arg::new("max_cost")

@@ -288,6 +288,13 @@ pub enum DownloadFailure {
         printable(.0, SHOWN_CHARS)
     )]
     Mismatch(String),
+    /// The file came compressed (`Content-Encoding`), which the client never asks for: its
+    /// bytes are not the file.
+    #[error(
+        "sent compressed ({}) although no compression was asked for",
+        printable(.0, SHOWN_CHARS)
+    )]
+    Encoded(String),
     /// What came is not a media file: nothing, or text (an error page or message sent with a
     /// success status).
     #[error("not a media file: {}", printable(.0, SHOWN_CHARS))]

@@ -617,6 +617,61 @@ fn a_price_call_that_hangs_does_not_hold_the_run() {
 }
 
 #[test]
+fn another_models_price_is_no_price_of_this_one() {
+    let server = Hostile::start_in_background(|seen, _| {
+        if seen.method == "POST" {
+            json(200, j!({"request_id": "job-1"}))
+        } else if seen.path.starts_with("/v1/models/") {
+            json(
+                200,
+                j!({"model_id": "some-other/cheap-model", "base_price_usd": 0.001,
+                    "price_unit": "output", "pricing": "fixed"}),
+            )
+        } else {
+            json(404, j!({}))
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    // The catalog knows no price of the model: no estimate, so --max-cost sends nothing.
+    let output = run(&server, dir.path(), &["--max-cost", "0.05"]);
+    assert_code(&output, 4);
+    let text = stderr(&output);
+    assert!(
+        text.contains("is for model `some-other/cheap-model`"),
+        "{text}"
+    );
+    assert_eq!(server.count("POST", ""), 0);
+}
+
+#[test]
+fn a_file_sent_compressed_unasked_is_refused_saying_so() {
+    let server = api(
+        |_, base| succeeded(j!({"images": [format!("{base}/0.png")]})),
+        |_| Act::Reply {
+            status: 200,
+            headers: vec![
+                ("Content-Type".into(), "image/png".into()),
+                ("Content-Encoding".into(), "gzip".into()),
+            ],
+            body: b"\x1f\x8b\x08\x00\x00\x00\x00\x00".to_vec(),
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(&server, dir.path(), &["--out", "out"]);
+    assert_code(&output, 69);
+    assert!(
+        stderr(&output).contains("sent compressed (gzip)"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        files_under(&dir.path().join("out"))
+            .iter()
+            .all(|f| !f.ends_with(".png"))
+    );
+}
+
+#[test]
 fn a_file_that_is_not_the_png_it_claims_is_refused_at_its_first_bytes() {
     let server = api(
         |_, base| succeeded(j!({"images": [format!("{base}/big.png")]})),

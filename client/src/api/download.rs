@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use futures::{StreamExt as _, TryStreamExt as _};
 use reqwest::Url;
-use reqwest::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 
 use crate::error::{DownloadFailure, Error, SHOWN_CHARS, printable};
 use crate::http::retry::{self, Failure, parse_retry_after};
@@ -433,6 +433,16 @@ fn accept(
         && length > limit
     {
         return Err(fail(DownloadFailure::TooLarge(limit)));
+    }
+    // No `Accept-Encoding` is sent, so a compressed body would be saved as the file, or
+    // refused as one whose bytes are not its type: say why instead.
+    if let Some(encoding) = response
+        .headers()
+        .get(CONTENT_ENCODING)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
+        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"))
+    {
+        return Err(fail(DownloadFailure::Encoded(encoding)));
     }
     Ok(response
         .headers()

@@ -35,6 +35,21 @@ impl Client {
             .instrument(tracing::debug_span!("runcomfy.price", model_id))
             .await
             .map_err(|failure| failure.error)?;
+        // Another model's price is no price of this one: an estimate, and `--max-cost`, would
+        // trust it.
+        if let Some(other) = reply
+            .model_id
+            .as_deref()
+            .filter(|id| id.trim_matches('/') != model_id.trim_matches('/'))
+        {
+            return Err(Error::InvalidResponse {
+                request_id: None,
+                status: 200,
+                // Shown through `printable` by the error's `Display`.
+                reason: format!("the price reply is for model `{other}`, not `{model_id}`"),
+                excerpt: String::new(),
+            });
+        }
         Ok(price_of(reply))
     }
 
