@@ -91,8 +91,8 @@ pub enum BatchError {
     /// A new batch in a folder that holds an earlier batch's results but no journal (deleted,
     /// or emptied): its lines would all be sent, and paid for, again, and replace them.
     #[error(
-        "{} holds an earlier batch's results ({}) but no journal ({}) to carry it on: a new \
-         batch there would send every line again and replace them; use another --out folder",
+        "{} holds earlier results ({}) but no batch journal ({}) to carry them on: a new \
+         batch there could send their lines again and replace them; use another --out folder",
         dir.display(),
         found.display(),
         crate::journal::FILE_NAME
