@@ -314,21 +314,18 @@ fn check_url(report: &mut ValidationReport, path: &FieldPath, url: &str) {
 
 /// Opens a file for header reads and takes its size from the metadata.
 fn open(file: &Path) -> std::io::Result<(File, u64)> {
-    // Checked before opening too: opening a FIFO waits for a writer, forever.
+    let not_regular =
+        || std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file");
+    // Before opening (opening a FIFO waits for a writer, forever), and again on what was
+    // opened (the path may have changed since; a directory opens on Unix and fails only on
+    // the first read, with a vaguer error).
     if !std::fs::metadata(file)?.is_file() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a regular file",
-        ));
+        return Err(not_regular());
     }
     let handle = File::open(file)?;
     let metadata = handle.metadata()?;
     if !metadata.is_file() {
-        // A directory opens on Unix but fails on the first read with a vaguer error.
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a regular file",
-        ));
+        return Err(not_regular());
     }
     Ok((handle, metadata.len()))
 }

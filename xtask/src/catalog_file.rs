@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use runcomfy_codegen::catalog::Upstream;
+use runcomfy_codegen::catalog::{Upstream, without_bom};
 use runcomfy_codegen::error::FileError;
 use runcomfy_vocab::media::MediaKind;
 use serde_json::{Map, Value};
@@ -53,11 +53,6 @@ pub enum CatalogFileError {
 /// Whether a file looks like a catalog file (JSON) rather than a doc page.
 pub fn is_catalog_file(text: &str) -> bool {
     without_bom(text).trim_start().starts_with(['{', '['])
-}
-
-/// The text without the byte order mark editors on Windows write first.
-fn without_bom(text: &str) -> &str {
-    text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
 /// Reads every model of a catalog file.
