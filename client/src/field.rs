@@ -28,9 +28,12 @@ impl Field {
         self.schema.description
     }
 
-    /// The default, if the schema has one.
+    /// The default, if the schema has one. A `null` default of a field that cannot be null is
+    /// none: catalogs write `"default": null` to say there is no default.
     pub fn default(&self) -> Option<&'static Json> {
-        self.schema.default
+        self.schema
+            .default
+            .filter(|d| !matches!(d, Json::Null) || self.nullable())
     }
 
     /// Whether JSON `null` is a valid value.
@@ -200,6 +203,17 @@ mod tests {
         ..Schema::ANY
     };
 
+    static SEED_NO_DEFAULT: Schema = Schema {
+        types: Types::INTEGER,
+        default: Some(&Json::Null),
+        ..Schema::ANY
+    };
+    static NULLABLE_NULL_DEFAULT: Schema = Schema {
+        any_of: &[&SEED, &NULL],
+        default: Some(&Json::Null),
+        ..Schema::ANY
+    };
+
     fn field(schema: &'static Schema) -> Field {
         Field {
             name: "f",
@@ -221,5 +235,14 @@ mod tests {
         let either = field(&EITHER);
         assert!(std::ptr::eq(either.own_schema(), &EITHER));
         assert_eq!(either.kind(), FieldKind::Json);
+    }
+
+    #[test]
+    fn a_null_default_is_one_only_where_null_is_a_value() {
+        assert!(field(&SEED_NO_DEFAULT).default().is_none());
+        assert!(matches!(
+            field(&NULLABLE_NULL_DEFAULT).default(),
+            Some(Json::Null)
+        ));
     }
 }
