@@ -32,6 +32,11 @@ async fn media_host() -> TestResult<OtherHost> {
             "/wide.png" => whole(png_header(4000, 1000)),
             "/page" => whole(b"<html>not an image</html>".to_vec()),
             "/anim.gif" => whole(b"GIF89a\x20\x00\x20\x00\x00\x00\x00".to_vec()),
+            "/packed.png" => Canned {
+                status: "200 OK",
+                headers: vec![("Content-Encoding", "gzip".to_owned())],
+                body: b"\x1f\x8b\x08\x00\x00\x00\x00\x00".to_vec(),
+            },
             _ => Canned {
                 status: "404 Not Found",
                 headers: Vec::new(),
@@ -67,6 +72,7 @@ async fn remote_media_is_measured_against_the_models_rules() -> TestResult {
             url("/page"),
             url("/anim.gif"),
             url("/missing.png"),
+            url("/packed.png"),
         ],
     );
     let report = validate_remote::<Edit>(&client, &input).await?;
@@ -90,6 +96,15 @@ async fn remote_media_is_measured_against_the_models_rules() -> TestResult {
     assert_eq!(rules_at(&report, "images[4]"), ["format"], "{report}");
     assert_eq!(rules_at(&report, "images[5]"), ["format"], "{report}");
     assert_eq!(rules_at(&report, "images[6]"), ["remote"], "{report}");
+    // Sent compressed unasked: its bytes are not the file's, so it is not judged by them; the
+    // server that fetches it may undo the compression, so it is said, not refused.
+    assert!(rules_at(&report, "images[7]").is_empty(), "{report}");
+    assert!(
+        report.problems().iter().any(|p| p.path == "images[7]"
+            && p.severity == Severity::Warning
+            && p.message.contains("compressed (gzip)")),
+        "{report}"
+    );
     // The measurements are in the report, in the words local validation uses.
     for value in [
         "size 20.00 MB (20971520 bytes)",
@@ -109,7 +124,7 @@ async fn remote_media_is_measured_against_the_models_rules() -> TestResult {
 
     // Each URL was asked for its first 64 KiB only, and never with the token.
     let requests = host.requests();
-    assert_eq!(requests.len(), 7);
+    assert_eq!(requests.len(), 8);
     for request in &requests {
         assert!(request.contains("range: bytes=0-65535"), "{request}");
         assert!(

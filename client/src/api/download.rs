@@ -434,14 +434,7 @@ fn accept(
     {
         return Err(fail(DownloadFailure::TooLarge(limit)));
     }
-    // No `Accept-Encoding` is sent, so a compressed body would be saved as the file, or
-    // refused as one whose bytes are not its type: say why instead.
-    if let Some(encoding) = response
-        .headers()
-        .get(CONTENT_ENCODING)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
-        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"))
-    {
+    if let Some(encoding) = unasked_encoding(response.headers()) {
         return Err(fail(DownloadFailure::Encoded(encoding)));
     }
     Ok(response
@@ -449,6 +442,16 @@ fn accept(
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned))
+}
+
+/// The `Content-Encoding` of a reply, unless none or `identity`. No `Accept-Encoding` is sent,
+/// so a compressed body would be saved as the file, or judged as one whose bytes are not its
+/// type: callers say why instead.
+pub(super) fn unasked_encoding(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers
+        .get(CONTENT_ENCODING)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
+        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"))
 }
 
 /// The stall rule: less than [`MIN_PROGRESS_BYTES`] in one idle time is a stall, however the

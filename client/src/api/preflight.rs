@@ -142,6 +142,8 @@ struct Measured {
     /// Why it could not be read; `Some(true)` when the host refused it (the server would fail
     /// to fetch it too), `Some(false)` for a network problem here.
     failed: Option<(bool, String)>,
+    /// The compression the host applied unasked (`gzip`): the bytes are not the file's.
+    encoded: Option<String>,
 }
 
 async fn measure(client: &reqwest::Client, url: &str) -> Measured {
@@ -186,6 +188,12 @@ async fn fetch_head(client: &reqwest::Client, url: &str) -> Measured {
             };
         }
     };
+    if let Some(encoding) = super::download::unasked_encoding(response.headers()) {
+        return Measured {
+            encoded: Some(encoding),
+            ..Measured::default()
+        };
+    }
     let mut head = Vec::new();
     let mut stream = response.bytes_stream();
     while head.len() < HEAD_BYTES {
@@ -201,7 +209,7 @@ async fn fetch_head(client: &reqwest::Client, url: &str) -> Measured {
     Measured {
         size,
         head,
-        failed: None,
+        ..Measured::default()
     }
 }
 
@@ -224,6 +232,16 @@ fn check(report: &mut ValidationReport, path: &Path, spec: &MediaSpec, measured:
         } else {
             report.warning(path, "remote", None, message);
         }
+        return;
+    }
+    if let Some(encoding) = &measured.encoded {
+        // The server that fetches it may ask for and undo the compression: not an error.
+        report.warning(
+            path,
+            "remote",
+            None,
+            format!("the host sent it compressed ({encoding}) unasked; its format, size and dimensions were not checked"),
+        );
         return;
     }
     media::check_prefix(report, path, &measured.head, measured.size, spec);
