@@ -12,12 +12,45 @@ use crate::output;
 /// Today's prices by model id (`--live`), or none.
 pub type LivePrices = Option<std::collections::HashMap<String, Price>>;
 
-/// A model's price: today's (`--live`) over the catalog's.
-fn price_of(model: &ModelInfo, live: &LivePrices) -> Price {
+/// A model's price: today's (`--live`) over the catalog's, and whether it is today's.
+fn price_of(model: &ModelInfo, live: &LivePrices) -> (Price, Source) {
+    let live = live
+        .as_ref()
+        .map(|l| l.get(model.id).cloned().unwrap_or(Price::UNKNOWN));
+    shown_price(model, live)
+}
+
+/// Where a shown price comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// The catalog's; `--live` was not asked.
+    Catalog,
+    /// The API's today.
+    Today,
+    /// The catalog's, as the API gave no rate (none, or one that could not be read) though
+    /// `--live` asked: shown as such, not as today's.
+    CatalogNotToday,
+}
+
+impl Source {
+    fn name(self) -> &'static str {
+        match self {
+            Source::Today => "api",
+            Source::Catalog | Source::CatalogNotToday => "catalog",
+        }
+    }
+}
+
+/// The price to show given today's (`--live`; [`Price::UNKNOWN`] when the API gave none): the
+/// live one where it names a rate, its gaps filled from the catalog.
+fn shown_price(model: &ModelInfo, live: Option<Price>) -> (Price, Source) {
     let catalog = &model.upstream.price;
-    match live.as_ref().and_then(|l| l.get(model.id)) {
-        Some(price) => price.or(catalog),
-        None => catalog.clone(),
+    match live {
+        None => (catalog.clone(), Source::Catalog),
+        Some(live) if live.usd.is_some() || (live.pricing.is_some() && catalog.usd.is_none()) => {
+            (live.or(catalog), Source::Today)
+        }
+        Some(_) => (catalog.clone(), Source::CatalogNotToday),
     }
 }
 
@@ -37,9 +70,10 @@ fn price_cell(price: &Price) -> String {
     }
 }
 
-/// The price as JSON, with the fields that give its units.
-fn price_json(model: &ModelInfo, price: &Price) -> Value {
+/// The price as JSON, with where it comes from and the fields that give its units.
+fn price_json(model: &ModelInfo, (price, source): &(Price, Source)) -> Value {
     let mut value = price.to_json();
+    value["source"] = source.name().into();
     value["unit_fields"] = model
         .price_units
         .iter()
@@ -74,9 +108,18 @@ pub fn models(json: bool, live: &LivePrices) {
         .map(|m| m.display_name.chars().count())
         .max()
         .unwrap_or(0);
+    let mut not_today = false;
     let prices: Vec<String> = catalog
         .iter()
-        .map(|m| printable(&price_cell(&price_of(m, live)), 40).into_owned())
+        .map(|m| {
+            let (price, source) = price_of(m, live);
+            let mut cell = printable(&price_cell(&price), 40).into_owned();
+            if source == Source::CatalogNotToday {
+                not_today = true;
+                cell.push_str(" (catalog)");
+            }
+            cell
+        })
         .collect();
     let price_width = prices.iter().map(|p| p.chars().count()).max().unwrap_or(0);
     for (model, price) in catalog.iter().zip(&prices) {
@@ -101,7 +144,9 @@ pub fn models(json: bool, live: &LivePrices) {
             summary.join(", ")
         ));
     }
-    let source = if live.is_some() {
+    let source = if not_today {
+        "today's prices from the API; (catalog): the API gave none for that model, the catalog's is shown"
+    } else if live.is_some() {
         "today's prices from the API"
     } else {
         "prices as of the catalog's import; --live asks the API"
@@ -114,22 +159,24 @@ pub fn models(json: bool, live: &LivePrices) {
 /// `describe MODEL`.
 pub fn describe(model: &'static ModelInfo, json: bool, live: Option<Price>) {
     let flags = fields::flags(model);
-    let price = match &live {
-        Some(price) => price.or(&model.upstream.price),
-        None => model.upstream.price.clone(),
-    };
+    let shown = shown_price(model, live);
     if json {
         let mut value = describe_json(model, &flags);
-        value["price"] = price_json(model, &price);
+        value["price"] = price_json(model, &shown);
         output::json(&value);
         return;
     }
+    let (price, source) = shown;
     let mut out = Vec::new();
     out.push(format!("{}  ({})", model.id, model.display_name));
     if let Some(docs) = model.docs {
         out.push(docs.to_owned());
     }
-    let source = if live.is_some() { "today" } else { "catalog" };
+    let source = match source {
+        Source::Today => "today",
+        Source::Catalog => "catalog",
+        Source::CatalogNotToday => "catalog; the API gave none today",
+    };
     out.push(format!(
         "Price ({source}): {}",
         printable(&price.to_string(), 200)

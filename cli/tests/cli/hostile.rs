@@ -777,7 +777,8 @@ fn a_live_catalog_with_entries_that_name_no_model_warns_and_lists_the_rest() {
                 {"model_id": MODEL, "base_price_usd": 0.07, "price_unit": "output", "pricing": "fixed"},
                 {"display_name": "no id"},
                 7,
-            ], "total": 4}),
+                {"model_id": "bytedance/seedream-4-0/edit", "base_price_usd": -1},
+            ], "total": 5}),
         )
     });
     let dir = tempfile::tempdir().unwrap();
@@ -791,6 +792,36 @@ fn a_live_catalog_with_entries_that_name_no_model_warns_and_lists_the_rest() {
     assert!(err.contains("[1, 3, 4]"), "{err}");
     assert!(!err.contains('\u{1b}'), "{err:?}");
     let out = stdout(&output);
-    let line = out.lines().find(|l| l.contains(MODEL)).unwrap_or_default();
-    assert!(line.contains("0.07"), "{out}");
+    let line = |id: &str| {
+        out.lines()
+            .find(|l| l.starts_with(&format!("{id} ")))
+            .unwrap_or_default()
+    };
+    assert!(line(MODEL).contains("0.07"), "{out}");
+    assert!(!line(MODEL).contains("(catalog)"), "{out}");
+    // A model the API priced unreadably, or not at all, shows the catalog's price as such.
+    for id in [
+        "bytedance/seedream-4-0/edit",
+        "blackforestlabs/flux-3/text-to-video",
+    ] {
+        assert!(line(id).contains("(catalog)"), "{out}");
+    }
+    assert!(err.contains("the API gave none for that model"), "{err}");
+
+    let output = cli(&server, dir.path())
+        .args(["models", "--live", "--json"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let models: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let source = |id: &str| {
+        models
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|m| m["id"] == id)
+            .map(|m| m["price"]["source"].clone())
+    };
+    assert_eq!(source(MODEL), Some(j!("api")));
+    assert_eq!(source("bytedance/seedream-4-0/edit"), Some(j!("catalog")));
 }

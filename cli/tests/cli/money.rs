@@ -59,6 +59,7 @@ fn prices_are_shown_from_the_catalog_and_live() {
             .clone()
     };
     assert_eq!(entry(SEQUENTIAL)["price"]["usd"], 0.03);
+    assert_eq!(entry(SEQUENTIAL)["price"]["source"], "api");
     assert_eq!(entry(SEQUENTIAL)["price"]["unit"], "output");
     assert_eq!(entry(SEEDANCE)["price"]["usd"], 0.1);
     assert_eq!(entry(SEEDANCE)["price"]["pricing"], "fixed");
