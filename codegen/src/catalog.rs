@@ -212,12 +212,14 @@ fn read_model(id: String, dir: &Path, generated: bool) -> Result<SourceModel, Er
     };
     let (overlay, overlay_path) = if overlay_file.exists() {
         let value = read_json(&overlay_file)?;
-        if !value.is_object() {
-            // serde would read an array as the struct's fields in order.
-            return Err(
-                Error::schema(&overlay_file, "", "an overlay is a JSON object")
-                    .hint("see schemas/README.md for the overlay format"),
-            );
+        if let Some(pointer) = crate::overlay::misplaced_non_object(&value) {
+            let what = if pointer.is_empty() {
+                "an overlay is a JSON object"
+            } else {
+                "this is a JSON object in an overlay"
+            };
+            return Err(Error::schema(&overlay_file, &pointer, what)
+                .hint("see schemas/README.md for the overlay format"));
         }
         let overlay: Overlay = serde_json::from_value(value).map_err(|err| {
             Error::schema(&overlay_file, "", format!("not a valid overlay: {err}"))

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use serde_json::Value;
 
 /// The contents of a model's `overlay.json`.
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -88,4 +89,51 @@ pub enum RuleOverlay {
         /// The message reported.
         message: String,
     },
+}
+
+/// The JSON pointer of the first place in an overlay where the format has an object (the
+/// overlay, a field's refinements, a rule) but the file has something else. serde reads an
+/// array as a struct's fields in order, so `"mode": []` would be an empty refinement and
+/// `"mode": ["text"]` its docs: checked before the overlay is read.
+pub(crate) fn misplaced_non_object(overlay: &Value) -> Option<String> {
+    let Value::Object(top) = overlay else {
+        return Some(String::new());
+    };
+    let fields = top.get("fields").and_then(Value::as_object).into_iter();
+    let fields = fields.flatten().map(|(name, value)| {
+        let name = runcomfy_vocab::pointer::escape(name);
+        (format!("/fields/{name}"), value)
+    });
+    let rules = top.get("rules").and_then(Value::as_array).into_iter();
+    let rules = rules
+        .flatten()
+        .enumerate()
+        .map(|(i, value)| (format!("/rules/{i}"), value));
+    fields
+        .chain(rules)
+        .find(|(_, value)| !value.is_object())
+        .map(|(pointer, _)| pointer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn arrays_where_the_format_has_objects_are_found() {
+        assert_eq!(misplaced_non_object(&json!([])).as_deref(), Some(""));
+        assert_eq!(
+            misplaced_non_object(&json!({"fields": {"a/b": {}, "mode": ["text"]}})).as_deref(),
+            Some("/fields/mode")
+        );
+        assert_eq!(
+            misplaced_non_object(&json!({"rules": [["max_total", ["a"], 1, "m"]]})).as_deref(),
+            Some("/rules/0")
+        );
+        assert_eq!(
+            misplaced_non_object(&json!({"fields": {"a/b": {"docs": "x"}}, "rules": []})),
+            None
+        );
+    }
 }

@@ -130,6 +130,14 @@ fn an_empty_enum_and_an_overlay_that_is_no_object() {
         message.contains("overlay.json") && message.contains("an overlay is a JSON object"),
         "{message}"
     );
+    // Nested too: serde would read `["text"]` as the field's docs.
+    assert_rejected(
+        object(json!({"mode": {"type": "string"}}), &[]),
+        Some(json!({"fields": {"mode": ["more about it"]}})),
+        "overlay.json",
+        "/fields/mode",
+        "this is a JSON object in an overlay",
+    );
 }
 
 #[test]
