@@ -198,14 +198,16 @@ fn read_model(id: String, dir: &Path, generated: bool) -> Result<SourceModel, Er
     let upstream_file = dir.join(UPSTREAM_FILE);
     let (upstream, upstream_path) = if upstream_file.exists() {
         let value = read_json(&upstream_file)?;
-        let upstream: Upstream = serde_json::from_value(value).map_err(|err| {
-            Error::schema(
-                &upstream_file,
-                "",
-                format!("not a valid upstream file: {err}"),
-            )
-            .hint("it is written by `cargo xtask import` and `pull`: import the model again")
-        })?;
+        let invalid = |problem: String| {
+            Error::schema(&upstream_file, "", problem)
+                .hint("it is written by `cargo xtask import` and `pull`: import the model again")
+        };
+        if !value.is_object() {
+            // serde would read an array as the struct's fields in order.
+            return Err(invalid("an upstream file is a JSON object".into()));
+        }
+        let upstream: Upstream = serde_json::from_value(value)
+            .map_err(|err| invalid(format!("not a valid upstream file: {err}")))?;
         (upstream, Some(upstream_file))
     } else {
         (Upstream::default(), None)

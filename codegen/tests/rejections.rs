@@ -130,6 +130,13 @@ fn an_empty_enum_and_an_overlay_that_is_no_object() {
         message.contains("overlay.json") && message.contains("an overlay is a JSON object"),
         "{message}"
     );
+    let dir = catalog(&object(json!({"prompt": {"type": "string"}}), &[]), None);
+    fs::write(dir.path().join("acme/test/upstream.json"), r#"["A Name"]"#).unwrap();
+    let message = error_of(dir.path());
+    assert!(
+        message.contains("upstream.json") && message.contains("an upstream file is a JSON object"),
+        "{message}"
+    );
     // Nested too: serde would read `["text"]` as the field's docs.
     assert_rejected(
         object(json!({"mode": {"type": "string"}}), &[]),
