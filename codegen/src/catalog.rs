@@ -277,15 +277,9 @@ pub const DOCUMENTED_OUTPUT: &str = r#"{
   }
 }"#;
 
-/// Reads a JSON file, naming the file and position on a syntax error. A leading byte order
-/// mark is skipped ([`without_bom`]).
+/// Reads a JSON file, naming the file and position on a syntax error or a key given twice. A
+/// leading byte order mark is skipped.
 pub fn read_json(path: &Path) -> Result<Value, Error> {
     let text = fs::read_to_string(path).map_err(FileError::io(path))?;
-    serde_json::from_str(without_bom(&text)).map_err(|err| Error::json(path, &err))
-}
-
-/// The text without the byte order mark editors on Windows write first: every catalog file
-/// (schemas, overlays, the files `xtask import` reads) is read through it.
-pub fn without_bom(text: &str) -> &str {
-    text.strip_prefix('\u{feff}').unwrap_or(text)
+    runcomfy_json::parse(&text).map_err(|err| Error::json(path, &err))
 }

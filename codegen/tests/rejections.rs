@@ -459,3 +459,22 @@ fn names_in_errors_are_escaped() {
     );
     assert!(!message.contains('\u{1b}'), "{message}");
 }
+
+/// A key given twice in a catalog file is an error naming it, not the last one read silently.
+#[test]
+fn a_key_given_twice_in_a_catalog_file_is_named() {
+    let dir = catalog(&object(json!({"seed": {"type": "integer"}}), &[]), None);
+    let input = dir.path().join("acme/test/input.json");
+    fs::write(
+        &input,
+        "\u{feff}{\"type\": \"object\", \"properties\": {\n  \"seed\": {\"type\": \"integer\"},\n  \"seed\": {\"type\": \"string\"}\n}}",
+    )
+    .unwrap();
+    let message = error_of(dir.path());
+    assert!(
+        message.contains(&input.display().to_string())
+            && message.contains("\"seed\" is given twice")
+            && message.contains("line 3"),
+        "{message}"
+    );
+}

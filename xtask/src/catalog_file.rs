@@ -12,8 +12,9 @@
 
 use std::path::{Path, PathBuf};
 
-use runcomfy_codegen::catalog::{Upstream, without_bom};
+use runcomfy_codegen::catalog::Upstream;
 use runcomfy_codegen::error::FileError;
+use runcomfy_json::without_bom;
 use runcomfy_vocab::media::MediaKind;
 use serde_json::{Map, Value};
 
@@ -63,7 +64,7 @@ pub fn read(path: &Path) -> Result<Vec<Model>, CatalogFileError> {
 
 /// Reads every model of a catalog file's text; `path` names it in errors.
 pub fn parse(path: &Path, text: &str) -> Result<Vec<Model>, CatalogFileError> {
-    let value: Value = serde_json::from_str(without_bom(text))
+    let value: Value = runcomfy_json::parse(text)
         .map_err(|err| FileError::json(path, &err, crate::json_error_text(&err)))?;
     let shape = |pointer: &str, problem: &str| CatalogFileError::Shape {
         path: path.to_owned(),
