@@ -458,18 +458,11 @@ async fn wait(
 ) -> Result<(DynOutput, Option<std::time::SystemTime>), Outcome> {
     let line = row.number;
     let mut rounds = 0u32;
-    let started: Mutex<Option<std::time::SystemTime>> = Mutex::new(None);
+    let mut started = runcomfy::FirstSeenRunning::default();
     loop {
-        let seen = |update: &runcomfy::Update| {
-            // Running, not already ended (see `runcomfy run`'s record).
-            if update.state == runcomfy::JobState::InProgress
-                && let Ok(mut started) = started.lock()
-            {
-                started.get_or_insert_with(std::time::SystemTime::now);
-            }
-        };
+        let seen = |update: &runcomfy::Update| started.see(update);
         let err = match job.wait_with(WaitOptions::new(), seen).await {
-            Ok(output) => return Ok((output, started.lock().ok().and_then(|s| *s))),
+            Ok(output) => return Ok((output, started.at())),
             Err(err) => err,
         };
         match err {

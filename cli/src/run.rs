@@ -5,7 +5,6 @@
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use clap::ArgMatches;
@@ -491,22 +490,14 @@ async fn wait(
 ) -> (Option<Result<DynOutput, Error>>, Option<SystemTime>) {
     let options = args.timeout.bound(WaitOptions::new(), WaitOptions::timeout);
     let id = job.id().to_owned();
-    let started: Arc<Mutex<Option<SystemTime>>> = Arc::default();
-    let seen_start = Arc::clone(&started);
+    let mut started = runcomfy::FirstSeenRunning::default();
     let waited = interrupts
         .race(job.wait_with(options, |update| {
-            // Running, not already ended: a job that ended between two polls was never seen
-            // running, and its record says no start rather than one after its end.
-            if update.state == runcomfy::JobState::InProgress
-                && let Ok(mut seen) = seen_start.lock()
-            {
-                seen.get_or_insert_with(SystemTime::now);
-            }
+            started.see(update);
             progress.update(&id, update)
         }))
         .await;
-    let started = started.lock().ok().and_then(|s| *s);
-    (waited, started)
+    (waited, started.at())
 }
 
 /// The provenance record beside the files; where it was written (a failure is a warning: the

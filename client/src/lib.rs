@@ -69,7 +69,7 @@ pub use poll::{PollHistorySnapshot, PollPolicy};
 #[doc(no_inline)]
 pub use retry::RetryPolicy;
 #[doc(no_inline)]
-pub use wait::{Update, WaitOptions};
+pub use wait::{FirstSeenRunning, Update, WaitOptions};
 
 // The reply parsers, for the fuzz targets in `fuzz/` and the property tests only.
 #[doc(hidden)]

@@ -2,7 +2,7 @@
 //! stream), and the deadline that best-effort cancels a queued job.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures::Stream;
 use tracing::Instrument as _;
@@ -66,6 +66,26 @@ pub struct Update {
     pub elapsed: Duration,
     /// Status and result calls made so far by this wait.
     pub polls: u32,
+}
+
+/// When a job was first seen running, told by the [`Update`]s of its waits: what a record's
+/// `started` is. A job that ended between two polls was never seen running, and has none
+/// (not the time its end was noticed, after the server's finish).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FirstSeenRunning(Option<SystemTime>);
+
+impl FirstSeenRunning {
+    /// Notes the update: the first one that says running dates the start.
+    pub fn see(&mut self, update: &Update) {
+        if update.state == JobState::InProgress {
+            self.0.get_or_insert_with(SystemTime::now);
+        }
+    }
+
+    /// When the job was first seen running, if it was.
+    pub fn at(&self) -> Option<SystemTime> {
+        self.0
+    }
 }
 
 impl<M: Model> Job<M> {
@@ -371,5 +391,33 @@ impl<'a, M: Model> Poller<'a, M> {
             after,
             cancel,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn update(state: JobState) -> Update {
+        Update {
+            state,
+            queue_position: None,
+            elapsed: Duration::ZERO,
+            polls: 1,
+        }
+    }
+
+    #[test]
+    fn a_start_is_the_first_update_that_says_running() {
+        let mut started = FirstSeenRunning::default();
+        started.see(&update(JobState::InQueue));
+        started.see(&update(JobState::Completed));
+        assert_eq!(started.at(), None, "ended between two polls: no start");
+        started.see(&update(JobState::InProgress));
+        let first = started.at();
+        assert!(first.is_some());
+        std::thread::sleep(Duration::from_millis(2));
+        started.see(&update(JobState::InProgress));
+        assert_eq!(started.at(), first);
     }
 }
