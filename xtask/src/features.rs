@@ -88,13 +88,17 @@ pub fn splice(manifest: &str, table: &FeatureTable) -> Result<String, &'static s
 
 /// Brings `manifest`'s table in step with the catalog at `schemas`; with `check`, only tells.
 pub fn sync(manifest: &Path, schemas: &Path, check: bool) -> Result<Sync, FeaturesError> {
-    let table = table(schemas)?;
+    sync_table(manifest, &table(schemas)?, check)
+}
+
+/// [`sync`] with a catalog's table already in hand.
+fn sync_table(manifest: &Path, table: &FeatureTable, check: bool) -> Result<Sync, FeaturesError> {
     let io = |source| FeaturesError::Io {
         path: manifest.to_owned(),
         source,
     };
     let text = fs::read_to_string(manifest).map_err(io)?;
-    let updated = splice(&text, &table).map_err(|marker| FeaturesError::Marker {
+    let updated = splice(&text, table).map_err(|marker| FeaturesError::Marker {
         path: manifest.to_owned(),
         marker,
     })?;
@@ -129,7 +133,7 @@ pub fn run(manifest: &Path, schemas: &Path, check: bool) -> Result<Sync, Feature
 
 /// After `import` or `pull` changed the workspace's own catalog, keeps the manifest current;
 /// other catalog folders have no manifest to keep.
-pub fn after_catalog_change(schemas: &Path) -> Result<(), FeaturesError> {
+pub fn after_catalog_change(schemas: &Path, table: &FeatureTable) -> Result<(), FeaturesError> {
     let root = crate::workspace_root();
     let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
@@ -139,7 +143,7 @@ pub fn after_catalog_change(schemas: &Path) -> Result<(), FeaturesError> {
         return Ok(());
     }
     let manifest = root.join("client/Cargo.toml");
-    if sync(&manifest, schemas, false)? == Sync::Stale {
+    if sync_table(&manifest, table, false)? == Sync::Stale {
         println!("updated the model features in {}", manifest.display());
     }
     Ok(())

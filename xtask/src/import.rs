@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use runcomfy_codegen::Errors;
 use runcomfy_codegen::catalog::Upstream;
+use runcomfy_codegen::ir::Catalog;
 
 use crate::catalog_file::{self, CatalogFileError};
 use crate::features::FeaturesError;
@@ -93,12 +94,21 @@ struct Source {
     upstream: Option<Upstream>,
 }
 
+/// What an import (or a pull) wrote, and the catalog it was checked by.
+#[derive(Debug)]
+pub struct Imported {
+    /// Each model written, by id.
+    pub changes: Vec<ModelChange>,
+    /// The catalog loaded after the write, as the generator reads it.
+    pub catalog: Catalog,
+}
+
 /// Imports doc pages and catalog files into the catalog folder `schemas`, in model id order.
 ///
 /// A catalog file is told from a doc page by its content (JSON). Every file is read before
 /// anything is written, so a broken one leaves the catalog as it was. Files of the same model
 /// (pages in several languages) must agree once normalized.
-pub fn import(schemas: &Path, files: &[PathBuf]) -> Result<Vec<ModelChange>, ImportError> {
+pub fn import(schemas: &Path, files: &[PathBuf]) -> Result<Imported, ImportError> {
     let mut models: BTreeMap<String, Source> = BTreeMap::new();
     let mut page_errors = Vec::new();
     let mut catalog_errors = Vec::new();
@@ -178,10 +188,7 @@ fn add(
 
 /// Writes the models, once every id is known to be good: a bad one is found before anything
 /// is written, like a broken file.
-fn write(
-    schemas: &Path,
-    models: &BTreeMap<String, Source>,
-) -> Result<Vec<ModelChange>, ImportError> {
+fn write(schemas: &Path, models: &BTreeMap<String, Source>) -> Result<Imported, ImportError> {
     for id in models.keys() {
         runcomfy_codegen::catalog::check_model_id(id, &schemas.join(id))
             .map_err(|e| StoreError::BadId(e.to_string()))?;
@@ -202,7 +209,7 @@ fn write(
 pub(crate) fn write_checked<'a, E: From<StoreError> + From<CheckError>>(
     schemas: &Path,
     models: impl IntoIterator<Item = ModelFiles<'a>>,
-) -> Result<Vec<ModelChange>, E> {
+) -> Result<Imported, E> {
     let mut written = Written::default();
     let mut changes = Vec::new();
     for model in models {
@@ -215,7 +222,7 @@ pub(crate) fn write_checked<'a, E: From<StoreError> + From<CheckError>>(
         }
     }
     match runcomfy_codegen::load(schemas) {
-        Ok(_) => Ok(changes),
+        Ok(catalog) => Ok(Imported { changes, catalog }),
         Err(errors) => Err(CheckError::Invalid {
             errors,
             undo_failures: written.undo(),
@@ -226,23 +233,20 @@ pub(crate) fn write_checked<'a, E: From<StoreError> + From<CheckError>>(
 
 /// The command: imports, prints what changed, then checks that the catalog still generates
 /// (an overlay may name a field the new schema dropped).
-pub fn run(schemas: &Path, files: &[PathBuf]) -> Result<Vec<ModelChange>, ImportError> {
-    let changes = import(schemas, files)?;
-    for change in &changes {
+pub fn run(schemas: &Path, files: &[PathBuf]) -> Result<Imported, ImportError> {
+    let imported = import(schemas, files)?;
+    for change in &imported.changes {
         println!("{change}");
     }
-    finish(schemas)?;
-    Ok(changes)
+    finish(schemas, &imported.catalog)?;
+    Ok(imported)
 }
 
-/// After a write that was checked ([`write_checked`]): keeps the workspace's model features
-/// current and says how many models the catalog has; shared with `pull`.
-pub(crate) fn finish(schemas: &Path) -> Result<(), CheckError> {
-    let catalog = runcomfy_codegen::load(schemas).map_err(|errors| CheckError::Invalid {
-        errors,
-        undo_failures: Vec::new(),
-    })?;
-    crate::features::after_catalog_change(schemas)?;
+/// After a write that was checked ([`write_checked`]), with the catalog it loaded: keeps the
+/// workspace's model features current and says how many models the catalog has; shared with
+/// `pull`.
+pub(crate) fn finish(schemas: &Path, catalog: &Catalog) -> Result<(), CheckError> {
+    crate::features::after_catalog_change(schemas, &catalog.features)?;
     println!(
         "catalog OK: {} model(s); `cargo xtask lint` for warnings; a rebuild compiles it in (then `runcomfy models` lists it)",
         catalog.models.len()

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::import::CheckError;
-use crate::store::{self, ModelChange, StoreError};
+use crate::import::{CheckError, Imported};
+use crate::store::{self, StoreError};
 
 /// The API of record.
 pub const DEFAULT_BASE_URL: &str = "https://model-api.runcomfy.net";
@@ -103,10 +103,10 @@ fn auth_hint(status: u16) -> &'static str {
 pub type Fetched = crate::catalog_file::Model;
 
 /// What a pull did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct PullReport {
-    /// Each model written, by id.
-    pub changes: Vec<ModelChange>,
+    /// Each model written, by id, and the catalog they were checked by.
+    pub imported: Imported,
     /// With [`Selection::All`]: models in the folder that the API does not list (left alone).
     pub not_served: Vec<String>,
 }
@@ -186,7 +186,7 @@ pub async fn fetch(options: &PullOptions) -> Result<Vec<Fetched>, PullError> {
 /// Fetches and writes the selected models into `schemas`.
 pub async fn pull(schemas: &Path, options: &PullOptions) -> Result<PullReport, PullError> {
     let models = fetch(options).await?;
-    let changes = crate::import::write_checked::<PullError>(
+    let imported = crate::import::write_checked::<PullError>(
         schemas,
         models.iter().map(|model| store::ModelFiles {
             id: &model.id,
@@ -205,7 +205,7 @@ pub async fn pull(schemas: &Path, options: &PullOptions) -> Result<PullReport, P
         Vec::new()
     };
     Ok(PullReport {
-        changes,
+        imported,
         not_served,
     })
 }
@@ -217,13 +217,13 @@ pub fn run(schemas: &Path, options: &PullOptions) -> Result<PullReport, PullErro
         .build()
         .map_err(PullError::Runtime)?;
     let report = runtime.block_on(pull(schemas, options))?;
-    for change in &report.changes {
+    for change in &report.imported.changes {
         println!("{change}");
     }
     for id in &report.not_served {
         println!("not served {id} (left alone; delete its folder if the model is gone)");
     }
-    crate::import::finish(schemas)?;
+    crate::import::finish(schemas, &report.imported.catalog)?;
     Ok(report)
 }
 

@@ -42,7 +42,7 @@ const EDIT_SEQUENTIAL: &str = "bytedance/seedream-4-0/edit-sequential";
 #[test]
 fn all_five_seed_pages_import_into_the_committed_catalog() {
     let dir = tempfile::tempdir().unwrap();
-    let changes = import::import(dir.path(), &all_seeds()).unwrap();
+    let changes = import::import(dir.path(), &all_seeds()).unwrap().changes;
     let ids: Vec<&str> = changes.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(
         ids,
@@ -70,7 +70,7 @@ fn the_three_languages_of_edit_sequential_give_identical_files() {
     let mut outputs = Vec::new();
     for prefix in ["000", "001", "003"] {
         let dir = tempfile::tempdir().unwrap();
-        let changes = import::import(dir.path(), &[seed(prefix)]).unwrap();
+        let changes = import::import(dir.path(), &[seed(prefix)]).unwrap().changes;
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].id, EDIT_SEQUENTIAL, "page {prefix}");
         let model = dir.path().join(EDIT_SEQUENTIAL);
@@ -108,7 +108,7 @@ fn reimporting_reports_unchanged_and_keeps_overlays() {
     fs::write(model.join("overlay.json"), &overlay).unwrap();
     // A stale input.json makes the first import an update of that file only.
     fs::write(model.join("input.json"), "{}\n").unwrap();
-    let first = import::import(dir.path(), &[seed("000")]).unwrap();
+    let first = import::import(dir.path(), &[seed("000")]).unwrap().changes;
     assert_eq!(
         first[0].status,
         Status::Updated(vec!["input.json", "output.json"])
@@ -117,11 +117,13 @@ fn reimporting_reports_unchanged_and_keeps_overlays() {
         first[0].to_string(),
         format!("updated    {EDIT_SEQUENTIAL} (input.json, output.json)")
     );
-    let second = import::import(dir.path(), &[seed("001"), seed("003")]).unwrap();
+    let second = import::import(dir.path(), &[seed("001"), seed("003")])
+        .unwrap()
+        .changes;
     assert_eq!(second.len(), 1);
     assert_eq!(second[0].status, Status::Unchanged);
     assert_eq!(read(&model.join("overlay.json")), overlay);
-    let changes = import::run(dir.path(), &[seed("000")]).unwrap();
+    let changes = import::run(dir.path(), &[seed("000")]).unwrap().changes;
     assert_eq!(changes[0].status, Status::Unchanged);
 }
 
@@ -292,7 +294,7 @@ fn an_import_that_breaks_an_overlay_fails_the_check() {
 #[test]
 fn a_source_the_catalog_cannot_take_leaves_the_folder_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
-    let first = import::import(dir.path(), &[seed("000")]).unwrap();
+    let first = import::import(dir.path(), &[seed("000")]).unwrap().changes;
     assert_eq!(first.len(), 1);
     let before = snapshot(dir.path());
     // A price that is none, and an id whose feature another model's takes.

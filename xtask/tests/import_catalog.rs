@@ -43,7 +43,7 @@ fn schema() -> Value {
 #[test]
 fn the_real_catalog_imports_into_the_committed_schemas_and_again_unchanged() {
     let dir = tempfile::tempdir().unwrap();
-    let changes = import::import(dir.path(), &real_catalog()).unwrap();
+    let changes = import::import(dir.path(), &real_catalog()).unwrap().changes;
     assert_eq!(changes.len(), 65);
     assert!(changes.iter().all(|c| c.status == Status::New));
     for change in &changes {
@@ -85,7 +85,7 @@ fn the_real_catalog_imports_into_the_committed_schemas_and_again_unchanged() {
     .unwrap();
     assert_eq!(flash["categories"], json!(["text-to-image"]));
 
-    let again = import::import(dir.path(), &real_catalog()).unwrap();
+    let again = import::import(dir.path(), &real_catalog()).unwrap().changes;
     assert_eq!(again.len(), 65);
     assert!(
         again.iter().all(|c| c.status == Status::Unchanged),
@@ -138,7 +138,9 @@ fn each_published_shape_imports() {
         }]),
     );
     let schemas = dir.path().join("schemas");
-    let changes = import::import(&schemas, &[api, single, nodes]).unwrap();
+    let changes = import::import(&schemas, &[api, single, nodes])
+        .unwrap()
+        .changes;
     let ids: Vec<&str> = changes.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(
         ids,
@@ -197,11 +199,15 @@ fn a_reimport_refreshes_upstream_facts_and_keeps_the_overlay() {
     let overlay = "{\n  \"display_name\": \"Our Clip\"\n}\n";
     fs::write(schemas.join("acme/clip/overlay.json"), overlay).unwrap();
 
-    let same = import::import(&schemas, std::slice::from_ref(&file)).unwrap();
+    let same = import::import(&schemas, std::slice::from_ref(&file))
+        .unwrap()
+        .changes;
     assert_eq!(same[0].status, Status::Unchanged);
 
     write(dir.path(), "nodes.json", &entry("Clip Two"));
-    let renamed = import::import(&schemas, std::slice::from_ref(&file)).unwrap();
+    let renamed = import::import(&schemas, std::slice::from_ref(&file))
+        .unwrap()
+        .changes;
     assert_eq!(renamed[0].status, Status::Updated(vec!["upstream.json"]));
     assert_eq!(
         renamed[0].to_string(),

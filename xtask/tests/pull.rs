@@ -58,10 +58,21 @@ async fn pulling_everything_round_trips_the_committed_catalog() {
         .await
         .unwrap();
     let committed = runcomfy_codegen::catalog::read_catalog(&schemas()).unwrap();
-    let ids: Vec<&str> = report.changes.iter().map(|c| c.id.as_str()).collect();
+    let ids: Vec<&str> = report
+        .imported
+        .changes
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
     let expected: Vec<&str> = committed.iter().map(|m| m.id.as_str()).collect();
     assert_eq!(ids, expected);
-    assert!(report.changes.iter().all(|c| c.status == Status::New));
+    assert!(
+        report
+            .imported
+            .changes
+            .iter()
+            .all(|c| c.status == Status::New)
+    );
     assert!(report.not_served.is_empty());
     for src in &committed {
         let model = dir.path().join(&src.id);
@@ -116,7 +127,13 @@ async fn pulling_everything_round_trips_the_committed_catalog() {
     let again = pull::pull(dir.path(), &options(&sim, Selection::All))
         .await
         .unwrap();
-    assert!(again.changes.iter().all(|c| c.status == Status::Unchanged));
+    assert!(
+        again
+            .imported
+            .changes
+            .iter()
+            .all(|c| c.status == Status::Unchanged)
+    );
     sim.shutdown().await;
 }
 
@@ -131,8 +148,8 @@ async fn pulling_one_model_writes_only_it() {
     )
     .await
     .unwrap();
-    assert_eq!(report.changes.len(), 1);
-    assert_eq!(report.changes[0].id, id);
+    assert_eq!(report.imported.changes.len(), 1);
+    assert_eq!(report.imported.changes[0].id, id);
     assert!(dir.path().join(id).join("input.json").exists());
     assert!(!dir.path().join("bytedance/seedream-4-0/edit").exists());
     sim.shutdown().await;
