@@ -1,7 +1,7 @@
 //! What a batch leaves for people and scripts: `report.jsonl` (one object per input line) and
 //! the summary printed at the end.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -185,6 +185,9 @@ impl Summary {
 
     /// Moves the lines the budget left unsent from `unfinished` to `unsent`.
     pub fn mark_unsent(&mut self, lines: &[u64]) {
+        // A set: a budget can hold back most of 100,000 lines, and a scan per line was
+        // quadratic (a minute at the end of such a batch).
+        let lines: HashSet<u64> = lines.iter().copied().collect();
         let (unsent, rest) = std::mem::take(&mut self.unfinished)
             .into_iter()
             .partition(|e| lines.contains(&e.line));
@@ -270,17 +273,17 @@ impl Summary {
         if self.unsent.is_empty() {
             return Ok(());
         }
+        // Their numbers only: each line's reason was said as it was held back, and is in the
+        // report; a budget can hold back thousands.
+        let lines: Vec<u64> = self.unsent.iter().map(|e| e.line).collect();
         writeln!(
             f,
             "{} line(s) left unsent by --max-spend {} (still pending: a run with a larger \
-             --max-spend sends those with an estimate, one with --no-max-spend any):",
+             --max-spend sends those with an estimate, one with --no-max-spend any): lines {}",
             self.unsent.len(),
-            self.max_spend.unwrap_or_default()
-        )?;
-        for entry in &self.unsent {
-            writeln!(f, "  {entry}")?;
-        }
-        Ok(())
+            self.max_spend.unwrap_or_default(),
+            line_numbers(&lines)
+        )
     }
 
     fn write_spent(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -397,5 +400,30 @@ mod tests {
         assert!(text.ends_with("40 and 80 more"), "{text}");
         let all: Vec<u64> = (1..=100_000).collect();
         assert_eq!(line_numbers(&all), "1-100000");
+    }
+
+    #[test]
+    fn lines_a_budget_held_back_are_said_by_number() {
+        let entry = |line| Entry {
+            line,
+            key: None,
+            request_id: None,
+            reason: Some("not sent: it has no estimate".into()),
+        };
+        let mut summary = Summary {
+            total: 100_000,
+            unfinished: (1..=100_000).map(entry).collect(),
+            max_spend: Some(Usd::from_nanos(1_000_000_000)),
+            ..Summary::default()
+        };
+        let held: Vec<u64> = (3..=100_000).collect();
+        summary.mark_unsent(&held);
+        let text = summary.to_string();
+        assert!(
+            text.contains("99998 line(s) left unsent by --max-spend $1.00")
+                && text.contains("any): lines 3-100000\n"),
+            "{text}"
+        );
+        assert!(text.lines().count() < 10, "{text}");
     }
 }
