@@ -66,6 +66,7 @@ pub struct AdaptivePolling {
     margin: Duration,
     overrun_max: Duration,
     warm_after: usize,
+    max_gap: Duration,
 }
 
 impl Default for AdaptivePolling {
@@ -78,9 +79,16 @@ impl Default for AdaptivePolling {
             margin: Duration::ZERO,
             overrun_max: Duration::from_secs(4),
             warm_after: 3,
+            max_gap: MAX_GAP,
         }
     }
 }
+
+/// The longest a planned job goes unpolled. A plan from runs of minutes would otherwise first
+/// look at the job minutes after its submit: its queue, a failure at once or a far shorter run
+/// (a history learned from one slow job) unseen, and no progress to show meanwhile. Longer
+/// than the first planned poll of jobs of 20 s, whose figures it leaves as they were.
+const MAX_GAP: Duration = Duration::from_secs(30);
 
 /// How strongly planned polls crowd towards the longest run time seen. An exponent of 2 puts
 /// them at a density of 1/√(share of jobs still running), which minimises mean requests plus
@@ -185,6 +193,12 @@ impl AdaptivePolling {
     /// The longest interval once a job runs past every planned poll.
     pub fn with_overrun_max(mut self, max: Duration) -> Self {
         self.overrun_max = max;
+        self
+    }
+
+    /// The longest wait between two polls of a job with a plan (and before its first).
+    pub fn with_max_gap(mut self, gap: Duration) -> Self {
+        self.max_gap = gap.max(self.min_interval);
         self
     }
 
@@ -348,7 +362,7 @@ impl PollPolicy {
         // after its point does not plan the same point again).
         let slack = Duration::from_millis(5);
         if let Some(next) = plan.iter().find(|p| **p > since_start + slack) {
-            return (*next - since_start).max(floor);
+            return (*next - since_start).min(adaptive.max_gap).max(floor);
         }
         // Past every planned point: look at once if this wait has not yet (it began late),
         // else back off, starting dense.
@@ -721,6 +735,27 @@ mod tests {
     }
 
     #[test]
+    fn a_plan_from_runs_of_minutes_still_looks_every_30_s() {
+        let policy = PollPolicy::default();
+        let known = own(vec![secs(300.0); 5]);
+        // A job that ends (or fails) 5 s in is seen at the first look, 30 s in.
+        assert_eq!(simulate(&policy, &known, secs(5.0)), (1, secs(25.0)));
+        // One of the expected 300 s: ten looks on the way, then the plan near its end.
+        let (polls, delay) = simulate(&policy, &known, secs(300.0));
+        assert_eq!(delay, Duration::ZERO);
+        assert_eq!(polls, 10);
+        // Jobs of 20 s plan their first poll before 30 s: unchanged.
+        let twenty = own(spread(19.0, 21.0, 32));
+        let plain = PollPolicy::Adaptive(AdaptivePolling::default().with_max_gap(secs(3600.0)));
+        for end in spread(18.0, 22.0, 9) {
+            assert_eq!(
+                simulate(&policy, &twenty, end),
+                simulate(&plain, &twenty, end)
+            );
+        }
+    }
+
+    #[test]
     fn cold_polls_every_two_seconds_so_a_20_s_job_costs_ten() {
         let policy = PollPolicy::default();
         // 2 s, 4 s, ..., 20 s.
@@ -845,14 +880,15 @@ mod tests {
 
     #[test]
     fn the_plan_scales_with_the_spread() {
-        // Without the densest interval and the margin (the two fixed durations), the plan is
-        // the same at any scale: ten times longer and wider, the same requests, ten times the
-        // delay. (Minutes, so the last planned gaps stay wider than the few ms of slack a
-        // poll that lands just after its point is given.)
+        // Without the densest interval, the margin and the longest gap (the fixed durations),
+        // the plan is the same at any scale: ten times longer and wider, the same requests,
+        // ten times the delay. (Minutes, so the last planned gaps stay wider than the few ms
+        // of slack a poll that lands just after its point is given.)
         let policy = PollPolicy::Adaptive(
             AdaptivePolling::default()
                 .with_min_interval(Duration::from_millis(1))
-                .with_margin(Duration::ZERO),
+                .with_margin(Duration::ZERO)
+                .with_max_gap(Duration::MAX),
         );
         let (short_polls, short_delays) =
             stream(&policy, &own(spread(180.0, 220.0, 24)), 180.0, 220.0, 101);
