@@ -176,21 +176,9 @@ pub fn problems(model_id: &str, report: &ValidationReport, sent: bool) -> bool {
             runcomfy::Severity::Error => "error",
             runcomfy::Severity::Warning => "warning",
         };
-        let path = if problem.path.is_empty() {
-            "(input)"
-        } else {
-            &problem.path
-        };
-        let detail = match &problem.value {
-            Some(value) => format!("{}; {value}", problem.rule),
-            None => problem.rule.clone(),
-        };
         // Under the error header the problems are indented; warnings alone stand on their own.
         let indent = if errors > 0 { "  " } else { "" };
-        eprintln_safe(&format!(
-            "{indent}{tag}: {path}: {} ({detail})",
-            problem.message
-        ));
+        eprintln_safe(&format!("{indent}{tag}: {problem}"));
     }
     errors > 0
 }

@@ -9,6 +9,8 @@ use std::fmt;
 use runcomfy_vocab::pointer::Path;
 use serde::Serialize;
 
+use crate::error::printable;
+
 /// How serious a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -38,19 +40,25 @@ pub struct Problem {
 }
 
 impl fmt::Display for Problem {
+    /// Each part through [`printable`]: an input's paths, keys and values are someone's text
+    /// (a batch file, an `--input` or a record sent by someone else) and reach a terminal.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let path = if self.path.is_empty() {
             "input"
         } else {
             &self.path
         };
-        write!(f, "{path}: {}", self.message)?;
+        let shown = |text| printable(text, PROBLEM_CHARS);
+        write!(f, "{}: {}", shown(path), shown(&self.message))?;
         match &self.value {
-            Some(value) => write!(f, " ({}; {})", self.rule, value),
-            None => write!(f, " ({})", self.rule),
+            Some(value) => write!(f, " ({}; {})", shown(&self.rule), shown(value)),
+            None => write!(f, " ({})", shown(&self.rule)),
         }
     }
 }
+
+/// Characters of each part of a problem shown: more than any schema's message.
+const PROBLEM_CHARS: usize = 2000;
 
 /// Every problem found in one input, errors and warnings apart.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -170,4 +178,27 @@ impl fmt::Display for ValidationReport {
 pub struct ValidationError {
     /// Every problem found, warnings included.
     pub report: ValidationReport,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_problem_reaches_a_terminal_escaped() {
+        let mut report = ValidationReport::new();
+        let evil = "/tmp/\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[31mRED\u{202e}.png";
+        report.error(
+            &Path::root().key("images").index(0),
+            "file",
+            Some(format!("enum; {evil:?}")),
+            format!("cannot read {evil}: not found"),
+        );
+        let text = report.to_string();
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains('\u{202e}'),
+            "{text:?}"
+        );
+        assert!(text.contains("cannot read /tmp/\\u{1b}]52"), "{text}");
+    }
 }
