@@ -78,6 +78,8 @@ CREATE TABLE IF NOT EXISTS files (
     sha256       TEXT,
     PRIMARY KEY (line, position)
 ) STRICT;
+-- A server that answers two submits with one request id is found at once.
+CREATE INDEX IF NOT EXISTS lines_by_request ON lines (request_id);
 ";
 
 /// Where a line stands.
@@ -518,6 +520,19 @@ impl Journal {
             "state = ?4, submits = submits - 1, reason = ?3",
             &[&reason, &back],
         )
+    }
+
+    /// The line, other than `line`, that already holds `request_id`.
+    pub fn line_of_request(&self, request_id: &str, line: u64) -> Result<Option<u64>, BatchError> {
+        self.conn
+            .query_row(
+                "SELECT line FROM lines WHERE request_id = ?1 AND line != ?2 LIMIT 1",
+                params![request_id, line as i64],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()
+            .map(|other| other.map(|l| l as u64))
+            .map_err(|e| self.err(e))
     }
 
     /// The submit may have been accepted: `submitting` → `unknown`.

@@ -279,6 +279,26 @@ async fn record_accepted(ctx: &Ctx, line: u64, job: DynJob) -> Result<DynJob, Ou
     let id = job.id().to_owned();
     ctx.gate.succeeded();
     ctx.submitted.fetch_add(1, Ordering::Relaxed);
+    // Another line's request id is no answer for this one: following it would save that
+    // job's files as this line's, while this line's own job may exist under an id never seen.
+    let taken = {
+        let id = id.clone();
+        journal(ctx, move |j| j.line_of_request(&id, line)).await
+    };
+    match taken {
+        Ok(None) => {}
+        Ok(Some(other)) => {
+            let reason = format!(
+                "the server answered with request id {id}, which line {other} already has: \
+                 this line's job may exist under another id"
+            );
+            return Err(unknown(ctx, line, reason).await);
+        }
+        Err(err) => {
+            fatal(ctx, err);
+            return Err(Outcome::Unfinished);
+        }
+    }
     let recorded = {
         let id = id.clone();
         let accepted = job.submitted_at();
@@ -336,25 +356,28 @@ async fn submit_failed(ctx: &Ctx, row: &Row, err: Error, rounds: u32) -> Option<
             fatal(ctx, BatchError::Refused(err));
             Some(Outcome::Unfinished)
         }
-        SubmitFailure::Unknown => {
-            if let Some(budget) = &ctx.budget {
-                budget.keep();
-            }
-            if let Err(err) = journal(ctx, {
-                let reason = reason.clone();
-                move |j| j.mark_unknown(line, &reason)
-            })
-            .await
-            {
-                fatal(ctx, err);
-                return Some(Outcome::Unfinished);
-            }
-            ctx.progress.println(&format!(
-                "line {line}: unknown (may have been accepted): {reason}"
-            ));
-            Some(Outcome::Unknown)
-        }
+        SubmitFailure::Unknown => Some(unknown(ctx, line, reason).await),
     }
+}
+
+/// The line's submit may have been accepted: `unknown`, its estimate kept spent.
+async fn unknown(ctx: &Ctx, line: u64, reason: String) -> Outcome {
+    if let Some(budget) = &ctx.budget {
+        budget.keep();
+    }
+    if let Err(err) = journal(ctx, {
+        let reason = reason.clone();
+        move |j| j.mark_unknown(line, &reason)
+    })
+    .await
+    {
+        fatal(ctx, err);
+        return Outcome::Unfinished;
+    }
+    ctx.progress.println(&format!(
+        "line {line}: unknown (may have been accepted): {reason}"
+    ));
+    Outcome::Unknown
 }
 
 /// The reason a line keeps when its submit was not taken: why, for a pending line; for an
@@ -520,6 +543,17 @@ async fn download(
     let saved = loop {
         match job.download(output, &dir, &options).await {
             Ok(saved) => break saved,
+            // Fetching it again, now or in a later run, would be refused the same way: the
+            // line fails (its job is paid and not sent again), rather than staying unfinished
+            // for every later run to retry.
+            Err(err) if download_refused(&err) => {
+                let reason = format!(
+                    "download: {err}; the job is paid and not submitted again (`runcomfy \
+                     result {} --out DIR` fetches its files)",
+                    job.id()
+                );
+                return fail_line(ctx, line, &reason).await;
+            }
             Err(err) => {
                 rounds += 1;
                 let reason = format!("download: {err}");
@@ -555,6 +589,10 @@ async fn download(
             Outcome::Unfinished
         }
     }
+}
+
+fn download_refused(err: &Error) -> bool {
+    matches!(err, Error::Download { reason, .. } if reason.is_refusal())
 }
 
 /// A failed wait or download: notes it, backs off, and gives up (leaving the line for the

@@ -42,9 +42,10 @@ Exit codes:
   1    the job failed or was cancelled (or could not be cancelled), or another failure
   3    the submit may have been accepted (and billed): its connection broke after it was
        sent, the server answered 5xx or garbage, or --timeout passed during it; or run's
-       job was accepted and a temporary failure (--timeout, a network timeout, 429, a
-       stalled download) ended the command before its end: do not retry blindly, check
-       your RunComfy requests first (runcomfy result ID --wait follows a known job)
+       job was accepted and a temporary failure (--timeout, a network timeout, 429, 5xx or
+       unreadable replies, its id no longer found, a stalled download) ended the command
+       before its end: do not retry blindly, check your RunComfy requests first (runcomfy
+       result ID --wait follows a known job)
   4    over budget: run --max-cost found the estimate above it or had no estimate, or
        batch --max-spend left lines unsent (nothing past the budget was sent)
   64   usage error (unknown command, model or flag, a bad option value such as --timeout's)

@@ -110,8 +110,7 @@ async fn result(job: &DynJob, args: &ResultArgs) -> Result<u8, CliError> {
         None => None,
     };
     let Some(result) = fetched.transpose()? else {
-        eprintln_safe(&format!("{id}: interrupted"));
-        return Ok(exit::INTERRUPTED);
+        return Ok(interrupted(id, "interrupted", args.json));
     };
     let mut report = json!({
         "request_id": id,
@@ -236,10 +235,7 @@ async fn succeeded(
             let download = job.download(outputs, dir, &options);
             match interrupts.race(download).await {
                 Some(saved) => Some(saved?),
-                None => {
-                    eprintln_safe(&format!("{id}: interrupted while downloading"));
-                    return Ok(exit::INTERRUPTED);
-                }
+                None => return Ok(interrupted(id, "interrupted while downloading", args.json)),
             }
         }
         None => None,
@@ -267,25 +263,29 @@ async fn succeeded(
     Ok(exit::OK)
 }
 
+/// Ctrl-C or SIGTERM stopped the command: said on stderr, and with `--json` on stdout too.
+fn interrupted(id: &str, what: &str, json: bool) -> u8 {
+    eprintln_safe(&format!("{id}: {what}"));
+    if json {
+        output::json(&json!({"request_id": id, "status": "interrupted", "error": what}));
+    }
+    exit::INTERRUPTED
+}
+
 async fn cancel(job: &DynJob, json: bool) -> Result<u8, CliError> {
     let outcome = job.cancel().await?;
-    let (name, code, text) = match &outcome {
-        CancelOutcome::Cancelled => ("cancelled".to_owned(), exit::OK, "cancelled".to_owned()),
+    let (code, text) = match &outcome {
+        CancelOutcome::Cancelled => (exit::OK, "cancelled".to_owned()),
         CancelOutcome::NotCancellable => (
-            "not_cancellable".to_owned(),
             exit::FAILURE,
             "not cancellable: it is already running or finished".to_owned(),
         ),
-        other => (
-            other.to_string(),
-            exit::FAILURE,
-            format!("cancel answered \"{other}\""),
-        ),
+        other => (exit::FAILURE, format!("cancel answered \"{other}\"")),
     };
     if json {
         output::json(&json!({
             "request_id": job.id(),
-            "outcome": name,
+            "outcome": outcome.wire(),
         }));
     } else {
         output::line(&format!("{}: {text}", job.id()));

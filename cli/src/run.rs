@@ -569,10 +569,18 @@ async fn submit(
         Some(submitted) => Ok(Some((submitted?, true))),
         None => {
             progress.finish();
-            eprintln_safe(
-                "interrupted again: the submit may have been accepted (and billed); check your \
-                 RunComfy requests",
-            );
+            let error = "interrupted again: the submit may have been accepted (and billed); \
+                         check your RunComfy requests";
+            eprintln_safe(error);
+            if args.json {
+                // As a submit whose answer never came: it may exist, with no id to follow.
+                output::json(&json!({
+                    "request_id": null,
+                    "model": model,
+                    "status": "unknown",
+                    "error": error,
+                }));
+            }
             Ok(None)
         }
     }
@@ -663,6 +671,14 @@ async fn save(
                     dir.display()
                 )
             });
+            if args.json {
+                output::json(&json!({
+                    "request_id": id,
+                    "model": job.model_id(),
+                    "status": "interrupted",
+                    "error": "interrupted while downloading: the job succeeded; its files were not all saved",
+                }));
+            }
             Ok(None)
         }
     }
@@ -768,11 +784,21 @@ fn job_ended_badly(job: &DynJob, err: Error, args: &RunArgs) -> Result<u8, CliEr
     }
     let code = match exit::api_exit_code(&err) {
         exit::TEMP_FAIL if !cancelled_unrun => exit::MAYBE_ACCEPTED,
+        // Lost track of an accepted job (an outage, unreadable replies, its id no longer
+        // found): 69 or 65 would read as a failure to send, which a wrapper retries.
+        exit::UNAVAILABLE | exit::DATA_ERR if status == "unfinished" => exit::MAYBE_ACCEPTED,
         code => code,
     };
     let err = CliError::from(err);
     eprintln_safe(&format!("error: {err}"));
-    if let Some(hint) = err.hint(args.mock) {
+    let hint = match status {
+        "unfinished" if !args.mock => Some(format!(
+            "the job was accepted and may still finish: `runcomfy result {id} --wait --out \
+             DIR` waits for it and saves its files"
+        )),
+        _ => err.hint(args.mock),
+    };
+    if let Some(hint) = hint {
         eprintln_safe(&format!("  {hint}"));
     }
     Ok(code)
@@ -811,7 +837,7 @@ async fn cancel_after_interrupt(
             },
         ),
         Some(Ok(Ok(other))) => (
-            other.to_string(),
+            other.wire().to_owned(),
             format!("interrupted: the cancel of job {id} was answered \"{other}\""),
         ),
         Some(Ok(Err(err))) => (

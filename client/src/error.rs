@@ -158,8 +158,9 @@ pub enum Error {
     /// The job did not finish before the deadline given to `wait`. A queued job was asked to
     /// cancel (best effort); `cancel` says how that went.
     #[error(
-        "job {} did not finish within {after:?}{}",
+        "job {} did not finish within {}{}",
         printable(request_id, SHOWN_CHARS),
+        seconds(*after),
         cancel_text(cancel)
     )]
     Timeout {
@@ -277,7 +278,7 @@ pub enum DownloadFailure {
     Stalled(Duration),
     /// The downloads did not end within their deadline
     /// ([`DownloadOptions::timeout`](crate::download::DownloadOptions::timeout)).
-    #[error("not finished within {0:?}")]
+    #[error("not finished within {}", seconds(*.0))]
     TimedOut(Duration),
     /// The file is larger than the configured limit.
     #[error("larger than the {0}-byte limit")]
@@ -315,6 +316,27 @@ pub enum DownloadFailure {
     /// More redirects than the client follows.
     #[error("too many redirects")]
     TooManyRedirects,
+}
+
+impl DownloadFailure {
+    /// Whether fetching the file again cannot help: what came, or where it is, was refused
+    /// (not what its type says, compressed, not media, too large, not https, a host not
+    /// allowed, redirects in circles), as opposed to a network or host trouble that may pass.
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            DownloadFailure::Status(_)
+            | DownloadFailure::Transport(_)
+            | DownloadFailure::Stalled(_)
+            | DownloadFailure::TimedOut(_) => false,
+            DownloadFailure::TooLarge(_)
+            | DownloadFailure::Mismatch(_)
+            | DownloadFailure::Encoded(_)
+            | DownloadFailure::NotMedia(_)
+            | DownloadFailure::BadUrl
+            | DownloadFailure::HostNotAllowed(_)
+            | DownloadFailure::TooManyRedirects => true,
+        }
+    }
 }
 
 /// What the API said in an error body (`{error_code, error_message, detail}`) or, without one,
@@ -418,6 +440,18 @@ pub enum CancelOutcome {
     Other(String),
 }
 
+impl CancelOutcome {
+    /// The outcome as the API writes it (`cancelled`, `not_cancellable`, or the server's own
+    /// word as it came, for JSON: not escaped for a terminal as [`Display`](fmt::Display) is).
+    pub fn wire(&self) -> &str {
+        match self {
+            CancelOutcome::Cancelled => "cancelled",
+            CancelOutcome::NotCancellable => "not_cancellable",
+            CancelOutcome::Other(other) => other,
+        }
+    }
+}
+
 impl fmt::Display for CancelOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -509,6 +543,13 @@ impl Error {
 
 /// `; body starts: "..."`, unless the error is not about the body's text (an output listing
 /// too many files, a finished job with no output).
+/// A duration as people read it: `3s`, `2.5s`, `90s` (a deadline's remainder is not shown to
+/// the nanosecond).
+fn seconds(duration: Duration) -> String {
+    let tenths = (duration.as_secs_f64() * 10.0).round() / 10.0;
+    format!("{tenths}s")
+}
+
 fn body_start(excerpt: &str) -> String {
     match excerpt {
         "" => String::new(),
@@ -565,6 +606,14 @@ fn cancel_text(cancel: &Option<CancelAttempt>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_as_seconds_to_the_tenth() {
+        assert_eq!(seconds(Duration::from_secs(3)), "3s");
+        assert_eq!(seconds(Duration::from_nanos(2_984_837_801)), "3s");
+        assert_eq!(seconds(Duration::from_millis(2_450)), "2.5s");
+        assert_eq!(seconds(Duration::from_secs(300)), "300s");
+    }
 
     #[test]
     fn an_invalid_response_quotes_its_body_only_when_it_is_about_it() {

@@ -89,7 +89,7 @@ fn a_refused_token_exits_77_and_no_token_is_ever_printed() {
 }
 
 #[test]
-fn server_errors_exit_69_and_an_ambiguous_submit_3() {
+fn server_errors_exit_69_and_an_accepted_job_lost_to_them_3() {
     let sim = Sim::start(SimConfig::default());
     let dir = tempfile::tempdir().unwrap();
 
@@ -103,19 +103,18 @@ fn server_errors_exit_69_and_an_ambiguous_submit_3() {
     assert!(err.contains("before submitting again"), "{err}");
     assert_eq!(sim.stats().submit_calls, 1);
 
-    // 503s while polling, past every retry.
+    // 503s while polling, past every retry: the job was accepted, so not 69 (a wrapper
+    // would send it again) but 3, with how to pick it up.
     sim.sim.set_faults(
         Faults::none()
             .with(Endpoint::Status, 1.0, &[FaultKind::Http503])
             .with(Endpoint::Result, 1.0, &[FaultKind::Http503]),
     );
     let output = sim.output(dir.path(), &["run", MODEL, "--text", PROMPT]);
-    assert_code(&output, 69);
-    assert!(
-        stderr(&output).contains("server error"),
-        "{}",
-        stderr(&output)
-    );
+    assert_code(&output, 3);
+    let err = stderr(&output);
+    assert!(err.contains("server error"), "{err}");
+    assert!(err.contains("--wait --out DIR` waits for it"), "{err}");
 
     // Nothing listening at all.
     let output = runcomfy(dir.path())

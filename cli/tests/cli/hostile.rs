@@ -825,3 +825,227 @@ fn a_live_catalog_with_entries_that_name_no_model_warns_and_lists_the_rest() {
     assert_eq!(source(MODEL), Some(j!("api")));
     assert_eq!(source("bytedance/seedream-4-0/edit"), Some(j!("catalog")));
 }
+
+#[test]
+fn losing_track_of_an_accepted_job_exits_3_saying_how_to_pick_it_up() {
+    // The job is accepted, then every read of it fails: an outage, or an id the server no
+    // longer knows. Neither is "service unavailable" (69) nor "invalid input" (65), which
+    // wrappers retry, paying again.
+    for (status, code) in [(502, 500001), (404, 404001)] {
+        let server = Hostile::start_in_background(move |seen, _| {
+            if seen.method == "POST" && seen.path.starts_with("/v1/models/") {
+                json(200, j!({"request_id": "job-1"}))
+            } else if seen.path.starts_with("/v1/requests/") {
+                json(status, j!({"error_code": code, "error_message": "gone"}))
+            } else {
+                json(
+                    404,
+                    j!({"error_code": 404001, "error_message": "no such model"}),
+                )
+            }
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let output = run(&server, dir.path(), &["--json"]);
+        assert_code(&output, 3);
+        let text = stderr(&output);
+        assert!(
+            text.contains("`runcomfy result job-1 --wait --out DIR`"),
+            "{text}"
+        );
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(report["status"], "unfinished", "{report}");
+        assert_eq!(report["request_id"], "job-1", "{report}");
+        assert_eq!(server.count("POST", ""), 1);
+    }
+}
+
+#[test]
+fn a_batch_line_whose_file_is_refused_fails_at_once_instead_of_waiting_for_a_next_run() {
+    let server = api(
+        |_, base| succeeded(j!({"images": [format!("{base}/page.png")]})),
+        |_| file("image/png", b"<html>an error page</html>".to_vec()),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("lines.jsonl"),
+        format!("{{\"model\": \"{MODEL}\", \"input\": {{\"text\": \"a fox\"}}}}\n"),
+    )
+    .unwrap();
+    let started = Instant::now();
+    let output = cli(&server, dir.path())
+        .args(["batch", "lines.jsonl", "--out", "shots"])
+        .output()
+        .unwrap();
+    // Failed (1), not unfinished (75: "run again", which would be refused the same way).
+    assert_code(&output, 1);
+    let text = stderr(&output);
+    assert!(text.contains("is not the image/png"), "{text}");
+    assert!(text.contains("runcomfy result job-1 --out DIR"), "{text}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    // One download's own retries (an error page can be a host's passing glitch), not a
+    // batch's rounds of them.
+    assert!(server.count("GET", "/page.png") <= 5);
+}
+
+#[test]
+fn an_interrupted_download_still_answers_in_json() {
+    let server = api(
+        |_, base| succeeded(j!({"images": [format!("{base}/slow.png")]})),
+        |_| Act::Stream {
+            content_type: "image/png".into(),
+            chunk: png(),
+            total: 64 << 20,
+            every: Duration::from_millis(100),
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_runcomfy"))
+        .current_dir(dir.path())
+        .env("RUNCOMFY_TOKEN", TOKEN)
+        .env("RUNCOMFY_CACHE_DIR", "")
+        .env_remove("RUNCOMFY_BASE_URL")
+        .args(["--base-url", server.base_url(), "run", MODEL])
+        .args(["--text", "a fox", "--out", "out", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    while !seen.contains("downloading") {
+        let mut line = String::new();
+        assert!(
+            lines.read_line(&mut line).unwrap() > 0,
+            "ended early: {seen}"
+        );
+        seen.push_str(&line);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    lines.read_to_string(&mut seen).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{seen}");
+    let report: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {:?}", stdout(&output)));
+    assert_eq!(report["status"], "interrupted", "{report}");
+    assert_eq!(report["request_id"], "job-1", "{report}");
+    no_partial_file(dir.path());
+}
+
+#[test]
+fn paths_in_someone_elses_input_file_reach_the_terminal_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let evil = "/tmp/\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[31mRED\u{202e}.png";
+    let input = j!({"prompt": "a fox", "images": [evil]});
+    std::fs::write(dir.path().join("in.json"), input.to_string()).unwrap();
+    let output = runcomfy(dir.path())
+        .args(["--mock", "run", "bytedance/seedream-4-0/edit"])
+        .args(["--input", "@in.json", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_code(&output, 65);
+    let text = stderr(&output);
+    assert!(text.contains("cannot read /tmp/"), "{text}");
+    assert_printable("stderr", &text);
+}
+
+#[test]
+fn a_batch_given_one_request_id_for_two_lines_follows_it_for_one() {
+    let server = Hostile::start_in_background(|seen, base| {
+        let path = seen.path.as_str();
+        if seen.method == "POST" && path.starts_with("/v1/models/") {
+            json(200, j!({"request_id": "job-1"}))
+        } else if path.starts_with("/v1/requests/") {
+            json(200, succeeded(j!({"images": [format!("{base}/0.png")]})))
+        } else if path.starts_with("/v1/models/") {
+            json(
+                404,
+                j!({"error_code": 404001, "error_message": "no such model"}),
+            )
+        } else {
+            file("image/png", png())
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let line =
+        |text: &str| format!("{{\"model\": \"{MODEL}\", \"input\": {{\"text\": \"{text}\"}}}}\n");
+    std::fs::write(
+        dir.path().join("lines.jsonl"),
+        line("a fox") + &line("a cat"),
+    )
+    .unwrap();
+    let output = cli(&server, dir.path())
+        .args([
+            "batch",
+            "lines.jsonl",
+            "--out",
+            "shots",
+            "--concurrency",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    // One line is the job's; the other is unknown (its own job may exist), not a second
+    // "downloaded" with the same files.
+    assert_code(&output, 3);
+    let text = format!("{}{}", stdout(&output), stderr(&output));
+    assert!(text.contains("which line 1 already has"), "{text}");
+    assert!(text.contains("1 downloaded"), "{text}");
+    assert_eq!(server.count("POST", ""), 2);
+}
+
+#[test]
+fn cancel_replies_that_contradict_themselves_or_name_another_job_are_not_believed() {
+    let cases = [
+        (
+            j!({"request_id": "job-1", "status": "completed", "outcome": "cancelled"}),
+            69,
+            "with status `completed`",
+        ),
+        (
+            j!({"request_id": "job-2", "status": "cancelled", "outcome": "cancelled"}),
+            69,
+            "is for request `job-2`",
+        ),
+        (j!({"request_id": "job-1"}), 69, "says no outcome"),
+        (
+            j!({"request_id": "job-1", "status": "in_queue", "outcome": "cancelled"}),
+            0,
+            "cancelled",
+        ),
+    ];
+    for (reply, code, said) in cases {
+        let server = Hostile::start_in_background(move |_, _| json(202, reply.clone()));
+        let dir = tempfile::tempdir().unwrap();
+        let output = cli(&server, dir.path())
+            .args(["cancel", "job-1"])
+            .output()
+            .unwrap();
+        assert_code(&output, code);
+        let text = format!("{}{}", stdout(&output), stderr(&output));
+        assert!(text.contains(said), "{text}");
+    }
+    // --json gives a server's own word as it came, escaped once (by JSON).
+    let server = Hostile::start_in_background(|_, _| {
+        json(
+            202,
+            j!({"request_id": "job-1", "outcome": "\u{1b}[31mmaybe"}),
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = cli(&server, dir.path())
+        .args(["cancel", "job-1", "--json"])
+        .output()
+        .unwrap();
+    assert_code(&output, 1);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["outcome"], "\u{1b}[31mmaybe", "{report}");
+}

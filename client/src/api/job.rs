@@ -386,12 +386,39 @@ impl<M: Model> Job<M> {
             .instrument(self.span("cancel"))
             .await
             .map_err(|failure| failure.error.for_job(&self.request_id))?;
+        let invalid = |reason: String| Error::InvalidResponse {
+            request_id: Some(self.request_id.to_string()),
+            status: 200,
+            // Shown through `printable` by the error's `Display`.
+            reason,
+            excerpt: String::new(),
+        };
+        if let Some(other) = reply
+            .request_id
+            .as_deref()
+            .filter(|id| **id != *self.request_id)
+        {
+            return Err(invalid(format!(
+                "the cancel reply is for request `{other}`"
+            )));
+        }
+        let cancelled = |word: &str| matches!(word, "cancelled" | "canceled");
         let outcome = match (reply.outcome.as_deref(), reply.status.as_deref()) {
-            (Some("cancelled" | "canceled"), _) => CancelOutcome::Cancelled,
+            // Cancelled yet finished: neither is trusted. (A queued status beside `cancelled`
+            // may be the state the cancel found.)
+            (Some(outcome), Some(status @ ("completed" | "succeeded" | "failed")))
+                if cancelled(outcome) =>
+            {
+                return Err(invalid(format!(
+                    "the cancel reply says `{outcome}` with status `{status}`"
+                )));
+            }
+            (Some(word), _) if cancelled(word) => CancelOutcome::Cancelled,
             (Some("not_cancellable"), _) => CancelOutcome::NotCancellable,
             (Some(other), _) => CancelOutcome::Other(other.to_owned()),
-            (None, Some("cancelled" | "canceled")) => CancelOutcome::Cancelled,
-            (None, status) => CancelOutcome::Other(status.unwrap_or_default().to_owned()),
+            (None, Some(status)) if cancelled(status) => CancelOutcome::Cancelled,
+            (None, Some(status)) => CancelOutcome::Other(status.to_owned()),
+            (None, None) => return Err(invalid("the cancel reply says no outcome".into())),
         };
         tracing::info!(parent: &self.span("cancel"), %outcome, "cancel answered");
         Ok(outcome)

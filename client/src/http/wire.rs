@@ -132,6 +132,8 @@ where
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct CancelReply {
     #[serde(default, deserialize_with = "lenient")]
+    pub request_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
     pub status: Option<String>,
     #[serde(default, deserialize_with = "lenient")]
     pub outcome: Option<String>,
