@@ -21,6 +21,7 @@ use runcomfy_vocab::media::list;
 use runcomfy_vocab::pointer::Path as FieldPath;
 use runcomfy_vocab::rule::Measure;
 
+use crate::error::{SHOWN_CHARS, printable};
 use crate::report::ValidationReport;
 use crate::schema::{MediaFormat, MediaKind, MediaRule, MediaSpec};
 
@@ -56,7 +57,10 @@ pub enum Media {
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
     /// A local file could not be read.
-    #[error("cannot read media file {}: {source}", path.display())]
+    #[error(
+        "cannot read media file {}: {source}",
+        printable(&path.display().to_string(), SHOWN_CHARS)
+    )]
     Read {
         /// The file.
         path: PathBuf,

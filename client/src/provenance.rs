@@ -16,6 +16,7 @@ use serde_json::{Map, Value, json};
 
 use crate::api::download::DownloadedFile;
 use crate::catalog::FieldKind;
+use crate::error::{SHOWN_CHARS, printable};
 use crate::model::ModelInfo;
 use crate::place::{Placed, place_new};
 use crate::price::Usd;
@@ -105,7 +106,7 @@ impl RecordFile {
 #[non_exhaustive]
 pub enum RecordError {
     /// A file could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {source}", printable(&path.display().to_string(), SHOWN_CHARS))]
     Io {
         /// The file.
         path: PathBuf,
@@ -113,10 +114,13 @@ pub enum RecordError {
         source: std::io::Error,
     },
     /// The record is not one (or of another version).
-    #[error("not a runcomfy record: {0}")]
+    #[error("not a runcomfy record: {}", printable(.0, SHOWN_CHARS))]
     NotARecord(String),
     /// The record is of another model.
-    #[error("the record is of model {found}, not {expected}")]
+    #[error(
+        "the record is of model {}, not {expected}",
+        printable(found, SHOWN_CHARS)
+    )]
     OtherModel {
         /// The model asked for.
         expected: String,
@@ -124,7 +128,12 @@ pub enum RecordError {
         found: String,
     },
     /// A media file of the record cannot be had as it was sent.
-    #[error("{field}: {reason}")]
+    // A record may be someone else's: its text is escaped for the terminal.
+    #[error(
+        "{}: {}",
+        printable(field, SHOWN_CHARS),
+        printable(reason, 4 * SHOWN_CHARS)
+    )]
     Media {
         /// The field (and position).
         field: String,

@@ -955,6 +955,31 @@ fn paths_in_someone_elses_input_file_reach_the_terminal_escaped() {
     let text = stderr(&output);
     assert!(text.contains("cannot read /tmp/"), "{text}");
     assert_printable("stderr", &text);
+
+    // A record sent by someone else: its file's source path, and its model.
+    for (key, value) in [("source", j!(evil)), ("model", j!(evil))] {
+        let mut record = j!({
+            "runcomfy_record": 1,
+            "model": "bytedance/seedream-4-0/edit",
+            "input": {"prompt": "a fox", "images": [
+                {"name": "a.png", "size": 1, "sha256": "00", "source": "/tmp/a.png"}
+            ]},
+        });
+        match key {
+            "source" => record["input"]["images"][0]["source"] = value,
+            _ => record["model"] = value,
+        }
+        std::fs::write(dir.path().join("record.json"), record.to_string()).unwrap();
+        let output = runcomfy(dir.path())
+            .args(["--mock", "run", "bytedance/seedream-4-0/edit"])
+            .args(["--input", "@record.json", "--dry-run"])
+            .output()
+            .unwrap();
+        assert_code(&output, 65);
+        let text = stderr(&output);
+        assert!(text.contains("/tmp/"), "{text}");
+        assert_printable("stderr", &text);
+    }
 }
 
 #[test]
