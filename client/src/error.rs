@@ -16,9 +16,7 @@ use std::time::Duration;
 
 use crate::report::ValidationError;
 
-mod printable;
-
-pub use printable::{SHOWN_CHARS, printable};
+pub use crate::printable::{SHOWN_CHARS, printable};
 
 /// Everything a call to the API can fail with.
 ///

@@ -10,6 +10,8 @@
 // (`tests/layers.rs` keeps it so; ARCHITECTURE.md describes them).
 //
 // The data the generated code is made of, what validation reports, the crate's errors:
+// text from elsewhere made safe for a terminal;
+mod printable;
 // JSON numbers that keep the form they were written in;
 pub mod number;
 // the schema statics;

@@ -9,7 +9,7 @@ use std::fmt;
 use runcomfy_vocab::pointer::Path;
 use serde::Serialize;
 
-use crate::error::printable;
+use crate::printable::printable;
 
 /// How serious a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
