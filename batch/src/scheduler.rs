@@ -484,7 +484,10 @@ async fn wait(
     let mut started = runcomfy::FirstSeenRunning::default();
     loop {
         let seen = |update: &runcomfy::Update| started.see(update);
-        let err = match job.wait_with(WaitOptions::new(), seen).await {
+        // The batch rides out failing polls itself, in rounds that leave the line for the
+        // next run ([`transient`]); the wait's own minute would stretch each round.
+        let options = WaitOptions::new().ride_out(Duration::ZERO);
+        let err = match job.wait_with(options, seen).await {
             Ok(output) => return Ok((output, started.at())),
             Err(err) => err,
         };

@@ -103,18 +103,34 @@ fn server_errors_exit_69_and_an_accepted_job_lost_to_them_3() {
     assert!(err.contains("before submitting again"), "{err}");
     assert_eq!(sim.stats().submit_calls, 1);
 
-    // 503s while polling, past every retry: the job was accepted, so not 69 (a wrapper
-    // would send it again) but 3, with how to pick it up.
-    sim.sim.set_faults(
+    // 503s while polling, past every retry and the minute a wait rides out: the job was
+    // accepted, so not 69 (a wrapper would send it again) but 3, with how to pick it up.
+    let outage = || {
         Faults::none()
             .with(Endpoint::Status, 1.0, &[FaultKind::Http503])
-            .with(Endpoint::Result, 1.0, &[FaultKind::Http503]),
-    );
+            .with(Endpoint::Result, 1.0, &[FaultKind::Http503])
+    };
+    sim.sim.set_faults(outage());
     let output = sim.output(dir.path(), &["run", MODEL, "--text", PROMPT]);
     assert_code(&output, 3);
     let err = stderr(&output);
     assert!(err.contains("server error"), "{err}");
     assert!(err.contains("--wait --out DIR` waits for it"), "{err}");
+
+    // An outage of a few seconds while it waits is ridden out: the job is saved.
+    sim.sim.set_faults(outage());
+    let child = sim
+        .process(dir.path())
+        .args(["run", MODEL, "--text", PROMPT, "--out", "after-outage"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(8));
+    sim.sim.set_faults(Faults::none());
+    let output = child.wait_with_output().unwrap();
+    assert_code(&output, 0);
+    assert!(!stdout(&output).is_empty(), "{}", stderr(&output));
 
     // Nothing listening at all.
     let output = runcomfy(dir.path())

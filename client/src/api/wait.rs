@@ -31,7 +31,15 @@ const SERVER_CLOCK_SLACK: Duration = Duration::from_millis(250);
 pub struct WaitOptions {
     timeout: Option<Duration>,
     keep_queued: bool,
+    ride_out: Option<Duration>,
 }
+
+/// How long polls may keep failing in ways that pass before a wait gives up, by default: a
+/// load balancer's blip or a deploy should not end the wait of a job that is paid for.
+const RIDE_OUT: Duration = Duration::from_secs(60);
+
+/// The longest pause between polls while they fail.
+const RIDE_OUT_MAX_PAUSE: Duration = Duration::from_secs(8);
 
 impl WaitOptions {
     /// Wait forever (as long as calls succeed).
@@ -49,6 +57,15 @@ impl WaitOptions {
     /// Leave a queued job queued on timeout, rather than cancelling it.
     pub fn keep_queued_on_timeout(mut self) -> Self {
         self.keep_queued = true;
+        self
+    }
+
+    /// How long polls may keep failing with errors that pass (5xx, a broken connection, a
+    /// rate limit: each poll already retried) before the wait gives up with the last one;
+    /// 60 s by default, zero to give up at the first. The job is polled again 1, 2, 4 then
+    /// every 8 s meanwhile, and a deadline ([`timeout`](Self::timeout)) still holds.
+    pub fn ride_out(mut self, outage: Duration) -> Self {
+        self.ride_out = Some(outage);
         self
     }
 }
@@ -154,6 +171,9 @@ struct Poller<'a, M: Model> {
     /// The poll just before the deadline was taken.
     looked_last: bool,
     done: bool,
+    ride_out: Duration,
+    /// Since when polls have failed in ways that pass, and how many did.
+    failing: Option<(Instant, u32)>,
 }
 
 impl<'a, M: Model> Poller<'a, M> {
@@ -177,14 +197,54 @@ impl<'a, M: Model> Poller<'a, M> {
             polls: 0,
             looked_last: false,
             done: job.cached().is_some(),
+            ride_out: options.ride_out.unwrap_or(RIDE_OUT),
+            failing: None,
         }
     }
 
     async fn next(&mut self) -> Option<Result<Update, Error>> {
-        if self.done {
-            return None;
+        loop {
+            if self.done {
+                return None;
+            }
+            match self.poll_when_due().await {
+                Ok(update) => {
+                    self.failing = None;
+                    return Some(Ok(update));
+                }
+                Err(err) if self.rides_out(&err) => {
+                    tracing::warn!(%err, "poll failed; polling again");
+                }
+                Err(err) => {
+                    self.done = true;
+                    return Some(Err(err));
+                }
+            }
         }
-        let delay = self.next_delay();
+    }
+
+    /// Whether a failed poll is waited out: an error that passes, within the outage allowed.
+    fn rides_out(&mut self, err: &Error) -> bool {
+        let passes = matches!(
+            err,
+            Error::Server { .. } | Error::Transport { .. } | Error::RateLimited { .. }
+        );
+        if !passes {
+            return false;
+        }
+        let now = Instant::now();
+        let (since, failures) = self.failing.get_or_insert((now, 0));
+        *failures += 1;
+        now.saturating_duration_since(*since) < self.ride_out
+    }
+
+    /// Sleeps until the next poll is due and takes it, or ends the wait at its deadline.
+    async fn poll_when_due(&mut self) -> Result<Update, Error> {
+        let delay = match self.failing {
+            Some((_, failures)) => Duration::from_secs(1u64 << failures.saturating_sub(1).min(3))
+                .min(RIDE_OUT_MAX_PAUSE),
+            None => self.next_delay(),
+        };
         let now = Instant::now();
         let mut wake = dates::later(now, delay);
         if let Some((deadline, after)) = self.deadline
@@ -192,7 +252,7 @@ impl<'a, M: Model> Poller<'a, M> {
         {
             if self.looked_last {
                 tokio::time::sleep_until(deadline.into()).await;
-                return Some(Err(self.time_out().await));
+                return Err(self.time_out().await);
             }
             // No poll is due before the deadline: look once before it, so a job that ended
             // is returned, and one that runs is not asked to cancel unseen.
@@ -201,21 +261,14 @@ impl<'a, M: Model> Poller<'a, M> {
             wake = deadline.checked_sub(before).unwrap_or(now).max(now);
         }
         tokio::time::sleep_until(wake.into()).await;
-        let polled = match self.deadline {
+        match self.deadline {
             Some((deadline, _)) => {
                 match tokio::time::timeout_at(deadline.into(), self.poll_once()).await {
                     Ok(polled) => polled,
-                    Err(_) => return Some(Err(self.time_out().await)),
+                    Err(_) => Err(self.time_out().await),
                 }
             }
             None => self.poll_once().await,
-        };
-        match polled {
-            Ok(update) => Some(Ok(update)),
-            Err(err) => {
-                self.done = true;
-                Some(Err(err))
-            }
         }
     }
 
