@@ -71,6 +71,20 @@ fn api(
     })
 }
 
+/// `batch lines.jsonl --out shots` (and `extra`), a line of MODEL for each of `texts`.
+fn batch(server: &Hostile, dir: &Path, texts: &[&str], extra: &[&str]) -> std::process::Output {
+    let lines: String = texts
+        .iter()
+        .map(|text| format!("{{\"model\": \"{MODEL}\", \"input\": {{\"text\": \"{text}\"}}}}\n"))
+        .collect();
+    std::fs::write(dir.join("lines.jsonl"), lines).unwrap();
+    cli(server, dir)
+        .args(["batch", "lines.jsonl", "--out", "shots"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
 fn succeeded(output: Value) -> Value {
     j!({"status": "succeeded", "output": output})
 }
@@ -284,15 +298,15 @@ fn a_dripping_file_host_ends_at_the_deadline_or_a_signal_and_leaves_no_partial_f
     );
     no_partial_file(dir.path());
 
-    // SIGTERM while it downloads: the partial file goes too.
+    // SIGTERM while it downloads: the partial file goes too, and --json still answers.
     let mut child = Command::new(env!("CARGO_BIN_EXE_runcomfy"))
         .current_dir(dir.path())
         .env("RUNCOMFY_TOKEN", TOKEN)
         .env("RUNCOMFY_CACHE_DIR", "")
         .env_remove("RUNCOMFY_BASE_URL")
         .args(["--base-url", server.base_url(), "run", MODEL])
-        .args(["--text", "a fox", "--out", "signalled"])
-        .stdout(Stdio::null())
+        .args(["--text", "a fox", "--out", "signalled", "--json"])
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -320,7 +334,12 @@ fn a_dripping_file_host_ends_at_the_deadline_or_a_signal_and_leaves_no_partial_f
         .unwrap();
     assert!(sent.success());
     lines.read_to_string(&mut seen).unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(130), "{seen}");
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{seen}");
+    let report: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {:?}", stdout(&output)));
+    assert_eq!(report["status"], "interrupted", "{report}");
+    assert!(report["request_id"].is_string(), "{report}");
     no_partial_file(dir.path());
 }
 
@@ -597,16 +616,8 @@ fn a_price_call_that_hangs_does_not_hold_the_run() {
     assert_eq!(server.count("POST", ""), 1);
 
     // A batch without a budget gives the prices 5 s, then starts on the catalog's.
-    std::fs::write(
-        dir.path().join("lines.jsonl"),
-        format!("{{\"model\": \"{MODEL}\", \"input\": {{\"text\": \"a fox\"}}}}\n"),
-    )
-    .unwrap();
     let started = Instant::now();
-    let output = cli(&server, dir.path())
-        .args(["batch", "lines.jsonl", "--out", "shots"])
-        .output()
-        .unwrap();
+    let output = batch(&server, dir.path(), &["a fox"], &[]);
     assert_code(&output, 0);
     assert!(
         started.elapsed() < Duration::from_secs(12),
@@ -870,16 +881,8 @@ fn a_batch_line_whose_file_is_refused_fails_at_once_instead_of_waiting_for_a_nex
         |_| file("image/png", b"<html>an error page</html>".to_vec()),
     );
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("lines.jsonl"),
-        format!("{{\"model\": \"{MODEL}\", \"input\": {{\"text\": \"a fox\"}}}}\n"),
-    )
-    .unwrap();
     let started = Instant::now();
-    let output = cli(&server, dir.path())
-        .args(["batch", "lines.jsonl", "--out", "shots"])
-        .output()
-        .unwrap();
+    let output = batch(&server, dir.path(), &["a fox"], &[]);
     // Failed (1), not unfinished (75: "run again", which would be refused the same way).
     assert_code(&output, 1);
     let text = stderr(&output);
@@ -893,55 +896,6 @@ fn a_batch_line_whose_file_is_refused_fails_at_once_instead_of_waiting_for_a_nex
     // One download's own retries (an error page can be a host's passing glitch), not a
     // batch's rounds of them.
     assert!(server.count("GET", "/page.png") <= 5);
-}
-
-#[test]
-fn an_interrupted_download_still_answers_in_json() {
-    let server = api(
-        |_, base| succeeded(j!({"images": [format!("{base}/slow.png")]})),
-        |_| Act::Stream {
-            content_type: "image/png".into(),
-            chunk: png(),
-            total: 64 << 20,
-            every: Duration::from_millis(100),
-        },
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_runcomfy"))
-        .current_dir(dir.path())
-        .env("RUNCOMFY_TOKEN", TOKEN)
-        .env("RUNCOMFY_CACHE_DIR", "")
-        .env_remove("RUNCOMFY_BASE_URL")
-        .args(["--base-url", server.base_url(), "run", MODEL])
-        .args(["--text", "a fox", "--out", "out", "--json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    while !seen.contains("downloading") {
-        let mut line = String::new();
-        assert!(
-            lines.read_line(&mut line).unwrap() > 0,
-            "ended early: {seen}"
-        );
-        seen.push_str(&line);
-    }
-    std::thread::sleep(Duration::from_millis(300));
-    let sent = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    lines.read_to_string(&mut seen).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(130), "{seen}");
-    let report: Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {:?}", stdout(&output)));
-    assert_eq!(report["status"], "interrupted", "{report}");
-    assert_eq!(report["request_id"], "job-1", "{report}");
-    no_partial_file(dir.path());
 }
 
 #[test]
@@ -1004,24 +958,12 @@ fn a_batch_given_one_request_id_for_two_lines_follows_it_for_one() {
         }
     });
     let dir = tempfile::tempdir().unwrap();
-    let line =
-        |text: &str| format!("{{\"model\": \"{MODEL}\", \"input\": {{\"text\": \"{text}\"}}}}\n");
-    std::fs::write(
-        dir.path().join("lines.jsonl"),
-        line("a fox") + &line("a cat"),
-    )
-    .unwrap();
-    let output = cli(&server, dir.path())
-        .args([
-            "batch",
-            "lines.jsonl",
-            "--out",
-            "shots",
-            "--concurrency",
-            "1",
-        ])
-        .output()
-        .unwrap();
+    let output = batch(
+        &server,
+        dir.path(),
+        &["a fox", "a cat"],
+        &["--concurrency", "1"],
+    );
     // One line is the job's; the other is unknown (its own job may exist), not a second
     // "downloaded" with the same files.
     assert_code(&output, 3);
