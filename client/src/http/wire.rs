@@ -293,8 +293,12 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
 }
 
 /// Which typed error an API error is, from its RunComfy code or else its HTTP status.
+///
+/// A 429 is a rate limit whatever code its body gives: only that reading honours the
+/// `Retry-After` the server sent with it.
 pub(crate) fn classify(api: ApiError, retry_after: Option<std::time::Duration>) -> Error {
     let kind = match api.code {
+        _ if api.status == 429 => Kind::RateLimited,
         Some(400004) => Kind::Unauthorized,
         Some(400002) => Kind::Balance,
         Some(403001) => Kind::Forbidden,
@@ -514,5 +518,20 @@ mod tests {
             Error::RateLimited { .. }
         ));
         assert!(matches!(classify(api(400), None), Error::Api { .. }));
+    }
+
+    #[test]
+    fn a_429_is_a_rate_limit_whatever_code_its_body_gives() {
+        let api = ApiError {
+            status: 429,
+            code: Some(500001),
+            message: "slow down".into(),
+            detail: None,
+        };
+        let wait = std::time::Duration::from_secs(7);
+        match classify(api, Some(wait)) {
+            Error::RateLimited { retry_after, .. } => assert_eq!(retry_after, Some(wait)),
+            other => panic!("{other:?}"),
+        }
     }
 }
