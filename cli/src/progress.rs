@@ -51,6 +51,14 @@ impl Progress {
         }
     }
 
+    /// Shows that the job was accepted, until its first poll says more (a spinner still saying
+    /// "submitting" would read as a submit that hangs). Plain lines already said it.
+    pub fn submitted(&mut self, request_id: &str) {
+        if let Progress::Spinner(bar) = self {
+            bar.set_message(format!("{request_id}: submitted"));
+        }
+    }
+
     /// Shows one poll's news.
     pub fn update(&mut self, request_id: &str, update: &Update) {
         let text = state_text(update.state, update.queue_position);

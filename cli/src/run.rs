@@ -68,7 +68,7 @@ const ESTIMATE_GRACE: Duration = Duration::from_secs(2);
 /// to answer it, the end of the run.
 struct EstimateLookup {
     model: &'static ModelInfo,
-    task: tokio::task::JoinHandle<Estimate>,
+    task: tokio::task::JoinHandle<(Estimate, Option<String>)>,
 }
 
 impl EstimateLookup {
@@ -78,15 +78,21 @@ impl EstimateLookup {
         given: &Map<String, Value>,
     ) -> Self {
         let (client, given) = (client.clone(), given.clone());
-        let task = tokio::spawn(async move { estimate(&client, model, &given).await });
+        let task = tokio::spawn(async move { estimate_quietly(&client, model, &given).await });
         EstimateLookup { model, task }
     }
 
     /// Its estimate of `given` (the input it was started with); at the catalog's price if the
-    /// API has not answered within [`ESTIMATE_GRACE`].
+    /// API has not answered within [`ESTIMATE_GRACE`]. Called once the spinner is gone, so it
+    /// prints the lookup's warning.
     async fn finish(mut self, given: &Map<String, Value>) -> Estimate {
         match tokio::time::timeout(ESTIMATE_GRACE, &mut self.task).await {
-            Ok(Ok(estimate)) => estimate,
+            Ok(Ok((estimate, warning))) => {
+                if let Some(warning) = warning {
+                    eprintln_safe(&warning);
+                }
+                estimate
+            }
             _ => {
                 self.task.abort();
                 eprintln_safe(&format!(
@@ -189,27 +195,37 @@ pub async fn run(
     code
 }
 
-/// The model's price: today's from the API, or the catalog's (with a warning) if the API
-/// cannot say. Every estimate (a dry run's, `--max-cost`'s, the record's and `--json`'s) is
-/// made at it, so they agree.
-async fn price(client: &runcomfy::Client, model: &ModelInfo) -> runcomfy::price::Price {
-    let price = client.estimate_price(model).await;
-    if let Some(err) = price.unread {
-        eprintln_safe(&format!(
-            "warning: cannot read {}'s price from the API ({err}); using the catalog's",
-            model.id
-        ));
-    }
-    price.price
-}
-
+/// The estimate at the model's price: today's from the API, or the catalog's (with a warning)
+/// if the API cannot say. Every estimate (a dry run's, `--max-cost`'s, the record's and
+/// `--json`'s) is made at it, so they agree.
 async fn estimate(
     client: &runcomfy::Client,
     model: &ModelInfo,
     input: &Map<String, Value>,
 ) -> Estimate {
-    let price = price(client, model).await;
-    runcomfy::estimate::estimate(model, &price, &Value::Object(input.clone()))
+    let (estimate, warning) = estimate_quietly(client, model, input).await;
+    if let Some(warning) = warning {
+        eprintln_safe(&warning);
+    }
+    estimate
+}
+
+/// [`estimate`], with its warning returned rather than printed: a lookup made while the
+/// spinner turns must not write over it.
+async fn estimate_quietly(
+    client: &runcomfy::Client,
+    model: &ModelInfo,
+    input: &Map<String, Value>,
+) -> (Estimate, Option<String>) {
+    let price = client.estimate_price(model).await;
+    let warning = price.unread.map(|err| {
+        format!(
+            "warning: cannot read {}'s price from the API ({err}); using the catalog's",
+            model.id
+        )
+    });
+    let estimate = runcomfy::estimate::estimate(model, &price.price, &Value::Object(input.clone()));
+    (estimate, warning)
 }
 
 /// `--dry-run`'s estimate: today's price when the API can be asked (a token, or `--mock`),
@@ -407,6 +423,7 @@ async fn submit_and_follow(
     };
     connection.submitted(&job);
     progress.println(&format!("submitted {} to {}", job.id(), model.id));
+    progress.submitted(job.id());
     if interrupted {
         return cancel_after_interrupt(&job, &mut progress, &mut interrupts, args).await;
     }
@@ -827,11 +844,14 @@ async fn cancel_after_interrupt(
         Some(Ok(Ok(CancelOutcome::NotCancellable))) => (
             "not_cancellable".to_owned(),
             if args.mock {
-                format!("interrupted: job {id} is already running and can no longer be cancelled")
+                format!(
+                    "interrupted: job {id} has already started (or finished) and can no longer \
+                     be cancelled"
+                )
             } else {
                 format!(
-                    "interrupted: job {id} is already running and can no longer be cancelled; it \
-                     goes on (and is billed): `runcomfy result {id} --wait --out DIR` saves its \
+                    "interrupted: job {id} has already started (or finished) and can no longer \
+                     be cancelled; it is billed: `runcomfy result {id} --wait --out DIR` saves its \
                      files when it ends"
                 )
             },
