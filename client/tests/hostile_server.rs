@@ -1266,3 +1266,21 @@ async fn an_output_listing_more_files_than_any_job_makes_is_refused_whole() {
     assert!(api.seen().iter().all(|s| !s.path.starts_with("/f/")));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+#[tokio::test]
+async fn a_model_listing_that_never_ends_is_cut_after_its_last_page() {
+    // Every page full, and the same page each time: a listing that always says there is more.
+    let server = Hostile::start(|_, _| {
+        let page: Vec<_> = (0..100)
+            .map(|n| serde_json::json!({"model_id": format!("endless/model-{n}"), "base_price_usd": 0.01}))
+            .collect();
+        json(200, serde_json::json!({"models": page}))
+    })
+    .await;
+    let client = client(&server);
+    let listed = within(Duration::from_secs(60), client.model_prices())
+        .await
+        .unwrap();
+    assert_eq!(server.count("GET", "/v1/models"), 100, "100 pages, no more");
+    assert_eq!(listed.len(), 100 * 100);
+}

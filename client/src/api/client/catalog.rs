@@ -72,7 +72,8 @@ impl Client {
 
     /// Every model's price as the API states it now (`GET /v1/models`, page by page), by
     /// model id, in the API's order. An entry that names no model is left out, with a warning
-    /// that gives its position in the listing.
+    /// that gives its position in the listing. A listing that still says there is more after
+    /// [`MAX_PAGES`] pages is cut there, with a warning.
     pub async fn model_prices(&self) -> Result<Vec<(String, Price)>, Error> {
         let http = &self.inner.http;
         let mut prices = Vec::new();
@@ -110,9 +111,14 @@ impl Client {
             }
             let seen = page * PAGE + count;
             if count < PAGE || reply.total.is_some_and(|total| seen as u64 >= total) {
-                break;
+                return Ok(prices);
             }
         }
+        tracing::warn!(
+            listed = prices.len(),
+            "GET /v1/models still had more after {MAX_PAGES} pages; the models past them are \
+             left out"
+        );
         Ok(prices)
     }
 }
