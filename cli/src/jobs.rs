@@ -1,11 +1,15 @@
 //! `runcomfy status|result|cancel REQUEST_ID`: jobs by request id, whatever their model.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::ArgMatches;
 use runcomfy::dynamic::{DynJob, DynOutput};
-use runcomfy::{CancelOutcome, DownloadOptions, Error, JobState, Output as _, WaitOptions};
+use runcomfy::job::JobResult;
+use runcomfy::provenance::{self, RecordFile};
+use runcomfy::{
+    CancelOutcome, DownloadOptions, DownloadedFile, Error, JobState, Output as _, WaitOptions,
+};
 use serde_json::{Value, json};
 
 use crate::connect::connect;
@@ -127,7 +131,7 @@ async fn result(job: &DynJob, args: &ResultArgs) -> Result<u8, CliError> {
     let code = match (result.state, &result.output) {
         (JobState::Succeeded, Some(outputs)) => {
             report["outputs"] = Value::Object(outputs.0.clone());
-            return succeeded(job, outputs, args, &mut interrupts, report).await;
+            return succeeded(job, &result, outputs, args, &mut interrupts, report).await;
         }
         (JobState::Failed, _) => {
             let error = result
@@ -220,6 +224,7 @@ async fn wait(
 /// `--timeout`), and shown.
 async fn succeeded(
     job: &DynJob,
+    result: &JobResult<DynOutput>,
     outputs: &DynOutput,
     args: &ResultArgs,
     interrupts: &mut Interrupts,
@@ -234,7 +239,11 @@ async fn succeeded(
             // Dropped at Ctrl-C, SIGTERM or the deadline, a download removes its partial file.
             let download = job.download(outputs, dir, &options);
             match interrupts.race(download).await {
-                Some(saved) => Some(saved?),
+                Some(saved) => {
+                    let saved = saved?;
+                    complete_record(dir, id, result, &saved);
+                    Some(saved)
+                }
                 None => return Ok(interrupted(id, "interrupted while downloading", args.json)),
             }
         }
@@ -261,6 +270,26 @@ async fn succeeded(
         }
     }
     Ok(exit::OK)
+}
+
+/// Completes the record a run of this job left in `dir` when its download did not finish:
+/// the files now saved, and what the result says of the cost and the end. No record there, no
+/// record written: `result` does not know the input the job was given.
+fn complete_record(dir: &Path, id: &str, result: &JobResult<DynOutput>, saved: &[DownloadedFile]) {
+    let Some((path, mut record)) = provenance::find_record(dir, id) else {
+        return;
+    };
+    record.files = saved.iter().map(RecordFile::of).collect();
+    record.cost_usd = result.cost.or(record.cost_usd);
+    if record.timings.finished.is_none() {
+        record.timings.finished = result.finished_at.clone();
+    }
+    match record.replace(&path) {
+        Ok(path) => eprintln_safe(&format!("{id}: completed the record {}", path.display())),
+        Err(err) => eprintln_safe(&format!(
+            "warning: the provenance record was not completed: {err}"
+        )),
+    }
 }
 
 /// Ctrl-C or SIGTERM stopped the command: said on stderr, and with `--json` on stdout too.

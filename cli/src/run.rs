@@ -450,16 +450,26 @@ async fn submit_and_follow(
         .out
         .clone()
         .unwrap_or_else(|| output::default_out_dir(job.id()));
-    let saved = match save(&job, &output, &dir, &mut progress, &mut interrupts, args).await {
-        Ok(Some(saved)) => saved,
-        Ok(None) => return Ok(exit::INTERRUPTED),
-        Err(err) => return job_ended_badly(&job, err, args),
-    };
     let timings = Timings {
         submitted: job.submitted_at().map(provenance::timestamp),
         started: run_started.map(provenance::timestamp),
         finished: job.server_times().1,
         noticed: Some(provenance::timestamp(noticed)),
+    };
+    let saved = match save(&job, &output, &dir, &mut progress, &mut interrupts, args).await {
+        Ok(Some(saved)) => saved,
+        unsaved => {
+            // The job succeeded and is paid: its record (with no files) is written all the
+            // same, for `result ID --out DIR` to complete. Not with the lookup's estimate:
+            // an interrupted run does not wait for it.
+            if dir.is_dir() {
+                write_record(&job, sent, sent.estimate.as_ref(), &[], &dir, timings);
+            }
+            return match unsaved {
+                Err(err) => job_ended_badly(&job, err, args),
+                Ok(_) => Ok(exit::INTERRUPTED),
+            };
+        }
     };
     let estimate = match lookup {
         Some(lookup) => Some(lookup.finish(&sent.given).await),
@@ -674,7 +684,8 @@ async fn save(
             if !args.mock {
                 eprintln_safe(&format!(
                     "the job succeeded but its files were not saved; `runcomfy result {id} --out \
-                     DIR` fetches them"
+                     {}` fetches them and completes the record",
+                    dir.display()
                 ));
             }
             Err(err)
@@ -684,7 +695,8 @@ async fn save(
                 "interrupted while downloading".to_owned()
             } else {
                 format!(
-                    "interrupted while downloading; `runcomfy result {id} --out {}` fetches the files",
+                    "interrupted while downloading; `runcomfy result {id} --out {}` fetches the \
+                     files and completes the record",
                     dir.display()
                 )
             });

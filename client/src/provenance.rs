@@ -159,6 +159,15 @@ impl Record {
         })
     }
 
+    /// Writes the record over the file at `path` (a record found with [`find_record`]),
+    /// through a temporary file beside it and a rename.
+    pub fn replace(&self, path: &Path) -> Result<PathBuf, RecordError> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        self.write_with(dir, |temp| {
+            std::fs::rename(temp, path).map(|()| path.to_owned())
+        })
+    }
+
     /// Writes the record into `dir` beside any there, as [`RECORD_FILE`] or, when that is
     /// taken, `runcomfy-record-{n}.json`: a second run into one folder keeps the first's
     /// record, as it keeps its files. Returns its path.
@@ -166,8 +175,8 @@ impl Record {
         let (stem, ext) = RECORD_FILE
             .rsplit_once('.')
             .unwrap_or((RECORD_FILE, "json"));
-        self.write_with(dir, |temp| match place_new(temp, dir, stem, ext)? {
-            Placed::Linked(path) => {
+        self.write_with(dir, |temp| match place_new(temp, dir, stem, ext, None)? {
+            Placed::Linked(path) | Placed::Existing(path) => {
                 let _ = std::fs::remove_file(temp);
                 Ok(path)
             }
@@ -207,6 +216,32 @@ impl Record {
                 .map_err(|err| RecordError::NotARecord(err.to_string())),
         )
     }
+}
+
+/// The record in `dir` of the job `request_id` (read from `runcomfy-record*.json`, in name
+/// order), and its path: the one a run left when its download was interrupted, for
+/// `result --out` to complete. Files that are not records, or are another job's, are passed
+/// over: they are not this job's to judge.
+pub fn find_record(dir: &Path, request_id: &str) -> Option<(PathBuf, Record)> {
+    let (stem, ext) = RECORD_FILE
+        .rsplit_once('.')
+        .unwrap_or((RECORD_FILE, "json"));
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| {
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(stem) && n.ends_with(&format!(".{ext}")))
+        })
+        .collect();
+    paths.sort();
+    paths.into_iter().find_map(|path| {
+        let text = std::fs::read_to_string(&path).ok()?;
+        let value = crate::input::parse_json(&text).ok()?;
+        let record = Record::from_json(&value)?.ok()?;
+        (record.request_id.as_deref() == Some(request_id)).then_some((path, record))
+    })
 }
 
 /// The media fields of a model and whether each is a list.

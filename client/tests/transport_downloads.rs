@@ -111,6 +111,11 @@ async fn existing_files_are_kept_unless_overwriting() -> TestResult {
     let saved = client.download(&out, dir.path()).await?;
     assert_eq!(saved[0].path, dir.path().join("images-0-1.png"));
     assert_eq!(std::fs::read(dir.path().join("images-0.png"))?, b"mine");
+    // The same bytes fetched again (after an interrupted run, say) are not saved twice.
+    let again = client.download(&out, dir.path()).await?;
+    assert_eq!(again[0].path, saved[0].path);
+    assert_eq!(again[0].sha256, saved[0].sha256);
+    assert_eq!(std::fs::read_dir(dir.path())?.count(), 2, "no third copy");
 
     let options = DownloadOptions::new().overwrite(true).prefix("job/1");
     let saved = client.download_with(&out, dir.path(), &options).await?;

@@ -9,7 +9,7 @@ use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use runcomfy_hostile::{Act, Hostile, InBackground, Seen, file, json, redirect};
@@ -340,6 +340,76 @@ fn a_dripping_file_host_ends_at_the_deadline_or_a_signal_and_leaves_no_partial_f
         .unwrap_or_else(|e| panic!("{e}: {:?}", stdout(&output)));
     assert_eq!(report["status"], "interrupted", "{report}");
     assert!(report["request_id"].is_string(), "{report}");
+    no_partial_file(dir.path());
+}
+
+#[test]
+fn a_download_cut_short_leaves_a_record_that_result_completes_without_second_copies() {
+    // The first file comes at once; the second drips until the host is mended.
+    let mended = Arc::new(AtomicBool::new(false));
+    let host = Arc::clone(&mended);
+    let server = api(
+        |_, base| succeeded(j!({"images": [format!("{base}/0.png"), format!("{base}/1.png")]})),
+        move |seen| {
+            if seen.path == "/1.png" && !host.load(Ordering::Relaxed) {
+                Act::Stream {
+                    content_type: "image/png".into(),
+                    chunk: vec![0x89],
+                    total: usize::MAX,
+                    every: Duration::from_millis(200),
+                }
+            } else {
+                let mut bytes = png();
+                bytes.extend_from_slice(seen.path.as_bytes());
+                file("image/png", bytes)
+            }
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(&server, dir.path(), &["--timeout", "3s", "--out", "out"]);
+    assert_code(&output, 3);
+    assert!(
+        stderr(&output).contains("completes the record"),
+        "{}",
+        stderr(&output)
+    );
+    let out = dir.path().join("out");
+    let record = |out: &Path| -> Value {
+        serde_json::from_slice(&std::fs::read(out.join("runcomfy-record.json")).unwrap()).unwrap()
+    };
+    let written = record(&out);
+    assert_eq!(written["request_id"], "job-1");
+    assert_eq!(written["files"], j!([]), "{written}");
+    assert!(written["input"]["text"].is_string(), "{written}");
+
+    mended.store(true, Ordering::Relaxed);
+    let output = cli(&server, dir.path())
+        .args(["result", "job-1", "--out", "out"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["images-0.png", "images-1.png", "runcomfy-record.json"],
+        "the first file is not saved twice"
+    );
+    let completed = record(&out);
+    assert_eq!(
+        completed["input"], written["input"],
+        "the run's input is kept"
+    );
+    let files: Vec<&str> = completed["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(files, ["images-0.png", "images-1.png"], "{completed}");
     no_partial_file(dir.path());
 }
 
@@ -713,7 +783,12 @@ fn a_file_that_is_not_the_png_it_claims_is_refused_at_its_first_bytes() {
         "{} bytes",
         server.body_bytes()
     );
-    assert!(files_under(&dir.path().join("out")).is_empty());
+    // Nothing of the file; the record of the paid job, for `result --out` to complete.
+    let left = files_under(&dir.path().join("out"));
+    assert!(
+        left.len() == 1 && left[0].ends_with("runcomfy-record.json"),
+        "{left:?}"
+    );
 }
 
 #[test]

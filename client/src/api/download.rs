@@ -29,7 +29,7 @@ use crate::error::{DownloadFailure, Error, SHOWN_CHARS, printable};
 use crate::http::retry::{self, Failure, parse_retry_after};
 use crate::http::transport::Http;
 use crate::model::Output;
-use crate::place::{Placed, place_new};
+use crate::place::{Identity, Placed, place_new};
 use crate::schema::{MediaFormat, MediaKind};
 
 /// Longest [`safe_file_name`], and so file name stem written (before the extension).
@@ -89,7 +89,8 @@ impl Default for DownloadOptions {
 impl DownloadOptions {
     /// Defaults: one file at a time (as RunComfy's CLI: each file in flight holds up to three
     /// of hyper's read buffers of ~400 KiB), no prefix, existing files kept
-    /// (new names get `-1`, `-2`...), files up to [`DEFAULT_MAX_DOWNLOAD_BYTES`], the whole
+    /// (new names get `-1`, `-2`...; a file already there with the same bytes is not saved
+    /// again, its path is given), files up to [`DEFAULT_MAX_DOWNLOAD_BYTES`], the whole
     /// call within [`DEFAULT_DOWNLOAD_TIMEOUT`].
     pub fn new() -> Self {
         Self::default()
@@ -302,7 +303,13 @@ async fn save_one(
     let ext = extension(fetched.content_type.as_deref(), &fetched.head, &parsed);
     let path = fetched
         .temp
-        .persist(dir, &stem, ext, options.overwrite)
+        .persist(
+            dir,
+            &stem,
+            ext,
+            options.overwrite,
+            (fetched.bytes, &fetched.sha256),
+        )
         .await?;
     tracing::debug!(parent: &span, path = %path.display(), bytes = fetched.bytes, "saved");
     Ok(DownloadedFile {
@@ -757,14 +764,16 @@ impl TempFile {
         }
     }
 
-    /// Moves the file to `{stem}.{ext}`, or `{stem}-{n}.{ext}` when that exists and
-    /// `overwrite` is off.
+    /// Moves the file to `{stem}.{ext}`, or, when that exists and `overwrite` is off, gives
+    /// the path of a file on the way with the same bytes (`bytes` long, hashing to `sha256`)
+    /// or else moves it to `{stem}-{n}.{ext}`.
     async fn persist(
         mut self,
         dir: &Path,
         stem: &str,
         ext: &str,
         overwrite: bool,
+        (bytes, sha256): (u64, &str),
     ) -> Result<PathBuf, Error> {
         let io = |path: &Path, source| Error::Io {
             path: path.to_owned(),
@@ -779,19 +788,26 @@ impl TempFile {
             return Ok(target);
         }
         let named = dir.join(format!("{stem}.{ext}"));
-        let (temp, dir, stem, ext) = (
+        let (temp, dir, stem, ext, sha256) = (
             self.path.clone(),
             dir.to_owned(),
             stem.to_owned(),
             ext.to_owned(),
+            sha256.to_owned(),
         );
-        let placed = tokio::task::spawn_blocking(move || place_new(&temp, &dir, &stem, &ext))
-            .await
-            .map_err(|e| io(&named, std::io::Error::other(e)))?
-            .map_err(|e| io(&named, e))?;
+        let placed = tokio::task::spawn_blocking(move || {
+            let identity = Identity {
+                bytes,
+                sha256: &sha256,
+            };
+            place_new(&temp, &dir, &stem, &ext, Some(identity))
+        })
+        .await
+        .map_err(|e| io(&named, std::io::Error::other(e)))?
+        .map_err(|e| io(&named, e))?;
         match placed {
             // The temporary name goes when `self` drops.
-            Placed::Linked(target) => Ok(target),
+            Placed::Linked(target) | Placed::Existing(target) => Ok(target),
             Placed::Renamed(target) => {
                 self.keep = true;
                 Ok(target)
