@@ -364,6 +364,13 @@ fn unreadable_and_refused_files_give_an_error_naming_the_field() {
     media.push(Media::Path(
         dir.file("notes.txt", b"Generate 3 images of a cat.\n"),
     ));
+    // Headers that say 0×0: damaged, not a size each dimension rule would fail on.
+    let mut no_pixels = good_png.clone();
+    no_pixels[16..24].fill(0);
+    media.push(Media::Path(dir.file("no-pixels.png", &no_pixels)));
+    let mut bmp = b"BM".to_vec();
+    bmp.resize(100, 0);
+    media.push(Media::Path(dir.file("zeros.bmp", &bmp)));
     let mut report = ValidationReport::new();
     for (i, item) in media.iter().enumerate() {
         report.extend(check_at(item, &SEED, i));
@@ -392,6 +399,8 @@ fn unreadable_and_refused_files_give_an_error_naming_the_field() {
             "unknown format",
             "is not a jpeg or png image".to_owned(),
         ),
+        ("images[9]", "format png", corrupt("png")),
+        ("images[10]", "format bmp", "must be jpeg or png".to_owned()),
     ]
     .map(|(path, value, message)| (path.to_owned(), Some(value.to_owned()), message));
     assert_eq!(found, want, "{report}");

@@ -227,10 +227,12 @@ fn measure_video<R: Read + Seek>(
     };
     match (parsed, reader.failure.take()) {
         (_, Some(err)) => Err(Unmeasured::Io(err)),
-        (Ok(size), None) => Ok(Dimensions {
+        // A frame of no pixels is a damaged header, not a size the rules can judge.
+        (Ok(size), None) if size.width > 0 && size.height > 0 => Ok(Dimensions {
             width: size.width,
             height: size.height,
         }),
+        (Ok(_), None) => Err(Unmeasured::Corrupt),
         (Err(_), None) if reader.limit_hit => Err(Unmeasured::HeaderTooLong),
         (Err(_), None) if reader.past_available => Err(Unmeasured::NotFetched),
         (Err(NoSize::Corrupt), None) => Err(Unmeasured::Corrupt),
@@ -254,10 +256,16 @@ fn sniff_and_measure_image<R: Read + Seek>(reader: &mut HeaderReader<R>, measure
             (_, Some(err)) => Err(Unmeasured::Io(err)),
             (_, None) if reader.limit_hit => Err(Unmeasured::HeaderTooLong),
             (_, None) if reader.past_available => Err(Unmeasured::NotFetched),
-            (Ok(size), None) if valid_header(&format, reader) => Ok(Dimensions {
-                width: size.width as u64,
-                height: size.height as u64,
-            }),
+            // An image of no pixels is a damaged header (a BMP of zeros), not a size for the
+            // rules to judge: each would fail on it.
+            (Ok(size), None)
+                if size.width > 0 && size.height > 0 && valid_header(&format, reader) =>
+            {
+                Ok(Dimensions {
+                    width: size.width as u64,
+                    height: size.height as u64,
+                })
+            }
             _ => Err(Unmeasured::Corrupt),
         }
     };
