@@ -342,6 +342,7 @@ fn describe_json(model: &ModelInfo, flags: &[FieldFlag]) -> Value {
                 count,
                 message,
             } => json!({"rule": CrossRuleKind::PromptCount.name(), "severity": "warning", "prompt": prompt, "count": count, "message": message}),
+            CrossRule::AtLeastOne { fields, message } => json!({"rule": CrossRuleKind::AtLeastOne.name(), "severity": "error", "fields": fields, "message": message}),
         })
         .collect();
     json!({

@@ -475,6 +475,11 @@ pub fn cross_rule_text(rule: &CrossRule) -> (String, &'static str, &'static str)
             CrossRuleKind::PromptCount.name(),
             message,
         ),
+        CrossRule::AtLeastOne { fields, message } => (
+            format!("at least one of {} (error)", fields.join(", ")),
+            CrossRuleKind::AtLeastOne.name(),
+            message,
+        ),
     }
 }
 

@@ -391,4 +391,12 @@ pub enum CrossRule {
         /// The message reported on a mismatch.
         message: &'static str,
     },
+    /// At least one of `fields` must be given, and not empty (`null`, `[]` and `""` are not
+    /// given); a field's default counts as given.
+    AtLeastOne {
+        /// Wire names of the fields.
+        fields: &'static [&'static str],
+        /// The message reported when none is.
+        message: &'static str,
+    },
 }

@@ -225,3 +225,27 @@ fn prompt_length_at_the_bounds_counts_characters() {
         assert_eq!(report.is_valid(), ok, "{report}");
     }
 }
+
+#[test]
+fn a_model_that_needs_one_reference_of_any_kind_says_so_before_sending() {
+    use runcomfy::models::wan_ai::wan_3_0_prime::reference_to_video::ReferenceToVideoInput;
+    let dir = tempfile::tempdir().unwrap();
+    let none = ReferenceToVideoInput::new("a fox in the snow");
+    let report = none.validate();
+    let problem = find(
+        &report,
+        "reference_images | reference_videos | reference_audios",
+        "at_least_one",
+    );
+    assert_eq!(problem.value.as_deref(), Some("none given"));
+    // An empty list is not a reference.
+    let empty = none.clone().with_reference_images(Vec::<Media>::new());
+    assert!(empty.validate().errors().any(|p| p.rule == "at_least_one"));
+    let image = Media::Path(png(dir.path(), "ref.png", 64, 64, None));
+    let one = none.with_reference_images(vec![image]);
+    let report = one.validate();
+    assert!(
+        report.errors().all(|p| p.rule != "at_least_one"),
+        "{report}"
+    );
+}

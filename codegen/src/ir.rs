@@ -382,6 +382,13 @@ pub enum CrossRule {
         /// The message reported.
         message: String,
     },
+    /// At least one of the fields must be given and not empty.
+    AtLeastOne {
+        /// Wire names of the fields.
+        fields: Vec<String>,
+        /// The message reported.
+        message: String,
+    },
 }
 
 /// An output type shared by every model with the same output schema.

@@ -89,6 +89,13 @@ pub enum RuleOverlay {
         /// The message reported.
         message: String,
     },
+    /// At least one of these optional fields must be given, and not empty.
+    AtLeastOne {
+        /// Wire names of the fields.
+        fields: Vec<String>,
+        /// The message reported.
+        message: String,
+    },
 }
 
 /// The JSON pointer of the first place in an overlay where the format has an object (the

@@ -478,3 +478,41 @@ fn a_key_given_twice_in_a_catalog_file_is_named() {
         "{message}"
     );
 }
+
+/// An `at_least_one` rule over a field that is always given would never fire.
+#[test]
+fn an_at_least_one_rule_over_a_field_always_given() {
+    let input = object(
+        json!({
+            "prompt": {"type": "string"},
+            "images": {"type": "array", "items": {"type": "string"}},
+            "mode": {"type": "string", "default": "fast"},
+            "extra": {"type": "string", "default": ""}
+        }),
+        &["prompt"],
+    );
+    let rule = |fields: Value| json!({"rules": [{"rule": "at_least_one", "fields": fields, "message": "m"}]});
+    for (fields, what) in [
+        (
+            json!(["images", "prompt"]),
+            "`prompt` is required, so the rule always holds",
+        ),
+        (
+            json!(["images", "mode"]),
+            "`mode` has a default, so the rule always holds",
+        ),
+        (json!(["images", "image"]), "`image` is not an input field"),
+        (json!([]), "names no field"),
+    ] {
+        assert_rejected(
+            input.clone(),
+            Some(rule(fields)),
+            "overlay.json",
+            "/rules/0",
+            what,
+        );
+    }
+    // An empty default gives nothing: the rule may fire.
+    let dir = catalog(&input, Some(&rule(json!(["images", "extra"]))));
+    assert!(runcomfy_codegen::generate(dir.path()).is_ok());
+}

@@ -4,6 +4,7 @@
 //! ```json
 //! {"rule": "max_total", "fields": ["images", "max_images"], "max": 15, "message": "..."}
 //! {"rule": "prompt_count", "prompt": "text", "count": "max_images", "message": "..."}
+//! {"rule": "at_least_one", "fields": ["reference_images", "reference_videos"], "message": "..."}
 //! ```
 
 /// A kind of rule across fields.
@@ -15,18 +16,25 @@ pub enum CrossRuleKind {
     MaxTotal,
     /// The number of images the prompt states should be the count field's: a warning.
     PromptCount,
+    /// At least one of the fields must be given, and not empty (an empty list or text, or
+    /// `null`, is not given); defaults count as given: an error.
+    AtLeastOne,
 }
 
 impl CrossRuleKind {
     /// Every kind.
-    pub const ALL: &'static [CrossRuleKind] =
-        &[CrossRuleKind::MaxTotal, CrossRuleKind::PromptCount];
+    pub const ALL: &'static [CrossRuleKind] = &[
+        CrossRuleKind::MaxTotal,
+        CrossRuleKind::PromptCount,
+        CrossRuleKind::AtLeastOne,
+    ];
 
     /// The `rule` value of an overlay rule, and the rule of the problems it reports.
     pub const fn name(self) -> &'static str {
         match self {
             CrossRuleKind::MaxTotal => "max_total",
             CrossRuleKind::PromptCount => "prompt_count",
+            CrossRuleKind::AtLeastOne => "at_least_one",
         }
     }
 

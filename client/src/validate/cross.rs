@@ -68,6 +68,19 @@ pub fn check(
                     );
                 }
             }
+            CrossRule::AtLeastOne { fields, message } => {
+                if !fields
+                    .iter()
+                    .any(|name| value(name).is_some_and(Value::gives_something))
+                {
+                    report.error(
+                        &Path::named(fields.join(" | ")),
+                        CrossRuleKind::AtLeastOne.name(),
+                        Some("none given".to_owned()),
+                        *message,
+                    );
+                }
+            }
         }
     }
 }
@@ -87,6 +100,18 @@ impl<'a> Value<'a> {
             Value::Default(Json::Array(items)) => i64::try_from(items.len()).ok(),
             Value::Default(Json::Number(n)) => n.as_i64(),
             _ => None,
+        }
+    }
+
+    /// Given as something: not `null`, an empty list or empty text.
+    fn gives_something(self) -> bool {
+        match self {
+            Value::Given(View::Null) | Value::Default(Json::Null) => false,
+            Value::Given(View::Array(items)) => !items.is_empty(),
+            Value::Default(Json::Array(items)) => !items.is_empty(),
+            Value::Given(View::String(s)) => !s.is_empty(),
+            Value::Default(Json::String(s)) => !s.is_empty(),
+            _ => true,
         }
     }
 

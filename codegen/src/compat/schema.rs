@@ -767,6 +767,11 @@ fn keyed(model: &Model) -> Vec<Keyed> {
                 None,
                 message.clone(),
             ),
+            CrossRule::AtLeastOne { fields, message } => (
+                (CrossRuleKind::AtLeastOne.name(), fields.clone()),
+                None,
+                message.clone(),
+            ),
         })
         .collect()
 }

@@ -77,6 +77,9 @@ fn cross_rule(rule: &CrossRule) -> TokenStream {
         } => {
             quote!(crate::schema::CrossRule::PromptCount { prompt: #prompt, count: #count, message: #message })
         }
+        CrossRule::AtLeastOne { fields, message } => {
+            quote!(crate::schema::CrossRule::AtLeastOne { fields: &[#(#fields),*], message: #message })
+        }
     }
 }
 

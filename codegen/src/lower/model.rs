@@ -436,9 +436,56 @@ fn rules(ctx: &mut Ctx<'_>, input: &Struct, enums: &[Enum]) -> Vec<CrossRule> {
                     ),
                 ),
             },
+            RuleOverlay::AtLeastOne { fields, message } => {
+                let mut ok = !fields.is_empty();
+                if !ok {
+                    ctx.overlay_err(&at, "names no field".to_owned());
+                }
+                for name in fields {
+                    match find(name) {
+                        // A required field, or one whose default is something, is always
+                        // given: the rule would never fire, and its message would mislead.
+                        Some(field) if field.required => {
+                            ok = false;
+                            ctx.overlay_err(
+                                &at,
+                                format!("`{name}` is required, so the rule always holds"),
+                            );
+                        }
+                        Some(field) if field.default.as_ref().is_some_and(is_something) => {
+                            ok = false;
+                            ctx.overlay_err(
+                                &at,
+                                format!("`{name}` has a default, so the rule always holds"),
+                            );
+                        }
+                        Some(_) => {}
+                        None => {
+                            ok = false;
+                            ctx.overlay_err(&at, format!("`{name}` is not an input field"));
+                        }
+                    }
+                }
+                if ok {
+                    rules.push(CrossRule::AtLeastOne {
+                        fields: fields.clone(),
+                        message: message.clone(),
+                    });
+                }
+            }
         }
     }
     rules
+}
+
+/// A default that gives its field (not `null`, `[]` or `""`), as `at_least_one` counts them.
+fn is_something(default: &serde_json::Value) -> bool {
+    match default {
+        serde_json::Value::Null => false,
+        serde_json::Value::Array(items) => !items.is_empty(),
+        serde_json::Value::String(text) => !text.is_empty(),
+        _ => true,
+    }
 }
 
 fn strip(ty: &RustType) -> &RustType {
