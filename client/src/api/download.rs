@@ -859,13 +859,15 @@ fn sanitize(name: &str) -> String {
 /// `name` made safe as one file or folder name on common file systems: ASCII letters, digits,
 /// `-`, `_` and `.` are kept and anything else becomes `_` (so no path separators and no control
 /// characters); at most 100 characters; no leading or trailing dot (no hidden files, no `..`,
-/// nothing Windows trims) and no `..` inside. Empty when nothing is left: the caller picks a
+/// nothing Windows trims) and no `..` inside; a name Windows reserves for a device (`CON`,
+/// `nul.png`, `COM1`) gets a leading `_`. Empty when nothing is left: the caller picks a
 /// fallback.
 ///
 /// ```
 /// use runcomfy::download::safe_file_name;
 /// assert_eq!(safe_file_name("../../etc/passwd"), "_._etc_passwd");
 /// assert_eq!(safe_file_name("..."), "");
+/// assert_eq!(safe_file_name("Con.png"), "_Con.png");
 /// ```
 pub fn safe_file_name(name: &str) -> String {
     let cleaned: String = name
@@ -884,7 +886,31 @@ pub fn safe_file_name(name: &str) -> String {
     while out.contains("..") {
         out = out.replace("..", ".");
     }
+    if is_windows_device(&out) {
+        out.insert(0, '_');
+        out.truncate(MAX_STEM);
+        out.truncate(out.trim_end_matches('.').len());
+    }
     out
+}
+
+/// Whether Windows reads `name` as a device rather than a file: `CON`, `PRN`, `AUX`, `NUL`,
+/// `COM1`–`COM9` or `LPT1`–`LPT9`, in any case, alone or before an extension (`nul.png`).
+fn is_windows_device(name: &str) -> bool {
+    let base = name
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    matches!(
+        base.as_bytes(),
+        b"CON"
+            | b"PRN"
+            | b"AUX"
+            | b"NUL"
+            | [b'C', b'O', b'M', b'1'..=b'9']
+            | [b'L', b'P', b'T', b'1'..=b'9']
+    )
 }
 
 /// The extension: of the format the `Content-Type` names, else the bytes', else the URL's (one
@@ -926,6 +952,22 @@ mod tests {
         // A cut at the limit leaves no trailing dot.
         let long = format!("{}.{}", "x".repeat(MAX_STEM - 1), "y".repeat(50));
         assert_eq!(sanitize(&long), "x".repeat(MAX_STEM - 1));
+        // Names Windows keeps for devices, whatever their case or extension.
+        for (name, safe) in [
+            ("CON", "_CON"),
+            ("nul.png", "_nul.png"),
+            ("com1", "_com1"),
+            ("Lpt9.tar.gz", "_Lpt9.tar.gz"),
+            ("console", "console"),
+            ("com10", "com10"),
+            ("com0", "com0"),
+            ("images-con", "images-con"),
+        ] {
+            assert_eq!(safe_file_name(name), safe, "{name}");
+        }
+        assert_eq!(file_stem(None, "aux", None), "_aux");
+        let long = format!("con.{}", "x".repeat(MAX_STEM));
+        assert!(safe_file_name(&long).len() <= MAX_STEM);
     }
 
     #[test]
