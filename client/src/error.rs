@@ -466,8 +466,11 @@ pub enum TokenError {
     /// The token is empty or only whitespace.
     #[error("the API token is empty")]
     Empty,
-    /// The token has characters an HTTP header cannot carry (the token itself is not shown).
-    #[error("the API token has characters an HTTP header cannot carry")]
+    /// The token has characters other than printable ASCII, which RunComfy's tokens are made
+    /// of (the token itself is not shown).
+    #[error(
+        "the API token has characters other than printable ASCII (RunComfy's tokens have none)"
+    )]
     InvalidCharacters,
 }
 

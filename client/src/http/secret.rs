@@ -37,6 +37,11 @@ impl Token {
         if trimmed.is_empty() {
             return Err(TokenError::Empty);
         }
+        // A header may carry bytes past ASCII, but a server may echo them back decoded another
+        // way (Latin-1), where `scrub` would not find them: such a token is refused.
+        if !trimmed.is_ascii() {
+            return Err(TokenError::InvalidCharacters);
+        }
         let mut header = HeaderValue::try_from(format!("Bearer {trimmed}"))
             .map_err(|_| TokenError::InvalidCharacters)?;
         header.set_sensitive(true);
@@ -149,6 +154,11 @@ mod tests {
             Some(TokenError::InvalidCharacters)
         );
         assert!(Token::new(" tok-123\n").is_ok());
+        // A header could carry it, but an echo of it could come back decoded otherwise.
+        assert_eq!(
+            Token::new("tok-café").err(),
+            Some(TokenError::InvalidCharacters)
+        );
     }
 
     #[test]
