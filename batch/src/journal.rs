@@ -494,19 +494,32 @@ impl Journal {
     }
 
     /// Right after the POST: `submitting` → `submitted` with the request id and when the
-    /// server accepted it (if known).
+    /// server accepted it (if known); unless another line already holds that id, which is then
+    /// returned and nothing is changed. Another line's id is no answer for this one: following
+    /// it would save that job's files as this line's.
     pub fn mark_submitted(
         &self,
         line: u64,
         request_id: &str,
         accepted: Option<SystemTime>,
-    ) -> Result<(), BatchError> {
-        self.transition(
+    ) -> Result<Submitted, BatchError> {
+        // One statement: the (indexed) check rides on the update an accepted submit makes
+        // anyway; the other line is looked up only when the check stopped it.
+        let from = [State::Submitting];
+        let updated = self.update(
             line,
-            &[State::Submitting],
+            &from,
             "state = 'submitted', request_id = ?3, submitted_ms = ?4, reason = NULL",
+            "NOT EXISTS (SELECT 1 FROM lines WHERE request_id = ?3 AND line != ?1)",
             &[&request_id, &accepted.and_then(to_ms)],
-        )
+        )?;
+        if updated {
+            return Ok(Submitted::Recorded);
+        }
+        match self.line_of_request(request_id, line)? {
+            Some(other) => Ok(Submitted::TakenBy(other)),
+            None => Err(self.not_in(line, &from)),
+        }
     }
 
     /// The submit provably did not reach the server (or was refused before it was taken, a
@@ -523,7 +536,7 @@ impl Journal {
     }
 
     /// The line, other than `line`, that already holds `request_id`.
-    pub fn line_of_request(&self, request_id: &str, line: u64) -> Result<Option<u64>, BatchError> {
+    fn line_of_request(&self, request_id: &str, line: u64) -> Result<Option<u64>, BatchError> {
         self.conn
             .query_row(
                 "SELECT line FROM lines WHERE request_id = ?1 AND line != ?2 LIMIT 1",
@@ -669,10 +682,26 @@ impl Journal {
         set: &str,
         args: &[&dyn ToSql],
     ) -> Result<(), BatchError> {
-        let allowed: Vec<String> = from.iter().map(|s| format!("'{s}'")).collect();
+        if self.update(line, from, set, "1", args)? {
+            Ok(())
+        } else {
+            Err(self.not_in(line, from))
+        }
+    }
+
+    /// `UPDATE ... SET set` on `line` when it is in one of `from` and `condition` holds (`?1`
+    /// is the line, `?2` now, `?3`... `args`); whether it was.
+    fn update(
+        &self,
+        line: u64,
+        from: &[State],
+        set: &str,
+        condition: &str,
+        args: &[&dyn ToSql],
+    ) -> Result<bool, BatchError> {
         let sql = format!(
-            "UPDATE lines SET {set}, updated_ms = ?2 WHERE line = ?1 AND state IN ({})",
-            allowed.join(", ")
+            "UPDATE lines SET {set}, updated_ms = ?2 WHERE line = ?1 AND state IN ({}) AND {condition}",
+            quoted(from)
         );
         let (line_arg, now) = (to_i64(line), now_ms());
         let head: [&dyn ToSql; 2] = [&line_arg, &now];
@@ -680,15 +709,31 @@ impl Journal {
             .conn
             .execute(&sql, params_from_iter(head.iter().chain(args)))
             .map_err(|e| self.err(e))?;
-        if changed == 1 {
-            Ok(())
-        } else {
-            Err(self.format(format!(
-                "line {line} is not {} (two batches on one folder?)",
-                allowed.join(" or ")
-            )))
-        }
+        Ok(changed == 1)
     }
+
+    /// A line that was not in a state it was expected in.
+    fn not_in(&self, line: u64, from: &[State]) -> BatchError {
+        self.format(format!(
+            "line {line} is not {} (two batches on one folder?)",
+            quoted(from).replace(", ", " or ")
+        ))
+    }
+}
+
+/// States as SQL literals: `'pending', 'unknown'`.
+fn quoted(states: &[State]) -> String {
+    let quoted: Vec<String> = states.iter().map(|s| format!("'{s}'")).collect();
+    quoted.join(", ")
+}
+
+/// What [`Journal::mark_submitted`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Submitted {
+    /// The line is `submitted` under its request id.
+    Recorded,
+    /// Nothing: this other line already holds the request id.
+    TakenBy(u64),
 }
 
 fn now_ms() -> i64 {
@@ -740,7 +785,10 @@ mod tests {
 
         journal.mark_submitting(1, State::Pending)?;
         let accepted = UNIX_EPOCH + std::time::Duration::from_millis(1_764_000_000_123);
-        journal.mark_submitted(1, "req-1", Some(accepted))?;
+        assert_eq!(
+            journal.mark_submitted(1, "req-1", Some(accepted))?,
+            Submitted::Recorded
+        );
         assert!(
             journal.mark_submitting(1, State::Pending).is_err(),
             "never sent twice"
@@ -828,6 +876,29 @@ mod tests {
         journal.mark_submitting(3, State::Pending)?;
         journal.mark_submitted(3, "req-3", Some(SystemTime::now()))?;
         assert!(journal.rows()?[2].submitted_at.is_some());
+        Ok(())
+    }
+
+    #[test]
+    fn a_request_id_another_line_holds_is_not_recorded() -> Result<(), BatchError> {
+        let dir = tempfile::tempdir().map_err(BatchError::io("tempdir"))?;
+        let mut journal = Journal::open(dir.path())?;
+        journal.initialize(&plan(), "in.jsonl", None)?;
+        journal.mark_submitting(1, State::Pending)?;
+        assert_eq!(
+            journal.mark_submitted(1, "req-1", None)?,
+            Submitted::Recorded
+        );
+        journal.mark_submitting(3, State::Pending)?;
+        assert_eq!(
+            journal.mark_submitted(3, "req-1", None)?,
+            Submitted::TakenBy(1)
+        );
+        let rows = journal.rows()?;
+        assert_eq!(rows[2].state, State::Submitting, "unchanged");
+        assert_eq!(rows[2].request_id, None);
+        // A line no longer submitting is still an error, whatever its id.
+        assert!(journal.mark_submitted(1, "req-9", None).is_err());
         Ok(())
     }
 }

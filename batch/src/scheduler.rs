@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 
 use crate::budget::{Budget, Verdict};
 use crate::error::BatchError;
-use crate::journal::{FileRow, Journal, Row, State};
+use crate::journal::{FileRow, Journal, Row, State, Submitted};
 use crate::progress::{Ended, Progress};
 use crate::stop::Stop;
 
@@ -279,15 +279,15 @@ async fn record_accepted(ctx: &Ctx, line: u64, job: DynJob) -> Result<DynJob, Ou
     let id = job.id().to_owned();
     ctx.gate.succeeded();
     ctx.submitted.fetch_add(1, Ordering::Relaxed);
-    // Another line's request id is no answer for this one: following it would save that
-    // job's files as this line's, while this line's own job may exist under an id never seen.
-    let taken = {
+    let recorded = {
         let id = id.clone();
-        journal(ctx, move |j| j.line_of_request(&id, line)).await
+        let accepted = job.submitted_at();
+        journal(ctx, move |j| j.mark_submitted(line, &id, accepted)).await
     };
-    match taken {
-        Ok(None) => {}
-        Ok(Some(other)) => {
+    match recorded {
+        Ok(Submitted::Recorded) => {}
+        // This line's own job may exist under an id never seen.
+        Ok(Submitted::TakenBy(other)) => {
             let reason = format!(
                 "the server answered with request id {id}, which line {other} already has: \
                  this line's job may exist under another id"
@@ -295,23 +295,14 @@ async fn record_accepted(ctx: &Ctx, line: u64, job: DynJob) -> Result<DynJob, Ou
             return Err(unknown(ctx, line, reason).await);
         }
         Err(err) => {
+            // The line stays `submitting` and becomes `unknown` next time; say which request
+            // it was, so it can be found.
+            ctx.progress.println(&format!(
+                "line {line}: accepted as request {id}, but the journal could not record it"
+            ));
             fatal(ctx, err);
             return Err(Outcome::Unfinished);
         }
-    }
-    let recorded = {
-        let id = id.clone();
-        let accepted = job.submitted_at();
-        journal(ctx, move |j| j.mark_submitted(line, &id, accepted)).await
-    };
-    if let Err(err) = recorded {
-        // The line stays `submitting` and becomes `unknown` next time; say which request it
-        // was, so it can be found.
-        ctx.progress.println(&format!(
-            "line {line}: accepted as request {id}, but the journal could not record it"
-        ));
-        fatal(ctx, err);
-        return Err(Outcome::Unfinished);
     }
     tracing::info!(line, request_id = %id, "submitted");
     Ok(job)
