@@ -5,7 +5,7 @@
 //! promptly with its documented exit code, leaves no partial file, prints no control character
 //! and never shows the token.
 
-use std::io::{BufRead as _, BufReader, Read as _};
+use std::io::{BufRead, BufReader, Read as _};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -299,27 +299,19 @@ fn a_dripping_file_host_ends_at_the_deadline_or_a_signal_and_leaves_no_partial_f
     no_partial_file(dir.path());
 
     // SIGTERM while it downloads: the partial file goes too, and --json still answers.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_runcomfy"))
-        .current_dir(dir.path())
-        .env("RUNCOMFY_TOKEN", TOKEN)
-        .env("RUNCOMFY_CACHE_DIR", "")
-        .env_remove("RUNCOMFY_BASE_URL")
-        .args(["--base-url", server.base_url(), "run", MODEL])
-        .args(["--text", "a fox", "--out", "signalled", "--json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let args = [
+        "run",
+        MODEL,
+        "--text",
+        "a fox",
+        "--out",
+        "signalled",
+        "--json",
+    ];
+    let mut child = spawn(&server, dir.path(), &args);
     let mut lines = BufReader::new(child.stderr.take().unwrap());
     let mut seen = String::new();
-    while !seen.contains("downloading") {
-        let mut line = String::new();
-        assert!(
-            lines.read_line(&mut line).unwrap() > 0,
-            "ended early: {seen}"
-        );
-        seen.push_str(&line);
-    }
+    read_until(&mut lines, "downloading", &mut seen);
     // Bytes have arrived: the partial file exists now.
     std::thread::sleep(Duration::from_millis(600));
     assert!(
@@ -328,11 +320,7 @@ fn a_dripping_file_host_ends_at_the_deadline_or_a_signal_and_leaves_no_partial_f
             .any(|f| f.ends_with(".part")),
         "no download in progress"
     );
-    let sent = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
+    signal(&child, "TERM");
     lines.read_to_string(&mut seen).unwrap();
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(130), "{seen}");
@@ -410,6 +398,112 @@ fn a_download_cut_short_leaves_a_record_that_result_completes_without_second_cop
         .map(|f| f["name"].as_str().unwrap())
         .collect();
     assert_eq!(files, ["images-0.png", "images-1.png"], "{completed}");
+    no_partial_file(dir.path());
+}
+
+/// `runcomfy --base-url <server> ARGS` in `dir`, started with stdout and stderr piped.
+fn spawn(server: &Hostile, dir: &Path, args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_runcomfy"))
+        .current_dir(dir)
+        .env("RUNCOMFY_TOKEN", TOKEN)
+        .env("RUNCOMFY_CACHE_DIR", "")
+        .env_remove("RUNCOMFY_BASE_URL")
+        .args(["--base-url", server.base_url()])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Sends `SIG{name}` (`INT` is Ctrl-C's).
+fn signal(child: &std::process::Child, name: &str) {
+    let sent = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+/// Reads `lines` until one contains `text`; everything read is added to `seen`.
+fn read_until(lines: &mut impl BufRead, text: &str, seen: &mut String) {
+    while !seen.contains(text) {
+        let mut line = String::new();
+        assert!(
+            lines.read_line(&mut line).unwrap() > 0,
+            "ended before {text:?}: {seen}"
+        );
+        seen.push_str(&line);
+    }
+}
+
+#[test]
+fn json_still_answers_a_second_ctrl_c_during_the_submit_and_one_during_result_out() {
+    // A submit never answered: the first Ctrl-C waits for its answer, the second quits.
+    let silent = Hostile::start_in_background(|_, _| Act::Hang);
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = spawn(
+        &silent,
+        dir.path(),
+        &["run", MODEL, "--text", "a fox", "--json"],
+    );
+    let mut lines = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    read_until(&mut lines, "submitting", &mut seen);
+    // The submit is on the wire once the server has seen it.
+    let started = Instant::now();
+    while silent.count("POST", "") == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no submit: {seen}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    signal(&child, "INT");
+    read_until(&mut lines, "waiting for the submit's answer", &mut seen);
+    signal(&child, "INT");
+    lines.read_to_string(&mut seen).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{seen}");
+    let report: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {:?}", stdout(&output)));
+    assert_eq!(report["status"], "unknown", "{report}");
+    assert_eq!(report["request_id"], Value::Null, "{report}");
+    assert_eq!(silent.count("POST", ""), 1, "never sent again");
+
+    // `result --out` of a file that drips: Ctrl-C once bytes have come.
+    let server = api(
+        |_, base| succeeded(j!({"images": [format!("{base}/drip.png")]})),
+        |_| Act::Stream {
+            content_type: "image/png".into(),
+            chunk: vec![0x89],
+            total: usize::MAX,
+            every: Duration::from_millis(200),
+        },
+    );
+    let child = spawn(
+        &server,
+        dir.path(),
+        &["result", "job-7", "--out", "out", "--json"],
+    );
+    let started = Instant::now();
+    while !files_under(&dir.path().join("out"))
+        .iter()
+        .any(|f| f.ends_with(".part"))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no download began"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    signal(&child, "INT");
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {:?}", stdout(&output)));
+    assert_eq!(report["status"], "interrupted", "{report}");
+    assert_eq!(report["request_id"], "job-7", "{report}");
     no_partial_file(dir.path());
 }
 
