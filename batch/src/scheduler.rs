@@ -609,7 +609,7 @@ async fn transient(ctx: &Ctx, line: u64, rounds: u32, reason: &str) -> Option<Ou
 
 /// 1 s, 2 s, 4 s ... up to [`MAX_PAUSE`].
 fn backoff(rounds: u32) -> Duration {
-    Duration::from_secs(1u64 << rounds.saturating_sub(1).min(6)).min(MAX_PAUSE)
+    runcomfy::retry::doubling(rounds, MAX_PAUSE)
 }
 
 async fn fail_line(ctx: &Ctx, line: u64, reason: &str) -> Outcome {

@@ -241,8 +241,7 @@ impl<'a, M: Model> Poller<'a, M> {
     /// Sleeps until the next poll is due and takes it, or ends the wait at its deadline.
     async fn poll_when_due(&mut self) -> Result<Update, Error> {
         let delay = match self.failing {
-            Some((_, failures)) => Duration::from_secs(1u64 << failures.saturating_sub(1).min(3))
-                .min(RIDE_OUT_MAX_PAUSE),
+            Some((_, failures)) => crate::http::retry::doubling(failures, RIDE_OUT_MAX_PAUSE),
             None => self.next_delay(),
         };
         let now = Instant::now();

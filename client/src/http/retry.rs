@@ -12,6 +12,23 @@ use backon::{BackoffBuilder, ExponentialBuilder, Retryable};
 use super::dates::parse_http_date;
 use crate::error::Error;
 
+/// The pause before round `round` (from 1) of a plain doubling backoff: 1 s, 2 s, 4 s ...,
+/// never more than `cap`. Not jittered: for rounds over one's own jobs (a wait riding out an
+/// outage, a batch's rounds), after each call's own retries ([`RetryPolicy`]) are spent.
+///
+/// ```
+/// use std::time::Duration;
+/// let cap = Duration::from_secs(8);
+/// let pauses: Vec<u64> = (1..=5).map(|n| runcomfy::retry::doubling(n, cap).as_secs()).collect();
+/// assert_eq!(pauses, [1, 2, 4, 8, 8]);
+/// ```
+pub fn doubling(round: u32, cap: Duration) -> Duration {
+    let secs = 1u64
+        .checked_shl(round.saturating_sub(1))
+        .unwrap_or(u64::MAX);
+    Duration::from_secs(secs).min(cap)
+}
+
 /// How failed calls are retried.
 ///
 /// Status, result, cancel and download calls retry connection failures, timeouts and HTTP 408,
