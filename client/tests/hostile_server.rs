@@ -1107,6 +1107,24 @@ async fn odd_but_readable_ends_are_read_as_what_they_mean() {
             other => panic!("{other:?}"),
         }
 
+        // A status this client does not know, with an output, succeeded; with an empty one
+        // it is still running.
+        let server = results_in_turn(
+            "done",
+            vec![
+                reply("done", serde_json::json!({"output": {}})),
+                reply("done", serde_json::json!({"output": image})),
+            ],
+        )
+        .await;
+        let job = polling_fast(&server).job::<Edit>(ID);
+        let output = job.wait().await.expect("the output of a `done` job");
+        assert_eq!(output.images.len(), 1);
+        assert!(
+            server.count("GET", "/result") >= 2,
+            "the empty output was not an end"
+        );
+
         // Succeeded without an output: an unreadable reply, not kept as the job's end, so
         // asking again finds the output once the server has it.
         let server = results_in_turn(

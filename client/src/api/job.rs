@@ -522,12 +522,29 @@ impl<M: Model> Job<M> {
 }
 
 /// The state of a result reply; `completed`, or a status this client does not know, is read
-/// by whether it has an error, then (`completed`) an output.
+/// by whether it has an error, then an output (`completed` with any; an unknown status, such as
+/// `success` or `done`, with one that holds something: the API gives an output only once a job
+/// succeeded, and a wait would otherwise poll such a job until its deadline).
 pub(crate) fn result_state(reply: &ResultReply) -> JobState {
     match JobState::from_wire(&reply.status) {
         JobState::Completed | JobState::Unknown if has_error(reply) => JobState::Failed,
         JobState::Completed if reply.output.is_some() => JobState::Succeeded,
+        JobState::Unknown if reply.output.as_ref().is_some_and(holds_something) => {
+            JobState::Succeeded
+        }
         state => state,
+    }
+}
+
+/// Whether an output holds anything: not `{}`, `[]` or `""`.
+fn holds_something(output: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match output {
+        Value::Null => false,
+        Value::Object(map) => !map.is_empty(),
+        Value::Array(items) => !items.is_empty(),
+        Value::String(text) => !text.trim().is_empty(),
+        Value::Bool(_) | Value::Number(_) => true,
     }
 }
 
