@@ -322,10 +322,7 @@ fn a_dripping_file_host_ends_at_the_deadline_or_a_signal_and_leaves_no_partial_f
     );
     signal(&child, "TERM");
     lines.read_to_string(&mut seen).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(130), "{seen}");
-    let report: Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {:?}", stdout(&output)));
+    let report = interrupted_json(&child.wait_with_output().unwrap(), &seen);
     assert_eq!(report["status"], "interrupted", "{report}");
     assert!(report["request_id"].is_string(), "{report}");
     no_partial_file(dir.path());
@@ -425,6 +422,12 @@ fn signal(child: &std::process::Child, name: &str) {
     assert!(sent.success());
 }
 
+/// The JSON an interrupted command printed, once it exited 130 (`stderr` is shown otherwise).
+fn interrupted_json(output: &std::process::Output, stderr: &str) -> Value {
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {:?}", stdout(output)))
+}
+
 /// Reads `lines` until one contains `text`; everything read is added to `seen`.
 fn read_until(lines: &mut impl BufRead, text: &str, seen: &mut String) {
     while !seen.contains(text) {
@@ -463,10 +466,7 @@ fn json_still_answers_a_second_ctrl_c_during_the_submit_and_one_during_result_ou
     read_until(&mut lines, "waiting for the submit's answer", &mut seen);
     signal(&child, "INT");
     lines.read_to_string(&mut seen).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(130), "{seen}");
-    let report: Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {:?}", stdout(&output)));
+    let report = interrupted_json(&child.wait_with_output().unwrap(), &seen);
     assert_eq!(report["status"], "unknown", "{report}");
     assert_eq!(report["request_id"], Value::Null, "{report}");
     assert_eq!(silent.count("POST", ""), 1, "never sent again");
@@ -499,9 +499,7 @@ fn json_still_answers_a_second_ctrl_c_during_the_submit_and_one_during_result_ou
     }
     signal(&child, "INT");
     let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
-    let report: Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {:?}", stdout(&output)));
+    let report = interrupted_json(&output, &stderr(&output));
     assert_eq!(report["status"], "interrupted", "{report}");
     assert_eq!(report["request_id"], "job-7", "{report}");
     no_partial_file(dir.path());
