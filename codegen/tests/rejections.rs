@@ -516,3 +516,15 @@ fn an_at_least_one_rule_over_a_field_always_given() {
     let dir = catalog(&input, Some(&rule(json!(["images", "extra"]))));
     assert!(runcomfy_codegen::generate(dir.path()).is_ok());
 }
+
+/// A `max_total` rule over no field was left out without a word.
+#[test]
+fn a_max_total_rule_over_no_field() {
+    assert_rejected(
+        object(json!({"images": {"type": "array"}}), &[]),
+        Some(json!({"rules": [{"rule": "max_total", "fields": [], "max": 3, "message": "m"}]})),
+        "overlay.json",
+        "/rules/0",
+        "names no field",
+    );
+}

@@ -388,21 +388,15 @@ fn rules(ctx: &mut Ctx<'_>, input: &Struct, enums: &[Enum]) -> Vec<CrossRule> {
                 max,
                 message,
             } => {
-                let mut ok = !fields.is_empty();
-                for name in fields {
-                    match find(name) {
-                        Some(field) if countable(&field.ty, enums) => {}
-                        Some(_) => {
-                            ok = false;
-                            ctx.overlay_err(&at, format!("`{name}` is neither an array nor an integer, so it cannot be counted"));
-                        }
-                        None => {
-                            ok = false;
-                            ctx.overlay_err(&at, format!("`{name}` is not an input field"));
-                        }
-                    }
-                }
-                if ok {
+                let fit = fields_fit(ctx, &at, fields, input, |field| {
+                    (!countable(&field.ty, enums)).then(|| {
+                        format!(
+                            "`{}` is neither an array nor an integer, so it cannot be counted",
+                            field.wire
+                        )
+                    })
+                });
+                if fit {
                     rules.push(CrossRule::MaxTotal {
                         fields: fields.clone(),
                         max: *max,
@@ -437,36 +431,19 @@ fn rules(ctx: &mut Ctx<'_>, input: &Struct, enums: &[Enum]) -> Vec<CrossRule> {
                 ),
             },
             RuleOverlay::AtLeastOne { fields, message } => {
-                let mut ok = !fields.is_empty();
-                if !ok {
-                    ctx.overlay_err(&at, "names no field".to_owned());
-                }
-                for name in fields {
-                    match find(name) {
-                        // A required field, or one whose default is something, is always
-                        // given: the rule would never fire, and its message would mislead.
-                        Some(field) if field.required => {
-                            ok = false;
-                            ctx.overlay_err(
-                                &at,
-                                format!("`{name}` is required, so the rule always holds"),
-                            );
-                        }
-                        Some(field) if field.default.as_ref().is_some_and(is_something) => {
-                            ok = false;
-                            ctx.overlay_err(
-                                &at,
-                                format!("`{name}` has a default, so the rule always holds"),
-                            );
-                        }
-                        Some(_) => {}
-                        None => {
-                            ok = false;
-                            ctx.overlay_err(&at, format!("`{name}` is not an input field"));
-                        }
+                // A required field, or one whose default is something, is always given: the
+                // rule would never fire, and its message would mislead.
+                let fit = fields_fit(ctx, &at, fields, input, |field| {
+                    let name = &field.wire;
+                    if field.required {
+                        Some(format!("`{name}` is required, so the rule always holds"))
+                    } else if field.default.as_ref().is_some_and(is_something) {
+                        Some(format!("`{name}` has a default, so the rule always holds"))
+                    } else {
+                        None
                     }
-                }
-                if ok {
+                });
+                if fit {
                     rules.push(CrossRule::AtLeastOne {
                         fields: fields.clone(),
                         message: message.clone(),
@@ -476,6 +453,33 @@ fn rules(ctx: &mut Ctx<'_>, input: &Struct, enums: &[Enum]) -> Vec<CrossRule> {
         }
     }
     rules
+}
+
+/// Whether every field a rule names (at least one) is an input field that `unfit` finds
+/// nothing wrong with; each problem is reported at `at`.
+fn fields_fit(
+    ctx: &mut Ctx<'_>,
+    at: &str,
+    fields: &[String],
+    input: &Struct,
+    unfit: impl Fn(&Field) -> Option<String>,
+) -> bool {
+    if fields.is_empty() {
+        ctx.overlay_err(at, "names no field".to_owned());
+        return false;
+    }
+    let mut fit = true;
+    for name in fields {
+        let problem = match input.fields.iter().find(|f| f.wire == *name) {
+            Some(field) => unfit(field),
+            None => Some(format!("`{name}` is not an input field")),
+        };
+        if let Some(problem) = problem {
+            fit = false;
+            ctx.overlay_err(at, problem);
+        }
+    }
+    fit
 }
 
 /// A default that gives its field (not `null`, `[]` or `""`), as `at_least_one` counts them.
