@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
 use runcomfy::dynamic::{DynJob, DynOutput};
-use runcomfy::{Client, DownloadOptions, Error, JobRecord, WaitOptions};
+use runcomfy::{Client, DownloadOptions, Error, JobRecord, SubmitControl, WaitOptions};
 use tokio::sync::Semaphore;
 
 use crate::budget::{Budget, Verdict};
@@ -217,10 +217,29 @@ async fn submit(
             fatal(ctx, err);
             return Err(Outcome::Unfinished);
         }
-        // From here on the submit runs to its end even if a stop comes: its request id must
-        // be recorded.
-        match ctx.client.submit_json(model, &input).await {
+        // A stop sends nothing more; an attempt on the wire is answered first, since its
+        // request id must be recorded.
+        let control = SubmitControl::new();
+        let sending = ctx.client.submit_json_with(model, &input, &control);
+        tokio::pin!(sending);
+        let submitted = tokio::select! {
+            biased;
+            submitted = &mut sending => submitted,
+            () = ctx.halt.requested() => {
+                control.stop();
+                sending.await
+            }
+        };
+        match submitted {
             Ok(job) => return record_accepted(ctx, line, job).await,
+            Err(err @ Error::SubmitStopped { .. }) => {
+                release(ctx, row);
+                let note = not_sent_note(row, &err.to_string());
+                if let Err(err) = journal(ctx, move |j| j.mark_not_sent(line, from, &note)).await {
+                    fatal(ctx, err);
+                }
+                return Err(Outcome::Unfinished);
+            }
             Err(err) => {
                 // Every failure but "not taken" ends the line, so this counts those rounds.
                 rounds += 1;
@@ -398,7 +417,9 @@ fn classify_submit_error(err: &Error) -> SubmitFailure {
         },
         // The transport reports a submit's transport error as such only when nothing was
         // sent (no connection); anything later is `SubmitOutcomeUnknown`.
-        Error::Transport { .. } => SubmitFailure::NotTaken { retry_after: None },
+        Error::Transport { .. } | Error::SubmitStopped { .. } => {
+            SubmitFailure::NotTaken { retry_after: None }
+        }
         Error::Unauthorized { .. }
         | Error::Forbidden { .. }
         | Error::InsufficientBalance { .. }

@@ -112,6 +112,19 @@ pub enum CliError {
         /// The deadline.
         after: Duration,
     },
+    /// `--timeout` passed while a refused submit (rate limited, or no connection made) waited to
+    /// be sent again: nothing was accepted.
+    #[error(
+        "the submit to {model} was refused (rate limited or no connection) until --timeout {} \
+         passed; nothing was accepted",
+        humantime::format_duration(*.after)
+    )]
+    SubmitNotTaken {
+        /// The model submitted to.
+        model: &'static str,
+        /// The deadline.
+        after: Duration,
+    },
     /// `--timeout` passed before anything was sent (while checking media URLs).
     #[error(
         "{what} did not finish within --timeout {}; nothing was sent",
@@ -146,7 +159,9 @@ impl CliError {
             CliError::OutDir { .. } => IO_ERR,
             CliError::Mock(_) => FAILURE,
             CliError::SubmitTimedOut { .. } => MAYBE_ACCEPTED,
-            CliError::TimedOutBeforeSubmit { .. } | CliError::NoAnswer { .. } => TEMP_FAIL,
+            CliError::TimedOutBeforeSubmit { .. }
+            | CliError::SubmitNotTaken { .. }
+            | CliError::NoAnswer { .. } => TEMP_FAIL,
             CliError::Api(err) => api_exit_code(err),
         }
     }
@@ -222,6 +237,8 @@ pub fn api_exit_code(err: &Error) -> u8 {
         }
         Error::Transport { .. } => TEMP_FAIL,
         Error::SubmitOutcomeUnknown { .. } => MAYBE_ACCEPTED,
+        // Only Ctrl-C stops a submit.
+        Error::SubmitStopped { .. } => INTERRUPTED,
         Error::JobFailed { .. } | Error::Cancelled { .. } => FAILURE,
         Error::ModelMismatch { .. } | Error::InvalidRequestId { .. } => USAGE,
         Error::Io { .. } => IO_ERR,

@@ -16,7 +16,8 @@ use runcomfy::input::DynInput;
 use runcomfy::price::Usd;
 use runcomfy::provenance::{self, Record, RecordFile, Timings};
 use runcomfy::{
-    CancelOutcome, DownloadOptions, DownloadedFile, Error, ValidationReport, WaitOptions,
+    CancelOutcome, DownloadOptions, DownloadedFile, Error, SubmitControl, ValidationReport,
+    WaitOptions,
 };
 use serde_json::{Map, Value, json};
 
@@ -579,21 +580,46 @@ async fn submit(
         });
     }
     progress.message(&format!("submitting to {model}"));
+    let control = SubmitControl::new();
+    let sending = client.submit_decoded_with(input, &control);
     let submit = async {
-        match args.timeout.within(client.submit_decoded(input)).await {
+        tokio::pin!(sending);
+        match args.timeout.within(&mut sending).await {
             Ok(submitted) => Ok(submitted?),
-            Err(after) => Err(CliError::SubmitTimedOut { model, after }),
+            // Looked at before the submit drops: an attempt on the wire may have been
+            // accepted; with none, the submit was waiting to be sent again after a refusal.
+            Err(after) if control.on_wire() => Err(CliError::SubmitTimedOut { model, after }),
+            Err(after) => Err(CliError::SubmitNotTaken { model, after }),
         }
     };
     tokio::pin!(submit);
     if let Some(submitted) = interrupts.race(&mut submit).await {
         return Ok(Some((submitted?, false)));
     }
-    progress.println(
-        "interrupted: waiting for the submit's answer to cancel the job (Ctrl-C again to quit at once)",
-    );
+    // Nothing more is sent; an attempt on the wire is answered first, to cancel its job.
+    control.stop();
+    if control.on_wire() {
+        progress.println(
+            "interrupted: waiting for the submit's answer to cancel the job (Ctrl-C again to quit at once)",
+        );
+    }
     match interrupts.race(&mut submit).await {
-        Some(submitted) => Ok(Some((submitted?, true))),
+        Some(Ok(job)) => Ok(Some((job, true))),
+        Some(Err(err)) if !err.maybe_accepted() => {
+            progress.finish();
+            let error = format!("interrupted: nothing was submitted ({err})");
+            eprintln_safe(&error);
+            if args.json {
+                output::json(&json!({
+                    "request_id": null,
+                    "model": model,
+                    "status": "not_submitted",
+                    "error": error,
+                }));
+            }
+            Ok(None)
+        }
+        Some(Err(err)) => Err(err),
         None => {
             progress.finish();
             let error = "interrupted again: the submit may have been accepted (and billed); \

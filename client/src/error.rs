@@ -211,6 +211,16 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// The submit was stopped ([`SubmitControl::stop`](crate::SubmitControl::stop)) with none
+    /// of its attempts on the wire: nothing was accepted, and nothing more is sent.
+    #[error(
+        "the submit to {model_id} was stopped before it was sent (again); nothing was accepted"
+    )]
+    SubmitStopped {
+        /// The model submitted to.
+        model_id: &'static str,
+    },
+
     /// A saved job belongs to another model than the one asked for.
     #[error(
         "job {} belongs to model {}, not {expected}",

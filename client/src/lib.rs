@@ -69,7 +69,7 @@ pub use job::{CancelOutcome, Job, JobRecord, JobState, Status};
 #[doc(no_inline)]
 pub use poll::{PollHistorySnapshot, PollPolicy};
 #[doc(no_inline)]
-pub use retry::RetryPolicy;
+pub use retry::{RetryPolicy, SubmitControl};
 #[doc(no_inline)]
 pub use wait::{FirstSeenRunning, Update, WaitOptions};
 

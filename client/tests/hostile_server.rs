@@ -1302,3 +1302,70 @@ async fn a_model_listing_that_never_ends_is_cut_after_its_last_page() {
     assert_eq!(server.count("GET", "/v1/models"), 100, "100 pages, no more");
     assert_eq!(listed.len(), 100 * 100);
 }
+
+#[tokio::test]
+async fn a_stopped_submit_sends_nothing_more_and_answers_the_attempt_on_the_wire() {
+    use runcomfy::SubmitControl;
+    // Refused for a while: the next attempt would come 5 s later.
+    let limited = Hostile::start(|_, _| Act::Reply {
+        status: 429,
+        headers: vec![("Retry-After".into(), "5".into())],
+        body: Vec::new(),
+    })
+    .await;
+    let limited_client = client(&limited);
+    let control = SubmitControl::new();
+    let input = edit_input();
+    let submit = limited_client.submit_with::<Edit>(&input, &control);
+    tokio::pin!(submit);
+    within(Duration::from_secs(10), async {
+        let started = Instant::now();
+        while limited.count("POST", "") == 0 {
+            tokio::select! {
+                _ = &mut submit => panic!("ended before its first attempt was answered"),
+                () = tokio::time::sleep(Duration::from_millis(10)) => {}
+            }
+        }
+        // Answered 429 and waiting to be sent again: nothing on the wire.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!control.on_wire());
+        control.stop();
+        match submit.await {
+            Err(Error::SubmitStopped { model_id }) => {
+                assert_eq!(model_id, "bytedance/seedream-4-0/edit")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "the pause was cut short"
+        );
+    })
+    .await;
+    assert_eq!(limited.count("POST", ""), 1, "nothing sent after the stop");
+
+    // An attempt on the wire is not abandoned by a stop: its answer (here none, so the
+    // submit's own timeout) decides.
+    let silent = Hostile::start(|_, _| Act::Hang).await;
+    let client = client(&silent);
+    let control = SubmitControl::new();
+    let submit = client.submit_with::<Edit>(&input, &control);
+    tokio::pin!(submit);
+    within(Duration::from_secs(10), async {
+        while silent.count("POST", "") == 0 {
+            tokio::select! {
+                _ = &mut submit => panic!("ended before it was sent"),
+                () = tokio::time::sleep(Duration::from_millis(10)) => {}
+            }
+        }
+        assert!(control.on_wire());
+        control.stop();
+        match submit.await {
+            Err(Error::SubmitOutcomeUnknown { .. }) => {}
+            other => panic!("{other:?}"),
+        }
+        assert!(!control.on_wire());
+    })
+    .await;
+    assert_eq!(silent.count("POST", ""), 1);
+}

@@ -506,6 +506,88 @@ fn json_still_answers_a_second_ctrl_c_during_the_submit_and_one_during_result_ou
 }
 
 #[test]
+fn a_refused_submit_waiting_to_be_sent_again_is_not_sent_after_ctrl_c_or_the_timeout() {
+    let limited = || {
+        Hostile::start_in_background(|seen, _| match seen.method.as_str() {
+            "POST" => Act::Reply {
+                status: 429,
+                headers: vec![("Retry-After".into(), "5".into())],
+                body: Vec::new(),
+            },
+            _ => json(404, j!({"error_code": 404001})),
+        })
+    };
+    // Ctrl-C while it waits for the Retry-After: nothing more is sent, nothing was accepted.
+    let server = limited();
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = spawn(
+        &server,
+        dir.path(),
+        &["run", MODEL, "--text", "a fox", "--json"],
+    );
+    let started = Instant::now();
+    while server.count("POST", "") == 0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "no submit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, "INT");
+    let mut seen = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut seen)
+        .unwrap();
+    let report = interrupted_json(&child.wait_with_output().unwrap(), &seen);
+    assert_eq!(report["status"], "not_submitted", "{report}");
+    assert!(seen.contains("nothing was submitted"), "{seen}");
+    assert!(!seen.contains("waiting for the submit's answer"), "{seen}");
+    std::thread::sleep(Duration::from_secs(6));
+    assert_eq!(server.count("POST", ""), 1, "sent again after Ctrl-C");
+
+    // --timeout while it waits: not "may have been accepted" (3) but not taken (75).
+    let server = limited();
+    let output = run(&server, dir.path(), &["--timeout", "2s", "--json"]);
+    assert_code(&output, 75);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["status"], "not_submitted", "{report}");
+    assert!(
+        stderr(&output).contains("nothing was accepted"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(server.count("POST", ""), 1);
+
+    // A batch's stop does the same: its line stays pending, to be sent by the next run.
+    let server = limited();
+    let line = format!("{{\"model\": \"{MODEL}\", \"input\": {{\"text\": \"a fox\"}}}}\n");
+    std::fs::write(dir.path().join("one.jsonl"), line).unwrap();
+    let child = spawn(
+        &server,
+        dir.path(),
+        &["batch", "one.jsonl", "--out", "stopped"],
+    );
+    let started = Instant::now();
+    while server.count("POST", "") == 0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "no submit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, "INT");
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    std::thread::sleep(Duration::from_secs(6));
+    assert_eq!(
+        server.count("POST", ""),
+        1,
+        "the batch sent again after its stop"
+    );
+    let report = std::fs::read_to_string(dir.path().join("stopped/report.jsonl")).unwrap();
+    assert!(report.contains("\"pending\""), "{report}");
+}
+
+#[test]
 fn an_ambiguous_submit_exits_3_in_json_and_in_batch_and_is_never_resent() {
     let dropped = Hostile::start_in_background(|seen, _| match seen.method.as_str() {
         "POST" => Act::Drop,

@@ -4,7 +4,8 @@
 use std::collections::hash_map::RandomState;
 use std::future::Future;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use backon::{BackoffBuilder, ExponentialBuilder, Retryable};
@@ -158,6 +159,77 @@ impl Rng {
     }
 }
 
+/// A handle on a submit in progress, for its caller: stops it being sent again, and says whether
+/// one of its attempts is on the wire, where dropping the submit leaves its outcome unknown.
+///
+/// A submit waiting to be sent again (after a 429 or a connection never made) has nothing on
+/// the wire: stopped ([`stop`](Self::stop)) or dropped then, it was provably not accepted. An
+/// attempt on the wire is answered first, and not followed by another.
+#[derive(Debug, Clone, Default)]
+pub struct SubmitControl(Arc<ControlState>);
+
+#[derive(Debug, Default)]
+struct ControlState {
+    stopped: AtomicBool,
+    on_wire: AtomicBool,
+    changed: tokio::sync::Notify,
+}
+
+impl SubmitControl {
+    /// A control of a submit not yet started.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sends nothing more: a submit waiting to be sent again ends at once with
+    /// [`Error::SubmitStopped`]; one on the wire gets its answer, and no retry after it.
+    pub fn stop(&self) {
+        self.0.stopped.store(true, Ordering::SeqCst);
+        self.0.changed.notify_waiters();
+    }
+
+    /// Whether [`stop`](Self::stop) was called.
+    pub fn is_stopped(&self) -> bool {
+        self.0.stopped.load(Ordering::SeqCst)
+    }
+
+    /// Whether an attempt is on the wire now: from just before its request is sent until its
+    /// answer is read. Not on the wire, the submit can be dropped knowing nothing was accepted.
+    pub fn on_wire(&self) -> bool {
+        self.0.on_wire.load(Ordering::SeqCst)
+    }
+
+    /// Marks an attempt on the wire until the guard drops.
+    pub(crate) fn sending(&self) -> OnWire<'_> {
+        self.0.on_wire.store(true, Ordering::SeqCst);
+        OnWire(self)
+    }
+
+    /// Resolves once stopped with no attempt on the wire.
+    pub(crate) async fn stopped_off_wire(&self) {
+        loop {
+            let changed = self.0.changed.notified();
+            tokio::pin!(changed);
+            // Registered before the check: a change between the two is not missed.
+            changed.as_mut().enable();
+            if self.is_stopped() && !self.on_wire() {
+                return;
+            }
+            changed.await;
+        }
+    }
+}
+
+/// An attempt on the wire ([`SubmitControl::sending`]).
+pub(crate) struct OnWire<'a>(&'a SubmitControl);
+
+impl Drop for OnWire<'_> {
+    fn drop(&mut self) {
+        self.0.0.on_wire.store(false, Ordering::SeqCst);
+        self.0.0.changed.notify_waiters();
+    }
+}
+
 /// A failed attempt, with what the retry decision needs.
 #[derive(Debug)]
 pub(crate) struct Failure {
@@ -251,7 +323,7 @@ pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
 /// Runs `attempt` until it succeeds, fails for good, or the policy is spent.
 pub(crate) async fn run<T, F, Fut>(
     policy: &RetryPolicy,
-    retryable: fn(&Failure) -> bool,
+    retryable: impl FnMut(&Failure) -> bool,
     attempt: F,
 ) -> Result<T, Failure>
 where

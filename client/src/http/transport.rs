@@ -16,7 +16,7 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AF
 use reqwest::{Method, RequestBuilder, Url};
 use serde::de::DeserializeOwned;
 
-use super::retry::{self, Failure, RateGate, RetryPolicy, parse_retry_after};
+use super::retry::{self, Failure, RateGate, RetryPolicy, SubmitControl, parse_retry_after};
 use super::secret::Token;
 use super::wire::{self, Reply};
 use crate::error::Error;
@@ -137,9 +137,22 @@ impl Http {
             && url.port_or_known_default() == base.port_or_known_default()
     }
 
-    /// Sends a call once.
-    pub(crate) async fn send_once<T: DeserializeOwned>(&self, call: &Call) -> Result<T, Failure> {
+    /// Sends a call once; with a `control`, not at all once it is stopped, and marked on the
+    /// wire from just before the request goes until its answer is read.
+    async fn send_once<T: DeserializeOwned>(
+        &self,
+        call: &Call,
+        control: Option<&SubmitControl>,
+    ) -> Result<T, Failure> {
         self.gate.wait().await;
+        if control.is_some_and(SubmitControl::is_stopped) {
+            return Err(Failure {
+                error: Error::SubmitStopped { model_id: "" },
+                retry_after: None,
+                not_sent: true,
+            });
+        }
+        let _on_wire = control.map(SubmitControl::sending);
         let request = self
             .client
             .request(call.method.clone(), call.url.clone())
@@ -211,7 +224,33 @@ impl Http {
         call: Call,
         retryable: fn(&Failure) -> bool,
     ) -> Result<T, Failure> {
-        retry::run(&self.retry, retryable, || self.send_once(&call)).await
+        retry::run(&self.retry, retryable, || self.send_once(&call, None)).await
+    }
+
+    /// [`send`](Self::send) under a [`SubmitControl`]: once it is stopped, no attempt follows
+    /// and a pause before one ends at once ([`Error::SubmitStopped`], with no model named:
+    /// the caller knows it); an attempt on the wire is answered first.
+    pub(crate) async fn send_controlled<T: DeserializeOwned>(
+        &self,
+        call: Call,
+        retryable: fn(&Failure) -> bool,
+        control: &SubmitControl,
+    ) -> Result<T, Failure> {
+        let attempts = retry::run(
+            &self.retry,
+            |failure| retryable(failure) && !control.is_stopped(),
+            || self.send_once(&call, Some(control)),
+        );
+        tokio::select! {
+            biased;
+            sent = attempts => sent,
+            // Nothing on the wire: dropping the attempts leaves nothing half sent.
+            () = control.stopped_off_wire() => Err(Failure {
+                error: Error::SubmitStopped { model_id: "" },
+                retry_after: None,
+                not_sent: true,
+            }),
+        }
     }
 
     /// Reads a reply body, refusing one larger than [`MAX_REPLY_BYTES`].

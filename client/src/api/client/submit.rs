@@ -10,7 +10,7 @@ use crate::api::dynamic::DynJob;
 use crate::api::job::{Accepted, Job, JobRecord, check_request_id};
 use crate::catalog::find;
 use crate::error::Error;
-use crate::http::retry::Failure;
+use crate::http::retry::{Failure, SubmitControl};
 use crate::http::transport::{Call, Http};
 use crate::http::wire::{self, SubmitReply};
 use crate::model::{DynInput, Input, Model, ModelInfo, encode};
@@ -23,9 +23,19 @@ impl Client {
     /// retried only when the server provably did not take it (no connection, or 429); any
     /// other doubt gives [`Error::SubmitOutcomeUnknown`] and nothing is sent again.
     pub async fn submit<M: Model>(&self, input: &M::Input) -> Result<Job<M>, Error> {
+        self.submit_with::<M>(input, &SubmitControl::new()).await
+    }
+
+    /// [`submit`](Self::submit) under a [`SubmitControl`], which can stop it being sent again
+    /// (at Ctrl-C, say) and tells whether dropping it now leaves its outcome unknown.
+    pub async fn submit_with<M: Model>(
+        &self,
+        input: &M::Input,
+        control: &SubmitControl,
+    ) -> Result<Job<M>, Error> {
         let warnings = input.validate().into_result()?;
         let body = encode(input, self.inner.max_body)?;
-        self.submit_body(M::info(), body, &warnings).await
+        self.submit_body(M::info(), body, &warnings, control).await
     }
 
     /// [`submit`](Self::submit), with the model taken from the input's type.
@@ -56,14 +66,35 @@ impl Client {
         model: &'static ModelInfo,
         input: &serde_json::Value,
     ) -> Result<DynJob, Error> {
-        self.submit_decoded(&model.decode(input)?).await
+        self.submit_json_with(model, input, &SubmitControl::new())
+            .await
+    }
+
+    /// [`submit_json`](Self::submit_json) under a [`SubmitControl`].
+    pub async fn submit_json_with(
+        &self,
+        model: &'static ModelInfo,
+        input: &serde_json::Value,
+        control: &SubmitControl,
+    ) -> Result<DynJob, Error> {
+        self.submit_decoded_with(&model.decode(input)?, control)
+            .await
     }
 
     /// Sends a decoded JSON input ([`ModelInfo::decode`]): what [`Client::submit_json`] does
     /// after decoding, for a caller that has decoded it already (to show its problems first).
     pub async fn submit_decoded(&self, input: &DynInput) -> Result<DynJob, Error> {
+        self.submit_decoded_with(input, &SubmitControl::new()).await
+    }
+
+    /// [`submit_decoded`](Self::submit_decoded) under a [`SubmitControl`].
+    pub async fn submit_decoded_with(
+        &self,
+        input: &DynInput,
+        control: &SubmitControl,
+    ) -> Result<DynJob, Error> {
         let body = input.encode(self.inner.max_body)?;
-        self.submit_body(input.model(), body, input.warnings())
+        self.submit_body(input.model(), body, input.warnings(), control)
             .await
     }
 
@@ -74,6 +105,7 @@ impl Client {
         model: &'static ModelInfo,
         body: Bytes,
         warnings: &[Problem],
+        control: &SubmitControl,
     ) -> Result<Job<M>, Error> {
         let span = tracing::info_span!(
             "runcomfy.submit",
@@ -92,7 +124,7 @@ impl Client {
                 timeout: self.inner.timeouts.submit,
             };
             let reply: SubmitReply = http
-                .send(call, Failure::is_safe_to_resubmit)
+                .send_controlled(call, Failure::is_safe_to_resubmit, control)
                 .await
                 .map_err(|failure| submit_error(model.id, failure))?;
             let accepted = Accepted::now();
@@ -175,6 +207,8 @@ fn model_url(http: &Http, model_id: &str) -> Url {
 /// Sorts a failed submit: definite refusals as they are, everything else as unknown.
 fn submit_error(model_id: &'static str, failure: Failure) -> Error {
     let definite = match &failure.error {
+        // Named here: the transport does not know the model.
+        Error::SubmitStopped { .. } => return Error::SubmitStopped { model_id },
         Error::Unauthorized { .. }
         | Error::Forbidden { .. }
         | Error::InsufficientBalance { .. }
