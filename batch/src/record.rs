@@ -10,8 +10,9 @@ use serde_json::{Map, Value, json};
 
 use crate::journal::Row;
 
-/// Writes the record of a downloaded line into `dir`; a failure is logged, not fatal (the
-/// files and the journal are what the batch promises).
+/// Writes the record of a line whose job succeeded into `dir`, with the files saved (none when
+/// they were refused); a failure is logged, not fatal (the files and the journal are what the
+/// batch promises).
 pub(crate) fn write(
     row: &Row,
     model: &ModelInfo,

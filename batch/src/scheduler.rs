@@ -554,6 +554,12 @@ async fn download(
     // Files are replaced, not renamed aside: a run that died mid-download left complete files
     // under the same names, and a `.part` file that is cleaned at startup.
     let options = DownloadOptions::new().overwrite(true);
+    let timings = runcomfy::provenance::Timings {
+        submitted: when.submitted.map(runcomfy::provenance::timestamp),
+        started: when.started.map(runcomfy::provenance::timestamp),
+        finished: job.server_times().1,
+        noticed: Some(runcomfy::provenance::timestamp(when.noticed)),
+    };
     let mut rounds = 0u32;
     let saved = loop {
         match job.download(output, &dir, &options).await {
@@ -562,6 +568,11 @@ async fn download(
             // line fails (its job is paid and not sent again), rather than staying unfinished
             // for every later run to retry.
             Err(err) if download_refused(&err) => {
+                // Its record all the same, with no files, for `result --out` to complete.
+                if dir.is_dir() {
+                    let id = job.id();
+                    crate::record::write(row, model, id, cost, timings, &[], &dir);
+                }
                 let reason = format!(
                     "download: {err}; the job is paid and not submitted again (`runcomfy \
                      result {} --out DIR` fetches its files)",
@@ -577,12 +588,6 @@ async fn download(
                 }
             }
         }
-    };
-    let timings = runcomfy::provenance::Timings {
-        submitted: when.submitted.map(runcomfy::provenance::timestamp),
-        started: when.started.map(runcomfy::provenance::timestamp),
-        finished: job.server_times().1,
-        noticed: Some(runcomfy::provenance::timestamp(when.noticed)),
     };
     crate::record::write(row, model, job.id(), cost, timings, &saved, &dir);
     let files: Vec<FileRow> = saved

@@ -1145,6 +1145,11 @@ fn a_batch_line_whose_file_is_refused_fails_at_once_instead_of_waiting_for_a_nex
     // One download's own retries (an error page can be a host's passing glitch), not a
     // batch's rounds of them.
     assert!(server.count("GET", "/page.png") <= 5);
+    // The paid job's record, with no files, for `result --out` to complete.
+    let record = dir.path().join("shots/line-1/runcomfy-record.json");
+    let record: Value = serde_json::from_slice(&std::fs::read(record).unwrap()).unwrap();
+    assert_eq!(record["request_id"], "job-1", "{record}");
+    assert_eq!(record["files"], j!([]), "{record}");
 }
 
 #[test]
