@@ -104,6 +104,19 @@ impl EstimateLookup {
             }
         }
     }
+
+    /// Its estimate if the API has answered already, else the catalog's, silently: for the
+    /// record of a run that ends early (interrupted, or its files not saved), which waits for
+    /// nothing more.
+    async fn now(mut self, given: &Map<String, Value>) -> Estimate {
+        match tokio::time::timeout(Duration::ZERO, &mut self.task).await {
+            Ok(Ok((estimate, _))) => estimate,
+            _ => {
+                self.task.abort();
+                catalog_estimate(self.model, given)
+            }
+        }
+    }
 }
 
 /// The estimate at the catalog's price, when today's cannot be had.
@@ -461,10 +474,13 @@ async fn submit_and_follow(
         Ok(Some(saved)) => saved,
         unsaved => {
             // The job succeeded and is paid: its record (with no files) is written all the
-            // same, for `result ID --out DIR` to complete. Not with the lookup's estimate:
-            // an interrupted run does not wait for it.
+            // same, for `result ID --out DIR` to complete.
             if dir.is_dir() {
-                write_record(&job, sent, sent.estimate.as_ref(), &[], &dir, timings);
+                let estimate = match lookup {
+                    Some(lookup) => Some(lookup.now(&sent.given).await),
+                    None => sent.estimate.clone(),
+                };
+                write_record(&job, sent, estimate.as_ref(), &[], &dir, timings);
             }
             return match unsaved {
                 Err(err) => job_ended_badly(&job, err, args),

@@ -366,6 +366,7 @@ fn a_download_cut_short_leaves_a_record_that_result_completes_without_second_cop
     assert_eq!(written["request_id"], "job-1");
     assert_eq!(written["files"], j!([]), "{written}");
     assert!(written["input"]["text"].is_string(), "{written}");
+    assert!(written["estimate"].is_object(), "{written}");
 
     mended.store(true, Ordering::Relaxed);
     let output = cli(&server, dir.path())
