@@ -52,6 +52,26 @@ pub async fn run(
         return Err(CliError::Usage("a REQUEST_ID is required".into()));
     };
     let json = matches.get_flag("json");
+    let code = run_on(global, action, matches, id, json).await;
+    // A failure says so on stdout too: a script reading `--json` gets an object either way.
+    if json && let Err(err) = &code {
+        output::json(&json!({
+            "request_id": id,
+            "status": "error",
+            "error": err.to_string(),
+        }));
+    }
+    code
+}
+
+/// [`run`] on the job `id`.
+async fn run_on(
+    global: &ArgMatches,
+    action: Action,
+    matches: &ArgMatches,
+    id: &str,
+    json: bool,
+) -> Result<u8, CliError> {
     let started = Instant::now();
     let mut connection = connect(global).await?;
     connection.remember_run_times();

@@ -1275,3 +1275,31 @@ fn cancel_replies_that_contradict_themselves_or_name_another_job_are_not_believe
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["outcome"], "\u{1b}[31mmaybe", "{report}");
 }
+
+#[test]
+fn status_result_and_cancel_answer_json_when_they_fail() {
+    let server = Hostile::start_in_background(|seen, _| {
+        if seen.path.ends_with("/status") {
+            json(500, j!({"error_code": 500001, "error_message": "down"}))
+        } else {
+            json(
+                404,
+                j!({"error_code": 404001, "error_message": "no such request"}),
+            )
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    for (args, code) in [
+        (["result", "job-1", "--json"], 65),
+        (["cancel", "job-1", "--json"], 65),
+        (["status", "job-1", "--json"], 69),
+    ] {
+        let output = cli(&server, dir.path()).args(args).output().unwrap();
+        assert_code(&output, code);
+        let report: Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {:?}", stdout(&output)));
+        assert_eq!(report["status"], "error", "{report}");
+        assert_eq!(report["request_id"], "job-1", "{report}");
+        assert!(report["error"].is_string(), "{report}");
+    }
+}
