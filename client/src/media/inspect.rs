@@ -258,13 +258,13 @@ fn sniff_and_measure_image<R: Read + Seek>(reader: &mut HeaderReader<R>, measure
             (_, None) if reader.past_available => Err(Unmeasured::NotFetched),
             // An image of no pixels is a damaged header (a BMP of zeros), not a size for the
             // rules to judge: each would fail on it.
-            (Ok(size), None)
-                if size.width > 0 && size.height > 0 && valid_header(&format, reader) =>
-            {
-                Ok(Dimensions {
-                    width: size.width as u64,
-                    height: size.height as u64,
-                })
+            (Ok(size), None) if valid_header(&format, reader) => {
+                match signed_if_bmp(&format, size.width as u64, size.height as u64) {
+                    Some((width, height)) if width > 0 && height > 0 => {
+                        Ok(Dimensions { width, height })
+                    }
+                    _ => Err(Unmeasured::Corrupt),
+                }
             }
             _ => Err(Unmeasured::Corrupt),
         }
@@ -305,6 +305,19 @@ fn measurable(format: &Format) -> bool {
         Format::Known(_) => true,
         Format::Other(_) => false,
     }
+}
+
+/// A BMP's width and height as the format has them, signed 32-bit numbers, which `imagesize`
+/// reads unsigned: a negative height (rows stored top-down, as is common) is its size, a
+/// negative width is damage (`None`). Other formats' sizes are as read.
+fn signed_if_bmp(format: &Format, width: u64, height: u64) -> Option<(u64, u64)> {
+    if !matches!(format, Format::Known(MediaFormat::Bmp)) {
+        return Some((width, height));
+    }
+    // The bits read as the format means them.
+    let signed = |n: u64| u32::try_from(n).ok().map(|n| n as i32);
+    let (width, height) = (signed(width)?, signed(height)?);
+    (width >= 0).then(|| (width as u64, u64::from(height.unsigned_abs())))
 }
 
 /// Checks the parts of the header that `imagesize` takes on trust, so a damaged file is not
@@ -484,6 +497,30 @@ mod tests {
         kind: MediaKind::Image,
         measure: true,
     };
+
+    #[test]
+    fn a_top_down_bmp_is_as_tall_as_its_height_says_and_a_negative_width_is_damage() {
+        let bmp = |width: i32, height: i32| {
+            let mut bytes = b"BM".to_vec();
+            bytes.resize(0x12, 0);
+            bytes.extend_from_slice(&width.to_le_bytes());
+            bytes.extend_from_slice(&height.to_le_bytes());
+            bytes.resize(64, 0);
+            bytes
+        };
+        let measured = |bytes: Vec<u8>| {
+            let len = bytes.len() as u64;
+            match inspect(Cursor::new(bytes), len, IMAGE).content {
+                Content::Media { dimensions, .. } => dimensions,
+                other => panic!("{other:?}"),
+            }
+        };
+        let top_down = measured(bmp(100, -40)).unwrap();
+        assert_eq!((top_down.width, top_down.height), (100, 40));
+        let bottom_up = measured(bmp(100, 40)).unwrap();
+        assert_eq!((bottom_up.width, bottom_up.height), (100, 40));
+        assert!(matches!(measured(bmp(-100, 40)), Err(Unmeasured::Corrupt)));
+    }
 
     #[test]
     fn text_is_utf8_without_control_characters_even_cut_inside_a_character() {
