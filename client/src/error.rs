@@ -561,6 +561,15 @@ fn seconds(duration: Duration) -> String {
     format!("{tenths}s")
 }
 
+/// [`seconds`], in minutes or hours past two of them: a `Retry-After` date can be years off.
+fn long_seconds(duration: Duration) -> String {
+    match duration.as_secs() {
+        secs if secs < 120 => seconds(duration),
+        secs if secs < 2 * 3600 => format!("{} min", secs / 60),
+        secs => format!("{} h", secs / 3600),
+    }
+}
+
 fn body_start(excerpt: &str) -> String {
     match excerpt {
         "" => String::new(),
@@ -601,7 +610,7 @@ fn transport_text(source: &reqwest::Error) -> String {
 
 fn retry_after_text(retry_after: &Option<Duration>) -> String {
     match retry_after {
-        Some(after) => format!(" (retry after {after:?})"),
+        Some(after) => format!(" (retry after {})", long_seconds(*after)),
         None => String::new(),
     }
 }
@@ -624,6 +633,17 @@ mod tests {
         assert_eq!(seconds(Duration::from_nanos(2_984_837_801)), "3s");
         assert_eq!(seconds(Duration::from_millis(2_450)), "2.5s");
         assert_eq!(seconds(Duration::from_secs(300)), "300s");
+        let limited = |secs| {
+            Error::RateLimited {
+                request_id: None,
+                retry_after: Some(Duration::from_secs(secs)),
+            }
+            .to_string()
+        };
+        assert_eq!(limited(4), "rate limited (retry after 4s)");
+        assert_eq!(limited(600), "rate limited (retry after 10 min)");
+        // A `Retry-After` date in 2099.
+        assert_eq!(limited(2_299_828_509), "rate limited (retry after 638841 h)");
     }
 
     #[test]
