@@ -212,8 +212,10 @@ impl<'a, M: Model> Poller<'a, M> {
                     self.failing = None;
                     return Some(Ok(update));
                 }
+                // Info, not a warning: riding it out is the expected course, and a CLI's
+                // default log level would print each one over its progress.
                 Err(err) if self.rides_out(&err) => {
-                    tracing::warn!(%err, "poll failed; polling again");
+                    tracing::info!(%err, "poll failed; polling again");
                 }
                 Err(err) => {
                     self.done = true;
