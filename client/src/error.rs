@@ -643,7 +643,10 @@ mod tests {
         assert_eq!(limited(4), "rate limited (retry after 4s)");
         assert_eq!(limited(600), "rate limited (retry after 10 min)");
         // A `Retry-After` date in 2099.
-        assert_eq!(limited(2_299_828_509), "rate limited (retry after 638841 h)");
+        assert_eq!(
+            limited(2_299_828_509),
+            "rate limited (retry after 638841 h)"
+        );
     }
 
     #[test]

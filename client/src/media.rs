@@ -234,6 +234,10 @@ pub(crate) fn check(
             let message = "must be an https URL or a data: URI: the server cannot read local files";
             return report.error(path, "format", None, message);
         }
+        Media::Path(file) if file.as_os_str().is_empty() => {
+            let message = "is empty: give a file's path or an https URL";
+            return report.error(path, "file", None, message);
+        }
         Media::Path(file) => match open(file) {
             Ok((handle, size)) => inspect::inspect(handle, size, want),
             Err(err) => {

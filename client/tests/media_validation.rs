@@ -424,6 +424,14 @@ fn a_missing_file_names_its_path() {
         "{}",
         problem.message
     );
+    // No path at all says so, rather than "cannot read : ...".
+    let report = check(&Media::Path(PathBuf::new()));
+    let problem = one_error(&report);
+    assert_eq!(problem.rule, "file");
+    assert_eq!(
+        problem.message,
+        "is empty: give a file's path or an https URL"
+    );
 }
 
 #[test]
