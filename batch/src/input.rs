@@ -142,9 +142,14 @@ pub fn parse(bytes: &[u8], default_model: Option<&str>, sha256: String) -> Plan 
                     format!(
                         "its key {key:?} makes the output folder {dir:?}, as line {first}'s key \
                          {other:?} does (a folder name keeps ASCII letters, digits, `-`, `_` and \
-                         `.`, and at most 100 characters): give one of them another key"
+                         `.`, at most 100 characters, and gets a leading `_` where Windows keeps \
+                         the name for a device, as `CON`): give one of them another key"
                     )
                 }
+                (None, _) => format!(
+                    "its output folder {dir:?} (a line with no key is named by its number) is \
+                     already line {first}'s: give it a key"
+                ),
                 _ => format!(
                     "its output folder {dir:?} is already line {first}'s (keys must be unique)"
                 ),
@@ -369,14 +374,24 @@ mod tests {
                 "{{\"model\":\"{MODEL}\",\"input\":{{\"text\":\"Generate 3 images.\"}},\"key\":\"{key}\"}}\n"
             )
         };
-        let text = [line("fox\u{e9}"), line("fox\u{e8}"), line("fox\u{e9}")].concat();
+        let keyless =
+            format!("{{\"model\":\"{MODEL}\",\"input\":{{\"text\":\"Generate 3 images.\"}}}}\n");
+        let text = [
+            line("fox\u{e9}"),
+            line("fox\u{e8}"),
+            line("fox\u{e9}"),
+            line("line-5"),
+            keyless,
+        ]
+        .concat();
         let plan = plan(&text);
         let problems: Vec<&str> = plan
             .invalid
             .iter()
             .map(|l| l.problems[0].as_str())
             .collect();
-        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[2].contains("give it a key"), "{}", problems[2]);
         assert!(
             problems[0].contains("makes the output folder \"fox_\", as line 1's key"),
             "{}",
