@@ -7,6 +7,7 @@ use std::path::Path;
 
 use runcomfy::catalog::ModelInfo;
 use runcomfy::download::safe_file_name;
+use runcomfy::vocab::cross::CrossRuleKind;
 use serde_json::{Map, Value};
 
 use crate::error::BatchError;
@@ -306,6 +307,9 @@ fn input_problems(model: &ModelInfo, input: &Map<String, Value>) -> Vec<String> 
         .map(|problem| {
             if problem.path.is_empty() {
                 format!("input: {} ({})", problem.message, problem.rule)
+            } else if CrossRuleKind::parse(&problem.rule).is_some() {
+                // Its path names several fields (`a | b`): none of them is `input.a | b`.
+                format!("input: {problem}")
             } else {
                 format!("input.{problem}")
             }
@@ -365,6 +369,18 @@ mod tests {
         assert_eq!(plan.lines[0].dir, "line-1");
         assert_eq!(plan.lines[1].number, 3);
         assert_eq!(plan.lines[1].dir, "dog_1");
+    }
+
+    #[test]
+    fn a_rule_across_fields_is_named_as_the_input_s_not_as_its_first_field_s() {
+        let text =
+            "{\"model\":\"wan-ai/wan-3.0/reference-to-video\",\"input\":{\"prompt\":\"a fox\"}}\n";
+        let plan = plan(text);
+        let problems = &plan.invalid[0].problems;
+        assert!(
+            problems[0].starts_with("input: reference_images | reference_videos"),
+            "{problems:?}"
+        );
     }
 
     #[test]
