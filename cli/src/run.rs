@@ -457,7 +457,7 @@ async fn submit_and_follow(
         Some(Ok(output)) => output,
         Some(Err(err)) => {
             progress.finish();
-            return job_ended_badly(&job, err, args);
+            return job_ended_badly(&job, err, args, None);
         }
     };
     let dir = args
@@ -475,16 +475,30 @@ async fn submit_and_follow(
         unsaved => {
             // The job succeeded and is paid: its record (with no files) is written all the
             // same, for `result ID --out DIR` to complete.
-            if dir.is_dir() {
+            let record = if dir.is_dir() {
                 let estimate = match lookup {
                     Some(lookup) => Some(lookup.now(&sent.given).await),
                     None => sent.estimate.clone(),
                 };
-                write_record(&job, sent, estimate.as_ref(), &[], &dir, timings);
-            }
+                write_record(&job, sent, estimate.as_ref(), &[], &dir, timings)
+            } else {
+                None
+            };
             return match unsaved {
-                Err(err) => job_ended_badly(&job, err, args),
-                Ok(_) => Ok(exit::INTERRUPTED),
+                Err(err) => job_ended_badly(&job, err, args, record.as_deref()),
+                Ok(_) => {
+                    if args.json {
+                        output::json(&json!({
+                            "request_id": job.id(),
+                            "model": job.model_id(),
+                            "status": "interrupted",
+                            "error": "interrupted while downloading: the job succeeded; its files \
+                                      were not all saved",
+                            "record": record,
+                        }));
+                    }
+                    Ok(exit::INTERRUPTED)
+                }
             };
         }
     };
@@ -742,14 +756,6 @@ async fn save(
                     dir.display()
                 )
             });
-            if args.json {
-                output::json(&json!({
-                    "request_id": id,
-                    "model": job.model_id(),
-                    "status": "interrupted",
-                    "error": "interrupted while downloading: the job succeeded; its files were not all saved",
-                }));
-            }
             Ok(None)
         }
     }
@@ -827,7 +833,12 @@ fn output_files(output: &DynOutput) -> usize {
 /// A job that failed, was cancelled, timed out, or could not be followed or saved: `--json`
 /// still names its request id. Never exit 75 (which wrappers retry on, submitting and paying
 /// again) for a job that was accepted, unless a cancel stopped it before it ran: exit 3.
-fn job_ended_badly(job: &DynJob, err: Error, args: &RunArgs) -> Result<u8, CliError> {
+fn job_ended_badly(
+    job: &DynJob,
+    err: Error,
+    args: &RunArgs,
+    record: Option<&Path>,
+) -> Result<u8, CliError> {
     let id = job.id();
     let model = job.model_id();
     let err = args.timeout.named_in(err);
@@ -846,12 +857,16 @@ fn job_ended_badly(job: &DynJob, err: Error, args: &RunArgs) -> Result<u8, CliEr
         }
     );
     if args.json {
-        output::json(&json!({
+        let mut report = json!({
             "request_id": id,
             "model": model,
             "status": status,
             "error": detail,
-        }));
+        });
+        if let Some(record) = record {
+            report["record"] = json!(record);
+        }
+        output::json(&report);
     }
     let code = match exit::api_exit_code(&err) {
         exit::TEMP_FAIL if !cancelled_unrun => exit::MAYBE_ACCEPTED,

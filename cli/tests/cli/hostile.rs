@@ -325,6 +325,10 @@ fn a_dripping_file_host_ends_at_the_deadline_or_a_signal_and_leaves_no_partial_f
     let report = interrupted_json(&child.wait_with_output().unwrap(), &seen);
     assert_eq!(report["status"], "interrupted", "{report}");
     assert!(report["request_id"].is_string(), "{report}");
+    let record = report["record"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(record.ends_with("runcomfy-record.json"), "{report}");
     no_partial_file(dir.path());
 }
 
