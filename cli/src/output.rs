@@ -210,6 +210,20 @@ pub fn check_out_dir(dir: &Path) -> Result<(), CliError> {
         match std::fs::metadata(existing) {
             Ok(meta) if meta.is_dir() => break,
             Ok(_) => return Err(refuse(format!("{} is not a folder", existing.display()))),
+            // A link to nothing: no folder can be made where it is (and its target may be a
+            // drive not mounted), so nothing is sent that could not be saved.
+            Err(err)
+                if err.kind() == std::io::ErrorKind::NotFound
+                    && std::fs::symlink_metadata(existing).is_ok() =>
+            {
+                let target = std::fs::read_link(existing)
+                    .map(|t| t.display().to_string())
+                    .unwrap_or_else(|_| "nothing".into());
+                return Err(refuse(format!(
+                    "{} is a link to {target}, which does not exist",
+                    existing.display()
+                )));
+            }
             // Missing, or below a file: look at the parent, which says which.
             Err(err)
                 if matches!(
@@ -269,5 +283,24 @@ mod tests {
             default_out_dir(".."),
             Path::new("runcomfy-out").join("request")
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_to_nothing_is_no_place_to_save() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let link = dir.path().join("shots");
+        std::os::unix::fs::symlink("/nonexistent/not-mounted/shots", &link)?;
+        for out in [link.clone(), link.join("day-1")] {
+            match check_out_dir(&out) {
+                Err(CliError::OutDir { reason, .. }) => {
+                    assert!(reason.contains("is a link to /nonexistent"), "{reason}")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        // A folder not made yet, below one that exists, is fine.
+        assert!(check_out_dir(&dir.path().join("new/deeper")).is_ok());
+        Ok(())
     }
 }

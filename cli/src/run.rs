@@ -192,7 +192,22 @@ pub async fn run(
     // Only --max-cost needs the estimate before the submit.
     let mut estimated = None;
     if let Some(max) = args.max_cost {
-        let estimate = estimate(&connection.client, model, &given).await;
+        let asked = args
+            .timeout
+            .within(estimate(&connection.client, model, &given))
+            .await;
+        let estimate = match asked {
+            Ok(estimate) => estimate,
+            Err(after) => {
+                connection.close().await;
+                let err = CliError::TimedOutBeforeSubmit {
+                    what: "reading today's price for --max-cost",
+                    after,
+                };
+                no_job(model.id, &err, &args);
+                return Err(err);
+            }
+        };
         if let Some(code) = over_budget(model, &estimate, max, &args) {
             connection.close().await;
             return Ok(code);

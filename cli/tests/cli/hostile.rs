@@ -1307,3 +1307,41 @@ fn status_result_and_cancel_answer_json_when_they_fail() {
         assert!(report["error"].is_string(), "{report}");
     }
 }
+
+#[test]
+fn timeout_bounds_the_price_lookup_of_max_cost_and_a_link_to_nothing_is_no_out_folder() {
+    let silent_prices = Hostile::start_in_background(|seen, _| match seen.method.as_str() {
+        "GET" => Act::Hang,
+        _ => json(200, j!({"request_id": "job-1"})),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let output = run(
+        &silent_prices,
+        dir.path(),
+        &["--max-cost", "1", "--timeout", "2s", "--json"],
+    );
+    assert_code(&output, 75);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["status"], "not_submitted", "{report}");
+    assert_eq!(silent_prices.count("POST", ""), 0);
+
+    // --out through a link to a drive not mounted: refused before anything is paid.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("/nonexistent/not-mounted", dir.path().join("shots")).unwrap();
+        let output = run(&silent_prices, dir.path(), &["--out", "shots"]);
+        assert_code(&output, 74);
+        assert!(
+            stderr(&output).contains("is a link to"),
+            "{}",
+            stderr(&output)
+        );
+        assert_eq!(silent_prices.count("POST", ""), 0);
+    }
+}
