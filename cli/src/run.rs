@@ -142,13 +142,14 @@ pub async fn run(
         dry_run: matches.get_flag("dry_run"),
         max_cost: matches.get_one::<Usd>("max_cost").copied(),
     };
+    let flags = fields::from_matches(&fields::flags(model), matches);
     let mut input = match matches.get_one::<String>("input") {
-        Some(spec) => read_input(model, spec)?,
+        Some(spec) => read_input(model, spec, &flags)?,
         None => Map::new(),
     };
     model.normalize_choices(&mut input);
     // Flags override the keys of --input.
-    input.extend(fields::from_matches(&fields::flags(model), matches));
+    input.extend(flags);
     let given = input.clone();
 
     // Everything local comes before the first network call: the input is decoded into the
@@ -382,13 +383,25 @@ fn refused(model: &ModelInfo, report: &ValidationReport, args: &RunArgs) -> bool
 }
 
 /// Reads `--input`: JSON text, `@file.json`, or `-` for stdin; it must be an object. A
-/// provenance record is read back into the input it was made from.
-fn read_input(model: &ModelInfo, spec: &str) -> Result<Map<String, Value>, CliError> {
+/// provenance record is read back into the input it was made from, but for the fields `flags`
+/// give.
+fn read_input(
+    model: &ModelInfo,
+    spec: &str,
+    flags: &Map<String, Value>,
+) -> Result<Map<String, Value>, CliError> {
     let input = read_json_object(spec)?;
     match Record::from_json(&Value::Object(input.clone())) {
         None => Ok(input),
         Some(record) => record
-            .and_then(|record| provenance::input_from_record(model, &record))
+            .and_then(|mut record| {
+                // A field a flag gives is not read back: its recorded file may be gone, which
+                // is why the flag gives another.
+                if let Value::Object(recorded) = &mut record.input {
+                    recorded.retain(|field, _| !flags.contains_key(field));
+                }
+                provenance::input_from_record(model, &record)
+            })
             .map_err(|err| CliError::Input(format!("--input {spec}: {err}"))),
     }
 }

@@ -312,6 +312,16 @@ fn a_run_shows_its_cost_records_its_provenance_and_reruns_the_same_body() {
         "{}",
         stderr(&output)
     );
+    // A flag giving the field instead: the recorded file is not read back.
+    std::fs::remove_file(dir.path().join("cat.png")).unwrap();
+    write_png(&dir.path().join("dog.png"), 40, 30);
+    let output = sim
+        .runcomfy(dir.path())
+        .args(["run", EDIT, "--input", "@first/runcomfy-record.json"])
+        .args(["--images", "dog.png", "--out", "dog", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
     // So is a record of another model.
     let output = sim.output(
         dir.path(),
