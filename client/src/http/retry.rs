@@ -320,6 +320,9 @@ pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     )
 }
 
+/// The least pause after a 429 that gave no `Retry-After` (before jitter).
+const RATE_LIMIT_FLOOR: Duration = Duration::from_secs(1);
+
 /// Runs `attempt` until it succeeds, fails for good, or the policy is spent.
 pub(crate) async fn run<T, F, Fut>(
     policy: &RetryPolicy,
@@ -345,6 +348,11 @@ where
                 // do not all come back at once.
                 let spread = (after / 10).min(Duration::from_secs(1));
                 delay = delay.max(after.saturating_add(spread.mul_f64(jitter.unit())));
+            } else if matches!(failure.error, Error::RateLimited { .. }) {
+                // A rate limit that does not say how long: a second at least, spread, rather
+                // than the backoff's first quarter seconds.
+                let floor = RATE_LIMIT_FLOOR.mul_f64(1.0 + jitter.unit() / 2.0);
+                delay = delay.max(floor.min(policy.max_delay.max(policy.min_delay)));
             }
             (started.elapsed().saturating_add(delay) <= policy.total).then_some(delay)
         })
@@ -385,6 +393,38 @@ mod tests {
         assert!(
             total < Duration::from_millis(200 * 3100 * 3 / 4),
             "{total:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_rate_limit_that_says_no_wait_is_still_given_a_second() {
+        let policy = RetryPolicy::default().with_max_retries(1);
+        let mut attempts = 0;
+        let started = Instant::now();
+        let result = run(&policy, Failure::is_transient, || {
+            attempts += 1;
+            let first = attempts == 1;
+            async move {
+                if first {
+                    Err(Failure {
+                        error: Error::RateLimited {
+                            request_id: None,
+                            retry_after: None,
+                        },
+                        retry_after: None,
+                        not_sent: false,
+                    })
+                } else {
+                    Ok(())
+                }
+            }
+        })
+        .await;
+        assert!(result.is_ok());
+        assert!(
+            started.elapsed() >= RATE_LIMIT_FLOOR,
+            "{:?}",
+            started.elapsed()
         );
     }
 
