@@ -46,7 +46,8 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     /// Four retries, 250 ms doubling up to 8 s with full jitter, `Retry-After` honoured up to
-    /// 60 s, and no retry that would start later than 90 s after the first attempt.
+    /// 60 s (a 429 without one waits a second at least), and no retry that would start later
+    /// than 90 s after the first attempt.
     fn default() -> Self {
         Self {
             max_retries: 4,
