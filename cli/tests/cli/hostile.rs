@@ -271,16 +271,7 @@ fn server_text_reaches_the_terminal_escaped_and_bounded() {
 
 #[test]
 fn a_dripping_file_host_ends_at_the_deadline_or_a_signal_and_leaves_no_partial_file() {
-    // One byte every 200 ms, for ever: never silent for long, never done.
-    let server = api(
-        |_, base| succeeded(j!({"images": [format!("{base}/drip.png")]})),
-        |_| Act::Stream {
-            content_type: "image/png".into(),
-            chunk: vec![0x89],
-            total: usize::MAX,
-            every: Duration::from_millis(200),
-        },
-    );
+    let server = dripping_api();
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
     let output = run(&server, dir.path(), &["--timeout", "3s", "--out", "out"]);
@@ -433,6 +424,29 @@ fn interrupted_json(output: &std::process::Output, stderr: &str) -> Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {:?}", stdout(output)))
 }
 
+/// Waits (10 s at most) until `server` has seen a submit.
+fn wait_for_submit(server: &Hostile) {
+    let started = Instant::now();
+    while server.count("POST", "") == 0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "no submit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// An API whose jobs have one PNG, served one byte every 200 ms for ever: never silent for
+/// long, never done.
+fn dripping_api() -> InBackground {
+    api(
+        |_, base| succeeded(j!({"images": [format!("{base}/drip.png")]})),
+        |_| Act::Stream {
+            content_type: "image/png".into(),
+            chunk: vec![0x89],
+            total: usize::MAX,
+            every: Duration::from_millis(200),
+        },
+    )
+}
+
 /// Reads `lines` until one contains `text`; everything read is added to `seen`.
 fn read_until(lines: &mut impl BufRead, text: &str, seen: &mut String) {
     while !seen.contains(text) {
@@ -459,14 +473,7 @@ fn json_still_answers_a_second_ctrl_c_during_the_submit_and_one_during_result_ou
     let mut seen = String::new();
     read_until(&mut lines, "submitting", &mut seen);
     // The submit is on the wire once the server has seen it.
-    let started = Instant::now();
-    while silent.count("POST", "") == 0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "no submit: {seen}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_submit(&silent);
     signal(&child, "INT");
     read_until(&mut lines, "waiting for the submit's answer", &mut seen);
     signal(&child, "INT");
@@ -477,15 +484,7 @@ fn json_still_answers_a_second_ctrl_c_during_the_submit_and_one_during_result_ou
     assert_eq!(silent.count("POST", ""), 1, "never sent again");
 
     // `result --out` of a file that drips: Ctrl-C once bytes have come.
-    let server = api(
-        |_, base| succeeded(j!({"images": [format!("{base}/drip.png")]})),
-        |_| Act::Stream {
-            content_type: "image/png".into(),
-            chunk: vec![0x89],
-            total: usize::MAX,
-            every: Duration::from_millis(200),
-        },
-    );
+    let server = dripping_api();
     let child = spawn(
         &server,
         dir.path(),
@@ -530,11 +529,7 @@ fn a_refused_submit_waiting_to_be_sent_again_is_not_sent_after_ctrl_c_or_the_tim
         dir.path(),
         &["run", MODEL, "--text", "a fox", "--json"],
     );
-    let started = Instant::now();
-    while server.count("POST", "") == 0 {
-        assert!(started.elapsed() < Duration::from_secs(10), "no submit");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_submit(&server);
     std::thread::sleep(Duration::from_millis(300));
     signal(&child, "INT");
     let mut seen = String::new();
@@ -573,11 +568,7 @@ fn a_refused_submit_waiting_to_be_sent_again_is_not_sent_after_ctrl_c_or_the_tim
         dir.path(),
         &["batch", "one.jsonl", "--out", "stopped"],
     );
-    let started = Instant::now();
-    while server.count("POST", "") == 0 {
-        assert!(started.elapsed() < Duration::from_secs(10), "no submit");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_submit(&server);
     std::thread::sleep(Duration::from_millis(300));
     signal(&child, "INT");
     let output = child.wait_with_output().unwrap();
