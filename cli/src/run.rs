@@ -667,14 +667,7 @@ async fn submit(
             progress.finish();
             let error = format!("interrupted: nothing was submitted ({err})");
             eprintln_safe(&error);
-            if args.json {
-                output::json(&json!({
-                    "request_id": null,
-                    "model": model,
-                    "status": "not_submitted",
-                    "error": error,
-                }));
-            }
+            no_job_report(model, "not_submitted", &error, args);
             Ok(None)
         }
         Some(Err(err)) => Err(err),
@@ -683,15 +676,8 @@ async fn submit(
             let error = "interrupted again: the submit may have been accepted (and billed); \
                          check your RunComfy requests";
             eprintln_safe(error);
-            if args.json {
-                // As a submit whose answer never came: it may exist, with no id to follow.
-                output::json(&json!({
-                    "request_id": null,
-                    "model": model,
-                    "status": "unknown",
-                    "error": error,
-                }));
-            }
+            // As a submit whose answer never came: it may exist, with no id to follow.
+            no_job_report(model, "unknown", error, args);
             Ok(None)
         }
     }
@@ -700,17 +686,22 @@ async fn submit(
 /// `--json`'s object for a submit that gave no job: `unknown` when it may have been accepted
 /// (as a batch reports the line), with no request id to follow; else `not_submitted`.
 fn no_job(model: &str, err: &CliError, args: &RunArgs) {
+    let status = if err.maybe_accepted() {
+        "unknown"
+    } else {
+        "not_submitted"
+    };
+    no_job_report(model, status, &err.to_string(), args);
+}
+
+/// With `--json`, the object of a run that has no job to name.
+fn no_job_report(model: &str, status: &str, error: &str, args: &RunArgs) {
     if args.json {
-        let status = if err.maybe_accepted() {
-            "unknown"
-        } else {
-            "not_submitted"
-        };
         output::json(&json!({
             "request_id": null,
             "model": model,
             "status": status,
-            "error": err.to_string(),
+            "error": error,
         }));
     }
 }
