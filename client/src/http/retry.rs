@@ -166,6 +166,9 @@ impl Rng {
 /// A submit waiting to be sent again (after a 429 or a connection never made) has nothing on
 /// the wire: stopped ([`stop`](Self::stop)) or dropped then, it was provably not accepted. An
 /// attempt on the wire is answered first, and not followed by another.
+///
+/// Give each submit its own: [`on_wire`](Self::on_wire) speaks of one submit's attempts, and a
+/// control once stopped stops every submit that uses it, before its first attempt too.
 #[derive(Debug, Clone, Default)]
 pub struct SubmitControl(Arc<ControlState>);
 
