@@ -244,6 +244,7 @@ pub fn api_exit_code(err: &Error) -> u8 {
         Error::Io { .. } => IO_ERR,
         Error::Download { reason, .. } => match reason {
             DownloadFailure::Stalled(_)
+            | DownloadFailure::CutShort(_)
             | DownloadFailure::TimedOut(_)
             | DownloadFailure::Transport(_) => TEMP_FAIL,
             DownloadFailure::Status(429) => TEMP_FAIL,

@@ -284,6 +284,10 @@ pub enum DownloadFailure {
     /// stops, or drips a byte at a time.
     #[error("next to no data for {0:?}")]
     Stalled(Duration),
+    /// The connection closed before the file's end, as the file's own structure tells (PNG's
+    /// IEND, JPEG's end marker, a size in its header): the reply gave no length to tell by.
+    #[error("cut short: {0}")]
+    CutShort(&'static str),
     /// The downloads did not end within their deadline
     /// ([`DownloadOptions::timeout`](crate::download::DownloadOptions::timeout)).
     #[error("not finished within {}", seconds(*.0))]
@@ -335,6 +339,7 @@ impl DownloadFailure {
             DownloadFailure::Status(_)
             | DownloadFailure::Transport(_)
             | DownloadFailure::Stalled(_)
+            | DownloadFailure::CutShort(_)
             | DownloadFailure::TimedOut(_) => false,
             DownloadFailure::TooLarge(_)
             | DownloadFailure::Mismatch(_)

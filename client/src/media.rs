@@ -5,6 +5,7 @@
 //! check ([`preflight`](crate::preflight)) calls `check_prefix` with the first bytes of a URL.
 
 mod datauri;
+mod ending;
 mod inspect;
 mod video;
 
@@ -27,6 +28,7 @@ use crate::schema::{MediaFormat, MediaKind, MediaRule, MediaSpec};
 
 pub(crate) use datauri::digest as data_uri_digest;
 use datauri::{Base64Source, DataUri, Payload};
+pub(crate) use ending::cut_short;
 use inspect::{Content, Dimensions, Format, Inspection, Unmeasured, Want};
 
 /// How much of a `data:` URI's header `Debug` shows.

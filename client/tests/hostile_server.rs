@@ -1369,3 +1369,83 @@ async fn a_stopped_submit_sends_nothing_more_and_answers_the_attempt_on_the_wire
     .await;
     assert_eq!(silent.count("POST", ""), 1);
 }
+
+#[tokio::test]
+async fn a_file_cut_short_by_a_closed_connection_is_fetched_again() {
+    // A reply with no length ends when the connection closes, cut or not: the file's own end
+    // tells. The first request for each file is cut 100 bytes short; a whole MP4 with no
+    // length is taken as it is; `/always` is cut every time.
+    let mut png = png_header(64, 48);
+    png.resize(4096, 0x42);
+    png.extend_from_slice(b"\0\0\0\0IEND\xae\x42\x60\x82");
+    let mut mp4 = b"\0\0\0\x18ftypisom\0\0\x02\0isommp41".to_vec();
+    mp4.extend_from_slice(&5008u32.to_be_bytes());
+    mp4.extend_from_slice(b"mdat");
+    mp4.resize(mp4.len() + 5000, 0x17);
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
+    let files = Hostile::start({
+        let (png, mp4) = (png.clone(), mp4.clone());
+        move |seen, _| {
+            let first = asked.lock().unwrap().insert(seen.path.clone());
+            let (content_type, body) = match seen.path.as_str() {
+                "/clip.mp4" => ("video/mp4", &mp4),
+                _ => ("image/png", &png),
+            };
+            let cut = seen.path == "/always" || (first && seen.path != "/clip.mp4");
+            Act::Stream {
+                content_type: content_type.into(),
+                chunk: body.clone(),
+                total: body.len() - if cut { 100 } else { 0 },
+                every: Duration::ZERO,
+            }
+        }
+    })
+    .await;
+    let api = Hostile::start({
+        let base = files.base_url().to_owned();
+        move |seen, _| {
+            let name = seen.path.split('/').nth(3).unwrap_or_default().to_owned();
+            let urls: Vec<String> = match name.as_str() {
+                "always" => vec![format!("{base}/always")],
+                _ => vec![format!("{base}/0.png"), format!("{base}/clip.mp4")],
+            };
+            json(
+                200,
+                serde_json::json!({"request_id": name, "status": "succeeded",
+                    "output": {"images": urls}}),
+            )
+        }
+    })
+    .await;
+    let client = files_from_loopback(&api).build().unwrap();
+    within(Duration::from_secs(20), async {
+        let dir = tempfile::tempdir().unwrap();
+        let output = client.job::<Edit>("both").result().await.unwrap();
+        let saved = client.download(&output, dir.path()).await.unwrap();
+        assert_eq!(std::fs::read(&saved[0].path).unwrap(), png);
+        assert_eq!(std::fs::read(&saved[1].path).unwrap(), mp4);
+        assert_eq!(
+            files.count("GET", "/0.png"),
+            2,
+            "the cut PNG is fetched again"
+        );
+        assert_eq!(files.count("GET", "/clip.mp4"), 1);
+
+        let dir = tempfile::tempdir().unwrap();
+        let output = client.job::<Edit>("always").result().await.unwrap();
+        match client.download(&output, dir.path()).await {
+            Err(Error::Download {
+                reason: DownloadFailure::CutShort(why),
+                ..
+            }) => assert!(why.contains("IEND"), "{why}"),
+            other => panic!("expected a cut file, got {other:?}"),
+        }
+        assert_eq!(
+            files.count("GET", "/always"),
+            3,
+            "tried, then retried twice"
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    })
+    .await;
+}

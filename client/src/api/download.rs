@@ -10,7 +10,9 @@
 //! A download ends: at the first bytes when they are not what the `Content-Type` says, when
 //! less than [`MIN_PROGRESS_BYTES`] arrive in the idle time (a host that drips a byte at a
 //! time), beyond the size limit, and at the deadline of the whole call
-//! ([`DownloadOptions::timeout`]). Whatever ends it, its temporary file is removed.
+//! ([`DownloadOptions::timeout`]). A reply with no length (its body ends when the connection
+//! closes) must end where its file's format says, or it was cut short and is fetched again.
+//! Whatever ends it, its temporary file is removed.
 //!
 //! Functions of the HTTP layer's connection, not of the client:
 //! [`Client::download_with`](crate::Client::download_with) and
@@ -23,11 +25,12 @@ use std::time::{Duration, Instant};
 
 use futures::{StreamExt as _, TryStreamExt as _};
 use reqwest::Url;
-use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, LOCATION, RETRY_AFTER, TRANSFER_ENCODING};
 
 use crate::error::{DownloadFailure, Error, SHOWN_CHARS, printable};
 use crate::http::retry::{self, Failure, parse_retry_after};
 use crate::http::transport::Http;
+use crate::media::cut_short;
 use crate::model::Output;
 use crate::place::{Identity, Placed, place_new};
 use crate::schema::{MediaFormat, MediaKind};
@@ -398,7 +401,7 @@ async fn fetch_to_temp(
         not_sent: false,
     };
     let file = temp.file.try_clone().map_err(io_fail)?;
-    let body = Body::new(content_type.clone(), max_bytes);
+    let body = Body::new(content_type.clone(), max_bytes, closes_to_end(&response));
     let pace = Pace::new(fetching.idle);
     let saved = save_body(response.bytes_stream(), pace, body, file, temp.path.clone()).await;
     let (head, bytes, sha256) = saved.map_err(|err| match err {
@@ -449,6 +452,19 @@ fn accept(
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned))
+}
+
+/// Whether a reply's body ends only when the connection closes (HTTP/1 with neither a length
+/// nor chunks), so that a cut connection looks like its end.
+fn closes_to_end(response: &reqwest::Response) -> bool {
+    let chunked = response.headers().get(TRANSFER_ENCODING).is_some_and(|v| {
+        String::from_utf8_lossy(v.as_bytes())
+            .to_ascii_lowercase()
+            .contains("chunked")
+    });
+    response.version() <= reqwest::Version::HTTP_11
+        && response.content_length().is_none()
+        && !chunked
 }
 
 /// The `Content-Encoding` of a reply, unless none or `identity`. No `Accept-Encoding` is sent,
@@ -519,16 +535,19 @@ impl Pace {
 struct Body {
     content_type: Option<String>,
     max_bytes: Option<u64>,
+    /// Whether only the file's own end can tell it whole ([`closes_to_end`]).
+    unframed: bool,
     head: Vec<u8>,
     checked: bool,
     bytes: u64,
 }
 
 impl Body {
-    fn new(content_type: Option<String>, max_bytes: Option<u64>) -> Self {
+    fn new(content_type: Option<String>, max_bytes: Option<u64>, unframed: bool) -> Self {
         Self {
             content_type,
             max_bytes,
+            unframed,
             head: Vec::with_capacity(SNIFF_BYTES),
             checked: false,
             bytes: 0,
@@ -614,7 +633,14 @@ where
                 }
             }
         }
+        let unframed = body.unframed;
         let (head, bytes) = body.finish().map_err(Saving::Failed)?;
+        if unframed && let Some(format) = MediaFormat::sniff(&head) {
+            let mut written = std::fs::File::open(&path).map_err(Saving::Io)?;
+            if let Some(why) = cut_short(&mut written, bytes, format).map_err(Saving::Io)? {
+                return Err(Saving::Failed(DownloadFailure::CutShort(why)));
+            }
+        }
         let sha256 = sync_and_hash(&file, &path).map_err(Saving::Io)?;
         Ok((head, bytes, sha256))
     });
@@ -711,6 +737,7 @@ fn is_retryable_download(failure: &Failure) -> bool {
             DownloadFailure::Status(code) => matches!(code, 408 | 429 | 500 | 502 | 503 | 504),
             DownloadFailure::Transport(source) => !source.is_builder() && !source.is_redirect(),
             DownloadFailure::Stalled(_)
+            | DownloadFailure::CutShort(_)
             | DownloadFailure::Mismatch(_)
             | DownloadFailure::NotMedia(_) => true,
             _ => false,
