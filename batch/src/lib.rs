@@ -124,7 +124,7 @@ pub async fn run(
 
     let recovered = journal.recover_interrupted()?;
     let max_spend = budget_of(&journal, config)?;
-    record_estimates(client, &mut journal, max_spend.is_some()).await?;
+    record_estimates(client, &mut journal, max_spend.is_some(), config.progress).await?;
     let rows = journal.rows()?;
     let budget = max_spend.map(|limit| budget::Budget::new(limit, &rows));
     let cleaned = clean_temp_files(out, &rows);
@@ -235,13 +235,15 @@ fn open_batch(config: &BatchConfig) -> Result<(File, Journal), BatchError> {
 /// Records each pending line's estimate before it is sent, at today's prices (the catalog's
 /// where the API cannot say), as a dry run shows them and a budget counts them. Without a
 /// budget they only inform, so a server slow to say is given [`PRICES_WAIT`], not the retries
-/// of every call, before the batch starts on the catalog's. The journal is taken `&mut`
+/// of every call, before the batch starts on the catalog's; under one, the wait is said after
+/// that long. The journal is taken `&mut`
 /// because it is not `Sync`: a shared borrow held across the price look-ups would make the
 /// batch not `Send`.
 async fn record_estimates(
     client: &Client,
     journal: &mut Journal,
     budget: bool,
+    progress: ProgressMode,
 ) -> Result<(), BatchError> {
     let pending = journal.rows()?;
     let ids: Vec<String> = pending
@@ -250,7 +252,23 @@ async fn record_estimates(
         .filter_map(|r| r.model.clone())
         .collect();
     let prices = if budget {
-        prices(Some(client), &ids).await
+        // The budget needs them, so they are waited for (within the client's retries), but
+        // not in silence.
+        let asking = prices(Some(client), &ids);
+        tokio::pin!(asking);
+        match tokio::time::timeout(PRICES_WAIT, &mut asking).await {
+            Ok(prices) => prices,
+            Err(_) => {
+                if progress != ProgressMode::Hidden {
+                    progress::say(&format!(
+                        "waiting for today's prices for the budget (--max-spend): the API has \
+                         not answered in {}s; the catalog's are used if it does not",
+                        PRICES_WAIT.as_secs()
+                    ));
+                }
+                asking.await
+            }
+        }
     } else {
         match tokio::time::timeout(PRICES_WAIT, prices(Some(client), &ids)).await {
             Ok(prices) => prices,
@@ -276,7 +294,8 @@ async fn record_estimates(
     Ok(())
 }
 
-/// How long a batch without a budget waits for today's prices.
+/// How long a batch without a budget waits for today's prices, and one with a budget waits
+/// before saying it is waiting.
 const PRICES_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Tells what this run found before starting: lines left unknown, those sent again,

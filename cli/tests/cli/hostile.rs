@@ -867,6 +867,41 @@ fn a_price_call_that_hangs_does_not_hold_the_run() {
     assert_eq!(server.count("POST", ""), 2);
 }
 
+/// A batch under a budget waits for today's prices, but says so once they are slow.
+#[test]
+fn a_budget_waiting_for_slow_prices_says_so() {
+    let server = Hostile::start_in_background(|seen, base| {
+        let path = seen.path.as_str();
+        if seen.method == "POST" {
+            json(200, j!({"request_id": "job-1"}))
+        } else if path.starts_with("/v1/requests/") {
+            json(200, succeeded(j!({"images": [format!("{base}/0.png")]})))
+        } else if let Some(model) = path.strip_prefix("/v1/models/") {
+            // The whole price at once, then 7 s before the connection closes (its end).
+            let price = j!({"model_id": model, "base_price_usd": 0.03,
+                "price_unit": "output", "pricing": "fixed"});
+            let body = price.to_string().into_bytes();
+            Act::Stream {
+                content_type: "application/json".into(),
+                total: body.len(),
+                chunk: body,
+                every: Duration::from_secs(7),
+            }
+        } else {
+            file("image/png", png())
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = batch(&server, dir.path(), &["a fox"], &["--max-spend", "1"]);
+    assert_code(&output, 0);
+    let text = stderr(&output);
+    assert!(
+        text.contains("waiting for today's prices for the budget (--max-spend)"),
+        "{text}"
+    );
+    assert_eq!(server.count("POST", ""), 1);
+}
+
 #[test]
 fn another_models_price_is_no_price_of_this_one() {
     let server = Hostile::start_in_background(|seen, _| {
