@@ -471,7 +471,12 @@ async fn submit_and_follow(
     }
     if args.no_wait {
         progress.finish();
-        submitted_only(&job, args);
+        let record = match args.mock {
+            // The simulated job ends with this command: nothing will complete the record.
+            true => None,
+            false => pending_record(client, model, &job, sent, args).await,
+        };
+        submitted_only(&job, record.as_deref(), args);
         return Ok(exit::OK);
     }
     let lookup = sent
@@ -706,27 +711,68 @@ fn no_job_report(model: &str, status: &str, error: &str, args: &RunArgs) {
     }
 }
 
+/// `--no-wait`: the record of what was sent, written now into the folder the files will go to
+/// (`--out`, else the request's own), for `result ID --wait --out DIR` to complete; where it
+/// was written.
+async fn pending_record(
+    client: &runcomfy::Client,
+    model: &'static ModelInfo,
+    job: &DynJob,
+    sent: &Sent,
+    args: &RunArgs,
+) -> Option<PathBuf> {
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| output::default_out_dir(job.id()));
+    if let Err(err) = std::fs::create_dir_all(&dir) {
+        eprintln_safe(&format!(
+            "warning: the provenance record was not written: {}: {err}",
+            dir.display()
+        ));
+        return None;
+    }
+    let estimate = match &sent.estimate {
+        Some(estimate) => estimate.clone(),
+        None => {
+            EstimateLookup::start(client, model, &sent.given)
+                .finish(&sent.given)
+                .await
+        }
+    };
+    let timings = Timings {
+        submitted: job.submitted_at().map(provenance::timestamp),
+        ..Timings::default()
+    };
+    write_record(job, sent, Some(&estimate), &[], &dir, timings)
+}
+
 /// `--no-wait`: the request id, and how to follow it.
-fn submitted_only(job: &DynJob, args: &RunArgs) {
+fn submitted_only(job: &DynJob, record: Option<&Path>, args: &RunArgs) {
     let id = job.id();
     if args.json {
         output::json(&json!({
             "request_id": id,
             "model": job.model_id(),
             "status": "submitted",
+            "record": record,
         }));
         return;
     }
     output::line(id);
-    eprintln_safe(&if args.mock {
-        "with --mock the simulated job ends with this command: leave out --no-wait to see it \
-         through"
-            .to_owned()
-    } else {
-        format!(
+    eprintln_safe(&match (args.mock, record.and_then(Path::parent)) {
+        (true, _) => "with --mock the simulated job ends with this command: leave out --no-wait \
+                      to see it through"
+            .to_owned(),
+        (false, Some(dir)) => format!(
+            "follow it with `runcomfy status {id}`; `runcomfy result {id} --wait --out {}` waits \
+             for it, saves its files and completes the record",
+            dir.display()
+        ),
+        (false, None) => format!(
             "follow it with `runcomfy status {id}`; `runcomfy result {id} --wait --out DIR` \
              waits for it and saves its files"
-        )
+        ),
     });
 }
 
@@ -755,12 +801,18 @@ async fn save(
     match downloaded {
         Some(Ok(saved)) => Ok(Some(saved)),
         Some(Err(err)) => {
-            // The job is paid for and its output links last about a day.
+            // The job is paid for and its output links last about a day. The record is
+            // written only into a folder the download made.
             if !args.mock {
                 eprintln_safe(&format!(
                     "the job succeeded but its files were not saved; `runcomfy result {id} --out \
-                     {}` fetches them and completes the record",
-                    dir.display()
+                     {}` fetches them{}",
+                    dir.display(),
+                    if dir.is_dir() {
+                        " and completes the record"
+                    } else {
+                        ""
+                    }
                 ));
             }
             Err(err)

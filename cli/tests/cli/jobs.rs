@@ -172,3 +172,67 @@ fn result_wait_timeout_leaves_a_queued_job_queued() {
         stderr(&output)
     );
 }
+
+/// `run --no-wait` writes the record of what it sent into the folder the files will go to;
+/// `result --wait --out` into that folder completes it.
+#[test]
+fn a_job_left_with_no_wait_gets_its_record_completed_by_result() {
+    let sim = Sim::running(Duration::from_millis(1500));
+    let dir = tempfile::tempdir().unwrap();
+    let output = sim.output(
+        dir.path(),
+        &[
+            "run",
+            "bytedance/seedream-4-0/sequential",
+            "--text",
+            "Generate 2 images of a fox.",
+            "--no-wait",
+            "--out",
+            "shots",
+            "--json",
+        ],
+    );
+    assert_code(&output, 0);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let id = report["request_id"].as_str().unwrap().to_owned();
+    let path = dir.path().join(report["record"].as_str().unwrap());
+    assert_eq!(path.parent(), Some(dir.path().join("shots").as_path()));
+    let pending: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(pending["request_id"], id.as_str());
+    assert_eq!(pending["input"]["text"], "Generate 2 images of a fox.");
+    assert!(pending["estimate"].is_object(), "{pending}");
+    assert!(pending["timings"]["submitted"].is_string(), "{pending}");
+    assert_eq!(pending["files"], serde_json::json!([]));
+
+    let output = sim.output(dir.path(), &["result", &id, "--wait", "--out", "shots"]);
+    assert_code(&output, 0);
+    assert!(
+        stderr(&output).contains("completed the record"),
+        "{}",
+        stderr(&output)
+    );
+    let done: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let files = done["files"].as_array().map(Vec::len).unwrap_or(0);
+    assert!(files > 0, "{done}");
+    assert_eq!(files, pngs(&dir.path().join("shots")).len());
+    assert!(done["timings"]["finished"].is_string(), "{done}");
+    assert_eq!(done["estimate"], pending["estimate"]);
+
+    // Without --json, the hint names the folder.
+    let output = sim.output(
+        dir.path(),
+        &[
+            "run",
+            "bytedance/seedream-4-0/sequential",
+            "--text",
+            "x",
+            "--no-wait",
+        ],
+    );
+    assert_code(&output, 0);
+    let id = stdout(&output).trim().to_owned();
+    let expected = format!(
+        "--wait --out runcomfy-out/{id}` waits for it, saves its files and completes the record"
+    );
+    assert!(stderr(&output).contains(&expected), "{}", stderr(&output));
+}
