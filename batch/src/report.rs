@@ -235,8 +235,8 @@ impl fmt::Display for Summary {
         write_section(f, "failed", &self.failed)?;
         write_section(
             f,
-            "unknown (may have been accepted and billed; not sent again without \
-             --resubmit-unknown)",
+            "unknown (may have been accepted and billed; only --resubmit-unknown sends them \
+             again, within any --max-spend)",
             &self.unknown,
         )?;
         write_section(f, "invalid (skipped)", &self.invalid)?;

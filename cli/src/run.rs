@@ -670,7 +670,11 @@ async fn submit(
         Some(Ok(job)) => Ok(Some((job, true))),
         Some(Err(err)) if !err.maybe_accepted() => {
             progress.finish();
-            let error = format!("interrupted: nothing was submitted ({err})");
+            let error = match &err {
+                // It says so itself.
+                CliError::Api(Error::SubmitStopped { .. }) => format!("interrupted: {err}"),
+                _ => format!("interrupted: nothing was submitted ({err})"),
+            };
             eprintln_safe(&error);
             no_job_report(model, "not_submitted", &error, args);
             Ok(None)

@@ -541,7 +541,10 @@ fn a_refused_submit_waiting_to_be_sent_again_is_not_sent_after_ctrl_c_or_the_tim
         .unwrap();
     let report = interrupted_json(&child.wait_with_output().unwrap(), &seen);
     assert_eq!(report["status"], "not_submitted", "{report}");
-    assert!(seen.contains("nothing was submitted"), "{seen}");
+    assert!(
+        seen.contains(&format!("interrupted: the submit to {MODEL} was stopped")),
+        "{seen}"
+    );
     assert!(!seen.contains("waiting for the submit's answer"), "{seen}");
     std::thread::sleep(Duration::from_secs(6));
     assert_eq!(server.count("POST", ""), 1, "sent again after Ctrl-C");
