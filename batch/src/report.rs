@@ -354,11 +354,11 @@ fn write_section(f: &mut fmt::Formatter<'_>, title: &str, entries: &[Entry]) -> 
     Ok(())
 }
 
-/// Ranges of line numbers shown at most in a list ([`line_numbers`]).
+/// Ranges of line numbers shown at most in a list ([`line_numbers`]; its docs say the number).
 const SHOWN_RANGES: usize = 20;
 
 /// Line numbers (sorted) as people read a list of them: runs as ranges, and at most
-/// [`SHOWN_RANGES`] of them (`1-3, 7, 9-12 and 40 more`), so a list of 100,000 lines stays
+/// 20 of them (`1-3, 7, 9-12 and 40 more`), so a list of 100,000 lines stays
 /// one short line.
 pub fn line_numbers(numbers: &[u64]) -> String {
     let mut ranges: Vec<(u64, u64)> = Vec::new();

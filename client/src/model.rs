@@ -99,7 +99,8 @@ pub fn push_url<'a>(
 }
 
 /// Adds the files found in output properties the schema does not list, so a new kind of
-/// output is still downloaded ([`push_value`]).
+/// output is still downloaded: a string under a name that says it holds files, or any URL, at
+/// any depth.
 pub fn push_extra_urls<'a>(
     files: &mut Vec<OutputFile<'a>>,
     extra: &'a serde_json::Map<String, serde_json::Value>,

@@ -73,7 +73,7 @@ impl Client {
     /// Every model's price as the API states it now (`GET /v1/models`, page by page), by
     /// model id, in the API's order. An entry that names no model is left out, with a warning
     /// that gives its position in the listing. A listing that still says there is more after
-    /// [`MAX_PAGES`] pages is cut there, with a warning.
+    /// 100 pages is cut there, with a warning.
     pub async fn model_prices(&self) -> Result<Vec<(String, Price)>, Error> {
         let http = &self.inner.http;
         let mut prices = Vec::new();
