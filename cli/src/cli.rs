@@ -4,6 +4,7 @@
 use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgAction, ArgMatches, Command, ValueHint};
 use runcomfy::catalog::ModelInfo;
+use runcomfy::schema::MediaKind;
 
 use crate::exit::EXIT_CODES_HELP;
 use crate::fields;
@@ -50,6 +51,24 @@ fn command_with(models: Vec<&'static ModelInfo>) -> Command {
         .subcommand(
             Command::new("models")
                 .about("List the models of the catalog, with their prices")
+                .arg(
+                    Arg::new("search")
+                        .value_name("WORDS")
+                        .num_args(0..)
+                        .help(
+                            "Only the models whose id or name holds every one of these words \
+                             (any case): `runcomfy models seedance video`",
+                        ),
+                )
+                .arg(
+                    Arg::new("kind")
+                        .long("kind")
+                        .value_name("KIND")
+                        .value_parser(PossibleValuesParser::new(
+                            MediaKind::ALL.map(MediaKind::name),
+                        ))
+                        .help("Only the models that make this kind of output"),
+                )
                 .arg(json_arg("Print the catalog as JSON"))
                 .arg(live_arg()),
         )

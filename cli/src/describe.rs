@@ -3,6 +3,7 @@
 use runcomfy::catalog::{CrossRule, Field, FieldKind, ModelInfo};
 use runcomfy::error::printable;
 use runcomfy::price::Price;
+use runcomfy::schema::MediaKind;
 use runcomfy::vocab::cross::CrossRuleKind;
 use serde_json::{Value, json};
 
@@ -82,9 +83,51 @@ fn price_json(model: &ModelInfo, (price, source): &(Price, Source)) -> Value {
     value
 }
 
-/// `models`: one line per model, or the catalog as JSON.
-pub fn models(json: bool, live: &LivePrices) {
-    let catalog = runcomfy::catalog();
+/// Which models `models` lists: every word in the id or the name (any case), and the kind of
+/// output.
+#[derive(Debug, Default)]
+pub struct ModelFilter {
+    pub words: Vec<String>,
+    pub kind: Option<MediaKind>,
+}
+
+impl ModelFilter {
+    fn matches(&self, model: &ModelInfo) -> bool {
+        let text = format!("{} {}", model.id, model.display_name).to_lowercase();
+        self.words.iter().all(|w| text.contains(&w.to_lowercase()))
+            && self
+                .kind
+                .is_none_or(|k| model.upstream.output_kind == Some(k))
+    }
+
+    /// What was asked, as the no-match message says it.
+    fn describe(&self) -> String {
+        let mut asked = Vec::new();
+        if !self.words.is_empty() {
+            asked.push(format!("`{}`", printable(&self.words.join(" "), 80)));
+        }
+        if let Some(kind) = self.kind {
+            asked.push(format!("--kind {}", kind.name()));
+        }
+        asked.join(" and ")
+    }
+}
+
+/// `models`: one line per model the filter lets through, or those as JSON; `false` when none
+/// does (said on stderr).
+pub fn models(filter: &ModelFilter, json: bool, live: &LivePrices) -> bool {
+    let catalog: Vec<&ModelInfo> = runcomfy::catalog()
+        .iter()
+        .copied()
+        .filter(|m| filter.matches(m))
+        .collect();
+    if catalog.is_empty() {
+        crate::progress::eprintln_safe(&format!(
+            "no model matches {} (`runcomfy models` lists all {})",
+            filter.describe(),
+            runcomfy::catalog().len()
+        ));
+    }
     if json {
         let list: Vec<Value> = catalog
             .iter()
@@ -100,7 +143,10 @@ pub fn models(json: bool, live: &LivePrices) {
             })
             .collect();
         output::json(&Value::Array(list));
-        return;
+        return !catalog.is_empty();
+    }
+    if catalog.is_empty() {
+        return false;
     }
     let id_width = catalog.iter().map(|m| m.id.len()).max().unwrap_or(0);
     let name_width = catalog
@@ -154,6 +200,7 @@ pub fn models(json: bool, live: &LivePrices) {
     crate::progress::eprintln_safe(&format!(
         "(* required, [] list; {source}; `runcomfy describe MODEL` for details)"
     ));
+    true
 }
 
 /// `describe MODEL`.

@@ -24,6 +24,7 @@ use std::process::ExitCode;
 
 use clap::ArgMatches;
 use clap::error::ErrorKind;
+use runcomfy::schema::MediaKind;
 
 use crate::exit::CliError;
 use crate::progress::eprintln_safe;
@@ -80,8 +81,17 @@ async fn dispatch(matches: &ArgMatches) -> Result<u8, CliError> {
             } else {
                 None
             };
-            describe::models(sub.get_flag("json"), &live);
-            Ok(exit::OK)
+            let filter = describe::ModelFilter {
+                words: sub
+                    .get_many::<String>("search")
+                    .map(|words| words.cloned().collect())
+                    .unwrap_or_default(),
+                kind: sub
+                    .get_one::<String>("kind")
+                    .and_then(|kind| MediaKind::parse(kind)),
+            };
+            let any = describe::models(&filter, sub.get_flag("json"), &live);
+            Ok(if any { exit::OK } else { exit::FAILURE })
         }
         Some(("describe", sub)) => {
             let model = model_of(sub.get_one::<String>("model").map(String::as_str))?;

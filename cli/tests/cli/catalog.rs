@@ -223,3 +223,54 @@ fn describe_says_when_the_outputs_are_only_the_documented_ones() {
         .unwrap();
     assert!(stdout(&output).contains("Output: image, video, images[], videos[]"));
 }
+
+/// `models WORDS --kind KIND` lists the models whose id or name holds every word (any case)
+/// and that make that kind of output; none is a failure, said on stderr.
+#[test]
+fn models_are_found_by_words_and_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = |args: &[&str]| {
+        let output = runcomfy(dir.path())
+            .arg("models")
+            .args(args)
+            .arg("--json")
+            .output()
+            .unwrap();
+        let ids: Vec<String> = serde_json::from_slice::<Vec<Value>>(&output.stdout)
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_owned())
+            .collect();
+        (output, ids)
+    };
+    let (output, ids) = list(&["SEEDREAM", "edit"]);
+    assert_code(&output, 0);
+    assert!(!ids.is_empty());
+    for id in &ids {
+        assert!(id.contains("seedream") && id.contains("edit"), "{id}");
+    }
+    assert!(
+        ids.contains(&"bytedance/seedream-4-0/edit".to_owned()),
+        "{ids:?}"
+    );
+
+    let (output, audio) = list(&["--kind", "audio"]);
+    assert_code(&output, 0);
+    let catalog = runcomfy::catalog();
+    let expected: Vec<&str> = catalog
+        .iter()
+        .filter(|m| m.upstream.output_kind == Some(MediaKind::Audio))
+        .map(|m| m.id)
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(audio, expected);
+
+    let (output, none) = list(&["no-such-model-anywhere"]);
+    assert_code(&output, 1);
+    assert!(none.is_empty());
+    assert!(
+        stderr(&output).contains("no model matches `no-such-model-anywhere`"),
+        "{}",
+        stderr(&output)
+    );
+}
