@@ -320,11 +320,7 @@ fn input_problems(model: &ModelInfo, input: &Map<String, Value>) -> Vec<String> 
 fn find_model(id: &str, problems: &mut Vec<String>) -> Option<&'static ModelInfo> {
     let found = runcomfy::catalog::find(id);
     if found.is_none() {
-        let known: Vec<&str> = runcomfy::catalog().iter().map(|m| m.id).collect();
-        problems.push(format!(
-            "unknown model {id:?} (known: {})",
-            known.join(", ")
-        ));
+        problems.push(runcomfy::catalog::unknown_model(id));
     }
     found
 }

@@ -30,6 +30,27 @@ pub fn command_for(args: &[std::ffi::OsString]) -> Command {
     }
 }
 
+/// The model id a parse error is about, when it is one that names no model: `run ID` (an
+/// unknown subcommand of `run`) or `describe ID`.
+pub fn unknown_model(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let value = |kind| match err.get(kind) {
+        Some(ContextValue::String(value)) => Some(value.clone()),
+        _ => None,
+    };
+    match err.kind() {
+        ErrorKind::InvalidSubcommand => {
+            let id = value(ContextKind::InvalidSubcommand)?;
+            let run = args.iter().position(|arg| arg == "run")?;
+            (args.get(run + 1)? == id.as_str()).then_some(id)
+        }
+        ErrorKind::InvalidValue if value(ContextKind::InvalidArg)?.as_str() == "<MODEL>" => {
+            value(ContextKind::InvalidValue)
+        }
+        _ => None,
+    }
+}
+
 fn command_with(models: Vec<&'static ModelInfo>) -> Command {
     Command::new("runcomfy")
         .version(env!("CARGO_PKG_VERSION"))

@@ -38,7 +38,15 @@ fn main() -> ExitCode {
                 ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => exit::OK,
                 _ => exit::USAGE,
             };
-            let _ = err.print();
+            // clap would list all the models, or a score of them.
+            match cli::unknown_model(&err, &args) {
+                Some(id) => {
+                    eprintln_safe(&format!("error: {}", runcomfy::catalog::unknown_model(&id)))
+                }
+                None => {
+                    let _ = err.print();
+                }
+            }
             return ExitCode::from(code);
         }
     };
@@ -132,7 +140,7 @@ async fn dispatch(matches: &ArgMatches) -> Result<u8, CliError> {
 
 fn model_of(id: Option<&str>) -> Result<&'static runcomfy::catalog::ModelInfo, CliError> {
     id.and_then(runcomfy::catalog::find)
-        .ok_or_else(|| CliError::Usage(format!("unknown model {id:?} (see `runcomfy models`)")))
+        .ok_or_else(|| CliError::Usage(runcomfy::catalog::unknown_model(id.unwrap_or_default())))
 }
 
 /// `-v` info, `-vv` debug, `-vvv` trace for this program and its crates; `RUST_LOG` wins.

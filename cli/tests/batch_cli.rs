@@ -228,6 +228,8 @@ fn invalid_lines_are_listed_with_their_numbers_and_nothing_is_sent() {
         assert!(stderr.contains(needle), "{needle:?} in {stderr}");
     }
     assert!(!stderr.contains("line 1:") && !stderr.contains("line 3:"));
+    // Not the whole catalog on the line.
+    assert!(!stderr.contains("wan-ai/"), "{stderr}");
     assert_eq!(sim.stats().submit_calls, 0);
     assert!(!dir.path().join("out").exists());
 

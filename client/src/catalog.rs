@@ -24,3 +24,53 @@ pub fn catalog() -> &'static [&'static ModelInfo] {
 pub fn find(id: &str) -> Option<&'static ModelInfo> {
     catalog().iter().copied().find(|m| m.id == id)
 }
+
+/// The ids of at most three models closest to `id`, an id that names none (a typo, a missing
+/// vendor, another case), closest first; none when nothing is close.
+pub fn closest(id: &str) -> Vec<&'static str> {
+    let asked = id.trim().trim_matches('/').to_lowercase();
+    let mut scored: Vec<(f64, &'static str)> = catalog()
+        .iter()
+        .map(|m| {
+            let distance = strsim::normalized_damerau_levenshtein(&asked, &m.id.to_lowercase());
+            // `seedream-4-0/edit` for `bytedance/seedream-4-0/edit`.
+            let part = !asked.is_empty() && m.id.to_lowercase().ends_with(&format!("/{asked}"));
+            (if part { 1.0 } else { distance }, m.id)
+        })
+        .filter(|(score, _)| *score >= CLOSE)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    scored.into_iter().take(3).map(|(_, id)| id).collect()
+}
+
+/// How alike two ids must be (1 minus the edits over the longer's length) to be suggested.
+const CLOSE: f64 = 0.7;
+
+/// Why `id` names no model, for an error message: the closest ids, else where the list is.
+pub fn unknown_model(id: &str) -> String {
+    let shown = crate::error::printable(id, crate::error::SHOWN_CHARS);
+    let asked = id.to_lowercase();
+    let holding = catalog()
+        .iter()
+        .filter(|m| {
+            format!("{} {}", m.id, m.display_name)
+                .to_lowercase()
+                .contains(&asked)
+        })
+        .count();
+    match closest(id).as_slice() {
+        [] if holding > 0 && !asked.trim().is_empty() => format!(
+            "unknown model `{shown}`: an id is a whole path; `runcomfy models {shown}` lists the \
+             {holding} whose id or name holds it"
+        ),
+        [] => format!("unknown model `{shown}` (`runcomfy models WORDS` searches the catalog)"),
+        close => format!(
+            "unknown model `{shown}`; did you mean {}?",
+            close
+                .iter()
+                .map(|id| format!("`{id}`"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+    }
+}

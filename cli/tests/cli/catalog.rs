@@ -274,3 +274,32 @@ fn models_are_found_by_words_and_kind() {
         stderr(&output)
     );
 }
+
+/// An id that names no model: the closest ids, in one short line, not the whole catalog; a
+/// word of ids gets the search that finds them.
+#[test]
+fn an_unknown_model_gets_the_closest_ids_not_the_catalog() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, expected) in [
+        (
+            vec!["describe", "seedream-4-0/edit"],
+            "error: unknown model `seedream-4-0/edit`; did you mean `bytedance/seedream-4-0/edit`?",
+        ),
+        (
+            vec!["--mock", "run", "bytedance/seedream-4-0/edt", "--text", "x"],
+            "error: unknown model `bytedance/seedream-4-0/edt`; did you mean \
+             `bytedance/seedream-4-0/edit`",
+        ),
+        (
+            vec!["run", "Seedream"],
+            "`runcomfy models Seedream` lists the",
+        ),
+    ] {
+        let output = runcomfy(dir.path()).args(&args).output().unwrap();
+        assert_code(&output, 64);
+        let text = stderr(&output);
+        assert!(text.contains(expected), "{args:?}: {text}");
+        assert!(text.lines().count() <= 2, "{args:?}: {text}");
+        assert!(!text.contains("wan-ai/"), "{args:?}: {text}");
+    }
+}
