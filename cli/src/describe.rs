@@ -135,6 +135,7 @@ pub fn models(filter: &ModelFilter, json: bool, live: &LivePrices) -> bool {
                 json!({
                     "id": m.id,
                     "display_name": m.display_name,
+                    "kind": m.upstream.output_kind.map(MediaKind::name),
                     "price": price_json(m, &price_of(m, live)),
                     "docs": m.docs,
                     "fields": m.fields().map(|f| f.name).collect::<Vec<_>>(),

@@ -264,6 +264,8 @@ fn models_are_found_by_words_and_kind() {
         .collect();
     assert!(!expected.is_empty());
     assert_eq!(audio, expected);
+    let listed: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(listed.iter().all(|m| m["kind"] == "audio"), "{listed:?}");
 
     let (output, none) = list(&["no-such-model-anywhere"]);
     assert_code(&output, 1);
