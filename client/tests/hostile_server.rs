@@ -1376,9 +1376,11 @@ async fn a_file_cut_short_by_a_closed_connection_is_fetched_again() {
     // tells. The first request for each file is cut 100 bytes short; a whole MP4 with no
     // length is taken as it is; `/always` is cut every time.
     let mut png = png_header(64, 48);
-    png.resize(4096, 0x42);
+    png.extend_from_slice(&4000u32.to_be_bytes());
+    png.extend_from_slice(b"IDAT");
+    png.resize(png.len() + 4004, 0x42); // The data and its CRC.
     png.extend_from_slice(b"\0\0\0\0IEND\xae\x42\x60\x82");
-    let mut mp4 = b"\0\0\0\x18ftypisom\0\0\x02\0isommp41".to_vec();
+    let mut mp4 = b"\0\0\0\x18ftypisom\0\0\x02\0isommp41\0\0\0\x10moov\0\0\0\x08free".to_vec();
     mp4.extend_from_slice(&5008u32.to_be_bytes());
     mp4.extend_from_slice(b"mdat");
     mp4.resize(mp4.len() + 5000, 0x17);

@@ -1,24 +1,17 @@
 //! Whether a file ends where its format says it does. A download whose reply gave no length
 //! (its body ends when the connection closes) cannot tell a cut connection from the end of the
 //! file: the file's own structure can, for the formats that mark their end or state their size.
-//! Formats that do neither are taken as whole.
+//! Each is walked as a reader of the format would, from its start to its end marker, so bytes
+//! that merely look like an end (a thumbnail's own end marker, text that spells `IEND`) are not
+//! taken for one, and anything after the real end is allowed. A structure this walk does not
+//! follow, and every other format, is taken as whole.
 
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 
 use crate::schema::MediaFormat;
 
-/// How far from the end a trailer marker is looked for: encoders may pad or append a little
-/// after it, and a marker this close to the end of compressed data is no accident.
-const TRAILER_WINDOW: u64 = 4096;
-
-/// PNG's last chunk: IEND's type and its CRC (its length, zero, comes before).
-const PNG_IEND: &[u8] = b"IEND\xae\x42\x60\x82";
-
-/// JPEG's end-of-image marker.
-const JPEG_EOI: &[u8] = b"\xff\xd9";
-
-/// The most top-level ISO-BMFF boxes walked; a real file has a handful.
-const MAX_BOXES: usize = 10_000;
+/// The most chunks, segments, blocks or boxes walked; past that the file is taken as whole.
+const MAX_STEPS: usize = 1_000_000;
 
 /// Why a file of `format`, `len` bytes long, is not whole, or `None` when it is or its format
 /// cannot tell.
@@ -28,100 +21,247 @@ pub(crate) fn cut_short<R: Read + Seek>(
     format: MediaFormat,
 ) -> io::Result<Option<&'static str>> {
     use MediaFormat::{Avif, Bmp, Gif, Heif, Jpeg, M4a, Mov, Mp4, Png, Wav, Webp};
-    let whole = match format {
-        Png => trailer_in_tail(file, len, PNG_IEND)?,
-        Jpeg => trailer_in_tail(file, len, JPEG_EOI)?,
-        Gif => read_tail(file, len, 1)? == b";",
-        Webp | Wav => declared_size(file, len, 4, |size| u64::from(size) + 8)?,
-        // Zero is what some writers put there: no size said.
-        Bmp => declared_size(file, len, 2, u64::from)?,
-        Mp4 | Mov | M4a | Heif | Avif => boxes_fit(file, len)?,
-        _ => true,
+    file.seek(SeekFrom::Start(0))?;
+    let walked = match format {
+        Png => png(file, len),
+        Jpeg => jpeg(&mut BufReader::new(file)),
+        Gif => gif(&mut BufReader::new(file)),
+        Webp | Wav => riff(file, len),
+        Bmp => bmp(file, len),
+        Mp4 | Mov | M4a => iso_boxes(file, len, &[*b"moov", *b"mdat"], MOVIE_CUT),
+        Heif | Avif => iso_boxes(file, len, &[*b"meta"], IMAGE_CUT),
+        _ => Ok(Walk::Whole),
     };
-    Ok((!whole).then_some(match format {
-        Png => "the PNG stops before its IEND chunk",
-        Jpeg => "the JPEG stops before its end-of-image marker",
-        Gif => "the GIF stops before its trailer",
-        Webp | Wav => "the file is shorter than its RIFF header says",
-        Bmp => "the BMP is shorter than its header says",
-        _ => "the file's last box runs past its end",
-    }))
+    match walked {
+        Ok(Walk::Whole) => Ok(None),
+        Ok(Walk::Cut(why)) => Ok(Some(why)),
+        Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => Ok(Some(match format {
+            Png => PNG_CUT,
+            Jpeg => "the JPEG stops before its end-of-image marker",
+            Gif => "the GIF stops before its trailer",
+            _ => "the file stops inside its structure",
+        })),
+        Err(err) => Err(err),
+    }
 }
 
-/// Whether `marker` is among the last bytes, after the first few (a JPEG's own start must not
-/// count).
-fn trailer_in_tail<R: Read + Seek>(file: &mut R, len: u64, marker: &[u8]) -> io::Result<bool> {
-    let tail = read_tail(file, len, TRAILER_WINDOW.min(len.saturating_sub(4)))?;
-    Ok(tail.windows(marker.len()).any(|w| w == marker))
+/// What a walk found: the end (or a structure it does not follow), or a cut. A read past the
+/// end is a cut too, as `UnexpectedEof`.
+enum Walk {
+    Whole,
+    Cut(&'static str),
 }
 
-fn read_tail<R: Read + Seek>(file: &mut R, len: u64, count: u64) -> io::Result<Vec<u8>> {
-    let count = count.min(len);
-    file.seek(SeekFrom::Start(len - count))?;
-    let mut tail = Vec::with_capacity(count as usize);
-    file.take(count).read_to_end(&mut tail)?;
-    Ok(tail)
+const PNG_CUT: &str = "the PNG stops before its IEND chunk";
+const MOVIE_CUT: &str = "the file stops before its moov and mdat boxes are both in";
+const IMAGE_CUT: &str = "the file stops before its meta box";
+
+/// PNG: chunk after chunk (length, type, data, CRC) to `IEND`.
+fn png<R: Read + Seek>(file: &mut R, len: u64) -> io::Result<Walk> {
+    let mut at = 8u64;
+    for _ in 0..MAX_STEPS {
+        let [l0, l1, l2, l3, t0, t1, t2, t3] = read_at::<_, 8>(file, at)?;
+        let end = at + 12 + u64::from(u32::from_be_bytes([l0, l1, l2, l3]));
+        if end > len {
+            return Ok(Walk::Cut(PNG_CUT));
+        }
+        if [t0, t1, t2, t3] == *b"IEND" {
+            return Ok(Walk::Whole);
+        }
+        at = end;
+    }
+    Ok(Walk::Whole)
 }
 
-/// Whether the file is at least as long as the little-endian `u32` at `offset` says (through
-/// `total`); a zero there says nothing.
-fn declared_size<R: Read + Seek>(
+/// JPEG: segment after segment from the start, each entropy-coded scan read through to its
+/// next marker, to the end-of-image marker. A thumbnail inside a segment is skipped whole.
+fn jpeg<R: Read + Seek>(file: &mut BufReader<R>) -> io::Result<Walk> {
+    let mut soi = [0; 2];
+    file.read_exact(&mut soi)?;
+    let mut marker = next_marker(file)?;
+    for _ in 0..MAX_STEPS {
+        match marker {
+            // End of image.
+            0xd9 => return Ok(Walk::Whole),
+            // Start of image again (an odd file), restarts and TEM: no length.
+            0xd8 | 0xd0..=0xd7 | 0x01 => marker = next_marker(file)?,
+            _ => {
+                let mut length = [0; 2];
+                file.read_exact(&mut length)?;
+                let length = u16::from_be_bytes(length);
+                if length < 2 {
+                    return Ok(Walk::Whole);
+                }
+                file.seek_relative(i64::from(length) - 2)?;
+                marker = if marker == 0xda {
+                    after_scan(file)?
+                } else {
+                    next_marker(file)?
+                };
+            }
+        }
+    }
+    Ok(Walk::Whole)
+}
+
+/// The next marker's code: after `0xff` (and any fill bytes); stray bytes before it skipped,
+/// as decoders do.
+fn next_marker<R: BufRead>(file: &mut R) -> io::Result<u8> {
+    loop {
+        // To the next 0xff, a buffer at a time: a scan is most of a JPEG.
+        let (found, used) = {
+            let buffer = file.fill_buf()?;
+            if buffer.is_empty() {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            match buffer.iter().position(|&b| b == 0xff) {
+                Some(at) => (true, at + 1),
+                None => (false, buffer.len()),
+            }
+        };
+        file.consume(used);
+        if !found {
+            continue;
+        }
+        loop {
+            match read_byte(file)? {
+                0xff => {}
+                0x00 => break,
+                code => return Ok(code),
+            }
+        }
+    }
+}
+
+/// The marker that ends an entropy-coded scan: the first `0xff` followed by neither a stuffed
+/// zero nor a restart marker.
+fn after_scan<R: BufRead>(file: &mut R) -> io::Result<u8> {
+    loop {
+        let code = next_marker(file)?;
+        if !(0xd0..=0xd7).contains(&code) {
+            return Ok(code);
+        }
+    }
+}
+
+/// GIF: the header and colour table, then block after block (extensions and images, each
+/// ending with an empty sub-block) to the trailer, `;`.
+fn gif<R: Read + Seek>(file: &mut BufReader<R>) -> io::Result<Walk> {
+    let mut header = [0; 13];
+    file.read_exact(&mut header)?;
+    skip_colour_table(file, header[10])?;
+    for _ in 0..MAX_STEPS {
+        match read_byte(file)? {
+            b';' => return Ok(Walk::Whole),
+            // An extension: its label, then its sub-blocks.
+            b'!' => {
+                read_byte(file)?;
+                skip_sub_blocks(file)?;
+            }
+            // An image: its descriptor, colour table, code size, then its sub-blocks.
+            b',' => {
+                let mut descriptor = [0; 9];
+                file.read_exact(&mut descriptor)?;
+                skip_colour_table(file, descriptor[8])?;
+                read_byte(file)?;
+                skip_sub_blocks(file)?;
+            }
+            _ => return Ok(Walk::Whole),
+        }
+    }
+    Ok(Walk::Whole)
+}
+
+fn skip_colour_table<R: Read + Seek>(file: &mut BufReader<R>, packed: u8) -> io::Result<()> {
+    if packed & 0x80 != 0 {
+        file.seek_relative(3i64 << ((packed & 7) + 1))?;
+    }
+    Ok(())
+}
+
+fn skip_sub_blocks<R: Read + Seek>(file: &mut BufReader<R>) -> io::Result<()> {
+    for _ in 0..MAX_STEPS {
+        match read_byte(file)? {
+            0 => return Ok(()),
+            size => file.seek_relative(i64::from(size))?,
+        }
+    }
+    Ok(())
+}
+
+/// RIFF (WebP, WAV): as long as its header says, unless the header does not say (0, or all
+/// ones: what a writer that streams puts there).
+fn riff<R: Read + Seek>(file: &mut R, len: u64) -> io::Result<Walk> {
+    let size = u32::from_le_bytes(read_at(file, 4)?);
+    Ok(
+        if size == 0 || size == u32::MAX || len >= u64::from(size) + 8 {
+            Walk::Whole
+        } else {
+            Walk::Cut("the file is shorter than its RIFF header says")
+        },
+    )
+}
+
+/// BMP: as long as its header says, unless it says 0 (some writers do).
+fn bmp<R: Read + Seek>(file: &mut R, len: u64) -> io::Result<Walk> {
+    let size = u32::from_le_bytes(read_at(file, 2)?);
+    Ok(if size == 0 || len >= u64::from(size) {
+        Walk::Whole
+    } else {
+        Walk::Cut("the BMP is shorter than its header says")
+    })
+}
+
+/// ISO-BMFF (MP4, MOV, HEIF): box after top-level box, each header giving its size, and the
+/// boxes a whole file of the format has (`needed`) all among them. A box of size zero runs to
+/// the end by definition; fewer bytes than a box header after the last box are trailing bytes.
+fn iso_boxes<R: Read + Seek>(
     file: &mut R,
     len: u64,
-    offset: u64,
-    total: impl Fn(u32) -> u64,
-) -> io::Result<bool> {
-    let Some(size) = read_at(file, len, offset)? else {
-        return Ok(false);
-    };
-    let size = u32::from_le_bytes(size);
-    Ok(size == 0 || len >= total(size))
-}
-
-/// Whether the top-level boxes of an ISO-BMFF file (MP4, MOV, HEIF) end within it: each box
-/// header gives its size, so a cut one runs past the end. A box of size zero runs to the end
-/// by definition; a malformed size is not this check's to judge.
-fn boxes_fit<R: Read + Seek>(file: &mut R, len: u64) -> io::Result<bool> {
+    needed: &[[u8; 4]],
+    missing: &'static str,
+) -> io::Result<Walk> {
+    let mut seen: Vec<[u8; 4]> = Vec::new();
     let mut at = 0u64;
-    for _ in 0..MAX_BOXES {
-        if at == len {
-            return Ok(true);
+    for _ in 0..MAX_STEPS {
+        if len - at < 8 {
+            break;
         }
-        let Some(size) = read_at(file, len, at)? else {
-            return Ok(false);
-        };
-        let size = match u32::from_be_bytes(size) {
-            0 => return Ok(true),
-            1 => match read_at(file, len, at + 8)? {
-                Some(large) => u64::from_be_bytes(large),
-                None => return Ok(false),
-            },
+        let [s0, s1, s2, s3, t0, t1, t2, t3] = read_at::<_, 8>(file, at)?;
+        seen.push([t0, t1, t2, t3]);
+        let size = match u32::from_be_bytes([s0, s1, s2, s3]) {
+            0 => break,
+            1 => u64::from_be_bytes(read_at(file, at + 8)?),
             size => u64::from(size),
         };
         if size < 8 {
-            return Ok(true);
+            // Not a box this walk can follow.
+            return Ok(Walk::Whole);
         }
         at = match at.checked_add(size) {
             Some(next) if next <= len => next,
-            _ => return Ok(false),
+            _ => return Ok(Walk::Cut("the file's last box runs past its end")),
         };
     }
-    Ok(true)
+    Ok(if needed.iter().all(|n| seen.contains(n)) {
+        Walk::Whole
+    } else {
+        Walk::Cut(missing)
+    })
 }
 
-/// `N` bytes at `offset`, or `None` when the file ends first.
-fn read_at<R: Read + Seek, const N: usize>(
-    file: &mut R,
-    len: u64,
-    offset: u64,
-) -> io::Result<Option<[u8; N]>> {
-    if offset.saturating_add(N as u64) > len {
-        return Ok(None);
-    }
+/// `N` bytes at `offset` (`UnexpectedEof` when the file ends first).
+fn read_at<R: Read + Seek, const N: usize>(file: &mut R, offset: u64) -> io::Result<[u8; N]> {
     file.seek(SeekFrom::Start(offset))?;
     let mut bytes = [0; N];
     file.read_exact(&mut bytes)?;
-    Ok(Some(bytes))
+    Ok(bytes)
+}
+
+fn read_byte<R: Read>(file: &mut R) -> io::Result<u8> {
+    let mut byte = [0];
+    file.read_exact(&mut byte)?;
+    Ok(byte[0])
 }
 
 #[cfg(test)]
@@ -133,6 +273,27 @@ mod tests {
         cut_short(&mut Cursor::new(bytes), bytes.len() as u64, format).unwrap_or(Some("io"))
     }
 
+    /// Every cut of `whole` short of `from` is found; `whole`, and `whole` with bytes after
+    /// it, are whole.
+    fn cuts_found(whole: &[u8], from: usize, format: MediaFormat) {
+        assert_eq!(cut(whole, format), None, "{format} whole");
+        let mut longer = whole.to_vec();
+        longer.extend_from_slice(&[0; 8192]);
+        longer.push(0x0a);
+        assert_eq!(cut(&longer, format), None, "{format} with trailing bytes");
+        for at in from..whole.len() {
+            assert!(cut(&whole[..at], format).is_some(), "{format} cut at {at}");
+        }
+    }
+
+    fn chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
+        let mut bytes = (data.len() as u32).to_be_bytes().to_vec();
+        bytes.extend_from_slice(kind);
+        bytes.extend_from_slice(data);
+        bytes.extend_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
+        bytes
+    }
+
     fn boxed(kind: &[u8], body: usize) -> Vec<u8> {
         let mut bytes = ((body + 8) as u32).to_be_bytes().to_vec();
         bytes.extend_from_slice(kind);
@@ -141,56 +302,95 @@ mod tests {
     }
 
     #[test]
-    fn marked_ends_are_found_and_missed() {
+    fn png_is_walked_to_its_iend_chunk() {
         let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-        png.extend_from_slice(&[0x42; 5000]);
-        assert!(cut(&png, MediaFormat::Png).is_some());
-        png.extend_from_slice(b"\0\0\0\0IEND\xae\x42\x60\x82");
-        assert_eq!(cut(&png, MediaFormat::Png), None);
-
-        let jpeg = b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01\xff\xd9".to_vec();
-        assert_eq!(cut(&jpeg, MediaFormat::Jpeg), None);
-        // The start's own markers are not an end.
-        assert!(cut(b"\xff\xd8\xff\xd9", MediaFormat::Jpeg).is_some());
-        assert!(cut(&jpeg[..jpeg.len() - 1], MediaFormat::Jpeg).is_some());
-
-        assert_eq!(cut(b"GIF89a...;", MediaFormat::Gif), None);
-        assert!(cut(b"GIF89a...", MediaFormat::Gif).is_some());
+        png.extend(chunk(b"IHDR", &[0; 13]));
+        // Text that spells an IEND chunk is not the end.
+        png.extend(chunk(b"tEXt", b"x\0\0\0\0\0IEND\xae\x42\x60\x82"));
+        png.extend(chunk(b"IDAT", &[0x42; 3000]));
+        png.extend(chunk(b"IEND", b""));
+        cuts_found(&png, 0, MediaFormat::Png);
     }
 
     #[test]
-    fn stated_sizes_are_held_to() {
+    fn jpeg_is_walked_past_its_thumbnail_to_its_end_marker() {
+        let mut jpeg = b"\xff\xd8".to_vec();
+        // An EXIF segment holding a whole thumbnail, end marker and all.
+        let thumbnail = b"Exif\0\0\xff\xd8\xff\xdb\0\x03\0\xff\xd9";
+        jpeg.extend_from_slice(b"\xff\xe1");
+        jpeg.extend_from_slice(&((thumbnail.len() + 2) as u16).to_be_bytes());
+        jpeg.extend_from_slice(thumbnail);
+        jpeg.extend_from_slice(b"\xff\xdb\0\x04\x01\x02");
+        // A scan with a stuffed 0xff and a restart marker in its data.
+        jpeg.extend_from_slice(b"\xff\xda\0\x03\x01");
+        jpeg.extend_from_slice(&[0x12; 500]);
+        jpeg.extend_from_slice(b"\xff\x00\x34\xff\xd0\x56");
+        jpeg.extend_from_slice(&[0x78; 500]);
+        jpeg.extend_from_slice(b"\xff\xd9");
+        cuts_found(&jpeg, 0, MediaFormat::Jpeg);
+    }
+
+    #[test]
+    fn gif_is_walked_to_its_trailer() {
+        let mut gif = b"GIF89a\x02\0\x02\0\x80\0\0".to_vec();
+        gif.extend_from_slice(&[0; 6]); // A global colour table of 2 colours.
+        gif.extend_from_slice(b"!\xf9\x04\0\0\0\0\0"); // A graphic control extension.
+        gif.extend_from_slice(b",\0\0\0\0\x02\0\x02\0\0\x02"); // An image descriptor.
+        gif.extend_from_slice(b"\x04\x3b\x3b\x3b\x3b\x02;;\0"); // Data that holds `;`.
+        gif.push(b';');
+        cuts_found(&gif, 0, MediaFormat::Gif);
+    }
+
+    #[test]
+    fn stated_sizes_are_held_to_unless_unsaid() {
         let mut webp = b"RIFF\x10\0\0\0WEBPVP8 ".to_vec();
         webp.resize(24, 0);
-        assert_eq!(cut(&webp, MediaFormat::Webp), None);
-        assert!(cut(&webp[..20], MediaFormat::Webp).is_some());
-        assert!(cut(b"RIF", MediaFormat::Wav).is_some());
+        cuts_found(&webp, 0, MediaFormat::Webp);
+        // What a writer that streams puts there.
+        for unsaid in [[0u8; 4], [0xff; 4]] {
+            let mut wav = b"RIFF".to_vec();
+            wav.extend_from_slice(&unsaid);
+            wav.extend_from_slice(b"WAVEfmt ");
+            assert_eq!(cut(&wav, MediaFormat::Wav), None);
+        }
 
         let mut bmp = b"BM\x20\0\0\0".to_vec();
         bmp.resize(32, 0);
-        assert_eq!(cut(&bmp, MediaFormat::Bmp), None);
-        assert!(cut(&bmp[..31], MediaFormat::Bmp).is_some());
+        cuts_found(&bmp, 0, MediaFormat::Bmp);
         assert_eq!(cut(b"BM\0\0\0\0\0\0", MediaFormat::Bmp), None);
     }
 
     #[test]
-    fn iso_boxes_must_fit() {
+    fn iso_boxes_must_fit_and_hold_what_the_format_needs() {
         let mut mp4 = boxed(b"ftyp", 16);
         mp4.extend(boxed(b"moov", 100));
         mp4.extend(boxed(b"mdat", 5000));
+        // A cut at any point, at box boundaries too (no mdat, no moov) is found.
+        for at in 0..mp4.len() {
+            assert!(cut(&mp4[..at], MediaFormat::Mp4).is_some(), "cut at {at}");
+        }
         assert_eq!(cut(&mp4, MediaFormat::Mp4), None);
-        assert!(cut(&mp4[..mp4.len() - 1], MediaFormat::Mp4).is_some());
-        assert!(cut(&mp4[..mp4.len() - 5001], MediaFormat::Mp4).is_some());
+        // A few bytes after the last box are not a box.
+        let mut trailing = mp4.clone();
+        trailing.extend_from_slice(b"\0\0\x0a");
+        assert_eq!(cut(&trailing, MediaFormat::Mp4), None);
 
         // A 64-bit size, and a last box that runs to the end.
         let mut large = boxed(b"ftyp", 16);
+        large.extend(boxed(b"moov", 40));
         large.extend_from_slice(b"\0\0\0\x01mdat\0\0\0\0\0\0\0\x20");
         large.resize(large.len() + 16, 0);
         assert_eq!(cut(&large, MediaFormat::Mov), None);
         assert!(cut(&large[..large.len() - 2], MediaFormat::Mov).is_some());
         let mut open = boxed(b"ftyp", 16);
+        open.extend(boxed(b"moov", 40));
         open.extend_from_slice(b"\0\0\0\0mdat...");
         assert_eq!(cut(&open, MediaFormat::Mp4), None);
+
+        let mut heif = boxed(b"ftyp", 16);
+        heif.extend(boxed(b"meta", 200));
+        assert_eq!(cut(&heif, MediaFormat::Heif), None);
+        assert!(cut(&heif[..24], MediaFormat::Heif).is_some());
     }
 
     #[test]
