@@ -598,6 +598,10 @@ fn transport_text(source: &reqwest::Error) -> String {
             Some(url) => format!("timed out waiting for {url}"),
             None => "timed out".to_owned(),
         }
+    } else if source.is_body() || source.is_decode() {
+        // reqwest says "error decoding response body" for a body cut short, and this crate
+        // reads every body as bytes (JSON is parsed apart): what broke is the connection.
+        "the connection broke off before the end of the reply".to_owned()
     } else {
         source.to_string()
     };
