@@ -304,6 +304,9 @@ fn complete_record(dir: &Path, id: &str, result: &JobResult<DynOutput>, saved: &
     if record.timings.finished.is_none() {
         record.timings.finished = result.finished_at.clone();
     }
+    if record.timings.noticed.is_none() {
+        record.timings.noticed = Some(provenance::timestamp(std::time::SystemTime::now()));
+    }
     match record.replace(&path) {
         Ok(path) => eprintln_safe(&format!("{id}: completed the record {}", path.display())),
         Err(err) => eprintln_safe(&format!(

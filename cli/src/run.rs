@@ -183,7 +183,8 @@ pub async fn run(
             Err(code) => code,
         });
     }
-    if !args.no_wait {
+    // `--no-wait` writes the record there (but not with `--mock`, whose job ends with it).
+    if !(args.no_wait && args.mock) {
         let out = args.out.as_deref();
         output::check_out_dir(out.unwrap_or(Path::new(output::DEFAULT_OUT_ROOT)))?;
     }

@@ -216,7 +216,26 @@ fn a_job_left_with_no_wait_gets_its_record_completed_by_result() {
     assert!(files > 0, "{done}");
     assert_eq!(files, pngs(&dir.path().join("shots")).len());
     assert!(done["timings"]["finished"].is_string(), "{done}");
+    assert!(done["timings"]["noticed"].is_string(), "{done}");
     assert_eq!(done["estimate"], pending["estimate"]);
+
+    // A folder that cannot take the record is found before anything is paid, as for `run`.
+    std::fs::write(dir.path().join("afile"), "").unwrap();
+    let before = sim.stats().submit_calls;
+    let output = sim.output(
+        dir.path(),
+        &[
+            "run",
+            "bytedance/seedream-4-0/sequential",
+            "--text",
+            "x",
+            "--no-wait",
+            "--out",
+            "afile/sub",
+        ],
+    );
+    assert_code(&output, 74);
+    assert_eq!(sim.stats().submit_calls, before);
 
     // Without --json, the hint names the folder.
     let output = sim.output(
