@@ -35,6 +35,7 @@ mod stop;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use runcomfy::price::{Price, Usd};
 use runcomfy::{Client, PollHistorySnapshot};
@@ -124,7 +125,14 @@ pub async fn run(
 
     let recovered = journal.recover_interrupted()?;
     let max_spend = budget_of(&journal, config)?;
-    record_estimates(client, &mut journal, max_spend.is_some(), config.progress).await?;
+    record_estimates(
+        client,
+        &mut journal,
+        max_spend.is_some(),
+        config.progress,
+        stop,
+    )
+    .await?;
     let rows = journal.rows()?;
     let budget = max_spend.map(|limit| budget::Budget::new(limit, &rows));
     let cleaned = clean_temp_files(out, &rows);
@@ -232,18 +240,16 @@ fn open_batch(config: &BatchConfig) -> Result<(File, Journal), BatchError> {
     Ok((lock, journal))
 }
 
-/// Records each pending line's estimate before it is sent, at today's prices (the catalog's
-/// where the API cannot say), as a dry run shows them and a budget counts them. Without a
-/// budget they only inform, so a server slow to say is given [`PRICES_WAIT`], not the retries
-/// of every call, before the batch starts on the catalog's; under one, the wait is said after
-/// that long. The journal is taken `&mut`
-/// because it is not `Sync`: a shared borrow held across the price look-ups would make the
-/// batch not `Send`.
+/// Records each pending line's estimate before it is sent, at today's prices
+/// ([`todays_prices`]), as a dry run shows them and a budget counts them. The journal is taken
+/// `&mut` because it is not `Sync`: a shared borrow held across the price look-ups would make
+/// the batch not `Send`.
 async fn record_estimates(
     client: &Client,
     journal: &mut Journal,
     budget: bool,
     progress: ProgressMode,
+    stop: &Stop,
 ) -> Result<(), BatchError> {
     let pending = journal.rows()?;
     let ids: Vec<String> = pending
@@ -251,35 +257,14 @@ async fn record_estimates(
         .filter(|r| r.state == State::Pending)
         .filter_map(|r| r.model.clone())
         .collect();
-    let prices = if budget {
-        // The budget needs them, so they are waited for (within the client's retries), but
-        // not in silence.
-        let asking = prices(Some(client), &ids);
-        tokio::pin!(asking);
-        match tokio::time::timeout(PRICES_WAIT, &mut asking).await {
-            Ok(prices) => prices,
-            Err(_) => {
-                if progress != ProgressMode::Hidden {
-                    progress::say(&format!(
-                        "waiting for today's prices for the budget (--max-spend): the API has \
-                         not answered in {}s; the catalog's are used if it does not",
-                        PRICES_WAIT.as_secs()
-                    ));
-                }
-                asking.await
-            }
-        }
-    } else {
-        match tokio::time::timeout(PRICES_WAIT, prices(Some(client), &ids)).await {
-            Ok(prices) => prices,
-            Err(_) => {
-                tracing::warn!(
-                    "today's prices not read within {PRICES_WAIT:?}; the catalog's are used"
-                );
-                prices(None, &ids).await
-            }
+    let say = |text: &str| {
+        if progress != ProgressMode::Hidden {
+            progress::say(text);
         }
     };
+    let prices = todays_prices(Some(client), &ids, budget, stop, say)
+        .await
+        .by_model;
     for row in pending.iter().filter(|r| r.state == State::Pending) {
         let estimate = estimate_row(row, &prices);
         let (usd, basis) = match &estimate {
@@ -294,9 +279,68 @@ async fn record_estimates(
     Ok(())
 }
 
+/// Today's prices of the models named, as a batch asks for them: side by side, the catalog's
+/// where the API cannot say in time. Without a budget they only inform, so a server slow to say
+/// them is given [`PRICES_WAIT`]; a budget needs them, so it gives [`BUDGET_PRICES_WAIT`] and
+/// says (through `say`) that it waits. Each price not read is said too. A stop ends the wait
+/// with the catalog's prices. Without a client, the catalog's.
+pub async fn todays_prices(
+    client: Option<&Client>,
+    ids: &[String],
+    budget: bool,
+    stop: &Stop,
+    say: impl Fn(&str),
+) -> Prices {
+    let wait = if budget {
+        BUDGET_PRICES_WAIT
+    } else {
+        PRICES_WAIT
+    };
+    let asking = prices(client, ids, wait);
+    tokio::pin!(asking);
+    let asked = tokio::select! {
+        biased;
+        () = stop.requested() => None,
+        prices = tokio::time::timeout(PRICES_WAIT, &mut asking) => prices.ok(),
+    };
+    let asked = match asked {
+        Some(prices) => Some(prices),
+        None if stop.is_requested() => None,
+        None => {
+            if budget {
+                say(&format!(
+                    "waiting for today's prices for the budget (--max-spend): the API has not \
+                 answered in {}s; waiting up to {}s in all",
+                    PRICES_WAIT.as_secs(),
+                    BUDGET_PRICES_WAIT.as_secs()
+                ));
+            }
+            tokio::select! {
+                biased;
+                () = stop.requested() => None,
+                prices = &mut asking => Some(prices),
+            }
+        }
+    };
+    // Stopped while asking: the catalog's, for the lines the stop leaves pending.
+    let prices = match asked {
+        Some(prices) => prices,
+        None => prices(None, ids, Duration::ZERO).await,
+    };
+    for warning in &prices.unread {
+        say(warning);
+    }
+    prices
+}
+
 /// How long a batch without a budget waits for today's prices, and one with a budget waits
 /// before saying it is waiting.
-const PRICES_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+pub const PRICES_WAIT: Duration = Duration::from_secs(5);
+
+/// How long a batch with a budget waits for today's prices in all: a price not read by then is
+/// the catalog's, which for most models has no rate, and a line with no estimate is not sent
+/// under a budget.
+pub const BUDGET_PRICES_WAIT: Duration = Duration::from_secs(30);
 
 /// Tells what this run found before starting: lines left unknown, those sent again,
 /// temporary files removed, the budget.
@@ -368,33 +412,55 @@ fn budget_of(journal: &Journal, config: &BatchConfig) -> Result<Option<Usd>, Bat
         .map(Usd::from_nanos))
 }
 
-/// The price of each model named: today's from the API when a client is given (the
-/// catalog's where it cannot say), else the catalog's.
-pub async fn prices(
-    client: Option<&Client>,
-    ids: &[String],
-) -> std::collections::HashMap<String, Price> {
-    let mut prices = std::collections::HashMap::new();
-    for id in ids.iter().map(String::as_str) {
-        if prices.contains_key(id) {
-            continue;
+/// The price of each model named: today's from the API when a client is given, the models
+/// asked side by side and each given `wait` at most (the catalog's where the API cannot say in
+/// time), else the catalog's.
+pub async fn prices(client: Option<&Client>, ids: &[String], wait: Duration) -> Prices {
+    let models: std::collections::BTreeMap<&str, &'static runcomfy::catalog::ModelInfo> = ids
+        .iter()
+        .filter_map(|id| runcomfy::catalog::find(id))
+        .map(|model| (model.id, model))
+        .collect();
+    let lookups = models.into_values().map(|model| async move {
+        let catalog = model.upstream.price.clone();
+        let Some(client) = client else {
+            return (model, catalog, None);
+        };
+        match tokio::time::timeout(wait, client.estimate_price(model)).await {
+            Ok(price) => (model, price.price, price.unread.map(|err| err.to_string())),
+            Err(_) => (
+                model,
+                catalog,
+                Some(format!("no answer within {}s", wait.as_secs())),
+            ),
         }
-        let Some(model) = runcomfy::catalog::find(id) else {
-            continue;
-        };
-        let price = match client {
-            Some(client) => {
-                let price = client.estimate_price(model).await;
-                if let Some(err) = price.unread {
-                    tracing::warn!(model = id, %err, "price not read from the API; the catalog's is used");
-                }
-                price.price
-            }
-            None => model.upstream.price.clone(),
-        };
-        prices.insert(id.to_owned(), price);
+    });
+    let mut prices = Prices::default();
+    for (model, price, unread) in futures::future::join_all(lookups).await {
+        if let Some(why) = unread {
+            let fallback = if price.usd.is_some() {
+                "the catalog's is used"
+            } else {
+                "the catalog has none either, so its lines have no estimate"
+            };
+            prices.unread.push(format!(
+                "warning: today's price of {} was not read ({why}); {fallback}",
+                model.id
+            ));
+        }
+        prices.by_model.insert(model.id.to_owned(), price);
     }
     prices
+}
+
+/// The prices [`prices`] found, and a warning for each model whose price today could not be
+/// read.
+#[derive(Debug, Default)]
+pub struct Prices {
+    /// Each model's price, by id.
+    pub by_model: std::collections::HashMap<String, Price>,
+    /// One line for each model today's price of which was not read.
+    pub unread: Vec<String>,
 }
 
 /// A row's estimate at `prices`; `None` when it has no model or input.

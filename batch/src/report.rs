@@ -259,8 +259,10 @@ impl Summary {
         };
         writeln!(
             f,
-            "{headline}: {} lines: {} downloaded, {} failed, {} unknown, {} unfinished, {} invalid",
+            "{headline}: {} line{}: {} downloaded, {} failed, {} unknown, {} unfinished, {} \
+             invalid",
             self.total,
+            if self.total == 1 { "" } else { "s" },
             self.count(State::Downloaded),
             self.failed.len(),
             self.unknown.len(),

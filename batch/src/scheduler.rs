@@ -88,6 +88,11 @@ pub(crate) async fn run(
     stop: &Stop,
 ) -> RunReport {
     let halt = Stop::new();
+    // Asked already (during the price look-ups): the forwarding task would see it only after
+    // the first lines had started.
+    if stop.is_requested() {
+        halt.request();
+    }
     let forward = tokio::spawn({
         let (stop, halt) = (stop.clone(), halt.clone());
         async move {
@@ -574,16 +579,15 @@ async fn download(
                     crate::record::write(row, model, id, cost, timings, &[], &dir);
                 }
                 let reason = format!(
-                    "download: {err}; the job is paid and not submitted again (`runcomfy \
-                     result {} --out DIR` fetches its files)",
+                    "{err}; the job is paid and not submitted again (`runcomfy result {} --out \
+                     DIR` fetches its files)",
                     job.id()
                 );
                 return fail_line(ctx, line, &reason).await;
             }
             Err(err) => {
                 rounds += 1;
-                let reason = format!("download: {err}");
-                if let Some(outcome) = transient(ctx, line, rounds, &reason).await {
+                if let Some(outcome) = transient(ctx, line, rounds, &err.to_string()).await {
                     return outcome;
                 }
             }
@@ -618,7 +622,6 @@ fn download_refused(err: &Error) -> bool {
 /// A failed wait or download: notes it, backs off, and gives up (leaving the line for the
 /// next run) after [`MAX_TRANSIENT_ROUNDS`].
 async fn transient(ctx: &Ctx, line: u64, rounds: u32, reason: &str) -> Option<Outcome> {
-    tracing::warn!(line, rounds, reason, "transient failure");
     let note = reason.to_owned();
     if let Err(err) = journal(ctx, move |j| j.note(line, &note)).await {
         fatal(ctx, err);
@@ -629,6 +632,9 @@ async fn transient(ctx: &Ctx, line: u64, rounds: u32, reason: &str) -> Option<Ou
             .println(&format!("line {line}: left for the next run: {reason}"));
         return Some(Outcome::Unfinished);
     }
+    ctx.progress.println(&format!(
+        "line {line}: {reason}; trying again ({rounds} of {MAX_TRANSIENT_ROUNDS})"
+    ));
     tokio::time::sleep(backoff(rounds)).await;
     None
 }

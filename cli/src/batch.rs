@@ -270,7 +270,8 @@ async fn dry_run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
         Ok(plan) => plan,
         Err(code) => return Ok(code),
     };
-    let prices = todays_prices(global, &plan).await;
+    let budget = matches.get_one::<Usd>("max_spend").is_some();
+    let prices = todays_prices(global, &plan, budget).await;
     let mut total = Usd::ZERO;
     let mut without = Vec::new();
     for line in &plan.lines {
@@ -316,9 +317,13 @@ fn checked_plan(
     Ok(plan)
 }
 
-/// The plan's models' prices: today's from the API when it can be reached, else the
-/// catalog's.
-async fn todays_prices(global: &ArgMatches, plan: &runcomfy_batch::Plan) -> HashMap<String, Price> {
+/// The plan's models' prices, as the batch would ask for them (a budget waits longer): today's
+/// from the API when it can be reached, else the catalog's.
+async fn todays_prices(
+    global: &ArgMatches,
+    plan: &runcomfy_batch::Plan,
+    budget: bool,
+) -> HashMap<String, Price> {
     let connection = match connect(global).await {
         Ok(connection) => Some(connection),
         Err(err) => {
@@ -329,7 +334,12 @@ async fn todays_prices(global: &ArgMatches, plan: &runcomfy_batch::Plan) -> Hash
         }
     };
     let ids: Vec<String> = plan.lines.iter().map(|l| l.model.id.to_owned()).collect();
-    let prices = runcomfy_batch::prices(connection.as_ref().map(|c| &c.client), &ids).await;
+    let client = connection.as_ref().map(|c| &c.client);
+    // Ctrl-C ends a dry run outright: there is nothing to stop gracefully.
+    let never = Stop::new();
+    let prices = runcomfy_batch::todays_prices(client, &ids, budget, &never, eprintln_safe)
+        .await
+        .by_model;
     if let Some(connection) = connection {
         connection.close().await;
     }

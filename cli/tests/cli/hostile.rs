@@ -905,6 +905,62 @@ fn a_budget_waiting_for_slow_prices_says_so() {
     assert_eq!(server.count("POST", ""), 1);
 }
 
+/// A budget whose prices never come: the models are asked side by side and the batch waits 30
+/// s in all (not each model's retries in turn), says why its lines have no estimate, and sends
+/// none; Ctrl-C during the wait ends it at once.
+#[test]
+fn a_budget_whose_prices_never_come_waits_30_s_in_all_and_stops_at_ctrl_c() {
+    let server = Hostile::start_in_background(|seen, _| match seen.method.as_str() {
+        "GET" => Act::Hang,
+        _ => json(200, j!({"request_id": "job-1"})),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let lines = format!(
+        "{{\"model\": \"{MODEL}\", \"input\": {{\"text\": \"a fox\"}}}}\n\
+         {{\"model\": \"wan-ai/wan-3.0/text-to-video\", \"input\": {{\"prompt\": \"a fox\"}}}}\n"
+    );
+    std::fs::write(dir.path().join("lines.jsonl"), lines).unwrap();
+    let args = ["batch", "lines.jsonl", "--out", "shots", "--max-spend", "1"];
+
+    let mut child = spawn(&server, dir.path(), &args);
+    let mut stderr_lines = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    read_until(&mut stderr_lines, "waiting up to 30s in all", &mut seen);
+    let asked = Instant::now();
+    signal(&child, "INT");
+    let output = child.wait_with_output().unwrap();
+    std::io::Read::read_to_string(&mut stderr_lines, &mut seen).unwrap();
+    assert_eq!(output.status.code(), Some(130), "{seen}");
+    assert!(
+        asked.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        asked.elapsed()
+    );
+    assert!(!seen.contains("not sent"), "{seen}");
+
+    let started = Instant::now();
+    let output = cli(&server, dir.path()).args(args).output().unwrap();
+    assert_code(&output, 4);
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(29) && took < Duration::from_secs(40),
+        "{took:?}"
+    );
+    let text = stderr(&output);
+    for model in [MODEL, "wan-ai/wan-3.0/text-to-video"] {
+        assert!(
+            text.contains(&format!(
+                "warning: today's price of {model} was not read (no answer within 30s); the \
+                 catalog has none either, so its lines have no estimate"
+            )),
+            "{text}"
+        );
+    }
+    assert!(text.contains("not sent: it has no estimate"), "{text}");
+    assert!(!text.contains(" WARN "), "{text}");
+    assert_eq!(server.count("POST", ""), 0);
+}
+
 #[test]
 fn another_models_price_is_no_price_of_this_one() {
     let server = Hostile::start_in_background(|seen, _| {
