@@ -179,19 +179,18 @@ fn result_wait_timeout_leaves_a_queued_job_queued() {
 fn a_job_left_with_no_wait_gets_its_record_completed_by_result() {
     let sim = Sim::running(Duration::from_millis(1500));
     let dir = tempfile::tempdir().unwrap();
-    let output = sim.output(
-        dir.path(),
-        &[
+    let no_wait = |extra: &[&str]| {
+        let mut args = vec![
             "run",
             "bytedance/seedream-4-0/sequential",
             "--text",
-            "Generate 2 images of a fox.",
-            "--no-wait",
-            "--out",
-            "shots",
-            "--json",
-        ],
-    );
+            "a fox",
+        ];
+        args.push("--no-wait");
+        args.extend_from_slice(extra);
+        sim.output(dir.path(), &args)
+    };
+    let output = no_wait(&["--out", "shots", "--json"]);
     assert_code(&output, 0);
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     let id = report["request_id"].as_str().unwrap().to_owned();
@@ -199,7 +198,7 @@ fn a_job_left_with_no_wait_gets_its_record_completed_by_result() {
     assert_eq!(path.parent(), Some(dir.path().join("shots").as_path()));
     let pending: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(pending["request_id"], id.as_str());
-    assert_eq!(pending["input"]["text"], "Generate 2 images of a fox.");
+    assert_eq!(pending["input"]["text"], "a fox");
     assert!(pending["estimate"].is_object(), "{pending}");
     assert!(pending["timings"]["submitted"].is_string(), "{pending}");
     assert_eq!(pending["files"], serde_json::json!([]));
@@ -222,32 +221,12 @@ fn a_job_left_with_no_wait_gets_its_record_completed_by_result() {
     // A folder that cannot take the record is found before anything is paid, as for `run`.
     std::fs::write(dir.path().join("afile"), "").unwrap();
     let before = sim.stats().submit_calls;
-    let output = sim.output(
-        dir.path(),
-        &[
-            "run",
-            "bytedance/seedream-4-0/sequential",
-            "--text",
-            "x",
-            "--no-wait",
-            "--out",
-            "afile/sub",
-        ],
-    );
+    let output = no_wait(&["--out", "afile/sub"]);
     assert_code(&output, 74);
     assert_eq!(sim.stats().submit_calls, before);
 
     // Without --json, the hint names the folder.
-    let output = sim.output(
-        dir.path(),
-        &[
-            "run",
-            "bytedance/seedream-4-0/sequential",
-            "--text",
-            "x",
-            "--no-wait",
-        ],
-    );
+    let output = no_wait(&[]);
     assert_code(&output, 0);
     let id = stdout(&output).trim().to_owned();
     let expected = format!(
