@@ -320,9 +320,31 @@ fn input_problems(model: &ModelInfo, input: &Map<String, Value>) -> Vec<String> 
 fn find_model(id: &str, problems: &mut Vec<String>) -> Option<&'static ModelInfo> {
     let found = runcomfy::catalog::find(id);
     if found.is_none() {
-        problems.push(runcomfy::catalog::unknown_model(id));
+        problems.push(unknown_model(id));
     }
     found
+}
+
+/// Why `id` names no model, for an error message: the closest ids, else the `runcomfy models`
+/// search that finds the models it is part of.
+pub fn unknown_model(id: &str) -> String {
+    let shown = runcomfy::error::printable(id, runcomfy::error::SHOWN_CHARS);
+    let holding = runcomfy::catalog::search(&[id]).len();
+    match runcomfy::catalog::closest(id).as_slice() {
+        [] if holding > 0 && !id.trim().is_empty() => format!(
+            "unknown model `{shown}`: an id is a whole path; `runcomfy models {shown}` lists the \
+             {holding} whose id or name holds it"
+        ),
+        [] => format!("unknown model `{shown}` (`runcomfy models WORDS` searches the catalog)"),
+        close => format!(
+            "unknown model `{shown}`; did you mean {}?",
+            close
+                .iter()
+                .map(|id| format!("`{id}`"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ),
+    }
 }
 
 fn kind(value: &Value) -> &'static str {

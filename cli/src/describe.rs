@@ -92,12 +92,10 @@ pub struct ModelFilter {
 }
 
 impl ModelFilter {
-    fn matches(&self, model: &ModelInfo) -> bool {
-        let text = format!("{} {}", model.id, model.display_name).to_lowercase();
-        self.words.iter().all(|w| text.contains(&w.to_lowercase()))
-            && self
-                .kind
-                .is_none_or(|k| model.upstream.output_kind == Some(k))
+    fn models(&self) -> Vec<&'static ModelInfo> {
+        let mut found = runcomfy::catalog::search(&self.words);
+        found.retain(|m| self.kind.is_none_or(|k| m.upstream.output_kind == Some(k)));
+        found
     }
 
     /// What was asked, as the no-match message says it.
@@ -116,11 +114,7 @@ impl ModelFilter {
 /// `models`: one line per model the filter lets through, or those as JSON; `false` when none
 /// does (said on stderr).
 pub fn models(filter: &ModelFilter, json: bool, live: &LivePrices) -> bool {
-    let catalog: Vec<&ModelInfo> = runcomfy::catalog()
-        .iter()
-        .copied()
-        .filter(|m| filter.matches(m))
-        .collect();
+    let catalog = filter.models();
     if catalog.is_empty() {
         crate::progress::eprintln_safe(&format!(
             "no model matches {} (`runcomfy models` lists all {})",

@@ -40,9 +40,10 @@ fn main() -> ExitCode {
             };
             // clap would list all the models, or a score of them.
             match cli::unknown_model(&err, &args) {
-                Some(id) => {
-                    eprintln_safe(&format!("error: {}", runcomfy::catalog::unknown_model(&id)))
-                }
+                Some(id) => eprintln_safe(&format!(
+                    "error: {}",
+                    runcomfy_batch::input::unknown_model(&id)
+                )),
                 None => {
                     let _ = err.print();
                 }
@@ -139,8 +140,9 @@ async fn dispatch(matches: &ArgMatches) -> Result<u8, CliError> {
 }
 
 fn model_of(id: Option<&str>) -> Result<&'static runcomfy::catalog::ModelInfo, CliError> {
-    id.and_then(runcomfy::catalog::find)
-        .ok_or_else(|| CliError::Usage(runcomfy::catalog::unknown_model(id.unwrap_or_default())))
+    id.and_then(runcomfy::catalog::find).ok_or_else(|| {
+        CliError::Usage(runcomfy_batch::input::unknown_model(id.unwrap_or_default()))
+    })
 }
 
 /// `-v` info, `-vv` debug, `-vvv` trace for this program and its crates; `RUST_LOG` wins.

@@ -25,6 +25,20 @@ pub fn find(id: &str) -> Option<&'static ModelInfo> {
     catalog().iter().copied().find(|m| m.id == id)
 }
 
+/// The models whose id or display name holds every one of `words`, in any case, in catalog
+/// order.
+pub fn search<S: AsRef<str>>(words: &[S]) -> Vec<&'static ModelInfo> {
+    let words: Vec<String> = words.iter().map(|w| w.as_ref().to_lowercase()).collect();
+    catalog()
+        .iter()
+        .copied()
+        .filter(|m| {
+            let text = format!("{} {}", m.id, m.display_name).to_lowercase();
+            words.iter().all(|w| text.contains(w))
+        })
+        .collect()
+}
+
 /// The ids of at most three models closest to `id`, an id that names none (a typo, a missing
 /// vendor, another case), closest first; none when nothing is close.
 pub fn closest(id: &str) -> Vec<&'static str> {
@@ -45,32 +59,3 @@ pub fn closest(id: &str) -> Vec<&'static str> {
 
 /// How alike two ids must be (1 minus the edits over the longer's length) to be suggested.
 const CLOSE: f64 = 0.7;
-
-/// Why `id` names no model, for an error message: the closest ids, else where the list is.
-pub fn unknown_model(id: &str) -> String {
-    let shown = crate::error::printable(id, crate::error::SHOWN_CHARS);
-    let asked = id.to_lowercase();
-    let holding = catalog()
-        .iter()
-        .filter(|m| {
-            format!("{} {}", m.id, m.display_name)
-                .to_lowercase()
-                .contains(&asked)
-        })
-        .count();
-    match closest(id).as_slice() {
-        [] if holding > 0 && !asked.trim().is_empty() => format!(
-            "unknown model `{shown}`: an id is a whole path; `runcomfy models {shown}` lists the \
-             {holding} whose id or name holds it"
-        ),
-        [] => format!("unknown model `{shown}` (`runcomfy models WORDS` searches the catalog)"),
-        close => format!(
-            "unknown model `{shown}`; did you mean {}?",
-            close
-                .iter()
-                .map(|id| format!("`{id}`"))
-                .collect::<Vec<_>>()
-                .join(" or ")
-        ),
-    }
-}
