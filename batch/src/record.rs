@@ -53,6 +53,7 @@ pub(crate) fn write(
         cost_usd: cost,
         timings,
         files: saved.iter().map(RecordFile::of).collect(),
+        error: None,
     };
     if let Err(err) = record.write(dir) {
         tracing::warn!(line = row.number, %err, "provenance record not written");

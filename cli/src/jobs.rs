@@ -169,6 +169,9 @@ async fn result(job: &DynJob, args: &ResultArgs) -> Result<u8, CliError> {
                 .map(|e| e.to_string())
                 .unwrap_or_else(|| "(no error given)".into());
             eprintln_safe(&format!("error: job {id} failed: {message}"));
+            if let Some(dir) = &args.out {
+                complete_record(dir, id, &result, &[], Some(format!("failed: {message}")));
+            }
             exit::FAILURE
         }
         (JobState::Cancelled, _) => {
@@ -176,6 +179,9 @@ async fn result(job: &DynJob, args: &ResultArgs) -> Result<u8, CliError> {
                 output::json(&report);
             }
             eprintln_safe(&format!("error: job {id} was cancelled"));
+            if let Some(dir) = &args.out {
+                complete_record(dir, id, &result, &[], Some("cancelled".to_owned()));
+            }
             exit::FAILURE
         }
         (state, _) => {
@@ -261,7 +267,7 @@ async fn succeeded(
             match interrupts.race(download).await {
                 Some(saved) => {
                     let saved = saved?;
-                    complete_record(dir, id, result, &saved);
+                    complete_record(dir, id, result, &saved, None);
                     Some(saved)
                 }
                 None => return Ok(interrupted(id, "interrupted while downloading", args.json)),
@@ -292,14 +298,22 @@ async fn succeeded(
     Ok(exit::OK)
 }
 
-/// Completes the record a run of this job left in `dir` when its download did not finish:
-/// the files now saved, and what the result says of the cost and the end. No record there, no
-/// record written: `result` does not know the input the job was given.
-fn complete_record(dir: &Path, id: &str, result: &JobResult<DynOutput>, saved: &[DownloadedFile]) {
+/// Completes the record a run of this job left in `dir` (`--no-wait`, or a download that did
+/// not finish): the files now saved, or why the job ended without any (`error`), and what the
+/// result says of the cost and the end. No record there, no record written: `result` does not
+/// know the input the job was given.
+fn complete_record(
+    dir: &Path,
+    id: &str,
+    result: &JobResult<DynOutput>,
+    saved: &[DownloadedFile],
+    error: Option<String>,
+) {
     let Some((path, mut record)) = provenance::find_record(dir, id) else {
         return;
     };
     record.files = saved.iter().map(RecordFile::of).collect();
+    record.error = error;
     record.cost_usd = result.cost.or(record.cost_usd);
     if record.timings.finished.is_none() {
         record.timings.finished = result.finished_at.clone();

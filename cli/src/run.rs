@@ -611,6 +611,7 @@ fn write_record(
         cost_usd: job.cost(),
         timings,
         files: saved.iter().map(RecordFile::of).collect(),
+        error: None,
     };
     match record.write_new(dir) {
         Ok(path) => Some(path),

@@ -50,6 +50,10 @@ pub struct Record {
     /// The output files.
     #[serde(default)]
     pub files: Vec<RecordFile>,
+    /// Why the job ended without outputs (it failed, or was cancelled), as the server said;
+    /// none while it may still run, and once it succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// When things happened, as RFC 3339 text (UTC).
@@ -407,6 +411,7 @@ mod tests {
             cost_usd: None,
             timings: Timings::default(),
             files: Vec::new(),
+            error: None,
         };
         let back = input_from_record(model, &record)?;
         let again: Value =

@@ -192,4 +192,21 @@ fn a_failed_job_exits_1() {
     assert!(!report["error"].is_null());
     assert!(stderr(&output).contains("failed"), "{}", stderr(&output));
     assert!(!dir.path().join("runcomfy-out").exists());
+
+    // Left with --no-wait, its record says how it ended once `result` saw it.
+    let output = sim.output(
+        dir.path(),
+        &["run", MODEL, "--text", PROMPT, "--no-wait", "--out", "f"],
+    );
+    assert_code(&output, 0);
+    let id = stdout(&output).trim().to_owned();
+    let output = sim.output(dir.path(), &["result", &id, "--wait", "--out", "f"]);
+    assert_code(&output, 1);
+    let record: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("f/runcomfy-record.json")).unwrap())
+            .unwrap();
+    let error = record["error"].as_str().unwrap_or_default();
+    assert!(error.starts_with("failed: "), "{record}");
+    assert!(record["timings"]["finished"].is_string(), "{record}");
+    assert_eq!(record["files"], serde_json::json!([]));
 }
