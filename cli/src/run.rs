@@ -19,6 +19,7 @@ use runcomfy::{
     CancelOutcome, DownloadOptions, DownloadedFile, Error, SubmitControl, ValidationReport,
     WaitOptions,
 };
+use runcomfy_batch::{BUDGET_PRICES_WAIT as PRICE_WAIT, PRICES_WAIT as PRICE_NOTICE};
 use serde_json::{Map, Value, json};
 
 use crate::connect::{Connection, connect};
@@ -227,14 +228,40 @@ pub async fn run(
 }
 
 /// The estimate at the model's price: today's from the API, or the catalog's (with a warning)
-/// if the API cannot say. Every estimate (a dry run's, `--max-cost`'s, the record's and
-/// `--json`'s) is made at it, so they agree.
+/// if the API cannot say within [`PRICE_WAIT`] (it is said after [`PRICE_NOTICE`] that the
+/// command waits): the waits of a batch under a budget, where the client's retries of a silent
+/// server would take a minute and a half. Every estimate (a dry run's, `--max-cost`'s, the record's and `--json`'s) is
+/// made at it, so they agree.
 async fn estimate(
     client: &runcomfy::Client,
     model: &ModelInfo,
     input: &Map<String, Value>,
 ) -> Estimate {
-    let (estimate, warning) = estimate_quietly(client, model, input).await;
+    let lookup = estimate_quietly(client, model, input);
+    tokio::pin!(lookup);
+    let looked = match tokio::time::timeout(PRICE_NOTICE, &mut lookup).await {
+        Ok(looked) => Some(looked),
+        Err(_) => {
+            eprintln_safe(&format!(
+                "waiting for today's price of {}: the API has not answered in {}s; waiting up \
+                 to {}s in all",
+                model.id,
+                PRICE_NOTICE.as_secs(),
+                PRICE_WAIT.as_secs()
+            ));
+            tokio::time::timeout(PRICE_WAIT - PRICE_NOTICE, &mut lookup)
+                .await
+                .ok()
+        }
+    };
+    let (estimate, warning) = looked.unwrap_or_else(|| {
+        let warning = format!(
+            "warning: {}'s price was not read from the API within {}s; using the catalog's",
+            model.id,
+            PRICE_WAIT.as_secs()
+        );
+        (catalog_estimate(model, input), Some(warning))
+    });
     if let Some(warning) = warning {
         eprintln_safe(&warning);
     }

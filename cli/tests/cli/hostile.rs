@@ -907,9 +907,9 @@ fn a_budget_waiting_for_slow_prices_says_so() {
 
 /// A budget whose prices never come: the models are asked side by side and the batch waits 30
 /// s in all (not each model's retries in turn), says why its lines have no estimate, and sends
-/// none; Ctrl-C during the wait ends it at once.
+/// none; Ctrl-C during the wait ends it at once. `run --max-cost` waits as long.
 #[test]
-fn a_budget_whose_prices_never_come_waits_30_s_in_all_and_stops_at_ctrl_c() {
+fn prices_that_never_come_are_waited_for_30_s_in_all_and_ctrl_c_ends_the_wait() {
     let server = Hostile::start_in_background(|seen, _| match seen.method.as_str() {
         "GET" => Act::Hang,
         _ => json(200, j!({"request_id": "job-1"})),
@@ -958,6 +958,24 @@ fn a_budget_whose_prices_never_come_waits_30_s_in_all_and_stops_at_ctrl_c() {
     }
     assert!(text.contains("not sent: it has no estimate"), "{text}");
     assert!(!text.contains(" WARN "), "{text}");
+    assert_eq!(server.count("POST", ""), 0);
+
+    // `run --max-cost` waits as long, saying so, not the client's retries (90 s).
+    let started = Instant::now();
+    let output = run(&server, dir.path(), &["--max-cost", "1"]);
+    assert_code(&output, 4);
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(29) && took < Duration::from_secs(40),
+        "{took:?}"
+    );
+    let text = stderr(&output);
+    for said in [
+        format!("waiting for today's price of {MODEL}: the API has not answered in 5s"),
+        format!("{MODEL}'s price was not read from the API within 30s"),
+    ] {
+        assert!(text.contains(&said), "{said:?} in {text}");
+    }
     assert_eq!(server.count("POST", ""), 0);
 }
 
