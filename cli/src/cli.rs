@@ -31,7 +31,7 @@ pub fn command_for(args: &[std::ffi::OsString]) -> Command {
 }
 
 /// The model id a parse error is about, when it is one that names no model: `run ID` (an
-/// unknown subcommand of `run`) or `describe ID`.
+/// unknown subcommand of `run`), `describe ID` or `batch --model ID`.
 pub fn unknown_model(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     let value = |kind| match err.get(kind) {
@@ -44,7 +44,8 @@ pub fn unknown_model(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<S
             let run = args.iter().position(|arg| arg == "run")?;
             (args.get(run + 1)? == id.as_str()).then_some(id)
         }
-        ErrorKind::InvalidValue if value(ContextKind::InvalidArg)?.as_str() == "<MODEL>" => {
+        // `describe MODEL`, `batch --model MODEL`.
+        ErrorKind::InvalidValue if value(ContextKind::InvalidArg)?.ends_with("<MODEL>") => {
             value(ContextKind::InvalidValue)
         }
         _ => None,

@@ -296,6 +296,17 @@ fn an_unknown_model_gets_the_closest_ids_not_the_catalog() {
             vec!["run", "Seedream"],
             "`runcomfy models Seedream` lists the",
         ),
+        (
+            vec![
+                "batch",
+                "lines.jsonl",
+                "--out",
+                "o",
+                "--model",
+                "seedream-4-0/edit",
+            ],
+            "error: unknown model `seedream-4-0/edit`; did you mean `bytedance/seedream-4-0/edit`?",
+        ),
     ] {
         let output = runcomfy(dir.path()).args(&args).output().unwrap();
         assert_code(&output, 64);
