@@ -20,6 +20,9 @@ pub struct Overlay {
     /// The Rust name of the model marker type; the input type is this plus `Input`.
     #[serde(default)]
     pub type_name: Option<String>,
+    /// What the model returns (`image`, `video`, `audio`), when RunComfy's catalog does not say.
+    #[serde(default)]
+    pub output_kind: Option<String>,
     /// The Rust name of the output type (shared by every model with the same output schema).
     #[serde(default)]
     pub output_type: Option<String>,

@@ -528,3 +528,14 @@ fn a_max_total_rule_over_no_field() {
         "names no field",
     );
 }
+
+#[test]
+fn an_unknown_output_kind_in_the_overlay() {
+    assert_rejected(
+        object(json!({"prompt": {"type": "string"}}), &[]),
+        Some(json!({"output_kind": "picture"})),
+        "overlay.json",
+        "/output_kind",
+        "unknown output kind `picture`: expected image, video or audio",
+    );
+}

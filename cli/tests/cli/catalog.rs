@@ -267,6 +267,17 @@ fn models_are_found_by_words_and_kind() {
     let listed: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
     assert!(listed.iter().all(|m| m["kind"] == "audio"), "{listed:?}");
 
+    // The seed models say their kind in their overlays; flux-2/flash's categories say it.
+    let (output, images) = list(&["--kind", "image"]);
+    assert_code(&output, 0);
+    for id in [
+        "bytedance/seedream-4-0/sequential",
+        "bytedance/seedream-4-0/edit",
+        "blackforestlabs/flux-2/flash/text-to-image",
+    ] {
+        assert!(images.contains(&id.to_owned()), "{id} in {images:?}");
+    }
+
     let (output, none) = list(&["no-such-model-anywhere"]);
     assert_code(&output, 1);
     assert!(none.is_empty());

@@ -167,21 +167,29 @@ fn close_input(ctx: &mut Ctx<'_>, root: &mut SchemaNode) {
     }
 }
 
-/// What RunComfy says of the model, read from `upstream.json`.
+/// What RunComfy says of the model, read from `upstream.json`; the overlay's output kind wins.
 fn upstream(ctx: &mut Ctx<'_>) -> Upstream {
-    let output_kind = ctx.src.upstream.output_kind.clone();
-    let output_kind = output_kind.as_deref().and_then(|kind| {
-        let parsed = MediaKind::parse(kind);
-        if parsed.is_none() {
-            let path = ctx.src.upstream_path.clone().unwrap_or_default();
-            ctx.errors.push(crate::error::Error::schema(
-                path,
-                "/output_kind",
-                format!("unknown output kind `{kind}`: expected image, video or audio"),
-            ));
+    let (said, path) = match &ctx.src.overlay.output_kind {
+        Some(kind) => (Some(kind.clone()), ctx.src.overlay_path.clone()),
+        None => (
+            ctx.src.upstream.output_kind.clone(),
+            ctx.src.upstream_path.clone(),
+        ),
+    };
+    let output_kind = match said {
+        Some(kind) => {
+            let parsed = MediaKind::parse(&kind);
+            if parsed.is_none() {
+                ctx.errors.push(crate::error::Error::schema(
+                    path.unwrap_or_default(),
+                    "/output_kind",
+                    format!("unknown output kind `{kind}`: expected image, video or audio"),
+                ));
+            }
+            parsed
         }
-        parsed
-    });
+        None => kind_of_categories(&ctx.src.upstream.categories),
+    };
     let price = price(ctx);
     Upstream {
         output_kind,
@@ -189,6 +197,17 @@ fn upstream(ctx: &mut Ctx<'_>) -> Upstream {
         price,
         output_published: ctx.src.output_published,
     }
+}
+
+/// The kind of output RunComfy's categories name (`text-to-image`, `image-to-video`: what
+/// follows the last `-to-`), when they all name the same one.
+fn kind_of_categories(categories: &[String]) -> Option<MediaKind> {
+    let mut kinds = categories.iter().filter_map(|c| {
+        c.rsplit_once("-to-")
+            .and_then(|(_, kind)| MediaKind::parse(kind))
+    });
+    let first = kinds.next()?;
+    kinds.all(|kind| kind == first).then_some(first)
 }
 
 /// The price `upstream.json` gives: each word checked, the rate in billionths of a dollar.
@@ -509,4 +528,28 @@ fn is_integer(ty: &RustType, enums: &[Enum]) -> bool {
 
 fn countable(ty: &RustType, enums: &[Enum]) -> bool {
     matches!(strip(ty), RustType::Vec(_)) || is_integer(ty, enums)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn categories_name_the_output_kind_when_they_agree() {
+        let kind = |categories: &[&str]| {
+            kind_of_categories(&categories.iter().map(|c| c.to_string()).collect::<Vec<_>>())
+        };
+        assert_eq!(kind(&["text-to-image"]), Some(MediaKind::Image));
+        assert_eq!(
+            kind(&["image-to-video", "text-to-video"]),
+            Some(MediaKind::Video)
+        );
+        assert_eq!(
+            kind(&["video-to-audio", "lip-sync"]),
+            Some(MediaKind::Audio)
+        );
+        assert_eq!(kind(&["text-to-image", "image-to-video"]), None);
+        assert_eq!(kind(&["upscale"]), None);
+        assert_eq!(kind(&[]), None);
+    }
 }
