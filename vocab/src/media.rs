@@ -351,8 +351,11 @@ impl MediaFormat {
             Some(MediaFormat::Tiff)
         } else if at(4, b"ftyp") {
             Some(iso_bmff(bytes.get(8..12)?))
-        } else if at(4, b"moov") || at(4, b"mdat") || at(4, b"wide") {
-            // Classic QuickTime files open with a movie atom, no `ftyp`.
+        } else if [b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"]
+            .iter()
+            .any(|atom| at(4, *atom))
+        {
+            // Classic QuickTime files open with an atom of the movie or its padding, no `ftyp`.
             Some(MediaFormat::Mov)
         } else if at(0, b"\x1a\x45\xdf\xa3") {
             Some(MediaFormat::Webm)
@@ -430,6 +433,11 @@ mod tests {
         for (bytes, format) in cases {
             assert_eq!(MediaFormat::sniff(bytes), Some(format), "{format}");
         }
+        // QuickTime that opens with padding.
+        assert_eq!(
+            MediaFormat::sniff(b"\0\0\0\x08skip\0\0\0\x10moov"),
+            Some(MediaFormat::Mov)
+        );
         assert_eq!(MediaFormat::sniff(b"hello, world"), None);
         assert_eq!(MediaFormat::sniff(b""), None);
         assert_eq!(MediaFormat::sniff(b"\0\0\0\x20ftyp"), None);

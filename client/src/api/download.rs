@@ -571,6 +571,13 @@ impl Body {
         Ok(())
     }
 
+    /// The format its `Content-Type` names, if one this crate knows.
+    fn claimed(&self) -> Option<MediaFormat> {
+        self.content_type
+            .as_deref()
+            .and_then(MediaFormat::from_mime)
+    }
+
     /// The first bytes and the size of a whole body (a short one checked now).
     fn finish(self) -> Result<(Vec<u8>, u64), DownloadFailure> {
         if !self.checked {
@@ -634,10 +641,12 @@ where
             }
         }
         let unframed = body.unframed;
+        let claimed = body.claimed();
         let (head, bytes) = body.finish().map_err(Saving::Failed)?;
-        if unframed && let Some(format) = MediaFormat::sniff(&head) {
+        if unframed {
             let mut written = std::fs::File::open(&path).map_err(Saving::Io)?;
-            if let Some(why) = cut_short(&mut written, bytes, format).map_err(Saving::Io)? {
+            let cut = cut_short(&mut written, bytes, &head, claimed).map_err(Saving::Io)?;
+            if let Some(why) = cut {
                 return Err(Saving::Failed(DownloadFailure::CutShort(why)));
             }
         }

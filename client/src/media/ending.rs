@@ -13,9 +13,28 @@ use crate::schema::MediaFormat;
 /// The most chunks, segments, blocks or boxes walked; past that the file is taken as whole.
 const MAX_STEPS: usize = 1_000_000;
 
-/// Why a file of `format`, `len` bytes long, is not whole, or `None` when it is or its format
-/// cannot tell.
+/// Why a file, `len` bytes long and starting with `head`, is not whole, or `None` when it is
+/// or its format cannot tell. Its format is the one its first bytes say, else `claimed` (its
+/// `Content-Type`: a file cut before its first bytes say anything); a RIFF file of a format
+/// this crate does not name (AVI) is held to its RIFF size.
 pub(crate) fn cut_short<R: Read + Seek>(
+    file: &mut R,
+    len: u64,
+    head: &[u8],
+    claimed: Option<MediaFormat>,
+) -> io::Result<Option<&'static str>> {
+    match MediaFormat::sniff(head).or(claimed) {
+        Some(format) => cut_short_as(file, len, format),
+        None if head.starts_with(b"RIFF") => Ok(match riff(file, len)? {
+            Walk::Cut(why) => Some(why),
+            Walk::Whole => None,
+        }),
+        None => Ok(None),
+    }
+}
+
+/// [`cut_short`] for a file of `format`.
+fn cut_short_as<R: Read + Seek>(
     file: &mut R,
     len: u64,
     format: MediaFormat,
@@ -228,7 +247,13 @@ fn iso_boxes<R: Read + Seek>(
             break;
         }
         let [s0, s1, s2, s3, t0, t1, t2, t3] = read_at::<_, 8>(file, at)?;
-        seen.push([t0, t1, t2, t3]);
+        let kind = [t0, t1, t2, t3];
+        if !kind.iter().all(|b| (0x20..0x7f).contains(b)) {
+            // Not a box (a box's type is four characters): bytes after the last one, or a
+            // structure this walk does not follow.
+            break;
+        }
+        seen.push(kind);
         let size = match u32::from_be_bytes([s0, s1, s2, s3]) {
             0 => break,
             1 => u64::from_be_bytes(read_at(file, at + 8)?),
@@ -243,10 +268,12 @@ fn iso_boxes<R: Read + Seek>(
             _ => return Ok(Walk::Cut("the file's last box runs past its end")),
         };
     }
-    Ok(if needed.iter().all(|n| seen.contains(n)) {
-        Walk::Whole
-    } else {
+    Ok(if !needed.iter().all(|n| seen.contains(n)) {
         Walk::Cut(missing)
+    } else if seen.last() == Some(b"moof") {
+        Walk::Cut("the file stops after a movie fragment's header, before its media data")
+    } else {
+        Walk::Whole
     })
 }
 
@@ -270,7 +297,7 @@ mod tests {
     use std::io::Cursor;
 
     fn cut(bytes: &[u8], format: MediaFormat) -> Option<&'static str> {
-        cut_short(&mut Cursor::new(bytes), bytes.len() as u64, format).unwrap_or(Some("io"))
+        cut_short_as(&mut Cursor::new(bytes), bytes.len() as u64, format).unwrap_or(Some("io"))
     }
 
     /// Every cut of `whole` short of `from` is found; `whole`, and `whole` with bytes after
@@ -391,6 +418,38 @@ mod tests {
         heif.extend(boxed(b"meta", 200));
         assert_eq!(cut(&heif, MediaFormat::Heif), None);
         assert!(cut(&heif[..24], MediaFormat::Heif).is_some());
+    }
+
+    #[test]
+    fn a_file_cut_before_its_first_bytes_say_its_format_is_judged_as_claimed() {
+        let whole = |bytes: &[u8], claimed| {
+            cut_short(&mut Cursor::new(bytes), bytes.len() as u64, bytes, claimed)
+                .unwrap_or(Some("io"))
+                .is_none()
+        };
+        assert!(!whole(b"\xff\xd8", Some(MediaFormat::Jpeg)));
+        assert!(!whole(b"\0\0\0\x20ftyp", Some(MediaFormat::Mp4)));
+        assert!(whole(b"\xff\xd8", None));
+        // AVI, which this crate does not name, is held to its RIFF size.
+        let mut avi = b"RIFF\x10\0\0\0AVI LIST".to_vec();
+        avi.resize(24, 0);
+        assert!(whole(&avi, None));
+        assert!(!whole(&avi[..20], None));
+    }
+
+    #[test]
+    fn iso_junk_after_the_boxes_is_no_box_and_a_fragment_needs_its_data() {
+        let mut mp4 = boxed(b"ftyp", 16);
+        mp4.extend(boxed(b"moov", 100));
+        mp4.extend(boxed(b"mdat", 500));
+        let whole = mp4.clone();
+        mp4.extend_from_slice(&[0x0a; 8]);
+        assert_eq!(cut(&mp4, MediaFormat::Mp4), None);
+        let mut fragmented = whole;
+        fragmented.extend(boxed(b"moof", 40));
+        assert!(cut(&fragmented, MediaFormat::Mp4).is_some());
+        fragmented.extend(boxed(b"mdat", 300));
+        assert_eq!(cut(&fragmented, MediaFormat::Mp4), None);
     }
 
     #[test]
