@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use crate::connect::{self, Connection, connect};
 use crate::exit::{self, CliError};
+use crate::interrupt::Interrupts;
 use crate::output;
 use crate::progress::eprintln_safe;
 
@@ -271,7 +272,13 @@ async fn dry_run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
         Err(code) => return Ok(code),
     };
     let budget = matches.get_one::<Usd>("max_spend").is_some();
-    let prices = todays_prices(global, &plan, budget).await;
+    let Some(prices) = Interrupts::listen()
+        .race(todays_prices(global, &plan, budget))
+        .await
+    else {
+        eprintln_safe("interrupted: nothing was shown");
+        return Ok(exit::INTERRUPTED);
+    };
     let mut total = Usd::ZERO;
     let mut without = Vec::new();
     for line in &plan.lines {
@@ -335,7 +342,7 @@ async fn todays_prices(
     };
     let ids: Vec<String> = plan.lines.iter().map(|l| l.model.id.to_owned()).collect();
     let client = connection.as_ref().map(|c| &c.client);
-    // Ctrl-C ends a dry run outright: there is nothing to stop gracefully.
+    // Ctrl-C is heard by the caller, which drops this look-up.
     let never = Stop::new();
     let prices = runcomfy_batch::todays_prices(client, &ids, budget, &never, eprintln_safe)
         .await

@@ -177,9 +177,15 @@ pub async fn run(
     let summary = provenance::media_summary(model, &given, &body);
     drop(body);
 
+    // From here on Ctrl-C and SIGTERM are heard: before the submit they end the command with
+    // nothing sent, after it they cancel the job first.
+    let mut interrupts = Interrupts::listen();
     if args.dry_run {
-        let estimate = dry_run_estimate(global, model, &given, &input, &args).await?;
-        return Ok(match estimate {
+        let asked = interrupts.race(dry_run_estimate(global, model, &given, &input, &args));
+        let Some(estimate) = asked.await else {
+            return Ok(nothing_sent(model.id, &args));
+        };
+        return Ok(match estimate? {
             Ok(estimate) => dry_run(model, &estimate, &summary, &args),
             Err(code) => code,
         });
@@ -197,8 +203,11 @@ pub async fn run(
     if let Some(max) = args.max_cost {
         let asked = args
             .timeout
-            .within(estimate(&connection.client, model, &given))
-            .await;
+            .within(estimate(&connection.client, model, &given));
+        let Some(asked) = interrupts.race(asked).await else {
+            connection.close().await;
+            return Ok(nothing_sent(model.id, &args));
+        };
         let estimate = match asked {
             Ok(estimate) => estimate,
             Err(after) => {
@@ -222,7 +231,7 @@ pub async fn run(
         given,
         summary,
     };
-    let code = submit_and_follow(&connection, &input, &sent, &args).await;
+    let code = submit_and_follow(&connection, &input, &sent, &mut interrupts, &args).await;
     connection.close().await;
     code
 }
@@ -464,12 +473,16 @@ async fn submit_and_follow(
     connection: &Connection,
     input: &DynInput,
     sent: &Sent,
+    interrupts: &mut Interrupts,
     args: &RunArgs,
 ) -> Result<u8, CliError> {
     let client = &connection.client;
     let model = input.model();
     if args.preflight {
-        match preflight(client, input, args).await {
+        let Some(checked) = interrupts.race(preflight(client, input, args)).await else {
+            return Ok(nothing_sent(model.id, args));
+        };
+        match checked {
             Ok(Some(code)) => return Ok(code),
             Ok(None) => {}
             Err(err) => {
@@ -478,10 +491,9 @@ async fn submit_and_follow(
             }
         }
     }
-    let mut interrupts = Interrupts::listen();
     let mut progress = Progress::new(args.verbose);
     let started_at = Instant::now();
-    let submitted = submit(client, input, &mut progress, &mut interrupts, args).await;
+    let submitted = submit(client, input, &mut progress, interrupts, args).await;
     let (job, interrupted) = match submitted {
         Ok(Some(submitted)) => submitted,
         Ok(None) => return Ok(exit::INTERRUPTED),
@@ -495,7 +507,7 @@ async fn submit_and_follow(
     progress.println(&format!("submitted {} to {}", job.id(), model.id));
     progress.submitted(job.id());
     if interrupted {
-        return cancel_after_interrupt(&job, &mut progress, &mut interrupts, args).await;
+        return cancel_after_interrupt(&job, &mut progress, interrupts, args).await;
     }
     if args.no_wait {
         progress.finish();
@@ -511,10 +523,10 @@ async fn submit_and_follow(
         .estimate
         .is_none()
         .then(|| EstimateLookup::start(client, model, &sent.given));
-    let (waited, run_started) = wait(&job, &mut progress, &mut interrupts, args).await;
+    let (waited, run_started) = wait(&job, &mut progress, interrupts, args).await;
     let noticed = SystemTime::now();
     let output = match waited {
-        None => return cancel_after_interrupt(&job, &mut progress, &mut interrupts, args).await,
+        None => return cancel_after_interrupt(&job, &mut progress, interrupts, args).await,
         Some(Ok(output)) => output,
         Some(Err(err)) => {
             progress.finish();
@@ -531,7 +543,7 @@ async fn submit_and_follow(
         finished: job.server_times().1,
         noticed: Some(provenance::timestamp(noticed)),
     };
-    let saved = match save(&job, &output, &dir, &mut progress, &mut interrupts, args).await {
+    let saved = match save(&job, &output, &dir, &mut progress, interrupts, args).await {
         Ok(Some(saved)) => saved,
         unsaved => {
             // The job succeeded and is paid: its record (with no files) is written all the
@@ -719,6 +731,14 @@ async fn submit(
             Ok(None)
         }
     }
+}
+
+/// Ctrl-C or SIGTERM before the submit: said, and `--json`'s object; the exit code.
+fn nothing_sent(model: &str, args: &RunArgs) -> u8 {
+    let error = "interrupted: nothing was sent";
+    eprintln_safe(error);
+    no_job_report(model, "not_submitted", error, args);
+    exit::INTERRUPTED
 }
 
 /// `--json`'s object for a submit that gave no job: `unknown` when it may have been accepted
