@@ -106,7 +106,13 @@ impl fmt::Display for Entry {
         if let Some(key) = &self.key {
             write!(f, " (key {key:?})")?;
         }
-        if let Some(id) = &self.request_id {
+        // Said once: most reasons (errors of the job) name the request already.
+        if let Some(id) = &self.request_id
+            && !self
+                .reason
+                .as_ref()
+                .is_some_and(|r| r.contains(id.as_str()))
+        {
             write!(f, " [request {id}]")?;
         }
         if let Some(reason) = &self.reason {
@@ -402,6 +408,24 @@ mod tests {
         assert!(text.ends_with("40 and 80 more"), "{text}");
         let all: Vec<u64> = (1..=100_000).collect();
         assert_eq!(line_numbers(&all), "1-100000");
+    }
+
+    #[test]
+    fn an_entry_names_its_request_once() {
+        let entry = |reason: &str| Entry {
+            line: 1,
+            key: None,
+            request_id: Some("req-1".into()),
+            reason: Some(reason.into()),
+        };
+        assert_eq!(
+            entry("server error (request req-1)").to_string(),
+            "line 1: server error (request req-1)"
+        );
+        assert_eq!(
+            entry("cut short").to_string(),
+            "line 1 [request req-1]: cut short"
+        );
     }
 
     #[test]

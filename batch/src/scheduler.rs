@@ -633,7 +633,8 @@ async fn transient(ctx: &Ctx, line: u64, rounds: u32, reason: &str) -> Option<Ou
         return Some(Outcome::Unfinished);
     }
     ctx.progress.println(&format!(
-        "line {line}: {reason}; trying again ({rounds} of {MAX_TRANSIENT_ROUNDS})"
+        "line {line}: {reason}; trying again (attempt {} of {MAX_TRANSIENT_ROUNDS})",
+        rounds + 1
     ));
     tokio::time::sleep(backoff(rounds)).await;
     None
