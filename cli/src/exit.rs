@@ -57,7 +57,8 @@ Exit codes:
   74   cannot write output files
   75   temporary failure, nothing paid for left behind: --timeout passed (a queued job
        cancelled), rate limited (429), network timeout, or the job has not finished yet
-       (result)
+       (result); or batch lines left unfinished, which the same command carries on
+       without sending any again
   77   authentication: no token (set RUNCOMFY_TOKEN or --token-file), or it was refused
        (HTTP 401/403)
   130  interrupted by Ctrl-C or SIGTERM (a queued job is cancelled first; a running one is
