@@ -226,6 +226,21 @@ fn prompt_length_at_the_bounds_counts_characters() {
     }
 }
 
+/// An empty or blank required text is valid JSON Schema, but warned of: it is paid for.
+#[test]
+fn a_blank_required_text_is_valid_but_warned_of() {
+    for (prompt, warned) in [("", true), (" \n\t", true), ("a fox", false)] {
+        let report = sequential::SequentialInput::new(prompt).validate();
+        assert!(report.is_valid(), "{report}");
+        let warnings: Vec<String> = report.warnings().map(|w| w.to_string()).collect();
+        assert_eq!(
+            warnings.iter().any(|w| w.contains("is required but empty")),
+            warned,
+            "{prompt:?}: {warnings:?}"
+        );
+    }
+}
+
 #[test]
 fn a_model_that_needs_one_reference_of_any_kind_says_so_before_sending() {
     use runcomfy::models::wan_ai::wan_3_0_prime::reference_to_video::ReferenceToVideoInput;

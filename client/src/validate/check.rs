@@ -307,8 +307,11 @@ impl Checker<'_> {
             );
         }
         for name in schema.required {
-            if find(&entries, name).is_none() {
-                self.error(at.key(name), "required", None, "is required".to_owned());
+            match find(&entries, name) {
+                None => self.error(at.key(name), "required", None, "is required".to_owned()),
+                Some(value) => {
+                    self.blank_but_required(schema.property(name), value.view(), at.key(name))
+                }
             }
         }
         for (key, value) in entries {
@@ -321,6 +324,24 @@ impl Checker<'_> {
                 (None, Some(extra)) => self.node(extra, value.view(), at.key(key)),
                 (None, None) => {}
             }
+        }
+    }
+
+    /// A required text given empty or blank passes JSON Schema, yet says nothing: most often a
+    /// prompt from a variable that was not set, and the job is paid for all the same. A
+    /// warning, as the schema allows it (a `minLength` would say otherwise).
+    fn blank_but_required(&mut self, property: Option<&Schema>, view: View<'_>, at: At<'_>) {
+        if let (Some(property), View::String(text)) = (property, view)
+            && property.media.is_none()
+            && property.min_length.is_none()
+            && text.trim().is_empty()
+        {
+            self.report.warning(
+                &at.path(),
+                "required",
+                Some(short(view)),
+                "is required but empty: the model is given no text, and the job is paid for",
+            );
         }
     }
 
