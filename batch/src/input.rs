@@ -330,6 +330,17 @@ fn find_model(id: &str, problems: &mut Vec<String>) -> Option<&'static ModelInfo
 pub fn unknown_model(id: &str) -> String {
     let shown = runcomfy::error::printable(id, runcomfy::error::SHOWN_CHARS);
     let holding = runcomfy::catalog::search(&[id]).len();
+    let family = format!("{}/", id.trim_end_matches('/'));
+    let members = runcomfy::catalog()
+        .iter()
+        .filter(|m| m.id.starts_with(&family))
+        .count();
+    if members > 1 {
+        return format!(
+            "`{shown}` is a family of {members} models, not one: `runcomfy models {shown}` \
+             lists them"
+        );
+    }
     match runcomfy::catalog::closest(id).as_slice() {
         [] if holding > 0 && !id.trim().is_empty() => format!(
             "unknown model `{shown}`: an id is a whole path; `runcomfy models {shown}` lists the \

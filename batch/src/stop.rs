@@ -58,8 +58,8 @@ pub fn on_ctrl_c(stop: &Stop) {
         }
         stop.request();
         say(
-            "\nstopping: no new submits; waiting for submits in flight to record their request \
-             ids (Ctrl-C again to quit now)",
+            "\nstopping: no new submits; a submit in flight, if any, records its request id \
+             first (Ctrl-C again to quit now)",
         );
         if signals.next().await {
             say("quitting now; run the same command again to carry on");
