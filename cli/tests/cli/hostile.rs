@@ -922,21 +922,42 @@ fn prices_that_never_come_are_waited_for_30_s_in_all_and_ctrl_c_ends_the_wait() 
     std::fs::write(dir.path().join("lines.jsonl"), lines).unwrap();
     let args = ["batch", "lines.jsonl", "--out", "shots", "--max-spend", "1"];
 
-    let mut child = spawn(&server, dir.path(), &args);
-    let mut stderr_lines = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    read_until(&mut stderr_lines, "waiting up to 30s in all", &mut seen);
-    let asked = Instant::now();
-    signal(&child, "INT");
-    let output = child.wait_with_output().unwrap();
-    std::io::Read::read_to_string(&mut stderr_lines, &mut seen).unwrap();
-    assert_eq!(output.status.code(), Some(130), "{seen}");
-    assert!(
-        asked.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        asked.elapsed()
-    );
-    assert!(!seen.contains("not sent"), "{seen}");
+    // Ctrl-C or SIGTERM during the wait, in a batch, a dry run or before a run's submit: 130,
+    // at once, nothing sent and no line judged.
+    let dry_run = [&args[..], &["--dry-run"]].concat();
+    for (args, signal_name, said, then) in [
+        (
+            &args[..],
+            "INT",
+            "waiting up to 30s in all",
+            "stopping: no new submits",
+        ),
+        (
+            &dry_run[..],
+            "INT",
+            "waiting up to 30s in all",
+            "interrupted: nothing was shown",
+        ),
+        (
+            &["run", MODEL, "--text", "a fox", "--max-cost", "1"][..],
+            "TERM",
+            "the API has not answered in 5s",
+            "interrupted: nothing was sent",
+        ),
+    ] {
+        let mut child = spawn(&server, dir.path(), args);
+        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut seen = String::new();
+        read_until(&mut lines, said, &mut seen);
+        let asked = Instant::now();
+        signal(&child, signal_name);
+        let output = child.wait_with_output().unwrap();
+        std::io::Read::read_to_string(&mut lines, &mut seen).unwrap();
+        assert_eq!(output.status.code(), Some(130), "{args:?}: {seen}");
+        assert!(asked.elapsed() < Duration::from_secs(3), "{args:?}");
+        assert!(seen.contains(then), "{args:?}: {seen}");
+        assert!(!seen.contains("not sent"), "{args:?}: {seen}");
+    }
 
     let started = Instant::now();
     let output = cli(&server, dir.path()).args(args).output().unwrap();
@@ -959,43 +980,6 @@ fn prices_that_never_come_are_waited_for_30_s_in_all_and_ctrl_c_ends_the_wait() 
     assert!(text.contains("not sent: it has no estimate"), "{text}");
     assert!(!text.contains(" WARN "), "{text}");
     assert_eq!(server.count("POST", ""), 0);
-
-    // Ctrl-C or SIGTERM during that wait, in a dry run or before a run's submit: 130, at once.
-    for (args, signal_name, said) in [
-        (
-            vec![
-                "batch",
-                "lines.jsonl",
-                "--out",
-                "shots",
-                "--max-spend",
-                "1",
-                "--dry-run",
-            ],
-            "INT",
-            "waiting up to 30s in all",
-        ),
-        (
-            vec!["run", MODEL, "--text", "a fox", "--max-cost", "1"],
-            "TERM",
-            "the API has not answered in 5s",
-        ),
-    ] {
-        let mut child = spawn(&server, dir.path(), &args);
-        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap());
-        let mut seen = String::new();
-        read_until(&mut lines, said, &mut seen);
-        let asked = Instant::now();
-        signal(&child, signal_name);
-        let output = child.wait_with_output().unwrap();
-        std::io::Read::read_to_string(&mut lines, &mut seen).unwrap();
-        assert_eq!(output.status.code(), Some(130), "{args:?}: {seen}");
-        assert!(asked.elapsed() < Duration::from_secs(3), "{args:?}");
-        assert!(
-            seen.contains("interrupted: nothing was"),
-            "{args:?}: {seen}"
-        );
-    }
 
     // `run --max-cost` waits as long, saying so, not the client's retries (90 s).
     let started = Instant::now();
