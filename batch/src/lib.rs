@@ -310,7 +310,7 @@ pub async fn todays_prices(
             if budget {
                 say(&format!(
                     "waiting for today's prices for the budget (--max-spend): the API has not \
-                 answered in {}s; waiting up to {}s in all",
+                     answered in {}s; waiting up to {}s in all",
                     PRICES_WAIT.as_secs(),
                     BUDGET_PRICES_WAIT.as_secs()
                 ));
@@ -415,7 +415,7 @@ fn budget_of(journal: &Journal, config: &BatchConfig) -> Result<Option<Usd>, Bat
 /// The price of each model named: today's from the API when a client is given, the models
 /// asked side by side and each given `wait` at most (the catalog's where the API cannot say in
 /// time), else the catalog's.
-pub async fn prices(client: Option<&Client>, ids: &[String], wait: Duration) -> Prices {
+async fn prices(client: Option<&Client>, ids: &[String], wait: Duration) -> Prices {
     let models: std::collections::BTreeMap<&str, &'static runcomfy::catalog::ModelInfo> = ids
         .iter()
         .filter_map(|id| runcomfy::catalog::find(id))
@@ -453,7 +453,7 @@ pub async fn prices(client: Option<&Client>, ids: &[String], wait: Duration) -> 
     prices
 }
 
-/// The prices [`prices`] found, and a warning for each model whose price today could not be
+/// The prices [`todays_prices`] found, and a warning for each model whose price today could not be
 /// read.
 #[derive(Debug, Default)]
 pub struct Prices {
