@@ -453,7 +453,7 @@ async fn prices(client: Option<&Client>, ids: &[String], wait: Duration) -> Pric
     prices
 }
 
-/// The prices [`todays_prices`] found, and a warning for each model whose price today could not be
+/// The prices [`todays_prices`] found, and a warning for each model whose price today was not
 /// read.
 #[derive(Debug, Default)]
 pub struct Prices {
