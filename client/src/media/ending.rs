@@ -23,41 +23,31 @@ pub(crate) fn cut_short<R: Read + Seek>(
     head: &[u8],
     claimed: Option<MediaFormat>,
 ) -> io::Result<Option<&'static str>> {
-    match MediaFormat::sniff(head).or(claimed) {
-        Some(format) => cut_short_as(file, len, format),
-        None if head.starts_with(b"RIFF") => Ok(match riff(file, len)? {
-            Walk::Cut(why) => Some(why),
-            Walk::Whole => None,
-        }),
-        None => Ok(None),
-    }
-}
-
-/// [`cut_short`] for a file of `format`.
-fn cut_short_as<R: Read + Seek>(
-    file: &mut R,
-    len: u64,
-    format: MediaFormat,
-) -> io::Result<Option<&'static str>> {
     use MediaFormat::{Avif, Bmp, Gif, Heif, Jpeg, M4a, Mov, Mp4, Png, Wav, Webp};
     file.seek(SeekFrom::Start(0))?;
+    let format = MediaFormat::sniff(head).or(claimed);
     let walked = match format {
-        Png => png(file, len),
-        Jpeg => jpeg(&mut BufReader::new(file)),
-        Gif => gif(&mut BufReader::new(file)),
-        Webp | Wav => riff(file, len),
-        Bmp => bmp(file, len),
-        Mp4 | Mov | M4a => iso_boxes(file, len, &[*b"moov", *b"mdat"], MOVIE_CUT),
-        Heif | Avif => iso_boxes(file, len, &[*b"meta"], IMAGE_CUT),
-        _ => Ok(Walk::Whole),
+        Some(Png) => png(file, len),
+        Some(Jpeg) => jpeg(&mut BufReader::new(file)),
+        Some(Gif) => gif(&mut BufReader::new(file)),
+        Some(Webp | Wav) => riff(file, len),
+        Some(Bmp) => bmp(file, len),
+        Some(Mp4 | Mov | M4a) => iso_boxes(file, len, &[*b"moov", *b"mdat"], MOVIE_CUT),
+        Some(Heif | Avif) => iso_boxes(file, len, &[*b"meta"], IMAGE_CUT),
+        Some(_) => Ok(Walk::Whole),
+        // Formats this crate does not name, or a start too short to say which: the container
+        // still tells its sizes.
+        None if head.starts_with(b"RIFF") => riff(file, len),
+        None if head.get(4..8) == Some(b"ftyp") => iso_boxes(file, len, &[], MOVIE_CUT),
+        None => Ok(Walk::Whole),
     };
     match walked {
         Ok(Walk::Whole) => Ok(None),
         Ok(Walk::Cut(why)) => Ok(Some(why)),
         Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => Ok(Some(match format {
-            Png => PNG_CUT,
-            Jpeg => "the JPEG stops before its end-of-image marker",
-            Gif => "the GIF stops before its trailer",
+            Some(Png) => PNG_CUT,
+            Some(Jpeg) => "the JPEG stops before its end-of-image marker",
+            Some(Gif) => "the GIF stops before its trailer",
             _ => "the file stops inside its structure",
         })),
         Err(err) => Err(err),
@@ -74,6 +64,9 @@ enum Walk {
 const PNG_CUT: &str = "the PNG stops before its IEND chunk";
 const MOVIE_CUT: &str = "the file stops before its moov and mdat boxes are both in";
 const IMAGE_CUT: &str = "the file stops before its meta box";
+
+/// The top-level boxes that hold a movie's or an image's data: one of them cut is a cut file.
+const MEDIA_BOXES: [[u8; 4]; 5] = [*b"moov", *b"mdat", *b"moof", *b"meta", *b"idat"];
 
 /// PNG: chunk after chunk (length, type, data, CRC) to `IEND`.
 fn png<R: Read + Seek>(file: &mut R, len: u64) -> io::Result<Walk> {
@@ -265,6 +258,14 @@ fn iso_boxes<R: Read + Seek>(
         }
         at = match at.checked_add(size) {
             Some(next) if next <= len => next,
+            // Past the boxes that hold the media, a "box" that overruns the end is bytes after
+            // the file (or a lost box of metadata, which nothing needs).
+            _ if !needed.is_empty()
+                && needed.iter().all(|n| seen[..seen.len() - 1].contains(n))
+                && !MEDIA_BOXES.contains(&kind) =>
+            {
+                break;
+            }
             _ => return Ok(Walk::Cut("the file's last box runs past its end")),
         };
     }
@@ -297,7 +298,13 @@ mod tests {
     use std::io::Cursor;
 
     fn cut(bytes: &[u8], format: MediaFormat) -> Option<&'static str> {
-        cut_short_as(&mut Cursor::new(bytes), bytes.len() as u64, format).unwrap_or(Some("io"))
+        cut_short(
+            &mut Cursor::new(bytes),
+            bytes.len() as u64,
+            bytes,
+            Some(format),
+        )
+        .unwrap_or(Some("io"))
     }
 
     /// Every cut of `whole` short of `from` is found; `whole`, and `whole` with bytes after
@@ -414,7 +421,7 @@ mod tests {
         open.extend_from_slice(b"\0\0\0\0mdat...");
         assert_eq!(cut(&open, MediaFormat::Mp4), None);
 
-        let mut heif = boxed(b"ftyp", 16);
+        let mut heif = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec();
         heif.extend(boxed(b"meta", 200));
         assert_eq!(cut(&heif, MediaFormat::Heif), None);
         assert!(cut(&heif[..24], MediaFormat::Heif).is_some());
@@ -430,11 +437,15 @@ mod tests {
         assert!(!whole(b"\xff\xd8", Some(MediaFormat::Jpeg)));
         assert!(!whole(b"\0\0\0\x20ftyp", Some(MediaFormat::Mp4)));
         assert!(whole(b"\xff\xd8", None));
-        // AVI, which this crate does not name, is held to its RIFF size.
+        // AVI, which this crate does not name, is held to its RIFF size, however short.
         let mut avi = b"RIFF\x10\0\0\0AVI LIST".to_vec();
         avi.resize(24, 0);
         assert!(whole(&avi, None));
-        assert!(!whole(&avi[..20], None));
+        for at in 4..avi.len() {
+            assert!(!whole(&avi[..at], None), "cut at {at}");
+        }
+        // An ISO file too short to say its brand is held to its box sizes.
+        assert!(!whole(b"\0\0\0\x20ftyp", None));
     }
 
     #[test]
@@ -445,6 +456,14 @@ mod tests {
         let whole = mp4.clone();
         mp4.extend_from_slice(&[0x0a; 8]);
         assert_eq!(cut(&mp4, MediaFormat::Mp4), None);
+        // Text looks like a box that runs past the end: past the media, it is bytes after.
+        let mut text = whole.clone();
+        text.extend_from_slice(b"garbage!garbage!");
+        assert_eq!(cut(&text, MediaFormat::Mp4), None);
+        // A cut in the media data is a cut, wherever it is.
+        let mut late = whole.clone();
+        late.extend(boxed(b"mdat", 300));
+        assert!(cut(&late[..late.len() - 1], MediaFormat::Mp4).is_some());
         let mut fragmented = whole;
         fragmented.extend(boxed(b"moof", 40));
         assert!(cut(&fragmented, MediaFormat::Mp4).is_some());
