@@ -329,7 +329,6 @@ fn find_model(id: &str, problems: &mut Vec<String>) -> Option<&'static ModelInfo
 /// search that finds the models it is part of.
 pub fn unknown_model(id: &str) -> String {
     let shown = runcomfy::error::printable(id, runcomfy::error::SHOWN_CHARS);
-    let holding = runcomfy::catalog::search(&[id]).len();
     let family = format!("{}/", id.trim_end_matches('/'));
     let members = runcomfy::catalog()
         .iter()
@@ -341,6 +340,7 @@ pub fn unknown_model(id: &str) -> String {
              lists them"
         );
     }
+    let holding = runcomfy::catalog::search(&[id]).len();
     match runcomfy::catalog::closest(id).as_slice() {
         [] if holding > 0 && !id.trim().is_empty() => format!(
             "unknown model `{shown}`: an id is a whole path; `runcomfy models {shown}` lists the \
