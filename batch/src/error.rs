@@ -20,7 +20,7 @@ pub enum BatchError {
     },
 
     /// Some lines are invalid; nothing was submitted.
-    #[error("{} invalid line(s); nothing was submitted", lines.len())]
+    #[error("{}; nothing was submitted", crate::report::count(lines.len() as u64, "invalid line", "invalid lines"))]
     Invalid {
         /// Every invalid line, with its problems.
         lines: Vec<InvalidLine>,

@@ -10,6 +10,7 @@ use runcomfy::vocab::media::{MediaFormat, MediaKind};
 
 use crate::error::BatchError;
 use crate::journal::{FileRow, Row, State};
+use crate::report::count;
 
 /// The gallery's file name in the output folder.
 pub const GALLERY_FILE: &str = "gallery.html";
@@ -135,16 +136,16 @@ fn count_summary(counts: &BTreeMap<Option<MediaKind>, usize>) -> String {
     let mut summary: Vec<String> = counts
         .iter()
         .filter_map(|(kind, n)| {
-            let noun = match (*kind)? {
-                MediaKind::Image => "image(s)",
-                MediaKind::Video => "video(s)",
-                MediaKind::Audio => "audio file(s)",
+            let (one, many) = match (*kind)? {
+                MediaKind::Image => ("image", "images"),
+                MediaKind::Video => ("video", "videos"),
+                MediaKind::Audio => ("audio file", "audio files"),
             };
-            Some(format!("{n} {noun}"))
+            Some(count(*n as u64, one, many))
         })
         .collect();
     if let Some(n) = counts.get(&None) {
-        summary.push(format!("{n} other file(s)"));
+        summary.push(count(*n as u64, "other file", "other files"));
     }
     if summary.is_empty() {
         summary.push("no files".to_owned());
@@ -285,11 +286,7 @@ mod tests {
         assert_eq!(html.matches("<video controls").count(), 2, "{html}");
         assert_eq!(html.matches("<audio controls").count(), 1);
         assert!(html.contains("<a href=\"e.txt\">e.txt</a>"));
-        assert!(
-            html.contains(
-                "runcomfy batch: 1 image(s), 2 video(s), 1 audio file(s), 1 other file(s)"
-            )
-        );
+        assert!(html.contains("runcomfy batch: 1 image, 2 videos, 1 audio file, 1 other file"));
         let empty = render(&[], &HashMap::new());
         assert!(empty.contains("runcomfy batch: no files"));
     }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
+use runcomfy::Problem;
 use runcomfy::catalog::ModelInfo;
 use runcomfy::download::safe_file_name;
 use runcomfy::vocab::cross::CrossRuleKind;
@@ -35,6 +36,21 @@ pub struct Line {
     pub input: Value,
     /// The folder its files go to, relative to the output folder.
     pub dir: String,
+    /// What validation warns of (the input is sent as it is), one line each.
+    pub warnings: Vec<String>,
+}
+
+impl Line {
+    /// Its warnings, each named by the line as [`InvalidLine`] names its problems.
+    pub fn warnings(&self) -> impl Iterator<Item = String> + '_ {
+        let key = match &self.key {
+            Some(key) => format!(" (key {key:?})"),
+            None => String::new(),
+        };
+        self.warnings
+            .iter()
+            .map(move |warning| format!("line {}{key}: warning: {warning}", self.number))
+    }
 }
 
 /// A line that cannot be run, and why.
@@ -208,8 +224,11 @@ fn check_line(number: u64, text: &[u8], default_model: Option<&str>) -> Result<L
             "unknown field {name:?} (a line has \"model\", \"input\" and \"key\")"
         ));
     }
+    let mut warnings = Vec::new();
     if let (Some(model), Some(input)) = (model, &input) {
-        problems.extend(input_problems(model, input));
+        let (errors, warned) = input_problems(model, input);
+        problems.extend(errors);
+        warnings = warned;
     }
     match (model, input) {
         (Some(model), Some(input)) if problems.is_empty() => Ok(Line {
@@ -218,6 +237,7 @@ fn check_line(number: u64, text: &[u8], default_model: Option<&str>) -> Result<L
             key,
             model,
             input: Value::Object(input),
+            warnings,
         }),
         _ => Err(bad(key, problems)),
     }
@@ -296,25 +316,22 @@ fn take_input(
     }
 }
 
-/// What `model`'s validation finds wrong with `input`, one line each.
-fn input_problems(model: &ModelInfo, input: &Map<String, Value>) -> Vec<String> {
-    let report = match model.decode(&Value::Object(input.clone())) {
-        Ok(_) => runcomfy::ValidationReport::new(),
-        Err(err) => err.report,
+/// What `model`'s validation finds in `input`, one line each: its errors, and its warnings.
+fn input_problems(model: &ModelInfo, input: &Map<String, Value>) -> (Vec<String>, Vec<String>) {
+    let line = |problem: &Problem| {
+        if problem.path.is_empty() {
+            format!("input: {} ({})", problem.message, problem.rule)
+        } else if CrossRuleKind::parse(&problem.rule).is_some() {
+            // Its path names several fields (`a | b`): none of them is `input.a | b`.
+            format!("input: {problem}")
+        } else {
+            format!("input.{problem}")
+        }
     };
-    report
-        .errors()
-        .map(|problem| {
-            if problem.path.is_empty() {
-                format!("input: {} ({})", problem.message, problem.rule)
-            } else if CrossRuleKind::parse(&problem.rule).is_some() {
-                // Its path names several fields (`a | b`): none of them is `input.a | b`.
-                format!("input: {problem}")
-            } else {
-                format!("input.{problem}")
-            }
-        })
-        .collect()
+    match model.decode(&Value::Object(input.clone())) {
+        Ok(decoded) => (Vec::new(), decoded.warnings().iter().map(line).collect()),
+        Err(err) => (err.report.errors().map(line).collect(), Vec::new()),
+    }
 }
 
 fn find_model(id: &str, problems: &mut Vec<String>) -> Option<&'static ModelInfo> {

@@ -121,7 +121,7 @@ pub async fn run(
     stop: &Stop,
 ) -> Result<Summary, BatchError> {
     let out = config.out.as_path();
-    let (_lock, mut journal) = open_batch(config)?;
+    let (_lock, mut journal, warnings) = open_batch(config)?;
 
     let recovered = journal.recover_interrupted()?;
     let max_spend = budget_of(&journal, config)?;
@@ -158,6 +158,9 @@ pub async fn run(
             _ => false,
         });
     let progress = progress::Progress::start(config.progress, valid, ended.len() as u64);
+    for warning in &warnings {
+        progress.println(warning);
+    }
     announce_start(&progress, &recovered, requeued, cleaned, budget.as_ref());
     let journal = Arc::new(Mutex::new(journal));
     let limits = scheduler::RunLimits {
@@ -194,8 +197,9 @@ pub async fn run(
 }
 
 /// Creates (or reopens) the output folder's journal under its lock, its lines written
-/// and checked against this run's input, model and server.
-fn open_batch(config: &BatchConfig) -> Result<(File, Journal), BatchError> {
+/// and checked against this run's input, model and server; with a new batch's validation
+/// warnings, said before its first line is sent (a batch carried on said them when it began).
+fn open_batch(config: &BatchConfig) -> Result<(File, Journal, Vec<String>), BatchError> {
     let out = config.out.as_path();
     let journal_exists = Journal::path_in(out).is_file();
     // A new batch is checked before the folder is touched: invalid input leaves nothing.
@@ -209,6 +213,11 @@ fn open_batch(config: &BatchConfig) -> Result<(File, Journal), BatchError> {
             });
         }
     };
+    let warnings = plan
+        .iter()
+        .flat_map(|plan| &plan.lines)
+        .flat_map(input::Line::warnings)
+        .collect();
     std::fs::create_dir_all(out).map_err(BatchError::io(out))?;
     let lock = lock(out)?;
     // A journal file that is missing or empty (never initialized) starts a new batch.
@@ -237,7 +246,7 @@ fn open_batch(config: &BatchConfig) -> Result<(File, Journal), BatchError> {
         check_same_batch(&journal, out, path, config)?;
     }
     check_same_server(&journal, out, config)?;
-    Ok((lock, journal))
+    Ok((lock, journal, warnings))
 }
 
 /// Records each pending line's estimate before it is sent, at today's prices
@@ -357,22 +366,33 @@ fn announce_start(
         } else {
             "marked unknown, not sent again"
         };
+        let (lines, were) = match recovered.len() {
+            1 => ("1 line was".to_owned(), "line"),
+            n => (format!("{n} lines were"), "lines"),
+        };
         progress.println(&format!(
-            "{} line(s) were being submitted when the last run stopped and may have been \
-             accepted: {fate} (lines {})",
-            recovered.len(),
+            "{lines} being submitted when the last run stopped and may have been accepted: \
+             {fate} ({were} {})",
             report::line_numbers(recovered)
         ));
     }
     if requeued > 0 {
+        let (lines, are) = match requeued {
+            1 => ("1 unknown line is".to_owned(), "its earlier submit counts"),
+            n => (
+                format!("{n} unknown lines are"),
+                "each earlier submit counts",
+            ),
+        };
         progress.println(&format!(
-            "{requeued} unknown line(s) are sent again (--resubmit-unknown); under --max-spend \
-             each earlier submit counts at its estimate, as it may have been billed"
+            "{lines} sent again (--resubmit-unknown); under --max-spend {are} at its \
+             estimate, as it may have been billed"
         ));
     }
     if cleaned > 0 {
         progress.println(&format!(
-            "removed {cleaned} temporary file(s) left by an interrupted run"
+            "removed {} left by an interrupted run",
+            report::count(cleaned as u64, "temporary file", "temporary files")
         ));
     }
     if let Some(budget) = budget {

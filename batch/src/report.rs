@@ -265,10 +265,9 @@ impl Summary {
         };
         writeln!(
             f,
-            "{headline}: {} line{}: {} downloaded, {} failed, {} unknown, {} unfinished, {} \
+            "{headline}: {}: {} downloaded, {} failed, {} unknown, {} unfinished, {} \
              invalid",
-            self.total,
-            if self.total == 1 { "" } else { "s" },
+            count(self.total, "line", "lines"),
             self.count(State::Downloaded),
             self.failed.len(),
             self.unknown.len(),
@@ -286,9 +285,9 @@ impl Summary {
         let lines: Vec<u64> = self.unsent.iter().map(|e| e.line).collect();
         writeln!(
             f,
-            "{} line(s) left unsent by --max-spend {} (still pending: a run with a larger \
+            "{} left unsent by --max-spend {} (still pending: a run with a larger \
              --max-spend sends those with an estimate, one with --no-max-spend any): lines {}",
-            self.unsent.len(),
+            count(self.unsent.len() as u64, "line", "lines"),
             self.max_spend.unwrap_or_default(),
             line_numbers(&lines)
         )
@@ -297,8 +296,13 @@ impl Summary {
     fn write_spent(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let unknown_costs = if self.costs_unknown > 0 {
             format!(
-                " ({} job(s) did not say what they cost)",
-                self.costs_unknown
+                " ({} did not say what {} cost)",
+                count(self.costs_unknown, "job", "jobs"),
+                if self.costs_unknown == 1 {
+                    "it"
+                } else {
+                    "they"
+                }
             )
         } else {
             String::new()
@@ -324,10 +328,10 @@ impl Summary {
             .count();
         writeln!(
             f,
-            "{} line(s) unfinished ({accepted} accepted and not yet downloaded, {} not sent \
+            "{} unfinished ({accepted} accepted and not yet downloaded, {} not sent \
              yet): run the same command again, or `runcomfy batch --resume {}`, to carry on \
              (accepted jobs are polled, never sent again)",
-            self.unfinished.len(),
+            count(self.unfinished.len() as u64, "line", "lines"),
             self.unfinished.len() - accepted,
             self.out.display()
         )?;
@@ -364,6 +368,11 @@ fn write_section(f: &mut fmt::Formatter<'_>, title: &str, entries: &[Entry]) -> 
 
 /// Ranges of line numbers shown at most in a list ([`line_numbers`]; its docs say the number).
 const SHOWN_RANGES: usize = 20;
+
+/// A count and its noun, as a sentence says it: `1 line`, `2 lines`.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
 
 /// Line numbers (sorted) as people read a list of them: runs as ranges, and at most
 /// 20 of them (`1-3, 7, 9-12 and 40 more`), so a list of 100,000 lines stays
@@ -446,7 +455,7 @@ mod tests {
         summary.mark_unsent(&held);
         let text = summary.to_string();
         assert!(
-            text.contains("99998 line(s) left unsent by --max-spend $1.00")
+            text.contains("99998 lines left unsent by --max-spend $1.00")
                 && text.contains("any): lines 3-100000\n"),
             "{text}"
         );

@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgAction, ArgMatches, Command, ValueHint};
 use runcomfy::price::{Price, Usd};
+use runcomfy_batch::report::count;
 use runcomfy_batch::{BatchConfig, BatchError, ProgressMode, Stop};
 use runcomfy_simulator::SimConfig;
 use serde_json::{Value, json};
@@ -221,10 +222,10 @@ fn report_mock_state(connection: &Connection, out: &Path) {
     {
         let stats = sim.stats();
         eprintln_safe(&format!(
-            "mock: the simulated server keeps its jobs in {}; {} submission(s) over every run, {} duplicate(s)",
+            "mock: the simulated server keeps its jobs in {}; {} over every run, {}",
             state_file.display(),
-            stats.submissions,
-            stats.duplicate_submissions
+            count(stats.submissions, "submission", "submissions"),
+            count(stats.duplicate_submissions, "duplicate", "duplicates")
         ));
     }
 }
@@ -238,8 +239,9 @@ fn show_result(result: Result<runcomfy_batch::Summary, BatchError>) -> u8 {
         }
         Err(BatchError::Invalid { lines }) => {
             eprintln_safe(&format!(
-                "error: {} invalid line(s); nothing was submitted (fix them, or --skip-invalid)",
-                lines.len()
+                "error: {}; nothing was submitted (fix {}, or --skip-invalid)",
+                count(lines.len() as u64, "invalid line", "invalid lines"),
+                if lines.len() == 1 { "it" } else { "them" }
             ));
             for line in &lines {
                 eprintln_safe(&format!("  {line}"));
@@ -311,8 +313,13 @@ fn checked_plan(
     };
     if !plan.invalid.is_empty() {
         eprintln_safe(&format!(
-            "error: {} invalid line(s); nothing would be submitted (fix them, or --skip-invalid)",
-            plan.invalid.len()
+            "error: {}; nothing would be submitted (fix {}, or --skip-invalid)",
+            count(plan.invalid.len() as u64, "invalid line", "invalid lines"),
+            if plan.invalid.len() == 1 {
+                "it"
+            } else {
+                "them"
+            }
         ));
         for line in &plan.invalid {
             eprintln_safe(&format!("  {line}"));
@@ -320,6 +327,13 @@ fn checked_plan(
         if !skip_invalid || plan.lines.is_empty() {
             return Err(exit::DATA_ERR);
         }
+    }
+    for warning in plan
+        .lines
+        .iter()
+        .flat_map(runcomfy_batch::input::Line::warnings)
+    {
+        eprintln_safe(&warning);
     }
     Ok(plan)
 }
@@ -396,13 +410,17 @@ fn show_total(lines: usize, total: Usd, without: &[u64], max_spend: Option<&Usd>
         String::new()
     } else {
         format!(
-            "; {} line(s) have no estimate (not sent under --max-spend): {}",
-            without.len(),
+            "; {} no estimate (not sent under --max-spend): {}",
+            match without.len() {
+                1 => "1 line has".to_owned(),
+                n => format!("{n} lines have"),
+            },
             runcomfy_batch::report::line_numbers(without)
         )
     };
     eprintln_safe(&format!(
-        "dry run: {lines} line(s), estimated total {total}{without_text}; nothing was sent"
+        "dry run: {}, estimated total {total}{without_text}; nothing was sent",
+        count(lines as u64, "line", "lines")
     ));
     if let Some(max) = max_spend {
         eprintln_safe(&format!(

@@ -281,7 +281,10 @@ async fn succeeded(
         }
         output::json(&report);
     } else if let Some(saved) = &saved {
-        eprintln_safe(&format!("{id}: succeeded; saved {} file(s)", saved.len()));
+        eprintln_safe(&format!(
+            "{id}: succeeded; saved {}",
+            runcomfy_batch::report::count(saved.len() as u64, "file", "files")
+        ));
         for file in saved {
             output::line(&file.path.display().to_string());
         }

@@ -223,7 +223,7 @@ fn invalid_lines_are_listed_with_their_numbers_and_nothing_is_sent() {
     );
     let (code, _, stderr) = output(&mut batch(&sim, dir.path(), &["in.jsonl", "--out", "out"]));
     assert_eq!(code, 65, "{stderr}");
-    assert!(stderr.contains("3 invalid line(s)"), "{stderr}");
+    assert!(stderr.contains("3 invalid lines"), "{stderr}");
     for needle in ["line 2: invalid JSON", "line 4:", "line 5: unknown model"] {
         assert!(stderr.contains(needle), "{needle:?} in {stderr}");
     }
@@ -242,6 +242,45 @@ fn invalid_lines_are_listed_with_their_numbers_and_nothing_is_sent() {
     assert!(stdout.contains("2 downloaded"), "{stdout}");
     assert!(stdout.contains("invalid (skipped)"), "{stdout}");
     assert_eq!(sim.stats().submissions, 2);
+}
+
+/// What `run` warns of (an empty prompt, a prompt asking for another count than the input's)
+/// a batch says too, per line, before sending: warnings do not stop a line.
+#[test]
+fn lines_with_warnings_are_named_and_still_sent() {
+    let sim = Sim::start(SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let sequential = "bytedance/seedream-4-0/sequential";
+    write_input(
+        dir.path(),
+        &[
+            line(1),
+            format!(r#"{{"model":"{sequential}","input":{{"text":"  "}},"key":"blank"}}"#),
+            format!(
+                r#"{{"model":"{sequential}","input":{{"text":"Generate 5 images of a cat","sequential_image_generation_options":2}}}}"#
+            ),
+        ],
+    );
+    let (code, _, stderr) = output(&mut batch(&sim, dir.path(), &["in.jsonl", "--dry-run"]));
+    assert_eq!(code, 0, "{stderr}");
+    let warned = |stderr: &str| {
+        assert!(
+            stderr.contains("line 2 (key \"blank\"): warning: input.text: is required but empty"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("line 3: warning: input: text: The prompt asks for a different number"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("line 1: warning"), "{stderr}");
+    };
+    warned(&stderr);
+    let (code, stdout, stderr) =
+        output(&mut batch(&sim, dir.path(), &["in.jsonl", "--out", "out"]));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    warned(&stderr);
+    assert!(stdout.contains("3 lines: 3 downloaded"), "{stdout}");
+    assert_eq!(sim.stats().submissions, 3);
 }
 
 /// Under `--max-spend`, lines whose results cannot be read are left for the next run after

@@ -123,7 +123,7 @@ fn every_image_video_and_audio_of_a_gallery_loads_in_chromium() {
     let out = dir.path().join("out");
     let gallery = std::fs::read_to_string(out.join("gallery.html")).unwrap();
     assert!(
-        gallery.contains("runcomfy batch: 2 image(s), 1 video(s), 1 audio file(s)"),
+        gallery.contains("runcomfy batch: 2 images, 1 video, 1 audio file"),
         "{gallery}"
     );
     // The probe page sits beside the gallery, so its relative links resolve the same way.

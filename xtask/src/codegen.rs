@@ -43,9 +43,10 @@ pub fn run(schemas: &Path, out: &Path) -> Result<(), CodegenError> {
         write(&out.join("models").join(format!("{id}.rs")), module)?;
     }
     println!(
-        "wrote {} and {} model file(s) under {}",
+        "wrote {} and {} model file{} under {}",
         whole.display(),
         models.len(),
+        if models.len() == 1 { "" } else { "s" },
         out.join("models").display()
     );
     Ok(())
