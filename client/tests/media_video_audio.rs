@@ -156,13 +156,14 @@ fn assert_clean(report: &ValidationReport) {
 #[test]
 fn video_dimensions_are_measured_in_every_container() {
     // Landscape, wide and high enough: MP4 (movie header first or last), QuickTime, WebM
-    // (sizes known or live), Matroska.
+    // (sizes known or live), Matroska, AVI.
     for name in [
         "moov-at-end-64x48.mp4",
         "anamorphic-100x100.mp4",
         "clip-176x144.mov",
         "live-160x120.webm",
         "clip-100x60.mkv",
+        "sound-first-96x64.avi",
     ] {
         let report = check_every_way(&fixture(name), &VIDEO);
         // The anamorphic clip is 100x100 as coded (200x100 shown): not landscape.
@@ -210,7 +211,7 @@ fn a_video_whose_dimensions_cannot_be_read_is_an_error() {
     let moov_at_end = fixture("moov-at-end-64x48.mp4");
     let moov = moov_at_end.windows(4).position(|w| w == b"moov").unwrap() - 4;
     let ogg = [&b"OggS\0\x02"[..], &[0; 40]].concat();
-    let cases: [(&str, Vec<u8>, Error); 5] = [
+    let cases: [(&str, Vec<u8>, Error); 6] = [
         (
             "cut before its movie header",
             moov_at_end[..moov].to_vec(),
@@ -235,16 +236,25 @@ fn a_video_whose_dimensions_cannot_be_read_is_an_error() {
             error(
                 "format",
                 "format ogg",
-                "is a ogg video, whose dimensions cannot be checked: use mp4, mov or webm",
+                "is a ogg video, whose dimensions cannot be checked: use mp4, mov, webm or avi",
             ),
         ),
         (
-            "an unknown format (AVI)",
-            [&b"RIFF\0\0\0\0AVI LIST"[..], &[0; 40]].concat(),
+            "an AVI cut inside its headers",
+            fixture("sound-first-96x64.avi")[..200].to_vec(),
+            error(
+                "format",
+                "format avi",
+                "is a corrupt or truncated avi video: its dimensions cannot be read",
+            ),
+        ),
+        (
+            "an unknown format (MPEG-TS)",
+            [&[0x47u8, 0x40, 0, 0x10][..], &[0xff; 184]].concat(),
             error(
                 "format",
                 "unknown format",
-                "is not a video whose dimensions can be read (mp4, mov or webm)",
+                "is not a video whose dimensions can be read (mp4, mov, webm or avi)",
             ),
         ),
         (
@@ -253,7 +263,7 @@ fn a_video_whose_dimensions_cannot_be_read_is_an_error() {
             error(
                 "format",
                 "unknown format",
-                "is not a video whose dimensions can be read (mp4, mov or webm)",
+                "is not a video whose dimensions can be read (mp4, mov, webm or avi)",
             ),
         ),
     ];

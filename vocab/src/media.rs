@@ -156,6 +156,8 @@ pub enum MediaFormat {
     Mov,
     /// WebM or Matroska video.
     Webm,
+    /// AVI video (RIFF).
+    Avi,
     /// WAV audio.
     Wav,
     /// MP3 audio.
@@ -184,6 +186,7 @@ impl MediaFormat {
         MediaFormat::Mp4,
         MediaFormat::Mov,
         MediaFormat::Webm,
+        MediaFormat::Avi,
         MediaFormat::Wav,
         MediaFormat::Mp3,
         MediaFormat::Ogg,
@@ -206,6 +209,7 @@ impl MediaFormat {
             MediaFormat::Mp4 => "mp4",
             MediaFormat::Mov => "mov",
             MediaFormat::Webm => "webm",
+            MediaFormat::Avi => "avi",
             MediaFormat::Wav => "wav",
             MediaFormat::Mp3 => "mp3",
             MediaFormat::Ogg => "ogg",
@@ -226,7 +230,9 @@ impl MediaFormat {
             | MediaFormat::Tiff
             | MediaFormat::Heif
             | MediaFormat::Avif => MediaKind::Image,
-            MediaFormat::Mp4 | MediaFormat::Mov | MediaFormat::Webm => MediaKind::Video,
+            MediaFormat::Mp4 | MediaFormat::Mov | MediaFormat::Webm | MediaFormat::Avi => {
+                MediaKind::Video
+            }
             MediaFormat::Wav
             | MediaFormat::Mp3
             | MediaFormat::Ogg
@@ -266,6 +272,7 @@ impl MediaFormat {
             MediaFormat::Mp4 => "video/mp4",
             MediaFormat::Mov => "video/quicktime",
             MediaFormat::Webm => "video/webm",
+            MediaFormat::Avi => "video/x-msvideo",
             MediaFormat::Wav => "audio/wav",
             MediaFormat::Mp3 => "audio/mpeg",
             MediaFormat::Ogg => "audio/ogg",
@@ -285,6 +292,7 @@ impl MediaFormat {
             MediaFormat::M4a => &["audio/x-m4a"],
             MediaFormat::Flac => &["audio/x-flac"],
             MediaFormat::Webm => &["video/x-matroska"],
+            MediaFormat::Avi => &["video/avi", "video/msvideo", "video/vnd.avi"],
             _ => &[],
         }
     }
@@ -345,6 +353,8 @@ impl MediaFormat {
             Some(MediaFormat::Webp)
         } else if at(0, b"RIFF") && at(8, b"WAVE") {
             Some(MediaFormat::Wav)
+        } else if at(0, b"RIFF") && at(8, b"AVI ") {
+            Some(MediaFormat::Avi)
         } else if at(0, b"BM") {
             Some(MediaFormat::Bmp)
         } else if at(0, b"II*\0") || at(0, b"MM\0*") || at(0, b"II+\0") || at(0, b"MM\0+") {
@@ -413,7 +423,7 @@ mod tests {
 
     #[test]
     fn sniffs_every_kind() {
-        let cases: [(&[u8], MediaFormat); 15] = [
+        let cases: [(&[u8], MediaFormat); 16] = [
             (b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", MediaFormat::Png),
             (b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01", MediaFormat::Jpeg),
             (b"RIFF\0\0\0\0WEBPVP8 ", MediaFormat::Webp),
@@ -422,6 +432,7 @@ mod tests {
             (b"\0\0\0\x1cftypheic\0\0\0\0", MediaFormat::Heif),
             (b"\0\0\0\x1cftypM4A \0\0\0\0", MediaFormat::M4a),
             (b"RIFF\0\0\0\0WAVEfmt ", MediaFormat::Wav),
+            (b"RIFF\0\0\0\0AVI LIST", MediaFormat::Avi),
             (b"ID3\x04\0\0\0\0\0\0", MediaFormat::Mp3),
             (b"\xff\xfb\x90\x64\0\0", MediaFormat::Mp3),
             (b"\xff\xf1\x50\x80\0\0", MediaFormat::Aac),
@@ -469,6 +480,7 @@ mod tests {
         }
         assert_eq!(MediaFormat::parse("JPG"), Some(MediaFormat::Jpeg));
         assert_eq!(MediaFormat::from_mime("image/jpg"), Some(MediaFormat::Jpeg));
+        assert_eq!(MediaFormat::from_mime("video/avi"), Some(MediaFormat::Avi));
         assert_eq!(MediaFormat::parse("psd"), None);
     }
 

@@ -16,21 +16,21 @@ const MAX_STEPS: usize = 1_000_000;
 /// Why a file, `len` bytes long and starting with `head`, is not whole, or `None` when it is
 /// or its format cannot tell. Its format is the one its first bytes say, else `claimed` (its
 /// `Content-Type`: a file cut before its first bytes say anything); a RIFF file of a format
-/// this crate does not name (AVI) is held to its RIFF size.
+/// this crate does not name (MIDI, an animated cursor) is held to its RIFF size.
 pub(crate) fn cut_short<R: Read + Seek>(
     file: &mut R,
     len: u64,
     head: &[u8],
     claimed: Option<MediaFormat>,
 ) -> io::Result<Option<&'static str>> {
-    use MediaFormat::{Avif, Bmp, Gif, Heif, Jpeg, M4a, Mov, Mp4, Png, Wav, Webp};
+    use MediaFormat::{Avi, Avif, Bmp, Gif, Heif, Jpeg, M4a, Mov, Mp4, Png, Wav, Webp};
     file.seek(SeekFrom::Start(0))?;
     let format = MediaFormat::sniff(head).or(claimed);
     let walked = match format {
         Some(Png) => png(file, len),
         Some(Jpeg) => jpeg(&mut BufReader::new(file)),
         Some(Gif) => gif(&mut BufReader::new(file)),
-        Some(Webp | Wav) => riff(file, len),
+        Some(Webp | Wav | Avi) => riff(file, len),
         Some(Bmp) => bmp(file, len),
         Some(Mp4 | Mov | M4a) => iso_boxes(file, len, &[*b"moov", *b"mdat"], MOVIE_CUT),
         Some(Heif | Avif) => iso_boxes(file, len, &[*b"meta"], IMAGE_CUT),
@@ -437,12 +437,12 @@ mod tests {
         assert!(!whole(b"\xff\xd8", Some(MediaFormat::Jpeg)));
         assert!(!whole(b"\0\0\0\x20ftyp", Some(MediaFormat::Mp4)));
         assert!(whole(b"\xff\xd8", None));
-        // AVI, which this crate does not name, is held to its RIFF size, however short.
-        let mut avi = b"RIFF\x10\0\0\0AVI LIST".to_vec();
-        avi.resize(24, 0);
-        assert!(whole(&avi, None));
-        for at in 4..avi.len() {
-            assert!(!whole(&avi[..at], None), "cut at {at}");
+        // RIFF MIDI, which this crate does not name, is held to its RIFF size, however short.
+        let mut midi = b"RIFF\x10\0\0\0RMIDdata".to_vec();
+        midi.resize(24, 0);
+        assert!(whole(&midi, None));
+        for at in 4..midi.len() {
+            assert!(!whole(&midi[..at], None), "cut at {at}");
         }
         // An ISO file too short to say its brand is held to its box sizes.
         assert!(!whole(b"\0\0\0\x20ftyp", None));

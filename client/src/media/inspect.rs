@@ -210,7 +210,7 @@ fn unreadable_or_unrecognised<R>(reader: &mut HeaderReader<R>) -> Content {
 pub(crate) fn measures_video(format: MediaFormat) -> bool {
     matches!(
         format,
-        MediaFormat::Mp4 | MediaFormat::Mov | MediaFormat::Webm
+        MediaFormat::Mp4 | MediaFormat::Mov | MediaFormat::Webm | MediaFormat::Avi
     )
 }
 
@@ -223,6 +223,7 @@ fn measure_video<R: Read + Seek>(
     let parsed = match format {
         MediaFormat::Mp4 | MediaFormat::Mov => video::movie_frame_size(reader, len),
         MediaFormat::Webm => video::matroska_frame_size(reader, len),
+        MediaFormat::Avi => video::avi_frame_size(reader, len),
         _ => return Err(Unmeasured::NotMeasured),
     };
     match (parsed, reader.failure.take()) {

@@ -1,7 +1,8 @@
 //! A video's frame size from its container's header: the first video track of an MP4 or
-//! QuickTime movie (ISO BMFF) and of a WebM or Matroska file (EBML). Only the headers on the way
-//! to the track are read; everything else, the media data above all, is skipped by seeking, so
-//! a movie whose index sits at the end of the file costs a few small reads. Every offset is
+//! QuickTime movie (ISO BMFF), of a WebM or Matroska file (EBML) and of an AVI (RIFF). Only the
+//! headers on the way to the track are read; everything else, the media data above all, is
+//! skipped by seeking, so a movie whose index sits at the end of the file costs a few small
+//! reads. Every offset is
 //! checked against its parent, and nothing is allocated from a size the file states.
 
 use std::io::{Read, Seek, SeekFrom};
@@ -396,6 +397,113 @@ fn uint<R: Read + Seek>(source: &mut R, element: &Element) -> Result<u64, NoSize
     Ok(u64::from_be_bytes(buf))
 }
 
+// AVI (RIFF): chunks of a four-letter id and a 32-bit little-endian size, padded to an even
+// length; a `LIST` chunk's data opens with the list's own four-letter type.
+
+/// A RIFF chunk: its id (a list's type, for a `LIST`), where its data starts and ends.
+#[derive(Debug, Clone, Copy)]
+struct Chunk {
+    id: [u8; 4],
+    data: u64,
+    end: u64,
+}
+
+/// The frame size of the first video stream of an AVI file of `len` bytes: its format
+/// chunk's `BITMAPINFOHEADER`, the coded frame `ffprobe` reports (a negative height marks a
+/// frame stored top-down). The main header's size is the file's, not a stream's.
+pub(crate) fn avi_frame_size<R: Read + Seek>(
+    source: &mut R,
+    len: u64,
+) -> Result<FrameSize, NoSize> {
+    let [r0, r1, r2, r3, s0, s1, s2, s3, f0, f1, f2, f3] = bytes_at(source, 0)?;
+    if [r0, r1, r2, r3] != *b"RIFF" || [f0, f1, f2, f3] != *b"AVI " {
+        return Err(NoSize::Corrupt);
+    }
+    // A file cut short still has its headers at the start.
+    let riff_end = (8 + u64::from(u32::from_le_bytes([s0, s1, s2, s3]))).min(len);
+    let headers = child_chunk(source, 12, riff_end, b"hdrl")?.ok_or(NoSize::Corrupt)?;
+    let mut pos = headers.data;
+    while let Some(stream) = next_chunk(source, pos, headers.end)? {
+        if &stream.id == b"strl"
+            && let Some(size) = avi_stream(source, &stream)?
+        {
+            return Ok(size);
+        }
+        pos = after(&stream);
+    }
+    Err(NoSize::NoVideoTrack)
+}
+
+/// The frame size of a stream list, `None` when its header says it is not video (`vids`).
+fn avi_stream<R: Read + Seek>(source: &mut R, list: &Chunk) -> Result<Option<FrameSize>, NoSize> {
+    let header = child_chunk(source, list.data, list.end, b"strh")?.ok_or(NoSize::Corrupt)?;
+    if header.end - header.data < 4 || bytes_at::<_, 4>(source, header.data)? != *b"vids" {
+        return Ok(None);
+    }
+    let format = child_chunk(source, list.data, list.end, b"strf")?.ok_or(NoSize::Corrupt)?;
+    if format.end - format.data < 12 {
+        return Err(NoSize::Corrupt);
+    }
+    let [_, _, _, _, w0, w1, w2, w3, h0, h1, h2, h3] = bytes_at(source, format.data)?;
+    let width = i32::from_le_bytes([w0, w1, w2, w3]).unsigned_abs();
+    let height = i32::from_le_bytes([h0, h1, h2, h3]).unsigned_abs();
+    nonzero(width.into(), height.into())
+        .map(Some)
+        .ok_or(NoSize::Corrupt)
+}
+
+/// The first chunk (or list of that type) with this id between `pos` and `end`.
+fn child_chunk<R: Read + Seek>(
+    source: &mut R,
+    mut pos: u64,
+    end: u64,
+    id: &[u8; 4],
+) -> Result<Option<Chunk>, NoSize> {
+    while let Some(found) = next_chunk(source, pos, end)? {
+        if &found.id == id {
+            return Ok(Some(found));
+        }
+        pos = after(&found);
+    }
+    Ok(None)
+}
+
+/// The chunk whose header is at `pos`, inside a parent ending at `end`; `None` when the
+/// parent has no room left for one. A list is named by its type, its data after it.
+fn next_chunk<R: Read + Seek>(source: &mut R, pos: u64, end: u64) -> Result<Option<Chunk>, NoSize> {
+    if end.saturating_sub(pos) < 8 {
+        return Ok(None);
+    }
+    let [i0, i1, i2, i3, s0, s1, s2, s3] = bytes_at(source, pos)?;
+    let data = pos + 8;
+    let chunk_end = data + u64::from(u32::from_le_bytes([s0, s1, s2, s3]));
+    if chunk_end > end {
+        return Err(NoSize::Corrupt);
+    }
+    let id = [i0, i1, i2, i3];
+    if &id == b"LIST" {
+        if chunk_end - data < 4 {
+            return Err(NoSize::Corrupt);
+        }
+        let kind = bytes_at(source, data)?;
+        return Ok(Some(Chunk {
+            id: kind,
+            data: data + 4,
+            end: chunk_end,
+        }));
+    }
+    Ok(Some(Chunk {
+        id,
+        data,
+        end: chunk_end,
+    }))
+}
+
+/// Where the chunk after this one starts: a chunk of odd size is padded by a byte.
+fn after(chunk: &Chunk) -> u64 {
+    chunk.end + (chunk.end & 1)
+}
+
 /// Both sides, when neither is zero (a zero is the field left unset).
 fn nonzero(width: u64, height: u64) -> Option<FrameSize> {
     (width > 0 && height > 0).then_some(FrameSize { width, height })
@@ -467,6 +575,33 @@ mod tests {
         assert_eq!(bmff_size(fixture!("tone.m4a")), Err(NoSize::NoVideoTrack));
     }
 
+    fn avi_size(bytes: &[u8]) -> Result<FrameSize, NoSize> {
+        avi_frame_size(&mut Cursor::new(bytes), bytes.len() as u64)
+    }
+
+    #[test]
+    fn real_avi_files_measure_as_ffprobe_says() {
+        // The sound stream comes first and is passed over.
+        let avi = fixture!("sound-first-96x64.avi");
+        assert_eq!(avi_size(avi), size(96, 64));
+        // Cut after its headers, it still measures; cut inside them, it is corrupt.
+        let movi = avi.windows(4).position(|w| w == b"movi").unwrap();
+        assert_eq!(avi_size(&avi[..movi + 100]), size(96, 64));
+        for at in [0, 11, 12, 40, 200, movi / 2] {
+            assert_eq!(avi_size(&avi[..at]), Err(NoSize::Corrupt), "cut at {at}");
+        }
+        // A stream list of sound alone has no video.
+        let mut sound_only = avi.to_vec();
+        let vids = sound_only.windows(4).position(|w| w == b"vids").unwrap();
+        sound_only[vids..vids + 4].copy_from_slice(b"txts");
+        assert_eq!(avi_size(&sound_only), Err(NoSize::NoVideoTrack));
+        // A frame stored top-down has a negative height.
+        let mut top_down = avi.to_vec();
+        let strf = top_down.windows(4).rposition(|w| w == b"strf").unwrap();
+        top_down[strf + 16..strf + 20].copy_from_slice(&(-64i32).to_le_bytes());
+        assert_eq!(avi_size(&top_down), size(96, 64));
+    }
+
     #[test]
     fn real_matroska_files_measure_as_ffprobe_says() {
         assert_eq!(ebml_size(fixture!("portrait-90x160.webm")), size(90, 160));
@@ -527,6 +662,11 @@ mod tests {
                 let measured = ebml_size(&bytes[..cut]);
                 assert!(measured.is_err() || measured == Ok(whole), "cut at {cut}");
             }
+        }
+        let avi = fixture!("sound-first-96x64.avi");
+        for cut in 0..avi.len() {
+            let measured = avi_size(&avi[..cut]);
+            assert!(measured.is_err() || measured == size(96, 64), "cut at {cut}");
         }
     }
 
