@@ -99,8 +99,8 @@ pub fn push_url<'a>(
 }
 
 /// Adds the files found in output properties the schema does not list, so a new kind of
-/// output is still downloaded: a string under a name that says it holds files, or any URL, at
-/// any depth.
+/// output is still downloaded: any URL, or a path (`/files/a.png`) under a name that says it
+/// holds files, at any depth.
 pub fn push_extra_urls<'a>(
     files: &mut Vec<OutputFile<'a>>,
     extra: &'a serde_json::Map<String, serde_json::Value>,
@@ -117,10 +117,13 @@ pub fn push_extra_urls<'a>(
 }
 
 /// Adds the files of `value`, an output property's value or a part of it, under the
-/// property's name (and position, in a list): a string is a file when `named` (its property,
-/// or its key in an object, says it holds files: [`MediaKind::names_output_files`]) or when it
-/// is a URL (`scheme://`, any scheme and case; one not http(s) fails its download). Lists and
-/// objects are searched at any depth (`{"audio": {"url": ...}}`, `[{"url": ...}]`).
+/// property's name (and position, in a list): a string is a file when it is a URL
+/// (`scheme://`, any scheme and case; one not http(s) fails its download), or a path when
+/// `named` (its property, or its key in an object, says it holds files:
+/// [`MediaKind::names_output_files`]; a path fails its download, as the server named a file
+/// that cannot be fetched). Other text is no file even under such a name (`"url": "n/a"`): the
+/// name was only a guess, and the output keeps it. Lists and objects are searched at any depth
+/// (`{"audio": {"url": ...}}`, `[{"url": ...}]`).
 fn push_value<'a>(
     files: &mut Vec<OutputFile<'a>>,
     field: &'a str,
@@ -129,7 +132,7 @@ fn push_value<'a>(
     named: bool,
 ) {
     match value {
-        serde_json::Value::String(url) if named || has_scheme(url) => {
+        serde_json::Value::String(url) if has_scheme(url) || (named && is_path(url)) => {
             push_url(files, field, index, url);
         }
         serde_json::Value::Array(items) => {
@@ -150,6 +153,11 @@ fn push_value<'a>(
         }
         _ => {}
     }
+}
+
+/// Whether `text` is a path on some host (`/files/a.png`, `//cdn.example/a.png`).
+fn is_path(text: &str) -> bool {
+    text.trim_start().starts_with('/')
 }
 
 /// Whether `text` starts with a URL scheme and `://` (RFC 3986's scheme characters), after

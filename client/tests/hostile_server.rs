@@ -795,6 +795,57 @@ async fn a_server_clock_that_disagrees_with_the_polls_is_not_learned() {
     .await;
 }
 
+/// A placeholder under a name that sounds like a file (`"thumbnail_url": "n/a"`) is a value,
+/// not a download that fails every time and takes the job's real files down with it; a path
+/// there still names a file, whose download fails.
+#[tokio::test]
+async fn text_under_a_file_like_name_is_no_file_but_a_path_is() {
+    let files = Hostile::start(|_, _| Act::Reply {
+        status: 200,
+        headers: vec![("Content-Type".into(), "image/png".into())],
+        body: png_header(32, 32),
+    })
+    .await;
+    let image = format!("{}/files/a.png", files.base_url());
+    let output = move |extra: serde_json::Value| {
+        let mut output = serde_json::json!({"images": [image.clone()]});
+        if let (Some(output), Some(extra)) = (output.as_object_mut(), extra.as_object()) {
+            output.extend(extra.clone());
+        }
+        output
+    };
+    let placeholders = output(serde_json::json!({
+        "thumbnail_url": "n/a",
+        "preview_image": "pending",
+        "video": {"url": "none"},
+    }));
+    let path = output(serde_json::json!({"thumbnail_url": "/files/thumb.png"}));
+    for (output, fetched) in [(placeholders, true), (path, false)] {
+        let api = Hostile::start(move |_, _| {
+            json(
+                200,
+                serde_json::json!({"request_id": ID, "status": "succeeded", "output": output}),
+            )
+        })
+        .await;
+        let client = files_from_loopback(&api).build().unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let saved = within(Duration::from_secs(20), async {
+            let output = client.job_json(ID).result().await.unwrap();
+            client.download(&output, out.path()).await
+        })
+        .await;
+        match saved {
+            Ok(saved) => {
+                assert!(fetched, "{saved:?}");
+                assert_eq!(saved.len(), 1);
+                assert_eq!(saved[0].field, "images");
+            }
+            Err(err) => assert!(!fetched, "{err}"),
+        }
+    }
+}
+
 #[tokio::test]
 async fn an_odd_optional_field_is_ignored() {
     let server = Hostile::start(|seen, _| {

@@ -102,9 +102,12 @@ mod tests {
     #[test]
     fn output_files_that_cannot_be_fetched_are_listed_not_dropped() {
         // Listed, their downloads fail (or, for the upper-case scheme, succeed): a file the
-        // output names is never silently left out.
+        // output names is never silently left out. Text that names no file, under a name that
+        // suggests one, is a value the output keeps, not a download that fails every time.
         let output: DynOutput = serde_json::from_value(serde_json::json!({
             "images": ["HTTPS://cdn.example/a.png", "/files/b.png", "javascript:alert(1)"],
+            "thumbnail_url": "n/a",
+            "preview_image": "pending",
             "video": " http://cdn.example/c.mp4",
             "extra": "ftp://cdn.example/d.png",
             "caption": "note: a cat",
@@ -120,7 +123,6 @@ mod tests {
             [
                 "HTTPS://cdn.example/a.png",
                 "/files/b.png",
-                "javascript:alert(1)",
                 " http://cdn.example/c.mp4",
                 "ftp://cdn.example/d.png",
                 "https://cdn.example/e.wav",

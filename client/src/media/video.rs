@@ -666,7 +666,10 @@ mod tests {
         let avi = fixture!("sound-first-96x64.avi");
         for cut in 0..avi.len() {
             let measured = avi_size(&avi[..cut]);
-            assert!(measured.is_err() || measured == size(96, 64), "cut at {cut}");
+            assert!(
+                measured.is_err() || measured == size(96, 64),
+                "cut at {cut}"
+            );
         }
     }
 
