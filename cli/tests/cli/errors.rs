@@ -117,20 +117,26 @@ fn server_errors_exit_69_and_an_accepted_job_lost_to_them_3() {
     assert!(err.contains("server error"), "{err}");
     assert!(err.contains("--wait --out DIR` waits for it"), "{err}");
 
-    // An outage of a few seconds while it waits is ridden out: the job is saved.
-    sim.sim.set_faults(outage());
-    let child = sim
-        .process(dir.path())
-        .args(["run", MODEL, "--text", PROMPT, "--out", "after-outage"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_secs(8));
-    sim.sim.set_faults(Faults::none());
-    let output = child.wait_with_output().unwrap();
-    assert_code(&output, 0);
-    assert!(!stdout(&output).is_empty(), "{}", stderr(&output));
+    // An outage of a few seconds while it waits is ridden out: the job is saved. So are
+    // replies that cannot be read for as long (a proxy's page sent with 200).
+    let garbled = Faults::none()
+        .with(Endpoint::Status, 1.0, &[FaultKind::MalformedJson])
+        .with(Endpoint::Result, 1.0, &[FaultKind::MalformedJson]);
+    for (faults, out) in [(outage(), "after-outage"), (garbled, "after-garbling")] {
+        sim.sim.set_faults(faults);
+        let child = sim
+            .process(dir.path())
+            .args(["run", MODEL, "--text", PROMPT, "--out", out])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_secs(8));
+        sim.sim.set_faults(Faults::none());
+        let output = child.wait_with_output().unwrap();
+        assert_code(&output, 0);
+        assert!(!stdout(&output).is_empty(), "{}", stderr(&output));
+    }
 
     // Nothing listening at all.
     let output = runcomfy(dir.path())

@@ -61,7 +61,8 @@ impl WaitOptions {
     }
 
     /// How long polls may keep failing with errors that pass (5xx, a broken connection, a
-    /// rate limit: each poll already retried) before the wait gives up with the last one;
+    /// rate limit, an unreadable reply: each poll already retried) before the wait gives up
+    /// with the last one;
     /// 60 s by default, zero to give up at the first. The job is polled again 1, 2, 4 then
     /// every 8 s meanwhile, and a deadline ([`timeout`](Self::timeout)) still holds.
     pub fn ride_out(mut self, outage: Duration) -> Self {
@@ -227,9 +228,15 @@ impl<'a, M: Model> Poller<'a, M> {
 
     /// Whether a failed poll is waited out: an error that passes, within the outage allowed.
     fn rides_out(&mut self, err: &Error) -> bool {
+        // An unreadable reply too: a proxy's maintenance page sent with 200, or a reply cut
+        // short, passes as an outage does. One that stays unreadable ends the wait a minute
+        // later, with the same error.
         let passes = matches!(
             err,
-            Error::Server { .. } | Error::Transport { .. } | Error::RateLimited { .. }
+            Error::Server { .. }
+                | Error::Transport { .. }
+                | Error::RateLimited { .. }
+                | Error::InvalidResponse { .. }
         );
         if !passes {
             return false;
