@@ -1,5 +1,6 @@
 //! The client the commands use: the real API with a token, or `--mock`'s in-process simulator.
 
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use runcomfy::{Client, JobRecord};
 use runcomfy_simulator::{RunTime, SimConfig, Simulator};
 
 use crate::exit::CliError;
-use crate::history::HistoryCache;
+use crate::history::{HistoryCache, Recent};
 
 /// A client, and the simulator behind it with `--mock` (kept alive as long as the client).
 #[derive(Debug)]
@@ -23,9 +24,11 @@ pub struct Connection {
     /// are not the server's).
     history: Option<HistoryCache>,
     /// The jobs submitted lately, as the cache had them.
-    recent: Vec<JobRecord>,
+    recent: Recent,
     /// The jobs submitted, saved beside the run times.
     submitted: Mutex<Vec<JobRecord>>,
+    /// The provenance records written for them (request id, path), saved with them.
+    records: Mutex<Vec<(String, PathBuf)>>,
 }
 
 impl Connection {
@@ -54,11 +57,28 @@ impl Connection {
         }
     }
 
+    /// Keeps where `job`'s provenance record was written, for a later command that saves its
+    /// files into another folder (`result ID --out DIR`), if run times are remembered.
+    pub fn recorded(&self, job: &DynJob, path: &Path) {
+        if self.history.is_some() {
+            let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+            let mut records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
+            records.push((job.id().to_owned(), path));
+        }
+    }
+
+    /// Where a command that submitted job `request_id` wrote its provenance record, if the
+    /// cache says.
+    pub fn record_of(&self, request_id: &str) -> Option<&Path> {
+        self.recent.records.get(request_id).map(PathBuf::as_path)
+    }
+
     /// Job `request_id`: from the record a command that submitted it kept (once run times are
     /// remembered), else from its id alone (its model and submit time unknown).
     pub fn job(&self, request_id: &str) -> DynJob {
         let record = self
             .recent
+            .jobs
             .iter()
             .rev()
             .find(|r| r.request_id == request_id);
@@ -75,7 +95,11 @@ impl Connection {
                 .submitted
                 .into_inner()
                 .unwrap_or_else(PoisonError::into_inner);
-            cache.save_from(&self.client, &submitted);
+            let records = self
+                .records
+                .into_inner()
+                .unwrap_or_else(PoisonError::into_inner);
+            cache.save_from(&self.client, &submitted, &records);
         }
         if let Some(sim) = self.simulator {
             sim.shutdown().await;
@@ -113,8 +137,9 @@ pub async fn connect(matches: &ArgMatches) -> Result<Connection, CliError> {
         client: builder.build()?,
         simulator: None,
         history: None,
-        recent: Vec::new(),
+        recent: Recent::default(),
         submitted: Mutex::default(),
+        records: Mutex::default(),
     })
 }
 
@@ -170,8 +195,9 @@ pub async fn mock(config: SimConfig) -> Result<Connection, CliError> {
         client,
         simulator: Some(sim),
         history: None,
-        recent: Vec::new(),
+        recent: Recent::default(),
         submitted: Mutex::default(),
+        records: Mutex::default(),
     })
 }
 

@@ -1,10 +1,12 @@
 //! The run times learned by earlier commands, kept in a cache file so that the next `run` or
-//! `batch` polls a model it has seen before on a warm schedule; and the jobs `run` submitted,
-//! so that `result --wait` on one of them polls on that schedule from its submit.
+//! `batch` polls a model it has seen before on a warm schedule; the jobs `run` submitted, so
+//! that `result --wait` on one of them polls on that schedule from its submit; and where `run`
+//! left each job's provenance record, so that `result ID --out DIR` into another folder still
+//! writes one beside the files.
 //!
 //! One file, `poll-history.json` in `$RUNCOMFY_CACHE_DIR` (else the platform's cache folder,
-//! `runcomfy/` under it), holds a [`PollHistorySnapshot`] and the latest [`JobRecord`]s per
-//! server. A command adds only what it learned and submitted to what the file holds when it
+//! `runcomfy/` under it), holds a [`PollHistorySnapshot`], the latest [`JobRecord`]s and their
+//! records' paths per server. A command adds only what it learned and submitted to what the file holds when it
 //! ends, under a lock beside it, so commands running side by side keep each other's. It is a
 //! cache: a file that cannot be read or written is logged (`-v`) and otherwise ignored.
 
@@ -50,6 +52,18 @@ struct ServerEntry {
     /// The jobs submitted last, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     jobs: Vec<JobRecord>,
+    /// The provenance record `run` wrote for each of them, by request id (absolute paths).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    records: BTreeMap<String, PathBuf>,
+}
+
+/// What the cache holds of the jobs lately submitted to a server.
+#[derive(Debug, Default)]
+pub struct Recent {
+    /// Their records, oldest first.
+    pub jobs: Vec<JobRecord>,
+    /// Where `run` wrote each one's provenance record, by request id.
+    pub records: BTreeMap<String, PathBuf>,
 }
 
 /// The cache file, for one server.
@@ -74,22 +88,31 @@ impl HistoryCache {
         })
     }
 
-    /// Gives `client` the run times saved for its server; returns the records of the jobs
-    /// lately submitted to it, oldest first, read in the same pass.
-    pub fn load_into(&self, client: &Client) -> Vec<JobRecord> {
+    /// Gives `client` the run times saved for its server; returns what it holds of the jobs
+    /// lately submitted to it, read in the same pass.
+    pub fn load_into(&self, client: &Client) -> Recent {
         let Some(entry) = read(&self.path).servers.remove(&self.server) else {
-            return Vec::new();
+            return Recent::default();
         };
         client.import_poll_history(&entry.history);
         tracing::debug!(path = %self.path.display(), "poll history loaded");
-        entry.jobs
+        Recent {
+            jobs: entry.jobs,
+            records: entry.records,
+        }
     }
 
-    /// Adds the run times `client` learned and the jobs `submitted` to its server's entry,
-    /// keeping the other servers'. A command that did neither (`status`) leaves the file alone.
-    pub fn save_from(&self, client: &Client, submitted: &[JobRecord]) {
+    /// Adds the run times `client` learned, the jobs `submitted` and the `records` written
+    /// (request id, path) to its server's entry, keeping the other servers'. A command that
+    /// did none of these (`status`) leaves the file alone.
+    pub fn save_from(
+        &self,
+        client: &Client,
+        submitted: &[JobRecord],
+        records: &[(String, PathBuf)],
+    ) {
         let learned = client.poll_history_learned();
-        if learned.models.is_empty() && submitted.is_empty() {
+        if learned.models.is_empty() && submitted.is_empty() && records.is_empty() {
             return;
         }
         let saved_at = SystemTime::now()
@@ -99,7 +122,12 @@ impl HistoryCache {
         let update = || -> std::io::Result<()> {
             let _lock = lock(&self.path)?;
             let mut file = read(&self.path);
-            add(&mut file, &self.server, &learned, submitted, saved_at);
+            let added = Added {
+                learned: &learned,
+                jobs: submitted,
+                records,
+            };
+            add(&mut file, &self.server, &added, saved_at);
             write(&self.path, &file)
         };
         match update() {
@@ -111,15 +139,16 @@ impl HistoryCache {
     }
 }
 
-/// Adds `learned` and `jobs` to `server`'s entry (past [`MAX_JOBS`], its oldest records go),
-/// then drops the servers saved longest ago past [`MAX_SERVERS`].
-fn add(
-    file: &mut CacheFile,
-    server: &str,
-    learned: &PollHistorySnapshot,
-    jobs: &[JobRecord],
-    saved_at: u64,
-) {
+/// What a command adds to its server's entry.
+struct Added<'a> {
+    learned: &'a PollHistorySnapshot,
+    jobs: &'a [JobRecord],
+    records: &'a [(String, PathBuf)],
+}
+
+/// Adds to `server`'s entry (past [`MAX_JOBS`], its oldest jobs go, with their records'
+/// paths), then drops the servers saved longest ago past [`MAX_SERVERS`].
+fn add(file: &mut CacheFile, server: &str, added: &Added<'_>, saved_at: u64) {
     file.version = CacheFile::VERSION;
     let entry = file
         .servers
@@ -128,12 +157,17 @@ fn add(
             saved_at,
             history: PollHistorySnapshot::default(),
             jobs: Vec::new(),
+            records: BTreeMap::new(),
         });
     entry.saved_at = saved_at;
-    entry.history.extend(learned);
-    entry.jobs.extend_from_slice(jobs);
+    entry.history.extend(added.learned);
+    entry.jobs.extend_from_slice(added.jobs);
     let over = entry.jobs.len().saturating_sub(MAX_JOBS);
     entry.jobs.drain(..over);
+    entry.records.extend(added.records.iter().cloned());
+    let kept: std::collections::HashSet<&str> =
+        entry.jobs.iter().map(|j| j.request_id.as_str()).collect();
+    entry.records.retain(|id, _| kept.contains(id.as_str()));
     if file.servers.len() > MAX_SERVERS {
         // One sort, not a scan per server dropped: a file of many servers (someone else's
         // data) must not hold a finished run for minutes.
@@ -209,6 +243,15 @@ fn write(path: &Path, file: &CacheFile) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    /// What a command that learned `learned` and submitted nothing adds.
+    fn learned(learned: &PollHistorySnapshot) -> Added<'_> {
+        Added {
+            learned,
+            jobs: &[],
+            records: &[],
+        }
+    }
+
     fn snapshot(ms: &[u64]) -> PollHistorySnapshot {
         PollHistorySnapshot {
             version: PollHistorySnapshot::VERSION,
@@ -229,18 +272,29 @@ mod tests {
                 saved_at,
                 history: snapshot(&[1_000]),
                 jobs: Vec::new(),
+                records: BTreeMap::new(),
             };
             file.servers.insert(format!("https://s{i}/"), entry);
         }
 
-        add(&mut file, "https://s0/", &snapshot(&[2_000]), &[], 2_000);
+        add(
+            &mut file,
+            "https://s0/",
+            &learned(&snapshot(&[2_000])),
+            2_000,
+        );
         assert_eq!(
             file.servers["https://s0/"].history.models["m"],
             [1_000, 2_000]
         );
         assert_eq!(file.servers.len(), MAX_SERVERS);
 
-        add(&mut file, "https://new/", &snapshot(&[3_000]), &[], 3_000);
+        add(
+            &mut file,
+            "https://new/",
+            &learned(&snapshot(&[3_000])),
+            3_000,
+        );
         assert_eq!(file.servers.len(), MAX_SERVERS);
         assert_eq!(file.servers["https://new/"].history.models["m"], [3_000]);
         assert!(
@@ -260,13 +314,19 @@ mod tests {
                         saved_at: i,
                         history: PollHistorySnapshot::default(),
                         jobs: Vec::new(),
+                        records: BTreeMap::new(),
                     };
                     (format!("https://s{i}/"), entry)
                 })
                 .collect(),
         };
         let started = std::time::Instant::now();
-        add(&mut file, "https://new/", &snapshot(&[1]), &[], servers);
+        add(
+            &mut file,
+            "https://new/",
+            &learned(&snapshot(&[1])),
+            servers,
+        );
         // A scan per server dropped took minutes here.
         assert!(
             started.elapsed() < std::time::Duration::from_secs(5),
@@ -289,8 +349,7 @@ mod tests {
         add(
             &mut file,
             "https://api.example/",
-            &snapshot(&[1_500]),
-            &[],
+            &learned(&snapshot(&[1_500])),
             1,
         );
         write(&path, &file).unwrap();
@@ -304,12 +363,12 @@ mod tests {
             path: path.clone(),
             server: client.base_url().as_str().to_owned(),
         };
-        assert_eq!(cache.load_into(&client), []);
+        assert_eq!(cache.load_into(&client).jobs, []);
         assert_eq!(client.poll_history().models["m"], [1_500]);
 
         // It learned nothing itself: the file is left as it was.
         std::fs::write(&path, "left alone").unwrap();
-        cache.save_from(&client, &[]);
+        cache.save_from(&client, &[], &[]);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "left alone");
     }
 
@@ -329,17 +388,24 @@ mod tests {
                 .submitted_at(UNIX_EPOCH + std::time::Duration::from_secs(n as u64))
         };
         let records: Vec<JobRecord> = (0..MAX_JOBS + 2).map(record).collect();
-        cache.save_from(&client, &records[..2]);
-        cache.save_from(&client, &records[2..]);
-        // The oldest two went first; the rest are kept in order.
+        let written = |n: usize| {
+            (
+                format!("req-{n}"),
+                PathBuf::from(format!("/out/{n}/r.json")),
+            )
+        };
+        cache.save_from(&client, &records[..2], &[written(0), written(1)]);
+        cache.save_from(&client, &records[2..], &[written(2)]);
+        // The oldest two went first, with their records' paths; the rest are kept in order.
         let kept = cache.load_into(&client);
-        assert_eq!(kept, records[2..]);
-        assert!(!kept.contains(&record(1)));
+        assert_eq!(kept.jobs, records[2..]);
+        assert!(!kept.jobs.contains(&record(1)));
+        assert_eq!(kept.records, BTreeMap::from([written(2)]));
         let other = HistoryCache {
             server: "https://other.example/".into(),
             ..cache
         };
-        assert_eq!(other.load_into(&client), [], "per server");
+        assert_eq!(other.load_into(&client).jobs, [], "per server");
         Ok(())
     }
 

@@ -33,6 +33,9 @@ pub enum Action {
 /// What `result` was asked.
 struct ResultArgs {
     out: Option<PathBuf>,
+    /// The provenance record `run` wrote for the job, as the cache has it: completed into
+    /// `out` when `out` has none.
+    record: Option<PathBuf>,
     /// `--downloads`.
     download: DownloadOptions,
     json: bool,
@@ -81,6 +84,7 @@ async fn run_on(
         Action::Result => {
             let args = ResultArgs {
                 out: matches.get_one::<String>("out").map(PathBuf::from),
+                record: connection.record_of(id).map(Path::to_path_buf),
                 download: crate::cli::download_options(matches),
                 json,
                 wait: matches.get_flag("wait"),
@@ -170,7 +174,8 @@ async fn result(job: &DynJob, args: &ResultArgs) -> Result<u8, CliError> {
                 .unwrap_or_else(|| "(no error given)".into());
             eprintln_safe(&format!("error: job {id} failed: {message}"));
             if let Some(dir) = &args.out {
-                complete_record(dir, id, &result, &[], Some(format!("failed: {message}")));
+                let error = Some(format!("failed: {message}"));
+                complete_record(dir, args.record.as_deref(), id, &result, &[], error);
             }
             exit::FAILURE
         }
@@ -180,7 +185,8 @@ async fn result(job: &DynJob, args: &ResultArgs) -> Result<u8, CliError> {
             }
             eprintln_safe(&format!("error: job {id} was cancelled"));
             if let Some(dir) = &args.out {
-                complete_record(dir, id, &result, &[], Some("cancelled".to_owned()));
+                let error = Some("cancelled".to_owned());
+                complete_record(dir, args.record.as_deref(), id, &result, &[], error);
             }
             exit::FAILURE
         }
@@ -267,7 +273,7 @@ async fn succeeded(
             match interrupts.race(download).await {
                 Some(saved) => {
                     let saved = saved?;
-                    complete_record(dir, id, result, &saved, None);
+                    complete_record(dir, args.record.as_deref(), id, result, &saved, None);
                     Some(saved)
                 }
                 None => return Ok(interrupted(id, "interrupted while downloading", args.json)),
@@ -303,17 +309,28 @@ async fn succeeded(
 
 /// Completes the record a run of this job left in `dir` (`--no-wait`, or a download that did
 /// not finish): the files now saved, or why the job ended without any (`error`), and what the
-/// result says of the cost and the end. No record there, no record written: `result` does not
-/// know the input the job was given.
+/// result says of the cost and the end. With none in `dir`, the one the run left `elsewhere`
+/// (another `--out`) is completed into `dir`, beside the files, and left as it was there. No
+/// record found, no record written: `result` does not know the input the job was given.
 fn complete_record(
     dir: &Path,
+    elsewhere: Option<&Path>,
     id: &str,
     result: &JobResult<DynOutput>,
     saved: &[DownloadedFile],
     error: Option<String>,
 ) {
-    let Some((path, mut record)) = provenance::find_record(dir, id) else {
-        return;
+    let (target, mut record) = match provenance::find_record(dir, id) {
+        Some((path, record)) => (Some(path), record),
+        None => {
+            let Some((_, record)) = elsewhere
+                .and_then(Path::parent)
+                .and_then(|other| provenance::find_record(other, id))
+            else {
+                return;
+            };
+            (None, record)
+        }
     };
     record.files = saved.iter().map(RecordFile::of).collect();
     record.error = error;
@@ -324,7 +341,11 @@ fn complete_record(
     if record.timings.noticed.is_none() {
         record.timings.noticed = Some(provenance::timestamp(std::time::SystemTime::now()));
     }
-    match record.replace(&path) {
+    let written = match &target {
+        Some(path) => record.replace(path),
+        None => record.write_new(dir),
+    };
+    match written {
         Ok(path) => eprintln_safe(&format!("{id}: completed the record {}", path.display())),
         Err(err) => eprintln_safe(&format!(
             "warning: the provenance record was not completed: {err}"

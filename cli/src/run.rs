@@ -516,6 +516,9 @@ async fn submit_and_follow(
             true => None,
             false => pending_record(client, model, &job, sent, args).await,
         };
+        if let Some(record) = &record {
+            connection.recorded(&job, record);
+        }
         submitted_only(&job, record.as_deref(), args);
         return Ok(exit::OK);
     }
@@ -557,6 +560,9 @@ async fn submit_and_follow(
             } else {
                 None
             };
+            if let Some(record) = &record {
+                connection.recorded(&job, record);
+            }
             return match unsaved {
                 Err(err) => job_ended_badly(&job, err, args, record.as_deref()),
                 Ok(_) => {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{Sim, assert_code};
+use crate::support::{Sim, assert_code, pngs, stderr};
 
 const MODEL: &str = "bytedance/seedream-4-0/sequential";
 
@@ -87,6 +87,61 @@ fn a_second_run_polls_on_the_run_time_the_first_learned() {
         cold.calls
     );
     assert_eq!(cached_run_times(&cache, &sim).len(), 2);
+}
+
+/// `result ID --out b` of a job that `run --no-wait --out a` left: the cache knows where its
+/// record is, so `b` gets one beside the files (the input, estimate and submit time from `a`),
+/// and `a`'s is left pending, its files not there.
+#[test]
+fn result_into_another_folder_completes_the_record_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let sim = Sim::running(Duration::from_millis(500));
+    let runcomfy = |args: &[&str]| {
+        sim.runcomfy(dir.path())
+            .env("RUNCOMFY_CACHE_DIR", &cache)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let output = runcomfy(&["run", MODEL, "--text", "a heron", "--no-wait", "--out", "a"]);
+    assert_code(&output, 0);
+    let id = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    let read = |folder: &str| -> Value {
+        let path = dir.path().join(folder).join("runcomfy-record.json");
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    };
+    let pending = read("a");
+
+    let output = runcomfy(&["result", &id, "--wait", "--out", "b"]);
+    assert_code(&output, 0);
+    assert!(
+        stderr(&output).contains("completed the record"),
+        "{}",
+        stderr(&output)
+    );
+    let done = read("b");
+    assert_eq!(done["request_id"], id.as_str());
+    assert_eq!(done["input"], pending["input"]);
+    assert_eq!(done["estimate"], pending["estimate"]);
+    assert_eq!(
+        done["timings"]["submitted"],
+        pending["timings"]["submitted"]
+    );
+    let files = done["files"].as_array().map(Vec::len).unwrap_or(0);
+    assert!(files > 0, "{done}");
+    assert_eq!(files, pngs(&dir.path().join("b")).len());
+    assert_eq!(read("a"), pending);
+
+    // Without the cache, `b` gets the files and no record: nothing says what was sent.
+    let output = sim
+        .runcomfy(dir.path())
+        .args(["result", &id, "--out", "c"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    assert!(!dir.path().join("c").join("runcomfy-record.json").exists());
+    assert!(!pngs(&dir.path().join("c")).is_empty());
 }
 
 /// `run --no-wait` keeps the job's record in the cache, so `result --wait` on it, in another
