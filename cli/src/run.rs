@@ -864,8 +864,8 @@ async fn save(
             // written only into a folder the download made.
             if !args.mock {
                 eprintln_safe(&format!(
-                    "the job succeeded but its files were not saved; `runcomfy result {id} --out \
-                     {}` fetches them{}",
+                    "the job succeeded but its files were not all saved; `runcomfy result {id} \
+                     --out {}` fetches the rest{}",
                     dir.display(),
                     if dir.is_dir() {
                         " and completes the record"

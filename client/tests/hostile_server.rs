@@ -796,8 +796,8 @@ async fn a_server_clock_that_disagrees_with_the_polls_is_not_learned() {
 }
 
 /// A placeholder under a name that sounds like a file (`"thumbnail_url": "n/a"`) is a value,
-/// not a download that fails every time and takes the job's real files down with it; a path
-/// there still names a file, whose download fails.
+/// not a download that fails every time; a path there still names a file, whose download
+/// fails, and the job's other files are saved all the same.
 #[tokio::test]
 async fn text_under_a_file_like_name_is_no_file_but_a_path_is() {
     let files = Hostile::start(|_, _| Act::Reply {
@@ -807,19 +807,20 @@ async fn text_under_a_file_like_name_is_no_file_but_a_path_is() {
     })
     .await;
     let image = format!("{}/files/a.png", files.base_url());
-    let output = move |extra: serde_json::Value| {
-        let mut output = serde_json::json!({"images": [image.clone()]});
-        if let (Some(output), Some(extra)) = (output.as_object_mut(), extra.as_object()) {
-            output.extend(extra.clone());
+    // The extra fields come first, in whatever order the output's map keeps.
+    let output = move |mut extra: serde_json::Value| {
+        if let Some(fields) = extra.as_object_mut() {
+            fields.insert("images".into(), serde_json::json!([image.clone()]));
         }
-        output
+        extra
     };
     let placeholders = output(serde_json::json!({
         "thumbnail_url": "n/a",
         "preview_image": "pending",
         "video": {"url": "none"},
     }));
-    let path = output(serde_json::json!({"thumbnail_url": "/files/thumb.png"}));
+    // Before `images` whether the map is sorted or keeps its order, and failing at once.
+    let path = output(serde_json::json!({"cover_image": "/files/cover.png"}));
     for (output, fetched) in [(placeholders, true), (path, false)] {
         let api = Hostile::start(move |_, _| {
             json(
@@ -841,7 +842,10 @@ async fn text_under_a_file_like_name_is_no_file_but_a_path_is() {
                 assert_eq!(saved.len(), 1);
                 assert_eq!(saved[0].field, "images");
             }
-            Err(err) => assert!(!fetched, "{err}"),
+            Err(err) => {
+                assert!(!fetched, "{err}");
+                assert!(out.path().join("images-0.png").is_file(), "{err}");
+            }
         }
     }
 }

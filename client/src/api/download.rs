@@ -23,7 +23,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use futures::{StreamExt as _, TryStreamExt as _};
+use futures::StreamExt as _;
 use reqwest::Url;
 use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, LOCATION, RETRY_AFTER, TRANSFER_ENCODING};
 
@@ -250,11 +250,15 @@ pub(crate) async fn save_all<O: Output>(
             }
         })
         .collect();
-    futures::stream::iter(files)
+    // Every file is tried, though one fails: the others are then whole on disk, and a later
+    // download (`overwrite` or not) keeps them, so a file that cannot be fetched does not keep
+    // the rest from being saved.
+    let results: Vec<Result<DownloadedFile, Error>> = futures::stream::iter(files)
         .map(|file| save_one(http, fetching, file, dir, options, deadline))
         .buffered(options.concurrency)
-        .try_collect()
-        .await
+        .collect()
+        .await;
+    results.into_iter().collect()
 }
 
 /// One file of an output.

@@ -69,8 +69,9 @@ impl Client {
     /// `Content-Type` or the file's first bytes. Files come only from RunComfy's hosts, the
     /// API's own and those allowed with
     /// [`ClientBuilder::allow_output_host`](crate::client::ClientBuilder::allow_output_host);
-    /// the token is sent only to the API's own origin, never to other hosts. The first failure
-    /// stops the others; files already saved stay. The whole call ends by
+    /// the token is sent only to the API's own origin, never to other hosts. Every file is tried
+    /// even when one fails, and the call then returns the first failure; the files saved stay,
+    /// and a later call keeps them. The whole call ends by
     /// [`DownloadOptions::timeout`].
     pub async fn download_with<O: Output>(
         &self,
