@@ -1,6 +1,7 @@
 //! What a batch leaves for people and scripts: `report.jsonl` (one object per input line) and
 //! the summary printed at the end.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::io::Write as _;
@@ -368,6 +369,17 @@ fn write_section(f: &mut fmt::Formatter<'_>, title: &str, entries: &[Entry]) -> 
 
 /// Ranges of line numbers shown at most in a list ([`line_numbers`]; its docs say the number).
 const SHOWN_RANGES: usize = 20;
+
+/// `text` as one word of a command a message suggests (`runcomfy result ID --out DIR`),
+/// quoted where a shell would read it otherwise: a request id comes from a server, a folder
+/// from anyone, and a suggestion pasted into a shell must not run what they hold.
+pub fn shell_word(text: &str) -> Cow<'_, str> {
+    match shlex::try_quote(text) {
+        Ok(word) => word,
+        // Only a NUL cannot be quoted; no id or path holds one, and none is shown.
+        Err(_) => Cow::Owned(format!("'{}'", text.replace(['\0', '\''], ""))),
+    }
+}
 
 /// A count and its noun, as a sentence says it: `1 line`, `2 lines`.
 pub fn count(n: u64, one: &str, many: &str) -> String {

@@ -581,7 +581,7 @@ async fn download(
                 let reason = format!(
                     "{err}; the job is paid and not submitted again (`runcomfy result {} --out \
                      DIR` fetches its files)",
-                    job.id()
+                    crate::report::shell_word(job.id())
                 );
                 return fail_line(ctx, line, &reason).await;
             }

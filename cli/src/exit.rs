@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use runcomfy::error::{CancelAttempt, ConfigError, DownloadFailure};
 use runcomfy::{CancelOutcome, Error};
+use runcomfy_batch::report::shell_word;
 
 /// Success.
 pub const OK: u8 = 0;
@@ -208,12 +209,13 @@ impl CliError {
             } => Some("it was still queued, and is cancelled: it will not run".into()),
             _ if mock => None,
             Error::Timeout { request_id, .. } => Some(format!(
-                "the job may still finish: `runcomfy result {request_id} --wait --out DIR` \
-                 waits for it and saves its files"
+                "the job may still finish: `runcomfy result {} --wait --out DIR` waits for it \
+                 and saves its files",
+                shell_word(request_id)
             )),
             _ => err
                 .request_id()
-                .map(|id| format!("request id: {id} (`runcomfy status {id}`)")),
+                .map(|id| format!("request id: {id} (`runcomfy status {}`)", shell_word(id))),
         }
     }
 }

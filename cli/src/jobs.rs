@@ -18,6 +18,7 @@ use crate::exit::{self, CliError};
 use crate::interrupt::Interrupts;
 use crate::output;
 use crate::progress::{Progress, eprintln_safe, state_text};
+use runcomfy_batch::report::shell_word;
 
 /// Which job command.
 #[derive(Debug, Clone, Copy)]
@@ -195,8 +196,9 @@ async fn result(job: &DynJob, args: &ResultArgs) -> Result<u8, CliError> {
                 output::json(&report);
             }
             eprintln_safe(&format!(
-                "{id}: not finished yet ({}); `runcomfy result {id} --wait` waits for it",
-                state_text(state, None)
+                "{id}: not finished yet ({}); `runcomfy result {} --wait` waits for it",
+                state_text(state, None),
+                shell_word(id)
             ));
             exit::TEMP_FAIL
         }
@@ -231,7 +233,8 @@ async fn wait(
         None => {
             eprintln_safe(&format!(
                 "interrupted: stopped waiting for job {id}, which goes on as it was \
-                 (`runcomfy result {id} --wait` follows it again)"
+                 (`runcomfy result {} --wait` follows it again)",
+                shell_word(id)
             ));
             if args.json {
                 output::json(&json!({"request_id": id, "status": "interrupted"}));
@@ -247,7 +250,8 @@ async fn wait(
         }));
     }
     eprintln_safe(&format!(
-        "error: {err}; it goes on as it was (`runcomfy result {id} --wait` follows it again)"
+        "error: {err}; it goes on as it was (`runcomfy result {} --wait` follows it again)",
+        shell_word(id)
     ));
     Ok(Some(exit::api_exit_code(&err)))
 }

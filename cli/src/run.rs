@@ -29,6 +29,7 @@ use crate::fields;
 use crate::interrupt::Interrupts;
 use crate::output;
 use crate::progress::{Progress, eprintln_safe};
+use runcomfy_batch::report::shell_word;
 
 /// Longest wait for the cancel that follows a Ctrl-C.
 const CANCEL_TIMEOUT: Duration = Duration::from_secs(15);
@@ -819,17 +820,18 @@ fn submitted_only(job: &DynJob, record: Option<&Path>, args: &RunArgs) {
         return;
     }
     output::line(id);
+    let word = shell_word(id);
     eprintln_safe(&match (args.mock, record.and_then(Path::parent)) {
         (true, _) => "with --mock the simulated job ends with this command: leave out --no-wait \
                       to see it through"
             .to_owned(),
         (false, Some(dir)) => format!(
-            "follow it with `runcomfy status {id}`; `runcomfy result {id} --wait --out {}` waits \
-             for it, saves its files and completes the record",
-            dir.display()
+            "follow it with `runcomfy status {word}`; `runcomfy result {word} --wait --out {}` \
+             waits for it, saves its files and completes the record",
+            shell_word(&dir.to_string_lossy())
         ),
         (false, None) => format!(
-            "follow it with `runcomfy status {id}`; `runcomfy result {id} --wait --out DIR` \
+            "follow it with `runcomfy status {word}`; `runcomfy result {word} --wait --out DIR` \
              waits for it and saves its files"
         ),
     });
@@ -864,9 +866,10 @@ async fn save(
             // written only into a folder the download made.
             if !args.mock {
                 eprintln_safe(&format!(
-                    "the job succeeded but its files were not all saved; `runcomfy result {id} \
+                    "the job succeeded but its files were not all saved; `runcomfy result {} \
                      --out {}` fetches the rest{}",
-                    dir.display(),
+                    shell_word(id),
+                    shell_word(&dir.to_string_lossy()),
                     if dir.is_dir() {
                         " and completes the record"
                     } else {
@@ -881,9 +884,10 @@ async fn save(
                 "interrupted while downloading".to_owned()
             } else {
                 format!(
-                    "interrupted while downloading; `runcomfy result {id} --out {}` fetches the \
+                    "interrupted while downloading; `runcomfy result {} --out {}` fetches the \
                      files and completes the record",
-                    dir.display()
+                    shell_word(id),
+                    shell_word(&dir.to_string_lossy())
                 )
             });
             Ok(None)
@@ -1009,8 +1013,9 @@ fn job_ended_badly(
     eprintln_safe(&format!("error: {err}"));
     let hint = match status {
         "unfinished" if !args.mock => Some(format!(
-            "the job was accepted and may still finish: `runcomfy result {id} --wait --out \
-             DIR` waits for it and saves its files"
+            "the job was accepted and may still finish: `runcomfy result {} --wait --out DIR` \
+             waits for it and saves its files",
+            shell_word(id)
         )),
         _ => err.hint(args.mock),
     };
@@ -1050,8 +1055,9 @@ async fn cancel_after_interrupt(
             } else {
                 format!(
                     "interrupted: job {id} has already started (or finished) and can no longer \
-                     be cancelled; it is billed: `runcomfy result {id} --wait --out DIR` saves its \
-                     files when it ends"
+                     be cancelled; it is billed: `runcomfy result {} --wait --out DIR` saves its \
+                     files when it ends",
+                    shell_word(&id)
                 )
             },
         ),
@@ -1072,7 +1078,10 @@ async fn cancel_after_interrupt(
             if args.mock {
                 format!("interrupted again: job {id} may still have been queued")
             } else {
-                format!("interrupted again: job {id} may still be queued (`runcomfy cancel {id}`)")
+                format!(
+                    "interrupted again: job {id} may still be queued (`runcomfy cancel {}`)",
+                    shell_word(&id)
+                )
             },
         ),
     };

@@ -822,6 +822,50 @@ fn an_odd_queue_position_is_ignored_and_a_cancelled_timeout_says_the_job_will_no
     assert!(!err.contains("may still finish"), "{err}");
 }
 
+/// A request id is the server's text, pasted by the user into the commands a message
+/// suggests: it is quoted there, so a shell runs none of it; one that reads as an option, or
+/// holds characters that show as nothing, is refused as an id.
+#[test]
+fn a_request_id_in_a_suggested_command_is_quoted_for_the_shell() {
+    let id = "x; touch pwned #";
+    let server = Hostile::start_in_background(move |seen, _| {
+        if seen.method == "POST" {
+            json(200, j!({"request_id": id}))
+        } else {
+            json(200, j!({"status": "in_progress"}))
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(&server, dir.path(), &["--no-wait", "--out", "my shots"]);
+    assert_code(&output, 0);
+    let err = stderr(&output);
+    assert!(
+        err.contains("`runcomfy status 'x; touch pwned #'`")
+            && err.contains("`runcomfy result 'x; touch pwned #' --wait --out 'my shots'`"),
+        "{err}"
+    );
+    let output = cli(&server, dir.path())
+        .args(["result", id, "--wait", "--timeout", "1s"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&output).contains("(`runcomfy result 'x; touch pwned #' --wait` follows it again)"),
+        "{}",
+        stderr(&output)
+    );
+
+    for odd in ["-rf", "a\u{200b}b"] {
+        let server = Hostile::start_in_background(move |_, _| json(200, j!({"request_id": odd})));
+        let output = run(&server, dir.path(), &["--no-wait"]);
+        assert_code(&output, 3);
+        assert!(
+            stderr(&output).contains("may or may not have been accepted"),
+            "{}",
+            stderr(&output)
+        );
+    }
+}
+
 /// A run looks up today's price while its job runs: a server that never answers that call
 /// delays the end of the run by the grace given to it (2 s) and no more, and the estimate falls
 /// back to the catalog's, saying so.

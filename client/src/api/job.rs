@@ -608,13 +608,25 @@ pub(crate) fn check_request_id(id: &str) -> Result<(), &'static str> {
         Err("it has spaces around it")
     } else if matches!(id, "." | "..") {
         Err("a URL would drop it")
-    } else if printable(id, MAX_REQUEST_ID) != id {
+    } else if printable(id, MAX_REQUEST_ID) != id || id.chars().any(is_invisible) {
         Err("it has control or invisible characters")
+    } else if id.starts_with('-') {
+        Err("it starts with `-`, which a command line reads as an option")
     } else if id.contains(REDACTED) {
         Err("it holds the API token")
     } else {
         Ok(())
     }
+}
+
+/// Characters that show as nothing (zero-width spaces and joiners, the byte order mark, the
+/// soft hyphen): two ids that read the same would be different jobs. Text shown elsewhere keeps
+/// them, as emoji sequences join with them.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+    )
 }
 
 #[cfg(test)]
@@ -684,6 +696,9 @@ mod tests {
             "a\tb",
             "a\u{1b}[2J",
             "id\u{202e}gpj",
+            "a\u{200b}b",
+            "\u{feff}id",
+            "-x",
             "job-[redacted]",
             &"x".repeat(257),
         ] {
