@@ -329,7 +329,12 @@ fn input_problems(model: &ModelInfo, input: &Map<String, Value>) -> (Vec<String>
         }
     };
     match model.decode(&Value::Object(input.clone())) {
-        Ok(decoded) => (Vec::new(), decoded.warnings().iter().map(line).collect()),
+        // The body is made as the submit makes it, so a line too large to send (its local
+        // files inlined) is found before any line is paid for.
+        Ok(decoded) => match decoded.encode(runcomfy::client::DEFAULT_MAX_BODY_BYTES) {
+            Ok(_) => (Vec::new(), decoded.warnings().iter().map(line).collect()),
+            Err(err) => (vec![format!("input: {err}")], Vec::new()),
+        },
         Err(err) => (err.report.errors().map(line).collect(), Vec::new()),
     }
 }
@@ -474,6 +479,41 @@ mod tests {
         let plan = plan(&text);
         assert!(plan.invalid.is_empty(), "{:?}", plan.invalid);
         assert_eq!(plan.lines[0].input["image_size"], "2048:2048 (1:1)");
+    }
+
+    /// A line whose local files make a body too large to send is invalid before any line is
+    /// sent, as `run` refuses it, and not a failure after the others were paid for.
+    #[test]
+    fn a_line_too_large_to_send_is_invalid() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let image = dir.path().join("huge.png");
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        png.extend_from_slice(&[0, 0, 0, 64, 0, 0, 0, 64, 8, 2, 0, 0, 0, 0, 0, 0, 0]);
+        std::fs::write(&image, &png)?;
+        // Sparse, and under the model's 10 MB a file: six of them are 79 MB once inlined.
+        std::fs::File::options()
+            .write(true)
+            .open(&image)?
+            .set_len(9_900_000)?;
+        let edit = "bytedance/seedream-4-0/edit";
+        let line = |images: &str| {
+            format!(r#"{{"model":"{edit}","input":{{"prompt":"p","images":[{images}]}}}}"#)
+        };
+        let text = [
+            line(r#""https://example.com/a.png""#),
+            line(&vec![serde_json::to_string(&image)?; 6].join(",")),
+        ]
+        .join("\n");
+        let plan = plan(&text);
+        assert_eq!(plan.lines.len(), 1);
+        assert_eq!(plan.invalid.len(), 1, "{:?}", plan.invalid);
+        assert_eq!(plan.invalid[0].number, 2);
+        assert!(
+            plan.invalid[0].problems[0].contains("larger than the 67108864-byte limit"),
+            "{:?}",
+            plan.invalid[0]
+        );
+        Ok(())
     }
 
     #[test]

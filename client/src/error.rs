@@ -34,11 +34,11 @@ pub enum Error {
     #[error("cannot serialize the input: {0}")]
     Encode(#[source] serde_json::Error),
 
-    /// The serialized request body (with its `data:` URIs) is larger than the configured limit;
+    /// The serialized request body (with its `data:` URIs) is larger than the configured limit
+    /// ([`ClientBuilder::max_body_bytes`](crate::client::ClientBuilder::max_body_bytes));
     /// nothing was sent.
     #[error(
-        "the request body is larger than the {limit}-byte limit (use URLs instead of local \
-         files, or raise the limit)"
+        "the request body is larger than the {limit}-byte limit (use URLs instead of local files)"
     )]
     BodyTooLarge {
         /// The limit, in bytes.
