@@ -146,7 +146,9 @@ pub async fn run(
     };
     let flags = fields::from_matches(&fields::flags(model), matches);
     let mut input = match matches.get_one::<String>("input") {
-        Some(spec) => read_input(model, spec, &flags)?,
+        Some(spec) => {
+            read_input(model, spec, &flags).inspect_err(|err| no_job(model.id, err, &args))?
+        }
         None => Map::new(),
     };
     model.normalize_choices(&mut input);
@@ -174,7 +176,8 @@ pub async fn run(
         .and_then(|bytes| {
             serde_json::from_slice::<Value>(&bytes)
                 .map_err(|e| CliError::Input(format!("cannot read the body back: {e}")))
-        })?;
+        })
+        .inspect_err(|err| no_job(model.id, err, &args))?;
     let summary = provenance::media_summary(model, &given, &body);
     drop(body);
 
@@ -186,18 +189,23 @@ pub async fn run(
         let Some(estimate) = asked.await else {
             return Ok(nothing_sent(model.id, &args));
         };
-        return Ok(match estimate? {
-            Ok(estimate) => dry_run(model, &estimate, &summary, &args),
-            Err(code) => code,
-        });
+        return Ok(
+            match estimate.inspect_err(|err| no_job(model.id, err, &args))? {
+                Ok(estimate) => dry_run(model, &estimate, &summary, &args),
+                Err(code) => code,
+            },
+        );
     }
     // `--no-wait` writes the record there (but not with `--mock`, whose job ends with it).
     if !(args.no_wait && args.mock) {
         let out = args.out.as_deref();
-        output::check_out_dir(out.unwrap_or(Path::new(output::DEFAULT_OUT_ROOT)))?;
+        output::check_out_dir(out.unwrap_or(Path::new(output::DEFAULT_OUT_ROOT)))
+            .inspect_err(|err| no_job(model.id, err, &args))?;
     }
 
-    let mut connection = connect(global).await?;
+    let mut connection = connect(global)
+        .await
+        .inspect_err(|err| no_job(model.id, err, &args))?;
     connection.remember_run_times();
     // Only --max-cost needs the estimate before the submit.
     let mut estimated = None;

@@ -52,6 +52,45 @@ fn no_token_exits_77_before_any_call() {
     assert_eq!(sim.stats().submit_calls + sim.stats().status_calls, 0);
 }
 
+/// `run --json` answers with one object however it ends before the submit: no token, an
+/// `--input` that cannot be read, an `--out` that cannot take files.
+#[test]
+fn run_json_says_not_submitted_for_every_failure_before_the_submit() {
+    let sim = Sim::start(SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("afile"), "").unwrap();
+    for (extra, token, code) in [
+        (&[][..], false, 77),
+        (&["--input", "{bad"][..], true, 65),
+        (&["--input", "@missing.json"][..], true, 65),
+        (&["--out", "afile/sub"][..], true, 74),
+    ] {
+        let mut cmd = runcomfy(dir.path());
+        if token {
+            cmd.env("RUNCOMFY_TOKEN", TOKEN);
+        }
+        let output = cmd
+            .args([
+                "--base-url",
+                &sim.url(),
+                "run",
+                MODEL,
+                "--text",
+                PROMPT,
+                "--json",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_code(&output, code);
+        let report: Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|err| panic!("{extra:?}: {err}: {}", stdout(&output)));
+        assert_eq!(report["status"], "not_submitted", "{extra:?}");
+        assert!(report["error"].is_string(), "{report}");
+    }
+    assert_eq!(sim.stats().submit_calls, 0);
+}
+
 #[test]
 fn a_refused_token_exits_77_and_no_token_is_ever_printed() {
     let sim = Sim::start(SimConfig::default());
