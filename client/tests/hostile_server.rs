@@ -850,6 +850,41 @@ async fn text_under_a_file_like_name_is_no_file_but_a_path_is() {
     }
 }
 
+/// A reply about another job is not taken for this one's: its state, and its files above all.
+#[tokio::test]
+async fn a_reply_about_another_job_is_refused() {
+    let server = Hostile::start(|seen, _| {
+        let status = if seen.path.ends_with("/status") {
+            "completed"
+        } else {
+            "succeeded"
+        };
+        json(
+            200,
+            serde_json::json!({"request_id": "someone-else", "status": status,
+                "output": {"images": ["https://cdn.runcomfy.net/theirs.png"]}}),
+        )
+    })
+    .await;
+    let client = without_retries(&server);
+    within(Duration::from_secs(20), async {
+        let job = client.job_json(ID);
+        for (what, err) in [
+            ("status", job.status().await.map(|_| ()).unwrap_err()),
+            ("result", job.result().await.map(|_| ()).unwrap_err()),
+        ] {
+            match err {
+                Error::InvalidResponse { reason, .. } => assert_eq!(
+                    reason,
+                    format!("the {what} reply is for request `someone-else`")
+                ),
+                other => panic!("{what}: {other:?}"),
+            }
+        }
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn an_odd_optional_field_is_ignored() {
     let server = Hostile::start(|seen, _| {

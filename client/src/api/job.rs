@@ -316,6 +316,7 @@ impl<M: Model> Job<M> {
     /// Asks for the job's status.
     pub async fn status(&self) -> Result<Status, Error> {
         let reply: StatusReply = self.get("status").instrument(self.span("status")).await?;
+        self.about_this_job("status", reply.request_id.as_deref())?;
         Ok(Status {
             state: JobState::from_wire(&reply.status),
             queue_position: reply.queue_position,
@@ -386,6 +387,7 @@ impl<M: Model> Job<M> {
             .instrument(self.span("cancel"))
             .await
             .map_err(|failure| failure.error.for_job(&self.request_id))?;
+        self.about_this_job("cancel", reply.request_id.as_deref())?;
         let invalid = |reason: String| Error::InvalidResponse {
             request_id: Some(self.request_id.to_string()),
             status: 200,
@@ -393,15 +395,6 @@ impl<M: Model> Job<M> {
             reason,
             excerpt: String::new(),
         };
-        if let Some(other) = reply
-            .request_id
-            .as_deref()
-            .filter(|id| **id != *self.request_id)
-        {
-            return Err(invalid(format!(
-                "the cancel reply is for request `{other}`"
-            )));
-        }
         let cancelled = |word: &str| matches!(word, "cancelled" | "canceled");
         let outcome = match (reply.outcome.as_deref(), reply.status.as_deref()) {
             // Cancelled yet finished: neither is trusted. (A queued status beside `cancelled`
@@ -435,6 +428,21 @@ impl<M: Model> Job<M> {
         download::save_all(self.http(), fetching, output, dir.as_ref(), options).await
     }
 
+    /// Refuses a reply that names another job than this one: its state, output or cancel
+    /// would be taken for this job's (another's files saved as this job's).
+    fn about_this_job(&self, what: &str, replied: Option<&str>) -> Result<(), Error> {
+        match replied {
+            Some(other) if other != &*self.request_id => Err(Error::InvalidResponse {
+                request_id: Some(self.request_id.to_string()),
+                status: 200,
+                // Shown through `printable` by the error's `Display`.
+                reason: format!("the {what} reply is for request `{other}`"),
+                excerpt: String::new(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// The client's connection.
     fn http(&self) -> &Http {
         &self.client.inner.http
@@ -462,6 +470,7 @@ impl<M: Model> Job<M> {
     /// Fetches the result reply; a terminal one is kept (shared, not copied) for `result()`.
     pub(crate) async fn fetch_result(&self) -> Result<Arc<ResultReply>, Error> {
         let reply: ResultReply = self.get("result").instrument(self.span("result")).await?;
+        self.about_this_job("result", reply.request_id.as_deref())?;
         let reply = Arc::new(reply);
         if result_state(&reply).is_terminal() && !lacks_output(&reply) {
             *self.finished.lock().unwrap_or_else(PoisonError::into_inner) =

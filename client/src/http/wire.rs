@@ -39,6 +39,9 @@ pub(crate) struct SubmitReply {
 /// `GET /v1/requests/{id}/status`.
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct StatusReply {
+    /// The job the reply is about, when it says (it must be the one asked about).
+    #[serde(default, deserialize_with = "lenient")]
+    pub request_id: Option<String>,
     pub status: String,
     #[serde(default, deserialize_with = "lenient_count")]
     pub queue_position: Option<u64>,
@@ -47,6 +50,9 @@ pub(crate) struct StatusReply {
 /// `GET /v1/requests/{id}/result`.
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct ResultReply {
+    /// The job the reply is about, when it says (it must be the one asked about).
+    #[serde(default, deserialize_with = "lenient")]
+    pub request_id: Option<String>,
     pub status: String,
     #[serde(default)]
     pub output: Option<serde_json::Value>,
