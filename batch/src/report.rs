@@ -62,8 +62,10 @@ pub fn write_report(
             estimate: row.basis.as_deref(),
             cost_usd: row.cost,
         };
-        serde_json::to_writer(&mut text, &line)
+        // Escaped as a record is: its reasons and paths hold a server's text.
+        let json = runcomfy::error::escaped_json(&line, false)
             .map_err(|e| BatchError::io(out.join(REPORT_FILE))(e.into()))?;
+        text.extend_from_slice(&json);
         text.push(b'\n');
     }
     write_atomically(&out.join(REPORT_FILE), &text)

@@ -5,10 +5,8 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use runcomfy::error::printable;
+use runcomfy::error::{escaped_json, printable};
 use runcomfy::{DownloadedFile, ValidationReport};
-use serde::Serialize as _;
-use serde_json::ser::{CharEscape, Formatter, PrettyFormatter};
 use serde_json::{Value, json};
 
 use crate::exit::CliError;
@@ -30,110 +28,15 @@ pub fn url(url: &str) -> String {
 /// Prints one JSON value on stdout, pretty. Strings keep all their text, but every character
 /// a terminal would act on is written as a `\u` escape (serde_json escapes only C0 controls).
 pub fn json(value: &Value) {
-    let mut text = Vec::new();
-    let mut serializer =
-        serde_json::Serializer::with_formatter(&mut text, Escaping(PrettyFormatter::new()));
-    if value.serialize(&mut serializer).is_err() {
-        return;
+    if let Ok(text) = escaped_json(value, true) {
+        line(&String::from_utf8_lossy(&text));
     }
-    line(&String::from_utf8_lossy(&text));
 }
 
 /// Prints one JSON value on stdout on one line (JSON lines), escaped as [`json()`] does.
 pub fn json_line(value: &Value) {
-    let mut text = Vec::new();
-    let mut serializer = serde_json::Serializer::with_formatter(
-        &mut text,
-        Escaping(serde_json::ser::CompactFormatter),
-    );
-    if value.serialize(&mut serializer).is_err() {
-        return;
-    }
-    line(&String::from_utf8_lossy(&text));
-}
-
-/// serde_json's printers, with DEL, C1 controls, bidirectional controls and line
-/// separators escaped too.
-struct Escaping<F>(F);
-
-impl<F: Formatter> Formatter for Escaping<F> {
-    fn write_string_fragment<W: ?Sized + std::io::Write>(
-        &mut self,
-        writer: &mut W,
-        fragment: &str,
-    ) -> std::io::Result<()> {
-        for c in fragment.chars() {
-            let mut buf = [0u8; 4];
-            let text: &str = c.encode_utf8(&mut buf);
-            if printable(text, 1) == text {
-                writer.write_all(text.as_bytes())?;
-            } else {
-                // Every character `printable` escapes is in the basic plane: one \u escape.
-                write!(writer, "\\u{:04x}", c as u32)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn write_char_escape<W: ?Sized + std::io::Write>(
-        &mut self,
-        writer: &mut W,
-        escape: CharEscape,
-    ) -> std::io::Result<()> {
-        self.0.write_char_escape(writer, escape)
-    }
-
-    fn begin_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
-        self.0.begin_array(writer)
-    }
-
-    fn end_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
-        self.0.end_array(writer)
-    }
-
-    fn begin_array_value<W: ?Sized + std::io::Write>(
-        &mut self,
-        writer: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        self.0.begin_array_value(writer, first)
-    }
-
-    fn end_array_value<W: ?Sized + std::io::Write>(
-        &mut self,
-        writer: &mut W,
-    ) -> std::io::Result<()> {
-        self.0.end_array_value(writer)
-    }
-
-    fn begin_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
-        self.0.begin_object(writer)
-    }
-
-    fn end_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
-        self.0.end_object(writer)
-    }
-
-    fn begin_object_key<W: ?Sized + std::io::Write>(
-        &mut self,
-        writer: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        self.0.begin_object_key(writer, first)
-    }
-
-    fn begin_object_value<W: ?Sized + std::io::Write>(
-        &mut self,
-        writer: &mut W,
-    ) -> std::io::Result<()> {
-        self.0.begin_object_value(writer)
-    }
-
-    fn end_object_value<W: ?Sized + std::io::Write>(
-        &mut self,
-        writer: &mut W,
-    ) -> std::io::Result<()> {
-        self.0.end_object_value(writer)
+    if let Ok(text) = escaped_json(value, false) {
+        line(&String::from_utf8_lossy(&text));
     }
 }
 
@@ -250,24 +153,6 @@ pub fn check_out_dir(dir: &Path) -> Result<(), CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn json_output_escapes_what_a_terminal_would_act_on() {
-        let value = json!({"e\u{1b}]0;x\u{7}": ["\u{9b}31m", "a\u{202e}b", "\u{7f}", "ok é"]});
-        let mut text = Vec::new();
-        let mut serializer =
-            serde_json::Serializer::with_formatter(&mut text, Escaping(PrettyFormatter::new()));
-        value.serialize(&mut serializer).unwrap();
-        let text = String::from_utf8(text).unwrap();
-        assert!(
-            !text
-                .chars()
-                .any(|c| printable(&c.to_string(), 1) != c.to_string() && c != '\n'),
-            "{text:?}"
-        );
-        // Still the same JSON.
-        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), value);
-    }
 
     #[test]
     fn out_dirs_stay_inside() {

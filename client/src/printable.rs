@@ -10,6 +10,9 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use serde::Serialize;
+use serde_json::ser::{CharEscape, CompactFormatter, Formatter, PrettyFormatter};
+
 /// How many characters of one piece of server text an error shows.
 pub const SHOWN_CHARS: usize = 1000;
 
@@ -69,9 +72,135 @@ fn escaped(c: char) -> Cow<'static, str> {
     }
 }
 
+/// `value` as JSON text (`pretty` or on one line) whose strings keep all their text, but with
+/// every character [`printable`] escapes written as a `\u` escape (serde_json escapes only C0
+/// controls): a record or a report read with `cat` cannot drive the terminal either.
+///
+/// ```
+/// use runcomfy::error::escaped_json;
+/// let text = escaped_json(&"a\u{202e}b\u{9b}c", false).unwrap_or_default();
+/// assert_eq!(text, br#""a\u202eb\u009bc""#);
+/// ```
+pub fn escaped_json(value: &impl Serialize, pretty: bool) -> serde_json::Result<Vec<u8>> {
+    let mut text = Vec::new();
+    if pretty {
+        let formatter = Escaping(PrettyFormatter::new());
+        value.serialize(&mut serde_json::Serializer::with_formatter(
+            &mut text, formatter,
+        ))?;
+    } else {
+        let formatter = Escaping(CompactFormatter);
+        value.serialize(&mut serde_json::Serializer::with_formatter(
+            &mut text, formatter,
+        ))?;
+    }
+    Ok(text)
+}
+
+/// serde_json's printers, with DEL, C1 controls, bidirectional controls and line
+/// separators escaped too.
+struct Escaping<F>(F);
+
+impl<F: Formatter> Formatter for Escaping<F> {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        for c in fragment.chars() {
+            let mut buf = [0u8; 4];
+            let text: &str = c.encode_utf8(&mut buf);
+            if printable(text, 1) == text {
+                writer.write_all(text.as_bytes())?;
+            } else {
+                // Every character `printable` escapes is in the basic plane: one \u escape.
+                write!(writer, "\\u{:04x}", c as u32)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_char_escape<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        escape: CharEscape,
+    ) -> std::io::Result<()> {
+        self.0.write_char_escape(writer, escape)
+    }
+
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(writer)
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.end_array(writer)
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(writer, first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        self.0.end_array_value(writer)
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(writer)
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.end_object(writer)
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(writer, first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_value(writer)
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        self.0.end_object_value(writer)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_escapes_what_a_terminal_would_act_on() -> serde_json::Result<()> {
+        let value =
+            serde_json::json!({"e\u{1b}]0;x\u{7}": ["\u{9b}31m", "a\u{202e}b", "\u{7f}", "ok é"]});
+        for pretty in [true, false] {
+            let text = String::from_utf8_lossy(&escaped_json(&value, pretty)?).into_owned();
+            assert!(
+                !text.chars().any(|c| needs_escape(c) && c != '\n'),
+                "{text:?}"
+            );
+            // Still the same JSON.
+            assert_eq!(serde_json::from_str::<serde_json::Value>(&text)?, value);
+        }
+        Ok(())
+    }
 
     #[test]
     fn terminal_sequences_become_visible_escapes() {

@@ -198,7 +198,9 @@ impl Record {
             path: dir.join(RECORD_FILE),
             source,
         };
-        let text = serde_json::to_vec_pretty(self).map_err(|e| io(e.into()))?;
+        // Escaped as `--json` prints: a record is read with `cat` too, and its URLs and the
+        // output are the server's text.
+        let text = crate::printable::escaped_json(self, true).map_err(|e| io(e.into()))?;
         let temp = dir.join(format!(".{RECORD_FILE}.{}.tmp", std::process::id()));
         let placed = std::fs::write(&temp, &text).and_then(|()| place(&temp));
         if placed.is_err() {
@@ -421,6 +423,35 @@ mod tests {
         std::fs::write(&file, b"not the same")?;
         let err = input_from_record(model, &record).err().ok_or("accepted")?;
         assert!(err.to_string().contains("images[0]"), "{err}");
+        Ok(())
+    }
+
+    /// A record is read with `cat`: a server's text in it cannot drive the terminal, and it
+    /// reads back the same.
+    #[test]
+    fn a_record_holds_the_servers_text_escaped() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let hostile = "https://cdn.example/\u{9b}2J\u{202e}gnp.exe";
+        let record = Record {
+            runcomfy_record: RECORD_VERSION,
+            model: "m/x".into(),
+            request_id: Some("r".into()),
+            input: json!({"prompt": "p"}),
+            estimate: None,
+            cost_usd: None,
+            timings: Timings::default(),
+            files: Vec::new(),
+            error: Some(hostile.into()),
+        };
+        let path = record.write(dir.path())?;
+        let text = std::fs::read_to_string(&path)?;
+        assert!(text.contains(r"\u009b2J\u202egnp.exe"), "{text}");
+        assert!(
+            !text.contains('\u{9b}') && !text.contains('\u{202e}'),
+            "{text}"
+        );
+        let back = find_record(dir.path(), "r").ok_or("not read back")?.1;
+        assert_eq!(back.error.as_deref(), Some(hostile));
         Ok(())
     }
 }
