@@ -125,7 +125,7 @@ pub enum Error {
     #[error(
         "transport error{}: {}",
         for_request(request_id),
-        transport_text(source)
+        transport_text(source, true)
     )]
     Transport {
         /// The job, when the call was about one.
@@ -277,8 +277,9 @@ pub enum DownloadFailure {
     /// The host answered with an error status.
     #[error("HTTP {0}")]
     Status(u16),
-    /// The connection failed or broke off.
-    #[error("{}", transport_text(.0))]
+    /// The connection failed or broke off. (The URL is not repeated: the download's error
+    /// names it.)
+    #[error("{}", transport_text(.0, false))]
     Transport(reqwest::Error),
     /// Too little data arrived for too long (less than a KiB in the idle time): a host that
     /// stops, or drips a byte at a time.
@@ -328,6 +329,10 @@ pub enum DownloadFailure {
     /// More redirects than the client follows.
     #[error("too many redirects")]
     TooManyRedirects,
+    /// The URL is longer than any file host takes (HTTP stacks refuse a request line past
+    /// 8 to 64 KiB); its length in bytes.
+    #[error("the URL is {0} bytes long, more than any file host takes")]
+    UrlTooLong(usize),
 }
 
 impl DownloadFailure {
@@ -347,7 +352,8 @@ impl DownloadFailure {
             | DownloadFailure::NotMedia(_)
             | DownloadFailure::BadUrl
             | DownloadFailure::HostNotAllowed(_)
-            | DownloadFailure::TooManyRedirects => true,
+            | DownloadFailure::TooManyRedirects
+            | DownloadFailure::UrlTooLong(_) => true,
         }
     }
 }
@@ -592,9 +598,9 @@ fn for_request(request_id: &Option<String>) -> String {
 /// What the HTTP client said, a timeout called one (reqwest names a reply body cut by the time
 /// limit "error decoding response body"), with the innermost cause ("connection reset",
 /// "too many redirects"), which reqwest's own text leaves out.
-fn transport_text(source: &reqwest::Error) -> String {
+fn transport_text(source: &reqwest::Error, with_url: bool) -> String {
     let mut text = if source.is_timeout() {
-        match source.url() {
+        match source.url().filter(|_| with_url) {
             Some(url) => format!("timed out waiting for {url}"),
             None => "timed out".to_owned(),
         }
@@ -603,7 +609,12 @@ fn transport_text(source: &reqwest::Error) -> String {
         // reads every body as bytes (JSON is parsed apart): what broke is the connection.
         "the connection broke off before the end of the reply".to_owned()
     } else {
-        source.to_string()
+        match source.url().filter(|_| !with_url) {
+            // Said elsewhere (a download's error names its URL), and a long one would crowd out
+            // the cause.
+            Some(url) => source.to_string().replace(&format!(" for url ({url})"), ""),
+            None => source.to_string(),
+        }
     };
     let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(source);
     let mut innermost = None;

@@ -850,6 +850,40 @@ async fn text_under_a_file_like_name_is_no_file_but_a_path_is() {
     }
 }
 
+/// An output URL longer than any file host takes is refused as such, before any request, and
+/// the reason shows past the URL; not a network error that looks worth retrying.
+#[tokio::test]
+async fn an_output_url_too_long_to_fetch_is_refused_saying_so() {
+    let files = Hostile::start(|_, _| runcomfy_hostile::file("image/png", png_header(8, 8))).await;
+    let url = format!(
+        "{}/files/a.png?sig={}",
+        files.base_url(),
+        "A".repeat(70_000)
+    );
+    let output = runcomfy::dynamic::DynOutput(
+        [("images".to_owned(), serde_json::json!([url]))]
+            .into_iter()
+            .collect(),
+    );
+    let client = files_from_loopback(&files).build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let err = within(
+        Duration::from_secs(20),
+        client.download(&output, dir.path()),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&err, Error::Download { reason: DownloadFailure::UrlTooLong(len), .. } if *len > 70_000),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().ends_with("more than any file host takes"),
+        "{err}"
+    );
+    assert!(files.seen().is_empty());
+}
+
 /// A reply about another job is not taken for this one's: its state, and its files above all.
 #[tokio::test]
 async fn a_reply_about_another_job_is_refused() {

@@ -38,6 +38,11 @@ use crate::schema::{MediaFormat, MediaKind};
 /// Longest [`safe_file_name`], and so file name stem written (before the extension).
 const MAX_STEM: usize = 100;
 
+/// The longest output URL fetched: a signed URL is a kilobyte or two, and HTTP stacks refuse
+/// request lines past 8 to 64 KiB, so a longer one is refused as such, not sent to fail as a
+/// network error that looks worth retrying.
+const MAX_URL_BYTES: usize = 16 * 1024;
+
 /// The most files one output may list. A job makes a handful (Seedream at most 15); a reply
 /// listing more is refused before anything is fetched, rather than filling a folder for the
 /// hour the downloads may take.
@@ -285,6 +290,10 @@ async fn save_one(
         stem,
     } = file;
     let refuse = |url: String, reason| Err(Error::Download { url, reason });
+    if url.len() > MAX_URL_BYTES {
+        let len = url.len();
+        return refuse(url, DownloadFailure::UrlTooLong(len));
+    }
     let parsed = match Url::parse(&url) {
         Ok(parsed) => parsed,
         Err(_) => return refuse(url, DownloadFailure::BadUrl),
