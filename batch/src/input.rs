@@ -60,6 +60,8 @@ pub struct InvalidLine {
     pub number: u64,
     /// The user's key, when it could be read.
     pub key: Option<String>,
+    /// Its model, when the line names one of the catalog.
+    pub model: Option<&'static str>,
     /// Every problem found.
     pub problems: Vec<String>,
 }
@@ -184,6 +186,7 @@ pub fn parse(bytes: &[u8], default_model: Option<&str>, sha256: String) -> Plan 
                 Ok(line) => Err(InvalidLine {
                     number,
                     key: line.key,
+                    model: Some(line.model.id),
                     problems: vec![clash],
                 }),
                 Err(mut bad) => {
@@ -209,12 +212,13 @@ pub fn parse(bytes: &[u8], default_model: Option<&str>, sha256: String) -> Plan 
 
 /// Checks one line; its `dir` is left empty unless it has a key.
 fn check_line(number: u64, text: &[u8], default_model: Option<&str>) -> Result<Line, InvalidLine> {
-    let bad = |key: Option<String>, problems: Vec<String>| InvalidLine {
+    let bad = |key: Option<String>, model: Option<&'static ModelInfo>, problems| InvalidLine {
         number,
         key,
+        model: model.map(|m| m.id),
         problems,
     };
-    let mut object = parse_object(text).map_err(|problem| bad(None, vec![problem]))?;
+    let mut object = parse_object(text).map_err(|problem| bad(None, None, vec![problem]))?;
     let mut problems = Vec::new();
     let key = take_key(&mut object, &mut problems);
     let model = take_model(&mut object, default_model, &mut problems);
@@ -239,7 +243,7 @@ fn check_line(number: u64, text: &[u8], default_model: Option<&str>) -> Result<L
             input: Value::Object(input),
             warnings,
         }),
-        _ => Err(bad(key, problems)),
+        _ => Err(bad(key, model, problems)),
     }
 }
 

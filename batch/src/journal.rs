@@ -338,6 +338,7 @@ impl Journal {
             for InvalidLine {
                 number,
                 key,
+                model,
                 problems,
             } in &plan.invalid
             {
@@ -346,7 +347,7 @@ impl Journal {
                         to_i64(*number),
                         key,
                         None::<String>,
-                        None::<String>,
+                        model,
                         None::<String>,
                         State::Invalid.as_str(),
                         problems.join("; "),

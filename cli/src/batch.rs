@@ -44,7 +44,8 @@ pub fn command() -> Command {
              runcomfy batch --resume shots\n\n\
              A line: {\"model\": \"bytedance/seedream-4-0/sequential\", \"key\": \"sunset\", \
              \"input\": {\"text\": \"Generate 3 images of a sunset.\"}}\n\n\
-             Exit codes: 0 every line downloaded; 1 some failed; 3 some are unknown (their \
+             Exit codes: 0 every line downloaded (every valid one, with --skip-invalid); 1 some \
+             failed; 3 some are unknown (their \
              submit may have been accepted: they are not sent again without \
              --resubmit-unknown); 4 --max-spend left lines unsent; 65 invalid lines or an \
              unreadable FILE (nothing sent); 74 DIR cannot take files; 75 lines left to finish \

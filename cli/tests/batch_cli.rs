@@ -242,6 +242,13 @@ fn invalid_lines_are_listed_with_their_numbers_and_nothing_is_sent() {
     assert!(stdout.contains("2 downloaded"), "{stdout}");
     assert!(stdout.contains("invalid (skipped)"), "{stdout}");
     assert_eq!(sim.stats().submissions, 2);
+    // The report names an invalid line's model when it is one of the catalog.
+    let models: Vec<Value> = report(&dir.path().join("out"))
+        .iter()
+        .filter(|line| line["status"] == "invalid")
+        .map(|line| line["model"].clone())
+        .collect();
+    assert_eq!(models, [Value::Null, Value::from(EDIT), Value::Null]);
 }
 
 /// What `run` warns of (an empty prompt, a prompt asking for another count than the input's)
