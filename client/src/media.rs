@@ -392,10 +392,31 @@ fn report_inspection(
                 format!("is empty: expected {}", expected(spec)),
             );
         }
-        // Video and audio come in more formats than the vocabulary names (AVI, MPEG-TS, AIFF):
-        // an unknown one is refused only when the field lists its formats or must be measured.
-        // Text is none of them.
-        Content::Unrecognised if takes_unknown_formats(spec) => {}
+        // Video and audio come in more formats than the vocabulary names (MPEG-TS, AIFF): an
+        // unknown one is refused only when the field lists its formats or must be measured, and
+        // otherwise said, since it may as well be no media at all (paid for if the server
+        // takes it). Text is none of them.
+        Content::Unrecognised if takes_unknown_formats(spec) => {
+            let known: Vec<MediaFormat> = MediaFormat::ALL
+                .iter()
+                .copied()
+                .filter(|f| f.kind() == spec.kind)
+                .collect();
+            let what = format!("of no {} format this client knows", spec.kind);
+            report.warning(
+                path,
+                "format",
+                Some("unknown format".to_owned()),
+                format!(
+                    "{} ({}): it is sent as it is, and the server may refuse it",
+                    match origin {
+                        Origin::Local(_) => format!("is a file {what}"),
+                        Origin::Remote => format!("the URL serves a file {what}"),
+                    },
+                    list(&known)
+                ),
+            );
+        }
         Content::Text if takes_unknown_formats(spec) => report.error(
             path,
             "format",

@@ -279,10 +279,15 @@ fn without_a_dimension_rule_any_video_passes_on_its_size() {
         fixture("sound-only.mp4"),
         fixture("clip-176x144.mov"),
         [&b"RIFF\0\0\0\0AVI LIST"[..], &[0; 40]].concat(),
-        // An MPEG transport stream: sync bytes every 188.
-        [&[0x47u8, 0x40, 0, 0x10][..], &[0xff; 184]].concat(),
     ] {
         assert_clean(&check_every_way(&bytes, &ANY_VIDEO));
+    }
+    // An MPEG transport stream (sync bytes every 188), or bytes of no format at all.
+    for bytes in [
+        [&[0x47u8, 0x40, 0, 0x10][..], &[0xff; 184]].concat(),
+        (0..200u32).map(|i| 0x80 | (i * 37 % 127) as u8).collect(),
+    ] {
+        passes_unknown(&check_every_way(&bytes, &ANY_VIDEO), "video");
     }
     let mut big = fixture("moov-at-end-64x48.mp4");
     big.resize(1_048_576, 0);
@@ -399,8 +404,25 @@ fn text_is_refused_where_any_video_or_audio_is_taken() {
             );
         }
     }
-    // Binary of no named format still passes (an AIFF, whose size field holds zeros).
-    assert_clean(&check_every_way(b"FORM\0\0\0\x10AIFFCOMM", &ANY_AUDIO));
+    // Binary of no named format still passes (an AIFF, whose size field holds zeros), said.
+    passes_unknown(
+        &check_every_way(b"FORM\0\0\0\x10AIFFCOMM", &ANY_AUDIO),
+        "audio",
+    );
+}
+
+/// A file of no format the vocabulary names passes, with a warning that says so: it may be
+/// media the server takes, or no media at all.
+fn passes_unknown(report: &ValidationReport, kind: &str) {
+    assert!(report.is_valid(), "{report}");
+    let warnings: Vec<_> = report.warnings().collect();
+    assert_eq!(warnings.len(), 1, "{report}");
+    assert!(
+        warnings[0].message.starts_with(&format!(
+            "is a file of no {kind} format this client knows ("
+        )),
+        "{report}"
+    );
 }
 
 #[test]
