@@ -21,7 +21,7 @@ impl Media {
         let png = dir.join("frame.png");
         write_png(&png, 512, 512);
         let mp4 = dir.join("clip.mp4");
-        let clip = Path::new(env!("CARGO_MANIFEST_DIR")).join("../simulator/assets/clip.mp4");
+        let clip = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/clip-640x360.mp4");
         std::fs::copy(clip, &mp4).unwrap();
         let wav = dir.join("tone.wav");
         write_wav(&wav);
