@@ -385,6 +385,7 @@ fn describe_json(model: &ModelInfo, flags: &[FieldFlag]) -> Value {
                 message,
             } => json!({"rule": CrossRuleKind::PromptCount.name(), "severity": "warning", "prompt": prompt, "count": count, "message": message}),
             CrossRule::AtLeastOne { fields, message } => json!({"rule": CrossRuleKind::AtLeastOne.name(), "severity": "error", "fields": fields, "message": message}),
+            CrossRule::AtMostOne { fields, message } => json!({"rule": CrossRuleKind::AtMostOne.name(), "severity": "error", "fields": fields, "message": message}),
         })
         .collect();
     json!({

@@ -480,6 +480,11 @@ pub fn cross_rule_text(rule: &CrossRule) -> (String, &'static str, &'static str)
             CrossRuleKind::AtLeastOne.name(),
             message,
         ),
+        CrossRule::AtMostOne { fields, message } => (
+            format!("at most one of {} (error)", fields.join(", ")),
+            CrossRuleKind::AtMostOne.name(),
+            message,
+        ),
     }
 }
 

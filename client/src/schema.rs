@@ -399,4 +399,11 @@ pub enum CrossRule {
         /// The message reported when none is.
         message: &'static str,
     },
+    /// At most one of `fields` may be given (counted as [`CrossRule::AtLeastOne`] counts them).
+    AtMostOne {
+        /// Wire names of the fields.
+        fields: &'static [&'static str],
+        /// The message reported when more are.
+        message: &'static str,
+    },
 }

@@ -242,6 +242,34 @@ fn a_blank_required_text_is_valid_but_warned_of() {
 }
 
 #[test]
+fn a_model_that_takes_an_image_or_clips_but_not_both_says_so_before_sending() {
+    let model = runcomfy::catalog::find("bytedance/seed-audio-1.0/text-to-audio").unwrap();
+    // The problems of an input the model refuses; none for one it takes.
+    let decode = |input: serde_json::Value| match model.decode(&input) {
+        Ok(_) => String::new(),
+        Err(err) => err.report.to_string(),
+    };
+    let image = "https://cdn.example/face.png";
+    let clip = "https://cdn.example/voice.wav";
+    let both =
+        decode(serde_json::json!({"prompt": "hi", "image_url": image, "audio_urls": [clip]}));
+    assert!(both.contains("image_url | audio_urls"), "{both}");
+    assert!(
+        both.contains("(at_most_one; given: image_url, audio_urls)"),
+        "{both}"
+    );
+    for one in [
+        serde_json::json!({"prompt": "hi", "image_url": image}),
+        serde_json::json!({"prompt": "hi", "audio_urls": [clip]}),
+        // An empty list is not given.
+        serde_json::json!({"prompt": "hi", "image_url": image, "audio_urls": []}),
+    ] {
+        let report = decode(one.clone());
+        assert!(!report.contains("at_most_one"), "{one}: {report}");
+    }
+}
+
+#[test]
 fn a_model_that_needs_one_reference_of_any_kind_says_so_before_sending() {
     use runcomfy::models::wan_ai::wan_3_0_prime::reference_to_video::ReferenceToVideoInput;
     let dir = tempfile::tempdir().unwrap();

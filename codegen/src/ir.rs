@@ -389,6 +389,13 @@ pub enum CrossRule {
         /// The message reported.
         message: String,
     },
+    /// At most one of the fields may be given.
+    AtMostOne {
+        /// Wire names of the fields.
+        fields: Vec<String>,
+        /// The message reported.
+        message: String,
+    },
 }
 
 /// An output type shared by every model with the same output schema.

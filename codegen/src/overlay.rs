@@ -99,6 +99,13 @@ pub enum RuleOverlay {
         /// The message reported.
         message: String,
     },
+    /// At most one of these optional fields may be given (as `at_least_one` counts them).
+    AtMostOne {
+        /// Wire names of the fields.
+        fields: Vec<String>,
+        /// The message reported.
+        message: String,
+    },
 }
 
 /// The JSON pointer of the first place in an overlay where the format has an object (the

@@ -517,6 +517,43 @@ fn an_at_least_one_rule_over_a_field_always_given() {
     assert!(runcomfy_codegen::generate(dir.path()).is_ok());
 }
 
+/// An `at_most_one` rule over a field that is always given would refuse every other field.
+#[test]
+fn an_at_most_one_rule_over_a_field_always_given_or_a_lone_field() {
+    let input = object(
+        json!({
+            "prompt": {"type": "string"},
+            "image": {"type": "string"},
+            "clips": {"type": "array", "items": {"type": "string"}},
+            "mode": {"type": "string", "default": "fast"}
+        }),
+        &["prompt"],
+    );
+    let rule = |fields: Value| json!({"rules": [{"rule": "at_most_one", "fields": fields, "message": "m"}]});
+    for (fields, what) in [
+        (
+            json!(["image", "prompt"]),
+            "`prompt` is required, so no other field could be given",
+        ),
+        (
+            json!(["image", "mode"]),
+            "`mode` has a default, so no other field could be given",
+        ),
+        (json!(["image", "images"]), "`images` is not an input field"),
+        (json!(["image"]), "names fewer than two fields"),
+    ] {
+        assert_rejected(
+            input.clone(),
+            Some(rule(fields)),
+            "overlay.json",
+            "/rules/0",
+            what,
+        );
+    }
+    let dir = catalog(&input, Some(&rule(json!(["image", "clips"]))));
+    assert!(runcomfy_codegen::generate(dir.path()).is_ok());
+}
+
 /// A `max_total` rule over no field was left out without a word.
 #[test]
 fn a_max_total_rule_over_no_field() {

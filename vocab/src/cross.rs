@@ -5,6 +5,7 @@
 //! {"rule": "max_total", "fields": ["images", "max_images"], "max": 15, "message": "..."}
 //! {"rule": "prompt_count", "prompt": "text", "count": "max_images", "message": "..."}
 //! {"rule": "at_least_one", "fields": ["reference_images", "reference_videos"], "message": "..."}
+//! {"rule": "at_most_one", "fields": ["image_url", "audio_urls"], "message": "..."}
 //! ```
 
 /// A kind of rule across fields.
@@ -19,6 +20,9 @@ pub enum CrossRuleKind {
     /// At least one of the fields must be given, and not empty (an empty list or text, or
     /// `null`, is not given); defaults count as given: an error.
     AtLeastOne,
+    /// At most one of the fields may be given (as [`AtLeastOne`](Self::AtLeastOne) counts
+    /// them): an error.
+    AtMostOne,
 }
 
 impl CrossRuleKind {
@@ -27,6 +31,7 @@ impl CrossRuleKind {
         CrossRuleKind::MaxTotal,
         CrossRuleKind::PromptCount,
         CrossRuleKind::AtLeastOne,
+        CrossRuleKind::AtMostOne,
     ];
 
     /// The `rule` value of an overlay rule, and the rule of the problems it reports.
@@ -35,6 +40,7 @@ impl CrossRuleKind {
             CrossRuleKind::MaxTotal => "max_total",
             CrossRuleKind::PromptCount => "prompt_count",
             CrossRuleKind::AtLeastOne => "at_least_one",
+            CrossRuleKind::AtMostOne => "at_most_one",
         }
     }
 

@@ -103,10 +103,22 @@ fn describe(dir: &Path, id: &str) -> Value {
 /// Runs one model; returns the kinds of the files it downloaded.
 fn run_model(dir: &Path, media: &Media, model: &ModelInfo) -> Vec<MediaKind> {
     let described = describe(dir, model.id);
+    // Fields that may not be given beside another (`at_most_one`): only the first is.
+    let left_out: Vec<&str> = described["cross_rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|rule| rule["rule"] == "at_most_one")
+        .flat_map(|rule| rule["fields"].as_array().unwrap().iter().skip(1))
+        .map(|field| field.as_str().unwrap())
+        .collect();
     let mut input = Map::new();
     let mut media_flags: Vec<String> = Vec::new();
     for field in described["fields"].as_array().unwrap() {
         let name = field["name"].as_str().unwrap();
+        if left_out.contains(&name) {
+            continue;
+        }
         if let Some(spec) = field["media"].as_object() {
             // Every media field, required or not: local files of each kind become data: URIs.
             let kind = MediaKind::parse(spec["kind"].as_str().unwrap()).unwrap();

@@ -81,6 +81,21 @@ pub fn check(
                     );
                 }
             }
+            CrossRule::AtMostOne { fields, message } => {
+                let given: Vec<&str> = fields
+                    .iter()
+                    .copied()
+                    .filter(|name| value(name).is_some_and(Value::gives_something))
+                    .collect();
+                if given.len() > 1 {
+                    report.error(
+                        &Path::named(fields.join(" | ")),
+                        CrossRuleKind::AtMostOne.name(),
+                        Some(format!("given: {}", given.join(", "))),
+                        *message,
+                    );
+                }
+            }
         }
     }
 }

@@ -772,6 +772,11 @@ fn keyed(model: &Model) -> Vec<Keyed> {
                 None,
                 message.clone(),
             ),
+            CrossRule::AtMostOne { fields, message } => (
+                (CrossRuleKind::AtMostOne.name(), fields.clone()),
+                None,
+                message.clone(),
+            ),
         })
         .collect()
 }

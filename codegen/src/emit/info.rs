@@ -80,6 +80,9 @@ fn cross_rule(rule: &CrossRule) -> TokenStream {
         CrossRule::AtLeastOne { fields, message } => {
             quote!(crate::schema::CrossRule::AtLeastOne { fields: &[#(#fields),*], message: #message })
         }
+        CrossRule::AtMostOne { fields, message } => {
+            quote!(crate::schema::CrossRule::AtMostOne { fields: &[#(#fields),*], message: #message })
+        }
     }
 }
 

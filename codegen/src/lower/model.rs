@@ -469,6 +469,34 @@ fn rules(ctx: &mut Ctx<'_>, input: &Struct, enums: &[Enum]) -> Vec<CrossRule> {
                     });
                 }
             }
+            RuleOverlay::AtMostOne { fields, message } => {
+                // A field that is always given would leave the others never givable: the
+                // rule would be a refusal of them, better said by dropping them.
+                if fields.len() < 2 {
+                    ctx.overlay_err(&at, "names fewer than two fields".to_owned());
+                    continue;
+                }
+                let fit = fields_fit(ctx, &at, fields, input, |field| {
+                    let name = &field.wire;
+                    if field.required {
+                        Some(format!(
+                            "`{name}` is required, so no other field could be given"
+                        ))
+                    } else if field.default.as_ref().is_some_and(is_something) {
+                        Some(format!(
+                            "`{name}` has a default, so no other field could be given"
+                        ))
+                    } else {
+                        None
+                    }
+                });
+                if fit {
+                    rules.push(CrossRule::AtMostOne {
+                        fields: fields.clone(),
+                        message: message.clone(),
+                    });
+                }
+            }
         }
     }
     rules
@@ -501,7 +529,8 @@ fn fields_fit(
     fit
 }
 
-/// A default that gives its field (not `null`, `[]` or `""`), as `at_least_one` counts them.
+/// A default that gives its field (not `null`, `[]` or `""`), as `at_least_one` and
+/// `at_most_one` count them.
 fn is_something(default: &serde_json::Value) -> bool {
     match default {
         serde_json::Value::Null => false,
