@@ -479,9 +479,10 @@ fn a_key_given_twice_in_a_catalog_file_is_named() {
     );
 }
 
-/// An `at_least_one` rule over a field that is always given would never fire.
+/// Rules that count given fields (`at_least_one`, `at_most_one`) over a field that is always
+/// given: one would never fire, the other would refuse every other field.
 #[test]
-fn an_at_least_one_rule_over_a_field_always_given() {
+fn a_rule_counting_given_fields_over_a_field_always_given() {
     let input = object(
         json!({
             "prompt": {"type": "string"},
@@ -491,67 +492,50 @@ fn an_at_least_one_rule_over_a_field_always_given() {
         }),
         &["prompt"],
     );
-    let rule = |fields: Value| json!({"rules": [{"rule": "at_least_one", "fields": fields, "message": "m"}]});
-    for (fields, what) in [
+    let rules = [
         (
-            json!(["images", "prompt"]),
-            "`prompt` is required, so the rule always holds",
+            "at_least_one",
+            "the rule always holds",
+            json!([]),
+            "names no field",
         ),
         (
-            json!(["images", "mode"]),
-            "`mode` has a default, so the rule always holds",
+            "at_most_one",
+            "no other field could be given",
+            json!(["images"]),
+            "names fewer than two fields",
         ),
-        (json!(["images", "image"]), "`image` is not an input field"),
-        (json!([]), "names no field"),
-    ] {
-        assert_rejected(
-            input.clone(),
-            Some(rule(fields)),
-            "overlay.json",
-            "/rules/0",
-            what,
-        );
+    ];
+    for (name, always, too_few, too_few_says) in rules {
+        let rule =
+            |fields: Value| json!({"rules": [{"rule": name, "fields": fields, "message": "m"}]});
+        for (fields, what) in [
+            (
+                json!(["images", "prompt"]),
+                format!("`prompt` is required, so {always}"),
+            ),
+            (
+                json!(["images", "mode"]),
+                format!("`mode` has a default, so {always}"),
+            ),
+            (
+                json!(["images", "image"]),
+                "`image` is not an input field".to_owned(),
+            ),
+            (too_few.clone(), too_few_says.to_owned()),
+        ] {
+            assert_rejected(
+                input.clone(),
+                Some(rule(fields)),
+                "overlay.json",
+                "/rules/0",
+                &what,
+            );
+        }
+        // An empty default gives nothing: the rule may fire.
+        let dir = catalog(&input, Some(&rule(json!(["images", "extra"]))));
+        assert!(runcomfy_codegen::generate(dir.path()).is_ok(), "{name}");
     }
-    // An empty default gives nothing: the rule may fire.
-    let dir = catalog(&input, Some(&rule(json!(["images", "extra"]))));
-    assert!(runcomfy_codegen::generate(dir.path()).is_ok());
-}
-
-/// An `at_most_one` rule over a field that is always given would refuse every other field.
-#[test]
-fn an_at_most_one_rule_over_a_field_always_given_or_a_lone_field() {
-    let input = object(
-        json!({
-            "prompt": {"type": "string"},
-            "image": {"type": "string"},
-            "clips": {"type": "array", "items": {"type": "string"}},
-            "mode": {"type": "string", "default": "fast"}
-        }),
-        &["prompt"],
-    );
-    let rule = |fields: Value| json!({"rules": [{"rule": "at_most_one", "fields": fields, "message": "m"}]});
-    for (fields, what) in [
-        (
-            json!(["image", "prompt"]),
-            "`prompt` is required, so no other field could be given",
-        ),
-        (
-            json!(["image", "mode"]),
-            "`mode` has a default, so no other field could be given",
-        ),
-        (json!(["image", "images"]), "`images` is not an input field"),
-        (json!(["image"]), "names fewer than two fields"),
-    ] {
-        assert_rejected(
-            input.clone(),
-            Some(rule(fields)),
-            "overlay.json",
-            "/rules/0",
-            what,
-        );
-    }
-    let dir = catalog(&input, Some(&rule(json!(["image", "clips"]))));
-    assert!(runcomfy_codegen::generate(dir.path()).is_ok());
 }
 
 /// A `max_total` rule over no field was left out without a word.

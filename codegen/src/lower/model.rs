@@ -453,14 +453,8 @@ fn rules(ctx: &mut Ctx<'_>, input: &Struct, enums: &[Enum]) -> Vec<CrossRule> {
                 // A required field, or one whose default is something, is always given: the
                 // rule would never fire, and its message would mislead.
                 let fit = fields_fit(ctx, &at, fields, input, |field| {
-                    let name = &field.wire;
-                    if field.required {
-                        Some(format!("`{name}` is required, so the rule always holds"))
-                    } else if field.default.as_ref().is_some_and(is_something) {
-                        Some(format!("`{name}` has a default, so the rule always holds"))
-                    } else {
-                        None
-                    }
+                    always_given(field)
+                        .map(|why| format!("`{}` {why}, so the rule always holds", field.wire))
                 });
                 if fit {
                     rules.push(CrossRule::AtLeastOne {
@@ -477,18 +471,9 @@ fn rules(ctx: &mut Ctx<'_>, input: &Struct, enums: &[Enum]) -> Vec<CrossRule> {
                     continue;
                 }
                 let fit = fields_fit(ctx, &at, fields, input, |field| {
-                    let name = &field.wire;
-                    if field.required {
-                        Some(format!(
-                            "`{name}` is required, so no other field could be given"
-                        ))
-                    } else if field.default.as_ref().is_some_and(is_something) {
-                        Some(format!(
-                            "`{name}` has a default, so no other field could be given"
-                        ))
-                    } else {
-                        None
-                    }
+                    always_given(field).map(|why| {
+                        format!("`{}` {why}, so no other field could be given", field.wire)
+                    })
                 });
                 if fit {
                     rules.push(CrossRule::AtMostOne {
@@ -527,6 +512,17 @@ fn fields_fit(
         }
     }
     fit
+}
+
+/// Why a field is always given, as `at_least_one` and `at_most_one` count fields, if it is.
+fn always_given(field: &Field) -> Option<&'static str> {
+    if field.required {
+        Some("is required")
+    } else if field.default.as_ref().is_some_and(is_something) {
+        Some("has a default")
+    } else {
+        None
+    }
 }
 
 /// A default that gives its field (not `null`, `[]` or `""`), as `at_least_one` and
