@@ -355,15 +355,18 @@ fn find_model(id: &str, problems: &mut Vec<String>) -> Option<&'static ModelInfo
 /// search that finds the models it is part of.
 pub fn unknown_model(id: &str) -> String {
     let shown = runcomfy::error::printable(id, runcomfy::error::SHOWN_CHARS);
-    let family = format!("{}/", id.trim_end_matches('/'));
-    let members = runcomfy::catalog()
+    // Ids are lower case; one typed otherwise still names its family, as the catalog spells it.
+    let family = format!("{}/", id.trim_end_matches('/')).to_ascii_lowercase();
+    let members: Vec<&str> = runcomfy::catalog()
         .iter()
-        .filter(|m| m.id.starts_with(&family))
-        .count();
-    if members > 1 {
+        .map(|m| m.id)
+        .filter(|m| m.to_ascii_lowercase().starts_with(&family))
+        .collect();
+    if let [first, _, ..] = members.as_slice() {
+        let family = first.get(..family.len() - 1).unwrap_or(first);
         return format!(
-            "`{shown}` is a family of {members} models, not one: `runcomfy models {shown}` \
-             lists them"
+            "`{shown}` is a family of {} models, not one: `runcomfy models {family}` lists them",
+            members.len()
         );
     }
     let holding = runcomfy::catalog::search(&[id]).len();

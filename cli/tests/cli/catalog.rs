@@ -321,6 +321,11 @@ fn an_unknown_model_gets_the_closest_ids_not_the_catalog() {
              lists them",
         ),
         (
+            vec!["describe", "Wan-AI/Wan-2.7"],
+            "`Wan-AI/Wan-2.7` is a family of 8 models, not one: `runcomfy models wan-ai/wan-2.7` \
+             lists them",
+        ),
+        (
             vec!["run", "Seedream"],
             "`runcomfy models Seedream` lists the",
         ),
