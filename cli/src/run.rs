@@ -516,18 +516,19 @@ async fn submit_and_follow(
     progress.println(&format!("submitted {} to {}", job.id(), model.id));
     progress.submitted(job.id());
     if interrupted {
-        return cancel_after_interrupt(&job, &mut progress, interrupts, args).await;
+        let cancelled = try_cancel(&job, &mut progress, interrupts, args).await;
+        let record = (!cancelled.stopped_the_job())
+            .then(|| left_record(connection, &job, sent, sent.estimate.clone(), args))
+            .flatten();
+        return Ok(cancelled.report(&job, record.as_deref(), args));
     }
     if args.no_wait {
         progress.finish();
         let record = match args.mock {
             // The simulated job ends with this command: nothing will complete the record.
             true => None,
-            false => pending_record(client, model, &job, sent, args).await,
+            false => pending_record(connection, model, &job, sent, args).await,
         };
-        if let Some(record) = &record {
-            connection.recorded(&job, record);
-        }
         submitted_only(&job, record.as_deref(), args);
         return Ok(exit::OK);
     }
@@ -538,11 +539,28 @@ async fn submit_and_follow(
     let (waited, run_started) = wait(&job, &mut progress, interrupts, args).await;
     let noticed = SystemTime::now();
     let output = match waited {
-        None => return cancel_after_interrupt(&job, &mut progress, interrupts, args).await,
+        None => {
+            let cancelled = try_cancel(&job, &mut progress, interrupts, args).await;
+            let record = match cancelled.stopped_the_job() {
+                true => None,
+                false => {
+                    let estimate = estimate_by_now(lookup, sent).await;
+                    left_record(connection, &job, sent, estimate, args)
+                }
+            };
+            return Ok(cancelled.report(&job, record.as_deref(), args));
+        }
         Some(Ok(output)) => output,
         Some(Err(err)) => {
             progress.finish();
-            return job_ended_badly(&job, err, args, None);
+            let record = match may_still_finish(&err) {
+                true => {
+                    let estimate = estimate_by_now(lookup, sent).await;
+                    left_record(connection, &job, sent, estimate, args)
+                }
+                false => None,
+            };
+            return job_ended_badly(&job, err, args, record.as_deref());
         }
     };
     let dir = args
@@ -561,10 +579,7 @@ async fn submit_and_follow(
             // The job succeeded and is paid: its record (with no files) is written all the
             // same, for `result ID --out DIR` to complete.
             let record = if dir.is_dir() {
-                let estimate = match lookup {
-                    Some(lookup) => Some(lookup.now(&sent.given).await),
-                    None => sent.estimate.clone(),
-                };
+                let estimate = estimate_by_now(lookup, sent).await;
                 write_record(&job, sent, estimate.as_ref(), &[], &dir, timings)
             } else {
                 None
@@ -783,12 +798,38 @@ fn no_job_report(model: &str, status: &str, error: &str, args: &RunArgs) {
 /// (`--out`, else the request's own), for `result ID --wait --out DIR` to complete; where it
 /// was written.
 async fn pending_record(
-    client: &runcomfy::Client,
+    connection: &Connection,
     model: &'static ModelInfo,
     job: &DynJob,
     sent: &Sent,
     args: &RunArgs,
 ) -> Option<PathBuf> {
+    let estimate = match &sent.estimate {
+        Some(estimate) => estimate.clone(),
+        None => {
+            EstimateLookup::start(&connection.client, model, &sent.given)
+                .finish(&sent.given)
+                .await
+        }
+    };
+    left_record(connection, job, sent, Some(estimate), args)
+}
+
+/// The record of an accepted job whose files this run will not save (`--no-wait`, Ctrl-C or
+/// `--timeout` while it runs, a wait that lost track of it): what was sent, the estimate and
+/// the submit time, written into the folder the files would have gone to (made now) for
+/// `result ID --wait --out DIR` to complete, and kept in the cache for `result` into another
+/// folder. Where it was written; none with `--mock`, whose job ends with this command.
+fn left_record(
+    connection: &Connection,
+    job: &DynJob,
+    sent: &Sent,
+    estimate: Option<Estimate>,
+    args: &RunArgs,
+) -> Option<PathBuf> {
+    if args.mock {
+        return None;
+    }
     let dir = args
         .out
         .clone()
@@ -800,19 +841,13 @@ async fn pending_record(
         ));
         return None;
     }
-    let estimate = match &sent.estimate {
-        Some(estimate) => estimate.clone(),
-        None => {
-            EstimateLookup::start(client, model, &sent.given)
-                .finish(&sent.given)
-                .await
-        }
-    };
     let timings = Timings {
         submitted: job.submitted_at().map(provenance::timestamp),
         ..Timings::default()
     };
-    write_record(job, sent, Some(&estimate), &[], &dir, timings)
+    let record = write_record(job, sent, estimate.as_ref(), &[], &dir, timings)?;
+    connection.recorded(job, &record);
+    Some(record)
 }
 
 /// `--no-wait`: the request id, and how to follow it.
@@ -829,14 +864,13 @@ fn submitted_only(job: &DynJob, record: Option<&Path>, args: &RunArgs) {
     }
     output::line(id);
     let word = shell_word(id);
-    eprintln_safe(&match (args.mock, record.and_then(Path::parent)) {
+    eprintln_safe(&match (args.mock, record) {
         (true, _) => "with --mock the simulated job ends with this command: leave out --no-wait \
                       to see it through"
             .to_owned(),
-        (false, Some(dir)) => format!(
-            "follow it with `runcomfy status {word}`; `runcomfy result {word} --wait --out {}` \
-             waits for it, saves its files and completes the record",
-            shell_word(&dir.to_string_lossy())
+        (false, Some(record)) => format!(
+            "follow it with `runcomfy status {word}`; {}",
+            completes(id, record)
         ),
         (false, None) => format!(
             "follow it with `runcomfy status {word}`; `runcomfy result {word} --wait --out DIR` \
@@ -1019,8 +1053,12 @@ fn job_ended_badly(
     };
     let err = CliError::from(err);
     eprintln_safe(&format!("error: {err}"));
-    let hint = match status {
-        "unfinished" if !args.mock => Some(format!(
+    let hint = match (status, record) {
+        ("unfinished" | "timeout", Some(record)) => Some(format!(
+            "the job was accepted and may still finish: {}",
+            completes(id, record)
+        )),
+        ("unfinished", None) if !args.mock => Some(format!(
             "the job was accepted and may still finish: `runcomfy result {} --wait --out DIR` \
              waits for it and saves its files",
             shell_word(id)
@@ -1033,13 +1071,81 @@ fn job_ended_badly(
     Ok(code)
 }
 
+/// What came of the cancel asked for after Ctrl-C: its outcome's word and what to say.
+struct Cancelled {
+    outcome: String,
+    text: String,
+}
+
+impl Cancelled {
+    /// Whether the job was stopped before it ran: nothing is billed, nothing is left to fetch.
+    fn stopped_the_job(&self) -> bool {
+        self.outcome == "cancelled"
+    }
+
+    /// Says how the run ended (with `--json`, with the record left, if any); the exit code.
+    fn report(&self, job: &DynJob, record: Option<&Path>, args: &RunArgs) -> u8 {
+        eprintln_safe(&self.text);
+        if let Some(record) = record {
+            eprintln_safe(&format!("  {}", completes(job.id(), record)));
+        }
+        if args.json {
+            let mut report = json!({
+                "request_id": job.id(),
+                "model": job.model_id(),
+                "status": "interrupted",
+                "cancel": self.outcome,
+            });
+            if let Some(record) = record {
+                report["record"] = json!(record);
+            }
+            output::json(&report);
+        }
+        exit::INTERRUPTED
+    }
+}
+
+/// How to see a job through to the record a run left for it.
+fn completes(id: &str, record: &Path) -> String {
+    let dir = record.parent().unwrap_or(Path::new("."));
+    format!(
+        "`runcomfy result {} --wait --out {}` waits for it, saves its files and completes the \
+         record {}",
+        shell_word(id),
+        shell_word(&dir.to_string_lossy()),
+        record.display()
+    )
+}
+
+/// Whether a wait that ended with `err` leaves a job that may still run and be billed (a
+/// deadline that did not cancel it, a lost track), rather than one that ended.
+fn may_still_finish(err: &Error) -> bool {
+    match err {
+        Error::JobFailed { .. } | Error::Cancelled { .. } => false,
+        Error::Timeout { cancel, .. } => !matches!(
+            cancel,
+            Some(CancelAttempt::Answered(CancelOutcome::Cancelled))
+        ),
+        _ => true,
+    }
+}
+
+/// The estimate a run that ends early records: today's if the price came already, else the
+/// catalog's, waiting for nothing more.
+async fn estimate_by_now(lookup: Option<EstimateLookup>, sent: &Sent) -> Option<Estimate> {
+    match lookup {
+        Some(lookup) => Some(lookup.now(&sent.given).await),
+        None => sent.estimate.clone(),
+    }
+}
+
 /// After Ctrl-C: cancel a queued job, or say it can no longer be cancelled.
-async fn cancel_after_interrupt(
+async fn try_cancel(
     job: &DynJob,
     progress: &mut Progress,
     interrupts: &mut Interrupts,
     args: &RunArgs,
-) -> Result<u8, CliError> {
+) -> Cancelled {
     let id = job.id().to_owned();
     progress.message(&format!(
         "{id}: interrupted, cancelling (Ctrl-C again to quit at once)"
@@ -1093,14 +1199,5 @@ async fn cancel_after_interrupt(
             },
         ),
     };
-    eprintln_safe(&text);
-    if args.json {
-        output::json(&json!({
-            "request_id": id,
-            "model": job.model_id(),
-            "status": "interrupted",
-            "cancel": outcome,
-        }));
-    }
-    Ok(exit::INTERRUPTED)
+    Cancelled { outcome, text }
 }

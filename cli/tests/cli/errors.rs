@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use runcomfy_simulator::{Endpoint, FaultKind, Faults, SimConfig};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::{Sim, TOKEN, assert_code, runcomfy, stderr, stdout};
 
@@ -154,7 +154,10 @@ fn server_errors_exit_69_and_an_accepted_job_lost_to_them_3() {
     assert_code(&output, 3);
     let err = stderr(&output);
     assert!(err.contains("server error"), "{err}");
-    assert!(err.contains("--wait --out DIR` waits for it"), "{err}");
+    assert!(
+        err.contains("--wait --out runcomfy-out/") && err.contains("completes the record"),
+        "{err}"
+    );
 
     // An outage of a few seconds while it waits is ridden out: the job is saved. So are
     // replies that cannot be read for as long (a proxy's page sent with 200).
@@ -202,6 +205,26 @@ fn a_deadline_on_a_running_job_exits_3_not_75_and_a_rate_limit_75() {
     assert!(report["request_id"].is_string(), "{report}");
     assert!(
         stderr(&output).contains("did not finish within"),
+        "{}",
+        stderr(&output)
+    );
+    // What was sent is recorded where the files would have gone, for `result` to complete.
+    let id = report["request_id"].as_str().unwrap();
+    let record = dir.path().join(report["record"].as_str().unwrap());
+    assert_eq!(
+        record.parent(),
+        Some(dir.path().join("runcomfy-out").join(id).as_path())
+    );
+    let left: Value = serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
+    assert_eq!(
+        (&left["request_id"], &left["input"]["text"]),
+        (&json!(id), &json!(PROMPT))
+    );
+    assert_eq!(left["files"], json!([]));
+    assert!(
+        stderr(&output).contains(&format!(
+            "--wait --out runcomfy-out/{id}` waits for it, saves its files and completes the record"
+        )),
         "{}",
         stderr(&output)
     );

@@ -1286,11 +1286,15 @@ fn losing_track_of_an_accepted_job_exits_3_saying_how_to_pick_it_up() {
         assert_code(&output, 3);
         let text = stderr(&output);
         assert!(
-            text.contains("`runcomfy result job-1 --wait --out DIR`"),
+            text.contains("`runcomfy result job-1 --wait --out runcomfy-out/job-1`"),
             "{text}"
         );
         let report: Value = serde_json::from_slice(&output.stdout).unwrap();
         assert_eq!(report["status"], "unfinished", "{report}");
+        assert_eq!(
+            report["record"], "runcomfy-out/job-1/runcomfy-record.json",
+            "{report}"
+        );
         assert_eq!(report["request_id"], "job-1", "{report}");
         assert_eq!(server.count("POST", ""), 1);
     }

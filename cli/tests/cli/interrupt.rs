@@ -55,6 +55,14 @@ fn ctrl_c_cancels_a_queued_job() {
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("interrupted: cancelled job"), "{stderr}");
     assert_eq!(sim.stats().jobs_cancelled, 1);
+    // Nothing runs, nothing is billed: no folder is left for it (the two jobs ahead of it,
+    // left with --no-wait, have theirs).
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("runcomfy-out"))
+            .unwrap()
+            .count(),
+        2
+    );
 }
 
 #[test]
@@ -66,6 +74,22 @@ fn ctrl_c_on_a_running_job_says_it_goes_on() {
     assert!(stderr.contains("can no longer be cancelled"), "{stderr}");
     assert_eq!(sim.stats().jobs_cancelled, 0);
     assert_eq!(sim.stats().cancel_calls, 1);
+    // It is billed: what was sent is recorded where its files would have gone, for
+    // `result --wait --out` to complete.
+    assert!(
+        stderr.contains("saves its files and completes the record"),
+        "{stderr}"
+    );
+    let folders: Vec<_> = std::fs::read_dir(dir.path().join("runcomfy-out"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    assert_eq!(folders.len(), 1, "{folders:?}");
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folders[0].join("runcomfy-record.json")).unwrap())
+            .unwrap();
+    assert_eq!(record["files"], serde_json::json!([]));
+    assert!(record["timings"]["submitted"].is_string(), "{record}");
 }
 
 #[test]
