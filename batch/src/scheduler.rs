@@ -573,10 +573,11 @@ async fn download(
             // line fails (its job is paid and not sent again), rather than staying unfinished
             // for every later run to retry.
             Err(err) if download_refused(&err) => {
-                // Its record all the same, with no files, for `result --out` to complete.
+                // Its record all the same, with the files saved, for `result --out` to complete.
                 if dir.is_dir() {
                     let id = job.id();
-                    crate::record::write(row, model, id, cost, timings, &[], &dir);
+                    let saved = err.saved_files();
+                    crate::record::write(row, model, id, cost, timings, saved, &dir);
                 }
                 let reason = format!(
                     "{err}; the job is paid and not submitted again (`runcomfy result {} --out \
@@ -616,7 +617,7 @@ async fn download(
 }
 
 fn download_refused(err: &Error) -> bool {
-    matches!(err, Error::Download { reason, .. } if reason.is_refusal())
+    matches!(err.failure(), Error::Download { reason, .. } if reason.is_refusal())
 }
 
 /// A failed wait or download: notes it, backs off, and gives up (leaving the line for the

@@ -79,6 +79,10 @@ impl Deadline {
                 after,
                 cancel,
             },
+            (Error::NotAllSaved { saved, failure }, Some(_)) => Error::NotAllSaved {
+                saved,
+                failure: Box::new(self.named_in(*failure)),
+            },
             (err, _) => err,
         }
     }

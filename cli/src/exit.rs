@@ -188,7 +188,7 @@ impl CliError {
             CliError::SubmitTimedOut { .. } => return maybe_accepted(),
             _ => return None,
         };
-        match err {
+        match err.failure() {
             Error::SubmitOutcomeUnknown { .. } => maybe_accepted(),
             Error::Download {
                 reason: DownloadFailure::HostNotAllowed(host),
@@ -245,6 +245,7 @@ pub fn api_exit_code(err: &Error) -> u8 {
         Error::JobFailed { .. } | Error::Cancelled { .. } => FAILURE,
         Error::ModelMismatch { .. } | Error::InvalidRequestId { .. } => USAGE,
         Error::Io { .. } => IO_ERR,
+        Error::NotAllSaved { failure, .. } => api_exit_code(failure),
         Error::Download { reason, .. } => match reason {
             DownloadFailure::Stalled(_)
             | DownloadFailure::CutShort(_)

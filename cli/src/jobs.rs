@@ -275,10 +275,21 @@ async fn succeeded(
             // Dropped at Ctrl-C, SIGTERM or the deadline, a download removes its partial file.
             let download = job.download(outputs, dir, &options);
             match interrupts.race(download).await {
-                Some(saved) => {
-                    let saved = saved?;
+                Some(Ok(saved)) => {
                     complete_record(dir, args.record.as_deref(), id, result, &saved, None);
                     Some(saved)
+                }
+                // Those saved are recorded and shown; a later `result --out` keeps them and
+                // fetches the rest.
+                Some(Err(err)) => {
+                    let saved = err.saved_files();
+                    if !saved.is_empty() {
+                        complete_record(dir, args.record.as_deref(), id, result, saved, None);
+                        for file in saved.iter().filter(|_| !args.json) {
+                            output::line(&file.path.display().to_string());
+                        }
+                    }
+                    return Err(err.into());
                 }
                 None => return Ok(interrupted(id, "interrupted while downloading", args.json)),
             }

@@ -576,11 +576,15 @@ async fn submit_and_follow(
     let saved = match save(&job, &output, &dir, &mut progress, interrupts, args).await {
         Ok(Some(saved)) => saved,
         unsaved => {
-            // The job succeeded and is paid: its record (with no files) is written all the
-            // same, for `result ID --out DIR` to complete.
+            // The job succeeded and is paid: its record (with the files saved, if any) is
+            // written all the same, for `result ID --out DIR` to complete.
             let record = if dir.is_dir() {
                 let estimate = estimate_by_now(lookup, sent).await;
-                write_record(&job, sent, estimate.as_ref(), &[], &dir, timings)
+                let saved = match &unsaved {
+                    Err(err) => err.saved_files(),
+                    Ok(_) => &[],
+                };
+                write_record(&job, sent, estimate.as_ref(), saved, &dir, timings)
             } else {
                 None
             };
@@ -1022,7 +1026,9 @@ fn job_ended_badly(
         Error::JobFailed { error, .. } => ("failed", error.0.clone()),
         Error::Cancelled { .. } => ("cancelled", Value::Null),
         Error::Timeout { .. } => ("timeout", Value::String(err.to_string())),
-        Error::Download { .. } | Error::Io { .. } => ("not_saved", Value::String(err.to_string())),
+        Error::Download { .. } | Error::Io { .. } | Error::NotAllSaved { .. } => {
+            ("not_saved", Value::String(err.to_string()))
+        }
         _ => ("unfinished", Value::String(err.to_string())),
     };
     let cancelled_unrun = matches!(
@@ -1042,7 +1048,15 @@ fn job_ended_badly(
         if let Some(record) = record {
             report["record"] = json!(record);
         }
+        if !err.saved_files().is_empty() {
+            report["files"] = output::files_json(err.saved_files());
+        }
         output::json(&report);
+    } else {
+        // The files that were saved, one path a line, as a run that saved all prints them.
+        for file in err.saved_files() {
+            output::line(&file.path.display().to_string());
+        }
     }
     let code = match exit::api_exit_code(&err) {
         exit::TEMP_FAIL if !cancelled_unrun => exit::MAYBE_ACCEPTED,

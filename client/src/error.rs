@@ -268,6 +268,16 @@ pub enum Error {
         /// Why.
         reason: DownloadFailure,
     },
+
+    /// Some files of an output were saved, and not all: every file was tried, `failure` is
+    /// the first that was not saved, `saved` those that were (whole, in place).
+    #[error("{failure} ({} other file{} saved)", saved.len(), if saved.len() == 1 { "" } else { "s" })]
+    NotAllSaved {
+        /// The files saved.
+        saved: Vec<crate::saved::DownloadedFile>,
+        /// The first file that was not.
+        failure: Box<Error>,
+    },
 }
 
 /// Why a download failed.
@@ -522,6 +532,23 @@ pub enum ConfigError {
 }
 
 impl Error {
+    /// The files saved before the error, when a download saved some ([`Error::NotAllSaved`]).
+    pub fn saved_files(&self) -> &[crate::saved::DownloadedFile] {
+        match self {
+            Error::NotAllSaved { saved, .. } => saved,
+            _ => &[],
+        }
+    }
+
+    /// The error itself, or for [`Error::NotAllSaved`] the failure that kept a file unsaved:
+    /// what decides whether fetching again can help.
+    pub fn failure(&self) -> &Error {
+        match self {
+            Error::NotAllSaved { failure, .. } => failure.failure(),
+            other => other,
+        }
+    }
+
     /// The request id of the job the error is about, when a job exists.
     pub fn request_id(&self) -> Option<&str> {
         match self {

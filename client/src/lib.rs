@@ -22,6 +22,8 @@ mod report;
 pub mod digest;
 // placing a finished file under a name of its own;
 mod place;
+// a file a download saved;
+mod saved;
 // `Error`, and the outcomes it carries;
 pub mod error;
 // money and prices.

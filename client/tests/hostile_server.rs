@@ -845,6 +845,10 @@ async fn text_under_a_file_like_name_is_no_file_but_a_path_is() {
             Err(err) => {
                 assert!(!fetched, "{err}");
                 assert!(out.path().join("images-0.png").is_file(), "{err}");
+                // Said, with the file that failed.
+                let saved: Vec<&str> = err.saved_files().iter().map(|f| f.field.as_str()).collect();
+                assert_eq!(saved, ["images"], "{err}");
+                assert!(matches!(err.failure(), Error::Download { .. }), "{err:?}");
             }
         }
     }

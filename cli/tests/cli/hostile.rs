@@ -359,7 +359,16 @@ fn a_download_cut_short_leaves_a_record_that_result_completes_without_second_cop
     };
     let written = record(&out);
     assert_eq!(written["request_id"], "job-1");
-    assert_eq!(written["files"], j!([]), "{written}");
+    // The file saved before the cut is recorded; the cut one is not.
+    let files = |record: &Value| -> Vec<String> {
+        record["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(files(&written), ["images-0.png"], "{written}");
     assert!(written["input"]["text"].is_string(), "{written}");
     assert!(written["estimate"].is_object(), "{written}");
 
@@ -384,13 +393,11 @@ fn a_download_cut_short_leaves_a_record_that_result_completes_without_second_cop
         completed["input"], written["input"],
         "the run's input is kept"
     );
-    let files: Vec<&str> = completed["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(files, ["images-0.png", "images-1.png"], "{completed}");
+    assert_eq!(
+        files(&completed),
+        ["images-0.png", "images-1.png"],
+        "{completed}"
+    );
     no_partial_file(dir.path());
 }
 
@@ -1159,14 +1166,31 @@ fn an_output_file_that_cannot_be_fetched_fails_the_run_and_an_upper_case_scheme_
         "the image and the record"
     );
 
-    // Never "succeeded; saved 1 file" with the other one left out.
+    // Never "succeeded; saved 1 file" with the other one left out; the one saved is still
+    // shown, and recorded.
     let output = run(&server, dir.path(), &["--out", "relative"]);
     assert_code(&output, 69);
+    let err = stderr(&output);
     assert!(
-        stderr(&output).contains("/files/1.png"),
-        "{}",
-        stderr(&output)
+        err.contains("/files/1.png") && err.contains("(1 other file saved)"),
+        "{err}"
     );
+    assert_eq!(stdout(&output).trim(), "relative/images-0.png");
+    let record: Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("relative").join("runcomfy-record.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        record["files"].as_array().map(Vec::len),
+        Some(1),
+        "{record}"
+    );
+
+    let output = run(&server, dir.path(), &["--out", "relative-json", "--json"]);
+    assert_code(&output, 69);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["status"], "not_saved", "{report}");
+    assert_eq!(report["files"][0]["field"], "images", "{report}");
 }
 
 #[test]

@@ -35,6 +35,8 @@ use crate::model::Output;
 use crate::place::{Identity, Placed, place_new};
 use crate::schema::{MediaFormat, MediaKind};
 
+pub use crate::saved::DownloadedFile;
+
 /// Longest [`safe_file_name`], and so file name stem written (before the extension).
 const MAX_STEM: usize = 100;
 
@@ -136,25 +138,6 @@ impl DownloadOptions {
         self.timeout = timeout;
         self
     }
-}
-
-/// One saved file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DownloadedFile {
-    /// The output field it came from.
-    pub field: String,
-    /// Its position in the field, for arrays.
-    pub index: Option<usize>,
-    /// The URL it came from.
-    pub url: String,
-    /// Where it was saved.
-    pub path: PathBuf,
-    /// Its size in bytes.
-    pub bytes: u64,
-    /// The `Content-Type` the host sent.
-    pub content_type: Option<String>,
-    /// SHA-256 of its bytes, in lower-case hex (read back from the file as it was synced).
-    pub sha256: String,
 }
 
 /// How a client fetches output files: set when it is built, the same for every download.
@@ -263,7 +246,24 @@ pub(crate) async fn save_all<O: Output>(
         .buffered(options.concurrency)
         .collect()
         .await;
-    results.into_iter().collect()
+    let mut saved = Vec::with_capacity(results.len());
+    let mut failure = None;
+    for result in results {
+        match result {
+            Ok(file) => saved.push(file),
+            Err(err) => {
+                failure.get_or_insert(err);
+            }
+        }
+    }
+    match failure {
+        None => Ok(saved),
+        Some(failure) if saved.is_empty() => Err(failure),
+        Some(failure) => Err(Error::NotAllSaved {
+            saved,
+            failure: Box::new(failure),
+        }),
+    }
 }
 
 /// One file of an output.

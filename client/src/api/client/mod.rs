@@ -70,8 +70,9 @@ impl Client {
     /// API's own and those allowed with
     /// [`ClientBuilder::allow_output_host`](crate::client::ClientBuilder::allow_output_host);
     /// the token is sent only to the API's own origin, never to other hosts. Every file is tried
-    /// even when one fails, and the call then returns the first failure; the files saved stay,
-    /// and a later call keeps them. The whole call ends by
+    /// even when one fails; the call then returns the first failure, as
+    /// [`Error::NotAllSaved`] with the files saved when some were. Those stay, and a later call
+    /// keeps them. The whole call ends by
     /// [`DownloadOptions::timeout`].
     pub async fn download_with<O: Output>(
         &self,
