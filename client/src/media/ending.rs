@@ -10,6 +10,10 @@ use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 
 use crate::schema::MediaFormat;
 
+/// Fewer bytes than any media file has (the header that tells a format is 12 bytes at most):
+/// a reply with no length that ends sooner was cut.
+const SHORTEST_FILE: u64 = 12;
+
 /// The most chunks, segments, blocks or boxes walked; past that the file is taken as whole.
 const MAX_STEPS: usize = 1_000_000;
 
@@ -24,6 +28,11 @@ pub(crate) fn cut_short<R: Read + Seek>(
     claimed: Option<MediaFormat>,
 ) -> io::Result<Option<&'static str>> {
     use MediaFormat::{Avi, Avif, Bmp, Gif, Heif, Jpeg, M4a, Mov, Mp4, Png, Wav, Webp};
+    // Shorter than any file's header, whatever its first bytes say: no media file is a few
+    // bytes, a connection that broke off at once is.
+    if len < SHORTEST_FILE {
+        return Ok(Some("the reply ends before a file's header is whole"));
+    }
     file.seek(SeekFrom::Start(0))?;
     let format = MediaFormat::sniff(head).or(claimed);
     let walked = match format {
@@ -391,7 +400,9 @@ mod tests {
         let mut bmp = b"BM\x20\0\0\0".to_vec();
         bmp.resize(32, 0);
         cuts_found(&bmp, 0, MediaFormat::Bmp);
-        assert_eq!(cut(b"BM\0\0\0\0\0\0", MediaFormat::Bmp), None);
+        let mut unsaid = b"BM\0\0\0\0".to_vec();
+        unsaid.resize(32, 0);
+        assert_eq!(cut(&unsaid, MediaFormat::Bmp), None);
     }
 
     #[test]
@@ -436,7 +447,10 @@ mod tests {
         };
         assert!(!whole(b"\xff\xd8", Some(MediaFormat::Jpeg)));
         assert!(!whole(b"\0\0\0\x20ftyp", Some(MediaFormat::Mp4)));
-        assert!(whole(b"\xff\xd8", None));
+        // A few bytes are no file at all, whatever they start with.
+        assert!(!whole(b"\xff\xd8", None));
+        assert!(!whole(b"ID3\x04", None));
+        assert!(whole(b"twelve bytes", None));
         // RIFF MIDI, which this crate does not name, is held to its RIFF size, however short.
         let mut midi = b"RIFF\x10\0\0\0RMIDdata".to_vec();
         midi.resize(24, 0);
@@ -473,7 +487,13 @@ mod tests {
 
     #[test]
     fn formats_that_cannot_tell_are_whole() {
-        assert_eq!(cut(b"\x1a\x45\xdf\xa3", MediaFormat::Webm), None);
-        assert_eq!(cut(b"ID3", MediaFormat::Mp3), None);
+        assert_eq!(
+            cut(
+                b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81",
+                MediaFormat::Webm
+            ),
+            None
+        );
+        assert_eq!(cut(b"ID3\x04\0\0\0\0\0\0\xff\xfb", MediaFormat::Mp3), None);
     }
 }
