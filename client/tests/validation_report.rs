@@ -241,6 +241,80 @@ fn a_blank_required_text_is_valid_but_warned_of() {
     }
 }
 
+/// Limits the real catalog states only in prose, checked through overlays: HappyHorse's image
+/// sides, Wan 2.7's references in all.
+#[test]
+fn limits_stated_in_descriptions_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = png(dir.path(), "small.png", 16, 16, None)
+        .display()
+        .to_string();
+    let fine = png(dir.path(), "fine.png", 640, 480, None)
+        .display()
+        .to_string();
+    let refused = |id: &str, input: serde_json::Value| -> Vec<String> {
+        let model = runcomfy::catalog::find(id).unwrap();
+        match model.decode(&input) {
+            Ok(_) => Vec::new(),
+            Err(err) => err.report.errors().map(|p| p.rule.clone()).collect(),
+        }
+    };
+    let prompt = serde_json::json!({"prompt": "a fox"});
+    let edit = serde_json::json!({"prompt": "a fox", "video_url": "https://cdn.example/v.mp4"});
+    for (id, base, field, smallest) in [
+        (
+            "happyhorse/happyhorse-1.0/image-to-video",
+            &prompt,
+            "image_url",
+            300,
+        ),
+        (
+            "alibaba/happyhorse-1.1/image-to-video",
+            &prompt,
+            "image_url",
+            300,
+        ),
+        (
+            "happyhorse/happyhorse-1.0/reference-to-video",
+            &prompt,
+            "image_url_1",
+            400,
+        ),
+        (
+            "happyhorse/happyhorse-1.0/video-edit",
+            &edit,
+            "reference_image_url_1",
+            300,
+        ),
+    ] {
+        let with = |image: &str| {
+            let mut input = base.clone();
+            input[field] = image.into();
+            input
+        };
+        assert_eq!(
+            refused(id, with(&small)),
+            ["width_pixels>", "height_pixels>"],
+            "{id}"
+        );
+        assert_eq!(
+            refused(id, with(&fine)),
+            Vec::<String>::new(),
+            "{id} ({smallest} px)"
+        );
+    }
+    let references = |images: usize, videos: usize| {
+        serde_json::json!({
+            "prompt": "a fox",
+            "reference_image_urls": vec!["https://cdn.example/a.png"; images],
+            "reference_video_urls": vec!["https://cdn.example/a.mp4"; videos],
+        })
+    };
+    let wan = "wan-ai/wan-2.7/reference-to-video";
+    assert_eq!(refused(wan, references(3, 3)), ["max_total"]);
+    assert_eq!(refused(wan, references(3, 2)), Vec::<String>::new());
+}
+
 #[test]
 fn a_model_that_takes_an_image_or_clips_but_not_both_says_so_before_sending() {
     let model = runcomfy::catalog::find("bytedance/seed-audio-1.0/text-to-audio").unwrap();
