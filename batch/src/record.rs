@@ -4,11 +4,19 @@ use std::path::Path;
 
 use runcomfy::DownloadedFile;
 use runcomfy::catalog::ModelInfo;
+use runcomfy::dynamic::DynOutput;
 use runcomfy::price::Usd;
 use runcomfy::provenance::{self, Record, RecordFile, Timings};
 use serde_json::{Map, Value, json};
 
 use crate::journal::Row;
+
+/// What a line's job gave, as its record keeps it.
+pub(crate) struct Ended<'a> {
+    pub request_id: &'a str,
+    pub cost: Option<Usd>,
+    pub output: &'a DynOutput,
+}
 
 /// Writes the record of a line whose job succeeded into `dir`, with the files saved (none when
 /// they were refused); a failure is logged, not fatal (the files and the journal are what the
@@ -16,8 +24,7 @@ use crate::journal::Row;
 pub(crate) fn write(
     row: &Row,
     model: &ModelInfo,
-    request_id: &str,
-    cost: Option<Usd>,
+    job: Ended<'_>,
     timings: Timings,
     saved: &[DownloadedFile],
     dir: &Path,
@@ -44,15 +51,16 @@ pub(crate) fn write(
     let record = Record {
         runcomfy_record: provenance::RECORD_VERSION,
         model: model.id.to_owned(),
-        request_id: Some(request_id.to_owned()),
+        request_id: Some(job.request_id.to_owned()),
         input: summary,
         estimate: row
             .basis
             .as_ref()
             .map(|basis| json!({"usd": row.estimate, "basis": basis})),
-        cost_usd: cost,
+        cost_usd: job.cost,
         timings,
         files: saved.iter().map(RecordFile::of).collect(),
+        output: Some(Value::Object(job.output.0.clone())),
         error: None,
     };
     if let Err(err) = record.write(dir) {

@@ -575,9 +575,15 @@ async fn download(
             Err(err) if download_refused(&err) => {
                 // Its record all the same, with the files saved, for `result --out` to complete.
                 if dir.is_dir() {
-                    let id = job.id();
                     let saved = err.saved_files();
-                    crate::record::write(row, model, id, cost, timings, saved, &dir);
+                    crate::record::write(
+                        row,
+                        model,
+                        ended(job, output, cost),
+                        timings,
+                        saved,
+                        &dir,
+                    );
                 }
                 let reason = format!(
                     "{err}; the job is paid and not submitted again (`runcomfy result {} --out \
@@ -594,7 +600,7 @@ async fn download(
             }
         }
     };
-    crate::record::write(row, model, job.id(), cost, timings, &saved, &dir);
+    crate::record::write(row, model, ended(job, output, cost), timings, &saved, &dir);
     let files: Vec<FileRow> = saved
         .into_iter()
         .map(|f| FileRow {
@@ -613,6 +619,19 @@ async fn download(
             fatal(ctx, err);
             Outcome::Unfinished
         }
+    }
+}
+
+/// What `job` gave, for its record.
+fn ended<'a>(
+    job: &'a DynJob,
+    output: &'a DynOutput,
+    cost: Option<runcomfy::price::Usd>,
+) -> crate::record::Ended<'a> {
+    crate::record::Ended {
+        request_id: job.id(),
+        cost,
+        output,
     }
 }
 

@@ -348,6 +348,10 @@ fn complete_record(
         }
     };
     record.files = saved.iter().map(RecordFile::of).collect();
+    record.output = result
+        .output
+        .as_ref()
+        .map(|output| Value::Object(output.0.clone()));
     record.error = error;
     record.cost_usd = result.cost.or(record.cost_usd);
     if record.timings.finished.is_none() {

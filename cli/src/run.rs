@@ -584,7 +584,15 @@ async fn submit_and_follow(
                     Err(err) => err.saved_files(),
                     Ok(_) => &[],
                 };
-                write_record(&job, sent, estimate.as_ref(), saved, &dir, timings)
+                write_record(
+                    &job,
+                    sent,
+                    estimate.as_ref(),
+                    Some(&output),
+                    saved,
+                    &dir,
+                    timings,
+                )
             } else {
                 None
             };
@@ -613,7 +621,15 @@ async fn submit_and_follow(
         Some(lookup) => Some(lookup.finish(&sent.given).await),
         None => sent.estimate.clone(),
     };
-    let record = write_record(&job, sent, estimate.as_ref(), &saved, &dir, timings);
+    let record = write_record(
+        &job,
+        sent,
+        estimate.as_ref(),
+        Some(&output),
+        &saved,
+        &dir,
+        timings,
+    );
     let done = Done {
         job: &job,
         output: &output,
@@ -671,6 +687,7 @@ fn write_record(
     job: &DynJob,
     sent: &Sent,
     estimate: Option<&Estimate>,
+    output: Option<&DynOutput>,
     saved: &[DownloadedFile],
     dir: &Path,
     timings: Timings,
@@ -684,6 +701,7 @@ fn write_record(
         cost_usd: job.cost(),
         timings,
         files: saved.iter().map(RecordFile::of).collect(),
+        output: output.map(|output| Value::Object(output.0.clone())),
         error: None,
     };
     match record.write_new(dir) {
@@ -849,7 +867,7 @@ fn left_record(
         submitted: job.submitted_at().map(provenance::timestamp),
         ..Timings::default()
     };
-    let record = write_record(job, sent, estimate.as_ref(), &[], &dir, timings)?;
+    let record = write_record(job, sent, estimate.as_ref(), None, &[], &dir, timings)?;
     connection.recorded(job, &record);
     Some(record)
 }

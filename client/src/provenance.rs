@@ -50,6 +50,10 @@ pub struct Record {
     /// The output files.
     #[serde(default)]
     pub files: Vec<RecordFile>,
+    /// The job's output as the server gave it: its file URLs, and any other value (a seed, a
+    /// caption, text under a file-like name that named no file); none before the job ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Value>,
     /// Why the job ended without outputs (it failed, or was cancelled), as the server said;
     /// none while it may still run, and once it succeeded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -413,6 +417,7 @@ mod tests {
             cost_usd: None,
             timings: Timings::default(),
             files: Vec::new(),
+            output: None,
             error: None,
         };
         let back = input_from_record(model, &record)?;
@@ -441,6 +446,7 @@ mod tests {
             cost_usd: None,
             timings: Timings::default(),
             files: Vec::new(),
+            output: Some(json!({"images": [hostile]})),
             error: Some(hostile.into()),
         };
         let path = record.write(dir.path())?;

@@ -221,6 +221,7 @@ fn a_deadline_on_a_running_job_exits_3_not_75_and_a_rate_limit_75() {
         (&json!(id), &json!(PROMPT))
     );
     assert_eq!(left["files"], json!([]));
+    assert!(left.get("output").is_none(), "no output yet: {left}");
     assert!(
         stderr(&output).contains(&format!(
             "--wait --out runcomfy-out/{id}` waits for it, saves its files and completes the record"

@@ -1185,6 +1185,8 @@ fn an_output_file_that_cannot_be_fetched_fails_the_run_and_an_upper_case_scheme_
         Some(1),
         "{record}"
     );
+    // The output as the server gave it, the path that named no file to fetch included.
+    assert_eq!(record["output"]["images"][1], "/files/1.png", "{record}");
 
     let output = run(&server, dir.path(), &["--out", "relative-json", "--json"]);
     assert_code(&output, 69);
@@ -1351,6 +1353,7 @@ fn a_batch_line_whose_file_is_refused_fails_at_once_instead_of_waiting_for_a_nex
     let record: Value = serde_json::from_slice(&std::fs::read(record).unwrap()).unwrap();
     assert_eq!(record["request_id"], "job-1", "{record}");
     assert_eq!(record["files"], j!([]), "{record}");
+    assert!(record["output"].is_object(), "{record}");
 }
 
 #[test]

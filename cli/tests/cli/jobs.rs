@@ -215,6 +215,7 @@ fn a_job_left_with_no_wait_gets_its_record_completed_by_result() {
     assert!(files > 0, "{done}");
     assert_eq!(files, pngs(&dir.path().join("shots")).len());
     assert!(done["timings"]["finished"].is_string(), "{done}");
+    assert!(done["output"].is_object(), "{done}");
     assert!(done["timings"]["noticed"].is_string(), "{done}");
     assert_eq!(done["estimate"], pending["estimate"]);
 
