@@ -339,6 +339,10 @@ pub enum DownloadFailure {
     /// More redirects than the client follows.
     #[error("too many redirects")]
     TooManyRedirects,
+    /// What the output names is no whole URL (a path, or a scheme with no host), so there is
+    /// nowhere to fetch it from.
+    #[error("not a whole URL (a scheme and a host): nowhere to fetch it from")]
+    NotAUrl,
     /// The URL is longer than any file host takes (HTTP stacks refuse a request line past
     /// 8 to 64 KiB); its length in bytes.
     #[error("the URL is {0} bytes long, more than any file host takes")]
@@ -363,6 +367,7 @@ impl DownloadFailure {
             | DownloadFailure::BadUrl
             | DownloadFailure::HostNotAllowed(_)
             | DownloadFailure::TooManyRedirects
+            | DownloadFailure::NotAUrl
             | DownloadFailure::UrlTooLong(_) => true,
         }
     }

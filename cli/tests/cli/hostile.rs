@@ -1172,7 +1172,8 @@ fn an_output_file_that_cannot_be_fetched_fails_the_run_and_an_upper_case_scheme_
     assert_code(&output, 69);
     let err = stderr(&output);
     assert!(
-        err.contains("/files/1.png") && err.contains("(1 other file saved)"),
+        err.contains("/files/1.png failed: not a whole URL")
+            && err.contains("(1 other file saved)"),
         "{err}"
     );
     assert_eq!(stdout(&output).trim(), "relative/images-0.png");

@@ -295,8 +295,8 @@ async fn save_one(
         return refuse(url, DownloadFailure::UrlTooLong(len));
     }
     let parsed = match Url::parse(&url) {
-        Ok(parsed) => parsed,
-        Err(_) => return refuse(url, DownloadFailure::BadUrl),
+        Ok(parsed) if parsed.has_host() => parsed,
+        _ => return refuse(url, DownloadFailure::NotAUrl),
     };
     if let Err(reason) = fetching.check(http, &parsed) {
         return refuse(url, reason);
