@@ -241,7 +241,7 @@ pub enum Error {
     /// sent.
     #[error(
         "`{}` is not a request id ({reason})",
-        printable(request_id, SHOWN_CHARS)
+        crate::printable::printable_id(request_id, SHOWN_CHARS)
     )]
     InvalidRequestId {
         /// The id given.

@@ -50,6 +50,36 @@ pub fn printable(text: &str, max_chars: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `text` as [`printable`] writes it, with every character that shows as nothing or as a
+/// space (zero-width spaces and joiners, the byte order mark, the soft hyphen, a no-break or
+/// ideographic space) escaped too: for an identifier, whose every character must be seen,
+/// since two that read the same would name two jobs. Prose keeps them (emoji join with them).
+pub fn printable_id(text: &str, max_chars: usize) -> Cow<'_, str> {
+    let shown = printable(text, max_chars);
+    if !shown.chars().any(hides) {
+        return shown;
+    }
+    let mut out = String::with_capacity(shown.len());
+    for c in shown.chars() {
+        match hides(c) {
+            true => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            false => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Whether `c` shows as nothing, or as a space that is not one.
+fn hides(c: char) -> bool {
+    (c.is_whitespace() && c != ' ')
+        || matches!(
+            c,
+            '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+        )
+}
+
 /// Whether `c` must not reach a terminal as it is.
 fn needs_escape(c: char) -> bool {
     c.is_control()
@@ -185,6 +215,17 @@ impl<F: Formatter> Formatter for Escaping<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_identifier_shows_every_character() {
+        assert_eq!(printable_id("3f2c-41d8 a1b2", 100), "3f2c-41d8 a1b2");
+        assert_eq!(
+            printable_id("a\u{200b}b\u{a0}c\u{feff}\u{1b}", 100),
+            "a\\u{200b}b\\u{a0}c\\u{feff}\\u{1b}"
+        );
+        // Prose keeps what joins an emoji.
+        assert_eq!(printable("👩\u{200d}🚀", 100), "👩\u{200d}🚀");
+    }
 
     #[test]
     fn json_escapes_what_a_terminal_would_act_on() -> serde_json::Result<()> {

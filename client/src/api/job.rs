@@ -13,13 +13,14 @@ use tracing::Instrument as _;
 
 use crate::api::Client;
 use crate::api::download::{self, DownloadOptions, DownloadedFile};
-use crate::error::{Error, JobError, printable};
+use crate::error::{Error, JobError};
 use crate::http::retry::Failure;
 use crate::http::secret::REDACTED;
 use crate::http::transport::{Call, Http};
 use crate::http::wire::{self, CancelReply, ResultReply, StatusReply};
 use crate::model::{Model, ModelInfo};
 use crate::price::Usd;
+use crate::printable::printable_id;
 
 #[doc(inline)]
 pub use crate::error::CancelOutcome;
@@ -617,8 +618,8 @@ pub(crate) fn check_request_id(id: &str) -> Result<(), &'static str> {
         Err("it has spaces around it")
     } else if matches!(id, "." | "..") {
         Err("a URL would drop it")
-    } else if printable(id, MAX_REQUEST_ID) != id || id.chars().any(is_invisible) {
-        Err("it has control or invisible characters")
+    } else if printable_id(id, MAX_REQUEST_ID) != id {
+        Err("it has control or invisible characters, or spaces")
     } else if id.starts_with('-') {
         Err("it starts with `-`, which a command line reads as an option")
     } else if id.contains(REDACTED) {
@@ -626,16 +627,6 @@ pub(crate) fn check_request_id(id: &str) -> Result<(), &'static str> {
     } else {
         Ok(())
     }
-}
-
-/// Characters that show as nothing (zero-width spaces and joiners, the byte order mark, the
-/// soft hyphen): two ids that read the same would be different jobs. Text shown elsewhere keeps
-/// them, as emoji sequences join with them.
-fn is_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
-    )
 }
 
 #[cfg(test)]
@@ -707,6 +698,8 @@ mod tests {
             "id\u{202e}gpj",
             "a\u{200b}b",
             "\u{feff}id",
+            "a\u{a0}b",
+            "a\u{3000}b",
             "-x",
             "job-[redacted]",
             &"x".repeat(257),

@@ -12,7 +12,7 @@ use crate::catalog::find;
 use crate::error::Error;
 use crate::http::retry::{Failure, SubmitControl};
 use crate::http::transport::{Call, Http};
-use crate::http::wire::{self, SubmitReply};
+use crate::http::wire::SubmitReply;
 use crate::model::{DynInput, Input, Model, ModelInfo, encode};
 use crate::report::Problem;
 
@@ -128,14 +128,16 @@ impl Client {
                 .await
                 .map_err(|failure| submit_error(model.id, failure))?;
             let accepted = Accepted::now();
-            if check_request_id(&reply.request_id).is_err() {
+            if let Err(why) = check_request_id(&reply.request_id) {
+                let shown =
+                    crate::printable::printable_id(&reply.request_id, crate::error::SHOWN_CHARS);
                 return Err(Error::SubmitOutcomeUnknown {
                     model_id: model.id,
                     source: Box::new(Error::InvalidResponse {
                         request_id: None,
                         status: 200,
-                        reason: "unusable request_id".into(),
-                        excerpt: wire::excerpt(reply.request_id.as_bytes()),
+                        reason: format!("unusable request_id `{shown}`: {why}"),
+                        excerpt: String::new(),
                     }),
                 });
             }
