@@ -366,14 +366,14 @@ fn announce_start(
         } else {
             "marked unknown, not sent again"
         };
-        let (lines, were) = match recovered.len() {
-            1 => ("1 line was".to_owned(), "line"),
-            n => (format!("{n} lines were"), "lines"),
+        let lines = match recovered.len() {
+            1 => "1 line was".to_owned(),
+            n => format!("{n} lines were"),
         };
         progress.println(&format!(
             "{lines} being submitted when the last run stopped and may have been accepted: \
-             {fate} ({were} {})",
-            report::line_numbers(recovered)
+             {fate} ({})",
+            report::lines_named(recovered)
         ));
     }
     if requeued > 0 {

@@ -289,10 +289,10 @@ impl Summary {
         writeln!(
             f,
             "{} left unsent by --max-spend {} (still pending: a run with a larger \
-             --max-spend sends those with an estimate, one with --no-max-spend any): lines {}",
+             --max-spend sends those with an estimate, one with --no-max-spend any): {}",
             count(self.unsent.len() as u64, "line", "lines"),
             self.max_spend.unwrap_or_default(),
-            line_numbers(&lines)
+            lines_named(&lines)
         )
     }
 
@@ -388,6 +388,12 @@ pub fn count(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// Line numbers (sorted) named as a list of lines: `line 4`, `lines 1-3, 7`.
+pub fn lines_named(numbers: &[u64]) -> String {
+    let noun = if numbers.len() == 1 { "line" } else { "lines" };
+    format!("{noun} {}", line_numbers(numbers))
+}
+
 /// Line numbers (sorted) as people read a list of them: runs as ranges, and at most
 /// 20 of them (`1-3, 7, 9-12 and 40 more`), so a list of 100,000 lines stays
 /// one short line.
@@ -425,6 +431,8 @@ mod tests {
     fn line_numbers_read_as_ranges_and_stay_short() {
         assert_eq!(line_numbers(&[]), "");
         assert_eq!(line_numbers(&[1, 2, 3, 7, 9, 10]), "1-3, 7, 9, 10");
+        assert_eq!(lines_named(&[4]), "line 4");
+        assert_eq!(lines_named(&[1, 2, 3, 7]), "lines 1-3, 7");
         let every_other: Vec<u64> = (1..=100).map(|n| n * 2).collect();
         let text = line_numbers(&every_other);
         assert!(text.starts_with("2, 4, 6"), "{text}");

@@ -313,15 +313,18 @@ fn checked_plan(
         }
     };
     if !plan.invalid.is_empty() {
-        eprintln_safe(&format!(
-            "error: {}; nothing would be submitted (fix {}, or --skip-invalid)",
-            count(plan.invalid.len() as u64, "invalid line", "invalid lines"),
-            if plan.invalid.len() == 1 {
-                "it"
-            } else {
-                "them"
-            }
-        ));
+        let invalid = count(plan.invalid.len() as u64, "invalid line", "invalid lines");
+        eprintln_safe(&match skip_invalid && !plan.lines.is_empty() {
+            true => format!("warning: {invalid}, skipped (--skip-invalid)"),
+            false => format!(
+                "error: {invalid}; nothing would be submitted (fix {}, or --skip-invalid)",
+                if plan.invalid.len() == 1 {
+                    "it"
+                } else {
+                    "them"
+                }
+            ),
+        });
         for line in &plan.invalid {
             eprintln_safe(&format!("  {line}"));
         }
@@ -416,7 +419,7 @@ fn show_total(lines: usize, total: Usd, without: &[u64], max_spend: Option<&Usd>
                 1 => "1 line has".to_owned(),
                 n => format!("{n} lines have"),
             },
-            runcomfy_batch::report::line_numbers(without)
+            runcomfy_batch::report::lines_named(without)
         )
     };
     eprintln_safe(&format!(

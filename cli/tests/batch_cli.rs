@@ -233,6 +233,16 @@ fn invalid_lines_are_listed_with_their_numbers_and_nothing_is_sent() {
     assert_eq!(sim.stats().submit_calls, 0);
     assert!(!dir.path().join("out").exists());
 
+    let (code, _, stderr) = output(&mut batch(
+        &sim,
+        dir.path(),
+        &["in.jsonl", "--dry-run", "--skip-invalid"],
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("warning: 3 invalid lines, skipped (--skip-invalid)"),
+        "{stderr}"
+    );
     let (code, stdout, stderr) = output(&mut batch(
         &sim,
         dir.path(),
