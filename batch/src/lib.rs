@@ -604,8 +604,8 @@ fn lock(out: &Path) -> Result<File, BatchError> {
     }
 }
 
-/// Removes the temporary files an interrupted run can leave: downloads' `.*.part` in the
-/// lines' folders, and this crate's `.*.tmp` in the output folder. Best effort.
+/// Removes the temporary files an interrupted run can leave: downloads' `.*.part` and records'
+/// `.*.tmp` in the lines' folders, and this crate's `.*.tmp` in the output folder. Best effort.
 fn clean_temp_files(out: &Path, rows: &[journal::Row]) -> usize {
     let mut removed = 0;
     let mut sweep = |dir: &Path, suffix: &str| {
@@ -625,8 +625,10 @@ fn clean_temp_files(out: &Path, rows: &[journal::Row]) -> usize {
         }
     };
     sweep(out, ".tmp");
+    // A line's folder: downloads (`.part`) and its record (`.tmp`) cut by a kill.
     for dir in rows.iter().filter_map(|r| r.dir.as_deref()) {
         sweep(&out.join(dir), ".part");
+        sweep(&out.join(dir), ".tmp");
     }
     removed
 }
