@@ -595,6 +595,12 @@ async fn download(
             Err(err) => {
                 rounds += 1;
                 if let Some(outcome) = transient(ctx, line, rounds, &err.to_string()).await {
+                    // Left for the next run: the files saved so far are recorded meanwhile.
+                    let saved = err.saved_files();
+                    if !saved.is_empty() {
+                        let job = ended(job, output, cost);
+                        crate::record::write(row, model, job, timings, saved, &dir);
+                    }
                     return outcome;
                 }
             }

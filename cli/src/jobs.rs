@@ -59,11 +59,18 @@ pub async fn run(
     let code = run_on(global, action, matches, id, json).await;
     // A failure says so on stdout too: a script reading `--json` gets an object either way.
     if json && let Err(err) = &code {
-        output::json(&json!({
+        let mut report = json!({
             "request_id": id,
             "status": "error",
             "error": err.to_string(),
-        }));
+        });
+        // The files a download saved before it failed.
+        if let CliError::Api(err) = err
+            && !err.saved_files().is_empty()
+        {
+            report["files"] = output::files_json(err.saved_files());
+        }
+        output::json(&report);
     }
     code
 }

@@ -518,7 +518,7 @@ async fn submit_and_follow(
     if interrupted {
         let cancelled = try_cancel(&job, &mut progress, interrupts, args).await;
         let record = (!cancelled.stopped_the_job())
-            .then(|| left_record(connection, &job, sent, sent.estimate.clone(), args))
+            .then(|| left_record(connection, &job, sent, sent.estimate.clone(), None, args))
             .flatten();
         return Ok(cancelled.report(&job, record.as_deref(), args));
     }
@@ -545,7 +545,7 @@ async fn submit_and_follow(
                 true => None,
                 false => {
                     let estimate = estimate_by_now(lookup, sent).await;
-                    left_record(connection, &job, sent, estimate, args)
+                    left_record(connection, &job, sent, estimate, run_started, args)
                 }
             };
             return Ok(cancelled.report(&job, record.as_deref(), args));
@@ -556,7 +556,7 @@ async fn submit_and_follow(
             let record = match may_still_finish(&err) {
                 true => {
                     let estimate = estimate_by_now(lookup, sent).await;
-                    left_record(connection, &job, sent, estimate, args)
+                    left_record(connection, &job, sent, estimate, run_started, args)
                 }
                 false => None,
             };
@@ -834,12 +834,12 @@ async fn pending_record(
                 .await
         }
     };
-    left_record(connection, job, sent, Some(estimate), args)
+    left_record(connection, job, sent, Some(estimate), None, args)
 }
 
 /// The record of an accepted job whose files this run will not save (`--no-wait`, Ctrl-C or
 /// `--timeout` while it runs, a wait that lost track of it): what was sent, the estimate and
-/// the submit time, written into the folder the files would have gone to (made now) for
+/// the submit time (and the start, if a poll saw it), written into the folder the files would have gone to (made now) for
 /// `result ID --wait --out DIR` to complete, and kept in the cache for `result` into another
 /// folder. Where it was written; none with `--mock`, whose job ends with this command.
 fn left_record(
@@ -847,6 +847,7 @@ fn left_record(
     job: &DynJob,
     sent: &Sent,
     estimate: Option<Estimate>,
+    started: Option<SystemTime>,
     args: &RunArgs,
 ) -> Option<PathBuf> {
     if args.mock {
@@ -865,6 +866,7 @@ fn left_record(
     }
     let timings = Timings {
         submitted: job.submitted_at().map(provenance::timestamp),
+        started: started.map(provenance::timestamp),
         ..Timings::default()
     };
     let record = write_record(job, sent, estimate.as_ref(), None, &[], &dir, timings)?;

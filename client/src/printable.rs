@@ -51,8 +51,8 @@ pub fn printable(text: &str, max_chars: usize) -> Cow<'_, str> {
 }
 
 /// `text` as [`printable`] writes it, with every character that shows as nothing or as a
-/// space (zero-width spaces and joiners, the byte order mark, the soft hyphen, a no-break or
-/// ideographic space) escaped too: for an identifier, whose every character must be seen,
+/// space (zero-width spaces and joiners, the byte order mark, the soft hyphen, Hangul fillers,
+/// a no-break or ideographic space) escaped too: for an identifier, whose every character must be seen,
 /// since two that read the same would name two jobs. Prose keeps them (emoji join with them).
 pub fn printable_id(text: &str, max_chars: usize) -> Cow<'_, str> {
     let shown = printable(text, max_chars);
@@ -76,7 +76,15 @@ fn hides(c: char) -> bool {
     (c.is_whitespace() && c != ' ')
         || matches!(
             c,
-            '\u{00AD}' | '\u{180E}' | '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+            '\u{00AD}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200D}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{3164}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
         )
 }
 
@@ -220,8 +228,8 @@ mod tests {
     fn an_identifier_shows_every_character() {
         assert_eq!(printable_id("3f2c-41d8 a1b2", 100), "3f2c-41d8 a1b2");
         assert_eq!(
-            printable_id("a\u{200b}b\u{a0}c\u{feff}\u{1b}", 100),
-            "a\\u{200b}b\\u{a0}c\\u{feff}\\u{1b}"
+            printable_id("a\u{200b}b\u{a0}c\u{feff}\u{1b}\u{3164}", 100),
+            "a\\u{200b}b\\u{a0}c\\u{feff}\\u{1b}\\u{3164}"
         );
         // Prose keeps what joins an emoji.
         assert_eq!(printable("👩\u{200d}🚀", 100), "👩\u{200d}🚀");

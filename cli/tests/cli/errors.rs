@@ -221,6 +221,10 @@ fn a_deadline_on_a_running_job_exits_3_not_75_and_a_rate_limit_75() {
         (&json!(id), &json!(PROMPT))
     );
     assert_eq!(left["files"], json!([]));
+    assert!(
+        left["timings"]["started"].is_string(),
+        "seen running: {left}"
+    );
     assert!(left.get("output").is_none(), "no output yet: {left}");
     assert!(
         stderr(&output).contains(&format!(

@@ -1194,6 +1194,14 @@ fn an_output_file_that_cannot_be_fetched_fails_the_run_and_an_upper_case_scheme_
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["status"], "not_saved", "{report}");
     assert_eq!(report["files"][0]["field"], "images", "{report}");
+    // `result` says the same.
+    let output = cli(&server, dir.path())
+        .args(["result", "job-3", "--out", "fetched", "--json"])
+        .output()
+        .unwrap();
+    assert_code(&output, 69);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["files"][0]["field"], "images", "{report}");
 }
 
 #[test]
