@@ -1120,8 +1120,15 @@ impl Cancelled {
     /// Says how the run ended (with `--json`, with the record left, if any); the exit code.
     fn report(&self, job: &DynJob, record: Option<&Path>, args: &RunArgs) -> u8 {
         eprintln_safe(&self.text);
-        if let Some(record) = record {
-            eprintln_safe(&format!("  {}", completes(job.id(), record)));
+        match record {
+            Some(record) => eprintln_safe(&format!("  {}", completes(job.id(), record))),
+            None if self.outcome == "not_cancellable" && !args.mock => {
+                eprintln_safe(&format!(
+                    "  `runcomfy result {} --wait --out DIR` saves its files when it ends",
+                    shell_word(job.id())
+                ));
+            }
+            None => {}
         }
         if args.json {
             let mut report = json!({
@@ -1203,9 +1210,7 @@ async fn try_cancel(
             } else {
                 format!(
                     "interrupted: job {id} has already started (or finished) and can no longer \
-                     be cancelled; it is billed: `runcomfy result {} --wait --out DIR` saves its \
-                     files when it ends",
-                    shell_word(&id)
+                     be cancelled; it is billed"
                 )
             },
         ),
