@@ -52,6 +52,57 @@ pub fn unknown_model(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<S
     }
 }
 
+/// With `--json`, the object a command prints when its command line is refused before it runs,
+/// so a script reading stdout gets one either way: `run`'s `not_submitted` (as for any failure
+/// before a submit), `status`/`result`/`cancel`'s `error`, or `{"error": ...}`. `None` without
+/// `--json`, or for a command that has none (`batch`).
+pub fn usage_report(message: &str, args: &[std::ffi::OsString]) -> Option<serde_json::Value> {
+    use serde_json::json;
+    // The parse stopped at the error, so `--json` is looked for in the words themselves (up to
+    // a `--`, after which words are values).
+    let json_asked = args
+        .iter()
+        .skip(1)
+        .take_while(|arg| *arg != "--")
+        .any(|arg| arg == "--json");
+    if !json_asked {
+        return None;
+    }
+    // What clap could make of the line before the error: the command and its ids.
+    let matches = command_for(args)
+        .ignore_errors(true)
+        .try_get_matches_from(args)
+        .ok()?;
+    let (name, sub) = matches.subcommand()?;
+    Some(match name {
+        "run" => {
+            // An unknown model is no subcommand: its id is the word after `run`.
+            let model = match sub.subcommand() {
+                Some((model, _)) => Some(model.to_owned()),
+                None => args
+                    .iter()
+                    .skip_while(|arg| *arg != "run")
+                    .nth(1)
+                    .and_then(|id| id.to_str())
+                    .filter(|id| !id.starts_with('-'))
+                    .map(str::to_owned),
+            };
+            json!({
+                "request_id": null,
+                "model": model,
+                "status": "not_submitted",
+                "error": message,
+            })
+        }
+        "status" | "result" | "cancel" => {
+            let id = sub.try_get_one::<String>("request_id").ok().flatten();
+            json!({"request_id": id, "status": "error", "error": message})
+        }
+        "models" | "describe" => json!({"error": message}),
+        _ => return None,
+    })
+}
+
 fn command_with(models: Vec<&'static ModelInfo>) -> Command {
     Command::new("runcomfy")
         .version(env!("CARGO_PKG_VERSION"))

@@ -38,15 +38,32 @@ fn main() -> ExitCode {
                 ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => exit::OK,
                 _ => exit::USAGE,
             };
+            if code == exit::OK {
+                let _ = err.print();
+                return ExitCode::from(code);
+            }
             // clap would list all the models, or a score of them.
-            match cli::unknown_model(&err, &args) {
-                Some(id) => eprintln_safe(&format!(
-                    "error: {}",
-                    runcomfy_batch::input::unknown_model(&id)
-                )),
+            let message = match cli::unknown_model(&err, &args) {
+                Some(id) => {
+                    let message = runcomfy_batch::input::unknown_model(&id);
+                    eprintln_safe(&format!("error: {message}"));
+                    message
+                }
                 None => {
                     let _ = err.print();
+                    // Its first paragraph, on one line: what is wrong, without the usage.
+                    let text = err.render().to_string();
+                    let said: Vec<&str> = text
+                        .lines()
+                        .take_while(|line| !line.trim().is_empty())
+                        .map(str::trim)
+                        .collect();
+                    let said = said.join(" ");
+                    said.strip_prefix("error: ").unwrap_or(&said).to_owned()
                 }
+            };
+            if let Some(report) = cli::usage_report(&message, &args) {
+                output::json(&report);
             }
             return ExitCode::from(code);
         }

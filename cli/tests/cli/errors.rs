@@ -91,6 +91,58 @@ fn run_json_says_not_submitted_for_every_failure_before_the_submit() {
     assert_eq!(sim.stats().submit_calls, 0);
 }
 
+/// A command line refused before any command runs (a bad value, an unknown flag, an unknown
+/// model, a missing id) still gives `--json` its object on stdout, with exit 64; without
+/// `--json`, stdout stays empty.
+#[test]
+fn json_commands_answer_a_refused_command_line_with_an_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &str, Value); 5] = [
+        (
+            &["run", MODEL, "--timeout", "abc", "--json"],
+            "'abc'",
+            json!({"request_id": null, "model": MODEL, "status": "not_submitted"}),
+        ),
+        (
+            &["run", "no/such-model", "--json"],
+            "no/such-model",
+            json!({"request_id": null, "model": "no/such-model", "status": "not_submitted"}),
+        ),
+        (
+            &["result", "req-1", "--json", "--bogus"],
+            "--bogus",
+            json!({"request_id": "req-1", "status": "error"}),
+        ),
+        (
+            &["status", "--json"],
+            "<REQUEST_ID>",
+            json!({"request_id": null, "status": "error"}),
+        ),
+        (&["models", "--json", "--kind", "smell"], "smell", json!({})),
+    ];
+    for (args, named, expected) in cases {
+        let output = runcomfy(dir.path()).args(args).output().unwrap();
+        assert_code(&output, 64);
+        let report: Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|err| panic!("{args:?}: {err}: {}", stdout(&output)));
+        for (key, value) in expected.as_object().unwrap() {
+            assert_eq!(&report[key], value, "{args:?}: {report}");
+        }
+        let error = report["error"].as_str().unwrap_or_default();
+        assert!(error.contains(named), "{args:?}: {report}");
+        assert!(!error.contains('\n'), "{args:?}: one line: {report}");
+
+        let without: Vec<&str> = args
+            .iter()
+            .copied()
+            .filter(|arg| *arg != "--json")
+            .collect();
+        let output = runcomfy(dir.path()).args(&without).output().unwrap();
+        assert_code(&output, 64);
+        assert_eq!(stdout(&output), "", "{without:?}");
+    }
+}
+
 #[test]
 fn a_refused_token_exits_77_and_no_token_is_ever_printed() {
     let sim = Sim::start(SimConfig::default());
@@ -281,5 +333,5 @@ fn a_failed_job_exits_1() {
     let error = record["error"].as_str().unwrap_or_default();
     assert!(error.starts_with("failed: "), "{record}");
     assert!(record["timings"]["finished"].is_string(), "{record}");
-    assert_eq!(record["files"], serde_json::json!([]));
+    assert_eq!(record["files"], json!([]));
 }
