@@ -8,7 +8,6 @@ use std::path::Path;
 use runcomfy::Problem;
 use runcomfy::catalog::ModelInfo;
 use runcomfy::download::safe_file_name;
-use runcomfy::vocab::cross::CrossRuleKind;
 use serde_json::{Map, Value};
 
 use crate::error::BatchError;
@@ -325,9 +324,12 @@ fn input_problems(model: &ModelInfo, input: &Map<String, Value>) -> (Vec<String>
     let line = |problem: &Problem| {
         if problem.path.is_empty() {
             format!("input: {} ({})", problem.message, problem.rule)
-        } else if CrossRuleKind::parse(&problem.rule).is_some() {
-            // Its path names several fields (`a | b`): none of them is `input.a | b`.
+        } else if problem.pointer.is_empty() {
+            // A rule across fields names them (`a | b`), a path to no one place.
             format!("input: {problem}")
+        } else if problem.path.starts_with('[') {
+            // A key that is not plain is written `["odd key"]`.
+            format!("input{problem}")
         } else {
             format!("input.{problem}")
         }
@@ -437,6 +439,27 @@ mod tests {
         let problems = &plan.invalid[0].problems;
         assert!(
             problems[0].starts_with("input: reference_images | reference_videos"),
+            "{problems:?}"
+        );
+    }
+
+    /// A rule across fields that points at one of them (the prompt's count) is named as that
+    /// field is, and a key that is not plain is not written `input.["..."]`.
+    #[test]
+    fn one_place_is_named_as_a_path_into_the_input() {
+        let text = format!(
+            "{{\"model\":\"{MODEL}\",\"input\":{{\"text\":\"Generate 5 images.\",\"sequential_image_generation_options\":2}}}}\n\
+             {{\"model\":\"{MODEL}\",\"input\":{{\"text\":\"Generate 3 images.\",\"odd key\":1}}}}\n"
+        );
+        let plan = plan(&text);
+        let warnings: Vec<String> = plan.lines[0].warnings().collect();
+        assert!(
+            warnings[0].starts_with("line 1: warning: input.text: The prompt asks"),
+            "{warnings:?}"
+        );
+        let problems = &plan.invalid[0].problems;
+        assert!(
+            problems[0].starts_with("input[\"odd key\"]: is not a known field"),
             "{problems:?}"
         );
     }

@@ -286,7 +286,7 @@ fn lines_with_warnings_are_named_and_still_sent() {
             "{stderr}"
         );
         assert!(
-            stderr.contains("line 3: warning: input: text: The prompt asks for a different number"),
+            stderr.contains("line 3: warning: input.text: The prompt asks for a different number"),
             "{stderr}"
         );
         assert!(!stderr.contains("line 1: warning"), "{stderr}");
