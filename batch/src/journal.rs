@@ -620,6 +620,40 @@ impl Journal {
 
     /// Every file saved: `submitted` → `downloaded`, with the files, in one transaction.
     pub fn mark_downloaded(&mut self, line: u64, files: &[FileRow]) -> Result<(), BatchError> {
+        self.with_files(line, files, State::Downloaded, None)
+    }
+
+    /// Failed for good after some of its files were saved: `submitted` → `failed`, with the
+    /// files saved, in one transaction.
+    pub fn mark_failed_with(
+        &mut self,
+        line: u64,
+        files: &[FileRow],
+        reason: &str,
+    ) -> Result<(), BatchError> {
+        self.with_files(line, files, State::Failed, Some(reason))
+    }
+
+    /// A submitted line left for the next run after some of its files were saved: the files
+    /// so far and why, in one transaction; the state stays `submitted`.
+    pub fn note_with(
+        &mut self,
+        line: u64,
+        files: &[FileRow],
+        reason: &str,
+    ) -> Result<(), BatchError> {
+        self.with_files(line, files, State::Submitted, Some(reason))
+    }
+
+    /// Replaces `line`'s files and moves it from `submitted` to `state` with `reason`, in one
+    /// transaction.
+    fn with_files(
+        &mut self,
+        line: u64,
+        files: &[FileRow],
+        state: State,
+        reason: Option<&str>,
+    ) -> Result<(), BatchError> {
         let path = self.path.clone();
         let err = |source| BatchError::Journal {
             path: path.clone(),
@@ -653,9 +687,9 @@ impl Journal {
         }
         let changed = tx
             .execute(
-                "UPDATE lines SET state = 'downloaded', reason = NULL, updated_ms = ?2
+                "UPDATE lines SET state = ?3, reason = ?4, updated_ms = ?2
                  WHERE line = ?1 AND state = 'submitted'",
-                params![to_i64(line), now_ms()],
+                params![to_i64(line), now_ms(), state.as_str(), reason],
             )
             .map_err(err)?;
         if changed != 1 {
@@ -807,19 +841,30 @@ mod tests {
         assert_eq!(rows[2].state, State::Unknown);
         assert_eq!(rows[2].submits, 1);
 
-        journal.mark_downloaded(
-            1,
-            &[FileRow {
-                field: "images".into(),
-                index: Some(0),
-                path: "line-1/images-0.png".into(),
-                bytes: 10,
-                content_type: Some("image/png".into()),
-                url: Some("https://cdn.example/0.png".into()),
-                sha256: Some("ab".into()),
-            }],
-        )?;
+        let file = FileRow {
+            field: "images".into(),
+            index: Some(0),
+            path: "line-1/images-0.png".into(),
+            bytes: 10,
+            content_type: Some("image/png".into()),
+            url: Some("https://cdn.example/0.png".into()),
+            sha256: Some("ab".into()),
+        };
+        // Left for the next run with one file saved: still submitted, the file listed.
+        journal.note_with(1, std::slice::from_ref(&file), "the second file was cut")?;
+        let rows = journal.rows()?;
+        assert_eq!(rows[0].state, State::Submitted);
+        assert_eq!(rows[0].reason.as_deref(), Some("the second file was cut"));
         assert_eq!(journal.files()?[&1].len(), 1);
+        // The next run saves both: the list is replaced, not added to.
+        let second = FileRow {
+            index: Some(1),
+            path: "line-1/images-1.png".into(),
+            ..file.clone()
+        };
+        journal.mark_downloaded(1, &[file, second])?;
+        assert_eq!(journal.files()?[&1].len(), 2);
+        assert_eq!(journal.rows()?[0].reason, None);
         // --resubmit-unknown sends line 3 again; a resend not taken leaves it unknown.
         assert!(journal.mark_submitting(3, State::Pending).is_err());
         journal.mark_submitting(3, State::Unknown)?;

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
 use runcomfy::dynamic::{DynJob, DynOutput};
-use runcomfy::{Client, DownloadOptions, Error, JobRecord, SubmitControl, WaitOptions};
+use runcomfy::{
+    Client, DownloadOptions, DownloadedFile, Error, JobRecord, SubmitControl, WaitOptions,
+};
 use tokio::sync::Semaphore;
 
 use crate::budget::{Budget, Verdict};
@@ -590,16 +592,25 @@ async fn download(
                      DIR` fetches its files)",
                     crate::report::shell_word(job.id())
                 );
-                return fail_line(ctx, line, &reason).await;
+                let saved = file_rows(ctx, err.saved_files());
+                return fail_saving(ctx, line, &reason, saved).await;
             }
             Err(err) => {
                 rounds += 1;
-                if let Some(outcome) = transient(ctx, line, rounds, &err.to_string()).await {
-                    // Left for the next run: the files saved so far are recorded meanwhile.
+                let reason = err.to_string();
+                if let Some(outcome) = transient(ctx, line, rounds, &reason).await {
+                    // Left for the next run: the files saved so far are recorded meanwhile, in
+                    // the record and the journal (so in the report).
                     let saved = err.saved_files();
                     if !saved.is_empty() {
                         let job = ended(job, output, cost);
                         crate::record::write(row, model, job, timings, saved, &dir);
+                        let saved = file_rows(ctx, saved);
+                        if let Err(err) =
+                            journal(ctx, move |j| j.note_with(line, &saved, &reason)).await
+                        {
+                            fatal(ctx, err);
+                        }
                     }
                     return outcome;
                 }
@@ -607,18 +618,7 @@ async fn download(
         }
     };
     crate::record::write(row, model, ended(job, output, cost), timings, &saved, &dir);
-    let files: Vec<FileRow> = saved
-        .into_iter()
-        .map(|f| FileRow {
-            path: relative(&ctx.out, &f.path),
-            field: f.field,
-            index: f.index.map(|i| i as u64),
-            bytes: f.bytes,
-            content_type: f.content_type,
-            url: Some(f.url),
-            sha256: Some(f.sha256),
-        })
-        .collect();
+    let files = file_rows(ctx, &saved);
     match journal(ctx, move |j| j.mark_downloaded(line, &files)).await {
         Ok(()) => Outcome::Downloaded,
         Err(err) => {
@@ -626,6 +626,22 @@ async fn download(
             Outcome::Unfinished
         }
     }
+}
+
+/// The journal's rows of files saved, their paths relative to the output folder.
+fn file_rows(ctx: &Ctx, saved: &[DownloadedFile]) -> Vec<FileRow> {
+    saved
+        .iter()
+        .map(|f| FileRow {
+            path: relative(&ctx.out, &f.path),
+            field: f.field.clone(),
+            index: f.index.map(|i| i as u64),
+            bytes: f.bytes,
+            content_type: f.content_type.clone(),
+            url: Some(f.url.clone()),
+            sha256: Some(f.sha256.clone()),
+        })
+        .collect()
 }
 
 /// What `job` gave, for its record.
@@ -672,10 +688,22 @@ fn backoff(rounds: u32) -> Duration {
 }
 
 async fn fail_line(ctx: &Ctx, line: u64, reason: &str) -> Outcome {
+    fail_saving(ctx, line, reason, Vec::new()).await
+}
+
+/// [`fail_line`] for a submitted line that saved `files` before it failed.
+async fn fail_saving(ctx: &Ctx, line: u64, reason: &str, files: Vec<FileRow>) -> Outcome {
     let reason = reason.to_owned();
     ctx.progress
         .println(&format!("line {line}: failed: {reason}"));
-    match journal(ctx, move |j| j.mark_failed(line, &reason)).await {
+    let failed = move |j: &mut Journal| {
+        if files.is_empty() {
+            j.mark_failed(line, &reason)
+        } else {
+            j.mark_failed_with(line, &files, &reason)
+        }
+    };
+    match journal(ctx, failed).await {
         Ok(()) => Outcome::Failed,
         Err(err) => {
             fatal(ctx, err);

@@ -1202,6 +1202,19 @@ fn an_output_file_that_cannot_be_fetched_fails_the_run_and_an_upper_case_scheme_
     assert_code(&output, 69);
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["files"][0]["field"], "images", "{report}");
+
+    // A batch line fails the same way, and its report and record list the file it saved.
+    let output = batch(&server, dir.path(), &["Generate 2 images of a fox."], &[]);
+    assert_code(&output, 1);
+    let report = std::fs::read_to_string(dir.path().join("shots/report.jsonl")).unwrap();
+    let line: Value = serde_json::from_str(report.trim()).unwrap();
+    assert_eq!(line["status"], "failed", "{line}");
+    assert_eq!(line["files"], j!(["line-1/images-0.png"]), "{line}");
+    let record: Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("shots/line-1/runcomfy-record.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["files"][0]["name"], "images-0.png", "{record}");
 }
 
 #[test]
