@@ -48,20 +48,19 @@ fn shown_price(model: &ModelInfo, live: Option<Price>) -> (Price, Source) {
     let catalog = &model.upstream.price;
     match live {
         None => (catalog.clone(), Source::Catalog),
-        Some(live) if live.usd.is_some() || (live.pricing.is_some() && catalog.usd.is_none()) => {
-            (live.or(catalog), Source::Today)
-        }
+        Some(live) if live.usd.is_some() => (live.or(catalog), Source::Today),
         Some(_) => (catalog.clone(), Source::CatalogNotToday),
     }
 }
 
-/// A price as a short cell: `$0.03/output`, `from $0.05/second`, `base`, `-`.
+/// A price as a short cell: `$0.03/output`, `from $0.05/second`, `$0.03/?` (per a unit this
+/// client does not know), `base`, `-`.
 fn price_cell(price: &Price) -> String {
     use runcomfy::price::Pricing;
     let base = price.pricing == Some(Pricing::Base);
     let rate = price.usd.map(|usd| match price.unit {
         Some(unit) => format!("{usd}/{}", unit.name()),
-        None => usd.to_string(),
+        None => format!("{usd}/?"),
     });
     match (rate, base) {
         (Some(rate), true) => format!("from {rate}"),

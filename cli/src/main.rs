@@ -88,6 +88,12 @@ fn main() -> ExitCode {
             if let Some(hint) = err.hint(matches.get_flag("mock")) {
                 eprintln_safe(&format!("  {hint}"));
             }
+            // `run`, `status`, `result` and `cancel` print their own object with the error.
+            if let Some(("models" | "describe", sub)) = matches.subcommand()
+                && sub.get_flag("json")
+            {
+                output::json(&serde_json::json!({"error": err.to_string()}));
+            }
             err.exit_code()
         }
     };

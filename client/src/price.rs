@@ -184,7 +184,8 @@ impl Price {
 }
 
 impl fmt::Display for Price {
-    /// `$0.03 per output`, `from $0.05 per second (base price)`, `base price`, `unknown`.
+    /// `$0.03 per output`, `from $0.05 per second (base price)`, `$0.03 per a unit not known`,
+    /// `base price`, `unknown`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let base = self.pricing == Some(Pricing::Base);
         match (self.usd, self.unit) {
@@ -193,8 +194,10 @@ impl fmt::Display for Price {
                     f.write_str("from ")?;
                 }
                 write!(f, "{usd}")?;
-                if let Some(unit) = unit {
-                    write!(f, " per {}", unit.name())?;
+                match unit {
+                    Some(unit) => write!(f, " per {}", unit.name())?,
+                    // Not a price per job: the estimate, too, says it cannot tell.
+                    None => f.write_str(" per a unit not known")?,
                 }
                 if base {
                     f.write_str(" (base price)")?;
@@ -264,6 +267,11 @@ mod tests {
         };
         assert_eq!(base.to_string(), "from $0.03 per output (base price)");
         assert_eq!(Price::UNKNOWN.to_string(), "unknown");
+        let per_what = Price {
+            unit: None,
+            ..price.clone()
+        };
+        assert_eq!(per_what.to_string(), "$0.03 per a unit not known");
         let live = Price {
             usd: Some(Usd::from_nanos(1)),
             ..Price::UNKNOWN

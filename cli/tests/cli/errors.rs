@@ -143,6 +143,28 @@ fn json_commands_answer_a_refused_command_line_with_an_object() {
     }
 }
 
+/// `models --live --json` and `describe --live --json` that fail (here: no token) print an
+/// object with the error, as the other commands do.
+#[test]
+fn models_and_describe_json_answer_a_failure_with_an_object() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["models", "--live", "--json"][..],
+        &["describe", MODEL, "--live", "--json"][..],
+    ] {
+        let output = runcomfy(dir.path()).args(args).output().unwrap();
+        assert_code(&output, 77);
+        let report: Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|err| panic!("{args:?}: {err}: {}", stdout(&output)));
+        assert!(
+            report["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("token")),
+            "{report}"
+        );
+    }
+}
+
 #[test]
 fn a_refused_token_exits_77_and_no_token_is_ever_printed() {
     let sim = Sim::start(SimConfig::default());

@@ -1259,7 +1259,10 @@ fn a_live_catalog_with_entries_that_name_no_model_warns_and_lists_the_rest() {
                 {"display_name": "no id"},
                 7,
                 {"model_id": "bytedance/seedream-4-0/edit", "base_price_usd": -1},
-            ], "total": 5}),
+                // Unreadable, though it names its pricing: not today's "-" over the catalog's base.
+                {"model_id": "wan-ai/wan-2.7/edit", "base_price_usd": -5, "price_unit": "output", "pricing": "fixed"},
+                {"model_id": "bytedance/seedream-4-0/edit-sequential", "base_price_usd": 0.03, "price_unit": "minute", "pricing": "fixed"},
+            ], "total": 7}),
         )
     });
     let dir = tempfile::tempdir().unwrap();
@@ -1284,9 +1287,19 @@ fn a_live_catalog_with_entries_that_name_no_model_warns_and_lists_the_rest() {
     for id in [
         "bytedance/seedream-4-0/edit",
         "blackforestlabs/flux-3/text-to-video",
+        "wan-ai/wan-2.7/edit",
     ] {
         assert!(line(id).contains("(catalog)"), "{out}");
     }
+    assert!(
+        line("wan-ai/wan-2.7/edit").contains("base (catalog)"),
+        "{out}"
+    );
+    // A rate per a unit this client does not know is no price per job.
+    assert!(
+        line("bytedance/seedream-4-0/edit-sequential").contains("$0.03/? "),
+        "{out}"
+    );
     assert!(err.contains("the API gave none for that model"), "{err}");
 
     let output = cli(&server, dir.path())
