@@ -226,8 +226,9 @@ fn basis(model: &ModelInfo, price: &Price, input: &Value) -> Result<Basis, NoEst
     let units = match (unit, fields.is_empty()) {
         (PriceUnit::Output, true) => 1.0,
         (PriceUnit::Second, true) => return Err(NoEstimate::NoDuration),
-        // One count field at most (the generator sees to it); durations add up.
-        _ => fields.iter().map(|f| f.units).sum(),
+        // One count field at most (the generator sees to it); durations add up, to the
+        // billionth: 0.7 + 0.2 s is 0.9 s, not binary floating point's 0.8999999999999999.
+        _ => (fields.iter().map(|f| f.units).sum::<f64>() * 1e9).round() / 1e9,
     };
     let usd = rate.times(units).ok_or(NoEstimate::UnknownRate)?;
     Ok(Basis::Units {
@@ -315,6 +316,20 @@ mod tests {
         );
         let eight = estimate(model, &per_second, &json!({"prompt": "p", "duration": "8"}));
         assert_eq!(eight.usd(), "0.8".parse().ok(), "{eight}");
+        Ok(())
+    }
+
+    /// Durations that add up are summed as people add them: the basis says 0.9 seconds.
+    #[test]
+    fn durations_add_up_without_floating_point_noise() -> Result<(), String> {
+        let model = find("acestep-ai/ace-step/audio-outpaint").ok_or("no model")?;
+        let per_second = price("0.1", PriceUnit::Second, Some(Pricing::Fixed));
+        let input = json!({"tags": "t", "audio": "https://example.com/a.mp3",
+            "extend_after_duration": 0.7, "extend_before_duration": 0.2});
+        let sum = estimate(model, &per_second, &input);
+        assert!(sum.to_string().contains("× 0.9 seconds"), "{sum}");
+        assert_eq!(sum.to_json()["units"], 0.9, "{sum}");
+        assert_eq!(sum.usd(), "0.09".parse().ok(), "{sum}");
         Ok(())
     }
 }
