@@ -461,7 +461,7 @@ async fn prices(client: Option<&Client>, ids: &[String], wait: Duration) -> Pric
             let fallback = if price.usd.is_some() {
                 "the catalog's is used"
             } else {
-                "the catalog has none either, so its lines have no estimate"
+                "the catalog has no rate either, so its lines have no estimate"
             };
             prices.unread.push(format!(
                 "warning: today's price of {} was not read ({why}); {fallback}",

@@ -282,21 +282,15 @@ async fn dry_run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
         eprintln_safe("interrupted: nothing was shown");
         return Ok(exit::INTERRUPTED);
     };
-    let mut total = Usd::ZERO;
-    let mut without = Vec::new();
+    let mut estimates = Vec::with_capacity(plan.lines.len());
     for line in &plan.lines {
-        match show_line(line, &prices)? {
-            Some(usd) => total = total.saturating_add(usd),
-            None => without.push(line.number),
-        }
+        estimates.push((line.number, show_line(line, &prices)?));
     }
-    show_total(
-        plan.lines.len(),
-        total,
-        &without,
-        matches.get_one::<Usd>("max_spend"),
-    );
-    Ok(exit::OK)
+    show_total(&estimates);
+    match matches.get_one::<Usd>("max_spend") {
+        Some(max) => Ok(show_budget(&estimates, *max)),
+        None => Ok(exit::OK),
+    }
 }
 
 /// The input's plan, its invalid lines listed; the exit code when nothing can run.
@@ -407,9 +401,17 @@ fn show_line(
     Ok(estimate.usd())
 }
 
-/// Prints the dry run's total, the lines without an estimate, and whether `--max-spend`
-/// fits.
-fn show_total(lines: usize, total: Usd, without: &[u64], max_spend: Option<&Usd>) {
+/// Prints the dry run's total, and the lines without an estimate.
+fn show_total(estimates: &[(u64, Option<Usd>)]) {
+    let total = estimates
+        .iter()
+        .filter_map(|(_, usd)| *usd)
+        .fold(Usd::ZERO, Usd::saturating_add);
+    let without: Vec<u64> = estimates
+        .iter()
+        .filter(|(_, usd)| usd.is_none())
+        .map(|(line, _)| *line)
+        .collect();
     let without_text = if without.is_empty() {
         String::new()
     } else {
@@ -419,23 +421,39 @@ fn show_total(lines: usize, total: Usd, without: &[u64], max_spend: Option<&Usd>
                 1 => "1 line has".to_owned(),
                 n => format!("{n} lines have"),
             },
-            runcomfy_batch::report::lines_named(without)
+            runcomfy_batch::report::lines_named(&without)
         )
     };
     eprintln_safe(&format!(
         "dry run: {}, estimated total {total}{without_text}; nothing was sent",
-        count(lines as u64, "line", "lines")
+        count(estimates.len() as u64, "line", "lines")
     ));
-    if let Some(max) = max_spend {
-        eprintln_safe(&format!(
-            "--max-spend {max}: {}",
-            if total <= *max && without.is_empty() {
-                "every line fits".to_owned()
-            } else {
-                "some lines would be left unsent".to_owned()
-            }
-        ));
+}
+
+/// Says which lines `--max-spend max` would leave unsent if every job cost its estimate (the
+/// batch sends the lines in order, each if its estimate fits in what is left, none without
+/// one); the exit code the batch would have: [`exit::OVER_BUDGET`] when it leaves any.
+fn show_budget(estimates: &[(u64, Option<Usd>)], max: Usd) -> u8 {
+    let mut left = max;
+    let mut unsent = Vec::new();
+    for (line, usd) in estimates {
+        match usd.filter(|usd| *usd <= left) {
+            Some(usd) => left = left.saturating_sub(usd),
+            None => unsent.push(*line),
+        }
     }
+    if unsent.is_empty() {
+        eprintln_safe(&format!("--max-spend {max}: every line fits"));
+        return exit::OK;
+    }
+    eprintln_safe(&format!(
+        "--max-spend {max}: {} would be left unsent if each job cost its estimate ({} sent, \
+         {} of the budget)",
+        runcomfy_batch::report::lines_named(&unsent),
+        count((estimates.len() - unsent.len()) as u64, "line", "lines"),
+        max.saturating_sub(left)
+    ));
+    exit::OVER_BUDGET
 }
 
 /// The exit code of a batch error.

@@ -48,7 +48,8 @@ Exit codes:
        before its end: do not retry blindly, check your RunComfy requests first (runcomfy
        result ID --wait follows a known job)
   4    over budget: run --max-cost found the estimate above it or had no estimate, or
-       batch --max-spend left lines unsent (nothing past the budget was sent)
+       batch --max-spend left lines unsent, or a dry run would (nothing past the budget
+       was sent)
   64   usage error (unknown command, model or flag, a bad option value such as --timeout's)
   65   invalid input (a model field's value too, or an input file that cannot be read),
        reported with every problem before anything is sent; also a 422 from the server or

@@ -1023,7 +1023,7 @@ fn prices_that_never_come_are_waited_for_30_s_in_all_and_ctrl_c_ends_the_wait() 
         assert!(
             text.contains(&format!(
                 "warning: today's price of {model} was not read (no answer within 30s); the \
-                 catalog has none either, so its lines have no estimate"
+                 catalog has no rate either, so its lines have no estimate"
             )),
             "{text}"
         );

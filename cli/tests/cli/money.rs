@@ -76,6 +76,51 @@ fn prices_are_shown_from_the_catalog_and_live() {
     assert!(text.contains("duration counts the seconds"), "{text}");
 }
 
+/// `batch --dry-run --max-spend` says which lines the budget would leave unsent (in order,
+/// each if its estimate fits in what is left; none without an estimate) and exits as the batch
+/// would: 4 when it leaves any.
+#[test]
+fn a_batch_dry_run_names_the_lines_a_budget_leaves_and_exits_as_the_batch_would() {
+    let sim = priced();
+    let dir = tempfile::tempdir().unwrap();
+    let line = |model: &str, field: &str, text: &str| {
+        format!("{{\"model\": \"{model}\", \"input\": {{\"{field}\": \"{text}\"}}}}\n")
+    };
+    let lines = [
+        line(SEQUENTIAL, "text", "Generate 3 images of a fox."),
+        line(SEQUENTIAL, "text", "Generate 3 images of a cat."),
+        line(FLUX_VIDEO, "prompt", "a fox"),
+        // $0.09 each: the third does not fit in $0.20, but the base price's line has none.
+        line(SEQUENTIAL, "text", "Generate 3 images of an owl."),
+    ];
+    std::fs::write(dir.path().join("in.jsonl"), lines.concat()).unwrap();
+    let dry = |budget: &str| {
+        sim.output(
+            dir.path(),
+            &["batch", "in.jsonl", "--dry-run", "--max-spend", budget],
+        )
+    };
+    let output = dry("0.20");
+    assert_code(&output, 4);
+    let err = stderr(&output);
+    assert!(
+        err.contains("--max-spend $0.20: lines 3, 4 would be left unsent if each job cost its estimate (2 lines sent, $0.18 of the budget)"),
+        "{err}"
+    );
+    let output = dry("100");
+    assert_code(&output, 4);
+    assert!(
+        stderr(&output).contains(": line 3 would be left unsent"),
+        "{}",
+        stderr(&output)
+    );
+    std::fs::write(dir.path().join("in.jsonl"), lines[..2].concat()).unwrap();
+    let output = dry("0.18");
+    assert_code(&output, 0);
+    assert!(stderr(&output).contains("--max-spend $0.18: every line fits"));
+    assert_eq!(sim.stats().submit_calls, 0);
+}
+
 #[test]
 fn dry_runs_estimate_both_units_print_the_body_and_send_nothing() {
     let sim = priced();
