@@ -553,14 +553,17 @@ async fn submit_and_follow(
         Some(Ok(output)) => output,
         Some(Err(err)) => {
             progress.finish();
+            // A failed job may be billed: what it cost is said beside its estimate.
+            let estimate = estimate_by_now(lookup, sent).await;
             let record = match may_still_finish(&err) {
-                true => {
-                    let estimate = estimate_by_now(lookup, sent).await;
-                    left_record(connection, &job, sent, estimate, run_started, args)
-                }
+                true => left_record(connection, &job, sent, estimate.clone(), run_started, args),
                 false => None,
             };
-            return job_ended_badly(&job, err, args, record.as_deref());
+            let ended = Ended {
+                record: record.as_deref(),
+                estimate: estimate.as_ref(),
+            };
+            return job_ended_badly(&job, err, args, ended);
         }
     };
     let dir = args
@@ -578,8 +581,8 @@ async fn submit_and_follow(
         unsaved => {
             // The job succeeded and is paid: its record (with the files saved, if any) is
             // written all the same, for `result ID --out DIR` to complete.
+            let estimate = estimate_by_now(lookup, sent).await;
             let record = if dir.is_dir() {
-                let estimate = estimate_by_now(lookup, sent).await;
                 let saved = match &unsaved {
                     Err(err) => err.saved_files(),
                     Ok(_) => &[],
@@ -600,7 +603,13 @@ async fn submit_and_follow(
                 connection.recorded(&job, record);
             }
             return match unsaved {
-                Err(err) => job_ended_badly(&job, err, args, record.as_deref()),
+                Err(err) => {
+                    let ended = Ended {
+                        record: record.as_deref(),
+                        estimate: estimate.as_ref(),
+                    };
+                    job_ended_badly(&job, err, args, ended)
+                }
                 Ok(_) => {
                     if args.json {
                         output::json(&json!({
@@ -991,16 +1000,7 @@ fn succeeded(done: &Done, estimate: Option<&Estimate>, args: &RunArgs) {
         if saved.len() == 1 { "" } else { "s" },
         dir.display()
     ));
-    let estimated = estimate
-        .and_then(Estimate::usd)
-        .map(|usd| format!(" (estimated {usd})"))
-        .unwrap_or_default();
-    match job.cost() {
-        Some(cost) => eprintln_safe(&format!("{id}: cost {cost}{estimated}")),
-        None => eprintln_safe(&format!(
-            "{id}: the server did not say what it cost{estimated}"
-        )),
-    }
+    eprintln_safe(&cost_line(job, estimate));
     if let Some(record) = record {
         eprintln_safe(&format!("{id}: provenance in {}", record.display()));
     }
@@ -1033,12 +1033,34 @@ fn output_files(output: &DynOutput) -> usize {
 /// A job that failed, was cancelled, timed out, or could not be followed or saved: `--json`
 /// still names its request id. Never exit 75 (which wrappers retry on, submitting and paying
 /// again) for a job that was accepted, unless a cancel stopped it before it ran: exit 3.
+/// `{id}: cost $0.03 (estimated $0.03)`, or that the server did not say.
+fn cost_line(job: &DynJob, estimate: Option<&Estimate>) -> String {
+    let id = job.id();
+    let estimated = estimate
+        .and_then(Estimate::usd)
+        .map(|usd| format!(" (estimated {usd})"))
+        .unwrap_or_default();
+    match job.cost() {
+        Some(cost) => format!("{id}: cost {cost}{estimated}"),
+        None => format!("{id}: the server did not say what it cost{estimated}"),
+    }
+}
+
+/// What a run that ended without all its files has to say besides the error.
+struct Ended<'a> {
+    /// The record written, if any.
+    record: Option<&'a Path>,
+    /// The estimate, if one was looked up.
+    estimate: Option<&'a Estimate>,
+}
+
 fn job_ended_badly(
     job: &DynJob,
     err: Error,
     args: &RunArgs,
-    record: Option<&Path>,
+    ended: Ended<'_>,
 ) -> Result<u8, CliError> {
+    let Ended { record, estimate } = ended;
     let id = job.id();
     let model = job.model_id();
     let err = args.timeout.named_in(err);
@@ -1071,6 +1093,10 @@ fn job_ended_badly(
         if !err.saved_files().is_empty() {
             report["files"] = output::files_json(err.saved_files());
         }
+        if ended_paid(status, job) {
+            report["cost_usd"] = json!(job.cost());
+            report["estimate"] = json!(estimate.map(Estimate::to_json));
+        }
         output::json(&report);
     } else {
         // The files that were saved, one path a line, as a run that saved all prints them.
@@ -1087,6 +1113,9 @@ fn job_ended_badly(
     };
     let err = CliError::from(err);
     eprintln_safe(&format!("error: {err}"));
+    if ended_paid(status, job) {
+        eprintln_safe(&cost_line(job, estimate));
+    }
     let hint = match (status, record) {
         ("unfinished" | "timeout", Some(record)) => Some(format!(
             "the job was accepted and may still finish: {}",
@@ -1103,6 +1132,16 @@ fn job_ended_badly(
         eprintln_safe(&format!("  {hint}"));
     }
     Ok(code)
+}
+
+/// Whether a job that ended this way may be billed, so its cost is said: one that failed or
+/// whose files were not all saved, and one cancelled that the server says cost something.
+fn ended_paid(status: &str, job: &DynJob) -> bool {
+    match status {
+        "failed" | "not_saved" => true,
+        "cancelled" => job.cost().is_some(),
+        _ => false,
+    }
 }
 
 /// What came of the cancel asked for after Ctrl-C: its outcome's word and what to say.

@@ -121,6 +121,33 @@ fn a_batch_dry_run_names_the_lines_a_budget_leaves_and_exits_as_the_batch_would(
     assert_eq!(sim.stats().submit_calls, 0);
 }
 
+/// A job that fails may be billed: `run` says what the server says it cost, beside the
+/// estimate, and `--json` has both, as for a job that succeeded.
+#[test]
+fn a_failed_run_says_what_it_cost() {
+    let sim = {
+        let price = |text: &str| parse_price(text).unwrap();
+        Sim::start(SimConfig {
+            prices: HashMap::from([(SEQUENTIAL.to_owned(), price("0.03/output"))]),
+            fail_rate: 1.0,
+            ..SimConfig::default()
+        })
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["run", SEQUENTIAL, "--text", "Generate 3 images of a fox."];
+    let output = sim.output(dir.path(), &args);
+    assert_code(&output, 1);
+    let err = stderr(&output);
+    assert!(err.contains(": cost $0.00 (estimated $0.09)"), "{err}");
+
+    let output = sim.output(dir.path(), &[&args[..], &["--json"]].concat());
+    assert_code(&output, 1);
+    let report = json(&output);
+    assert_eq!(report["status"], "failed", "{report}");
+    assert_eq!(report["cost_usd"], 0.0, "{report}");
+    assert_eq!(report["estimate"]["usd"], 0.09, "{report}");
+}
+
 #[test]
 fn dry_runs_estimate_both_units_print_the_body_and_send_nothing() {
     let sim = priced();
