@@ -27,7 +27,7 @@ figcaption{font-size:.8rem;margin-top:.4rem;overflow-wrap:anywhere}
 .meta{color:#666;font-family:ui-monospace,monospace;font-size:.72rem}
 ";
 
-/// Writes `gallery.html` for the downloaded lines.
+/// Writes `gallery.html` for the files the lines saved.
 pub fn write_gallery(
     out: &Path,
     rows: &[Row],
@@ -42,12 +42,15 @@ pub fn render(rows: &[Row], files: &HashMap<u64, Vec<FileRow>>) -> String {
     let mut cards = String::new();
     let mut counts: BTreeMap<Option<MediaKind>, usize> = BTreeMap::new();
     let mut total = runcomfy::price::Usd::ZERO;
+    let mut not_said = 0;
     for row in rows {
         if let Some(cost) = row.cost {
             total = total.saturating_add(cost);
         }
+        not_said += u64::from(crate::report::cost_not_said(row));
     }
-    for row in rows.iter().filter(|r| r.state == State::Downloaded) {
+    // Every file saved, a failed or unfinished line's too: the total counts their jobs.
+    for row in rows {
         let row_files = files.get(&row.number).into_iter().flatten();
         push_cards(&mut cards, &mut counts, row, row_files);
     }
@@ -55,14 +58,25 @@ pub fn render(rows: &[Row], files: &HashMap<u64, Vec<FileRow>>) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>runcomfy batch gallery</title><style>{STYLE}</style></head><body>\n\
-         <h1>runcomfy batch: {}</h1>\n<p class=\"meta\">total cost {}</p>\n\
+         <h1>runcomfy batch: {}</h1>\n<p class=\"meta\">{}</p>\n\
          <div class=\"grid\">\n{cards}</div>\n</body></html>\n",
         count_summary(&counts),
-        escape(&total.to_string())
+        escape(&total_text(total, not_said))
     )
 }
 
-/// Adds a card for each of a downloaded line's files, counting them by kind.
+/// `total cost $0.17 (every job of the batch, failed ones too; 2 did not say what they
+/// cost)`.
+fn total_text(total: runcomfy::price::Usd, not_said: u64) -> String {
+    let unknown = match not_said {
+        0 => String::new(),
+        1 => "; 1 did not say what it cost".to_owned(),
+        n => format!("; {n} did not say what they cost"),
+    };
+    format!("total cost {total} (every job of the batch, failed ones too{unknown})")
+}
+
+/// Adds a card for each of a line's files, counting them by kind.
 fn push_cards<'a>(
     cards: &mut String,
     counts: &mut BTreeMap<Option<MediaKind>, usize>,
@@ -74,10 +88,16 @@ fn push_cards<'a>(
         None => "cost not given".to_owned(),
     };
     let prompt = row_prompt(row);
-    let label = match &row.key {
+    let mut label = match &row.key {
         Some(key) => format!("line {} · {key}", row.number),
         None => format!("line {}", row.number),
     };
+    // Files saved before another one failed.
+    match row.state {
+        State::Downloaded => {}
+        State::Failed => label.push_str(" · failed, not all saved"),
+        _ => label.push_str(" · not all saved yet"),
+    }
     for file in files {
         let kind = kind_of(file);
         *counts.entry(kind).or_default() += 1;
@@ -289,5 +309,57 @@ mod tests {
         assert!(html.contains("runcomfy batch: 1 image, 2 videos, 1 audio file, 1 other file"));
         let empty = render(&[], &HashMap::new());
         assert!(empty.contains("runcomfy batch: no files"));
+    }
+
+    /// The total counts every job, so the page shows every file those jobs saved (a failed
+    /// line's too) and says how many jobs did not say what they cost.
+    #[test]
+    fn the_total_is_of_every_job_and_says_what_it_leaves_out() {
+        let row = |n: u64, state: State, cost: Option<&str>| Row {
+            number: n,
+            key: None,
+            dir: None,
+            model: None,
+            input: None,
+            state,
+            request_id: Some(format!("r-{n}")),
+            reason: None,
+            submits: 1,
+            estimate: None,
+            basis: None,
+            cost: cost.and_then(|c| c.parse().ok()),
+            submitted_at: None,
+        };
+        let file = |path: &str| FileRow {
+            field: "images".into(),
+            index: None,
+            path: path.into(),
+            bytes: 1,
+            content_type: Some("image/png".into()),
+            url: None,
+            sha256: None,
+        };
+        let rows = [
+            row(1, State::Downloaded, Some("0.10")),
+            row(2, State::Downloaded, None),
+            row(3, State::Failed, Some("0.05")),
+            row(4, State::Failed, Some("0.02")),
+            row(5, State::Failed, None),
+        ];
+        let files = HashMap::from([
+            (1, vec![file("1.png")]),
+            (2, vec![file("2.png")]),
+            (4, vec![file("4.png")]),
+        ]);
+        let html = render(&rows, &files);
+        assert!(html.contains("runcomfy batch: 3 images"), "{html}");
+        assert!(html.contains("line 4 · failed, not all saved"), "{html}");
+        assert!(
+            html.contains(
+                "total cost $0.17 (every job of the batch, failed ones too; 2 did not say what \
+                 they cost)"
+            ),
+            "{html}"
+        );
     }
 }

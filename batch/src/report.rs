@@ -90,6 +90,17 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BatchErr
     result.map_err(BatchError::io(path))
 }
 
+/// Whether `row`'s job ended (downloaded, or failed after it was accepted: it may be billed)
+/// without the server saying what it cost.
+pub(crate) fn cost_not_said(row: &Row) -> bool {
+    let ended = match row.state {
+        State::Downloaded => true,
+        State::Failed => row.request_id.is_some(),
+        _ => false,
+    };
+    ended && row.cost.is_none()
+}
+
 /// One line named in the summary.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -156,6 +167,8 @@ pub struct Summary {
     pub spent: Usd,
     /// Jobs whose cost the server did not say.
     pub costs_unknown: u64,
+    /// Their estimates, at which `--max-spend` counts them.
+    pub unknown_estimated: Usd,
 }
 
 impl Summary {
@@ -170,8 +183,11 @@ impl Summary {
             *summary.counts.entry(row.state).or_default() += 1;
             if let Some(cost) = row.cost {
                 summary.spent = summary.spent.saturating_add(cost);
-            } else if matches!(row.state, State::Downloaded) {
+            } else if cost_not_said(row) {
                 summary.costs_unknown += 1;
+                summary.unknown_estimated = summary
+                    .unknown_estimated
+                    .saturating_add(row.estimate.unwrap_or_default());
             }
             let entry = Entry {
                 line: row.number,
@@ -311,6 +327,29 @@ impl Summary {
             String::new()
         };
         match self.max_spend {
+            // The budget counts what it was not told at the estimates.
+            Some(limit) if self.costs_unknown > 0 => writeln!(
+                f,
+                "spent: {} of --max-spend {limit}{unknown_costs}; the budget counts {} at {} \
+                 {}, {}",
+                self.spent,
+                if self.costs_unknown == 1 {
+                    "it"
+                } else {
+                    "them"
+                },
+                if self.costs_unknown == 1 {
+                    "its"
+                } else {
+                    "their"
+                },
+                if self.costs_unknown == 1 {
+                    "estimate"
+                } else {
+                    "estimates"
+                },
+                self.unknown_estimated
+            ),
             Some(limit) => writeln!(
                 f,
                 "spent: {} of --max-spend {limit}{unknown_costs}",
@@ -482,5 +521,42 @@ mod tests {
             "{text}"
         );
         assert!(text.lines().count() < 10, "{text}");
+    }
+
+    /// Jobs that ended, failed ones too, without saying what they cost are counted as such,
+    /// and the budget's line says at what it counts them.
+    #[test]
+    fn costs_not_said_are_counted_and_the_budget_says_how_it_counts_them() {
+        let row = |number: u64, state: State, cost: Option<&str>| Row {
+            number,
+            key: None,
+            dir: None,
+            model: None,
+            input: None,
+            state,
+            request_id: Some(format!("r-{number}")),
+            reason: None,
+            submits: 1,
+            estimate: "0.10".parse().ok(),
+            basis: None,
+            cost: cost.and_then(|c| c.parse().ok()),
+            submitted_at: None,
+        };
+        let rows = [
+            row(1, State::Downloaded, Some("0.03")),
+            row(2, State::Failed, None),
+            row(3, State::Downloaded, None),
+            row(4, State::Submitted, None),
+        ];
+        let mut summary = Summary::from_rows(Path::new("out"), &rows);
+        summary.max_spend = "0.30".parse().ok();
+        let text = summary.to_string();
+        assert!(
+            text.contains(
+                "spent: $0.03 of --max-spend $0.30 (2 jobs did not say what they cost); the \
+                 budget counts them at their estimates, $0.20"
+            ),
+            "{text}"
+        );
     }
 }
