@@ -5,9 +5,9 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use clap::ArgMatches;
+use runcomfy::Client;
 use runcomfy::dynamic::DynJob;
 use runcomfy::poll::{AdaptivePolling, PollPolicy};
-use runcomfy::{Client, JobRecord};
 use runcomfy_simulator::{RunTime, SimConfig, Simulator};
 
 use crate::exit::CliError;
@@ -25,15 +25,13 @@ pub struct Connection {
     history: Option<HistoryCache>,
     /// The jobs submitted lately, as the cache had them.
     recent: Recent,
-    /// The jobs submitted, saved beside the run times.
-    submitted: Mutex<Vec<JobRecord>>,
     /// The provenance records written for them (request id, path), saved with them.
     records: Mutex<Vec<(String, PathBuf)>>,
 }
 
 impl Connection {
     /// For commands that submit or wait on jobs: starts from the run times cached for this
-    /// server, and adds the ones learned and the jobs submitted at [`Connection::close`]. Not
+    /// server, and adds the ones learned and the records written at [`Connection::close`]. Not
     /// with `--mock`.
     pub fn remember_run_times(&mut self) {
         if self.simulator.is_some() || self.history.is_some() {
@@ -46,14 +44,10 @@ impl Connection {
     }
 
     /// Keeps `job`'s record for a later command on it (`result --wait`), if run times are
-    /// remembered.
+    /// remembered: in the cache at once, so a command killed while it waits loses nothing.
     pub fn submitted(&self, job: &DynJob) {
-        if self.history.is_some() {
-            let mut submitted = self
-                .submitted
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            submitted.push(job.record());
+        if let Some(cache) = &self.history {
+            cache.save_job(job.record());
         }
     }
 
@@ -88,18 +82,14 @@ impl Connection {
         }
     }
 
-    /// Saves the run times learned and the jobs submitted, and stops the simulator, if any.
+    /// Saves the run times learned and the records written, and stops the simulator, if any.
     pub async fn close(self) {
         if let Some(cache) = &self.history {
-            let submitted = self
-                .submitted
-                .into_inner()
-                .unwrap_or_else(PoisonError::into_inner);
             let records = self
                 .records
                 .into_inner()
                 .unwrap_or_else(PoisonError::into_inner);
-            cache.save_from(&self.client, &submitted, &records);
+            cache.save_from(&self.client, &records);
         }
         if let Some(sim) = self.simulator {
             sim.shutdown().await;
@@ -138,7 +128,6 @@ pub async fn connect(matches: &ArgMatches) -> Result<Connection, CliError> {
         simulator: None,
         history: None,
         recent: Recent::default(),
-        submitted: Mutex::default(),
         records: Mutex::default(),
     })
 }
@@ -196,7 +185,6 @@ pub async fn mock(config: SimConfig) -> Result<Connection, CliError> {
         simulator: Some(sim),
         history: None,
         recent: Recent::default(),
-        submitted: Mutex::default(),
         records: Mutex::default(),
     })
 }

@@ -102,16 +102,25 @@ impl HistoryCache {
         }
     }
 
-    /// Adds the run times `client` learned, the jobs `submitted` and the `records` written
-    /// (request id, path) to its server's entry, keeping the other servers'. A command that
-    /// did none of these (`status`) leaves the file alone.
-    pub fn save_from(
+    /// Adds the run times `client` learned and the `records` written (request id, path) to
+    /// its server's entry, keeping the other servers'. A command that did neither (`status`)
+    /// leaves the file alone.
+    pub fn save_from(&self, client: &Client, records: &[(String, PathBuf)]) {
+        self.save(&client.poll_history_learned(), &[], records);
+    }
+
+    /// Adds the job `submitted` to its server's entry at once: a command killed while it
+    /// waits (kill -9) has it kept for `result --wait` all the same.
+    pub fn save_job(&self, submitted: JobRecord) {
+        self.save(&PollHistorySnapshot::default(), &[submitted], &[]);
+    }
+
+    fn save(
         &self,
-        client: &Client,
+        learned: &PollHistorySnapshot,
         submitted: &[JobRecord],
         records: &[(String, PathBuf)],
     ) {
-        let learned = client.poll_history_learned();
         if learned.models.is_empty() && submitted.is_empty() && records.is_empty() {
             return;
         }
@@ -123,7 +132,7 @@ impl HistoryCache {
             let _lock = lock(&self.path)?;
             let mut file = read(&self.path);
             let added = Added {
-                learned: &learned,
+                learned,
                 jobs: submitted,
                 records,
             };
@@ -368,7 +377,7 @@ mod tests {
 
         // It learned nothing itself: the file is left as it was.
         std::fs::write(&path, "left alone").unwrap();
-        cache.save_from(&client, &[], &[]);
+        cache.save_from(&client, &[]);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "left alone");
     }
 
@@ -394,8 +403,14 @@ mod tests {
                 PathBuf::from(format!("/out/{n}/r.json")),
             )
         };
-        cache.save_from(&client, &records[..2], &[written(0), written(1)]);
-        cache.save_from(&client, &records[2..], &[written(2)]);
+        for record in &records[..2] {
+            cache.save_job(record.clone());
+        }
+        cache.save_from(&client, &[written(0), written(1)]);
+        for record in &records[2..] {
+            cache.save_job(record.clone());
+        }
+        cache.save_from(&client, &[written(2)]);
         // The oldest two went first, with their records' paths; the rest are kept in order.
         let kept = cache.load_into(&client);
         assert_eq!(kept.jobs, records[2..]);

@@ -518,7 +518,10 @@ async fn submit_and_follow(
     if interrupted {
         let cancelled = try_cancel(&job, &mut progress, interrupts, args).await;
         let record = (!cancelled.stopped_the_job())
-            .then(|| left_record(connection, &job, sent, sent.estimate.clone(), None, args))
+            .then(|| {
+                let estimate = sent.estimate.clone();
+                left_record(connection, &job, sent, estimate, None, args, None)
+            })
             .flatten();
         return Ok(cancelled.report(&job, record.as_deref(), args));
     }
@@ -536,16 +539,21 @@ async fn submit_and_follow(
         .estimate
         .is_none()
         .then(|| EstimateLookup::start(client, model, &sent.given));
+    let slot = SubmitRecord::write(connection, &job, sent, args);
     let (waited, run_started) = wait(&job, &mut progress, interrupts, args).await;
     let noticed = SystemTime::now();
     let output = match waited {
         None => {
             let cancelled = try_cancel(&job, &mut progress, interrupts, args).await;
             let record = match cancelled.stopped_the_job() {
-                true => None,
+                true => {
+                    slot.remove();
+                    None
+                }
                 false => {
                     let estimate = estimate_by_now(lookup, sent).await;
-                    left_record(connection, &job, sent, estimate, run_started, args)
+                    let at = slot.at();
+                    left_record(connection, &job, sent, estimate, run_started, args, at)
                 }
             };
             return Ok(cancelled.report(&job, record.as_deref(), args));
@@ -555,9 +563,18 @@ async fn submit_and_follow(
             progress.finish();
             // A failed job may be billed: what it cost is said beside its estimate.
             let estimate = estimate_by_now(lookup, sent).await;
+            let at = slot.at();
             let record = match may_still_finish(&err) {
-                true => left_record(connection, &job, sent, estimate.clone(), run_started, args),
-                false => None,
+                true => left_record(
+                    connection,
+                    &job,
+                    sent,
+                    estimate.clone(),
+                    run_started,
+                    args,
+                    at,
+                ),
+                false => slot.ended(&job, sent, estimate.as_ref(), &err, (run_started, noticed)),
             };
             let ended = Ended {
                 record: record.as_deref(),
@@ -587,14 +604,19 @@ async fn submit_and_follow(
                     Err(err) => err.saved_files(),
                     Ok(_) => &[],
                 };
+                let ending = Ending {
+                    output: Some(&output),
+                    saved,
+                    error: None,
+                };
                 write_record(
                     &job,
                     sent,
                     estimate.as_ref(),
-                    Some(&output),
-                    saved,
-                    &dir,
+                    ending,
                     timings,
+                    &dir,
+                    slot.at(),
                 )
             } else {
                 None
@@ -630,14 +652,19 @@ async fn submit_and_follow(
         Some(lookup) => Some(lookup.finish(&sent.given).await),
         None => sent.estimate.clone(),
     };
+    let ending = Ending {
+        output: Some(&output),
+        saved: &saved,
+        error: None,
+    };
     let record = write_record(
         &job,
         sent,
         estimate.as_ref(),
-        Some(&output),
-        &saved,
-        &dir,
+        ending,
         timings,
+        &dir,
+        slot.at(),
     );
     let done = Done {
         job: &job,
@@ -690,16 +717,26 @@ async fn wait(
     (waited, started.at())
 }
 
-/// The provenance record beside the files; where it was written (a failure is a warning: the
-/// files are saved and paid for).
+/// How a job ended, as its record says it: its output and the files saved, or why it gave
+/// none; all empty while it may still run.
+#[derive(Default)]
+struct Ending<'a> {
+    output: Option<&'a DynOutput>,
+    saved: &'a [DownloadedFile],
+    error: Option<String>,
+}
+
+/// The provenance record beside the files, written over the one written at the submit (`at`)
+/// or else beside any in `dir`; where it was written (a failure is a warning: the files are
+/// saved and paid for).
 fn write_record(
     job: &DynJob,
     sent: &Sent,
     estimate: Option<&Estimate>,
-    output: Option<&DynOutput>,
-    saved: &[DownloadedFile],
-    dir: &Path,
+    ending: Ending<'_>,
     timings: Timings,
+    dir: &Path,
+    at: Option<&Path>,
 ) -> Option<PathBuf> {
     let record = Record {
         runcomfy_record: provenance::RECORD_VERSION,
@@ -709,11 +746,15 @@ fn write_record(
         estimate: estimate.map(Estimate::to_json),
         cost_usd: job.cost(),
         timings,
-        files: saved.iter().map(RecordFile::of).collect(),
-        output: output.map(|output| Value::Object(output.0.clone())),
-        error: None,
+        files: ending.saved.iter().map(RecordFile::of).collect(),
+        output: ending.output.map(|output| Value::Object(output.0.clone())),
+        error: ending.error,
     };
-    match record.write_new(dir) {
+    let written = match at {
+        Some(path) => record.replace(path),
+        None => record.write_new(dir),
+    };
+    match written {
         Ok(path) => Some(path),
         Err(err) => {
             eprintln_safe(&format!(
@@ -843,7 +884,7 @@ async fn pending_record(
                 .await
         }
     };
-    left_record(connection, job, sent, Some(estimate), None, args)
+    left_record(connection, job, sent, Some(estimate), None, args, None)
 }
 
 /// The record of an accepted job whose files this run will not save (`--no-wait`, Ctrl-C or
@@ -858,6 +899,7 @@ fn left_record(
     estimate: Option<Estimate>,
     started: Option<SystemTime>,
     args: &RunArgs,
+    at: Option<&Path>,
 ) -> Option<PathBuf> {
     if args.mock {
         return None;
@@ -878,9 +920,88 @@ fn left_record(
         started: started.map(provenance::timestamp),
         ..Timings::default()
     };
-    let record = write_record(job, sent, estimate.as_ref(), None, &[], &dir, timings)?;
+    let ending = Ending::default();
+    let record = write_record(job, sent, estimate.as_ref(), ending, timings, &dir, at)?;
     connection.recorded(job, &record);
     Some(record)
+}
+
+/// The record of a job this run waits on, written into the folder its files go to as soon as
+/// the job is accepted (what was sent, the estimate so far, the submit time): a run killed
+/// while it waits or downloads (kill -9) leaves it, as `--no-wait` does, for
+/// `result ID --wait --out DIR` to complete. Every end of the run writes over it, but a
+/// cancel that stopped the job, which removes it.
+struct SubmitRecord {
+    /// Where it was written; none with `--mock` (its job ends with this command) or when it
+    /// could not be.
+    path: Option<PathBuf>,
+    /// The folder, when this run made it.
+    made: Option<PathBuf>,
+}
+
+impl SubmitRecord {
+    fn write(connection: &Connection, job: &DynJob, sent: &Sent, args: &RunArgs) -> Self {
+        let dir = args
+            .out
+            .clone()
+            .unwrap_or_else(|| output::default_out_dir(job.id()));
+        let made = (!args.mock && !dir.is_dir()).then_some(dir);
+        let path = left_record(
+            connection,
+            job,
+            sent,
+            sent.estimate.clone(),
+            None,
+            args,
+            None,
+        );
+        SubmitRecord { path, made }
+    }
+
+    fn at(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The record of a job that ended without outputs, written over this one: it failed, or
+    /// was cancelled, with the error and what the server says it cost. A job `--timeout`
+    /// cancelled before it ran leaves nothing, as one cancelled at Ctrl-C.
+    fn ended(
+        self,
+        job: &DynJob,
+        sent: &Sent,
+        estimate: Option<&Estimate>,
+        err: &Error,
+        (started, noticed): (Option<SystemTime>, SystemTime),
+    ) -> Option<PathBuf> {
+        if matches!(err, Error::Timeout { .. }) {
+            self.remove();
+            return None;
+        }
+        let at = self.path.as_deref()?;
+        let timings = Timings {
+            submitted: job.submitted_at().map(provenance::timestamp),
+            started: started.map(provenance::timestamp),
+            finished: job.server_times().1,
+            noticed: Some(provenance::timestamp(noticed)),
+        };
+        let ending = Ending {
+            error: Some(err.to_string()),
+            ..Ending::default()
+        };
+        let dir = at.parent().unwrap_or(Path::new("."));
+        write_record(job, sent, estimate, ending, timings, dir, Some(at))
+    }
+
+    /// A job cancelled before it ran leaves nothing: no record, and no folder this run made.
+    fn remove(self) {
+        if let Some(path) = &self.path {
+            let _ = std::fs::remove_file(path);
+        }
+        if let Some(dir) = &self.made {
+            // Only if empty: the run saved nothing else there.
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
 }
 
 /// `--no-wait`: the request id, and how to follow it.
@@ -1115,6 +1236,9 @@ fn job_ended_badly(
     eprintln_safe(&format!("error: {err}"));
     if ended_paid(status, job) {
         eprintln_safe(&cost_line(job, estimate));
+    }
+    if let ("failed" | "cancelled", Some(record)) = (status, record) {
+        eprintln_safe(&format!("{id}: provenance in {}", record.display()));
     }
     let hint = match (status, record) {
         ("unfinished" | "timeout", Some(record)) => Some(format!(

@@ -338,7 +338,17 @@ fn a_failed_job_exits_1() {
     assert_eq!(report["status"], "failed");
     assert!(!report["error"].is_null());
     assert!(stderr(&output).contains("failed"), "{}", stderr(&output));
-    assert!(!dir.path().join("runcomfy-out").exists());
+    // No files; the record of what was sent and why it failed, written when it was accepted.
+    let folder = dir
+        .path()
+        .join("runcomfy-out")
+        .join(report["request_id"].as_str().unwrap());
+    let left: Vec<_> = std::fs::read_dir(&folder).unwrap().collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+    let record: Value =
+        serde_json::from_slice(&std::fs::read(folder.join("runcomfy-record.json")).unwrap())
+            .unwrap();
+    assert!(record["error"].is_string(), "{record}");
 
     // Left with --no-wait, its record says how it ended once `result` saw it.
     let output = sim.output(

@@ -20,7 +20,12 @@ fn run_sunset(sim: &Sim, dir: &std::path::Path) -> Command {
 
 /// Runs `command`, sends SIGINT once stderr shows `trigger`, and returns the exit code and all
 /// of stderr.
-fn interrupt_when(mut command: Command, trigger: &str) -> (Option<i32>, String) {
+fn interrupt_when(command: Command, trigger: &str) -> (Option<i32>, String) {
+    signal_when(command, trigger, "-INT")
+}
+
+/// [`interrupt_when`] with another signal (`-KILL`).
+fn signal_when(mut command: Command, trigger: &str, signal: &str) -> (Option<i32>, String) {
     let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -38,7 +43,7 @@ fn interrupt_when(mut command: Command, trigger: &str) -> (Option<i32>, String) 
         }
     }
     let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(sent.success());
@@ -103,4 +108,51 @@ fn ctrl_c_stops_waiting_for_a_result_and_leaves_the_job_alone() {
     assert!(stderr.contains("stopped waiting for job"), "{stderr}");
     // `result` did not start the job, so it does not cancel it.
     assert_eq!(sim.stats().cancel_calls, 0);
+}
+
+/// A run killed outright (kill -9) while its paid job runs leaves the record of what it sent,
+/// written when the job was accepted; `result --wait --out` into that folder completes it.
+#[test]
+fn kill_9_while_waiting_leaves_the_record_that_result_completes() {
+    let sim = Sim::running(Duration::from_secs(3));
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stderr) = signal_when(run_sunset(&sim, dir.path()), "running", "-KILL");
+    assert_eq!(code, None, "killed: {stderr}");
+    let id = stderr
+        .split("submitted ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    let folder = dir.path().join("runcomfy-out").join(&id);
+    let read = || -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(folder.join("runcomfy-record.json")).unwrap())
+            .unwrap()
+    };
+    let record = read();
+    assert_eq!(record["request_id"], id.as_str(), "{record}");
+    assert_eq!(record["files"], serde_json::json!([]));
+    assert_eq!(
+        record["input"]["text"],
+        "Generate 3 images of a beautiful sunset over a calm ocean."
+    );
+
+    let output = sim
+        .runcomfy(dir.path())
+        .args(["result", &id, "--wait", "--out"])
+        .arg(&folder)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let record = read();
+    assert_eq!(
+        record["files"].as_array().map(Vec::len),
+        Some(3),
+        "{record}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&folder).unwrap().count(),
+        4,
+        "three images and one record"
+    );
 }

@@ -146,6 +146,19 @@ fn a_failed_run_says_what_it_cost() {
     assert_eq!(report["status"], "failed", "{report}");
     assert_eq!(report["cost_usd"], 0.0, "{report}");
     assert_eq!(report["estimate"]["usd"], 0.09, "{report}");
+    // Its record says so too: what was sent, why it failed, and what it cost.
+    let path = report["record"].as_str().unwrap();
+    let record: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join(path)).unwrap()).unwrap();
+    assert!(
+        record["error"].as_str().unwrap().contains("failed"),
+        "{record}"
+    );
+    assert_eq!(record["cost_usd"], 0.0, "{record}");
+    assert_eq!(
+        record["input"]["text"], "Generate 3 images of a fox.",
+        "{record}"
+    );
 }
 
 #[test]

@@ -216,6 +216,7 @@ pub(crate) async fn save_all<O: Output>(
             path: dir.to_owned(),
             source,
         })?;
+    remove_dead_parts(dir).await;
     // Each file gets a name of its own before any is fetched: two fields can clean to one
     // name (`a b`, `a_b`), and with `overwrite` the later would replace the earlier.
     let mut stems = HashSet::new();
@@ -776,6 +777,59 @@ struct Fetched {
     sha256: String,
 }
 
+/// Removes the temporary files ([`TempFile`]) that downloads into `dir` left when their
+/// process was killed (kill -9, a crash): their names carry the process id, and one whose
+/// process no longer runs is no download on the way. Best effort, on Unix.
+async fn remove_dead_parts(dir: &Path) {
+    let dir = dir.to_owned();
+    // A folder of many files is read off the async threads.
+    let _ = tokio::task::spawn_blocking(move || {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if let Some(pid) = name.to_str().and_then(part_pid)
+                && pid != std::process::id()
+                && !runs(pid)
+                && entry.file_type().is_ok_and(|t| t.is_file())
+            {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    })
+    .await;
+}
+
+/// The process id in a temporary file's name, `.{stem}.{pid}-{attempt}.part`.
+fn part_pid(name: &str) -> Option<u32> {
+    let inner = name.strip_prefix('.')?.strip_suffix(".part")?;
+    let (_, tail) = inner.rsplit_once('.')?;
+    let (pid, attempt) = tail.split_once('-')?;
+    attempt.parse::<u32>().ok()?;
+    pid.parse().ok()
+}
+
+/// Whether process `pid` runs (or may: anything but "no such process" says it does).
+#[cfg(unix)]
+fn runs(pid: u32) -> bool {
+    let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return true;
+    };
+    !matches!(
+        rustix::process::test_kill_process(pid),
+        Err(rustix::io::Errno::SRCH)
+    )
+}
+
+#[cfg(not(unix))]
+fn runs(_pid: u32) -> bool {
+    true
+}
+
 /// A temporary file, removed when dropped unless persisted (a cancelled, failed or timed-out
 /// download leaves nothing behind).
 struct TempFile {
@@ -975,6 +1029,39 @@ fn extension(content_type: Option<&str>, head: &[u8], url: &Url) -> &'static str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A temporary file a killed download left is removed by the next download into its
+    /// folder; one of a process that runs (this one) is not, nor any other file.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn parts_of_processes_that_ended_are_removed() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let mut ended = std::process::Command::new("true").spawn()?;
+        let gone = ended.id();
+        ended.wait()?;
+        let mine = std::process::id();
+        let names = [
+            format!(".images-0.{gone}-0.part"),
+            format!(".images-0.{mine}-0.part"),
+            format!("images-0.{gone}-0.part"),
+            ".notes.part".to_owned(),
+            "images-0.png".to_owned(),
+        ];
+        for name in &names {
+            std::fs::write(dir.path().join(name), b"x")?;
+        }
+        remove_dead_parts(dir.path()).await;
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())?
+            .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect::<Result<_, _>>()?;
+        left.sort();
+        let mut expected = names[1..].to_vec();
+        expected.sort();
+        assert_eq!(left, expected);
+        assert_eq!(part_pid(".a.b.12-3.part"), Some(12));
+        assert_eq!(part_pid(".a.12-x.part"), None);
+        Ok(())
+    }
 
     #[test]
     fn names_are_safe() {
