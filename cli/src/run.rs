@@ -935,8 +935,8 @@ struct SubmitRecord {
     /// Where it was written; none with `--mock` (its job ends with this command) or when it
     /// could not be.
     path: Option<PathBuf>,
-    /// The folder, when this run made it.
-    made: Option<PathBuf>,
+    /// The folders this run made for it, the innermost first.
+    made: Vec<PathBuf>,
 }
 
 impl SubmitRecord {
@@ -945,7 +945,14 @@ impl SubmitRecord {
             .out
             .clone()
             .unwrap_or_else(|| output::default_out_dir(job.id()));
-        let made = (!args.mock && !dir.is_dir()).then_some(dir);
+        let made = match args.mock {
+            true => Vec::new(),
+            false => dir
+                .ancestors()
+                .take_while(|d| !d.as_os_str().is_empty() && !d.is_dir())
+                .map(Path::to_path_buf)
+                .collect(),
+        };
         let path = left_record(
             connection,
             job,
@@ -997,9 +1004,11 @@ impl SubmitRecord {
         if let Some(path) = &self.path {
             let _ = std::fs::remove_file(path);
         }
-        if let Some(dir) = &self.made {
-            // Only if empty: the run saved nothing else there.
-            let _ = std::fs::remove_dir(dir);
+        // Only those left empty: the run saved nothing else there, nor did anyone.
+        for dir in &self.made {
+            if std::fs::remove_dir(dir).is_err() {
+                break;
+            }
         }
     }
 }

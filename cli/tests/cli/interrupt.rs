@@ -68,6 +68,12 @@ fn ctrl_c_cancels_a_queued_job() {
             .count(),
         2
     );
+    // Nor any folder its `--out` would have made.
+    let mut run = run_sunset(&sim, dir.path());
+    run.args(["--out", "new/deeper"]);
+    let (code, stderr) = interrupt_when(run, "in queue");
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(!dir.path().join("new").exists(), "{stderr}");
 }
 
 #[test]
