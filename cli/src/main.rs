@@ -131,7 +131,18 @@ async fn dispatch(matches: &ArgMatches) -> Result<u8, CliError> {
                 let connection = connect::connect(matches).await?;
                 let price = connection.client.model_price(model.id).await;
                 connection.close().await;
-                Some(price?)
+                match price {
+                    // As `models --live` shows a model the API does not list: the catalog's
+                    // price, marked as such.
+                    Err(err @ runcomfy::Error::NotFound { .. }) => {
+                        eprintln_safe(&format!(
+                            "warning: the API gave no price for {} today ({err})",
+                            model.id
+                        ));
+                        Some(runcomfy::price::Price::UNKNOWN)
+                    }
+                    price => Some(price?),
+                }
             } else {
                 None
             };

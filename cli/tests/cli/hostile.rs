@@ -1320,6 +1320,41 @@ fn a_live_catalog_with_entries_that_name_no_model_warns_and_lists_the_rest() {
     assert_eq!(source("bytedance/seedream-4-0/edit"), Some(j!("catalog")));
 }
 
+/// `describe --live` on a model the API does not list shows the catalog's price, marked as
+/// such, as `models --live` does; other failures still fail.
+#[test]
+fn describe_live_of_a_model_the_api_does_not_list_shows_the_catalog_s_price() {
+    let server = Hostile::start_in_background(|_, _| {
+        json(
+            404,
+            j!({"error_code": 404001, "error_message": "no such model"}),
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = cli(&server, dir.path())
+        .args(["describe", MODEL, "--live"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    assert!(
+        stdout(&output).contains("Price (catalog; the API gave none today)"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(
+        stderr(&output).contains("gave no price"),
+        "{}",
+        stderr(&output)
+    );
+    let output = cli(&server, dir.path())
+        .args(["describe", MODEL, "--live", "--json"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let described: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(described["price"]["source"], "catalog", "{described}");
+}
+
 #[test]
 fn losing_track_of_an_accepted_job_exits_3_saying_how_to_pick_it_up() {
     // The job is accepted, then every read of it fails: an outage, or an id the server no
