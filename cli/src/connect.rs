@@ -1,7 +1,6 @@
 //! The client the commands use: the real API with a token, or `--mock`'s in-process simulator.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use clap::ArgMatches;
@@ -25,13 +24,11 @@ pub struct Connection {
     history: Option<HistoryCache>,
     /// The jobs submitted lately, as the cache had them.
     recent: Recent,
-    /// The provenance records written for them (request id, path), saved with them.
-    records: Mutex<Vec<(String, PathBuf)>>,
 }
 
 impl Connection {
     /// For commands that submit or wait on jobs: starts from the run times cached for this
-    /// server, and adds the ones learned and the records written at [`Connection::close`]. Not
+    /// server, and adds the ones learned at [`Connection::close`]. Not
     /// with `--mock`.
     pub fn remember_run_times(&mut self) {
         if self.simulator.is_some() || self.history.is_some() {
@@ -54,10 +51,10 @@ impl Connection {
     /// Keeps where `job`'s provenance record was written, for a later command that saves its
     /// files into another folder (`result ID --out DIR`), if run times are remembered.
     pub fn recorded(&self, job: &DynJob, path: &Path) {
-        if self.history.is_some() {
+        if let Some(cache) = &self.history {
+            // At once, as the job: a command killed later still has it found.
             let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
-            let mut records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
-            records.push((job.id().to_owned(), path));
+            cache.save_record(job.id(), path);
         }
     }
 
@@ -82,14 +79,10 @@ impl Connection {
         }
     }
 
-    /// Saves the run times learned and the records written, and stops the simulator, if any.
+    /// Saves the run times learned, and stops the simulator, if any.
     pub async fn close(self) {
         if let Some(cache) = &self.history {
-            let records = self
-                .records
-                .into_inner()
-                .unwrap_or_else(PoisonError::into_inner);
-            cache.save_from(&self.client, &records);
+            cache.save_learned(&self.client);
         }
         if let Some(sim) = self.simulator {
             sim.shutdown().await;
@@ -128,7 +121,6 @@ pub async fn connect(matches: &ArgMatches) -> Result<Connection, CliError> {
         simulator: None,
         history: None,
         recent: Recent::default(),
-        records: Mutex::default(),
     })
 }
 
@@ -185,7 +177,6 @@ pub async fn mock(config: SimConfig) -> Result<Connection, CliError> {
         simulator: Some(sim),
         history: None,
         recent: Recent::default(),
-        records: Mutex::default(),
     })
 }
 

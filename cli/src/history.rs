@@ -102,17 +102,28 @@ impl HistoryCache {
         }
     }
 
-    /// Adds the run times `client` learned and the `records` written (request id, path) to
-    /// its server's entry, keeping the other servers'. A command that did neither (`status`)
-    /// leaves the file alone.
-    pub fn save_from(&self, client: &Client, records: &[(String, PathBuf)]) {
-        self.save(&client.poll_history_learned(), &[], records);
+    /// Adds the run times `client` learned to its server's entry, keeping the other servers'.
+    /// A command that learned none (`status`) leaves the file alone.
+    pub fn save_learned(&self, client: &Client) {
+        self.save(&client.poll_history_learned(), &[], &[]);
     }
 
     /// Adds the job `submitted` to its server's entry at once: a command killed while it
     /// waits (kill -9) has it kept for `result --wait` all the same.
     pub fn save_job(&self, submitted: JobRecord) {
         self.save(&PollHistorySnapshot::default(), &[submitted], &[]);
+    }
+
+    /// Adds where job `request_id`'s provenance record is, at once, as [`save_job`] does
+    /// (for `result ID --out DIR` into another folder).
+    ///
+    /// [`save_job`]: HistoryCache::save_job
+    pub fn save_record(&self, request_id: &str, path: PathBuf) {
+        self.save(
+            &PollHistorySnapshot::default(),
+            &[],
+            &[(request_id.to_owned(), path)],
+        );
     }
 
     fn save(
@@ -377,7 +388,7 @@ mod tests {
 
         // It learned nothing itself: the file is left as it was.
         std::fs::write(&path, "left alone").unwrap();
-        cache.save_from(&client, &[]);
+        cache.save_learned(&client);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "left alone");
     }
 
@@ -403,14 +414,13 @@ mod tests {
                 PathBuf::from(format!("/out/{n}/r.json")),
             )
         };
-        for record in &records[..2] {
+        for (n, record) in records.iter().enumerate() {
             cache.save_job(record.clone());
+            if n < 3 {
+                let (id, path) = written(n);
+                cache.save_record(&id, path);
+            }
         }
-        cache.save_from(&client, &[written(0), written(1)]);
-        for record in &records[2..] {
-            cache.save_job(record.clone());
-        }
-        cache.save_from(&client, &[written(2)]);
         // The oldest two went first, with their records' paths; the rest are kept in order.
         let kept = cache.load_into(&client);
         assert_eq!(kept.jobs, records[2..]);

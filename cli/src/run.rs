@@ -5,6 +5,7 @@
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use clap::ArgMatches;
@@ -72,6 +73,8 @@ const ESTIMATE_GRACE: Duration = Duration::from_secs(2);
 struct EstimateLookup {
     model: &'static ModelInfo,
     task: tokio::task::JoinHandle<(Estimate, Option<String>)>,
+    /// Its estimate as soon as the API answered, for [`EstimateLookup::ready`].
+    answer: Arc<OnceLock<Estimate>>,
 }
 
 impl EstimateLookup {
@@ -81,8 +84,23 @@ impl EstimateLookup {
         given: &Map<String, Value>,
     ) -> Self {
         let (client, given) = (client.clone(), given.clone());
-        let task = tokio::spawn(async move { estimate_quietly(&client, model, &given).await });
-        EstimateLookup { model, task }
+        let answer = Arc::new(OnceLock::new());
+        let answered = Arc::clone(&answer);
+        let task = tokio::spawn(async move {
+            let (estimate, warning) = estimate_quietly(&client, model, &given).await;
+            let _ = answered.set(estimate.clone());
+            (estimate, warning)
+        });
+        EstimateLookup {
+            model,
+            task,
+            answer,
+        }
+    }
+
+    /// Its estimate, if the API has answered already; waits for nothing.
+    fn ready(&self) -> Option<&Estimate> {
+        self.answer.get()
     }
 
     /// Its estimate of `given` (the input it was started with); at the catalog's price if the
@@ -539,8 +557,10 @@ async fn submit_and_follow(
         .estimate
         .is_none()
         .then(|| EstimateLookup::start(client, model, &sent.given));
-    let slot = SubmitRecord::write(connection, &job, sent, args);
-    let (waited, run_started) = wait(&job, &mut progress, interrupts, args).await;
+    let mut slot = SubmitRecord::write(connection, &job, sent, args);
+    // The record left at the submit learns the estimate and the start as the wait does.
+    let polled = |started| slot.refresh(connection, &job, sent, lookup.as_ref(), started, args);
+    let (waited, run_started) = wait(&job, &mut progress, interrupts, args, polled).await;
     let noticed = SystemTime::now();
     let output = match waited {
         None => {
@@ -704,6 +724,7 @@ async fn wait(
     progress: &mut Progress,
     interrupts: &mut Interrupts,
     args: &RunArgs,
+    mut polled: impl FnMut(Option<SystemTime>),
 ) -> (Option<Result<DynOutput, Error>>, Option<SystemTime>) {
     let options = args.timeout.bound(WaitOptions::new(), WaitOptions::timeout);
     let id = job.id().to_owned();
@@ -711,6 +732,7 @@ async fn wait(
     let waited = interrupts
         .race(job.wait_with(options, |update| {
             started.see(update);
+            polled(started.at());
             progress.update(&id, update)
         }))
         .await;
@@ -937,6 +959,8 @@ struct SubmitRecord {
     path: Option<PathBuf>,
     /// The folders this run made for it, the innermost first.
     made: Vec<PathBuf>,
+    /// What it says besides what was sent: whether the estimate is today's, and the start.
+    says: (bool, Option<SystemTime>),
 }
 
 impl SubmitRecord {
@@ -962,7 +986,35 @@ impl SubmitRecord {
             args,
             None,
         );
-        SubmitRecord { path, made }
+        SubmitRecord {
+            path,
+            made,
+            says: (sent.estimate.is_some(), None),
+        }
+    }
+
+    /// Writes the record over again once it has more to say: today's estimate came, or a poll
+    /// saw the job start.
+    fn refresh(
+        &mut self,
+        connection: &Connection,
+        job: &DynJob,
+        sent: &Sent,
+        lookup: Option<&EstimateLookup>,
+        started: Option<SystemTime>,
+        args: &RunArgs,
+    ) {
+        let Some(at) = self.path.as_deref() else {
+            return;
+        };
+        let estimate = lookup.and_then(|lookup| lookup.ready().cloned());
+        let news = (self.says.0 || estimate.is_some(), started);
+        if news == self.says {
+            return;
+        }
+        let estimate = estimate.or_else(|| sent.estimate.clone());
+        left_record(connection, job, sent, estimate, started, args, Some(at));
+        self.says = news;
     }
 
     fn at(&self) -> Option<&Path> {

@@ -122,7 +122,10 @@ fn ctrl_c_stops_waiting_for_a_result_and_leaves_the_job_alone() {
 fn kill_9_while_waiting_leaves_the_record_that_result_completes() {
     let sim = Sim::running(Duration::from_secs(3));
     let dir = tempfile::tempdir().unwrap();
-    let (code, stderr) = signal_when(run_sunset(&sim, dir.path()), "running", "-KILL");
+    let cache = dir.path().join("cache");
+    let mut run = run_sunset(&sim, dir.path());
+    run.env("RUNCOMFY_CACHE_DIR", &cache);
+    let (code, stderr) = signal_when(run, "running", "-KILL");
     assert_eq!(code, None, "killed: {stderr}");
     let id = stderr
         .split("submitted ")
@@ -131,17 +134,36 @@ fn kill_9_while_waiting_leaves_the_record_that_result_completes() {
         .unwrap()
         .to_owned();
     let folder = dir.path().join("runcomfy-out").join(&id);
-    let read = || -> serde_json::Value {
-        serde_json::from_slice(&std::fs::read(folder.join("runcomfy-record.json")).unwrap())
-            .unwrap()
+    let read = |path: &std::path::Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(path.join("runcomfy-record.json")).unwrap()).unwrap()
     };
-    let record = read();
+    let record = read(&folder);
     assert_eq!(record["request_id"], id.as_str(), "{record}");
     assert_eq!(record["files"], serde_json::json!([]));
     assert_eq!(
         record["input"]["text"],
         "Generate 3 images of a beautiful sunset over a calm ocean."
     );
+    // What the wait learned before the kill: the estimate, and the start a poll saw.
+    assert!(record["estimate"].is_object(), "{record}");
+    assert!(record["timings"]["started"].is_string(), "{record}");
+
+    // The cache kept the job and its record at once: `result` into another folder writes the
+    // completed record there.
+    let output = sim
+        .runcomfy(dir.path())
+        .env("RUNCOMFY_CACHE_DIR", &cache)
+        .args(["result", &id, "--wait", "--out", "elsewhere"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let elsewhere = read(&dir.path().join("elsewhere"));
+    assert_eq!(
+        elsewhere["files"].as_array().map(Vec::len),
+        Some(3),
+        "{elsewhere}"
+    );
+    assert_eq!(elsewhere["input"], record["input"], "{elsewhere}");
 
     let output = sim
         .runcomfy(dir.path())
@@ -150,7 +172,7 @@ fn kill_9_while_waiting_leaves_the_record_that_result_completes() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
-    let record = read();
+    let record = read(&folder);
     assert_eq!(
         record["files"].as_array().map(Vec::len),
         Some(3),
