@@ -369,7 +369,13 @@ fn complete_record(
     }
     let written = match &target {
         Some(path) => record.replace(path),
-        None => record.write_new(dir),
+        // A job that gave no files has not made the folder yet.
+        None => std::fs::create_dir_all(dir)
+            .map_err(|source| provenance::RecordError::Io {
+                path: dir.to_owned(),
+                source,
+            })
+            .and_then(|()| record.write_new(dir)),
     };
     match written {
         Ok(path) => eprintln_safe(&format!("{id}: completed the record {}", path.display())),

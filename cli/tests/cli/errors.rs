@@ -366,4 +366,25 @@ fn a_failed_job_exits_1() {
     assert!(error.starts_with("failed: "), "{record}");
     assert!(record["timings"]["finished"].is_string(), "{record}");
     assert_eq!(record["files"], json!([]));
+
+    // `result` into another folder than the run's (the cache says where its record is) makes
+    // that folder for the completed record, though the job saved no file.
+    let cached = |args: &[&str]| {
+        sim.runcomfy(dir.path())
+            .env("RUNCOMFY_CACHE_DIR", dir.path().join("cache"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let output = cached(&["run", MODEL, "--text", PROMPT, "--no-wait", "--out", "g"]);
+    assert_code(&output, 0);
+    let id = stdout(&output).trim().to_owned();
+    let output = cached(&["result", &id, "--wait", "--out", "h/deeper"]);
+    assert_code(&output, 1);
+    assert!(!stderr(&output).contains("warning"), "{}", stderr(&output));
+    let record: Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("h/deeper/runcomfy-record.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(record["error"].is_string(), "{record}");
 }
