@@ -534,7 +534,7 @@ async fn submit_and_follow(
     progress.println(&format!("submitted {} to {}", job.id(), model.id));
     progress.submitted(job.id());
     if interrupted {
-        let cancelled = try_cancel(&job, &mut progress, interrupts, args).await;
+        let cancelled = try_cancel(&job, &mut progress, interrupts, args, None).await;
         let record = (!cancelled.stopped_the_job())
             .then(|| {
                 let estimate = sent.estimate.clone();
@@ -564,11 +564,20 @@ async fn submit_and_follow(
     let noticed = SystemTime::now();
     let output = match waited {
         None => {
-            let cancelled = try_cancel(&job, &mut progress, interrupts, args).await;
+            let cancelled = try_cancel(&job, &mut progress, interrupts, args, run_started).await;
             let record = match cancelled.stopped_the_job() {
                 true => {
                     slot.remove();
                     None
+                }
+                // Stopped once it had started: its record says so, as a cancel by the server.
+                false if cancelled.ended_running() => {
+                    let estimate = estimate_by_now(lookup, sent).await;
+                    let err = Error::Cancelled {
+                        request_id: job.id().to_owned(),
+                    };
+                    let seen = (run_started, SystemTime::now());
+                    slot.ended(&job, sent, estimate.as_ref(), &err, seen)
                 }
                 false => {
                     let estimate = estimate_by_now(lookup, sent).await;
@@ -1333,18 +1342,28 @@ fn ended_paid(status: &str, job: &DynJob) -> bool {
 struct Cancelled {
     outcome: String,
     text: String,
+    /// Whether a poll had seen the job running.
+    ran: bool,
 }
 
 impl Cancelled {
     /// Whether the job was stopped before it ran: nothing is billed, nothing is left to fetch.
     fn stopped_the_job(&self) -> bool {
-        self.outcome == "cancelled"
+        self.outcome == "cancelled" && !self.ran
+    }
+
+    /// Whether the job was stopped after it started: it ended, and may be billed.
+    fn ended_running(&self) -> bool {
+        self.outcome == "cancelled" && self.ran
     }
 
     /// Says how the run ended (with `--json`, with the record left, if any); the exit code.
     fn report(&self, job: &DynJob, record: Option<&Path>, args: &RunArgs) -> u8 {
         eprintln_safe(&self.text);
         match record {
+            Some(record) if self.ended_running() => {
+                eprintln_safe(&format!("{}: provenance in {}", job.id(), record.display()));
+            }
             Some(record) => eprintln_safe(&format!("  {}", completes(job.id(), record))),
             None if self.outcome == "not_cancellable" && !args.mock => {
                 eprintln_safe(&format!(
@@ -1410,6 +1429,7 @@ async fn try_cancel(
     progress: &mut Progress,
     interrupts: &mut Interrupts,
     args: &RunArgs,
+    started: Option<SystemTime>,
 ) -> Cancelled {
     let id = job.id().to_owned();
     progress.message(&format!(
@@ -1419,7 +1439,15 @@ async fn try_cancel(
         .race(tokio::time::timeout(CANCEL_TIMEOUT, job.cancel()))
         .await;
     progress.finish();
+    let ran = started.is_some();
     let (outcome, text) = match answer {
+        // A server may stop a running job too; the time it ran may be billed.
+        Some(Ok(Ok(CancelOutcome::Cancelled))) if ran => (
+            "cancelled".to_owned(),
+            format!(
+                "interrupted: cancelled job {id}, which had started: the time it ran may be billed"
+            ),
+        ),
         Some(Ok(Ok(CancelOutcome::Cancelled))) => (
             "cancelled".to_owned(),
             format!("interrupted: cancelled job {id} (it was still queued)"),
@@ -1462,5 +1490,5 @@ async fn try_cancel(
             },
         ),
     };
-    Cancelled { outcome, text }
+    Cancelled { outcome, text, ran }
 }

@@ -593,6 +593,54 @@ fn a_refused_submit_waiting_to_be_sent_again_is_not_sent_after_ctrl_c_or_the_tim
     assert!(report.contains("\"pending\""), "{report}");
 }
 
+/// Ctrl-C once a poll saw the job running, and a server that cancels running jobs: the run
+/// says the job had started (its time may be billed) and keeps its record, with the cancel as
+/// its error; it is not told "still queued", nor is its record removed.
+#[test]
+fn a_running_job_cancelled_at_ctrl_c_keeps_its_record() {
+    let server = Hostile::start_in_background(|seen, _| {
+        let path = seen.path.as_str();
+        match (seen.method.as_str(), path) {
+            ("POST", p) if p.starts_with("/v1/models/") => json(200, j!({"request_id": "job-1"})),
+            ("POST", p) if p.ends_with("/cancel") => {
+                json(200, j!({"request_id": "job-1", "outcome": "cancelled"}))
+            }
+            (_, p) if p.starts_with("/v1/requests/") => {
+                json(200, j!({"request_id": "job-1", "status": "in_progress"}))
+            }
+            _ => json(404, j!({"error_code": 404001, "error_message": "no"})),
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let child = spawn(
+        &server,
+        dir.path(),
+        &["run", MODEL, "--text", "a fox", "--out", "o", "--json"],
+    );
+    let started = Instant::now();
+    while server.count("GET", "/status") + server.count("GET", "/result") == 0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "no poll");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, "INT");
+    let output = child.wait_with_output().unwrap();
+    let err = stderr(&output);
+    let report = interrupted_json(&output, &err);
+    assert_eq!(report["cancel"], "cancelled", "{report}");
+    assert!(err.contains("which had started"), "{err}");
+    assert!(!err.contains("still queued"), "{err}");
+    let record: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("o/runcomfy-record.json")).unwrap())
+            .unwrap();
+    assert!(
+        record["error"].as_str().unwrap().contains("cancelled"),
+        "{record}"
+    );
+    assert!(record["timings"]["started"].is_string(), "{record}");
+    assert_eq!(report["record"], "o/runcomfy-record.json", "{report}");
+}
+
 #[test]
 fn an_ambiguous_submit_exits_3_in_json_and_in_batch_and_is_never_resent() {
     let dropped = Hostile::start_in_background(|seen, _| match seen.method.as_str() {
