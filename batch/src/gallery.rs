@@ -25,6 +25,7 @@ figure audio{width:100%;display:block}
 figcaption{font-size:.8rem;margin-top:.4rem;overflow-wrap:anywhere}
 .prompt{margin:0 0 .3rem}
 .meta{color:#666;font-family:ui-monospace,monospace;font-size:.72rem}
+.failed{color:#a00;font-size:.8rem;overflow-wrap:anywhere}
 ";
 
 /// Writes `gallery.html` for the files the lines saved.
@@ -76,7 +77,8 @@ fn total_text(total: runcomfy::price::Usd, not_said: u64) -> String {
     format!("total cost {total} (every job of the batch, failed ones too{unknown})")
 }
 
-/// Adds a card for each of a line's files, counting them by kind.
+/// Adds a card for each of a line's files, counting them by kind, and one for a job that failed
+/// with none.
 fn push_cards<'a>(
     cards: &mut String,
     counts: &mut BTreeMap<Option<MediaKind>, usize>,
@@ -95,13 +97,10 @@ fn push_cards<'a>(
     // Files saved before another one failed.
     match row.state {
         State::Downloaded => {}
-        State::Failed => label.push_str(" · failed, not all saved"),
+        State::Failed => label.push_str(" · failed"),
         _ => label.push_str(" · not all saved yet"),
     }
-    for file in files {
-        let kind = kind_of(file);
-        *counts.entry(kind).or_default() += 1;
-        let media = media_tag(kind, file, &prompt);
+    let card = |cards: &mut String, media: &str| {
         let _ = writeln!(
             cards,
             "<figure>{media}<figcaption><p class=\"prompt\">{}</p>\
@@ -111,6 +110,21 @@ fn push_cards<'a>(
             escape(row.model.as_deref().unwrap_or("")),
             escape(row.request_id.as_deref().unwrap_or("")),
             escape(&cost),
+        );
+    };
+    let mut any = false;
+    for file in files {
+        any = true;
+        let kind = kind_of(file);
+        *counts.entry(kind).or_default() += 1;
+        card(cards, &media_tag(kind, file, &prompt));
+    }
+    // A job that failed with no file: the total counts it, so the page names it, and why.
+    if !any && row.state == State::Failed && row.request_id.is_some() {
+        let reason = row.reason.as_deref().unwrap_or("failed");
+        card(
+            cards,
+            &format!("<p class=\"failed\">failed: {}</p>", escape(reason)),
         );
     }
 }
@@ -342,9 +356,16 @@ mod tests {
         let rows = [
             row(1, State::Downloaded, Some("0.10")),
             row(2, State::Downloaded, None),
-            row(3, State::Failed, Some("0.05")),
+            Row {
+                reason: Some("it broke".into()),
+                ..row(3, State::Failed, Some("0.05"))
+            },
             row(4, State::Failed, Some("0.02")),
             row(5, State::Failed, None),
+            Row {
+                request_id: None,
+                ..row(6, State::Failed, None)
+            },
         ];
         let files = HashMap::from([
             (1, vec![file("1.png")]),
@@ -353,7 +374,15 @@ mod tests {
         ]);
         let html = render(&rows, &files);
         assert!(html.contains("runcomfy batch: 3 images"), "{html}");
-        assert!(html.contains("line 4 · failed, not all saved"), "{html}");
+        assert!(html.contains("line 4 · failed"), "{html}");
+        // Line 3 failed with no file, at a cost: named, with why.
+        assert!(html.contains("line 3 · failed"), "{html}");
+        assert!(html.contains("failed: it broke"), "{html}");
+        assert!(html.contains("line 5 · failed"), "{html}");
+        assert!(
+            !html.contains("line 6 "),
+            "never accepted, nothing billed: {html}"
+        );
         assert!(
             html.contains(
                 "total cost $0.17 (every job of the batch, failed ones too; 2 did not say what \

@@ -1,4 +1,4 @@
-//! Each downloaded line's provenance record (`runcomfy::provenance`), beside its files.
+//! Each ended line's provenance record (`runcomfy::provenance`), beside its files.
 
 use std::path::Path;
 
@@ -11,16 +11,17 @@ use serde_json::{Map, Value, json};
 
 use crate::journal::Row;
 
-/// What a line's job gave, as its record keeps it.
+/// What a line's job gave, as its record keeps it: its output, or why it gave none.
 pub(crate) struct Ended<'a> {
     pub request_id: &'a str,
     pub cost: Option<Usd>,
-    pub output: &'a DynOutput,
+    pub output: Option<&'a DynOutput>,
+    pub error: Option<String>,
 }
 
-/// Writes the record of a line whose job succeeded into `dir`, with the files saved (none when
-/// they were refused); a failure is logged, not fatal (the files and the journal are what the
-/// batch promises).
+/// Writes the record of a line whose job ended into `dir` (made if need be), with the files
+/// saved (none when they were refused, or the job failed); a failure is logged, not fatal (the
+/// files and the journal are what the batch promises).
 pub(crate) fn write(
     row: &Row,
     model: &ModelInfo,
@@ -60,9 +61,13 @@ pub(crate) fn write(
         cost_usd: job.cost,
         timings,
         files: saved.iter().map(RecordFile::of).collect(),
-        output: Some(Value::Object(job.output.0.clone())),
-        error: None,
+        output: job.output.map(|output| Value::Object(output.0.clone())),
+        error: job.error,
     };
+    if let Err(err) = std::fs::create_dir_all(dir) {
+        tracing::warn!(line = row.number, %err, "provenance record not written");
+        return;
+    }
     if let Err(err) = record.write(dir) {
         tracing::warn!(line = row.number, %err, "provenance record not written");
     }

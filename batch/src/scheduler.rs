@@ -464,7 +464,7 @@ async fn finish(
     model: &'static runcomfy::catalog::ModelInfo,
     job: &DynJob,
 ) -> Outcome {
-    let (output, started) = match wait(ctx, row, job).await {
+    let (output, started) = match wait(ctx, row, model, job).await {
         Ok(waited) => waited,
         Err(outcome) => return outcome,
     };
@@ -496,6 +496,7 @@ struct Moments {
 async fn wait(
     ctx: &Ctx,
     row: &Row,
+    model: &'static runcomfy::catalog::ModelInfo,
     job: &DynJob,
 ) -> Result<(DynOutput, Option<std::time::SystemTime>), Outcome> {
     let line = row.number;
@@ -515,6 +516,22 @@ async fn wait(
                 if settle(ctx, row, job.cost()).await.is_err() {
                     return Err(Outcome::Unfinished);
                 }
+                // It may be billed: its record says what was sent, why it failed and the cost,
+                // in the folder its files would have gone to, as `run` leaves it.
+                let ended = crate::record::Ended {
+                    request_id: job.id(),
+                    cost: job.cost(),
+                    output: None,
+                    error: Some(err.to_string()),
+                };
+                let timings = runcomfy::provenance::Timings {
+                    submitted: job.submitted_at().map(runcomfy::provenance::timestamp),
+                    started: started.at().map(runcomfy::provenance::timestamp),
+                    finished: job.server_times().1,
+                    noticed: Some(runcomfy::provenance::timestamp(std::time::SystemTime::now())),
+                };
+                let dir = ctx.out.join(row.dir.as_deref().unwrap_or("unnamed"));
+                crate::record::write(row, model, ended, timings, &[], &dir);
                 return Err(fail_line(ctx, line, &err.to_string()).await);
             }
             Error::NotFound { .. } => {
@@ -653,7 +670,8 @@ fn ended<'a>(
     crate::record::Ended {
         request_id: job.id(),
         cost,
-        output,
+        output: Some(output),
+        error: None,
     }
 }
 

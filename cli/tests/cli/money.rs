@@ -159,6 +159,24 @@ fn a_failed_run_says_what_it_cost() {
         record["input"]["text"], "Generate 3 images of a fox.",
         "{record}"
     );
+
+    // A batch line that fails keeps the same record in its folder, and the gallery names it.
+    let line = format!("{{\"model\": \"{SEQUENTIAL}\", \"input\": {{\"text\": \"a fox\"}}}}\n");
+    std::fs::write(dir.path().join("in.jsonl"), line).unwrap();
+    let output = sim.output(dir.path(), &["batch", "in.jsonl", "--out", "shots"]);
+    assert_code(&output, 1);
+    let record: Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("shots/line-1/runcomfy-record.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        record["error"].as_str().unwrap().contains("failed"),
+        "{record}"
+    );
+    assert_eq!(record["cost_usd"], 0.0, "{record}");
+    assert_eq!(record["files"], serde_json::json!([]), "{record}");
+    let gallery = std::fs::read_to_string(dir.path().join("shots/gallery.html")).unwrap();
+    assert!(gallery.contains("line 1 · failed"), "{gallery}");
 }
 
 #[test]
