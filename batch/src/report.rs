@@ -384,15 +384,13 @@ impl Summary {
     }
 
     fn write_paths(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "report: {}", self.out.join(REPORT_FILE).display())?;
-        if self.count(State::Downloaded) > 0 {
-            write!(
-                f,
-                "\ngallery: {}",
-                self.out.join(crate::gallery::GALLERY_FILE).display()
-            )?;
-        }
-        Ok(())
+        // Both are written every time: the gallery shows partly saved and failed lines too.
+        write!(
+            f,
+            "report: {}\ngallery: {}",
+            self.out.join(REPORT_FILE).display(),
+            self.out.join(crate::gallery::GALLERY_FILE).display()
+        )
     }
 }
 

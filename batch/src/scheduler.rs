@@ -522,7 +522,7 @@ async fn wait(
                     request_id: job.id(),
                     cost: job.cost(),
                     output: None,
-                    error: Some(err.to_string()),
+                    error: Some(runcomfy::provenance::ended_error(&err)),
                 };
                 let timings = runcomfy::provenance::Timings {
                     submitted: job.submitted_at().map(runcomfy::provenance::timestamp),

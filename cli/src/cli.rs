@@ -64,7 +64,7 @@ pub fn usage_report(message: &str, args: &[std::ffi::OsString]) -> Option<serde_
         .iter()
         .skip(1)
         .take_while(|arg| *arg != "--")
-        .any(|arg| arg == "--json");
+        .any(|arg| arg == "--json" || arg.to_str().is_some_and(|a| a.starts_with("--json=")));
     if !json_asked {
         return None;
     }
@@ -73,7 +73,10 @@ pub fn usage_report(message: &str, args: &[std::ffi::OsString]) -> Option<serde_
         .ignore_errors(true)
         .try_get_matches_from(args)
         .ok()?;
-    let (name, sub) = matches.subcommand()?;
+    // `--json` before the command is refused before the command is known.
+    let Some((name, sub)) = matches.subcommand() else {
+        return Some(json!({"error": message}));
+    };
     Some(match name {
         "run" => {
             // An unknown model is no subcommand: its id is the word after `run`.

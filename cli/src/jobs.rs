@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use clap::ArgMatches;
 use runcomfy::dynamic::{DynJob, DynOutput};
+use runcomfy::error::JobError;
 use runcomfy::job::JobResult;
 use runcomfy::provenance::{self, RecordFile};
 use runcomfy::{
@@ -182,7 +183,10 @@ async fn result(job: &DynJob, args: &ResultArgs) -> Result<u8, CliError> {
                 .unwrap_or_else(|| "(no error given)".into());
             eprintln_safe(&format!("error: job {id} failed: {message}"));
             if let Some(dir) = &args.out {
-                let error = Some(format!("failed: {message}"));
+                let error = Some(match &result.error {
+                    Some(error) => provenance::failed_error(error),
+                    None => provenance::failed_error(&JobError(Value::Null)),
+                });
                 complete_record(dir, args.record.as_deref(), id, &result, &[], error);
             }
             exit::FAILURE
@@ -193,7 +197,7 @@ async fn result(job: &DynJob, args: &ResultArgs) -> Result<u8, CliError> {
             }
             eprintln_safe(&format!("error: job {id} was cancelled"));
             if let Some(dir) = &args.out {
-                let error = Some("cancelled".to_owned());
+                let error = Some(provenance::CANCELLED_ERROR.to_owned());
                 complete_record(dir, args.record.as_deref(), id, &result, &[], error);
             }
             exit::FAILURE

@@ -1053,7 +1053,7 @@ impl SubmitRecord {
             noticed: Some(provenance::timestamp(noticed)),
         };
         let ending = Ending {
-            error: Some(err.to_string()),
+            error: Some(provenance::ended_error(err)),
             ..Ending::default()
         };
         let dir = at.parent().unwrap_or(Path::new("."));
@@ -1257,7 +1257,7 @@ fn job_ended_badly(
     let err = args.timeout.named_in(err);
     let (status, detail) = match &err {
         Error::JobFailed { error, .. } => ("failed", error.0.clone()),
-        Error::Cancelled { .. } => ("cancelled", Value::Null),
+        Error::Cancelled { .. } => ("cancelled", Value::String(err.to_string())),
         Error::Timeout { .. } => ("timeout", Value::String(err.to_string())),
         Error::Download { .. } | Error::Io { .. } | Error::NotAllSaved { .. } => {
             ("not_saved", Value::String(err.to_string()))
@@ -1286,7 +1286,10 @@ fn job_ended_badly(
         }
         if ended_paid(status, job) {
             report["cost_usd"] = json!(job.cost());
-            report["estimate"] = json!(estimate.map(Estimate::to_json));
+        }
+        // What it may cost, as its record says, also for a job that may still run.
+        if let Some(estimate) = estimate {
+            report["estimate"] = estimate.to_json();
         }
         output::json(&report);
     } else {

@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 use crate::api::download::DownloadedFile;
 use crate::catalog::FieldKind;
-use crate::error::{SHOWN_CHARS, printable};
+use crate::error::{Error, JobError, SHOWN_CHARS, printable};
 use crate::model::ModelInfo;
 use crate::place::{Placed, place_new};
 use crate::price::Usd;
@@ -149,6 +149,24 @@ pub enum RecordError {
         reason: String,
     },
 }
+
+/// A record's `error` for a job that ended with `err`: `failed: ...` with the server's error,
+/// `cancelled`, or what went wrong; the same words whichever command saw the end.
+pub fn ended_error(err: &Error) -> String {
+    match err {
+        Error::JobFailed { error, .. } => failed_error(error),
+        Error::Cancelled { .. } => CANCELLED_ERROR.to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// A record's `error` for a job that failed with the server's `error`.
+pub fn failed_error(error: &JobError) -> String {
+    format!("failed: {error}")
+}
+
+/// A record's `error` for a job that was cancelled.
+pub const CANCELLED_ERROR: &str = "cancelled";
 
 /// An instant as RFC 3339 text, to the millisecond, UTC.
 pub fn timestamp(at: SystemTime) -> String {
