@@ -476,17 +476,12 @@ async fn finish(
     let Ok(_permit) = ctx.downloads.acquire().await else {
         return Outcome::Unfinished;
     };
-    let when = Moments {
-        submitted: job.submitted_at(),
-        started,
-        noticed,
-    };
+    let when = Moments { started, noticed };
     download(ctx, row, model, job, &output, cost, when).await
 }
 
-/// When a line's job was sent, first seen running, and seen ended (this machine's clock).
+/// When a line's job was first seen running, and seen ended (this machine's clock).
 struct Moments {
-    submitted: Option<std::time::SystemTime>,
     started: Option<std::time::SystemTime>,
     noticed: std::time::SystemTime,
 }
@@ -524,12 +519,8 @@ async fn wait(
                     output: None,
                     error: Some(runcomfy::provenance::ended_error(&err)),
                 };
-                let timings = runcomfy::provenance::Timings {
-                    submitted: job.submitted_at().map(runcomfy::provenance::timestamp),
-                    started: started.at().map(runcomfy::provenance::timestamp),
-                    finished: job.server_times().1,
-                    noticed: Some(runcomfy::provenance::timestamp(std::time::SystemTime::now())),
-                };
+                let now = std::time::SystemTime::now();
+                let timings = runcomfy::provenance::Timings::ended(job, started.at(), now);
                 let dir = ctx.out.join(row.dir.as_deref().unwrap_or("unnamed"));
                 crate::record::write(row, model, ended, timings, &[], &dir);
                 return Err(fail_line(ctx, line, &err.to_string()).await);
@@ -578,12 +569,7 @@ async fn download(
     // Files are replaced, not renamed aside: a run that died mid-download left complete files
     // under the same names, and a `.part` file that is cleaned at startup.
     let options = DownloadOptions::new().overwrite(true);
-    let timings = runcomfy::provenance::Timings {
-        submitted: when.submitted.map(runcomfy::provenance::timestamp),
-        started: when.started.map(runcomfy::provenance::timestamp),
-        finished: job.server_times().1,
-        noticed: Some(runcomfy::provenance::timestamp(when.noticed)),
-    };
+    let timings = runcomfy::provenance::Timings::ended(job, when.started, when.noticed);
     let mut rounds = 0u32;
     let saved = loop {
         match job.download(output, &dir, &options).await {

@@ -616,12 +616,7 @@ async fn submit_and_follow(
         .out
         .clone()
         .unwrap_or_else(|| output::default_out_dir(job.id()));
-    let timings = Timings {
-        submitted: job.submitted_at().map(provenance::timestamp),
-        started: run_started.map(provenance::timestamp),
-        finished: job.server_times().1,
-        noticed: Some(provenance::timestamp(noticed)),
-    };
+    let timings = Timings::ended(&job, run_started, noticed);
     let saved = match save(&job, &output, &dir, &mut progress, interrupts, args).await {
         Ok(Some(saved)) => saved,
         unsaved => {
@@ -1046,12 +1041,7 @@ impl SubmitRecord {
             return None;
         }
         let at = self.path.as_deref()?;
-        let timings = Timings {
-            submitted: job.submitted_at().map(provenance::timestamp),
-            started: started.map(provenance::timestamp),
-            finished: job.server_times().1,
-            noticed: Some(provenance::timestamp(noticed)),
-        };
+        let timings = Timings::ended(job, started, noticed);
         let ending = Ending {
             error: Some(provenance::ended_error(err)),
             ..Ending::default()

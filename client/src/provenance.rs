@@ -74,6 +74,23 @@ pub struct Timings {
     pub noticed: Option<String>,
 }
 
+impl Timings {
+    /// The timings of `job`, which this machine first saw running at `started` and saw end at
+    /// `noticed`: its submit time as the job has it, and its end by the server's clock.
+    pub fn ended<M: crate::model::Model>(
+        job: &crate::api::job::Job<M>,
+        started: Option<SystemTime>,
+        noticed: SystemTime,
+    ) -> Timings {
+        Timings {
+            submitted: job.submitted_at().map(timestamp),
+            started: started.map(timestamp),
+            finished: job.server_times().1,
+            noticed: Some(timestamp(noticed)),
+        }
+    }
+}
+
 /// One output file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordFile {
