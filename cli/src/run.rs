@@ -612,10 +612,7 @@ async fn submit_and_follow(
             return job_ended_badly(&job, err, args, ended);
         }
     };
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| output::default_out_dir(job.id()));
+    let dir = out_dir(&job, args);
     let timings = Timings::ended(&job, run_started, noticed);
     let saved = match save(&job, &output, &dir, &mut progress, interrupts, args).await {
         Ok(Some(saved)) => saved,
@@ -628,11 +625,7 @@ async fn submit_and_follow(
                     Err(err) => err.saved_files(),
                     Ok(_) => &[],
                 };
-                let ending = Ending {
-                    output: Some(&output),
-                    saved,
-                    error: None,
-                };
+                let ending = Ending::succeeded(&output, saved);
                 write_record(
                     &job,
                     sent,
@@ -645,7 +638,8 @@ async fn submit_and_follow(
             } else {
                 None
             };
-            if let Some(record) = &record {
+            // A record written over the submit's is in the cache already, at the same path.
+            if let Some(record) = record.as_ref().filter(|_| slot.at().is_none()) {
                 connection.recorded(&job, record);
             }
             return match unsaved {
@@ -676,11 +670,7 @@ async fn submit_and_follow(
         Some(lookup) => Some(lookup.finish(&sent.given).await),
         None => sent.estimate.clone(),
     };
-    let ending = Ending {
-        output: Some(&output),
-        saved: &saved,
-        error: None,
-    };
+    let ending = Ending::succeeded(&output, &saved);
     let record = write_record(
         &job,
         sent,
@@ -743,6 +733,13 @@ async fn wait(
     (waited, started.at())
 }
 
+/// The folder a job's files and record go to: `--out`, else the request's own.
+fn out_dir(job: &DynJob, args: &RunArgs) -> PathBuf {
+    args.out
+        .clone()
+        .unwrap_or_else(|| output::default_out_dir(job.id()))
+}
+
 /// How a job ended, as its record says it: its output and the files saved, or why it gave
 /// none; all empty while it may still run.
 #[derive(Default)]
@@ -750,6 +747,17 @@ struct Ending<'a> {
     output: Option<&'a DynOutput>,
     saved: &'a [DownloadedFile],
     error: Option<String>,
+}
+
+impl<'a> Ending<'a> {
+    /// A job that succeeded, with the files saved of its output.
+    fn succeeded(output: &'a DynOutput, saved: &'a [DownloadedFile]) -> Self {
+        Ending {
+            output: Some(output),
+            saved,
+            error: None,
+        }
+    }
 }
 
 /// The provenance record beside the files, written over the one written at the submit (`at`)
@@ -930,10 +938,7 @@ fn left_record(
     if args.mock {
         return None;
     }
-    let dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| output::default_out_dir(job.id()));
+    let dir = out_dir(job, args);
     if let Err(err) = std::fs::create_dir_all(&dir) {
         eprintln_safe(&format!(
             "warning: the provenance record was not written: {}: {err}",
@@ -948,7 +953,10 @@ fn left_record(
     };
     let ending = Ending::default();
     let record = write_record(job, sent, estimate.as_ref(), ending, timings, &dir, at)?;
-    connection.recorded(job, &record);
+    // Written over one (`at`), it is in the cache already: each write would rewrite the cache.
+    if at.is_none() {
+        connection.recorded(job, &record);
+    }
     Some(record)
 }
 
@@ -969,10 +977,7 @@ struct SubmitRecord {
 
 impl SubmitRecord {
     fn write(connection: &Connection, job: &DynJob, sent: &Sent, args: &RunArgs) -> Self {
-        let dir = args
-            .out
-            .clone()
-            .unwrap_or_else(|| output::default_out_dir(job.id()));
+        let dir = out_dir(job, args);
         let made = match args.mock {
             true => Vec::new(),
             false => dir
