@@ -52,12 +52,26 @@ pub struct Schema {
     pub max_items: Option<u64>,
     /// `uniqueItems`.
     pub unique_items: bool,
+    /// `contains`: some item must pass it (`minContains` of them, at most `maxContains`).
+    pub contains: Option<&'static Schema>,
+    /// `minContains` (1 when `contains` is alone; means nothing without it).
+    pub min_contains: Option<u64>,
+    /// `maxContains` (means nothing without `contains`).
+    pub max_contains: Option<u64>,
     /// `properties`.
     pub properties: &'static [Property],
     /// `required`.
     pub required: &'static [&'static str],
-    /// `additionalProperties`: `None` allows any.
+    /// `additionalProperties`: the properties neither `properties` nor `patternProperties`
+    /// names; `None` allows any.
     pub additional_properties: Option<&'static Schema>,
+    /// `patternProperties`: the properties whose names match each pattern.
+    pub pattern_properties: &'static [PatternProperty],
+    /// `propertyNames`: every property's name must pass it.
+    pub property_names: Option<&'static Schema>,
+    /// `dependencies` (`dependentRequired`, `dependentSchemas`): what an object holding a
+    /// property must also hold.
+    pub dependencies: &'static [Dependency],
     /// `minProperties`.
     pub min_properties: Option<u64>,
     /// `maxProperties`.
@@ -68,6 +82,10 @@ pub struct Schema {
     pub any_of: &'static [&'static Schema],
     /// `oneOf`.
     pub one_of: &'static [&'static Schema],
+    /// `not`: the value must fail it.
+    pub not: Option<&'static Schema>,
+    /// `if`, `then`, `else`.
+    pub condition: Option<Condition>,
     /// `title`.
     pub title: Option<&'static str>,
     /// `description` (with the overlay's docs).
@@ -85,6 +103,8 @@ impl Schema {
             && self.all_of.is_empty()
             && self.any_of.is_empty()
             && self.one_of.is_empty()
+            && self.not.is_none()
+            && self.condition.is_none()
     }
 
     /// The one alternative of `alternatives` that is not [`is_null_only`](Self::is_null_only),
@@ -117,14 +137,22 @@ impl Schema {
         min_items: None,
         max_items: None,
         unique_items: false,
+        contains: None,
+        min_contains: None,
+        max_contains: None,
         properties: &[],
         required: &[],
         additional_properties: None,
+        pattern_properties: &[],
+        property_names: None,
+        dependencies: &[],
         min_properties: None,
         max_properties: None,
         all_of: &[],
         any_of: &[],
         one_of: &[],
+        not: None,
+        condition: None,
         title: None,
         description: None,
         default: None,
@@ -194,6 +222,44 @@ pub struct Property {
     pub name: &'static str,
     /// Its schema.
     pub schema: &'static Schema,
+}
+
+/// A `patternProperties` entry: the properties whose names match `pattern` must pass `schema`.
+#[derive(Debug)]
+pub struct PatternProperty {
+    /// The pattern names are matched against.
+    pub pattern: &'static Pattern,
+    /// The schema of the properties it matches.
+    pub schema: &'static Schema,
+}
+
+/// A `dependencies` entry: what an object holding property `name` must also hold.
+#[derive(Debug)]
+pub struct Dependency {
+    /// The property whose presence brings the need.
+    pub name: &'static str,
+    /// What the object then needs.
+    pub needs: Needs,
+}
+
+/// What a [`Dependency`] asks of the object.
+#[derive(Debug, Clone, Copy)]
+pub enum Needs {
+    /// These properties too (`dependentRequired`, or a list in `dependencies`).
+    Properties(&'static [&'static str]),
+    /// To pass this schema, as a whole (`dependentSchemas`, or a schema in `dependencies`).
+    Schema(&'static Schema),
+}
+
+/// `if`, `then`, `else`: a value that passes `test` must pass `then`, any other `otherwise`.
+#[derive(Debug, Clone, Copy)]
+pub struct Condition {
+    /// `if`.
+    pub test: &'static Schema,
+    /// `then` (`None`: anything).
+    pub then: Option<&'static Schema>,
+    /// `else` (`None`: anything).
+    pub otherwise: Option<&'static Schema>,
 }
 
 /// One allowed value of an `enum`.

@@ -171,6 +171,8 @@ pub enum WarningKind {
     /// An `enum` value its `type` refuses (`null` among strings): never valid, so not offered
     /// as a choice.
     UnreachableChoice,
+    /// A keyword that means nothing where it is (`then` or `else` without `if`): not checked.
+    Ignored,
 }
 
 impl WarningKind {
@@ -187,6 +189,7 @@ impl WarningKind {
         WarningKind::DefaultMismatch,
         WarningKind::Unchecked,
         WarningKind::UnreachableChoice,
+        WarningKind::Ignored,
     ];
 
     /// The code printed in `warning[...]`.
@@ -203,6 +206,7 @@ impl WarningKind {
             WarningKind::DefaultMismatch => "default-mismatch",
             WarningKind::Unchecked => "unchecked",
             WarningKind::UnreachableChoice => "unreachable-choice",
+            WarningKind::Ignored => "ignored-keyword",
         }
     }
 }

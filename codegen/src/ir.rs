@@ -150,12 +150,24 @@ pub struct SchemaNode {
     pub max_items: Option<u64>,
     /// `uniqueItems`.
     pub unique_items: bool,
+    /// `contains`.
+    pub contains: Option<Sub>,
+    /// `minContains` (1 when `contains` alone).
+    pub min_contains: Option<u64>,
+    /// `maxContains`.
+    pub max_contains: Option<u64>,
     /// `properties`, in schema order.
     pub properties: Vec<(String, Sub)>,
     /// `required`.
     pub required: Vec<String>,
     /// `additionalProperties` (`None`: any).
     pub additional_properties: Option<Sub>,
+    /// `patternProperties`: the properties whose names match each pattern, in schema order.
+    pub pattern_properties: Vec<(String, Sub)>,
+    /// `propertyNames`.
+    pub property_names: Option<Sub>,
+    /// `dependencies`, `dependentRequired` and `dependentSchemas`, in schema order.
+    pub dependencies: Vec<(String, Dependency)>,
     /// `minProperties`.
     pub min_properties: Option<u64>,
     /// `maxProperties`.
@@ -166,6 +178,10 @@ pub struct SchemaNode {
     pub any_of: Vec<Sub>,
     /// `oneOf`.
     pub one_of: Vec<Sub>,
+    /// `not`.
+    pub not: Option<Sub>,
+    /// `if`, with `then` and `else` (which mean nothing without it).
+    pub condition: Option<Condition>,
     /// `title`.
     pub title: Option<String>,
     /// `description`, with the overlay's docs.
@@ -192,6 +208,27 @@ impl SchemaNode {
         };
         *self == annotations
     }
+}
+
+/// `if`, `then`, `else`: a value that passes `if` must pass `then`, any other `else`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Condition {
+    /// `if`.
+    pub test: Sub,
+    /// `then` (`None`: anything).
+    pub then: Option<Sub>,
+    /// `else` (`None`: anything).
+    pub otherwise: Option<Sub>,
+}
+
+/// What an object holding a property must also hold (`dependencies`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dependency {
+    /// These properties (`dependentRequired`, or a list in `dependencies`).
+    Required(Vec<String>),
+    /// This schema, checked on the whole object (`dependentSchemas`, or a schema in
+    /// `dependencies`).
+    Schema(Sub),
 }
 
 /// How an array's items are checked.
@@ -274,7 +311,7 @@ pub struct Struct {
     /// Fields in schema order.
     pub fields: Vec<Field>,
     /// Properties the schema does not name are refused (`additionalProperties: false`, and the
-    /// input itself).
+    /// input itself, with no `patternProperties`).
     pub closed: bool,
     /// The Rust name of the map keeping other properties, when not closed.
     pub extra: Option<String>,

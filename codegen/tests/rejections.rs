@@ -380,14 +380,19 @@ fn every_problem_is_reported_at_once() {
 fn unsupported_keywords_are_refused_by_name() {
     let cases = [
         (
-            json!({"x": {"type": "string", "not": {"const": "a"}}}),
-            "/properties/x/not",
-            "`not` is not supported",
+            json!({"x": {"type": "object", "unevaluatedProperties": false}}),
+            "/properties/x/unevaluatedProperties",
+            "`unevaluatedProperties` is not supported",
         ),
         (
-            json!({"x": {"if": {"type": "string"}, "then": {"minLength": 2}}}),
-            "/properties/x/if",
-            "`if` is not supported",
+            json!({"x": {"type": "string", "$anchor": "x"}}),
+            "/properties/x/$anchor",
+            "`$anchor` is not supported",
+        ),
+        (
+            json!({"x": {"type": "object", "patternProperties": {"(?<=a)b\\k<n>": {}}}}),
+            "/properties/x/patternProperties/(?<=a)b\\k<n>",
+            "is not an ECMA-262 regular expression",
         ),
         (
             json!({"x": {"type": "number", "step": 0.5}}),
@@ -559,4 +564,39 @@ fn an_unknown_output_kind_in_the_overlay() {
         "/output_kind",
         "unknown output kind `picture`: expected image, video or audio",
     );
+}
+
+/// The keywords that hold schemas by name, or names, refuse any other value where it is.
+#[test]
+fn malformed_keyword_values_are_rejected_where_they_are() {
+    let cases = [
+        (
+            json!({"x": {"type": "object", "dependencies": {"a": 5}}}),
+            "/properties/x/dependencies/a",
+            "a schema must be an object or a boolean",
+        ),
+        (
+            json!({"x": {"type": "object", "dependentRequired": {"a": "b"}}}),
+            "/properties/x/dependentRequired/a",
+            "must be an array of property names",
+        ),
+        (
+            json!({"x": {"type": "object", "dependentRequired": {"a": ["b", 1]}}}),
+            "/properties/x/dependentRequired/a/1",
+            "must be a property name",
+        ),
+        (
+            json!({"x": {"type": "object", "patternProperties": ["^a"]}}),
+            "/properties/x/patternProperties",
+            "`patternProperties` must be an object of schemas",
+        ),
+        (
+            json!({"x": {"type": "array", "contains": {"type": "string"}, "minContains": -1}}),
+            "/properties/x/minContains",
+            "`minContains` must be a non-negative integer",
+        ),
+    ];
+    for (properties, pointer, what) in cases {
+        assert_rejected(object(properties, &[]), None, "input.json", pointer, what);
+    }
 }

@@ -164,7 +164,8 @@ pub enum Holds {
     Schema,
     /// A list of schemas (`allOf`).
     Schemas,
-    /// Schemas by name (`properties`, `$defs`).
+    /// Schemas by name (`properties`, `$defs`); in draft 7's `dependencies`, a name may hold a
+    /// list of names instead.
     SchemaMap,
     /// A schema or a list of schemas (`items` in draft 7).
     SchemaOrSchemas,
@@ -363,6 +364,18 @@ impl Keyword {
             | Keyword::AllOf
             | Keyword::AnyOf
             | Keyword::OneOf
+            | Keyword::Not
+            | Keyword::If
+            | Keyword::Then
+            | Keyword::Else
+            | Keyword::Contains
+            | Keyword::MinContains
+            | Keyword::MaxContains
+            | Keyword::PatternProperties
+            | Keyword::PropertyNames
+            | Keyword::Dependencies
+            | Keyword::DependentRequired
+            | Keyword::DependentSchemas
             | Keyword::Validations => Support::Checked,
             Keyword::Id => Support::Refused(
                 "base URIs are not supported: references resolve within the schema file only",
@@ -378,20 +391,8 @@ impl Keyword {
             Keyword::ContentMediaType | Keyword::ContentEncoding | Keyword::ContentSchema => {
                 Support::Refused("string contents (media type, encoding) are not checked")
             }
-            Keyword::Contains | Keyword::MinContains | Keyword::MaxContains => {
-                Support::Refused("`contains` is not supported")
-            }
             Keyword::UnevaluatedItems | Keyword::UnevaluatedProperties => {
                 Support::Refused("unevaluated items and properties are not supported")
-            }
-            Keyword::PatternProperties => Support::Refused("`patternProperties` is not supported"),
-            Keyword::PropertyNames => Support::Refused("`propertyNames` is not supported"),
-            Keyword::Dependencies | Keyword::DependentRequired | Keyword::DependentSchemas => {
-                Support::Refused("dependencies between properties are not supported")
-            }
-            Keyword::Not => Support::Refused("`not` is not supported"),
-            Keyword::If | Keyword::Then | Keyword::Else => {
-                Support::Refused("conditional schemas (`if`/`then`/`else`) are not supported")
             }
         }
     }
@@ -417,6 +418,7 @@ impl Keyword {
             | Keyword::PatternProperties
             | Keyword::Defs
             | Keyword::Definitions
+            | Keyword::Dependencies
             | Keyword::DependentSchemas => Holds::SchemaMap,
             Keyword::Items => Holds::SchemaOrSchemas,
             _ => Holds::Value,
@@ -481,7 +483,7 @@ mod tests {
 
     #[test]
     fn refused_keywords_say_why() {
-        for keyword in [Keyword::Not, Keyword::If, Keyword::Contains, Keyword::Id] {
+        for keyword in [Keyword::UnevaluatedItems, Keyword::Anchor, Keyword::Id] {
             assert!(matches!(keyword.support(), Support::Refused(why) if !why.is_empty()));
         }
         assert_eq!(Keyword::Pattern.support(), Support::Checked);

@@ -496,6 +496,51 @@ const CASES: &[Case] = &[
         "input.json#/properties/images/uniqueItems",
     ),
     case(
+        "not added",
+        |c| prop(c, "negative")["not"] = json!({"const": ""}),
+        BREAKING,
+        "`not` added",
+        "input.json#/properties/negative/not",
+    ),
+    case(
+        "if added",
+        |c| {
+            prop(c, "seed")["if"] = json!({"minimum": 50});
+            prop(c, "seed")["then"] = json!({"multipleOf": 2});
+        },
+        BREAKING,
+        "`if` added",
+        "input.json#/properties/seed/if",
+    ),
+    case(
+        "contains added",
+        |c| prop(c, "images")["contains"] = json!({"pattern": "^https:"}),
+        BREAKING,
+        "`contains` added",
+        "input.json#/properties/images/contains",
+    ),
+    case(
+        "dependency added",
+        |c| input(c)["dependentRequired"] = json!({"mask": ["seed"]}),
+        BREAKING,
+        "`dependencies` of `mask` added",
+        "input.json#/dependentRequired/mask",
+    ),
+    case(
+        "pattern property added",
+        |c| prop(c, "metadata")["patternProperties"] = json!({"^x-": {"type": "string"}}),
+        BREAKING,
+        "`patternProperties` `^x-` added",
+        "input.json#/properties/metadata/patternProperties/^x-",
+    ),
+    case(
+        "propertyNames added",
+        |c| prop(c, "metadata")["propertyNames"] = json!({"maxLength": 8}),
+        BREAKING,
+        "`propertyNames` added",
+        "input.json#/properties/metadata/propertyNames",
+    ),
+    case(
         "enum on a number",
         |c| prop(c, "guidance")["enum"] = json!([1, 2.5, 5]),
         BREAKING,

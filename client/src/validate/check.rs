@@ -5,11 +5,11 @@ use runcomfy_vocab::json_type::JsonType;
 use runcomfy_vocab::pointer::{Path, Step};
 
 use super::equal;
-use super::instance::{Instance, View, find};
+use super::instance::{Array, Instance, View, find};
 use crate::media::{self, Files, Media};
 use crate::number::Number;
 use crate::report::ValidationReport;
-use crate::schema::{Items, Schema};
+use crate::schema::{Dependency, Items, Needs, Schema};
 
 /// Checks `value` against `schema`, adding its problems to `report` at `path`.
 pub fn check(
@@ -120,6 +120,23 @@ impl Checker<'_> {
                     schema.one_of.len()
                 );
                 self.error(at, "oneOf", Some(short(view)), message);
+            }
+        }
+        if let Some(not) = schema.not
+            && self.matches(not, view, at)
+        {
+            let message = "is ruled out: it passes the schema under `not`".to_owned();
+            self.error(at, "not", Some(short(view)), message);
+        }
+        if let Some(condition) = schema.condition {
+            // The branch's own problems say why, under their own keywords.
+            let branch = if self.matches(condition.test, view, at) {
+                condition.then
+            } else {
+                condition.otherwise
+            };
+            if let Some(branch) = branch {
+                self.node(branch, view, at);
             }
         }
     }
@@ -280,6 +297,45 @@ impl Checker<'_> {
                 self.node(item_schema, item.view(), at.index(index));
             }
         }
+        if let Some(contains) = schema.contains {
+            self.contains(schema, contains, items, at);
+        }
+    }
+
+    /// `contains`, with `minContains` and `maxContains`: how many items pass it.
+    fn contains(
+        &mut self,
+        schema: &Schema,
+        contains: &'static Schema,
+        items: &dyn Array,
+        at: At<'_>,
+    ) {
+        let passing = (0..items.len())
+            .filter_map(|index| Some((index, items.item(index)?)))
+            .filter(|(index, item)| self.matches(contains, item.view(), at.index(*index)))
+            .count() as u64;
+        let min = schema.min_contains.unwrap_or(1);
+        let found = Some(format!("{passing} such item{}", plural(passing)));
+        if passing < min {
+            let rule = if schema.min_contains.is_some() {
+                "minContains"
+            } else {
+                "contains"
+            };
+            let message = format!(
+                "must have at least {min} item{} that pass{} the schema under `contains`",
+                plural(min),
+                if min == 1 { "es" } else { "" }
+            );
+            self.error(at, rule, found, message);
+        } else if let Some(max) = schema.max_contains.filter(|&max| passing > max) {
+            let message = format!(
+                "must have at most {max} item{} that pass{} the schema under `contains`",
+                plural(max),
+                if max == 1 { "es" } else { "" }
+            );
+            self.error(at, "maxContains", found, message);
+        }
     }
 
     fn object(&mut self, schema: &'static Schema, view: View<'_>, at: At<'_>) {
@@ -314,16 +370,79 @@ impl Checker<'_> {
                 }
             }
         }
+        for dependency in schema.dependencies {
+            if find(&entries, dependency.name).is_some() {
+                self.dependency(dependency, &entries, view, at);
+            }
+        }
         for (key, value) in entries {
-            match (schema.property(key), schema.additional_properties) {
-                (Some(property), _) => self.node(property, value.view(), at.key(key)),
-                (None, Some(extra)) if extra.is_never() => {
+            if let Some(names) = schema.property_names {
+                self.property_name(names, key, at);
+            }
+            let property = schema.property(key);
+            let mut matched = property.is_some();
+            if let Some(property) = property {
+                self.node(property, value.view(), at.key(key));
+            }
+            for pattern_property in schema.pattern_properties {
+                match pattern_property.pattern.is_match(key) {
+                    Some(true) => {
+                        matched = true;
+                        self.node(pattern_property.schema, value.view(), at.key(key));
+                    }
+                    Some(false) => {}
+                    None => {
+                        let message = format!(
+                            "the pattern {} cannot be compiled",
+                            pattern_property.pattern.source
+                        );
+                        self.error(at.key(key), "patternProperties", None, message);
+                    }
+                }
+            }
+            match schema.additional_properties {
+                _ if matched => {}
+                Some(extra) if extra.is_never() => {
                     let message = unknown_field(schema);
                     self.error(at.key(key), "additionalProperties", None, message);
                 }
-                (None, Some(extra)) => self.node(extra, value.view(), at.key(key)),
-                (None, None) => {}
+                Some(extra) => self.node(extra, value.view(), at.key(key)),
+                None => {}
             }
+        }
+    }
+
+    /// What an object holding `dependency.name` must also hold.
+    fn dependency(
+        &mut self,
+        dependency: &Dependency,
+        entries: &[(&str, &dyn Instance)],
+        view: View<'_>,
+        at: At<'_>,
+    ) {
+        match dependency.needs {
+            Needs::Properties(names) => {
+                for name in names.iter().filter(|name| find(entries, name).is_none()) {
+                    let message = format!("is required when `{}` is given", dependency.name);
+                    self.error(at.key(name), "dependencies", None, message);
+                }
+            }
+            Needs::Schema(schema) => self.node(schema, view, at),
+        }
+    }
+
+    /// `propertyNames`: a name that fails it is reported once, at the property, with why.
+    fn property_name(&mut self, names: &'static Schema, key: &str, at: At<'_>) {
+        let mut scratch = ValidationReport::new();
+        Checker {
+            report: &mut scratch,
+            files: self.files,
+        }
+        .node(names, View::String(key), at.key(key));
+        let why: Vec<&str> = scratch.errors().map(|p| p.message.as_str()).collect();
+        if !why.is_empty() {
+            let message = format!("is not an allowed property name: it {}", why.join("; it "));
+            self.error(at.key(key), "propertyNames", None, message);
         }
     }
 
@@ -351,11 +470,25 @@ impl Checker<'_> {
 }
 
 fn unknown_field(schema: &Schema) -> String {
-    if schema.properties.is_empty() {
-        return "is not allowed: this object takes no properties".to_owned();
-    }
+    let patterns: Vec<&str> = schema
+        .pattern_properties
+        .iter()
+        .map(|p| p.pattern.source)
+        .collect();
     let names: Vec<&str> = schema.properties.iter().map(|p| p.name).collect();
-    format!("is not a known field; the fields are: {}", names.join(", "))
+    match (names.is_empty(), patterns.is_empty()) {
+        (true, true) => "is not allowed: this object takes no properties".to_owned(),
+        (true, false) => format!(
+            "is not allowed: this object takes the names matching {}",
+            patterns.join(", ")
+        ),
+        (false, true) => format!("is not a known field; the fields are: {}", names.join(", ")),
+        (false, false) => format!(
+            "is not a known field; the fields are: {}, and the names matching {}",
+            names.join(", "),
+            patterns.join(", ")
+        ),
+    }
 }
 
 /// The JSON type of a value: `integer` for a whole number, else `number`; `None` for a float

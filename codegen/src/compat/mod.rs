@@ -165,8 +165,9 @@ struct ModelDiff<'a> {
     new_doc: Value,
     /// Schema node pairs already compared (shared `$ref`s, recursion).
     seen: HashSet<(SchemaId, SchemaId)>,
-    /// Inside a `oneOf` member, where accepting more can make a value match two members.
-    exclusive: usize,
+    /// Inside a `oneOf` member, a `not` or an `if`, where accepting more can reject values
+    /// too: why, innermost last.
+    turned: Vec<&'static str>,
     changes: Vec<Change>,
 }
 
@@ -186,7 +187,7 @@ impl<'a> ModelDiff<'a> {
             old_doc: doc(old),
             new_doc: doc(new),
             seen: HashSet::new(),
-            exclusive: 0,
+            turned: Vec::new(),
             changes: Vec::new(),
         }
     }
@@ -201,13 +202,11 @@ impl<'a> ModelDiff<'a> {
     ) {
         let mut what = what.into();
         let mut impact = impact;
-        if self.exclusive > 0 && impact == Impact::Additive {
-            // `oneOf` wants exactly one member to match: a member accepting more can make a
-            // value that matched one member match two.
+        if let Some(why) = self.turned.last()
+            && impact == Impact::Additive
+        {
             impact = Impact::Breaking;
-            what.push_str(
-                " (inside a `oneOf`, where accepting more can make a value match two members)",
-            );
+            what.push_str(why);
         }
         self.changes.push(Change {
             model: self.new.id.clone(),

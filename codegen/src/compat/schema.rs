@@ -12,7 +12,7 @@ use runcomfy_vocab::rule::{Bound, Rule};
 use serde_json::{Number, Value};
 
 use super::{Impact, ModelDiff, OVERLAY, Side, num, tightened};
-use crate::ir::{CrossRule, Items, MediaSpec, Model, SchemaId, SchemaNode, Sub};
+use crate::ir::{CrossRule, Dependency, Items, MediaSpec, Model, SchemaId, SchemaNode, Sub};
 
 /// Compares the schemas at one place; `at` is where it is declared (for `true`/`false`).
 pub(super) fn sub(d: &mut ModelDiff<'_>, old: Sub, new: Sub, at: &str) {
@@ -101,7 +101,14 @@ pub(super) fn node(d: &mut ModelDiff<'_>, a: SchemaId, b: SchemaId) {
         required(d, &keys);
     }
     additional_properties(d, &keys);
+    pattern_properties(d, &keys);
+    dependencies(d, &keys);
+    let contains = |node: &SchemaNode| node.contains;
+    one_schema(d, &keys, Keyword::Contains, contains(o), contains(n));
+    let names = |node: &SchemaNode| node.property_names;
+    one_schema(d, &keys, Keyword::PropertyNames, names(o), names(n));
     combinators(d, &keys);
+    conditions(d, &keys);
     annotations(d, &keys);
 }
 
@@ -123,6 +130,12 @@ const BOUNDS: &[(Keyword, Bound, BoundValue)] = &[
     (Keyword::MaxLength, Bound::Below, |n| count(n.max_length)),
     (Keyword::MinItems, Bound::Above, |n| count(n.min_items)),
     (Keyword::MaxItems, Bound::Below, |n| count(n.max_items)),
+    (Keyword::MinContains, Bound::Above, |n| {
+        count(n.min_contains)
+    }),
+    (Keyword::MaxContains, Bound::Below, |n| {
+        count(n.max_contains)
+    }),
     (Keyword::MinProperties, Bound::Above, |n| {
         count(n.min_properties)
     }),
@@ -650,13 +663,17 @@ fn combinators(d: &mut ModelDiff<'_>, k: &Keys<'_>) {
         let at = k.at(Side::New, keyword);
         let exclusive = keyword == Keyword::OneOf;
         if exclusive {
-            d.exclusive += 1;
+            // `oneOf` wants exactly one member to match: a member accepting more can make a
+            // value that matched one member match two.
+            d.turned.push(
+                " (inside a `oneOf`, where accepting more can make a value match two members)",
+            );
         }
         for (i, (old, new)) in before.iter().zip(after.iter()).enumerate() {
             sub(d, *old, *new, &format!("{at}/{i}"));
         }
         if exclusive {
-            d.exclusive -= 1;
+            d.turned.pop();
         }
         let (more, fewer) = (after.len() > before.len(), after.len() < before.len());
         if !more && !fewer {
@@ -691,6 +708,186 @@ fn combinators(d: &mut ModelDiff<'_>, k: &Keys<'_>) {
         } else {
             d.input(at, Impact::Additive, format!("{what} (looser)"));
         }
+    }
+}
+
+/// A keyword holding one schema that constrains by being there (`contains`: an item must pass
+/// it; `propertyNames`): added is stricter, removed looser, and a change is its schema's.
+fn one_schema(
+    d: &mut ModelDiff<'_>,
+    k: &Keys<'_>,
+    keyword: Keyword,
+    old: Option<Sub>,
+    new: Option<Sub>,
+) {
+    let key = keyword.name();
+    match (old, new) {
+        (None, Some(_)) => d.input(
+            k.at(Side::New, keyword),
+            Impact::Breaking,
+            format!("`{key}` added: values that validated before can be rejected"),
+        ),
+        (Some(_), None) => d.input(
+            k.at(Side::Old, keyword),
+            Impact::Additive,
+            format!("`{key}` removed (looser)"),
+        ),
+        (Some(old), Some(new)) => sub(d, old, new, &k.at(Side::New, keyword)),
+        (None, None) => {}
+    }
+}
+
+/// `patternProperties`, pattern by pattern: a pattern's schema changes as any schema does; a
+/// pattern added checks the properties it matches (and may let in names `additionalProperties`
+/// refused: a change either way), one removed leaves them to `additionalProperties`.
+fn pattern_properties(d: &mut ModelDiff<'_>, k: &Keys<'_>) {
+    let key = Keyword::PatternProperties.name();
+    let at = |side: Side, pattern: &str| {
+        format!(
+            "{}/{}",
+            k.at(side, Keyword::PatternProperties),
+            escape(pattern)
+        )
+    };
+    let rest_is_free =
+        |node: &SchemaNode| matches!(node.additional_properties, None | Some(Sub::Any));
+    for (pattern, old) in &k.o.pattern_properties {
+        match k.n.pattern_properties.iter().find(|(p, _)| p == pattern) {
+            Some((_, new)) => sub(d, *old, *new, &at(Side::New, pattern)),
+            None if rest_is_free(k.n) => d.input(
+                at(Side::Old, pattern),
+                Impact::Additive,
+                format!("`{key}` `{pattern}` removed (looser)"),
+            ),
+            None => d.input(
+                at(Side::Old, pattern),
+                Impact::Breaking,
+                format!("`{key}` `{pattern}` removed: the names it matched now meet `additionalProperties`"),
+            ),
+        }
+    }
+    for (pattern, _) in &k.n.pattern_properties {
+        if !k.o.pattern_properties.iter().any(|(p, _)| p == pattern) {
+            d.input(
+                at(Side::New, pattern),
+                Impact::Breaking,
+                format!("`{key}` `{pattern}` added: properties whose names match it are checked against its schema"),
+            );
+        }
+    }
+}
+
+/// `dependencies`, property by property: a property more to require, or a schema added, is
+/// stricter; fewer, or one removed, looser.
+fn dependencies(d: &mut ModelDiff<'_>, k: &Keys<'_>) {
+    let key = Keyword::Dependencies.name();
+    // Written as `dependencies`, or as 2019-09's `dependentRequired` or `dependentSchemas`.
+    let at = |d: &ModelDiff<'_>, side: Side, name: &str| {
+        let candidates = [
+            Keyword::Dependencies,
+            Keyword::DependentRequired,
+            Keyword::DependentSchemas,
+        ]
+        .map(|keyword| format!("{}/{}", k.at(side, keyword), escape(name)));
+        d.locate(side, &candidates)
+    };
+    for (name, old) in &k.o.dependencies {
+        let new =
+            k.n.dependencies
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, dep)| dep);
+        match (old, new) {
+            (_, None) => d.input(
+                at(d, Side::Old, name),
+                Impact::Additive,
+                format!("`{key}` of `{name}` removed (looser)"),
+            ),
+            (Dependency::Schema(old), Some(Dependency::Schema(new))) => {
+                sub(d, *old, *new, &at(d, Side::New, name));
+            }
+            (Dependency::Required(old), Some(Dependency::Required(new))) => {
+                for more in new.iter().filter(|n| !old.contains(n)) {
+                    d.input(
+                        at(d, Side::New, name),
+                        Impact::Breaking,
+                        format!("`{more}` is now required when `{name}` is given: objects without it no longer validate"),
+                    );
+                }
+                for fewer in old.iter().filter(|n| !new.contains(n)) {
+                    d.input(
+                        at(d, Side::New, name),
+                        Impact::Additive,
+                        format!("`{fewer}` is no longer required when `{name}` is given (looser)"),
+                    );
+                }
+            }
+            (_, Some(_)) => d.input(
+                at(d, Side::New, name),
+                Impact::Breaking,
+                format!("`{key}` of `{name}` changed between a list of names and a schema: values that validated before can be rejected"),
+            ),
+        }
+    }
+    for (name, _) in &k.n.dependencies {
+        if !k.o.dependencies.iter().any(|(n, _)| n == name) {
+            d.input(
+                at(d, Side::New, name),
+                Impact::Breaking,
+                format!("`{key}` of `{name}` added: objects holding `{name}` are held to more"),
+            );
+        }
+    }
+}
+
+/// `not` and `if`/`then`/`else`. Under `not` a schema accepting more refuses more; under `if`
+/// a change either way moves values between `then` and `else`: so inside them any change can
+/// break. `then` and `else` constrain as any schema does.
+fn conditions(d: &mut ModelDiff<'_>, k: &Keys<'_>) {
+    let not = |node: &SchemaNode| node.not;
+    d.turned
+        .push(" (inside a `not`, where a schema accepting more refuses more)");
+    match (not(k.o), not(k.n)) {
+        (Some(old), Some(new)) => sub(d, old, new, &k.at(Side::New, Keyword::Not)),
+        (None, Some(_)) => d.input(
+            k.at(Side::New, Keyword::Not),
+            Impact::Breaking,
+            "`not` added: values it matches no longer validate",
+        ),
+        (Some(_), None) => d.input(
+            k.at(Side::Old, Keyword::Not),
+            Impact::Additive,
+            "`not` removed (looser)",
+        ),
+        (None, None) => {}
+    }
+    d.turned.pop();
+    let condition = |node: &SchemaNode| node.condition;
+    match (condition(k.o), condition(k.n)) {
+        (Some(old), Some(new)) => {
+            d.turned
+                .push(" (inside an `if`, which decides between `then` and `else`)");
+            sub(d, old.test, new.test, &k.at(Side::New, Keyword::If));
+            d.turned.pop();
+            let branches = [
+                (Keyword::Then, old.then, new.then),
+                (Keyword::Else, old.otherwise, new.otherwise),
+            ];
+            for (keyword, old, new) in branches {
+                one_schema(d, k, keyword, old, new);
+            }
+        }
+        (None, Some(_)) => d.input(
+            k.at(Side::New, Keyword::If),
+            Impact::Breaking,
+            "`if` added: values that validated before can be rejected",
+        ),
+        (Some(_), None) => d.input(
+            k.at(Side::Old, Keyword::If),
+            Impact::Additive,
+            "`if` removed, with its `then` and `else` (looser)",
+        ),
+        (None, None) => {}
     }
 }
 

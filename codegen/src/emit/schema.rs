@@ -6,7 +6,7 @@ use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 use serde_json::Value;
 
-use crate::ir::{Enum, EnumRepr, Items, Model, SchemaNode, Sub, Types};
+use crate::ir::{Dependency, Enum, EnumRepr, Items, Model, SchemaNode, Sub, Types};
 
 /// The `mod schema` of a model.
 pub(crate) fn module(model: &Model) -> TokenStream {
@@ -26,11 +26,19 @@ pub(crate) fn module(model: &Model) -> TokenStream {
 /// this order, so that the generated code stays byte for byte the same.
 fn node_static(model: &Model, node: &SchemaNode) -> TokenStream {
     let name = format_ident!("{}", node.name);
-    // The schema holds its pattern by reference: a `static` of its own, beside it.
+    // The schema holds its patterns by reference: `static`s of their own, beside it.
     let pattern = node.pattern.as_ref().map(|pattern| {
         let pattern_name = pattern_ident(node);
         quote!(static #pattern_name: Pattern = Pattern::new(#pattern);)
     });
+    let key_patterns = node
+        .pattern_properties
+        .iter()
+        .enumerate()
+        .map(|(i, (source, _))| {
+            let name = key_pattern_ident(node, i);
+            quote!(static #name: Pattern = Pattern::new(#source);)
+        });
     let mut fields = value_fields(model, node);
     fields.extend(bound_fields(node));
     fields.extend(string_fields(node));
@@ -40,6 +48,7 @@ fn node_static(model: &Model, node: &SchemaNode) -> TokenStream {
     fields.extend(annotation_fields(node));
     quote! {
         #pattern
+        #(#key_patterns)*
         pub(super) static #name: Schema = Schema {
             #(#fields,)*
             ..Schema::ANY
@@ -155,7 +164,17 @@ fn pattern_ident(node: &SchemaNode) -> Ident {
     format_ident!("{}_PATTERN", node.name)
 }
 
-/// `items` and `unique_items`.
+/// The `static` holding the `index`th pattern of the node's `patternProperties`: numbered
+/// when there are several.
+fn key_pattern_ident(node: &SchemaNode, index: usize) -> Ident {
+    if node.pattern_properties.len() == 1 {
+        format_ident!("{}_KEY_PATTERN", node.name)
+    } else {
+        format_ident!("{}_KEY_PATTERN_{}", node.name, index + 1)
+    }
+}
+
+/// `items`, `unique_items` and `contains`.
 fn array_fields(model: &Model, node: &SchemaNode) -> Vec<TokenStream> {
     let mut fields = Vec::new();
     match &node.items {
@@ -173,10 +192,24 @@ fn array_fields(model: &Model, node: &SchemaNode) -> Vec<TokenStream> {
     if node.unique_items {
         fields.push(quote!(unique_items: true));
     }
+    if let Some(sub) = node.contains {
+        let sub = sub_ref(model, sub);
+        fields.push(quote!(contains: Some(#sub)));
+    }
+    for (key, count) in [
+        ("min_contains", node.min_contains),
+        ("max_contains", node.max_contains),
+    ] {
+        if let Some(count) = count {
+            let (key, n) = (format_ident!("{key}"), Literal::u64_unsuffixed(count));
+            fields.push(quote!(#key: Some(#n)));
+        }
+    }
     fields
 }
 
-/// `properties`, `required` and `additional_properties`.
+/// `properties`, `required`, `additional_properties`, `pattern_properties`, `property_names`
+/// and `dependencies`.
 fn object_fields(model: &Model, node: &SchemaNode) -> Vec<TokenStream> {
     let mut fields = Vec::new();
     if !node.properties.is_empty() {
@@ -194,17 +227,46 @@ fn object_fields(model: &Model, node: &SchemaNode) -> Vec<TokenStream> {
         let sub = sub_ref(model, sub);
         fields.push(quote!(additional_properties: Some(#sub)));
     }
+    if !node.pattern_properties.is_empty() {
+        let entries = node
+            .pattern_properties
+            .iter()
+            .enumerate()
+            .map(|(i, (_, sub))| {
+                let pattern = key_pattern_ident(node, i);
+                let schema = sub_ref(model, *sub);
+                quote!(PatternProperty { pattern: &#pattern, schema: #schema })
+            });
+        fields.push(quote!(pattern_properties: &[#(#entries),*]));
+    }
+    if let Some(sub) = node.property_names {
+        let sub = sub_ref(model, sub);
+        fields.push(quote!(property_names: Some(#sub)));
+    }
+    if !node.dependencies.is_empty() {
+        let entries = node.dependencies.iter().map(|(name, dependency)| {
+            let needs = match dependency {
+                Dependency::Required(names) => quote!(Needs::Properties(&[#(#names),*])),
+                Dependency::Schema(sub) => {
+                    let sub = sub_ref(model, *sub);
+                    quote!(Needs::Schema(#sub))
+                }
+            };
+            quote!(Dependency { name: #name, needs: #needs })
+        });
+        fields.push(quote!(dependencies: &[#(#entries),*]));
+    }
     fields
 }
 
-/// `all_of`, `any_of` and `one_of`.
+/// `all_of`, `any_of`, `one_of`, `not` and `condition`.
 fn combinator_fields(model: &Model, node: &SchemaNode) -> Vec<TokenStream> {
     let combinators = [
         ("all_of", &node.all_of),
         ("any_of", &node.any_of),
         ("one_of", &node.one_of),
     ];
-    combinators
+    let mut fields: Vec<TokenStream> = combinators
         .into_iter()
         .filter(|(_, subs)| !subs.is_empty())
         .map(|(key, subs)| {
@@ -212,7 +274,20 @@ fn combinator_fields(model: &Model, node: &SchemaNode) -> Vec<TokenStream> {
             let subs = subs.iter().map(|s| sub_ref(model, *s));
             quote!(#key: &[#(#subs),*])
         })
-        .collect()
+        .collect();
+    if let Some(sub) = node.not {
+        let sub = sub_ref(model, sub);
+        fields.push(quote!(not: Some(#sub)));
+    }
+    if let Some(condition) = node.condition {
+        let test = sub_ref(model, condition.test);
+        let then = option(condition.then.map(|s| sub_ref(model, s)));
+        let otherwise = option(condition.otherwise.map(|s| sub_ref(model, s)));
+        fields.push(quote! {
+            condition: Some(Condition { test: #test, then: #then, otherwise: #otherwise })
+        });
+    }
+    fields
 }
 
 /// `title`, `description` and `default`.

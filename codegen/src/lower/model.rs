@@ -1,6 +1,7 @@
 //! One model: its names and docs, its input's schema and types, its overlay rules.
 
 use runcomfy_vocab::cross::CrossRuleKind;
+use runcomfy_vocab::keyword::PATTERN_FLAGS;
 use runcomfy_vocab::pointer::{Pointer, escape};
 use serde_json::Value;
 
@@ -149,14 +150,21 @@ fn input_schema(ctx: &mut Ctx<'_>) -> Option<(Vec<SchemaNode>, SchemaId)> {
 
 /// The input refuses properties it does not name unless its schema allows them: a typo in a
 /// paid request must not pass silently. A closed input must have every `required` name as a
-/// property, or no request could be valid.
+/// property (or a name its `patternProperties` take), or no request could be valid.
 fn close_input(ctx: &mut Ctx<'_>, root: &mut SchemaNode) {
     if root.additional_properties.is_none() {
         root.additional_properties = Some(Sub::Never);
     }
     if matches!(root.additional_properties, Some(Sub::Never)) {
+        let patterns: Vec<regress::Regex> = root
+            .pattern_properties
+            .iter()
+            .filter_map(|(source, _)| regress::Regex::with_flags(source, PATTERN_FLAGS).ok())
+            .collect();
         for (i, name) in root.required.iter().enumerate() {
-            if !root.properties.iter().any(|(p, _)| p == name) {
+            if !root.properties.iter().any(|(p, _)| p == name)
+                && !patterns.iter().any(|p| p.find(name).is_some())
+            {
                 ctx.input_err(
                     &format!("/required/{i}"),
                     format!("`required` names `{name}`, which is not a property"),

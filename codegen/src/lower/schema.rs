@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use super::Ctx;
 use super::media::MediaDecl;
 use crate::error::WarningKind;
-use crate::ir::{Items, SchemaId, SchemaNode, Sub};
+use crate::ir::{Condition, Dependency, Items, SchemaId, SchemaNode, Sub};
 use crate::naming;
 
 /// Reads the schema nodes of one `input.json`.
@@ -50,6 +50,9 @@ struct Deferred<'a> {
     prefix_items: Option<Vec<Sub>>,
     /// Where `additionalItems` is: read only when a positional `items` leaves room for it.
     additional_items: Option<Pointer>,
+    /// Where `then` and `else` are: read only beside an `if`, without which they mean nothing.
+    then: Option<Pointer>,
+    otherwise: Option<Pointer>,
 }
 
 impl<'c, 'a> Reader<'c, 'a> {
@@ -153,6 +156,7 @@ impl<'c, 'a> Reader<'c, 'a> {
             deferred.additional_items,
             pointer,
         );
+        self.join_condition(&mut node, deferred.then, deferred.otherwise);
         self.check_order(&node, pointer);
         self.nodes[id] = node;
         super::media::apply(self, id, deferred.media);
@@ -229,18 +233,37 @@ impl<'c, 'a> Reader<'c, 'a> {
             Keyword::Items => node.items = self.items(value, &at),
             Keyword::PrefixItems => deferred.prefix_items = self.prefix_items(value, &at),
             Keyword::AdditionalItems => deferred.additional_items = Some(at),
+            Keyword::Contains => node.contains = Some(self.read(&at)),
+            Keyword::MinContains => node.min_contains = self.count(value, &at),
+            Keyword::MaxContains => node.max_contains = self.count(value, &at),
             Keyword::UniqueItems => match value {
                 Value::Bool(flag) => node.unique_items = *flag,
                 _ => self
                     .ctx
                     .input_err(at.as_str(), "`uniqueItems` must be a boolean", None),
             },
-            Keyword::Properties => node.properties = self.properties(value, &at),
+            Keyword::Properties => node.properties = self.schema_map(value, &at),
+            Keyword::PatternProperties => node.pattern_properties = self.pattern_map(value, &at),
+            Keyword::PropertyNames => node.property_names = Some(self.read(&at)),
+            Keyword::Dependencies | Keyword::DependentRequired | Keyword::DependentSchemas => {
+                let dependencies = self.dependencies(keyword, value, &at);
+                node.dependencies.extend(dependencies);
+            }
             Keyword::Required => node.required = self.names(value, &at),
             Keyword::AdditionalProperties => node.additional_properties = Some(self.read(&at)),
             Keyword::AllOf => node.all_of.extend(self.schemas(value, &at)),
             Keyword::AnyOf => node.any_of = self.schemas(value, &at),
             Keyword::OneOf => node.one_of = self.schemas(value, &at),
+            Keyword::Not => node.not = Some(self.read(&at)),
+            Keyword::If => {
+                node.condition = Some(Condition {
+                    test: self.read(&at),
+                    then: None,
+                    otherwise: None,
+                })
+            }
+            Keyword::Then => deferred.then = Some(at),
+            Keyword::Else => deferred.otherwise = Some(at),
             Keyword::Ref => {
                 let target = self.reference(value, &at);
                 node.all_of.insert(0, target);
@@ -301,6 +324,35 @@ impl<'c, 'a> Reader<'c, 'a> {
                 *rest = Some(schema);
             }
         }
+    }
+
+    /// Reads `then` and `else` into the node's `if`. Without an `if` they mean nothing, and
+    /// are not read: `lint` says so.
+    fn join_condition(
+        &mut self,
+        node: &mut SchemaNode,
+        then: Option<Pointer>,
+        otherwise: Option<Pointer>,
+    ) {
+        let Some(mut condition) = node.condition else {
+            for at in [then, otherwise].into_iter().flatten() {
+                let key = at
+                    .as_str()
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                self.ctx.warn(
+                    WarningKind::Ignored,
+                    at.as_str(),
+                    format!("`{key}` without `if` means nothing and is not checked"),
+                );
+            }
+            return;
+        };
+        condition.then = then.map(|at| self.read(&at));
+        condition.otherwise = otherwise.map(|at| self.read(&at));
+        node.condition = Some(condition);
     }
 
     /// The target of a `$ref`.
@@ -488,6 +540,11 @@ impl<'c, 'a> Reader<'c, 'a> {
                 .input_err(at.as_str(), "`pattern` must be a string", None);
             return None;
         };
+        self.regex(source, at)
+    }
+
+    /// `source`, when the pattern engine can run it (else the catalog fails on `at`).
+    fn regex(&mut self, source: &str, at: &Pointer) -> Option<String> {
         match regress::Regex::with_flags(source, PATTERN_FLAGS) {
             Ok(_) => Some(source.to_owned()),
             Err(err) => {
@@ -575,24 +632,93 @@ impl<'c, 'a> Reader<'c, 'a> {
         (0..count).map(|i| self.read(&at.index(i))).collect()
     }
 
-    fn properties(&mut self, value: &Value, at: &Pointer) -> Vec<(String, Sub)> {
-        match value {
-            Value::Object(properties) => properties
-                .keys()
-                .map(|name| (name.clone(), self.read(&at.join(name))))
-                .collect(),
-            _ => {
-                self.ctx
-                    .input_err(at.as_str(), "`properties` must be an object", None);
-                Vec::new()
-            }
-        }
+    /// `properties` or `dependentSchemas`: a schema by each name, in schema order.
+    fn schema_map(&mut self, value: &Value, at: &Pointer) -> Vec<(String, Sub)> {
+        let Some(entries) = self.object_of(value, at, "schemas") else {
+            return Vec::new();
+        };
+        entries
+            .keys()
+            .map(|name| (name.clone(), self.read(&at.join(name))))
+            .collect()
     }
 
+    /// `patternProperties`: a schema by each pattern the engine can run.
+    fn pattern_map(&mut self, value: &Value, at: &Pointer) -> Vec<(String, Sub)> {
+        let Some(entries) = self.object_of(value, at, "schemas") else {
+            return Vec::new();
+        };
+        entries
+            .keys()
+            .filter_map(|source| {
+                let at = at.join(source);
+                let source = self.regex(source, &at)?;
+                Some((source, self.read(&at)))
+            })
+            .collect()
+    }
+
+    /// `dependencies` (each name's value a list of names or a schema), `dependentRequired`
+    /// (lists) or `dependentSchemas` (schemas).
+    fn dependencies(
+        &mut self,
+        keyword: Keyword,
+        value: &Value,
+        at: &Pointer,
+    ) -> Vec<(String, Dependency)> {
+        let what = match keyword {
+            Keyword::DependentRequired => "lists of names",
+            Keyword::DependentSchemas => "schemas",
+            _ => "lists of names or schemas",
+        };
+        let Some(entries) = self.object_of(value, at, what) else {
+            return Vec::new();
+        };
+        entries
+            .iter()
+            .map(|(name, held)| {
+                let at = at.join(name);
+                let names = keyword == Keyword::DependentRequired
+                    || (keyword == Keyword::Dependencies && held.is_array());
+                let dependency = if names {
+                    Dependency::Required(self.names(held, &at))
+                } else {
+                    Dependency::Schema(self.read(&at))
+                };
+                (name.clone(), dependency)
+            })
+            .collect()
+    }
+
+    /// The object a keyword that maps names to `what` holds (else the catalog fails on `at`).
+    fn object_of<'v>(
+        &mut self,
+        value: &'v Value,
+        at: &Pointer,
+        what: &str,
+    ) -> Option<&'v Map<String, Value>> {
+        if let Value::Object(entries) = value {
+            return Some(entries);
+        }
+        let key = at
+            .as_str()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        self.ctx.input_err(
+            at.as_str(),
+            format!("`{key}` must be an object of {what}"),
+            None,
+        );
+        None
+    }
+
+    /// `required`, or a property's list in `dependencies`: property names, each once.
     fn names(&mut self, value: &Value, at: &Pointer) -> Vec<String> {
         let Some(items) = value.as_array() else {
             self.ctx
-                .input_err(at.as_str(), "`required` must be an array of names", None);
+                .input_err(at.as_str(), "must be an array of property names", None);
             return Vec::new();
         };
         let mut names = Vec::new();
@@ -600,11 +726,9 @@ impl<'c, 'a> Reader<'c, 'a> {
             match item.as_str() {
                 Some(name) if !names.iter().any(|n| n == name) => names.push(name.to_owned()),
                 Some(_) => {}
-                None => self.ctx.input_err(
-                    at.index(i).as_str(),
-                    "`required` entries must be property names",
-                    None,
-                ),
+                None => self
+                    .ctx
+                    .input_err(at.index(i).as_str(), "must be a property name", None),
             }
         }
         names
@@ -790,7 +914,8 @@ impl<'c, 'a> Reader<'c, 'a> {
     }
 
     /// A readable, unique name for the node's `static`, from its place in the file:
-    /// `/properties/images/items` → `IMAGES_ITEMS`, `/definitions/node` → `NODE`.
+    /// `/properties/images/items` → `IMAGES_ITEMS`, `/definitions/node` → `NODE`,
+    /// `/properties/size/dependencies/width` → `SIZE_WITH_WIDTH`.
     fn static_name(&mut self, pointer: &Pointer) -> String {
         let tokens: Vec<String> = pointer
             .as_str()
@@ -813,6 +938,9 @@ impl<'c, 'a> Reader<'c, 'a> {
                 "allOf" => words.push("all_of"),
                 "anyOf" => words.push("any_of"),
                 "oneOf" => words.push("one_of"),
+                "patternProperties" => words.push("matching"),
+                "propertyNames" => words.push("names"),
+                "dependencies" | "dependentSchemas" => words.push("with"),
                 other => words.push(other),
             }
             i += 1;

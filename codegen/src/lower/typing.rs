@@ -196,7 +196,9 @@ impl<'c, 'a> Typer<'c, 'a> {
     /// A struct of node `id`'s properties.
     fn structure(&mut self, id: SchemaId, name: String, top: bool) -> usize {
         let node = self.nodes[id].clone();
-        let closed = matches!(node.additional_properties, Some(Sub::Never));
+        // Names matching `patternProperties` are kept with the other properties, and checked.
+        let closed = matches!(node.additional_properties, Some(Sub::Never))
+            && node.pattern_properties.is_empty();
         let mut names = FieldNames::new();
         let mut fields = Vec::new();
         for (index, (wire, sub)) in node.properties.iter().enumerate() {
@@ -254,7 +256,11 @@ impl<'c, 'a> Typer<'c, 'a> {
         let accessor = (!required && default.is_some() && accessor_type(&ty))
             .then(|| ident.clone())
             .filter(|name| names.methods.insert(name.clone()));
-        let docs = self.field_docs(field_node.as_ref(), &ty, required, default.as_ref());
+        let mut docs = self.field_docs(field_node.as_ref(), &ty, required, default.as_ref());
+        let needs = needs_with(node, wire);
+        if let (false, Some(facts)) = (needs.is_empty(), docs.last_mut()) {
+            facts.push_str(&format!(" Given with {}.", needs.join(", ")));
+        }
         Field {
             wire: wire.clone(),
             ident,
@@ -739,6 +745,20 @@ fn what(
         RustType::Json => "A JSON value, checked against the schema.".to_owned(),
         RustType::Nullable(_) => String::new(),
     }
+}
+
+/// The properties `node`'s `dependencies` require beside property `wire`, quoted.
+fn needs_with(node: &SchemaNode, wire: &str) -> Vec<String> {
+    node.dependencies
+        .iter()
+        .filter(|(name, _)| name == wire)
+        .filter_map(|(_, dependency)| match dependency {
+            Dependency::Required(names) => Some(names),
+            Dependency::Schema(_) => None,
+        })
+        .flatten()
+        .map(|name| format!("`{name}`"))
+        .collect()
 }
 
 /// The node's bounds, pattern and uniqueness, in words.
