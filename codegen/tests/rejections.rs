@@ -400,9 +400,9 @@ fn unsupported_keywords_are_refused_by_name() {
             "unknown keyword `step`",
         ),
         (
-            json!({"x": {"type": "string", "format": "ipv4"}}),
+            json!({"x": {"type": "string", "format": "iri"}}),
             "/properties/x/format",
-            "format `ipv4` is not checked",
+            "format `iri` is not checked",
         ),
         (
             json!({"x": {"$ref": "https://example.com/x.json"}}),
@@ -599,4 +599,36 @@ fn malformed_keyword_values_are_rejected_where_they_are() {
     for (properties, pointer, what) in cases {
         assert_rejected(object(properties, &[]), None, "input.json", pointer, what);
     }
+}
+
+/// OpenAPI's `nullable: true` adds `null` to `type` (lint says to write it there); without a
+/// `type` it means nothing, and lint says so too, as for `then` without `if`.
+#[test]
+fn nullable_is_read_into_type_or_flagged_as_meaning_nothing() {
+    let input = object(
+        json!({
+            "seed": {"type": "integer", "nullable": true, "description": "A seed."},
+            "style": {"enum": ["a", "b"], "nullable": true, "description": "A style."},
+            "size": {"type": "integer", "else": {"maximum": 4}, "description": "A size."}
+        }),
+        &[],
+    );
+    let mut warnings = warnings_of(&input, None);
+    warnings.retain(|(pointer, _)| pointer.starts_with("/properties/"));
+    warnings.sort();
+    assert_eq!(
+        warnings,
+        [
+            ("/properties/seed/nullable".to_owned(), "non-standard-type"),
+            ("/properties/size/else".to_owned(), "ignored-keyword"),
+            ("/properties/style/nullable".to_owned(), "ignored-keyword"),
+        ]
+    );
+    assert_rejected(
+        object(json!({"x": {"type": "string", "nullable": "yes"}}), &[]),
+        None,
+        "input.json",
+        "/properties/x/nullable",
+        "`nullable` must be true or false",
+    );
 }

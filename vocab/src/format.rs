@@ -19,8 +19,22 @@ pub enum Format {
     Email,
     /// `uri`: an absolute RFC 3986 URI (`https://example.com/a?b#c`, `urn:isbn:123`).
     Uri,
+    /// `uri-reference`: an RFC 3986 URI or relative reference (`../a?b`, `#c`).
+    UriReference,
     /// `uuid`: an RFC 4122 UUID in its hyphenated form.
     Uuid,
+    /// `hostname`: an RFC 1123 host name (`example.com`).
+    Hostname,
+    /// `ipv4`: an IPv4 address in dotted-quad form (`192.168.0.1`).
+    Ipv4,
+    /// `ipv6`: an RFC 4291 IPv6 address (`::1`).
+    Ipv6,
+    /// `json-pointer`: an RFC 6901 JSON pointer (`/a/b~1c`).
+    JsonPointer,
+    /// `relative-json-pointer`: a relative JSON pointer (`0/a`, `1#`).
+    RelativeJsonPointer,
+    /// `password` (OpenAPI): any text; it only asks that the value be shown hidden.
+    Password,
     /// RunComfy's media formats: a file of this kind (`image_uri`), or on an array, a list of
     /// them (`image_uris`). The file is a URL, a `data:` URI, or on the client, a local path.
     Media(MediaFormatName),
@@ -34,7 +48,14 @@ impl Format {
         Format::Time,
         Format::Email,
         Format::Uri,
+        Format::UriReference,
         Format::Uuid,
+        Format::Hostname,
+        Format::Ipv4,
+        Format::Ipv6,
+        Format::JsonPointer,
+        Format::RelativeJsonPointer,
+        Format::Password,
     ];
 
     /// The `format` value.
@@ -45,7 +66,14 @@ impl Format {
             Format::Time => "time",
             Format::Email => "email",
             Format::Uri => "uri",
+            Format::UriReference => "uri-reference",
             Format::Uuid => "uuid",
+            Format::Hostname => "hostname",
+            Format::Ipv4 => "ipv4",
+            Format::Ipv6 => "ipv6",
+            Format::JsonPointer => "json-pointer",
+            Format::RelativeJsonPointer => "relative-json-pointer",
+            Format::Password => "password",
             Format::Media(MediaFormatName { kind, list: false }) => kind.format(),
             Format::Media(MediaFormatName { kind, list: true }) => kind.list_format(),
         }
@@ -76,7 +104,14 @@ impl Format {
             Format::Time => "an RFC 3339 time with an offset (12:00:00Z)",
             Format::Email => "an email address",
             Format::Uri => "an absolute URI",
+            Format::UriReference => "a URI or a relative reference",
             Format::Uuid => "a UUID",
+            Format::Hostname => "a host name (example.com)",
+            Format::Ipv4 => "an IPv4 address (192.168.0.1)",
+            Format::Ipv6 => "an IPv6 address (::1)",
+            Format::JsonPointer => "a JSON pointer (/a/b)",
+            Format::RelativeJsonPointer => "a relative JSON pointer (0/a)",
+            Format::Password => "a secret (any text)",
             Format::Media(name) => name.kind.a_file(),
         }
     }
@@ -90,7 +125,16 @@ impl Format {
             Format::Time => crate::format::time(value),
             Format::Email => crate::format::email(value),
             Format::Uri => crate::format::uri(value),
+            Format::UriReference => crate::format::uri_reference(value),
             Format::Uuid => crate::format::uuid(value),
+            Format::Hostname => crate::format::hostname(value),
+            // The standard library's parsers follow the RFCs' grammars: dotted quads with no
+            // leading zeros, and IPv6 without a zone.
+            Format::Ipv4 => value.parse::<std::net::Ipv4Addr>().is_ok(),
+            Format::Ipv6 => value.parse::<std::net::Ipv6Addr>().is_ok(),
+            Format::JsonPointer => crate::format::json_pointer(value),
+            Format::RelativeJsonPointer => crate::format::relative_json_pointer(value),
+            Format::Password => true,
             Format::Media(_) => true,
         }
     }
@@ -279,9 +323,23 @@ fn uri(value: &str) -> bool {
         && scheme
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-    if !scheme_ok {
-        return false;
+    scheme_ok && after_scheme(rest)
+}
+
+/// `URI-reference = URI / relative-ref`: a relative reference is what follows a scheme, with
+/// no `:` in its first segment (which would read as a scheme).
+fn uri_reference(value: &str) -> bool {
+    if uri(value) {
+        return true;
     }
+    let path_end = value.find(['?', '#']).unwrap_or(value.len());
+    let first_segment = value[..path_end].split('/').next().unwrap_or_default();
+    !first_segment.contains(':') && after_scheme(value)
+}
+
+/// What follows a URI's scheme (`hier-part`, query, fragment), or a relative reference
+/// (`relative-part`, query, fragment), which takes the same shapes.
+fn after_scheme(rest: &str) -> bool {
     let (rest, fragment) = match rest.split_once('#') {
         Some((rest, fragment)) => (rest, Some(fragment)),
         None => (rest, None),
@@ -305,6 +363,24 @@ fn uri(value: &str) -> bool {
         // `path-absolute`, `path-rootless` or `path-empty`: no `//` start (checked above).
         None => pchars(hier, "/"),
     }
+}
+
+/// RFC 6901: empty, or `/`-prefixed reference tokens in which `~` is only `~0` or `~1`.
+fn json_pointer(value: &str) -> bool {
+    (value.is_empty() || value.starts_with('/'))
+        && value
+            .split('~')
+            .skip(1)
+            .all(|after| after.starts_with(['0', '1']))
+}
+
+/// A relative JSON pointer: a non-negative integer without leading zeros, then `#` or a JSON
+/// pointer.
+fn relative_json_pointer(value: &str) -> bool {
+    let digits = value.chars().take_while(char::is_ascii_digit).count();
+    let (number, rest) = value.split_at(digits);
+    let number_ok = number == "0" || (!number.is_empty() && !number.starts_with('0'));
+    number_ok && (rest == "#" || json_pointer(rest))
 }
 
 /// `authority = [ userinfo "@" ] host [ ":" port ]`.
@@ -396,7 +472,8 @@ mod tests {
             Format::parse("image_uris").and_then(Format::media),
             Some(MediaKind::Image)
         );
-        assert_eq!(Format::parse("ipv4"), None);
+        assert_eq!(Format::parse("ipv4"), Some(Format::Ipv4));
+        assert_eq!(Format::parse("idn-hostname"), None);
     }
 
     #[test]
@@ -414,6 +491,100 @@ mod tests {
         assert!(Format::Time.check("08:30:06+00:20"));
         assert!(!Format::Time.check("08:30:06"));
         assert!(!Format::Time.check("08:30:06 PST"));
+    }
+
+    #[test]
+    fn hosts_and_addresses() {
+        for good in [
+            "example.com",
+            "a",
+            "xn--4gbwdl.xn--wgbh1c",
+            "host-1.example",
+            "9.example",
+        ] {
+            assert!(Format::Hostname.check(good), "{good}");
+        }
+        let long_label = "a".repeat(64);
+        let long_name = ["a"; 128].join(".");
+        for bad in [
+            "",
+            ".",
+            "a.example.",
+            "-host",
+            "host-",
+            "not_valid",
+            "a..b",
+            "ex ample",
+            &long_label,
+            &long_name,
+        ] {
+            assert!(!Format::Hostname.check(bad), "{bad}");
+        }
+        assert!(Format::Ipv4.check("192.168.0.1"));
+        for bad in [
+            "256.0.0.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "087.10.0.1",
+            " 1.2.3.4",
+            "1.2.3.\u{0661}",
+        ] {
+            assert!(!Format::Ipv4.check(bad), "{bad}");
+        }
+        for good in [
+            "::1",
+            "::",
+            "1:2:3:4:5:6:7:8",
+            "::ffff:192.168.0.1",
+            "fe80::1",
+        ] {
+            assert!(Format::Ipv6.check(good), "{good}");
+        }
+        for bad in [
+            "12345::",
+            "1:2:3:4:5:6:7:8:9",
+            "fe80::1%eth0",
+            "::ffff:256.1.1.1",
+            ":::",
+        ] {
+            assert!(!Format::Ipv6.check(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn pointers() {
+        for good in ["", "/", "/a/b", "/a~0b/c~1d", "/ "] {
+            assert!(Format::JsonPointer.check(good), "{good}");
+        }
+        for bad in ["a", "/a~", "/a~2", "#/a"] {
+            assert!(!Format::JsonPointer.check(bad), "{bad}");
+        }
+        for good in ["0", "1#", "0/a", "10/a/b"] {
+            assert!(Format::RelativeJsonPointer.check(good), "{good}");
+        }
+        for bad in ["", "/a", "01/a", "-1/a", "1#/a", "0~"] {
+            assert!(!Format::RelativeJsonPointer.check(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn uri_references_take_relative_forms() {
+        for good in [
+            "https://a.example/b?c#d",
+            "//a.example/b",
+            "/b/c",
+            "b/c",
+            "../d",
+            "?q",
+            "#f",
+            "",
+        ] {
+            assert!(Format::UriReference.check(good), "{good}");
+        }
+        for bad in ["\\\\WINDOWS\\file", "a:b:c d", "#a#b", "/a b", "b:c/d e"] {
+            assert!(!Format::UriReference.check(bad), "{bad}");
+        }
+        assert!(Format::Password.check("anything at all"));
     }
 
     #[test]

@@ -11,7 +11,8 @@
 /// Unicode mode (`u`), found anywhere in the string unless anchored.
 pub const PATTERN_FLAGS: &str = "u";
 
-/// A keyword of JSON Schema (draft 4 to 2020-12), or of RunComfy's catalog.
+/// A keyword of JSON Schema (draft 4 to 2020-12), of RunComfy's catalog, or of OpenAPI 3.0's
+/// schema objects (`nullable`, `example`), which catalogs exported from an API description hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Keyword {
@@ -47,6 +48,8 @@ pub enum Keyword {
     Default,
     /// `examples`.
     Examples,
+    /// `example`: OpenAPI's single example.
+    Example,
     /// `readOnly`.
     ReadOnly,
     /// `writeOnly`.
@@ -139,6 +142,8 @@ pub enum Keyword {
     Then,
     /// `else`.
     Else,
+    /// `nullable`: OpenAPI 3.0's way to add `null` to `type`.
+    Nullable,
     /// RunComfy's `validations`: rules measured on each media file ([`crate::rule`]).
     Validations,
 }
@@ -192,6 +197,7 @@ impl Keyword {
         Keyword::Description,
         Keyword::Default,
         Keyword::Examples,
+        Keyword::Example,
         Keyword::ReadOnly,
         Keyword::WriteOnly,
         Keyword::Deprecated,
@@ -238,6 +244,7 @@ impl Keyword {
         Keyword::If,
         Keyword::Then,
         Keyword::Else,
+        Keyword::Nullable,
         Keyword::Validations,
     ];
 
@@ -260,6 +267,7 @@ impl Keyword {
             Keyword::Description => "description",
             Keyword::Default => "default",
             Keyword::Examples => "examples",
+            Keyword::Example => "example",
             Keyword::ReadOnly => "readOnly",
             Keyword::WriteOnly => "writeOnly",
             Keyword::Deprecated => "deprecated",
@@ -306,6 +314,7 @@ impl Keyword {
             Keyword::If => "if",
             Keyword::Then => "then",
             Keyword::Else => "else",
+            Keyword::Nullable => "nullable",
             Keyword::Validations => "validations",
         }
     }
@@ -335,6 +344,7 @@ impl Keyword {
             | Keyword::Description
             | Keyword::Default
             | Keyword::Examples
+            | Keyword::Example
             | Keyword::ReadOnly
             | Keyword::WriteOnly
             | Keyword::Deprecated => Support::Annotation,
@@ -376,6 +386,7 @@ impl Keyword {
             | Keyword::Dependencies
             | Keyword::DependentRequired
             | Keyword::DependentSchemas
+            | Keyword::Nullable
             | Keyword::Validations => Support::Checked,
             Keyword::Id => Support::Refused(
                 "base URIs are not supported: references resolve within the schema file only",

@@ -233,8 +233,13 @@ fn tree(catalog: &Catalog, name: &str, node: &Node, parents: &[&str], sink: &mut
         )],
     };
     let docs = doc_attrs(&docs);
+    // An id that repeats a segment (`replicate/replicate/hello-world`) nests a module in its
+    // namesake: the path mirrors the id, as everywhere else.
+    let inception =
+        (parents.last() == Some(&name)).then(|| quote!(#[allow(clippy::module_inception)]));
     sink.open(quote! {
         #docs
+        #inception
         pub mod #ident
     });
     if let Some(index) = node.model {

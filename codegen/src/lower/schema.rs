@@ -53,6 +53,8 @@ struct Deferred<'a> {
     /// Where `then` and `else` are: read only beside an `if`, without which they mean nothing.
     then: Option<Pointer>,
     otherwise: Option<Pointer>,
+    /// Where OpenAPI's `nullable: true` is: it adds `null` to the `type` beside it.
+    nullable: Option<Pointer>,
 }
 
 impl<'c, 'a> Reader<'c, 'a> {
@@ -147,6 +149,8 @@ impl<'c, 'a> Reader<'c, 'a> {
             }
         }
         self.smells(map, &node, pointer);
+        // Before the choices are weighed against `type`: a `null` among them may be allowed.
+        self.nullable(&mut node, deferred.nullable);
         Self::numeric_choices(&mut node);
         self.unreachable_choices(&mut node, pointer);
         Self::exclusive_flags(&mut node, deferred.exclusive);
@@ -263,6 +267,13 @@ impl<'c, 'a> Reader<'c, 'a> {
                 })
             }
             Keyword::Then => deferred.then = Some(at),
+            Keyword::Nullable => match value {
+                Value::Bool(true) => deferred.nullable = Some(at),
+                Value::Bool(false) => {}
+                _ => self
+                    .ctx
+                    .input_err(at.as_str(), "`nullable` must be true or false", None),
+            },
             Keyword::Else => deferred.otherwise = Some(at),
             Keyword::Ref => {
                 let target = self.reference(value, &at);
@@ -276,6 +287,7 @@ impl<'c, 'a> Reader<'c, 'a> {
             Keyword::Schema | Keyword::Defs | Keyword::Definitions | Keyword::Id => {}
             Keyword::Comment
             | Keyword::Examples
+            | Keyword::Example
             | Keyword::ReadOnly
             | Keyword::WriteOnly
             | Keyword::Deprecated => {}
@@ -353,6 +365,30 @@ impl<'c, 'a> Reader<'c, 'a> {
         condition.then = then.map(|at| self.read(&at));
         condition.otherwise = otherwise.map(|at| self.read(&at));
         node.condition = Some(condition);
+    }
+
+    /// OpenAPI 3.0's `nullable: true` adds `null` to the `type` in the same schema (an `enum`
+    /// still decides whether `null` is one of its values); with no `type` it means nothing.
+    fn nullable(&mut self, node: &mut SchemaNode, at: Option<Pointer>) {
+        let Some(at) = at else {
+            return;
+        };
+        match node.types {
+            Some(types) => {
+                node.types = Some(types.with(Types::NULL));
+                self.ctx.warn(
+                    WarningKind::NonStandardType,
+                    at.as_str(),
+                    "`nullable` is OpenAPI's, not JSON Schema's; it is read as `null` added to \
+                     `type`: patch it into `type`",
+                );
+            }
+            None => self.ctx.warn(
+                WarningKind::Ignored,
+                at.as_str(),
+                "`nullable` without `type` means nothing (OpenAPI 3.0.3) and is not checked",
+            ),
+        }
     }
 
     /// The target of a `$ref`.
