@@ -50,6 +50,11 @@ impl Pointer {
         &self.0
     }
 
+    /// The last token as written (escaped): the key or index the pointer ends at (`a~1b`).
+    pub fn last(&self) -> &str {
+        self.0.rsplit('/').next().unwrap_or_default()
+    }
+
     /// Whether `self` is `other` or lies inside it.
     pub fn starts_with(&self, other: &Pointer) -> bool {
         self.0 == other.0

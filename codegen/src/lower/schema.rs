@@ -348,12 +348,7 @@ impl<'c, 'a> Reader<'c, 'a> {
     ) {
         let Some(mut condition) = node.condition else {
             for at in [then, otherwise].into_iter().flatten() {
-                let key = at
-                    .as_str()
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned();
+                let key = at.last().to_owned();
                 self.ctx.warn(
                     WarningKind::Ignored,
                     at.as_str(),
@@ -560,7 +555,7 @@ impl<'c, 'a> Reader<'c, 'a> {
                 Some(n)
             });
         if n.is_none() {
-            let key = at.as_str().rsplit('/').next().unwrap_or_default();
+            let key = at.last();
             self.ctx.input_err(
                 at.as_str(),
                 format!("`{key}` must be a non-negative integer, not {value}"),
@@ -736,12 +731,7 @@ impl<'c, 'a> Reader<'c, 'a> {
         if let Value::Object(entries) = value {
             return Some(entries);
         }
-        let key = at
-            .as_str()
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
+        let key = at.last().to_owned();
         self.ctx.input_err(
             at.as_str(),
             format!("`{key}` must be an object of {what}"),
@@ -787,12 +777,7 @@ impl<'c, 'a> Reader<'c, 'a> {
             Value::String(s) => {
                 let s = s.trim();
                 if super::is_localized(s) {
-                    let key = at
-                        .as_str()
-                        .rsplit('/')
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned();
+                    let key = at.last().to_owned();
                     self.ctx.warn(
                         WarningKind::LocalizedText,
                         at.as_str(),
@@ -820,7 +805,7 @@ impl<'c, 'a> Reader<'c, 'a> {
             .rsplit_once('/')
             .is_some_and(|(parent, _)| parent.ends_with("/properties") || parent == "/properties");
         if blank && property {
-            let name = pointer.as_str().rsplit('/').next().unwrap_or_default();
+            let name = pointer.last();
             let name = runcomfy_vocab::pointer::unescape(name).unwrap_or_default();
             let documented = super::media::root_field(pointer.as_str())
                 .and_then(|f| self.ctx.src.overlay.fields.get(&f))
