@@ -508,15 +508,28 @@ fn json_type(view: View<'_>) -> Option<JsonType> {
 
 /// `a string`, `an integer or null`.
 fn types_phrase(schema: &Schema) -> String {
-    let set = schema.types.to_string();
-    let article = if set.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        "an"
-    } else {
-        "a"
-    };
-    match set.as_str() {
-        "null" => "null".to_owned(),
-        _ => format!("{article} {set}"),
+    // Each type with its article, `null` last and bare: "an integer, a string or null".
+    let mut names: Vec<String> = schema
+        .types
+        .iter()
+        .filter(|&ty| ty != JsonType::Null)
+        .map(|ty| {
+            let name = ty.name();
+            let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            format!("{article} {name}")
+        })
+        .collect();
+    if schema.types.names(JsonType::Null) {
+        names.push("null".to_owned());
+    }
+    match names.split_last() {
+        None => "nothing".to_owned(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
     }
 }
 
@@ -675,6 +688,24 @@ mod tests {
             let report = check_one(schema, text);
             assert!(report.problems().is_empty(), "{text}: {report}");
         }
+    }
+
+    #[test]
+    fn types_are_named_each_with_its_article_and_null_last() {
+        use crate::schema::Types;
+        let phrase = |types: Types| {
+            types_phrase(&Schema {
+                types,
+                ..Schema::ANY
+            })
+        };
+        assert_eq!(phrase(Types::NULL.with(Types::INTEGER)), "an integer or null");
+        assert_eq!(
+            phrase(Types::STRING.with(Types::INTEGER).with(Types::NULL)),
+            "an integer, a string or null"
+        );
+        assert_eq!(phrase(Types::NULL), "null");
+        assert_eq!(phrase(Types::OBJECT), "an object");
     }
 
     #[test]
