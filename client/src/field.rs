@@ -4,7 +4,10 @@
 //! Plain readings of the schema statics, below [`ModelInfo`](crate::catalog::ModelInfo), whose
 //! `fields()` they are; re-exported by `catalog`.
 
-use crate::schema::{Choice, Items, Json, JsonType, MediaKind, MediaSpec, Schema, Types};
+use runcomfy_vocab::pointer::Path;
+
+use crate::media::Files;
+use crate::schema::{Choice, Items, Json, MediaKind, MediaSpec, Schema, Types};
 
 /// One input field: a property of the input object.
 #[derive(Debug, Clone, Copy)]
@@ -36,14 +39,11 @@ impl Field {
             .filter(|d| !matches!(d, Json::Null) || self.nullable())
     }
 
-    /// Whether JSON `null` is a valid value.
+    /// Whether JSON `null` is a valid value: the validator's answer, so a field with no `type`
+    /// whose `anyOf` takes no `null` is not said to take one.
     pub fn nullable(&self) -> bool {
-        let own = self.own_schema();
-        if std::ptr::eq(own, self.schema) {
-            return own.types.names(JsonType::Null);
-        }
-        own.types.names(JsonType::Null)
-            || alternatives(self.schema).iter().any(|s| s.is_null_only())
+        let null = serde_json::Value::Null;
+        crate::validate::value(self.schema, &null, &Path::root(), Files::Wire).is_valid()
     }
 
     /// The schema that says what a value is: the field's, or for a field with no `type` of its
@@ -235,6 +235,9 @@ mod tests {
         let either = field(&EITHER);
         assert!(std::ptr::eq(either.own_schema(), &EITHER));
         assert_eq!(either.kind(), FieldKind::Json);
+        // No `type` of its own, yet its alternatives take no `null`.
+        assert!(!either.nullable());
+        assert!(field(&Schema::ANY).nullable());
     }
 
     #[test]
