@@ -141,8 +141,10 @@ impl Checker<'_> {
         }
     }
 
-    /// A value no alternative of `anyOf`/`oneOf` takes. For `[X, {"type": "null"}]` and a
-    /// value that is not null, X's own errors say why (`must be at least 0`); else one error.
+    /// A value no alternative of `anyOf`/`oneOf` takes. When one alternative alone could take
+    /// a value of its JSON type (X of `[X, {"type": "null"}]`, the object of `[an enum of
+    /// words, an object]`), its own errors say why (`height: must be at most 14142`); else one
+    /// error.
     fn no_alternative(
         &mut self,
         keyword: &'static str,
@@ -151,7 +153,15 @@ impl Checker<'_> {
         at: At<'_>,
         message: impl FnOnce() -> String,
     ) {
-        match Schema::lone_non_null(alternatives) {
+        let fitting = Schema::lone_non_null(alternatives).or_else(|| {
+            let ty = json_type(view)?;
+            let mut fitting = alternatives.iter().filter(|s| s.types.allows(ty));
+            match (fitting.next(), fitting.next()) {
+                (Some(one), None) => Some(*one),
+                _ => None,
+            }
+        });
+        match fitting {
             Some(alternative) if !matches!(view, View::Null) => self.node(alternative, view, at),
             _ => self.error(at, keyword, Some(short(view)), message()),
         }
@@ -691,6 +701,48 @@ mod tests {
     }
 
     #[test]
+    fn the_one_alternative_of_the_values_type_says_why_it_is_refused() {
+        use crate::schema::{Choice, Json, Property, Types};
+        static WORDS: Schema = Schema {
+            types: Types::STRING,
+            choices: Some(&[Choice::new(Json::String("square"))]),
+            ..Schema::ANY
+        };
+        static HEIGHT: Schema = Schema {
+            types: Types::INTEGER,
+            maximum: Some(Number::from_i64(100)),
+            ..Schema::ANY
+        };
+        static SIZE: Schema = Schema {
+            types: Types::OBJECT,
+            properties: &[Property {
+                name: "height",
+                schema: &HEIGHT,
+            }],
+            ..Schema::ANY
+        };
+        static EITHER: Schema = Schema {
+            any_of: &[&WORDS, &SIZE],
+            ..Schema::ANY
+        };
+        let errors = |text: &str| {
+            let value: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+            let mut report = ValidationReport::new();
+            check(&mut report, &EITHER, &value, &Path::root(), Files::Wire);
+            let found: Vec<(String, String)> = report
+                .errors()
+                .map(|p| (p.path.clone(), p.rule.clone()))
+                .collect();
+            found
+        };
+        let one = |path: &str, rule: &str| vec![(path.to_owned(), rule.to_owned())];
+        assert_eq!(errors(r#"{"height": 500}"#), one("height", "maximum"));
+        assert_eq!(errors(r#""squar""#), one("", "enum"));
+        // No alternative takes a number: one error for the whole.
+        assert_eq!(errors("5"), one("", "anyOf"));
+    }
+
+    #[test]
     fn types_are_named_each_with_its_article_and_null_last() {
         use crate::schema::Types;
         let phrase = |types: Types| {
@@ -699,7 +751,10 @@ mod tests {
                 ..Schema::ANY
             })
         };
-        assert_eq!(phrase(Types::NULL.with(Types::INTEGER)), "an integer or null");
+        assert_eq!(
+            phrase(Types::NULL.with(Types::INTEGER)),
+            "an integer or null"
+        );
         assert_eq!(
             phrase(Types::STRING.with(Types::INTEGER).with(Types::NULL)),
             "an integer, a string or null"
