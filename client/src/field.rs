@@ -48,17 +48,21 @@ impl Field {
 
     /// The schema that says what a value is: the field's, or for a field with no `type` of its
     /// own, the one alternative of `[X, {"type": "null"}]` (`anyOf`, `oneOf`) or a lone
-    /// `allOf` entry. Its kind, bounds and media are the field's.
+    /// `allOf` entry, and so on down. Its kind, bounds and media are the field's.
     pub fn own_schema(&self) -> &'static Schema {
-        let schema = self.schema;
-        if !schema.types.is_any() || schema.media.is_some() || schema.choices.is_some() {
-            return schema;
+        let mut schema = self.schema;
+        // Through a chain of them: `{"allOf": [{"$ref": ...}]}` is two (the `$ref` is one).
+        for _ in 0..8 {
+            if !schema.types.is_any() || schema.media.is_some() || schema.choices.is_some() {
+                break;
+            }
+            schema = match (schema.all_of, Schema::lone_non_null(alternatives(schema))) {
+                ([], Some(one)) => one,
+                ([one], None) if alternatives(schema).is_empty() => one,
+                _ => break,
+            };
         }
-        match (schema.all_of, Schema::lone_non_null(alternatives(schema))) {
-            ([], Some(one)) => one,
-            ([one], None) if alternatives(schema).is_empty() => one,
-            _ => schema,
-        }
+        schema
     }
 
     /// Whether the field holds a list: an array of one kind of item.
@@ -214,6 +218,25 @@ mod tests {
         ..Schema::ANY
     };
 
+    static SIZES: Schema = Schema {
+        types: Types::STRING,
+        choices: Some(&[
+            Choice::new(Json::String("a")),
+            Choice::new(Json::String("b")),
+        ]),
+        ..Schema::ANY
+    };
+    // `{"$ref": "#/definitions/sizes"}`, then `{"allOf": [that], "default": "a"}`.
+    static SIZES_REF: Schema = Schema {
+        all_of: &[&SIZES],
+        ..Schema::ANY
+    };
+    static SIZE: Schema = Schema {
+        all_of: &[&SIZES_REF],
+        default: Some(&Json::String("a")),
+        ..Schema::ANY
+    };
+
     fn field(schema: &'static Schema) -> Field {
         Field {
             name: "f",
@@ -235,6 +258,11 @@ mod tests {
         let either = field(&EITHER);
         assert!(std::ptr::eq(either.own_schema(), &EITHER));
         assert_eq!(either.kind(), FieldKind::Json);
+        // Its choices two `allOf`s down.
+        let size = field(&SIZE);
+        assert!(std::ptr::eq(size.own_schema(), &SIZES));
+        assert_eq!(size.kind(), FieldKind::Choice);
+        assert!(size.find_choice("b").is_some());
         // No `type` of its own, yet its alternatives take no `null`.
         assert!(!either.nullable());
         assert!(field(&Schema::ANY).nullable());
