@@ -66,11 +66,13 @@ impl Number {
         }
     }
 
-    /// Whether the value is a whole number held as a float beyond 2^53, where floats no longer
-    /// hold every integer: an integer written beyond 64 bits is read as one, rounded.
+    /// Whether the value is a whole number held as a float beyond 64 bits, where an integer
+    /// written in full is read as one, rounded. (Within 64 bits such an integer is read
+    /// exactly; a float there was written as one, `1e18`, and goes as written.)
     pub fn is_rounded_integer(self) -> bool {
-        const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
-        matches!(self.0, Repr::Float(f) if f.is_finite() && f.fract() == 0.0 && f.abs() > EXACT)
+        const BELOW: f64 = -9_223_372_036_854_775_808.0; // i64::MIN, -2^63
+        const ABOVE: f64 = 18_446_744_073_709_551_616.0; // u64::MAX + 1, 2^64
+        matches!(self.0, Repr::Float(f) if f.is_finite() && f.fract() == 0.0 && !(BELOW..ABOVE).contains(&f))
     }
 
     /// Whether the value is a JSON number at all (not `NaN` or infinite).

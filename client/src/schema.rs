@@ -107,6 +107,43 @@ impl Schema {
             && self.condition.is_none()
     }
 
+    /// The JSON types a value may have and pass: `type`, narrowed by an `enum`'s or a
+    /// `const`'s values and by each `allOf` member (a lone `$ref` is one). An upper bound, for
+    /// messages and docs: other keywords may refuse more.
+    pub fn admitted_types(&self) -> Types {
+        // Deep enough for any `$ref` chain a catalog writes; recursion stops there.
+        self.admitted(8)
+    }
+
+    fn admitted(&self, depth: u8) -> Types {
+        let mut types = self.types;
+        let values = self
+            .constant
+            .into_iter()
+            .chain(self.choices.into_iter().flatten().map(|c| &c.value));
+        let mut written = None;
+        for value in values {
+            let of = match value {
+                Json::Null => Types::NULL,
+                Json::Bool(_) => Types::BOOLEAN,
+                Json::Number(_) => Types::NUMBER,
+                Json::String(_) => Types::STRING,
+                Json::Array(_) => Types::ARRAY,
+                Json::Object(_) => Types::OBJECT,
+            };
+            written = Some(written.unwrap_or(Types::NONE).with(of));
+        }
+        if let Some(written) = written {
+            types = types.and(written);
+        }
+        if depth > 0 {
+            for member in self.all_of {
+                types = types.and(member.admitted(depth - 1));
+            }
+        }
+        types
+    }
+
     /// The one alternative of `alternatives` that is not [`is_null_only`](Self::is_null_only),
     /// if there is exactly one: `X` of `[X, {"type": "null"}]`.
     pub fn lone_non_null(alternatives: &'static [&'static Schema]) -> Option<&'static Schema> {

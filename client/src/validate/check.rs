@@ -9,7 +9,7 @@ use super::instance::{Array, Instance, View, find};
 use crate::media::{self, Files, Media};
 use crate::number::Number;
 use crate::report::ValidationReport;
-use crate::schema::{Dependency, Items, Needs, Schema};
+use crate::schema::{Dependency, Items, Needs, Schema, Types};
 
 /// Checks `value` against `schema`, adding its problems to `report` at `path`.
 pub fn check(
@@ -63,7 +63,7 @@ impl Checker<'_> {
             return self.error(at, "type", Some(short(view)), message);
         };
         if !schema.types.allows(ty) {
-            let message = format!("must be {}", types_phrase(schema));
+            let message = format!("must be {}", types_phrase(schema.types));
             return self.error(at, "type", Some(short(view)), message);
         }
         if let Some(choices) = schema.choices
@@ -153,9 +153,12 @@ impl Checker<'_> {
         at: At<'_>,
         message: impl FnOnce() -> String,
     ) {
+        let ty = json_type(view);
         let fitting = Schema::lone_non_null(alternatives).or_else(|| {
-            let ty = json_type(view)?;
-            let mut fitting = alternatives.iter().filter(|s| s.types.allows(ty));
+            let ty = ty?;
+            let mut fitting = alternatives
+                .iter()
+                .filter(|s| s.admitted_types().allows(ty));
             match (fitting.next(), fitting.next()) {
                 (Some(one), None) => Some(*one),
                 _ => None,
@@ -163,7 +166,19 @@ impl Checker<'_> {
         });
         match fitting {
             Some(alternative) if !matches!(view, View::Null) => self.node(alternative, view, at),
-            _ => self.error(at, keyword, Some(short(view)), message()),
+            _ => {
+                // No alternative takes a value of this type: say which types they take.
+                let taken = alternatives
+                    .iter()
+                    .fold(Types::NONE, |taken, s| taken.with(s.admitted_types()));
+                let message = match ty {
+                    Some(ty) if !taken.is_any() && !taken.allows(ty) => {
+                        format!("must be {}", types_phrase(taken))
+                    }
+                    _ => message(),
+                };
+                self.error(at, keyword, Some(short(view)), message);
+            }
         }
     }
 
@@ -236,11 +251,21 @@ impl Checker<'_> {
         let len = text.chars().count() as u64;
         if let Some(min) = schema.min_length.filter(|&min| len < min) {
             let message = format!("must be at least {min} character{} long", plural(min));
-            self.error(at, "minLength", Some(format!("{len} characters")), message);
+            self.error(
+                at,
+                "minLength",
+                Some(format!("{len} character{}", plural(len))),
+                message,
+            );
         }
         if let Some(max) = schema.max_length.filter(|&max| len > max) {
             let message = format!("must be at most {max} character{} long", plural(max));
-            self.error(at, "maxLength", Some(format!("{len} characters")), message);
+            self.error(
+                at,
+                "maxLength",
+                Some(format!("{len} character{}", plural(len))),
+                message,
+            );
         }
         if let Some(pattern) = schema.pattern {
             match pattern.is_match(text) {
@@ -285,11 +310,21 @@ impl Checker<'_> {
         let len = items.len() as u64;
         if let Some(min) = schema.min_items.filter(|&min| len < min) {
             let message = format!("must have at least {min} item{}", plural(min));
-            self.error(at, "minItems", Some(format!("{len} items")), message);
+            self.error(
+                at,
+                "minItems",
+                Some(format!("{len} item{}", plural(len))),
+                message,
+            );
         }
         if let Some(max) = schema.max_items.filter(|&max| len > max) {
             let message = format!("must have at most {max} item{}", plural(max));
-            self.error(at, "maxItems", Some(format!("{len} items")), message);
+            self.error(
+                at,
+                "maxItems",
+                Some(format!("{len} item{}", plural(len))),
+                message,
+            );
         }
         if schema.unique_items
             && let Some((i, j)) = first_duplicate(view)
@@ -359,7 +394,7 @@ impl Checker<'_> {
             self.error(
                 at,
                 "minProperties",
-                Some(format!("{count} properties")),
+                Some(format!("{count} propert{}", plural_y(count))),
                 message,
             );
         }
@@ -368,7 +403,7 @@ impl Checker<'_> {
             self.error(
                 at,
                 "maxProperties",
-                Some(format!("{count} properties")),
+                Some(format!("{count} propert{}", plural_y(count))),
                 message,
             );
         }
@@ -463,6 +498,9 @@ impl Checker<'_> {
         if let (Some(property), View::String(text)) = (property, view)
             && property.media.is_none()
             && property.min_length.is_none()
+            // A choice or a constant says for itself what is wrong with "".
+            && property.choices.is_none()
+            && property.constant.is_none()
             && text.trim().is_empty()
         {
             self.report.warning(
@@ -517,10 +555,9 @@ fn json_type(view: View<'_>) -> Option<JsonType> {
 }
 
 /// `a string`, `an integer or null`.
-fn types_phrase(schema: &Schema) -> String {
+fn types_phrase(types: Types) -> String {
     // Each type with its article, `null` last and bare: "an integer, a string or null".
-    let mut names: Vec<String> = schema
-        .types
+    let mut names: Vec<String> = types
         .iter()
         .filter(|&ty| ty != JsonType::Null)
         .map(|ty| {
@@ -533,7 +570,7 @@ fn types_phrase(schema: &Schema) -> String {
             format!("{article} {name}")
         })
         .collect();
-    if schema.types.names(JsonType::Null) {
+    if types.names(JsonType::Null) {
         names.push("null".to_owned());
     }
     match names.split_last() {
@@ -616,8 +653,14 @@ fn short(view: View<'_>) -> String {
         View::Number(n) => n.to_string(),
         View::String(s) => serde_json::Value::from(s).to_string(),
         View::Media(m) => format!("{m:?}"),
-        View::Array(items) => format!("an array of {} items", items.len()),
-        View::Object(object) => format!("an object of {} properties", object.len()),
+        View::Array(items) => {
+            let n = items.len() as u64;
+            format!("an array of {n} item{}", plural(n))
+        }
+        View::Object(object) => {
+            let n = object.len() as u64;
+            format!("an object of {n} propert{}", plural_y(n))
+        }
     };
     if text.chars().count() > 60 {
         let head: String = text.chars().take(57).collect();
@@ -693,6 +736,9 @@ mod tests {
         for (schema, text) in [
             (&SEED, "18446744073709551615"),
             (&SEED, "-9007199254740992"),
+            // Written as floats within 64 bits: sent as written, nothing was rounded away.
+            (&SEED, "1e18"),
+            (&SEED, "9007199254740994.0"),
             (&AMOUNT, "1e23"),
         ] {
             let report = check_one(schema, text);
@@ -738,19 +784,24 @@ mod tests {
         let one = |path: &str, rule: &str| vec![(path.to_owned(), rule.to_owned())];
         assert_eq!(errors(r#"{"height": 500}"#), one("height", "maximum"));
         assert_eq!(errors(r#""squar""#), one("", "enum"));
-        // No alternative takes a number: one error for the whole.
+        // No alternative takes a number: one error for the whole, saying what they take.
         assert_eq!(errors("5"), one("", "anyOf"));
+        let mut report = ValidationReport::new();
+        check(
+            &mut report,
+            &EITHER,
+            &serde_json::json!(true),
+            &Path::root(),
+            Files::Wire,
+        );
+        let messages: Vec<&str> = report.errors().map(|p| p.message.as_str()).collect();
+        assert_eq!(messages, ["must be an object or a string"]);
     }
 
     #[test]
     fn types_are_named_each_with_its_article_and_null_last() {
         use crate::schema::Types;
-        let phrase = |types: Types| {
-            types_phrase(&Schema {
-                types,
-                ..Schema::ANY
-            })
-        };
+        let phrase = types_phrase;
         assert_eq!(
             phrase(Types::NULL.with(Types::INTEGER)),
             "an integer or null"
