@@ -17,8 +17,8 @@ use runcomfy::input::DynInput;
 use runcomfy::price::Usd;
 use runcomfy::provenance::{self, Record, RecordFile, Timings};
 use runcomfy::{
-    CancelOutcome, DownloadOptions, DownloadedFile, Error, SubmitControl, ValidationReport,
-    WaitOptions,
+    CancelOutcome, DownloadOptions, DownloadedFile, Error, Problem, SubmitControl,
+    ValidationReport, WaitOptions,
 };
 use runcomfy_batch::{BUDGET_PRICES_WAIT as PRICE_WAIT, PRICES_WAIT as PRICE_NOTICE};
 use serde_json::{Map, Value, json};
@@ -209,7 +209,7 @@ pub async fn run(
         };
         return Ok(
             match estimate.inspect_err(|err| no_job(model.id, err, &args))? {
-                Ok(estimate) => dry_run(model, &estimate, &summary, &args),
+                Ok(estimate) => dry_run(model, &estimate, &summary, input.warnings(), &args),
                 Err(code) => code,
             },
         );
@@ -365,9 +365,16 @@ async fn dry_run_estimate(
     }))
 }
 
-/// `--dry-run`: the estimate, and the body that would be sent; nothing is sent. With a
-/// `--max-cost` the run would refuse, it says so and exits as that run would (4).
-fn dry_run(model: &ModelInfo, estimate: &Estimate, body: &Value, args: &RunArgs) -> u8 {
+/// `--dry-run`: the estimate, and the body that would be sent (with `--json`, the input's
+/// warnings too: text shows them as they are found); nothing is sent. With a `--max-cost` the
+/// run would refuse, it says so and exits as that run would (4).
+fn dry_run(
+    model: &ModelInfo,
+    estimate: &Estimate,
+    body: &Value,
+    warnings: &[Problem],
+    args: &RunArgs,
+) -> u8 {
     let refusal = args
         .max_cost
         .and_then(|max| max_cost_refusal(estimate, max));
@@ -377,6 +384,7 @@ fn dry_run(model: &ModelInfo, estimate: &Estimate, body: &Value, args: &RunArgs)
             "status": "dry_run",
             "estimate": estimate.to_json(),
             "body": body,
+            "warnings": warnings,
         });
         if let Some(max) = args.max_cost {
             report["max_cost_usd"] = json!(max);

@@ -207,6 +207,11 @@ fn dry_runs_estimate_both_units_print_the_body_and_send_nothing() {
     assert_eq!(four["estimate"]["units"], 4.0);
     assert_eq!(four["body"]["sequential_image_generation_options"], 4);
     assert_eq!(four["body"]["text"], "Generate 4 images of a fox.");
+    assert_eq!(four["warnings"], Value::Array(Vec::new()), "{four}");
+    // The input's warnings come with the body.
+    let blank = dry(&[SEQUENTIAL, "--text", " "]);
+    assert_eq!(blank["warnings"][0]["path"], "text", "{blank}");
+    assert_eq!(blank["warnings"][0]["severity"], "warning", "{blank}");
     // Left out, the schema's default counts (3).
     let default = dry(&[SEQUENTIAL, "--text", "Generate 3 images of a fox."]);
     assert_eq!(default["estimate"]["usd"], 0.09, "{default}");
