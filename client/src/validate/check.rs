@@ -633,14 +633,22 @@ fn first_duplicate(view: View<'_>) -> Option<(usize, usize)> {
     let View::Array(items) = view else {
         return None;
     };
-    for j in 1..items.len() {
-        for i in 0..j {
-            if let (Some(a), Some(b)) = (items.item(i), items.item(j))
-                && equal::views(a.view(), b.view())
-            {
-                return Some((i, j));
-            }
+    // Items by hash: only those sharing one can be equal.
+    let mut seen: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
+    for j in 0..items.len() {
+        let Some(b) = items.item(j) else {
+            continue;
+        };
+        let same_hash = seen.entry(equal::hash(b.view())).or_default();
+        let earlier = same_hash.iter().copied().find(|&i| {
+            items
+                .item(i)
+                .is_some_and(|a| equal::views(a.view(), b.view()))
+        });
+        if let Some(i) = earlier {
+            return Some((i, j));
         }
+        same_hash.push(j);
     }
     None
 }
@@ -796,6 +804,26 @@ mod tests {
         );
         let messages: Vec<&str> = report.errors().map(|p| p.message.as_str()).collect();
         assert_eq!(messages, ["must be an object or a string"]);
+    }
+
+    #[test]
+    fn repeats_are_found_by_value_among_many_items() {
+        let at = |list: serde_json::Value| {
+            let items = list.as_array().cloned().unwrap_or_default();
+            first_duplicate(View::Array(&items))
+        };
+        assert_eq!(at(serde_json::json!([1, 2, 1.0])), Some((0, 2)));
+        assert_eq!(at(serde_json::json!([0, -0.0])), Some((0, 1)));
+        assert_eq!(
+            at(serde_json::json!([{"a": 1, "b": [2]}, {"b": [2.0], "a": 1}])),
+            Some((0, 1))
+        );
+        assert_eq!(at(serde_json::json!([[1], [true], "1", 1])), None);
+        // Tens of thousands of items, the repeat last: found without comparing every pair.
+        let mut many: Vec<serde_json::Value> =
+            (0..50_000).map(|i| format!("node-{i}").into()).collect();
+        many.push("node-123".into());
+        assert_eq!(first_duplicate(View::Array(&many)), Some((123, 50_000)));
     }
 
     #[test]

@@ -32,6 +32,45 @@ pub fn views(a: View<'_>, b: View<'_>) -> bool {
     }
 }
 
+/// A hash that agrees with [`views`]: equal values hash alike (numbers by their value as a
+/// float, which equal numbers share; objects whatever their key order), so `uniqueItems` looks
+/// for a repeat among a few items, not all before it.
+pub fn hash(view: View<'_>) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut hasher = DefaultHasher::new();
+    match view {
+        View::Null => 0u8.hash(&mut hasher),
+        View::Bool(b) => (1u8, b).hash(&mut hasher),
+        View::Number(n) => {
+            // `-0.0` is `0`.
+            let f = n.as_f64();
+            (2u8, if f == 0.0 { 0 } else { f.to_bits() }).hash(&mut hasher);
+        }
+        View::Array(items) => {
+            (3u8, items.len()).hash(&mut hasher);
+            for item in (0..items.len()).filter_map(|i| items.item(i)) {
+                hash(item.view()).hash(&mut hasher);
+            }
+        }
+        View::Object(object) => {
+            // Summed, so the order of the keys does not count.
+            let entries = object.entries();
+            let sum = entries.iter().fold(0u64, |sum, (key, value)| {
+                let mut entry = DefaultHasher::new();
+                (key, hash(value.view())).hash(&mut entry);
+                sum.wrapping_add(entry.finish())
+            });
+            (4u8, entries.len(), sum).hash(&mut hasher);
+        }
+        other => match text(other) {
+            Some(text) => (5u8, text).hash(&mut hasher),
+            // A local file or bytes: equal to nothing, so any hash will do.
+            None => 6u8.hash(&mut hasher),
+        },
+    }
+    hasher.finish()
+}
+
 /// Whether a value equals a known one.
 pub fn json(a: View<'_>, b: &Json) -> bool {
     match (a, b) {
