@@ -280,15 +280,8 @@ fn describe_field(out: &mut Vec<String>, flag: &FieldFlag) {
     let field = &flag.field;
     out.push(format!("  {}  (--{})", field.name, flag.long));
     out.push(format!("      {}", fields::type_line(field)));
-    let about: Vec<&str> = [
-        field.title().filter(|t| *t != field.name),
-        field.description(),
-    ]
-    .into_iter()
-    .flatten()
-    .map(str::trim)
-    .filter(|s| !s.is_empty())
-    .collect();
+    let (title, description) = fields::about(field);
+    let about: Vec<&str> = title.into_iter().chain(description).collect();
     if !about.is_empty() {
         out.push(format!("      {}", about.join(" — ")));
     }

@@ -186,9 +186,30 @@ fn value_name(kind: FieldKind) -> &'static str {
     }
 }
 
-/// The title, unless it only repeats the field's name.
+/// The title, unless it only repeats the field's name (`Negative Prompt` for
+/// `negative_prompt`).
 fn title(field: &Field) -> Option<&'static str> {
-    field.title().filter(|t| *t != field.name)
+    let words = |text: &str| -> String {
+        text.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    field
+        .title()
+        .filter(|t| words(t.trim_end_matches('.')) != words(field.name))
+}
+
+/// The title (unless it only repeats the name) and the description (unless it only repeats
+/// the title), trimmed, for help and `describe`.
+pub fn about(field: &Field) -> (Option<&'static str>, Option<&'static str>) {
+    let title = title(field).map(str::trim).filter(|t| !t.is_empty());
+    let same = |a: &str, b: &str| a.trim_end_matches('.') == b.trim_end_matches('.');
+    let description = field
+        .description()
+        .map(str::trim)
+        .filter(|d| !d.is_empty() && !title.is_some_and(|t| same(t, d)));
+    (title, description)
 }
 
 /// One line: the title (or description), whether required, and the default.
@@ -234,19 +255,11 @@ fn default_flag_text(field: &Field) -> Option<String> {
 /// The title, description, type, bounds, media rules and default.
 fn long_help(field: &Field) -> String {
     let mut lines = Vec::new();
-    let mut head = String::new();
-    if let Some(title) = title(field) {
-        head.push_str(title.trim_end_matches('.'));
-        head.push('.');
-    }
-    if let Some(description) = field.description().filter(|d| !d.trim().is_empty()) {
-        if !head.is_empty() {
-            head.push(' ');
-        }
-        head.push_str(description.trim());
-    }
+    let (title, description) = about(field);
+    let title = title.map(|t| format!("{}.", t.trim_end_matches('.')));
+    let head: Vec<&str> = title.as_deref().into_iter().chain(description).collect();
     if !head.is_empty() {
-        lines.push(head);
+        lines.push(head.join(" "));
     }
     // For choices the possible values clap lists say it all, unless there is more to say.
     let is_choice = field.kind() == FieldKind::Choice;
@@ -371,8 +384,11 @@ pub fn bounds(field: &Field) -> Vec<String> {
 pub fn default_text(field: &Field) -> Option<String> {
     Some(match field.default()? {
         Json::String("") if field.required => return None,
-        // Empty text is shown as JSON, or it would read as no value at all.
-        Json::String("") => "\"\"".to_owned(),
+        // Empty text, or text with spaces at its ends, is shown as JSON, or it would read as
+        // no value at all (or as a shorter one).
+        Json::String(text) if text.is_empty() || text.trim() != *text => {
+            serde_json::Value::from(*text).to_string()
+        }
         Json::String(text) => (*text).to_owned(),
         other => other.to_string(),
     })
@@ -508,6 +524,36 @@ mod tests {
         );
         assert!(field("tags").is_some_and(|f| f.required));
         assert_eq!(field("tags").map(default_text), Some(None));
+    }
+
+    #[test]
+    fn help_says_each_thing_once_and_shows_spaces_in_defaults() {
+        use runcomfy::schema::{Schema, Types};
+        static ECHOED: Schema = Schema {
+            types: Types::STRING,
+            title: Some("Negative Prompt"),
+            description: Some("Negative Prompt."),
+            default: Some(&Json::String(" ")),
+            ..Schema::ANY
+        };
+        static TITLED: Schema = Schema {
+            types: Types::STRING,
+            title: Some("Style"),
+            description: Some("How it looks"),
+            ..Schema::ANY
+        };
+        let field = |name: &'static str, schema: &'static Schema| Field {
+            name,
+            schema,
+            required: false,
+        };
+        let echoed = field("negative_prompt", &ECHOED);
+        // The title repeats the name; the description is kept once.
+        assert_eq!(about(&echoed), (None, Some("Negative Prompt.")));
+        assert_eq!(default_text(&echoed).as_deref(), Some("\" \""));
+        let titled = field("look", &TITLED);
+        assert_eq!(about(&titled), (Some("Style"), Some("How it looks")));
+        assert!(long_help(&titled).starts_with("Style. How it looks\n"));
     }
 
     #[test]
