@@ -46,8 +46,12 @@ pub(crate) fn write(
         })
         .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok());
     let summary = match body {
-        Some(body) => provenance::media_summary(model, &input, &body),
-        None => Value::Object(input),
+        Some(body) => provenance::body_summary(model, &input, &body),
+        None => {
+            let mut input = input;
+            provenance::hide_secrets(model, &mut input);
+            Value::Object(input)
+        }
     };
     let record = Record {
         runcomfy_record: provenance::RECORD_VERSION,

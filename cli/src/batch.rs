@@ -384,7 +384,7 @@ fn show_line(
             serde_json::from_slice::<Value>(&bytes)
                 .map_err(|e| CliError::Input(format!("line {}: {e}", line.number)))
         })?;
-    let body = runcomfy::provenance::media_summary(model, &given, &body);
+    let body = runcomfy::provenance::body_summary(model, &given, &body);
     crate::output::json_line(&json!({
         "line": line.number,
         "key": line.key,

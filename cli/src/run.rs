@@ -196,7 +196,7 @@ pub async fn run(
                 .map_err(|e| CliError::Input(format!("cannot read the body back: {e}")))
         })
         .inspect_err(|err| no_job(model.id, err, &args))?;
-    let summary = provenance::media_summary(model, &given, &body);
+    let summary = provenance::body_summary(model, &given, &body);
     drop(body);
 
     // From here on Ctrl-C and SIGTERM are heard: before the submit they end the command with

@@ -36,7 +36,7 @@ pub struct Record {
     pub model: String,
     /// The request id the API gave.
     pub request_id: Option<String>,
-    /// The input as sent, each media file as [`media_summary`] has it.
+    /// The input as sent, each media file and secret as [`body_summary`] has it.
     pub input: Value,
     /// The estimate before the submit ([`crate::estimate::Estimate::to_json`]).
     #[serde(default)]
@@ -165,6 +165,13 @@ pub enum RecordError {
         /// Why.
         reason: String,
     },
+    /// A secret the record does not keep, which no flag gives again.
+    #[error(
+        "{} is a secret ({}), which records do not keep: give it again with its flag",
+        printable(.0, SHOWN_CHARS),
+        runcomfy_vocab::format::Format::Password
+    )]
+    Secret(String),
 }
 
 /// A record's `error` for a job that ended with `err`: `failed: ...` with the server's error,
@@ -297,15 +304,39 @@ fn media_fields(model: &ModelInfo) -> impl Iterator<Item = (&'static str, bool)>
         .map(|f| (f.name, f.is_list()))
 }
 
+/// The fields of a model whose value is a secret (`format: password`).
+fn secret_fields(model: &ModelInfo) -> impl Iterator<Item = &'static str> + '_ {
+    model
+        .fields()
+        .filter(|f| f.own_schema().format == Some(crate::schema::Format::Password))
+        .map(|f| f.name)
+}
+
+/// What a record, a dry run or a batch report keeps of a secret's value.
+fn secret_kept() -> Value {
+    json!({"secret": "not recorded"})
+}
+
+/// Replaces the value of each secret field of `input` by `{"secret": "not recorded"}`.
+pub fn hide_secrets(model: &ModelInfo, input: &mut Map<String, Value>) {
+    for field in secret_fields(model) {
+        if let Some(value) = input.get_mut(field) {
+            *value = secret_kept();
+        }
+    }
+}
+
 /// The request body as people read it: `body` (what is sent) with each `data:` URI of a media
 /// field replaced by `{"name", "size", "sha256", "source"}`: its bytes' size and SHA-256, and,
 /// from `input` (what it was made from, by position), the local file's name and absolute
-/// path. URLs stay as they are: they are sent as they are.
-pub fn media_summary(model: &ModelInfo, input: &Map<String, Value>, body: &Value) -> Value {
+/// path; and each secret (`format: password`, an API key of the user's) as not recorded. URLs
+/// stay as they are: they are sent as they are.
+pub fn body_summary(model: &ModelInfo, input: &Map<String, Value>, body: &Value) -> Value {
     let mut out = body.clone();
     let Some(object) = out.as_object_mut() else {
         return out;
     };
+    hide_secrets(model, object);
     for (field, list) in media_fields(model) {
         let Some(value) = object.get_mut(field) else {
             continue;
@@ -364,6 +395,11 @@ pub fn input_from_record(
     let Value::Object(mut input) = record.input.clone() else {
         return Err(RecordError::NotARecord("its input is not an object".into()));
     };
+    if let Some(secret) =
+        secret_fields(model).find(|field| input.get(*field) == Some(&secret_kept()))
+    {
+        return Err(RecordError::Secret(secret.to_owned()));
+    }
     for (field, list) in media_fields(model) {
         let Some(value) = input.get_mut(field) else {
             continue;
@@ -437,7 +473,7 @@ mod tests {
                 .decode(&Value::Object(input.clone()))?
                 .encode(1 << 20)?,
         )?;
-        let summary = media_summary(model, &input, &body);
+        let summary = body_summary(model, &input, &body);
         let first = &summary["images"][0];
         assert_eq!(first["name"], "cat.png");
         assert_eq!(first["size"], crate::media::tests_support::PIXEL_PNG.len());

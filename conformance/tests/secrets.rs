@@ -1,0 +1,59 @@
+//! A field whose value is a secret (`format: password`, an API key of the user's, as Replicate's
+//! models take) is sent, but never kept: the record, a dry run and a batch report hold
+//! `{"secret": "not recorded"}`, and a rerun from a record asks for it again. The messy
+//! fixture's `acme/acme/echo` has one (`voice`).
+
+// Tests fail loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use runcomfy::Model;
+use runcomfy::provenance::{self, Record, RecordError, Timings};
+use runcomfy_conformance::models::acme::acme::echo::Echo;
+use serde_json::{Value, json};
+
+#[test]
+fn a_secret_is_sent_but_not_recorded_and_a_rerun_asks_for_it() {
+    let model = Echo::info();
+    let Value::Object(input) = json!({"text": "hi", "voice": "sk-very-secret"}) else {
+        unreachable!()
+    };
+    let body: Value = serde_json::from_slice(
+        &model
+            .decode(&Value::Object(input.clone()))
+            .unwrap()
+            .encode(1 << 20)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(body["voice"], "sk-very-secret", "it is sent");
+    let summary = provenance::body_summary(model, &input, &body);
+    assert_eq!(summary["voice"], json!({"secret": "not recorded"}));
+    assert_eq!(summary["text"], "hi");
+    assert!(!summary.to_string().contains("sk-very-secret"));
+
+    let record = Record {
+        runcomfy_record: provenance::RECORD_VERSION,
+        model: model.id.into(),
+        request_id: Some("r".into()),
+        input: summary,
+        estimate: None,
+        cost_usd: None,
+        timings: Timings::default(),
+        files: Vec::new(),
+        output: None,
+        error: None,
+    };
+    match provenance::input_from_record(model, &record) {
+        Err(RecordError::Secret(field)) => assert_eq!(field, "voice"),
+        other => panic!("{other:?}"),
+    }
+    let message = provenance::input_from_record(model, &record)
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("give it again with its flag"), "{message}");
+    // Given again (as a flag does: the recorded one is not read), the rest is read back.
+    let mut without = record.clone();
+    without.input.as_object_mut().unwrap().remove("voice");
+    let back = provenance::input_from_record(model, &without).unwrap();
+    assert_eq!(Value::Object(back), json!({"text": "hi"}));
+}
