@@ -89,9 +89,15 @@ impl Media {
 
     /// Reads a string as a `data:` URI, a URL (it has a `scheme://`), or else a local path.
     pub fn parse(value: &str) -> Self {
+        // `https:/host/a.png` too is a URL, a broken one, not a file of that name.
+        let web = value.split_once(':').is_some_and(|(scheme, _)| {
+            ["http", "https"]
+                .iter()
+                .any(|s| scheme.trim().eq_ignore_ascii_case(s))
+        });
         if has_data_scheme(value) {
             Media::DataUri(value.to_owned())
-        } else if value.contains("://") {
+        } else if web || value.contains("://") {
             Media::Url(value.to_owned())
         } else {
             Media::Path(PathBuf::from(value))
@@ -237,7 +243,7 @@ pub(crate) fn check(
             return report.error(path, "format", None, message);
         }
         Media::Path(file) if file.as_os_str().is_empty() => {
-            let message = "is empty: give a file's path or an https URL";
+            let message = "is empty: give a file's path, an https URL or a data: URI";
             return report.error(path, "file", None, message);
         }
         Media::Path(file) => match open(file) {
@@ -305,6 +311,19 @@ enum Origin<'a> {
 }
 
 fn check_url(report: &mut ValidationReport, path: &FieldPath, url: &str) {
+    // The parser forgives what a server may not: spaces trimmed or escaped, `https:/host`.
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        let message = "must be a URL without spaces or line breaks (a space in it is written %20)";
+        return report.error(path, "format", None, message);
+    }
+    let written = |prefix: &str| {
+        url.get(..prefix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+    };
+    if written("https:") && !written("https://") {
+        let message = "must be a valid https URL: https:// then the host";
+        return report.error(path, "format", None, message);
+    }
     match url::Url::parse(url) {
         Ok(parsed) if parsed.scheme() == "https" => {}
         Ok(parsed) => report.error(
@@ -647,7 +666,8 @@ fn apply_rule(
     let measured = match (rule.rule.measure(), dimensions) {
         (Measure::FileSizeMb, _) => size.map(|size| {
             let mb = size as f64 / MB;
-            (mb, format!("size {mb:.2} MB ({size} bytes)"))
+            let mb_shown = beside(mb, rule.limit);
+            (mb, format!("size {mb_shown} MB ({size} bytes)"))
         }),
         (Measure::Width, Some(d)) => Some((d.width as f64, format!("width {} px", d.width))),
         (Measure::Height, Some(d)) => Some((d.height as f64, format!("height {} px", d.height))),
@@ -659,9 +679,10 @@ fn apply_rule(
             ),
             h => {
                 let ratio = d.width as f64 / h as f64;
+                let ratio_shown = beside(ratio, rule.limit);
                 (
                     ratio,
-                    format!("aspect ratio {ratio:.2} ({}x{})", d.width, d.height),
+                    format!("aspect ratio {ratio_shown} ({}x{})", d.width, d.height),
                 )
             }
         }),
@@ -674,10 +695,30 @@ fn apply_rule(
     }
 }
 
+/// `value` to two decimals, or to as many more (up to six) as it takes not to read as `limit`
+/// when it is not: 300x751 is "0.399" beside a limit of 0.4, not "0.40".
+fn beside(value: f64, limit: f64) -> String {
+    for decimals in 2..=6 {
+        let shown = format!("{value:.decimals$}");
+        if value == limit || shown != format!("{limit:.decimals$}") {
+            return shown;
+        }
+    }
+    value.to_string()
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly.
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_measure_is_shown_apart_from_the_limit_it_misses() {
+        assert_eq!(beside(300.0 / 751.0, 0.4), "0.399");
+        assert_eq!(beside(751.0 / 300.0, 2.5), "2.503");
+        assert_eq!(beside(16.0 / 9.0, 1.0), "1.78");
+        assert_eq!(beside(0.4, 0.4), "0.40");
+    }
 
     #[test]
     fn sniffs_mime_types() {
@@ -700,6 +741,25 @@ mod tests {
         ));
         assert!(matches!(Media::parse("https://x/y.png"), Media::Url(_)));
         assert!(matches!(Media::parse("dat"), Media::Path(_)));
+        assert!(matches!(Media::parse("HTTPS:/x/y.png"), Media::Url(_)));
+        assert!(matches!(Media::parse("./https.png"), Media::Path(_)));
+        for bad in [
+            " https://x/y.png",
+            "https://x/y.png\n",
+            "https://x/a b.png",
+            "https:/x/y.png",
+        ] {
+            let mut report = ValidationReport::new();
+            check_url(&mut report, &FieldPath::root().key("image"), bad);
+            assert!(!report.is_valid(), "{bad:?}");
+        }
+        let mut report = ValidationReport::new();
+        check_url(
+            &mut report,
+            &FieldPath::root().key("image"),
+            "https://x/a%20b.png",
+        );
+        assert!(report.is_valid(), "{report}");
     }
 
     static WIDE_VIDEO: MediaSpec = MediaSpec {

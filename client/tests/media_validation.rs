@@ -430,7 +430,7 @@ fn a_missing_file_names_its_path() {
     assert_eq!(problem.rule, "file");
     assert_eq!(
         problem.message,
-        "is empty: give a file's path or an https URL"
+        "is empty: give a file's path, an https URL or a data: URI"
     );
 }
 
