@@ -335,8 +335,9 @@ fn a_model_that_takes_an_image_or_clips_but_not_both_says_so_before_sending() {
     for one in [
         serde_json::json!({"prompt": "hi", "image_url": image}),
         serde_json::json!({"prompt": "hi", "audio_urls": [clip]}),
-        // An empty list is not given.
+        // An empty list is not given, nor is empty text for a file.
         serde_json::json!({"prompt": "hi", "image_url": image, "audio_urls": []}),
+        serde_json::json!({"prompt": "hi", "image_url": "", "audio_urls": [clip]}),
     ] {
         let report = decode(one.clone());
         assert!(!report.contains("at_most_one"), "{one}: {report}");

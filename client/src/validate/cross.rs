@@ -4,6 +4,7 @@ use runcomfy_vocab::cross::{CrossRuleKind, stated_count};
 use runcomfy_vocab::pointer::Path;
 
 use super::instance::{Instance, View, find};
+use crate::media::Media;
 use crate::report::ValidationReport;
 use crate::schema::{CrossRule, Json, Schema};
 
@@ -125,6 +126,8 @@ impl<'a> Value<'a> {
             Value::Given(View::Array(items)) => !items.is_empty(),
             Value::Default(Json::Array(items)) => !items.is_empty(),
             Value::Given(View::String(s)) => !s.is_empty(),
+            // A media field given "" reads as a path with no name.
+            Value::Given(View::Media(Media::Path(path))) => !path.as_os_str().is_empty(),
             Value::Default(Json::String(s)) => !s.is_empty(),
             _ => true,
         }
