@@ -240,17 +240,23 @@ impl ModelInfo {
     }
 
     /// Replaces each choice a JSON input names by a value or alias the user types (`"16:9"`,
-    /// `"Fast"`) with its wire value, so hand-written inputs (the CLI's `--input`, batch
-    /// lines) take what the flags take. Anything else is left for validation to report.
+    /// `"Fast"`, `10` for the text `"10"`) with its wire value, so hand-written inputs (the
+    /// CLI's `--input`, batch lines) take what the flags take. Anything else is left for
+    /// validation to report.
     pub fn normalize_choices(&self, input: &mut serde_json::Map<String, serde_json::Value>) {
         for (key, value) in input.iter_mut() {
             let Some(field) = self.field(key) else {
                 continue;
             };
             let fix = |schema: &Schema, v: &mut serde_json::Value| {
-                if let serde_json::Value::String(text) = v
-                    && let Some(choice) = find_choice(schema, text)
-                {
+                // Text for a choice, or a number for a choice written as text (`"5"` of
+                // `"auto", "5", ...`).
+                let typed = match v {
+                    serde_json::Value::String(text) => text.clone(),
+                    serde_json::Value::Number(n) => n.to_string(),
+                    _ => return,
+                };
+                if let Some(choice) = find_choice(schema, &typed) {
                     *v = choice.value.to_value();
                 }
             };

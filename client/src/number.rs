@@ -68,11 +68,12 @@ impl Number {
 
     /// Whether the value is a whole number held as a float beyond 64 bits, where an integer
     /// written in full is read as one, rounded. (Within 64 bits such an integer is read
-    /// exactly; a float there was written as one, `1e18`, and goes as written.)
+    /// exactly; a float there was written as one, `1e18`, and goes as written. -2^63 itself
+    /// is an integer; as a float it is what the integers just below it round to.)
     pub fn is_rounded_integer(self) -> bool {
         const BELOW: f64 = -9_223_372_036_854_775_808.0; // i64::MIN, -2^63
         const ABOVE: f64 = 18_446_744_073_709_551_616.0; // u64::MAX + 1, 2^64
-        matches!(self.0, Repr::Float(f) if f.is_finite() && f.fract() == 0.0 && !(BELOW..ABOVE).contains(&f))
+        matches!(self.0, Repr::Float(f) if f.is_finite() && f.fract() == 0.0 && (f <= BELOW || f >= ABOVE))
     }
 
     /// Whether the value is a JSON number at all (not `NaN` or infinite).

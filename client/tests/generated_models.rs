@@ -181,6 +181,20 @@ fn json_inputs_take_choice_aliases_as_wire_values() {
             "optimize_prompt_options": "17:9",
         })
     );
+    // A number for a choice written as text (FLUX 3's durations: "auto", "5", ...).
+    let draft = runcomfy::catalog::find("blackforestlabs/flux-3/text-to-video/draft").unwrap();
+    let mut input = json!({"prompt": "a wave", "duration": 10});
+    draft.normalize_choices(input.as_object_mut().unwrap());
+    assert_eq!(input["duration"], "10");
+    // One that is no choice is left for validation, which lists the choices.
+    let mut input = json!({"prompt": "a wave", "duration": 30});
+    draft.normalize_choices(input.as_object_mut().unwrap());
+    let err = draft.decode(&input).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("must be a string, one of: auto, 5, 6"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -63,7 +63,11 @@ impl Checker<'_> {
             return self.error(at, "type", Some(short(view)), message);
         };
         if !schema.types.allows(ty) {
-            let message = format!("must be {}", types_phrase(schema.types));
+            let mut message = format!("must be {}", types_phrase(schema.types));
+            if let Some(choices) = schema.choices {
+                let list: Vec<String> = choices.iter().map(|c| c.text()).collect();
+                message.push_str(&format!(", one of: {}", list.join(", ")));
+            }
             return self.error(at, "type", Some(short(view)), message);
         }
         if let Some(choices) = schema.choices
@@ -497,6 +501,7 @@ impl Checker<'_> {
     fn blank_but_required(&mut self, property: Option<&Schema>, view: View<'_>, at: At<'_>) {
         if let (Some(property), View::String(text)) = (property, view)
             && property.media.is_none()
+            && property.admitted_types().allows(JsonType::String)
             && property.min_length.is_none()
             // A choice or a constant says for itself what is wrong with "".
             && property.choices.is_none()
@@ -738,9 +743,15 @@ mod tests {
             check(&mut report, schema, &value, &Path::root(), Files::Wire);
             report
         };
-        let rounded = check_one(&SEED, "99999999999999999999999");
-        assert!(rounded.is_valid(), "{rounded}");
-        assert_eq!(rounded.warnings().count(), 1, "{rounded}");
+        for text in [
+            "99999999999999999999999",
+            "-9223372036854775809",
+            "18446744073709551616",
+        ] {
+            let rounded = check_one(&SEED, text);
+            assert!(rounded.is_valid(), "{rounded}");
+            assert_eq!(rounded.warnings().count(), 1, "{text}: {rounded}");
+        }
         for (schema, text) in [
             (&SEED, "18446744073709551615"),
             (&SEED, "-9007199254740992"),
@@ -824,6 +835,44 @@ mod tests {
             (0..50_000).map(|i| format!("node-{i}").into()).collect();
         many.push("node-123".into());
         assert_eq!(first_duplicate(View::Array(&many)), Some((123, 50_000)));
+    }
+
+    #[test]
+    fn blank_text_is_warned_of_only_where_text_is_taken() {
+        use crate::schema::{Property, Types};
+        static IMAGES: Schema = Schema {
+            types: Types::ARRAY,
+            ..Schema::ANY
+        };
+        static PROMPT: Schema = Schema {
+            types: Types::STRING,
+            ..Schema::ANY
+        };
+        static INPUT: Schema = Schema {
+            types: Types::OBJECT,
+            properties: &[
+                Property {
+                    name: "images",
+                    schema: &IMAGES,
+                },
+                Property {
+                    name: "prompt",
+                    schema: &PROMPT,
+                },
+            ],
+            required: &["images", "prompt"],
+            ..Schema::ANY
+        };
+        let value = serde_json::json!({"images": "", "prompt": " "});
+        let mut report = ValidationReport::new();
+        check(&mut report, &INPUT, &value, &Path::root(), Files::Wire);
+        let found: Vec<(&str, &str)> = report
+            .problems()
+            .iter()
+            .map(|p| (p.path.as_str(), p.rule.as_str()))
+            .collect();
+        // The list given "" is only of the wrong type; the blank prompt is warned of.
+        assert_eq!(found, [("prompt", "required"), ("images", "type")]);
     }
 
     #[test]
