@@ -365,25 +365,22 @@ impl Checker<'_> {
             .count() as u64;
         let min = schema.min_contains.unwrap_or(1);
         let found = Some(format!("{passing} such item{}", plural(passing)));
+        let bound = |words: &str, n: u64| {
+            let passes = if n == 1 { "passes" } else { "pass" };
+            format!(
+                "must have {words} {n} item{} that {passes} the schema under `contains`",
+                plural(n)
+            )
+        };
         if passing < min {
             let rule = if schema.min_contains.is_some() {
                 "minContains"
             } else {
                 "contains"
             };
-            let message = format!(
-                "must have at least {min} item{} that pass{} the schema under `contains`",
-                plural(min),
-                if min == 1 { "es" } else { "" }
-            );
-            self.error(at, rule, found, message);
+            self.error(at, rule, found, bound("at least", min));
         } else if let Some(max) = schema.max_contains.filter(|&max| passing > max) {
-            let message = format!(
-                "must have at most {max} item{} that pass{} the schema under `contains`",
-                plural(max),
-                if max == 1 { "es" } else { "" }
-            );
-            self.error(at, "maxContains", found, message);
+            self.error(at, "maxContains", found, bound("at most", max));
         }
     }
 
