@@ -267,6 +267,7 @@ impl<'c, 'a> Reader<'c, 'a> {
                 })
             }
             Keyword::Then => deferred.then = Some(at),
+            Keyword::Else => deferred.otherwise = Some(at),
             Keyword::Nullable => match value {
                 Value::Bool(true) => deferred.nullable = Some(at),
                 Value::Bool(false) => {}
@@ -274,7 +275,6 @@ impl<'c, 'a> Reader<'c, 'a> {
                     .ctx
                     .input_err(at.as_str(), "`nullable` must be true or false", None),
             },
-            Keyword::Else => deferred.otherwise = Some(at),
             Keyword::Ref => {
                 let target = self.reference(value, &at);
                 node.all_of.insert(0, target);
@@ -663,7 +663,7 @@ impl<'c, 'a> Reader<'c, 'a> {
         (0..count).map(|i| self.read(&at.index(i))).collect()
     }
 
-    /// `properties` or `dependentSchemas`: a schema by each name, in schema order.
+    /// `properties`: a schema by each name, in schema order.
     fn schema_map(&mut self, value: &Value, at: &Pointer) -> Vec<(String, Sub)> {
         let Some(entries) = self.object_of(value, at, "schemas") else {
             return Vec::new();
