@@ -27,7 +27,7 @@ use crate::report::ValidationReport;
 use crate::schema::{MediaFormat, MediaKind, MediaRule, MediaSpec};
 
 pub(crate) use datauri::digest as data_uri_digest;
-use datauri::{Base64Source, DataUri, Payload};
+use datauri::{Base64Source, DataUri, Payload, after_prefix};
 pub(crate) use ending::cut_short;
 use inspect::{Content, Dimensions, Format, Inspection, Unmeasured, Want};
 
@@ -131,9 +131,7 @@ impl Media {
 }
 
 fn has_data_scheme(value: &str) -> bool {
-    value
-        .get(..5)
-        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("data:"))
+    after_prefix(value, "data:").is_some()
 }
 
 impl fmt::Debug for Media {
@@ -316,11 +314,7 @@ fn check_url(report: &mut ValidationReport, path: &FieldPath, url: &str) {
         let message = "must be a URL without spaces or line breaks (a space in it is written %20)";
         return report.error(path, "format", None, message);
     }
-    let written = |prefix: &str| {
-        url.get(..prefix.len())
-            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
-    };
-    if written("https:") && !written("https://") {
+    if after_prefix(url, "https:").is_some() && after_prefix(url, "https://").is_none() {
         let message = "must be a valid https URL: https:// then the host";
         return report.error(path, "format", None, message);
     }

@@ -49,14 +49,18 @@ pub(crate) enum DataUriError {
     BadEscape(usize),
 }
 
+/// What follows `prefix` at the start of `text`, in any ASCII case: schemes are (`DATA:`,
+/// `HTTPS://`).
+pub(crate) fn after_prefix<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    text.get(..prefix.len())
+        .filter(|start| start.eq_ignore_ascii_case(prefix))
+        .map(|_| &text[prefix.len()..])
+}
+
 impl<'a> DataUri<'a> {
     /// Parses the URI and checks its payload without decoding base64.
     pub(crate) fn parse(uri: &'a str) -> Result<Self, DataUriError> {
-        let rest = uri
-            .get(..5)
-            .filter(|scheme| scheme.eq_ignore_ascii_case("data:"))
-            .map(|_| &uri[5..])
-            .ok_or(DataUriError::NotData)?;
+        let rest = after_prefix(uri, "data:").ok_or(DataUriError::NotData)?;
         let comma = rest.find(',').ok_or(DataUriError::NoComma)?;
         let (header, data) = (&rest[..comma], &rest[comma + 1..]);
         let mut params = header.split(';');
