@@ -188,13 +188,18 @@ impl Checker<'_> {
 
     /// Whether the value passes `schema`, without reporting.
     fn matches(&mut self, schema: &'static Schema, view: View<'_>, at: At<'_>) -> bool {
+        self.aside(schema, view, at).is_valid()
+    }
+
+    /// The problems of the value against `schema`, in a report of their own.
+    fn aside(&mut self, schema: &'static Schema, view: View<'_>, at: At<'_>) -> ValidationReport {
         let mut scratch = ValidationReport::new();
         Checker {
             report: &mut scratch,
             files: self.files,
         }
         .node(schema, view, at);
-        scratch.is_valid()
+        scratch
     }
 
     fn number(&mut self, schema: &Schema, n: Number, at: At<'_>) {
@@ -479,12 +484,7 @@ impl Checker<'_> {
 
     /// `propertyNames`: a name that fails it is reported once, at the property, with why.
     fn property_name(&mut self, names: &'static Schema, key: &str, at: At<'_>) {
-        let mut scratch = ValidationReport::new();
-        Checker {
-            report: &mut scratch,
-            files: self.files,
-        }
-        .node(names, View::String(key), at.key(key));
+        let scratch = self.aside(names, View::String(key), at.key(key));
         let why: Vec<&str> = scratch.errors().map(|p| p.message.as_str()).collect();
         if !why.is_empty() {
             let message = format!("is not an allowed property name: it {}", why.join("; it "));
