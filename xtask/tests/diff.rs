@@ -102,11 +102,17 @@ fn write(dir: &Path, catalog: &Catalog) {
 }
 
 fn diff_of(change: impl Fn(&mut Catalog)) -> Vec<Change> {
+    diff_between(|_| {}, change)
+}
+
+/// The changes from the base changed by `old` to the base changed by `new`.
+fn diff_between(old: impl Fn(&mut Catalog), new: impl Fn(&mut Catalog)) -> Vec<Change> {
+    let mut before = base();
+    old(&mut before);
+    let mut after = base();
+    new(&mut after);
     let old = tempfile::tempdir().unwrap();
     let new = tempfile::tempdir().unwrap();
-    let before = base();
-    let mut after = base();
-    change(&mut after);
     write(old.path(), &before);
     write(new.path(), &after);
     diff::diff_dirs(old.path(), new.path()).unwrap()
@@ -927,6 +933,26 @@ const CASES: &[Case] = &[
     ),
     case("nothing changed", |_| {}, None, "", ""),
 ];
+
+/// A `not` removed is looser; under one kept, a schema accepting more refuses more.
+#[test]
+fn a_not_removed_is_looser_and_one_loosened_breaks() {
+    let with_not = |c: &mut Catalog| prop(c, "negative")["not"] = json!({"maxLength": 3});
+    let removed = diff_between(with_not, |_| {});
+    assert_eq!(compat::worst(&removed), ADDITIVE, "{removed:?}");
+    assert!(
+        removed.iter().any(|c| c.what.contains("`not` removed")),
+        "{removed:?}"
+    );
+    let loosened = diff_between(with_not, |c| {
+        prop(c, "negative")["not"] = json!({"maxLength": 5});
+    });
+    assert_eq!(compat::worst(&loosened), BREAKING, "{loosened:?}");
+    assert!(
+        loosened.iter().any(|c| c.what.contains("inside a `not`")),
+        "{loosened:?}"
+    );
+}
 
 #[test]
 fn every_crafted_change_is_classified() {

@@ -844,24 +844,16 @@ fn dependencies(d: &mut ModelDiff<'_>, k: &Keys<'_>) {
 /// a change either way moves values between `then` and `else`: so inside them any change can
 /// break. `then` and `else` constrain as any schema does.
 fn conditions(d: &mut ModelDiff<'_>, k: &Keys<'_>) {
-    let not = |node: &SchemaNode| node.not;
-    d.turned
-        .push(" (inside a `not`, where a schema accepting more refuses more)");
-    match (not(k.o), not(k.n)) {
-        (Some(old), Some(new)) => sub(d, old, new, &k.at(Side::New, Keyword::Not)),
-        (None, Some(_)) => d.input(
-            k.at(Side::New, Keyword::Not),
-            Impact::Breaking,
-            "`not` added: values it matches no longer validate",
-        ),
-        (Some(_), None) => d.input(
-            k.at(Side::Old, Keyword::Not),
-            Impact::Additive,
-            "`not` removed (looser)",
-        ),
-        (None, None) => {}
+    match (k.o.not, k.n.not) {
+        (Some(old), Some(new)) => {
+            d.turned
+                .push(" (inside a `not`, where a schema accepting more refuses more)");
+            sub(d, old, new, &k.at(Side::New, Keyword::Not));
+            d.turned.pop();
+        }
+        // Added or removed, a `not` constrains as any schema does.
+        (old, new) => one_schema(d, k, Keyword::Not, old, new),
     }
-    d.turned.pop();
     let condition = |node: &SchemaNode| node.condition;
     match (condition(k.o), condition(k.n)) {
         (Some(old), Some(new)) => {
