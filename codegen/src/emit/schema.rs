@@ -115,6 +115,8 @@ fn bound_fields(node: &SchemaNode) -> Vec<TokenStream> {
         ("max_length", node.max_length),
         ("min_items", node.min_items),
         ("max_items", node.max_items),
+        ("min_contains", node.min_contains),
+        ("max_contains", node.max_contains),
         ("min_properties", node.min_properties),
         ("max_properties", node.max_properties),
     ];
@@ -174,7 +176,7 @@ fn key_pattern_ident(node: &SchemaNode, index: usize) -> Ident {
     }
 }
 
-/// `items`, `unique_items` and `contains`.
+/// `items`, `unique_items` and `contains` (its counts are bounds).
 fn array_fields(model: &Model, node: &SchemaNode) -> Vec<TokenStream> {
     let mut fields = Vec::new();
     match &node.items {
@@ -195,15 +197,6 @@ fn array_fields(model: &Model, node: &SchemaNode) -> Vec<TokenStream> {
     if let Some(sub) = node.contains {
         let sub = sub_ref(model, sub);
         fields.push(quote!(contains: Some(#sub)));
-    }
-    for (key, count) in [
-        ("min_contains", node.min_contains),
-        ("max_contains", node.max_contains),
-    ] {
-        if let Some(count) = count {
-            let (key, n) = (format_ident!("{key}"), Literal::u64_unsuffixed(count));
-            fields.push(quote!(#key: Some(#n)));
-        }
     }
     fields
 }
