@@ -196,11 +196,20 @@ fn slug(name: &str) -> String {
 }
 
 /// The schema as it reads under `/properties/v`: every local `$ref` (in a place that holds a
-/// schema) moves with it. Values that are data (`enum`, `const`, `default`) are left as they are.
+/// schema) moves with it, unless an `$id` around it makes it local to that `$id`'s resource,
+/// which moves as a whole. Values that are data (`enum`, `const`, `default`) are left as they
+/// are. (The suite is draft 7, where an `$id` beside a `$ref` is ignored.)
 fn rebase(schema: &Value) -> Value {
     let Value::Object(map) = schema else {
         return schema.clone();
     };
+    let resource = map
+        .get("$id")
+        .and_then(Value::as_str)
+        .is_some_and(|id| !id.starts_with('#'));
+    if resource && !map.contains_key("$ref") {
+        return schema.clone();
+    }
     let mut out = serde_json::Map::new();
     for (key, value) in map {
         let moved = match Keyword::parse(key) {

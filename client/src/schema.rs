@@ -7,6 +7,8 @@
 use std::fmt;
 use std::sync::OnceLock;
 
+use runcomfy_vocab::keyword::compile_pattern;
+
 pub use runcomfy_vocab::format::Format;
 pub use runcomfy_vocab::json_type::{JsonType, Types};
 pub use runcomfy_vocab::media::{MediaFormat, MediaKind};
@@ -437,12 +439,6 @@ impl Pattern {
             .as_ref()?;
         Some(regex.find(text).is_some())
     }
-}
-
-/// Compiles a `pattern` the way [`Pattern`] runs it; the generator calls it to refuse, when
-/// the catalog is read, a pattern this engine cannot express.
-pub fn compile_pattern(source: &str) -> Result<regress::Regex, regress::Error> {
-    regress::Regex::with_flags(source, runcomfy_vocab::keyword::PATTERN_FLAGS)
 }
 
 impl fmt::Debug for Pattern {

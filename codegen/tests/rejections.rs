@@ -385,9 +385,9 @@ fn unsupported_keywords_are_refused_by_name() {
             "`unevaluatedProperties` is not supported",
         ),
         (
-            json!({"x": {"type": "string", "$anchor": "x"}}),
-            "/properties/x/$anchor",
-            "`$anchor` is not supported",
+            json!({"x": {"type": "string", "$dynamicRef": "#x"}}),
+            "/properties/x/$dynamicRef",
+            "`$dynamicRef` is not supported",
         ),
         (
             json!({"x": {"type": "object", "patternProperties": {"(?<=a)b\\k<n>": {}}}}),
@@ -400,14 +400,25 @@ fn unsupported_keywords_are_refused_by_name() {
             "unknown keyword `step`",
         ),
         (
-            json!({"x": {"type": "string", "format": "iri"}}),
+            json!({"x": {"type": "string", "format": "idn-hostname"}}),
             "/properties/x/format",
-            "format `iri` is not checked",
+            "format `idn-hostname` is not checked",
         ),
         (
             json!({"x": {"$ref": "https://example.com/x.json"}}),
             "/properties/x/$ref",
-            "cannot be resolved",
+            "cannot be resolved: it names another document",
+        ),
+        (
+            // Relative to the file, as the file's own location would make it.
+            json!({"x": {"$ref": "common.json#/definitions/x"}}),
+            "/properties/x/$ref",
+            "cannot be resolved: it names another document",
+        ),
+        (
+            json!({"x": {"$ref": "#/definitions/a~2"}}),
+            "/properties/x/$ref",
+            "cannot be resolved: its pointer has a `~` not followed by 0 or 1",
         ),
         (
             json!({"x": {"type": "string", "pattern": "(?<=a)b\\k<n>"}}),
@@ -424,6 +435,83 @@ fn unsupported_keywords_are_refused_by_name() {
             message.contains("overlay `patch`") && message.contains("\"unchecked\""),
             "{message}"
         );
+    }
+}
+
+/// `$id` and `$anchor` name schemas a `$ref` reaches by URI: each resolves against the base URI
+/// of the schema holding it, whatever the file's own location.
+#[test]
+fn identifiers_and_anchors_resolve() {
+    let input = json!({
+        "$id": "https://example.com/models/input.json",
+        "type": "object",
+        "properties": {
+            "count": {"$ref": "#count"},
+            "label": {"$ref": "shared/label.json"},
+            "tags": {"$ref": "https://example.com/models/shared/label.json#/definitions/tag"},
+        },
+        "definitions": {
+            "count": {"$anchor": "count", "type": "integer", "minimum": 1, "maximum": 8},
+            "label": {
+                "$id": "shared/label.json",
+                "type": "string",
+                "maxLength": 12,
+                "definitions": {"tag": {"type": "array", "items": {"$ref": "#"}}},
+            },
+        },
+    });
+    let dir = catalog(&input, Some(&json!({"display_name": "Test"})));
+    let code = runcomfy_codegen::generate(dir.path()).unwrap();
+    // Each field has the type and bounds of the schema its reference names.
+    for field in [
+        "/// Optional. A whole number. 1 to 8.",
+        "/// Optional. Text. At most 12 characters.",
+        "pub tags: Option<Vec<String>>",
+    ] {
+        assert!(code.contains(field), "no `{field}` in: {code}");
+    }
+}
+
+#[test]
+fn identifiers_that_clash_or_names_nobody_declared_are_rejected() {
+    let cases = [
+        (
+            json!({"a": {"$id": "https://example.com/a", "type": "string"},
+                   "b": {"$id": "https://example.com/a", "type": "string"}}),
+            "/properties/b/$id",
+            "`https://example.com/a` is already the identifier of the schema at `/properties/a`",
+        ),
+        (
+            json!({"a": {"$anchor": "a", "type": "string"},
+                   "b": {"$anchor": "a", "type": "string"}}),
+            "/properties/b/$anchor",
+            "the anchor `#a` is already the schema at `/properties/a`",
+        ),
+        (
+            json!({"a": {"$ref": "#nobody"}}),
+            "/properties/a/$ref",
+            "`$ref` to `#nobody`: no `$id` or `$anchor` names `nobody`",
+        ),
+        (
+            // The anchor is declared in another resource than the one the reference names.
+            json!({"a": {"$ref": "#inner"},
+                   "b": {"$id": "https://example.com/b", "$anchor": "inner", "type": "string"}}),
+            "/properties/a/$ref",
+            "no `$id` or `$anchor` names `inner`",
+        ),
+        (
+            json!({"a": {"$id": 7, "type": "string"}}),
+            "/properties/a/$id",
+            "`$id` must be a URI string",
+        ),
+        (
+            json!({"a": {"$anchor": "9 lives", "type": "string"}}),
+            "/properties/a/$anchor",
+            "`$anchor` must be a name",
+        ),
+    ];
+    for (properties, pointer, what) in cases {
+        assert_rejected(object(properties, &[]), None, "input.json", pointer, what);
     }
 }
 

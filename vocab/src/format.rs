@@ -21,6 +21,14 @@ pub enum Format {
     Uri,
     /// `uri-reference`: an RFC 3986 URI or relative reference (`../a?b`, `#c`).
     UriReference,
+    /// `iri`: an absolute RFC 3987 IRI, a URI that may hold Unicode (`https://例え.jp/π`).
+    Iri,
+    /// `iri-reference`: an RFC 3987 IRI or relative reference (`/âππ`, `#ƒrägmênt`).
+    IriReference,
+    /// `uri-template`: an RFC 6570 URI template (`https://example.com/{term:1}/{term}`).
+    UriTemplate,
+    /// `regex`: an ECMA-262 regular expression, as `pattern` holds one.
+    Regex,
     /// `uuid`: an RFC 4122 UUID in its hyphenated form.
     Uuid,
     /// `hostname`: an RFC 1123 host name (`example.com`).
@@ -49,6 +57,10 @@ impl Format {
         Format::Email,
         Format::Uri,
         Format::UriReference,
+        Format::Iri,
+        Format::IriReference,
+        Format::UriTemplate,
+        Format::Regex,
         Format::Uuid,
         Format::Hostname,
         Format::Ipv4,
@@ -67,6 +79,10 @@ impl Format {
             Format::Email => "email",
             Format::Uri => "uri",
             Format::UriReference => "uri-reference",
+            Format::Iri => "iri",
+            Format::IriReference => "iri-reference",
+            Format::UriTemplate => "uri-template",
+            Format::Regex => "regex",
             Format::Uuid => "uuid",
             Format::Hostname => "hostname",
             Format::Ipv4 => "ipv4",
@@ -105,6 +121,10 @@ impl Format {
             Format::Email => "an email address",
             Format::Uri => "an absolute URI",
             Format::UriReference => "a URI or a relative reference",
+            Format::Iri => "an absolute IRI (a URI that may hold Unicode)",
+            Format::IriReference => "an IRI or a relative reference",
+            Format::UriTemplate => "a URI template (https://example.com/{id})",
+            Format::Regex => "an ECMA-262 regular expression",
             Format::Uuid => "a UUID",
             Format::Hostname => "a host name (example.com)",
             Format::Ipv4 => "an IPv4 address (192.168.0.1)",
@@ -124,8 +144,12 @@ impl Format {
             Format::Date => crate::format::date(value),
             Format::Time => crate::format::time(value),
             Format::Email => crate::format::email(value),
-            Format::Uri => crate::format::uri(value),
-            Format::UriReference => crate::format::uri_reference(value),
+            Format::Uri => crate::format::uri(value, Chars::Ascii),
+            Format::UriReference => crate::format::uri_reference(value, Chars::Ascii),
+            Format::Iri => crate::format::uri(value, Chars::Unicode),
+            Format::IriReference => crate::format::uri_reference(value, Chars::Unicode),
+            Format::UriTemplate => crate::format::uri_template(value),
+            Format::Regex => crate::keyword::compile_pattern(value).is_ok(),
             Format::Uuid => crate::format::uuid(value),
             Format::Hostname => crate::format::hostname(value),
             // The standard library's parsers follow the RFCs' grammars: dotted quads with no
@@ -313,9 +337,45 @@ fn uuid(value: &str) -> bool {
             .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
-/// RFC 3986 `URI`: `scheme ":" hier-part [ "?" query ] [ "#" fragment ]`. Relative references
-/// are not URIs.
-fn uri(value: &str) -> bool {
+/// The characters a URI may hold outside percent-encoding: ASCII (RFC 3986), or for an IRI,
+/// Unicode too (RFC 3987).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Chars {
+    Ascii,
+    Unicode,
+}
+
+impl Chars {
+    /// `unreserved`, or for an IRI, `iunreserved` (which adds `ucschar`).
+    fn unreserved(self, c: char) -> bool {
+        c.is_ascii_alphanumeric()
+            || matches!(c, '-' | '.' | '_' | '~')
+            || (self == Chars::Unicode && is_ucschar(c))
+    }
+
+    /// What a query may hold besides `pchar`s and `/?`: for an IRI, `iprivate` too.
+    fn in_query(self, c: char) -> bool {
+        self == Chars::Unicode && is_iprivate(c)
+    }
+}
+
+/// RFC 3987 `ucschar`: Unicode beyond ASCII, but for controls, surrogates, private use and
+/// non-characters.
+fn is_ucschar(c: char) -> bool {
+    let c = u32::from(c);
+    matches!(c, 0xA0..=0xD7FF | 0xF900..=0xFDCF | 0xFDF0..=0xFFEF | 0xE1000..=0xEFFFD)
+        // Planes 1 to 13, but for each plane's last two code points (non-characters).
+        || ((0x10000..0xE0000).contains(&c) && c & 0xFFFF <= 0xFFFD)
+}
+
+/// RFC 3987 `iprivate`: private use characters, allowed in an IRI's query only.
+fn is_iprivate(c: char) -> bool {
+    matches!(u32::from(c), 0xE000..=0xF8FF | 0xF0000..=0xFFFFD | 0x100000..=0x10FFFD)
+}
+
+/// RFC 3986 `URI` (RFC 3987 `IRI`): `scheme ":" hier-part [ "?" query ] [ "#" fragment ]`.
+/// Relative references are not URIs.
+fn uri(value: &str, chars: Chars) -> bool {
     let Some((scheme, rest)) = value.split_once(':') else {
         return false;
     };
@@ -323,23 +383,23 @@ fn uri(value: &str) -> bool {
         && scheme
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-    scheme_ok && after_scheme(rest)
+    scheme_ok && after_scheme(rest, chars)
 }
 
 /// `URI-reference = URI / relative-ref`: a relative reference is what follows a scheme, with
 /// no `:` in its first segment (which would read as a scheme).
-fn uri_reference(value: &str) -> bool {
-    if uri(value) {
+fn uri_reference(value: &str, chars: Chars) -> bool {
+    if uri(value, chars) {
         return true;
     }
     let path_end = value.find(['?', '#']).unwrap_or(value.len());
     let first_segment = value[..path_end].split('/').next().unwrap_or_default();
-    !first_segment.contains(':') && after_scheme(value)
+    !first_segment.contains(':') && after_scheme(value, chars)
 }
 
 /// What follows a URI's scheme (`hier-part`, query, fragment), or a relative reference
 /// (`relative-part`, query, fragment), which takes the same shapes.
-fn after_scheme(rest: &str) -> bool {
+fn after_scheme(rest: &str, chars: Chars) -> bool {
     let (rest, fragment) = match rest.split_once('#') {
         Some((rest, fragment)) => (rest, Some(fragment)),
         None => (rest, None),
@@ -348,20 +408,23 @@ fn after_scheme(rest: &str) -> bool {
         Some((hier, query)) => (hier, Some(query)),
         None => (rest, None),
     };
-    let query_ok = |text: &str| pchars(text, "/?");
-    if !fragment.is_none_or(query_ok) || !query.is_none_or(query_ok) {
+    let fragment_ok = |text: &str| pchars(text, chars, |c| matches!(c, '/' | '?'));
+    let query_ok =
+        |text: &str| pchars(text, chars, |c| matches!(c, '/' | '?') || chars.in_query(c));
+    if !fragment.is_none_or(fragment_ok) || !query.is_none_or(query_ok) {
         return false;
     }
+    let path_ok = |text: &str| pchars(text, chars, |c| c == '/');
     match hier.strip_prefix("//") {
         Some(after) => {
             let (authority, path) = match after.find('/') {
                 Some(i) => after.split_at(i),
                 None => (after, ""),
             };
-            authority_ok(authority) && pchars(path, "/")
+            authority_ok(authority, chars) && path_ok(path)
         }
         // `path-absolute`, `path-rootless` or `path-empty`: no `//` start (checked above).
-        None => pchars(hier, "/"),
+        None => path_ok(hier),
     }
 }
 
@@ -384,14 +447,14 @@ fn relative_json_pointer(value: &str) -> bool {
 }
 
 /// `authority = [ userinfo "@" ] host [ ":" port ]`.
-fn authority_ok(authority: &str) -> bool {
+fn authority_ok(authority: &str, chars: Chars) -> bool {
     let (userinfo, hostport) = match authority.rfind('@') {
         Some(i) => (Some(&authority[..i]), &authority[i + 1..]),
         None => (None, authority),
     };
     if let Some(userinfo) = userinfo
         && !chars_ok(userinfo, |c| {
-            is_unreserved(c) || is_sub_delim(c) || c == ':'
+            chars.unreserved(c) || is_sub_delim(c) || c == ':'
         })
     {
         return false;
@@ -419,44 +482,98 @@ fn authority_ok(authority: &str) -> bool {
             None => (Some(hostport), None),
         }
     };
-    let host_ok = host.is_none_or(|h| chars_ok(h, |c| is_unreserved(c) || is_sub_delim(c)));
+    let host_ok = host.is_none_or(|h| chars_ok(h, |c| chars.unreserved(c) || is_sub_delim(c)));
     let port_ok = port.is_none_or(|p| p.chars().all(|c| c.is_ascii_digit()));
     host_ok && port_ok
 }
 
-/// `pchar`s (unreserved, percent-encoded, sub-delims, `:`, `@`) plus `extra`.
-fn pchars(text: &str, extra: &str) -> bool {
+/// `pchar`s (unreserved, percent-encoded, sub-delims, `:`, `@`) plus what `extra` allows.
+fn pchars(text: &str, chars: Chars, extra: impl Fn(char) -> bool) -> bool {
     chars_ok(text, |c| {
-        is_unreserved(c) || is_sub_delim(c) || matches!(c, ':' | '@') || extra.contains(c)
+        chars.unreserved(c) || is_sub_delim(c) || matches!(c, ':' | '@') || extra(c)
     })
 }
 
 /// Every character passes `allowed`, or is a well-formed `%XX` escape.
 fn chars_ok(text: &str, allowed: impl Fn(char) -> bool) -> bool {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_hexdigit);
-            if !hex(i + 1) || !hex(i + 2) {
-                return false;
-            }
-            i += 3;
-        } else if bytes[i].is_ascii() && allowed(char::from(bytes[i])) {
-            i += 1;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        let ok = if c == '%' {
+            chars.next().is_some_and(|c| c.is_ascii_hexdigit())
+                && chars.next().is_some_and(|c| c.is_ascii_hexdigit())
         } else {
+            allowed(c)
+        };
+        if !ok {
             return false;
         }
     }
     true
 }
 
-fn is_unreserved(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~')
-}
-
 fn is_sub_delim(c: char) -> bool {
     "!$&'()*+,;=".contains(c)
+}
+
+/// RFC 6570 `URI-Template`: literal text (no controls, spaces, quotes, `<`, `>`, `\`, `^`,
+/// `` ` ``, `|`, or a brace outside an expression) and expressions: `{`, an optional operator,
+/// then variables (`term`, `a.b`, `%41`), each with an optional `:1`–`:9999` prefix or `*`,
+/// separated by commas, and `}`.
+fn uri_template(value: &str) -> bool {
+    let mut rest = value;
+    while !rest.is_empty() {
+        let literal_end = rest.find('{').unwrap_or(rest.len());
+        let literal_ok = chars_ok(&rest[..literal_end], |c| {
+            !c.is_control() && !" \"'%<>\\^`{|}".contains(c) && !is_noncharacter_or_surrogate(c)
+        });
+        if !literal_ok {
+            return false;
+        }
+        rest = &rest[literal_end..];
+        let Some(expression) = rest.strip_prefix('{') else {
+            break;
+        };
+        let Some(end) = expression.find('}') else {
+            return false;
+        };
+        if !template_expression(&expression[..end]) {
+            return false;
+        }
+        rest = &expression[end + 1..];
+    }
+    true
+}
+
+/// The inside of one `{...}` of a URI template.
+fn template_expression(text: &str) -> bool {
+    let variables = text
+        .strip_prefix(|c: char| "+#./;?&=,!@|".contains(c))
+        .unwrap_or(text);
+    variables.split(',').all(|spec| {
+        let (name, modifier) = match spec.find([':', '*']) {
+            Some(i) => spec.split_at(i),
+            None => (spec, ""),
+        };
+        let name_ok = !name.is_empty()
+            && name.split('.').all(|part| {
+                !part.is_empty() && chars_ok(part, |c| c.is_ascii_alphanumeric() || c == '_')
+            });
+        let modifier_ok = match modifier.strip_prefix(':') {
+            Some(length) => {
+                (1..=4).contains(&length.len())
+                    && !length.starts_with('0')
+                    && length.chars().all(|c| c.is_ascii_digit())
+            }
+            None => modifier.is_empty() || modifier == "*",
+        };
+        name_ok && modifier_ok
+    })
+}
+
+/// What no template literal may hold beyond RFC 6570's excluded ASCII: characters that are
+/// neither `ucschar` nor `iprivate`.
+fn is_noncharacter_or_surrogate(c: char) -> bool {
+    !c.is_ascii() && !is_ucschar(c) && !is_iprivate(c)
 }
 
 #[cfg(test)]
@@ -474,6 +591,7 @@ mod tests {
         );
         assert_eq!(Format::parse("ipv4"), Some(Format::Ipv4));
         assert_eq!(Format::parse("idn-hostname"), None);
+        assert_eq!(Format::parse("iri-reference"), Some(Format::IriReference));
     }
 
     #[test]
@@ -585,6 +703,79 @@ mod tests {
             assert!(!Format::UriReference.check(bad), "{bad}");
         }
         assert!(Format::Password.check("anything at all"));
+    }
+
+    #[test]
+    fn iris_take_unicode_where_uris_take_ascii() {
+        for good in [
+            "http://ƒøø.ßår/?∂éœ=πîx#πîüx",
+            "http://➡.ws/䨹",
+            "http://[2001:0db8:85a3:0000:0000:8a2e:0370:7334]",
+            "https://例え.jp/π?\u{E000}",
+        ] {
+            assert!(Format::Iri.check(good), "{good}");
+            assert!(Format::IriReference.check(good), "{good}");
+        }
+        for bad in [
+            "http://2001:0db8:85a3:0000:0000:8a2e:0370:7334",
+            "/abc",
+            "\\\\WINDOWS\\filëßåré",
+            "âππ",
+            "http://a.example/\u{FFFE}",
+            // Private use is for queries only.
+            "http://a.example/\u{E000}",
+        ] {
+            assert!(!Format::Iri.check(bad), "{bad}");
+        }
+        for good in ["//ƒøø.ßår/?∂éœ=πîx#πîüx", "/âππ", "âππ", "#ƒrägmênt", ""]
+        {
+            assert!(Format::IriReference.check(good), "{good}");
+        }
+        for bad in ["\\\\WINDOWS\\filëßåré", "#ƒräg\\mênt", "a b"] {
+            assert!(!Format::IriReference.check(bad), "{bad}");
+        }
+        assert!(!Format::Uri.check("http://ƒøø.ßår/"));
+        assert!(!Format::UriReference.check("/âππ"));
+    }
+
+    #[test]
+    fn uri_templates() {
+        for good in [
+            "http://example.com/dictionary/{term:1}/{term}",
+            "http://example.com/dictionary",
+            "dictionary/{term:1}/{term}",
+            "{+path}/here{?x,y*}{#frag}{.a.b}{/list*}{;k}{&more:9999}",
+            "{%41b}",
+            "",
+        ] {
+            assert!(Format::UriTemplate.check(good), "{good}");
+        }
+        for bad in [
+            "http://example.com/dictionary/{term:1}/{term",
+            "a}b",
+            "{}",
+            "{a,}",
+            "{a:0}",
+            "{a:10000}",
+            "{a-b}",
+            "{a..b}",
+            "{a*:2}",
+            "x y",
+            "{{a}}",
+            "%zz",
+        ] {
+            assert!(!Format::UriTemplate.check(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn regular_expressions_are_ecma_262() {
+        for good in ["([abc])+\\s+$", "^\\p{L}+$", "(?<year>\\d{4})"] {
+            assert!(Format::Regex.check(good), "{good}");
+        }
+        for bad in ["^(abc]", "\\a", "(?<=a", "[z-a]"] {
+            assert!(!Format::Regex.check(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -7,9 +7,12 @@
 //! schema is ever skipped silently. Draft 7 and 2020-12 spellings are both known
 //! (`definitions`/`$defs`, array `items`/`prefixItems`, `additionalItems`/`items`).
 
-/// The flags `pattern`s are compiled with: JSON Schema's regular expressions are ECMA-262's in
-/// Unicode mode (`u`), found anywhere in the string unless anchored.
-pub const PATTERN_FLAGS: &str = "u";
+/// Compiles a `pattern` (or a value of `format: regex`) as JSON Schema reads it: an ECMA-262
+/// regular expression in Unicode mode (`u`), found anywhere in the string unless anchored. The
+/// generator refuses, when the catalog is read, a pattern this engine cannot express.
+pub fn compile_pattern(source: &str) -> Result<regress::Regex, regress::Error> {
+    regress::Regex::with_flags(source, "u")
+}
 
 /// A keyword of JSON Schema (draft 4 to 2020-12), of RunComfy's catalog, or of OpenAPI 3.0's
 /// schema objects (`nullable`, `example`), which catalogs exported from an API description hold.
@@ -336,9 +339,12 @@ impl Keyword {
     /// What the generator does with the keyword.
     pub const fn support(self) -> Support {
         match self {
-            Keyword::Schema | Keyword::Defs | Keyword::Definitions | Keyword::Ref => {
-                Support::Structure
-            }
+            Keyword::Schema
+            | Keyword::Id
+            | Keyword::Anchor
+            | Keyword::Defs
+            | Keyword::Definitions
+            | Keyword::Ref => Support::Structure,
             Keyword::Comment
             | Keyword::Title
             | Keyword::Description
@@ -388,15 +394,11 @@ impl Keyword {
             | Keyword::DependentSchemas
             | Keyword::Nullable
             | Keyword::Validations => Support::Checked,
-            Keyword::Id => Support::Refused(
-                "base URIs are not supported: references resolve within the schema file only",
-            ),
-            Keyword::Anchor
-            | Keyword::DynamicRef
+            Keyword::DynamicRef
             | Keyword::DynamicAnchor
             | Keyword::RecursiveRef
             | Keyword::RecursiveAnchor => Support::Refused(
-                "anchors and dynamic references are not supported: use a `$ref` to a JSON pointer",
+                "dynamic references are not supported: use a `$ref` to a JSON pointer or an anchor",
             ),
             Keyword::Vocabulary => Support::Refused("custom vocabularies are not supported"),
             Keyword::ContentMediaType | Keyword::ContentEncoding | Keyword::ContentSchema => {
@@ -494,10 +496,11 @@ mod tests {
 
     #[test]
     fn refused_keywords_say_why() {
-        for keyword in [Keyword::UnevaluatedItems, Keyword::Anchor, Keyword::Id] {
+        for keyword in [Keyword::UnevaluatedItems, Keyword::DynamicRef] {
             assert!(matches!(keyword.support(), Support::Refused(why) if !why.is_empty()));
         }
         assert_eq!(Keyword::Pattern.support(), Support::Checked);
+        assert_eq!(Keyword::Anchor.support(), Support::Structure);
         assert_eq!(Keyword::Title.support(), Support::Annotation);
     }
 

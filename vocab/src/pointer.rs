@@ -55,6 +55,11 @@ impl Pointer {
         self.0.rsplit('/').next().unwrap_or_default()
     }
 
+    /// The pointer of the value holding this one (the root's is the root).
+    pub fn parent(&self) -> Pointer {
+        Pointer(self.0[..self.0.rfind('/').unwrap_or(0)].to_owned())
+    }
+
     /// Whether `self` is `other` or lies inside it.
     pub fn starts_with(&self, other: &Pointer) -> bool {
         self.0 == other.0
@@ -68,24 +73,32 @@ impl fmt::Display for Pointer {
     }
 }
 
-/// A `$ref` that stays inside its file: the tokens of its fragment's JSON pointer, decoded
-/// (`#/definitions/a%25b` → `["definitions", "a%b"]`). `Err` says why another reference is
-/// not one: it names another document, an anchor, or is malformed.
-pub fn local_ref(reference: &str) -> Result<Vec<String>, &'static str> {
-    let Some(fragment) = reference.strip_prefix('#') else {
-        return Err("it names another document (remote references are not supported)");
-    };
+/// What a URI fragment names in a schema: a place by JSON pointer (`#/definitions/a`, or `#`
+/// for the whole resource) or a schema by its plain name (`#node`, declared by an `$id` or
+/// `$anchor`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fragment {
+    /// The pointer's tokens, decoded (`/definitions/a%25b` → `["definitions", "a%b"]`).
+    Pointer(Vec<String>),
+    /// The name, decoded.
+    Name(String),
+}
+
+/// Reads a URI fragment (without its `#`), percent-encoded as URIs carry it. `Err` says why
+/// it is malformed.
+pub fn fragment(fragment: &str) -> Result<Fragment, &'static str> {
     let fragment = percent_decode(fragment).ok_or("its fragment is not valid percent-encoding")?;
     if fragment.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Fragment::Pointer(Vec::new()));
     }
     let Some(pointer) = fragment.strip_prefix('/') else {
-        return Err("it names an anchor (only JSON pointers are supported)");
+        return Ok(Fragment::Name(fragment));
     };
     pointer
         .split('/')
         .map(|token| unescape(token).ok_or("its pointer has a `~` not followed by 0 or 1"))
-        .collect()
+        .collect::<Result<_, _>>()
+        .map(Fragment::Pointer)
 }
 
 /// Decodes `%XX` escapes (URI fragments); `None` when one is malformed or the result is not
@@ -249,23 +262,26 @@ mod tests {
     }
 
     #[test]
-    fn local_refs() {
-        assert_eq!(local_ref("#"), Ok(vec![]));
+    fn fragments() {
+        assert_eq!(fragment(""), Ok(Fragment::Pointer(vec![])));
         assert_eq!(
-            local_ref("#/definitions/a%25b/tilde~0field"),
-            Ok(vec![
+            fragment("/definitions/a%25b/tilde~0field"),
+            Ok(Fragment::Pointer(vec![
                 "definitions".to_owned(),
                 "a%b".to_owned(),
                 "tilde~field".to_owned()
-            ])
+            ]))
         );
         assert_eq!(
-            local_ref("#/definitions/foo%22bar"),
-            Ok(vec!["definitions".to_owned(), "foo\"bar".to_owned()])
+            fragment("/definitions/foo%22bar"),
+            Ok(Fragment::Pointer(vec![
+                "definitions".to_owned(),
+                "foo\"bar".to_owned()
+            ]))
         );
-        assert!(local_ref("http://example.com/schema.json").is_err());
-        assert!(local_ref("#foo").is_err());
-        assert!(local_ref("#/a%zz").is_err());
+        assert_eq!(fragment("foo"), Ok(Fragment::Name("foo".to_owned())));
+        assert!(fragment("/a%zz").is_err());
+        assert!(fragment("/a~2").is_err());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //!
 //! - `schema`: JSON Schema to [`SchemaNode`]s, keyword by keyword: each one is checked,
 //!   an annotation, or refused by name (the vocabulary is `runcomfy_vocab::keyword`).
+//! - `identifiers`: `$id`s and anchors, and the base URI a `$ref` resolves against.
 //! - `media`: media formats, `validations` and the overlay's accepted formats.
 //! - `typing`: the Rust types values of those schemas decode into.
 //! - `choices`: enum variant names and aliases.
@@ -13,6 +14,7 @@
 
 mod choices;
 mod defaults;
+mod identifiers;
 mod media;
 mod model;
 mod output;

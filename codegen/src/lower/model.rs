@@ -1,7 +1,7 @@
 //! One model: its names and docs, its input's schema and types, its overlay rules.
 
 use runcomfy_vocab::cross::CrossRuleKind;
-use runcomfy_vocab::keyword::PATTERN_FLAGS;
+use runcomfy_vocab::keyword::compile_pattern;
 use runcomfy_vocab::pointer::{Pointer, escape};
 use serde_json::Value;
 
@@ -159,7 +159,7 @@ fn close_input(ctx: &mut Ctx<'_>, root: &mut SchemaNode) {
         let patterns: Vec<regress::Regex> = root
             .pattern_properties
             .iter()
-            .filter_map(|(source, _)| regress::Regex::with_flags(source, PATTERN_FLAGS).ok())
+            .filter_map(|(source, _)| compile_pattern(source).ok())
             .collect();
         for (i, name) in root.required.iter().enumerate() {
             if !root.properties.iter().any(|(p, _)| p == name)

@@ -5,17 +5,19 @@
 //! kept for docs, a vendor extension (`x-...`) is skipped by convention, and anything else (a
 //! refused keyword, an unknown one, a `format` that is not checked, a remote `$ref`) fails the
 //! catalog with the file, the pointer and the way out, unless the overlay's `unchecked` list
-//! accepts it (then `lint` warns). Local `$ref`s resolve within the file, recursion included.
+//! accepts it (then `lint` warns). `$ref`s resolve within the file, by JSON pointer, `$id` or
+//! anchor (`identifiers`), recursion included.
 
 use std::collections::{BTreeSet, HashMap};
 
 use runcomfy_vocab::format::Format;
 use runcomfy_vocab::json_type::{JsonType, Types};
-use runcomfy_vocab::keyword::{Dialect, Keyword, PATTERN_FLAGS, Support};
-use runcomfy_vocab::pointer::{Pointer, local_ref};
+use runcomfy_vocab::keyword::{Dialect, Keyword, Support, compile_pattern};
+use runcomfy_vocab::pointer::Pointer;
 use serde_json::{Map, Value};
 
 use super::Ctx;
+use super::identifiers::{Identifiers, Unresolved};
 use super::media::MediaDecl;
 use crate::error::WarningKind;
 use crate::ir::{Condition, Dependency, Items, SchemaId, SchemaNode, Sub};
@@ -26,6 +28,8 @@ pub(crate) struct Reader<'c, 'a> {
     pub(crate) ctx: &'c mut Ctx<'a>,
     doc: &'a Value,
     dialect: Dialect,
+    /// Where each `$id` and anchor points, and each schema's base URI, for `$ref`s.
+    identifiers: Identifiers,
     pub(crate) nodes: Vec<SchemaNode>,
     /// The schema read at each pointer, so a `$ref` to it shares it (and recursion ends).
     memo: HashMap<String, Sub>,
@@ -78,10 +82,16 @@ impl<'c, 'a> Reader<'c, 'a> {
                 Dialect::default()
             }
         };
+        let mut problems = Vec::new();
+        let identifiers = Identifiers::scan(doc, dialect, &mut problems);
+        for (at, problem) in problems {
+            ctx.input_err(at.as_str(), problem, None);
+        }
         Self {
             ctx,
             doc,
             dialect,
+            identifiers,
             nodes: Vec::new(),
             memo: HashMap::new(),
             following: Vec::new(),
@@ -144,7 +154,7 @@ impl<'c, 'a> Reader<'c, 'a> {
         let mut deferred = Deferred::default();
         for (key, value) in map {
             let at = pointer.join(key);
-            if let Some(keyword) = self.admit(key, &at, pointer) {
+            if let Some(keyword) = self.admit(key, &at) {
                 self.keyword(keyword, value, at, &mut node, &mut deferred);
             }
         }
@@ -184,7 +194,7 @@ impl<'c, 'a> Reader<'c, 'a> {
     /// The keyword `key` names, when it is one to read: an unknown key or a refused keyword
     /// fails the catalog (unless the overlay accepts it unchecked), a vendor extension is
     /// skipped.
-    fn admit(&mut self, key: &str, at: &Pointer, pointer: &Pointer) -> Option<Keyword> {
+    fn admit(&mut self, key: &str, at: &Pointer) -> Option<Keyword> {
         let Some(keyword) = Keyword::parse(key) else {
             if !Keyword::is_extension(key) {
                 self.refuse(at, format!("unknown keyword `{key}`"));
@@ -192,10 +202,7 @@ impl<'c, 'a> Reader<'c, 'a> {
             return None;
         };
         if let Support::Refused(why) = keyword.support() {
-            let root_id = keyword == Keyword::Id && pointer.as_str().is_empty();
-            if !root_id {
-                self.refuse(at, format!("`{key}` is not supported: {why}"));
-            }
+            self.refuse(at, format!("`{key}` is not supported: {why}"));
             return None;
         }
         Some(keyword)
@@ -283,8 +290,13 @@ impl<'c, 'a> Reader<'c, 'a> {
             Keyword::Description => node.description = self.text(value, &at),
             Keyword::Default => node.default = Some(value.clone()),
             Keyword::Validations => deferred.media.validations = Some((value, at)),
-            // Read where they are used (`$defs` through `$ref`s; `$schema` at the start).
-            Keyword::Schema | Keyword::Defs | Keyword::Definitions | Keyword::Id => {}
+            // Read where they are used: `$defs` through `$ref`s, `$schema` at the start,
+            // identifiers by `Identifiers::scan`.
+            Keyword::Schema
+            | Keyword::Defs
+            | Keyword::Definitions
+            | Keyword::Id
+            | Keyword::Anchor => {}
             Keyword::Comment
             | Keyword::Examples
             | Keyword::Example
@@ -393,8 +405,14 @@ impl<'c, 'a> Reader<'c, 'a> {
                 .input_err(at.as_str(), "`$ref` must be a string", None);
             return Sub::Any;
         };
-        let tokens = match local_ref(reference) {
-            Ok(tokens) => tokens,
+        let target = match self.identifiers.resolve(&at.parent(), reference) {
+            Ok(target) => target,
+            // A name nobody declared is a mistake in the file, not a feature to accept unchecked.
+            Err(why @ Unresolved::Name(_)) => {
+                self.ctx
+                    .input_err(at.as_str(), format!("`$ref` to `{reference}`: {why}"), None);
+                return Sub::Any;
+            }
             Err(why) => {
                 self.refuse(
                     at,
@@ -403,9 +421,6 @@ impl<'c, 'a> Reader<'c, 'a> {
                 return Sub::Any;
             }
         };
-        let target = tokens
-            .iter()
-            .fold(Pointer::root(), |pointer, token| pointer.join(token));
         if self.doc.pointer(target.as_str()).is_none() {
             self.ctx.input_err(
                 at.as_str(),
@@ -576,7 +591,7 @@ impl<'c, 'a> Reader<'c, 'a> {
 
     /// `source`, when the pattern engine can run it (else the catalog fails on `at`).
     fn regex(&mut self, source: &str, at: &Pointer) -> Option<String> {
-        match regress::Regex::with_flags(source, PATTERN_FLAGS) {
+        match compile_pattern(source) {
             Ok(_) => Some(source.to_owned()),
             Err(err) => {
                 self.refuse(
