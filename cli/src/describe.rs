@@ -7,6 +7,7 @@ use runcomfy::schema::MediaKind;
 use runcomfy::vocab::cross::CrossRuleKind;
 use serde_json::{Value, json};
 
+use crate::conditions;
 use crate::fields::{self, FieldFlag};
 use crate::output;
 
@@ -235,7 +236,15 @@ pub fn describe(model: &'static ModelInfo, json: bool, live: Option<Price>) {
     out.push(String::new());
     out.push("Fields:".into());
     for flag in &flags {
-        describe_field(&mut out, flag);
+        describe_field(&mut out, flag, model.id);
+    }
+    let conditions = conditions::of_model(model);
+    if !conditions.is_empty() {
+        out.push(String::new());
+        out.push("Conditions:".into());
+        for condition in conditions {
+            out.push(format!("  {}", printable(&condition, 2000)));
+        }
     }
     if !model.rules.is_empty() {
         out.push(String::new());
@@ -276,7 +285,7 @@ pub fn describe(model: &'static ModelInfo, json: bool, live: Option<Price>) {
     output::line(&out.join("\n"));
 }
 
-fn describe_field(out: &mut Vec<String>, flag: &FieldFlag) {
+fn describe_field(out: &mut Vec<String>, flag: &FieldFlag, model_id: &str) {
     let field = &flag.field;
     out.push(format!("  {}  (--{})", field.name, flag.long));
     out.push(format!("      {}", fields::type_line(field)));
@@ -309,6 +318,9 @@ fn describe_field(out: &mut Vec<String>, flag: &FieldFlag) {
                 rule.rule, rule.limit, rule.message
             ));
         }
+    }
+    for condition in conditions::of_field(field, model_id) {
+        out.push(format!("      {}", printable(&condition, 2000)));
     }
 }
 
@@ -350,6 +362,7 @@ fn describe_json(model: &ModelInfo, flags: &[FieldFlag]) -> Value {
                 "max_length": value.max_length,
                 "min_items": f.own_schema().min_items,
                 "max_items": f.own_schema().max_items,
+                "conditions": conditions::of_field(f, model.id),
                 "media": f.media().map(|m| json!({
                     "kind": m.kind.name(),
                     "formats": m.formats.iter().map(|f| f.name()).collect::<Vec<_>>(),
@@ -386,6 +399,7 @@ fn describe_json(model: &ModelInfo, flags: &[FieldFlag]) -> Value {
         "docs": model.docs,
         "fields": fields,
         "cross_rules": rules,
+        "conditions": conditions::of_model(model),
         "output_fields": model.outputs.iter().map(|f| json!({"name": f.name, "array": f.list})).collect::<Vec<_>>(),
         "output_published": model.upstream.output_published,
         "input_schema": serde_json::from_str::<Value>(model.input_schema).unwrap_or(Value::Null),

@@ -7,6 +7,7 @@
 
 mod batch;
 mod cli;
+mod conditions;
 mod connect;
 mod describe;
 mod duration;

@@ -148,6 +148,32 @@ impl Types {
     pub fn iter(self) -> impl Iterator<Item = JsonType> {
         JsonType::ALL.into_iter().filter(move |t| self.names(*t))
     }
+
+    /// The types as a sentence says them, each with its article and `null` last and bare:
+    /// `a string`, `an integer, a string or null`.
+    pub fn phrase(self) -> String {
+        let mut names: Vec<String> = self
+            .iter()
+            .filter(|&ty| ty != JsonType::Null)
+            .map(|ty| {
+                let name = ty.name();
+                let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                    "an"
+                } else {
+                    "a"
+                };
+                format!("{article} {name}")
+            })
+            .collect();
+        if self.names(JsonType::Null) {
+            names.push("null".to_owned());
+        }
+        match names.split_last() {
+            None => "nothing".to_owned(),
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        }
+    }
 }
 
 impl fmt::Debug for Types {
@@ -189,5 +215,22 @@ mod tests {
         assert_eq!(set.to_string(), "null or string");
         assert!(!set.is_any());
         assert_eq!(Types::NONE.to_string(), "nothing");
+    }
+
+    #[test]
+    fn phrases_name_each_type_with_its_article_and_null_last() {
+        assert_eq!(
+            Types::NULL.with(Types::INTEGER).phrase(),
+            "an integer or null"
+        );
+        assert_eq!(
+            Types::STRING
+                .with(Types::INTEGER)
+                .with(Types::NULL)
+                .phrase(),
+            "an integer, a string or null"
+        );
+        assert_eq!(Types::NULL.phrase(), "null");
+        assert_eq!(Types::OBJECT.phrase(), "an object");
     }
 }

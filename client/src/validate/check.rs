@@ -63,7 +63,7 @@ impl Checker<'_> {
             return self.error(at, "type", Some(short(view)), message);
         };
         if !schema.types.allows(ty) {
-            let mut message = format!("must be {}", types_phrase(schema.types));
+            let mut message = format!("must be {}", schema.types.phrase());
             if let Some(choices) = schema.choices {
                 let list: Vec<String> = choices.iter().map(|c| c.text()).collect();
                 message.push_str(&format!(", one of: {}", list.join(", ")));
@@ -177,7 +177,7 @@ impl Checker<'_> {
                     .fold(Types::NONE, |taken, s| taken.with(s.admitted_types()));
                 let message = match ty {
                     Some(ty) if !taken.is_any() && !taken.allows(ty) => {
-                        format!("must be {}", types_phrase(taken))
+                        format!("must be {}", taken.phrase())
                     }
                     _ => message(),
                 };
@@ -556,32 +556,6 @@ fn json_type(view: View<'_>) -> Option<JsonType> {
     })
 }
 
-/// `a string`, `an integer or null`.
-fn types_phrase(types: Types) -> String {
-    // Each type with its article, `null` last and bare: "an integer, a string or null".
-    let mut names: Vec<String> = types
-        .iter()
-        .filter(|&ty| ty != JsonType::Null)
-        .map(|ty| {
-            let name = ty.name();
-            let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
-                "an"
-            } else {
-                "a"
-            };
-            format!("{article} {name}")
-        })
-        .collect();
-    if types.names(JsonType::Null) {
-        names.push("null".to_owned());
-    }
-    match names.split_last() {
-        None => "nothing".to_owned(),
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-    }
-}
-
 /// Whether `n` is a whole multiple of `divisor`, computed exactly on the decimals as written
 /// (`0.0075` is a multiple of `0.0001`, though not in floating point).
 fn is_multiple(n: Number, divisor: Number) -> bool {
@@ -870,22 +844,6 @@ mod tests {
             .collect();
         // The list given "" is only of the wrong type; the blank prompt is warned of.
         assert_eq!(found, [("prompt", "required"), ("images", "type")]);
-    }
-
-    #[test]
-    fn types_are_named_each_with_its_article_and_null_last() {
-        use crate::schema::Types;
-        let phrase = types_phrase;
-        assert_eq!(
-            phrase(Types::NULL.with(Types::INTEGER)),
-            "an integer or null"
-        );
-        assert_eq!(
-            phrase(Types::STRING.with(Types::INTEGER).with(Types::NULL)),
-            "an integer, a string or null"
-        );
-        assert_eq!(phrase(Types::NULL), "null");
-        assert_eq!(phrase(Types::OBJECT), "an object");
     }
 
     #[test]

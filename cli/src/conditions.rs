@@ -1,0 +1,642 @@
+//! What a schema asks beyond a field's type, bounds and choices, in words, for `describe`:
+//! `if`/`then`/`else`, `not`, `anyOf`/`oneOf` across properties, `contains`, `dependencies`,
+//! `patternProperties` and `propertyNames`.
+//!
+//! A schema is said as clauses about a subject (`` `mode` ``, "each item of `tags`"). Only what
+//! these words cover is said: a schema holding anything else is not half said but named by its
+//! keyword, with where to read it whole.
+
+use std::collections::HashSet;
+
+use runcomfy::catalog::{Field, ModelInfo};
+use runcomfy::schema::{Condition, Dependency, Items, Needs, Schema};
+
+/// The conditions of a model's input as a whole: those of its root schema and of what its
+/// `allOf` brings (a `$ref` included), which its fields do not show.
+pub fn of_model(model: &ModelInfo) -> Vec<String> {
+    let root = &Subject::Input;
+    let mut out = Vec::new();
+    for schema in with_all_of(&[model.input]) {
+        out.extend(sentences(schema, root, true, model.id));
+    }
+    out
+}
+
+/// The conditions of one field, beyond what its type line, bounds and choices say.
+pub fn of_field(field: &Field, model_id: &str) -> Vec<String> {
+    let subject = Subject::Path(field.name.to_owned());
+    let mut out = Vec::new();
+    // The field's own schema is also reached through `anyOf: [X, {"type": "null"}]`.
+    for schema in with_all_of(&[field.schema, field.own_schema()]) {
+        // A list's items are said the same way, about each item.
+        if let Items::Each(item) = schema.items {
+            let each = Subject::Each(Box::new(subject.clone()));
+            for item in with_all_of(&[item]) {
+                out.extend(sentences(item, &each, false, model_id));
+            }
+        }
+        out.extend(sentences(schema, &subject, false, model_id));
+    }
+    out
+}
+
+/// The schemas and every schema their `allOf` brings, depth first, each once.
+fn with_all_of(schemas: &[&'static Schema]) -> Vec<&'static Schema> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    let mut stack: Vec<&'static Schema> = schemas.iter().rev().copied().collect();
+    while let Some(schema) = stack.pop() {
+        if seen.insert(std::ptr::from_ref(schema)) {
+            out.push(schema);
+            stack.extend(schema.all_of.iter().rev());
+        }
+    }
+    out
+}
+
+/// One sentence for each keyword of `schema` that a field's type line does not show. `anyOf`
+/// and `oneOf` count only at the root: on a field they are its type.
+fn sentences(schema: &Schema, subject: &Subject, root: bool, model_id: &str) -> Vec<String> {
+    let said = |keyword: &str, words: Option<String>| {
+        let text = words.unwrap_or_else(|| {
+            format!(
+                "`{keyword}` of {} is not put into words here; `runcomfy describe {model_id} \
+                 --json` holds the whole schema (`input_schema`)",
+                subject.text()
+            )
+        });
+        let mut chars = text.chars();
+        let first = chars.next().map(|c| c.to_uppercase().collect::<String>());
+        format!("{}{}.", first.unwrap_or_default(), chars.as_str())
+    };
+    let mut out = Vec::new();
+    if let Some(condition) = schema.condition.filter(asks_something) {
+        out.push(said("if", condition_words(&condition, subject)));
+    }
+    if let Some(not) = schema.not {
+        out.push(said("not", not_words(not, subject)));
+    }
+    if root {
+        if !schema.any_of.is_empty() {
+            out.push(said(
+                "anyOf",
+                alternatives(schema.any_of, subject, "either"),
+            ));
+        }
+        if !schema.one_of.is_empty() {
+            out.push(said(
+                "oneOf",
+                alternatives(schema.one_of, subject, "exactly one of"),
+            ));
+        }
+    }
+    if let Some(contains) = schema.contains {
+        let clause = contains_clause(contains, schema.min_contains, schema.max_contains, subject);
+        out.push(said("contains", clause.map(|c| join(&[c]))));
+    }
+    for dependency in schema.dependencies {
+        out.push(said("dependencies", dependency_words(dependency, subject)));
+    }
+    for pattern in schema.pattern_properties {
+        let each = Subject::Phrase(format!(
+            "each property of {} whose name matches `{}`",
+            subject.text(),
+            pattern.pattern.source
+        ));
+        out.push(said(
+            "patternProperties",
+            clauses(pattern.schema, &each).map(|c| join(&c)),
+        ));
+    }
+    if let Some(names) = schema.property_names {
+        let each = Subject::Phrase(format!("each property name of {}", subject.text()));
+        out.push(said(
+            "propertyNames",
+            clauses(names, &each).map(|c| join(&c)),
+        ));
+    }
+    out
+}
+
+/// What a clause is about.
+#[derive(Debug, Clone)]
+enum Subject {
+    /// The input object itself.
+    Input,
+    /// A property, by its path from the input (`size`, `style.weight`).
+    Path(String),
+    /// Each item of a list.
+    Each(Box<Subject>),
+    /// Anything else, said in full ("each property name of `x`").
+    Phrase(String),
+}
+
+impl Subject {
+    fn text(&self) -> String {
+        match self {
+            Subject::Input => "the input".to_owned(),
+            Subject::Path(path) => format!("`{path}`"),
+            Subject::Each(list) => format!("each item of {}", list.text()),
+            Subject::Phrase(text) => text.clone(),
+        }
+    }
+
+    /// The property `name` of this subject.
+    fn property(&self, name: &str) -> Subject {
+        match self {
+            Subject::Input => Subject::Path(name.to_owned()),
+            Subject::Path(path) => Subject::Path(format!("{path}.{name}")),
+            other => Subject::Phrase(format!("`{name}` of {}", other.text())),
+        }
+    }
+}
+
+/// A subject and what is said of it ("is given", "has at least 1 item"), or a whole sentence
+/// (`subject` empty).
+#[derive(Debug)]
+struct Clause {
+    subject: String,
+    predicate: String,
+}
+
+impl Clause {
+    fn of(subject: &Subject, predicate: impl Into<String>) -> Clause {
+        Clause {
+            subject: subject.text(),
+            predicate: predicate.into(),
+        }
+    }
+
+    fn sentence(text: String) -> Clause {
+        Clause {
+            subject: String::new(),
+            predicate: text,
+        }
+    }
+}
+
+/// Clauses said together: what is said of one subject in a row shares it (`` `a` is given,
+/// is a list and has at least 1 item ``).
+fn join(clauses: &[Clause]) -> String {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for clause in clauses {
+        match groups.last_mut() {
+            Some((subject, predicates)) if !subject.is_empty() && *subject == clause.subject => {
+                predicates.push(&clause.predicate)
+            }
+            _ => groups.push((&clause.subject, vec![&clause.predicate])),
+        }
+    }
+    let mut said: Vec<String> = Vec::new();
+    let mut given: Vec<&str> = Vec::new();
+    for (subject, predicates) in groups {
+        // Properties only said to be given, in a row, are said together.
+        if !subject.is_empty() && predicates == [GIVEN] {
+            given.push(subject);
+            continue;
+        }
+        said.extend(given_together(&mut given));
+        let predicates = and_list(&predicates);
+        said.push(if subject.is_empty() {
+            predicates
+        } else {
+            format!("{subject} {predicates}")
+        });
+    }
+    said.extend(given_together(&mut given));
+    if said.is_empty() {
+        return "anything is given".to_owned();
+    }
+    and_list(&said.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+const GIVEN: &str = "is given";
+
+/// `` `a` is given ``, `` `a` and `b` are given ``; empties `subjects`.
+fn given_together(subjects: &mut Vec<&str>) -> Option<String> {
+    let said = match subjects.as_slice() {
+        [] => None,
+        [one] => Some(format!("{one} {GIVEN}")),
+        many => Some(format!("{} are given", and_list(many))),
+    };
+    subjects.clear();
+    said
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[&str]) -> String {
+    match items.split_last() {
+        None => String::new(),
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// Several clauses read as one alternative: in parentheses when there is more than one.
+fn grouped(clauses: &[Clause]) -> String {
+    let text = join(clauses);
+    if clauses.len() > 1 {
+        format!("({text})")
+    } else {
+        text
+    }
+}
+
+/// An `if` with neither `then` nor `else` asks nothing.
+fn asks_something(condition: &Condition) -> bool {
+    condition.then.is_some() || condition.otherwise.is_some()
+}
+
+fn condition_words(condition: &Condition, subject: &Subject) -> Option<String> {
+    let test = join(&clauses(condition.test, subject)?);
+    // `Some(None)`: no branch; `None`: a branch these words do not cover.
+    let branch = |schema: Option<&Schema>| match schema {
+        None => Some(None),
+        Some(schema) => clauses(schema, subject).map(|c| Some(join(&c))),
+    };
+    let then = branch(condition.then)?;
+    let otherwise = branch(condition.otherwise)?;
+    Some(match (then, otherwise) {
+        (Some(then), Some(otherwise)) => format!("if {test}, then {then}; otherwise {otherwise}"),
+        (Some(then), None) => format!("if {test}, then {then}"),
+        (None, Some(otherwise)) => format!("unless {test}, {otherwise}"),
+        (None, None) => String::new(),
+    })
+}
+
+fn not_words(not: &Schema, subject: &Subject) -> Option<String> {
+    let clauses = clauses(not, subject)?;
+    Some(format!("it may not be that {}", join(&clauses)))
+}
+
+fn alternatives(schemas: &[&Schema], subject: &Subject, lead: &str) -> Option<String> {
+    let said: Option<Vec<String>> = schemas
+        .iter()
+        .map(|schema| clauses(schema, subject).map(|c| grouped(&c)))
+        .collect();
+    let said = said?;
+    Some(format!("{lead} {}", said.join(" or ")))
+}
+
+fn contains_clause(
+    contains: &Schema,
+    min: Option<u64>,
+    max: Option<u64>,
+    subject: &Subject,
+) -> Option<Clause> {
+    let item = Subject::Phrase("the item".to_owned());
+    let what = join(&clauses(contains, &item)?);
+    let min = min.unwrap_or(1);
+    let count = match max {
+        Some(max) if max == min => format!("exactly {min}"),
+        Some(max) => format!("{min} to {max}"),
+        None => format!("at least {min}"),
+    };
+    let items = if count.ends_with(" 1") {
+        "item"
+    } else {
+        "items"
+    };
+    Some(Clause::of(
+        subject,
+        format!("has {count} {items} where {what}"),
+    ))
+}
+
+fn dependency_words(dependency: &Dependency, subject: &Subject) -> Option<String> {
+    let given = subject.property(dependency.name).text();
+    Some(match dependency.needs {
+        Needs::Properties(names) => {
+            let names: Vec<String> = names
+                .iter()
+                .map(|name| subject.property(name).text())
+                .collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let verb = if names.len() == 1 { "is" } else { "are" };
+            format!("if {given} is given, {} {verb} given too", and_list(&names))
+        }
+        Needs::Schema(schema) => {
+            format!("if {given} is given, {}", join(&clauses(schema, subject)?))
+        }
+    })
+}
+
+/// `1 item`, `2 items`.
+fn count(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// A lower and an upper bound as one predicate: `at least 2 items`, `1 to 4 characters`.
+fn range<T: std::fmt::Display + PartialEq>(
+    verb: &str,
+    min: Option<T>,
+    max: Option<T>,
+    said: impl Fn(&T) -> String,
+) -> Option<String> {
+    Some(match (min, max) {
+        (Some(min), Some(max)) if min == max => format!("{verb} exactly {}", said(&min)),
+        (Some(min), Some(max)) => format!("{verb} {min} to {}", said(&max)),
+        (Some(min), None) => format!("{verb} at least {}", said(&min)),
+        (None, Some(max)) => format!("{verb} at most {}", said(&max)),
+        (None, None) => return None,
+    })
+}
+
+/// What `schema` asks of `subject`, clause by clause; `None` when it holds a keyword these
+/// words do not cover. Every field of [`Schema`] is named here, so a new keyword cannot be
+/// left out unnoticed.
+fn clauses(schema: &Schema, subject: &Subject) -> Option<Vec<Clause>> {
+    let Schema {
+        types,
+        choices,
+        constant,
+        minimum,
+        maximum,
+        exclusive_minimum,
+        exclusive_maximum,
+        multiple_of,
+        min_length,
+        max_length,
+        pattern,
+        format,
+        media,
+        items,
+        min_items,
+        max_items,
+        unique_items,
+        contains,
+        min_contains,
+        max_contains,
+        properties,
+        required,
+        additional_properties,
+        pattern_properties,
+        property_names,
+        dependencies,
+        min_properties,
+        max_properties,
+        all_of,
+        any_of,
+        one_of,
+        not,
+        condition,
+        title: _,
+        description: _,
+        default: _,
+    } = schema;
+    if media.is_some() || !pattern_properties.is_empty() || property_names.is_some() {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut is = |predicate: String| out.push(Clause::of(subject, predicate));
+    if types.is_empty() {
+        is("is not given".to_owned());
+    } else if !types.is_any() {
+        is(format!("is {}", types.phrase()));
+    }
+    if let Some(choices) = choices {
+        let values: Vec<String> = choices.iter().map(|c| c.value.to_string()).collect();
+        is(format!("is one of {}", values.join(", ")));
+    }
+    if let Some(constant) = constant {
+        is(format!("is {constant}"));
+    }
+    is_some(
+        &mut is,
+        range("is", *minimum, *maximum, ToString::to_string),
+    );
+    if let Some(n) = exclusive_minimum {
+        is(format!("is greater than {n}"));
+    }
+    if let Some(n) = exclusive_maximum {
+        is(format!("is less than {n}"));
+    }
+    if let Some(n) = multiple_of {
+        is(format!("is a multiple of {n}"));
+    }
+    is_some(
+        &mut is,
+        range("has", *min_length, *max_length, |n| {
+            count(*n, "character", "characters")
+        }),
+    );
+    if let Some(pattern) = pattern {
+        is(format!("matches `{}`", pattern.source));
+    }
+    if let Some(format) = format {
+        is(format!("is {}", format.describe()));
+    }
+    is_some(
+        &mut is,
+        range("has", *min_items, *max_items, |n| {
+            count(*n, "item", "items")
+        }),
+    );
+    if *unique_items {
+        is("has no two equal items".to_owned());
+    }
+    is_some(
+        &mut is,
+        range("has", *min_properties, *max_properties, |n| {
+            count(*n, "property", "properties")
+        }),
+    );
+    if let Some(false_schema) = additional_properties {
+        if !false_schema.types.is_empty() {
+            return None;
+        }
+        is("has no other properties".to_owned());
+    }
+    match items {
+        Items::Any => {}
+        Items::Each(item) => out.extend(clauses(item, &Subject::Each(Box::new(subject.clone())))?),
+        Items::Tuple { .. } => return None,
+    }
+    if let Some(contains) = contains {
+        out.push(contains_clause(
+            contains,
+            *min_contains,
+            *max_contains,
+            subject,
+        )?);
+    }
+    for name in *required {
+        if !properties.iter().any(|p| p.name == *name) {
+            out.push(Clause::of(&subject.property(name), GIVEN));
+        }
+    }
+    for property in *properties {
+        let child = subject.property(property.name);
+        if required.contains(&property.name) {
+            out.push(Clause::of(&child, GIVEN));
+            out.extend(clauses(property.schema, &child)?);
+        } else {
+            let if_given = Subject::Phrase(format!("{}, if given,", child.text()));
+            out.extend(clauses(property.schema, &if_given)?);
+        }
+    }
+    for dependency in *dependencies {
+        out.push(Clause::sentence(dependency_words(dependency, subject)?));
+    }
+    for member in *all_of {
+        out.extend(clauses(member, subject)?);
+    }
+    if !any_of.is_empty() {
+        out.push(Clause::sentence(alternatives(any_of, subject, "either")?));
+    }
+    if !one_of.is_empty() {
+        out.push(Clause::sentence(alternatives(
+            one_of,
+            subject,
+            "exactly one of",
+        )?));
+    }
+    if let Some(not) = not {
+        out.push(Clause::sentence(not_words(not, subject)?));
+    }
+    if let Some(condition) = condition.filter(asks_something) {
+        out.push(Clause::sentence(condition_words(&condition, subject)?));
+    }
+    Some(out)
+}
+
+fn is_some(is: &mut impl FnMut(String), predicate: Option<String>) {
+    if let Some(predicate) = predicate {
+        is(predicate);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use runcomfy::schema::{Json, Pattern, PatternProperty, Property, Types};
+
+    use super::*;
+
+    const LIST: Schema = Schema {
+        types: Types::ARRAY,
+        min_items: Some(1),
+        ..Schema::ANY
+    };
+
+    fn given(name: &'static str, schema: &'static Schema) -> Schema {
+        Schema {
+            required: Box::leak(Box::new([name])),
+            properties: Box::leak(Box::new([Property { name, schema }])),
+            ..Schema::ANY
+        }
+    }
+
+    fn leak(schema: Schema) -> &'static Schema {
+        Box::leak(Box::new(schema))
+    }
+
+    fn said(schema: &'static Schema) -> Vec<String> {
+        sentences(schema, &Subject::Input, true, "acme/test")
+    }
+
+    /// fal's Seedance 2.0: audio needs an image or a video beside it.
+    #[test]
+    fn a_condition_across_fields_reads_as_one_sentence() {
+        let then = leak(Schema {
+            any_of: Box::leak(Box::new([
+                leak(given("image_urls", &LIST)),
+                leak(given("video_urls", &LIST)),
+            ])),
+            ..Schema::ANY
+        });
+        let root = leak(Schema {
+            condition: Some(Condition {
+                test: leak(given("audio_urls", &LIST)),
+                then: Some(then),
+                otherwise: None,
+            }),
+            ..Schema::ANY
+        });
+        assert_eq!(
+            said(root),
+            [
+                "If `audio_urls` is given, is an array and has at least 1 item, then either \
+              (`image_urls` is given, is an array and has at least 1 item) or (`video_urls` is \
+              given, is an array and has at least 1 item)."
+            ]
+        );
+    }
+
+    #[test]
+    fn dependencies_not_and_contains() {
+        let root = leak(Schema {
+            dependencies: Box::leak(Box::new([Dependency {
+                name: "width",
+                needs: Needs::Properties(&["height", "unit"]),
+            }])),
+            not: Some(leak(Schema {
+                required: &["a", "b"],
+                ..Schema::ANY
+            })),
+            ..Schema::ANY
+        });
+        assert_eq!(
+            said(root),
+            [
+                "It may not be that `a` and `b` are given.",
+                "If `width` is given, `height` and `unit` are given too.",
+            ]
+        );
+        static UPSCALE: Json = Json::String("upscale");
+        let tags = leak(Schema {
+            contains: Some(leak(Schema {
+                constant: Some(&UPSCALE),
+                ..Schema::ANY
+            })),
+            max_contains: Some(1),
+            ..Schema::ANY
+        });
+        let subject = Subject::Path("tags".to_owned());
+        assert_eq!(
+            sentences(tags, &subject, false, "acme/test"),
+            ["`tags` has exactly 1 item where the item is \"upscale\"."]
+        );
+    }
+
+    /// What the words do not cover is named by its keyword, never half said.
+    #[test]
+    fn what_words_do_not_cover_is_named() {
+        static ANCHORED: Pattern = Pattern::new("^x-");
+        let tuple = leak(Schema {
+            items: Items::Tuple {
+                prefix: &[],
+                rest: None,
+            },
+            ..Schema::ANY
+        });
+        let metadata = leak(Schema {
+            pattern_properties: Box::leak(Box::new([PatternProperty {
+                pattern: &ANCHORED,
+                schema: tuple,
+            }])),
+            ..Schema::ANY
+        });
+        let subject = Subject::Path("metadata".to_owned());
+        assert_eq!(
+            sentences(metadata, &subject, false, "acme/test"),
+            [
+                "`patternProperties` of `metadata` is not put into words here; `runcomfy describe \
+              acme/test --json` holds the whole schema (`input_schema`)."
+            ]
+        );
+        // An `if` with neither `then` nor `else` asks nothing.
+        let idle = leak(Schema {
+            condition: Some(Condition {
+                test: tuple,
+                then: None,
+                otherwise: None,
+            }),
+            ..Schema::ANY
+        });
+        assert!(said(idle).is_empty());
+    }
+}
