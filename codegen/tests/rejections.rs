@@ -515,6 +515,26 @@ fn identifiers_that_clash_or_names_nobody_declared_are_rejected() {
     }
 }
 
+/// Replicate's Cog writes `"anyOf": []` on the items of a list of files: no value could pass
+/// it, so it is refused with the patch that removes it.
+#[test]
+fn an_empty_list_of_alternatives_is_refused_with_its_patch() {
+    let input = object(
+        json!({"images": {"type": "array", "items": {"type": "string", "anyOf": [], "format": "uri"}}}),
+        &[],
+    );
+    let dir = catalog(&input, None);
+    let message = error_of(dir.path());
+    assert!(
+        message.contains("at /properties/images/items/anyOf: `anyOf` must hold at least one schema: read as written, no value could pass it"),
+        "{message}"
+    );
+    assert!(
+        message.contains(r#"{"patch":{"properties":{"images":{"items":{"anyOf":null}}}}}"#),
+        "{message}"
+    );
+}
+
 /// The overlay's `unchecked` accepts a refused keyword, and lint then warns about it; an
 /// entry that names no refused keyword is an error.
 #[test]

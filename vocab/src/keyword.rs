@@ -2,9 +2,9 @@
 //! generator does with it.
 //!
 //! A schema object is read key by key against this list. Each key is a [`Keyword`] (checked,
-//! an annotation, structure, or refused by name), a vendor extension (`x-...`, an annotation
-//! by convention), or unknown, which is refused like any unsupported keyword: nothing in a
-//! schema is ever skipped silently. Draft 7 and 2020-12 spellings are both known
+//! an annotation, structure, or refused by name), a vendor extension (`x-...` or `_...`, an
+//! annotation by convention), or unknown, which is refused like any unsupported keyword:
+//! nothing in a schema is ever skipped silently. Draft 7 and 2020-12 spellings are both known
 //! (`definitions`/`$defs`, array `items`/`prefixItems`, `additionalItems`/`items`).
 
 /// Compiles a `pattern` (or a value of `format: regex`) as JSON Schema reads it: an ECMA-262
@@ -330,10 +330,11 @@ impl Keyword {
         Keyword::ALL.iter().copied().find(|k| k.name() == key)
     }
 
-    /// Whether a key is a vendor extension (`x-order`): an annotation by convention, never a
-    /// constraint.
+    /// Whether a key is a vendor extension: `x-order` (OpenAPI's convention) or `_fal_ui_field`
+    /// (a leading underscore, which no JSON Schema or OpenAPI keyword has): an annotation by
+    /// convention, never a constraint.
     pub fn is_extension(key: &str) -> bool {
-        key.starts_with("x-")
+        key.starts_with("x-") || key.starts_with('_')
     }
 
     /// What the generator does with the keyword.
@@ -502,6 +503,16 @@ mod tests {
         assert_eq!(Keyword::Pattern.support(), Support::Checked);
         assert_eq!(Keyword::Anchor.support(), Support::Structure);
         assert_eq!(Keyword::Title.support(), Support::Annotation);
+    }
+
+    #[test]
+    fn vendor_extensions_are_known_by_their_prefix() {
+        for key in ["x-order", "x-fal-order-properties", "_fal_ui_field"] {
+            assert!(Keyword::is_extension(key), "{key}");
+        }
+        for key in ["step", "le", "$comment", "xorder"] {
+            assert!(!Keyword::is_extension(key), "{key}");
+        }
     }
 
     #[test]

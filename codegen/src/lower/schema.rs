@@ -2,7 +2,7 @@
 //!
 //! Every key of a schema object is looked up in the vocabulary (`runcomfy_vocab::keyword`): a
 //! checked keyword is read into the node exactly as JSON Schema defines it, an annotation is
-//! kept for docs, a vendor extension (`x-...`) is skipped by convention, and anything else (a
+//! kept for docs, a vendor extension (`x-...`, `_...`) is skipped by convention, and anything else (a
 //! refused keyword, an unknown one, a `format` that is not checked, a remote `$ref`) fails the
 //! catalog with the file, the pointer and the way out, unless the overlay's `unchecked` list
 //! accepts it (then `lint` warns). `$ref`s resolve within the file, by JSON pointer, `$id` or
@@ -778,6 +778,27 @@ impl<'c, 'a> Reader<'c, 'a> {
     fn schemas(&mut self, value: &Value, at: &Pointer) -> Vec<Sub> {
         match value {
             Value::Array(items) if !items.is_empty() => self.positional(items.len(), at),
+            // Replicate's Cog writes `"anyOf": []` on the items of every list of files: read
+            // as written it would refuse every value, so someone has to say what is meant.
+            Value::Array(_) => {
+                let hint = removal_patch(self.doc, at).map(|patch| {
+                    format!(
+                        "if nothing is meant by it, remove it with an overlay `patch` ({patch})"
+                    )
+                });
+                let keyword = at.last();
+                let why = if keyword == Keyword::AllOf.name() {
+                    ""
+                } else {
+                    ": read as written, no value could pass it"
+                };
+                self.ctx.input_err(
+                    at.as_str(),
+                    format!("`{keyword}` must hold at least one schema{why}"),
+                    hint.as_deref(),
+                );
+                Vec::new()
+            }
             _ => {
                 self.ctx
                     .input_err(at.as_str(), "must be a non-empty array of schemas", None);
