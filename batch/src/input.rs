@@ -221,17 +221,17 @@ fn check_line(number: u64, text: &[u8], default_model: Option<&str>) -> Result<L
     let mut problems = Vec::new();
     let key = take_key(&mut object, &mut problems);
     let model = take_model(&mut object, default_model, &mut problems);
-    let input = take_input(&mut object, model, &mut problems);
+    let mut warnings = Vec::new();
+    let input = take_input(&mut object, model, &mut problems, &mut warnings);
     for name in object.keys() {
         problems.push(format!(
             "unknown field {name:?} (a line has \"model\", \"input\" and \"key\")"
         ));
     }
-    let mut warnings = Vec::new();
     if let (Some(model), Some(input)) = (model, &input) {
         let (errors, warned) = input_problems(model, input);
         problems.extend(errors);
-        warnings = warned;
+        warnings.extend(warned);
     }
     match (model, input) {
         (Some(model), Some(input)) if problems.is_empty() => Ok(Line {
@@ -294,17 +294,20 @@ fn take_model(
     }
 }
 
-/// The line's `"input"` object, its choices normalized for `model`.
+/// The line's `"input"` object, its choices normalized for `model` (a choice spelled loosely
+/// is a warning).
 fn take_input(
     object: &mut Map<String, Value>,
     model: Option<&'static ModelInfo>,
     problems: &mut Vec<String>,
+    warnings: &mut Vec<String>,
 ) -> Option<Map<String, Value>> {
     match object.remove("input") {
         Some(Value::Object(mut input)) => {
             // Choices as `runcomfy run` takes them (`"16:9"`), sent as their wire values.
             if let Some(model) = model {
-                model.normalize_choices(&mut input);
+                let loose = model.normalize_choices(&mut input);
+                warnings.extend(loose.problems().iter().map(problem_line));
             }
             Some(input)
         }
@@ -319,29 +322,34 @@ fn take_input(
     }
 }
 
+/// A problem of a line's input, as the line's problems are said (`input.size: ...`).
+fn problem_line(problem: &Problem) -> String {
+    if problem.path.is_empty() {
+        format!("input: {} ({})", problem.message, problem.rule)
+    } else if problem.pointer.is_empty() {
+        // A rule across fields names them (`a | b`), a path to no one place.
+        format!("input: {problem}")
+    } else if problem.path.starts_with('[') {
+        // A key that is not plain is written `["odd key"]`.
+        format!("input{problem}")
+    } else {
+        format!("input.{problem}")
+    }
+}
+
 /// What `model`'s validation finds in `input`, one line each: its errors, and its warnings.
 fn input_problems(model: &ModelInfo, input: &Map<String, Value>) -> (Vec<String>, Vec<String>) {
-    let line = |problem: &Problem| {
-        if problem.path.is_empty() {
-            format!("input: {} ({})", problem.message, problem.rule)
-        } else if problem.pointer.is_empty() {
-            // A rule across fields names them (`a | b`), a path to no one place.
-            format!("input: {problem}")
-        } else if problem.path.starts_with('[') {
-            // A key that is not plain is written `["odd key"]`.
-            format!("input{problem}")
-        } else {
-            format!("input.{problem}")
-        }
-    };
     match model.decode(&Value::Object(input.clone())) {
         // The body is made as the submit makes it, so a line too large to send (its local
         // files inlined) is found before any line is paid for.
         Ok(decoded) => match decoded.encode(runcomfy::client::DEFAULT_MAX_BODY_BYTES) {
-            Ok(_) => (Vec::new(), decoded.warnings().iter().map(line).collect()),
+            Ok(_) => (
+                Vec::new(),
+                decoded.warnings().iter().map(problem_line).collect(),
+            ),
             Err(err) => (vec![format!("input: {err}")], Vec::new()),
         },
-        Err(err) => (err.report.errors().map(line).collect(), Vec::new()),
+        Err(err) => (err.report.errors().map(problem_line).collect(), Vec::new()),
     }
 }
 
@@ -462,6 +470,23 @@ mod tests {
             problems[0].starts_with("input[\"odd key\"]: is not a known field"),
             "{problems:?}"
         );
+    }
+
+    /// A choice spelled another way than its own is sent as the choice, and the line says so.
+    #[test]
+    fn a_choice_spelled_loosely_is_a_warning_of_its_line() {
+        let text = format!(
+            "{{\"model\":\"{MODEL}\",\"input\":{{\"text\":\"a fox\",\"image_size\":\"9:16\",\"sequential_image_generation\":\"AUTO\"}}}}\n"
+        );
+        let plan = plan(&text);
+        let warnings: Vec<String> = plan.lines[0].warnings().collect();
+        assert_eq!(
+            warnings,
+            [
+                "line 1: warning: input.sequential_image_generation: \"AUTO\" is sent as the choice \"auto\" (enum)"
+            ]
+        );
+        assert_eq!(plan.lines[0].input["sequential_image_generation"], "auto");
     }
 
     #[test]

@@ -169,20 +169,25 @@ pub async fn run(
         }
         None => Map::new(),
     };
-    model.normalize_choices(&mut input);
-    // Flags override the keys of --input.
+    // Flags override the keys of --input. Their choices are wire values already (a flag is
+    // typed to be read loosely), so what is said here is only what --input spelled otherwise.
     input.extend(flags);
+    let loose = model.normalize_choices(&mut input);
     let given = input.clone();
 
     // Everything local comes before the first network call: the input is decoded into the
     // model's typed input once, and that is what is sent.
-    let input = match model.decode(&Value::Object(input)) {
+    let (input, warnings) = match model.decode(&Value::Object(input)) {
         Ok(input) => {
-            output::problems(model.id, &warnings(&input), false);
-            input
+            let mut warnings = loose;
+            warnings.extend(input_warnings(&input));
+            output::problems(model.id, &warnings, false);
+            (input, warnings)
         }
         Err(err) => {
-            refused(model, &err.report, &args);
+            let mut report = loose;
+            report.extend(err.report);
+            refused(model, &report, &args);
             return Ok(exit::DATA_ERR);
         }
     };
@@ -209,7 +214,7 @@ pub async fn run(
         };
         return Ok(
             match estimate.inspect_err(|err| no_job(model.id, err, &args))? {
-                Ok(estimate) => dry_run(model, &estimate, &summary, input.warnings(), &args),
+                Ok(estimate) => dry_run(model, &estimate, &summary, warnings.problems(), &args),
                 Err(code) => code,
             },
         );
@@ -432,7 +437,7 @@ fn over_budget(model: &ModelInfo, estimate: &Estimate, max: Usd, args: &RunArgs)
 }
 
 /// The warnings decoding raised, as a report.
-fn warnings(input: &DynInput) -> ValidationReport {
+fn input_warnings(input: &DynInput) -> ValidationReport {
     let mut report = ValidationReport::new();
     for warning in input.warnings() {
         report.push(warning.clone());

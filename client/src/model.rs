@@ -11,6 +11,8 @@
 use std::fmt;
 
 use bytes::Bytes;
+use runcomfy_vocab::keyword::Keyword;
+use runcomfy_vocab::pointer::Path;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -243,12 +245,20 @@ impl ModelInfo {
     /// `"Fast"`, `10` for the text `"10"`) with its wire value, so hand-written inputs (the
     /// CLI's `--input`, batch lines) take what the flags take. Anything else is left for
     /// validation to report.
-    pub fn normalize_choices(&self, input: &mut serde_json::Map<String, serde_json::Value>) {
+    ///
+    /// Returns a warning for each choice read as another spelling than its own or its alias
+    /// (another case, spaces at its ends, a number for text): what is sent differs from what
+    /// was written, and the person who wrote it should see it.
+    pub fn normalize_choices(
+        &self,
+        input: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> ValidationReport {
+        let mut report = ValidationReport::new();
         for (key, value) in input.iter_mut() {
             let Some(field) = self.field(key) else {
                 continue;
             };
-            let fix = |schema: &Schema, v: &mut serde_json::Value| {
+            let mut fix = |schema: &Schema, v: &mut serde_json::Value, path: Path| {
                 // Text for a choice, or a number for a choice written as text (`"5"` of
                 // `"auto", "5", ...`).
                 let typed = match v {
@@ -256,17 +266,32 @@ impl ModelInfo {
                     serde_json::Value::Number(n) => n.to_string(),
                     _ => return,
                 };
-                if let Some(choice) = find_choice(schema, &typed) {
-                    *v = choice.value.to_value();
+                let Some(choice) = find_choice(schema, &typed) else {
+                    return;
+                };
+                let value = choice.value.to_value();
+                let alias = v.is_string() && choice.alias == Some(typed.as_str());
+                if *v != value && !alias {
+                    report.warning(
+                        &path,
+                        Keyword::Enum.name(),
+                        None,
+                        format!("{v} is sent as the choice {value}"),
+                    );
                 }
+                *v = value;
             };
+            let path = Path::root().key(key);
             match (value, field.schema.item_schema()) {
                 (serde_json::Value::Array(items), Some(item)) => {
-                    items.iter_mut().for_each(|v| fix(item, v));
+                    for (i, v) in items.iter_mut().enumerate() {
+                        fix(item, v, path.index(i));
+                    }
                 }
-                (other, _) => fix(field.schema, other),
+                (other, _) => fix(field.schema, other, path),
             }
         }
+        report
     }
 }
 

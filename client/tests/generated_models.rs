@@ -170,7 +170,18 @@ fn json_inputs_take_choice_aliases_as_wire_values() {
         "optimize_prompt_options": "17:9",
     });
     let object = input.as_object_mut().unwrap();
-    model.normalize_choices(object);
+    let loose = model.normalize_choices(object);
+    // An alias is one of the choice's own spellings; another case, or text for a number, is
+    // said, as what is sent differs from what was written.
+    let said: Vec<String> = loose.problems().iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        said,
+        [
+            "sequential_image_generation: \"AUTO\" is sent as the choice \"auto\" (enum)",
+            "sequential_image_generation_options: \"4\" is sent as the choice 4 (enum)",
+        ]
+    );
+    assert_eq!(loose.errors().count(), 0);
     assert_eq!(
         input,
         json!({
@@ -184,8 +195,9 @@ fn json_inputs_take_choice_aliases_as_wire_values() {
     // A number for a choice written as text (FLUX 3's durations: "auto", "5", ...).
     let draft = runcomfy::catalog::find("blackforestlabs/flux-3/text-to-video/draft").unwrap();
     let mut input = json!({"prompt": "a wave", "duration": 10});
-    draft.normalize_choices(input.as_object_mut().unwrap());
+    let loose = draft.normalize_choices(input.as_object_mut().unwrap());
     assert_eq!(input["duration"], "10");
+    assert_eq!(loose.problems()[0].pointer, "/duration");
     // One that is no choice is left for validation, which lists the choices.
     let mut input = json!({"prompt": "a wave", "duration": 30});
     draft.normalize_choices(input.as_object_mut().unwrap());

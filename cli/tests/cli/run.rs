@@ -252,6 +252,45 @@ fn warnings_are_shown_and_the_job_still_runs() {
     assert!(err.contains("prompt says 2, count is 4"), "{err}");
 }
 
+/// A choice `--input` spells another way than its own is sent as the choice, and said; a flag's
+/// value is typed to be read that way, and one that replaces an `--input` key hides its warning.
+#[test]
+fn a_choice_spelled_loosely_in_input_is_said_with_what_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = r#"{"text": "a cat", "image_size": "9:16", "sequential_image_generation": " AUTO", "optimize_prompt_options": "Standard"}"#;
+    let output = runcomfy(dir.path())
+        .args([
+            "--mock",
+            "run",
+            "bytedance/seedream-4-0/sequential",
+            "--input",
+            input,
+            "--optimize-prompt-options",
+            "FAST",
+            "--dry-run",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let err = stderr(&output);
+    assert!(
+        err.contains(
+            r#"warning: sequential_image_generation: " AUTO" is sent as the choice "auto" (enum)"#
+        ),
+        "{err}"
+    );
+    // The alias `9:16` is the choice's own; the flag replaced `"Standard"`.
+    assert_eq!(err.matches("warning:").count(), 1, "{err}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["body"]["sequential_image_generation"], "auto");
+    assert_eq!(report["body"]["optimize_prompt_options"], "fast");
+    assert_eq!(
+        report["warnings"][0]["pointer"],
+        "/sequential_image_generation"
+    );
+}
+
 /// A job is paid for when submitted: an output folder that cannot take files is found first.
 #[test]
 fn an_unusable_out_folder_exits_74_before_anything_is_sent() {
