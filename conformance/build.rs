@@ -17,7 +17,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use runcomfy_vocab::keyword::{Holds, Keyword};
+use runcomfy_vocab::keyword::{Dialect, Holds, Keyword};
 use serde_json::{Value, json};
 
 fn main() -> ExitCode {
@@ -100,7 +100,7 @@ fn load_file(roots: &Roots, name: &str, path: &Path) -> Result<Vec<Value>, Strin
             "$schema": roots.dialect,
             "type": "object",
             "required": ["v"],
-            "properties": {"v": rebase(&schema)},
+            "properties": {"v": rebase(&schema, roots.dialect)},
         });
         let alone = roots.groups.join(format!("{}-{index}", slug(name)));
         write_model(&alone, &id, &input)?;
@@ -198,18 +198,23 @@ fn slug(name: &str) -> String {
 /// The schema as it reads under `/properties/v`: every local `$ref` (in a place that holds a
 /// schema) moves with it, unless an `$id` around it makes it local to that `$id`'s resource,
 /// which moves as a whole. Values that are data (`enum`, `const`, `default`) are left as they
-/// are. (The suite is draft 7, where an `$id` beside a `$ref` is ignored.)
-fn rebase(schema: &Value) -> Value {
+/// are. Up to draft 7 an `$id` beside a `$ref` is ignored, so it starts no resource.
+fn rebase(schema: &Value, dialect: &str) -> Value {
     let Value::Object(map) = schema else {
         return schema.clone();
     };
+    // `$id`, or draft 4's `id`.
     let resource = map
-        .get("$id")
-        .and_then(Value::as_str)
+        .iter()
+        .find(|(key, _)| Keyword::parse(key) == Some(Keyword::Id))
+        .and_then(|(_, id)| id.as_str())
         .is_some_and(|id| !id.starts_with('#'));
-    if resource && !map.contains_key("$ref") {
+    let id_ignored = map.contains_key("$ref")
+        && !Dialect::from_uri(dialect).is_some_and(Dialect::ref_siblings_apply);
+    if resource && !id_ignored {
         return schema.clone();
     }
+    let rebase = |value: &Value| rebase(value, dialect);
     let mut out = serde_json::Map::new();
     for (key, value) in map {
         let moved = match Keyword::parse(key) {

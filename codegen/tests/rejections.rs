@@ -472,6 +472,36 @@ fn identifiers_and_anchors_resolve() {
     }
 }
 
+/// Without a `$dynamicRef`, a `$dynamicAnchor` is a plain anchor; a `$schema` below the root may
+/// repeat the file's dialect, not name another.
+#[test]
+fn dynamic_anchors_are_anchors_and_one_file_has_one_dialect() {
+    let input = json!({
+        "type": "object",
+        "properties": {
+            "a": {"$ref": "#text"},
+            "b": {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "string"},
+        },
+        "$defs": {"text": {"$dynamicAnchor": "text", "type": "string", "maxLength": 3}},
+    });
+    let dir = catalog(&input, Some(&json!({"display_name": "Test"})));
+    let code = runcomfy_codegen::generate(dir.path()).unwrap();
+    assert!(
+        code.contains("/// Optional. Text. At most 3 characters."),
+        "{code}"
+    );
+    assert_rejected(
+        object(
+            json!({"b": {"$schema": "http://json-schema.org/draft-07/schema#", "type": "string"}}),
+            &[],
+        ),
+        None,
+        "input.json",
+        "/properties/b/$schema",
+        "`$schema` below the root is not supported when it names another dialect than the file's (here `http://json-schema.org/draft-07/schema#`)",
+    );
+}
+
 #[test]
 fn identifiers_that_clash_or_names_nobody_declared_are_rejected() {
     let cases = [

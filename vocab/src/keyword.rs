@@ -343,6 +343,8 @@ impl Keyword {
             Keyword::Schema
             | Keyword::Id
             | Keyword::Anchor
+            | Keyword::DynamicAnchor
+            | Keyword::RecursiveAnchor
             | Keyword::Defs
             | Keyword::Definitions
             | Keyword::Ref => Support::Structure,
@@ -395,10 +397,9 @@ impl Keyword {
             | Keyword::DependentSchemas
             | Keyword::Nullable
             | Keyword::Validations => Support::Checked,
-            Keyword::DynamicRef
-            | Keyword::DynamicAnchor
-            | Keyword::RecursiveRef
-            | Keyword::RecursiveAnchor => Support::Refused(
+            // Without a dynamic reference to it, a dynamic anchor is a plain anchor (and
+            // `$recursiveAnchor` nothing at all): only the references are refused.
+            Keyword::DynamicRef | Keyword::RecursiveRef => Support::Refused(
                 "dynamic references are not supported: use a `$ref` to a JSON pointer or an anchor",
             ),
             Keyword::Vocabulary => Support::Refused("custom vocabularies are not supported"),

@@ -24,8 +24,8 @@ pub(crate) struct Identifiers {
     bases: HashMap<String, Url>,
     /// Each schema resource (its URI, without a fragment) and where it is.
     resources: HashMap<String, Pointer>,
-    /// Each plain-name fragment (draft 7's `"$id": "#name"`, later drafts' `$anchor`) by its
-    /// resource's URI and name.
+    /// Each plain-name fragment (draft 7's `"$id": "#name"`, later drafts' `$anchor` and
+    /// `$dynamicAnchor`) by its resource's URI and name.
     anchors: HashMap<(String, String), Pointer>,
 }
 
@@ -156,10 +156,12 @@ impl Identifiers {
                 }
             }
         }
-        if let Some(value) = map.get(Keyword::Anchor.name())
-            && !ignored
-        {
-            let at = pointer.join(Keyword::Anchor.name());
+        // `$dynamicAnchor` is also a plain anchor, which a `$ref` reaches like `$anchor`'s.
+        for keyword in [Keyword::Anchor, Keyword::DynamicAnchor] {
+            let Some(value) = map.get(keyword.name()).filter(|_| !ignored) else {
+                continue;
+            };
+            let at = pointer.join(keyword.name());
             match value.as_str() {
                 Some(name) if is_anchor_name(name) => {
                     let resource = without_fragment(&base);
@@ -167,7 +169,10 @@ impl Identifiers {
                 }
                 _ => problems.push((
                     at,
-                    "`$anchor` must be a name: a letter or `_`, then letters, digits, `-`, `.` or `_`".to_owned(),
+                    format!(
+                        "`{}` must be a name: a letter or `_`, then letters, digits, `-`, `.` or `_`",
+                        keyword.name()
+                    ),
                 )),
             }
         }

@@ -290,13 +290,16 @@ impl<'c, 'a> Reader<'c, 'a> {
             Keyword::Description => node.description = self.text(value, &at),
             Keyword::Default => node.default = Some(value.clone()),
             Keyword::Validations => deferred.media.validations = Some((value, at)),
-            // Read where they are used: `$defs` through `$ref`s, `$schema` at the start,
-            // identifiers by `Identifiers::scan`.
+            Keyword::Schema if !at.parent().as_str().is_empty() => self.inner_dialect(value, &at),
+            // Read where they are used: `$defs` through `$ref`s, the root's `$schema` at the
+            // start, identifiers by `Identifiers::scan`.
             Keyword::Schema
             | Keyword::Defs
             | Keyword::Definitions
             | Keyword::Id
-            | Keyword::Anchor => {}
+            | Keyword::Anchor
+            | Keyword::DynamicAnchor
+            | Keyword::RecursiveAnchor => {}
             Keyword::Comment
             | Keyword::Examples
             | Keyword::Example
@@ -306,6 +309,28 @@ impl<'c, 'a> Reader<'c, 'a> {
             // Refused by `admit`.
             _ => {}
         }
+    }
+
+    /// A `$schema` below the root (an embedded resource's) must name the file's dialect: a file
+    /// is read in one, its root's.
+    fn inner_dialect(&mut self, value: &Value, at: &Pointer) {
+        let named = value.as_str().map(|uri| (uri, Dialect::from_uri(uri)));
+        if let Some((_, Some(dialect))) = named
+            && dialect == self.dialect
+        {
+            return;
+        }
+        let what = match named {
+            Some((uri, _)) => format!("`{uri}`"),
+            None => "nothing".to_owned(),
+        };
+        self.refuse(
+            at,
+            format!(
+                "`$schema` below the root is not supported when it names another dialect than \
+                 the file's (here {what}): a file is read in one dialect, its root's"
+            ),
+        );
     }
 
     /// Draft 4's boolean `exclusiveMinimum` makes `minimum` exclusive (and so for maximum).
