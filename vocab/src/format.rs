@@ -15,6 +15,8 @@ pub enum Format {
     Date,
     /// `time`: an RFC 3339 full time, offset included (`08:30:06Z`).
     Time,
+    /// `duration`: an RFC 3339 (ISO 8601) duration (`P4DT12H30M5S`, `PT1M`, `P2W`).
+    Duration,
     /// `email`: an RFC 5321 mailbox (`joe.bloggs@example.com`).
     Email,
     /// `uri`: an absolute RFC 3986 URI (`https://example.com/a?b#c`, `urn:isbn:123`).
@@ -54,6 +56,7 @@ impl Format {
         Format::DateTime,
         Format::Date,
         Format::Time,
+        Format::Duration,
         Format::Email,
         Format::Uri,
         Format::UriReference,
@@ -76,6 +79,7 @@ impl Format {
             Format::DateTime => "date-time",
             Format::Date => "date",
             Format::Time => "time",
+            Format::Duration => "duration",
             Format::Email => "email",
             Format::Uri => "uri",
             Format::UriReference => "uri-reference",
@@ -118,6 +122,7 @@ impl Format {
             Format::DateTime => "an RFC 3339 date-time (2025-01-31T12:00:00Z)",
             Format::Date => "an RFC 3339 date (2025-01-31)",
             Format::Time => "an RFC 3339 time with an offset (12:00:00Z)",
+            Format::Duration => "an ISO 8601 duration (P1DT12H, PT30S)",
             Format::Email => "an email address",
             Format::Uri => "an absolute URI",
             Format::UriReference => "a URI or a relative reference",
@@ -143,6 +148,7 @@ impl Format {
             Format::DateTime => crate::format::date_time(value),
             Format::Date => crate::format::date(value),
             Format::Time => crate::format::time(value),
+            Format::Duration => crate::format::duration(value),
             Format::Email => crate::format::email(value),
             Format::Uri => crate::format::uri(value, Chars::Ascii),
             Format::UriReference => crate::format::uri_reference(value, Chars::Ascii),
@@ -251,6 +257,52 @@ fn date_time(value: &str) -> bool {
         Some(10) => date(&value[..10]) && time(&value[11..]),
         _ => false,
     }
+}
+
+/// RFC 3339's `duration` (its appendix A): `P`, then weeks alone (`P2W`), or a date part
+/// and a time part after `T`, either optional but not both. Each part's units come in order
+/// and without a gap (`Y`, `M`, `D`; `H`, `M`, `S`), each after whole ASCII digits.
+fn duration(value: &str) -> bool {
+    let Some(rest) = value.strip_prefix('P') else {
+        return false;
+    };
+    if let Some(weeks) = rest.strip_suffix('W') {
+        return digits(weeks.as_bytes()).is_some();
+    }
+    let (date, time) = match rest.split_once('T') {
+        Some((date, time)) => (date, Some(time)),
+        None => (rest, None),
+    };
+    // Each part: a run of units from `units`, consecutive, none empty.
+    let part = |text: &str, units: &[char]| -> bool {
+        let mut expected = units.iter();
+        let mut started = false;
+        let mut rest = text;
+        while !rest.is_empty() {
+            let Some(end) = rest.find(|c: char| !c.is_ascii_digit()) else {
+                return false;
+            };
+            let unit = rest[end..].chars().next().unwrap_or_default();
+            if end == 0 {
+                return false;
+            }
+            // The first unit may be any; each later one must follow the one before.
+            let next = if started {
+                expected.next()
+            } else {
+                expected.find(|u| **u == unit)
+            };
+            if next != Some(&unit) {
+                return false;
+            }
+            started = true;
+            rest = &rest[end + unit.len_utf8()..];
+        }
+        true
+    };
+    let date_ok = part(date, &['Y', 'M', 'D']);
+    let time_ok = time.is_none_or(|time| !time.is_empty() && part(time, &['H', 'M', 'S']));
+    date_ok && time_ok && (!date.is_empty() || time.is_some())
 }
 
 /// Decimal digits only (ASCII: `৪` is not a digit here).
@@ -609,6 +661,45 @@ mod tests {
         assert!(Format::Time.check("08:30:06+00:20"));
         assert!(!Format::Time.check("08:30:06"));
         assert!(!Format::Time.check("08:30:06 PST"));
+    }
+
+    #[test]
+    fn durations_follow_rfc_3339_s_grammar() {
+        for good in [
+            "P4DT12H30M5S",
+            "P4Y",
+            "PT0S",
+            "P0D",
+            "P1M",
+            "PT1M",
+            "PT36H",
+            "P1DT12H",
+            "P2W",
+            "P1Y2M3D",
+            "PT1H30M",
+        ] {
+            assert!(Format::Duration.check(good), "{good}");
+        }
+        for bad in [
+            "PT1D",
+            "P",
+            "P1YT",
+            "PT",
+            "P2D1Y",
+            "P1D2H",
+            "P2S",
+            "P1Y2W",
+            "P\u{09e8}Y",
+            "P1",
+            "P1Y1D",
+            "PT1H5S",
+            "1D",
+            "P1.5D",
+            "P-1D",
+            "PT1S2M",
+        ] {
+            assert!(!Format::Duration.check(bad), "{bad}");
+        }
     }
 
     #[test]
