@@ -266,6 +266,11 @@ impl ModelInfo {
                     serde_json::Value::Number(n) => n.to_string(),
                     _ => return,
                 };
+                // A value that is a choice as written stays (`"5"` of `["Auto", 5, "5"]`).
+                let choices = schema.choices.unwrap_or_default();
+                if choices.iter().any(|c| c.value.to_value() == *v) {
+                    return;
+                }
                 let Some(choice) = find_choice(schema, &typed) else {
                     return;
                 };
