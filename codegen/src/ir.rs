@@ -208,6 +208,39 @@ impl SchemaNode {
         };
         *self == annotations
     }
+
+    /// Every schema this node holds (`items`, `properties`, `allOf`, ...), to rewrite them.
+    pub fn subs_mut(&mut self) -> Vec<&mut Sub> {
+        let mut subs: Vec<&mut Sub> = Vec::new();
+        match &mut self.items {
+            Items::Any => {}
+            Items::Each(each) => subs.push(each),
+            Items::Tuple { prefix, rest } => {
+                subs.extend(prefix.iter_mut());
+                subs.extend(rest.as_mut());
+            }
+        }
+        subs.extend(self.contains.as_mut());
+        subs.extend(self.properties.iter_mut().map(|(_, sub)| sub));
+        subs.extend(self.additional_properties.as_mut());
+        subs.extend(self.pattern_properties.iter_mut().map(|(_, sub)| sub));
+        subs.extend(self.property_names.as_mut());
+        for (_, dependency) in &mut self.dependencies {
+            if let Dependency::Schema(sub) = dependency {
+                subs.push(sub);
+            }
+        }
+        subs.extend(self.all_of.iter_mut());
+        subs.extend(self.any_of.iter_mut());
+        subs.extend(self.one_of.iter_mut());
+        subs.extend(self.not.as_mut());
+        if let Some(condition) = &mut self.condition {
+            subs.push(&mut condition.test);
+            subs.extend(condition.then.as_mut());
+            subs.extend(condition.otherwise.as_mut());
+        }
+        subs
+    }
 }
 
 /// `if`, `then`, `else`: a value that passes `if` must pass `then`, any other `else`.

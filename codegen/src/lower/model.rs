@@ -143,9 +143,118 @@ fn input_schema(ctx: &mut Ctx<'_>) -> Option<(Vec<SchemaNode>, SchemaId)> {
         );
         return None;
     }
+    absorb_all_of(&mut nodes, root);
+    let (mut nodes, root) = prune(nodes, root);
     close_input(ctx, &mut nodes[root]);
     append_overlay_docs(ctx, &mut nodes, root);
     Some((nodes, root))
+}
+
+/// An input whose properties come through `allOf` (a root `$ref`, which from 2019-09 on is an
+/// `allOf` member, or a composition of objects): each member that only lists properties and
+/// required names (with `type: object` and docs) is taken into the root, and its own members
+/// are looked at in turn. The model's fields are then all of them, and the input closes over
+/// them all. A member that says more stays a member, checked as one.
+fn absorb_all_of(nodes: &mut [SchemaNode], root: SchemaId) {
+    let mut taken = vec![root];
+    let mut i = 0;
+    while let Some(&sub) = nodes[root].all_of.get(i) {
+        let Sub::Node(member) = sub else {
+            i += 1;
+            continue;
+        };
+        if taken.contains(&member) || !absorbable(&nodes[member], &nodes[root]) {
+            i += 1;
+            continue;
+        }
+        taken.push(member);
+        let member = nodes[member].clone();
+        let root = &mut nodes[root];
+        root.all_of.splice(i..=i, member.all_of);
+        if member.types.is_some() {
+            root.types = Some(root.types.unwrap_or(Types::OBJECT).and(Types::OBJECT));
+        }
+        for (name, schema) in member.properties {
+            if !root.properties.iter().any(|(known, _)| *known == name) {
+                root.properties.push((name, schema));
+            }
+        }
+        for name in member.required {
+            if !root.required.contains(&name) {
+                root.required.push(name);
+            }
+        }
+        if root.description.is_none() {
+            root.description = member.description;
+        }
+        if root.title.is_none() {
+            root.title = member.title;
+        }
+    }
+}
+
+/// Drops the nodes nothing reaches from the root any more (the members [`absorb_all_of`] took
+/// in, when nothing else refers to them), keeping the others in their order.
+fn prune(mut nodes: Vec<SchemaNode>, root: SchemaId) -> (Vec<SchemaNode>, SchemaId) {
+    let mut reached = vec![false; nodes.len()];
+    let mut stack = vec![root];
+    while let Some(id) = stack.pop() {
+        if std::mem::replace(&mut reached[id], true) {
+            continue;
+        }
+        for sub in nodes[id].subs_mut() {
+            if let Sub::Node(next) = *sub {
+                stack.push(next);
+            }
+        }
+    }
+    if reached.iter().all(|&r| r) {
+        return (nodes, root);
+    }
+    // Each kept node's new id: the number of kept nodes before it.
+    let new_id: Vec<SchemaId> = reached
+        .iter()
+        .scan(0, |kept, &r| {
+            let id = *kept;
+            *kept += usize::from(r);
+            Some(id)
+        })
+        .collect();
+    let mut id = 0;
+    nodes.retain(|_| {
+        id += 1;
+        reached[id - 1]
+    });
+    for node in &mut nodes {
+        for sub in node.subs_mut() {
+            if let Sub::Node(old) = *sub {
+                *sub = Sub::Node(new_id[old]);
+            }
+        }
+    }
+    (nodes, new_id[root])
+}
+
+/// Whether `member` says nothing but properties, required names, `type: object`, docs and
+/// `allOf` members, none of its properties defined otherwise by `root`.
+fn absorbable(member: &SchemaNode, root: &SchemaNode) -> bool {
+    let said_more = SchemaNode {
+        name: String::new(),
+        pointer: String::new(),
+        types: member.types.filter(|&types| types != Types::OBJECT),
+        properties: Vec::new(),
+        required: Vec::new(),
+        all_of: Vec::new(),
+        title: None,
+        description: None,
+        ..member.clone()
+    } != SchemaNode::default();
+    let agrees = member.properties.iter().all(|(name, schema)| {
+        root.properties
+            .iter()
+            .all(|(known, own)| known != name || own == schema)
+    });
+    !said_more && agrees
 }
 
 /// The input refuses properties it does not name unless its schema allows them: a typo in a

@@ -1,0 +1,49 @@
+//! The messy fixture's `acme/composed`: an input written as JSON Schema 2020-12 composes one,
+//! its properties brought by a root `$ref`, an `allOf` member and an anchor. Its fields are all
+//! of them, and a choice given exactly as one of several spellings stays as written.
+
+// Tests fail loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use runcomfy::{Input, Model};
+use runcomfy_conformance::models::acme::composed::{Composed, ComposedInput};
+use serde_json::json;
+
+#[test]
+fn fields_come_from_the_root_ref_and_the_all_of_members() {
+    let names: Vec<&str> = Composed::info().fields().map(|f| f.name).collect();
+    assert_eq!(names, ["seed", "steps", "prompt", "width", "height"]);
+    let input = ComposedInput::new("a fox").with_width(512).with_height(512);
+    assert!(input.validate().is_valid());
+    // The member that says more than properties stays one, and is checked.
+    let err = Composed::info()
+        .decode(&json!({"prompt": "a fox", "width": 512}))
+        .unwrap_err();
+    assert_eq!(err.report.problems()[0].path, "height");
+    // The anchor's bounds reach both sides; the input is closed over every member's fields.
+    let err = Composed::info()
+        .decode(&json!({"prompt": "a fox", "width": 32, "height": 512, "depth": 1}))
+        .unwrap_err();
+    let paths: Vec<&str> = err
+        .report
+        .problems()
+        .iter()
+        .map(|p| p.path.as_str())
+        .collect();
+    assert_eq!(paths, ["width", "depth"]);
+}
+
+#[test]
+fn a_choice_given_exactly_stays_as_written() {
+    let info = Composed::info();
+    for exact in [json!("5"), json!(5), json!("auto")] {
+        let mut input = json!({"prompt": "a fox", "steps": exact.clone()});
+        let loose = info.normalize_choices(input.as_object_mut().unwrap());
+        assert_eq!(input["steps"], exact);
+        assert!(loose.problems().is_empty(), "{loose:?}");
+    }
+    let mut input = json!({"prompt": "a fox", "steps": "AUTO"});
+    let loose = info.normalize_choices(input.as_object_mut().unwrap());
+    assert_eq!(input["steps"], "auto");
+    assert_eq!(loose.problems().len(), 1);
+}
