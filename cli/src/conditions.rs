@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 
-use runcomfy::catalog::{Field, ModelInfo};
+use runcomfy::catalog::{Field, FieldKind, ModelInfo};
 use runcomfy::schema::{Condition, Dependency, Items, Needs, Schema};
 
 /// The conditions of a model's input as a whole: those of its root schema and of what its
@@ -37,6 +37,19 @@ pub fn of_field(field: &Field, model_id: &str) -> Vec<String> {
         }
         out.extend(sentences(schema, &subject, false, model_id));
     }
+    // An object's properties: its type line says only "JSON".
+    let own = field.own_schema();
+    if field.kind() == FieldKind::Json && !(own.properties.is_empty() && own.required.is_empty()) {
+        let shape = Schema {
+            types: own.types,
+            properties: own.properties,
+            required: own.required,
+            additional_properties: own.additional_properties,
+            ..Schema::ANY
+        };
+        let words = clauses(&shape, &subject).map(|c| join(&c));
+        out.insert(0, sentence("properties", words, &subject, model_id));
+    }
     out
 }
 
@@ -54,21 +67,11 @@ fn with_all_of(schemas: &[&'static Schema]) -> Vec<&'static Schema> {
     out
 }
 
-/// One sentence for each keyword of `schema` that a field's type line does not show. `anyOf`
-/// and `oneOf` count only at the root: on a field they are its type.
+/// One sentence for each keyword of `schema` that a field's type line does not show. On a
+/// field, `anyOf`/`oneOf` of a value or null is its type line's "may be null"; any other is
+/// said here.
 fn sentences(schema: &Schema, subject: &Subject, root: bool, model_id: &str) -> Vec<String> {
-    let said = |keyword: &str, words: Option<String>| {
-        let text = words.unwrap_or_else(|| {
-            format!(
-                "`{keyword}` of {} is not put into words here; `runcomfy describe {model_id} \
-                 --json` holds the whole schema (`input_schema`)",
-                subject.text()
-            )
-        });
-        let mut chars = text.chars();
-        let first = chars.next().map(|c| c.to_uppercase().collect::<String>());
-        format!("{}{}.", first.unwrap_or_default(), chars.as_str())
-    };
+    let said = |keyword: &str, words: Option<String>| sentence(keyword, words, subject, model_id);
     let mut out = Vec::new();
     if let Some(condition) = schema.condition.filter(asks_something) {
         out.push(said("if", condition_words(&condition, subject)));
@@ -76,25 +79,26 @@ fn sentences(schema: &Schema, subject: &Subject, root: bool, model_id: &str) -> 
     if let Some(not) = schema.not {
         out.push(said("not", not_words(not, subject)));
     }
-    if root {
-        if !schema.any_of.is_empty() {
-            out.push(said(
-                "anyOf",
-                alternatives(schema.any_of, subject, "either"),
-            ));
-        }
-        if !schema.one_of.is_empty() {
-            out.push(said(
-                "oneOf",
-                alternatives(schema.one_of, subject, "exactly one of"),
-            ));
-        }
+    let said_as_type = |alternatives: &'static [&'static Schema]| {
+        !root && Schema::lone_non_null(alternatives).is_some()
+    };
+    if !schema.any_of.is_empty() && !said_as_type(schema.any_of) {
+        out.push(said(
+            "anyOf",
+            alternatives(schema.any_of, subject, "either"),
+        ));
+    }
+    if !schema.one_of.is_empty() && !said_as_type(schema.one_of) {
+        out.push(said(
+            "oneOf",
+            alternatives(schema.one_of, subject, "exactly one of"),
+        ));
     }
     if let Some(contains) = schema.contains {
         let clause = contains_clause(contains, schema.min_contains, schema.max_contains, subject);
         out.push(said("contains", clause.map(|c| join(&[c]))));
     }
-    for dependency in schema.dependencies {
+    for dependency in schema.dependencies.iter().filter(|d| asks(d)) {
         out.push(said("dependencies", dependency_words(dependency, subject)));
     }
     for pattern in schema.pattern_properties {
@@ -116,6 +120,21 @@ fn sentences(schema: &Schema, subject: &Subject, root: bool, model_id: &str) -> 
         ));
     }
     out
+}
+
+/// The words as a sentence; for words `None` (a schema they do not cover), one that names the
+/// keyword and where to read it whole.
+fn sentence(keyword: &str, words: Option<String>, subject: &Subject, model_id: &str) -> String {
+    let text = words.unwrap_or_else(|| {
+        format!(
+            "`{keyword}` of {} is not put into words here; `runcomfy describe {model_id} --json` \
+             holds the whole schema (`input_schema`)",
+            subject.text()
+        )
+    });
+    let mut chars = text.chars();
+    let first = chars.next().map(|c| c.to_uppercase().collect::<String>());
+    format!("{}{}.", first.unwrap_or_default(), chars.as_str())
 }
 
 /// What a clause is about.
@@ -303,6 +322,11 @@ fn contains_clause(
     ))
 }
 
+/// A dependency on an empty list of names asks nothing.
+fn asks(dependency: &Dependency) -> bool {
+    !matches!(dependency.needs, Needs::Properties([]))
+}
+
 fn dependency_words(dependency: &Dependency, subject: &Subject) -> Option<String> {
     let given = subject.property(dependency.name).text();
     Some(match dependency.needs {
@@ -394,7 +418,7 @@ fn clauses(schema: &Schema, subject: &Subject) -> Option<Vec<Clause>> {
     let mut out = Vec::new();
     let mut is = |predicate: String| out.push(Clause::of(subject, predicate));
     if types.is_empty() {
-        is("is not given".to_owned());
+        is("is not allowed".to_owned());
     } else if !types.is_any() {
         is(format!("is {}", types.phrase()));
     }
@@ -471,15 +495,34 @@ fn clauses(schema: &Schema, subject: &Subject) -> Option<Vec<Clause>> {
     }
     for property in *properties {
         let child = subject.property(property.name);
-        if required.contains(&property.name) {
+        if property.schema.is_never() {
+            // No value passes `false`: the property may only be absent.
+            out.push(Clause::of(&child, "is not given"));
+        } else if required.contains(&property.name) {
             out.push(Clause::of(&child, GIVEN));
             out.extend(clauses(property.schema, &child)?);
         } else {
-            let if_given = Subject::Phrase(format!("{}, if given,", child.text()));
-            out.extend(clauses(property.schema, &if_given)?);
+            // A property's schema holds only when it is given: an absent one passes it.
+            let said = clauses(property.schema, &child)?;
+            if !said.is_empty() {
+                let name = child.text();
+                let only_its_own = said.iter().all(|c| c.subject == name);
+                let what = if only_its_own {
+                    let predicates: Vec<&str> = said.iter().map(|c| c.predicate.as_str()).collect();
+                    let predicates = and_list(&predicates);
+                    if said.len() > 1 {
+                        format!("({predicates})")
+                    } else {
+                        predicates
+                    }
+                } else {
+                    grouped(&said)
+                };
+                out.push(Clause::sentence(format!("{name} is not given or {what}")));
+            }
         }
     }
-    for dependency in *dependencies {
+    for dependency in dependencies.iter().filter(|d| asks(d)) {
         out.push(Clause::sentence(dependency_words(dependency, subject)?));
     }
     for member in *all_of {
@@ -600,6 +643,77 @@ mod tests {
             sentences(tags, &subject, false, "acme/test"),
             ["`tags` has exactly 1 item where the item is \"upscale\"."]
         );
+    }
+
+    /// A property's schema holds only when it is given: the words say an absent one passes.
+    #[test]
+    fn an_optional_property_in_a_condition_may_also_be_absent() {
+        static A: Json = Json::String("a");
+        let mode = leak(Schema {
+            constant: Some(&A),
+            ..Schema::ANY
+        });
+        let root = leak(Schema {
+            condition: Some(Condition {
+                test: leak(Schema {
+                    properties: Box::leak(Box::new([Property {
+                        name: "mode",
+                        schema: mode,
+                    }])),
+                    ..Schema::ANY
+                }),
+                then: Some(leak(Schema {
+                    required: &["x"],
+                    ..Schema::ANY
+                })),
+                otherwise: Some(&Schema::NEVER),
+            }),
+            dependencies: &[Dependency {
+                name: "b",
+                needs: Needs::Properties(&[]),
+            }],
+            ..Schema::ANY
+        });
+        assert_eq!(
+            said(root),
+            [
+                "If `mode` is not given or is \"a\", then `x` is given; otherwise the input is not \
+              allowed."
+            ]
+        );
+        // A field's `anyOf` other than "a value or null" is said; that one is its type line's.
+        let steps = leak(Schema {
+            any_of: Box::leak(Box::new([
+                leak(Schema {
+                    types: Types::INTEGER,
+                    ..Schema::ANY
+                }),
+                leak(Schema {
+                    constant: Some(&A),
+                    ..Schema::ANY
+                }),
+            ])),
+            ..Schema::ANY
+        });
+        let subject = Subject::Path("steps".to_owned());
+        assert_eq!(
+            sentences(steps, &subject, false, "acme/test"),
+            ["Either `steps` is an integer or `steps` is \"a\"."]
+        );
+        let nullable = leak(Schema {
+            any_of: Box::leak(Box::new([
+                leak(Schema {
+                    types: Types::INTEGER,
+                    ..Schema::ANY
+                }),
+                leak(Schema {
+                    types: Types::NULL,
+                    ..Schema::ANY
+                }),
+            ])),
+            ..Schema::ANY
+        });
+        assert!(sentences(nullable, &subject, false, "acme/test").is_empty());
     }
 
     /// What the words do not cover is named by its keyword, never half said.
