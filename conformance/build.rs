@@ -203,21 +203,21 @@ fn rebase(schema: &Value, dialect: &str) -> Value {
     let Value::Object(map) = schema else {
         return schema.clone();
     };
+    let read_as = Dialect::from_uri(dialect).unwrap_or_default();
     // `$id`, or draft 4's `id`.
     let resource = map
         .iter()
-        .find(|(key, _)| Keyword::parse(key) == Some(Keyword::Id))
+        .find(|(key, _)| read_as.keyword(key) == Some(Keyword::Id))
         .and_then(|(_, id)| id.as_str())
         .is_some_and(|id| !id.starts_with('#'));
-    let id_ignored = map.contains_key("$ref")
-        && !Dialect::from_uri(dialect).is_some_and(Dialect::ref_siblings_apply);
+    let id_ignored = map.contains_key("$ref") && !read_as.ref_siblings_apply();
     if resource && !id_ignored {
         return schema.clone();
     }
     let rebase = |value: &Value| rebase(value, dialect);
     let mut out = serde_json::Map::new();
     for (key, value) in map {
-        let moved = match Keyword::parse(key) {
+        let moved = match read_as.keyword(key) {
             Some(Keyword::Ref) => match value.as_str() {
                 // A JSON pointer fragment (`#`, `#/definitions/a`); an anchor (`#foo`) names no
                 // place and stays as it is.

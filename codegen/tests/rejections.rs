@@ -543,6 +543,30 @@ fn identifiers_that_clash_or_names_nobody_declared_are_rejected() {
     for (properties, pointer, what) in cases {
         assert_rejected(object(properties, &[]), None, "input.json", pointer, what);
     }
+    let mut input = object(json!({"a": {"$id": "https://example.com/in"}}), &[]);
+    input["$id"] = json!("https://example.com/in");
+    assert_rejected(
+        input,
+        None,
+        "input.json",
+        "/properties/a/$id",
+        "`https://example.com/in` is already the identifier of the root schema",
+    );
+    // `id` is draft 4's `$id`, and nothing in later drafts.
+    assert_rejected(
+        object(json!({"a": {"id": "prompt", "type": "string"}}), &[]),
+        None,
+        "input.json",
+        "/properties/a/id",
+        "unknown keyword `id`",
+    );
+    let mut draft4 = object(
+        json!({"a": {"id": "#text", "type": "string"}, "b": {"$ref": "#text"}}),
+        &[],
+    );
+    draft4["$schema"] = json!("http://json-schema.org/draft-04/schema#");
+    let dir = catalog(&draft4, Some(&json!({"display_name": "Test"})));
+    assert!(runcomfy_codegen::generate(dir.path()).is_ok());
 }
 
 /// Replicate's Cog writes `"anyOf": []` on the items of a list of files: no value could pass

@@ -322,11 +322,9 @@ impl Keyword {
         }
     }
 
-    /// The keyword a schema key names, if any. Draft 4's `id` is read as `$id`.
+    /// The keyword a schema key names, if any, in any dialect (draft 4's `id` is
+    /// [`Dialect::keyword`]'s).
     pub fn parse(key: &str) -> Option<Keyword> {
-        if key == "id" {
-            return Some(Keyword::Id);
-        }
         Keyword::ALL.iter().copied().find(|k| k.name() == key)
     }
 
@@ -443,11 +441,13 @@ impl Keyword {
 
 /// The JSON Schema dialect a catalog file is written in, from its root `$schema`.
 ///
-/// Only one rule differs between the dialects the generator reads: up to draft 7, keywords
-/// beside a `$ref` are ignored; from 2019-09 on they apply too.
+/// Two rules differ between the dialects the generator reads: up to draft 7, keywords beside a
+/// `$ref` are ignored (from 2019-09 on they apply too), and draft 4 spells `$id` `id`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Dialect {
-    /// Draft 4, 6 or 7: `$ref` replaces its sibling keywords.
+    /// Draft 4: as draft 7, with `id` for `$id`.
+    Draft4,
+    /// Draft 6 or 7: `$ref` replaces its sibling keywords.
     Draft7,
     /// 2019-09, 2020-12, or no `$schema` (RunComfy's catalog): `$ref` applies beside its
     /// siblings.
@@ -463,9 +463,10 @@ impl Dialect {
             .strip_prefix("https://")
             .or_else(|| uri.strip_prefix("http://"))?;
         match uri {
-            "json-schema.org/draft-04/schema"
-            | "json-schema.org/draft-06/schema"
-            | "json-schema.org/draft-07/schema" => Some(Dialect::Draft7),
+            "json-schema.org/draft-04/schema" => Some(Dialect::Draft4),
+            "json-schema.org/draft-06/schema" | "json-schema.org/draft-07/schema" => {
+                Some(Dialect::Draft7)
+            }
             "json-schema.org/draft/2019-09/schema" | "json-schema.org/draft/2020-12/schema" => {
                 Some(Dialect::Modern)
             }
@@ -476,6 +477,15 @@ impl Dialect {
     /// Whether keywords beside a `$ref` apply.
     pub const fn ref_siblings_apply(self) -> bool {
         matches!(self, Dialect::Modern)
+    }
+
+    /// The keyword a schema key names in this dialect, if any: [`Keyword::parse`], and
+    /// draft 4's `id` (which later drafts do not know).
+    pub fn keyword(self, key: &str) -> Option<Keyword> {
+        match (self, key) {
+            (Dialect::Draft4, "id") => Some(Keyword::Id),
+            _ => Keyword::parse(key),
+        }
     }
 }
 
@@ -492,7 +502,7 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), Keyword::ALL.len());
-        assert_eq!(Keyword::parse("id"), Some(Keyword::Id));
+        assert_eq!(Keyword::parse("id"), None);
         assert_eq!(Keyword::parse("minlength"), None);
     }
 
@@ -528,5 +538,12 @@ mod tests {
         );
         assert_eq!(Dialect::from_uri("https://example.com/my-meta"), None);
         assert!(!Dialect::Draft7.ref_siblings_apply());
+        assert_eq!(
+            Dialect::from_uri("http://json-schema.org/draft-04/schema#"),
+            Some(Dialect::Draft4)
+        );
+        assert_eq!(Dialect::Draft4.keyword("id"), Some(Keyword::Id));
+        assert_eq!(Dialect::Modern.keyword("id"), None);
+        assert_eq!(Dialect::Modern.keyword("$id"), Some(Keyword::Id));
     }
 }

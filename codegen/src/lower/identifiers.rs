@@ -34,8 +34,8 @@ pub(crate) struct Identifiers {
 pub(crate) enum Unresolved {
     /// A plain-name fragment no `$id` or `$anchor` of the resource declares.
     Name(String),
-    /// Not a URI reference against the base URI in effect.
-    NotUri,
+    /// Not a URI reference against the base URI in effect (which it names, if any).
+    NotUri(Option<String>),
     /// A document that is not this file.
     Remote,
     /// A fragment that is not valid: the reason.
@@ -46,7 +46,11 @@ impl std::fmt::Display for Unresolved {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Unresolved::Name(name) => write!(f, "no `$id` or `$anchor` names `{name}`"),
-            Unresolved::NotUri => f.write_str("it is not a URI reference"),
+            Unresolved::NotUri(None) => f.write_str("it is not a URI reference"),
+            Unresolved::NotUri(Some(base)) => write!(
+                f,
+                "it is not a URI reference that resolves against the base URI `{base}`"
+            ),
             Unresolved::Remote => {
                 f.write_str("it names another document (remote references are not supported)")
             }
@@ -90,7 +94,7 @@ impl Identifiers {
         let base = self.declare(map, pointer, parent, dialect, problems);
         self.bases.insert(pointer.as_str().to_owned(), base.clone());
         for (key, value) in map {
-            let Some(keyword) = Keyword::parse(key) else {
+            let Some(keyword) = dialect.keyword(key) else {
                 continue;
             };
             let at = pointer.join(key);
@@ -128,7 +132,7 @@ impl Identifiers {
         let ignored = map.contains_key(Keyword::Ref.name()) && !dialect.ref_siblings_apply();
         let id = map
             .iter()
-            .find(|(key, _)| Keyword::parse(key) == Some(Keyword::Id));
+            .find(|(key, _)| dialect.keyword(key) == Some(Keyword::Id));
         if let Some((key, value)) = id
             && !ignored
         {
@@ -194,7 +198,7 @@ impl Identifiers {
         {
             problems.push((
                 at.clone(),
-                format!("`{uri}` is already the identifier of the schema at `{earlier}`"),
+                format!("`{uri}` is already the identifier of {}", place(&earlier)),
             ));
         }
     }
@@ -213,20 +217,19 @@ impl Identifiers {
         {
             problems.push((
                 at.clone(),
-                format!(
-                    "the anchor `#{}` is already the schema at `{earlier}`",
-                    key.1
-                ),
+                format!("the anchor `#{}` is already {}", key.1, place(&earlier)),
             ));
         }
     }
 
     /// Where the `$ref` `reference`, held by the schema at `holder`, points in the file.
     pub(crate) fn resolve(&self, holder: &Pointer, reference: &str) -> Result<Pointer, Unresolved> {
-        let uri = self
-            .base(holder)
-            .and_then(|base| base.join(reference).ok())
-            .ok_or(Unresolved::NotUri)?;
+        let base = self.base(holder).ok_or(Unresolved::NotUri(None))?;
+        let uri = base.join(reference).map_err(|_| {
+            // The file's own base is nobody's to read: only a base an `$id` set is named.
+            let named = base.as_str() != FILE_BASE;
+            Unresolved::NotUri(named.then(|| base.to_string()))
+        })?;
         let resource = without_fragment(&uri);
         let start = self
             .resources
@@ -254,6 +257,15 @@ impl Identifiers {
             }
             at = &at[..at.rfind('/')?];
         }
+    }
+}
+
+/// `the root schema`, `the schema at /a/b`.
+fn place(pointer: &Pointer) -> String {
+    if pointer.as_str().is_empty() {
+        "the root schema".to_owned()
+    } else {
+        format!("the schema at `{pointer}`")
     }
 }
 

@@ -195,7 +195,7 @@ impl<'c, 'a> Reader<'c, 'a> {
     /// fails the catalog (unless the overlay accepts it unchecked), a vendor extension is
     /// skipped.
     fn admit(&mut self, key: &str, at: &Pointer) -> Option<Keyword> {
-        let Some(keyword) = Keyword::parse(key) else {
+        let Some(keyword) = self.dialect.keyword(key) else {
             if !Keyword::is_extension(key) {
                 self.refuse(at, format!("unknown keyword `{key}`"));
             }
