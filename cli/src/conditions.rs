@@ -403,6 +403,8 @@ fn clauses(schema: &Schema, subject: &Subject) -> Option<Vec<Clause>> {
         dependencies,
         min_properties,
         max_properties,
+        unevaluated_properties,
+        unevaluated_items,
         all_of,
         any_of,
         one_of,
@@ -412,7 +414,12 @@ fn clauses(schema: &Schema, subject: &Subject) -> Option<Vec<Clause>> {
         description: _,
         default: _,
     } = schema;
-    if media.is_some() || !pattern_properties.is_empty() || property_names.is_some() {
+    if media.is_some()
+        || !pattern_properties.is_empty()
+        || property_names.is_some()
+        || unevaluated_items.is_some()
+        || unevaluated_properties.is_some_and(|rest| !rest.is_never())
+    {
         return None;
     }
     let mut out = Vec::new();
@@ -474,6 +481,9 @@ fn clauses(schema: &Schema, subject: &Subject) -> Option<Vec<Clause>> {
             return None;
         }
         is("has no other properties".to_owned());
+    }
+    if unevaluated_properties.is_some() {
+        is("has no properties but those its schemas name".to_owned());
     }
     match items {
         Items::Any => {}

@@ -78,6 +78,13 @@ pub struct Schema {
     pub min_properties: Option<u64>,
     /// `maxProperties`.
     pub max_properties: Option<u64>,
+    /// `unevaluatedProperties`: the properties that no keyword of this schema, nor of a
+    /// subschema the value passes in place (`allOf`, `anyOf`, `oneOf`, `if`/`then`/`else`,
+    /// `dependentSchemas`), evaluated must pass it.
+    pub unevaluated_properties: Option<&'static Schema>,
+    /// `unevaluatedItems`: the items that no keyword of this schema, nor of a subschema the
+    /// value passes in place, evaluated must pass it.
+    pub unevaluated_items: Option<&'static Schema>,
     /// `allOf`, `$ref` included.
     pub all_of: &'static [&'static Schema],
     /// `anyOf`.
@@ -187,6 +194,8 @@ impl Schema {
         dependencies: &[],
         min_properties: None,
         max_properties: None,
+        unevaluated_properties: None,
+        unevaluated_items: None,
         all_of: &[],
         any_of: &[],
         one_of: &[],

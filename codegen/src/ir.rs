@@ -172,6 +172,11 @@ pub struct SchemaNode {
     pub min_properties: Option<u64>,
     /// `maxProperties`.
     pub max_properties: Option<u64>,
+    /// `unevaluatedProperties`: the properties no keyword here or in a passing subschema
+    /// evaluated.
+    pub unevaluated_properties: Option<Sub>,
+    /// `unevaluatedItems`: the items no keyword here or in a passing subschema evaluated.
+    pub unevaluated_items: Option<Sub>,
     /// `allOf`, and a `$ref` beside other keywords.
     pub all_of: Vec<Sub>,
     /// `anyOf`.
@@ -225,6 +230,8 @@ impl SchemaNode {
         subs.extend(self.additional_properties.as_mut());
         subs.extend(self.pattern_properties.iter_mut().map(|(_, sub)| sub));
         subs.extend(self.property_names.as_mut());
+        subs.extend(self.unevaluated_properties.as_mut());
+        subs.extend(self.unevaluated_items.as_mut());
         for (_, dependency) in &mut self.dependencies {
             if let Dependency::Schema(sub) = dependency {
                 subs.push(sub);

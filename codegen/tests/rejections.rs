@@ -380,9 +380,9 @@ fn every_problem_is_reported_at_once() {
 fn unsupported_keywords_are_refused_by_name() {
     let cases = [
         (
-            json!({"x": {"type": "object", "unevaluatedProperties": false}}),
-            "/properties/x/unevaluatedProperties",
-            "`unevaluatedProperties` is not supported",
+            json!({"x": {"type": "object", "$recursiveRef": "#"}}),
+            "/properties/x/$recursiveRef",
+            "`$recursiveRef` is not supported",
         ),
         (
             json!({"x": {"type": "string", "$dynamicRef": "#x"}}),

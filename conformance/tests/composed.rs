@@ -12,7 +12,10 @@ use serde_json::json;
 #[test]
 fn fields_come_from_the_root_ref_and_the_all_of_members() {
     let names: Vec<&str> = Composed::info().fields().map(|f| f.name).collect();
-    assert_eq!(names, ["seed", "steps", "prompt", "width", "height"]);
+    assert_eq!(
+        names,
+        ["seed", "steps", "mode", "prompt", "width", "height"]
+    );
     let input = ComposedInput::new("a fox").with_width(512).with_height(512);
     assert!(input.validate().is_valid());
     // The member that says more than properties stays one, and is checked.
@@ -24,13 +27,39 @@ fn fields_come_from_the_root_ref_and_the_all_of_members() {
     let err = Composed::info()
         .decode(&json!({"prompt": "a fox", "width": 32, "height": 512, "depth": 1}))
         .unwrap_err();
-    let paths: Vec<&str> = err
+    let found: Vec<(&str, &str)> = err
         .report
         .problems()
         .iter()
-        .map(|p| p.path.as_str())
+        .map(|p| (p.path.as_str(), p.rule.as_str()))
         .collect();
-    assert_eq!(paths, ["width", "depth"]);
+    assert_eq!(
+        found,
+        [("width", "minimum"), ("depth", "unevaluatedProperties")]
+    );
+}
+
+/// `unevaluatedProperties: false` takes what a passing `then` evaluates: `upscale` only in
+/// high definition. The struct keeps such a property beside its fields, and validation decides.
+#[test]
+fn unevaluated_properties_take_what_a_passing_branch_evaluates() {
+    let info = Composed::info();
+    assert!(
+        info.decode(&json!({"prompt": "a fox", "mode": "hd", "upscale": true}))
+            .is_ok()
+    );
+    let err = info
+        .decode(&json!({"prompt": "a fox", "mode": "sd", "upscale": true}))
+        .unwrap_err();
+    let problem = &err.report.problems()[0];
+    assert_eq!(
+        (problem.path.as_str(), problem.rule.as_str()),
+        ("upscale", "unevaluatedProperties")
+    );
+    assert_eq!(
+        problem.message,
+        "is not allowed: no schema here takes this property"
+    );
 }
 
 #[test]

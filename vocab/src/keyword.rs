@@ -393,6 +393,8 @@ impl Keyword {
             | Keyword::Dependencies
             | Keyword::DependentRequired
             | Keyword::DependentSchemas
+            | Keyword::UnevaluatedItems
+            | Keyword::UnevaluatedProperties
             | Keyword::Nullable
             | Keyword::Validations => Support::Checked,
             // Without a dynamic reference to it, a dynamic anchor is a plain anchor (and
@@ -403,9 +405,6 @@ impl Keyword {
             Keyword::Vocabulary => Support::Refused("custom vocabularies are not supported"),
             Keyword::ContentMediaType | Keyword::ContentEncoding | Keyword::ContentSchema => {
                 Support::Refused("string contents (media type, encoding) are not checked")
-            }
-            Keyword::UnevaluatedItems | Keyword::UnevaluatedProperties => {
-                Support::Refused("unevaluated items and properties are not supported")
             }
         }
     }
@@ -508,7 +507,7 @@ mod tests {
 
     #[test]
     fn refused_keywords_say_why() {
-        for keyword in [Keyword::UnevaluatedItems, Keyword::DynamicRef] {
+        for keyword in [Keyword::ContentSchema, Keyword::DynamicRef] {
             assert!(matches!(keyword.support(), Support::Refused(why) if !why.is_empty()));
         }
         assert_eq!(Keyword::Pattern.support(), Support::Checked);

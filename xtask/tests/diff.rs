@@ -547,6 +547,20 @@ const CASES: &[Case] = &[
         "input.json#/properties/metadata/propertyNames",
     ),
     case(
+        "unevaluatedProperties added",
+        |c| prop(c, "metadata")["unevaluatedProperties"] = json!(false),
+        BREAKING,
+        "`unevaluatedProperties` added",
+        "input.json#/properties/metadata/unevaluatedProperties",
+    ),
+    case(
+        "unevaluatedItems added",
+        |c| prop(c, "images")["unevaluatedItems"] = json!({"pattern": "^https:"}),
+        BREAKING,
+        "`unevaluatedItems` added",
+        "input.json#/properties/images/unevaluatedItems",
+    ),
+    case(
         "enum on a number",
         |c| prop(c, "guidance")["enum"] = json!([1, 2.5, 5]),
         BREAKING,

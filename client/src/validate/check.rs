@@ -4,8 +4,8 @@
 use runcomfy_vocab::json_type::JsonType;
 use runcomfy_vocab::pointer::{Path, Step};
 
-use super::equal;
 use super::instance::{Array, Instance, View, find};
+use super::{equal, evaluated};
 use crate::media::{self, Files, Media};
 use crate::number::Number;
 use crate::report::ValidationReport;
@@ -354,6 +354,18 @@ impl Checker<'_> {
         if let Some(contains) = schema.contains {
             self.contains(schema, contains, items, at);
         }
+        if let Some(rest) = schema.unevaluated_items {
+            let mut done = vec![false; items.len()];
+            {
+                let mut passes = |s: &'static Schema, v: View<'_>| self.matches(s, v, at);
+                evaluated::items(schema, view, false, &mut done, &mut passes);
+            }
+            for index in (0..items.len()).filter(|&i| !done[i]) {
+                if let Some(item) = items.item(index) {
+                    self.unevaluated(rest, item.view(), at.index(index), "unevaluatedItems");
+                }
+            }
+        }
     }
 
     /// `contains`, with `minContains` and `maxContains`: how many items pass it.
@@ -426,7 +438,7 @@ impl Checker<'_> {
                 self.dependency(dependency, &entries, view, at);
             }
         }
-        for (key, value) in entries {
+        for &(key, value) in &entries {
             if let Some(names) = schema.property_names {
                 self.property_name(names, key, at);
             }
@@ -460,6 +472,32 @@ impl Checker<'_> {
                 Some(extra) => self.node(extra, value.view(), at.key(key)),
                 None => {}
             }
+        }
+        if let Some(rest) = schema.unevaluated_properties {
+            let mut done = vec![false; entries.len()];
+            {
+                let mut passes = |s: &'static Schema, v: View<'_>| self.matches(s, v, at);
+                evaluated::properties(schema, view, &entries, false, &mut done, &mut passes);
+            }
+            for (&(key, value), _) in entries.iter().zip(&done).filter(|(_, done)| !**done) {
+                self.unevaluated(rest, value.view(), at.key(key), "unevaluatedProperties");
+            }
+        }
+    }
+
+    /// A property or an item no keyword evaluated: `rest` (`unevaluatedProperties`,
+    /// `unevaluatedItems`) takes it, or refuses it when it is `false`.
+    fn unevaluated(&mut self, rest: &'static Schema, view: View<'_>, at: At<'_>, rule: &str) {
+        if rest.is_never() {
+            let what = if rule == "unevaluatedItems" {
+                "item"
+            } else {
+                "property"
+            };
+            let message = format!("is not allowed: no schema here takes this {what}");
+            self.error(at, rule, None, message);
+        } else {
+            self.node(rest, view, at);
         }
     }
 

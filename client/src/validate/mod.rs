@@ -3,7 +3,8 @@
 //! Validation is pure: it reads local files' headers but never the network, keeps no global
 //! state, and reports every problem at once. `check` walks a value against its [`Schema`];
 //! `cross` adds the rules across fields; [`instance`] is how a value is seen (a typed input
-//! or JSON); `equal` is JSON Schema's equality. Media values are measured and judged by
+//! or JSON); `equal` is JSON Schema's equality; `evaluated`, what `unevaluatedProperties` and
+//! `unevaluatedItems` leave to their schema. Media values are measured and judged by
 //! [`crate::media`]; the [`ValidationReport`] both write into is defined below them both and
 //! re-exported here.
 //!
@@ -13,6 +14,7 @@
 mod check;
 mod cross;
 mod equal;
+mod evaluated;
 pub mod instance;
 
 use runcomfy_vocab::pointer::Path;

@@ -107,6 +107,10 @@ pub(super) fn node(d: &mut ModelDiff<'_>, a: SchemaId, b: SchemaId) {
     one_schema(d, &keys, Keyword::Contains, contains(o), contains(n));
     let names = |node: &SchemaNode| node.property_names;
     one_schema(d, &keys, Keyword::PropertyNames, names(o), names(n));
+    let rest = |node: &SchemaNode| node.unevaluated_properties;
+    one_schema(d, &keys, Keyword::UnevaluatedProperties, rest(o), rest(n));
+    let rest = |node: &SchemaNode| node.unevaluated_items;
+    one_schema(d, &keys, Keyword::UnevaluatedItems, rest(o), rest(n));
     combinators(d, &keys);
     conditions(d, &keys);
     annotations(d, &keys);

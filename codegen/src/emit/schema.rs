@@ -176,7 +176,7 @@ fn key_pattern_ident(node: &SchemaNode, index: usize) -> Ident {
     }
 }
 
-/// `items`, `unique_items` and `contains` (its counts are bounds).
+/// `items`, `unique_items`, `contains` (its counts are bounds) and `unevaluated_items`.
 fn array_fields(model: &Model, node: &SchemaNode) -> Vec<TokenStream> {
     let mut fields = Vec::new();
     match &node.items {
@@ -198,11 +198,15 @@ fn array_fields(model: &Model, node: &SchemaNode) -> Vec<TokenStream> {
         let sub = sub_ref(model, sub);
         fields.push(quote!(contains: Some(#sub)));
     }
+    if let Some(sub) = node.unevaluated_items {
+        let sub = sub_ref(model, sub);
+        fields.push(quote!(unevaluated_items: Some(#sub)));
+    }
     fields
 }
 
-/// `properties`, `required`, `additional_properties`, `pattern_properties`, `property_names`
-/// and `dependencies`.
+/// `properties`, `required`, `additional_properties`, `pattern_properties`, `property_names`,
+/// `dependencies` and `unevaluated_properties`.
 fn object_fields(model: &Model, node: &SchemaNode) -> Vec<TokenStream> {
     let mut fields = Vec::new();
     if !node.properties.is_empty() {
@@ -248,6 +252,10 @@ fn object_fields(model: &Model, node: &SchemaNode) -> Vec<TokenStream> {
             quote!(Dependency { name: #name, needs: #needs })
         });
         fields.push(quote!(dependencies: &[#(#entries),*]));
+    }
+    if let Some(sub) = node.unevaluated_properties {
+        let sub = sub_ref(model, sub);
+        fields.push(quote!(unevaluated_properties: Some(#sub)));
     }
     fields
 }

@@ -261,7 +261,9 @@ fn absorbable(member: &SchemaNode, root: &SchemaNode) -> bool {
 /// paid request must not pass silently. A closed input must have every `required` name as a
 /// property (or a name its `patternProperties` take), or no request could be valid.
 fn close_input(ctx: &mut Ctx<'_>, root: &mut SchemaNode) {
-    if root.additional_properties.is_none() {
+    // `unevaluatedProperties` says itself which names the input takes, those its subschemas
+    // evaluate among them: `additionalProperties: false` would refuse those.
+    if root.additional_properties.is_none() && root.unevaluated_properties.is_none() {
         root.additional_properties = Some(Sub::Never);
     }
     if matches!(root.additional_properties, Some(Sub::Never)) {

@@ -256,6 +256,8 @@ impl<'c, 'a> Reader<'c, 'a> {
             Keyword::Properties => node.properties = self.schema_map(value, &at),
             Keyword::PatternProperties => node.pattern_properties = self.pattern_map(value, &at),
             Keyword::PropertyNames => node.property_names = Some(self.read(&at)),
+            Keyword::UnevaluatedProperties => node.unevaluated_properties = Some(self.read(&at)),
+            Keyword::UnevaluatedItems => node.unevaluated_items = Some(self.read(&at)),
             Keyword::Dependencies | Keyword::DependentRequired | Keyword::DependentSchemas => {
                 let dependencies = self.dependencies(keyword, value, &at);
                 node.dependencies.extend(dependencies);

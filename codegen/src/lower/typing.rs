@@ -196,9 +196,11 @@ impl<'c, 'a> Typer<'c, 'a> {
     /// A struct of node `id`'s properties.
     fn structure(&mut self, id: SchemaId, name: String, top: bool) -> usize {
         let node = self.nodes[id].clone();
-        // Names matching `patternProperties` are kept with the other properties, and checked.
+        // Names matching `patternProperties`, and those `unevaluatedProperties` may take, are
+        // kept with the other properties, and checked.
         let closed = matches!(node.additional_properties, Some(Sub::Never))
-            && node.pattern_properties.is_empty();
+            && node.pattern_properties.is_empty()
+            && node.unevaluated_properties.is_none();
         let mut names = FieldNames::new();
         let mut fields = Vec::new();
         for (index, (wire, sub)) in node.properties.iter().enumerate() {
