@@ -478,6 +478,20 @@ impl Dialect {
         matches!(self, Dialect::Modern)
     }
 
+    /// What the generator does with `keyword` in this dialect: [`Keyword::support`], but for
+    /// string contents (`contentMediaType`, `contentEncoding`, `contentSchema`), which from
+    /// 2019-09 on are annotations by the standard's own word, never assertions. (Draft 7
+    /// lets a validator check them, and its suite does: there they stay refused.)
+    pub const fn support(self, keyword: Keyword) -> Support {
+        match (self, keyword) {
+            (
+                Dialect::Modern,
+                Keyword::ContentMediaType | Keyword::ContentEncoding | Keyword::ContentSchema,
+            ) => Support::Annotation,
+            _ => keyword.support(),
+        }
+    }
+
     /// The keyword a schema key names in this dialect, if any: [`Keyword::parse`], and
     /// draft 4's `id` (which later drafts do not know).
     pub fn keyword(self, key: &str) -> Option<Keyword> {
@@ -543,6 +557,14 @@ mod tests {
         );
         assert_eq!(Dialect::Draft4.keyword("id"), Some(Keyword::Id));
         assert_eq!(Dialect::Modern.keyword("id"), None);
+        assert_eq!(
+            Dialect::Modern.support(Keyword::ContentMediaType),
+            Support::Annotation
+        );
+        assert!(matches!(
+            Dialect::Draft7.support(Keyword::ContentEncoding),
+            Support::Refused(_)
+        ));
         assert_eq!(Dialect::Modern.keyword("$id"), Some(Keyword::Id));
     }
 }

@@ -201,11 +201,13 @@ impl<'c, 'a> Reader<'c, 'a> {
             }
             return None;
         };
-        if let Support::Refused(why) = keyword.support() {
-            self.refuse(at, format!("`{key}` is not supported: {why}"));
-            return None;
+        match self.dialect.support(keyword) {
+            Support::Refused(why) => {
+                self.refuse(at, format!("`{key}` is not supported: {why}"));
+                None
+            }
+            _ => Some(keyword),
         }
-        Some(keyword)
     }
 
     /// Reads one keyword at `at` into `node`, or into `deferred` when what it means depends on
@@ -308,6 +310,8 @@ impl<'c, 'a> Reader<'c, 'a> {
             | Keyword::ReadOnly
             | Keyword::WriteOnly
             | Keyword::Deprecated => {}
+            // Annotations from 2019-09 on (`admit` refuses them in older drafts).
+            Keyword::ContentMediaType | Keyword::ContentEncoding | Keyword::ContentSchema => {}
             // Refused by `admit`.
             _ => {}
         }
