@@ -47,7 +47,7 @@ pub fn of_field(field: &Field, model_id: &str) -> Vec<String> {
             additional_properties: own.additional_properties,
             ..Schema::ANY
         };
-        let words = clauses(&shape, &subject).map(|c| join(&c));
+        let words = clauses(&shape, &subject, 0).map(|c| join(&c));
         out.insert(0, sentence("properties", words, &subject, model_id));
     }
     out
@@ -74,10 +74,10 @@ fn sentences(schema: &Schema, subject: &Subject, root: bool, model_id: &str) -> 
     let said = |keyword: &str, words: Option<String>| sentence(keyword, words, subject, model_id);
     let mut out = Vec::new();
     if let Some(condition) = schema.condition.filter(asks_something) {
-        out.push(said("if", condition_words(&condition, subject)));
+        out.push(said("if", condition_words(&condition, subject, 0)));
     }
     if let Some(not) = schema.not {
-        out.push(said("not", not_words(not, subject)));
+        out.push(said("not", not_words(not, subject, 0)));
     }
     let said_as_type = |alternatives: &'static [&'static Schema]| {
         !root && Schema::lone_non_null(alternatives).is_some()
@@ -85,21 +85,30 @@ fn sentences(schema: &Schema, subject: &Subject, root: bool, model_id: &str) -> 
     if !schema.any_of.is_empty() && !said_as_type(schema.any_of) {
         out.push(said(
             "anyOf",
-            alternatives(schema.any_of, subject, "either"),
+            alternatives(schema.any_of, subject, "either", 0),
         ));
     }
     if !schema.one_of.is_empty() && !said_as_type(schema.one_of) {
         out.push(said(
             "oneOf",
-            alternatives(schema.one_of, subject, "exactly one of"),
+            alternatives(schema.one_of, subject, "exactly one of", 0),
         ));
     }
     if let Some(contains) = schema.contains {
-        let clause = contains_clause(contains, schema.min_contains, schema.max_contains, subject);
+        let clause = contains_clause(
+            contains,
+            schema.min_contains,
+            schema.max_contains,
+            subject,
+            0,
+        );
         out.push(said("contains", clause.map(|c| join(&[c]))));
     }
     for dependency in schema.dependencies.iter().filter(|d| asks(d)) {
-        out.push(said("dependencies", dependency_words(dependency, subject)));
+        out.push(said(
+            "dependencies",
+            dependency_words(dependency, subject, 0),
+        ));
     }
     for pattern in schema.pattern_properties {
         let each = Subject::Phrase(format!(
@@ -109,14 +118,14 @@ fn sentences(schema: &Schema, subject: &Subject, root: bool, model_id: &str) -> 
         ));
         out.push(said(
             "patternProperties",
-            clauses(pattern.schema, &each).map(|c| join(&c)),
+            clauses(pattern.schema, &each, 0).map(|c| join(&c)),
         ));
     }
     if let Some(names) = schema.property_names {
         let each = Subject::Phrase(format!("each property name of {}", subject.text()));
         out.push(said(
             "propertyNames",
-            clauses(names, &each).map(|c| join(&c)),
+            clauses(names, &each, 0).map(|c| join(&c)),
         ));
     }
     out
@@ -136,6 +145,9 @@ fn sentence(keyword: &str, words: Option<String>, subject: &Subject, model_id: &
     let first = chars.next().map(|c| c.to_uppercase().collect::<String>());
     format!("{}{}.", first.unwrap_or_default(), chars.as_str())
 }
+
+/// How deep the words go into schemas within schemas before they name the keyword instead.
+const MAX_DEPTH: usize = 8;
 
 /// What a clause is about.
 #[derive(Debug, Clone)]
@@ -266,12 +278,12 @@ fn asks_something(condition: &Condition) -> bool {
     condition.then.is_some() || condition.otherwise.is_some()
 }
 
-fn condition_words(condition: &Condition, subject: &Subject) -> Option<String> {
-    let test = join(&clauses(condition.test, subject)?);
+fn condition_words(condition: &Condition, subject: &Subject, depth: usize) -> Option<String> {
+    let test = join(&clauses(condition.test, subject, depth)?);
     // `Some(None)`: no branch; `None`: a branch these words do not cover.
     let branch = |schema: Option<&Schema>| match schema {
         None => Some(None),
-        Some(schema) => clauses(schema, subject).map(|c| Some(join(&c))),
+        Some(schema) => clauses(schema, subject, depth).map(|c| Some(join(&c))),
     };
     let then = branch(condition.then)?;
     let otherwise = branch(condition.otherwise)?;
@@ -283,15 +295,20 @@ fn condition_words(condition: &Condition, subject: &Subject) -> Option<String> {
     })
 }
 
-fn not_words(not: &Schema, subject: &Subject) -> Option<String> {
-    let clauses = clauses(not, subject)?;
+fn not_words(not: &Schema, subject: &Subject, depth: usize) -> Option<String> {
+    let clauses = clauses(not, subject, depth)?;
     Some(format!("it may not be that {}", join(&clauses)))
 }
 
-fn alternatives(schemas: &[&Schema], subject: &Subject, lead: &str) -> Option<String> {
+fn alternatives(
+    schemas: &[&Schema],
+    subject: &Subject,
+    lead: &str,
+    depth: usize,
+) -> Option<String> {
     let said: Option<Vec<String>> = schemas
         .iter()
-        .map(|schema| clauses(schema, subject).map(|c| grouped(&c)))
+        .map(|schema| clauses(schema, subject, depth).map(|c| grouped(&c)))
         .collect();
     let said = said?;
     Some(format!("{lead} {}", said.join(" or ")))
@@ -302,9 +319,10 @@ fn contains_clause(
     min: Option<u64>,
     max: Option<u64>,
     subject: &Subject,
+    depth: usize,
 ) -> Option<Clause> {
     let item = Subject::Phrase("the item".to_owned());
-    let what = join(&clauses(contains, &item)?);
+    let what = join(&clauses(contains, &item, depth)?);
     let min = min.unwrap_or(1);
     let count = match max {
         Some(max) if max == min => format!("exactly {min}"),
@@ -327,7 +345,7 @@ fn asks(dependency: &Dependency) -> bool {
     !matches!(dependency.needs, Needs::Properties([]))
 }
 
-fn dependency_words(dependency: &Dependency, subject: &Subject) -> Option<String> {
+fn dependency_words(dependency: &Dependency, subject: &Subject, depth: usize) -> Option<String> {
     let given = subject.property(dependency.name).text();
     Some(match dependency.needs {
         Needs::Properties(names) => {
@@ -340,7 +358,10 @@ fn dependency_words(dependency: &Dependency, subject: &Subject) -> Option<String
             format!("if {given} is given, {} {verb} given too", and_list(&names))
         }
         Needs::Schema(schema) => {
-            format!("if {given} is given, {}", join(&clauses(schema, subject)?))
+            format!(
+                "if {given} is given, {}",
+                join(&clauses(schema, subject, depth)?)
+            )
         }
     })
 }
@@ -373,7 +394,12 @@ fn range<T: std::fmt::Display + PartialEq>(
 /// What `schema` asks of `subject`, clause by clause; `None` when it holds a keyword these
 /// words do not cover. Every field of [`Schema`] is named here, so a new keyword cannot be
 /// left out unnoticed.
-fn clauses(schema: &Schema, subject: &Subject) -> Option<Vec<Clause>> {
+fn clauses(schema: &Schema, subject: &Subject, depth: usize) -> Option<Vec<Clause>> {
+    // A recursive schema (`{"$ref": "#"}` under a property) is said down to here.
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    let inner = depth + 1;
     let Schema {
         types,
         choices,
@@ -487,7 +513,11 @@ fn clauses(schema: &Schema, subject: &Subject) -> Option<Vec<Clause>> {
     }
     match items {
         Items::Any => {}
-        Items::Each(item) => out.extend(clauses(item, &Subject::Each(Box::new(subject.clone())))?),
+        Items::Each(item) => out.extend(clauses(
+            item,
+            &Subject::Each(Box::new(subject.clone())),
+            inner,
+        )?),
         Items::Tuple { .. } => return None,
     }
     if let Some(contains) = contains {
@@ -496,6 +526,7 @@ fn clauses(schema: &Schema, subject: &Subject) -> Option<Vec<Clause>> {
             *min_contains,
             *max_contains,
             subject,
+            inner,
         )?);
     }
     for name in *required {
@@ -510,10 +541,10 @@ fn clauses(schema: &Schema, subject: &Subject) -> Option<Vec<Clause>> {
             out.push(Clause::of(&child, "is not given"));
         } else if required.contains(&property.name) {
             out.push(Clause::of(&child, GIVEN));
-            out.extend(clauses(property.schema, &child)?);
+            out.extend(clauses(property.schema, &child, inner)?);
         } else {
             // A property's schema holds only when it is given: an absent one passes it.
-            let said = clauses(property.schema, &child)?;
+            let said = clauses(property.schema, &child, inner)?;
             if !said.is_empty() {
                 let name = child.text();
                 let only_its_own = said.iter().all(|c| c.subject == name);
@@ -533,26 +564,33 @@ fn clauses(schema: &Schema, subject: &Subject) -> Option<Vec<Clause>> {
         }
     }
     for dependency in dependencies.iter().filter(|d| asks(d)) {
-        out.push(Clause::sentence(dependency_words(dependency, subject)?));
+        out.push(Clause::sentence(dependency_words(
+            dependency, subject, inner,
+        )?));
     }
     for member in *all_of {
-        out.extend(clauses(member, subject)?);
+        out.extend(clauses(member, subject, inner)?);
     }
     if !any_of.is_empty() {
-        out.push(Clause::sentence(alternatives(any_of, subject, "either")?));
+        out.push(Clause::sentence(alternatives(
+            any_of, subject, "either", inner,
+        )?));
     }
     if !one_of.is_empty() {
         out.push(Clause::sentence(alternatives(
             one_of,
             subject,
             "exactly one of",
+            inner,
         )?));
     }
     if let Some(not) = not {
-        out.push(Clause::sentence(not_words(not, subject)?));
+        out.push(Clause::sentence(not_words(not, subject, inner)?));
     }
     if let Some(condition) = condition.filter(asks_something) {
-        out.push(Clause::sentence(condition_words(&condition, subject)?));
+        out.push(Clause::sentence(condition_words(
+            &condition, subject, inner,
+        )?));
     }
     Some(out)
 }
@@ -724,6 +762,28 @@ mod tests {
             ..Schema::ANY
         });
         assert!(sentences(nullable, &subject, false, "acme/test").is_empty());
+    }
+
+    /// A recursive schema is said to a depth, then named: never an endless sentence.
+    #[test]
+    fn a_recursive_schema_is_not_said_forever() {
+        static NODE: Schema = Schema {
+            types: Types::OBJECT,
+            properties: &[Property {
+                name: "child",
+                schema: &NODE,
+            }],
+            ..Schema::ANY
+        };
+        static ROOT: Schema = Schema {
+            not: Some(&NODE),
+            ..Schema::ANY
+        };
+        assert_eq!(
+            said(&ROOT),
+            ["`not` of the input is not put into words here; `runcomfy describe acme/test --json` \
+              holds the whole schema (`input_schema`)."]
+        );
     }
 
     /// What the words do not cover is named by its keyword, never half said.
