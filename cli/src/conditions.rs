@@ -781,8 +781,10 @@ mod tests {
         };
         assert_eq!(
             said(&ROOT),
-            ["`not` of the input is not put into words here; `runcomfy describe acme/test --json` \
-              holds the whole schema (`input_schema`)."]
+            [
+                "`not` of the input is not put into words here; `runcomfy describe acme/test --json` \
+              holds the whole schema (`input_schema`)."
+            ]
         );
     }
 

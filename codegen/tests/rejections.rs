@@ -472,6 +472,36 @@ fn identifiers_and_anchors_resolve() {
     }
 }
 
+/// A schema that applies itself to the same value, without stepping into a property or an
+/// item, is refused: validating it would never end. Through a property it is recursion.
+#[test]
+fn a_loop_of_in_place_references_is_refused() {
+    let mut input = object(json!({"v": {}}), &[]);
+    input["allOf"] = json!([{"$ref": "#"}]);
+    assert_rejected(
+        input,
+        None,
+        "input.json",
+        "/allOf/0",
+        "applies `#` to the same value, which applies it back without stepping into a property or an item",
+    );
+    let mut input = object(json!({"v": {"$ref": "#/$defs/a"}}), &[]);
+    input["$defs"] = json!({"a": {"$ref": "#/$defs/b"}, "b": {"anyOf": [{"$ref": "#/$defs/a"}, {"type": "string"}]}});
+    assert_rejected(
+        input,
+        None,
+        "input.json",
+        "/$defs/b/anyOf/0",
+        "applies `#/$defs/a` to the same value",
+    );
+    let recursive = object(
+        json!({"name": {"type": "string"}, "child": {"$ref": "#"}}),
+        &[],
+    );
+    let dir = catalog(&recursive, Some(&json!({"display_name": "Test"})));
+    assert!(runcomfy_codegen::generate(dir.path()).is_ok());
+}
+
 /// Without a `$dynamicRef`, a `$dynamicAnchor` is a plain anchor; a `$schema` below the root may
 /// repeat the file's dialect, not name another.
 #[test]

@@ -143,11 +143,77 @@ fn input_schema(ctx: &mut Ctx<'_>) -> Option<(Vec<SchemaNode>, SchemaId)> {
         );
         return None;
     }
+    if in_place_loop(ctx, &nodes) {
+        return None;
+    }
     absorb_all_of(&mut nodes, root);
     let (mut nodes, root) = prune(nodes, root);
     close_input(ctx, &mut nodes[root]);
     append_overlay_docs(ctx, &mut nodes, root);
     Some((nodes, root))
+}
+
+/// Refuses a schema that applies itself to the same value through `allOf`, `$ref`, `anyOf`,
+/// `oneOf`, `not`, `if`/`then`/`else` or `dependentSchemas` without first stepping into a
+/// property or an item (`{"allOf": [{"$ref": "#"}]}`): validating it would never end.
+fn in_place_loop(ctx: &mut Ctx<'_>, nodes: &[SchemaNode]) -> bool {
+    let in_place = |node: &SchemaNode| -> Vec<SchemaId> {
+        let mut subs: Vec<Sub> = node.all_of.clone();
+        subs.extend(&node.any_of);
+        subs.extend(&node.one_of);
+        subs.extend(node.not);
+        if let Some(condition) = &node.condition {
+            subs.push(condition.test);
+            subs.extend(condition.then);
+            subs.extend(condition.otherwise);
+        }
+        for (_, dependency) in &node.dependencies {
+            if let Dependency::Schema(sub) = dependency {
+                subs.push(*sub);
+            }
+        }
+        subs.into_iter()
+            .filter_map(|sub| match sub {
+                Sub::Node(id) => Some(id),
+                _ => None,
+            })
+            .collect()
+    };
+    // Depth-first, each node once: 0 unseen, 1 on the path, 2 done.
+    let mut state = vec![0u8; nodes.len()];
+    for start in 0..nodes.len() {
+        if state[start] != 0 {
+            continue;
+        }
+        let mut path: Vec<(SchemaId, Vec<SchemaId>)> = vec![(start, in_place(&nodes[start]))];
+        state[start] = 1;
+        while let Some((id, next)) = path.last_mut() {
+            let id = *id;
+            match next.pop() {
+                Some(to) if state[to] == 1 => {
+                    ctx.input_err(
+                        &nodes[id].pointer,
+                        format!(
+                            "this schema applies `#{}` to the same value, which applies it back without stepping into a property or an item: validating would never end",
+                            nodes[to].pointer
+                        ),
+                        None,
+                    );
+                    return true;
+                }
+                Some(to) if state[to] == 0 => {
+                    state[to] = 1;
+                    path.push((to, in_place(&nodes[to])));
+                }
+                Some(_) => {}
+                None => {
+                    state[id] = 2;
+                    path.pop();
+                }
+            }
+        }
+    }
+    false
 }
 
 /// An input whose properties come through `allOf` (a root `$ref`, which from 2019-09 on is an
