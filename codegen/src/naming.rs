@@ -193,6 +193,58 @@ pub fn obvious_alias(value: &str) -> Option<String> {
     (!inner.is_empty() && inner != value).then(|| inner.to_owned())
 }
 
+/// Type names a model's module uses without a path, which none of its own types may take: the
+/// Rust prelude's types, variants and traits, serde's derives, the crate's value types and the
+/// validation traits the module imports, and the type parameters of the macros it calls
+/// (`object_serde!`'s `S`, `D`, `A`). A property named `string` or `s` gets `StringObject`.
+pub const RESERVED_TYPE_NAMES: &[&str] = &[
+    "A",
+    "D",
+    "S",
+    "T",
+    "Self",
+    "Box",
+    "Option",
+    "Some",
+    "None",
+    "Result",
+    "Ok",
+    "Err",
+    "String",
+    "Vec",
+    "Clone",
+    "Copy",
+    "Debug",
+    "Default",
+    "Display",
+    "Eq",
+    "Hash",
+    "Ord",
+    "PartialEq",
+    "PartialOrd",
+    "From",
+    "Into",
+    "FromStr",
+    "Formatter",
+    "Iterator",
+    "ToString",
+    "AsRef",
+    "Send",
+    "Sync",
+    "Sized",
+    "Serialize",
+    "Deserialize",
+    "Integer",
+    "Number",
+    "Media",
+    "Json",
+    "Instance",
+    "Object",
+    "View",
+    "Array",
+    "ParseChoiceError",
+];
+
 /// Makes `name` unique among `taken` by appending `suffix` (then `suffix2`, `suffix3`, ...), and
 /// records it.
 pub fn unique(name: String, taken: &mut BTreeSet<String>, suffix: &str) -> String {

@@ -14,7 +14,9 @@ fn fields_come_from_the_root_ref_and_the_all_of_members() {
     let names: Vec<&str> = Composed::info().fields().map(|f| f.name).collect();
     assert_eq!(
         names,
-        ["seed", "steps", "mode", "prompt", "width", "height"]
+        [
+            "seed", "steps", "mode", "s", "string", "prompt", "width", "height"
+        ]
     );
     let input = ComposedInput::new("a fox").with_width(512).with_height(512);
     assert!(input.validate().is_valid());

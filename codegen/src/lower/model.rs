@@ -31,7 +31,12 @@ pub(super) fn lower(ctx: &mut Ctx<'_>) -> Option<Model> {
         push_doc(&mut docs, d);
     }
     let (nodes, root) = input_schema(ctx)?;
-    let mut typer = Typer::new(ctx, nodes, [type_name.clone()].into());
+    let taken = naming::RESERVED_TYPE_NAMES
+        .iter()
+        .map(|name| (*name).to_owned())
+        .chain([type_name.clone()])
+        .collect();
+    let mut typer = Typer::new(ctx, nodes, taken);
     let input = typer.input(root, input_name);
     let Typer {
         nodes,
