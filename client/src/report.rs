@@ -4,6 +4,7 @@
 //! Below the validator and the media checks, which both write into a report; re-exported as
 //! `runcomfy::validate::{Problem, Severity, ValidationReport, ValidationError}`.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use runcomfy_vocab::pointer::Path;
@@ -22,7 +23,7 @@ pub enum Severity {
 }
 
 /// One problem found in an input.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Problem {
     /// Error or warning.
     pub severity: Severity,
@@ -60,10 +61,14 @@ impl fmt::Display for Problem {
 /// Characters of each part of a problem shown: more than any schema's message.
 const PROBLEM_CHARS: usize = 2000;
 
-/// Every problem found in one input, errors and warnings apart.
+/// Every problem found in one input, errors and warnings apart, each once.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ValidationReport {
     problems: Vec<Problem>,
+    /// The problems held, to keep each once: a value two schemas check alike (a property an
+    /// input's `allOf` member and the input both list) fails both the same way.
+    #[serde(skip)]
+    held: HashSet<Problem>,
 }
 
 impl ValidationReport {
@@ -72,9 +77,11 @@ impl ValidationReport {
         Self::default()
     }
 
-    /// Adds a problem.
+    /// Adds a problem, unless the report holds it already.
     pub fn push(&mut self, problem: Problem) {
-        self.problems.push(problem);
+        if self.held.insert(problem.clone()) {
+            self.problems.push(problem);
+        }
     }
 
     /// Adds an error.
@@ -119,7 +126,9 @@ impl ValidationReport {
 
     /// Adds every problem of `other`.
     pub fn extend(&mut self, other: ValidationReport) {
-        self.problems.extend(other.problems);
+        for problem in other.problems {
+            self.push(problem);
+        }
     }
 
     /// Every problem, in the order found.

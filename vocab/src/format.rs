@@ -122,7 +122,7 @@ impl Format {
             Format::DateTime => "an RFC 3339 date-time (2025-01-31T12:00:00Z)",
             Format::Date => "an RFC 3339 date (2025-01-31)",
             Format::Time => "an RFC 3339 time with an offset (12:00:00Z)",
-            Format::Duration => "an ISO 8601 duration (P1DT12H, PT30S)",
+            Format::Duration => "an RFC 3339 duration (P1DT12H, PT30S)",
             Format::Email => "an email address",
             Format::Uri => "an absolute URI",
             Format::UriReference => "a URI or a relative reference",

@@ -153,6 +153,7 @@ fn input_schema(ctx: &mut Ctx<'_>) -> Option<(Vec<SchemaNode>, SchemaId)> {
     }
     absorb_all_of(&mut nodes, root);
     let (mut nodes, root) = prune(nodes, root);
+    let root = nest_apart(&mut nodes, root);
     close_input(ctx, &mut nodes[root]);
     append_overlay_docs(ctx, &mut nodes, root);
     Some((nodes, root))
@@ -222,32 +223,43 @@ fn in_place_loop(ctx: &mut Ctx<'_>, nodes: &[SchemaNode]) -> bool {
 }
 
 /// An input whose properties come through `allOf` (a root `$ref`, which from 2019-09 on is an
-/// `allOf` member, or a composition of objects): each member that only lists properties and
-/// required names (with `type: object` and docs) is taken into the root, and its own members
-/// are looked at in turn. The model's fields are then all of them, and the input closes over
-/// them all. A member that says more stays a member, checked as one.
+/// `allOf` member, or a composition of objects) has them all as fields: every property,
+/// pattern of names and required name its members list (and theirs, in turn) is written into
+/// the root, where it was not already. The members keep checking what they say, so a member's own
+/// `additionalProperties` still refuses the others' properties, as JSON Schema has it; a member
+/// that said nothing more is taken out (its own members in its place). A root with its own
+/// `additionalProperties` is left as it is: that keyword judges the root's own properties only.
 fn absorb_all_of(nodes: &mut [SchemaNode], root: SchemaId) {
-    let mut taken = vec![root];
-    let mut i = 0;
-    while let Some(&sub) = nodes[root].all_of.get(i) {
+    if nodes[root].additional_properties.is_some() {
+        return;
+    }
+    // Depth first, in schema order, each member once.
+    let mut seen = vec![root];
+    let mut stack: Vec<Sub> = nodes[root].all_of.iter().rev().copied().collect();
+    while let Some(sub) = stack.pop() {
         let Sub::Node(member) = sub else {
-            i += 1;
             continue;
         };
-        if taken.contains(&member) || !absorbable(&nodes[member], &nodes[root]) {
-            i += 1;
+        if seen.contains(&member) {
             continue;
         }
-        taken.push(member);
+        seen.push(member);
         let member = nodes[member].clone();
+        stack.extend(member.all_of.iter().rev());
         let root = &mut nodes[root];
-        root.all_of.splice(i..=i, member.all_of);
-        if member.types.is_some() {
-            root.types = Some(root.types.unwrap_or(Types::OBJECT).and(Types::OBJECT));
-        }
         for (name, schema) in member.properties {
             if !root.properties.iter().any(|(known, _)| *known == name) {
                 root.properties.push((name, schema));
+            }
+        }
+        // Names its patterns take are the input's too (kept beside the fields).
+        for (pattern, schema) in member.pattern_properties {
+            if !root
+                .pattern_properties
+                .iter()
+                .any(|(known, _)| *known == pattern)
+            {
+                root.pattern_properties.push((pattern, schema));
             }
         }
         for name in member.required {
@@ -262,6 +274,50 @@ fn absorb_all_of(nodes: &mut [SchemaNode], root: SchemaId) {
             root.title = member.title;
         }
     }
+    let mut taken = vec![root];
+    let mut i = 0;
+    while let Some(&sub) = nodes[root].all_of.get(i) {
+        match sub {
+            Sub::Node(member)
+                if !taken.contains(&member) && absorbable(&nodes[member], &nodes[root]) =>
+            {
+                taken.push(member);
+                let member = nodes[member].clone();
+                let root = &mut nodes[root];
+                root.all_of.splice(i..=i, member.all_of);
+                if member.types.is_some() {
+                    root.types = Some(root.types.unwrap_or(Types::OBJECT).and(Types::OBJECT));
+                }
+            }
+            _ => i += 1,
+        }
+    }
+}
+
+/// The input is closed ([`close_input`]), but where it nests in itself (`{"$ref": "#"}` under a
+/// property: a tree of nodes) it is an object like any other, which JSON Schema leaves open.
+/// Such a root is kept, open, for those references (renamed `NESTED_INPUT`), and the input
+/// is a copy of it, which is closed; returns the input's id.
+fn nest_apart(nodes: &mut Vec<SchemaNode>, root: SchemaId) -> SchemaId {
+    let nested = nodes.iter_mut().any(|node| {
+        node.subs_mut()
+            .into_iter()
+            .any(|sub| *sub == Sub::Node(root))
+    });
+    if !nested {
+        return root;
+    }
+    let input = nodes[root].clone();
+    let taken: Vec<&str> = nodes.iter().map(|node| node.name.as_str()).collect();
+    let mut name = "NESTED_INPUT".to_owned();
+    let mut n = 1;
+    while taken.contains(&name.as_str()) {
+        n += 1;
+        name = format!("NESTED_INPUT_{n}");
+    }
+    nodes[root].name = name;
+    nodes.push(input);
+    nodes.len() - 1
 }
 
 /// Drops the nodes nothing reaches from the root any more (the members [`absorb_all_of`] took
@@ -307,7 +363,7 @@ fn prune(mut nodes: Vec<SchemaNode>, root: SchemaId) -> (Vec<SchemaNode>, Schema
 }
 
 /// Whether `member` says nothing but properties, required names, `type: object`, docs and
-/// `allOf` members, none of its properties defined otherwise by `root`.
+/// `allOf` members, each of its properties defined by `root` as it defines it.
 fn absorbable(member: &SchemaNode, root: &SchemaNode) -> bool {
     let said_more = SchemaNode {
         name: String::new(),
