@@ -1,6 +1,6 @@
 //! What a schema asks beyond a field's type, bounds and choices, in words, for `describe`:
-//! `if`/`then`/`else`, `not`, `anyOf`/`oneOf` across properties, `contains`, `dependencies`,
-//! `patternProperties` and `propertyNames`.
+//! `if`/`then`/`else`, `not`, `anyOf`/`oneOf`, `contains`, `dependencies`,
+//! `patternProperties`, `propertyNames`, and an object field's properties.
 //!
 //! A schema is said as clauses about a subject (`` `mode` ``, "each item of `tags`"). Only what
 //! these words cover is said: a schema holding anything else is not half said but named by its
