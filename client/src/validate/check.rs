@@ -358,7 +358,7 @@ impl Checker<'_> {
             let mut done = vec![false; items.len()];
             {
                 let mut passes = |s: &'static Schema, v: View<'_>| self.matches(s, v, at);
-                evaluated::items(schema, view, false, &mut done, &mut passes);
+                evaluated::items(schema, view, false, &mut done, &mut passes, 0);
             }
             for index in (0..items.len()).filter(|&i| !done[i]) {
                 if let Some(item) = items.item(index) {
@@ -477,7 +477,7 @@ impl Checker<'_> {
             let mut done = vec![false; entries.len()];
             {
                 let mut passes = |s: &'static Schema, v: View<'_>| self.matches(s, v, at);
-                evaluated::properties(schema, view, &entries, false, &mut done, &mut passes);
+                evaluated::properties(schema, view, &entries, false, &mut done, &mut passes, 0);
             }
             for (&(key, value), _) in entries.iter().zip(&done).filter(|(_, done)| !**done) {
                 self.unevaluated(rest, value.view(), at.key(key), "unevaluatedProperties");

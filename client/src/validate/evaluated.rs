@@ -19,19 +19,8 @@ const MAX_DEPTH: usize = 64;
 
 /// Marks in `evaluated` (one flag per entry of the object, in `entries`' order) the properties
 /// `schema` evaluates. `own` is false for the schema whose `unevaluatedProperties` asks: its
-/// own does not count.
+/// own does not count. `depth` counts the in-place subschemas above (0 to start).
 pub(super) fn properties(
-    schema: &'static Schema,
-    view: View<'_>,
-    entries: &[(&str, &dyn Instance)],
-    own: bool,
-    evaluated: &mut [bool],
-    passes: &mut Passes<'_>,
-) {
-    properties_at(schema, view, entries, own, evaluated, passes, 0);
-}
-
-fn properties_at(
     schema: &'static Schema,
     view: View<'_>,
     entries: &[(&str, &dyn Instance)],
@@ -55,23 +44,14 @@ fn properties_at(
                 .any(|p| p.pattern.is_match(key) == Some(true));
     }
     for sub in in_place(schema, view, Some(entries), passes) {
-        properties_at(sub, view, entries, true, evaluated, passes, depth + 1);
+        properties(sub, view, entries, true, evaluated, passes, depth + 1);
     }
 }
 
 /// Marks in `evaluated` (one flag per item) the items `schema` evaluates: by position, all of
 /// them (`items`, `additionalItems`, a nested `unevaluatedItems`), or those `contains` takes.
+/// `own` and `depth` as for [`properties`].
 pub(super) fn items(
-    schema: &'static Schema,
-    view: View<'_>,
-    own: bool,
-    evaluated: &mut [bool],
-    passes: &mut Passes<'_>,
-) {
-    items_at(schema, view, own, evaluated, passes, 0);
-}
-
-fn items_at(
     schema: &'static Schema,
     view: View<'_>,
     own: bool,
@@ -110,7 +90,7 @@ fn items_at(
         }
     }
     for sub in in_place(schema, view, None, passes) {
-        items_at(sub, view, true, evaluated, passes, depth + 1);
+        items(sub, view, true, evaluated, passes, depth + 1);
     }
 }
 
