@@ -391,6 +391,7 @@ fn show_line(
         "model": model.id,
         "estimate": estimate.to_json(),
         "body": body,
+        "warnings": line.warnings,
     }));
     let key = line
         .key

@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use runcomfy_simulator::{Endpoint, FaultKind, Faults, RunTime, SimConfig};
-use serde_json::Value;
+use serde_json::{Value, json};
 use support::{Sim, runcomfy_process, sha256};
 
 const EDIT: &str = "bytedance/seedream-4-0/edit";
@@ -278,8 +278,21 @@ fn lines_with_warnings_are_named_and_still_sent() {
             ),
         ],
     );
-    let (code, _, stderr) = output(&mut batch(&sim, dir.path(), &["in.jsonl", "--dry-run"]));
+    let (code, stdout, stderr) = output(&mut batch(&sim, dir.path(), &["in.jsonl", "--dry-run"]));
     assert_eq!(code, 0, "{stderr}");
+    // Each line's JSON says its warnings too, as `run --dry-run --json` does.
+    let said: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["warnings"].clone())
+        .collect();
+    assert_eq!(said[0], json!([]));
+    assert!(
+        said[1][0]
+            .as_str()
+            .unwrap()
+            .starts_with("input.text: is required but empty"),
+        "{said:?}"
+    );
     let warned = |stderr: &str| {
         assert!(
             stderr.contains("line 2 (key \"blank\"): warning: input.text: is required but empty"),
