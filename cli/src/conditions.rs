@@ -11,6 +11,8 @@ use std::collections::HashSet;
 use runcomfy::catalog::{Field, FieldKind, ModelInfo};
 use runcomfy::schema::{Condition, Dependency, Items, Needs, Schema};
 
+use crate::fields::{counted, span};
+
 /// The conditions of a model's input as a whole: those of its root schema and of what its
 /// `allOf` brings (a `$ref` included), which its fields do not show.
 pub fn of_model(model: &ModelInfo) -> Vec<String> {
@@ -323,20 +325,13 @@ fn contains_clause(
 ) -> Option<Clause> {
     let item = Subject::Phrase("the item".to_owned());
     let what = join(&clauses(contains, &item, depth)?);
-    let min = min.unwrap_or(1);
-    let count = match max {
-        Some(max) if max == min => format!("exactly {min}"),
-        Some(max) => format!("{min} to {max}"),
-        None => format!("at least {min}"),
-    };
-    let items = if count.ends_with(" 1") {
-        "item"
-    } else {
-        "items"
-    };
+    // `minContains` is 1 when `contains` is alone.
+    let count = span(Some(min.unwrap_or(1)), max, |n| {
+        counted(*n, "item", "items")
+    });
     Some(Clause::of(
         subject,
-        format!("has {count} {items} where {what}"),
+        format!("has {} where {what}", count.unwrap_or_default()),
     ))
 }
 
@@ -363,31 +358,6 @@ fn dependency_words(dependency: &Dependency, subject: &Subject, depth: usize) ->
                 join(&clauses(schema, subject, depth)?)
             )
         }
-    })
-}
-
-/// `1 item`, `2 items`.
-fn count(n: u64, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
-
-/// A lower and an upper bound as one predicate: `at least 2 items`, `1 to 4 characters`.
-fn range<T: std::fmt::Display + PartialEq>(
-    verb: &str,
-    min: Option<T>,
-    max: Option<T>,
-    said: impl Fn(&T) -> String,
-) -> Option<String> {
-    Some(match (min, max) {
-        (Some(min), Some(max)) if min == max => format!("{verb} exactly {}", said(&min)),
-        (Some(min), Some(max)) => format!("{verb} {min} to {}", said(&max)),
-        (Some(min), None) => format!("{verb} at least {}", said(&min)),
-        (None, Some(max)) => format!("{verb} at most {}", said(&max)),
-        (None, None) => return None,
     })
 }
 
@@ -464,7 +434,7 @@ fn clauses(schema: &Schema, subject: &Subject, depth: usize) -> Option<Vec<Claus
     }
     is_some(
         &mut is,
-        range("is", *minimum, *maximum, ToString::to_string),
+        span(*minimum, *maximum, ToString::to_string).map(|s| format!("is {s}")),
     );
     if let Some(n) = exclusive_minimum {
         is(format!("is greater than {n}"));
@@ -477,9 +447,10 @@ fn clauses(schema: &Schema, subject: &Subject, depth: usize) -> Option<Vec<Claus
     }
     is_some(
         &mut is,
-        range("has", *min_length, *max_length, |n| {
-            count(*n, "character", "characters")
-        }),
+        span(*min_length, *max_length, |n| {
+            counted(*n, "character", "characters")
+        })
+        .map(|s| format!("has {s}")),
     );
     if let Some(pattern) = pattern {
         is(format!("matches `{}`", pattern.source));
@@ -489,18 +460,17 @@ fn clauses(schema: &Schema, subject: &Subject, depth: usize) -> Option<Vec<Claus
     }
     is_some(
         &mut is,
-        range("has", *min_items, *max_items, |n| {
-            count(*n, "item", "items")
-        }),
+        span(*min_items, *max_items, |n| counted(*n, "item", "items")).map(|s| format!("has {s}")),
     );
     if *unique_items {
         is("has no two equal items".to_owned());
     }
     is_some(
         &mut is,
-        range("has", *min_properties, *max_properties, |n| {
-            count(*n, "property", "properties")
-        }),
+        span(*min_properties, *max_properties, |n| {
+            counted(*n, "property", "properties")
+        })
+        .map(|s| format!("has {s}")),
     );
     if let Some(false_schema) = additional_properties {
         if !false_schema.types.is_empty() {

@@ -333,27 +333,39 @@ fn kind_text(field: &Field) -> String {
     }
 }
 
+/// A lower and an upper bound in words, each number said by `said` (with its unit): `1 to 8`,
+/// `at least 1 character`, `at most 4 items`, `exactly 2 items`.
+pub fn span<T: std::fmt::Display + PartialEq>(
+    min: Option<T>,
+    max: Option<T>,
+    said: impl Fn(&T) -> String,
+) -> Option<String> {
+    Some(match (min, max) {
+        (Some(min), Some(max)) if min == max => format!("exactly {}", said(&min)),
+        (Some(min), Some(max)) => format!("{min} to {}", said(&max)),
+        (Some(min), None) => format!("at least {}", said(&min)),
+        (None, Some(max)) => format!("at most {}", said(&max)),
+        (None, None) => return None,
+    })
+}
+
+/// `1 item`, `2 items`.
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// The bounds of a field in words (a list's own, then its items').
 pub fn bounds(field: &Field) -> Vec<String> {
-    // `1 character`, `2 characters`.
-    let of = |n: &str, unit: &str| match unit.strip_suffix('s') {
-        Some(one) if n == "1" => one.to_owned(),
-        _ => unit.to_owned(),
-    };
-    let range = |lo: Option<String>, hi: Option<String>, unit: &str| match (lo, hi) {
-        (Some(lo), Some(hi)) => Some(format!("{lo} to {hi}{}", of(&hi, unit))),
-        (Some(lo), None) => Some(format!("at least {lo}{}", of(&lo, unit))),
-        (None, Some(hi)) => Some(format!("at most {hi}{}", of(&hi, unit))),
-        (None, None) => None,
-    };
     let value = field.value_schema();
-    let text = |n: Option<u64>| n.map(|n| n.to_string());
-    let number = |n: Option<runcomfy::Number>| n.map(|n| n.to_string());
     let mut out = Vec::new();
     if let Some(constant) = value.constant {
         out.push(format!("always {constant}"));
     }
-    out.extend(range(number(value.minimum), number(value.maximum), ""));
+    out.extend(span(value.minimum, value.maximum, ToString::to_string));
     if let Some(n) = value.exclusive_minimum {
         out.push(format!("greater than {n}"));
     }
@@ -363,16 +375,16 @@ pub fn bounds(field: &Field) -> Vec<String> {
     if let Some(n) = value.multiple_of {
         out.push(format!("a multiple of {n}"));
     }
-    out.extend(range(
-        text(value.min_length),
-        text(value.max_length),
-        " characters",
-    ));
+    out.extend(span(value.min_length, value.max_length, |n| {
+        counted(*n, "character", "characters")
+    }));
     if let Some(pattern) = value.pattern {
         out.push(format!("matching {}", pattern.source));
     }
     let own = field.own_schema();
-    out.extend(range(text(own.min_items), text(own.max_items), " items"));
+    out.extend(span(own.min_items, own.max_items, |n| {
+        counted(*n, "item", "items")
+    }));
     if own.unique_items {
         out.push("items unique".to_owned());
     }
