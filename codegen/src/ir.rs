@@ -214,6 +214,26 @@ impl SchemaNode {
         *self == annotations
     }
 
+    /// The schemas this node applies to the same value (`allOf` and a `$ref`, `anyOf`,
+    /// `oneOf`, `not`, `if`/`then`/`else`, `dependentSchemas`), not to a property or an item.
+    pub fn in_place(&self) -> Vec<Sub> {
+        let mut subs: Vec<Sub> = self.all_of.clone();
+        subs.extend(&self.any_of);
+        subs.extend(&self.one_of);
+        subs.extend(self.not);
+        if let Some(condition) = &self.condition {
+            subs.push(condition.test);
+            subs.extend(condition.then);
+            subs.extend(condition.otherwise);
+        }
+        for (_, dependency) in &self.dependencies {
+            if let Dependency::Schema(sub) = dependency {
+                subs.push(*sub);
+            }
+        }
+        subs
+    }
+
     /// Every schema this node holds (`items`, `properties`, `allOf`, ...), to rewrite them.
     pub fn subs_mut(&mut self) -> Vec<&mut Sub> {
         let mut subs: Vec<&mut Sub> = Vec::new();

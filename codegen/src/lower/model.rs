@@ -164,21 +164,8 @@ fn input_schema(ctx: &mut Ctx<'_>) -> Option<(Vec<SchemaNode>, SchemaId)> {
 /// property or an item (`{"allOf": [{"$ref": "#"}]}`): validating it would never end.
 fn in_place_loop(ctx: &mut Ctx<'_>, nodes: &[SchemaNode]) -> bool {
     let in_place = |node: &SchemaNode| -> Vec<SchemaId> {
-        let mut subs: Vec<Sub> = node.all_of.clone();
-        subs.extend(&node.any_of);
-        subs.extend(&node.one_of);
-        subs.extend(node.not);
-        if let Some(condition) = &node.condition {
-            subs.push(condition.test);
-            subs.extend(condition.then);
-            subs.extend(condition.otherwise);
-        }
-        for (_, dependency) in &node.dependencies {
-            if let Dependency::Schema(sub) = dependency {
-                subs.push(*sub);
-            }
-        }
-        subs.into_iter()
+        node.in_place()
+            .into_iter()
             .filter_map(|sub| match sub {
                 Sub::Node(id) => Some(id),
                 _ => None,
@@ -362,20 +349,17 @@ fn prune(mut nodes: Vec<SchemaNode>, root: SchemaId) -> (Vec<SchemaNode>, Schema
     (nodes, new_id[root])
 }
 
-/// Whether `member` says nothing but properties, required names, `type: object`, docs and
-/// `allOf` members, each of its properties defined by `root` as it defines it.
+/// Whether `member` says nothing but properties, required names, `type: object`, annotations
+/// and `allOf` members, each of its properties defined by `root` as it defines it.
 fn absorbable(member: &SchemaNode, root: &SchemaNode) -> bool {
-    let said_more = SchemaNode {
-        name: String::new(),
-        pointer: String::new(),
+    let said_more = !SchemaNode {
         types: member.types.filter(|&types| types != Types::OBJECT),
         properties: Vec::new(),
         required: Vec::new(),
         all_of: Vec::new(),
-        title: None,
-        description: None,
         ..member.clone()
-    } != SchemaNode::default();
+    }
+    .is_empty_schema();
     let agrees = member.properties.iter().all(|(name, schema)| {
         root.properties
             .iter()
