@@ -2,10 +2,10 @@
 //!
 //! Every key of a schema object is looked up in the vocabulary (`runcomfy_vocab::keyword`): a
 //! checked keyword is read into the node exactly as JSON Schema defines it, an annotation is
-//! kept for docs, a vendor extension (`x-...`, `_...`) is skipped by convention, and anything else (a
-//! refused keyword, an unknown one, a `format` that is not checked, a remote `$ref`) fails the
-//! catalog with the file, the pointer and the way out, unless the overlay's `unchecked` list
-//! accepts it (then `lint` warns). `$ref`s resolve within the file, by JSON pointer, `$id` or
+//! kept for docs, a vendor extension (`x-...`, `_...`) is skipped by convention, and anything
+//! else (a refused keyword, an unknown one, a `format` that is not checked, a remote `$ref`)
+//! fails the catalog with the file, the pointer and the way out, unless the overlay's
+//! `unchecked` list accepts it (then `lint` warns). `$ref`s resolve within the file, by JSON pointer, `$id` or
 //! anchor (`identifiers`), recursion included.
 
 use std::collections::{BTreeSet, HashMap};
