@@ -6,10 +6,8 @@
 //! these words cover is said: a schema holding anything else is not half said but named by its
 //! keyword, with where to read it whole.
 
-use std::collections::HashSet;
-
-use runcomfy::catalog::{Field, FieldKind, ModelInfo};
-use runcomfy::schema::{Condition, Dependency, Items, Needs, Schema};
+use runcomfy::catalog::{Field, ModelInfo};
+use runcomfy::schema::{Condition, Dependency, Items, JsonType, Needs, Schema};
 
 use crate::fields::{counted, span};
 
@@ -18,7 +16,7 @@ use crate::fields::{counted, span};
 pub fn of_model(model: &ModelInfo) -> Vec<String> {
     let root = &Subject::Input;
     let mut out = Vec::new();
-    for schema in with_all_of(&[model.input]) {
+    for schema in model.input.in_place() {
         out.extend(sentences(schema, root, true, model.id));
     }
     out
@@ -27,46 +25,40 @@ pub fn of_model(model: &ModelInfo) -> Vec<String> {
 /// The conditions of one field, beyond what its type line, bounds and choices say.
 pub fn of_field(field: &Field, model_id: &str) -> Vec<String> {
     let subject = Subject::Path(field.name.to_owned());
+    let each = Subject::Each(Box::new(subject.clone()));
+    // What an object's properties are comes first: its type line says only "JSON".
+    let mut shapes = Vec::new();
     let mut out = Vec::new();
-    // The field's own schema is also reached through `anyOf: [X, {"type": "null"}]`.
-    for schema in with_all_of(&[field.schema, field.own_schema()]) {
+    for schema in field.value_schemas() {
         // A list's items are said the same way, about each item.
         if let Items::Each(item) = schema.items {
-            let each = Subject::Each(Box::new(subject.clone()));
-            for item in with_all_of(&[item]) {
+            for item in item.in_place() {
+                shapes.extend(shape(item, &each, model_id));
                 out.extend(sentences(item, &each, false, model_id));
             }
         }
+        shapes.extend(shape(schema, &subject, model_id));
         out.extend(sentences(schema, &subject, false, model_id));
     }
-    // An object's properties: its type line says only "JSON".
-    let own = field.own_schema();
-    if field.kind() == FieldKind::Json && !(own.properties.is_empty() && own.required.is_empty()) {
-        let shape = Schema {
-            types: own.types,
-            properties: own.properties,
-            required: own.required,
-            additional_properties: own.additional_properties,
-            ..Schema::ANY
-        };
-        let words = clauses(&shape, &subject, 0).map(|c| join(&c));
-        out.insert(0, sentence("properties", words, &subject, model_id));
-    }
-    out
+    shapes.extend(out);
+    shapes
 }
 
-/// The schemas and every schema their `allOf` brings, depth first, each once.
-fn with_all_of(schemas: &[&'static Schema]) -> Vec<&'static Schema> {
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    let mut stack: Vec<&'static Schema> = schemas.iter().rev().copied().collect();
-    while let Some(schema) = stack.pop() {
-        if seen.insert(std::ptr::from_ref(schema)) {
-            out.push(schema);
-            stack.extend(schema.all_of.iter().rev());
-        }
+/// The properties an object schema lists, and which it requires, in one sentence.
+fn shape(schema: &Schema, subject: &Subject, model_id: &str) -> Option<String> {
+    let object = schema.types.names(JsonType::Object);
+    if !object || (schema.properties.is_empty() && schema.required.is_empty()) {
+        return None;
     }
-    out
+    let shape = Schema {
+        types: schema.types,
+        properties: schema.properties,
+        required: schema.required,
+        additional_properties: schema.additional_properties,
+        ..Schema::ANY
+    };
+    let words = clauses(&shape, subject, 0).map(|c| join(&c));
+    Some(sentence("properties", words, subject, model_id))
 }
 
 /// One sentence for each keyword of `schema` that a field's type line does not show. On a
@@ -427,7 +419,10 @@ fn clauses(schema: &Schema, subject: &Subject, depth: usize) -> Option<Vec<Claus
     }
     if let Some(choices) = choices {
         let values: Vec<String> = choices.iter().map(|c| c.value.to_string()).collect();
-        is(format!("is one of {}", values.join(", ")));
+        match values.as_slice() {
+            [one] => is(format!("is {one}")),
+            _ => is(format!("is one of {}", values.join(", "))),
+        }
     }
     if let Some(constant) = constant {
         is(format!("is {constant}"));
@@ -735,6 +730,57 @@ mod tests {
     }
 
     /// A recursive schema is said to a depth, then named: never an endless sentence.
+    /// The objects of a list are said about each item, and each definition of a field (the
+    /// input's `allOf` members may hold more) is said.
+    #[test]
+    fn objects_in_a_list_and_a_field_defined_twice_are_said() {
+        let item = leak(Schema {
+            types: Types::OBJECT,
+            ..given(
+                "path",
+                leak(Schema {
+                    types: Types::STRING,
+                    ..Schema::ANY
+                }),
+            )
+        });
+        let loras = leak(Schema {
+            types: Types::ARRAY,
+            items: Items::Each(item),
+            ..Schema::ANY
+        });
+        let input = leak(given("loras", loras));
+        let field = Field {
+            name: "loras",
+            schema: loras,
+            required: true,
+            input,
+        };
+        assert_eq!(
+            of_field(&field, "acme/test"),
+            [
+                "Each item of `loras` is an object and `path` of each item of `loras` is given and \
+              is a string."
+            ]
+        );
+        // A member of the input says `loras` is an object: no value is both.
+        let object = Schema {
+            types: Types::OBJECT,
+            ..given("n", &LIST)
+        };
+        let member = leak(given("loras", leak(object)));
+        let input = leak(Schema {
+            all_of: Box::leak(Box::new([member])),
+            ..*input
+        });
+        let twice = Field { input, ..field };
+        assert_eq!(of_field(&twice, "acme/test").len(), 2);
+        assert_eq!(
+            crate::fields::type_line(&twice),
+            "Never valid: no value passes its schemas"
+        );
+    }
+
     #[test]
     fn a_recursive_schema_is_not_said_forever() {
         static NODE: Schema = Schema {

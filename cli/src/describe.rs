@@ -342,6 +342,7 @@ fn describe_json(model: &ModelInfo, flags: &[FieldFlag]) -> Value {
         .map(|flag| {
             let f = &flag.field;
             let value = f.value_schema();
+            let own = f.own_schema();
             json!({
                 "name": f.name,
                 "flag": format!("--{}", flag.long),
@@ -358,10 +359,15 @@ fn describe_json(model: &ModelInfo, flags: &[FieldFlag]) -> Value {
                 })).collect::<Vec<_>>(),
                 "minimum": value.minimum,
                 "maximum": value.maximum,
+                "exclusive_minimum": value.exclusive_minimum,
+                "exclusive_maximum": value.exclusive_maximum,
+                "multiple_of": value.multiple_of,
                 "min_length": value.min_length,
                 "max_length": value.max_length,
-                "min_items": f.own_schema().min_items,
-                "max_items": f.own_schema().max_items,
+                "pattern": value.pattern.map(|p| p.source),
+                "min_items": own.min_items,
+                "max_items": own.max_items,
+                "unique_items": own.unique_items,
                 "conditions": conditions::of_field(f, model.id),
                 "media": f.media().map(|m| json!({
                     "kind": m.kind.name(),

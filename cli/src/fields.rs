@@ -287,6 +287,10 @@ fn long_help(field: &Field) -> String {
 
 /// `Text, required, at most 600 characters`, ...
 pub fn type_line(field: &Field) -> String {
+    if field.own_schema().types.is_empty() && !field.nullable() {
+        // `false`, or schemas of types no value has at once: a flag for it can only fail.
+        return "Never valid: no value passes its schemas".to_owned();
+    }
     let mut parts = vec![kind_text(field)];
     if field.required {
         parts.push("required".into());
@@ -558,6 +562,7 @@ mod tests {
             name,
             schema,
             required: false,
+            input: &Schema::ANY,
         };
         let echoed = field("negative_prompt", &ECHOED);
         // The title repeats the name; the description is kept once.
@@ -620,6 +625,7 @@ mod tests {
             name: "f",
             schema,
             required: false,
+            input: &Schema::ANY,
         };
         assert_eq!(from_text(&field(&INT_OR_NULL), "null"), Value::Null);
         assert_eq!(from_text(&field(&INT_OR_NULL), "-3"), Value::from(-3));

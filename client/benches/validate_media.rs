@@ -33,8 +33,8 @@ const FILE_SIZE: usize = 9 * 1024 * 1024;
 fn spec() -> &'static Schema {
     runcomfy::catalog::find("bytedance/seedream-4-0/edit")
         .and_then(|model| model.field("images"))
-        .expect("the seed model bytedance/seedream-4-0/edit is compiled in")
-        .value_schema()
+        .and_then(|images| images.schema.item_schema())
+        .expect("the seed model bytedance/seedream-4-0/edit is compiled in, a list of images")
 }
 
 struct Fixtures {

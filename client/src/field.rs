@@ -14,10 +14,13 @@ use crate::schema::{Choice, Items, Json, MediaKind, MediaSpec, Schema, Types};
 pub struct Field {
     /// The wire name (the JSON property).
     pub name: &'static str,
-    /// Its schema.
+    /// Its schema, as the input object's `properties` has it.
     pub schema: &'static Schema,
     /// Whether it must be present.
     pub required: bool,
+    /// The input object it is a property of, whose `allOf` members (a `$ref` is one) may
+    /// say more of it.
+    pub input: &'static Schema,
 }
 
 impl Field {
@@ -39,30 +42,44 @@ impl Field {
             .filter(|d| !matches!(d, Json::Null) || self.nullable())
     }
 
+    /// Every schema a value of the field must pass, whatever else it holds: its own, the same
+    /// property's in each `allOf` member of the input, and what their `allOf`s bring, each
+    /// once, its own first.
+    pub fn schemas(&self) -> Vec<&'static Schema> {
+        let mut out: Vec<&'static Schema> = Vec::new();
+        let members = self.input.in_place();
+        let properties = members.iter().filter_map(|m| m.property(self.name));
+        for schema in std::iter::once(self.schema).chain(properties) {
+            for schema in schema.in_place() {
+                if !out.iter().any(|s| std::ptr::eq(*s, schema)) {
+                    out.push(schema);
+                }
+            }
+        }
+        out
+    }
+
     /// Whether JSON `null` is a valid value: the validator's answer, so a field with no `type`
     /// whose `anyOf` takes no `null` is not said to take one.
     pub fn nullable(&self) -> bool {
         let null = serde_json::Value::Null;
-        crate::validate::value(self.schema, &null, &Path::root(), Files::Wire).is_valid()
+        self.schemas().into_iter().all(|schema| {
+            crate::validate::value(schema, &null, &Path::root(), Files::Wire).is_valid()
+        })
     }
 
-    /// The schema that says what a value is: the field's, or for a field with no `type` of its
-    /// own, the one alternative of `[X, {"type": "null"}]` (`anyOf`, `oneOf`) or a lone
-    /// `allOf` entry, and so on down. Its kind, bounds and media are the field's.
-    pub fn own_schema(&self) -> &'static Schema {
-        let mut schema = self.schema;
-        // Through a chain of them: `{"allOf": [{"$ref": ...}]}` is two (the `$ref` is one).
-        for _ in 0..8 {
-            if !schema.types.is_any() || schema.media.is_some() || schema.choices.is_some() {
-                break;
-            }
-            schema = match (schema.all_of, Schema::lone_non_null(alternatives(schema))) {
-                ([], Some(one)) => one,
-                ([one], None) if alternatives(schema).is_empty() => one,
-                _ => break,
-            };
-        }
-        schema
+    /// The schemas that say what a value other than `null` is: its
+    /// [`schemas`](Self::schemas), and through `anyOf: [X, {"type": "null"}]` (or `oneOf`) `X`
+    /// and what its `allOf` brings.
+    pub fn value_schemas(&self) -> Vec<&'static Schema> {
+        through_null(&self.schemas())
+    }
+
+    /// What the field's [`value_schemas`](Self::value_schemas) say of a value, in one schema:
+    /// the types they all admit, each bound the tightest of theirs. Its kind, bounds and media are the field's. An upper bound, for help and
+    /// `describe`: the validator checks each schema as written.
+    pub fn own_schema(&self) -> Schema {
+        facts(&self.schemas())
     }
 
     /// Whether the field holds a list: an array of one kind of item.
@@ -71,18 +88,19 @@ impl Field {
         own.types.without_null() == Types::ARRAY && matches!(own.items, Items::Each(_) | Items::Any)
     }
 
-    /// The schema of one value: the item's for a list, else the field's own.
-    pub fn value_schema(&self) -> &'static Schema {
+    /// What one value says, in one schema as [`own_schema`](Self::own_schema) has it: the
+    /// item's for a list, else the field's own.
+    pub fn value_schema(&self) -> Schema {
         let own = self.own_schema();
         match (self.is_list(), own.items) {
-            (true, Items::Each(item)) => item,
+            (true, Items::Each(item)) => facts(&item.in_place()),
             _ => own,
         }
     }
 
     /// What one value of the field is (one item, for a list).
     pub fn kind(&self) -> FieldKind {
-        kind(self.value_schema())
+        kind(&self.value_schema())
     }
 
     /// The allowed values, for a field (or list) of choices.
@@ -92,13 +110,80 @@ impl Field {
 
     /// The choice a user means by `raw`: its value or alias, exactly, else ignoring ASCII case.
     pub fn find_choice(&self, raw: &str) -> Option<&'static Choice> {
-        find_choice(self.value_schema(), raw)
+        find_choice(&self.value_schema(), raw)
     }
 
     /// The media spec, for a media field or a list of media.
     pub fn media(&self) -> Option<&'static MediaSpec> {
         self.value_schema().media
     }
+}
+
+/// `schemas` and, for each with no `type` of its own whose `anyOf` (or `oneOf`) is `[X,
+/// {"type": "null"}]`, `X` and what its `allOf` brings, each once.
+fn through_null(schemas: &[&'static Schema]) -> Vec<&'static Schema> {
+    let mut out: Vec<&'static Schema> = Vec::new();
+    let mut stack: Vec<&'static Schema> = schemas.iter().rev().copied().collect();
+    while let Some(schema) = stack.pop() {
+        if out.iter().any(|s| std::ptr::eq(*s, schema)) {
+            continue;
+        }
+        out.push(schema);
+        let plain = schema.types.is_any() && schema.media.is_none() && schema.choices.is_none();
+        if let Some(one) = Schema::lone_non_null(alternatives(schema)).filter(|_| plain) {
+            stack.extend(one.in_place().into_iter().rev());
+        }
+    }
+    out
+}
+
+/// `schemas` met in one: the types they all admit, the first choices, format, media, pattern
+/// and items any of them has, and each bound the tightest.
+fn facts(schemas: &[&'static Schema]) -> Schema {
+    let mut out = Schema::ANY;
+    for schema in through_null(schemas) {
+        meet(&mut out, schema);
+    }
+    out
+}
+
+/// Narrows `out` by what `schema` says.
+fn meet(out: &mut Schema, schema: &'static Schema) {
+    fn tighter<T: PartialOrd + Copy>(a: Option<T>, b: Option<T>, keep_larger: bool) -> Option<T> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(if (a < b) == keep_larger { b } else { a }),
+            (a, b) => a.or(b),
+        }
+    }
+    out.types = out.types.meet(schema.admitted_types());
+    out.choices = out.choices.or(schema.choices);
+    out.constant = out.constant.or(schema.constant);
+    out.minimum = tighter(out.minimum, schema.minimum, true);
+    out.maximum = tighter(out.maximum, schema.maximum, false);
+    out.exclusive_minimum = tighter(out.exclusive_minimum, schema.exclusive_minimum, true);
+    out.exclusive_maximum = tighter(out.exclusive_maximum, schema.exclusive_maximum, false);
+    out.multiple_of = out.multiple_of.or(schema.multiple_of);
+    out.min_length = tighter(out.min_length, schema.min_length, true);
+    out.max_length = tighter(out.max_length, schema.max_length, false);
+    out.pattern = out.pattern.or(schema.pattern);
+    out.format = out.format.or(schema.format);
+    out.media = out.media.or(schema.media);
+    if matches!(out.items, Items::Any) {
+        out.items = schema.items;
+    }
+    out.min_items = tighter(out.min_items, schema.min_items, true);
+    out.max_items = tighter(out.max_items, schema.max_items, false);
+    out.unique_items |= schema.unique_items;
+    if out.properties.is_empty() {
+        out.properties = schema.properties;
+    }
+    if out.required.is_empty() {
+        out.required = schema.required;
+    }
+    out.additional_properties = out.additional_properties.or(schema.additional_properties);
+    out.title = out.title.or(schema.title);
+    out.description = out.description.or(schema.description);
+    out.default = out.default.or(schema.default);
 }
 
 /// A schema's `anyOf`, else its `oneOf`.
@@ -180,6 +265,7 @@ pub struct OutputField {
 mod tests {
     use super::*;
     use crate::Number;
+    use crate::schema::Property;
 
     static SEED: Schema = Schema {
         types: Types::INTEGER,
@@ -242,13 +328,15 @@ mod tests {
             name: "f",
             schema,
             required: false,
+            input: &Schema::ANY,
         }
     }
 
     #[test]
     fn a_nullable_or_lone_branch_says_what_the_field_is() {
         let nullable = field(&NULLABLE_SEED);
-        assert!(std::ptr::eq(nullable.own_schema(), &SEED));
+        assert_eq!(nullable.own_schema().types, Types::INTEGER);
+        assert_eq!(nullable.own_schema().minimum, Some(Number::from_i64(0)));
         assert_eq!(nullable.kind(), FieldKind::Integer);
         assert!(nullable.nullable());
         let only = field(&ONLY_SEED);
@@ -256,16 +344,76 @@ mod tests {
         assert!(!only.nullable());
         // Two real alternatives: JSON, as before.
         let either = field(&EITHER);
-        assert!(std::ptr::eq(either.own_schema(), &EITHER));
+        assert!(either.own_schema().types.is_any());
         assert_eq!(either.kind(), FieldKind::Json);
         // Its choices two `allOf`s down.
         let size = field(&SIZE);
-        assert!(std::ptr::eq(size.own_schema(), &SIZES));
+        assert!(matches!(size.own_schema().default, Some(Json::String("a"))));
         assert_eq!(size.kind(), FieldKind::Choice);
         assert!(size.find_choice("b").is_some());
         // No `type` of its own, yet its alternatives take no `null`.
         assert!(!either.nullable());
         assert!(field(&Schema::ANY).nullable());
+    }
+
+    // `{"$ref": "#/$defs/in", "properties": {"w": {"maximum": 4096, "allOf": [DIM, {"multipleOf": 64}]}}}`,
+    // `in` saying `w` is an integer of at least 256.
+    static DIM: Schema = Schema {
+        types: Types::INTEGER.with(Types::NULL),
+        minimum: Some(Number::from_i64(64)),
+        maximum: Some(Number::from_i64(2048)),
+        ..Schema::ANY
+    };
+    static STEP: Schema = Schema {
+        multiple_of: Some(Number::from_i64(64)),
+        ..Schema::ANY
+    };
+    static W: Schema = Schema {
+        maximum: Some(Number::from_i64(4096)),
+        all_of: &[&DIM, &STEP],
+        ..Schema::ANY
+    };
+    static W_IN: Schema = Schema {
+        types: Types::INTEGER,
+        minimum: Some(Number::from_i64(256)),
+        ..Schema::ANY
+    };
+    static IN: Schema = Schema {
+        properties: &[Property {
+            name: "w",
+            schema: &W_IN,
+        }],
+        ..Schema::ANY
+    };
+    static INPUT: Schema = Schema {
+        properties: &[Property {
+            name: "w",
+            schema: &W,
+        }],
+        all_of: &[&IN],
+        ..Schema::ANY
+    };
+
+    #[test]
+    fn a_field_is_what_all_its_schemas_say() {
+        let w = Field {
+            name: "w",
+            schema: &W,
+            required: false,
+            input: &INPUT,
+        };
+        assert_eq!(w.schemas().len(), 4);
+        let own = w.own_schema();
+        assert_eq!(w.kind(), FieldKind::Integer);
+        // `in` says no null, though `DIM` takes one.
+        assert!(!w.nullable());
+        assert_eq!(own.minimum, Some(Number::from_i64(256)));
+        assert_eq!(own.maximum, Some(Number::from_i64(2048)));
+        assert_eq!(own.multiple_of, Some(Number::from_i64(64)));
+        // What the input's own property says is all there is without the input.
+        let alone = Field { input: &W, ..w };
+        assert!(alone.nullable());
+        assert_eq!(alone.own_schema().minimum, Some(Number::from_i64(64)));
     }
 
     #[test]

@@ -223,10 +223,12 @@ pub struct Upstream {
 impl ModelInfo {
     /// The input fields, in schema order.
     pub fn fields(&self) -> impl ExactSizeIterator<Item = Field> + '_ {
-        self.input.properties.iter().map(|p| Field {
+        let members = self.input.in_place();
+        self.input.properties.iter().map(move |p| Field {
             name: p.name,
             schema: p.schema,
-            required: self.input.requires(p.name),
+            required: members.iter().any(|m| m.requires(p.name)),
+            input: self.input,
         })
     }
 

@@ -17,7 +17,7 @@ pub use runcomfy_vocab::rule::Rule;
 pub use crate::number::Number;
 
 /// One schema node with every supported keyword.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct Schema {
     /// `type`: the JSON types allowed. [`Types::NONE`] is the `false` schema.
     pub types: Types,
@@ -143,11 +143,11 @@ impl Schema {
             written = Some(written.unwrap_or(Types::NONE).with(of));
         }
         if let Some(written) = written {
-            types = types.and(written);
+            types = types.meet(written);
         }
         if depth > 0 {
             for member in self.all_of {
-                types = types.and(member.admitted(depth - 1));
+                types = types.meet(member.admitted(depth - 1));
             }
         }
         types
@@ -228,6 +228,21 @@ impl Schema {
     /// Whether a property is required.
     pub fn requires(&self, name: &str) -> bool {
         self.required.contains(&name)
+    }
+
+    /// This schema and every schema its `allOf` brings (a `$ref` is one), depth first, each
+    /// once: the schemas a value of it must pass, whatever else it holds.
+    pub fn in_place(&'static self) -> Vec<&'static Schema> {
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        let mut stack = vec![self];
+        while let Some(schema) = stack.pop() {
+            if seen.insert(std::ptr::from_ref(schema)) {
+                out.push(schema);
+                stack.extend(schema.all_of.iter().rev());
+            }
+        }
+        out
     }
 
     /// The schema of every item, for an array of one kind of item.

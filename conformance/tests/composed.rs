@@ -41,6 +41,24 @@ fn fields_come_from_the_root_ref_and_the_all_of_members() {
     );
 }
 
+/// `seed` is the root's integer and the root `$ref`'s `minimum: 0` at once: what the field is
+/// (for flags and `describe`) is both, and validation checks both.
+#[test]
+fn a_field_defined_twice_is_both_definitions() {
+    let seed = Composed::info().field("seed").unwrap();
+    assert_eq!(seed.kind(), runcomfy::catalog::FieldKind::Integer);
+    assert_eq!(
+        seed.own_schema().minimum,
+        Some(runcomfy::Number::from_i64(0))
+    );
+    assert_eq!(seed.own_schema().description, Some("Random seed."));
+    let err = Composed::info()
+        .decode(&json!({"prompt": "a fox", "seed": -1}))
+        .unwrap_err();
+    assert_eq!(err.report.problems()[0].path, "seed");
+    assert_eq!(err.report.problems()[0].rule, "minimum");
+}
+
 /// `unevaluatedProperties: false` takes what a passing `then` evaluates: `upscale` only in
 /// high definition. The struct keeps such a property beside its fields, and validation decides.
 #[test]

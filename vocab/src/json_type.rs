@@ -115,6 +115,20 @@ impl Types {
         Types(self.0 & other.0)
     }
 
+    /// The types a value passing both sets may have: those in both, and `integer` where one
+    /// names it and the other `number` (which holds the integers).
+    pub const fn meet(self, other: Types) -> Types {
+        let both = self.and(other);
+        if !both.allows(JsonType::Integer)
+            && self.allows(JsonType::Integer)
+            && other.allows(JsonType::Integer)
+        {
+            both.with(Types::INTEGER)
+        } else {
+            both
+        }
+    }
+
     /// This set without `null`.
     pub const fn without_null(self) -> Types {
         Types(self.0 & !JsonType::Null.bit())
@@ -215,6 +229,11 @@ mod tests {
         assert_eq!(set.to_string(), "null or string");
         assert!(!set.is_any());
         assert_eq!(Types::NONE.to_string(), "nothing");
+        // What both `number` and `integer` admit is the integers.
+        assert_eq!(Types::NUMBER.meet(Types::INTEGER), Types::INTEGER);
+        assert_eq!(Types::NUMBER.meet(Types::ANY), Types::NUMBER);
+        assert_eq!(Types::STRING.meet(Types::INTEGER), Types::NONE);
+        assert_eq!(Types::NUMBER.and(Types::INTEGER), Types::NONE);
     }
 
     #[test]
