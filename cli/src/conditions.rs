@@ -122,6 +122,30 @@ fn sentences(schema: &Schema, subject: &Subject, root: bool, model_id: &str) -> 
             clauses(names, &each, 0).map(|c| join(&c)),
         ));
     }
+    // What the rest must be: the properties (items) that no schema applying to the value,
+    // here or in a branch the value passes, names (covers).
+    if let Some(rest) = schema.unevaluated_properties {
+        let each = Subject::Phrase(format!(
+            "each property of {} that none of its schemas (those of branches it passes \
+             included) names",
+            subject.text()
+        ));
+        out.push(said(
+            "unevaluatedProperties",
+            clauses(rest, &each, 0).map(|c| join(&c)),
+        ));
+    }
+    if let Some(rest) = schema.unevaluated_items {
+        let each = Subject::Phrase(format!(
+            "each item of {} past those its schemas (those of branches it passes included) \
+             cover",
+            subject.text()
+        ));
+        out.push(said(
+            "unevaluatedItems",
+            clauses(rest, &each, 0).map(|c| join(&c)),
+        ));
+    }
     out
 }
 
@@ -778,6 +802,30 @@ mod tests {
         assert_eq!(
             crate::fields::type_line(&twice),
             "Never valid: no value passes its schemas"
+        );
+    }
+
+    /// What `unevaluatedProperties` and `unevaluatedItems` ask is said, or a property only a
+    /// branch names reads as allowed whatever the branch.
+    #[test]
+    fn what_no_schema_names_is_said() {
+        let root = leak(Schema {
+            unevaluated_properties: Some(&Schema::NEVER),
+            unevaluated_items: Some(leak(Schema {
+                types: Types::STRING,
+                max_length: Some(2),
+                ..Schema::ANY
+            })),
+            ..Schema::ANY
+        });
+        assert_eq!(
+            said(root),
+            [
+                "Each property of the input that none of its schemas (those of branches it \
+                 passes included) names is not allowed.",
+                "Each item of the input past those its schemas (those of branches it passes \
+                 included) cover is a string and has at most 2 characters."
+            ]
         );
     }
 
