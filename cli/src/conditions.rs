@@ -314,6 +314,27 @@ fn condition_words(condition: &Condition, subject: &Subject, depth: usize) -> Op
 }
 
 fn not_words(not: &Schema, subject: &Subject, depth: usize) -> Option<String> {
+    // `not` of one optional property and nothing else: an absent property passes what it
+    // negates, so it asks for the property ("`q` is given and it may not be that `q` is at
+    // least 5", not "it may not be that `q` is not given or is at least 5").
+    if let [property] = not.properties
+        && !not.requires(property.name)
+        && !property.schema.is_never()
+    {
+        let rest = Schema {
+            properties: &[],
+            ..*not
+        };
+        let child = subject.property(property.name);
+        let said = clauses(property.schema, &child, depth + 1)?;
+        if clauses(&rest, subject, depth)?.is_empty() && !said.is_empty() {
+            return Some(format!(
+                "{} is given and it may not be that {}",
+                child.text(),
+                join(&said)
+            ));
+        }
+    }
     let clauses = clauses(not, subject, depth)?;
     Some(format!("it may not be that {}", join(&clauses)))
 }
@@ -324,12 +345,20 @@ fn alternatives(
     lead: &str,
     depth: usize,
 ) -> Option<String> {
-    let said: Option<Vec<String>> = schemas
+    // A `false` branch never passes: it is no alternative (unless all are).
+    let live: Vec<&&Schema> = schemas.iter().filter(|s| !s.is_never()).collect();
+    let said: Option<Vec<Vec<Clause>>> = live
         .iter()
-        .map(|schema| clauses(schema, subject, depth).map(|c| grouped(&c)))
+        .map(|schema| clauses(schema, subject, depth))
         .collect();
-    let said = said?;
-    Some(format!("{lead} {}", said.join(" or ")))
+    match said?.as_slice() {
+        [] => clauses(&Schema::NEVER, subject, depth).map(|c| join(&c)),
+        [one] => Some(join(one)),
+        said => {
+            let said: Vec<String> = said.iter().map(|c| grouped(c)).collect();
+            Some(format!("{lead} {}", said.join(" or ")))
+        }
+    }
 }
 
 fn contains_clause(
@@ -825,6 +854,42 @@ mod tests {
                  passes included) names is not allowed.",
                 "Each item of the input past those its schemas (those of branches it passes \
                  included) cover is a string and has at most 2 characters."
+            ]
+        );
+    }
+
+    /// No double negative for `not` of an optional property, and no `false` alternative.
+    #[test]
+    fn negations_and_dead_branches_read_plainly() {
+        let at_least_5 = leak(Schema {
+            minimum: Some(runcomfy::Number::from_i64(5)),
+            ..Schema::ANY
+        });
+        let root = leak(Schema {
+            not: Some(leak(Schema {
+                properties: Box::leak(Box::new([Property {
+                    name: "q",
+                    schema: at_least_5,
+                }])),
+                ..Schema::ANY
+            })),
+            any_of: Box::leak(Box::new([
+                &Schema::NEVER,
+                leak(given(
+                    "a",
+                    leak(Schema {
+                        types: Types::INTEGER,
+                        ..Schema::ANY
+                    }),
+                )),
+            ])),
+            ..Schema::ANY
+        });
+        assert_eq!(
+            said(root),
+            [
+                "`q` is given and it may not be that `q` is at least 5.",
+                "`a` is given and is an integer."
             ]
         );
     }
