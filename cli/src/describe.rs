@@ -351,6 +351,7 @@ fn describe_json(model: &ModelInfo, flags: &[FieldFlag]) -> Value {
                 "kind": kind_name(f),
                 "array": f.is_list(),
                 "required": f.required,
+                "in_branch": f.in_branch(),
                 "nullable": f.nullable(),
                 "default": f.default().map(|d| d.to_value()),
                 "choices": f.choices().iter().map(|c| json!({

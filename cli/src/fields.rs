@@ -295,6 +295,10 @@ pub fn type_line(field: &Field) -> String {
     if field.required {
         parts.push("required".into());
     }
+    if field.in_branch() {
+        // A `oneOf` of object shapes: the conditions say when it is taken.
+        parts.push("taken where a branch of the input names it (see Conditions)".into());
+    }
     if field.nullable() {
         parts.push("may be null".into());
     }
@@ -632,6 +636,36 @@ mod tests {
         assert_eq!(
             from_text(&field(&TEXT_OR_NULL), "null"),
             Value::from("null")
+        );
+    }
+
+    #[test]
+    fn a_field_only_a_branch_names_says_so() {
+        use runcomfy::schema::{Property, Schema, Types};
+        static PROMPT: Schema = Schema {
+            types: Types::STRING,
+            ..Schema::ANY
+        };
+        static SHAPE: Schema = Schema {
+            properties: &[Property {
+                name: "prompt",
+                schema: &PROMPT,
+            }],
+            ..Schema::ANY
+        };
+        static INPUT: Schema = Schema {
+            one_of: &[&SHAPE, &Schema::NEVER],
+            ..Schema::ANY
+        };
+        let field = Field {
+            name: "prompt",
+            schema: &PROMPT,
+            required: false,
+            input: &INPUT,
+        };
+        assert_eq!(
+            type_line(&field),
+            "Text, taken where a branch of the input names it (see Conditions)"
         );
     }
 

@@ -42,6 +42,15 @@ impl Field {
             .filter(|d| !matches!(d, Json::Null) || self.nullable())
     }
 
+    /// Whether only a branch of the input names the field (`oneOf` of object shapes, an
+    /// `if`'s `then`): it is one of the input's where that branch passes.
+    pub fn in_branch(&self) -> bool {
+        self.input
+            .in_place()
+            .iter()
+            .all(|m| m.property(self.name).is_none())
+    }
+
     /// Every schema a value of the field must pass, whatever else it holds: its own, the same
     /// property's in each `allOf` member of the input, and what their `allOf`s bring, each
     /// once, its own first.
@@ -79,6 +88,17 @@ impl Field {
     /// the types they all admit, each bound the tightest of theirs. Its kind, bounds and media are the field's. An upper bound, for help and
     /// `describe`: the validator checks each schema as written.
     pub fn own_schema(&self) -> Schema {
+        if self.in_branch() {
+            let definitions: Vec<&'static Schema> = self
+                .input
+                .branches()
+                .into_iter()
+                .filter_map(|b| b.property(self.name))
+                .collect();
+            if definitions.len() > 1 {
+                return either(&definitions);
+            }
+        }
         facts(&self.schemas())
     }
 
@@ -145,6 +165,28 @@ fn facts(schemas: &[&'static Schema]) -> Schema {
         meet(&mut out, schema);
     }
     out
+}
+
+/// What a value is when it passes one of `schemas` (branches that each define the field): the
+/// types any of them admits, and the media and format they all say alike; the first's words.
+fn either(schemas: &[&'static Schema]) -> Schema {
+    let each: Vec<Schema> = schemas.iter().map(|s| facts(&[s])).collect();
+    let first = each.first();
+    Schema {
+        types: each
+            .iter()
+            .fold(Types::NONE, |types, s| types.with(s.types)),
+        media: first.and_then(|f| f.media).filter(|media| {
+            each.iter()
+                .all(|s| s.media.is_some_and(|m| std::ptr::eq(m, *media)))
+        }),
+        format: first
+            .and_then(|f| f.format)
+            .filter(|format| each.iter().all(|s| s.format == Some(*format))),
+        title: each.iter().find_map(|s| s.title),
+        description: each.iter().find_map(|s| s.description),
+        ..Schema::ANY
+    }
 }
 
 /// Narrows `out` by what `schema` says.

@@ -221,15 +221,24 @@ pub struct Upstream {
 }
 
 impl ModelInfo {
-    /// The input fields, in schema order.
+    /// The input fields, in schema order: the input's properties, then those only a branch of
+    /// it names (`anyOf`, `oneOf`, `if`/`then`/`else`, `dependentSchemas`: a `oneOf` of object
+    /// shapes), which are never required as fields ([`Field::in_branch`]).
     pub fn fields(&self) -> impl ExactSizeIterator<Item = Field> + '_ {
         let members = self.input.in_place();
-        self.input.properties.iter().map(move |p| Field {
+        let own = self.input.properties.iter().map(|p| Field {
             name: p.name,
             schema: p.schema,
             required: members.iter().any(|m| m.requires(p.name)),
             input: self.input,
-        })
+        });
+        let branches = self.input.branch_properties().into_iter().map(|p| Field {
+            name: p.name,
+            schema: p.schema,
+            required: false,
+            input: self.input,
+        });
+        own.chain(branches).collect::<Vec<_>>().into_iter()
     }
 
     /// Looks a field up by its wire name.

@@ -245,6 +245,59 @@ impl Schema {
         out
     }
 
+    /// The schemas it applies in place on a condition, its branches (`anyOf`, `oneOf`,
+    /// `if`/`then`/`else`, `dependentSchemas`), and theirs and their `allOf`s', in schema order,
+    /// each once; not `not`, whose passing evaluates nothing.
+    pub fn branches(&'static self) -> Vec<&'static Schema> {
+        fn subs(schema: &'static Schema, conditional: bool) -> Vec<&'static Schema> {
+            let mut out: Vec<&'static Schema> = Vec::new();
+            if conditional {
+                out.extend(schema.all_of);
+            }
+            out.extend(schema.any_of);
+            out.extend(schema.one_of);
+            if let Some(condition) = schema.condition {
+                out.push(condition.test);
+                out.extend(condition.then);
+                out.extend(condition.otherwise);
+            }
+            for dependency in schema.dependencies {
+                if let Needs::Schema(sub) = dependency.needs {
+                    out.push(sub);
+                }
+            }
+            out
+        }
+        let mut out: Vec<&'static Schema> = Vec::new();
+        // The schema's own `allOf` members hold for certain: their branches are branches.
+        let mut stack: Vec<&'static Schema> = Vec::new();
+        for member in self.in_place().into_iter().rev() {
+            stack.extend(subs(member, false).into_iter().rev());
+        }
+        while let Some(schema) = stack.pop() {
+            if !out.iter().any(|s| std::ptr::eq(*s, schema)) {
+                out.push(schema);
+                stack.extend(subs(schema, true).into_iter().rev());
+            }
+        }
+        out
+    }
+
+    /// The properties only its [`branches`](Self::branches) name, in schema order, each name
+    /// once (its first definition): a property a passing branch names is one of the object's,
+    /// as `unevaluatedProperties` counts them.
+    pub fn branch_properties(&'static self) -> Vec<&'static Property> {
+        let members = self.in_place();
+        let mut out: Vec<&'static Property> = Vec::new();
+        for property in self.branches().into_iter().flat_map(|b| b.properties) {
+            let own = members.iter().any(|m| m.property(property.name).is_some());
+            if !own && !out.iter().any(|p| p.name == property.name) {
+                out.push(property);
+            }
+        }
+        out
+    }
+
     /// The schema of every item, for an array of one kind of item.
     pub fn item_schema(&self) -> Option<&'static Schema> {
         match self.items {

@@ -12,12 +12,15 @@ use serde_json::json;
 #[test]
 fn fields_come_from_the_root_ref_and_the_all_of_members() {
     let names: Vec<&str> = Composed::info().fields().map(|f| f.name).collect();
+    // `upscale` last: only the `then` of a member names it.
     assert_eq!(
         names,
         [
-            "seed", "steps", "mode", "s", "string", "prompt", "width", "height"
+            "seed", "steps", "mode", "s", "string", "prompt", "width", "height", "upscale"
         ]
     );
+    let in_branch = |name| Composed::info().field(name).unwrap().in_branch();
+    assert!(in_branch("upscale") && !in_branch("width"));
     let input = ComposedInput::new("a fox").with_width(512).with_height(512);
     assert!(input.validate().is_valid());
     // The member that says more than properties stays one, and is checked.

@@ -50,8 +50,8 @@ pub(crate) fn structure(model: &Model, s: &Struct, marker: Option<&str>) -> Toke
     let extra = s.extra.as_ref().map(|extra| {
         let extra = format_ident!("{extra}");
         quote! {
-            /// Properties the schema does not name, kept as they came (and checked against its
-            /// `additionalProperties`).
+            /// Properties not listed above, kept as they came; validation decides which are
+            /// taken (`additionalProperties`, `patternProperties`, or a branch that names them).
             #[serde(flatten)]
             pub #extra: serde_json::Map<String, serde_json::Value>,
         }

@@ -154,7 +154,7 @@ fn input_schema(ctx: &mut Ctx<'_>) -> Option<(Vec<SchemaNode>, SchemaId)> {
     absorb_all_of(&mut nodes, root);
     let (mut nodes, root) = prune(nodes, root);
     let root = nest_apart(&mut nodes, root);
-    close_input(ctx, &mut nodes[root]);
+    close_input(ctx, &mut nodes, root);
     append_overlay_docs(ctx, &mut nodes, root);
     Some((nodes, root))
 }
@@ -371,11 +371,23 @@ fn absorbable(member: &SchemaNode, root: &SchemaNode) -> bool {
 /// The input refuses properties it does not name unless its schema allows them: a typo in a
 /// paid request must not pass silently. A closed input must have every `required` name as a
 /// property (or a name its `patternProperties` take), or no request could be valid.
-fn close_input(ctx: &mut Ctx<'_>, root: &mut SchemaNode) {
+///
+/// Where a branch of the input (`anyOf`, `oneOf`, `if`/`then`/`else`, `dependentSchemas`, an
+/// `allOf` member that stayed one) names properties of its own, it is closed over those too,
+/// as `unevaluatedProperties: false` says: a property a passing branch names is taken. A
+/// union of object shapes at the root (`oneOf` of variants) is a live model, not one that
+/// refuses every variant's properties.
+fn close_input(ctx: &mut Ctx<'_>, nodes: &mut [SchemaNode], root: SchemaId) {
+    let branches_name_properties = names_properties_in_place(nodes, root);
+    let root = &mut nodes[root];
     // `unevaluatedProperties` says itself which names the input takes, those its subschemas
     // evaluate among them: `additionalProperties: false` would refuse those.
     if root.additional_properties.is_none() && root.unevaluated_properties.is_none() {
-        root.additional_properties = Some(Sub::Never);
+        if branches_name_properties {
+            root.unevaluated_properties = Some(Sub::Never);
+        } else {
+            root.additional_properties = Some(Sub::Never);
+        }
     }
     if matches!(root.additional_properties, Some(Sub::Never)) {
         let patterns: Vec<regress::Regex> = root
@@ -395,6 +407,47 @@ fn close_input(ctx: &mut Ctx<'_>, root: &mut SchemaNode) {
             }
         }
     }
+}
+
+/// Whether a schema `root` applies to the same value (not `not`, whose passing evaluates
+/// nothing) names properties `root` does not, or takes others (`additionalProperties`, ...):
+/// what `unevaluatedProperties` would count as evaluated beyond the root's own.
+fn names_properties_in_place(nodes: &[SchemaNode], root: SchemaId) -> bool {
+    let own = &nodes[root].properties;
+    let branches = |node: &SchemaNode| -> Vec<SchemaId> {
+        let not = node.not;
+        node.in_place()
+            .into_iter()
+            .filter(|sub| Some(*sub) != not)
+            .filter_map(|sub| match sub {
+                Sub::Node(id) => Some(id),
+                _ => None,
+            })
+            .collect()
+    };
+    // In-place loops were refused before (`in_place_loop`); `seen` only spares shared nodes.
+    let mut seen = vec![root];
+    let mut stack = branches(&nodes[root]);
+    while let Some(id) = stack.pop() {
+        if seen.contains(&id) {
+            continue;
+        }
+        seen.push(id);
+        let node = &nodes[id];
+        let names_others = node
+            .properties
+            .iter()
+            .any(|(name, _)| !own.iter().any(|(known, _)| known == name));
+        if names_others
+            || !node.pattern_properties.is_empty()
+            || node.additional_properties.is_some()
+            || node.unevaluated_properties.is_some()
+        {
+            return true;
+        }
+        stack.extend(branches(node));
+    }
+    false
 }
 
 /// What RunComfy says of the model, read from `upstream.json`; the overlay's output kind wins.

@@ -1,0 +1,59 @@
+//! The messy fixture's `acme/variants`: an input that is one of two object shapes (a `oneOf`
+//! at the root, told apart by `mode`). The input is closed over what a passing shape names, so
+//! each shape's properties are taken, and are fields, never required as such.
+
+// Tests fail loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use runcomfy::Model;
+use runcomfy::catalog::FieldKind;
+use runcomfy::schema::MediaKind;
+use runcomfy_conformance::models::acme::variants::Variants;
+use serde_json::json;
+
+#[test]
+fn each_shape_is_taken_and_nothing_else() {
+    let info = Variants::info();
+    for input in [
+        json!({"mode": "text", "prompt": "a fox", "seed": 1}),
+        json!({"mode": "image", "image": "https://example.com/a.png"}),
+    ] {
+        assert!(info.decode(&input).is_ok(), "{input}");
+    }
+    let rules = |input| -> Vec<(String, String)> {
+        let err = info.decode(&input).unwrap_err();
+        err.report
+            .problems()
+            .iter()
+            .map(|p| (p.path.clone(), p.rule.clone()))
+            .collect()
+    };
+    // A property of the other shape is no property of this one; a typo is none of any.
+    assert!(
+        rules(json!({"mode": "text", "prompt": "a fox", "image": "https://example.com/a.png"}))
+            .contains(&("image".to_owned(), "unevaluatedProperties".to_owned()))
+    );
+    assert!(
+        rules(json!({"mode": "text", "prompt": "a fox", "promt": "x"}))
+            .contains(&("promt".to_owned(), "unevaluatedProperties".to_owned()))
+    );
+    assert!(!rules(json!({"seed": 1})).is_empty());
+}
+
+#[test]
+fn each_shape_s_properties_are_fields() {
+    let fields: Vec<_> = Variants::info().fields().collect();
+    let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
+    assert_eq!(names, ["seed", "mode", "prompt", "image"]);
+    let field = |name: &str| fields.iter().find(|f| f.name == name).unwrap();
+    assert!(!field("seed").in_branch());
+    for name in ["mode", "prompt", "image"] {
+        assert!(field(name).in_branch(), "{name}");
+        assert!(!field(name).required, "{name}");
+    }
+    // `mode` is "text" in one shape and "image" in the other: text, not either constant.
+    assert_eq!(field("mode").kind(), FieldKind::Text);
+    assert!(field("mode").own_schema().constant.is_none());
+    assert_eq!(field("image").kind(), FieldKind::Media(MediaKind::Image));
+    assert_eq!(field("prompt").own_schema().min_length, Some(1));
+}
