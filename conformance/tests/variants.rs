@@ -40,6 +40,44 @@ fn each_shape_is_taken_and_nothing_else() {
     assert!(!rules(json!({"seed": 1})).is_empty());
 }
 
+/// A value no shape takes is told what is wrong in the shape its tag picks, not that its
+/// properties are "not allowed".
+#[test]
+fn the_shape_a_tag_picks_says_what_is_wrong() {
+    let rules = |input| -> Vec<(String, String)> {
+        let err = Variants::info().decode(&input).unwrap_err();
+        err.report
+            .problems()
+            .iter()
+            .map(|p| (p.path.clone(), p.rule.clone()))
+            .collect()
+    };
+    let one = |path: &str, rule: &str| vec![(path.to_owned(), rule.to_owned())];
+    assert_eq!(
+        rules(json!({"mode": "text", "prompt": 5})),
+        one("prompt", "type")
+    );
+    assert_eq!(
+        rules(json!({"mode": "text", "prompt": ""})),
+        one("prompt", "minLength")
+    );
+    assert_eq!(rules(json!({"mode": "text"})), one("prompt", "required"));
+    let image = rules(json!({"mode": "image", "image": "not a link"}));
+    assert_eq!(image.len(), 1);
+    assert_eq!(image[0].0, "image");
+    // A tag none of the shapes has.
+    let err = Variants::info()
+        .decode(&json!({"mode": "video", "prompt": "a fox"}))
+        .unwrap_err();
+    let problems = err.report.problems();
+    assert_eq!(problems.len(), 1);
+    assert_eq!(
+        (problems[0].path.as_str(), problems[0].rule.as_str()),
+        ("mode", "oneOf")
+    );
+    assert_eq!(problems[0].message, r#"must be one of: "text", "image""#);
+}
+
 #[test]
 fn each_shape_s_properties_are_fields() {
     let fields: Vec<_> = Variants::info().fields().collect();

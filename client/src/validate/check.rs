@@ -9,7 +9,7 @@ use super::{equal, evaluated};
 use crate::media::{self, Files, Media};
 use crate::number::Number;
 use crate::report::ValidationReport;
-use crate::schema::{Dependency, Items, Needs, Schema, Types};
+use crate::schema::{Dependency, Items, Json, Needs, Schema, Types};
 
 /// Checks `value` against `schema`, adding its problems to `report` at `path`.
 pub fn check(
@@ -160,17 +160,27 @@ impl Checker<'_> {
         let ty = json_type(view);
         let fitting = Schema::lone_non_null(alternatives).or_else(|| {
             let ty = ty?;
-            let mut fitting = alternatives
+            let typed: Vec<&'static Schema> = alternatives
                 .iter()
-                .filter(|s| s.admitted_types().allows(ty));
-            match (fitting.next(), fitting.next()) {
-                (Some(one), None) => Some(*one),
-                _ => None,
-            }
+                .copied()
+                .filter(|s| s.admitted_types().allows(ty))
+                .collect();
+            // Several shapes of object: the one the object's tags pick (a union's `mode`).
+            lone(typed.iter().copied())
+                .or_else(|| lone(typed.iter().copied().filter(|s| tags_agree(s, view))))
         });
         match fitting {
             Some(alternative) if !matches!(view, View::Null) => self.node(alternative, view, at),
             _ => {
+                if let Some((tag, values)) = unknown_tag(alternatives, view) {
+                    let list: Vec<String> = values.iter().map(ToString::to_string).collect();
+                    let message = format!("must be one of: {}", list.join(", "));
+                    let given = match view {
+                        View::Object(object) => object.get(tag).map(|v| short(v.view())),
+                        _ => None,
+                    };
+                    return self.error(at.key(tag), keyword, given, message);
+                }
                 // No alternative takes a value of this type: say which types they take.
                 let taken = alternatives
                     .iter()
@@ -698,6 +708,70 @@ fn plural(n: u64) -> &'static str {
 
 fn plural_y(n: u64) -> &'static str {
     if n == 1 { "y" } else { "ies" }
+}
+
+/// The one schema of `schemas`, if there is exactly one.
+fn lone(mut schemas: impl Iterator<Item = &'static Schema>) -> Option<&'static Schema> {
+    match (schemas.next(), schemas.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
+}
+
+/// The tags of a shape of object: its properties of one fixed value (`const`, an `enum` of
+/// one), as tagged unions write `"mode": {"const": "text"}` in each shape.
+fn tags(schema: &'static Schema) -> Vec<(&'static str, &'static Json)> {
+    let mut out = Vec::new();
+    for member in schema.in_place() {
+        for property in member.properties {
+            match (property.schema.constant, property.schema.choices) {
+                (Some(value), _) => out.push((property.name, value)),
+                (None, Some([one])) => out.push((property.name, &one.value)),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// Whether an object carries one of the [`tags`] of `schema`, and agrees with every one it
+/// carries.
+fn tags_agree(schema: &'static Schema, view: View<'_>) -> bool {
+    let View::Object(object) = view else {
+        return false;
+    };
+    let mut tagged = false;
+    for (name, fixed) in tags(schema) {
+        if let Some(value) = object.get(name) {
+            if !equal::json(value.view(), fixed) {
+                return false;
+            }
+            tagged = true;
+        }
+    }
+    tagged
+}
+
+/// A tag every one of `alternatives` has that the object gives with none of their values
+/// (`"mode": "x"` where the shapes are "text" and "image"): its name and their values.
+fn unknown_tag(
+    alternatives: &'static [&'static Schema],
+    view: View<'_>,
+) -> Option<(&'static str, Vec<&'static Json>)> {
+    let View::Object(object) = view else {
+        return None;
+    };
+    let each: Vec<_> = alternatives.iter().map(|s| tags(s)).collect();
+    let (first, rest) = each.split_first()?;
+    first.iter().find_map(|(name, _)| {
+        let values: Vec<&'static Json> = each
+            .iter()
+            .map(|tags| tags.iter().find(|(n, _)| n == name).map(|(_, v)| *v))
+            .collect::<Option<_>>()?;
+        let given = object.get(name)?;
+        let unknown = !values.iter().any(|v| equal::json(given.view(), v));
+        (unknown && !rest.is_empty()).then_some((*name, values))
+    })
 }
 
 #[cfg(test)]

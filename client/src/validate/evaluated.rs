@@ -5,7 +5,8 @@
 //! `allOf` members, `then`/`else` and `dependentSchemas` count whether or not the value
 //! passes them: when one fails the value is invalid anyway, and its properties are better not
 //! reported a second time as unevaluated. `anyOf` and `oneOf` count only the alternatives the
-//! value passes, `not` never.
+//! value passes, or all of them when it passes none (invalid anyway, for the alternatives'
+//! reasons: `prompt: must be a string`, not `prompt: is not allowed`); `not` never.
 
 use super::instance::{Instance, View};
 use crate::schema::{Items, Needs, Schema};
@@ -102,8 +103,19 @@ fn in_place(
     passes: &mut Passes<'_>,
 ) -> Vec<&'static Schema> {
     let mut subs: Vec<&'static Schema> = schema.all_of.to_vec();
-    subs.extend(schema.any_of.iter().filter(|s| passes(s, view)));
-    subs.extend(schema.one_of.iter().filter(|s| passes(s, view)));
+    for alternatives in [schema.any_of, schema.one_of] {
+        let passed: Vec<&'static Schema> = alternatives
+            .iter()
+            .copied()
+            .filter(|s| passes(s, view))
+            .collect();
+        // None passing: the value is invalid anyway, for a reason of the alternatives' own.
+        subs.extend(if passed.is_empty() {
+            alternatives.to_vec()
+        } else {
+            passed
+        });
+    }
     if let Some(condition) = schema.condition {
         if passes(condition.test, view) {
             subs.push(condition.test);
