@@ -16,7 +16,16 @@ fn fields_come_from_the_root_ref_and_the_all_of_members() {
     assert_eq!(
         names,
         [
-            "seed", "steps", "mode", "s", "string", "prompt", "width", "height", "upscale"
+            "seed",
+            "reference",
+            "steps",
+            "mode",
+            "s",
+            "string",
+            "prompt",
+            "width",
+            "height",
+            "upscale"
         ]
     );
     let in_branch = |name| Composed::info().field(name).unwrap().in_branch();
@@ -41,6 +50,19 @@ fn fields_come_from_the_root_ref_and_the_all_of_members() {
     assert_eq!(
         found,
         [("width", "minimum"), ("depth", "unevaluatedProperties")]
+    );
+}
+
+/// `reference` is text at the root and an image in the root `$ref`: it holds a file (a local
+/// one is read and sent inline), not its path as text.
+#[test]
+fn a_field_another_definition_makes_media_holds_a_file() {
+    let reference: Option<runcomfy::Media> = ComposedInput::new("a fox").reference;
+    assert!(reference.is_none());
+    let field = Composed::info().field("reference").unwrap();
+    assert_eq!(
+        field.kind(),
+        runcomfy::catalog::FieldKind::Media(runcomfy::schema::MediaKind::Image)
     );
 }
 

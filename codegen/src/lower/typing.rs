@@ -245,6 +245,14 @@ impl<'c, 'a> Typer<'c, 'a> {
             "_",
         );
         let ty = self.type_of(sub, wire, overlay);
+        // The struct's `allOf` members (a `$ref` is one) may define the property again.
+        let mut definitions = vec![sub];
+        definitions.extend(
+            certain(&self.nodes, &node.all_of)
+                .into_iter()
+                .filter_map(|member| property(&self.nodes[member], wire)),
+        );
+        let ty = carrying_files(&self.nodes, ty, &definitions);
         let required = node.required.contains(wire);
         let field_node = match sub {
             Sub::Node(i) => Some(self.nodes[i].clone()),
@@ -568,6 +576,69 @@ fn definition_name(pointer: &str) -> Option<String> {
         .strip_prefix("/definitions/")
         .or_else(|| pointer.strip_prefix("/$defs/"))?;
     (!rest.contains('/')).then(|| runcomfy_vocab::pointer::unescape(rest))?
+}
+
+/// The nodes `subs` are and those they apply to the same value for certain: their `allOf`
+/// members (a `$ref` is one) and the `X` of `anyOf`/`oneOf` `[X, {"type": "null"}]` for a value
+/// other than null, transitively, each once.
+fn certain(nodes: &[SchemaNode], subs: &[Sub]) -> Vec<SchemaId> {
+    let mut out: Vec<SchemaId> = Vec::new();
+    let mut stack: Vec<Sub> = subs.iter().rev().copied().collect();
+    while let Some(sub) = stack.pop() {
+        let Sub::Node(id) = sub else {
+            continue;
+        };
+        if out.contains(&id) {
+            continue;
+        }
+        out.push(id);
+        let node = &nodes[id];
+        stack.extend(node.all_of.iter().rev());
+        for alternatives in [&node.any_of, &node.one_of] {
+            if let [one] = non_null_alternatives(nodes, alternatives).as_slice() {
+                stack.push(*one);
+            }
+        }
+    }
+    out
+}
+
+/// Property `name` of a node, if it lists one.
+fn property(node: &SchemaNode, name: &str) -> Option<Sub> {
+    node.properties
+        .iter()
+        .find(|(wire, _)| wire == name)
+        .map(|(_, sub)| *sub)
+}
+
+/// The type of a field whose `definitions` (its schema, and the property's again in the
+/// struct's members) may say it holds media files where its own type does not: `Media` (or
+/// a list of them) for text or JSON, so a local file is read and sent inline, never its path.
+fn carrying_files(nodes: &[SchemaNode], ty: RustType, definitions: &[Sub]) -> RustType {
+    let defined = certain(nodes, definitions);
+    let media = defined.iter().any(|&id| nodes[id].media.is_some());
+    let items: Vec<Sub> = defined
+        .iter()
+        .filter_map(|&id| match nodes[id].items {
+            Items::Each(item) => Some(item),
+            _ => None,
+        })
+        .collect();
+    let items_media = certain(nodes, &items)
+        .iter()
+        .any(|&id| nodes[id].media.is_some());
+    upgrade(ty, media, items_media)
+}
+
+fn upgrade(ty: RustType, media: bool, items_media: bool) -> RustType {
+    match ty {
+        RustType::String | RustType::Json if media => RustType::Media,
+        RustType::Vec(item) if items_media => RustType::Vec(Box::new(upgrade(*item, true, false))),
+        RustType::Nullable(inner) => {
+            RustType::Nullable(Box::new(upgrade(*inner, media, items_media)))
+        }
+        ty => ty,
+    }
 }
 
 /// The alternatives of an `anyOf`/`oneOf` other than `{"type": "null"}` alone.
