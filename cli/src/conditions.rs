@@ -29,19 +29,26 @@ pub fn of_field(field: &Field, model_id: &str) -> Vec<String> {
     // What an object's properties are comes first: its type line says only "JSON".
     let mut shapes = Vec::new();
     let mut out = Vec::new();
-    for schema in field.value_schemas() {
-        // A list's items are said the same way, about each item.
-        if let Items::Each(item) = schema.items {
-            for item in item.in_place() {
-                shapes.extend(shape(item, &each, model_id));
-                out.extend(sentences(item, &each, false, model_id));
-            }
-        }
+    for schema in field.own_schemas() {
         shapes.extend(shape(schema, &subject, model_id));
         out.extend(sentences(schema, &subject, false, model_id));
     }
+    // A list's items are said the same way, about each item.
+    if field.is_list() {
+        for item in field.value_schemas() {
+            shapes.extend(shape(item, &each, model_id));
+            out.extend(sentences(item, &each, false, model_id));
+        }
+    }
     shapes.extend(out);
-    shapes
+    // Two definitions of the field may say the same thing.
+    let mut said: Vec<String> = Vec::new();
+    for sentence in shapes {
+        if !said.contains(&sentence) {
+            said.push(sentence);
+        }
+    }
+    said
 }
 
 /// The properties an object schema lists, and which it requires, in one sentence.
@@ -827,7 +834,8 @@ mod tests {
             ..*input
         });
         let twice = Field { input, ..field };
-        assert_eq!(of_field(&twice, "acme/test").len(), 2);
+        // What the member says is said; no list is left whose items to describe.
+        assert_eq!(of_field(&twice, "acme/test").len(), 1);
         assert_eq!(
             crate::fields::type_line(&twice),
             "Never valid: no value passes its schemas"

@@ -12,7 +12,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use heck::ToKebabCase as _;
 use runcomfy::ValidationReport;
 use runcomfy::catalog::{CrossRule, Field, FieldKind, ModelInfo};
-use runcomfy::schema::{Choice, Json};
+use runcomfy::schema::{Choice, Json, JsonType};
 use runcomfy::vocab::cross::CrossRuleKind;
 use serde_json::{Map, Value};
 
@@ -287,9 +287,13 @@ fn long_help(field: &Field) -> String {
 
 /// `Text, required, at most 600 characters`, ...
 pub fn type_line(field: &Field) -> String {
-    if field.own_schema().types.is_empty() && !field.nullable() {
-        // `false`, or schemas of types no value has at once: a flag for it can only fail.
-        return "Never valid: no value passes its schemas".to_owned();
+    if field.never_valid() {
+        // `false`, types no value has at once, crossed bounds: a flag for it can only fail.
+        return if field.nullable() {
+            "Only null: no other value passes its schemas".to_owned()
+        } else {
+            "Never valid: no value passes its schemas".to_owned()
+        };
     }
     let mut parts = vec![kind_text(field)];
     if field.required {
@@ -311,12 +315,20 @@ pub fn type_line(field: &Field) -> String {
 }
 
 fn kind_text(field: &Field) -> String {
-    let value = field.value_schema();
     let one = match field.kind() {
-        FieldKind::Text => match value.format {
-            Some(format) => format!("text: {}", format.describe()),
-            None => "text".to_owned(),
-        },
+        FieldKind::Text => {
+            let mut formats = Vec::new();
+            for format in field.value_schemas().iter().filter_map(|s| s.format) {
+                if !formats.contains(&format) {
+                    formats.push(format);
+                }
+            }
+            let said: Vec<&str> = formats.iter().map(|f| f.describe()).collect();
+            match said.as_slice() {
+                [] => "text".to_owned(),
+                said => format!("text: {}", said.join(" and ")),
+            }
+        }
         FieldKind::Media(kind) => {
             let formats: Vec<&str> = field
                 .media()
@@ -366,35 +378,52 @@ pub fn counted(n: u64, one: &str, many: &str) -> String {
     }
 }
 
-/// The bounds of a field in words (a list's own, then its items').
+/// The bounds of a field in words (a list's own, then its items'), each of a type a value may
+/// have; every `multipleOf` and `pattern` its schemas give.
 pub fn bounds(field: &Field) -> Vec<String> {
     let value = field.value_schema();
+    let types = value.types;
     let mut out = Vec::new();
     if let Some(constant) = value.constant {
         out.push(format!("always {constant}"));
     }
-    out.extend(span(value.minimum, value.maximum, ToString::to_string));
-    if let Some(n) = value.exclusive_minimum {
-        out.push(format!("greater than {n}"));
+    let schemas = field.value_schemas();
+    if types.allows(JsonType::Number) || types.allows(JsonType::Integer) {
+        out.extend(span(value.minimum, value.maximum, ToString::to_string));
+        if let Some(n) = value.exclusive_minimum {
+            out.push(format!("greater than {n}"));
+        }
+        if let Some(n) = value.exclusive_maximum {
+            out.push(format!("less than {n}"));
+        }
+        let mut multiples = Vec::new();
+        for n in schemas.iter().filter_map(|s| s.multiple_of) {
+            if !multiples.contains(&n) {
+                multiples.push(n);
+                out.push(format!("a multiple of {n}"));
+            }
+        }
     }
-    if let Some(n) = value.exclusive_maximum {
-        out.push(format!("less than {n}"));
-    }
-    if let Some(n) = value.multiple_of {
-        out.push(format!("a multiple of {n}"));
-    }
-    out.extend(span(value.min_length, value.max_length, |n| {
-        counted(*n, "character", "characters")
-    }));
-    if let Some(pattern) = value.pattern {
-        out.push(format!("matching {}", pattern.source));
+    if types.allows(JsonType::String) {
+        out.extend(span(value.min_length, value.max_length, |n| {
+            counted(*n, "character", "characters")
+        }));
+        let mut patterns = Vec::new();
+        for pattern in schemas.iter().filter_map(|s| s.pattern) {
+            if !patterns.contains(&pattern.source) {
+                patterns.push(pattern.source);
+                out.push(format!("matching {}", pattern.source));
+            }
+        }
     }
     let own = field.own_schema();
-    out.extend(span(own.min_items, own.max_items, |n| {
-        counted(*n, "item", "items")
-    }));
-    if own.unique_items {
-        out.push("items unique".to_owned());
+    if own.types.allows(JsonType::Array) {
+        out.extend(span(own.min_items, own.max_items, |n| {
+            counted(*n, "item", "items")
+        }));
+        if own.unique_items {
+            out.push("items unique".to_owned());
+        }
     }
     out
 }
@@ -430,12 +459,16 @@ pub fn from_matches(flags: &[FieldFlag], matches: &ArgMatches) -> Map<String, Va
         let Ok(Some(values)) = matches.try_get_many::<String>(&flag.id()) else {
             continue;
         };
-        let values: Vec<Value> = values.map(|raw| from_text(field, raw)).collect();
+        let raws: Vec<&String> = values.collect();
         let value = if field.is_list() {
-            Value::Array(values)
+            match raws.as_slice() {
+                // A list that may be null is null by `--flag null`, not `[null]`.
+                [one] if one.trim() == "null" && field.nullable() => Value::Null,
+                raws => Value::Array(raws.iter().map(|raw| from_text(field, raw)).collect()),
+            }
         } else {
-            match values.into_iter().next_back() {
-                Some(value) => value,
+            match raws.last() {
+                Some(raw) => from_text(field, raw),
                 None => continue,
             }
         };
@@ -444,36 +477,70 @@ pub fn from_matches(flags: &[FieldFlag], matches: &ArgMatches) -> Map<String, Va
     out
 }
 
-/// Reads a flag's text as the field's JSON value (one item, for a list); text that does not
-/// parse stays a string, so validation reports it with the others.
+/// Reads a flag's text as the field's JSON value (one item, for a list): the first of its
+/// readings that a value of the field takes (`--steps 5` is the text "5" where the schemas
+/// want text), else the first, so validation reports it with the others. Text that reads as
+/// nothing else stays a string.
 pub fn from_text(field: &Field, raw: &str) -> Value {
     let text = || Value::String(raw.to_owned());
-    // `null` is text to a text field; to any other that takes null, it is null.
-    if raw.trim() == "null" && field.nullable() && field.kind() != FieldKind::Text {
-        return Value::Null;
+    let kind = field.kind();
+    match kind {
+        // Any text is text: `null` too.
+        FieldKind::Text => return text(),
+        // A path or a URL; `null` where a value may be null (`null` is no file to read).
+        FieldKind::Media(_) if raw.trim() == "null" && field.takes_value(&Value::Null) => {
+            return Value::Null;
+        }
+        FieldKind::Media(_) => return text(),
+        _ => {}
     }
-    match field.kind() {
-        FieldKind::Text | FieldKind::Media(_) => text(),
-        FieldKind::Integer | FieldKind::Number => number(raw.trim()).unwrap_or_else(text),
-        FieldKind::Boolean => match raw.trim().to_ascii_lowercase().as_str() {
-            "true" | "yes" | "on" | "1" => Value::Bool(true),
-            "false" | "no" | "off" | "0" => Value::Bool(false),
-            _ => text(),
-        },
-        FieldKind::Choice => match field.find_choice(raw) {
-            Some(choice) => choice.value.to_value(),
-            // A number the choices do not hold is still reported as the number it is.
-            None => number(raw.trim())
-                .filter(|_| {
-                    field
-                        .choices()
-                        .iter()
-                        .all(|c| c.value.as_number().is_some())
-                })
-                .unwrap_or_else(text),
-        },
-        FieldKind::Json => serde_json::from_str(raw).unwrap_or_else(|_| text()),
+    let readings = readings(field, kind, raw);
+    readings
+        .iter()
+        .find(|value| field.takes_value(value))
+        .or(readings.first())
+        .cloned()
+        .unwrap_or_else(text)
+}
+
+/// What `raw` may mean, the field's kind's reading first, text last, each once.
+fn readings(field: &Field, kind: FieldKind, raw: &str) -> Vec<Value> {
+    let trimmed = raw.trim();
+    let boolean = match trimmed.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Some(Value::Bool(true)),
+        "false" | "no" | "off" | "0" => Some(Value::Bool(false)),
+        _ => None,
+    };
+    let mut out: Vec<Value> = Vec::new();
+    if trimmed == "null" {
+        out.push(Value::Null);
     }
+    match kind {
+        FieldKind::Integer | FieldKind::Number => out.extend(number(trimmed)),
+        FieldKind::Boolean => out.extend(boolean),
+        FieldKind::Choice => {
+            let choices = field.choices();
+            let exact = choices
+                .iter()
+                .filter(|c| c.text() == trimmed || c.alias == Some(trimmed));
+            let loose = choices.iter().filter(|c| {
+                c.text().eq_ignore_ascii_case(trimmed)
+                    || c.alias.is_some_and(|a| a.eq_ignore_ascii_case(trimmed))
+            });
+            out.extend(exact.chain(loose).map(|c| c.value.to_value()));
+        }
+        FieldKind::Json | FieldKind::Text | FieldKind::Media(_) => {}
+    }
+    out.extend(serde_json::from_str::<Value>(raw).ok());
+    out.extend(number(trimmed));
+    out.push(Value::String(raw.to_owned()));
+    let mut unique: Vec<Value> = Vec::new();
+    for value in out {
+        if !unique.contains(&value) {
+            unique.push(value);
+        }
+    }
+    unique
 }
 
 fn number(text: &str) -> Option<Value> {
@@ -667,6 +734,64 @@ mod tests {
             type_line(&field),
             "Text, taken where a branch of the input names it (see Conditions)"
         );
+    }
+
+    /// A flag's text is read as what the field's schemas take: `--steps 5` is the text "5"
+    /// where a member says text, `--v 1.5` is text for an integer-or-text.
+    #[test]
+    fn flag_text_becomes_the_reading_the_schemas_take() {
+        use runcomfy::schema::{Property, Schema, Types};
+        static STEPS: Schema = Schema {
+            choices: Some(&[
+                Choice::new(Json::String("auto")),
+                Choice::new(Json::int(5)),
+                Choice::new(Json::String("5")),
+            ]),
+            ..Schema::ANY
+        };
+        static TEXT: Schema = Schema {
+            types: Types::STRING,
+            ..Schema::ANY
+        };
+        static MEMBER: Schema = Schema {
+            properties: &[Property {
+                name: "steps",
+                schema: &TEXT,
+            }],
+            ..Schema::ANY
+        };
+        static INPUT: Schema = Schema {
+            properties: &[Property {
+                name: "steps",
+                schema: &STEPS,
+            }],
+            all_of: &[&MEMBER],
+            ..Schema::ANY
+        };
+        let steps = Field {
+            name: "steps",
+            schema: &STEPS,
+            required: false,
+            input: &INPUT,
+        };
+        assert_eq!(from_text(&steps, "5"), Value::from("5"));
+        let alone = Field {
+            input: &Schema::ANY,
+            ..steps
+        };
+        assert_eq!(from_text(&alone, "5"), Value::from(5));
+        static INT_OR_TEXT: Schema = Schema {
+            types: Types::INTEGER.with(Types::STRING),
+            ..Schema::ANY
+        };
+        let v = Field {
+            name: "v",
+            schema: &INT_OR_TEXT,
+            required: false,
+            input: &Schema::ANY,
+        };
+        assert_eq!(from_text(&v, "1.5"), Value::from("1.5"));
+        assert_eq!(from_text(&v, "7"), Value::from(7));
     }
 
     #[test]

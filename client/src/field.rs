@@ -7,6 +7,7 @@
 use runcomfy_vocab::pointer::Path;
 
 use crate::media::Files;
+use crate::number::Number;
 use crate::schema::{Choice, Items, Json, MediaKind, MediaSpec, Schema, Types};
 
 /// One input field: a property of the input object.
@@ -24,22 +25,25 @@ pub struct Field {
 }
 
 impl Field {
-    /// The schema's title, if any.
+    /// The title, if any of its [`schemas`](Self::schemas) has one (its own first).
     pub fn title(&self) -> Option<&'static str> {
-        self.schema.title
+        self.schemas().iter().find_map(|s| s.title)
     }
 
-    /// The schema's description (with the overlay's docs), if any.
+    /// The description (with the overlay's docs), if any of its schemas has one (its own
+    /// first).
     pub fn description(&self) -> Option<&'static str> {
-        self.schema.description
+        self.schemas().iter().find_map(|s| s.description)
     }
 
-    /// The default, if the schema has one. A `null` default of a field that cannot be null is
-    /// none: catalogs write `"default": null` to say there is no default.
+    /// The first default of its schemas (its own first) that the field takes. A `null` default
+    /// of a field that cannot be null is none: catalogs write `"default": null` to say there is
+    /// no default.
     pub fn default(&self) -> Option<&'static Json> {
-        self.schema
-            .default
-            .filter(|d| !matches!(d, Json::Null) || self.nullable())
+        self.schemas()
+            .iter()
+            .filter_map(|s| s.default)
+            .find(|d| self.takes(&d.to_value()))
     }
 
     /// Whether only a branch of the input names the field (`oneOf` of object shapes, an
@@ -71,22 +75,45 @@ impl Field {
     /// Whether JSON `null` is a valid value: the validator's answer, so a field with no `type`
     /// whose `anyOf` takes no `null` is not said to take one.
     pub fn nullable(&self) -> bool {
-        let null = serde_json::Value::Null;
-        self.schemas().into_iter().all(|schema| {
-            crate::validate::value(schema, &null, &Path::root(), Files::Wire).is_valid()
-        })
+        self.takes(&serde_json::Value::Null)
     }
 
-    /// The schemas that say what a value other than `null` is: its
-    /// [`schemas`](Self::schemas), and through `anyOf: [X, {"type": "null"}]` (or `oneOf`) `X`
-    /// and what its `allOf` brings.
-    pub fn value_schemas(&self) -> Vec<&'static Schema> {
+    /// Whether `value` passes every one of the field's [`schemas`](Self::schemas).
+    pub fn takes(&self, value: &serde_json::Value) -> bool {
+        passes_all(&self.schemas(), value)
+    }
+
+    /// The schemas a value other than `null` must pass: its [`schemas`](Self::schemas), and
+    /// through `anyOf: [X, {"type": "null"}]` (or `oneOf`) `X` and what its `allOf` brings.
+    pub fn own_schemas(&self) -> Vec<&'static Schema> {
         through_null(&self.schemas())
     }
 
-    /// What the field's [`value_schemas`](Self::value_schemas) say of a value, in one schema:
-    /// the types they all admit, each bound the tightest of theirs. Its kind, bounds and media are the field's. An upper bound, for help and
-    /// `describe`: the validator checks each schema as written.
+    /// The schemas one value must pass: for a list, every item (the `items` of its
+    /// [`own_schemas`](Self::own_schemas), through null as they are); else its own.
+    pub fn value_schemas(&self) -> Vec<&'static Schema> {
+        let own = self.own_schemas();
+        if !self.is_list() {
+            return own;
+        }
+        let items: Vec<&'static Schema> = own
+            .iter()
+            .filter_map(|s| s.item_schema())
+            .flat_map(Schema::in_place)
+            .collect();
+        through_null(&items)
+    }
+
+    /// Whether one value (an item, for a list) passes every one of its
+    /// [`value_schemas`](Self::value_schemas).
+    pub fn takes_value(&self, value: &serde_json::Value) -> bool {
+        passes_all(&self.value_schemas(), value)
+    }
+
+    /// What the field's [`own_schemas`](Self::own_schemas) say of a value, in one schema: the
+    /// types they all admit, each bound the tightest of theirs. Its kind, bounds and media are
+    /// the field's. An upper bound, for help and `describe`: the validator checks each schema
+    /// as written. A field only branches name, each their own way, is what any of them says.
     pub fn own_schema(&self) -> Schema {
         if self.in_branch() {
             let definitions: Vec<&'static Schema> = self
@@ -99,7 +126,7 @@ impl Field {
                 return either(&definitions);
             }
         }
-        facts(&self.schemas())
+        facts(&self.own_schemas())
     }
 
     /// Whether the field holds a list: an array of one kind of item.
@@ -109,13 +136,44 @@ impl Field {
     }
 
     /// What one value says, in one schema as [`own_schema`](Self::own_schema) has it: the
-    /// item's for a list, else the field's own.
+    /// items' for a list, else the field's own.
     pub fn value_schema(&self) -> Schema {
-        let own = self.own_schema();
-        match (self.is_list(), own.items) {
-            (true, Items::Each(item)) => facts(&item.in_place()),
-            _ => own,
+        if self.is_list() {
+            facts(&self.value_schemas())
+        } else {
+            self.own_schema()
         }
+    }
+
+    /// Whether no value but `null`, if that, can pass: types no value has at once, two
+    /// different constants or kinds of file, or bounds that cross (`minLength` 12 with
+    /// `maxLength` 10).
+    pub fn never_valid(&self) -> bool {
+        let own = self.own_schema();
+        let types = own.types.without_null();
+        if types.is_empty() {
+            return true;
+        }
+        let value = self.value_schema();
+        let crossed =
+            |low: Option<f64>, high: Option<f64>| low.zip(high).is_some_and(|(l, h)| l > h);
+        let number = |n: Option<Number>| n.map(Number::as_f64);
+        let count = |n: Option<u64>| n.map(|n| n as f64);
+        let numbers = Types::NUMBER.with(Types::INTEGER);
+        let item_types = value.types.without_null();
+        let numeric = !item_types.is_empty() && numbers.and(item_types) == item_types;
+        let (mut low, mut high) = (number(value.minimum), number(value.maximum));
+        if item_types == Types::INTEGER {
+            // The integers above an exclusive minimum and below an exclusive maximum.
+            let above = number(value.exclusive_minimum).map(|n| n.floor() + 1.0);
+            let below = number(value.exclusive_maximum).map(|n| n.ceil() - 1.0);
+            low = low.into_iter().chain(above).reduce(f64::max);
+            high = high.into_iter().chain(below).reduce(f64::min);
+        }
+        (numeric && crossed(low, high))
+            || (item_types == Types::STRING
+                && crossed(count(value.min_length), count(value.max_length)))
+            || (types == Types::ARRAY && crossed(count(own.min_items), count(own.max_items)))
     }
 
     /// What one value of the field is (one item, for a list).
@@ -123,14 +181,26 @@ impl Field {
         kind(&self.value_schema())
     }
 
-    /// The allowed values, for a field (or list) of choices.
-    pub fn choices(&self) -> &'static [Choice] {
-        self.value_schema().choices.unwrap_or(&[])
+    /// The allowed values, for a field (or list) of choices: those of its `enum` that every
+    /// schema of a value takes.
+    pub fn choices(&self) -> Vec<&'static Choice> {
+        let schemas = self.value_schemas();
+        let listed = if self.is_list() {
+            self.value_schema().choices
+        } else {
+            self.own_schema().choices
+        };
+        listed
+            .into_iter()
+            .flatten()
+            .filter(|c| passes_all(&schemas, &c.value.to_value()))
+            .collect()
     }
 
-    /// The choice a user means by `raw`: its value or alias, exactly, else ignoring ASCII case.
+    /// The choice a user means by `raw`: its value or alias, exactly, else ignoring ASCII case,
+    /// among the [`choices`](Self::choices) a value takes.
     pub fn find_choice(&self, raw: &str) -> Option<&'static Choice> {
-        find_choice(&self.value_schema(), raw)
+        find_choice(&self.choices(), raw)
     }
 
     /// The media spec, for a media field or a list of media.
@@ -139,8 +209,15 @@ impl Field {
     }
 }
 
-/// `schemas` and, for each with no `type` of its own whose `anyOf` (or `oneOf`) is `[X,
-/// {"type": "null"}]`, `X` and what its `allOf` brings, each once.
+/// Whether `value` passes every one of `schemas`.
+fn passes_all(schemas: &[&'static Schema], value: &serde_json::Value) -> bool {
+    schemas
+        .iter()
+        .all(|s| crate::validate::value(s, value, &Path::root(), Files::Wire).is_valid())
+}
+
+/// `schemas` and, for each whose `anyOf` (or `oneOf`) is `[X, {"type": "null"}]`, `X` and what
+/// its `allOf` brings, each once.
 fn through_null(schemas: &[&'static Schema]) -> Vec<&'static Schema> {
     let mut out: Vec<&'static Schema> = Vec::new();
     let mut stack: Vec<&'static Schema> = schemas.iter().rev().copied().collect();
@@ -149,8 +226,8 @@ fn through_null(schemas: &[&'static Schema]) -> Vec<&'static Schema> {
             continue;
         }
         out.push(schema);
-        let plain = schema.types.is_any() && schema.media.is_none() && schema.choices.is_none();
-        if let Some(one) = Schema::lone_non_null(alternatives(schema)).filter(|_| plain) {
+        // A value other than null passes `[X, {"type": "null"}]` only by passing X.
+        if let Some(one) = Schema::lone_non_null(alternatives(schema)) {
             stack.extend(one.in_place().into_iter().rev());
         }
     }
@@ -198,6 +275,12 @@ fn meet(out: &mut Schema, schema: &'static Schema) {
         }
     }
     out.types = out.types.meet(schema.admitted_types());
+    // No value is two constants.
+    if let Some((a, b)) = out.constant.zip(schema.constant)
+        && a.to_value() != b.to_value()
+    {
+        out.types = Types::NONE;
+    }
     out.choices = out.choices.or(schema.choices);
     out.constant = out.constant.or(schema.constant);
     out.minimum = tighter(out.minimum, schema.minimum, true);
@@ -237,18 +320,21 @@ fn alternatives(schema: &'static Schema) -> &'static [&'static Schema] {
     }
 }
 
-pub(crate) fn find_choice(schema: &Schema, raw: &str) -> Option<&'static Choice> {
-    let choices = schema.choices?;
+/// The choice of `choices` a user means by `raw`: its value or alias, exactly, else ignoring
+/// ASCII case.
+pub(crate) fn find_choice(choices: &[&'static Choice], raw: &str) -> Option<&'static Choice> {
     let raw = raw.trim();
-    choices
+    let exact = choices
         .iter()
-        .find(|c| c.text() == raw || c.alias == Some(raw))
+        .find(|c| c.text() == raw || c.alias == Some(raw));
+    exact
         .or_else(|| {
             choices.iter().find(|c| {
                 c.text().eq_ignore_ascii_case(raw)
                     || c.alias.is_some_and(|a| a.eq_ignore_ascii_case(raw))
             })
         })
+        .copied()
 }
 
 /// What a value of a schema is, as the CLI reads it from a flag and `describe` names it.
@@ -456,6 +542,67 @@ mod tests {
         let alone = Field { input: &W, ..w };
         assert!(alone.nullable());
         assert_eq!(alone.own_schema().minimum, Some(Number::from_i64(64)));
+    }
+
+    // `{"properties": {"e": {"enum": ["a", "b", 5], "default": "a", "maxLength": 4,
+    // "minLength": 2}}, "allOf": [{"properties": {"e": {"type": "string", "default": "b"}}}]}`:
+    // only "b" of the choices is text, and its lengths cross.
+    static E: Schema = Schema {
+        choices: Some(&[
+            Choice::new(Json::String("a")),
+            Choice::new(Json::String("b")),
+            Choice::new(Json::int(5)),
+        ]),
+        default: Some(&Json::String("a")),
+        ..Schema::ANY
+    };
+    static E_TEXT: Schema = Schema {
+        types: Types::STRING,
+        max_length: Some(1),
+        default: Some(&Json::String("b")),
+        ..Schema::ANY
+    };
+    static E_MEMBER: Schema = Schema {
+        properties: &[Property {
+            name: "e",
+            schema: &E_TEXT,
+        }],
+        ..Schema::ANY
+    };
+    static E_INPUT: Schema = Schema {
+        properties: &[Property {
+            name: "e",
+            schema: &E,
+        }],
+        all_of: &[&E_MEMBER],
+        ..Schema::ANY
+    };
+    static LONG: Schema = Schema {
+        types: Types::STRING,
+        min_length: Some(2),
+        ..Schema::ANY
+    };
+
+    #[test]
+    fn choices_and_defaults_are_those_every_schema_takes() {
+        let e = Field {
+            name: "e",
+            schema: &E,
+            required: false,
+            input: &E_INPUT,
+        };
+        let choices: Vec<String> = e.choices().iter().map(|c| c.text()).collect();
+        assert_eq!(choices, ["a", "b"]);
+        // "a" is the field's own default, and every schema takes it.
+        assert!(matches!(e.default(), Some(Json::String("a"))));
+        assert!(!e.never_valid());
+        // A member asking for 2 characters at least, where another allows 1 at most.
+        static CROSSED: Schema = Schema {
+            all_of: &[&E_TEXT, &LONG],
+            ..Schema::ANY
+        };
+        assert!(field(&CROSSED).never_valid());
+        assert!(field(&CROSSED).default().is_none());
     }
 
     #[test]

@@ -269,7 +269,8 @@ impl ModelInfo {
             let Some(field) = self.field(key) else {
                 continue;
             };
-            let mut fix = |schema: &Schema, v: &mut serde_json::Value, path: Path| {
+            let choices = field.choices();
+            let mut fix = |v: &mut serde_json::Value, path: Path| {
                 // Text for a choice, or a number for a choice written as text (`"5"` of
                 // `"auto", "5", ...`).
                 let typed = match v {
@@ -278,11 +279,10 @@ impl ModelInfo {
                     _ => return,
                 };
                 // A value that is a choice as written stays (`"5"` of `["Auto", 5, "5"]`).
-                let choices = schema.choices.unwrap_or_default();
                 if choices.iter().any(|c| c.value.to_value() == *v) {
                     return;
                 }
-                let Some(choice) = find_choice(schema, &typed) else {
+                let Some(choice) = find_choice(&choices, &typed) else {
                     return;
                 };
                 let value = choice.value.to_value();
@@ -298,13 +298,13 @@ impl ModelInfo {
                 *v = value;
             };
             let path = Path::root().key(key);
-            match (value, field.schema.item_schema()) {
-                (serde_json::Value::Array(items), Some(item)) => {
+            match value {
+                serde_json::Value::Array(items) if field.is_list() => {
                     for (i, v) in items.iter_mut().enumerate() {
-                        fix(item, v, path.index(i));
+                        fix(v, path.index(i));
                     }
                 }
-                (other, _) => fix(field.schema, other, path),
+                other => fix(other, path),
             }
         }
         report

@@ -684,7 +684,12 @@ fn short(view: View<'_>) -> String {
         View::Bool(b) => b.to_string(),
         View::Number(n) => n.to_string(),
         View::String(s) => serde_json::Value::from(s).to_string(),
-        View::Media(m) => format!("{m:?}"),
+        View::Media(Media::Url(url)) => serde_json::Value::from(url.as_str()).to_string(),
+        View::Media(Media::Path(path)) => {
+            serde_json::Value::from(path.display().to_string()).to_string()
+        }
+        View::Media(Media::DataUri(uri)) => format!("a data: URI of {} bytes", uri.len()),
+        View::Media(Media::Bytes(bytes)) => format!("a file of {} bytes", bytes.len()),
         View::Array(items) => {
             let n = items.len() as u64;
             format!("an array of {n} item{}", plural(n))
