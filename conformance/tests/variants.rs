@@ -5,10 +5,11 @@
 // Tests fail loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use runcomfy::Media;
 use runcomfy::Model;
 use runcomfy::catalog::FieldKind;
 use runcomfy::schema::MediaKind;
-use runcomfy_conformance::models::acme::variants::Variants;
+use runcomfy_conformance::models::acme::variants::{Variants, VariantsInput};
 use serde_json::json;
 
 #[test]
@@ -94,4 +95,18 @@ fn each_shape_s_properties_are_fields() {
     assert!(field("mode").own_schema().constant.is_none());
     assert_eq!(field("image").kind(), FieldKind::Media(MediaKind::Image));
     assert_eq!(field("prompt").own_schema().min_length, Some(1));
+}
+
+/// The typed input has each shape's properties too: a shape's picture is a file (a local one
+/// is read and sent inline), not text, and each has its setter.
+#[test]
+fn the_typed_input_holds_each_shape_s_properties() {
+    let input: VariantsInput =
+        serde_json::from_value(json!({"mode": "image", "image": "shots/cat.png"})).unwrap();
+    assert!(matches!(input.image, Some(Media::Path(_))));
+    assert!(input.extra.is_empty());
+    let text = VariantsInput::new().with_mode("text").with_prompt("a fox");
+    assert!(runcomfy::Input::validate(&text).is_valid());
+    let neither = VariantsInput::new().with_mode("text");
+    assert!(!runcomfy::Input::validate(&neither).is_valid());
 }

@@ -213,6 +213,52 @@ impl<'c, 'a> Typer<'c, 'a> {
             let field = self.field(&node, (index, wire, *sub), overlay.as_ref(), &mut names);
             fields.push(field);
         }
+        if top {
+            // What the input's branches name (a `oneOf` of object shapes) are fields too,
+            // never required as such: a shape's media is then read and sent inline, and each
+            // has its setter. Validation is the schema's, which lists them where it does.
+            let own = node.properties.len();
+            for (index, (wire, definitions)) in
+                branch_properties(&self.nodes, id).into_iter().enumerate()
+            {
+                let overlay = self.ctx.src.overlay.fields.get(&wire).cloned();
+                let at = (own + index, &wire, definitions[0]);
+                let mut field = self.field(&node, at, overlay.as_ref(), &mut names);
+                let types: Vec<RustType> = definitions
+                    .iter()
+                    .map(|&sub| {
+                        let ty = self.type_of(sub, &wire, overlay.as_ref());
+                        carrying_files(&self.nodes, ty, &[sub])
+                    })
+                    .collect();
+                if definitions.len() > 1 {
+                    // Shapes that each define it (a tag `"mode": {"const": "text"}` in one,
+                    // `"image"` in another): their type if they agree on one, else text if each
+                    // takes only text, else any JSON; validation checks it either way.
+                    let agreed =
+                        types.iter().all(|ty| *ty == types[0]) && types[0] != RustType::Json;
+                    let text = definitions.iter().all(|&sub| only_text(&self.nodes, sub));
+                    field.ty = match (agreed, text) {
+                        (true, _) => types[0].clone(),
+                        (false, true) => RustType::String,
+                        (false, false) => RustType::Json,
+                    };
+                    field.accessor = None;
+                    // The first shape's words would be said of them all.
+                    field.docs.clear();
+                    let kind = if text { "Text" } else { "A value" };
+                    field.docs.push(format!(
+                        "Optional. {kind}; each branch that names it says what it takes."
+                    ));
+                }
+                field.docs.push(
+                    "Taken where a branch of the input that names it passes (see the model's \
+                     schema)."
+                        .to_owned(),
+                );
+                fields.push(field);
+            }
+        }
         let extra = (!closed).then(|| names.ident("extra", "_fields"));
         let mut docs = Vec::new();
         if !top {
@@ -598,6 +644,89 @@ fn certain(nodes: &[SchemaNode], subs: &[Sub]) -> Vec<SchemaId> {
             if let [one] = non_null_alternatives(nodes, alternatives).as_slice() {
                 stack.push(*one);
             }
+        }
+    }
+    out
+}
+
+/// The properties only the branches of node `id` name, each with every definition of it, in
+/// schema order: those of its `anyOf`, `oneOf`, `if`/`then`/`else` and `dependentSchemas` (and
+/// of their own, and of its `allOf` members'), not `not`'s, that neither it nor an `allOf`
+/// member lists. The runtime catalog's `Schema::branch_properties`.
+fn branch_properties(nodes: &[SchemaNode], id: SchemaId) -> Vec<(String, Vec<Sub>)> {
+    fn branches(node: &SchemaNode) -> Vec<Sub> {
+        let mut subs: Vec<Sub> = node.any_of.clone();
+        subs.extend(&node.one_of);
+        if let Some(condition) = &node.condition {
+            subs.push(condition.test);
+            subs.extend(condition.then);
+            subs.extend(condition.otherwise);
+        }
+        for (_, dependency) in &node.dependencies {
+            if let Dependency::Schema(sub) = dependency {
+                subs.push(*sub);
+            }
+        }
+        subs
+    }
+    let members: Vec<SchemaId> = certain_members(nodes, id);
+    let own = |name: &str| members.iter().any(|&m| property(&nodes[m], name).is_some());
+    let mut stack: Vec<Sub> = Vec::new();
+    for &member in members.iter().rev() {
+        stack.extend(branches(&nodes[member]).into_iter().rev());
+    }
+    let mut seen: Vec<SchemaId> = Vec::new();
+    let mut out: Vec<(String, Vec<Sub>)> = Vec::new();
+    while let Some(sub) = stack.pop() {
+        let Sub::Node(branch) = sub else {
+            continue;
+        };
+        if seen.contains(&branch) {
+            continue;
+        }
+        seen.push(branch);
+        let node = &nodes[branch];
+        for (name, definition) in &node.properties {
+            if own(name) {
+                continue;
+            }
+            match out.iter_mut().find(|(known, _)| known == name) {
+                Some((_, definitions)) => definitions.push(*definition),
+                None => out.push((name.clone(), vec![*definition])),
+            }
+        }
+        let mut next = node.all_of.clone();
+        next.extend(branches(node));
+        stack.extend(next.into_iter().rev());
+    }
+    out
+}
+
+/// Whether a value of `sub` can only be text: its type says so, or its constant or every
+/// choice is text.
+fn only_text(nodes: &[SchemaNode], sub: Sub) -> bool {
+    let Sub::Node(id) = sub else {
+        return false;
+    };
+    let node = &nodes[id];
+    let values: Vec<&Value> = node
+        .constant
+        .iter()
+        .chain(node.choices.iter().flatten())
+        .collect();
+    node.allowed() == Types::STRING || (!values.is_empty() && values.iter().all(|v| v.is_string()))
+}
+
+/// Node `id` and its `allOf` members (a `$ref` is one), transitively, each once.
+fn certain_members(nodes: &[SchemaNode], id: SchemaId) -> Vec<SchemaId> {
+    let mut out: Vec<SchemaId> = Vec::new();
+    let mut stack = vec![Sub::Node(id)];
+    while let Some(sub) = stack.pop() {
+        if let Sub::Node(member) = sub
+            && !out.contains(&member)
+        {
+            out.push(member);
+            stack.extend(nodes[member].all_of.iter().rev());
         }
     }
     out
