@@ -477,6 +477,56 @@ pub fn from_matches(flags: &[FieldFlag], matches: &ArgMatches) -> Map<String, Va
     out
 }
 
+/// The other readings of each flag given whose text reads more than one way (not a list's),
+/// after the one [`from_matches`] took: where the whole input is invalid as first read, one of
+/// them may be what was meant (`--mode b --v 5`, where shape `b` takes `v` as text).
+pub fn other_readings(flags: &[FieldFlag], matches: &ArgMatches) -> Vec<(String, Vec<Value>)> {
+    let mut out = Vec::new();
+    for flag in flags.iter().filter(|f| !f.field.is_list()) {
+        let field = &flag.field;
+        let Ok(Some(mut values)) = matches.try_get_many::<String>(&flag.id()) else {
+            continue;
+        };
+        let Some(raw) = values.next_back() else {
+            continue;
+        };
+        let kind = field.kind();
+        if matches!(kind, FieldKind::Text | FieldKind::Media(_)) {
+            continue;
+        }
+        let taken = from_text(field, raw);
+        let others: Vec<Value> = readings(field, kind, raw)
+            .into_iter()
+            .filter(|v| *v != taken)
+            .collect();
+        if !others.is_empty() {
+            out.push((field.name.to_owned(), others));
+        }
+    }
+    out
+}
+
+/// Where `input` is invalid, gives a flag one of its [`other_readings`] that makes it valid,
+/// trying one flag at a time in order; else leaves it as it is, for validation to report.
+pub fn settle(model: &ModelInfo, input: &mut Map<String, Value>, others: &[(String, Vec<Value>)]) {
+    let valid = |input: &Map<String, Value>| model.decode(&Value::Object(input.clone())).is_ok();
+    if others.is_empty() || valid(input) {
+        return;
+    }
+    for (name, readings) in others {
+        let first = input.get(name).cloned();
+        for reading in readings {
+            input.insert(name.clone(), reading.clone());
+            if valid(input) {
+                return;
+            }
+        }
+        if let Some(first) = first {
+            input.insert(name.clone(), first);
+        }
+    }
+}
+
 /// Reads a flag's text as the field's JSON value (one item, for a list): the first of its
 /// readings that a value of the field takes (`--steps 5` is the text "5" where the schemas
 /// want text), else the first, so validation reports it with the others. Text that reads as
@@ -531,8 +581,8 @@ fn readings(field: &Field, kind: FieldKind, raw: &str) -> Vec<Value> {
         }
         FieldKind::Json | FieldKind::Text | FieldKind::Media(_) => {}
     }
+    // JSON's own spelling of a value; text like `+5` or `05` is no number but text.
     out.extend(serde_json::from_str::<Value>(raw).ok());
-    out.extend(number(trimmed));
     out.push(Value::String(raw.to_owned()));
     let mut unique: Vec<Value> = Vec::new();
     for value in out {
@@ -545,6 +595,10 @@ fn readings(field: &Field, kind: FieldKind, raw: &str) -> Vec<Value> {
 
 fn number(text: &str) -> Option<Value> {
     if let Ok(int) = text.parse::<i64>() {
+        return Some(Value::from(int));
+    }
+    // A seed of 64 bits is sent exactly, not rounded to a float.
+    if let Ok(int) = text.parse::<u64>() {
         return Some(Value::from(int));
     }
     let float: f64 = text.parse().ok()?;

@@ -89,25 +89,39 @@ impl Field {
         through_null(&self.schemas())
     }
 
-    /// The schemas one value must pass: for a list, every item (the `items` of its
-    /// [`own_schemas`](Self::own_schemas), through null as they are); else its own.
-    pub fn value_schemas(&self) -> Vec<&'static Schema> {
-        let own = self.own_schemas();
+    /// The schemas one value must pass: for a list, every item's (the `items` of its
+    /// [`own_schemas`](Self::own_schemas)); else its [`schemas`](Self::schemas).
+    fn value_checks(&self) -> Vec<&'static Schema> {
         if !self.is_list() {
-            return own;
+            return self.schemas();
         }
-        let items: Vec<&'static Schema> = own
-            .iter()
-            .filter_map(|s| s.item_schema())
-            .flat_map(Schema::in_place)
-            .collect();
-        through_null(&items)
+        let mut out: Vec<&'static Schema> = Vec::new();
+        let items = self
+            .own_schemas()
+            .into_iter()
+            .filter_map(|s| s.item_schema());
+        for schema in items.flat_map(Schema::in_place) {
+            if !out.iter().any(|s| std::ptr::eq(*s, schema)) {
+                out.push(schema);
+            }
+        }
+        out
     }
 
-    /// Whether one value (an item, for a list) passes every one of its
-    /// [`value_schemas`](Self::value_schemas).
+    /// What one value other than `null` must pass: for a list, every item's schemas (the
+    /// `items` of its [`own_schemas`](Self::own_schemas)), else its own; each through
+    /// `[X, {"type": "null"}]` to `X`.
+    pub fn value_schemas(&self) -> Vec<&'static Schema> {
+        if self.is_list() {
+            through_null(&self.value_checks())
+        } else {
+            self.own_schemas()
+        }
+    }
+
+    /// Whether one value (an item, for a list) passes every schema it must.
     pub fn takes_value(&self, value: &serde_json::Value) -> bool {
-        passes_all(&self.value_schemas(), value)
+        passes_all(&self.value_checks(), value)
     }
 
     /// What the field's [`own_schemas`](Self::own_schemas) say of a value, in one schema: the
@@ -184,7 +198,7 @@ impl Field {
     /// The allowed values, for a field (or list) of choices: those of its `enum` that every
     /// schema of a value takes.
     pub fn choices(&self) -> Vec<&'static Choice> {
-        let schemas = self.value_schemas();
+        let schemas = self.value_checks();
         let listed = if self.is_list() {
             self.value_schema().choices
         } else {

@@ -48,7 +48,7 @@ pub fn decode<I: Input>(
     let model = <I::Model as Model>::info();
     match serde_path_to_error::deserialize::<_, I>(json) {
         Ok(input) => {
-            let warnings = validate::input(model, &input, files).into_result()?;
+            let warnings = validate::typed_input(model, &input, files).into_result()?;
             Ok(Decoded { input, warnings })
         }
         Err(err) => {

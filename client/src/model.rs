@@ -51,7 +51,7 @@ pub trait Input:
 
     /// Checks every constraint and rule of the schema; returns all problems at once.
     fn validate(&self) -> ValidationReport {
-        validate::input(<Self::Model as Model>::info(), self, Files::Local)
+        validate::typed_input(<Self::Model as Model>::info(), self, Files::Local)
     }
 }
 

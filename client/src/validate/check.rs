@@ -18,8 +18,24 @@ pub fn check(
     value: &dyn Instance,
     path: &Path,
     files: Files,
+    strings: Strings,
 ) {
-    Checker { report, files }.node(schema, value.view(), At::Start(path));
+    Checker {
+        report,
+        files,
+        strings,
+    }
+    .node(schema, value.view(), At::Start(path));
+}
+
+/// What a string is where a media file goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strings {
+    /// It names the file, read as the typed input's `Media` would read it (a JSON input).
+    NameFiles,
+    /// It is sent as the text it is (text of a typed input): a local path there would reach
+    /// the server as a path, never as the file.
+    AreText,
 }
 
 /// Where the checker is: the path it started at and the steps taken since, borrowed. It becomes
@@ -51,6 +67,7 @@ impl At<'_> {
 struct Checker<'r> {
     report: &'r mut ValidationReport,
     files: Files,
+    strings: Strings,
 }
 
 impl Checker<'_> {
@@ -207,6 +224,7 @@ impl Checker<'_> {
         Checker {
             report: &mut scratch,
             files: self.files,
+            strings: self.strings,
         }
         .node(schema, view, at);
         scratch
@@ -264,8 +282,17 @@ impl Checker<'_> {
 
     fn string(&mut self, schema: &'static Schema, text: &str, at: At<'_>) {
         if schema.media.is_some() {
+            let file = Media::parse(text);
+            if self.strings == Strings::AreText && matches!(file, Media::Path(_)) {
+                // Text sent as it is, where a branch or a rule makes it a file: the server
+                // would get the path.
+                let message = "is sent as text here, so it cannot name a local file: give an \
+                               https URL or a data: URI"
+                    .to_owned();
+                return self.error(at, "format", Some(short(View::String(text))), message);
+            }
             // A JSON input names a file as text: check it as the typed input's `Media` is.
-            return self.media(schema, &Media::parse(text), at);
+            return self.media(schema, &file, at);
         }
         let len = text.chars().count() as u64;
         if let Some(min) = schema.min_length.filter(|&min| len < min) {
@@ -805,7 +832,14 @@ mod tests {
         let value = serde_json::json!({"plain": [1], "odd key/~": [1, 2, "x"]});
         let start = Path::root().key("style");
         let mut report = ValidationReport::new();
-        check(&mut report, &MAP, &value, &start, Files::Wire);
+        check(
+            &mut report,
+            &MAP,
+            &value,
+            &start,
+            Files::Wire,
+            Strings::NameFiles,
+        );
         let problems = report.problems();
         assert_eq!(problems.len(), 1, "{report}");
         let expected = start.key("odd key/~").index(2);
@@ -828,7 +862,14 @@ mod tests {
         let check_one = |schema: &'static Schema, text: &str| {
             let value: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
             let mut report = ValidationReport::new();
-            check(&mut report, schema, &value, &Path::root(), Files::Wire);
+            check(
+                &mut report,
+                schema,
+                &value,
+                &Path::root(),
+                Files::Wire,
+                Strings::NameFiles,
+            );
             report
         };
         for text in [
@@ -881,7 +922,14 @@ mod tests {
         let errors = |text: &str| {
             let value: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
             let mut report = ValidationReport::new();
-            check(&mut report, &EITHER, &value, &Path::root(), Files::Wire);
+            check(
+                &mut report,
+                &EITHER,
+                &value,
+                &Path::root(),
+                Files::Wire,
+                Strings::NameFiles,
+            );
             let found: Vec<(String, String)> = report
                 .errors()
                 .map(|p| (p.path.clone(), p.rule.clone()))
@@ -900,6 +948,7 @@ mod tests {
             &serde_json::json!(true),
             &Path::root(),
             Files::Wire,
+            Strings::NameFiles,
         );
         let messages: Vec<&str> = report.errors().map(|p| p.message.as_str()).collect();
         assert_eq!(messages, ["must be an object or a string"]);
@@ -953,7 +1002,14 @@ mod tests {
         };
         let value = serde_json::json!({"images": "", "prompt": " "});
         let mut report = ValidationReport::new();
-        check(&mut report, &INPUT, &value, &Path::root(), Files::Wire);
+        check(
+            &mut report,
+            &INPUT,
+            &value,
+            &Path::root(),
+            Files::Wire,
+            Strings::NameFiles,
+        );
         let found: Vec<(&str, &str)> = report
             .problems()
             .iter()

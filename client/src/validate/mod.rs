@@ -21,6 +21,7 @@ use runcomfy_vocab::pointer::Path;
 
 use crate::media::Files;
 use crate::schema::{CrossRule, Schema};
+use check::Strings;
 
 pub use crate::report::{Problem, Severity, ValidationError, ValidationReport};
 pub use instance::{Array, Instance, Object, View};
@@ -43,14 +44,42 @@ impl<T: InputSpec + ?Sized> InputSpec for &T {
     }
 }
 
-/// Checks a whole input of `model`: its schema, then the rules across its fields.
+/// Checks a whole input of `model`: its schema, then the rules across its fields. A string
+/// where a media file goes names it, as in a JSON input.
 pub fn input(
     model: &(impl InputSpec + ?Sized),
     input: &dyn Instance,
     files: Files,
 ) -> ValidationReport {
+    checked(model, input, files, Strings::NameFiles)
+}
+
+/// [`input`] for a typed input, which sends its text as it is: where only text holds a value a
+/// branch or a rule makes a media file, a local path is refused (the server would get the
+/// path), while its `Media` fields read theirs.
+pub(crate) fn typed_input(
+    model: &(impl InputSpec + ?Sized),
+    input: &dyn Instance,
+    files: Files,
+) -> ValidationReport {
+    checked(model, input, files, Strings::AreText)
+}
+
+fn checked(
+    model: &(impl InputSpec + ?Sized),
+    input: &dyn Instance,
+    files: Files,
+    strings: Strings,
+) -> ValidationReport {
     let mut report = ValidationReport::new();
-    check::check(&mut report, model.schema(), input, &Path::root(), files);
+    check::check(
+        &mut report,
+        model.schema(),
+        input,
+        &Path::root(),
+        files,
+        strings,
+    );
     cross::check(&mut report, model.rules(), model.schema(), input);
     report
 }
@@ -63,6 +92,6 @@ pub fn value(
     files: Files,
 ) -> ValidationReport {
     let mut report = ValidationReport::new();
-    check::check(&mut report, schema, value, path, files);
+    check::check(&mut report, schema, value, path, files, Strings::NameFiles);
     report
 }

@@ -756,7 +756,16 @@ fn carrying_files(nodes: &[SchemaNode], ty: RustType, definitions: &[Sub]) -> Ru
     let items_media = certain(nodes, &items)
         .iter()
         .any(|&id| nodes[id].media.is_some());
-    upgrade(ty, media, items_media)
+    let list = defined.iter().any(|&id| {
+        nodes[id]
+            .types
+            .is_some_and(|t| t.without_null() == Types::ARRAY)
+    });
+    match ty {
+        // Any JSON by its own schema, a list of files by another's.
+        RustType::Json if list && items_media => RustType::Vec(Box::new(RustType::Media)),
+        ty => upgrade(ty, media, items_media),
+    }
 }
 
 fn upgrade(ty: RustType, media: bool, items_media: bool) -> RustType {
