@@ -506,10 +506,13 @@ pub fn other_readings(flags: &[FieldFlag], matches: &ArgMatches) -> Vec<(String,
     out
 }
 
-/// Where `input` is invalid, gives a flag one of its [`other_readings`] that makes it valid,
+/// Where `input` is not `valid`, gives a flag one of its [`other_readings`] that makes it so,
 /// trying one flag at a time in order; else leaves it as it is, for validation to report.
-pub fn settle(model: &ModelInfo, input: &mut Map<String, Value>, others: &[(String, Vec<Value>)]) {
-    let valid = |input: &Map<String, Value>| model.decode(&Value::Object(input.clone())).is_ok();
+pub fn settle(
+    input: &mut Map<String, Value>,
+    others: &[(String, Vec<Value>)],
+    valid: impl Fn(&Map<String, Value>) -> bool,
+) {
     if others.is_empty() || valid(input) {
         return;
     }
@@ -846,6 +849,39 @@ mod tests {
         };
         assert_eq!(from_text(&v, "1.5"), Value::from("1.5"));
         assert_eq!(from_text(&v, "7"), Value::from(7));
+        // JSON's spelling of a number only; a 64-bit one exactly.
+        assert_eq!(from_text(&v, "+5"), Value::from("+5"));
+        assert_eq!(from_text(&v, "05"), Value::from("05"));
+        static INT: Schema = Schema {
+            types: Types::INTEGER,
+            ..Schema::ANY
+        };
+        let big = Field { schema: &INT, ..v };
+        assert_eq!(
+            from_text(&big, "12345678901234567890"),
+            Value::from(12_345_678_901_234_567_890_u64)
+        );
+    }
+
+    #[test]
+    fn a_flag_takes_the_reading_the_whole_input_is_valid_with() {
+        // Shape "b" takes `v` as text: `--v 5` was read as the number first.
+        let valid = |input: &Map<String, Value>| {
+            input.get("mode") != Some(&Value::from("b"))
+                || input.get("v") == Some(&Value::from("5"))
+        };
+        let mut input = Map::new();
+        input.insert("mode".into(), Value::from("b"));
+        input.insert("v".into(), Value::from(5));
+        let others = [("v".to_owned(), vec![Value::from("5")])];
+        settle(&mut input, &others, valid);
+        assert_eq!(input.get("v"), Some(&Value::from("5")));
+        // No reading makes it valid: the first stays, for validation to report.
+        input.insert("mode".into(), Value::from("b"));
+        input.insert("v".into(), Value::from(6));
+        let others = [("v".to_owned(), vec![Value::from("6")])];
+        settle(&mut input, &others, valid);
+        assert_eq!(input.get("v"), Some(&Value::from(6)));
     }
 
     #[test]

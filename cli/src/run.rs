@@ -173,11 +173,10 @@ pub async fn run(
     // typed to be read loosely), so what is said here is only what --input spelled otherwise.
     input.extend(flags);
     let loose = model.normalize_choices(&mut input);
-    fields::settle(
-        model,
-        &mut input,
-        &fields::other_readings(&fields::flags(model), matches),
-    );
+    let others = fields::other_readings(&fields::flags(model), matches);
+    fields::settle(&mut input, &others, |input| {
+        model.decode(&Value::Object(input.clone())).is_ok()
+    });
     let given = input.clone();
 
     // Everything local comes before the first network call: the input is decoded into the

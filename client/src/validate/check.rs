@@ -1019,6 +1019,53 @@ mod tests {
         assert_eq!(found, [("prompt", "required"), ("images", "type")]);
     }
 
+    /// Text a typed input sends as it is cannot name a local file where a schema makes it a
+    /// file: the server would get the path. A JSON input's text names the file.
+    #[test]
+    fn text_sent_as_is_names_no_local_file() {
+        use crate::schema::{MediaKind, MediaSpec};
+        static IMAGE: MediaSpec = MediaSpec {
+            kind: MediaKind::Image,
+            formats: &[],
+            rules: &[],
+        };
+        static PICTURE: Schema = Schema {
+            media: Some(&IMAGE),
+            ..Schema::ANY
+        };
+        let rules = |value: serde_json::Value, strings| {
+            let mut report = ValidationReport::new();
+            check(
+                &mut report,
+                &PICTURE,
+                &value,
+                &Path::root(),
+                Files::Local,
+                strings,
+            );
+            let found: Vec<(String, String)> = report
+                .problems()
+                .iter()
+                .map(|p| (p.rule.clone(), p.message.clone()))
+                .collect();
+            found
+        };
+        let path = serde_json::json!("no/such/cat.png");
+        let as_text = rules(path.clone(), Strings::AreText);
+        assert_eq!(as_text.len(), 1);
+        assert!(
+            as_text[0].1.starts_with("is sent as text here"),
+            "{as_text:?}"
+        );
+        // Read as a file, it is one that is not there.
+        let as_file = rules(path, Strings::NameFiles);
+        assert!(!as_file.is_empty() && !as_file[0].1.starts_with("is sent as text"));
+        // A URL is a URL either way.
+        let url = serde_json::json!("https://example.com/cat.png");
+        assert!(rules(url.clone(), Strings::AreText).is_empty());
+        assert!(rules(url, Strings::NameFiles).is_empty());
+    }
+
     #[test]
     fn multiples_are_exact() {
         assert!(is_multiple(num("0.0075"), num("0.0001")));
