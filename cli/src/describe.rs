@@ -301,7 +301,7 @@ fn describe_field(out: &mut Vec<String>, flag: &FieldFlag, model_id: &str) {
     if choices.iter().any(|c| c.alias.is_some()) {
         out.push("      choices:".into());
         for choice in choices {
-            out.push(format!("        {}", fields::choice_text(choice)));
+            out.push(format!("        {}", fields::choice_text(&choice)));
         }
     } else if !choices.is_empty() {
         let values: Vec<String> = choices.iter().map(|c| c.text()).collect();

@@ -190,15 +190,24 @@ impl Field {
             || (types == Types::ARRAY && crossed(count(own.min_items), count(own.max_items)))
     }
 
-    /// What one value of the field is (one item, for a list).
+    /// What one value of the field is (one item, for a list): a choice where each shape that
+    /// names it gives it fixed values (a tagged union's tag).
     pub fn kind(&self) -> FieldKind {
+        if !self.shape_values().is_empty() {
+            return FieldKind::Choice;
+        }
         kind(&self.value_schema())
     }
 
     /// The allowed values, for a field (or list) of choices: those of its `enum` that every
-    /// schema of a value takes.
-    pub fn choices(&self) -> Vec<&'static Choice> {
-        let schemas = self.value_checks();
+    /// schema of a value takes; for a field shapes define each their own way, the values they
+    /// each fix (`"mode": {"const": "text"}` in one, `"image"` in another).
+    pub fn choices(&self) -> Vec<Choice> {
+        let shapes = self.shape_values();
+        if !shapes.is_empty() {
+            return shapes;
+        }
+        let checks = self.value_checks();
         let listed = if self.is_list() {
             self.value_schema().choices
         } else {
@@ -207,13 +216,47 @@ impl Field {
         listed
             .into_iter()
             .flatten()
-            .filter(|c| passes_all(&schemas, &c.value.to_value()))
+            .filter(|c| passes_all(&checks, &c.value.to_value()))
+            .copied()
             .collect()
+    }
+
+    /// For a field several branches define, each fixing its values (`const`, `enum`), all of
+    /// them, each once; else none.
+    fn shape_values(&self) -> Vec<Choice> {
+        if !self.in_branch() {
+            return Vec::new();
+        }
+        let definitions: Vec<&'static Schema> = self
+            .input
+            .branches()
+            .into_iter()
+            .filter_map(|b| b.property(self.name))
+            .collect();
+        if definitions.len() < 2 {
+            return Vec::new();
+        }
+        let mut out: Vec<Choice> = Vec::new();
+        for definition in definitions {
+            let own = facts(&[definition]);
+            let fixed: Vec<Choice> = match (own.constant, own.choices) {
+                (Some(value), _) => vec![Choice::new(*value)],
+                (None, Some(choices)) => choices.to_vec(),
+                (None, None) => return Vec::new(),
+            };
+            for choice in fixed {
+                let value = choice.value.to_value();
+                if !out.iter().any(|c| c.value.to_value() == value) {
+                    out.push(choice);
+                }
+            }
+        }
+        out
     }
 
     /// The choice a user means by `raw`: its value or alias, exactly, else ignoring ASCII case,
     /// among the [`choices`](Self::choices) a value takes.
-    pub fn find_choice(&self, raw: &str) -> Option<&'static Choice> {
+    pub fn find_choice(&self, raw: &str) -> Option<Choice> {
         find_choice(&self.choices(), raw)
     }
 
@@ -336,7 +379,7 @@ fn alternatives(schema: &'static Schema) -> &'static [&'static Schema] {
 
 /// The choice of `choices` a user means by `raw`: its value or alias, exactly, else ignoring
 /// ASCII case.
-pub(crate) fn find_choice(choices: &[&'static Choice], raw: &str) -> Option<&'static Choice> {
+pub(crate) fn find_choice(choices: &[Choice], raw: &str) -> Option<Choice> {
     let raw = raw.trim();
     let exact = choices
         .iter()

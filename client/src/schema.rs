@@ -379,7 +379,7 @@ pub struct Condition {
 }
 
 /// One allowed value of an `enum`.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct Choice {
     /// The value.
     pub value: Json,

@@ -90,9 +90,11 @@ fn each_shape_s_properties_are_fields() {
         assert!(field(name).in_branch(), "{name}");
         assert!(!field(name).required, "{name}");
     }
-    // `mode` is "text" in one shape and "image" in the other: text, not either constant.
-    assert_eq!(field("mode").kind(), FieldKind::Text);
+    // `mode` is "text" in one shape and "image" in the other: a choice of both.
+    assert_eq!(field("mode").kind(), FieldKind::Choice);
     assert!(field("mode").own_schema().constant.is_none());
+    let modes: Vec<String> = field("mode").choices().iter().map(|c| c.text()).collect();
+    assert_eq!(modes, ["text", "image"]);
     assert_eq!(field("image").kind(), FieldKind::Media(MediaKind::Image));
     assert_eq!(field("prompt").own_schema().min_length, Some(1));
 }
