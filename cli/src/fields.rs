@@ -10,6 +10,7 @@ use std::ffi::OsStr;
 use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use heck::ToKebabCase as _;
+use runcomfy::Number;
 use runcomfy::ValidationReport;
 use runcomfy::catalog::{CrossRule, Field, FieldKind, ModelInfo};
 use runcomfy::schema::{Choice, Json, JsonType};
@@ -387,7 +388,6 @@ pub fn bounds(field: &Field) -> Vec<String> {
     if let Some(constant) = value.constant {
         out.push(format!("always {constant}"));
     }
-    let schemas = field.value_schemas();
     if types.allows(JsonType::Number) || types.allows(JsonType::Integer) {
         out.extend(span(value.minimum, value.maximum, ToString::to_string));
         if let Some(n) = value.exclusive_minimum {
@@ -396,25 +396,17 @@ pub fn bounds(field: &Field) -> Vec<String> {
         if let Some(n) = value.exclusive_maximum {
             out.push(format!("less than {n}"));
         }
-        let mut multiples = Vec::new();
-        for n in schemas.iter().filter_map(|s| s.multiple_of) {
-            if !multiples.contains(&n) {
-                multiples.push(n);
-                out.push(format!("a multiple of {n}"));
-            }
-        }
+        out.extend(
+            multiples(field)
+                .iter()
+                .map(|n| format!("a multiple of {n}")),
+        );
     }
     if types.allows(JsonType::String) {
         out.extend(span(value.min_length, value.max_length, |n| {
             counted(*n, "character", "characters")
         }));
-        let mut patterns = Vec::new();
-        for pattern in schemas.iter().filter_map(|s| s.pattern) {
-            if !patterns.contains(&pattern.source) {
-                patterns.push(pattern.source);
-                out.push(format!("matching {}", pattern.source));
-            }
-        }
+        out.extend(patterns(field).iter().map(|p| format!("matching {p}")));
     }
     let own = field.own_schema();
     if own.types.allows(JsonType::Array) {
@@ -423,6 +415,28 @@ pub fn bounds(field: &Field) -> Vec<String> {
         }));
         if own.unique_items {
             out.push("items unique".to_owned());
+        }
+    }
+    out
+}
+
+/// Every `multipleOf` a value of the field must be, each once.
+pub fn multiples(field: &Field) -> Vec<Number> {
+    let mut out = Vec::new();
+    for n in field.value_schemas().iter().filter_map(|s| s.multiple_of) {
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    }
+    out
+}
+
+/// Every `pattern` a value of the field must match, each once.
+pub fn patterns(field: &Field) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for pattern in field.value_schemas().iter().filter_map(|s| s.pattern) {
+        if !out.contains(&pattern.source) {
+            out.push(pattern.source);
         }
     }
     out
