@@ -218,9 +218,17 @@ impl SchemaNode {
     /// `oneOf`, `not`, `if`/`then`/`else`, `dependentSchemas`), not to a property or an item.
     pub fn in_place(&self) -> Vec<Sub> {
         let mut subs: Vec<Sub> = self.all_of.clone();
-        subs.extend(&self.any_of);
-        subs.extend(&self.one_of);
+        subs.extend(self.branches());
         subs.extend(self.not);
+        subs
+    }
+
+    /// The schemas this node applies to the same value on a condition, whose properties are
+    /// the value's where the value passes them: `anyOf`, `oneOf`, `if`/`then`/`else`,
+    /// `dependentSchemas`.
+    pub fn branches(&self) -> Vec<Sub> {
+        let mut subs: Vec<Sub> = self.any_of.clone();
+        subs.extend(&self.one_of);
         if let Some(condition) = &self.condition {
             subs.push(condition.test);
             subs.extend(condition.then);

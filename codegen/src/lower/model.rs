@@ -415,10 +415,9 @@ fn close_input(ctx: &mut Ctx<'_>, nodes: &mut [SchemaNode], root: SchemaId) {
 fn names_properties_in_place(nodes: &[SchemaNode], root: SchemaId) -> bool {
     let own = &nodes[root].properties;
     let branches = |node: &SchemaNode| -> Vec<SchemaId> {
-        let not = node.not;
-        node.in_place()
-            .into_iter()
-            .filter(|sub| Some(*sub) != not)
+        let mut subs = node.all_of.clone();
+        subs.extend(node.branches());
+        subs.into_iter()
             .filter_map(|sub| match sub {
                 Sub::Node(id) => Some(id),
                 _ => None,

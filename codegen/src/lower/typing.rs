@@ -654,26 +654,11 @@ fn certain(nodes: &[SchemaNode], subs: &[Sub]) -> Vec<SchemaId> {
 /// of their own, and of its `allOf` members'), not `not`'s, that neither it nor an `allOf`
 /// member lists. The runtime catalog's `Schema::branch_properties`.
 fn branch_properties(nodes: &[SchemaNode], id: SchemaId) -> Vec<(String, Vec<Sub>)> {
-    fn branches(node: &SchemaNode) -> Vec<Sub> {
-        let mut subs: Vec<Sub> = node.any_of.clone();
-        subs.extend(&node.one_of);
-        if let Some(condition) = &node.condition {
-            subs.push(condition.test);
-            subs.extend(condition.then);
-            subs.extend(condition.otherwise);
-        }
-        for (_, dependency) in &node.dependencies {
-            if let Dependency::Schema(sub) = dependency {
-                subs.push(*sub);
-            }
-        }
-        subs
-    }
     let members: Vec<SchemaId> = certain_members(nodes, id);
     let own = |name: &str| members.iter().any(|&m| property(&nodes[m], name).is_some());
     let mut stack: Vec<Sub> = Vec::new();
     for &member in members.iter().rev() {
-        stack.extend(branches(&nodes[member]).into_iter().rev());
+        stack.extend(nodes[member].branches().into_iter().rev());
     }
     let mut seen: Vec<SchemaId> = Vec::new();
     let mut out: Vec<(String, Vec<Sub>)> = Vec::new();
@@ -696,7 +681,7 @@ fn branch_properties(nodes: &[SchemaNode], id: SchemaId) -> Vec<(String, Vec<Sub
             }
         }
         let mut next = node.all_of.clone();
-        next.extend(branches(node));
+        next.extend(node.branches());
         stack.extend(next.into_iter().rev());
     }
     out
