@@ -59,17 +59,25 @@ impl Field {
     /// property's in each `allOf` member of the input, and what their `allOf`s bring, each
     /// once, its own first.
     pub fn schemas(&self) -> Vec<&'static Schema> {
-        let mut out: Vec<&'static Schema> = Vec::new();
         let members = self.input.in_place();
         let properties = members.iter().filter_map(|m| m.property(self.name));
-        for schema in std::iter::once(self.schema).chain(properties) {
-            for schema in schema.in_place() {
-                if !out.iter().any(|s| std::ptr::eq(*s, schema)) {
-                    out.push(schema);
-                }
-            }
+        once_each(
+            std::iter::once(self.schema)
+                .chain(properties)
+                .flat_map(Schema::in_place),
+        )
+    }
+
+    /// Each definition of a field only branches name (a tagged union's `mode`, one a shape).
+    fn branch_definitions(&self) -> Vec<&'static Schema> {
+        if !self.in_branch() {
+            return Vec::new();
         }
-        out
+        let branches = self.input.branches();
+        branches
+            .iter()
+            .filter_map(|b| b.property(self.name))
+            .collect()
     }
 
     /// Whether JSON `null` is a valid value: the validator's answer, so a field with no `type`
@@ -95,17 +103,11 @@ impl Field {
         if !self.is_list() {
             return self.schemas();
         }
-        let mut out: Vec<&'static Schema> = Vec::new();
         let items = self
             .own_schemas()
             .into_iter()
             .filter_map(|s| s.item_schema());
-        for schema in items.flat_map(Schema::in_place) {
-            if !out.iter().any(|s| std::ptr::eq(*s, schema)) {
-                out.push(schema);
-            }
-        }
-        out
+        once_each(items.flat_map(Schema::in_place))
     }
 
     /// What one value other than `null` must pass: for a list, every item's schemas (the
@@ -129,16 +131,9 @@ impl Field {
     /// the field's. An upper bound, for help and `describe`: the validator checks each schema
     /// as written. A field only branches name, each their own way, is what any of them says.
     pub fn own_schema(&self) -> Schema {
-        if self.in_branch() {
-            let definitions: Vec<&'static Schema> = self
-                .input
-                .branches()
-                .into_iter()
-                .filter_map(|b| b.property(self.name))
-                .collect();
-            if definitions.len() > 1 {
-                return either(&definitions);
-            }
+        let definitions = self.branch_definitions();
+        if definitions.len() > 1 {
+            return either(&definitions);
         }
         facts(&self.own_schemas())
     }
@@ -224,15 +219,7 @@ impl Field {
     /// For a field several branches define, each fixing its values (`const`, `enum`), all of
     /// them, each once; else none.
     fn shape_values(&self) -> Vec<Choice> {
-        if !self.in_branch() {
-            return Vec::new();
-        }
-        let definitions: Vec<&'static Schema> = self
-            .input
-            .branches()
-            .into_iter()
-            .filter_map(|b| b.property(self.name))
-            .collect();
+        let definitions = self.branch_definitions();
         if definitions.len() < 2 {
             return Vec::new();
         }
@@ -264,6 +251,17 @@ impl Field {
     pub fn media(&self) -> Option<&'static MediaSpec> {
         self.value_schema().media
     }
+}
+
+/// The schemas in order, each once (the same node may be reached twice).
+fn once_each(schemas: impl Iterator<Item = &'static Schema>) -> Vec<&'static Schema> {
+    let mut out: Vec<&'static Schema> = Vec::new();
+    for schema in schemas {
+        if !out.iter().any(|s| std::ptr::eq(*s, schema)) {
+            out.push(schema);
+        }
+    }
+    out
 }
 
 /// Whether `value` passes every one of `schemas`.
