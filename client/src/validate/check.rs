@@ -283,9 +283,10 @@ impl Checker<'_> {
     fn string(&mut self, schema: &'static Schema, text: &str, at: At<'_>) {
         if schema.media.is_some() {
             let file = Media::parse(text);
-            if self.strings == Strings::AreText && matches!(file, Media::Path(_)) {
+            let local = self.files == Files::Local && matches!(file, Media::Path(_));
+            if self.strings == Strings::AreText && local {
                 // Text sent as it is, where a branch or a rule makes it a file: the server
-                // would get the path.
+                // would get the path. (A server reading one refuses it as it does any path.)
                 let message = "is sent as text here, so it cannot name a local file: give an \
                                https URL or a data: URI"
                     .to_owned();
