@@ -508,10 +508,11 @@ pub fn other_readings(flags: &[FieldFlag], matches: &ArgMatches) -> Vec<(String,
         if matches!(kind, FieldKind::Text | FieldKind::Media(_)) {
             continue;
         }
-        let taken = from_text(field, raw);
-        let others: Vec<Value> = readings(field, kind, raw)
+        let readings = readings(field, kind, raw);
+        let taken = pick(field, &readings);
+        let others: Vec<Value> = readings
             .into_iter()
-            .filter(|v| *v != taken)
+            .filter(|v| Some(v) != taken.as_ref())
             .collect();
         if !others.is_empty() {
             out.push((field.name.to_owned(), others));
@@ -520,28 +521,27 @@ pub fn other_readings(flags: &[FieldFlag], matches: &ArgMatches) -> Vec<(String,
     out
 }
 
-/// Where `input` is not `valid`, gives a flag one of its [`other_readings`] that makes it so,
-/// trying one flag at a time in order; else leaves it as it is, for validation to report.
+/// For an `input` found invalid, gives a flag one of its [`other_readings`] that makes it
+/// `valid`, trying one flag at a time in order, and says whether one did; else leaves it as
+/// it is, for validation to report.
 pub fn settle(
     input: &mut Map<String, Value>,
     others: &[(String, Vec<Value>)],
     valid: impl Fn(&Map<String, Value>) -> bool,
-) {
-    if others.is_empty() || valid(input) {
-        return;
-    }
+) -> bool {
     for (name, readings) in others {
         let first = input.get(name).cloned();
         for reading in readings {
             input.insert(name.clone(), reading.clone());
             if valid(input) {
-                return;
+                return true;
             }
         }
         if let Some(first) = first {
             input.insert(name.clone(), first);
         }
     }
+    false
 }
 
 /// Reads a flag's text as the field's JSON value (one item, for a list): the first of its
@@ -561,13 +561,16 @@ pub fn from_text(field: &Field, raw: &str) -> Value {
         FieldKind::Media(_) => return text(),
         _ => {}
     }
-    let readings = readings(field, kind, raw);
+    pick(field, &readings(field, kind, raw)).unwrap_or_else(text)
+}
+
+/// Of a flag's readings, the first a value of the field takes, else the first.
+fn pick(field: &Field, readings: &[Value]) -> Option<Value> {
     readings
         .iter()
         .find(|value| field.takes_value(value))
         .or(readings.first())
         .cloned()
-        .unwrap_or_else(text)
 }
 
 /// What `raw` may mean, the field's kind's reading first, text last, each once.
@@ -586,15 +589,8 @@ fn readings(field: &Field, kind: FieldKind, raw: &str) -> Vec<Value> {
         FieldKind::Integer | FieldKind::Number => out.extend(number(trimmed)),
         FieldKind::Boolean => out.extend(boolean),
         FieldKind::Choice => {
-            let choices = field.choices();
-            let exact = choices
-                .iter()
-                .filter(|c| c.text() == trimmed || c.alias == Some(trimmed));
-            let loose = choices.iter().filter(|c| {
-                c.text().eq_ignore_ascii_case(trimmed)
-                    || c.alias.is_some_and(|a| a.eq_ignore_ascii_case(trimmed))
-            });
-            out.extend(exact.chain(loose).map(|c| c.value.to_value()));
+            let choices = field.matching_choices(trimmed);
+            out.extend(choices.iter().map(|c| c.value.to_value()));
         }
         FieldKind::Json | FieldKind::Text | FieldKind::Media(_) => {}
     }
@@ -888,13 +884,13 @@ mod tests {
         input.insert("mode".into(), Value::from("b"));
         input.insert("v".into(), Value::from(5));
         let others = [("v".to_owned(), vec![Value::from("5")])];
-        settle(&mut input, &others, valid);
+        assert!(settle(&mut input, &others, valid));
         assert_eq!(input.get("v"), Some(&Value::from("5")));
         // No reading makes it valid: the first stays, for validation to report.
         input.insert("mode".into(), Value::from("b"));
         input.insert("v".into(), Value::from(6));
         let others = [("v".to_owned(), vec![Value::from("6")])];
-        settle(&mut input, &others, valid);
+        assert!(!settle(&mut input, &others, valid));
         assert_eq!(input.get("v"), Some(&Value::from(6)));
     }
 

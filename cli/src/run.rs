@@ -173,15 +173,19 @@ pub async fn run(
     // typed to be read loosely), so what is said here is only what --input spelled otherwise.
     input.extend(flags);
     let loose = model.normalize_choices(&mut input);
-    let others = fields::other_readings(&fields::flags(model), matches);
-    fields::settle(&mut input, &others, |input| {
-        model.decode(&Value::Object(input.clone())).is_ok()
-    });
-    let given = input.clone();
-
     // Everything local comes before the first network call: the input is decoded into the
-    // model's typed input once, and that is what is sent.
-    let (input, warnings) = match model.decode(&Value::Object(input)) {
+    // model's typed input, and that is what is sent. Only where it is invalid as the flags were
+    // first read is another reading of theirs tried.
+    let mut decoded = model.decode(&Value::Object(input.clone()));
+    if decoded.is_err() {
+        let others = fields::other_readings(&fields::flags(model), matches);
+        let decodes = |input: &Map<String, Value>| model.decode(&Value::Object(input.clone()));
+        if fields::settle(&mut input, &others, |input| decodes(input).is_ok()) {
+            decoded = decodes(&input);
+        }
+    }
+    let given = input;
+    let (input, warnings) = match decoded {
         Ok(input) => {
             let mut warnings = loose;
             warnings.extend(input_warnings(&input));

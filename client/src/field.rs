@@ -247,6 +247,12 @@ impl Field {
         find_choice(&self.choices(), raw)
     }
 
+    /// Every choice a user may mean by `raw`, the likeliest first: exactly its value or
+    /// alias, then ignoring ASCII case.
+    pub fn matching_choices(&self, raw: &str) -> Vec<Choice> {
+        matching(&self.choices(), raw)
+    }
+
     /// The media spec, for a media field or a list of media.
     pub fn media(&self) -> Option<&'static MediaSpec> {
         self.value_schema().media
@@ -375,21 +381,31 @@ fn alternatives(schema: &'static Schema) -> &'static [&'static Schema] {
     }
 }
 
-/// The choice of `choices` a user means by `raw`: its value or alias, exactly, else ignoring
-/// ASCII case.
+/// The choice of `choices` a user means by `raw`: the first of [`matching`].
 pub(crate) fn find_choice(choices: &[Choice], raw: &str) -> Option<Choice> {
+    matching(choices, raw).into_iter().next()
+}
+
+/// The choices of `choices` whose value or alias is `raw` (trimmed): exactly first, then
+/// ignoring ASCII case, each once.
+fn matching(choices: &[Choice], raw: &str) -> Vec<Choice> {
     let raw = raw.trim();
     let exact = choices
         .iter()
-        .find(|c| c.text() == raw || c.alias == Some(raw));
-    exact
-        .or_else(|| {
-            choices.iter().find(|c| {
-                c.text().eq_ignore_ascii_case(raw)
-                    || c.alias.is_some_and(|a| a.eq_ignore_ascii_case(raw))
-            })
-        })
-        .copied()
+        .filter(|c| c.text() == raw || c.alias == Some(raw));
+    let loose = choices.iter().filter(|c| {
+        c.text().eq_ignore_ascii_case(raw) || c.alias.is_some_and(|a| a.eq_ignore_ascii_case(raw))
+    });
+    let mut out: Vec<Choice> = Vec::new();
+    for choice in exact.chain(loose) {
+        if !out
+            .iter()
+            .any(|c| c.value.to_value() == choice.value.to_value())
+        {
+            out.push(*choice);
+        }
+    }
+    out
 }
 
 /// What a value of a schema is, as the CLI reads it from a flag and `describe` names it.
