@@ -50,7 +50,7 @@ pub enum Error {
     Config(#[from] ConfigError),
 
     /// The token was refused (HTTP 401, code 400004).
-    #[error("unauthorized: {api}{}", for_request(request_id))]
+    #[error("{}{}", labelled("unauthorized", api), for_request(request_id))]
     Unauthorized {
         /// The job, when the call was about one.
         request_id: Option<String>,
@@ -59,7 +59,7 @@ pub enum Error {
     },
 
     /// The token may not do this (HTTP 403, code 403001).
-    #[error("permission denied: {api}{}", for_request(request_id))]
+    #[error("{}{}", labelled("permission denied", api), for_request(request_id))]
     Forbidden {
         /// The job, when the call was about one.
         request_id: Option<String>,
@@ -68,14 +68,14 @@ pub enum Error {
     },
 
     /// The account's balance cannot pay for the job (HTTP 402, code 400002).
-    #[error("insufficient balance: {api}")]
+    #[error("{}", labelled("insufficient balance", api))]
     InsufficientBalance {
         /// What the server said.
         api: ApiError,
     },
 
     /// No such model or request (HTTP 404, code 404001); request ids also expire.
-    #[error("not found: {api}{}", for_request(request_id))]
+    #[error("{}{}", labelled("not found", api), for_request(request_id))]
     NotFound {
         /// The job, when the call was about one.
         request_id: Option<String>,
@@ -84,7 +84,7 @@ pub enum Error {
     },
 
     /// The server refused the input (HTTP 422, code 422001); `api.detail` says why.
-    #[error("rejected by the server: {api}")]
+    #[error("{}", labelled("rejected by the server", api))]
     Rejected {
         /// What the server said, with its `detail`.
         api: ApiError,
@@ -104,7 +104,11 @@ pub enum Error {
     },
 
     /// Another client error the server reported (a bad model id, code 400001, for example).
-    #[error("the server refused the request: {api}{}", for_request(request_id))]
+    #[error(
+        "{}{}",
+        labelled("the server refused the request", api),
+        for_request(request_id)
+    )]
     Api {
         /// The job, when the call was about one.
         request_id: Option<String>,
@@ -113,7 +117,7 @@ pub enum Error {
     },
 
     /// A server error (5xx or code 500001) that retrying did not get past.
-    #[error("server error: {api}{}", for_request(request_id))]
+    #[error("{}{}", labelled("server error", api), for_request(request_id))]
     Server {
         /// The job, when the call was about one.
         request_id: Option<String>,
@@ -620,6 +624,20 @@ fn body_start(excerpt: &str) -> String {
     }
 }
 
+/// `label: what the server said`, without the label when the server's message already starts
+/// with it ("insufficient balance: Insufficient balance (HTTP 402)" says it twice).
+fn labelled(label: &str, api: &ApiError) -> String {
+    let said = api.message.trim_start();
+    let repeats = said
+        .get(..label.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(label));
+    if repeats {
+        api.to_string()
+    } else {
+        format!("{label}: {api}")
+    }
+}
+
 fn for_request(request_id: &Option<String>) -> String {
     match request_id {
         Some(id) => format!(" (request {})", printable(id, SHOWN_CHARS)),
@@ -717,6 +735,29 @@ mod tests {
             "invalid response (HTTP 200): the output lists 1001 files"
         );
         assert!(invalid("{\"output\"").ends_with("; body starts: \"{\"output\"\""));
+    }
+
+    #[test]
+    fn the_kind_of_error_is_not_said_twice() {
+        let balance = |message: &str| {
+            Error::InsufficientBalance {
+                api: ApiError {
+                    status: 402,
+                    code: Some(400002),
+                    message: message.into(),
+                    detail: None,
+                },
+            }
+            .to_string()
+        };
+        assert_eq!(
+            balance("Insufficient balance"),
+            "Insufficient balance (HTTP 402, code 400002)"
+        );
+        assert_eq!(
+            balance("top up first"),
+            "insufficient balance: top up first (HTTP 402, code 400002)"
+        );
     }
 
     #[test]

@@ -65,6 +65,8 @@ pub enum NoEstimate {
     UnknownPrice,
     /// The price is a base price: a floor, not what the job costs.
     BasePrice,
+    /// The price is priced some way this version does not know (not `fixed`).
+    OtherPricing,
     /// The rate is not known.
     UnknownRate,
     /// What the rate is per is not known.
@@ -160,6 +162,10 @@ impl fmt::Display for NoEstimate {
             NoEstimate::BasePrice => {
                 f.write_str("the price is a base price (a floor), not what a job costs")
             }
+            NoEstimate::OtherPricing => f.write_str(
+                "the model is priced some way this runcomfy does not know (not a fixed rate), \
+                 so its rate is not what a job costs",
+            ),
             NoEstimate::UnknownRate => f.write_str("the model's rate is not known"),
             NoEstimate::UnknownUnit => f.write_str("what the model's price is per is not known"),
             NoEstimate::NoDuration => {
@@ -193,8 +199,11 @@ fn basis(model: &ModelInfo, price: &Price, input: &Value) -> Result<Basis, NoEst
     if !price.is_known() {
         return Err(NoEstimate::UnknownPrice);
     }
-    if price.pricing == Some(Pricing::Base) {
-        return Err(NoEstimate::BasePrice);
+    match price.pricing {
+        Some(Pricing::Base) => return Err(NoEstimate::BasePrice),
+        Some(Pricing::Fixed) | None => {}
+        // `other`, and whatever a later version adds: not a fixed rate.
+        Some(_) => return Err(NoEstimate::OtherPricing),
     }
     let rate = price.usd.ok_or(NoEstimate::UnknownRate)?;
     let unit = price.unit.ok_or(NoEstimate::UnknownUnit)?;

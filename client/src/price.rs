@@ -185,9 +185,10 @@ impl Price {
 
 impl fmt::Display for Price {
     /// `$0.03 per output`, `from $0.05 per second (base price)`, `$0.03 per a unit not known`,
-    /// `base price`, `unknown`.
+    /// `$0.02 per output (priced some other way)`, `base price`, `unknown`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let base = self.pricing == Some(Pricing::Base);
+        let other = self.pricing == Some(Pricing::Other);
         match (self.usd, self.unit) {
             (Some(usd), unit) => {
                 if base {
@@ -201,10 +202,17 @@ impl fmt::Display for Price {
                 }
                 if base {
                     f.write_str(" (base price)")?;
+                } else if other {
+                    f.write_str(" (priced some other way)")?;
                 }
                 Ok(())
             }
             (None, _) if base => f.write_str("base price (rate unknown)"),
+            (None, _) if other => f.write_str("priced some other way (rate unknown)"),
+            (None, _) if self.pricing == Some(Pricing::Fixed) => match self.unit {
+                Some(unit) => write!(f, "a fixed price per {} (rate unknown)", unit.name()),
+                None => f.write_str("a fixed price (rate unknown)"),
+            },
             (None, Some(unit)) => write!(f, "per {} (rate unknown)", unit.name()),
             (None, None) => f.write_str("unknown"),
         }

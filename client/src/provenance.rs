@@ -27,6 +27,9 @@ pub const RECORD_FILE: &str = "runcomfy-record.json";
 /// The version of the record's format ([`Record::runcomfy_record`]).
 pub const RECORD_VERSION: u32 = 1;
 
+/// This runcomfy's version, as records keep it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// What made a job's files.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
@@ -34,6 +37,13 @@ pub struct Record {
     pub runcomfy_record: u32,
     /// The model id.
     pub model: String,
+    /// The server the job was sent to: the API's base URL, or `mock` (a simulator in the
+    /// command itself: nothing was billed). None in records written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    /// The version of runcomfy that wrote the record ([`VERSION`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runcomfy_version: Option<String>,
     /// The request id the API gave.
     pub request_id: Option<String>,
     /// The input as sent, each media file and secret as [`body_summary`] has it.
@@ -44,6 +54,10 @@ pub struct Record {
     /// What the job cost, as the server said.
     #[serde(default)]
     pub cost_usd: Option<Usd>,
+    /// What the server said the job cost when that could not be read as US dollars (another
+    /// currency, a negative, an amount too large), as it wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_unread: Option<String>,
     /// When things happened.
     #[serde(default)]
     pub timings: Timings,
@@ -482,10 +496,13 @@ mod tests {
         let record = Record {
             runcomfy_record: RECORD_VERSION,
             model: model.id.into(),
+            server: None,
+            runcomfy_version: None,
             request_id: Some("r".into()),
             input: summary,
             estimate: None,
             cost_usd: None,
+            cost_unread: None,
             timings: Timings::default(),
             files: Vec::new(),
             output: None,
@@ -511,10 +528,13 @@ mod tests {
         let record = Record {
             runcomfy_record: RECORD_VERSION,
             model: "m/x".into(),
+            server: Some("http://127.0.0.1:1".into()),
+            runcomfy_version: Some(VERSION.into()),
             request_id: Some("r".into()),
             input: json!({"prompt": "p"}),
             estimate: None,
             cost_usd: None,
+            cost_unread: None,
             timings: Timings::default(),
             files: Vec::new(),
             output: Some(json!({"images": [hostile]})),

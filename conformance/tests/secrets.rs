@@ -34,10 +34,13 @@ fn a_secret_is_sent_but_not_recorded_and_a_rerun_asks_for_it() {
     let record = Record {
         runcomfy_record: provenance::RECORD_VERSION,
         model: model.id.into(),
+        server: None,
+        runcomfy_version: None,
         request_id: Some("r".into()),
         input: summary,
         estimate: None,
         cost_usd: None,
+        cost_unread: None,
         timings: Timings::default(),
         files: Vec::new(),
         output: None,

@@ -131,6 +131,9 @@ pub enum Pricing {
     Fixed,
     /// The rate is a floor (the price depends on more than the units): no estimate.
     Base,
+    /// A word this version does not know (`tiered`, `per_megapixel`): the rate is not taken as
+    /// what a job costs, so no estimate.
+    Other,
 }
 
 impl Pricing {
@@ -139,10 +142,16 @@ impl Pricing {
         match self {
             Pricing::Fixed => "fixed",
             Pricing::Base => "base",
+            Pricing::Other => "other",
         }
     }
 
-    /// Reads a catalog's `pricing`.
+    /// Reads the API's `pricing` (or `pricing_mode`): a word not known is [`Pricing::Other`].
+    pub fn read(word: &str) -> Pricing {
+        Pricing::parse(word).unwrap_or(Pricing::Other)
+    }
+
+    /// Reads a catalog's `pricing`: `fixed` or `base`.
     pub fn parse(word: &str) -> Option<Pricing> {
         match word.trim().to_ascii_lowercase().as_str() {
             "fixed" => Some(Pricing::Fixed),
@@ -227,6 +236,8 @@ mod tests {
         }
         assert_eq!(PriceUnit::parse("token"), None);
         assert_eq!(Pricing::parse("free"), None);
+        assert_eq!(Pricing::read("tiered"), Pricing::Other);
+        assert_eq!(Pricing::parse(Pricing::Other.name()), None);
         for word in UnitsOverlay::WORDS {
             assert!(UnitsOverlay::parse(word).is_some());
         }

@@ -354,7 +354,7 @@ impl<M: Model> Job<M> {
             error: reply.error.clone().map(JobError),
             created_at: reply.created_at.clone(),
             finished_at: reply.finished_at.clone(),
-            cost: reply.cost.and_then(Usd::from_dollars),
+            cost: cost_of(&reply),
         })
     }
 
@@ -362,7 +362,18 @@ impl<M: Model> Job<M> {
     /// [`wait`](Self::wait) or [`result`](Self::result); results are asked for with
     /// `include_cost=true`). `None` before the end, or when the server did not say.
     pub fn cost(&self) -> Option<Usd> {
-        self.cached()?.cost.and_then(Usd::from_dollars)
+        cost_of(&*self.cached()?)
+    }
+
+    /// What the last result reply of a finished job said it cost, when that could not be read
+    /// as US dollars (another currency, a negative, an amount too large): its JSON, cut short
+    /// and printable. `None` when [`cost`](Self::cost) has it, or nothing was said.
+    pub fn cost_unread(&self) -> Option<String> {
+        let reply = self.cached()?;
+        match cost_of(&reply) {
+            Some(_) => None,
+            None => reply.cost_said(),
+        }
     }
 
     /// When the server says the job was created and finished (RFC 3339 text, server clock),
@@ -535,6 +546,11 @@ impl<M: Model> Job<M> {
 /// by whether it has an error, then an output (`completed` with any; an unknown status, such as
 /// `success` or `done`, with one that holds something: the API gives an output only once a job
 /// succeeded, and a wait would otherwise poll such a job until its deadline).
+/// What the reply says the job cost, when that is an amount of US dollars (an exact [`Usd`]).
+fn cost_of(reply: &ResultReply) -> Option<Usd> {
+    reply.cost_amount().and_then(Usd::from_dollars)
+}
+
 pub(crate) fn result_state(reply: &ResultReply) -> JobState {
     match JobState::from_wire(&reply.status) {
         JobState::Completed | JobState::Unknown if has_error(reply) => JobState::Failed,
@@ -633,6 +649,16 @@ pub(crate) fn check_request_id(id: &str) -> Result<(), &'static str> {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn a_cost_too_large_for_dollars_is_no_cost() -> Result<(), serde_json::Error> {
+        let reply: ResultReply = serde_json::from_str(r#"{"status": "succeeded", "cost": 1e300}"#)?;
+        assert_eq!(cost_of(&reply), None);
+        assert_eq!(reply.cost_said().as_deref(), Some("1e+300"));
+        let reply: ResultReply = serde_json::from_str(r#"{"status": "succeeded", "cost": 0.09}"#)?;
+        assert_eq!(cost_of(&reply), Usd::from_dollars(0.09));
+        Ok(())
+    }
 
     #[test]
     fn records_read_with_or_without_their_submit_time() -> Result<(), serde_json::Error> {

@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
 use super::secret::Token;
-use crate::error::{ApiError, Error};
+use crate::error::{ApiError, Error, printable};
 
 /// Longest excerpt of a body kept in an error, in characters.
 const EXCERPT_CHARS: usize = 200;
@@ -62,10 +62,24 @@ pub(crate) struct ResultReply {
     pub created_at: Option<String>,
     #[serde(default, deserialize_with = "lenient")]
     pub finished_at: Option<String>,
-    /// What the job cost, in US dollars, when asked for (`include_cost=true`): a number, or
-    /// a number written as text; anything else is ignored.
-    #[serde(default, deserialize_with = "lenient_amount")]
-    pub cost: Option<f64>,
+    /// What the job cost, in US dollars, when asked for (`include_cost=true`), as the server
+    /// wrote it: read by [`ResultReply::cost_usd`].
+    #[serde(default)]
+    pub cost: Option<serde_json::Value>,
+}
+
+impl ResultReply {
+    /// What the job cost, when the reply says it as an amount: a number, or one written as
+    /// text (`"0.5"`, `"$0.5"`); not a negative or non-finite one.
+    pub fn cost_amount(&self) -> Option<f64> {
+        self.cost.as_ref().and_then(amount)
+    }
+
+    /// What the reply says the job cost, whatever it is: its JSON, cut short and printable.
+    pub fn cost_said(&self) -> Option<String> {
+        let said = self.cost.as_ref().filter(|c| !c.is_null())?;
+        Some(printable(&said.to_string(), 80).into_owned())
+    }
 }
 
 /// One model of the catalog (`GET /v1/models/{model_id}`, or an entry of `GET /v1/models`):
@@ -80,6 +94,9 @@ pub(crate) struct ModelReply {
     pub price_unit: Option<String>,
     #[serde(default, deserialize_with = "lenient")]
     pub pricing: Option<String>,
+    /// What RunComfy's own catalog calls `pricing`.
+    #[serde(default, deserialize_with = "lenient")]
+    pub pricing_mode: Option<String>,
     #[serde(default, deserialize_with = "lenient")]
     pub pricing_note: Option<String>,
 }
@@ -99,13 +116,18 @@ fn lenient_amount<'de, D>(deserializer: D) -> Result<Option<f64>, D::Error>
 where
     D: Deserializer<'de>,
 {
-    let value = serde_json::Value::deserialize(deserializer)?;
-    let amount = match &value {
+    Ok(amount(&serde_json::Value::deserialize(deserializer)?))
+}
+
+/// An amount: a JSON number, or a number written as text (`"0.03"`, `"$0.03"`); not a
+/// negative or non-finite one.
+fn amount(value: &serde_json::Value) -> Option<f64> {
+    let amount = match value {
         serde_json::Value::Number(n) => n.as_f64(),
         serde_json::Value::String(s) => s.trim().trim_start_matches('$').parse().ok(),
         _ => None,
     };
-    Ok(amount.filter(|a: &f64| a.is_finite() && *a >= 0.0))
+    amount.filter(|a: &f64| a.is_finite() && *a >= 0.0)
 }
 
 /// A request id: text, or a whole number written as one.
@@ -398,14 +420,35 @@ mod tests {
     #[test]
     fn costs_and_prices_are_read_leniently() {
         let cost = |body: &str| match parse::<ResultReply>(200, body.as_bytes()) {
-            Reply::Ok(reply) => reply.cost,
+            Reply::Ok(reply) => (reply.cost_amount(), reply.cost_said()),
             other => panic!("{other:?}"),
         };
-        assert_eq!(cost(r#"{"status": "succeeded", "cost": 0.09}"#), Some(0.09));
-        assert_eq!(cost(r#"{"status": "succeeded", "cost": "0.5"}"#), Some(0.5));
-        assert_eq!(cost(r#"{"status": "succeeded", "cost": -1}"#), None);
-        assert_eq!(cost(r#"{"status": "succeeded", "cost": {"usd": 1}}"#), None);
-        assert_eq!(cost(r#"{"status": "succeeded"}"#), None);
+        assert_eq!(
+            cost(r#"{"status": "succeeded", "cost": 0.09}"#),
+            (Some(0.09), Some("0.09".into()))
+        );
+        assert_eq!(
+            cost(r#"{"status": "succeeded", "cost": "$0.5"}"#),
+            (Some(0.5), Some(r#""$0.5""#.into()))
+        );
+        // Said, but not as an amount: kept as said.
+        assert_eq!(
+            cost(r#"{"status": "succeeded", "cost": -1}"#),
+            (None, Some("-1".into()))
+        );
+        assert_eq!(
+            cost(r#"{"status": "succeeded", "cost": "0.5 EUR"}"#),
+            (None, Some(r#""0.5 EUR""#.into()))
+        );
+        assert_eq!(
+            cost(r#"{"status": "succeeded", "cost": {"usd": 1}}"#),
+            (None, Some(r#"{"usd":1}"#.into()))
+        );
+        assert_eq!(cost(r#"{"status": "succeeded"}"#), (None, None));
+        assert_eq!(
+            cost(r#"{"status": "succeeded", "cost": null}"#),
+            (None, None)
+        );
         let body = br#"{"model_id": "a/b", "base_price_usd": "0.03", "price_unit": 7}"#;
         match parse::<ModelReply>(200, body) {
             Reply::Ok(reply) => {

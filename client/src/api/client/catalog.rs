@@ -137,7 +137,11 @@ fn price_of(reply: ModelReply) -> Price {
     Price {
         usd: reply.base_price_usd.and_then(Usd::from_dollars),
         unit: reply.price_unit.as_deref().and_then(PriceUnit::parse),
-        pricing: reply.pricing.as_deref().and_then(Pricing::parse),
+        pricing: reply
+            .pricing
+            .or(reply.pricing_mode)
+            .as_deref()
+            .map(Pricing::read),
         note: reply
             .pricing_note
             .filter(|n| !n.trim().is_empty())
