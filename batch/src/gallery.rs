@@ -11,6 +11,7 @@ use runcomfy::vocab::media::{MediaFormat, MediaKind};
 use crate::error::BatchError;
 use crate::journal::{FileRow, Row, State};
 use crate::report::count;
+use crate::spending::Spending;
 
 /// The gallery's file name in the output folder.
 pub const GALLERY_FILE: &str = "gallery.html";
@@ -42,14 +43,6 @@ pub fn write_gallery(
 pub fn render(rows: &[Row], files: &HashMap<u64, Vec<FileRow>>) -> String {
     let mut cards = String::new();
     let mut counts: BTreeMap<Option<MediaKind>, usize> = BTreeMap::new();
-    let mut total = runcomfy::price::Usd::ZERO;
-    let mut not_said = 0;
-    for row in rows {
-        if let Some(cost) = row.cost {
-            total = total.saturating_add(cost);
-        }
-        not_said += u64::from(crate::report::cost_not_said(row));
-    }
     // Every file saved, a failed or unfinished line's too: the total counts their jobs.
     for row in rows {
         let row_files = files.get(&row.number).into_iter().flatten();
@@ -62,19 +55,21 @@ pub fn render(rows: &[Row], files: &HashMap<u64, Vec<FileRow>>) -> String {
          <h1>runcomfy batch: {}</h1>\n<p class=\"meta\">{}</p>\n\
          <div class=\"grid\">\n{cards}</div>\n</body></html>\n",
         count_summary(&counts),
-        escape(&total_text(total, not_said))
+        escape(&total_text(&Spending::of(rows)))
     )
 }
 
-/// `total cost $0.17 (every job of the batch, failed ones too; 2 did not say what they
-/// cost)`.
-fn total_text(total: runcomfy::price::Usd, not_said: u64) -> String {
-    let unknown = match not_said {
-        0 => String::new(),
-        1 => "; 1 did not say what it cost".to_owned(),
-        n => format!("; {n} did not say what they cost"),
-    };
-    format!("total cost {total} (every job of the batch, failed ones too{unknown})")
+/// `total cost $0.17 (every job of the batch, failed ones too; 2 jobs did not say what they
+/// cost: $0.20 at their estimates)`.
+fn total_text(spending: &Spending) -> String {
+    let besides: String = crate::report::besides_stated(spending)
+        .iter()
+        .map(|clause| format!("; {clause}"))
+        .collect();
+    format!(
+        "total cost {} (every job of the batch, failed ones too{besides})",
+        spending.stated
+    )
 }
 
 /// Adds a card for each of a line's files, counting them by kind, and one for a job that failed
@@ -85,9 +80,13 @@ fn push_cards<'a>(
     row: &Row,
     files: impl Iterator<Item = &'a FileRow>,
 ) {
-    let cost = match row.cost {
-        Some(cost) => format!("cost {cost}"),
-        None => "cost not given".to_owned(),
+    let files: Vec<&FileRow> = files.collect();
+    // The job's cost, said on each of its cards: a reader adding them up must not count it
+    // once a file.
+    let cost = match (row.cost, files.len()) {
+        (Some(cost), 0 | 1) => format!("cost {cost}"),
+        (Some(cost), n) => format!("job cost {cost}, for its {n} files"),
+        (None, _) => "cost not given".to_owned(),
     };
     let prompt = row_prompt(row);
     let mut label = match &row.key {
@@ -112,15 +111,13 @@ fn push_cards<'a>(
             escape(&cost),
         );
     };
-    let mut any = false;
-    for file in files {
-        any = true;
+    for file in &files {
         let kind = kind_of(file);
         *counts.entry(kind).or_default() += 1;
         card(cards, &media_tag(kind, file, &prompt));
     }
     // A job that failed with no file: the total counts it, so the page names it, and why.
-    if !any && row.state == State::Failed && row.request_id.is_some() {
+    if files.is_empty() && row.state == State::Failed && row.request_id.is_some() {
         let reason = row.reason.as_deref().unwrap_or("failed");
         card(
             cards,
@@ -254,6 +251,7 @@ mod tests {
             basis: None,
             cost: "0.09".parse().ok(),
             submitted_at: None,
+            unseen: Some(runcomfy::price::Usd::ZERO),
         }];
         let files = HashMap::from([(
             1,
@@ -294,6 +292,7 @@ mod tests {
             basis: None,
             cost: None,
             submitted_at: None,
+            unseen: Some(runcomfy::price::Usd::ZERO),
         };
         let file = |path: &str, mime: Option<&str>| FileRow {
             field: "f".into(),
@@ -326,7 +325,7 @@ mod tests {
     }
 
     /// The total counts every job, so the page shows every file those jobs saved (a failed
-    /// line's too) and says how many jobs did not say what they cost.
+    /// line's too) and says what may have been billed besides.
     #[test]
     fn the_total_is_of_every_job_and_says_what_it_leaves_out() {
         let row = |n: u64, state: State, cost: Option<&str>| Row {
@@ -343,6 +342,7 @@ mod tests {
             basis: None,
             cost: cost.and_then(|c| c.parse().ok()),
             submitted_at: None,
+            unseen: Some(runcomfy::price::Usd::ZERO),
         };
         let file = |path: &str| FileRow {
             field: "images".into(),
@@ -355,7 +355,10 @@ mod tests {
         };
         let rows = [
             row(1, State::Downloaded, Some("0.10")),
-            row(2, State::Downloaded, None),
+            Row {
+                estimate: "0.04".parse().ok(),
+                ..row(2, State::Downloaded, None)
+            },
             Row {
                 reason: Some("it broke".into()),
                 ..row(3, State::Failed, Some("0.05"))
@@ -364,6 +367,7 @@ mod tests {
             row(5, State::Failed, None),
             Row {
                 request_id: None,
+                submits: 0,
                 ..row(6, State::Failed, None)
             },
         ];
@@ -385,8 +389,9 @@ mod tests {
         );
         assert!(
             html.contains(
-                "total cost $0.17 (every job of the batch, failed ones too; 2 did not say what \
-                 they cost)"
+                "total cost $0.17 (every job of the batch, failed ones too; 2 jobs did not say \
+                 what they cost: $0.04 at the estimate of 1 of them; line 5 may have been \
+                 billed with neither an estimate nor a cost: what it cost is not known)"
             ),
             "{html}"
         );

@@ -21,7 +21,7 @@ use crate::input::{InvalidLine, Plan};
 pub const FILE_NAME: &str = "journal.sqlite";
 
 /// The schema version this code writes; older journals are migrated ([`MIGRATIONS`]).
-const SCHEMA_VERSION: &str = "3";
+const SCHEMA_VERSION: &str = "4";
 
 /// Version 1 to 2: each line's estimate and cost, each file's URL and SHA-256.
 const MIGRATE_1: &str = "
@@ -38,8 +38,28 @@ const MIGRATE_2: &str = "
 ALTER TABLE lines ADD COLUMN submitted_ms INTEGER;
 ";
 
+/// Version 3 to 4: what each line's submits of unknown outcome may have cost, at the estimates
+/// they were sent with. Older versions kept one estimate a line, so each such submit counts at
+/// it: every submit of an `unknown` (or requeued `pending`) line, every one but the job
+/// followed of any other (a `submitting` line's last is added when it becomes `unknown`).
+const MIGRATE_3: &str = "
+ALTER TABLE lines ADD COLUMN unseen_nanos INTEGER DEFAULT 0;
+UPDATE lines SET unseen_nanos = CASE
+    WHEN state IN ('unknown', 'pending') AND submits > 0 THEN submits * estimate_nanos
+    WHEN state NOT IN ('unknown', 'pending') AND submits > 1 THEN (submits - 1) * estimate_nanos
+    ELSE 0 END;
+";
+
 /// Each older version and the statements that bring it to [`SCHEMA_VERSION`], in order.
-const MIGRATIONS: [(&str, &[&str]); 2] = [("1", &[MIGRATE_1, MIGRATE_2]), ("2", &[MIGRATE_2])];
+const MIGRATIONS: [(&str, &[&str]); 3] = [
+    ("1", &[MIGRATE_1, MIGRATE_2, MIGRATE_3]),
+    ("2", &[MIGRATE_2, MIGRATE_3]),
+    ("3", &[MIGRATE_3]),
+];
+
+/// A submit becoming of unknown outcome: its estimate joins the line's unseen ones (NULL,
+/// "could have cost anything", when it had none).
+const UNSEEN: &str = "unseen_nanos = unseen_nanos + estimate_nanos";
 
 /// The `meta` key of `--max-spend`, in billionths of a dollar.
 pub const MAX_SPEND: &str = "max_spend_nanos";
@@ -64,7 +84,10 @@ CREATE TABLE IF NOT EXISTS lines (
     estimate_nanos INTEGER,
     basis      TEXT,
     cost_nanos INTEGER,
-    submitted_ms INTEGER
+    submitted_ms INTEGER,
+    -- What the line's submits of unknown outcome may have cost, each at the estimate it was
+    -- sent with; NULL once one had no estimate (it could have cost anything).
+    unseen_nanos INTEGER DEFAULT 0
 ) STRICT;
 CREATE TABLE IF NOT EXISTS files (
     line         INTEGER NOT NULL REFERENCES lines (line),
@@ -165,6 +188,11 @@ pub struct Row {
     pub cost: Option<Usd>,
     /// When the server accepted its submit (this machine's clock), once submitted.
     pub submitted_at: Option<SystemTime>,
+    /// What its submits of unknown outcome (an `unknown` line's, and those of a line sent
+    /// again with --resubmit-unknown before the one it follows) may have cost, each at the
+    /// estimate it was sent with; `None` when one had no estimate, so they could have cost
+    /// anything.
+    pub unseen: Option<Usd>,
 }
 
 /// A saved file of a line.
@@ -377,7 +405,7 @@ impl Journal {
             .conn
             .prepare(
                 "SELECT line, key, dir, model, input, state, request_id, reason, submits,
-                        estimate_nanos, basis, cost_nanos, submitted_ms
+                        estimate_nanos, basis, cost_nanos, submitted_ms, unseen_nanos
                  FROM lines ORDER BY line",
             )
             .map_err(|e| self.err(e))?;
@@ -404,6 +432,7 @@ impl Journal {
                     basis: r.get(10)?,
                     cost: r.get::<_, Option<i64>>(11)?.and_then(to_usd),
                     submitted_at: r.get::<_, Option<i64>>(12)?.and_then(from_ms),
+                    unseen: r.get::<_, Option<i64>>(13)?.and_then(to_usd),
                     // Parsed last: a column that cannot be read is a database error before an
                     // unknown state is a format error.
                     state: match State::parse(&state) {
@@ -463,12 +492,12 @@ impl Journal {
     pub fn recover_interrupted(&self) -> Result<Vec<u64>, BatchError> {
         let mut stmt = self
             .conn
-            .prepare(
-                "UPDATE lines SET state = 'unknown', updated_ms = ?1,
+            .prepare(&format!(
+                "UPDATE lines SET state = 'unknown', updated_ms = ?1, {UNSEEN},
                    reason = 'interrupted while submitting: the server may or may not have \
                              accepted it (check the dashboard; --resubmit-unknown sends it again)'
                  WHERE state = 'submitting' RETURNING line",
-            )
+            ))
             .map_err(|e| self.err(e))?;
         let lines = stmt
             .query_map([now_ms()], |r| r.get::<_, i64>(0))
@@ -554,7 +583,7 @@ impl Journal {
         self.transition(
             line,
             &[State::Submitting],
-            "state = 'unknown', reason = ?3",
+            &format!("state = 'unknown', {UNSEEN}, reason = ?3"),
             &[&reason],
         )
     }
@@ -906,6 +935,7 @@ mod tests {
             .execute_batch(
                 "UPDATE lines SET state = 'submitted', request_id = 'req-1' WHERE line = 1;
                  ALTER TABLE lines DROP COLUMN submitted_ms;
+                 ALTER TABLE lines DROP COLUMN unseen_nanos;
                  UPDATE meta SET value = '2' WHERE key = 'schema_version';",
             )
             .map_err(|e| journal.err(e))?;
@@ -922,6 +952,59 @@ mod tests {
         journal.mark_submitting(3, State::Pending)?;
         journal.mark_submitted(3, "req-3", Some(SystemTime::now()))?;
         assert!(journal.rows()?[2].submitted_at.is_some());
+        Ok(())
+    }
+
+    #[test]
+    fn a_version_3_journal_counts_each_unseen_submit_at_the_estimate_it_kept()
+    -> Result<(), BatchError> {
+        let dir = tempfile::tempdir().map_err(BatchError::io("tempdir"))?;
+        let mut journal = Journal::open(dir.path())?;
+        journal.initialize(&plan(), "in.jsonl", None)?;
+        // As a version 3 journal left them: line 1 unknown after two submits, line 2 sent
+        // twice and done, line 3 caught submitting (its second submit).
+        journal
+            .conn
+            .execute_batch(
+                "UPDATE lines SET estimate_nanos = 90000000;
+                 UPDATE lines SET state = 'unknown', submits = 2 WHERE line = 1;
+                 UPDATE lines SET state = 'downloaded', submits = 2, request_id = 'r2' WHERE line = 2;
+                 UPDATE lines SET state = 'submitting', submits = 2 WHERE line = 3;
+                 ALTER TABLE lines DROP COLUMN unseen_nanos;
+                 UPDATE meta SET value = '3' WHERE key = 'schema_version';",
+            )
+            .map_err(|e| journal.err(e))?;
+        drop(journal);
+
+        let journal = Journal::open(dir.path())?;
+        assert_eq!(journal.recover_interrupted()?, [3]);
+        let unseen: Vec<Option<Usd>> = journal.rows()?.iter().map(|r| r.unseen).collect();
+        let usd = |text: &str| text.parse::<Usd>().ok();
+        assert_eq!(unseen, [usd("0.18"), usd("0.09"), usd("0.18")]);
+        Ok(())
+    }
+
+    #[test]
+    fn a_submit_of_unknown_outcome_keeps_its_estimate() -> Result<(), BatchError> {
+        let dir = tempfile::tempdir().map_err(BatchError::io("tempdir"))?;
+        let mut journal = Journal::open(dir.path())?;
+        journal.initialize(&plan(), "in.jsonl", None)?;
+        let usd = |text: &str| text.parse::<Usd>().ok();
+        journal.set_estimate(1, usd("0.09"), "")?;
+        journal.mark_submitting(1, State::Pending)?;
+        journal.mark_unknown(1, "reset")?;
+        // Sent again at today's price, which doubled: the first submit stays at its own.
+        journal.set_estimate(1, usd("0.18"), "")?;
+        journal.mark_submitting(1, State::Unknown)?;
+        journal.mark_not_sent(1, State::Unknown, "no connection")?;
+        journal.mark_submitting(1, State::Unknown)?;
+        journal.mark_unknown(1, "reset")?;
+        assert_eq!(journal.rows()?[0].unseen, usd("0.27"));
+        // One with no estimate could have cost anything.
+        journal.set_estimate(3, None, "")?;
+        journal.mark_submitting(3, State::Pending)?;
+        journal.mark_unknown(3, "reset")?;
+        assert_eq!(journal.rows()?[2].unseen, None);
         Ok(())
     }
 

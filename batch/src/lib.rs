@@ -30,6 +30,7 @@ pub mod progress;
 mod record;
 pub mod report;
 mod scheduler;
+pub mod spending;
 mod stop;
 
 use std::fs::{File, OpenOptions, TryLockError};
@@ -129,6 +130,7 @@ pub async fn run(
         client,
         &mut journal,
         max_spend.is_some(),
+        config.resubmit_unknown,
         config.progress,
         stop,
     )
@@ -249,21 +251,27 @@ fn open_batch(config: &BatchConfig) -> Result<(File, Journal, Vec<String>), Batc
     Ok((lock, journal, warnings))
 }
 
-/// Records each pending line's estimate before it is sent, at today's prices
-/// ([`todays_prices`]), as a dry run shows them and a budget counts them. The journal is taken
+/// Records the estimate of each line about to be sent (pending, or unknown and sent again with
+/// `resend_unknown`) at today's prices ([`todays_prices`]), as a dry run shows them and a
+/// budget counts them; an unknown line's earlier submits keep the estimates they were sent
+/// with (`unseen`). The journal is taken
 /// `&mut` because it is not `Sync`: a shared borrow held across the price look-ups would make
 /// the batch not `Send`.
 async fn record_estimates(
     client: &Client,
     journal: &mut Journal,
     budget: bool,
+    resend_unknown: bool,
     progress: ProgressMode,
     stop: &Stop,
 ) -> Result<(), BatchError> {
-    let pending = journal.rows()?;
-    let ids: Vec<String> = pending
+    let rows = journal.rows()?;
+    let to_send = |r: &&journal::Row| {
+        r.state == State::Pending || (resend_unknown && r.state == State::Unknown)
+    };
+    let ids: Vec<String> = rows
         .iter()
-        .filter(|r| r.state == State::Pending)
+        .filter(to_send)
         .filter_map(|r| r.model.clone())
         .collect();
     let say = |text: &str| {
@@ -274,7 +282,7 @@ async fn record_estimates(
     let prices = todays_prices(Some(client), &ids, budget, stop, say)
         .await
         .by_model;
-    for row in pending.iter().filter(|r| r.state == State::Pending) {
+    for row in rows.iter().filter(to_send) {
         let estimate = estimate_row(row, &prices);
         let (usd, basis) = match &estimate {
             Some(estimate) => (estimate.usd(), estimate.to_string()),
@@ -396,12 +404,75 @@ fn announce_start(
         ));
     }
     if let Some(budget) = budget {
+        let unbounded = budget.unbounded();
+        let anything = match unbounded.is_empty() {
+            true => String::new(),
+            false => format!(
+                ", and {} may have been billed with neither an estimate nor a cost (nothing \
+                 more is sent under a budget)",
+                report::lines_named(&unbounded)
+            ),
+        };
         progress.println(&format!(
-            "budget: --max-spend {}; {} spent or running so far",
+            "budget: --max-spend {}; {} spent or running so far{anything}",
             budget.limit(),
             budget.committed()
         ));
     }
+}
+
+/// A batch begun already in an output folder, as a dry run of it starts from.
+#[derive(Debug)]
+pub struct Begun {
+    /// Its lines, as the journal has them.
+    pub rows: Vec<journal::Row>,
+    /// The budget the run would have: `--max-spend` given, else the journal's (unless
+    /// `--no-max-spend`).
+    pub max_spend: Option<Usd>,
+}
+
+impl Begun {
+    /// What the batch has spent, or may have.
+    pub fn spending(&self) -> spending::Spending {
+        spending::Spending::of(&self.rows)
+    }
+}
+
+/// The batch begun in `config.out`, if its journal holds one, after the checks a run of
+/// `config` makes (the same input file and `--model`): what a dry run must start from, since
+/// the run would send only the lines still to send, within what is spent already. Reads the
+/// journal without taking the batch's lock: a batch running there may move on meanwhile.
+pub fn begun(config: &BatchConfig) -> Result<Option<Begun>, BatchError> {
+    let out = config.out.as_path();
+    if std::fs::metadata(Journal::path_in(out)).map_or(true, |m| m.len() == 0) {
+        return Ok(None);
+    }
+    let journal = Journal::open(out)?;
+    if !journal.is_initialized()? {
+        return Ok(None);
+    }
+    if let Some(path) = &config.input {
+        check_same_batch(&journal, out, path, config)?;
+    }
+    let max_spend = match (config.max_spend, config.no_max_spend) {
+        (Some(limit), _) => Some(limit),
+        (None, true) => None,
+        (None, false) => kept_budget(&journal)?,
+    };
+    Ok(Some(Begun {
+        rows: journal.rows()?,
+        max_spend,
+    }))
+}
+
+/// The server the batch sends to, as its records and report name it: the journal's (a base
+/// URL, or `mock`), else the client's base URL.
+fn server_of(journal: &Journal, client: &Client) -> String {
+    journal
+        .meta("server")
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| client.base_url().to_string())
 }
 
 /// Saves the poll history, writes the report and gallery, and sums up the journal.
@@ -411,7 +482,7 @@ fn write_outputs(client: &Client, journal: &Journal, out: &Path) -> Result<Summa
     }
     let rows = journal.rows()?;
     let files = journal.files()?;
-    report::write_report(out, &rows, &files)?;
+    report::write_report(out, &server_of(journal, client), &rows, &files)?;
     gallery::write_gallery(out, &rows, &files)?;
     Ok(Summary::from_rows(out, &rows))
 }
@@ -426,6 +497,11 @@ fn budget_of(journal: &Journal, config: &BatchConfig) -> Result<Option<Usd>, Bat
         journal.remove_meta(journal::MAX_SPEND)?;
         return Ok(None);
     }
+    kept_budget(journal)
+}
+
+/// The budget the journal keeps.
+fn kept_budget(journal: &Journal) -> Result<Option<Usd>, BatchError> {
     Ok(journal
         .meta(journal::MAX_SPEND)?
         .and_then(|n| n.parse::<u64>().ok())

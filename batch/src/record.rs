@@ -15,14 +15,17 @@ use crate::journal::Row;
 pub(crate) struct Ended<'a> {
     pub request_id: &'a str,
     pub cost: Option<Usd>,
+    /// What the server said it cost, when that could not be read as US dollars.
+    pub cost_unread: Option<String>,
     pub output: Option<&'a DynOutput>,
     pub error: Option<String>,
 }
 
-/// Writes the record of a line whose job ended into `dir` (made if need be), with the files
-/// saved (none when they were refused, or the job failed); a failure is logged, not fatal (the
-/// files and the journal are what the batch promises).
+/// Writes the record of a line whose job ended on `server` into `dir` (made if need be), with
+/// the files saved (none when they were refused, or the job failed); a failure is logged, not
+/// fatal (the files and the journal are what the batch promises).
 pub(crate) fn write(
+    server: &str,
     row: &Row,
     model: &ModelInfo,
     job: Ended<'_>,
@@ -56,6 +59,8 @@ pub(crate) fn write(
     let record = Record {
         runcomfy_record: provenance::RECORD_VERSION,
         model: model.id.to_owned(),
+        server: Some(server.to_owned()),
+        runcomfy_version: Some(provenance::VERSION.to_owned()),
         request_id: Some(job.request_id.to_owned()),
         input: summary,
         estimate: row
@@ -63,6 +68,7 @@ pub(crate) fn write(
             .as_ref()
             .map(|basis| json!({"usd": row.estimate, "basis": basis})),
         cost_usd: job.cost,
+        cost_unread: job.cost_unread,
         timings,
         files: saved.iter().map(RecordFile::of).collect(),
         output: job.output.map(|output| Value::Object(output.0.clone())),

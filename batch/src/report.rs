@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::error::BatchError;
 use crate::journal::{FileRow, Row, State};
+use crate::spending::{Spending, Tally};
 
 /// The report's file name in the output folder.
 pub const REPORT_FILE: &str = "report.jsonl";
@@ -22,6 +23,8 @@ struct ReportLine<'a> {
     line: u64,
     key: Option<&'a str>,
     model: Option<&'a str>,
+    /// The server its job was (or is to be) sent to: a base URL, or `mock`.
+    server: &'a str,
     status: State,
     request_id: Option<&'a str>,
     /// Paths relative to the output folder.
@@ -29,18 +32,26 @@ struct ReportLine<'a> {
     reason: Option<&'a str>,
     /// Submits that may have created a job for this line, over every run.
     submits: u64,
+    /// When its job was accepted (this machine's clock, RFC 3339).
+    submitted_at: Option<String>,
     /// The estimate before it was sent (US dollars).
     estimate_usd: Option<Usd>,
     /// How the estimate was worked out, or why there is none.
     estimate: Option<&'a str>,
     /// What it cost, as the server said (US dollars).
     cost_usd: Option<Usd>,
+    /// What its submits of unknown outcome may have cost, at the estimates they were sent
+    /// with (US dollars); null when one had no estimate.
+    unseen_usd: Option<Usd>,
+    /// The version of runcomfy that wrote the report.
+    runcomfy_version: &'a str,
 }
 
-/// Writes `report.jsonl` (through a temporary file and a rename, so a reader never sees half
-/// of it).
+/// Writes `report.jsonl` for a batch sent to `server` (through a temporary file and a rename,
+/// so a reader never sees half of it).
 pub fn write_report(
     out: &Path,
+    server: &str,
     rows: &[Row],
     files: &HashMap<u64, Vec<FileRow>>,
 ) -> Result<(), BatchError> {
@@ -50,6 +61,7 @@ pub fn write_report(
             line: row.number,
             key: row.key.as_deref(),
             model: row.model.as_deref(),
+            server,
             status: row.state,
             request_id: row.request_id.as_deref(),
             files: files
@@ -58,9 +70,12 @@ pub fn write_report(
                 .unwrap_or_default(),
             reason: row.reason.as_deref(),
             submits: row.submits,
+            submitted_at: row.submitted_at.map(runcomfy::provenance::timestamp),
             estimate_usd: row.estimate,
             estimate: row.basis.as_deref(),
             cost_usd: row.cost,
+            unseen_usd: row.unseen,
+            runcomfy_version: runcomfy::provenance::VERSION,
         };
         // Escaped as a record is: its reasons and paths hold a server's text.
         let json = runcomfy::error::escaped_json(&line, false)
@@ -88,17 +103,6 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), BatchErr
         let _ = std::fs::remove_file(&temp);
     }
     result.map_err(BatchError::io(path))
-}
-
-/// Whether `row`'s job ended (downloaded, or failed after it was accepted: it may be billed)
-/// without the server saying what it cost.
-pub(crate) fn cost_not_said(row: &Row) -> bool {
-    let ended = match row.state {
-        State::Downloaded => true,
-        State::Failed => row.request_id.is_some(),
-        _ => false,
-    };
-    ended && row.cost.is_none()
 }
 
 /// One line named in the summary.
@@ -163,12 +167,8 @@ pub struct Summary {
     pub max_spend: Option<Usd>,
     /// Lines the budget left unsent (pending, sent by a run with a larger one).
     pub unsent: Vec<Entry>,
-    /// What the finished jobs cost, as the server said.
-    pub spent: Usd,
-    /// Jobs whose cost the server did not say.
-    pub costs_unknown: u64,
-    /// Their estimates, at which `--max-spend` counts them.
-    pub unknown_estimated: Usd,
+    /// What the batch has spent, or may have.
+    pub spending: Spending,
 }
 
 impl Summary {
@@ -177,18 +177,11 @@ impl Summary {
         let mut summary = Summary {
             out: out.to_owned(),
             total: rows.len() as u64,
+            spending: Spending::of(rows),
             ..Summary::default()
         };
         for row in rows {
             *summary.counts.entry(row.state).or_default() += 1;
-            if let Some(cost) = row.cost {
-                summary.spent = summary.spent.saturating_add(cost);
-            } else if cost_not_said(row) {
-                summary.costs_unknown += 1;
-                summary.unknown_estimated = summary
-                    .unknown_estimated
-                    .saturating_add(row.estimate.unwrap_or_default());
-            }
             let entry = Entry {
                 line: row.number,
                 key: row.key.clone(),
@@ -312,50 +305,33 @@ impl Summary {
         )
     }
 
+    /// `spent: $0.03 of --max-spend $0.30 (2 jobs did not say what they cost: $0.20 at
+    /// their estimates); the budget counts $0.23`: what the server said, and beside it what
+    /// may have been billed without its saying, as the budget counts it.
     fn write_spent(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let unknown_costs = if self.costs_unknown > 0 {
-            format!(
-                " ({} did not say what {} cost)",
-                count(self.costs_unknown, "job", "jobs"),
-                if self.costs_unknown == 1 {
-                    "it"
-                } else {
-                    "they"
+        let spending = &self.spending;
+        write!(f, "spent: {}", spending.stated)?;
+        if let Some(limit) = self.max_spend {
+            write!(f, " of --max-spend {limit}")?;
+        }
+        let besides = besides_stated(spending);
+        if !besides.is_empty() {
+            write!(f, " ({})", besides.join("; "))?;
+            if self.max_spend.is_some() {
+                write!(f, "; the budget counts {}", spending.committed())?;
+                if !spending.unbounded.is_empty() {
+                    f.write_str(" and cannot bound the rest")?;
                 }
-            )
-        } else {
-            String::new()
-        };
+            }
+        }
+        writeln!(f)?;
         match self.max_spend {
-            // The budget counts what it was not told at the estimates.
-            Some(limit) if self.costs_unknown > 0 => writeln!(
+            Some(limit) if spending.stated > limit => writeln!(
                 f,
-                "spent: {} of --max-spend {limit}{unknown_costs}; the budget counts {} at {} \
-                 {}, {}",
-                self.spent,
-                if self.costs_unknown == 1 {
-                    "it"
-                } else {
-                    "them"
-                },
-                if self.costs_unknown == 1 {
-                    "its"
-                } else {
-                    "their"
-                },
-                if self.costs_unknown == 1 {
-                    "estimate"
-                } else {
-                    "estimates"
-                },
-                self.unknown_estimated
+                "warning: the jobs cost more than --max-spend {limit}: the server charged more \
+                 than the estimates the budget was held to"
             ),
-            Some(limit) => writeln!(
-                f,
-                "spent: {} of --max-spend {limit}{unknown_costs}",
-                self.spent
-            ),
-            None => writeln!(f, "spent: {}{unknown_costs}", self.spent),
+            _ => Ok(()),
         }
     }
 
@@ -423,6 +399,60 @@ pub fn shell_word(text: &str) -> Cow<'_, str> {
 /// A count and its noun, as a sentence says it: `1 line`, `2 lines`.
 pub fn count(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// What may have been billed besides the costs the server stated, one clause each: jobs that
+/// did not say, jobs running, submits of unknown outcome, lines that could have cost anything.
+pub(crate) fn besides_stated(spending: &Spending) -> Vec<String> {
+    let mut besides = Vec::new();
+    for (tally, one, many) in [
+        (
+            &spending.unstated,
+            "job did not say what it cost",
+            "jobs did not say what they cost",
+        ),
+        (
+            &spending.running,
+            "job accepted and not finished",
+            "jobs accepted and not finished",
+        ),
+        (
+            &spending.unseen,
+            "submit of unknown outcome may have been billed",
+            "submits of unknown outcome may have been billed",
+        ),
+    ] {
+        if tally.count > 0 {
+            besides.push(at_estimates(tally, one, many));
+        }
+    }
+    if !spending.unbounded.is_empty() {
+        besides.push(format!(
+            "{} may have been billed with neither an estimate nor a cost: what {} cost is not \
+             known",
+            lines_named(&spending.unbounded),
+            if spending.unbounded.len() == 1 {
+                "it"
+            } else {
+                "they"
+            }
+        ));
+    }
+    besides
+}
+
+/// `2 jobs did not say what they cost: $0.20 at their estimates` (`one`/`many` say what the
+/// tally counts). Those with no estimate are named by [`besides_stated`]'s last clause.
+fn at_estimates(tally: &Tally, one: &str, many: &str) -> String {
+    let what = count(tally.count, one, many);
+    let estimated = tally.count - tally.unestimated;
+    match (estimated, tally.count) {
+        (0, _) => what,
+        (1, 1) => format!("{what}: {} at its estimate", tally.usd),
+        (k, n) if k == n => format!("{what}: {} at their estimates", tally.usd),
+        (1, _) => format!("{what}: {} at the estimate of 1 of them", tally.usd),
+        (k, _) => format!("{what}: {} at the estimates of {k} of them", tally.usd),
+    }
 }
 
 /// Line numbers (sorted) named as a list of lines: `line 4`, `lines 1-3, 7`.
@@ -522,7 +552,8 @@ mod tests {
     }
 
     /// Jobs that ended, failed ones too, without saying what they cost are counted as such,
-    /// and the budget's line says at what it counts them.
+    /// and the budget's line says what it counts: so are jobs running and submits of unknown
+    /// outcome.
     #[test]
     fn costs_not_said_are_counted_and_the_budget_says_how_it_counts_them() {
         let row = |number: u64, state: State, cost: Option<&str>| Row {
@@ -539,22 +570,47 @@ mod tests {
             basis: None,
             cost: cost.and_then(|c| c.parse().ok()),
             submitted_at: None,
+            unseen: Some(Usd::ZERO),
         };
         let rows = [
             row(1, State::Downloaded, Some("0.03")),
             row(2, State::Failed, None),
             row(3, State::Downloaded, None),
             row(4, State::Submitted, None),
+            // Sent twice: the first submit's outcome is unknown.
+            Row {
+                submits: 2,
+                unseen: "0.05".parse().ok(),
+                ..row(5, State::Downloaded, Some("0.10"))
+            },
         ];
         let mut summary = Summary::from_rows(Path::new("out"), &rows);
-        summary.max_spend = "0.30".parse().ok();
+        summary.max_spend = "0.60".parse().ok();
         let text = summary.to_string();
         assert!(
             text.contains(
-                "spent: $0.03 of --max-spend $0.30 (2 jobs did not say what they cost); the \
-                 budget counts them at their estimates, $0.20"
+                "spent: $0.13 of --max-spend $0.60 (2 jobs did not say what they cost: $0.20 at \
+                 their estimates; 1 job accepted and not finished: $0.10 at its estimate; 1 \
+                 submit of unknown outcome may have been billed: $0.05 at its estimate); the \
+                 budget counts $0.48"
             ),
             "{text}"
+        );
+        assert!(!text.contains("warning"), "{text}");
+        summary.max_spend = "0.10".parse().ok();
+        assert!(
+            summary
+                .to_string()
+                .contains("warning: the jobs cost more than --max-spend $0.10"),
+            "{summary}"
+        );
+        // Without a budget, what may have been billed is said all the same.
+        summary.max_spend = None;
+        assert!(
+            summary
+                .to_string()
+                .contains("spent: $0.13 (2 jobs did not say what they cost: $0.20 at"),
+            "{summary}"
         );
     }
 }

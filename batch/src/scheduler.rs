@@ -77,6 +77,8 @@ struct Ctx {
     submitted: AtomicU64,
     budget: Option<Budget>,
     unsent: Mutex<Vec<u64>>,
+    /// The server the batch sends to, as records name it ([`crate::server_of`]).
+    server: String,
 }
 
 /// Runs every pending or submitted row; returns when all have ended or the batch stopped.
@@ -102,6 +104,10 @@ pub(crate) async fn run(
             halt.request();
         }
     });
+    let server = crate::server_of(
+        &journal.lock().unwrap_or_else(PoisonError::into_inner),
+        client,
+    );
     let ctx = Arc::new(Ctx {
         client: client.clone(),
         journal,
@@ -114,6 +120,7 @@ pub(crate) async fn run(
         submitted: AtomicU64::new(0),
         budget: limits.budget,
         unsent: Mutex::new(Vec::new()),
+        server,
     });
     // Jobs already paid for first: their outputs expire, and waiting on them costs nothing.
     let mut rows = rows;
@@ -296,7 +303,7 @@ async fn reserve_budget(ctx: &Ctx, row: &Row) -> Result<(), Outcome> {
 /// Gives back the line's budget reservation: its submit is provably not taken.
 fn release(ctx: &Ctx, row: &Row) {
     if let Some(budget) = &ctx.budget {
-        budget.release(row.estimate);
+        budget.release(row);
     }
 }
 
@@ -442,11 +449,19 @@ fn classify_submit_error(err: &Error) -> SubmitFailure {
     }
 }
 
-/// A job ended: its cost goes to the journal and the budget.
-async fn settle(ctx: &Ctx, row: &Row, cost: Option<runcomfy::price::Usd>) -> Result<(), ()> {
+/// A job ended (`job`, when the server still knows it): its cost goes to the journal and the
+/// budget, and a cost the server said in a form that cannot be read is said.
+async fn settle(ctx: &Ctx, row: &Row, job: Option<&DynJob>) -> Result<(), ()> {
     let line = row.number;
+    let cost = job.and_then(DynJob::cost);
+    if let Some(said) = job.and_then(DynJob::cost_unread) {
+        ctx.progress.println(&format!(
+            "line {line}: the server said its job cost {said}, which is not an amount of US \
+             dollars this runcomfy can read; the budget counts it at its estimate"
+        ));
+    }
     if let Some(budget) = &ctx.budget {
-        budget.settle(row.estimate, cost);
+        budget.settle(row, cost);
     }
     if let Some(cost) = cost
         && let Err(err) = journal(ctx, move |j| j.set_cost(line, cost)).await
@@ -470,7 +485,7 @@ async fn finish(
     };
     let noticed = std::time::SystemTime::now();
     let cost = job.cost();
-    if settle(ctx, row, cost).await.is_err() {
+    if settle(ctx, row, Some(job)).await.is_err() {
         return Outcome::Unfinished;
     }
     let Ok(_permit) = ctx.downloads.acquire().await else {
@@ -508,7 +523,7 @@ async fn wait(
         };
         match err {
             Error::JobFailed { .. } | Error::Cancelled { .. } => {
-                if settle(ctx, row, job.cost()).await.is_err() {
+                if settle(ctx, row, Some(job)).await.is_err() {
                     return Err(Outcome::Unfinished);
                 }
                 // It may be billed: its record says what was sent, why it failed and the cost,
@@ -516,13 +531,14 @@ async fn wait(
                 let ended = crate::record::Ended {
                     request_id: job.id(),
                     cost: job.cost(),
+                    cost_unread: job.cost_unread(),
                     output: None,
                     error: Some(runcomfy::provenance::ended_error(&err)),
                 };
                 let now = std::time::SystemTime::now();
                 let timings = runcomfy::provenance::Timings::ended(job, started.at(), now);
                 let dir = ctx.out.join(row.dir.as_deref().unwrap_or("unnamed"));
-                crate::record::write(row, model, ended, timings, &[], &dir);
+                crate::record::write(&ctx.server, row, model, ended, timings, &[], &dir);
                 return Err(fail_line(ctx, line, &err.to_string()).await);
             }
             Error::NotFound { .. } => {
@@ -582,6 +598,7 @@ async fn download(
                 if dir.is_dir() {
                     let saved = err.saved_files();
                     crate::record::write(
+                        &ctx.server,
                         row,
                         model,
                         ended(job, output, cost),
@@ -607,7 +624,7 @@ async fn download(
                     let saved = err.saved_files();
                     if !saved.is_empty() {
                         let job = ended(job, output, cost);
-                        crate::record::write(row, model, job, timings, saved, &dir);
+                        crate::record::write(&ctx.server, row, model, job, timings, saved, &dir);
                         let saved = file_rows(ctx, saved);
                         if let Err(err) =
                             journal(ctx, move |j| j.note_with(line, &saved, &reason)).await
@@ -620,7 +637,15 @@ async fn download(
             }
         }
     };
-    crate::record::write(row, model, ended(job, output, cost), timings, &saved, &dir);
+    crate::record::write(
+        &ctx.server,
+        row,
+        model,
+        ended(job, output, cost),
+        timings,
+        &saved,
+        &dir,
+    );
     let files = file_rows(ctx, &saved);
     match journal(ctx, move |j| j.mark_downloaded(line, &files)).await {
         Ok(()) => Outcome::Downloaded,
@@ -656,6 +681,7 @@ fn ended<'a>(
     crate::record::Ended {
         request_id: job.id(),
         cost,
+        cost_unread: job.cost_unread(),
         output: Some(output),
         error: None,
     }

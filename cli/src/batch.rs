@@ -1,7 +1,7 @@
 //! `runcomfy batch FILE.jsonl --out DIR` and `runcomfy batch --resume DIR`: the command line of
 //! the `runcomfy-batch` engine (validation, journal, resume, report and gallery live there).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -9,7 +9,8 @@ use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgAction, ArgMatches, Command, ValueHint};
 use runcomfy::price::{Price, Usd};
 use runcomfy_batch::report::count;
-use runcomfy_batch::{BatchConfig, BatchError, ProgressMode, Stop};
+use runcomfy_batch::spending::Spending;
+use runcomfy_batch::{BatchConfig, BatchError, ProgressMode, State, Stop};
 use runcomfy_simulator::SimConfig;
 use serde_json::{Value, json};
 
@@ -122,6 +123,8 @@ pub fn command() -> Command {
                 .long("max-spend")
                 .value_name("USD")
                 .value_parser(crate::cli::parse_usd)
+                // `-1` reaches the amount's own error, not "unexpected argument".
+                .allow_negative_numbers(true)
                 .help(
                     "Never send a line that could take the batch past USD: real costs of \
                      finished jobs plus estimates of running ones. Lines with no estimate are \
@@ -163,11 +166,7 @@ pub async fn run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
         connection.remember_run_times();
         connection
     };
-    config.server = Some(if mock {
-        "mock".to_owned()
-    } else {
-        connection.client.base_url().as_str().to_owned()
-    });
+    config.server = Some(connection.server());
     let stop = Stop::new();
     runcomfy_batch::on_ctrl_c(&stop);
     let result = runcomfy_batch::run(&connection.client, &config, &stop).await;
@@ -252,7 +251,13 @@ fn show_result(result: Result<runcomfy_batch::Summary, BatchError>) -> u8 {
         Err(BatchError::Halted { summary, source }) => {
             output::line(&summary.to_string());
             eprintln_safe(&format!("error: the batch stopped: {source}"));
-            error_code(&source)
+            // Lines whose submit may have been billed outrank why the batch stopped: a script
+            // must not retry them blindly.
+            match error_code(&source) {
+                exit::INTERRUPTED => exit::INTERRUPTED,
+                _ if !summary.unknown.is_empty() => exit::MAYBE_ACCEPTED,
+                code => code,
+            }
         }
         Err(err) => {
             eprintln_safe(&format!("error: {err}"));
@@ -274,21 +279,65 @@ async fn dry_run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
         Ok(plan) => plan,
         Err(code) => return Ok(code),
     };
-    let budget = matches.get_one::<Usd>("max_spend").is_some();
+    // A batch begun in --out already: the run would send only its lines still to send, within
+    // what it has spent.
+    let begun = match matches.get_one::<String>("out") {
+        Some(_) => match runcomfy_batch::begun(&config_of(global, matches)?) {
+            Ok(begun) => begun,
+            Err(err) => {
+                eprintln_safe(&format!("error: {err}"));
+                return Ok(error_code(&err));
+            }
+        },
+        None => None,
+    };
+    let resubmit_unknown = matches.get_flag("resubmit_unknown");
+    let lines: Vec<&runcomfy_batch::input::Line> = match &begun {
+        Some(begun) => {
+            let to_send: HashSet<u64> = begun
+                .rows
+                .iter()
+                .filter(|row| match row.state {
+                    State::Pending => true,
+                    State::Unknown => resubmit_unknown,
+                    _ => false,
+                })
+                .map(|row| row.number)
+                .collect();
+            eprintln_safe(&format!(
+                "dry run of the batch begun in {}: {} to send of {} (the others ended, run, or \
+                 are unknown)",
+                matches.get_one::<String>("out").map_or("", String::as_str),
+                count(to_send.len() as u64, "line", "lines"),
+                plan.lines.len()
+            ));
+            plan.lines
+                .iter()
+                .filter(|line| to_send.contains(&line.number))
+                .collect()
+        }
+        None => plan.lines.iter().collect(),
+    };
+    let max_spend = match &begun {
+        Some(begun) => begun.max_spend,
+        None => matches.get_one::<Usd>("max_spend").copied(),
+    };
+    let ids: Vec<String> = lines.iter().map(|l| l.model.id.to_owned()).collect();
     let Some(prices) = Interrupts::listen()
-        .race(todays_prices(global, &plan, budget))
+        .race(todays_prices(global, &ids, max_spend.is_some()))
         .await
     else {
         eprintln_safe("interrupted: nothing was shown");
         return Ok(exit::INTERRUPTED);
     };
-    let mut estimates = Vec::with_capacity(plan.lines.len());
-    for line in &plan.lines {
+    let mut estimates = Vec::with_capacity(lines.len());
+    for line in lines {
         estimates.push((line.number, show_line(line, &prices)?));
     }
     show_total(&estimates);
-    match matches.get_one::<Usd>("max_spend") {
-        Some(max) => Ok(show_budget(&estimates, *max)),
+    let spent = begun.as_ref().map(runcomfy_batch::Begun::spending);
+    match max_spend {
+        Some(max) => Ok(show_budget(&estimates, max, spent.as_ref())),
         None => Ok(exit::OK),
     }
 }
@@ -340,7 +389,7 @@ fn checked_plan(
 /// from the API when it can be reached, else the catalog's.
 async fn todays_prices(
     global: &ArgMatches,
-    plan: &runcomfy_batch::Plan,
+    ids: &[String],
     budget: bool,
 ) -> HashMap<String, Price> {
     let connection = match connect(global).await {
@@ -352,11 +401,10 @@ async fn todays_prices(
             None
         }
     };
-    let ids: Vec<String> = plan.lines.iter().map(|l| l.model.id.to_owned()).collect();
     let client = connection.as_ref().map(|c| &c.client);
     // Ctrl-C is heard by the caller, which drops this look-up.
     let never = Stop::new();
-    let prices = runcomfy_batch::todays_prices(client, &ids, budget, &never, eprintln_safe)
+    let prices = runcomfy_batch::todays_prices(client, ids, budget, &never, eprintln_safe)
         .await
         .by_model;
     if let Some(connection) = connection {
@@ -432,24 +480,35 @@ fn show_total(estimates: &[(u64, Option<Usd>)]) {
 }
 
 /// Says which lines `--max-spend max` would leave unsent if every job cost its estimate (the
-/// batch sends the lines in order, each if its estimate fits in what is left, none without
-/// one); the exit code the batch would have: [`exit::OVER_BUDGET`] when it leaves any.
-fn show_budget(estimates: &[(u64, Option<Usd>)], max: Usd) -> u8 {
-    let mut left = max;
+/// batch sends the lines in order, each if its estimate fits in what is left after what a
+/// batch begun already has `spent`, none without one, and none once something may have cost
+/// anything); the exit code the batch would have: [`exit::OVER_BUDGET`] when it leaves any.
+fn show_budget(estimates: &[(u64, Option<Usd>)], max: Usd, spent: Option<&Spending>) -> u8 {
+    let already = spent.map_or(Usd::ZERO, Spending::committed);
+    let unbounded = spent.is_some_and(|spent| !spent.unbounded.is_empty());
+    let mut left = max.saturating_sub(already);
     let mut unsent = Vec::new();
     for (line, usd) in estimates {
-        match usd.filter(|usd| *usd <= left) {
+        match usd.filter(|usd| *usd <= left && !unbounded && already <= max) {
             Some(usd) => left = left.saturating_sub(usd),
             None => unsent.push(*line),
         }
     }
+    let before = match spent {
+        Some(spent) if !spent.unbounded.is_empty() => format!(
+            ", after {} which may have cost anything (no estimate, no cost said)",
+            runcomfy_batch::report::lines_named(&spent.unbounded)
+        ),
+        Some(_) => format!(", {already} of it spent or running already"),
+        None => String::new(),
+    };
     if unsent.is_empty() {
-        eprintln_safe(&format!("--max-spend {max}: every line fits"));
+        eprintln_safe(&format!("--max-spend {max}{before}: every line fits"));
         return exit::OK;
     }
     eprintln_safe(&format!(
-        "--max-spend {max}: {} would be left unsent if each job cost its estimate ({} sent, \
-         {} of the budget)",
+        "--max-spend {max}{before}: {} would be left unsent if each job cost its estimate ({} \
+         sent, {} of the budget)",
         runcomfy_batch::report::lines_named(&unsent),
         count((estimates.len() - unsent.len()) as u64, "line", "lines"),
         max.saturating_sub(left)

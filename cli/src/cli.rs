@@ -416,6 +416,8 @@ fn run_args() -> Vec<Arg> {
             .long("max-cost")
             .value_name("USD")
             .value_parser(parse_usd)
+            // `-1` reaches the amount's own error, not "unexpected argument".
+            .allow_negative_numbers(true)
             .help(
                 "Refuse to submit (exit 4) when the estimate is above USD, or when there is no \
                  estimate (a base price, or an input that does not say)",

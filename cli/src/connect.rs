@@ -27,6 +27,15 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// The server as records and journals name it: `mock` for the in-process simulator (nothing
+    /// is billed), else the API's base URL.
+    pub fn server(&self) -> String {
+        match self.simulator {
+            Some(_) => "mock".to_owned(),
+            None => self.client.base_url().to_string(),
+        }
+    }
+
     /// For commands that submit or wait on jobs: starts from the run times cached for this
     /// server, and adds the ones learned at [`Connection::close`]. Not
     /// with `--mock`.

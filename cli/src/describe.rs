@@ -55,19 +55,20 @@ fn shown_price(model: &ModelInfo, live: Option<Price>) -> (Price, Source) {
 }
 
 /// A price as a short cell: `$0.03/output`, `from $0.05/second`, `$0.03/?` (per a unit this
-/// client does not know), `base`, `-`.
+/// client does not know), `$0.02/output, other pricing` (priced some way it does not know),
+/// `base`, `-`.
 fn price_cell(price: &Price) -> String {
     use runcomfy::price::Pricing;
-    let base = price.pricing == Some(Pricing::Base);
     let rate = price.usd.map(|usd| match price.unit {
         Some(unit) => format!("{usd}/{}", unit.name()),
         None => format!("{usd}/?"),
     });
-    match (rate, base) {
-        (Some(rate), true) => format!("from {rate}"),
-        (Some(rate), false) => rate,
-        (None, true) => "base".to_owned(),
-        (None, false) => "-".to_owned(),
+    match (rate, price.pricing) {
+        (Some(rate), Some(Pricing::Base)) => format!("from {rate}"),
+        (Some(rate), Some(Pricing::Fixed) | None) => rate,
+        (Some(rate), Some(_)) => format!("{rate}, other pricing"),
+        (None, Some(Pricing::Base)) => "base".to_owned(),
+        (None, _) => "-".to_owned(),
     }
 }
 

@@ -62,6 +62,8 @@ struct Sent {
     given: Map<String, Value>,
     /// The input as the record keeps it (media as name, size, sha256).
     summary: Value,
+    /// Where it is sent ([`Connection::server`]).
+    server: String,
 }
 
 /// Longest a run waits, once its files are saved, for an estimate still being looked up.
@@ -270,6 +272,7 @@ pub async fn run(
         estimate: estimated,
         given,
         summary,
+        server: connection.server(),
     };
     let code = submit_and_follow(&connection, &input, &sent, &mut interrupts, &args).await;
     connection.close().await;
@@ -547,7 +550,11 @@ async fn submit_and_follow(
         Ok(None) => return Ok(exit::INTERRUPTED),
         Err(err) => {
             progress.finish();
-            no_job(model.id, &err, args);
+            let record = err
+                .maybe_accepted()
+                .then(|| unknown_record(model.id, sent, &err, args))
+                .flatten();
+            no_job_with(model.id, &err, record.as_deref(), sent, args);
             return Err(err);
         }
     };
@@ -566,12 +573,26 @@ async fn submit_and_follow(
     }
     if args.no_wait {
         progress.finish();
-        let record = match args.mock {
-            // The simulated job ends with this command: nothing will complete the record.
-            true => None,
-            false => pending_record(connection, model, &job, sent, args).await,
+        let estimate = match &sent.estimate {
+            Some(estimate) => estimate.clone(),
+            None => {
+                EstimateLookup::start(client, model, &sent.given)
+                    .finish(&sent.given)
+                    .await
+            }
         };
-        submitted_only(&job, record.as_deref(), args);
+        // The record of what was sent, for `result ID --wait --out DIR` to complete (none with
+        // --mock: its job ends with this command).
+        let record = left_record(
+            connection,
+            &job,
+            sent,
+            Some(estimate.clone()),
+            None,
+            args,
+            None,
+        );
+        submitted_only(&job, record.as_deref(), &estimate, args);
         return Ok(exit::OK);
     }
     let lookup = sent
@@ -796,10 +817,13 @@ fn write_record(
     let record = Record {
         runcomfy_record: provenance::RECORD_VERSION,
         model: job.model_id().to_owned(),
+        server: Some(sent.server.clone()),
+        runcomfy_version: Some(provenance::VERSION.to_owned()),
         request_id: Some(job.id().to_owned()),
         input: sent.summary.clone(),
         estimate: estimate.map(Estimate::to_json),
         cost_usd: job.cost(),
+        cost_unread: job.cost_unread(),
         timings,
         files: ending.saved.iter().map(RecordFile::of).collect(),
         output: ending.output.map(|output| Value::Object(output.0.clone())),
@@ -909,6 +933,75 @@ fn no_job(model: &str, err: &CliError, args: &RunArgs) {
     no_job_report(model, status, &err.to_string(), args);
 }
 
+/// [`no_job`] for a submit whose outcome is unknown, which may be billed: `--json`'s object
+/// also has the estimate and the record that keeps what was sent.
+fn no_job_with(model: &str, err: &CliError, record: Option<&Path>, sent: &Sent, args: &RunArgs) {
+    if !(args.json && err.maybe_accepted()) {
+        return no_job(model, err, args);
+    }
+    output::json(&json!({
+        "request_id": null,
+        "model": model,
+        "status": "unknown",
+        "error": err.to_string(),
+        "estimate": sent.estimate.as_ref().map(Estimate::to_json),
+        "record": record.map(|path| path.display().to_string()),
+    }));
+}
+
+/// The record of a submit that may have been accepted (and billed) with no request id to
+/// follow: what was sent, where, when and at what estimate, so the charge can be matched to
+/// it. Into `--out`, else a folder of its own under the default root; none with `--mock`,
+/// whose server ends with the command. Where it was written.
+fn unknown_record(model: &str, sent: &Sent, err: &CliError, args: &RunArgs) -> Option<PathBuf> {
+    if args.mock {
+        return None;
+    }
+    let now = std::time::SystemTime::now();
+    let dir = args.out.clone().unwrap_or_else(|| {
+        let stamp = provenance::timestamp(now).replace([':', '.'], "-");
+        output::default_out_dir(&format!("unknown-{stamp}"))
+    });
+    let record = Record {
+        runcomfy_record: provenance::RECORD_VERSION,
+        model: model.to_owned(),
+        server: Some(sent.server.clone()),
+        runcomfy_version: Some(provenance::VERSION.to_owned()),
+        request_id: None,
+        input: sent.summary.clone(),
+        estimate: sent.estimate.as_ref().map(Estimate::to_json),
+        cost_usd: None,
+        cost_unread: None,
+        timings: Timings {
+            submitted: Some(provenance::timestamp(now)),
+            ..Timings::default()
+        },
+        files: Vec::new(),
+        output: None,
+        error: Some(format!(
+            "the submit may have been accepted (and billed), with no request id: {err}"
+        )),
+    };
+    let written = std::fs::create_dir_all(&dir)
+        .map_err(|e| e.to_string())
+        .and_then(|()| record.write_new(&dir).map_err(|e| e.to_string()));
+    match written {
+        Ok(path) => {
+            eprintln_safe(&format!(
+                "what was sent, for matching a charge: {}",
+                path.display()
+            ));
+            Some(path)
+        }
+        Err(err) => {
+            eprintln_safe(&format!(
+                "warning: the record of what was sent was not written: {err}"
+            ));
+            None
+        }
+    }
+}
+
 /// With `--json`, the object of a run that has no job to name.
 fn no_job_report(model: &str, status: &str, error: &str, args: &RunArgs) {
     if args.json {
@@ -919,27 +1012,6 @@ fn no_job_report(model: &str, status: &str, error: &str, args: &RunArgs) {
             "error": error,
         }));
     }
-}
-
-/// `--no-wait`: the record of what was sent, written now into the folder the files will go to
-/// (`--out`, else the request's own), for `result ID --wait --out DIR` to complete; where it
-/// was written.
-async fn pending_record(
-    connection: &Connection,
-    model: &'static ModelInfo,
-    job: &DynJob,
-    sent: &Sent,
-    args: &RunArgs,
-) -> Option<PathBuf> {
-    let estimate = match &sent.estimate {
-        Some(estimate) => estimate.clone(),
-        None => {
-            EstimateLookup::start(&connection.client, model, &sent.given)
-                .finish(&sent.given)
-                .await
-        }
-    };
-    left_record(connection, job, sent, Some(estimate), None, args, None)
 }
 
 /// The record of an accepted job whose files this run will not save (`--no-wait`, Ctrl-C or
@@ -1091,13 +1163,14 @@ impl SubmitRecord {
 }
 
 /// `--no-wait`: the request id, and how to follow it.
-fn submitted_only(job: &DynJob, record: Option<&Path>, args: &RunArgs) {
+fn submitted_only(job: &DynJob, record: Option<&Path>, estimate: &Estimate, args: &RunArgs) {
     let id = job.id();
     if args.json {
         output::json(&json!({
             "request_id": id,
             "model": job.model_id(),
             "status": "submitted",
+            "estimate": estimate.to_json(),
             "record": record,
         }));
         return;
@@ -1207,7 +1280,7 @@ fn succeeded(done: &Done, estimate: Option<&Estimate>, args: &RunArgs) {
         if saved.len() == 1 { "" } else { "s" },
         dir.display()
     ));
-    eprintln_safe(&cost_line(job, estimate));
+    eprintln_safe(&cost_line(job, estimate, args.max_cost));
     if let Some(record) = record {
         eprintln_safe(&format!("{id}: provenance in {}", record.display()));
     }
@@ -1240,16 +1313,27 @@ fn output_files(output: &DynOutput) -> usize {
 /// A job that failed, was cancelled, timed out, or could not be followed or saved: `--json`
 /// still names its request id. Never exit 75 (which wrappers retry on, submitting and paying
 /// again) for a job that was accepted, unless a cancel stopped it before it ran: exit 3.
-/// `{id}: cost $0.03 (estimated $0.03)`, or that the server did not say.
-fn cost_line(job: &DynJob, estimate: Option<&Estimate>) -> String {
+/// `{id}: cost $0.03 (estimated $0.03)`, or that the server did not say; and a warning when
+/// the cost passed `--max-cost`, which only the estimate could be held to.
+fn cost_line(job: &DynJob, estimate: Option<&Estimate>, max_cost: Option<Usd>) -> String {
     let id = job.id();
     let estimated = estimate
         .and_then(Estimate::usd)
         .map(|usd| format!(" (estimated {usd})"))
         .unwrap_or_default();
-    match job.cost() {
-        Some(cost) => format!("{id}: cost {cost}{estimated}"),
-        None => format!("{id}: the server did not say what it cost{estimated}"),
+    match (job.cost(), max_cost) {
+        (Some(cost), Some(max)) if cost > max => format!(
+            "{id}: cost {cost}{estimated}\nwarning: {id} cost more than --max-cost {max}: the \
+             server charged more than the estimate the limit was checked against"
+        ),
+        (Some(cost), _) => format!("{id}: cost {cost}{estimated}"),
+        (None, _) => match job.cost_unread() {
+            Some(said) => format!(
+                "{id}: the server said it cost {said}, which is not an amount of US dollars \
+                 this runcomfy can read{estimated}"
+            ),
+            None => format!("{id}: the server did not say what it cost{estimated}"),
+        },
     }
 }
 
@@ -1324,7 +1408,7 @@ fn job_ended_badly(
     let err = CliError::from(err);
     eprintln_safe(&format!("error: {err}"));
     if ended_paid(status, job) {
-        eprintln_safe(&cost_line(job, estimate));
+        eprintln_safe(&cost_line(job, estimate, args.max_cost));
     }
     if let ("failed" | "cancelled", Some(record)) = (status, record) {
         eprintln_safe(&format!("{id}: provenance in {}", record.display()));

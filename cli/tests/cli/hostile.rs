@@ -1662,3 +1662,169 @@ fn timeout_bounds_the_price_lookup_of_max_cost_and_a_link_to_nothing_is_no_out_f
         assert_eq!(silent_prices.count("POST", ""), 0);
     }
 }
+
+/// A cost stated in a form that is not US dollars (another currency, a negative, one too
+/// large) is said as the server wrote it, and kept in the record, not taken for "not said".
+#[test]
+fn a_cost_stated_unreadably_is_said_and_kept() {
+    let server = api(
+        |_, base| {
+            let mut reply = succeeded(j!({"images": [format!("{base}/0.png")]}));
+            reply["cost"] = j!("0.5 EUR");
+            reply
+        },
+        |_| file("image/png", png()),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(&server, dir.path(), &["--out", "out"]);
+    assert_code(&output, 0);
+    let err = stderr(&output);
+    assert!(
+        err.contains("the server said it cost \"0.5 EUR\", which is not an amount of US dollars"),
+        "{err}"
+    );
+    let record: Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("out/runcomfy-record.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["cost_usd"], Value::Null);
+    assert_eq!(record["cost_unread"], "\"0.5 EUR\"");
+    // Where it ran and what wrote it.
+    assert_eq!(record["server"], format!("{}/", server.base_url()));
+    assert!(record["runcomfy_version"].is_string(), "{record}");
+}
+
+/// A rate the API marks as a floor under RunComfy's own name for it (`pricing_mode`), or
+/// prices some way this client does not know, is no estimate: `--max-cost` refuses.
+#[test]
+fn a_floor_price_or_an_unknown_pricing_gives_no_estimate() {
+    for (word, key, says) in [
+        ("base", "pricing_mode", "a base price"),
+        (
+            "tiered",
+            "pricing",
+            "priced some way this runcomfy does not know",
+        ),
+    ] {
+        let server = Hostile::start_in_background(move |seen, _| {
+            if seen.path.starts_with("/v1/models/") && seen.method == "GET" {
+                let mut price =
+                    j!({"model_id": MODEL, "base_price_usd": 0.03, "price_unit": "output"});
+                price[key] = j!(word);
+                json(200, price)
+            } else {
+                json(500, j!({"error_code": 500001, "error_message": "no"}))
+            }
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let output = run(&server, dir.path(), &["--max-cost", "1"]);
+        assert_code(&output, 4);
+        assert!(
+            stderr(&output).contains(says),
+            "{word}: {}",
+            stderr(&output)
+        );
+        assert_eq!(server.count("POST", ""), 0, "{word}: nothing sent");
+    }
+}
+
+/// A batch stopped by the server (no balance) after a line's submit may have been accepted
+/// exits 3, not the stop's own code: that line must not be retried blindly.
+#[test]
+fn a_batch_stopped_with_an_unknown_line_exits_as_unknown() {
+    let submits = AtomicUsize::new(0);
+    let server = Hostile::start_in_background(move |seen, _| {
+        if seen.method == "POST" && seen.path.starts_with("/v1/models/") {
+            match submits.fetch_add(1, Ordering::Relaxed) {
+                0 => json(500, j!({"error_code": 500001, "error_message": "internal"})),
+                _ => json(
+                    402,
+                    j!({"error_code": 400002, "error_message": "Insufficient balance"}),
+                ),
+            }
+        } else {
+            json(404, j!({"error_code": 404001, "error_message": "no"}))
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = batch(
+        &server,
+        dir.path(),
+        &["a fox", "a cat"],
+        &["--concurrency", "1"],
+    );
+    assert_code(&output, 3);
+    let err = stderr(&output);
+    // The kind of error is said once, though the server says it too.
+    assert!(
+        err.contains("the batch stopped: refused by the server: Insufficient balance (HTTP 402"),
+        "{err}"
+    );
+    assert_eq!(server.count("POST", ""), 2);
+}
+
+/// A job that cost more than `--max-cost` (which only its estimate could be held to) is
+/// warned of.
+#[test]
+fn a_cost_above_max_cost_is_warned_of() {
+    let server = Hostile::start_in_background(|seen, base| {
+        let path = seen.path.as_str();
+        match (seen.method.as_str(), path) {
+            ("GET", p) if p.starts_with("/v1/models/") => json(
+                200,
+                j!({"model_id": MODEL, "base_price_usd": 0.03, "price_unit": "output", "pricing": "fixed"}),
+            ),
+            ("POST", p) if p.starts_with("/v1/models/") => json(200, j!({"request_id": "job-1"})),
+            (_, p) if p.starts_with("/v1/requests/") => {
+                let mut reply = succeeded(j!({"images": [format!("{base}/0.png")]}));
+                reply["cost"] = j!(0.27);
+                json(200, reply)
+            }
+            _ => file("image/png", png()),
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(&server, dir.path(), &["--max-cost", "0.10"]);
+    assert_code(&output, 0);
+    let err = stderr(&output);
+    assert!(err.contains("job-1: cost $0.27 (estimated $0.09)"), "{err}");
+    assert!(
+        err.contains("warning: job-1 cost more than --max-cost $0.10"),
+        "{err}"
+    );
+}
+
+/// A submit that may have been accepted (and billed) with no request id leaves a record of
+/// what was sent, where and when, to match a charge by; `--json` names it, with the estimate.
+#[test]
+fn a_submit_of_unknown_outcome_leaves_a_record() {
+    let server = Hostile::start_in_background(|seen, _| {
+        if seen.method == "POST" {
+            json(500, j!({"error_code": 500001, "error_message": "internal"}))
+        } else {
+            json(404, j!({"error_code": 404001, "error_message": "no"}))
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(&server, dir.path(), &["--out", "out", "--json"]);
+    assert_code(&output, 3);
+    let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(report["status"], "unknown");
+    assert_eq!(report["record"], "out/runcomfy-record.json");
+    let record: Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("out/runcomfy-record.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["request_id"], Value::Null);
+    assert_eq!(record["model"], MODEL);
+    assert_eq!(record["input"]["text"], "Generate 2 images of a fox.");
+    assert!(record["timings"]["submitted"].is_string(), "{record}");
+    assert!(
+        record["error"]
+            .as_str()
+            .unwrap()
+            .contains("may have been accepted"),
+        "{record}"
+    );
+    assert_eq!(server.count("POST", ""), 1, "never sent again");
+}

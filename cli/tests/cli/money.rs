@@ -121,6 +121,61 @@ fn a_batch_dry_run_names_the_lines_a_budget_leaves_and_exits_as_the_batch_would(
     assert_eq!(sim.stats().submit_calls, 0);
 }
 
+/// A dry run of a batch begun in its `--out` folder prices only the lines the run would still
+/// send, and holds them to what is left of the budget after what the batch has spent.
+#[test]
+fn a_dry_run_of_a_begun_batch_counts_what_it_has_spent() {
+    let sim = priced();
+    let dir = tempfile::tempdir().unwrap();
+    let lines: String = ["a fox", "a cat", "an owl"]
+        .iter()
+        .map(|text| format!("{{\"model\": \"{SEQUENTIAL}\", \"input\": {{\"text\": \"Generate 3 images of {text}.\"}}}}\n"))
+        .collect();
+    std::fs::write(dir.path().join("in.jsonl"), lines).unwrap();
+    // $0.09 a line: the first run sends one.
+    let output = sim.output(
+        dir.path(),
+        &["batch", "in.jsonl", "--out", "shots", "--max-spend", "0.09"],
+    );
+    assert_code(&output, 4);
+    assert_eq!(sim.stats().submit_calls, 1);
+
+    let output = sim.output(
+        dir.path(),
+        &[
+            "batch",
+            "in.jsonl",
+            "--out",
+            "shots",
+            "--dry-run",
+            "--max-spend",
+            "0.20",
+        ],
+    );
+    assert_code(&output, 4);
+    let err = stderr(&output);
+    assert!(err.contains("2 lines to send of 3"), "{err}");
+    assert!(
+        err.contains(
+            "--max-spend $0.20, $0.09 of it spent or running already: line 3 would be left unsent"
+        ),
+        "{err}"
+    );
+    assert_eq!(stdout(&output).lines().count(), 2, "only the lines to send");
+    // The budget the journal keeps, when none is given.
+    let output = sim.output(
+        dir.path(),
+        &["batch", "in.jsonl", "--out", "shots", "--dry-run"],
+    );
+    assert_code(&output, 4);
+    assert!(
+        stderr(&output).contains("--max-spend $0.09, $0.09"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(sim.stats().submit_calls, 1, "a dry run sends nothing");
+}
+
 /// A job that fails may be billed: `run` says what the server says it cost, beside the
 /// estimate, and `--json` has both, as for a job that succeeded.
 #[test]
