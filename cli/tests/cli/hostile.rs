@@ -1828,3 +1828,51 @@ fn a_submit_of_unknown_outcome_leaves_a_record() {
     );
     assert_eq!(server.count("POST", ""), 1, "never sent again");
 }
+
+/// A token echoed back percent-encoded (a URL built from it), cut short, or base64-encoded is
+/// the token all the same: never printed, never written.
+#[test]
+fn a_token_echoed_encoded_or_cut_short_is_never_shown() {
+    const SECRET: &str = "sk+Q7rT/x9Lm2=Kp4";
+    let server = Hostile::start_in_background(|seen, base| {
+        let token = seen.token().unwrap_or_default();
+        let encoded: String = token
+            .bytes()
+            .map(|b| match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        let cut = token.get(..token.len() - 1).unwrap_or_default().to_owned();
+        let path = seen.path.as_str();
+        if seen.method == "POST" && path.starts_with("/v1/models/") {
+            json(200, j!({"request_id": "job-1"}))
+        } else if path.starts_with("/v1/requests/") {
+            json(
+                200,
+                j!({"status": "succeeded", "output": {
+                    "images": [format!("{base}/0.png?sig={encoded}")],
+                    "caption": format!("made for {cut}"),
+                    // `x` and the token, in base64.
+                    "note": "eHNrK1E3clQveDlMbTI9S3A0",
+                }}),
+            )
+        } else {
+            file("image/png", png())
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = runcomfy(dir.path())
+        .env("RUNCOMFY_TOKEN", SECRET)
+        .args(["--base-url", server.base_url(), "-vv", "run", MODEL])
+        .args(["--text", "a fox", "--out", "out", "--json"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let shown = format!("{}{}", stdout(&output), stderr(&output))
+        + &std::fs::read_to_string(dir.path().join("out/runcomfy-record.json")).unwrap();
+    for echo in ["Q7rT", "Q7rT%2Fx9Lm2", "x9Lm2", "E3clQveDlMbTI9"] {
+        assert!(!shown.contains(echo), "{echo} in {shown}");
+    }
+    assert!(shown.contains("[redacted]"), "{shown}");
+}

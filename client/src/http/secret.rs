@@ -4,7 +4,9 @@
 //! into one `Authorization` header value, marked sensitive so `http`'s own `Debug` hides it, and
 //! zeroizing our copy would not help while `reqwest` keeps its own copy of the header.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::ops::Range;
 
 use memchr::memmem::Finder;
 use reqwest::header::HeaderValue;
@@ -15,17 +17,26 @@ pub use crate::error::TokenError;
 /// What replaces the token wherever it could otherwise show up.
 pub(crate) const REDACTED: &str = "[redacted]";
 
+/// The fewest characters of a token that count as the token when a server echoes only part of
+/// it (cut short, or a piece of it): half of it, and at least this many.
+const FRAGMENT_MIN: usize = 8;
+
 /// A RunComfy API token.
 ///
 /// `Debug` prints `Token([redacted])`; there is no `Display` and no accessor for the text.
+///
+/// What a server sends back is scrubbed of it in every form an echo takes: as is, cut short
+/// (any run of half its characters), percent-encoded (as a URL built from it carries it), or
+/// base64-encoded (at any of its three alignments).
 #[derive(Clone)]
 pub struct Token {
-    /// The token, kept only to scrub it from text the server sends back.
-    raw: Box<str>,
     /// `Bearer <token>`, marked sensitive.
     header: HeaderValue,
-    /// Looks for `raw`: every reply is searched, so the searcher is built once.
-    finder: Finder<'static>,
+    /// Every run of a fragment's length of the token (one, the whole token, for a short one).
+    /// Every reply is searched, so the searchers are built once.
+    fragments: Vec<Finder<'static>>,
+    /// The token's base64 encodings (both alphabets, each alignment), found as they are.
+    encodings: Vec<Finder<'static>>,
 }
 
 impl Token {
@@ -46,9 +57,9 @@ impl Token {
             .map_err(|_| TokenError::InvalidCharacters)?;
         header.set_sensitive(true);
         Ok(Self {
-            finder: Finder::new(trimmed.as_bytes()).into_owned(),
-            raw: trimmed.into(),
             header,
+            fragments: fragments(trimmed.as_bytes()),
+            encodings: encodings(trimmed.as_bytes()),
         })
     }
 
@@ -57,32 +68,67 @@ impl Token {
         &self.header
     }
 
-    /// Replaces every occurrence of the token in text that came from elsewhere (a server may
-    /// echo a bad token back in its error message).
+    /// Replaces every echo of the token in text that came from elsewhere (a server may echo a
+    /// bad token back in its error message, or build a URL from it).
     pub(crate) fn scrub(&self, text: &str) -> String {
-        if self.is_in(text.as_bytes()) {
-            text.replace(&*self.raw, REDACTED)
-        } else {
-            text.to_owned()
+        let spans = self.spans(text.as_bytes());
+        if spans.is_empty() {
+            return text.to_owned();
         }
+        let mut out = String::with_capacity(text.len());
+        let mut from = 0;
+        for span in spans {
+            // Every span starts and ends on ASCII (the token's bytes, `%XX`, base64): on
+            // character boundaries.
+            out.push_str(text.get(from..span.start).unwrap_or_default());
+            out.push_str(REDACTED);
+            from = span.end;
+        }
+        out.push_str(text.get(from..).unwrap_or_default());
+        out
     }
 
     /// The token's length in characters.
     pub(crate) fn chars(&self) -> usize {
-        self.raw.chars().count()
+        self.header.len() - "Bearer ".len()
     }
 
-    /// Whether the token occurs in `bytes`. A one- to three-character token never does:
-    /// scrubbing it would mangle ordinary text, and such a token is never a real one.
+    /// Whether an echo of the token occurs in `bytes`.
     fn is_in(&self, bytes: &[u8]) -> bool {
-        self.raw.len() >= 4 && self.finder.find(bytes).is_some()
+        !self.spans(bytes).is_empty()
+    }
+
+    /// Where echoes of the token are in `bytes`: sorted byte ranges that neither overlap nor
+    /// touch. None for a one- to three-character token: scrubbing it would mangle ordinary
+    /// text, and such a token is never a real one.
+    fn spans(&self, bytes: &[u8]) -> Vec<Range<usize>> {
+        if self.chars() < 4 {
+            return Vec::new();
+        }
+        let mut spans = Vec::new();
+        // Fragments, through percent escapes: each byte read as the text means it, with where
+        // it came from.
+        let decoded = PercentDecoded::of(bytes);
+        for finder in &self.fragments {
+            for at in finder.find_iter(&decoded.bytes) {
+                spans.push(decoded.source(at..at + finder.needle().len()));
+            }
+        }
+        for finder in &self.encodings {
+            spans.extend(
+                finder
+                    .find_iter(bytes)
+                    .map(|at| at..at + finder.needle().len()),
+            );
+        }
+        merged(spans)
     }
 
     /// Whether a JSON text may hold the token in one of its strings once decoded: it holds it
-    /// as is, or has an escape (`\u0074ok...` decodes to it). A reply that cannot is not
-    /// walked.
+    /// in a form [`scrub`](Self::scrub) finds, or has an escape (`\u0074ok...` decodes to it). A
+    /// reply that cannot is not walked.
     pub(crate) fn may_be_in_json(&self, json: &[u8]) -> bool {
-        self.is_in(json) || (self.raw.len() >= 4 && memchr::memchr(b'\\', json).is_some())
+        self.is_in(json) || (self.chars() >= 4 && memchr::memchr(b'\\', json).is_some())
     }
 
     /// [`scrub`](Self::scrub) on the URL an HTTP client error names: a redirect's `Location`
@@ -111,7 +157,7 @@ impl Token {
         match value {
             Value::String(text) => {
                 if self.is_in(text.as_bytes()) {
-                    *text = text.replace(&*self.raw, REDACTED);
+                    *text = self.scrub(text);
                 }
             }
             Value::Array(items) => items.iter_mut().for_each(|item| self.scrub_json(item)),
@@ -127,6 +173,112 @@ impl Token {
             Value::Null | Value::Bool(_) | Value::Number(_) => {}
         }
     }
+}
+
+/// A searcher for each run of the token as long as a fragment ([`FRAGMENT_MIN`], or half the
+/// token): any echo at least that long holds one of them.
+fn fragments(token: &[u8]) -> Vec<Finder<'static>> {
+    let len = token.len().min(token.len().div_ceil(2).max(FRAGMENT_MIN));
+    let mut runs: Vec<&[u8]> = token.windows(len).collect();
+    runs.sort_unstable();
+    runs.dedup();
+    runs.into_iter()
+        .map(|run| Finder::new(run).into_owned())
+        .collect()
+}
+
+/// A searcher for each whole base64 quartet run the token makes, whatever came before it in
+/// the encoded text (three alignments) and in either alphabet: only quartets made of the
+/// token's own bytes, so they are the same in every text that encodes it.
+fn encodings(token: &[u8]) -> Vec<Finder<'static>> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let mut encoded = Vec::new();
+    for skip in 0..3 {
+        let rest = token.get(skip..).unwrap_or_default();
+        let whole = rest.get(..rest.len() / 3 * 3).unwrap_or_default();
+        // Shorter than a fragment, an encoding says too little to be told from chance.
+        if whole.len() < FRAGMENT_MIN {
+            continue;
+        }
+        encoded.push(STANDARD_NO_PAD.encode(whole));
+        encoded.push(URL_SAFE_NO_PAD.encode(whole));
+    }
+    encoded.sort_unstable();
+    encoded.dedup();
+    encoded
+        .iter()
+        .map(|text| Finder::new(text.as_bytes()).into_owned())
+        .collect()
+}
+
+/// Text with its percent escapes (`%2B`) read as the bytes they stand for, and where each
+/// byte came from. Text without a `%` (nearly every reply) is not copied.
+struct PercentDecoded<'a> {
+    bytes: Cow<'a, [u8]>,
+    /// The decoded offsets of the bytes that were escapes (three source bytes each).
+    escapes: Vec<usize>,
+}
+
+impl PercentDecoded<'_> {
+    fn of(text: &[u8]) -> PercentDecoded<'_> {
+        if memchr::memchr(b'%', text).is_none() {
+            return PercentDecoded {
+                bytes: Cow::Borrowed(text),
+                escapes: Vec::new(),
+            };
+        }
+        let mut bytes = Vec::with_capacity(text.len());
+        let mut escapes = Vec::new();
+        let mut at = 0;
+        while let Some(&byte) = text.get(at) {
+            let escaped = match text.get(at..at + 3) {
+                Some([b'%', high, low]) => hex(*high).zip(hex(*low)).map(|(h, l)| h << 4 | l),
+                _ => None,
+            };
+            match escaped {
+                Some(decoded) => {
+                    escapes.push(bytes.len());
+                    bytes.push(decoded);
+                    at += 3;
+                }
+                None => {
+                    bytes.push(byte);
+                    at += 1;
+                }
+            }
+        }
+        PercentDecoded {
+            bytes: Cow::Owned(bytes),
+            escapes,
+        }
+    }
+
+    /// The source bytes decoded bytes `range` came from.
+    fn source(&self, range: Range<usize>) -> Range<usize> {
+        // Each escape before a byte moved it two bytes on.
+        let at = |i: usize| i + 2 * self.escapes.partition_point(|&e| e < i);
+        at(range.start)..at(range.end)
+    }
+}
+
+fn hex(digit: u8) -> Option<u8> {
+    (digit as char)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
+}
+
+/// `spans` sorted, with those that overlap or touch joined: each echo is one `[redacted]`.
+fn merged(mut spans: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    spans.sort_unstable_by_key(|span| span.start);
+    let mut out: Vec<Range<usize>> = Vec::with_capacity(spans.len());
+    for span in spans {
+        match out.last_mut() {
+            Some(last) if span.start <= last.end => last.end = last.end.max(span.end),
+            _ => out.push(span),
+        }
+    }
+    out
 }
 
 impl fmt::Debug for Token {
@@ -179,5 +331,41 @@ mod tests {
             token.scrub("bad token tok-123456!"),
             "bad token [redacted]!"
         );
+    }
+
+    #[test]
+    fn scrubs_a_token_echoed_cut_short_encoded_or_in_pieces() {
+        let token = Token::new("sk+SECRET/TOKEN=123").unwrap_or_else(|e| panic!("{e}"));
+        // Cut short, or a long piece of it: half of it or more counts.
+        assert_eq!(token.scrub("id-sk+SECRET/TOKEN=12"), "id-[redacted]");
+        assert_eq!(token.scrub("x SECRET/TOKE y"), "x [redacted] y");
+        // A shorter piece says too little to be told from chance.
+        assert_eq!(token.scrub("SECRET"), "SECRET");
+        // Percent-encoded, wholly or in part, upper or lower case.
+        assert_eq!(
+            token.scrub("https://h/0.png?sig=sk%2BSECRET%2FTOKEN%3D123&x=1"),
+            "https://h/0.png?sig=[redacted]&x=1"
+        );
+        assert_eq!(token.scrub("sk%2bSECRET/TOKEN%3d123"), "[redacted]");
+        // Base64, however it was aligned in what was encoded.
+        use base64::Engine as _;
+        for before in ["", "a", "ab"] {
+            let text = format!("{before}sk+SECRET/TOKEN=123 after");
+            for engine in [
+                base64::engine::general_purpose::STANDARD,
+                base64::engine::general_purpose::URL_SAFE,
+            ] {
+                let encoded = engine.encode(&text);
+                let scrubbed = token.scrub(&encoded);
+                assert!(scrubbed.contains(REDACTED), "{before:?}: {scrubbed}");
+            }
+        }
+        // Two echoes side by side are one.
+        assert_eq!(
+            token.scrub("sk+SECRET/TOKEN=123sk+SECRET/TOKEN=123"),
+            "[redacted]"
+        );
+        // Text around an echo is kept whole, past ASCII too.
+        assert_eq!(token.scrub("é sk+SECRET/TOKEN=123 ü"), "é [redacted] ü");
     }
 }
