@@ -5,7 +5,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use runcomfy::error::{escaped_json, printable};
+use runcomfy::error::escaped_json;
 use runcomfy::{DownloadedFile, ValidationReport};
 use serde_json::{Value, json};
 
@@ -20,9 +20,11 @@ pub fn line(text: &str) {
 /// The longest output URL printed; a signed URL is a kilobyte or two.
 const MAX_URL_CHARS: usize = 8192;
 
-/// An output URL as a line of stdout: no control character, bounded.
+/// An output URL as a line of stdout: no control character, nor one that shows as nothing
+/// (a URL has none of its own: `runcomfy.net\u{200b}.evil.example` must not read as RunComfy's),
+/// bounded.
 pub fn url(url: &str) -> String {
-    printable(url, MAX_URL_CHARS).into_owned()
+    runcomfy::error::printable_id(url, MAX_URL_CHARS).into_owned()
 }
 
 /// Prints one JSON value on stdout, pretty. Strings keep all their text, but every character

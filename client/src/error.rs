@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use crate::report::ValidationError;
 
-pub use crate::printable::{SHOWN_CHARS, escaped_json, printable};
+pub use crate::printable::{SHOWN_CHARS, escaped_json, printable, printable_id};
 
 /// Everything a call to the API can fail with.
 ///

@@ -97,6 +97,8 @@ fn needs_escape(c: char) -> bool {
             '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
             // Line and paragraph separators, which some terminals and viewers break lines at.
             | '\u{2028}' | '\u{2029}'
+            // Tag characters: invisible, they carry hidden ASCII ("ASCII smuggling").
+            | '\u{E0000}'..='\u{E007F}'
         )
 }
 
@@ -259,6 +261,11 @@ mod tests {
         assert_eq!(
             shown,
             "\\u{1b}[2J\\u{1b}]0;pwned\\u{7}\\rfake\\u{9b}31m\\u{202e}txt.exe\\u{2028}x\\u{7f}"
+        );
+        // Hidden ASCII in tag characters shows.
+        assert_eq!(
+            printable("ok\u{E0041}\u{E0042}", 100),
+            "ok\\u{e0041}\\u{e0042}"
         );
         // Ordinary text, accents and emoji included, is left alone.
         assert!(matches!(printable("café ☕ ok", 100), Cow::Borrowed(_)));
