@@ -230,12 +230,20 @@ pub(crate) fn parse<T: DeserializeOwned>(status: u16, body: &[u8], token: &Token
     {
         return Reply::Ok(reply);
     }
-    let value: Option<serde_json::Value> = serde_json::from_slice(body).ok().map(|mut value| {
-        if may_hold_token {
-            token.scrub_json(&mut value);
-        }
-        value
-    });
+    let value: Option<serde_json::Value> = serde_json::from_slice(body)
+        .ok()
+        .or_else(|| {
+            // One number too large for a double (`"cost": 1e400`, a seed in the output) is no
+            // reason to lose a paid job's reply: it is kept as its text.
+            let eased = overflowing_numbers_as_text(body)?;
+            serde_json::from_slice(&eased).ok()
+        })
+        .map(|mut value| {
+            if may_hold_token {
+                token.scrub_json(&mut value);
+            }
+            value
+        });
     // From the scrubbed tree when there is one: the raw text may hold the token escaped.
     let excerpt = |value: Option<&serde_json::Value>| match value {
         Some(value) if may_hold_token => excerpt(value.to_string().as_bytes()),
@@ -270,6 +278,51 @@ pub(crate) fn parse<T: DeserializeOwned>(status: u16, body: &[u8], token: &Token
             excerpt: excerpt(Some(&value)),
         },
     }
+}
+
+/// `json` with each number too large for a double written as a string of its text (`1e400`
+/// becomes `"1e400"`), which serde_json cannot read as a number; `None` when it has none.
+fn overflowing_numbers_as_text(json: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(json.len() + 16);
+    let (mut at, mut in_string, mut eased) = (0, false, false);
+    while let Some(&byte) = json.get(at) {
+        if in_string {
+            match byte {
+                b'\\' => {
+                    out.extend_from_slice(json.get(at..at + 2).unwrap_or(&json[at..]));
+                    at += 2;
+                    continue;
+                }
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else if byte == b'"' {
+            in_string = true;
+        } else if byte == b'-' || byte.is_ascii_digit() {
+            let len = json[at..]
+                .iter()
+                .position(|b| !matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                .unwrap_or(json.len() - at);
+            let number = &json[at..at + len];
+            let overflows = std::str::from_utf8(number)
+                .ok()
+                .and_then(|text| text.parse::<f64>().ok())
+                .is_some_and(f64::is_infinite);
+            if overflows {
+                out.push(b'"');
+                out.extend_from_slice(number);
+                out.push(b'"');
+                eased = true;
+            } else {
+                out.extend_from_slice(number);
+            }
+            at += len;
+            continue;
+        }
+        out.push(byte);
+        at += 1;
+    }
+    eased.then_some(out)
 }
 
 fn error_body(status: u16, value: &serde_json::Value) -> Option<ApiError> {
@@ -449,6 +502,17 @@ mod tests {
             cost(r#"{"status": "succeeded", "cost": null}"#),
             (None, None)
         );
+        // Too large for a double: kept as its text, and the reply is read.
+        assert_eq!(
+            cost(r#"{"status": "succeeded", "cost": 1e400, "output": {"seed": -2E+999}}"#),
+            (None, Some(r#""1e400""#.into()))
+        );
+        let eased = overflowing_numbers_as_text(br#"{"a": [1e400, 2], "s": "9e999 \" 1e400"}"#);
+        assert_eq!(
+            eased.as_deref(),
+            Some(&br#"{"a": ["1e400", 2], "s": "9e999 \" 1e400"}"#[..])
+        );
+        assert_eq!(overflowing_numbers_as_text(br#"{"a": 1e300}"#), None);
         let body = br#"{"model_id": "a/b", "base_price_usd": "0.03", "price_unit": 7}"#;
         match parse::<ModelReply>(200, body) {
             Reply::Ok(reply) => {
