@@ -1876,3 +1876,33 @@ fn a_token_echoed_encoded_or_cut_short_is_never_shown() {
     }
     assert!(shown.contains("[redacted]"), "{shown}");
 }
+
+/// A job the server says has finished, with no output to give, is not cancelled at the
+/// deadline as if it were queued: exit 3 (it ran, and may be billed), never 75.
+#[test]
+fn a_job_said_finished_without_output_is_not_cancelled_as_queued() {
+    let server = Hostile::start_in_background(|seen, _| {
+        let path = seen.path.as_str();
+        if seen.method == "POST" && path.starts_with("/v1/models/") {
+            json(200, j!({"request_id": "job-1"}))
+        } else if path.ends_with("/cancel") {
+            json(
+                202,
+                j!({"request_id": "job-1", "status": "cancelled", "outcome": "cancelled"}),
+            )
+        } else if path.starts_with("/v1/requests/") {
+            json(200, j!({"request_id": "job-1", "status": "succeeded"}))
+        } else {
+            json(404, j!({}))
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(&server, dir.path(), &["--timeout", "4s"]);
+    assert_code(&output, 3);
+    assert!(
+        !stderr(&output).contains("still queued"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(server.count("POST", "/cancel"), 0);
+}

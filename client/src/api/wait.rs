@@ -366,15 +366,17 @@ impl<'a, M: Model> Poller<'a, M> {
     }
 
     /// A result call: the state it says, with the reply in `finished` once the job ended. A
-    /// job that ended with no output to give ends the wait with an error.
+    /// job that ended with no output to give ends the wait with an error; it is still a job
+    /// the server says has run, which a deadline then does not try to cancel as queued.
     async fn read_result(
-        &self,
+        &mut self,
         finished: &mut Option<Arc<ResultReply>>,
     ) -> Result<JobState, Error> {
         let reply = self.job.fetch_result().await?;
         let state = result_state(&reply);
         if state.is_terminal() {
             if lacks_output(&reply) {
+                self.last_state = Some(state);
                 return Err(no_output(self.job.id(), &reply));
             }
             *finished = Some(reply);
