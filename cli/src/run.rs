@@ -32,8 +32,7 @@ use crate::output;
 use crate::progress::{Progress, eprintln_safe};
 use runcomfy_batch::report::shell_word;
 
-/// Longest wait for the cancel that follows a Ctrl-C.
-const CANCEL_TIMEOUT: Duration = Duration::from_secs(15);
+use runcomfy::wait::CANCEL_TIMEOUT;
 
 /// What `run MODEL` was asked.
 struct RunArgs {

@@ -14,8 +14,8 @@ use crate::http::dates::{self, parse_rfc3339};
 use crate::http::wire::ResultReply;
 use crate::model::Model;
 
-/// Longest a best-effort cancel on a deadline may take.
-const CANCEL_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest a best-effort cancel (on a deadline, or after Ctrl-C) may take.
+pub const CANCEL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long before a deadline the last look is taken, when the schedule has no poll left
 /// before it (a quarter of the timeout, if that is shorter).
