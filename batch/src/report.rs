@@ -226,15 +226,19 @@ impl Summary {
             && self.unsent.is_empty()
     }
 
-    /// The exit code for the command line, as `runcomfy run` has them: 130 when interrupted,
-    /// 3 when some lines are unknown (their submit may have been accepted: do not resend them
-    /// blindly), 1 when some failed, 4 when the budget left lines unsent, 75 (try again) when
-    /// lines are left to finish, 0 when every valid line was downloaded.
+    /// The exit code for the command line, as `runcomfy run` has them; when several hold, the
+    /// first: 130 when interrupted, 3 when some lines are unknown (their submit may have been
+    /// accepted: do not resend them blindly), 75 (run again) when accepted jobs are left to
+    /// download (their files expire), 1 when some failed, 4 when the budget left lines unsent,
+    /// 75 when lines are left to send, 0 when every valid line was downloaded.
     pub fn exit_code(&self) -> u8 {
+        let accepted_left = self.unfinished.iter().any(|e| e.request_id.is_some());
         if self.interrupted {
             130
         } else if !self.unknown.is_empty() {
             3
+        } else if accepted_left {
+            75
         } else if !self.failed.is_empty() {
             1
         } else if !self.unsent.is_empty() {
@@ -549,6 +553,28 @@ mod tests {
             "{text}"
         );
         assert!(text.lines().count() < 10, "{text}");
+    }
+
+    /// Accepted jobs left to download outrank failed lines: "run again" fetches files that
+    /// expire, which "some failed" would not send a script back for.
+    #[test]
+    fn accepted_jobs_left_to_download_outrank_failed_lines() {
+        let entry = |line: u64, request: bool| Entry {
+            line,
+            key: None,
+            request_id: request.then(|| format!("r-{line}")),
+            reason: None,
+        };
+        let mut summary = Summary {
+            failed: vec![entry(1, true)],
+            unfinished: vec![entry(2, false)],
+            ..Summary::default()
+        };
+        assert_eq!(summary.exit_code(), 1);
+        summary.unfinished.push(entry(3, true));
+        assert_eq!(summary.exit_code(), 75);
+        summary.unknown.push(entry(4, false));
+        assert_eq!(summary.exit_code(), 3);
     }
 
     /// Jobs that ended, failed ones too, without saying what they cost are counted as such,
