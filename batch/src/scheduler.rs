@@ -210,6 +210,11 @@ async fn submit(
         Some(Ok(input)) => input,
         _ => return Err(fail_pending(ctx, line, "the journal has no readable input").await),
     };
+    // Before paying: a job whose files have nowhere to go is paid for nothing.
+    if let Err(err) = check_line_dir(&line_dir(ctx, row)) {
+        fatal(ctx, err);
+        return Err(Outcome::Unfinished);
+    }
     reserve_budget(ctx, row).await?;
     let mut rounds = 0u32;
     loop {
@@ -262,6 +267,28 @@ async fn submit(
                 }
             }
         }
+    }
+}
+
+/// The folder of `row`'s files.
+fn line_dir(ctx: &Ctx, row: &Row) -> PathBuf {
+    ctx.out.join(row.dir.as_deref().unwrap_or("unnamed"))
+}
+
+/// A line's folder can take its files: it is a folder of its own or does not exist yet. A
+/// file there is refused, and so is a link, which would put the files outside the output
+/// folder.
+fn check_line_dir(dir: &Path) -> Result<(), BatchError> {
+    let refuse = |what: &str| {
+        Err(BatchError::io(dir)(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!("{what} is there, where the line's files go: move it away and run again"),
+        )))
+    };
+    match std::fs::symlink_metadata(dir) {
+        Ok(meta) if meta.file_type().is_symlink() => refuse("a link"),
+        Ok(meta) if !meta.is_dir() => refuse("a file"),
+        _ => Ok(()),
     }
 }
 
@@ -537,7 +564,7 @@ async fn wait(
                 };
                 let now = std::time::SystemTime::now();
                 let timings = runcomfy::provenance::Timings::ended(job, started.at(), now);
-                let dir = ctx.out.join(row.dir.as_deref().unwrap_or("unnamed"));
+                let dir = line_dir(ctx, row);
                 crate::record::write(&ctx.server, row, model, ended, timings, &[], &dir);
                 return Err(fail_line(ctx, line, &err.to_string()).await);
             }
@@ -581,7 +608,13 @@ async fn download(
     when: Moments,
 ) -> Outcome {
     let line = row.number;
-    let dir = ctx.out.join(row.dir.as_deref().unwrap_or("unnamed"));
+    let dir = line_dir(ctx, row);
+    // Made a file or a link since the submit: the line stays submitted for a run after the
+    // folder is mended.
+    if let Err(err) = check_line_dir(&dir) {
+        fatal(ctx, err);
+        return Outcome::Unfinished;
+    }
     // Files are replaced, not renamed aside: a run that died mid-download left complete files
     // under the same names, and a `.part` file that is cleaned at startup.
     let options = DownloadOptions::new().overwrite(true);

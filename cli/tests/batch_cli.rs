@@ -629,3 +629,33 @@ fn max_spend_stops_a_100_line_batch_at_the_budget_across_kill_9_and_resume() {
     );
     assert_eq!(sim.stats().duplicate_submissions, 0);
 }
+
+/// A line whose folder is taken by a file (or is a link, which would put its files outside
+/// the output folder) is not paid for: the batch stops, cannot write (74), and a run after the
+/// folder is mended sends it once.
+#[test]
+fn a_line_whose_folder_is_taken_is_not_paid_for() {
+    let sim = Sim::start(SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    write_input(dir.path(), &[line(1), line(2)]);
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("line-2"), b"mine").unwrap();
+    let (code, _, err) = output(&mut batch(
+        &sim,
+        dir.path(),
+        &["in.jsonl", "--out", "out", "--concurrency", "1"],
+    ));
+    assert_eq!(code, 74, "{err}");
+    assert!(
+        err.contains("a file is there, where the line's files go"),
+        "{err}"
+    );
+    assert_eq!(sim.stats().submit_calls, 1, "line 2 was not sent");
+    assert_eq!(std::fs::read(out.join("line-2")).unwrap(), b"mine");
+
+    std::fs::remove_file(out.join("line-2")).unwrap();
+    let (code, _, err) = output(&mut batch(&sim, dir.path(), &["--resume", "out"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(sim.stats().submit_calls, 2);
+}
