@@ -610,6 +610,17 @@ impl Journal {
         )
     }
 
+    /// A downloaded line whose files are no longer as saved (removed, cut, its record gone):
+    /// `downloaded` → `submitted`, so its job's files are fetched again; `reason` says why.
+    pub fn mark_fetch_again(&self, line: u64, reason: &str) -> Result<(), BatchError> {
+        self.transition(
+            line,
+            &[State::Downloaded],
+            "state = 'submitted', reason = ?3",
+            &[&reason],
+        )
+    }
+
     /// A transient error on a submitted line, kept for the report; the state stays.
     pub fn note(&self, line: u64, reason: &str) -> Result<(), BatchError> {
         self.transition(line, &[State::Submitted], "reason = ?3", &[&reason])

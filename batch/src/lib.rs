@@ -125,6 +125,7 @@ pub async fn run(
     let (_lock, mut journal, warnings) = open_batch(config)?;
 
     let recovered = journal.recover_interrupted()?;
+    let refetched = fetch_again_what_is_gone(&journal, out)?;
     let max_spend = budget_of(&journal, config)?;
     record_estimates(
         client,
@@ -162,6 +163,18 @@ pub async fn run(
     let progress = progress::Progress::start(config.progress, valid, ended.len() as u64);
     for warning in &warnings {
         progress.println(warning);
+    }
+    if !refetched.is_empty() {
+        progress.println(&format!(
+            "{} downloaded before no longer {} as saved (a file gone or changed, or the \
+             record): fetched again, not sent again",
+            report::lines_named(&refetched),
+            if refetched.len() == 1 {
+                "has its files"
+            } else {
+                "have their files"
+            }
+        ));
     }
     announce_start(&progress, &recovered, requeued, cleaned, budget.as_ref());
     let journal = Arc::new(Mutex::new(journal));
@@ -678,6 +691,45 @@ fn lock(out: &Path) -> Result<File, BatchError> {
         }),
         Err(TryLockError::Error(source)) => Err(BatchError::Io { path, source }),
     }
+}
+
+/// Lines downloaded by an earlier run whose files are no longer as the journal saved them
+/// (one gone, or of another size; its record gone): back to `submitted`, so their jobs' files
+/// are fetched again while their links last, never sent again. Sizes only: hashing every file
+/// of a large batch at each run would cost more than it finds.
+fn fetch_again_what_is_gone(journal: &Journal, out: &Path) -> Result<Vec<u64>, BatchError> {
+    let files = journal.files()?;
+    let mut lines = Vec::new();
+    for row in journal.rows()? {
+        if row.state != State::Downloaded {
+            continue;
+        }
+        let saved = files
+            .get(&row.number)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let changed = saved
+            .iter()
+            .find_map(|file| match std::fs::metadata(out.join(&file.path)) {
+                Ok(meta) if meta.len() == file.bytes => None,
+                Ok(_) => Some(format!("{} is not the size it was saved at", file.path)),
+                Err(_) => Some(format!("{} is gone", file.path)),
+            });
+        let record = row
+            .dir
+            .as_deref()
+            .map(|dir| out.join(dir).join(runcomfy::provenance::RECORD_FILE));
+        let changed = changed.or_else(|| {
+            record
+                .filter(|record| !record.is_file())
+                .map(|_| "its record is gone".to_owned())
+        });
+        if let Some(reason) = changed {
+            journal.mark_fetch_again(row.number, &format!("{reason}: fetched again"))?;
+            lines.push(row.number);
+        }
+    }
+    Ok(lines)
 }
 
 /// Removes the temporary files an interrupted run can leave: downloads' `.*.part` and records'

@@ -659,3 +659,39 @@ fn a_line_whose_folder_is_taken_is_not_paid_for() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(sim.stats().submit_calls, 2);
 }
+
+/// A batch run again after its files were removed or cut fetches them again (never sending a
+/// line again), rather than reporting lines downloaded whose files are gone.
+#[test]
+fn files_gone_since_a_batch_ended_are_fetched_again() {
+    let sim = Sim::start(SimConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    write_input(dir.path(), &[line(1), line(2), line(3)]);
+    let run = || output(&mut batch(&sim, dir.path(), &["in.jsonl", "--out", "out"]));
+    let (code, _, err) = run();
+    assert_eq!(code, 0, "{err}");
+    let out = dir.path().join("out");
+    let files = |n: usize| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(out.join(format!("line-{n}")))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e != "json"))
+            .collect()
+    };
+    let first = files(1)[0].clone();
+    let whole = std::fs::read(&first).unwrap();
+    std::fs::remove_file(&first).unwrap();
+    std::fs::write(&files(2)[0], b"cut").unwrap();
+    std::fs::remove_file(out.join("line-3/runcomfy-record.json")).unwrap();
+
+    let (code, _, err) = run();
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("lines 1-3 downloaded before no longer have their files"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(&first).unwrap(), whole);
+    assert!(std::fs::metadata(&files(2)[0]).unwrap().len() > 3);
+    assert!(out.join("line-3/runcomfy-record.json").is_file());
+    assert_eq!(sim.stats().submit_calls, 3, "nothing sent again");
+}
