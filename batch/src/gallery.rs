@@ -62,7 +62,7 @@ pub fn render(rows: &[Row], files: &HashMap<u64, Vec<FileRow>>) -> String {
 /// `total cost $0.17 (every job of the batch, failed ones too; 2 jobs did not say what they
 /// cost: $0.20 at their estimates)`.
 fn total_text(spending: &Spending) -> String {
-    let besides: String = crate::report::besides_stated(spending)
+    let besides: String = crate::report::besides_stated(spending, false)
         .iter()
         .map(|clause| format!("; {clause}"))
         .collect();
@@ -390,8 +390,7 @@ mod tests {
         assert!(
             html.contains(
                 "total cost $0.17 (every job of the batch, failed ones too; 2 jobs did not say \
-                 what they cost: $0.04 at the estimate of 1 of them; line 5 may have been \
-                 billed with neither an estimate nor a cost: what it cost is not known)"
+                 what they cost: $0.04 at the estimate of 1 of them)"
             ),
             "{html}"
         );

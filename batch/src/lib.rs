@@ -32,6 +32,7 @@ pub mod report;
 mod scheduler;
 pub mod spending;
 mod stop;
+mod unrecorded;
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
@@ -124,6 +125,7 @@ pub async fn run(
     let out = config.out.as_path();
     let (_lock, mut journal, warnings) = open_batch(config)?;
 
+    let adopted = adopt_unrecorded(&journal, out)?;
     let recovered = journal.recover_interrupted()?;
     let refetched = fetch_again_what_is_gone(&journal, out)?;
     let max_spend = budget_of(&journal, config)?;
@@ -163,6 +165,12 @@ pub async fn run(
     let progress = progress::Progress::start(config.progress, valid, ended.len() as u64);
     for warning in &warnings {
         progress.println(warning);
+    }
+    for (line, id) in &adopted {
+        progress.println(&format!(
+            "line {line}: accepted as request {id} in the last run, which could not journal it: \
+             followed now, not sent again"
+        ));
     }
     if !refetched.is_empty() {
         progress.println(&format!(
@@ -493,7 +501,16 @@ fn write_outputs(client: &Client, journal: &Journal, out: &Path) -> Result<Summa
     if let Ok(history) = serde_json::to_string(&client.poll_history()) {
         journal.set_meta(POLL_HISTORY, &history)?;
     }
-    let rows = journal.rows()?;
+    let mut rows = journal.rows()?;
+    // A job accepted while the journal could not record it: its id, kept beside it.
+    for entry in unrecorded::read(out) {
+        if let Some(row) = rows
+            .iter_mut()
+            .find(|row| row.number == entry.line && row.state == State::Submitting)
+        {
+            row.request_id = Some(entry.request_id);
+        }
+    }
     let files = journal.files()?;
     report::write_report(out, &server_of(journal, client), &rows, &files)?;
     gallery::write_gallery(out, &rows, &files)?;
@@ -693,6 +710,39 @@ fn lock(out: &Path) -> Result<File, BatchError> {
     }
 }
 
+/// Takes into the journal the request ids an earlier run kept beside it when the journal could
+/// not record them ([`unrecorded`]): each line still `submitting` becomes `submitted` with its
+/// id, so its job is followed rather than called `unknown`. The lines and ids taken.
+fn adopt_unrecorded(journal: &Journal, out: &Path) -> Result<Vec<(u64, String)>, BatchError> {
+    let kept = unrecorded::read(out);
+    if kept.is_empty() {
+        return Ok(Vec::new());
+    }
+    let submitting: std::collections::HashSet<u64> = journal
+        .rows()?
+        .iter()
+        .filter(|row| row.state == State::Submitting)
+        .map(|row| row.number)
+        .collect();
+    let mut adopted = Vec::new();
+    for entry in kept {
+        if !submitting.contains(&entry.line) {
+            continue;
+        }
+        let accepted = entry
+            .accepted_ms
+            .and_then(|ms| std::time::UNIX_EPOCH.checked_add(Duration::from_millis(ms)));
+        // Another line holding the id leaves this one `submitting`: it becomes `unknown`.
+        if journal.mark_submitted(entry.line, &entry.request_id, accepted)?
+            == journal::Submitted::Recorded
+        {
+            adopted.push((entry.line, entry.request_id));
+        }
+    }
+    unrecorded::clear(out).map_err(BatchError::io(out.join(unrecorded::FILE_NAME)))?;
+    Ok(adopted)
+}
+
 /// Lines downloaded by an earlier run whose files are no longer as the journal saved them
 /// (one gone, or of another size; its record gone): back to `submitted`, so their jobs' files
 /// are fetched again while their links last, never sent again. Sizes only: hashing every file
@@ -759,4 +809,35 @@ fn clean_temp_files(out: &Path, rows: &[journal::Row]) -> usize {
         sweep(&out.join(dir), ".tmp");
     }
     removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A job accepted while the journal could not record it is followed by the next run, not
+    /// called `unknown`.
+    #[test]
+    fn an_id_the_journal_could_not_take_is_adopted_next_run() -> Result<(), BatchError> {
+        let dir = tempfile::tempdir().map_err(BatchError::io("tempdir"))?;
+        let text = "{\"model\":\"bytedance/seedream-4-0/sequential\",\"input\":{\"text\":\"a\"}}\n\
+                    {\"model\":\"bytedance/seedream-4-0/sequential\",\"input\":{\"text\":\"b\"}}\n";
+        let plan = input::parse(text.as_bytes(), None, "abc".into());
+        let mut journal = Journal::open(dir.path())?;
+        journal.initialize(&plan, "in.jsonl", None)?;
+        journal.mark_submitting(1, State::Pending)?;
+        journal.mark_submitting(2, State::Pending)?;
+        assert!(unrecorded::keep(dir.path(), 1, "req-1", None));
+
+        assert_eq!(
+            adopt_unrecorded(&journal, dir.path())?,
+            [(1, "req-1".to_owned())]
+        );
+        assert_eq!(journal.recover_interrupted()?, [2]);
+        let rows = journal.rows()?;
+        assert_eq!(rows[0].state, State::Submitted);
+        assert_eq!(rows[0].request_id.as_deref(), Some("req-1"));
+        assert!(unrecorded::read(dir.path()).is_empty(), "cleared");
+        Ok(())
+    }
 }

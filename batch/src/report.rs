@@ -318,7 +318,7 @@ impl Summary {
         if let Some(limit) = self.max_spend {
             write!(f, " of --max-spend {limit}")?;
         }
-        let besides = besides_stated(spending);
+        let besides = besides_stated(spending, self.max_spend.is_some());
         if !besides.is_empty() {
             write!(f, " ({})", besides.join("; "))?;
             if self.max_spend.is_some() {
@@ -406,8 +406,9 @@ pub fn count(n: u64, one: &str, many: &str) -> String {
 }
 
 /// What may have been billed besides the costs the server stated, one clause each: jobs that
-/// did not say, jobs running, submits of unknown outcome, lines that could have cost anything.
-pub(crate) fn besides_stated(spending: &Spending) -> Vec<String> {
+/// did not say, jobs running, submits of unknown outcome; and, `under_budget`, the lines that
+/// could have cost anything (why nothing more is sent).
+pub(crate) fn besides_stated(spending: &Spending, under_budget: bool) -> Vec<String> {
     let mut besides = Vec::new();
     for (tally, one, many) in [
         (
@@ -430,7 +431,7 @@ pub(crate) fn besides_stated(spending: &Spending) -> Vec<String> {
             besides.push(at_estimates(tally, one, many));
         }
     }
-    if !spending.unbounded.is_empty() {
+    if under_budget && !spending.unbounded.is_empty() {
         besides.push(format!(
             "{} may have been billed with neither an estimate nor a cost: what {} cost is not \
              known",
@@ -446,7 +447,8 @@ pub(crate) fn besides_stated(spending: &Spending) -> Vec<String> {
 }
 
 /// `2 jobs did not say what they cost: $0.20 at their estimates` (`one`/`many` say what the
-/// tally counts). Those with no estimate are named by [`besides_stated`]'s last clause.
+/// tally counts). Under a budget, those with no estimate are named by [`besides_stated`]'s
+/// last clause.
 fn at_estimates(tally: &Tally, one: &str, many: &str) -> String {
     let what = count(tally.count, one, many);
     let estimated = tally.count - tally.unestimated;

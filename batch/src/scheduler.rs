@@ -355,10 +355,15 @@ async fn record_accepted(ctx: &Ctx, line: u64, job: DynJob) -> Result<DynJob, Ou
             return Err(unknown(ctx, line, reason).await);
         }
         Err(err) => {
-            // The line stays `submitting` and becomes `unknown` next time; say which request
-            // it was, so it can be found.
+            // Kept beside the journal, for the next run to follow the job; said either way,
+            // so it can be found.
+            let kept = match crate::unrecorded::keep(&ctx.out, line, &id, job.submitted_at()) {
+                true => "kept for the next run to follow it",
+                false => "nor could it be kept beside it: find it by this id",
+            };
             ctx.progress.println(&format!(
-                "line {line}: accepted as request {id}, but the journal could not record it"
+                "line {line}: accepted as request {id}, but the journal could not record it \
+                 ({kept})"
             ));
             fatal(ctx, err);
             return Err(Outcome::Unfinished);
