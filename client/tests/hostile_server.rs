@@ -299,7 +299,7 @@ async fn output_urls_full_of_dot_dots_land_inside_the_folder_under_safe_names() 
     let files = Hostile::start(|_, _| Act::Reply {
         status: 200,
         headers: vec![("Content-Type".into(), "image/png".into())],
-        body: png_header(32, 32),
+        body: whole_png(32, 32),
     })
     .await;
     let cdn = files.base_url().to_owned();
@@ -803,7 +803,7 @@ async fn text_under_a_file_like_name_is_no_file_but_a_path_is() {
     let files = Hostile::start(|_, _| Act::Reply {
         status: 200,
         headers: vec![("Content-Type".into(), "image/png".into())],
-        body: png_header(32, 32),
+        body: whole_png(32, 32),
     })
     .await;
     let image = format!("{}/files/a.png", files.base_url());
@@ -858,7 +858,7 @@ async fn text_under_a_file_like_name_is_no_file_but_a_path_is() {
 /// the reason shows past the URL; not a network error that looks worth retrying.
 #[tokio::test]
 async fn an_output_url_too_long_to_fetch_is_refused_saying_so() {
-    let files = Hostile::start(|_, _| runcomfy_hostile::file("image/png", png_header(8, 8))).await;
+    let files = Hostile::start(|_, _| runcomfy_hostile::file("image/png", whole_png(8, 8))).await;
     let url = format!(
         "{}/files/a.png?sig={}",
         files.base_url(),
@@ -956,7 +956,7 @@ async fn a_dripping_file_host_is_stalled_and_a_slow_one_ends_at_the_deadline() {
             // One byte every 50 ms: never silent for the idle time, yet far below a KiB in it.
             Act::Stream {
                 content_type: "image/png".into(),
-                chunk: png_header(8, 8)[..1].to_vec(),
+                chunk: whole_png(8, 8)[..1].to_vec(),
                 total: usize::MAX,
                 every: Duration::from_millis(50),
             }
@@ -1067,7 +1067,7 @@ async fn a_body_that_is_not_what_it_claims_is_refused_at_its_first_bytes() {
 #[tokio::test]
 async fn output_files_come_only_from_runcomfy_or_the_api_host_unless_allowed() {
     // `localhost` is another host than the API's `127.0.0.1`.
-    let files = Hostile::start(|_, _| runcomfy_hostile::file("image/png", png_header(8, 8))).await;
+    let files = Hostile::start(|_, _| runcomfy_hostile::file("image/png", whole_png(8, 8))).await;
     let elsewhere = files.base_url().replace("127.0.0.1", "localhost");
     let api = Hostile::start(move |seen, base| {
         if seen.path == "/hop.png" {
@@ -1274,7 +1274,7 @@ async fn odd_but_readable_ends_are_read_as_what_they_mean() {
 
 #[tokio::test]
 async fn error_pages_json_errors_and_empty_bodies_are_not_saved_as_outputs() {
-    let png = png_header(64, 48);
+    let png = whole_png(64, 48);
     let files = Hostile::start(move |seen, _| {
         let reply = |content_type: &str, body: &[u8]| Act::Reply {
             status: 200,
@@ -1345,7 +1345,7 @@ async fn output_keys_that_clean_to_one_name_are_saved_as_many_files() {
     // Keys a file name cannot tell apart: a space and an underscore, and two lists under a key
     // longer than a file name may be.
     let long = "k".repeat(150);
-    let png = png_header(64, 48);
+    let png = whole_png(64, 48);
     let files = Hostile::start(move |seen, _| Act::Reply {
         status: 200,
         headers: vec![("Content-Type".into(), "image/png".into())],
@@ -1573,6 +1573,50 @@ async fn a_file_cut_short_by_a_closed_connection_is_fetched_again() {
             "tried, then retried twice"
         );
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_file_cut_short_with_a_length_that_says_so_is_refused() {
+    // A host that serves a cut file with the length of what is left (a broken CDN copy): the
+    // reply is whole, the file is not.
+    let mut png = png_header(64, 48);
+    png.extend_from_slice(&4000u32.to_be_bytes());
+    png.extend_from_slice(b"IDAT");
+    png.resize(png.len() + 2000, 0x42);
+    let files = Hostile::start({
+        let png = png.clone();
+        move |_, _| runcomfy_hostile::file("image/png", png.clone())
+    })
+    .await;
+    let api = Hostile::start({
+        let base = files.base_url().to_owned();
+        move |_, _| {
+            json(
+                200,
+                serde_json::json!({"request_id": ID, "status": "succeeded",
+                    "output": {"images": [format!("{base}/0.png")]}}),
+            )
+        }
+    })
+    .await;
+    let client = files_from_loopback(&api).build().unwrap();
+    within(Duration::from_secs(20), async {
+        let dir = tempfile::tempdir().unwrap();
+        let output = client.job::<Edit>(ID).result().await.unwrap();
+        match client.download(&output, dir.path()).await {
+            Err(Error::Download {
+                reason: DownloadFailure::CutShort(why),
+                ..
+            }) => assert!(why.contains("IEND"), "{why}"),
+            other => panic!("expected a cut file, got {other:?}"),
+        }
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "nothing saved"
+        );
     })
     .await;
 }

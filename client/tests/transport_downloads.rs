@@ -29,7 +29,7 @@ async fn other_host() -> TestResult<OtherHost> {
         };
         match path {
             "/typed" => ok(vec![("Content-Type", "image/jpeg".into())], jpeg_bytes()),
-            "/untyped" => ok(Vec::new(), png_header(20, 20)),
+            "/untyped" => ok(Vec::new(), whole_png(20, 20)),
             "/clip.webm?sig=1" => ok(
                 vec![("Content-Type", "application/octet-stream".into())],
                 b"not a known format".to_vec(),
@@ -123,7 +123,7 @@ async fn existing_files_are_kept_unless_overwriting() -> TestResult {
     std::fs::write(&saved[0].path, b"stale")?;
     let again = client.download_with(&out, dir.path(), &options).await?;
     assert_eq!(again[0].path, saved[0].path);
-    assert_eq!(std::fs::read(&again[0].path)?, png_header(20, 20));
+    assert_eq!(std::fs::read(&again[0].path)?, whole_png(20, 20));
     // No temporary files left.
     assert_eq!(std::fs::read_dir(dir.path())?.count(), 3);
     Ok(())

@@ -19,12 +19,13 @@ use crate::support::{TOKEN, assert_code, runcomfy, stderr, stdout};
 
 const MODEL: &str = "bytedance/seedream-4-0/sequential";
 
-/// The first bytes of a PNG: all the client reads of it.
+/// A PNG as far as the client reads one: its header, and its end (`IEND`).
 fn png() -> Vec<u8> {
     let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     bytes.extend_from_slice(&8u32.to_be_bytes());
     bytes.extend_from_slice(&8u32.to_be_bytes());
     bytes.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    bytes.extend_from_slice(b"\0\0\0\0IEND\xae\x42\x60\x82");
     bytes
 }
 

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
 use reqwest::Url;
-use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, LOCATION, RETRY_AFTER, TRANSFER_ENCODING};
+use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 
 use crate::error::{DownloadFailure, Error, SHOWN_CHARS, printable};
 use crate::http::retry::{self, Failure, parse_retry_after};
@@ -415,7 +415,7 @@ async fn fetch_to_temp(
         not_sent: false,
     };
     let file = temp.file.try_clone().map_err(io_fail)?;
-    let body = Body::new(content_type.clone(), max_bytes, closes_to_end(&response));
+    let body = Body::new(content_type.clone(), max_bytes);
     let pace = Pace::new(fetching.idle);
     let saved = save_body(response.bytes_stream(), pace, body, file, temp.path.clone()).await;
     let (head, bytes, sha256) = saved.map_err(|err| match err {
@@ -466,19 +466,6 @@ fn accept(
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned))
-}
-
-/// Whether a reply's body ends only when the connection closes (HTTP/1 with neither a length
-/// nor chunks), so that a cut connection looks like its end.
-fn closes_to_end(response: &reqwest::Response) -> bool {
-    let chunked = response.headers().get(TRANSFER_ENCODING).is_some_and(|v| {
-        String::from_utf8_lossy(v.as_bytes())
-            .to_ascii_lowercase()
-            .contains("chunked")
-    });
-    response.version() <= reqwest::Version::HTTP_11
-        && response.content_length().is_none()
-        && !chunked
 }
 
 /// The `Content-Encoding` of a reply, unless none or `identity`. No `Accept-Encoding` is sent,
@@ -549,19 +536,16 @@ impl Pace {
 struct Body {
     content_type: Option<String>,
     max_bytes: Option<u64>,
-    /// Whether only the file's own end can tell it whole ([`closes_to_end`]).
-    unframed: bool,
     head: Vec<u8>,
     checked: bool,
     bytes: u64,
 }
 
 impl Body {
-    fn new(content_type: Option<String>, max_bytes: Option<u64>, unframed: bool) -> Self {
+    fn new(content_type: Option<String>, max_bytes: Option<u64>) -> Self {
         Self {
             content_type,
             max_bytes,
-            unframed,
             head: Vec::with_capacity(SNIFF_BYTES),
             checked: false,
             bytes: 0,
@@ -654,15 +638,14 @@ where
                 }
             }
         }
-        let unframed = body.unframed;
         let claimed = body.claimed();
         let (head, bytes) = body.finish().map_err(Saving::Failed)?;
-        if unframed {
-            let mut written = std::fs::File::open(&path).map_err(Saving::Io)?;
-            let cut = cut_short(&mut written, bytes, &head, claimed).map_err(Saving::Io)?;
-            if let Some(why) = cut {
-                return Err(Saving::Failed(DownloadFailure::CutShort(why)));
-            }
+        // Whatever length the reply stated: a host may serve a file cut short with the length
+        // of what is left, and a reply with none ends where the connection broke.
+        let mut written = std::fs::File::open(&path).map_err(Saving::Io)?;
+        let cut = cut_short(&mut written, bytes, &head, claimed).map_err(Saving::Io)?;
+        if let Some(why) = cut {
+            return Err(Saving::Failed(DownloadFailure::CutShort(why)));
         }
         let sha256 = sync_and_hash(&file, &path).map_err(Saving::Io)?;
         Ok((head, bytes, sha256))

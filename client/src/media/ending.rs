@@ -1,6 +1,7 @@
 //! Whether a file ends where its format says it does. A download whose reply gave no length
 //! (its body ends when the connection closes) cannot tell a cut connection from the end of the
-//! file: the file's own structure can, for the formats that mark their end or state their size.
+//! file, nor one whose host serves a cut file with the length of what is left: the file's own
+//! structure can, for the formats that mark their end or state their size.
 //! Each is walked as a reader of the format would, from its start to its end marker, so bytes
 //! that merely look like an end (a thumbnail's own end marker, text that spells `IEND`) are not
 //! taken for one, and anything after the real end is allowed. A structure this walk does not

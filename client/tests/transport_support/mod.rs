@@ -183,6 +183,14 @@ impl OtherHost {
     }
 }
 
+/// A whole PNG of `width` x `height` as far as a download can tell: its header, and its end
+/// (`IEND`) right after it.
+pub fn whole_png(width: u32, height: u32) -> Vec<u8> {
+    let mut bytes = png_header(width, height);
+    bytes.extend_from_slice(b"\0\0\0\0IEND\xae\x42\x60\x82");
+    bytes
+}
+
 /// The first bytes of a PNG of `width` x `height`: enough for any header reader.
 pub fn png_header(width: u32, height: u32) -> Vec<u8> {
     let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
