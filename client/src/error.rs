@@ -351,6 +351,9 @@ pub enum DownloadFailure {
     /// 8 to 64 KiB); its length in bytes.
     #[error("the URL is {0} bytes long, more than any file host takes")]
     UrlTooLong(usize),
+    /// A file given inline as a `data:` URI that is malformed; why.
+    #[error("a malformed data: URI: {0}")]
+    BadDataUri(String),
 }
 
 impl DownloadFailure {
@@ -372,7 +375,8 @@ impl DownloadFailure {
             | DownloadFailure::HostNotAllowed(_)
             | DownloadFailure::TooManyRedirects
             | DownloadFailure::NotAUrl
-            | DownloadFailure::UrlTooLong(_) => true,
+            | DownloadFailure::UrlTooLong(_)
+            | DownloadFailure::BadDataUri(_) => true,
         }
     }
 }

@@ -27,7 +27,7 @@ use crate::report::ValidationReport;
 use crate::schema::{MediaFormat, MediaKind, MediaRule, MediaSpec};
 
 pub(crate) use datauri::digest as data_uri_digest;
-use datauri::{Base64Source, DataUri, Payload, after_prefix};
+pub(crate) use datauri::{Base64Source, DataUri, Payload, after_prefix};
 pub(crate) use ending::cut_short;
 use inspect::{Content, Dimensions, Format, Inspection, Unmeasured, Want};
 

@@ -120,7 +120,8 @@ pub fn push_extra_urls<'a>(
 
 /// Adds the files of `value`, an output property's value or a part of it, under the
 /// property's name (and position, in a list): a string is a file when it is a URL
-/// (`scheme://`, any scheme and case; one not http(s) fails its download), or a path when
+/// (`scheme://`, any scheme and case; one not http(s) fails its download), a `data:` URI (the
+/// file inline, saved as a fetched one is, or refused when malformed), or a path when
 /// `named` (its property, or its key in an object, says it holds files:
 /// [`MediaKind::names_output_files`]; a path fails its download, as the server named a file
 /// that cannot be fetched). Other text is no file even under such a name (`"url": "n/a"`): the
@@ -134,7 +135,9 @@ fn push_value<'a>(
     named: bool,
 ) {
     match value {
-        serde_json::Value::String(url) if has_scheme(url) || (named && is_path(url)) => {
+        serde_json::Value::String(url)
+            if has_scheme(url) || is_inline(url) || (named && is_path(url)) =>
+        {
             push_url(files, field, index, url);
         }
         serde_json::Value::Array(items) => {
@@ -155,6 +158,11 @@ fn push_value<'a>(
         }
         _ => {}
     }
+}
+
+/// Whether `text` is a file given inline, a `data:` URI (any case, after leading whitespace).
+fn is_inline(text: &str) -> bool {
+    crate::media::after_prefix(text.trim_start(), "data:").is_some()
 }
 
 /// Whether `text` is a path on some host (`/files/a.png`, `//cdn.example/a.png`).

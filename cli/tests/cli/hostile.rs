@@ -1907,3 +1907,44 @@ fn a_job_said_finished_without_output_is_not_cancelled_as_queued() {
     );
     assert_eq!(server.count("POST", "/cancel"), 0);
 }
+
+/// A file an output gives inline, as a `data:` URI, is saved as a fetched one is, with the
+/// same checks; a malformed one fails the download (69), where a run said "saved 0 files".
+#[test]
+fn files_given_inline_are_saved_and_malformed_ones_refused() {
+    let server = api(
+        |id, _| match id {
+            "job-1" => succeeded(j!({"images": [
+                "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAAAAAAAAAAAAAElFTkSuQmCC"
+            ]})),
+            _ => succeeded(j!({"images": ["data:image/png;base64,not*base64"]})),
+        },
+        |_| json(404, j!({})),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(&server, dir.path(), &["--out", "out"]);
+    assert_code(&output, 0);
+    assert_eq!(
+        std::fs::read(dir.path().join("out/images-0.png")).unwrap(),
+        png()
+    );
+    let record: Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("out/runcomfy-record.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        record["files"][0]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png (inline"),
+        "{record}"
+    );
+
+    let output = run(&server, dir.path(), &["--out", "bad"]);
+    assert_code(&output, 69);
+    assert!(
+        stderr(&output).contains("a malformed data: URI"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -30,7 +30,7 @@ use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use crate::error::{DownloadFailure, Error, SHOWN_CHARS, printable};
 use crate::http::retry::{self, Failure, parse_retry_after};
 use crate::http::transport::Http;
-use crate::media::cut_short;
+use crate::media::{Base64Source, DataUri, Payload, after_prefix, cut_short};
 use crate::model::Output;
 use crate::place::{Identity, Placed, place_new};
 use crate::schema::{MediaFormat, MediaKind};
@@ -291,6 +291,9 @@ async fn save_one(
         stem,
     } = file;
     let refuse = |url: String, reason| Err(Error::Download { url, reason });
+    if after_prefix(url.trim_start(), "data:").is_some() {
+        return save_inline(field, index, &url, dir, &stem, options).await;
+    }
     if url.len() > MAX_URL_BYTES {
         let len = url.len();
         return refuse(url, DownloadFailure::UrlTooLong(len));
@@ -337,6 +340,87 @@ async fn save_one(
         bytes: fetched.bytes,
         content_type: fetched.content_type,
         sha256: fetched.sha256,
+    })
+}
+
+/// Saves a file the output gives inline, as a `data:` URI (as RunComfy's own nodes send
+/// media), through the checks a fetched file passes: what its type says, not text, whole, and
+/// within the size limit. Its record's URL is a short description: the data is in the output.
+async fn save_inline(
+    field: String,
+    index: Option<usize>,
+    uri: &str,
+    dir: &Path,
+    stem: &str,
+    options: &DownloadOptions,
+) -> Result<DownloadedFile, Error> {
+    let said = |reason| Error::Download {
+        url: "data:".to_owned(),
+        reason,
+    };
+    let parsed = DataUri::parse(uri.trim_start())
+        .map_err(|err| said(DownloadFailure::BadDataUri(err.to_string())))?;
+    let content_type = (!parsed.mime.is_empty()).then(|| parsed.mime.to_owned());
+    let url = format!(
+        "data:{} (inline, {} bytes of base64 or text)",
+        printable(parsed.mime, SHOWN_CHARS),
+        uri.len()
+    );
+    let said = |reason| Error::Download {
+        url: url.clone(),
+        reason,
+    };
+    let bytes = match parsed.payload {
+        Payload::Base64 { text, len } => {
+            if let Some(limit) = options.max_bytes.filter(|limit| len > *limit) {
+                return Err(said(DownloadFailure::TooLarge(limit)));
+            }
+            let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or_default());
+            std::io::Read::read_to_end(&mut Base64Source::new(text, len), &mut bytes)
+                .map_err(|err| said(DownloadFailure::BadDataUri(err.to_string())))?;
+            bytes
+        }
+        Payload::Plain(bytes) => bytes,
+    };
+    let temp = TempFile::create(dir, stem)?;
+    let io = |source| Error::Io {
+        path: temp.path.clone(),
+        source,
+    };
+    let file = temp.file.try_clone().map_err(io)?;
+    let body = Body::new(content_type.clone(), options.max_bytes);
+    let stream = futures::stream::iter([Ok(bytes::Bytes::from(bytes))]);
+    let pace = Pace::new(Duration::from_secs(3600));
+    let (head, len, sha256) = match save_body(stream, pace, body, file, temp.path.clone()).await {
+        Ok(saved) => saved,
+        // Inline, it cannot come whole another time.
+        Err(Saving::Failed(DownloadFailure::CutShort(why))) => {
+            return Err(said(DownloadFailure::BadDataUri(format!(
+                "the file it holds is cut short: {why}"
+            ))));
+        }
+        Err(Saving::Failed(reason)) => return Err(said(reason)),
+        Err(Saving::Transport(source)) => {
+            return Err(said(DownloadFailure::Transport(source)));
+        }
+        Err(Saving::Io(source)) => return Err(io(source)),
+    };
+    let ext = content_type
+        .as_deref()
+        .and_then(MediaFormat::from_mime)
+        .or_else(|| MediaFormat::sniff(&head))
+        .map_or("bin", MediaFormat::extension);
+    let path = temp
+        .persist(dir, stem, ext, options.overwrite, (len, &sha256))
+        .await?;
+    Ok(DownloadedFile {
+        field,
+        index,
+        url,
+        path,
+        bytes: len,
+        content_type,
+        sha256,
     })
 }
 

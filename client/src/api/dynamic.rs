@@ -105,7 +105,7 @@ mod tests {
         // output names is never silently left out. Text that names no file, under a name that
         // suggests one, is a value the output keeps, not a download that fails every time.
         let output: DynOutput = serde_json::from_value(serde_json::json!({
-            "images": ["HTTPS://cdn.example/a.png", "/files/b.png", "javascript:alert(1)"],
+            "images": ["HTTPS://cdn.example/a.png", "/files/b.png", "javascript:alert(1)", "data:image/png;base64,iVBO"],
             "thumbnail_url": "n/a",
             "preview_image": "pending",
             "video": " http://cdn.example/c.mp4",
@@ -123,6 +123,7 @@ mod tests {
             [
                 "HTTPS://cdn.example/a.png",
                 "/files/b.png",
+                "data:image/png;base64,iVBO",
                 " http://cdn.example/c.mp4",
                 "ftp://cdn.example/d.png",
                 "https://cdn.example/e.wav",
