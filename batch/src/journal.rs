@@ -621,6 +621,30 @@ impl Journal {
         )
     }
 
+    /// Another line's submit was answered with `line`'s request id, so which line's input
+    /// that job ran is not known: a line still waiting for it becomes `unknown` (its request id
+    /// kept, to find the job by); one that ended keeps its files, with the doubt as its
+    /// reason. Whether it became `unknown`.
+    pub fn disown(&self, line: u64, reason: &str) -> Result<bool, BatchError> {
+        if self.update(
+            line,
+            &[State::Submitted],
+            "state = 'unknown', reason = ?3",
+            "1",
+            &[&reason],
+        )? {
+            return Ok(true);
+        }
+        self.update(
+            line,
+            &[State::Downloaded, State::Failed],
+            "reason = ?3",
+            "1",
+            &[&reason],
+        )?;
+        Ok(false)
+    }
+
     /// A transient error on a submitted line, kept for the report; the state stays.
     pub fn note(&self, line: u64, reason: &str) -> Result<(), BatchError> {
         self.transition(line, &[State::Submitted], "reason = ?3", &[&reason])

@@ -79,6 +79,8 @@ struct Ctx {
     unsent: Mutex<Vec<u64>>,
     /// The server the batch sends to, as records name it ([`crate::server_of`]).
     server: String,
+    /// Lines whose request id another line's submit was answered with: no longer followed.
+    disowned: Mutex<std::collections::HashSet<u64>>,
 }
 
 /// Runs every pending or submitted row; returns when all have ended or the batch stopped.
@@ -121,6 +123,7 @@ pub(crate) async fn run(
         budget: limits.budget,
         unsent: Mutex::new(Vec::new()),
         server,
+        disowned: Mutex::default(),
     });
     // Jobs already paid for first: their outputs expire, and waiting on them costs nothing.
     let mut rows = rows;
@@ -346,8 +349,10 @@ async fn record_accepted(ctx: &Ctx, line: u64, job: DynJob) -> Result<DynJob, Ou
     };
     match recorded {
         Ok(Submitted::Recorded) => {}
-        // This line's own job may exist under an id never seen.
+        // This line's own job may exist under an id never seen, and the job of that id may
+        // have run either line's input: neither is followed as if it were known.
         Ok(Submitted::TakenBy(other)) => {
+            disown(ctx, other, line, &id).await;
             let reason = format!(
                 "the server answered with request id {id}, which line {other} already has: \
                  this line's job may exist under another id"
@@ -371,6 +376,40 @@ async fn record_accepted(ctx: &Ctx, line: u64, job: DynJob) -> Result<DynJob, Ou
     }
     tracing::info!(line, request_id = %id, "submitted");
     Ok(job)
+}
+
+/// Line `holder`'s request id `id` came back for line `line`'s submit too: which input its
+/// job ran is not known, so `holder` stops following it ([`Journal::disown`]).
+async fn disown(ctx: &Ctx, holder: u64, line: u64, id: &str) {
+    ctx.disowned
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(holder);
+    let reason = format!(
+        "its request id {id} was also the answer to line {line}'s submit: which line's input \
+         that job ran is not known (`runcomfy result {}` shows it)",
+        crate::report::shell_word(id)
+    );
+    match journal(ctx, {
+        let reason = reason.clone();
+        move |j| j.disown(holder, &reason)
+    })
+    .await
+    {
+        Ok(true) => ctx
+            .progress
+            .println(&format!("line {holder}: unknown: {reason}")),
+        Ok(false) => ctx.progress.println(&format!("line {holder}: {reason}")),
+        Err(err) => fatal(ctx, err),
+    }
+}
+
+/// Whether `line`'s request id was found to be another line's too ([`disown`]).
+fn is_disowned(ctx: &Ctx, line: u64) -> bool {
+    ctx.disowned
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .contains(&line)
 }
 
 /// A failed submit (its `rounds`-th): journals it and says how the line ends, or `None` to
@@ -519,6 +558,9 @@ async fn finish(
     let cost = job.cost();
     if settle(ctx, row, Some(job)).await.is_err() {
         return Outcome::Unfinished;
+    }
+    if is_disowned(ctx, row.number) {
+        return Outcome::Unknown;
     }
     let Ok(_permit) = ctx.downloads.acquire().await else {
         return Outcome::Unfinished;
@@ -687,6 +729,8 @@ async fn download(
     let files = file_rows(ctx, &saved);
     match journal(ctx, move |j| j.mark_downloaded(line, &files)).await {
         Ok(()) => Outcome::Downloaded,
+        // Disowned while it downloaded: its files stay, the line is unknown.
+        Err(_) if is_disowned(ctx, line) => Outcome::Unknown,
         Err(err) => {
             fatal(ctx, err);
             Outcome::Unfinished

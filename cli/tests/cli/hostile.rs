@@ -1948,3 +1948,40 @@ fn files_given_inline_are_saved_and_malformed_ones_refused() {
         stderr(&output)
     );
 }
+
+/// A server that answers two lines' submits with one request id: which input that job ran is
+/// not known, so neither line is taken for its owner. The second is `unknown`; the first is
+/// too if it still waited, and otherwise keeps its files with the doubt as its reason.
+#[test]
+fn one_request_id_for_two_lines_leaves_neither_as_its_owner() {
+    let server = Hostile::start_in_background(|seen, base| {
+        let path = seen.path.as_str();
+        if seen.method == "POST" && path.starts_with("/v1/models/") {
+            json(200, j!({"request_id": "job-1"}))
+        } else if path.starts_with("/v1/requests/") {
+            json(200, succeeded(j!({"images": [format!("{base}/0.png")]})))
+        } else {
+            file("image/png", png())
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = batch(
+        &server,
+        dir.path(),
+        &["a fox", "a cat"],
+        &["--concurrency", "2"],
+    );
+    assert_code(&output, 3);
+    let report = std::fs::read_to_string(dir.path().join("shots/report.jsonl")).unwrap();
+    let lines: Vec<Value> = report
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for line in &lines {
+        let doubted = line["status"] == "unknown"
+            || line["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("which line's input that job ran is not known"));
+        assert!(doubted, "{line}");
+    }
+}
