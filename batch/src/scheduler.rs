@@ -670,6 +670,18 @@ async fn download(
     let saved = loop {
         match job.download(output, &dir, &options).await {
             Ok(saved) => break saved,
+            // A full disk fills again at every retry: the batch stops, cannot write (74), and
+            // the line stays for a run once there is room.
+            Err(err) if no_room(&err) => {
+                fatal(
+                    ctx,
+                    BatchError::io(&dir)(std::io::Error::new(
+                        std::io::ErrorKind::StorageFull,
+                        err.to_string(),
+                    )),
+                );
+                return Outcome::Unfinished;
+            }
             // Fetching it again, now or in a later run, would be refused the same way: the
             // line fails (its job is paid and not sent again), rather than staying unfinished
             // for every later run to retry.
@@ -736,6 +748,12 @@ async fn download(
             Outcome::Unfinished
         }
     }
+}
+
+/// Whether a download failed for want of room: the disk, or the user's quota, is full.
+fn no_room(err: &Error) -> bool {
+    use std::io::ErrorKind::{QuotaExceeded, StorageFull};
+    matches!(err.failure(), Error::Io { source, .. } if matches!(source.kind(), StorageFull | QuotaExceeded))
 }
 
 /// The journal's rows of files saved, their paths relative to the output folder.
@@ -929,6 +947,25 @@ impl SubmitGate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_disk_is_no_room_whatever_wraps_it() {
+        let full = || Error::Io {
+            path: "out/line-1/images-0.png".into(),
+            source: std::io::Error::from(std::io::ErrorKind::StorageFull),
+        };
+        assert!(no_room(&full()));
+        let wrapped = Error::NotAllSaved {
+            saved: Vec::new(),
+            failure: Box::new(full()),
+        };
+        assert!(no_room(&wrapped));
+        let denied = Error::Io {
+            path: "out".into(),
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        };
+        assert!(!no_room(&denied));
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {
