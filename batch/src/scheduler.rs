@@ -666,6 +666,11 @@ async fn download(
     // under the same names, and a `.part` file that is cleaned at startup.
     let options = DownloadOptions::new().overwrite(true);
     let timings = runcomfy::provenance::Timings::ended(job, when.started, when.noticed);
+    // The line's record, with the files saved so far.
+    let record = |saved: &[DownloadedFile]| {
+        let ended = ended(job, output, cost);
+        crate::record::write(&ctx.server, row, model, ended, timings.clone(), saved, &dir);
+    };
     let mut rounds = 0u32;
     let saved = loop {
         match job.download(output, &dir, &options).await {
@@ -688,16 +693,7 @@ async fn download(
             Err(err) if download_refused(&err) => {
                 // Its record all the same, with the files saved, for `result --out` to complete.
                 if dir.is_dir() {
-                    let saved = err.saved_files();
-                    crate::record::write(
-                        &ctx.server,
-                        row,
-                        model,
-                        ended(job, output, cost),
-                        timings,
-                        saved,
-                        &dir,
-                    );
+                    record(err.saved_files());
                 }
                 let reason = format!(
                     "{err}; the job is paid and not submitted again (`runcomfy result {} --out \
@@ -715,8 +711,7 @@ async fn download(
                     // the record and the journal (so in the report).
                     let saved = err.saved_files();
                     if !saved.is_empty() {
-                        let job = ended(job, output, cost);
-                        crate::record::write(&ctx.server, row, model, job, timings, saved, &dir);
+                        record(saved);
                         let saved = file_rows(ctx, saved);
                         if let Err(err) =
                             journal(ctx, move |j| j.note_with(line, &saved, &reason)).await
@@ -729,15 +724,7 @@ async fn download(
             }
         }
     };
-    crate::record::write(
-        &ctx.server,
-        row,
-        model,
-        ended(job, output, cost),
-        timings,
-        &saved,
-        &dir,
-    );
+    record(&saved);
     let files = file_rows(ctx, &saved);
     match journal(ctx, move |j| j.mark_downloaded(line, &files)).await {
         Ok(()) => Outcome::Downloaded,
