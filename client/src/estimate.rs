@@ -69,6 +69,9 @@ pub enum NoEstimate {
     OtherPricing,
     /// The rate is not known.
     UnknownRate,
+    /// The rate times the units is more than an amount of US dollars holds (about $18
+    /// billion).
+    TooLarge,
     /// What the rate is per is not known.
     UnknownUnit,
     /// The model has no field giving the seconds.
@@ -167,6 +170,9 @@ impl fmt::Display for NoEstimate {
                  so its rate is not what a job costs",
             ),
             NoEstimate::UnknownRate => f.write_str("the model's rate is not known"),
+            NoEstimate::TooLarge => f.write_str(
+                "the rate times the units is more than this client counts (about $18 billion)",
+            ),
             NoEstimate::UnknownUnit => f.write_str("what the model's price is per is not known"),
             NoEstimate::NoDuration => {
                 f.write_str("the price is per second and the input has no duration field")
@@ -239,7 +245,7 @@ fn basis(model: &ModelInfo, price: &Price, input: &Value) -> Result<Basis, NoEst
         // billionth: 0.7 + 0.2 s is 0.9 s, not binary floating point's 0.8999999999999999.
         _ => (fields.iter().map(|f| f.units).sum::<f64>() * 1e9).round() / 1e9,
     };
-    let usd = rate.times(units).ok_or(NoEstimate::UnknownRate)?;
+    let usd = rate.times(units).ok_or(NoEstimate::TooLarge)?;
     Ok(Basis::Units {
         usd,
         rate,
@@ -305,6 +311,10 @@ mod tests {
         assert_eq!(none.basis, Basis::None(NoEstimate::BasePrice));
         let unknown = estimate(model, &Price::UNKNOWN, &json!({"prompt": "p"}));
         assert_eq!(unknown.basis, Basis::None(NoEstimate::UnknownPrice));
+        // A rate no amount can hold times the seconds: said as such, not as an unknown rate.
+        let huge = price("10000000000", PriceUnit::Second, Some(Pricing::Fixed));
+        let over = estimate(model, &huge, &json!({"prompt": "p", "duration": 30}));
+        assert_eq!(over.basis, Basis::None(NoEstimate::TooLarge));
         Ok(())
     }
 
