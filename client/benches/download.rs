@@ -32,10 +32,23 @@ const SIZE: usize = 20 * 1024 * 1024;
 /// Files at once, for every side (the client's default).
 const CONCURRENCY: usize = 4;
 
-/// A PNG signature followed by zeros: the client names the file by its first bytes.
+/// A PNG of `SIZE` bytes as an encoder writes one: its signature, a header chunk, data in
+/// 64 KiB chunks (zeros: the client neither inflates nor checks CRCs), and its end. The client
+/// names the file by its first bytes and walks its chunks to the end, as for any download.
 fn body() -> Bytes {
-    let mut data = vec![0u8; SIZE];
-    data[..8].copy_from_slice(b"\x89PNG\r\n\x1a\n");
+    const CHUNK: usize = 64 * 1024;
+    let mut data = Vec::with_capacity(SIZE);
+    data.extend_from_slice(b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR");
+    data.extend_from_slice(&[0, 0, 0x10, 0, 0, 0, 0x10, 0, 8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    let end = b"\0\0\0\0IEND\xae\x42\x60\x82";
+    while data.len() + 12 + end.len() < SIZE {
+        let len = CHUNK.min(SIZE - data.len() - 12 - end.len());
+        data.extend_from_slice(&(len as u32).to_be_bytes());
+        data.extend_from_slice(b"IDAT");
+        data.resize(data.len() + len + 4, 0);
+    }
+    data.extend_from_slice(end);
+    data.resize(SIZE, 0);
     Bytes::from(data)
 }
 
