@@ -715,6 +715,7 @@ async fn download(
                         let saved = file_rows(ctx, saved);
                         if let Err(err) =
                             journal(ctx, move |j| j.note_with(line, &saved, &reason)).await
+                            && !is_disowned(ctx, line)
                         {
                             fatal(ctx, err);
                         }
@@ -781,6 +782,10 @@ fn download_refused(err: &Error) -> bool {
 /// A failed wait or download: notes it, backs off, and gives up (leaving the line for the
 /// next run) after [`MAX_TRANSIENT_ROUNDS`].
 async fn transient(ctx: &Ctx, line: u64, rounds: u32, reason: &str) -> Option<Outcome> {
+    // Disowned meanwhile: no longer followed.
+    if is_disowned(ctx, line) {
+        return Some(Outcome::Unknown);
+    }
     let note = reason.to_owned();
     if let Err(err) = journal(ctx, move |j| j.note(line, &note)).await {
         fatal(ctx, err);
@@ -810,6 +815,10 @@ async fn fail_line(ctx: &Ctx, line: u64, reason: &str) -> Outcome {
 
 /// [`fail_line`] for a submitted line that saved `files` before it failed.
 async fn fail_saving(ctx: &Ctx, line: u64, reason: &str, files: Vec<FileRow>) -> Outcome {
+    // Disowned meanwhile: unknown, as the journal has it, whatever its job did.
+    if is_disowned(ctx, line) {
+        return Outcome::Unknown;
+    }
     let reason = reason.to_owned();
     ctx.progress
         .println(&format!("line {line}: failed: {reason}"));
