@@ -320,7 +320,11 @@ async fn save_one(
         Ok(Err(failure)) => return Err(failure.error),
         Err(_) => return refuse(url, DownloadFailure::TimedOut(options.timeout)),
     };
-    let ext = extension(fetched.content_type.as_deref(), &fetched.head, &parsed);
+    let ext = extension(
+        fetched.content_type.as_deref(),
+        &fetched.head,
+        Some(&parsed),
+    );
     let path = fetched
         .temp
         .persist(
@@ -405,11 +409,7 @@ async fn save_inline(
         }
         Err(Saving::Io(source)) => return Err(io(source)),
     };
-    let ext = content_type
-        .as_deref()
-        .and_then(MediaFormat::from_mime)
-        .or_else(|| MediaFormat::sniff(&head))
-        .map_or("bin", MediaFormat::extension);
+    let ext = extension(content_type.as_deref(), &head, None);
     let path = temp
         .persist(dir, stem, ext, options.overwrite, (len, &sha256))
         .await?;
@@ -1083,13 +1083,13 @@ fn is_windows_device(name: &str) -> bool {
     )
 }
 
-/// The extension: of the format the `Content-Type` names, else the bytes', else the URL's (one
+/// The extension: of the format the `Content-Type` names, else the bytes', else the URL's, if any (one
 /// of the vocabulary's, so a URL cannot choose `.exe`), else `bin`.
-fn extension(content_type: Option<&str>, head: &[u8], url: &Url) -> &'static str {
+fn extension(content_type: Option<&str>, head: &[u8], url: Option<&Url>) -> &'static str {
     content_type
         .and_then(MediaFormat::from_mime)
         .or_else(|| MediaFormat::sniff(head))
-        .or_else(|| MediaFormat::from_extension(url.path_segments()?.next_back()?))
+        .or_else(|| MediaFormat::from_extension(url?.path_segments()?.next_back()?))
         .map_or("bin", MediaFormat::extension)
 }
 
@@ -1209,17 +1209,17 @@ mod tests {
     fn extensions() -> Result<(), url::ParseError> {
         let url = Url::parse("https://cdn.example/out/x.JPEG?sig=1")?;
         let plain = Url::parse("https://cdn.example/out/x")?;
-        assert_eq!(extension(Some("image/png; q=1"), b"", &url), "png");
+        assert_eq!(extension(Some("image/png; q=1"), b"", Some(&url)), "png");
         assert_eq!(
-            extension(None, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", &plain),
+            extension(None, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", Some(&plain)),
             "png"
         );
         assert_eq!(
-            extension(Some("application/octet-stream"), b"", &url),
+            extension(Some("application/octet-stream"), b"", Some(&url)),
             "jpg"
         );
         assert_eq!(
-            extension(None, b"", &Url::parse("https://h/run.sh")?),
+            extension(None, b"", Some(&Url::parse("https://h/run.sh")?)),
             "bin"
         );
         Ok(())
