@@ -1083,8 +1083,8 @@ fn is_windows_device(name: &str) -> bool {
     )
 }
 
-/// The extension: of the format the `Content-Type` names, else the bytes', else the URL's, if any (one
-/// of the vocabulary's, so a URL cannot choose `.exe`), else `bin`.
+/// The extension: of the format the `Content-Type` names, else the bytes', else the URL's, if
+/// any (one of the vocabulary's, so a URL cannot choose `.exe`), else `bin`.
 fn extension(content_type: Option<&str>, head: &[u8], url: Option<&Url>) -> &'static str {
     content_type
         .and_then(MediaFormat::from_mime)
