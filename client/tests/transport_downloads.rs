@@ -19,7 +19,8 @@ fn jpeg_bytes() -> Vec<u8> {
 }
 
 /// A host serving `/typed.jpg` (with a Content-Type), `/untyped` (PNG bytes, no type),
-/// `/clip.webm?sig=1` (octet-stream, unknown bytes), `/run.sh`, `/big`, and 404 elsewhere.
+/// `/clip.webm?sig=1` (octet-stream, unknown bytes), `/run.sh`, `/script.png` (a script as
+/// octet-stream), `/big`, and 404 elsewhere.
 async fn other_host() -> TestResult<OtherHost> {
     OtherHost::start(|path| {
         let ok = |headers: Vec<(&'static str, String)>, body: Vec<u8>| Canned {
@@ -35,6 +36,10 @@ async fn other_host() -> TestResult<OtherHost> {
                 b"not a known format".to_vec(),
             ),
             "/run.sh" => ok(Vec::new(), b"#!/bin/sh\necho hi\n".to_vec()),
+            "/script.png" => ok(
+                vec![("Content-Type", "application/octet-stream".into())],
+                b"#!/bin/sh\necho hi\n".to_vec(),
+            ),
             "/big" => ok(Vec::new(), vec![7u8; 64 * 1024]),
             _ => Canned {
                 status: "404 Not Found",
@@ -144,6 +149,26 @@ async fn a_missing_file_fails_without_retries_and_leaves_nothing() -> TestResult
         other => panic!("expected a 404, got {other:?}"),
     }
     assert_eq!(host.requests().len(), 1);
+    assert_eq!(std::fs::read_dir(dir.path())?.count(), 0);
+    Ok(())
+}
+
+/// A URL named as an image whose bytes are of no image format, under a Content-Type that names
+/// none, is no image: refused (after its retries), not saved as `image.png`.
+#[tokio::test]
+async fn bytes_of_no_image_at_an_image_name_are_refused() -> TestResult {
+    let sim = simulator(SimConfig::default()).await?;
+    let client = client(&sim)?;
+    let host = other_host().await?;
+    let out = output(serde_json::json!({ "image": format!("{}/script.png", host.base_url) }))?;
+    let dir = tempfile::tempdir()?;
+    match client.download(&out, dir.path()).await {
+        Err(Error::Download {
+            reason: DownloadFailure::NotMedia(why),
+            ..
+        }) => assert!(why.contains("png"), "{why}"),
+        other => panic!("expected NotMedia, got {other:?}"),
+    }
     assert_eq!(std::fs::read_dir(dir.path())?.count(), 0);
     Ok(())
 }

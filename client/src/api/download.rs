@@ -392,7 +392,7 @@ async fn save_inline(
         source,
     };
     let file = temp.file.try_clone().map_err(io)?;
-    let body = Body::new(content_type.clone(), options.max_bytes);
+    let body = Body::new(content_type.clone(), None, options.max_bytes);
     let stream = futures::stream::iter([Ok(bytes::Bytes::from(bytes))]);
     let pace = Pace::new(Duration::from_secs(3600));
     let (head, len, sha256) = match save_body(stream, pace, body, file, temp.path.clone()).await {
@@ -499,7 +499,7 @@ async fn fetch_to_temp(
         not_sent: false,
     };
     let file = temp.file.try_clone().map_err(io_fail)?;
-    let body = Body::new(content_type.clone(), max_bytes);
+    let body = Body::new(content_type.clone(), named_by(url), max_bytes);
     let pace = Pace::new(fetching.idle);
     let saved = save_body(response.bytes_stream(), pace, body, file, temp.path.clone()).await;
     let (head, bytes, sha256) = saved.map_err(|err| match err {
@@ -619,6 +619,8 @@ impl Pace {
 /// (checked against the content type as soon as there are enough).
 struct Body {
     content_type: Option<String>,
+    /// The format the URL's last segment names, if any.
+    named: Option<MediaFormat>,
     max_bytes: Option<u64>,
     head: Vec<u8>,
     checked: bool,
@@ -626,9 +628,14 @@ struct Body {
 }
 
 impl Body {
-    fn new(content_type: Option<String>, max_bytes: Option<u64>) -> Self {
+    fn new(
+        content_type: Option<String>,
+        named: Option<MediaFormat>,
+        max_bytes: Option<u64>,
+    ) -> Self {
         Self {
             content_type,
+            named,
             max_bytes,
             head: Vec::with_capacity(SNIFF_BYTES),
             checked: false,
@@ -647,7 +654,7 @@ impl Body {
         }
         // The first bytes tell: a body that is not what it claims ends here, not at its end.
         if !self.checked && self.head.len() >= SNIFF_BYTES {
-            check_content(self.content_type.as_deref(), &self.head, false)?;
+            check_content(self.content_type.as_deref(), self.named, &self.head, false)?;
             self.checked = true;
         }
         Ok(())
@@ -663,7 +670,7 @@ impl Body {
     /// The first bytes and the size of a whole body (a short one checked now).
     fn finish(self) -> Result<(Vec<u8>, u64), DownloadFailure> {
         if !self.checked {
-            check_content(self.content_type.as_deref(), &self.head, true)?;
+            check_content(self.content_type.as_deref(), self.named, &self.head, true)?;
         }
         Ok((self.head, self.bytes))
     }
@@ -760,12 +767,15 @@ fn sync_and_hash(file: &std::fs::File, path: &Path) -> std::io::Result<String> {
 
 /// An output file is media: a host that sends something else sent a broken file, fetched
 /// again rather than saved. That is nothing at all, text where media belongs (an HTML error
-/// page or a JSON error with 200, whatever its `Content-Type`), or bytes of another format than
-/// the one the `Content-Type` names (an error page sent as `image/png`). Bytes in no format the
-/// vocabulary knows, under a media `Content-Type` or none that says, are taken on trust: a
-/// model may return a format this crate does not name.
+/// page or a JSON error with 200, whatever its `Content-Type`), bytes of another format than
+/// the one the `Content-Type` names (an error page sent as `image/png`), or, under a
+/// `Content-Type` that names no format, bytes of no image format from a URL whose name says
+/// image (a script at `out.png`, which would be saved as one). Other bytes in no format the
+/// vocabulary knows are taken on trust: a model may return a format this crate does not name,
+/// and a URL's name may be wrong where the bytes are right (a JPEG at `out.png` is a JPEG).
 fn check_content(
     content_type: Option<&str>,
+    named: Option<MediaFormat>,
     head: &[u8],
     complete: bool,
 ) -> Result<(), DownloadFailure> {
@@ -791,13 +801,28 @@ fn check_content(
             Err(DownloadFailure::Mismatch(mime))
         }
         // SVG is the one text format among images.
-        (None, None) if looks_like_text(head) && mime != "image/svg+xml" => {
-            Err(DownloadFailure::NotMedia(match mime.as_str() {
-                "" => "text, with no Content-Type".to_owned(),
-                mime => format!("text, sent as {mime}"),
-            }))
-        }
+        (None, None) if looks_like_text(head) && mime != "image/svg+xml" => Err(
+            DownloadFailure::NotMedia(format!("text, {}", sent_as(&mime))),
+        ),
+        (None, None) => match named {
+            Some(named) if named.kind() == MediaKind::Image => {
+                Err(DownloadFailure::NotMedia(format!(
+                    "bytes of no image format from a URL naming {}, {}",
+                    named.name(),
+                    sent_as(&mime)
+                )))
+            }
+            _ => Ok(()),
+        },
         _ => Ok(()),
+    }
+}
+
+/// How a body's `Content-Type` (a bare MIME type, lower case) is said in a reason.
+fn sent_as(mime: &str) -> String {
+    match mime {
+        "" => "with no Content-Type".to_owned(),
+        mime => format!("sent as {mime}"),
     }
 }
 
@@ -1083,13 +1108,18 @@ fn is_windows_device(name: &str) -> bool {
     )
 }
 
+/// The format a URL's name gives (`out.png`), if one of the vocabulary's.
+fn named_by(url: &Url) -> Option<MediaFormat> {
+    MediaFormat::from_extension(url.path_segments()?.next_back()?)
+}
+
 /// The extension: of the format the `Content-Type` names, else the bytes', else the URL's, if
 /// any (one of the vocabulary's, so a URL cannot choose `.exe`), else `bin`.
 fn extension(content_type: Option<&str>, head: &[u8], url: Option<&Url>) -> &'static str {
     content_type
         .and_then(MediaFormat::from_mime)
         .or_else(|| MediaFormat::sniff(head))
-        .or_else(|| MediaFormat::from_extension(url?.path_segments()?.next_back()?))
+        .or_else(|| named_by(url?))
         .map_or("bin", MediaFormat::extension)
 }
 
@@ -1185,24 +1215,38 @@ mod tests {
     fn content_is_checked_against_the_vocabulary() {
         let avif = b"\0\0\0\x1cftypavif\0\0\0\0avifmif1miaf";
         let quicktime = b"\0\0\0\x14ftypqt  \0\0\0\0qt  ";
-        assert!(check_content(Some("image/avif"), avif, true).is_ok());
-        assert!(check_content(Some("video/mp4"), quicktime, true).is_ok());
-        assert!(check_content(Some("image/svg+xml"), b"<svg/>", true).is_ok());
-        assert!(check_content(Some("audio/aiff"), b"FORM\0\0\0\x10AIFF", true).is_ok());
+        assert!(check_content(Some("image/avif"), None, avif, true).is_ok());
+        assert!(check_content(Some("video/mp4"), None, quicktime, true).is_ok());
+        assert!(check_content(Some("image/svg+xml"), None, b"<svg/>", true).is_ok());
+        assert!(check_content(Some("audio/aiff"), None, b"FORM\0\0\0\x10AIFF", true).is_ok());
         assert!(matches!(
-            check_content(Some("image/png"), avif, true),
+            check_content(Some("image/png"), None, avif, true),
             Err(DownloadFailure::Mismatch(_))
         ));
         assert!(matches!(
-            check_content(Some("video/mp4"), b"<html>", true),
+            check_content(Some("video/mp4"), None, b"<html>", true),
             Err(DownloadFailure::Mismatch(_))
         ));
         assert!(matches!(
-            check_content(Some("application/octet-stream"), b" {}", true),
+            check_content(Some("application/octet-stream"), None, b" {}", true),
             Err(DownloadFailure::NotMedia(_))
         ));
         // Not yet: more may come.
-        assert!(check_content(None, b"", false).is_ok());
+        assert!(check_content(None, None, b"", false).is_ok());
+        // A URL's name is a claim where the Content-Type makes none: a script is no PNG, but a
+        // JPEG is a JPEG whatever its name, and bytes of an unknown format at a video's name
+        // are taken on trust as they are under `video/mp4`.
+        let script = b"#!/bin/sh\nrm -rf ~\n";
+        for content_type in [None, Some("application/octet-stream"), Some("text/plain")] {
+            assert!(matches!(
+                check_content(content_type, Some(MediaFormat::Png), script, true),
+                Err(DownloadFailure::NotMedia(_))
+            ));
+        }
+        let jpeg = b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01";
+        assert!(check_content(None, Some(MediaFormat::Png), jpeg, true).is_ok());
+        assert!(check_content(None, Some(MediaFormat::Mp4), script, true).is_ok());
+        assert!(check_content(None, None, script, true).is_ok());
     }
 
     #[test]
