@@ -214,6 +214,43 @@ async fn a_rate_limited_submit_waits_and_goes_through_once() -> TestResult {
     Ok(())
 }
 
+/// Calls held by a `Retry-After` do not all go when it ends: one goes first, and when it is
+/// rate limited again the others wait for the new `Retry-After` rather than reach the server
+/// before it passed.
+#[tokio::test]
+async fn after_a_rate_limit_one_call_goes_first() -> TestResult {
+    let sim = simulator(config(Duration::from_millis(30))).await?;
+    let client = builder(&sim)
+        .retry_policy(fast_retries().with_max_retries(12))
+        .build()?;
+    let limited = FaultKind::RateLimited {
+        retry_after_secs: 1,
+    };
+    sim.set_faults(Faults::none().script(Endpoint::Submit, vec![limited, limited]));
+    let later = |n| {
+        let client = &client;
+        async move {
+            // After the first submit closed the gate.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            client.submit::<Edit>(&edit_input_n(n)).await
+        }
+    };
+    let input = edit_input_n(0);
+    let started = Instant::now();
+    let (first, second, third) = tokio::join!(client.submit::<Edit>(&input), later(1), later(2));
+    for outcome in [&first, &second, &third] {
+        assert!(outcome.is_ok(), "{outcome:?}");
+    }
+    // Two pauses of a second, one after the other.
+    assert!(started.elapsed() >= Duration::from_secs(2));
+    let stats = sim.stats();
+    assert_eq!(stats.submit_calls, 5);
+    assert_eq!(stats.submissions, 3);
+    assert_eq!(stats.retry_after_violations, 0);
+    sim.shutdown().await;
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_slow_submit_is_just_slow() -> TestResult {
     let (outcome, stats) = submit_with(FaultKind::Slow(Duration::from_millis(200))).await?;

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use backon::{BackoffBuilder, ExponentialBuilder, Retryable};
+use tokio::sync::Notify;
 
 use super::dates::parse_http_date;
 use crate::error::Error;
@@ -269,33 +270,66 @@ impl Failure {
 /// A client-wide "not before" instant, set by `Retry-After`, that every call waits for, so a
 /// rate limit pauses every job of the client and not only the call that hit it. An atomic, not
 /// a lock: every call of every job looks at it, and it is open nearly always.
+///
+/// Once it opens again, one call goes first and the others wait for its answer: had they all
+/// gone at once, the first would close it again and the rest reach the server before the new
+/// `Retry-After` passed. Any answer but another rate limit lets them all go.
 #[derive(Debug)]
 pub(crate) struct RateGate {
     /// The gate's clock: `closed_until` counts from here.
     epoch: Instant,
     /// Nanoseconds after `epoch` before which no call starts; 0 while never closed.
     closed_until: AtomicU64,
+    /// Closed since the server last answered with anything but a rate limit.
+    strained: AtomicBool,
+    /// A call is on its way to tell whether the limit is over.
+    probing: AtomicBool,
+    /// Its answer came (or it ended without one).
+    probed: Notify,
 }
+
+/// How long the others wait for the call that went first before going too: a server slow to
+/// answer it must not hold every call of the client.
+const PROBE_PATIENCE: Duration = Duration::from_secs(5);
 
 impl Default for RateGate {
     fn default() -> Self {
         Self {
             epoch: Instant::now(),
             closed_until: AtomicU64::new(0),
+            strained: AtomicBool::new(false),
+            probing: AtomicBool::new(false),
+            probed: Notify::new(),
         }
     }
 }
 
 impl RateGate {
-    /// Waits until the gate is open.
-    pub async fn wait(&self) {
-        let until = self.closed_until.load(Ordering::Relaxed);
-        if until == 0 {
-            return;
-        }
-        let until = self.epoch + Duration::from_nanos(until);
-        if until > Instant::now() {
-            tokio::time::sleep_until(until.into()).await;
+    /// Waits until the gate is open, and after a close until the call that went first was
+    /// answered. The pass is held until the call's answer is read.
+    pub async fn wait(&self) -> GatePass<'_> {
+        loop {
+            let until = self.closed_until.load(Ordering::Relaxed);
+            if until == 0 {
+                return GatePass { probe: None };
+            }
+            let until = self.epoch + Duration::from_nanos(until);
+            if until > Instant::now() {
+                tokio::time::sleep_until(until.into()).await;
+            }
+            if !self.strained.load(Ordering::Relaxed) {
+                return GatePass { probe: None };
+            }
+            // Enabled before the look at `probing`, so an end between the two still wakes it.
+            let probed = self.probed.notified();
+            tokio::pin!(probed);
+            probed.as_mut().enable();
+            if !self.probing.swap(true, Ordering::AcqRel) {
+                return GatePass { probe: Some(self) };
+            }
+            if tokio::time::timeout(PROBE_PATIENCE, probed).await.is_err() {
+                return GatePass { probe: None };
+            }
         }
     }
 
@@ -303,7 +337,31 @@ impl RateGate {
     pub fn close_for(&self, delay: Duration) {
         let until = self.epoch.elapsed().saturating_add(delay);
         let until = u64::try_from(until.as_nanos()).unwrap_or(u64::MAX).max(1);
+        self.strained.store(true, Ordering::Relaxed);
         self.closed_until.fetch_max(until, Ordering::Relaxed);
+    }
+
+    /// The server answered with something other than a rate limit: the calls held behind the
+    /// first may go.
+    pub fn relieved(&self) {
+        if self.strained.load(Ordering::Relaxed) {
+            self.strained.store(false, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A call's leave to go; the first after a close ends the others' wait when dropped.
+#[derive(Debug)]
+pub(crate) struct GatePass<'a> {
+    probe: Option<&'a RateGate>,
+}
+
+impl Drop for GatePass<'_> {
+    fn drop(&mut self) {
+        if let Some(gate) = self.probe {
+            gate.probing.store(false, Ordering::Release);
+            gate.probed.notify_waiters();
+        }
     }
 }
 
@@ -430,6 +488,30 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
+    }
+
+    #[tokio::test]
+    async fn after_a_close_the_others_wait_for_the_first_answer() {
+        let gate = RateGate::default();
+        gate.close_for(Duration::from_millis(30));
+        let first = gate.wait().await;
+        // Unanswered, the first holds the others.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(100), gate.wait())
+                .await
+                .is_err()
+        );
+        // Rate limited again: the next waits out the new close, then goes first in turn.
+        gate.close_for(Duration::from_millis(60));
+        let closed = Instant::now();
+        drop(first);
+        let second = gate.wait().await;
+        assert!(closed.elapsed() >= Duration::from_millis(55));
+        // Any other answer lets every call go at once.
+        gate.relieved();
+        drop(second);
+        let (a, b) = tokio::join!(gate.wait(), gate.wait());
+        assert!(a.probe.is_none() && b.probe.is_none());
     }
 
     #[tokio::test]

@@ -144,7 +144,7 @@ impl Http {
         call: &Call,
         control: Option<&SubmitControl>,
     ) -> Result<T, Failure> {
-        self.gate.wait().await;
+        let pass = self.gate.wait().await;
         if control.is_some_and(SubmitControl::is_stopped) {
             return Err(Failure {
                 error: Error::SubmitStopped { model_id: "" },
@@ -185,7 +185,10 @@ impl Http {
         if let Some(after) = retry_after.filter(|_| status == 429 || status == 503) {
             // Capped: the gate never holds longer than the policy would wait for one retry.
             self.gate.close_for(after.min(self.retry.max_retry_after()));
+        } else if status != 429 {
+            self.gate.relieved();
         }
+        drop(pass);
         let body = self
             .read_capped(response)
             .await
