@@ -92,11 +92,19 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// `./runcomfy-out/<request id>/`, the id made safe as a directory name.
+/// `./runcomfy-out/<request id>/`. An id that is no safe directory name as it is gets its
+/// safe form and a short hash of itself, so two ids made safe alike (`a b`, `a?b`) do not
+/// share a folder.
 pub fn default_out_dir(request_id: &str) -> PathBuf {
     let safe = runcomfy::download::safe_file_name(request_id);
-    let safe = if safe.is_empty() { "request" } else { &safe };
-    Path::new(DEFAULT_OUT_ROOT).join(safe)
+    if safe == request_id {
+        return Path::new(DEFAULT_OUT_ROOT).join(safe);
+    }
+    let hash = runcomfy::digest::sha256_of(request_id.as_bytes())
+        .map(|(_, hex)| hex)
+        .unwrap_or_default();
+    let stem = if safe.is_empty() { "request" } else { &safe };
+    Path::new(DEFAULT_OUT_ROOT).join(format!("{stem}-{}", hash.get(..8).unwrap_or_default()))
 }
 
 /// Where [`default_out_dir`] puts each request's folder.
@@ -158,18 +166,26 @@ mod tests {
 
     #[test]
     fn out_dirs_stay_inside() {
-        assert_eq!(
-            default_out_dir("../../etc"),
-            Path::new("runcomfy-out").join("_._etc")
-        );
-        assert_eq!(
-            default_out_dir("req-1"),
-            Path::new("runcomfy-out").join("req-1")
-        );
-        assert_eq!(
-            default_out_dir(".."),
-            Path::new("runcomfy-out").join("request")
-        );
+        let name = |id| {
+            default_out_dir(id)
+                .strip_prefix("runcomfy-out")
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
+        assert_eq!(name("req-1"), "req-1");
+        for (id, stem) in [
+            ("../../etc", "_._etc-"),
+            ("..", "request-"),
+            ("a b", "a_b-"),
+        ] {
+            let name = name(id);
+            assert!(
+                name.starts_with(stem) && name.len() == stem.len() + 8,
+                "{id}: {name}"
+            );
+        }
+        // Made safe alike, told apart.
+        assert_ne!(default_out_dir("a b"), default_out_dir("a?b"));
     }
 
     #[cfg(unix)]
