@@ -7,7 +7,7 @@ use clap::ArgMatches;
 use runcomfy::dynamic::{DynJob, DynOutput};
 use runcomfy::error::JobError;
 use runcomfy::job::JobResult;
-use runcomfy::provenance::{self, RecordFile};
+use runcomfy::provenance::{self, Record, RecordFile, Timings};
 use runcomfy::{
     CancelOutcome, DownloadOptions, DownloadedFile, Error, JobState, Output as _, WaitOptions,
 };
@@ -38,6 +38,8 @@ struct ResultArgs {
     /// The provenance record `run` wrote for the job, as the cache has it: completed into
     /// `out` when `out` has none.
     record: Option<PathBuf>,
+    /// The server's base URL, or `mock`, for a record written anew.
+    server: String,
     /// `--downloads`.
     download: DownloadOptions,
     json: bool,
@@ -94,6 +96,7 @@ async fn run_on(
             let args = ResultArgs {
                 out: matches.get_one::<String>("out").map(PathBuf::from),
                 record: connection.record_of(id).map(Path::to_path_buf),
+                server: connection.server(),
                 download: crate::cli::download_options(matches),
                 json,
                 wait: matches.get_flag("wait"),
@@ -187,7 +190,7 @@ async fn result(job: &DynJob, args: &ResultArgs) -> Result<u8, CliError> {
                     Some(error) => provenance::failed_error(error),
                     None => provenance::failed_error(&JobError(Value::Null)),
                 });
-                complete_record(dir, args.record.as_deref(), id, &result, &[], error);
+                complete_record(dir, job, args, &result, &[], error);
             }
             exit::FAILURE
         }
@@ -198,7 +201,7 @@ async fn result(job: &DynJob, args: &ResultArgs) -> Result<u8, CliError> {
             eprintln_safe(&format!("error: job {id} was cancelled"));
             if let Some(dir) = &args.out {
                 let error = Some(provenance::CANCELLED_ERROR.to_owned());
-                complete_record(dir, args.record.as_deref(), id, &result, &[], error);
+                complete_record(dir, job, args, &result, &[], error);
             }
             exit::FAILURE
         }
@@ -287,7 +290,7 @@ async fn succeeded(
             let download = job.download(outputs, dir, &options);
             match interrupts.race(download).await {
                 Some(Ok(saved)) => {
-                    complete_record(dir, args.record.as_deref(), id, result, &saved, None);
+                    complete_record(dir, job, args, result, &saved, None);
                     Some(saved)
                 }
                 // Those saved are recorded and shown; a later `result --out` keeps them and
@@ -295,7 +298,7 @@ async fn succeeded(
                 Some(Err(err)) => {
                     let saved = err.saved_files();
                     if !saved.is_empty() {
-                        complete_record(dir, args.record.as_deref(), id, result, saved, None);
+                        complete_record(dir, job, args, result, saved, None);
                         for file in saved.iter().filter(|_| !args.json) {
                             output::line(&file.path.display().to_string());
                         }
@@ -335,28 +338,32 @@ async fn succeeded(
 
 /// Completes the record a run of this job left in `dir` (`--no-wait`, or a download that did
 /// not finish): the files now saved, or why the job ended without any (`error`), and what the
-/// result says of the cost and the end. With none in `dir`, the one the run left `elsewhere`
-/// (another `--out`) is completed into `dir`, beside the files, and left as it was there. No
-/// record found, no record written: `result` does not know the input the job was given.
+/// result says of the cost and the end. With none in `dir`, the one the run left elsewhere
+/// (another `--out`) is completed into `dir`, beside the files, and left as it was there. With
+/// none at all (a job this machine did not submit, or whose record is gone), a record of what
+/// is known is written: the job, its server, files and end, with no input (`null`).
 fn complete_record(
     dir: &Path,
-    elsewhere: Option<&Path>,
-    id: &str,
+    job: &DynJob,
+    args: &ResultArgs,
     result: &JobResult<DynOutput>,
     saved: &[DownloadedFile],
     error: Option<String>,
 ) {
-    let (target, mut record) = match provenance::find_record(dir, id) {
+    let id = job.id();
+    let found = provenance::find_record(dir, id);
+    let elsewhere = || {
+        args.record
+            .as_deref()
+            .and_then(Path::parent)
+            .and_then(|other| provenance::find_record(other, id))
+    };
+    let (target, mut record) = match found {
         Some((path, record)) => (Some(path), record),
-        None => {
-            let Some((_, record)) = elsewhere
-                .and_then(Path::parent)
-                .and_then(|other| provenance::find_record(other, id))
-            else {
-                return;
-            };
-            (None, record)
-        }
+        None => (
+            None,
+            elsewhere().map_or_else(|| unseen_record(job, args, result), |(_, r)| r),
+        ),
     };
     record.files = saved.iter().map(RecordFile::of).collect();
     record.output = result
@@ -386,6 +393,30 @@ fn complete_record(
         Err(err) => eprintln_safe(&format!(
             "warning: the provenance record was not completed: {err}"
         )),
+    }
+}
+
+/// The record of a job no run record is found for: its input unknown (`null`), its model as
+/// the cache or else the result says.
+fn unseen_record(job: &DynJob, args: &ResultArgs, result: &JobResult<DynOutput>) -> Record {
+    let model = match job.model_id() {
+        "" => result.model_id.clone().unwrap_or_default(),
+        known => known.to_owned(),
+    };
+    Record {
+        runcomfy_record: provenance::RECORD_VERSION,
+        model,
+        server: Some(args.server.clone()),
+        runcomfy_version: Some(provenance::VERSION.to_owned()),
+        request_id: Some(job.id().to_owned()),
+        input: Value::Null,
+        estimate: None,
+        cost_usd: result.cost,
+        cost_unread: job.cost_unread(),
+        timings: Timings::default(),
+        files: Vec::new(),
+        output: None,
+        error: None,
     }
 }
 

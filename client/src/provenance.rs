@@ -46,7 +46,8 @@ pub struct Record {
     pub runcomfy_version: Option<String>,
     /// The request id the API gave.
     pub request_id: Option<String>,
-    /// The input as sent, each media file and secret as [`body_summary`] has it.
+    /// The input as sent, each media file and secret as [`body_summary`] has it; `null` in a
+    /// record `result` wrote for a job this machine did not submit.
     pub input: Value,
     /// The estimate before the submit ([`crate::estimate::Estimate::to_json`]).
     #[serde(default)]
@@ -155,6 +156,11 @@ pub enum RecordError {
     /// The record is not one (or of another version).
     #[error("not a runcomfy record: {}", printable(.0, SHOWN_CHARS))]
     NotARecord(String),
+    /// The record holds no input: `result` wrote it for a job this machine did not submit.
+    #[error(
+        "the record holds no input: it was written by `result` for a job not submitted from this machine"
+    )]
+    NoInput,
     /// The record is of another model.
     #[error(
         "the record is of model {}, not {expected}",
@@ -406,8 +412,10 @@ pub fn input_from_record(
             found: record.model.clone(),
         });
     }
-    let Value::Object(mut input) = record.input.clone() else {
-        return Err(RecordError::NotARecord("its input is not an object".into()));
+    let mut input = match record.input.clone() {
+        Value::Object(input) => input,
+        Value::Null => return Err(RecordError::NoInput),
+        _ => return Err(RecordError::NotARecord("its input is not an object".into())),
     };
     if let Some(secret) =
         secret_fields(model).find(|field| input.get(*field) == Some(&secret_kept()))

@@ -403,6 +403,7 @@ async fn result(
     let job = find_job(&mut st.jobs, &id, &caller)?;
     let mut reply = json!({
         "request_id": id,
+        "model_id": job.model.id,
         "status": job.phase.result_word(),
         "created_at": timefmt::rfc3339(job.created_at),
     });

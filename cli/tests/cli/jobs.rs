@@ -235,3 +235,46 @@ fn a_job_left_with_no_wait_gets_its_record_completed_by_result() {
     );
     assert!(stderr(&output).contains(&expected), "{}", stderr(&output));
 }
+
+/// `result --out` for a job with no run record to complete (submitted elsewhere, or its record
+/// gone) writes one of what it knows: the job, its server, its files and their hashes, and no
+/// input, which `--input` then refuses to run again rather than guess.
+#[test]
+fn result_out_writes_a_record_for_a_job_it_did_not_submit() {
+    let sim = Sim::running(Duration::from_millis(300));
+    let (here, there) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let id = submit_no_wait(&sim, there.path(), "a fox");
+    let output = sim.output(here.path(), &["result", &id, "--wait", "--out", "shots"]);
+    assert_code(&output, 0);
+    let shots = here.path().join("shots");
+    let record: Value =
+        serde_json::from_slice(&std::fs::read(shots.join("runcomfy-record.json")).unwrap())
+            .unwrap();
+    assert_eq!(record["request_id"], id.as_str());
+    assert_eq!(record["model"], "bytedance/seedream-4-0/sequential");
+    assert_eq!(record["server"], format!("{}/", sim.url()).as_str());
+    assert!(record["input"].is_null(), "{record}");
+    let files = record["files"].as_array().cloned().unwrap_or_default();
+    assert_eq!(files.len(), pngs(&shots).len());
+    for file in &files {
+        let name = file["name"].as_str().unwrap_or_default();
+        let bytes = std::fs::read(shots.join(name)).unwrap();
+        assert_eq!(file["sha256"], crate::support::sha256(&bytes).as_str());
+    }
+    let output = sim.output(
+        here.path(),
+        &[
+            "run",
+            "bytedance/seedream-4-0/sequential",
+            "--input",
+            "@shots/runcomfy-record.json",
+            "--dry-run",
+        ],
+    );
+    assert_code(&output, 65);
+    assert!(
+        stderr(&output).contains("holds no input"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -254,6 +254,8 @@ pub struct JobResult<O> {
     pub finished_at: Option<String>,
     /// What it cost, when the server says (the result is asked for with `include_cost=true`).
     pub cost: Option<Usd>,
+    /// The model the job ran, when the server says (server text).
+    pub model_id: Option<String>,
 }
 
 impl<M: Model> Job<M> {
@@ -355,6 +357,7 @@ impl<M: Model> Job<M> {
             created_at: reply.created_at.clone(),
             finished_at: reply.finished_at.clone(),
             cost: cost_of(&reply),
+            model_id: reply.model_id.clone(),
         })
     }
 

@@ -53,6 +53,9 @@ pub(crate) struct ResultReply {
     /// The job the reply is about, when it says (it must be the one asked about).
     #[serde(default, deserialize_with = "lenient")]
     pub request_id: Option<String>,
+    /// The model the job ran, when the reply says.
+    #[serde(default, deserialize_with = "lenient")]
+    pub model_id: Option<String>,
     pub status: String,
     #[serde(default)]
     pub output: Option<serde_json::Value>,
