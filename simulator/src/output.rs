@@ -181,11 +181,25 @@ pub(crate) fn plan(model: &ModelInfo, input: &Value) -> OutputPlan {
     }
 }
 
-/// The number of images: the model's field counting outputs for the price (Seedream's
-/// `sequential_image_generation_options`, `num_images`...; its default when left out),
-/// capped so references plus outputs stay within 15 (the validator normally refuses more
-/// already); one when sequential generation is disabled or the model has no count.
+/// The number of images made: what [`billed`] counts, but one when sequential generation is
+/// disabled (the docs: `disabled` generates a single image).
 fn count(model: &ModelInfo, input: &Value) -> usize {
+    if input
+        .get("sequential_image_generation")
+        .and_then(Value::as_str)
+        == Some("disabled")
+    {
+        return 1;
+    }
+    billed(model, input)
+}
+
+/// The number of images billed: the model's field counting outputs for the price (Seedream's
+/// `sequential_image_generation_options`, `num_images`...; its default when left out), capped
+/// so references plus outputs stay within 15 (the validator normally refuses more already);
+/// one for a model with no count. The docs say "the final price will be calculated based on
+/// this value", a maximum, whatever the job then makes.
+fn billed(model: &ModelInfo, input: &Value) -> usize {
     let Some(field) = model
         .price_units
         .iter()
@@ -194,14 +208,6 @@ fn count(model: &ModelInfo, input: &Value) -> usize {
     else {
         return 1;
     };
-    // The docs: `disabled` generates a single image.
-    if input
-        .get("sequential_image_generation")
-        .and_then(Value::as_str)
-        == Some("disabled")
-    {
-        return 1;
-    }
     let wanted = input
         .get(field.name)
         .and_then(Value::as_u64)
@@ -221,7 +227,7 @@ fn count(model: &ModelInfo, input: &Value) -> usize {
 /// Seconds a job of a model priced per second makes when its input does not say (`auto`).
 const DEFAULT_SECONDS: f64 = 5.0;
 
-/// What a job costs: the rate times the outputs it makes, or times the seconds its input asks
+/// What a job costs: the rate times the outputs billed ([`billed`]), or times the seconds its input asks
 /// for (the sum of its duration fields, or [`DEFAULT_SECONDS`] when they say `auto`). A base
 /// price is charged as a fixed one: the floor. `None` when the rate or unit is unknown.
 pub(crate) fn cost(
@@ -233,6 +239,8 @@ pub(crate) fn cost(
     use runcomfy::price::{PriceUnit, Pricing};
     let rate = price.usd?;
     let units = match price.unit? {
+        // Images are billed by the count asked for; a video or audio job makes one file.
+        PriceUnit::Output if plan.kind == MediaKind::Image => billed(model, input) as f64,
         PriceUnit::Output => plan.count as f64,
         _ => {
             let fixed = runcomfy::price::Price {
