@@ -112,10 +112,16 @@ pub enum BatchError {
     },
 
     /// Another batch is running in the same output folder.
-    #[error("{} is in use by another runcomfy batch (lock {})", dir.display(), crate::LOCK_FILE)]
+    #[error(
+        "{} is in use by another runcomfy batch ({holder}): let it end, or stop it with Ctrl-C; deleting {} would let both write one folder",
+        dir.display(),
+        crate::LOCK_FILE
+    )]
     Busy {
         /// The folder.
         dir: PathBuf,
+        /// Which process holds it, as its lock file says (`process 1234 since ...`).
+        holder: String,
     },
 
     /// A file or folder could not be read or written.

@@ -692,20 +692,44 @@ fn check_same_server(
 }
 
 /// Takes the folder's lock file; held until the returned file is dropped (or the process
-/// dies: the OS releases it, even after `kill -9`).
+/// dies: the OS releases it, even after `kill -9`). It names the process holding it, so a batch
+/// refused the folder can say which.
 fn lock(out: &Path) -> Result<File, BatchError> {
+    use std::io::{Read as _, Seek as _, Write as _};
     let path = out.join(LOCK_FILE);
-    let file = OpenOptions::new()
+    let mut file = OpenOptions::new()
         .create(true)
         .truncate(false)
+        .read(true)
         .write(true)
         .open(&path)
         .map_err(BatchError::io(&path))?;
     match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(TryLockError::WouldBlock) => Err(BatchError::Busy {
-            dir: out.to_owned(),
-        }),
+        Ok(()) => {
+            let holder = format!(
+                "process {} since {}\n",
+                std::process::id(),
+                runcomfy::provenance::timestamp(std::time::SystemTime::now())
+            );
+            // Only words for a message: a folder that takes no write is found soon enough.
+            let _ = file
+                .set_len(0)
+                .and_then(|()| file.rewind())
+                .and_then(|()| file.write_all(holder.as_bytes()));
+            Ok(file)
+        }
+        Err(TryLockError::WouldBlock) => {
+            let mut said = String::new();
+            let _ = file.take(200).read_to_string(&mut said);
+            let holder = said.lines().next().map(str::trim).unwrap_or_default();
+            Err(BatchError::Busy {
+                dir: out.to_owned(),
+                holder: match holder {
+                    "" => "a process that has not said which".to_owned(),
+                    holder => runcomfy::error::printable(holder, 80).into_owned(),
+                },
+            })
+        }
         Err(TryLockError::Error(source)) => Err(BatchError::Io { path, source }),
     }
 }

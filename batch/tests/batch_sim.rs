@@ -466,6 +466,9 @@ async fn another_input_file_or_a_busy_folder_is_refused() -> TestResult {
         .err()
         .ok_or("a busy folder was used")?;
     assert!(matches!(err, BatchError::Busy { .. }), "{err}");
+    // The earlier run, in this process, left its name in the lock.
+    let holder = format!("process {} since", std::process::id());
+    assert!(err.to_string().contains(&holder), "{err}");
     drop(held);
 
     let err = runcomfy_batch::run(
