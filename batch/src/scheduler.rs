@@ -615,6 +615,19 @@ async fn wait(
                 crate::record::write(&ctx.server, row, model, ended, timings, &[], &dir);
                 return Err(fail_line(ctx, line, &err.to_string()).await);
             }
+            // Just accepted, a request the server says it does not know is more likely not
+            // yet known everywhere than expired: polled again, the line kept, never failed for
+            // one answer.
+            Error::NotFound { .. } if is_young(job) => {
+                rounds += 1;
+                let reason = format!("{err} (a request submitted moments ago)");
+                if let Some(outcome) = transient(ctx, line, rounds, &reason).await {
+                    if let Some(budget) = &ctx.budget {
+                        budget.keep();
+                    }
+                    return Err(outcome);
+                }
+            }
             Error::NotFound { .. } => {
                 if settle(ctx, row, None).await.is_err() {
                     return Err(Outcome::Unfinished);
@@ -642,6 +655,18 @@ async fn wait(
             }
         }
     }
+}
+
+/// How long after its submit a job's "not found" is taken for a server not yet caught up with
+/// it rather than for an expired request.
+const NOT_FOUND_GRACE: Duration = Duration::from_secs(10 * 60);
+
+/// Whether `job` was submitted within [`NOT_FOUND_GRACE`] (by this machine's clock); a job of
+/// unknown age is not.
+fn is_young(job: &DynJob) -> bool {
+    job.submitted_at()
+        .and_then(|at| at.elapsed().ok())
+        .is_some_and(|age| age < NOT_FOUND_GRACE)
 }
 
 /// Saves the job's files into the line's folder, with its record, and journals them.

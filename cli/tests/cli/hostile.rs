@@ -1985,3 +1985,47 @@ fn one_request_id_for_two_lines_leaves_neither_as_its_owner() {
         assert!(doubted, "{line}");
     }
 }
+
+/// A request the server says it does not know moments after accepting it (a replica not yet
+/// caught up) is polled again, not failed as an expired one: the line's paid job is fetched.
+#[test]
+fn a_batch_line_whose_new_job_is_not_found_once_is_polled_again() {
+    let reads = AtomicUsize::new(0);
+    let server = Hostile::start_in_background(move |seen, base| {
+        if seen.method == "POST" && seen.path.starts_with("/v1/models/") {
+            json(200, j!({"request_id": "job-1"}))
+        } else if seen.path.starts_with("/v1/requests/") {
+            if reads.fetch_add(1, Ordering::Relaxed) == 0 {
+                json(
+                    404,
+                    j!({"error_code": 404001, "error_message": "request not found"}),
+                )
+            } else {
+                json(
+                    200,
+                    succeeded(j!({"images": [format!("{base}/job-1.png")]})),
+                )
+            }
+        } else if seen.path == "/job-1.png" {
+            file("image/png", png())
+        } else {
+            json(
+                404,
+                j!({"error_code": 404001, "error_message": "no such model"}),
+            )
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = batch(&server, dir.path(), &["a fox"], &[]);
+    assert_code(&output, 0);
+    let text = stderr(&output);
+    assert!(text.contains("submitted moments ago"), "{text}");
+    assert_eq!(server.count("POST", ""), 1);
+    assert!(
+        dir.path()
+            .join("shots")
+            .join("line-1")
+            .join("images-0.png")
+            .is_file()
+    );
+}
