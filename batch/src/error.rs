@@ -73,14 +73,16 @@ pub enum BatchError {
 
     /// A setting differs from the one the batch started with.
     #[error(
-        "{} was started with {setting} {journal:?}, not {given:?}; carry it on with the same \
-         {setting}",
-        dir.display()
+        "{} was started {}, not {}; carry it on {}",
+        dir.display(),
+        as_given(setting, journal),
+        as_given(setting, given),
+        as_given(setting, journal)
     )]
     SettingMismatch {
         /// The output folder.
         dir: PathBuf,
-        /// The setting (`--model`).
+        /// The setting: `--model`, or `server` (a base URL, or `mock`).
         setting: &'static str,
         /// Its value in the journal.
         journal: String,
@@ -159,5 +161,42 @@ impl BatchError {
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> BatchError {
         let path = path.into();
         move |source| BatchError::Io { path, source }
+    }
+}
+
+/// How a batch setting's value is given on the command line: `with --model "m"`, `without
+/// --model`, `with --mock`, `with --base-url URL`.
+fn as_given(setting: &str, value: &str) -> String {
+    match (setting, value) {
+        ("server", "mock") => "with --mock".to_owned(),
+        ("server", url) => format!("with --base-url {url}"),
+        (flag, "") => format!("without {flag}"),
+        (flag, value) => format!("with {flag} {value:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_setting_is_said_as_the_flag_that_gives_it() {
+        let mismatch = |setting, journal: &str, given: &str| {
+            BatchError::SettingMismatch {
+                dir: "shots".into(),
+                setting,
+                journal: journal.to_owned(),
+                given: given.to_owned(),
+            }
+            .to_string()
+        };
+        assert_eq!(
+            mismatch("--model", "m/a", ""),
+            "shots was started with --model \"m/a\", not without --model; carry it on with --model \"m/a\""
+        );
+        assert_eq!(
+            mismatch("server", "mock", "https://api.example/"),
+            "shots was started with --mock, not with --base-url https://api.example/; carry it on with --mock"
+        );
     }
 }

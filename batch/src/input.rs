@@ -168,6 +168,11 @@ pub fn parse(bytes: &[u8], default_model: Option<&str>, sha256: String) -> Plan 
                     "its output folder {dir:?} (a line with no key is named by its number) is \
                      already line {first}'s: give it a key"
                 ),
+                (Some(key), Some(other)) if key != other => format!(
+                    "its key {key:?} and line {first}'s {other:?} differ only in case, and \
+                     make one output folder on a disk that ignores case: give one of them \
+                     another key"
+                ),
                 _ => format!(
                     "its output folder {dir:?} is already line {first}'s (keys must be unique)"
                 ),
@@ -524,6 +529,9 @@ mod tests {
             "{}",
             problems[1]
         );
+        let cased = self::plan(&[line("Case"), line("case")].concat());
+        let problem = &cased.invalid[0].problems[0];
+        assert!(problem.contains("differ only in case"), "{problem}");
     }
 
     #[test]
