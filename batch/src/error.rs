@@ -158,6 +158,20 @@ pub enum BatchError {
 }
 
 impl BatchError {
+    /// Whether the journal was held by another program (SQLite's "database is locked"): a
+    /// later run may find it free.
+    pub fn is_journal_busy(&self) -> bool {
+        use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
+        match self {
+            BatchError::Journal {
+                source: rusqlite::Error::SqliteFailure(failure, _),
+                ..
+            } => matches!(failure.code, DatabaseBusy | DatabaseLocked),
+            BatchError::Halted { source, .. } => source.is_journal_busy(),
+            _ => false,
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> BatchError {
         let path = path.into();
         move |source| BatchError::Io { path, source }
@@ -178,6 +192,21 @@ fn as_given(setting: &str, value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_journal_another_program_holds_is_busy_also_when_it_halted_the_batch() {
+        let failure = |code| BatchError::Journal {
+            path: "journal.sqlite".into(),
+            source: rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None),
+        };
+        assert!(failure(rusqlite::ffi::SQLITE_BUSY).is_journal_busy());
+        assert!(!failure(rusqlite::ffi::SQLITE_CORRUPT).is_journal_busy());
+        let halted = BatchError::Halted {
+            summary: Box::default(),
+            source: Box::new(failure(rusqlite::ffi::SQLITE_LOCKED)),
+        };
+        assert!(halted.is_journal_busy());
+    }
 
     #[test]
     fn a_setting_is_said_as_the_flag_that_gives_it() {

@@ -50,7 +50,7 @@ pub fn command() -> Command {
              submit may have been accepted: they are not sent again without \
              --resubmit-unknown); 4 --max-spend left lines unsent; 65 invalid lines or an \
              unreadable FILE (nothing sent); 74 DIR cannot take files; 75 lines left to finish \
-             (run again); 130 interrupted (Ctrl-C or SIGTERM).",
+             (run again), or DIR or its journal held by another process; 130 interrupted (Ctrl-C or SIGTERM).",
         )
         .arg(
             Arg::new("file")
@@ -528,6 +528,8 @@ fn error_code(err: &BatchError) -> u8 {
         | BatchError::NoJournal { .. }
         | BatchError::EarlierResults { .. } => exit::USAGE,
         BatchError::Busy { .. } => exit::TEMP_FAIL,
+        // Held by another program (a viewer, a backup): free again later.
+        err if err.is_journal_busy() => exit::TEMP_FAIL,
         BatchError::Journal { .. } | BatchError::JournalFormat { .. } | BatchError::Io { .. } => {
             exit::IO_ERR
         }
