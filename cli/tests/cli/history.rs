@@ -133,14 +133,17 @@ fn result_into_another_folder_completes_the_record_there() {
     assert_eq!(files, pngs(&dir.path().join("b")).len());
     assert_eq!(read("a"), pending);
 
-    // Without the cache, `b` gets the files and no record: nothing says what was sent.
+    // Without the cache, `c` gets the files and a record of what is known, with no input:
+    // nothing here says what was sent.
     let output = sim
         .runcomfy(dir.path())
         .args(["result", &id, "--out", "c"])
         .output()
         .unwrap();
     assert_code(&output, 0);
-    assert!(!dir.path().join("c").join("runcomfy-record.json").exists());
+    let unseen = read("c");
+    assert!(unseen["input"].is_null(), "{unseen}");
+    assert_eq!(unseen["request_id"], id.as_str());
     assert!(!pngs(&dir.path().join("c")).is_empty());
 }
 

@@ -1293,7 +1293,8 @@ fn files_on_another_host_need_allow_output_host() {
         .output()
         .unwrap();
     assert_code(&output, 0);
-    assert_eq!(files_under(&dir.path().join("allowed")).len(), 1);
+    // The file, and the record `result` writes of it.
+    assert_eq!(files_under(&dir.path().join("allowed")).len(), 2);
     assert!(files.seen().iter().all(|s| s.token().is_none()));
 }
 
