@@ -2030,3 +2030,43 @@ fn a_batch_line_whose_new_job_is_not_found_once_is_polled_again() {
             .is_file()
     );
 }
+
+/// A proxy the environment names is not used for an API on this machine: over plain http it
+/// would read the token, and it cannot reach this machine's loopback (a `--mock` run's prompt
+/// would go to it too).
+#[test]
+fn an_api_on_this_machine_is_never_reached_through_a_proxy() {
+    let proxy = Hostile::start_in_background(|_, _| json(502, j!({"error": "proxy"})));
+    let server = api(
+        |_, base| succeeded(j!({"images": [format!("{base}/0.png")]})),
+        |_| file("image/png", png()),
+    );
+    let proxied = |cmd: &mut assert_cmd::Command| {
+        for var in [
+            "HTTP_PROXY",
+            "http_proxy",
+            "HTTPS_PROXY",
+            "ALL_PROXY",
+            "all_proxy",
+        ] {
+            cmd.env(var, proxy.base_url());
+        }
+        cmd.env_remove("NO_PROXY").env_remove("no_proxy");
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = cli(&server, dir.path());
+    proxied(&mut cmd);
+    let output = cmd
+        .args(["run", MODEL, "--text", "a fox"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let mut cmd = runcomfy(dir.path());
+    proxied(&mut cmd);
+    let output = cmd
+        .args(["--mock", "run", MODEL, "--text", "a fox", "--out", "mock"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    assert!(proxy.seen().is_empty(), "{:?}", proxy.seen().len());
+}

@@ -19,7 +19,6 @@
 //! [`Job::download`](crate::Job::download) call `save_all` with their client's.
 
 use std::collections::HashSet;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -155,12 +154,8 @@ impl Fetching {
     /// Whether a file may be fetched from `url`: `https` (plain `http` only to loopback), and a
     /// host of RunComfy's, the API's, or one allowed.
     fn check(&self, http: &Http, url: &Url) -> Result<(), DownloadFailure> {
-        let host = url.host();
-        let loopback = match host {
-            Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-            Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-            Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-            None => return Err(DownloadFailure::BadUrl),
+        let Some(loopback) = crate::http::is_loopback(url) else {
+            return Err(DownloadFailure::BadUrl);
         };
         match url.scheme() {
             "https" => {}
@@ -171,7 +166,7 @@ impl Fetching {
         let under = |allowed: &str| {
             let allowed = allowed.trim_start_matches('.').to_ascii_lowercase();
             name == allowed
-                || (matches!(host, Some(url::Host::Domain(_)))
+                || (matches!(url.host(), Some(url::Host::Domain(_)))
                     && name.ends_with(&format!(".{allowed}")))
         };
         let api_host = http.base().host_str().unwrap_or_default();

@@ -19,3 +19,14 @@ pub mod retry;
 pub mod secret;
 pub(crate) mod transport;
 pub(crate) mod wire;
+
+/// Whether `url`'s host is this machine (`localhost`, `127.0.0.0/8`, `::1`); `None` with no
+/// host. Plain `http` goes to such a host only, and never through a proxy.
+pub(crate) fn is_loopback(url: &url::Url) -> Option<bool> {
+    use std::net::IpAddr;
+    Some(match url.host()? {
+        url::Host::Domain(domain) => domain.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => IpAddr::V4(ip).is_loopback(),
+        url::Host::Ipv6(ip) => IpAddr::V6(ip).is_loopback(),
+    })
+}

@@ -3,7 +3,6 @@
 //! output files may come from, timeouts and policies.
 
 use std::fmt;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -214,15 +213,21 @@ impl ClientBuilder {
             Some(http) => (http.clone(), http),
             None => {
                 let connect = self.connect_timeout.unwrap_or(Duration::from_secs(10));
-                let http = reqwest::Client::builder()
-                    .connect_timeout(connect)
+                // An API on this machine is reached directly, never through the proxy the
+                // environment names: over plain http, a proxy would read the token; and it
+                // cannot reach this machine's loopback anyway. Its files are on it too.
+                let direct = crate::http::is_loopback(&base).unwrap_or(false);
+                let builder = || {
+                    let builder = reqwest::Client::builder().connect_timeout(connect);
+                    if direct { builder.no_proxy() } else { builder }
+                };
+                let http = builder()
                     .redirect(redirect_policy(&base))
                     .tls_certs_merge(self.root_certificates.clone())
                     .build()
                     .map_err(ConfigError::Http)?;
                 // Downloads follow redirects themselves, checking each hop's host.
-                let files = reqwest::Client::builder()
-                    .connect_timeout(connect)
+                let files = builder()
                     .redirect(reqwest::redirect::Policy::none())
                     .tls_certs_merge(self.root_certificates)
                     .build()
@@ -319,11 +324,8 @@ fn parse_base_url(text: &str) -> Result<Url, ConfigError> {
     if url.query().is_some() || url.fragment().is_some() {
         return Err(invalid("a query or fragment"));
     }
-    let loopback = match url.host() {
-        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => return Err(invalid("no host")),
+    let Some(loopback) = crate::http::is_loopback(&url) else {
+        return Err(invalid("no host"));
     };
     match url.scheme() {
         "https" => Ok(url),
