@@ -56,7 +56,7 @@ Exit codes:
        an unknown request id (404)
   69   service unavailable (HTTP 5xx, unreachable, unreadable replies, redirect loops,
        failed or refused downloads)
-  74   cannot write output files
+  74   cannot write output files, or stdout
   75   temporary failure, nothing paid for left behind: --timeout passed (a queued job
        cancelled), rate limited (429), network timeout, or the job has not finished yet
        (result); or batch lines left unfinished, which the same command carries on

@@ -100,6 +100,13 @@ fn main() -> ExitCode {
     };
     // Do not wait for a stray blocking task (stdin, a cancelled download) to end.
     runtime.shutdown_background();
+    let code = match output::failure() {
+        Some(err) => {
+            eprintln_safe(&format!("error: cannot write the output (stdout): {err}"));
+            if code == exit::OK { exit::IO_ERR } else { code }
+        }
+        None => code,
+    };
     ExitCode::from(code)
 }
 
@@ -165,7 +172,10 @@ async fn dispatch(matches: &ArgMatches) -> Result<u8, CliError> {
                 return Err(CliError::Usage("completions: which shell?".into()));
             };
             let mut cmd = cli::command();
-            clap_complete::generate(shell, &mut cmd, "runcomfy", &mut std::io::stdout());
+            // Into memory first: clap_complete panics when its writer fails (`| head`).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "runcomfy", &mut script);
+            output::bytes(&script);
             Ok(exit::OK)
         }
         _ => Err(CliError::Usage(

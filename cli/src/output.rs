@@ -14,8 +14,29 @@ use crate::progress::eprintln_safe;
 
 /// Prints a line on stdout.
 pub fn line(text: &str) {
-    let _ = writeln!(std::io::stdout().lock(), "{text}");
+    let mut text = text.to_owned();
+    text.push('\n');
+    bytes(text.as_bytes());
 }
+
+/// Writes `bytes` on stdout. A failure is kept for [`failure`], since what a script reads was
+/// lost; but for a closed pipe, whose reader wanted no more (`| head`).
+pub fn bytes(bytes: &[u8]) {
+    let mut out = std::io::stdout().lock();
+    if let Err(err) = out.write_all(bytes).and_then(|()| out.flush())
+        && err.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        let _ = FAILURE.set(err.to_string());
+    }
+}
+
+/// The first failure to write stdout (a full disk, an I/O error), which makes the command's
+/// exit code 74 rather than a success.
+pub fn failure() -> Option<&'static str> {
+    FAILURE.get().map(String::as_str)
+}
+
+static FAILURE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// The longest output URL printed; a signed URL is a kilobyte or two.
 const MAX_URL_CHARS: usize = 8192;

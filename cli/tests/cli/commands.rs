@@ -148,6 +148,45 @@ fn completions_for_each_shell() {
     }
 }
 
+/// Output that cannot be written (a full disk) is an I/O error (74), not a success, and never a
+/// panic; a reader that closed the pipe (`| head`) wanted no more, and is no error.
+#[cfg(target_os = "linux")]
+#[test]
+fn output_that_cannot_be_written_exits_74_and_a_closed_pipe_is_no_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["completions", "bash"][..],
+        &["models"],
+        &["describe", "bytedance/seedream-4-0/edit", "--json"],
+    ] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let output = crate::support::runcomfy_process(dir.path())
+            .args(args)
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_code(&output, 74);
+        assert!(
+            stderr(&output).contains("cannot write the output"),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    // A reader gone before the first byte.
+    let mut child = crate::support::runcomfy_process(dir.path())
+        .args(["completions", "zsh"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_code(&output, 0);
+}
+
 #[test]
 fn usage_errors_exit_64() {
     let dir = tempfile::tempdir().unwrap();
