@@ -220,7 +220,10 @@ fn global_args() -> Vec<Arg> {
             .value_name("URL")
             .env("RUNCOMFY_BASE_URL")
             .value_hint(ValueHint::Url)
-            .help("The API's base URL (https, or http to a loopback address)"),
+            .help(
+                "The API's base URL (https, or http to a loopback address); else \
+                 RUNCOMFY_MODEL_API_BASE, as RunComfy's CLI reads it",
+            ),
         Arg::new("token_file")
             .long("token-file")
             .global(true)

@@ -102,6 +102,20 @@ impl Connection {
 /// The user agent sent with every request.
 const USER_AGENT: &str = concat!("runcomfy-cli/", env!("CARGO_PKG_VERSION"));
 
+/// RunComfy's own CLI's variable for the base URL: a user who set it for that CLI expects this
+/// one to use the same server, not to send paid submits to production.
+const THEIR_BASE_URL_VAR: &str = "RUNCOMFY_MODEL_API_BASE";
+
+/// The base URL given: `--base-url`, else `RUNCOMFY_BASE_URL` (clap reads it into the flag),
+/// else `RUNCOMFY_MODEL_API_BASE`; none means the default.
+fn base_url(matches: &ArgMatches) -> Option<String> {
+    let given = |value: &str| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+    matches
+        .get_one::<String>("base_url")
+        .and_then(|base| given(base))
+        .or_else(|| given(&std::env::var(THEIR_BASE_URL_VAR).ok()?))
+}
+
 /// Connects as the global flags say.
 pub async fn connect(matches: &ArgMatches) -> Result<Connection, CliError> {
     if matches.get_flag("mock") {
@@ -109,11 +123,8 @@ pub async fn connect(matches: &ArgMatches) -> Result<Connection, CliError> {
     }
     let token = token(matches)?;
     let mut builder = Client::builder().token(token).user_agent(USER_AGENT);
-    // clap also reads RUNCOMFY_BASE_URL into this flag.
-    if let Some(base) = matches.get_one::<String>("base_url")
-        && !base.trim().is_empty()
-    {
-        builder = builder.base_url(base.trim());
+    if let Some(base) = base_url(matches) {
+        builder = builder.base_url(base);
     }
     for host in matches
         .get_many::<String>("allow_output_host")

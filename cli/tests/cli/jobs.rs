@@ -278,3 +278,25 @@ fn result_out_writes_a_record_for_a_job_it_did_not_submit() {
         stderr(&output)
     );
 }
+
+/// RunComfy's CLI's variable for the server is honoured when neither `--base-url` nor
+/// `RUNCOMFY_BASE_URL` says: a user switching tools does not send paid submits elsewhere.
+#[test]
+fn runcomfys_own_base_url_variable_is_honoured() {
+    let sim = Sim::running(Duration::from_millis(100));
+    let dir = tempfile::tempdir().unwrap();
+    let output = crate::support::runcomfy_process(dir.path())
+        .env("RUNCOMFY_TOKEN", crate::support::TOKEN)
+        .env("RUNCOMFY_MODEL_API_BASE", sim.url())
+        .args([
+            "run",
+            "bytedance/seedream-4-0/sequential",
+            "--text",
+            "a fox",
+            "--no-wait",
+        ])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    assert_eq!(sim.stats().submissions, 1);
+}

@@ -29,6 +29,7 @@ pub fn runcomfy_process(dir: &Path) -> std::process::Command {
     cmd.current_dir(dir)
         .env_remove("RUNCOMFY_TOKEN")
         .env_remove("RUNCOMFY_BASE_URL")
+        .env_remove("RUNCOMFY_MODEL_API_BASE")
         .env_remove("RUST_LOG")
         // Off, so no test reads or writes the run times cached in the user's home.
         .env("RUNCOMFY_CACHE_DIR", "");
