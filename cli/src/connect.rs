@@ -102,10 +102,6 @@ impl Connection {
 /// The user agent sent with every request.
 const USER_AGENT: &str = concat!("runcomfy-cli/", env!("CARGO_PKG_VERSION"));
 
-/// RunComfy's own CLI's variable for the base URL: a user who set it for that CLI expects this
-/// one to use the same server, not to send paid submits to production.
-const THEIR_BASE_URL_VAR: &str = "RUNCOMFY_MODEL_API_BASE";
-
 /// The base URL given: `--base-url`, else `RUNCOMFY_BASE_URL` (clap reads it into the flag),
 /// else `RUNCOMFY_MODEL_API_BASE`; none means the default.
 fn base_url(matches: &ArgMatches) -> Option<String> {
@@ -113,7 +109,7 @@ fn base_url(matches: &ArgMatches) -> Option<String> {
     matches
         .get_one::<String>("base_url")
         .and_then(|base| given(base))
-        .or_else(|| given(&std::env::var(THEIR_BASE_URL_VAR).ok()?))
+        .or_else(|| given(&std::env::var(runcomfy::client::MODEL_API_BASE_ENV).ok()?))
 }
 
 /// Connects as the global flags say.

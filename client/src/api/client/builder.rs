@@ -26,6 +26,10 @@ pub const TOKEN_ENV: &str = "RUNCOMFY_TOKEN";
 /// The environment variable that overrides the base URL (for the simulator, say).
 pub const BASE_URL_ENV: &str = "RUNCOMFY_BASE_URL";
 
+/// RunComfy's own CLI's variable for the base URL, read when [`BASE_URL_ENV`] is not set: a user
+/// who set it for that CLI expects the same server, not paid submits sent to production.
+pub const MODEL_API_BASE_ENV: &str = "RUNCOMFY_MODEL_API_BASE";
+
 /// The default limit on a request body, `data:` URIs included (RunComfy's own nodes cap a
 /// request at 64 MiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -36,7 +40,8 @@ impl Client {
         Self::builder().token(token).build()
     }
 
-    /// A client from `RUNCOMFY_TOKEN`, and `RUNCOMFY_BASE_URL` if set.
+    /// A client from `RUNCOMFY_TOKEN`, and `RUNCOMFY_BASE_URL` (else `RUNCOMFY_MODEL_API_BASE`)
+    /// if set.
     pub fn from_env() -> Result<Self, Error> {
         Self::builder().from_env().build()
     }
@@ -85,15 +90,14 @@ impl ClientBuilder {
         self
     }
 
-    /// Reads `RUNCOMFY_TOKEN` and, if set, `RUNCOMFY_BASE_URL`.
+    /// Reads `RUNCOMFY_TOKEN` and, if set, `RUNCOMFY_BASE_URL` (else `RUNCOMFY_MODEL_API_BASE`).
     pub fn from_env(mut self) -> Self {
         if let Ok(token) = std::env::var(TOKEN_ENV) {
             self = self.token(token);
         }
-        if let Ok(base) = std::env::var(BASE_URL_ENV)
-            && !base.trim().is_empty()
-        {
-            self = self.base_url(base.trim());
+        let set = |var| Some(std::env::var(var).ok()?.trim().to_owned()).filter(|v| !v.is_empty());
+        if let Some(base) = set(BASE_URL_ENV).or_else(|| set(MODEL_API_BASE_ENV)) {
+            self = self.base_url(base);
         }
         self
     }
