@@ -30,6 +30,67 @@ pub fn command_for(args: &[std::ffi::OsString]) -> Command {
     }
 }
 
+/// The command line with each value that starts with `-` joined to its option
+/// (`--negative-prompt -blurry` → `--negative-prompt=-blurry`), as clap would otherwise read
+/// it as flags. Only where the word is no flag `command` knows and the option takes a value:
+/// `--text --json` still lacks its text. Words after `--` are left as they are.
+pub fn join_hyphen_values(
+    command: &Command,
+    args: Vec<std::ffi::OsString>,
+) -> Vec<std::ffi::OsString> {
+    let mut takes_value = std::collections::HashSet::new();
+    let mut longs = std::collections::HashSet::new();
+    let mut shorts = std::collections::HashSet::new();
+    let mut pending = vec![command];
+    while let Some(command) = pending.pop() {
+        for arg in command.get_arguments() {
+            let long = arg.get_long().map(str::to_owned);
+            if let Some(long) = &long {
+                longs.insert(long.clone());
+                if arg.get_action().takes_values() {
+                    takes_value.insert(long.clone());
+                }
+            }
+            shorts.extend(arg.get_short());
+        }
+        pending.extend(command.get_subcommands());
+    }
+    // `--help` and `--version` are clap's own.
+    longs.extend(["help".to_owned(), "version".to_owned()]);
+    shorts.extend(['h', 'V']);
+    let is_flag = |word: &str| match word.strip_prefix("--") {
+        Some(long) => longs.contains(long.split('=').next().unwrap_or(long)),
+        None => word
+            .strip_prefix('-')
+            .and_then(|short| short.chars().next())
+            .is_some_and(|c| shorts.contains(&c)),
+    };
+    let mut joined = Vec::with_capacity(args.len());
+    let mut words = args.into_iter().peekable();
+    while let Some(word) = words.next() {
+        if word == "--" {
+            joined.push(word);
+            joined.extend(words);
+            break;
+        }
+        let option = word
+            .to_str()
+            .and_then(|w| w.strip_prefix("--"))
+            .filter(|name| takes_value.contains(*name));
+        let value = words.peek().and_then(|next| next.to_str()).filter(|next| {
+            next.starts_with('-') && *next != "-" && *next != "--" && !is_flag(next)
+        });
+        match (option, value) {
+            (Some(name), Some(value)) => {
+                joined.push(format!("--{name}={value}").into());
+                words.next();
+            }
+            _ => joined.push(word),
+        }
+    }
+    joined
+}
+
 /// The model id a parse error is about, when it is one that names no model: `run ID` (an
 /// unknown subcommand of `run`), `describe ID` or `batch --model ID`.
 pub fn unknown_model(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {

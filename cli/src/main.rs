@@ -32,7 +32,9 @@ use crate::progress::eprintln_safe;
 
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let matches = match cli::command_for(&args).try_get_matches_from(&args) {
+    let command = cli::command_for(&args);
+    let args = cli::join_hyphen_values(&command, args);
+    let matches = match command.try_get_matches_from(&args) {
         Ok(matches) => matches,
         Err(err) => {
             let code = match err.kind() {

@@ -291,6 +291,45 @@ fn a_choice_spelled_loosely_in_input_is_said_with_what_is_sent() {
     );
 }
 
+/// A text value that starts with `-` (a negative prompt's `-blurry`) is the option's value, not
+/// flags; a known flag after an option still is one, so a missing value is still said.
+#[test]
+fn values_starting_with_a_hyphen_are_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let dry_run = |text: &str| {
+        runcomfy(dir.path())
+            .args([
+                "--mock",
+                "run",
+                "bytedance/seedream-4-0/sequential",
+                "--text",
+                text,
+            ])
+            .args(["--seed", "-1", "--dry-run", "--json"])
+            .output()
+            .unwrap()
+    };
+    for text in ["-a fox, -blurry", "--no text", "-v"] {
+        let output = dry_run(text);
+        // `-v` is a flag of the command, so it is one here too: the text is then missing.
+        if text == "-v" {
+            assert_code(&output, 64);
+            continue;
+        }
+        assert_code(&output, 0);
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(report["body"]["text"], text, "{report}");
+        assert_eq!(report["body"]["seed"], -1, "{report}");
+    }
+    let output = dry_run("--json");
+    assert_code(&output, 64);
+    assert!(
+        stderr(&output).contains("a value is required for '--text"),
+        "{}",
+        stderr(&output)
+    );
+}
+
 /// A job is paid for when submitted: an output folder that cannot take files is found first.
 #[test]
 fn an_unusable_out_folder_exits_74_before_anything_is_sent() {
