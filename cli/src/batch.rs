@@ -160,7 +160,7 @@ pub async fn run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
     crate::output::check_out_dir(&config.out)?;
     let mock = global.get_flag("mock");
     let connection = if mock {
-        mock_connection(&config.out).await?
+        mock_connection(&config.out, global).await?
     } else {
         let mut connection = connect(global).await?;
         connection.remember_run_times();
@@ -541,11 +541,11 @@ fn error_code(err: &BatchError) -> u8 {
 
 /// `--mock` for a batch: the in-process simulator keeps its jobs in the output folder, so after
 /// Ctrl-C a rerun finds the jobs it submitted, as it would on the real service.
-async fn mock_connection(out: &Path) -> Result<Connection, CliError> {
-    connect::mock(SimConfig {
+async fn mock_connection(out: &Path, global: &ArgMatches) -> Result<Connection, CliError> {
+    let config = SimConfig {
         workers: 8,
         state_file: Some(out.join(runcomfy_batch::MOCK_STATE_FILE)),
         ..connect::mock_config()
-    })
-    .await
+    };
+    connect::mock(config, connect::poll_secs(global)).await
 }

@@ -268,6 +268,18 @@ fn command_with(models: Vec<&'static ModelInfo>) -> Command {
         )
 }
 
+/// `--poll-secs`: a number of seconds within what a poll interval can sensibly be.
+fn parse_poll_secs(text: &str) -> Result<std::time::Duration, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !(0.1..=3600.0).contains(&secs) {
+        return Err(format!("{secs} is not between 0.1 and 3600 seconds"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
+}
+
 fn global_args() -> Vec<Arg> {
     vec![
         Arg::new("mock")
@@ -284,6 +296,15 @@ fn global_args() -> Vec<Arg> {
             .help(
                 "The API's base URL (https, or http to a loopback address); else \
                  RUNCOMFY_MODEL_API_BASE, as RunComfy's CLI reads it",
+            ),
+        Arg::new("poll_secs")
+            .long("poll-secs")
+            .global(true)
+            .value_name("SECS")
+            .value_parser(parse_poll_secs)
+            .help(
+                "Poll a job every SECS seconds (0.1 to 3600), as RunComfy's CLI does, instead of \
+                 on the schedule learned from its model's run times",
             ),
         Arg::new("token_file")
             .long("token-file")

@@ -112,15 +112,23 @@ fn base_url(matches: &ArgMatches) -> Option<String> {
         .or_else(|| given(&std::env::var(runcomfy::client::MODEL_API_BASE_ENV).ok()?))
 }
 
+/// `--poll-secs`: a fixed interval instead of the learned schedule.
+pub fn poll_secs(matches: &ArgMatches) -> Option<Duration> {
+    matches.get_one::<Duration>("poll_secs").copied()
+}
+
 /// Connects as the global flags say.
 pub async fn connect(matches: &ArgMatches) -> Result<Connection, CliError> {
     if matches.get_flag("mock") {
-        return mock(mock_config()).await;
+        return mock(mock_config(), poll_secs(matches)).await;
     }
     let token = token(matches)?;
     let mut builder = Client::builder().token(token).user_agent(USER_AGENT);
     if let Some(base) = base_url(matches) {
         builder = builder.base_url(base);
+    }
+    if let Some(every) = poll_secs(matches) {
+        builder = builder.poll_policy(PollPolicy::fixed(every));
     }
     for host in matches
         .get_many::<String>("allow_output_host")
@@ -175,8 +183,8 @@ pub fn mock_config() -> SimConfig {
 pub const MOCK_PRICE: &str = "0.03/output";
 
 /// Starts the simulator (a [`mock_config`], perhaps adjusted) on a free loopback port and
-/// connects to it, polling to suit its run times.
-pub async fn mock(config: SimConfig) -> Result<Connection, CliError> {
+/// connects to it, polling to suit its run times, or every `poll_every` (`--poll-secs`).
+pub async fn mock(config: SimConfig, poll_every: Option<Duration>) -> Result<Connection, CliError> {
     let sim = Simulator::start(config).await?;
     // Jobs of 1-2 s: poll often enough to notice the end within a few hundred ms.
     let polling = AdaptivePolling::default()
@@ -185,7 +193,7 @@ pub async fn mock(config: SimConfig) -> Result<Connection, CliError> {
         .token("mock")
         .base_url(sim.base_url())
         .user_agent(USER_AGENT)
-        .poll_policy(PollPolicy::Adaptive(polling))
+        .poll_policy(poll_every.map_or(PollPolicy::Adaptive(polling), PollPolicy::fixed))
         .build()?;
     tracing::info!(base_url = %sim.base_url(), "simulator started (--mock)");
     Ok(Connection {

@@ -300,3 +300,31 @@ fn runcomfys_own_base_url_variable_is_honoured() {
     assert_code(&output, 0);
     assert_eq!(sim.stats().submissions, 1);
 }
+
+/// `--poll-secs N` polls every N seconds, as RunComfy's CLI does, instead of the learned
+/// schedule; a value out of range is a usage error.
+#[test]
+fn poll_secs_polls_on_a_fixed_interval() {
+    let sim = Sim::running(Duration::from_millis(1500));
+    let dir = tempfile::tempdir().unwrap();
+    let polls = || sim.stats().status_calls + sim.stats().result_calls;
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "bytedance/seedream-4-0/sequential",
+            "--text",
+            "a fox",
+        ];
+        args.extend_from_slice(extra);
+        sim.output(dir.path(), &args)
+    };
+    let output = run(&["--poll-secs", "0.1", "--out", "a"]);
+    assert_code(&output, 0);
+    // A 1.5 s job polled every 0.1 s; cold, the default polls it two or three times.
+    let fixed = polls();
+    assert!(fixed >= 10, "{fixed} polls");
+    for bad in ["0", "-1", "abc", "4000"] {
+        let output = run(&["--poll-secs", bad, "--dry-run"]);
+        assert_code(&output, 64);
+    }
+}
