@@ -104,7 +104,7 @@ const USER_AGENT: &str = concat!("runcomfy-cli/", env!("CARGO_PKG_VERSION"));
 
 /// The base URL given: `--base-url`, else `RUNCOMFY_BASE_URL` (clap reads it into the flag),
 /// else `RUNCOMFY_MODEL_API_BASE`; none means the default.
-fn base_url(matches: &ArgMatches) -> Option<String> {
+pub fn base_url(matches: &ArgMatches) -> Option<String> {
     let given = |value: &str| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
     matches
         .get_one::<String>("base_url")

@@ -179,7 +179,7 @@ impl CliError {
 
     /// A line of advice to print after the error, if any; under `--mock` (`mock`), none that
     /// names a later command, since the simulated jobs end with this one.
-    pub fn hint(&self, mock: bool) -> Option<String> {
+    pub fn hint(&self, mock: bool, base_url: Option<&str>) -> Option<String> {
         let maybe_accepted = || {
             Some(
                 "the job may have been created (and billed): check your RunComfy requests \
@@ -194,6 +194,11 @@ impl CliError {
         };
         match err.failure() {
             Error::SubmitOutcomeUnknown { .. } => maybe_accepted(),
+            // `--base-url https://model-api.runcomfy.net/v1` asks `/v1/v1/...`.
+            Error::NotFound { .. } if let Some(path) = base_url.and_then(path_of) => Some(format!(
+                "the base URL has a path ({path}), which every call's path (/v1/...) follows: \
+                 give the API's origin only (as https://model-api.runcomfy.net)"
+            )),
             Error::Download {
                 reason: DownloadFailure::HostNotAllowed(host),
                 ..
@@ -222,6 +227,13 @@ impl CliError {
                 .map(|id| format!("request id: {id} (`runcomfy status {}`)", shell_word(id))),
         }
     }
+}
+
+/// A base URL's path, when it has one beyond `/`.
+fn path_of(base_url: &str) -> Option<String> {
+    let (_, rest) = base_url.trim().split_once("://")?;
+    let path = rest[rest.find('/')?..].trim_end_matches('/');
+    (!path.is_empty()).then(|| runcomfy::error::printable(path, 80).into_owned())
 }
 
 /// The exit code of a transport error.

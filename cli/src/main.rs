@@ -88,7 +88,8 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             eprintln_safe(&format!("error: {err}"));
-            if let Some(hint) = err.hint(matches.get_flag("mock")) {
+            let base = connect::base_url(&matches);
+            if let Some(hint) = err.hint(matches.get_flag("mock"), base.as_deref()) {
                 eprintln_safe(&format!("  {hint}"));
             }
             // `run`, `status`, `result` and `cancel` print their own object with the error.

@@ -1422,7 +1422,8 @@ fn job_ended_badly(
              waits for it and saves its files",
             shell_word(id)
         )),
-        _ => err.hint(args.mock),
+        // Accepted: the base URL took the submit.
+        _ => err.hint(args.mock, None),
     };
     if let Some(hint) = hint {
         eprintln_safe(&format!("  {hint}"));

@@ -2070,3 +2070,29 @@ fn an_api_on_this_machine_is_never_reached_through_a_proxy() {
     assert_code(&output, 0);
     assert!(proxy.seen().is_empty(), "{:?}", proxy.seen().len());
 }
+
+/// A base URL with a path (`.../v1`) gets every call's path after it: its 404 says so, and `-v`
+/// shows each call's URL and status.
+#[test]
+fn a_base_url_with_a_path_is_named_in_its_404() {
+    let server = Hostile::start_in_background(|_, _| {
+        json(
+            404,
+            j!({"error_code": 404001, "error_message": "not found"}),
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let base = format!("{}/v1", server.base_url());
+    let output = runcomfy(dir.path())
+        .env("RUNCOMFY_TOKEN", TOKEN)
+        .args(["-v", "--base-url", &base, "run", MODEL, "--text", "a fox"])
+        .output()
+        .unwrap();
+    assert_code(&output, 65);
+    let err = stderr(&output);
+    assert!(err.contains("the base URL has a path (/v1)"), "{err}");
+    assert!(
+        err.contains("/v1/v1/models/") && err.contains("404"),
+        "{err}"
+    );
+}

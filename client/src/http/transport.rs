@@ -165,6 +165,7 @@ impl Http {
                 .header(CONTENT_TYPE, HeaderValue::from_static(JSON))
                 .body(body.clone());
         }
+        let sent = std::time::Instant::now();
         let response = request.send().await.map_err(|source| Failure {
             // A connection refused after a redirect was followed is no request unsent, and with
             // a client that may follow the redirects of a POST, no hop can be told from another.
@@ -177,6 +178,14 @@ impl Http {
             retry_after: None,
         })?;
         let status = response.status().as_u16();
+        // `-v`: each call and its answer, which is how a wrong base URL shows itself.
+        tracing::info!(
+            method = %call.method,
+            url = %call.url,
+            status,
+            ms = sent.elapsed().as_millis() as u64,
+            "call"
+        );
         let retry_after = response
             .headers()
             .get(RETRY_AFTER)
