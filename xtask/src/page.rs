@@ -212,15 +212,47 @@ impl Role {
     }
 }
 
+/// What an object of the page is: an input schema (it has `properties`), an output schema
+/// (`{"output": SCHEMA}`), or neither. A result reply shown as an example
+/// (`{"request_id", "status", "output": {"images": [...]}}`) has an `output` too, but no
+/// schema under it.
 fn role_of_value(value: &Value) -> Option<Role> {
     let map = value.as_object()?;
-    if map.get("output").is_some_and(Value::is_object) {
+    if map.get("output").is_some_and(is_schema) {
         Some(Role::Output)
     } else if map.get("properties").is_some_and(Value::is_object) {
         Some(Role::Input)
     } else {
         None
     }
+}
+
+/// Whether a value reads as a JSON Schema object: `{}` (anything), a `type` that names JSON
+/// types, `properties`, or a `$ref` or combination to one.
+fn is_schema(value: &Value) -> bool {
+    const TYPES: &[&str] = &[
+        "object", "array", "string", "number", "integer", "boolean", "null",
+    ];
+    let Some(map) = value.as_object() else {
+        return false;
+    };
+    let names_types = match map.get("type") {
+        Some(Value::String(name)) => TYPES.contains(&name.as_str()),
+        Some(Value::Array(names)) => {
+            !names.is_empty()
+                && names
+                    .iter()
+                    .all(|n| n.as_str().is_some_and(|n| TYPES.contains(&n)))
+        }
+        _ => false,
+    };
+    map.is_empty()
+        || names_types
+        || map.get("properties").is_some_and(Value::is_object)
+        || map.get("$ref").is_some_and(Value::is_string)
+        || ["allOf", "anyOf", "oneOf"]
+            .iter()
+            .any(|k| map.get(*k).is_some_and(Value::is_array))
 }
 
 /// Keys a JSON Schema object starts with, so that a schema broken early is still recognized.
@@ -339,6 +371,17 @@ mod tests {
         assert_eq!(page.id, "a/b");
         assert_eq!(page.input, serde_json::json!({"properties": {}}));
         assert_eq!(page.output, serde_json::json!({"output": {}}));
+    }
+
+    #[test]
+    fn a_result_shown_as_an_example_is_not_the_output_schema() {
+        let page = parse(
+            "/v1/models/a/b\n{\"properties\":{}}\nGet results:\n\
+             {\"request_id\": \"r\", \"status\": \"succeeded\", \"output\": {\"images\": [\"https://x/1.png\"]}}\n\
+             Output schema:\n{\"output\": {\"type\": \"object\", \"properties\": {\"images\": {\"type\": \"array\"}}}}",
+        )
+        .unwrap();
+        assert_eq!(page.output["output"]["type"], "object", "{}", page.output);
     }
 
     #[test]
