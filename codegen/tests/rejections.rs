@@ -824,3 +824,30 @@ fn nullable_is_read_into_type_or_flagged_as_meaning_nothing() {
         "`nullable` must be true or false",
     );
 }
+
+/// A chain of thousands of `$ref`s (flat in the file, deep when read) is refused where it grows
+/// too deep, in both dialects' reading of `$ref`, rather than overflowing the stack; so is a
+/// chain that nests an object at each step.
+#[test]
+fn a_chain_of_refs_too_deep_to_read_is_refused() {
+    let chain = |link: &dyn Fn(usize) -> Value| {
+        let mut defs = serde_json::Map::new();
+        for i in 0..5000 {
+            defs.insert(format!("d{i}"), link(i + 1));
+        }
+        defs.insert("d5000".into(), json!({"type": "string"}));
+        json!({"type": "object", "properties": {"a": {"$ref": "#/$defs/d0"}}, "$defs": defs})
+    };
+    let flat = |next: usize| json!({"$ref": format!("#/$defs/d{next}")});
+    let nesting = |next: usize| json!({"type": "object", "properties": {"x": {"$ref": format!("#/$defs/d{next}")}}});
+    for mut input in [chain(&flat), chain(&nesting)] {
+        for schema in [None, Some("http://json-schema.org/draft-07/schema#")] {
+            if let Some(schema) = schema {
+                input["$schema"] = json!(schema);
+            }
+            let dir = catalog(&input, None);
+            let message = error_of(dir.path());
+            assert!(message.contains("nest more than 128 deep"), "{message}");
+        }
+    }
+}

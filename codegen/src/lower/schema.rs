@@ -37,6 +37,8 @@ pub(crate) struct Reader<'c, 'a> {
     /// a loop of references that never reaches a schema.
     following: Vec<String>,
     names: BTreeSet<String>,
+    /// Schemas being read, one inside another ([`MAX_DEPTH`]).
+    depth: usize,
     /// Pointers of keywords the overlay accepts unchecked, and those that were used.
     unchecked: BTreeSet<String>,
     used_unchecked: BTreeSet<String>,
@@ -60,6 +62,11 @@ struct Deferred<'a> {
     /// Where OpenAPI's `nullable: true` is: it adds `null` to the `type` beside it.
     nullable: Option<Pointer>,
 }
+
+/// How deep schemas may be read inside one another. A file's JSON nests at most 128 levels
+/// (serde_json's limit), so only `$ref` chains go deeper, and reading each level takes stack:
+/// a chain of thousands overflowed it. Every later pass walks what this bounds.
+const MAX_DEPTH: usize = 128;
 
 impl<'c, 'a> Reader<'c, 'a> {
     pub(crate) fn new(ctx: &'c mut Ctx<'a>, doc: &'a Value) -> Self {
@@ -96,6 +103,7 @@ impl<'c, 'a> Reader<'c, 'a> {
             memo: HashMap::new(),
             following: Vec::new(),
             names: BTreeSet::new(),
+            depth: 0,
             unchecked,
             used_unchecked: BTreeSet::new(),
         }
@@ -106,6 +114,23 @@ impl<'c, 'a> Reader<'c, 'a> {
         if let Some(sub) = self.memo.get(pointer.as_str()) {
             return *sub;
         }
+        if self.depth >= MAX_DEPTH {
+            self.ctx.input_err(
+                pointer.as_str(),
+                format!(
+                    "schemas nest more than {MAX_DEPTH} deep here (through `$ref`s or subschemas)"
+                ),
+                Some("a real schema nests a few levels; shorten the chain with an overlay `patch`"),
+            );
+            return Sub::Any;
+        }
+        self.depth += 1;
+        let sub = self.read_here(pointer);
+        self.depth -= 1;
+        sub
+    }
+
+    fn read_here(&mut self, pointer: &Pointer) -> Sub {
         let Some(value) = self.doc.pointer(pointer.as_str()) else {
             self.ctx
                 .input_err(pointer.as_str(), "no schema at this location", None);
