@@ -51,9 +51,18 @@ pub enum CatalogFileError {
     },
 }
 
-/// Whether a file looks like a catalog file (JSON) rather than a doc page.
+/// Whether a file looks like a catalog file (JSON) rather than a doc page: it opens an object
+/// with a key (or `{}`), or an array of objects (or `[]`). A page exported as text may open
+/// with a bracket too (`[Skip to main content]`), but not with one of those.
 pub fn is_catalog_file(text: &str) -> bool {
-    without_bom(text).trim_start().starts_with(['{', '['])
+    let text = without_bom(text).trim_start();
+    let mut chars = text.chars();
+    let opened = chars.next();
+    let next = chars.as_str().trim_start().chars().next();
+    matches!(
+        (opened, next),
+        (Some('{'), Some('"' | '}')) | (Some('['), Some('{' | ']'))
+    )
 }
 
 /// Reads every model of a catalog file.
@@ -212,6 +221,27 @@ pub fn entry_model(entry: &Map<String, Value>) -> Result<Model, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_that_opens_with_a_bracket_is_a_page() {
+        for json in [
+            "{\"models\": []}",
+            "\u{feff} [ {\"model_id\": \"a/b\"}]",
+            "{}",
+            "[]",
+            "{\n  \"model_id\"",
+        ] {
+            assert!(is_catalog_file(json), "{json}");
+        }
+        for page in [
+            "[Skip to main content](#main)\n{\"properties\": {}}",
+            "{{template}}",
+            "Title\n{}",
+            "",
+        ] {
+            assert!(!is_catalog_file(page), "{page}");
+        }
+    }
     use serde_json::json;
 
     fn one(value: Value) -> Result<Vec<Model>, CatalogFileError> {
