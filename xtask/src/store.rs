@@ -18,6 +18,14 @@ pub enum StoreError {
     /// The id cannot be a catalog folder.
     #[error("{0}")]
     BadId(String),
+    /// A synthetic catalog was to be written into a folder of other files.
+    #[error(
+        "{} holds files no synth wrote (a real catalog?): synth writes into an empty folder, or \
+         an earlier synth's (with {})",
+        .0.display(),
+        crate::synth::MARKER
+    )]
+    NotSynthetic(PathBuf),
     /// A file or folder could not be written.
     #[error("{}: cannot write: {source}", path.display())]
     Write {

@@ -44,8 +44,33 @@ pub fn synth(n: usize, seed: u64) -> Vec<SynthModel> {
     models
 }
 
-/// Writes the catalog into `out` (which should be empty or hold an older synth).
+/// The file that marks a folder as synth's: only such a folder, or an empty one, is written.
+pub const MARKER: &str = ".runcomfy-synth";
+
+/// Writes the catalog into `out`, which must be empty, missing or an earlier synth's (it has
+/// [`MARKER`]): a real catalog's models, overlays included, share ids with synthetic ones and
+/// would be overwritten.
 pub fn write(out: &Path, n: usize, seed: u64) -> Result<usize, StoreError> {
+    let marker = out.join(MARKER);
+    let taken = match fs::read_dir(out) {
+        Ok(mut entries) => entries.next().is_some() && !marker.exists(),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => false,
+        Err(source) => {
+            return Err(StoreError::Write {
+                path: out.to_owned(),
+                source,
+            });
+        }
+    };
+    if taken {
+        return Err(StoreError::NotSynthetic(out.to_owned()));
+    }
+    fs::create_dir_all(out)
+        .and_then(|()| fs::write(&marker, "written by `cargo xtask synth`\n"))
+        .map_err(|source| StoreError::Write {
+            path: marker.clone(),
+            source,
+        })?;
     let models = synth(n, seed);
     for m in &models {
         let files = store::ModelFiles {

@@ -97,3 +97,24 @@ fn many_seeds_load() {
         }
     }
 }
+
+/// A folder of other files (a real catalog) is refused, and nothing in it is touched; an
+/// earlier synth's is written again.
+#[test]
+fn a_folder_synth_did_not_write_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let overlay = dir.path().join("bytedance/seedream-4-0/edit/overlay.json");
+    std::fs::create_dir_all(overlay.parent().unwrap()).unwrap();
+    std::fs::write(&overlay, "{\"hand\": \"written\"}").unwrap();
+    let err = synth::write(dir.path(), 10, 1).unwrap_err().to_string();
+    assert!(err.contains("holds files no synth wrote"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&overlay).unwrap(),
+        "{\"hand\": \"written\"}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+
+    let again = tempfile::tempdir().unwrap();
+    synth::write(again.path(), 10, 1).unwrap();
+    synth::write(again.path(), 10, 2).unwrap();
+}
