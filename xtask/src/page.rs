@@ -290,6 +290,9 @@ struct Scan {
     failed: Vec<Failed>,
 }
 
+/// How far past a parse error the text is read to tell what the broken object was meant to be.
+const LOOK_PAST: usize = 64;
+
 /// Parses a JSON value from every `{` not inside an object already parsed; a failed parse
 /// resumes after the error, so the inner objects of a broken schema are not taken for schemas.
 fn scan_objects(text: &str) -> Scan {
@@ -309,11 +312,22 @@ fn scan_objects(text: &str) -> Scan {
             }
             Some(Err(err)) => {
                 let at = start + byte_offset(sub, err.line(), err.column());
-                let message = crate::json_error_text(&err);
+                let mut message = crate::json_error_text(&err);
+                // serde_json's column ends at the character it stopped on.
+                let stopped_on = text[..ceil_char(text, at)].chars().next_back();
+                if stopped_on.is_some_and(|c| c.is_whitespace() && !c.is_ascii()) {
+                    message.push_str(
+                        " (a space that is no ASCII space, as a copy from a browser gives a \
+                         no-break space: replace it with a plain one)",
+                    );
+                }
+                // A little past the error too: a schema broken at its first key (by such a
+                // space) shows what it is only there.
+                let seen = ceil_char(text, at.saturating_add(LOOK_PAST));
                 scan.failed.push(Failed {
                     at,
                     message,
-                    role: role_of_text(&text[start..ceil_char(text, at)]),
+                    role: role_of_text(&text[start..seen]),
                 });
                 from = ceil_char(text, at.max(start + 1));
             }
@@ -382,6 +396,18 @@ mod tests {
         )
         .unwrap();
         assert_eq!(page.output["output"]["type"], "object", "{}", page.output);
+    }
+
+    #[test]
+    fn a_schema_broken_at_its_first_key_is_reported_where() {
+        let err = parse("/v1/models/a/b\n{\n\u{a0}\u{a0}\"type\": \"object\", \"properties\": {}}")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("p.txt:3:1: the input schema is not valid JSON"),
+            "{err}"
+        );
+        assert!(err.contains("no-break space"), "{err}");
     }
 
     #[test]
