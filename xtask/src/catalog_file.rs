@@ -182,29 +182,52 @@ pub fn entry_model(entry: &Map<String, Value>) -> Result<Model, String> {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
     };
-    let number = |key: &str| {
-        entry.get(key).and_then(|v| {
-            v.as_f64()
-                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-        })
+    // A fact given but unreadable is refused, not dropped: `upstream.json` is rewritten from
+    // what is read, so a dropped price would erase the one the last import kept.
+    let unreadable = |key: &str, value: &Value, wanted: &str| {
+        format!("`{id}`: `{key}` is {value}, not {wanted}")
     };
-    let output_kind = ["output_type", "kind", "output_kind"]
-        .iter()
-        .find_map(|key| text(key).and_then(|k| MediaKind::parse(&k)))
-        .map(|kind| kind.name().to_owned());
+    let number = |key: &str| -> Result<Option<f64>, String> {
+        match entry.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v
+                .as_f64()
+                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+                .map(Some)
+                .ok_or_else(|| unreadable(key, v, "a number (US dollars)")),
+        }
+    };
+    let mut output_kind = None;
+    // `kind` is the API's word for more than the output's kind: only read when it is one.
+    for key in ["output_type", "output_kind", "kind"] {
+        let Some(value) = entry.get(key).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        match value.as_str().and_then(MediaKind::parse) {
+            Some(kind) => {
+                output_kind.get_or_insert(kind.name().to_owned());
+            }
+            None if key == "kind" => {}
+            None => return Err(unreadable(key, value, "image, video or audio")),
+        }
+    }
     let categories = match entry.get("categories") {
+        None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items
             .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
-        _ => Vec::new(),
+            .map(|item| {
+                item.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| unreadable("categories", item, "a category name"))
+            })
+            .collect::<Result<_, _>>()?,
+        Some(other) => return Err(unreadable("categories", other, "a list of names")),
     };
     let upstream = Upstream {
         display_name: text("display_name").map(|name| normalize::display_name(&name)),
         output_kind,
         categories,
-        base_price_usd: number("base_price_usd"),
+        base_price_usd: number("base_price_usd")?,
         price_unit: text("price_unit"),
         pricing: text("pricing_mode").or_else(|| text("pricing")),
         pricing_note: text("pricing_note"),
@@ -246,6 +269,33 @@ mod tests {
 
     fn one(value: Value) -> Result<Vec<Model>, CatalogFileError> {
         parse(Path::new("catalog.json"), &value.to_string())
+    }
+
+    #[test]
+    fn facts_given_but_unreadable_are_refused_by_name() {
+        let schema = json!({"type": "object", "properties": {}});
+        for (key, value, said) in [
+            (
+                "base_price_usd",
+                json!("0,05"),
+                "`base_price_usd` is \"0,05\"",
+            ),
+            ("output_type", json!("TEXT"), "`output_type` is \"TEXT\""),
+            (
+                "categories",
+                json!([{"name": "x"}]),
+                "`categories` is {\"name\":\"x\"}",
+            ),
+            ("categories", json!("x"), "`categories` is \"x\""),
+        ] {
+            let mut entry = json!({"model_id": "a/b", "input_schema": schema});
+            entry[key] = value;
+            let err = one(json!([entry])).unwrap_err().to_string();
+            assert!(err.contains(said), "{err}");
+        }
+        // The API's `kind` says more than the output's kind: another word is no error.
+        let entry = json!({"model_id": "a/b", "kind": "workflow", "input_schema": schema});
+        assert!(one(json!([entry])).is_ok());
     }
 
     #[test]
