@@ -24,13 +24,15 @@ pub enum ImportError {
     #[error("{}", lines(.0))]
     Catalogs(Vec<CatalogFileError>),
     /// Two files of one model disagree once normalized; nothing was written.
-    #[error("{} and {} give different schemas for `{id}` (after normalizing localized text)", first.display(), second.display())]
+    #[error("{} and {} give different {what} for `{id}` (after normalizing localized text)", first.display(), second.display())]
     Conflict {
         /// The model id.
         id: String,
-        /// The page read first.
+        /// What they disagree on: `schemas`, or `catalog facts` (name, price, kind).
+        what: &'static str,
+        /// The file read first.
         first: PathBuf,
-        /// The page that disagrees.
+        /// The file that disagrees.
         second: PathBuf,
     },
     /// A file could not be written.
@@ -163,27 +165,47 @@ fn read_page(path: &Path) -> Result<Vec<(String, Source)>, PageError> {
     Ok(vec![(page.id, source)])
 }
 
-/// Adds the models read from one file; a model read before must have the same schemas.
+/// Adds the models read from one file. A model read before must have the same schemas and
+/// catalog facts, where both files give them; what only one gives (a page has no facts, a
+/// catalog entry may have no output schema) is taken from it, so the order of the files does
+/// not matter.
 fn add(
     models: &mut BTreeMap<String, Source>,
     read: Vec<(String, Source)>,
 ) -> Result<(), ImportError> {
     for (id, source) in read {
-        match models.get(&id) {
-            Some(first) if first.input != source.input || first.output != source.output => {
-                return Err(ImportError::Conflict {
-                    id,
-                    first: first.file.clone(),
-                    second: source.file,
-                });
-            }
-            Some(_) => {}
-            None => {
-                models.insert(id, source);
-            }
+        let Some(first) = models.get_mut(&id) else {
+            models.insert(id, source);
+            continue;
+        };
+        let what = if first.input != source.input || disagree(&first.output, &source.output) {
+            Some("schemas")
+        } else if disagree(&first.upstream, &source.upstream) {
+            Some("catalog facts")
+        } else {
+            None
+        };
+        if let Some(what) = what {
+            return Err(ImportError::Conflict {
+                id,
+                what,
+                first: first.file.clone(),
+                second: source.file,
+            });
+        }
+        if first.output.is_none() {
+            first.output = source.output;
+        }
+        if first.upstream.is_none() {
+            first.upstream = source.upstream;
         }
     }
     Ok(())
+}
+
+/// Whether two files both give a thing, and differently.
+fn disagree<T: PartialEq>(a: &Option<T>, b: &Option<T>) -> bool {
+    matches!((a, b), (Some(a), Some(b)) if a != b)
 }
 
 /// Writes the models, once every id is known to be good: a bad one is found before anything

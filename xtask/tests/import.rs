@@ -339,3 +339,30 @@ fn snapshot(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
     files.sort();
     files
 }
+
+/// A page and a catalog file of one model, with the same schemas: the file's catalog facts are
+/// kept whichever comes first, and its entry may lack the output schema the page gives.
+#[test]
+fn a_page_and_a_catalog_file_of_one_model_merge_whatever_their_order() {
+    let page = seed("000");
+    let id = page::read_page(&page).unwrap().id;
+    let input: serde_json::Value =
+        serde_json::from_str(&read(&repo().join("schemas").join(&id).join("input.json"))).unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let catalog = files.path().join("catalog.json");
+    let entry = serde_json::json!([{"model_id": id, "display_name": "Seedream", "base_price_usd": 0.03, "price_unit": "output", "input_schema": input}]);
+    fs::write(&catalog, entry.to_string()).unwrap();
+    let mut upstreams = Vec::new();
+    for order in [
+        vec![page.clone(), catalog.clone()],
+        vec![catalog.clone(), page.clone()],
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        import::import(dir.path(), &order).unwrap();
+        let upstream = read(&dir.path().join(&id).join("upstream.json"));
+        assert!(upstream.contains("0.03"), "{upstream}");
+        assert!(dir.path().join(&id).join("output.json").is_file());
+        upstreams.push(upstream);
+    }
+    assert_eq!(upstreams[0], upstreams[1]);
+}
