@@ -158,7 +158,7 @@ pub fn entry_model(entry: &Map<String, Value>) -> Result<Model, String> {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Object(map)) => Ok(Some(Value::Object(map.clone()))),
             // The API has served schemas as JSON text too.
-            Some(Value::String(text)) => serde_json::from_str::<Value>(text)
+            Some(Value::String(text)) => runcomfy_json::parse(text)
                 .ok()
                 .filter(Value::is_object)
                 .map(Some)

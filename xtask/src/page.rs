@@ -307,8 +307,18 @@ fn scan_objects(text: &str) -> Scan {
         let mut stream = serde_json::Deserializer::from_str(sub).into_iter::<Value>();
         match stream.next() {
             Some(Ok(value)) => {
-                scan.found.push((start, value));
-                from = start + stream.byte_offset().max(1);
+                let end = stream.byte_offset().max(1);
+                // Read again as the catalog's files are: a key given twice is an error, where
+                // serde_json keeps the last and an edit to the first is lost.
+                match runcomfy_json::parse(&sub[..end]) {
+                    Ok(_) => scan.found.push((start, value)),
+                    Err(err) => scan.failed.push(Failed {
+                        at: start + byte_offset(sub, err.line(), err.column()),
+                        message: crate::json_error_text(&err),
+                        role: role_of_value(&value),
+                    }),
+                }
+                from = start + end;
             }
             Some(Err(err)) => {
                 let at = start + byte_offset(sub, err.line(), err.column());
@@ -408,6 +418,18 @@ mod tests {
             "{err}"
         );
         assert!(err.contains("no-break space"), "{err}");
+    }
+
+    #[test]
+    fn a_key_given_twice_in_a_schema_is_reported_where() {
+        let err = parse("/v1/models/a/b\n{\"properties\": {\"seed\": {\"minimum\": 0},\n \"seed\": {}}}\n{\"output\": {}}")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("p.txt:3:7: the input schema is not valid JSON")
+                && err.contains("\"seed\" is given twice"),
+            "{err}"
+        );
     }
 
     #[test]
