@@ -14,6 +14,9 @@ use crate::error::{Error, Errors};
 /// The feature enabling every model of the catalog.
 pub const ALL_MODELS: &str = "all-models";
 
+/// Names no model or family may take: [`ALL_MODELS`], and cargo's own `default`.
+const RESERVED: &[&str] = &[ALL_MODELS, "default"];
+
 /// The feature of one model: the id lowercased, every character but letters and digits a `-`.
 pub fn model_feature(id: &str) -> String {
     let mut name = String::with_capacity(id.len());
@@ -64,6 +67,7 @@ impl FeatureTable {
             let name = model_feature(id);
             let taken_by = match owners.get(&name) {
                 _ if name == ALL_MODELS => Some("the feature of every model".to_owned()),
+                _ if RESERVED.contains(&name.as_str()) => Some("cargo's own feature".to_owned()),
                 Some(other) => Some(format!("model `{other}`")),
                 None => None,
             };
@@ -81,7 +85,10 @@ impl FeatureTable {
             let name = model_feature(family);
             // A lone model needs no family; a family whose name is taken (`acme/flux` beside
             // `acme/flux/dev`) has none either, as one name cannot mean both.
-            if members.len() < 2 || name == ALL_MODELS || features.contains_key(&name) {
+            if members.len() < 2
+                || RESERVED.contains(&name.as_str())
+                || features.contains_key(&name)
+            {
                 all.extend(members.iter().map(|id| model_feature(id)));
                 continue;
             }
@@ -178,6 +185,14 @@ mod tests {
         );
         let err = FeatureTable::new(models(&["all/models"])).unwrap_err();
         assert!(err.to_string().contains("every model"));
+    }
+
+    #[test]
+    fn cargos_default_is_no_family_and_no_model() {
+        let table = FeatureTable::new(models(&["default/a", "default/b"])).unwrap();
+        assert!(!table.features.contains_key("default"), "{table:?}");
+        assert_eq!(table.features[ALL_MODELS], ["default-a", "default-b"]);
+        assert!(FeatureTable::new(models(&["default"])).is_err());
     }
 
     #[test]
