@@ -851,3 +851,29 @@ fn a_chain_of_refs_too_deep_to_read_is_refused() {
         }
     }
 }
+
+/// Two overlays giving one output type name to different output schemas: the error names the
+/// file of one of them and both models.
+#[test]
+fn one_output_type_for_two_output_schemas_names_the_overlay_and_the_models() {
+    let dir = tempfile::tempdir().unwrap();
+    for (id, field) in [("acme/one", "images"), ("acme/two", "videos")] {
+        let model = dir.path().join(id);
+        fs::create_dir_all(&model).unwrap();
+        let input = object(json!({"prompt": {"type": "string"}}), &["prompt"]);
+        fs::write(model.join("input.json"), input.to_string()).unwrap();
+        let output = json!({"type": "object", "properties": {field: {"type": "array", "items": {"type": "string", "format": "uri"}}}});
+        fs::write(model.join("output.json"), output.to_string()).unwrap();
+        fs::write(model.join("overlay.json"), r#"{"output_type": "Shared"}"#).unwrap();
+    }
+    let message = error_of(dir.path());
+    let overlay = dir.path().join("acme/two/overlay.json");
+    assert!(
+        message.contains(&overlay.display().to_string()),
+        "{message}"
+    );
+    assert!(
+        message.contains("`acme/one`") && message.contains("`acme/two`"),
+        "{message}"
+    );
+}

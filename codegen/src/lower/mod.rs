@@ -60,7 +60,7 @@ pub fn build(sources: &[SourceModel]) -> Result<Catalog, Errors> {
         }
     }
     smells::uncommon_outputs(sources, &mut warnings);
-    let outputs = name_outputs(outputs.outputs, &mut errors);
+    let outputs = name_outputs(sources, outputs.outputs, &mut errors);
     output_clashes(&models, &outputs, &mut errors);
     let features = FeatureTable::new(sources.iter().map(|s| {
         let dir = s.input_path.parent().unwrap_or(&s.input_path);
@@ -195,6 +195,7 @@ fn output_clashes(models: &[Model], outputs: &[OutputType], errors: &mut Vec<Err
 
 /// Default output names are made unique after overlays had their say.
 fn name_outputs(
+    sources: &[SourceModel],
     outputs: Vec<(OutputType, Option<String>)>,
     errors: &mut Vec<Error>,
 ) -> Vec<OutputType> {
@@ -211,18 +212,38 @@ fn name_outputs(
             output
         })
         .collect();
-    let mut names: BTreeMap<&str, usize> = BTreeMap::new();
+    // Each name, with the models of each output schema that has it.
+    let mut names: BTreeMap<&str, Vec<&[String]>> = BTreeMap::new();
     for output in &outputs {
-        *names.entry(output.name.as_str()).or_default() += 1;
+        names
+            .entry(output.name.as_str())
+            .or_default()
+            .push(&output.users);
     }
-    for (name, count) in names {
-        if count > 1 {
-            errors.push(Error::schema(
-                Path::new("overlay.json"),
+    for (name, users) in names.into_iter().filter(|(_, users)| users.len() > 1) {
+        // Named at the overlay of a model of the second schema that has the name.
+        let second = users[1]
+            .first()
+            .and_then(|id| sources.iter().find(|s| &s.id == id));
+        let path = second.map_or(Path::new("overlay.json"), |s| {
+            s.overlay_path.as_deref().unwrap_or(&s.output_path)
+        });
+        let models: Vec<String> = users
+            .iter()
+            .map(|ids| format!("`{}`", ids.join("`, `")))
+            .collect();
+        errors.push(
+            Error::schema(
+                path,
                 "/output_type",
-                format!("output type `{name}` is given to {count} different output schemas"),
-            ));
-        }
+                format!(
+                    "output type `{name}` is given to {} different output schemas (of {})",
+                    users.len(),
+                    models.join("; of ")
+                ),
+            )
+            .hint("models with different output schemas need different `output_type` names"),
+        );
     }
     outputs
 }
