@@ -78,10 +78,17 @@ pub fn splice(manifest: &str, table: &FeatureTable) -> Result<String, &'static s
     let begin = manifest.find(BEGIN).ok_or(BEGIN)?;
     let body = begin + BEGIN.len();
     let end = manifest[body..].find(END).map(|at| body + at).ok_or(END)?;
+    // In the manifest's own line endings: a checkout with CRLF (Windows' autocrlf) is no
+    // stale table.
+    let newline = if manifest.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
     Ok(format!(
-        "{}\n{}{}",
+        "{}{newline}{}{}",
         &manifest[..body],
-        table.to_toml(),
+        table.to_toml().replace('\n', newline),
         &manifest[end..]
     ))
 }

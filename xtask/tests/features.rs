@@ -95,3 +95,32 @@ fn a_manifest_without_markers_is_an_error_naming_it() {
         "{text}"
     );
 }
+
+/// A manifest checked out with CRLF line endings is written in them, and is then current.
+#[test]
+fn a_crlf_manifest_keeps_its_line_endings() {
+    let dir = tempfile::tempdir().unwrap();
+    let schemas = dir.path().join("schemas");
+    model(&schemas, "acme/painter/v1");
+    let manifest = dir.path().join("Cargo.toml");
+    let text = format!(
+        "[package]\r\nname = \"x\"\r\n\r\n[features]\r\n{}\r\nall-models = []\r\n{}\r\n",
+        features::BEGIN,
+        features::END
+    );
+    fs::write(&manifest, &text).unwrap();
+    assert_eq!(
+        features::sync(&manifest, &schemas, false).unwrap(),
+        Sync::Stale
+    );
+    let written = fs::read_to_string(&manifest).unwrap();
+    assert_eq!(
+        written.matches('\n').count(),
+        written.matches("\r\n").count(),
+        "{written:?}"
+    );
+    assert_eq!(
+        features::sync(&manifest, &schemas, true).unwrap(),
+        Sync::Current
+    );
+}
