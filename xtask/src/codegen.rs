@@ -39,9 +39,14 @@ pub fn run(schemas: &Path, out: &Path) -> Result<(), CodegenError> {
     };
     let whole = out.join("runcomfy_models.rs");
     write(&whole, &code)?;
+    let mut written = std::collections::BTreeSet::new();
     for (id, module) in &models {
-        write(&out.join("models").join(format!("{id}.rs")), module)?;
+        let path = out.join("models").join(format!("{id}.rs"));
+        write(&path, module)?;
+        written.insert(path);
     }
+    // An earlier run's files of models since removed would show in a review as still there.
+    remove_others(&out.join("models"), &written)?;
     println!(
         "wrote {} and {} model file{} under {}",
         whole.display(),
@@ -50,4 +55,69 @@ pub fn run(schemas: &Path, out: &Path) -> Result<(), CodegenError> {
         out.join("models").display()
     );
     Ok(())
+}
+
+/// Removes the `.rs` files under `dir` that are not `kept`, and the folders left empty.
+fn remove_others(
+    dir: &Path,
+    kept: &std::collections::BTreeSet<PathBuf>,
+) -> Result<(), CodegenError> {
+    let fail = |path: &Path| {
+        let path = path.to_owned();
+        move |source| CodegenError::Write { path, source }
+    };
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(err) => return Err(fail(dir)(err)),
+    };
+    for entry in entries {
+        let path = entry.map_err(fail(dir))?.path();
+        if path.is_dir() {
+            remove_others(&path, kept)?;
+            if fs::read_dir(&path).map_err(fail(&path))?.next().is_none() {
+                fs::remove_dir(&path).map_err(fail(&path))?;
+            }
+        } else if path.extension().is_some_and(|ext| ext == "rs") && !kept.contains(&path) {
+            fs::remove_file(&path).map_err(fail(&path))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A model removed from the catalog loses its file at the next run; others are left.
+    #[test]
+    fn files_of_removed_models_are_removed() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let (schemas, out) = (dir.path().join("schemas"), dir.path().join("out"));
+        for id in [
+            "bytedance/seedream-4-0/edit",
+            "bytedance/seedream-4-0/sequential",
+        ] {
+            let from = crate::workspace_root().join("schemas").join(id);
+            fs::create_dir_all(schemas.join(id))?;
+            for entry in fs::read_dir(&from)? {
+                let entry = entry?;
+                fs::copy(entry.path(), schemas.join(id).join(entry.file_name()))?;
+            }
+        }
+        fs::create_dir_all(out.join("models"))?;
+        fs::write(out.join("models/notes.txt"), "mine")?;
+        run(&schemas, &out)?;
+        let edit = out.join("models/bytedance/seedream-4-0/edit.rs");
+        assert!(edit.is_file());
+        fs::remove_dir_all(schemas.join("bytedance/seedream-4-0/edit"))?;
+        run(&schemas, &out)?;
+        assert!(!edit.exists());
+        assert!(
+            out.join("models/bytedance/seedream-4-0/sequential.rs")
+                .is_file()
+        );
+        assert!(out.join("models/notes.txt").is_file());
+        Ok(())
+    }
 }
