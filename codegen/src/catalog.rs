@@ -157,12 +157,17 @@ fn find_model_dirs(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) ->
     Ok(())
 }
 
+/// The longest segment of a model id: a folder name, well within file systems' 255 bytes.
+const MAX_SEGMENT: usize = 128;
+
 /// Model ids are API paths of 2 to 5 segments of letters, digits, `.`, `-` and `_`.
 pub fn check_model_id(id: &str, dir: &Path) -> Result<(), Error> {
     let segments: Vec<&str> = id.split('/').collect();
     let bad_segment = segments.iter().find(|s| {
-        // A leading dot would make a hidden folder (`.git`), or `.`/`..` leave the catalog.
+        // A leading dot would make a hidden folder (`.git`), or `.`/`..` leave the catalog;
+        // a folder name is at most 255 bytes on common file systems.
         s.is_empty()
+            || s.len() > MAX_SEGMENT
             || s.starts_with('.')
             || !s
                 .chars()
@@ -172,7 +177,7 @@ pub fn check_model_id(id: &str, dir: &Path) -> Result<(), Error> {
         return Err(Error::schema(
             dir,
             "",
-            format!("`{id}` is not a model id: ids are API paths of 2 to 5 segments of ASCII letters, digits, `.`, `-` and `_`, none starting with `.`"),
+            format!("`{id}` is not a model id: ids are API paths of 2 to 5 segments of at most {MAX_SEGMENT} ASCII letters, digits, `.`, `-` and `_`, none starting with `.`"),
         )
         .hint("move the model's files to `schemas/<vendor>/<model>/.../`"));
     }

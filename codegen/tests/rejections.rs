@@ -357,7 +357,9 @@ fn a_model_id_of_one_segment() {
     let message = error_of(dir.path());
     assert!(message.contains("`lonely` is not a model id"), "{message}");
     // Nor can a segment be hidden, or leave the catalog.
-    for id in ["qa/.git/x", "qa/.../x", "qa/../x", "qa/./x"] {
+    // Nor longer than a folder name can be.
+    let long = format!("qa/{}", "x".repeat(300));
+    for id in ["qa/.git/x", "qa/.../x", "qa/../x", "qa/./x", &long] {
         let err = runcomfy_codegen::catalog::check_model_id(id, dir.path()).unwrap_err();
         assert!(err.to_string().contains("is not a model id"), "{id}: {err}");
     }

@@ -143,12 +143,16 @@ pub fn write_model(
         .take_while(|d| !d.exists())
         .map(Path::to_path_buf)
         .collect();
-    fs::create_dir_all(&dir).map_err(|source| StoreError::Write {
+    missing.reverse();
+    let created = fs::create_dir_all(&dir);
+    // Those it made before it failed too, so an undo removes them.
+    written
+        .dirs
+        .extend(missing.into_iter().take_while(|d| d.is_dir()));
+    created.map_err(|source| StoreError::Write {
         path: dir.clone(),
         source,
     })?;
-    missing.reverse();
-    written.dirs.extend(missing);
     let upstream = upstream
         .filter(|u| !u.is_empty())
         .map(|u| serde_json::to_value(u).unwrap_or_default());
