@@ -28,6 +28,16 @@ pub enum FileError {
     },
 }
 
+/// What the JSON parser said, without its ` at line L column C`: errors name the place
+/// themselves, as `file:line:column`.
+pub fn json_message(err: &serde_json::Error) -> String {
+    let message = err.to_string();
+    match message.rfind(" at line ") {
+        Some(cut) => message[..cut].to_owned(),
+        None => message,
+    }
+}
+
 impl FileError {
     /// `path` could not be read.
     pub fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FileError + '_ {
@@ -91,7 +101,7 @@ impl Error {
     }
 
     pub(crate) fn json(path: &Path, err: &serde_json::Error) -> Self {
-        Error::File(FileError::json(path, err, err.to_string()))
+        Error::File(FileError::json(path, err, json_message(err)))
     }
 }
 

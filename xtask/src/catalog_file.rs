@@ -74,7 +74,7 @@ pub fn read(path: &Path) -> Result<Vec<Model>, CatalogFileError> {
 /// Reads every model of a catalog file's text; `path` names it in errors.
 pub fn parse(path: &Path, text: &str) -> Result<Vec<Model>, CatalogFileError> {
     let value: Value = runcomfy_json::parse(text)
-        .map_err(|err| FileError::json(path, &err, crate::json_error_text(&err)))?;
+        .map_err(|err| FileError::json(path, &err, runcomfy_codegen::error::json_message(&err)))?;
     let shape = |pointer: &str, problem: &str| CatalogFileError::Shape {
         path: path.to_owned(),
         pointer: pointer.to_owned(),

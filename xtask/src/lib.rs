@@ -37,13 +37,3 @@ pub fn workspace_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
-
-/// What the JSON parser said, without its ` at line L column C` (errors name the place
-/// themselves, as `file:line:column`).
-pub(crate) fn json_error_text(err: &serde_json::Error) -> String {
-    let message = err.to_string();
-    match message.rfind(" at line ") {
-        Some(cut) => message[..cut].to_owned(),
-        None => message,
-    }
-}

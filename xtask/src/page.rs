@@ -314,7 +314,7 @@ fn scan_objects(text: &str) -> Scan {
                     Ok(_) => scan.found.push((start, value)),
                     Err(err) => scan.failed.push(Failed {
                         at: start + byte_offset(sub, err.line(), err.column()),
-                        message: crate::json_error_text(&err),
+                        message: runcomfy_codegen::error::json_message(&err),
                         role: role_of_value(&value),
                     }),
                 }
@@ -322,7 +322,7 @@ fn scan_objects(text: &str) -> Scan {
             }
             Some(Err(err)) => {
                 let at = start + byte_offset(sub, err.line(), err.column());
-                let mut message = crate::json_error_text(&err);
+                let mut message = runcomfy_codegen::error::json_message(&err);
                 // serde_json's column ends at the character it stopped on.
                 let stopped_on = text[..ceil_char(text, at)].chars().next_back();
                 if stopped_on.is_some_and(|c| c.is_whitespace() && !c.is_ascii()) {
