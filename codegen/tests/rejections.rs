@@ -673,7 +673,7 @@ fn a_key_given_twice_in_a_catalog_file_is_named() {
     assert!(
         message.contains(&input.display().to_string())
             && message.contains("\"seed\" is given twice")
-            && message.contains("line 3"),
+            && message.contains("input.json:3:8:"),
         "{message}"
     );
 }
