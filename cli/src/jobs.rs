@@ -170,20 +170,21 @@ async fn result(job: &DynJob, args: &ResultArgs) -> Result<u8, CliError> {
             return succeeded(job, &result, outputs, args, &mut interrupts, report).await;
         }
         (JobState::Failed, _) => {
-            let error = result
-                .error
-                .as_ref()
-                .map(|e| e.0.clone())
-                .unwrap_or(Value::Null);
-            report["error"] = error;
-            if args.json {
-                output::json(&report);
-            }
             let message = result
                 .error
                 .as_ref()
                 .map(|e| e.to_string())
                 .unwrap_or_else(|| "(no error given)".into());
+            // `error` is text, as in every object; the server's own beside it.
+            report["error"] = json!(format!("job {id} failed: {message}"));
+            report["error_detail"] = result
+                .error
+                .as_ref()
+                .map(|e| e.0.clone())
+                .unwrap_or(Value::Null);
+            if args.json {
+                output::json(&report);
+            }
             eprintln_safe(&format!("error: job {id} failed: {message}"));
             if let Some(dir) = &args.out {
                 let error = Some(match &result.error {

@@ -395,6 +395,7 @@ fn dry_run(
         .and_then(|max| max_cost_refusal(estimate, max));
     if args.json {
         let mut report = json!({
+            "request_id": null,
             "model": model.id,
             "status": "dry_run",
             "estimate": estimate.to_json(),
@@ -437,8 +438,10 @@ fn over_budget(model: &ModelInfo, estimate: &Estimate, max: Usd, args: &RunArgs)
     eprintln_safe(&format!("error: {reason}; nothing was sent"));
     if args.json {
         output::json(&json!({
+            "request_id": null,
             "model": model.id,
             "status": "over_budget",
+            "error": reason,
             "estimate": estimate.to_json(),
             "max_cost_usd": max,
         }));
@@ -461,8 +464,13 @@ fn refused(model: &ModelInfo, report: &ValidationReport, args: &RunArgs) -> bool
     let refused = output::problems(model.id, report, false);
     if refused && args.json {
         output::json(&json!({
+            "request_id": null,
             "model": model.id,
             "status": "invalid",
+            "error": format!(
+                "the input is invalid: {}",
+                runcomfy_batch::report::count(report.problems().len() as u64, "problem", "problems")
+            ),
             "problems": report.problems(),
         }));
     }
@@ -1355,7 +1363,8 @@ fn job_ended_badly(
     let model = job.model_id();
     let err = args.timeout.named_in(err);
     let (status, detail) = match &err {
-        Error::JobFailed { error, .. } => ("failed", error.0.clone()),
+        // What the server said, as it said it, beside `error`'s text.
+        Error::JobFailed { .. } => ("failed", Value::String(err.to_string())),
         Error::Cancelled { .. } => ("cancelled", Value::String(err.to_string())),
         Error::Timeout { .. } => ("timeout", Value::String(err.to_string())),
         Error::Download { .. } | Error::Io { .. } | Error::NotAllSaved { .. } => {
@@ -1377,6 +1386,9 @@ fn job_ended_badly(
             "status": status,
             "error": detail,
         });
+        if let Error::JobFailed { error, .. } = &err {
+            report["error_detail"] = error.0.clone();
+        }
         if let Some(record) = record {
             report["record"] = json!(record);
         }

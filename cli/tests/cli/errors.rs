@@ -340,8 +340,16 @@ fn a_failed_job_exits_1() {
     assert_code(&output, 1);
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["status"], "failed");
-    assert!(!report["error"].is_null());
+    // `error` is text in every object; the server's own error beside it, as it gave it.
+    assert!(report["error"].is_string(), "{report}");
+    assert!(report["error_detail"].is_object(), "{report}");
     assert!(stderr(&output).contains("failed"), "{}", stderr(&output));
+    let id = report["request_id"].as_str().unwrap_or_default().to_owned();
+    let output = sim.output(dir.path(), &["result", &id, "--json"]);
+    assert_code(&output, 1);
+    let result: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(result["error"].is_string(), "{result}");
+    assert_eq!(result["error_detail"], report["error_detail"]);
     // No files; the record of what was sent and why it failed, written when it was accepted.
     let folder = dir
         .path()

@@ -319,6 +319,11 @@ fn values_starting_with_a_hyphen_are_values() {
         assert_code(&output, 0);
         let report: Value = serde_json::from_slice(&output.stdout).unwrap();
         assert_eq!(report["body"]["text"], text, "{report}");
+        // Every object has a request id, null before any submit.
+        assert!(
+            report.get("request_id").is_some_and(Value::is_null),
+            "{report}"
+        );
         assert_eq!(report["body"]["seed"], -1, "{report}");
     }
     let output = dry_run("--json");
