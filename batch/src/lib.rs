@@ -47,7 +47,7 @@ pub use input::{InvalidLine, Plan};
 pub use journal::{Journal, State};
 pub use progress::ProgressMode;
 pub use report::Summary;
-pub use stop::{Stop, on_ctrl_c};
+pub use stop::{Signals, Stop, on_ctrl_c};
 
 /// Held (with an OS file lock) while a batch runs in a folder, so two batches never share one.
 pub const LOCK_FILE: &str = ".runcomfy-batch.lock";

@@ -45,7 +45,7 @@ impl Stop {
     }
 }
 
-/// Ctrl-C and SIGTERM handling for a command line: the first asks `stop` (and says so on
+/// Ctrl-C, SIGTERM and SIGHUP handling for a command line ([`Signals`]): the first asks `stop` (and says so on
 /// stderr), the second exits at once with status 130. Each journal change is its own committed
 /// transaction, so exiting at any point leaves the journal consistent; a stopped download
 /// removes its partial file.
@@ -68,28 +68,42 @@ pub fn on_ctrl_c(stop: &Stop) {
     });
 }
 
-/// Ctrl-C, and SIGTERM where there is one.
-struct Signals {
+/// The signals that ask a command to stop: Ctrl-C, and where there are such, SIGTERM (what
+/// `kill`, service managers and CI runners send) and SIGHUP (the terminal closed, an SSH
+/// session lost), which would otherwise end the process at once, leaving a partial file and a
+/// queued job behind.
+#[derive(Debug)]
+pub struct Signals {
     #[cfg(unix)]
-    terminate: Option<tokio::signal::unix::Signal>,
+    others: Vec<tokio::signal::unix::Signal>,
 }
 
 impl Signals {
-    fn listen() -> Self {
-        Self {
-            #[cfg(unix)]
-            terminate: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .ok(),
+    /// Starts listening: from now on these signals no longer end the process by themselves.
+    pub fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let others = [SignalKind::terminate(), SignalKind::hangup()]
+                .into_iter()
+                .filter_map(|kind| signal(kind).ok())
+                .collect();
+            Self { others }
         }
+        #[cfg(not(unix))]
+        Self {}
     }
 
     /// The next signal; `false` when none can be listened to.
-    async fn next(&mut self) -> bool {
+    pub async fn next(&mut self) -> bool {
         #[cfg(unix)]
-        if let Some(terminate) = &mut self.terminate {
+        if !self.others.is_empty() {
+            let others = futures::future::select_all(
+                self.others.iter_mut().map(|signal| Box::pin(signal.recv())),
+            );
             return tokio::select! {
                 pressed = tokio::signal::ctrl_c() => pressed.is_ok(),
-                got = terminate.recv() => got.is_some(),
+                (got, _, _) = others => got.is_some(),
             };
         }
         tokio::signal::ctrl_c().await.is_ok()

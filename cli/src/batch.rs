@@ -50,7 +50,7 @@ pub fn command() -> Command {
              submit may have been accepted: they are not sent again without \
              --resubmit-unknown); 4 --max-spend left lines unsent; 65 invalid lines or an \
              unreadable FILE (nothing sent); 74 DIR cannot take files; 75 lines left to finish \
-             (run again), or DIR or its journal held by another process; 130 interrupted (Ctrl-C or SIGTERM).",
+             (run again), or DIR or its journal held by another process; 130 interrupted (Ctrl-C, SIGTERM or SIGHUP).",
         )
         .arg(
             Arg::new("file")

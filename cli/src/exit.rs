@@ -33,7 +33,7 @@ pub const IO_ERR: u8 = 74;
 pub const TEMP_FAIL: u8 = 75;
 /// No token, or the token was refused (HTTP 401/403).
 pub const NO_PERM: u8 = 77;
-/// Interrupted by Ctrl-C or SIGTERM (after cancelling the job if it was still queued).
+/// Interrupted by Ctrl-C, SIGTERM or SIGHUP (after cancelling the job if it was still queued).
 pub const INTERRUPTED: u8 = 130;
 
 /// The exit codes as `--help` and the README list them.
@@ -66,7 +66,7 @@ Exit codes:
   4 (lines unsent by --max-spend), 75 (lines left to send)
   77   authentication: no token (set RUNCOMFY_TOKEN or --token-file), or it was refused
        (HTTP 401/403)
-  130  interrupted by Ctrl-C or SIGTERM (a queued job is cancelled first; a running one is
+  130  interrupted by Ctrl-C, SIGTERM or SIGHUP (a queued job is cancelled first; a running one is
        not; no partial file is left)";
 
 /// A failure of a command, printed as `error: ...` with its exit code.

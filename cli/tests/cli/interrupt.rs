@@ -76,6 +76,23 @@ fn ctrl_c_cancels_a_queued_job() {
     assert!(!dir.path().join("new").exists(), "{stderr}");
 }
 
+/// A closed terminal or a lost SSH session (SIGHUP), and `kill` (SIGTERM), are Ctrl-C: the
+/// queued job is cancelled rather than left to run and bill with nobody to fetch it.
+#[test]
+fn sighup_and_sigterm_cancel_a_queued_job_as_ctrl_c_does() {
+    for signal in ["-HUP", "-TERM"] {
+        let dir = tempfile::tempdir().unwrap();
+        let (sim, _) = queued_behind_a_busy_worker(dir.path());
+        let (code, stderr) = signal_when(run_sunset(&sim, dir.path()), "in queue", signal);
+        assert_eq!(code, Some(130), "{signal}: {stderr}");
+        assert!(
+            stderr.contains("interrupted: cancelled job"),
+            "{signal}: {stderr}"
+        );
+        assert_eq!(sim.stats().jobs_cancelled, 1, "{signal}");
+    }
+}
+
 #[test]
 fn ctrl_c_on_a_running_job_says_it_goes_on() {
     let sim = Sim::running(Duration::from_secs(30));
