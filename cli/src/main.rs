@@ -201,14 +201,23 @@ fn init_logging(verbose: u8) {
         2 => "debug",
         _ => "trace",
     };
+    // Without -v, other crates say nothing (every failure reaches the user as this program's
+    // own error), and this program's warnings read as its other lines do: no time, no target.
+    let others = if verbose == 0 { "off" } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(format!(
-            "warn,runcomfy={level},runcomfy_cli={level},runcomfy_simulator={level}"
+            "{others},runcomfy={level},runcomfy_cli={level},runcomfy_batch={level},runcomfy_simulator={level}"
         ))
     });
-    let _ = tracing_subscriber::fmt()
+    let plain = verbose == 0 && std::env::var_os("RUST_LOG").is_none();
+    let logger = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
+        .with_target(!plain);
+    let _ = if plain {
+        logger.without_time().try_init()
+    } else {
+        logger.try_init()
+    };
 }

@@ -679,7 +679,37 @@ fn transport_text(source: &reqwest::Error, with_url: bool) -> String {
     if let Some(innermost) = innermost.filter(|_| !source.is_timeout()) {
         let _ = fmt::Write::write_fmt(&mut text, format_args!(": {innermost}"));
     }
+    if is_tls_failure(source) {
+        text.push_str(
+            " (the server's TLS certificate is not trusted here: behind a proxy or a private \
+             certificate authority, set SSL_CERT_FILE to its certificate)",
+        );
+    }
     printable(&text, SHOWN_CHARS).into_owned()
+}
+
+/// Whether a connection failed in its TLS handshake (an untrusted certificate, a protocol
+/// refused): rustls says so as invalid data. Asking again gets the same answer.
+pub(crate) fn is_tls_failure(source: &reqwest::Error) -> bool {
+    // An I/O error wrapping another hides it from `source()`: `get_ref` reaches it.
+    fn invalid_data(io: &std::io::Error) -> bool {
+        io.kind() == std::io::ErrorKind::InvalidData
+            || io
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<std::io::Error>())
+                .is_some_and(invalid_data)
+    }
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(source);
+    while let Some(next) = cause {
+        if next
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(invalid_data)
+        {
+            return source.is_connect();
+        }
+        cause = next.source();
+    }
+    false
 }
 
 fn retry_after_text(retry_after: &Option<Duration>) -> String {

@@ -26,6 +26,8 @@ struct Servers {
     /// The plain-http server redirects point to; it only counts connections.
     plain: SocketAddr,
     plain_connections: Arc<AtomicUsize>,
+    /// Connections to the https server, handshakes that failed included.
+    https_connections: Arc<AtomicUsize>,
     seen: Arc<Mutex<Vec<Seen>>>,
     ca: reqwest::Certificate,
 }
@@ -76,8 +78,11 @@ async fn start() -> Servers {
     let https = listener.local_addr().unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&seen);
+    let https_connections = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&https_connections);
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
             let acceptor = acceptor.clone();
             let log = Arc::clone(&log);
             tokio::spawn(async move {
@@ -105,6 +110,7 @@ async fn start() -> Servers {
         https,
         plain,
         plain_connections,
+        https_connections,
         seen,
         ca,
     }
@@ -181,4 +187,21 @@ async fn a_submit_redirected_to_plain_http_is_refused_and_not_resent() {
         .filter(|(method, _, _)| method == "POST")
         .collect();
     assert_eq!(posts.len(), 1, "a submit is sent once: {posts:?}");
+}
+
+/// A server whose certificate is not trusted here (a private CA, a TLS-inspecting proxy) is
+/// asked once, not again and again, and the error says how to trust it.
+#[tokio::test]
+async fn an_untrusted_certificate_is_not_retried_and_says_how_to_trust_it() {
+    let servers = start().await;
+    let client = Client::builder()
+        .token(TOKEN)
+        .base_url(format!("https://localhost:{}", servers.https.port()))
+        .build()
+        .unwrap();
+    let err = client.job_json("ok").status().await.unwrap_err();
+    assert!(matches!(err, runcomfy::Error::Transport { .. }), "{err:?}");
+    assert!(err.to_string().contains("SSL_CERT_FILE"), "{err}");
+    assert_eq!(servers.https_connections.load(Ordering::SeqCst), 1);
+    assert!(seen(&servers).is_empty());
 }

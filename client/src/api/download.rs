@@ -845,7 +845,11 @@ fn is_retryable_download(failure: &Failure) -> bool {
     match &failure.error {
         Error::Download { reason, .. } => match reason {
             DownloadFailure::Status(code) => matches!(code, 408 | 429 | 500 | 502 | 503 | 504),
-            DownloadFailure::Transport(source) => !source.is_builder() && !source.is_redirect(),
+            DownloadFailure::Transport(source) => {
+                !source.is_builder()
+                    && !source.is_redirect()
+                    && !crate::error::is_tls_failure(source)
+            }
             DownloadFailure::Stalled(_)
             | DownloadFailure::CutShort(_)
             | DownloadFailure::Mismatch(_)

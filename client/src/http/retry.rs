@@ -249,7 +249,11 @@ impl Failure {
     /// Whether an idempotent call (GET, cancel, download) should be tried again.
     pub fn is_transient(&self) -> bool {
         match &self.error {
-            Error::Transport { source, .. } => !source.is_builder() && !source.is_redirect(),
+            Error::Transport { source, .. } => {
+                !source.is_builder()
+                    && !source.is_redirect()
+                    && !crate::error::is_tls_failure(source)
+            }
             Error::RateLimited { .. } => true,
             Error::Server { api, .. } => {
                 matches!(api.status, 408 | 500 | 502 | 503 | 504) || api.status < 300
