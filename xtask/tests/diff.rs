@@ -879,6 +879,26 @@ const CASES: &[Case] = &[
         "new rule `prompt_count` over prompt + count (a warning only)",
         "overlay.json#/rules/1",
     ),
+    case(
+        "at_least_one rule added",
+        |c| {
+            overlay(c)["rules"].as_array_mut().unwrap().push(
+                json!({"rule": "at_least_one", "fields": ["negative", "mask"], "message": "One."}),
+            )
+        },
+        BREAKING,
+        "new rule `at_least_one` over negative + mask: inputs that validated before can be rejected",
+        "overlay.json#/rules/1",
+    ),
+    case(
+        "at_most_one rule added",
+        |c| {
+            overlay(c)["rules"].as_array_mut().unwrap().push(json!({"rule": "at_most_one", "fields": ["negative", "mask"], "message": "Not both."}))
+        },
+        BREAKING,
+        "new rule `at_most_one` over negative + mask: inputs that validated before can be rejected",
+        "overlay.json#/rules/1",
+    ),
     // Outputs.
     case(
         "output field removed",
@@ -966,6 +986,122 @@ fn a_not_removed_is_looser_and_one_loosened_breaks() {
         loosened.iter().any(|c| c.what.contains("inside a `not`")),
         "{loosened:?}"
     );
+}
+
+/// `at_least_one` and `at_most_one` are errors in `validate()`: whatever the old rules did not
+/// imply refuses inputs that passed, and an old rule the new ones do not imply is looser.
+#[test]
+fn rules_on_which_fields_are_given_are_judged_as_a_set() {
+    let rule = |kind: &str, fields: &[&str], message: &str| json!({"rule": kind, "fields": fields, "message": message});
+    let least = |fields: &[&str]| rule("at_least_one", fields, "One.");
+    let most = |fields: &[&str]| rule("at_most_one", fields, "Not both.");
+    let cases = [
+        (
+            "at_least_one narrowed",
+            vec![least(&["negative", "mask"])],
+            vec![least(&["negative"])],
+            BREAKING,
+            "rule `at_least_one` over negative + mask now over negative: inputs that validated before can be rejected",
+        ),
+        (
+            "at_least_one widened",
+            vec![least(&["negative"])],
+            vec![least(&["negative", "mask"])],
+            ADDITIVE,
+            "rule `at_least_one` over negative now over negative + mask (looser)",
+        ),
+        (
+            "at_least_one moved to other fields",
+            vec![least(&["negative", "mask"])],
+            vec![least(&["mask", "seed"])],
+            BREAKING,
+            "now over mask + seed: inputs that validated before can be rejected",
+        ),
+        (
+            "at_most_one over more fields",
+            vec![most(&["negative", "mask"])],
+            vec![most(&["negative", "mask", "seed"])],
+            BREAKING,
+            "rule `at_most_one` over negative + mask now over negative + mask + seed: inputs",
+        ),
+        (
+            "at_most_one over fewer fields",
+            vec![most(&["negative", "mask", "seed"])],
+            vec![most(&["negative", "mask"])],
+            ADDITIVE,
+            "now over negative + mask (looser)",
+        ),
+        (
+            "at_least_one removed",
+            vec![least(&["negative", "mask"])],
+            vec![],
+            ADDITIVE,
+            "rule `at_least_one` over negative + mask removed (looser)",
+        ),
+        (
+            "at_most_one removed",
+            vec![most(&["negative", "mask"])],
+            vec![],
+            ADDITIVE,
+            "rule `at_most_one` over negative + mask removed (looser)",
+        ),
+        (
+            "at_least_one replaced by an at_most_one",
+            vec![least(&["negative", "mask"])],
+            vec![most(&["negative", "mask"])],
+            BREAKING,
+            "new rule `at_most_one` over negative + mask",
+        ),
+        (
+            "an at_least_one the old rules imply",
+            vec![least(&["negative"])],
+            vec![least(&["negative"]), least(&["negative", "mask"])],
+            NOTABLE,
+            "new rule `at_least_one` over negative + mask: the rules before refused what it refuses",
+        ),
+        (
+            "an at_most_one the new rules still imply",
+            vec![
+                most(&["negative", "mask", "seed"]),
+                most(&["negative", "mask"]),
+            ],
+            vec![most(&["negative", "mask", "seed"])],
+            NOTABLE,
+            "rule `at_most_one` over negative + mask removed: the rules left refuse what it refused",
+        ),
+        (
+            "message changed",
+            vec![least(&["negative", "mask"])],
+            vec![rule("at_least_one", &["negative", "mask"], "Give one.")],
+            NOTABLE,
+            "rule `at_least_one` over negative + mask: message changed",
+        ),
+        (
+            "fields reordered",
+            vec![most(&["negative", "mask"])],
+            vec![most(&["mask", "negative"])],
+            None,
+            "",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, old, new, worst, phrase) in cases {
+        let set = |rules: &[Value]| {
+            let rules = rules.to_vec();
+            move |c: &mut Catalog| overlay(c)["rules"] = Value::Array(rules.clone())
+        };
+        let changes = diff_between(set(&old), set(&new));
+        let found = worst.is_none()
+            || changes.iter().any(|c| {
+                Some(c.impact) == worst && c.what.contains(phrase) && c.file == "overlay.json"
+            });
+        if compat::worst(&changes) != worst || !found {
+            failures.push(format!(
+                "{name}: expected {worst:?} with {phrase:?}, got {changes:#?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
 
 #[test]

@@ -929,47 +929,44 @@ fn annotations(d: &mut ModelDiff<'_>, k: &Keys<'_>) {
     }
 }
 
-/// A cross-field rule as `diff` matches it: its kind and fields, its limit (a `max_total` is
+/// A counted rule as `diff` matches it: its kind and fields, its limit (a `max_total` is
 /// checked, a `prompt_count` only warns), its message.
 type Keyed = ((&'static str, Vec<String>), Option<i64>, String);
 
-/// The model's rules, keyed so that the same rule is found in the other overlay.
-fn keyed(model: &Model) -> Vec<Keyed> {
-    model
-        .rules
-        .iter()
-        .map(|r| match r {
+/// The model's counted rules (`max_total`, `prompt_count`), each with its index in the
+/// overlay's `rules`, keyed so that the same rule is found in the other overlay.
+fn keyed(model: &Model) -> Vec<(usize, Keyed)> {
+    let rules = model.rules.iter().enumerate();
+    rules
+        .filter_map(|(i, r)| match r {
             CrossRule::MaxTotal {
                 fields,
                 max,
                 message,
-            } => (
-                (CrossRuleKind::MaxTotal.name(), fields.clone()),
-                Some(*max),
-                message.clone(),
-            ),
+            } => Some((
+                i,
+                (
+                    (CrossRuleKind::MaxTotal.name(), fields.clone()),
+                    Some(*max),
+                    message.clone(),
+                ),
+            )),
             CrossRule::PromptCount {
                 prompt,
                 count,
                 message,
-            } => (
+            } => Some((
+                i,
                 (
-                    CrossRuleKind::PromptCount.name(),
-                    vec![prompt.clone(), count.clone()],
+                    (
+                        CrossRuleKind::PromptCount.name(),
+                        vec![prompt.clone(), count.clone()],
+                    ),
+                    None,
+                    message.clone(),
                 ),
-                None,
-                message.clone(),
-            ),
-            CrossRule::AtLeastOne { fields, message } => (
-                (CrossRuleKind::AtLeastOne.name(), fields.clone()),
-                None,
-                message.clone(),
-            ),
-            CrossRule::AtMostOne { fields, message } => (
-                (CrossRuleKind::AtMostOne.name(), fields.clone()),
-                None,
-                message.clone(),
-            ),
+            )),
+            CrossRule::AtLeastOne { .. } | CrossRule::AtMostOne { .. } => None,
         })
         .collect()
 }
@@ -983,12 +980,18 @@ fn rule_what(key: &(&str, Vec<String>)) -> String {
     format!("rule `{}` over {}", key.0, key.1.join(" + "))
 }
 
-/// The overlay's rules across fields, matched by kind and fields.
+/// The overlay's rules across fields.
 pub(super) fn rules(d: &mut ModelDiff<'_>) {
+    counted_rules(d);
+    presence_rules(d);
+}
+
+/// `max_total` and `prompt_count`, matched by kind and fields.
+fn counted_rules(d: &mut ModelDiff<'_>) {
     let (old, new) = (keyed(d.old), keyed(d.new));
-    for (i, rule) in old.iter().enumerate() {
+    for (i, rule) in &old {
         let (key, max, _) = rule;
-        match new.iter().position(|(k, _, _)| k == key) {
+        match new.iter().find(|(_, (k, _, _))| k == key) {
             None => {
                 let impact = if max.is_some() {
                     Impact::Additive
@@ -997,29 +1000,29 @@ pub(super) fn rules(d: &mut ModelDiff<'_>) {
                 };
                 d.push(
                     OVERLAY,
-                    rule_at(i),
+                    rule_at(*i),
                     impact,
                     format!("{} removed", rule_what(key)),
                 );
             }
-            Some(j) => rule_changed(d, j, rule, &new[j]),
+            Some((j, new_rule)) => rule_changed(d, *j, rule, new_rule),
         }
     }
-    for (j, (key, max, _)) in new.iter().enumerate() {
-        if old.iter().any(|(k, _, _)| k == key) {
+    for (j, (key, max, _)) in &new {
+        if old.iter().any(|(_, (k, _, _))| k == key) {
             continue;
         }
         let what = rule_what(key);
         match max {
             Some(max) => d.push(
                 OVERLAY,
-                rule_at(j),
+                rule_at(*j),
                 Impact::Breaking,
                 format!("new {what} (at most {max}): inputs that validated before can be rejected"),
             ),
             None => d.push(
                 OVERLAY,
-                rule_at(j),
+                rule_at(*j),
                 Impact::Notable,
                 format!("new {what} (a warning only)"),
             ),
@@ -1056,6 +1059,159 @@ fn rule_changed(
             rule_at(j),
             Impact::Notable,
             format!("{what}: message changed"),
+        );
+    }
+}
+
+/// An `at_least_one` or `at_most_one` rule: which of its fields may be given, checked as an
+/// error by `validate()`.
+struct Presence<'m> {
+    /// Its index in the overlay's `rules`.
+    at: usize,
+    kind: CrossRuleKind,
+    /// As written, for messages.
+    written: &'m [String],
+    /// The fields compared: their order means nothing.
+    fields: BTreeSet<&'m str>,
+    message: &'m str,
+}
+
+impl Presence<'_> {
+    fn what(&self) -> String {
+        format!(
+            "rule `{}` over {}",
+            self.kind.name(),
+            self.written.join(" + ")
+        )
+    }
+
+    fn same(&self, other: &Presence<'_>) -> bool {
+        self.kind == other.kind && self.fields == other.fields
+    }
+
+    /// Whether every input passing `rules` passes this rule too: at least one of some fields
+    /// is given when at least one of fewer of them is, at most one of some fields when at
+    /// most one of more of them is.
+    fn implied_by(&self, rules: &[Presence<'_>]) -> bool {
+        rules.iter().any(|r| {
+            r.kind == self.kind
+                && match self.kind {
+                    CrossRuleKind::AtLeastOne => r.fields.is_subset(&self.fields),
+                    _ => self.fields.is_subset(&r.fields),
+                }
+        })
+    }
+}
+
+fn presence(model: &Model) -> Vec<Presence<'_>> {
+    let rules = model.rules.iter().enumerate();
+    rules
+        .filter_map(|(at, rule)| {
+            let (kind, fields, message) = match rule {
+                CrossRule::AtLeastOne { fields, message } => {
+                    (CrossRuleKind::AtLeastOne, fields, message)
+                }
+                CrossRule::AtMostOne { fields, message } => {
+                    (CrossRuleKind::AtMostOne, fields, message)
+                }
+                CrossRule::MaxTotal { .. } | CrossRule::PromptCount { .. } => return None,
+            };
+            Some(Presence {
+                at,
+                kind,
+                written: fields,
+                fields: fields.iter().map(String::as_str).collect(),
+                message,
+            })
+        })
+        .collect()
+}
+
+/// `at_least_one` and `at_most_one`, judged as a set: `validate()` refuses an input that
+/// breaks any of them, so a rule the old ones did not imply refuses inputs that passed
+/// (breaking), and an old rule the new ones do not imply is gone (looser). A rule whose
+/// fields changed is paired with the old one of its kind it shares a field with.
+fn presence_rules(d: &mut ModelDiff<'_>) {
+    let (old, new) = (presence(d.old), presence(d.new));
+    let kept = |rule: &Presence<'_>, others: &[Presence<'_>]| others.iter().any(|o| o.same(rule));
+    let mut paired = vec![false; new.len()];
+    for o in &old {
+        if let Some(j) = new.iter().position(|n| n.same(o)) {
+            if o.message != new[j].message {
+                let what = new[j].what();
+                d.push(
+                    OVERLAY,
+                    rule_at(new[j].at),
+                    Impact::Notable,
+                    format!("{what}: message changed"),
+                );
+            }
+            continue;
+        }
+        let counterpart = new.iter().enumerate().position(|(j, n)| {
+            !paired[j] && !kept(n, &old) && n.kind == o.kind && !n.fields.is_disjoint(&o.fields)
+        });
+        let Some(j) = counterpart else {
+            let (impact, why) = if o.implied_by(&new) {
+                (Impact::Notable, ": the rules left refuse what it refused")
+            } else {
+                (Impact::Additive, " (looser)")
+            };
+            d.push(
+                OVERLAY,
+                rule_at(o.at),
+                impact,
+                format!("{} removed{why}", o.what()),
+            );
+            continue;
+        };
+        paired[j] = true;
+        let n = &new[j];
+        let (impact, why) = if !n.implied_by(&old) {
+            (
+                Impact::Breaking,
+                ": inputs that validated before can be rejected",
+            )
+        } else if !o.implied_by(&new) {
+            (Impact::Additive, " (looser)")
+        } else {
+            (Impact::Notable, ": the same inputs pass")
+        };
+        d.push(
+            OVERLAY,
+            rule_at(n.at),
+            impact,
+            format!("{} now over {}{why}", o.what(), n.written.join(" + ")),
+        );
+        if o.message != n.message {
+            d.push(
+                OVERLAY,
+                rule_at(n.at),
+                Impact::Notable,
+                format!("{}: message changed", n.what()),
+            );
+        }
+    }
+    for (j, n) in new.iter().enumerate() {
+        if paired[j] || kept(n, &old) {
+            continue;
+        }
+        let (impact, why) = if n.implied_by(&old) {
+            (
+                Impact::Notable,
+                ": the rules before refused what it refuses",
+            )
+        } else {
+            (
+                Impact::Breaking,
+                ": inputs that validated before can be rejected",
+            )
+        };
+        d.push(
+            OVERLAY,
+            rule_at(n.at),
+            impact,
+            format!("new {}{why}", n.what()),
         );
     }
 }
