@@ -170,7 +170,7 @@ pub fn suggestion(version: Option<&str>, worst: Option<Impact>) -> String {
         (Some(Impact::Breaking), _) => "breaking changes",
         (Some(Impact::Additive), 0) => "no breaking changes (before 1.0 additions are a patch)",
         (Some(Impact::Additive), _) => "additions only",
-        (Some(Impact::Notable), _) => "docs and defaults only",
+        (Some(Impact::Notable), _) => "notable changes only (docs, defaults, messages, prices)",
     };
     if suggested == bump::Bump::None {
         format!("suggested version bump: none ({why})")

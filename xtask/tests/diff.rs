@@ -16,6 +16,7 @@ struct Model {
     input: Value,
     output: Value,
     overlay: Value,
+    upstream: Value,
 }
 
 type Catalog = BTreeMap<String, Model>;
@@ -75,6 +76,13 @@ fn base_model() -> Model {
             "fields": {"images": {"formats": ["jpeg", "png"]}},
             "rules": [{"rule": "max_total", "fields": ["images", "count"], "max": 12, "message": "Too many."}]
         }),
+        upstream: json!({
+            "base_price_usd": 0.03,
+            "price_unit": "output",
+            "pricing": "fixed",
+            "output_kind": "image",
+            "categories": ["text-to-image"]
+        }),
     }
 }
 
@@ -96,6 +104,11 @@ fn write(dir: &Path, catalog: &Catalog) {
         fs::write(
             dir.join(id).join("overlay.json"),
             store::to_pretty(&m.overlay),
+        )
+        .unwrap();
+        fs::write(
+            dir.join(id).join("upstream.json"),
+            store::to_pretty(&m.upstream),
         )
         .unwrap();
     }
@@ -139,6 +152,10 @@ fn move_first(c: &mut Catalog, name: &str, schema: Value) {
         reordered.entry(key).or_insert(value);
     }
     *properties = reordered;
+}
+
+fn upstream(c: &mut Catalog) -> &mut Value {
+    &mut c.get_mut(BASE).unwrap().upstream
 }
 
 fn overlay(c: &mut Catalog) -> &mut Value {
@@ -899,6 +916,70 @@ const CASES: &[Case] = &[
         "new rule `at_most_one` over negative + mask: inputs that validated before can be rejected",
         "overlay.json#/rules/1",
     ),
+    // What `INFO` holds as values: told, but nothing compiles or validates differently.
+    case(
+        "price changed",
+        |c| upstream(c)["base_price_usd"] = json!(0.09),
+        NOTABLE,
+        "price changed from $0.03 to $0.09: estimates and `--max-spend` budgets change",
+        "upstream.json#/base_price_usd",
+    ),
+    case(
+        "price unit changed",
+        |c| upstream(c)["price_unit"] = json!("second"),
+        NOTABLE,
+        "price unit changed from output to second",
+        "upstream.json#/price_unit",
+    ),
+    case(
+        "pricing changed",
+        |c| upstream(c)["pricing"] = json!("base"),
+        NOTABLE,
+        "pricing changed from fixed to base",
+        "upstream.json#/pricing",
+    ),
+    case(
+        "price note added",
+        |c| upstream(c)["pricing_note"] = json!("Per megapixel."),
+        NOTABLE,
+        "price note changed",
+        "upstream.json#/pricing_note",
+    ),
+    case(
+        "price no longer known",
+        |c| remove(upstream(c), "base_price_usd"),
+        NOTABLE,
+        "price changed from $0.03 to not known",
+        "upstream.json#/base_price_usd",
+    ),
+    case(
+        "output kind changed",
+        |c| upstream(c)["output_kind"] = json!("video"),
+        NOTABLE,
+        "output kind changed from image to video",
+        "upstream.json#/output_kind",
+    ),
+    case(
+        "output kind changed by the overlay",
+        |c| overlay(c)["output_kind"] = json!("audio"),
+        NOTABLE,
+        "output kind changed from image to audio",
+        "upstream.json#/output_kind",
+    ),
+    case(
+        "categories changed",
+        |c| upstream(c)["categories"] = json!(["text-to-image", "image-to-image"]),
+        NOTABLE,
+        "categories changed from [text-to-image] to [text-to-image, image-to-image]",
+        "upstream.json#/categories",
+    ),
+    case(
+        "a field counts the price's units",
+        |c| overlay(c)["fields"]["count"] = json!({"price_units": "output"}),
+        NOTABLE,
+        "`count` now counts the price's outputs",
+        "input.json#/properties/count",
+    ),
     // Outputs.
     case(
         "output field removed",
@@ -1102,6 +1183,52 @@ fn rules_on_which_fields_are_given_are_judged_as_a_set() {
         }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// The fields giving a job's units, by their names or by the overlay, change estimates and
+/// budgets only: told both ways, and by the unit they count.
+#[test]
+fn the_fields_counting_the_price_are_told() {
+    let counted = |unit: &'static str| {
+        move |c: &mut Catalog| {
+            prop(c, "frames").clone_from(&json!({"type": "integer"}));
+            overlay(c)["fields"]["frames"] = json!({"price_units": unit});
+        }
+    };
+    let by_name = |c: &mut Catalog| prop(c, "num_images").clone_from(&json!({"type": "integer"}));
+    let not_by_name = |c: &mut Catalog| {
+        by_name(c);
+        overlay(c)["fields"]["num_images"] = json!({"price_units": "none"});
+    };
+    let cases: [(&str, Vec<Change>, &str); 4] = [
+        (
+            "no longer counted",
+            diff_between(counted("output"), counted("none")),
+            "`frames` no longer counts the price's outputs",
+        ),
+        (
+            "another unit",
+            diff_between(counted("output"), counted("second")),
+            "`frames` counts the price's seconds where it counted outputs",
+        ),
+        (
+            "counted by its name once the overlay stops saying none",
+            diff_between(not_by_name, by_name),
+            "`num_images` now counts the price's outputs",
+        ),
+        (
+            "no longer counted by its name",
+            diff_between(by_name, not_by_name),
+            "`num_images` no longer counts the price's outputs",
+        ),
+    ];
+    for (name, changes, phrase) in cases {
+        assert_eq!(compat::worst(&changes), NOTABLE, "{name}: {changes:#?}");
+        assert!(
+            changes.iter().any(|c| c.what.contains(phrase)),
+            "{name}: {changes:#?}"
+        );
+    }
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use runcomfy_vocab::keyword::Keyword;
 use runcomfy_vocab::pointer::escape;
 
-use super::{Impact, ModelDiff, OUTPUT, OVERLAY, schema};
+use super::{Impact, ModelDiff, OUTPUT, OVERLAY, UPSTREAM, schema};
 use crate::ir::{
     Enum, EnumRepr, Field, Model, OutputField, OutputKind, OutputType, RustType, Struct, Union,
 };
@@ -45,6 +45,128 @@ pub(super) fn model(d: &mut ModelDiff<'_>) {
             "/docs",
             Impact::Notable,
             "model documentation changed",
+        );
+    }
+}
+
+/// What `INFO` says of the model beside its types: the price, what it is per, the fields that
+/// count it, the output kind, the categories. They are values read at run time (estimates,
+/// `--max-spend`, `describe`, what `run` saves), not types: the output types come from
+/// `output.json` alone, so a new output kind compiles and validates as before. Notable, never
+/// silent: a price three times higher is what a user most needs to hear of.
+pub(super) fn info(d: &mut ModelDiff<'_>) {
+    let (o, n) = (&d.old.upstream, &d.new.upstream);
+    let usd = |nanos: Option<u64>| match nanos {
+        // Billionths of a dollar, as the catalog's dollars: a double holds them to the digit.
+        Some(nanos) => format!("${}", nanos as f64 / 1e9),
+        None => "not known".to_owned(),
+    };
+    let word = |name: Option<&'static str>| name.unwrap_or("not known");
+    let mut facts = Vec::new();
+    if o.price.nanos != n.price.nanos {
+        facts.push((
+            "/base_price_usd",
+            format!(
+                "price changed from {} to {}: estimates and `--max-spend` budgets change",
+                usd(o.price.nanos),
+                usd(n.price.nanos)
+            ),
+        ));
+    }
+    if o.price.unit != n.price.unit {
+        facts.push((
+            "/price_unit",
+            format!(
+                "price unit changed from {} to {}: estimates count other units",
+                word(o.price.unit.map(|u| u.name())),
+                word(n.price.unit.map(|u| u.name()))
+            ),
+        ));
+    }
+    if o.price.pricing != n.price.pricing {
+        facts.push((
+            "/pricing",
+            format!(
+                "pricing changed from {} to {}: whether an estimate is made can change",
+                word(o.price.pricing.map(|p| p.name())),
+                word(n.price.pricing.map(|p| p.name()))
+            ),
+        ));
+    }
+    if o.price.note != n.price.note {
+        facts.push(("/pricing_note", "price note changed".to_owned()));
+    }
+    if o.output_kind != n.output_kind {
+        facts.push((
+            "/output_kind",
+            format!(
+                "output kind changed from {} to {}: `INFO` and what lists the model by kind change (the output types do not)",
+                word(o.output_kind.map(|k| k.name())),
+                word(n.output_kind.map(|k| k.name()))
+            ),
+        ));
+    }
+    if o.categories != n.categories {
+        facts.push((
+            "/categories",
+            format!(
+                "categories changed from [{}] to [{}]",
+                o.categories.join(", "),
+                n.categories.join(", ")
+            ),
+        ));
+    }
+    if o.output_published != n.output_published {
+        let now = if n.output_published {
+            "now"
+        } else {
+            "no longer"
+        };
+        facts.push((
+            "",
+            format!("RunComfy {now} publishes the model's output schema"),
+        ));
+    }
+    for (at, what) in facts {
+        d.push(UPSTREAM, at, Impact::Notable, what);
+    }
+    price_units(d);
+}
+
+/// The input fields that give a job's units (by their names, or the overlay's `price_units`).
+fn price_units(d: &mut ModelDiff<'_>) {
+    let (o, n) = (d.old, d.new);
+    let unit = |m: &Model, wire: &str| {
+        m.price_units
+            .iter()
+            .find(|(w, _)| w == wire)
+            .map(|(_, u)| *u)
+    };
+    let mut wires: Vec<&str> = o.price_units.iter().map(|(w, _)| w.as_str()).collect();
+    for (w, _) in &n.price_units {
+        if !wires.contains(&w.as_str()) {
+            wires.push(w);
+        }
+    }
+    for wire in wires {
+        let (before, after) = (unit(o, wire), unit(n, wire));
+        let what = match (before, after) {
+            (None, Some(b)) => format!("`{wire}` now counts the price's {}", b.plural()),
+            (Some(a), None) => format!("`{wire}` no longer counts the price's {}", a.plural()),
+            (Some(a), Some(b)) if a != b => format!(
+                "`{wire}` counts the price's {} where it counted {}",
+                b.plural(),
+                a.plural()
+            ),
+            _ => continue,
+        };
+        let side = if after.is_some() { n } else { o };
+        let at = format!("/{}/{}", Keyword::Properties.name(), escape(wire));
+        let at = format!("{}{at}", side.node(side.root).pointer);
+        d.input(
+            at,
+            Impact::Notable,
+            format!("{what}: estimates and `--max-spend` budgets change"),
         );
     }
 }

@@ -21,7 +21,9 @@
 //!   and for keywords the side values stay on (above `minimum`, below `maxItems`). Inside a
 //!   `oneOf`, accepting more can make a value match two members, so it breaks too.
 //! - Docs, defaults, messages and CLI aliases change nothing that compiles or validates:
-//!   notable.
+//!   notable. So do the facts `INFO` holds as values (`api::info`): the price, its unit and
+//!   the fields that count it, the output kind, the categories. Estimates, `--max-spend` and
+//!   what the CLI lists read them at run time, so they are told, but no code or input breaks.
 //!
 //! A change the Rust API already tells (an enum's variants, a struct's fields) is not told again
 //! by its keyword; one that is both (a nullable field: a new type, and a looser `type`) is told
@@ -43,7 +45,7 @@ use crate::ir::{Catalog, Model, SchemaId};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Impact {
     /// Compiles and validates as before, but reads or behaves differently: docs, defaults,
-    /// messages, CLI aliases.
+    /// messages, CLI aliases, prices and the other facts `INFO` holds.
     Notable,
     /// Compiles and validates as before, and more is possible: a model, an optional field, a
     /// looser bound.
@@ -105,6 +107,8 @@ const INPUT: &str = "input.json";
 const OVERLAY: &str = "overlay.json";
 /// The model's output schema file.
 const OUTPUT: &str = "output.json";
+/// What RunComfy says of the model besides its schemas (price, output kind, categories).
+const UPSTREAM: &str = crate::catalog::UPSTREAM_FILE;
 
 /// Every change from `old` to `new`, by model id, in schema order within a model.
 pub fn diff_catalogs(old: &Catalog, new: &Catalog) -> Vec<Change> {
@@ -122,6 +126,7 @@ pub fn diff_catalogs(old: &Catalog, new: &Catalog) -> Vec<Change> {
             (Some(o), Some(n)) => {
                 let mut d = ModelDiff::new(o, n);
                 api::model(&mut d);
+                api::info(&mut d);
                 api::input(&mut d);
                 schema::rules(&mut d);
                 api::output(&mut d, &old.outputs[o.output], &new.outputs[n.output]);
