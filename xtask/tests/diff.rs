@@ -1069,6 +1069,191 @@ fn a_not_removed_is_looser_and_one_loosened_breaks() {
     );
 }
 
+/// A number's bounds are compared as they take effect: `minimum` and `exclusiveMinimum` (or
+/// the maxima) together, and for a field only integers pass, as the integers they let through.
+#[test]
+fn number_bounds_are_compared_by_the_values_they_let_through() {
+    type Edit = fn(&mut Value);
+    /// A name, the field edited, the edit, and the worst impact, a phrase of it and where.
+    type BoundCase = (
+        &'static str,
+        &'static str,
+        Edit,
+        Option<Impact>,
+        &'static str,
+        &'static str,
+    );
+    let cases: &[BoundCase] = &[
+        (
+            "an integer's maximum written as the exclusive bound one above",
+            "seed",
+            |s| {
+                remove(s, "maximum");
+                s["exclusiveMaximum"] = json!(101);
+            },
+            NOTABLE,
+            "`exclusiveMaximum` 101 added in place of `maximum` 100: the same values pass",
+            "/properties/seed/exclusiveMaximum",
+        ),
+        (
+            "an integer's minimum written as the exclusive bound one below",
+            "seed",
+            |s| {
+                remove(s, "minimum");
+                s["exclusiveMinimum"] = json!(-1);
+            },
+            NOTABLE,
+            "`exclusiveMinimum` -1 added in place of `minimum` 0: the same values pass",
+            "/properties/seed/exclusiveMinimum",
+        ),
+        (
+            "an integer's maximum made exclusive",
+            "seed",
+            |s| {
+                remove(s, "maximum");
+                s["exclusiveMaximum"] = json!(100);
+            },
+            BREAKING,
+            "`exclusiveMaximum` 100 added in place of `maximum` 100: values in between no longer validate",
+            "/properties/seed/exclusiveMaximum",
+        ),
+        (
+            "an integer's exclusive maximum two above",
+            "seed",
+            |s| {
+                remove(s, "maximum");
+                s["exclusiveMaximum"] = json!(102);
+            },
+            ADDITIVE,
+            "`exclusiveMaximum` 102 added in place of `maximum` 100 (looser)",
+            "/properties/seed/exclusiveMaximum",
+        ),
+        (
+            "an integer's maximum raised by less than one",
+            "seed",
+            |s| s["maximum"] = json!(100.5),
+            NOTABLE,
+            "`maximum` raised from 100 to 100.5: the same values pass",
+            "/properties/seed/maximum",
+        ),
+        (
+            "a number's maximum written as a looser exclusive bound",
+            "guidance",
+            |s| {
+                remove(s, "maximum");
+                s["exclusiveMaximum"] = json!(21);
+            },
+            ADDITIVE,
+            "`exclusiveMaximum` 21 added in place of `maximum` 20 (looser)",
+            "/properties/guidance/exclusiveMaximum",
+        ),
+        (
+            "a number's maximum made exclusive",
+            "guidance",
+            |s| {
+                remove(s, "maximum");
+                s["exclusiveMaximum"] = json!(20);
+            },
+            BREAKING,
+            "`exclusiveMaximum` 20 added in place of `maximum` 20: values in between no longer validate",
+            "/properties/guidance/exclusiveMaximum",
+        ),
+        (
+            "a number's minimum made exclusive",
+            "guidance",
+            |s| {
+                remove(s, "minimum");
+                s["exclusiveMinimum"] = json!(0);
+            },
+            BREAKING,
+            "`exclusiveMinimum` 0 added in place of `minimum` 0",
+            "/properties/guidance/exclusiveMinimum",
+        ),
+        (
+            "a number's minimum written as a looser exclusive bound",
+            "guidance",
+            |s| {
+                remove(s, "minimum");
+                s["exclusiveMinimum"] = json!(-0.5);
+            },
+            ADDITIVE,
+            "`exclusiveMinimum` -0.5 added in place of `minimum` 0 (looser)",
+            "/properties/guidance/exclusiveMinimum",
+        ),
+        (
+            "an exclusive bound beside a tighter inclusive one",
+            "seed",
+            |s| s["exclusiveMaximum"] = json!(200),
+            None,
+            "",
+            "",
+        ),
+        (
+            "an inclusive bound beside a tighter exclusive one",
+            "guidance",
+            |s| s["exclusiveMaximum"] = json!(20),
+            BREAKING,
+            "`exclusiveMaximum` 20 added beside `maximum` 20",
+            "/properties/guidance/exclusiveMaximum",
+        ),
+        (
+            "a nested number's maximum written as an exclusive bound",
+            "lora",
+            |s| {
+                remove(&mut s["properties"]["scale"], "maximum");
+                s["properties"]["scale"]["exclusiveMaximum"] = json!(2.5);
+            },
+            ADDITIVE,
+            "`exclusiveMaximum` 2.5 added in place of `maximum` 2 (looser)",
+            "/properties/lora/properties/scale/exclusiveMaximum",
+        ),
+        (
+            "an integer's exclusive maximum removed",
+            "seed",
+            |s| remove(s, "maximum"),
+            ADDITIVE,
+            "`maximum` 100 removed (looser)",
+            "/properties/seed/maximum",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, field, edit, worst, phrase, at) in cases {
+        let changes = diff_of(|c| edit(prop(c, field)));
+        let found = worst.is_none()
+            || changes.iter().any(|c| {
+                Some(c.impact) == *worst
+                    && c.what.contains(phrase)
+                    && c.file == "input.json"
+                    && c.pointer == *at
+            });
+        if compat::worst(&changes) != *worst || !found {
+            failures.push(format!(
+                "{name}: expected {worst:?} with {phrase:?} at {at}, got {changes:#?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// Draft 4's `exclusiveMaximum: true` makes its `maximum` exclusive: one value fewer passes.
+#[test]
+fn a_draft_4_exclusive_flag_is_a_bound_made_exclusive() {
+    let draft4 = |c: &mut Catalog| {
+        input(c)["$schema"] = json!("http://json-schema.org/draft-04/schema#");
+    };
+    let changes = diff_between(draft4, |c| {
+        draft4(c);
+        prop(c, "seed")["exclusiveMaximum"] = json!(true);
+    });
+    assert_eq!(compat::worst(&changes), BREAKING, "{changes:#?}");
+    assert!(
+        changes.iter().any(|c| c
+            .what
+            .contains("`exclusiveMaximum` 100 added in place of `maximum` 100")),
+        "{changes:#?}"
+    );
+}
+
 /// `at_least_one` and `at_most_one` are errors in `validate()`: whatever the old rules did not
 /// imply refuses inputs that passed, and an old rule the new ones do not imply is looser.
 #[test]

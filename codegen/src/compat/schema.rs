@@ -72,6 +72,9 @@ pub(super) fn node(d: &mut ModelDiff<'_>, a: SchemaId, b: SchemaId) {
         choices(d, &keys);
     }
     constant(d, &keys);
+    for side in [Bound::Above, Bound::Below] {
+        range(d, &keys, side);
+    }
     for (keyword, side, value) in BOUNDS {
         bound(d, &keys, *keyword, *side, value(o), value(n));
     }
@@ -119,17 +122,9 @@ pub(super) fn node(d: &mut ModelDiff<'_>, a: SchemaId, b: SchemaId) {
 /// A bound's value, as a number to compare and as the schema writes it.
 type BoundValue = fn(&SchemaNode) -> Option<(f64, String)>;
 
-/// The keywords that bound a value, its length, its items or its properties, and which side
-/// of them values must stay on.
+/// The keywords that bound a count (a length, items, properties), and which side of them
+/// values must stay on. A number's bounds are [`range`]'s.
 const BOUNDS: &[(Keyword, Bound, BoundValue)] = &[
-    (Keyword::Minimum, Bound::Above, |n| number(&n.minimum)),
-    (Keyword::ExclusiveMinimum, Bound::Above, |n| {
-        number(&n.exclusive_minimum)
-    }),
-    (Keyword::Maximum, Bound::Below, |n| number(&n.maximum)),
-    (Keyword::ExclusiveMaximum, Bound::Below, |n| {
-        number(&n.exclusive_maximum)
-    }),
     (Keyword::MinLength, Bound::Above, |n| count(n.min_length)),
     (Keyword::MaxLength, Bound::Below, |n| count(n.max_length)),
     (Keyword::MinItems, Bound::Above, |n| count(n.min_items)),
@@ -308,6 +303,151 @@ fn bound(
             }
         }
         _ => {}
+    }
+}
+
+/// A number's bound as it takes effect: `minimum` and `exclusiveMinimum` (or the maxima)
+/// together, the tighter deciding.
+struct Limit {
+    /// The bound, moved onto the integer it lets through when only integers pass.
+    value: f64,
+    /// Whether `value` itself is refused.
+    exclusive: bool,
+    /// The keyword that decides it, and its value as the schema gives it.
+    keyword: Keyword,
+    raw: f64,
+    written: String,
+}
+
+impl Limit {
+    /// Whether `self` refuses values `other` accepts, on a bound values stay `side` of.
+    fn tighter_than(&self, other: &Limit, side: Bound) -> bool {
+        tightened(side, other.value, self.value)
+            || (self.value == other.value && self.exclusive && !other.exclusive)
+    }
+
+    fn same_as(&self, other: &Limit) -> bool {
+        self.value == other.value && self.exclusive == other.exclusive
+    }
+}
+
+/// The node's effective lower ([`Bound::Above`]) or upper bound on numbers, if any. Where its
+/// `type` lets only integers through, `exclusiveMaximum: 101` and `maximum: 100.5` are both
+/// `maximum: 100`: the same values pass.
+fn limit(node: &SchemaNode, side: Bound) -> Option<Limit> {
+    let (inclusive, exclusive) = match side {
+        Bound::Above => (
+            (Keyword::Minimum, &node.minimum),
+            (Keyword::ExclusiveMinimum, &node.exclusive_minimum),
+        ),
+        Bound::Below => (
+            (Keyword::Maximum, &node.maximum),
+            (Keyword::ExclusiveMaximum, &node.exclusive_maximum),
+        ),
+    };
+    let types = node.allowed();
+    let integers = types.names(JsonType::Integer) && !types.names(JsonType::Number);
+    let read = |(keyword, value_of): (Keyword, &Option<Number>), exclusive: bool| {
+        let (raw, written) = number(value_of)?;
+        let (value, exclusive) = match (integers, side, exclusive) {
+            (false, _, _) => (raw, exclusive),
+            (true, Bound::Above, false) => (raw.ceil(), false),
+            (true, Bound::Above, true) => (raw.floor() + 1.0, false),
+            (true, Bound::Below, false) => (raw.floor(), false),
+            (true, Bound::Below, true) => (raw.ceil() - 1.0, false),
+        };
+        Some(Limit {
+            value,
+            exclusive,
+            keyword,
+            raw,
+            written,
+        })
+    };
+    match (read(inclusive, false), read(exclusive, true)) {
+        (Some(a), Some(b)) => Some(if a.tighter_than(&b, side) { a } else { b }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// A number's lower or upper bound, compared as it takes effect rather than keyword by
+/// keyword: `maximum: 100` → `exclusiveMaximum: 101` on an integer lets the same values pass.
+fn range(d: &mut ModelDiff<'_>, k: &Keys<'_>, side: Bound) {
+    let beyond = match side {
+        Bound::Above => "smaller",
+        Bound::Below => "larger",
+    };
+    let (old, new) = match (limit(k.o, side), limit(k.n, side)) {
+        (None, None) => return,
+        (None, Some(b)) => {
+            let key = b.keyword.name();
+            d.input(
+                k.at(Side::New, b.keyword),
+                Impact::Breaking,
+                format!(
+                    "`{key}` {} added: {beyond} values that validated before are rejected",
+                    b.written
+                ),
+            );
+            return;
+        }
+        (Some(a), None) => {
+            let key = a.keyword.name();
+            d.input(
+                k.at(Side::Old, a.keyword),
+                Impact::Additive,
+                format!("`{key}` {} removed (looser)", a.written),
+            );
+            return;
+        }
+        (Some(a), Some(b)) => (a, b),
+    };
+    if old.keyword == new.keyword && old.written == new.written {
+        return;
+    }
+    let (ok, nk) = (old.keyword.name(), new.keyword.name());
+    let (ov, nv) = (&old.written, &new.written);
+    // Whether a side writes a keyword at all, deciding or not.
+    let writes = |node: &SchemaNode, keyword: Keyword| {
+        [
+            (Keyword::Minimum, &node.minimum),
+            (Keyword::ExclusiveMinimum, &node.exclusive_minimum),
+            (Keyword::Maximum, &node.maximum),
+            (Keyword::ExclusiveMaximum, &node.exclusive_maximum),
+        ]
+        .iter()
+        .any(|(k, value)| *k == keyword && value.is_some())
+    };
+    let moved = if old.keyword == new.keyword {
+        let moved = if new.raw > old.raw {
+            "raised"
+        } else {
+            "lowered"
+        };
+        format!("`{nk}` {moved} from {ov} to {nv}")
+    } else {
+        match (writes(k.o, new.keyword), writes(k.n, old.keyword)) {
+            (false, false) => format!("`{nk}` {nv} added in place of `{ok}` {ov}"),
+            (false, true) => format!("`{nk}` {nv} added beside `{ok}` {ov}"),
+            (true, false) => format!("`{ok}` {ov} removed, leaving `{nk}` {nv}"),
+            (true, true) => format!("`{nk}` {nv} decides where `{ok}` {ov} did"),
+        }
+    };
+    let at = k.at(Side::New, new.keyword);
+    if new.tighter_than(&old, side) {
+        d.input(
+            at,
+            Impact::Breaking,
+            format!("{moved}: values in between no longer validate"),
+        );
+    } else if new.same_as(&old) {
+        d.input(
+            at,
+            Impact::Notable,
+            format!("{moved}: the same values pass"),
+        );
+    } else {
+        d.input(at, Impact::Additive, format!("{moved} (looser)"));
     }
 }
 
@@ -1213,5 +1353,54 @@ fn presence_rules(d: &mut ModelDiff<'_>) {
             impact,
             format!("new {}{why}", n.what()),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(edit: impl FnOnce(&mut SchemaNode)) -> SchemaNode {
+        let mut node = SchemaNode::default();
+        edit(&mut node);
+        node
+    }
+
+    #[test]
+    fn an_integer_bound_is_the_integer_it_lets_through() {
+        let bounds = |types: Types, edit: fn(&mut SchemaNode)| {
+            let n = node(|n| {
+                n.types = Some(types);
+                edit(n);
+            });
+            let at = |side| limit(&n, side).map(|l| (l.value, l.exclusive));
+            (at(Bound::Above), at(Bound::Below))
+        };
+        let exclusive: fn(&mut SchemaNode) = |n| {
+            n.exclusive_minimum = Some((-1).into());
+            n.exclusive_maximum = Some(101.into());
+        };
+        let inclusive: fn(&mut SchemaNode) = |n| {
+            n.minimum = Some(0.into());
+            n.maximum = Some(100.into());
+        };
+        let integers = Types::INTEGER.with(Types::NULL);
+        assert_eq!(bounds(integers, exclusive), bounds(integers, inclusive));
+        assert_eq!(
+            bounds(integers, inclusive),
+            (Some((0.0, false)), Some((100.0, false)))
+        );
+        // Numbers with a fraction pass `number`: -0.5 and 100.5 are inside one and not the other.
+        assert_eq!(
+            bounds(Types::NUMBER, exclusive),
+            (Some((-1.0, true)), Some((101.0, true)))
+        );
+        // Both written: the tighter decides.
+        let both: fn(&mut SchemaNode) = |n| {
+            n.maximum = Some(100.into());
+            n.exclusive_maximum = Some(100.into());
+        };
+        assert_eq!(bounds(Types::NUMBER, both).1, Some((100.0, true)));
+        assert_eq!(bounds(Types::INTEGER, both).1, Some((99.0, false)));
     }
 }
