@@ -592,11 +592,11 @@ const CASES: &[Case] = &[
         "input.json#/properties/metadata/required",
     ),
     case(
-        "allOf added",
+        "allOf added, its member merged into the node",
         |c| prop(c, "negative")["allOf"] = json!([{"maxLength": 10}]),
         BREAKING,
-        "`allOf` added",
-        "input.json#/properties/negative/allOf",
+        "`maxLength` 10 added",
+        "input.json#/properties/negative/allOf/0/maxLength",
     ),
     case(
         "anyOf member added",
@@ -1251,6 +1251,176 @@ fn a_draft_4_exclusive_flag_is_a_bound_made_exclusive() {
             .what
             .contains("`exclusiveMaximum` 100 added in place of `maximum` 100")),
         "{changes:#?}"
+    );
+}
+
+/// A schema moved behind a `$ref` (into `$defs` or `definitions`, through a chain of them, for
+/// a field, a nested object, a nested property or a list's items) is the same schema: nothing
+/// compiles or validates differently, and nothing is reported.
+#[test]
+fn a_schema_moved_behind_a_ref_changes_nothing() {
+    type Edit = fn(&mut Catalog);
+    /// Moves the schema at `at` into `defs`, as `name`, behind a `$ref`.
+    fn moved(c: &mut Catalog, at: &[&str], defs: &str, name: &str) {
+        let mut place = input(c);
+        for key in at {
+            place = &mut place[*key];
+        }
+        let schema = std::mem::replace(place, json!({"$ref": format!("#/{defs}/{name}")}));
+        input(c)[defs][name] = schema;
+    }
+    let cases: &[(&str, Edit)] = &[
+        ("a field into $defs", |c| {
+            moved(c, &["properties", "seed"], "$defs", "Seed")
+        }),
+        ("a field into definitions", |c| {
+            moved(c, &["properties", "seed"], "definitions", "Seed")
+        }),
+        ("a required field", |c| {
+            moved(c, &["properties", "prompt"], "$defs", "Prompt")
+        }),
+        // The generator reads a default where the field is (an accessor comes with it), so
+        // it stays beside the `$ref`.
+        ("a field with a Rust enum", |c| {
+            moved(c, &["properties", "size"], "$defs", "Size");
+            let default = input(c)["$defs"]["Size"]["default"].take();
+            remove(&mut input(c)["$defs"]["Size"], "default");
+            prop(c, "size")["default"] = default;
+        }),
+        ("a union", |c| {
+            moved(c, &["properties", "tolerance"], "$defs", "Tolerance")
+        }),
+        ("a field with an anyOf", |c| {
+            moved(c, &["properties", "hint"], "$defs", "Hint")
+        }),
+        ("a field, its docs left beside the $ref", |c| {
+            moved(c, &["properties", "seed"], "$defs", "Seed");
+            let def = &mut input(c)["$defs"]["Seed"];
+            let (title, description) = (def["title"].take(), def["description"].take());
+            remove(def, "title");
+            remove(def, "description");
+            let field = prop(c, "seed");
+            field["title"] = title;
+            field["description"] = description;
+        }),
+        ("through a chain of $refs", |c| {
+            moved(c, &["properties", "seed"], "$defs", "Seed");
+            moved(c, &["$defs", "Seed"], "$defs", "Number");
+        }),
+        ("a nested object", |c| {
+            moved(c, &["properties", "lora"], "$defs", "Lora")
+        }),
+        ("a nested object's property", |c| {
+            moved(
+                c,
+                &["properties", "lora", "properties", "scale"],
+                "$defs",
+                "Scale",
+            )
+        }),
+        ("a list's items", |c| {
+            moved(c, &["properties", "images", "items"], "$defs", "Image")
+        }),
+        ("a free object", |c| {
+            moved(c, &["properties", "metadata"], "$defs", "Metadata")
+        }),
+    ];
+    let mut failures = Vec::new();
+    let nothing: Edit = |_| {};
+    for (name, edit) in cases {
+        for (from, to) in [(*edit, nothing), (nothing, *edit)] {
+            let changes = diff_between(from, to);
+            if !changes.is_empty() {
+                failures.push(format!("{name}: {changes:#?}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// Draft 7's `$ref` is its target: moved behind one, a schema is the same there too.
+#[test]
+fn a_schema_moved_behind_a_draft_7_ref_changes_nothing() {
+    let draft7 = |c: &mut Catalog| {
+        input(c)["$schema"] = json!("http://json-schema.org/draft-07/schema#");
+    };
+    let changes = diff_between(draft7, |c| {
+        draft7(c);
+        let seed = prop(c, "seed").take();
+        input(c)["definitions"]["Seed"] = seed;
+        prop(c, "seed").clone_from(&json!({"$ref": "#/definitions/Seed"}));
+    });
+    assert!(changes.is_empty(), "{changes:#?}");
+}
+
+/// Behind a `$ref`, a change is classified as it is in place, and points where it was made;
+/// a `$ref` whose target cannot be merged with the keywords beside it stays an `allOf`.
+#[test]
+fn a_change_behind_a_ref_is_classified_where_it_is() {
+    let behind = |c: &mut Catalog| {
+        let seed = prop(c, "seed").take();
+        input(c)["$defs"]["Seed"] = seed;
+        prop(c, "seed").clone_from(&json!({"$ref": "#/$defs/Seed"}));
+    };
+    let lowered = diff_of(|c| {
+        behind(c);
+        input(c)["$defs"]["Seed"]["maximum"] = json!(50);
+    });
+    let lines: Vec<String> = lowered.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        lines,
+        [
+            "BREAKING input.json#/$defs/Seed/maximum: `maximum` lowered from 100 to 50: values in between no longer validate"
+        ]
+    );
+    let beside = diff_of(|c| {
+        behind(c);
+        prop(c, "seed")["maximum"] = json!(50);
+    });
+    let lines: Vec<String> = beside.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        lines,
+        [
+            "BREAKING input.json#/properties/seed/maximum: `maximum` lowered from 100 to 50: values in between no longer validate"
+        ]
+    );
+    // A schema two fields share is changed once, where it is written.
+    let shared = |c: &mut Catalog| {
+        input(c)["$defs"]["Text"] = json!({"type": "string"});
+        prop(c, "negative")["$ref"] = json!("#/$defs/Text");
+        prop(c, "style").clone_from(&json!({"$ref": "#/$defs/Text"}));
+    };
+    let once = diff_between(shared, |c| {
+        shared(c);
+        input(c)["$defs"]["Text"]["maxLength"] = json!(5);
+    });
+    let lines: Vec<String> = once.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        lines,
+        [
+            "BREAKING input.json#/$defs/Text/maxLength: `maxLength` 5 added: larger values that validated before are rejected"
+        ]
+    );
+    let raised = diff_between(behind, |c| {
+        behind(c);
+        input(c)["$defs"]["Seed"]["maximum"] = json!(200);
+    });
+    assert_eq!(compat::worst(&raised), ADDITIVE, "{raised:#?}");
+    // Two `pattern`s hold together only as an `allOf`.
+    let patterns = diff_of(|c| {
+        input(c)["$defs"]["Text"] = json!({"type": "string", "pattern": "^a"});
+        let negative = prop(c, "negative");
+        negative["$ref"] = json!("#/$defs/Text");
+        negative["pattern"] = json!("^b");
+    });
+    let whats: Vec<&str> = patterns.iter().map(|c| c.what.as_str()).collect();
+    assert!(
+        whats.iter().any(|w| w.starts_with("`allOf` added")),
+        "{patterns:#?}"
+    );
+    assert!(
+        whats.iter().any(|w| w.starts_with("`pattern` `^b` added")),
+        "{patterns:#?}"
     );
 }
 

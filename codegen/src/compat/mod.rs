@@ -35,6 +35,7 @@ mod schema;
 
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
+use std::rc::Rc;
 
 use runcomfy_vocab::rule::Bound;
 use serde_json::Value;
@@ -166,8 +167,8 @@ struct ModelDiff<'a> {
     old: &'a Model,
     new: &'a Model,
     /// The input schemas as JSON, to point at keywords where they are written.
-    old_doc: Value,
-    new_doc: Value,
+    old_doc: Rc<Value>,
+    new_doc: Rc<Value>,
     /// Schema node pairs already compared (shared `$ref`s, recursion).
     seen: HashSet<(SchemaId, SchemaId)>,
     /// Inside a `oneOf` member, a `not` or an `if`, where accepting more can reject values
@@ -185,7 +186,7 @@ enum Side {
 
 impl<'a> ModelDiff<'a> {
     fn new(old: &'a Model, new: &'a Model) -> Self {
-        let doc = |m: &Model| serde_json::from_str(&m.input_schema).unwrap_or(Value::Null);
+        let doc = |m: &Model| Rc::new(serde_json::from_str(&m.input_schema).unwrap_or(Value::Null));
         Self {
             old,
             new,
@@ -213,13 +214,18 @@ impl<'a> ModelDiff<'a> {
             impact = Impact::Breaking;
             what.push_str(why);
         }
-        self.changes.push(Change {
+        let change = Change {
             model: self.new.id.clone(),
             file,
             pointer: pointer.into(),
             impact,
             what,
-        });
+        };
+        // A schema several places reach (one `$ref`d from two fields) changed once, where it
+        // is written: told once.
+        if !self.changes.contains(&change) {
+            self.changes.push(change);
+        }
     }
 
     /// Records a change of `input.json`.
@@ -234,13 +240,18 @@ impl<'a> ModelDiff<'a> {
             Side::Old => &self.old_doc,
             Side::New => &self.new_doc,
         };
-        candidates
-            .iter()
-            .find(|p| doc.pointer(p).is_some())
-            .or(candidates.first())
-            .cloned()
-            .unwrap_or_default()
+        locate(doc, candidates)
     }
+}
+
+/// The first of `candidates` that names a value in `doc`, else the first.
+fn locate(doc: &Value, candidates: &[String]) -> String {
+    candidates
+        .iter()
+        .find(|p| doc.pointer(p).is_some())
+        .or(candidates.first())
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// Whether moving a bound from `old` to `new` rejects values that passed: raising a lower

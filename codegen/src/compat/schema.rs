@@ -1,7 +1,8 @@
 //! What validates: two schema nodes compared keyword by keyword (into items, properties
 //! that are not a struct's fields, and combinators), and the overlay's rules across fields.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
+use std::rc::Rc;
 
 use runcomfy_vocab::cross::CrossRuleKind;
 use runcomfy_vocab::json_type::{JsonType, Types};
@@ -11,7 +12,7 @@ use runcomfy_vocab::pointer::escape;
 use runcomfy_vocab::rule::{Bound, Rule};
 use serde_json::{Number, Value};
 
-use super::{Impact, ModelDiff, OVERLAY, Side, num, tightened};
+use super::{Impact, ModelDiff, OVERLAY, Side, locate, num, tightened};
 use crate::ir::{CrossRule, Dependency, Items, MediaSpec, Model, SchemaId, SchemaNode, Sub};
 
 /// Compares the schemas at one place; `at` is where it is declared (for `true`/`false`).
@@ -19,7 +20,7 @@ pub(super) fn sub(d: &mut ModelDiff<'_>, old: Sub, new: Sub, at: &str) {
     let constrains = |model: &Model, sub: Sub| match sub {
         Sub::Any => false,
         Sub::Never => true,
-        Sub::Node(id) => !model.node(id).is_empty_schema(),
+        Sub::Node(id) => !in_effect(model, id).node.is_empty_schema(),
     };
     match (old, new) {
         (Sub::Node(a), Sub::Node(b)) => node(d, a, b),
@@ -54,19 +55,253 @@ pub(super) fn sub(d: &mut ModelDiff<'_>, old: Sub, new: Sub, at: &str) {
     }
 }
 
-/// Whether a node is a struct's: its properties are compared as the struct's fields.
-fn is_struct(model: &Model, id: SchemaId) -> bool {
-    model.structs.iter().any(|s| s.schema == id)
+/// Whether a node, or a schema merged into it, is a struct's: its properties are compared as
+/// the struct's fields.
+fn is_struct(model: &Model, ids: &[SchemaId]) -> bool {
+    model.structs.iter().any(|s| ids.contains(&s.schema))
 }
 
-/// Compares two nodes, keyword by keyword.
+/// The schema in effect at a node: the node with its `allOf` members merged in (a `$ref`
+/// beside other keywords is one), each where merging keyword by keyword means what the
+/// members together mean. A schema moved behind a `$ref` then compares as what it was,
+/// keyword by keyword, not as an `allOf` added and every keyword removed.
+struct InEffect {
+    node: SchemaNode,
+    /// The nodes merged, the node's own first.
+    ids: Vec<SchemaId>,
+    /// Where each is written, in the same order.
+    pointers: Vec<String>,
+}
+
+fn in_effect(model: &Model, id: SchemaId) -> InEffect {
+    let mut node = model.node(id).clone();
+    let mut ids = vec![id];
+    let mut pointers = vec![node.pointer.clone()];
+    let mut pending: VecDeque<Sub> = std::mem::take(&mut node.all_of).into();
+    let mut kept = Vec::new();
+    while let Some(sub) = pending.pop_front() {
+        match sub {
+            // `true` adds nothing; a schema met twice adds nothing the second time.
+            Sub::Any => {}
+            Sub::Node(m) if ids.contains(&m) => {}
+            Sub::Node(m) => {
+                let mut member = model.node(m).clone();
+                let nested = std::mem::take(&mut member.all_of);
+                match merged(&node, &member) {
+                    Some(joined) => {
+                        node = joined;
+                        ids.push(m);
+                        pointers.push(member.pointer);
+                        pending.extend(nested);
+                    }
+                    None => kept.push(sub),
+                }
+            }
+            Sub::Never => kept.push(sub),
+        }
+    }
+    node.all_of = kept;
+    InEffect {
+        node,
+        ids,
+        pointers,
+    }
+}
+
+/// `a` and `b` as one node a value passes when it passes both, or `None` where keywords of
+/// the two would not mean the same together (two `pattern`s, `additionalProperties` beside
+/// another's `properties`, an `unevaluatedProperties` that saw only `b`'s). Annotations are
+/// `a`'s, else `b`'s.
+fn merged(a: &SchemaNode, b: &SchemaNode) -> Option<SchemaNode> {
+    /// One of the two, or both when they agree.
+    fn either<T: Clone + PartialEq>(a: &Option<T>, b: &Option<T>) -> Option<Option<T>> {
+        match (a, b) {
+            (Some(x), Some(y)) if x != y => None,
+            _ => Some(a.clone().or_else(|| b.clone())),
+        }
+    }
+    /// A list one of the two holds, or both alike.
+    fn one_list<T: Clone + PartialEq>(a: &[T], b: &[T]) -> Option<Vec<T>> {
+        match (a.is_empty(), b.is_empty()) {
+            (false, false) if a != b => None,
+            (true, _) => Some(b.to_vec()),
+            _ => Some(a.to_vec()),
+        }
+    }
+    /// The tighter of two bounds values stay `side` of.
+    fn tighter(a: &Option<Number>, b: &Option<Number>, side: Bound) -> Option<Number> {
+        match (a, b) {
+            (Some(x), Some(y)) => match (x.as_f64(), y.as_f64()) {
+                (Some(p), Some(q)) if tightened(side, p, q) => Some(y.clone()),
+                _ => Some(x.clone()),
+            },
+            _ => a.clone().or_else(|| b.clone()),
+        }
+    }
+    fn count(a: Option<u64>, b: Option<u64>, side: Bound) -> Option<u64> {
+        match (a, b) {
+            (Some(x), Some(y)) => Some(match side {
+                Bound::Above => x.max(y),
+                Bound::Below => x.min(y),
+            }),
+            _ => a.or(b),
+        }
+    }
+    /// A file both check: of their one kind, in the formats both accept, under every rule.
+    fn media(a: &Option<MediaSpec>, b: &Option<MediaSpec>) -> Option<Option<MediaSpec>> {
+        let (Some(x), Some(y)) = (a, b) else {
+            return Some(a.clone().or_else(|| b.clone()));
+        };
+        if x.kind != y.kind {
+            return None;
+        }
+        let formats = match (x.formats.is_empty(), y.formats.is_empty()) {
+            (true, _) => y.formats.clone(),
+            (_, true) => x.formats.clone(),
+            _ => x
+                .formats
+                .iter()
+                .filter(|f| y.formats.contains(f))
+                .copied()
+                .collect(),
+        };
+        // Some formats each, none in common: nothing passes, which no format list says.
+        if formats.is_empty() && !(x.formats.is_empty() && y.formats.is_empty()) {
+            return None;
+        }
+        let mut rules = x.rules.clone();
+        rules.extend(y.rules.iter().filter(|r| !x.rules.contains(r)).cloned());
+        Some(Some(MediaSpec {
+            kind: x.kind,
+            formats,
+            rules,
+        }))
+    }
+    // `unevaluated*` in `b` saw only what `b` evaluated; in `a` it sees what `b` does too.
+    if b.unevaluated_properties.is_some() || b.unevaluated_items.is_some() {
+        return None;
+    }
+    let names_properties =
+        |n: &SchemaNode| n.additional_properties.is_some() || !n.pattern_properties.is_empty();
+    // `additionalProperties` is about the names its own node's `properties` and
+    // `patternProperties` leave: joined with another's, it would leave fewer.
+    let (properties, additional_properties, pattern_properties) =
+        if names_properties(a) || names_properties(b) {
+            let owns = |n: &SchemaNode| names_properties(n) || !n.properties.is_empty();
+            let only = if !owns(b) {
+                a
+            } else if !owns(a) {
+                b
+            } else {
+                return None;
+            };
+            (
+                only.properties.clone(),
+                only.additional_properties,
+                only.pattern_properties.clone(),
+            )
+        } else {
+            let mut properties = a.properties.clone();
+            for (name, sub) in &b.properties {
+                match properties.iter().find(|(n, _)| n == name) {
+                    Some((_, same)) if same == sub => {}
+                    Some(_) => return None,
+                    None => properties.push((name.clone(), *sub)),
+                }
+            }
+            (properties, None, Vec::new())
+        };
+    // `minContains`/`maxContains` count what their own node's `contains` matches.
+    let has_contains = |n: &SchemaNode| {
+        n.contains.is_some() || n.min_contains.is_some() || n.max_contains.is_some()
+    };
+    let contains_of = match (has_contains(a), has_contains(b)) {
+        (true, true) => return None,
+        (false, true) => b,
+        _ => a,
+    };
+    let items = match (&a.items, &b.items) {
+        (Items::Any, other) | (other, Items::Any) => other.clone(),
+        (x, y) if x == y => x.clone(),
+        _ => return None,
+    };
+    let types = match (a.types, b.types) {
+        (Some(x), Some(y)) => Some(x.meet(y)),
+        (x, y) => x.or(y),
+    };
+    // The Rust enum goes with the choices it was made of.
+    let (choices, choice_enum) = match (&a.choices, &b.choices) {
+        (Some(x), Some(y)) if x != y => return None,
+        (Some(_), _) => (a.choices.clone(), a.choice_enum),
+        (None, _) => (b.choices.clone(), b.choice_enum),
+    };
+    let mut required = a.required.clone();
+    required.extend(
+        b.required
+            .iter()
+            .filter(|r| !a.required.contains(r))
+            .cloned(),
+    );
+    Some(SchemaNode {
+        name: a.name.clone(),
+        pointer: a.pointer.clone(),
+        types,
+        choices,
+        choice_enum,
+        constant: either(&a.constant, &b.constant)?,
+        minimum: tighter(&a.minimum, &b.minimum, Bound::Above),
+        maximum: tighter(&a.maximum, &b.maximum, Bound::Below),
+        exclusive_minimum: tighter(&a.exclusive_minimum, &b.exclusive_minimum, Bound::Above),
+        exclusive_maximum: tighter(&a.exclusive_maximum, &b.exclusive_maximum, Bound::Below),
+        multiple_of: either(&a.multiple_of, &b.multiple_of)?,
+        min_length: count(a.min_length, b.min_length, Bound::Above),
+        max_length: count(a.max_length, b.max_length, Bound::Below),
+        pattern: either(&a.pattern, &b.pattern)?,
+        format: either(&a.format, &b.format)?,
+        media: media(&a.media, &b.media)?,
+        items,
+        min_items: count(a.min_items, b.min_items, Bound::Above),
+        max_items: count(a.max_items, b.max_items, Bound::Below),
+        unique_items: a.unique_items || b.unique_items,
+        contains: contains_of.contains,
+        min_contains: contains_of.min_contains,
+        max_contains: contains_of.max_contains,
+        properties,
+        required,
+        additional_properties,
+        pattern_properties,
+        property_names: either(&a.property_names, &b.property_names)?,
+        dependencies: one_list(&a.dependencies, &b.dependencies)?,
+        min_properties: count(a.min_properties, b.min_properties, Bound::Above),
+        max_properties: count(a.max_properties, b.max_properties, Bound::Below),
+        unevaluated_properties: a.unevaluated_properties,
+        unevaluated_items: a.unevaluated_items,
+        // The caller gathers the members'.
+        all_of: a.all_of.clone(),
+        any_of: one_list(&a.any_of, &b.any_of)?,
+        one_of: one_list(&a.one_of, &b.one_of)?,
+        not: either(&a.not, &b.not)?,
+        condition: either(&a.condition, &b.condition)?,
+        title: a.title.clone().or_else(|| b.title.clone()),
+        description: a.description.clone().or_else(|| b.description.clone()),
+        default: a.default.clone().or_else(|| b.default.clone()),
+    })
+}
+
+/// Compares two nodes, keyword by keyword, as they take effect ([`in_effect`]).
 pub(super) fn node(d: &mut ModelDiff<'_>, a: SchemaId, b: SchemaId) {
     if !d.seen.insert((a, b)) {
         return;
     }
     let (old, new) = (d.old, d.new);
-    let (o, n) = (old.node(a), new.node(b));
-    let keys = Keys { o, n };
+    let (old_effect, new_effect) = (in_effect(old, a), in_effect(new, b));
+    let (o, n) = (&old_effect.node, &new_effect.node);
+    let keys = Keys {
+        o,
+        n,
+        old_at: (&old_effect.pointers, Rc::clone(&d.old_doc)),
+        new_at: (&new_effect.pointers, Rc::clone(&d.new_doc)),
+    };
     types(d, &keys);
     if o.choice_enum.is_none() || n.choice_enum.is_none() {
         choices(d, &keys);
@@ -99,7 +334,7 @@ pub(super) fn node(d: &mut ModelDiff<'_>, a: SchemaId, b: SchemaId) {
     }
     items(d, o, n);
     // A struct's properties are its fields: `api.rs` compares them and their schemas.
-    if !(is_struct(old, a) && is_struct(new, b)) {
+    if !(is_struct(old, &old_effect.ids) && is_struct(new, &new_effect.ids)) {
         properties(d, o, n);
         required(d, &keys);
     }
@@ -152,20 +387,28 @@ fn count(value: Option<u64>) -> Option<(f64, String)> {
     value.map(|n| (n as f64, n.to_string()))
 }
 
-/// The two nodes, for pointers to their keywords.
+/// The two nodes in effect, and where each side's merged schemas are written (the node's own
+/// first) in its `input.json`, for pointers to their keywords.
 struct Keys<'a> {
     o: &'a SchemaNode,
     n: &'a SchemaNode,
+    old_at: (&'a [String], Rc<Value>),
+    new_at: (&'a [String], Rc<Value>),
 }
 
 impl Keys<'_> {
-    /// The pointer of `keyword` in the old or the new node.
+    /// The pointer of `keyword` in the old or the new node: in the first of its merged
+    /// schemas that writes it, else in the node's own.
     fn at(&self, side: Side, keyword: Keyword) -> String {
-        let node = match side {
-            Side::Old => self.o,
-            Side::New => self.n,
+        let (pointers, doc) = match side {
+            Side::Old => &self.old_at,
+            Side::New => &self.new_at,
         };
-        format!("{}/{}", node.pointer, keyword.name())
+        let candidates: Vec<String> = pointers
+            .iter()
+            .map(|p| format!("{p}/{}", keyword.name()))
+            .collect();
+        locate(doc, &candidates)
     }
 }
 
@@ -1364,6 +1607,50 @@ mod tests {
         let mut node = SchemaNode::default();
         edit(&mut node);
         node
+    }
+
+    #[test]
+    fn keywords_that_read_their_own_node_are_not_merged() {
+        let named = node(|n| n.properties = vec![("a".into(), Sub::Any)]);
+        let closed = node(|n| n.additional_properties = Some(Sub::Never));
+        assert!(merged(&named, &closed).is_none());
+        assert!(merged(&closed, &named).is_none());
+        let rest = node(|n| n.unevaluated_properties = Some(Sub::Never));
+        assert!(merged(&named, &rest).is_none());
+        // The outer node's `unevaluatedProperties` sees what its members evaluate anyway.
+        assert!(merged(&rest, &named).is_some());
+        let contains = node(|n| n.contains = Some(Sub::Any));
+        let at_most = node(|n| n.max_contains = Some(2));
+        assert!(merged(&contains, &at_most).is_none());
+        let pattern = |p: &str| node(|n| n.pattern = Some(p.into()));
+        assert!(merged(&pattern("^a"), &pattern("^b")).is_none());
+        assert!(merged(&pattern("^a"), &pattern("^a")).is_some());
+    }
+
+    #[test]
+    fn merged_keywords_hold_as_both_did() {
+        let a = node(|n| {
+            n.types = Some(Types::NUMBER);
+            n.maximum = Some(10.into());
+            n.min_length = Some(1);
+            n.required = vec!["x".into()];
+            n.description = Some("outer".into());
+        });
+        let b = node(|n| {
+            n.types = Some(Types::INTEGER.with(Types::STRING));
+            n.maximum = Some(5.into());
+            n.min_length = Some(3);
+            n.required = vec!["x".into(), "y".into()];
+            n.description = Some("inner".into());
+            n.title = Some("Title".into());
+        });
+        let m = merged(&a, &b).expect("the two merge");
+        assert_eq!(m.types, Some(Types::INTEGER));
+        assert_eq!(m.maximum, Some(5.into()));
+        assert_eq!(m.min_length, Some(3));
+        assert_eq!(m.required, ["x", "y"]);
+        assert_eq!(m.description.as_deref(), Some("outer"));
+        assert_eq!(m.title.as_deref(), Some("Title"));
     }
 
     #[test]
