@@ -97,7 +97,8 @@ fn write(dir: &Path, catalog: &Catalog) {
         let files = store::ModelFiles {
             id,
             input: &m.input,
-            output: Some(&m.output),
+            // `null`: the model has no `output.json`.
+            output: (!m.output.is_null()).then_some(&m.output),
             upstream: None,
         };
         store::write_model(dir, &files, &mut Default::default()).unwrap();
@@ -1538,6 +1539,35 @@ fn rules_on_which_fields_are_given_are_judged_as_a_set() {
         }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// Whether a model has an `output.json` is in `INFO`: told, beside what its fields do.
+#[test]
+fn an_output_file_added_or_removed_is_told() {
+    let without = |c: &mut Catalog| {
+        c.get_mut(BASE).unwrap().output = Value::Null;
+    };
+    for (old, new, phrase) in [
+        (
+            without as fn(&mut Catalog),
+            (|_| {}) as fn(&mut Catalog),
+            "`output.json` added",
+        ),
+        (
+            (|_| {}) as fn(&mut Catalog),
+            without as fn(&mut Catalog),
+            "`output.json` removed",
+        ),
+    ] {
+        let changes = diff_between(old, new);
+        assert!(
+            changes.iter().any(|c| c.impact == Impact::Notable
+                && c.file == "output.json"
+                && c.pointer.is_empty()
+                && c.what.starts_with(phrase)),
+            "{changes:#?}"
+        );
+    }
 }
 
 /// The fields giving a job's units, by their names or by the overlay, change estimates and

@@ -116,19 +116,17 @@ pub(super) fn info(d: &mut ModelDiff<'_>) {
             ),
         ));
     }
-    if o.output_published != n.output_published {
-        let now = if n.output_published {
-            "now"
-        } else {
-            "no longer"
-        };
-        facts.push((
-            "",
-            format!("RunComfy {now} publishes the model's output schema"),
-        ));
-    }
     for (at, what) in facts {
         d.push(UPSTREAM, at, Impact::Notable, what);
+    }
+    // Whether `output.json` exists; its fields, if any changed, are `output`'s to tell.
+    if o.output_published != n.output_published {
+        let what = if n.output_published {
+            "`output.json` added: the outputs are the model's own, not those RunComfy's docs show for every model"
+        } else {
+            "`output.json` removed: the outputs are those RunComfy's docs show for every model"
+        };
+        d.push(OUTPUT, "", Impact::Notable, what);
     }
     price_units(d);
 }
