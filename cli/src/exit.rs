@@ -176,10 +176,27 @@ impl CliError {
     pub fn maybe_accepted(&self) -> bool {
         self.exit_code() == MAYBE_ACCEPTED
     }
+}
 
-    /// A line of advice to print after the error, if any; under `--mock` (`mock`), none that
-    /// names a later command, since the simulated jobs end with this one.
-    pub fn hint(&self, mock: bool, base_url: Option<&str>) -> Option<String> {
+/// What a hint may depend on besides the error.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HintContext<'a> {
+    /// `--mock`: the simulated jobs end with this command, so no hint names a later one.
+    pub mock: bool,
+    /// The base URL given, if any.
+    pub base_url: Option<&'a str>,
+    /// The command named its job (`status ID`): no hint repeats the id.
+    pub job_named: bool,
+}
+
+impl CliError {
+    /// A line of advice to print after the error, if any.
+    pub fn hint(&self, context: HintContext<'_>) -> Option<String> {
+        let HintContext {
+            mock,
+            base_url,
+            job_named,
+        } = context;
         let maybe_accepted = || {
             Some(
                 "the job may have been created (and billed): check your RunComfy requests \
@@ -209,9 +226,11 @@ impl CliError {
             Error::NotFound {
                 request_id: Some(_),
                 ..
-            } => Some(
-                "request ids expire; with --mock, only jobs of the same command are known".into(),
-            ),
+            } if mock => Some("with --mock, only the jobs of this same command are known".into()),
+            Error::NotFound {
+                request_id: Some(_),
+                ..
+            } => Some("request ids expire (their files after about a day)".into()),
             Error::Timeout {
                 cancel: Some(CancelAttempt::Answered(CancelOutcome::Cancelled)),
                 ..
@@ -222,6 +241,7 @@ impl CliError {
                  and saves its files",
                 shell_word(request_id)
             )),
+            _ if job_named => None,
             _ => err
                 .request_id()
                 .map(|id| format!("request id: {id} (`runcomfy status {}`)", shell_word(id))),

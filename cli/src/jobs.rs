@@ -58,6 +58,7 @@ pub async fn run(
     let Some(id) = matches.get_one::<String>("request_id") else {
         return Err(CliError::Usage("a REQUEST_ID is required".into()));
     };
+    let id = &request_id_of(id);
     let json = matches.get_flag("json");
     let code = run_on(global, action, matches, id, json).await;
     // A failure says so on stdout too: a script reading `--json` gets an object either way.
@@ -76,6 +77,21 @@ pub async fn run(
         output::json(&report);
     }
     code
+}
+
+/// The request id a REQUEST_ID names: itself, or the one in an API URL pasted whole (the
+/// submit's `status_url`, `result_url` or `cancel_url`).
+fn request_id_of(given: &str) -> String {
+    const PATH: &str = "/v1/requests/";
+    let given = given.trim();
+    let is_url = given.starts_with("https://") || given.starts_with("http://");
+    let from_url = is_url
+        .then(|| given.find(PATH))
+        .flatten()
+        .map(|at| &given[at + PATH.len()..])
+        .and_then(|rest| rest.split(['/', '?', '#']).next())
+        .filter(|id| !id.is_empty());
+    from_url.unwrap_or(given).to_owned()
 }
 
 /// [`run`] on the job `id`.

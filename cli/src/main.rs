@@ -89,7 +89,15 @@ fn main() -> ExitCode {
         Err(err) => {
             eprintln_safe(&format!("error: {err}"));
             let base = connect::base_url(&matches);
-            if let Some(hint) = err.hint(matches.get_flag("mock"), base.as_deref()) {
+            let context = exit::HintContext {
+                mock: matches.get_flag("mock"),
+                base_url: base.as_deref(),
+                job_named: matches!(
+                    matches.subcommand_name(),
+                    Some("status" | "result" | "cancel")
+                ),
+            };
+            if let Some(hint) = err.hint(context) {
                 eprintln_safe(&format!("  {hint}"));
             }
             // `run`, `status`, `result` and `cancel` print their own object with the error.

@@ -1435,7 +1435,10 @@ fn job_ended_badly(
             shell_word(id)
         )),
         // Accepted: the base URL took the submit.
-        _ => err.hint(args.mock, None),
+        _ => err.hint(exit::HintContext {
+            mock: args.mock,
+            ..exit::HintContext::default()
+        }),
     };
     if let Some(hint) = hint {
         eprintln_safe(&format!("  {hint}"));

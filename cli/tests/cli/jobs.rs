@@ -328,3 +328,29 @@ fn poll_secs_polls_on_a_fixed_interval() {
         assert_code(&output, 64);
     }
 }
+
+/// The status URL a submit answers with, pasted whole, names its job; so does the result URL.
+/// A token pasted with its `Bearer ` scheme works too.
+#[test]
+fn a_pasted_status_url_names_its_job() {
+    let sim = Sim::running(Duration::from_millis(100));
+    let dir = tempfile::tempdir().unwrap();
+    let id = submit_no_wait(&sim, dir.path(), "a fox");
+    for url in [
+        format!("{}/v1/requests/{id}/status", sim.url()),
+        format!("{}/v1/requests/{id}/result?include_cost=true", sim.url()),
+    ] {
+        let output = sim
+            .runcomfy(dir.path())
+            .env(
+                "RUNCOMFY_TOKEN",
+                format!("Bearer {}", crate::support::TOKEN),
+            )
+            .args(["status", &url, "--json"])
+            .output()
+            .unwrap();
+        assert_code(&output, 0);
+        let status: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(status["request_id"], id.as_str());
+    }
+}

@@ -45,6 +45,12 @@ impl Token {
     pub fn new(token: impl Into<String>) -> Result<Self, TokenError> {
         let token = token.into();
         let trimmed = token.trim();
+        // Copied from a curl example with its scheme: the header adds it again.
+        let trimmed = match trimmed.split_once(char::is_whitespace) {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim_start(),
+            None if trimmed.eq_ignore_ascii_case("bearer") => "",
+            _ => trimmed,
+        };
         if trimmed.is_empty() {
             return Err(TokenError::Empty);
         }
@@ -306,6 +312,12 @@ mod tests {
             Some(TokenError::InvalidCharacters)
         );
         assert!(Token::new(" tok-123\n").is_ok());
+        // The scheme a curl example shows before the token is not sent twice.
+        for pasted in ["Bearer tok-123", "bearer  tok-123", "BEARER tok-123"] {
+            let token = Token::new(pasted).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(token.header().as_bytes(), b"Bearer tok-123", "{pasted}");
+        }
+        assert_eq!(Token::new("Bearer ").err(), Some(TokenError::Empty));
         // A header could carry it, but an echo of it could come back decoded otherwise.
         assert_eq!(
             Token::new("tok-café").err(),
