@@ -521,6 +521,14 @@ fn read_json_object(spec: &str) -> Result<Map<String, Value>, CliError> {
         Ok(_) => Err(CliError::Input(format!(
             "the input from {source} must be a JSON object"
         ))),
+        // `--input in.json` where `@in.json` was meant.
+        Err(_) if source == "--input" && std::path::Path::new(spec.trim()).is_file() => {
+            Err(CliError::Input(format!(
+                "--input takes JSON text; to read the file {}, write --input @{}",
+                spec.trim(),
+                spec.trim()
+            )))
+        }
         Err(err) => Err(CliError::Input(format!(
             "the input from {source} is not valid JSON: {err}"
         ))),

@@ -525,3 +525,21 @@ fn negative_numbers_are_values_of_their_flags() {
         stderr(&output)
     );
 }
+
+/// `--input in.json` where `@in.json` was meant says so.
+#[test]
+fn input_naming_a_file_without_at_says_how_to_read_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("in.json"), r#"{"text": "a fox"}"#).unwrap();
+    let output = runcomfy(dir.path())
+        .args(["--mock", "run", "bytedance/seedream-4-0/sequential"])
+        .args(["--input", "in.json", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_code(&output, 65);
+    assert!(
+        stderr(&output).contains("write --input @in.json"),
+        "{}",
+        stderr(&output)
+    );
+}
