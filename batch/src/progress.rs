@@ -53,11 +53,17 @@ struct Inner {
     quiet: bool,
 }
 
+/// Whether stderr takes a redrawn line: a terminal, but not one that says it cannot move the
+/// cursor (`TERM=dumb`, as Emacs' shells and some CI logs set).
+pub fn animates() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|term| term != "dumb")
+}
+
 impl Progress {
     /// Starts showing progress of `total` lines, `before` of them already finished.
     pub fn start(mode: ProgressMode, total: u64, before: u64) -> Progress {
         let mode = match mode {
-            ProgressMode::Auto if std::io::stderr().is_terminal() => ProgressMode::Bar,
+            ProgressMode::Auto if animates() => ProgressMode::Bar,
             ProgressMode::Auto => ProgressMode::Lines(Duration::from_secs(10)),
             other => other,
         };

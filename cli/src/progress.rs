@@ -1,6 +1,6 @@
 //! What a waiting job shows on stderr: a spinner on a terminal, plain lines elsewhere.
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
@@ -21,9 +21,10 @@ pub enum Progress {
 }
 
 impl Progress {
-    /// A spinner when stderr is a terminal and no logs are written there, else plain lines.
+    /// A spinner when stderr is a terminal that can redraw a line and no logs are written
+    /// there, else plain lines.
     pub fn new(verbose: u8) -> Self {
-        if verbose == 0 && std::io::stderr().is_terminal() {
+        if verbose == 0 && runcomfy_batch::progress::animates() {
             let target = ProgressDrawTarget::term_like_with_hz(
                 Box::new(Narrowed(console::Term::buffered_stderr())),
                 20,
