@@ -409,7 +409,12 @@ fn dry_run(
         output::json(&report);
     } else {
         eprintln_safe(&format!("dry run of {}: nothing is sent", model.id));
-        eprintln_safe(&format!("estimate: {estimate}"));
+        let simulated = if args.mock {
+            " (--mock: the simulator's price)"
+        } else {
+            ""
+        };
+        eprintln_safe(&format!("estimate: {estimate}{simulated}"));
         output::json(body);
         if let Some(reason) = &refusal {
             eprintln_safe(&format!("the run would be refused: {reason}"));
@@ -1295,7 +1300,7 @@ fn succeeded(done: &Done, estimate: Option<&Estimate>, args: &RunArgs) {
         if saved.len() == 1 { "" } else { "s" },
         dir.display()
     ));
-    eprintln_safe(&cost_line(job, estimate, args.max_cost));
+    eprintln_safe(&cost_line(job, estimate, args));
     if let Some(record) = record {
         eprintln_safe(&format!("{id}: provenance in {}", record.display()));
     }
@@ -1330,12 +1335,19 @@ fn output_files(output: &DynOutput) -> usize {
 /// again) for a job that was accepted, unless a cancel stopped it before it ran: exit 3.
 /// `{id}: cost $0.03 (estimated $0.03)`, or that the server did not say; and a warning when
 /// the cost passed `--max-cost`, which only the estimate could be held to.
-fn cost_line(job: &DynJob, estimate: Option<&Estimate>, max_cost: Option<Usd>) -> String {
+fn cost_line(job: &DynJob, estimate: Option<&Estimate>, args: &RunArgs) -> String {
     let id = job.id();
-    let estimated = estimate
-        .and_then(Estimate::usd)
-        .map(|usd| format!(" (estimated {usd})"))
-        .unwrap_or_default();
+    let max_cost = args.max_cost;
+    let simulated = if args.mock {
+        "; --mock: simulated, nothing billed"
+    } else {
+        ""
+    };
+    let estimated = match estimate.and_then(Estimate::usd) {
+        Some(usd) => format!(" (estimated {usd}{simulated})"),
+        None if args.mock => " (--mock: simulated, nothing billed)".to_owned(),
+        None => String::new(),
+    };
     match (job.cost(), max_cost) {
         (Some(cost), Some(max)) if cost > max => format!(
             "{id}: cost {cost}{estimated}\nwarning: {id} cost more than --max-cost {max}: the \
@@ -1427,7 +1439,7 @@ fn job_ended_badly(
     let err = CliError::from(err);
     eprintln_safe(&format!("error: {err}"));
     if ended_paid(status, job) {
-        eprintln_safe(&cost_line(job, estimate, args.max_cost));
+        eprintln_safe(&cost_line(job, estimate, args));
     }
     if let ("failed" | "cancelled", Some(record)) = (status, record) {
         eprintln_safe(&format!("{id}: provenance in {}", record.display()));
