@@ -335,10 +335,19 @@ fn kind_text(field: &Field) -> String {
                 .media()
                 .map(|m| m.formats.iter().map(|f| f.name()).collect())
                 .unwrap_or_default();
+            // A local file goes inline, a third larger, in a request of capped size: a video
+            // or a song can pass it (the Model API has no upload).
+            let local = match kind {
+                runcomfy::schema::MediaKind::Image => "local path".to_owned(),
+                _ => format!(
+                    "local path of at most {} MiB",
+                    runcomfy::client::DEFAULT_MAX_BODY_BYTES / 4 * 3 >> 20
+                ),
+            };
             if formats.is_empty() {
-                format!("{kind} (local path or https URL)")
+                format!("{kind} ({local} or https URL)")
             } else {
-                format!("{kind} (local path or https URL; {})", formats.join(" or "))
+                format!("{kind} ({local} or https URL; {})", formats.join(" or "))
             }
         }
         FieldKind::Integer => "integer".to_owned(),

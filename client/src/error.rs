@@ -38,7 +38,9 @@ pub enum Error {
     /// ([`ClientBuilder::max_body_bytes`](crate::client::ClientBuilder::max_body_bytes));
     /// nothing was sent.
     #[error(
-        "the request body is larger than the {limit}-byte limit (use URLs instead of local files)"
+        "the request is over its limit of {}: local files are sent inline, a third larger \
+         than they are (the API has no upload); give large files as https URLs",
+        size_text(*limit)
     )]
     BodyTooLarge {
         /// The limit, in bytes.
@@ -639,6 +641,15 @@ fn labelled(label: &str, api: &ApiError) -> String {
         api.to_string()
     } else {
         format!("{label}: {api}")
+    }
+}
+
+/// A size in MiB when it is a whole number of them, else in bytes.
+fn size_text(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
     }
 }
 
