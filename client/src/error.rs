@@ -646,7 +646,7 @@ fn labelled(label: &str, api: &ApiError) -> String {
 
 /// A size in MiB when it is a whole number of them, else in bytes.
 fn size_text(bytes: usize) -> String {
-    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
         format!("{} MiB", bytes >> 20)
     } else {
         format!("{bytes} bytes")
