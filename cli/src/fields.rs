@@ -341,7 +341,7 @@ fn kind_text(field: &Field) -> String {
                 runcomfy::schema::MediaKind::Image => "local path".to_owned(),
                 _ => format!(
                     "local path of at most {} MiB",
-                    runcomfy::client::DEFAULT_MAX_BODY_BYTES / 4 * 3 >> 20
+                    (runcomfy::client::DEFAULT_MAX_BODY_BYTES / 4 * 3) >> 20
                 ),
             };
             if formats.is_empty() {
