@@ -572,7 +572,7 @@ mod tests {
         assert_eq!(plan.invalid.len(), 1, "{:?}", plan.invalid);
         assert_eq!(plan.invalid[0].number, 2);
         assert!(
-            plan.invalid[0].problems[0].contains("larger than the 67108864-byte limit"),
+            plan.invalid[0].problems[0].contains("over its limit of 64 MiB"),
             "{:?}",
             plan.invalid[0]
         );

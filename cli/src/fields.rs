@@ -32,6 +32,7 @@ pub const RESERVED: &[&str] = &[
     "help",
     "mock",
     "base-url",
+    "poll-secs",
     "token-file",
     "allow-output-host",
     "verbose",

@@ -83,7 +83,7 @@ pub async fn run(
 /// submit's `status_url`, `result_url` or `cancel_url`).
 fn request_id_of(given: &str) -> String {
     const PATH: &str = "/v1/requests/";
-    let given = given.trim();
+    // Spaces and all: an id that is not one is refused by name.
     let is_url = given.starts_with("https://") || given.starts_with("http://");
     let from_url = is_url
         .then(|| given.find(PATH))
