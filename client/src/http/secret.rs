@@ -28,6 +28,10 @@ const FRAGMENT_MIN: usize = 8;
 /// What a server sends back is scrubbed of it in every form an echo takes: as is, cut short
 /// (any run of half its characters), percent-encoded (as a URL built from it carries it), or
 /// base64-encoded (at any of its three alignments).
+///
+/// A program that sends its own requests with the token (the maintainer tools' `pull`) adds it
+/// with [`authorize`](Self::authorize) and treats what comes back with [`scrub`](Self::scrub),
+/// [`scrub_json`](Self::scrub_json) and [`scrub_error`](Self::scrub_error), as the client does.
 #[derive(Clone)]
 pub struct Token {
     /// `Bearer <token>`, marked sensitive.
@@ -74,9 +78,17 @@ impl Token {
         &self.header
     }
 
+    /// `request` with the `Authorization: Bearer` header (marked sensitive, so the HTTP
+    /// stack's `Debug` and logs hide it), for a caller that sends its own requests: it answers
+    /// for where they go (the client adds it to the API's origin only).
+    pub fn authorize(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        request.header(reqwest::header::AUTHORIZATION, self.header.clone())
+    }
+
     /// Replaces every echo of the token in text that came from elsewhere (a server may echo a
-    /// bad token back in its error message, or build a URL from it).
-    pub(crate) fn scrub(&self, text: &str) -> String {
+    /// bad token back in its error message, or build a URL from it) with `[redacted]`. A one-
+    /// to three-character token is not looked for: scrubbing it would mangle ordinary text.
+    pub fn scrub(&self, text: &str) -> String {
         let spans = self.spans(text.as_bytes());
         if spans.is_empty() {
             return text.to_owned();
@@ -139,7 +151,7 @@ impl Token {
 
     /// [`scrub`](Self::scrub) on the URL an HTTP client error names: a redirect's `Location`
     /// may carry the token back. The URL is dropped if the scrubbed text does not parse.
-    pub(crate) fn scrub_error(&self, mut error: reqwest::Error) -> reqwest::Error {
+    pub fn scrub_error(&self, mut error: reqwest::Error) -> reqwest::Error {
         let Some(url) = error.url_mut() else {
             return error;
         };
@@ -157,26 +169,34 @@ impl Token {
 
     /// [`scrub`](Self::scrub) on every string and key of a JSON value (a whole reply), in
     /// place: every reply goes through here, and one without the token (all of them, but for
-    /// a hostile server) is neither copied nor rebuilt.
-    pub(crate) fn scrub_json(&self, value: &mut serde_json::Value) {
+    /// a hostile server) is neither copied nor rebuilt. Returns whether an echo was found, for
+    /// a caller that refuses such a reply rather than keep it scrubbed.
+    pub fn scrub_json(&self, value: &mut serde_json::Value) -> bool {
         use serde_json::Value;
         match value {
             Value::String(text) => {
-                if self.is_in(text.as_bytes()) {
+                let found = self.is_in(text.as_bytes());
+                if found {
                     *text = self.scrub(text);
                 }
+                found
             }
-            Value::Array(items) => items.iter_mut().for_each(|item| self.scrub_json(item)),
+            // `fold`, not `any`: every item is scrubbed, also after one held an echo.
+            Value::Array(items) => items
+                .iter_mut()
+                .fold(false, |found, item| self.scrub_json(item) | found),
             Value::Object(map) => {
-                if map.keys().any(|key| self.is_in(key.as_bytes())) {
+                let found = map.keys().any(|key| self.is_in(key.as_bytes()));
+                if found {
                     *map = std::mem::take(map)
                         .into_iter()
                         .map(|(key, item)| (self.scrub(&key), item))
                         .collect();
                 }
-                map.values_mut().for_each(|item| self.scrub_json(item));
+                map.values_mut()
+                    .fold(found, |found, item| self.scrub_json(item) | found)
             }
-            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+            Value::Null | Value::Bool(_) | Value::Number(_) => false,
         }
     }
 }
@@ -329,11 +349,20 @@ mod tests {
     fn scrubs_echoed_tokens_in_json() {
         let token = Token::new("tok-123456").unwrap_or_else(|e| panic!("{e}"));
         let mut detail = serde_json::json!([{"tok-123456": ["x tok-123456"], "n": 1}]);
-        token.scrub_json(&mut detail);
+        assert!(token.scrub_json(&mut detail));
         assert_eq!(
             detail,
             serde_json::json!([{"[redacted]": ["x [redacted]"], "n": 1}])
         );
+        // An echo in a later item is scrubbed and told too; none is none.
+        let mut later = serde_json::json!({"a": ["x", {"b": "tok-123456"}], "c": "tok-123456"});
+        assert!(token.scrub_json(&mut later));
+        assert_eq!(
+            later,
+            serde_json::json!({"a": ["x", {"b": "[redacted]"}], "c": "[redacted]"})
+        );
+        let mut clean = serde_json::json!({"a": ["x", 1, null]});
+        assert!(!token.scrub_json(&mut clean));
     }
 
     #[test]
