@@ -197,7 +197,8 @@ fn run(command: Command) -> Result<u8, Failure> {
             all,
             schemas,
         } => {
-            pull::run(&schemas, &pull_options(base_url, models, all)).map_err(fail)?;
+            let options = pull_options(base_url, models, all).map_err(fail)?;
+            pull::run(&schemas, &options).map_err(fail)?;
         }
         Command::Lint {
             schemas,
@@ -239,21 +240,30 @@ fn run(command: Command) -> Result<u8, Failure> {
 }
 
 /// What `pull` fetches (`models`, or `all`) and from where, with the token RUNCOMFY_TOKEN
-/// holds (an empty one is none).
-fn pull_options(base_url: String, models: Vec<String>, all: bool) -> pull::PullOptions {
+/// holds (an empty one is none; one a header cannot carry is refused, unshown).
+fn pull_options(
+    base_url: String,
+    models: Vec<String>,
+    all: bool,
+) -> Result<pull::PullOptions, pull::PullError> {
     let selection = if all {
         pull::Selection::All
     } else {
         pull::Selection::Models(models)
     };
-    pull::PullOptions {
+    let token = std::env::var("RUNCOMFY_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+        .map(runcomfy::secret::Token::new)
+        .transpose()
+        .map_err(pull::PullError::Token)?;
+    Ok(pull::PullOptions {
         base_url,
-        token: std::env::var("RUNCOMFY_TOKEN")
-            .ok()
-            .filter(|t| !t.is_empty()),
+        token,
         selection,
         page_size: pull::PAGE_SIZE,
-    }
+        timeouts: pull::Timeouts::default(),
+    })
 }
 
 /// The catalogs `diff` compares: two revisions' `schemas/` (or one and the working tree's),
