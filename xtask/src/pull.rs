@@ -29,10 +29,11 @@ pub const DEFAULT_BASE_URL: &str = "https://model-api.runcomfy.net";
 /// Models per page of `GET /v1/models`.
 pub const PAGE_SIZE: usize = 100;
 
-/// The largest reply read. The whole catalog is about 130 KB today and its largest schema
-/// 4 KB, so a page of [`PAGE_SIZE`] models is well under 1 MB: 16 MiB leaves room for schemas
-/// twenty times larger while a hostile endless reply stops at a bounded size.
-pub const MAX_REPLY_BYTES: usize = 16 * 1024 * 1024;
+/// The largest reply read, the client's own cap. The whole catalog is about 130 KB today
+/// (its largest schema 4 KB), so a page of [`PAGE_SIZE`] models is about 200 KB: this leaves
+/// room for schemas forty times larger, and keeps what a hostile reply costs bounded (read as
+/// a JSON tree, 8 MiB of tiny values takes about 300 MB).
+pub const MAX_REPLY_BYTES: usize = 8 * 1024 * 1024;
 
 /// The most models a listing may hold: a hundred times today's catalog. A server that keeps
 /// saying there is more is refused here rather than followed without end.

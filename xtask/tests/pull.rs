@@ -419,7 +419,7 @@ async fn an_endless_reply_is_refused_at_the_cap() {
         .await
         .unwrap_err();
     assert!(matches!(err, PullError::TooLarge { .. }), "{err:?}");
-    assert!(err.to_string().contains("larger than 16 MiB"), "{err}");
+    assert!(err.to_string().contains("larger than 8 MiB"), "{err}");
     // What the server wrote past the cap sits in socket buffers, a few MB at most.
     let written = server.body_bytes();
     assert!(written < (pull::MAX_REPLY_BYTES as u64) * 2, "{written}");
