@@ -580,7 +580,7 @@ impl Api<'_> {
         }
         let (value, echoed) = parsed.map_err(|err| PullError::Reply {
             url: url.to_string(),
-            problem: format!("not JSON: {}", crate::json_error_text(&err)),
+            problem: format!("not JSON: {}", runcomfy_codegen::error::json_message(&err)),
         })?;
         // The raw text too: a number may hold what no string does.
         if echoed || scrub(&text) != text {
