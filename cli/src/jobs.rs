@@ -341,7 +341,15 @@ async fn succeeded(
             output::line(&file.path.display().to_string());
         }
     } else {
-        eprintln_safe(&format!("{id}: succeeded (--out DIR downloads the files)"));
+        // The folder the run meant for them, when it left its record there.
+        let dir = args.record.as_deref().and_then(Path::parent).map_or_else(
+            || "DIR".to_owned(),
+            |dir| shell_word(&dir.display().to_string()).into_owned(),
+        );
+        eprintln_safe(&format!(
+            "{id}: succeeded; nothing saved: its files are at these URLs for about a day, and              `runcomfy result {} --out {dir}` saves them",
+            shell_word(id)
+        ));
         let files = outputs.files();
         if files.is_empty() {
             output::json(&Value::Object(outputs.0.clone()));

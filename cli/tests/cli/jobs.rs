@@ -354,3 +354,19 @@ fn a_pasted_status_url_names_its_job() {
         assert_eq!(status["request_id"], id.as_str());
     }
 }
+
+/// `result --wait` without `--out` saves nothing, and says so and how to.
+#[test]
+fn result_without_out_says_nothing_was_saved() {
+    let sim = Sim::running(Duration::from_millis(200));
+    let dir = tempfile::tempdir().unwrap();
+    let id = submit_no_wait(&sim, dir.path(), "a fox");
+    let output = sim.output(dir.path(), &["result", &id, "--wait"]);
+    assert_code(&output, 0);
+    let err = stderr(&output);
+    assert!(
+        err.contains("nothing saved") && err.contains("--out DIR` saves them"),
+        "{err}"
+    );
+    assert!(stdout(&output).contains("http"), "{}", stdout(&output));
+}
