@@ -91,6 +91,25 @@ pub fn join_hyphen_values(
     joined
 }
 
+/// What to say when a run option comes before the model (`run --out d MODEL`), as `run`
+/// alone has no such option: clap's own tip names another flag.
+pub fn run_option_before_model(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if err.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(given)) = err.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let name = given.strip_prefix("--")?.split('=').next()?;
+    let run = args.iter().position(|arg| arg == "run")?;
+    let misplaced = args.get(run + 1)?.to_str()?.starts_with('-');
+    let is_run_option = run_args().iter().any(|arg| arg.get_long() == Some(name));
+    (misplaced && is_run_option).then(|| {
+        format!("--{name} is an option of a model's run: give it after the model, as `runcomfy run MODEL --{name} ...`")
+    })
+}
+
 /// The model id a parse error is about, when it is one that names no model: `run ID` (an
 /// unknown subcommand of `run`), `describe ID` or `batch --model ID`.
 pub fn unknown_model(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {

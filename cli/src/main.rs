@@ -46,13 +46,18 @@ fn main() -> ExitCode {
                 return ExitCode::from(code);
             }
             // clap would list all the models, or a score of them.
-            let message = match cli::unknown_model(&err, &args) {
-                Some(id) => {
+            let misplaced = cli::run_option_before_model(&err, &args);
+            let message = match (cli::unknown_model(&err, &args), misplaced) {
+                (Some(id), _) => {
                     let message = runcomfy_batch::input::unknown_model(&id);
                     eprintln_safe(&format!("error: {message}"));
                     message
                 }
-                None => {
+                (None, Some(message)) => {
+                    eprintln_safe(&format!("error: {message}"));
+                    message
+                }
+                (None, None) => {
                     let _ = err.print();
                     // Its first paragraph, on one line: what is wrong, without the usage.
                     let text = err.render().to_string();

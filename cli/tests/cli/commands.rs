@@ -230,3 +230,24 @@ fn usage_errors_exit_64() {
         );
     }
 }
+
+/// A run option before the model says where it goes, not another flag's name.
+#[test]
+fn a_run_option_before_the_model_says_where_it_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = runcomfy(dir.path())
+        .args([
+            "run",
+            "--out",
+            "d",
+            "bytedance/seedream-4-0/sequential",
+            "--text",
+            "a",
+        ])
+        .output()
+        .unwrap();
+    assert_code(&output, 64);
+    let err = stderr(&output);
+    assert!(err.contains("give it after the model"), "{err}");
+    assert!(!err.contains("allow-output-host"), "{err}");
+}
