@@ -110,6 +110,39 @@ pub fn run_option_before_model(err: &clap::Error, args: &[std::ffi::OsString]) -
     })
 }
 
+/// What to say when a second value follows a list field's flag (`--images a.png b.png`): each
+/// value takes its own flag.
+pub fn list_values_without_flags(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if err.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(given)) = err.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let at = args
+        .iter()
+        .position(|arg| arg.to_str() == Some(given.as_str()))?;
+    let flag = args.get(at.checked_sub(2)?)?.to_str()?;
+    let name = flag.strip_prefix("--")?;
+    let lists = command_for(args);
+    let mut commands = vec![&lists];
+    while let Some(command) = commands.pop() {
+        let appends = command.get_arguments().any(|arg| {
+            arg.get_long() == Some(name) && matches!(arg.get_action(), ArgAction::Append)
+        });
+        if appends {
+            return Some(format!(
+                "unexpected argument {given:?}: a list takes one value a flag, so repeat it: \
+                 {flag} {} {flag} {given}",
+                args.get(at - 1)?.to_string_lossy()
+            ));
+        }
+        commands.extend(command.get_subcommands());
+    }
+    None
+}
+
 /// The model id a parse error is about, when it is one that names no model: `run ID` (an
 /// unknown subcommand of `run`), `describe ID` or `batch --model ID`.
 pub fn unknown_model(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {

@@ -46,8 +46,10 @@ fn main() -> ExitCode {
                 return ExitCode::from(code);
             }
             // clap would list all the models, or a score of them.
-            let misplaced = cli::run_option_before_model(&err, &args);
-            let message = match (cli::unknown_model(&err, &args), misplaced) {
+            // Said better than clap's tip would.
+            let ours = cli::run_option_before_model(&err, &args)
+                .or_else(|| cli::list_values_without_flags(&err, &args));
+            let message = match (cli::unknown_model(&err, &args), ours) {
                 (Some(id), _) => {
                     let message = runcomfy_batch::input::unknown_model(&id);
                     eprintln_safe(&format!("error: {message}"));

@@ -251,3 +251,23 @@ fn a_run_option_before_the_model_says_where_it_goes() {
     assert!(err.contains("give it after the model"), "{err}");
     assert!(!err.contains("allow-output-host"), "{err}");
 }
+
+/// Two values after a list field's flag say to repeat the flag.
+#[test]
+fn a_list_given_two_values_at_once_says_to_repeat_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = runcomfy(dir.path())
+        .args([
+            "--mock",
+            "run",
+            "bytedance/seedream-4-0/edit",
+            "--prompt",
+            "a",
+        ])
+        .args(["--images", "a.png", "b.png"])
+        .output()
+        .unwrap();
+    assert_code(&output, 64);
+    let err = stderr(&output);
+    assert!(err.contains("--images a.png --images b.png"), "{err}");
+}
