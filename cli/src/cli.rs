@@ -143,6 +143,48 @@ pub fn list_values_without_flags(err: &clap::Error, args: &[std::ffi::OsString])
     None
 }
 
+/// What to say when `run MODEL` is given a flag the model has none of (`--prompt` where its
+/// prompt is `text`), or a `field=value` word: the model's text flags, or the flag to write.
+pub fn not_a_field_of_the_model(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if err.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(given)) = err.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let run = args.iter().position(|arg| arg == "run")?;
+    let model = runcomfy::catalog::find(args.get(run + 1)?.to_str()?)?;
+    let flags = fields::flags(model);
+    if let Some((name, _)) = given.split_once('=').filter(|_| !given.starts_with('-')) {
+        let flag = flags
+            .iter()
+            .find(|f| f.field.name == name || f.long == name)?;
+        return Some(format!(
+            "unexpected argument {given:?}: a field is given as a flag, --{} VALUE",
+            flag.long
+        ));
+    }
+    // A typo clap has a suggestion for (`--txt`) is left to it.
+    if err.get(ContextKind::SuggestedArg).is_some() {
+        return None;
+    }
+    let name = given.strip_prefix("--")?.split('=').next()?;
+    let texts: Vec<String> = flags
+        .iter()
+        .filter(|f| f.field.kind() == runcomfy::catalog::FieldKind::Text)
+        .map(|f| format!("--{}", f.long))
+        .collect();
+    (!texts.is_empty()).then(|| {
+        format!(
+            "{} has no --{name}; its text flags: {} (`runcomfy run {} --help` lists them all)",
+            model.id,
+            texts.join(", "),
+            model.id
+        )
+    })
+}
+
 /// The model id a parse error is about, when it is one that names no model: `run ID` (an
 /// unknown subcommand of `run`), `describe ID` or `batch --model ID`.
 pub fn unknown_model(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {

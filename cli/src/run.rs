@@ -409,10 +409,9 @@ fn dry_run(
         output::json(&report);
     } else {
         eprintln_safe(&format!("dry run of {}: nothing is sent", model.id));
-        let simulated = if args.mock {
-            " (--mock: the simulator's price)"
-        } else {
-            ""
+        let simulated = match estimate.usd() {
+            Some(_) if args.mock => " (--mock: the simulator's price)",
+            _ => "",
         };
         eprintln_safe(&format!("estimate: {estimate}{simulated}"));
         output::json(body);

@@ -271,3 +271,31 @@ fn a_list_given_two_values_at_once_says_to_repeat_the_flag() {
     let err = stderr(&output);
     assert!(err.contains("--images a.png --images b.png"), "{err}");
 }
+
+/// A flag the model has none of, with no near one, lists its text flags; a `field=value` word
+/// says which flag to write.
+#[test]
+fn a_flag_the_model_lacks_names_its_text_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        runcomfy(dir.path())
+            .args(["--mock", "run", "bytedance/seedream-4-0/sequential"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let output = run(&["--prompt", "a fox"]);
+    assert_code(&output, 64);
+    let err = stderr(&output);
+    assert!(
+        err.contains("has no --prompt; its text flags: --text"),
+        "{err}"
+    );
+    let output = run(&["text=a fox"]);
+    assert_code(&output, 64);
+    let err = stderr(&output);
+    assert!(
+        err.contains("a field is given as a flag, --text VALUE"),
+        "{err}"
+    );
+}
