@@ -91,16 +91,19 @@ pub fn join_hyphen_values(
     joined
 }
 
+/// The word clap found no place for, when that is the error.
+fn unknown_argument(err: &clap::Error) -> Option<&str> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    match (err.kind(), err.get(ContextKind::InvalidArg)) {
+        (ErrorKind::UnknownArgument, Some(ContextValue::String(given))) => Some(given),
+        _ => None,
+    }
+}
+
 /// What to say when a run option comes before the model (`run --out d MODEL`), as `run`
 /// alone has no such option: clap's own tip names another flag.
 pub fn run_option_before_model(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {
-    use clap::error::{ContextKind, ContextValue, ErrorKind};
-    if err.kind() != ErrorKind::UnknownArgument {
-        return None;
-    }
-    let Some(ContextValue::String(given)) = err.get(ContextKind::InvalidArg) else {
-        return None;
-    };
+    let given = unknown_argument(err)?;
     let name = given.strip_prefix("--")?.split('=').next()?;
     let run = args.iter().position(|arg| arg == "run")?;
     let misplaced = args.get(run + 1)?.to_str()?.starts_with('-');
@@ -113,16 +116,8 @@ pub fn run_option_before_model(err: &clap::Error, args: &[std::ffi::OsString]) -
 /// What to say when a second value follows a list field's flag (`--images a.png b.png`): each
 /// value takes its own flag.
 pub fn list_values_without_flags(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {
-    use clap::error::{ContextKind, ContextValue, ErrorKind};
-    if err.kind() != ErrorKind::UnknownArgument {
-        return None;
-    }
-    let Some(ContextValue::String(given)) = err.get(ContextKind::InvalidArg) else {
-        return None;
-    };
-    let at = args
-        .iter()
-        .position(|arg| arg.to_str() == Some(given.as_str()))?;
+    let given = unknown_argument(err)?;
+    let at = args.iter().position(|arg| arg.to_str() == Some(given))?;
     let flag = args.get(at.checked_sub(2)?)?.to_str()?;
     let name = flag.strip_prefix("--")?;
     let lists = command_for(args);
@@ -146,13 +141,7 @@ pub fn list_values_without_flags(err: &clap::Error, args: &[std::ffi::OsString])
 /// What to say when `run MODEL` is given a flag the model has none of (`--prompt` where its
 /// prompt is `text`), or a `field=value` word: the model's text flags, or the flag to write.
 pub fn not_a_field_of_the_model(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {
-    use clap::error::{ContextKind, ContextValue, ErrorKind};
-    if err.kind() != ErrorKind::UnknownArgument {
-        return None;
-    }
-    let Some(ContextValue::String(given)) = err.get(ContextKind::InvalidArg) else {
-        return None;
-    };
+    let given = unknown_argument(err)?;
     let run = args.iter().position(|arg| arg == "run")?;
     let model = runcomfy::catalog::find(args.get(run + 1)?.to_str()?)?;
     let flags = fields::flags(model);
@@ -166,7 +155,7 @@ pub fn not_a_field_of_the_model(err: &clap::Error, args: &[std::ffi::OsString]) 
         ));
     }
     // A typo clap has a suggestion for (`--txt`) is left to it.
-    if err.get(ContextKind::SuggestedArg).is_some() {
+    if err.get(clap::error::ContextKind::SuggestedArg).is_some() {
         return None;
     }
     let name = given.strip_prefix("--")?.split('=').next()?;
