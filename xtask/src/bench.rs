@@ -119,9 +119,11 @@ pub fn run(root: &Path, options: &Options) -> Result<Vec<Value>, BenchError> {
         if !options.only.is_empty() && !options.only.iter().any(|o| o == bench.name) {
             continue;
         }
-        eprintln!(
+        errln!(
             "== {} (cargo bench -p {} --bench {})",
-            bench.name, bench.package, bench.target
+            bench.name,
+            bench.package,
+            bench.target
         );
         match run_bench(root, bench, options.quick) {
             Ok(found) if !found.is_empty() => rows.extend(found),
@@ -143,29 +145,29 @@ pub fn run(root: &Path, options: &Options) -> Result<Vec<Value>, BenchError> {
                 (sizes, true)
             }
         };
-        eprintln!("== builds (runcomfy against synthetic catalogs of {sizes:?} models)");
+        errln!("== builds (runcomfy against synthetic catalogs of {sizes:?} models)");
         match build_times(root, &sizes, all_models) {
             Ok(found) => rows.extend(found),
             Err(err) => broken.push(format!("builds: {err}")),
         }
     }
     if options.only.iter().any(|o| o == "real-builds") {
-        eprintln!("== real-builds (runcomfy with the shipped catalog and with the 3 seeds)");
+        errln!("== real-builds (runcomfy with the shipped catalog and with the 3 seeds)");
         match real_build_times(root) {
             Ok(found) => rows.extend(found),
             Err(err) => broken.push(format!("real-builds: {err}")),
         }
     }
-    println!("{}", table(&rows));
+    outln!("{}", table(&rows));
     for b in &broken {
-        println!("NOT RUN: {b}");
+        outln!("NOT RUN: {b}");
     }
     let missed: Vec<&Value> = rows
         .iter()
         .filter(|r| r["pass"] == Value::Bool(false))
         .collect();
     let with_goal = rows.iter().filter(|r| r["pass"].is_boolean()).count();
-    println!(
+    outln!(
         "{} of {with_goal} goals met{}",
         with_goal - missed.len(),
         if broken.is_empty() {
@@ -213,7 +215,7 @@ fn run_bench(root: &Path, bench: &Bench, quick: bool) -> Result<Vec<Value>, Stri
                     Ok(row) => rows.push(row),
                     Err(e) => return Err(format!("unreadable figure {json}: {e}")),
                 },
-                None => eprintln!("{line}"),
+                None => errln!("{line}"),
             }
         }
     }
@@ -381,7 +383,7 @@ impl CatalogCopy {
 fn dependencies_row(copy: &CatalogCopy, target: &Path) -> Result<Value, String> {
     let name = &copy.name;
     let with_deps = timed_build(&copy.dir, target, &[])?;
-    eprintln!("  dependencies and runcomfy ({name}), clean: {with_deps:.1} s");
+    errln!("  dependencies and runcomfy ({name}), clean: {with_deps:.1} s");
     Ok(json!({
         "target": "2 build cost",
         "what": format!("{name}, all enabled: clean build with dependencies (s)"),
@@ -414,7 +416,7 @@ fn one_model_rows(
             .map(|t| format!("{t:.1}"))
             .collect::<Vec<_>>()
             .join(", ");
-        eprintln!(
+        errln!(
             "  {}, one model enabled: clean {spread} s, incremental {incremental:.1} s",
             copy.name
         );
@@ -441,7 +443,7 @@ fn all_models_rows(copies: &[CatalogCopy], target: &Path) -> Result<Vec<Value>, 
         let clean_all = copy.clean_build(target, &[])?;
         let incremental = copy.incremental_build(target, &[])?;
         let generated = generated_size(target);
-        eprintln!("  {name}, all enabled: clean {clean_all:.1} s, incremental {incremental:.1} s");
+        errln!("  {name}, all enabled: clean {clean_all:.1} s, incremental {incremental:.1} s");
         let note = format!(
             "as above, every model enabled; {:.1} MB of Rust generated",
             generated as f64 / 1e6

@@ -47,7 +47,7 @@ pub fn run(schemas: &Path, out: &Path) -> Result<(), CodegenError> {
     }
     // An earlier run's files of models since removed would show in a review as still there.
     remove_others(&out.join("models"), &written)?;
-    println!(
+    outln!(
         "wrote {} and {} model file{} under {}",
         whole.display(),
         models.len(),

@@ -125,18 +125,18 @@ pub fn run(
     version: Option<&str>,
 ) -> Result<Option<Impact>, DiffError> {
     let changes = diff_sources(repo, old, new)?;
-    println!("diff {old} → {new}");
+    outln!("diff {old} → {new}");
     let mut current = None;
     for change in &changes {
         if current != Some(&change.model) {
-            println!("{}", change.model);
+            outln!("{}", change.model);
             current = Some(&change.model);
         }
-        println!("  {change}");
+        outln!("  {change}");
     }
     let count = |i: Impact| changes.iter().filter(|c| c.impact == i).count();
     let models: BTreeSet<&str> = changes.iter().map(|c| c.model.as_str()).collect();
-    println!(
+    outln!(
         "{} breaking, {} additive, {} notable change(s) in {} model(s)",
         count(Impact::Breaking),
         count(Impact::Additive),
@@ -147,7 +147,7 @@ pub fn run(
     let version = version
         .map(str::to_owned)
         .or_else(|| bump::workspace_version(repo));
-    println!("{}", suggestion(version.as_deref(), worst));
+    outln!("{}", suggestion(version.as_deref(), worst));
     Ok(worst)
 }
 

@@ -122,7 +122,7 @@ fn sync_table(manifest: &Path, table: &FeatureTable, check: bool) -> Result<Sync
 pub fn run(manifest: &Path, schemas: &Path, check: bool) -> Result<Sync, FeaturesError> {
     let state = sync(manifest, schemas, check)?;
     match state {
-        Sync::Current => println!(
+        Sync::Current => outln!(
             "{} is in step with {}",
             manifest.display(),
             schemas.display()
@@ -133,7 +133,7 @@ pub fn run(manifest: &Path, schemas: &Path, check: bool) -> Result<Sync, Feature
                 schemas: schemas.to_owned(),
             });
         }
-        Sync::Stale => println!("updated the model features in {}", manifest.display()),
+        Sync::Stale => outln!("updated the model features in {}", manifest.display()),
     }
     Ok(state)
 }
@@ -151,7 +151,7 @@ pub fn after_catalog_change(schemas: &Path, table: &FeatureTable) -> Result<(), 
     }
     let manifest = root.join("client/Cargo.toml");
     if sync_table(&manifest, table, false)? == Sync::Stale {
-        println!("updated the model features in {}", manifest.display());
+        outln!("updated the model features in {}", manifest.display());
     }
     Ok(())
 }

@@ -258,7 +258,7 @@ pub(crate) fn write_checked<'a, E: From<StoreError> + From<CheckError>>(
 pub fn run(schemas: &Path, files: &[PathBuf]) -> Result<Imported, ImportError> {
     let imported = import(schemas, files)?;
     for change in &imported.changes {
-        println!("{change}");
+        outln!("{change}");
     }
     finish(schemas, &imported.catalog)?;
     Ok(imported)
@@ -269,7 +269,7 @@ pub fn run(schemas: &Path, files: &[PathBuf]) -> Result<Imported, ImportError> {
 /// `pull`.
 pub(crate) fn finish(schemas: &Path, catalog: &Catalog) -> Result<(), CheckError> {
     crate::features::after_catalog_change(schemas, &catalog.features)?;
-    println!(
+    outln!(
         "catalog OK: {} model(s); `cargo xtask lint` for warnings; a rebuild compiles it in (then `runcomfy models` lists it)",
         catalog.models.len()
     );

@@ -14,6 +14,10 @@
 
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+// First, so that every module below has its macros.
+#[macro_use]
+pub mod console;
+
 pub mod bench;
 pub mod bump;
 pub mod catalog_file;

@@ -47,12 +47,12 @@ pub fn lint(schemas: &Path) -> LintReport {
 pub fn run(schemas: &Path, deny_warnings: bool) -> Result<LintReport, LintError> {
     let report = lint(schemas);
     for warning in &report.warnings {
-        println!("{warning}");
+        outln!("{warning}");
     }
     for error in &report.errors {
-        eprintln!("error: {error}");
+        errln!("error: {error}");
     }
-    println!(
+    outln!(
         "{} error(s), {} warning(s)",
         report.errors.len(),
         report.warnings.len()

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use runcomfy_codegen::compat::Impact;
-use xtask::{bench, codegen, diff, features, import, lint, pull, synth, workspace_root};
+use xtask::{
+    bench, codegen, console, diff, errln, features, import, lint, pull, synth, workspace_root,
+};
 
 /// Maintainer tasks for runcomfy-rs.
 #[derive(Debug, Parser)]
@@ -143,9 +145,13 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     ExitCode::from(match run(cli.command) {
+        Ok(_) if let Some(err) = console::failure() => {
+            errln!("error: cannot write the report on stdout: {err}");
+            1
+        }
         Ok(code) => code,
         Err(failure) => {
-            eprintln!("error: {}", failure.error);
+            errln!("error: {}", failure.error);
             failure.code
         }
     })

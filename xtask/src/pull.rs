@@ -502,16 +502,16 @@ pub fn run(schemas: &Path, options: &PullOptions) -> Result<PullReport, PullErro
         .map_err(PullError::Runtime)?;
     let report = runtime.block_on(pull(schemas, options))?;
     for change in &report.imported.changes {
-        println!("{change}");
+        outln!("{change}");
     }
     if let Some(doubt) = &report.doubt {
-        eprintln!(
+        errln!(
             "warning: {doubt}: the listing may be incomplete, so no model is said to be no longer \
              served; delete nothing on its word (pull itself never deletes)"
         );
     }
     for id in &report.not_served {
-        println!(
+        outln!(
             "not served {} (left alone; delete its folder if the model is gone)",
             printable_id(id, SHOWN_CHARS)
         );

@@ -90,7 +90,7 @@ pub fn write(out: &Path, n: usize, seed: u64) -> Result<usize, StoreError> {
 /// The command: writes the catalog and says so.
 pub fn run(out: &Path, n: usize, seed: u64) -> Result<usize, StoreError> {
     let count = write(out, n, seed)?;
-    println!(
+    outln!(
         "wrote {count} synthetic model(s) (seed {seed}) under {}",
         out.display()
     );

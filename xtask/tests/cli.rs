@@ -154,3 +154,38 @@ fn codegen_features_and_bench_exit_codes() {
     );
     assert!(text(&out.stderr).starts_with("error: --builds takes model counts"));
 }
+
+#[test]
+fn a_closed_or_full_stdout_neither_panics_nor_passes_for_success() {
+    let schemas = xtask::workspace_root().join("schemas");
+    // A reader that stops at once (`| head -0`): not an error.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["lint", "--schemas", s(&schemas)])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("panicked"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // A full disk lost the report: a failure, said.
+    if let Ok(full) = std::fs::File::options().write(true).open("/dev/full") {
+        let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["lint", "--schemas", s(&schemas)])
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            text(&out.stderr).contains("error: cannot write the report on stdout"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}
