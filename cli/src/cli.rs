@@ -258,8 +258,8 @@ fn command_with(models: Vec<&'static ModelInfo>) -> Command {
              download the outputs",
         )
         .after_help(format!(
-            "Token: RUNCOMFY_TOKEN or --token-file FILE (never printed). Try it without one: \
-             runcomfy --mock run MODEL ...\n\
+            "Token: --token-file FILE, else RUNCOMFY_TOKEN, else the one `runcomfy login` saved \
+             (never printed). Try it without one: runcomfy --mock run MODEL ...\n\
              Run times learned per model are cached (poll-history.json in RUNCOMFY_CACHE_DIR, \
              else the platform's cache folder; set it empty to turn this off), so the next \
              wait polls near the expected end; so are the jobs run submits, so `result --wait` \
@@ -334,6 +334,20 @@ fn command_with(models: Vec<&'static ModelInfo>) -> Command {
                 .arg(request_id_arg())
                 .arg(json_arg("Print the outcome as JSON")),
         )
+        .subcommand(
+            Command::new("login")
+                .about(
+                    "Save an API token for later commands (asked without echo, or read from \
+                     stdin); checked with the API first",
+                )
+                .after_help(
+                    "The token goes to token.json in RUNCOMFY_CONFIG_DIR, else \
+                     $XDG_CONFIG_HOME/runcomfy, else ~/.config/runcomfy: the file RunComfy's own \
+                     CLI reads and writes, readable by you only. --token-file and RUNCOMFY_TOKEN \
+                     come before it.",
+                ),
+        )
+        .subcommand(Command::new("logout").about("Remove the token `runcomfy login` saved"))
         .subcommand(
             Command::new("completions")
                 .about("Print a shell completion script (bash, zsh, fish, elvish, powershell)")

@@ -100,7 +100,7 @@ impl Connection {
 }
 
 /// The user agent sent with every request.
-const USER_AGENT: &str = concat!("runcomfy-cli/", env!("CARGO_PKG_VERSION"));
+pub const USER_AGENT: &str = concat!("runcomfy-cli/", env!("CARGO_PKG_VERSION"));
 
 /// The base URL given: `--base-url`, else `RUNCOMFY_BASE_URL` (clap reads it into the flag),
 /// else `RUNCOMFY_MODEL_API_BASE`; none means the default.
@@ -122,7 +122,7 @@ pub async fn connect(matches: &ArgMatches) -> Result<Connection, CliError> {
     if matches.get_flag("mock") {
         return mock(mock_config(), poll_secs(matches)).await;
     }
-    let token = token(matches)?;
+    let token = crate::token::token(matches)?;
     let mut builder = Client::builder().token(token).user_agent(USER_AGENT);
     if let Some(base) = base_url(matches) {
         builder = builder.base_url(base);
@@ -146,25 +146,6 @@ pub async fn connect(matches: &ArgMatches) -> Result<Connection, CliError> {
         history: None,
         recent: Recent::default(),
     })
-}
-
-/// The token: `--token-file`, else `RUNCOMFY_TOKEN`.
-fn token(matches: &ArgMatches) -> Result<String, CliError> {
-    if let Some(path) = matches.get_one::<String>("token_file") {
-        let text = std::fs::read_to_string(path).map_err(|source| CliError::TokenFile {
-            path: path.clone(),
-            source,
-        })?;
-        let token = text.trim();
-        if token.is_empty() {
-            return Err(CliError::EmptyTokenFile(path.clone()));
-        }
-        return Ok(token.to_owned());
-    }
-    match std::env::var(runcomfy::client::TOKEN_ENV) {
-        Ok(token) if !token.trim().is_empty() => Ok(token.trim().to_owned()),
-        _ => Err(CliError::NoToken),
-    }
 }
 
 /// `--mock`'s simulator: run times short enough to try things and long enough to see the

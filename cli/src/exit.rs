@@ -80,10 +80,21 @@ pub enum CliError {
     Input(String),
     /// No token and no `--mock`.
     #[error(
-        "no API token: set RUNCOMFY_TOKEN, pass --token-file FILE, or use --mock to try the \
-         simulator"
+        "no API token: set RUNCOMFY_TOKEN, save one with `runcomfy login`, pass --token-file \
+         FILE, or use --mock to try the simulator"
     )]
     NoToken,
+    /// The saved token (`runcomfy login`) cannot be read, written or removed, or has expired.
+    #[error("the saved token {}: {reason} (`runcomfy login` saves a new one)", path.display())]
+    SavedToken {
+        /// Its file.
+        path: std::path::PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// `runcomfy login` was given a token the API refused; it was not saved.
+    #[error("the API refused this token ({0}); it was not saved")]
+    TokenRefused(String),
     /// The token file could not be read.
     #[error("cannot read the token file {path}: {source}")]
     TokenFile {
@@ -161,7 +172,11 @@ impl CliError {
         match self {
             CliError::Usage(_) => USAGE,
             CliError::Input(_) => DATA_ERR,
-            CliError::NoToken | CliError::TokenFile { .. } | CliError::EmptyTokenFile(_) => NO_PERM,
+            CliError::NoToken
+            | CliError::TokenFile { .. }
+            | CliError::EmptyTokenFile(_)
+            | CliError::SavedToken { .. }
+            | CliError::TokenRefused(_) => NO_PERM,
             CliError::OutDir { .. } => IO_ERR,
             CliError::Mock(_) => FAILURE,
             CliError::SubmitTimedOut { .. } => MAYBE_ACCEPTED,
@@ -223,6 +238,9 @@ impl CliError {
                 "to fetch files from {host}, pass --allow-output-host {host} (the token is \
                  never sent there)"
             )),
+            Error::Unauthorized { .. } if let Some(source) = crate::token::source() => {
+                Some(format!("the token was read from {source}"))
+            }
             Error::NotFound {
                 request_id: Some(_),
                 ..

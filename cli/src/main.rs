@@ -19,6 +19,7 @@ mod jobs;
 mod output;
 mod progress;
 mod run;
+mod token;
 
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
@@ -186,6 +187,8 @@ async fn dispatch(matches: &ArgMatches) -> Result<u8, CliError> {
         Some(("status", sub)) => jobs::run(matches, jobs::Action::Status, sub).await,
         Some(("result", sub)) => jobs::run(matches, jobs::Action::Result, sub).await,
         Some(("cancel", sub)) => jobs::run(matches, jobs::Action::Cancel, sub).await,
+        Some(("login", _)) => token::login(matches).await,
+        Some(("logout", _)) => token::logout(),
         Some(("completions", sub)) => {
             let Some(shell) = sub.get_one::<clap_complete::Shell>("shell").copied() else {
                 return Err(CliError::Usage("completions: which shell?".into()));

@@ -10,6 +10,7 @@ mod hostile;
 #[cfg(unix)]
 mod interrupt;
 mod jobs;
+mod login;
 mod money;
 mod run;
 mod support;

@@ -32,7 +32,9 @@ pub fn runcomfy_process(dir: &Path) -> std::process::Command {
         .env_remove("RUNCOMFY_MODEL_API_BASE")
         .env_remove("RUST_LOG")
         // Off, so no test reads or writes the run times cached in the user's home.
-        .env("RUNCOMFY_CACHE_DIR", "");
+        .env("RUNCOMFY_CACHE_DIR", "")
+        // Nor the token `runcomfy login` saved there.
+        .env("RUNCOMFY_CONFIG_DIR", dir.join("no-config"));
     cmd
 }
 
