@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
-use runcomfy::{JobState, Update};
+use runcomfy::{JobState, Outage, Update};
 
 /// The progress display of one job.
 #[derive(Debug)]
@@ -15,8 +15,8 @@ pub enum Progress {
     Lines {
         /// When the display started.
         start: Instant,
-        /// What the last line said.
-        last: Option<(JobState, Option<u64>)>,
+        /// What the last line said: the state, the queue position, and whether polls failed.
+        last: Option<(JobState, Option<u64>, bool)>,
     },
 }
 
@@ -62,11 +62,15 @@ impl Progress {
 
     /// Shows one poll's news.
     pub fn update(&mut self, request_id: &str, update: &Update) {
-        let text = state_text(update.state, update.queue_position);
+        let text = match &update.outage {
+            Some(outage) => outage_text(update.state, outage),
+            None => state_text(update.state, update.queue_position),
+        };
         match self {
             Progress::Spinner(bar) => bar.set_message(format!("{request_id}: {text}")),
+            // Once when polls start failing, and once when they answer again.
             Progress::Lines { start, last } => {
-                let now = (update.state, update.queue_position);
+                let now = (update.state, update.queue_position, update.outage.is_some());
                 if *last != Some(now) {
                     *last = Some(now);
                     line(*start, &format!("{request_id}: {text}"));
@@ -107,6 +111,25 @@ pub fn state_text(state: JobState, queue_position: Option<u64>) -> String {
         (JobState::InProgress, _) => "running".into(),
         (other, _) => other.to_string(),
     }
+}
+
+/// A wait riding out failing polls: `running when last seen; no answer from the API for 12 s,
+/// trying 48 s more (transport error ...)`.
+fn outage_text(state: JobState, outage: &Outage) -> String {
+    let secs = |d: Duration| d.as_secs_f64().round();
+    let lasted = match secs(outage.lasted) {
+        0.0 => String::new(),
+        s => format!(" for {s} s"),
+    };
+    let state = match state {
+        JobState::Unknown => "not seen yet".to_owned(),
+        state => format!("{} when last seen", state_text(state, None)),
+    };
+    format!(
+        "{state}; no answer from the API{lasted}, trying {} s more ({})",
+        secs(outage.gives_up_in),
+        outage.error
+    )
 }
 
 fn line(start: Instant, text: &str) {

@@ -73,7 +73,7 @@ pub use poll::{PollHistorySnapshot, PollPolicy};
 #[doc(no_inline)]
 pub use retry::{RetryPolicy, SubmitControl};
 #[doc(no_inline)]
-pub use wait::{FirstSeenRunning, Update, WaitOptions};
+pub use wait::{FirstSeenRunning, Outage, Update, WaitOptions};
 
 // The reply parsers, for the fuzz targets in `fuzz/` and the property tests only.
 #[doc(hidden)]

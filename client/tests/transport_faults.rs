@@ -370,3 +370,41 @@ async fn a_submit_that_times_out_after_sending_is_unknown_and_not_resent() -> Te
     sim.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_wait_riding_out_failing_polls_says_so_in_its_updates() -> TestResult {
+    let sim = simulator(config(Duration::from_millis(200))).await?;
+    let client = client(&sim)?;
+    let job = client.submit::<Edit>(&edit_input()).await?;
+    // Every read fails past its retries for a while, then answers again.
+    sim.set_faults(Faults::none().with(Endpoint::Result, 1.0, &[FaultKind::Http503]));
+    let sim_ref = &sim;
+    let heal = async move {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        sim_ref.set_faults(Faults::none());
+    };
+    let mut updates = Vec::new();
+    let waited = async {
+        job.wait_with(
+            runcomfy::WaitOptions::new().ride_out(Duration::from_secs(30)),
+            |update| updates.push(update.clone()),
+        )
+        .await
+    };
+    let (output, ()) = tokio::join!(waited, heal);
+    output?;
+    let outage = updates
+        .iter()
+        .find_map(|u| u.outage.clone())
+        .ok_or("no update told of the outage")?;
+    // No poll answered before the outage: no state was seen.
+    assert_eq!(updates[0].state, JobState::Unknown, "{updates:?}");
+    assert!(outage.error.contains("503"), "{}", outage.error);
+    assert!(outage.gives_up_in <= Duration::from_secs(30));
+    assert!(!outage.error.contains(TOKEN));
+    // The wait ended on an answer, which cleared it.
+    let last = updates.last().ok_or("no update")?;
+    assert_eq!((last.state, &last.outage), (JobState::Succeeded, &None));
+    sim.shutdown().await;
+    Ok(())
+}

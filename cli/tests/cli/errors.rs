@@ -256,6 +256,12 @@ fn server_errors_exit_69_and_an_accepted_job_lost_to_them_3() {
         let output = child.wait_with_output().unwrap();
         assert_code(&output, 0);
         assert!(!stdout(&output).is_empty(), "{}", stderr(&output));
+        // Said while it lasted, not taken for a job still running.
+        let err = stderr(&output);
+        assert!(
+            err.contains("no answer from the API") && err.contains("s more ("),
+            "{err}"
+        );
     }
 
     // Nothing listening at all.

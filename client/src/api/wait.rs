@@ -71,10 +71,11 @@ impl WaitOptions {
     }
 }
 
-/// One observation of a job while waiting.
+/// One observation of a job while waiting: after each poll, including one that failed while
+/// the wait rides out an outage ([`outage`](Self::outage)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Update {
-    /// The state seen.
+    /// The state seen; during an outage, the last one seen ([`JobState::Unknown`] before any).
     pub state: JobState,
     /// The position in the queue, while queued (from the second poll of a queued job on: the
     /// first one asks for the result, which does not say).
@@ -84,6 +85,20 @@ pub struct Update {
     pub elapsed: Duration,
     /// Status and result calls made so far by this wait.
     pub polls: u32,
+    /// Set while polls fail and the wait rides it out; `None` once one answers.
+    pub outage: Option<Outage>,
+}
+
+/// Polls failing in ways that pass (a 5xx, a broken connection, a rate limit), which the wait
+/// rides out for a while ([`WaitOptions::ride_out`]) before giving up with the last error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outage {
+    /// How long polls have been failing.
+    pub lasted: Duration,
+    /// How long more the wait rides it out before it gives up.
+    pub gives_up_in: Duration,
+    /// The last failure, as text (scrubbed of the token, as every error is).
+    pub error: String,
 }
 
 /// When a job was first seen running, told by the [`Update`]s of its waits: what a record's
@@ -214,9 +229,11 @@ impl<'a, M: Model> Poller<'a, M> {
                     return Some(Ok(update));
                 }
                 // Info, not a warning: riding it out is the expected course, and a CLI's
-                // default log level would print each one over its progress.
+                // default log level would print each one over its progress. The update says
+                // it, so no one takes the silence for a job still running.
                 Err(err) if self.rides_out(&err) => {
                     tracing::info!(%err, "poll failed; polling again");
+                    return Some(Ok(self.outage_update(&err)));
                 }
                 Err(err) => {
                     self.done = true;
@@ -245,6 +262,25 @@ impl<'a, M: Model> Poller<'a, M> {
         let (since, failures) = self.failing.get_or_insert((now, 0));
         *failures += 1;
         now.saturating_duration_since(*since) < self.ride_out
+    }
+
+    /// The update of a failed poll that is ridden out: the last state seen, and the outage.
+    fn outage_update(&self, err: &Error) -> Update {
+        let now = Instant::now();
+        let lasted = self.failing.map_or(Duration::ZERO, |(since, _)| {
+            now.saturating_duration_since(since)
+        });
+        Update {
+            state: self.last_state.unwrap_or(JobState::Unknown),
+            queue_position: None,
+            elapsed: now.saturating_duration_since(self.origin),
+            polls: self.polls,
+            outage: Some(Outage {
+                lasted,
+                gives_up_in: self.ride_out.saturating_sub(lasted),
+                error: err.to_string(),
+            }),
+        }
     }
 
     /// Sleeps until the next poll is due and takes it, or ends the wait at its deadline.
@@ -362,6 +398,7 @@ impl<'a, M: Model> Poller<'a, M> {
             queue_position,
             elapsed: now.saturating_duration_since(self.origin),
             polls: self.polls,
+            outage: None,
         })
     }
 
@@ -467,6 +504,7 @@ mod tests {
             queue_position: None,
             elapsed: Duration::ZERO,
             polls: 1,
+            outage: None,
         }
     }
 
