@@ -219,28 +219,26 @@ impl<'a, M: Model> Poller<'a, M> {
     }
 
     async fn next(&mut self) -> Option<Result<Update, Error>> {
-        loop {
-            if self.done {
-                return None;
-            }
-            match self.poll_when_due().await {
-                Ok(update) => {
-                    self.failing = None;
-                    return Some(Ok(update));
-                }
-                // Info, not a warning: riding it out is the expected course, and a CLI's
-                // default log level would print each one over its progress. The update says
-                // it, so no one takes the silence for a job still running.
-                Err(err) if self.rides_out(&err) => {
-                    tracing::info!(%err, "poll failed; polling again");
-                    return Some(Ok(self.outage_update(&err)));
-                }
-                Err(err) => {
-                    self.done = true;
-                    return Some(Err(err));
-                }
-            }
+        if self.done {
+            return None;
         }
+        Some(match self.poll_when_due().await {
+            Ok(update) => {
+                self.failing = None;
+                Ok(update)
+            }
+            // Info, not a warning: riding it out is the expected course, and a CLI's default
+            // log level would print each one over its progress. The update says it, so no one
+            // takes the silence for a job still running.
+            Err(err) if self.rides_out(&err) => {
+                tracing::info!(%err, "poll failed; polling again");
+                Ok(self.outage_update(&err))
+            }
+            Err(err) => {
+                self.done = true;
+                Err(err)
+            }
+        })
     }
 
     /// Whether a failed poll is waited out: an error that passes, within the outage allowed.
