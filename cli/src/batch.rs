@@ -203,11 +203,10 @@ fn config_of(global: &ArgMatches, matches: &ArgMatches) -> Result<BatchConfig, C
     config.max_spend = matches.get_one::<Usd>("max_spend").copied();
     config.no_max_spend = matches.get_flag("no_max_spend");
     config.resubmit_unknown = matches.get_flag("resubmit_unknown");
-    // Logs on stderr would tear a bar apart: plain lines then.
-    config.progress = if global.get_count("verbose") > 0 {
-        ProgressMode::Lines(Duration::from_secs(10))
-    } else {
-        ProgressMode::Auto
+    config.progress = match crate::progress::Display::of(global) {
+        crate::progress::Display::Auto => ProgressMode::Auto,
+        crate::progress::Display::Lines => ProgressMode::Lines(Duration::from_secs(10)),
+        crate::progress::Display::Quiet => ProgressMode::Hidden,
     };
     Ok(config)
 }

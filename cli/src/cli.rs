@@ -425,6 +425,16 @@ fn global_args() -> Vec<Arg> {
             .global(true)
             .action(ArgAction::Count)
             .help("Log to stderr: -v requests and jobs, -vv details, -vvv everything"),
+        Arg::new("quiet")
+            .short('q')
+            .long("quiet")
+            .global(true)
+            .action(ArgAction::SetTrue)
+            .conflicts_with("verbose")
+            .help(
+                "No progress, and no summary of a job that succeeded (its files are still \
+                 printed on stdout); warnings and errors still show",
+            ),
     ]
 }
 

@@ -36,6 +36,7 @@ pub const RESERVED: &[&str] = &[
     "token-file",
     "allow-output-host",
     "verbose",
+    "quiet",
     "version",
 ];
 

@@ -18,7 +18,7 @@ use crate::duration::Deadline;
 use crate::exit::{self, CliError};
 use crate::interrupt::Interrupts;
 use crate::output;
-use crate::progress::{Progress, eprintln_safe, state_text};
+use crate::progress::{Display, Progress, eprintln_safe, state_text};
 use runcomfy_batch::report::shell_word;
 
 /// Which job command.
@@ -46,7 +46,8 @@ struct ResultArgs {
     /// `--wait`.
     wait: bool,
     timeout: Deadline,
-    verbose: u8,
+    /// What is shown on stderr meanwhile (`--quiet`, `-v`).
+    display: Display,
 }
 
 /// Runs a job command; returns the exit code.
@@ -117,7 +118,7 @@ async fn run_on(
                 json,
                 wait: matches.get_flag("wait"),
                 timeout: Deadline::of(matches, started),
-                verbose: global.get_count("verbose"),
+                display: Display::of(global),
             };
             result(&job, &args).await
         }
@@ -177,6 +178,7 @@ async fn result(job: &DynJob, args: &ResultArgs) -> Result<u8, CliError> {
     });
     if let Some(cost) = result.cost
         && !args.json
+        && !args.display.quiet()
     {
         eprintln_safe(&format!("{id}: cost {cost}"));
     }
@@ -250,7 +252,7 @@ async fn wait(
         WaitOptions::new().keep_queued_on_timeout(),
         WaitOptions::timeout,
     );
-    let mut progress = Progress::new(args.verbose);
+    let mut progress = Progress::new(args.display);
     let waited = interrupts
         .race(job.wait_with(options, |update| progress.update(id, update)))
         .await;

@@ -6,6 +6,35 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 use runcomfy::{JobState, Outage, Update};
 
+/// What a command shows on stderr while it works, as the global flags say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Display {
+    /// A spinner on a terminal that redraws, else plain lines.
+    Auto,
+    /// Plain lines: logs (`-v`) are written on stderr, which a spinner would tear apart.
+    Lines,
+    /// `--quiet`: no progress, and no summary of a job that succeeded.
+    Quiet,
+}
+
+impl Display {
+    /// As `--quiet` and `-v` say.
+    pub fn of(global: &clap::ArgMatches) -> Self {
+        if global.get_flag("quiet") {
+            Display::Quiet
+        } else if global.get_count("verbose") > 0 {
+            Display::Lines
+        } else {
+            Display::Auto
+        }
+    }
+
+    /// Whether the summary of a job that succeeded is left out.
+    pub fn quiet(self) -> bool {
+        self == Display::Quiet
+    }
+}
+
 /// The progress display of one job.
 #[derive(Debug)]
 pub enum Progress {
@@ -18,13 +47,17 @@ pub enum Progress {
         /// What the last line said: the state, the queue position, and whether polls failed.
         last: Option<(JobState, Option<u64>, bool)>,
     },
+    /// Nothing (`--quiet`).
+    Hidden,
 }
 
 impl Progress {
     /// A spinner when stderr is a terminal that can redraw a line and no logs are written
-    /// there, else plain lines.
-    pub fn new(verbose: u8) -> Self {
-        if verbose == 0 && runcomfy_batch::progress::animates() {
+    /// there, else plain lines; nothing with `--quiet`.
+    pub fn new(display: Display) -> Self {
+        if display == Display::Quiet {
+            Progress::Hidden
+        } else if display == Display::Auto && runcomfy_batch::progress::animates() {
             let target = ProgressDrawTarget::term_like_with_hz(
                 Box::new(Narrowed(console::Term::buffered_stderr())),
                 20,
@@ -49,6 +82,7 @@ impl Progress {
         match self {
             Progress::Spinner(bar) => bar.set_message(text.to_owned()),
             Progress::Lines { start, .. } => line(*start, text),
+            Progress::Hidden => {}
         }
     }
 
@@ -76,16 +110,25 @@ impl Progress {
                     line(*start, &format!("{request_id}: {text}"));
                 }
             }
+            Progress::Hidden => {}
         }
     }
 
-    /// Prints a line above the spinner (or as a plain line).
+    /// Prints a line above the spinner (or as a plain line), also with `--quiet`.
     pub fn println(&self, text: &str) {
         match self {
             // Not `bar.println`: with the narrowed terminal its padded line would not wrap
             // and the spinner would be drawn after it on the same line.
             Progress::Spinner(bar) => bar.suspend(|| eprintln_safe(text)),
             Progress::Lines { start, .. } => line(*start, text),
+            Progress::Hidden => eprintln_safe(text),
+        }
+    }
+
+    /// A line of the progress's own, as [`println`](Self::println) but for `--quiet`.
+    pub fn note(&self, text: &str) {
+        if !matches!(self, Progress::Hidden) {
+            self.println(text);
         }
     }
 

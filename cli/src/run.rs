@@ -29,7 +29,7 @@ use crate::exit::{self, CliError};
 use crate::fields;
 use crate::interrupt::Interrupts;
 use crate::output;
-use crate::progress::{Progress, eprintln_safe};
+use crate::progress::{Display, Progress, eprintln_safe};
 use runcomfy_batch::report::shell_word;
 
 use runcomfy::wait::CANCEL_TIMEOUT;
@@ -43,7 +43,8 @@ struct RunArgs {
     out: Option<PathBuf>,
     /// `--downloads`.
     download: DownloadOptions,
-    verbose: u8,
+    /// What is shown on stderr meanwhile (`--quiet`, `-v`).
+    display: Display,
     /// `--mock`: the simulated jobs end with this command, so no hint names a later one.
     mock: bool,
     /// `--dry-run`.
@@ -158,7 +159,7 @@ pub async fn run(
         timeout: Deadline::of(matches, Instant::now()),
         out: matches.get_one::<String>("out").map(PathBuf::from),
         download: crate::cli::download_options(matches),
-        verbose: global.get_count("verbose"),
+        display: Display::of(global),
         mock: global.get_flag("mock"),
         dry_run: matches.get_flag("dry_run"),
         max_cost: matches.get_one::<Usd>("max_cost").copied(),
@@ -561,7 +562,7 @@ async fn submit_and_follow(
             }
         }
     }
-    let mut progress = Progress::new(args.verbose);
+    let mut progress = Progress::new(args.display);
     let started_at = Instant::now();
     let submitted = submit(client, input, &mut progress, interrupts, args).await;
     let (job, interrupted) = match submitted {
@@ -578,7 +579,7 @@ async fn submit_and_follow(
         }
     };
     connection.submitted(&job);
-    progress.println(&format!("submitted {} to {}", job.id(), model.id));
+    progress.note(&format!("submitted {} to {}", job.id(), model.id));
     progress.submitted(job.id());
     if interrupted {
         let cancelled = try_cancel(&job, &mut progress, interrupts, args, None).await;
@@ -1292,16 +1293,18 @@ fn succeeded(done: &Done, estimate: Option<&Estimate>, args: &RunArgs) {
         record,
     } = *done;
     let id = job.id();
-    eprintln_safe(&format!(
-        "{id}: succeeded in {:.1}s; saved {} file{} to {}",
-        started.elapsed().as_secs_f64(),
-        saved.len(),
-        if saved.len() == 1 { "" } else { "s" },
-        dir.display()
-    ));
-    eprintln_safe(&cost_line(job, estimate, args));
-    if let Some(record) = record {
-        eprintln_safe(&format!("{id}: provenance in {}", record.display()));
+    if !args.display.quiet() {
+        eprintln_safe(&format!(
+            "{id}: succeeded in {:.1}s; saved {} file{} to {}",
+            started.elapsed().as_secs_f64(),
+            saved.len(),
+            if saved.len() == 1 { "" } else { "s" },
+            dir.display()
+        ));
+        eprintln_safe(&cost_line(job, estimate, args));
+        if let Some(record) = record {
+            eprintln_safe(&format!("{id}: provenance in {}", record.display()));
+        }
     }
     if args.json {
         output::json(&json!({

@@ -543,3 +543,31 @@ fn input_naming_a_file_without_at_says_how_to_read_it() {
         stderr(&output)
     );
 }
+
+#[test]
+fn quiet_shows_only_the_files_and_what_went_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        runcomfy(dir.path())
+            .args(["--mock", "-q", "run", "bytedance/seedream-4-0/sequential"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let output = run(&["--text", "a fox", "--out", "out"]);
+    assert_code(&output, 0);
+    assert_eq!(stderr(&output), "");
+    assert_eq!(stdout(&output).lines().count(), 3, "{}", stdout(&output));
+
+    // An error still shows.
+    let output = run(&["--input", r#"{"text": 5}"#, "--out", "out"]);
+    assert_code(&output, 65);
+    assert!(stderr(&output).contains("error"), "{}", stderr(&output));
+
+    // -q and -v ask for opposite things.
+    let output = runcomfy(dir.path())
+        .args(["-q", "-v", "--mock", "status", "x"])
+        .output()
+        .unwrap();
+    assert_code(&output, 64);
+}
