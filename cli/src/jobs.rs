@@ -9,7 +9,8 @@ use runcomfy::error::JobError;
 use runcomfy::job::JobResult;
 use runcomfy::provenance::{self, Record, RecordFile, Timings};
 use runcomfy::{
-    CancelOutcome, DownloadOptions, DownloadedFile, Error, JobState, Output as _, WaitOptions,
+    CancelOutcome, DownloadCounter, DownloadOptions, DownloadedFile, Error, JobState, Output as _,
+    WaitOptions,
 };
 use serde_json::{Value, json};
 
@@ -300,14 +301,22 @@ async fn succeeded(
     mut report: Value,
 ) -> Result<u8, CliError> {
     let id = job.id();
+    let counter = DownloadCounter::new();
     let options = args
         .timeout
-        .bound(args.download.clone(), DownloadOptions::timeout);
+        .bound(args.download.clone(), DownloadOptions::timeout)
+        .counter(counter.clone());
     let saved = match &args.out {
         Some(dir) => {
+            let mut progress = Progress::new(args.display);
+            let ticking =
+                progress.downloading(format!("{id}: downloading to {}", dir.display()), counter);
             // Dropped at Ctrl-C, SIGTERM or the deadline, a download removes its partial file.
             let download = job.download(outputs, dir, &options);
-            match interrupts.race(download).await {
+            let downloaded = interrupts.race(download).await;
+            drop(ticking);
+            progress.finish();
+            match downloaded {
                 Some(Ok(saved)) => {
                     complete_record(dir, job, args, result, &saved, None);
                     Some(saved)

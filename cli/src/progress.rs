@@ -3,8 +3,8 @@
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
-use runcomfy::{JobState, Outage, Update};
+use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
+use runcomfy::{DownloadCounter, JobState, Outage, Update};
 
 /// What a command shows on stderr while it works, as the global flags say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,10 +132,63 @@ impl Progress {
         }
     }
 
+    /// Shows `text` (`req-1: downloading 3 files to out`) with the bytes `counter` has received
+    /// and their rate, until the returned guard is dropped: on the spinner as they come, as a
+    /// plain line every [`LINE_EVERY`].
+    pub fn downloading(&mut self, text: String, counter: DownloadCounter) -> Ticking {
+        self.message(&text);
+        let shown = match self {
+            Progress::Spinner(bar) => Shown::Spinner(bar.clone()),
+            Progress::Lines { start, .. } => Shown::Lines(*start),
+            Progress::Hidden => return Ticking(None),
+        };
+        let began = Instant::now();
+        let every = match shown {
+            Shown::Spinner(_) => Duration::from_millis(250),
+            Shown::Lines(_) => LINE_EVERY,
+        };
+        let task = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval_at((began + every).into(), every);
+            loop {
+                ticks.tick().await;
+                let received = counter.received();
+                let secs = began.elapsed().as_secs_f64().max(0.001);
+                let rate = HumanBytes((received as f64 / secs) as u64);
+                let now = format!("{text}: {} ({rate}/s)", HumanBytes(received));
+                match &shown {
+                    Shown::Spinner(bar) => bar.set_message(now),
+                    Shown::Lines(start) => line(*start, &now),
+                }
+            }
+        });
+        Ticking(Some(task))
+    }
+
     /// Removes the spinner.
     pub fn finish(&self) {
         if let Progress::Spinner(bar) = self {
             bar.finish_and_clear();
+        }
+    }
+}
+
+/// How often a plain-lines display tells a download's bytes.
+pub const LINE_EVERY: Duration = Duration::from_secs(10);
+
+/// Where [`Progress::downloading`] shows the bytes.
+enum Shown {
+    Spinner(ProgressBar),
+    Lines(Instant),
+}
+
+/// Keeps a download's bytes shown; dropped, it stops.
+#[derive(Debug)]
+pub struct Ticking(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for Ticking {
+    fn drop(&mut self) {
+        if let Some(task) = &self.0 {
+            task.abort();
         }
     }
 }

@@ -17,7 +17,7 @@ use runcomfy::input::DynInput;
 use runcomfy::price::Usd;
 use runcomfy::provenance::{self, Record, RecordFile, Timings};
 use runcomfy::{
-    CancelOutcome, DownloadOptions, DownloadedFile, Error, Problem, SubmitControl,
+    CancelOutcome, DownloadCounter, DownloadOptions, DownloadedFile, Error, Problem, SubmitControl,
     ValidationReport, WaitOptions,
 };
 use runcomfy_batch::{BUDGET_PRICES_WAIT as PRICE_WAIT, PRICES_WAIT as PRICE_NOTICE};
@@ -1223,16 +1223,22 @@ async fn save(
 ) -> Result<Option<Vec<DownloadedFile>>, Error> {
     let id = job.id();
     let files = output_files(output);
-    progress.message(&format!(
-        "{id}: downloading {files} file{} to {}",
-        if files == 1 { "" } else { "s" },
-        dir.display()
-    ));
+    let counter = DownloadCounter::new();
+    let ticking = progress.downloading(
+        format!(
+            "{id}: downloading {files} file{} to {}",
+            if files == 1 { "" } else { "s" },
+            dir.display()
+        ),
+        counter.clone(),
+    );
     let options = args
         .timeout
-        .bound(args.download.clone(), DownloadOptions::timeout);
+        .bound(args.download.clone(), DownloadOptions::timeout)
+        .counter(counter);
     // Dropped at Ctrl-C, SIGTERM or the deadline, a download removes its partial file.
     let downloaded = interrupts.race(job.download(output, dir, &options)).await;
+    drop(ticking);
     progress.finish();
     match downloaded {
         Some(Ok(saved)) => Ok(Some(saved)),

@@ -64,7 +64,7 @@ pub use validate::{Problem, Severity, ValidationError, ValidationReport};
 #[doc(no_inline)]
 pub use client::{Client, ClientBuilder};
 #[doc(no_inline)]
-pub use download::{DownloadOptions, DownloadedFile};
+pub use download::{DownloadCounter, DownloadOptions, DownloadedFile};
 pub use error::Error;
 #[doc(no_inline)]
 pub use job::{CancelOutcome, Job, JobRecord, JobState, Status};

@@ -191,3 +191,22 @@ async fn files_over_the_limit_are_refused() -> TestResult {
     assert_eq!(std::fs::read_dir(dir.path())?.count(), 0);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_counter_tells_the_bytes_received_as_they_come() -> TestResult {
+    let sim = simulator(SimConfig::default()).await?;
+    let client = client(&sim)?;
+    let host = other_host().await?;
+    let base = &host.base_url;
+    let out = output(serde_json::json!({
+        "images": [format!("{base}/untyped"), format!("{base}/typed")],
+    }))?;
+    let dir = tempfile::tempdir()?;
+    let counter = runcomfy::DownloadCounter::new();
+    let options = DownloadOptions::new().counter(counter.clone());
+    let saved = client.download_with(&out, dir.path(), &options).await?;
+    let total: u64 = saved.iter().map(|f| f.bytes).sum();
+    assert!(total > 0);
+    assert_eq!(counter.received(), total);
+    Ok(())
+}

@@ -20,6 +20,8 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
@@ -81,6 +83,31 @@ pub struct DownloadOptions {
     overwrite: bool,
     max_bytes: Option<u64>,
     timeout: Duration,
+    counter: Option<DownloadCounter>,
+}
+
+/// The bytes a download has received so far, for a progress display: give a clone to
+/// [`DownloadOptions::counter`] and read it from another task while the download runs.
+///
+/// Every attempt counts: a file fetched again after a broken connection counts its bytes
+/// again.
+#[derive(Debug, Clone, Default)]
+pub struct DownloadCounter(Arc<AtomicU64>);
+
+impl DownloadCounter {
+    /// A counter at zero.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Bytes received so far, by every file of the downloads it was given to.
+    pub fn received(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn add(&self, bytes: u64) {
+        self.0.fetch_add(bytes, Ordering::Relaxed);
+    }
 }
 
 impl Default for DownloadOptions {
@@ -91,6 +118,7 @@ impl Default for DownloadOptions {
             overwrite: false,
             max_bytes: Some(DEFAULT_MAX_DOWNLOAD_BYTES),
             timeout: DEFAULT_DOWNLOAD_TIMEOUT,
+            counter: None,
         }
     }
 }
@@ -135,6 +163,12 @@ impl DownloadOptions {
     /// removed. A caller with a deadline of its own passes what is left of it.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Count the bytes received into `counter`, which a progress display reads meanwhile.
+    pub fn counter(mut self, counter: DownloadCounter) -> Self {
+        self.counter = Some(counter);
         self
     }
 }
@@ -307,7 +341,7 @@ async fn save_one(
         index
     );
     let attempts = retry::run(http.retry_policy(), is_retryable_download, || {
-        fetch_to_temp(http, fetching, &parsed, dir, &stem, options.max_bytes)
+        fetch_to_temp(http, fetching, &parsed, dir, &stem, options)
     });
     // Dropping the attempt in flight removes its temporary file.
     let fetched = match tokio::time::timeout_at(deadline.into(), attempts).await {
@@ -389,7 +423,7 @@ async fn save_inline(
     let file = temp.file.try_clone().map_err(io)?;
     let body = Body::new(content_type.clone(), None, options.max_bytes);
     let stream = futures::stream::iter([Ok(bytes::Bytes::from(bytes))]);
-    let pace = Pace::new(Duration::from_secs(3600));
+    let pace = Pace::new(Duration::from_secs(3600), options.counter.clone());
     let (head, len, sha256) = match save_body(stream, pace, body, file, temp.path.clone()).await {
         Ok(saved) => saved,
         // Inline, it cannot come whole another time.
@@ -468,8 +502,9 @@ async fn fetch_to_temp(
     url: &Url,
     dir: &Path,
     stem: &str,
-    max_bytes: Option<u64>,
+    options: &DownloadOptions,
 ) -> Result<Fetched, Failure> {
+    let max_bytes = options.max_bytes;
     let fail = |reason| Failure {
         error: Error::Download {
             url: url.to_string(),
@@ -495,7 +530,7 @@ async fn fetch_to_temp(
     };
     let file = temp.file.try_clone().map_err(io_fail)?;
     let body = Body::new(content_type.clone(), named_by(url), max_bytes);
-    let pace = Pace::new(fetching.idle);
+    let pace = Pace::new(fetching.idle, options.counter.clone());
     let saved = save_body(response.bytes_stream(), pace, body, file, temp.path.clone()).await;
     let (head, bytes, sha256) = saved.map_err(|err| match err {
         Saving::Failed(reason) => fail(reason),
@@ -563,13 +598,16 @@ struct Pace {
     idle: Duration,
     /// When the current idle time began, and the bytes received since.
     window: (Instant, u64),
+    /// Where the bytes received are also counted, for a progress display.
+    counter: Option<DownloadCounter>,
 }
 
 impl Pace {
-    fn new(idle: Duration) -> Self {
+    fn new(idle: Duration, counter: Option<DownloadCounter>) -> Self {
         Self {
             idle,
             window: (Instant::now(), 0),
+            counter,
         }
     }
 
@@ -598,6 +636,9 @@ impl Pace {
     }
 
     fn count(&mut self, len: u64) -> Result<(), DownloadFailure> {
+        if let Some(counter) = &self.counter {
+            counter.add(len);
+        }
         if self.window.0.elapsed() >= self.idle {
             if self.window.1 + len < MIN_PROGRESS_BYTES {
                 return Err(DownloadFailure::Stalled(self.idle));
