@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
-use runcomfy::Problem;
 use runcomfy::catalog::ModelInfo;
 use runcomfy::download::safe_file_name;
+use runcomfy::error::SHOWN_CHARS;
+use runcomfy::{Problem, ValidationReport};
 use serde_json::{Map, Value};
 
 use crate::error::BatchError;
@@ -106,7 +107,7 @@ pub fn hash_file(path: &Path) -> Result<(String, Vec<u8>), BatchError> {
 /// Blank lines are ignored. Problems are collected, never stopping at the first.
 pub fn read(path: &Path, default_model: Option<&str>) -> Result<Plan, BatchError> {
     let (sha256, bytes) = hash_file(path)?;
-    let plan = parse(&bytes, default_model, sha256);
+    let plan = parse(&bytes, default_model, sha256, path.parent());
     if plan.lines.is_empty() && plan.invalid.is_empty() {
         return Err(BatchError::Empty {
             path: path.to_owned(),
@@ -124,8 +125,14 @@ pub fn is_line_dir(dir: &str) -> bool {
         && !RESERVED.contains(&dir.to_lowercase().as_str())
 }
 
-/// Checks the lines of a file's bytes.
-pub fn parse(bytes: &[u8], default_model: Option<&str>, sha256: String) -> Plan {
+/// Checks the lines of a file's bytes; `folder` is the file's, where a media path not found
+/// from the working folder is looked for, to say so ([`beside_file`]).
+pub fn parse(
+    bytes: &[u8],
+    default_model: Option<&str>,
+    sha256: String,
+    folder: Option<&Path>,
+) -> Plan {
     let raw: Vec<(u64, &[u8])> = bytes
         .split(|b| *b == b'\n')
         .enumerate()
@@ -139,7 +146,7 @@ pub fn parse(bytes: &[u8], default_model: Option<&str>, sha256: String) -> Plan 
     // the key that made each.
     let mut dirs: HashMap<String, (u64, Option<String>)> = HashMap::new();
     for (number, text) in raw {
-        let mut checked = check_line(number, text, default_model);
+        let mut checked = check_line(number, text, default_model, folder);
         let key = match &checked {
             Ok(line) => line.key.clone(),
             Err(bad) => bad.key.clone(),
@@ -215,7 +222,12 @@ pub fn parse(bytes: &[u8], default_model: Option<&str>, sha256: String) -> Plan 
 }
 
 /// Checks one line; its `dir` is left empty unless it has a key.
-fn check_line(number: u64, text: &[u8], default_model: Option<&str>) -> Result<Line, InvalidLine> {
+fn check_line(
+    number: u64,
+    text: &[u8],
+    default_model: Option<&str>,
+    folder: Option<&Path>,
+) -> Result<Line, InvalidLine> {
     let bad = |key: Option<String>, model: Option<&'static ModelInfo>, problems| InvalidLine {
         number,
         key,
@@ -234,7 +246,7 @@ fn check_line(number: u64, text: &[u8], default_model: Option<&str>) -> Result<L
         ));
     }
     if let (Some(model), Some(input)) = (model, &input) {
-        let (errors, warned) = input_problems(model, input);
+        let (errors, warned) = input_problems(model, input, folder);
         problems.extend(errors);
         warnings.extend(warned);
     }
@@ -343,8 +355,13 @@ fn problem_line(problem: &Problem) -> String {
 }
 
 /// What `model`'s validation finds in `input`, one line each: its errors, and its warnings.
-fn input_problems(model: &ModelInfo, input: &Map<String, Value>) -> (Vec<String>, Vec<String>) {
-    match model.decode(&Value::Object(input.clone())) {
+fn input_problems(
+    model: &ModelInfo,
+    input: &Map<String, Value>,
+    folder: Option<&Path>,
+) -> (Vec<String>, Vec<String>) {
+    let input = Value::Object(input.clone());
+    match model.decode(&input) {
         // The body is made as the submit makes it, so a line too large to send (its local
         // files inlined) is found before any line is paid for.
         Ok(decoded) => match decoded.encode(runcomfy::client::DEFAULT_MAX_BODY_BYTES) {
@@ -354,8 +371,38 @@ fn input_problems(model: &ModelInfo, input: &Map<String, Value>) -> (Vec<String>
             ),
             Err(err) => (vec![format!("input: {err}")], Vec::new()),
         },
-        Err(err) => (err.report.errors().map(problem_line).collect(), Vec::new()),
+        Err(err) => {
+            let mut errors: Vec<String> = err.report.errors().map(problem_line).collect();
+            errors.extend(folder.and_then(|folder| beside_file(folder, &input, &err.report)));
+            (errors, Vec::new())
+        }
     }
+}
+
+/// When local media paths of `input`, read from a file in `folder`, were not found from the
+/// working folder (where relative paths are read from) but are in `folder`: says so, with the
+/// paths to write instead. A batch file or an `--input @file` kept beside its images is the
+/// usual way to meet it.
+pub fn beside_file(folder: &Path, input: &Value, report: &ValidationReport) -> Option<String> {
+    if folder.as_os_str().is_empty() || folder == Path::new(".") {
+        return None;
+    }
+    let found: Vec<String> = report
+        .errors()
+        .filter(|problem| problem.rule == "file")
+        .filter_map(|problem| input.pointer(&problem.pointer)?.as_str())
+        .map(Path::new)
+        .filter(|path| path.is_relative() && !path.exists() && folder.join(path).exists())
+        .map(|path| format!("{:?}", folder.join(path).display().to_string()))
+        .collect();
+    let shown = |text: &str| runcomfy::error::printable(text, SHOWN_CHARS).into_owned();
+    (!found.is_empty()).then(|| {
+        format!(
+            "media paths are read from the working folder, not from {}: write {}",
+            shown(&folder.display().to_string()),
+            shown(&found.join(", "))
+        )
+    })
 }
 
 fn find_model(id: &str, problems: &mut Vec<String>) -> Option<&'static ModelInfo> {

@@ -867,7 +867,7 @@ mod tests {
         let text = "{\"model\":\"bytedance/seedream-4-0/sequential\",\"input\":{\"text\":\"Generate 3 images.\"}}\n\
                     oops\n\
                     {\"model\":\"bytedance/seedream-4-0/sequential\",\"input\":{\"text\":\"Generate 3 images of a cat.\"},\"key\":\"cat\"}\n";
-        crate::input::parse(text.as_bytes(), None, "abc".into())
+        crate::input::parse(text.as_bytes(), None, "abc".into(), None)
     }
 
     #[test]

@@ -846,7 +846,7 @@ mod tests {
         let dir = tempfile::tempdir().map_err(BatchError::io("tempdir"))?;
         let text = "{\"model\":\"bytedance/seedream-4-0/sequential\",\"input\":{\"text\":\"a\"}}\n\
                     {\"model\":\"bytedance/seedream-4-0/sequential\",\"input\":{\"text\":\"b\"}}\n";
-        let plan = input::parse(text.as_bytes(), None, "abc".into());
+        let plan = input::parse(text.as_bytes(), None, "abc".into(), None);
         let mut journal = Journal::open(dir.path())?;
         journal.initialize(&plan, "in.jsonl", None)?;
         journal.mark_submitting(1, State::Pending)?;

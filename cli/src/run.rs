@@ -198,6 +198,20 @@ pub async fn run(
             let mut report = loose;
             report.extend(err.report);
             refused(model, &report, &args);
+            // `--input @jobs/in.json` naming `cat.png` beside it.
+            let file = matches
+                .get_one::<String>("input")
+                .and_then(|s| s.strip_prefix('@'));
+            if let Some(folder) = file.and_then(|file| Path::new(file).parent())
+                && let Some(hint) = runcomfy_batch::input::beside_file(
+                    folder,
+                    &Value::Object(given.clone()),
+                    &report,
+                )
+                && !args.json
+            {
+                eprintln_safe(&format!("  {hint}"));
+            }
             return Ok(exit::DATA_ERR);
         }
     };

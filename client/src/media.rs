@@ -59,10 +59,7 @@ pub enum Media {
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
     /// A local file could not be read.
-    #[error(
-        "cannot read media file {}: {source}",
-        printable(&path.display().to_string(), SHOWN_CHARS)
-    )]
+    #[error("cannot read media file {}: {source}", shown_path(path))]
     Read {
         /// The file.
         path: PathBuf,
@@ -247,7 +244,7 @@ pub(crate) fn check(
         Media::Path(file) => match open(file) {
             Ok((handle, size)) => inspect::inspect(handle, size, want),
             Err(err) => {
-                let message = format!("cannot read {}: {err}", file.display());
+                let message = format!("cannot read {}: {err}", shown_path(file));
                 return report.error(path, "file", None, message);
             }
         },
@@ -622,7 +619,7 @@ fn report_unreadable(
     err: &std::io::Error,
 ) {
     let message = match origin {
-        Origin::Local(Media::Path(file)) => format!("cannot read {}: {err}", file.display()),
+        Origin::Local(Media::Path(file)) => format!("cannot read {}: {err}", shown_path(file)),
         _ => format!("cannot be read: {err}"),
     };
     report.error(path, "file", None, message);
@@ -699,6 +696,20 @@ fn beside(value: f64, limit: f64) -> String {
         }
     }
     value.to_string()
+}
+
+/// A local media path as an error shows it: a relative one with the absolute path it was read
+/// at (relative paths are read from the working folder, which the reader may not have in mind).
+pub(crate) fn shown_path(file: &Path) -> String {
+    let given = file.display().to_string();
+    match std::path::absolute(file) {
+        Ok(absolute) if file.is_relative() => format!(
+            "{} ({})",
+            printable(&given, SHOWN_CHARS),
+            printable(&absolute.display().to_string(), SHOWN_CHARS)
+        ),
+        _ => printable(&given, SHOWN_CHARS).into_owned(),
+    }
 }
 
 #[cfg(test)]

@@ -571,3 +571,55 @@ fn quiet_shows_only_the_files_and_what_went_wrong() {
         .unwrap();
     assert_code(&output, 64);
 }
+
+#[test]
+fn a_media_path_found_beside_the_input_file_says_what_to_write() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("jobs")).unwrap();
+    write_png(&dir.path().join("jobs/cat.png"), 64, 64);
+    let input = r#"{"prompt": "a cat", "images": ["cat.png"]}"#;
+    std::fs::write(dir.path().join("jobs/in.json"), input).unwrap();
+    std::fs::write(
+        dir.path().join("jobs/j.jsonl"),
+        format!("{{\"model\": \"bytedance/seedream-4-0/edit\", \"input\": {input}}}\n"),
+    )
+    .unwrap();
+    let absolute = dir.path().canonicalize().unwrap().join("cat.png");
+    for args in [
+        &[
+            "run",
+            "bytedance/seedream-4-0/edit",
+            "--input",
+            "@jobs/in.json",
+        ][..],
+        &["batch", "jobs/j.jsonl"][..],
+    ] {
+        let output = runcomfy(dir.path())
+            .arg("--mock")
+            .args(args)
+            .arg("--dry-run")
+            .output()
+            .unwrap();
+        assert_code(&output, 65);
+        let err = stderr(&output);
+        // Where it looked, and what to write instead.
+        assert!(err.contains(&format!("({})", absolute.display())), "{err}");
+        assert!(
+            err.contains("media paths are read from the working folder, not from jobs: write \"jobs/cat.png\""),
+            "{err}"
+        );
+    }
+    // From the file's own folder, the same input is fine.
+    let output = runcomfy(&dir.path().join("jobs"))
+        .args([
+            "--mock",
+            "run",
+            "bytedance/seedream-4-0/edit",
+            "--input",
+            "@in.json",
+        ])
+        .arg("--dry-run")
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+}
