@@ -474,7 +474,7 @@ mod tests {
     const MODEL: &str = "bytedance/seedream-4-0/sequential";
 
     fn plan(text: &str) -> Plan {
-        parse(text.as_bytes(), None, String::new())
+        parse(text.as_bytes(), None, String::new(), None)
     }
 
     #[test]
@@ -671,7 +671,7 @@ mod tests {
     fn the_default_model_fills_in() {
         let text = r#"{"input":{"text":"Generate 3 images of a cat."}}"#;
         assert_eq!(plan(text).invalid.len(), 1);
-        let plan = parse(text.as_bytes(), Some(MODEL), String::new());
+        let plan = parse(text.as_bytes(), Some(MODEL), String::new(), None);
         assert_eq!(plan.lines.len(), 1);
         assert_eq!(plan.lines[0].model.id, MODEL);
     }
