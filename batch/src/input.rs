@@ -424,12 +424,18 @@ pub fn unknown_model(id: &str) -> String {
         .map(|m| m.id)
         .filter(|m| m.to_ascii_lowercase().starts_with(&family))
         .collect();
-    if let [first, _, ..] = members.as_slice() {
-        let family = first.get(..family.len() - 1).unwrap_or(first);
-        return format!(
-            "`{shown}` is a family of {} models, not one: `runcomfy models {family}` lists them",
-            members.len()
-        );
+    match members.as_slice() {
+        [first, _, ..] => {
+            let family = first.get(..family.len() - 1).unwrap_or(first);
+            return format!(
+                "`{shown}` is a family of {} models, not one: `runcomfy models {family}` lists \
+                 them",
+                members.len()
+            );
+        }
+        // The start of one model's id (`flux-2/flash` for `flux-2/flash/text-to-image`).
+        [only] => return format!("unknown model `{shown}`; did you mean `{only}`?"),
+        [] => {}
     }
     let holding = runcomfy::catalog::search(&[id]).len();
     match runcomfy::catalog::closest(id).as_slice() {

@@ -329,6 +329,12 @@ fn an_unknown_model_gets_the_closest_ids_not_the_catalog() {
             vec!["run", "Seedream"],
             "`runcomfy models Seedream` lists the",
         ),
+        // The start of one model's id.
+        (
+            vec!["describe", "blackforestlabs/flux-2/flash"],
+            "error: unknown model `blackforestlabs/flux-2/flash`; did you mean \
+             `blackforestlabs/flux-2/flash/text-to-image`?",
+        ),
         (
             vec![
                 "batch",
