@@ -84,8 +84,12 @@ impl Media {
         Media::Bytes(bytes.into())
     }
 
-    /// Reads a string as a `data:` URI, a URL (it has a `scheme://`), or else a local path.
+    /// Reads a string as a `data:` URI, a URL (it has a `scheme://`), or else a local path;
+    /// a `file:` URL of this machine is its path (`file:///tmp/a%20b.png`).
     pub fn parse(value: &str) -> Self {
+        if let Some(path) = file_url_path(value) {
+            return Media::Path(path);
+        }
         // `https:/host/a.png` too is a URL, a broken one, not a file of that name.
         let web = value.split_once(':').is_some_and(|(scheme, _)| {
             ["http", "https"]
@@ -125,6 +129,13 @@ impl Media {
             Media::Bytes(bytes) => Ok(Cow::Owned(data_uri(bytes))),
         }
     }
+}
+
+/// The local path a `file:` URL names, when it names one on this machine (no host, or
+/// `localhost`); another host's is left a URL, which is refused as one.
+fn file_url_path(value: &str) -> Option<PathBuf> {
+    after_prefix(value.trim(), "file:")?;
+    url::Url::parse(value.trim()).ok()?.to_file_path().ok()
 }
 
 fn has_data_scheme(value: &str) -> bool {
@@ -736,6 +747,25 @@ mod tests {
         assert_eq!(sniff_mime(b"RIFF\0\0\0\0WAVEfmt "), "audio/wav");
         assert_eq!(sniff_mime(b"hello, world"), "application/octet-stream");
         assert_eq!(sniff_mime(b""), "application/octet-stream");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_url_of_this_machine_is_its_path() {
+        let path = |text| match Media::parse(text) {
+            Media::Path(path) => Some(path),
+            _ => None,
+        };
+        assert_eq!(
+            path("file:///tmp/a%20b.png"),
+            Some(PathBuf::from("/tmp/a b.png"))
+        );
+        assert_eq!(
+            path("FILE://localhost/x.png"),
+            Some(PathBuf::from("/x.png"))
+        );
+        // Another machine's is a URL, refused as one.
+        assert!(matches!(Media::parse("file://host/x.png"), Media::Url(_)));
     }
 
     #[test]
