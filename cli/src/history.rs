@@ -152,9 +152,7 @@ impl HistoryCache {
         };
         match update() {
             Ok(()) => tracing::debug!(path = %self.path.display(), "poll history saved"),
-            Err(err) => {
-                tracing::warn!(path = %self.path.display(), %err, "cannot save the poll history");
-            }
+            Err(err) => unusable(&self.path, &err),
         }
     }
 }
@@ -204,6 +202,19 @@ fn add(file: &mut CacheFile, server: &str, added: &Added<'_>, saved_at: u64) {
     }
 }
 
+/// Says that the cache cannot be read or written, once a command: each job saves to it, and
+/// every later try meets the same folder.
+fn unusable(path: &Path, err: &std::io::Error) {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        tracing::warn!(
+            "the run-time cache {} cannot be used ({err}); the command goes on without it (set \
+             RUNCOMFY_CACHE_DIR to another folder, or empty to turn the cache off)",
+            path.display()
+        );
+    });
+}
+
 /// Largest cache file read: what it keeps ([`MAX_SERVERS`] servers' run times and
 /// [`MAX_JOBS`] jobs each) is far smaller; a larger one is not this cache's.
 const MAX_FILE_BYTES: u64 = 8 << 20;
@@ -220,7 +231,7 @@ fn read(path: &Path) -> CacheFile {
         Ok(text) => text,
         Err(err) => {
             if err.kind() != std::io::ErrorKind::NotFound {
-                tracing::warn!(path = %path.display(), %err, "cannot read the poll history");
+                unusable(path, &err);
             }
             return CacheFile::default();
         }

@@ -16,12 +16,12 @@ mod fields;
 mod history;
 mod interrupt;
 mod jobs;
+mod logging;
 mod output;
 mod progress;
 mod run;
 mod token;
 
-use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::ArgMatches;
@@ -80,7 +80,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    init_logging(matches.get_count("verbose"));
+    logging::init(matches.get_count("verbose"));
     // One thread: a command waits on the network, and each worker thread (with the malloc
     // arena it gets) cost about 0.5 MiB of a `run`'s 10 MiB goal (BENCHMARKS.md §8).
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -210,33 +210,4 @@ fn model_of(id: Option<&str>) -> Result<&'static runcomfy::catalog::ModelInfo, C
     id.and_then(runcomfy::catalog::find).ok_or_else(|| {
         CliError::Usage(runcomfy_batch::input::unknown_model(id.unwrap_or_default()))
     })
-}
-
-/// `-v` info, `-vv` debug, `-vvv` trace for this program and its crates; `RUST_LOG` wins.
-fn init_logging(verbose: u8) {
-    let level = match verbose {
-        0 => "warn",
-        1 => "info",
-        2 => "debug",
-        _ => "trace",
-    };
-    // Without -v, other crates say nothing (every failure reaches the user as this program's
-    // own error), and this program's warnings read as its other lines do: no time, no target.
-    let others = if verbose == 0 { "off" } else { "warn" };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(format!(
-            "{others},runcomfy={level},runcomfy_cli={level},runcomfy_batch={level},runcomfy_simulator={level}"
-        ))
-    });
-    let plain = verbose == 0 && std::env::var_os("RUST_LOG").is_none();
-    let logger = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(!plain);
-    let _ = if plain {
-        logger.without_time().try_init()
-    } else {
-        logger.try_init()
-    };
 }

@@ -234,6 +234,30 @@ fn an_unreadable_cache_is_replaced_not_fatal() {
     assert_eq!(cached_run_times(&cache, &sim).len(), 1);
 }
 
+/// A cache that cannot be written (its folder is a file) is said once, as the CLI's other
+/// warnings are, and the run goes on.
+#[test]
+fn an_unusable_cache_is_said_once_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("afile"), "").unwrap();
+    let sim = Sim::running(Duration::from_millis(50));
+    let output = sim
+        .runcomfy(dir.path())
+        .env("RUNCOMFY_CACHE_DIR", dir.path().join("afile/cache"))
+        .args(["run", MODEL, "--text", "x", "--out", "out"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let err = stderr(&output);
+    assert_eq!(err.matches("run-time cache").count(), 1, "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("warning: the run-time cache") && l.contains("afile")),
+        "{err}"
+    );
+    assert!(!err.contains("WARN"), "{err}");
+}
+
 /// Without `RUNCOMFY_CACHE_DIR` the cache is the platform's (`$XDG_CACHE_HOME/runcomfy` here);
 /// set but empty, there is none.
 #[cfg(target_os = "linux")]
