@@ -1,5 +1,7 @@
 //! `runcomfy models` and `runcomfy describe MODEL`: the runtime catalog, for people and as JSON.
 
+use std::collections::HashMap;
+
 use runcomfy::catalog::{CrossRule, Field, FieldKind, ModelInfo};
 use runcomfy::error::printable;
 use runcomfy::price::Price;
@@ -12,7 +14,10 @@ use crate::fields::{self, FieldFlag};
 use crate::output;
 
 /// Today's prices by model id (`--live`), or none.
-pub type LivePrices = Option<std::collections::HashMap<String, Price>>;
+pub type LivePrices = Option<HashMap<String, Price>>;
+
+/// How many models `models --live` names that this build lacks.
+const NOT_BUILT_SHOWN: usize = 8;
 
 /// A model's price: today's (`--live`) over the catalog's, and whether it is today's.
 fn price_of(model: &ModelInfo, live: &LivePrices) -> (Price, Source) {
@@ -99,6 +104,40 @@ impl ModelFilter {
         found
     }
 
+    /// The models the API lists (`--live`) that this build lacks, as a note: a model the
+    /// catalog did not have when this runcomfy was built cannot be run by it. Only the words
+    /// filter them; their kind is not known.
+    fn not_built(&self, live: &HashMap<String, Price>) -> Option<String> {
+        if self.kind.is_some() {
+            return None;
+        }
+        let words: Vec<String> = self.words.iter().map(|w| w.to_lowercase()).collect();
+        let mut missing: Vec<&str> = live
+            .keys()
+            .map(String::as_str)
+            .filter(|id| runcomfy::catalog::find(id).is_none())
+            .filter(|id| words.iter().all(|w| id.to_lowercase().contains(w.as_str())))
+            .collect();
+        missing.sort_unstable();
+        let shown: Vec<String> = missing
+            .iter()
+            .take(NOT_BUILT_SHOWN)
+            .map(|id| printable(id, 120).into_owned())
+            .collect();
+        let more = match missing.len().saturating_sub(NOT_BUILT_SHOWN) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
+        (!missing.is_empty()).then(|| {
+            format!(
+                "note: the API lists {} this build cannot run (it was built without them; a \
+                 newer runcomfy may have them): {}{more}",
+                runcomfy_batch::report::count(missing.len() as u64, "model", "models"),
+                shown.join(", ")
+            )
+        })
+    }
+
     /// What was asked, as the no-match message says it.
     fn describe(&self) -> String {
         let mut asked = Vec::new();
@@ -116,6 +155,9 @@ impl ModelFilter {
 /// does (said on stderr).
 pub fn models(filter: &ModelFilter, json: bool, live: &LivePrices) -> bool {
     let catalog = filter.models();
+    if let Some(note) = live.as_ref().and_then(|live| filter.not_built(live)) {
+        crate::progress::eprintln_safe(&note);
+    }
     if catalog.is_empty() {
         crate::progress::eprintln_safe(&format!(
             "no model matches {} (`runcomfy models` lists all {})",

@@ -1312,7 +1312,10 @@ fn a_live_catalog_with_entries_that_name_no_model_warns_and_lists_the_rest() {
                 // Unreadable, though it names its pricing: not today's "-" over the catalog's base.
                 {"model_id": "wan-ai/wan-2.7/edit", "base_price_usd": -5, "price_unit": "output", "pricing": "fixed"},
                 {"model_id": "bytedance/seedream-4-0/edit-sequential", "base_price_usd": 0.03, "price_unit": "minute", "pricing": "fixed"},
-            ], "total": 7}),
+                // Models this build lacks: named, escaped.
+                {"model_id": "kling/kling-3.0/text-to-video", "base_price_usd": 0.5, "price_unit": "output", "pricing": "fixed"},
+                {"model_id": "evil/\u{1b}[2Jmodel", "base_price_usd": 0.5, "price_unit": "output", "pricing": "fixed"},
+            ], "total": 9}),
         )
     });
     let dir = tempfile::tempdir().unwrap();
@@ -1351,6 +1354,11 @@ fn a_live_catalog_with_entries_that_name_no_model_warns_and_lists_the_rest() {
         "{out}"
     );
     assert!(err.contains("the API gave none for that model"), "{err}");
+    assert!(
+        err.contains("the API lists 2 models this build cannot run")
+            && err.contains("kling/kling-3.0/text-to-video"),
+        "{err}"
+    );
 
     let output = cli(&server, dir.path())
         .args(["models", "--live", "--json"])
