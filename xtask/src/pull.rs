@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use reqwest::Url;
-use runcomfy::error::{SHOWN_CHARS, printable, printable_id};
+use runcomfy::error::{ConfigError, SHOWN_CHARS, printable, printable_id};
 use runcomfy::secret::{Token, TokenError};
 use serde_json::Value;
 
@@ -93,14 +93,10 @@ pub enum PullError {
     /// `RUNCOMFY_TOKEN` cannot be sent.
     #[error("{}", token_problem(.0))]
     Token(TokenError),
-    /// The base URL is not a URL.
-    #[error("--base-url {}: {reason}", printable(url, SHOWN_CHARS))]
-    BaseUrl {
-        /// The URL given.
-        url: String,
-        /// Why it is refused.
-        reason: String,
-    },
+    /// The base URL is not one the token may be sent to, as the client reads one (the error
+    /// names it, but for its credentials).
+    #[error("--base-url: {0}")]
+    BaseUrl(ConfigError),
     /// `--model` names no model id, which would put other paths in the URL.
     #[error("{}", printable(.0, SHOWN_CHARS))]
     BadId(String),
@@ -308,16 +304,8 @@ pub struct PullReport {
 
 /// Fetches the selected models, sorted by id.
 pub async fn fetch(options: &PullOptions) -> Result<Listing, PullError> {
-    let base = Url::parse(&options.base_url).map_err(|err| PullError::BaseUrl {
-        url: options.base_url.clone(),
-        reason: err.to_string(),
-    })?;
-    if base.cannot_be_a_base() {
-        return Err(PullError::BaseUrl {
-            url: options.base_url.clone(),
-            reason: "not a base for paths".into(),
-        });
-    }
+    // As the client reads one: the token goes in clear over plain http to anywhere else.
+    let base = runcomfy::client::parse_base_url(&options.base_url).map_err(PullError::BaseUrl)?;
     let timeouts = options.timeouts;
     let client = reqwest::Client::builder()
         .user_agent(concat!("runcomfy-xtask/", env!("CARGO_PKG_VERSION")))

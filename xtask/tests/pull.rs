@@ -770,3 +770,24 @@ fn a_token_a_header_cannot_carry_is_refused_unshown_before_any_request() {
     );
     assert!(server.seen().is_empty());
 }
+
+#[test]
+fn a_base_url_the_token_may_not_go_to_is_refused_before_any_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let schemas = dir.path().to_str().unwrap();
+    for (url, said) in [
+        // In clear over the network.
+        (
+            "http://example.com",
+            "plain http is only allowed to loopback addresses",
+        ),
+        // Credentials in the URL: refused, and never shown.
+        ("https://user:hunter2@example.com", "credentials in the URL"),
+    ] {
+        let out = xtask_pull(TOKEN, &["--all", "--base-url", url, "--schemas", schemas]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(said), "{stderr}");
+        assert!(!stderr.contains("hunter2"), "{stderr}");
+    }
+}

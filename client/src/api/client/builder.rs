@@ -310,9 +310,11 @@ fn is_downgrade(from: Option<&Url>, to: &Url) -> bool {
     from.is_some_and(|from| from.scheme() == "https") && to.scheme() != "https"
 }
 
-/// Accepts `https` URLs, and `http` only to loopback addresses; no credentials, query or
-/// fragment, which would end up in logs and errors.
-fn parse_base_url(text: &str) -> Result<Url, ConfigError> {
+/// Reads an API base URL as the client accepts one: `https`, or `http` only to a loopback
+/// address (the token goes with every call); no credentials, query or fragment, which would
+/// end up in logs and errors. For a program that sends its own calls with the token
+/// ([`Token::authorize`](crate::secret::Token::authorize)), as the maintainer tools' `pull`.
+pub fn parse_base_url(text: &str) -> Result<Url, ConfigError> {
     let invalid = |reason| ConfigError::InvalidBaseUrl {
         url: text.to_owned(),
         reason,
