@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
     /// A file or folder could not be read.
-    #[error("{}: cannot read: {source}", path.display())]
+    #[error("{}: cannot read: {source}", clean(&path.display().to_string()))]
     Io {
         /// The file or folder.
         path: PathBuf,
@@ -15,7 +15,7 @@ pub enum FileError {
         source: std::io::Error,
     },
     /// A file is not valid JSON.
-    #[error("{}:{line}:{column}: invalid JSON: {message}", path.display())]
+    #[error("{}:{line}:{column}: invalid JSON: {}", clean(&path.display().to_string()), clean(message))]
     Json {
         /// The file.
         path: PathBuf,
@@ -65,7 +65,7 @@ pub enum Error {
     #[error(transparent)]
     File(#[from] FileError),
     /// The schema (or overlay) is inconsistent or uses something the generator cannot map.
-    #[error("{}: at {}: {}{}", path.display(), clean(display_pointer(pointer)), clean(problem), hint_suffix(hint))]
+    #[error("{}: at {}: {}{}", clean(&path.display().to_string()), clean(display_pointer(pointer)), clean(problem), hint_suffix(hint))]
     Schema {
         /// The file.
         path: PathBuf,
@@ -116,7 +116,7 @@ fn hint_suffix(hint: &Option<String>) -> String {
 }
 
 /// Text from a catalog made safe for one line of a terminal: control and bidi characters (a
-/// `\n` in a property name, an escape sequence) are shown escaped.
+/// `\n` in a property name, an escape sequence, in a folder name too) are shown escaped.
 fn clean(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

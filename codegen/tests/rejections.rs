@@ -364,6 +364,15 @@ fn a_model_id_of_one_segment() {
         assert!(err.to_string().contains("is not a model id"), "{id}: {err}");
     }
     runcomfy_codegen::catalog::check_model_id("wan-ai/wan-2.7/text-to-video", dir.path()).unwrap();
+
+    // A folder name is someone's text: what it holds for a terminal is shown escaped, in the
+    // id and in the path alike.
+    let hostile = dir.path().join("qa\u{1b}]0;pwned\u{7}");
+    let err = runcomfy_codegen::catalog::check_model_id("qa\u{1b}]0;pwned\u{7}/x", &hostile)
+        .unwrap_err()
+        .to_string();
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+    assert!(err.contains("\\u{1b}]0;pwned"), "{err}");
 }
 
 #[test]
