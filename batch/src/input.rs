@@ -367,12 +367,20 @@ fn input_problems(
         Ok(decoded) => match decoded.encode(runcomfy::client::DEFAULT_MAX_BODY_BYTES) {
             Ok(_) => (
                 Vec::new(),
-                decoded.warnings().iter().map(problem_line).collect(),
+                runcomfy::validate::said(decoded.warnings())
+                    .iter()
+                    .map(problem_line)
+                    .collect(),
             ),
             Err(err) => (vec![format!("input: {err}")], Vec::new()),
         },
         Err(err) => {
-            let mut errors: Vec<String> = err.report.errors().map(problem_line).collect();
+            let said = err.report.said();
+            let mut errors: Vec<String> = said
+                .iter()
+                .filter(|p| p.severity == runcomfy::Severity::Error)
+                .map(problem_line)
+                .collect();
             errors.extend(folder.and_then(|folder| beside_file(folder, &input, &err.report)));
             (errors, Vec::new())
         }

@@ -11,7 +11,6 @@ use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use heck::ToKebabCase as _;
 use runcomfy::Number;
-use runcomfy::ValidationReport;
 use runcomfy::catalog::{CrossRule, Field, FieldKind, ModelInfo};
 use runcomfy::schema::{Choice, Json, JsonType};
 use runcomfy::vocab::cross::CrossRuleKind;
@@ -627,12 +626,6 @@ fn number(text: &str) -> Option<Value> {
     }
     let float: f64 = text.parse().ok()?;
     serde_json::Number::from_f64(float).map(Value::Number)
-}
-
-/// Counts of errors and warnings.
-pub fn counts(report: &ValidationReport) -> (usize, usize) {
-    let errors = report.errors().count();
-    (errors, report.problems().len() - errors)
 }
 
 /// A cross-field rule in words: the condition, the rule's name, its message.

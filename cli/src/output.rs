@@ -85,7 +85,12 @@ pub fn files_json(files: &[DownloadedFile]) -> Value {
 
 /// Prints every problem of a report on stderr; returns whether it has errors.
 pub fn problems(model_id: &str, report: &ValidationReport, sent: bool) -> bool {
-    let (errors, warnings) = crate::fields::counts(report);
+    let said = report.said();
+    let errors = said
+        .iter()
+        .filter(|p| p.severity == runcomfy::Severity::Error)
+        .count();
+    let warnings = said.len() - errors;
     if errors == 0 && warnings == 0 {
         return false;
     }
@@ -97,7 +102,7 @@ pub fn problems(model_id: &str, report: &ValidationReport, sent: bool) -> bool {
             plural(warnings)
         ));
     }
-    for problem in report.problems() {
+    for problem in &said {
         let tag = match problem.severity {
             runcomfy::Severity::Error => "error",
             runcomfy::Severity::Warning => "warning",

@@ -150,6 +150,11 @@ impl ValidationReport {
             .filter(|p| p.severity == Severity::Warning)
     }
 
+    /// The problems as people read them ([`said`]).
+    pub fn said(&self) -> Vec<Problem> {
+        said(&self.problems)
+    }
+
     /// True when there is no error (warnings allowed).
     pub fn is_valid(&self) -> bool {
         self.errors().next().is_none()
@@ -165,9 +170,38 @@ impl ValidationReport {
     }
 }
 
+/// Problems as people read them: those of one place that say the same thing (a rule on an
+/// image's width and one on its height, which share their message) as one, their rules and
+/// values joined. [`ValidationReport::problems`] keeps each rule apart, for programs.
+pub fn said(problems: &[Problem]) -> Vec<Problem> {
+    let mut said: Vec<Problem> = Vec::with_capacity(problems.len());
+    for problem in problems {
+        let same = said.iter_mut().find(|p| {
+            (p.severity, &p.pointer, &p.path, &p.message)
+                == (
+                    problem.severity,
+                    &problem.pointer,
+                    &problem.path,
+                    &problem.message,
+                )
+        });
+        match same {
+            Some(same) => {
+                same.rule = format!("{}, {}", same.rule, problem.rule);
+                same.value = match (same.value.take(), &problem.value) {
+                    (Some(a), Some(b)) => Some(format!("{a}, {b}")),
+                    (a, b) => a.or_else(|| b.clone()),
+                };
+            }
+            None => said.push(problem.clone()),
+        }
+    }
+    said
+}
+
 impl fmt::Display for ValidationReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, problem) in self.problems.iter().enumerate() {
+        for (i, problem) in self.said().iter().enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
@@ -209,5 +243,33 @@ mod tests {
             "{text:?}"
         );
         assert!(text.contains("cannot read /tmp/\\u{1b}]52"), "{text}");
+    }
+
+    #[test]
+    fn rules_of_one_place_that_say_the_same_are_said_once() {
+        let mut report = ValidationReport::new();
+        let image = Path::root().key("images").index(0);
+        let message = "width and height must exceed 14 pixels";
+        report.error(&image, "width_pixels>", Some("width 10 px".into()), message);
+        report.error(
+            &image,
+            "height_pixels>",
+            Some("height 10 px".into()),
+            message,
+        );
+        report.error(
+            &Path::root().key("images").index(1),
+            "width_pixels>",
+            None,
+            message,
+        );
+        report.warning(&image, "other", None, message);
+        let said = report.said();
+        assert_eq!(said.len(), 3, "{said:?}");
+        assert_eq!(said[0].rule, "width_pixels>, height_pixels>");
+        assert_eq!(said[0].value.as_deref(), Some("width 10 px, height 10 px"));
+        // For programs, each rule stays apart.
+        assert_eq!(report.problems().len(), 4);
+        assert_eq!(report.to_string().lines().count(), 3);
     }
 }

@@ -23,7 +23,7 @@ use crate::media::Files;
 use crate::schema::{CrossRule, Schema};
 use check::Strings;
 
-pub use crate::report::{Problem, Severity, ValidationError, ValidationReport};
+pub use crate::report::{Problem, Severity, ValidationError, ValidationReport, said};
 pub use instance::{Array, Instance, Object, View};
 
 /// What a whole input is checked against: the input object's schema and the rules across its
