@@ -2,7 +2,50 @@
 //!
 //! Every model of the catalog in `schemas/` is generated at build time into [`models`]: a marker
 //! type implementing [`Model`], a typed input that validates itself, and a typed output.
-//! [`catalog()`] lists them at run time.
+//! [`catalog()`] lists them at run time. Each model is a cargo feature
+//! (`bytedance-seedream-4-0-edit`), each family one too (`bytedance-seedream-4-0`), and
+//! `all-models` enables every one; a model whose feature is off is not in [`models`].
+//!
+//! The client is async and needs a [Tokio](https://tokio.rs) runtime: calls made outside one
+//! panic.
+//!
+//! ```no_run
+//! use runcomfy::models::bytedance::seedream_4_0::edit::{Edit, EditInput};
+//! use runcomfy::{Client, Error, Media, WaitOptions};
+//! use std::time::Duration;
+//!
+//! # async fn example() -> Result<(), Error> {
+//! // RUNCOMFY_TOKEN, and RUNCOMFY_BASE_URL for the simulator.
+//! let client = Client::from_env()?;
+//! let input = EditInput::new("make it blue", vec![Media::path("cat.png")]);
+//! // Invalid input is refused here, before anything is sent or paid for.
+//! let job = match client.submit::<Edit>(&input).await {
+//!     Ok(job) => job,
+//!     // Sent, and perhaps accepted (and billed): never submit it again blindly.
+//!     Err(err @ Error::SubmitOutcomeUnknown { .. }) => {
+//!         eprintln!("check your RunComfy requests before sending it again: {err}");
+//!         return Err(err);
+//!     }
+//!     // Not sent, or refused: nothing was billed.
+//!     Err(err) => return Err(err),
+//! };
+//! println!("request {}", job.id());
+//! // A deadline that cancels the job if it is still queued then.
+//! let output = job
+//!     .wait_with(WaitOptions::new().timeout(Duration::from_secs(600)), |update| {
+//!         println!("{:?} after {:?}", update.state, update.elapsed);
+//!     })
+//!     .await?;
+//! println!("cost: {:?}", job.cost());
+//! for file in client.download(&output, "out").await? {
+//!     println!("{} ({} bytes)", file.path.display(), file.bytes);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! [`Client::run`] does submit, wait and nothing more, for when the request id and the cost
+//! do not matter.
 
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 

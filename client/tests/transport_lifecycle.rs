@@ -218,6 +218,35 @@ async fn a_deadline_cancels_a_queued_job() -> TestResult {
 }
 
 #[tokio::test]
+async fn a_run_dropped_while_its_job_is_queued_cancels_it() -> TestResult {
+    let sim = simulator(SimConfig {
+        workers: 1,
+        ..config(Duration::from_secs(30))
+    })
+    .await?;
+    let client = client(&sim)?;
+    let _running = client.submit::<Edit>(&edit_input()).await?;
+    // The caller's own deadline drops the run while its job waits in the queue.
+    let given_up = tokio::time::timeout(
+        Duration::from_millis(300),
+        client.run::<Edit>(&edit_input()),
+    )
+    .await;
+    assert!(given_up.is_err(), "the run ended: {given_up:?}");
+    // The cancel goes in a task of its own.
+    for _ in 0..50 {
+        if sim.stats().jobs_cancelled == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(sim.stats().jobs_cancelled, 1);
+    assert_eq!(sim.stats().submissions, 2);
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
 async fn updates_stream_reports_the_queue_then_the_end() -> TestResult {
     let sim = simulator(SimConfig {
         workers: 1,

@@ -44,8 +44,23 @@ impl Client {
     }
 
     /// Submits, waits for the end, and returns the output.
+    ///
+    /// Only the output comes back: for the request id, the cost, or a deadline, use
+    /// [`submit`](Self::submit) then [`Job::wait_with`] (whose
+    /// [`timeout`](crate::WaitOptions::timeout) cancels a job still queued).
+    ///
+    /// Dropped while it waits (under `tokio::time::timeout`, or a `select!` that took another
+    /// branch), it asks the server to cancel the job, in a task of its own (best effort: a
+    /// running job cannot be cancelled, and is billed), and logs the request id at warn level,
+    /// so the job is not lost without a trace. Dropped while the submit is on the wire, the job
+    /// may have been accepted with nobody told its id: bound the submit with
+    /// [`submit_with`](Self::submit_with) and a [`SubmitControl`] instead.
     pub async fn run<M: Model>(&self, input: &M::Input) -> Result<M::Output, Error> {
-        self.submit::<M>(input).await?.wait().await
+        let job = self.submit::<M>(input).await?;
+        let abandoned = Abandoned(Some(job.clone()));
+        let output = job.wait().await;
+        abandoned.forget();
+        output
     }
 
     /// [`run`](Self::run), with the model taken from the input's type.
@@ -248,5 +263,41 @@ mod tests {
             "http://127.0.0.1:9/api/v1/models/bytedance/seedream-4-0/edit"
         );
         Ok(())
+    }
+}
+
+/// A job [`Client::run`] waits for: dropped before the wait ends, it asks the server to cancel
+/// the job (which the caller can no longer reach), and says so.
+struct Abandoned<M: Model>(Option<Job<M>>);
+
+impl<M: Model> Abandoned<M> {
+    /// The wait ended: nothing to do.
+    fn forget(mut self) {
+        self.0 = None;
+    }
+}
+
+impl<M: Model> Drop for Abandoned<M> {
+    fn drop(&mut self) {
+        let Some(job) = self.0.take() else {
+            return;
+        };
+        let runtime = tokio::runtime::Handle::try_current();
+        tracing::warn!(
+            request_id = job.id(),
+            model = job.model_id(),
+            cancelling = runtime.is_ok(),
+            "run() was dropped while its job was unfinished; a job already running is billed"
+        );
+        if let Ok(runtime) = runtime {
+            runtime.spawn(async move {
+                let cancel = tokio::time::timeout(crate::wait::CANCEL_TIMEOUT, job.cancel());
+                match cancel.await {
+                    Ok(Ok(outcome)) => tracing::info!(request_id = job.id(), ?outcome, "cancel of an abandoned run"),
+                    Ok(Err(err)) => tracing::warn!(request_id = job.id(), %err, "cannot cancel an abandoned run"),
+                    Err(_) => tracing::warn!(request_id = job.id(), "no answer to the cancel of an abandoned run"),
+                }
+            });
+        }
     }
 }
