@@ -248,24 +248,6 @@ fn submit_error(model_id: &'static str, failure: Failure) -> Error {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn model_urls_keep_the_id_path() -> Result<(), Error> {
-        let client = Client::builder()
-            .token("tok-1234")
-            .base_url("http://127.0.0.1:9/api/")
-            .build()?;
-        assert_eq!(
-            model_url(&client.inner.http, "bytedance/seedream-4-0/edit").as_str(),
-            "http://127.0.0.1:9/api/v1/models/bytedance/seedream-4-0/edit"
-        );
-        Ok(())
-    }
-}
-
 /// A job [`Client::run`] waits for: dropped before the wait ends, it asks the server to cancel
 /// the job (which the caller can no longer reach), and says so.
 struct Abandoned<M: Model>(Option<Job<M>>);
@@ -299,5 +281,23 @@ impl<M: Model> Drop for Abandoned<M> {
                 }
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_urls_keep_the_id_path() -> Result<(), Error> {
+        let client = Client::builder()
+            .token("tok-1234")
+            .base_url("http://127.0.0.1:9/api/")
+            .build()?;
+        assert_eq!(
+            model_url(&client.inner.http, "bytedance/seedream-4-0/edit").as_str(),
+            "http://127.0.0.1:9/api/v1/models/bytedance/seedream-4-0/edit"
+        );
+        Ok(())
     }
 }
