@@ -92,7 +92,10 @@ pub enum Error {
         api: ApiError,
     },
 
-    /// Too many requests, and retrying within the policy's limits did not help.
+    /// Too many requests, and retrying within the policy's limits did not help; or a pause the
+    /// server asked for (`Retry-After`) has longer left than the policy waits
+    /// ([`RetryPolicy::with_max_retry_after`](crate::retry::RetryPolicy::with_max_retry_after)),
+    /// and the call was not sent.
     #[error(
         "rate limited{}{}",
         retry_after_text(retry_after),

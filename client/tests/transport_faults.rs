@@ -408,3 +408,37 @@ async fn a_wait_riding_out_failing_polls_says_so_in_its_updates() -> TestResult 
     sim.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_pause_longer_than_the_policy_waits_fails_each_call_at_once() -> TestResult {
+    let sim = simulator(config(Duration::from_millis(30))).await?;
+    let client = client(&sim)?;
+    let hour = FaultKind::RateLimited {
+        retry_after_secs: 3600,
+    };
+    sim.set_faults(Faults::none().script(Endpoint::Submit, vec![hour]));
+    let started = Instant::now();
+    let first = client.submit::<Edit>(&edit_input()).await;
+    assert!(
+        matches!(first, Err(Error::RateLimited { retry_after: Some(after), .. }) if after == Duration::from_secs(3600)),
+        "{first:?}"
+    );
+    // The server asked for an hour: the next call is not held a minute (the policy's longest
+    // wait) to ask early, but told at once, unsent, with the time left.
+    let second = client.submit::<Edit>(&edit_input()).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    match second {
+        Err(Error::RateLimited {
+            retry_after: Some(left),
+            ..
+        }) => assert!(left > Duration::from_secs(3590), "{left:?}"),
+        other => panic!("expected a rate limit, got {other:?}"),
+    }
+    assert_eq!(sim.stats().submit_calls, 1);
+    sim.shutdown().await;
+    Ok(())
+}

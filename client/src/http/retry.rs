@@ -88,7 +88,9 @@ impl RetryPolicy {
     }
 
     /// The longest `Retry-After` waited for; a longer one ends the retries with
-    /// [`Error::RateLimited`] rather than retrying early.
+    /// [`Error::RateLimited`] rather than retrying early. The pause it asks for holds every call
+    /// of the client: one made while more of it is left than this fails at once, unsent, with
+    /// the time left as its `retry_after`.
     pub fn with_max_retry_after(mut self, cap: Duration) -> Self {
         self.max_retry_after = cap;
         self
@@ -310,29 +312,36 @@ impl Default for RateGate {
 
 impl RateGate {
     /// Waits until the gate is open, and after a close until the call that went first was
-    /// answered. The pass is held until the call's answer is read.
-    pub async fn wait(&self) -> GatePass<'_> {
+    /// answered. The pass is held until the call's answer is read. Closed for longer than
+    /// `patience` (the policy's longest `Retry-After`), it does not wait: `Err` with the time
+    /// left, which the call reports as a rate limit at once, unsent, as the call that met the
+    /// `Retry-After` did.
+    pub async fn wait(&self, patience: Duration) -> Result<GatePass<'_>, Duration> {
         loop {
             let until = self.closed_until.load(Ordering::Relaxed);
             if until == 0 {
-                return GatePass { probe: None };
+                return Ok(GatePass { probe: None });
             }
             let until = self.epoch + Duration::from_nanos(until);
-            if until > Instant::now() {
+            let left = until.saturating_duration_since(Instant::now());
+            if left > patience {
+                return Err(left);
+            }
+            if !left.is_zero() {
                 tokio::time::sleep_until(until.into()).await;
             }
             if !self.strained.load(Ordering::Relaxed) {
-                return GatePass { probe: None };
+                return Ok(GatePass { probe: None });
             }
             // Enabled before the look at `probing`, so an end between the two still wakes it.
             let probed = self.probed.notified();
             tokio::pin!(probed);
             probed.as_mut().enable();
             if !self.probing.swap(true, Ordering::AcqRel) {
-                return GatePass { probe: Some(self) };
+                return Ok(GatePass { probe: Some(self) });
             }
             if tokio::time::timeout(PROBE_PATIENCE, probed).await.is_err() {
-                return GatePass { probe: None };
+                return Ok(GatePass { probe: None });
             }
         }
     }
@@ -494,14 +503,17 @@ mod tests {
         );
     }
 
+    /// Longer than any close of these tests.
+    const PATIENCE: Duration = Duration::from_secs(60);
+
     #[tokio::test]
     async fn after_a_close_the_others_wait_for_the_first_answer() {
         let gate = RateGate::default();
         gate.close_for(Duration::from_millis(30));
-        let first = gate.wait().await;
+        let first = gate.wait(PATIENCE).await.unwrap();
         // Unanswered, the first holds the others.
         assert!(
-            tokio::time::timeout(Duration::from_millis(100), gate.wait())
+            tokio::time::timeout(Duration::from_millis(100), gate.wait(PATIENCE))
                 .await
                 .is_err()
         );
@@ -509,13 +521,13 @@ mod tests {
         gate.close_for(Duration::from_millis(60));
         let closed = Instant::now();
         drop(first);
-        let second = gate.wait().await;
+        let second = gate.wait(PATIENCE).await.unwrap();
         assert!(closed.elapsed() >= Duration::from_millis(55));
         // Any other answer lets every call go at once.
         gate.relieved();
         drop(second);
-        let (a, b) = tokio::join!(gate.wait(), gate.wait());
-        assert!(a.probe.is_none() && b.probe.is_none());
+        let (a, b) = tokio::join!(gate.wait(PATIENCE), gate.wait(PATIENCE));
+        assert!(a.unwrap().probe.is_none() && b.unwrap().probe.is_none());
     }
 
     #[tokio::test]
@@ -523,7 +535,20 @@ mod tests {
         let gate = RateGate::default();
         gate.close_for(Duration::from_millis(60));
         let started = Instant::now();
-        gate.wait().await;
+        gate.wait(PATIENCE).await.unwrap();
         assert!(started.elapsed() >= Duration::from_millis(55));
+    }
+
+    #[tokio::test]
+    async fn a_close_longer_than_the_patience_fails_at_once_with_the_time_left() {
+        let gate = RateGate::default();
+        gate.close_for(Duration::from_secs(3600));
+        let started = Instant::now();
+        let left = gate.wait(Duration::from_secs(60)).await.err();
+        assert!(started.elapsed() < Duration::from_millis(50));
+        assert!(
+            left.is_some_and(|left| left > Duration::from_secs(3590)),
+            "{left:?}"
+        );
     }
 }

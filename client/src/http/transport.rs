@@ -144,7 +144,18 @@ impl Http {
         call: &Call,
         control: Option<&SubmitControl>,
     ) -> Result<T, Failure> {
-        let pass = self.gate.wait().await;
+        let pass = self
+            .gate
+            .wait(self.retry.max_retry_after())
+            .await
+            .map_err(|left| Failure {
+                error: Error::RateLimited {
+                    request_id: None,
+                    retry_after: Some(left),
+                },
+                retry_after: Some(left),
+                not_sent: true,
+            })?;
         if control.is_some_and(SubmitControl::is_stopped) {
             return Err(Failure {
                 error: Error::SubmitStopped { model_id: "" },
@@ -192,8 +203,9 @@ impl Http {
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
         if let Some(after) = retry_after.filter(|_| status == 429 || status == 503) {
-            // Capped: the gate never holds longer than the policy would wait for one retry.
-            self.gate.close_for(after.min(self.retry.max_retry_after()));
+            // As long as the server asked: a call meeting more of it than the policy waits for
+            // fails at once, as this one does, rather than waiting the cap and asking early.
+            self.gate.close_for(after);
         } else if status != 429 {
             self.gate.relieved();
         }
