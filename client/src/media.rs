@@ -224,6 +224,10 @@ pub enum Files {
     Local,
     /// Only URLs and `data:` URIs are valid: a bare path names nothing on the server's side.
     Wire,
+    /// As [`Local`](Self::Local), but a local path is refused without being opened: a client
+    /// whose inputs come from others (JSON from a web request) must not send its own disk's
+    /// files ([`ClientBuilder::local_files`](crate::ClientBuilder::local_files)).
+    NoPaths,
 }
 
 /// Checks one media item against its field's spec (the validator calls it for each one).
@@ -247,6 +251,11 @@ pub(crate) fn check(
         Media::Path(_) | Media::Bytes(_) if files == Files::Wire => {
             let message = "must be an https URL or a data: URI: the server cannot read local files";
             return report.error(path, "format", None, message);
+        }
+        Media::Path(_) if files == Files::NoPaths => {
+            let message = "is a local path, and this client sends no local file: give an https \
+                           URL or a data: URI";
+            return report.error(path, "file", None, message);
         }
         Media::Path(file) if file.as_os_str().is_empty() => {
             let message = "is empty: give a file's path, an https URL or a data: URI";

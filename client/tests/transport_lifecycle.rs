@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures::StreamExt as _;
 use runcomfy::error::CancelAttempt;
 use runcomfy::media::Media;
-use runcomfy::models::bytedance::seedream_4_0::edit::Edit;
+use runcomfy::models::bytedance::seedream_4_0::edit::{Edit, EditInput};
 use runcomfy::models::bytedance::seedream_4_0::edit_sequential::{
     EditSequential, EditSequentialInput,
 };
@@ -478,6 +478,43 @@ async fn prices_are_read_live_and_a_finished_job_says_what_it_cost() -> TestResu
     assert_eq!(job.cost(), "0.06".parse().ok());
     assert_eq!(job.cost(), estimate.usd(), "the estimate holds");
     assert_eq!(job.result_state().await?.cost, "0.06".parse().ok());
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_client_without_local_files_refuses_paths_unopened() -> TestResult {
+    let sim = simulator(config(Duration::from_millis(50))).await?;
+    let client = builder(&sim).local_files(false).build()?;
+    let dir = tempfile::tempdir()?;
+    let real = dir.path().join("secret.png");
+    std::fs::write(&real, whole_png(64, 64))?;
+    // As a service would read its users' JSON: any string not a URL is a path.
+    for path in [
+        real.display().to_string(),
+        "/nonexistent/secret.png".to_owned(),
+    ] {
+        let body = serde_json::json!({"prompt": "make it blue", "images": [path]});
+        let input: EditInput = serde_json::from_value(body.clone())?;
+        let typed = client.submit::<Edit>(&input).await;
+        let dynamic = client
+            .submit_json(runcomfy::catalog::find(Edit::ID).ok_or("no model")?, &body)
+            .await;
+        for outcome in [typed.map(|_| ()), dynamic.map(|_| ())] {
+            match outcome {
+                Err(Error::Validation(err)) => {
+                    let text = err.to_string();
+                    // The same words whether the file exists or not.
+                    assert!(text.contains("this client sends no local file"), "{text}");
+                    assert!(!text.contains("No such file"), "{text}");
+                }
+                other => panic!("expected a validation error, got {other:?}"),
+            }
+        }
+    }
+    // URLs still go.
+    client.submit::<Edit>(&edit_input()).await?;
+    assert_eq!(sim.stats().submit_calls, 1);
     sim.shutdown().await;
     Ok(())
 }

@@ -51,6 +51,8 @@ struct Inner {
     /// How output files are fetched.
     fetching: Fetching,
     max_body: usize,
+    /// Which media inputs validation may read: local files unless turned off.
+    files: crate::media::Files,
 }
 
 /// Time limits of single requests.

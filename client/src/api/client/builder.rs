@@ -16,6 +16,7 @@ use crate::error::{ConfigError, Error, TokenError};
 use crate::http::retry::RetryPolicy;
 use crate::http::secret::Token;
 use crate::http::transport::Http;
+use crate::media::Files;
 
 /// The API's address.
 pub const DEFAULT_BASE_URL: &str = "https://model-api.runcomfy.net";
@@ -70,6 +71,8 @@ pub struct ClientBuilder {
     poll: Option<PollPolicy>,
     max_body: Option<usize>,
     history: Option<PollHistorySnapshot>,
+    /// `local_files(false)`.
+    no_local_files: bool,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -189,6 +192,16 @@ impl ClientBuilder {
         self
     }
 
+    /// Whether a local path in an input is read and sent (default `true`). A service whose
+    /// inputs come from its users (a typed input deserialized from a web request reads any
+    /// string of a media field that is not a URL as a path) sets `false`: an input naming a
+    /// path is then invalid ([`Error::Validation`](crate::Error::Validation)), and the file is
+    /// never opened, so neither its bytes nor whether it exists reach anyone.
+    pub fn local_files(mut self, allowed: bool) -> Self {
+        self.no_local_files = !allowed;
+        self
+    }
+
     /// The largest request body, `data:` URIs included (default 64 MiB).
     pub fn max_body_bytes(mut self, limit: usize) -> Self {
         self.max_body = Some(limit);
@@ -268,6 +281,11 @@ impl ClientBuilder {
                 },
                 max_body: self.max_body.unwrap_or(DEFAULT_MAX_BODY_BYTES),
                 history,
+                files: if self.no_local_files {
+                    Files::NoPaths
+                } else {
+                    Files::Local
+                },
             }),
         })
     }

@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::http::retry::{Failure, SubmitControl};
 use crate::http::transport::{Call, Http};
 use crate::http::wire::SubmitReply;
+use crate::media::Files;
 use crate::model::{DynInput, Input, Model, ModelInfo, encode};
 use crate::report::Problem;
 
@@ -33,7 +34,8 @@ impl Client {
         input: &M::Input,
         control: &SubmitControl,
     ) -> Result<Job<M>, Error> {
-        let warnings = input.validate().into_result()?;
+        let warnings =
+            crate::validate::typed_input(M::info(), input, self.inner.files).into_result()?;
         let body = encode(input, self.inner.max_body)?;
         self.submit_body(M::info(), body, &warnings, control).await
     }
@@ -92,8 +94,8 @@ impl Client {
         input: &serde_json::Value,
         control: &SubmitControl,
     ) -> Result<DynJob, Error> {
-        self.submit_decoded_with(&model.decode(input)?, control)
-            .await
+        let decoded = (model.decode)(input, self.inner.files)?;
+        self.submit_decoded_with(&decoded, control).await
     }
 
     /// Sends a decoded JSON input ([`ModelInfo::decode`]): what [`Client::submit_json`] does
@@ -108,6 +110,11 @@ impl Client {
         input: &DynInput,
         control: &SubmitControl,
     ) -> Result<DynJob, Error> {
+        // Decoded by the caller, local files allowed: checked again when this client sends none.
+        if self.inner.files == Files::NoPaths {
+            crate::validate::typed_input(input.model(), input.instance(), Files::NoPaths)
+                .into_result()?;
+        }
         let body = input.encode(self.inner.max_body)?;
         self.submit_body(input.model(), body, input.warnings(), control)
             .await
