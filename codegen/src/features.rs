@@ -1,9 +1,11 @@
 //! The cargo features of a catalog, so a dependent compiles only the models it uses.
 //!
 //! Each model has a feature named after its id (`bytedance/seedream-4-0/edit` is
-//! `bytedance-seedream-4-0-edit`); each family of two or more models (the id without its last
-//! segment) has one enabling them all (`bytedance-seedream-4-0`), unless a model already has
-//! that name; `all-models` enables every model. `runcomfy`'s `Cargo.toml` declares them (`cargo xtask features` writes the table) and
+//! `bytedance-seedream-4-0-edit`); each family, a folder of two or more models at any depth
+//! below the vendor (and the vendor itself for ids of two segments), has one enabling every
+//! model under it (`bytedance-seedream-4-0`; `blackforestlabs-flux-3` holds
+//! `.../text-to-video/draft` too), unless a model already has that name; `all-models` enables
+//! every model. `runcomfy`'s `Cargo.toml` declares them (`cargo xtask features` writes the table) and
 //! its build script generates only the enabled models.
 
 use std::collections::BTreeMap;
@@ -57,13 +59,13 @@ impl FeatureTable {
     ///
     /// Fails when two ids map to the same feature name.
     pub fn new<'a>(models: impl IntoIterator<Item = (&'a str, &'a Path)>) -> Result<Self, Errors> {
-        let mut families: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let mut ids: Vec<&str> = Vec::new();
         // Each model's feature, with the model that took the name first.
         let mut features: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut owners: BTreeMap<String, &str> = BTreeMap::new();
         let mut errors = Vec::new();
         for (id, dir) in models {
-            families.entry(family(id)).or_default().push(id);
+            ids.push(id);
             let name = model_feature(id);
             let taken_by = match owners.get(&name) {
                 _ if name == ALL_MODELS => Some("the feature of every model".to_owned()),
@@ -79,31 +81,38 @@ impl FeatureTable {
                 }
             }
         }
+        let families = family_features(&ids, &features);
+        // Each model is enabled by the widest family holding it (or its own feature); each
+        // family enables the next widest below it, so a family covers every model under it.
+        let widest_below = |id: &str, above: Option<&str>| -> String {
+            prefixes(id)
+                .filter(|p| above.is_none_or(|above| p.len() > above.len()))
+                .find(|p| families.contains(p))
+                .map_or_else(|| model_feature(id), model_feature)
+        };
         let mut family_of = BTreeMap::new();
-        let mut all = Vec::new();
-        for (family, members) in &families {
-            let name = model_feature(family);
-            // A lone model needs no family; a family whose name is taken (`acme/flux` beside
-            // `acme/flux/dev`) has none either, as one name cannot mean both.
-            if members.len() < 2
-                || RESERVED.contains(&name.as_str())
-                || features.contains_key(&name)
-            {
-                all.extend(members.iter().map(|id| model_feature(id)));
-                continue;
-            }
-            let mut enables: Vec<String> = members.iter().map(|id| model_feature(id)).collect();
+        for family in &families {
+            let mut enables: Vec<String> = ids
+                .iter()
+                .filter(|id| prefixes(id).any(|p| p == *family))
+                .map(|id| widest_below(id, Some(family)))
+                .collect();
             enables.sort();
-            for id in members {
-                family_of.insert((*id).to_owned(), name.clone());
-            }
-            features.insert(name.clone(), enables);
-            all.push(name);
+            enables.dedup();
+            features.insert(model_feature(family), enables);
         }
+        for id in &ids {
+            // The narrowest family, as the model's docs name it.
+            if let Some(family) = prefixes(id).filter(|p| families.contains(p)).last() {
+                family_of.insert((*id).to_owned(), model_feature(family));
+            }
+        }
+        let mut all: Vec<String> = ids.iter().map(|id| widest_below(id, None)).collect();
         if !errors.is_empty() {
             return Err(Errors(errors));
         }
         all.sort();
+        all.dedup();
         features.insert(ALL_MODELS.to_owned(), all);
         Ok(Self {
             features,
@@ -129,6 +138,40 @@ impl FeatureTable {
         }
         out
     }
+}
+
+/// The folders above a model id, widest first (`a/b/c/d`: `a/b`, `a/b/c`), and its vendor
+/// only when that is its family (`a/b`: `a`).
+fn prefixes(id: &str) -> impl Iterator<Item = &str> {
+    let parent = family(id);
+    id.match_indices('/')
+        .map(move |(at, _)| &id[..at])
+        .filter(move |p| p.contains('/') || *p == parent)
+}
+
+/// The folders that get a family feature: those holding two or more models, but for a name
+/// that is a model's already (`acme/flux` beside `acme/flux/dev`: one name cannot mean both)
+/// or reserved.
+fn family_features<'a>(
+    ids: &[&'a str],
+    models: &BTreeMap<String, Vec<String>>,
+) -> std::collections::BTreeSet<&'a str> {
+    let mut under: BTreeMap<&str, usize> = BTreeMap::new();
+    for id in ids {
+        for prefix in prefixes(id) {
+            *under.entry(prefix).or_default() += 1;
+        }
+    }
+    let mut names = std::collections::BTreeSet::new();
+    under
+        .into_iter()
+        .filter(|(_, count)| *count >= 2)
+        .map(|(prefix, _)| prefix)
+        .filter(|prefix| {
+            let name = model_feature(prefix);
+            !RESERVED.contains(&name.as_str()) && !models.contains_key(&name) && names.insert(name)
+        })
+        .collect()
 }
 
 fn collision(dir: &Path, id: &str, name: &str, other: &str) -> Error {
@@ -205,5 +248,28 @@ mod tests {
             ["acme-flux", "acme-flux-dev", "acme-flux-pro"]
         );
         assert!(!table.family_of.contains_key("acme/flux/dev"));
+    }
+
+    #[test]
+    fn a_family_holds_every_model_under_it_at_any_depth() {
+        let table = FeatureTable::new(models(&[
+            "a/x/one",
+            "a/x/one/draft",
+            "a/x/two",
+            "a/x/pro/p1",
+            "a/x/pro/p2",
+        ]))
+        .unwrap();
+        // `a/x/one` is a model: no family of that name, so its draft is enabled by itself.
+        assert_eq!(
+            table.features["a-x"],
+            ["a-x-one", "a-x-one-draft", "a-x-pro", "a-x-two"]
+        );
+        assert_eq!(table.features["a-x-pro"], ["a-x-pro-p1", "a-x-pro-p2"]);
+        assert_eq!(table.features[ALL_MODELS], ["a-x"]);
+        assert_eq!(table.family_of["a/x/one/draft"], "a-x");
+        assert_eq!(table.family_of["a/x/pro/p1"], "a-x-pro");
+        // No vendor-wide feature for ids deeper than two segments.
+        assert!(!table.features.contains_key("a"));
     }
 }
