@@ -567,6 +567,44 @@ impl Error {
         }
     }
 
+    /// Whether a job may exist, and be billed, despite the error: the submit may have been
+    /// accepted ([`Error::SubmitOutcomeUnknown`]), or the error is about a job the server took
+    /// (it has a request id: a failed job, a deadline, a wait that failed; or its files failed to
+    /// download). Sending
+    /// the same input again may then pay twice: look the job up first
+    /// ([`request_id`](Self::request_id), [`Client::job`](crate::Client::job)).
+    pub fn may_have_been_billed(&self) -> bool {
+        // A download's output came from a job that ran.
+        matches!(
+            self,
+            Error::SubmitOutcomeUnknown { .. } | Error::Download { .. } | Error::NotAllSaved { .. }
+        ) || self.request_id().is_some()
+    }
+
+    /// Whether the same call may succeed later, unchanged: a rate limit, a server error, a
+    /// connection or reply that failed, a deadline or a job not finished yet. Never a refusal,
+    /// an invalid input or a failed job; and a submit whose outcome is unknown is not to be
+    /// sent again ([`may_have_been_billed`](Self::may_have_been_billed)).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self.failure(),
+            Error::RateLimited { .. }
+                | Error::Server { .. }
+                | Error::Transport { .. }
+                | Error::InvalidResponse { .. }
+                | Error::Timeout { .. }
+                | Error::NotFinished { .. }
+                | Error::Download {
+                    reason: DownloadFailure::Status(500..=599)
+                        | DownloadFailure::Transport(_)
+                        | DownloadFailure::Stalled(_)
+                        | DownloadFailure::CutShort(_)
+                        | DownloadFailure::TimedOut(_),
+                    ..
+                }
+        )
+    }
+
     /// The request id of the job the error is about, when a job exists.
     pub fn request_id(&self) -> Option<&str> {
         match self {
@@ -744,6 +782,54 @@ fn cancel_text(cancel: &Option<CancelAttempt>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_say_whether_a_job_may_be_billed_and_whether_trying_again_helps() {
+        let download = |reason| Error::Download {
+            url: "https://x.runcomfy.net/a.png".into(),
+            reason,
+        };
+        let cases = [
+            // (error, may have been billed, transient)
+            (
+                Error::RateLimited {
+                    request_id: None,
+                    retry_after: None,
+                },
+                false,
+                true,
+            ),
+            (
+                Error::Timeout {
+                    request_id: "r".into(),
+                    after: Duration::from_secs(1),
+                    cancel: None,
+                },
+                true,
+                true,
+            ),
+            (
+                Error::Cancelled {
+                    request_id: "r".into(),
+                },
+                true,
+                false,
+            ),
+            (download(DownloadFailure::Status(503)), true, true),
+            (download(DownloadFailure::Status(404)), true, false),
+            (
+                Error::Validation(ValidationError {
+                    report: crate::report::ValidationReport::new(),
+                }),
+                false,
+                false,
+            ),
+        ];
+        for (err, billed, transient) in cases {
+            assert_eq!(err.may_have_been_billed(), billed, "{err}");
+            assert_eq!(err.is_transient(), transient, "{err}");
+        }
+    }
 
     #[test]
     fn durations_read_as_seconds_to_the_tenth() {

@@ -99,6 +99,9 @@ pub use catalog::catalog;
 pub use media::Media;
 pub use model::{Input, Model, Output, OutputFile};
 pub use number::{Integer, Number};
+/// The HTTP client whose types this API takes and gives (`ClientBuilder::http_client`,
+/// `Error::Transport`): name them through it, so the versions always match.
+pub use reqwest;
 /// The words of the catalog (keywords, formats, media, rules), shared with the generator.
 pub use runcomfy_vocab as vocab;
 pub use validate::{Problem, Severity, ValidationError, ValidationReport};

@@ -180,7 +180,12 @@ async fn a_body_that_never_ends_or_never_comes_is_cut_by_the_timeout() {
         }
         // A submit met with silence: maybe accepted, so unknown, and sent once.
         match client.submit::<Edit>(&edit_input()).await {
-            Err(Error::SubmitOutcomeUnknown { .. }) => {}
+            // Said as a redirect, with where to, not as a refusal with no message.
+            Err(err @ Error::SubmitOutcomeUnknown { .. }) => {
+                let text = err.to_string();
+                assert!(text.contains("answered with a redirect to"), "{text}");
+                assert!(!text.contains("refused"), "{text}");
+            }
             other => panic!("expected SubmitOutcomeUnknown, got {other:?}"),
         }
     })
@@ -266,7 +271,12 @@ async fn redirects_never_carry_the_token_to_another_origin_and_loops_end() {
         }
         // A POST follows no redirect: the submit was received, so its outcome is unknown.
         match client.submit::<Edit>(&edit_input()).await {
-            Err(Error::SubmitOutcomeUnknown { .. }) => {}
+            // Said as a redirect, with where to, not as a refusal with no message.
+            Err(err @ Error::SubmitOutcomeUnknown { .. }) => {
+                let text = err.to_string();
+                assert!(text.contains("answered with a redirect to"), "{text}");
+                assert!(!text.contains("refused"), "{text}");
+            }
             other => panic!("expected SubmitOutcomeUnknown, got {other:?}"),
         }
     })

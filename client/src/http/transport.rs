@@ -210,6 +210,34 @@ impl Http {
             self.gate.relieved();
         }
         drop(pass);
+        // A redirect left unfollowed (of a submit or a cancel, by the builder's policy): no
+        // answer to the call, and said as one, not as a refusal with no message.
+        if (300..400).contains(&status) {
+            let to = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(|to| {
+                    let to = self.token.scrub(to);
+                    format!(
+                        " to {}",
+                        crate::error::printable(&to, crate::error::SHOWN_CHARS)
+                    )
+                })
+                .unwrap_or_default();
+            return Err(Failure {
+                error: Error::InvalidResponse {
+                    request_id: None,
+                    status,
+                    reason: format!(
+                        "the server answered with a redirect{to}, which this call does not follow"
+                    ),
+                    excerpt: String::new(),
+                },
+                retry_after: None,
+                not_sent: false,
+            });
+        }
         let body = self
             .read_capped(response)
             .await
