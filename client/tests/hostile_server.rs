@@ -180,12 +180,7 @@ async fn a_body_that_never_ends_or_never_comes_is_cut_by_the_timeout() {
         }
         // A submit met with silence: maybe accepted, so unknown, and sent once.
         match client.submit::<Edit>(&edit_input()).await {
-            // Said as a redirect, with where to, not as a refusal with no message.
-            Err(err @ Error::SubmitOutcomeUnknown { .. }) => {
-                let text = err.to_string();
-                assert!(text.contains("answered with a redirect to"), "{text}");
-                assert!(!text.contains("refused"), "{text}");
-            }
+            Err(Error::SubmitOutcomeUnknown { .. }) => {}
             other => panic!("expected SubmitOutcomeUnknown, got {other:?}"),
         }
     })

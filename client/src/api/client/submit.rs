@@ -34,8 +34,12 @@ impl Client {
         input: &M::Input,
         control: &SubmitControl,
     ) -> Result<Job<M>, Error> {
-        let warnings =
-            crate::validate::typed_input(M::info(), input, self.inner.files).into_result()?;
+        // The input's own check (a hand-written input may add to it); with local files off,
+        // paths are refused first, so that check opens none.
+        if self.inner.files == Files::NoPaths {
+            crate::validate::typed_input(M::info(), input, Files::NoPaths).into_result()?;
+        }
+        let warnings = input.validate().into_result()?;
         let body = encode(input, self.inner.max_body)?;
         self.submit_body(M::info(), body, &warnings, control).await
     }
@@ -280,7 +284,7 @@ impl<M: Model> Drop for Abandoned<M> {
         );
         if let Ok(runtime) = runtime {
             runtime.spawn(async move {
-                let cancel = tokio::time::timeout(crate::wait::CANCEL_TIMEOUT, job.cancel());
+                let cancel = tokio::time::timeout(crate::api::wait::CANCEL_TIMEOUT, job.cancel());
                 match cancel.await {
                     Ok(Ok(outcome)) => tracing::info!(request_id = job.id(), ?outcome, "cancel of an abandoned run"),
                     Ok(Err(err)) => tracing::warn!(request_id = job.id(), %err, "cannot cancel an abandoned run"),
