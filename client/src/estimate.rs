@@ -13,8 +13,9 @@ use std::fmt;
 
 use serde_json::{Value, json};
 
-use crate::model::ModelInfo;
+use crate::model::{Input, Model, ModelInfo};
 use crate::price::{Price, PriceUnit, Pricing, Usd};
+use crate::validate::instance::{Instance, View};
 
 /// What a job will cost, and how that was worked out.
 #[derive(Debug, Clone, PartialEq)]
@@ -199,6 +200,27 @@ pub fn estimate(model: &ModelInfo, price: &Price, input: &Value) -> Estimate {
         price: price.clone(),
         basis,
     }
+}
+
+/// [`estimate`] of a typed input: only the fields it is priced by are read, so no media file
+/// is opened or encoded (as turning the input into JSON would).
+pub fn of_input<I: Input>(price: &Price, input: &I) -> Estimate {
+    let model = <I::Model as Model>::info();
+    let mut counted = serde_json::Map::new();
+    if let View::Object(object) = input.view() {
+        for field in model.price_units {
+            let value = match object.get(field.name).map(Instance::view) {
+                Some(View::Number(n)) => serde_json::to_value(n).ok(),
+                Some(View::String(text)) => Some(Value::from(text)),
+                Some(View::Bool(b)) => Some(Value::from(b)),
+                _ => None,
+            };
+            if let Some(value) = value {
+                counted.insert(field.name.to_owned(), value);
+            }
+        }
+    }
+    estimate(model, price, &Value::Object(counted))
 }
 
 fn basis(model: &ModelInfo, price: &Price, input: &Value) -> Result<Basis, NoEstimate> {

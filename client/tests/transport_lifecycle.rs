@@ -518,3 +518,35 @@ async fn a_client_without_local_files_refuses_paths_unopened() -> TestResult {
     sim.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_typed_input_is_priced_without_opening_its_files() -> TestResult {
+    let mut config = config(Duration::from_millis(40));
+    config.prices.insert(
+        EditSequential::ID.into(),
+        runcomfy_simulator::parse_price("0.03/output")?,
+    );
+    let sim = simulator(config).await?;
+    let client = client(&sim)?;
+    // A file that is not there: pricing never reads it.
+    let input = EditSequentialInput::new(
+        vec![Media::path("/nonexistent/cat.png")],
+        "Generate 2 images of this cat.",
+    )
+    .with_sequential_image_generation_options(
+        runcomfy::models::bytedance::seedream_4_0::edit_sequential::MaxImages::Two,
+    );
+    let (estimate, unread) = client.estimate(&input).await;
+    assert!(unread.is_none(), "{unread:?}");
+    assert_eq!(estimate.usd(), "0.06".parse().ok(), "{estimate}");
+    // The same as the JSON input's.
+    let model = runcomfy::catalog::find(EditSequential::ID).ok_or("no model")?;
+    let json = serde_json::json!({"sequential_image_generation_options": 2});
+    let price = client.model_price(EditSequential::ID).await?;
+    assert_eq!(
+        runcomfy::estimate::estimate(model, &price, &json).usd(),
+        estimate.usd()
+    );
+    sim.shutdown().await;
+    Ok(())
+}

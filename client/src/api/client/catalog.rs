@@ -70,6 +70,20 @@ impl Client {
         }
     }
 
+    /// What a job of `input` will cost at today's price ([`estimate_price`](Self::estimate_price)),
+    /// worked out without opening its media files; with why the API's price could not be read,
+    /// when the catalog's was used. Compare it with a budget before [`submit`](Self::submit):
+    /// the API has no spending cap of its own.
+    pub async fn estimate<I: crate::model::Input>(
+        &self,
+        input: &I,
+    ) -> (crate::estimate::Estimate, Option<Error>) {
+        let EstimatePrice { price, unread } = self
+            .estimate_price(<I::Model as crate::model::Model>::info())
+            .await;
+        (crate::estimate::of_input(&price, input), unread)
+    }
+
     /// Every model's price as the API states it now (`GET /v1/models`, page by page), by
     /// model id, in the API's order. An entry that names no model is left out, with a warning
     /// that gives its position in the listing. A listing that still says there is more after
