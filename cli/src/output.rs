@@ -114,6 +114,31 @@ pub fn problems(model_id: &str, report: &ValidationReport, sent: bool) -> bool {
     errors > 0
 }
 
+/// The problems as `--json` gives them: each with `given`, the input's value at its pointer as
+/// JSON (where `value` is text: a measurement, or that value written out), when the input is at
+/// hand and the value is short enough to repeat.
+pub fn problems_json(problems: &[runcomfy::Problem], input: Option<&Value>) -> Value {
+    Value::Array(
+        problems
+            .iter()
+            .map(|problem| {
+                let mut item = serde_json::to_value(problem).unwrap_or(Value::Null);
+                let given = input
+                    .filter(|_| !problem.pointer.is_empty())
+                    .and_then(|input| input.pointer(&problem.pointer))
+                    .filter(|value| value.to_string().len() <= MAX_GIVEN_CHARS);
+                if let (Value::Object(item), Some(given)) = (&mut item, given) {
+                    item.insert("given".into(), given.clone());
+                }
+                item
+            })
+            .collect(),
+    )
+}
+
+/// The longest value (as JSON text) `problems_json` repeats: not a `data:` URI's megabytes.
+const MAX_GIVEN_CHARS: usize = 1024;
+
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }

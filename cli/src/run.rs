@@ -197,7 +197,7 @@ pub async fn run(
         Err(err) => {
             let mut report = loose;
             report.extend(err.report);
-            refused(model, &report, &args);
+            refused(model, &report, &args, Some(&Value::Object(given.clone())));
             // `--input @jobs/in.json` naming `cat.png` beside it.
             let file = matches
                 .get_one::<String>("input")
@@ -479,7 +479,12 @@ fn input_warnings(input: &DynInput) -> ValidationReport {
 
 /// Prints a report's problems, local or preflight alike; with errors, also the `--json` object,
 /// and says nothing may be sent.
-fn refused(model: &ModelInfo, report: &ValidationReport, args: &RunArgs) -> bool {
+fn refused(
+    model: &ModelInfo,
+    report: &ValidationReport,
+    args: &RunArgs,
+    input: Option<&Value>,
+) -> bool {
     let refused = output::problems(model.id, report, false);
     if refused && args.json {
         output::json(&json!({
@@ -490,7 +495,7 @@ fn refused(model: &ModelInfo, report: &ValidationReport, args: &RunArgs) -> bool
                 "the input is invalid: {}",
                 runcomfy_batch::report::count(report.problems().len() as u64, "problem", "problems")
             ),
-            "problems": report.problems(),
+            "problems": output::problems_json(report.problems(), input),
         }));
     }
     refused
@@ -784,7 +789,7 @@ async fn preflight(
                 what: "checking the media URLs (--preflight)",
                 after,
             })??;
-    Ok(refused(model, &remote, args).then_some(exit::DATA_ERR))
+    Ok(refused(model, &remote, args, None).then_some(exit::DATA_ERR))
 }
 
 /// Waits for the job with what is left of `--timeout`, showing progress: its end (`None` at

@@ -217,6 +217,20 @@ fn invalid_input_exits_65_with_every_problem_and_no_network_call() {
     for path in ["images", "seed", "sequential_image_generation_options"] {
         assert!(paths.contains(&path), "{path} missing: {paths:?}");
     }
+    // Each with the value given, as JSON (a flag's text read as the field's type).
+    let given = |path: &str| {
+        report["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["path"] == path)
+            .map(|p| p["given"].clone())
+    };
+    assert_eq!(given("seed"), Some(Value::from("lots")));
+    assert_eq!(
+        given("sequential_image_generation_options"),
+        Some(Value::from(16))
+    );
     assert_eq!(sim.stats().submit_calls, 0);
 
     // --input that is not a JSON object.
