@@ -113,6 +113,25 @@ pub fn run_option_before_model(err: &clap::Error, args: &[std::ffi::OsString]) -
     })
 }
 
+/// clap's "invalid UTF-8 was detected in one or more arguments", with the one it was: a file
+/// name that is not UTF-8 (legal on Linux) cannot be passed, and which one should be said.
+pub fn not_utf8(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {
+    if err.kind() != clap::error::ErrorKind::InvalidUtf8 {
+        return None;
+    }
+    let (at, arg) = args
+        .iter()
+        .enumerate()
+        .skip(1)
+        .find(|(_, arg)| arg.to_str().is_none())?;
+    let shown = runcomfy::error::printable(&arg.to_string_lossy(), 200).into_owned();
+    Some(format!(
+        "argument {at} ({shown:?}, its bytes that are not UTF-8 shown as U+FFFD) is not \
+         valid UTF-8, which every argument must be: rename the file, or link it under a UTF-8 \
+         name (`ln -s`)"
+    ))
+}
+
 /// What to say when a second value follows a list field's flag (`--images a.png b.png`): each
 /// value takes its own flag.
 pub fn list_values_without_flags(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {

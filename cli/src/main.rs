@@ -48,7 +48,8 @@ fn main() -> ExitCode {
             }
             // clap would list all the models, or a score of them.
             // Said better than clap's tip would.
-            let ours = cli::run_option_before_model(&err, &args)
+            let ours = cli::not_utf8(&err, &args)
+                .or_else(|| cli::run_option_before_model(&err, &args))
                 .or_else(|| cli::list_values_without_flags(&err, &args))
                 .or_else(|| cli::not_a_field_of_the_model(&err, &args));
             let message = match (cli::unknown_model(&err, &args), ours) {

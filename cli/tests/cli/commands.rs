@@ -299,3 +299,31 @@ fn a_flag_the_model_lacks_names_its_text_flags() {
         "{err}"
     );
 }
+
+/// A file name that is not UTF-8 (legal on Linux) is named, where clap said only "one or more
+/// arguments".
+#[cfg(unix)]
+#[test]
+fn an_argument_that_is_not_utf8_is_named() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"\xffcat.png");
+    let output = runcomfy(dir.path())
+        .args([
+            "--mock",
+            "run",
+            "bytedance/seedream-4-0/edit",
+            "--prompt",
+            "x",
+        ])
+        .arg("--images")
+        .arg(name)
+        .output()
+        .unwrap();
+    assert_code(&output, 64);
+    let err = stderr(&output);
+    assert!(
+        err.contains("argument 7 (\"\u{fffd}cat.png\"") && err.contains("is not valid UTF-8"),
+        "{err}"
+    );
+}
