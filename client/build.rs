@@ -31,10 +31,14 @@ fn main() -> ExitCode {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(1);
+    // The modules of the models left out are declared behind their features, so the compiler
+    // says which feature one needs; only for the shipped catalog, whose features are declared.
+    let shipped = env::var_os("RUNCOMFY_SCHEMAS").is_none();
     let generator = runcomfy_codegen::Generator::new()
         .pretty(false)
         .threads(threads)
-        .select(enabled);
+        .select(enabled)
+        .gated_modules(shipped);
     // No feature, so no model (every feature is a model's, a family's or `all-models`): the
     // catalog is not read. The maintainer tools use the crate without models (its token
     // scrubber, `printable`); a catalog broken by hand must not stop the tools that show and

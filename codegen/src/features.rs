@@ -52,6 +52,8 @@ pub struct FeatureTable {
     pub features: BTreeMap<String, Vec<String>>,
     /// The family feature of each model that has one, by model id.
     pub family_of: BTreeMap<String, String>,
+    /// Every model id of the catalog, generated or not, sorted.
+    pub ids: Vec<String>,
 }
 
 impl FeatureTable {
@@ -114,9 +116,12 @@ impl FeatureTable {
         all.sort();
         all.dedup();
         features.insert(ALL_MODELS.to_owned(), all);
+        let mut ids: Vec<String> = ids.into_iter().map(str::to_owned).collect();
+        ids.sort();
         Ok(Self {
             features,
             family_of,
+            ids,
         })
     }
 

@@ -65,6 +65,7 @@ pub struct Generator<'a> {
     pretty: bool,
     threads: usize,
     select: Option<Selector<'a>>,
+    gated: bool,
 }
 
 /// Which model ids to generate.
@@ -82,6 +83,7 @@ impl fmt::Debug for Generator<'_> {
             .field("pretty", &self.pretty)
             .field("threads", &self.threads)
             .field("select", &self.select.as_ref().map(|_| "fn(&str) -> bool"))
+            .field("gated", &self.gated)
             .finish()
     }
 }
@@ -93,6 +95,7 @@ impl<'a> Generator<'a> {
             pretty: true,
             threads: 1,
             select: None,
+            gated: false,
         }
     }
 
@@ -120,6 +123,16 @@ impl<'a> Generator<'a> {
         self
     }
 
+    /// Also declares each module of the models left out, empty and behind the cargo feature
+    /// that enables it (`#[cfg(feature = "bytedance-seedance-2-5")] pub mod seedance_2_5 {}`),
+    /// so the compiler tells a program that uses one which feature to enable. Only for a crate
+    /// that declares the catalog's features (the build script's own catalog): a cfg naming an
+    /// undeclared one is warned of.
+    pub fn gated_modules(mut self, gated: bool) -> Self {
+        self.gated = gated;
+        self
+    }
+
     /// Reads, checks and generates the catalog folder at `root`.
     pub fn generate(&self, root: &Path) -> Result<String, Errors> {
         // Formatting is one pass over the whole file, so only compact code uses the threads.
@@ -132,6 +145,6 @@ impl<'a> Generator<'a> {
     /// Generates an already loaded catalog.
     pub fn emit(&self, catalog: &ir::Catalog) -> String {
         let select = |model: &ir::Model| self.select.as_ref().is_none_or(|f| f(&model.id));
-        emit::file(catalog, &select, self.pretty, self.threads)
+        emit::file(catalog, &select, self.pretty, self.threads, self.gated)
     }
 }

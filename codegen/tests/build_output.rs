@@ -186,3 +186,43 @@ fn models_left_out_are_not_read_past_what_names_shared_types() {
         "{everything}"
     );
 }
+
+/// The models left out are declared behind the feature that enables them, so the compiler names
+/// it to a program that uses one: a family's, a model's own, and a vendor with no feature of
+/// its own declared as a module of such declarations.
+#[test]
+fn modules_left_out_are_declared_behind_their_features() {
+    let [shipped, _] = catalogs();
+    let code = Generator::new()
+        .pretty(false)
+        .select(|id| id == "bytedance/seedream-4-0/edit")
+        .gated_modules(true)
+        .generate(&shipped)
+        .unwrap();
+    let file: syn::File = syn::parse_str(&code).unwrap();
+    let text = file.to_token_stream().to_string();
+    for (feature, module) in [
+        ("bytedance-seedance-2-5", "seedance_2_5"),
+        ("bytedance-seedream-4-0-sequential", "sequential"),
+        ("blackforestlabs-flux-3", "flux_3"),
+    ] {
+        let declared = format!("# [cfg (feature = \"{feature}\")] pub mod {module} {{ }}");
+        assert!(
+            text.contains(&declared),
+            "{declared} not in the generated code"
+        );
+    }
+    // The vendor has no feature: declared, not gated, with its families gated inside.
+    assert!(
+        text.contains("pub mod blackforestlabs {"),
+        "no blackforestlabs module"
+    );
+    assert!(!text.contains("feature = \"all-models\""));
+    // Without it, nothing but the selected model.
+    let plain = Generator::new()
+        .pretty(false)
+        .select(|id| id == "bytedance/seedream-4-0/edit")
+        .generate(&shipped)
+        .unwrap();
+    assert!(!plain.contains("cfg (feature") && !plain.contains("cfg(feature"));
+}

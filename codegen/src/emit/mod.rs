@@ -20,23 +20,26 @@ pub(crate) use docs::{doc_attrs, schema_text};
 
 /// The generated file: `models`, `outputs` and the runtime catalog, for the models `select`
 /// accepts; formatted when `pretty`, else written compactly with the models' bodies rendered
-/// on up to `threads` threads (the text is the same whatever the number).
+/// on up to `threads` threads (the text is the same whatever the number). With `gated`, the
+/// modules left out are declared empty behind their features
+/// ([`Generator::gated_modules`](crate::Generator::gated_modules)).
 pub fn file(
     catalog: &Catalog,
     select: &dyn Fn(&Model) -> bool,
     pretty: bool,
     threads: usize,
+    gated: bool,
 ) -> String {
     let selected: Vec<usize> = (0..catalog.models.len())
         .filter(|&i| select(&catalog.models[i]))
         .collect();
     if pretty {
         let mut sink = TokenSink::default();
-        write_file(catalog, &selected, &mut sink);
+        write_file(catalog, &selected, gated, &mut sink);
         format(sink.finish())
     } else {
         let mut sink = compact::Writer::with_models(catalog, &selected, threads);
-        write_file(catalog, &selected, &mut sink);
+        write_file(catalog, &selected, gated, &mut sink);
         sink.finish()
     }
 }
@@ -99,18 +102,49 @@ impl Sink for TokenSink {
     }
 }
 
-fn write_file(catalog: &Catalog, selected: &[usize], sink: &mut dyn Sink) {
+fn write_file(catalog: &Catalog, selected: &[usize], gated: bool, sink: &mut dyn Sink) {
+    let chosen: BTreeSet<usize> = selected.iter().copied().collect();
     let selected: Vec<(usize, &Model)> = selected
         .iter()
         .map(|&index| (index, &catalog.models[index]))
         .collect();
     let mut root = Node::default();
-    for &(index, model) in &selected {
+    for (index, model) in catalog.models.iter().enumerate() {
+        if !chosen.contains(&index) {
+            continue;
+        }
         let mut node = &mut root;
+        node.generated = true;
         for segment in &model.module_path {
             node = node.children.entry(segment.clone()).or_default();
+            node.generated = true;
         }
         node.model = Some(index);
+    }
+    // The models left out, declared only: the feature table knows every id.
+    if gated {
+        let generated: BTreeSet<&str> = selected.iter().map(|(_, m)| m.id.as_str()).collect();
+        for id in catalog
+            .features
+            .ids
+            .iter()
+            .filter(|id| !generated.contains(id.as_str()))
+        {
+            let mut node = &mut root;
+            let mut prefix = String::new();
+            for segment in id.split('/') {
+                if !prefix.is_empty() {
+                    prefix.push('/');
+                }
+                prefix.push_str(segment);
+                node = node
+                    .children
+                    .entry(crate::naming::module_ident(segment))
+                    .or_default();
+                node.prefix.get_or_insert_with(|| prefix.clone());
+            }
+            node.is_model = true;
+        }
     }
     sink.open(quote! {
         /// The models of the catalog: one module per segment of the model id, so
@@ -118,7 +152,10 @@ fn write_file(catalog: &Catalog, selected: &[usize], sink: &mut dyn Sink) {
         pub mod models
     });
     for (name, node) in &root.children {
-        tree(catalog, name, node, &[], sink);
+        match node.generated {
+            true => tree(catalog, name, node, &[], sink),
+            false => gated_module(catalog, name, node, sink),
+        }
     }
     sink.close();
 
@@ -218,6 +255,52 @@ fn space_items(code: &str) -> String {
 struct Node {
     model: Option<usize>,
     children: BTreeMap<String, Node>,
+    /// A model at or under it is generated; else it is only declared, behind its feature.
+    generated: bool,
+    /// The id prefix a module of left-out models stands for, and whether it is a model's.
+    prefix: Option<String>,
+    is_model: bool,
+}
+
+/// A module none of whose models is generated: declared empty, behind the feature that enables
+/// it (its family's, or its model's), which is what the compiler names to a program that uses
+/// it. A folder no one feature enables (a vendor) is declared, empty but for its
+/// children declared so.
+fn gated_module(catalog: &Catalog, name: &str, node: &Node, sink: &mut dyn Sink) {
+    let ident = format_ident!("{name}");
+    let feature = node
+        .prefix
+        .as_deref()
+        .map(crate::features::model_feature)
+        .filter(|feature| {
+            // A family's; or the model's own, when the folder is one (its models below have
+            // features of their own, which the compiler names next).
+            catalog
+                .features
+                .features
+                .get(feature)
+                .is_some_and(|enables| !enables.is_empty() || node.is_model)
+        });
+    match feature {
+        Some(feature) => sink.items(quote! {
+            #[cfg(feature = #feature)]
+            pub mod #ident {}
+        }),
+        None => {
+            let docs = doc_attrs(&[format!(
+                "Models whose id starts with `{}/`; none is enabled in this build.",
+                node.prefix.as_deref().unwrap_or(name)
+            )]);
+            sink.open(quote! {
+                #docs
+                pub mod #ident
+            });
+            for (child, n) in &node.children {
+                gated_module(catalog, child, n, sink);
+            }
+            sink.close();
+        }
+    }
 }
 
 fn tree(catalog: &Catalog, name: &str, node: &Node, parents: &[&str], sink: &mut dyn Sink) {
@@ -246,7 +329,10 @@ fn tree(catalog: &Catalog, name: &str, node: &Node, parents: &[&str], sink: &mut
         sink.model(catalog, index);
     }
     for (child, n) in &node.children {
-        tree(catalog, child, n, &path, sink);
+        match n.generated {
+            true => tree(catalog, child, n, &path, sink),
+            false => gated_module(catalog, child, n, sink),
+        }
     }
     sink.close();
 }
