@@ -218,6 +218,54 @@ impl Summary {
         self.counts.get(&state).copied().unwrap_or(0)
     }
 
+    /// How the batch ended as one JSON object, for `batch --json`: its status (`complete`,
+    /// `finished_with_problems`, `interrupted`), the lines per state, the lines of each list
+    /// the text names, what was spent, and where the report and gallery are.
+    pub fn to_json(&self) -> serde_json::Value {
+        let entries = |entries: &[Entry]| -> Vec<serde_json::Value> {
+            entries
+                .iter()
+                .map(|e| {
+                    serde_json::json!({
+                        "line": e.line,
+                        "key": e.key,
+                        "request_id": e.request_id,
+                        "reason": e.reason,
+                    })
+                })
+                .collect()
+        };
+        let status = if self.interrupted {
+            "interrupted"
+        } else if self.is_complete() {
+            "complete"
+        } else {
+            "finished_with_problems"
+        };
+        let counts: serde_json::Map<String, serde_json::Value> = self
+            .counts
+            .iter()
+            .map(|(state, n)| (state.as_str().to_owned(), (*n).into()))
+            .collect();
+        serde_json::json!({
+            "status": status,
+            "out": self.out,
+            "lines": self.total,
+            "counts": counts,
+            "failed": entries(&self.failed),
+            "unknown": entries(&self.unknown),
+            "unfinished": entries(&self.unfinished),
+            "invalid": entries(&self.invalid),
+            "unsent": entries(&self.unsent),
+            "submitted_now": self.submitted_now,
+            "spent_usd": self.spending.stated,
+            "may_have_spent_usd": self.spending.committed(),
+            "max_spend_usd": self.max_spend,
+            "report": self.out.join(REPORT_FILE),
+            "gallery": self.out.join(crate::gallery::GALLERY_FILE),
+        })
+    }
+
     /// Whether every valid line was downloaded.
     pub fn is_complete(&self) -> bool {
         self.failed.is_empty()

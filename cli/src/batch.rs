@@ -109,6 +109,16 @@ pub fn command() -> Command {
                 .help("Run the valid lines even if some are invalid (they are listed)"),
         )
         .arg(
+            Arg::new("json")
+                .long("json")
+                .action(ArgAction::SetTrue)
+                .help(
+                    "Print how the batch ended as one JSON object on stdout (status, lines per \
+                     state, failed/unknown/unfinished lines, spent, report and gallery paths); \
+                     the summary goes to stderr. With --dry-run, the JSON lines it prints anyway",
+                ),
+        )
+        .arg(
             Arg::new("dry_run")
                 .long("dry-run")
                 .action(ArgAction::SetTrue)
@@ -172,7 +182,7 @@ pub async fn run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
     let result = runcomfy_batch::run(&connection.client, &config, &stop).await;
     report_mock_state(&connection, &config.out);
     connection.close().await;
-    Ok(show_result(result))
+    Ok(show_result(result, matches.get_flag("json")))
 }
 
 /// The engine's settings from the command line.
@@ -229,8 +239,38 @@ fn report_mock_state(connection: &Connection, out: &Path) {
     }
 }
 
-/// Prints how the batch ended; returns the exit code.
-fn show_result(result: Result<runcomfy_batch::Summary, BatchError>) -> u8 {
+/// Prints how the batch ended (with `json`, as one object on stdout, the text on stderr);
+/// returns the exit code.
+fn show_result(result: Result<runcomfy_batch::Summary, BatchError>, json: bool) -> u8 {
+    if json {
+        let (value, code) = match &result {
+            Ok(summary) => (summary.to_json(), summary.exit_code()),
+            Err(BatchError::Halted { summary, source }) => {
+                let mut value = summary.to_json();
+                value["status"] = "stopped".into();
+                value["error"] = source.to_string().into();
+                (value, halted_code(summary, source))
+            }
+            Err(BatchError::Invalid { lines }) => (
+                serde_json::json!({
+                    "status": "invalid",
+                    "invalid": lines.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                }),
+                exit::DATA_ERR,
+            ),
+            Err(err) => (
+                serde_json::json!({"status": "error", "error": err.to_string()}),
+                error_code(err),
+            ),
+        };
+        match &result {
+            Ok(summary) => eprintln_safe(&summary.to_string()),
+            Err(BatchError::Halted { summary, .. }) => eprintln_safe(&summary.to_string()),
+            Err(err) => eprintln_safe(&format!("error: {err}")),
+        }
+        output::json(&value);
+        return code;
+    }
     match result {
         Ok(summary) => {
             output::line(&summary.to_string());
@@ -250,18 +290,22 @@ fn show_result(result: Result<runcomfy_batch::Summary, BatchError>) -> u8 {
         Err(BatchError::Halted { summary, source }) => {
             output::line(&summary.to_string());
             eprintln_safe(&format!("error: the batch stopped: {source}"));
-            // Lines whose submit may have been billed outrank why the batch stopped: a script
-            // must not retry them blindly.
-            match error_code(&source) {
-                exit::INTERRUPTED => exit::INTERRUPTED,
-                _ if !summary.unknown.is_empty() => exit::MAYBE_ACCEPTED,
-                code => code,
-            }
+            halted_code(&summary, &source)
         }
         Err(err) => {
             eprintln_safe(&format!("error: {err}"));
             error_code(&err)
         }
+    }
+}
+
+/// The exit code of a batch that stopped: lines whose submit may have been billed outrank why
+/// it stopped, as a script must not retry them blindly.
+fn halted_code(summary: &runcomfy_batch::Summary, source: &BatchError) -> u8 {
+    match error_code(source) {
+        exit::INTERRUPTED => exit::INTERRUPTED,
+        _ if !summary.unknown.is_empty() => exit::MAYBE_ACCEPTED,
+        code => code,
     }
 }
 

@@ -696,3 +696,42 @@ fn files_gone_since_a_batch_ended_are_fetched_again() {
     assert!(out.join("line-3/runcomfy-record.json").is_file());
     assert_eq!(sim.stats().submit_calls, 3, "nothing sent again");
 }
+
+/// `--json`: how the batch ended, as one object on stdout (the text on stderr), for scripts.
+#[test]
+fn json_says_how_the_batch_ended_as_one_object() {
+    let sim = Sim::start(SimConfig {
+        run_time: RunTime::Fixed(Duration::from_millis(50)),
+        ..SimConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    write_input(dir.path(), &[line(1), line(2)]);
+    let (code, stdout, stderr) = output(&mut batch(
+        &sim,
+        dir.path(),
+        &["in.jsonl", "--out", "out", "--json"],
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    let ended: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(ended["status"], "complete");
+    assert_eq!(ended["lines"], 2);
+    assert_eq!(ended["counts"]["downloaded"], 2);
+    assert_eq!(ended["failed"], json!([]));
+    assert!(ended["report"].as_str().unwrap().ends_with("report.jsonl"));
+    assert!(stderr.contains("batch complete"), "{stderr}");
+
+    // An invalid line: nothing sent, said as an object too.
+    write_input(dir.path(), &[line(3), "{\"model\": 5}".to_owned()]);
+    let (code, stdout, _) = output(&mut batch(
+        &sim,
+        dir.path(),
+        &["in.jsonl", "--out", "out2", "--json"],
+    ));
+    assert_eq!(code, 65);
+    let ended: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(ended["status"], "invalid");
+    assert!(
+        ended["invalid"][0].as_str().unwrap().starts_with("line 2"),
+        "{ended}"
+    );
+}
