@@ -111,10 +111,10 @@ fn main() -> ExitCode {
                 eprintln_safe(&format!("  {hint}"));
             }
             // `run`, `status`, `result` and `cancel` print their own object with the error.
-            if let Some(("models" | "describe", sub)) = matches.subcommand()
+            if let Some(("models" | "describe" | "batch", sub)) = matches.subcommand()
                 && sub.get_flag("json")
             {
-                output::json(&serde_json::json!({"error": err.to_string()}));
+                output::json(&serde_json::json!({"status": "error", "error": err.to_string()}));
             }
             err.exit_code()
         }

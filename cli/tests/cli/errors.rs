@@ -147,14 +147,18 @@ fn json_commands_answer_a_refused_command_line_with_an_object() {
     }
 }
 
-/// `models --live --json` and `describe --live --json` that fail (here: no token) print an
-/// object with the error, as the other commands do.
+/// `models --live --json`, `describe --live --json` and `batch --json` that fail (here: no
+/// token) print an object with the error, as the other commands do.
 #[test]
 fn models_and_describe_json_answer_a_failure_with_an_object() {
     let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("in.jsonl"), "{}\n").unwrap();
     for args in [
         &["models", "--live", "--json"][..],
         &["describe", MODEL, "--live", "--json"][..],
+        &[
+            "batch", "in.jsonl", "--out", "o", "--model", MODEL, "--json",
+        ][..],
     ] {
         let output = runcomfy(dir.path()).args(args).output().unwrap();
         assert_code(&output, 77);
@@ -166,6 +170,7 @@ fn models_and_describe_json_answer_a_failure_with_an_object() {
                 .is_some_and(|e| e.contains("token")),
             "{report}"
         );
+        assert_eq!(report["status"], "error");
     }
 }
 
