@@ -420,9 +420,10 @@ async fn an_endless_reply_is_refused_at_the_cap() {
         .unwrap_err();
     assert!(matches!(err, PullError::TooLarge { .. }), "{err:?}");
     assert!(err.to_string().contains("larger than 8 MiB"), "{err}");
-    // What the server wrote past the cap sits in socket buffers, a few MB at most.
+    // What the server wrote past the cap sits in socket buffers: loopback's grow to several MB
+    // under load (17 MB seen while the whole suite ran), never an endless reply's.
     let written = server.body_bytes();
-    assert!(written < (pull::MAX_REPLY_BYTES as u64) * 2, "{written}");
+    assert!(written < (pull::MAX_REPLY_BYTES as u64) * 4, "{written}");
 }
 
 #[tokio::test]
