@@ -448,15 +448,20 @@ async fn the_model_follows_from_the_input_type() -> TestResult {
     Ok(())
 }
 
+/// A simulator of 40 ms jobs that prices `model` at $0.03 an output.
+async fn priced(model: &str) -> TestResult<runcomfy_simulator::Simulator> {
+    let mut config = config(Duration::from_millis(40));
+    config.prices.insert(
+        model.into(),
+        runcomfy_simulator::parse_price("0.03/output")?,
+    );
+    simulator(config).await
+}
+
 /// Today's price from the API, and what a job cost from its result (`include_cost=true`).
 #[tokio::test]
 async fn prices_are_read_live_and_a_finished_job_says_what_it_cost() -> TestResult {
-    let mut config = config(Duration::from_millis(40));
-    config.prices.insert(
-        Sequential::ID.into(),
-        runcomfy_simulator::parse_price("0.03/output")?,
-    );
-    let sim = simulator(config).await?;
+    let sim = priced(Sequential::ID).await?;
     let client = client(&sim)?;
     let price = client.model_price(Sequential::ID).await?;
     assert_eq!(price.usd, "0.03".parse().ok());
@@ -521,12 +526,7 @@ async fn a_client_without_local_files_refuses_paths_unopened() -> TestResult {
 
 #[tokio::test]
 async fn a_typed_input_is_priced_without_opening_its_files() -> TestResult {
-    let mut config = config(Duration::from_millis(40));
-    config.prices.insert(
-        EditSequential::ID.into(),
-        runcomfy_simulator::parse_price("0.03/output")?,
-    );
-    let sim = simulator(config).await?;
+    let sim = priced(EditSequential::ID).await?;
     let client = client(&sim)?;
     // A file that is not there: pricing never reads it.
     let input = EditSequentialInput::new(
