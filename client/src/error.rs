@@ -657,10 +657,11 @@ fn seconds(duration: Duration) -> String {
 
 /// [`seconds`], in minutes or hours past two of them: a `Retry-After` date can be years off.
 fn long_seconds(duration: Duration) -> String {
-    match duration.as_secs() {
+    // To the nearest: the time left of a pause is a hair under what was asked.
+    match duration.as_secs_f64().round() as u64 {
         secs if secs < 120 => seconds(duration),
-        secs if secs < 2 * 3600 => format!("{} min", secs / 60),
-        secs => format!("{} h", secs / 3600),
+        secs if secs < 2 * 3600 => format!("{} min", (secs + 30) / 60),
+        secs => format!("{} h", (secs + 1800) / 3600),
     }
 }
 
@@ -846,6 +847,11 @@ mod tests {
         };
         assert_eq!(limited(4), "rate limited (retry after 4s)");
         assert_eq!(limited(600), "rate limited (retry after 10 min)");
+        let left = Error::RateLimited {
+            request_id: None,
+            retry_after: Some(Duration::from_millis(3_599_999)),
+        };
+        assert_eq!(left.to_string(), "rate limited (retry after 60 min)");
         // A `Retry-After` date in 2099.
         assert_eq!(
             limited(2_299_828_509),
