@@ -42,7 +42,12 @@ const MB: f64 = 1_048_576.0;
 ///
 /// Local files and bytes are sent as base64 `data:` URIs. In JSON, a string that is neither a
 /// URL nor a `data:` URI is read as a local path, so `{"images": ["cat.png"]}` works from a file
-/// or the command line.
+/// or the command line; a service whose inputs are its users' JSON turns that off with
+/// [`ClientBuilder::local_files`](crate::ClientBuilder::local_files).
+///
+/// Serializing an input is making its request body: a local file is read whole and written as
+/// its `data:` URI (and fails if it is gone). To keep or log an input, keep the value it was
+/// made from; a provenance record ([`crate::provenance`]) keeps each file's path and sha256.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Media {
     /// A URL the server fetches itself.
