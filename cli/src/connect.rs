@@ -100,7 +100,7 @@ impl Connection {
 }
 
 /// The user agent sent with every request.
-pub const USER_AGENT: &str = concat!("runcomfy-cli/", env!("CARGO_PKG_VERSION"));
+const USER_AGENT: &str = concat!("runcomfy-cli/", env!("CARGO_PKG_VERSION"));
 
 /// The base URL given: `--base-url`, else `RUNCOMFY_BASE_URL` (clap reads it into the flag),
 /// else `RUNCOMFY_MODEL_API_BASE`; none means the default.
@@ -123,6 +123,17 @@ pub async fn connect(matches: &ArgMatches) -> Result<Connection, CliError> {
         return mock(mock_config(), poll_secs(matches)).await;
     }
     let token = crate::token::token(matches)?;
+    Ok(Connection {
+        client: client_with(matches, token)?,
+        simulator: None,
+        history: None,
+        recent: Recent::default(),
+    })
+}
+
+/// The client of the real API with `token`, as the global flags say (base URL, poll interval,
+/// output hosts).
+pub fn client_with(matches: &ArgMatches, token: String) -> Result<Client, CliError> {
     let mut builder = Client::builder().token(token).user_agent(USER_AGENT);
     if let Some(base) = base_url(matches) {
         builder = builder.base_url(base);
@@ -140,12 +151,7 @@ pub async fn connect(matches: &ArgMatches) -> Result<Connection, CliError> {
             host => builder.allow_output_host(host),
         };
     }
-    Ok(Connection {
-        client: builder.build()?,
-        simulator: None,
-        history: None,
-        recent: Recent::default(),
-    })
+    Ok(builder.build()?)
 }
 
 /// `--mock`'s simulator: run times short enough to try things and long enough to see the

@@ -197,17 +197,14 @@ pub async fn run(
         Err(err) => {
             let mut report = loose;
             report.extend(err.report);
-            refused(model, &report, &args, Some(&Value::Object(given.clone())));
+            let given = Value::Object(given);
+            refused(model, &report, &args, Some(&given));
             // `--input @jobs/in.json` naming `cat.png` beside it.
             let file = matches
                 .get_one::<String>("input")
                 .and_then(|s| s.strip_prefix('@'));
             if let Some(folder) = file.and_then(|file| Path::new(file).parent())
-                && let Some(hint) = runcomfy_batch::input::beside_file(
-                    folder,
-                    &Value::Object(given.clone()),
-                    &report,
-                )
+                && let Some(hint) = runcomfy_batch::input::beside_file(folder, &given, &report)
                 && !args.json
             {
                 eprintln_safe(&format!("  {hint}"));

@@ -216,13 +216,7 @@ fn read_new_token() -> Result<String, CliError> {
 /// means the token passed. A refused token is not saved; an API that cannot be reached only gets a warning, so that a login
 /// offline still works.
 async fn check(matches: &ArgMatches, token: &str) -> Result<(), CliError> {
-    let mut builder = runcomfy::Client::builder()
-        .token(token)
-        .user_agent(crate::connect::USER_AGENT);
-    if let Some(base) = crate::connect::base_url(matches) {
-        builder = builder.base_url(base);
-    }
-    let client = builder.build()?;
+    let client = crate::connect::client_with(matches, token.to_owned())?;
     match client
         .job_json("00000000-0000-0000-0000-000000000000")
         .status()

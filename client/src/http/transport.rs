@@ -217,13 +217,8 @@ impl Http {
                 .headers()
                 .get(reqwest::header::LOCATION)
                 .and_then(|v| v.to_str().ok())
-                .map(|to| {
-                    let to = self.token.scrub(to);
-                    format!(
-                        " to {}",
-                        crate::error::printable(&to, crate::error::SHOWN_CHARS)
-                    )
-                })
+                // Shown through `printable` by the error's `Display`.
+                .map(|to| format!(" to {}", self.token.scrub(to)))
                 .unwrap_or_default();
             return Err(Failure {
                 error: Error::InvalidResponse {
