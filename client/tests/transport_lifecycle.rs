@@ -14,7 +14,7 @@ use runcomfy::models::bytedance::seedream_4_0::edit_sequential::{
 };
 use runcomfy::models::bytedance::seedream_4_0::sequential::Sequential;
 use runcomfy::{CancelOutcome, Client, Error, JobRecord, JobState, Model, Output, WaitOptions};
-use runcomfy_simulator::SimConfig;
+use runcomfy_simulator::{SimConfig, Simulator};
 use transport_support::*;
 
 /// Runs a model end to end and checks every output file arrives whole.
@@ -149,13 +149,18 @@ async fn a_failed_job_reports_the_servers_error() -> TestResult {
     Ok(())
 }
 
-#[tokio::test]
-async fn cancel_while_queued_and_not_cancellable_while_running() -> TestResult {
-    let sim = simulator(SimConfig {
+/// A simulator with one worker and 30 s jobs: the second job submitted stays queued.
+async fn one_busy_worker() -> TestResult<Simulator> {
+    simulator(SimConfig {
         workers: 1,
         ..config(Duration::from_secs(30))
     })
-    .await?;
+    .await
+}
+
+#[tokio::test]
+async fn cancel_while_queued_and_not_cancellable_while_running() -> TestResult {
+    let sim = one_busy_worker().await?;
     let client = client(&sim)?;
     let running = client.submit::<Edit>(&edit_input()).await?;
     let queued = client.submit::<Edit>(&edit_input()).await?;
@@ -178,11 +183,7 @@ async fn cancel_while_queued_and_not_cancellable_while_running() -> TestResult {
 
 #[tokio::test]
 async fn a_deadline_cancels_a_queued_job() -> TestResult {
-    let sim = simulator(SimConfig {
-        workers: 1,
-        ..config(Duration::from_secs(30))
-    })
-    .await?;
+    let sim = one_busy_worker().await?;
     let client = client(&sim)?;
     let _running = client.submit::<Edit>(&edit_input()).await?;
     let queued = client.submit::<Edit>(&edit_input()).await?;
@@ -219,11 +220,7 @@ async fn a_deadline_cancels_a_queued_job() -> TestResult {
 
 #[tokio::test]
 async fn a_run_dropped_while_its_job_is_queued_cancels_it() -> TestResult {
-    let sim = simulator(SimConfig {
-        workers: 1,
-        ..config(Duration::from_secs(30))
-    })
-    .await?;
+    let sim = one_busy_worker().await?;
     let client = client(&sim)?;
     let _running = client.submit::<Edit>(&edit_input()).await?;
     // The caller's own deadline drops the run while its job waits in the queue.
