@@ -5,9 +5,11 @@
 //! reads at run time. [`Struct`]s, [`Enum`]s and [`Union`]s are the Rust types a value of it
 //! decodes into. Every name, doc and default is decided by then: the emitter only lays out.
 
+use serde::Deserialize;
 use serde_json::Value;
 
 pub use crate::features::FeatureTable;
+pub use runcomfy_vocab::cross::CrossRuleKind;
 pub use runcomfy_vocab::format::Format;
 pub use runcomfy_vocab::json_type::{JsonType, Types};
 pub use runcomfy_vocab::media::{MediaFormat, MediaKind};
@@ -466,19 +468,21 @@ pub struct UnionVariant {
     pub ty: RustType,
 }
 
-/// A rule across fields (from the overlay).
-#[derive(Debug, Clone, PartialEq)]
+/// A rule across fields, read from the overlay's `rules` and kept once lowering found its
+/// fields fit ([`runcomfy_vocab::cross::CrossRuleKind`] says what each checks).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CrossRule {
-    /// Items of arrays plus values of integers must not exceed `max`.
+    /// The items of the array fields plus the values of the integer fields must not exceed `max`.
     MaxTotal {
-        /// Wire names of the fields.
+        /// Wire names of the fields added up.
         fields: Vec<String>,
         /// The largest allowed total.
         max: i64,
         /// The message reported.
         message: String,
     },
-    /// The prompt should state the same count as the count field (a warning).
+    /// Warn when the prompt states a number of images different from the count field.
     PromptCount {
         /// Wire name of the prompt field.
         prompt: String,
@@ -487,20 +491,32 @@ pub enum CrossRule {
         /// The message reported.
         message: String,
     },
-    /// At least one of the fields must be given and not empty.
+    /// At least one of these optional fields must be given, and not empty.
     AtLeastOne {
         /// Wire names of the fields.
         fields: Vec<String>,
         /// The message reported.
         message: String,
     },
-    /// At most one of the fields may be given.
+    /// At most one of these optional fields may be given (as `at_least_one` counts them).
     AtMostOne {
         /// Wire names of the fields.
         fields: Vec<String>,
         /// The message reported.
         message: String,
     },
+}
+
+impl CrossRule {
+    /// The kind of rule, whose name is the overlay's `rule`.
+    pub fn kind(&self) -> CrossRuleKind {
+        match self {
+            CrossRule::MaxTotal { .. } => CrossRuleKind::MaxTotal,
+            CrossRule::PromptCount { .. } => CrossRuleKind::PromptCount,
+            CrossRule::AtLeastOne { .. } => CrossRuleKind::AtLeastOne,
+            CrossRule::AtMostOne { .. } => CrossRuleKind::AtMostOne,
+        }
+    }
 }
 
 /// An output type shared by every model with the same output schema.

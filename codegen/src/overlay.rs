@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::ir::CrossRule;
+
 /// The contents of a model's `overlay.json`.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,7 +33,7 @@ pub struct Overlay {
     pub fields: BTreeMap<String, FieldOverlay>,
     /// Rules across several fields.
     #[serde(default)]
-    pub rules: Vec<RuleOverlay>,
+    pub rules: Vec<CrossRule>,
     /// An RFC 7386 JSON merge patch applied to `input.json` before anything else: fixes of
     /// upstream defects.
     #[serde(default)]
@@ -68,44 +70,6 @@ pub struct FieldOverlay {
     /// `runcomfy_vocab::price`); overrides the rule on field names.
     #[serde(default)]
     pub price_units: Option<String>,
-}
-
-/// A rule across several fields.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
-pub enum RuleOverlay {
-    /// The items of the array fields plus the values of the integer fields must not exceed `max`.
-    MaxTotal {
-        /// Wire names of the fields added up.
-        fields: Vec<String>,
-        /// The largest allowed total.
-        max: i64,
-        /// The message reported.
-        message: String,
-    },
-    /// Warn when the prompt states a number of images different from the count field.
-    PromptCount {
-        /// Wire name of the prompt field.
-        prompt: String,
-        /// Wire name of the count field.
-        count: String,
-        /// The message reported.
-        message: String,
-    },
-    /// At least one of these optional fields must be given, and not empty.
-    AtLeastOne {
-        /// Wire names of the fields.
-        fields: Vec<String>,
-        /// The message reported.
-        message: String,
-    },
-    /// At most one of these optional fields may be given (as `at_least_one` counts them).
-    AtMostOne {
-        /// Wire names of the fields.
-        fields: Vec<String>,
-        /// The message reported.
-        message: String,
-    },
 }
 
 /// The JSON pointer of the first place in an overlay where the format has an object (the
@@ -152,5 +116,27 @@ mod tests {
             misplaced_non_object(&json!({"fields": {"a/b": {"docs": "x"}}, "rules": []})),
             None
         );
+    }
+
+    #[test]
+    fn each_rule_kind_is_read_under_its_vocabulary_name() -> Result<(), serde_json::Error> {
+        use runcomfy_vocab::cross::CrossRuleKind;
+        for kind in CrossRuleKind::ALL {
+            let mut rule = json!({"rule": kind.name(), "message": "m"});
+            match kind {
+                CrossRuleKind::MaxTotal => {
+                    rule["fields"] = json!(["a", "b"]);
+                    rule["max"] = json!(1);
+                }
+                CrossRuleKind::PromptCount => {
+                    rule["prompt"] = json!("a");
+                    rule["count"] = json!("b");
+                }
+                _ => rule["fields"] = json!(["a", "b"]),
+            }
+            let rule: CrossRule = serde_json::from_value(rule)?;
+            assert_eq!(rule.kind(), *kind);
+        }
+        Ok(())
     }
 }

@@ -1,6 +1,5 @@
 //! One model: its names and docs, its input's schema and types, its overlay rules.
 
-use runcomfy_vocab::cross::CrossRuleKind;
 use runcomfy_vocab::keyword::compile_pattern;
 use runcomfy_vocab::pointer::{Pointer, escape};
 use serde_json::Value;
@@ -11,7 +10,6 @@ use super::{Ctx, is_type_ident, push_doc};
 use crate::error::WarningKind;
 use crate::ir::*;
 use crate::naming;
-use crate::overlay::RuleOverlay;
 
 /// Lowers the model of `ctx`; `None` when its input cannot be read at all (the errors say why).
 pub(super) fn lower(ctx: &mut Ctx<'_>) -> Option<Model> {
@@ -677,93 +675,64 @@ fn append_overlay_docs(ctx: &Ctx<'_>, nodes: &mut [SchemaNode], root: SchemaId) 
     }
 }
 
-/// The overlay's rules across fields, checked against the input's fields.
+/// The overlay's rules across fields that fit the input's fields; each that does not is
+/// reported.
 fn rules(ctx: &mut Ctx<'_>, input: &Struct, enums: &[Enum]) -> Vec<CrossRule> {
     let mut rules = Vec::new();
-    for (i, rule) in ctx.src.overlay.rules.clone().iter().enumerate() {
+    for (i, rule) in ctx.src.overlay.rules.clone().into_iter().enumerate() {
         let at = format!("/rules/{i}");
         let find = |name: &str| input.fields.iter().find(|f| f.wire == name);
-        match rule {
-            RuleOverlay::MaxTotal {
-                fields,
-                max,
-                message,
-            } => {
-                let fit = fields_fit(ctx, &at, fields, input, |field| {
-                    (!countable(&field.ty, enums)).then(|| {
-                        format!(
-                            "`{}` is neither an array nor an integer, so it cannot be counted",
-                            field.wire
-                        )
-                    })
-                });
-                if fit {
-                    rules.push(CrossRule::MaxTotal {
-                        fields: fields.clone(),
-                        max: *max,
-                        message: message.clone(),
-                    });
-                }
-            }
-            RuleOverlay::PromptCount {
-                prompt,
-                count,
-                message,
-            } => match (find(prompt), find(count)) {
+        let fit = match &rule {
+            CrossRule::MaxTotal { fields, .. } => fields_fit(ctx, &at, fields, input, |field| {
+                (!countable(&field.ty, enums)).then(|| {
+                    format!(
+                        "`{}` is neither an array nor an integer, so it cannot be counted",
+                        field.wire
+                    )
+                })
+            }),
+            CrossRule::PromptCount { prompt, count, .. } => match (find(prompt), find(count)) {
                 (Some(p), Some(c)) => {
                     if !matches!(strip(&p.ty), RustType::String) {
                         ctx.overlay_err(&at, format!("`{prompt}` is not a text field"));
+                        false
                     } else if !is_integer(&c.ty, enums) {
                         ctx.overlay_err(&at, format!("`{count}` is not an integer field"));
+                        false
                     } else {
-                        rules.push(CrossRule::PromptCount {
-                            prompt: prompt.clone(),
-                            count: count.clone(),
-                            message: message.clone(),
-                        });
+                        true
                     }
                 }
-                _ => ctx.overlay_err(
-                    &at,
-                    format!(
-                        "`{prompt}` or `{count}` is not an input field ({} rule)",
-                        CrossRuleKind::PromptCount.name()
-                    ),
-                ),
+                _ => {
+                    ctx.overlay_err(
+                        &at,
+                        format!(
+                            "`{prompt}` or `{count}` is not an input field ({} rule)",
+                            rule.kind().name()
+                        ),
+                    );
+                    false
+                }
             },
-            RuleOverlay::AtLeastOne { fields, message } => {
-                // A required field, or one whose default is something, is always given: the
-                // rule would never fire, and its message would mislead.
-                let fit = fields_fit(ctx, &at, fields, input, |field| {
-                    always_given(field)
-                        .map(|why| format!("`{}` {why}, so the rule always holds", field.wire))
-                });
-                if fit {
-                    rules.push(CrossRule::AtLeastOne {
-                        fields: fields.clone(),
-                        message: message.clone(),
-                    });
-                }
+            // A required field, or one whose default is something, is always given: the
+            // rule would never fire, and its message would mislead.
+            CrossRule::AtLeastOne { fields, .. } => fields_fit(ctx, &at, fields, input, |field| {
+                always_given(field)
+                    .map(|why| format!("`{}` {why}, so the rule always holds", field.wire))
+            }),
+            // A field that is always given would leave the others never givable: the rule
+            // would be a refusal of them, better said by dropping them.
+            CrossRule::AtMostOne { fields, .. } if fields.len() < 2 => {
+                ctx.overlay_err(&at, "names fewer than two fields".to_owned());
+                false
             }
-            RuleOverlay::AtMostOne { fields, message } => {
-                // A field that is always given would leave the others never givable: the
-                // rule would be a refusal of them, better said by dropping them.
-                if fields.len() < 2 {
-                    ctx.overlay_err(&at, "names fewer than two fields".to_owned());
-                    continue;
-                }
-                let fit = fields_fit(ctx, &at, fields, input, |field| {
-                    always_given(field).map(|why| {
-                        format!("`{}` {why}, so no other field could be given", field.wire)
-                    })
-                });
-                if fit {
-                    rules.push(CrossRule::AtMostOne {
-                        fields: fields.clone(),
-                        message: message.clone(),
-                    });
-                }
-            }
+            CrossRule::AtMostOne { fields, .. } => fields_fit(ctx, &at, fields, input, |field| {
+                always_given(field)
+                    .map(|why| format!("`{}` {why}, so no other field could be given", field.wire))
+            }),
+        };
+        if fit {
+            rules.push(rule);
         }
     }
     rules
