@@ -61,60 +61,59 @@ pub(super) fn info(d: &mut ModelDiff<'_>) {
         Some(nanos) => format!("${}", nanos as f64 / 1e9),
         None => "not known".to_owned(),
     };
-    let word = |name: Option<&'static str>| name.unwrap_or("not known");
+    let word = |name: Option<&'static str>| name.unwrap_or("not known").to_owned();
     let mut facts = Vec::new();
+    // What changed, from what to what, and what that changes for users.
+    let mut changed = |at: &'static str, what: &str, old: String, new: String, so: &str| {
+        facts.push((at, format!("{what} changed from {old} to {new}{so}")));
+    };
     if o.price.nanos != n.price.nanos {
-        facts.push((
+        changed(
             "/base_price_usd",
-            format!(
-                "price changed from {} to {}: estimates and `--max-spend` budgets change",
-                usd(o.price.nanos),
-                usd(n.price.nanos)
-            ),
-        ));
+            "price",
+            usd(o.price.nanos),
+            usd(n.price.nanos),
+            ": estimates and `--max-spend` budgets change",
+        );
     }
     if o.price.unit != n.price.unit {
-        facts.push((
+        changed(
             "/price_unit",
-            format!(
-                "price unit changed from {} to {}: estimates count other units",
-                word(o.price.unit.map(|u| u.name())),
-                word(n.price.unit.map(|u| u.name()))
-            ),
-        ));
+            "price unit",
+            word(o.price.unit.map(|u| u.name())),
+            word(n.price.unit.map(|u| u.name())),
+            ": estimates count other units",
+        );
     }
     if o.price.pricing != n.price.pricing {
-        facts.push((
+        changed(
             "/pricing",
-            format!(
-                "pricing changed from {} to {}: whether an estimate is made can change",
-                word(o.price.pricing.map(|p| p.name())),
-                word(n.price.pricing.map(|p| p.name()))
-            ),
-        ));
+            "pricing",
+            word(o.price.pricing.map(|p| p.name())),
+            word(n.price.pricing.map(|p| p.name())),
+            ": whether an estimate is made can change",
+        );
+    }
+    if o.output_kind != n.output_kind {
+        changed(
+            "/output_kind",
+            "output kind",
+            word(o.output_kind.map(|k| k.name())),
+            word(n.output_kind.map(|k| k.name())),
+            ": `INFO` and what lists the model by kind change (the output types do not)",
+        );
+    }
+    if o.categories != n.categories {
+        changed(
+            "/categories",
+            "categories",
+            format!("[{}]", o.categories.join(", ")),
+            format!("[{}]", n.categories.join(", ")),
+            "",
+        );
     }
     if o.price.note != n.price.note {
         facts.push(("/pricing_note", "price note changed".to_owned()));
-    }
-    if o.output_kind != n.output_kind {
-        facts.push((
-            "/output_kind",
-            format!(
-                "output kind changed from {} to {}: `INFO` and what lists the model by kind change (the output types do not)",
-                word(o.output_kind.map(|k| k.name())),
-                word(n.output_kind.map(|k| k.name()))
-            ),
-        ));
-    }
-    if o.categories != n.categories {
-        facts.push((
-            "/categories",
-            format!(
-                "categories changed from [{}] to [{}]",
-                o.categories.join(", "),
-                n.categories.join(", ")
-            ),
-        ));
     }
     for (at, what) in facts {
         d.push(UPSTREAM, at, Impact::Notable, what);
