@@ -57,12 +57,7 @@ pub(crate) fn write(
         }
     };
     let record = Record {
-        runcomfy_record: provenance::RECORD_VERSION,
-        model: model.id.to_owned(),
-        server: Some(server.to_owned()),
-        runcomfy_version: Some(provenance::VERSION.to_owned()),
         request_id: Some(job.request_id.to_owned()),
-        input: summary,
         estimate: row
             .basis
             .as_ref()
@@ -73,6 +68,7 @@ pub(crate) fn write(
         files: saved.iter().map(RecordFile::of).collect(),
         output: job.output.map(|output| Value::Object(output.0.clone())),
         error: job.error,
+        ..Record::new(model.id, server, summary)
     };
     if let Err(err) = std::fs::create_dir_all(dir) {
         tracing::warn!(line = row.number, %err, "provenance record not written");

@@ -7,7 +7,7 @@ use clap::ArgMatches;
 use runcomfy::dynamic::{DynJob, DynOutput};
 use runcomfy::error::JobError;
 use runcomfy::job::JobResult;
-use runcomfy::provenance::{self, Record, RecordFile, Timings};
+use runcomfy::provenance::{self, Record, RecordFile};
 use runcomfy::{
     CancelOutcome, DownloadCounter, DownloadOptions, DownloadedFile, Error, JobState, Output as _,
     WaitOptions,
@@ -440,19 +440,10 @@ fn unseen_record(job: &DynJob, args: &ResultArgs, result: &JobResult<DynOutput>)
         known => known.to_owned(),
     };
     Record {
-        runcomfy_record: provenance::RECORD_VERSION,
-        model,
-        server: Some(args.server.clone()),
-        runcomfy_version: Some(provenance::VERSION.to_owned()),
         request_id: Some(job.id().to_owned()),
-        input: Value::Null,
-        estimate: None,
         cost_usd: result.cost,
         cost_unread: job.cost_unread(),
-        timings: Timings::default(),
-        files: Vec::new(),
-        output: None,
-        error: None,
+        ..Record::new(model, args.server.as_str(), Value::Null)
     }
 }
 

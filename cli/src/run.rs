@@ -851,12 +851,7 @@ fn write_record(
     at: Option<&Path>,
 ) -> Option<PathBuf> {
     let record = Record {
-        runcomfy_record: provenance::RECORD_VERSION,
-        model: job.model_id().to_owned(),
-        server: Some(sent.server.clone()),
-        runcomfy_version: Some(provenance::VERSION.to_owned()),
         request_id: Some(job.id().to_owned()),
-        input: sent.summary.clone(),
         estimate: estimate.map(Estimate::to_json),
         cost_usd: job.cost(),
         cost_unread: job.cost_unread(),
@@ -864,6 +859,7 @@ fn write_record(
         files: ending.saved.iter().map(RecordFile::of).collect(),
         output: ending.output.map(|output| Value::Object(output.0.clone())),
         error: ending.error,
+        ..Record::new(job.model_id(), sent.server.as_str(), sent.summary.clone())
     };
     let written = match at {
         Some(path) => record.replace(path),
@@ -999,24 +995,15 @@ fn unknown_record(model: &str, sent: &Sent, err: &CliError, args: &RunArgs) -> O
         output::default_out_dir(&format!("unknown-{stamp}"))
     });
     let record = Record {
-        runcomfy_record: provenance::RECORD_VERSION,
-        model: model.to_owned(),
-        server: Some(sent.server.clone()),
-        runcomfy_version: Some(provenance::VERSION.to_owned()),
-        request_id: None,
-        input: sent.summary.clone(),
         estimate: sent.estimate.as_ref().map(Estimate::to_json),
-        cost_usd: None,
-        cost_unread: None,
         timings: Timings {
             submitted: Some(provenance::timestamp(now)),
             ..Timings::default()
         },
-        files: Vec::new(),
-        output: None,
         error: Some(format!(
             "the submit may have been accepted (and billed), with no request id: {err}"
         )),
+        ..Record::new(model, sent.server.as_str(), sent.summary.clone())
     };
     let written = std::fs::create_dir_all(&dir)
         .map_err(|e| e.to_string())

@@ -219,6 +219,26 @@ pub fn timestamp(at: SystemTime) -> String {
 }
 
 impl Record {
+    /// The record of a job of `model` sent to `server` with `input` (as [`body_summary`] has
+    /// it), written by this runcomfy; the rest is set as the job goes.
+    pub fn new(model: impl Into<String>, server: impl Into<String>, input: Value) -> Record {
+        Record {
+            runcomfy_record: RECORD_VERSION,
+            model: model.into(),
+            server: Some(server.into()),
+            runcomfy_version: Some(VERSION.to_owned()),
+            request_id: None,
+            input,
+            estimate: None,
+            cost_usd: None,
+            cost_unread: None,
+            timings: Timings::default(),
+            files: Vec::new(),
+            output: None,
+            error: None,
+        }
+    }
+
     /// Writes the record into `dir` as [`RECORD_FILE`], through a temporary file and a
     /// rename, replacing the one there; returns its path. For a batch line's folder, which
     /// holds one job's files.
@@ -502,19 +522,8 @@ mod tests {
         assert_eq!(first["sha256"].as_str(), Some(sha256_file(&file)?.as_str()));
         assert_eq!(summary["images"][1], "https://cdn.example/b.png");
         let record = Record {
-            runcomfy_record: RECORD_VERSION,
-            model: model.id.into(),
-            server: None,
-            runcomfy_version: None,
             request_id: Some("r".into()),
-            input: summary,
-            estimate: None,
-            cost_usd: None,
-            cost_unread: None,
-            timings: Timings::default(),
-            files: Vec::new(),
-            output: None,
-            error: None,
+            ..Record::new(model.id, "http://127.0.0.1:1", summary)
         };
         let back = input_from_record(model, &record)?;
         let again: Value =
@@ -534,19 +543,10 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let hostile = "https://cdn.example/\u{9b}2J\u{202e}gnp.exe";
         let record = Record {
-            runcomfy_record: RECORD_VERSION,
-            model: "m/x".into(),
-            server: Some("http://127.0.0.1:1".into()),
-            runcomfy_version: Some(VERSION.into()),
             request_id: Some("r".into()),
-            input: json!({"prompt": "p"}),
-            estimate: None,
-            cost_usd: None,
-            cost_unread: None,
-            timings: Timings::default(),
-            files: Vec::new(),
             output: Some(json!({"images": [hostile]})),
             error: Some(hostile.into()),
+            ..Record::new("m/x", "http://127.0.0.1:1", json!({"prompt": "p"}))
         };
         let path = record.write(dir.path())?;
         let text = std::fs::read_to_string(&path)?;
