@@ -521,6 +521,12 @@ pub enum TokenError {
         "the API token has characters other than printable ASCII (RunComfy's tokens have none)"
     )]
     InvalidCharacters,
+    /// The token is longer than any RunComfy gives.
+    #[error("the API token is longer than {max} characters (RunComfy's are a few dozen)")]
+    TooLong {
+        /// The most taken.
+        max: usize,
+    },
 }
 
 /// A misconfigured client.

@@ -677,6 +677,64 @@ async fn the_token_as_a_request_id_a_redirect_or_an_output_url_never_shows() {
 }
 
 #[tokio::test]
+async fn a_token_echoed_where_it_is_read_lower_cased_never_shows() {
+    // A MIME type and a host name come out of parsing lower-cased: the echo is found in any
+    // case.
+    const MIXED: &str = "Sim-Token-5B0c7E1d9A";
+    let server = Hostile::start(|seen, base| {
+        let token = seen.token().unwrap_or_default();
+        match seen.path.as_str() {
+            "/v1/requests/files/result" => json(
+                200,
+                serde_json::json!({"status": "succeeded", "output": {"images": [
+                    format!("{base}/files/a.png"),
+                    format!("{base}/files/b.png"),
+                ]}}),
+            ),
+            "/files/a.png" => runcomfy_hostile::file(&format!("text/x-{token}"), "not an image"),
+            "/files/b.png" => redirect(format!("https://{token}.evil.example/x.png")),
+            path => json(
+                404,
+                serde_json::json!({"error_code": 404001, "error_message": path}),
+            ),
+        }
+    })
+    .await;
+    let client = builder(&server).token(MIXED).build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let errors = within(Duration::from_secs(20), async {
+        let files = client.job_json("files").result().await.unwrap();
+        let mut errors = Vec::new();
+        for at in 0..2 {
+            let one = runcomfy::dynamic::DynOutput(
+                serde_json::json!({"images": [files.0["images"][at].clone()]})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+            );
+            errors.push(client.download(&one, dir.path()).await.err());
+        }
+        errors
+    })
+    .await;
+    let shown: Vec<String> = errors
+        .into_iter()
+        .map(|err| {
+            let err = err.expect("an error");
+            format!("{err} | {err:?}").to_ascii_lowercase()
+        })
+        .collect();
+    for shown in &shown {
+        assert!(
+            !shown.contains(&MIXED.to_ascii_lowercase()),
+            "the token leaked: {shown}"
+        );
+    }
+    // The content type is told, scrubbed; the redirect's target, scrubbed, is no URL.
+    assert!(shown[0].contains("text/x-[redacted]"), "{}", shown[0]);
+}
+
+#[tokio::test]
 async fn server_text_is_shown_without_terminal_sequences_and_bounded() {
     // Clear screen, window title, OSC 52 (clipboard), CR over the line, BEL, an 8-bit CSI, a
     // right-to-left override, a line separator, then 100 KB.

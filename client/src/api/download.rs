@@ -30,6 +30,7 @@ use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 
 use crate::error::{DownloadFailure, Error, SHOWN_CHARS, printable};
 use crate::http::retry::{self, Failure, parse_retry_after};
+use crate::http::secret::Token;
 use crate::http::transport::Http;
 use crate::media::{Base64Source, DataUri, Payload, after_prefix, cut_short};
 use crate::model::Output;
@@ -474,16 +475,19 @@ async fn open(
             }
             Ok(Ok(response)) => response,
         };
+        // Scrubbed before it is parsed, which lower-cases a host: a target that held the token
+        // is then no URL, or one that names no secret.
         let location = response
             .headers()
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
-            .filter(|_| response.status().is_redirection());
+            .filter(|_| response.status().is_redirection())
+            .map(|to| http.token().scrub(to));
         let Some(location) = location else {
             return Ok(response);
         };
         let next = current
-            .join(location)
+            .join(&location)
             .map_err(|_| fail(DownloadFailure::BadUrl))?;
         if current.scheme() == "https" && next.scheme() != "https" {
             return Err(fail(DownloadFailure::BadUrl));
@@ -514,7 +518,7 @@ async fn fetch_to_temp(
         not_sent: false,
     };
     let response = open(http, fetching, url, &fail).await?;
-    let content_type = accept(&response, max_bytes, &fail)?;
+    let content_type = accept(&response, max_bytes, &fail, http.token())?;
     let temp = TempFile::create(dir, stem).map_err(|err| Failure {
         error: err,
         retry_after: None,
@@ -549,11 +553,13 @@ async fn fetch_to_temp(
 }
 
 /// A response worth reading: a success whose declared length is within the limit. Returns
-/// its content type.
+/// its content type. Header text is scrubbed of `token` as a reply's body is: a host that was
+/// sent it (the API's own) may echo it there, and a MIME type is read lower-cased.
 fn accept(
     response: &reqwest::Response,
     max_bytes: Option<u64>,
     fail: &impl Fn(DownloadFailure) -> Failure,
+    token: &Token,
 ) -> Result<Option<String>, Failure> {
     let status = response.status();
     if !status.is_success() {
@@ -573,13 +579,13 @@ fn accept(
         return Err(fail(DownloadFailure::TooLarge(limit)));
     }
     if let Some(encoding) = unasked_encoding(response.headers()) {
-        return Err(fail(DownloadFailure::Encoded(encoding)));
+        return Err(fail(DownloadFailure::Encoded(token.scrub(&encoding))));
     }
     Ok(response
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_owned))
+        .map(|text| token.scrub(text)))
 }
 
 /// The `Content-Encoding` of a reply, unless none or `identity`. No `Accept-Encoding` is sent,

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 
-use memchr::memmem::Finder;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use reqwest::header::HeaderValue;
 
 #[doc(inline)]
@@ -18,16 +18,24 @@ pub use crate::error::TokenError;
 pub(crate) const REDACTED: &str = "[redacted]";
 
 /// The fewest characters of a token that count as the token when a server echoes only part of
-/// it (cut short, or a piece of it): half of it, and at least this many.
-const FRAGMENT_MIN: usize = 8;
+/// it (cut short, or a piece of it); all of a shorter token. Eight random characters do not
+/// occur by chance in a reply, and a fixed length keeps the search small for a long token.
+const FRAGMENT: usize = 8;
+
+/// The longest token taken. RunComfy's are a few dozen characters; a header of kilobytes is
+/// refused by servers (431), and every run of it is searched for in each reply.
+pub const MAX_TOKEN_CHARS: usize = 4096;
 
 /// A RunComfy API token.
 ///
 /// `Debug` prints `Token([redacted])`; there is no `Display` and no accessor for the text.
 ///
-/// What a server sends back is scrubbed of it in every form an echo takes: as is, cut short
-/// (any run of half its characters), percent-encoded (as a URL built from it carries it), or
-/// base64-encoded (at any of its three alignments).
+/// What a server sends back is scrubbed of it in the forms an echo takes: as is, in any case
+/// (a MIME type or host name read from a header is lower-cased), cut short or in pieces (any
+/// run of 8 of its characters), reversed, hex-encoded, percent-encoded (as a URL built from it
+/// carries it), or base64-encoded (at any of its three alignments). A server that means to
+/// hide it can always encode it some other way: this covers what an honest echo and our own
+/// reading of headers make of it.
 ///
 /// A program that sends its own requests with the token (the maintainer tools' `pull`) adds it
 /// with [`authorize`](Self::authorize) and treats what comes back with [`scrub`](Self::scrub),
@@ -36,11 +44,12 @@ const FRAGMENT_MIN: usize = 8;
 pub struct Token {
     /// `Bearer <token>`, marked sensitive.
     header: HeaderValue,
-    /// Every run of a fragment's length of the token (one, the whole token, for a short one).
-    /// Every reply is searched, so the searchers are built once.
-    fragments: Vec<Finder<'static>>,
+    /// Every run of a fragment's length of the token (one, the whole token, for a short one),
+    /// forwards, backwards and in hex, in any ASCII case. Every reply is searched, so the
+    /// searcher is built once.
+    fragments: AhoCorasick,
     /// The token's base64 encodings (both alphabets, each alignment), found as they are.
-    encodings: Vec<Finder<'static>>,
+    encodings: AhoCorasick,
 }
 
 impl Token {
@@ -63,13 +72,27 @@ impl Token {
         if !trimmed.is_ascii() {
             return Err(TokenError::InvalidCharacters);
         }
+        if trimmed.len() > MAX_TOKEN_CHARS {
+            return Err(TokenError::TooLong {
+                max: MAX_TOKEN_CHARS,
+            });
+        }
         let mut header = HeaderValue::try_from(format!("Bearer {trimmed}"))
             .map_err(|_| TokenError::InvalidCharacters)?;
         header.set_sensitive(true);
+        let searcher = |patterns: Vec<Vec<u8>>, any_case: bool| {
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .ascii_case_insensitive(any_case)
+                .build(patterns)
+                .map_err(|_| TokenError::TooLong {
+                    max: MAX_TOKEN_CHARS,
+                })
+        };
         Ok(Self {
             header,
-            fragments: fragments(trimmed.as_bytes()),
-            encodings: encodings(trimmed.as_bytes()),
+            fragments: searcher(fragments(trimmed.as_bytes()), true)?,
+            encodings: searcher(encodings(trimmed.as_bytes()), false)?,
         })
     }
 
@@ -123,22 +146,24 @@ impl Token {
         if self.chars() < 4 {
             return Vec::new();
         }
-        let mut spans = Vec::new();
-        // Fragments, through percent escapes: each byte read as the text means it, with where
-        // it came from.
+        let found = |searcher: &AhoCorasick, haystack: &[u8]| -> Vec<Range<usize>> {
+            searcher
+                .find_overlapping_iter(haystack)
+                .map(|m| m.range())
+                .collect()
+        };
+        // Fragments as the text has them, and through percent escapes: each byte read as the
+        // text means it, with where it came from. Both: a token may hold `%41` itself.
+        let mut spans = found(&self.fragments, bytes);
         let decoded = PercentDecoded::of(bytes);
-        for finder in &self.fragments {
-            for at in finder.find_iter(&decoded.bytes) {
-                spans.push(decoded.source(at..at + finder.needle().len()));
-            }
-        }
-        for finder in &self.encodings {
+        if !decoded.escapes.is_empty() {
             spans.extend(
-                finder
-                    .find_iter(bytes)
-                    .map(|at| at..at + finder.needle().len()),
+                found(&self.fragments, &decoded.bytes)
+                    .into_iter()
+                    .map(|range| decoded.source(range)),
             );
         }
+        spans.extend(found(&self.encodings, bytes));
         merged(spans)
     }
 
@@ -201,22 +226,35 @@ impl Token {
     }
 }
 
-/// A searcher for each run of the token as long as a fragment ([`FRAGMENT_MIN`], or half the
-/// token): any echo at least that long holds one of them.
-fn fragments(token: &[u8]) -> Vec<Finder<'static>> {
-    let len = token.len().min(token.len().div_ceil(2).max(FRAGMENT_MIN));
-    let mut runs: Vec<&[u8]> = token.windows(len).collect();
+/// Each run of the token as long as a fragment ([`FRAGMENT`], or the whole of a shorter
+/// token): any echo at least that long holds one of them. Also backwards, and in hex (either
+/// case, as the search ignores ASCII case).
+fn fragments(token: &[u8]) -> Vec<Vec<u8>> {
+    let len = token.len().min(FRAGMENT);
+    let reversed: Vec<u8> = token.iter().rev().copied().collect();
+    let mut runs: Vec<Vec<u8>> = token
+        .windows(len)
+        .chain(reversed.windows(len))
+        .map(<[u8]>::to_vec)
+        .collect();
+    let hex: Vec<Vec<u8>> = token
+        .windows(len)
+        .map(|run| {
+            run.iter()
+                .flat_map(|b| format!("{b:02x}").into_bytes())
+                .collect()
+        })
+        .collect();
+    runs.extend(hex);
     runs.sort_unstable();
     runs.dedup();
-    runs.into_iter()
-        .map(|run| Finder::new(run).into_owned())
-        .collect()
+    runs
 }
 
-/// A searcher for each whole base64 quartet run the token makes, whatever came before it in
-/// the encoded text (three alignments) and in either alphabet: only quartets made of the
-/// token's own bytes, so they are the same in every text that encodes it.
-fn encodings(token: &[u8]) -> Vec<Finder<'static>> {
+/// Each whole base64 quartet run the token makes, whatever came before it in the encoded text
+/// (three alignments) and in either alphabet: only quartets made of the token's own bytes, so
+/// they are the same in every text that encodes it.
+fn encodings(token: &[u8]) -> Vec<Vec<u8>> {
     use base64::Engine as _;
     use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
     let mut encoded = Vec::new();
@@ -224,18 +262,15 @@ fn encodings(token: &[u8]) -> Vec<Finder<'static>> {
         let rest = token.get(skip..).unwrap_or_default();
         let whole = rest.get(..rest.len() / 3 * 3).unwrap_or_default();
         // Shorter than a fragment, an encoding says too little to be told from chance.
-        if whole.len() < FRAGMENT_MIN {
+        if whole.len() < FRAGMENT {
             continue;
         }
-        encoded.push(STANDARD_NO_PAD.encode(whole));
-        encoded.push(URL_SAFE_NO_PAD.encode(whole));
+        encoded.push(STANDARD_NO_PAD.encode(whole).into_bytes());
+        encoded.push(URL_SAFE_NO_PAD.encode(whole).into_bytes());
     }
     encoded.sort_unstable();
     encoded.dedup();
     encoded
-        .iter()
-        .map(|text| Finder::new(text.as_bytes()).into_owned())
-        .collect()
 }
 
 /// Text with its percent escapes (`%2B`) read as the bytes they stand for, and where each
@@ -366,6 +401,30 @@ mod tests {
     }
 
     #[test]
+    fn a_token_holding_percent_escapes_is_found_as_it_is() {
+        let token = Token::new("Zm9v%3D%3Dabcdefgh").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            token.scrub("invalid token Zm9v%3D%3Dabcdefgh here"),
+            "invalid token [redacted] here"
+        );
+        assert_eq!(
+            token.scrub("Bearer Zm9v%3D%3Dabcdefgh"),
+            "Bearer [redacted]"
+        );
+    }
+
+    #[test]
+    fn a_token_longer_than_any_is_refused() {
+        assert!(Token::new("a".repeat(MAX_TOKEN_CHARS)).is_ok());
+        assert_eq!(
+            Token::new("a".repeat(MAX_TOKEN_CHARS + 1)).err(),
+            Some(TokenError::TooLong {
+                max: MAX_TOKEN_CHARS
+            })
+        );
+    }
+
+    #[test]
     fn scrubs_echoed_tokens() {
         let token = Token::new("tok-123456").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
@@ -377,9 +436,13 @@ mod tests {
     #[test]
     fn scrubs_a_token_echoed_cut_short_encoded_or_in_pieces() {
         let token = Token::new("sk+SECRET/TOKEN=123").unwrap_or_else(|e| panic!("{e}"));
-        // Cut short, or a long piece of it: half of it or more counts.
+        // Cut short, or a piece of it: eight characters or more count.
         assert_eq!(token.scrub("id-sk+SECRET/TOKEN=12"), "id-[redacted]");
         assert_eq!(token.scrub("x SECRET/TOKE y"), "x [redacted] y");
+        assert_eq!(
+            token.scrub("sk+SECRE / T/TOKEN= / EN=123"),
+            "[redacted] / [redacted] / EN=123"
+        );
         // A shorter piece says too little to be told from chance.
         assert_eq!(token.scrub("SECRET"), "SECRET");
         // Percent-encoded, wholly or in part, upper or lower case.
@@ -406,6 +469,20 @@ mod tests {
             token.scrub("sk+SECRET/TOKEN=123sk+SECRET/TOKEN=123"),
             "[redacted]"
         );
+        // In another case (a MIME type or a host name read from a header is lower-cased), or
+        // with its case swapped.
+        assert_eq!(
+            token.scrub("text/x-sk+secret/token=123"),
+            "text/x-[redacted]"
+        );
+        assert_eq!(token.scrub("SK+secret/token=123"), "[redacted]");
+        // Backwards, and in hex of either case.
+        assert_eq!(token.scrub("321=NEKOT/TERCES+ks"), "[redacted]");
+        let hex: String = "sk+SECRET/TOKEN=123"
+            .bytes()
+            .map(|b| format!("{b:02X}"))
+            .collect();
+        assert_eq!(token.scrub(&format!("0x{hex}")), "0x[redacted]");
         // Text around an echo is kept whole, past ASCII too.
         assert_eq!(token.scrub("é sk+SECRET/TOKEN=123 ü"), "é [redacted] ü");
     }
