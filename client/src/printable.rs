@@ -16,9 +16,10 @@ use serde_json::ser::{CharEscape, CompactFormatter, Formatter, PrettyFormatter};
 /// How many characters of one piece of server text an error shows.
 pub const SHOWN_CHARS: usize = 1000;
 
-/// `text` with every control character (C0, DEL, C1), bidirectional control and line or
-/// paragraph separator written as an escape (`\n`, `\r`, `\t`, `\u{1b}`, `\u{202e}`), and cut
-/// after `max_chars` characters (with `…[N more characters]`).
+/// `text` with every control character (C0, DEL, C1), bidirectional control, line or
+/// paragraph separator, tag character and character that shows as nothing (a zero-width
+/// space) written as an escape (`\n`, `\r`, `\t`, `\u{1b}`, `\u{202e}`), and cut after
+/// `max_chars` characters (with `…[N more characters]`).
 ///
 /// ```
 /// use runcomfy::error::printable;
@@ -50,10 +51,10 @@ pub fn printable(text: &str, max_chars: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// `text` as [`printable`] writes it, with every character that shows as nothing or as a
-/// space (zero-width spaces and joiners, the byte order mark, the soft hyphen, Hangul fillers,
-/// a no-break or ideographic space) escaped too: for an identifier, whose every character must be seen,
-/// since two that read the same would name two jobs. Prose keeps them (emoji join with them).
+/// `text` as [`printable`] writes it, with every character that shows as a space that is not
+/// one (a no-break or ideographic space) or joins others unseen (the zero-width joiner and
+/// non-joiner) escaped too: for an identifier, whose every character must be seen, since two
+/// that read the same would name two jobs. Prose keeps them (emoji and scripts join with them).
 pub fn printable_id(text: &str, max_chars: usize) -> Cow<'_, str> {
     let shown = printable(text, max_chars);
     if !shown.chars().any(hides) {
@@ -71,21 +72,9 @@ pub fn printable_id(text: &str, max_chars: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Whether `c` shows as nothing, or as a space that is not one.
+/// Whether `c` shows as a space that is not one, or joins its neighbours unseen.
 fn hides(c: char) -> bool {
-    (c.is_whitespace() && c != ' ')
-        || matches!(
-            c,
-            '\u{00AD}'
-                | '\u{115F}'
-                | '\u{1160}'
-                | '\u{180E}'
-                | '\u{200B}'..='\u{200D}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{3164}'
-                | '\u{FEFF}'
-                | '\u{FFA0}'
-        )
+    (c.is_whitespace() && c != ' ') || matches!(c, '\u{200C}' | '\u{200D}')
 }
 
 /// Whether `c` must not reach a terminal as it is.
@@ -99,6 +88,11 @@ fn needs_escape(c: char) -> bool {
             | '\u{2028}' | '\u{2029}'
             // Tag characters: invisible, they carry hidden ASCII ("ASCII smuggling").
             | '\u{E0000}'..='\u{E007F}'
+            // Characters that show as nothing (a zero-width space, word joiner, byte order mark,
+            // soft hyphen, Hangul and Mongolian fillers): `runcomfy.net\u{200b}.evil.example`
+            // would read as a link it is not.
+            | '\u{00AD}' | '\u{115F}' | '\u{1160}' | '\u{180E}' | '\u{200B}'
+            | '\u{2060}'..='\u{2064}' | '\u{3164}' | '\u{FEFF}' | '\u{FFA0}'
         )
 }
 
@@ -153,8 +147,11 @@ impl<F: Formatter> Formatter for Escaping<F> {
             if printable(text, 1) == text {
                 writer.write_all(text.as_bytes())?;
             } else {
-                // Every character `printable` escapes is in the basic plane: one \u escape.
-                write!(writer, "\\u{:04x}", c as u32)?;
+                // JSON's `\u` escapes are UTF-16: a character past the basic plane (a tag
+                // character) is two of them, a surrogate pair.
+                for unit in c.encode_utf16(&mut [0u16; 2]) {
+                    write!(writer, "\\u{unit:04x}")?;
+                }
             }
         }
         Ok(())
@@ -233,14 +230,22 @@ mod tests {
             printable_id("a\u{200b}b\u{a0}c\u{feff}\u{1b}\u{3164}", 100),
             "a\\u{200b}b\\u{a0}c\\u{feff}\\u{1b}\\u{3164}"
         );
-        // Prose keeps what joins an emoji.
+        // Prose keeps what joins an emoji, and escapes what shows as nothing.
         assert_eq!(printable("👩\u{200d}🚀", 100), "👩\u{200d}🚀");
+        assert_eq!(
+            printable(
+                "https://runcomfy.net\u{200b}.evil.example/\u{2060}pay\u{ad}",
+                100
+            ),
+            "https://runcomfy.net\\u{200b}.evil.example/\\u{2060}pay\\u{ad}"
+        );
     }
 
     #[test]
     fn json_escapes_what_a_terminal_would_act_on() -> serde_json::Result<()> {
-        let value =
-            serde_json::json!({"e\u{1b}]0;x\u{7}": ["\u{9b}31m", "a\u{202e}b", "\u{7f}", "ok é"]});
+        // A flag emoji is tag characters past the basic plane: a surrogate pair each.
+        let flag = "🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}";
+        let value = serde_json::json!({"e\u{1b}]0;x\u{7}": ["\u{9b}31m", "a\u{202e}b", "\u{7f}", "ok é", flag]});
         for pretty in [true, false] {
             let text = String::from_utf8_lossy(&escaped_json(&value, pretty)?).into_owned();
             assert!(
@@ -249,6 +254,7 @@ mod tests {
             );
             // Still the same JSON.
             assert_eq!(serde_json::from_str::<serde_json::Value>(&text)?, value);
+            assert!(text.contains(r"\udb40\udc67"), "{text}");
         }
         Ok(())
     }
