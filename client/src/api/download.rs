@@ -1101,14 +1101,15 @@ fn sanitize(name: &str) -> String {
 /// `-`, `_` and `.` are kept and anything else becomes `_` (so no path separators and no control
 /// characters); at most 100 characters; no leading or trailing dot (no hidden files, no `..`,
 /// nothing Windows trims) and no `..` inside; a name Windows reserves for a device (`CON`,
-/// `nul.png`, `COM1`) gets a leading `_`. Empty when nothing is left: the caller picks a
-/// fallback.
+/// `nul.png`, `COM1`), or one a command would take for an option (`-rf`), gets a leading `_`.
+/// Empty when nothing is left: the caller picks a fallback.
 ///
 /// ```
 /// use runcomfy::download::safe_file_name;
 /// assert_eq!(safe_file_name("../../etc/passwd"), "_._etc_passwd");
 /// assert_eq!(safe_file_name("..."), "");
 /// assert_eq!(safe_file_name("Con.png"), "_Con.png");
+/// assert_eq!(safe_file_name("-rf"), "_-rf");
 /// ```
 pub fn safe_file_name(name: &str) -> String {
     let cleaned: String = name
@@ -1127,7 +1128,8 @@ pub fn safe_file_name(name: &str) -> String {
     while out.contains("..") {
         out = out.replace("..", ".");
     }
-    if is_windows_device(&out) {
+    // `rm *` in the folder would read `-rf.png` as options.
+    if is_windows_device(&out) || out.starts_with('-') {
         out.insert(0, '_');
         out.truncate(MAX_STEM);
         out.truncate(out.trim_end_matches('.').len());
@@ -1241,6 +1243,8 @@ mod tests {
             ("com10", "com10"),
             ("com0", "com0"),
             ("images-con", "images-con"),
+            ("-rf", "_-rf"),
+            ("--help.png", "_--help.png"),
         ] {
             assert_eq!(safe_file_name(name), safe, "{name}");
         }
