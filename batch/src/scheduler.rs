@@ -769,17 +769,19 @@ fn no_room(err: &Error) -> bool {
     matches!(err.failure(), Error::Io { source, .. } if matches!(source.kind(), StorageFull | QuotaExceeded))
 }
 
-/// The journal's rows of files saved, their paths relative to the output folder.
+/// The journal's rows of files saved, their paths relative to the output folder. The field's
+/// name and the URL are the server's text, kept printable as the reasons are: `sqlite3` shows
+/// them raw.
 fn file_rows(ctx: &Ctx, saved: &[DownloadedFile]) -> Vec<FileRow> {
     saved
         .iter()
         .map(|f| FileRow {
             path: relative(&ctx.out, &f.path),
-            field: f.field.clone(),
+            field: runcomfy::error::printable(&f.field, runcomfy::error::SHOWN_CHARS).into_owned(),
             index: f.index.map(|i| i as u64),
             bytes: f.bytes,
             content_type: f.content_type.clone(),
-            url: Some(f.url.clone()),
+            url: Some(runcomfy::error::printable_url(&f.url).into_owned()),
             sha256: Some(f.sha256.clone()),
         })
         .collect()

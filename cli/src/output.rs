@@ -38,14 +38,9 @@ pub fn failure() -> Option<&'static str> {
 
 static FAILURE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
-/// The longest output URL printed; a signed URL is a kilobyte or two.
-const MAX_URL_CHARS: usize = 8192;
-
-/// An output URL as a line of stdout: no control character, nor one that shows as nothing
-/// (a URL has none of its own: `runcomfy.net\u{200b}.evil.example` must not read as RunComfy's),
-/// bounded.
+/// An output URL as a line of stdout ([`runcomfy::error::printable_url`]).
 pub fn url(url: &str) -> String {
-    runcomfy::error::printable_id(url, MAX_URL_CHARS).into_owned()
+    runcomfy::error::printable_url(url).into_owned()
 }
 
 /// Prints one JSON value on stdout, pretty. Strings keep all their text, but every character

@@ -16,7 +16,9 @@ use std::time::Duration;
 
 use crate::report::ValidationError;
 
-pub use crate::printable::{SHOWN_CHARS, escaped_json, printable, printable_id};
+pub use crate::printable::{
+    SHOWN_CHARS, SHOWN_URL_CHARS, escaped_json, printable, printable_id, printable_url,
+};
 
 /// Everything a call to the API can fail with.
 ///

@@ -16,6 +16,16 @@ use serde_json::ser::{CharEscape, CompactFormatter, Formatter, PrettyFormatter};
 /// How many characters of one piece of server text an error shows.
 pub const SHOWN_CHARS: usize = 1000;
 
+/// How many characters of an output URL are shown whole: a signed URL is a kilobyte or two.
+pub const SHOWN_URL_CHARS: usize = 8192;
+
+/// An output URL made safe to show ([`printable_id`], cut at [`SHOWN_URL_CHARS`]): a URL has
+/// no control character, nor one that shows as nothing, of its own, and
+/// `runcomfy.net\u{200b}.evil.example` must not read as RunComfy's.
+pub fn printable_url(url: &str) -> Cow<'_, str> {
+    printable_id(url, SHOWN_URL_CHARS)
+}
+
 /// `text` with every control character (C0, DEL, C1), bidirectional control, line or
 /// paragraph separator, tag character and character that shows as nothing (a zero-width
 /// space) written as an escape (`\n`, `\r`, `\t`, `\u{1b}`, `\u{202e}`), and cut after

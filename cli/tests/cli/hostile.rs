@@ -268,6 +268,19 @@ fn server_text_reaches_the_terminal_escaped_and_bounded() {
     assert_printable("-vv logs", &logs);
     assert!(logs.contains("runcomfy.download"), "{logs}");
     assert!(!logs.lines().any(|l| l.starts_with("FAKE")), "{logs}");
+
+    // A batch keeps the field names printable in its journal too, which `sqlite3` shows raw.
+    let output = batch(&server, dir.path(), &["a fox"], &[]);
+    assert_code(&output, 0);
+    let journals: Vec<String> = files_under(&dir.path().join("shots"))
+        .into_iter()
+        .filter(|path| path.contains("journal.sqlite"))
+        .collect();
+    assert!(!journals.is_empty());
+    for path in journals {
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(!bytes.contains(&0x1b), "an escape is stored in {path}");
+    }
 }
 
 #[test]
