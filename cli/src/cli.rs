@@ -427,7 +427,10 @@ fn global_args() -> Vec<Arg> {
             .global(true)
             .value_name("FILE")
             .value_hint(ValueHint::FilePath)
-            .help("Read the API token from this file instead of RUNCOMFY_TOKEN"),
+            .help(
+                "Read the API token from this file instead of RUNCOMFY_TOKEN: the bare token, or \
+                 a token.json `runcomfy login` saved",
+            ),
         Arg::new("allow_output_host")
             .long("allow-output-host")
             .global(true)

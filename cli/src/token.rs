@@ -73,6 +73,11 @@ pub fn token(matches: &ArgMatches) -> Result<String, CliError> {
             return Err(CliError::EmptyTokenFile(path.clone()));
         }
         let _ = SOURCE.set(format!("--token-file {path}"));
+        // The `token.json` a login saved (ours or RunComfy's CLI's), given as a token file:
+        // its `access_token` is the token, where the JSON would be sent as one.
+        if token.starts_with('{') {
+            return saved_token(Path::new(path), token);
+        }
         return Ok(token.to_owned());
     }
     match std::env::var(runcomfy::client::TOKEN_ENV) {
@@ -98,8 +103,17 @@ fn read_saved(path: &Path) -> Result<String, CliError> {
     };
     let text = std::fs::read_to_string(path).map_err(|err| bad(err.to_string()))?;
     warn_if_exposed(path);
+    saved_token(path, &text)
+}
+
+/// The token of a saved token's `text` (JSON with `access_token`), read from `path`.
+fn saved_token(path: &Path, text: &str) -> Result<String, CliError> {
+    let bad = |reason: String| CliError::SavedToken {
+        path: path.to_owned(),
+        reason,
+    };
     // The file's text is a secret: serde's message would quote it.
-    let saved: Saved = serde_json::from_str(&text).map_err(|err| {
+    let saved: Saved = serde_json::from_str(text).map_err(|err| {
         bad(format!(
             "not a saved token (JSON with `access_token`; line {}, column {})",
             err.line(),

@@ -67,6 +67,17 @@ fn login_checks_the_token_saves_it_privately_and_later_commands_use_it() {
     assert!(!format!("{}{}", stdout(&output), stderr(&output)).contains(TOKEN));
     assert!(!stderr(&output).contains("warning"), "{}", stderr(&output));
 
+    // The saved file given as --token-file (RunComfy's CLI's users will): its token is used,
+    // not its JSON sent as one.
+    let output = runcomfy(dir.path())
+        .args(["--base-url", &sim.url(), "--token-file"])
+        .arg(&saved)
+        .args(["run", MODEL, "--text", "a fox", "--out", "out2"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    assert!(!format!("{}{}", stdout(&output), stderr(&output)).contains(TOKEN));
+
     // RUNCOMFY_TOKEN comes first, and a refusal says where the token came from.
     let output = with_config(dir.path(), &config)
         .env("RUNCOMFY_TOKEN", "stale-token")
