@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use runcomfy::Model;
-use runcomfy::provenance::{self, Record, RecordError, Timings};
+use runcomfy::provenance::{self, Record, RecordError};
 use runcomfy_conformance::models::acme::acme::echo::Echo;
 use serde_json::{Value, json};
 
@@ -32,19 +32,8 @@ fn a_secret_is_sent_but_not_recorded_and_a_rerun_asks_for_it() {
     assert!(!summary.to_string().contains("sk-very-secret"));
 
     let record = Record {
-        runcomfy_record: provenance::RECORD_VERSION,
-        model: model.id.into(),
-        server: None,
-        runcomfy_version: None,
         request_id: Some("r".into()),
-        input: summary,
-        estimate: None,
-        cost_usd: None,
-        cost_unread: None,
-        timings: Timings::default(),
-        files: Vec::new(),
-        output: None,
-        error: None,
+        ..Record::new(model.id, "http://127.0.0.1:1", summary)
     };
     match provenance::input_from_record(model, &record) {
         Err(RecordError::Secret(field)) => assert_eq!(field, "voice"),
