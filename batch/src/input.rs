@@ -118,11 +118,12 @@ pub fn read(path: &Path, default_model: Option<&str>) -> Result<Plan, BatchError
 
 /// Whether `dir` can be a line's folder: one name inside the output folder, as [`parse`] makes
 /// them, and not a file the batch writes. A journal's folders are checked with it, so an
-/// edited journal cannot send a line's files elsewhere.
+/// edited journal cannot send a line's files elsewhere; one written before a leading `-` got
+/// its `_` (`-x`) is still taken, so that batch carries on.
 pub fn is_line_dir(dir: &str) -> bool {
-    !dir.is_empty()
-        && safe_file_name(dir) == dir
-        && !RESERVED.contains(&dir.to_lowercase().as_str())
+    let safe = safe_file_name(dir);
+    let made = safe == dir || (dir.starts_with('-') && safe.strip_prefix('_') == Some(dir));
+    !dir.is_empty() && made && !RESERVED.contains(&dir.to_lowercase().as_str())
 }
 
 /// Checks the lines of a file's bytes; `folder` is the file's, where a media path not found

@@ -955,6 +955,15 @@ mod tests {
                 other => panic!("{tampered:?}: {other:?}"),
             }
         }
+        // A folder named before a leading `-` got its `_` is still a line's.
+        let dir = tempfile::tempdir().map_err(BatchError::io("tempdir"))?;
+        let mut journal = Journal::open(dir.path())?;
+        journal.initialize(&plan(), "in.jsonl", None)?;
+        journal
+            .conn
+            .execute("UPDATE lines SET dir = '-old' WHERE line = 3", [])
+            .map_err(|e| journal.err(e))?;
+        assert_eq!(journal.rows()?[2].dir.as_deref(), Some("-old"));
         Ok(())
     }
 
