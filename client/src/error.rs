@@ -350,6 +350,9 @@ pub enum DownloadFailure {
     /// More redirects than the client follows.
     #[error("too many redirects")]
     TooManyRedirects,
+    /// A redirect's `Location` is no URL (or held the API token, whose scrubbed text is none).
+    #[error("redirected to something that is not a URL")]
+    BadRedirect,
     /// What the output names is no whole URL (a path, or a scheme with no host), so there is
     /// nowhere to fetch it from.
     #[error("not a whole URL (a scheme and a host): nowhere to fetch it from")]
@@ -381,6 +384,7 @@ impl DownloadFailure {
             | DownloadFailure::BadUrl
             | DownloadFailure::HostNotAllowed(_)
             | DownloadFailure::TooManyRedirects
+            | DownloadFailure::BadRedirect
             | DownloadFailure::NotAUrl
             | DownloadFailure::UrlTooLong(_)
             | DownloadFailure::BadDataUri(_) => true,

@@ -732,6 +732,11 @@ async fn a_token_echoed_where_it_is_read_lower_cased_never_shows() {
     }
     // The content type is told, scrubbed; the redirect's target, scrubbed, is no URL.
     assert!(shown[0].contains("text/x-[redacted]"), "{}", shown[0]);
+    assert!(
+        shown[1].contains("redirected to something that is not a url"),
+        "{}",
+        shown[1]
+    );
 }
 
 #[tokio::test]

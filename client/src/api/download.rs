@@ -488,7 +488,7 @@ async fn open(
         };
         let next = current
             .join(&location)
-            .map_err(|_| fail(DownloadFailure::BadUrl))?;
+            .map_err(|_| fail(DownloadFailure::BadRedirect))?;
         if current.scheme() == "https" && next.scheme() != "https" {
             return Err(fail(DownloadFailure::BadUrl));
         }
