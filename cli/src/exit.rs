@@ -61,13 +61,13 @@ Exit codes:
        cancelled), rate limited (429), network timeout, or the job has not finished yet
        (result); or batch lines left unfinished, which the same command carries on
        without sending any again
+  77   authentication: no token (set RUNCOMFY_TOKEN, runcomfy login, or --token-file), or
+       it was refused (HTTP 401/403)
+  130  interrupted by Ctrl-C, SIGTERM or SIGHUP (a queued job is cancelled first; a running
+       one is not; no partial file is left)
   A batch with lines in several states exits with the first that holds: 130, 3 (lines
   unknown), 75 (accepted jobs left to download: their files expire), 1 (lines failed),
-  4 (lines unsent by --max-spend), 75 (lines left to send)
-  77   authentication: no token (set RUNCOMFY_TOKEN or --token-file), or it was refused
-       (HTTP 401/403)
-  130  interrupted by Ctrl-C, SIGTERM or SIGHUP (a queued job is cancelled first; a running one is
-       not; no partial file is left)";
+  4 (lines unsent by --max-spend), 75 (lines left to send)";
 
 /// A failure of a command, printed as `error: ...` with its exit code.
 #[derive(Debug, thiserror::Error)]
