@@ -1,6 +1,6 @@
 //! Writing results: stdout for what scripts read, stderr for people; a closed pipe is not an
 //! error worth a panic. What a server sent is never written raw: plain text goes through
-//! [`printable`], JSON has its control characters and bidirectional overrides escaped.
+//! [`runcomfy::error::printable`], JSON has its control characters and bidirectional overrides escaped.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
