@@ -244,30 +244,29 @@ fn report_mock_state(connection: &Connection, out: &Path) {
 fn show_result(result: Result<runcomfy_batch::Summary, BatchError>, json: bool) -> u8 {
     if json {
         let (value, code) = match &result {
-            Ok(summary) => (summary.to_json(), summary.exit_code()),
+            Ok(summary) => {
+                eprintln_safe(&summary.to_string());
+                (summary.to_json(), summary.exit_code())
+            }
             Err(BatchError::Halted { summary, source }) => {
+                eprintln_safe(&summary.to_string());
                 let mut value = summary.to_json();
                 value["status"] = "stopped".into();
                 value["error"] = source.to_string().into();
                 (value, halted_code(summary, source))
             }
-            Err(BatchError::Invalid { lines }) => (
-                serde_json::json!({
-                    "status": "invalid",
-                    "invalid": lines.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                }),
-                exit::DATA_ERR,
-            ),
-            Err(err) => (
-                serde_json::json!({"status": "error", "error": err.to_string()}),
-                error_code(err),
-            ),
+            Err(err) => {
+                eprintln_safe(&format!("error: {err}"));
+                let value = match err {
+                    BatchError::Invalid { lines } => serde_json::json!({
+                        "status": "invalid",
+                        "invalid": lines.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    }),
+                    err => serde_json::json!({"status": "error", "error": err.to_string()}),
+                };
+                (value, error_code(err))
+            }
         };
-        match &result {
-            Ok(summary) => eprintln_safe(&summary.to_string()),
-            Err(BatchError::Halted { summary, .. }) => eprintln_safe(&summary.to_string()),
-            Err(err) => eprintln_safe(&format!("error: {err}")),
-        }
         output::json(&value);
         return code;
     }

@@ -252,18 +252,24 @@ fn a_run_option_before_the_model_says_where_it_goes() {
     assert!(!err.contains("allow-output-host"), "{err}");
 }
 
+/// `runcomfy --mock run bytedance/seedream-4-0/edit --prompt PROMPT`, for the images to follow.
+fn mock_edit(dir: &std::path::Path, prompt: &str) -> assert_cmd::Command {
+    let mut cmd = runcomfy(dir);
+    cmd.args([
+        "--mock",
+        "run",
+        "bytedance/seedream-4-0/edit",
+        "--prompt",
+        prompt,
+    ]);
+    cmd
+}
+
 /// Two values after a list field's flag say to repeat the flag.
 #[test]
 fn a_list_given_two_values_at_once_says_to_repeat_the_flag() {
     let dir = tempfile::tempdir().unwrap();
-    let output = runcomfy(dir.path())
-        .args([
-            "--mock",
-            "run",
-            "bytedance/seedream-4-0/edit",
-            "--prompt",
-            "a",
-        ])
+    let output = mock_edit(dir.path(), "a")
         .args(["--images", "a.png", "b.png"])
         .output()
         .unwrap();
@@ -308,14 +314,7 @@ fn an_argument_that_is_not_utf8_is_named() {
     use std::os::unix::ffi::OsStrExt as _;
     let dir = tempfile::tempdir().unwrap();
     let name = std::ffi::OsStr::from_bytes(b"\xffcat.png");
-    let output = runcomfy(dir.path())
-        .args([
-            "--mock",
-            "run",
-            "bytedance/seedream-4-0/edit",
-            "--prompt",
-            "x",
-        ])
+    let output = mock_edit(dir.path(), "x")
         .arg("--images")
         .arg(name)
         .output()
