@@ -103,16 +103,12 @@ impl Sink for TokenSink {
 }
 
 fn write_file(catalog: &Catalog, selected: &[usize], gated: bool, sink: &mut dyn Sink) {
-    let chosen: BTreeSet<usize> = selected.iter().copied().collect();
     let selected: Vec<(usize, &Model)> = selected
         .iter()
         .map(|&index| (index, &catalog.models[index]))
         .collect();
     let mut root = Node::default();
-    for (index, model) in catalog.models.iter().enumerate() {
-        if !chosen.contains(&index) {
-            continue;
-        }
+    for &(index, model) in &selected {
         let mut node = &mut root;
         node.generated = true;
         for segment in &model.module_path {
