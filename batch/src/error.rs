@@ -141,6 +141,21 @@ pub enum BatchError {
     #[error("refused by the server: {0}")]
     Refused(#[source] runcomfy::Error),
 
+    /// The server went unanswered for `lasted`: every call failed to connect or met a server
+    /// error, none answered between. The lines stay as they were, for the next run.
+    #[error(
+        "the server has not answered for {} ({source}); every line is kept as it was: run the \
+         batch again to carry it on",
+        crate::progress::format_duration(*lasted)
+    )]
+    Unreachable {
+        /// How long.
+        lasted: std::time::Duration,
+        /// The last failure.
+        #[source]
+        source: runcomfy::Error,
+    },
+
     /// The batch stopped before its end (see `source`); the report and gallery were written
     /// and `summary` says where every line stands.
     #[error("the batch stopped: {source}")]

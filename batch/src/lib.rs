@@ -26,6 +26,7 @@ mod error;
 pub mod gallery;
 pub mod input;
 pub mod journal;
+mod outage;
 pub mod progress;
 mod record;
 pub mod report;
@@ -45,6 +46,7 @@ use runcomfy::{Client, PollHistorySnapshot};
 pub use error::BatchError;
 pub use input::{InvalidLine, Plan};
 pub use journal::{Journal, State};
+pub use outage::DEFAULT_GIVE_UP_AFTER;
 pub use progress::ProgressMode;
 pub use report::Summary;
 pub use stop::{Signals, Stop, on_ctrl_c};
@@ -83,6 +85,10 @@ pub struct BatchConfig {
     pub max_spend: Option<Usd>,
     /// `--no-max-spend`: drop the budget the journal keeps (with `max_spend` unset).
     pub no_max_spend: bool,
+    /// How long the server may go unanswered (every call failing to connect, or with a
+    /// server error) before the batch stops ([`BatchError::Unreachable`]), rather than each
+    /// line retrying on its own for many minutes.
+    pub give_up_after: std::time::Duration,
 }
 
 impl BatchConfig {
@@ -108,6 +114,7 @@ impl BatchConfig {
             server: None,
             max_spend: None,
             no_max_spend: false,
+            give_up_after: DEFAULT_GIVE_UP_AFTER,
         }
     }
 }
@@ -190,6 +197,7 @@ pub async fn run(
         concurrency: config.concurrency,
         downloads: config.downloads,
         budget,
+        give_up_after: config.give_up_after,
     };
     let ran = scheduler::run(
         client,

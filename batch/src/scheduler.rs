@@ -16,6 +16,7 @@ use tokio::sync::Semaphore;
 use crate::budget::{Budget, Verdict};
 use crate::error::BatchError;
 use crate::journal::{FileRow, Journal, Row, State, Submitted};
+use crate::outage::Outage;
 use crate::progress::{Ended, Progress};
 use crate::stop::Stop;
 
@@ -39,6 +40,8 @@ pub(crate) struct RunLimits {
     pub downloads: usize,
     /// The budget, if the batch has one.
     pub budget: Option<Budget>,
+    /// How long the server may go unanswered before the batch stops.
+    pub give_up_after: Duration,
 }
 
 /// How a line's run ended.
@@ -73,6 +76,7 @@ struct Ctx {
     halt: Stop,
     downloads: Semaphore,
     gate: SubmitGate,
+    outage: Outage,
     fatal: Mutex<Option<BatchError>>,
     submitted: AtomicU64,
     budget: Option<Budget>,
@@ -118,6 +122,7 @@ pub(crate) async fn run(
         halt,
         downloads: Semaphore::new(limits.downloads.max(1)),
         gate: SubmitGate::default(),
+        outage: Outage::new(limits.give_up_after),
         fatal: Mutex::new(None),
         submitted: AtomicU64::new(0),
         budget: limits.budget,
@@ -340,6 +345,7 @@ fn release(ctx: &Ctx, row: &Row) {
 /// The server accepted the line: its request id goes to the journal.
 async fn record_accepted(ctx: &Ctx, line: u64, job: DynJob) -> Result<DynJob, Outcome> {
     let id = job.id().to_owned();
+    ctx.outage.answered();
     ctx.gate.succeeded();
     ctx.submitted.fetch_add(1, Ordering::Relaxed);
     let recorded = {
@@ -428,6 +434,17 @@ async fn submit_failed(ctx: &Ctx, row: &Row, err: Error, rounds: u32) -> Option<
                 fatal(ctx, err);
                 return Some(Outcome::Unfinished);
             }
+            if let Some(lasted) = ctx.outage.failed(&err) {
+                release(ctx, row);
+                fatal(
+                    ctx,
+                    BatchError::Unreachable {
+                        lasted,
+                        source: err,
+                    },
+                );
+                return Some(Outcome::Unfinished);
+            }
             ctx.gate.pause(retry_after);
             if rounds >= MAX_NOT_SENT_ROUNDS {
                 release(ctx, row);
@@ -438,6 +455,7 @@ async fn submit_failed(ctx: &Ctx, row: &Row, err: Error, rounds: u32) -> Option<
             None
         }
         SubmitFailure::Refused => {
+            ctx.outage.answered();
             release(ctx, row);
             Some(fail_submitting(ctx, line, &reason).await)
         }
@@ -587,7 +605,10 @@ async fn wait(
     let mut rounds = 0u32;
     let mut started = runcomfy::FirstSeenRunning::default();
     loop {
-        let seen = |update: &runcomfy::Update| started.see(update);
+        let seen = |update: &runcomfy::Update| {
+            ctx.outage.answered();
+            started.see(update);
+        };
         // The batch rides out failing polls itself, in rounds that leave the line for the
         // next run ([`transient`]); the wait's own minute would stretch each round.
         let options = WaitOptions::new().ride_out(Duration::ZERO);
@@ -595,6 +616,20 @@ async fn wait(
             Ok(output) => return Ok((output, started.at())),
             Err(err) => err,
         };
+        if let Some(lasted) = ctx.outage.failed(&err) {
+            // Left for the next run, unsettled, as `transient` leaves it.
+            if let Some(budget) = &ctx.budget {
+                budget.keep();
+            }
+            fatal(
+                ctx,
+                BatchError::Unreachable {
+                    lasted,
+                    source: err,
+                },
+            );
+            return Err(Outcome::Unfinished);
+        }
         match err {
             Error::JobFailed { .. } | Error::Cancelled { .. } => {
                 if settle(ctx, row, Some(job)).await.is_err() {

@@ -440,6 +440,81 @@ async fn a_stopped_batch_resumes_without_paying_twice() -> TestResult {
 }
 
 #[tokio::test]
+async fn a_server_gone_stops_the_batch_and_a_run_once_it_is_back_pays_nothing_twice() -> TestResult
+{
+    let lines = 12;
+    let dir = tempfile::tempdir()?;
+    let state = dir.path().join("sim-state.json");
+    let sim_config = |port| SimConfig {
+        token: Some(TOKEN.into()),
+        workers: 2,
+        port,
+        run_time: RunTime::Fixed(Duration::from_millis(800)),
+        state_file: Some(state.clone()),
+        ..SimConfig::default()
+    };
+    let sim = Simulator::start(sim_config(0)).await?;
+    let port = sim.port();
+    let input = dir.path().join("prompts.jsonl");
+    write_lines(&input, &(0..lines).map(line).collect::<Vec<_>>())?;
+    let out = dir.path().join("out");
+    let client = client(&sim)?;
+    let config = BatchConfig {
+        give_up_after: Duration::from_secs(1),
+        ..config(&input, &out, 3)
+    };
+    let run = tokio::spawn({
+        let (client, config) = (client.clone(), config.clone());
+        async move { runcomfy_batch::run(&client, &config, &Stop::new()).await }
+    });
+    while sim.stats().submissions < 3 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let gone = Instant::now();
+    sim.shutdown().await;
+
+    // Stopped soon after the limit, each line kept as it was: not after every line's own
+    // rounds of retries.
+    let Err(BatchError::Halted { summary, source }) = run.await? else {
+        return Err("the batch did not stop".into());
+    };
+    assert!(
+        matches!(*source, BatchError::Unreachable { .. }),
+        "{source}"
+    );
+    assert!(
+        gone.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        gone.elapsed()
+    );
+    assert!(summary.unknown.is_empty(), "{summary}");
+    let journal = runcomfy_batch::Journal::open(&out)?;
+    let rows = journal.rows()?;
+    drop(journal);
+    let submitted: Vec<_> = rows.iter().filter(|r| r.request_id.is_some()).collect();
+    assert!(!submitted.is_empty());
+    assert!(
+        rows.iter().all(|r| matches!(
+            r.state,
+            State::Pending | State::Submitted | State::Downloaded
+        )),
+        "{rows:?}"
+    );
+
+    // The server is back (with its jobs): the next run follows the jobs it has and sends
+    // only the lines never taken.
+    let sim = Simulator::start(sim_config(port)).await?;
+    let summary = runcomfy_batch::run(&client, &config, &Stop::new()).await?;
+    assert!(summary.is_complete(), "{summary}");
+    let stats = sim.stats();
+    assert_eq!(stats.submissions, lines as u64);
+    assert_eq!(stats.duplicate_submissions, 0);
+    check_files(&out)?;
+    sim.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
 async fn another_input_file_or_a_busy_folder_is_refused() -> TestResult {
     let sim = sim(4, Faults::none()).await?;
     let dir = tempfile::tempdir()?;

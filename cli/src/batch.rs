@@ -150,6 +150,18 @@ pub fn command() -> Command {
                 .help("Drop the budget the batch's journal keeps (from an earlier --max-spend)"),
         )
         .arg(
+            Arg::new("give_up_after")
+                .long("give-up-after")
+                .value_name("DURATION")
+                .value_parser(crate::duration::parse)
+                .help(format!(
+                    "Stop the batch (exit 69) once the server has answered nothing this long \
+                     (default {}): every call failing to connect or with a server error. Its \
+                     lines stay as they are, and running the batch again carries it on",
+                    runcomfy_batch::progress::format_duration(runcomfy_batch::DEFAULT_GIVE_UP_AFTER)
+                )),
+        )
+        .arg(
             Arg::new("resubmit_unknown")
                 .long("resubmit-unknown")
                 .action(ArgAction::SetTrue)
@@ -213,6 +225,9 @@ fn config_of(global: &ArgMatches, matches: &ArgMatches) -> Result<BatchConfig, C
     config.max_spend = matches.get_one::<Usd>("max_spend").copied();
     config.no_max_spend = matches.get_flag("no_max_spend");
     config.resubmit_unknown = matches.get_flag("resubmit_unknown");
+    if let Some(after) = matches.get_one::<Duration>("give_up_after") {
+        config.give_up_after = *after;
+    }
     config.progress = match crate::progress::Display::of(global) {
         crate::progress::Display::Auto => ProgressMode::Auto,
         crate::progress::Display::Lines => ProgressMode::Lines(Duration::from_secs(10)),
@@ -576,6 +591,7 @@ fn error_code(err: &BatchError) -> u8 {
             exit::IO_ERR
         }
         BatchError::Refused(api) => exit::api_exit_code(api),
+        BatchError::Unreachable { .. } => exit::UNAVAILABLE,
         BatchError::Halted { source, .. } => error_code(source),
         _ => exit::FAILURE,
     }

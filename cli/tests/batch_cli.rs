@@ -454,6 +454,37 @@ fn a_refused_token_stops_the_batch_and_says_so_once() {
     assert_eq!(sim.stats().submissions, 0);
 }
 
+/// A server that never answers stops the batch after --give-up-after, as unavailable (69),
+/// every line left pending for the next run, not after minutes of each line's own retries.
+#[test]
+fn a_server_that_never_answers_stops_the_batch_after_give_up_after() {
+    // A port nothing listens on: every call is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    write_input(dir.path(), &[line(1), line(2), line(3)]);
+    let mut cmd = runcomfy_process(dir.path());
+    cmd.env("RUNCOMFY_TOKEN", "sk-any")
+        .args(["--base-url", &format!("http://127.0.0.1:{port}")])
+        .args(["batch", "in.jsonl", "--out", "out", "--give-up-after", "1s"]);
+    let started = Instant::now();
+    let (code, _, stderr) = output(&mut cmd);
+    assert_eq!(code, 69, "{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(stderr.contains("has not answered for"), "{stderr}");
+    assert!(stderr.contains("run the batch again"), "{stderr}");
+    let rows = report(&dir.path().join("out"));
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|r| r["status"] == "pending"), "{rows:?}");
+}
+
 /// A budget the journal keeps holds back a line with no estimate on every later run; only
 /// `--no-max-spend` drops it, and then the line is sent.
 #[test]
