@@ -33,9 +33,10 @@ impl Outage {
 
     /// A call failed with `err`: how long the server has gone unanswered, once that reaches
     /// the limit. An error the server answered with (a refusal, a rate limit, a failed job)
-    /// is not an outage, and leaves the count as it was.
+    /// is an answer: it ends any outage.
     pub(crate) fn failed(&self, err: &Error) -> Option<Duration> {
         if !unanswered(err) {
+            self.answered();
             return None;
         }
         let mut since = self.since.lock().unwrap_or_else(PoisonError::into_inner);
@@ -44,12 +45,13 @@ impl Outage {
     }
 }
 
-/// Whether `err` says the server did not answer: no connection, a reset or timeout, or a
-/// server error (HTTP 5xx) the transport's own retries did not get past.
+/// Whether `err` says the server did not answer: no connection, a reset or timeout (a
+/// submit's too, whose outcome is then unknown), or a server error (HTTP 5xx) the transport's
+/// own retries did not get past.
 fn unanswered(err: &Error) -> bool {
     matches!(
         err.failure(),
-        Error::Transport { .. } | Error::Server { .. }
+        Error::Transport { .. } | Error::Server { .. } | Error::SubmitOutcomeUnknown { .. }
     )
 }
 
@@ -85,7 +87,9 @@ mod tests {
 
     #[test]
     fn a_refusal_is_an_answer_not_an_outage() {
-        let outage = Outage::new(Duration::ZERO);
+        let outage = Outage::new(Duration::from_secs(3600));
+        assert_eq!(outage.failed(&server_error()), None);
+        assert!(outage.since.lock().unwrap().is_some());
         let refused = Error::NotFound {
             request_id: None,
             api: api(404),

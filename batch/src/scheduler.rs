@@ -423,6 +423,7 @@ fn is_disowned(ctx: &Ctx, line: u64) -> bool {
 async fn submit_failed(ctx: &Ctx, row: &Row, err: Error, rounds: u32) -> Option<Outcome> {
     let line = row.number;
     let reason = err.to_string();
+    let outage = ctx.outage.failed(&err);
     match classify_submit_error(&err) {
         SubmitFailure::NotTaken { retry_after } => {
             if let Err(err) = journal(ctx, {
@@ -434,7 +435,7 @@ async fn submit_failed(ctx: &Ctx, row: &Row, err: Error, rounds: u32) -> Option<
                 fatal(ctx, err);
                 return Some(Outcome::Unfinished);
             }
-            if let Some(lasted) = ctx.outage.failed(&err) {
+            if let Some(lasted) = outage {
                 release(ctx, row);
                 fatal(
                     ctx,
@@ -455,7 +456,6 @@ async fn submit_failed(ctx: &Ctx, row: &Row, err: Error, rounds: u32) -> Option<
             None
         }
         SubmitFailure::Refused => {
-            ctx.outage.answered();
             release(ctx, row);
             Some(fail_submitting(ctx, line, &reason).await)
         }
