@@ -341,8 +341,8 @@ fn kind_text(field: &Field) -> String {
             let local = match kind {
                 runcomfy::schema::MediaKind::Image => "local path".to_owned(),
                 _ => format!(
-                    "local path of at most {} MiB",
-                    (runcomfy::client::DEFAULT_MAX_BODY_BYTES / 4 * 3) >> 20
+                    "local path under {} MiB",
+                    runcomfy::media::MAX_INLINE_FILE_BYTES >> 20
                 ),
             };
             if formats.is_empty() {

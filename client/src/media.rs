@@ -34,6 +34,11 @@ use inspect::{Content, Dimensions, Format, Inspection, Unmeasured, Want};
 /// How much of a `data:` URI's header `Debug` shows.
 const DEBUG_HEAD: usize = 64;
 
+/// The largest local file a request can carry: its base64 `data:` URI fills
+/// [`DEFAULT_MAX_BODY_BYTES`](crate::client::DEFAULT_MAX_BODY_BYTES), RunComfy's limit on a
+/// request, by itself. Validation refuses a larger one from its size, without reading it.
+pub const MAX_INLINE_FILE_BYTES: u64 = (crate::client::DEFAULT_MAX_BODY_BYTES as u64) / 4 * 3;
+
 /// Bytes in the MB of the `file_size_mb` rules.
 const MB: f64 = 1_048_576.0;
 
@@ -45,8 +50,8 @@ const MB: f64 = 1_048_576.0;
 /// or the command line; a service whose inputs are its users' JSON turns that off with
 /// [`ClientBuilder::local_files`](crate::ClientBuilder::local_files).
 ///
-/// Serializing an input is making its request body: a local file is read whole and written as
-/// its `data:` URI (and fails if it is gone). To keep or log an input, keep the value it was
+/// Serializing an input is making its request body: a local file is read and written as its
+/// `data:` URI a piece at a time (and fails if it is gone). To keep or log an input, keep the value it was
 /// made from; a provenance record ([`crate::provenance`]) keeps each file's path and sha256.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Media {
@@ -199,8 +204,23 @@ impl From<Vec<u8>> for Media {
 
 impl Serialize for Media {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let wire = self.to_wire().map_err(serde::ser::Error::custom)?;
-        serializer.serialize_str(&wire)
+        let Media::Path(path) = self else {
+            let wire = self.to_wire().map_err(serde::ser::Error::custom)?;
+            return serializer.serialize_str(&wire);
+        };
+        // Streamed: a body limit stops a large file a piece past it, not after reading it all.
+        let unread = |source| {
+            serde::ser::Error::custom(MediaError::Read {
+                path: path.clone(),
+                source,
+            })
+        };
+        let uri = datauri::FileDataUri::new(File::open(path).map_err(unread)?);
+        let written = serializer.collect_str(&uri);
+        match uri.take_error() {
+            Some(source) => Err(unread(source)),
+            None => written,
+        }
     }
 }
 
@@ -267,6 +287,16 @@ pub(crate) fn check(
             return report.error(path, "file", None, message);
         }
         Media::Path(file) => match open(file) {
+            Ok((_, size)) if size > MAX_INLINE_FILE_BYTES => {
+                let message = format!(
+                    "{} is {:.1} MiB: sent inline, as base64 a third larger, it alone passes the \
+                     {} MiB a request may carry; give an https URL for it",
+                    shown_path(file),
+                    size as f64 / MB,
+                    crate::client::DEFAULT_MAX_BODY_BYTES >> 20
+                );
+                return report.error(path, "size", Some(format!("{size} bytes")), message);
+            }
             Ok((handle, size)) => inspect::inspect(handle, size, want),
             Err(err) => {
                 let message = format!("cannot read {}: {err}", shown_path(file));
@@ -357,8 +387,9 @@ fn check_url(report: &mut ValidationReport, path: &FieldPath, url: &str) {
     }
 }
 
-/// Opens a file for header reads and takes its size from the metadata.
-fn open(file: &Path) -> std::io::Result<(File, u64)> {
+/// Opens a regular file (never a FIFO or a device, which may not end) and takes its size
+/// from the metadata.
+pub(crate) fn open(file: &Path) -> std::io::Result<(File, u64)> {
     let not_regular =
         || std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file");
     // Before opening (opening a FIFO waits for a writer, forever), and again on what was

@@ -17,6 +17,7 @@ use serde_json::{Map, Value, json};
 use crate::api::download::DownloadedFile;
 use crate::catalog::FieldKind;
 use crate::error::{Error, JobError, SHOWN_CHARS, printable};
+use crate::media::Media;
 use crate::model::ModelInfo;
 use crate::place::{Placed, place_new};
 use crate::price::Usd;
@@ -398,20 +399,25 @@ pub fn body_summary(model: &ModelInfo, input: &Map<String, Value>, body: &Value)
 
 /// Replaces a `data:` URI by its summary; `source` is what the user gave for it.
 fn summarize(value: &mut Value, source: Option<&str>) {
-    let Some(uri) = value.as_str().filter(|v| v.starts_with("data:")) else {
+    let Some(Media::DataUri(uri)) = value.as_str().map(Media::parse) else {
         return;
     };
-    let Some((size, sha256)) = crate::media::data_uri_digest(uri) else {
+    let Some((size, sha256)) = crate::media::data_uri_digest(&uri) else {
         return;
     };
-    let local = source.filter(|s| !s.starts_with("data:") && !s.contains("://"));
+    // A path as given, or as a `file:` URL names it.
+    let local = match source.map(Media::parse) {
+        Some(Media::Path(path)) => Some(path),
+        _ => None,
+    };
     let name = local
-        .and_then(|s| Path::new(s).file_name())
+        .as_deref()
+        .and_then(Path::file_name)
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "(inline data: URI)".to_owned());
-    let path = local.map(|s| {
-        std::fs::canonicalize(s)
-            .unwrap_or_else(|_| PathBuf::from(s))
+    let path = local.map(|path| {
+        std::fs::canonicalize(&path)
+            .unwrap_or(path)
             .display()
             .to_string()
     });
@@ -479,7 +485,18 @@ fn restore(value: &mut Value, at: &str) -> Result<(), RecordError> {
         ));
     };
     let path = PathBuf::from(source);
-    let found = sha256_file(&path).map_err(|err| media(format!("cannot read {source}: {err}")))?;
+    let unread = |err: std::io::Error| media(format!("cannot read {source}: {err}"));
+    // A regular file only (a FIFO or a device named by an edited record would never end),
+    // and of the size sent before it is read through.
+    let (file, size) = crate::media::open(&path).map_err(unread)?;
+    if let Some(sent) = summary.get("size").and_then(Value::as_u64)
+        && sent != size
+    {
+        return Err(media(format!(
+            "{source} has changed since it was sent ({size} bytes, the record says {sent})"
+        )));
+    }
+    let (_, found) = crate::digest::sha256_of(file).map_err(unread)?;
     if found != want {
         return Err(media(format!(
             "{source} has changed since it was sent (sha256 {found}, the record says {want})"
@@ -533,6 +550,60 @@ mod tests {
         std::fs::write(&file, b"not the same")?;
         let err = input_from_record(model, &record).err().ok_or("accepted")?;
         assert!(err.to_string().contains("images[0]"), "{err}");
+        assert!(err.to_string().contains("bytes, the record says"), "{err}");
+        Ok(())
+    }
+
+    /// A record edited to name what is no regular file is refused at once, not read forever.
+    #[cfg(unix)]
+    #[test]
+    fn a_record_naming_a_device_or_a_fifo_is_refused() -> Result<(), Box<dyn std::error::Error>> {
+        let model = find("bytedance/seedream-4-0/edit").ok_or("no model")?;
+        let dir = tempfile::tempdir()?;
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status()?;
+        assert!(made.success());
+        for source in ["/dev/zero".into(), fifo.display().to_string()] {
+            let summary = json!({"prompt": "p", "images": [
+                {"name": "a.png", "size": 1, "sha256": "00", "source": source}
+            ]});
+            let record = Record::new(model.id, "mock", summary);
+            let err = input_from_record(model, &record).err().ok_or("accepted")?;
+            assert!(err.to_string().contains("not a regular file"), "{err}");
+        }
+        Ok(())
+    }
+
+    /// A file given as a `file:` URL is recorded as the path it names, so it can be sent
+    /// again; a `data:` URI in any case is kept as its digest, not whole.
+    #[test]
+    fn file_urls_are_recorded_as_paths_and_data_uris_in_any_case_as_digests()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let model = find("bytedance/seedream-4-0/edit").ok_or("no model")?;
+        let dir = tempfile::tempdir()?;
+        let file = std::fs::canonicalize(dir.path())?.join("cat.png");
+        std::fs::write(&file, crate::media::tests_support::PIXEL_PNG)?;
+        let inline = crate::media::data_uri(crate::media::tests_support::PIXEL_PNG);
+        let shouted = format!("DATA:{}", &inline["data:".len()..]);
+        let url = url::Url::from_file_path(&file).map_err(|()| "no file URL")?;
+        for given in [url.to_string(), format!("file:{}", file.display())] {
+            let input = json!({"prompt": "p", "images": [given, shouted]});
+            let Value::Object(input) = input else {
+                return Err("not an object".into());
+            };
+            let body: Value = serde_json::from_slice(
+                &model
+                    .decode(&Value::Object(input.clone()))?
+                    .encode(1 << 20)?,
+            )?;
+            let summary = body_summary(model, &input, &body);
+            assert_eq!(summary["images"][0]["source"], file.display().to_string());
+            assert_eq!(summary["images"][1]["name"], "(inline data: URI)");
+            let record = Record::new(model.id, "mock", summary);
+            let err = input_from_record(model, &record).err().ok_or("accepted")?;
+            // The file is found again; only the inline one cannot be.
+            assert!(err.to_string().contains("images[1]"), "{err}");
+        }
         Ok(())
     }
 

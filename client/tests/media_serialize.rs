@@ -107,3 +107,52 @@ fn plain_strings_in_json_are_local_paths() {
         Some(std::path::Path::new("photos/cat.png"))
     );
 }
+
+/// A file is written a piece at a time: the same text as encoding it whole, at every length
+/// around the pieces' edges.
+#[test]
+fn a_file_streamed_into_its_data_uri_is_the_same_as_encoded_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let piece = 3 * 16 * 1024;
+    for len in [0, 1, 2, 3, piece - 1, piece, piece + 1, 2 * piece + 2] {
+        // A PNG's start (its type is sniffed from it), cut or padded to `len`.
+        let mut bytes = png(4, 4);
+        bytes.resize(len, 0x5a);
+        let path = dir.path().join("f");
+        std::fs::write(&path, &bytes).unwrap();
+        let sent = serde_json::to_string(&Media::path(&path)).unwrap();
+        assert_eq!(sent, format!("\"{}\"", data_uri(&bytes)), "{len} bytes");
+    }
+}
+
+/// A file past what a request can carry is refused by validation from its size, unread, naming
+/// it; and a body limit stops a file's encoding where it passes it.
+#[test]
+fn a_file_too_large_to_send_is_refused_from_its_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.png");
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(runcomfy::media::MAX_INLINE_FILE_BYTES + 1)
+        .unwrap();
+    drop(file);
+    let model = runcomfy::catalog::find("openai/gpt-image-2/edit").unwrap();
+    let input = serde_json::json!({"prompt": "p", "images": [path.display().to_string()]});
+    let err = model.decode(&input).expect_err("refused");
+    let text = err.to_string();
+    assert!(text.contains("huge.png"), "{text}");
+    assert!(text.contains("64 MiB"), "{text}");
+
+    // Below that, a client's own smaller limit ends the encoding there.
+    std::fs::write(&path, png(4, 4)).unwrap();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap()
+        .set_len(3 << 20)
+        .unwrap();
+    let decoded = model.decode(&input).unwrap();
+    assert!(matches!(
+        decoded.encode(1 << 20),
+        Err(runcomfy::Error::BodyTooLarge { .. })
+    ));
+}

@@ -234,6 +234,101 @@ pub(crate) fn digest(uri: &str) -> Option<(u64, String)> {
     digest.ok()
 }
 
+/// A local file written as its base64 `data:` URI a piece at a time ([`Media`]'s `Serialize`):
+/// the body never holds the file twice, and a body limit stops the reading where it passes.
+///
+/// A read that fails ends the text early and is kept in `error`, for the caller to report: a
+/// `Display` that fails without its writer failing is a panic in `serde_json` and `to_string`.
+///
+/// [`Media`]: super::Media
+pub(crate) struct FileDataUri {
+    file: std::fs::File,
+    error: std::cell::RefCell<Option<io::Error>>,
+}
+
+/// Bytes of the file encoded at a time: a multiple of 3, so only the last piece is padded.
+const PIECE: usize = 3 * 16 * 1024;
+
+impl FileDataUri {
+    pub(crate) fn new(file: std::fs::File) -> Self {
+        FileDataUri {
+            file,
+            error: std::cell::RefCell::new(None),
+        }
+    }
+
+    /// Why reading the file failed, if it did.
+    pub(crate) fn take_error(&self) -> Option<io::Error> {
+        self.error.borrow_mut().take()
+    }
+
+    /// Writes the URI; a read error is kept, not returned (see the type's doc).
+    fn write(&self, out: &mut std::fmt::Formatter<'_>) -> Result<(), Failed> {
+        let mut file = &self.file;
+        file.seek(SeekFrom::Start(0))?;
+        let mut piece = vec![0u8; PIECE];
+        let mut text = String::with_capacity(PIECE / 3 * 4);
+        let mut first = true;
+        loop {
+            let n = fill(&mut file, &mut piece)?;
+            if first {
+                write!(out, "data:{};base64,", super::sniff_mime(&piece[..n]))?;
+                first = false;
+            }
+            text.clear();
+            general_purpose::STANDARD.encode_string(&piece[..n], &mut text);
+            out.write_str(&text)?;
+            if n < PIECE {
+                return Ok(());
+            }
+        }
+    }
+}
+
+enum Failed {
+    Read(io::Error),
+    Write,
+}
+
+impl From<io::Error> for Failed {
+    fn from(err: io::Error) -> Self {
+        Failed::Read(err)
+    }
+}
+
+impl From<std::fmt::Error> for Failed {
+    fn from(_: std::fmt::Error) -> Self {
+        Failed::Write
+    }
+}
+
+impl std::fmt::Display for FileDataUri {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.write(out) {
+            Ok(()) => Ok(()),
+            Err(Failed::Write) => Err(std::fmt::Error),
+            Err(Failed::Read(err)) => {
+                *self.error.borrow_mut() = Some(err);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Reads until `buf` is full or the file ends; the bytes read.
+fn fill(file: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(filled)
+}
+
 /// Encodes bytes as padded standard base64 after `prefix`, in one allocation.
 pub(crate) fn encode_with_prefix(prefix: &str, bytes: &[u8]) -> String {
     let encoded = base64::encoded_len(bytes.len(), true).unwrap_or(0);
