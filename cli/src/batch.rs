@@ -427,6 +427,13 @@ fn checked_plan(
         });
         for line in &plan.invalid {
             eprintln_safe(&format!("  {line}"));
+            // One JSON line each too, as a valid line gets: a script reading stdout sees why.
+            crate::output::json_line(&json!({
+                "line": line.number,
+                "key": line.key,
+                "model": line.model,
+                "invalid": line.problems,
+            }));
         }
         if !skip_invalid || plan.lines.is_empty() {
             return Err(exit::DATA_ERR);

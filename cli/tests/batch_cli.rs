@@ -233,6 +233,18 @@ fn invalid_lines_are_listed_with_their_numbers_and_nothing_is_sent() {
     assert_eq!(sim.stats().submit_calls, 0);
     assert!(!dir.path().join("out").exists());
 
+    // A dry run says each invalid line on stdout too, one JSON line each, as valid ones.
+    let (code, stdout, stderr) = output(&mut batch(&sim, dir.path(), &["in.jsonl", "--dry-run"]));
+    assert_eq!(code, 65, "{stderr}");
+    let said: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let numbers: Vec<&Value> = said.iter().map(|l| &l["line"]).collect();
+    assert_eq!(numbers, [2, 4, 5], "{stdout}");
+    assert_eq!(said[1]["model"], EDIT, "{stdout}");
+    assert!(said.iter().all(|l| l["invalid"].as_array().is_some_and(|p| !p.is_empty())));
+
     let (code, _, stderr) = output(&mut batch(
         &sim,
         dir.path(),
