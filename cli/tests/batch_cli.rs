@@ -243,7 +243,10 @@ fn invalid_lines_are_listed_with_their_numbers_and_nothing_is_sent() {
     let numbers: Vec<&Value> = said.iter().map(|l| &l["line"]).collect();
     assert_eq!(numbers, [2, 4, 5], "{stdout}");
     assert_eq!(said[1]["model"], EDIT, "{stdout}");
-    assert!(said.iter().all(|l| l["invalid"].as_array().is_some_and(|p| !p.is_empty())));
+    assert!(
+        said.iter()
+            .all(|l| l["invalid"].as_array().is_some_and(|p| !p.is_empty()))
+    );
 
     let (code, _, stderr) = output(&mut batch(
         &sim,
