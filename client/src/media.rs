@@ -23,9 +23,10 @@ use runcomfy_vocab::pointer::Path as FieldPath;
 use runcomfy_vocab::rule::Measure;
 
 use crate::error::{SHOWN_CHARS, printable};
-use crate::report::ValidationReport;
+use crate::report::{Problem, ValidationReport};
 use crate::schema::{MediaFormat, MediaKind, MediaRule, MediaSpec};
 
+pub use datauri::data_uri;
 pub(crate) use datauri::digest as data_uri_digest;
 pub(crate) use datauri::{Base64Source, DataUri, Payload, after_prefix};
 pub(crate) use ending::cut_short;
@@ -34,10 +35,13 @@ use inspect::{Content, Dimensions, Format, Inspection, Unmeasured, Want};
 /// How much of a `data:` URI's header `Debug` shows.
 const DEBUG_HEAD: usize = 64;
 
+/// RunComfy's limit on a request body (its own nodes cap a request at 64 MiB), which local
+/// files travel inside, as base64: the Model API has no upload.
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
+
 /// The largest local file a request can carry: its base64 `data:` URI fills
-/// [`DEFAULT_MAX_BODY_BYTES`](crate::client::DEFAULT_MAX_BODY_BYTES), RunComfy's limit on a
-/// request, by itself. Validation refuses a larger one from its size, without reading it.
-pub const MAX_INLINE_FILE_BYTES: u64 = (crate::client::DEFAULT_MAX_BODY_BYTES as u64) / 4 * 3;
+/// [`MAX_REQUEST_BYTES`] by itself. Validation refuses a larger one from its size, unread.
+pub const MAX_INLINE_FILE_BYTES: u64 = (MAX_REQUEST_BYTES as u64) / 4 * 3;
 
 /// Bytes in the MB of the `file_size_mb` rules.
 const MB: f64 = 1_048_576.0;
@@ -231,16 +235,6 @@ impl<'de> Deserialize<'de> for Media {
     }
 }
 
-/// Encodes bytes as a base64 `data:` URI, with the MIME type sniffed from the magic bytes.
-pub fn data_uri(bytes: &[u8]) -> String {
-    datauri::encode_with_prefix(&format!("data:{};base64,", sniff_mime(bytes)), bytes)
-}
-
-/// The MIME type of the bytes from their magic numbers, else `application/octet-stream`.
-fn sniff_mime(bytes: &[u8]) -> &'static str {
-    MediaFormat::sniff(bytes).map_or("application/octet-stream", MediaFormat::mime)
-}
-
 /// Which media values validation may read: the client reads local files; a server (the
 /// simulator) takes only what travels on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -293,13 +287,19 @@ pub(crate) fn check(
                      {} MiB a request may carry; give an https URL for it",
                     shown_path(file),
                     size as f64 / MB,
-                    crate::client::DEFAULT_MAX_BODY_BYTES >> 20
+                    MAX_REQUEST_BYTES >> 20
                 );
                 return report.error(path, "size", Some(format!("{size} bytes")), message);
             }
             Ok((handle, size)) => inspect::inspect(handle, size, want),
             Err(err) => {
-                let message = format!("cannot read {}: {err}", shown_path(file));
+                // A shell expands `~`; JSON (`--input`, a batch line) reaches us without one.
+                let tilde = file.starts_with("~") && err.kind() == std::io::ErrorKind::NotFound;
+                let hint = match tilde {
+                    true => " (`~` is expanded by a shell, not in JSON: write the folder out)",
+                    false => "",
+                };
+                let message = format!("cannot read {}: {err}{hint}", shown_path(file));
                 return report.error(path, "file", None, message);
             }
         },
@@ -323,7 +323,23 @@ pub(crate) fn check(
             }
         },
     };
-    report_inspection(report, path, Origin::Local(media), spec, &inspection);
+    let Media::Path(file) = media else {
+        return report_inspection(report, path, Origin::Local(media), spec, &inspection);
+    };
+    // Each measurement says which file it is of: with eight `--images`, or in a batch line,
+    // `images[5]` alone leaves the user counting.
+    let mut found = ValidationReport::new();
+    report_inspection(&mut found, path, Origin::Local(media), spec, &inspection);
+    for problem in found.problems() {
+        let file = file.display();
+        report.push(Problem {
+            value: Some(match &problem.value {
+                Some(measured) => format!("{measured} of {file}"),
+                None => format!("file {file}"),
+            }),
+            ..problem.clone()
+        });
+    }
 }
 
 /// Checks the first bytes of a remote media item, of `size` bytes in all (`None`: the host did
@@ -363,7 +379,8 @@ enum Origin<'a> {
 fn check_url(report: &mut ValidationReport, path: &FieldPath, url: &str) {
     // The parser forgives what a server may not: spaces trimmed or escaped, `https:/host`.
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        let message = "must be a URL without spaces or line breaks (a space in it is written %20)";
+        let message = "must be a URL without spaces, line breaks or other control characters \
+                       (a space in it is written %20)";
         return report.error(path, "format", None, message);
     }
     if after_prefix(url, "https:").is_some() && after_prefix(url, "https://").is_none() {
@@ -779,19 +796,6 @@ mod tests {
         assert_eq!(beside(751.0 / 300.0, 2.5), "2.503");
         assert_eq!(beside(16.0 / 9.0, 1.0), "1.78");
         assert_eq!(beside(0.4, 0.4), "0.40");
-    }
-
-    #[test]
-    fn sniffs_mime_types() {
-        assert_eq!(sniff_mime(b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR"), "image/png");
-        assert_eq!(
-            sniff_mime(b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01"),
-            "image/jpeg"
-        );
-        assert_eq!(sniff_mime(b"\0\0\0\x20ftypisom\0\0\x02\0"), "video/mp4");
-        assert_eq!(sniff_mime(b"RIFF\0\0\0\0WAVEfmt "), "audio/wav");
-        assert_eq!(sniff_mime(b"hello, world"), "application/octet-stream");
-        assert_eq!(sniff_mime(b""), "application/octet-stream");
     }
 
     #[cfg(unix)]

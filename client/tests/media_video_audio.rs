@@ -11,7 +11,7 @@ use std::path::{Path as FsPath, PathBuf};
 use runcomfy::Media;
 use runcomfy::media::{Files, data_uri};
 use runcomfy::schema::{MediaFormat, MediaKind, MediaRule, MediaSpec, Rule, Schema, Types};
-use runcomfy::validate::{self, Severity, ValidationReport};
+use runcomfy::validate::{self, Problem, Severity, ValidationReport};
 use runcomfy::vocab::pointer::Path;
 
 const LANDSCAPE: &str = "The video must be landscape, 64 to 4096 px wide.";
@@ -122,15 +122,25 @@ fn check(media: &Media, spec: &'static MediaSpec) -> ValidationReport {
     )
 }
 
-/// The same bytes as a file, as bytes and as a `data:` URI: one report, returned.
+/// The same bytes as a file, as bytes and as a `data:` URI: one report (a file's problems
+/// each naming it besides), returned as the bytes' is.
 fn check_every_way(bytes: &[u8], spec: &'static MediaSpec) -> ValidationReport {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("clip");
     std::fs::write(&path, bytes).unwrap();
-    let from_file = check(&Media::Path(path), spec);
-    assert_eq!(check(&Media::bytes(bytes.to_vec()), spec), from_file);
-    assert_eq!(check(&Media::DataUri(data_uri(bytes)), spec), from_file);
-    from_file
+    let from_file = check(&Media::Path(path.clone()), spec);
+    let from_bytes = check(&Media::bytes(bytes.to_vec()), spec);
+    assert_eq!(check(&Media::DataUri(data_uri(bytes)), spec), from_bytes);
+    let of_file = format!(" of {}", path.display());
+    let named = from_bytes.problems().iter().map(|p| Problem {
+        value: Some(match &p.value {
+            Some(measured) => format!("{measured}{of_file}"),
+            None => format!("file {}", path.display()),
+        }),
+        ..p.clone()
+    });
+    assert_eq!(from_file.problems(), named.collect::<Vec<_>>());
+    from_bytes
 }
 
 /// An error as `(rule, value, message)`.

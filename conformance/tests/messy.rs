@@ -37,6 +37,11 @@ fn error(path: &str, rule: &str, value: &str) -> (String, String, Option<String>
     (path.to_owned(), rule.to_owned(), Some(value.to_owned()))
 }
 
+/// An error of the fixture `file`: its measurement names the file.
+fn file_error(path: &str, rule: &str, value: &str, file: &str) -> (String, String, Option<String>) {
+    error(path, rule, &format!("{value} of {}", self::path(file)))
+}
+
 /// The errors of a JSON input, decoded and validated as the CLI does (local files allowed).
 fn json_errors(input: Value) -> Vec<(String, String, Option<String>)> {
     match Studio254k::info().decode(&input) {
@@ -72,9 +77,19 @@ fn video_dimension_rules_of_a_catalog_model_are_measured() {
     assert_eq!(
         errors(&report),
         [
-            error("clips[0]", "width/height>", "aspect ratio 0.56 (90x160)"),
-            error("clips[1]", "width/height>", "aspect ratio 0.75 (48x64)"),
-            error("clips[2]", "format", "format mp4"),
+            file_error(
+                "clips[0]",
+                "width/height>",
+                "aspect ratio 0.56 (90x160)",
+                "portrait-90x160.webm"
+            ),
+            file_error(
+                "clips[1]",
+                "width/height>",
+                "aspect ratio 0.75 (48x64)",
+                "sound-first-48x64.mp4"
+            ),
+            file_error("clips[2]", "format", "format mp4", "sound-only.mp4"),
         ],
         "{report}"
     );
@@ -113,8 +128,8 @@ fn single_video_and_audio_fields_are_measured_and_sniffed() {
     assert_eq!(
         errors(&report),
         [
-            error("intro", "format", "format webm"),
-            error("voice", "format", "format m4a"),
+            file_error("intro", "format", "format webm", "portrait-90x160.webm"),
+            file_error("voice", "format", "format m4a", "tone.m4a"),
         ],
         "{report}"
     );
@@ -125,8 +140,14 @@ fn single_video_and_audio_fields_are_measured_and_sniffed() {
     assert_eq!(
         messages,
         [
-            "intro: is a mp3 audio file, not a video (format; format mp3)",
-            "voice: must be mp3 or wav (format; format mp4)",
+            format!(
+                "intro: is a mp3 audio file, not a video (format; format mp3 of {})",
+                path("tone.mp3")
+            ),
+            format!(
+                "voice: must be mp3 or wav (format; format mp4 of {})",
+                path("moov-at-end-64x48.mp4")
+            ),
         ],
         "{report}"
     );

@@ -7,6 +7,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::{DecodePaddingMode, general_purpose};
 
+use crate::schema::MediaFormat;
+
 /// How much of a bad MIME type an error message repeats.
 const MAX_QUOTED: usize = 40;
 
@@ -272,7 +274,7 @@ impl FileDataUri {
         loop {
             let n = fill(&mut file, &mut piece)?;
             if first {
-                write!(out, "data:{};base64,", super::sniff_mime(&piece[..n]))?;
+                write!(out, "data:{};base64,", sniff_mime(&piece[..n]))?;
                 first = false;
             }
             text.clear();
@@ -329,8 +331,18 @@ fn fill(file: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
+/// Encodes bytes as a base64 `data:` URI, with the MIME type sniffed from the magic bytes.
+pub fn data_uri(bytes: &[u8]) -> String {
+    encode_with_prefix(&format!("data:{};base64,", sniff_mime(bytes)), bytes)
+}
+
+/// The MIME type of the bytes from their magic numbers, else `application/octet-stream`.
+fn sniff_mime(bytes: &[u8]) -> &'static str {
+    MediaFormat::sniff(bytes).map_or("application/octet-stream", MediaFormat::mime)
+}
+
 /// Encodes bytes as padded standard base64 after `prefix`, in one allocation.
-pub(crate) fn encode_with_prefix(prefix: &str, bytes: &[u8]) -> String {
+fn encode_with_prefix(prefix: &str, bytes: &[u8]) -> String {
     let encoded = base64::encoded_len(bytes.len(), true).unwrap_or(0);
     let mut out = String::with_capacity(prefix.len() + encoded);
     out.push_str(prefix);
@@ -345,6 +357,19 @@ mod tests {
 
     fn encode(bytes: &[u8]) -> String {
         general_purpose::STANDARD.encode(bytes)
+    }
+
+    #[test]
+    fn sniffs_mime_types() {
+        assert_eq!(sniff_mime(b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR"), "image/png");
+        assert_eq!(
+            sniff_mime(b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01"),
+            "image/jpeg"
+        );
+        assert_eq!(sniff_mime(b"\0\0\0\x20ftypisom\0\0\x02\0"), "video/mp4");
+        assert_eq!(sniff_mime(b"RIFF\0\0\0\0WAVEfmt "), "audio/wav");
+        assert_eq!(sniff_mime(b"hello, world"), "application/octet-stream");
+        assert_eq!(sniff_mime(b""), "application/octet-stream");
     }
 
     #[test]

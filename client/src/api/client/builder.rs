@@ -31,9 +31,9 @@ pub const BASE_URL_ENV: &str = "RUNCOMFY_BASE_URL";
 /// who set it for that CLI expects the same server, not paid submits sent to production.
 pub const MODEL_API_BASE_ENV: &str = "RUNCOMFY_MODEL_API_BASE";
 
-/// The default limit on a request body, `data:` URIs included (RunComfy's own nodes cap a
-/// request at 64 MiB).
-pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// The default limit on a request body, `data:` URIs included: RunComfy's
+/// ([`MAX_REQUEST_BYTES`](crate::media::MAX_REQUEST_BYTES)).
+pub const DEFAULT_MAX_BODY_BYTES: usize = crate::media::MAX_REQUEST_BYTES;
 
 impl Client {
     /// A client of the real API with this token.
