@@ -516,14 +516,10 @@ mod tests {
     use super::*;
     use crate::catalog::find;
 
-    #[test]
-    fn a_record_gives_back_the_input_it_was_made_from() -> Result<(), Box<dyn std::error::Error>> {
-        let model = find("bytedance/seedream-4-0/edit").ok_or("no model")?;
-        let dir = tempfile::tempdir()?;
-        let file = dir.path().join("cat.png");
-        std::fs::write(&file, crate::media::tests_support::PIXEL_PNG)?;
-        let input =
-            json!({"prompt": "p", "images": [file.to_string_lossy(), "https://cdn.example/b.png"]});
+    type TestResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+    /// The body `input` makes, and the summary of it a record keeps.
+    fn sent(model: &ModelInfo, input: Value) -> TestResult<(Value, Value)> {
         let Value::Object(input) = input else {
             return Err("not an object".into());
         };
@@ -533,6 +529,18 @@ mod tests {
                 .encode(1 << 20)?,
         )?;
         let summary = body_summary(model, &input, &body);
+        Ok((body, summary))
+    }
+
+    #[test]
+    fn a_record_gives_back_the_input_it_was_made_from() -> Result<(), Box<dyn std::error::Error>> {
+        let model = find("bytedance/seedream-4-0/edit").ok_or("no model")?;
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("cat.png");
+        std::fs::write(&file, crate::media::tests_support::PIXEL_PNG)?;
+        let input =
+            json!({"prompt": "p", "images": [file.to_string_lossy(), "https://cdn.example/b.png"]});
+        let (body, summary) = sent(model, input)?;
         let first = &summary["images"][0];
         assert_eq!(first["name"], "cat.png");
         assert_eq!(first["size"], crate::media::tests_support::PIXEL_PNG.len());
@@ -587,16 +595,7 @@ mod tests {
         let shouted = format!("DATA:{}", &inline["data:".len()..]);
         let url = url::Url::from_file_path(&file).map_err(|()| "no file URL")?;
         for given in [url.to_string(), format!("file:{}", file.display())] {
-            let input = json!({"prompt": "p", "images": [given, shouted]});
-            let Value::Object(input) = input else {
-                return Err("not an object".into());
-            };
-            let body: Value = serde_json::from_slice(
-                &model
-                    .decode(&Value::Object(input.clone()))?
-                    .encode(1 << 20)?,
-            )?;
-            let summary = body_summary(model, &input, &body);
+            let (_, summary) = sent(model, json!({"prompt": "p", "images": [given, shouted]}))?;
             assert_eq!(summary["images"][0]["source"], file.display().to_string());
             assert_eq!(summary["images"][1]["name"], "(inline data: URI)");
             let record = Record::new(model.id, "mock", summary);
