@@ -182,6 +182,8 @@ async fn drive_line(ctx: &Ctx, row: &Row) -> Outcome {
         );
         return fail_line(ctx, line, &reason).await;
     };
+    // When this run's submit was accepted, by the clock a wall-clock step leaves alone.
+    let mut accepted = None;
     let job = match &row.request_id {
         // Resumed with its submit time, a job is polled on its model's schedule from then.
         Some(id) => ctx.client.resume_json(&JobRecord {
@@ -190,7 +192,10 @@ async fn drive_line(ctx: &Ctx, row: &Row) -> Outcome {
             submitted_at: row.submitted_at,
         }),
         None => match submit(ctx, row, model).await {
-            Ok(job) => Ok(job),
+            Ok(job) => {
+                accepted = Some(Instant::now());
+                Ok(job)
+            }
             Err(outcome) => return outcome,
         },
     };
@@ -203,7 +208,7 @@ async fn drive_line(ctx: &Ctx, row: &Row) -> Outcome {
     tokio::select! {
         biased;
         () = ctx.halt.requested() => Outcome::Unfinished,
-        outcome = finish(ctx, row, model, &job) => outcome,
+        outcome = finish(ctx, row, model, &job, accepted) => outcome,
     }
 }
 
@@ -561,14 +566,16 @@ async fn settle(ctx: &Ctx, row: &Row, job: Option<&DynJob>) -> Result<(), ()> {
     Ok(())
 }
 
-/// Waits for a submitted job and saves its files.
+/// Waits for a submitted job and saves its files; `accepted`: when this run's submit of it was
+/// accepted (none for a job of an earlier run).
 async fn finish(
     ctx: &Ctx,
     row: &Row,
     model: &'static runcomfy::catalog::ModelInfo,
     job: &DynJob,
+    accepted: Option<Instant>,
 ) -> Outcome {
-    let (output, started) = match wait(ctx, row, model, job).await {
+    let (output, started) = match wait(ctx, row, model, job, accepted).await {
         Ok(waited) => waited,
         Err(outcome) => return outcome,
     };
@@ -600,6 +607,7 @@ async fn wait(
     row: &Row,
     model: &'static runcomfy::catalog::ModelInfo,
     job: &DynJob,
+    accepted: Option<Instant>,
 ) -> Result<(DynOutput, Option<std::time::SystemTime>), Outcome> {
     let line = row.number;
     let mut rounds = 0u32;
@@ -653,7 +661,7 @@ async fn wait(
             // Just accepted, a request the server says it does not know is more likely not
             // yet known everywhere than expired: polled again, the line kept, never failed for
             // one answer.
-            Error::NotFound { .. } if is_young(job) => {
+            Error::NotFound { .. } if is_young(row, accepted) => {
                 rounds += 1;
                 let reason = format!("{err} (a request submitted moments ago)");
                 if let Some(outcome) = transient(ctx, line, rounds, &reason).await {
@@ -696,12 +704,15 @@ async fn wait(
 /// it rather than for an expired request.
 const NOT_FOUND_GRACE: Duration = Duration::from_secs(10 * 60);
 
-/// Whether `job` was submitted within [`NOT_FOUND_GRACE`] (by this machine's clock); a job of
-/// unknown age is not.
-fn is_young(job: &DynJob) -> bool {
-    job.submitted_at()
-        .and_then(|at| at.elapsed().ok())
-        .is_some_and(|age| age < NOT_FOUND_GRACE)
+/// Whether `row`'s job was submitted within [`NOT_FOUND_GRACE`]: by the monotonic clock when this
+/// run's submit was `accepted`, else by the wall clock, on which a submit time still to come
+/// (the clock stepped back since) is young too. A job of unknown age is not.
+fn is_young(row: &Row, accepted: Option<Instant>) -> bool {
+    if let Some(accepted) = accepted {
+        return accepted.elapsed() < NOT_FOUND_GRACE;
+    }
+    row.submitted_at
+        .is_some_and(|at| at.elapsed().map_or(true, |age| age < NOT_FOUND_GRACE))
 }
 
 /// Saves the job's files into the line's folder, with its record, and journals them.
@@ -1005,6 +1016,37 @@ impl SubmitGate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A "not found" soon after the submit is a server catching up, whatever the wall clock
+    /// did since: this run's submits are aged by the monotonic clock, and a submit time the
+    /// wall clock has not reached yet (it stepped back) is young.
+    #[test]
+    fn a_job_is_young_by_the_monotonic_clock_and_never_old_for_a_clock_gone_back() {
+        let submitted = |at| Row {
+            number: 1,
+            key: None,
+            dir: Some("line-1".into()),
+            model: Some("bytedance/seedream-4-0/edit".into()),
+            input: Some("{}".into()),
+            state: State::Submitted,
+            request_id: Some("r".into()),
+            reason: None,
+            submits: 1,
+            estimate: None,
+            basis: None,
+            cost: None,
+            submitted_at: Some(at),
+            unseen: None,
+        };
+        let now = std::time::SystemTime::now();
+        let hour = Duration::from_secs(3600);
+        let long_ago = submitted(now - hour);
+        assert!(!is_young(&long_ago, None));
+        // The wall clock stepped an hour ahead since this run's submit was accepted.
+        assert!(is_young(&long_ago, Some(Instant::now())));
+        assert!(is_young(&submitted(now + hour), None));
+        assert!(is_young(&submitted(now), None));
+    }
 
     #[test]
     fn a_full_disk_is_no_room_whatever_wraps_it() {
