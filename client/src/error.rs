@@ -479,6 +479,9 @@ pub enum CancelAttempt {
     Answered(CancelOutcome),
     /// The cancel request itself failed.
     Failed(Box<Error>),
+    /// The cancel request was sent and got no answer within this long: the job may or may
+    /// not be cancelled.
+    Unanswered(Duration),
 }
 
 /// What a cancel achieved.
@@ -789,6 +792,9 @@ fn cancel_text(cancel: &Option<CancelAttempt>) -> String {
         None => String::new(),
         Some(CancelAttempt::Answered(outcome)) => format!("; cancel: {outcome}"),
         Some(CancelAttempt::Failed(err)) => format!("; cancel failed: {err}"),
+        Some(CancelAttempt::Unanswered(after)) => {
+            format!("; the cancel got no answer within {}", seconds(*after))
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use runcomfy::models::bytedance::seedream_4_0::edit_sequential::{
 };
 use runcomfy::models::bytedance::seedream_4_0::sequential::Sequential;
 use runcomfy::{CancelOutcome, Client, Error, JobRecord, JobState, Model, Output, WaitOptions};
-use runcomfy_simulator::{SimConfig, Simulator};
+use runcomfy_simulator::{Endpoint, FaultKind, Faults, SimConfig, Simulator};
 use transport_support::*;
 
 /// Runs a model end to end and checks every output file arrives whole.
@@ -214,6 +214,45 @@ async fn a_deadline_cancels_a_queued_job() -> TestResult {
         other => panic!("expected Timeout, got {other:?}"),
     }
     assert_eq!(sim.stats().jobs_cancelled, 1);
+    sim.shutdown().await;
+    Ok(())
+}
+
+/// A cancel the server's `Retry-After` holds back well past the deadline is not waited for:
+/// the deadline holds, and the timeout says no cancel was sent.
+#[tokio::test]
+async fn a_deadline_under_a_long_rate_limit_ends_on_time_saying_the_cancel_was_not_sent()
+-> TestResult {
+    let sim = one_busy_worker().await?;
+    let client = client(&sim)?;
+    let _running = client.submit::<Edit>(&edit_input()).await?;
+    let queued = client.submit::<Edit>(&edit_input()).await?;
+    sim.set_faults(Faults::none().script(
+        Endpoint::Status,
+        vec![FaultKind::RateLimited {
+            retry_after_secs: 45,
+        }],
+    ));
+    let started = std::time::Instant::now();
+    let outcome = queued
+        .wait_with(
+            WaitOptions::new().timeout(Duration::from_millis(300)),
+            |_| {},
+        )
+        .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    match outcome {
+        Err(Error::Timeout { cancel, .. }) => assert!(
+            matches!(&cancel, Some(CancelAttempt::Failed(err)) if matches!(**err, Error::RateLimited { .. })),
+            "{cancel:?}"
+        ),
+        other => panic!("expected Timeout, got {other:?}"),
+    }
+    assert_eq!(sim.stats().jobs_cancelled, 0);
     sim.shutdown().await;
     Ok(())
 }

@@ -26,10 +26,10 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
 use reqwest::Url;
-use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, LOCATION};
 
 use crate::error::{DownloadFailure, Error, SHOWN_CHARS, printable};
-use crate::http::retry::{self, Failure, parse_retry_after};
+use crate::http::retry::{self, Failure, retry_after};
 use crate::http::secret::Token;
 use crate::http::transport::Http;
 use crate::media::{Base64Source, DataUri, Payload, after_prefix, cut_short};
@@ -563,11 +563,7 @@ fn accept(
 ) -> Result<Option<String>, Failure> {
     let status = response.status();
     if !status.is_success() {
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
+        let retry_after = retry_after(response.headers());
         return Err(Failure {
             retry_after,
             ..fail(DownloadFailure::Status(status.as_u16()))

@@ -476,11 +476,22 @@ impl<'a, M: Model> Poller<'a, M> {
         let after = self.deadline.map(|(_, t)| t).unwrap_or_default();
         let maybe_queued = matches!(self.last_state, None | Some(JobState::InQueue));
         let cancel = if maybe_queued && !self.keep_queued {
-            match tokio::time::timeout(CANCEL_TIMEOUT, self.job.cancel()).await {
-                Ok(Ok(outcome)) => Some(CancelAttempt::Answered(outcome)),
-                Ok(Err(err)) => Some(CancelAttempt::Failed(Box::new(err))),
-                Err(_) => None,
-            }
+            let held = self.job.client().inner.http.rate_limited_for();
+            Some(match held {
+                // A cancel would wait out the server's `Retry-After` far past the deadline:
+                // not sent, and said so (the job may run, and be billed).
+                Some(left) if left > CANCEL_TIMEOUT => {
+                    CancelAttempt::Failed(Box::new(Error::RateLimited {
+                        request_id: Some(self.job.id().to_owned()),
+                        retry_after: Some(left),
+                    }))
+                }
+                _ => match tokio::time::timeout(CANCEL_TIMEOUT, self.job.cancel()).await {
+                    Ok(Ok(outcome)) => CancelAttempt::Answered(outcome),
+                    Ok(Err(err)) => CancelAttempt::Failed(Box::new(err)),
+                    Err(_) => CancelAttempt::Unanswered(CANCEL_TIMEOUT),
+                },
+            })
         } else {
             None
         };

@@ -346,6 +346,14 @@ impl RateGate {
         }
     }
 
+    /// How long it stays closed from now, if it is.
+    pub fn closed_for(&self) -> Option<Duration> {
+        let until = self.closed_until.load(Ordering::Relaxed);
+        let left =
+            (self.epoch + Duration::from_nanos(until)).saturating_duration_since(Instant::now());
+        (until != 0 && !left.is_zero()).then_some(left)
+    }
+
     /// Closes the gate for `delay`, unless it is already closed for longer.
     pub fn close_for(&self, delay: Duration) {
         let until = self.epoch.elapsed().saturating_add(delay);
@@ -378,8 +386,18 @@ impl Drop for GatePass<'_> {
     }
 }
 
-/// Reads a `Retry-After` header: seconds, or an HTTP date.
-pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
+/// The pause a reply's `Retry-After` asks for. A date is read against the reply's own `Date`
+/// when it has one: the server means a pause on its clock, and a client minutes behind it
+/// would read a 3 s pause as minutes.
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    let server_now = text(reqwest::header::DATE).and_then(parse_http_date);
+    parse_retry_after(text(reqwest::header::RETRY_AFTER)?, server_now)
+}
+
+/// Reads a `Retry-After` value: seconds, or an HTTP date, from `now` (this machine's clock
+/// when `None`).
+fn parse_retry_after(value: &str, now: Option<SystemTime>) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
@@ -390,7 +408,7 @@ pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     }
     let at = parse_http_date(value)?;
     Some(
-        at.duration_since(SystemTime::now())
+        at.duration_since(now.unwrap_or_else(SystemTime::now))
             .unwrap_or(Duration::ZERO),
     )
 }
@@ -443,12 +461,31 @@ mod tests {
 
     #[test]
     fn retry_after_seconds_and_dates() {
-        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after("3", None), Some(Duration::from_secs(3)));
         assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", None),
             Some(Duration::ZERO)
         );
-        assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("soon", None), None);
+    }
+
+    /// A date is a pause on the server's clock: 3 s after its `Date`, whatever this machine's
+    /// clock says.
+    #[test]
+    fn a_retry_after_date_counts_from_the_replys_own_date() {
+        use reqwest::header::{DATE, HeaderMap, HeaderValue, RETRY_AFTER};
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            DATE,
+            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
+        );
+        headers.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:40 GMT"),
+        );
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(3)));
+        headers.remove(DATE);
+        assert_eq!(retry_after(&headers), Some(Duration::ZERO));
     }
 
     #[test]

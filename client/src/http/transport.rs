@@ -12,11 +12,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt as _;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER, USER_AGENT};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
 use reqwest::{Method, RequestBuilder, Url};
 use serde::de::DeserializeOwned;
 
-use super::retry::{self, Failure, RateGate, RetryPolicy, SubmitControl, parse_retry_after};
+use super::retry::{self, Failure, RateGate, RetryPolicy, SubmitControl, retry_after};
 use super::secret::Token;
 use super::wire::{self, Reply};
 use crate::error::Error;
@@ -137,6 +137,11 @@ impl Http {
             && url.port_or_known_default() == base.port_or_known_default()
     }
 
+    /// How long calls are held back by a server's `Retry-After`, if they are.
+    pub(crate) fn rate_limited_for(&self) -> Option<Duration> {
+        self.gate.closed_for()
+    }
+
     /// Sends a call once; with a `control`, not at all once it is stopped, and marked on the
     /// wire from just before the request goes until its answer is read.
     async fn send_once<T: DeserializeOwned>(
@@ -197,11 +202,7 @@ impl Http {
             ms = sent.elapsed().as_millis() as u64,
             "call"
         );
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
+        let retry_after = retry_after(response.headers());
         if let Some(after) = retry_after.filter(|_| status == 429 || status == 503) {
             // As long as the server asked: a call meeting more of it than the policy waits for
             // fails at once, as this one does, rather than waiting the cap and asking early.
