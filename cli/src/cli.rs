@@ -232,18 +232,28 @@ pub fn usage_report(message: &str, args: &[std::ffi::OsString]) -> Option<serde_
         return None;
     }
     // What clap could make of the line before the error: the command and its ids.
-    let matches = command_for(args)
+    let command = command_for(args);
+    let matches = command
+        .clone()
         .ignore_errors(true)
         .try_get_matches_from(args)
         .ok()?;
-    // `--json` before the command is refused before the command is known.
-    let Some((name, sub)) = matches.subcommand() else {
+    // A global option refused before the command (`--poll-secs=0 run ...`) leaves clap no
+    // command: it is the first word that names one.
+    let name = matches.subcommand_name().or_else(|| {
+        args.iter()
+            .skip(1)
+            .filter_map(|arg| arg.to_str())
+            .find_map(|arg| command.find_subcommand(arg).map(Command::get_name))
+    });
+    let sub = matches.subcommand().map(|(_, sub)| sub);
+    let Some(name) = name else {
         return Some(json!({"error": message}));
     };
     Some(match name {
         "run" => {
             // An unknown model is no subcommand: its id is the word after `run`.
-            let model = match sub.subcommand() {
+            let model = match sub.and_then(ArgMatches::subcommand) {
                 Some((model, _)) => Some(model.to_owned()),
                 None => args
                     .iter()
@@ -261,7 +271,7 @@ pub fn usage_report(message: &str, args: &[std::ffi::OsString]) -> Option<serde_
             })
         }
         "status" | "result" | "cancel" => {
-            let id = sub.try_get_one::<String>("request_id").ok().flatten();
+            let id = sub.and_then(|sub| sub.try_get_one::<String>("request_id").ok().flatten());
             json!({"request_id": id, "status": "error", "error": message})
         }
         "models" | "describe" => json!({"error": message}),
@@ -391,7 +401,11 @@ fn parse_poll_secs(text: &str) -> Result<std::time::Duration, String> {
         .parse()
         .map_err(|_| format!("{text:?} is not a number of seconds"))?;
     if !(0.1..=3600.0).contains(&secs) {
-        return Err(format!("{secs} is not between 0.1 and 3600 seconds"));
+        // As typed: `1e308` written out is 309 digits.
+        return Err(format!(
+            "{} is not between 0.1 and 3600 seconds",
+            text.trim()
+        ));
     }
     Ok(std::time::Duration::from_secs_f64(secs))
 }

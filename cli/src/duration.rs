@@ -16,6 +16,18 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         // Negative, NaN and too large fail here.
         return Duration::try_from_secs_f64(secs).map_err(|_| bad());
     }
+    // humantime's `M` is months, and it takes years: no deadline of a command, and `5M` is
+    // more likely minutes mistyped than five months.
+    let units = text.split(|c: char| !c.is_ascii_alphabetic());
+    if let Some(unit) = units
+        .into_iter()
+        .find(|unit| matches!(*unit, "M" | "month" | "months" | "y" | "year" | "years"))
+    {
+        return Err(format!(
+            "{text:?}: `{unit}` is months or years, too long for this; minutes are `m` (examples: \
+             90, 30s, 5m, 1h30m, 500ms)"
+        ));
+    }
     humantime::parse_duration(text).map_err(|_| bad())
 }
 
@@ -115,5 +127,14 @@ mod tests {
         assert!(parse("5 parsecs").is_err());
         assert!(parse("-3").is_err());
         assert!(parse("m").is_err());
+    }
+
+    #[test]
+    fn months_and_years_are_refused_saying_minutes_are_m() {
+        for text in ["5M", "1month", "2 months", "1y", "1year"] {
+            let err = parse(text).expect_err(text);
+            assert!(err.contains("minutes are `m`"), "{err}");
+        }
+        assert_eq!(parse("5m 30s"), Ok(Duration::from_secs(330)));
     }
 }

@@ -327,6 +327,24 @@ fn poll_secs_polls_on_a_fixed_interval() {
         let output = run(&["--poll-secs", bad, "--dry-run"]);
         assert_code(&output, 64);
     }
+    // Refused before the command is known, `--json` still gets run's object.
+    let before = sim.output(
+        dir.path(),
+        &[
+            "--poll-secs=1e308",
+            "run",
+            "bytedance/seedream-4-0/sequential",
+            "--text",
+            "a fox",
+            "--json",
+        ],
+    );
+    assert_code(&before, 64);
+    let said: serde_json::Value = serde_json::from_slice(&before.stdout).unwrap();
+    assert_eq!(said["status"], "not_submitted", "{said}");
+    assert!(said["request_id"].is_null(), "{said}");
+    let error = said["error"].as_str().unwrap();
+    assert!(error.contains("1e308 is not between"), "{error}");
 }
 
 /// The status URL a submit answers with, pasted whole, names its job; so does the result URL.
