@@ -845,9 +845,11 @@ fn to_ms(at: SystemTime) -> Option<i64> {
     Some(i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// The time `ms` milliseconds after the Unix epoch; `None` for a negative one.
+/// The time `ms` milliseconds after the Unix epoch; `None` for a negative one, or one past
+/// the year 9999, which no RFC 3339 time (the report's, a record's) can say.
 fn from_ms(ms: i64) -> Option<SystemTime> {
-    let ms = u64::try_from(ms).ok()?;
+    const YEAR_10000_MS: u64 = 253_402_300_800_000;
+    let ms = u64::try_from(ms).ok().filter(|ms| *ms < YEAR_10000_MS)?;
     UNIX_EPOCH.checked_add(std::time::Duration::from_millis(ms))
 }
 

@@ -358,7 +358,8 @@ async fn succeeded(
             |dir| shell_word(&dir.display().to_string()).into_owned(),
         );
         eprintln_safe(&format!(
-            "{id}: succeeded; nothing saved: its files are at these URLs for about a day, and              `runcomfy result {} --out {dir}` saves them",
+            "{id}: succeeded; nothing saved: its files are at these URLs for about a day, and \
+             `runcomfy result {} --out {dir}` saves them",
             shell_word(id)
         ));
         let files = outputs.files();

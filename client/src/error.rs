@@ -671,12 +671,19 @@ fn seconds(duration: Duration) -> String {
 }
 
 /// [`seconds`], in minutes or hours past two of them: a `Retry-After` date can be years off.
+/// Seconds in a day.
+const DAY: u64 = 24 * 3600;
+
 fn long_seconds(duration: Duration) -> String {
     // To the nearest: the time left of a pause is a hair under what was asked.
     match duration.as_secs_f64().round() as u64 {
         secs if secs < 120 => seconds(duration),
         secs if secs < 2 * 3600 => format!("{} min", (secs + 30) / 60),
-        secs => format!("{} h", (secs + 1800) / 3600),
+        secs if secs < 2 * DAY => format!("{} h", (secs + 1800) / 3600),
+        // A server's absurd `Retry-After` is one figure however it was stored (a pause held
+        // in nanoseconds tops out at 584 years).
+        secs if secs < 365 * DAY => format!("{} days", (secs + DAY / 2) / DAY),
+        _ => "more than a year".to_owned(),
     }
 }
 
@@ -870,10 +877,16 @@ mod tests {
             retry_after: Some(Duration::from_millis(3_599_999)),
         };
         assert_eq!(left.to_string(), "rate limited (retry after 60 min)");
-        // A `Retry-After` date in 2099.
+        assert_eq!(limited(5 * 3600), "rate limited (retry after 5 h)");
+        assert_eq!(limited(3 * 86_400), "rate limited (retry after 3 days)");
+        // A `Retry-After` date in 2099, and the most a pause held in nanoseconds keeps.
         assert_eq!(
             limited(2_299_828_509),
-            "rate limited (retry after 638841 h)"
+            "rate limited (retry after more than a year)"
+        );
+        assert_eq!(
+            limited(u64::MAX / 1_000_000_000),
+            "rate limited (retry after more than a year)"
         );
     }
 
