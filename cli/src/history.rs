@@ -219,7 +219,8 @@ fn unusable(path: &Path, err: &std::io::Error) {
 /// [`MAX_JOBS`] jobs each) is far smaller; a larger one is not this cache's.
 const MAX_FILE_BYTES: u64 = 8 << 20;
 
-/// The cache file, or an empty one when it is missing, unreadable or of another version.
+/// The cache file, or an empty one when it is missing, not JSON or of another version; a part
+/// of a server's entry that cannot be read is left out, the rest kept.
 fn read(path: &Path) -> CacheFile {
     if let Ok(metadata) = std::fs::metadata(path)
         && metadata.len() > MAX_FILE_BYTES
@@ -236,14 +237,65 @@ fn read(path: &Path) -> CacheFile {
             return CacheFile::default();
         }
     };
-    match serde_json::from_str::<CacheFile>(&text) {
-        Ok(file) if file.version == CacheFile::VERSION => file,
-        Ok(_) => CacheFile::default(),
-        Err(err) => {
-            tracing::warn!(path = %path.display(), %err, "ignoring an unreadable poll history");
-            CacheFile::default()
-        }
+    // Each server's entry, and each part of it, is read on its own: a value gone bad (edited
+    // by hand, or half written by a disk that filled) costs that part, not every server's jobs.
+    #[derive(Deserialize)]
+    struct Parts {
+        version: u32,
+        #[serde(default)]
+        servers: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
     }
+    let parts = match serde_json::from_str::<Parts>(&text) {
+        Ok(parts) if parts.version == CacheFile::VERSION => parts,
+        Ok(_) => return CacheFile::default(),
+        Err(err) => {
+            unreadable(path, &err.to_string());
+            return CacheFile::default();
+        }
+    };
+    let servers = parts
+        .servers
+        .into_iter()
+        .map(|(server, entry)| {
+            let part = |name: &str| entry.get(name).cloned();
+            let entry = ServerEntry {
+                saved_at: read_part(path, &server, "saved_at", part("saved_at")),
+                history: read_part(path, &server, "history", part("history")),
+                jobs: read_part(path, &server, "jobs", part("jobs")),
+                records: read_part(path, &server, "records", part("records")),
+            };
+            (server, entry)
+        })
+        .collect();
+    CacheFile {
+        version: CacheFile::VERSION,
+        servers,
+    }
+}
+
+/// One part of a server's entry; its default (and a warning) when it is missing or unreadable.
+fn read_part<T: serde::de::DeserializeOwned + Default>(
+    path: &Path,
+    server: &str,
+    name: &str,
+    value: Option<serde_json::Value>,
+) -> T {
+    let Some(value) = value else {
+        return T::default();
+    };
+    serde_json::from_value(value).unwrap_or_else(|err| {
+        unreadable(path, &format!("{server}: {name}: {err}"));
+        T::default()
+    })
+}
+
+/// Says once a command that (part of) the cache file is unreadable and goes unused: it is
+/// read at the start and again when a command saves to it.
+fn unreadable(path: &Path, err: &str) {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        tracing::warn!(path = %path.display(), %err, "ignoring an unreadable part of the poll history");
+    });
 }
 
 /// Locks the cache folder of `path` for one read-add-write; unlocked when dropped.
@@ -451,5 +503,28 @@ mod tests {
         let path = dir.path().join(FILE_NAME);
         std::fs::write(&path, r#"{"version": 99, "servers": {}}"#).unwrap();
         assert!(read(&path).servers.is_empty());
+    }
+
+    /// A bad run time costs its server's run times, not another server's jobs and records.
+    #[test]
+    fn an_unreadable_part_costs_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let text = r#"{"version": 1, "servers": {
+            "https://api.example/": {"saved_at": 5, "history": {"version": 1, "models": {"m": [1000]}},
+                "jobs": [{"request_id": "r1", "model_id": "m/x"}],
+                "records": {"r1": "/tmp/r1/runcomfy-record.json"}},
+            "http://127.0.0.1:9/": {"saved_at": 6, "history": {"version": 1, "models": {"m": [-1]}},
+                "jobs": [{"request_id": "r2", "model_id": "m/x"}]}
+        }}"#;
+        std::fs::write(&path, text).unwrap();
+        let file = read(&path);
+        let api = &file.servers["https://api.example/"];
+        assert_eq!(api.history.models["m"], [1000]);
+        assert_eq!(api.jobs.len(), 1);
+        assert_eq!(api.records.len(), 1);
+        let local = &file.servers["http://127.0.0.1:9/"];
+        assert!(local.history.models.is_empty());
+        assert_eq!((local.saved_at, local.jobs.len()), (6, 1));
     }
 }
