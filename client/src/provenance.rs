@@ -86,6 +86,10 @@ pub struct Timings {
     pub started: Option<String>,
     /// When the server says the job finished (its clock).
     pub finished: Option<String>,
+    /// The server's `finished_at` when it is no RFC 3339 time this runcomfy can read (`soon`,
+    /// epoch seconds), as it wrote it: `finished` is then none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_unread: Option<String>,
     /// When this machine learned it had finished.
     pub noticed: Option<String>,
 }
@@ -98,10 +102,20 @@ impl Timings {
         started: Option<SystemTime>,
         noticed: SystemTime,
     ) -> Timings {
+        let said = job.server_times().1;
+        // Written alike (UTC, to the millisecond) however the server wrote a time it can read.
+        let finished = said
+            .as_deref()
+            .and_then(crate::http::dates::parse_rfc3339)
+            .map(|t| timestamp(t.at));
         Timings {
             submitted: job.submitted_at().map(timestamp),
             started: started.map(timestamp),
-            finished: job.server_times().1,
+            finished_unread: match finished {
+                Some(_) => None,
+                None => said.map(|text| printable(&text, SHOWN_CHARS).into_owned()),
+            },
+            finished,
             noticed: Some(timestamp(noticed)),
         }
     }

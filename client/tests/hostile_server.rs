@@ -1013,9 +1013,44 @@ async fn an_odd_optional_field_is_ignored() {
             ("in_queue", None)
         );
         let result = client.job::<Edit>(ID).result_state().await.unwrap();
-        assert_eq!(result.created_at, None);
+        // A number is kept as its text, for a record to say what it could not read.
+        assert_eq!(result.created_at.as_deref(), Some("12"));
+        assert_eq!(result.finished_at, None);
     })
     .await;
+}
+
+/// A record's `finished` is a time it could read, written in UTC; anything else the server
+/// said is kept apart, as it wrote it, in `finished_unread`.
+#[tokio::test]
+async fn a_record_keeps_an_unreadable_finish_time_apart() {
+    for (said, finished, unread) in [
+        (
+            serde_json::json!("2025-01-01T05:00:00+02:00"),
+            Some("2025-01-01T03:00:00.000Z"),
+            None,
+        ),
+        (serde_json::json!("soon"), None, Some("soon")),
+        (serde_json::json!(1796586811.6), None, Some("1796586811.6")),
+    ] {
+        let server = Hostile::start(move |_, _| {
+            json(
+                200,
+                serde_json::json!({"status": "cancelled", "finished_at": said}),
+            )
+        })
+        .await;
+        let client = client(&server);
+        within(Duration::from_secs(20), async {
+            let job = client.job::<Edit>(ID);
+            job.result_state().await.unwrap();
+            let timings =
+                runcomfy::provenance::Timings::ended(&job, None, std::time::SystemTime::now());
+            assert_eq!(timings.finished.as_deref(), finished);
+            assert_eq!(timings.finished_unread.as_deref(), unread);
+        })
+        .await;
+    }
 }
 
 #[tokio::test]

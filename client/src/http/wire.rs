@@ -61,9 +61,9 @@ pub(crate) struct ResultReply {
     pub output: Option<serde_json::Value>,
     #[serde(default)]
     pub error: Option<serde_json::Value>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "time_text")]
     pub created_at: Option<String>,
-    #[serde(default, deserialize_with = "lenient")]
+    #[serde(default, deserialize_with = "time_text")]
     pub finished_at: Option<String>,
     /// What the job cost, in US dollars, when asked for (`include_cost=true`), as the server
     /// wrote it: read by [`ResultReply::cost_usd`].
@@ -196,6 +196,16 @@ where
 {
     let value = serde_json::Value::deserialize(deserializer)?;
     Ok(serde_json::from_value(value).ok())
+}
+
+/// A time as the server wrote it: text, or a number (epoch seconds, say) as its JSON text,
+/// kept for the record to say what could not be read; anything else is none.
+fn time_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::String(text) => Some(text),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
 }
 
 /// How a raw reply reads.
@@ -450,7 +460,11 @@ mod tests {
             Reply::Ok(reply) => {
                 let text = format!("{reply:?}");
                 assert!(!text.contains("tok-wire-123"), "{text}");
-                assert_eq!((reply.created_at, reply.finished_at), (None, None));
+                // A number is kept as its text (a record says what it could not read).
+                assert_eq!(
+                    (reply.created_at, reply.finished_at),
+                    (Some("5".into()), None)
+                );
             }
             other => panic!("{other:?}"),
         }
