@@ -413,14 +413,16 @@ pub fn body_summary(model: &ModelInfo, input: &Map<String, Value>, body: &Value)
 
 /// Replaces a `data:` URI by its summary; `source` is what the user gave for it.
 fn summarize(value: &mut Value, source: Option<&str>) {
-    let Some(Media::DataUri(uri)) = value.as_str().map(Media::parse) else {
+    // Looked at in place: a `data:` URI is megabytes, not to be copied to be recognised.
+    let is_data = |text: &str| crate::media::after_prefix(text, "data:").is_some();
+    let Some(uri) = value.as_str().filter(|text| is_data(text)) else {
         return;
     };
-    let Some((size, sha256)) = crate::media::data_uri_digest(&uri) else {
+    let Some((size, sha256)) = crate::media::data_uri_digest(uri) else {
         return;
     };
     // A path as given, or as a `file:` URL names it.
-    let local = match source.map(Media::parse) {
+    let local = match source.filter(|text| !is_data(text)).map(Media::parse) {
         Some(Media::Path(path)) => Some(path),
         _ => None,
     };
