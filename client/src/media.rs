@@ -55,8 +55,9 @@ const MB: f64 = 1_048_576.0;
 /// [`ClientBuilder::local_files`](crate::ClientBuilder::local_files).
 ///
 /// Serializing an input is making its request body: a local file is read and written as its
-/// `data:` URI a piece at a time (and fails if it is gone). To keep or log an input, keep the value it was
-/// made from; a provenance record ([`crate::provenance`]) keeps each file's path and sha256.
+/// `data:` URI a piece at a time (and fails if it is gone, or is no regular file). To keep or
+/// log an input, keep the value it was made from; a provenance record ([`crate::provenance`])
+/// keeps each file's path and sha256.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Media {
     /// A URL the server fetches itself.
@@ -133,7 +134,7 @@ impl Media {
         match self {
             Media::Url(url) => Ok(Cow::Borrowed(url)),
             Media::DataUri(uri) => Ok(Cow::Borrowed(uri)),
-            Media::Path(path) => match std::fs::read(path) {
+            Media::Path(path) => match read_regular(path) {
                 Ok(bytes) => Ok(Cow::Owned(data_uri(&bytes))),
                 Err(source) => Err(MediaError::Read {
                     path: path.clone(),
@@ -219,7 +220,8 @@ impl Serialize for Media {
                 source,
             })
         };
-        let uri = datauri::FileDataUri::new(File::open(path).map_err(unread)?);
+        let (file, _) = open(path).map_err(unread)?;
+        let uri = datauri::FileDataUri::new(file);
         let written = serializer.collect_str(&uri);
         match uri.take_error() {
             Some(source) => Err(unread(source)),
@@ -402,6 +404,15 @@ fn check_url(report: &mut ValidationReport, path: &FieldPath, url: &str) {
             format!("must be a valid https URL ({err})"),
         ),
     }
+}
+
+/// A regular file's bytes ([`open`]).
+fn read_regular(file: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let (mut handle, size) = open(file)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    handle.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Opens a regular file (never a FIFO or a device, which may not end) and takes its size

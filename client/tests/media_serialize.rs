@@ -99,6 +99,26 @@ fn an_unreadable_file_fails_serialization_naming_its_path() {
     }
 }
 
+/// Serialized without being validated first, a path naming a FIFO or a device fails at once:
+/// opening or reading it would wait, or never end.
+#[cfg(unix)]
+#[test]
+fn a_path_to_no_regular_file_fails_serialization_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    for path in [fifo, "/dev/zero".into()] {
+        let media = Media::path(&path);
+        let err = serde_json::to_string(&media).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        assert!(media.to_wire().is_err());
+    }
+}
+
 #[test]
 fn plain_strings_in_json_are_local_paths() {
     let media: Media = serde_json::from_str("\"photos/cat.png\"").unwrap();
