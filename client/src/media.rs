@@ -153,7 +153,8 @@ fn file_url_path(value: &str) -> Option<PathBuf> {
     url::Url::parse(value.trim()).ok()?.to_file_path().ok()
 }
 
-fn has_data_scheme(value: &str) -> bool {
+/// Whether `value` is a `data:` URI (its scheme in any case), looked at in place.
+pub(crate) fn has_data_scheme(value: &str) -> bool {
     after_prefix(value, "data:").is_some()
 }
 

@@ -414,7 +414,7 @@ pub fn body_summary(model: &ModelInfo, input: &Map<String, Value>, body: &Value)
 /// Replaces a `data:` URI by its summary; `source` is what the user gave for it.
 fn summarize(value: &mut Value, source: Option<&str>) {
     // Looked at in place: a `data:` URI is megabytes, not to be copied to be recognised.
-    let is_data = |text: &str| crate::media::after_prefix(text, "data:").is_some();
+    let is_data = crate::media::has_data_scheme;
     let Some(uri) = value.as_str().filter(|text| is_data(text)) else {
         return;
     };
