@@ -182,8 +182,6 @@ async fn drive_line(ctx: &Ctx, row: &Row) -> Outcome {
         );
         return fail_line(ctx, line, &reason).await;
     };
-    // When this run's submit was accepted, by the clock a wall-clock step leaves alone.
-    let mut accepted = None;
     let job = match &row.request_id {
         // Resumed with its submit time, a job is polled on its model's schedule from then.
         Some(id) => ctx.client.resume_json(&JobRecord {
@@ -192,10 +190,7 @@ async fn drive_line(ctx: &Ctx, row: &Row) -> Outcome {
             submitted_at: row.submitted_at,
         }),
         None => match submit(ctx, row, model).await {
-            Ok(job) => {
-                accepted = Some(Instant::now());
-                Ok(job)
-            }
+            Ok(job) => Ok(job),
             Err(outcome) => return outcome,
         },
     };
@@ -208,7 +203,7 @@ async fn drive_line(ctx: &Ctx, row: &Row) -> Outcome {
     tokio::select! {
         biased;
         () = ctx.halt.requested() => Outcome::Unfinished,
-        outcome = finish(ctx, row, model, &job, accepted) => outcome,
+        outcome = finish(ctx, row, model, &job) => outcome,
     }
 }
 
@@ -566,16 +561,14 @@ async fn settle(ctx: &Ctx, row: &Row, job: Option<&DynJob>) -> Result<(), ()> {
     Ok(())
 }
 
-/// Waits for a submitted job and saves its files; `accepted`: when this run's submit of it was
-/// accepted (none for a job of an earlier run).
+/// Waits for a submitted job and saves its files.
 async fn finish(
     ctx: &Ctx,
     row: &Row,
     model: &'static runcomfy::catalog::ModelInfo,
     job: &DynJob,
-    accepted: Option<Instant>,
 ) -> Outcome {
-    let (output, started) = match wait(ctx, row, model, job, accepted).await {
+    let (output, started) = match wait(ctx, row, model, job).await {
         Ok(waited) => waited,
         Err(outcome) => return outcome,
     };
@@ -607,7 +600,6 @@ async fn wait(
     row: &Row,
     model: &'static runcomfy::catalog::ModelInfo,
     job: &DynJob,
-    accepted: Option<Instant>,
 ) -> Result<(DynOutput, Option<std::time::SystemTime>), Outcome> {
     let line = row.number;
     let mut rounds = 0u32;
@@ -661,7 +653,7 @@ async fn wait(
             // Just accepted, a request the server says it does not know is more likely not
             // yet known everywhere than expired: polled again, the line kept, never failed for
             // one answer.
-            Error::NotFound { .. } if is_young(row, accepted) => {
+            Error::NotFound { .. } if is_young(job, row) => {
                 rounds += 1;
                 let reason = format!("{err} (a request submitted moments ago)");
                 if let Some(outcome) = transient(ctx, line, rounds, &reason).await {
@@ -704,15 +696,14 @@ async fn wait(
 /// it rather than for an expired request.
 const NOT_FOUND_GRACE: Duration = Duration::from_secs(10 * 60);
 
-/// Whether `row`'s job was submitted within [`NOT_FOUND_GRACE`]: by the monotonic clock when this
-/// run's submit was `accepted`, else by the wall clock, on which a submit time still to come
-/// (the clock stepped back since) is young too. A job of unknown age is not.
-fn is_young(row: &Row, accepted: Option<Instant>) -> bool {
-    if let Some(accepted) = accepted {
-        return accepted.elapsed() < NOT_FOUND_GRACE;
+/// Whether `job` (of `row`) was submitted within [`NOT_FOUND_GRACE`]: by the monotonic clock,
+/// which a wall-clock step leaves alone; a journal's submit time still to come (the clock
+/// stepped back before the job was resumed) is young too. A job of unknown age is not.
+fn is_young(job: &DynJob, row: &Row) -> bool {
+    match job.accepted_ago() {
+        Some(age) => age < NOT_FOUND_GRACE,
+        None => row.submitted_at.is_some_and(|at| at.elapsed().is_err()),
     }
-    row.submitted_at
-        .is_some_and(|at| at.elapsed().map_or(true, |age| age < NOT_FOUND_GRACE))
 }
 
 /// Saves the job's files into the line's folder, with its record, and journals them.
@@ -1021,31 +1012,46 @@ mod tests {
     /// did since: this run's submits are aged by the monotonic clock, and a submit time the
     /// wall clock has not reached yet (it stepped back) is young.
     #[test]
-    fn a_job_is_young_by_the_monotonic_clock_and_never_old_for_a_clock_gone_back() {
-        let submitted = |at| Row {
-            number: 1,
-            key: None,
-            dir: Some("line-1".into()),
-            model: Some("bytedance/seedream-4-0/edit".into()),
-            input: Some("{}".into()),
-            state: State::Submitted,
-            request_id: Some("r".into()),
-            reason: None,
-            submits: 1,
-            estimate: None,
-            basis: None,
-            cost: None,
-            submitted_at: Some(at),
-            unseen: None,
+    fn a_job_is_young_by_the_monotonic_clock_and_never_old_for_a_clock_gone_back()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let client = Client::builder()
+            .token("sk-test")
+            .base_url("http://127.0.0.1:9")
+            .build()?;
+        let submitted = |at: std::time::SystemTime| -> Result<(DynJob, Row), Error> {
+            let job = client.resume_json(&JobRecord {
+                request_id: "r".into(),
+                model_id: "bytedance/seedream-4-0/edit".into(),
+                submitted_at: Some(at),
+            })?;
+            let row = Row {
+                number: 1,
+                key: None,
+                dir: Some("line-1".into()),
+                model: Some("bytedance/seedream-4-0/edit".into()),
+                input: Some("{}".into()),
+                state: State::Submitted,
+                request_id: Some("r".into()),
+                reason: None,
+                submits: 1,
+                estimate: None,
+                basis: None,
+                cost: None,
+                submitted_at: Some(at),
+                unseen: None,
+            };
+            Ok((job, row))
         };
         let now = std::time::SystemTime::now();
         let hour = Duration::from_secs(3600);
-        let long_ago = submitted(now - hour);
-        assert!(!is_young(&long_ago, None));
-        // The wall clock stepped an hour ahead since this run's submit was accepted.
-        assert!(is_young(&long_ago, Some(Instant::now())));
-        assert!(is_young(&submitted(now + hour), None));
-        assert!(is_young(&submitted(now), None));
+        let (job, row) = submitted(now - hour)?;
+        assert!(!is_young(&job, &row));
+        let (job, row) = submitted(now)?;
+        assert!(is_young(&job, &row));
+        // A submit time the wall clock has not reached: it stepped back since.
+        let (job, row) = submitted(now + hour)?;
+        assert!(is_young(&job, &row));
+        Ok(())
     }
 
     #[test]

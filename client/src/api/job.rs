@@ -298,6 +298,13 @@ impl<M: Model> Job<M> {
         self.accepted.map(|a| a.wall)
     }
 
+    /// How long ago the server accepted its submit, on the monotonic clock, so a wall-clock
+    /// step since does not change it (a resumed job is placed on that clock from its record
+    /// when resumed); `None` when not known, or when the record's time is still to come.
+    pub fn accepted_ago(&self) -> Option<std::time::Duration> {
+        self.accepted.map(|a| a.at.elapsed())
+    }
+
     /// What to save to resume the job later.
     pub fn record(&self) -> JobRecord {
         JobRecord {
