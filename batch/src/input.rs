@@ -357,7 +357,7 @@ fn problem_line(problem: &Problem) -> String {
 
 /// What `model`'s validation finds in `input`, one line each: its errors, and its warnings.
 fn input_problems(
-    model: &ModelInfo,
+    model: &'static ModelInfo,
     input: &Map<String, Value>,
     folder: Option<&Path>,
 ) -> (Vec<String>, Vec<String>) {

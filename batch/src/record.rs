@@ -27,7 +27,7 @@ pub(crate) struct Ended<'a> {
 pub(crate) fn write(
     server: &str,
     row: &Row,
-    model: &ModelInfo,
+    model: &'static ModelInfo,
     job: Ended<'_>,
     timings: Timings,
     saved: &[DownloadedFile],

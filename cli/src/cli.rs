@@ -18,12 +18,17 @@ pub fn command() -> Command {
 /// of every model of the catalog (`run MODEL --help` peaked at 9.4 MiB with all 68, 6.8 MiB
 /// with one: BENCHMARKS.md §8). Anything else gets the whole command.
 pub fn command_for(args: &[std::ffi::OsString]) -> Command {
-    let asked = args
+    let id = args
         .iter()
         .position(|arg| arg == "run")
         .and_then(|run| args.get(run + 1))
-        .and_then(|id| id.to_str())
-        .and_then(runcomfy::catalog::find);
+        .and_then(|id| id.to_str());
+    // `--unchecked`: the model without its fields, whether the catalog has it or not.
+    let asked = match id {
+        Some(id) if asks_unchecked(args) => runcomfy::unchecked::unchecked(id).ok(),
+        Some(id) => runcomfy::catalog::find(id),
+        None => None,
+    };
     match asked {
         Some(model) => command_with(vec![model]),
         None => command(),
@@ -162,6 +167,12 @@ pub fn list_values_without_flags(err: &clap::Error, args: &[std::ffi::OsString])
 pub fn not_a_field_of_the_model(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {
     let given = unknown_argument(err)?;
     let run = args.iter().position(|arg| arg == "run")?;
+    if asks_unchecked(args) {
+        return Some(format!(
+            "unexpected argument {given:?}: with --unchecked, a model's fields are no flags; \
+             give them in --input's JSON object (--input '{{\"prompt\": \"...\"}}')"
+        ));
+    }
     let model = runcomfy::catalog::find(args.get(run + 1)?.to_str()?)?;
     let flags = fields::flags(model);
     if let Some((name, _)) = given.split_once('=').filter(|_| !given.starts_with('-')) {
@@ -651,12 +662,30 @@ fn run_args() -> Vec<Arg> {
                  estimate (a base price, or an input that does not say)",
             )
             .help_heading(heading),
+        Arg::new("unchecked")
+            .long("unchecked")
+            .action(ArgAction::SetTrue)
+            .help(
+                "Run MODEL without its schema: an id the catalog does not have yet, or one \
+                 whose schema here is out of date. The input is --input's JSON object, sent as \
+                 written (no field checked, no flag per field, no local file read); the price is \
+                 the API's, and the outputs saved are every URL the output names",
+            )
+            .help_heading(heading),
         json_arg(
             "Print one JSON object on stdout (request_id, model, status, outputs, files, \
              cost_usd, estimate, record)",
         )
         .help_heading(heading),
     ]
+}
+
+/// Whether the words of `run MODEL ...` ask for `--unchecked` (up to a `--`).
+pub fn asks_unchecked(args: &[std::ffi::OsString]) -> bool {
+    args.iter()
+        .skip_while(|arg| *arg != "run")
+        .take_while(|arg| *arg != "--")
+        .any(|arg| arg == "--unchecked")
 }
 
 /// Reads an amount of dollars (`1.50`, `$1.50`).

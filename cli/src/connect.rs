@@ -117,6 +117,22 @@ pub fn poll_secs(matches: &ArgMatches) -> Option<Duration> {
     matches.get_one::<Duration>("poll_secs").copied()
 }
 
+/// Connects as [`connect`] does; `--mock`'s simulator serves `model` too when the catalog lacks
+/// it (a model run `--unchecked`), as it would any other.
+pub async fn connect_for(
+    matches: &ArgMatches,
+    model: &'static runcomfy::catalog::ModelInfo,
+) -> Result<Connection, CliError> {
+    if matches.get_flag("mock") && runcomfy::catalog::find(model.id).is_none() {
+        let config = SimConfig {
+            extra_models: vec![model],
+            ..mock_config()
+        };
+        return mock(config, poll_secs(matches)).await;
+    }
+    connect(matches).await
+}
+
 /// Connects as the global flags say.
 pub async fn connect(matches: &ArgMatches) -> Result<Connection, CliError> {
     if matches.get_flag("mock") {

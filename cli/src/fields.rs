@@ -27,6 +27,7 @@ pub const RESERVED: &[&str] = &[
     "preflight",
     "dry-run",
     "max-cost",
+    "unchecked",
     "json",
     "help",
     "mock",

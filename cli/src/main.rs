@@ -54,7 +54,7 @@ fn main() -> ExitCode {
                 .or_else(|| cli::not_a_field_of_the_model(&err, &args));
             let message = match (cli::unknown_model(&err, &args), ours) {
                 (Some(id), _) => {
-                    let message = runcomfy_batch::input::unknown_model(&id);
+                    let message = unknown_model(&id, &args);
                     eprintln_safe(&format!("error: {message}"));
                     message
                 }
@@ -179,6 +179,11 @@ async fn dispatch(matches: &ArgMatches) -> Result<u8, CliError> {
             Ok(exit::OK)
         }
         Some(("run", sub)) => match sub.subcommand() {
+            Some((id, run_matches)) if run_matches.get_flag("unchecked") => {
+                let model = runcomfy::unchecked::unchecked(id)
+                    .map_err(|err| CliError::Usage(err.to_string()))?;
+                run::run(matches, model, run_matches).await
+            }
             Some((id, run_matches)) => run::run(matches, model_of(Some(id))?, run_matches).await,
             None => Err(CliError::Usage(
                 "run: which model? (`runcomfy models`)".into(),
@@ -204,6 +209,29 @@ async fn dispatch(matches: &ArgMatches) -> Result<u8, CliError> {
         _ => Err(CliError::Usage(
             "unknown command (see `runcomfy --help`)".into(),
         )),
+    }
+}
+
+/// Why `id`, given to `run` (or `describe`, or `batch --model`), names no model: with
+/// `--unchecked`, why it is no model id; else the catalog's closest ids, and for `run`, how to
+/// run a model the catalog lacks.
+fn unknown_model(id: &str, args: &[std::ffi::OsString]) -> String {
+    let run = args.iter().position(|arg| arg == "run");
+    let after_run = run
+        .and_then(|run| args.get(run + 1))
+        .is_some_and(|word| word == id);
+    if !after_run {
+        return runcomfy_batch::input::unknown_model(id);
+    }
+    match runcomfy::unchecked::unchecked(id) {
+        Err(err) if cli::asks_unchecked(args) => err.to_string(),
+        Err(_) => runcomfy_batch::input::unknown_model(id),
+        Ok(_) => format!(
+            "{}; to run a model the catalog does not have yet: `runcomfy run {} --unchecked \
+             --input JSON`",
+            runcomfy_batch::input::unknown_model(id),
+            runcomfy_batch::report::shell_word(id)
+        ),
     }
 }
 

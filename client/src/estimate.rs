@@ -77,6 +77,9 @@ pub enum NoEstimate {
     UnknownUnit,
     /// The model has no field giving the seconds.
     NoDuration,
+    /// The model is run [`unchecked`](crate::unchecked) and the catalog does not have it: how
+    /// many outputs or seconds a job makes is unknown.
+    UncheckedUnits,
     /// The input does not say: a field it leaves out has no default, or its value is not a
     /// number (`"auto"`).
     InputDoesNotSay {
@@ -178,6 +181,10 @@ impl fmt::Display for NoEstimate {
             NoEstimate::NoDuration => {
                 f.write_str("the price is per second and the input has no duration field")
             }
+            NoEstimate::UncheckedUnits => f.write_str(
+                "the model is not in the catalog, so how many outputs or seconds its jobs make \
+                 is not known",
+            ),
             NoEstimate::InputDoesNotSay { field, value } => match value {
                 Some(value) => write!(
                     f,
@@ -235,12 +242,21 @@ fn basis(model: &ModelInfo, price: &Price, input: &Value) -> Result<Basis, NoEst
     }
     let rate = price.usd.ok_or(NoEstimate::UnknownRate)?;
     let unit = price.unit.ok_or(NoEstimate::UnknownUnit)?;
+    // The catalog's schema gives the defaults, also of a model run unchecked; without it, the
+    // units are unknown.
+    let listed = match crate::catalog::find(model.id) {
+        Some(listed) => listed,
+        None if crate::unchecked::is_unchecked(model) => {
+            return Err(NoEstimate::UncheckedUnits);
+        }
+        None => model,
+    };
     let mut fields = Vec::new();
     for field in model.price_units.iter().filter(|f| f.unit == unit) {
         let given = input.get(field.name).filter(|v| !v.is_null());
         let (value, default) = match given {
             Some(value) => (value.clone(), false),
-            None => match model.field(field.name).and_then(|f| f.default()) {
+            None => match listed.field(field.name).and_then(|f| f.default()) {
                 Some(default) => (default.to_value(), true),
                 None => {
                     return Err(NoEstimate::InputDoesNotSay {

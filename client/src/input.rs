@@ -20,7 +20,7 @@ use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use crate::media::Files;
-use crate::model::{Input, Model};
+use crate::model::{Input, Model, ModelInfo};
 use crate::report::{Problem, ValidationError};
 use crate::validate;
 
@@ -78,11 +78,12 @@ fn decode_path(path: &serde_path_to_error::Path) -> Path {
 /// [`decode`] for a model chosen at run time: what every generated
 /// [`ModelInfo::decode`](crate::model::ModelInfo::decode) is.
 pub fn decode_dyn<I: Input>(
+    model: &'static ModelInfo,
     json: &serde_json::Value,
     files: Files,
 ) -> Result<DynInput, ValidationError> {
     let Decoded { input, warnings } = decode::<I>(json, files)?;
-    Ok(DynInput::new(<I::Model as Model>::info(), input, warnings))
+    Ok(DynInput::new(model, input, warnings))
 }
 
 /// Deserializes an optional field that is not nullable: present means a value (`null` is

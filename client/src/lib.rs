@@ -81,6 +81,8 @@ mod field;
 pub mod model;
 // the listing of the generated models;
 pub mod catalog;
+// models run without their schema (an id the catalog lacks, or a stale schema);
+pub mod unchecked;
 // the one way from JSON to a request body;
 pub mod input;
 // what an input will cost at a price.

@@ -207,7 +207,9 @@ pub struct ModelInfo {
     pub output_schema: &'static str,
     /// Decodes a JSON input into the model's typed input and validates it: the one way from
     /// JSON to a request body ([`crate::input::decode`]).
-    pub decode: fn(&serde_json::Value, Files) -> Result<DynInput, ValidationError>,
+    /// `decode(self, input, files)`: the model passed is the one the input is for.
+    pub decode:
+        fn(&'static ModelInfo, &serde_json::Value, Files) -> Result<DynInput, ValidationError>,
 }
 
 /// What RunComfy publishes about a model besides its schemas (kept apart from the maintainer's
@@ -256,8 +258,8 @@ impl ModelInfo {
 
     /// Checks a JSON input and decodes it, as a request body would be (local files allowed);
     /// see [`crate::input::decode`].
-    pub fn decode(&self, input: &serde_json::Value) -> Result<DynInput, ValidationError> {
-        (self.decode)(input, Files::Local)
+    pub fn decode(&'static self, input: &serde_json::Value) -> Result<DynInput, ValidationError> {
+        (self.decode)(self, input, Files::Local)
     }
 
     /// Replaces each choice a JSON input names by a value or alias the user types (`"16:9"`,

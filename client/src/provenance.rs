@@ -382,7 +382,7 @@ pub fn hide_secrets(model: &ModelInfo, input: &mut Map<String, Value>) {
 }
 
 /// The request body as people read it: `body` (what is sent) with each `data:` URI of a media
-/// field replaced by `{"name", "size", "sha256", "source"}`: its bytes' size and SHA-256, and,
+/// field (of any top-level field, for a model run [`unchecked`](crate::unchecked)) replaced by `{"name", "size", "sha256", "source"}`: its bytes' size and SHA-256, and,
 /// from `input` (what it was made from, by position), the local file's name and absolute
 /// path; and each secret (`format: password`, an API key of the user's) as not recorded. URLs
 /// stay as they are: they are sent as they are.
@@ -392,7 +392,19 @@ pub fn body_summary(model: &ModelInfo, input: &Map<String, Value>, body: &Value)
         return out;
     };
     hide_secrets(model, object);
-    for (field, list) in media_fields(model) {
+    // Unchecked, any field may be inline media.
+    let fields: Vec<(String, bool)> = if crate::unchecked::is_unchecked(model) {
+        object
+            .iter()
+            .map(|(field, value)| (field.clone(), value.is_array()))
+            .collect()
+    } else {
+        media_fields(model)
+            .map(|(field, list)| (field.to_owned(), list))
+            .collect()
+    };
+    for (field, list) in fields {
+        let field = field.as_str();
         let Some(value) = object.get_mut(field) else {
             continue;
         };
@@ -535,7 +547,7 @@ mod tests {
     type TestResult<T> = Result<T, Box<dyn std::error::Error>>;
 
     /// The body `input` makes, and the summary of it a record keeps.
-    fn sent(model: &ModelInfo, input: Value) -> TestResult<(Value, Value)> {
+    fn sent(model: &'static ModelInfo, input: Value) -> TestResult<(Value, Value)> {
         let Value::Object(input) = input else {
             return Err("not an object".into());
         };

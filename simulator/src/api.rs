@@ -296,7 +296,7 @@ async fn submit(
 /// Parses a body and decodes it with the model's generated input type (the client's own
 /// decoding and validation); every problem at once. Media must be URLs or `data:` URIs: a
 /// bare path names a file on the client's disk, never on ours.
-fn validate(model: &ModelInfo, body: &[u8]) -> Result<Value, ApiError> {
+fn validate(model: &'static ModelInfo, body: &[u8]) -> Result<Value, ApiError> {
     let input: Value = serde_json::from_slice(body).map_err(|err| {
         ApiError::validation(vec![detail(
             "",
@@ -305,7 +305,7 @@ fn validate(model: &ModelInfo, body: &[u8]) -> Result<Value, ApiError> {
             &format!("Body is not valid JSON: {err}"),
         )])
     })?;
-    match (model.decode)(&input, Files::Wire) {
+    match (model.decode)(model, &input, Files::Wire) {
         Ok(_) => Ok(input),
         Err(err) => Err(ApiError::validation(
             err.report

@@ -14,3 +14,4 @@ mod login;
 mod money;
 mod run;
 mod support;
+mod unchecked;

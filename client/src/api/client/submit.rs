@@ -98,7 +98,7 @@ impl Client {
         input: &serde_json::Value,
         control: &SubmitControl,
     ) -> Result<DynJob, Error> {
-        let decoded = (model.decode)(input, self.inner.files)?;
+        let decoded = (model.decode)(model, input, self.inner.files)?;
         self.submit_decoded_with(&decoded, control).await
     }
 

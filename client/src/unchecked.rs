@@ -1,0 +1,352 @@
+//! Models run without their schema: an id the compiled-in catalog does not have yet (RunComfy
+//! adds models every week), or a catalog model whose schema here is stale. Its input is a JSON
+//! object sent as written, through the same submit, wait and download as any other model.
+//!
+//! [`unchecked`] gives such a model's [`ModelInfo`]: for an id of the catalog, that model's
+//! price, price units and outputs with no input schema; for another, nothing but its id. Either
+//! is made once per id and kept for the life of the process (a model id is a few bytes, and a
+//! `&'static ModelInfo` is what every path takes).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::api::dynamic::DynOutput;
+use crate::catalog::find;
+use crate::media::{Files, Media};
+use crate::model::{DynInput, Input, Model, ModelInfo, Upstream};
+use crate::price::Price;
+use crate::report::ValidationError;
+use crate::schema::Schema;
+use crate::validate::instance::{Instance, View};
+use runcomfy_vocab::json_type::Types;
+use runcomfy_vocab::pointer::Path;
+
+/// The input schema of an unchecked model: any object.
+static ANY_OBJECT: Schema = Schema {
+    types: Types::OBJECT,
+    ..Schema::ANY
+};
+
+/// [`ANY_OBJECT`] as the catalog's JSON text has it.
+const ANY_OBJECT_TEXT: &str = r#"{"type":"object"}"#;
+
+/// The longest model id taken: the catalog's longest is under 60 characters.
+const MAX_ID_CHARS: usize = 200;
+
+/// A model id that cannot name a model: it becomes the request's URL path, so only the
+/// characters RunComfy's ids are made of are taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{id}` is not a model id: {reason}")]
+pub struct BadModelId {
+    /// The id as given, made printable.
+    pub id: String,
+    /// What is wrong with it.
+    pub reason: &'static str,
+}
+
+/// The input of an unchecked model: the JSON object, sent as written. Made only by decoding
+/// (through [`ModelInfo::decode`] of a model [`unchecked`] gave).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UncheckedInput(Map<String, Value>);
+
+impl Instance for UncheckedInput {
+    fn view(&self) -> View<'_> {
+        View::Object(&self.0)
+    }
+}
+
+impl Input for UncheckedInput {
+    type Model = Unchecked;
+}
+
+/// The type of every unchecked model: the [`ModelInfo`] [`unchecked`] gave is the real one.
+#[derive(Debug, Clone, Copy)]
+pub struct Unchecked;
+
+/// What [`Unchecked::info`] names: no model (its id is empty).
+static UNCHECKED: ModelInfo = ModelInfo {
+    id: "",
+    display_name: "a model run unchecked",
+    docs: None,
+    input: &ANY_OBJECT,
+    rules: &[],
+    outputs: &[],
+    upstream: Upstream {
+        output_kind: None,
+        categories: &[],
+        price: Price::UNKNOWN,
+        output_published: false,
+    },
+    price_units: &[],
+    input_schema: ANY_OBJECT_TEXT,
+    output_schema: "{}",
+    decode,
+};
+
+impl Model for Unchecked {
+    /// Empty: the [`ModelInfo`] [`unchecked`] gave names the model.
+    const ID: &'static str = "";
+    type Input = UncheckedInput;
+    type Output = DynOutput;
+    fn info() -> &'static ModelInfo {
+        &UNCHECKED
+    }
+}
+
+/// Every unchecked model made so far, by id: each is made once.
+static MADE: Mutex<BTreeMap<String, &'static ModelInfo>> = Mutex::new(BTreeMap::new());
+
+/// The model `id`, run without its input schema: its input is any JSON object, sent as
+/// written (no field checked, no local file read: a string is sent as the string it is).
+///
+/// For an id of the catalog, the model keeps the catalog's display name, price, price units
+/// and outputs; for another, its price is unknown until the API says it
+/// ([`Client::model_price`](crate::Client::model_price)), and its files are every URL its
+/// output names.
+pub fn unchecked(id: &str) -> Result<&'static ModelInfo, BadModelId> {
+    check_id(id)?;
+    let mut made = MADE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(model) = made.get(id) {
+        return Ok(model);
+    }
+    let model: &'static ModelInfo = Box::leak(Box::new(make(id)));
+    made.insert(id.to_owned(), model);
+    Ok(model)
+}
+
+/// Whether `model` is one [`unchecked`] made.
+pub fn is_unchecked(model: &ModelInfo) -> bool {
+    let made = MADE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    made.values().any(|m| std::ptr::eq(*m, model)) || std::ptr::eq(model, &UNCHECKED)
+}
+
+fn make(id: &str) -> ModelInfo {
+    let id: &'static str = Box::leak(id.to_owned().into_boxed_str());
+    let listed = find(id);
+    ModelInfo {
+        id,
+        display_name: listed.map_or(id, |m| m.display_name),
+        docs: None,
+        input: &ANY_OBJECT,
+        rules: &[],
+        outputs: listed.map_or(&[], |m| m.outputs),
+        upstream: listed.map_or_else(
+            || Upstream {
+                price: Price::UNKNOWN,
+                ..Upstream::default()
+            },
+            |m| m.upstream.clone(),
+        ),
+        price_units: listed.map_or(&[], |m| m.price_units),
+        input_schema: ANY_OBJECT_TEXT,
+        output_schema: listed.map_or("{}", |m| m.output_schema),
+        decode,
+    }
+}
+
+/// An unchecked model's decode: any object, as it is. A string that names a local file is a
+/// warning: it is sent as that text, which names nothing on the server's side.
+fn decode(
+    model: &'static ModelInfo,
+    json: &Value,
+    files: Files,
+) -> Result<DynInput, ValidationError> {
+    let mut report = crate::validate::input(model, json, files);
+    let Value::Object(object) = json else {
+        return Err(ValidationError { report });
+    };
+    if files == Files::Local {
+        for (field, value) in object {
+            let path = Path::root().key(field);
+            match value {
+                Value::String(text) => warn_local_file(&mut report, &path, text),
+                Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        if let Value::String(text) = item {
+                            warn_local_file(&mut report, &path.index(i), text);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let warnings = report.into_result()?;
+    Ok(DynInput::new(
+        model,
+        UncheckedInput(object.clone()),
+        warnings,
+    ))
+}
+
+/// Warns when `text` names a file here (a path, or a `file:` URL).
+fn warn_local_file(report: &mut crate::report::ValidationReport, path: &Path, text: &str) {
+    let Media::Path(file) = Media::parse(text) else {
+        return;
+    };
+    // Long text is a prompt, not a path: not looked up.
+    if text.len() <= 4096 && file.is_file() {
+        report.warning(
+            path,
+            "unchecked",
+            Some(format!("file {}", file.display())),
+            "names a local file, which an unchecked input does not read: the server gets this \
+             text, not the file (give an https URL, or a data: URI)",
+        );
+    }
+}
+
+/// Refuses an id that is not made of path segments of letters, digits, `.`, `-` and `_`.
+fn check_id(id: &str) -> Result<(), BadModelId> {
+    let bad = |reason| BadModelId {
+        id: crate::printable::printable_id(id, crate::printable::SHOWN_CHARS).into_owned(),
+        reason,
+    };
+    if id.is_empty() {
+        return Err(bad("it is empty"));
+    }
+    if id.chars().count() > MAX_ID_CHARS {
+        return Err(bad("it is longer than 200 characters"));
+    }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/');
+    if !id.chars().all(allowed) {
+        return Err(bad(
+            "a model id is made of letters, digits, `.`, `-`, `_` and `/` (as `vendor/model/task`)",
+        ));
+    }
+    let segments: Vec<&str> = id.split('/').collect();
+    if segments.iter().any(|s| s.is_empty()) {
+        return Err(bad("it has an empty part (a `/` at an end, or `//`)"));
+    }
+    if segments.iter().any(|s| matches!(*s, "." | "..")) {
+        return Err(bad("`.` and `..` are no parts of a model id"));
+    }
+    if segments.len() < 2 {
+        return Err(bad(
+            "a model id has a vendor and a model at least (`vendor/model/task`)",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_id_is_any_object_at_an_unknown_price() -> Result<(), Box<dyn std::error::Error>> {
+        let model = unchecked("acme/new-model/text-to-image")?;
+        assert_eq!(model.id, "acme/new-model/text-to-image");
+        assert!(!model.upstream.price.is_known());
+        assert!(is_unchecked(model));
+        assert!(std::ptr::eq(
+            model,
+            unchecked("acme/new-model/text-to-image")?
+        ));
+        let input = serde_json::json!({"prompt": "a cat", "anything": [1, {"x": null}]});
+        let decoded = model.decode(&input)?;
+        assert!(std::ptr::eq(decoded.model(), model));
+        let body: Value = serde_json::from_slice(&decoded.encode(1 << 20)?)?;
+        assert_eq!(body, input);
+        let Err(err) = model.decode(&serde_json::json!(["a cat"])) else {
+            return Err("an array was taken".into());
+        };
+        assert_eq!(err.report.problems()[0].rule, "type");
+        Ok(())
+    }
+
+    #[test]
+    fn a_catalog_id_keeps_its_price_and_outputs() -> Result<(), Box<dyn std::error::Error>> {
+        let id = "bytedance/seedream-4-0/edit";
+        let listed = find(id).ok_or("no edit model")?;
+        let model = unchecked(id)?;
+        assert!(!std::ptr::eq(model, listed));
+        assert!(!is_unchecked(listed));
+        assert_eq!(model.display_name, listed.display_name);
+        assert_eq!(model.upstream.price, listed.upstream.price);
+        assert_eq!(model.outputs.len(), listed.outputs.len());
+        assert!(model.fields().next().is_none());
+        // What the catalog's schema refuses is sent as written.
+        let input = serde_json::json!({"prompt": "p", "images": "not-a-list", "new_field": 1});
+        assert!(listed.decode(&input).is_err());
+        assert!(model.decode(&input).is_ok());
+        Ok(())
+    }
+
+    #[test]
+    fn an_estimate_needs_the_catalog_to_know_the_units() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::estimate::{Basis, NoEstimate, estimate};
+        let per_output = Price {
+            usd: "0.03".parse().ok(),
+            unit: Some(crate::price::PriceUnit::Output),
+            ..Price::UNKNOWN
+        };
+        // Unknown, a count of 4 is not taken for one output.
+        let input = serde_json::json!({"prompt": "p", "num_images": 4});
+        let unknown = estimate(unchecked("acme/new-model/t2i")?, &per_output, &input);
+        assert_eq!(unknown.basis, Basis::None(NoEstimate::UncheckedUnits));
+        // A catalog id keeps its units and their defaults.
+        let id = "bytedance/seedream-4-0/sequential";
+        let listed = find(id).ok_or("no sequential model")?;
+        for input in [
+            serde_json::json!({"text": "p"}),
+            serde_json::json!({"text": "p", "sequential_image_generation_options": 5}),
+        ] {
+            let ours = estimate(unchecked(id)?, &per_output, &input);
+            assert_eq!(ours, estimate(listed, &per_output, &input));
+            assert!(ours.usd().is_some());
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_local_file_named_is_a_warning_and_sent_as_its_name()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("cat.png");
+        std::fs::write(&file, b"not read")?;
+        let name = file.to_string_lossy().into_owned();
+        let model = unchecked("acme/new-model/edit")?;
+        let input = serde_json::json!({"image": name, "images": ["https://cdn.example/a.png", name], "prompt": "cat.png"});
+        let decoded = model.decode(&input)?;
+        let paths: Vec<&str> = decoded.warnings().iter().map(|w| w.path.as_str()).collect();
+        assert_eq!(paths, ["image", "images[1]"]);
+        let body: Value = serde_json::from_slice(&decoded.encode(1 << 20)?)?;
+        assert_eq!(body, input);
+        Ok(())
+    }
+
+    #[test]
+    fn ids_that_are_no_path_of_a_model_are_refused() {
+        for id in [
+            "",
+            "single",
+            "a//b",
+            "/a/b",
+            "a/b/",
+            "a/../b",
+            "a/./b",
+            "../v1/requests",
+            "a/b?x=1",
+            "a/b#c",
+            "a/b%2Fc",
+            "a b/c",
+            "a/b\n",
+            "vendor/modèle",
+        ] {
+            assert!(unchecked(id).is_err(), "{id:?} was taken");
+        }
+        assert!(unchecked(&format!("a/{}", "b".repeat(MAX_ID_CHARS))).is_err());
+        for id in [
+            "a/b",
+            "blackforestlabs/flux-2-klein/4b/text-to-image",
+            "x/y_z/1.5",
+        ] {
+            assert!(unchecked(id).is_ok(), "{id:?} was refused");
+        }
+    }
+}
