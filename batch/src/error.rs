@@ -82,7 +82,8 @@ pub enum BatchError {
     SettingMismatch {
         /// The output folder.
         dir: PathBuf,
-        /// The setting: `--model`, or `server` (a base URL, or `mock`).
+        /// The setting: `--model`, `--unchecked` (`1` or empty), or `server` (a base URL, or
+        /// `mock`).
         setting: &'static str,
         /// Its value in the journal.
         journal: String,
@@ -200,6 +201,8 @@ fn as_given(setting: &str, value: &str) -> String {
         ("server", "mock") => "with --mock".to_owned(),
         ("server", url) => format!("with --base-url {url}"),
         (flag, "") => format!("without {flag}"),
+        // A flag with no value (`--unchecked`): set.
+        ("--unchecked", _) => "with --unchecked".to_owned(),
         (flag, value) => format!("with {flag} {value:?}"),
     }
 }

@@ -86,6 +86,9 @@ pub struct Plan {
     pub invalid: Vec<InvalidLine>,
     /// SHA-256 of the file's bytes, in hex.
     pub sha256: String,
+    /// Whether the lines' models run [`unchecked`](runcomfy::unchecked): their inputs sent as
+    /// written.
+    pub unchecked: bool,
 }
 
 /// SHA-256 of a file, in hex, and its bytes.
@@ -102,12 +105,13 @@ pub fn hash_file(path: &Path) -> Result<(String, Vec<u8>), BatchError> {
     Ok((sha256, bytes))
 }
 
-/// Reads and checks every line of `path`; `default_model` is used by lines without `model`.
+/// Reads and checks every line of `path`; `default_model` is used by lines without `model`;
+/// with `unchecked`, each line's model runs [`unchecked`](runcomfy::unchecked) ([`model`]).
 ///
 /// Blank lines are ignored. Problems are collected, never stopping at the first.
-pub fn read(path: &Path, default_model: Option<&str>) -> Result<Plan, BatchError> {
+pub fn read(path: &Path, default_model: Option<&str>, unchecked: bool) -> Result<Plan, BatchError> {
     let (sha256, bytes) = hash_file(path)?;
-    let plan = parse(&bytes, default_model, sha256, path.parent());
+    let plan = parse(&bytes, default_model, unchecked, sha256, path.parent());
     if plan.lines.is_empty() && plan.invalid.is_empty() {
         return Err(BatchError::Empty {
             path: path.to_owned(),
@@ -131,6 +135,7 @@ pub fn is_line_dir(dir: &str) -> bool {
 pub fn parse(
     bytes: &[u8],
     default_model: Option<&str>,
+    unchecked: bool,
     sha256: String,
     folder: Option<&Path>,
 ) -> Plan {
@@ -147,7 +152,7 @@ pub fn parse(
     // the key that made each.
     let mut dirs: HashMap<String, (u64, Option<String>)> = HashMap::new();
     for (number, text) in raw {
-        let mut checked = check_line(number, text, default_model, folder);
+        let mut checked = check_line(number, text, (default_model, unchecked), folder);
         let key = match &checked {
             Ok(line) => line.key.clone(),
             Err(bad) => bad.key.clone(),
@@ -219,6 +224,7 @@ pub fn parse(
         lines,
         invalid,
         sha256,
+        unchecked,
     }
 }
 
@@ -226,7 +232,7 @@ pub fn parse(
 fn check_line(
     number: u64,
     text: &[u8],
-    default_model: Option<&str>,
+    models: (Option<&str>, bool),
     folder: Option<&Path>,
 ) -> Result<Line, InvalidLine> {
     let bad = |key: Option<String>, model: Option<&'static ModelInfo>, problems| InvalidLine {
@@ -238,7 +244,7 @@ fn check_line(
     let mut object = parse_object(text).map_err(|problem| bad(None, None, vec![problem]))?;
     let mut problems = Vec::new();
     let key = take_key(&mut object, &mut problems);
-    let model = take_model(&mut object, default_model, &mut problems);
+    let model = take_model(&mut object, models, &mut problems);
     let mut warnings = Vec::new();
     let input = take_input(&mut object, model, &mut problems, &mut warnings);
     for name in object.keys() {
@@ -290,26 +296,27 @@ fn take_key(object: &mut Map<String, Value>, problems: &mut Vec<String>) -> Opti
     }
 }
 
-/// The line's model: its `"model"`, else `default_model`.
+/// The line's model: its `"model"`, else `default_model`, run unchecked or not.
 fn take_model(
     object: &mut Map<String, Value>,
-    default_model: Option<&str>,
+    (default_model, unchecked): (Option<&str>, bool),
     problems: &mut Vec<String>,
 ) -> Option<&'static ModelInfo> {
-    match object.remove("model") {
-        Some(Value::String(id)) => find_model(&id, problems),
+    let id = match object.remove("model") {
+        Some(Value::String(id)) => id,
         None | Some(Value::Null) => match default_model {
-            Some(id) => find_model(id, problems),
+            Some(id) => id.to_owned(),
             None => {
                 problems.push("no \"model\" (give one on the line or with --model)".to_owned());
-                None
+                return None;
             }
         },
         Some(other) => {
             problems.push(format!("\"model\" must be a string, not {}", kind(&other)));
-            None
+            return None;
         }
-    }
+    };
+    model(&id, unchecked).map_err(|why| problems.push(why)).ok()
 }
 
 /// The line's `"input"` object, its choices normalized for `model` (a choice spelled loosely
@@ -414,12 +421,13 @@ pub fn beside_file(folder: &Path, input: &Value, report: &ValidationReport) -> O
     })
 }
 
-fn find_model(id: &str, problems: &mut Vec<String>) -> Option<&'static ModelInfo> {
-    let found = runcomfy::catalog::find(id);
-    if found.is_none() {
-        problems.push(unknown_model(id));
+/// The model `id` names: the catalog's, or with `unchecked`, that id run without its schema
+/// ([`runcomfy::unchecked::unchecked`]); else why there is none.
+pub fn model(id: &str, unchecked: bool) -> Result<&'static ModelInfo, String> {
+    if unchecked {
+        return runcomfy::unchecked::unchecked(id).map_err(|err| err.to_string());
     }
-    found
+    runcomfy::catalog::find(id).ok_or_else(|| unknown_model(id))
 }
 
 /// Why `id` names no model, for an error message: the closest ids, else the `runcomfy models`
@@ -489,7 +497,7 @@ mod tests {
     const MODEL: &str = "bytedance/seedream-4-0/sequential";
 
     fn plan(text: &str) -> Plan {
-        parse(text.as_bytes(), None, String::new(), None)
+        parse(text.as_bytes(), None, false, String::new(), None)
     }
 
     #[test]
@@ -686,7 +694,7 @@ mod tests {
     fn the_default_model_fills_in() {
         let text = r#"{"input":{"text":"Generate 3 images of a cat."}}"#;
         assert_eq!(plan(text).invalid.len(), 1);
-        let plan = parse(text.as_bytes(), Some(MODEL), String::new(), None);
+        let plan = parse(text.as_bytes(), Some(MODEL), false, String::new(), None);
         assert_eq!(plan.lines.len(), 1);
         assert_eq!(plan.lines[0].model.id, MODEL);
     }

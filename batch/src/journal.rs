@@ -390,6 +390,9 @@ impl Journal {
                 .map_err(err)?;
             meta.execute(params!["default_model", default_model.unwrap_or("")])
                 .map_err(err)?;
+            if plan.unchecked {
+                meta.execute(params![crate::UNCHECKED, "1"]).map_err(err)?;
+            }
             meta.execute(params!["created_ms", now.to_string()])
                 .map_err(err)?;
             // Written last: its presence means the lines are all there.
@@ -869,7 +872,7 @@ mod tests {
         let text = "{\"model\":\"bytedance/seedream-4-0/sequential\",\"input\":{\"text\":\"Generate 3 images.\"}}\n\
                     oops\n\
                     {\"model\":\"bytedance/seedream-4-0/sequential\",\"input\":{\"text\":\"Generate 3 images of a cat.\"},\"key\":\"cat\"}\n";
-        crate::input::parse(text.as_bytes(), None, "abc".into(), None)
+        crate::input::parse(text.as_bytes(), None, false, "abc".into(), None)
     }
 
     #[test]

@@ -66,6 +66,10 @@ pub struct BatchConfig {
     pub out: PathBuf,
     /// The model of lines that name none.
     pub default_model: Option<String>,
+    /// `--unchecked`: every line's model runs [`unchecked`](runcomfy::unchecked) (one the
+    /// catalog lacks, or whose schema here is stale), its input sent as written. Kept in the
+    /// journal: a resumed batch keeps it, and one given otherwise for the same file is refused.
+    pub unchecked: bool,
     /// Lines submitted or waited for at once.
     pub concurrency: usize,
     /// Lines downloading at once.
@@ -106,6 +110,7 @@ impl BatchConfig {
             input: None,
             out: out.into(),
             default_model: None,
+            unchecked: false,
             concurrency: 8,
             downloads: 4,
             skip_invalid: false,
@@ -136,9 +141,12 @@ pub async fn run(
     let recovered = journal.recover_interrupted()?;
     let refetched = fetch_again_what_is_gone(&journal, out)?;
     let max_spend = budget_of(&journal, config)?;
+    // The journal's word: a resumed batch keeps how it started.
+    let unchecked = is_unchecked(&journal)?;
     record_estimates(
         client,
         &mut journal,
+        unchecked,
         max_spend.is_some(),
         config.resubmit_unknown,
         config.progress,
@@ -198,6 +206,7 @@ pub async fn run(
         downloads: config.downloads,
         budget,
         give_up_after: config.give_up_after,
+        unchecked,
     };
     let ran = scheduler::run(
         client,
@@ -289,6 +298,7 @@ fn open_batch(config: &BatchConfig) -> Result<(File, Journal, Vec<String>), Batc
 async fn record_estimates(
     client: &Client,
     journal: &mut Journal,
+    unchecked: bool,
     budget: bool,
     resend_unknown: bool,
     progress: ProgressMode,
@@ -308,11 +318,11 @@ async fn record_estimates(
             progress::say(text);
         }
     };
-    let prices = todays_prices(Some(client), &ids, budget, stop, say)
+    let prices = todays_prices(Some(client), &ids, unchecked, budget, stop, say)
         .await
         .by_model;
     for row in rows.iter().filter(to_send) {
-        let estimate = estimate_row(row, &prices);
+        let estimate = estimate_row(row, &prices, unchecked);
         let (usd, basis) = match &estimate {
             Some(estimate) => (estimate.usd(), estimate.to_string()),
             None => (
@@ -333,6 +343,7 @@ async fn record_estimates(
 pub async fn todays_prices(
     client: Option<&Client>,
     ids: &[String],
+    unchecked: bool,
     budget: bool,
     stop: &Stop,
     say: impl Fn(&str),
@@ -342,7 +353,7 @@ pub async fn todays_prices(
     } else {
         PRICES_WAIT
     };
-    let asking = prices(client, ids, wait);
+    let asking = prices(client, ids, unchecked, wait);
     tokio::pin!(asking);
     let asked = tokio::select! {
         biased;
@@ -371,7 +382,7 @@ pub async fn todays_prices(
     // Stopped while asking: the catalog's, for the lines the stop leaves pending.
     let prices = match asked {
         Some(prices) => prices,
-        None => prices(None, ids, Duration::ZERO).await,
+        None => prices(None, ids, unchecked, Duration::ZERO).await,
     };
     for warning in &prices.unread {
         say(warning);
@@ -549,10 +560,15 @@ fn kept_budget(journal: &Journal) -> Result<Option<Usd>, BatchError> {
 /// The price of each model named: today's from the API when a client is given, the models
 /// asked side by side and each given `wait` at most (the catalog's where the API cannot say in
 /// time), else the catalog's.
-async fn prices(client: Option<&Client>, ids: &[String], wait: Duration) -> Prices {
+async fn prices(
+    client: Option<&Client>,
+    ids: &[String],
+    unchecked: bool,
+    wait: Duration,
+) -> Prices {
     let models: std::collections::BTreeMap<&str, &'static runcomfy::catalog::ModelInfo> = ids
         .iter()
-        .filter_map(|id| runcomfy::catalog::find(id))
+        .filter_map(|id| input::model(id, unchecked).ok())
         .map(|model| (model.id, model))
         .collect();
     let lookups = models.into_values().map(|model| async move {
@@ -597,12 +613,14 @@ pub struct Prices {
     pub unread: Vec<String>,
 }
 
-/// A row's estimate at `prices`; `None` when it has no model or input.
+/// A row's estimate at `prices` (its model run `unchecked` or not); `None` when it has no
+/// model or input.
 pub fn estimate_row(
     row: &journal::Row,
     prices: &std::collections::HashMap<String, Price>,
+    unchecked: bool,
 ) -> Option<runcomfy::estimate::Estimate> {
-    let model = runcomfy::catalog::find(row.model.as_deref()?)?;
+    let model = input::model(row.model.as_deref()?, unchecked).ok()?;
     let input: serde_json::Value = serde_json::from_str(row.input.as_deref()?).ok()?;
     let price = prices.get(model.id).cloned().unwrap_or_default();
     Some(runcomfy::estimate::estimate(model, &price, &input))
@@ -611,8 +629,11 @@ pub fn estimate_row(
 /// The journal's `meta` key of the saved poll history.
 const POLL_HISTORY: &str = "poll_history";
 
+/// The journal's `meta` key of `--unchecked` (`1` when given).
+pub(crate) const UNCHECKED: &str = "unchecked";
+
 fn load_plan(path: &Path, config: &BatchConfig) -> Result<Plan, BatchError> {
-    let plan = input::read(path, config.default_model.as_deref())?;
+    let plan = input::read(path, config.default_model.as_deref(), config.unchecked)?;
     if !plan.invalid.is_empty() && (!config.skip_invalid || plan.lines.is_empty()) {
         return Err(BatchError::Invalid {
             lines: plan.invalid,
@@ -675,7 +696,22 @@ fn check_same_batch(
             given,
         });
     }
+    let said = |unchecked: bool| if unchecked { "1" } else { "" }.to_owned();
+    let unchecked = is_unchecked(journal)?;
+    if unchecked != config.unchecked {
+        return Err(BatchError::SettingMismatch {
+            dir: out.to_owned(),
+            setting: "--unchecked",
+            journal: said(unchecked),
+            given: said(config.unchecked),
+        });
+    }
     Ok(())
+}
+
+/// Whether the batch's lines run unchecked, as the journal keeps it.
+fn is_unchecked(journal: &Journal) -> Result<bool, BatchError> {
+    Ok(journal.meta(UNCHECKED)?.as_deref() == Some("1"))
 }
 
 /// Records the server on the first run; refuses another one later.
@@ -854,7 +890,7 @@ mod tests {
         let dir = tempfile::tempdir().map_err(BatchError::io("tempdir"))?;
         let text = "{\"model\":\"bytedance/seedream-4-0/sequential\",\"input\":{\"text\":\"a\"}}\n\
                     {\"model\":\"bytedance/seedream-4-0/sequential\",\"input\":{\"text\":\"b\"}}\n";
-        let plan = input::parse(text.as_bytes(), None, "abc".into(), None);
+        let plan = input::parse(text.as_bytes(), None, false, "abc".into(), None);
         let mut journal = Journal::open(dir.path())?;
         journal.initialize(&plan, "in.jsonl", None)?;
         journal.mark_submitting(1, State::Pending)?;

@@ -42,6 +42,8 @@ pub(crate) struct RunLimits {
     pub budget: Option<Budget>,
     /// How long the server may go unanswered before the batch stops.
     pub give_up_after: Duration,
+    /// The lines' models run unchecked ([`crate::input::model`]).
+    pub unchecked: bool,
 }
 
 /// How a line's run ended.
@@ -85,6 +87,8 @@ struct Ctx {
     server: String,
     /// Lines whose request id another line's submit was answered with: no longer followed.
     disowned: Mutex<std::collections::HashSet<u64>>,
+    /// The lines' models run unchecked.
+    unchecked: bool,
 }
 
 /// Runs every pending or submitted row; returns when all have ended or the batch stopped.
@@ -129,6 +133,7 @@ pub(crate) async fn run(
         unsent: Mutex::new(Vec::new()),
         server,
         disowned: Mutex::default(),
+        unchecked: limits.unchecked,
     });
     // Jobs already paid for first: their outputs expire, and waiting on them costs nothing.
     let mut rows = rows;
@@ -174,7 +179,14 @@ async fn drive(ctx: &Ctx, row: Row) {
 
 async fn drive_line(ctx: &Ctx, row: &Row) -> Outcome {
     let line = row.number;
-    let Some(model) = row.model.as_deref().and_then(runcomfy::catalog::find) else {
+    let found = row.model.as_deref().map(|id| {
+        match crate::input::model(id, ctx.unchecked) {
+            // Sent already: followed without its schema, which this build lacks.
+            Err(_) if row.request_id.is_some() => crate::input::model(id, true),
+            found => found,
+        }
+    });
+    let Some(Ok(model)) = found else {
         // The journal was written by a build whose catalog had this model.
         let reason = format!(
             "model {:?} is not in this build's catalog",

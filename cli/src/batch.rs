@@ -14,7 +14,7 @@ use runcomfy_batch::{BatchConfig, BatchError, ProgressMode, State, Stop};
 use runcomfy_simulator::SimConfig;
 use serde_json::{Value, json};
 
-use crate::connect::{self, Connection, connect};
+use crate::connect::{self, Connection, connect, connect_unchecked};
 use crate::exit::{self, CliError};
 use crate::interrupt::Interrupts;
 use crate::output;
@@ -162,6 +162,16 @@ pub fn command() -> Command {
                 )),
         )
         .arg(
+            Arg::new("unchecked")
+                .long("unchecked")
+                .action(ArgAction::SetTrue)
+                .help(
+                    "Run every line's model without its schema (one the catalog does not have \
+                     yet, or whose schema here is out of date): each input sent as written, \
+                     checked by the server alone, no local file read. Kept in the journal",
+                ),
+        )
+        .arg(
             Arg::new("resubmit_unknown")
                 .long("resubmit-unknown")
                 .action(ArgAction::SetTrue)
@@ -182,7 +192,7 @@ pub async fn run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
     crate::output::check_out_dir(&config.out)?;
     let mock = global.get_flag("mock");
     let connection = if mock {
-        mock_connection(&config.out, global).await?
+        mock_connection(&config.out, global, config.unchecked).await?
     } else {
         let mut connection = connect(global).await?;
         connection.remember_run_times();
@@ -215,6 +225,7 @@ fn config_of(global: &ArgMatches, matches: &ArgMatches) -> Result<BatchConfig, C
         }
     };
     config.default_model = matches.get_one::<String>("model").cloned();
+    config.unchecked = matches.get_flag("unchecked");
     config.concurrency = matches
         .get_one::<u16>("concurrency")
         .map_or(8, |n| *n as usize);
@@ -332,7 +343,8 @@ async fn dry_run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
     };
     let default_model = matches.get_one::<String>("model").map(String::as_str);
     let skip_invalid = matches.get_flag("skip_invalid");
-    let plan = match checked_plan(Path::new(file), default_model, skip_invalid) {
+    let unchecked = matches.get_flag("unchecked");
+    let plan = match checked_plan(Path::new(file), default_model, unchecked, skip_invalid) {
         Ok(plan) => plan,
         Err(code) => return Ok(code),
     };
@@ -381,7 +393,12 @@ async fn dry_run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
     };
     let ids: Vec<String> = lines.iter().map(|l| l.model.id.to_owned()).collect();
     let Some(prices) = Interrupts::listen()
-        .race(todays_prices(global, &ids, max_spend.is_some()))
+        .race(todays_prices(
+            global,
+            &ids,
+            plan.unchecked,
+            max_spend.is_some(),
+        ))
         .await
     else {
         eprintln_safe("interrupted: nothing was shown");
@@ -403,9 +420,10 @@ async fn dry_run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
 fn checked_plan(
     file: &Path,
     default_model: Option<&str>,
+    unchecked: bool,
     skip_invalid: bool,
 ) -> Result<runcomfy_batch::Plan, u8> {
-    let plan = match runcomfy_batch::input::read(file, default_model) {
+    let plan = match runcomfy_batch::input::read(file, default_model, unchecked) {
         Ok(plan) => plan,
         Err(err) => {
             eprintln_safe(&format!("error: {err}"));
@@ -454,9 +472,10 @@ fn checked_plan(
 async fn todays_prices(
     global: &ArgMatches,
     ids: &[String],
+    unchecked: bool,
     budget: bool,
 ) -> HashMap<String, Price> {
-    let connection = match connect(global).await {
+    let connection = match connect_unchecked(global, unchecked).await {
         Ok(connection) => Some(connection),
         Err(err) => {
             eprintln_safe(&format!(
@@ -468,9 +487,10 @@ async fn todays_prices(
     let client = connection.as_ref().map(|c| &c.client);
     // Ctrl-C is heard by the caller, which drops this look-up.
     let never = Stop::new();
-    let prices = runcomfy_batch::todays_prices(client, ids, budget, &never, eprintln_safe)
-        .await
-        .by_model;
+    let prices =
+        runcomfy_batch::todays_prices(client, ids, unchecked, budget, &never, eprintln_safe)
+            .await
+            .by_model;
     if let Some(connection) = connection {
         connection.close().await;
     }
@@ -606,9 +626,14 @@ fn error_code(err: &BatchError) -> u8 {
 
 /// `--mock` for a batch: the in-process simulator keeps its jobs in the output folder, so after
 /// Ctrl-C a rerun finds the jobs it submitted, as it would on the real service.
-async fn mock_connection(out: &Path, global: &ArgMatches) -> Result<Connection, CliError> {
+async fn mock_connection(
+    out: &Path,
+    global: &ArgMatches,
+    unchecked: bool,
+) -> Result<Connection, CliError> {
     let config = SimConfig {
         workers: 8,
+        any_model: unchecked,
         state_file: Some(out.join(runcomfy_batch::MOCK_STATE_FILE)),
         ..connect::mock_config()
     };

@@ -117,15 +117,15 @@ pub fn poll_secs(matches: &ArgMatches) -> Option<Duration> {
     matches.get_one::<Duration>("poll_secs").copied()
 }
 
-/// Connects as [`connect`] does; `--mock`'s simulator serves `model` too when the catalog lacks
-/// it (a model run `--unchecked`), as it would any other.
-pub async fn connect_for(
+/// Connects as [`connect`] does; with `unchecked` (`--unchecked`), `--mock`'s simulator serves
+/// the models the catalog lacks too, as it would any other.
+pub async fn connect_unchecked(
     matches: &ArgMatches,
-    model: &'static runcomfy::catalog::ModelInfo,
+    unchecked: bool,
 ) -> Result<Connection, CliError> {
-    if matches.get_flag("mock") && runcomfy::catalog::find(model.id).is_none() {
+    if matches.get_flag("mock") && unchecked {
         let config = SimConfig {
-            extra_models: vec![model],
+            any_model: true,
             ..mock_config()
         };
         return mock(config, poll_secs(matches)).await;

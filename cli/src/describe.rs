@@ -105,8 +105,8 @@ impl ModelFilter {
     }
 
     /// The models the API lists (`--live`) that this build lacks, as a note: a model the
-    /// catalog did not have when this runcomfy was built cannot be run by it. Only the words
-    /// filter them; their kind is not known.
+    /// catalog did not have when this runcomfy was built runs only `--unchecked`. Only the
+    /// words filter them; their kind is not known.
     fn not_built(&self, live: &HashMap<String, Price>) -> Option<String> {
         if self.kind.is_some() {
             return None;
@@ -130,8 +130,9 @@ impl ModelFilter {
         };
         (!missing.is_empty()).then(|| {
             format!(
-                "note: the API lists {} this build cannot run (it was built without them; a \
-                 newer runcomfy may have them): {}{more}",
+                "note: the API lists {} this build lacks (a newer runcomfy may have them; \
+                 `runcomfy run ID --unchecked --input JSON` runs one, its input unchecked): \
+                 {}{more}",
                 runcomfy_batch::report::count(missing.len() as u64, "model", "models"),
                 shown.join(", ")
             )

@@ -23,7 +23,7 @@ use runcomfy::{
 use runcomfy_batch::{BUDGET_PRICES_WAIT as PRICE_WAIT, PRICES_WAIT as PRICE_NOTICE};
 use serde_json::{Map, Value, json};
 
-use crate::connect::{Connection, connect_for};
+use crate::connect::{Connection, connect_unchecked};
 use crate::duration::Deadline;
 use crate::exit::{self, CliError};
 use crate::fields;
@@ -247,7 +247,7 @@ pub async fn run(
             .inspect_err(|err| no_job(model.id, err, &args))?;
     }
 
-    let mut connection = connect_for(global, model)
+    let mut connection = connect_unchecked(global, runcomfy::unchecked::is_unchecked(model))
         .await
         .inspect_err(|err| no_job(model.id, err, &args))?;
     connection.remember_run_times();
@@ -359,7 +359,7 @@ async fn dry_run_estimate(
     decoded: &DynInput,
     args: &RunArgs,
 ) -> Result<Result<Estimate, u8>, CliError> {
-    let connected = connect_for(global, model).await;
+    let connected = connect_unchecked(global, runcomfy::unchecked::is_unchecked(model)).await;
     if args.preflight {
         // A dry run is where a URL that cannot be read should show; it needs the API's client.
         let connection = connected.as_ref().map_err(|err| {

@@ -38,6 +38,9 @@ pub struct SimConfig {
     /// Models served besides the compiled-in catalog (`runcomfy::catalog()`), for tests of
     /// models the catalog does not have; a catalog model with the same id wins.
     pub extra_models: Vec<&'static ModelInfo>,
+    /// Serve every other model id too, taking any object as its input, as a model run
+    /// [`unchecked`](runcomfy::unchecked) is sent (`--mock` of `run --unchecked`).
+    pub any_model: bool,
     /// Keep jobs in this file, so a simulator started again on it still knows them (as the
     /// real API does when a client restarts). A file that exists also sets the seed.
     pub state_file: Option<PathBuf>,
@@ -62,6 +65,7 @@ impl Default for SimConfig {
             output_bytes: None,
             faults: Faults::none(),
             extra_models: Vec::new(),
+            any_model: false,
             state_file: None,
             prices: HashMap::new(),
             default_price: None,

@@ -143,7 +143,12 @@ impl Shared {
     }
 
     pub(crate) fn model(&self, id: &str) -> Option<&'static ModelInfo> {
-        self.models.iter().copied().find(|m| m.id == id)
+        let served = self.models.iter().copied().find(|m| m.id == id);
+        served.or_else(|| {
+            let any = self.config.any_model;
+            any.then(|| runcomfy::unchecked::unchecked(id).ok())
+                .flatten()
+        })
     }
 
     pub(crate) fn url(&self, path: &str) -> String {

@@ -1375,7 +1375,7 @@ fn a_live_catalog_with_entries_that_name_no_model_warns_and_lists_the_rest() {
     );
     assert!(err.contains("the API gave none for that model"), "{err}");
     assert!(
-        err.contains("the API lists 2 models this build cannot run")
+        err.contains("the API lists 2 models this build lacks")
             && err.contains("kling/kling-3.0/text-to-video"),
         "{err}"
     );

@@ -195,3 +195,48 @@ fn what_an_unchecked_run_cannot_know_is_refused_or_said_before_anything_is_sent(
         stdout(&output)
     );
 }
+
+#[test]
+fn a_batch_runs_its_lines_unchecked_and_is_carried_on_so() {
+    let sim = server();
+    let dir = tempfile::tempdir().unwrap();
+    let lines = [
+        format!(
+            r#"{{"model": "{NEW}", "key": "a", "input": {{"text": "Generate 2 images of a", "sequential_image_generation_options": 2}}}}"#
+        ),
+        format!(
+            r#"{{"model": "{NEW}", "key": "b", "input": {{"text": "Generate 1 image of b", "sequential_image_generation_options": 1}}}}"#
+        ),
+    ];
+    std::fs::write(dir.path().join("in.jsonl"), lines.join("\n")).unwrap();
+
+    // Without --unchecked, the lines name no model of the catalog: nothing is sent.
+    let refused = sim.output(dir.path(), &["batch", "in.jsonl", "--out", "shots"]);
+    assert_code(&refused, 65);
+    assert_eq!(sim.stats().submit_calls, 0);
+
+    let ran = sim.output(
+        dir.path(),
+        &["batch", "in.jsonl", "--out", "run", "--unchecked"],
+    );
+    assert_code(&ran, 0);
+    assert_eq!(sim.stats().submissions_by_model.get(NEW), Some(&2));
+    assert_eq!(pngs(&dir.path().join("run/a")).len(), 2);
+    assert_eq!(pngs(&dir.path().join("run/b")).len(), 1);
+    assert_eq!(record(&dir.path().join("run/a"))["model"], NEW);
+
+    // The journal keeps it: carried on without it, the batch says how it was started.
+    let again = sim.output(dir.path(), &["batch", "in.jsonl", "--out", "run"]);
+    assert_code(&again, 64);
+    assert!(
+        stderr(&again).contains("was started with --unchecked, not without --unchecked"),
+        "{}",
+        stderr(&again)
+    );
+    let resumed = sim.output(
+        dir.path(),
+        &["batch", "in.jsonl", "--out", "run", "--unchecked"],
+    );
+    assert_code(&resumed, 0);
+    assert_eq!(sim.stats().submit_calls, 2);
+}
