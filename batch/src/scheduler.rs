@@ -196,11 +196,14 @@ async fn drive_line(ctx: &Ctx, row: &Row) -> Outcome {
     };
     let job = match &row.request_id {
         // Resumed with its submit time, a job is polled on its model's schedule from then.
-        Some(id) => ctx.client.resume_json(&JobRecord {
-            request_id: id.clone(),
-            model_id: model.id.to_owned(),
-            submitted_at: row.submitted_at,
-        }),
+        Some(id) => ctx.client.resume_model(
+            model,
+            &JobRecord {
+                request_id: id.clone(),
+                model_id: model.id.to_owned(),
+                submitted_at: row.submitted_at,
+            },
+        ),
         None => match submit(ctx, row, model).await {
             Ok(job) => Ok(job),
             Err(outcome) => return outcome,

@@ -610,3 +610,70 @@ async fn failures_are_reported_and_the_token_is_nowhere() -> TestResult {
     sim.shutdown().await;
     Ok(())
 }
+
+/// `--unchecked` (a model this build lacks, served by a server that has it): a stopped batch
+/// is carried on from its journal alone, which keeps that its lines run unchecked; the jobs
+/// it had sent are followed, not sent again.
+#[tokio::test]
+async fn a_stopped_unchecked_batch_resumes_from_its_journal() -> TestResult {
+    let lines = 12;
+    let sim = Simulator::start(SimConfig {
+        token: Some(TOKEN.into()),
+        workers: 2,
+        run_time: RunTime::Fixed(Duration::from_millis(300)),
+        any_model: true,
+        ..SimConfig::default()
+    })
+    .await?;
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("prompts.jsonl");
+    let text = |n: usize| {
+        format!(
+            r#"{{"model":"acme/new-model/edit","input":{{"prompt":"cat {n}","strength":0.5}}}}"#
+        )
+    };
+    write_lines(&input, &(0..lines).map(text).collect::<Vec<_>>())?;
+    let out = dir.path().join("out");
+
+    // The catalog has no such model: unchecked only.
+    let err = runcomfy_batch::run(&client(&sim)?, &config(&input, &out, 4), &Stop::new())
+        .await
+        .err()
+        .ok_or("a model the catalog lacks was run checked")?;
+    assert!(matches!(err, BatchError::Invalid { .. }), "{err}");
+    assert_eq!(sim.stats().submit_calls, 0);
+
+    let stop = Stop::new();
+    let client = client(&sim)?;
+    let unchecked = BatchConfig {
+        unchecked: true,
+        ..config(&input, &out, 4)
+    };
+    let run = tokio::spawn({
+        let (client, config, stop) = (client.clone(), unchecked, stop.clone());
+        async move { runcomfy_batch::run(&client, &config, &stop).await }
+    });
+    while sim.stats().submissions < 3 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    stop.request();
+    let summary = run.await??;
+    assert!(summary.interrupted);
+    assert!(!summary.unfinished.is_empty(), "{summary}");
+
+    let resume = BatchConfig {
+        progress: ProgressMode::Hidden,
+        ..BatchConfig::resume(&out)
+    };
+    let summary = runcomfy_batch::run(&client, &resume, &Stop::new()).await?;
+    assert!(summary.is_complete(), "{summary}");
+    let stats = sim.stats();
+    assert_eq!(stats.submissions, lines as u64);
+    assert_eq!(stats.duplicate_submissions, 0);
+    check_files(&out)?;
+    for row in report(&out)? {
+        assert_eq!(row["status"], "downloaded", "{row}");
+    }
+    sim.shutdown().await;
+    Ok(())
+}

@@ -82,10 +82,13 @@ impl Connection {
             .iter()
             .rev()
             .find(|r| r.request_id == request_id);
-        match record.map(|record| self.client.resume_json(record)) {
-            Some(Ok(job)) => job,
-            _ => self.client.job_json(request_id),
-        }
+        // A model the catalog lacks was run unchecked.
+        let resumed = record.and_then(|record| {
+            let model = runcomfy::catalog::find(&record.model_id)
+                .or_else(|| runcomfy::unchecked::unchecked(&record.model_id).ok())?;
+            self.client.resume_model(model, record).ok()
+        });
+        resumed.unwrap_or_else(|| self.client.job_json(request_id))
     }
 
     /// Saves the run times learned, and stops the simulator, if any.

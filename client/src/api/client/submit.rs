@@ -218,6 +218,23 @@ impl Client {
                 found: record.model_id.clone(),
             });
         };
+        self.resume_model(model, record)
+    }
+
+    /// A saved job of `model` (of the catalog, or one run [`unchecked`](crate::unchecked)),
+    /// checking the record is of it. Waited for as [`resume`](Self::resume)'s.
+    pub fn resume_model(
+        &self,
+        model: &'static ModelInfo,
+        record: &JobRecord,
+    ) -> Result<DynJob, Error> {
+        if record.model_id != model.id {
+            return Err(Error::ModelMismatch {
+                request_id: record.request_id.clone(),
+                expected: model.id,
+                found: record.model_id.clone(),
+            });
+        }
         Ok(Job::new(
             self.clone(),
             record.request_id.clone(),
