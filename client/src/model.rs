@@ -100,6 +100,21 @@ pub fn push_url<'a>(
     }
 }
 
+/// The output of a job of a model chosen at run time (or run
+/// [`unchecked`](crate::unchecked)): the `output` object as the server sent it. Its files are
+/// every file [`push_extra_urls`] finds in it.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct DynOutput(pub serde_json::Map<String, serde_json::Value>);
+
+impl Output for DynOutput {
+    fn files(&self) -> Vec<OutputFile<'_>> {
+        let mut files = Vec::new();
+        push_extra_urls(&mut files, &self.0);
+        files
+    }
+}
+
 /// Adds the files found in output properties the schema does not list, so a new kind of
 /// output is still downloaded: any URL, or a path (`/files/a.png`) under a name that says it
 /// holds files, at any depth.
@@ -448,6 +463,53 @@ pub fn encode<I: serde::Serialize + ?Sized>(input: &I, limit: usize) -> Result<B
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn output_files_are_the_urls() {
+        let output: DynOutput = serde_json::from_value(serde_json::json!({
+            "images": ["https://cdn.example/a.png", "https://cdn.example/b.png"],
+            "seed": 3,
+            "note": "not a url"
+        }))
+        .unwrap_or_default();
+        let files = output.files();
+        assert_eq!(files.len(), 2);
+        assert_eq!(files[1].field, "images");
+        assert_eq!(files[1].index, Some(1));
+    }
+
+    #[test]
+    fn output_files_that_cannot_be_fetched_are_listed_not_dropped() {
+        // Listed, their downloads fail (or, for the upper-case scheme, succeed): a file the
+        // output names is never silently left out. Text that names no file, under a name that
+        // suggests one, is a value the output keeps, not a download that fails every time.
+        let output: DynOutput = serde_json::from_value(serde_json::json!({
+            "images": ["HTTPS://cdn.example/a.png", "/files/b.png", "javascript:alert(1)", "data:image/png;base64,iVBO"],
+            "thumbnail_url": "n/a",
+            "preview_image": "pending",
+            "video": " http://cdn.example/c.mp4",
+            "extra": "ftp://cdn.example/d.png",
+            "caption": "note: a cat",
+            "image_description": "a cat",
+            "empty_images": [""],
+            "audio": {"url": "https://cdn.example/e.wav", "format": "wav"},
+            "clips": [{"file": "https://cdn.example/f.mp4", "seconds": 5}]
+        }))
+        .unwrap_or_default();
+        let urls: Vec<&str> = output.files().iter().map(|f| f.url).collect();
+        assert_eq!(
+            urls,
+            [
+                "HTTPS://cdn.example/a.png",
+                "/files/b.png",
+                "data:image/png;base64,iVBO",
+                " http://cdn.example/c.mp4",
+                "ftp://cdn.example/d.png",
+                "https://cdn.example/e.wav",
+                "https://cdn.example/f.mp4",
+            ]
+        );
+    }
 
     #[test]
     fn oversized_bodies_are_refused_before_sending() {

@@ -13,10 +13,9 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::api::dynamic::DynOutput;
 use crate::catalog::find;
 use crate::media::{Files, Media};
-use crate::model::{DynInput, Input, Model, ModelInfo, Upstream};
+use crate::model::{DynInput, DynOutput, Input, Model, ModelInfo, Upstream};
 use crate::price::Price;
 use crate::report::ValidationError;
 use crate::schema::Schema;
