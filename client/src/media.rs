@@ -252,6 +252,68 @@ pub enum Files {
     NoPaths,
 }
 
+/// The media an input sends inline, by path, measured as sent: what no single item's check
+/// sees, several files that together pass the [`MAX_REQUEST_BYTES`] a request may carry.
+#[derive(Debug, Default)]
+pub(crate) struct Inline {
+    /// Each item's bytes as sent (base64 for files and bytes), and what it is, by its path
+    /// (a schema that applies twice to one item counts it once).
+    items: std::collections::BTreeMap<String, (u64, String)>,
+}
+
+impl Inline {
+    /// Adds `media`, at `path`, if it is sent inline under `files`.
+    pub(crate) fn add(&mut self, path: &FieldPath, media: &Media, files: Files) {
+        let base64 = |n: u64| n.div_ceil(3) * 4;
+        let (bytes, what) = match media {
+            Media::Url(_) => return,
+            _ if files == Files::Wire => return,
+            Media::Path(file) => match std::fs::metadata(file) {
+                Ok(meta) if meta.is_file() => (base64(meta.len()), shown_path(file)),
+                // Reported by the item's own check.
+                _ => return,
+            },
+            Media::Bytes(bytes) => (base64(bytes.len() as u64), "bytes".to_owned()),
+            Media::DataUri(uri) => (uri.len() as u64, "a data: URI".to_owned()),
+        };
+        self.items.insert(path.as_str().to_owned(), (bytes, what));
+    }
+
+    /// Reports, at the input's root, media that together pass what a request may carry, the
+    /// largest named first.
+    pub(crate) fn check(&self, report: &mut ValidationReport) {
+        let total: u64 = self.items.values().map(|(bytes, _)| bytes).sum();
+        // One item alone over the cap is its own check's error.
+        if total <= MAX_REQUEST_BYTES as u64 || self.items.len() < 2 {
+            return;
+        }
+        let mut items: Vec<(&String, &(u64, String))> = self.items.iter().collect();
+        items.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
+        const SHOWN: usize = 8;
+        let mut named: Vec<String> = items
+            .iter()
+            .take(SHOWN)
+            .map(|(at, (bytes, what))| format!("{at}: {what}, {:.1} MiB", *bytes as f64 / MB))
+            .collect();
+        if items.len() > SHOWN {
+            named.push(format!("and {} more", items.len() - SHOWN));
+        }
+        let message = format!(
+            "the media sent inline come to {:.1} MiB as sent (base64), past the {} MiB a request \
+             may carry; give https URLs for some: {}",
+            total as f64 / MB,
+            MAX_REQUEST_BYTES >> 20,
+            named.join("; ")
+        );
+        report.error(
+            &FieldPath::root(),
+            "size",
+            Some(format!("{total} bytes")),
+            message,
+        );
+    }
+}
+
 /// Checks one media item against its field's spec (the validator calls it for each one).
 ///
 /// A URL is checked for syntax and `https` only: the format and the `validations` rules cannot

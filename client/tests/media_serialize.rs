@@ -176,3 +176,48 @@ fn a_file_too_large_to_send_is_refused_from_its_size() {
         Err(runcomfy::Error::BodyTooLarge { .. })
     ));
 }
+
+/// Files that each fit but together pass what a request can carry are refused by validation,
+/// from their sizes, unread, each named with its size, the largest first.
+#[test]
+fn files_too_large_together_are_refused_naming_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, mib: u64| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, png(4, 4)).unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .set_len(mib << 20)
+            .unwrap();
+        path.display().to_string()
+    };
+    let (a, b, c) = (file("a.png", 18), file("b.png", 20), file("c.png", 12));
+    let model = runcomfy::catalog::find("openai/gpt-image-2/edit").unwrap();
+
+    // 38 MiB, 50.7 as base64: sent.
+    let two = serde_json::json!({"prompt": "p", "images": [&a, &b]});
+    model.decode(&two).unwrap();
+
+    // 50 MiB, 66.7 as base64: refused at the input's root, naming each file.
+    let three = serde_json::json!({"prompt": "p", "images": [&a, &b, &c]});
+    let err = model.decode(&three).expect_err("refused");
+    let problem = &err.report.problems()[0];
+    assert_eq!((problem.path.as_str(), problem.rule.as_str()), ("", "size"));
+    let text = &problem.message;
+    let at = |name: &str| text.find(name).unwrap_or_else(|| panic!("{name}: {text}"));
+    assert!(
+        at("b.png") < at("a.png") && at("a.png") < at("c.png"),
+        "{text}"
+    );
+    assert!(text.contains("images[1]: "), "{text}");
+    assert!(
+        text.contains("66.7 MiB") && text.contains("64 MiB"),
+        "{text}"
+    );
+
+    // The same file given twice is sent twice.
+    let twice = serde_json::json!({"prompt": "p", "images": [&b, &b, &b, &b]});
+    assert!(model.decode(&twice).is_err());
+}

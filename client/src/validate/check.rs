@@ -20,12 +20,34 @@ pub fn check(
     files: Files,
     strings: Strings,
 ) {
+    let mut inline = media::Inline::default();
     Checker {
         report,
         files,
         strings,
+        inline: &mut inline,
     }
     .node(schema, value.view(), At::Start(path));
+}
+
+/// [`check`] of a whole input, at its root: the media it sends inline are also checked
+/// together against what a request may carry.
+pub fn input(
+    report: &mut ValidationReport,
+    schema: &'static Schema,
+    value: &dyn Instance,
+    files: Files,
+    strings: Strings,
+) {
+    let mut inline = media::Inline::default();
+    Checker {
+        report: &mut *report,
+        files,
+        strings,
+        inline: &mut inline,
+    }
+    .node(schema, value.view(), At::Start(&Path::root()));
+    inline.check(report);
 }
 
 /// What a string is where a media file goes.
@@ -68,6 +90,8 @@ struct Checker<'r> {
     report: &'r mut ValidationReport,
     files: Files,
     strings: Strings,
+    /// The media seen, a branch's too (whichever branch passes, the item is sent).
+    inline: &'r mut media::Inline,
 }
 
 impl Checker<'_> {
@@ -225,6 +249,7 @@ impl Checker<'_> {
             report: &mut scratch,
             files: self.files,
             strings: self.strings,
+            inline: &mut *self.inline,
         }
         .node(schema, view, at);
         scratch
@@ -341,7 +366,11 @@ impl Checker<'_> {
 
     fn media(&mut self, schema: &'static Schema, file: &Media, at: At<'_>) {
         match schema.media {
-            Some(spec) => media::check(self.report, &at.path(), file, spec, self.files),
+            Some(spec) => {
+                let path = at.path();
+                self.inline.add(&path, file, self.files);
+                media::check(self.report, &path, file, spec, self.files);
+            }
             // A media value where the schema takes plain text: its wire text is checked.
             None => match file {
                 Media::Url(text) | Media::DataUri(text) => self.string(schema, text, at),

@@ -72,14 +72,7 @@ fn checked(
     strings: Strings,
 ) -> ValidationReport {
     let mut report = ValidationReport::new();
-    check::check(
-        &mut report,
-        model.schema(),
-        input,
-        &Path::root(),
-        files,
-        strings,
-    );
+    check::input(&mut report, model.schema(), input, files, strings);
     cross::check(&mut report, model.rules(), model.schema(), input);
     report
 }
