@@ -48,6 +48,10 @@ struct Cli {
     /// The price of models with no rate of their own or in the catalog: `0.03/output`.
     #[arg(long, value_name = "PRICE")]
     default_price: Option<String>,
+    /// Serve every model id the catalog lacks too, taking any object as its input (for
+    /// `runcomfy run MODEL --unchecked`).
+    #[arg(long)]
+    any_model: bool,
 }
 
 fn main() -> ExitCode {
@@ -103,6 +107,7 @@ fn config_of(cli: Cli) -> Result<SimConfig, String> {
         fail_rate: cli.fail_rate,
         output_bytes: cli.output_bytes,
         faults: cli.faults,
+        any_model: cli.any_model,
         ..SimConfig::default()
     })
 }
