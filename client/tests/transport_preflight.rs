@@ -32,6 +32,11 @@ async fn media_host() -> TestResult<OtherHost> {
             "/wide.png" => whole(png_header(4000, 1000)),
             "/page" => whole(b"<html>not an image</html>".to_vec()),
             "/anim.gif" => whole(b"GIF89a\x20\x00\x20\x00\x00\x00\x00".to_vec()),
+            "/loop.png" => Canned {
+                status: "302 Found",
+                headers: vec![("Location", "/loop.png".to_owned())],
+                body: Vec::new(),
+            },
             "/packed.png" => Canned {
                 status: "200 OK",
                 headers: vec![("Content-Encoding", "gzip".to_owned())],
@@ -73,6 +78,7 @@ async fn remote_media_is_measured_against_the_models_rules() -> TestResult {
             url("/anim.gif"),
             url("/missing.png"),
             url("/packed.png"),
+            url("/loop.png"),
         ],
     );
     let report = validate_remote::<Edit>(&client, &input).await?;
@@ -105,6 +111,12 @@ async fn remote_media_is_measured_against_the_models_rules() -> TestResult {
             && p.message.contains("compressed (gzip)")),
         "{report}"
     );
+    // A redirect loop is said as one, not as "cannot fetch" alone.
+    assert!(
+        report.problems().iter().any(|p| p.path == "images[8]"
+            && p.message.contains("its redirects were not followed")),
+        "{report}"
+    );
     // The measurements are in the report, in the words local validation uses.
     for value in [
         "size 20.00 MB (20971520 bytes)",
@@ -124,7 +136,8 @@ async fn remote_media_is_measured_against_the_models_rules() -> TestResult {
 
     // Each URL was asked for its first 64 KiB only, and never with the token.
     let requests = host.requests();
-    assert_eq!(requests.len(), 8);
+    let looped = requests.iter().filter(|r| r.contains("/loop.png")).count();
+    assert_eq!((requests.len() - looped, looped), (8, 6));
     for request in &requests {
         assert!(request.contains("range: bytes=0-65535"), "{request}");
         assert!(

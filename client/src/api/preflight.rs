@@ -220,6 +220,13 @@ fn without_url(err: &reqwest::Error) -> String {
         text.push_str(": timed out");
     } else if err.is_connect() {
         text.push_str(": cannot connect");
+    } else if err.is_redirect() {
+        // The client follows five, never from https to plain http.
+        text.push_str(
+            ": its redirects were not followed (a loop, more than five, or one to plain http)",
+        );
+    } else if err.is_body() || err.is_decode() {
+        text.push_str(": its reply broke off");
     }
     text
 }
