@@ -261,18 +261,21 @@ pub fn usage_report(message: &str, args: &[std::ffi::OsString]) -> Option<serde_
     let Some(name) = name else {
         return Some(json!({"error": message}));
     };
+    // The word after the command, when clap did not get that far: an unknown model, or the
+    // request id after a refused global option.
+    let word_after = |command: &str| {
+        args.iter()
+            .skip_while(|arg| *arg != command)
+            .nth(1)
+            .and_then(|id| id.to_str())
+            .filter(|id| !id.starts_with('-'))
+            .map(str::to_owned)
+    };
     Some(match name {
         "run" => {
-            // An unknown model is no subcommand: its id is the word after `run`.
             let model = match sub.and_then(ArgMatches::subcommand) {
                 Some((model, _)) => Some(model.to_owned()),
-                None => args
-                    .iter()
-                    .skip_while(|arg| *arg != "run")
-                    .nth(1)
-                    .and_then(|id| id.to_str())
-                    .filter(|id| !id.starts_with('-'))
-                    .map(str::to_owned),
+                None => word_after("run"),
             };
             json!({
                 "request_id": null,
@@ -282,7 +285,10 @@ pub fn usage_report(message: &str, args: &[std::ffi::OsString]) -> Option<serde_
             })
         }
         "status" | "result" | "cancel" => {
-            let id = sub.and_then(|sub| sub.try_get_one::<String>("request_id").ok().flatten());
+            let id = sub
+                .and_then(|sub| sub.try_get_one::<String>("request_id").ok().flatten())
+                .cloned()
+                .or_else(|| word_after(name));
             json!({"request_id": id, "status": "error", "error": message})
         }
         "models" | "describe" => json!({"error": message}),

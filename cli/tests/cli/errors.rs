@@ -97,7 +97,7 @@ fn run_json_says_not_submitted_for_every_failure_before_the_submit() {
 #[test]
 fn json_commands_answer_a_refused_command_line_with_an_object() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&[&str], &str, Value); 7] = [
+    let cases: [(&[&str], &str, Value); 8] = [
         (
             &["run", MODEL, "--timeout", "abc", "--json"],
             "'abc'",
@@ -117,6 +117,12 @@ fn json_commands_answer_a_refused_command_line_with_an_object() {
             &["status", "--json"],
             "<REQUEST_ID>",
             json!({"request_id": null, "status": "error"}),
+        ),
+        // A global option refused before the command: its id is still named.
+        (
+            &["--poll-secs=0", "status", "req-2", "--json"],
+            "--poll-secs",
+            json!({"request_id": "req-2", "status": "error"}),
         ),
         (&["models", "--json", "--kind", "smell"], "smell", json!({})),
         // Before the command, or given a value: still asked for.
