@@ -13,9 +13,10 @@ use crate::error::Error;
 use crate::http::retry::{Failure, SubmitControl};
 use crate::http::transport::{Call, Http};
 use crate::http::wire::SubmitReply;
-use crate::media::Files;
+use crate::media::{Files, Media};
 use crate::model::{DynInput, Input, Model, ModelInfo, encode};
 use crate::report::Problem;
+use crate::validate::instance::{Instance, View};
 
 impl Client {
     /// Validates the input, sends it, and returns the job.
@@ -34,13 +35,22 @@ impl Client {
         input: &M::Input,
         control: &SubmitControl,
     ) -> Result<Job<M>, Error> {
-        // The input's own check (a hand-written input may add to it); with local files off,
-        // paths are refused first, so that check opens none.
-        if self.inner.files == Files::NoPaths {
-            crate::validate::typed_input(M::info(), input, Files::NoPaths).into_result()?;
-        }
-        let warnings = input.validate().into_result()?;
-        let body = encode(input, self.inner.max_body)?;
+        let (files, max_body) = (self.inner.files, self.inner.max_body);
+        let prepare = move |input: &M::Input| -> Result<(Bytes, Vec<Problem>), Error> {
+            // The input's own check (a hand-written input may add to it); with local files
+            // off, paths are refused first, so that check opens none.
+            if files == Files::NoPaths {
+                crate::validate::typed_input(M::info(), input, Files::NoPaths).into_result()?;
+            }
+            let warnings = input.validate().into_result()?;
+            Ok((encode(input, max_body)?, warnings))
+        };
+        let (body, warnings) = if names_local_file(input) {
+            let input = input.clone();
+            off_worker(move || prepare(&input)).await?
+        } else {
+            prepare(input)?
+        };
         self.submit_body(M::info(), body, &warnings, control).await
     }
 
@@ -98,6 +108,8 @@ impl Client {
         input: &serde_json::Value,
         control: &SubmitControl,
     ) -> Result<DynJob, Error> {
+        // Its local files' headers are read here; the files themselves, into the body, off
+        // the worker (`submit_decoded_with`).
         let decoded = (model.decode)(model, input, self.inner.files)?;
         self.submit_decoded_with(&decoded, control).await
     }
@@ -119,7 +131,13 @@ impl Client {
             crate::validate::typed_input(input.model(), input.instance(), Files::NoPaths)
                 .into_result()?;
         }
-        let body = input.encode(self.inner.max_body)?;
+        let max_body = self.inner.max_body;
+        let body = if names_local_file(input.instance()) {
+            let input = input.clone();
+            off_worker(move || input.encode(max_body)).await?
+        } else {
+            input.encode(max_body)?
+        };
         self.submit_body(input.model(), body, input.warnings(), control)
             .await
     }
@@ -241,6 +259,43 @@ impl Client {
             Some(model),
             record.accepted(),
         ))
+    }
+}
+
+/// Whether a typed input holds a local file anywhere (a typed input's text is text, never a
+/// file): checking and sending it reads the disk.
+fn names_local_file(input: &(impl Instance + ?Sized)) -> bool {
+    fn view(view: View<'_>) -> bool {
+        match view {
+            View::Media(media) => matches!(media, Media::Path(_)),
+            View::Array(items) => (0..items.len()).any(|i| items.item(i).is_some_and(view_of)),
+            View::Object(object) => object.entries().iter().any(|(_, value)| view_of(*value)),
+            View::Null | View::Bool(_) | View::Number(_) | View::String(_) => false,
+        }
+    }
+    fn view_of(value: &dyn Instance) -> bool {
+        view(value.view())
+    }
+    view(input.view())
+}
+
+/// Runs `work`, which reads files (validation measures them, a body carries them inline), on
+/// a thread of tokio's blocking pool rather than on the async worker, where a slow disk would
+/// hold every other task of a server sharing it. A panic there is resumed here.
+async fn off_worker<T, E>(work: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, Error>
+where
+    T: Send + 'static,
+    E: Into<Error> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(work).await {
+        Ok(done) => done.map_err(Into::into),
+        Err(err) => match err.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            // Cancelled: the runtime is shutting down; nothing was sent.
+            Err(err) => Err(Error::Encode(serde_json::Error::io(std::io::Error::other(
+                err,
+            )))),
+        },
     }
 }
 
