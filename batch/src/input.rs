@@ -641,11 +641,10 @@ mod tests {
         assert_eq!(plan.lines.len(), 1);
         assert_eq!(plan.invalid.len(), 1, "{:?}", plan.invalid);
         assert_eq!(plan.invalid[0].number, 2);
-        assert!(
-            plan.invalid[0].problems[0].contains("over its limit of 64 MiB"),
-            "{:?}",
-            plan.invalid[0]
-        );
+        // Refused from the files' sizes, each named.
+        let problem = &plan.invalid[0].problems[0];
+        assert!(problem.contains("past the 64 MiB a request may carry"), "{problem}");
+        assert!(problem.contains("images[5]: "), "{problem}");
         Ok(())
     }
 
