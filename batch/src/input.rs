@@ -427,7 +427,17 @@ pub fn model(id: &str, unchecked: bool) -> Result<&'static ModelInfo, String> {
     if unchecked {
         return runcomfy::unchecked::unchecked(id).map_err(|err| err.to_string());
     }
-    runcomfy::catalog::find(id).ok_or_else(|| unknown_model(id))
+    runcomfy::catalog::find(id).ok_or_else(|| {
+        let said = unknown_model(id);
+        let near = !runcomfy::catalog::closest(id).is_empty()
+            || !runcomfy::catalog::search(&[id]).is_empty();
+        match runcomfy::unchecked::check_id(id) {
+            Ok(()) if !near => {
+                format!("{said}; --unchecked runs a model the catalog does not have yet")
+            }
+            _ => said,
+        }
+    })
 }
 
 /// Why `id` names no model, for an error message: the closest ids, else the `runcomfy models`
@@ -643,7 +653,10 @@ mod tests {
         assert_eq!(plan.invalid[0].number, 2);
         // Refused from the files' sizes, each named.
         let problem = &plan.invalid[0].problems[0];
-        assert!(problem.contains("past the 64 MiB a request may carry"), "{problem}");
+        assert!(
+            problem.contains("past the 64 MiB a request may carry"),
+            "{problem}"
+        );
         assert!(problem.contains("images[5]: "), "{problem}");
         Ok(())
     }

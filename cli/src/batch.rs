@@ -5,7 +5,6 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgAction, ArgMatches, Command, ValueHint};
 use runcomfy::price::{Price, Usd};
 use runcomfy_batch::report::count;
@@ -22,7 +21,6 @@ use crate::progress::eprintln_safe;
 
 /// The `batch` subcommand. Long but flat: one declaration per argument, in help order.
 pub fn command() -> Command {
-    let ids: Vec<&'static str> = runcomfy::catalog().iter().map(|m| m.id).collect();
     Command::new("batch")
         .about("Run a JSONL file of jobs: resumable, never pays twice for a line")
         .long_about(
@@ -96,8 +94,6 @@ pub fn command() -> Command {
             Arg::new("model")
                 .long("model")
                 .value_name("MODEL")
-                .value_parser(PossibleValuesParser::new(ids))
-                .hide_possible_values(true)
                 .conflicts_with("resume")
                 .help("The model of lines that name none"),
         )
@@ -207,6 +203,16 @@ pub async fn run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
     Ok(show_result(result, matches.get_flag("json")))
 }
 
+/// `--model`: a model of the catalog, or with `--unchecked` any model id (refused here, before
+/// any line is read, as `run` refuses one).
+fn default_model(matches: &ArgMatches) -> Result<Option<&str>, CliError> {
+    let Some(id) = matches.get_one::<String>("model") else {
+        return Ok(None);
+    };
+    runcomfy_batch::input::model(id, matches.get_flag("unchecked")).map_err(CliError::Usage)?;
+    Ok(Some(id))
+}
+
 /// The engine's settings from the command line.
 fn config_of(global: &ArgMatches, matches: &ArgMatches) -> Result<BatchConfig, CliError> {
     let resume = matches.get_one::<String>("resume").map(PathBuf::from);
@@ -224,7 +230,7 @@ fn config_of(global: &ArgMatches, matches: &ArgMatches) -> Result<BatchConfig, C
             ));
         }
     };
-    config.default_model = matches.get_one::<String>("model").cloned();
+    config.default_model = default_model(matches)?.map(str::to_owned);
     config.unchecked = matches.get_flag("unchecked");
     config.concurrency = matches
         .get_one::<u16>("concurrency")
@@ -341,7 +347,7 @@ async fn dry_run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
     let Some(file) = matches.get_one::<String>("file") else {
         return Err(CliError::Usage("batch --dry-run: which FILE.jsonl?".into()));
     };
-    let default_model = matches.get_one::<String>("model").map(String::as_str);
+    let default_model = default_model(matches)?;
     let skip_invalid = matches.get_flag("skip_invalid");
     let unchecked = matches.get_flag("unchecked");
     let plan = match checked_plan(Path::new(file), default_model, unchecked, skip_invalid) {

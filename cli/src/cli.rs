@@ -205,7 +205,7 @@ pub fn not_a_field_of_the_model(err: &clap::Error, args: &[std::ffi::OsString]) 
 }
 
 /// The model id a parse error is about, when it is one that names no model: `run ID` (an
-/// unknown subcommand of `run`), `describe ID` or `batch --model ID`.
+/// unknown subcommand of `run`) or `describe ID` (`batch --model` checks its own).
 pub fn unknown_model(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     let value = |kind| match err.get(kind) {
@@ -218,7 +218,7 @@ pub fn unknown_model(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<S
             let run = args.iter().position(|arg| arg == "run")?;
             (args.get(run + 1)? == id.as_str()).then_some(id)
         }
-        // `describe MODEL`, `batch --model MODEL`.
+        // `describe MODEL`.
         ErrorKind::InvalidValue if value(ContextKind::InvalidArg)?.ends_with("<MODEL>") => {
             value(ContextKind::InvalidValue)
         }
@@ -591,6 +591,19 @@ fn run_command(models: Vec<&'static ModelInfo>) -> Command {
 
 /// `run MODEL`: the run options and one flag per field.
 pub fn model_command(model: &'static ModelInfo) -> Command {
+    if runcomfy::unchecked::is_unchecked(model) {
+        return Command::new(model.id)
+            .about(format!("{} (unchecked)", model.display_name))
+            .after_long_help(
+                "Unchecked: --input's JSON object is sent as written. No field is checked (the \
+                 server checks it; a 422 costs nothing), no field has a flag, and no local file \
+                 is read: a string naming one is sent as that text, with a warning, so give \
+                 https URLs or data: URIs. A record of an unchecked run is an input again; one \
+                 that keeps a file only as its hash is refused. Outputs are every URL the \
+                 output names, saved to --out (default ./runcomfy-out/REQUEST_ID/).",
+            )
+            .args(run_args());
+    }
     let mut about = model.display_name.to_owned();
     if let Some(docs) = model.docs {
         about = format!("{about}: {docs}");

@@ -271,7 +271,11 @@ async fn wait(
                 shell_word(id)
             ));
             if args.json {
-                output::json(&json!({"request_id": id, "status": "interrupted"}));
+                output::json(&json!({
+                    "request_id": id,
+                    "status": "interrupted",
+                    "error": "interrupted: stopped waiting; the job goes on as it was",
+                }));
             }
             return Ok(Some(exit::INTERRUPTED));
         }

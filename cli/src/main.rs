@@ -212,7 +212,7 @@ async fn dispatch(matches: &ArgMatches) -> Result<u8, CliError> {
     }
 }
 
-/// Why `id`, given to `run` (or `describe`, or `batch --model`), names no model: with
+/// Why `id`, given to `run` (or `describe`), names no model: with
 /// `--unchecked`, why it is no model id; else the catalog's closest ids, and for `run`, how to
 /// run a model the catalog lacks.
 fn unknown_model(id: &str, args: &[std::ffi::OsString]) -> String {
@@ -226,10 +226,10 @@ fn unknown_model(id: &str, args: &[std::ffi::OsString]) -> String {
     // Near a catalog id (a typo, part of one), the catalog's suggestion alone.
     let near =
         !runcomfy::catalog::closest(id).is_empty() || !runcomfy::catalog::search(&[id]).is_empty();
-    match runcomfy::unchecked::unchecked(id) {
+    match runcomfy::unchecked::check_id(id) {
         Err(err) if cli::asks_unchecked(args) => err.to_string(),
         Err(_) => runcomfy_batch::input::unknown_model(id),
-        Ok(_) if near => runcomfy_batch::input::unknown_model(id),
+        Ok(()) if near => runcomfy_batch::input::unknown_model(id),
         Ok(_) => format!(
             "{}; to run a model the catalog does not have yet: `runcomfy run {} --unchecked \
              --input JSON`",

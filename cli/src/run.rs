@@ -119,8 +119,9 @@ impl EstimateLookup {
             _ => {
                 self.task.abort();
                 eprintln_safe(&format!(
-                    "warning: {}'s price was not read from the API in time; using the catalog's",
-                    self.model.id
+                    "warning: {}'s price was not read from the API in time; {}",
+                    self.model.id,
+                    fallback(self.model)
                 ));
                 catalog_estimate(self.model, given)
             }
@@ -138,6 +139,47 @@ impl EstimateLookup {
                 catalog_estimate(self.model, given)
             }
         }
+    }
+}
+
+/// For a model run `--unchecked`: `--input` is its whole input, so it is needed (an empty
+/// object sent by mistake is a paid job); an id near one of the catalog's is said (a typo runs
+/// nothing the user meant), as is a `--preflight` that has no media fields to check.
+fn unchecked_notes(
+    model: &ModelInfo,
+    args: &RunArgs,
+    matches: &ArgMatches,
+) -> Result<(), CliError> {
+    if matches.get_one::<String>("input").is_none() {
+        return Err(CliError::Usage(
+            "--unchecked sends --input's JSON object as written: give --input (`--input '{}'` \
+             sends an empty one)"
+                .into(),
+        ));
+    }
+    let near = !runcomfy::catalog::closest(model.id).is_empty()
+        || !runcomfy::catalog::search(&[model.id]).is_empty();
+    if runcomfy::catalog::find(model.id).is_none() && near {
+        let said = runcomfy_batch::input::unknown_model(model.id);
+        eprintln_safe(&format!(
+            "warning: {said}\n  it is sent as given (--unchecked)"
+        ));
+    }
+    if args.preflight {
+        eprintln_safe(
+            "warning: --preflight checks media fields against their rules, which a model run \
+             --unchecked has none of: nothing is fetched",
+        );
+    }
+    Ok(())
+}
+
+/// What a price the API did not give falls back to: the catalog's, which a model run
+/// unchecked that the catalog lacks has not.
+fn fallback(model: &ModelInfo) -> &'static str {
+    match runcomfy::catalog::find(model.id) {
+        Some(_) => "using the catalog's",
+        None => "the catalog has no price for it either, so there is no estimate",
     }
 }
 
@@ -164,6 +206,9 @@ pub async fn run(
         dry_run: matches.get_flag("dry_run"),
         max_cost: matches.get_one::<Usd>("max_cost").copied(),
     };
+    if runcomfy::unchecked::is_unchecked(model) {
+        unchecked_notes(model, &args, matches).inspect_err(|err| no_job(model.id, err, &args))?;
+    }
     let flags = fields::from_matches(&fields::flags(model), matches);
     let mut input = match matches.get_one::<String>("input") {
         Some(spec) => {
@@ -319,9 +364,10 @@ async fn estimate(
     };
     let (estimate, warning) = looked.unwrap_or_else(|| {
         let warning = format!(
-            "warning: {}'s price was not read from the API within {}s; using the catalog's",
+            "warning: {}'s price was not read from the API within {}s; {}",
             model.id,
-            PRICE_WAIT.as_secs()
+            PRICE_WAIT.as_secs(),
+            fallback(model)
         );
         (catalog_estimate(model, input), Some(warning))
     });
@@ -341,8 +387,9 @@ async fn estimate_quietly(
     let price = client.estimate_price(model).await;
     let warning = price.unread.map(|err| {
         format!(
-            "warning: cannot read {}'s price from the API ({err}); using the catalog's",
-            model.id
+            "warning: cannot read {}'s price from the API ({err}); {}",
+            model.id,
+            fallback(model)
         )
     });
     let estimate = runcomfy::estimate::estimate(model, &price.price, &Value::Object(input.clone()));
@@ -385,7 +432,8 @@ async fn dry_run_estimate(
         }
         Err(err) => {
             eprintln_safe(&format!(
-                "note: the API cannot be asked for today's price ({err}); using the catalog's"
+                "note: the API cannot be asked for today's price ({err}); {}",
+                fallback(model)
             ));
             catalog_estimate(model, input)
         }
@@ -1527,6 +1575,7 @@ impl Cancelled {
                 "request_id": job.id(),
                 "model": job.model_id(),
                 "status": "interrupted",
+                "error": self.text,
                 "cancel": self.outcome,
             });
             if let Some(record) = record {

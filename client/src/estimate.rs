@@ -80,6 +80,9 @@ pub enum NoEstimate {
     /// The model is run [`unchecked`](crate::unchecked) and the catalog does not have it: how
     /// many outputs or seconds a job makes is unknown.
     UncheckedUnits,
+    /// The model is run [`unchecked`](crate::unchecked) with a field its catalog schema does
+    /// not name (it is out of date): what that field does to the price is unknown.
+    UncheckedField(String),
     /// The input does not say: a field it leaves out has no default, or its value is not a
     /// number (`"auto"`).
     InputDoesNotSay {
@@ -185,6 +188,12 @@ impl fmt::Display for NoEstimate {
                 "the model is not in the catalog, so how many outputs or seconds its jobs make \
                  is not known",
             ),
+            NoEstimate::UncheckedField(field) => write!(
+                f,
+                "the input sets `{}`, which the catalog's schema of the model does not name, so \
+                 what it does to the price is not known",
+                crate::error::printable(field, 100)
+            ),
             NoEstimate::InputDoesNotSay { field, value } => match value {
                 Some(value) => write!(
                     f,
@@ -244,13 +253,19 @@ fn basis(model: &ModelInfo, price: &Price, input: &Value) -> Result<Basis, NoEst
     let unit = price.unit.ok_or(NoEstimate::UnknownUnit)?;
     // The catalog's schema gives the defaults, also of a model run unchecked; without it, the
     // units are unknown.
+    let unchecked = crate::unchecked::is_unchecked(model);
     let listed = match crate::catalog::find(model.id) {
         Some(listed) => listed,
-        None if crate::unchecked::is_unchecked(model) => {
-            return Err(NoEstimate::UncheckedUnits);
-        }
+        None if unchecked => return Err(NoEstimate::UncheckedUnits),
         None => model,
     };
+    // A field the schema does not name may ask for more outputs or seconds (a newer count).
+    if unchecked && let Value::Object(given) = input {
+        let named = |key: &str| listed.field(key).is_some();
+        if let Some(field) = given.keys().find(|key| !named(key.as_str())) {
+            return Err(NoEstimate::UncheckedField(field.clone()));
+        }
+    }
     let mut fields = Vec::new();
     for field in model.price_units.iter().filter(|f| f.unit == unit) {
         let given = input.get(field.name).filter(|v| !v.is_null());

@@ -21,6 +21,7 @@ use crate::media::Media;
 use crate::model::ModelInfo;
 use crate::place::{Placed, place_new};
 use crate::price::Usd;
+use runcomfy_vocab::pointer::Path as JsonPath;
 
 /// The record's file name, beside the job's files.
 pub const RECORD_FILE: &str = "runcomfy-record.json";
@@ -384,29 +385,31 @@ pub fn hide_secrets(model: &ModelInfo, input: &mut Map<String, Value>) {
 }
 
 /// The request body as people read it: `body` (what is sent) with each `data:` URI of a media
-/// field (of any top-level field, for a model run [`unchecked`](crate::unchecked)) replaced by `{"name", "size", "sha256", "source"}`: its bytes' size and SHA-256, and,
-/// from `input` (what it was made from, by position), the local file's name and absolute
-/// path; and each secret (`format: password`, an API key of the user's) as not recorded. URLs
-/// stay as they are: they are sent as they are.
+/// field (any `data:` URI at all, for a model run [`unchecked`](crate::unchecked)) replaced by
+/// `{"name", "size", "sha256", "source"}`: its bytes' size and SHA-256, and, from `input` (what
+/// it was made from, by position), the local file's name and absolute path; and each secret
+/// (`format: password`, an API key of the user's) as not recorded. URLs stay as they are: they
+/// are sent as they are.
 pub fn body_summary(model: &ModelInfo, input: &Map<String, Value>, body: &Value) -> Value {
     let mut out = body.clone();
     let Some(object) = out.as_object_mut() else {
         return out;
     };
     hide_secrets(model, object);
-    // Unchecked, any field may be inline media.
-    let fields: Vec<(String, bool)> = if crate::unchecked::is_unchecked(model) {
-        object
-            .iter()
-            .map(|(field, value)| (field.clone(), value.is_array()))
-            .collect()
-    } else {
-        media_fields(model)
-            .map(|(field, list)| (field.to_owned(), list))
-            .collect()
-    };
-    for (field, list) in fields {
-        let field = field.as_str();
+    if crate::unchecked::is_unchecked(model) {
+        // Sent as written: a data: URI may be anywhere, and none came from a file.
+        fn every(value: &mut Value) {
+            match value {
+                Value::String(_) => summarize(value, None),
+                Value::Array(items) => items.iter_mut().for_each(every),
+                Value::Object(object) => object.values_mut().for_each(every),
+                _ => {}
+            }
+        }
+        object.values_mut().for_each(every);
+        return out;
+    }
+    for (field, list) in media_fields(model) {
         let Some(value) = object.get_mut(field) else {
             continue;
         };
@@ -473,10 +476,26 @@ pub fn input_from_record(
         Value::Null => return Err(RecordError::NoInput),
         _ => return Err(RecordError::NotARecord("its input is not an object".into())),
     };
+    // A catalog id run unchecked has the catalog's secrets.
+    let listed = crate::catalog::find(model.id).unwrap_or(model);
     if let Some(secret) =
-        secret_fields(model).find(|field| input.get(*field) == Some(&secret_kept()))
+        secret_fields(listed).find(|field| input.get(*field) == Some(&secret_kept()))
     {
         return Err(RecordError::Secret(secret.to_owned()));
+    }
+    if crate::unchecked::is_unchecked(model) {
+        // Sent as written, it reads no file: a file the record keeps as its hash alone (from
+        // a checked run, or a data: URI) cannot be sent again from it.
+        return match summarized(&Value::Object(input.clone()), &JsonPath::root()) {
+            Some(at) => Err(RecordError::Media {
+                field: at.as_str().to_owned(),
+                reason: "the record keeps this file only as its name, size and sha256, and an \
+                         unchecked input reads no file: give its value (an https URL or a data: \
+                         URI) in --input, or rerun without --unchecked"
+                    .to_owned(),
+            }),
+            None => Ok(input),
+        };
     }
     for (field, list) in media_fields(model) {
         let Some(value) = input.get_mut(field) else {
@@ -493,6 +512,27 @@ pub fn input_from_record(
         }
     }
     Ok(input)
+}
+
+/// Where in `value` a media summary ([`summarize`]'s object) is, if anywhere.
+fn summarized(value: &Value, at: &JsonPath) -> Option<JsonPath> {
+    match value {
+        Value::Object(object) if is_summary(object) => Some(at.clone()),
+        Value::Object(object) => object
+            .iter()
+            .find_map(|(key, value)| summarized(value, &at.key(key))),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| summarized(item, &at.index(i))),
+        _ => None,
+    }
+}
+
+/// Whether `object` is what [`summarize`] makes of a file: its name, size, sha256 and source.
+fn is_summary(object: &Map<String, Value>) -> bool {
+    const KEYS: [&str; 4] = ["name", "size", "sha256", "source"];
+    object.len() == KEYS.len() && KEYS.iter().all(|key| object.contains_key(*key))
 }
 
 /// Replaces a media summary by the path of a file with the same bytes.

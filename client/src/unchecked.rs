@@ -158,28 +158,46 @@ fn decode(
     let Value::Object(object) = json else {
         return Err(ValidationError { report });
     };
-    if files == Files::Local {
-        for (field, value) in object {
-            let path = Path::root().key(field);
-            match value {
-                Value::String(text) => warn_local_file(&mut report, &path, text),
-                Value::Array(items) => {
-                    for (i, item) in items.iter().enumerate() {
-                        if let Value::String(text) = item {
-                            warn_local_file(&mut report, &path.index(i), text);
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
+    warn(&mut report, &Path::root(), json, files);
     let warnings = report.into_result()?;
     Ok(DynInput::new(
         model,
         UncheckedInput(object.clone()),
         warnings,
     ))
+}
+
+/// Warns, at any depth of `value`, of what is not sent as the user meant: a string that names a
+/// file here (with local files read elsewhere), an integer too large to be read exactly.
+fn warn(report: &mut crate::report::ValidationReport, path: &Path, value: &Value, files: Files) {
+    match value {
+        Value::String(text) if files == Files::Local => warn_local_file(report, path, text),
+        // Read as a double past 64 bits: 18446744073709551616 goes as 1.8446744073709552e19.
+        Value::Number(n)
+            if n.is_f64()
+                && n.as_f64()
+                    .is_some_and(|f| f.fract() == 0.0 && f.abs() >= 9.007_199_254_740_992e15) =>
+        {
+            report.warning(
+                path,
+                "unchecked",
+                Some(n.to_string()),
+                "is an integer too large to be sent exactly (past 64 bits): it is sent as this \
+                 floating-point number",
+            );
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                warn(report, &path.index(i), item, files);
+            }
+        }
+        Value::Object(object) => {
+            for (key, value) in object {
+                warn(report, &path.key(key), value, files);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Warns when `text` names a file here (a path, or a `file:` URL).
@@ -199,8 +217,9 @@ fn warn_local_file(report: &mut crate::report::ValidationReport, path: &Path, te
     }
 }
 
-/// Refuses an id that is not made of path segments of letters, digits, `.`, `-` and `_`.
-fn check_id(id: &str) -> Result<(), BadModelId> {
+/// Refuses an id that is not made of path segments of letters, digits, `.`, `-` and `_`: what
+/// [`unchecked`] takes.
+pub fn check_id(id: &str) -> Result<(), BadModelId> {
     let bad = |reason| BadModelId {
         id: crate::printable::printable_id(id, crate::printable::SHOWN_CHARS).into_owned(),
         reason,
@@ -299,6 +318,12 @@ mod tests {
             assert_eq!(ours, estimate(listed, &per_output, &input));
             assert!(ours.usd().is_some());
         }
+        // A field the catalog does not name (a newer count, say) may change the price.
+        let newer = serde_json::json!({"text": "p", "max_images": 15});
+        assert_eq!(
+            estimate(unchecked(id)?, &per_output, &newer).basis,
+            Basis::None(NoEstimate::UncheckedField("max_images".into()))
+        );
         Ok(())
     }
 
@@ -310,12 +335,66 @@ mod tests {
         std::fs::write(&file, b"not read")?;
         let name = file.to_string_lossy().into_owned();
         let model = unchecked("acme/new-model/edit")?;
-        let input = serde_json::json!({"image": name, "images": ["https://cdn.example/a.png", name], "prompt": "cat.png"});
+        let input = serde_json::json!({
+            "image": name,
+            "images": ["https://cdn.example/a.png", name],
+            "frames": [{"image": name, "t": 0}],
+            "pairs": [[name]],
+            "prompt": "cat.png",
+        });
         let decoded = model.decode(&input)?;
-        let paths: Vec<&str> = decoded.warnings().iter().map(|w| w.path.as_str()).collect();
-        assert_eq!(paths, ["image", "images[1]"]);
+        let mut paths: Vec<&str> = decoded.warnings().iter().map(|w| w.path.as_str()).collect();
+        paths.sort_unstable();
+        assert_eq!(
+            paths,
+            ["frames[0].image", "image", "images[1]", "pairs[0][0]"]
+        );
         let body: Value = serde_json::from_slice(&decoded.encode(1 << 20)?)?;
         assert_eq!(body, input);
+        Ok(())
+    }
+
+    #[test]
+    fn an_integer_past_64_bits_is_a_warning() -> Result<(), Box<dyn std::error::Error>> {
+        let model = unchecked("acme/new-model/t2i")?;
+        let input: Value = serde_json::from_str(
+            r#"{"seed": 18446744073709551616, "ok": 18446744073709551615, "n": [-9223372036854775809]}"#,
+        )?;
+        let decoded = model.decode(&input)?;
+        let mut paths: Vec<&str> = decoded.warnings().iter().map(|w| w.path.as_str()).collect();
+        paths.sort_unstable();
+        assert_eq!(paths, ["n[0]", "seed"]);
+        Ok(())
+    }
+
+    #[test]
+    fn a_record_keeping_a_file_as_its_hash_is_no_unchecked_input()
+    -> Result<(), Box<dyn std::error::Error>> {
+        use crate::provenance::{Record, body_summary, input_from_record};
+        let model = unchecked("acme/new-model/edit")?;
+        let pixel = "data:text/plain;base64,aGVsbG8=";
+        // Anywhere in the body: summarized in the record, refused from it.
+        let input = serde_json::json!({"prompt": "p", "ref": {"frames": [{"image": pixel}]}});
+        let Value::Object(given) = input.clone() else {
+            return Err("not an object".into());
+        };
+        let summary = body_summary(model, &given, &input);
+        assert_eq!(summary["ref"]["frames"][0]["image"]["size"], 5);
+        let record = Record::new(model.id, "mock", summary);
+        let err = input_from_record(model, &record)
+            .err()
+            .ok_or("a summary was taken")?;
+        assert!(err.to_string().contains("ref.frames[0].image"), "{err}");
+        // Without a file, a record is the input again.
+        let plain = Record::new(
+            model.id,
+            "mock",
+            serde_json::json!({"prompt": "p", "n": [1]}),
+        );
+        assert_eq!(
+            Value::Object(input_from_record(model, &plain)?),
+            serde_json::json!({"prompt": "p", "n": [1]})
+        );
         Ok(())
     }
 

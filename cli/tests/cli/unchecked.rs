@@ -141,6 +141,32 @@ fn what_an_unchecked_run_cannot_know_is_refused_or_said_before_anything_is_sent(
             stderr(&output)
         );
     }
+    // Its input is --input's object: without one, nothing is sent (not an empty object).
+    let output = sim.output(dir.path(), &["run", NEW, "--unchecked", "--json"]);
+    assert_code(&output, 64);
+    assert!(
+        stderr(&output).contains("give --input"),
+        "{}",
+        stderr(&output)
+    );
+    // A near miss of a catalog id is said, and sent as given.
+    let output = sim.output(
+        dir.path(),
+        &[
+            "run",
+            "bytedance/seedream-4-0/sequentail",
+            "--unchecked",
+            "--input",
+            "{}",
+            "--dry-run",
+        ],
+    );
+    assert_code(&output, 0);
+    assert!(
+        stderr(&output).contains("did you mean `bytedance/seedream-4-0/sequential`"),
+        "{}",
+        stderr(&output)
+    );
     // Fields are no flags.
     let output = sim.output(dir.path(), &["run", NEW, "--unchecked", "--text", "a cat"]);
     assert_code(&output, 64);
@@ -239,4 +265,36 @@ fn a_batch_runs_its_lines_unchecked_and_is_carried_on_so() {
     );
     assert_code(&resumed, 0);
     assert_eq!(sim.stats().submit_calls, 2);
+
+    // --model names the model of lines that name none, unchecked as they are; checked, a model
+    // the catalog lacks is refused before any line is read, saying how to run it.
+    std::fs::write(
+        dir.path().join("plain.jsonl"),
+        r#"{"input": {"text": "Generate 1 image of c", "sequential_image_generation_options": 1}}"#,
+    )
+    .unwrap();
+    let checked = sim.output(
+        dir.path(),
+        &["batch", "plain.jsonl", "--out", "m", "--model", NEW],
+    );
+    assert_code(&checked, 64);
+    assert!(
+        stderr(&checked).contains("--unchecked runs a model"),
+        "{}",
+        stderr(&checked)
+    );
+    let ran = sim.output(
+        dir.path(),
+        &[
+            "batch",
+            "plain.jsonl",
+            "--out",
+            "m",
+            "--model",
+            NEW,
+            "--unchecked",
+        ],
+    );
+    assert_code(&ran, 0);
+    assert_eq!(sim.stats().submissions_by_model.get(NEW), Some(&3));
 }
