@@ -245,6 +245,16 @@ pub struct Upstream {
     pub output_published: bool,
 }
 
+impl Upstream {
+    /// Nothing published: no output kind, no categories, no price.
+    pub const UNKNOWN: Upstream = Upstream {
+        output_kind: None,
+        categories: &[],
+        price: Price::UNKNOWN,
+        output_published: false,
+    };
+}
+
 impl ModelInfo {
     /// The input fields, in schema order: the input's properties, then those only a branch of
     /// it names (`anyOf`, `oneOf`, `if`/`then`/`else`, `dependentSchemas`: a `oneOf` of object

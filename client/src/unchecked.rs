@@ -16,7 +16,6 @@ use serde_json::{Map, Value};
 use crate::catalog::find;
 use crate::media::{Files, Media};
 use crate::model::{DynInput, DynOutput, Input, Model, ModelInfo, Upstream};
-use crate::price::Price;
 use crate::report::ValidationError;
 use crate::schema::Schema;
 use crate::validate::instance::{Instance, View};
@@ -74,12 +73,7 @@ static UNCHECKED: ModelInfo = ModelInfo {
     input: &ANY_OBJECT,
     rules: &[],
     outputs: &[],
-    upstream: Upstream {
-        output_kind: None,
-        categories: &[],
-        price: Price::UNKNOWN,
-        output_published: false,
-    },
+    upstream: Upstream::UNKNOWN,
     price_units: &[],
     input_schema: ANY_OBJECT_TEXT,
     output_schema: "{}",
@@ -133,13 +127,7 @@ fn make(id: &str) -> ModelInfo {
         input: &ANY_OBJECT,
         rules: &[],
         outputs: listed.map_or(&[], |m| m.outputs),
-        upstream: listed.map_or_else(
-            || Upstream {
-                price: Price::UNKNOWN,
-                ..Upstream::default()
-            },
-            |m| m.upstream.clone(),
-        ),
+        upstream: listed.map_or(Upstream::UNKNOWN, |m| m.upstream.clone()),
         price_units: listed.map_or(&[], |m| m.price_units),
         input_schema: ANY_OBJECT_TEXT,
         output_schema: listed.map_or("{}", |m| m.output_schema),
@@ -254,6 +242,7 @@ pub fn check_id(id: &str) -> Result<(), BadModelId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::price::Price;
 
     #[test]
     fn an_unknown_id_is_any_object_at_an_unknown_price() -> Result<(), Box<dyn std::error::Error>> {

@@ -36,6 +36,11 @@ fn server() -> Sim {
     })
 }
 
+/// Asserts that `output`'s stderr holds `text`.
+fn says(output: &std::process::Output, text: &str) {
+    assert!(stderr(output).contains(text), "{}", stderr(output));
+}
+
 fn record(out: &Path) -> Value {
     let text = std::fs::read_to_string(out.join("runcomfy-record.json")).unwrap();
     serde_json::from_str(&text).unwrap()
@@ -50,10 +55,9 @@ fn a_model_the_catalog_lacks_runs_unchecked_and_is_said_how_otherwise() {
     // Without --unchecked: refused before anything is sent, with the way to run it.
     let refused = sim.output(dir.path(), &["run", NEW, "--input", input]);
     assert_code(&refused, 64);
-    assert!(
-        stderr(&refused).contains(&format!("runcomfy run {NEW} --unchecked --input JSON")),
-        "{}",
-        stderr(&refused)
+    says(
+        &refused,
+        &format!("runcomfy run {NEW} --unchecked --input JSON"),
     );
     assert_eq!(sim.stats().submit_calls, 0);
 
@@ -89,7 +93,7 @@ fn a_model_the_catalog_lacks_runs_unchecked_and_is_said_how_otherwise() {
     );
     let basis = record["estimate"]["basis"].as_str().unwrap_or_default();
     assert!(basis.contains("not in the catalog"), "{basis}");
-    assert!(stderr(&ran).contains("cost $0.06"), "{}", stderr(&ran));
+    says(&ran, "cost $0.06");
 }
 
 #[test]
@@ -112,11 +116,7 @@ fn the_server_alone_checks_an_unchecked_input() {
     assert_code(&output, 65);
     assert_eq!(sim.stats().submit_calls, 1);
     assert_eq!(sim.stats().submissions, 0);
-    assert!(
-        stderr(&output).contains("image_size"),
-        "{}",
-        stderr(&output)
-    );
+    says(&output, "image_size");
     let report: Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(report["model"], NEW);
     assert_eq!(report["request_id"], Value::Null);
@@ -144,11 +144,7 @@ fn what_an_unchecked_run_cannot_know_is_refused_or_said_before_anything_is_sent(
     // Its input is --input's object: without one, nothing is sent (not an empty object).
     let output = sim.output(dir.path(), &["run", NEW, "--unchecked", "--json"]);
     assert_code(&output, 64);
-    assert!(
-        stderr(&output).contains("give --input"),
-        "{}",
-        stderr(&output)
-    );
+    says(&output, "give --input");
     // A near miss of a catalog id is said, and sent as given.
     let output = sim.output(
         dir.path(),
@@ -162,19 +158,11 @@ fn what_an_unchecked_run_cannot_know_is_refused_or_said_before_anything_is_sent(
         ],
     );
     assert_code(&output, 0);
-    assert!(
-        stderr(&output).contains("did you mean `bytedance/seedream-4-0/sequential`"),
-        "{}",
-        stderr(&output)
-    );
+    says(&output, "did you mean `bytedance/seedream-4-0/sequential`");
     // Fields are no flags.
     let output = sim.output(dir.path(), &["run", NEW, "--unchecked", "--text", "a cat"]);
     assert_code(&output, 64);
-    assert!(
-        stderr(&output).contains("--input's JSON object"),
-        "{}",
-        stderr(&output)
-    );
+    says(&output, "--input's JSON object");
     // --max-cost needs an estimate, which a model unknown here has not.
     let output = sim.output(
         dir.path(),
@@ -189,11 +177,7 @@ fn what_an_unchecked_run_cannot_know_is_refused_or_said_before_anything_is_sent(
         ],
     );
     assert_code(&output, 4);
-    assert!(
-        stderr(&output).contains("not in the catalog"),
-        "{}",
-        stderr(&output)
-    );
+    says(&output, "not in the catalog");
     assert_eq!(sim.stats().submit_calls, 0);
 
     // A local file named in an unchecked input is not read: said, and sent as its name.
@@ -210,10 +194,9 @@ fn what_an_unchecked_run_cannot_know_is_refused_or_said_before_anything_is_sent(
         ],
     );
     assert_code(&output, 0);
-    assert!(
-        stderr(&output).contains("names a local file, which an unchecked input does not read"),
-        "{}",
-        stderr(&output)
+    says(
+        &output,
+        "names a local file, which an unchecked input does not read",
     );
     assert!(
         stdout(&output).contains(r#""image": "cat.png""#),
@@ -254,10 +237,9 @@ fn a_batch_runs_its_lines_unchecked_and_is_carried_on_so() {
     // The journal keeps it: carried on without it, the batch says how it was started.
     let again = sim.output(dir.path(), &["batch", "in.jsonl", "--out", "run"]);
     assert_code(&again, 64);
-    assert!(
-        stderr(&again).contains("was started with --unchecked, not without --unchecked"),
-        "{}",
-        stderr(&again)
+    says(
+        &again,
+        "was started with --unchecked, not without --unchecked",
     );
     let resumed = sim.output(
         dir.path(),
@@ -278,11 +260,7 @@ fn a_batch_runs_its_lines_unchecked_and_is_carried_on_so() {
         &["batch", "plain.jsonl", "--out", "m", "--model", NEW],
     );
     assert_code(&checked, 64);
-    assert!(
-        stderr(&checked).contains("--unchecked runs a model"),
-        "{}",
-        stderr(&checked)
-    );
+    says(&checked, "--unchecked runs a model");
     let ran = sim.output(
         dir.path(),
         &[

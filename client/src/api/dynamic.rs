@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use crate::api::job::Job;
 use crate::input::decode_dyn;
 use crate::model::{Input, Model, ModelInfo, Upstream};
-use crate::price::Price;
 use crate::schema::Schema;
 use crate::validate::instance::{Instance, View};
 
@@ -47,12 +46,7 @@ static ANY_MODEL: ModelInfo = ModelInfo {
     input: &Schema::NEVER,
     rules: &[],
     outputs: &[],
-    upstream: Upstream {
-        output_kind: None,
-        categories: &[],
-        price: Price::UNKNOWN,
-        output_published: false,
-    },
+    upstream: Upstream::UNKNOWN,
     price_units: &[],
     input_schema: "false",
     output_schema: "{}",
