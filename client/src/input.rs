@@ -9,7 +9,7 @@
 //! is validated is what is sent.
 //!
 //! The rest of the module is what generated input types use for that exactness. [`DynInput`]
-//! and [`encode`] are defined in `model`, beside the [`ModelInfo`](crate::model::ModelInfo) a
+//! and [`encode`] are defined in `model`, beside the [`ModelInfo`] a
 //! [`DynInput`] holds, and re-exported here.
 
 use std::fmt;

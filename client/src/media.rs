@@ -268,6 +268,8 @@ impl Inline {
         let (bytes, what) = match media {
             Media::Url(_) => return,
             _ if files == Files::Wire => return,
+            // A client that sends no local file does not look at one either.
+            Media::Path(_) if files == Files::NoPaths => return,
             Media::Path(file) => match std::fs::metadata(file) {
                 Ok(meta) if meta.is_file() => (base64(meta.len()), shown_path(file)),
                 // Reported by the item's own check.

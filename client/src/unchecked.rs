@@ -114,7 +114,7 @@ pub fn unchecked(id: &str) -> Result<&'static ModelInfo, BadModelId> {
 /// Whether `model` is one [`unchecked`] made.
 pub fn is_unchecked(model: &ModelInfo) -> bool {
     let made = MADE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    made.values().any(|m| std::ptr::eq(*m, model)) || std::ptr::eq(model, &UNCHECKED)
+    made.get(model.id).is_some_and(|m| std::ptr::eq(*m, model)) || std::ptr::eq(model, &UNCHECKED)
 }
 
 fn make(id: &str) -> ModelInfo {
