@@ -95,6 +95,46 @@ fn check_files(out: &Path) -> TestResult {
     Ok(())
 }
 
+/// Runs `config`'s batch until the server has taken `submissions` submits, then stops it, as
+/// Ctrl-C would: the stopped run's summary.
+async fn stopped_after(
+    sim: &Simulator,
+    client: &Client,
+    config: BatchConfig,
+    submissions: u64,
+) -> Result<runcomfy_batch::Summary, Box<dyn std::error::Error>> {
+    let stop = Stop::new();
+    let run = tokio::spawn({
+        let (client, stop) = (client.clone(), stop.clone());
+        async move { runcomfy_batch::run(&client, &config, &stop).await }
+    });
+    while sim.stats().submissions < submissions {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    stop.request();
+    Ok(run.await??)
+}
+
+/// Carries on the batch in `out` from its journal alone: all its `lines` are then downloaded,
+/// none submitted twice.
+async fn carried_on_to_the_end(
+    sim: &Simulator,
+    client: &Client,
+    out: &Path,
+    lines: usize,
+) -> TestResult {
+    let resume = BatchConfig {
+        progress: ProgressMode::Hidden,
+        ..BatchConfig::resume(out)
+    };
+    let summary = runcomfy_batch::run(client, &resume, &Stop::new()).await?;
+    assert!(summary.is_complete(), "{summary}");
+    let stats = sim.stats();
+    assert_eq!(stats.submissions, lines as u64);
+    assert_eq!(stats.duplicate_submissions, 0);
+    check_files(out)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_faulty_500_line_batch_downloads_every_line_once() -> TestResult {
     let lines = 500;
@@ -381,17 +421,8 @@ async fn a_stopped_batch_resumes_without_paying_twice() -> TestResult {
     let input = dir.path().join("prompts.jsonl");
     write_lines(&input, &(0..lines).map(line).collect::<Vec<_>>())?;
     let out = dir.path().join("out");
-    let stop = Stop::new();
     let client = client(&sim)?;
-    let run = tokio::spawn({
-        let (client, config, stop) = (client.clone(), config(&input, &out, 8), stop.clone());
-        async move { runcomfy_batch::run(&client, &config, &stop).await }
-    });
-    while sim.stats().submissions < 10 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    stop.request();
-    let summary = run.await??;
+    let summary = stopped_after(&sim, &client, config(&input, &out, 8), 10).await?;
     assert!(summary.interrupted);
     assert_eq!(summary.exit_code(), 130);
     assert!(!summary.unfinished.is_empty(), "{summary}");
@@ -418,16 +449,7 @@ async fn a_stopped_batch_resumes_without_paying_twice() -> TestResult {
     std::fs::write(out.join(".report.jsonl.4242.tmp"), b"half a report")?;
 
     // The journal alone is enough to carry on.
-    let resume = BatchConfig {
-        progress: ProgressMode::Hidden,
-        ..BatchConfig::resume(&out)
-    };
-    let summary = runcomfy_batch::run(&client, &resume, &Stop::new()).await?;
-    assert!(summary.is_complete(), "{summary}");
-    let stats = sim.stats();
-    assert_eq!(stats.submissions, lines as u64);
-    assert_eq!(stats.duplicate_submissions, 0);
-    check_files(&out)?;
+    carried_on_to_the_end(&sim, &client, &out, lines).await?;
     // Every line's record says when it was submitted, resumed ones included.
     for row in &rows {
         let dir = out.join(row.dir.as_deref().ok_or("no folder")?);
@@ -643,34 +665,16 @@ async fn a_stopped_unchecked_batch_resumes_from_its_journal() -> TestResult {
     assert!(matches!(err, BatchError::Invalid { .. }), "{err}");
     assert_eq!(sim.stats().submit_calls, 0);
 
-    let stop = Stop::new();
     let client = client(&sim)?;
     let unchecked = BatchConfig {
         unchecked: true,
         ..config(&input, &out, 4)
     };
-    let run = tokio::spawn({
-        let (client, config, stop) = (client.clone(), unchecked, stop.clone());
-        async move { runcomfy_batch::run(&client, &config, &stop).await }
-    });
-    while sim.stats().submissions < 3 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    stop.request();
-    let summary = run.await??;
+    let summary = stopped_after(&sim, &client, unchecked, 3).await?;
     assert!(summary.interrupted);
     assert!(!summary.unfinished.is_empty(), "{summary}");
 
-    let resume = BatchConfig {
-        progress: ProgressMode::Hidden,
-        ..BatchConfig::resume(&out)
-    };
-    let summary = runcomfy_batch::run(&client, &resume, &Stop::new()).await?;
-    assert!(summary.is_complete(), "{summary}");
-    let stats = sim.stats();
-    assert_eq!(stats.submissions, lines as u64);
-    assert_eq!(stats.duplicate_submissions, 0);
-    check_files(&out)?;
+    carried_on_to_the_end(&sim, &client, &out, lines).await?;
     for row in report(&out)? {
         assert_eq!(row["status"], "downloaded", "{row}");
     }
