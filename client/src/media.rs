@@ -262,23 +262,18 @@ pub(crate) struct Inline {
 }
 
 impl Inline {
-    /// Adds `media`, at `path`, if it is sent inline under `files`.
-    pub(crate) fn add(&mut self, path: &FieldPath, media: &Media, files: Files) {
-        let base64 = |n: u64| n.div_ceil(3) * 4;
-        let (bytes, what) = match media {
-            Media::Url(_) => return,
-            _ if files == Files::Wire => return,
-            // A client that sends no local file does not look at one either.
-            Media::Path(_) if files == Files::NoPaths => return,
-            Media::Path(file) => match std::fs::metadata(file) {
-                Ok(meta) if meta.is_file() => (base64(meta.len()), shown_path(file)),
-                // Reported by the item's own check.
-                _ => return,
-            },
-            Media::Bytes(bytes) => (base64(bytes.len() as u64), "bytes".to_owned()),
-            Media::DataUri(uri) => (uri.len() as u64, "a data: URI".to_owned()),
-        };
+    /// Adds the item at `path`, `what` it is, of `bytes` once sent.
+    fn add(&mut self, path: &FieldPath, bytes: u64, what: String) {
         self.items.insert(path.as_str().to_owned(), (bytes, what));
+    }
+
+    /// Adds `len` bytes sent as base64.
+    fn add_base64(&mut self, path: &FieldPath, len: u64, what: String) {
+        let sent = usize::try_from(len)
+            .ok()
+            .and_then(|len| base64::encoded_len(len, true))
+            .map_or(u64::MAX, |sent| sent as u64);
+        self.add(path, sent, what);
     }
 
     /// Reports, at the input's root, media that together pass what a request may carry, the
@@ -316,7 +311,8 @@ impl Inline {
     }
 }
 
-/// Checks one media item against its field's spec (the validator calls it for each one).
+/// Checks one media item against its field's spec (the validator calls it for each one), and
+/// adds what it sends inline to `inline`, measured as it is read.
 ///
 /// A URL is checked for syntax and `https` only: the format and the `validations` rules cannot
 /// be measured without fetching it, so none are applied here (the opt-in
@@ -330,6 +326,7 @@ pub(crate) fn check(
     media: &Media,
     spec: &MediaSpec,
     files: Files,
+    inline: &mut Inline,
 ) {
     let want = what_to_inspect(spec);
     let inspection = match media {
@@ -348,17 +345,20 @@ pub(crate) fn check(
             return report.error(path, "file", None, message);
         }
         Media::Path(file) => match open(file) {
-            Ok((_, size)) if size > MAX_INLINE_FILE_BYTES => {
-                let message = format!(
-                    "{} is {:.1} MiB: sent inline, as base64 a third larger, it alone passes the \
-                     {} MiB a request may carry; give an https URL for it",
-                    shown_path(file),
-                    size as f64 / MB,
-                    MAX_REQUEST_BYTES >> 20
-                );
-                return report.error(path, "size", Some(format!("{size} bytes")), message);
+            Ok((handle, size)) => {
+                inline.add_base64(path, size, shown_path(file));
+                if size > MAX_INLINE_FILE_BYTES {
+                    let message = format!(
+                        "{} is {:.1} MiB: sent inline, as base64 a third larger, it alone passes \
+                         the {} MiB a request may carry; give an https URL for it",
+                        shown_path(file),
+                        size as f64 / MB,
+                        MAX_REQUEST_BYTES >> 20
+                    );
+                    return report.error(path, "size", Some(format!("{size} bytes")), message);
+                }
+                inspect::inspect(handle, size, want)
             }
-            Ok((handle, size)) => inspect::inspect(handle, size, want),
             Err(err) => {
                 // A shell expands `~`; JSON (`--input`, a batch line) reaches us without one.
                 let tilde = file.starts_with("~") && err.kind() == std::io::ErrorKind::NotFound;
@@ -370,25 +370,34 @@ pub(crate) fn check(
                 return report.error(path, "file", None, message);
             }
         },
-        Media::Bytes(bytes) => inspect::inspect(Cursor::new(&bytes[..]), bytes.len() as u64, want),
-        Media::DataUri(uri) => match DataUri::parse(uri) {
-            Ok(parsed) => {
-                let inspection = match &parsed.payload {
-                    Payload::Base64 { text, len } => {
-                        inspect::inspect(Base64Source::new(text, *len), *len, want)
-                    }
-                    Payload::Plain(bytes) => {
-                        inspect::inspect(Cursor::new(&bytes[..]), bytes.len() as u64, want)
-                    }
-                };
-                check_declared_mime(report, path, parsed.mime, &inspection.content);
-                inspection
+        Media::Bytes(bytes) => {
+            inline.add_base64(path, bytes.len() as u64, "bytes".to_owned());
+            inspect::inspect(Cursor::new(&bytes[..]), bytes.len() as u64, want)
+        }
+        Media::DataUri(uri) => {
+            // On the server's side (`Wire`) the body has arrived already.
+            if files != Files::Wire {
+                inline.add(path, uri.len() as u64, "a data: URI".to_owned());
             }
-            Err(err) => {
-                let message = format!("is not a valid data: URI: {err}");
-                return report.error(path, "format", None, message);
+            match DataUri::parse(uri) {
+                Ok(parsed) => {
+                    let inspection = match &parsed.payload {
+                        Payload::Base64 { text, len } => {
+                            inspect::inspect(Base64Source::new(text, *len), *len, want)
+                        }
+                        Payload::Plain(bytes) => {
+                            inspect::inspect(Cursor::new(&bytes[..]), bytes.len() as u64, want)
+                        }
+                    };
+                    check_declared_mime(report, path, parsed.mime, &inspection.content);
+                    inspection
+                }
+                Err(err) => {
+                    let message = format!("is not a valid data: URI: {err}");
+                    return report.error(path, "format", None, message);
+                }
             }
-        },
+        }
     };
     let Media::Path(file) = media else {
         return report_inspection(report, path, Origin::Local(media), spec, &inspection);

@@ -367,9 +367,7 @@ impl Checker<'_> {
     fn media(&mut self, schema: &'static Schema, file: &Media, at: At<'_>) {
         match schema.media {
             Some(spec) => {
-                let path = at.path();
-                self.inline.add(&path, file, self.files);
-                media::check(self.report, &path, file, spec, self.files);
+                media::check(self.report, &at.path(), file, spec, self.files, self.inline)
             }
             // A media value where the schema takes plain text: its wire text is checked.
             None => match file {
