@@ -429,10 +429,8 @@ pub fn model(id: &str, unchecked: bool) -> Result<&'static ModelInfo, String> {
     }
     runcomfy::catalog::find(id).ok_or_else(|| {
         let said = unknown_model(id);
-        let near = !runcomfy::catalog::closest(id).is_empty()
-            || !runcomfy::catalog::search(&[id]).is_empty();
         match runcomfy::unchecked::check_id(id) {
-            Ok(()) if !near => {
+            Ok(()) if !runcomfy::catalog::is_near(id) => {
                 format!("{said}; --unchecked runs a model the catalog does not have yet")
             }
             _ => said,

@@ -223,13 +223,11 @@ fn unknown_model(id: &str, args: &[std::ffi::OsString]) -> String {
     if !after_run {
         return runcomfy_batch::input::unknown_model(id);
     }
-    // Near a catalog id (a typo, part of one), the catalog's suggestion alone.
-    let near =
-        !runcomfy::catalog::closest(id).is_empty() || !runcomfy::catalog::search(&[id]).is_empty();
     match runcomfy::unchecked::check_id(id) {
         Err(err) if cli::asks_unchecked(args) => err.to_string(),
         Err(_) => runcomfy_batch::input::unknown_model(id),
-        Ok(()) if near => runcomfy_batch::input::unknown_model(id),
+        // Near a catalog id (a typo, part of one), the catalog's suggestion alone.
+        Ok(()) if runcomfy::catalog::is_near(id) => runcomfy_batch::input::unknown_model(id),
         Ok(_) => format!(
             "{}; to run a model the catalog does not have yet: `runcomfy run {} --unchecked \
              --input JSON`",

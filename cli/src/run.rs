@@ -157,9 +157,7 @@ fn unchecked_notes(
                 .into(),
         ));
     }
-    let near = !runcomfy::catalog::closest(model.id).is_empty()
-        || !runcomfy::catalog::search(&[model.id]).is_empty();
-    if runcomfy::catalog::find(model.id).is_none() && near {
+    if runcomfy::catalog::find(model.id).is_none() && runcomfy::catalog::is_near(model.id) {
         let said = runcomfy_batch::input::unknown_model(model.id);
         eprintln_safe(&format!(
             "warning: {said}\n  it is sent as given (--unchecked)"

@@ -57,5 +57,12 @@ pub fn closest(id: &str) -> Vec<&'static str> {
     scored.into_iter().take(3).map(|(_, id)| id).collect()
 }
 
+/// Whether `id`, an id that names no model, is near the catalog's: close to one ([`closest`]:
+/// a typo, another case) or part of some ([`search`]: a family). Such an id run
+/// [`unchecked`](crate::unchecked) is likelier a mistake than a model the catalog lacks.
+pub fn is_near(id: &str) -> bool {
+    !closest(id).is_empty() || !search(&[id]).is_empty()
+}
+
 /// How alike two ids must be (1 minus the edits over the longer's length) to be suggested.
 const CLOSE: f64 = 0.7;
