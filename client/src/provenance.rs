@@ -375,9 +375,7 @@ fn secret_kept() -> Value {
 
 /// Replaces the value of each secret field of `input` by `{"secret": "not recorded"}`.
 pub fn hide_secrets(model: &ModelInfo, input: &mut Map<String, Value>) {
-    // A catalog id run unchecked has the catalog's secrets.
-    let listed = crate::catalog::find(model.id).unwrap_or(model);
-    for field in secret_fields(listed) {
+    for field in secret_fields(crate::unchecked::listed(model)) {
         if let Some(value) = input.get_mut(field) {
             *value = secret_kept();
         }
@@ -476,17 +474,19 @@ pub fn input_from_record(
         Value::Null => return Err(RecordError::NoInput),
         _ => return Err(RecordError::NotARecord("its input is not an object".into())),
     };
-    // A catalog id run unchecked has the catalog's secrets.
-    let listed = crate::catalog::find(model.id).unwrap_or(model);
-    if let Some(secret) =
-        secret_fields(listed).find(|field| input.get(*field) == Some(&secret_kept()))
+    if let Some(secret) = secret_fields(crate::unchecked::listed(model))
+        .find(|field| input.get(*field) == Some(&secret_kept()))
     {
         return Err(RecordError::Secret(secret.to_owned()));
     }
     if crate::unchecked::is_unchecked(model) {
         // Sent as written, it reads no file: a file the record keeps as its hash alone (from
         // a checked run, or a data: URI) cannot be sent again from it.
-        return match summarized(&Value::Object(input.clone()), &JsonPath::root()) {
+        let root = JsonPath::root();
+        let found = input
+            .iter()
+            .find_map(|(field, value)| summarized(value, &root.key(field)));
+        return match found {
             Some(at) => Err(RecordError::Media {
                 field: at.as_str().to_owned(),
                 reason: "the record keeps this file only as its name, size and sha256, and an \

@@ -111,6 +111,12 @@ pub fn unchecked(id: &str) -> Result<&'static ModelInfo, BadModelId> {
     Ok(model)
 }
 
+/// The catalog's model of `model`'s id, whose schema (its defaults, its secret fields) a catalog
+/// id run unchecked still stands for; `model` itself when the catalog has none.
+pub(crate) fn listed(model: &ModelInfo) -> &ModelInfo {
+    find(model.id).unwrap_or(model)
+}
+
 /// Whether `model` is one [`unchecked`] made.
 pub fn is_unchecked(model: &ModelInfo) -> bool {
     let made = MADE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
