@@ -508,6 +508,26 @@ async fn prices_are_read_live_and_a_finished_job_says_what_it_cost() -> TestResu
         all.iter()
             .any(|(id, p)| id == Sequential::ID && *p == price)
     );
+    // The whole model as the API states it: name, kind and the schema it serves.
+    let live = client.live_model(Sequential::ID).await?;
+    assert_eq!(live.price, price);
+    assert_eq!(
+        live.display_name.as_deref(),
+        Some(Sequential::info().display_name)
+    );
+    assert_eq!(live.kind, Some(runcomfy::schema::MediaKind::Image));
+    let schema = live.input_schema.unwrap_or_default();
+    assert!(
+        schema
+            .get("properties")
+            .is_some_and(|p| p.get("text").is_some())
+    );
+    let listed = client.live_models().await?;
+    assert!(
+        listed
+            .iter()
+            .any(|m| m.id == Sequential::ID && m.input_schema.is_none())
+    );
 
     let input =
         serde_json::json!({"text": "Generate 2 images.", "sequential_image_generation_options": 2});

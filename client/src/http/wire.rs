@@ -86,11 +86,18 @@ impl ResultReply {
 }
 
 /// One model of the catalog (`GET /v1/models/{model_id}`, or an entry of `GET /v1/models`):
-/// only its price is read.
+/// its name, kind, price and input schema.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub(crate) struct ModelReply {
     #[serde(default, deserialize_with = "lenient")]
     pub model_id: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub display_name: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub kind: Option<String>,
+    /// Only an object is a schema.
+    #[serde(default, deserialize_with = "lenient")]
+    pub input_schema: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(default, deserialize_with = "lenient_amount")]
     pub base_price_usd: Option<f64>,
     #[serde(default, deserialize_with = "lenient")]

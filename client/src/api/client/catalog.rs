@@ -1,5 +1,5 @@
-//! The API's catalog, read live: a model's price today (`GET /v1/models/{model_id}`), and every
-//! model's (`GET /v1/models`, page by page).
+//! The API's catalog, read live: a model as the API states it today (`GET
+//! /v1/models/{model_id}`), and every model it lists (`GET /v1/models`, page by page).
 
 use reqwest::Method;
 use tracing::Instrument as _;
@@ -11,6 +11,7 @@ use crate::http::transport::Call;
 use crate::http::wire::{ModelReply, ModelsReply};
 use crate::model::ModelInfo;
 use crate::price::{Price, PriceUnit, Pricing, Usd};
+use crate::schema::MediaKind;
 
 /// Models asked for per page of `GET /v1/models`.
 const PAGE: usize = 100;
@@ -19,10 +20,10 @@ const PAGE: usize = 100;
 const MAX_PAGES: usize = 100;
 
 impl Client {
-    /// The model's price as the API states it now (`GET /v1/models/{model_id}`). What the
-    /// reply leaves out (or sends in a form not understood) is unknown in the result:
-    /// combine it with the catalog's ([`Price::or`]).
-    pub async fn model_price(&self, model_id: &str) -> Result<Price, Error> {
+    /// The model as the API states it now (`GET /v1/models/{model_id}`): its name, kind, price
+    /// and input schema, whether or not this build's catalog has it. What the reply leaves out
+    /// (or sends in a form not understood) is unknown in the result.
+    pub async fn live_model(&self, model_id: &str) -> Result<LiveModel, Error> {
         let http = &self.inner.http;
         let call = Call {
             method: Method::GET,
@@ -30,27 +31,34 @@ impl Client {
             body: None,
             timeout: self.inner.timeouts.request,
         };
-        let reply: ModelReply = http
+        let mut reply: ModelReply = http
             .send(call, Failure::is_transient)
-            .instrument(tracing::debug_span!("runcomfy.price", model_id))
+            .instrument(tracing::debug_span!("runcomfy.model", model_id))
             .await
             .map_err(|failure| failure.error)?;
         // Another model's price is no price of this one: an estimate, and `--max-cost`, would
         // trust it.
         if let Some(other) = reply
             .model_id
-            .as_deref()
+            .take()
             .filter(|id| id.trim_matches('/') != model_id.trim_matches('/'))
         {
             return Err(Error::InvalidResponse {
                 request_id: None,
                 status: 200,
                 // Shown through `printable` by the error's `Display`.
-                reason: format!("the price reply is for model `{other}`, not `{model_id}`"),
+                reason: format!("the reply is for model `{other}`, not `{model_id}`"),
                 excerpt: String::new(),
             });
         }
-        Ok(price_of(reply))
+        Ok(LiveModel::of(model_id.to_owned(), reply))
+    }
+
+    /// The model's price as the API states it now ([`live_model`](Self::live_model)'s). What
+    /// the reply leaves out is unknown in the result: combine it with the catalog's
+    /// ([`Price::or`]).
+    pub async fn model_price(&self, model_id: &str) -> Result<Price, Error> {
+        self.live_model(model_id).await.map(|model| model.price)
     }
 
     /// The price to estimate a job of `model` at: today's ([`Client::model_price`]), with what
@@ -84,13 +92,13 @@ impl Client {
         (crate::estimate::of_input(&price, input), unread)
     }
 
-    /// Every model's price as the API states it now (`GET /v1/models`, page by page), by
-    /// model id, in the API's order. An entry that names no model is left out, with a warning
-    /// that gives its position in the listing. A listing that still says there is more after
-    /// 100 pages is cut there, with a warning.
-    pub async fn model_prices(&self) -> Result<Vec<(String, Price)>, Error> {
+    /// Every model the API lists now (`GET /v1/models`, page by page, without their schemas),
+    /// in the API's order, whether or not this build's catalog has it. An entry that names no
+    /// model is left out, with a warning that gives its position in the listing. A listing
+    /// that still says there is more after 100 pages is cut there, with a warning.
+    pub async fn live_models(&self) -> Result<Vec<LiveModel>, Error> {
         let http = &self.inner.http;
-        let mut prices = Vec::new();
+        let mut models = Vec::new();
         for page in 0..MAX_PAGES {
             let mut url = http.url(["v1", "models"]);
             url.query_pairs_mut()
@@ -104,7 +112,7 @@ impl Client {
             };
             let reply: ModelsReply = http
                 .send(call, Failure::is_transient)
-                .instrument(tracing::debug_span!("runcomfy.prices", page))
+                .instrument(tracing::debug_span!("runcomfy.models", page))
                 .await
                 .map_err(|failure| failure.error)?;
             let count = reply.models.len();
@@ -112,7 +120,7 @@ impl Client {
             for (position, entry) in reply.models.into_iter().enumerate() {
                 let mut model = serde_json::from_value::<ModelReply>(entry).unwrap_or_default();
                 match model.model_id.take() {
-                    Some(id) => prices.push((id, price_of(model))),
+                    Some(id) => models.push(LiveModel::of(id, model)),
                     None => unnamed.push(page * PAGE + position + 1),
                 }
             }
@@ -125,15 +133,53 @@ impl Client {
             }
             let seen = page * PAGE + count;
             if count < PAGE || reply.total.is_some_and(|total| seen as u64 >= total) {
-                return Ok(prices);
+                return Ok(models);
             }
         }
         tracing::warn!(
-            listed = prices.len(),
+            listed = models.len(),
             "GET /v1/models still had more after {MAX_PAGES} pages; the models past them are \
              left out"
         );
-        Ok(prices)
+        Ok(models)
+    }
+
+    /// Every model's price as the API states it now ([`live_models`](Self::live_models)), by
+    /// model id, in the API's order.
+    pub async fn model_prices(&self) -> Result<Vec<(String, Price)>, Error> {
+        let models = self.live_models().await?;
+        Ok(models.into_iter().map(|m| (m.id, m.price)).collect())
+    }
+}
+
+/// A model as the API states it now ([`Client::live_model`], [`Client::live_models`]). Its
+/// texts are the server's: show them through [`printable`](crate::error::printable).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct LiveModel {
+    /// The model id, as asked for (one model) or as listed.
+    pub id: String,
+    /// The name RunComfy shows, if the reply gave one.
+    pub display_name: Option<String>,
+    /// What the model makes, if the reply said it in a word this client knows.
+    pub kind: Option<MediaKind>,
+    /// Today's price; what the reply left out is unknown.
+    pub price: Price,
+    /// The model's input JSON Schema as the API serves it (one model only: the listing is
+    /// read without schemas). Not checked here: [`unchecked`](crate::unchecked) runs a model
+    /// without one.
+    pub input_schema: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl LiveModel {
+    fn of(id: String, mut reply: ModelReply) -> Self {
+        LiveModel {
+            id,
+            display_name: reply.display_name.take().filter(|n| !n.trim().is_empty()),
+            kind: reply.kind.take().as_deref().and_then(MediaKind::parse),
+            input_schema: reply.input_schema.take(),
+            price: price_of(reply),
+        }
     }
 }
 

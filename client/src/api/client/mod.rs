@@ -23,7 +23,7 @@ pub use builder::{
     BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_BODY_BYTES, MODEL_API_BASE_ENV,
     TOKEN_ENV, parse_base_url,
 };
-pub use catalog::EstimatePrice;
+pub use catalog::{EstimatePrice, LiveModel};
 
 impl Client {
     /// The base URL calls go to.
