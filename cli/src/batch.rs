@@ -94,6 +94,8 @@ pub fn command() -> Command {
             Arg::new("model")
                 .long("model")
                 .value_name("MODEL")
+                .value_parser(crate::cli::ModelId)
+                .hide_possible_values(true)
                 .conflicts_with("resume")
                 .help("The model of lines that name none"),
         )

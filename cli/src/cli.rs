@@ -205,7 +205,7 @@ pub fn not_a_field_of_the_model(err: &clap::Error, args: &[std::ffi::OsString]) 
 }
 
 /// The model id a parse error is about, when it is one that names no model: `run ID` (an
-/// unknown subcommand of `run`) or `describe ID` (`batch --model` checks its own).
+/// unknown subcommand of `run`; `describe` and `batch --model` check their own).
 pub fn unknown_model(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     let value = |kind| match err.get(kind) {
@@ -217,10 +217,6 @@ pub fn unknown_model(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<S
             let id = value(ContextKind::InvalidSubcommand)?;
             let run = args.iter().position(|arg| arg == "run")?;
             (args.get(run + 1)? == id.as_str()).then_some(id)
-        }
-        // `describe MODEL`.
-        ErrorKind::InvalidValue if value(ContextKind::InvalidArg)?.ends_with("<MODEL>") => {
-            value(ContextKind::InvalidValue)
         }
         _ => None,
     }
@@ -555,13 +551,40 @@ fn request_id_arg() -> Arg {
 }
 
 fn model_arg() -> Arg {
-    let ids: Vec<&'static str> = runcomfy::catalog().iter().map(|m| m.id).collect();
     Arg::new("model")
         .value_name("MODEL")
         .required(true)
-        .value_parser(PossibleValuesParser::new(ids))
+        .value_parser(ModelId)
         .hide_possible_values(true)
         .help("A model id (see `runcomfy models`)")
+}
+
+/// A model id: any text, checked by the command (a model this build lacks may still be asked
+/// of the API or run `--unchecked`), with the catalog's ids offered to shell completion.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelId;
+
+impl clap::builder::TypedValueParser for ModelId {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &Command,
+        arg: Option<&Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            runcomfy::catalog()
+                .iter()
+                .map(|m| clap::builder::PossibleValue::new(m.id)),
+        ))
+    }
 }
 
 fn run_command(models: Vec<&'static ModelInfo>) -> Command {
@@ -636,7 +659,8 @@ fn run_args() -> Vec<Arg> {
             .help(
                 "The input as JSON text, @file.json, or - for stdin; flags override its keys. \
                  A runcomfy-record.json is an input too: its media are read from where they \
-                 were, and must have the same sha256",
+                 were, and must have the same sha256 (with --unchecked, only a record that \
+                 keeps no file: its media were URLs)",
             )
             .help_heading(heading),
         out_arg("Save the outputs here [default: ./runcomfy-out/REQUEST_ID/]")

@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 
 use runcomfy::catalog::{CrossRule, Field, FieldKind, ModelInfo};
-use runcomfy::error::printable;
+use runcomfy::client::LiveModel;
+use runcomfy::error::{escaped_json, printable};
 use runcomfy::price::Price;
 use runcomfy::schema::MediaKind;
 use runcomfy::vocab::cross::CrossRuleKind;
@@ -13,17 +14,18 @@ use crate::conditions;
 use crate::fields::{self, FieldFlag};
 use crate::output;
 
-/// Today's prices by model id (`--live`), or none.
-pub type LivePrices = Option<HashMap<String, Price>>;
+/// The models the API lists today by id (`--live`), or none.
+pub type LiveModels = Option<HashMap<String, LiveModel>>;
 
 /// How many models `models --live` names that this build lacks.
 const NOT_BUILT_SHOWN: usize = 8;
 
 /// A model's price: today's (`--live`) over the catalog's, and whether it is today's.
-fn price_of(model: &ModelInfo, live: &LivePrices) -> (Price, Source) {
-    let live = live
-        .as_ref()
-        .map(|l| l.get(model.id).cloned().unwrap_or(Price::UNKNOWN));
+fn price_of(model: &ModelInfo, live: &LiveModels) -> (Price, Source) {
+    let live = live.as_ref().map(|l| {
+        l.get(model.id)
+            .map_or(Price::UNKNOWN, |listed| listed.price.clone())
+    });
     shown_price(model, live)
 }
 
@@ -104,25 +106,33 @@ impl ModelFilter {
         found
     }
 
-    /// The models the API lists (`--live`) that this build lacks, as a note: a model the
-    /// catalog did not have when this runcomfy was built runs only `--unchecked`. Only the
-    /// words filter them; their kind is not known.
-    fn not_built(&self, live: &HashMap<String, Price>) -> Option<String> {
-        if self.kind.is_some() {
-            return None;
-        }
+    /// The models the API lists (`--live`) that this build lacks and the filter lets through
+    /// (by the words in their id or name, and by the kind the API gives), by id: a model the
+    /// catalog did not have when this runcomfy was built runs only `--unchecked`.
+    fn not_built<'a>(&self, live: &'a HashMap<String, LiveModel>) -> Vec<&'a LiveModel> {
         let words: Vec<String> = self.words.iter().map(|w| w.to_lowercase()).collect();
-        let mut missing: Vec<&str> = live
-            .keys()
-            .map(String::as_str)
-            .filter(|id| runcomfy::catalog::find(id).is_none())
-            .filter(|id| words.iter().all(|w| id.to_lowercase().contains(w.as_str())))
+        let mut missing: Vec<&LiveModel> = live
+            .values()
+            .filter(|m| runcomfy::catalog::find(&m.id).is_none())
+            .filter(|m| self.kind.is_none_or(|k| m.kind == Some(k)))
+            .filter(|m| {
+                let name = m.display_name.as_deref().unwrap_or_default().to_lowercase();
+                let id = m.id.to_lowercase();
+                words
+                    .iter()
+                    .all(|w| id.contains(w.as_str()) || name.contains(w.as_str()))
+            })
             .collect();
-        missing.sort_unstable();
+        missing.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        missing
+    }
+
+    /// [`not_built`](Self::not_built) as a note for people, or none.
+    fn not_built_note(missing: &[&LiveModel]) -> Option<String> {
         let shown: Vec<String> = missing
             .iter()
             .take(NOT_BUILT_SHOWN)
-            .map(|id| printable(id, 120).into_owned())
+            .map(|m| printable(&m.id, 120).into_owned())
             .collect();
         let more = match missing.len().saturating_sub(NOT_BUILT_SHOWN) {
             0 => String::new(),
@@ -131,8 +141,8 @@ impl ModelFilter {
         (!missing.is_empty()).then(|| {
             format!(
                 "note: the API lists {} this build lacks (a newer runcomfy may have them; \
-                 `runcomfy run ID --unchecked --input JSON` runs one, its input unchecked): \
-                 {}{more}",
+                 `runcomfy describe ID --live` shows one, `runcomfy run ID --unchecked --input \
+                 JSON` runs it, its input unchecked): {}{more}",
                 runcomfy_batch::report::count(missing.len() as u64, "model", "models"),
                 shown.join(", ")
             )
@@ -154,12 +164,17 @@ impl ModelFilter {
 
 /// `models`: one line per model the filter lets through, or those as JSON; `false` when none
 /// does (said on stderr).
-pub fn models(filter: &ModelFilter, json: bool, live: &LivePrices) -> bool {
+pub fn models(filter: &ModelFilter, json: bool, live: &LiveModels) -> bool {
     let catalog = filter.models();
-    if let Some(note) = live.as_ref().and_then(|live| filter.not_built(live)) {
+    let not_built = live
+        .as_ref()
+        .map(|live| filter.not_built(live))
+        .unwrap_or_default();
+    if let Some(note) = ModelFilter::not_built_note(&not_built) {
         crate::progress::eprintln_safe(&note);
     }
-    if catalog.is_empty() {
+    let any = !catalog.is_empty() || !not_built.is_empty();
+    if !any {
         crate::progress::eprintln_safe(&format!(
             "no model matches {} (`runcomfy models` lists all {})",
             filter.describe(),
@@ -178,14 +193,16 @@ pub fn models(filter: &ModelFilter, json: bool, live: &LivePrices) -> bool {
                     "docs": m.docs,
                     "fields": m.fields().map(|f| f.name).collect::<Vec<_>>(),
                     "required": m.fields().filter(|f| f.required).map(|f| f.name).collect::<Vec<_>>(),
+                    "in_build": true,
                 })
             })
+            .chain(not_built.iter().map(|m| not_built_json(m)))
             .collect();
         output::json(&Value::Array(list));
-        return !catalog.is_empty();
+        return any;
     }
     if catalog.is_empty() {
-        return false;
+        return any;
     }
     let id_width = catalog.iter().map(|m| m.id.len()).max().unwrap_or(0);
     let name_width = catalog
@@ -240,6 +257,70 @@ pub fn models(filter: &ModelFilter, json: bool, live: &LivePrices) -> bool {
         "(* required, [] list; {source}; `runcomfy describe MODEL` for details)"
     ));
     true
+}
+
+/// A model the API lists that this build lacks, as `models --json` gives it: what the API
+/// said of it, and no fields (its schema is not read here).
+fn not_built_json(model: &LiveModel) -> Value {
+    let mut price = model.price.to_json();
+    price["source"] = Source::Today.name().into();
+    json!({
+        "id": model.id,
+        "display_name": model.display_name,
+        "kind": model.kind.map(MediaKind::name),
+        "price": price,
+        "in_build": false,
+    })
+}
+
+/// `describe MODEL --live` of a model this build lacks: what the API says of it, with its
+/// input schema as the API serves it (not read here: it is what `--unchecked` sends against).
+pub fn describe_not_built(model: &LiveModel, json: bool) {
+    if json {
+        let mut value = not_built_json(model);
+        value["input_schema"] = model
+            .input_schema
+            .clone()
+            .map_or(Value::Null, Value::Object);
+        output::json(&value);
+        return;
+    }
+    let id = printable(&model.id, 200);
+    let mut out = Vec::new();
+    let name = model
+        .display_name
+        .as_deref()
+        .map(|name| format!("{}; ", printable(name, 200)))
+        .unwrap_or_default();
+    out.push(format!("{id}  ({name}not in this build's catalog)"));
+    if let Some(kind) = model.kind {
+        out.push(format!("Makes: {}", kind.name()));
+    }
+    out.push(format!(
+        "Price (today): {}",
+        printable(&model.price.to_string(), 200)
+    ));
+    if let Some(note) = &model.price.note {
+        out.push(format!("  {}", printable(note, 1000)));
+    }
+    out.push(String::new());
+    match &model.input_schema {
+        Some(schema) => {
+            out.push(
+                "Input schema, as the API serves it (this build does not check it; the server \
+                 does):"
+                    .into(),
+            );
+            let text = escaped_json(&Value::Object(schema.clone()), true).unwrap_or_default();
+            out.push(String::from_utf8_lossy(&text).into_owned());
+        }
+        None => out.push("Input schema: the API gave none".into()),
+    }
+    out.push(String::new());
+    out.push(format!(
+        "Run it: runcomfy run {id} --unchecked --input JSON"
+    ));
+    output::line(&out.join("\n"));
 }
 
 /// `describe MODEL`.

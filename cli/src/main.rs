@@ -136,9 +136,9 @@ async fn dispatch(matches: &ArgMatches) -> Result<u8, CliError> {
         Some(("models", sub)) => {
             let live = if sub.get_flag("live") {
                 let connection = connect::connect(matches).await?;
-                let prices = connection.client.model_prices().await;
+                let listed = connection.client.live_models().await;
                 connection.close().await;
-                Some(prices?.into_iter().collect())
+                Some(listed?.into_iter().map(|m| (m.id.clone(), m)).collect())
             } else {
                 None
             };
@@ -155,7 +155,13 @@ async fn dispatch(matches: &ArgMatches) -> Result<u8, CliError> {
             Ok(if any { exit::OK } else { exit::FAILURE })
         }
         Some(("describe", sub)) => {
-            let model = model_of(sub.get_one::<String>("model").map(String::as_str))?;
+            let id = sub
+                .get_one::<String>("model")
+                .map(String::as_str)
+                .unwrap_or_default();
+            let Some(model) = runcomfy::catalog::find(id) else {
+                return describe_not_built(matches, sub, id).await;
+            };
             let live = if sub.get_flag("live") {
                 let connection = connect::connect(matches).await?;
                 let price = connection.client.model_price(model.id).await;
@@ -184,7 +190,12 @@ async fn dispatch(matches: &ArgMatches) -> Result<u8, CliError> {
                     .map_err(|err| CliError::Usage(err.to_string()))?;
                 run::run(matches, model, run_matches).await
             }
-            Some((id, run_matches)) => run::run(matches, model_of(Some(id))?, run_matches).await,
+            Some((id, run_matches)) => {
+                // A subcommand clap matched is a catalog model's.
+                let model = runcomfy::catalog::find(id)
+                    .ok_or_else(|| CliError::Usage(runcomfy_batch::input::unknown_model(id)))?;
+                run::run(matches, model, run_matches).await
+            }
             None => Err(CliError::Usage(
                 "run: which model? (`runcomfy models`)".into(),
             )),
@@ -237,8 +248,40 @@ fn unknown_model(id: &str, args: &[std::ffi::OsString]) -> String {
     }
 }
 
-fn model_of(id: Option<&str>) -> Result<&'static runcomfy::catalog::ModelInfo, CliError> {
-    id.and_then(runcomfy::catalog::find).ok_or_else(|| {
-        CliError::Usage(runcomfy_batch::input::unknown_model(id.unwrap_or_default()))
-    })
+/// `describe ID` of a model this build lacks: with `--live`, what the API says of it; else
+/// refused, saying `--live` asks the API (unless the id is near a catalog id: then only the
+/// catalog's suggestion).
+async fn describe_not_built(
+    matches: &ArgMatches,
+    sub: &ArgMatches,
+    id: &str,
+) -> Result<u8, CliError> {
+    let unknown = runcomfy_batch::input::unknown_model(id);
+    let asks_api = runcomfy::unchecked::check_id(id).is_ok() && !runcomfy::catalog::is_near(id);
+    if !sub.get_flag("live") {
+        return Err(CliError::Usage(if asks_api {
+            format!(
+                "{unknown}; `runcomfy describe {} --live` asks the API of a model the catalog \
+                 does not have yet",
+                runcomfy_batch::report::shell_word(id)
+            )
+        } else {
+            unknown
+        }));
+    }
+    // Not an API path: nothing to ask; the catalog's suggestion.
+    if runcomfy::unchecked::check_id(id).is_err() {
+        return Err(CliError::Usage(unknown));
+    }
+    let connection = connect::connect(matches).await?;
+    let listed = connection.client.live_model(id).await;
+    connection.close().await;
+    let listed = listed.map_err(|err| match err {
+        runcomfy::Error::NotFound { .. } => {
+            CliError::Usage(format!("{unknown}; the API does not list it either"))
+        }
+        err => err.into(),
+    })?;
+    describe::describe_not_built(&listed, sub.get_flag("json"));
+    Ok(exit::OK)
 }

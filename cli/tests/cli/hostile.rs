@@ -1396,6 +1396,108 @@ fn a_live_catalog_with_entries_that_name_no_model_warns_and_lists_the_rest() {
     };
     assert_eq!(source(MODEL), Some(j!("api")));
     assert_eq!(source("bytedance/seedream-4-0/edit"), Some(j!("catalog")));
+    // The models this build lacks are listed too, as the API gave them, marked.
+    let entry = |id: &str| {
+        models
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|m| m["id"] == id)
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(entry(MODEL)["in_build"], j!(true));
+    let kling = entry("kling/kling-3.0/text-to-video");
+    assert_eq!(kling["in_build"], j!(false), "{models}");
+    assert_eq!(kling["price"]["usd"], j!(0.5), "{models}");
+    assert_eq!(kling["price"]["source"], j!("api"), "{models}");
+    assert_eq!(
+        entry("evil/\u{1b}[2Jmodel")["in_build"],
+        j!(false),
+        "{models}"
+    );
+    assert!(!stdout(&output).contains('\u{1b}'));
+}
+
+#[test]
+fn describe_live_of_a_model_this_build_lacks_shows_what_the_api_says() {
+    const NEW: &str = "kling/kling-3.0/text-to-video";
+    let server = Hostile::start_in_background(|seen, _| {
+        if seen.path == format!("/v1/models/{NEW}") {
+            json(
+                200,
+                j!({
+                    "model_id": NEW,
+                    "display_name": "Kling \u{202e}3.0",
+                    "kind": "video",
+                    "base_price_usd": 0.5,
+                    "price_unit": "second",
+                    "pricing": "fixed",
+                    "input_schema": {
+                        "type": "object",
+                        "required": ["prompt"],
+                        "properties": {"prompt": {"type": "string", "description": "\u{1b}[31mred"}},
+                    },
+                }),
+            )
+        } else {
+            json(
+                404,
+                j!({"error_code": 404001, "error_message": "no such model"}),
+            )
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+
+    // Without --live: refused, saying that --live asks the API; nothing is sent.
+    let output = cli(&server, dir.path())
+        .args(["describe", NEW])
+        .output()
+        .unwrap();
+    assert_code(&output, 64);
+    assert!(stderr(&output).contains(&format!("runcomfy describe {NEW} --live")));
+    assert!(server.seen().is_empty());
+
+    let output = cli(&server, dir.path())
+        .args(["describe", NEW, "--live"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let out = stdout(&output);
+    assert!(out.contains("not in this build's catalog"), "{out}");
+    assert!(out.contains("$0.50 per second"), "{out}");
+    assert!(out.contains("\"required\""), "{out}");
+    assert!(
+        out.contains(&format!("runcomfy run {NEW} --unchecked --input JSON")),
+        "{out}"
+    );
+    assert!(
+        !out.contains('\u{1b}') && !out.contains('\u{202e}'),
+        "{out:?}"
+    );
+
+    let output = cli(&server, dir.path())
+        .args(["describe", NEW, "--live", "--json"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let described: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(described["in_build"], j!(false));
+    assert_eq!(described["kind"], j!("video"));
+    assert_eq!(described["price"]["unit"], j!("second"));
+    assert_eq!(described["input_schema"]["required"], j!(["prompt"]));
+
+    // One the API does not know either: a usage error that says so.
+    let output = cli(&server, dir.path())
+        .args(["describe", "vendor/nothing/here", "--live"])
+        .output()
+        .unwrap();
+    assert_code(&output, 64);
+    assert!(
+        stderr(&output).contains("the API does not list it either"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 /// `describe --live` on a model the API does not list shows the catalog's price, marked as
