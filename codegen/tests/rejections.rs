@@ -888,3 +888,29 @@ fn one_output_type_for_two_output_schemas_names_the_overlay_and_the_models() {
         "{message}"
     );
 }
+
+/// OpenAPI's `discriminator`, `externalDocs` and `xml` (what Pydantic and API descriptions
+/// write) are annotations: the `oneOf` beside a `discriminator` decides what is valid.
+#[test]
+fn openapi_annotations_are_read() {
+    let shape = |kind: &str| {
+        json!({"type": "object", "required": ["kind"],
+               "properties": {"kind": {"const": kind}}})
+    };
+    let input = object(
+        json!({
+            "task": {
+                "oneOf": [shape("upscale"), shape("denoise")],
+                "discriminator": {"propertyName": "kind",
+                                  "mapping": {"upscale": "#/$defs/Up", "denoise": "#/$defs/Down"}},
+                "externalDocs": {"url": "https://example.com/docs"},
+                "xml": {"name": "task"},
+            },
+        }),
+        &["task"],
+    );
+    let dir = catalog(&input, None);
+    if let Err(errors) = runcomfy_codegen::generate(dir.path()) {
+        panic!("{errors}");
+    }
+}

@@ -15,7 +15,8 @@ pub fn compile_pattern(source: &str) -> Result<regress::Regex, regress::Error> {
 }
 
 /// A keyword of JSON Schema (draft 4 to 2020-12), of RunComfy's catalog, or of OpenAPI 3.0's
-/// schema objects (`nullable`, `example`), which catalogs exported from an API description hold.
+/// schema objects (`nullable`, `example`, `discriminator`), which catalogs exported from an API
+/// description (or a Pydantic model) hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Keyword {
@@ -147,6 +148,13 @@ pub enum Keyword {
     Else,
     /// `nullable`: OpenAPI 3.0's way to add `null` to `type`.
     Nullable,
+    /// `discriminator`: OpenAPI's hint of the property that tells a `oneOf`'s (or `anyOf`'s)
+    /// members apart; the members decide what is valid, so it constrains nothing itself.
+    Discriminator,
+    /// `externalDocs`: OpenAPI's link to more documentation.
+    ExternalDocs,
+    /// `xml`: OpenAPI's XML representation, which JSON bodies never use.
+    Xml,
     /// RunComfy's `validations`: rules measured on each media file ([`crate::rule`]).
     Validations,
 }
@@ -248,6 +256,9 @@ impl Keyword {
         Keyword::Then,
         Keyword::Else,
         Keyword::Nullable,
+        Keyword::Discriminator,
+        Keyword::ExternalDocs,
+        Keyword::Xml,
         Keyword::Validations,
     ];
 
@@ -318,6 +329,9 @@ impl Keyword {
             Keyword::Then => "then",
             Keyword::Else => "else",
             Keyword::Nullable => "nullable",
+            Keyword::Discriminator => "discriminator",
+            Keyword::ExternalDocs => "externalDocs",
+            Keyword::Xml => "xml",
             Keyword::Validations => "validations",
         }
     }
@@ -354,7 +368,10 @@ impl Keyword {
             | Keyword::Example
             | Keyword::ReadOnly
             | Keyword::WriteOnly
-            | Keyword::Deprecated => Support::Annotation,
+            | Keyword::Deprecated
+            | Keyword::Discriminator
+            | Keyword::ExternalDocs
+            | Keyword::Xml => Support::Annotation,
             Keyword::Type
             | Keyword::Enum
             | Keyword::Const

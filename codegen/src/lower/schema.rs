@@ -334,7 +334,10 @@ impl<'c, 'a> Reader<'c, 'a> {
             | Keyword::Example
             | Keyword::ReadOnly
             | Keyword::WriteOnly
-            | Keyword::Deprecated => {}
+            | Keyword::Deprecated
+            | Keyword::Discriminator
+            | Keyword::ExternalDocs
+            | Keyword::Xml => {}
             // Annotations from 2019-09 on (`admit` refuses them in older drafts).
             Keyword::ContentMediaType | Keyword::ContentEncoding | Keyword::ContentSchema => {}
             // Refused by `admit`.
