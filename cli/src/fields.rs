@@ -489,6 +489,9 @@ pub fn from_matches(flags: &[FieldFlag], matches: &ArgMatches) -> Map<String, Va
             match raws.as_slice() {
                 // A list that may be null is null by `--flag null`, not `[null]`.
                 [one] if one.trim() == "null" && field.nullable() => Value::Null,
+                // The whole list as one JSON array (`--loras '[{...}, {...}]'`), where an item
+                // cannot be an array.
+                [one] if let Some(list) = whole_list(field, one) => list,
                 raws => Value::Array(raws.iter().map(|raw| from_text(field, raw)).collect()),
             }
         } else {
@@ -500,6 +503,18 @@ pub fn from_matches(flags: &[FieldFlag], matches: &ArgMatches) -> Map<String, Va
         out.insert(field.name.to_owned(), value);
     }
     out
+}
+
+/// A list flag's one value as the whole list: a JSON array that no item could be (any text is a
+/// text item; for media, a file of that name is one).
+fn whole_list(field: &Field, raw: &str) -> Option<Value> {
+    match field.kind() {
+        FieldKind::Text => return None,
+        FieldKind::Media(_) if std::path::Path::new(raw).exists() => return None,
+        _ => {}
+    }
+    let list = serde_json::from_str::<Value>(raw).ok()?;
+    (list.is_array() && !field.takes_value(&list)).then_some(list)
 }
 
 /// The other readings of each flag given whose text reads more than one way (not a list's),

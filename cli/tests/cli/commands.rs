@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::support::{assert_code, runcomfy, stderr, stdout};
+use crate::support::{assert_code, runcomfy, stderr, stdout, write_png};
 
 #[test]
 fn models_lists_every_model_of_the_catalog() {
@@ -276,6 +276,38 @@ fn a_list_given_two_values_at_once_says_to_repeat_the_flag() {
     assert_code(&output, 64);
     let err = stderr(&output);
     assert!(err.contains("--images a.png --images b.png"), "{err}");
+}
+
+/// A list's flag given once with a JSON array takes it as the whole list; a file of that name is
+/// still one item.
+#[test]
+fn a_list_flag_takes_the_whole_list_as_a_json_array() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = r#"["https://example.com/a.png", "https://example.com/b.png"]"#;
+    let output = mock_edit(dir.path(), "a")
+        .args(["--images", list, "--dry-run", "--json"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(
+        report["body"]["images"],
+        serde_json::json!(["https://example.com/a.png", "https://example.com/b.png"])
+    );
+
+    let name = r#"["odd"]"#;
+    write_png(&dir.path().join(name), 64, 64);
+    let output = mock_edit(dir.path(), "a")
+        .args(["--images", name, "--dry-run", "--json"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let images = report["body"]["images"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(images.len(), 1, "{report}");
 }
 
 /// A flag the model has none of, with no near one, lists its text flags; a `field=value` word
