@@ -101,6 +101,28 @@ fn check_overlay_fields(ctx: &mut Ctx<'_>) {
     }
 }
 
+/// Whether an input schema's title names no model: empty, `Input`, `Input schema`, or the class
+/// name a schema generator (Pydantic, an OpenAPI tool) wrote, one word ending in what it holds
+/// (`TextToImageInput`, `GenerateRequest`, `FluxParams`).
+fn is_generic_title(title: &str) -> bool {
+    let title = title.trim();
+    let class_name = !title.is_empty()
+        && title.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && [
+            "input",
+            "request",
+            "params",
+            "parameters",
+            "schema",
+            "args",
+            "arguments",
+            "body",
+        ]
+        .iter()
+        .any(|end| title.to_ascii_lowercase().ends_with(end));
+    title.is_empty() || title.eq_ignore_ascii_case("input schema") || class_name
+}
+
 /// The name `runcomfy models` shows: the overlay's, RunComfy's, or the input's title unless
 /// it is a generic one; else the id, with a warning.
 fn display_name(ctx: &mut Ctx<'_>) -> String {
@@ -111,9 +133,7 @@ fn display_name(ctx: &mut Ctx<'_>) -> String {
         .or_else(|| src.upstream.display_name.clone())
         .or_else(|| {
             let title = src.input.get("title").and_then(Value::as_str)?;
-            let generic =
-                title.eq_ignore_ascii_case("input schema") || title.eq_ignore_ascii_case("input");
-            (!generic && !title.trim().is_empty()).then(|| title.to_owned())
+            (!is_generic_title(title)).then(|| title.to_owned())
         })
         .unwrap_or_else(|| {
             let path = ctx.overlay_path();
@@ -809,6 +829,28 @@ fn countable(ty: &RustType, enums: &[Enum]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn class_names_are_no_display_names() {
+        for generic in [
+            "",
+            " ",
+            "Input",
+            "input schema",
+            "TextToImageInput",
+            "GenerateRequest",
+        ] {
+            assert!(is_generic_title(generic), "{generic:?}");
+        }
+        for name in [
+            "FLUX.2 Flash",
+            "Seedream 4.0 Edit",
+            "Kling",
+            "Wan Input Studio",
+        ] {
+            assert!(!is_generic_title(name), "{name:?}");
+        }
+    }
 
     #[test]
     fn categories_name_the_output_kind_when_they_agree() {
