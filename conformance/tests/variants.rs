@@ -112,3 +112,30 @@ fn the_typed_input_holds_each_shape_s_properties() {
     let neither = VariantsInput::new().with_mode("text");
     assert!(!runcomfy::Input::validate(&neither).is_valid());
 }
+
+/// A value two shapes could take, none does and no tag picks between, is told why each shape
+/// refuses it, by its title or its place.
+#[test]
+fn with_no_tag_each_shape_says_why() {
+    use runcomfy_conformance::models::regress::untagged_shapes::UntaggedShapes;
+    let err = UntaggedShapes::info()
+        .decode(&json!({"prompt": "a fox", "strength": 2}))
+        .unwrap_err();
+    let errors: Vec<_> = err.report.errors().collect();
+    assert_eq!(errors.len(), 1, "{:?}", err.report);
+    let message = &errors[0].message;
+    assert!(
+        message.contains("as `From text` (strength: is not a known field"),
+        "{message}"
+    );
+    assert!(
+        message.contains("as alternative 2 (image_url: is required, prompt: is not a known field"),
+        "{message}"
+    );
+    assert_eq!(errors[0].rule, "oneOf");
+    assert!(
+        UntaggedShapes::info()
+            .decode(&json!({"prompt": "a fox", "steps": 2}))
+            .is_ok()
+    );
+}

@@ -8,7 +8,7 @@ use super::instance::{Array, Instance, View, find};
 use super::{equal, evaluated};
 use crate::media::{self, Files, Media};
 use crate::number::Number;
-use crate::report::ValidationReport;
+use crate::report::{Problem, ValidationReport};
 use crate::schema::{Dependency, Items, Json, Needs, Schema, Types};
 
 /// Checks `value` against `schema`, adding its problems to `report` at `path`.
@@ -230,11 +230,66 @@ impl Checker<'_> {
                     Some(ty) if !taken.is_any() && !taken.allows(ty) => {
                         format!("must be {}", taken.phrase())
                     }
-                    _ => message(),
+                    Some(ty) => {
+                        let why = self.why_each_fails(alternatives, ty, view, at);
+                        match why.is_empty() {
+                            true => message(),
+                            false => format!("{}: {why}", message()),
+                        }
+                    }
+                    None => message(),
                 };
                 self.error(at, keyword, Some(short(view)), message);
             }
         }
+    }
+
+    /// Why each alternative that takes values of the value's type refuses it, for a value
+    /// several could take and none does (two shapes of object, no tag to choose): `as `From
+    /// text` (strength: is not a known field); as alternative 2 (image_url: is required)`.
+    /// Empty for fewer than two such alternatives.
+    fn why_each_fails(
+        &mut self,
+        alternatives: &'static [&'static Schema],
+        ty: JsonType,
+        view: View<'_>,
+        at: At<'_>,
+    ) -> String {
+        /// Problems told per alternative: the first few say which is nearer.
+        const SHOWN: usize = 3;
+        let typed: Vec<(usize, &'static Schema)> = alternatives
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(_, s)| s.admitted_types().allows(ty))
+            .collect();
+        if typed.len() < 2 {
+            return String::new();
+        }
+        let each: Vec<String> = typed
+            .into_iter()
+            .map(|(index, alternative)| {
+                let report = self.aside(alternative, view, at);
+                let errors: Vec<&Problem> = report.errors().collect();
+                let mut said: Vec<String> = errors
+                    .iter()
+                    .take(SHOWN)
+                    .map(|p| {
+                        let path = if p.path.is_empty() { "input" } else { &p.path };
+                        format!("{path}: {}", p.message)
+                    })
+                    .collect();
+                if errors.len() > SHOWN {
+                    said.push(format!("{} more", errors.len() - SHOWN));
+                }
+                let name = match alternative.title {
+                    Some(title) => format!("`{title}`"),
+                    None => format!("alternative {}", index + 1),
+                };
+                format!("as {name} ({})", said.join(", "))
+            })
+            .collect();
+        each.join("; ")
     }
 
     /// Whether the value passes `schema`, without reporting.
