@@ -7,7 +7,7 @@ use runcomfy::catalog::ModelInfo;
 use runcomfy::schema::MediaKind;
 
 use crate::exit::EXIT_CODES_HELP;
-use crate::fields;
+use crate::fields::{self, FieldFlag};
 
 /// The whole command line: every model's `run` subcommand (help, completions).
 pub fn command() -> Command {
@@ -184,24 +184,42 @@ pub fn not_a_field_of_the_model(err: &clap::Error, args: &[std::ffi::OsString]) 
             flag.long
         ));
     }
-    // A typo clap has a suggestion for (`--txt`) is left to it.
-    if err.get(clap::error::ContextKind::SuggestedArg).is_some() {
+    // A typo of one of the model's flags (`--txt`) is left to clap's tip; a tip of a command
+    // option (`--base-url` for `--image-url`, which would send the job and the token elsewhere)
+    // is not given.
+    if let Some(clap::error::ContextValue::String(tip)) =
+        err.get(clap::error::ContextKind::SuggestedArg)
+        && flags
+            .iter()
+            .any(|f| tip.strip_prefix("--") == Some(f.long.as_str()))
+    {
         return None;
     }
     let name = given.strip_prefix("--")?.split('=').next()?;
-    let texts: Vec<String> = flags
+    let (texts, others): (Vec<&FieldFlag>, Vec<&FieldFlag>) = flags
         .iter()
-        .filter(|f| f.field.kind() == runcomfy::catalog::FieldKind::Text)
-        .map(|f| format!("--{}", f.long))
-        .collect();
-    (!texts.is_empty()).then(|| {
-        format!(
-            "{} has no --{name}; its text flags: {} (`runcomfy run {} --help` lists them all)",
-            model.id,
-            texts.join(", "),
-            model.id
-        )
-    })
+        .partition(|f| f.field.kind() == runcomfy::catalog::FieldKind::Text);
+    let list = |flags: Vec<&FieldFlag>| {
+        flags
+            .iter()
+            .map(|f| format!("--{}", f.long))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let listed = match (texts.is_empty(), others.is_empty()) {
+        (true, true) => "no field flags".to_owned(),
+        (false, true) => format!("its text flags: {}", list(texts)),
+        (true, false) => format!("its flags: {}", list(others)),
+        (false, false) => format!(
+            "its text flags: {}; its other flags: {}",
+            list(texts),
+            list(others)
+        ),
+    };
+    Some(format!(
+        "{} has no --{name}; {listed} (`runcomfy run {} --help` says what each takes)",
+        model.id, model.id
+    ))
 }
 
 /// The model id a parse error is about, when it is one that names no model: `run ID` (an

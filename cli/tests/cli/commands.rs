@@ -278,6 +278,45 @@ fn a_list_given_two_values_at_once_says_to_repeat_the_flag() {
     assert!(err.contains("--images a.png --images b.png"), "{err}");
 }
 
+/// A flag the model lacks that looks like a command option gets no tip to that option: the tip
+/// `--base-url` for `--image-url` would send the job, and the token, to the image's host.
+#[test]
+fn a_missing_field_flag_is_never_pointed_at_a_command_option() {
+    let dir = tempfile::tempdir().unwrap();
+    for (flag, tip) in [("--image-url", "--base-url"), ("--resolution", "--out")] {
+        let output = runcomfy(dir.path())
+            .args([
+                "run",
+                "blackforestlabs/flux-3/image",
+                "--prompt",
+                "x",
+                flag,
+                "v",
+            ])
+            .output()
+            .unwrap();
+        assert_code(&output, 64);
+        let err = stderr(&output);
+        assert!(!err.contains(tip), "{err}");
+        assert!(
+            err.contains(&format!(
+                "has no {flag}; its text flags: --prompt; its other flags: --image-size"
+            )),
+            "{err}"
+        );
+    }
+    // A typo of the model's own flag keeps clap's tip.
+    let output = runcomfy(dir.path())
+        .args(["run", "blackforestlabs/flux-3/image", "--promt", "x"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&output).contains("'--prompt'"),
+        "{}",
+        stderr(&output)
+    );
+}
+
 /// A list's flag given once with a JSON array takes it as the whole list; a file of that name is
 /// still one item.
 #[test]
