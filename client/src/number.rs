@@ -1,5 +1,6 @@
 //! JSON numbers as inputs hold them: the value, and whether it was written as an integer or
-//! with a fraction, so what is sent is what was given (`1.0` stays `1.0`, `5` stays `5`).
+//! with a fraction, so what is sent is what was given (`1.0` stays `1.0`, `5` stays `5`); but
+//! an [`Integer`] (a field JSON Schema types `integer`) goes as an integer (`5.0` as `5`).
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -252,8 +253,8 @@ impl<'de> Deserialize<'de> for Number {
     }
 }
 
-/// A JSON number that is a whole number (`integer` in JSON Schema), in the form it was written:
-/// `3` or `3.0`.
+/// A JSON number that is a whole number (`integer` in JSON Schema), kept in the form it was
+/// written (`3` or `3.0`, as `Display` shows it) and sent as an integer (`3`).
 #[derive(Clone, Copy, PartialEq, PartialOrd)]
 pub struct Integer(Number);
 
@@ -310,8 +311,19 @@ impl From<Integer> for Number {
 }
 
 impl Serialize for Integer {
+    /// As an integer, however it was written (`5.0`, `1e1`, and `-0`, which JSON readers give
+    /// as a float): a server that types the field as an integer may refuse a float. Past 64
+    /// bits, the float it was read as (validation warns of it).
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
+        const TWO_TO_64: f64 = 18_446_744_073_709_551_616.0;
+        match self.0.0 {
+            Repr::Float(f) if f >= 0.0 && f < TWO_TO_64 => serializer.serialize_u64(f as u64),
+            Repr::Float(f) => match self.0.as_i64() {
+                Some(n) => serializer.serialize_i64(n),
+                None => serializer.serialize_f64(f),
+            },
+            _ => self.0.serialize(serializer),
+        }
     }
 }
 
@@ -344,9 +356,27 @@ mod tests {
             );
         }
         let i: Integer = serde_json::from_str("3.0").unwrap();
-        assert_eq!(serde_json::to_string(&i).unwrap(), "3.0");
+        assert_eq!(i.to_string(), "3.0");
         assert_eq!(i.get(), Some(3));
         assert!(serde_json::from_str::<Integer>("3.5").is_err());
+    }
+
+    #[test]
+    fn an_integer_is_sent_as_one() {
+        for (text, sent) in [
+            ("3.0", "3"),
+            ("-0", "0"),
+            ("-0.0", "0"),
+            ("1e1", "10"),
+            ("-4.0", "-4"),
+            ("1.8446744073709552e19", "1.8446744073709552e+19"),
+            ("18446744073709551615", "18446744073709551615"),
+            ("-9223372036854775808", "-9223372036854775808"),
+            ("7", "7"),
+        ] {
+            let i: Integer = serde_json::from_str(text).unwrap();
+            assert_eq!(serde_json::to_string(&i).unwrap(), sent, "{text}");
+        }
     }
 
     #[test]

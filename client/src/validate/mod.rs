@@ -88,3 +88,9 @@ pub fn value(
     check::check(&mut report, schema, value, path, files, Strings::NameFiles);
     report
 }
+
+/// Whether two values are equal as JSON Schema compares them (`enum`, `const`): numbers by
+/// value (`5 == 5.0`), objects whatever their key order.
+pub fn equal(a: &dyn Instance, b: &dyn Instance) -> bool {
+    equal::views(a.view(), b.view())
+}
