@@ -317,7 +317,7 @@ impl Serialize for Integer {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         const TWO_TO_64: f64 = 18_446_744_073_709_551_616.0;
         match self.0.0 {
-            Repr::Float(f) if f >= 0.0 && f < TWO_TO_64 => serializer.serialize_u64(f as u64),
+            Repr::Float(f) if (0.0..TWO_TO_64).contains(&f) => serializer.serialize_u64(f as u64),
             Repr::Float(f) => match self.0.as_i64() {
                 Some(n) => serializer.serialize_i64(n),
                 None => serializer.serialize_f64(f),
