@@ -487,7 +487,8 @@ async fn todays_prices(
         Ok(connection) => Some(connection),
         Err(err) => {
             eprintln_safe(&format!(
-                "note: the API cannot be asked for today's prices ({err}); using the catalog's"
+                "note: the API cannot be asked for today's prices ({err}); using the \
+                 catalog's prices"
             ));
             None
         }

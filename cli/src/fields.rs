@@ -337,15 +337,12 @@ fn kind_text(field: &Field) -> String {
                 .media()
                 .map(|m| m.formats.iter().map(|f| f.name()).collect())
                 .unwrap_or_default();
-            // A local file goes inline, a third larger, in a request of capped size: a video
-            // or a song can pass it (the Model API has no upload).
-            let local = match kind {
-                runcomfy::schema::MediaKind::Image => "local path".to_owned(),
-                _ => format!(
-                    "local path under {} MiB",
-                    runcomfy::media::MAX_INLINE_FILE_BYTES >> 20
-                ),
-            };
+            // A local file goes inline, a third larger, in a request of capped size (the Model
+            // API has no upload): said for every kind, as every kind is refused past it.
+            let local = format!(
+                "local path under {} MiB",
+                runcomfy::media::MAX_INLINE_FILE_BYTES >> 20
+            );
             if formats.is_empty() {
                 format!("{kind} ({local} or https URL)")
             } else {

@@ -176,7 +176,7 @@ fn unchecked_notes(
 /// unchecked that the catalog lacks has not.
 fn fallback(model: &ModelInfo) -> &'static str {
     match runcomfy::catalog::find(model.id) {
-        Some(_) => "using the catalog's",
+        Some(_) => "using the catalog's price",
         None => "the catalog has no price for it either, so there is no estimate",
     }
 }

@@ -672,8 +672,9 @@ fn report_unmeasured(
     format: &Format,
     unmeasured: &Unmeasured,
 ) {
-    // The file as the field takes it: `png image`, `mp4 video`.
+    // The file as the field takes it: `png image`, `mp4 video`; with its article.
     let what = format!("{} {}", format.name(), spec.kind);
+    let a_what = format!("{} {what}", format.article());
     let value = || Some(format!("format {}", format.name()));
     match unmeasured {
         Unmeasured::Io(err) => report_unreadable(report, path, origin, err),
@@ -700,7 +701,8 @@ fn report_unmeasured(
             "format",
             value(),
             format!(
-                "is a {} file with no video track: its dimensions cannot be read",
+                "is {} {} file with no video track: its dimensions cannot be read",
+                format.article(),
                 format.name()
             ),
         ),
@@ -709,7 +711,7 @@ fn report_unmeasured(
             "format",
             value(),
             format!(
-                "is a {what} whose dimensions are not within its first {} KiB read",
+                "is {a_what} whose dimensions are not within its first {} KiB read",
                 inspect::HEADER_LIMIT / 1024
             ),
         ),
@@ -718,7 +720,7 @@ fn report_unmeasured(
             "format",
             value(),
             format!(
-                "is a {what}, whose dimensions cannot be checked: use {}",
+                "is {a_what}, whose dimensions cannot be checked: use {}",
                 list(&measured_formats(spec.kind))
             ),
         ),
@@ -794,8 +796,15 @@ fn needs_dimensions(spec: &MediaSpec) -> bool {
 /// What the field takes, for messages: `a jpeg or png image`, `an image`, `a file`.
 fn expected(spec: &MediaSpec) -> String {
     match (spec.formats.is_empty(), spec.kind) {
-        (false, MediaKind::Image) => format!("a {} image", list(spec.formats)),
-        (false, _) => format!("a {} file", list(spec.formats)),
+        (false, kind) => {
+            let article = spec.formats.first().map_or("a", |f| f.article());
+            let noun = if kind == MediaKind::Image {
+                "image"
+            } else {
+                "file"
+            };
+            format!("{article} {} {noun}", list(spec.formats))
+        }
         (true, MediaKind::Image) => "an image".to_owned(),
         (true, MediaKind::Video) => "a video".to_owned(),
         (true, MediaKind::Audio) => "an audio file".to_owned(),

@@ -237,7 +237,7 @@ fn a_video_whose_dimensions_cannot_be_read_is_an_error() {
             error(
                 "format",
                 "format mp4",
-                "is a mp4 file with no video track: its dimensions cannot be read",
+                "is an mp4 file with no video track: its dimensions cannot be read",
             ),
         ),
         (
@@ -246,7 +246,7 @@ fn a_video_whose_dimensions_cannot_be_read_is_an_error() {
             error(
                 "format",
                 "format ogg",
-                "is a ogg video, whose dimensions cannot be checked: use mp4, mov, webm or avi",
+                "is an ogg video, whose dimensions cannot be checked: use mp4, mov, webm or avi",
             ),
         ),
         (
@@ -331,7 +331,7 @@ fn the_formats_of_a_video_field_are_told_from_the_magic_bytes() {
     let report = check_every_way(b"<html>not found</html>", &MP4_ONLY);
     assert_eq!(
         errors(&report),
-        [error("format", "unknown format", "is not a mp4 file")]
+        [error("format", "unknown format", "is not an mp4 file")]
     );
 }
 
@@ -358,7 +358,7 @@ fn a_file_of_the_wrong_kind_is_refused_naming_the_field() {
             &MP4_ONLY,
             fixture("tone.mp3"),
             "format mp3",
-            "is a mp3 audio file, not a video",
+            "is an mp3 audio file, not a video",
         ),
         (
             &ANY_VIDEO,

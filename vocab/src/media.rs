@@ -219,6 +219,21 @@ impl MediaFormat {
         }
     }
 
+    /// The article its name takes read aloud (`an mp4`, `a png`): `an` where the name starts
+    /// with a vowel sound, spelled out (`m`) or read as a word (`avi`, `ogg`).
+    pub const fn article(self) -> &'static str {
+        match self {
+            MediaFormat::Mp4
+            | MediaFormat::Mp3
+            | MediaFormat::M4a
+            | MediaFormat::Avi
+            | MediaFormat::Avif
+            | MediaFormat::Ogg
+            | MediaFormat::Aac => "an",
+            _ => "a",
+        }
+    }
+
     /// What kind of media the format holds.
     pub const fn kind(self) -> MediaKind {
         match self {

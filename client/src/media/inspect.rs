@@ -73,6 +73,14 @@ impl Format {
         }
     }
 
+    /// The article its name takes (`an mp4`, `a psd`).
+    pub(crate) fn article(&self) -> &'static str {
+        match self {
+            Format::Known(format) => format.article(),
+            Format::Other(_) => "a",
+        }
+    }
+
     /// Whether a file of this format can be what a field of `kind` takes.
     pub(crate) fn may_hold(&self, kind: MediaKind) -> bool {
         match self {
@@ -87,9 +95,10 @@ impl Format {
             Format::Known(format) => format.kind(),
             Format::Other(_) => MediaKind::Image,
         };
+        let article = self.article();
         match kind {
-            MediaKind::Audio => format!("a {} audio file", self.name()),
-            kind => format!("a {} {kind}", self.name()),
+            MediaKind::Audio => format!("{article} {} audio file", self.name()),
+            kind => format!("{article} {} {kind}", self.name()),
         }
     }
 }
