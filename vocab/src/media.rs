@@ -297,6 +297,16 @@ impl MediaFormat {
         }
     }
 
+    /// The MIME type of a file of this format that holds sound alone (no video track), where
+    /// it differs from [`mime`](Self::mime): `audio/mp4` (RFC 4337), `audio/webm`.
+    pub const fn sound_only_mime(self) -> Option<&'static str> {
+        match self {
+            MediaFormat::Mp4 => Some("audio/mp4"),
+            MediaFormat::Webm => Some("audio/webm"),
+            _ => None,
+        }
+    }
+
     /// Other MIME types that name the format (`image/jpg`, `image/avif`, `audio/x-wav`).
     pub const fn other_mimes(self) -> &'static [&'static str] {
         match self {

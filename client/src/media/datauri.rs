@@ -7,8 +7,6 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::{DecodePaddingMode, general_purpose};
 
-use crate::schema::MediaFormat;
-
 /// How much of a bad MIME type an error message repeats.
 const MAX_QUOTED: usize = 40;
 
@@ -267,16 +265,14 @@ impl FileDataUri {
     /// Writes the URI; a read error is kept, not returned (see the type's doc).
     fn write(&self, out: &mut std::fmt::Formatter<'_>) -> Result<(), Failed> {
         let mut file = &self.file;
+        let size = file.metadata()?.len();
+        file.seek(SeekFrom::Start(0))?;
+        write!(out, "data:{};base64,", super::inspect::mime_of(file, size))?;
         file.seek(SeekFrom::Start(0))?;
         let mut piece = vec![0u8; PIECE];
         let mut text = String::with_capacity(PIECE / 3 * 4);
-        let mut first = true;
         loop {
             let n = fill(&mut file, &mut piece)?;
-            if first {
-                write!(out, "data:{};base64,", sniff_mime(&piece[..n]))?;
-                first = false;
-            }
             text.clear();
             general_purpose::STANDARD.encode_string(&piece[..n], &mut text);
             out.write_str(&text)?;
@@ -331,14 +327,16 @@ fn fill(file: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
-/// Encodes bytes as a base64 `data:` URI, with the MIME type sniffed from the magic bytes.
+/// Encodes bytes as a base64 `data:` URI, with the MIME type told from the bytes: by their
+/// magic numbers, and for a video container by whether it holds a video track (`audio/mp4` for
+/// an MP4 of sound alone); else `application/octet-stream`.
 pub fn data_uri(bytes: &[u8]) -> String {
     encode_with_prefix(&format!("data:{};base64,", sniff_mime(bytes)), bytes)
 }
 
-/// The MIME type of the bytes from their magic numbers, else `application/octet-stream`.
+/// The MIME type [`data_uri`] gives the bytes.
 fn sniff_mime(bytes: &[u8]) -> &'static str {
-    MediaFormat::sniff(bytes).map_or("application/octet-stream", MediaFormat::mime)
+    super::inspect::mime_of(io::Cursor::new(bytes), bytes.len() as u64)
 }
 
 /// Encodes bytes as padded standard base64 after `prefix`, in one allocation.
@@ -370,6 +368,25 @@ mod tests {
         assert_eq!(sniff_mime(b"RIFF\0\0\0\0WAVEfmt "), "audio/wav");
         assert_eq!(sniff_mime(b"hello, world"), "application/octet-stream");
         assert_eq!(sniff_mime(b""), "application/octet-stream");
+    }
+
+    /// An MP4 of sound alone is audio (RFC 4337), whatever its brand; one with a video track,
+    /// its movie header before or after the media, is video.
+    #[test]
+    fn a_container_of_sound_alone_is_audio() {
+        let media = |name: &str| {
+            std::fs::read(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/fixtures/media")
+                    .join(name),
+            )
+            .unwrap_or_default()
+        };
+        assert_eq!(sniff_mime(&media("sound-only.mp4")), "audio/mp4");
+        assert_eq!(sniff_mime(&media("tone.m4a")), "audio/mp4");
+        assert_eq!(sniff_mime(&media("moov-at-end-64x48.mp4")), "video/mp4");
+        assert_eq!(sniff_mime(&media("sound-first-48x64.mp4")), "video/mp4");
+        assert_eq!(sniff_mime(&media("live-160x120.webm")), "video/webm");
     }
 
     #[test]

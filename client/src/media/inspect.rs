@@ -215,6 +215,27 @@ fn unreadable_or_unrecognised<R>(reader: &mut HeaderReader<R>) -> Content {
     }
 }
 
+/// The MIME type of the `size` bytes of `source`, from their magic bytes and, for a video
+/// container, whether it holds a video track (`audio/mp4` for an MP4 of sound alone), else
+/// `application/octet-stream`; for a `data:` URI of them.
+pub(crate) fn mime_of<R: Read + Seek>(source: R, size: u64) -> &'static str {
+    let want = Want {
+        kind: MediaKind::Video,
+        measure: true,
+    };
+    match inspect(source, size, want).content {
+        Content::Media {
+            format: Format::Known(format),
+            dimensions: Err(Unmeasured::NoVideoTrack),
+        } => format.sound_only_mime().unwrap_or(format.mime()),
+        Content::Media {
+            format: Format::Known(format),
+            ..
+        } => format.mime(),
+        _ => "application/octet-stream",
+    }
+}
+
 /// Whether a video format's dimensions are read.
 pub(crate) fn measures_video(format: MediaFormat) -> bool {
     matches!(
