@@ -310,7 +310,13 @@ impl ModelInfo {
                 // `"auto", "5", ...`).
                 let typed = match v {
                     serde_json::Value::String(text) => text.clone(),
-                    serde_json::Value::Number(n) => n.to_string(),
+                    // A whole number as an integer (`5.0` for `"5"`).
+                    serde_json::Value::Number(n) => match n.as_f64() {
+                        Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => {
+                            format!("{}", f as i64)
+                        }
+                        _ => n.to_string(),
+                    },
                     _ => return,
                 };
                 // A value that is a choice as written stays (`"5"` of `["Auto", 5, "5"]`).

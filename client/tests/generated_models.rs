@@ -198,6 +198,11 @@ fn json_inputs_take_choice_aliases_as_wire_values() {
     let loose = draft.normalize_choices(input.as_object_mut().unwrap());
     assert_eq!(input["duration"], "10");
     assert_eq!(loose.problems()[0].pointer, "/duration");
+    // Written with a fraction, the same whole number.
+    let mut input = json!({"prompt": "a wave", "duration": 10.0});
+    let loose = draft.normalize_choices(input.as_object_mut().unwrap());
+    assert_eq!(input["duration"], "10");
+    assert_eq!(loose.problems().len(), 1);
     // One that is no choice is left for validation, which lists the choices.
     let mut input = json!({"prompt": "a wave", "duration": 30});
     draft.normalize_choices(input.as_object_mut().unwrap());
