@@ -63,12 +63,12 @@ pub fn join_hyphen_values(
     // `--help` and `--version` are clap's own.
     longs.extend(["help".to_owned(), "version".to_owned()]);
     shorts.extend(['h', 'V']);
+    // A short flag, or several (`-vv`): every letter one (`-hello` is text, not `-h`).
     let is_flag = |word: &str| match word.strip_prefix("--") {
         Some(long) => longs.contains(long.split('=').next().unwrap_or(long)),
-        None => word
-            .strip_prefix('-')
-            .and_then(|short| short.chars().next())
-            .is_some_and(|c| shorts.contains(&c)),
+        None => word.strip_prefix('-').is_some_and(|cluster| {
+            !cluster.is_empty() && cluster.chars().all(|c| shorts.contains(&c))
+        }),
     };
     let mut joined = Vec::with_capacity(args.len());
     let mut words = args.into_iter().peekable();
