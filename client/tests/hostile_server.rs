@@ -1326,11 +1326,8 @@ async fn odd_but_readable_ends_are_read_as_what_they_mean() {
 
         // A status this client does not know, with an error, failed.
         let server = results_in_turn(
-            "error",
-            vec![reply(
-                "error",
-                serde_json::json!({"error": "out of memory"}),
-            )],
+            "oops",
+            vec![reply("oops", serde_json::json!({"error": "out of memory"}))],
         )
         .await;
         let job = polling_fast(&server).job::<Edit>(ID);
@@ -1342,19 +1339,42 @@ async fn odd_but_readable_ends_are_read_as_what_they_mean() {
         // A status this client does not know, with an output, succeeded; with an empty one
         // it is still running.
         let server = results_in_turn(
-            "done",
+            "ready",
             vec![
-                reply("done", serde_json::json!({"output": {}})),
-                reply("done", serde_json::json!({"output": image})),
+                reply("ready", serde_json::json!({"output": {}})),
+                reply("ready", serde_json::json!({"output": image})),
             ],
         )
         .await;
         let job = polling_fast(&server).job::<Edit>(ID);
-        let output = job.wait().await.expect("the output of a `done` job");
+        let output = job.wait().await.expect("the output of a `ready` job");
         assert_eq!(output.images.len(), 1);
         assert!(
             server.count("GET", "/result") >= 2,
             "the empty output was not an end"
+        );
+
+        // Another server's spelling of the same states (fal's upper case): read as they mean.
+        let server = results_in_turn(
+            "IN_PROGRESS",
+            vec![
+                reply("IN_PROGRESS", serde_json::json!({})),
+                reply("COMPLETED", serde_json::json!({"output": image})),
+            ],
+        )
+        .await;
+        let job = polling_fast(&server).job::<Edit>(ID);
+        let output = job.wait().await.expect("the output of a `COMPLETED` job");
+        assert_eq!(output.images.len(), 1);
+        let server =
+            results_in_turn("CANCELED", vec![reply("CANCELED", serde_json::json!({}))]).await;
+        let job = polling_fast(&server).job::<Edit>(ID);
+        assert!(
+            matches!(
+                tokio::time::timeout(Duration::from_secs(10), job.wait()).await,
+                Ok(Err(Error::Cancelled { .. }))
+            ),
+            "a job cancelled in capitals is not polled until its deadline"
         );
 
         // Succeeded without an output: an unreadable reply, not kept as the job's end, and

@@ -191,16 +191,19 @@ pub enum JobState {
 }
 
 impl JobState {
-    /// Reads the `status` of a status or result reply.
+    /// Reads the `status` of a status or result reply, in any case and with `-` or a space
+    /// for `_` (`IN_PROGRESS`, `In progress`), as other servers of the same API write it.
     pub fn from_wire(status: &str) -> Self {
-        match status {
+        let status = status.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        match status.as_str() {
             // The names RunComfy's own nodes also take as not finished.
             "in_queue" | "queued" | "pending" | "waiting" => JobState::InQueue,
             "in_progress" | "running" | "starting" | "processing" => JobState::InProgress,
-            "completed" => JobState::Completed,
-            "succeeded" => JobState::Succeeded,
-            "failed" => JobState::Failed,
-            "cancelled" | "canceled" => JobState::Cancelled,
+            // Ended, how the result says (an output, or an error).
+            "completed" | "complete" | "done" | "finished" => JobState::Completed,
+            "succeeded" | "success" | "successful" => JobState::Succeeded,
+            "failed" | "failure" | "error" | "errored" | "timed_out" => JobState::Failed,
+            "cancelled" | "canceled" | "aborted" => JobState::Cancelled,
             _ => JobState::Unknown,
         }
     }
@@ -554,8 +557,8 @@ impl<M: Model> Job<M> {
 
 /// The state of a result reply; `completed`, or a status this client does not know, is read
 /// by whether it has an error, then an output (`completed` with any; an unknown status, such as
-/// `success` or `done`, with one that holds something: the API gives an output only once a job
-/// succeeded, and a wait would otherwise poll such a job until its deadline).
+/// `ready`, with one that holds something: the API gives an output only once a job succeeded,
+/// and a wait would otherwise poll such a job until its deadline).
 /// What the reply says the job cost, when that is an amount of US dollars (an exact [`Usd`]).
 fn cost_of(reply: &ResultReply) -> Option<Usd> {
     reply.cost_amount().and_then(Usd::from_dollars)
@@ -659,6 +662,22 @@ pub(crate) fn check_request_id(id: &str) -> Result<(), &'static str> {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn statuses_read_in_any_case_and_spelling() {
+        for (wire, state) in [
+            ("IN_QUEUE", JobState::InQueue),
+            ("In progress", JobState::InProgress),
+            (" in-progress ", JobState::InProgress),
+            ("COMPLETED", JobState::Completed),
+            ("Success", JobState::Succeeded),
+            ("ERROR", JobState::Failed),
+            ("Canceled", JobState::Cancelled),
+            ("thinking", JobState::Unknown),
+        ] {
+            assert_eq!(JobState::from_wire(wire), state, "{wire:?}");
+        }
+    }
 
     #[test]
     fn a_cost_too_large_for_dollars_is_no_cost() -> Result<(), serde_json::Error> {
