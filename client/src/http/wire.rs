@@ -30,10 +30,34 @@ const MAX_REPLY_VALUES: usize = 100_000;
 
 /// `POST /v1/models/{model_id}`.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "SubmitIds")]
 pub(crate) struct SubmitReply {
     /// Text, or a whole number (the job was accepted all the same: it must be followed).
-    #[serde(deserialize_with = "id_text")]
     pub request_id: String,
+}
+
+/// A submit reply's ids as sent: `request_id`, else `id`, as other servers of the same API
+/// name it (a job the reply names either way was accepted, and must be followed).
+#[derive(Deserialize)]
+struct SubmitIds {
+    #[serde(default)]
+    request_id: Option<serde_json::Value>,
+    #[serde(default)]
+    id: Option<serde_json::Value>,
+}
+
+impl TryFrom<SubmitIds> for SubmitReply {
+    type Error = String;
+
+    fn try_from(ids: SubmitIds) -> Result<Self, String> {
+        let named = |value: Option<serde_json::Value>| value.filter(|v| !v.is_null());
+        let id = named(ids.request_id)
+            .or_else(|| named(ids.id))
+            .ok_or("missing field `request_id`")?;
+        id_text(id)
+            .map(|request_id| SubmitReply { request_id })
+            .map_err(str::to_owned)
+    }
 }
 
 /// `GET /v1/requests/{id}/status`.
@@ -141,16 +165,11 @@ fn amount(value: &serde_json::Value) -> Option<f64> {
 }
 
 /// A request id: text, or a whole number written as one.
-fn id_text<'de, D>(deserializer: D) -> Result<String, D::Error>
-where
-    D: Deserializer<'de>,
-{
-    match serde_json::Value::deserialize(deserializer)? {
+fn id_text(value: serde_json::Value) -> Result<String, &'static str> {
+    match value {
         serde_json::Value::String(text) => Ok(text),
         serde_json::Value::Number(n) if n.is_u64() || n.is_i64() => Ok(n.to_string()),
-        _ => Err(serde::de::Error::custom(
-            "the request id is neither text nor a whole number",
-        )),
+        _ => Err("the request id is neither text nor a whole number"),
     }
 }
 
@@ -586,6 +605,21 @@ mod tests {
             parse::<SubmitReply>(200, br#"{"request_id": 1.5}"#),
             Reply::Invalid { .. }
         ));
+        // Another server's name for it; `request_id` first when both are given.
+        for (body, id) in [
+            (&br#"{"id": "r-9", "status": "in_queue"}"#[..], "r-9"),
+            (br#"{"id": "other", "request_id": "r-1"}"#, "r-1"),
+            (br#"{"request_id": null, "id": 7}"#, "7"),
+        ] {
+            match parse::<SubmitReply>(200, body) {
+                Reply::Ok(reply) => assert_eq!(reply.request_id, id),
+                other => panic!("{other:?}"),
+            }
+        }
+        match parse::<SubmitReply>(200, br#"{"status": "in_queue"}"#) {
+            Reply::Invalid { reason, .. } => assert!(reason.contains("request_id"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
         match parse::<StatusReply>(200, br#"{"status": "in_queue", "queue_position": " 7"}"#) {
             Reply::Ok(reply) => assert_eq!(reply.queue_position, Some(7)),
             other => panic!("{other:?}"),
