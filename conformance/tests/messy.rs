@@ -141,7 +141,7 @@ fn single_video_and_audio_fields_are_measured_and_sniffed() {
         messages,
         [
             format!(
-                "intro: is a mp3 audio file, not a video (format; format mp3 of {})",
+                "intro: is an mp3 audio file, not a video (format; format mp3 of {})",
                 path("tone.mp3")
             ),
             format!(
