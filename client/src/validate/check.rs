@@ -375,6 +375,12 @@ impl Checker<'_> {
             // A JSON input names a file as text: check it as the typed input's `Media` is.
             return self.media(schema, &file, at);
         }
+        self.text(schema, text, at);
+    }
+
+    /// The string keywords of `schema` (`minLength`, `maxLength`, `pattern`, `format`) on the
+    /// text sent.
+    fn text(&mut self, schema: &'static Schema, text: &str, at: At<'_>) {
         let len = text.chars().count() as u64;
         if let Some(min) = schema.min_length.filter(|&min| len < min) {
             let message = format!("must be at least {min} character{} long", plural(min));
@@ -422,13 +428,56 @@ impl Checker<'_> {
     fn media(&mut self, schema: &'static Schema, file: &Media, at: At<'_>) {
         match schema.media {
             Some(spec) => {
-                media::check(self.report, &at.path(), file, spec, self.files, self.inline)
+                media::check(self.report, &at.path(), file, spec, self.files, self.inline);
+                self.media_text(schema, file, at);
             }
             // A media value where the schema takes plain text: its wire text is checked.
             None => match file {
                 Media::Url(text) | Media::DataUri(text) => self.string(schema, text, at),
                 Media::Path(_) | Media::Bytes(_) => {}
             },
+        }
+    }
+
+    /// A media field's string keywords (`minLength`, `maxLength`, `pattern`) on the text it is
+    /// sent as: a URL or a `data:` URI as given, a local file or bytes as the `data:` URI they
+    /// go as (read whole only here: a media field seldom has any). A file that cannot be read
+    /// is reported by the media check.
+    fn media_text(&mut self, schema: &'static Schema, file: &Media, at: At<'_>) {
+        if schema.min_length.is_none() && schema.max_length.is_none() && schema.pattern.is_none() {
+            return;
+        }
+        let sent = match file {
+            Media::Url(text) | Media::DataUri(text) => std::borrow::Cow::Borrowed(text.as_str()),
+            Media::Bytes(bytes) => std::borrow::Cow::Owned(media::data_uri(bytes)),
+            Media::Path(path) if self.files == Files::Local => match std::fs::read(path) {
+                Ok(bytes) => std::borrow::Cow::Owned(media::data_uri(&bytes)),
+                Err(_) => return,
+            },
+            Media::Path(_) => return,
+        };
+        let mut found = ValidationReport::new();
+        Checker {
+            report: &mut found,
+            files: self.files,
+            strings: self.strings,
+            inline: &mut *self.inline,
+        }
+        .text(schema, &sent, at);
+        let inline = matches!(file, Media::Path(_) | Media::Bytes(_));
+        for mut problem in found.problems().iter().cloned() {
+            if inline {
+                // The text is no one's: say what it is, not its first characters.
+                problem.message = format!(
+                    "{}, and a file given here goes as a data: URI: give an https URL",
+                    problem.message
+                );
+                problem.value = Some(format!(
+                    "a data: URI of {} characters",
+                    sent.chars().count()
+                ));
+            }
+            self.report.push(problem);
         }
     }
 
