@@ -322,31 +322,25 @@ fn a_missing_field_flag_is_never_pointed_at_a_command_option() {
 #[test]
 fn a_list_flag_takes_the_whole_list_as_a_json_array() {
     let dir = tempfile::tempdir().unwrap();
+    // The images a dry run of `--images VALUE` would send.
+    let sent = |value: &str| {
+        let output = mock_edit(dir.path(), "a")
+            .args(["--images", value, "--dry-run", "--json"])
+            .output()
+            .unwrap();
+        assert_code(&output, 0);
+        let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+        report["body"]["images"].clone()
+    };
     let list = r#"["https://example.com/a.png", "https://example.com/b.png"]"#;
-    let output = mock_edit(dir.path(), "a")
-        .args(["--images", list, "--dry-run", "--json"])
-        .output()
-        .unwrap();
-    assert_code(&output, 0);
-    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(
-        report["body"]["images"],
+        sent(list),
         serde_json::json!(["https://example.com/a.png", "https://example.com/b.png"])
     );
-
     let name = r#"["odd"]"#;
     write_png(&dir.path().join(name), 64, 64);
-    let output = mock_edit(dir.path(), "a")
-        .args(["--images", name, "--dry-run", "--json"])
-        .output()
-        .unwrap();
-    assert_code(&output, 0);
-    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
-    let images = report["body"]["images"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    assert_eq!(images.len(), 1, "{report}");
+    let images = sent(name);
+    assert_eq!(images.as_array().map(Vec::len), Some(1), "{images}");
 }
 
 /// A flag the model has none of, with no near one, lists its text flags; a `field=value` word

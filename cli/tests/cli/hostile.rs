@@ -1386,17 +1386,6 @@ fn a_live_catalog_with_entries_that_name_no_model_warns_and_lists_the_rest() {
         .unwrap();
     assert_code(&output, 0);
     let models: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
-    let source = |id: &str| {
-        models
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|m| m["id"] == id)
-            .map(|m| m["price"]["source"].clone())
-    };
-    assert_eq!(source(MODEL), Some(j!("api")));
-    assert_eq!(source("bytedance/seedream-4-0/edit"), Some(j!("catalog")));
-    // The models this build lacks are listed too, as the API gave them, marked.
     let entry = |id: &str| {
         models
             .as_array()
@@ -1406,6 +1395,12 @@ fn a_live_catalog_with_entries_that_name_no_model_warns_and_lists_the_rest() {
             .cloned()
             .unwrap_or_default()
     };
+    assert_eq!(entry(MODEL)["price"]["source"], j!("api"));
+    assert_eq!(
+        entry("bytedance/seedream-4-0/edit")["price"]["source"],
+        j!("catalog")
+    );
+    // The models this build lacks are listed too, as the API gave them, marked.
     assert_eq!(entry(MODEL)["in_build"], j!(true));
     let kling = entry("kling/kling-3.0/text-to-video");
     assert_eq!(kling["in_build"], j!(false), "{models}");

@@ -299,14 +299,18 @@ impl Checker<'_> {
 
     /// The problems of the value against `schema`, in a report of their own.
     fn aside(&mut self, schema: &'static Schema, view: View<'_>, at: At<'_>) -> ValidationReport {
+        self.apart(|checker| checker.node(schema, view, at))
+    }
+
+    /// What `check` finds, in a report of its own.
+    fn apart(&mut self, check: impl FnOnce(&mut Checker<'_>)) -> ValidationReport {
         let mut scratch = ValidationReport::new();
-        Checker {
+        check(&mut Checker {
             report: &mut scratch,
             files: self.files,
             strings: self.strings,
             inline: &mut *self.inline,
-        }
-        .node(schema, view, at);
+        });
         scratch
     }
 
@@ -456,14 +460,7 @@ impl Checker<'_> {
             },
             Media::Path(_) => return,
         };
-        let mut found = ValidationReport::new();
-        Checker {
-            report: &mut found,
-            files: self.files,
-            strings: self.strings,
-            inline: &mut *self.inline,
-        }
-        .text(schema, &sent, at);
+        let found = self.apart(|checker| checker.text(schema, &sent, at));
         let inline = matches!(file, Media::Path(_) | Media::Bytes(_));
         for mut problem in found.problems().iter().cloned() {
             if inline {
