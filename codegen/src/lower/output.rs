@@ -63,8 +63,14 @@ pub(super) fn lower(ctx: &mut Ctx<'_>) -> Option<OutputType> {
         .type_name
         .clone()
         .unwrap_or_else(|| naming::model_type_ident(&segments));
+    // The output RunComfy documents for every model is no one model's.
+    let name = if src.output_published {
+        format!("{base}Output")
+    } else {
+        "MediaOutput".to_owned()
+    };
     Some(OutputType {
-        name: format!("{base}Output"),
+        name,
         docs: vec!["The output of a succeeded job.".to_owned()],
         fields,
         extra_ident,
