@@ -914,3 +914,22 @@ fn openapi_annotations_are_read() {
         panic!("{errors}");
     }
 }
+
+/// A schema cut from an OpenAPI description keeps its `components` for the `$ref`s into them
+/// (fal's): read through the references, as `$defs` is, not refused as an unknown keyword.
+#[test]
+fn openapi_components_are_read_through_their_references() {
+    let mut input = object(
+        json!({"size": {"$ref": "#/components/schemas/Size"}}),
+        &["size"],
+    );
+    input["components"] = json!({"schemas": {"Size": {
+        "type": "object",
+        "properties": {"width": {"type": "integer", "maximum": 14142}},
+    }}});
+    let dir = catalog(&input, None);
+    match runcomfy_codegen::generate(dir.path()) {
+        Ok(code) => assert!(code.contains("14142"), "the referenced schema is read"),
+        Err(errors) => panic!("{errors}"),
+    }
+}

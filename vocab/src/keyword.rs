@@ -153,6 +153,10 @@ pub enum Keyword {
     Discriminator,
     /// `externalDocs`: OpenAPI's link to more documentation.
     ExternalDocs,
+    /// `components`: OpenAPI's container of reusable schemas (`components/schemas/...`), which
+    /// a schema cut from an API description keeps for its `$ref`s; read through them, as
+    /// `$defs` is.
+    Components,
     /// `xml`: OpenAPI's XML representation, which JSON bodies never use.
     Xml,
     /// RunComfy's `validations`: rules measured on each media file ([`crate::rule`]).
@@ -258,6 +262,7 @@ impl Keyword {
         Keyword::Nullable,
         Keyword::Discriminator,
         Keyword::ExternalDocs,
+        Keyword::Components,
         Keyword::Xml,
         Keyword::Validations,
     ];
@@ -331,6 +336,7 @@ impl Keyword {
             Keyword::Nullable => "nullable",
             Keyword::Discriminator => "discriminator",
             Keyword::ExternalDocs => "externalDocs",
+            Keyword::Components => "components",
             Keyword::Xml => "xml",
             Keyword::Validations => "validations",
         }
@@ -359,6 +365,7 @@ impl Keyword {
             | Keyword::RecursiveAnchor
             | Keyword::Defs
             | Keyword::Definitions
+            | Keyword::Components
             | Keyword::Ref => Support::Structure,
             Keyword::Comment
             | Keyword::Title

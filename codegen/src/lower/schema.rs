@@ -325,6 +325,7 @@ impl<'c, 'a> Reader<'c, 'a> {
             Keyword::Schema
             | Keyword::Defs
             | Keyword::Definitions
+            | Keyword::Components
             | Keyword::Id
             | Keyword::Anchor
             | Keyword::DynamicAnchor
