@@ -1049,6 +1049,15 @@ impl<'c, 'a> Reader<'c, 'a> {
                     i += 2;
                     continue;
                 }
+                // OpenAPI's `/components/schemas/name`.
+                "components" if i == 0 && tokens.get(1).is_some_and(|t| t == "schemas") => {
+                    i += 2;
+                    if let Some(name) = tokens.get(i) {
+                        words.push(name);
+                        i += 1;
+                    }
+                    continue;
+                }
                 "items" | "prefixItems" => words.push("items"),
                 "additionalProperties" => words.push("other"),
                 "additionalItems" => words.push("rest"),

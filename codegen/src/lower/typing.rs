@@ -616,11 +616,12 @@ impl<'c, 'a> Typer<'c, 'a> {
     }
 }
 
-/// `node` for `/definitions/node` or `/$defs/node`.
+/// `node` for `/definitions/node`, `/$defs/node` or OpenAPI's `/components/schemas/node`.
 fn definition_name(pointer: &str) -> Option<String> {
     let rest = pointer
         .strip_prefix("/definitions/")
-        .or_else(|| pointer.strip_prefix("/$defs/"))?;
+        .or_else(|| pointer.strip_prefix("/$defs/"))
+        .or_else(|| pointer.strip_prefix("/components/schemas/"))?;
     (!rest.contains('/')).then(|| runcomfy_vocab::pointer::unescape(rest))?
 }
 
