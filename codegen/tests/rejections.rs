@@ -933,3 +933,25 @@ fn openapi_components_are_read_through_their_references() {
         Err(errors) => panic!("{errors}"),
     }
 }
+
+/// A numeric field's default written as a string (RunComfy's raw shape) is read as the number,
+/// as its `enum` is: what `describe` shows is what the accessor returns (QA repro28 #3).
+#[test]
+fn a_numeric_default_written_as_text_is_the_number() {
+    let input = object(
+        json!({"duration": {"type": "integer", "enum": ["5", "10"], "default": "5"}}),
+        &[],
+    );
+    let dir = catalog(&input, None);
+    match runcomfy_codegen::generate(dir.path()) {
+        Ok(code) => assert!(code.contains("default: Some(&Json::int(5))"), "{code}"),
+        Err(errors) => panic!("{errors}"),
+    }
+    let warned = warnings_of(&input, None);
+    assert!(
+        warned
+            .iter()
+            .any(|(at, _)| at.ends_with("/properties/duration/default")),
+        "{warned:?}"
+    );
+}

@@ -930,8 +930,9 @@ impl<'c, 'a> Reader<'c, 'a> {
         }
     }
 
-    /// The `enum` of a numeric field written as strings (`["1", "2"]`) means those numbers, as
-    /// `minimum: "0"` does: read them so (`number-as-string` warns about each).
+    /// The `enum` and `default` of a numeric field written as strings (`["1", "2"]`, `"1"`) mean
+    /// those numbers, as `minimum: "0"` does: read them so (`number-as-string` warns about
+    /// each), so the default every reader shows is the one the generated accessor returns.
     fn numeric_choices(node: &mut SchemaNode) {
         let numeric = node.types.is_some_and(|t| {
             let t = t.without_null();
@@ -940,7 +941,12 @@ impl<'c, 'a> Reader<'c, 'a> {
         if !numeric {
             return;
         }
-        for value in node.choices.iter_mut().flatten() {
+        for value in node
+            .choices
+            .iter_mut()
+            .flatten()
+            .chain(node.default.as_mut())
+        {
             let parsed = value.as_str().and_then(|s| {
                 let s = s.trim();
                 s.parse::<i64>().map(Value::from).ok().or_else(|| {
