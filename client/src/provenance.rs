@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::api::download::DownloadedFile;
-use crate::catalog::FieldKind;
 use crate::error::{Error, JobError, SHOWN_CHARS, printable};
 use crate::media::Media;
 use crate::model::ModelInfo;
@@ -352,14 +351,6 @@ pub fn find_record(dir: &Path, request_id: &str) -> Option<(PathBuf, Record)> {
     })
 }
 
-/// The media fields of a model and whether each is a list.
-fn media_fields(model: &ModelInfo) -> impl Iterator<Item = (&'static str, bool)> + '_ {
-    model
-        .fields()
-        .filter(|f| matches!(f.kind(), FieldKind::Media(_)))
-        .map(|f| (f.name, f.is_list()))
-}
-
 /// The fields of a model whose value is a secret (`format: password`).
 fn secret_fields(model: &ModelInfo) -> impl Iterator<Item = &'static str> + '_ {
     model
@@ -382,48 +373,40 @@ pub fn hide_secrets(model: &ModelInfo, input: &mut Map<String, Value>) {
     }
 }
 
-/// The request body as people read it: `body` (what is sent) with each `data:` URI of a media
-/// field (any `data:` URI at all, for a model run [`unchecked`](crate::unchecked)) replaced by
+/// The request body as people read it: `body` (what is sent) with each `data:` URI in it, at
+/// any depth (a media field's, a file in a branch of a union, one written inline), replaced by
 /// `{"name", "size", "sha256", "source"}`: its bytes' size and SHA-256, and, from `input` (what
-/// it was made from, by position), the local file's name and absolute path; and each secret
-/// (`format: password`, an API key of the user's) as not recorded. URLs stay as they are: they
-/// are sent as they are.
+/// it was made from, at the same place), the local file's name and absolute path; and each
+/// secret (`format: password`, an API key of the user's) as not recorded. URLs stay as they
+/// are: they are sent as they are.
 pub fn body_summary(model: &ModelInfo, input: &Map<String, Value>, body: &Value) -> Value {
     let mut out = body.clone();
     let Some(object) = out.as_object_mut() else {
         return out;
     };
     hide_secrets(model, object);
-    if crate::unchecked::is_unchecked(model) {
-        // Sent as written: a data: URI may be anywhere, and none came from a file.
-        fn every(value: &mut Value) {
-            match value {
-                Value::String(_) => summarize(value, None),
-                Value::Array(items) => items.iter_mut().for_each(every),
-                Value::Object(object) => object.values_mut().for_each(every),
-                _ => {}
-            }
-        }
-        object.values_mut().for_each(every);
-        return out;
-    }
-    for (field, list) in media_fields(model) {
-        let Some(value) = object.get_mut(field) else {
-            continue;
-        };
-        let given = input.get(field);
-        if list {
-            if let Value::Array(items) = value {
-                for (i, item) in items.iter_mut().enumerate() {
-                    let source = given.and_then(|g| g.get(i)).and_then(Value::as_str);
-                    summarize(item, source);
-                }
-            }
-        } else {
-            summarize(value, given.and_then(Value::as_str));
-        }
+    for (field, value) in object.iter_mut() {
+        summarize_within(value, input.get(field));
     }
     out
+}
+
+/// [`summarize`] on every string within `value`, each with what `given` holds at its place.
+fn summarize_within(value: &mut Value, given: Option<&Value>) {
+    match value {
+        Value::String(_) => summarize(value, given.and_then(Value::as_str)),
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                summarize_within(item, given.and_then(|g| g.get(i)));
+            }
+        }
+        Value::Object(object) => {
+            for (key, item) in object.iter_mut() {
+                summarize_within(item, given.and_then(|g| g.get(key)));
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Replaces a `data:` URI by its summary; `source` is what the user gave for it.
@@ -497,21 +480,26 @@ pub fn input_from_record(
             None => Ok(input),
         };
     }
-    for (field, list) in media_fields(model) {
-        let Some(value) = input.get_mut(field) else {
-            continue;
-        };
-        if list {
-            if let Value::Array(items) = value {
-                for (i, item) in items.iter_mut().enumerate() {
-                    restore(item, &format!("{field}[{i}]"))?;
-                }
-            }
-        } else {
-            restore(value, field)?;
-        }
+    let root = JsonPath::root();
+    for (field, value) in input.iter_mut() {
+        restore_within(value, &root.key(field))?;
     }
     Ok(input)
+}
+
+/// [`restore`] on every media summary within `value`, at `at`.
+fn restore_within(value: &mut Value, at: &JsonPath) -> Result<(), RecordError> {
+    match value {
+        Value::Object(object) if is_summary(object) => restore(value, at.as_str()),
+        Value::Object(object) => object
+            .iter_mut()
+            .try_for_each(|(key, item)| restore_within(item, &at.key(key))),
+        Value::Array(items) => items
+            .iter_mut()
+            .enumerate()
+            .try_for_each(|(i, item)| restore_within(item, &at.index(i))),
+        _ => Ok(()),
+    }
 }
 
 /// Where in `value` a media summary ([`summarize`]'s object) is, if anywhere.

@@ -3,7 +3,7 @@
 
 use runcomfy::{Input, Model};
 use runcomfy_conformance::models::regress::{
-    media_text, no_properties, object_not_array, punctuation_names, required_nullable,
+    media_text, media_union, no_properties, object_not_array, punctuation_names, required_nullable,
     typed_combinators,
 };
 use serde_json::{Value, json};
@@ -182,4 +182,51 @@ fn a_media_field_s_text_rules_hold_for_what_is_sent() {
             && message.contains("a file given here goes as a data: URI")),
         "{said:?}"
     );
+}
+
+/// A file in a branch of a union (an image or an object) is a file all the same: a record and a
+/// dry run keep it as its name, size and sha256, not megabytes of base64, and the record gives
+/// it back (QA repro28 #13).
+#[test]
+fn a_file_in_a_union_is_summarized_and_given_back() {
+    type M = media_union::MediaUnion;
+    const PIXEL_PNG: [u8; 70] = [
+        137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6,
+        0, 0, 0, 31, 21, 196, 137, 0, 0, 0, 13, 73, 68, 65, 84, 120, 218, 99, 100, 96, 248, 95, 15,
+        0, 2, 135, 1, 128, 235, 71, 186, 146, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66, 96, 130,
+    ];
+    let file = std::env::temp_dir().join(format!("runcomfy-union-{}.png", std::process::id()));
+    std::fs::write(&file, PIXEL_PNG).unwrap();
+    let given = json!({"v": "x", "mask": file.to_string_lossy()});
+    let input = given.as_object().unwrap();
+    let body: Value = serde_json::from_slice(
+        &M::info()
+            .decode(&given)
+            .unwrap()
+            .encode(usize::MAX)
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        body["mask"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png;base64,")
+    );
+    let summary = runcomfy::provenance::body_summary(M::info(), input, &body);
+    assert_eq!(summary["mask"]["size"], json!(70), "{summary}");
+    assert_eq!(
+        summary["mask"]["source"],
+        json!(file.to_string_lossy()),
+        "{summary}"
+    );
+    let record = runcomfy::provenance::Record::new(M::ID, "http://127.0.0.1:1", summary);
+    let back = runcomfy::provenance::input_from_record(M::info(), &record).unwrap();
+    assert_eq!(Value::Object(back), given);
+    // An object where the file could be is left as it is.
+    let object = json!({"v": "x", "mask": {"x": 1}});
+    let summary =
+        runcomfy::provenance::body_summary(M::info(), object.as_object().unwrap(), &object);
+    assert_eq!(summary, object);
+    let _ = std::fs::remove_file(&file);
 }
