@@ -310,6 +310,94 @@ impl Schema {
     pub fn is_never(&self) -> bool {
         self.types.is_empty()
     }
+
+    /// The names of a schema that asks only that they be given (`{"required": ["image"]}`, as
+    /// `not` holds it to say they must not be), else none. Every keyword is looked at, so a
+    /// keyword added later is not overlooked.
+    pub(crate) fn only_required(&self) -> Option<&'static [&'static str]> {
+        let Schema {
+            types,
+            choices,
+            constant,
+            minimum,
+            maximum,
+            exclusive_minimum,
+            exclusive_maximum,
+            multiple_of,
+            min_length,
+            max_length,
+            pattern,
+            format,
+            media,
+            items,
+            min_items,
+            max_items,
+            unique_items,
+            contains,
+            min_contains,
+            max_contains,
+            properties,
+            required,
+            additional_properties,
+            pattern_properties,
+            property_names,
+            dependencies,
+            min_properties,
+            max_properties,
+            unevaluated_properties,
+            unevaluated_items,
+            all_of,
+            any_of,
+            one_of,
+            not,
+            condition,
+            title: _,
+            description: _,
+            default: _,
+        } = self;
+        let nothing_else = *types == Types::ANY
+            && choices.is_none()
+            && constant.is_none()
+            && [
+                minimum,
+                maximum,
+                exclusive_minimum,
+                exclusive_maximum,
+                multiple_of,
+            ]
+            .iter()
+            .all(|n| n.is_none())
+            && [
+                min_length,
+                max_length,
+                min_items,
+                max_items,
+                min_contains,
+                max_contains,
+            ]
+            .iter()
+            .all(|n| n.is_none())
+            && [min_properties, max_properties].iter().all(|n| n.is_none())
+            && pattern.is_none()
+            && format.is_none()
+            && media.is_none()
+            && matches!(items, Items::Any)
+            && !unique_items
+            && contains.is_none()
+            && properties.is_empty()
+            && additional_properties.is_none()
+            && pattern_properties.is_empty()
+            && property_names.is_none()
+            && dependencies.is_empty()
+            && unevaluated_properties.is_none()
+            && unevaluated_items.is_none()
+            && all_of.is_empty()
+            && any_of.is_empty()
+            && one_of.is_empty()
+            && not.is_none()
+            && condition.is_none();
+        (nothing_else && !required.is_empty()).then_some(*required)
+    }
 }
 
 static NEVER: Schema = Schema::NEVER;

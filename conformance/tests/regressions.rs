@@ -3,8 +3,8 @@
 
 use runcomfy::{Input, Model};
 use runcomfy_conformance::models::regress::{
-    media_text, media_union, no_properties, object_not_array, punctuation_names, required_nullable,
-    typed_combinators,
+    media_text, media_union, no_properties, not_required, object_not_array, punctuation_names,
+    required_nullable, typed_combinators,
 };
 use serde_json::{Value, json};
 
@@ -229,4 +229,21 @@ fn a_file_in_a_union_is_summarized_and_given_back() {
         runcomfy::provenance::body_summary(M::info(), object.as_object().unwrap(), &object);
     assert_eq!(summary, object);
     let _ = std::fs::remove_file(&file);
+}
+
+/// `not: {required: [...]}` (a property ruled out where a condition holds) is said of the
+/// property, not as "it passes the schema under `not`" (QA repro28 #6).
+#[test]
+fn a_property_ruled_out_is_named() {
+    type M = not_required::NotRequired;
+    assert_eq!(problems::<M>(json!({"v": "text"})), []);
+    assert_eq!(
+        problems::<M>(json!({"v": "text", "image": "a"})),
+        one("image", "not")
+    );
+    let err = M::info()
+        .decode(&json!({"v": "image", "image": "a", "mask": "b"}))
+        .unwrap_err();
+    let said: Vec<String> = err.report.errors().map(|p| p.message.clone()).collect();
+    assert_eq!(said, ["`image`, `mask` must not all be given here"]);
 }

@@ -170,8 +170,21 @@ impl Checker<'_> {
         if let Some(not) = schema.not
             && self.matches(not, view, at)
         {
-            let message = "is ruled out: it passes the schema under `not`".to_owned();
-            self.error(at, "not", Some(short(view)), message);
+            match not.only_required() {
+                // `not: {required: [...]}`: said of the properties, as what may not be given.
+                Some([one]) => {
+                    self.error(at.key(one), "not", None, "must not be given here".into())
+                }
+                Some(names) => {
+                    let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+                    let message = format!("{} must not all be given here", names.join(", "));
+                    self.error(at, "not", Some(short(view)), message);
+                }
+                None => {
+                    let message = "is ruled out: it passes the schema under `not`".to_owned();
+                    self.error(at, "not", Some(short(view)), message);
+                }
+            }
         }
         if let Some(condition) = schema.condition {
             // The branch's own problems say why, under their own keywords.
