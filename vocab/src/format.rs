@@ -45,6 +45,13 @@ pub enum Format {
     RelativeJsonPointer,
     /// `password` (OpenAPI): any text; it only asks that the value be shown hidden.
     Password,
+    /// `byte` (OpenAPI): base64-encoded data (RFC 4648, padded, standard alphabet).
+    Byte,
+    /// `multi-line` (Cog, Gradio): any text; it only asks for a box of several lines.
+    MultiLine,
+    /// `path` (Pydantic's `FilePath`, `DirectoryPath`): a path on the server's side, any text
+    /// (never a local file of the client's: it is sent as written).
+    Path,
     /// RunComfy's media formats: a file of this kind (`image_uri`), or on an array, a list of
     /// them (`image_uris`). The file is a URL, a `data:` URI, or on the client, a local path.
     Media(MediaFormatName),
@@ -71,6 +78,9 @@ impl Format {
         Format::JsonPointer,
         Format::RelativeJsonPointer,
         Format::Password,
+        Format::Byte,
+        Format::MultiLine,
+        Format::Path,
     ];
 
     /// The `format` value.
@@ -94,6 +104,9 @@ impl Format {
             Format::JsonPointer => "json-pointer",
             Format::RelativeJsonPointer => "relative-json-pointer",
             Format::Password => "password",
+            Format::Byte => "byte",
+            Format::MultiLine => "multi-line",
+            Format::Path => "path",
             Format::Media(MediaFormatName { kind, list: false }) => kind.format(),
             Format::Media(MediaFormatName { kind, list: true }) => kind.list_format(),
         }
@@ -137,6 +150,9 @@ impl Format {
             Format::JsonPointer => "a JSON pointer (/a/b)",
             Format::RelativeJsonPointer => "a relative JSON pointer (0/a)",
             Format::Password => "a secret (any text)",
+            Format::Byte => "base64-encoded data",
+            Format::MultiLine => "text (of several lines)",
+            Format::Path => "a path on the server (any text)",
             Format::Media(name) => name.kind.a_file(),
         }
     }
@@ -164,7 +180,8 @@ impl Format {
             Format::Ipv6 => value.parse::<std::net::Ipv6Addr>().is_ok(),
             Format::JsonPointer => crate::format::json_pointer(value),
             Format::RelativeJsonPointer => crate::format::relative_json_pointer(value),
-            Format::Password => true,
+            Format::Password | Format::MultiLine | Format::Path => true,
+            Format::Byte => crate::format::base64(value),
             Format::Media(_) => true,
         }
     }
@@ -377,6 +394,18 @@ fn hostname(name: &str) -> bool {
                 && !label.ends_with('-')
                 && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         })
+}
+
+/// Padded standard base64 (RFC 4648 section 4): groups of four of `A-Z a-z 0-9 + /`, the last
+/// ending in at most two `=`.
+fn base64(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let padding = bytes.iter().rev().take_while(|&&b| b == b'=').count();
+    bytes.len() % 4 == 0
+        && padding <= 2
+        && bytes[..bytes.len() - padding]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
 }
 
 /// `8-4-4-4-12` hexadecimal digits.
@@ -794,6 +823,13 @@ mod tests {
             assert!(!Format::UriReference.check(bad), "{bad}");
         }
         assert!(Format::Password.check("anything at all"));
+        assert!(Format::MultiLine.check("two\nlines") && Format::Path.check("/data/x.bin"));
+        for good in ["", "QQ==", "QUI=", "QUJD", "a+/9"] {
+            assert!(Format::Byte.check(good), "{good:?}");
+        }
+        for bad in ["Q", "QQ=", "Q===", "QU=D", "QU JD", "QUJD\n", "a-_9"] {
+            assert!(!Format::Byte.check(bad), "{bad:?}");
+        }
     }
 
     #[test]
