@@ -401,7 +401,7 @@ fn hostname(name: &str) -> bool {
 fn base64(value: &str) -> bool {
     let bytes = value.as_bytes();
     let padding = bytes.iter().rev().take_while(|&&b| b == b'=').count();
-    bytes.len() % 4 == 0
+    bytes.len().is_multiple_of(4)
         && padding <= 2
         && bytes[..bytes.len() - padding]
             .iter()
