@@ -955,3 +955,31 @@ fn a_numeric_default_written_as_text_is_the_number() {
         "{warned:?}"
     );
 }
+
+/// fal's `image_size`, a choice of words or an object through a `$ref`, is a typed union: the
+/// `$ref`'s target says the alternative's type (QA repro28 #4).
+#[test]
+fn a_union_of_a_referenced_object_and_choices_is_typed() {
+    let mut input = object(
+        json!({"image_size": {"anyOf": [
+            {"$ref": "#/$defs/ImageSize"},
+            {"type": "string", "enum": ["square_hd", "landscape_4_3"]},
+        ]}}),
+        &[],
+    );
+    input["$defs"] = json!({"ImageSize": {
+        "type": "object",
+        "properties": {"width": {"type": "integer"}, "height": {"type": "integer"}},
+    }});
+    let dir = catalog(&input, None);
+    match runcomfy_codegen::generate(dir.path()) {
+        Ok(code) => {
+            assert!(
+                code.contains("pub image_size: Option<ImageSizeValue>"),
+                "{code}"
+            );
+            assert!(code.contains("Object(ImageSize)"), "{code}");
+        }
+        Err(errors) => panic!("{errors}"),
+    }
+}

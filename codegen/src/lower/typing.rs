@@ -475,7 +475,10 @@ impl<'c, 'a> Typer<'c, 'a> {
             let Sub::Node(i) = sub else {
                 return RustType::Json;
             };
-            let base = self.nodes[*i].allowed();
+            // Its own types and those of what it applies for certain (a `$ref`'s target).
+            let base = certain(&self.nodes, &[Sub::Node(*i)])
+                .iter()
+                .fold(Types::ANY, |base, id| base.and(self.nodes[*id].allowed()));
             let Some(json) = single_type(base) else {
                 return RustType::Json;
             };
