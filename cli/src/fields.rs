@@ -353,7 +353,14 @@ fn kind_text(field: &Field) -> String {
         FieldKind::Number => "number".to_owned(),
         FieldKind::Boolean => "true or false".to_owned(),
         FieldKind::Choice => "choice".to_owned(),
-        FieldKind::Json => "JSON".to_owned(),
+        FieldKind::Json => match field.alternative_choices().as_slice() {
+            [] => "JSON".to_owned(),
+            // One of some words, or something else (fal's `image_size`: or an object).
+            choices => {
+                let words: Vec<String> = choices.iter().map(|c| c.text()).collect();
+                format!("one of {}, or JSON", words.join(", "))
+            }
+        },
     };
     if field.is_list() {
         format!("list of: {one}")

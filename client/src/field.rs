@@ -216,6 +216,34 @@ impl Field {
             .collect()
     }
 
+    /// The choices of the alternatives of a field that is one of several things (fal's
+    /// `image_size`: one of some words, or an object), for help: each alternative's `enum`, in
+    /// order, each once; none when the field's own [`choices`](Self::choices) say it all.
+    pub fn alternative_choices(&self) -> Vec<Choice> {
+        if !self.choices().is_empty() {
+            return Vec::new();
+        }
+        let mut out: Vec<Choice> = Vec::new();
+        let alternatives = self
+            .own_schemas()
+            .into_iter()
+            .flat_map(|s| s.any_of.iter().chain(s.one_of).copied());
+        for alternative in alternatives {
+            let listed = alternative
+                .in_place()
+                .into_iter()
+                .find_map(|s| s.choices)
+                .unwrap_or_default();
+            for choice in listed {
+                let value = choice.value.to_value();
+                if !out.iter().any(|c| c.value.to_value() == value) {
+                    out.push(*choice);
+                }
+            }
+        }
+        out
+    }
+
     /// For a field several branches define, each fixing its values (`const`, `enum`), all of
     /// them, each once; else none.
     fn shape_values(&self) -> Vec<Choice> {
