@@ -3,8 +3,8 @@
 
 use runcomfy::{Input, Model};
 use runcomfy_conformance::models::regress::{
-    media_text, media_union, no_properties, not_required, object_not_array, punctuation_names,
-    required_nullable, typed_combinators,
+    choice_union, media_text, media_union, no_properties, not_required, object_not_array,
+    punctuation_names, required_nullable, typed_combinators,
 };
 use serde_json::{Value, json};
 
@@ -246,4 +246,29 @@ fn a_property_ruled_out_is_named() {
         .unwrap_err();
     let said: Vec<String> = err.report.errors().map(|p| p.message.clone()).collect();
     assert_eq!(said, ["`image`, `mask` must not all be given here"]);
+}
+
+/// fal's shape: one of some words, or an object its `$ref` names (into OpenAPI's
+/// `components`). A typed union; help lists the words (QA repro28 #2, #4).
+#[test]
+fn a_choice_or_a_referenced_object_is_a_typed_union() {
+    use choice_union::{ChoiceUnionInput, Size, SizeChoice, SizeValue};
+    type M = choice_union::ChoiceUnion;
+    assert_eq!(problems::<M>(json!({"size": "landscape"})), []);
+    assert_eq!(problems::<M>(json!({"size": {"width": 5}})), []);
+    assert!(!problems::<M>(json!({"size": "portrait"})).is_empty());
+    assert!(!problems::<M>(json!({"size": {"width": 0}})).is_empty());
+    for size in [
+        SizeValue::String(SizeChoice::Landscape),
+        SizeValue::Object(Size::new().with_width(5)),
+    ] {
+        assert!(ChoiceUnionInput::new().with_size(size).validate().is_valid());
+    }
+    let field = M::info().fields().find(|f| f.name == "size").unwrap();
+    let words: Vec<String> = field
+        .alternative_choices()
+        .iter()
+        .map(|c| c.text())
+        .collect();
+    assert_eq!(words, ["square", "landscape"]);
 }
