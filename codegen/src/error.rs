@@ -183,6 +183,9 @@ pub enum WarningKind {
     UnreachableChoice,
     /// A keyword that means nothing where it is (`then` or `else` without `if`): not checked.
     Ignored,
+    /// Property names that read as one Rust name (`prompt text`, `promptText`): all but the
+    /// first get a suffix, which tells them apart only by order.
+    NameClash,
 }
 
 impl WarningKind {
@@ -200,6 +203,7 @@ impl WarningKind {
         WarningKind::Unchecked,
         WarningKind::UnreachableChoice,
         WarningKind::Ignored,
+        WarningKind::NameClash,
     ];
 
     /// The code printed in `warning[...]`.
@@ -217,6 +221,7 @@ impl WarningKind {
             WarningKind::Unchecked => "unchecked",
             WarningKind::UnreachableChoice => "unreachable-choice",
             WarningKind::Ignored => "ignored-keyword",
+            WarningKind::NameClash => "name-clash",
         }
     }
 }

@@ -983,3 +983,19 @@ fn a_union_of_a_referenced_object_and_choices_is_typed() {
         Err(errors) => panic!("{errors}"),
     }
 }
+
+/// Property names that read as one Rust name are told apart by order only: lint says so.
+#[test]
+fn properties_of_one_rust_name_are_a_warning() {
+    let input = object(
+        json!({"prompt text": {"type": "string"}, "promptText": {"type": "string"}}),
+        &[],
+    );
+    let warned = warnings_of(&input, None);
+    assert!(
+        warned
+            .iter()
+            .any(|(at, kind)| at.ends_with("/properties/promptText") && *kind == "name-clash"),
+        "{warned:?}"
+    );
+}

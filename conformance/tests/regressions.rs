@@ -262,7 +262,12 @@ fn a_choice_or_a_referenced_object_is_a_typed_union() {
         SizeValue::String(SizeChoice::Landscape),
         SizeValue::Object(Size::new().with_width(5)),
     ] {
-        assert!(ChoiceUnionInput::new().with_size(size).validate().is_valid());
+        assert!(
+            ChoiceUnionInput::new()
+                .with_size(size)
+                .validate()
+                .is_valid()
+        );
     }
     let field = M::info().fields().find(|f| f.name == "size").unwrap();
     let words: Vec<String> = field

@@ -286,10 +286,20 @@ impl<'c, 'a> Typer<'c, 'a> {
         overlay: Option<&FieldOverlay>,
         names: &mut FieldNames,
     ) -> Field {
-        let ident = names.ident(
-            &naming::snake_ident(wire, &format!("field_{}", index + 1)),
-            "_",
-        );
+        let natural = naming::snake_ident(wire, &format!("field_{}", index + 1));
+        let ident = names.ident(&natural, "_");
+        if ident != natural {
+            let pointer = format!("{}/properties/{}", node.pointer, escape(wire));
+            self.ctx.warn(
+                WarningKind::NameClash,
+                &pointer,
+                format!(
+                    "property {wire:?} reads as `{natural}`, which an earlier property took, so \
+                     it is `{ident}` in Rust (and its flag has a number): only their order tells \
+                     them apart"
+                ),
+            );
+        }
         let ty = self.type_of(sub, wire, overlay);
         // The struct's `allOf` members (a `$ref` is one) may define the property again.
         let mut definitions = vec![sub];
