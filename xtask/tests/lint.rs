@@ -85,6 +85,11 @@ fn every_warning_kind_is_flagged_where_the_smell_is() {
             smelly("input.json"),
             "/properties/steps/then",
         ),
+        (
+            WarningKind::NameClash,
+            smelly("input.json"),
+            "/properties/Seed",
+        ),
     ]
     .into_iter()
     .map(|(k, f, p)| (k, f, p.to_owned()))
@@ -153,10 +158,10 @@ fn overlays_that_fix_a_smell_silence_it() {
 
 #[test]
 fn run_fails_on_errors_and_on_denied_warnings() {
-    assert_eq!(lint::run(&fixture(), false).unwrap().warnings.len(), 12);
+    assert_eq!(lint::run(&fixture(), false).unwrap().warnings.len(), 13);
     assert!(matches!(
         lint::run(&fixture(), true),
-        Err(LintError::Warnings(12))
+        Err(LintError::Warnings(13))
     ));
     let committed = xtask::workspace_root().join("schemas");
     let report = lint::run(&committed, false).unwrap();
