@@ -270,6 +270,8 @@ impl Checker<'_> {
     ) -> String {
         /// Problems told per alternative: the first few say which is nearer.
         const SHOWN: usize = 3;
+        /// Alternatives told: a `oneOf` of dozens of shapes would bury the message.
+        const TOLD: usize = 4;
         let typed: Vec<(usize, &'static Schema)> = alternatives
             .iter()
             .copied()
@@ -279,8 +281,10 @@ impl Checker<'_> {
         if typed.len() < 2 {
             return String::new();
         }
-        let each: Vec<String> = typed
+        let more = typed.len().saturating_sub(TOLD);
+        let mut each: Vec<String> = typed
             .into_iter()
+            .take(TOLD)
             .map(|(index, alternative)| {
                 let report = self.aside(alternative, view, at);
                 let errors: Vec<&Problem> = report.errors().collect();
@@ -302,6 +306,9 @@ impl Checker<'_> {
                 format!("as {name} ({})", said.join(", "))
             })
             .collect();
+        if more > 0 {
+            each.push(format!("and {more} more alternatives"));
+        }
         each.join("; ")
     }
 
@@ -1034,6 +1041,45 @@ mod tests {
             let report = check_one(schema, text);
             assert!(report.problems().is_empty(), "{text}: {report}");
         }
+    }
+
+    #[test]
+    fn of_many_shapes_the_first_few_say_why() {
+        use crate::schema::Types;
+        macro_rules! shape {
+            ($name:ident, $key:literal) => {
+                static $name: Schema = Schema {
+                    types: Types::OBJECT,
+                    required: &[$key],
+                    ..Schema::ANY
+                };
+            };
+        }
+        shape!(A, "a");
+        shape!(B, "b");
+        shape!(C, "c");
+        shape!(D, "d");
+        shape!(E, "e");
+        shape!(F, "f");
+        static ONE_OF: Schema = Schema {
+            one_of: &[&A, &B, &C, &D, &E, &F],
+            ..Schema::ANY
+        };
+        let mut report = ValidationReport::new();
+        let value = serde_json::json!({"z": 1});
+        check(
+            &mut report,
+            &ONE_OF,
+            &value,
+            &Path::root(),
+            Files::Wire,
+            Strings::NameFiles,
+        );
+        let said: Vec<&str> = report.errors().map(|p| p.message.as_str()).collect();
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].contains("as alternative 4 (d: "), "{said:?}");
+        assert!(!said[0].contains("as alternative 5"), "{said:?}");
+        assert!(said[0].ends_with("and 2 more alternatives"), "{said:?}");
     }
 
     #[test]
