@@ -650,6 +650,15 @@ fn unchecked_keywords_are_accepted_with_a_warning() {
         message.contains("at /unchecked/1: `/properties/y/not` names no refused keyword"),
         "{message}"
     );
+    // A keyword a newer generator reads (an overlay written before it was): a warning to drop
+    // the entry, so the upgrade does not break the catalog.
+    let input = object(
+        json!({"x": {"type": "string", "description": "X.", "discriminator": {"propertyName": "k"}}}),
+        &[],
+    );
+    let overlay = json!({"display_name": "Test", "unchecked": ["/properties/x/discriminator"]});
+    let warned = warnings_of(&input, Some(&overlay));
+    assert_eq!(warned, [("/unchecked/0".to_owned(), "unchecked")]);
 }
 
 /// A name holding a newline or an escape sequence is shown escaped: one problem, one line.

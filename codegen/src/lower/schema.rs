@@ -159,11 +159,36 @@ impl<'c, 'a> Reader<'c, 'a> {
             .cloned()
             .collect();
         for (i, pointer) in self.ctx.src.overlay.unchecked.clone().iter().enumerate() {
-            if unused.contains(pointer) {
-                self.ctx.overlay_err(
-                    &format!("/unchecked/{i}"),
+            if !unused.contains(pointer) {
+                continue;
+            }
+            let at = format!("/unchecked/{i}");
+            // A keyword this generator reads now (a newer one than the overlay's): said, not
+            // refused, so an upgrade does not break the catalog.
+            let keyword = pointer
+                .rsplit('/')
+                .next()
+                .and_then(runcomfy_vocab::pointer::unescape)
+                .and_then(|key| self.dialect.keyword(&key));
+            let present = self.ctx.src.input.pointer(pointer).is_some();
+            match keyword {
+                Some(keyword) if present => {
+                    let path = self.ctx.overlay_path();
+                    self.ctx.warn_in(
+                        path,
+                        WarningKind::Unchecked,
+                        &at,
+                        format!(
+                            "`{pointer}` is read now (`{}` is no longer refused): drop it from \
+                             `unchecked`",
+                            keyword.name()
+                        ),
+                    );
+                }
+                _ => self.ctx.overlay_err(
+                    &at,
                     format!("`{pointer}` names no refused keyword of input.json"),
-                );
+                ),
             }
         }
     }
