@@ -362,7 +362,7 @@ mod tests {
     }
 
     #[test]
-    fn an_integer_is_sent_as_one() {
+    fn an_integer_is_sent_as_one() -> Result<(), serde_json::Error> {
         for (text, sent) in [
             ("3.0", "3"),
             ("-0", "0"),
@@ -374,9 +374,10 @@ mod tests {
             ("-9223372036854775808", "-9223372036854775808"),
             ("7", "7"),
         ] {
-            let i: Integer = serde_json::from_str(text).unwrap();
-            assert_eq!(serde_json::to_string(&i).unwrap(), sent, "{text}");
+            let i: Integer = serde_json::from_str(text)?;
+            assert_eq!(serde_json::to_string(&i)?, sent, "{text}");
         }
+        Ok(())
     }
 
     #[test]

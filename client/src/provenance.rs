@@ -462,58 +462,44 @@ pub fn input_from_record(
     {
         return Err(RecordError::Secret(secret.to_owned()));
     }
-    if crate::unchecked::is_unchecked(model) {
-        // Sent as written, it reads no file: a file the record keeps as its hash alone (from
-        // a checked run, or a data: URI) cannot be sent again from it.
-        let root = JsonPath::root();
-        let found = input
-            .iter()
-            .find_map(|(field, value)| summarized(value, &root.key(field)));
-        return match found {
-            Some(at) => Err(RecordError::Media {
-                field: at.as_str().to_owned(),
-                reason: "the record keeps this file only as its name, size and sha256, and an \
-                         unchecked input reads no file: give its value (an https URL or a data: \
-                         URI) in --input, or rerun without --unchecked"
-                    .to_owned(),
-            }),
-            None => Ok(input),
-        };
-    }
+    let unchecked = crate::unchecked::is_unchecked(model);
     let root = JsonPath::root();
     for (field, value) in input.iter_mut() {
-        restore_within(value, &root.key(field))?;
+        each_summary(value, &root.key(field), &mut |summary, at| {
+            if unchecked {
+                // Sent as written, it reads no file: a file the record keeps as its hash alone
+                // (from a checked run, or a data: URI) cannot be sent again from it.
+                return Err(RecordError::Media {
+                    field: at.as_str().to_owned(),
+                    reason: "the record keeps this file only as its name, size and sha256, and \
+                             an unchecked input reads no file: give its value (an https URL or \
+                             a data: URI) in --input, or rerun without --unchecked"
+                        .to_owned(),
+                });
+            }
+            restore(summary, at.as_str())
+        })?;
     }
     Ok(input)
 }
 
-/// [`restore`] on every media summary within `value`, at `at`.
-fn restore_within(value: &mut Value, at: &JsonPath) -> Result<(), RecordError> {
+/// Calls `found` on every media summary ([`summarize`]'s object) within `value`, which is at
+/// `at`, in order, until it fails.
+fn each_summary(
+    value: &mut Value,
+    at: &JsonPath,
+    found: &mut impl FnMut(&mut Value, &JsonPath) -> Result<(), RecordError>,
+) -> Result<(), RecordError> {
     match value {
-        Value::Object(object) if is_summary(object) => restore(value, at.as_str()),
+        Value::Object(object) if is_summary(object) => found(value, at),
         Value::Object(object) => object
             .iter_mut()
-            .try_for_each(|(key, item)| restore_within(item, &at.key(key))),
+            .try_for_each(|(key, item)| each_summary(item, &at.key(key), found)),
         Value::Array(items) => items
             .iter_mut()
             .enumerate()
-            .try_for_each(|(i, item)| restore_within(item, &at.index(i))),
+            .try_for_each(|(i, item)| each_summary(item, &at.index(i), found)),
         _ => Ok(()),
-    }
-}
-
-/// Where in `value` a media summary ([`summarize`]'s object) is, if anywhere.
-fn summarized(value: &Value, at: &JsonPath) -> Option<JsonPath> {
-    match value {
-        Value::Object(object) if is_summary(object) => Some(at.clone()),
-        Value::Object(object) => object
-            .iter()
-            .find_map(|(key, value)| summarized(value, &at.key(key))),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(i, item)| summarized(item, &at.index(i))),
-        _ => None,
     }
 }
 
