@@ -257,20 +257,22 @@ async fn describe_not_built(
     id: &str,
 ) -> Result<u8, CliError> {
     let unknown = runcomfy_batch::input::unknown_model(id);
-    let asks_api = runcomfy::unchecked::check_id(id).is_ok() && !runcomfy::catalog::is_near(id);
+    let api_path = runcomfy::unchecked::check_id(id).is_ok();
     if !sub.get_flag("live") {
-        return Err(CliError::Usage(if asks_api {
-            format!(
-                "{unknown}; `runcomfy describe {} --live` asks the API of a model the catalog \
+        return Err(CliError::Usage(
+            if api_path && !runcomfy::catalog::is_near(id) {
+                format!(
+                    "{unknown}; `runcomfy describe {} --live` asks the API of a model the catalog \
                  does not have yet",
-                runcomfy_batch::report::shell_word(id)
-            )
-        } else {
-            unknown
-        }));
+                    runcomfy_batch::report::shell_word(id)
+                )
+            } else {
+                unknown
+            },
+        ));
     }
     // Not an API path: nothing to ask; the catalog's suggestion.
-    if runcomfy::unchecked::check_id(id).is_err() {
+    if !api_path {
         return Err(CliError::Usage(unknown));
     }
     let connection = connect::connect(matches).await?;
