@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use runcomfy_vocab::format::{Format as TextFormat, url_fault};
 use runcomfy_vocab::media::list;
 use runcomfy_vocab::pointer::Path as FieldPath;
 use runcomfy_vocab::rule::Measure;
@@ -461,6 +462,16 @@ fn check_url(report: &mut ValidationReport, path: &FieldPath, url: &str) {
     }
     if after_prefix(url, "https:").is_some() && after_prefix(url, "https://").is_none() {
         let message = "must be a valid https URL: https:// then the host";
+        return report.error(path, "format", None, message);
+    }
+    // The URL is sent as written, so it must be one as written: a parser (and many a server's
+    // fetcher) would escape `|` or `{` on its own, or guess what `%zz` meant.
+    if !TextFormat::Iri.check(url) {
+        let message = match url_fault(url) {
+            Some(fault) => format!("must be a valid https URL: {fault}"),
+            None => "must be a valid https URL (RFC 3986: `[` and `]` only around an IPv6 host)"
+                .to_owned(),
+        };
         return report.error(path, "format", None, message);
     }
     match url::Url::parse(url) {
@@ -926,6 +937,8 @@ mod tests {
             "https://x/y.png\n",
             "https://x/a b.png",
             "https:/x/y.png",
+            "https://x/a|b.png",
+            "https://x/a%zz.png",
         ] {
             let mut report = ValidationReport::new();
             check_url(&mut report, &FieldPath::root().key("image"), bad);

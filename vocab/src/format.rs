@@ -454,6 +454,59 @@ fn is_iprivate(c: char) -> bool {
     matches!(u32::from(c), 0xE000..=0xF8FF | 0xF0000..=0xFFFFD | 0x100000..=0x10FFFD)
 }
 
+/// Why a text cannot be a URL, told by its first character: one that no IRI holds
+/// unencoded, or a `%` that does not start an escape. Messages name it with its escape, which
+/// is the fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UrlFault {
+    /// A character written `%XX` in a URL (`"`, `|`, `{`, `^`, `\`, a control).
+    Character(char),
+    /// A `%` that two hex digits do not follow (a `%` itself is written `%25`).
+    BadEscape,
+}
+
+impl fmt::Display for UrlFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            UrlFault::Character(c) => {
+                write!(f, "{c:?} is not allowed in a URL (it is written ")?;
+                let mut utf8 = [0; 4];
+                for byte in c.encode_utf8(&mut utf8).bytes() {
+                    write!(f, "%{byte:02X}")?;
+                }
+                f.write_str(")")
+            }
+            UrlFault::BadEscape => f.write_str(
+                "a % in a URL starts an escape of two hex digits (a % itself is written %25)",
+            ),
+        }
+    }
+}
+
+/// The first fault of `value` that no part of an IRI (RFC 3987) would allow, if any. A text
+/// with none may still not be a URL (`[` outside a host): [`Format::Iri`] decides that.
+pub fn url_fault(value: &str) -> Option<UrlFault> {
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        if c == '%' {
+            let mut escape = chars.clone();
+            if !(escape.next().is_some_and(|c| c.is_ascii_hexdigit())
+                && escape.next().is_some_and(|c| c.is_ascii_hexdigit()))
+            {
+                return Some(UrlFault::BadEscape);
+            }
+        } else if !(Chars::Unicode.unreserved(c)
+            || is_iprivate(c)
+            || is_sub_delim(c)
+            || ":/?#[]@".contains(c))
+        {
+            return Some(UrlFault::Character(c));
+        }
+    }
+    None
+}
+
 /// RFC 3986 `URI` (RFC 3987 `IRI`): `scheme ":" hier-part [ "?" query ] [ "#" fragment ]`.
 /// Relative references are not URIs.
 fn uri(value: &str, chars: Chars) -> bool {
@@ -803,6 +856,31 @@ mod tests {
         for bad in ["", "/a", "01/a", "-1/a", "1#/a", "0~"] {
             assert!(!Format::RelativeJsonPointer.check(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_url_fault_is_its_first_unallowed_character_with_the_fix() {
+        let fault = |text| url_fault(text).map(|f| f.to_string());
+        assert_eq!(
+            fault("https://e.com/a|b{c}.png"),
+            Some("'|' is not allowed in a URL (it is written %7C)".to_owned())
+        );
+        assert_eq!(
+            url_fault("https://e.com/a\"b"),
+            Some(UrlFault::Character('"'))
+        );
+        assert_eq!(url_fault("https://e.com/a%zz"), Some(UrlFault::BadEscape));
+        assert_eq!(url_fault("https://e.com/100%"), Some(UrlFault::BadEscape));
+        for fine in [
+            "https://e.com/a%20b.png?x=1&y=[2]#f",
+            "https://例え.jp/π.png",
+            "https://user:pw@e.com:8443/a;b=c/(d)!*'~",
+        ] {
+            assert_eq!(url_fault(fine), None, "{fine}");
+        }
+        // No unallowed character, yet not an IRI: the grammar decides.
+        assert_eq!(url_fault("https://e.com/[a]"), None);
+        assert!(!Format::Iri.check("https://e.com/[a]"));
     }
 
     #[test]
