@@ -410,13 +410,23 @@ pub struct Field {
     pub default: Option<Value>,
 }
 
+/// Where an enum's choices are written in the schema.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChoicesOwner {
+    /// A field's own schema: its wire name.
+    Field(String),
+    /// A definition (`$defs`, `definitions`, OpenAPI's `components/schemas`) any field may use:
+    /// its pointer.
+    Definition(String),
+}
+
 /// An enum of choices (strings or integers).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Enum {
     /// Rust type name.
     pub name: String,
-    /// The wire name of the field it belongs to.
-    pub field: String,
+    /// Whose choices they are, for its doc.
+    pub owner: ChoicesOwner,
     /// Documentation paragraphs.
     pub docs: Vec<String>,
     /// Strings or integers on the wire.

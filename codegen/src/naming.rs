@@ -16,15 +16,28 @@ const KEYWORDS: &[&str] = &[
     "union", "unsafe", "unsized", "use", "virtual", "where", "while", "yield",
 ];
 
-/// Keeps ASCII letters, digits and `_`; everything else becomes `_`.
+/// Keeps ASCII letters, digits and `_` of the name's ASCII transliteration; everything else
+/// becomes `_`.
 fn ascii_word_chars(name: &str) -> String {
-    name.chars()
+    transliterated(name)
+        .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect()
 }
 
+/// The name in ASCII letters (`größe` → `grosse`, `中文` → `Zhong Wen`), so a name in another
+/// script or with accents reads as itself rather than as `gr_e` or a numbered fallback.
+fn transliterated(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.is_ascii() {
+        std::borrow::Cow::Borrowed(name)
+    } else {
+        std::borrow::Cow::Owned(deunicode::deunicode(name))
+    }
+}
+
 /// A snake_case identifier: `promptText` → `prompt_text`, `600_prompt` → `field_600_prompt`,
-/// `type` → `type_`. `fallback` is used when nothing ASCII is left (a name in another script).
+/// `type` → `type_`, `größe` → `grosse`. `fallback` is used when nothing is left (a name of
+/// symbols alone).
 pub fn snake_ident(name: &str, fallback: &str) -> String {
     let mut ident = ascii_word_chars(name).to_snake_case();
     if ident.is_empty() || ident.chars().all(|c| c == '_') {
@@ -166,7 +179,7 @@ pub fn integer_variant_ident(value: i64) -> String {
 }
 
 /// A `SCREAMING_SNAKE_CASE` name for a `static`, from words (`["images", "items"]` →
-/// `IMAGES_ITEMS`); `fallback` when nothing ASCII is left.
+/// `IMAGES_ITEMS`); `fallback` when nothing is left.
 pub fn static_ident(words: &[&str], fallback: &str) -> String {
     use heck::ToShoutySnakeCase;
     let parts: Vec<String> = words
@@ -276,7 +289,7 @@ fn split_runs(value: &str) -> Vec<Run> {
     let mut runs = Vec::new();
     let mut word = String::new();
     let mut sep = String::new();
-    for c in value.chars() {
+    for c in transliterated(value).chars() {
         if c.is_ascii_alphanumeric() {
             if !sep.is_empty() {
                 runs.push(Run::Separator(std::mem::take(&mut sep)));
@@ -335,7 +348,9 @@ mod tests {
         assert_eq!(variant_ident("AUTO", 0), "Auto");
         assert_eq!(variant_ident("text-to-image", 0), "TextToImage");
         assert_eq!(variant_ident("", 0), "Empty");
-        assert_eq!(variant_ident("高清", 2), "Value3");
+        assert_eq!(variant_ident("高清", 2), "GaoQing");
+        assert_eq!(variant_ident("Élégant", 0), "Elegant");
+        assert_eq!(variant_ident("→", 4), "Value5");
         assert_eq!(variant_ident("Self", 0), "SelfValue");
     }
 
@@ -344,7 +359,9 @@ mod tests {
         assert_eq!(snake_ident("promptText", "f"), "prompt_text");
         assert_eq!(snake_ident("600_prompt", "f"), "field_600_prompt");
         assert_eq!(snake_ident("type", "f"), "type_");
-        assert_eq!(snake_ident("提示", "field_1"), "field_1");
+        assert_eq!(snake_ident("提示", "field_1"), "ti_shi");
+        assert_eq!(snake_ident("größe", "f"), "grosse");
+        assert_eq!(snake_ident("→", "field_1"), "field_1");
         assert_eq!(module_ident("seedream-4-0"), "seedream_4_0");
         assert_eq!(module_ident("v2.1"), "v2_1");
         assert_eq!(module_ident("4o"), "m4o");
@@ -363,7 +380,8 @@ mod tests {
         assert_eq!(integer_variant_ident(-2), "MinusTwo");
         assert_eq!(static_ident(&["images", "items"], "S"), "IMAGES_ITEMS");
         assert_eq!(static_ident(&["promptText"], "S"), "PROMPT_TEXT");
-        assert_eq!(static_ident(&["提示"], "S"), "S");
+        assert_eq!(static_ident(&["提示"], "S"), "TI_SHI");
+        assert_eq!(static_ident(&["→"], "S"), "S");
         assert_eq!(static_ident(&["1st"], "S"), "S1ST");
     }
 

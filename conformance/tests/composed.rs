@@ -20,6 +20,7 @@ fn fields_come_from_the_root_ref_and_the_all_of_members() {
             "reference",
             "steps",
             "mode",
+            "finish",
             "s",
             "string",
             "prompt",
@@ -32,6 +33,9 @@ fn fields_come_from_the_root_ref_and_the_all_of_members() {
     assert!(in_branch("upscale") && !in_branch("width"));
     let input = ComposedInput::new("a fox").with_width(512).with_height(512);
     assert!(input.validate().is_valid());
+    // A definition's choices are a type of their own, named after it.
+    let input = input.with_finish(runcomfy_conformance::models::acme::composed::Finish::Gloss);
+    assert_eq!(serde_json::to_value(&input).unwrap()["finish"], "gloss");
     // The member that says more than properties stays one, and is checked.
     let err = Composed::info()
         .decode(&json!({"prompt": "a fox", "width": 512}))

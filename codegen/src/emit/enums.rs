@@ -6,7 +6,7 @@ use quote::{format_ident, quote};
 
 use super::input::rust_type;
 use super::{doc_attrs, schema_text};
-use crate::ir::{Enum, EnumRepr, Model, Union, Variant};
+use crate::ir::{ChoicesOwner, Enum, EnumRepr, Model, Union, Variant};
 
 /// A choice enum.
 pub(crate) fn enumeration(e: &Enum) -> TokenStream {
@@ -33,9 +33,12 @@ fn definition(e: &Enum) -> TokenStream {
     let name = format_ident!("{}", e.name);
     let mut docs: Vec<String> = e.docs.iter().map(|d| schema_text(d)).collect();
     // Non-exhaustive, so a choice the catalog adds later is not a breaking change.
+    let owner = match &e.owner {
+        ChoicesOwner::Field(field) => format!("the `{field}` field"),
+        ChoicesOwner::Definition(pointer) => format!("the definition `#{pointer}`"),
+    };
     docs.push(format!(
-        "The choices of the `{}` field. The catalog may add choices: match with a wildcard arm.",
-        e.field
+        "The choices of {owner}. The catalog may add choices: match with a wildcard arm."
     ));
     let docs = doc_attrs(&docs);
     let variants = e.variants.iter().map(|v| {

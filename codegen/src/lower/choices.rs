@@ -9,7 +9,7 @@ use super::typing::Typer;
 use super::{Ctx, is_type_ident};
 use crate::emit::schema_text;
 use crate::error::WarningKind;
-use crate::ir::{Enum, EnumRepr, SchemaNode, Variant};
+use crate::ir::{ChoicesOwner, Enum, EnumRepr, SchemaNode, Variant};
 use crate::naming;
 use crate::overlay::FieldOverlay;
 
@@ -73,7 +73,10 @@ pub(crate) fn build(
     }
     Some(Enum {
         name,
-        field: hint.to_owned(),
+        owner: match super::typing::definition_name(&node.pointer) {
+            Some(_) => ChoicesOwner::Definition(node.pointer.clone()),
+            None => ChoicesOwner::Field(hint.to_owned()),
+        },
         docs,
         repr,
         variants,

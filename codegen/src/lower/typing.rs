@@ -630,7 +630,7 @@ impl<'c, 'a> Typer<'c, 'a> {
 }
 
 /// `node` for `/definitions/node`, `/$defs/node` or OpenAPI's `/components/schemas/node`.
-fn definition_name(pointer: &str) -> Option<String> {
+pub(super) fn definition_name(pointer: &str) -> Option<String> {
     let rest = pointer
         .strip_prefix("/definitions/")
         .or_else(|| pointer.strip_prefix("/$defs/"))
