@@ -152,7 +152,7 @@ pub fn arg(flag: &FieldFlag) -> Arg {
         .help(short_help(field))
         .long_help(long_help(field))
         .help_heading("Model inputs");
-    arg = if field.is_list() {
+    arg = if field.is_list() || field.is_tuple() {
         arg.action(ArgAction::Append)
     } else {
         arg.action(ArgAction::Set)
@@ -228,6 +228,8 @@ fn short_help(field: &Field) -> String {
     }
     if field.is_list() {
         text.push_str(" (repeat for more)");
+    } else if field.is_tuple() {
+        text.push_str(" (repeat for each item, in order)");
     }
     if let Some(default) = default_flag_text(field) {
         text.push_str(&format!(" [{}: {default}]", default_label(field)));
@@ -349,10 +351,14 @@ fn kind_text(field: &Field) -> String {
                 format!("{kind} ({local} or https URL; {})", formats.join(" or "))
             }
         }
-        FieldKind::Integer => "integer".to_owned(),
-        FieldKind::Number => "number".to_owned(),
-        FieldKind::Boolean => "true or false".to_owned(),
-        FieldKind::Choice => "choice".to_owned(),
+        kind
+        @ (FieldKind::Integer | FieldKind::Number | FieldKind::Boolean | FieldKind::Choice) => {
+            kind_word(kind).to_owned()
+        }
+        FieldKind::Json if field.is_tuple() => {
+            let items: Vec<&str> = field.tuple_kinds().into_iter().map(kind_word).collect();
+            format!("list of {}, in that order", items.join(", "))
+        }
         FieldKind::Json => match field.alternative_choices().as_slice() {
             [] => "JSON".to_owned(),
             // One of some words, or something else (fal's `image_size`: or an object).
@@ -366,6 +372,19 @@ fn kind_text(field: &Field) -> String {
         format!("list of: {one}")
     } else {
         one
+    }
+}
+
+/// A kind in a word or two, where no more is known of the value (a tuple's item).
+fn kind_word(kind: FieldKind) -> &'static str {
+    match kind {
+        FieldKind::Text => "text",
+        FieldKind::Media(kind) => kind.name(),
+        FieldKind::Integer => "integer",
+        FieldKind::Number => "number",
+        FieldKind::Boolean => "true or false",
+        FieldKind::Choice => "choice",
+        FieldKind::Json => "JSON",
     }
 }
 
@@ -498,6 +517,19 @@ pub fn from_matches(flags: &[FieldFlag], matches: &ArgMatches) -> Map<String, Va
                 [one] if let Some(list) = whole_list(field, one) => list,
                 raws => Value::Array(raws.iter().map(|raw| from_text(field, raw)).collect()),
             }
+        } else if field.is_tuple() {
+            match raws.as_slice() {
+                [one] if one.trim() == "null" && field.nullable() => Value::Null,
+                // The whole tuple as one JSON array (`--resolution '[512, 512]'`), where its
+                // first item cannot be one.
+                [one] if let Some(list) = whole_tuple(field, one) => list,
+                raws => Value::Array(
+                    raws.iter()
+                        .enumerate()
+                        .map(|(position, raw)| tuple_item(field, position, raw))
+                        .collect(),
+                ),
+            }
         } else {
             match raws.last() {
                 Some(raw) => from_text(field, raw),
@@ -521,12 +553,31 @@ fn whole_list(field: &Field, raw: &str) -> Option<Value> {
     (list.is_array() && !field.takes_value(&list)).then_some(list)
 }
 
+/// A tuple flag's one value as the whole tuple: a JSON array its first item cannot be.
+fn whole_tuple(field: &Field, raw: &str) -> Option<Value> {
+    let list = serde_json::from_str::<Value>(raw).ok()?;
+    (list.is_array() && !field.takes_item(0, &list)).then_some(list)
+}
+
+/// A tuple's item at `position` from its flag's text: its JSON reading where the schemas of that
+/// place take it (`512`, `true`, `{...}`), else the text itself.
+fn tuple_item(field: &Field, position: usize, raw: &str) -> Value {
+    let text = Value::String(raw.to_owned());
+    match serde_json::from_str::<Value>(raw) {
+        Ok(json) if field.takes_item(position, &json) || !field.takes_item(position, &text) => json,
+        _ => text,
+    }
+}
+
 /// The other readings of each flag given whose text reads more than one way (not a list's),
 /// after the one [`from_matches`] took: where the whole input is invalid as first read, one of
 /// them may be what was meant (`--mode b --v 5`, where shape `b` takes `v` as text).
 pub fn other_readings(flags: &[FieldFlag], matches: &ArgMatches) -> Vec<(String, Vec<Value>)> {
     let mut out = Vec::new();
-    for flag in flags.iter().filter(|f| !f.field.is_list()) {
+    for flag in flags
+        .iter()
+        .filter(|f| !f.field.is_list() && !f.field.is_tuple())
+    {
         let field = &flag.field;
         let Ok(Some(mut values)) = matches.try_get_many::<String>(&flag.id()) else {
             continue;
@@ -895,6 +946,69 @@ mod tests {
             from_text(&big, "12345678901234567890"),
             Value::from(12_345_678_901_234_567_890_u64)
         );
+    }
+
+    /// A tuple (`prefixItems`) is given once per item, each read as its place takes it, or
+    /// whole as one JSON array (QA repro28 #11).
+    #[test]
+    fn a_tuple_flag_is_repeated_once_per_item_in_order() {
+        use runcomfy::schema::{Items, Schema, Types};
+        static SIDE: Schema = Schema {
+            types: Types::INTEGER,
+            minimum: Some(runcomfy::Number::from_i64(64)),
+            ..Schema::ANY
+        };
+        static LABEL: Schema = Schema {
+            types: Types::STRING,
+            ..Schema::ANY
+        };
+        static SIZE: Schema = Schema {
+            types: Types::ARRAY,
+            items: Items::Tuple {
+                prefix: &[&SIDE, &SIDE, &LABEL],
+                rest: Some(&Schema::NEVER),
+            },
+            ..Schema::ANY
+        };
+        static INPUT: Schema = Schema {
+            properties: &[runcomfy::schema::Property {
+                name: "size",
+                schema: &SIZE,
+            }],
+            ..Schema::ANY
+        };
+        let flag = FieldFlag {
+            field: Field {
+                name: "size",
+                schema: &SIZE,
+                required: false,
+                input: &INPUT,
+            },
+            long: "size".to_owned(),
+        };
+        let given = |args: &[&str]| {
+            let command = clap::Command::new("run").arg(arg(&flag));
+            let matches = command
+                .try_get_matches_from(std::iter::once("run").chain(args.iter().copied()))
+                .unwrap();
+            from_matches(std::slice::from_ref(&flag), &matches)["size"].clone()
+        };
+        assert!(flag.field.is_tuple() && !flag.field.is_list());
+        assert_eq!(
+            given(&["--size", "512", "--size", "768", "--size", "42"]),
+            serde_json::json!([512, 768, "42"])
+        );
+        assert_eq!(
+            given(&["--size", "[512, 768]"]),
+            serde_json::json!([512, 768])
+        );
+        // One item is a tuple of one, for validation to find short.
+        assert_eq!(given(&["--size", "512"]), serde_json::json!([512]));
+        assert_eq!(
+            type_line(&flag.field),
+            "List of integer, integer, text, in that order"
+        );
+        assert!(short_help(&flag.field).ends_with("(repeat for each item, in order)"));
     }
 
     #[test]

@@ -144,6 +144,40 @@ impl Field {
         own.types.without_null() == Types::ARRAY && matches!(own.items, Items::Each(_) | Items::Any)
     }
 
+    /// Whether the field holds a list whose items each have their place (a tuple: `prefixItems`,
+    /// or draft 7's array `items`), such as `[width, height]`.
+    pub fn is_tuple(&self) -> bool {
+        let own = self.own_schema();
+        own.types.without_null() == Types::ARRAY && matches!(own.items, Items::Tuple { .. })
+    }
+
+    /// The kind of each placed item of a [tuple](Self::is_tuple), in order; none for another
+    /// field.
+    pub fn tuple_kinds(&self) -> Vec<FieldKind> {
+        match self.own_schema().items {
+            Items::Tuple { prefix, .. } if self.is_tuple() => {
+                prefix.iter().map(|item| kind(&facts(&[item]))).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether `value` can be a list's item at `position`: it passes what each of the field's
+    /// [`own_schemas`](Self::own_schemas) says of the items there (a tuple's schema for that
+    /// position, or for the items after them; a list's for every item).
+    pub fn takes_item(&self, position: usize, value: &serde_json::Value) -> bool {
+        let checks: Vec<&'static Schema> = self
+            .own_schemas()
+            .into_iter()
+            .filter_map(|s| match s.items {
+                Items::Any => None,
+                Items::Each(item) => Some(item),
+                Items::Tuple { prefix, rest } => prefix.get(position).copied().or(rest),
+            })
+            .collect();
+        passes_all(&checks, value)
+    }
+
     /// What one value says, in one schema as [`own_schema`](Self::own_schema) has it: the
     /// items' for a list, else the field's own.
     pub fn value_schema(&self) -> Schema {
