@@ -655,9 +655,10 @@ pub fn model_command(model: &'static ModelInfo) -> Command {
         .after_long_help(
             "Flags override the keys of --input. Media fields take local paths (sent inline as \
              data: URIs) or https URLs. Choices take their value or the short alias shown \
-             (16:9). A list's flag is given once per item (a fixed list's in order), or (but for a \
-             list of text) once with the whole list as a JSON array. Every problem of the input is reported before \
-             anything is sent (exit 65).\n\n\
+             (16:9). A list's flag is given once per item (a fixed list's in order), or (but for \
+             a list of text) once with the whole list as a JSON array. `null` is JSON null, but \
+             to a text field, where it is the text (--input '{\"FIELD\": null}' sends null). \
+             Every problem of the input is reported before anything is sent (exit 65).\n\n\
              Outputs are saved to --out (default ./runcomfy-out/REQUEST_ID/) and their paths \
              printed, one per line. Ctrl-C while waiting cancels a queued job; a running job \
              cannot be cancelled and goes on (exit 130 either way).",

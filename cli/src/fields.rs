@@ -309,7 +309,16 @@ pub fn type_line(field: &Field) -> String {
         parts.push("taken where a branch of the input names it (see Conditions)".into());
     }
     if field.nullable() {
-        parts.push("may be null".into());
+        // Its flag's `null` is text (see `from_text`): null goes through `--input`.
+        let text = matches!(field.kind(), FieldKind::Text) && !field.is_list();
+        parts.push(
+            if text {
+                "may be null (by --input)"
+            } else {
+                "may be null"
+            }
+            .into(),
+        );
     }
     parts.extend(bounds(field));
     let mut line = parts.join(", ");
@@ -846,6 +855,9 @@ mod tests {
             from_text(&field(&TEXT_OR_NULL), "null"),
             Value::from("null")
         );
+        // Help says so where it differs (QA repro28 #7).
+        assert!(type_line(&field(&TEXT_OR_NULL)).ends_with("may be null (by --input)"));
+        assert!(type_line(&field(&INT_OR_NULL)).ends_with("may be null"));
     }
 
     #[test]
