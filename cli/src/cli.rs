@@ -447,7 +447,11 @@ fn global_args() -> Vec<Arg> {
             .long("mock")
             .global(true)
             .action(ArgAction::SetTrue)
-            .help("Use a simulator started in-process: no token, no network, jobs take 1-2 s"),
+            .help(
+                "Use a simulator started in-process: no token, no network, jobs take 1-2 s; \
+                 its outputs are stand-ins (PNG images, MP4 videos, WAV audio) whatever format \
+                 the input asks for",
+            ),
         Arg::new("base_url")
             .long("base-url")
             .global(true)
