@@ -462,8 +462,7 @@ fn clauses(schema: &Schema, subject: &Subject, depth: usize) -> Option<Vec<Claus
         description: _,
         default: _,
     } = schema;
-    if media.is_some()
-        || !pattern_properties.is_empty()
+    if !pattern_properties.is_empty()
         || property_names.is_some()
         || unevaluated_items.is_some()
         || unevaluated_properties.is_some_and(|rest| !rest.is_never())
@@ -512,6 +511,19 @@ fn clauses(schema: &Schema, subject: &Subject, depth: usize) -> Option<Vec<Claus
     }
     if let Some(format) = format {
         is(format!("is {}", format.describe()));
+    }
+    if let Some(spec) = media {
+        // A media `format` said the kind already; `validations` alone did not.
+        if format.is_none_or(|f| f.media().is_none()) {
+            is(format!("is {}", spec.kind.a_file()));
+        }
+        let formats: Vec<&str> = spec.formats.iter().map(|f| f.name()).collect();
+        if !formats.is_empty() {
+            is(format!("is {}", formats.join(" or ")));
+        }
+        for rule in spec.rules {
+            is(rule.rule.phrase(rule.limit));
+        }
     }
     is_some(
         &mut is,
@@ -900,6 +912,47 @@ mod tests {
                 "`a` is given and is an integer."
             ]
         );
+    }
+
+    /// A mask that is an image or a box (QA repro28 #10): the file's branch is said too.
+    #[test]
+    fn a_media_alternative_is_said_with_its_formats_and_rules() {
+        use runcomfy::schema::{Format, MediaFormat, MediaKind, MediaRule, MediaSpec, Rule};
+        static SPEC: MediaSpec = MediaSpec {
+            kind: MediaKind::Image,
+            formats: &[MediaFormat::Png],
+            rules: &[MediaRule {
+                rule: Rule::WidthAbove,
+                limit: 14.0,
+                message: "too narrow",
+            }],
+        };
+        static BOX: Schema = Schema {
+            types: Types::OBJECT,
+            required: &["w"],
+            ..Schema::ANY
+        };
+        let subject = Subject::Path("mask".to_owned());
+        let mask = |format: Option<Format>| {
+            let image = leak(Schema {
+                types: Types::STRING,
+                format,
+                media: Some(&SPEC),
+                ..Schema::ANY
+            });
+            let mask = leak(Schema {
+                one_of: Box::leak(Box::new([image, &BOX])),
+                ..Schema::ANY
+            });
+            sentences(mask, &subject, false, "acme/test")
+        };
+        let expected = [
+            "Exactly one of (`mask` is a string, is an image, is png and is over 14 pixels wide) \
+             or (`mask` is an object and `mask.w` is given).",
+        ];
+        // Said once, whether a media `format` or `validations` alone made it a file.
+        assert_eq!(mask(Format::parse("image_uri")), expected);
+        assert_eq!(mask(None), expected);
     }
 
     #[test]

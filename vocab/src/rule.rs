@@ -124,6 +124,20 @@ impl Rule {
         }
     }
 
+    /// What a file passing the rule with this `limit` is, for sentences about a value: `is
+    /// under 10 MB`, `is over 14 pixels wide`, `has a width/height over 1`.
+    pub fn phrase(self, limit: f64) -> String {
+        match self {
+            Rule::FileSizeMbBelow => format!("is under {limit} MB"),
+            Rule::AspectRatioAbove => format!("has a width/height over {limit}"),
+            Rule::AspectRatioBelow => format!("has a width/height under {limit}"),
+            Rule::WidthAbove => format!("is over {limit} pixels wide"),
+            Rule::WidthBelow => format!("is under {limit} pixels wide"),
+            Rule::HeightAbove => format!("is over {limit} pixels high"),
+            Rule::HeightBelow => format!("is under {limit} pixels high"),
+        }
+    }
+
     /// Reads a `validation_rule`.
     pub fn parse(wire: &str) -> Option<Rule> {
         Rule::ALL.iter().copied().find(|r| r.wire() == wire.trim())
@@ -176,6 +190,8 @@ mod tests {
         assert!(Rule::FileSizeMbBelow.holds(9.99, 10.0));
         assert!(!Rule::WidthBelow.satisfiable(0.0));
         assert!(Rule::HeightAbove.satisfiable(0.0));
+        assert_eq!(Rule::WidthAbove.phrase(14.0), "is over 14 pixels wide");
+        assert_eq!(Rule::FileSizeMbBelow.phrase(2.5), "is under 2.5 MB");
     }
 
     #[test]
