@@ -839,7 +839,7 @@ pub enum Submitted {
 }
 
 fn now_ms() -> i64 {
-    to_ms(SystemTime::now()).unwrap_or(0)
+    to_ms(runcomfy::clock::now()).unwrap_or(0)
 }
 
 /// Milliseconds since the Unix epoch; `None` before it.

@@ -587,7 +587,7 @@ async fn finish(
         Ok(waited) => waited,
         Err(outcome) => return outcome,
     };
-    let noticed = std::time::SystemTime::now();
+    let noticed = runcomfy::clock::now();
     let cost = job.cost();
     if settle(ctx, row, Some(job)).await.is_err() {
         return Outcome::Unfinished;
@@ -659,7 +659,7 @@ async fn wait(
                     output: None,
                     error: Some(runcomfy::provenance::ended_error(&err)),
                 };
-                let now = std::time::SystemTime::now();
+                let now = runcomfy::clock::now();
                 let timings = runcomfy::provenance::Timings::ended(job, started.at(), now);
                 let dir = line_dir(ctx, row);
                 crate::record::write(&ctx.server, row, model, ended, timings, &[], &dir);

@@ -417,7 +417,7 @@ fn complete_record(
         record.timings.finished = result.finished_at.clone();
     }
     if record.timings.noticed.is_none() {
-        record.timings.noticed = Some(provenance::timestamp(std::time::SystemTime::now()));
+        record.timings.noticed = Some(provenance::timestamp(runcomfy::clock::now()));
     }
     let written = match &target {
         Some(path) => record.replace(path),

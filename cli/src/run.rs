@@ -685,7 +685,7 @@ async fn submit_and_follow(
     // The record left at the submit learns the estimate and the start as the wait does.
     let polled = |started| slot.refresh(connection, &job, sent, lookup.as_ref(), started, args);
     let (waited, run_started) = wait(&job, &mut progress, interrupts, args, polled).await;
-    let noticed = SystemTime::now();
+    let noticed = runcomfy::clock::now();
     let output = match waited {
         None => {
             let cancelled = try_cancel(&job, &mut progress, interrupts, args, run_started).await;
@@ -700,7 +700,7 @@ async fn submit_and_follow(
                     let err = Error::Cancelled {
                         request_id: job.id().to_owned(),
                     };
-                    let seen = (run_started, SystemTime::now());
+                    let seen = (run_started, runcomfy::clock::now());
                     slot.ended(&job, sent, estimate.as_ref(), &err, seen)
                 }
                 false => {
@@ -1035,7 +1035,7 @@ fn unknown_record(model: &str, sent: &Sent, err: &CliError, args: &RunArgs) -> O
     if args.mock {
         return None;
     }
-    let now = std::time::SystemTime::now();
+    let now = runcomfy::clock::now();
     let dir = args.out.clone().unwrap_or_else(|| {
         let stamp = provenance::timestamp(now).replace([':', '.'], "-");
         output::default_out_dir(&format!("unknown-{stamp}"))

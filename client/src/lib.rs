@@ -91,8 +91,10 @@ pub mod estimate;
 mod http;
 // The client and its jobs, on top of all the rest;
 mod api;
-// and what made a job's files, written beside them.
+// and what made a job's files, written beside them,
 pub mod provenance;
+// dated by a wall clock that never goes back.
+pub mod clock;
 
 pub use api::{client, download, dynamic, job, poll, preflight, wait};
 pub use http::{retry, secret};

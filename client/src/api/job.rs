@@ -83,7 +83,7 @@ impl Accepted {
     pub(crate) fn now() -> Self {
         Self {
             at: Instant::now(),
-            wall: SystemTime::now(),
+            wall: crate::clock::now(),
             from_record: false,
         }
     }
@@ -92,7 +92,7 @@ impl Accepted {
     /// wall clock (a clock set back since: the run would start in the future) or older than
     /// the monotonic clock reaches (a reboot since).
     fn from_record(wall: SystemTime) -> Option<Self> {
-        let ago = SystemTime::now().duration_since(wall).ok()?;
+        let ago = crate::clock::now().duration_since(wall).ok()?;
         Some(Self {
             at: Instant::now().checked_sub(ago)?,
             wall,

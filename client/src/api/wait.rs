@@ -111,7 +111,7 @@ impl FirstSeenRunning {
     /// Notes the update: the first one that says running dates the start.
     pub fn see(&mut self, update: &Update) {
         if update.state == JobState::InProgress {
-            self.0.get_or_insert_with(SystemTime::now);
+            self.0.get_or_insert_with(crate::clock::now);
         }
     }
 
