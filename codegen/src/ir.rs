@@ -408,6 +408,9 @@ pub struct Field {
     pub required: bool,
     /// The default, when it is a valid value of the field (for the accessor and the docs).
     pub default: Option<Value>,
+    /// For a required field, the one text its schema allows (a `const`, an `enum` of one): a
+    /// tag `new` fills in rather than asks for.
+    pub fixed: Option<String>,
 }
 
 /// Where an enum's choices are written in the schema.
@@ -456,26 +459,32 @@ pub struct Variant {
 }
 
 /// An enum of values of different JSON types (`anyOf`/`oneOf` of distinct types, a `type`
-/// array): each variant holds one type; which one is told by the JSON itself.
+/// array): each variant holds one type; which one is told by the JSON itself, and between
+/// object shapes, by their tag.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Union {
     /// Rust type name.
     pub name: String,
     /// Documentation paragraphs.
     pub docs: Vec<String>,
-    /// The variants, one per JSON type.
+    /// For a union of several object shapes, the property each requires with a constant of
+    /// its own (a discriminated union's `type`): what tells them apart.
+    pub tag: Option<String>,
+    /// The variants, one per JSON type, or per tag value for object shapes.
     pub variants: Vec<UnionVariant>,
 }
 
 /// One variant of a [`Union`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnionVariant {
-    /// Rust variant name (`String`, `Integer`).
+    /// Rust variant name (`String`, `Integer`, or for a tagged shape, its tag's: `Circle`).
     pub name: String,
     /// The JSON type it holds.
     pub json: JsonType,
     /// Its Rust type.
     pub ty: RustType,
+    /// For an object shape of a tagged union, the tag's value that picks it.
+    pub tag: Option<String>,
 }
 
 /// A rule across fields, read from the overlay's `rules` and kept once lowering found its

@@ -4,7 +4,7 @@
 use runcomfy::{Input, Model};
 use runcomfy_conformance::models::regress::{
     choice_union, media_text, media_union, no_properties, not_required, object_not_array,
-    punctuation_names, required_nullable, typed_combinators,
+    punctuation_names, required_nullable, tagged_shapes, typed_combinators,
 };
 use serde_json::{Value, json};
 
@@ -276,4 +276,50 @@ fn a_choice_or_a_referenced_object_is_a_typed_union() {
         .map(|c| c.text())
         .collect();
     assert_eq!(words, ["square", "landscape"]);
+}
+
+/// A discriminated union (Pydantic's, OpenAPI's `discriminator`) of two object shapes with the
+/// same fields is typed, each object read as the shape its tag names: serde's untagged reading
+/// took the first shape whose fields fit, so a circle came back a box.
+#[test]
+fn object_shapes_a_tag_tells_apart_are_typed_by_it() {
+    use tagged_shapes::{BoxMask, Mask, MaskValue, TaggedShapesInput};
+    type M = tagged_shapes::TaggedShapes;
+    for mask in [
+        json!("face"),
+        json!({"type": "box", "size": 4}),
+        json!({"type": "circle", "size": 4, "feather": 0.5}),
+    ] {
+        assert_eq!(problems::<M>(json!({ "mask": mask })), []);
+    }
+    assert!(!problems::<M>(json!({"mask": {"type": "oval", "size": 4}})).is_empty());
+    assert!(!problems::<M>(json!({"mask": {"type": "box", "size": 0}})).is_empty());
+    let read = |mask: Value| -> MaskValue {
+        serde_json::from_value::<TaggedShapesInput>(json!({ "mask": mask }))
+            .unwrap()
+            .mask
+    };
+    assert!(matches!(
+        read(json!({"type": "circle", "size": 4})),
+        MaskValue::Circle(_)
+    ));
+    assert!(matches!(
+        read(json!({"type": "box", "size": 4})),
+        MaskValue::Box(_)
+    ));
+    assert!(matches!(read(json!("face")), MaskValue::String(Mask::Face)));
+    let unknown = serde_json::from_value::<TaggedShapesInput>(json!({"mask": {"type": "oval"}}));
+    assert!(
+        unknown
+            .unwrap_err()
+            .to_string()
+            .contains("\"box\", \"circle\"")
+    );
+    // Built in Rust, it is sent as the shape it is.
+    let input = TaggedShapesInput::new(MaskValue::Box(BoxMask::new(3)));
+    assert!(input.validate().is_valid());
+    assert_eq!(
+        serde_json::to_value(&input).unwrap(),
+        json!({"mask": {"type": "box", "size": 3}})
+    );
 }

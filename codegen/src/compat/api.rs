@@ -504,7 +504,9 @@ fn union(d: &mut ModelDiff<'_>, ou: &Union, nu: &Union, at: &str) {
             format!("union type renamed `{}` → `{}`", ou.name, nu.name),
         );
     }
-    for pair in paired(&ou.variants, &nu.variants, |a, b| a.json == b.json) {
+    for pair in paired(&ou.variants, &nu.variants, |a, b| {
+        a.json == b.json && a.tag == b.tag
+    }) {
         match pair {
             Paired::Removed(ov) => d.input(
                 at.to_owned(),

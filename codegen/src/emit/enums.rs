@@ -6,6 +6,8 @@ use quote::{format_ident, quote};
 
 use super::input::rust_type;
 use super::{doc_attrs, schema_text};
+use runcomfy_vocab::json_type::JsonType;
+
 use crate::ir::{ChoicesOwner, Enum, EnumRepr, Model, Union, Variant};
 
 /// A choice enum.
@@ -209,7 +211,11 @@ pub(crate) fn union(model: &Model, u: &Union) -> TokenStream {
     let variants = u.variants.iter().map(|v| {
         let ident = format_ident!("{}", v.name);
         let ty = rust_type(model, &v.ty);
-        let doc = doc_attrs(&[format!("A JSON {}.", v.json)]);
+        let doc = match (&u.tag, &v.tag) {
+            (Some(tag), Some(value)) => format!("An object whose `{tag}` is `{value:?}`."),
+            _ => format!("A JSON {}.", v.json),
+        };
+        let doc = doc_attrs(&[doc]);
         quote! {
             #doc
             #ident(#ty),
@@ -219,19 +225,75 @@ pub(crate) fn union(model: &Model, u: &Union) -> TokenStream {
         let ident = format_ident!("{}", v.name);
         quote!(Self::#ident(value) => value.view(),)
     });
+    // Object shapes are told apart by their tag: serde's untagged reading would take the first
+    // shape whose fields fit, whatever the tag says.
+    let (derives, deserialize) = match &u.tag {
+        Some(tag) => (
+            quote!(#[derive(Debug, Clone, PartialEq, Serialize)]),
+            tagged_deserialize(u, tag),
+        ),
+        None => (
+            quote!(#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]),
+            TokenStream::new(),
+        ),
+    };
     quote! {
         #docs
-        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #derives
         #[serde(untagged)]
         pub enum #name {
             #(#variants)*
         }
+
+        #deserialize
 
         impl Instance for #name {
             fn view(&self) -> View<'_> {
                 match self {
                     #(#arms)*
                 }
+            }
+        }
+    }
+}
+
+/// `Deserialize` for a tagged union: an object goes to the shape its tag names, any other
+/// value to the variant of its JSON type.
+fn tagged_deserialize(u: &Union, tag: &str) -> TokenStream {
+    let name = format_ident!("{}", u.name);
+    let arms = u.variants.iter().map(|v| {
+        let ident = format_ident!("{}", v.name);
+        let pattern = match (&v.tag, v.json) {
+            (Some(value), _) => quote!(Some(#value)),
+            (None, JsonType::Boolean) => quote!(_ if value.is_boolean()),
+            (None, JsonType::Integer | JsonType::Number) => quote!(_ if value.is_number()),
+            (None, JsonType::String) => quote!(_ if value.is_string()),
+            (None, JsonType::Array) => quote!(_ if value.is_array()),
+            (None, JsonType::Object) => quote!(_ if value.is_object()),
+            (None, JsonType::Null) => quote!(_ if value.is_null()),
+        };
+        quote!(#pattern => serde_json::from_value(value).map(Self::#ident),)
+    });
+    let values: Vec<String> = u
+        .variants
+        .iter()
+        .filter_map(|v| v.tag.as_ref().map(|value| format!("{value:?}")))
+        .collect();
+    let refusal = format!(
+        "a value of `{}` is none of its shapes: an object's `{tag}` is one of {}",
+        u.name,
+        values.join(", ")
+    );
+    quote! {
+        impl<'de> Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                use serde::de::Error as _;
+                let value = serde_json::Value::deserialize(deserializer)?;
+                let read = match value.get(#tag).and_then(serde_json::Value::as_str) {
+                    #(#arms)*
+                    _ => return Err(D::Error::custom(#refusal)),
+                };
+                read.map_err(D::Error::custom)
             }
         }
     }

@@ -112,7 +112,17 @@ fn struct_docs(model: &Model, s: &Struct, top: bool) -> Vec<String> {
 /// `new`, the setters and the accessors.
 fn methods(model: &Model, s: &Struct) -> TokenStream {
     let name = format_ident!("{}", s.name);
-    let required: Vec<&Field> = s.fields.iter().filter(|f| f.required).collect();
+    let fixed: Vec<(&Field, TokenStream)> = s
+        .fields
+        .iter()
+        .filter_map(|f| Some((f, fixed_value(model, f)?)))
+        .collect();
+    let is_fixed = |f: &Field| fixed.iter().any(|(g, _)| g.wire == f.wire);
+    let required: Vec<&Field> = s
+        .fields
+        .iter()
+        .filter(|f| f.required && !is_fixed(f))
+        .collect();
     let params = required.iter().map(|f| {
         let ident = format_ident!("{}", f.ident);
         let ty = param_type(model, &f.ty);
@@ -120,6 +130,9 @@ fn methods(model: &Model, s: &Struct) -> TokenStream {
     });
     let inits = s.fields.iter().map(|f| {
         let ident = format_ident!("{}", f.ident);
+        if let Some((_, value)) = fixed.iter().find(|(g, _)| g.wire == f.wire) {
+            return quote!(#ident: #value);
+        }
         match (f.required, takes_into(&f.ty)) {
             (true, true) => quote!(#ident: #ident.into()),
             (true, false) => quote!(#ident),
@@ -130,15 +143,29 @@ fn methods(model: &Model, s: &Struct) -> TokenStream {
         let extra = format_ident!("{extra}");
         quote!(#extra: serde_json::Map::new(),)
     });
-    let new_doc = if required.is_empty() {
-        "Creates the value with every field unset (the server applies its defaults).".to_owned()
-    } else {
-        let names: Vec<String> = required.iter().map(|f| format!("`{}`", f.wire)).collect();
-        format!(
-            "Creates the value from its required fields ({}); optional fields are left unset.",
-            names.join(", ")
-        )
+    let fixed_said: Vec<String> = fixed
+        .iter()
+        .filter_map(|(f, _)| Some(format!("`{}` is {:?}", f.wire, f.fixed.as_ref()?)))
+        .collect();
+    let mut new_doc = match (required.is_empty(), fixed.is_empty()) {
+        (true, true) => {
+            "Creates the value with every field unset (the server applies its defaults).".to_owned()
+        }
+        (true, false) => "Creates the value; optional fields are left unset.".to_owned(),
+        (false, _) => {
+            let names: Vec<String> = required.iter().map(|f| format!("`{}`", f.wire)).collect();
+            format!(
+                "Creates the value from its required fields ({}); optional fields are left unset.",
+                names.join(", ")
+            )
+        }
     };
+    if !fixed_said.is_empty() {
+        new_doc.push_str(&format!(
+            " {}, the only value allowed.",
+            fixed_said.join(", ")
+        ));
+    }
     let new_doc = doc_attrs(&[new_doc]);
     let many_arguments = (required.len() > 7).then(|| quote!(#[allow(clippy::too_many_arguments)]));
     let setters = s
@@ -172,6 +199,25 @@ fn methods(model: &Model, s: &Struct) -> TokenStream {
         }
 
         #default_impl
+    }
+}
+
+/// What `new` sets a required field with one allowed text to: the text, or its enum's one
+/// variant. `None` for a field `new` asks for.
+fn fixed_value(model: &Model, f: &Field) -> Option<TokenStream> {
+    let text = f.fixed.as_deref()?;
+    match &f.ty {
+        RustType::String => Some(quote!(#text.to_owned())),
+        RustType::Enum(i) => {
+            let e = &model.enums[*i];
+            let variant = e.variants.iter().find(|v| v.wire == text)?;
+            let (name, variant) = (
+                format_ident!("{}", e.name),
+                format_ident!("{}", variant.name),
+            );
+            Some(quote!(#name::#variant))
+        }
+        _ => None,
     }
 }
 

@@ -68,7 +68,11 @@ pub(crate) fn build(
     };
     let name = naming::unique(name, &mut typer.type_names, "Choice");
     let mut docs = Vec::new();
-    for text in [&node.title, &node.description].into_iter().flatten() {
+    let title = node
+        .title
+        .as_ref()
+        .filter(|t| !super::typing::names_type(t, &name));
+    for text in [title, node.description.as_ref()].into_iter().flatten() {
         super::push_doc(&mut docs, &schema_text(text));
     }
     Some(Enum {

@@ -262,7 +262,9 @@ impl<'c, 'a> Typer<'c, 'a> {
         let extra = (!closed).then(|| names.ident("extra", "_fields"));
         let mut docs = Vec::new();
         if !top {
-            for text in [&node.title, &node.description].into_iter().flatten() {
+            // A title that is the type's name (Pydantic's class name) says nothing.
+            let title = node.title.as_ref().filter(|t| !names_type(t, &name));
+            for text in [title, node.description.as_ref()].into_iter().flatten() {
                 push_doc(&mut docs, &crate::emit::schema_text(text));
             }
         }
@@ -327,6 +329,9 @@ impl<'c, 'a> Typer<'c, 'a> {
         if let (false, Some(facts)) = (needs.is_empty(), docs.last_mut()) {
             facts.push_str(&format!(" Given with {}.", needs.join(", ")));
         }
+        let fixed = required
+            .then(|| fixed_text(&self.nodes, &definitions))
+            .flatten();
         Field {
             wire: wire.clone(),
             ident,
@@ -337,6 +342,7 @@ impl<'c, 'a> Typer<'c, 'a> {
             ty,
             required,
             default,
+            fixed,
         }
     }
 
@@ -477,10 +483,11 @@ impl<'c, 'a> Typer<'c, 'a> {
         }
     }
 
-    /// `anyOf`/`oneOf` whose alternatives each allow one distinct JSON type: a union.
+    /// `anyOf`/`oneOf` whose alternatives each allow one distinct JSON type, or several object
+    /// shapes a tag tells apart: a union.
     fn union_of_alternatives(&mut self, alternatives: &[Sub], hint: &str) -> RustType {
         let mut seen = Types::NONE;
-        let mut variants = Vec::new();
+        let mut kinds = Vec::new();
         for sub in alternatives {
             let Sub::Node(i) = sub else {
                 return RustType::Json;
@@ -493,19 +500,87 @@ impl<'c, 'a> Typer<'c, 'a> {
                 return RustType::Json;
             };
             // `integer` lies inside `number`: the two cannot be told apart from the JSON.
-            let overlap =
-                seen.allows(json) || (json == JsonType::Number && seen.names(JsonType::Integer));
+            // Objects are told apart by a tag, looked for below.
+            let overlap = (json != JsonType::Object && seen.allows(json))
+                || (json == JsonType::Number && seen.names(JsonType::Integer));
             if overlap {
                 return RustType::Json;
             }
             seen = seen.with(Types::of(json));
-            let ty = self.type_of(*sub, hint, None);
+            kinds.push((json, *sub));
+        }
+        let objects: Vec<Sub> = kinds
+            .iter()
+            .filter(|(json, _)| *json == JsonType::Object)
+            .map(|(_, sub)| *sub)
+            .collect();
+        let tag = match objects.len() {
+            0 | 1 => None,
+            _ => match self.tag_of(&objects) {
+                Some(tag) => Some(tag),
+                None => return RustType::Json,
+            },
+        };
+        let mut variants = Vec::new();
+        let mut tag_values = tag.iter().flat_map(|(_, values)| values.iter());
+        for (json, sub) in kinds {
+            let ty = self.type_of(sub, hint, None);
             if matches!(ty, RustType::Json | RustType::Nullable(_)) {
                 return RustType::Json;
             }
-            variants.push((json, ty));
+            let value = match json {
+                JsonType::Object if tag.is_some() => tag_values.next().cloned(),
+                _ => None,
+            };
+            variants.push((json, ty, value));
         }
-        self.union(hint, variants)
+        self.union(hint, variants, tag.map(|(property, _)| property))
+    }
+
+    /// The property that tells object shapes apart, and its value in each: one every shape
+    /// requires and fixes to a text of its own (`const`, or an `enum` of one), as a
+    /// discriminated union's `type` is. Without one, which shape an object is would be a guess.
+    fn tag_of(&self, objects: &[Sub]) -> Option<(String, Vec<String>)> {
+        let shapes: Vec<Vec<SchemaId>> = objects
+            .iter()
+            .map(|sub| certain(&self.nodes, &[*sub]))
+            .collect();
+        let first = shapes.first()?;
+        let names = first
+            .iter()
+            .flat_map(|id| self.nodes[*id].properties.iter().map(|(name, _)| name));
+        for name in names {
+            let values: Option<Vec<String>> = shapes
+                .iter()
+                .map(|shape| self.tag_value(shape, name))
+                .collect();
+            let Some(values) = values else {
+                continue;
+            };
+            let distinct = values
+                .iter()
+                .enumerate()
+                .all(|(i, value)| !values[..i].contains(value));
+            if distinct {
+                return Some((name.clone(), values));
+            }
+        }
+        None
+    }
+
+    /// The text a shape (the nodes that apply to it for certain) fixes its required property
+    /// `name` to, if it does.
+    fn tag_value(&self, shape: &[SchemaId], name: &str) -> Option<String> {
+        let nodes = || shape.iter().map(|id| &self.nodes[*id]);
+        if !nodes().any(|node| node.required.iter().any(|r| r == name)) {
+            return None;
+        }
+        let schemas: Vec<Sub> = nodes()
+            .flat_map(|node| node.properties.iter())
+            .filter(|(property, _)| property == name)
+            .map(|(_, sub)| *sub)
+            .collect();
+        fixed_text(&self.nodes, &schemas)
     }
 
     /// A `type` array of several types (`["integer", "string"]`): a union of the base types.
@@ -528,30 +603,49 @@ impl<'c, 'a> Typer<'c, 'a> {
                 JsonType::Object => RustType::JsonObject,
                 JsonType::Null => continue,
             };
-            variants.push((json, ty));
+            variants.push((json, ty, None));
         }
-        self.union(hint, variants)
+        self.union(hint, variants, None)
     }
 
-    fn union(&mut self, hint: &str, variants: Vec<(JsonType, RustType)>) -> RustType {
+    /// A union of `variants` (a JSON type, its Rust type, and for a tagged shape, its tag's
+    /// value), told apart by `tag` between object shapes.
+    fn union(
+        &mut self,
+        hint: &str,
+        variants: Vec<(JsonType, RustType, Option<String>)>,
+        tag: Option<String>,
+    ) -> RustType {
         let name = naming::unique(
             naming::type_ident(hint, "Value"),
             &mut self.type_names,
             "Value",
         );
+        let mut taken = BTreeSet::new();
         let variants = variants
             .into_iter()
-            .map(|(json, ty)| UnionVariant {
-                name: variant_name(json).to_owned(),
-                json,
-                ty,
+            .enumerate()
+            .map(|(i, (json, ty, value))| {
+                let natural = match &value {
+                    Some(value) => naming::variant_ident(value, i),
+                    None => variant_name(json).to_owned(),
+                };
+                UnionVariant {
+                    name: naming::unique(natural, &mut taken, "Shape"),
+                    json,
+                    ty,
+                    tag: value,
+                }
             })
             .collect();
+        let docs = match &tag {
+            Some(tag) => format!("A value of `{hint}`: one of several shapes, told by `{tag}`."),
+            None => format!("A value of `{hint}`, of one of several JSON types."),
+        };
         self.unions.push(Union {
             name,
-            docs: vec![format!(
-                "A value of `{hint}`, of one of several JSON types."
-            )],
+            docs: vec![docs],
+            tag,
             variants,
         });
         RustType::Union(self.unions.len() - 1)
@@ -627,6 +721,24 @@ impl<'c, 'a> Typer<'c, 'a> {
             other => format!("`{other}`"),
         }
     }
+}
+
+/// Whether a title only names the type it documents (`RoundBrush` for `RoundBrush`).
+pub(super) fn names_type(title: &str, type_name: &str) -> bool {
+    naming::type_ident(title, "") == type_name
+}
+
+/// The one text the schemas `subs` allow, by a `const` or an `enum` of one (a tag's `"box"`).
+fn fixed_text(nodes: &[SchemaNode], subs: &[Sub]) -> Option<String> {
+    certain(nodes, subs).into_iter().find_map(|id| {
+        let node = &nodes[id];
+        match (&node.constant, node.choices.as_deref()) {
+            (Some(Value::String(value)), _) | (None, Some([Value::String(value)])) => {
+                Some(value.clone())
+            }
+            _ => None,
+        }
+    })
 }
 
 /// `node` for `/definitions/node`, `/$defs/node` or OpenAPI's `/components/schemas/node`.
