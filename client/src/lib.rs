@@ -63,6 +63,8 @@ pub mod schema;
 mod report;
 // the SHA-256 files are named by (also the batch journal's input file);
 pub mod digest;
+// the wall clock that dates records and jobs, which never goes back;
+pub mod clock;
 // placing a finished file under a name of its own;
 mod place;
 // a file a download saved;
@@ -91,10 +93,8 @@ pub mod estimate;
 mod http;
 // The client and its jobs, on top of all the rest;
 mod api;
-// and what made a job's files, written beside them,
+// and what made a job's files, written beside them.
 pub mod provenance;
-// dated by a wall clock that never goes back.
-pub mod clock;
 
 pub use api::{client, download, dynamic, job, poll, preflight, wait};
 pub use http::{retry, secret};
