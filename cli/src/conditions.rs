@@ -64,7 +64,7 @@ fn shape(schema: &Schema, subject: &Subject, model_id: &str) -> Option<String> {
         additional_properties: schema.additional_properties,
         ..Schema::ANY
     };
-    let words = clauses(&shape, subject, 0).map(|c| join(&c));
+    let words = within(schema, subject, || clauses(&shape, subject, 0)).map(|c| join(&c));
     Some(sentence("properties", words, subject, model_id))
 }
 
@@ -413,11 +413,41 @@ fn dependency_words(dependency: &Dependency, subject: &Subject, depth: usize) ->
     })
 }
 
+thread_local! {
+    /// The schemas being said, outermost first, each with its subject: a schema met again
+    /// inside itself (`{"$ref": "#/$defs/Node"}` under a `Node`) is said by pointing back.
+    static SAYING: std::cell::RefCell<Vec<(usize, String)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// What `schema` asks of `subject`, clause by clause; `None` when it holds a keyword these
-/// words do not cover. Every field of [`Schema`] is named here, so a new keyword cannot be
-/// left out unnoticed.
+/// words do not cover. A schema within itself is "as" its outer subject is.
 fn clauses(schema: &Schema, subject: &Subject, depth: usize) -> Option<Vec<Clause>> {
-    // A recursive schema (`{"$ref": "#"}` under a property) is said down to here.
+    let address = std::ptr::from_ref(schema) as usize;
+    let outer = SAYING.with_borrow(|saying| {
+        saying
+            .iter()
+            .find(|(at, _)| *at == address)
+            .map(|(_, outer)| outer.clone())
+    });
+    if let Some(outer) = outer {
+        return Some(vec![Clause::of(subject, format!("is as {outer} is"))]);
+    }
+    within(schema, subject, || schema_clauses(schema, subject, depth))
+}
+
+/// `say`, with `schema` known to be being said of `subject` meanwhile.
+fn within<T>(schema: &Schema, subject: &Subject, say: impl FnOnce() -> T) -> T {
+    let address = std::ptr::from_ref(schema) as usize;
+    SAYING.with_borrow_mut(|saying| saying.push((address, subject.text())));
+    let said = say();
+    SAYING.with_borrow_mut(|saying| saying.pop());
+    said
+}
+
+/// [`clauses`] of a schema not within itself. Every field of [`Schema`] is named here, so a
+/// new keyword cannot be left out unnoticed.
+fn schema_clauses(schema: &Schema, subject: &Subject, depth: usize) -> Option<Vec<Clause>> {
+    // Deeper than this, words stop helping.
     if depth > MAX_DEPTH {
         return None;
     }
@@ -801,7 +831,57 @@ mod tests {
         assert!(sentences(nullable, &subject, false, "acme/test").is_empty());
     }
 
-    /// A recursive schema is said to a depth, then named: never an endless sentence.
+    /// A layout tree: each child is a node as the root is.
+    #[test]
+    fn a_tree_s_children_are_said_as_its_root() {
+        static CHILDREN: Schema = Schema {
+            types: Types::ARRAY,
+            items: Items::Each(&NODE),
+            ..Schema::ANY
+        };
+        static KIND: Schema = Schema {
+            choices: Some(&[
+                runcomfy::schema::Choice::new(Json::String("row")),
+                runcomfy::schema::Choice::new(Json::String("image")),
+            ]),
+            ..Schema::ANY
+        };
+        static NODE: Schema = Schema {
+            types: Types::OBJECT,
+            required: &["kind"],
+            properties: &[
+                Property {
+                    name: "kind",
+                    schema: &KIND,
+                },
+                Property {
+                    name: "children",
+                    schema: &CHILDREN,
+                },
+            ],
+            ..Schema::ANY
+        };
+        static INPUT: Schema = Schema {
+            properties: &[Property {
+                name: "root",
+                schema: &NODE,
+            }],
+            ..Schema::ANY
+        };
+        let field = Field {
+            name: "root",
+            schema: &NODE,
+            required: true,
+            input: &INPUT,
+        };
+        let said = of_field(&field, "acme/test").join(" ");
+        assert!(
+            said.contains("each item of `root.children` is as `root` is"),
+            "{said}"
+        );
+        assert!(!said.contains("not put into words"), "{said}");
+    }
+
     /// The objects of a list are said about each item, and each definition of a field (the
     /// input's `allOf` members may hold more) is said.
     #[test]
@@ -955,8 +1035,10 @@ mod tests {
         assert_eq!(mask(None), expected);
     }
 
+    /// A schema within itself is said by pointing back to where it began: never an endless
+    /// sentence, nor none (QA repro28 #10).
     #[test]
-    fn a_recursive_schema_is_not_said_forever() {
+    fn a_recursive_schema_is_said_by_pointing_back() {
         static NODE: Schema = Schema {
             types: Types::OBJECT,
             properties: &[Property {
@@ -972,8 +1054,8 @@ mod tests {
         assert_eq!(
             said(&ROOT),
             [
-                "`not` of the input is not put into words here; `runcomfy describe acme/test --json` \
-              holds the whole schema (`input_schema`)."
+                "It may not be that the input is an object and `child` is not given or is as the \
+              input is."
             ]
         );
     }
