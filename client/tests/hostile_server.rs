@@ -1535,10 +1535,37 @@ async fn an_output_listing_more_files_than_any_job_makes_is_refused_whole() {
 }
 
 #[tokio::test]
+async fn a_listing_whose_pages_are_shorter_than_asked_is_read_to_its_total() {
+    // A server that gives at most 20 models a page, whatever `limit` asks (QA repro29 #2).
+    const TOTAL: usize = 69;
+    let server = Hostile::start(|seen, _| {
+        let offset = offset(seen);
+        let page: Vec<_> = (offset..TOTAL.min(offset + 20))
+            .map(|n| serde_json::json!({"model_id": format!("paged/model-{n}"), "base_price_usd": 0.01}))
+            .collect();
+        json(200, serde_json::json!({"models": page, "total": TOTAL}))
+    })
+    .await;
+    let client = client(&server);
+    let listed = within(Duration::from_secs(20), client.live_models())
+        .await
+        .unwrap();
+    let ids: Vec<String> = listed.into_iter().map(|m| m.id).collect();
+    let expected: Vec<String> = (0..TOTAL).map(|n| format!("paged/model-{n}")).collect();
+    assert_eq!(ids, expected, "every model once, in order");
+    assert_eq!(
+        server.count("GET", "/v1/models"),
+        4,
+        "pages of 20, 20, 20 and 9"
+    );
+}
+
+#[tokio::test]
 async fn a_model_listing_that_never_ends_is_cut_after_its_last_page() {
-    // Every page full, and the same page each time: a listing that always says there is more.
-    let server = Hostile::start(|_, _| {
-        let page: Vec<_> = (0..100)
+    // Every page full of new models: a listing that always says there is more.
+    let server = Hostile::start(|seen, _| {
+        let offset = offset(seen);
+        let page: Vec<_> = (offset..offset + 100)
             .map(|n| serde_json::json!({"model_id": format!("endless/model-{n}"), "base_price_usd": 0.01}))
             .collect();
         json(200, serde_json::json!({"models": page}))
@@ -1550,6 +1577,33 @@ async fn a_model_listing_that_never_ends_is_cut_after_its_last_page() {
         .unwrap();
     assert_eq!(server.count("GET", "/v1/models"), 100, "100 pages, no more");
     assert_eq!(listed.len(), 100 * 100);
+}
+
+#[tokio::test]
+async fn a_listing_that_ignores_its_offset_ends_at_the_first_page_again() {
+    // The same full page whatever the offset: its models once, and no endless paging.
+    let server = Hostile::start(|_, _| {
+        let page: Vec<_> = (0..100)
+            .map(|n| serde_json::json!({"model_id": format!("same/model-{n}"), "base_price_usd": 0.01}))
+            .collect();
+        json(200, serde_json::json!({"models": page, "total": 1000}))
+    })
+    .await;
+    let client = client(&server);
+    let listed = within(Duration::from_secs(20), client.live_models())
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 100);
+    assert_eq!(server.count("GET", "/v1/models"), 2);
+}
+
+/// The `offset` a listing's request asks for.
+fn offset(seen: &runcomfy_hostile::Seen) -> usize {
+    seen.query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("offset="))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 #[tokio::test]

@@ -93,17 +93,22 @@ impl Client {
     }
 
     /// Every model the API lists now (`GET /v1/models`, page by page, without their schemas),
-    /// in the API's order, whether or not this build's catalog has it. An entry that names no
-    /// model is left out, with a warning that gives its position in the listing. A listing
-    /// that still says there is more after 100 pages is cut there, with a warning.
+    /// in the API's order, whether or not this build's catalog has it. Pages are read until
+    /// the reply's `total` is reached, or without one, until a page is short of what was asked
+    /// (a server may give fewer a page than asked: each page starts where the last ended), or
+    /// a page lists no model it had not listed already. An entry that names no model is left
+    /// out, with a warning that gives its position in the listing. A listing that still says
+    /// there is more after 100 pages is cut there, with a warning.
     pub async fn live_models(&self) -> Result<Vec<LiveModel>, Error> {
         let http = &self.inner.http;
         let mut models = Vec::new();
+        let mut listed = std::collections::HashSet::new();
+        let mut seen = 0;
         for page in 0..MAX_PAGES {
             let mut url = http.url(["v1", "models"]);
             url.query_pairs_mut()
                 .append_pair("limit", &PAGE.to_string())
-                .append_pair("offset", &(page * PAGE).to_string());
+                .append_pair("offset", &seen.to_string());
             let call = Call {
                 method: Method::GET,
                 url,
@@ -117,11 +122,17 @@ impl Client {
                 .map_err(|failure| failure.error)?;
             let count = reply.models.len();
             let mut unnamed = Vec::new();
+            let mut new = 0;
             for (position, entry) in reply.models.into_iter().enumerate() {
                 let mut model = serde_json::from_value::<ModelReply>(entry).unwrap_or_default();
                 match model.model_id.take() {
-                    Some(id) => models.push(LiveModel::of(id, model)),
-                    None => unnamed.push(page * PAGE + position + 1),
+                    // A model listed again (pages that overlap) is listed once.
+                    Some(id) if !listed.insert(id.clone()) => {}
+                    Some(id) => {
+                        new += 1;
+                        models.push(LiveModel::of(id, model));
+                    }
+                    None => unnamed.push(seen + position + 1),
                 }
             }
             if !unnamed.is_empty() {
@@ -131,8 +142,21 @@ impl Client {
                     "GET /v1/models listed entries that name no model; they are left out"
                 );
             }
-            let seen = page * PAGE + count;
-            if count < PAGE || reply.total.is_some_and(|total| seen as u64 >= total) {
+            seen += count;
+            if count > 0 && new == 0 && unnamed.is_empty() {
+                // The same models again: a server that ignores `offset` would repeat them for
+                // ever.
+                tracing::warn!(
+                    offset = seen - count,
+                    "GET /v1/models gave only models it had listed already; the listing ends there"
+                );
+                return Ok(models);
+            }
+            let done = match reply.total {
+                Some(total) => count == 0 || seen as u64 >= total,
+                None => count < PAGE,
+            };
+            if done {
                 return Ok(models);
             }
         }
