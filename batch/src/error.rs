@@ -157,6 +157,21 @@ pub enum BatchError {
         source: runcomfy::Error,
     },
 
+    /// The server asked to wait `retry_after` before more submits, longer than a batch waits
+    /// ([`crate::LONGEST_RETRY_AFTER`]); nothing more was sent, and the lines stay as they were,
+    /// for a run after that.
+    #[error(
+        "the API asks to wait {} before more submits ({source}); nothing more was sent and every          line is kept as it was: run the batch again after that",
+        crate::progress::format_duration(*retry_after)
+    )]
+    RateLimited {
+        /// How long the server asked to wait.
+        retry_after: std::time::Duration,
+        /// The refusal.
+        #[source]
+        source: runcomfy::Error,
+    },
+
     /// The batch stopped before its end (see `source`); the report and gallery were written
     /// and `summary` says where every line stands.
     #[error("the batch stopped: {source}")]

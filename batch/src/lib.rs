@@ -54,6 +54,11 @@ pub use stop::{Signals, Stop, on_ctrl_c};
 /// Held (with an OS file lock) while a batch runs in a folder, so two batches never share one.
 pub const LOCK_FILE: &str = ".runcomfy-batch.lock";
 
+/// The longest `Retry-After` a batch pauses its submits for: a server asking for more stops
+/// the batch ([`BatchError::RateLimited`]), to be run again later, rather than leave it silent
+/// for hours.
+pub const LONGEST_RETRY_AFTER: Duration = Duration::from_secs(10 * 60);
+
 /// Where `--mock` keeps its simulated server's jobs, so a rerun finds them (see the CLI).
 pub const MOCK_STATE_FILE: &str = ".mock-simulator.json";
 

@@ -28,8 +28,13 @@ const MAX_NOT_SENT_ROUNDS: u32 = 8;
 /// the next run; its request id is kept, so nothing is paid twice.
 const MAX_TRANSIENT_ROUNDS: u32 = 6;
 
-/// Longest batch-wide pause after a rate limit.
+/// Longest batch-wide pause the growing backoff after rate limits reaches; a server's
+/// `Retry-After` is waited for in full, up to [`crate::LONGEST_RETRY_AFTER`].
 const MAX_PAUSE: Duration = Duration::from_secs(60);
+
+/// A pause of submits at least this long is said on the progress output: lines waiting at the
+/// gate look as if they were in flight.
+const PAUSE_WORTH_SAYING: Duration = Duration::from_secs(5);
 
 /// Limits of one run.
 #[derive(Debug)]
@@ -461,7 +466,25 @@ async fn submit_failed(ctx: &Ctx, row: &Row, err: Error, rounds: u32) -> Option<
                 );
                 return Some(Outcome::Unfinished);
             }
-            ctx.gate.pause(retry_after);
+            if let Some(retry_after) = retry_after.filter(|wait| *wait > crate::LONGEST_RETRY_AFTER)
+            {
+                // Hours of a batch that says nothing: stopped, as `run` stops, for a later run.
+                release(ctx, row);
+                fatal(
+                    ctx,
+                    BatchError::RateLimited {
+                        retry_after,
+                        source: err,
+                    },
+                );
+                return Some(Outcome::Unfinished);
+            }
+            if let Some(paused) = ctx.gate.pause(retry_after) {
+                ctx.progress.println(&format!(
+                    "submits paused for {}: the API rate-limits them ({reason})",
+                    crate::progress::format_duration(paused)
+                ));
+            }
             if rounds >= MAX_NOT_SENT_ROUNDS {
                 release(ctx, row);
                 ctx.progress
@@ -997,21 +1020,25 @@ impl SubmitGate {
         }
     }
 
-    /// Closes the gate: at least `retry_after`, and longer the more pauses in a row.
-    fn pause(&self, retry_after: Option<Duration>) {
+    /// Closes the gate: for the server's `retry_after`, or longer the more pauses in a row (up
+    /// to [`MAX_PAUSE`]). The pause, when it is worth saying: it is long, and it moved the
+    /// gate's opening on by more than a second (many lines refused at once say it once).
+    fn pause(&self, retry_after: Option<Duration>) -> Option<Duration> {
         let strikes = self.strikes.fetch_add(1, Ordering::Relaxed) + 1;
         let delay = backoff(strikes)
-            .max(retry_after.unwrap_or_default())
-            .min(MAX_PAUSE);
+            .min(MAX_PAUSE)
+            .max(retry_after.unwrap_or_default());
         let until = Instant::now() + delay;
         let mut guard = self
             .not_before
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        let moved = guard.is_none_or(|current| current + Duration::from_secs(1) < until);
         if guard.is_none_or(|current| current < until) {
             *guard = Some(until);
         }
         tracing::info!(?delay, "submits paused after a rate limit");
+        (moved && delay >= PAUSE_WORTH_SAYING).then_some(delay)
     }
 
     fn succeeded(&self) {

@@ -269,6 +269,40 @@ async fn a_rate_limit_pauses_the_whole_batch() -> TestResult {
     Ok(())
 }
 
+/// A server that asks for hours before more submits stops the batch at once, every line kept
+/// for a later run: a batch that waited would say nothing for hours (QA repro29 #1).
+#[tokio::test]
+async fn a_rate_limit_of_hours_stops_the_batch_with_every_line_kept() -> TestResult {
+    let faults = Faults::none().script(
+        Endpoint::Submit,
+        vec![FaultKind::RateLimited {
+            retry_after_secs: 100_000,
+        }],
+    );
+    let sim = sim(8, faults).await?;
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("prompts.jsonl");
+    write_lines(&input, &(0..3).map(line).collect::<Vec<_>>())?;
+    let out = dir.path().join("out");
+    let started = Instant::now();
+    let err = runcomfy_batch::run(&client(&sim)?, &config(&input, &out, 1), &Stop::new())
+        .await
+        .err()
+        .ok_or("the batch waited for hours")?;
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let BatchError::Halted { summary, source } = err else {
+        return Err(format!("unexpected error {err}").into());
+    };
+    let BatchError::RateLimited { retry_after, .. } = *source else {
+        return Err(format!("unexpected cause {source}").into());
+    };
+    assert_eq!(retry_after, Duration::from_secs(100_000));
+    assert_eq!(summary.count(State::Pending), 3, "{summary}");
+    assert_eq!(sim.stats().submissions, 0, "nothing was accepted");
+    sim.shutdown().await;
+    Ok(())
+}
+
 #[tokio::test]
 async fn invalid_lines_are_all_reported_and_nothing_is_sent() -> TestResult {
     let sim = sim(4, Faults::none()).await?;

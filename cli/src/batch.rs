@@ -48,7 +48,8 @@ pub fn command() -> Command {
              submit may have been accepted: they are not sent again without \
              --resubmit-unknown); 4 --max-spend left lines unsent; 65 invalid lines or an \
              unreadable FILE (nothing sent); 74 DIR cannot take files; 75 lines left to finish \
-             (run again), or DIR or its journal held by another process; 130 interrupted (Ctrl-C, SIGTERM or SIGHUP).",
+             (run again), the API asking to wait more than 10 min before more submits, or DIR or \
+             its journal held by another process; 130 interrupted (Ctrl-C, SIGTERM or SIGHUP).",
         )
         .arg(
             Arg::new("file")
@@ -628,6 +629,7 @@ fn error_code(err: &BatchError) -> u8 {
         }
         BatchError::Refused(api) => exit::api_exit_code(api),
         BatchError::Unreachable { .. } => exit::UNAVAILABLE,
+        BatchError::RateLimited { .. } => exit::TEMP_FAIL,
         BatchError::Halted { source, .. } => error_code(source),
         _ => exit::FAILURE,
     }
