@@ -878,7 +878,11 @@ fn ended<'a>(
 }
 
 fn download_refused(err: &Error) -> bool {
-    matches!(err.failure(), Error::Download { reason, .. } if reason.is_refusal())
+    match err.failure() {
+        Error::Download { reason, .. } => reason.is_refusal(),
+        Error::TooManyFiles { .. } => true,
+        _ => false,
+    }
 }
 
 /// A failed wait or download: notes it, backs off, and gives up (leaving the line for the

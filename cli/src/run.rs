@@ -1293,8 +1293,10 @@ async fn save(
         Some(Ok(saved)) => Ok(Some(saved)),
         Some(Err(err)) => {
             // The job is paid for and its output links last about a day. The record is
-            // written only into a folder the download made.
-            if !args.mock {
+            // written only into a folder the download made. An output refused whole would be
+            // refused again.
+            let again = !matches!(err, Error::TooManyFiles { .. });
+            if !args.mock && again {
                 eprintln_safe(&format!(
                     "the job succeeded but its files were not all saved; `runcomfy result {} \
                      --out {}` fetches the rest{}",
@@ -1444,9 +1446,10 @@ fn job_ended_badly(
         Error::JobFailed { .. } => ("failed", Value::String(err.to_string())),
         Error::Cancelled { .. } => ("cancelled", Value::String(err.to_string())),
         Error::Timeout { .. } => ("timeout", Value::String(err.to_string())),
-        Error::Download { .. } | Error::Io { .. } | Error::NotAllSaved { .. } => {
-            ("not_saved", Value::String(err.to_string()))
-        }
+        Error::Download { .. }
+        | Error::TooManyFiles { .. }
+        | Error::Io { .. }
+        | Error::NotAllSaved { .. } => ("not_saved", Value::String(err.to_string())),
         _ => ("unfinished", Value::String(err.to_string())),
     };
     let cancelled_unrun = matches!(

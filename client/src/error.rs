@@ -280,6 +280,17 @@ pub enum Error {
         reason: DownloadFailure,
     },
 
+    /// An output listing more files than any job makes was refused before any was fetched
+    /// (a reply like it is a server's fault, and following it would fill the disk). Fetching
+    /// it again gives the same.
+    #[error("the output lists {listed} files, more than any job makes ({most}); none was fetched")]
+    TooManyFiles {
+        /// How many it lists.
+        listed: usize,
+        /// The most an output may list.
+        most: usize,
+    },
+
     /// Some files of an output were saved, and not all: every file was tried, `failure` is
     /// the first that was not saved, `saved` those that were (whole, in place).
     #[error("{failure} ({} other file{} saved)", saved.len(), if saved.len() == 1 { "" } else { "s" })]
@@ -592,7 +603,10 @@ impl Error {
         // A download's output came from a job that ran.
         matches!(
             self,
-            Error::SubmitOutcomeUnknown { .. } | Error::Download { .. } | Error::NotAllSaved { .. }
+            Error::SubmitOutcomeUnknown { .. }
+                | Error::Download { .. }
+                | Error::TooManyFiles { .. }
+                | Error::NotAllSaved { .. }
         ) || self.request_id().is_some()
     }
 

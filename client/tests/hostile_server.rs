@@ -1522,8 +1522,9 @@ async fn an_output_listing_more_files_than_any_job_makes_is_refused_whole() {
     within(Duration::from_secs(20), async {
         let output = client.job::<Edit>(ID).result().await.unwrap();
         match client.download(&output, dir.path()).await {
-            Err(Error::InvalidResponse { reason, .. }) => {
-                assert!(reason.contains("1001 files"), "{reason}")
+            Err(err @ Error::TooManyFiles { listed: 1001, .. }) => {
+                // Refused for good: fetching again would be refused again.
+                assert!(!err.is_transient() && err.may_have_been_billed(), "{err}");
             }
             other => panic!("expected a refused output, got {other:?}"),
         }

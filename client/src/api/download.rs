@@ -229,15 +229,9 @@ pub(crate) async fn save_all<O: Output>(
     let deadline = crate::http::dates::later(Instant::now(), options.timeout);
     let listed = output.files();
     if listed.len() > MAX_OUTPUT_FILES {
-        return Err(Error::InvalidResponse {
-            request_id: None,
-            status: 200,
-            reason: format!(
-                "the output lists {} files, more than any job makes ({MAX_OUTPUT_FILES}); none \
-                 was fetched",
-                listed.len()
-            ),
-            excerpt: String::new(),
+        return Err(Error::TooManyFiles {
+            listed: listed.len(),
+            most: MAX_OUTPUT_FILES,
         });
     }
     tokio::fs::create_dir_all(dir)
