@@ -210,7 +210,7 @@ pub fn state_text(state: JobState, queue_position: Option<u64>) -> String {
 }
 
 /// A wait riding out failing polls: `running when last seen; no answer from the API for 12 s,
-/// trying 48 s more (transport error ...)`.
+/// trying 48 s more (transport error ...)`, or `...; the API rate-limits the polls ...`.
 fn outage_text(state: JobState, outage: &Outage) -> String {
     let secs = |d: Duration| d.as_secs_f64().round();
     let lasted = match secs(outage.lasted) {
@@ -218,11 +218,16 @@ fn outage_text(state: JobState, outage: &Outage) -> String {
         s => format!(" for {s} s"),
     };
     let state = match state {
-        JobState::Unknown => "not seen yet".to_owned(),
+        JobState::Unknown => "accepted, no state seen yet".to_owned(),
         state => format!("{} when last seen", state_text(state, None)),
     };
+    let trouble = if outage.rate_limited {
+        "the API rate-limits the polls"
+    } else {
+        "no answer from the API"
+    };
     format!(
-        "{state}; no answer from the API{lasted}, trying {} s more ({})",
+        "{state}; {trouble}{lasted}, trying {} s more ({})",
         secs(outage.gives_up_in),
         outage.error
     )

@@ -253,7 +253,22 @@ fn server_errors_exit_69_and_an_accepted_job_lost_to_them_3() {
     let garbled = Faults::none()
         .with(Endpoint::Status, 1.0, &[FaultKind::MalformedJson])
         .with(Endpoint::Result, 1.0, &[FaultKind::MalformedJson]);
-    for (faults, out) in [(outage(), "after-outage"), (garbled, "after-garbling")] {
+    // Polls refused with 429 are the API answering: said so, not as silence (QA repro29 #4).
+    let limit = FaultKind::RateLimited {
+        retry_after_secs: 1,
+    };
+    let limited = Faults::none()
+        .with(Endpoint::Status, 1.0, std::slice::from_ref(&limit))
+        .with(Endpoint::Result, 1.0, &[limit]);
+    for (faults, out, said) in [
+        (outage(), "after-outage", "no answer from the API"),
+        (garbled, "after-garbling", "no answer from the API"),
+        (
+            limited,
+            "after-rate-limits",
+            "the API rate-limits the polls",
+        ),
+    ] {
         sim.sim.set_faults(faults);
         let child = sim
             .process(dir.path())
@@ -269,10 +284,7 @@ fn server_errors_exit_69_and_an_accepted_job_lost_to_them_3() {
         assert!(!stdout(&output).is_empty(), "{}", stderr(&output));
         // Said while it lasted, not taken for a job still running.
         let err = stderr(&output);
-        assert!(
-            err.contains("no answer from the API") && err.contains("s more ("),
-            "{err}"
-        );
+        assert!(err.contains(said) && err.contains("s more ("), "{err}");
     }
 
     // Nothing listening at all.

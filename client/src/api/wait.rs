@@ -92,7 +92,11 @@ pub struct Update {
 /// Polls failing in ways that pass (a 5xx, a broken connection, a rate limit), which the wait
 /// rides out for a while ([`WaitOptions::ride_out`]) before giving up with the last error.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Outage {
+    /// Whether the last failure was the API asking to poll less often (429): it answers,
+    /// only not with the job's state.
+    pub rate_limited: bool,
     /// How long polls have been failing.
     pub lasted: Duration,
     /// How long more the wait rides it out before it gives up.
@@ -274,6 +278,7 @@ impl<'a, M: Model> Poller<'a, M> {
             elapsed: now.saturating_duration_since(self.origin),
             polls: self.polls,
             outage: Some(Outage {
+                rate_limited: matches!(err.failure(), Error::RateLimited { .. }),
                 lasted,
                 gives_up_in: self.ride_out.saturating_sub(lasted),
                 error: err.to_string(),
