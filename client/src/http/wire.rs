@@ -300,9 +300,13 @@ pub(crate) fn parse<T: DeserializeOwned>(status: u16, body: &[u8], token: &Token
         });
     }
     let Some(value) = value else {
+        let depth = nesting(body);
         return Reply::Invalid {
             reason: if body.is_empty() {
                 "empty body".into()
+            } else if depth > MAX_NESTING {
+                // Valid JSON maybe, but past what the reader follows (its stack is bounded).
+                format!("JSON nested {depth} levels deep, more than {MAX_NESTING}")
             } else {
                 "not JSON".into()
             },
@@ -317,6 +321,31 @@ pub(crate) fn parse<T: DeserializeOwned>(status: u16, body: &[u8], token: &Token
             excerpt: excerpt(Some(&value)),
         },
     }
+}
+
+/// The deepest nesting of a reply serde_json reads: past it, it stops with an error.
+const MAX_NESTING: usize = 127;
+
+/// How deep arrays and objects nest in `json`, read as JSON text (brackets in strings do not
+/// count), whether or not the rest of it is JSON.
+fn nesting(json: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0, false, false);
+    for &byte in json {
+        match (in_string, byte) {
+            (true, _) if escaped => escaped = false,
+            (true, b'\\') => escaped = true,
+            (true, b'"') => in_string = false,
+            (true, _) => {}
+            (false, b'"') => in_string = true,
+            (false, b'[' | b'{') => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            (false, b']' | b'}') => depth = depth.saturating_sub(1),
+            (false, _) => {}
+        }
+    }
+    deepest
 }
 
 /// `json` with each number too large for a double written as a string of its text (`1e400`
@@ -471,6 +500,34 @@ mod tests {
     fn parse<T: DeserializeOwned>(status: u16, body: &[u8]) -> Reply<T> {
         let token = Token::new("tok-wire-123").unwrap_or_else(|e| panic!("{e}"));
         super::parse(status, body, &token)
+    }
+
+    /// A reply nested deeper than the reader follows is said to be, not "not JSON" (QA
+    /// repro29 #5); brackets inside strings do not count.
+    #[test]
+    fn a_reply_nested_too_deep_says_so() {
+        let deep = |n: usize| {
+            format!(
+                r#"{{"status": "succeeded", "output": {{"x": {}{}}}}}"#,
+                "[".repeat(n),
+                "]".repeat(n)
+            )
+        };
+        match parse::<ResultReply>(200, deep(200).as_bytes()) {
+            Reply::Invalid { reason, .. } => {
+                assert_eq!(reason, "JSON nested 202 levels deep, more than 127")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse::<ResultReply>(200, deep(100).as_bytes()),
+            Reply::Ok(_)
+        ));
+        assert_eq!(nesting(br#"{"a": "[[[{{{\"[", "b": [1]}"#), 2);
+        match parse::<ResultReply>(200, b"<html>") {
+            Reply::Invalid { reason, .. } => assert_eq!(reason, "not JSON"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
