@@ -463,19 +463,31 @@ fn interrupted(id: &str, what: &str, json: bool) -> u8 {
 
 async fn cancel(job: &DynJob, json: bool) -> Result<u8, CliError> {
     let outcome = job.cancel().await?;
-    let (code, text) = match &outcome {
-        CancelOutcome::Cancelled => (exit::OK, "cancelled".to_owned()),
+    // `status` as every `--json` object of the job commands has one: the outcome, or `error`
+    // for one this client does not know; and `error` whenever the job was not cancelled.
+    let (code, status, text) = match &outcome {
+        CancelOutcome::Cancelled => (exit::OK, "cancelled", "cancelled".to_owned()),
         CancelOutcome::NotCancellable => (
             exit::FAILURE,
+            "not_cancellable",
             "not cancellable: it is already running or finished".to_owned(),
         ),
-        other => (exit::FAILURE, format!("cancel answered \"{other}\"")),
+        other => (
+            exit::FAILURE,
+            "error",
+            format!("cancel answered \"{other}\""),
+        ),
     };
     if json {
-        output::json(&json!({
+        let mut answer = json!({
             "request_id": job.id(),
+            "status": status,
             "outcome": outcome.wire(),
-        }));
+        });
+        if code != exit::OK {
+            answer["error"] = Value::String(text);
+        }
+        output::json(&answer);
     } else {
         output::line(&format!("{}: {text}", job.id()));
     }

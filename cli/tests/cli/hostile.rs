@@ -1722,6 +1722,14 @@ fn cancel_replies_that_contradict_themselves_or_name_another_job_are_not_believe
     assert_code(&output, 1);
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["outcome"], "\u{1b}[31mmaybe", "{report}");
+    // The shape every job command's `--json` has (QA repro29 #6).
+    assert_eq!(report["status"], "error", "{report}");
+    assert!(
+        report["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("\\u{1b}[31mmaybe")),
+        "{report}"
+    );
 }
 
 #[test]

@@ -53,6 +53,8 @@ fn status_result_and_cancel_follow_jobs_by_id() {
     assert_code(&output, 0);
     let cancel: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(cancel["outcome"], "cancelled");
+    assert_eq!(cancel["status"], "cancelled");
+    assert!(cancel.get("error").is_none(), "{cancel}");
     let output = run(&["result", &queued]);
     assert_code(&output, 1);
     assert!(stderr(&output).contains("cancelled"), "{}", stderr(&output));
