@@ -161,7 +161,8 @@ pub enum BatchError {
     /// ([`crate::LONGEST_RETRY_AFTER`]); nothing more was sent, and the lines stay as they were,
     /// for a run after that.
     #[error(
-        "the API asks to wait {} before more submits ({source}); nothing more was sent and every          line is kept as it was: run the batch again after that",
+        "the API asks to wait {} before more submits ({source}); nothing more was sent and every \
+         line is kept as it was: run the batch again after that",
         crate::progress::format_duration(*retry_after)
     )]
     RateLimited {
