@@ -685,8 +685,20 @@ fn readings(field: &Field, kind: FieldKind, raw: &str) -> Vec<Value> {
         FieldKind::Json | FieldKind::Text | FieldKind::Media(_) => {}
     }
     // JSON's own spelling of a value; text like `+5` or `05` is no number but text.
-    out.extend(serde_json::from_str::<Value>(raw).ok());
-    out.push(Value::String(raw.to_owned()));
+    let json = serde_json::from_str::<Value>(raw).ok();
+    // An object or array where the field has a place for one is what was meant, valid or not
+    // (validation says what is wrong with it): never its text, sent as a prompt to a union that
+    // takes text too.
+    let structured = json.as_ref().and_then(|json| match json {
+        Value::Object(_) => Some(JsonType::Object),
+        Value::Array(_) => Some(JsonType::Array),
+        _ => None,
+    });
+    let meant = structured.is_some_and(|json| field.admits(json));
+    out.extend(json);
+    if !meant {
+        out.push(Value::String(raw.to_owned()));
+    }
     let mut unique: Vec<Value> = Vec::new();
     for value in out {
         if !unique.contains(&value) {
@@ -1021,6 +1033,70 @@ mod tests {
             "List of integer, integer, text, in that order"
         );
         assert!(short_help(&flag.field).ends_with("(repeat for each item, in order)"));
+    }
+
+    /// A union of text and a list of parts (the LLM content shape): a list that fails its
+    /// parts is the list, for validation to refuse, never the text of it (QA repro30 H1).
+    #[test]
+    fn json_a_union_has_a_place_for_is_never_read_as_its_text() {
+        use runcomfy::schema::{Items, Property, Schema, Types};
+        static TEXT: Schema = Schema {
+            types: Types::STRING,
+            ..Schema::ANY
+        };
+        static PART: Schema = Schema {
+            types: Types::OBJECT,
+            required: &["type", "text"],
+            properties: &[Property {
+                name: "text",
+                schema: &TEXT,
+            }],
+            ..Schema::ANY
+        };
+        static PARTS: Schema = Schema {
+            types: Types::ARRAY,
+            items: Items::Each(&PART),
+            ..Schema::ANY
+        };
+        static CONTENT: Schema = Schema {
+            any_of: &[&TEXT, &PARTS],
+            ..Schema::ANY
+        };
+        static INPUT: Schema = Schema {
+            properties: &[Property {
+                name: "content",
+                schema: &CONTENT,
+            }],
+            ..Schema::ANY
+        };
+        let content = Field {
+            name: "content",
+            schema: &CONTENT,
+            required: true,
+            input: &INPUT,
+        };
+        let bad = r#"[{"type": "text"}]"#;
+        assert_eq!(
+            from_text(&content, bad),
+            serde_json::json!([{"type": "text"}])
+        );
+        let good = r#"[{"type": "text", "text": "hi"}]"#;
+        assert_eq!(
+            from_text(&content, good),
+            serde_json::json!([{"type": "text", "text": "hi"}])
+        );
+        // No object has a place here: text that reads as one is text.
+        assert_eq!(
+            from_text(&content, r#"{"a": 1}"#),
+            Value::from(r#"{"a": 1}"#)
+        );
+        assert_eq!(from_text(&content, "a fox"), Value::from("a fox"));
+        // Nor does settling the whole input offer the text of it.
+        assert!(
+            readings(&content, FieldKind::Json, bad)
+                .iter()
+                .all(|v| !v.is_string())
+        );
     }
 
     #[test]

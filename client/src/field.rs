@@ -8,7 +8,7 @@ use runcomfy_vocab::pointer::Path;
 
 use crate::media::Files;
 use crate::number::Number;
-use crate::schema::{Choice, Items, Json, MediaKind, MediaSpec, Schema, Types};
+use crate::schema::{Choice, Items, Json, JsonType, MediaKind, MediaSpec, Schema, Types};
 
 /// One input field: a property of the input object.
 #[derive(Debug, Clone, Copy)]
@@ -160,6 +160,22 @@ impl Field {
             }
             _ => Vec::new(),
         }
+    }
+
+    /// Whether some value of JSON type `json` may pass as one value of the field (an item, for
+    /// a list), by types alone: each schema's `type`, through its `anyOf`/`oneOf` alternatives.
+    /// An upper bound (its other keywords may still refuse every such value).
+    pub fn admits(&self, json: JsonType) -> bool {
+        fn admits(schema: &Schema, json: JsonType, depth: u8) -> bool {
+            schema.admitted_types().allows(json)
+                && (depth == 0
+                    || [schema.any_of, schema.one_of].iter().all(|alternatives| {
+                        alternatives.is_empty()
+                            || alternatives.iter().any(|a| admits(a, json, depth - 1))
+                    }))
+        }
+        // Deep enough for any catalog's nesting of alternatives; past it, types say yes.
+        self.value_checks().iter().all(|s| admits(s, json, 8))
     }
 
     /// Whether `value` can be a list's item at `position`: it passes what each of the field's
