@@ -200,7 +200,20 @@ pub struct SchemaNode {
 impl SchemaNode {
     /// The types allowed (every type when `type` is absent).
     pub fn allowed(&self) -> Types {
-        self.types.unwrap_or(Types::ANY)
+        // A `const` with no `type` allows its own type (`{"const": "circle"}` is text).
+        let of_constant = || {
+            let ty = match self.constant.as_ref()? {
+                Value::Null => JsonType::Null,
+                Value::Bool(_) => JsonType::Boolean,
+                Value::Number(n) if n.is_i64() || n.is_u64() => JsonType::Integer,
+                Value::Number(_) => JsonType::Number,
+                Value::String(_) => JsonType::String,
+                Value::Array(_) => JsonType::Array,
+                Value::Object(_) => JsonType::Object,
+            };
+            Some(Types::of(ty))
+        };
+        self.types.or_else(of_constant).unwrap_or(Types::ANY)
     }
 
     /// Whether the node constrains nothing beyond annotations: it is the empty schema.
