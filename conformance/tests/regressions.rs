@@ -315,6 +315,14 @@ fn object_shapes_a_tag_tells_apart_are_typed_by_it() {
             .to_string()
             .contains("\"box\", \"circle\"")
     );
+    // Shapes that extend a base are no typed union: the base's type would hold every shape.
+    let outline: Option<serde_json::Value> =
+        TaggedShapesInput::new(MaskValue::Box(BoxMask::new(1))).outline;
+    assert!(outline.is_none());
+    assert_eq!(
+        problems::<M>(json!({"mask": "face", "outline": {"type": "dot", "r": 2}})),
+        []
+    );
     // Built in Rust, it is sent as the shape it is.
     let input = TaggedShapesInput::new(MaskValue::Box(BoxMask::new(3)));
     assert!(input.validate().is_valid());

@@ -532,6 +532,21 @@ impl<'c, 'a> Typer<'c, 'a> {
                 JsonType::Object if tag.is_some() => tag_values.next().cloned(),
                 _ => None,
             };
+            // A shape is its variant's type only if that type is the shape, tag fixed: one that
+            // extends a base (`allOf`) is typed as the base, which has neither its own fields
+            // nor its tag (a `Circle(Base)` would build a rectangle as well).
+            if let (Some((property, _)), Some(value)) = (&tag, &value) {
+                let is_shape = match &ty {
+                    RustType::Struct(i) => self.structs[*i]
+                        .fields
+                        .iter()
+                        .any(|f| &f.wire == property && f.fixed.as_ref() == Some(value)),
+                    _ => false,
+                };
+                if !is_shape {
+                    return RustType::Json;
+                }
+            }
             variants.push((json, ty, value));
         }
         self.union(hint, variants, tag.map(|(property, _)| property))
