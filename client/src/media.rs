@@ -466,12 +466,16 @@ fn check_url(report: &mut ValidationReport, path: &FieldPath, url: &str) {
     }
     // The URL is sent as written, so it must be one as written: a parser (and many a server's
     // fetcher) would escape `|` or `{` on its own, or guess what `%zz` meant.
+    if let Some(fault) = url_fault(url) {
+        return report.error(
+            path,
+            "format",
+            None,
+            format!("must be a valid https URL: {fault}"),
+        );
+    }
     if !TextFormat::Iri.check(url) {
-        let message = match url_fault(url) {
-            Some(fault) => format!("must be a valid https URL: {fault}"),
-            None => "must be a valid https URL (RFC 3986: `[` and `]` only around an IPv6 host)"
-                .to_owned(),
-        };
+        let message = "must be a valid https URL (RFC 3987)";
         return report.error(path, "format", None, message);
     }
     match url::Url::parse(url) {

@@ -454,57 +454,143 @@ fn is_iprivate(c: char) -> bool {
     matches!(u32::from(c), 0xE000..=0xF8FF | 0xF0000..=0xFFFFD | 0x100000..=0x10FFFD)
 }
 
-/// Why a text cannot be a URL, told by its first character: one that no IRI holds
-/// unencoded, or a `%` that does not start an escape. Messages name it with its escape, which
-/// is the fix.
+/// Why a text cannot be a URL, told as its fix: a character that no IRI (RFC 3987) holds
+/// unencoded, with its escape, or the part of the URL that is wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum UrlFault {
-    /// A character written `%XX` in a URL (`"`, `|`, `{`, `^`, `\`, a control).
+    /// A character written `%XX` in a URL (`"`, `|`, `{`, `^`, `\`, a control, a bidi control
+    /// such as U+202E, which RFC 3987 forbids as it can disguise a name).
     Character(char),
     /// A `%` that two hex digits do not follow (a `%` itself is written `%25`).
     BadEscape,
+    /// A second `#` (the first starts the fragment).
+    SecondHash,
+    /// A private-use character outside the query, the one place RFC 3987 allows it.
+    PrivateUse(char),
+    /// `[` or `]` other than around an IP literal host, or a literal that is no IPv6 address.
+    Brackets,
+    /// A port that is not digits.
+    BadPort,
+    /// `scheme://` with no host after it (`https:///a.png`, which parsers read as host `a.png`).
+    EmptyHost,
 }
 
 impl fmt::Display for UrlFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let escaped = |f: &mut fmt::Formatter<'_>, c: char| -> fmt::Result {
+            let mut utf8 = [0; 4];
+            for byte in c.encode_utf8(&mut utf8).bytes() {
+                write!(f, "%{byte:02X}")?;
+            }
+            Ok(())
+        };
         match *self {
             UrlFault::Character(c) => {
                 write!(f, "{c:?} is not allowed in a URL (it is written ")?;
-                let mut utf8 = [0; 4];
-                for byte in c.encode_utf8(&mut utf8).bytes() {
-                    write!(f, "%{byte:02X}")?;
-                }
+                escaped(f, c)?;
                 f.write_str(")")
             }
             UrlFault::BadEscape => f.write_str(
                 "a % in a URL starts an escape of two hex digits (a % itself is written %25)",
             ),
+            UrlFault::SecondHash => {
+                f.write_str("a URL has one `#`, before its fragment (a second is written %23)")
+            }
+            UrlFault::PrivateUse(c) => {
+                write!(
+                    f,
+                    "{c:?} is allowed only in a URL's query (elsewhere it is written "
+                )?;
+                escaped(f, c)?;
+                f.write_str(")")
+            }
+            UrlFault::Brackets => f.write_str(
+                "`[` and `]` go only around an IPv6 host, which they must hold (elsewhere they \
+                 are written %5B and %5D)",
+            ),
+            UrlFault::BadPort => f.write_str("its port (after the host's `:`) must be digits"),
+            UrlFault::EmptyHost => f.write_str("it has no host after `//`"),
         }
     }
 }
 
-/// The first fault of `value` that no part of an IRI (RFC 3987) would allow, if any. A text
-/// with none may still not be a URL (`[` outside a host): [`Format::Iri`] decides that.
+/// The first fault of `value` as a URL, if one is found: a character no IRI (RFC 3987) holds
+/// unencoded, or a part in the wrong shape. A text with none may still not be a URL:
+/// [`Format::Iri`] decides that.
 pub fn url_fault(value: &str) -> Option<UrlFault> {
-    let mut chars = value.chars();
-    while let Some(c) = chars.next() {
+    let fragment_at = value.find('#').unwrap_or(value.len());
+    if value[fragment_at..].chars().skip(1).any(|c| c == '#') {
+        return Some(UrlFault::SecondHash);
+    }
+    let query_at = value[..fragment_at].find('?').unwrap_or(fragment_at);
+    let mut chars = value.char_indices();
+    while let Some((at, c)) = chars.next() {
         if c == '%' {
-            let mut escape = chars.clone();
+            let mut escape = chars.clone().map(|(_, c)| c);
             if !(escape.next().is_some_and(|c| c.is_ascii_hexdigit())
                 && escape.next().is_some_and(|c| c.is_ascii_hexdigit()))
             {
                 return Some(UrlFault::BadEscape);
             }
-        } else if !(Chars::Unicode.unreserved(c)
-            || is_iprivate(c)
-            || is_sub_delim(c)
-            || ":/?#[]@".contains(c))
+        } else if is_iprivate(c) {
+            if !(query_at..fragment_at).contains(&at) {
+                return Some(UrlFault::PrivateUse(c));
+            }
+        } else if is_bidi_control(c)
+            || !(Chars::Unicode.unreserved(c) || is_sub_delim(c) || ":/?#[]@".contains(c))
         {
             return Some(UrlFault::Character(c));
         }
     }
-    None
+    // The authority, after `scheme://`.
+    let scheme_end = value.find(':')?;
+    let rest = &value[scheme_end + 1..query_at.max(scheme_end + 1)];
+    let Some(after) = rest.strip_prefix("//") else {
+        return value[scheme_end..]
+            .contains(['[', ']'])
+            .then_some(UrlFault::Brackets);
+    };
+    let authority_end = after.find('/').unwrap_or(after.len());
+    let authority = &after[..authority_end];
+    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let port = if let Some(literal) = hostport.strip_prefix('[') {
+        let Some((inside, after)) = literal.split_once(']') else {
+            return Some(UrlFault::Brackets);
+        };
+        let future = inside.starts_with(['v', 'V']) && inside.contains('.');
+        if !(future || inside.parse::<std::net::Ipv6Addr>().is_ok()) {
+            return Some(UrlFault::Brackets);
+        }
+        match after.strip_prefix(':') {
+            Some(port) => Some(port),
+            None if after.is_empty() => None,
+            None => return Some(UrlFault::Brackets),
+        }
+    } else {
+        let (host, port) = match hostport.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (hostport, None),
+        };
+        if host.contains(['[', ']']) {
+            return Some(UrlFault::Brackets);
+        }
+        if host.is_empty() {
+            return Some(UrlFault::EmptyHost);
+        }
+        port
+    };
+    if port.is_some_and(|p| !p.chars().all(|c| c.is_ascii_digit())) {
+        return Some(UrlFault::BadPort);
+    }
+    // Path, query and fragment: brackets belong to the host alone.
+    let tail = &value[scheme_end + 1 + "//".len() + authority_end..];
+    tail.contains(['[', ']']).then_some(UrlFault::Brackets)
+}
+
+/// RFC 3987 §4.1: bidi formatting characters (LRM, RLM, LRE to RLO) must not appear in an IRI.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}')
 }
 
 /// RFC 3986 `URI` (RFC 3987 `IRI`): `scheme ":" hier-part [ "?" query ] [ "#" fragment ]`.
@@ -872,15 +958,38 @@ mod tests {
         assert_eq!(url_fault("https://e.com/a%zz"), Some(UrlFault::BadEscape));
         assert_eq!(url_fault("https://e.com/100%"), Some(UrlFault::BadEscape));
         for fine in [
-            "https://e.com/a%20b.png?x=1&y=[2]#f",
+            "https://e.com/a%20b.png?x=1&y=2#f",
             "https://例え.jp/π.png",
             "https://user:pw@e.com:8443/a;b=c/(d)!*'~",
         ] {
             assert_eq!(url_fault(fine), None, "{fine}");
         }
-        // No unallowed character, yet not an IRI: the grammar decides.
-        assert_eq!(url_fault("https://e.com/[a]"), None);
-        assert!(!Format::Iri.check("https://e.com/[a]"));
+        // The parts in the wrong shape are named too (QA repro30 M3, M4, L6).
+        for (url, fault) in [
+            ("https://e.com/[a]", UrlFault::Brackets),
+            ("https://[zz::1]/a.png", UrlFault::Brackets),
+            ("https://e.com/a#b#c", UrlFault::SecondHash),
+            ("https://e.com:abc/a.png", UrlFault::BadPort),
+            ("https:///a.png", UrlFault::EmptyHost),
+            (
+                "https://e.com/\u{e000}.png",
+                UrlFault::PrivateUse('\u{e000}'),
+            ),
+            (
+                "https://e.com/a\u{202e}gnp.exe",
+                UrlFault::Character('\u{202e}'),
+            ),
+        ] {
+            assert_eq!(url_fault(url), Some(fault), "{url}");
+        }
+        for fine in [
+            "https://[fe80::1]:8443/a.png",
+            "https://[v1.fe80::a+en1]/a.png",
+            "https://e.com/a.png?p=\u{e000}",
+            "https://e.com:/a.png",
+        ] {
+            assert_eq!(url_fault(fine), None, "{fine}");
+        }
     }
 
     #[test]
