@@ -366,7 +366,11 @@ fn kind_text(field: &Field) -> String {
         }
         FieldKind::Json if field.is_tuple() => {
             let items: Vec<&str> = field.tuple_kinds().into_iter().map(kind_word).collect();
-            format!("list of {}, in that order", items.join(", "))
+            let rest = field
+                .tuple_rest()
+                .map(|kind| format!(", then any number more of: {}", kind_word(kind)))
+                .unwrap_or_default();
+            format!("list of {}, in that order{rest}", items.join(", "))
         }
         FieldKind::Json => match field.alternative_choices().as_slice() {
             [] => "JSON".to_owned(),
@@ -1031,6 +1035,26 @@ mod tests {
         assert_eq!(
             type_line(&flag.field),
             "List of integer, integer, text, in that order"
+        );
+        // An open tail is said too (QA repro30 M5).
+        static OPEN: Schema = Schema {
+            types: Types::ARRAY,
+            items: Items::Tuple {
+                prefix: &[&LABEL],
+                rest: Some(&SIDE),
+            },
+            ..Schema::ANY
+        };
+        let open = Field {
+            schema: &OPEN,
+            input: &Schema::ANY,
+            ..flag.field
+        };
+        assert!(
+            type_line(&open)
+                .starts_with("List of text, in that order, then any number more of: integer"),
+            "{}",
+            type_line(&open)
         );
         assert!(short_help(&flag.field).ends_with("(repeat for each item, in order)"));
     }

@@ -162,6 +162,18 @@ impl Field {
         }
     }
 
+    /// The kind of the items a [tuple](Self::is_tuple) takes after its placed ones (JSON for
+    /// any); `None` when it takes none, or for another field.
+    pub fn tuple_rest(&self) -> Option<FieldKind> {
+        match self.own_schema().items {
+            Items::Tuple { rest: None, .. } if self.is_tuple() => Some(FieldKind::Json),
+            Items::Tuple {
+                rest: Some(rest), ..
+            } if self.is_tuple() && !rest.is_never() => Some(kind(&facts(&[rest]))),
+            _ => None,
+        }
+    }
+
     /// Whether some value of JSON type `json` may pass as one value of the field (an item, for
     /// a list), by types alone: each schema's `type`, through its `anyOf`/`oneOf` alternatives.
     /// An upper bound (its other keywords may still refuse every such value).
