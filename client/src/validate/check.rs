@@ -136,7 +136,7 @@ impl Checker<'_> {
             self.node(sub, view, at);
         }
         if !schema.any_of.is_empty() {
-            let matched = schema.any_of.iter().any(|s| self.matches(s, view, at));
+            let matched = schema.any_of.iter().any(|s| self.passes(s, view, at));
             if !matched {
                 self.no_alternative("anyOf", schema.any_of, view, at, || {
                     format!(
@@ -150,7 +150,7 @@ impl Checker<'_> {
             let matched = schema
                 .one_of
                 .iter()
-                .filter(|s| self.matches(s, view, at))
+                .filter(|s| self.passes(s, view, at))
                 .count();
             if matched == 0 {
                 self.no_alternative("oneOf", schema.one_of, view, at, || {
@@ -315,6 +315,19 @@ impl Checker<'_> {
     /// Whether the value passes `schema`, without reporting.
     fn matches(&mut self, schema: &'static Schema, view: View<'_>, at: At<'_>) -> bool {
         self.aside(schema, view, at).is_valid()
+    }
+
+    /// Whether the value passes `schema`, an alternative it may be sent as: a pass's warnings
+    /// are the value's (an integer past 64 bits in a union's object is sent rounded too).
+    fn passes(&mut self, schema: &'static Schema, view: View<'_>, at: At<'_>) -> bool {
+        let found = self.aside(schema, view, at);
+        let valid = found.is_valid();
+        if valid {
+            for warning in found.warnings() {
+                self.report.push(warning.clone());
+            }
+        }
+        valid
     }
 
     /// The problems of the value against `schema`, in a report of their own.
@@ -1080,6 +1093,52 @@ mod tests {
         assert!(said[0].contains("as alternative 4 (d: "), "{said:?}");
         assert!(!said[0].contains("as alternative 5"), "{said:?}");
         assert!(said[0].ends_with("and 2 more alternatives"), "{said:?}");
+    }
+
+    /// A value sent as a union's alternative has that alternative's warnings: an integer past
+    /// 64 bits in it goes rounded, and says so as it does in a field (QA repro30 M6).
+    #[test]
+    fn the_warnings_of_the_alternative_that_passes_are_the_values() {
+        use crate::schema::{Property, Types};
+        static WHOLE: Schema = Schema {
+            types: Types::INTEGER,
+            ..Schema::ANY
+        };
+        static TEXT: Schema = Schema {
+            types: Types::STRING,
+            ..Schema::ANY
+        };
+        static CROP: Schema = Schema {
+            types: Types::OBJECT,
+            properties: &[Property {
+                name: "x",
+                schema: &WHOLE,
+            }],
+            ..Schema::ANY
+        };
+        static ANY_OF: Schema = Schema {
+            any_of: &[&TEXT, &CROP],
+            ..Schema::ANY
+        };
+        static ONE_OF: Schema = Schema {
+            one_of: &[&TEXT, &CROP],
+            ..Schema::ANY
+        };
+        for schema in [&ANY_OF, &ONE_OF] {
+            let value = serde_json::json!({"x": 1e30});
+            let mut report = ValidationReport::new();
+            check(
+                &mut report,
+                schema,
+                &value,
+                &Path::root(),
+                Files::Wire,
+                Strings::NameFiles,
+            );
+            assert!(report.is_valid(), "{report}");
+            let warned: Vec<&str> = report.warnings().map(|p| p.path.as_str()).collect();
+            assert_eq!(warned, ["x"], "{report}");
+        }
     }
 
     #[test]
