@@ -372,6 +372,11 @@ fn kind_text(field: &Field) -> String {
                 .unwrap_or_default();
             format!("list of {}, in that order{rest}", items.join(", "))
         }
+        FieldKind::Json if let Some((tag, values)) = field.shape_tags() => {
+            // A discriminated union: its shapes by their tag.
+            let values: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+            format!("JSON: an object whose `{tag}` is {}", values.join(" or "))
+        }
         FieldKind::Json => match field.alternative_choices().as_slice() {
             [] => "JSON".to_owned(),
             // One of some words, or something else (fal's `image_size`: or an object).
@@ -1120,6 +1125,60 @@ mod tests {
             readings(&content, FieldKind::Json, bad)
                 .iter()
                 .all(|v| !v.is_string())
+        );
+    }
+
+    /// A discriminated union's help names its shapes by their tag (QA repro30 L3).
+    #[test]
+    fn a_union_of_tagged_shapes_is_said_by_its_tags() {
+        use runcomfy::schema::{Property, Schema, Types};
+        static BOX_TAG: Schema = Schema {
+            types: Types::STRING,
+            constant: Some(&Json::String("box")),
+            ..Schema::ANY
+        };
+        static CIRCLE_TAG: Schema = Schema {
+            choices: Some(&[Choice::new(Json::String("circle"))]),
+            ..Schema::ANY
+        };
+        static BOX: Schema = Schema {
+            types: Types::OBJECT,
+            required: &["type"],
+            properties: &[Property {
+                name: "type",
+                schema: &BOX_TAG,
+            }],
+            ..Schema::ANY
+        };
+        static CIRCLE: Schema = Schema {
+            types: Types::OBJECT,
+            required: &["type"],
+            properties: &[Property {
+                name: "type",
+                schema: &CIRCLE_TAG,
+            }],
+            ..Schema::ANY
+        };
+        static MASK: Schema = Schema {
+            one_of: &[&BOX, &CIRCLE],
+            ..Schema::ANY
+        };
+        static INPUT: Schema = Schema {
+            properties: &[Property {
+                name: "mask",
+                schema: &MASK,
+            }],
+            ..Schema::ANY
+        };
+        let mask = Field {
+            name: "mask",
+            schema: &MASK,
+            required: false,
+            input: &INPUT,
+        };
+        assert_eq!(
+            type_line(&mask),
+            r#"JSON: an object whose `type` is "box" or "circle""#
         );
     }
 

@@ -306,6 +306,65 @@ impl Field {
         out
     }
 
+    /// For a field (or a list's item) that is one of several object shapes a tag tells apart
+    /// (a discriminated union), the tag and each shape's value of it, in order: for help. The
+    /// tag is a property every shape requires and fixes to a text of its own.
+    pub fn shape_tags(&self) -> Option<(&'static str, Vec<&'static str>)> {
+        let shapes: Vec<Vec<&'static Schema>> = self
+            .value_schemas()
+            .into_iter()
+            .flat_map(|s| s.any_of.iter().chain(s.one_of).copied())
+            .map(Schema::in_place)
+            .filter(|shape| {
+                shape
+                    .iter()
+                    .all(|s| s.admitted_types().allows(JsonType::Object))
+                    && shape.iter().any(|s| s.types == Types::OBJECT)
+            })
+            .collect();
+        if shapes.len() < 2 {
+            return None;
+        }
+        let fixed = |shape: &[&'static Schema], name: &str| -> Option<&'static str> {
+            if !shape.iter().any(|s| s.requires(name)) {
+                return None;
+            }
+            shape.iter().filter_map(|s| s.property(name)).find_map(|p| {
+                match (p.constant, p.choices) {
+                    (Some(Json::String(text)), _)
+                    | (
+                        None,
+                        Some(
+                            [
+                                Choice {
+                                    value: Json::String(text),
+                                    ..
+                                },
+                            ],
+                        ),
+                    ) => Some(*text),
+                    _ => None,
+                }
+            })
+        };
+        let names = shapes[0]
+            .iter()
+            .flat_map(|s| s.properties.iter().map(|p| p.name));
+        for name in names {
+            let values: Option<Vec<&'static str>> =
+                shapes.iter().map(|shape| fixed(shape, name)).collect();
+            if let Some(values) = values
+                && values
+                    .iter()
+                    .enumerate()
+                    .all(|(i, v)| !values[..i].contains(v))
+            {
+                return Some((name, values));
+            }
+        }
+        None
+    }
+
     /// For a field several branches define, each fixing its values (`const`, `enum`), all of
     /// them, each once; else none.
     fn shape_values(&self) -> Vec<Choice> {
