@@ -31,7 +31,10 @@ pub fn of_field(field: &Field, model_id: &str) -> Vec<String> {
     let mut out = Vec::new();
     for schema in field.own_schemas() {
         shapes.extend(shape(schema, &subject, model_id));
-        out.extend(sentences(schema, &subject, false, model_id));
+        // Within itself (a union whose shapes hold it again), the field is said as itself.
+        out.extend(within(schema, &subject, || {
+            sentences(schema, &subject, false, model_id)
+        }));
     }
     // A list's items are said the same way, about each item.
     if field.is_list() {
@@ -880,6 +883,84 @@ mod tests {
             "{said}"
         );
         assert!(!said.contains("not put into words"), "{said}");
+    }
+
+    /// A union whose group shape holds the union again, its shapes `$ref`s that extend a base
+    /// (QA repro30 L4): said by pointing back, before the words get too deep to say.
+    #[test]
+    fn a_union_within_itself_is_said_by_pointing_back() {
+        static TEXT: Schema = Schema {
+            types: Types::STRING,
+            ..Schema::ANY
+        };
+        static BASE: Schema = Schema {
+            types: Types::OBJECT,
+            required: &["kind"],
+            properties: &[Property {
+                name: "kind",
+                schema: &TEXT,
+            }],
+            ..Schema::ANY
+        };
+        static BASE_REF: Schema = Schema {
+            all_of: &[&BASE],
+            ..Schema::ANY
+        };
+        static CIRCLE: Schema = Schema {
+            all_of: &[&BASE_REF],
+            types: Types::OBJECT,
+            required: &["r"],
+            ..Schema::ANY
+        };
+        static CIRCLE_REF: Schema = Schema {
+            all_of: &[&CIRCLE],
+            ..Schema::ANY
+        };
+        static SHAPE_REF: Schema = Schema {
+            all_of: &[&SHAPE],
+            ..Schema::ANY
+        };
+        static MEMBERS: Schema = Schema {
+            types: Types::ARRAY,
+            items: Items::Each(&SHAPE_REF),
+            ..Schema::ANY
+        };
+        static GROUP: Schema = Schema {
+            types: Types::OBJECT,
+            required: &["items"],
+            properties: &[Property {
+                name: "items",
+                schema: &MEMBERS,
+            }],
+            ..Schema::ANY
+        };
+        static GROUP_REF: Schema = Schema {
+            all_of: &[&GROUP],
+            ..Schema::ANY
+        };
+        static SHAPE: Schema = Schema {
+            one_of: &[&CIRCLE_REF, &GROUP_REF],
+            ..Schema::ANY
+        };
+        static INPUT: Schema = Schema {
+            properties: &[Property {
+                name: "shape",
+                schema: &SHAPE_REF,
+            }],
+            ..Schema::ANY
+        };
+        let field = Field {
+            name: "shape",
+            schema: &SHAPE_REF,
+            required: true,
+            input: &INPUT,
+        };
+        let said = of_field(&field, "acme/test").join(" ");
+        assert!(!said.contains("not put into words"), "{said}");
+        assert!(
+            said.contains("each item of `shape.items` is as `shape` is"),
+            "{said}"
+        );
     }
 
     /// The objects of a list are said about each item, and each definition of a field (the
