@@ -984,7 +984,7 @@ mod tests {
     /// A tuple (`prefixItems`) is given once per item, each read as its place takes it, or
     /// whole as one JSON array (QA repro28 #11).
     #[test]
-    fn a_tuple_flag_is_repeated_once_per_item_in_order() {
+    fn a_tuple_flag_is_repeated_once_per_item_in_order() -> Result<(), clap::Error> {
         use runcomfy::schema::{Items, Schema, Types};
         static SIDE: Schema = Schema {
             types: Types::INTEGER,
@@ -1019,24 +1019,23 @@ mod tests {
             },
             long: "size".to_owned(),
         };
-        let given = |args: &[&str]| {
+        let given = |args: &[&str]| -> Result<Value, clap::Error> {
             let command = clap::Command::new("run").arg(arg(&flag));
-            let matches = command
-                .try_get_matches_from(std::iter::once("run").chain(args.iter().copied()))
-                .unwrap();
-            from_matches(std::slice::from_ref(&flag), &matches)["size"].clone()
+            let matches =
+                command.try_get_matches_from(std::iter::once("run").chain(args.iter().copied()))?;
+            Ok(from_matches(std::slice::from_ref(&flag), &matches)["size"].clone())
         };
         assert!(flag.field.is_tuple() && !flag.field.is_list());
         assert_eq!(
-            given(&["--size", "512", "--size", "768", "--size", "42"]),
+            given(&["--size", "512", "--size", "768", "--size", "42"])?,
             serde_json::json!([512, 768, "42"])
         );
         assert_eq!(
-            given(&["--size", "[512, 768]"]),
+            given(&["--size", "[512, 768]"])?,
             serde_json::json!([512, 768])
         );
         // One item is a tuple of one, for validation to find short.
-        assert_eq!(given(&["--size", "512"]), serde_json::json!([512]));
+        assert_eq!(given(&["--size", "512"])?, serde_json::json!([512]));
         assert_eq!(
             type_line(&flag.field),
             "List of integer, integer, text, in that order"
@@ -1062,6 +1061,7 @@ mod tests {
             type_line(&open)
         );
         assert!(short_help(&flag.field).ends_with("(repeat for each item, in order)"));
+        Ok(())
     }
 
     /// A union of text and a list of parts (the LLM content shape): a list that fails its
