@@ -197,22 +197,25 @@ pub struct SchemaNode {
     pub default: Option<Value>,
 }
 
+/// The JSON type of a value, as JSON Schema counts it (`3.0` is an integer).
+pub(crate) fn type_of(value: &Value) -> JsonType {
+    match value {
+        Value::Null => JsonType::Null,
+        Value::Bool(_) => JsonType::Boolean,
+        Value::Number(n) if n.is_i64() || n.is_u64() => JsonType::Integer,
+        Value::Number(n) if n.as_f64().is_some_and(|f| f.fract() == 0.0) => JsonType::Integer,
+        Value::Number(_) => JsonType::Number,
+        Value::String(_) => JsonType::String,
+        Value::Array(_) => JsonType::Array,
+        Value::Object(_) => JsonType::Object,
+    }
+}
+
 impl SchemaNode {
     /// The types allowed (every type when `type` is absent).
     pub fn allowed(&self) -> Types {
         // A `const` with no `type` allows its own type (`{"const": "circle"}` is text).
-        let of_constant = || {
-            let ty = match self.constant.as_ref()? {
-                Value::Null => JsonType::Null,
-                Value::Bool(_) => JsonType::Boolean,
-                Value::Number(n) if n.is_i64() || n.is_u64() => JsonType::Integer,
-                Value::Number(_) => JsonType::Number,
-                Value::String(_) => JsonType::String,
-                Value::Array(_) => JsonType::Array,
-                Value::Object(_) => JsonType::Object,
-            };
-            Some(Types::of(ty))
-        };
+        let of_constant = || self.constant.as_ref().map(|c| Types::of(type_of(c)));
         self.types.or_else(of_constant).unwrap_or(Types::ANY)
     }
 

@@ -3,7 +3,7 @@
 //! A default is an annotation (it is never sent), so one that does not fit its field is a
 //! warning, not an error: the field then gets no accessor returning it.
 
-use runcomfy_vocab::json_type::{JsonType, Types};
+use runcomfy_vocab::json_type::Types;
 use serde_json::Value;
 
 use crate::ir::SchemaNode;
@@ -38,22 +38,8 @@ fn coerce(types: Types, value: &Value) -> Value {
     coerced.unwrap_or_else(|| value.clone())
 }
 
-/// The JSON type of a value, as JSON Schema counts it (`3.0` is an integer).
-pub(crate) fn type_of(value: &Value) -> JsonType {
-    match value {
-        Value::Null => JsonType::Null,
-        Value::Bool(_) => JsonType::Boolean,
-        Value::Number(n) if n.is_i64() || n.is_u64() => JsonType::Integer,
-        Value::Number(n) if n.as_f64().is_some_and(|f| f.fract() == 0.0) => JsonType::Integer,
-        Value::Number(_) => JsonType::Number,
-        Value::String(_) => JsonType::String,
-        Value::Array(_) => JsonType::Array,
-        Value::Object(_) => JsonType::Object,
-    }
-}
-
 fn check(node: &SchemaNode, value: &Value) -> Result<(), String> {
-    let ty = type_of(value);
+    let ty = crate::ir::type_of(value);
     if !node.allowed().allows(ty) {
         return Err(format!("default {value} is not {}", node.allowed()));
     }

@@ -995,7 +995,7 @@ impl<'c, 'a> Reader<'c, 'a> {
         let (Some(types), Some(choices)) = (node.types, node.choices.as_mut()) else {
             return;
         };
-        let allowed = |v: &Value| types.allows(super::defaults::type_of(v));
+        let allowed = |v: &Value| types.allows(crate::ir::type_of(v));
         if !choices.iter().any(allowed) {
             return;
         }
