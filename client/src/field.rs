@@ -329,23 +329,18 @@ impl Field {
             if !shape.iter().any(|s| s.requires(name)) {
                 return None;
             }
-            shape.iter().filter_map(|s| s.property(name)).find_map(|p| {
-                match (p.constant, p.choices) {
-                    (Some(Json::String(text)), _)
-                    | (
-                        None,
-                        Some(
-                            [
-                                Choice {
-                                    value: Json::String(text),
-                                    ..
-                                },
-                            ],
-                        ),
-                    ) => Some(*text),
+            // What every definition of the property says, through its `$ref`s, in one.
+            let definitions: Vec<&'static Schema> =
+                shape.iter().filter_map(|s| s.property(name)).collect();
+            let own = facts(&definitions);
+            match (own.constant, own.choices) {
+                (Some(Json::String(text)), _) => Some(*text),
+                (None, Some([one])) => match one.value {
+                    Json::String(text) => Some(text),
                     _ => None,
-                }
-            })
+                },
+                _ => None,
+            }
         };
         let names = shapes[0]
             .iter()
