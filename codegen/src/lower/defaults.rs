@@ -6,15 +6,77 @@
 use runcomfy_vocab::json_type::Types;
 use serde_json::Value;
 
-use crate::ir::SchemaNode;
+use crate::ir::{Items, SchemaNode, Sub};
+
+/// How deep into a default's objects, lists and alternatives it is checked: a recursive schema
+/// would otherwise be followed for as long as the default is deep.
+const DEEPEST: usize = 32;
 
 /// The default of `node`, read loosely as the node's type (catalogs write `"0.5"` for a number,
-/// `5.0` for an integer, `"true"`), then checked: `Err` says why it does not fit.
-pub(crate) fn read(node: &SchemaNode, value: &Value) -> Result<Value, String> {
+/// `5.0` for an integer, `"true"`), then checked against the node and what it applies (its
+/// properties, items and alternatives, from `nodes`): `Err` says why it does not fit.
+pub(crate) fn read(
+    nodes: &[SchemaNode],
+    node: &SchemaNode,
+    value: &Value,
+) -> Result<Value, String> {
     let types = node.allowed();
     let value = coerce(types, value);
-    check(node, &value)?;
+    fits(nodes, node, &value, DEEPEST)?;
     Ok(value)
+}
+
+/// Whether `value` passes the keywords of `node` this check knows, and those of the schemas it
+/// applies. A keyword it does not know (`pattern`, `format`, `not`, ...) passes: a warning
+/// must not be wrong.
+fn fits(
+    nodes: &[SchemaNode],
+    node: &SchemaNode,
+    value: &Value,
+    depth: usize,
+) -> Result<(), String> {
+    check(node, value)?;
+    let Some(depth) = depth.checked_sub(1) else {
+        return Ok(());
+    };
+    let sub_fits = |sub: &Sub, value: &Value| match sub {
+        Sub::Any => Ok(()),
+        Sub::Never => Err(format!("{value} is allowed nowhere")),
+        Sub::Node(id) => fits(nodes, &nodes[*id], value, depth),
+    };
+    for member in &node.all_of {
+        sub_fits(member, value)?;
+    }
+    for alternatives in [&node.any_of, &node.one_of] {
+        if !alternatives.is_empty() && !alternatives.iter().any(|a| sub_fits(a, value).is_ok()) {
+            return Err(format!("default {value} fits none of the alternatives"));
+        }
+    }
+    if let Value::Object(object) = value {
+        if let Some(missing) = node.required.iter().find(|r| !object.contains_key(*r)) {
+            return Err(format!("default lacks the required `{missing}`"));
+        }
+        for (name, item) in object {
+            match node.properties.iter().find(|(p, _)| p == name) {
+                Some((_, sub)) => {
+                    sub_fits(sub, item).map_err(|problem| format!("its `{name}`: {problem}"))?
+                }
+                None if node.pattern_properties.is_empty() => {
+                    if let Some(sub) = &node.additional_properties {
+                        sub_fits(sub, item)
+                            .map_err(|problem| format!("its `{name}`: {problem}"))?;
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+    if let (Value::Array(items), Items::Each(sub)) = (value, &node.items) {
+        for (i, item) in items.iter().enumerate() {
+            sub_fits(sub, item).map_err(|problem| format!("its item {i}: {problem}"))?;
+        }
+    }
+    Ok(())
 }
 
 fn coerce(types: Types, value: &Value) -> Value {
@@ -110,20 +172,46 @@ mod tests {
     #[test]
     fn loose_defaults_are_read_as_their_type() {
         assert_eq!(
-            read(&node(Types::NUMBER), &Value::from("0.5")),
+            read(&[], &node(Types::NUMBER), &Value::from("0.5")),
             Ok(Value::from(0.5))
         );
         assert_eq!(
-            read(&node(Types::INTEGER), &Value::from(5.0)),
+            read(&[], &node(Types::INTEGER), &Value::from(5.0)),
             Ok(Value::from(5))
         );
         assert_eq!(
-            read(&node(Types::BOOLEAN), &Value::from("true")),
+            read(&[], &node(Types::BOOLEAN), &Value::from("true")),
             Ok(Value::Bool(true))
         );
-        assert!(read(&node(Types::INTEGER), &Value::from("five")).is_err());
+        assert!(read(&[], &node(Types::INTEGER), &Value::from("five")).is_err());
         let mut bounded = node(Types::INTEGER);
         bounded.maximum = Some(3.into());
-        assert!(read(&bounded, &Value::from(4)).is_err());
+        assert!(read(&[], &bounded, &Value::from(4)).is_err());
+    }
+
+    /// A union's default is checked against its shapes: one that fits none was taken as it
+    /// was, as the union node itself allows any JSON (QA repro30 L5).
+    #[test]
+    fn a_default_fits_one_of_its_alternatives() {
+        let tag = |text: &str| SchemaNode {
+            constant: Some(Value::from(text)),
+            ..SchemaNode::default()
+        };
+        let shape = |tag: usize| SchemaNode {
+            types: Some(Types::OBJECT),
+            properties: vec![("t".to_owned(), Sub::Node(tag))],
+            required: vec!["t".to_owned()],
+            ..SchemaNode::default()
+        };
+        let union = SchemaNode {
+            one_of: vec![Sub::Node(1), Sub::Node(2)],
+            ..SchemaNode::default()
+        };
+        let nodes = [union.clone(), shape(3), shape(4), tag("a"), tag("b")];
+        let read = |value: Value| read(&nodes, &union, &value);
+        assert!(read(serde_json::json!({"t": "b"})).is_ok());
+        assert!(read(serde_json::json!({"t": "c"})).is_err());
+        assert!(read(serde_json::json!({})).is_err());
+        assert!(read(Value::from("zzz")).is_err());
     }
 }

@@ -350,7 +350,7 @@ impl<'c, 'a> Typer<'c, 'a> {
     /// used (with a warning).
     fn usable_default(&mut self, node: &SchemaNode) -> Option<Value> {
         let value = node.default.as_ref().filter(|v| !v.is_null())?;
-        match defaults::read(node, value) {
+        match defaults::read(&self.nodes, node, value) {
             Ok(value) => Some(value),
             Err(problem) => {
                 self.ctx.warn(
