@@ -82,6 +82,18 @@ pub fn type_ident(name: &str, fallback: &str) -> String {
     ident
 }
 
+/// Whether a title reads as a name (`Text Part`, `image_ref`): one to four words of letters
+/// and digits, the first starting with a letter. A sentence is not taken for a type's name.
+pub fn is_name(title: &str) -> bool {
+    let words: Vec<&str> = title
+        .split([' ', '_', '-'])
+        .filter(|w| !w.is_empty())
+        .collect();
+    (1..=4).contains(&words.len())
+        && words.iter().all(|w| w.chars().all(char::is_alphanumeric))
+        && words[0].starts_with(char::is_alphabetic)
+}
+
 /// The marker type name of a model, from its id: the last segment (`edit-sequential` →
 /// `EditSequential`), with the one before it when the last is a version (`wan/v2.1` → `WanV21`).
 pub fn model_type_ident(segments: &[&str]) -> String {
@@ -352,6 +364,19 @@ mod tests {
         assert_eq!(variant_ident("Élégant", 0), "Elegant");
         assert_eq!(variant_ident("→", 4), "Value5");
         assert_eq!(variant_ident("Self", 0), "SelfValue");
+        assert_eq!(variant_ident("🔥", 0), "Fire");
+        assert_eq!(variant_ident("🔥\u{fe0f}", 0), "Fire");
+    }
+
+    #[test]
+    fn titles_that_are_names() {
+        assert!(is_name("Text Part"));
+        assert!(is_name("image_ref"));
+        assert!(is_name("Größe"));
+        assert!(!is_name("An image given by its URL"));
+        assert!(!is_name("Crop (x, y)"));
+        assert!(!is_name("2x"));
+        assert!(!is_name(" "));
     }
 
     #[test]

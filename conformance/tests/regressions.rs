@@ -4,7 +4,7 @@
 use runcomfy::{Input, Model};
 use runcomfy_conformance::models::regress::{
     choice_union, media_text, media_union, no_properties, not_required, object_not_array,
-    punctuation_names, required_nullable, tagged_shapes, typed_combinators,
+    punctuation_names, required_nullable, shared_union, tagged_shapes, typed_combinators,
 };
 use serde_json::{Value, json};
 
@@ -283,7 +283,7 @@ fn a_choice_or_a_referenced_object_is_a_typed_union() {
 /// took the first shape whose fields fit, so a circle came back a box.
 #[test]
 fn object_shapes_a_tag_tells_apart_are_typed_by_it() {
-    use tagged_shapes::{BoxMask, Mask, MaskValue, TaggedShapesInput};
+    use tagged_shapes::{BoxMask, Mask, MaskChoice, TaggedShapesInput};
     type M = tagged_shapes::TaggedShapes;
     for mask in [
         json!("face"),
@@ -294,20 +294,23 @@ fn object_shapes_a_tag_tells_apart_are_typed_by_it() {
     }
     assert!(!problems::<M>(json!({"mask": {"type": "oval", "size": 4}})).is_empty());
     assert!(!problems::<M>(json!({"mask": {"type": "box", "size": 0}})).is_empty());
-    let read = |mask: Value| -> MaskValue {
+    let read = |mask: Value| -> Mask {
         serde_json::from_value::<TaggedShapesInput>(json!({ "mask": mask }))
             .unwrap()
             .mask
     };
     assert!(matches!(
         read(json!({"type": "circle", "size": 4})),
-        MaskValue::Circle(_)
+        Mask::Circle(_)
     ));
     assert!(matches!(
         read(json!({"type": "box", "size": 4})),
-        MaskValue::Box(_)
+        Mask::Box(_)
     ));
-    assert!(matches!(read(json!("face")), MaskValue::String(Mask::Face)));
+    assert!(matches!(
+        read(json!("face")),
+        Mask::String(MaskChoice::Face)
+    ));
     let unknown = serde_json::from_value::<TaggedShapesInput>(json!({"mask": {"type": "oval"}}));
     assert!(
         unknown
@@ -317,17 +320,47 @@ fn object_shapes_a_tag_tells_apart_are_typed_by_it() {
     );
     // Shapes that extend a base are no typed union: the base's type would hold every shape.
     let outline: Option<serde_json::Value> =
-        TaggedShapesInput::new(MaskValue::Box(BoxMask::new(1))).outline;
+        TaggedShapesInput::new(Mask::Box(BoxMask::new(1))).outline;
     assert!(outline.is_none());
     assert_eq!(
         problems::<M>(json!({"mask": "face", "outline": {"type": "dot", "r": 2}})),
         []
     );
     // Built in Rust, it is sent as the shape it is.
-    let input = TaggedShapesInput::new(MaskValue::Box(BoxMask::new(3)));
+    let input = TaggedShapesInput::new(Mask::Box(BoxMask::new(3)));
     assert!(input.validate().is_valid());
     assert_eq!(
         serde_json::to_value(&input).unwrap(),
         json!({"mask": {"type": "box", "size": 3}})
     );
+}
+
+/// One union written out at each use (Pydantic inlines a discriminated union wherever a field
+/// takes it) is one Rust type: an operation built for `operation` goes into `steps` and `post`
+/// as it is (QA repro30 L2: three identical enums that could not be passed to one another).
+/// Inline shapes are named by their title, else by their tag and the field, and the union by
+/// the field.
+#[test]
+fn a_union_written_out_at_each_use_is_one_type() {
+    use shared_union::{
+        Content, Content2x, Crop, ImageContent, Operation, SharedUnionInput, TextPart,
+    };
+    type M = shared_union::SharedUnion;
+    let crop = Operation::Crop(Crop::new(5));
+    let input = SharedUnionInput::new(crop.clone())
+        .with_steps(vec![crop.clone(), crop.clone()])
+        .with_post(Some(crop))
+        .with_content(Content::Text(TextPart::new("hi")));
+    assert!(input.validate().is_valid());
+    let sent = serde_json::to_value(&input).unwrap();
+    assert_eq!(sent["steps"][1], json!({"op": "crop", "w": 5}));
+    assert_eq!(problems::<M>(sent), []);
+    for content in [
+        Content::Image(ImageContent::new("https://e.com/a.png")),
+        Content::V2X(Content2x::new(2)),
+    ] {
+        let input = SharedUnionInput::new(Operation::Crop(Crop::new(1))).with_content(content);
+        assert!(input.validate().is_valid());
+    }
+    assert!(!problems::<M>(json!({"operation": {"op": "crop", "w": 0}})).is_empty());
 }

@@ -473,7 +473,7 @@ impl<'c, 'a> Typer<'c, 'a> {
         let ty = match non_null.as_slice() {
             [] => return RustType::Json,
             [one] => self.type_of(*one, hint, None),
-            many => self.union_of_alternatives(many, hint),
+            many => self.union_of_alternatives(many, hint, &node.pointer),
         };
         match ty {
             RustType::Json => RustType::Json,
@@ -485,7 +485,7 @@ impl<'c, 'a> Typer<'c, 'a> {
 
     /// `anyOf`/`oneOf` whose alternatives each allow one distinct JSON type, or several object
     /// shapes a tag tells apart: a union.
-    fn union_of_alternatives(&mut self, alternatives: &[Sub], hint: &str) -> RustType {
+    fn union_of_alternatives(&mut self, alternatives: &[Sub], hint: &str, at: &str) -> RustType {
         let mut seen = Types::NONE;
         let mut kinds = Vec::new();
         for sub in alternatives {
@@ -521,17 +521,35 @@ impl<'c, 'a> Typer<'c, 'a> {
                 None => return RustType::Json,
             },
         };
+        // The union takes the field's name before its shapes are named after it (a shape
+        // taking `Mode` would leave the union `ModeValue`), unless a definition among them is
+        // called so: the schema's own names come first.
+        let subs: Vec<Sub> = kinds.iter().map(|(_, sub)| *sub).collect();
+        let defined: BTreeSet<String> = certain(&self.nodes, &subs)
+            .into_iter()
+            .filter_map(|id| definition_name(&self.nodes[id].pointer))
+            .map(|name| naming::type_ident(&name, "Type"))
+            .collect();
+        let natural = naming::type_ident(hint, "Value");
+        let wanted = if defined.contains(&natural) {
+            format!("{natural}Value")
+        } else {
+            natural
+        };
+        let name = naming::unique(wanted, &mut self.type_names, "Value");
         let mut variants = Vec::new();
         let mut tag_values = tag.iter().flat_map(|(_, values)| values.iter());
         for (json, sub) in kinds {
-            let ty = self.type_of(sub, hint, None);
-            if matches!(ty, RustType::Json | RustType::Nullable(_)) {
-                return RustType::Json;
-            }
             let value = match json {
                 JsonType::Object if tag.is_some() => tag_values.next().cloned(),
                 _ => None,
             };
+            let shape_hint = self.shape_hint(sub, hint, value.as_deref());
+            let ty = self.type_of(sub, &shape_hint, None);
+            if matches!(ty, RustType::Json | RustType::Nullable(_)) {
+                self.type_names.remove(&name);
+                return RustType::Json;
+            }
             // A shape is its variant's type only if that type is the shape, tag fixed: one that
             // extends a base (`allOf`) is typed as the base, which has neither its own fields
             // nor its tag (a `Circle(Base)` would build a rectangle as well).
@@ -544,12 +562,37 @@ impl<'c, 'a> Typer<'c, 'a> {
                     _ => false,
                 };
                 if !is_shape {
+                    self.type_names.remove(&name);
                     return RustType::Json;
                 }
             }
             variants.push((json, ty, value));
         }
-        self.union(hint, variants, tag.map(|(property, _)| property))
+        let tag = tag.map(|(property, _)| property);
+        self.union(name, (hint, at), variants, tag)
+    }
+
+    /// What an alternative of union `hint` is named after when it is not a definition: its
+    /// title when that is a name (`"Text Part"`), else for a tagged shape its tag and the
+    /// field (`crop` of `operation`: `CropOperation`), else the field.
+    fn shape_hint(&self, sub: Sub, hint: &str, tag: Option<&str>) -> String {
+        let title = match sub {
+            Sub::Node(id) => self.nodes[id]
+                .title
+                .as_deref()
+                .filter(|t| naming::is_name(t)),
+            _ => None,
+        };
+        match (title, tag) {
+            (Some(title), _) => title.to_owned(),
+            // A number reads after the field (`OddValues2x`), as a type name cannot start
+            // with one.
+            (None, Some(tag)) if tag.starts_with(|c: char| c.is_ascii_digit()) => {
+                format!("{hint}_{tag}")
+            }
+            (None, Some(tag)) => format!("{tag}_{hint}"),
+            (None, None) => hint.to_owned(),
+        }
     }
 
     /// The property that tells object shapes apart, and its value in each: one every shape
@@ -603,6 +646,11 @@ impl<'c, 'a> Typer<'c, 'a> {
         if node.choices.is_some() || node.media.is_some() {
             return RustType::Json;
         }
+        let name = naming::unique(
+            naming::type_ident(hint, "Value"),
+            &mut self.type_names,
+            "Value",
+        );
         let mut variants = Vec::new();
         for json in base.iter() {
             if json == JsonType::Integer && base.names(JsonType::Number) {
@@ -620,48 +668,82 @@ impl<'c, 'a> Typer<'c, 'a> {
             };
             variants.push((json, ty, None));
         }
-        self.union(hint, variants, None)
+        self.union(name, (hint, &node.pointer), variants, None)
     }
 
-    /// A union of `variants` (a JSON type, its Rust type, and for a tagged shape, its tag's
-    /// value), told apart by `tag` between object shapes.
+    /// A union named `name` of `variants` (a JSON type, its Rust type, and for a tagged shape,
+    /// its tag's value), told apart by `tag` between object shapes; for field `hint` at
+    /// pointer `at`. One that another field of the model has already, shapes and all (a
+    /// Pydantic union written out at each use), is that one's type: the name is given back.
     fn union(
         &mut self,
-        hint: &str,
+        name: String,
+        (hint, at): (&str, &str),
         variants: Vec<(JsonType, RustType, Option<String>)>,
         tag: Option<String>,
     ) -> RustType {
-        let name = naming::unique(
-            naming::type_ident(hint, "Value"),
-            &mut self.type_names,
-            "Value",
-        );
+        // Only unions of shapes are shared: `integer or text` of `seed` is not `strength`'s.
+        let shapes = variants
+            .iter()
+            .any(|(_, ty, _)| matches!(ty, RustType::Struct(_)));
+        let same = |u: &Union| {
+            shapes
+                && u.tag == tag
+                && u.variants.len() == variants.len()
+                && u.variants
+                    .iter()
+                    .zip(&variants)
+                    .all(|(v, (json, ty, value))| v.json == *json && v.ty == *ty && v.tag == *value)
+        };
+        if let Some(index) = self.unions.iter().position(same) {
+            self.type_names.remove(&name);
+            return RustType::Union(index);
+        }
         let mut taken = BTreeSet::new();
-        let variants = variants
-            .into_iter()
-            .enumerate()
-            .map(|(i, (json, ty, value))| {
-                let natural = match &value {
-                    Some(value) => naming::variant_ident(value, i),
-                    None => variant_name(json).to_owned(),
-                };
-                UnionVariant {
-                    name: naming::unique(natural, &mut taken, "Shape"),
-                    json,
-                    ty,
-                    tag: value,
-                }
-            })
+        let mut named = Vec::new();
+        for (i, (json, ty, value)) in variants.into_iter().enumerate() {
+            let natural = match &value {
+                Some(value) => naming::variant_ident(value, i),
+                None => variant_name(json).to_owned(),
+            };
+            let variant = naming::unique(natural.clone(), &mut taken, "Shape");
+            if let (Some(value), Some(tag), true) = (&value, &tag, variant != natural) {
+                self.ctx.warn(
+                    WarningKind::DisambiguatedEnum,
+                    at,
+                    format!(
+                        "the shape of `{hint}` whose `{tag}` is {value:?} would be `{natural}`, \
+                         which another shape took, so it is `{variant}`"
+                    ),
+                );
+            }
+            named.push(UnionVariant {
+                name: variant,
+                json,
+                ty,
+                tag: value,
+            });
+        }
+        let others: Vec<&str> = named
+            .iter()
+            .filter(|v| v.tag.is_none())
+            .map(|v| type_words(v.json))
             .collect();
+        let others = others.join(" or ");
         let docs = match &tag {
-            Some(tag) => format!("A value of `{hint}`: one of several shapes, told by `{tag}`."),
-            None => format!("A value of `{hint}`, of one of several JSON types."),
+            Some(tag) if others.is_empty() => {
+                format!("One of several object shapes, told apart by `{tag}`.")
+            }
+            Some(tag) => format!(
+                "One of several object shapes, told apart by `{tag}`, or a value that {others}."
+            ),
+            None => format!("A value that {others}."),
         };
         self.unions.push(Union {
             name,
             docs: vec![docs],
             tag,
-            variants,
+            variants: named,
         });
         RustType::Union(self.unions.len() - 1)
     }
