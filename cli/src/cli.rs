@@ -178,7 +178,7 @@ pub fn not_a_field_of_the_model(err: &clap::Error, args: &[std::ffi::OsString]) 
     if let Some((name, _)) = given.split_once('=').filter(|_| !given.starts_with('-')) {
         let flag = flags
             .iter()
-            .find(|f| f.field.name == name || f.long == name)?;
+            .find(|f| f.field.name == name || f.long == name || f.alias.as_deref() == Some(name))?;
         return Some(format!(
             "unexpected argument {given:?}: a field is given as a flag, --{} VALUE",
             flag.long
@@ -189,9 +189,10 @@ pub fn not_a_field_of_the_model(err: &clap::Error, args: &[std::ffi::OsString]) 
     // is not given.
     if let Some(clap::error::ContextValue::String(tip)) =
         err.get(clap::error::ContextKind::SuggestedArg)
-        && flags
-            .iter()
-            .any(|f| tip.strip_prefix("--") == Some(f.long.as_str()))
+        && flags.iter().any(|f| {
+            let tip = tip.strip_prefix("--");
+            tip == Some(f.long.as_str()) || tip == f.alias.as_deref()
+        })
     {
         return None;
     }

@@ -412,7 +412,12 @@ pub fn describe(model: &'static ModelInfo, json: bool, live: Option<Price>) {
 
 fn describe_field(out: &mut Vec<String>, flag: &FieldFlag, model_id: &str) {
     let field = &flag.field;
-    out.push(format!("  {}  (--{})", field.name, flag.long));
+    let alias = flag
+        .alias
+        .as_ref()
+        .map(|alias| format!(", --{alias}"))
+        .unwrap_or_default();
+    out.push(format!("  {}  (--{}{alias})", field.name, flag.long));
     out.push(format!("      {}", fields::type_line(field)));
     let (title, description) = fields::about(field);
     let about: Vec<&str> = title.into_iter().chain(description).collect();
@@ -471,6 +476,7 @@ fn describe_json(model: &ModelInfo, flags: &[FieldFlag]) -> Value {
             json!({
                 "name": f.name,
                 "flag": format!("--{}", flag.long),
+                "flag_alias": flag.alias.as_ref().map(|alias| format!("--{alias}")),
                 "title": f.title(),
                 "description": f.description(),
                 "kind": kind_name(f),

@@ -47,37 +47,63 @@ pub struct FieldFlag {
     pub field: Field,
     /// The long flag, without the dashes (`image-size`).
     pub long: String,
+    /// For a field named in another script, the same flag in ASCII (`--gao-qing` for
+    /// `--高清`).
+    pub alias: Option<String>,
 }
 
 /// The flags of a model's fields, in schema order, with unique names.
 pub fn flags(model: &ModelInfo) -> Vec<FieldFlag> {
     let fields: Vec<Field> = model.fields().collect();
-    let longs = longs(fields.iter().map(|f| f.name));
+    let ascii = |name: &str| {
+        model
+            .ascii_names
+            .iter()
+            .find(|(wire, _)| *wire == name)
+            .map(|(_, ascii)| *ascii)
+    };
+    let longs = longs(fields.iter().map(|f| (f.name, ascii(f.name))));
     fields
         .into_iter()
         .zip(longs)
-        .map(|(field, long)| FieldFlag { field, long })
+        .map(|(field, (long, alias))| FieldFlag { field, long, alias })
         .collect()
 }
 
-/// The long flags of fields named `names`: kebab-case, `field-` before a reserved one, and
-/// numbered when two names meet in kebab-case (`a_b`, `aB`).
-fn longs<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+/// The long flags of fields named `names` (each with its ASCII name, when it is not ASCII):
+/// kebab-case, `field-` before a reserved one, and numbered when two names meet in kebab-case
+/// (`a_b`, `aB`). A name of symbols alone is its ASCII name (`🎨`: `--art`); one in another
+/// script keeps its flag and has the ASCII one as an alias, unless another flag has it.
+fn longs<'a>(
+    names: impl Iterator<Item = (&'a str, Option<&'a str>)>,
+) -> Vec<(String, Option<String>)> {
     let mut used: HashSet<String> = RESERVED.iter().map(|s| (*s).to_owned()).collect();
+    let names: Vec<(&str, Option<&str>)> = names.collect();
+    // Every flag's own name first: an alias never takes a name a later field's flag is.
+    for (name, _) in &names {
+        used.insert(name.to_kebab_case());
+    }
+    let mut taken: HashSet<String> = RESERVED.iter().map(|s| (*s).to_owned()).collect();
     let mut out = Vec::new();
-    for name in names {
-        let mut long = name.to_kebab_case();
+    for (name, ascii) in names {
+        let own = name.to_kebab_case();
+        let ascii = ascii.map(str::to_kebab_case).filter(|a| !a.is_empty());
+        let (mut long, alias) = match ascii {
+            Some(ascii) if own.is_empty() && !used.contains(&ascii) => (ascii, None),
+            ascii => (own, ascii),
+        };
         if long.is_empty() || RESERVED.contains(&long.as_str()) {
             long = format!("field-{long}");
         }
         let base = long.clone();
         let mut n = 2;
-        while used.contains(&long) {
+        while taken.contains(&long) {
             long = format!("{base}-{n}");
             n += 1;
         }
-        used.insert(long.clone());
-        out.push(long);
+        taken.insert(long.clone());
+        let alias = alias.filter(|a| *a != long && !used.contains(a) && taken.insert(a.clone()));
+        out.push((long, alias));
     }
     out
 }
@@ -147,6 +173,7 @@ pub fn arg(flag: &FieldFlag) -> Arg {
     }
     let mut arg = Arg::new(flag.id())
         .long(flag.long.clone())
+        .visible_aliases(flag.alias.clone())
         .value_name(value_name(kind))
         .value_parser(RawValue { choices })
         .help(short_help(field))
@@ -839,7 +866,10 @@ mod tests {
             "field_input",
         ];
         assert_eq!(
-            longs(names.into_iter()),
+            longs(names.into_iter().map(|name| (name, None)))
+                .into_iter()
+                .map(|(long, _)| long)
+                .collect::<Vec<_>>(),
             [
                 "field-input",
                 "field-out",
@@ -849,6 +879,39 @@ mod tests {
                 "a-b-2",
                 "field-",
                 "field-input-2"
+            ]
+        );
+    }
+
+    /// A field named in another script has its ASCII name as an alias, and one named by
+    /// symbols alone is its ASCII name (QA repro30 L1: `--field-`, `--field--2`, and no way
+    /// to type `--高清` without an input method). An alias never takes another field's flag.
+    #[test]
+    fn fields_named_in_other_scripts_have_ascii_flags() {
+        let names = [
+            ("größe", Some("grosse")),
+            ("高清", Some("gao_qing")),
+            ("🎨", Some("art")),
+            ("🎨🎨", Some("art_art")),
+            ("❄", Some("field_5")),
+            ("цвет", Some("tsvet")),
+            ("tsvet", None),
+            ("🔥", Some("prompt")),
+            ("prompt", None),
+        ];
+        let alias = |long: &str, alias: Option<&str>| (long.to_owned(), alias.map(str::to_owned));
+        assert_eq!(
+            longs(names.into_iter()),
+            [
+                alias("größe", Some("grosse")),
+                alias("高清", Some("gao-qing")),
+                alias("art", None),
+                alias("art-art", None),
+                alias("field-5", None),
+                alias("цвет", None),
+                alias("tsvet", None),
+                alias("field-", None),
+                alias("prompt", None),
             ]
         );
     }
@@ -1018,6 +1081,7 @@ mod tests {
                 input: &INPUT,
             },
             long: "size".to_owned(),
+            alias: None,
         };
         let given = |args: &[&str]| -> Result<Value, clap::Error> {
             let command = clap::Command::new("run").arg(arg(&flag));

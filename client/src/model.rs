@@ -216,6 +216,9 @@ pub struct ModelInfo {
     /// The input fields that give a job's price units (outputs asked for, seconds), found by
     /// the vocabulary's rule on field names or named in the overlay (`price_units`).
     pub price_units: &'static [UnitField],
+    /// The input fields whose names are not ASCII, each with an ASCII name (its Rust field's,
+    /// transliterated: `高清` → `gao_qing`, `🎨` → `art`), for flags any keyboard can type.
+    pub ascii_names: &'static [(&'static str, &'static str)],
     /// The input JSON Schema as the catalog has it (after the overlay's fixes), as JSON text.
     pub input_schema: &'static str,
     /// The output JSON Schema (the `output` object), as JSON text.

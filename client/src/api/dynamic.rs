@@ -48,6 +48,7 @@ static ANY_MODEL: ModelInfo = ModelInfo {
     outputs: &[],
     upstream: Upstream::UNKNOWN,
     price_units: &[],
+    ascii_names: &[],
     input_schema: "false",
     output_schema: "{}",
     decode: decode_dyn::<NoInput>,

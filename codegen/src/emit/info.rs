@@ -34,6 +34,17 @@ pub(crate) fn model_info(catalog: &Catalog, model: &Model) -> TokenStream {
         let unit = format_ident!("{}", format!("{unit:?}"));
         quote!(crate::price::UnitField { name: #name, unit: crate::price::PriceUnit::#unit })
     });
+    // A flag people can type on any keyboard: the Rust name of a field named in another
+    // script or by symbols (`高清` → `gao_qing`, `🎨` → `art`).
+    let ascii_names = model
+        .input_struct()
+        .fields
+        .iter()
+        .filter(|f| !f.wire.is_ascii())
+        .map(|f| {
+            let (wire, ascii) = (&f.wire, f.ident.trim_end_matches('_'));
+            quote!((#wire, #ascii))
+        });
     let input_schema = raw_string(&model.input_schema);
     let output_schema = raw_string(&model.output_schema);
     quote! {
@@ -52,6 +63,7 @@ pub(crate) fn model_info(catalog: &Catalog, model: &Model) -> TokenStream {
                 output_published: #output_published,
             },
             price_units: &[#(#price_units),*],
+            ascii_names: &[#(#ascii_names),*],
             input_schema: #input_schema,
             output_schema: #output_schema,
             decode: crate::input::decode_dyn::<#input>,
