@@ -50,6 +50,15 @@ impl FieldNames {
     }
 }
 
+/// The typer's state at one point, to return to.
+struct Mark {
+    structs: usize,
+    enums: usize,
+    unions: usize,
+    type_names: BTreeSet<String>,
+    memo: HashMap<SchemaId, RustType>,
+}
+
 pub(crate) struct Typer<'c, 'a> {
     pub(crate) ctx: &'c mut Ctx<'a>,
     pub(crate) nodes: Vec<SchemaNode>,
@@ -536,6 +545,9 @@ impl<'c, 'a> Typer<'c, 'a> {
         } else {
             natural
         };
+        // Giving up after some shapes are typed takes their types back: they would be
+        // generated and used nowhere (a base the shapes extend, a shape's own enums).
+        let mark = self.mark();
         let name = naming::unique(wanted, &mut self.type_names, "Value");
         let mut variants = Vec::new();
         let mut tag_values = tag.iter().flat_map(|(_, values)| values.iter());
@@ -547,7 +559,7 @@ impl<'c, 'a> Typer<'c, 'a> {
             let shape_hint = self.shape_hint(sub, hint, value.as_deref());
             let ty = self.type_of(sub, &shape_hint, None);
             if matches!(ty, RustType::Json | RustType::Nullable(_)) {
-                self.type_names.remove(&name);
+                self.roll_back(mark);
                 return RustType::Json;
             }
             // A shape is its variant's type only if that type is the shape, tag fixed: one that
@@ -562,7 +574,7 @@ impl<'c, 'a> Typer<'c, 'a> {
                     _ => false,
                 };
                 if !is_shape {
-                    self.type_names.remove(&name);
+                    self.roll_back(mark);
                     return RustType::Json;
                 }
             }
@@ -570,6 +582,31 @@ impl<'c, 'a> Typer<'c, 'a> {
         }
         let tag = tag.map(|(property, _)| property);
         self.union(name, (hint, at), variants, tag)
+    }
+
+    /// Where typing stands: what [`Self::roll_back`] returns to.
+    fn mark(&self) -> Mark {
+        Mark {
+            structs: self.structs.len(),
+            enums: self.enums.len(),
+            unions: self.unions.len(),
+            type_names: self.type_names.clone(),
+            memo: self.memo.clone(),
+        }
+    }
+
+    /// Forgets every type made since `mark` (warnings stay: they are the schema's).
+    fn roll_back(&mut self, mark: Mark) {
+        self.structs.truncate(mark.structs);
+        self.enums.truncate(mark.enums);
+        self.unions.truncate(mark.unions);
+        self.type_names = mark.type_names;
+        self.memo = mark.memo;
+        for node in &mut self.nodes {
+            if node.choice_enum.is_some_and(|i| i >= mark.enums) {
+                node.choice_enum = None;
+            }
+        }
     }
 
     /// What an alternative of union `hint` is named after when it is not a definition: its
