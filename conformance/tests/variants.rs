@@ -83,7 +83,10 @@ fn the_shape_a_tag_picks_says_what_is_wrong() {
 fn each_shape_s_properties_are_fields() {
     let fields: Vec<_> = Variants::info().fields().collect();
     let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
-    assert_eq!(names, ["seed", "brush", "mode", "prompt", "image"]);
+    assert_eq!(
+        names,
+        ["seed", "brush", "outline", "mode", "prompt", "image"]
+    );
     let field = |name: &str| fields.iter().find(|f| f.name == name).unwrap();
     assert!(!field("seed").in_branch());
     for name in ["mode", "prompt", "image"] {

@@ -62,15 +62,9 @@ pub(crate) fn build(
         });
     }
     check_aliases(typer.ctx, &mut variants, aliases, hint, &field_at);
-    let definition = super::typing::definition_name(&node.pointer);
-    let name = match (overlay.and_then(|o| o.type_name.as_deref()), &wires[..]) {
-        (Some(name), _) => typer.checked_type_name(name, hint),
-        // One value (a shape's tag, `"type": {"enum": ["txt"]}`): named after it too, as the
-        // shapes' `type`s would otherwise be `Type`, `TypeChoice`, `TypeChoice2`.
-        (None, [value]) if definition.is_none() && matches!(repr, EnumRepr::String) => {
-            naming::type_ident(&format!("{value}_{hint}"), "Choice")
-        }
-        (None, _) => naming::type_ident(hint, "Choice"),
+    let name = match overlay.and_then(|o| o.type_name.as_deref()) {
+        Some(name) => typer.checked_type_name(name, hint),
+        None => naming::type_ident(hint, "Choice"),
     };
     let name = naming::unique(name, &mut typer.type_names, "Choice");
     let mut docs = Vec::new();
@@ -83,7 +77,7 @@ pub(crate) fn build(
     }
     Some(Enum {
         name,
-        owner: match definition {
+        owner: match super::typing::definition_name(&node.pointer) {
             Some(_) => ChoicesOwner::Definition(node.pointer.clone()),
             None => ChoicesOwner::Field(hint.to_owned()),
         },
