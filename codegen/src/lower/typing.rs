@@ -321,6 +321,14 @@ impl<'c, 'a> Typer<'c, 'a> {
         );
         let ty = carrying_files(&self.nodes, ty, &definitions);
         let required = node.required.contains(wire);
+        let fixed = required
+            .then(|| fixed_text(&self.nodes, &definitions))
+            .flatten();
+        if let (Some(value), RustType::Enum(i), None) =
+            (&fixed, &ty, overlay.and_then(|o| o.type_name.as_ref()))
+        {
+            self.name_by_value(*i, value, wire);
+        }
         let field_node = match sub {
             Sub::Node(i) => Some(self.nodes[i].clone()),
             _ => None,
@@ -338,9 +346,6 @@ impl<'c, 'a> Typer<'c, 'a> {
         if let (false, Some(facts)) = (needs.is_empty(), docs.last_mut()) {
             facts.push_str(&format!(" Given with {}.", needs.join(", ")));
         }
-        let fixed = required
-            .then(|| fixed_text(&self.nodes, &definitions))
-            .flatten();
         Field {
             wire: wire.clone(),
             ident,
@@ -353,6 +358,26 @@ impl<'c, 'a> Typer<'c, 'a> {
             default,
             fixed,
         }
+    }
+
+    /// Names the enum `index` of a required field `wire` that allows one text `value` (a
+    /// shape's tag, `"type": {"enum": ["txt"]}`) after the value too: the tags of a union's
+    /// shapes would be `Type`, `TypeChoice`, `TypeChoice2`. Only an enum of the field's own,
+    /// and not a value a type name cannot start with (`1:1`).
+    fn name_by_value(&mut self, index: usize, value: &str, wire: &str) {
+        let e = &self.enums[index];
+        let own = matches!(&e.owner, ChoicesOwner::Field(field) if field == wire);
+        if !own || e.variants.len() != 1 || !value.starts_with(char::is_alphabetic) {
+            return;
+        }
+        let old = e.name.clone();
+        let name = naming::unique(
+            naming::type_ident(&format!("{value}_{wire}"), "Choice"),
+            &mut self.type_names,
+            "Choice",
+        );
+        self.type_names.remove(&old);
+        self.enums[index].name = name;
     }
 
     /// The node's default read as its type; one that does not fit is shown in docs but not
