@@ -513,6 +513,33 @@ fn a_loop_of_in_place_references_is_refused() {
     assert!(runcomfy_codegen::generate(dir.path()).is_ok());
 }
 
+/// Alternatives that lead to alternatives multiply: six `$ref`s to the next of twelve
+/// definitions apply 6^12 schemas to one value, which validating (and checking a default) would
+/// take hours over. Refused, naming where the count passes the bound; a wide union is not.
+#[test]
+fn alternatives_that_multiply_past_bound_are_refused() {
+    let chain = |links: usize, width: usize| {
+        let mut defs = serde_json::Map::new();
+        for i in 0..links {
+            let next = json!({"$ref": format!("#/$defs/d{}", i + 1)});
+            defs.insert(format!("d{i}"), json!({"anyOf": vec![next; width]}));
+        }
+        defs.insert(format!("d{links}"), json!({"type": "integer"}));
+        let mut input = object(json!({"x": {"$ref": "#/$defs/d0", "default": "x"}}), &[]);
+        input["$defs"] = Value::Object(defs);
+        input
+    };
+    assert_rejected(
+        chain(12, 6),
+        None,
+        "input.json",
+        "/$defs/d7",
+        "applies more than 10000 schemas to the same value",
+    );
+    let dir = catalog(&chain(3, 6), Some(&json!({"display_name": "Test"})));
+    assert!(runcomfy_codegen::generate(dir.path()).is_ok());
+}
+
 /// Without a `$dynamicRef`, a `$dynamicAnchor` is a plain anchor; a `$schema` below the root may
 /// repeat the file's dialect, not name another.
 #[test]

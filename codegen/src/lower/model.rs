@@ -166,7 +166,7 @@ fn input_schema(ctx: &mut Ctx<'_>) -> Option<(Vec<SchemaNode>, SchemaId)> {
         );
         return None;
     }
-    if in_place_loop(ctx, &nodes) {
+    if in_place_loop(ctx, &nodes) || in_place_fan_out(ctx, &nodes) {
         return None;
     }
     absorb_all_of(&mut nodes, root);
@@ -221,6 +221,56 @@ fn in_place_loop(ctx: &mut Ctx<'_>, nodes: &[SchemaNode]) -> bool {
                     state[id] = 2;
                     path.pop();
                 }
+            }
+        }
+    }
+    false
+}
+
+/// How many schemas may apply to one value through one schema: validating checks each (every
+/// alternative of an `anyOf`, to say why none passed).
+const MOST_IN_PLACE: u64 = 10_000;
+
+/// Refuses a schema whose alternatives lead to alternatives until more than [`MOST_IN_PLACE`]
+/// schemas apply to one value (six `$ref`s to the next of twelve definitions are 6^12): each
+/// value would take hours to validate. Runs after [`in_place_loop`], so what applies in place
+/// has no loop.
+fn in_place_fan_out(ctx: &mut Ctx<'_>, nodes: &[SchemaNode]) -> bool {
+    // Each node's count once its children's are known: a post-order walk, each node once.
+    let mut count: Vec<Option<u64>> = vec![None; nodes.len()];
+    for start in 0..nodes.len() {
+        let mut stack = vec![(start, false)];
+        while let Some((id, children_done)) = stack.pop() {
+            if count[id].is_some() {
+                continue;
+            }
+            let children = nodes[id]
+                .in_place()
+                .into_iter()
+                .filter_map(|sub| match sub {
+                    Sub::Node(child) => Some(child),
+                    _ => None,
+                });
+            if children_done {
+                let total = children
+                    .map(|child| count[child].unwrap_or(0))
+                    .fold(1u64, u64::saturating_add);
+                if total > MOST_IN_PLACE {
+                    ctx.input_err(
+                        &nodes[id].pointer,
+                        format!(
+                            "this schema applies more than {MOST_IN_PLACE} schemas to the same \
+                             value (alternatives that lead to alternatives, each checked): \
+                             validating one value would take too long"
+                        ),
+                        None,
+                    );
+                    return true;
+                }
+                count[id] = Some(total);
+            } else {
+                stack.push((id, true));
+                stack.extend(children.map(|child| (child, false)));
             }
         }
     }
