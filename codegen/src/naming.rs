@@ -100,9 +100,16 @@ pub fn model_type_ident(segments: &[&str]) -> String {
     let last = segments.last().copied().unwrap_or("model");
     let is_version = last.starts_with(|c: char| c.is_ascii_digit())
         || (last.starts_with(['v', 'V']) && last[1..].starts_with(|c: char| c.is_ascii_digit()));
-    match segments.len().checked_sub(2).map(|i| segments[i]) {
+    let name = match segments.len().checked_sub(2).map(|i| segments[i]) {
         Some(previous) if is_version => type_ident(&format!("{previous}-{last}"), "Model"),
         _ => type_ident(last, "Model"),
+    };
+    // `acme/flux/media` must not be `Media`, which the generated code names (`SelfValue`
+    // already is not `Self`).
+    if RESERVED_TYPE_NAMES.contains(&name.as_str()) {
+        format!("{name}Model")
+    } else {
+        name
     }
 }
 
@@ -400,6 +407,9 @@ mod tests {
             model_type_ident(&["bytedance", "seedream-4-0", "edit"]),
             "Edit"
         );
+        assert_eq!(model_type_ident(&["acme", "flux", "media"]), "MediaModel");
+        assert_eq!(model_type_ident(&["acme", "flux", "result"]), "ResultModel");
+        assert_eq!(model_type_ident(&["acme", "flux", "self"]), "SelfValue");
         assert_eq!(integer_variant_ident(3), "Three");
         assert_eq!(integer_variant_ident(1000), "N1000");
         assert_eq!(integer_variant_ident(-2), "MinusTwo");

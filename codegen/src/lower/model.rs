@@ -69,14 +69,20 @@ pub(super) fn lower(ctx: &mut Ctx<'_>) -> Option<Model> {
 /// The model's Rust type: the overlay's `type_name`, or one made from the id's segments.
 fn type_name(ctx: &mut Ctx<'_>, segments: &[&str]) -> String {
     match &ctx.src.overlay.type_name {
-        Some(name) if is_type_ident(name) => name.clone(),
+        Some(name)
+            if is_type_ident(name) && !naming::RESERVED_TYPE_NAMES.contains(&name.as_str()) =>
+        {
+            name.clone()
+        }
         Some(name) => {
-            ctx.overlay_err(
-                "/type_name",
+            let problem = if is_type_ident(name) {
+                format!("`{name}` is a name the generated code uses; choose another")
+            } else {
                 format!(
                     "`{name}` is not a Rust type name (ASCII, starting with an upper-case letter)"
-                ),
-            );
+                )
+            };
+            ctx.overlay_err("/type_name", problem);
             naming::model_type_ident(segments)
         }
         None => naming::model_type_ident(segments),
