@@ -605,12 +605,29 @@ fn whole_tuple(field: &Field, raw: &str) -> Option<Value> {
 }
 
 /// A tuple's item at `position` from its flag's text: its JSON reading where the schemas of that
-/// place take it (`512`, `true`, `{...}`), else the text itself.
+/// place take it (`512`, `true`, `{...}`), or where that place has room for an object or array
+/// as it is (valid or not: validation says what is wrong), else the text itself.
 fn tuple_item(field: &Field, position: usize, raw: &str) -> Value {
     let text = Value::String(raw.to_owned());
     match serde_json::from_str::<Value>(raw) {
-        Ok(json) if field.takes_item(position, &json) || !field.takes_item(position, &text) => json,
+        Ok(json)
+            if field.takes_item(position, &json)
+                || structured(&json).is_some_and(|ty| field.admits_item(position, ty))
+                || !field.takes_item(position, &text) =>
+        {
+            json
+        }
         _ => text,
+    }
+}
+
+/// The JSON type of an object or an array: what a flag's text is meant as wherever there is
+/// room for one, never its text.
+fn structured(json: &Value) -> Option<JsonType> {
+    match json {
+        Value::Object(_) => Some(JsonType::Object),
+        Value::Array(_) => Some(JsonType::Array),
+        _ => None,
     }
 }
 
@@ -725,12 +742,10 @@ fn readings(field: &Field, kind: FieldKind, raw: &str) -> Vec<Value> {
     // An object or array where the field has a place for one is what was meant, valid or not
     // (validation says what is wrong with it): never its text, sent as a prompt to a union that
     // takes text too.
-    let structured = json.as_ref().and_then(|json| match json {
-        Value::Object(_) => Some(JsonType::Object),
-        Value::Array(_) => Some(JsonType::Array),
-        _ => None,
-    });
-    let meant = structured.is_some_and(|json| field.admits(json));
+    let meant = json
+        .as_ref()
+        .and_then(structured)
+        .is_some_and(|json| field.admits(json));
     out.extend(json);
     if !meant {
         out.push(Value::String(raw.to_owned()));
@@ -1041,6 +1056,52 @@ mod tests {
         assert_eq!(
             from_text(&big, "12345678901234567890"),
             Value::from(12_345_678_901_234_567_890_u64)
+        );
+    }
+
+    /// A tuple's place that is a union of text and a list takes a flag's JSON array as the
+    /// list, valid or not, as a plain field does: never as text sent to the model (QA repro31
+    /// H2: `--pair '["a",2]'` went out as the text `["a",2]`).
+    #[test]
+    fn a_tuple_place_with_room_for_a_list_reads_an_array_as_one() {
+        use runcomfy::schema::{Items, Schema, Types};
+        static TEXT: Schema = Schema {
+            types: Types::STRING,
+            ..Schema::ANY
+        };
+        static TEXTS: Schema = Schema {
+            types: Types::ARRAY,
+            items: Items::Each(&TEXT),
+            ..Schema::ANY
+        };
+        static TEXT_OR_TEXTS: Schema = Schema {
+            one_of: &[&TEXT, &TEXTS],
+            ..Schema::ANY
+        };
+        static PAIR: Schema = Schema {
+            types: Types::ARRAY,
+            items: Items::Tuple {
+                prefix: &[&TEXT, &TEXT_OR_TEXTS],
+                rest: Some(&Schema::NEVER),
+            },
+            ..Schema::ANY
+        };
+        let pair = Field {
+            name: "pair",
+            schema: &PAIR,
+            required: false,
+            input: &Schema::ANY,
+        };
+        assert_eq!(
+            tuple_item(&pair, 1, r#"["a", 2]"#),
+            serde_json::json!(["a", 2])
+        );
+        assert_eq!(tuple_item(&pair, 1, r#"["a"]"#), serde_json::json!(["a"]));
+        assert_eq!(tuple_item(&pair, 1, "a"), Value::from("a"));
+        // The first place takes text only: an array there is text.
+        assert_eq!(
+            tuple_item(&pair, 0, r#"["a", 2]"#),
+            Value::from(r#"["a", 2]"#)
         );
     }
 

@@ -178,32 +178,31 @@ impl Field {
     /// a list), by types alone: each schema's `type`, through its `anyOf`/`oneOf` alternatives.
     /// An upper bound (its other keywords may still refuse every such value).
     pub fn admits(&self, json: JsonType) -> bool {
-        fn admits(schema: &Schema, json: JsonType, depth: u8) -> bool {
-            schema.admitted_types().allows(json)
-                && (depth == 0
-                    || [schema.any_of, schema.one_of].iter().all(|alternatives| {
-                        alternatives.is_empty()
-                            || alternatives.iter().any(|a| admits(a, json, depth - 1))
-                    }))
-        }
-        // Deep enough for any catalog's nesting of alternatives; past it, types say yes.
-        self.value_checks().iter().all(|s| admits(s, json, 8))
+        self.value_checks().iter().all(|s| admits(s, json))
+    }
+
+    /// [`admits`](Self::admits) for a list's item at `position` (a tuple's place).
+    pub fn admits_item(&self, position: usize, json: JsonType) -> bool {
+        self.item_checks(position).iter().all(|s| admits(s, json))
     }
 
     /// Whether `value` can be a list's item at `position`: it passes what each of the field's
     /// [`own_schemas`](Self::own_schemas) says of the items there (a tuple's schema for that
     /// position, or for the items after them; a list's for every item).
     pub fn takes_item(&self, position: usize, value: &serde_json::Value) -> bool {
-        let checks: Vec<&'static Schema> = self
-            .own_schemas()
+        passes_all(&self.item_checks(position), value)
+    }
+
+    /// What the field's [`own_schemas`](Self::own_schemas) say of a list's item at `position`.
+    fn item_checks(&self, position: usize) -> Vec<&'static Schema> {
+        self.own_schemas()
             .into_iter()
             .filter_map(|s| match s.items {
                 Items::Any => None,
                 Items::Each(item) => Some(item),
                 Items::Tuple { prefix, rest } => prefix.get(position).copied().or(rest),
             })
-            .collect();
-        passes_all(&checks, value)
+            .collect()
     }
 
     /// What one value says, in one schema as [`own_schema`](Self::own_schema) has it: the
@@ -401,6 +400,21 @@ impl Field {
     pub fn media(&self) -> Option<&'static MediaSpec> {
         self.value_schema().media
     }
+}
+
+/// Whether some value of JSON type `json` may pass `schema` by types alone: its `type`, and
+/// through its `anyOf`/`oneOf` alternatives, deep enough for any catalog's nesting (past it,
+/// types say yes). An upper bound: its other keywords may still refuse every such value.
+fn admits(schema: &Schema, json: JsonType) -> bool {
+    fn within(schema: &Schema, json: JsonType, depth: u8) -> bool {
+        schema.admitted_types().allows(json)
+            && (depth == 0
+                || [schema.any_of, schema.one_of].iter().all(|alternatives| {
+                    alternatives.is_empty()
+                        || alternatives.iter().any(|a| within(a, json, depth - 1))
+                }))
+    }
+    within(schema, json, 8)
 }
 
 /// The schemas in order, each once (the same node may be reached twice).
