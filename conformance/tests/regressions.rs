@@ -339,14 +339,15 @@ fn object_shapes_a_tag_tells_apart_are_typed_by_it() {
 /// takes it) is one Rust type: an operation built for `operation` goes into `steps` and `post`
 /// as it is (QA repro30 L2: three identical enums that could not be passed to one another).
 /// Inline shapes are named by their title, else by their tag and the field, and the union by
-/// the field.
+/// the field, or by its definition where the schema names it (QA repro31 M1: definitions lost
+/// their names to names made up first).
 #[test]
 fn a_union_written_out_at_each_use_is_one_type() {
     use shared_union::{
-        Content, Content2x, Crop, ImageContent, Operation, SharedUnionInput, TextPart,
+        Content, Content2x, Crop, ImageContent, ImageContentObject, Op, SharedUnionInput, TextPart,
     };
     type M = shared_union::SharedUnion;
-    let crop = Operation::Crop(Crop::new(5));
+    let crop = Op::Crop(Crop::new(5));
     let input = SharedUnionInput::new(crop.clone())
         .with_steps(vec![crop.clone(), crop.clone()])
         .with_post(Some(crop))
@@ -356,11 +357,16 @@ fn a_union_written_out_at_each_use_is_one_type() {
     assert_eq!(sent["steps"][1], json!({"op": "crop", "w": 5}));
     assert_eq!(problems::<M>(sent), []);
     for content in [
-        Content::Image(ImageContent::new("https://e.com/a.png")),
+        Content::Image(ImageContentObject::new("https://e.com/a.png")),
         Content::V2X(Content2x::new(2)),
     ] {
-        let input = SharedUnionInput::new(Operation::Crop(Crop::new(1))).with_content(content);
+        let input = SharedUnionInput::new(Op::Crop(Crop::new(1))).with_content(content);
         assert!(input.validate().is_valid());
     }
     assert!(!problems::<M>(json!({"operation": {"op": "crop", "w": 0}})).is_empty());
+    // A definition keeps its name: the inline shape that would be `ImageContent` yields it.
+    let input = SharedUnionInput::new(Op::Crop(Crop::new(1)))
+        .with_again(Op::Crop(Crop::new(2)))
+        .with_legacy(ImageContent::new("old"));
+    assert!(input.validate().is_valid());
 }

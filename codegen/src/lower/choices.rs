@@ -66,7 +66,9 @@ pub(crate) fn build(
         Some(name) => typer.checked_type_name(name, hint),
         None => naming::type_ident(hint, "Choice"),
     };
-    let name = naming::unique(name, &mut typer.type_names, "Choice");
+    let named = overlay.is_some_and(|o| o.type_name.is_some());
+    let definition = !named && super::typing::definition_name(&node.pointer).is_some();
+    let name = typer.type_name(name, "Choice", definition);
     let mut docs = Vec::new();
     let title = node
         .title

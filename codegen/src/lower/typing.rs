@@ -56,6 +56,7 @@ struct Mark {
     enums: usize,
     unions: usize,
     type_names: BTreeSet<String>,
+    definitions: BTreeSet<String>,
     memo: HashMap<SchemaId, RustType>,
 }
 
@@ -66,6 +67,11 @@ pub(crate) struct Typer<'c, 'a> {
     pub(crate) enums: Vec<Enum>,
     pub(crate) unions: Vec<Union>,
     pub(crate) type_names: BTreeSet<String>,
+    /// The names of definitions not yet typed: kept for them from the start (and in
+    /// `type_names`), so a name made up for another type never takes one.
+    definitions: BTreeSet<String>,
+    /// The unions a definition named.
+    defined_unions: BTreeSet<usize>,
     memo: HashMap<SchemaId, RustType>,
     in_progress: HashSet<SchemaId>,
 }
@@ -74,8 +80,22 @@ impl<'c, 'a> Typer<'c, 'a> {
     pub(crate) fn new(
         ctx: &'c mut Ctx<'a>,
         nodes: Vec<SchemaNode>,
-        type_names: BTreeSet<String>,
+        mut type_names: BTreeSet<String>,
     ) -> Self {
+        // A definition that becomes a type of its own: an object's, a choice's or a union's.
+        let definitions: BTreeSet<String> = nodes
+            .iter()
+            .filter(|n| {
+                !n.properties.is_empty()
+                    || n.choices.is_some()
+                    || !n.any_of.is_empty()
+                    || !n.one_of.is_empty()
+            })
+            .filter_map(|n| definition_name(&n.pointer))
+            .map(|name| naming::type_ident(&name, "Type"))
+            .filter(|name| !type_names.contains(name))
+            .collect();
+        type_names.extend(definitions.iter().cloned());
         Self {
             ctx,
             nodes,
@@ -83,13 +103,26 @@ impl<'c, 'a> Typer<'c, 'a> {
             enums: Vec::new(),
             unions: Vec::new(),
             type_names,
+            definitions,
+            defined_unions: BTreeSet::new(),
             memo: HashMap::new(),
             in_progress: HashSet::new(),
         }
     }
 
+    /// A name for a new type: a definition's (`definition`) its own, kept for it; any other
+    /// type's one no type or definition has, made unique with `suffix`.
+    pub(crate) fn type_name(&mut self, wanted: String, suffix: &str, definition: bool) -> String {
+        if definition && self.definitions.remove(&wanted) {
+            return wanted;
+        }
+        naming::unique(wanted, &mut self.type_names, suffix)
+    }
+
     /// The input struct, from the root node.
     pub(crate) fn input(&mut self, root: SchemaId, name: String) -> usize {
+        // A definition of the input's name (Pydantic's class) yields it to the input.
+        self.definitions.remove(&name);
         self.type_names.insert(name.clone());
         self.structure(root, name, true)
     }
@@ -198,7 +231,9 @@ impl<'c, 'a> Typer<'c, 'a> {
             Some(name) => self.checked_type_name(name, hint),
             None => naming::type_ident(hint, "Object"),
         };
-        let name = naming::unique(wanted, &mut self.type_names, "Object");
+        let named = overlay.is_some_and(|o| o.type_name.is_some());
+        let definition = !named && definition_name(&self.nodes[id].pointer).is_some();
+        let name = self.type_name(wanted, "Object", definition);
         RustType::Struct(self.structure(id, name, false))
     }
 
@@ -371,10 +406,10 @@ impl<'c, 'a> Typer<'c, 'a> {
             return;
         }
         let old = e.name.clone();
-        let name = naming::unique(
+        let name = self.type_name(
             naming::type_ident(&format!("{value}_{wire}"), "Choice"),
-            &mut self.type_names,
             "Choice",
+            false,
         );
         self.type_names.remove(&old);
         self.enums[index].name = name;
@@ -555,25 +590,13 @@ impl<'c, 'a> Typer<'c, 'a> {
                 None => return RustType::Json,
             },
         };
-        // The union takes the field's name before its shapes are named after it (a shape
-        // taking `Mode` would leave the union `ModeValue`), unless a definition among them is
-        // called so: the schema's own names come first.
-        let subs: Vec<Sub> = kinds.iter().map(|(_, sub)| *sub).collect();
-        let defined: BTreeSet<String> = certain(&self.nodes, &subs)
-            .into_iter()
-            .filter_map(|id| definition_name(&self.nodes[id].pointer))
-            .map(|name| naming::type_ident(&name, "Type"))
-            .collect();
-        let natural = naming::type_ident(hint, "Value");
-        let wanted = if defined.contains(&natural) {
-            format!("{natural}Value")
-        } else {
-            natural
-        };
         // Giving up after some shapes are typed takes their types back: they would be
         // generated and used nowhere (a base the shapes extend, a shape's own enums).
         let mark = self.mark();
-        let name = naming::unique(wanted, &mut self.type_names, "Value");
+        // The union takes the field's name before its shapes are named after it (a shape
+        // taking `Mode` would leave the union `ModeValue`).
+        let definition = definition_name(at).is_some();
+        let name = self.type_name(naming::type_ident(hint, "Value"), "Value", definition);
         let mut variants = Vec::new();
         let mut tag_values = tag.iter().flat_map(|(_, values)| values.iter());
         for (json, sub) in kinds {
@@ -606,7 +629,7 @@ impl<'c, 'a> Typer<'c, 'a> {
             variants.push((json, ty, value));
         }
         let tag = tag.map(|(property, _)| property);
-        self.union(name, (hint, at), variants, tag)
+        self.union((name, definition), (hint, at), variants, tag)
     }
 
     /// Where typing stands: what [`Self::roll_back`] returns to.
@@ -616,6 +639,7 @@ impl<'c, 'a> Typer<'c, 'a> {
             enums: self.enums.len(),
             unions: self.unions.len(),
             type_names: self.type_names.clone(),
+            definitions: self.definitions.clone(),
             memo: self.memo.clone(),
         }
     }
@@ -626,6 +650,8 @@ impl<'c, 'a> Typer<'c, 'a> {
         self.enums.truncate(mark.enums);
         self.unions.truncate(mark.unions);
         self.type_names = mark.type_names;
+        self.definitions = mark.definitions;
+        self.defined_unions.retain(|&i| i < mark.unions);
         self.memo = mark.memo;
         for node in &mut self.nodes {
             if node.choice_enum.is_some_and(|i| i >= mark.enums) {
@@ -708,11 +734,8 @@ impl<'c, 'a> Typer<'c, 'a> {
         if node.choices.is_some() || node.media.is_some() {
             return RustType::Json;
         }
-        let name = naming::unique(
-            naming::type_ident(hint, "Value"),
-            &mut self.type_names,
-            "Value",
-        );
+        let definition = definition_name(&node.pointer).is_some();
+        let name = self.type_name(naming::type_ident(hint, "Value"), "Value", definition);
         let mut variants = Vec::new();
         for json in base.iter() {
             if json == JsonType::Integer && base.names(JsonType::Number) {
@@ -730,7 +753,7 @@ impl<'c, 'a> Typer<'c, 'a> {
             };
             variants.push((json, ty, None));
         }
-        self.union(name, (hint, &node.pointer), variants, None)
+        self.union((name, definition), (hint, &node.pointer), variants, None)
     }
 
     /// A union named `name` of `variants` (a JSON type, its Rust type, and for a tagged shape,
@@ -739,7 +762,7 @@ impl<'c, 'a> Typer<'c, 'a> {
     /// Pydantic union written out at each use), is that one's type: the name is given back.
     fn union(
         &mut self,
-        name: String,
+        (name, definition): (String, bool),
         (hint, at): (&str, &str),
         variants: Vec<(JsonType, RustType, Option<String>)>,
         tag: Option<String>,
@@ -758,7 +781,13 @@ impl<'c, 'a> Typer<'c, 'a> {
                     .all(|(v, (json, ty, value))| v.json == *json && v.ty == *ty && v.tag == *value)
         };
         if let Some(index) = self.unions.iter().position(same) {
-            self.type_names.remove(&name);
+            // A definition names the one type, wherever it was first written out.
+            if definition && self.defined_unions.insert(index) {
+                let old = std::mem::replace(&mut self.unions[index].name, name);
+                self.type_names.remove(&old);
+            } else {
+                self.type_names.remove(&name);
+            }
             return RustType::Union(index);
         }
         let mut taken = BTreeSet::new();
@@ -801,6 +830,9 @@ impl<'c, 'a> Typer<'c, 'a> {
             ),
             None => format!("A value that {others}."),
         };
+        if definition {
+            self.defined_unions.insert(self.unions.len());
+        }
         self.unions.push(Union {
             name,
             docs: vec![docs],
