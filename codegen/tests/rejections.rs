@@ -1035,3 +1035,36 @@ fn properties_of_one_rust_name_are_a_warning() {
         "{warned:?}"
     );
 }
+
+/// An overlay names a union (`type_name`) and its shapes by their tag (`variants`); a key
+/// that names no shape is refused, as one that names no choice is, and so is a `type_name`
+/// for a field with no type of its own (QA repro31 M3: both were silently dropped).
+#[test]
+fn an_overlay_names_a_union_and_its_shapes() {
+    let shape = |tag: &str| json!({"type": "object", "required": ["k"], "properties": {"k": {"const": tag}}});
+    let input = object(
+        json!({"u": {"oneOf": [shape("a"), shape("b")]}, "n": {"type": "integer"}}),
+        &[],
+    );
+    let named = json!({"display_name": "Test", "fields": {"u": {"type_name": "Brush", "variants": {"a": "Round"}}}});
+    let dir = catalog(&input, Some(&named));
+    let code = runcomfy_codegen::generate(dir.path()).unwrap();
+    assert!(code.contains("pub enum Brush"), "{code}");
+    assert!(code.contains("Round(AU)"), "{code}");
+    let unknown = json!({"display_name": "Test", "fields": {"u": {"variants": {"zzz": "Nope"}}}});
+    assert_rejected(
+        input.clone(),
+        Some(unknown),
+        "overlay.json",
+        "/fields/u/variants",
+        "`zzz` is not the tag of a shape of `u`",
+    );
+    let nothing = json!({"display_name": "Test", "fields": {"n": {"type_name": "Count"}}});
+    assert_rejected(
+        input,
+        Some(nothing),
+        "overlay.json",
+        "/fields/n/type_name",
+        "`n` has no struct, enum or union of its own to name",
+    );
+}

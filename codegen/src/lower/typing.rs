@@ -7,7 +7,7 @@
 //! of its first typed member. Anything else, and every recursive edge, is `serde_json::Value`,
 //! checked against its schema all the same.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use runcomfy_vocab::json_type::{JsonType, Types};
 use runcomfy_vocab::pointer::escape;
@@ -161,14 +161,14 @@ impl<'c, 'a> Typer<'c, 'a> {
         let ty = if types.is_any() {
             match self.string_choices(id, hint, overlay, base) {
                 Some(ty) => ty,
-                None => return self.combinators_type(&node, hint),
+                None => return self.combinators_type(&node, hint, overlay),
             }
         } else if base.is_empty() {
             return RustType::Json;
         } else {
             match self.single(id, base, hint, overlay) {
                 Some(ty) => ty,
-                None => self.union_of_types(&node, base, hint),
+                None => self.union_of_types(&node, base, hint, overlay),
             }
         };
         if nullable && ty != RustType::Json {
@@ -205,7 +205,7 @@ impl<'c, 'a> Typer<'c, 'a> {
         } else if base == Types::BOOLEAN {
             RustType::Boolean
         } else if base == Types::ARRAY {
-            self.array(&node, hint)
+            self.array(&node, hint, overlay)
         } else if base == Types::OBJECT {
             self.object(id, hint, overlay)
         } else {
@@ -213,10 +213,11 @@ impl<'c, 'a> Typer<'c, 'a> {
         })
     }
 
-    fn array(&mut self, node: &SchemaNode, hint: &str) -> RustType {
+    fn array(&mut self, node: &SchemaNode, hint: &str, overlay: Option<&FieldOverlay>) -> RustType {
         match node.items {
             Items::Each(sub) => {
-                let item = self.type_of(sub, &format!("{hint}_item"), None);
+                // A field's overlay names its items' enum (`variants` of a list of choices).
+                let item = self.type_of(sub, &format!("{hint}_item"), overlay);
                 RustType::Vec(Box::new(item))
             }
             Items::Any | Items::Tuple { .. } => RustType::Vec(Box::new(RustType::Json)),
@@ -355,6 +356,9 @@ impl<'c, 'a> Typer<'c, 'a> {
                 .filter_map(|member| property(&self.nodes[member], wire)),
         );
         let ty = carrying_files(&self.nodes, ty, &definitions);
+        if let Some(overlay) = overlay {
+            self.check_field_overlay(wire, &ty, overlay);
+        }
         let required = node.required.contains(wire);
         let fixed = required
             .then(|| fixed_text(&self.nodes, &definitions))
@@ -392,6 +396,46 @@ impl<'c, 'a> Typer<'c, 'a> {
             required,
             default,
             fixed,
+        }
+    }
+
+    /// An overlay's `type_name`, `variants` and `aliases` of field `wire` must have something
+    /// to name: they were silently dropped for a field of another type.
+    fn check_field_overlay(&mut self, wire: &str, ty: &RustType, overlay: &FieldOverlay) {
+        let mut named = ty;
+        while let RustType::Nullable(inner) | RustType::Vec(inner) = named {
+            named = inner;
+        }
+        let (choices, union) = (
+            matches!(named, RustType::Enum(_)),
+            matches!(named, RustType::Union(_)),
+        );
+        let own_type = choices || union || matches!(named, RustType::Struct(_));
+        let checks = [
+            (
+                "type_name",
+                overlay.type_name.is_some(),
+                own_type,
+                format!("`{wire}` has no struct, enum or union of its own to name"),
+            ),
+            (
+                "variants",
+                !overlay.variants.is_empty(),
+                choices || union,
+                format!("`{wire}` is neither a field of choices nor a union: no variants to name"),
+            ),
+            (
+                "aliases",
+                !overlay.aliases.is_empty(),
+                choices || union,
+                format!("`{wire}` is not a field of choices: it takes no aliases"),
+            ),
+        ];
+        for (key, given, fits, problem) in checks {
+            if given && !fits {
+                let at = format!("/fields/{}/{key}", escape(wire));
+                self.ctx.overlay_err(&at, problem);
+            }
         }
     }
 
@@ -518,12 +562,17 @@ impl<'c, 'a> Typer<'c, 'a> {
     }
 
     /// A node with no `type`: the type its combinators give, else JSON.
-    fn combinators_type(&mut self, node: &SchemaNode, hint: &str) -> RustType {
+    fn combinators_type(
+        &mut self,
+        node: &SchemaNode,
+        hint: &str,
+        overlay: Option<&FieldOverlay>,
+    ) -> RustType {
         if let Some(ty) = node
             .all_of
             .clone()
             .into_iter()
-            .map(|sub| self.type_of(sub, hint, None))
+            .map(|sub| self.type_of(sub, hint, overlay))
             .find(|ty| *ty != RustType::Json)
         {
             return ty;
@@ -541,8 +590,8 @@ impl<'c, 'a> Typer<'c, 'a> {
         let nullable = non_null.len() < alternatives.len();
         let ty = match non_null.as_slice() {
             [] => return RustType::Json,
-            [one] => self.type_of(*one, hint, None),
-            many => self.union_of_alternatives(many, hint, &node.pointer),
+            [one] => self.type_of(*one, hint, overlay),
+            many => self.union_of_alternatives(many, (hint, &node.pointer), overlay),
         };
         match ty {
             RustType::Json => RustType::Json,
@@ -554,7 +603,12 @@ impl<'c, 'a> Typer<'c, 'a> {
 
     /// `anyOf`/`oneOf` whose alternatives each allow one distinct JSON type, or several object
     /// shapes a tag tells apart: a union.
-    fn union_of_alternatives(&mut self, alternatives: &[Sub], hint: &str, at: &str) -> RustType {
+    fn union_of_alternatives(
+        &mut self,
+        alternatives: &[Sub],
+        (hint, at): (&str, &str),
+        overlay: Option<&FieldOverlay>,
+    ) -> RustType {
         let mut seen = Types::NONE;
         let mut kinds = Vec::new();
         for sub in alternatives {
@@ -595,8 +649,7 @@ impl<'c, 'a> Typer<'c, 'a> {
         let mark = self.mark();
         // The union takes the field's name before its shapes are named after it (a shape
         // taking `Mode` would leave the union `ModeValue`).
-        let definition = definition_name(at).is_some();
-        let name = self.type_name(naming::type_ident(hint, "Value"), "Value", definition);
+        let (name, definition) = self.union_name(hint, at, overlay);
         let mut variants = Vec::new();
         let mut tag_values = tag.iter().flat_map(|(_, values)| values.iter());
         for (json, sub) in kinds {
@@ -629,7 +682,63 @@ impl<'c, 'a> Typer<'c, 'a> {
             variants.push((json, ty, value));
         }
         let tag = tag.map(|(property, _)| property);
-        self.union((name, definition), (hint, at), variants, tag)
+        self.union((name, definition), (hint, at), variants, (tag, overlay))
+    }
+
+    /// The name of the union of field `hint` at pointer `at`: the overlay's `type_name`, its
+    /// definition's, else one made from the field; and whether a definition named it.
+    fn union_name(
+        &mut self,
+        hint: &str,
+        at: &str,
+        overlay: Option<&FieldOverlay>,
+    ) -> (String, bool) {
+        match overlay.and_then(|o| o.type_name.as_deref()) {
+            Some(name) => {
+                let name = self.checked_type_name(name, hint);
+                (self.type_name(name, "Value", false), false)
+            }
+            None => {
+                let definition = definition_name(at).is_some();
+                let name = self.type_name(naming::type_ident(hint, "Value"), "Value", definition);
+                (name, definition)
+            }
+        }
+    }
+
+    /// An overlay's `variants` of a union name its shapes by tag; `aliases` are for choices.
+    fn check_union_overlay(
+        &mut self,
+        hint: &str,
+        variants: &[(JsonType, RustType, Option<String>)],
+        overlay: Option<&FieldOverlay>,
+    ) {
+        let Some(overlay) = overlay else {
+            return;
+        };
+        let field_at = format!("/fields/{}", escape(hint));
+        for (key, name) in &overlay.variants {
+            if !variants.iter().any(|(_, _, tag)| tag.as_ref() == Some(key)) {
+                self.ctx.overlay_err(
+                    &format!("{field_at}/variants"),
+                    format!(
+                        "`{key}` is not the tag of a shape of `{hint}`: a union's `variants` \
+                         name its object shapes by their tag's value"
+                    ),
+                );
+            } else if !is_type_ident(name) {
+                self.ctx.overlay_err(
+                    &format!("{field_at}/variants"),
+                    format!("`{name}` is not a Rust variant name (ASCII, starting with an upper-case letter)"),
+                );
+            }
+        }
+        if !overlay.aliases.is_empty() {
+            self.ctx.overlay_err(
+                &format!("{field_at}/aliases"),
+                format!("`{hint}` is a union, not a field of choices: it takes no aliases"),
+            );
+        }
     }
 
     /// Where typing stands: what [`Self::roll_back`] returns to.
@@ -730,12 +839,17 @@ impl<'c, 'a> Typer<'c, 'a> {
     }
 
     /// A `type` array of several types (`["integer", "string"]`): a union of the base types.
-    fn union_of_types(&mut self, node: &SchemaNode, base: Types, hint: &str) -> RustType {
+    fn union_of_types(
+        &mut self,
+        node: &SchemaNode,
+        base: Types,
+        hint: &str,
+        overlay: Option<&FieldOverlay>,
+    ) -> RustType {
         if node.choices.is_some() || node.media.is_some() {
             return RustType::Json;
         }
-        let definition = definition_name(&node.pointer).is_some();
-        let name = self.type_name(naming::type_ident(hint, "Value"), "Value", definition);
+        let (name, definition) = self.union_name(hint, &node.pointer, overlay);
         let mut variants = Vec::new();
         for json in base.iter() {
             if json == JsonType::Integer && base.names(JsonType::Number) {
@@ -746,14 +860,19 @@ impl<'c, 'a> Typer<'c, 'a> {
                 JsonType::Integer => RustType::Integer,
                 JsonType::Number => RustType::Number,
                 JsonType::String => RustType::String,
-                JsonType::Array => self.array(node, hint),
+                JsonType::Array => self.array(node, hint, None),
                 // Its properties apply only when it is an object: kept as JSON, checked.
                 JsonType::Object => RustType::JsonObject,
                 JsonType::Null => continue,
             };
             variants.push((json, ty, None));
         }
-        self.union((name, definition), (hint, &node.pointer), variants, None)
+        self.union(
+            (name, definition),
+            (hint, &node.pointer),
+            variants,
+            (None, overlay),
+        )
     }
 
     /// A union named `name` of `variants` (a JSON type, its Rust type, and for a tagged shape,
@@ -765,12 +884,17 @@ impl<'c, 'a> Typer<'c, 'a> {
         (name, definition): (String, bool),
         (hint, at): (&str, &str),
         variants: Vec<(JsonType, RustType, Option<String>)>,
-        tag: Option<String>,
+        (tag, overlay): (Option<String>, Option<&FieldOverlay>),
     ) -> RustType {
-        // Only unions of shapes are shared: `integer or text` of `seed` is not `strength`'s.
+        let empty = BTreeMap::new();
+        let given = overlay.map_or(&empty, |o| &o.variants);
+        self.check_union_overlay(hint, &variants, overlay);
+        // Only unions of shapes are shared (`integer or text` of `seed` is not `strength`'s),
+        // and not one the overlay names.
         let shapes = variants
             .iter()
-            .any(|(_, ty, _)| matches!(ty, RustType::Struct(_)));
+            .any(|(_, ty, _)| matches!(ty, RustType::Struct(_)))
+            && overlay.is_none_or(|o| o.type_name.is_none() && o.variants.is_empty());
         let same = |u: &Union| {
             shapes
                 && u.tag == tag
@@ -794,17 +918,27 @@ impl<'c, 'a> Typer<'c, 'a> {
         let mut named = Vec::new();
         for (i, (json, ty, value)) in variants.into_iter().enumerate() {
             let natural = match &value {
-                Some(value) => naming::variant_ident(value, i),
+                Some(value) => match given.get(value) {
+                    Some(name) => name.clone(),
+                    None => naming::variant_ident(value, i),
+                },
                 None => variant_name(json).to_owned(),
             };
             let variant = naming::unique(natural.clone(), &mut taken, "Shape");
+            if variant != natural && value.as_ref().is_some_and(|v| given.contains_key(v)) {
+                self.ctx.overlay_err(
+                    &format!("/fields/{}/variants", escape(hint)),
+                    format!("variant name `{natural}` is used twice"),
+                );
+            }
             if let (Some(value), Some(tag), true) = (&value, &tag, variant != natural) {
                 self.ctx.warn(
                     WarningKind::DisambiguatedEnum,
                     at,
                     format!(
                         "the shape of `{hint}` whose `{tag}` is {value:?} would be `{natural}`, \
-                         which another shape took, so it is `{variant}`"
+                         which another shape took, so it is `{variant}`; name it in overlay.json \
+                         `fields.{hint}.variants`"
                     ),
                 );
             }
