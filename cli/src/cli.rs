@@ -3,6 +3,7 @@
 
 use clap::builder::PossibleValuesParser;
 use clap::{Arg, ArgAction, ArgMatches, Command, ValueHint};
+use heck::ToKebabCase as _;
 use runcomfy::catalog::ModelInfo;
 use runcomfy::schema::MediaKind;
 
@@ -176,12 +177,15 @@ pub fn not_a_field_of_the_model(err: &clap::Error, args: &[std::ffi::OsString]) 
     let model = runcomfy::catalog::find(args.get(run + 1)?.to_str()?)?;
     let flags = fields::flags(model);
     if let Some((name, _)) = given.split_once('=').filter(|_| !given.starts_with('-')) {
-        let flag = flags
-            .iter()
-            .find(|f| f.field.name == name || f.long == name || f.alias.as_deref() == Some(name))?;
+        // Said in the spelling typed: `sid=5` is `--sid`, not the `--сид` it is an alias of.
+        let kebab = name.to_kebab_case();
+        let spelled = flags.iter().find_map(|f| match &f.alias {
+            Some(alias) if *alias == kebab => Some(alias),
+            _ if f.field.name == name || f.long == name => Some(&f.long),
+            _ => None,
+        })?;
         return Some(format!(
-            "unexpected argument {given:?}: a field is given as a flag, --{} VALUE",
-            flag.long
+            "unexpected argument {given:?}: a field is given as a flag, --{spelled} VALUE"
         ));
     }
     // A typo of one of the model's flags (`--txt`) is left to clap's tip; a tip of a command
@@ -203,7 +207,10 @@ pub fn not_a_field_of_the_model(err: &clap::Error, args: &[std::ffi::OsString]) 
     let list = |flags: Vec<&FieldFlag>| {
         flags
             .iter()
-            .map(|f| format!("--{}", f.long))
+            .map(|f| match &f.alias {
+                Some(alias) => format!("--{} (--{alias})", f.long),
+                None => format!("--{}", f.long),
+            })
             .collect::<Vec<_>>()
             .join(", ")
     };

@@ -88,8 +88,10 @@ fn longs<'a>(
     for (name, ascii) in names {
         let own = name.to_kebab_case();
         let ascii = ascii.map(str::to_kebab_case).filter(|a| !a.is_empty());
+        // A name of symbols alone is its ASCII name, numbered after any field's own.
+        let symbols = own.is_empty() && ascii.is_some();
         let (mut long, alias) = match ascii {
-            Some(ascii) if own.is_empty() && !used.contains(&ascii) => (ascii, None),
+            Some(ascii) if own.is_empty() => (ascii, None),
             ascii => (own, ascii),
         };
         if long.is_empty() || RESERVED.contains(&long.as_str()) {
@@ -97,7 +99,7 @@ fn longs<'a>(
         }
         let base = long.clone();
         let mut n = 2;
-        while taken.contains(&long) {
+        while taken.contains(&long) || (symbols && used.contains(&long)) {
             long = format!("{base}-{n}");
             n += 1;
         }
@@ -925,7 +927,7 @@ mod tests {
                 alias("field-5", None),
                 alias("цвет", None),
                 alias("tsvet", None),
-                alias("field-", None),
+                alias("prompt-2", None),
                 alias("prompt", None),
             ]
         );

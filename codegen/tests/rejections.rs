@@ -1068,3 +1068,26 @@ fn an_overlay_names_a_union_and_its_shapes() {
         "`n` has no struct, enum or union of its own to name",
     );
 }
+
+/// A property named in ASCII keeps its Rust name beside one in another script or of symbols
+/// that reads the same, wherever it comes, as it keeps its flag on the CLI (QA repro31 L1:
+/// `.with_art()` set `🎨` while `--art` set `art`).
+#[test]
+fn a_name_in_ascii_keeps_its_rust_name() {
+    let input = object(
+        json!({"🎨": {"type": "string"}, "art": {"type": "string"}, "größe": {"type": "integer"}, "grosse": {"type": "integer"}}),
+        &[],
+    );
+    let dir = catalog(&input, Some(&json!({"display_name": "Test"})));
+    let code = runcomfy_codegen::generate(dir.path()).unwrap();
+    for (wire, ident) in [("🎨", "art_"), ("größe", "grosse_")] {
+        assert!(
+            code.contains(&format!("rename = \"{wire}\""))
+                && code.contains(&format!("pub {ident}:")),
+            "{code}"
+        );
+    }
+    assert!(code.contains("(\"🎨\", \"art\")"), "{code}");
+    assert!(code.contains("pub art: Option<String>"), "{code}");
+    assert!(code.contains("pub grosse: Option<Integer>"), "{code}");
+}

@@ -35,12 +35,12 @@ pub(crate) fn model_info(catalog: &Catalog, model: &Model) -> TokenStream {
         quote!(crate::price::UnitField { name: #name, unit: crate::price::PriceUnit::#unit })
     });
     // A flag people can type on any keyboard: the Rust name of a field named in another
-    // script or by symbols (`高清` → `gao_qing`, `🎨` → `art`).
+    // script or by symbols (`高清` → `gao_qing`, `🎨` → `art`, `$` → `field_3`).
     let ascii_names = model
         .input_struct()
         .fields
         .iter()
-        .filter(|f| !f.wire.is_ascii())
+        .filter(|f| !f.wire.is_ascii() || !f.wire.chars().any(|c| c.is_ascii_alphanumeric()))
         .map(|f| {
             let (wire, ascii) = (&f.wire, f.ident.trim_end_matches('_'));
             quote!((#wire, #ascii))

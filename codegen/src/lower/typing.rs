@@ -29,18 +29,37 @@ const RESERVED_METHODS: &[&str] = &[
 struct FieldNames {
     idents: BTreeSet<String>,
     methods: BTreeSet<String>,
+    /// The idents of properties named in ASCII, not yet taken: theirs before a name in
+    /// another script or of symbols that reads the same (`🎨` → `art` beside `art`), as the
+    /// CLI gives flags.
+    ascii: BTreeSet<String>,
 }
 
 impl FieldNames {
-    fn new() -> Self {
+    fn new<'w>(wires: impl Iterator<Item = &'w String>) -> Self {
+        let ascii = wires
+            .enumerate()
+            .filter(|(_, wire)| wire.is_ascii())
+            .map(|(index, wire)| field_ident(index, wire))
+            .collect();
         Self {
             idents: BTreeSet::new(),
             methods: RESERVED_METHODS.iter().map(|m| (*m).to_owned()).collect(),
+            ascii,
         }
     }
 
-    /// A field ident from `base`, made unique with `suffix`.
-    fn ident(&mut self, base: &str, suffix: &str) -> String {
+    /// A field ident from `base` (the natural ident of property `wire`), made unique with
+    /// `suffix`.
+    fn ident(&mut self, wire: &str, base: &str, suffix: &str) -> String {
+        if wire.is_ascii() {
+            self.ascii.remove(base);
+        } else if self.ascii.contains(base) {
+            let mut taken: BTreeSet<String> = self.idents.union(&self.ascii).cloned().collect();
+            let ident = naming::unique(base.to_owned(), &mut taken, suffix);
+            self.idents.insert(ident.clone());
+            return ident;
+        }
         naming::unique(base.to_owned(), &mut self.idents, suffix)
     }
 
@@ -246,7 +265,7 @@ impl<'c, 'a> Typer<'c, 'a> {
         let closed = matches!(node.additional_properties, Some(Sub::Never))
             && node.pattern_properties.is_empty()
             && node.unevaluated_properties.is_none();
-        let mut names = FieldNames::new();
+        let mut names = FieldNames::new(node.properties.iter().map(|(wire, _)| wire));
         let mut fields = Vec::new();
         for (index, (wire, sub)) in node.properties.iter().enumerate() {
             // Overlay `fields` name the input's own fields, not those of nested objects.
@@ -304,7 +323,7 @@ impl<'c, 'a> Typer<'c, 'a> {
                 fields.push(field);
             }
         }
-        let extra = (!closed).then(|| names.ident("extra", "_fields"));
+        let extra = (!closed).then(|| names.ident("extra", "extra", "_fields"));
         let mut docs = Vec::new();
         if !top {
             // A title that is the type's name (Pydantic's class name) says nothing.
@@ -333,17 +352,17 @@ impl<'c, 'a> Typer<'c, 'a> {
         overlay: Option<&FieldOverlay>,
         names: &mut FieldNames,
     ) -> Field {
-        let natural = naming::snake_ident(wire, &format!("field_{}", index + 1));
-        let ident = names.ident(&natural, "_");
+        let natural = field_ident(index, wire);
+        let ident = names.ident(wire, &natural, "_");
         if ident != natural {
             let pointer = format!("{}/properties/{}", node.pointer, escape(wire));
             self.ctx.warn(
                 WarningKind::NameClash,
                 &pointer,
                 format!(
-                    "property {wire:?} reads as `{natural}`, which an earlier property took, so \
-                     it is `{ident}` in Rust (and its flag has a number): only their order tells \
-                     them apart"
+                    "property {wire:?} reads as `{natural}`, as another property does, so it is \
+                     `{ident}` in Rust (a name in ASCII keeps its own; else the first does): \
+                     only that rule tells them apart"
                 ),
             );
         }
@@ -1046,6 +1065,11 @@ impl<'c, 'a> Typer<'c, 'a> {
             other => format!("`{other}`"),
         }
     }
+}
+
+/// The natural Rust name of the `index`th property, `wire`.
+fn field_ident(index: usize, wire: &str) -> String {
+    naming::snake_ident(wire, &format!("field_{}", index + 1))
 }
 
 /// Whether a title only names the type it documents (`RoundBrush` for `RoundBrush`).
