@@ -298,12 +298,17 @@ impl<'a> Ctx<'a> {
         pointer: &str,
         problem: impl Into<String>,
     ) {
-        self.warnings.push(Warning {
+        let warning = Warning {
             kind,
             path,
             pointer: pointer.to_owned(),
             problem: problem.into(),
-        });
+        };
+        // A schema typed again (a union that gave up, then its shapes typed elsewhere) says
+        // the same of itself once.
+        if !self.warnings.contains(&warning) {
+            self.warnings.push(warning);
+        }
     }
 
     pub(crate) fn overlay_path(&self) -> PathBuf {
