@@ -364,6 +364,13 @@ fn a_union_written_out_at_each_use_is_one_type() {
         assert!(input.validate().is_valid());
     }
     assert!(!problems::<M>(json!({"operation": {"op": "crop", "w": 0}})).is_empty());
+    // Inline shapes written out again are the same types, and so is their union (QA repro31
+    // M2: ten copies of one union made ten enums and twenty structs).
+    let text = Content::Text(TextPart::new("hi"));
+    let input = SharedUnionInput::new(Op::Crop(Crop::new(1)))
+        .with_content(text.clone())
+        .with_content_again(text);
+    assert!(input.validate().is_valid());
     // A definition keeps its name: the inline shape that would be `ImageContent` yields it.
     let input = SharedUnionInput::new(Op::Crop(Crop::new(1)))
         .with_again(Op::Crop(Crop::new(2)))

@@ -254,7 +254,30 @@ impl<'c, 'a> Typer<'c, 'a> {
         let named = overlay.is_some_and(|o| o.type_name.is_some());
         let definition = !named && definition_name(&self.nodes[id].pointer).is_some();
         let name = self.type_name(wanted, "Object", definition);
-        RustType::Struct(self.structure(id, name, false))
+        let index = self.structure(id, name, false);
+        // A shape written out again (a union at each use, zod's and hand-written OpenAPI's
+        // way) is the one type, unless a name was given for it.
+        let new = &self.structs[index];
+        let same = |s: &Struct| {
+            (&s.docs, s.closed, &s.extra) == (&new.docs, new.closed, &new.extra)
+                && s.fields.len() == new.fields.len()
+                // Each field as the same Rust, whichever schema node it was read from.
+                && s.fields.iter().zip(&new.fields).all(|(old, new)| {
+                    *new == Field {
+                        schema: new.schema,
+                        ..old.clone()
+                    }
+                })
+        };
+        match self.structs[..index].iter().position(same) {
+            Some(earlier) if !named && !definition => {
+                if let Some(copy) = self.structs.pop() {
+                    self.type_names.remove(&copy.name);
+                }
+                RustType::Struct(earlier)
+            }
+            _ => RustType::Struct(index),
+        }
     }
 
     /// A struct of node `id`'s properties.
@@ -468,12 +491,13 @@ impl<'c, 'a> Typer<'c, 'a> {
         if !own || e.variants.len() != 1 || !value.starts_with(char::is_alphabetic) {
             return;
         }
+        let wanted = naming::type_ident(&format!("{value}_{wire}"), "Choice");
+        // Named so already: an enum shared by shapes written out again.
+        if e.name == wanted {
+            return;
+        }
         let old = e.name.clone();
-        let name = self.type_name(
-            naming::type_ident(&format!("{value}_{wire}"), "Choice"),
-            "Choice",
-            false,
-        );
+        let name = self.type_name(wanted, "Choice", false);
         self.type_names.remove(&old);
         self.enums[index].name = name;
     }
@@ -574,8 +598,23 @@ impl<'c, 'a> Typer<'c, 'a> {
         }
         let node = self.nodes[id].clone();
         let e = choices::build(self, &node, hint, overlay, repr, wires_unique)?;
-        self.enums.push(e);
-        let index = self.enums.len() - 1;
+        // The same choices of a field of the same name, written out again (in a shape at each
+        // use of a union): the one enum, unless a name was given for it.
+        let named = overlay.is_some_and(|o| o.type_name.is_some())
+            || definition_name(&node.pointer).is_some();
+        let same = |o: &Enum| {
+            (&o.owner, &o.docs, o.repr, &o.variants) == (&e.owner, &e.docs, e.repr, &e.variants)
+        };
+        let index = match self.enums.iter().position(same) {
+            Some(earlier) if !named => {
+                self.type_names.remove(&e.name);
+                earlier
+            }
+            _ => {
+                self.enums.push(e);
+                self.enums.len() - 1
+            }
+        };
         self.nodes[id].choice_enum = Some(index);
         Some(RustType::Enum(index))
     }
@@ -1073,8 +1112,14 @@ fn field_ident(index: usize, wire: &str) -> String {
 }
 
 /// Whether a title only names the type it documents (`RoundBrush` for `RoundBrush`).
+/// A name made unique by a suffix (`CropObject2` for a second `Crop`) is the title's too.
 pub(super) fn names_type(title: &str, type_name: &str) -> bool {
-    naming::type_ident(title, "") == type_name
+    let named = naming::type_ident(title, "");
+    !named.is_empty()
+        && type_name.strip_prefix(&named).is_some_and(|rest| {
+            let suffix = rest.trim_end_matches(|c: char| c.is_ascii_digit());
+            ["", "Object", "Value", "Choice", "Shape"].contains(&suffix)
+        })
 }
 
 /// The one text the schemas `subs` allow, by a `const` or an `enum` of one (a tag's `"box"`).
