@@ -4,6 +4,7 @@
 //! warning, not an error: the field then gets no accessor returning it.
 
 use runcomfy_vocab::json_type::Types;
+use runcomfy_vocab::keyword::compile_pattern;
 use serde_json::Value;
 
 use crate::ir::{Items, SchemaNode, Sub};
@@ -116,10 +117,20 @@ fn check(node: &SchemaNode, value: &Value) -> Result<(), String> {
         return Err(format!("default {value} is not the `const` {constant}"));
     }
     if let Some(n) = value.as_f64() {
-        let low = node.minimum.as_ref().and_then(serde_json::Number::as_f64);
-        let high = node.maximum.as_ref().and_then(serde_json::Number::as_f64);
-        if low.is_some_and(|low| n < low) || high.is_some_and(|high| n > high) {
-            return Err(format!("default {value} is outside minimum/maximum"));
+        let bound =
+            |b: &Option<serde_json::Number>| b.as_ref().and_then(serde_json::Number::as_f64);
+        if bound(&node.minimum).is_some_and(|low| n < low)
+            || bound(&node.maximum).is_some_and(|high| n > high)
+            || bound(&node.exclusive_minimum).is_some_and(|low| n <= low)
+            || bound(&node.exclusive_maximum).is_some_and(|high| n >= high)
+        {
+            return Err(format!("default {value} is outside its bounds"));
+        }
+        if let Some(step) = bound(&node.multiple_of).filter(|step| *step > 0.0) {
+            let times = n / step;
+            if (times - times.round()).abs() > 1e-9 * times.abs().max(1.0) {
+                return Err(format!("default {value} is not a multiple of {step}"));
+            }
         }
     }
     if let Some(s) = value.as_str() {
@@ -129,6 +140,17 @@ fn check(node: &SchemaNode, value: &Value) -> Result<(), String> {
                 "default is {len} characters long, outside minLength/maxLength"
             ));
         }
+        // A pattern the reader let through compiles; one that does not is its error, not this.
+        let pattern = node
+            .pattern
+            .as_deref()
+            .and_then(|p| compile_pattern(p).ok());
+        if pattern.is_some_and(|p| p.find(s).is_none()) {
+            return Err(format!("default {value} does not match the pattern"));
+        }
+        if let Some(format) = node.format.filter(|f| f.media().is_none() && !f.check(s)) {
+            return Err(format!("default {value} is not {}", format.describe()));
+        }
     }
     if let Some(items) = value.as_array() {
         let len = items.len() as u64;
@@ -136,6 +158,10 @@ fn check(node: &SchemaNode, value: &Value) -> Result<(), String> {
             return Err(format!(
                 "default has {len} items, outside minItems/maxItems"
             ));
+        }
+        let repeated = |i: usize| items[..i].iter().any(|earlier| same(earlier, &items[i]));
+        if node.unique_items && (0..items.len()).any(repeated) {
+            return Err(format!("default {value} repeats an item (uniqueItems)"));
         }
     }
     Ok(())
@@ -187,6 +213,33 @@ mod tests {
         let mut bounded = node(Types::INTEGER);
         bounded.maximum = Some(3.into());
         assert!(read(&[], &bounded, &Value::from(4)).is_err());
+    }
+
+    /// A default is checked against `pattern`, `format`, `multipleOf`, exclusive bounds and
+    /// `uniqueItems` too (QA repro31 L5: each let an invalid default be shown and returned).
+    #[test]
+    fn more_keywords_check_a_default() {
+        let text = |edit: fn(&mut SchemaNode)| {
+            let mut n = node(Types::STRING);
+            edit(&mut n);
+            n
+        };
+        let upper = text(|n| n.pattern = Some("^[a-z]+$".to_owned()));
+        assert!(read(&[], &upper, &Value::from("abc")).is_ok());
+        assert!(read(&[], &upper, &Value::from("ABC")).is_err());
+        let date = text(|n| n.format = runcomfy_vocab::format::Format::parse("date-time"));
+        assert!(read(&[], &date, &Value::from("2025-01-31T12:00:00Z")).is_ok());
+        assert!(read(&[], &date, &Value::from("yesterday")).is_err());
+        let mut step = node(Types::NUMBER);
+        step.multiple_of = serde_json::Number::from_f64(0.01);
+        step.exclusive_minimum = Some(0.into());
+        assert!(read(&[], &step, &Value::from(0.07)).is_ok());
+        assert!(read(&[], &step, &Value::from(0.075)).is_err());
+        assert!(read(&[], &step, &Value::from(0)).is_err());
+        let mut set = node(Types::ARRAY);
+        set.unique_items = true;
+        assert!(read(&[], &set, &serde_json::json!([1, 2])).is_ok());
+        assert!(read(&[], &set, &serde_json::json!([1, 1.0])).is_err());
     }
 
     /// A union's default is checked against its shapes: one that fits none was taken as it
