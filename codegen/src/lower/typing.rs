@@ -841,9 +841,10 @@ impl<'c, 'a> Typer<'c, 'a> {
         match (title, tag) {
             (Some(title), _) => title.to_owned(),
             // A number reads after the field (`OddValues2x`), as a type name cannot start
-            // with one.
+            // with one; spelled as its variant is (`1:1`: `V1x1(Odd1x1)`).
             (None, Some(tag)) if tag.starts_with(|c: char| c.is_ascii_digit()) => {
-                format!("{hint}_{tag}")
+                let spelled = naming::variant_ident(tag, 0);
+                format!("{hint}_{}", spelled.trim_start_matches('V'))
             }
             (None, Some(tag)) => format!("{tag}_{hint}"),
             (None, None) => hint.to_owned(),
