@@ -371,6 +371,16 @@ fn a_union_written_out_at_each_use_is_one_type() {
         .with_content(text.clone())
         .with_content_again(text);
     assert!(input.validate().is_valid());
+    // `"type": ["object", "null"]` beside the shapes: typed by them (QA repro31 L3).
+    let input = SharedUnionInput::new(Op::Crop(Crop::new(1)))
+        .with_typed_shapes(Some(Op::Crop(Crop::new(3))));
+    assert!(input.validate().is_valid());
+    assert!(
+        !problems::<M>(
+            json!({"operation": {"op": "crop", "w": 1}, "typed_shapes": {"op": "crop", "w": 0}})
+        )
+        .is_empty()
+    );
     // A definition keeps its name: the inline shape that would be `ImageContent` yields it.
     let input = SharedUnionInput::new(Op::Crop(Crop::new(1)))
         .with_again(Op::Crop(Crop::new(2)))

@@ -245,7 +245,7 @@ impl<'c, 'a> Typer<'c, 'a> {
 
     fn object(&mut self, id: SchemaId, hint: &str, overlay: Option<&FieldOverlay>) -> RustType {
         if self.nodes[id].properties.is_empty() {
-            return RustType::JsonObject;
+            return self.object_shapes(id, hint, overlay);
         }
         let wanted = match overlay.and_then(|o| o.type_name.as_deref()) {
             Some(name) => self.checked_type_name(name, hint),
@@ -277,6 +277,40 @@ impl<'c, 'a> Typer<'c, 'a> {
                 RustType::Struct(earlier)
             }
             _ => RustType::Struct(index),
+        }
+    }
+
+    /// An object with no properties of its own whose `anyOf`/`oneOf` are object shapes
+    /// (`"type": "object"` beside them, OpenAPI's way): their struct or union; else any object.
+    fn object_shapes(
+        &mut self,
+        id: SchemaId,
+        hint: &str,
+        overlay: Option<&FieldOverlay>,
+    ) -> RustType {
+        let node = self.nodes[id].clone();
+        if node.any_of.is_empty() && node.one_of.is_empty() {
+            return RustType::JsonObject;
+        }
+        let mark = self.mark();
+        let ty = match self.combinators_type(&node, hint, overlay) {
+            RustType::Nullable(inner) => *inner,
+            ty => ty,
+        };
+        let objects = match &ty {
+            RustType::Struct(_) => true,
+            RustType::Union(i) => self.unions[*i]
+                .variants
+                .iter()
+                .all(|v| v.json == JsonType::Object),
+            _ => false,
+        };
+        if objects {
+            ty
+        } else {
+            // Any other value could never be valid here: not a type to build it with.
+            self.roll_back(mark);
+            RustType::JsonObject
         }
     }
 
