@@ -20,6 +20,7 @@ use crate::media::Media;
 use crate::model::ModelInfo;
 use crate::place::{Placed, place_new};
 use crate::price::Usd;
+use crate::schema::{Format, Items, Schema};
 use runcomfy_vocab::pointer::Path as JsonPath;
 
 /// The record's file name, beside the job's files.
@@ -202,7 +203,7 @@ pub enum RecordError {
     },
     /// A secret the record does not keep, which no flag gives again.
     #[error(
-        "{} is a secret ({}), which records do not keep: give it again with its flag",
+        "{} is a secret ({}), which records do not keep: give it again (its flag, or --input)",
         printable(.0, SHOWN_CHARS),
         runcomfy_vocab::format::Format::Password
     )]
@@ -351,25 +352,108 @@ pub fn find_record(dir: &Path, request_id: &str) -> Option<(PathBuf, Record)> {
     })
 }
 
-/// The fields of a model whose value is a secret (`format: password`).
-fn secret_fields(model: &ModelInfo) -> impl Iterator<Item = &'static str> + '_ {
-    model
-        .fields()
-        .filter(|f| f.own_schema().format == Some(crate::schema::Format::Password))
-        .map(|f| f.name)
-}
-
 /// What a record, a dry run or a batch report keeps of a secret's value.
 fn secret_kept() -> Value {
     json!({"secret": "not recorded"})
 }
 
-/// Replaces the value of each secret field of `input` by `{"secret": "not recorded"}`.
+/// How deep into an input secrets are looked for: deeper than any catalog's nesting.
+const DEEPEST_SECRET: usize = 64;
+
+/// Replaces each secret of `input` (a value whose schema says `format: password`), at any
+/// depth (a field, a property of an object, a list's item, a union shape's property), by
+/// `{"secret": "not recorded"}`. A value any alternative may take as a password is one.
 pub fn hide_secrets(model: &ModelInfo, input: &mut Map<String, Value>) {
-    for field in secret_fields(crate::unchecked::listed(model)) {
-        if let Some(value) = input.get_mut(field) {
-            *value = secret_kept();
+    let root = crate::unchecked::listed(model).input;
+    for (key, value) in input.iter_mut() {
+        hide_within(value, &children(&[root], key), DEEPEST_SECRET);
+    }
+}
+
+fn hide_within(value: &mut Value, schemas: &[&'static Schema], depth: usize) {
+    let schemas = all_that_may_apply(schemas);
+    if schemas.iter().any(|s| s.format == Some(Format::Password)) {
+        *value = secret_kept();
+        return;
+    }
+    let Some(depth) = depth.checked_sub(1) else {
+        return;
+    };
+    match value {
+        Value::Object(object) => {
+            for (key, item) in object.iter_mut() {
+                hide_within(item, &children(&schemas, key), depth);
+            }
         }
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                let at: Vec<&'static Schema> = schemas
+                    .iter()
+                    .filter_map(|s| match s.items {
+                        Items::Any => None,
+                        Items::Each(item) => Some(item),
+                        Items::Tuple { prefix, rest } => prefix.get(i).copied().or(rest),
+                    })
+                    .collect();
+                hide_within(item, &at, depth);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The schemas that may apply to property `key` of an object of `schemas`: its property's,
+/// patterns' and, for a name it does not list, `additionalProperties`.
+fn children(schemas: &[&'static Schema], key: &str) -> Vec<&'static Schema> {
+    schemas
+        .iter()
+        .flat_map(|s| {
+            let patterns = s
+                .pattern_properties
+                .iter()
+                .filter(|p| p.pattern.is_match(key) != Some(false))
+                .map(|p| p.schema);
+            let additional = s
+                .additional_properties
+                .filter(|_| s.property(key).is_none());
+            s.property(key)
+                .into_iter()
+                .chain(patterns)
+                .chain(additional)
+        })
+        .collect()
+}
+
+/// `schemas` and every schema that may apply with them: their `allOf` members and, as any may
+/// be the one that passes, their alternatives and conditional branches, each once.
+fn all_that_may_apply(schemas: &[&'static Schema]) -> Vec<&'static Schema> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    let mut stack: Vec<&'static Schema> = schemas.to_vec();
+    while let Some(schema) = stack.pop() {
+        if seen.insert(std::ptr::from_ref(schema)) {
+            out.push(schema);
+            stack.extend(schema.all_of);
+            stack.extend(schema.branches());
+        }
+    }
+    out
+}
+
+/// Where `value` holds a secret a record did not keep, at any depth.
+fn secret_left(value: &Value, at: &JsonPath) -> Option<String> {
+    if *value == secret_kept() {
+        return Some(at.as_str().to_owned());
+    }
+    match value {
+        Value::Object(object) => object
+            .iter()
+            .find_map(|(key, item)| secret_left(item, &at.key(key))),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| secret_left(item, &at.index(i))),
+        _ => None,
     }
 }
 
@@ -457,13 +541,14 @@ pub fn input_from_record(
         Value::Null => return Err(RecordError::NoInput),
         _ => return Err(RecordError::NotARecord("its input is not an object".into())),
     };
-    if let Some(secret) = secret_fields(crate::unchecked::listed(model))
-        .find(|field| input.get(*field) == Some(&secret_kept()))
+    let root = JsonPath::root();
+    if let Some(secret) = input
+        .iter()
+        .find_map(|(field, value)| secret_left(value, &root.key(field)))
     {
-        return Err(RecordError::Secret(secret.to_owned()));
+        return Err(RecordError::Secret(secret));
     }
     let unchecked = crate::unchecked::is_unchecked(model);
-    let root = JsonPath::root();
     for (field, value) in input.iter_mut() {
         each_summary(value, &root.key(field), &mut |summary, at| {
             if unchecked {
