@@ -136,7 +136,25 @@ impl SharedOutputs {
     /// The index of the type `src`'s output schema has: a new one (`output`), or the one its
     /// schema already has, which `src`'s overlay may name.
     fn share(&mut self, src: &SourceModel, output: OutputType, errors: &mut Vec<Error>) -> usize {
-        let wanted = src.overlay.output_type.clone();
+        let mut wanted = src.overlay.output_type.clone();
+        if let Some(name) = wanted.as_deref() {
+            let problem = if !is_type_ident(name) {
+                Some(format!(
+                    "`{name}` is not a Rust type name (ASCII, starting with an upper-case letter)"
+                ))
+            } else if naming::RESERVED_TYPE_NAMES.contains(&name) {
+                Some(format!(
+                    "`{name}` is a name the generated code uses; choose another"
+                ))
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                let path = src.overlay_path.as_deref().unwrap_or(&src.output_path);
+                errors.push(Error::schema(path, "/output_type", problem));
+                wanted = None;
+            }
+        }
         let key = src.output.to_string();
         if let Some(&index) = self.index.get(&key) {
             let (existing, existing_wanted) = &mut self.outputs[index];
