@@ -533,8 +533,8 @@ fn alternatives_that_multiply_past_bound_are_refused() {
         chain(12, 6),
         None,
         "input.json",
-        "/$defs/d7",
-        "applies more than 10000 schemas to the same value",
+        "/$defs/d6",
+        "applies more than 100000 schemas to the same value",
     );
     let dir = catalog(&chain(3, 6), Some(&json!({"display_name": "Test"})));
     assert!(runcomfy_codegen::generate(dir.path()).is_ok());
@@ -1090,4 +1090,65 @@ fn a_name_in_ascii_keeps_its_rust_name() {
     assert!(code.contains("(\"🎨\", \"art\")"), "{code}");
     assert!(code.contains("pub art: Option<String>"), "{code}");
     assert!(code.contains("pub grosse: Option<Integer>"), "{code}");
+}
+
+/// An `output_type` that is a name the generated code uses is refused, as a `type_name` is:
+/// `pub struct Result` broke the build of every model (QA repro32 H2).
+#[test]
+fn an_output_type_the_code_uses_is_refused() {
+    let input = object(json!({"p": {"type": "string"}}), &[]);
+    let overlay = json!({"display_name": "Test", "output_type": "Result"});
+    assert_rejected(
+        input,
+        Some(overlay),
+        "overlay.json",
+        "/output_type",
+        "`Result` is a name the generated code uses",
+    );
+}
+
+/// Definitions keep their names as spelled (`AB`, `MyCfg` beside `my-cfg`), two equal
+/// definitions stay two types, and a field's overlay cannot rename a type another field made
+/// (QA repro32 L1, M4, M1: the second overlay was silently dropped).
+#[test]
+fn definitions_are_named_as_spelled_and_shared_types_once() {
+    let shape = json!({"type": "object", "properties": {"n": {"type": "integer"}}});
+    let union = json!({"oneOf": [{"type": "string"}, {"$ref": "#/$defs/AB"}]});
+    let mut input = object(
+        json!({
+            "a": {"$ref": "#/$defs/my-cfg"},
+            "b": {"$ref": "#/$defs/MyCfg"},
+            "c": {"$ref": "#/$defs/UA"},
+            "d": {"$ref": "#/$defs/UB"},
+            "e": {"$ref": "#/$defs/AB"},
+            "f": {"$ref": "#/$defs/AB"},
+        }),
+        &[],
+    );
+    input["$defs"] = json!({
+        "my-cfg": {"type": "object", "properties": {"x": {"type": "string"}}},
+        "MyCfg": {"type": "object", "properties": {"y": {"type": "string"}}},
+        "AB": shape,
+        "UA": union.clone(),
+        "UB": union,
+    });
+    let dir = catalog(&input, Some(&json!({"display_name": "Test"})));
+    let code = runcomfy_codegen::generate(dir.path()).unwrap();
+    for name in [
+        "pub struct MyCfg ",
+        "pub struct MyCfgObject ",
+        "pub struct AB ",
+        "pub enum UA ",
+        "pub enum UB ",
+    ] {
+        assert!(code.contains(name), "no `{name}` in: {code}");
+    }
+    let renamed = json!({"display_name": "Test", "fields": {"f": {"type_name": "Other"}}});
+    assert_rejected(
+        input,
+        Some(renamed),
+        "overlay.json",
+        "/fields/f",
+        "`f` is of type `AB`, which another field made first",
+    );
 }

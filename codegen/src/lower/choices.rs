@@ -68,7 +68,7 @@ pub(crate) fn build(
     };
     let named = overlay.is_some_and(|o| o.type_name.is_some());
     let definition = !named && super::typing::definition_name(&node.pointer).is_some();
-    let name = typer.type_name(name, "Choice", definition);
+    let name = typer.type_name(name, "Choice", definition.then_some(hint));
     let mut docs = Vec::new();
     let title = node
         .title

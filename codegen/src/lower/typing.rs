@@ -69,13 +69,16 @@ impl FieldNames {
     }
 }
 
+/// A variant's wire value (or tag), its Rust name and its alias.
+type VariantNaming<'a> = (&'a str, &'a str, Option<&'a str>);
+
 /// The typer's state at one point, to return to.
 struct Mark {
     structs: usize,
     enums: usize,
     unions: usize,
     type_names: BTreeSet<String>,
-    definitions: BTreeSet<String>,
+    definitions: BTreeMap<String, String>,
     memo: HashMap<SchemaId, RustType>,
 }
 
@@ -86,11 +89,13 @@ pub(crate) struct Typer<'c, 'a> {
     pub(crate) enums: Vec<Enum>,
     pub(crate) unions: Vec<Union>,
     pub(crate) type_names: BTreeSet<String>,
-    /// The names of definitions not yet typed: kept for them from the start (and in
-    /// `type_names`), so a name made up for another type never takes one.
-    definitions: BTreeSet<String>,
+    /// The names of definitions not yet typed, by the definition's own: kept for them from the
+    /// start (and in `type_names`), so a name made up for another type never takes one.
+    definitions: BTreeMap<String, String>,
     /// The unions a definition named.
     defined_unions: BTreeSet<usize>,
+    /// The input field whose overlay is being applied, for its errors' pointers.
+    overlay_field: Option<String>,
     memo: HashMap<SchemaId, RustType>,
     in_progress: HashSet<SchemaId>,
 }
@@ -101,20 +106,38 @@ impl<'c, 'a> Typer<'c, 'a> {
         nodes: Vec<SchemaNode>,
         mut type_names: BTreeSet<String>,
     ) -> Self {
-        // A definition that becomes a type of its own: an object's, a choice's or a union's.
-        let definitions: BTreeSet<String> = nodes
+        // A definition that becomes a type of its own (an object's, a choice's or a union's),
+        // with the suffix a name of its kind takes.
+        let defined: Vec<(String, &str)> = nodes
             .iter()
-            .filter(|n| {
-                !n.properties.is_empty()
-                    || n.choices.is_some()
-                    || !n.any_of.is_empty()
-                    || !n.one_of.is_empty()
+            .filter_map(|n| {
+                let suffix = if !n.properties.is_empty() {
+                    "Object"
+                } else if n.choices.is_some() {
+                    "Choice"
+                } else if !n.any_of.is_empty() || !n.one_of.is_empty() {
+                    "Value"
+                } else {
+                    return None;
+                };
+                Some((definition_name(&n.pointer)?, suffix))
             })
-            .filter_map(|n| definition_name(&n.pointer))
-            .map(|name| naming::type_ident(&name, "Type"))
-            .filter(|name| !type_names.contains(name))
             .collect();
-        type_names.extend(definitions.iter().cloned());
+        // Spelled as a Rust type name already (`MyCfg`, `AB`): kept as spelled, and before
+        // the names made from others (`my-cfg` is `MyCfg` only if no `MyCfg` is defined).
+        let spelled = |raw: &str| is_type_ident(raw) && !naming::RESERVED_TYPE_NAMES.contains(&raw);
+        let mut definitions = BTreeMap::new();
+        for (raw, _) in defined.iter().filter(|(raw, _)| spelled(raw)) {
+            if type_names.insert(raw.clone()) {
+                definitions.insert(raw.clone(), raw.clone());
+            }
+        }
+        for (raw, suffix) in &defined {
+            if !definitions.contains_key(raw) {
+                let name = naming::unique(naming::type_ident(raw, "Type"), &mut type_names, suffix);
+                definitions.insert(raw.clone(), name);
+            }
+        }
         Self {
             ctx,
             nodes,
@@ -124,16 +147,23 @@ impl<'c, 'a> Typer<'c, 'a> {
             type_names,
             definitions,
             defined_unions: BTreeSet::new(),
+            overlay_field: None,
             memo: HashMap::new(),
             in_progress: HashSet::new(),
         }
     }
 
-    /// A name for a new type: a definition's (`definition`) its own, kept for it; any other
-    /// type's one no type or definition has, made unique with `suffix`.
-    pub(crate) fn type_name(&mut self, wanted: String, suffix: &str, definition: bool) -> String {
-        if definition && self.definitions.remove(&wanted) {
-            return wanted;
+    /// A name for a new type: a definition's (`definition`, as the schema names it) the one
+    /// kept for it; any other type's `wanted`, made unique with `suffix` among every type's and
+    /// definition's.
+    pub(crate) fn type_name(
+        &mut self,
+        wanted: String,
+        suffix: &str,
+        definition: Option<&str>,
+    ) -> String {
+        if let Some(name) = definition.and_then(|raw| self.definitions.remove(raw)) {
+            return name;
         }
         naming::unique(wanted, &mut self.type_names, suffix)
     }
@@ -141,7 +171,7 @@ impl<'c, 'a> Typer<'c, 'a> {
     /// The input struct, from the root node.
     pub(crate) fn input(&mut self, root: SchemaId, name: String) -> usize {
         // A definition of the input's name (Pydantic's class) yields it to the input.
-        self.definitions.remove(&name);
+        self.definitions.retain(|_, kept| *kept != name);
         self.type_names.insert(name.clone());
         self.structure(root, name, true)
     }
@@ -253,7 +283,7 @@ impl<'c, 'a> Typer<'c, 'a> {
         };
         let named = overlay.is_some_and(|o| o.type_name.is_some());
         let definition = !named && definition_name(&self.nodes[id].pointer).is_some();
-        let name = self.type_name(wanted, "Object", definition);
+        let name = self.type_name(wanted, "Object", definition.then_some(hint));
         let index = self.structure(id, name, false);
         // A shape written out again (a union at each use, zod's and hand-written OpenAPI's
         // way) is the one type, unless a name was given for it.
@@ -423,7 +453,10 @@ impl<'c, 'a> Typer<'c, 'a> {
                 ),
             );
         }
+        let made = (self.structs.len(), self.enums.len(), self.unions.len());
+        let outer = std::mem::replace(&mut self.overlay_field, overlay.map(|_| wire.clone()));
         let ty = self.type_of(sub, wire, overlay);
+        self.overlay_field = outer;
         // The struct's `allOf` members (a `$ref` is one) may define the property again.
         let mut definitions = vec![sub];
         definitions.extend(
@@ -434,6 +467,7 @@ impl<'c, 'a> Typer<'c, 'a> {
         let ty = carrying_files(&self.nodes, ty, &definitions);
         if let Some(overlay) = overlay {
             self.check_field_overlay(wire, &ty, overlay);
+            self.check_shared_overlay(wire, &ty, overlay, made);
         }
         let required = node.required.contains(wire);
         let fixed = required
@@ -515,6 +549,64 @@ impl<'c, 'a> Typer<'c, 'a> {
         }
     }
 
+    /// An overlay of field `wire` whose type another field made first (`made`: how many of
+    /// each kind there were before this field's) cannot name it again: its `type_name`,
+    /// `variants` and `aliases` must be what the type has, or they would be silently dropped.
+    fn check_shared_overlay(
+        &mut self,
+        wire: &str,
+        ty: &RustType,
+        overlay: &FieldOverlay,
+        (structs, enums, unions): (usize, usize, usize),
+    ) {
+        let mut named = ty;
+        while let RustType::Nullable(inner) | RustType::Vec(inner) = named {
+            named = inner;
+        }
+        // The type's name, and what each wire value or tag is named and aliased as.
+        let (name, variants): (&str, Vec<VariantNaming<'_>>) = match named {
+            RustType::Struct(i) if *i < structs => (&self.structs[*i].name, Vec::new()),
+            RustType::Enum(i) if *i < enums => {
+                let e = &self.enums[*i];
+                let variants = e.variants.iter();
+                (
+                    &e.name,
+                    variants
+                        .map(|v| (v.wire.as_str(), v.name.as_str(), v.alias.as_deref()))
+                        .collect(),
+                )
+            }
+            RustType::Union(i) if *i < unions => {
+                let u = &self.unions[*i];
+                let variants = u.variants.iter().filter_map(|v| {
+                    v.tag
+                        .as_deref()
+                        .map(|tag| (tag, v.name.as_str(), None::<&str>))
+                });
+                (&u.name, variants.collect())
+            }
+            _ => return,
+        };
+        let named_so = |wire: &str, name: &str| variants.iter().any(|v| v.0 == wire && v.1 == name);
+        let aliased_so =
+            |wire: &str, alias: &str| variants.iter().any(|v| v.0 == wire && v.2 == Some(alias));
+        let agrees = overlay
+            .type_name
+            .as_deref()
+            .is_none_or(|wanted| wanted == name)
+            && overlay.variants.iter().all(|(w, n)| named_so(w, n))
+            && overlay.aliases.iter().all(|(w, a)| aliased_so(w, a));
+        if !agrees {
+            let problem = format!(
+                "`{wire}` is of type `{name}`, which another field made first (a `$ref` to one \
+                 definition, or the same shape written out again): name it, its variants and \
+                 aliases in the overlay of that field, once"
+            );
+            self.ctx
+                .overlay_err(&format!("/fields/{}", escape(wire)), problem);
+        }
+    }
+
     /// Names the enum `index` of a required field `wire` that allows one text `value` (a
     /// shape's tag, `"type": {"enum": ["txt"]}`) after the value too: the tags of a union's
     /// shapes would be `Type`, `TypeChoice`, `TypeChoice2`. Only an enum of the field's own,
@@ -531,7 +623,7 @@ impl<'c, 'a> Typer<'c, 'a> {
             return;
         }
         let old = e.name.clone();
-        let name = self.type_name(wanted, "Choice", false);
+        let name = self.type_name(wanted, "Choice", None);
         self.type_names.remove(&old);
         self.enums[index].name = name;
     }
@@ -788,11 +880,12 @@ impl<'c, 'a> Typer<'c, 'a> {
         match overlay.and_then(|o| o.type_name.as_deref()) {
             Some(name) => {
                 let name = self.checked_type_name(name, hint);
-                (self.type_name(name, "Value", false), false)
+                (self.type_name(name, "Value", None), false)
             }
             None => {
                 let definition = definition_name(at).is_some();
-                let name = self.type_name(naming::type_ident(hint, "Value"), "Value", definition);
+                let wanted = naming::type_ident(hint, "Value");
+                let name = self.type_name(wanted, "Value", definition.then_some(hint));
                 (name, definition)
             }
         }
@@ -997,7 +1090,13 @@ impl<'c, 'a> Typer<'c, 'a> {
                     .zip(&variants)
                     .all(|(v, (json, ty, value))| v.json == *json && v.ty == *ty && v.tag == *value)
         };
-        if let Some(index) = self.unions.iter().position(same) {
+        // Two definitions are two types, as the schema names two (`UA` and `UB` alike).
+        let shared = self
+            .unions
+            .iter()
+            .position(same)
+            .filter(|index| !(definition && self.defined_unions.contains(index)));
+        if let Some(index) = shared {
             // A definition names the one type, wherever it was first written out.
             if definition && self.defined_unions.insert(index) {
                 let old = std::mem::replace(&mut self.unions[index].name, name);
@@ -1073,13 +1172,20 @@ impl<'c, 'a> Typer<'c, 'a> {
         if is_type_ident(name) && !self.type_names.contains(name) {
             return name.to_owned();
         }
-        let problem = if is_type_ident(name) {
-            format!("type name `{name}` is already used in this model")
-        } else {
+        let problem = if !is_type_ident(name) {
             format!("`{name}` is not a Rust type name (ASCII, starting with an upper-case letter)")
+        } else if naming::RESERVED_TYPE_NAMES.contains(&name) {
+            format!("`{name}` is a name the generated code uses; choose another")
+        } else {
+            format!("type name `{name}` is already used in this model (by a type or a definition)")
         };
+        // The overlay's field, also when the type is a definition's it refers to.
+        let field = self
+            .overlay_field
+            .clone()
+            .unwrap_or_else(|| field.to_owned());
         self.ctx
-            .overlay_err(&format!("/fields/{}/type_name", escape(field)), problem);
+            .overlay_err(&format!("/fields/{}/type_name", escape(&field)), problem);
         naming::type_ident(name, "Type")
     }
 
