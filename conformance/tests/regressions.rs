@@ -384,6 +384,8 @@ fn a_union_written_out_at_each_use_is_one_type() {
     // A definition keeps its name: the inline shape that would be `ImageContent` yields it.
     let input = SharedUnionInput::new(Op::Crop(Crop::new(1)))
         .with_again(Op::Crop(Crop::new(2)))
-        .with_legacy(ImageContent::new("old"));
+        .with_legacy(ImageContent::new("old"))
+        // Written out before the definition was used, the same shape is its type (QA repro32 M2).
+        .with_early(ImageContent::new("older"));
     assert!(input.validate().is_valid());
 }

@@ -77,6 +77,11 @@ struct Mark {
     structs: usize,
     enums: usize,
     unions: usize,
+    /// What a struct, enum or union typed before the mark may be renamed from since.
+    names: (Vec<String>, Vec<String>, Vec<String>),
+    defined_unions: BTreeSet<usize>,
+    named_structs: BTreeSet<usize>,
+    renamed: usize,
     type_names: BTreeSet<String>,
     definitions: BTreeMap<String, String>,
     memo: HashMap<SchemaId, RustType>,
@@ -94,8 +99,12 @@ pub(crate) struct Typer<'c, 'a> {
     definitions: BTreeMap<String, String>,
     /// The unions a definition named.
     defined_unions: BTreeSet<usize>,
+    /// The structs a definition or an overlay named.
+    named_structs: BTreeSet<usize>,
     /// The input field whose overlay is being applied, for its errors' pointers.
     overlay_field: Option<String>,
+    /// Types renamed after fields' docs named them (old name, new name), in order.
+    renamed: Vec<(String, String)>,
     memo: HashMap<SchemaId, RustType>,
     in_progress: HashSet<SchemaId>,
 }
@@ -147,7 +156,9 @@ impl<'c, 'a> Typer<'c, 'a> {
             type_names,
             definitions,
             defined_unions: BTreeSet::new(),
+            named_structs: BTreeSet::new(),
             overlay_field: None,
+            renamed: Vec::new(),
             memo: HashMap::new(),
             in_progress: HashSet::new(),
         }
@@ -173,7 +184,19 @@ impl<'c, 'a> Typer<'c, 'a> {
         // A definition of the input's name (Pydantic's class) yields it to the input.
         self.definitions.retain(|_, kept| *kept != name);
         self.type_names.insert(name.clone());
-        self.structure(root, name, true)
+        let input = self.structure(root, name, true);
+        // Docs written before a type took its final name link to that name.
+        for (old, new) in std::mem::take(&mut self.renamed) {
+            let (old, new) = (format!("[`{old}`]"), format!("[`{new}`]"));
+            for field in self.structs.iter_mut().flat_map(|s| s.fields.iter_mut()) {
+                for doc in &mut field.docs {
+                    if doc.contains(&old) {
+                        *doc = doc.replace(&old, &new);
+                    }
+                }
+            }
+        }
+        input
     }
 
     /// The Rust type of a schema; `hint` names what it creates.
@@ -299,14 +322,30 @@ impl<'c, 'a> Typer<'c, 'a> {
                     }
                 })
         };
-        match self.structs[..index].iter().position(same) {
+        let earlier = self.structs[..index].iter().position(same);
+        match earlier {
             Some(earlier) if !named && !definition => {
                 if let Some(copy) = self.structs.pop() {
                     self.type_names.remove(&copy.name);
                 }
                 RustType::Struct(earlier)
             }
-            _ => RustType::Struct(index),
+            // A definition names the one type, wherever it was first written out.
+            Some(earlier) if definition && !self.named_structs.contains(&earlier) => {
+                if let Some(copy) = self.structs.pop() {
+                    let old = std::mem::replace(&mut self.structs[earlier].name, copy.name.clone());
+                    self.type_names.remove(&old);
+                    self.renamed.push((old, copy.name));
+                }
+                self.named_structs.insert(earlier);
+                RustType::Struct(earlier)
+            }
+            _ => {
+                if named || definition {
+                    self.named_structs.insert(index);
+                }
+                RustType::Struct(index)
+            }
         }
     }
 
@@ -625,7 +664,8 @@ impl<'c, 'a> Typer<'c, 'a> {
         let old = e.name.clone();
         let name = self.type_name(wanted, "Choice", None);
         self.type_names.remove(&old);
-        self.enums[index].name = name;
+        self.enums[index].name = name.clone();
+        self.renamed.push((old, name));
     }
 
     /// The node's default read as its type; one that does not fit is shown in docs but not
@@ -932,6 +972,14 @@ impl<'c, 'a> Typer<'c, 'a> {
             structs: self.structs.len(),
             enums: self.enums.len(),
             unions: self.unions.len(),
+            names: (
+                self.structs.iter().map(|s| s.name.clone()).collect(),
+                self.enums.iter().map(|e| e.name.clone()).collect(),
+                self.unions.iter().map(|u| u.name.clone()).collect(),
+            ),
+            defined_unions: self.defined_unions.clone(),
+            named_structs: self.named_structs.clone(),
+            renamed: self.renamed.len(),
             type_names: self.type_names.clone(),
             definitions: self.definitions.clone(),
             memo: self.memo.clone(),
@@ -945,7 +993,19 @@ impl<'c, 'a> Typer<'c, 'a> {
         self.unions.truncate(mark.unions);
         self.type_names = mark.type_names;
         self.definitions = mark.definitions;
-        self.defined_unions.retain(|&i| i < mark.unions);
+        self.defined_unions = mark.defined_unions;
+        self.named_structs = mark.named_structs;
+        self.renamed.truncate(mark.renamed);
+        let (structs, enums, unions) = mark.names;
+        for (s, name) in self.structs.iter_mut().zip(structs) {
+            s.name = name;
+        }
+        for (e, name) in self.enums.iter_mut().zip(enums) {
+            e.name = name;
+        }
+        for (u, name) in self.unions.iter_mut().zip(unions) {
+            u.name = name;
+        }
         self.memo = mark.memo;
         for node in &mut self.nodes {
             if node.choice_enum.is_some_and(|i| i >= mark.enums) {
@@ -1099,8 +1159,9 @@ impl<'c, 'a> Typer<'c, 'a> {
         if let Some(index) = shared {
             // A definition names the one type, wherever it was first written out.
             if definition && self.defined_unions.insert(index) {
-                let old = std::mem::replace(&mut self.unions[index].name, name);
+                let old = std::mem::replace(&mut self.unions[index].name, name.clone());
                 self.type_names.remove(&old);
+                self.renamed.push((old, name));
             } else {
                 self.type_names.remove(&name);
             }
