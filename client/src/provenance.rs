@@ -370,6 +370,7 @@ pub fn hide_secrets(model: &ModelInfo, input: &mut Map<String, Value>) {
     }
 }
 
+/// [`hide_secrets`] within one value, which `schemas` (and what they apply) describe.
 fn hide_within(value: &mut Value, schemas: &[&'static Schema], depth: usize) {
     let schemas = all_that_may_apply(schemas);
     if schemas.iter().any(|s| s.format == Some(Format::Password)) {
