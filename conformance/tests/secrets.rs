@@ -11,22 +11,23 @@ use runcomfy::provenance::{self, Record, RecordError};
 use runcomfy_conformance::models::acme::acme::echo::Echo;
 use serde_json::{Value, json};
 
+/// The body `input` is sent as, and what a record keeps of it.
+fn sent_and_kept(input: Value) -> (Value, Value) {
+    let model = Echo::info();
+    let body: Value =
+        serde_json::from_slice(&model.decode(&input).unwrap().encode(1 << 20).unwrap()).unwrap();
+    let Value::Object(input) = input else {
+        unreachable!()
+    };
+    let summary = provenance::body_summary(model, &input, &body);
+    (body, summary)
+}
+
 #[test]
 fn a_secret_is_sent_but_not_recorded_and_a_rerun_asks_for_it() {
     let model = Echo::info();
-    let Value::Object(input) = json!({"text": "hi", "voice": "sk-very-secret"}) else {
-        unreachable!()
-    };
-    let body: Value = serde_json::from_slice(
-        &model
-            .decode(&Value::Object(input.clone()))
-            .unwrap()
-            .encode(1 << 20)
-            .unwrap(),
-    )
-    .unwrap();
+    let (body, summary) = sent_and_kept(json!({"text": "hi", "voice": "sk-very-secret"}));
     assert_eq!(body["voice"], "sk-very-secret", "it is sent");
-    let summary = provenance::body_summary(model, &input, &body);
     assert_eq!(summary["voice"], json!({"secret": "not recorded"}));
     assert_eq!(summary["text"], "hi");
     assert!(!summary.to_string().contains("sk-very-secret"));
@@ -59,23 +60,13 @@ fn a_secret_is_sent_but_not_recorded_and_a_rerun_asks_for_it() {
 #[test]
 fn a_secret_at_any_depth_is_not_recorded() {
     let model = Echo::info();
-    let Value::Object(input) = json!({
+    let (body, summary) = sent_and_kept(json!({
         "text": "hi",
         "account": {"user": "ann", "token": "sk-1"},
         "keys": ["sk-2", "sk-3"],
         "auth": {"op": "bearer", "token": "sk-4"},
-    }) else {
-        unreachable!()
-    };
-    let body: Value = serde_json::from_slice(
-        &model
-            .decode(&Value::Object(input.clone()))
-            .unwrap()
-            .encode(1 << 20)
-            .unwrap(),
-    )
-    .unwrap();
-    let summary = provenance::body_summary(model, &input, &body);
+    }));
+    assert_eq!(body["account"]["token"], "sk-1", "it is sent");
     let hidden = json!({"secret": "not recorded"});
     assert_eq!(summary["account"], json!({"user": "ann", "token": hidden}));
     assert_eq!(summary["keys"], json!([hidden, hidden]));
