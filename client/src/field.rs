@@ -197,11 +197,7 @@ impl Field {
     fn item_checks(&self, position: usize) -> Vec<&'static Schema> {
         self.own_schemas()
             .into_iter()
-            .filter_map(|s| match s.items {
-                Items::Any => None,
-                Items::Each(item) => Some(item),
-                Items::Tuple { prefix, rest } => prefix.get(position).copied().or(rest),
-            })
+            .filter_map(|s| s.item_at(position))
             .collect()
     }
 
@@ -418,7 +414,7 @@ fn admits(schema: &Schema, json: JsonType) -> bool {
 }
 
 /// The schemas in order, each once (the same node may be reached twice).
-fn once_each(schemas: impl Iterator<Item = &'static Schema>) -> Vec<&'static Schema> {
+pub(crate) fn once_each(schemas: impl Iterator<Item = &'static Schema>) -> Vec<&'static Schema> {
     let mut out: Vec<&'static Schema> = Vec::new();
     for schema in schemas {
         if !out.iter().any(|s| std::ptr::eq(*s, schema)) {

@@ -20,7 +20,7 @@ use crate::media::Media;
 use crate::model::ModelInfo;
 use crate::place::{Placed, place_new};
 use crate::price::Usd;
-use crate::schema::{Format, Items, Schema};
+use crate::schema::{Format, Schema};
 use runcomfy_vocab::pointer::Path as JsonPath;
 
 /// The record's file name, beside the job's files.
@@ -388,14 +388,8 @@ fn hide_within(value: &mut Value, schemas: &[&'static Schema], depth: usize) {
         }
         Value::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                let at: Vec<&'static Schema> = schemas
-                    .iter()
-                    .filter_map(|s| match s.items {
-                        Items::Any => None,
-                        Items::Each(item) => Some(item),
-                        Items::Tuple { prefix, rest } => prefix.get(i).copied().or(rest),
-                    })
-                    .collect();
+                let at: Vec<&'static Schema> =
+                    schemas.iter().filter_map(|s| s.item_at(i)).collect();
                 hide_within(item, &at, depth);
             }
         }
@@ -425,20 +419,14 @@ fn children(schemas: &[&'static Schema], key: &str) -> Vec<&'static Schema> {
         .collect()
 }
 
-/// `schemas` and every schema that may apply with them: their `allOf` members and, as any may
-/// be the one that passes, their alternatives and conditional branches, each once.
+/// `schemas` and every schema that may apply with them: what each applies in place and, as
+/// any may be the one that passes, its branches, each once.
 fn all_that_may_apply(schemas: &[&'static Schema]) -> Vec<&'static Schema> {
-    let mut seen = std::collections::HashSet::new();
-    let mut out = Vec::new();
-    let mut stack: Vec<&'static Schema> = schemas.to_vec();
-    while let Some(schema) = stack.pop() {
-        if seen.insert(std::ptr::from_ref(schema)) {
-            out.push(schema);
-            stack.extend(schema.all_of);
-            stack.extend(schema.branches());
-        }
-    }
-    out
+    crate::field::once_each(
+        schemas
+            .iter()
+            .flat_map(|s| s.in_place().into_iter().chain(s.branches())),
+    )
 }
 
 /// Where `value` holds a secret a record did not keep, at any depth.

@@ -306,6 +306,16 @@ impl Schema {
         }
     }
 
+    /// The schema of the item at `position`: every item's, a tuple's for that place or for
+    /// the items after them; `None` where any item goes.
+    pub fn item_at(&self, position: usize) -> Option<&'static Schema> {
+        match self.items {
+            Items::Any => None,
+            Items::Each(each) => Some(each),
+            Items::Tuple { prefix, rest } => prefix.get(position).copied().or(rest),
+        }
+    }
+
     /// Whether nothing is valid (the `false` schema).
     pub fn is_never(&self) -> bool {
         self.types.is_empty()

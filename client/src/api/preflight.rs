@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::media::{self, Media};
 use crate::model::{Input, Model, ModelInfo};
 use crate::report::ValidationReport;
-use crate::schema::{Items, MediaSpec, Schema};
+use crate::schema::{MediaSpec, Schema};
 use crate::validate::instance::{Instance, View};
 
 /// Bytes fetched from each URL: enough for any image header.
@@ -111,12 +111,7 @@ fn media_urls(
         }
         View::Array(items) => {
             for i in 0..items.len() {
-                let item_schema = match schema.items {
-                    Items::Each(each) => Some(each),
-                    Items::Tuple { prefix, rest } => prefix.get(i).copied().or(rest),
-                    Items::Any => None,
-                };
-                if let (Some(item_schema), Some(item)) = (item_schema, items.item(i)) {
+                if let (Some(item_schema), Some(item)) = (schema.item_at(i), items.item(i)) {
                     media_urls(item_schema, item.view(), &path.index(i), out);
                 }
             }

@@ -9,7 +9,7 @@ use super::{equal, evaluated};
 use crate::media::{self, Files, Media};
 use crate::number::Number;
 use crate::report::{Problem, ValidationReport};
-use crate::schema::{Dependency, Items, Json, Needs, Schema, Types};
+use crate::schema::{Dependency, Json, Needs, Schema, Types};
 
 /// Checks `value` against `schema`, adding its problems to `report` at `path`.
 pub fn check(
@@ -541,12 +541,7 @@ impl Checker<'_> {
             self.error(at.index(j), "uniqueItems", None, message);
         }
         for index in 0..items.len() {
-            let item_schema = match schema.items {
-                Items::Any => None,
-                Items::Each(each) => Some(each),
-                Items::Tuple { prefix, rest } => prefix.get(index).copied().or(rest),
-            };
-            if let (Some(item_schema), Some(item)) = (item_schema, items.item(index)) {
+            if let (Some(item_schema), Some(item)) = (schema.item_at(index), items.item(index)) {
                 self.node(item_schema, item.view(), at.index(index));
             }
         }
@@ -971,6 +966,7 @@ fn unknown_tag(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::Items;
 
     fn num(text: &str) -> Number {
         serde_json::from_str(text).unwrap()
