@@ -187,22 +187,13 @@ fn input_schema(ctx: &mut Ctx<'_>) -> Option<(Vec<SchemaNode>, SchemaId)> {
 /// `oneOf`, `not`, `if`/`then`/`else` or `dependentSchemas` without first stepping into a
 /// property or an item (`{"allOf": [{"$ref": "#"}]}`): validating it would never end.
 fn in_place_loop(ctx: &mut Ctx<'_>, nodes: &[SchemaNode]) -> bool {
-    let in_place = |node: &SchemaNode| -> Vec<SchemaId> {
-        node.in_place()
-            .into_iter()
-            .filter_map(|sub| match sub {
-                Sub::Node(id) => Some(id),
-                _ => None,
-            })
-            .collect()
-    };
     // Depth-first, each node once: 0 unseen, 1 on the path, 2 done.
     let mut state = vec![0u8; nodes.len()];
     for start in 0..nodes.len() {
         if state[start] != 0 {
             continue;
         }
-        let mut path: Vec<(SchemaId, Vec<SchemaId>)> = vec![(start, in_place(&nodes[start]))];
+        let mut path: Vec<(SchemaId, Vec<SchemaId>)> = vec![(start, in_place_nodes(&nodes[start]))];
         state[start] = 1;
         while let Some((id, next)) = path.last_mut() {
             let id = *id;
@@ -220,7 +211,7 @@ fn in_place_loop(ctx: &mut Ctx<'_>, nodes: &[SchemaNode]) -> bool {
                 }
                 Some(to) if state[to] == 0 => {
                     state[to] = 1;
-                    path.push((to, in_place(&nodes[to])));
+                    path.push((to, in_place_nodes(&nodes[to])));
                 }
                 Some(_) => {}
                 None => {
@@ -231,6 +222,17 @@ fn in_place_loop(ctx: &mut Ctx<'_>, nodes: &[SchemaNode]) -> bool {
         }
     }
     false
+}
+
+/// The nodes `node` applies in place (`true` and `false` are no node).
+fn in_place_nodes(node: &SchemaNode) -> Vec<SchemaId> {
+    node.in_place()
+        .into_iter()
+        .filter_map(|sub| match sub {
+            Sub::Node(id) => Some(id),
+            _ => None,
+        })
+        .collect()
 }
 
 /// How many schemas may apply to one value through one schema: validating checks each (every
@@ -251,13 +253,7 @@ fn in_place_fan_out(ctx: &mut Ctx<'_>, nodes: &[SchemaNode]) -> bool {
             if count[id].is_some() {
                 continue;
             }
-            let children = nodes[id]
-                .in_place()
-                .into_iter()
-                .filter_map(|sub| match sub {
-                    Sub::Node(child) => Some(child),
-                    _ => None,
-                });
+            let children = in_place_nodes(&nodes[id]).into_iter();
             if children_done {
                 let total = children
                     .map(|child| count[child].unwrap_or(0))

@@ -551,10 +551,7 @@ impl<'c, 'a> Typer<'c, 'a> {
     /// An overlay's `type_name`, `variants` and `aliases` of field `wire` must have something
     /// to name: they were silently dropped for a field of another type.
     fn check_field_overlay(&mut self, wire: &str, ty: &RustType, overlay: &FieldOverlay) {
-        let mut named = ty;
-        while let RustType::Nullable(inner) | RustType::Vec(inner) = named {
-            named = inner;
-        }
+        let named = named_type(ty);
         let (choices, union) = (
             matches!(named, RustType::Enum(_)),
             matches!(named, RustType::Union(_)),
@@ -598,10 +595,7 @@ impl<'c, 'a> Typer<'c, 'a> {
         overlay: &FieldOverlay,
         (structs, enums, unions): (usize, usize, usize),
     ) {
-        let mut named = ty;
-        while let RustType::Nullable(inner) | RustType::Vec(inner) = named {
-            named = inner;
-        }
+        let named = named_type(ty);
         // The type's name, and what each wire value or tag is named and aliased as.
         let (name, variants): (&str, Vec<VariantNaming<'_>>) = match named {
             RustType::Struct(i) if *i < structs => (&self.structs[*i].name, Vec::new()),
@@ -1306,6 +1300,15 @@ impl<'c, 'a> Typer<'c, 'a> {
             other => format!("`{other}`"),
         }
     }
+}
+
+/// The type an overlay of a field of type `ty` names: its own, or what it is a list or an
+/// `Option` of.
+fn named_type(mut ty: &RustType) -> &RustType {
+    while let RustType::Nullable(inner) | RustType::Vec(inner) = ty {
+        ty = inner;
+    }
+    ty
 }
 
 /// The natural Rust name of the `index`th property, `wire`.
