@@ -214,9 +214,19 @@ pub(crate) fn type_of(value: &Value) -> JsonType {
 impl SchemaNode {
     /// The types allowed (every type when `type` is absent).
     pub fn allowed(&self) -> Types {
-        // A `const` with no `type` allows its own type (`{"const": "circle"}` is text).
+        // A `const` or an `enum` with no `type` allows its values' types (`{"const":
+        // "circle"}` and `{"enum": ["a", "b"]}` are text).
         let of_constant = || self.constant.as_ref().map(|c| Types::of(type_of(c)));
-        self.types.or_else(of_constant).unwrap_or(Types::ANY)
+        let of_choices = || {
+            let values = self.choices.as_ref().filter(|c| !c.is_empty())?;
+            Some(values.iter().fold(Types::NONE, |types, value| {
+                types.with(Types::of(type_of(value)))
+            }))
+        };
+        self.types
+            .or_else(of_constant)
+            .or_else(of_choices)
+            .unwrap_or(Types::ANY)
     }
 
     /// Whether the node constrains nothing beyond annotations: it is the empty schema.

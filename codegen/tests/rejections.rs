@@ -1057,7 +1057,14 @@ fn an_overlay_names_a_union_and_its_shapes() {
         Some(unknown),
         "overlay.json",
         "/fields/u/variants",
-        "`zzz` is not the tag of a shape of `u`",
+        "`zzz` is neither the tag of a shape of `u` nor one of its choices",
+    );
+    assert_rejected(
+        input.clone(),
+        Some(json!({"display_name": "Test", "fields": {"u": {"aliases": {"a": "A"}}}})),
+        "overlay.json",
+        "/fields/u/aliases",
+        "`a` is not one of the choices of `u`",
     );
     let nothing = json!({"display_name": "Test", "fields": {"n": {"type_name": "Count"}}});
     assert_rejected(
@@ -1066,6 +1073,53 @@ fn an_overlay_names_a_union_and_its_shapes() {
         "overlay.json",
         "/fields/n/type_name",
         "`n` has no struct, enum or union of its own to name",
+    );
+}
+
+/// A union's overlay names and aliases the values of its choices too (fal's `image_size`:
+/// a shape or one of several sizes; QA repro32 L3: refused as naming no shape), unless
+/// another field typed those choices first. An `enum` with no `type` is of its values' type,
+/// so it is a union's branch (it was JSON).
+#[test]
+fn an_overlay_names_a_unions_choices() {
+    let size = json!({"type": "object", "properties": {"width": {"type": "integer"}}});
+    let mut input = object(
+        json!({
+            "image_size": {"anyOf": [{"$ref": "#/$defs/ImageSize"}, {"enum": ["square_hd", "landscape_4_3"]}]},
+            "mode": {"$ref": "#/$defs/Mode"},
+            "either": {"anyOf": [{"$ref": "#/$defs/Mode"}, {"type": "integer"}]}
+        }),
+        &[],
+    );
+    input["$defs"] = json!({"ImageSize": size, "Mode": {"enum": ["fast", "slow"]}});
+    let overlay = json!({"display_name": "Test", "fields": {"image_size": {
+        "type_name": "Size",
+        "variants": {"square_hd": "SquareHd"},
+        "aliases": {"landscape_4_3": "4:3"}
+    }}});
+    let dir = catalog(&input, Some(&overlay));
+    let code = runcomfy_codegen::generate(dir.path()).unwrap();
+    assert!(code.contains("pub enum Size"), "{code}");
+    assert!(code.contains("SquareHd,"), "{code}");
+    assert!(code.contains("\"landscape_4_3\" | \"4:3\""), "{code}");
+    assert!(code.contains(".alias(\"4:3\")"), "{code}");
+    let first =
+        json!({"display_name": "Test", "fields": {"either": {"variants": {"fast": "Quick"}}}});
+    assert_rejected(
+        input.clone(),
+        Some(first),
+        "overlay.json",
+        "/fields/either/variants",
+        "the choice `fast` of `either` is `Fast`, as another field made it first",
+    );
+    let misspelt =
+        json!({"display_name": "Test", "fields": {"image_size": {"aliases": {"square": "sq"}}}});
+    assert_rejected(
+        input,
+        Some(misspelt),
+        "overlay.json",
+        "/fields/image_size/aliases",
+        "`square` is not one of the choices of `image_size`",
     );
 }
 

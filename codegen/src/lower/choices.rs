@@ -12,6 +12,7 @@ use crate::error::WarningKind;
 use crate::ir::{ChoicesOwner, Enum, EnumRepr, SchemaNode, Variant};
 use crate::naming;
 use crate::overlay::FieldOverlay;
+use serde_json::Value;
 
 /// The enum of `wires` (each once, in schema order), for the field `hint`.
 pub(crate) fn build(
@@ -87,6 +88,15 @@ pub(crate) fn build(
         repr,
         variants,
     })
+}
+
+/// The wire value of choice `value` as an enum names it: a text as is, an integer written out.
+pub(crate) fn wire(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => n.as_i64().map(|n| n.to_string()),
+        _ => None,
+    }
 }
 
 /// The Rust name of value `wire` (the `i`th): the overlay's `named`, when it is one, or one

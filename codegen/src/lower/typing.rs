@@ -611,12 +611,19 @@ impl<'c, 'a> Typer<'c, 'a> {
             }
             RustType::Union(i) if *i < unions => {
                 let u = &self.unions[*i];
-                let variants = u.variants.iter().filter_map(|v| {
+                let shapes = u.variants.iter().filter_map(|v| {
                     v.tag
                         .as_deref()
                         .map(|tag| (tag, v.name.as_str(), None::<&str>))
                 });
-                (&u.name, variants.collect())
+                let choices = u.variants.iter().filter_map(|v| match v.ty {
+                    RustType::Enum(e) => Some(&self.enums[e].variants),
+                    _ => None,
+                });
+                let choices = choices
+                    .flatten()
+                    .map(|v| (v.wire.as_str(), v.name.as_str(), v.alias.as_deref()));
+                (&u.name, shapes.chain(choices).collect())
             }
             _ => return,
         };
@@ -876,7 +883,13 @@ impl<'c, 'a> Typer<'c, 'a> {
                 _ => None,
             };
             let shape_hint = self.shape_hint(sub, hint, value.as_deref());
-            let ty = self.type_of(sub, &shape_hint, None);
+            // The overlay's names and aliases of choices are for the branch of choices (fal's
+            // `image_size`: a shape or one of `square_hd`, `landscape_4_3`, ...).
+            let choices = match json {
+                JsonType::Object => None,
+                _ => self.choices_overlay(sub, overlay),
+            };
+            let ty = self.type_of(sub, &shape_hint, choices.as_ref());
             if matches!(ty, RustType::Json | RustType::Nullable(_)) {
                 self.roll_back(mark);
                 return RustType::Json;
@@ -899,6 +912,7 @@ impl<'c, 'a> Typer<'c, 'a> {
             }
             variants.push((json, ty, value));
         }
+        self.check_union_overlay(hint, &variants, overlay, mark.enums);
         let tag = tag.map(|(property, _)| property);
         self.union((name, definition), (hint, at), variants, (tag, overlay))
     }
@@ -925,38 +939,101 @@ impl<'c, 'a> Typer<'c, 'a> {
         }
     }
 
-    /// An overlay's `variants` of a union name its shapes by tag; `aliases` are for choices.
+    /// The part of a union's overlay for its alternative `sub` when that is a set of choices:
+    /// the `variants` and `aliases` of its values (a union's other `variants` name shapes).
+    fn choices_overlay(&self, sub: Sub, overlay: Option<&FieldOverlay>) -> Option<FieldOverlay> {
+        let overlay = overlay?;
+        let wires: Vec<String> = certain(&self.nodes, &[sub])
+            .into_iter()
+            .filter_map(|id| self.nodes[id].choices.as_ref())
+            .flatten()
+            .filter_map(choices::wire)
+            .collect();
+        let of_choices = |map: &BTreeMap<String, String>| -> BTreeMap<String, String> {
+            map.iter()
+                .filter(|(wire, _)| wires.contains(wire))
+                .map(|(wire, name)| (wire.clone(), name.clone()))
+                .collect()
+        };
+        let (variants, aliases) = (of_choices(&overlay.variants), of_choices(&overlay.aliases));
+        (!variants.is_empty() || !aliases.is_empty()).then(|| FieldOverlay {
+            variants,
+            aliases,
+            ..FieldOverlay::default()
+        })
+    }
+
+    /// An overlay's `variants` of a union name its shapes by tag and the values of its choices;
+    /// `aliases` are for those values. Each must name something the union has, as it has it:
+    /// choices typed before the union (`made`: how many enums there were), by another field,
+    /// keep their names.
     fn check_union_overlay(
         &mut self,
         hint: &str,
         variants: &[(JsonType, RustType, Option<String>)],
         overlay: Option<&FieldOverlay>,
+        made: usize,
     ) {
         let Some(overlay) = overlay else {
             return;
         };
         let field_at = format!("/fields/{}", escape(hint));
+        // The values of the union's choices: each with its variant's name and alias, and
+        // whether the union made it (the enum then took the overlay, or refused it itself).
+        let choices: Vec<(VariantNaming<'_>, bool)> = variants
+            .iter()
+            .filter_map(|(_, ty, _)| match ty {
+                RustType::Enum(i) => Some((&self.enums[*i], *i >= made)),
+                _ => None,
+            })
+            .flat_map(|(e, own)| e.variants.iter().map(move |v| (v, own)))
+            .map(|(v, own)| ((v.wire.as_str(), v.name.as_str(), v.alias.as_deref()), own))
+            .collect();
+        let first = "as another field made it first: name it in that field's overlay";
+        let mut problems = Vec::new();
         for (key, name) in &overlay.variants {
-            if !variants.iter().any(|(_, _, tag)| tag.as_ref() == Some(key)) {
-                self.ctx.overlay_err(
-                    &format!("{field_at}/variants"),
+            if variants.iter().any(|(_, _, tag)| tag.as_ref() == Some(key)) {
+                if !is_type_ident(name) {
+                    problems.push(("variants", format!("`{name}` is not a Rust variant name (ASCII, starting with an upper-case letter)")));
+                }
+                continue;
+            }
+            match choices.iter().find(|(c, _)| c.0 == key) {
+                Some(((_, made_name, _), false)) if made_name != name => problems.push((
+                    "variants",
+                    format!("the choice `{key}` of `{hint}` is `{made_name}`, {first}"),
+                )),
+                Some(_) => {}
+                None => problems.push((
+                    "variants",
                     format!(
-                        "`{key}` is not the tag of a shape of `{hint}`: a union's `variants` \
-                         name its object shapes by their tag's value"
+                        "`{key}` is neither the tag of a shape of `{hint}` nor one of its \
+                         choices: a union's `variants` name its object shapes by their tag's \
+                         value and its choices by value"
                     ),
-                );
-            } else if !is_type_ident(name) {
-                self.ctx.overlay_err(
-                    &format!("{field_at}/variants"),
-                    format!("`{name}` is not a Rust variant name (ASCII, starting with an upper-case letter)"),
-                );
+                )),
             }
         }
-        if !overlay.aliases.is_empty() {
-            self.ctx.overlay_err(
-                &format!("{field_at}/aliases"),
-                format!("`{hint}` is a union, not a field of choices: it takes no aliases"),
-            );
+        for (key, alias) in &overlay.aliases {
+            match choices.iter().find(|(c, _)| c.0 == key) {
+                Some(((_, _, made_alias), false)) if *made_alias != Some(alias.as_str()) => {
+                    problems.push((
+                        "aliases",
+                        format!("the choice `{key}` of `{hint}` has no alias `{alias}`, {first}"),
+                    ));
+                }
+                Some(_) => {}
+                None => problems.push((
+                    "aliases",
+                    format!(
+                        "`{key}` is not one of the choices of `{hint}`: a union's `aliases` are \
+                         for the values of its choices"
+                    ),
+                )),
+            }
+        }
+        for (key, problem) in problems {
+            self.ctx.overlay_err(&format!("{field_at}/{key}"), problem);
         }
     }
 
@@ -1107,6 +1184,7 @@ impl<'c, 'a> Typer<'c, 'a> {
             };
             variants.push((json, ty, None));
         }
+        self.check_union_overlay(hint, &variants, overlay, self.enums.len());
         self.union(
             (name, definition),
             (hint, &node.pointer),
@@ -1128,7 +1206,6 @@ impl<'c, 'a> Typer<'c, 'a> {
     ) -> RustType {
         let empty = BTreeMap::new();
         let given = overlay.map_or(&empty, |o| &o.variants);
-        self.check_union_overlay(hint, &variants, overlay);
         // Only unions of shapes are shared (`integer or text` of `seed` is not `strength`'s),
         // and not one the overlay names.
         let shapes = variants
