@@ -410,7 +410,7 @@ fn kind_text(field: &Field) -> String {
             [] => "JSON".to_owned(),
             // One of some words, or something else (fal's `image_size`: or an object).
             choices => {
-                let words: Vec<String> = choices.iter().map(|c| c.text()).collect();
+                let words: Vec<String> = choices.iter().map(choice_text).collect();
                 format!("one of {}, or JSON", words.join(", "))
             }
         },

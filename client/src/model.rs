@@ -308,6 +308,10 @@ impl ModelInfo {
                 continue;
             };
             let choices = field.choices();
+            // A union's branch of choices (fal's `image_size`: one of some sizes, or an
+            // object) reads a value only the field does not take as written: an open set
+            // (`anyOf [enum, string]`) keeps the text typed.
+            let alternatives = field.alternative_choices();
             let mut fix = |v: &mut serde_json::Value, path: Path| {
                 // Text for a choice, or a number for a choice written as text (`"5"` of
                 // `"auto", "5", ...`).
@@ -326,7 +330,10 @@ impl ModelInfo {
                 if choices.iter().any(|c| c.value.to_value() == *v) {
                     return;
                 }
-                let Some(choice) = find_choice(&choices, &typed) else {
+                let choice = find_choice(&choices, &typed).or_else(|| {
+                    find_choice(&alternatives, &typed).filter(|_| !field.takes_value(v))
+                });
+                let Some(choice) = choice else {
                     return;
                 };
                 let value = choice.value.to_value();

@@ -249,7 +249,9 @@ fn a_property_ruled_out_is_named() {
 }
 
 /// fal's shape: one of some words, or an object its `$ref` names (into OpenAPI's
-/// `components`). A typed union; help lists the words (QA repro28 #2, #4).
+/// `components`). A typed union; help lists the words (QA repro28 #2, #4). The overlay names
+/// and aliases its words (QA repro32 L3), and an input takes the alias as the flags do; an
+/// open set of words (`anyOf [enum, string]`) keeps the text typed.
 #[test]
 fn a_choice_or_a_referenced_object_is_a_typed_union() {
     use choice_union::{ChoiceUnionInput, Size, SizeChoice, SizeValue};
@@ -259,7 +261,8 @@ fn a_choice_or_a_referenced_object_is_a_typed_union() {
     assert!(!problems::<M>(json!({"size": "portrait"})).is_empty());
     assert!(!problems::<M>(json!({"size": {"width": 0}})).is_empty());
     for size in [
-        SizeValue::String(SizeChoice::Landscape),
+        SizeValue::String(SizeChoice::Even),
+        SizeValue::String("wide".parse().unwrap()),
         SizeValue::Object(Size::new().with_width(5)),
     ] {
         assert!(
@@ -276,6 +279,15 @@ fn a_choice_or_a_referenced_object_is_a_typed_union() {
         .map(|c| c.text())
         .collect();
     assert_eq!(words, ["square", "landscape"]);
+    let info = M::info();
+    let mut input = json!({"size": "wide", "style": "Anime"});
+    let loose = info.normalize_choices(input.as_object_mut().unwrap());
+    assert_eq!(input, json!({"size": "landscape", "style": "Anime"}));
+    assert!(loose.problems().is_empty(), "{loose:?}");
+    let mut input = json!({"size": "Square"});
+    let loose = info.normalize_choices(input.as_object_mut().unwrap());
+    assert_eq!(input, json!({"size": "square"}));
+    assert_eq!(loose.problems().len(), 1, "{loose:?}");
 }
 
 /// A discriminated union (Pydantic's, OpenAPI's `discriminator`) of two object shapes with the
