@@ -733,6 +733,18 @@ const CASES: &[Case] = &[
         "nested type renamed `Lora` → `Adapter`",
         "input.json#/properties/lora",
     ),
+    // A shape written out again is one type, named after its first use (QA repro32 M3: the
+    // rename was told at the new field, or at the first use, not where the type changed).
+    case(
+        "a field of the same shape added first: the renamed type told where it is used",
+        |c| {
+            let lora = prop(c, "lora").clone();
+            move_first(c, "adapter", lora);
+        },
+        BREAKING,
+        "nested type renamed `Lora` → `Adapter`",
+        "input.json#/properties/lora",
+    ),
     case(
         "nested struct closed",
         |c| prop(c, "lora")["additionalProperties"] = json!(false),
@@ -1644,6 +1656,54 @@ fn every_crafted_change_is_classified() {
         }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// A shape written out at several places is one type whose own schema is its first use's:
+/// each change is told at the use it is of, every use that changed is told (QA repro32 M3:
+/// a struct's new field was told at the other field, and of two renamed uses one was told).
+#[test]
+fn a_shared_shape_s_changes_are_told_at_each_use() {
+    let told = |changes: &[Change]| -> Vec<String> {
+        changes
+            .iter()
+            .map(|c| format!("{}#{}: {}", c.file, c.pointer, c.what))
+            .collect()
+    };
+    // `lora` gains `rank` and is now written as `wide` is, first: one type, `Wide`.
+    let changes = diff_of(|c| {
+        let mut wider = prop(c, "lora").clone();
+        wider["properties"]["rank"] = json!({"type": "integer"});
+        move_first(c, "wide", wider.clone());
+        *prop(c, "lora") = wider;
+    });
+    let said = told(&changes);
+    for expected in [
+        "input.json#/properties/lora: nested type renamed `Lora` → `Wide`",
+        "input.json#/properties/lora/properties/rank: new optional field `rank`",
+    ] {
+        assert!(said.iter().any(|s| s.starts_with(expected)), "{said:#?}");
+    }
+    assert!(
+        !said.iter().any(|s| s.contains("#/properties/wide/")),
+        "{said:#?}"
+    );
+    // Two uses of one shape, swapped: both change type.
+    let two = |first: &'static str, second: &'static str| {
+        move |c: &mut Catalog| {
+            let lora = prop(c, "lora").clone();
+            remove(&mut input(c)["properties"], "lora");
+            move_first(c, second, lora.clone());
+            move_first(c, first, lora);
+        }
+    };
+    let changes = diff_between(two("a", "b"), two("b", "a"));
+    let said = told(&changes);
+    for expected in [
+        "input.json#/properties/a: nested type renamed `AObject` → `B`",
+        "input.json#/properties/b: nested type renamed `AObject` → `B`",
+    ] {
+        assert!(said.iter().any(|s| s == expected), "{said:#?}");
+    }
 }
 
 #[test]

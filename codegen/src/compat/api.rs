@@ -7,7 +7,8 @@ use runcomfy_vocab::pointer::escape;
 
 use super::{Impact, ModelDiff, OUTPUT, OVERLAY, UPSTREAM, schema};
 use crate::ir::{
-    Enum, EnumRepr, Field, Model, OutputField, OutputKind, OutputType, RustType, Struct, Union,
+    Enum, EnumRepr, Field, Items, Model, OutputField, OutputKind, OutputType, RustType, SchemaId,
+    Struct, Sub, Union,
 };
 
 /// The model's names and docs.
@@ -171,7 +172,82 @@ fn price_units(d: &mut ModelDiff<'_>) {
 /// The input struct, and through its fields everything below it.
 pub(super) fn input(d: &mut ModelDiff<'_>) {
     let (o, n) = (d.old, d.new);
-    structure(d, o.input_struct(), n.input_struct(), true);
+    structure(d, o.input_struct(), n.input_struct(), None);
+}
+
+/// Where a type is used: the place's pointer, and the schema written there on each side. A
+/// type written out at several places is one Rust type, whose own schema is its first use's:
+/// a change is told where the use is, not where the type was first written.
+#[derive(Clone, Copy)]
+struct Use<'p> {
+    at: &'p str,
+    old: Option<SchemaId>,
+    new: Option<SchemaId>,
+}
+
+impl Use<'_> {
+    /// The schema of each side's nodes a step in: its list's items, the `X` of `[X, null]`, a
+    /// property.
+    fn step(
+        &self,
+        (old, new): (&Model, &Model),
+        mut next: impl FnMut(&Model, SchemaId) -> Option<SchemaId>,
+    ) -> (Option<SchemaId>, Option<SchemaId>) {
+        (
+            self.old.and_then(|id| next(old, id)),
+            self.new.and_then(|id| next(new, id)),
+        )
+    }
+}
+
+fn node_of(sub: Sub) -> Option<SchemaId> {
+    match sub {
+        Sub::Node(id) => Some(id),
+        Sub::Any | Sub::Never => None,
+    }
+}
+
+/// The schema of property `wire` where node `id` writes it: its own `properties`, else its
+/// `allOf` members'.
+fn property(model: &Model, id: SchemaId, wire: &str) -> Option<SchemaId> {
+    let node = model.node(id);
+    let own = node.properties.iter().find(|(name, _)| name == wire);
+    match own {
+        Some((_, sub)) => node_of(*sub),
+        None => node
+            .all_of
+            .iter()
+            .filter_map(|sub| node_of(*sub))
+            .find_map(|member| property(model, member, wire)),
+    }
+}
+
+/// The items' schema of list node `id`.
+fn items(model: &Model, id: SchemaId) -> Option<SchemaId> {
+    match model.node(id).items {
+        Items::Each(sub) => node_of(sub),
+        _ => None,
+    }
+}
+
+/// The `X` of a node `[X, {"type": "null"}]`, else the node.
+fn through_null(model: &Model, id: SchemaId) -> Option<SchemaId> {
+    let node = model.node(id);
+    let alternatives = if node.any_of.is_empty() {
+        &node.one_of
+    } else {
+        &node.any_of
+    };
+    let not_null = |sub: &&Sub| !matches!(sub, Sub::Node(i) if model.node(*i).allowed() == runcomfy_vocab::json_type::Types::NULL);
+    match alternatives
+        .iter()
+        .filter(not_null)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [one] if alternatives.len() == 2 => node_of(**one),
+        _ => Some(id),
+    }
 }
 
 /// Where a field is declared: its struct's `properties`.
@@ -184,23 +260,55 @@ fn field_at(model: &Model, s: &Struct, wire: &str) -> String {
     )
 }
 
-fn structure(d: &mut ModelDiff<'_>, os: &Struct, ns: &Struct, top: bool) {
+/// The struct `os` became `ns`, the input's (`used` is `None`) or one used below it.
+fn structure(d: &mut ModelDiff<'_>, os: &Struct, ns: &Struct, used: Option<Use<'_>>) {
     let (old, new) = (d.old, d.new);
     // The struct's own keywords (`additionalProperties`, `minProperties`, ...); its properties
     // are its fields, below.
-    schema::node(d, os.schema, ns.schema);
-    if !top && os.name != ns.name {
+    let (old_node, new_node) = match used {
+        Some(Use {
+            old: Some(o),
+            new: Some(n),
+            ..
+        }) => (o, n),
+        _ => (os.schema, ns.schema),
+    };
+    if let Some(used) = used
+        && os.name != ns.name
+    {
         d.input(
-            new.node(ns.schema).pointer.clone(),
+            used.at,
             Impact::Breaking,
             format!("nested type renamed `{}` → `{}`", os.name, ns.name),
         );
     }
+    schema::node(d, old_node, new_node);
+    // Each field where this use writes it, else where the struct was first written.
+    let written = |wire: &str| match used {
+        Some(used) => used.step((old, new), |m, id| property(m, id, wire)),
+        None => (None, None),
+    };
+    let old_at = |wire: &str| match written(wire).0 {
+        Some(id) => old.node(id).pointer.clone(),
+        None => field_at(old, os, wire),
+    };
+    let new_at = |wire: &str| match written(wire).1 {
+        Some(id) => new.node(id).pointer.clone(),
+        None => field_at(new, ns, wire),
+    };
     for pair in paired(&os.fields, &ns.fields, |a, b| a.wire == b.wire) {
         match pair {
-            Paired::Kept(of, nf) => field(d, (os, ns), of, nf),
+            Paired::Kept(of, nf) => {
+                let (o, n) = written(&nf.wire);
+                let used = Use {
+                    at: &new_at(&nf.wire),
+                    old: o.or(node_of(of.schema)),
+                    new: n.or(node_of(nf.schema)),
+                };
+                field(d, (os, ns), (of, nf), used);
+            }
             Paired::Removed(of) => d.input(
-                field_at(old, os, &of.wire),
+                old_at(&of.wire),
                 Impact::Breaking,
                 format!(
                     "field `{}` removed (`{}.{}` is gone)",
@@ -208,7 +316,7 @@ fn structure(d: &mut ModelDiff<'_>, os: &Struct, ns: &Struct, top: bool) {
                 ),
             ),
             Paired::Added(nf) if nf.required => d.input(
-                field_at(new, ns, &nf.wire),
+                new_at(&nf.wire),
                 Impact::Breaking,
                 format!(
                     "new required field `{}`: `{}::new` takes one more argument",
@@ -216,7 +324,7 @@ fn structure(d: &mut ModelDiff<'_>, os: &Struct, ns: &Struct, top: bool) {
                 ),
             ),
             Paired::Added(nf) => d.input(
-                field_at(new, ns, &nf.wire),
+                new_at(&nf.wire),
                 Impact::Additive,
                 format!(
                     "new optional field `{}` (the struct is #[non_exhaustive]; set it with `{}`)",
@@ -297,8 +405,14 @@ fn strip(ty: &RustType) -> &RustType {
     }
 }
 
-fn field(d: &mut ModelDiff<'_>, (os, ns): (&Struct, &Struct), of: &Field, nf: &Field) {
-    let at = field_at(d.new, ns, &nf.wire);
+/// Field `of` became `nf`, written at `used`.
+fn field(
+    d: &mut ModelDiff<'_>,
+    (os, ns): (&Struct, &Struct),
+    (of, nf): (&Field, &Field),
+    used: Use<'_>,
+) {
+    let at = used.at.to_owned();
     if of.ident != nf.ident {
         d.input(
             at.clone(),
@@ -312,8 +426,24 @@ fn field(d: &mut ModelDiff<'_>, (os, ns): (&Struct, &Struct), of: &Field, nf: &F
     presence(d, &at, &ns.name, of, nf);
     accessor(d, &at, (os, ns), of, nf);
     nullability(d, &at, nf, is_nullable(&of.ty));
-    ty(d, strip(&of.ty), strip(&nf.ty), &at);
-    schema::sub(d, of.schema, nf.schema, &at);
+    let (o, n) = used.step((d.old, d.new), through_null);
+    ty(
+        d,
+        strip(&of.ty),
+        strip(&nf.ty),
+        Use {
+            at: &at,
+            old: o,
+            new: n,
+        },
+    );
+    let schema = |written: Option<SchemaId>, own: Sub| written.map_or(own, Sub::Node);
+    schema::sub(
+        d,
+        schema(used.old, of.schema),
+        schema(used.new, nf.schema),
+        &at,
+    );
 }
 
 /// Required or optional: whether `new` takes the field, and its setter.
@@ -399,15 +529,33 @@ fn nullability(d: &mut ModelDiff<'_>, at: &str, nf: &Field, was_nullable: bool) 
 }
 
 /// Compares two Rust types at one place, into the items, structs, enums and unions they name.
-fn ty(d: &mut ModelDiff<'_>, ot: &RustType, nt: &RustType, at: &str) {
+fn ty(d: &mut ModelDiff<'_>, ot: &RustType, nt: &RustType, used: Use<'_>) {
     let (old, new) = (d.old, d.new);
+    let at = used.at;
     match (ot, nt) {
         (RustType::Vec(a), RustType::Vec(b)) => {
-            ty(d, a, b, &format!("{at}/{}", Keyword::Items.name()));
+            let (o, n) = used.step((old, new), items);
+            let at = match n {
+                Some(id) => new.node(id).pointer.clone(),
+                None => format!("{at}/{}", Keyword::Items.name()),
+            };
+            ty(
+                d,
+                a,
+                b,
+                Use {
+                    at: &at,
+                    old: o,
+                    new: n,
+                },
+            );
         }
-        (RustType::Nullable(a), RustType::Nullable(b)) => ty(d, a, b, at),
+        (RustType::Nullable(a), RustType::Nullable(b)) => {
+            let (o, n) = used.step((d.old, d.new), through_null);
+            ty(d, a, b, Use { at, old: o, new: n });
+        }
         (RustType::Struct(i), RustType::Struct(j)) => {
-            structure(d, &old.structs[*i], &new.structs[*j], false);
+            structure(d, &old.structs[*i], &new.structs[*j], Some(used));
         }
         (RustType::Enum(i), RustType::Enum(j)) => {
             enumeration(d, &old.enums[*i], &new.enums[*j], at)
@@ -524,7 +672,13 @@ fn union(d: &mut ModelDiff<'_>, ou: &Union, nu: &Union, at: &str) {
                         ),
                     );
                 }
-                ty(d, &ov.ty, &nv.ty, at);
+                // The alternative's own schema is not tracked: the shape's, where first written.
+                let used = Use {
+                    at,
+                    old: None,
+                    new: None,
+                };
+                ty(d, &ov.ty, &nv.ty, used);
             }
             Paired::Added(nv) => d.input(
                 at.to_owned(),
