@@ -1020,6 +1020,27 @@ fn a_union_of_a_referenced_object_and_choices_is_typed() {
     }
 }
 
+/// A number written as text is a smell (`"5"`); text that reads as no number (`"zero"`) is
+/// a default that does not fit, not a number written as text (QA repro31 L4).
+#[test]
+fn only_text_that_reads_as_a_number_is_a_number_as_string() {
+    let input = object(
+        json!({"a": {"type": "integer", "default": "5"}, "b": {"type": "integer", "default": "zero"}}),
+        &[],
+    );
+    let warned = warnings_of(&input, None);
+    let of = |field: &str| -> Vec<&str> {
+        let at = format!("/properties/{field}/default");
+        warned
+            .iter()
+            .filter(|(p, _)| p.ends_with(&at))
+            .map(|(_, kind)| *kind)
+            .collect()
+    };
+    assert_eq!(of("a"), ["number-as-string"], "{warned:?}");
+    assert_eq!(of("b"), ["default-mismatch"], "{warned:?}");
+}
+
 /// Property names that read as one Rust name are told apart by order only: lint says so.
 #[test]
 fn properties_of_one_rust_name_are_a_warning() {

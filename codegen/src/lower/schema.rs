@@ -602,17 +602,7 @@ impl<'c, 'a> Reader<'c, 'a> {
         match value {
             Value::Number(n) => Some(n.clone()),
             // Catalogs write numbers loosely (`"0.5"`); read them as what they say.
-            Value::String(s) => match s
-                .trim()
-                .parse::<i64>()
-                .map(serde_json::Number::from)
-                .ok()
-                .or_else(|| {
-                    s.trim()
-                        .parse::<f64>()
-                        .ok()
-                        .and_then(serde_json::Number::from_f64)
-                }) {
+            Value::String(s) => match number_in_text(s) {
                 Some(n) => {
                     self.number_as_string(at, s);
                     Some(n)
@@ -944,11 +934,17 @@ impl<'c, 'a> Reader<'c, 'a> {
             t == Types::INTEGER || t == Types::NUMBER || t == Types::NUMBER.with(Types::INTEGER)
         });
         if numeric {
-            if let Some(Value::String(s)) = map.get("default") {
+            // Text that reads as no number (`"zero"`) is no number written as text: the
+            // default check says it does not fit.
+            if let Some(Value::String(s)) = map.get("default")
+                && number_in_text(s).is_some()
+            {
                 self.number_as_string(&pointer.join("default"), s);
             }
             for (i, value) in node.choices.iter().flatten().enumerate() {
-                if let Value::String(s) = value {
+                if let Value::String(s) = value
+                    && number_in_text(s).is_some()
+                {
                     self.number_as_string(&pointer.join("enum").index(i), s);
                 }
             }
@@ -972,17 +968,8 @@ impl<'c, 'a> Reader<'c, 'a> {
             .flatten()
             .chain(node.default.as_mut())
         {
-            let parsed = value.as_str().and_then(|s| {
-                let s = s.trim();
-                s.parse::<i64>().map(Value::from).ok().or_else(|| {
-                    s.parse::<f64>()
-                        .ok()
-                        .and_then(serde_json::Number::from_f64)
-                        .map(Value::Number)
-                })
-            });
-            if let Some(number) = parsed {
-                *value = number;
+            if let Some(number) = value.as_str().and_then(number_in_text) {
+                *value = Value::Number(number);
             }
         }
     }
@@ -1133,4 +1120,18 @@ fn removal_patch(doc: &Value, at: &Pointer) -> Option<String> {
         patch = Value::Object(map);
     }
     Some(serde_json::json!({ "patch": patch }).to_string())
+}
+
+/// The number a catalog wrote as text (`"0.5"`, `" 7 "`), an integer when it is one; none for
+/// text that reads as no finite number.
+fn number_in_text(text: &str) -> Option<serde_json::Number> {
+    let text = text.trim();
+    text.parse::<i64>()
+        .map(serde_json::Number::from)
+        .ok()
+        .or_else(|| {
+            text.parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+        })
 }
