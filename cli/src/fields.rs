@@ -13,6 +13,7 @@ use heck::ToKebabCase as _;
 use runcomfy::Number;
 use runcomfy::catalog::{CrossRule, Field, FieldKind, ModelInfo};
 use runcomfy::schema::{Choice, Json, JsonType};
+use runcomfy::validate::Instance as _;
 use runcomfy::vocab::cross::CrossRuleKind;
 use serde_json::{Map, Value};
 
@@ -600,10 +601,25 @@ fn whole_list(field: &Field, raw: &str) -> Option<Value> {
     (list.is_array() && !field.takes_value(&list)).then_some(list)
 }
 
-/// A tuple flag's one value as the whole tuple: a JSON array its first item cannot be.
+/// A tuple flag's one value as the whole tuple: a JSON array its first item cannot be. Valid
+/// neither way, an array whose own first element the first place has no room for is that
+/// place's item, when the place holds arrays (`--pair '["a", {"k": "x"}]'` for a pair whose
+/// first item is itself a list: what is wrong is inside it, and validation says so there).
 fn whole_tuple(field: &Field, raw: &str) -> Option<Value> {
     let list = serde_json::from_str::<Value>(raw).ok()?;
-    (list.is_array() && !field.takes_item(0, &list)).then_some(list)
+    let Value::Array(items) = &list else {
+        return None;
+    };
+    if field.takes_item(0, &list) {
+        return None;
+    }
+    let first_misplaced = items
+        .first()
+        .and_then(|first| first.view().json_type())
+        .is_some_and(|ty| !field.admits_item(0, ty));
+    let an_item =
+        first_misplaced && field.admits_item(0, JsonType::Array) && !field.takes_value(&list);
+    (!an_item).then_some(list)
 }
 
 /// A tuple's item at `position` from its flag's text: its JSON reading where the schemas of that
@@ -1104,6 +1120,58 @@ mod tests {
         assert_eq!(
             tuple_item(&pair, 0, r#"["a", 2]"#),
             Value::from(r#"["a", 2]"#)
+        );
+    }
+
+    /// A tuple whose first item is a list: one flag's array is that item, also with a mistake
+    /// inside it, when its own first element could not start the tuple (QA repro32 L4: it was
+    /// read as the whole tuple, and the user told of the wrong problem); an array that could
+    /// is the whole tuple, valid or not.
+    #[test]
+    fn an_array_for_a_tuple_whose_first_item_is_a_list() {
+        use runcomfy::schema::{Items, Schema, Types};
+        static TEXT: Schema = Schema {
+            types: Types::STRING,
+            ..Schema::ANY
+        };
+        static INT: Schema = Schema {
+            types: Types::INTEGER,
+            ..Schema::ANY
+        };
+        static INNER: Schema = Schema {
+            types: Types::ARRAY,
+            items: Items::Tuple {
+                prefix: &[&TEXT, &INT],
+                rest: Some(&Schema::NEVER),
+            },
+            ..Schema::ANY
+        };
+        static OUTER: Schema = Schema {
+            types: Types::ARRAY,
+            items: Items::Tuple {
+                prefix: &[&INNER, &TEXT],
+                rest: Some(&Schema::NEVER),
+            },
+            ..Schema::ANY
+        };
+        let t = Field {
+            name: "t",
+            schema: &OUTER,
+            required: false,
+            input: &Schema::ANY,
+        };
+        let whole = |raw: &str| whole_tuple(&t, raw);
+        // The inner pair, right or wrong inside: the first item.
+        assert_eq!(whole(r#"["a", 1]"#), None);
+        assert_eq!(whole(r#"["a", "x"]"#), None);
+        // The whole tuple, right or wrong.
+        assert_eq!(
+            whole(r#"[["a", 1], "b"]"#),
+            Some(serde_json::json!([["a", 1], "b"]))
+        );
+        assert_eq!(
+            whole(r#"[["a", "x"], "b"]"#),
+            Some(serde_json::json!([["a", "x"], "b"]))
         );
     }
 

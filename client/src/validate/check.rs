@@ -99,7 +99,7 @@ impl Checker<'_> {
         if schema.is_never() {
             return self.error(at, "false", None, "is not allowed here".to_owned());
         }
-        let Some(ty) = json_type(view) else {
+        let Some(ty) = view.json_type() else {
             let message = "must be a finite number (NaN and infinities are not JSON)".to_owned();
             return self.error(at, "type", Some(short(view)), message);
         };
@@ -211,7 +211,7 @@ impl Checker<'_> {
         at: At<'_>,
         message: impl FnOnce() -> String,
     ) {
-        let ty = json_type(view);
+        let ty = view.json_type();
         let fitting = Schema::lone_non_null(alternatives).or_else(|| {
             let ty = ty?;
             let typed: Vec<&'static Schema> = alternatives
@@ -771,21 +771,6 @@ fn unknown_field(schema: &Schema) -> String {
             patterns.join(", ")
         ),
     }
-}
-
-/// The JSON type of a value: `integer` for a whole number, else `number`; `None` for a float
-/// that is not a JSON number (NaN, the infinities), which a typed input can hold.
-fn json_type(view: View<'_>) -> Option<JsonType> {
-    Some(match view {
-        View::Null => JsonType::Null,
-        View::Bool(_) => JsonType::Boolean,
-        View::Number(n) if !n.is_finite() => return None,
-        View::Number(n) if n.is_integer() => JsonType::Integer,
-        View::Number(_) => JsonType::Number,
-        View::String(_) | View::Media(_) => JsonType::String,
-        View::Array(_) => JsonType::Array,
-        View::Object(_) => JsonType::Object,
-    })
 }
 
 /// Whether `n` is a whole multiple of `divisor`, computed exactly on the decimals as written

@@ -7,6 +7,8 @@
 
 use serde_json::{Map, Value};
 
+use runcomfy_vocab::json_type::JsonType;
+
 use crate::media::Media;
 use crate::number::{Integer, Number};
 
@@ -27,6 +29,23 @@ pub enum View<'a> {
     Array(&'a dyn Array),
     /// An object.
     Object(&'a dyn Object),
+}
+
+impl View<'_> {
+    /// The JSON type of the value: `integer` for a whole number, else `number`; `None` for a
+    /// float that is not a JSON number (NaN, the infinities), which a typed input can hold.
+    pub fn json_type(self) -> Option<JsonType> {
+        Some(match self {
+            View::Null => JsonType::Null,
+            View::Bool(_) => JsonType::Boolean,
+            View::Number(n) if !n.is_finite() => return None,
+            View::Number(n) if n.is_integer() => JsonType::Integer,
+            View::Number(_) => JsonType::Number,
+            View::String(_) | View::Media(_) => JsonType::String,
+            View::Array(_) => JsonType::Array,
+            View::Object(_) => JsonType::Object,
+        })
+    }
 }
 
 impl std::fmt::Debug for View<'_> {
