@@ -538,6 +538,15 @@ fn alternatives_that_multiply_past_bound_are_refused() {
     );
     let dir = catalog(&chain(3, 6), Some(&json!({"display_name": "Test"})));
     assert!(runcomfy_codegen::generate(dir.path()).is_ok());
+    // Side by side, the count is said as it is (QA repro32 L5: it said they led to others).
+    let flat: Vec<Value> = (0..100_000).map(|i| json!({"const": i})).collect();
+    assert_rejected(
+        object(json!({"x": {"anyOf": flat}}), &[]),
+        None,
+        "input.json",
+        "/properties/x",
+        "(it has 100000 alternatives)",
+    );
 }
 
 /// Without a `$dynamicRef`, a `$dynamicAnchor` is a plain anchor; a `$schema` below the root may

@@ -253,18 +253,24 @@ fn in_place_fan_out(ctx: &mut Ctx<'_>, nodes: &[SchemaNode]) -> bool {
             if count[id].is_some() {
                 continue;
             }
-            let children = in_place_nodes(&nodes[id]).into_iter();
+            let children = in_place_nodes(&nodes[id]);
             if children_done {
                 let total = children
-                    .map(|child| count[child].unwrap_or(0))
+                    .iter()
+                    .map(|child| count[*child].unwrap_or(0))
                     .fold(1u64, u64::saturating_add);
                 if total > MOST_IN_PLACE {
+                    // Many alternatives side by side, or alternatives that lead to others.
+                    let why = match children.len() as u64 {
+                        n if n >= MOST_IN_PLACE => format!("it has {n} alternatives"),
+                        _ => "alternatives that lead to alternatives multiply".to_owned(),
+                    };
                     ctx.input_err(
                         &nodes[id].pointer,
                         format!(
                             "this schema applies more than {MOST_IN_PLACE} schemas to the same \
                              value, each checked: validating one value would take too long \
-                             (alternatives that lead to alternatives multiply)"
+                             ({why})"
                         ),
                         None,
                     );
@@ -273,7 +279,7 @@ fn in_place_fan_out(ctx: &mut Ctx<'_>, nodes: &[SchemaNode]) -> bool {
                 count[id] = Some(total);
             } else {
                 stack.push((id, true));
-                stack.extend(children.map(|child| (child, false)));
+                stack.extend(children.into_iter().map(|child| (child, false)));
             }
         }
     }
