@@ -611,7 +611,66 @@ pub enum OutputKind {
     Json,
 }
 
+/// A field doc's link to a generated type, by its index: docs are written as fields are
+/// typed, and a type may take its final name after (a definition naming a shape written out
+/// before it, a shared tag's enum named by its value). Held in the doc as a marker until the
+/// code is emitted, when [`Model::link_names`] writes the name in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeLink {
+    /// [`Model::structs`]`[i]`.
+    Struct(usize),
+    /// [`Model::enums`]`[i]`.
+    Enum(usize),
+    /// [`Model::unions`]`[i]`.
+    Union(usize),
+}
+
+/// Brackets a [`TypeLink`] in a doc: a control character, which schema text never keeps.
+const LINK_MARK: char = '\u{1}';
+
+impl TypeLink {
+    /// The marker a doc holds for the type's name.
+    pub fn marker(self) -> String {
+        let (kind, index) = match self {
+            TypeLink::Struct(i) => ('S', i),
+            TypeLink::Enum(i) => ('E', i),
+            TypeLink::Union(i) => ('U', i),
+        };
+        format!("{LINK_MARK}{kind}{index}{LINK_MARK}")
+    }
+
+    fn parse(marker: &str) -> Option<TypeLink> {
+        let mut chars = marker.chars();
+        let kind = chars.next()?;
+        let index = chars.as_str().parse().ok()?;
+        Some(match kind {
+            'S' => TypeLink::Struct(index),
+            'E' => TypeLink::Enum(index),
+            'U' => TypeLink::Union(index),
+            _ => return None,
+        })
+    }
+}
+
 impl Model {
+    /// `doc` with each [`TypeLink`]'s marker replaced by the name the type has.
+    pub fn link_names(&self, doc: &str) -> String {
+        let mut out = String::with_capacity(doc.len());
+        // Between marks: text, a marker, text, ...
+        for (i, part) in doc.split(LINK_MARK).enumerate() {
+            let name = (i % 2 == 1)
+                .then(|| TypeLink::parse(part))
+                .flatten()
+                .and_then(|link| match link {
+                    TypeLink::Struct(i) => self.structs.get(i).map(|s| &s.name),
+                    TypeLink::Enum(i) => self.enums.get(i).map(|e| &e.name),
+                    TypeLink::Union(i) => self.unions.get(i).map(|u| &u.name),
+                });
+            out.push_str(name.map_or(part, String::as_str));
+        }
+        out
+    }
+
     /// A node by id.
     pub fn node(&self, id: SchemaId) -> &SchemaNode {
         &self.schemas[id]

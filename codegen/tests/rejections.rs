@@ -1029,6 +1029,25 @@ fn a_union_of_a_referenced_object_and_choices_is_typed() {
     }
 }
 
+/// Docs name a type by the name it ends with: a union written inline first and as a
+/// definition later is the definition's type, and the first field's docs link to it (they
+/// are written as fields are typed; rustdoc refused the stale link).
+#[test]
+fn docs_link_a_type_by_its_final_name() {
+    let shape = |tag: &str| json!({"type": "object", "required": ["k"], "properties": {"k": {"const": tag}}});
+    let union = json!({"oneOf": [shape("a"), shape("b")]});
+    let mut input = object(
+        json!({"first": union.clone(), "second": {"$ref": "#/$defs/Op"}}),
+        &[],
+    );
+    input["$defs"] = json!({ "Op": union });
+    let dir = catalog(&input, Some(&json!({"display_name": "Test"})));
+    let code = runcomfy_codegen::generate(dir.path()).unwrap();
+    assert!(code.contains("pub enum Op"), "{code}");
+    assert_eq!(code.matches("A value of [`Op`].").count(), 2, "{code}");
+    assert!(!code.contains('\u{1}'), "{code}");
+}
+
 /// A number written as text is a smell (`"5"`); text that reads as no number (`"zero"`) is
 /// a default that does not fit, not a number written as text (QA repro31 L4).
 #[test]

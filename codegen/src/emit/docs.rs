@@ -36,7 +36,16 @@ fn is_bidi_control(c: char) -> bool {
 /// Text from a schema, made safe for rustdoc: what it would read as links or HTML is escaped
 /// and bare URLs become links.
 pub(crate) fn schema_text(text: &str) -> String {
-    text.lines().map(escape).collect::<Vec<_>>().join("\n")
+    // Control characters show as nothing, and one brackets a type's link in field docs.
+    let shown = |line: &str| -> String {
+        line.chars()
+            .filter(|c| !c.is_control() || *c == '\t')
+            .collect()
+    };
+    text.lines()
+        .map(|line| escape(&shown(line)))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn escape(line: &str) -> String {

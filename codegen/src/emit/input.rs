@@ -240,7 +240,8 @@ fn param_type(model: &Model, ty: &RustType) -> TokenStream {
 
 fn field_def(model: &Model, f: &Field) -> TokenStream {
     let ident = format_ident!("{}", f.ident);
-    let docs = doc_attrs(&f.docs);
+    let docs: Vec<String> = f.docs.iter().map(|d| model.link_names(d)).collect();
+    let docs = doc_attrs(&docs);
     let mut serde = Vec::new();
     if f.ident != f.wire {
         let wire = &f.wire;

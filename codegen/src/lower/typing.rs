@@ -81,7 +81,6 @@ struct Mark {
     names: (Vec<String>, Vec<String>, Vec<String>),
     defined_unions: BTreeSet<usize>,
     named_structs: BTreeSet<usize>,
-    renamed: usize,
     type_names: BTreeSet<String>,
     definitions: BTreeMap<String, String>,
     memo: HashMap<SchemaId, RustType>,
@@ -103,8 +102,6 @@ pub(crate) struct Typer<'c, 'a> {
     named_structs: BTreeSet<usize>,
     /// The input field whose overlay is being applied, for its errors' pointers.
     overlay_field: Option<String>,
-    /// Types renamed after fields' docs named them (old name, new name), in order.
-    renamed: Vec<(String, String)>,
     memo: HashMap<SchemaId, RustType>,
     in_progress: HashSet<SchemaId>,
 }
@@ -158,7 +155,6 @@ impl<'c, 'a> Typer<'c, 'a> {
             defined_unions: BTreeSet::new(),
             named_structs: BTreeSet::new(),
             overlay_field: None,
-            renamed: Vec::new(),
             memo: HashMap::new(),
             in_progress: HashSet::new(),
         }
@@ -184,19 +180,7 @@ impl<'c, 'a> Typer<'c, 'a> {
         // A definition of the input's name (Pydantic's class) yields it to the input.
         self.definitions.retain(|_, kept| *kept != name);
         self.type_names.insert(name.clone());
-        let input = self.structure(root, name, true);
-        // Docs written before a type took its final name link to that name.
-        for (old, new) in std::mem::take(&mut self.renamed) {
-            let (old, new) = (format!("[`{old}`]"), format!("[`{new}`]"));
-            for field in self.structs.iter_mut().flat_map(|s| s.fields.iter_mut()) {
-                for doc in &mut field.docs {
-                    if doc.contains(&old) {
-                        *doc = doc.replace(&old, &new);
-                    }
-                }
-            }
-        }
-        input
+        self.structure(root, name, true)
     }
 
     /// The Rust type of a schema; `hint` names what it creates.
@@ -333,9 +317,8 @@ impl<'c, 'a> Typer<'c, 'a> {
             // A definition names the one type, wherever it was first written out.
             Some(earlier) if definition && !self.named_structs.contains(&earlier) => {
                 if let Some(copy) = self.structs.pop() {
-                    let old = std::mem::replace(&mut self.structs[earlier].name, copy.name.clone());
+                    let old = std::mem::replace(&mut self.structs[earlier].name, copy.name);
                     self.type_names.remove(&old);
-                    self.renamed.push((old, copy.name));
                 }
                 self.named_structs.insert(earlier);
                 RustType::Struct(earlier)
@@ -665,8 +648,7 @@ impl<'c, 'a> Typer<'c, 'a> {
         let old = e.name.clone();
         let name = self.type_name(wanted, "Choice", None);
         self.type_names.remove(&old);
-        self.enums[index].name = name.clone();
-        self.renamed.push((old, name));
+        self.enums[index].name = name;
     }
 
     /// The node's default read as its type; one that does not fit is shown in docs but not
@@ -1050,7 +1032,6 @@ impl<'c, 'a> Typer<'c, 'a> {
             ),
             defined_unions: self.defined_unions.clone(),
             named_structs: self.named_structs.clone(),
-            renamed: self.renamed.len(),
             type_names: self.type_names.clone(),
             definitions: self.definitions.clone(),
             memo: self.memo.clone(),
@@ -1066,7 +1047,6 @@ impl<'c, 'a> Typer<'c, 'a> {
         self.definitions = mark.definitions;
         self.defined_unions = mark.defined_unions;
         self.named_structs = mark.named_structs;
-        self.renamed.truncate(mark.renamed);
         let (structs, enums, unions) = mark.names;
         for (s, name) in self.structs.iter_mut().zip(structs) {
             s.name = name;
@@ -1230,9 +1210,8 @@ impl<'c, 'a> Typer<'c, 'a> {
         if let Some(index) = shared {
             // A definition names the one type, wherever it was first written out.
             if definition && self.defined_unions.insert(index) {
-                let old = std::mem::replace(&mut self.unions[index].name, name.clone());
+                let old = std::mem::replace(&mut self.unions[index].name, name);
                 self.type_names.remove(&old);
-                self.renamed.push((old, name));
             } else {
                 self.type_names.remove(&name);
             }
@@ -1369,7 +1348,8 @@ impl<'c, 'a> Typer<'c, 'a> {
                 other => other.to_string(),
             };
             if let Some(v) = e.variants.iter().find(|v| v.wire == wire) {
-                return format!("[`{}::{}`] (`{wire}`)", e.name, v.name);
+                let link = TypeLink::Enum(*i).marker();
+                return format!("[`{link}::{}`] (`{wire}`)", v.name);
             }
         }
         match default {
@@ -1722,14 +1702,16 @@ fn what(
             RustType::Integer => "A list of whole numbers.".to_owned(),
             RustType::Number => "A list of numbers.".to_owned(),
             RustType::Boolean => "A list of `true` or `false`.".to_owned(),
-            RustType::Enum(i) => format!("A list of [`{}`] choices.", typer.enums[*i].name),
-            RustType::Struct(i) => format!("A list of [`{}`] objects.", typer.structs[*i].name),
-            RustType::Union(i) => format!("A list of [`{}`] values.", typer.unions[*i].name),
+            RustType::Enum(i) => format!("A list of [`{}`] choices.", TypeLink::Enum(*i).marker()),
+            RustType::Struct(i) => {
+                format!("A list of [`{}`] objects.", TypeLink::Struct(*i).marker())
+            }
+            RustType::Union(i) => format!("A list of [`{}`] values.", TypeLink::Union(*i).marker()),
             _ => "A list.".to_owned(),
         },
-        RustType::Enum(i) => format!("One of the [`{}`] choices.", typer.enums[*i].name),
-        RustType::Union(i) => format!("A value of [`{}`].", typer.unions[*i].name),
-        RustType::Struct(i) => format!("An object: [`{}`].", typer.structs[*i].name),
+        RustType::Enum(i) => format!("One of the [`{}`] choices.", TypeLink::Enum(*i).marker()),
+        RustType::Union(i) => format!("A value of [`{}`].", TypeLink::Union(*i).marker()),
+        RustType::Struct(i) => format!("An object: [`{}`].", TypeLink::Struct(*i).marker()),
         RustType::JsonObject => {
             let each = match node.additional_properties {
                 Some(Sub::Node(i)) => single_type(typer.nodes[i].allowed()).map(type_words),
