@@ -79,7 +79,11 @@ impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("token", &self.token.as_ref().map(|t| t.as_ref().is_ok()))
-            .field("base_url", &self.base_url)
+            // A token put in the base URL by mistake is not repeated.
+            .field(
+                "base_url",
+                &self.base_url.as_deref().map(|url| self.scrubbed(url)),
+            )
             .field("retry", &self.retry)
             .field("poll", &self.poll)
             .finish_non_exhaustive()
@@ -87,6 +91,15 @@ impl fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
+    /// `text` with the token, if one was given, hidden: the base URL is shown in `Debug` and
+    /// errors, and a token passed as the URL (the two arguments swapped) must not be.
+    fn scrubbed(&self, text: &str) -> String {
+        match &self.token {
+            Some(Ok(token)) => token.scrub(text),
+            _ => text.to_owned(),
+        }
+    }
+
     /// The API token.
     pub fn token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(Token::new(token));
@@ -220,7 +233,15 @@ impl ClientBuilder {
             None => return Err(ConfigError::MissingToken.into()),
             Some(token) => token.map_err(ConfigError::Token)?,
         };
-        let base = parse_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
+        let base = parse_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL)).map_err(
+            |error| match error {
+                ConfigError::InvalidBaseUrl { url, reason } => ConfigError::InvalidBaseUrl {
+                    url: token.scrub(&url),
+                    reason,
+                },
+                other => other,
+            },
+        )?;
         let agent = self
             .user_agent
             .unwrap_or_else(|| concat!("runcomfy-rs/", env!("CARGO_PKG_VERSION")).to_owned());
@@ -334,7 +355,11 @@ fn is_downgrade(from: Option<&Url>, to: &Url) -> bool {
 /// ([`Token::authorize`](crate::secret::Token::authorize)), as the maintainer tools' `pull`.
 pub fn parse_base_url(text: &str) -> Result<Url, ConfigError> {
     let invalid = |reason| ConfigError::InvalidBaseUrl {
-        url: text.to_owned(),
+        // A query or fragment may hold a key (`?key=...`): not repeated.
+        url: match text.find(['?', '#']) {
+            Some(at) => format!("{}?…", &text[..at]),
+            None => text.to_owned(),
+        },
         reason,
     };
     let url = Url::parse(text).map_err(|_| invalid("not a URL"))?;
@@ -400,5 +425,27 @@ mod tests {
         );
         assert!(!text.contains("super-secret"), "{text}");
         Ok(())
+    }
+
+    /// A token given as the base URL (the arguments swapped), or in its query, is not repeated
+    /// by the error or the builder's `Debug` (QA repro34 #1).
+    #[test]
+    fn a_token_in_the_base_url_is_not_repeated() {
+        let token = "sk-qa-secret-token-34343";
+        for base in [
+            token.to_owned(),
+            format!("https://example.com/?key={token}"),
+            format!("https://example.com/{token}#x"),
+            format!("http://example.com/{token}"),
+        ] {
+            let builder = Client::builder().token(token).base_url(&base);
+            let debug = format!("{builder:?}");
+            let error = builder.build().err().map(|e| format!("{e} {e:?}"));
+            let text = format!("{debug} {error:?}");
+            assert!(error.is_some() && !text.contains("secret-token"), "{text}");
+        }
+        // Without a token, a query is still not repeated.
+        let error = parse_base_url("https://example.com/?key=abc").err();
+        assert!(error.is_some_and(|e| !e.to_string().contains("abc")));
     }
 }
