@@ -297,7 +297,9 @@ pub fn api_exit_code(err: &Error) -> u8 {
         // Only Ctrl-C stops a submit.
         Error::SubmitStopped { .. } => INTERRUPTED,
         Error::JobFailed { .. } | Error::Cancelled { .. } => FAILURE,
-        Error::ModelMismatch { .. } | Error::InvalidRequestId { .. } => USAGE,
+        Error::ModelMismatch { .. } | Error::InvalidRequestId { .. } | Error::InvalidModelId(_) => {
+            USAGE
+        }
         Error::Io { .. } => IO_ERR,
         Error::NotAllSaved { failure, .. } => api_exit_code(failure),
         Error::TooManyFiles { .. } => UNAVAILABLE,

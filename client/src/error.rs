@@ -247,6 +247,13 @@ pub enum Error {
         found: String,
     },
 
+    /// A model id that cannot name a model's endpoint: empty (the
+    /// [`Unchecked`](crate::unchecked::Unchecked) type itself, not a model
+    /// [`unchecked`](crate::unchecked::unchecked) made), or not a path of letters, digits, `.`,
+    /// `-` and `_`. Nothing was sent.
+    #[error(transparent)]
+    InvalidModelId(#[from] crate::unchecked::BadModelId),
+
     /// A request id that cannot be one: empty, `.` or `..` (which a URL would drop), with
     /// spaces around it, control characters, or longer than any the API gives. Nothing was
     /// sent.

@@ -117,3 +117,22 @@ fn local_files_are_read_off_the_async_worker() {
     );
     served.block_on(sim.shutdown());
 }
+
+/// The `Unchecked` type is every unchecked model's, with no id of its own: submitted as a
+/// model, it is refused before anything is sent (QA repro34 #3: it posted the input to
+/// `/v1/models`, the catalog's endpoint), as is asking the API of that id.
+#[tokio::test]
+async fn the_unchecked_type_itself_is_no_model() {
+    use runcomfy::unchecked::{Unchecked, UncheckedInput};
+    let sim = transport_support::simulator(SimConfig::default())
+        .await
+        .unwrap();
+    let client = transport_support::client(&sim).unwrap();
+    let input: UncheckedInput = serde_json::from_value(json!({"prompt": "x"})).unwrap();
+    let err = client.submit::<Unchecked>(&input).await.unwrap_err();
+    assert!(matches!(err, runcomfy::Error::InvalidModelId(_)), "{err}");
+    let err = client.live_model("").await.unwrap_err();
+    assert!(matches!(err, runcomfy::Error::InvalidModelId(_)), "{err}");
+    let stats = sim.stats();
+    assert_eq!((stats.submit_calls, stats.catalog_calls), (0, 0));
+}

@@ -27,7 +27,7 @@ impl Client {
         let http = &self.inner.http;
         let call = Call {
             method: Method::GET,
-            url: http.url(["v1", "models"].into_iter().chain(model_id.split('/'))),
+            url: super::submit::model_url(http, model_id)?,
             body: None,
             timeout: self.inner.timeouts.request,
         };

@@ -163,7 +163,7 @@ impl Client {
             let http = &self.inner.http;
             let call = Call {
                 method: Method::POST,
-                url: model_url(http, model.id),
+                url: model_url(http, model.id)?,
                 body: Some(body),
                 timeout: self.inner.timeouts.submit,
             };
@@ -300,8 +300,11 @@ where
 }
 
 /// `{base}/v1/models/{model_id}`.
-fn model_url(http: &Http, model_id: &str) -> Url {
-    http.url(["v1", "models"].into_iter().chain(model_id.split('/')))
+/// The endpoint of model `model_id` (`/v1/models/{model_id}`), for an id that is one: an empty
+/// one (the `Unchecked` type's own) would be the catalog's `/v1/models`.
+pub(super) fn model_url(http: &Http, model_id: &str) -> Result<Url, Error> {
+    crate::unchecked::check_id(model_id)?;
+    Ok(http.url(["v1", "models"].into_iter().chain(model_id.split('/'))))
 }
 
 /// Sorts a failed submit: definite refusals as they are, everything else as unknown.
@@ -378,9 +381,16 @@ mod tests {
             .base_url("http://127.0.0.1:9/api/")
             .build()?;
         assert_eq!(
-            model_url(&client.inner.http, "bytedance/seedream-4-0/edit").as_str(),
+            model_url(&client.inner.http, "bytedance/seedream-4-0/edit")?.as_str(),
             "http://127.0.0.1:9/api/v1/models/bytedance/seedream-4-0/edit"
         );
+        // The `Unchecked` type's empty id would be the catalog's endpoint (QA repro34 #3).
+        for id in ["", "a//b", "../x"] {
+            assert!(matches!(
+                model_url(&client.inner.http, id),
+                Err(Error::InvalidModelId(_))
+            ));
+        }
         Ok(())
     }
 }
