@@ -45,8 +45,10 @@ pub struct BadModelId {
     pub reason: &'static str,
 }
 
-/// The input of an unchecked model: the JSON object, sent as written. Made only by decoding
-/// (through [`ModelInfo::decode`] of a model [`unchecked`] gave).
+/// The input of an unchecked model: the JSON object, sent as written. Made by decoding
+/// (through [`ModelInfo::decode`] of a model [`unchecked`] gave), which sends it to that model;
+/// the [`Unchecked`] type itself names none, and a submit to it is refused
+/// ([`Error::InvalidModelId`](crate::Error::InvalidModelId)).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct UncheckedInput(Map<String, Value>);
