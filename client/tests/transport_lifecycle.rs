@@ -282,6 +282,41 @@ async fn a_run_dropped_while_its_job_is_queued_cancels_it() -> TestResult {
     Ok(())
 }
 
+/// A program whose `main` returns as soon as its deadline dropped a run ends the background
+/// cancel with its runtime, and the queued job then runs and is billed (QA repro34 #2):
+/// `Client::settle` waits for that cancel, so it reaches the server before the runtime ends.
+#[test]
+fn settle_lets_a_dropped_runs_cancel_reach_the_server_before_the_program_ends() -> TestResult {
+    // The simulator on a runtime of its own, as the server is another process.
+    let served = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let sim = served.block_on(one_busy_worker())?;
+    let client = client(&sim)?;
+    // The program: one thread, as `#[tokio::main(flavor = "current_thread")]`.
+    let program = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    program.block_on(async {
+        let _running = client.submit::<Edit>(&edit_input()).await?;
+        let given_up = tokio::time::timeout(
+            Duration::from_millis(300),
+            client.run::<Edit>(&edit_input()),
+        )
+        .await;
+        assert!(given_up.is_err(), "the run ended: {given_up:?}");
+        client.settle().await;
+        // Nothing left to wait for: at once.
+        tokio::time::timeout(Duration::from_millis(50), client.settle()).await?;
+        TestResult::Ok(())
+    })?;
+    drop(program);
+    assert_eq!(sim.stats().jobs_cancelled, 1);
+    served.block_on(sim.shutdown());
+    Ok(())
+}
+
 #[tokio::test]
 async fn updates_stream_reports_the_queue_then_the_end() -> TestResult {
     let sim = simulator(SimConfig {

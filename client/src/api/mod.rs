@@ -53,6 +53,16 @@ struct Inner {
     max_body: usize,
     /// Which media inputs validation may read: local files unless turned off.
     files: crate::media::Files,
+    /// The cancels dropped runs are sending in tasks of their own.
+    settling: Settling,
+}
+
+/// Cancels sent in the background (a [`Client::run`] dropped while its job waits), which
+/// [`Client::settle`] waits for: a runtime that shuts down first ends them unsent.
+#[derive(Default)]
+struct Settling {
+    pending: std::sync::atomic::AtomicUsize,
+    done: tokio::sync::Notify,
 }
 
 /// Time limits of single requests.

@@ -301,6 +301,7 @@ impl ClientBuilder {
                     any_host: self.any_output_host,
                 },
                 max_body: self.max_body.unwrap_or(DEFAULT_MAX_BODY_BYTES),
+                settling: Default::default(),
                 history,
                 files: if self.no_local_files {
                     Files::NoPaths

@@ -1,6 +1,8 @@
 //! Submitting: a typed input, or a JSON input of a model chosen at run time, through the one
 //! submit every path shares; and jobs rebuilt from their request ids.
 
+use std::sync::atomic::Ordering;
+
 use bytes::Bytes;
 use reqwest::{Method, Url};
 use tracing::Instrument as _;
@@ -68,15 +70,34 @@ impl Client {
     /// Dropped while it waits (under `tokio::time::timeout`, or a `select!` that took another
     /// branch), it asks the server to cancel the job, in a task of its own (best effort: a
     /// running job cannot be cancelled, and is billed), and logs the request id at warn level,
-    /// so the job is not lost without a trace. Dropped while the submit is on the wire, the job
-    /// may have been accepted with nobody told its id: bound the submit with
-    /// [`submit_with`](Self::submit_with) and a [`SubmitControl`] instead.
+    /// so the job is not lost without a trace. A program that ends right after (its `main`
+    /// returning on that timeout) ends that task with its runtime, the cancel unsent, and a
+    /// queued job then runs and is billed: `await` [`settle`](Self::settle) first. Dropped
+    /// while the submit is on the wire, the job may have been accepted with nobody told its id:
+    /// bound the submit with [`submit_with`](Self::submit_with) and a [`SubmitControl`]
+    /// instead.
     pub async fn run<M: Model>(&self, input: &M::Input) -> Result<M::Output, Error> {
         let job = self.submit::<M>(input).await?;
         let abandoned = Abandoned(Some(job.clone()));
         let output = job.wait().await;
         abandoned.forget();
         output
+    }
+
+    /// Waits for the cancels that dropped [`run`](Self::run)s are sending in the background
+    /// (each given [`CANCEL_TIMEOUT`](crate::api::wait::CANCEL_TIMEOUT) at most): call it
+    /// before the program exits after a run was dropped, as a runtime that shuts down ends
+    /// them unsent. Returns at once when there are none.
+    pub async fn settle(&self) {
+        let settling = &self.inner.settling;
+        loop {
+            // Made before the count is read: a cancel ending in between still wakes it.
+            let done = settling.done.notified();
+            if settling.pending.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            done.await;
+        }
     }
 
     /// [`run`](Self::run), with the model taken from the input's type.
@@ -355,10 +376,13 @@ impl<M: Model> Drop for Abandoned<M> {
             request_id = job.id(),
             model = job.model_id(),
             cancelling = runtime.is_ok(),
-            "run() was dropped while its job was unfinished; a job already running is billed"
+            "run() was dropped while its job was unfinished; a job already running is billed \
+             (its cancel is sent in the background: Client::settle waits for it)"
         );
         if let Ok(runtime) = runtime {
+            let pending = Pending::new(job.client().clone());
             runtime.spawn(async move {
+                let _pending = pending;
                 let cancel = tokio::time::timeout(crate::api::wait::CANCEL_TIMEOUT, job.cancel());
                 match cancel.await {
                     Ok(Ok(outcome)) => tracing::info!(request_id = job.id(), ?outcome, "cancel of an abandoned run"),
@@ -367,6 +391,25 @@ impl<M: Model> Drop for Abandoned<M> {
                 }
             });
         }
+    }
+}
+
+/// A cancel sent in the background, counted until it ends or its task is dropped (a runtime
+/// shutting down), for [`Client::settle`].
+struct Pending(Client);
+
+impl Pending {
+    fn new(client: Client) -> Self {
+        client.inner.settling.pending.fetch_add(1, Ordering::AcqRel);
+        Pending(client)
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        let settling = &self.0.inner.settling;
+        settling.pending.fetch_sub(1, Ordering::AcqRel);
+        settling.done.notify_waiters();
     }
 }
 
