@@ -538,6 +538,7 @@ impl fmt::Display for CancelOutcome {
 
 /// A token that cannot be sent in an HTTP header.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TokenError {
     /// The token is empty or only whitespace.
     #[error("the API token is empty")]

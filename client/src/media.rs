@@ -73,6 +73,7 @@ pub enum Media {
 
 /// A media input could not be turned into what is sent.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum MediaError {
     /// A local file could not be read.
     #[error("cannot read media file {}: {source}", shown_path(path))]

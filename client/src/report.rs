@@ -24,6 +24,7 @@ pub enum Severity {
 
 /// One problem found in an input.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
 pub struct Problem {
     /// Error or warning.
     pub severity: Severity,

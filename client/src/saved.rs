@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 /// One saved file.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DownloadedFile {
     /// The output field it came from.
     pub field: String,

@@ -11,7 +11,7 @@ use std::path::{Path as FsPath, PathBuf};
 use runcomfy::Media;
 use runcomfy::media::{Files, data_uri};
 use runcomfy::schema::{MediaFormat, MediaKind, MediaRule, MediaSpec, Rule, Schema, Types};
-use runcomfy::validate::{self, Problem, Severity, ValidationReport};
+use runcomfy::validate::{self, Severity, ValidationReport};
 use runcomfy::vocab::pointer::Path;
 
 const LANDSCAPE: &str = "The video must be landscape, 64 to 4096 px wide.";
@@ -132,12 +132,13 @@ fn check_every_way(bytes: &[u8], spec: &'static MediaSpec) -> ValidationReport {
     let from_bytes = check(&Media::bytes(bytes.to_vec()), spec);
     assert_eq!(check(&Media::DataUri(data_uri(bytes)), spec), from_bytes);
     let of_file = format!(" of {}", path.display());
-    let named = from_bytes.problems().iter().map(|p| Problem {
-        value: Some(match &p.value {
+    let named = from_bytes.problems().iter().map(|p| {
+        let mut named = p.clone();
+        named.value = Some(match &p.value {
             Some(measured) => format!("{measured}{of_file}"),
             None => format!("file {}", path.display()),
-        }),
-        ..p.clone()
+        });
+        named
     });
     assert_eq!(from_file.problems(), named.collect::<Vec<_>>());
     from_bytes

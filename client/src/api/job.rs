@@ -233,6 +233,7 @@ impl fmt::Display for JobState {
 
 /// A status reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Status {
     /// The state.
     pub state: JobState,
