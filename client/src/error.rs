@@ -622,6 +622,12 @@ impl Error {
     /// connection or reply that failed, a deadline or a job not finished yet. Never a refusal,
     /// an invalid input or a failed job; and a submit whose outcome is unknown is not to be
     /// sent again ([`may_have_been_billed`](Self::may_have_been_billed)).
+    ///
+    /// The same call, not the same program: an error that names a job
+    /// ([`request_id`](Self::request_id)) came after its submit, so retry what failed on that
+    /// job ([`Client::job`](crate::Client::job) then [`Job::wait`](crate::Job::wait), or the
+    /// download), not [`Client::run`](crate::Client::run) or a submit, which would pay for a
+    /// second job.
     pub fn is_transient(&self) -> bool {
         matches!(
             self.failure(),

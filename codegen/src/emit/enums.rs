@@ -42,6 +42,13 @@ fn definition(e: &Enum) -> TokenStream {
     docs.push(format!(
         "The choices of {owner}. The catalog may add choices: match with a wildcard arm."
     ));
+    if e.variants.iter().any(|v| v.alias.is_some()) {
+        docs.push(
+            "An alias is what people type: `FromStr` takes it, and so does a JSON input \
+             through `ModelInfo::normalize_choices`; serde and validation take the wire value."
+                .to_owned(),
+        );
+    }
     let docs = doc_attrs(&docs);
     let variants = e.variants.iter().map(|v| {
         let ident = format_ident!("{}", v.name);
