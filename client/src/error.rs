@@ -252,7 +252,7 @@ pub enum Error {
     /// [`unchecked`](crate::unchecked::unchecked) made), or not a path of letters, digits, `.`,
     /// `-` and `_`. Nothing was sent.
     #[error(transparent)]
-    InvalidModelId(#[from] crate::unchecked::BadModelId),
+    InvalidModelId(#[from] BadModelId),
 
     /// A request id that cannot be one: empty, `.` or `..` (which a URL would drop), with
     /// spaces around it, control characters, or longer than any the API gives. Nothing was
@@ -534,6 +534,18 @@ impl fmt::Display for CancelOutcome {
             CancelOutcome::Other(other) => f.write_str(&printable(other, SHOWN_CHARS)),
         }
     }
+}
+
+/// A model id that cannot name a model: it becomes the request's URL path, so only the
+/// characters RunComfy's ids are made of are taken
+/// ([`unchecked::check_id`](crate::unchecked::check_id)).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{id}` is not a model id: {reason}")]
+pub struct BadModelId {
+    /// The id as given, made printable.
+    pub id: String,
+    /// What is wrong with it.
+    pub reason: &'static str,
 }
 
 /// A token that cannot be sent in an HTTP header.

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::catalog::find;
+pub use crate::error::BadModelId;
 use crate::media::{Files, Media};
 use crate::model::{DynInput, DynOutput, Input, Model, ModelInfo, Upstream};
 use crate::report::ValidationError;
@@ -33,17 +34,6 @@ const ANY_OBJECT_TEXT: &str = r#"{"type":"object"}"#;
 
 /// The longest model id taken: the catalog's longest is under 60 characters.
 const MAX_ID_CHARS: usize = 200;
-
-/// A model id that cannot name a model: it becomes the request's URL path, so only the
-/// characters RunComfy's ids are made of are taken.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{id}` is not a model id: {reason}")]
-pub struct BadModelId {
-    /// The id as given, made printable.
-    pub id: String,
-    /// What is wrong with it.
-    pub reason: &'static str,
-}
 
 /// The input of an unchecked model: the JSON object, sent as written. Made by decoding
 /// (through [`ModelInfo::decode`] of a model [`unchecked`] gave), which sends it to that model;
