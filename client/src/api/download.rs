@@ -324,6 +324,13 @@ async fn save_one(
     }
     let parsed = match Url::parse(&url) {
         Ok(parsed) if parsed.has_host() => parsed,
+        // A path (`/files/a.png`) is on the API's own origin, as a browser reads one there.
+        Err(url::ParseError::RelativeUrlWithoutBase) if url.trim_start().starts_with('/') => {
+            match http.base().join(url.trim()) {
+                Ok(joined) => joined,
+                Err(_) => return refuse(url, DownloadFailure::NotAUrl),
+            }
+        }
         _ => return refuse(url, DownloadFailure::NotAUrl),
     };
     if let Err(reason) = fetching.check(http, &parsed) {
