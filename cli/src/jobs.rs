@@ -177,11 +177,17 @@ async fn result(job: &DynJob, args: &ResultArgs) -> Result<u8, CliError> {
         "finished_at": result.finished_at,
         "cost_usd": result.cost,
     });
-    if let Some(cost) = result.cost
-        && !args.json
-        && !args.display.quiet()
-    {
-        eprintln_safe(&format!("{id}: cost {cost}"));
+    // A cost the server stated in a form that is not US dollars is said as it wrote it.
+    let unread = job.cost_unread();
+    if let Some(said) = &unread {
+        report["cost_unread"] = json!(said);
+    }
+    if !args.json && !args.display.quiet() {
+        match (result.cost, &unread) {
+            (Some(cost), _) => eprintln_safe(&format!("{id}: cost {cost}")),
+            (None, Some(said)) => eprintln_safe(&output::cost_unread_text(id, said)),
+            (None, None) => {}
+        }
     }
     let code = match (result.state, &result.output) {
         (JobState::Succeeded, Some(outputs)) => {

@@ -58,6 +58,24 @@ pub fn json_line(value: &Value) {
     }
 }
 
+/// What a job's cost was, when the server stated it in a form that is not US dollars
+/// (`"0.5 EUR"`): said as it wrote it, so a charge is never shown as none.
+pub fn cost_unread_text(request_id: &str, said: &str) -> String {
+    format!(
+        "{request_id}: the server said it cost {said}, which is not an amount of US dollars this \
+         runcomfy can read"
+    )
+}
+
+/// The cost fields of a `--json` object: `cost_usd`, and `cost_unread` when the server stated
+/// a cost that is not US dollars.
+pub fn cost_json(report: &mut Value, job: &runcomfy::dynamic::DynJob) {
+    report["cost_usd"] = serde_json::json!(job.cost());
+    if let Some(said) = job.cost_unread() {
+        report["cost_unread"] = serde_json::json!(said);
+    }
+}
+
 /// The downloaded files as JSON.
 pub fn files_json(files: &[DownloadedFile]) -> Value {
     Value::Array(

@@ -1364,16 +1364,17 @@ fn succeeded(done: &Done, estimate: Option<&Estimate>, args: &RunArgs) {
         }
     }
     if args.json {
-        output::json(&json!({
+        let mut report = json!({
             "request_id": id,
             "model": job.model_id(),
             "status": "succeeded",
             "outputs": output.0,
             "files": output::files_json(saved),
-            "cost_usd": job.cost(),
             "estimate": estimate.map(Estimate::to_json),
             "record": record,
-        }));
+        });
+        output::cost_json(&mut report, job);
+        output::json(&report);
     } else if saved.is_empty() {
         // No files: the output itself is the result.
         output::json(&Value::Object(output.0.clone()));
@@ -1414,10 +1415,7 @@ fn cost_line(job: &DynJob, estimate: Option<&Estimate>, args: &RunArgs) -> Strin
         ),
         (Some(cost), _) => format!("{id}: cost {cost}{estimated}"),
         (None, _) => match job.cost_unread() {
-            Some(said) => format!(
-                "{id}: the server said it cost {said}, which is not an amount of US dollars \
-                 this runcomfy can read{estimated}"
-            ),
+            Some(said) => format!("{}{estimated}", output::cost_unread_text(id, &said)),
             None => format!("{id}: the server did not say what it cost{estimated}"),
         },
     }
@@ -1476,7 +1474,7 @@ fn job_ended_badly(
             report["files"] = output::files_json(err.saved_files());
         }
         if ended_paid(status, job) {
-            report["cost_usd"] = json!(job.cost());
+            output::cost_json(&mut report, job);
         }
         // What it may cost, as its record says, also for a job that may still run.
         if let Some(estimate) = estimate {

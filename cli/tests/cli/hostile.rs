@@ -1827,6 +1827,30 @@ fn a_cost_stated_unreadably_is_said_and_kept() {
     // Where it ran and what wrote it.
     assert_eq!(record["server"], format!("{}/", server.base_url()));
     assert!(record["runcomfy_version"].is_string(), "{record}");
+    // In every `--json` object and from `result` too, not `cost_usd: null` alone, which reads
+    // as a job that stated no cost (QA repro33 F2).
+    let output = run(&server, dir.path(), &["--out", "again", "--json"]);
+    assert_code(&output, 0);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["cost_unread"], "\"0.5 EUR\"", "{report}");
+    let id = report["request_id"].as_str().unwrap().to_owned();
+    let output = cli(&server, dir.path())
+        .args(["result", &id, "--json"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["cost_unread"], "\"0.5 EUR\"", "{report}");
+    let output = cli(&server, dir.path())
+        .args(["result", &id])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    assert!(
+        stderr(&output).contains("the server said it cost \"0.5 EUR\""),
+        "{}",
+        stderr(&output)
+    );
 }
 
 /// A rate the API marks as a floor under RunComfy's own name for it (`pricing_mode`), or
