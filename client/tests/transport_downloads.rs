@@ -19,7 +19,7 @@ fn jpeg_bytes() -> Vec<u8> {
 }
 
 /// A host serving `/typed.jpg` (with a Content-Type), `/untyped` (PNG bytes, no type),
-/// `/clip.webm?sig=1` (octet-stream, unknown bytes), `/run.sh`, `/script.png` (a script as
+/// `/clip.webm?sig=1` (octet-stream, WebM bytes), `/run.sh`, `/script.png` and `/script.mp4` (a script as
 /// octet-stream), `/big`, and 404 elsewhere.
 async fn other_host() -> TestResult<OtherHost> {
     OtherHost::start(|path| {
@@ -33,10 +33,10 @@ async fn other_host() -> TestResult<OtherHost> {
             "/untyped" => ok(Vec::new(), whole_png(20, 20)),
             "/clip.webm?sig=1" => ok(
                 vec![("Content-Type", "application/octet-stream".into())],
-                b"not a known format".to_vec(),
+                b"\x1a\x45\xdf\xa3 a WebM's EBML header, then its clusters".to_vec(),
             ),
             "/run.sh" => ok(Vec::new(), b"#!/bin/sh\necho hi\n".to_vec()),
-            "/script.png" => ok(
+            "/script.png" | "/script.mp4" => ok(
                 vec![("Content-Type", "application/octet-stream".into())],
                 b"#!/bin/sh\necho hi\n".to_vec(),
             ),
@@ -153,23 +153,29 @@ async fn a_missing_file_fails_without_retries_and_leaves_nothing() -> TestResult
     Ok(())
 }
 
-/// A URL named as an image whose bytes are of no image format, under a Content-Type that names
-/// none, is no image: refused (after its retries), not saved as `image.png`.
+/// A URL named as a format whose bytes are of none, under a Content-Type that names none, is
+/// not that file: refused (after its retries), not saved as `image.png`, nor as `video.mp4`
+/// (QA repro33 F3: a program was saved as a video, exit 0).
 #[tokio::test]
-async fn bytes_of_no_image_at_an_image_name_are_refused() -> TestResult {
+async fn bytes_of_no_format_at_a_format_s_name_are_refused() -> TestResult {
     let sim = simulator(SimConfig::default()).await?;
     let client = client(&sim)?;
     let host = other_host().await?;
-    let out = output(serde_json::json!({ "image": format!("{}/script.png", host.base_url) }))?;
-    let dir = tempfile::tempdir()?;
-    match client.download(&out, dir.path()).await {
-        Err(Error::Download {
-            reason: DownloadFailure::NotMedia(why),
-            ..
-        }) => assert!(why.contains("png"), "{why}"),
-        other => panic!("expected NotMedia, got {other:?}"),
+    for (field, path, named) in [
+        ("image", "/script.png", "png"),
+        ("video", "/script.mp4", "mp4"),
+    ] {
+        let out = output(serde_json::json!({ field: format!("{}{path}", host.base_url) }))?;
+        let dir = tempfile::tempdir()?;
+        match client.download(&out, dir.path()).await {
+            Err(Error::Download {
+                reason: DownloadFailure::NotMedia(why),
+                ..
+            }) => assert!(why.contains(named), "{why}"),
+            other => panic!("expected NotMedia, got {other:?}"),
+        }
+        assert_eq!(std::fs::read_dir(dir.path())?.count(), 0);
     }
-    assert_eq!(std::fs::read_dir(dir.path())?.count(), 0);
     Ok(())
 }
 

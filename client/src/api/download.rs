@@ -35,7 +35,7 @@ use crate::http::transport::Http;
 use crate::media::{Base64Source, DataUri, Payload, after_prefix, cut_short};
 use crate::model::Output;
 use crate::place::{Identity, Placed, place_new};
-use crate::schema::{MediaFormat, MediaKind};
+use crate::schema::MediaFormat;
 
 pub use crate::saved::DownloadedFile;
 
@@ -806,12 +806,13 @@ fn sync_and_hash(file: &std::fs::File, path: &Path) -> std::io::Result<String> {
 
 /// An output file is media: a host that sends something else sent a broken file, fetched
 /// again rather than saved. That is nothing at all, text where media belongs (an HTML error
-/// page or a JSON error with 200, whatever its `Content-Type`), bytes of another format than
-/// the one the `Content-Type` names (an error page sent as `image/png`), or, under a
-/// `Content-Type` that names no format, bytes of no image format from a URL whose name says
-/// image (a script at `out.png`, which would be saved as one). Other bytes in no format the
-/// vocabulary knows are taken on trust: a model may return a format this crate does not name,
-/// and a URL's name may be wrong where the bytes are right (a JPEG at `out.png` is a JPEG).
+/// page or a JSON error with 200, whatever its `Content-Type`), bytes other than the format
+/// the `Content-Type` names (an error page sent as `image/png`, a program as `video/mp4`), or,
+/// under a `Content-Type` that names no format, bytes of no format from a URL whose name says
+/// one (a script at `out.png` or `out.mp4`, which would be saved as one). Bytes in no format
+/// the vocabulary knows, where neither names one, are taken on trust: a model may return a
+/// format this crate does not name; and a URL's name may be wrong where the bytes are right (a
+/// JPEG at `out.png` is a JPEG).
 fn check_content(
     content_type: Option<&str>,
     named: Option<MediaFormat>,
@@ -836,24 +837,23 @@ fn check_content(
             Err(DownloadFailure::Mismatch(mime))
         }
         (_, Some(_)) => Ok(()),
-        (Some(claimed), None) if claimed.kind() == MediaKind::Image || looks_like_text(head) => {
-            Err(DownloadFailure::Mismatch(mime))
-        }
+        // The vocabulary tells every format it names from its first bytes: bytes it cannot
+        // tell are not the file the `Content-Type` or the URL names (an executable sent as
+        // `video/mp4`, or at `out.mp4`).
+        (Some(_), None) => Err(DownloadFailure::Mismatch(mime)),
         // SVG is the one text format among images.
         (None, None) if looks_like_text(head) && mime != "image/svg+xml" => Err(
             DownloadFailure::NotMedia(format!("text, {}", sent_as(&mime))),
         ),
         (None, None) => match named {
-            Some(named) if named.kind() == MediaKind::Image => {
-                Err(DownloadFailure::NotMedia(format!(
-                    "bytes of no image format from a URL naming {}, {}",
-                    named.name(),
-                    sent_as(&mime)
-                )))
-            }
-            _ => Ok(()),
+            Some(named) => Err(DownloadFailure::NotMedia(format!(
+                "bytes of no {} format from a URL naming {}, {}",
+                named.kind().name(),
+                named.name(),
+                sent_as(&mime)
+            ))),
+            None => Ok(()),
         },
-        _ => Ok(()),
     }
 }
 
@@ -1280,20 +1280,32 @@ mod tests {
         ));
         // Not yet: more may come.
         assert!(check_content(None, None, b"", false).is_ok());
-        // A URL's name is a claim where the Content-Type makes none: a script is no PNG, but a
-        // JPEG is a JPEG whatever its name, and bytes of an unknown format at a video's name
-        // are taken on trust as they are under `video/mp4`.
+        // A URL's name is a claim where the Content-Type makes none: a script is no PNG and no
+        // MP4 (QA repro33 F3: saved as a video, exit 0), but a JPEG is a JPEG whatever its
+        // name, and bytes of an unknown format where nothing names one are taken on trust.
         let script = b"#!/bin/sh\nrm -rf ~\n";
-        for content_type in [None, Some("application/octet-stream"), Some("text/plain")] {
+        let elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0";
+        for named in [MediaFormat::Png, MediaFormat::Mp4, MediaFormat::Wav] {
+            for content_type in [None, Some("application/octet-stream"), Some("text/plain")] {
+                for bytes in [&script[..], &elf[..]] {
+                    assert!(matches!(
+                        check_content(content_type, Some(named), bytes, true),
+                        Err(DownloadFailure::NotMedia(_))
+                    ));
+                }
+            }
+        }
+        // The same bytes sent as the format itself.
+        for content_type in ["video/mp4", "audio/mpeg", "image/png"] {
             assert!(matches!(
-                check_content(content_type, Some(MediaFormat::Png), script, true),
-                Err(DownloadFailure::NotMedia(_))
+                check_content(Some(content_type), None, elf, true),
+                Err(DownloadFailure::Mismatch(_))
             ));
         }
         let jpeg = b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01";
         assert!(check_content(None, Some(MediaFormat::Png), jpeg, true).is_ok());
-        assert!(check_content(None, Some(MediaFormat::Mp4), script, true).is_ok());
         assert!(check_content(None, None, script, true).is_ok());
+        assert!(check_content(None, None, elf, true).is_ok());
     }
 
     #[test]
