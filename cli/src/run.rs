@@ -89,7 +89,8 @@ impl EstimateLookup {
         let answer = Arc::new(OnceLock::new());
         let answered = Arc::clone(&answer);
         let task = tokio::spawn(async move {
-            let (estimate, warning) = estimate_quietly(&client, model, &given).await;
+            // The job is submitted: a refused token is said by its own calls.
+            let (estimate, warning, _) = estimate_quietly(&client, model, &given).await;
             let _ = answered.set(estimate.clone());
             (estimate, warning)
         });
@@ -305,7 +306,15 @@ pub async fn run(
             return Ok(nothing_sent(model.id, &args));
         };
         let estimate = match asked {
-            Ok(estimate) => estimate,
+            // The API refused the token: a submit would be refused too, and the budget is not
+            // what is wrong (QA repro33 F8: it exited 4, "over budget").
+            Ok((_, Some(refused))) => {
+                connection.close().await;
+                let err = CliError::Api(refused);
+                no_job(model.id, &err, &args);
+                return Err(err);
+            }
+            Ok((estimate, None)) => estimate,
             Err(after) => {
                 connection.close().await;
                 let err = CliError::TimedOutBeforeSubmit {
@@ -333,8 +342,9 @@ pub async fn run(
     code
 }
 
-/// The estimate at the model's price: today's from the API, or the catalog's (with a warning)
-/// if the API cannot say within [`PRICE_WAIT`] (it is said after [`PRICE_NOTICE`] that the
+/// The estimate at the model's price, and the API's refusal of the token if that is why the
+/// price could not be read: today's from the API, or the catalog's (with a warning) if the API
+/// cannot say within [`PRICE_WAIT`] (it is said after [`PRICE_NOTICE`] that the
 /// command waits): the waits of a batch under a budget, where the client's retries of a silent
 /// server would take a minute and a half. Every estimate (a dry run's, `--max-cost`'s, the record's and `--json`'s) is
 /// made at it, so they agree.
@@ -342,7 +352,7 @@ async fn estimate(
     client: &runcomfy::Client,
     model: &ModelInfo,
     input: &Map<String, Value>,
-) -> Estimate {
+) -> (Estimate, Option<runcomfy::Error>) {
     let lookup = estimate_quietly(client, model, input);
     tokio::pin!(lookup);
     let looked = match tokio::time::timeout(PRICE_NOTICE, &mut lookup).await {
@@ -360,19 +370,19 @@ async fn estimate(
                 .ok()
         }
     };
-    let (estimate, warning) = looked.unwrap_or_else(|| {
+    let (estimate, warning, refused) = looked.unwrap_or_else(|| {
         let warning = format!(
             "warning: {}'s price was not read from the API within {}s; {}",
             model.id,
             PRICE_WAIT.as_secs(),
             fallback(model)
         );
-        (catalog_estimate(model, input), Some(warning))
+        (catalog_estimate(model, input), Some(warning), None)
     });
     if let Some(warning) = warning {
         eprintln_safe(&warning);
     }
-    estimate
+    (estimate, refused)
 }
 
 /// [`estimate`], with its warning returned rather than printed: a lookup made while the
@@ -381,17 +391,23 @@ async fn estimate_quietly(
     client: &runcomfy::Client,
     model: &ModelInfo,
     input: &Map<String, Value>,
-) -> (Estimate, Option<String>) {
+) -> (Estimate, Option<String>, Option<runcomfy::Error>) {
     let price = client.estimate_price(model).await;
-    let warning = price.unread.map(|err| {
+    let warning = price.unread.as_ref().map(|err| {
         format!(
             "warning: cannot read {}'s price from the API ({err}); {}",
             model.id,
             fallback(model)
         )
     });
+    let refused = price.unread.filter(|err| {
+        matches!(
+            err,
+            runcomfy::Error::Unauthorized { .. } | runcomfy::Error::Forbidden { .. }
+        )
+    });
     let estimate = runcomfy::estimate::estimate(model, &price.price, &Value::Object(input.clone()));
-    (estimate, warning)
+    (estimate, warning, refused)
 }
 
 /// `--dry-run`'s estimate: today's price when the API can be asked (a token, or `--mock`),
@@ -424,7 +440,8 @@ async fn dry_run_estimate(
     }
     Ok(Ok(match connected {
         Ok(connection) => {
-            let estimate = estimate(&connection.client, model, input).await;
+            // A dry run sends nothing: the warning says why the price is the catalog's.
+            let (estimate, _) = estimate(&connection.client, model, input).await;
             connection.close().await;
             estimate
         }

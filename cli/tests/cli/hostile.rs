@@ -990,6 +990,28 @@ fn a_price_call_that_hangs_does_not_hold_the_run() {
     assert_eq!(server.count("POST", ""), 2);
 }
 
+/// A price lookup the API refuses for the token ends a `--max-cost` run as the token error it
+/// is (exit 77), nothing sent; not as a run over budget (QA repro33 F8: exit 4).
+#[test]
+fn a_token_refused_at_the_price_is_a_token_error_not_over_budget() {
+    let server = Hostile::start_in_background(|seen, _| {
+        if seen.method == "GET" && seen.path.starts_with("/v1/models/") {
+            json(
+                401,
+                j!({"error_code": 400004, "error_message": "invalid token"}),
+            )
+        } else {
+            json(200, j!({"request_id": "job-1"}))
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(&server, dir.path(), &["--max-cost", "1", "--json"]);
+    assert_code(&output, 77);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["status"], "not_submitted", "{report}");
+    assert_eq!(server.count("POST", ""), 0);
+}
+
 /// A batch under a budget waits for today's prices, but says so once they are slow.
 #[test]
 fn a_budget_waiting_for_slow_prices_says_so() {
