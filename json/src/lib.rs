@@ -19,8 +19,19 @@ pub fn without_bom(text: &str) -> &str {
 /// Reads JSON text: a leading byte order mark is skipped, and a key given twice in one object
 /// is an error naming it, with its line and column.
 pub fn parse(text: &str) -> Result<serde_json::Value, serde_json::Error> {
-    let text = without_bom(text);
-    let mut deserializer = serde_json::Deserializer::from_str(text);
+    read(&mut serde_json::Deserializer::from_str(without_bom(text)))
+}
+
+/// [`parse`] of bytes: JSON a server sent, where a key given twice is as ambiguous (which did
+/// it mean?) and must not be read as the last.
+pub fn parse_slice(bytes: &[u8]) -> Result<serde_json::Value, serde_json::Error> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    read(&mut serde_json::Deserializer::from_slice(bytes))
+}
+
+fn read<'de, R: serde_json::de::Read<'de>>(
+    deserializer: &mut serde_json::Deserializer<R>,
+) -> Result<serde_json::Value, serde_json::Error> {
     let value = deserializer.deserialize_any(OnceKeyed)?;
     deserializer.end()?;
     Ok(value)
@@ -119,5 +130,10 @@ mod tests {
             "{twice:?}"
         );
         assert!(parse("{} {}").is_err(), "trailing text");
+        assert_eq!(
+            parse_slice(text.as_bytes()).ok(),
+            serde_json::from_str(text).ok()
+        );
+        assert!(parse_slice(br#"{"a": 1, "a": 2}"#).is_err());
     }
 }

@@ -261,28 +261,34 @@ pub(crate) fn parse<T: DeserializeOwned>(status: u16, body: &[u8], token: &Token
     // those are read straight into `T`, without the JSON tree in between (a dozen
     // allocations a reply). Anything else, or a body `T` refuses, takes the whole way below.
     let may_hold_token = token.may_be_in_json(body);
+    // A flat object (a status reply): `T`'s derive refuses a key given twice itself. A key
+    // given twice deeper (two `images` lists in an output) is found on the way below.
     if (200..300).contains(&status)
         && !may_hold_token
         && memchr::memchr(b'\\', body).is_none()
+        && memchr::memchr_iter(b'{', body).nth(1).is_none()
         && ERROR_CODE_FINDER.find(body).is_none()
         && let Ok(reply) = serde_json::from_slice(body)
     {
         return Reply::Ok(reply);
     }
-    let value: Option<serde_json::Value> = serde_json::from_slice(body)
-        .ok()
-        .or_else(|| {
-            // One number too large for a double (`"cost": 1e400`, a seed in the output) is no
-            // reason to lose a paid job's reply: it is kept as its text.
-            let eased = overflowing_numbers_as_text(body)?;
-            serde_json::from_slice(&eased).ok()
-        })
-        .map(|mut value| {
+    // A key given twice is ambiguous (`"status": "failed", ..., "status": "succeeded"`): which
+    // did the server mean? Refused, not read as the last.
+    let read = runcomfy_json::parse_slice(body).or_else(|unread| {
+        // One number too large for a double (`"cost": 1e400`, a seed in the output) is no
+        // reason to lose a paid job's reply: it is kept as its text.
+        let eased = overflowing_numbers_as_text(body).ok_or_else(|| unread.to_string())?;
+        runcomfy_json::parse_slice(&eased).map_err(|_| unread.to_string())
+    });
+    let (value, unread) = match read {
+        Ok(mut value) => {
             if may_hold_token {
                 token.scrub_json(&mut value);
             }
-            value
-        });
+            (Some(value), None)
+        }
+        Err(unread) => (None, Some(unread)),
+    };
     // From the scrubbed tree when there is one: the raw text may hold the token escaped.
     let excerpt = |value: Option<&serde_json::Value>| match value {
         Some(value) if may_hold_token => excerpt(value.to_string().as_bytes()),
@@ -307,6 +313,11 @@ pub(crate) fn parse<T: DeserializeOwned>(status: u16, body: &[u8], token: &Token
             } else if depth > MAX_NESTING {
                 // Valid JSON maybe, but past what the reader follows (its stack is bounded).
                 format!("JSON nested {depth} levels deep, more than {MAX_NESTING}")
+            } else if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() {
+                // JSON, which the strict reader refused: a key given twice, which it names
+                // (the server's word: printable and cut short where it is shown, and never
+                // the token, which a key may echo).
+                token.scrub(&unread.unwrap_or_default())
             } else {
                 "not JSON".into()
             },
@@ -526,6 +537,31 @@ mod tests {
         assert_eq!(nesting(br#"{"a": "[[[{{{\"[", "b": [1]}"#), 2);
         match parse::<ResultReply>(200, b"<html>") {
             Reply::Invalid { reason, .. } => assert_eq!(reason, "not JSON"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A key given twice is ambiguous, at any depth: refused, naming it, not read as the last
+    /// (QA repro33 F5: a failed job read as succeeded, a result for another job let through,
+    /// one of two `images` lists lost). The token a key echoes is not repeated.
+    #[test]
+    fn a_key_given_twice_is_refused_at_any_depth() {
+        for body in [
+            r#"{"request_id": "a", "status": "failed", "status": "succeeded"}"#,
+            r#"{"request_id": "x", "request_id": "a", "status": "succeeded"}"#,
+            r#"{"status": "succeeded", "output": {"images": ["u"], "images": ["v"]}}"#,
+            r#"{"status": "succeeded", "output": {"tok-wire-123": 1, "tok-wire-123": 2}}"#,
+        ] {
+            match parse::<ResultReply>(200, body.as_bytes()) {
+                Reply::Invalid { reason, .. } => {
+                    assert!(reason.contains("is given twice"), "{reason}");
+                    assert!(!reason.contains("tok-wire-123"), "{reason}");
+                }
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+        match parse::<StatusReply>(200, br#"{"status": "in_queue", "status": "completed"}"#) {
+            Reply::Invalid { .. } => {}
             other => panic!("{other:?}"),
         }
     }
