@@ -257,18 +257,24 @@ async fn a_deadline_under_a_long_rate_limit_ends_on_time_saying_the_cancel_was_n
     Ok(())
 }
 
-#[tokio::test]
-async fn a_run_dropped_while_its_job_is_queued_cancels_it() -> TestResult {
-    let sim = one_busy_worker().await?;
-    let client = client(&sim)?;
+/// Fills the one worker of [`one_busy_worker`], then runs a job under a deadline that drops
+/// the run while its job waits in the queue.
+async fn drop_a_queued_run(client: &Client) -> TestResult {
     let _running = client.submit::<Edit>(&edit_input()).await?;
-    // The caller's own deadline drops the run while its job waits in the queue.
     let given_up = tokio::time::timeout(
         Duration::from_millis(300),
         client.run::<Edit>(&edit_input()),
     )
     .await;
     assert!(given_up.is_err(), "the run ended: {given_up:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_run_dropped_while_its_job_is_queued_cancels_it() -> TestResult {
+    let sim = one_busy_worker().await?;
+    let client = client(&sim)?;
+    drop_a_queued_run(&client).await?;
     // The cancel goes in a task of its own.
     for _ in 0..50 {
         if sim.stats().jobs_cancelled == 1 {
@@ -299,13 +305,7 @@ fn settle_lets_a_dropped_runs_cancel_reach_the_server_before_the_program_ends() 
         .enable_all()
         .build()?;
     program.block_on(async {
-        let _running = client.submit::<Edit>(&edit_input()).await?;
-        let given_up = tokio::time::timeout(
-            Duration::from_millis(300),
-            client.run::<Edit>(&edit_input()),
-        )
-        .await;
-        assert!(given_up.is_err(), "the run ended: {given_up:?}");
+        drop_a_queued_run(&client).await?;
         client.settle().await;
         // Nothing left to wait for: at once.
         tokio::time::timeout(Duration::from_millis(50), client.settle()).await?;
