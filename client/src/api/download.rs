@@ -35,7 +35,7 @@ use crate::http::transport::Http;
 use crate::media::{Base64Source, DataUri, Payload, after_prefix, cut_short};
 use crate::model::Output;
 use crate::place::{Identity, Placed, place_new};
-use crate::schema::MediaFormat;
+use crate::schema::{MediaFormat, MediaKind};
 
 pub use crate::saved::DownloadedFile;
 
@@ -806,13 +806,14 @@ fn sync_and_hash(file: &std::fs::File, path: &Path) -> std::io::Result<String> {
 
 /// An output file is media: a host that sends something else sent a broken file, fetched
 /// again rather than saved. That is nothing at all, text where media belongs (an HTML error
-/// page or a JSON error with 200, whatever its `Content-Type`), bytes other than the format
-/// the `Content-Type` names (an error page sent as `image/png`, a program as `video/mp4`), or,
-/// under a `Content-Type` that names no format, bytes of no format from a URL whose name says
-/// one (a script at `out.png` or `out.mp4`, which would be saved as one). Bytes in no format
-/// the vocabulary knows, where neither names one, are taken on trust: a model may return a
-/// format this crate does not name; and a URL's name may be wrong where the bytes are right (a
-/// JPEG at `out.png` is a JPEG).
+/// page or a JSON error with 200, whatever its `Content-Type`), a program (an executable or a
+/// script, whatever names it: saved as `video-0.mp4` it would be run by a double click), bytes
+/// of another format than the one the `Content-Type` names (an error page sent as
+/// `image/png`), or bytes of no image format where an image is named (by the `Content-Type`,
+/// or by the URL under one that names no format). Other bytes in no format the vocabulary
+/// tells are taken on trust: a model may return a format this crate does not name, a video or
+/// an audio file may be one the vocabulary does not tell from its start (a fragmented MP4, an
+/// RF64 WAV), and a URL's name may be wrong where the bytes are right (a JPEG at `out.png`).
 fn check_content(
     content_type: Option<&str>,
     named: Option<MediaFormat>,
@@ -832,29 +833,46 @@ fn check_content(
         })
         .unwrap_or_default();
     let claimed = MediaFormat::from_mime(&mime);
+    let image = |format: Option<MediaFormat>| format.is_some_and(|f| f.kind() == MediaKind::Image);
     match (claimed, MediaFormat::sniff(head)) {
         (Some(claimed), Some(sniffed)) if !same_format(claimed, sniffed) => {
             Err(DownloadFailure::Mismatch(mime))
         }
         (_, Some(_)) => Ok(()),
-        // The vocabulary tells every format it names from its first bytes: bytes it cannot
-        // tell are not the file the `Content-Type` or the URL names (an executable sent as
-        // `video/mp4`, or at `out.mp4`).
-        (Some(_), None) => Err(DownloadFailure::Mismatch(mime)),
+        (_, None) if looks_like_program(head) => Err(DownloadFailure::NotMedia(format!(
+            "a program, {}",
+            sent_as(&mime)
+        ))),
+        (Some(_), None) if image(claimed) || looks_like_text(head) => {
+            Err(DownloadFailure::Mismatch(mime))
+        }
         // SVG is the one text format among images.
         (None, None) if looks_like_text(head) && mime != "image/svg+xml" => Err(
             DownloadFailure::NotMedia(format!("text, {}", sent_as(&mime))),
         ),
-        (None, None) => match named {
-            Some(named) => Err(DownloadFailure::NotMedia(format!(
-                "bytes of no {} format from a URL naming {}, {}",
-                named.kind().name(),
-                named.name(),
-                sent_as(&mime)
-            ))),
-            None => Ok(()),
-        },
+        (None, None) if image(named) => Err(DownloadFailure::NotMedia(format!(
+            "bytes of no image format from a URL naming {}, {}",
+            named.map_or("", MediaFormat::name),
+            sent_as(&mime)
+        ))),
+        _ => Ok(()),
     }
+}
+
+/// Whether the first bytes start a program: an executable (ELF, PE, Mach-O) or a script
+/// (`#!`). No media format starts so.
+fn looks_like_program(head: &[u8]) -> bool {
+    const STARTS: [&[u8]; 8] = [
+        b"\x7fELF",
+        b"MZ",
+        b"#!",
+        b"\xfe\xed\xfa\xce",
+        b"\xfe\xed\xfa\xcf",
+        b"\xce\xfa\xed\xfe",
+        b"\xcf\xfa\xed\xfe",
+        b"\xca\xfe\xba\xbe",
+    ];
+    STARTS.iter().any(|start| head.starts_with(start))
 }
 
 /// How a body's `Content-Type` (a bare MIME type, lower case) is said in a reason.
@@ -1280,32 +1298,39 @@ mod tests {
         ));
         // Not yet: more may come.
         assert!(check_content(None, None, b"", false).is_ok());
-        // A URL's name is a claim where the Content-Type makes none: a script is no PNG and no
-        // MP4 (QA repro33 F3: saved as a video, exit 0), but a JPEG is a JPEG whatever its
-        // name, and bytes of an unknown format where nothing names one are taken on trust.
+        // A program is no media file, whatever names it (QA repro33 F3: saved as a video,
+        // exit 0); a URL's name is a claim where the Content-Type makes none (bytes of no
+        // image at `out.png`), but a JPEG is a JPEG whatever its name.
         let script = b"#!/bin/sh\nrm -rf ~\n";
         let elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0";
-        for named in [MediaFormat::Png, MediaFormat::Mp4, MediaFormat::Wav] {
-            for content_type in [None, Some("application/octet-stream"), Some("text/plain")] {
+        for named in [None, Some(MediaFormat::Png), Some(MediaFormat::Mp4)] {
+            for content_type in [None, Some("application/octet-stream"), Some("video/mp4")] {
                 for bytes in [&script[..], &elf[..]] {
                     assert!(matches!(
-                        check_content(content_type, Some(named), bytes, true),
+                        check_content(content_type, named, bytes, true),
                         Err(DownloadFailure::NotMedia(_))
                     ));
                 }
             }
         }
-        // The same bytes sent as the format itself.
-        for content_type in ["video/mp4", "audio/mpeg", "image/png"] {
-            assert!(matches!(
-                check_content(Some(content_type), None, elf, true),
-                Err(DownloadFailure::Mismatch(_))
-            ));
-        }
+        let unknown = b"\0\x01\x02\x03 of no format";
+        assert!(matches!(
+            check_content(None, Some(MediaFormat::Png), unknown, true),
+            Err(DownloadFailure::NotMedia(_))
+        ));
         let jpeg = b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01";
         assert!(check_content(None, Some(MediaFormat::Png), jpeg, true).is_ok());
-        assert!(check_content(None, None, script, true).is_ok());
-        assert!(check_content(None, None, elf, true).is_ok());
+        // A video or audio file the vocabulary does not tell from its start is taken on
+        // trust, as it may be valid: a fragmented MP4, an RF64 WAV (QA repro35).
+        let fragment = b"\0\0\0\x18stypmsdh\0\0\0\0";
+        let rf64 = b"RF64\xff\xff\xff\xffWAVEds64";
+        for (bytes, named, content_type) in [
+            (&fragment[..], MediaFormat::Mp4, "video/mp4"),
+            (&rf64[..], MediaFormat::Wav, "audio/wav"),
+        ] {
+            assert!(check_content(None, Some(named), bytes, true).is_ok());
+            assert!(check_content(Some(content_type), None, bytes, true).is_ok());
+        }
     }
 
     #[test]
