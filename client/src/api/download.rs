@@ -834,8 +834,13 @@ fn check_content(
         .unwrap_or_default();
     let claimed = MediaFormat::from_mime(&mime);
     let image = |format: Option<MediaFormat>| format.is_some_and(|f| f.kind() == MediaKind::Image);
+    // An ID3 tag opens MP3 files, and may open AAC and FLAC ones too: sniffed as MP3.
+    let tagged_audio =
+        |claimed: MediaFormat| head.starts_with(b"ID3") && claimed.kind() == MediaKind::Audio;
     match (claimed, MediaFormat::sniff(head)) {
-        (Some(claimed), Some(sniffed)) if !same_format(claimed, sniffed) => {
+        (Some(claimed), Some(sniffed))
+            if !same_format(claimed, sniffed) && !tagged_audio(claimed) =>
+        {
             Err(DownloadFailure::Mismatch(mime))
         }
         (_, Some(_)) => Ok(()),
@@ -1330,6 +1335,11 @@ mod tests {
         ] {
             assert!(check_content(None, Some(named), bytes, true).is_ok());
             assert!(check_content(Some(content_type), None, bytes, true).is_ok());
+        }
+        // FLAC or AAC behind an ID3 tag, sent as itself.
+        let tagged = b"ID3\x04\0\0\0\0\0\x0afLaC\0\0";
+        for content_type in ["audio/flac", "audio/aac", "audio/mpeg"] {
+            assert!(check_content(Some(content_type), None, tagged, true).is_ok());
         }
     }
 

@@ -242,6 +242,16 @@ impl ClientBuilder {
                 other => other,
             },
         )?;
+        // A base URL is written to records, caches and logs: one holding the token (in its
+        // path or host, by mistake) would put it there.
+        let scrubbed = token.scrub(base.as_str());
+        if scrubbed != base.as_str() {
+            return Err(ConfigError::InvalidBaseUrl {
+                url: scrubbed,
+                reason: "it holds the API token",
+            }
+            .into());
+        }
         let agent = self
             .user_agent
             .unwrap_or_else(|| concat!("runcomfy-rs/", env!("CARGO_PKG_VERSION")).to_owned());
@@ -438,6 +448,9 @@ mod tests {
             format!("https://example.com/?key={token}"),
             format!("https://example.com/{token}#x"),
             format!("http://example.com/{token}"),
+            // Valid URLs, refused: records, caches and logs would keep them (QA repro35 H4).
+            format!("https://example.com/{token}/"),
+            format!("https://{token}.example.com"),
         ] {
             let builder = Client::builder().token(token).base_url(&base);
             let debug = format!("{builder:?}");
