@@ -611,6 +611,27 @@ pub enum OutputKind {
     Json,
 }
 
+/// The alternatives of an `anyOf`/`oneOf` other than `{"type": "null"}` alone.
+pub(crate) fn non_null_alternatives(nodes: &[SchemaNode], alternatives: &[Sub]) -> Vec<Sub> {
+    let is_null = |sub: &Sub| match sub {
+        Sub::Node(i) => {
+            let n = &nodes[*i];
+            n.types == Some(Types::NULL)
+                && SchemaNode {
+                    types: None,
+                    ..n.clone()
+                }
+                .is_empty_schema()
+        }
+        _ => false,
+    };
+    alternatives
+        .iter()
+        .filter(|s| !is_null(s))
+        .copied()
+        .collect()
+}
+
 /// A field doc's link to a generated type, by its index: docs are written as fields are
 /// typed, and a type may take its final name after (a definition naming a shape written out
 /// before it, a shared tag's enum named by its value). Held in the doc as a marker until the

@@ -238,14 +238,8 @@ fn through_null(model: &Model, id: SchemaId) -> Option<SchemaId> {
     } else {
         &node.any_of
     };
-    let not_null = |sub: &&Sub| !matches!(sub, Sub::Node(i) if model.node(*i).allowed() == runcomfy_vocab::json_type::Types::NULL);
-    match alternatives
-        .iter()
-        .filter(not_null)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
-        [one] if alternatives.len() == 2 => node_of(**one),
+    match crate::ir::non_null_alternatives(&model.schemas, alternatives).as_slice() {
+        [one] if alternatives.len() == 2 => node_of(*one),
         _ => Some(id),
     }
 }

@@ -1546,27 +1546,6 @@ fn upgrade(ty: RustType, media: bool, items_media: bool) -> RustType {
     }
 }
 
-/// The alternatives of an `anyOf`/`oneOf` other than `{"type": "null"}` alone.
-fn non_null_alternatives(nodes: &[SchemaNode], alternatives: &[Sub]) -> Vec<Sub> {
-    let is_null = |sub: &Sub| match sub {
-        Sub::Node(i) => {
-            let n = &nodes[*i];
-            n.types == Some(Types::NULL)
-                && SchemaNode {
-                    types: None,
-                    ..n.clone()
-                }
-                .is_empty_schema()
-        }
-        _ => false,
-    };
-    alternatives
-        .iter()
-        .filter(|s| !is_null(s))
-        .copied()
-        .collect()
-}
-
 /// For a node with no `type` of its own, the one branch its type comes from: the single
 /// alternative of `[X, {"type": "null"}]`, or a lone `allOf` entry. Its bounds and media are
 /// the field's too, so docs say them.
