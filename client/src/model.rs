@@ -138,9 +138,10 @@ pub fn push_extra_urls<'a>(
 /// (`scheme://`, any scheme and case; one not http(s) fails its download), a `data:` URI (the
 /// file inline, saved as a fetched one is, or refused when malformed), or a path when
 /// `named` (its property, or its key in an object, says it holds files:
-/// [`MediaKind::names_output_files`]; a path is fetched from the API's own origin). Other text is no file even under such a name (`"url": "n/a"`): the
-/// name was only a guess, and the output keeps it. Lists and objects are searched at any depth
-/// (`{"audio": {"url": ...}}`, `[{"url": ...}]`).
+/// [`MediaKind::names_output_files`]; a path is fetched from the API's own origin). Other
+/// text is no file even under such a name (`"url": "n/a"`): the name was only a guess, and
+/// the output keeps it. Lists and objects are searched at any depth (`{"audio": {"url":
+/// ...}}`, `[{"url": ...}]`).
 fn push_value<'a>(
     files: &mut Vec<OutputFile<'a>>,
     field: &'a str,
