@@ -109,6 +109,16 @@ pub enum Sub {
     Node(SchemaId),
 }
 
+impl Sub {
+    /// The node it is, if one (`true` and `false` are none).
+    pub fn node(self) -> Option<SchemaId> {
+        match self {
+            Sub::Node(id) => Some(id),
+            Sub::Any | Sub::Never => None,
+        }
+    }
+}
+
 /// One schema node, with every supported keyword.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SchemaNode {
@@ -212,6 +222,15 @@ pub(crate) fn type_of(value: &Value) -> JsonType {
 }
 
 impl SchemaNode {
+    /// Its alternatives: its `anyOf`, else its `oneOf`.
+    pub fn alternatives(&self) -> &[Sub] {
+        if self.any_of.is_empty() {
+            &self.one_of
+        } else {
+            &self.any_of
+        }
+    }
+
     /// The types allowed (every type when `type` is absent).
     pub fn allowed(&self) -> Types {
         // A `const` or an `enum` with no `type` allows its values' types (`{"const":

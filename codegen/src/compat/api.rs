@@ -200,24 +200,17 @@ impl Use<'_> {
     }
 }
 
-fn node_of(sub: Sub) -> Option<SchemaId> {
-    match sub {
-        Sub::Node(id) => Some(id),
-        Sub::Any | Sub::Never => None,
-    }
-}
-
 /// The schema of property `wire` where node `id` writes it: its own `properties`, else its
 /// `allOf` members'.
 fn property(model: &Model, id: SchemaId, wire: &str) -> Option<SchemaId> {
     let node = model.node(id);
     let own = node.properties.iter().find(|(name, _)| name == wire);
     match own {
-        Some((_, sub)) => node_of(*sub),
+        Some((_, sub)) => sub.node(),
         None => node
             .all_of
             .iter()
-            .filter_map(|sub| node_of(*sub))
+            .filter_map(|sub| sub.node())
             .find_map(|member| property(model, member, wire)),
     }
 }
@@ -225,21 +218,16 @@ fn property(model: &Model, id: SchemaId, wire: &str) -> Option<SchemaId> {
 /// The items' schema of list node `id`.
 fn items(model: &Model, id: SchemaId) -> Option<SchemaId> {
     match model.node(id).items {
-        Items::Each(sub) => node_of(sub),
+        Items::Each(sub) => sub.node(),
         _ => None,
     }
 }
 
 /// The `X` of a node `[X, {"type": "null"}]`, else the node.
 fn through_null(model: &Model, id: SchemaId) -> Option<SchemaId> {
-    let node = model.node(id);
-    let alternatives = if node.any_of.is_empty() {
-        &node.one_of
-    } else {
-        &node.any_of
-    };
+    let alternatives = model.node(id).alternatives();
     match crate::ir::non_null_alternatives(&model.schemas, alternatives).as_slice() {
-        [one] if alternatives.len() == 2 => node_of(*one),
+        [one] if alternatives.len() == 2 => one.node(),
         _ => Some(id),
     }
 }
@@ -296,8 +284,8 @@ fn structure(d: &mut ModelDiff<'_>, os: &Struct, ns: &Struct, used: Option<Use<'
                 let (o, n) = written(&nf.wire);
                 let used = Use {
                     at: &new_at(&nf.wire),
-                    old: o.or(node_of(of.schema)),
-                    new: n.or(node_of(nf.schema)),
+                    old: o.or(of.schema.node()),
+                    new: n.or(nf.schema.node()),
                 };
                 field(d, (os, ns), (of, nf), used);
             }

@@ -226,13 +226,7 @@ fn in_place_loop(ctx: &mut Ctx<'_>, nodes: &[SchemaNode]) -> bool {
 
 /// The nodes `node` applies in place (`true` and `false` are no node).
 fn in_place_nodes(node: &SchemaNode) -> Vec<SchemaId> {
-    node.in_place()
-        .into_iter()
-        .filter_map(|sub| match sub {
-            Sub::Node(id) => Some(id),
-            _ => None,
-        })
-        .collect()
+    node.in_place().into_iter().filter_map(Sub::node).collect()
 }
 
 /// How many schemas may apply to one value through one schema: validating checks each (every
@@ -494,12 +488,7 @@ fn names_properties_in_place(nodes: &[SchemaNode], root: SchemaId) -> bool {
     let branches = |node: &SchemaNode| -> Vec<SchemaId> {
         let mut subs = node.all_of.clone();
         subs.extend(node.branches());
-        subs.into_iter()
-            .filter_map(|sub| match sub {
-                Sub::Node(id) => Some(id),
-                _ => None,
-            })
-            .collect()
+        subs.into_iter().filter_map(Sub::node).collect()
     };
     // In-place loops were refused before (`in_place_loop`); `seen` only spares shared nodes.
     let mut seen = vec![root];

@@ -784,11 +784,7 @@ impl<'c, 'a> Typer<'c, 'a> {
         {
             return ty;
         }
-        let alternatives = if !node.any_of.is_empty() {
-            &node.any_of
-        } else {
-            &node.one_of
-        };
+        let alternatives = node.alternatives();
         if alternatives.is_empty() {
             return RustType::Json;
         }
@@ -1553,11 +1549,7 @@ fn typed_branch<'n>(nodes: &'n [SchemaNode], node: &SchemaNode) -> Option<&'n Sc
     if node.types.is_some() {
         return None;
     }
-    let alternatives = if node.any_of.is_empty() {
-        &node.one_of
-    } else {
-        &node.any_of
-    };
+    let alternatives = node.alternatives();
     let branch = match (node.all_of.as_slice(), alternatives.is_empty()) {
         ([], false) => match non_null_alternatives(nodes, alternatives).as_slice() {
             [one] => *one,
