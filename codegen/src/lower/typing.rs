@@ -72,6 +72,11 @@ impl FieldNames {
 /// A variant's wire value (or tag), its Rust name and its alias.
 type VariantNaming<'a> = (&'a str, &'a str, Option<&'a str>);
 
+/// A choice's [`VariantNaming`].
+fn naming(v: &Variant) -> VariantNaming<'_> {
+    (v.wire.as_str(), v.name.as_str(), v.alias.as_deref())
+}
+
 /// The typer's state at one point, to return to.
 struct Mark {
     structs: usize,
@@ -585,12 +590,7 @@ impl<'c, 'a> Typer<'c, 'a> {
             RustType::Enum(i) if *i < enums => {
                 let e = &self.enums[*i];
                 let variants = e.variants.iter();
-                (
-                    &e.name,
-                    variants
-                        .map(|v| (v.wire.as_str(), v.name.as_str(), v.alias.as_deref()))
-                        .collect(),
-                )
+                (&e.name, variants.map(naming).collect())
             }
             RustType::Union(i) if *i < unions => {
                 let u = &self.unions[*i];
@@ -603,9 +603,7 @@ impl<'c, 'a> Typer<'c, 'a> {
                     RustType::Enum(e) => Some(&self.enums[e].variants),
                     _ => None,
                 });
-                let choices = choices
-                    .flatten()
-                    .map(|v| (v.wire.as_str(), v.name.as_str(), v.alias.as_deref()));
+                let choices = choices.flatten().map(naming);
                 (&u.name, shapes.chain(choices).collect())
             }
             _ => return,
@@ -965,7 +963,7 @@ impl<'c, 'a> Typer<'c, 'a> {
                 _ => None,
             })
             .flat_map(|(e, own)| e.variants.iter().map(move |v| (v, own)))
-            .map(|(v, own)| ((v.wire.as_str(), v.name.as_str(), v.alias.as_deref()), own))
+            .map(|(v, own)| (naming(v), own))
             .collect();
         let first = "as another field made it first: name it in that field's overlay";
         let mut problems = Vec::new();
