@@ -179,6 +179,7 @@ mod tests {
             cost: None,
             submitted_at: None,
             unseen: Some(Usd::ZERO),
+            cost_unread: None,
         }
     }
 

@@ -86,7 +86,10 @@ fn push_cards<'a>(
     let cost = match (row.cost, files.len()) {
         (Some(cost), 0 | 1) => format!("cost {cost}"),
         (Some(cost), n) => format!("job cost {cost}, for its {n} files"),
-        (None, _) => "cost not given".to_owned(),
+        (None, _) => match &row.cost_unread {
+            Some(said) => format!("cost {said} (not US dollars this runcomfy can read)"),
+            None => "cost not given".to_owned(),
+        },
     };
     let prompt = row_prompt(row);
     let mut label = match &row.key {
@@ -252,6 +255,7 @@ mod tests {
             cost: "0.09".parse().ok(),
             submitted_at: None,
             unseen: Some(runcomfy::price::Usd::ZERO),
+            cost_unread: None,
         }];
         let files = HashMap::from([(
             1,
@@ -293,6 +297,7 @@ mod tests {
             cost: None,
             submitted_at: None,
             unseen: Some(runcomfy::price::Usd::ZERO),
+            cost_unread: None,
         };
         let file = |path: &str, mime: Option<&str>| FileRow {
             field: "f".into(),
@@ -343,6 +348,7 @@ mod tests {
             cost: cost.and_then(|c| c.parse().ok()),
             submitted_at: None,
             unseen: Some(runcomfy::price::Usd::ZERO),
+            cost_unread: None,
         };
         let file = |path: &str| FileRow {
             field: "images".into(),

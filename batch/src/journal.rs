@@ -21,7 +21,7 @@ use crate::input::{InvalidLine, Plan};
 pub const FILE_NAME: &str = "journal.sqlite";
 
 /// The schema version this code writes; older journals are migrated ([`MIGRATIONS`]).
-const SCHEMA_VERSION: &str = "4";
+const SCHEMA_VERSION: &str = "5";
 
 /// Version 1 to 2: each line's estimate and cost, each file's URL and SHA-256.
 const MIGRATE_1: &str = "
@@ -50,11 +50,17 @@ UPDATE lines SET unseen_nanos = CASE
     ELSE 0 END;
 ";
 
+/// Version 4 to 5: a cost the server stated in a form that is not US dollars, as it said it.
+const MIGRATE_4: &str = "
+ALTER TABLE lines ADD COLUMN cost_unread TEXT;
+";
+
 /// Each older version and the statements that bring it to [`SCHEMA_VERSION`], in order.
-const MIGRATIONS: [(&str, &[&str]); 3] = [
-    ("1", &[MIGRATE_1, MIGRATE_2, MIGRATE_3]),
-    ("2", &[MIGRATE_2, MIGRATE_3]),
-    ("3", &[MIGRATE_3]),
+const MIGRATIONS: [(&str, &[&str]); 4] = [
+    ("1", &[MIGRATE_1, MIGRATE_2, MIGRATE_3, MIGRATE_4]),
+    ("2", &[MIGRATE_2, MIGRATE_3, MIGRATE_4]),
+    ("3", &[MIGRATE_3, MIGRATE_4]),
+    ("4", &[MIGRATE_4]),
 ];
 
 /// A submit becoming of unknown outcome: its estimate joins the line's unseen ones (NULL,
@@ -87,7 +93,9 @@ CREATE TABLE IF NOT EXISTS lines (
     submitted_ms INTEGER,
     -- What the line's submits of unknown outcome may have cost, each at the estimate it was
     -- sent with; NULL once one had no estimate (it could have cost anything).
-    unseen_nanos INTEGER DEFAULT 0
+    unseen_nanos INTEGER DEFAULT 0,
+    -- A cost the server stated that is not an amount of US dollars ('0.5 EUR'), as it said it.
+    cost_unread TEXT
 ) STRICT;
 CREATE TABLE IF NOT EXISTS files (
     line         INTEGER NOT NULL REFERENCES lines (line),
@@ -186,6 +194,9 @@ pub struct Row {
     pub basis: Option<String>,
     /// What it cost, as the server said.
     pub cost: Option<Usd>,
+    /// What the server said it cost, when that is not an amount of US dollars this runcomfy
+    /// can read (`"0.5 EUR"`), printable and shortened.
+    pub cost_unread: Option<String>,
     /// When the server accepted its submit (this machine's clock), once submitted.
     pub submitted_at: Option<SystemTime>,
     /// What its submits of unknown outcome (an `unknown` line's, and those of a line sent
@@ -408,7 +419,8 @@ impl Journal {
             .conn
             .prepare(
                 "SELECT line, key, dir, model, input, state, request_id, reason, submits,
-                        estimate_nanos, basis, cost_nanos, submitted_ms, unseen_nanos
+                        estimate_nanos, basis, cost_nanos, submitted_ms, unseen_nanos,
+                        cost_unread
                  FROM lines ORDER BY line",
             )
             .map_err(|e| self.err(e))?;
@@ -436,6 +448,7 @@ impl Journal {
                     cost: r.get::<_, Option<i64>>(11)?.and_then(to_usd),
                     submitted_at: r.get::<_, Option<i64>>(12)?.and_then(from_ms),
                     unseen: r.get::<_, Option<i64>>(13)?.and_then(to_usd),
+                    cost_unread: r.get(14)?,
                     // Parsed last: a column that cannot be read is a database error before an
                     // unknown state is a format error.
                     state: match State::parse(&state) {
@@ -675,6 +688,18 @@ impl Journal {
             .execute(
                 "UPDATE lines SET cost_nanos = ?2 WHERE line = ?1",
                 params![to_i64(line), to_i64(cost.nanos())],
+            )
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// What a line's job cost, as the server said it, when that is not an amount of US dollars
+    /// this runcomfy can read: kept so the report and the summary do not say it cost nothing.
+    pub fn set_cost_unread(&self, line: u64, said: &str) -> Result<(), BatchError> {
+        self.conn
+            .execute(
+                "UPDATE lines SET cost_unread = ?2 WHERE line = ?1",
+                params![to_i64(line), said],
             )
             .map(drop)
             .map_err(|e| self.err(e))
@@ -985,6 +1010,7 @@ mod tests {
                 "UPDATE lines SET state = 'submitted', request_id = 'req-1' WHERE line = 1;
                  ALTER TABLE lines DROP COLUMN submitted_ms;
                  ALTER TABLE lines DROP COLUMN unseen_nanos;
+                 ALTER TABLE lines DROP COLUMN cost_unread;
                  UPDATE meta SET value = '2' WHERE key = 'schema_version';",
             )
             .map_err(|e| journal.err(e))?;
@@ -1020,6 +1046,7 @@ mod tests {
                  UPDATE lines SET state = 'downloaded', submits = 2, request_id = 'r2' WHERE line = 2;
                  UPDATE lines SET state = 'submitting', submits = 2 WHERE line = 3;
                  ALTER TABLE lines DROP COLUMN unseen_nanos;
+                 ALTER TABLE lines DROP COLUMN cost_unread;
                  UPDATE meta SET value = '3' WHERE key = 'schema_version';",
             )
             .map_err(|e| journal.err(e))?;
@@ -1030,6 +1057,31 @@ mod tests {
         let unseen: Vec<Option<Usd>> = journal.rows()?.iter().map(|r| r.unseen).collect();
         let usd = |text: &str| text.parse::<Usd>().ok();
         assert_eq!(unseen, [usd("0.18"), usd("0.09"), usd("0.18")]);
+        Ok(())
+    }
+
+    #[test]
+    fn a_version_4_journal_keeps_its_costs_and_can_say_one_it_cannot_read() -> Result<(), BatchError>
+    {
+        let dir = tempfile::tempdir().map_err(BatchError::io("tempdir"))?;
+        let mut journal = Journal::open(dir.path())?;
+        journal.initialize(&plan(), "in.jsonl", None)?;
+        journal.set_cost(1, "0.09".parse().unwrap_or_default())?;
+        journal
+            .conn
+            .execute_batch(
+                "ALTER TABLE lines DROP COLUMN cost_unread;
+                 UPDATE meta SET value = '4' WHERE key = 'schema_version';",
+            )
+            .map_err(|e| journal.err(e))?;
+        drop(journal);
+
+        let journal = Journal::open(dir.path())?;
+        journal.set_cost_unread(2, "\"0.5 EUR\"")?;
+        let rows = journal.rows()?;
+        assert_eq!(rows[0].cost, "0.09".parse().ok());
+        assert_eq!(rows[0].cost_unread, None);
+        assert_eq!(rows[1].cost_unread.as_deref(), Some("\"0.5 EUR\""));
         Ok(())
     }
 

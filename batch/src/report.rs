@@ -40,6 +40,10 @@ struct ReportLine<'a> {
     estimate: Option<&'a str>,
     /// What it cost, as the server said (US dollars).
     cost_usd: Option<Usd>,
+    /// What the server said it cost, as it wrote it, when that is not an amount of US dollars
+    /// (`"0.5 EUR"`); only then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cost_unread: Option<&'a str>,
     /// What its submits of unknown outcome may have cost, at the estimates they were sent
     /// with (US dollars); null when one had no estimate.
     unseen_usd: Option<Usd>,
@@ -74,6 +78,7 @@ pub fn write_report(
             estimate_usd: row.estimate,
             estimate: row.basis.as_deref(),
             cost_usd: row.cost,
+            cost_unread: row.cost_unread.as_deref(),
             unseen_usd: row.unseen,
             runcomfy_version: runcomfy::provenance::VERSION,
         };
@@ -260,6 +265,7 @@ impl Summary {
             "submitted_now": self.submitted_now,
             "spent_usd": self.spending.stated,
             "may_have_spent_usd": self.spending.committed(),
+            "cost_unread_jobs": self.spending.unread.count,
             "max_spend_usd": self.max_spend,
             "report": self.out.join(REPORT_FILE),
             "gallery": self.out.join(crate::gallery::GALLERY_FILE),
@@ -465,6 +471,11 @@ pub(crate) fn besides_stated(spending: &Spending, under_budget: bool) -> Vec<Str
             "jobs did not say what they cost",
         ),
         (
+            &spending.unread,
+            "job said what it cost in a form this runcomfy cannot read",
+            "jobs said what they cost in a form this runcomfy cannot read",
+        ),
+        (
             &spending.running,
             "job accepted and not finished",
             "jobs accepted and not finished",
@@ -647,6 +658,7 @@ mod tests {
             cost: cost.and_then(|c| c.parse().ok()),
             submitted_at: None,
             unseen: Some(Usd::ZERO),
+            cost_unread: None,
         };
         let rows = [
             row(1, State::Downloaded, Some("0.03")),

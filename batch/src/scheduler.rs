@@ -581,7 +581,8 @@ fn classify_submit_error(err: &Error) -> SubmitFailure {
 async fn settle(ctx: &Ctx, row: &Row, job: Option<&DynJob>) -> Result<(), ()> {
     let line = row.number;
     let cost = job.and_then(DynJob::cost);
-    if let Some(said) = job.and_then(DynJob::cost_unread) {
+    let unread = job.and_then(DynJob::cost_unread);
+    if let Some(said) = &unread {
         ctx.progress.println(&format!(
             "line {line}: the server said its job cost {said}, which is not an amount of US \
              dollars this runcomfy can read; the budget counts it at its estimate"
@@ -590,9 +591,12 @@ async fn settle(ctx: &Ctx, row: &Row, job: Option<&DynJob>) -> Result<(), ()> {
     if let Some(budget) = &ctx.budget {
         budget.settle(row, cost);
     }
-    if let Some(cost) = cost
-        && let Err(err) = journal(ctx, move |j| j.set_cost(line, cost)).await
-    {
+    let kept = match (cost, unread) {
+        (Some(cost), _) => journal(ctx, move |j| j.set_cost(line, cost)).await,
+        (None, Some(said)) => journal(ctx, move |j| j.set_cost_unread(line, &said)).await,
+        (None, None) => Ok(()),
+    };
+    if let Err(err) = kept {
         fatal(ctx, err);
         return Err(());
     }
@@ -1085,6 +1089,7 @@ mod tests {
                 cost: None,
                 submitted_at: Some(at),
                 unseen: None,
+                cost_unread: None,
             };
             Ok((job, row))
         };

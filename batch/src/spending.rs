@@ -37,6 +37,9 @@ pub struct Spending {
     pub stated: Usd,
     /// Jobs that ended without saying what they cost, at their estimates.
     pub unstated: Tally,
+    /// Jobs that said what they cost in a form that is not US dollars (`"0.5 EUR"`), at their
+    /// estimates: billed, by an amount this runcomfy cannot add up.
+    pub unread: Tally,
     /// Jobs accepted and not ended, which have not said, at their estimates.
     pub running: Tally,
     /// Submits of unknown outcome (they may have been accepted), at their estimates.
@@ -64,7 +67,9 @@ impl Spending {
             bounded &= row.unseen.is_some();
         }
         if row.request_id.is_some() {
-            let tally = if row.state == State::Submitted {
+            let tally = if row.cost_unread.is_some() {
+                &mut self.unread
+            } else if row.state == State::Submitted {
                 &mut self.running
             } else {
                 &mut self.unstated
@@ -86,6 +91,7 @@ impl Spending {
     pub fn committed(&self) -> Usd {
         self.stated
             .saturating_add(self.unstated.usd)
+            .saturating_add(self.unread.usd)
             .saturating_add(self.running.usd)
             .saturating_add(self.unseen.usd)
     }
@@ -128,6 +134,7 @@ mod tests {
             cost: None,
             submitted_at: None,
             unseen: Some(Usd::ZERO),
+            cost_unread: None,
         }
     }
 
@@ -147,6 +154,19 @@ mod tests {
             Spending::of(&[row(State::Failed, 0, false)]).committed(),
             Usd::ZERO
         );
+    }
+
+    #[test]
+    fn a_cost_said_in_a_form_that_cannot_be_read_is_counted_at_the_estimate_apart() {
+        let mut done = row(State::Downloaded, 1, true);
+        done.cost_unread = Some("\"0.5 EUR\"".to_owned());
+        let spending = Spending::of(&[done]);
+        assert_eq!(
+            (spending.unread.count, spending.unread.usd),
+            (1, usd("0.10"))
+        );
+        assert_eq!(spending.unstated.count, 0);
+        assert_eq!(spending.committed(), usd("0.10"));
     }
 
     #[test]

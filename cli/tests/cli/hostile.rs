@@ -1878,6 +1878,35 @@ fn a_cost_stated_unreadably_is_said_and_kept() {
         "{}",
         stderr(&output)
     );
+    // A batch's report, summary and gallery say it too, not "spent: $0.00" (QA repro35 M1).
+    let output = batch(&server, dir.path(), &["a fox", "a cat"], &[]);
+    assert_code(&output, 0);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        stderr(&output)
+    );
+    assert!(
+        text.contains("2 jobs said what they cost in a form this runcomfy cannot read"),
+        "{text}"
+    );
+    let report = std::fs::read_to_string(dir.path().join("shots/report.jsonl")).unwrap();
+    for line in report.lines() {
+        let line: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(line["cost_unread"], "\"0.5 EUR\"", "{line}");
+    }
+    let gallery = std::fs::read_to_string(dir.path().join("shots/gallery.html")).unwrap();
+    assert!(
+        gallery.contains("not US dollars this runcomfy can read"),
+        "{gallery}"
+    );
+    let output = cli(&server, dir.path())
+        .args(["batch", "--resume", "shots", "--json"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["cost_unread_jobs"], 2, "{summary}");
 }
 
 /// A rate the API marks as a floor under RunComfy's own name for it (`pricing_mode`), or
