@@ -323,9 +323,13 @@ async fn record_estimates(
             progress::say(text);
         }
     };
-    let prices = todays_prices(Some(client), &ids, unchecked, budget, stop, say)
-        .await
-        .by_model;
+    let prices = todays_prices(Some(client), &ids, unchecked, budget, stop, say).await;
+    // A budget needs the prices: with the token refused, its lines would be left unsent as if
+    // over it (QA repro35 L1). Without one a price only informs, as a run's does.
+    if budget && let Some(refused) = prices.refused {
+        return Err(BatchError::Refused(refused));
+    }
+    let prices = prices.by_model;
     for row in rows.iter().filter(to_send) {
         let estimate = estimate_row(row, &prices, unchecked);
         let (usd, basis) = match &estimate {
@@ -582,16 +586,22 @@ async fn prices(
             return (model, catalog, None);
         };
         match tokio::time::timeout(wait, client.estimate_price(model)).await {
-            Ok(price) => (model, price.price, price.unread.map(|err| err.to_string())),
-            Err(_) => (
-                model,
-                catalog,
-                Some(format!("no answer within {}s", wait.as_secs())),
-            ),
+            Ok(price) => (model, price.price, price.unread.map(Unread::Failed)),
+            Err(_) => (model, catalog, Some(Unread::NoAnswer(wait))),
         }
     });
     let mut prices = Prices::default();
     for (model, price, unread) in futures::future::join_all(lookups).await {
+        let unread = unread.map(|unread| match unread {
+            Unread::NoAnswer(wait) => format!("no answer within {}s", wait.as_secs()),
+            Unread::Failed(err) => {
+                let why = err.to_string();
+                if err.is_token_refused() && prices.refused.is_none() {
+                    prices.refused = Some(err);
+                }
+                why
+            }
+        });
         if let Some(why) = unread {
             let fallback = if price.usd.is_some() {
                 "the catalog's is used"
@@ -616,6 +626,14 @@ pub struct Prices {
     pub by_model: std::collections::HashMap<String, Price>,
     /// One line for each model today's price of which was not read.
     pub unread: Vec<String>,
+    /// The API refused the token when asked a price: a submit would be refused too.
+    pub refused: Option<runcomfy::Error>,
+}
+
+/// Why today's price of a model was not read.
+enum Unread {
+    NoAnswer(Duration),
+    Failed(runcomfy::Error),
 }
 
 /// A row's estimate at `prices` (its model run `unchecked` or not); `None` when it has no

@@ -413,6 +413,7 @@ async fn dry_run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
         eprintln_safe("interrupted: nothing was shown");
         return Ok(exit::INTERRUPTED);
     };
+    let prices = prices?;
     let mut estimates = Vec::with_capacity(lines.len());
     for line in lines {
         estimates.push((line.number, show_line(line, &prices)?));
@@ -477,13 +478,14 @@ fn checked_plan(
 }
 
 /// The plan's models' prices, as the batch would ask for them (a budget waits longer): today's
-/// from the API when it can be reached, else the catalog's.
+/// from the API when it can be reached, else the catalog's. A token the API refuses is, under
+/// a budget, the error the batch would stop with.
 async fn todays_prices(
     global: &ArgMatches,
     ids: &[String],
     unchecked: bool,
     budget: bool,
-) -> HashMap<String, Price> {
+) -> Result<HashMap<String, Price>, CliError> {
     let connection = match connect_unchecked(global, unchecked).await {
         Ok(connection) => Some(connection),
         Err(err) => {
@@ -498,13 +500,14 @@ async fn todays_prices(
     // Ctrl-C is heard by the caller, which drops this look-up.
     let never = Stop::new();
     let prices =
-        runcomfy_batch::todays_prices(client, ids, unchecked, budget, &never, eprintln_safe)
-            .await
-            .by_model;
+        runcomfy_batch::todays_prices(client, ids, unchecked, budget, &never, eprintln_safe).await;
     if let Some(connection) = connection {
         connection.close().await;
     }
-    prices
+    match prices.refused {
+        Some(refused) if budget => Err(CliError::Api(refused)),
+        _ => Ok(prices.by_model),
+    }
 }
 
 /// Prints a line's estimate and request body (JSON on stdout, the estimate on stderr);

@@ -400,12 +400,7 @@ async fn estimate_quietly(
             fallback(model)
         )
     });
-    let refused = price.unread.filter(|err| {
-        matches!(
-            err,
-            runcomfy::Error::Unauthorized { .. } | runcomfy::Error::Forbidden { .. }
-        )
-    });
+    let refused = price.unread.filter(runcomfy::Error::is_token_refused);
     let estimate = runcomfy::estimate::estimate(model, &price.price, &Value::Object(input.clone()));
     (estimate, warning, refused)
 }
@@ -440,9 +435,14 @@ async fn dry_run_estimate(
     }
     Ok(Ok(match connected {
         Ok(connection) => {
-            // A dry run sends nothing: the warning says why the price is the catalog's.
-            let (estimate, _) = estimate(&connection.client, model, input).await;
+            // A dry run sends nothing: the warning says why the price is the catalog's. With
+            // `--max-cost`, a token refused at the price ends it as it ends the run (QA repro35
+            // L1: it was "over budget").
+            let (estimate, refused) = estimate(&connection.client, model, input).await;
             connection.close().await;
+            if let Some(refused) = refused.filter(|_| args.max_cost.is_some()) {
+                return Err(CliError::Api(refused));
+            }
             estimate
         }
         Err(err) => {

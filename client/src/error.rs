@@ -660,6 +660,16 @@ impl Error {
         )
     }
 
+    /// Whether the API refused the token (HTTP 401) or what it may do (403): every call made
+    /// with it, a submit included, would be refused the same way, so a program stops rather
+    /// than carry on without what was asked (a price, a status).
+    pub fn is_token_refused(&self) -> bool {
+        matches!(
+            self.failure(),
+            Error::Unauthorized { .. } | Error::Forbidden { .. }
+        )
+    }
+
     /// The request id of the job the error is about, when a job exists.
     pub fn request_id(&self) -> Option<&str> {
         match self {

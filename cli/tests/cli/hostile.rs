@@ -1009,6 +1009,30 @@ fn a_token_refused_at_the_price_is_a_token_error_not_over_budget() {
     assert_code(&output, 77);
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["status"], "not_submitted", "{report}");
+    // So do its dry run, and a batch with a budget and its dry run (QA repro35 L1: they
+    // exited 4, lines "left unsent by --max-spend"). Without a budget the price only informs.
+    let output = run(&server, dir.path(), &["--max-cost", "1", "--dry-run"]);
+    assert_code(&output, 77);
+    assert!(
+        stderr(&output).contains("invalid token"),
+        "{}",
+        stderr(&output)
+    );
+    for extra in [
+        &["--max-spend", "1"][..],
+        &["--dry-run", "--max-spend", "1"],
+    ] {
+        let output = batch(&server, dir.path(), &["a fox"], extra);
+        assert_code(&output, 77);
+        assert!(
+            stderr(&output).contains("invalid token"),
+            "{}",
+            stderr(&output)
+        );
+    }
+    let fresh = tempfile::tempdir().unwrap();
+    let output = batch(&server, fresh.path(), &["a fox"], &["--dry-run"]);
+    assert_code(&output, 0);
     assert_eq!(server.count("POST", ""), 0);
 }
 
