@@ -673,7 +673,9 @@ async fn wait(
             return Err(Outcome::Unfinished);
         }
         match err {
-            Error::JobFailed { .. } | Error::Cancelled { .. } => {
+            // Its output cannot be read as the model's: asking again gives the same (QA
+            // repro33 F4). Paid, so recorded as a failed job is.
+            Error::JobFailed { .. } | Error::Cancelled { .. } | Error::UnreadableOutput { .. } => {
                 if settle(ctx, row, Some(job)).await.is_err() {
                     return Err(Outcome::Unfinished);
                 }

@@ -302,7 +302,7 @@ pub fn api_exit_code(err: &Error) -> u8 {
         }
         Error::Io { .. } => IO_ERR,
         Error::NotAllSaved { failure, .. } => api_exit_code(failure),
-        Error::TooManyFiles { .. } => UNAVAILABLE,
+        Error::TooManyFiles { .. } | Error::UnreadableOutput { .. } => UNAVAILABLE,
         Error::Download { reason, .. } => match reason {
             DownloadFailure::Stalled(_)
             | DownloadFailure::CutShort(_)

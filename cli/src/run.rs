@@ -1463,6 +1463,7 @@ fn job_ended_badly(
         Error::Timeout { .. } => ("timeout", Value::String(err.to_string())),
         Error::Download { .. }
         | Error::TooManyFiles { .. }
+        | Error::UnreadableOutput { .. }
         | Error::Io { .. }
         | Error::NotAllSaved { .. } => ("not_saved", Value::String(err.to_string())),
         _ => ("unfinished", Value::String(err.to_string())),
@@ -1619,7 +1620,7 @@ fn completes(id: &str, record: &Path) -> String {
 /// deadline that did not cancel it, a lost track), rather than one that ended.
 fn may_still_finish(err: &Error) -> bool {
     match err {
-        Error::JobFailed { .. } | Error::Cancelled { .. } => false,
+        Error::JobFailed { .. } | Error::Cancelled { .. } | Error::UnreadableOutput { .. } => false,
         Error::Timeout { cancel, .. } => !matches!(
             cancel,
             Some(CancelAttempt::Answered(CancelOutcome::Cancelled))

@@ -164,6 +164,24 @@ pub enum Error {
         excerpt: String,
     },
 
+    /// A job the server says succeeded gave an output that is not the model's output type (the
+    /// server's fault, or the model's output changed since this build): asking again gives the
+    /// same. The job ran and may be billed; [`Job::cost`](crate::Job::cost) says what it cost.
+    #[error(
+        "job {} succeeded, but its output is not the model's output type: {}{}",
+        printable(request_id, SHOWN_CHARS),
+        printable(reason, SHOWN_CHARS),
+        body_start(excerpt)
+    )]
+    UnreadableOutput {
+        /// The job.
+        request_id: String,
+        /// How the output differs from the type.
+        reason: String,
+        /// The start of the output, capped and with control characters replaced.
+        excerpt: String,
+    },
+
     /// The job did not finish before the deadline given to `wait`. A queued job was asked to
     /// cancel (best effort); `cancel` says how that went.
     #[error(
@@ -682,6 +700,7 @@ impl Error {
             | Error::Transport { request_id, .. }
             | Error::InvalidResponse { request_id, .. } => request_id.as_deref(),
             Error::Timeout { request_id, .. }
+            | Error::UnreadableOutput { request_id, .. }
             | Error::JobFailed { request_id, .. }
             | Error::Cancelled { request_id }
             | Error::NotFinished { request_id, .. }

@@ -1849,6 +1849,53 @@ fn timeout_bounds_the_price_lookup_of_max_cost_and_a_link_to_nothing_is_no_out_f
     }
 }
 
+/// A job the server says succeeded, with an output that is not the model's (a string, a
+/// list): its answer is known, so it is not "unfinished, may still finish" (QA repro33 F4:
+/// exit 3, the cost dropped, and `result --wait` failing with 69). Not saved (69), with its
+/// cost; a batch fails the line at once, paid.
+#[test]
+fn a_succeeded_job_whose_output_is_not_the_models_is_not_saved_with_its_cost() {
+    for output in [
+        j!("https://x.example/a.png"),
+        j!(["https://x.example/a.png"]),
+    ] {
+        let server = api(
+            move |_, _| {
+                let mut reply = succeeded(output.clone());
+                reply["cost"] = j!(0.03);
+                reply
+            },
+            |_| file("image/png", png()),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let output = run(&server, dir.path(), &["--out", "out", "--json"]);
+        assert_code(&output, 69);
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(report["status"], "not_saved", "{report}");
+        assert_eq!(report["cost_usd"], 0.03, "{report}");
+        let err = stderr(&output);
+        assert!(err.contains("not the model's output type"), "{err}");
+        assert!(!err.contains("may still finish"), "{err}");
+        let output = cli(&server, dir.path())
+            .args(["result", "job-1", "--wait"])
+            .output()
+            .unwrap();
+        assert_code(&output, 69);
+        let output = batch(&server, dir.path(), &["a fox"], &[]);
+        assert_code(&output, 1);
+        let report = std::fs::read_to_string(dir.path().join("shots/report.jsonl")).unwrap();
+        let line: Value = serde_json::from_str(report.trim()).unwrap();
+        assert_eq!(line["status"], "failed", "{line}");
+        assert_eq!(line["cost_usd"], 0.03, "{line}");
+        // One result reply's worth of polls each, not rounds of them.
+        assert!(
+            server.count("GET", "/v1/requests/") < 12,
+            "{}",
+            server.count("GET", "/v1/requests/")
+        );
+    }
+}
+
 /// A cost stated in a form that is not US dollars (another currency, a negative, one too
 /// large) is said as the server wrote it, and kept in the record, not taken for "not said".
 #[test]

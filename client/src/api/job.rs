@@ -547,10 +547,9 @@ impl<M: Model> Job<M> {
     fn typed_output(&self, output: &serde_json::Value) -> Result<M::Output, Error> {
         // Read from the reply's tree in place. Both texts quote what the server sent, which
         // the transport scrubbed of the token.
-        M::Output::deserialize(output).map_err(|err| Error::InvalidResponse {
-            request_id: Some(self.request_id.to_string()),
-            status: 200,
-            reason: format!("output does not match the model's output type: {err}"),
+        M::Output::deserialize(output).map_err(|err| Error::UnreadableOutput {
+            request_id: self.request_id.to_string(),
+            reason: err.to_string(),
             excerpt: wire::excerpt(output.to_string().as_bytes()),
         })
     }
