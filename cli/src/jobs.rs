@@ -62,23 +62,48 @@ pub async fn run(
     };
     let id = &request_id_of(id);
     let json = matches.get_flag("json");
-    let code = run_on(global, action, matches, id, json).await;
+    let started = Instant::now();
+    let mut connection = match connect(global).await {
+        Ok(connection) => connection,
+        Err(err) => {
+            if json {
+                failed_json(id, &err, None);
+            }
+            return Err(err);
+        }
+    };
+    connection.remember_run_times();
+    let job = connection.job(id);
+    let code = run_on(global, &connection, &job, action, matches, json, started).await;
+    connection.close().await;
     // A failure says so on stdout too: a script reading `--json` gets an object either way.
     if json && let Err(err) = &code {
-        let mut report = json!({
-            "request_id": id,
-            "status": "error",
-            "error": err.to_string(),
-        });
-        // The files a download saved before it failed.
-        if let CliError::Api(err) = err
-            && !err.saved_files().is_empty()
-        {
-            report["files"] = output::files_json(err.saved_files());
-        }
-        output::json(&report);
+        failed_json(id, err, Some(&job));
     }
     code
+}
+
+/// The `--json` object of a job command that failed: `not_saved` with what the job cost when
+/// it finished and its files were not all saved (as `run` says it), else `error`; and the
+/// files a download saved before it failed.
+fn failed_json(id: &str, err: &CliError, job: Option<&DynJob>) {
+    let api = match err {
+        CliError::Api(api) => Some(api),
+        _ => None,
+    };
+    let not_saved = api.is_some_and(output::is_not_saved);
+    let mut report = json!({
+        "request_id": id,
+        "status": if not_saved { "not_saved" } else { "error" },
+        "error": err.to_string(),
+    });
+    if let Some(job) = job.filter(|_| not_saved) {
+        output::cost_json(&mut report, job);
+    }
+    if let Some(api) = api.filter(|api| !api.saved_files().is_empty()) {
+        report["files"] = output::files_json(api.saved_files());
+    }
+    output::json(&report);
 }
 
 /// The request id a REQUEST_ID names: itself, or the one in an API URL pasted whole (the
@@ -96,24 +121,22 @@ fn request_id_of(given: &str) -> String {
     from_url.unwrap_or(given).to_owned()
 }
 
-/// [`run`] on the job `id`.
+/// [`run`] on the job.
 async fn run_on(
     global: &ArgMatches,
+    connection: &crate::connect::Connection,
+    job: &DynJob,
     action: Action,
     matches: &ArgMatches,
-    id: &str,
     json: bool,
+    started: Instant,
 ) -> Result<u8, CliError> {
-    let started = Instant::now();
-    let mut connection = connect(global).await?;
-    connection.remember_run_times();
-    let job = connection.job(id);
-    let code = match action {
-        Action::Status => status(&job, json).await,
+    match action {
+        Action::Status => status(job, json).await,
         Action::Result => {
             let args = ResultArgs {
                 out: matches.get_one::<String>("out").map(PathBuf::from),
-                record: connection.record_of(id).map(Path::to_path_buf),
+                record: connection.record_of(job.id()).map(Path::to_path_buf),
                 server: connection.server(),
                 download: crate::cli::download_options(matches),
                 json,
@@ -121,12 +144,10 @@ async fn run_on(
                 timeout: Deadline::of(matches, started),
                 display: Display::of(global),
             };
-            result(&job, &args).await
+            result(job, &args).await
         }
-        Action::Cancel => cancel(&job, json).await,
-    };
-    connection.close().await;
-    code
+        Action::Cancel => cancel(job, json).await,
+    }
 }
 
 async fn status(job: &DynJob, json: bool) -> Result<u8, CliError> {

@@ -67,6 +67,20 @@ pub fn cost_unread_text(request_id: &str, said: &str) -> String {
     )
 }
 
+/// Whether an error left a finished job's files not (all) saved: `--json`'s `not_saved`, with
+/// what the job cost (it ran).
+pub fn is_not_saved(err: &runcomfy::Error) -> bool {
+    use runcomfy::Error;
+    matches!(
+        err,
+        Error::Download { .. }
+            | Error::TooManyFiles { .. }
+            | Error::UnreadableOutput { .. }
+            | Error::Io { .. }
+            | Error::NotAllSaved { .. }
+    )
+}
+
 /// The cost fields of a `--json` object: `cost_usd`, and `cost_unread` when the server stated
 /// a cost that is not US dollars.
 pub fn cost_json(report: &mut Value, job: &runcomfy::dynamic::DynJob) {

@@ -1461,11 +1461,7 @@ fn job_ended_badly(
         Error::JobFailed { .. } => ("failed", Value::String(err.to_string())),
         Error::Cancelled { .. } => ("cancelled", Value::String(err.to_string())),
         Error::Timeout { .. } => ("timeout", Value::String(err.to_string())),
-        Error::Download { .. }
-        | Error::TooManyFiles { .. }
-        | Error::UnreadableOutput { .. }
-        | Error::Io { .. }
-        | Error::NotAllSaved { .. } => ("not_saved", Value::String(err.to_string())),
+        err if output::is_not_saved(err) => ("not_saved", Value::String(err.to_string())),
         _ => ("unfinished", Value::String(err.to_string())),
     };
     let cancelled_unrun = matches!(

@@ -1949,6 +1949,24 @@ fn a_cost_stated_unreadably_is_said_and_kept() {
         "{}",
         stderr(&output)
     );
+    // And when `result --out`'s download fails, its `not_saved` object keeps it (QA repro35
+    // L5: `{"status": "error"}` with no cost).
+    let broken = api(
+        |_, base| {
+            let mut reply = succeeded(j!({"images": [format!("{base}/gone.png")]}));
+            reply["cost"] = j!("0.5 EUR");
+            reply
+        },
+        |_| json(404, j!({})),
+    );
+    let output = cli(&broken, dir.path())
+        .args(["result", "job-1", "--out", "gone", "--json"])
+        .output()
+        .unwrap();
+    assert_code(&output, 69);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["status"], "not_saved", "{report}");
+    assert_eq!(report["cost_unread"], "\"0.5 EUR\"", "{report}");
     // A batch's report, summary and gallery say it too, not "spent: $0.00" (QA repro35 M1).
     let output = batch(&server, dir.path(), &["a fox", "a cat"], &[]);
     assert_code(&output, 0);
