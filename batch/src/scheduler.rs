@@ -847,7 +847,7 @@ async fn download(
 /// Whether a download failed for want of room: the disk, or the user's quota, is full.
 fn no_room(err: &Error) -> bool {
     use std::io::ErrorKind::{QuotaExceeded, StorageFull};
-    matches!(err.failure(), Error::Io { source, .. } if matches!(source.kind(), StorageFull | QuotaExceeded))
+    matches!(err.failure(), Error::Io { failure, .. } if matches!(failure.kind(), StorageFull | QuotaExceeded))
 }
 
 /// The journal's rows of files saved, their paths relative to the output folder. The field's
@@ -1111,7 +1111,7 @@ mod tests {
     fn a_full_disk_is_no_room_whatever_wraps_it() {
         let full = || Error::Io {
             path: "out/line-1/images-0.png".into(),
-            source: std::io::Error::from(std::io::ErrorKind::StorageFull),
+            failure: std::io::Error::from(std::io::ErrorKind::StorageFull),
         };
         assert!(no_room(&full()));
         let wrapped = Error::NotAllSaved {
@@ -1121,7 +1121,7 @@ mod tests {
         assert!(no_room(&wrapped));
         let denied = Error::Io {
             path: "out".into(),
-            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+            failure: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
         };
         assert!(!no_room(&denied));
     }

@@ -289,7 +289,7 @@ pub fn api_exit_code(err: &Error) -> u8 {
         Error::Server { .. } | Error::InvalidResponse { .. } => UNAVAILABLE,
         // Nothing answered at all (the service is down or the URL is wrong), or it sent the
         // client in circles; anything else (a timeout, a reset) may pass.
-        Error::Transport { source, .. } if source.is_connect() || source.is_redirect() => {
+        Error::Transport { failure, .. } if failure.is_connect() || failure.is_redirect() => {
             UNAVAILABLE
         }
         Error::Transport { .. } => TEMP_FAIL,

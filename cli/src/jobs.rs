@@ -452,7 +452,7 @@ fn complete_record(
         None => std::fs::create_dir_all(dir)
             .map_err(|source| provenance::RecordError::Io {
                 path: dir.to_owned(),
-                source,
+                failure: source,
             })
             .and_then(|()| record.write_new(dir)),
     };

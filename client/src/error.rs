@@ -24,6 +24,10 @@ pub use crate::printable::{
 ///
 /// Errors that happen after a job was accepted carry its request id (see
 /// [`Error::request_id`]), so a caller can always resume, inspect or cancel it.
+///
+/// An error's text says what caused it, so [`source`](std::error::Error::source) gives none
+/// (a reporter walking the chain, as `anyhow`'s `{:#}`, would say it twice): the cause is a
+/// field of its variant (`failure`), or [`Error::failure`] for a submit of unknown outcome.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -34,7 +38,7 @@ pub enum Error {
     /// The input could not be serialized (a local media file could not be read, for example);
     /// nothing was sent.
     #[error("cannot serialize the input: {0}")]
-    Encode(#[source] serde_json::Error),
+    Encode(serde_json::Error),
 
     /// The serialized request body (with its `data:` URIs) is larger than the configured limit
     /// ([`ClientBuilder::max_body_bytes`](crate::client::ClientBuilder::max_body_bytes));
@@ -136,14 +140,13 @@ pub enum Error {
     #[error(
         "transport error{}: {}",
         for_request(request_id),
-        transport_text(source, true)
+        transport_text(failure, true)
     )]
     Transport {
         /// The job, when the call was about one.
         request_id: Option<String>,
         /// The HTTP client's error (it names the URL, never the token).
-        #[source]
-        source: reqwest::Error,
+        failure: reqwest::Error,
     },
 
     /// The server's reply could not be understood.
@@ -231,13 +234,12 @@ pub enum Error {
     /// The submit may or may not have been accepted (reset or timeout after the body was sent,
     /// a 5xx, an unreadable reply). It is never retried, since a second submit could be billed
     /// twice; check the dashboard before submitting again.
-    #[error("the submit to {model_id} may or may not have been accepted: {source}")]
+    #[error("the submit to {model_id} may or may not have been accepted: {failure}")]
     SubmitOutcomeUnknown {
         /// The model submitted to.
         model_id: &'static str,
         /// What happened.
-        #[source]
-        source: Box<Error>,
+        failure: Box<Error>,
     },
 
     /// The submit was stopped ([`SubmitControl::stop`](crate::SubmitControl::stop)) with none
@@ -287,13 +289,12 @@ pub enum Error {
     },
 
     /// Writing a downloaded file failed.
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}: {failure}", path.display())]
     Io {
         /// The file or directory.
         path: PathBuf,
         /// Why.
-        #[source]
-        source: std::io::Error,
+        failure: std::io::Error,
     },
 
     /// A download was refused or broke off.
@@ -610,7 +611,7 @@ pub enum ConfigError {
     InvalidUserAgent,
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
-    Http(#[source] reqwest::Error),
+    Http(reqwest::Error),
 }
 
 impl Error {
@@ -975,6 +976,49 @@ mod tests {
             "invalid response (HTTP 200): the output lists 1001 files"
         );
         assert!(invalid("{\"output\"").ends_with("; body starts: \"{\"output\"\""));
+    }
+
+    /// What a reporter that walks `source()` prints (`anyhow`'s `{:#}`).
+    fn chain(err: &dyn std::error::Error) -> String {
+        let mut text = err.to_string();
+        let mut cause = err.source();
+        while let Some(next) = cause {
+            text = format!("{text}: {next}");
+            cause = next.source();
+        }
+        text
+    }
+
+    #[test]
+    fn an_error_says_its_cause_once() {
+        let io = || std::io::Error::from(std::io::ErrorKind::StorageFull);
+        let cases: [Box<dyn std::error::Error>; 4] = [
+            Box::new(Error::SubmitOutcomeUnknown {
+                model_id: "m/x",
+                failure: Box::new(Error::Cancelled {
+                    request_id: "r".into(),
+                }),
+            }),
+            Box::new(Error::Io {
+                path: "a.png".into(),
+                failure: io(),
+            }),
+            Box::new(crate::media::MediaError::Read {
+                path: "a.png".into(),
+                failure: io(),
+            }),
+            Box::new(crate::provenance::RecordError::Io {
+                path: "r.json".into(),
+                failure: io(),
+            }),
+        ];
+        for err in cases {
+            assert_eq!(chain(&*err), err.to_string(), "{err:?}");
+        }
+        let encode = serde_json::from_str::<u8>("x").map_err(Error::Encode);
+        if let Err(err) = encode {
+            assert_eq!(chain(&err), err.to_string());
+        }
     }
 
     #[test]

@@ -76,12 +76,12 @@ pub enum Media {
 #[non_exhaustive]
 pub enum MediaError {
     /// A local file could not be read.
-    #[error("cannot read media file {}: {source}", shown_path(path))]
+    #[error("cannot read media file {}: {failure}", shown_path(path))]
     Read {
         /// The file.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why (said by the error's text, so not its `source()`).
+        failure: std::io::Error,
     },
 }
 
@@ -140,7 +140,7 @@ impl Media {
                 Ok(bytes) => Ok(Cow::Owned(data_uri(&bytes))),
                 Err(source) => Err(MediaError::Read {
                     path: path.clone(),
-                    source,
+                    failure: source,
                 }),
             },
             Media::Bytes(bytes) => Ok(Cow::Owned(data_uri(bytes))),
@@ -220,7 +220,7 @@ impl Serialize for Media {
         let unread = |source| {
             serde::ser::Error::custom(MediaError::Read {
                 path: path.clone(),
-                source,
+                failure: source,
             })
         };
         let (file, _) = open(path).map_err(unread)?;

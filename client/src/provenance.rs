@@ -162,12 +162,12 @@ impl RecordFile {
 #[non_exhaustive]
 pub enum RecordError {
     /// A file could not be read or written.
-    #[error("{}: {source}", printable(&path.display().to_string(), SHOWN_CHARS))]
+    #[error("{}: {failure}", printable(&path.display().to_string(), SHOWN_CHARS))]
     Io {
         /// The file.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why (said by the error's text, so not its `source()`).
+        failure: std::io::Error,
     },
     /// The record is not one (or of another version).
     #[error("not a runcomfy record: {}", printable(.0, SHOWN_CHARS))]
@@ -298,7 +298,7 @@ impl Record {
     ) -> Result<PathBuf, RecordError> {
         let io = |source| RecordError::Io {
             path: dir.join(RECORD_FILE),
-            source,
+            failure: source,
         };
         // Escaped as `--json` prints: a record is read with `cat` too, and its URLs and the
         // output are the server's text.

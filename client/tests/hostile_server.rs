@@ -70,7 +70,9 @@ async fn serving_one_image(files: &Hostile, path: &str) -> Hostile {
 /// outcome is unknown (an invalid response) and the submit is not sent again.
 async fn submit_is_unknown_and_sent_once(client: &Client, server: &Hostile) {
     match client.submit::<Edit>(&edit_input()).await {
-        Err(Error::SubmitOutcomeUnknown { source, .. }) => {
+        Err(Error::SubmitOutcomeUnknown {
+            failure: source, ..
+        }) => {
             assert!(
                 matches!(*source, Error::InvalidResponse { .. }),
                 "{source:?}"
@@ -165,7 +167,11 @@ async fn a_body_that_never_ends_or_never_comes_is_cut_by_the_timeout() {
             };
             match outcome {
                 Err(err @ Error::Transport { .. }) => {
-                    let Error::Transport { request_id, source } = &err else {
+                    let Error::Transport {
+                        request_id,
+                        failure: source,
+                    } = &err
+                    else {
                         unreachable!()
                     };
                     assert!(source.is_timeout(), "{call}: {source}");
@@ -261,7 +267,9 @@ async fn redirects_never_carry_the_token_to_another_origin_and_loops_end() {
         let status = client.job::<Edit>(ID).status().await;
         assert!(status.is_ok(), "{status:?}");
         match client.job::<Edit>(ID).result().await {
-            Err(Error::Transport { source, .. }) => assert!(source.is_redirect(), "{source}"),
+            Err(Error::Transport {
+                failure: source, ..
+            }) => assert!(source.is_redirect(), "{source}"),
             other => panic!("expected a redirect error, got {other:?}"),
         }
         // A POST follows no redirect: the submit was received, so its outcome is unknown.
@@ -661,7 +669,7 @@ async fn the_token_as_a_request_id_a_redirect_or_an_output_url_never_shows() {
         errors[1]
     );
     assert!(
-        matches!(&errors[2], Error::Transport { source, .. } if source.is_redirect()),
+        matches!(&errors[2], Error::Transport { failure: source, .. } if source.is_redirect()),
         "{:?}",
         errors[2]
     );
@@ -1252,7 +1260,9 @@ async fn a_submit_dropped_after_it_was_sent_is_unknown_and_sent_once() {
     let client = client(&server);
     within(Duration::from_secs(20), async {
         match client.submit::<Edit>(&edit_input()).await {
-            Err(Error::SubmitOutcomeUnknown { source, .. }) => {
+            Err(Error::SubmitOutcomeUnknown {
+                failure: source, ..
+            }) => {
                 assert!(matches!(*source, Error::Transport { .. }), "{source:?}");
             }
             other => panic!("expected SubmitOutcomeUnknown, got {other:?}"),

@@ -91,7 +91,10 @@ fn an_unreadable_file_fails_serialization_naming_its_path() {
         "{err}"
     );
     match media.to_wire() {
-        Err(MediaError::Read { path, source }) => {
+        Err(MediaError::Read {
+            path,
+            failure: source,
+        }) => {
             assert_eq!(path, missing);
             assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
         }

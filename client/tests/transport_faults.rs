@@ -272,7 +272,9 @@ async fn a_submit_that_cannot_connect_is_retried_and_reported_as_not_sent() -> T
         .build()?;
     match client.submit::<Edit>(&edit_input()).await {
         // Provably never sent: a plain transport error, safe to submit again.
-        Err(Error::Transport { source, .. }) => assert!(source.is_connect(), "{source}"),
+        Err(Error::Transport {
+            failure: source, ..
+        }) => assert!(source.is_connect(), "{source}"),
         other => panic!("expected a connect error, got {other:?}"),
     }
     Ok(())
@@ -357,7 +359,9 @@ async fn a_submit_that_times_out_after_sending_is_unknown_and_not_resent() -> Te
         .submit_timeout(Duration::from_millis(150))
         .build()?;
     match client.submit::<Edit>(&edit_input()).await {
-        Err(Error::SubmitOutcomeUnknown { source, .. }) => {
+        Err(Error::SubmitOutcomeUnknown {
+            failure: source, ..
+        }) => {
             assert!(matches!(*source, Error::Transport { .. }), "{source:?}");
         }
         other => panic!("expected SubmitOutcomeUnknown, got {other:?}"),

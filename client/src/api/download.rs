@@ -238,7 +238,7 @@ pub(crate) async fn save_all<O: Output>(
         .await
         .map_err(|source| Error::Io {
             path: dir.to_owned(),
-            source,
+            failure: source,
         })?;
     remove_dead_parts(dir).await;
     // Each file gets a name of its own before any is fetched: two fields can clean to one
@@ -420,7 +420,7 @@ async fn save_inline(
     let temp = TempFile::create(dir, stem)?;
     let io = |source| Error::Io {
         path: temp.path.clone(),
-        source,
+        failure: source,
     };
     let file = temp.file.try_clone().map_err(io)?;
     let body = Body::new(content_type.clone(), None, options.max_bytes);
@@ -528,7 +528,7 @@ async fn fetch_to_temp(
     let io_fail = |source| Failure {
         error: Error::Io {
             path: temp.path.clone(),
-            source,
+            failure: source,
         },
         retry_after: None,
         not_sent: false,
@@ -1020,7 +1020,12 @@ impl TempFile {
                 Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists && attempt < 1000 => {
                     attempt += 1;
                 }
-                Err(source) => return Err(Error::Io { path, source }),
+                Err(source) => {
+                    return Err(Error::Io {
+                        path,
+                        failure: source,
+                    });
+                }
             }
         }
     }
@@ -1038,7 +1043,7 @@ impl TempFile {
     ) -> Result<PathBuf, Error> {
         let io = |path: &Path, source| Error::Io {
             path: path.to_owned(),
-            source,
+            failure: source,
         };
         if overwrite {
             let target = dir.join(format!("{stem}.{ext}"));

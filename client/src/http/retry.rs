@@ -251,10 +251,10 @@ impl Failure {
     /// Whether an idempotent call (GET, cancel, download) should be tried again.
     pub fn is_transient(&self) -> bool {
         match &self.error {
-            Error::Transport { source, .. } => {
-                !source.is_builder()
-                    && !source.is_redirect()
-                    && !crate::error::is_tls_failure(source)
+            Error::Transport { failure, .. } => {
+                !failure.is_builder()
+                    && !failure.is_redirect()
+                    && !crate::error::is_tls_failure(failure)
             }
             Error::RateLimited { .. } => true,
             Error::Server { api, .. } => {

@@ -189,7 +189,7 @@ impl Http {
                 && (call.method != Method::POST || self.posts_unredirected),
             error: Error::Transport {
                 request_id: None,
-                source: self.token.scrub_error(source),
+                failure: self.token.scrub_error(source),
             },
             retry_after: None,
         })?;
@@ -310,7 +310,7 @@ impl Http {
             let chunk = chunk.map_err(|source| Failure {
                 error: Error::Transport {
                     request_id: None,
-                    source: self.token.scrub_error(source),
+                    failure: self.token.scrub_error(source),
                 },
                 retry_after: None,
                 not_sent: false,

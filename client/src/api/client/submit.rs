@@ -198,7 +198,7 @@ impl Client {
                     crate::printable::printable_id(&reply.request_id, crate::error::SHOWN_CHARS);
                 return Err(Error::SubmitOutcomeUnknown {
                     model_id: model.id,
-                    source: Box::new(Error::InvalidResponse {
+                    failure: Box::new(Error::InvalidResponse {
                         request_id: None,
                         status: 200,
                         reason: format!("unusable request_id `{shown}`: {why}"),
@@ -350,7 +350,7 @@ fn submit_error(model_id: &'static str, failure: Failure) -> Error {
     } else {
         Error::SubmitOutcomeUnknown {
             model_id,
-            source: Box::new(failure.error),
+            failure: Box::new(failure.error),
         }
     }
 }
