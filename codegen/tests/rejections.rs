@@ -934,6 +934,31 @@ fn one_output_type_for_two_output_schemas_names_the_overlay_and_the_models() {
     );
 }
 
+/// Output schemas that are the same JSON value share one type whatever order their keywords
+/// were written in (QA repro36 H1: reordered, the type was refused as given to two schemas).
+#[test]
+fn output_schemas_written_in_another_key_order_share_one_type() {
+    let dir = tempfile::tempdir().unwrap();
+    let outputs = [
+        r#"{"type": "object", "properties": {"images": {"type": "array", "description": "The images.", "items": {"type": "string", "format": "uri"}}}}"#,
+        r#"{"properties": {"images": {"items": {"format": "uri", "type": "string"}, "description": "The images.", "type": "array"}}, "type": "object"}"#,
+    ];
+    for (id, output) in ["acme/one", "acme/two"].into_iter().zip(outputs) {
+        let model = dir.path().join(id);
+        fs::create_dir_all(&model).unwrap();
+        let input = object(json!({"prompt": {"type": "string"}}), &["prompt"]);
+        fs::write(model.join("input.json"), input.to_string()).unwrap();
+        fs::write(model.join("output.json"), output).unwrap();
+        fs::write(model.join("overlay.json"), r#"{"output_type": "Shared"}"#).unwrap();
+    }
+    let catalog = match runcomfy_codegen::load(dir.path()) {
+        Ok(catalog) => catalog,
+        Err(errors) => panic!("{errors}"),
+    };
+    assert_eq!(catalog.outputs.len(), 1);
+    assert_eq!(catalog.outputs[0].name, "Shared");
+}
+
 /// OpenAPI's `discriminator`, `externalDocs` and `xml` (what Pydantic and API descriptions
 /// write) are annotations: the `oneOf` beside a `discriminator` decides what is valid.
 #[test]

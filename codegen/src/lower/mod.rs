@@ -27,6 +27,8 @@ pub use smells::is_localized;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use serde_json::Value;
+
 use crate::catalog::SourceModel;
 use crate::error::{Error, Errors, Warning, WarningKind};
 use crate::ir::*;
@@ -128,7 +130,7 @@ fn module_clash(
 struct SharedOutputs {
     /// Each type, with the name an overlay's `output_type` gave it.
     outputs: Vec<(OutputType, Option<String>)>,
-    /// Each distinct output schema (as JSON text) to its index in `outputs`.
+    /// Each distinct output schema (as [`same_value_text`]) to its index in `outputs`.
     index: BTreeMap<String, usize>,
 }
 
@@ -155,7 +157,7 @@ impl SharedOutputs {
                 wanted = None;
             }
         }
-        let key = src.output.to_string();
+        let key = same_value_text(&src.output);
         if let Some(&index) = self.index.get(&key) {
             let (existing, existing_wanted) = &mut self.outputs[index];
             match (&wanted, existing_wanted.as_ref()) {
@@ -185,6 +187,28 @@ impl SharedOutputs {
         self.outputs.push((output, wanted));
         self.outputs.len() - 1
     }
+}
+
+/// A JSON value as text with every object's keys in order: the same value whatever order its
+/// keys were written in (a server may serialize a schema's keywords in any), as JSON has it.
+fn same_value_text(value: &Value) -> String {
+    fn sorted(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_unstable_by_key(|(key, _)| *key);
+                Value::Object(
+                    entries
+                        .into_iter()
+                        .map(|(k, v)| (k.clone(), sorted(v)))
+                        .collect(),
+                )
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    sorted(value).to_string()
 }
 
 /// A model's output type must not have the name of one of its own types.
