@@ -304,8 +304,13 @@ pub struct PullReport {
 
 /// Fetches the selected models, sorted by id.
 pub async fn fetch(options: &PullOptions) -> Result<Listing, PullError> {
-    // As the client reads one: the token goes in clear over plain http to anywhere else.
-    let base = runcomfy::client::parse_base_url(&options.base_url).map_err(PullError::BaseUrl)?;
+    // As the client reads one: the token goes in clear over plain http to anywhere else, and
+    // one holding the token would repeat it in every error (QA repro36 H2).
+    let base = match &options.token {
+        Some(token) => runcomfy::client::parse_base_url_for(&options.base_url, token),
+        None => runcomfy::client::parse_base_url(&options.base_url),
+    }
+    .map_err(PullError::BaseUrl)?;
     let timeouts = options.timeouts;
     let client = reqwest::Client::builder()
         .user_agent(concat!("runcomfy-xtask/", env!("CARGO_PKG_VERSION")))

@@ -791,4 +791,14 @@ fn a_base_url_the_token_may_not_go_to_is_refused_before_any_request() {
         assert!(stderr.contains(said), "{stderr}");
         assert!(!stderr.contains("hunter2"), "{stderr}");
     }
+    // The token in the URL's path (QA repro36 H2: asked, and every error repeated it).
+    let server = Hostile::start_in_background(|_, _| json(500, j!({})));
+    let url = format!("{}/{}", server.base_url(), TOKEN.replace('/', ""));
+    let token = TOKEN.replace('/', "");
+    let out = xtask_pull(&token, &["--all", "--base-url", &url, "--schemas", schemas]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("it holds the API token"), "{stderr}");
+    assert!(!stderr.contains(&token), "{stderr}");
+    assert!(server.seen().is_empty(), "{:?}", server.seen());
 }

@@ -233,25 +233,8 @@ impl ClientBuilder {
             None => return Err(ConfigError::MissingToken.into()),
             Some(token) => token.map_err(ConfigError::Token)?,
         };
-        let base = parse_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL)).map_err(
-            |error| match error {
-                ConfigError::InvalidBaseUrl { url, reason } => ConfigError::InvalidBaseUrl {
-                    url: token.scrub(&url),
-                    reason,
-                },
-                other => other,
-            },
-        )?;
-        // A base URL is written to records, caches and logs: one holding the token (in its
-        // path or host, by mistake) would put it there.
-        let scrubbed = token.scrub(base.as_str());
-        if scrubbed != base.as_str() {
-            return Err(ConfigError::InvalidBaseUrl {
-                url: scrubbed,
-                reason: "it holds the API token",
-            }
-            .into());
-        }
+        let base =
+            parse_base_url_for(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL), &token)?;
         let agent = self
             .user_agent
             .unwrap_or_else(|| concat!("runcomfy-rs/", env!("CARGO_PKG_VERSION")).to_owned());
@@ -393,6 +376,27 @@ pub fn parse_base_url(text: &str) -> Result<Url, ConfigError> {
         "http" => Err(invalid("plain http is only allowed to loopback addresses")),
         _ => Err(invalid("not an https URL")),
     }
+}
+
+/// [`parse_base_url`] for calls made with `token`: one that holds it (in its path or host, by
+/// mistake: the two arguments swapped) is refused, and no error repeats it. A base URL is
+/// written to records, caches and logs, which must not hold the token.
+pub fn parse_base_url_for(text: &str, token: &Token) -> Result<Url, ConfigError> {
+    let base = parse_base_url(text).map_err(|error| match error {
+        ConfigError::InvalidBaseUrl { url, reason } => ConfigError::InvalidBaseUrl {
+            url: token.scrub(&url),
+            reason,
+        },
+        other => other,
+    })?;
+    let scrubbed = token.scrub(base.as_str());
+    if scrubbed != base.as_str() {
+        return Err(ConfigError::InvalidBaseUrl {
+            url: scrubbed,
+            reason: "it holds the API token",
+        });
+    }
+    Ok(base)
 }
 
 #[cfg(test)]

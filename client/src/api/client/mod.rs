@@ -21,7 +21,7 @@ use crate::model::Output;
 pub use crate::api::Client;
 pub use builder::{
     BASE_URL_ENV, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_MAX_BODY_BYTES, MODEL_API_BASE_ENV,
-    TOKEN_ENV, parse_base_url,
+    TOKEN_ENV, parse_base_url, parse_base_url_for,
 };
 pub use catalog::{EstimatePrice, LiveModel};
 
