@@ -538,7 +538,9 @@ impl Api<'_> {
             self.token
                 .map_or_else(|| text.to_owned(), |t| t.scrub(text))
         };
-        let parsed = serde_json::from_str::<Value>(&text).map(|mut value| {
+        // Strictly, as `import` reads a file: not UTF-8 (it would be written as U+FFFD), or a
+        // key given twice (which did the server mean?), is refused (QA repro36 M1, M2).
+        let parsed = runcomfy_json::parse_slice(&body).map(|mut value| {
             // Decoded strings and keys: an echo may be written with `\u` escapes.
             let echoed = self.token.is_some_and(|t| t.scrub_json(&mut value));
             (value, echoed)

@@ -405,6 +405,58 @@ async fn a_reply_holding_the_token_is_refused_and_nothing_is_written() {
     }
 }
 
+/// A reply is read as strictly as `import` reads a file: one that is not UTF-8 (its text
+/// would be written as U+FFFD: wire values no server takes) or gives a key twice (which was
+/// meant?) is refused, nothing written; a byte order mark is skipped (QA repro36 M1, M2, L3).
+#[tokio::test]
+async fn a_reply_read_strictly_as_a_file_is() {
+    let latin1 = br#"{"models": [{"model_id": "qa/x", "input_schema": {"type": "object", "properties": {"mode": {"type": "string", "enum": ["caf"#;
+    let refused: [(Vec<u8>, &str); 2] = [
+        ([latin1.as_slice(), b"\xe9\"]}}}}]}"].concat(), "not JSON"),
+        (
+            format!(
+                r#"{{"models": [{}], "models": [{}]}}"#,
+                entry("qa/a", object()),
+                entry("qa/b", object())
+            )
+            .into_bytes(),
+            "given twice",
+        ),
+    ];
+    for (body, said) in refused {
+        let server = Hostile::start(move |_, _| Act::Reply {
+            status: 200,
+            headers: Vec::new(),
+            body: body.clone(),
+        })
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let err = pull::pull(dir.path(), &hostile_options(&server, Selection::All, 100))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains(said), "{err}");
+        assert!(is_empty_dir(dir.path()), "nothing written");
+    }
+    let body = [
+        b"\xef\xbb\xbf".as_slice(),
+        j!({"models": [entry("qa/x", object())], "total": 1})
+            .to_string()
+            .as_bytes(),
+    ]
+    .concat();
+    let server = Hostile::start(move |_, _| Act::Reply {
+        status: 200,
+        headers: Vec::new(),
+        body: body.clone(),
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    if let Err(err) = pull::pull(dir.path(), &hostile_options(&server, Selection::All, 100)).await {
+        panic!("{err}");
+    }
+    assert!(dir.path().join("qa/x/input.json").is_file());
+}
+
 #[tokio::test]
 async fn an_endless_reply_is_refused_at_the_cap() {
     let chunk = format!("{},", entry("qa/x", object())).repeat(2000);
