@@ -682,8 +682,8 @@ const CASES: &[Case] = &[
     case(
         "alias given by the overlay",
         |c| overlay(c)["fields"]["size"] = json!({"aliases": {"16:9": "wide"}}),
-        NOTABLE,
-        "short alias of \"16:9\" changed from None to Some(\"wide\")",
+        ADDITIVE,
+        "alias \"wide\" added for \"16:9\"",
         "input.json#/properties/size/enum",
     ),
     // Unions of JSON types.
@@ -1908,4 +1908,32 @@ fn git_revisions_are_compared_without_touching_the_tree() {
     let err = diff::diff_sources(repo.path(), &rev("HEAD~1"), &Source::parse("HEAD:nowhere"))
         .unwrap_err();
     assert!(err.to_string().contains("HEAD:nowhere: no files"), "{err}");
+}
+
+/// An alias is input (`FromStr` and the CLI take it): one removed, or naming another value
+/// than it did, breaks (QA repro36 M3: both were told as notable).
+#[test]
+fn an_alias_removed_or_naming_another_value_breaks() {
+    let changes = diff_between(
+        |c| overlay(c)["fields"]["size"] = json!({"aliases": {"16:9": "wide", "1:1": "square"}}),
+        |c| overlay(c)["fields"]["size"] = json!({"aliases": {"16:9": "square"}}),
+    );
+    let told: Vec<(Impact, &str)> = changes
+        .iter()
+        .map(|c| (c.impact, c.what.as_str()))
+        .collect();
+    assert!(
+        told.contains(&(
+            Impact::Breaking,
+            "alias \"square\" now names \"16:9\", not \"1:1\": the same input picks another value"
+        )),
+        "{told:?}"
+    );
+    assert!(
+        told.contains(&(
+            Impact::Breaking,
+            "alias \"wide\" of \"16:9\" removed: `FromStr` and the CLI refuse it"
+        )),
+        "{told:?}"
+    );
 }

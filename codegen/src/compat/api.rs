@@ -2,6 +2,8 @@
 //! unions and output types, walked from each model's input struct. Each field's schema is
 //! handed to `schema.rs` on the way.
 
+use std::collections::BTreeSet;
+
 use runcomfy_vocab::keyword::Keyword;
 use runcomfy_vocab::pointer::escape;
 
@@ -602,16 +604,6 @@ fn enumeration(d: &mut ModelDiff<'_>, oe: &Enum, ne: &Enum, at: &str) {
                         ),
                     );
                 }
-                if nv.alias != ov.alias {
-                    d.input(
-                        at.clone(),
-                        Impact::Notable,
-                        format!(
-                            "short alias of {:?} changed from {:?} to {:?}",
-                            ov.wire, ov.alias, nv.alias
-                        ),
-                    );
-                }
             }
             Paired::Added(nv) => d.input(
                 at.clone(),
@@ -622,6 +614,46 @@ fn enumeration(d: &mut ModelDiff<'_>, oe: &Enum, ne: &Enum, at: &str) {
                 ),
             ),
         }
+    }
+    aliases(d, oe, ne, &at);
+}
+
+/// Aliases are input: `FromStr`, the CLI and `normalize_choices` take them. One removed, or
+/// naming another value than it did, refuses or changes an input that worked (QA repro36 M3:
+/// told as notable); one added takes more. An alias of a value removed is told by the value.
+fn aliases(d: &mut ModelDiff<'_>, oe: &Enum, ne: &Enum, at: &str) {
+    // What `FromStr` reads `text` as: the first choice whose wire value or alias it is.
+    fn chosen<'a>(e: &'a Enum, text: &str) -> Option<&'a str> {
+        e.variants
+            .iter()
+            .find(|v| v.wire == text || v.alias.as_deref() == Some(text))
+            .map(|v| v.wire.as_str())
+    }
+    let texts: BTreeSet<&str> = [oe, ne]
+        .into_iter()
+        .flat_map(|e| e.variants.iter().filter_map(|v| v.alias.as_deref()))
+        .collect();
+    for text in texts {
+        let (was, now) = (chosen(oe, text), chosen(ne, text));
+        let (impact, what) = match (was, now) {
+            (Some(was), _) if chosen(ne, was) != Some(was) => continue,
+            (Some(was), None) => (
+                Impact::Breaking,
+                format!("alias {text:?} of {was:?} removed: `FromStr` and the CLI refuse it"),
+            ),
+            (Some(was), Some(now)) if was != now => (
+                Impact::Breaking,
+                format!(
+                    "alias {text:?} now names {now:?}, not {was:?}: the same input picks another value"
+                ),
+            ),
+            (None, Some(now)) => (
+                Impact::Additive,
+                format!("alias {text:?} added for {now:?}"),
+            ),
+            _ => continue,
+        };
+        d.input(at.to_owned(), impact, what);
     }
 }
 

@@ -20,8 +20,9 @@
 //!   [`Bound`]'s: [`Rule::bound`](runcomfy_vocab::rule::Rule::bound) for `validations` rules,
 //!   and for keywords the side values stay on (above `minimum`, below `maxItems`). Inside a
 //!   `oneOf`, accepting more can make a value match two members, so it breaks too.
-//! - Docs, defaults, messages and CLI aliases change nothing that compiles or validates:
-//!   notable. So do the facts `INFO` holds as values (`api::info`): the price, its unit and
+//! - A choice's alias is input (`FromStr` and the CLI take it): one removed, or naming another
+//!   value, breaks; one added is additive.
+//! - Docs, defaults and messages change nothing that compiles or validates: notable. So do the facts `INFO` holds as values (`api::info`): the price, its unit and
 //!   the fields that count it, the output kind, the categories. Estimates, `--max-spend` and
 //!   what the CLI lists read them at run time, so they are told, but no code or input breaks.
 //!
@@ -46,7 +47,7 @@ use crate::ir::{Catalog, Model, SchemaId};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Impact {
     /// Compiles and validates as before, but reads or behaves differently: docs, defaults,
-    /// messages, CLI aliases, prices and the other facts `INFO` holds.
+    /// messages, prices and the other facts `INFO` holds.
     Notable,
     /// Compiles and validates as before, and more is possible: a model, an optional field, a
     /// looser bound.
