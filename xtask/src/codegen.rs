@@ -39,48 +39,76 @@ pub fn run(schemas: &Path, out: &Path) -> Result<(), CodegenError> {
     };
     let whole = out.join("runcomfy_models.rs");
     write(&whole, &code)?;
+    let models_dir = out.join("models");
     let mut written = std::collections::BTreeSet::new();
     for (id, module) in &models {
-        let path = out.join("models").join(format!("{id}.rs"));
-        write(&path, module)?;
-        written.insert(path);
+        let name = format!("{id}.rs");
+        write(&models_dir.join(&name), module)?;
+        written.insert(name);
     }
-    // An earlier run's files of models since removed would show in a review as still there.
-    remove_others(&out.join("models"), &written)?;
+    // An earlier run's files of models since removed would show in a review as still there;
+    // only files a run wrote (its manifest says which) are removed (QA repro36 M4: every
+    // `.rs` file under the folder was, a person's own too).
+    let manifest = models_dir.join(MANIFEST);
+    for stale in written_before(&manifest)?.difference(&written) {
+        remove_with_empty_parents(&models_dir, stale)?;
+    }
+    let listed: String = written.iter().map(|name| format!("{name}\n")).collect();
+    write(&manifest, &listed)?;
     outln!(
         "wrote {} and {} model file{} under {}",
         whole.display(),
         models.len(),
         if models.len() == 1 { "" } else { "s" },
-        out.join("models").display()
+        models_dir.display()
     );
     Ok(())
 }
 
-/// Removes the `.rs` files under `dir` that are not `kept`, and the folders left empty.
-fn remove_others(
-    dir: &Path,
-    kept: &std::collections::BTreeSet<PathBuf>,
-) -> Result<(), CodegenError> {
-    let fail = |path: &Path| {
-        let path = path.to_owned();
-        move |source| CodegenError::Write { path, source }
-    };
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(err) => return Err(fail(dir)(err)),
-    };
-    for entry in entries {
-        let path = entry.map_err(fail(dir))?.path();
-        if path.is_dir() {
-            remove_others(&path, kept)?;
-            if fs::read_dir(&path).map_err(fail(&path))?.next().is_none() {
-                fs::remove_dir(&path).map_err(fail(&path))?;
-            }
-        } else if path.extension().is_some_and(|ext| ext == "rs") && !kept.contains(&path) {
-            fs::remove_file(&path).map_err(fail(&path))?;
+/// The file under `models/` listing the model files a run wrote, one path a line.
+const MANIFEST: &str = ".runcomfy-codegen-files";
+
+/// The model files the last run wrote, as its manifest lists them; none without one. A line
+/// that could leave the folder (`..`, an absolute path) is not a file of ours.
+fn written_before(manifest: &Path) -> Result<std::collections::BTreeSet<String>, CodegenError> {
+    let text = match fs::read_to_string(manifest) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Default::default()),
+        Err(source) => {
+            return Err(CodegenError::Write {
+                path: manifest.to_owned(),
+                source,
+            });
         }
+    };
+    Ok(text
+        .lines()
+        .filter(|line| {
+            line.ends_with(".rs")
+                && Path::new(line)
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)))
+        })
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Removes `dir/name` (gone already is fine), then the folders it leaves empty up to `dir`.
+fn remove_with_empty_parents(dir: &Path, name: &str) -> Result<(), CodegenError> {
+    let path = dir.join(name);
+    match fs::remove_file(&path) {
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+            return Err(CodegenError::Write { path, source: err });
+        }
+        _ => {}
+    }
+    let mut parent = path.parent();
+    while let Some(folder) = parent.filter(|folder| *folder != dir) {
+        // Not empty (or gone): the others stay.
+        if fs::remove_dir(folder).is_err() {
+            break;
+        }
+        parent = folder.parent();
     }
     Ok(())
 }
@@ -105,8 +133,10 @@ mod tests {
                 fs::copy(entry.path(), schemas.join(id).join(entry.file_name()))?;
             }
         }
-        fs::create_dir_all(out.join("models"))?;
+        fs::create_dir_all(out.join("models/mine"))?;
         fs::write(out.join("models/notes.txt"), "mine")?;
+        // A person's own Rust there is theirs (QA repro36 M4: it was removed).
+        fs::write(out.join("models/mine/lib.rs"), "// mine")?;
         run(&schemas, &out)?;
         let edit = out.join("models/bytedance/seedream-4-0/edit.rs");
         assert!(edit.is_file());
@@ -118,6 +148,9 @@ mod tests {
                 .is_file()
         );
         assert!(out.join("models/notes.txt").is_file());
+        assert!(out.join("models/mine/lib.rs").is_file());
+        // The folder of the removed model's family is left: its sibling is still there.
+        assert!(out.join("models/bytedance/seedream-4-0").is_dir());
         Ok(())
     }
 }

@@ -24,7 +24,9 @@ enum Command {
         /// The catalog folder (`<model id>/{input,output,overlay}.json`).
         #[arg(long, default_value_os_t = workspace_root().join("schemas"))]
         schemas: PathBuf,
-        /// Where to write `runcomfy_models.rs` and one file per model under `models/`.
+        /// Where to write `runcomfy_models.rs` and one file per model under `models/` (with a
+        /// list of them, so a model removed since the last run loses its file; no other file
+        /// there is touched).
         #[arg(long)]
         out: PathBuf,
     },
