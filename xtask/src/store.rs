@@ -26,6 +26,14 @@ pub enum StoreError {
         crate::synth::MARKER
     )]
     NotSynthetic(PathBuf),
+    /// A file or folder of the model is a symbolic link: writing through it could change a
+    /// file outside the catalog (a contributed catalog can hold one; git keeps links).
+    #[error(
+        "{}: is a symbolic link; not written through (replace it with the file or folder it \
+         names)",
+        .0.display()
+    )]
+    Symlink(PathBuf),
     /// A file or folder could not be written.
     #[error("{}: cannot write: {source}", path.display())]
     Write {
@@ -137,6 +145,18 @@ pub fn write_model(
     let dir = root.join(id);
     runcomfy_codegen::catalog::check_model_id(id, &dir)
         .map_err(|e| StoreError::BadId(e.to_string()))?;
+    // Every folder of the id and every file written (QA repro36 M5: an `input.json` linking
+    // out of the catalog was written through).
+    let folders = id.split('/').scan(root.to_path_buf(), |path, segment| {
+        path.push(segment);
+        Some(path.clone())
+    });
+    let names = ["input.json", "output.json", UPSTREAM_FILE];
+    for path in folders.chain(names.map(|name| dir.join(name))) {
+        if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(StoreError::Symlink(path));
+        }
+    }
     let is_new = !dir.join("input.json").exists();
     let mut missing: Vec<PathBuf> = dir
         .ancestors()

@@ -366,3 +366,35 @@ fn a_page_and_a_catalog_file_of_one_model_merge_whatever_their_order() {
     }
     assert_eq!(upstreams[0], upstreams[1]);
 }
+
+/// A file or folder of a model that is a symbolic link is not written through: it could name
+/// a file outside the catalog (QA repro36 M5: an `input.json` linking out was rewritten).
+#[test]
+fn a_symbolic_link_in_the_catalog_is_not_written_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside");
+    fs::create_dir_all(&outside).unwrap();
+    let catalog = dir.path().join("catalog");
+    let model = catalog.join(EDIT_SEQUENTIAL);
+    fs::create_dir_all(&model).unwrap();
+    fs::write(outside.join("victim.json"), "{}\n").unwrap();
+    std::os::unix::fs::symlink(outside.join("victim.json"), model.join("input.json")).unwrap();
+    let err = import::import(&catalog, &[seed("000")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("is a symbolic link"), "{err}");
+    assert_eq!(read(&outside.join("victim.json")), "{}\n");
+    // A folder of the id that links out, the same.
+    fs::remove_dir_all(&catalog).unwrap();
+    fs::create_dir_all(&catalog).unwrap();
+    std::os::unix::fs::symlink(&outside, catalog.join("bytedance")).unwrap();
+    let err = import::import(&catalog, &[seed("000")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("is a symbolic link"), "{err}");
+    assert_eq!(
+        fs::read_dir(&outside).unwrap().count(),
+        1,
+        "nothing written there"
+    );
+}
