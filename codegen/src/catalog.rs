@@ -134,10 +134,26 @@ fn find_model_dirs(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) ->
         entries.push(entry.path());
     }
     entries.sort();
-    if entries
-        .iter()
-        .any(|p| p.file_name().is_some_and(|n| n == "input.json"))
+    let named = |name: &str| {
+        entries
+            .iter()
+            .any(|p| p.file_name().is_some_and(|n| n == name))
+    };
+    // A model's other files without its input.json: a model gone missing (`Input.json`, a
+    // rename), said rather than left out (QA repro36 M6).
+    if !named("input.json")
+        && let Some(other) = ["output.json", "overlay.json", UPSTREAM_FILE]
+            .into_iter()
+            .find(|name| named(name))
     {
+        return Err(Error::schema(
+            &dir.join(other),
+            "",
+            "a model's file in a folder with no input.json: the model is not read",
+        )
+        .hint("a model is a folder `<model id>/` holding input.json; restore it, or remove the folder"));
+    }
+    if named("input.json") {
         let id = dir
             .strip_prefix(root)
             .unwrap_or(dir)

@@ -1280,3 +1280,21 @@ fn definitions_are_named_as_spelled_and_shared_types_once() {
         "`f` is of type `AB`, which another field made first",
     );
 }
+
+/// A model's files in a folder with no `input.json` (renamed `Input.json`, say) are an error
+/// naming the file, not a model silently left out (QA repro36 M6).
+#[test]
+fn a_model_folder_without_input_json_is_named() {
+    let input = object(json!({"prompt": {"type": "string"}}), &["prompt"]);
+    let dir = catalog(&input, None);
+    let gone = dir.path().join("acme/gone");
+    fs::create_dir_all(&gone).unwrap();
+    fs::write(gone.join("Input.json"), input.to_string()).unwrap();
+    fs::write(gone.join("overlay.json"), "{}").unwrap();
+    let message = error_of(dir.path());
+    assert!(
+        message.contains(&gone.join("overlay.json").display().to_string()),
+        "{message}"
+    );
+    assert!(message.contains("no input.json"), "{message}");
+}
