@@ -147,7 +147,7 @@ fn find_model_dirs(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) ->
             .find(|name| named(name))
     {
         return Err(Error::schema(
-            &dir.join(other),
+            dir.join(other),
             "",
             "a model's file in a folder with no input.json: the model is not read",
         )
