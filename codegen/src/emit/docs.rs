@@ -16,10 +16,19 @@ pub(crate) fn doc_attrs(paragraphs: &[String]) -> TokenStream {
             lines.push(String::new());
         }
         // A lone `\r` is a bare CR, which rustc refuses in a doc comment; bidirectional
-        // overrides there are refused too (`text_direction_codepoint_in_comment`).
+        // overrides there are refused too (`text_direction_codepoint_in_comment`). Other
+        // control characters and line separators (a wire name or value may hold one) are
+        // written as escapes: raw, a reader's terminal or editor would act on them.
         for line in paragraph.lines().flat_map(|l| l.split('\r')) {
-            let line: String = line.chars().filter(|c| !is_bidi_control(*c)).collect();
-            lines.push(format!(" {}", line.trim_end()));
+            let mut shown = String::with_capacity(line.len());
+            for c in line.chars().filter(|c| !is_bidi_control(*c)) {
+                if (c.is_control() && c != '\t') || matches!(c, '\u{2028}' | '\u{2029}') {
+                    shown.extend(c.escape_unicode());
+                } else {
+                    shown.push(c);
+                }
+            }
+            lines.push(format!(" {}", shown.trim_end()));
         }
     }
     let lines = lines
@@ -74,4 +83,18 @@ fn escape(line: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_and_line_separators_are_written_as_escapes() {
+        let docs = doc_attrs(&["Sets `evil\u{1b}[31mkey` and `a\u{2028}b`.".to_owned()]);
+        assert_eq!(
+            docs.to_string(),
+            quote!(#[doc = " Sets `evil\\u{1b}[31mkey` and `a\\u{2028}b`."]).to_string()
+        );
+    }
 }
