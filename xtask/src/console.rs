@@ -2,6 +2,10 @@
 //! (`cargo xtask lint | head`); here a reader that stopped reading is not an error, but any
 //! other failure to write (a full disk under `> report`) is kept for [`failure`], since the
 //! report was lost, and makes the command fail.
+//!
+//! Every line is shown through `runcomfy::error::printable`: the tools print names of files,
+//! folders, models and fields that come from a catalog, a page or a server, and a control
+//! character in one must not drive the terminal (QA repro36 L1).
 
 use std::io::Write as _;
 
@@ -23,11 +27,17 @@ macro_rules! errln {
 
 /// Writes one line on stdout, or on stderr when `stderr`.
 pub fn write_line(stderr: bool, args: std::fmt::Arguments<'_>) {
+    let text = args.to_string();
+    let shown: Vec<_> = text
+        .split('\n')
+        .map(|line| runcomfy::error::printable(line, usize::MAX))
+        .collect();
+    let text = shown.join("\n");
     let written = if stderr {
-        writeln!(std::io::stderr().lock(), "{args}")
+        writeln!(std::io::stderr().lock(), "{text}")
     } else {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "{args}").and_then(|()| out.flush())
+        writeln!(out, "{text}").and_then(|()| out.flush())
     };
     // Stderr has nowhere left to say it failed.
     if let Err(err) = written

@@ -29,6 +29,9 @@ pub enum GitError {
         /// The path.
         path: String,
     },
+    /// A revision git would read as an option (`--output=...`).
+    #[error("`{0}` is not a revision: it starts with `-`")]
+    NotARevision(String),
     /// git's output was not as documented.
     #[error("unexpected output from `git cat-file --batch`: {0}")]
     Protocol(String),
@@ -58,6 +61,10 @@ pub fn split_spec(text: &str) -> Option<(&str, &str)> {
 
 /// Copies `path` (relative to the repository root `repo`) as of `rev` into a temporary folder.
 pub fn checkout(repo: &Path, rev: &str, path: &str) -> Result<Checkout, GitError> {
+    // Given to git as an argument: one starting with `-` would be an option (QA repro36 L10).
+    if rev.starts_with('-') {
+        return Err(GitError::NotARevision(rev.to_owned()));
+    }
     let path = path.trim_matches('/');
     let spec = format!("{rev}:{path}");
     let listing = git(repo, &["ls-tree", "-r", "-z", rev, "--", path], None)?;

@@ -189,3 +189,25 @@ fn a_closed_or_full_stdout_neither_panics_nor_passes_for_success() {
         );
     }
 }
+
+/// Names from a catalog, a page or a command line reach the terminal escaped, and a revision
+/// git would read as an option is refused (QA repro36 L1, L10).
+#[test]
+fn control_characters_in_names_are_escaped_and_an_option_is_no_revision() {
+    let dir = tempfile::tempdir().unwrap();
+    let schemas = dir.path().join("schemas");
+    let page = dir.path().join("x\u{1b}]0;pwned\u{7}\u{1b}[2Jname.txt");
+    std::fs::copy(seed_page("004"), &page).unwrap();
+    let out = xtask(&["import", s(&page), "--schemas", s(&schemas)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(!all.contains('\u{1b}') && !all.contains('\u{7}'), "{all:?}");
+
+    let out = xtask(&["diff", s(&schemas), "--", "--output=/tmp/qa:schemas"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("is not a revision"),
+        "{}",
+        text(&out.stderr)
+    );
+}
