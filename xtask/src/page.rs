@@ -29,6 +29,23 @@ pub enum PageError {
         /// The page.
         path: PathBuf,
     },
+    /// The page's only `/v1/models/<id>` URL names no model id a catalog folder can be.
+    #[error(
+        "{}:{line}:{column}: `{}` is not a model id (an API path of 2 to 5 segments of letters, \
+         digits, `.`, `-` and `_`, none starting with `.`)",
+        path.display(),
+        runcomfy::error::printable(id, runcomfy::error::SHOWN_CHARS)
+    )]
+    BadModelId {
+        /// The page.
+        path: PathBuf,
+        /// 1-based line of the id.
+        line: usize,
+        /// 1-based column of the id.
+        column: usize,
+        /// What the URL holds.
+        id: String,
+    },
     /// The page names two different models.
     #[error("{}:{line}:{column}: the page names two models: `{first}`, then `{second}`", path.display())]
     ConflictingIds {
@@ -147,6 +164,9 @@ pub fn parse_page(path: &Path, text: &str) -> Result<Page, PageError> {
 fn model_id(path: &Path, text: &str) -> Result<String, PageError> {
     const MARKER: &str = "/v1/models/";
     let mut from_urls: Vec<(String, usize)> = Vec::new();
+    // The first URL's text that is no id, said when no URL holds one (QA repro36 L4: a page
+    // with `/v1/models/../../x` was "no model id found").
+    let mut refused: Option<(String, usize)> = None;
     let mut search = 0;
     while let Some(found) = text[search..].find(MARKER) {
         let start = search + found + MARKER.len();
@@ -157,6 +177,8 @@ fn model_id(path: &Path, text: &str) -> Result<String, PageError> {
         let candidate = rest[..end].trim_end_matches(['/', '.', ',', ';', ')', ':']);
         if is_model_id(candidate) {
             from_urls.push((candidate.to_owned(), start));
+        } else if refused.is_none() && !candidate.is_empty() {
+            refused = Some((candidate.to_owned(), start));
         }
         search = start;
     }
@@ -176,8 +198,19 @@ fn model_id(path: &Path, text: &str) -> Result<String, PageError> {
         from_urls
     };
     let Some((first, _)) = candidates.first() else {
-        return Err(PageError::NoModelId {
-            path: path.to_owned(),
+        return Err(match refused {
+            Some((id, at)) => {
+                let (line, column) = line_column(text, at + 1);
+                PageError::BadModelId {
+                    path: path.to_owned(),
+                    line,
+                    column,
+                    id,
+                }
+            }
+            None => PageError::NoModelId {
+                path: path.to_owned(),
+            },
         });
     };
     if let Some((second, at)) = candidates.iter().find(|(id, _)| id != first) {

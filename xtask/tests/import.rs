@@ -218,13 +218,30 @@ fn pages_without_schemas_or_id_are_named() {
         "no-id.txt",
         &text.replace("bytedance/seedream-4-0/sequential", "the model"),
     );
+    // Its URLs hold `the`: said, rather than "no model id found" (QA repro36 L4).
+    let err = page::read_page(&no_id).unwrap_err().to_string();
+    assert!(err.contains("`the` is not a model id"), "{err}");
+    let no_url = broken_page(
+        dir.path(),
+        "no-url.txt",
+        &text
+            .replace("bytedance/seedream-4-0/sequential", "the model")
+            .replace("/v1/models/", "/"),
+    );
     assert_eq!(
-        page::read_page(&no_id).unwrap_err().to_string(),
+        page::read_page(&no_url).unwrap_err().to_string(),
         format!(
             "{}: no model id found (expected a `/v1/models/<id>` URL or a line holding just the id)",
-            no_id.display()
+            no_url.display()
         )
     );
+    let escaping = broken_page(
+        dir.path(),
+        "escaping.txt",
+        &text.replace("bytedance/seedream-4-0/sequential", "../../tmp/x"),
+    );
+    let err = page::read_page(&escaping).unwrap_err().to_string();
+    assert!(err.contains("`../../tmp/x` is not a model id"), "{err}");
 }
 
 #[test]
