@@ -119,6 +119,13 @@ pub fn import(schemas: &Path, files: &[PathBuf]) -> Result<Imported, ImportError
             std::fs::read_to_string(path).is_ok_and(|text| catalog_file::is_catalog_file(&text));
         if is_catalog {
             match read_catalog_file(path) {
+                // Said, as `pull` says an empty listing (QA repro36 L7: "catalog OK" alone).
+                Ok(read) if read.is_empty() => {
+                    errln!(
+                        "warning: {} lists no models: nothing imported from it",
+                        path.display()
+                    );
+                }
                 Ok(read) => add(&mut models, read)?,
                 Err(err) => catalog_errors.push(err),
             }

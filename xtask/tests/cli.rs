@@ -211,3 +211,22 @@ fn control_characters_in_names_are_escaped_and_an_option_is_no_revision() {
         text(&out.stderr)
     );
 }
+
+/// A catalog file that lists no models is said, not passed over with "catalog OK" alone (QA
+/// repro36 L7).
+#[test]
+fn a_catalog_file_with_no_models_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let schemas = dir.path().join("schemas");
+    let out = xtask(&["import", s(&seed_page("004")), "--schemas", s(&schemas)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let empty = dir.path().join("empty.json");
+    std::fs::write(&empty, r#"{"models": []}"#).unwrap();
+    let out = xtask(&["import", s(&empty), "--schemas", s(&schemas)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("lists no models: nothing imported from it"),
+        "{}",
+        text(&out.stderr)
+    );
+}
