@@ -657,6 +657,23 @@ const CASES: &[Case] = &[
         "input.json#/properties/size/enum",
     ),
     case(
+        "a value's Rust name kept for the value replacing it",
+        |c| {
+            prop(c, "size")["enum"] = json!(["1:1", "16:10"]);
+            overlay(c)["fields"]["size"] = json!({"variants": {"16:10": "V16x9"}});
+        },
+        BREAKING,
+        "value \"16:9\" removed (inputs with it no longer validate, and `Size::V16x9` now sends \"16:10\")",
+        "input.json#/properties/size/enum",
+    ),
+    case(
+        "a bound written otherwise",
+        |c| prop(c, "steps")["minimum"] = json!(1.0),
+        NOTABLE,
+        "`minimum` 1 written as 1.0: the same values pass",
+        "input.json#/properties/steps/minimum",
+    ),
+    case(
         "variant renamed by the overlay",
         |c| overlay(c)["fields"]["size"] = json!({"variants": {"1:1": "Square"}}),
         BREAKING,

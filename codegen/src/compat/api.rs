@@ -585,14 +585,21 @@ fn enumeration(d: &mut ModelDiff<'_>, oe: &Enum, ne: &Enum, at: &str) {
     }
     for pair in paired(&oe.variants, &ne.variants, |a, b| a.wire == b.wire) {
         match pair {
-            Paired::Removed(ov) => d.input(
-                at.clone(),
-                Impact::Breaking,
-                format!(
-                    "value {:?} removed (`{}::{}` is gone, and inputs with it no longer validate)",
-                    ov.wire, oe.name, ov.name
-                ),
-            ),
+            Paired::Removed(ov) => {
+                // Its Rust name may live on for another value (an overlay naming the new
+                // wire value so): then it is not gone, it sends something else.
+                let what = match ne.variants.iter().find(|nv| nv.name == ov.name) {
+                    Some(nv) => format!(
+                        "value {:?} removed (inputs with it no longer validate, and `{}::{}` now sends {:?})",
+                        ov.wire, ne.name, nv.name, nv.wire
+                    ),
+                    None => format!(
+                        "value {:?} removed (`{}::{}` is gone, and inputs with it no longer validate)",
+                        ov.wire, oe.name, ov.name
+                    ),
+                };
+                d.input(at.clone(), Impact::Breaking, what);
+            }
             Paired::Kept(ov, nv) => {
                 if nv.name != ov.name {
                     d.input(

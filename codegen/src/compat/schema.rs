@@ -662,12 +662,17 @@ fn range(d: &mut ModelDiff<'_>, k: &Keys<'_>, side: Bound) {
         .any(|(k, value)| *k == keyword && value.is_some())
     };
     let moved = if old.keyword == new.keyword {
-        let moved = if new.raw > old.raw {
-            "raised"
+        // `1` written `1.0` moves nothing (QA repro36 L9: "lowered from 1 to 1.0").
+        if new.raw == old.raw {
+            format!("`{nk}` {ov} written as {nv}")
         } else {
-            "lowered"
-        };
-        format!("`{nk}` {moved} from {ov} to {nv}")
+            let moved = if new.raw > old.raw {
+                "raised"
+            } else {
+                "lowered"
+            };
+            format!("`{nk}` {moved} from {ov} to {nv}")
+        }
     } else {
         match (writes(k.o, new.keyword), writes(k.n, old.keyword)) {
             (false, false) => format!("`{nk}` {nv} added in place of `{ok}` {ov}"),
