@@ -65,6 +65,11 @@ pub fn write(out: &Path, n: usize, seed: u64) -> Result<usize, StoreError> {
     if taken {
         return Err(StoreError::NotSynthetic(out.to_owned()));
     }
+    // An earlier synth's models go first: a smaller catalog written over a larger one kept
+    // the larger's extra models (QA repro36 L11).
+    if marker.exists() {
+        clear(out, &marker)?;
+    }
     fs::create_dir_all(out)
         .and_then(|()| fs::write(&marker, "written by `cargo xtask synth`\n"))
         .map_err(|source| StoreError::Write {
@@ -85,6 +90,27 @@ pub fn write(out: &Path, n: usize, seed: u64) -> Result<usize, StoreError> {
             .map_err(|source| StoreError::Write { path, source })?;
     }
     Ok(models.len())
+}
+
+/// Removes everything in `out` (an earlier synth's folder) but its marker.
+fn clear(out: &Path, marker: &Path) -> Result<(), StoreError> {
+    let fail = |path: &Path| {
+        let path = path.to_owned();
+        move |source| StoreError::Write { path, source }
+    };
+    for entry in fs::read_dir(out).map_err(fail(out))? {
+        let path = entry.map_err(fail(out))?.path();
+        if path == marker {
+            continue;
+        }
+        let removed = if path.is_dir() {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+        removed.map_err(fail(&path))?;
+    }
+    Ok(())
 }
 
 /// The command: writes the catalog and says so.

@@ -117,4 +117,9 @@ fn a_folder_synth_did_not_write_is_refused() {
     let again = tempfile::tempdir().unwrap();
     synth::write(again.path(), 10, 1).unwrap();
     synth::write(again.path(), 10, 2).unwrap();
+    // A smaller one over it is the smaller one alone (QA repro36 L11: the 10 stayed).
+    synth::write(again.path(), 2, 2).unwrap();
+    let fresh = tempfile::tempdir().unwrap();
+    synth::write(fresh.path(), 2, 2).unwrap();
+    assert_eq!(snapshot(again.path()), snapshot(fresh.path()));
 }
