@@ -397,8 +397,15 @@ async fn succeeded(
         if files.is_empty() {
             output::json(&Value::Object(outputs.0.clone()));
         }
+        // Where each is fetched from: a path (`/files/a.png`) is on the API's origin (QA
+        // repro35 L4: shown bare, which no one can open).
         for file in files {
-            output::line(&output::url(file.url));
+            let path = file.url.trim_start().starts_with('/');
+            let shown = match job.client().output_url(file.url).filter(|_| path) {
+                Some(url) => output::url(url.as_str()),
+                None => output::url(file.url),
+            };
+            output::line(&shown);
         }
     }
     Ok(exit::OK)

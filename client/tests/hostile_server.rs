@@ -915,6 +915,14 @@ async fn text_under_a_file_like_name_is_no_file_but_a_path_is() {
         })
         .await;
         let client = files_from_loopback(&api).build().unwrap();
+        // Where each is fetched from, as a program shows it.
+        assert_eq!(
+            client
+                .output_url("/files/../files/cover.png")
+                .map(String::from),
+            Some(format!("{}/files/cover.png", api.base_url()))
+        );
+        assert_eq!(client.output_url("n/a"), None);
         let out = tempfile::tempdir().unwrap();
         let saved = within(Duration::from_secs(20), async {
             let output = client.job_json(ID).result().await.unwrap();

@@ -1896,6 +1896,28 @@ fn a_succeeded_job_whose_output_is_not_the_models_is_not_saved_with_its_cost() {
     }
 }
 
+/// `result` without `--out` lists each file where it is fetched from: a path output is on the
+/// API's origin (QA repro35 L4: `/files/a.png` was shown bare).
+#[test]
+fn result_lists_a_path_output_as_the_url_it_is_fetched_from() {
+    let server = api(
+        |_, _| succeeded(j!({"images": ["/files/a.png"]})),
+        |_| file("image/png", png()),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let output = cli(&server, dir.path())
+        .args(["result", "job-1"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    assert_eq!(
+        stdout(&output).trim(),
+        format!("{}/files/a.png", server.base_url()),
+        "{}",
+        stderr(&output)
+    );
+}
+
 /// A cost stated in a form that is not US dollars (another currency, a negative, one too
 /// large) is said as the server wrote it, and kept in the record, not taken for "not said".
 #[test]

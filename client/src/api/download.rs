@@ -322,16 +322,8 @@ async fn save_one(
         let len = url.len();
         return refuse(url, DownloadFailure::UrlTooLong(len));
     }
-    let parsed = match Url::parse(&url) {
-        Ok(parsed) if parsed.has_host() => parsed,
-        // A path (`/files/a.png`) is on the API's own origin, as a browser reads one there.
-        Err(url::ParseError::RelativeUrlWithoutBase) if url.trim_start().starts_with('/') => {
-            match http.base().join(url.trim()) {
-                Ok(joined) => joined,
-                Err(_) => return refuse(url, DownloadFailure::NotAUrl),
-            }
-        }
-        _ => return refuse(url, DownloadFailure::NotAUrl),
+    let Some(parsed) = output_location(http.base(), &url) else {
+        return refuse(url, DownloadFailure::NotAUrl);
     };
     if let Err(reason) = fetching.check(http, &parsed) {
         return refuse(url, reason);
@@ -1194,6 +1186,18 @@ fn extension(content_type: Option<&str>, head: &[u8], url: Option<&Url>) -> &'st
         .or_else(|| MediaFormat::sniff(head))
         .or_else(|| named_by(url?))
         .map_or("bin", MediaFormat::extension)
+}
+
+/// Where an output's file is fetched from: its URL, or a path (`/files/a.png`) on the API's
+/// own origin, as a browser reads one there; `None` when it is neither.
+pub(crate) fn output_location(base: &Url, url: &str) -> Option<Url> {
+    match Url::parse(url) {
+        Ok(parsed) if parsed.has_host() => Some(parsed),
+        Err(url::ParseError::RelativeUrlWithoutBase) if url.trim_start().starts_with('/') => {
+            base.join(url.trim()).ok()
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -31,6 +31,12 @@ impl Client {
         self.inner.http.base()
     }
 
+    /// Where an output file named `url` is fetched from: the URL itself, or a path
+    /// (`/files/a.png`) on the API's own origin; `None` when it is neither (it is not fetched).
+    pub fn output_url(&self, url: &str) -> Option<Url> {
+        crate::api::download::output_location(self.base_url(), url)
+    }
+
     /// The HTTP client inside, for calls of your own (it carries no token by itself).
     pub fn http(&self) -> &reqwest::Client {
         self.inner.http.client()
