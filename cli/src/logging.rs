@@ -27,12 +27,30 @@ pub fn init(verbose: u8) {
     let plain = verbose == 0 && std::env::var_os("RUST_LOG").is_none();
     let logger = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(|| Stderr);
     let _ = if plain {
         logger.with_ansi(false).event_format(PlainLines).try_init()
     } else {
         logger.with_ansi(std::io::stderr().is_terminal()).try_init()
     };
+}
+
+/// Stderr whose writes never fail: a reader that closed it (`2>&1 | head -1`) or a full disk
+/// must not end the program, least of all just after a paid submit. tracing-subscriber says a
+/// failed write with `eprintln!`, which panics on a broken pipe (QA repro37 H1: exit 134, the
+/// job sent and no record written).
+struct Stderr;
+
+impl std::io::Write for Stderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stderr().write_all(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().flush();
+        Ok(())
+    }
 }
 
 /// An event as `warning: MESSAGE key=value ...`: no time, level column or target, as the

@@ -431,3 +431,24 @@ fn a_failed_job_exits_1() {
     .unwrap();
     assert!(record["error"].is_string(), "{record}");
 }
+
+/// Stderr closed by its reader (`2>&1 | head -1`): the logs of `-v` and the warnings are lost,
+/// the run is not (QA repro37 H1: tracing-subscriber's own `eprintln!` panicked, and the
+/// process aborted just after the paid submit, with no record).
+#[test]
+fn a_closed_stderr_ends_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = crate::support::runcomfy_process(dir.path())
+        .args([
+            "--mock", "-vv", "run", MODEL, "--text", PROMPT, "--out", "shots",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert_eq!(stdout(&output).lines().count(), 3, "{}", stdout(&output));
+    assert!(dir.path().join("shots/runcomfy-record.json").is_file());
+}
