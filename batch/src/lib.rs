@@ -143,6 +143,7 @@ pub async fn run(
     let (_lock, mut journal, warnings) = open_batch(config)?;
 
     let adopted = adopt_unrecorded(&journal, out)?;
+    let behind = adopt_recorded(&journal, out, &server_of(&journal, client))?;
     let recovered = journal.recover_interrupted()?;
     let refetched = fetch_again_what_is_gone(&journal, out)?;
     let max_spend = budget_of(&journal, config)?;
@@ -191,6 +192,18 @@ pub async fn run(
             "line {line}: accepted as request {id} in the last run, which could not journal it: \
              followed now, not sent again"
         ));
+    }
+    for (line, found) in &behind {
+        progress.println(&match found {
+            Behind::Followed(id) => format!(
+                "line {line}: its folder holds the record of request {id}, which the journal did \
+                 not keep (it lost writes in a crash?): followed now, not sent again"
+            ),
+            Behind::Unknown(why) => format!(
+                "line {line}: its folder holds a record {why}: it may have been sent, so it is \
+                 unknown, not sent again (--resubmit-unknown sends it)"
+            ),
+        });
     }
     if !refetched.is_empty() {
         progress.println(&format!(
@@ -832,6 +845,64 @@ fn adopt_unrecorded(journal: &Journal, out: &Path) -> Result<Vec<(u64, String)>,
     }
     unrecorded::clear(out).map_err(BatchError::io(out.join(unrecorded::FILE_NAME)))?;
     Ok(adopted)
+}
+
+/// What a line's folder told of a job the journal did not keep.
+enum Behind {
+    /// The record names this request, which the line now follows.
+    Followed(String),
+    /// The record cannot say which job (why): the line is `unknown`.
+    Unknown(String),
+}
+
+/// Lines the journal has as never sent whose folder holds a record: the journal is behind its
+/// folders (it lost its write-ahead log after a crash, or was copied without it), and each was
+/// sent (QA repro37 H2: every one was sent, and paid, again, its record and files replaced).
+/// A line follows the job its record names, or, when the record cannot say (unreadable, of
+/// another server), becomes `unknown`: never sent again unasked.
+fn adopt_recorded(
+    journal: &Journal,
+    out: &Path,
+    server: &str,
+) -> Result<Vec<(u64, Behind)>, BatchError> {
+    let mut found = Vec::new();
+    for row in journal.rows()? {
+        let Some(dir) = row.dir.as_deref().filter(|_| row.state == State::Pending) else {
+            continue;
+        };
+        let path = out.join(dir).join(runcomfy::provenance::RECORD_FILE);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let record = runcomfy::input::parse_json(&text)
+            .ok()
+            .and_then(|value| runcomfy::provenance::Record::from_json(&value)?.ok());
+        let named = match record {
+            None => Err("that this runcomfy cannot read".to_owned()),
+            Some(record) => match (record.request_id, record.server) {
+                (Some(_), Some(other)) if other != server => {
+                    Err(format!("of a job sent to {other}, not {server}"))
+                }
+                (Some(id), _) => Ok(id),
+                (None, _) => Err("with no request id".to_owned()),
+            },
+        };
+        journal.mark_submitting(row.number, State::Pending)?;
+        let behind = match named {
+            Ok(id) => match journal.mark_submitted(row.number, &id, None)? {
+                journal::Submitted::Recorded => Behind::Followed(id),
+                journal::Submitted::TakenBy(other) => {
+                    Behind::Unknown(format!("of request {id}, which line {other} follows"))
+                }
+            },
+            Err(why) => Behind::Unknown(why),
+        };
+        if let Behind::Unknown(why) = &behind {
+            journal.mark_unknown(row.number, &format!("its folder holds a record {why}"))?;
+        }
+        found.push((row.number, behind));
+    }
+    Ok(found)
 }
 
 /// Lines downloaded by an earlier run whose files are no longer as the journal saved them

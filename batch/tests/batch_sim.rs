@@ -441,6 +441,50 @@ async fn results_whose_journal_is_gone_are_not_paid_for_again() -> TestResult {
     Ok(())
 }
 
+/// A journal behind its folders (it lost its write-ahead log in a crash): lines it has as
+/// never sent whose folders hold records follow the jobs those name, and one whose record
+/// cannot say is unknown; none is sent again (QA repro37 H2: each was paid for twice).
+#[tokio::test]
+async fn a_journal_behind_its_folders_sends_nothing_twice() -> TestResult {
+    let sim = sim(4, Faults::none()).await?;
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("prompts.jsonl");
+    write_lines(&input, &(1..=3).map(line).collect::<Vec<_>>())?;
+    let out = dir.path().join("out");
+    let summary =
+        runcomfy_batch::run(&client(&sim)?, &config(&input, &out, 3), &Stop::new()).await?;
+    assert!(summary.is_complete(), "{summary}");
+    let journal = runcomfy_batch::Journal::path_in(&out);
+    let db = rusqlite::Connection::open(&journal)?;
+    db.execute_batch(
+        "UPDATE lines SET state = 'pending', request_id = NULL, submits = 0,
+                          submitted_ms = NULL, cost_nanos = NULL;
+         DELETE FROM files;",
+    )?;
+    drop(db);
+    let third = report(&out)?[2]["files"][0]
+        .as_str()
+        .ok_or("no file")?
+        .split('/')
+        .next()
+        .ok_or("no folder")?
+        .to_owned();
+    std::fs::write(
+        out.join(&third).join(runcomfy::provenance::RECORD_FILE),
+        "{\"runcomfy_record\": 1, \"model\": 7}",
+    )?;
+    let summary =
+        runcomfy_batch::run(&client(&sim)?, &config(&input, &out, 3), &Stop::new()).await?;
+    assert_eq!(sim.stats().submissions, 3, "nothing sent again");
+    let lines = report(&out)?;
+    assert_eq!(lines[0]["status"], "downloaded", "{summary}");
+    assert_eq!(lines[1]["status"], "downloaded", "{summary}");
+    assert_eq!(lines[2]["status"], "unknown", "{summary}");
+    check_files(&out)?;
+    sim.shutdown().await;
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_stopped_batch_resumes_without_paying_twice() -> TestResult {
     let lines = 40;
