@@ -756,16 +756,16 @@ async fn submit_and_follow(
     let dir = out_dir(&job, args);
     let timings = Timings::ended(&job, run_started, noticed);
     let saved = match save(&job, &output, &dir, &mut progress, interrupts, args).await {
-        Ok(Some(saved)) => saved,
+        Ok(Saved::All(saved)) => saved,
         unsaved => {
             // The job succeeded and is paid: its record (with the files saved, if any) is
             // written all the same, for `result ID --out DIR` to complete.
             let estimate = estimate_by_now(lookup, sent).await;
+            let saved = match &unsaved {
+                Err(err) => err.saved_files(),
+                Ok(Saved::All(saved) | Saved::Stopped(saved)) => saved.as_slice(),
+            };
             let record = if dir.is_dir() {
-                let saved = match &unsaved {
-                    Err(err) => err.saved_files(),
-                    Ok(_) => &[],
-                };
                 let ending = Ending::succeeded(&output, saved);
                 write_record(
                     &job,
@@ -791,7 +791,9 @@ async fn submit_and_follow(
                     };
                     job_ended_badly(&job, err, args, ended)
                 }
-                Ok(_) => {
+                Ok(Saved::All(saved) | Saved::Stopped(saved)) => {
+                    // Those saved whole before the stop, as a run that saved all lists them
+                    // (QA repro37 M2: on disk, and said nowhere).
                     if args.json {
                         output::json(&json!({
                             "request_id": job.id(),
@@ -799,8 +801,13 @@ async fn submit_and_follow(
                             "status": "interrupted",
                             "error": "interrupted while downloading: the job succeeded; its files \
                                       were not all saved",
+                            "files": output::files_json(&saved),
                             "record": record,
                         }));
+                    } else {
+                        for file in &saved {
+                            output::line(&file.path.display().to_string());
+                        }
                     }
                     Ok(exit::INTERRUPTED)
                 }
@@ -1278,7 +1285,14 @@ fn submitted_only(job: &DynJob, record: Option<&Path>, estimate: &Estimate, args
     });
 }
 
-/// Downloads the output's files; `None` when Ctrl-C interrupted it.
+/// What [`save`] did: every file saved, or stopped (Ctrl-C, SIGTERM) with those saved whole
+/// by then.
+enum Saved {
+    All(Vec<DownloadedFile>),
+    Stopped(Vec<DownloadedFile>),
+}
+
+/// Downloads the output's files.
 async fn save(
     job: &DynJob,
     output: &DynOutput,
@@ -1286,7 +1300,7 @@ async fn save(
     progress: &mut Progress,
     interrupts: &mut Interrupts,
     args: &RunArgs,
-) -> Result<Option<Vec<DownloadedFile>>, Error> {
+) -> Result<Saved, Error> {
     let id = job.id();
     let files = output_files(output);
     let counter = DownloadCounter::new();
@@ -1301,13 +1315,13 @@ async fn save(
     let options = args
         .timeout
         .bound(args.download.clone(), DownloadOptions::timeout)
-        .counter(counter);
+        .counter(counter.clone());
     // Dropped at Ctrl-C, SIGTERM or the deadline, a download removes its partial file.
     let downloaded = interrupts.race(job.download(output, dir, &options)).await;
     drop(ticking);
     progress.finish();
     match downloaded {
-        Some(Ok(saved)) => Ok(Some(saved)),
+        Some(Ok(saved)) => Ok(Saved::All(saved)),
         Some(Err(err)) => {
             // The job is paid for and its output links last about a day. The record is
             // written only into a folder the download made. An output refused whole would be
@@ -1339,7 +1353,7 @@ async fn save(
                     shell_word(&dir.to_string_lossy())
                 )
             });
-            Ok(None)
+            Ok(Saved::Stopped(counter.saved()))
         }
     }
 }

@@ -537,6 +537,63 @@ fn json_still_answers_a_second_ctrl_c_during_the_submit_and_one_during_result_ou
     no_partial_file(dir.path());
 }
 
+/// Ctrl-C while `run` downloads: the files saved whole by then are listed (stdout, `files`
+/// in `--json`) and in the record, as the run that saved all lists them (QA repro37 M2: on
+/// disk, and said nowhere).
+#[test]
+fn ctrl_c_while_downloading_lists_the_files_saved_whole() {
+    let server = api(
+        |_, base| {
+            succeeded(j!({"images": [format!("{base}/whole.png"), format!("{base}/drip.png")]}))
+        },
+        |seen| match seen.path.as_str() {
+            "/whole.png" => file("image/png", png()),
+            _ => Act::Stream {
+                content_type: "image/png".into(),
+                chunk: vec![0x89],
+                total: usize::MAX,
+                every: Duration::from_millis(200),
+            },
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let child = spawn(
+        &server,
+        dir.path(),
+        &["run", MODEL, "--text", "a fox", "--out", "out", "--json"],
+    );
+    let started = Instant::now();
+    while !files_under(&dir.path().join("out"))
+        .iter()
+        .any(|f| f.ends_with(".part"))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no download began"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    signal(&child, "INT");
+    let output = child.wait_with_output().unwrap();
+    let report = interrupted_json(&output, &stderr(&output));
+    assert_eq!(report["status"], "interrupted", "{report}");
+    assert_eq!(
+        report["files"].as_array().map(Vec::len),
+        Some(1),
+        "{report}"
+    );
+    let record: Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("out/runcomfy-record.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        record["files"].as_array().map(Vec::len),
+        Some(1),
+        "{record}"
+    );
+    no_partial_file(dir.path());
+}
+
 #[test]
 fn a_refused_submit_waiting_to_be_sent_again_is_not_sent_after_ctrl_c_or_the_timeout() {
     let limited = || {

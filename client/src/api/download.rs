@@ -20,8 +20,8 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
@@ -87,13 +87,20 @@ pub struct DownloadOptions {
     counter: Option<DownloadCounter>,
 }
 
-/// The bytes a download has received so far, for a progress display: give a clone to
-/// [`DownloadOptions::counter`] and read it from another task while the download runs.
+/// The bytes a download has received so far, for a progress display, and the files it has
+/// saved whole: give a clone to [`DownloadOptions::counter`] and read it from another task
+/// while the download runs, or after it was dropped (Ctrl-C).
 ///
 /// Every attempt counts: a file fetched again after a broken connection counts its bytes
 /// again.
 #[derive(Debug, Clone, Default)]
-pub struct DownloadCounter(Arc<AtomicU64>);
+pub struct DownloadCounter(Arc<Counts>);
+
+#[derive(Debug, Default)]
+struct Counts {
+    bytes: AtomicU64,
+    saved: Mutex<Vec<DownloadedFile>>,
+}
 
 impl DownloadCounter {
     /// A counter at zero.
@@ -103,11 +110,29 @@ impl DownloadCounter {
 
     /// Bytes received so far, by every file of the downloads it was given to.
     pub fn received(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.0.bytes.load(Ordering::Relaxed)
+    }
+
+    /// The files saved whole (in place) so far, in the order they were: what a download that
+    /// was dropped before its end (Ctrl-C, a deadline of the caller's) had saved.
+    pub fn saved(&self) -> Vec<DownloadedFile> {
+        self.0
+            .saved
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     fn add(&self, bytes: u64) {
-        self.0.fetch_add(bytes, Ordering::Relaxed);
+        self.0.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    fn saved_one(&self, file: &DownloadedFile) {
+        self.0
+            .saved
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(file.clone());
     }
 }
 
@@ -267,7 +292,13 @@ pub(crate) async fn save_all<O: Output>(
     // download (`overwrite` or not) keeps them, so a file that cannot be fetched does not keep
     // the rest from being saved.
     let results: Vec<Result<DownloadedFile, Error>> = futures::stream::iter(files)
-        .map(|file| save_one(http, fetching, file, dir, options, deadline))
+        .map(|file| async move {
+            let saved = save_one(http, fetching, file, dir, options, deadline).await;
+            if let (Ok(file), Some(counter)) = (&saved, &options.counter) {
+                counter.saved_one(file);
+            }
+            saved
+        })
         .buffered(options.concurrency)
         .collect()
         .await;
