@@ -173,6 +173,19 @@ pub enum BatchError {
         source: runcomfy::Error,
     },
 
+    /// The journal was removed while the batch ran (its output folder deleted, say): the files
+    /// saved before may be gone with it, and no later run can carry the batch on.
+    #[error(
+        "{} was removed while the batch ran (the output folder deleted?): files saved before \
+         may be gone with it, and the batch cannot be carried on; report.jsonl, written again, \
+         names each line's request id (`runcomfy result ID --out DIR` fetches a job's files)",
+        path.display()
+    )]
+    JournalGone {
+        /// Where the journal was.
+        path: PathBuf,
+    },
+
     /// The batch stopped before its end (see `source`); the report and gallery were written
     /// and `summary` says where every line stands.
     #[error("the batch stopped: {source}")]

@@ -245,7 +245,15 @@ pub async fn run(
     summary.submitted_now = ran.submitted;
     summary.max_spend = max_spend;
     summary.mark_unsent(&ran.unsent);
-    match ran.fatal {
+    // Removed while the batch ran (the output folder deleted): SQLite went on writing to the
+    // file it had open, and the files saved before are gone with it. The report written now
+    // keeps each line's request id; success would be a lie (QA repro37 M1: "batch complete").
+    let journal_path = Journal::path_in(out);
+    let fatal = match ran.fatal {
+        None if !journal_path.is_file() => Some(BatchError::JournalGone { path: journal_path }),
+        fatal => fatal,
+    };
+    match fatal {
         None => Ok(summary),
         Some(source) => Err(BatchError::Halted {
             summary: Box::new(summary),

@@ -485,6 +485,39 @@ async fn a_journal_behind_its_folders_sends_nothing_twice() -> TestResult {
     Ok(())
 }
 
+/// The output folder deleted while the batch runs: it does not end as complete, since files
+/// it saved went with the folder and its journal (QA repro37 M1: "batch complete", exit 0).
+#[tokio::test]
+async fn an_output_folder_deleted_while_the_batch_runs_is_no_success() -> TestResult {
+    let sim = sim(2, Faults::none()).await?;
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("prompts.jsonl");
+    write_lines(&input, &(1..=12).map(line).collect::<Vec<_>>())?;
+    let out = dir.path().join("out");
+    let running = {
+        let (client, config) = (client(&sim)?, config(&input, &out, 2));
+        tokio::spawn(async move { runcomfy_batch::run(&client, &config, &Stop::new()).await })
+    };
+    let journal = runcomfy_batch::Journal::path_in(&out);
+    while !journal.is_file() || sim.stats().submissions < 3 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Files are being written meanwhile: a removal that raced one is tried again.
+    while journal.is_file() {
+        let _ = std::fs::remove_dir_all(&out);
+    }
+    let err = running.await?.err().ok_or("the batch ended as a success")?;
+    let BatchError::Halted { source, .. } = &err else {
+        return Err(format!("unexpected error {err}").into());
+    };
+    assert!(
+        matches!(**source, BatchError::JournalGone { .. }),
+        "{source}"
+    );
+    sim.shutdown().await;
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_stopped_batch_resumes_without_paying_twice() -> TestResult {
     let lines = 40;

@@ -627,9 +627,10 @@ fn error_code(err: &BatchError) -> u8 {
         BatchError::Busy { .. } => exit::TEMP_FAIL,
         // Held by another program (a viewer, a backup): free again later.
         err if err.is_journal_busy() => exit::TEMP_FAIL,
-        BatchError::Journal { .. } | BatchError::JournalFormat { .. } | BatchError::Io { .. } => {
-            exit::IO_ERR
-        }
+        BatchError::Journal { .. }
+        | BatchError::JournalFormat { .. }
+        | BatchError::JournalGone { .. }
+        | BatchError::Io { .. } => exit::IO_ERR,
         BatchError::Refused(api) => exit::api_exit_code(api),
         BatchError::Unreachable { .. } => exit::UNAVAILABLE,
         BatchError::RateLimited { .. } => exit::TEMP_FAIL,
