@@ -1,7 +1,7 @@
 //! The aggregate progress display: a bar on a terminal (done, failed, unknown, in flight, rate,
 //! ETA), plain periodic lines otherwise, or nothing.
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -53,17 +53,39 @@ struct Inner {
     quiet: bool,
 }
 
-/// Whether stderr takes a redrawn line: a terminal, but not one that says it cannot move the
+/// Whether stderr takes a redrawn line of `columns`: a terminal at least that wide (a line
+/// that wraps is redrawn as a stack of stale rows), but not one that says it cannot move the
 /// cursor (`TERM=dumb`, as Emacs' shells and some CI logs set).
-pub fn animates() -> bool {
-    std::io::stderr().is_terminal() && std::env::var_os("TERM").is_none_or(|term| term != "dumb")
+pub fn animates(columns: u16) -> bool {
+    let term = console::Term::stderr();
+    term.is_term()
+        && std::env::var_os("TERM").is_none_or(|term| term != "dumb")
+        && term
+            .size_checked()
+            .is_none_or(|(_, width)| width >= columns)
 }
+
+/// Whether the terminal's locale takes UTF-8 (its first of `LC_ALL`, `LC_CTYPE`, `LANG`
+/// that is set says so): else spinners and bars are drawn in ASCII, which `C` and `POSIX`
+/// show as they are.
+pub fn unicode() -> bool {
+    ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
+        .is_some_and(|locale| {
+            let locale = locale.to_ascii_lowercase();
+            locale.contains("utf-8") || locale.contains("utf8")
+        })
+}
+
+/// The columns the batch's bar and counts take.
+const BAR_COLUMNS: u16 = 80;
 
 impl Progress {
     /// Starts showing progress of `total` lines, `before` of them already finished.
     pub fn start(mode: ProgressMode, total: u64, before: u64) -> Progress {
         let mode = match mode {
-            ProgressMode::Auto if animates() => ProgressMode::Bar,
+            ProgressMode::Auto if animates(BAR_COLUMNS) => ProgressMode::Bar,
             ProgressMode::Auto => ProgressMode::Lines(Duration::from_secs(10)),
             other => other,
         };
@@ -72,7 +94,11 @@ impl Progress {
             if let Ok(style) = ProgressStyle::with_template(
                 "{bar:30.cyan/blue} {pos}/{len} finished: {msg} [{elapsed_precise}, ETA {eta}]",
             ) {
-                bar.set_style(style);
+                bar.set_style(if unicode() {
+                    style
+                } else {
+                    style.progress_chars("#>-")
+                });
             }
             bar.set_position(before);
             bar.reset_eta();

@@ -57,7 +57,7 @@ impl Progress {
     pub fn new(display: Display) -> Self {
         if display == Display::Quiet {
             Progress::Hidden
-        } else if display == Display::Auto && runcomfy_batch::progress::animates() {
+        } else if display == Display::Auto && runcomfy_batch::progress::animates(SPINNER_COLUMNS) {
             let target = ProgressDrawTarget::term_like_with_hz(
                 Box::new(Narrowed(console::Term::buffered_stderr())),
                 20,
@@ -66,7 +66,11 @@ impl Progress {
             // `wide_msg` keeps the line within the (narrowed) width: it never wraps.
             let style = ProgressStyle::with_template("{spinner:.cyan} [{elapsed}] {wide_msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner());
-            bar.set_style(style);
+            bar.set_style(if runcomfy_batch::progress::unicode() {
+                style
+            } else {
+                style.tick_chars("|/-\\ ")
+            });
             bar.enable_steady_tick(Duration::from_millis(100));
             Progress::Spinner(bar)
         } else {
@@ -242,6 +246,9 @@ pub fn eprintln_safe(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
+/// The narrowest terminal the spinner's line fits on: its spinner, time and a few words.
+const SPINNER_COLUMNS: u16 = 24;
+
 /// Columns left free at the end of the spinner's line.
 const ECHO_ROOM: u16 = 3;
 
@@ -256,7 +263,7 @@ struct Narrowed(console::Term);
 
 impl TermLike for Narrowed {
     fn width(&self) -> u16 {
-        self.0.size().1.saturating_sub(ECHO_ROOM).max(20)
+        self.0.size().1.saturating_sub(ECHO_ROOM)
     }
 
     fn height(&self) -> u16 {
