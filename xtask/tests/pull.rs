@@ -389,20 +389,25 @@ async fn a_reply_holding_the_token_is_refused_and_nothing_is_written() {
             .into_bytes(),
     );
     for body in bodies {
-        let server = Hostile::start(move |_, _| Act::Reply {
-            status: 200,
-            headers: Vec::new(),
-            body: body.clone(),
-        })
-        .await;
-        let dir = tempfile::tempdir().unwrap();
-        let err = pull::pull(dir.path(), &hostile_options(&server, Selection::All, 100))
-            .await
-            .unwrap_err();
+        let (pulled, dir) = pull_all_from(body).await;
+        let err = pulled.unwrap_err();
         assert!(matches!(err, PullError::TokenEchoed { .. }), "{err:?}");
         assert!(!shows_token(&err.to_string()), "{err}");
         assert!(is_empty_dir(dir.path()), "nothing written");
     }
+}
+
+/// `pull --all` into a new folder from a server that answers every request with `body`.
+async fn pull_all_from(body: Vec<u8>) -> (Result<pull::PullReport, PullError>, tempfile::TempDir) {
+    let server = Hostile::start(move |_, _| Act::Reply {
+        status: 200,
+        headers: Vec::new(),
+        body: body.clone(),
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let pulled = pull::pull(dir.path(), &hostile_options(&server, Selection::All, 100)).await;
+    (pulled, dir)
 }
 
 /// A reply is read as strictly as `import` reads a file: one that is not UTF-8 (its text
@@ -424,16 +429,8 @@ async fn a_reply_read_strictly_as_a_file_is() {
         ),
     ];
     for (body, said) in refused {
-        let server = Hostile::start(move |_, _| Act::Reply {
-            status: 200,
-            headers: Vec::new(),
-            body: body.clone(),
-        })
-        .await;
-        let dir = tempfile::tempdir().unwrap();
-        let err = pull::pull(dir.path(), &hostile_options(&server, Selection::All, 100))
-            .await
-            .unwrap_err();
+        let (pulled, dir) = pull_all_from(body).await;
+        let err = pulled.unwrap_err();
         assert!(err.to_string().contains(said), "{err}");
         assert!(is_empty_dir(dir.path()), "nothing written");
     }
@@ -444,14 +441,8 @@ async fn a_reply_read_strictly_as_a_file_is() {
             .as_bytes(),
     ]
     .concat();
-    let server = Hostile::start(move |_, _| Act::Reply {
-        status: 200,
-        headers: Vec::new(),
-        body: body.clone(),
-    })
-    .await;
-    let dir = tempfile::tempdir().unwrap();
-    if let Err(err) = pull::pull(dir.path(), &hostile_options(&server, Selection::All, 100)).await {
+    let (pulled, dir) = pull_all_from(body).await;
+    if let Err(err) = pulled {
         panic!("{err}");
     }
     assert!(dir.path().join("qa/x/input.json").is_file());

@@ -353,12 +353,7 @@ fn a_download_cut_short_leaves_a_record_that_result_completes_without_second_cop
         |_, base| succeeded(j!({"images": [format!("{base}/0.png"), format!("{base}/1.png")]})),
         move |seen| {
             if seen.path == "/1.png" && !host.load(Ordering::Relaxed) {
-                Act::Stream {
-                    content_type: "image/png".into(),
-                    chunk: vec![0x89],
-                    total: usize::MAX,
-                    every: Duration::from_millis(200),
-                }
+                drip()
             } else {
                 let mut bytes = png();
                 bytes.extend_from_slice(seen.path.as_bytes());
@@ -466,13 +461,38 @@ fn wait_for_submit(server: &Hostile) {
 fn dripping_api() -> InBackground {
     api(
         |_, base| succeeded(j!({"images": [format!("{base}/drip.png")]})),
-        |_| Act::Stream {
-            content_type: "image/png".into(),
-            chunk: vec![0x89],
-            total: usize::MAX,
-            every: Duration::from_millis(200),
-        },
+        |_| drip(),
     )
+}
+
+/// A PNG's first byte every 200 ms, forever.
+fn drip() -> Act {
+    Act::Stream {
+        content_type: "image/png".into(),
+        chunk: vec![0x89],
+        total: usize::MAX,
+        every: Duration::from_millis(200),
+    }
+}
+
+/// Runs `args` and sends Ctrl-C once a download has begun (a `.part` file under `out`); its
+/// `--json` object.
+fn interrupted_while_downloading(server: &Hostile, dir: &Path, args: &[&str]) -> Value {
+    let child = spawn(server, dir, args);
+    let started = Instant::now();
+    while !files_under(&dir.join("out"))
+        .iter()
+        .any(|f| f.ends_with(".part"))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no download began"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    signal(&child, "INT");
+    let output = child.wait_with_output().unwrap();
+    interrupted_json(&output, &stderr(&output))
 }
 
 /// Reads `lines` until one contains `text`; everything read is added to `seen`.
@@ -513,25 +533,11 @@ fn json_still_answers_a_second_ctrl_c_during_the_submit_and_one_during_result_ou
 
     // `result --out` of a file that drips: Ctrl-C once bytes have come.
     let server = dripping_api();
-    let child = spawn(
+    let report = interrupted_while_downloading(
         &server,
         dir.path(),
         &["result", "job-7", "--out", "out", "--json"],
     );
-    let started = Instant::now();
-    while !files_under(&dir.path().join("out"))
-        .iter()
-        .any(|f| f.ends_with(".part"))
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "no download began"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    signal(&child, "INT");
-    let output = child.wait_with_output().unwrap();
-    let report = interrupted_json(&output, &stderr(&output));
     assert_eq!(report["status"], "interrupted", "{report}");
     assert_eq!(report["request_id"], "job-7", "{report}");
     no_partial_file(dir.path());
@@ -548,34 +554,15 @@ fn ctrl_c_while_downloading_lists_the_files_saved_whole() {
         },
         |seen| match seen.path.as_str() {
             "/whole.png" => file("image/png", png()),
-            _ => Act::Stream {
-                content_type: "image/png".into(),
-                chunk: vec![0x89],
-                total: usize::MAX,
-                every: Duration::from_millis(200),
-            },
+            _ => drip(),
         },
     );
     let dir = tempfile::tempdir().unwrap();
-    let child = spawn(
+    let report = interrupted_while_downloading(
         &server,
         dir.path(),
         &["run", MODEL, "--text", "a fox", "--out", "out", "--json"],
     );
-    let started = Instant::now();
-    while !files_under(&dir.path().join("out"))
-        .iter()
-        .any(|f| f.ends_with(".part"))
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "no download began"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    signal(&child, "INT");
-    let output = child.wait_with_output().unwrap();
-    let report = interrupted_json(&output, &stderr(&output));
     assert_eq!(report["status"], "interrupted", "{report}");
     assert_eq!(
         report["files"].as_array().map(Vec::len),
