@@ -80,6 +80,18 @@ pub enum PageError {
         /// The page.
         path: PathBuf,
     },
+    /// Two different schemas of one kind: which one is the model's?
+    #[error("{}:{line}:{column}: a second {what}, not the same as the first: which one is the model's?", path.display())]
+    ConflictingSchemas {
+        /// The page.
+        path: PathBuf,
+        /// 1-based line of the second.
+        line: usize,
+        /// 1-based column of the second.
+        column: usize,
+        /// `input schema` or `output schema`.
+        what: &'static str,
+    },
     /// No JSON object `{"output": {...}}`.
     #[error("{}: no output schema found (a JSON object {{\"output\": {{...}}}})", path.display())]
     NoOutputSchema {
@@ -114,16 +126,29 @@ pub fn read_page(path: &Path) -> Result<Page, PageError> {
 pub fn parse_page(path: &Path, text: &str) -> Result<Page, PageError> {
     let id = model_id(path, text)?;
     let scan = scan_objects(text);
-    let input = scan
-        .found
-        .iter()
-        .find(|(_, v)| role_of_value(v) == Some(Role::Input))
-        .map(|(_, v)| v.clone());
-    let output = scan
-        .found
-        .iter()
-        .find(|(_, v)| role_of_value(v) == Some(Role::Output))
-        .map(|(_, v)| v.clone());
+    // The first of each kind; another one that differs is refused, not passed over (QA
+    // repro36 L6: the first won, silently).
+    let first = |role: Role| -> Result<Option<Value>, PageError> {
+        let mut of_role = scan
+            .found
+            .iter()
+            .filter(|(_, v)| role_of_value(v) == Some(role));
+        let Some((_, first)) = of_role.next() else {
+            return Ok(None);
+        };
+        if let Some((at, _)) = of_role.find(|(_, v)| v != first) {
+            let (line, column) = line_column(text, *at + 1);
+            return Err(PageError::ConflictingSchemas {
+                path: path.to_owned(),
+                line,
+                column,
+                what: role.name(),
+            });
+        }
+        Ok(Some(first.clone()))
+    };
+    let input = first(Role::Input)?;
+    let output = first(Role::Output)?;
     let failure = |role: Role| {
         scan.failed.iter().find(|f| f.role == Some(role)).map(|f| {
             let (line, column) = line_column(text, f.at);

@@ -415,3 +415,27 @@ fn a_symbolic_link_in_the_catalog_is_not_written_through() {
         "nothing written there"
     );
 }
+
+/// A page with two different input schemas is refused, naming the second; the same schema
+/// twice is one (QA repro36 L6: the first won, silently).
+#[test]
+fn a_page_with_two_different_input_schemas_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = read(&seed("002"));
+    let title = text.find("\"title\": \"Schema di input\"").unwrap();
+    let open = text[..title].rfind('{').unwrap();
+    let mut stream =
+        serde_json::Deserializer::from_str(&text[open..]).into_iter::<serde_json::Value>();
+    assert!(matches!(stream.next(), Some(Ok(_))));
+    let schema = &text[open..open + stream.byte_offset()];
+    let same = broken_page(dir.path(), "same.txt", &format!("{text}\n{schema}\n"));
+    assert!(page::read_page(&same).is_ok());
+    let other = schema.replacen("600", "601", 1);
+    assert_ne!(other, schema);
+    let twice = broken_page(dir.path(), "twice.txt", &format!("{text}\n{other}\n"));
+    let err = page::read_page(&twice).unwrap_err().to_string();
+    assert!(
+        err.contains("a second input schema, not the same as the first"),
+        "{err}"
+    );
+}
