@@ -173,12 +173,14 @@ fn unchecked_notes(
     Ok(())
 }
 
-/// What a price the API did not give falls back to: the catalog's, which a model run
-/// unchecked that the catalog lacks has not.
+/// What a price the API did not give falls back to: the catalog's rate, which a model run
+/// unchecked, and many of the catalog's (a base price only), have not (QA repro35 L8: "using
+/// the catalog's price" of none).
 fn fallback(model: &ModelInfo) -> &'static str {
-    match runcomfy::catalog::find(model.id) {
-        Some(_) => "using the catalog's price",
-        None => "the catalog has no price for it either, so there is no estimate",
+    if model.upstream.price.usd.is_some() {
+        "using the catalog's price"
+    } else {
+        "the catalog has no rate for it either, so there is no estimate"
     }
 }
 
