@@ -278,7 +278,11 @@ async fn submit(
             }
         };
         match submitted {
-            Ok(job) => return record_accepted(ctx, line, job).await,
+            Ok(job) => {
+                let job = record_accepted(ctx, line, job).await?;
+                record_submitted(ctx, row, model, &job).await;
+                return Ok(job);
+            }
             Err(err @ Error::SubmitStopped { .. }) => {
                 release(ctx, row);
                 let note = not_sent_note(row, &err.to_string());
@@ -402,6 +406,38 @@ async fn record_accepted(ctx: &Ctx, line: u64, job: DynJob) -> Result<DynJob, Ou
     }
     tracing::info!(line, request_id = %id, "submitted");
     Ok(job)
+}
+
+/// The accepted job's record in the line's folder, as `run` leaves one at its submit: should
+/// the journal lose the request id (its write-ahead log gone after a crash), the next run
+/// follows the job the record names rather than pay for another (QA repro37 H2). Replaced
+/// by the line's full record when it ends; a failure is logged, as that one's is.
+async fn record_submitted(
+    ctx: &Ctx,
+    row: &Row,
+    model: &'static runcomfy::catalog::ModelInfo,
+    job: &DynJob,
+) {
+    let line = row.number;
+    let (server, row, dir) = (ctx.server.clone(), row.clone(), line_dir(ctx, row));
+    let request_id = job.id().to_owned();
+    let timings = runcomfy::provenance::Timings {
+        submitted: job.submitted_at().map(runcomfy::provenance::timestamp),
+        ..Default::default()
+    };
+    let written = tokio::task::spawn_blocking(move || {
+        let ended = crate::record::Ended {
+            request_id: &request_id,
+            cost: None,
+            cost_unread: None,
+            output: None,
+            error: None,
+        };
+        crate::record::write(&server, &row, model, ended, timings, &[], &dir);
+    });
+    if let Err(err) = written.await {
+        tracing::warn!(line, %err, "provenance record not written");
+    }
 }
 
 /// Line `holder`'s request id `id` came back for line `line`'s submit too: which input its

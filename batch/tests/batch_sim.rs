@@ -485,6 +485,39 @@ async fn a_journal_behind_its_folders_sends_nothing_twice() -> TestResult {
     Ok(())
 }
 
+/// Jobs accepted and still running when the journal lost their request ids: each line's
+/// folder has the record its submit left, so the batch carried on follows them and pays for
+/// none twice (QA repro37 H2).
+#[tokio::test]
+async fn running_jobs_a_journal_lost_are_followed_from_their_records() -> TestResult {
+    let sim = Simulator::start(SimConfig {
+        token: Some(TOKEN.into()),
+        workers: 8,
+        run_time: RunTime::Fixed(Duration::from_millis(600)),
+        seed: 7,
+        ..SimConfig::default()
+    })
+    .await?;
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("prompts.jsonl");
+    write_lines(&input, &(1..=6).map(line).collect::<Vec<_>>())?;
+    let out = dir.path().join("out");
+    let client = client(&sim)?;
+    stopped_after(&sim, &client, config(&input, &out, 3), 3).await?;
+    let db = rusqlite::Connection::open(runcomfy_batch::Journal::path_in(&out))?;
+    let lost = db.execute(
+        "UPDATE lines SET state = 'pending', request_id = NULL, submits = 0,
+                          submitted_ms = NULL
+         WHERE state = 'submitted'",
+        [],
+    )?;
+    drop(db);
+    assert!(lost > 0, "no job was running when the batch stopped");
+    carried_on_to_the_end(&sim, &client, &out, 6).await?;
+    sim.shutdown().await;
+    Ok(())
+}
+
 /// The output folder deleted while the batch runs: it does not end as complete, since files
 /// it saved went with the folder and its journal (QA repro37 M1: "batch complete", exit 0).
 #[tokio::test]
