@@ -11,6 +11,10 @@ pub enum CodegenError {
     /// The generator refuses the catalog.
     #[error("the catalog does not generate:\n{0}")]
     Catalog(Errors),
+    /// A file to write, or a folder on its way, is a symbolic link: not written through (QA
+    /// repro38 N4).
+    #[error("{}: is a symbolic link; not written through", .0.display())]
+    Symlink(PathBuf),
     /// A file or folder could not be written.
     #[error("{}: cannot write: {source}", path.display())]
     Write {
@@ -26,6 +30,10 @@ pub fn run(schemas: &Path, out: &Path) -> Result<(), CodegenError> {
     let code = runcomfy_codegen::generate(schemas).map_err(CodegenError::Catalog)?;
     let models = runcomfy_codegen::generate_models(schemas).map_err(CodegenError::Catalog)?;
     let write = |path: &Path, text: &str| -> Result<(), CodegenError> {
+        let rel = path.strip_prefix(out).unwrap_or(path).to_string_lossy();
+        if let Some(link) = crate::store::first_link(out, &rel) {
+            return Err(CodegenError::Symlink(link));
+        }
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(|source| CodegenError::Write {
                 path: parent.to_owned(),
@@ -93,8 +101,12 @@ fn written_before(manifest: &Path) -> Result<std::collections::BTreeSet<String>,
         .collect())
 }
 
-/// Removes `dir/name` (gone already is fine), then the folders it leaves empty up to `dir`.
+/// Removes `dir/name` (gone already is fine), then the folders it leaves empty up to `dir`;
+/// nothing through a link, whose target is someone else's.
 fn remove_with_empty_parents(dir: &Path, name: &str) -> Result<(), CodegenError> {
+    if crate::store::first_link(dir, name).is_some() {
+        return Ok(());
+    }
     let path = dir.join(name);
     match fs::remove_file(&path) {
         Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
@@ -149,6 +161,16 @@ mod tests {
         );
         assert!(out.join("models/notes.txt").is_file());
         assert!(out.join("models/mine/lib.rs").is_file());
+        // A listed file behind a link is not removed through it (QA repro38 N4).
+        let elsewhere = dir.path().join("elsewhere");
+        fs::create_dir_all(&elsewhere)?;
+        fs::write(elsewhere.join("gone.rs"), "// theirs")?;
+        std::os::unix::fs::symlink(&elsewhere, out.join("models/linked"))?;
+        let manifest = out.join("models").join(MANIFEST);
+        let listed = fs::read_to_string(&manifest)?;
+        fs::write(&manifest, format!("{listed}linked/gone.rs\n"))?;
+        run(&schemas, &out)?;
+        assert!(elsewhere.join("gone.rs").is_file());
         // The folder of the removed model's family is left: its sibling is still there.
         assert!(out.join("models/bytedance/seedream-4-0").is_dir());
         Ok(())

@@ -115,6 +115,18 @@ impl Written {
     }
 }
 
+/// The first of `root/rel`'s paths below `root` (`root/a`, `root/a/b`, ...) that is a symbolic
+/// link: writing or removing through it could reach outside `root`.
+pub fn first_link(root: &Path, rel: &str) -> Option<PathBuf> {
+    let mut path = root.to_path_buf();
+    rel.split('/').find_map(|segment| {
+        path.push(segment);
+        fs::symlink_metadata(&path)
+            .is_ok_and(|m| m.file_type().is_symlink())
+            .then(|| path.clone())
+    })
+}
+
 /// One model's files to write.
 #[derive(Debug, Clone, Copy)]
 pub struct ModelFiles<'a> {
@@ -147,15 +159,12 @@ pub fn write_model(
         .map_err(|e| StoreError::BadId(e.to_string()))?;
     // Every folder of the id and every file written (QA repro36 M5: an `input.json` linking
     // out of the catalog was written through).
-    let folders = id.split('/').scan(root.to_path_buf(), |path, segment| {
-        path.push(segment);
-        Some(path.clone())
-    });
     let names = ["input.json", "output.json", UPSTREAM_FILE];
-    for path in folders.chain(names.map(|name| dir.join(name))) {
-        if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(StoreError::Symlink(path));
-        }
+    let linked = names
+        .iter()
+        .find_map(|name| first_link(root, &format!("{id}/{name}")));
+    if let Some(path) = linked {
+        return Err(StoreError::Symlink(path));
     }
     let is_new = !dir.join("input.json").exists();
     let mut missing: Vec<PathBuf> = dir

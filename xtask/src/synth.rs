@@ -66,17 +66,20 @@ pub fn write(out: &Path, n: usize, seed: u64) -> Result<usize, StoreError> {
         return Err(StoreError::NotSynthetic(out.to_owned()));
     }
     // An earlier synth's models go first: a smaller catalog written over a larger one kept
-    // the larger's extra models (QA repro36 L11).
+    // the larger's extra models (QA repro36 L11). Only those its marker lists: anything else
+    // there is someone's (QA repro38 N3: a whole catalog went).
     if marker.exists() {
-        clear(out, &marker)?;
+        remove_listed(out, &marker)?;
     }
+    let models = synth(n, seed);
+    // The marker lists the models, for the next synth there to remove them (and only them).
+    let listed: String = models.iter().map(|m| format!("{}\n", m.id)).collect();
     fs::create_dir_all(out)
-        .and_then(|()| fs::write(&marker, "written by `cargo xtask synth`\n"))
+        .and_then(|()| fs::write(&marker, format!("{MARKER_HEADER}\n{listed}")))
         .map_err(|source| StoreError::Write {
             path: marker.clone(),
             source,
         })?;
-    let models = synth(n, seed);
     for m in &models {
         let files = store::ModelFiles {
             id: &m.id,
@@ -92,23 +95,37 @@ pub fn write(out: &Path, n: usize, seed: u64) -> Result<usize, StoreError> {
     Ok(models.len())
 }
 
-/// Removes everything in `out` (an earlier synth's folder) but its marker.
-fn clear(out: &Path, marker: &Path) -> Result<(), StoreError> {
+/// The marker's first line; the models follow, one id a line.
+const MARKER_HEADER: &str = "written by `cargo xtask synth`; its models:";
+
+/// Removes the model folders an earlier synth listed in its marker, and the folders they
+/// leave empty. An id that is no model id (`..`, an absolute path) names nothing of ours, and
+/// a link is removed, not followed.
+fn remove_listed(out: &Path, marker: &Path) -> Result<(), StoreError> {
     let fail = |path: &Path| {
         let path = path.to_owned();
         move |source| StoreError::Write { path, source }
     };
-    for entry in fs::read_dir(out).map_err(fail(out))? {
-        let path = entry.map_err(fail(out))?.path();
-        if path == marker {
+    let listed = fs::read_to_string(marker).map_err(fail(marker))?;
+    for id in listed.lines().skip(1) {
+        let dir = out.join(id);
+        if runcomfy_codegen::catalog::check_model_id(id, &dir).is_err() {
             continue;
         }
-        let removed = if path.is_dir() {
-            fs::remove_dir_all(&path)
-        } else {
-            fs::remove_file(&path)
-        };
-        removed.map_err(fail(&path))?;
+        // A link on the way is not followed: its target is someone else's.
+        if store::first_link(out, id).is_some() {
+            continue;
+        }
+        if dir.is_dir() {
+            fs::remove_dir_all(&dir).map_err(fail(&dir))?;
+        }
+        let mut parent = dir.parent();
+        while let Some(folder) = parent.filter(|folder| *folder != out) {
+            if fs::remove_dir(folder).is_err() {
+                break;
+            }
+            parent = folder.parent();
+        }
     }
     Ok(())
 }

@@ -117,8 +117,11 @@ fn a_folder_synth_did_not_write_is_refused() {
     let again = tempfile::tempdir().unwrap();
     synth::write(again.path(), 10, 1).unwrap();
     synth::write(again.path(), 10, 2).unwrap();
-    // A smaller one over it is the smaller one alone (QA repro36 L11: the 10 stayed).
+    // A smaller one over it is the smaller one alone (QA repro36 L11: the 10 stayed), and
+    // what synth did not write there stays (QA repro38 N3: it went too).
+    std::fs::write(again.path().join("NOTES.md"), "mine").unwrap();
     synth::write(again.path(), 2, 2).unwrap();
+    std::fs::remove_file(again.path().join("NOTES.md")).unwrap();
     let fresh = tempfile::tempdir().unwrap();
     synth::write(fresh.path(), 2, 2).unwrap();
     assert_eq!(snapshot(again.path()), snapshot(fresh.path()));
