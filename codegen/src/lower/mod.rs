@@ -189,20 +189,26 @@ impl SharedOutputs {
     }
 }
 
-/// A JSON value as text with every object's keys in order: the same value whatever order its
-/// keys were written in (a server may serialize a schema's keywords in any), as JSON has it.
+/// A schema as text with every object's keys in order, and the lists that are sets (`required`,
+/// a `type` list) sorted: the same schema whatever order they were written in (a server may
+/// serialize a schema's keywords in any; QA repro36 H1, repro38 N1).
 fn same_value_text(value: &Value) -> String {
     fn sorted(value: &Value) -> Value {
         match value {
             Value::Object(map) => {
-                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                let mut entries: Vec<(&String, Value)> = map
+                    .iter()
+                    .map(|(key, value)| match (key.as_str(), value) {
+                        ("required" | "type", Value::Array(items)) => {
+                            let mut items = items.clone();
+                            items.sort_by_key(Value::to_string);
+                            (key, Value::Array(items))
+                        }
+                        _ => (key, sorted(value)),
+                    })
+                    .collect();
                 entries.sort_unstable_by_key(|(key, _)| *key);
-                Value::Object(
-                    entries
-                        .into_iter()
-                        .map(|(k, v)| (k.clone(), sorted(v)))
-                        .collect(),
-                )
+                Value::Object(entries.into_iter().map(|(k, v)| (k.clone(), v)).collect())
             }
             Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
             other => other.clone(),
