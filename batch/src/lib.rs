@@ -239,18 +239,22 @@ pub async fn run(
     progress.finish();
 
     let journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
+    // Removed while the batch ran (the output folder deleted): SQLite went on writing to the
+    // file it had open, and the files saved before are gone with it. The report written now
+    // keeps each line's request id; success would be a lie (QA repro37 M1: "batch complete").
+    let journal_path = Journal::path_in(out);
+    let gone = !journal_path.is_file();
+    if gone {
+        fail_what_went_with_the_folder(&journal, out)?;
+    }
     let mut summary = write_outputs(client, &journal, out)?;
     summary.recovered_unknown = recovered;
     summary.interrupted = stop.is_requested();
     summary.submitted_now = ran.submitted;
     summary.max_spend = max_spend;
     summary.mark_unsent(&ran.unsent);
-    // Removed while the batch ran (the output folder deleted): SQLite went on writing to the
-    // file it had open, and the files saved before are gone with it. The report written now
-    // keeps each line's request id; success would be a lie (QA repro37 M1: "batch complete").
-    let journal_path = Journal::path_in(out);
     let fatal = match ran.fatal {
-        None if !journal_path.is_file() => Some(BatchError::JournalGone { path: journal_path }),
+        None if gone => Some(BatchError::JournalGone { path: journal_path }),
         fatal => fatal,
     };
     match fatal {
@@ -915,9 +919,19 @@ fn adopt_recorded(
 
 /// Lines downloaded by an earlier run whose files are no longer as the journal saved them
 /// (one gone, or of another size; its record gone): back to `submitted`, so their jobs' files
-/// are fetched again while their links last, never sent again. Sizes only: hashing every file
-/// of a large batch at each run would cost more than it finds.
+/// are fetched again while their links last, never sent again.
 fn fetch_again_what_is_gone(journal: &Journal, out: &Path) -> Result<Vec<u64>, BatchError> {
+    let gone = not_as_saved(journal, out)?;
+    for (line, reason) in &gone {
+        journal.mark_fetch_again(*line, &format!("{reason}: fetched again"))?;
+    }
+    Ok(gone.into_iter().map(|(line, _)| line).collect())
+}
+
+/// Downloaded lines whose files (or record) are no longer as the journal saved them, each with
+/// what is wrong. Sizes only: hashing every file of a large batch at each run would cost more
+/// than it finds.
+fn not_as_saved(journal: &Journal, out: &Path) -> Result<Vec<(u64, String)>, BatchError> {
     let files = journal.files()?;
     let mut lines = Vec::new();
     for row in journal.rows()? {
@@ -945,11 +959,34 @@ fn fetch_again_what_is_gone(journal: &Journal, out: &Path) -> Result<Vec<u64>, B
                 .map(|_| "its record is gone".to_owned())
         });
         if let Some(reason) = changed {
-            journal.mark_fetch_again(row.number, &format!("{reason}: fetched again"))?;
-            lines.push(row.number);
+            lines.push((row.number, reason));
         }
     }
     Ok(lines)
+}
+
+/// The journal was removed while the batch ran (its output folder deleted): the lines whose
+/// files went with it are failed, saying how to fetch them, since no later run can (QA repro38
+/// N5: the summary said "batch complete" and the report "downloaded").
+fn fail_what_went_with_the_folder(journal: &Journal, out: &Path) -> Result<(), BatchError> {
+    for (line, reason) in not_as_saved(journal, out)? {
+        journal.mark_fetch_again(line, &reason)?;
+        let id = journal
+            .rows()?
+            .into_iter()
+            .find(|row| row.number == line)
+            .and_then(|row| row.request_id)
+            .unwrap_or_default();
+        journal.mark_failed(
+            line,
+            &format!(
+                "{reason}: the output folder was deleted while the batch ran; `runcomfy result {} \
+                 --out DIR` fetches its files",
+                report::shell_word(&id)
+            ),
+        )?;
+    }
+    Ok(())
 }
 
 /// Removes the temporary files an interrupted run can leave: downloads' `.*.part` and records'

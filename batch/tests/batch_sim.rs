@@ -547,6 +547,19 @@ async fn an_output_folder_deleted_while_the_batch_runs_is_no_success() -> TestRe
         matches!(**source, BatchError::JournalGone { .. }),
         "{source}"
     );
+    // The report says which lines' files went with the folder (QA repro38 N5: all
+    // "downloaded"): none is downloaded without its files, and each keeps its request id.
+    let lines = report(&out)?;
+    let failed = lines.iter().filter(|l| l["status"] == "failed").count();
+    assert!(failed > 0, "{lines:?}");
+    for line in &lines {
+        assert!(line["request_id"].is_string(), "{line}");
+        for file in line["files"].as_array().into_iter().flatten() {
+            if line["status"] == "downloaded" {
+                assert!(out.join(file.as_str().unwrap_or("")).is_file(), "{line}");
+            }
+        }
+    }
     sim.shutdown().await;
     Ok(())
 }
