@@ -340,8 +340,10 @@ async fn succeeded(
     let saved = match &args.out {
         Some(dir) => {
             let mut progress = Progress::new(args.display);
-            let ticking =
-                progress.downloading(format!("{id}: downloading to {}", dir.display()), counter);
+            let ticking = progress.downloading(
+                format!("{id}: downloading to {}", dir.display()),
+                counter.clone(),
+            );
             // Dropped at Ctrl-C, SIGTERM or the deadline, a download removes its partial file.
             let download = job.download(outputs, dir, &options);
             let downloaded = interrupts.race(download).await;
@@ -364,7 +366,27 @@ async fn succeeded(
                     }
                     return Err(err.into());
                 }
-                None => return Ok(interrupted(id, "interrupted while downloading", args.json)),
+                // Those saved whole by then are recorded and shown too, as `run` does (QA
+                // repro38 N7: none was).
+                None => {
+                    let saved = counter.saved();
+                    if !saved.is_empty() {
+                        complete_record(dir, job, args, result, &saved, None);
+                    }
+                    let what = "interrupted while downloading";
+                    eprintln_safe(&format!("{id}: {what}"));
+                    if args.json {
+                        report["status"] = json!("interrupted");
+                        report["error"] = json!(what);
+                        report["files"] = output::files_json(&saved);
+                        output::json(&report);
+                    } else {
+                        for file in &saved {
+                            output::line(&file.path.display().to_string());
+                        }
+                    }
+                    return Ok(exit::INTERRUPTED);
+                }
             }
         }
         None => None,

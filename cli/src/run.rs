@@ -797,7 +797,7 @@ async fn submit_and_follow(
                     // Those saved whole before the stop, as a run that saved all lists them
                     // (QA repro37 M2: on disk, and said nowhere).
                     if args.json {
-                        output::json(&json!({
+                        let mut report = json!({
                             "request_id": job.id(),
                             "model": job.model_id(),
                             "status": "interrupted",
@@ -805,7 +805,10 @@ async fn submit_and_follow(
                                       were not all saved",
                             "files": output::files_json(&saved),
                             "record": record,
-                        }));
+                        });
+                        // It succeeded, and is paid (QA repro38 N6: said only in the record).
+                        output::cost_json(&mut report, &job);
+                        output::json(&report);
                     } else {
                         for file in &saved {
                             output::line(&file.path.display().to_string());

@@ -550,7 +550,11 @@ fn json_still_answers_a_second_ctrl_c_during_the_submit_and_one_during_result_ou
 fn ctrl_c_while_downloading_lists_the_files_saved_whole() {
     let server = api(
         |_, base| {
-            succeeded(j!({"images": [format!("{base}/whole.png"), format!("{base}/drip.png")]}))
+            let mut reply = succeeded(
+                j!({"images": [format!("{base}/whole.png"), format!("{base}/drip.png")]}),
+            );
+            reply["cost"] = j!(0.03);
+            reply
         },
         |seen| match seen.path.as_str() {
             "/whole.png" => file("image/png", png()),
@@ -564,6 +568,30 @@ fn ctrl_c_while_downloading_lists_the_files_saved_whole() {
         &["run", MODEL, "--text", "a fox", "--out", "out", "--json"],
     );
     assert_eq!(report["status"], "interrupted", "{report}");
+    assert_eq!(
+        report["files"].as_array().map(Vec::len),
+        Some(1),
+        "{report}"
+    );
+    let record: Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("out/runcomfy-record.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        record["files"].as_array().map(Vec::len),
+        Some(1),
+        "{record}"
+    );
+    // Paid: its cost too (QA repro38 N6); and `result --out` the same (N7).
+    assert_eq!(report["cost_usd"], 0.03, "{report}");
+    std::fs::remove_dir_all(dir.path().join("out")).unwrap();
+    let report = interrupted_while_downloading(
+        &server,
+        dir.path(),
+        &["result", "job-1", "--out", "out", "--json"],
+    );
+    assert_eq!(report["status"], "interrupted", "{report}");
+    assert_eq!(report["cost_usd"], 0.03, "{report}");
     assert_eq!(
         report["files"].as_array().map(Vec::len),
         Some(1),
