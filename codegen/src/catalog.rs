@@ -95,10 +95,10 @@ pub fn read_catalog_on(
     generate: &(dyn Fn(&str) -> bool + Sync),
 ) -> Result<Vec<SourceModel>, Errors> {
     let mut dirs = Vec::new();
-    find_model_dirs(root, root, &mut dirs)?;
+    let mut errors = Vec::new();
+    find_model_dirs(root, root, &mut dirs, &mut errors)?;
     dirs.sort();
     let mut models = Vec::new();
-    let mut errors = Vec::new();
     let read = crate::parallel::map(&dirs, threads, |(id, dir)| {
         read_model(id.clone(), dir, generate(id))
     });
@@ -121,7 +121,15 @@ pub fn read_catalog_on(
     }
 }
 
-fn find_model_dirs(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<(), Error> {
+/// The model folders below `dir` into `out`; a folder that looks like a model's and is not
+/// (its other files, no `input.json`) into `errors`, every one of them. A folder that cannot be
+/// read ends the search.
+fn find_model_dirs(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<(String, PathBuf)>,
+    errors: &mut Vec<Error>,
+) -> Result<(), Error> {
     let io = |source| {
         Error::from(FileError::Io {
             path: dir.to_owned(),
@@ -139,19 +147,28 @@ fn find_model_dirs(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) ->
             .iter()
             .any(|p| p.file_name().is_some_and(|n| n == name))
     };
-    // A model's other files without its input.json: a model gone missing (`Input.json`, a
-    // rename), said rather than left out (QA repro36 M6).
+    // A model's files without its input.json (`Input.json`, a rename): a model gone missing,
+    // said rather than left out (QA repro36 M6, repro38 N9).
+    let model_file = |path: &PathBuf| {
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_ascii_lowercase)
+            .is_some_and(|n| {
+                ["input.json", "output.json", "overlay.json", UPSTREAM_FILE].contains(&n.as_str())
+            })
+    };
     if !named("input.json")
-        && let Some(other) = ["output.json", "overlay.json", UPSTREAM_FILE]
-            .into_iter()
-            .find(|name| named(name))
+        && let Some(other) = entries.iter().find(|path| model_file(path))
     {
-        return Err(Error::schema(
-            dir.join(other),
-            "",
-            "a model's file in a folder with no input.json: the model is not read",
-        )
-        .hint("a model is a folder `<model id>/` holding input.json; restore it, or remove the folder"));
+        errors.push(
+            Error::schema(
+                other,
+                "",
+                "a model's file in a folder with no input.json (named so exactly): the model is \
+                 not read",
+            )
+            .hint("a model is a folder `<model id>/` holding input.json; restore it, or remove the folder"),
+        );
     }
     if named("input.json") {
         let id = dir
@@ -167,7 +184,7 @@ fn find_model_dirs(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) ->
     for path in entries {
         // Follow symlinked folders too: a packaged crate may see the catalog through one.
         if path.is_dir() {
-            find_model_dirs(root, &path, out)?;
+            find_model_dirs(root, &path, out, errors)?;
         }
     }
     Ok(())

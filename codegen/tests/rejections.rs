@@ -1292,10 +1292,14 @@ fn a_model_folder_without_input_json_is_named() {
     fs::create_dir_all(&gone).unwrap();
     fs::write(gone.join("Input.json"), input.to_string()).unwrap();
     fs::write(gone.join("overlay.json"), "{}").unwrap();
+    // And one whose only file is `Input.json`: each is named (QA repro38 N9: the first
+    // alone, and not this one).
+    let renamed = dir.path().join("acme/renamed");
+    fs::create_dir_all(&renamed).unwrap();
+    fs::write(renamed.join("Input.json"), input.to_string()).unwrap();
     let message = error_of(dir.path());
-    assert!(
-        message.contains(&gone.join("overlay.json").display().to_string()),
-        "{message}"
-    );
     assert!(message.contains("no input.json"), "{message}");
+    for named in [gone.join("Input.json"), renamed.join("Input.json")] {
+        assert!(message.contains(&named.display().to_string()), "{message}");
+    }
 }
