@@ -12,7 +12,8 @@ pub struct DownloadedFile {
     pub field: String,
     /// Its position in the field, for arrays.
     pub index: Option<usize>,
-    /// The URL it came from.
+    /// The URL it came from (a path an output gave, `/files/a.png`, as fetched on the API's
+    /// origin).
     pub url: String,
     /// Where it was saved.
     pub path: PathBuf,

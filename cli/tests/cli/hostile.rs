@@ -1988,6 +1988,15 @@ fn result_lists_a_path_output_as_the_url_it_is_fetched_from() {
         "{}",
         stderr(&output)
     );
+    // And a run's `--json` files say where each came from (QA repro38 N11: the bare path).
+    let output = run(&server, dir.path(), &["--out", "out", "--json"]);
+    assert_code(&output, 0);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        report["files"][0]["url"],
+        format!("{}/files/a.png", server.base_url()),
+        "{report}"
+    );
 }
 
 /// A cost stated in a form that is not US dollars (another currency, a negative, one too

@@ -390,6 +390,12 @@ async fn save_one(
         )
         .await?;
     tracing::debug!(parent: &span, path = %path.display(), bytes = fetched.bytes, "saved");
+    // Where it came from: a path output (`/files/a.png`) as the URL fetched on the API's origin
+    // (QA repro38 N11: the bare path, which no one can open); the output keeps it as given.
+    let url = match url.trim_start().starts_with('/') {
+        true => parsed.to_string(),
+        false => url,
+    };
     Ok(DownloadedFile {
         field,
         index,
