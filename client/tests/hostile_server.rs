@@ -1822,3 +1822,27 @@ async fn a_file_cut_short_with_a_length_that_says_so_is_refused() {
     })
     .await;
 }
+
+/// A wait rate limited for longer than it rides an outage out gives up at once with that
+/// error, not after polling against it for a minute (QA repro37 L3: `Retry-After` 2100).
+#[tokio::test]
+async fn a_rate_limit_longer_than_the_ride_out_ends_the_wait_at_once() {
+    let server = Hostile::start(|_, _| Act::Reply {
+        status: 429,
+        headers: vec![("Retry-After".into(), "Fri, 01 Jan 2100 00:00:00 GMT".into())],
+        body: Vec::new(),
+    })
+    .await;
+    let job = polling_fast(&server).job::<Edit>(ID);
+    let started = std::time::Instant::now();
+    let waited = tokio::time::timeout(Duration::from_secs(20), job.wait()).await;
+    assert!(
+        matches!(waited, Ok(Err(Error::RateLimited { .. }))),
+        "{waited:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}

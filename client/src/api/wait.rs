@@ -263,7 +263,16 @@ impl<'a, M: Model> Poller<'a, M> {
         let now = Instant::now();
         let (since, failures) = self.failing.get_or_insert((now, 0));
         *failures += 1;
-        now.saturating_duration_since(*since) < self.ride_out
+        let left = self
+            .ride_out
+            .saturating_sub(now.saturating_duration_since(*since));
+        // Asked to wait past the outage allowed: polling on until then cannot pass it (QA
+        // repro37 L3: a `Retry-After` of 2100 was polled against for a minute).
+        let asked_longer = matches!(
+            err,
+            Error::RateLimited { retry_after: Some(after), .. } if *after > left
+        );
+        !left.is_zero() && !asked_longer
     }
 
     /// The update of a failed poll that is ridden out: the last state seen, and the outage.
