@@ -65,6 +65,10 @@ pub fn write(out: &Path, n: usize, seed: u64) -> Result<usize, StoreError> {
     if taken {
         return Err(StoreError::NotSynthetic(out.to_owned()));
     }
+    // Written below: a link there would be written through (QA repro39 F2).
+    if let Some(link) = store::first_link(out, MARKER) {
+        return Err(StoreError::Symlink(link));
+    }
     // An earlier synth's models go first: a smaller catalog written over a larger one kept
     // the larger's extra models (QA repro36 L11). Only those its marker lists: anything else
     // there is someone's (QA repro38 N3: a whole catalog went).
@@ -116,10 +120,17 @@ fn remove_listed(out: &Path, marker: &Path) -> Result<(), StoreError> {
         if store::first_link(out, id).is_some() {
             continue;
         }
-        if dir.is_dir() {
-            fs::remove_dir_all(&dir).map_err(fail(&dir))?;
+        // The files synth writes, and the folder if that empties it: anything added there
+        // (a note, a model below it) stays (QA repro39 F3).
+        for name in ["input.json", "output.json", "overlay.json"] {
+            match fs::remove_file(dir.join(name)) {
+                Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(fail(&dir.join(name))(err));
+                }
+                _ => {}
+            }
         }
-        let mut parent = dir.parent();
+        let mut parent = Some(dir.as_path());
         while let Some(folder) = parent.filter(|folder| *folder != out) {
             if fs::remove_dir(folder).is_err() {
                 break;

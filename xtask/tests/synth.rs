@@ -126,3 +126,27 @@ fn a_folder_synth_did_not_write_is_refused() {
     synth::write(fresh.path(), 2, 2).unwrap();
     assert_eq!(snapshot(again.path()), snapshot(fresh.path()));
 }
+
+/// Over an earlier synth, only the files synth wrote go: a note added in a model's folder
+/// stays, and a marker that is a link is not written through (QA repro39 F2, F3).
+#[test]
+fn an_earlier_synth_loses_only_its_own_files() {
+    let dir = tempfile::tempdir().unwrap();
+    synth::write(dir.path(), 3, 1).unwrap();
+    let marker = std::fs::read_to_string(dir.path().join(synth::MARKER)).unwrap();
+    let first = marker.lines().nth(1).unwrap().to_owned();
+    let note = dir.path().join(&first).join("NOTES.md");
+    std::fs::write(&note, "mine").unwrap();
+    synth::write(dir.path(), 3, 2).unwrap();
+    assert!(note.is_file());
+
+    let linked = tempfile::tempdir().unwrap();
+    let target = linked.path().join("theirs.txt");
+    std::fs::write(&target, "theirs").unwrap();
+    let out = linked.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::os::unix::fs::symlink(&target, out.join(synth::MARKER)).unwrap();
+    let err = synth::write(&out, 2, 1).unwrap_err().to_string();
+    assert!(err.contains("symbolic link"), "{err}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "theirs");
+}
