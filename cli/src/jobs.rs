@@ -469,6 +469,10 @@ fn complete_record(
         .map(|output| Value::Object(output.0.clone()));
     record.error = error;
     record.cost_usd = result.cost.or(record.cost_usd);
+    // A cost not in US dollars, as `--json` says it (QA repro39 F4: only there).
+    if let Some(said) = job.cost_unread() {
+        record.cost_unread = Some(said);
+    }
     if record.timings.finished.is_none() {
         record.timings.finished = result.finished_at.clone();
     }

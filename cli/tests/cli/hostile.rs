@@ -2070,6 +2070,17 @@ fn a_cost_stated_unreadably_is_said_and_kept() {
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["status"], "not_saved", "{report}");
     assert_eq!(report["cost_unread"], "\"0.5 EUR\"", "{report}");
+    // `result --out` keeps it in the record it completes too (QA repro39 F4).
+    let output = cli(&server, dir.path())
+        .args(["result", "job-1", "--out", "fetched"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let record: Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("fetched/runcomfy-record.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["cost_unread"], "\"0.5 EUR\"", "{record}");
     // A batch's report, summary and gallery say it too, not "spent: $0.00" (QA repro35 M1).
     let output = batch(&server, dir.path(), &["a fox", "a cat"], &[]);
     assert_code(&output, 0);
