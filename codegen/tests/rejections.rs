@@ -934,17 +934,21 @@ fn one_output_type_for_two_output_schemas_names_the_overlay_and_the_models() {
     );
 }
 
-/// Output schemas that are the same share one type whatever order their keywords, `required`
-/// or `type` list were written in (QA repro36 H1, repro38 N1: reordered, the type was refused
-/// as given to two schemas).
+/// Output schemas that are the same share one type whatever order or spelling their keywords,
+/// `required` or `type` list were written in (QA repro36 H1, repro38 N1, repro39 F5: the type
+/// was refused as given to two schemas).
 #[test]
 fn output_schemas_written_in_another_key_order_share_one_type() {
     let dir = tempfile::tempdir().unwrap();
     let outputs = [
         r#"{"type": "object", "required": ["images", "seed"], "properties": {"images": {"type": "array", "description": "The images.", "items": {"type": "string", "format": "uri"}}, "seed": {"type": ["integer", "null"]}}}"#,
         r#"{"required": ["seed", "images"], "properties": {"images": {"items": {"format": "uri", "type": "string"}, "description": "The images.", "type": "array"}, "seed": {"type": ["null", "integer"]}}, "type": "object"}"#,
+        r#"{"type": ["object"], "required": ["seed", "images", "seed"], "properties": {"images": {"type": "array", "items": {"type": ["string"], "format": "uri"}, "description": "The images."}, "seed": {"type": ["integer", "null", "integer"]}}}"#,
     ];
-    for (id, output) in ["acme/one", "acme/two"].into_iter().zip(outputs) {
+    for (id, output) in ["acme/one", "acme/two", "acme/three"]
+        .into_iter()
+        .zip(outputs)
+    {
         let model = dir.path().join(id);
         fs::create_dir_all(&model).unwrap();
         let input = object(json!({"prompt": {"type": "string"}}), &["prompt"]);

@@ -190,20 +190,29 @@ impl SharedOutputs {
 }
 
 /// A schema as text with every object's keys in order, and the lists that are sets (`required`,
-/// a `type` list) sorted: the same schema whatever order they were written in (a server may
-/// serialize a schema's keywords in any; QA repro36 H1, repro38 N1).
+/// a `type` list) sorted and without repeats: the same schema whatever order or spelling they
+/// were written in (a server may serialize a schema's keywords in any; QA repro36 H1, repro38
+/// N1).
 fn same_value_text(value: &Value) -> String {
     fn sorted(value: &Value) -> Value {
         match value {
             Value::Object(map) => {
                 let mut entries: Vec<(&String, Value)> = map
                     .iter()
+                    // `required: []` says what no `required` does.
+                    .filter(|(key, value)| {
+                        !(key.as_str() == "required" && value.as_array().is_some_and(Vec::is_empty))
+                    })
                     .map(|(key, value)| match (key.as_str(), value) {
+                        // Sets: their order and repeats say nothing, and a `type` of one is
+                        // the list of it (QA repro39 F5).
                         ("required" | "type", Value::Array(items)) => {
                             let mut items = items.clone();
                             items.sort_by_key(Value::to_string);
+                            items.dedup();
                             (key, Value::Array(items))
                         }
+                        ("type", Value::String(_)) => (key, Value::Array(vec![value.clone()])),
                         _ => (key, sorted(value)),
                     })
                     .collect();
