@@ -145,7 +145,7 @@ pub async fn run(
     let adopted = adopt_unrecorded(&journal, out)?;
     let behind = adopt_recorded(&journal, out, &server_of(&journal, client))?;
     let recovered = journal.recover_interrupted()?;
-    let refetched = fetch_again_what_is_gone(&journal, out)?;
+    let refetched = fetch_again_what_is_gone(&journal, out, "fetched again")?;
     let max_spend = budget_of(&journal, config)?;
     // The journal's word: a resumed batch keeps how it started.
     let unchecked = is_unchecked(&journal)?;
@@ -238,14 +238,18 @@ pub async fn run(
     .await;
     progress.finish();
 
-    let journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
     // Removed while the batch ran (the output folder deleted): SQLite went on writing to the
     // file it had open, and the files saved before are gone with it. The report written now
     // keeps each line's request id; success would be a lie (QA repro37 M1: "batch complete").
     let journal_path = Journal::path_in(out);
     let gone = !journal_path.is_file();
     if gone {
-        fail_what_went_with_the_folder(&journal, out)?;
+        fail_what_went_with_the_folder(&mut journal, out)?;
+    } else {
+        // Files removed while the batch ran (a line's folder deleted): not downloaded, said
+        // as unfinished for the next run to fetch (QA repro39 F7: "batch complete").
+        fetch_again_what_is_gone(&journal, out, "running the batch again fetches it")?;
     }
     let mut summary = write_outputs(client, &journal, out)?;
     summary.recovered_unknown = recovered;
@@ -920,10 +924,14 @@ fn adopt_recorded(
 /// Lines downloaded by an earlier run whose files are no longer as the journal saved them
 /// (one gone, or of another size; its record gone): back to `submitted`, so their jobs' files
 /// are fetched again while their links last, never sent again.
-fn fetch_again_what_is_gone(journal: &Journal, out: &Path) -> Result<Vec<u64>, BatchError> {
+fn fetch_again_what_is_gone(
+    journal: &Journal,
+    out: &Path,
+    then: &str,
+) -> Result<Vec<u64>, BatchError> {
     let gone = not_as_saved(journal, out)?;
     for (line, reason) in &gone {
-        journal.mark_fetch_again(*line, &format!("{reason}: fetched again"))?;
+        journal.mark_fetch_again(*line, &format!("{reason}: {then}"))?;
     }
     Ok(gone.into_iter().map(|(line, _)| line).collect())
 }
@@ -968,7 +976,7 @@ fn not_as_saved(journal: &Journal, out: &Path) -> Result<Vec<(u64, String)>, Bat
 /// The journal was removed while the batch ran (its output folder deleted): the lines whose
 /// files went with it are failed, saying how to fetch them, since no later run can (QA repro38
 /// N5: the summary said "batch complete" and the report "downloaded").
-fn fail_what_went_with_the_folder(journal: &Journal, out: &Path) -> Result<(), BatchError> {
+fn fail_what_went_with_the_folder(journal: &mut Journal, out: &Path) -> Result<(), BatchError> {
     for (line, reason) in not_as_saved(journal, out)? {
         journal.mark_fetch_again(line, &reason)?;
         let id = journal
@@ -977,8 +985,10 @@ fn fail_what_went_with_the_folder(journal: &Journal, out: &Path) -> Result<(), B
             .find(|row| row.number == line)
             .and_then(|row| row.request_id)
             .unwrap_or_default();
-        journal.mark_failed(
+        // Its files are gone: the gallery and report list none (QA repro39 F6).
+        journal.mark_failed_with(
             line,
+            &[],
             &format!(
                 "{reason}: the output folder was deleted while the batch ran; `runcomfy result {} \
                  --out DIR` fetches its files",

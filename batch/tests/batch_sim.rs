@@ -518,6 +518,39 @@ async fn running_jobs_a_journal_lost_are_followed_from_their_records() -> TestRe
     Ok(())
 }
 
+/// A line's folder deleted while the batch runs: the batch does not end as complete; the line
+/// is left for the next run, which fetches its files again (QA repro39 F7: "batch complete").
+#[tokio::test]
+async fn a_line_folder_deleted_while_the_batch_runs_is_fetched_by_the_next_run() -> TestResult {
+    let sim = Simulator::start(SimConfig {
+        token: Some(TOKEN.into()),
+        workers: 2,
+        run_time: RunTime::Fixed(Duration::from_millis(150)),
+        seed: 7,
+        ..SimConfig::default()
+    })
+    .await?;
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("prompts.jsonl");
+    write_lines(&input, &(1..=5).map(line).collect::<Vec<_>>())?;
+    let out = dir.path().join("out");
+    let running = {
+        let (client, config) = (client(&sim)?, config(&input, &out, 1));
+        tokio::spawn(async move { runcomfy_batch::run(&client, &config, &Stop::new()).await })
+    };
+    let first = out.join("line-1");
+    while !first.join("images-0.png").is_file() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    std::fs::remove_dir_all(&first)?;
+    let summary = running.await??;
+    assert!(!summary.is_complete(), "{summary}");
+    assert_eq!(report(&out)?[0]["status"], "submitted");
+    carried_on_to_the_end(&sim, &client(&sim)?, &out, 5).await?;
+    sim.shutdown().await;
+    Ok(())
+}
+
 /// The output folder deleted while the batch runs: it does not end as complete, since files
 /// it saved went with the folder and its journal (QA repro37 M1: "batch complete", exit 0).
 #[tokio::test]
