@@ -192,38 +192,65 @@ impl SharedOutputs {
 /// A schema as text with every object's keys in order, and the lists that are sets (`required`,
 /// a `type` list) sorted and without repeats: the same schema whatever order or spelling they
 /// were written in (a server may serialize a schema's keywords in any; QA repro36 H1, repro38
-/// N1).
+/// N1, repro39 F5). Written out directly: every model's output is read so.
 fn same_value_text(value: &Value) -> String {
-    fn sorted(value: &Value) -> Value {
+    fn write(value: &Value, out: &mut String) {
         match value {
             Value::Object(map) => {
-                let mut entries: Vec<(&String, Value)> = map
+                let mut keys: Vec<&String> = map
                     .iter()
                     // `required: []` says what no `required` does.
                     .filter(|(key, value)| {
                         !(key.as_str() == "required" && value.as_array().is_some_and(Vec::is_empty))
                     })
-                    .map(|(key, value)| match (key.as_str(), value) {
-                        // Sets: their order and repeats say nothing, and a `type` of one is
-                        // the list of it (QA repro39 F5).
-                        ("required" | "type", Value::Array(items)) => {
-                            let mut items = items.clone();
-                            items.sort_by_key(Value::to_string);
-                            items.dedup();
-                            (key, Value::Array(items))
-                        }
-                        ("type", Value::String(_)) => (key, Value::Array(vec![value.clone()])),
-                        _ => (key, sorted(value)),
-                    })
+                    .map(|(key, _)| key)
                     .collect();
-                entries.sort_unstable_by_key(|(key, _)| *key);
-                Value::Object(entries.into_iter().map(|(k, v)| (k.clone(), v)).collect())
+                keys.sort_unstable();
+                out.push('{');
+                for (n, key) in keys.into_iter().enumerate() {
+                    if n > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Value::from(key.as_str()).to_string());
+                    out.push(':');
+                    match (key.as_str(), &map[key]) {
+                        // Sets: their order and repeats say nothing, and a `type` of one is
+                        // the list of it.
+                        ("required" | "type", Value::Array(items)) => {
+                            let mut items: Vec<String> =
+                                items.iter().map(Value::to_string).collect();
+                            items.sort_unstable();
+                            items.dedup();
+                            out.push('[');
+                            out.push_str(&items.join(","));
+                            out.push(']');
+                        }
+                        ("type", one @ Value::String(_)) => {
+                            out.push('[');
+                            out.push_str(&one.to_string());
+                            out.push(']');
+                        }
+                        (_, value) => write(value, out),
+                    }
+                }
+                out.push('}');
             }
-            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
-            other => other.clone(),
+            Value::Array(items) => {
+                out.push('[');
+                for (n, item) in items.iter().enumerate() {
+                    if n > 0 {
+                        out.push(',');
+                    }
+                    write(item, out);
+                }
+                out.push(']');
+            }
+            scalar => out.push_str(&scalar.to_string()),
         }
     }
-    sorted(value).to_string()
+    let mut out = String::new();
+    write(value, &mut out);
+    out
 }
 
 /// A model's output type must not have the name of one of its own types.
