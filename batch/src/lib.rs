@@ -977,14 +977,15 @@ fn not_as_saved(journal: &Journal, out: &Path) -> Result<Vec<(u64, String)>, Bat
 /// files went with it are failed, saying how to fetch them, since no later run can (QA repro38
 /// N5: the summary said "batch complete" and the report "downloaded").
 fn fail_what_went_with_the_folder(journal: &mut Journal, out: &Path) -> Result<(), BatchError> {
-    for (line, reason) in not_as_saved(journal, out)? {
+    let gone = not_as_saved(journal, out)?;
+    let ids: std::collections::HashMap<u64, String> = journal
+        .rows()?
+        .into_iter()
+        .filter_map(|row| Some((row.number, row.request_id?)))
+        .collect();
+    for (line, reason) in gone {
         journal.mark_fetch_again(line, &reason)?;
-        let id = journal
-            .rows()?
-            .into_iter()
-            .find(|row| row.number == line)
-            .and_then(|row| row.request_id)
-            .unwrap_or_default();
+        let id = ids.get(&line).map_or("", String::as_str);
         // Its files are gone: the gallery and report list none (QA repro39 F6).
         journal.mark_failed_with(
             line,
@@ -992,7 +993,7 @@ fn fail_what_went_with_the_folder(journal: &mut Journal, out: &Path) -> Result<(
             &format!(
                 "{reason}: the output folder was deleted while the batch ran; `runcomfy result {} \
                  --out DIR` fetches its files",
-                report::shell_word(&id)
+                report::shell_word(id)
             ),
         )?;
     }
