@@ -562,51 +562,31 @@ fn ctrl_c_while_downloading_lists_the_files_saved_whole() {
         },
     );
     let dir = tempfile::tempdir().unwrap();
-    let report = interrupted_while_downloading(
-        &server,
-        dir.path(),
-        &["run", MODEL, "--text", "a fox", "--out", "out", "--json"],
-    );
-    assert_eq!(report["status"], "interrupted", "{report}");
-    assert_eq!(
-        report["files"].as_array().map(Vec::len),
-        Some(1),
-        "{report}"
-    );
-    let record: Value = serde_json::from_slice(
-        &std::fs::read(dir.path().join("out/runcomfy-record.json")).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(
-        record["files"].as_array().map(Vec::len),
-        Some(1),
-        "{record}"
-    );
-    // Paid: its cost too (QA repro38 N6); and `result --out` the same (N7).
-    assert_eq!(report["cost_usd"], 0.03, "{report}");
-    std::fs::remove_dir_all(dir.path().join("out")).unwrap();
-    let report = interrupted_while_downloading(
-        &server,
-        dir.path(),
+    // `run`, then `result --out` (QA repro38 N7), each with its cost (N6).
+    for args in [
+        &["run", MODEL, "--text", "a fox", "--out", "out", "--json"][..],
         &["result", "job-1", "--out", "out", "--json"],
-    );
-    assert_eq!(report["status"], "interrupted", "{report}");
-    assert_eq!(report["cost_usd"], 0.03, "{report}");
-    assert_eq!(
-        report["files"].as_array().map(Vec::len),
-        Some(1),
-        "{report}"
-    );
-    let record: Value = serde_json::from_slice(
-        &std::fs::read(dir.path().join("out/runcomfy-record.json")).unwrap(),
-    )
-    .unwrap();
-    assert_eq!(
-        record["files"].as_array().map(Vec::len),
-        Some(1),
-        "{record}"
-    );
-    no_partial_file(dir.path());
+    ] {
+        let report = interrupted_while_downloading(&server, dir.path(), args);
+        assert_eq!(report["status"], "interrupted", "{report}");
+        assert_eq!(report["cost_usd"], 0.03, "{report}");
+        assert_eq!(
+            report["files"].as_array().map(Vec::len),
+            Some(1),
+            "{report}"
+        );
+        let record: Value = serde_json::from_slice(
+            &std::fs::read(dir.path().join("out/runcomfy-record.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            record["files"].as_array().map(Vec::len),
+            Some(1),
+            "{record}"
+        );
+        no_partial_file(dir.path());
+        std::fs::remove_dir_all(dir.path().join("out")).unwrap();
+    }
 }
 
 #[test]
