@@ -114,13 +114,8 @@ fn remove_with_empty_parents(dir: &Path, name: &str) -> Result<(), CodegenError>
         }
         _ => {}
     }
-    let mut parent = path.parent();
-    while let Some(folder) = parent.filter(|folder| *folder != dir) {
-        // Not empty (or gone): the others stay.
-        if fs::remove_dir(folder).is_err() {
-            break;
-        }
-        parent = folder.parent();
+    if let Some(parent) = path.parent() {
+        crate::store::remove_empty_folders(dir, parent);
     }
     Ok(())
 }

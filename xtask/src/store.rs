@@ -127,6 +127,18 @@ pub fn first_link(root: &Path, rel: &str) -> Option<PathBuf> {
     })
 }
 
+/// Removes `from` and each folder above it, up to `root` (kept), while it is empty: what a
+/// removed model leaves. One not empty (or gone) ends it: the others stay.
+pub fn remove_empty_folders(root: &Path, from: &Path) {
+    let mut folder = Some(from);
+    while let Some(dir) = folder.filter(|dir| *dir != root) {
+        if fs::remove_dir(dir).is_err() {
+            break;
+        }
+        folder = dir.parent();
+    }
+}
+
 /// One model's files to write.
 #[derive(Debug, Clone, Copy)]
 pub struct ModelFiles<'a> {

@@ -130,13 +130,7 @@ fn remove_listed(out: &Path, marker: &Path) -> Result<(), StoreError> {
                 _ => {}
             }
         }
-        let mut parent = Some(dir.as_path());
-        while let Some(folder) = parent.filter(|folder| *folder != out) {
-            if fs::remove_dir(folder).is_err() {
-                break;
-            }
-            parent = folder.parent();
-        }
+        store::remove_empty_folders(out, &dir);
     }
     Ok(())
 }
