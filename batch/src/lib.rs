@@ -900,7 +900,11 @@ fn adopt_recorded(
                     Err(format!("of a job sent to {other}, not {server}"))
                 }
                 (Some(id), _) => Ok(id),
-                (None, _) => Err("with no request id".to_owned()),
+                // The record a submit leaves while on the wire says so.
+                (None, _) => Err(match record.error {
+                    Some(why) => format!("with no request id ({why})"),
+                    None => "with no request id".to_owned(),
+                }),
             },
         };
         journal.mark_submitting(row.number, State::Pending)?;

@@ -21,6 +21,45 @@ pub(crate) struct Ended<'a> {
     pub error: Option<String>,
 }
 
+/// What the record written before a line's POST says, should the run die before the answer.
+const SENDING: &str = "its submit was being sent when this record was written, and no answer \
+                       was recorded: the server may have accepted it";
+
+/// Writes the record a line's folder holds while its submit is on the wire: no request id yet,
+/// the input as the line gives it (secrets hidden). A journal that loses its write-ahead log
+/// after a crash then still finds the line was sent, and calls it `unknown` rather than pay
+/// for it again (QA repro39 F1). Replaced once the answer is recorded; removed when the submit
+/// was not taken. A failure is logged: the journal's `submitting` is the first guard.
+pub(crate) fn write_sending(server: &str, row: &Row, model: &'static ModelInfo, dir: &Path) {
+    let mut input: Map<String, Value> = row
+        .input
+        .as_deref()
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or_default();
+    provenance::hide_secrets(model, &mut input);
+    let record = Record {
+        error: Some(SENDING.to_owned()),
+        ..Record::new(model.id, server, Value::Object(input))
+    };
+    let written = match std::fs::create_dir_all(dir) {
+        Ok(()) => record.write(dir).map(drop).map_err(|err| err.to_string()),
+        Err(err) => Err(err.to_string()),
+    };
+    if let Err(err) = written {
+        tracing::warn!(line = row.number, %err, "record of the submit being sent not written");
+    }
+}
+
+/// Removes the record [`write_sending`] left, once the line's submit is provably not taken.
+pub(crate) fn remove_sending(row: &Row, dir: &Path) {
+    match std::fs::remove_file(dir.join(provenance::RECORD_FILE)) {
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+            tracing::warn!(line = row.number, %err, "record of a submit not taken not removed");
+        }
+        _ => {}
+    }
+}
+
 /// Writes the record of a line whose job ended on `server` into `dir` (made if need be), with
 /// the files saved (none when they were refused, or the job failed); a failure is logged, not
 /// fatal (the files and the journal are what the batch promises).

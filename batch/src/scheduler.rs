@@ -264,6 +264,7 @@ async fn submit(
             fatal(ctx, err);
             return Err(Outcome::Unfinished);
         }
+        record_sending(ctx, row, model).await;
         // A stop sends nothing more; an attempt on the wire is answered first, since its
         // request id must be recorded.
         let control = SubmitControl::new();
@@ -284,6 +285,7 @@ async fn submit(
                 return Ok(job);
             }
             Err(err @ Error::SubmitStopped { .. }) => {
+                crate::record::remove_sending(row, &line_dir(ctx, row));
                 release(ctx, row);
                 let note = not_sent_note(row, &err.to_string());
                 if let Err(err) = journal(ctx, move |j| j.mark_not_sent(line, from, &note)).await {
@@ -292,6 +294,9 @@ async fn submit(
                 return Err(Outcome::Unfinished);
             }
             Err(err) => {
+                if !matches!(classify_submit_error(&err), SubmitFailure::Unknown) {
+                    crate::record::remove_sending(row, &line_dir(ctx, row));
+                }
                 // Every failure but "not taken" ends the line, so this counts those rounds.
                 rounds += 1;
                 if let Some(outcome) = submit_failed(ctx, row, err, rounds).await {
@@ -406,6 +411,19 @@ async fn record_accepted(ctx: &Ctx, line: u64, job: DynJob) -> Result<DynJob, Ou
     }
     tracing::info!(line, request_id = %id, "submitted");
     Ok(job)
+}
+
+/// The record of a submit on the wire in the line's folder ([`crate::record::write_sending`]),
+/// written on the blocking pool.
+async fn record_sending(ctx: &Ctx, row: &Row, model: &'static runcomfy::catalog::ModelInfo) {
+    let (server, row, dir) = (ctx.server.clone(), row.clone(), line_dir(ctx, row));
+    let line = row.number;
+    let written = tokio::task::spawn_blocking(move || {
+        crate::record::write_sending(&server, &row, model, &dir);
+    });
+    if let Err(err) = written.await {
+        tracing::warn!(line, %err, "record of the submit being sent not written");
+    }
 }
 
 /// The accepted job's record in the line's folder, as `run` leaves one at its submit: should

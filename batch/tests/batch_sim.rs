@@ -299,6 +299,9 @@ async fn a_rate_limit_of_hours_stops_the_batch_with_every_line_kept() -> TestRes
     assert_eq!(retry_after, Duration::from_secs(100_000));
     assert_eq!(summary.count(State::Pending), 3, "{summary}");
     assert_eq!(sim.stats().submissions, 0, "nothing was accepted");
+    // Not taken: the record each left while on the wire is gone, or the next run would call
+    // its line unknown.
+    assert!(records_in(&out)?.is_empty());
     sim.shutdown().await;
     Ok(())
 }
@@ -481,6 +484,75 @@ async fn a_journal_behind_its_folders_sends_nothing_twice() -> TestResult {
     assert_eq!(lines[1]["status"], "downloaded", "{summary}");
     assert_eq!(lines[2]["status"], "unknown", "{summary}");
     check_files(&out)?;
+    sim.shutdown().await;
+    Ok(())
+}
+
+/// The records in the line folders of `out`, read.
+fn records_in(out: &Path) -> Result<Vec<runcomfy::provenance::Record>, Box<dyn std::error::Error>> {
+    let mut records = Vec::new();
+    for entry in std::fs::read_dir(out)? {
+        let path = entry?.path().join(runcomfy::provenance::RECORD_FILE);
+        if path.is_file() {
+            let value = runcomfy::input::parse_json(&std::fs::read_to_string(&path)?)?;
+            records.push(runcomfy::provenance::Record::from_json(&value).ok_or("no record")??);
+        }
+    }
+    Ok(records)
+}
+
+/// Killed while its submits were on the wire, with the journal's write-ahead log then lost
+/// (its `submitting` gone with it): each line's folder holds the record written before its
+/// POST, so the next run calls the lines `unknown` rather than pay for them again (QA repro39
+/// F1: all were sent, and paid, twice).
+#[tokio::test]
+async fn submits_on_the_wire_when_the_journal_lost_them_are_unknown() -> TestResult {
+    let faults = Faults::none().with(
+        Endpoint::Submit,
+        1.0,
+        &[FaultKind::Slow(Duration::from_secs(30))],
+    );
+    let sim = sim(4, faults).await?;
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("prompts.jsonl");
+    write_lines(&input, &(1..=3).map(line).collect::<Vec<_>>())?;
+    let out = dir.path().join("out");
+    let client = client(&sim)?;
+    let run = tokio::spawn({
+        let (client, config) = (client.clone(), config(&input, &out, 3));
+        async move { runcomfy_batch::run(&client, &config, &Stop::new()).await }
+    });
+    let started = Instant::now();
+    while sim.stats().submit_calls < 3 || !out.exists() || records_in(&out)?.len() < 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no submit on the wire"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // As a kill leaves it: no answer, the journal's `submitting` rows lost.
+    run.abort();
+    let _ = run.await;
+    for record in records_in(&out)? {
+        assert_eq!(record.request_id, None);
+        assert!(record.error.is_some_and(|why| why.contains("no answer")));
+    }
+    let db = rusqlite::Connection::open(runcomfy_batch::Journal::path_in(&out))?;
+    let lost = db.execute(
+        "UPDATE lines SET state = 'pending', submits = 0 WHERE state = 'submitting'",
+        [],
+    )?;
+    drop(db);
+    assert_eq!(lost, 3);
+    let calls = sim.stats().submit_calls;
+    let summary = runcomfy_batch::run(&client, &BatchConfig::resume(&out), &Stop::new()).await?;
+    assert_eq!(summary.unknown.len(), 3, "{summary}");
+    assert_eq!(sim.stats().submit_calls, calls, "a submit was sent again");
+    for row in report(&out)? {
+        assert_eq!(row["status"], "unknown", "{row}");
+        let reason = row["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains("no answer was recorded"), "{row}");
+    }
     sim.shutdown().await;
     Ok(())
 }
