@@ -422,8 +422,7 @@ async fn succeeded(
         // Where each is fetched from: a path (`/files/a.png`) is on the API's origin (QA
         // repro35 L4: shown bare, which no one can open).
         for file in files {
-            let path = file.url.trim_start().starts_with('/');
-            let shown = match job.client().output_url(file.url).filter(|_| path) {
+            let shown = match job.client().output_url(file.url).filter(|_| file.is_path()) {
                 Some(url) => output::url(url.as_str()),
                 None => output::url(file.url),
             };

@@ -74,6 +74,14 @@ pub struct OutputFile<'a> {
     pub url: &'a str,
 }
 
+impl OutputFile<'_> {
+    /// Whether its URL is a path (`/files/a.png`), on the API's own origin: shown to a person
+    /// as [`Client::output_url`](crate::Client::output_url) gives it, which can be opened.
+    pub fn is_path(&self) -> bool {
+        is_path(self.url)
+    }
+}
+
 /// A string is not one of an enum's choices.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{value}` is not a valid {type_name}; expected one of: {}", expected.join(", "))]
@@ -180,8 +188,9 @@ fn is_inline(text: &str) -> bool {
     crate::media::after_prefix(text.trim_start(), "data:").is_some()
 }
 
-/// Whether `text` is a path on some host (`/files/a.png`, `//cdn.example/a.png`).
-fn is_path(text: &str) -> bool {
+/// Whether `text` is a path on some host (`/files/a.png`, `//cdn.example/a.png`), which is
+/// fetched from the API's own origin.
+pub(crate) fn is_path(text: &str) -> bool {
     text.trim_start().starts_with('/')
 }
 

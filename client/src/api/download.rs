@@ -392,7 +392,7 @@ async fn save_one(
     tracing::debug!(parent: &span, path = %path.display(), bytes = fetched.bytes, "saved");
     // Where it came from: a path output (`/files/a.png`) as the URL fetched on the API's origin
     // (QA repro38 N11: the bare path, which no one can open); the output keeps it as given.
-    let url = match url.trim_start().starts_with('/') {
+    let url = match crate::model::is_path(&url) {
         true => parsed.to_string(),
         false => url,
     };
@@ -1230,7 +1230,7 @@ fn extension(content_type: Option<&str>, head: &[u8], url: Option<&Url>) -> &'st
 pub(crate) fn output_location(base: &Url, url: &str) -> Option<Url> {
     match Url::parse(url) {
         Ok(parsed) if parsed.has_host() => Some(parsed),
-        Err(url::ParseError::RelativeUrlWithoutBase) if url.trim_start().starts_with('/') => {
+        Err(url::ParseError::RelativeUrlWithoutBase) if crate::model::is_path(url) => {
             base.join(url.trim()).ok()
         }
         _ => None,
