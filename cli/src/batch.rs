@@ -55,6 +55,7 @@ pub fn command() -> Command {
             Arg::new("file")
                 .value_name("FILE.jsonl")
                 .value_hint(ValueHint::FilePath)
+                .value_parser(crate::cli::non_empty())
                 .required_unless_present("resume")
                 .conflicts_with("resume")
                 .help("One job per line: {\"model\", \"input\", \"key\"}"),
@@ -64,6 +65,7 @@ pub fn command() -> Command {
                 .long("out")
                 .value_name("DIR")
                 .value_hint(ValueHint::DirPath)
+                .value_parser(crate::cli::non_empty())
                 .required_unless_present_any(["resume", "dry_run"])
                 .conflicts_with("resume")
                 .help("The output folder: journal, each line's files, report and gallery"),
@@ -73,6 +75,7 @@ pub fn command() -> Command {
                 .long("resume")
                 .value_name("DIR")
                 .value_hint(ValueHint::DirPath)
+                .value_parser(crate::cli::non_empty())
                 .help("Carry on the batch in DIR from its journal (no input file needed)"),
         )
         .arg(
@@ -89,7 +92,10 @@ pub fn command() -> Command {
                 .value_name("N")
                 .default_value("4")
                 .value_parser(clap::value_parser!(u16).range(1..=64))
-                .help("Lines downloading at once"),
+                .help(
+                    "Lines downloading their files at once (run's and result's --downloads \
+                     count one job's files)",
+                ),
         )
         .arg(
             Arg::new("model")
@@ -293,9 +299,15 @@ fn show_result(result: Result<runcomfy_batch::Summary, BatchError>, json: bool) 
             Err(err) => {
                 eprintln_safe(&format!("error: {err}"));
                 let value = match err {
+                    // As the summary lists them (`--skip-invalid`): one shape (QA repro41 M2).
                     BatchError::Invalid { lines } => serde_json::json!({
                         "status": "invalid",
-                        "invalid": lines.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                        "invalid": lines.iter().map(|line| serde_json::json!({
+                            "line": line.number,
+                            "key": line.key,
+                            "request_id": null,
+                            "reason": line.problems.join("; "),
+                        })).collect::<Vec<_>>(),
                     }),
                     err => serde_json::json!({"status": "error", "error": err.to_string()}),
                 };
@@ -353,10 +365,11 @@ async fn dry_run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
     let default_model = default_model(matches)?;
     let skip_invalid = matches.get_flag("skip_invalid");
     let unchecked = matches.get_flag("unchecked");
-    let plan = match checked_plan(Path::new(file), default_model, unchecked, skip_invalid) {
-        Ok(plan) => plan,
-        Err(code) => return Ok(code),
-    };
+    let (plan, refused) =
+        match checked_plan(Path::new(file), default_model, unchecked, skip_invalid) {
+            Ok(plan) => plan,
+            Err(code) => return Ok(code),
+        };
     // A batch begun in --out already: the run would send only its lines still to send, within
     // what it has spent.
     let begun = match matches.get_one::<String>("out") {
@@ -419,6 +432,9 @@ async fn dry_run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
         estimates.push((line.number, show_line(line, &prices)?));
     }
     show_total(&estimates);
+    if refused {
+        return Ok(exit::DATA_ERR);
+    }
     let spent = begun.as_ref().map(runcomfy_batch::Begun::spending);
     match max_spend {
         Some(max) => Ok(show_budget(&estimates, max, spent.as_ref())),
@@ -426,13 +442,14 @@ async fn dry_run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
     }
 }
 
-/// The input's plan, its invalid lines listed; the exit code when nothing can run.
+/// The input's plan, its invalid lines listed, and whether they refuse the batch (the dry run
+/// still shows the valid lines: QA repro41 L14); the exit code when the input cannot be read.
 fn checked_plan(
     file: &Path,
     default_model: Option<&str>,
     unchecked: bool,
     skip_invalid: bool,
-) -> Result<runcomfy_batch::Plan, u8> {
+) -> Result<(runcomfy_batch::Plan, bool), u8> {
     let plan = match runcomfy_batch::input::read(file, default_model, unchecked) {
         Ok(plan) => plan,
         Err(err) => {
@@ -463,10 +480,8 @@ fn checked_plan(
                 "invalid": line.problems,
             }));
         }
-        if !skip_invalid || plan.lines.is_empty() {
-            return Err(exit::DATA_ERR);
-        }
     }
+    let refused = !plan.invalid.is_empty() && (!skip_invalid || plan.lines.is_empty());
     for warning in plan
         .lines
         .iter()
@@ -474,7 +489,7 @@ fn checked_plan(
     {
         eprintln_safe(&warning);
     }
-    Ok(plan)
+    Ok((plan, refused))
 }
 
 /// The plan's models' prices, as the batch would ask for them (a budget waits longer): today's

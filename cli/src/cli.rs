@@ -365,7 +365,10 @@ fn command_with(models: Vec<&'static ModelInfo>) -> Command {
                 .about("Show a model's price, fields, choices, defaults, bounds and rules")
                 .arg(model_arg())
                 .arg(json_arg("Print the description as JSON"))
-                .arg(live_arg()),
+                .arg(live_arg().help(
+                    "Ask the API for today's price (GET /v1/models); for a model this build \
+                     lacks, also its name, kind and the input schema the API serves",
+                )),
         )
         .subcommand(run_command(models))
         .subcommand(crate::batch::command())
@@ -539,7 +542,14 @@ fn out_arg(help: &'static str) -> Arg {
         .long("out")
         .value_name("DIR")
         .value_hint(ValueHint::DirPath)
+        .value_parser(non_empty())
         .help(help)
+}
+
+/// A folder or file named by an option: an empty one (an unset variable in a script) is a
+/// usage error naming the option, not the working folder (QA repro41 L5).
+pub fn non_empty() -> clap::builder::NonEmptyStringValueParser {
+    clap::builder::NonEmptyStringValueParser::new()
 }
 
 /// `--timeout`: one deadline for a whole command.
@@ -631,15 +641,28 @@ fn run_command(models: Vec<&'static ModelInfo>) -> Command {
         .disable_help_subcommand(true)
         .subcommand_value_name("MODEL")
         .subcommand_help_heading("Models")
-        .after_help(
-            "Example:\n  runcomfy --mock run bytedance/seedream-4-0/sequential \\\n    \
+        .after_help(format!(
+            "{}\nThey go after the model: `runcomfy run MODEL --json ...`.\n\n\
+             Example:\n  runcomfy --mock run bytedance/seedream-4-0/sequential \\\n    \
              --text \"Generate 3 images of a beautiful sunset over a calm ocean.\" \
              --image-size 16:9",
-        );
+            run_options_help()
+        ));
     for model in models {
         run = run.subcommand(model_command(model));
     }
     run
+}
+
+/// The options every model's run takes, as `run MODEL --help` lists them: `run --help` lists
+/// them too, or a reader of it could not tell there is a `--dry-run` (QA repro41 M1).
+fn run_options_help() -> String {
+    Command::new("run")
+        .disable_help_flag(true)
+        .args(run_args())
+        .help_template("{all-args}")
+        .render_help()
+        .to_string()
 }
 
 /// `run MODEL`: the run options and one flag per field.

@@ -233,7 +233,8 @@ fn invalid_lines_are_listed_with_their_numbers_and_nothing_is_sent() {
     assert_eq!(sim.stats().submit_calls, 0);
     assert!(!dir.path().join("out").exists());
 
-    // A dry run says each invalid line on stdout too, one JSON line each, as valid ones.
+    // A dry run says each invalid line on stdout too, one JSON line each, and still the valid
+    // ones' estimates and bodies (QA repro41 L14: only the invalid ones).
     let (code, stdout, stderr) = output(&mut batch(&sim, dir.path(), &["in.jsonl", "--dry-run"]));
     assert_eq!(code, 65, "{stderr}");
     let said: Vec<Value> = stdout
@@ -241,12 +242,14 @@ fn invalid_lines_are_listed_with_their_numbers_and_nothing_is_sent() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let numbers: Vec<&Value> = said.iter().map(|l| &l["line"]).collect();
-    assert_eq!(numbers, [2, 4, 5], "{stdout}");
+    assert_eq!(numbers, [2, 4, 5, 1, 3], "{stdout}");
     assert_eq!(said[1]["model"], EDIT, "{stdout}");
     assert!(
-        said.iter()
+        said[..3]
+            .iter()
             .all(|l| l["invalid"].as_array().is_some_and(|p| !p.is_empty()))
     );
+    assert!(said[3..].iter().all(|l| l["body"].is_object()), "{stdout}");
 
     let (code, _, stderr) = output(&mut batch(
         &sim,
@@ -776,8 +779,13 @@ fn json_says_how_the_batch_ended_as_one_object() {
     assert_eq!(code, 65);
     let ended: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(ended["status"], "invalid");
+    // As the summary of a batch run with --skip-invalid lists them (QA repro41 M2).
+    assert_eq!(ended["invalid"][0]["line"], 2, "{ended}");
     assert!(
-        ended["invalid"][0].as_str().unwrap().starts_with("line 2"),
+        ended["invalid"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("model"),
         "{ended}"
     );
 }
