@@ -725,11 +725,21 @@ pub fn from_text(field: &Field, raw: &str) -> Value {
     pick(field, &readings(field, kind, raw)).unwrap_or_else(text)
 }
 
-/// Of a flag's readings, the first a value of the field takes, else the first.
+/// Of a flag's readings, the first a value of the field takes, else the first of a type it
+/// takes (`--duration 21` to a field of text choices is the text "21", which is then said
+/// not to be a choice, not to be no text: QA repro41 L3), else the first.
 fn pick(field: &Field, readings: &[Value]) -> Option<Value> {
     readings
         .iter()
         .find(|value| field.takes_value(value))
+        .or_else(|| {
+            readings.iter().find(|value| {
+                value
+                    .view()
+                    .json_type()
+                    .is_some_and(|json| field.admits(json))
+            })
+        })
         .or(readings.first())
         .cloned()
 }
@@ -738,8 +748,10 @@ fn pick(field: &Field, readings: &[Value]) -> Option<Value> {
 fn readings(field: &Field, kind: FieldKind, raw: &str) -> Vec<Value> {
     let trimmed = raw.trim();
     let boolean = match trimmed.to_ascii_lowercase().as_str() {
-        "true" | "yes" | "on" | "1" => Some(Value::Bool(true)),
-        "false" | "no" | "off" | "0" => Some(Value::Bool(false)),
+        // As its help says, and as `--input` takes it (QA repro41 L2: `yes` and `1` were
+        // taken here, refused there).
+        "true" => Some(Value::Bool(true)),
+        "false" => Some(Value::Bool(false)),
         _ => None,
     };
     let mut out: Vec<Value> = Vec::new();
@@ -1416,5 +1428,23 @@ mod tests {
         assert_eq!(from_text(&seed, "42"), Value::from(42));
         assert_eq!(from_text(&seed, "4.2"), Value::from(4.2));
         assert_eq!(from_text(&seed, "abc"), Value::from("abc"));
+    }
+
+    /// A value no reading makes valid is read as the field's type takes it, so validation
+    /// says what is wrong with it (QA repro41 L3: "21" to text choices was the number 21,
+    /// "must be a string"); a boolean is `true` or `false`, as help says and `--input` takes
+    /// (L2: `yes` and `1` were true here, refused there).
+    #[test]
+    fn a_value_no_reading_makes_valid_is_read_as_the_fields_type() {
+        let m = model("blackforestlabs/flux-3/text-to-video");
+        let duration = m.field("duration").unwrap();
+        assert_eq!(from_text(&duration, "5"), Value::from("5"));
+        assert_eq!(from_text(&duration, "21"), Value::from("21"));
+        let audio = m.field("generate_audio").unwrap();
+        assert_eq!(from_text(&audio, "TRUE"), Value::from(true));
+        assert_eq!(from_text(&audio, "false"), Value::from(false));
+        for other in ["yes", "1", "on"] {
+            assert!(!from_text(&audio, other).is_boolean(), "{other}");
+        }
     }
 }
