@@ -63,7 +63,7 @@ fn shown_price(model: &ModelInfo, live: Option<Price>) -> (Price, Source) {
 
 /// A price as a short cell: `$0.03/output`, `from $0.05/second`, `$0.03/?` (per a unit this
 /// client does not know), `$0.02/output, other pricing` (priced some way it does not know),
-/// `base`, `-`.
+/// `base`, `fixed` (a fixed price whose rate is not known), `-`.
 fn price_cell(price: &Price) -> String {
     use runcomfy::price::Pricing;
     let rate = price.usd.map(|usd| match price.unit {
@@ -75,6 +75,8 @@ fn price_cell(price: &Price) -> String {
         (Some(rate), Some(Pricing::Fixed) | None) => rate,
         (Some(rate), Some(_)) => format!("{rate}, other pricing"),
         (None, Some(Pricing::Base)) => "base".to_owned(),
+        // Not "unknown" (QA repro41 L11): `describe` says "a fixed price (rate unknown)".
+        (None, Some(Pricing::Fixed)) => "fixed".to_owned(),
         (None, _) => "-".to_owned(),
     }
 }
@@ -344,6 +346,11 @@ pub fn describe(model: &'static ModelInfo, json: bool, live: Option<Price>) {
         Source::Catalog => "catalog",
         Source::CatalogNotToday => "catalog; the API gave none today",
     };
+    // What it returns, as `models` has it (QA repro41 L9: an audio model said only the
+    // generic image and video fields).
+    if let Some(kind) = model.upstream.output_kind {
+        out.push(format!("Makes: {}", kind.name()));
+    }
     out.push(format!(
         "Price ({source}): {}",
         printable(&price.to_string(), 200)
@@ -485,7 +492,10 @@ fn describe_json(model: &ModelInfo, flags: &[FieldFlag]) -> Value {
                 "in_branch": f.in_branch(),
                 "never_valid": f.never_valid() && !f.nullable(),
                 "nullable": f.nullable(),
-                "default": f.default().map(|d| d.to_value()),
+                // A required field's default never applies: an example, as the text says (QA
+                // repro41 L10: a reader of `default` took it to).
+                "default": f.default().filter(|_| !f.required).map(|d| d.to_value()),
+                "example": f.default().filter(|_| f.required).map(|d| d.to_value()),
                 "choices": f.choices().iter().map(|c| json!({
                     "value": c.value.to_value(),
                     "alias": c.alias,
@@ -541,6 +551,7 @@ fn describe_json(model: &ModelInfo, flags: &[FieldFlag]) -> Value {
         "conditions": conditions::of_model(model),
         "output_fields": model.outputs.iter().map(|f| json!({"name": f.name, "array": f.list})).collect::<Vec<_>>(),
         "output_published": model.upstream.output_published,
+        "kind": model.upstream.output_kind.map(MediaKind::name),
         "input_schema": serde_json::from_str::<Value>(model.input_schema).unwrap_or(Value::Null),
     })
 }

@@ -40,7 +40,8 @@ pub const INTERRUPTED: u8 = 130;
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0    success
-  1    the job failed or was cancelled (or could not be cancelled), or another failure
+  1    the job failed or was cancelled (or could not be cancelled), `models WORDS` matched
+       no model, or another failure
   3    the submit may have been accepted (and billed): its connection broke after it was
        sent, the server answered 5xx or garbage, or --timeout passed during it; or run's
        job was accepted and a temporary failure (--timeout, a network timeout, 429, 5xx or

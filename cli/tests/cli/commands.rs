@@ -119,6 +119,99 @@ fn run_model_help_lists_fields_with_choices_and_defaults() {
     assert!(!text.contains("[default: Generate"), "{text}");
 }
 
+/// `run --help` lists the options every model's run takes, though they go after the model
+/// (QA repro41 M1: only `run MODEL --help` had them); an empty folder or file name (an unset
+/// variable in a script) is a usage error naming the option, not the working folder (L5).
+#[test]
+fn run_help_lists_run_options_and_empty_names_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = runcomfy(dir.path())
+        .args(["run", "--help"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let text = stdout(&output);
+    for expected in [
+        "--dry-run",
+        "--input <JSON|@FILE|->",
+        "--unchecked",
+        "--json",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing:\n{text}");
+    }
+    for args in [
+        &[
+            "--mock",
+            "run",
+            "bytedance/seedream-4-0/sequential",
+            "--text",
+            "t",
+            "--out",
+            "",
+        ][..],
+        &["--mock", "batch", "in.jsonl", "--out", ""],
+        &["--mock", "batch", "", "--out", "o"],
+        &["--mock", "result", "abc", "--out", ""],
+    ] {
+        let output = runcomfy(dir.path()).args(args).output().unwrap();
+        assert_code(&output, 64);
+        assert!(stderr(&output).contains("a value is required"), "{args:?}");
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+/// `describe` says what a model makes (QA repro41 L9: an audio model showed only the generic
+/// image and video outputs), a required field's default as the example it is in JSON too
+/// (L10), and `models` a fixed price of unknown rate as `fixed`, not as unknown (L11).
+#[test]
+fn describe_says_the_kind_and_examples_and_models_a_fixed_price() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = runcomfy(dir.path())
+        .args(["describe", "acestep-ai/ace-step/text-to-audio"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    assert!(
+        stdout(&output).contains("Makes: audio"),
+        "{}",
+        stdout(&output)
+    );
+
+    let output = runcomfy(dir.path())
+        .args(["describe", "bytedance/seedream-4-0/sequential", "--json"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let model: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(model["kind"], "image");
+    let field = |name: &str| {
+        model["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(field("text")["default"], Value::Null);
+    assert!(
+        field("text")["example"]
+            .as_str()
+            .unwrap()
+            .starts_with("Generate")
+    );
+    assert_eq!(field("sequential_image_generation_options")["default"], 3);
+
+    let output = runcomfy(dir.path())
+        .args(["models", "seedance", "2.5", "text-to-video/4k"])
+        .output()
+        .unwrap();
+    assert_code(&output, 0);
+    let text = stdout(&output);
+    let line = text.lines().find(|l| l.contains("4K")).unwrap_or_default();
+    assert!(line.contains(" fixed "), "{text}");
+}
+
 #[test]
 fn help_documents_the_exit_codes() {
     let dir = tempfile::tempdir().unwrap();
