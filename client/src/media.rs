@@ -40,8 +40,9 @@ const DEBUG_HEAD: usize = 64;
 /// files travel inside, as base64: the Model API has no upload.
 pub const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
 
-/// The largest local file a request can carry: its base64 `data:` URI fills
-/// [`MAX_REQUEST_BYTES`] by itself. Validation refuses a larger one from its size, unread.
+/// The size at which a local file's base64 fills [`MAX_REQUEST_BYTES`] by itself: a request
+/// carries only smaller ones. Validation refuses one this large or larger from its size,
+/// unread.
 pub const MAX_INLINE_FILE_BYTES: u64 = (MAX_REQUEST_BYTES as u64) / 4 * 3;
 
 /// Bytes in the MB of the `file_size_mb` rules.
@@ -283,7 +284,7 @@ impl Inline {
     pub(crate) fn check(&self, report: &mut ValidationReport) {
         let total: u64 = self.items.values().map(|(bytes, _)| bytes).sum();
         // One item alone over the cap is its own check's error.
-        if total <= MAX_REQUEST_BYTES as u64 || self.items.len() < 2 {
+        if total < MAX_REQUEST_BYTES as u64 || self.items.len() < 2 {
             return;
         }
         let mut items: Vec<(&String, &(u64, String))> = self.items.iter().collect();
@@ -349,7 +350,9 @@ pub(crate) fn check(
         Media::Path(file) => match open(file) {
             Ok((handle, size)) => {
                 inline.add_base64(path, size, shown_path(file));
-                if size > MAX_INLINE_FILE_BYTES {
+                // At the bound its base64 fills the request, with no room for its `data:`
+                // header or the rest of the body (QA repro41 L4: refused later, unnamed).
+                if size >= MAX_INLINE_FILE_BYTES {
                     let message = format!(
                         "{} is {:.1} MiB: sent inline, as base64 a third larger, it alone passes \
                          the {} MiB a request may carry; give an https URL for it",

@@ -149,13 +149,15 @@ fn a_file_streamed_into_its_data_uri_is_the_same_as_encoded_whole() {
 }
 
 /// A file past what a request can carry is refused by validation from its size, unread, naming
-/// it; and a body limit stops a file's encoding where it passes it.
+/// it, from the size whose base64 alone fills a request (QA repro41 L4: that one passed, to
+/// be refused unnamed once encoded); and a body limit stops a file's encoding where it passes
+/// it.
 #[test]
 fn a_file_too_large_to_send_is_refused_from_its_size() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("huge.png");
     let file = std::fs::File::create(&path).unwrap();
-    file.set_len(runcomfy::media::MAX_INLINE_FILE_BYTES + 1)
+    file.set_len(runcomfy::media::MAX_INLINE_FILE_BYTES)
         .unwrap();
     drop(file);
     let model = runcomfy::catalog::find("openai/gpt-image-2/edit").unwrap();
