@@ -274,6 +274,7 @@ async fn sim_stats(State(shared): Sim) -> Json<crate::Stats> {
 async fn submit(
     State(shared): Sim,
     Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
     Path(model_id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
@@ -287,9 +288,9 @@ async fn submit(
     let id = shared.create_job(model, caller.0, &input, plan, cost);
     Ok(Json(json!({
         "request_id": id,
-        "status_url": shared.url(&format!("/v1/requests/{id}/status")),
-        "result_url": shared.url(&format!("/v1/requests/{id}/result")),
-        "cancel_url": shared.url(&format!("/v1/requests/{id}/cancel")),
+        "status_url": shared.url(&headers, &format!("/v1/requests/{id}/status")),
+        "result_url": shared.url(&headers, &format!("/v1/requests/{id}/result")),
+        "cancel_url": shared.url(&headers, &format!("/v1/requests/{id}/cancel")),
     })))
 }
 
@@ -366,6 +367,7 @@ fn notice(job: &mut crate::state::Job, delays: &mut Vec<f64>, delivered: bool) {
 async fn status(
     State(shared): Sim,
     Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
     Path(id): Path<String>,
     undelivered: Option<Extension<Undelivered>>,
 ) -> Result<Json<Value>, ApiError> {
@@ -375,8 +377,8 @@ async fn status(
     let mut reply = json!({
         "request_id": id,
         "status": job.phase.status_word(),
-        "status_url": shared.url(&format!("/v1/requests/{id}/status")),
-        "result_url": shared.url(&format!("/v1/requests/{id}/result")),
+        "status_url": shared.url(&headers, &format!("/v1/requests/{id}/status")),
+        "result_url": shared.url(&headers, &format!("/v1/requests/{id}/result")),
     });
     if job.phase == Phase::Queued {
         let ahead = st.queue.iter().position(|q| *q == id).unwrap_or(0);
@@ -389,6 +391,7 @@ async fn status(
 async fn result(
     State(shared): Sim,
     Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
     undelivered: Option<Extension<Undelivered>>,
@@ -415,7 +418,7 @@ async fn result(
             let plan = job.plan;
             let extension = output::format_of(plan.kind).extension();
             let urls: Vec<String> = (0..plan.count)
-                .map(|i| shared.url(&format!("/files/{id}/{i}.{extension}")))
+                .map(|i| shared.url(&headers, &format!("/files/{id}/{i}.{extension}")))
                 .collect();
             let field = output::field_of(plan.kind, plan.count);
             reply["output"] = match urls.as_slice() {

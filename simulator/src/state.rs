@@ -151,8 +151,24 @@ impl Shared {
         })
     }
 
-    pub(crate) fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base_url)
+    /// `path` on the origin the caller named in its `Host`, as a server behind a name
+    /// answers: a client that called `localhost` gets its files' URLs on `localhost`, not on
+    /// an address it was not told of (QA repro41 L15: refused as another host's). The
+    /// simulator's own address when the header is missing or not a host and port.
+    pub(crate) fn url(&self, headers: &axum::http::HeaderMap, path: &str) -> String {
+        let called = headers
+            .get(axum::http::header::HOST)
+            .and_then(|host| host.to_str().ok())
+            .filter(|host| {
+                !host.contains('@')
+                    && host
+                        .parse::<axum::http::uri::Authority>()
+                        .is_ok_and(|authority| authority.as_str() == *host)
+            });
+        match called {
+            Some(host) => format!("http://{host}{path}"),
+            None => format!("{}{path}", self.base_url),
+        }
     }
 
     pub(crate) fn stats(&self) -> Stats {

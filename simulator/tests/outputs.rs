@@ -175,3 +175,54 @@ async fn output_files_take_the_configured_size_and_stay_pngs() -> TestResult {
     sim.shutdown().await;
     Ok(())
 }
+
+/// The URLs a reply gives are on the origin the client called (its `Host`): one that called
+/// `localhost` is not sent to `127.0.0.1`, a host it was not told of (QA repro41 L15: the CLI
+/// refused such files as another host's, after the job was paid for).
+#[tokio::test]
+async fn urls_are_on_the_origin_the_client_called() -> TestResult {
+    let sim = start(config()).await?;
+    let c = client();
+    let called = sim.base_url().replace("127.0.0.1", "localhost");
+    let reply: serde_json::Value = c
+        .post(format!("{called}/v1/models/{SEQUENTIAL}"))
+        .bearer_auth(TOKEN)
+        .json(&valid_body(SEQUENTIAL))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert!(
+        reply["status_url"]
+            .as_str()
+            .is_some_and(|url| url.starts_with(&called)),
+        "{reply}"
+    );
+    let id = request_id(&reply);
+    wait_terminal(&c, &sim, &id).await?;
+    let result: serde_json::Value = c
+        .get(format!("{called}/v1/requests/{id}/result"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let images = result["output"]["images"].as_array().ok_or("no images")?;
+    assert!(!images.is_empty());
+    for url in images {
+        assert!(
+            url.as_str().is_some_and(|u| u.starts_with(&called)),
+            "{url}"
+        );
+    }
+    // As called by address, by address.
+    let reply = submit(&c, &sim, SEQUENTIAL, &valid_body(SEQUENTIAL)).await?;
+    assert!(
+        reply["status_url"]
+            .as_str()
+            .is_some_and(|url| url.starts_with(&sim.base_url())),
+        "{reply}"
+    );
+    sim.shutdown().await;
+    Ok(())
+}
