@@ -81,6 +81,9 @@ fn a_default_outside_its_enum_or_bounds_is_a_warning() {
         json!({
             "mode": {"type": "string", "description": "How.", "enum": ["fast", "standard"], "default": "slow"},
             "steps": {"type": "integer", "description": "How many.", "minimum": 1, "maximum": 50, "default": 80},
+            // The API's own shape (flux-2 flash): said, not passed over (QA repro41 L16).
+            "seed": {"type": "integer", "description": "A seed.", "default": null},
+            "tag": {"type": ["string", "null"], "description": "A tag.", "default": null},
         }),
         &[],
     );
@@ -90,6 +93,7 @@ fn a_default_outside_its_enum_or_bounds_is_a_warning() {
         [
             ("/properties/mode/default".to_owned(), "default-mismatch"),
             ("/properties/steps/default".to_owned(), "default-mismatch"),
+            ("/properties/seed/default".to_owned(), "default-mismatch"),
         ]
     );
     let dir = catalog(&input, None);

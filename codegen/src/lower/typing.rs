@@ -652,7 +652,23 @@ impl<'c, 'a> Typer<'c, 'a> {
     /// The node's default read as its type; one that does not fit is shown in docs but not
     /// used (with a warning).
     fn usable_default(&mut self, node: &SchemaNode) -> Option<Value> {
-        let value = node.default.as_ref().filter(|v| !v.is_null())?;
+        let value = node.default.as_ref()?;
+        if value.is_null() {
+            // The API's shape (flux-2 flash's `seed`): "no value" to whoever wrote it, but an
+            // input copied with it is refused (QA repro41 L16); it was passed over unsaid.
+            if node
+                .types
+                .is_some_and(|types| !types.allows(JsonType::Null))
+            {
+                self.ctx.warn(
+                    WarningKind::DefaultMismatch,
+                    &format!("{}/default", node.pointer),
+                    "the default is null, which `type` refuses: an input that gives it is \
+                     refused; if the API takes null, add it to `type` with an overlay `patch`",
+                );
+            }
+            return None;
+        }
         match defaults::read(&self.nodes, node, value) {
             Ok(value) => Some(value),
             Err(problem) => {
