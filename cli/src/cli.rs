@@ -313,7 +313,9 @@ pub fn usage_report(message: &str, args: &[std::ffi::OsString]) -> Option<serde_
                 .or_else(|| word_after(name));
             json!({"request_id": id, "status": "error", "error": message})
         }
-        "models" | "describe" => json!({"error": message}),
+        // As the same commands' errors after the parse: every `--json` error object has a
+        // `status` (QA repro41 L7).
+        "models" | "describe" | "batch" => json!({"status": "error", "error": message}),
         _ => return None,
     })
 }

@@ -97,7 +97,7 @@ fn run_json_says_not_submitted_for_every_failure_before_the_submit() {
 #[test]
 fn json_commands_answer_a_refused_command_line_with_an_object() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&[&str], &str, Value); 8] = [
+    let cases: [(&[&str], &str, Value); 9] = [
         (
             &["run", MODEL, "--timeout", "abc", "--json"],
             "'abc'",
@@ -124,10 +124,16 @@ fn json_commands_answer_a_refused_command_line_with_an_object() {
             "--poll-secs",
             json!({"request_id": "req-2", "status": "error"}),
         ),
-        (&["models", "--json", "--kind", "smell"], "smell", json!({})),
+        (
+            &["models", "--json", "--kind", "smell"],
+            "smell",
+            json!({"status": "error"}),
+        ),
         // Before the command, or given a value: still asked for.
-        (&["--json", "models"], "--json", json!({})),
-        (&["models", "--json=yes"], "yes", json!({})),
+        (&["--json", "models"], "--json", json!({"status": "error"})),
+        (&["models", "--json=yes"], "yes", json!({"status": "error"})),
+        // `batch` too (QA repro41 L7: nothing on stdout).
+        (&["batch", "--json"], "FILE", json!({"status": "error"})),
     ];
     for (args, named, expected) in cases {
         let output = runcomfy(dir.path()).args(args).output().unwrap();
