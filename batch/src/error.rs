@@ -107,6 +107,25 @@ pub enum BatchError {
         found: PathBuf,
     },
 
+    /// A journal that holds no batch (it lost its write-ahead log early, or the run died at
+    /// its start) beside a line folder whose record no line of this input file leaves: the
+    /// file is not the one that batch was sent with, and its lines would be matched to other
+    /// lines' jobs by folder name, or sent again.
+    #[error(
+        "{} holds no batch, but {} is the record of a job {why}: the input file is not the one \
+         the batch in this folder was begun with; run that file unchanged, or use another \
+         --out folder",
+        crate::journal::FILE_NAME,
+        found.display()
+    )]
+    ResultsOfAnotherInput {
+        /// The record found.
+        found: PathBuf,
+        /// Whose it is not (`no line of this file has its folder`, `of another input than
+        /// line 4's`).
+        why: String,
+    },
+
     /// `--resume` on a folder without a journal.
     #[error("{} holds no batch journal ({})", dir.display(), crate::journal::FILE_NAME)]
     NoJournal {

@@ -35,6 +35,7 @@ pub mod spending;
 mod stop;
 mod unrecorded;
 
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -310,6 +311,7 @@ fn open_batch(config: &BatchConfig) -> Result<(File, Journal, Vec<String>), Batc
                 });
             }
         };
+        check_records_are_the_plans(out, &plan)?;
         let input_path = config
             .input
             .as_deref()
@@ -692,6 +694,46 @@ fn load_plan(path: &Path, config: &BatchConfig) -> Result<Plan, BatchError> {
         });
     }
     Ok(plan)
+}
+
+/// Refuses a plan that is not the one the records in the output folder's line folders were
+/// left by, when the journal holds no batch to say which input it was (it lost its write-ahead
+/// log early on): each record must be in the folder of a line of this plan, of that line's
+/// model and input. Else the lines of an edited file would follow other lines' jobs by folder
+/// name, or be sent again beside records no line owns (QA repro40 M1: each paid twice). A
+/// record that cannot be read is left to [`adopt_recorded`], which makes its line `unknown`.
+fn check_records_are_the_plans(out: &Path, plan: &Plan) -> Result<(), BatchError> {
+    let lines: HashMap<String, &input::Line> = plan
+        .lines
+        .iter()
+        .map(|line| (line.dir.to_lowercase(), line))
+        .collect();
+    let entries = std::fs::read_dir(out).map_err(BatchError::io(out))?;
+    for entry in entries {
+        let entry = entry.map_err(BatchError::io(out))?;
+        let found = entry.path().join(runcomfy::provenance::RECORD_FILE);
+        let Ok(text) = std::fs::read_to_string(&found) else {
+            continue;
+        };
+        let name = entry.file_name().to_string_lossy().to_lowercase();
+        let why = match lines.get(&name) {
+            None => "in a folder no line of this file has".to_owned(),
+            Some(line) => {
+                let record = runcomfy::input::parse_json(&text)
+                    .ok()
+                    .and_then(|value| runcomfy::provenance::Record::from_json(&value)?.ok());
+                let input = line.input.as_object().cloned().unwrap_or_default();
+                match record {
+                    Some(record) if !record::is_of(&record, line.model, &input) => {
+                        format!("of another model or input than line {}'s", line.number)
+                    }
+                    _ => continue,
+                }
+            }
+        };
+        return Err(BatchError::ResultsOfAnotherInput { found, why });
+    }
+    Ok(())
 }
 
 /// Refuses to start a batch over an earlier one's results whose journal is gone: its report,

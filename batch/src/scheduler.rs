@@ -264,7 +264,12 @@ async fn submit(
             fatal(ctx, err);
             return Err(Outcome::Unfinished);
         }
-        record_sending(ctx, row, model).await;
+        // An unknown line sent again keeps the record of its first submit, which may have been
+        // billed, until this one is taken (QA repro40 L4: a refused resend removed it).
+        let marks = row.state == State::Pending;
+        if marks {
+            record_unanswered(ctx, row, model, None).await;
+        }
         // A stop sends nothing more; an attempt on the wire is answered first, since its
         // request id must be recorded.
         let control = SubmitControl::new();
@@ -285,7 +290,9 @@ async fn submit(
                 return Ok(job);
             }
             Err(err @ Error::SubmitStopped { .. }) => {
-                crate::record::remove_sending(row, &line_dir(ctx, row));
+                if marks {
+                    crate::record::remove_unanswered(row, &line_dir(ctx, row));
+                }
                 release(ctx, row);
                 let note = not_sent_note(row, &err.to_string());
                 if let Err(err) = journal(ctx, move |j| j.mark_not_sent(line, from, &note)).await {
@@ -294,8 +301,14 @@ async fn submit(
                 return Err(Outcome::Unfinished);
             }
             Err(err) => {
-                if !matches!(classify_submit_error(&err), SubmitFailure::Unknown) {
-                    crate::record::remove_sending(row, &line_dir(ctx, row));
+                match classify_submit_error(&err) {
+                    // What the answer was, with the time it was sent (QA repro40 L2).
+                    SubmitFailure::Unknown if marks => {
+                        record_unanswered(ctx, row, model, Some(err.to_string())).await;
+                    }
+                    SubmitFailure::Unknown => {}
+                    _ if marks => crate::record::remove_unanswered(row, &line_dir(ctx, row)),
+                    _ => {}
                 }
                 // Every failure but "not taken" ends the line, so this counts those rounds.
                 rounds += 1;
@@ -413,16 +426,21 @@ async fn record_accepted(ctx: &Ctx, line: u64, job: DynJob) -> Result<DynJob, Ou
     Ok(job)
 }
 
-/// The record of a submit on the wire in the line's folder ([`crate::record::write_sending`]),
-/// written on the blocking pool.
-async fn record_sending(ctx: &Ctx, row: &Row, model: &'static runcomfy::catalog::ModelInfo) {
+/// The record of a submit not answered with a request id, in the line's folder
+/// ([`crate::record::write_unanswered`]), written on the blocking pool.
+async fn record_unanswered(
+    ctx: &Ctx,
+    row: &Row,
+    model: &'static runcomfy::catalog::ModelInfo,
+    outcome: Option<String>,
+) {
     let (server, row, dir) = (ctx.server.clone(), row.clone(), line_dir(ctx, row));
     let line = row.number;
     let written = tokio::task::spawn_blocking(move || {
-        crate::record::write_sending(&server, &row, model, &dir);
+        crate::record::write_unanswered(&server, &row, model, &dir, outcome.as_deref());
     });
     if let Err(err) = written.await {
-        tracing::warn!(line, %err, "record of the submit being sent not written");
+        tracing::warn!(line, %err, "record of a submit not answered not written");
     }
 }
 
@@ -534,8 +552,13 @@ async fn submit_failed(ctx: &Ctx, row: &Row, err: Error, rounds: u32) -> Option<
                 return Some(Outcome::Unfinished);
             }
             if let Some(paused) = ctx.gate.pause(retry_after) {
+                // A refused connection pauses them too (QA repro40 L6: said as a rate limit).
+                let why = match err {
+                    Error::RateLimited { .. } => "the API rate-limits them",
+                    _ => "the API cannot be reached",
+                };
                 ctx.progress.println(&format!(
-                    "submits paused for {}: the API rate-limits them ({reason})",
+                    "submits paused for {}: {why} ({reason})",
                     crate::progress::format_duration(paused)
                 ));
             }

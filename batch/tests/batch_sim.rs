@@ -371,6 +371,23 @@ async fn an_accepted_then_dropped_submit_stays_unknown_until_asked() -> TestResu
     assert_eq!(summary.exit_code(), 3, "unknown lines: exit 3");
     assert!(summary.to_string().contains("line 1"), "{summary}");
     assert_eq!(sim.stats().submissions, 3, "the dropped one was accepted");
+    // Its record says what the answer was, when it was sent and its estimate, as `run`'s
+    // (QA repro40 L2: "no answer was recorded", no time, no estimate).
+    let unanswered: Vec<_> = records_in(&out)?
+        .into_iter()
+        .filter(|record| record.request_id.is_none())
+        .collect();
+    assert_eq!(unanswered.len(), 1);
+    let record = &unanswered[0];
+    assert!(
+        record
+            .error
+            .as_deref()
+            .is_some_and(|why| why.starts_with("the server may have accepted its submit")),
+        "{:?}",
+        record.error
+    );
+    assert!(record.timings.submitted.is_some() && record.estimate.is_some());
 
     // Running again does not send it again.
     let summary =
@@ -553,6 +570,54 @@ async fn submits_on_the_wire_when_the_journal_lost_them_are_unknown() -> TestRes
         let reason = row["reason"].as_str().unwrap_or_default();
         assert!(reason.contains("no answer was recorded"), "{row}");
     }
+    sim.shutdown().await;
+    Ok(())
+}
+
+/// A journal that holds no batch (its write-ahead log lost before its first checkpoint) beside
+/// line folders with records: the batch is carried on only from the input file those records
+/// are of; an edited one (a line inserted, so every folder is another line's; a prompt
+/// changed) is refused, as the journal would have refused it (QA repro40 M1: lines followed
+/// other lines' jobs, or were paid for twice).
+#[tokio::test]
+async fn an_emptied_journal_takes_only_the_input_its_records_are_of() -> TestResult {
+    let sim = sim(4, Faults::none()).await?;
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("prompts.jsonl");
+    let lines: Vec<String> = (1..=3).map(line).collect();
+    write_lines(&input, &lines)?;
+    let out = dir.path().join("out");
+    let summary =
+        runcomfy_batch::run(&client(&sim)?, &config(&input, &out, 3), &Stop::new()).await?;
+    assert!(summary.is_complete(), "{summary}");
+    let empty = || -> rusqlite::Result<()> {
+        let db = rusqlite::Connection::open(runcomfy_batch::Journal::path_in(&out))?;
+        db.execute_batch("DELETE FROM files; DELETE FROM lines; DELETE FROM meta;")
+    };
+    for edited in [
+        [vec![line(0)], lines.clone()].concat(),
+        [vec![line(1), line(2)], vec![line(7)]].concat(),
+    ] {
+        empty()?;
+        write_lines(&input, &edited)?;
+        let err = runcomfy_batch::run(&client(&sim)?, &config(&input, &out, 3), &Stop::new())
+            .await
+            .err()
+            .ok_or("an edited input was taken")?;
+        assert!(
+            matches!(err, BatchError::ResultsOfAnotherInput { .. }),
+            "{err}"
+        );
+        assert_eq!(sim.stats().submissions, 3, "nothing sent");
+    }
+    // The file they are of: each line follows its own job, none is sent again.
+    empty()?;
+    write_lines(&input, &lines)?;
+    let summary =
+        runcomfy_batch::run(&client(&sim)?, &config(&input, &out, 3), &Stop::new()).await?;
+    assert!(summary.is_complete(), "{summary}");
+    assert_eq!(sim.stats().submissions, 3);
+    check_files(&out)?;
     sim.shutdown().await;
     Ok(())
 }

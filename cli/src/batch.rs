@@ -638,7 +638,8 @@ fn error_code(err: &BatchError) -> u8 {
         BatchError::InputMismatch { .. }
         | BatchError::SettingMismatch { .. }
         | BatchError::NoJournal { .. }
-        | BatchError::EarlierResults { .. } => exit::USAGE,
+        | BatchError::EarlierResults { .. }
+        | BatchError::ResultsOfAnotherInput { .. } => exit::USAGE,
         BatchError::Busy { .. } => exit::TEMP_FAIL,
         // Held by another program (a viewer, a backup): free again later.
         err if err.is_journal_busy() => exit::TEMP_FAIL,
