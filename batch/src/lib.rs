@@ -935,6 +935,16 @@ fn adopt_recorded(
         let record = runcomfy::input::parse_json(&text)
             .ok()
             .and_then(|value| runcomfy::provenance::Record::from_json(&value)?.ok());
+        // The estimate the line was sent with, which the journal lost with its line: a budget
+        // counts the job at it (QA repro42 N1: at nothing).
+        let estimate = record.as_ref().and_then(|record| record.estimate.as_ref());
+        if row.estimate.is_none()
+            && let Some(estimate) = estimate
+            && let Some(basis) = estimate["basis"].as_str()
+        {
+            let usd = estimate["usd"].as_f64().and_then(Usd::from_dollars);
+            journal.set_estimate(row.number, usd, basis)?;
+        }
         let named = match record {
             None => Err("that this runcomfy cannot read".to_owned()),
             Some(record) => match (record.request_id, record.server) {

@@ -529,7 +529,14 @@ async fn submits_on_the_wire_when_the_journal_lost_them_are_unknown() -> TestRes
         1.0,
         &[FaultKind::Slow(Duration::from_secs(30))],
     );
-    let sim = sim(4, faults).await?;
+    // Priced, so each line has an estimate to lose.
+    let sim = Simulator::start(SimConfig {
+        token: Some(TOKEN.into()),
+        faults,
+        default_price: Some(runcomfy_simulator::parse_price("0.03/output")?),
+        ..SimConfig::default()
+    })
+    .await?;
     let dir = tempfile::tempdir()?;
     let input = dir.path().join("prompts.jsonl");
     write_lines(&input, &(1..=3).map(line).collect::<Vec<_>>())?;
@@ -556,7 +563,8 @@ async fn submits_on_the_wire_when_the_journal_lost_them_are_unknown() -> TestRes
     }
     let db = rusqlite::Connection::open(runcomfy_batch::Journal::path_in(&out))?;
     let lost = db.execute(
-        "UPDATE lines SET state = 'pending', submits = 0 WHERE state = 'submitting'",
+        "UPDATE lines SET state = 'pending', submits = 0, estimate_nanos = NULL, basis = NULL
+         WHERE state = 'submitting'",
         [],
     )?;
     drop(db);
@@ -569,6 +577,11 @@ async fn submits_on_the_wire_when_the_journal_lost_them_are_unknown() -> TestRes
         assert_eq!(row["status"], "unknown", "{row}");
         let reason = row["reason"].as_str().unwrap_or_default();
         assert!(reason.contains("no answer was recorded"), "{row}");
+        // At the estimate its record keeps, which a budget counts (QA repro42 N1).
+        assert!(
+            row["unseen_usd"].as_f64().is_some_and(|usd| usd > 0.0),
+            "{row}"
+        );
     }
     sim.shutdown().await;
     Ok(())
