@@ -154,8 +154,19 @@ impl Shared {
     /// `path` on the origin the caller named in its `Host`, as a server behind a name
     /// answers: a client that called `localhost` gets its files' URLs on `localhost`, not on
     /// an address it was not told of (QA repro41 L15: refused as another host's). The
-    /// simulator's own address when the header is missing or not a host and port.
+    /// simulator's own address when the header is missing, or names no loopback host (it
+    /// listens on loopback only: any other name is not how it was reached).
     pub(crate) fn url(&self, headers: &axum::http::HeaderMap, path: &str) -> String {
+        let is_loopback = |authority: &axum::http::uri::Authority| {
+            let host = authority
+                .host()
+                .trim_start_matches('[')
+                .trim_end_matches(']');
+            host.eq_ignore_ascii_case("localhost")
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        };
         let called = headers
             .get(axum::http::header::HOST)
             .and_then(|host| host.to_str().ok())
@@ -163,7 +174,9 @@ impl Shared {
                 !host.contains('@')
                     && host
                         .parse::<axum::http::uri::Authority>()
-                        .is_ok_and(|authority| authority.as_str() == *host)
+                        .is_ok_and(|authority| {
+                            authority.as_str() == *host && is_loopback(&authority)
+                        })
             });
         match called {
             Some(host) => format!("http://{host}{path}"),

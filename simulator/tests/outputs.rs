@@ -215,6 +215,22 @@ async fn urls_are_on_the_origin_the_client_called() -> TestResult {
             "{url}"
         );
     }
+    // Named as no loopback host: its own address (QA repro42 N3: copied as given).
+    let reply: serde_json::Value = c
+        .post(format!("{}/v1/models/{SEQUENTIAL}", sim.base_url()))
+        .header("host", "evil.example")
+        .bearer_auth(TOKEN)
+        .json(&valid_body(SEQUENTIAL))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert!(
+        reply["status_url"]
+            .as_str()
+            .is_some_and(|url| url.starts_with(&sim.base_url())),
+        "{reply}"
+    );
     // As called by address, by address.
     let reply = submit(&c, &sim, SEQUENTIAL, &valid_body(SEQUENTIAL)).await?;
     assert!(
