@@ -354,7 +354,7 @@ pub(crate) fn check(
                 // header or the rest of the body (QA repro41 L4: refused later, unnamed).
                 if size >= MAX_INLINE_FILE_BYTES {
                     let message = format!(
-                        "{} is {:.1} MiB: sent inline, as base64 a third larger, it alone passes \
+                        "{} is {:.1} MiB: sent inline, as base64 a third larger, it alone fills \
                          the {} MiB a request may carry; give an https URL for it",
                         shown_path(file),
                         size as f64 / MB,
