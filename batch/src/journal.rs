@@ -197,7 +197,8 @@ pub struct Row {
     /// What the server said it cost, when that is not an amount of US dollars this runcomfy
     /// can read (`"0.5 EUR"`), printable and shortened.
     pub cost_unread: Option<String>,
-    /// When the server accepted its submit (this machine's clock), once submitted.
+    /// When the server accepted its submit (this machine's clock), once submitted; for a
+    /// submit answered so that it may or may not have been taken, when it was sent.
     pub submitted_at: Option<SystemTime>,
     /// What its submits of unknown outcome (an `unknown` line's, and those of a line sent
     /// again with --resubmit-unknown before the one it follows) may have cost, each at the
@@ -592,6 +593,17 @@ impl Journal {
             .optional()
             .map(|other| other.map(|l| l as u64))
             .map_err(|e| self.err(e))
+    }
+
+    /// When a submit whose answer leaves it unknown whether it was taken was sent: the time a
+    /// charge can be matched by (QA repro42 N2: the report said none).
+    pub fn note_sent(&self, line: u64, sent: SystemTime) -> Result<(), BatchError> {
+        self.transition(
+            line,
+            &[State::Submitting],
+            "submitted_ms = ?3",
+            &[&to_ms(sent)],
+        )
     }
 
     /// The submit may have been accepted: `submitting` → `unknown`.

@@ -272,6 +272,7 @@ async fn submit(
         }
         // A stop sends nothing more; an attempt on the wire is answered first, since its
         // request id must be recorded.
+        let sent = runcomfy::clock::now();
         let control = SubmitControl::new();
         let sending = ctx.client.submit_json_with(model, &input, &control);
         tokio::pin!(sending);
@@ -303,10 +304,15 @@ async fn submit(
             Err(err) => {
                 match classify_submit_error(&err) {
                     // What the answer was, with the time it was sent (QA repro40 L2).
-                    SubmitFailure::Unknown if marks => {
-                        record_unanswered(ctx, row, model, Some(err.to_string())).await;
+                    SubmitFailure::Unknown => {
+                        if marks {
+                            record_unanswered(ctx, row, model, Some(err.to_string())).await;
+                        }
+                        if let Err(err) = journal(ctx, move |j| j.note_sent(line, sent)).await {
+                            fatal(ctx, err);
+                            return Err(Outcome::Unfinished);
+                        }
                     }
-                    SubmitFailure::Unknown => {}
                     _ if marks => crate::record::remove_unanswered(row, &line_dir(ctx, row)),
                     _ => {}
                 }

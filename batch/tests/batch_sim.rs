@@ -388,6 +388,8 @@ async fn an_accepted_then_dropped_submit_stays_unknown_until_asked() -> TestResu
         record.error
     );
     assert!(record.timings.submitted.is_some() && record.estimate.is_some());
+    // The report has when it was sent too (QA repro42 N2).
+    assert!(report(&out)?[0]["submitted_at"].is_string());
 
     // Running again does not send it again.
     let summary =
