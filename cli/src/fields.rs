@@ -1435,16 +1435,17 @@ mod tests {
     /// "must be a string"); a boolean is `true` or `false`, as help says and `--input` takes
     /// (L2: `yes` and `1` were true here, refused there).
     #[test]
-    fn a_value_no_reading_makes_valid_is_read_as_the_fields_type() {
+    fn a_value_no_reading_makes_valid_is_read_as_the_fields_type() -> Result<(), &'static str> {
         let m = model("blackforestlabs/flux-3/text-to-video");
-        let duration = m.field("duration").unwrap();
+        let duration = m.field("duration").ok_or("no duration field")?;
         assert_eq!(from_text(&duration, "5"), Value::from("5"));
         assert_eq!(from_text(&duration, "21"), Value::from("21"));
-        let audio = m.field("generate_audio").unwrap();
+        let audio = m.field("generate_audio").ok_or("no generate_audio field")?;
         assert_eq!(from_text(&audio, "TRUE"), Value::from(true));
         assert_eq!(from_text(&audio, "false"), Value::from(false));
         for other in ["yes", "1", "on"] {
             assert!(!from_text(&audio, other).is_boolean(), "{other}");
         }
+        Ok(())
     }
 }
