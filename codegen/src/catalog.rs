@@ -42,6 +42,12 @@ pub struct SourceModel {
     pub generated: bool,
 }
 
+/// The name of a model's input schema file.
+pub const INPUT_FILE: &str = "input.json";
+/// The name of a model's output schema file.
+pub const OUTPUT_FILE: &str = "output.json";
+/// The name of a model's overlay: our refinements, kept across re-imports.
+pub const OVERLAY_FILE: &str = "overlay.json";
 /// The name of the file of a model's upstream facts.
 pub const UPSTREAM_FILE: &str = "upstream.json";
 
@@ -154,10 +160,10 @@ fn find_model_dirs(
             .and_then(|n| n.to_str())
             .map(str::to_ascii_lowercase)
             .is_some_and(|n| {
-                ["input.json", "output.json", "overlay.json", UPSTREAM_FILE].contains(&n.as_str())
+                [INPUT_FILE, OUTPUT_FILE, OVERLAY_FILE, UPSTREAM_FILE].contains(&n.as_str())
             })
     };
-    if !named("input.json")
+    if !named(INPUT_FILE)
         && let Some(other) = entries.iter().find(|path| model_file(path))
     {
         errors.push(
@@ -170,7 +176,7 @@ fn find_model_dirs(
             .hint("a model is a folder `<model id>/` holding input.json; restore it, or remove the folder"),
         );
     }
-    if named("input.json") {
+    if named(INPUT_FILE) {
         let id = dir
             .strip_prefix(root)
             .unwrap_or(dir)
@@ -218,9 +224,9 @@ pub fn check_model_id(id: &str, dir: &Path) -> Result<(), Error> {
 }
 
 fn read_model(id: String, dir: &Path, generated: bool) -> Result<SourceModel, Error> {
-    let input_path = dir.join("input.json");
-    let output_path = dir.join("output.json");
-    let overlay_file = dir.join("overlay.json");
+    let input_path = dir.join(INPUT_FILE);
+    let output_path = dir.join(OUTPUT_FILE);
+    let overlay_file = dir.join(OVERLAY_FILE);
     let mut input = if generated {
         read_json(&input_path)?
     } else {

@@ -354,7 +354,9 @@ impl CatalogCopy {
         let catalog = dir.join("client/schemas");
         crate::features::sync(&dir.join("client/Cargo.toml"), &catalog, false)
             .map_err(|e| e.to_string())?;
-        let first = catalog.join(alone).join("input.json");
+        let first = catalog
+            .join(alone)
+            .join(runcomfy_codegen::catalog::INPUT_FILE);
         let one = ["--no-default-features", "--features", &model_feature(alone)].map(String::from);
         Ok(Self {
             n,
@@ -581,7 +583,10 @@ fn first_input(dir: &Path) -> Option<PathBuf> {
         .collect();
     entries.sort();
     for path in entries {
-        if path.file_name().is_some_and(|n| n == "input.json") {
+        if path
+            .file_name()
+            .is_some_and(|n| n == runcomfy_codegen::catalog::INPUT_FILE)
+        {
             return Some(path);
         }
         if path.is_dir()

@@ -698,7 +698,9 @@ fn local_ids(root: &Path) -> Vec<String> {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.file_name().is_some_and(|n| n == "input.json")
+            } else if path
+                .file_name()
+                .is_some_and(|n| n == runcomfy_codegen::catalog::INPUT_FILE)
                 && let Ok(rel) = dir.strip_prefix(root)
             {
                 let id: Vec<String> = rel

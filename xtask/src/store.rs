@@ -9,7 +9,7 @@ use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use runcomfy_codegen::catalog::{UPSTREAM_FILE, Upstream};
+use runcomfy_codegen::catalog::{INPUT_FILE, OUTPUT_FILE, UPSTREAM_FILE, Upstream};
 use serde_json::Value;
 
 /// A write that failed.
@@ -171,14 +171,14 @@ pub fn write_model(
         .map_err(|e| StoreError::BadId(e.to_string()))?;
     // Every folder of the id and every file written (QA repro36 M5: an `input.json` linking
     // out of the catalog was written through).
-    let names = ["input.json", "output.json", UPSTREAM_FILE];
+    let names = [INPUT_FILE, OUTPUT_FILE, UPSTREAM_FILE];
     let linked = names
         .iter()
         .find_map(|name| first_link(root, &format!("{id}/{name}")));
     if let Some(path) = linked {
         return Err(StoreError::Symlink(path));
     }
-    let is_new = !dir.join("input.json").exists();
+    let is_new = !dir.join(INPUT_FILE).exists();
     let mut missing: Vec<PathBuf> = dir
         .ancestors()
         .take_while(|d| !d.exists())
@@ -198,8 +198,8 @@ pub fn write_model(
         .filter(|u| !u.is_empty())
         .map(|u| serde_json::to_value(u).unwrap_or_default());
     let files = [
-        ("input.json", Some(input)),
-        ("output.json", output),
+        (INPUT_FILE, Some(input)),
+        (OUTPUT_FILE, output),
         (UPSTREAM_FILE, upstream.as_ref()),
     ];
     let mut changed = Vec::new();

@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 
+use runcomfy_codegen::catalog::{INPUT_FILE, OUTPUT_FILE, OVERLAY_FILE};
 use runcomfy_codegen::naming;
 use serde_json::{Map, Value, json};
 
@@ -92,7 +93,7 @@ pub fn write(out: &Path, n: usize, seed: u64) -> Result<usize, StoreError> {
             upstream: None,
         };
         store::write_model(out, &files, &mut Default::default())?;
-        let path = out.join(&m.id).join("overlay.json");
+        let path = out.join(&m.id).join(OVERLAY_FILE);
         fs::write(&path, store::to_pretty(&m.overlay))
             .map_err(|source| StoreError::Write { path, source })?;
     }
@@ -122,7 +123,7 @@ fn remove_listed(out: &Path, marker: &Path) -> Result<(), StoreError> {
         }
         // The files synth writes, and the folder if that empties it: anything added there
         // (a note, a model below it) stays (QA repro39 F3).
-        for name in ["input.json", "output.json", "overlay.json"] {
+        for name in [INPUT_FILE, OUTPUT_FILE, OVERLAY_FILE] {
             match fs::remove_file(dir.join(name)) {
                 Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
                     return Err(fail(&dir.join(name))(err));

@@ -103,14 +103,10 @@ pub fn worst(changes: &[Change]) -> Option<Impact> {
     changes.iter().map(|c| c.impact).max()
 }
 
-/// The model's input schema file.
-const INPUT: &str = "input.json";
-/// The model's overlay.
-const OVERLAY: &str = "overlay.json";
-/// The model's output schema file.
-const OUTPUT: &str = "output.json";
-/// What RunComfy says of the model besides its schemas (price, output kind, categories).
-const UPSTREAM: &str = crate::catalog::UPSTREAM_FILE;
+// The model's files, as the catalog names them.
+use crate::catalog::{
+    INPUT_FILE as INPUT, OUTPUT_FILE as OUTPUT, OVERLAY_FILE as OVERLAY, UPSTREAM_FILE as UPSTREAM,
+};
 
 /// Every change from `old` to `new`, by model id, in schema order within a model.
 pub fn diff_catalogs(old: &Catalog, new: &Catalog) -> Vec<Change> {

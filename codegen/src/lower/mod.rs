@@ -309,7 +309,7 @@ fn name_outputs(
         let second = users[1]
             .first()
             .and_then(|id| sources.iter().find(|s| &s.id == id));
-        let path = second.map_or(Path::new("overlay.json"), |s| {
+        let path = second.map_or(Path::new(crate::catalog::OVERLAY_FILE), |s| {
             s.overlay_path.as_deref().unwrap_or(&s.output_path)
         });
         let models: Vec<String> = users
@@ -396,10 +396,11 @@ impl<'a> Ctx<'a> {
     }
 
     pub(crate) fn overlay_path(&self) -> PathBuf {
-        self.src
-            .overlay_path
-            .clone()
-            .unwrap_or_else(|| self.src.input_path.with_file_name("overlay.json"))
+        self.src.overlay_path.clone().unwrap_or_else(|| {
+            self.src
+                .input_path
+                .with_file_name(crate::catalog::OVERLAY_FILE)
+        })
     }
 }
 
