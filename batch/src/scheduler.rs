@@ -20,9 +20,11 @@ use crate::outage::Outage;
 use crate::progress::{Ended, Progress};
 use crate::stop::Stop;
 
-/// Rounds of "the submit was provably not taken" (429 after the transport's own retries, no
-/// connection) before a line is left pending for the next run.
-const MAX_NOT_SENT_ROUNDS: u32 = 8;
+/// Attempts at a line's submit provably not taken (a 429, no connection) before it is left
+/// pending for the next run. Each is one POST, journalled as `submitting` only while it is on
+/// the wire ([`SubmitControl::single_attempt`]; QA repro40 L1: a kill while the transport's own
+/// retries waited out a 429 left lines `unknown`); as many as eight rounds of those retries.
+const MAX_NOT_SENT_ROUNDS: u32 = 40;
 
 /// Failed waits or downloads (after the transport's own retries) before a line is left for
 /// the next run; its request id is kept, so nothing is paid twice.
@@ -273,7 +275,7 @@ async fn submit(
         // A stop sends nothing more; an attempt on the wire is answered first, since its
         // request id must be recorded.
         let sent = runcomfy::clock::now();
-        let control = SubmitControl::new();
+        let control = SubmitControl::single_attempt();
         let sending = ctx.client.submit_json_with(model, &input, &control);
         tokio::pin!(sending);
         let submitted = tokio::select! {
@@ -1117,15 +1119,21 @@ impl SubmitGate {
     /// to [`MAX_PAUSE`]). The pause, when it is worth saying: it is long, and it moved the
     /// gate's opening on by more than a second (many lines refused at once say it once).
     fn pause(&self, retry_after: Option<Duration>) -> Option<Duration> {
-        let strikes = self.strikes.fetch_add(1, Ordering::Relaxed) + 1;
-        let delay = backoff(strikes)
-            .min(MAX_PAUSE)
-            .max(retry_after.unwrap_or_default());
-        let until = Instant::now() + delay;
         let mut guard = self
             .not_before
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        // Lines refused while a pause holds were sent before it: one more pause in the row
+        // only once it is over, not one per line refused at once.
+        let strikes = match guard.is_none_or(|until| until <= now) {
+            true => self.strikes.fetch_add(1, Ordering::Relaxed) + 1,
+            false => self.strikes.load(Ordering::Relaxed).max(1),
+        };
+        let delay = backoff(strikes)
+            .min(MAX_PAUSE)
+            .max(retry_after.unwrap_or_default());
+        let until = now + delay;
         let moved = guard.is_none_or(|current| current + Duration::from_secs(1) < until);
         if guard.is_none_or(|current| current < until) {
             *guard = Some(until);

@@ -306,6 +306,54 @@ async fn a_rate_limit_of_hours_stops_the_batch_with_every_line_kept() -> TestRes
     Ok(())
 }
 
+/// A batch stopped dead while its submits wait out a rate limit (as a `kill -9` stops it: the
+/// run dropped, nothing said) leaves those lines pending, with no record of a submit: none was
+/// taken, and the next run sends each once. The journal said `submitting` for the whole wait,
+/// so the next run called every line `unknown` (QA repro40 L1).
+#[tokio::test]
+async fn a_batch_stopped_while_waiting_out_a_rate_limit_leaves_its_lines_pending() -> TestResult {
+    let faults = Faults::none().script(
+        Endpoint::Submit,
+        vec![
+            FaultKind::RateLimited {
+                retry_after_secs: 3
+            };
+            4
+        ],
+    );
+    let sim = sim(8, faults).await?;
+    let dir = tempfile::tempdir()?;
+    let input = dir.path().join("prompts.jsonl");
+    write_lines(&input, &(0..4).map(line).collect::<Vec<_>>())?;
+    let out = dir.path().join("out");
+    let client = client(&sim)?;
+    let cut = tokio::time::timeout(
+        Duration::from_millis(1500),
+        runcomfy_batch::run(&client, &config(&input, &out, 4), &Stop::new()),
+    )
+    .await;
+    assert!(
+        cut.is_err(),
+        "the batch ended inside the rate limit: {cut:?}"
+    );
+    let stats = sim.stats();
+    assert!(stats.submit_calls >= 1, "the rate limit was never met");
+    assert_eq!(stats.submissions, 0);
+    let rows = runcomfy_batch::Journal::open(&out)?.rows()?;
+    let states: Vec<State> = rows.iter().map(|row| row.state).collect();
+    assert_eq!(states, [State::Pending; 4]);
+    assert!(records_in(&out)?.is_empty());
+
+    let summary = runcomfy_batch::run(&client, &config(&input, &out, 4), &Stop::new()).await?;
+    assert!(summary.is_complete(), "{summary}");
+    assert!(summary.unknown.is_empty(), "{summary}");
+    let stats = sim.stats();
+    assert_eq!(stats.submissions, 4);
+    assert_eq!(stats.duplicate_submissions, 0);
+    sim.shutdown().await;
+    Ok(())
+}
+
 #[tokio::test]
 async fn invalid_lines_are_all_reported_and_nothing_is_sent() -> TestResult {
     let sim = sim(4, Faults::none()).await?;

@@ -180,12 +180,30 @@ struct ControlState {
     stopped: AtomicBool,
     on_wire: AtomicBool,
     changed: tokio::sync::Notify,
+    single_attempt: bool,
 }
 
 impl SubmitControl {
     /// A control of a submit not yet started.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A control of a submit that makes one attempt and waits for nothing before it: a
+    /// client-wide pause after a rate limit, or another call's turn to go first after one, fails
+    /// it at once, unsent, as [`Error::RateLimited`] with the time left. For a caller that
+    /// records each attempt before it goes (a batch's journal) and retries itself: no time
+    /// spent waiting is then recorded as a submit the server may have taken.
+    pub fn single_attempt() -> Self {
+        Self(Arc::new(ControlState {
+            single_attempt: true,
+            ..ControlState::default()
+        }))
+    }
+
+    /// Whether this submit makes one attempt ([`single_attempt`](Self::single_attempt)).
+    pub fn is_single_attempt(&self) -> bool {
+        self.0.single_attempt
     }
 
     /// Sends nothing more: a submit waiting to be sent again ends at once with
@@ -315,7 +333,8 @@ impl RateGate {
     /// answered. The pass is held until the call's answer is read. Closed for longer than
     /// `patience` (the policy's longest `Retry-After`), it does not wait: `Err` with the time
     /// left, which the call reports as a rate limit at once, unsent, as the call that met the
-    /// `Retry-After` did.
+    /// `Retry-After` did. With no patience at all, neither does it wait behind the call that
+    /// went first: `Err` with [`RATE_LIMIT_FLOOR`], its answer's time being unknown.
     pub async fn wait(&self, patience: Duration) -> Result<GatePass<'_>, Duration> {
         loop {
             let until = self.closed_until.load(Ordering::Relaxed);
@@ -339,6 +358,9 @@ impl RateGate {
             probed.as_mut().enable();
             if !self.probing.swap(true, Ordering::AcqRel) {
                 return Ok(GatePass { probe: Some(self) });
+            }
+            if patience.is_zero() {
+                return Err(RATE_LIMIT_FLOOR);
             }
             if tokio::time::timeout(PROBE_PATIENCE, probed).await.is_err() {
                 return Ok(GatePass { probe: None });
@@ -574,6 +596,25 @@ mod tests {
         let started = Instant::now();
         gate.wait(PATIENCE).await.unwrap();
         assert!(started.elapsed() >= Duration::from_millis(55));
+    }
+
+    /// A single-attempt submit waits for nothing: not a close, however short, nor the call
+    /// that went first after one.
+    #[tokio::test]
+    async fn no_patience_waits_neither_for_a_close_nor_for_the_first_call_after_one() {
+        let gate = RateGate::default();
+        gate.close_for(Duration::from_millis(40));
+        let left = gate.wait(Duration::ZERO).await.err();
+        assert!(left.is_some_and(|left| left > Duration::ZERO), "{left:?}");
+        let first = gate.wait(PATIENCE).await;
+        assert!(first.is_ok());
+        let started = Instant::now();
+        let held = gate.wait(Duration::ZERO).await.err();
+        assert!(started.elapsed() < Duration::from_millis(50));
+        assert_eq!(held, Some(RATE_LIMIT_FLOOR));
+        drop(first);
+        gate.relieved();
+        assert!(gate.wait(Duration::ZERO).await.is_ok());
     }
 
     #[tokio::test]

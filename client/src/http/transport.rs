@@ -149,18 +149,18 @@ impl Http {
         call: &Call,
         control: Option<&SubmitControl>,
     ) -> Result<T, Failure> {
-        let pass = self
-            .gate
-            .wait(self.retry.max_retry_after())
-            .await
-            .map_err(|left| Failure {
-                error: Error::RateLimited {
-                    request_id: None,
-                    retry_after: Some(left),
-                },
+        let patience = match control.is_some_and(SubmitControl::is_single_attempt) {
+            true => Duration::ZERO,
+            false => self.retry.max_retry_after(),
+        };
+        let pass = self.gate.wait(patience).await.map_err(|left| Failure {
+            error: Error::RateLimited {
+                request_id: None,
                 retry_after: Some(left),
-                not_sent: true,
-            })?;
+            },
+            retry_after: Some(left),
+            not_sent: true,
+        })?;
         if control.is_some_and(SubmitControl::is_stopped) {
             return Err(Failure {
                 error: Error::SubmitStopped { model_id: "" },
@@ -286,7 +286,7 @@ impl Http {
     ) -> Result<T, Failure> {
         let attempts = retry::run(
             &self.retry,
-            |failure| retryable(failure) && !control.is_stopped(),
+            |failure| retryable(failure) && !control.is_stopped() && !control.is_single_attempt(),
             || self.send_once(&call, Some(control)),
         );
         tokio::select! {
