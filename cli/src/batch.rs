@@ -427,10 +427,16 @@ async fn dry_run(global: &ArgMatches, matches: &ArgMatches) -> Result<u8, CliErr
         return Ok(exit::INTERRUPTED);
     };
     let prices = prices?;
+    // Every line's object, in the file's order (QA repro42 N4: the invalid ones came first).
+    let mut invalid = plan.invalid.iter().peekable();
     let mut estimates = Vec::with_capacity(lines.len());
     for line in lines {
+        while let Some(before) = invalid.next_if(|bad| bad.number < line.number) {
+            show_invalid(before);
+        }
         estimates.push((line.number, show_line(line, &prices)?));
     }
+    invalid.for_each(show_invalid);
     show_total(&estimates);
     if refused {
         return Ok(exit::DATA_ERR);
@@ -472,13 +478,6 @@ fn checked_plan(
         });
         for line in &plan.invalid {
             eprintln_safe(&format!("  {line}"));
-            // One JSON line each too, as a valid line gets: a script reading stdout sees why.
-            crate::output::json_line(&json!({
-                "line": line.number,
-                "key": line.key,
-                "model": line.model,
-                "invalid": line.problems,
-            }));
         }
     }
     let refused = !plan.invalid.is_empty() && (!skip_invalid || plan.lines.is_empty());
@@ -560,6 +559,16 @@ fn show_line(
         .unwrap_or_default();
     eprintln_safe(&format!("line {}{key}: {estimate}", line.number));
     Ok(estimate.usd())
+}
+
+/// An invalid line's JSON object, as a valid line gets one: a script reading stdout sees why.
+fn show_invalid(line: &runcomfy_batch::input::InvalidLine) {
+    crate::output::json_line(&json!({
+        "line": line.number,
+        "key": line.key,
+        "model": line.model,
+        "invalid": line.problems,
+    }));
 }
 
 /// Prints the dry run's total, and the lines without an estimate.
