@@ -3,6 +3,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use runcomfy_vocab::media::MediaKind;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -40,6 +41,20 @@ pub struct SourceModel {
     /// is only read as far as it names shared types: its `input.json` is not read (`input`
     /// is null), so its input is not checked either.
     pub generated: bool,
+}
+
+impl SourceModel {
+    /// What the model returns, as said ([`output_kind`]); `None` for a kind no one knows.
+    pub fn output_kind(&self) -> Option<MediaKind> {
+        output_kind(&self.overlay, &self.upstream).ok().flatten()
+    }
+
+    /// Whether its output is the one RunComfy's docs show for every model of its kind: no
+    /// `output.json` (and no overlay patch of it), or one that says just that, as a pulled
+    /// catalog's do. Such an output is no one model's.
+    pub fn has_documented_output(&self) -> bool {
+        documented_output(self.output_kind()).is_ok_and(|documented| documented == self.output)
+    }
 }
 
 /// The name of a model's input schema file.
@@ -232,13 +247,6 @@ fn read_model(id: String, dir: &Path, generated: bool) -> Result<SourceModel, Er
     } else {
         Value::Null
     };
-    let output_published = output_path.exists();
-    let mut output = if output_published {
-        read_json(&output_path)?
-    } else {
-        // RunComfy publishes no output schema for most models; its docs show one for all.
-        serde_json::from_str(DOCUMENTED_OUTPUT).map_err(|err| Error::json(&output_path, &err))?
-    };
     let upstream_file = dir.join(UPSTREAM_FILE);
     let (upstream, upstream_path) = if upstream_file.exists() {
         let value = read_json(&upstream_file)?;
@@ -280,6 +288,14 @@ fn read_model(id: String, dir: &Path, generated: bool) -> Result<SourceModel, Er
     {
         json_patch::merge(&mut input, patch);
     }
+    let output_published = output_path.exists();
+    let mut output = if output_published {
+        read_json(&output_path)?
+    } else {
+        // RunComfy publishes no output schema for most models; its docs show one for all.
+        let kind = output_kind(&overlay, &upstream).ok().flatten();
+        documented_output(kind).map_err(|err| Error::json(&output_path, &err))?
+    };
     // The docs wrap the output schema as `{"output": {...}}`; accept both forms.
     let mut output_pointer = "";
     if let Value::Object(map) = &output
@@ -321,9 +337,97 @@ pub const DOCUMENTED_OUTPUT: &str = r#"{
   }
 }"#;
 
+/// The properties an audio model's output has beside [`DOCUMENTED_OUTPUT`]'s: RunComfy's docs
+/// show no output of audio, and name these as they name images and videos (QA repro44 F11:
+/// an audio model's typed output had no field for its file).
+pub const DOCUMENTED_AUDIO_PROPERTIES: &str = r#"{
+  "audio": {"type": "string", "format": "uri", "description": "Single audio URL"},
+  "audios": {"type": "array", "description": "Multiple audio URLs", "items": {"type": "string", "format": "uri"}}
+}"#;
+
+/// The output schema of a model of `kind` that publishes none: [`DOCUMENTED_OUTPUT`], with
+/// [`DOCUMENTED_AUDIO_PROPERTIES`] for audio.
+pub fn documented_output(kind: Option<MediaKind>) -> Result<Value, serde_json::Error> {
+    let mut output: Value = serde_json::from_str(DOCUMENTED_OUTPUT)?;
+    if kind == Some(MediaKind::Audio)
+        && let Some(properties) = output.get_mut("properties").and_then(Value::as_object_mut)
+        && let Value::Object(audio) = serde_json::from_str(DOCUMENTED_AUDIO_PROPERTIES)?
+    {
+        properties.extend(audio);
+    }
+    Ok(output)
+}
+
+/// What a model returns, as said: the overlay's `output_kind`, else `upstream.json`'s, else
+/// the kind its categories all name. `Err` with a kind said that is none of them.
+pub fn output_kind(overlay: &Overlay, upstream: &Upstream) -> Result<Option<MediaKind>, String> {
+    match overlay
+        .output_kind
+        .as_ref()
+        .or(upstream.output_kind.as_ref())
+    {
+        Some(said) => MediaKind::parse(said).map(Some).ok_or_else(|| said.clone()),
+        None => Ok(kind_of_categories(&upstream.categories)),
+    }
+}
+
+/// The kind of output RunComfy's categories name (`text-to-image`, `image-to-video`: what
+/// follows the last `-to-`), when they all name the same one.
+fn kind_of_categories(categories: &[String]) -> Option<MediaKind> {
+    let mut kinds = categories.iter().filter_map(|c| {
+        c.rsplit_once("-to-")
+            .and_then(|(_, kind)| MediaKind::parse(kind))
+    });
+    let first = kinds.next()?;
+    kinds.all(|kind| kind == first).then_some(first)
+}
+
 /// Reads a JSON file, naming the file and position on a syntax error or a key given twice. A
 /// leading byte order mark is skipped.
 pub fn read_json(path: &Path) -> Result<Value, Error> {
     let text = fs::read_to_string(path).map_err(FileError::io(path))?;
     runcomfy_json::parse(&text).map_err(|err| Error::json(path, &err))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn categories_name_the_output_kind_when_they_agree() {
+        let kind = |categories: &[&str]| {
+            kind_of_categories(&categories.iter().map(|c| c.to_string()).collect::<Vec<_>>())
+        };
+        assert_eq!(kind(&["text-to-image"]), Some(MediaKind::Image));
+        assert_eq!(
+            kind(&["image-to-video", "text-to-video"]),
+            Some(MediaKind::Video)
+        );
+        assert_eq!(
+            kind(&["video-to-audio", "lip-sync"]),
+            Some(MediaKind::Audio)
+        );
+        assert_eq!(kind(&["text-to-image", "image-to-video"]), None);
+        assert_eq!(kind(&["upscale"]), None);
+        assert_eq!(kind(&[]), None);
+    }
+
+    /// An audio model that publishes no output schema gets fields for its audio files.
+    #[test]
+    fn the_documented_output_of_audio_has_audio_fields() -> Result<(), serde_json::Error> {
+        let names = |kind| -> Result<Vec<String>, serde_json::Error> {
+            let output = documented_output(kind)?;
+            Ok(output["properties"]
+                .as_object()
+                .map(|p| p.keys().cloned().collect())
+                .unwrap_or_default())
+        };
+        assert_eq!(names(None)?, ["image", "video", "images", "videos"]);
+        assert_eq!(names(Some(MediaKind::Video))?, names(None)?);
+        assert_eq!(
+            names(Some(MediaKind::Audio))?,
+            ["image", "video", "images", "videos", "audio", "audios"]
+        );
+        Ok(())
+    }
 }

@@ -160,6 +160,8 @@ impl From<Error> for Errors {
 pub enum WarningKind {
     /// A `description` that is empty: the generated docs have nothing to say.
     EmptyDescription,
+    /// A property with no `description`: its docs say only its type and bounds.
+    NoDescription,
     /// A `type` outside JSON Schema (`float`, `int`, ...), read as the JSON type it means.
     NonStandardType,
     /// A number written as a string (`"minimum": "0"`, `"enum": ["1"]` of an integer).
@@ -192,6 +194,7 @@ impl WarningKind {
     /// Every kind.
     pub const ALL: &'static [WarningKind] = &[
         WarningKind::EmptyDescription,
+        WarningKind::NoDescription,
         WarningKind::NonStandardType,
         WarningKind::NumberAsString,
         WarningKind::LocalizedText,
@@ -210,6 +213,7 @@ impl WarningKind {
     pub fn code(self) -> &'static str {
         match self {
             WarningKind::EmptyDescription => "empty-description",
+            WarningKind::NoDescription => "no-description",
             WarningKind::NonStandardType => "non-standard-type",
             WarningKind::NumberAsString => "number-as-string",
             WarningKind::LocalizedText => "localized-text",

@@ -31,6 +31,11 @@ fn every_warning_kind_is_flagged_where_the_smell_is() {
             "/properties/seed/description",
         ),
         (
+            WarningKind::NoDescription,
+            smelly("input.json"),
+            "/properties/scale/description",
+        ),
+        (
             WarningKind::NonStandardType,
             smelly("input.json"),
             "/properties/strength/type",
@@ -158,10 +163,10 @@ fn overlays_that_fix_a_smell_silence_it() {
 
 #[test]
 fn run_fails_on_errors_and_on_denied_warnings() {
-    assert_eq!(lint::run(&fixture(), false).unwrap().warnings.len(), 13);
+    assert_eq!(lint::run(&fixture(), false).unwrap().warnings.len(), 14);
     assert!(matches!(
         lint::run(&fixture(), true),
-        Err(LintError::Warnings(13))
+        Err(LintError::Warnings(14))
     ));
     let committed = xtask::workspace_root().join("schemas");
     let report = lint::run(&committed, false).unwrap();

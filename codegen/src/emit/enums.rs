@@ -88,11 +88,16 @@ fn from_str(e: &Enum, idents: &[proc_macro2::Ident]) -> TokenStream {
         let wire = &v.wire;
         quote!(#wire #(| #alias)* => Ok(Self::#ident),)
     });
+    // Said of the enums that have aliases only (QA repro44 F4: said of every one).
+    let doc = match e.variants.iter().any(|v| v.alias.is_some()) {
+        true => " Parses the wire value, or its short alias.",
+        false => " Parses the wire value.",
+    };
     quote! {
         impl std::str::FromStr for #name {
             type Err = crate::model::ParseChoiceError;
 
-            /// Parses the wire value, or its short alias.
+            #[doc = #doc]
             fn from_str(value: &str) -> Result<Self, Self::Err> {
                 match value {
                     #(#arms)*

@@ -6,12 +6,22 @@ use quote::{format_ident, quote};
 use super::{doc_attrs, schema_text};
 use crate::ir::{OutputField, OutputKind, OutputType};
 
+/// The most models an output type's docs name one by one.
+const MOST_USERS_NAMED: usize = 6;
+
 /// An output type: the struct, its `FIELDS` for the runtime catalog, and the files it lists.
 pub(crate) fn output(o: &OutputType) -> TokenStream {
     let name = format_ident!("{}", o.name);
-    let users: Vec<String> = o.users.iter().map(|id| format!("`{id}`")).collect();
     let mut docs = o.docs.clone();
-    docs.push(format!("Used by {}.", users.join(", ")));
+    // A few models are worth naming; dozens are a wall of ids that grows with the catalog
+    // (QA repro44 F12), and each model's `Output` names its type anyway.
+    docs.push(match o.users.len() {
+        ..=MOST_USERS_NAMED => {
+            let users: Vec<String> = o.users.iter().map(|id| format!("`{id}`")).collect();
+            format!("Used by {}.", users.join(", "))
+        }
+        n => format!("Used by {n} models."),
+    });
     docs.push("Every property is optional: a reply missing one still parses, and properties the schema does not list are kept in the extra map.".to_owned());
     let docs = doc_attrs(&docs);
     let fields = o.fields.iter().map(field);

@@ -517,26 +517,20 @@ fn names_properties_in_place(nodes: &[SchemaNode], root: SchemaId) -> bool {
 
 /// What RunComfy says of the model, read from `upstream.json`; the overlay's output kind wins.
 fn upstream(ctx: &mut Ctx<'_>) -> Upstream {
-    let (said, path) = match &ctx.src.overlay.output_kind {
-        Some(kind) => (Some(kind.clone()), ctx.src.overlay_path.clone()),
-        None => (
-            ctx.src.upstream.output_kind.clone(),
-            ctx.src.upstream_path.clone(),
-        ),
-    };
-    let output_kind = match said {
-        Some(kind) => {
-            let parsed = MediaKind::parse(&kind);
-            if parsed.is_none() {
-                ctx.errors.push(crate::error::Error::schema(
-                    path.unwrap_or_default(),
-                    "/output_kind",
-                    format!("unknown output kind `{kind}`: expected image, video or audio"),
-                ));
-            }
-            parsed
+    let output_kind = match crate::catalog::output_kind(&ctx.src.overlay, &ctx.src.upstream) {
+        Ok(kind) => kind,
+        Err(kind) => {
+            let path = match ctx.src.overlay.output_kind {
+                Some(_) => ctx.src.overlay_path.clone(),
+                None => ctx.src.upstream_path.clone(),
+            };
+            ctx.errors.push(crate::error::Error::schema(
+                path.unwrap_or_default(),
+                "/output_kind",
+                format!("unknown output kind `{kind}`: expected image, video or audio"),
+            ));
+            None
         }
-        None => kind_of_categories(&ctx.src.upstream.categories),
     };
     let price = price(ctx);
     Upstream {
@@ -545,17 +539,6 @@ fn upstream(ctx: &mut Ctx<'_>) -> Upstream {
         price,
         output_published: ctx.src.output_published,
     }
-}
-
-/// The kind of output RunComfy's categories name (`text-to-image`, `image-to-video`: what
-/// follows the last `-to-`), when they all name the same one.
-fn kind_of_categories(categories: &[String]) -> Option<MediaKind> {
-    let mut kinds = categories.iter().filter_map(|c| {
-        c.rsplit_once("-to-")
-            .and_then(|(_, kind)| MediaKind::parse(kind))
-    });
-    let first = kinds.next()?;
-    kinds.all(|kind| kind == first).then_some(first)
 }
 
 /// The price `upstream.json` gives: each word checked, the rate in billionths of a dollar.
@@ -898,24 +881,5 @@ mod tests {
         ] {
             assert!(!is_generic_title(name), "{name:?}");
         }
-    }
-
-    #[test]
-    fn categories_name_the_output_kind_when_they_agree() {
-        let kind = |categories: &[&str]| {
-            kind_of_categories(&categories.iter().map(|c| c.to_string()).collect::<Vec<_>>())
-        };
-        assert_eq!(kind(&["text-to-image"]), Some(MediaKind::Image));
-        assert_eq!(
-            kind(&["image-to-video", "text-to-video"]),
-            Some(MediaKind::Video)
-        );
-        assert_eq!(
-            kind(&["video-to-audio", "lip-sync"]),
-            Some(MediaKind::Audio)
-        );
-        assert_eq!(kind(&["text-to-image", "image-to-video"]), None);
-        assert_eq!(kind(&["upscale"]), None);
-        assert_eq!(kind(&[]), None);
     }
 }

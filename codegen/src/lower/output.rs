@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use runcomfy_vocab::json_type::{JsonType, Types};
+use runcomfy_vocab::media::MediaKind;
 use serde_json::Value;
 
 use super::Ctx;
@@ -64,14 +65,25 @@ pub(super) fn lower(ctx: &mut Ctx<'_>) -> Option<OutputType> {
         .clone()
         .unwrap_or_else(|| naming::model_type_ident(&segments));
     // The output RunComfy documents for every model is no one model's.
-    let name = if src.output_published {
-        format!("{base}Output")
-    } else {
-        "MediaOutput".to_owned()
+    // The output RunComfy's docs show for every model (of its kind) is no one model's, whether
+    // a file gives it or not: a pulled catalog has it in every `output.json`.
+    let (documented, kind) = (src.has_documented_output(), src.output_kind());
+    let (name, docs) = match (documented, kind) {
+        (false, _) => (format!("{base}Output"), "The output of a succeeded job."),
+        (true, Some(MediaKind::Audio)) => (
+            "AudioOutput".to_owned(),
+            "The output of a succeeded job of a model of audio: the one RunComfy's docs show \
+             for every model, with fields for audio files named as those docs name images and \
+             videos.",
+        ),
+        (true, _) => (
+            "MediaOutput".to_owned(),
+            "The output of a succeeded job: the one RunComfy's docs show for every model.",
+        ),
     };
     Some(OutputType {
         name,
-        docs: vec!["The output of a succeeded job.".to_owned()],
+        docs: vec![docs.to_owned()],
         fields,
         extra_ident,
         users: Vec::new(),

@@ -904,18 +904,23 @@ impl<'c, 'a> Reader<'c, 'a> {
         }
     }
 
-    /// Smells of a schema object: an empty description on a property, numbers written as
-    /// strings in the `enum` or `default` of a numeric field.
+    /// Smells of a schema object: an empty or missing description on a property, numbers
+    /// written as strings in the `enum` or `default` of a numeric field.
     fn smells(&mut self, map: &Map<String, Value>, node: &SchemaNode, pointer: &Pointer) {
-        let blank = map
-            .get("description")
-            .and_then(Value::as_str)
-            .is_some_and(|d| d.trim().is_empty());
+        let description = map.get("description").and_then(Value::as_str);
         let property = pointer
             .as_str()
             .rsplit_once('/')
             .is_some_and(|(parent, _)| parent.ends_with("/properties") || parent == "/properties");
-        if blank && property {
+        let smell = match description {
+            Some(d) if d.trim().is_empty() => {
+                Some((WarningKind::EmptyDescription, "has an empty description"))
+            }
+            Some(_) => None,
+            // Its docs say only its type and bounds (QA repro44 F8: the lint saw only "").
+            None => Some((WarningKind::NoDescription, "has no description")),
+        };
+        if let Some((kind, what)) = smell.filter(|_| property) {
             let name = pointer.last();
             let name = runcomfy_vocab::pointer::unescape(name).unwrap_or_default();
             let documented = super::media::root_field(pointer.as_str())
@@ -923,9 +928,11 @@ impl<'c, 'a> Reader<'c, 'a> {
                 .is_some_and(|f| f.docs.is_some());
             if !documented {
                 self.ctx.warn(
-                    WarningKind::EmptyDescription,
+                    kind,
                     pointer.join("description").as_str(),
-                    format!("`{name}` has an empty description; describe it with `fields.{name}.docs` in overlay.json"),
+                    format!(
+                        "`{name}` {what}; describe it with `fields.{name}.docs` in overlay.json"
+                    ),
                 );
             }
         }

@@ -1338,8 +1338,16 @@ impl<'c, 'a> Typer<'c, 'a> {
             Some(node) => facts.extend(describe(self, node, ty)),
             None => facts.push("Any JSON value.".to_owned()),
         }
-        if let Some(default) = default {
-            facts.push(format!("Default: {}.", self.shown(ty, default)));
+        // A required field's default never applies: it is an example, as `describe` says, and
+        // an empty one shows nothing (QA repro44 F2).
+        match default {
+            Some(default) if !required => {
+                facts.push(format!("Default: {}.", self.shown(ty, default)));
+            }
+            Some(example) if !is_blank(example) => {
+                facts.push(format!("Example: {}.", self.shown(ty, example)));
+            }
+            _ => {}
         }
         docs.push(facts.join(" "));
         docs
@@ -1744,8 +1752,10 @@ fn constraints(node: &SchemaNode) -> Vec<String> {
         facts.push(format!("A multiple of {n}."));
     }
     let count = |n: Option<u64>| n.map(|n| n.to_string());
+    // A least count of 0 bounds nothing (QA repro44 F13: "0 to 16 items").
+    let least = |n: Option<u64>| count(n.filter(|n| *n > 0));
     facts.extend(range(
-        count(node.min_length),
+        least(node.min_length),
         count(node.max_length),
         ("character", "characters"),
     ));
@@ -1753,7 +1763,7 @@ fn constraints(node: &SchemaNode) -> Vec<String> {
         facts.push(format!("Matches `{}`.", pattern.replace('`', "'")));
     }
     facts.extend(range(
-        count(node.min_items),
+        least(node.min_items),
         count(node.max_items),
         ("item", "items"),
     ));
@@ -1795,6 +1805,16 @@ fn media_facts(media: &MediaSpec, facts: &mut Vec<String>) {
         if !facts.contains(&message) {
             facts.push(message);
         }
+    }
+}
+
+/// An empty string, list or object: as an example, it shows nothing.
+fn is_blank(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.trim().is_empty(),
+        Value::Array(items) => items.is_empty(),
+        Value::Object(map) => map.is_empty(),
+        _ => false,
     }
 }
 
