@@ -5,8 +5,8 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 use serde_json::Value;
 
-use super::doc_attrs;
-use crate::ir::{EnumRepr, Field, Model, RustType, Struct};
+use super::{doc_attrs, schema_text};
+use crate::ir::{CrossRule, EnumRepr, Field, Model, RustType, Struct};
 
 /// The Rust type of a value.
 pub(crate) fn rust_type(model: &Model, ty: &RustType) -> TokenStream {
@@ -97,16 +97,41 @@ pub(crate) fn structure(model: &Model, s: &Struct, marker: Option<&str>) -> Toke
 
 fn struct_docs(model: &Model, s: &Struct, top: bool) -> Vec<String> {
     if top {
-        return vec![
+        let mut docs = vec![
             format!("The input of `{}`.", model.id),
             "Build it with [`Self::new`] from the required fields, then the `with_*` methods; [`crate::Input::validate`] checks it before anything is sent. Unset optional fields are omitted from the request, so the server applies its defaults (the accessors return them).".to_owned(),
         ];
+        // Rules across fields are checked as each field's own are, so they are said as theirs
+        // are (QA repro44 F10: a `new` that always failed its check, and no doc said why).
+        if !model.rules.is_empty() {
+            let rules: Vec<String> = model.rules.iter().map(rule_doc).collect();
+            docs.push(format!("Across fields, it also checks:\n{}", rules.join("\n")));
+        }
+        return docs;
     }
     let mut docs = s.docs.clone();
     if docs.is_empty() {
         docs.push(format!("An object in the input of `{}`.", model.id));
     }
     docs
+}
+
+/// A rule across fields as a list item: its message, and whether it only warns.
+fn rule_doc(rule: &CrossRule) -> String {
+    let (message, warns) = match rule {
+        CrossRule::MaxTotal { message, .. }
+        | CrossRule::AtLeastOne { message, .. }
+        | CrossRule::AtMostOne { message, .. } => (message, false),
+        CrossRule::PromptCount { message, .. } => (message, true),
+    };
+    let mut message = schema_text(message.trim());
+    if !message.ends_with(['.', '!', '?']) {
+        message.push('.');
+    }
+    match warns {
+        true => format!("- {message} (A warning: the input is still sent.)"),
+        false => format!("- {message}"),
+    }
 }
 
 /// `new`, the setters and the accessors.
