@@ -105,7 +105,10 @@ fn struct_docs(model: &Model, s: &Struct, top: bool) -> Vec<String> {
         // are (QA repro44 F10: a `new` that always failed its check, and no doc said why).
         if !model.rules.is_empty() {
             let rules: Vec<String> = model.rules.iter().map(rule_doc).collect();
-            docs.push(format!("Across fields, it also checks:\n{}", rules.join("\n")));
+            docs.push(format!(
+                "Across fields, it also checks:\n{}",
+                rules.join("\n")
+            ));
         }
         return docs;
     }

@@ -723,7 +723,10 @@ impl<'c, 'a> Typer<'c, 'a> {
         self.choice_enum(id, hint, overlay, EnumRepr::String, wires)
     }
 
-    /// A choice enum of integers, when every choice is one that fits an `i64`.
+    /// A choice enum of integers, when every choice is one that fits an `i64` and they are
+    /// not a run of whole numbers: `5..=20` is a number in a range (`with_duration(5)`), as
+    /// the same field of a sibling model without `enum` is, not sixteen variants named in
+    /// words (QA repro44 F1), unless the overlay names the enum or its variants.
     fn integer_choices(
         &mut self,
         id: SchemaId,
@@ -731,6 +734,10 @@ impl<'c, 'a> Typer<'c, 'a> {
         overlay: Option<&FieldOverlay>,
     ) -> Option<RustType> {
         let node = &self.nodes[id];
+        let named = overlay.is_some_and(|o| o.type_name.is_some() || !o.variants.is_empty());
+        if !named && integer_run(node).is_some() {
+            return None;
+        }
         let values: Vec<&Value> = node
             .choices
             .as_ref()?
@@ -1648,6 +1655,18 @@ fn describe(typer: &Typer<'_, '_>, node: &SchemaNode, ty: &RustType) -> Vec<Stri
     if matches!(ty, RustType::Nullable(_)) {
         facts.push("May be `null`.".to_owned());
     }
+    // Choices read as a number in a range say the range; an enum says its choices.
+    if *inner == RustType::Integer
+        && let Some((least, most)) = integer_run(node)
+        && node.minimum.is_none()
+        && node.maximum.is_none()
+    {
+        facts.extend(range(
+            Some(least.to_string()),
+            Some(most.to_string()),
+            ("", ""),
+        ));
+    }
     facts.extend(constraints(node));
     if let Some(branch) = branch {
         for fact in constraints(branch) {
@@ -1734,12 +1753,35 @@ fn needs_with(node: &SchemaNode, wire: &str) -> Vec<String> {
         .collect()
 }
 
+/// The least and greatest of the node's choices when they are every whole number between
+/// them, at least [`SHORTEST_RUN`] of them (`null` aside).
+fn integer_run(node: &SchemaNode) -> Option<(i64, i64)> {
+    let mut values: Vec<i64> = node
+        .choices
+        .as_ref()?
+        .iter()
+        .filter(|v| !v.is_null())
+        .map(Value::as_i64)
+        .collect::<Option<_>>()?;
+    values.sort_unstable();
+    values.dedup();
+    let (&least, &most) = (values.first()?, values.last()?);
+    let run = values.len() >= SHORTEST_RUN
+        && most.checked_sub(least) == i64::try_from(values.len() - 1).ok();
+    run.then_some((least, most))
+}
+
+/// The fewest integer choices read as a range rather than an enum: two or three are options
+/// worth naming.
+const SHORTEST_RUN: usize = 4;
+
 /// The node's bounds, pattern and uniqueness, in words.
 fn constraints(node: &SchemaNode) -> Vec<String> {
     let mut facts = Vec::new();
     if let Some(constant) = &node.constant {
         facts.push(format!("Always `{constant}`."));
     }
+
     let num = |n: &Option<serde_json::Number>| n.as_ref().map(ToString::to_string);
     facts.extend(range(num(&node.minimum), num(&node.maximum), ("", "")));
     if let Some(n) = &node.exclusive_minimum {
