@@ -643,10 +643,10 @@ const CASES: &[Case] = &[
         "input.json#/properties/size/enum",
     ),
     case(
-        "integer enum value added",
+        "integer choice added",
         |c| prop(c, "count")["enum"] = json!([1, 2, 3, 4]),
         ADDITIVE,
-        "value \"4\" added as `Count::Four`",
+        "choice(s) 4 now accepted",
         "input.json#/properties/count/enum",
     ),
     case(
@@ -688,9 +688,11 @@ const CASES: &[Case] = &[
         "input.json#/properties/size/enum",
     ),
     case(
-        "string choices become integers",
+        "string choices become integers of a named enum",
         |c| {
             prop(c, "size").clone_from(&json!({"title": "Size", "description": "Aspect ratio.", "type": "integer", "enum": [1, 2], "default": 1}));
+            // Integer choices are an enum only when the overlay names one.
+            overlay(c)["fields"]["size"] = json!({"type_name": "Size"});
         },
         BREAKING,
         "enum `Size` values changed from strings to integers",

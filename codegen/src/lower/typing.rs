@@ -723,10 +723,11 @@ impl<'c, 'a> Typer<'c, 'a> {
         self.choice_enum(id, hint, overlay, EnumRepr::String, wires)
     }
 
-    /// A choice enum of integers, when every choice is one that fits an `i64` and they are
-    /// not a run of whole numbers: `5..=20` is a number in a range (`with_duration(5)`), as
-    /// the same field of a sibling model without `enum` is, not sixteen variants named in
-    /// words (QA repro44 F1), unless the overlay names the enum or its variants.
+    /// A choice enum of integers, when the overlay names it or its variants and every choice
+    /// fits an `i64`. Otherwise integer choices are an integer, its choices checked as its
+    /// bounds are: `with_duration(5)` whether the schema says `enum` or a range, as siblings
+    /// differ (QA repro44 F1: `Duration::Five` here, an integer there), and a choice added to
+    /// the catalog never changes the field's type.
     fn integer_choices(
         &mut self,
         id: SchemaId,
@@ -734,8 +735,7 @@ impl<'c, 'a> Typer<'c, 'a> {
         overlay: Option<&FieldOverlay>,
     ) -> Option<RustType> {
         let node = &self.nodes[id];
-        let named = overlay.is_some_and(|o| o.type_name.is_some() || !o.variants.is_empty());
-        if !named && integer_run(node).is_some() {
+        if !overlay.is_some_and(|o| o.type_name.is_some() || !o.variants.is_empty()) {
             return None;
         }
         let values: Vec<&Value> = node
@@ -1655,19 +1655,25 @@ fn describe(typer: &Typer<'_, '_>, node: &SchemaNode, ty: &RustType) -> Vec<Stri
     if matches!(ty, RustType::Nullable(_)) {
         facts.push("May be `null`.".to_owned());
     }
-    // Choices read as a number in a range say the range; an enum says its choices.
-    if *inner == RustType::Integer
-        && let Some((least, most)) = integer_run(node)
-        && node.minimum.is_none()
-        && node.maximum.is_none()
-    {
-        facts.extend(range(
-            Some(least.to_string()),
-            Some(most.to_string()),
-            ("", ""),
-        ));
-    }
     facts.extend(constraints(node));
+    // An integer of choices says them (an enum's type says its own): a run as a range.
+    if *inner == RustType::Integer
+        && let Some(choices) = integer_choices(node)
+    {
+        let fact = match (choices.first(), choices.last()) {
+            (Some(least), Some(most)) if is_run(&choices) => {
+                range(Some(least.to_string()), Some(most.to_string()), ("", ""))
+            }
+            _ => {
+                let shown: Vec<String> = choices.iter().map(|n| format!("`{n}`")).collect();
+                Some(format!("One of {}.", shown.join(", ")))
+            }
+        };
+        // Bounds that say the same range are said once.
+        if let Some(fact) = fact.filter(|f| !facts.contains(f)) {
+            facts.push(fact);
+        }
+    }
     if let Some(branch) = branch {
         for fact in constraints(branch) {
             if !facts.contains(&fact) {
@@ -1753,9 +1759,9 @@ fn needs_with(node: &SchemaNode, wire: &str) -> Vec<String> {
         .collect()
 }
 
-/// The least and greatest of the node's choices when they are every whole number between
-/// them, at least [`SHORTEST_RUN`] of them (`null` aside).
-fn integer_run(node: &SchemaNode) -> Option<(i64, i64)> {
+/// The node's integer choices, in order (`null` aside), when it has some and every one is an
+/// `i64`.
+fn integer_choices(node: &SchemaNode) -> Option<Vec<i64>> {
     let mut values: Vec<i64> = node
         .choices
         .as_ref()?
@@ -1765,15 +1771,19 @@ fn integer_run(node: &SchemaNode) -> Option<(i64, i64)> {
         .collect::<Option<_>>()?;
     values.sort_unstable();
     values.dedup();
-    let (&least, &most) = (values.first()?, values.last()?);
-    let run = values.len() >= SHORTEST_RUN
-        && most.checked_sub(least) == i64::try_from(values.len() - 1).ok();
-    run.then_some((least, most))
+    (!values.is_empty()).then_some(values)
 }
 
-/// The fewest integer choices read as a range rather than an enum: two or three are options
-/// worth naming.
-const SHORTEST_RUN: usize = 4;
+/// Whether sorted `values` are every whole number from the first to the last, at least three
+/// of them (`1 to 2` says less than `1`, `2`).
+fn is_run(values: &[i64]) -> bool {
+    match (values.first(), values.last()) {
+        (Some(least), Some(most)) => {
+            values.len() >= 3 && most.checked_sub(*least) == i64::try_from(values.len() - 1).ok()
+        }
+        _ => false,
+    }
+}
 
 /// The node's bounds, pattern and uniqueness, in words.
 fn constraints(node: &SchemaNode) -> Vec<String> {
