@@ -135,7 +135,7 @@ pub enum BatchError {
 
     /// Another batch is running in the same output folder.
     #[error(
-        "{} is in use by another runcomfy batch ({holder}): let it end, or stop it with Ctrl-C; deleting {} would let both write one folder",
+        "{} is in use by another runcomfy batch ({holder}): let it end, or stop it with Ctrl-C, then run again; do not delete {}, which would let both send the same lines (and pay for them twice)",
         dir.display(),
         crate::LOCK_FILE
     )]

@@ -130,6 +130,15 @@ pub enum CliError {
         /// The deadline.
         after: Duration,
     },
+    /// Ctrl-C again while the submit waited for its answer: it may have been accepted.
+    #[error(
+        "interrupted again while the submit to {model} waited for its answer; it may or may not \
+         have been accepted"
+    )]
+    SubmitInterrupted {
+        /// The model submitted to.
+        model: &'static str,
+    },
     /// `--timeout` passed while a refused submit (rate limited, or no connection made) waited to
     /// be sent again: nothing was accepted.
     #[error(
@@ -180,7 +189,7 @@ impl CliError {
             | CliError::TokenRefused(_) => NO_PERM,
             CliError::OutDir { .. } => IO_ERR,
             CliError::Mock(_) => FAILURE,
-            CliError::SubmitTimedOut { .. } => MAYBE_ACCEPTED,
+            CliError::SubmitTimedOut { .. } | CliError::SubmitInterrupted { .. } => MAYBE_ACCEPTED,
             CliError::TimedOutBeforeSubmit { .. }
             | CliError::SubmitNotTaken { .. }
             | CliError::NoAnswer { .. } => TEMP_FAIL,
@@ -222,7 +231,9 @@ impl CliError {
         };
         let err = match self {
             CliError::Api(err) => err,
-            CliError::SubmitTimedOut { .. } => return maybe_accepted(),
+            CliError::SubmitTimedOut { .. } | CliError::SubmitInterrupted { .. } => {
+                return maybe_accepted();
+            }
             _ => return None,
         };
         match err.failure() {

@@ -951,10 +951,10 @@ fn write_record(
     }
 }
 
-/// Submits; `None` when Ctrl-C came twice before the answer. A submit in flight is not
-/// abandoned at the first Ctrl-C: its job would be created and billed with no id to cancel it
-/// by. It is answered first (the second value says a cancel is due). `--timeout` does abandon
-/// it, and says the job may exist.
+/// Submits; `None` when interrupted with nothing sent. A submit in flight is not abandoned at
+/// the first Ctrl-C: its job would be created and billed with no id to cancel it by. It is
+/// answered first (the second value says a cancel is due). A second Ctrl-C, or `--timeout`,
+/// does abandon it, and says the job may exist.
 async fn submit(
     client: &runcomfy::Client,
     input: &DynInput,
@@ -1009,15 +1009,10 @@ async fn submit(
             Ok(None)
         }
         Some(Err(err)) => Err(err),
-        None => {
-            progress.finish();
-            let error = "interrupted again: the submit may have been accepted (and billed); \
-                         check your RunComfy requests";
-            eprintln_safe(error);
-            // As a submit whose answer never came: it may exist, with no id to follow.
-            no_job_report(model, "unknown", error, args);
-            Ok(None)
-        }
+        // As a submit whose answer never came: it may exist, with no id to follow, so it
+        // leaves the record of what was sent and exits 3, as a dropped connection does (QA
+        // repro43 F1, F2: nothing was kept, and the exit was 130).
+        None => Err(CliError::SubmitInterrupted { model }),
     }
 }
 
