@@ -53,7 +53,10 @@ impl SourceModel {
     /// `output.json` (and no overlay patch of it), or one that says just that, as a pulled
     /// catalog's do. Such an output is no one model's.
     pub fn has_documented_output(&self) -> bool {
-        documented_output(self.output_kind()).is_ok_and(|documented| documented == self.output)
+        let given = self.output_published || self.overlay.output_patch.is_some();
+        !given
+            || documented_output(self.output_kind())
+                .is_ok_and(|documented| documented == self.output)
     }
 }
 
