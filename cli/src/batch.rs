@@ -502,6 +502,8 @@ async fn todays_prices(
 ) -> Result<HashMap<String, Price>, CliError> {
     let connection = match connect_unchecked(global, unchecked).await {
         Ok(connection) => Some(connection),
+        // A budget needs today's prices, as the batch asks them (QA repro46 D1).
+        Err(err) if budget && err.exit_code() == exit::NO_PERM => return Err(err),
         Err(err) => {
             eprintln_safe(&format!(
                 "note: the API cannot be asked for today's prices ({err}); using the \

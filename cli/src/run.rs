@@ -447,6 +447,11 @@ async fn dry_run_estimate(
             }
             estimate
         }
+        // With `--max-cost`, no token ends it as it ends the run, which must ask today's price
+        // (QA repro46 D1: it was "over budget", exit 4, by the catalog's price).
+        Err(err) if args.max_cost.is_some() && err.exit_code() == exit::NO_PERM => {
+            return Err(err);
+        }
         Err(err) => {
             eprintln_safe(&format!(
                 "note: the API cannot be asked for today's price ({err}); {}",

@@ -50,6 +50,42 @@ fn no_token_exits_77_before_any_call() {
         assert_code(&output, 77);
     }
     assert_eq!(sim.stats().submit_calls + sim.stats().status_calls, 0);
+    // A budget's dry run must ask today's price, as the run does: no token is the run's 77,
+    // not "over budget" by the catalog's price (QA repro46 D1: exit 4). Without a budget a
+    // dry run needs no token.
+    std::fs::write(
+        dir.path().join("in.jsonl"),
+        format!("{{\"model\":\"{MODEL}\",\"input\":{{\"text\":\"{PROMPT}\"}}}}\n"),
+    )
+    .unwrap();
+    for (args, code) in [
+        (
+            vec![
+                "run",
+                MODEL,
+                "--text",
+                PROMPT,
+                "--dry-run",
+                "--max-cost",
+                "1",
+            ],
+            77,
+        ),
+        (
+            vec!["batch", "in.jsonl", "--dry-run", "--max-spend", "1"],
+            77,
+        ),
+        (vec!["run", MODEL, "--text", PROMPT, "--dry-run"], 0),
+        (vec!["batch", "in.jsonl", "--dry-run"], 0),
+    ] {
+        let output = runcomfy(dir.path())
+            .args(["--base-url", &sim.url()])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_code(&output, code);
+    }
+    assert_eq!(sim.stats().submit_calls, 0);
 }
 
 /// `run --json` answers with one object however it ends before the submit: no token, an
