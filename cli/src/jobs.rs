@@ -100,7 +100,8 @@ fn failed_json(id: &str, err: &CliError, job: Option<&DynJob>) {
     if let Some(job) = job.filter(|_| not_saved) {
         output::cost_json(&mut report, job);
     }
-    if let Some(api) = api.filter(|api| !api.saved_files().is_empty()) {
+    // Always for `not_saved`, maybe none (QA repro46 D3).
+    if let Some(api) = api.filter(|api| not_saved || !api.saved_files().is_empty()) {
         report["files"] = output::files_json(api.saved_files());
     }
     output::json(&report);

@@ -1503,7 +1503,9 @@ fn job_ended_badly(
         if let Some(record) = record {
             report["record"] = json!(record);
         }
-        if !err.saved_files().is_empty() {
+        // Always for `not_saved`, as the docs promise: the files it saved, maybe none (QA
+        // repro46 D3: a script reading `files` met no key).
+        if status == "not_saved" || !err.saved_files().is_empty() {
             report["files"] = output::files_json(err.saved_files());
         }
         if ended_paid(status, job) {

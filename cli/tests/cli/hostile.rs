@@ -1935,6 +1935,8 @@ fn a_succeeded_job_whose_output_is_not_the_models_is_not_saved_with_its_cost() {
         let report: Value = serde_json::from_slice(&output.stdout).unwrap();
         assert_eq!(report["status"], "not_saved", "{report}");
         assert_eq!(report["cost_usd"], 0.03, "{report}");
+        // No file saved is said, not left out (QA repro46 D3).
+        assert_eq!(report["files"], j!([]), "{report}");
         let err = stderr(&output);
         assert!(err.contains("not the model's output type"), "{err}");
         assert!(!err.contains("may still finish"), "{err}");
@@ -2060,6 +2062,7 @@ fn a_cost_stated_unreadably_is_said_and_kept() {
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["status"], "not_saved", "{report}");
     assert_eq!(report["cost_unread"], "\"0.5 EUR\"", "{report}");
+    assert_eq!(report["files"], j!([]), "{report}");
     // `result --out` keeps it in the record it completes too (QA repro39 F4).
     let output = cli(&server, dir.path())
         .args(["result", "job-1", "--out", "fetched"])
