@@ -46,10 +46,12 @@ pub fn command() -> Command {
              Exit codes: 0 every line downloaded (every valid one, with --skip-invalid); 1 some \
              failed; 3 some are unknown (their \
              submit may have been accepted: they are not sent again without \
-             --resubmit-unknown); 4 --max-spend left lines unsent; 65 invalid lines or an \
-             unreadable FILE (nothing sent); 74 DIR cannot take files; 75 lines left to finish \
-             (run again), the API asking to wait more than 10 min before more submits, or DIR or \
-             its journal held by another process; 130 interrupted (Ctrl-C, SIGTERM or SIGHUP).",
+             --resubmit-unknown); 4 --max-spend left lines unsent; 64 DIR holds another \
+             input's batch, or results with no journal; 65 invalid lines or an unreadable FILE \
+             (nothing sent); 69 the API answered nothing for --give-up-after; 74 DIR cannot take \
+             files; 75 lines left to finish (run again), the API asking to wait more than 10 min \
+             before more submits, or DIR or its journal held by another process; 77 no token, or \
+             it was refused; 130 interrupted (Ctrl-C, SIGTERM or SIGHUP).",
         )
         .arg(
             Arg::new("file")

@@ -398,10 +398,13 @@ async fn succeeded(
         }
         output::json(&report);
     } else if let Some(saved) = &saved {
-        eprintln_safe(&format!(
-            "{id}: succeeded; saved {}",
-            runcomfy_batch::report::count(saved.len() as u64, "file", "files")
-        ));
+        // `-q`: no summary of a job that succeeded, as `run -q` (QA repro46 D6).
+        if !args.display.quiet() {
+            eprintln_safe(&format!(
+                "{id}: succeeded; saved {}",
+                runcomfy_batch::report::count(saved.len() as u64, "file", "files")
+            ));
+        }
         for file in saved {
             output::line(&file.path.display().to_string());
         }
@@ -411,11 +414,13 @@ async fn succeeded(
             || "DIR".to_owned(),
             |dir| shell_word(&dir.display().to_string()).into_owned(),
         );
-        eprintln_safe(&format!(
-            "{id}: succeeded; nothing saved: its files are at these URLs for about a day, and \
-             `runcomfy result {} --out {dir}` saves them",
-            shell_word(id)
-        ));
+        if !args.display.quiet() {
+            eprintln_safe(&format!(
+                "{id}: succeeded; nothing saved: its files are at these URLs for about a day, \
+                 and `runcomfy result {} --out {dir}` saves them",
+                shell_word(id)
+            ));
+        }
         let files = outputs.files();
         if files.is_empty() {
             output::json(&Value::Object(outputs.0.clone()));
@@ -448,19 +453,26 @@ fn complete_record(
     error: Option<String>,
 ) {
     let id = job.id();
-    let found = provenance::find_record(dir, id);
+    let found = provenance::find_record(dir, id, &args.server);
     let elsewhere = || {
         args.record
             .as_deref()
             .and_then(Path::parent)
-            .and_then(|other| provenance::find_record(other, id))
+            .and_then(|other| provenance::find_record(other, id, &args.server))
     };
-    let (target, mut record) = match found {
-        Some((path, record)) => (Some(path), record),
-        None => (
-            None,
-            elsewhere().map_or_else(|| unseen_record(job, args, result), |(_, r)| r),
-        ),
+    // What is said of it: a record completed where it was, copied completed from the run's
+    // folder, or written of what is known (QA repro46 D13: all were "completed").
+    let (target, mut record, done) = match found {
+        Some((path, record)) => (Some(path), record, "completed the record"),
+        None => match elsewhere() {
+            Some((_, record)) => (None, record, "wrote the completed record"),
+            None => (
+                None,
+                unseen_record(job, args, result),
+                "wrote a record of what is known (no run record of this job was found: its \
+                 input is not known)",
+            ),
+        },
     };
     record.files = saved.iter().map(RecordFile::of).collect();
     record.output = result
@@ -490,7 +502,10 @@ fn complete_record(
             .and_then(|()| record.write_new(dir)),
     };
     match written {
-        Ok(path) => eprintln_safe(&format!("{id}: completed the record {}", path.display())),
+        Ok(path) if !args.display.quiet() => {
+            eprintln_safe(&format!("{id}: {done}: {}", path.display()));
+        }
+        Ok(_) => {}
         Err(err) => eprintln_safe(&format!(
             "warning: the provenance record was not completed: {err}"
         )),

@@ -326,11 +326,13 @@ impl Record {
     }
 }
 
-/// The record in `dir` of the job `request_id` (read from `runcomfy-record*.json`, in name
-/// order), and its path: the one a run left when its download was interrupted, for
-/// `result --out` to complete. Files that are not records, or are another job's, are passed
-/// over: they are not this job's to judge.
-pub fn find_record(dir: &Path, request_id: &str) -> Option<(PathBuf, Record)> {
+/// The record in `dir` of the job `request_id` on `server` (the API's base URL, or `mock`, as
+/// records say it; read from `runcomfy-record*.json`, in name order), and its path: the one a
+/// run left when its download was interrupted, for `result --out` to complete. Files that are
+/// not records, or are another job's, are passed over: they are not this job's to judge. A
+/// job of the same id on another server is another job (QA repro46 D12: two simulators' jobs
+/// were joined in one record).
+pub fn find_record(dir: &Path, request_id: &str, server: &str) -> Option<(PathBuf, Record)> {
     let (stem, ext) = RECORD_FILE
         .rsplit_once('.')
         .unwrap_or((RECORD_FILE, "json"));
@@ -348,7 +350,10 @@ pub fn find_record(dir: &Path, request_id: &str) -> Option<(PathBuf, Record)> {
         let text = std::fs::read_to_string(&path).ok()?;
         let value = crate::input::parse_json(&text).ok()?;
         let record = Record::from_json(&value)?.ok()?;
-        (record.request_id.as_deref() == Some(request_id)).then_some((path, record))
+        // One that does not say its server cannot be told apart: it is taken.
+        let this_job = record.request_id.as_deref() == Some(request_id)
+            && record.server.as_deref().is_none_or(|s| s == server);
+        this_job.then_some((path, record))
     })
 }
 
@@ -743,7 +748,10 @@ mod tests {
             !text.contains('\u{9b}') && !text.contains('\u{202e}'),
             "{text}"
         );
-        let back = find_record(dir.path(), "r").ok_or("not read back")?.1;
+        let back = find_record(dir.path(), "r", "http://127.0.0.1:1")
+            .ok_or("not read back")?
+            .1;
+        assert!(find_record(dir.path(), "r", "http://127.0.0.1:2").is_none());
         assert_eq!(back.error.as_deref(), Some(hostile));
         Ok(())
     }

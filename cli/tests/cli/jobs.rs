@@ -220,6 +220,16 @@ fn a_job_left_with_no_wait_gets_its_record_completed_by_result() {
     assert!(done["output"].is_object(), "{done}");
     assert!(done["timings"]["noticed"].is_string(), "{done}");
     assert_eq!(done["estimate"], pending["estimate"]);
+    // `-q`: the paths only, no summary, as `run -q` (QA repro46 D6).
+    let output = sim.output(dir.path(), &["result", &id, "--out", "again", "-q"]);
+    assert_code(&output, 0);
+    assert_eq!(stderr(&output), "", "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).lines().count(),
+        files,
+        "{}",
+        stdout(&output)
+    );
 
     // A folder that cannot take the record is found before anything is paid, as for `run`.
     std::fs::write(dir.path().join("afile"), "").unwrap();
