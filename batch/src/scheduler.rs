@@ -1115,8 +1115,8 @@ impl SubmitGate {
         }
     }
 
-    /// Closes the gate: for the server's `retry_after`, or longer the more pauses in a row (up
-    /// to [`MAX_PAUSE`]). The pause, when it is worth saying: it is long, and it moved the
+    /// Closes the gate: for the server's `retry_after`, or without one longer the more pauses
+    /// in a row (up to [`MAX_PAUSE`]). The pause, when it is worth saying: it is long, and it moved the
     /// gate's opening on by more than a second (many lines refused at once say it once).
     fn pause(&self, retry_after: Option<Duration>) -> Option<Duration> {
         let mut guard = self
@@ -1130,9 +1130,13 @@ impl SubmitGate {
             true => self.strikes.fetch_add(1, Ordering::Relaxed) + 1,
             false => self.strikes.load(Ordering::Relaxed).max(1),
         };
-        let delay = backoff(strikes)
-            .min(MAX_PAUSE)
-            .max(retry_after.unwrap_or_default());
+        // As long as the server asks, when it says (QA repro45 N2: "paused for 8s ... retry
+        // after 2s"); longer the more pauses in a row when it does not. A second at least: a
+        // server that says "now" and refuses again is not asked forty times in a row at once.
+        let delay = match retry_after {
+            Some(after) => after.max(backoff(1)),
+            None => backoff(strikes).min(MAX_PAUSE),
+        };
         let until = now + delay;
         let moved = guard.is_none_or(|current| current + Duration::from_secs(1) < until);
         if guard.is_none_or(|current| current < until) {
@@ -1215,6 +1219,57 @@ mod tests {
             failure: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
         };
         assert!(!no_room(&denied));
+    }
+
+    /// A server's `Retry-After` is the pause, however many came before it (a second at
+    /// least); without one the pause grows with each pause in a row, not with each line
+    /// refused while one holds.
+    #[test]
+    fn a_pause_is_the_servers_when_it_says_and_grows_by_pauses_in_a_row_when_not() {
+        let gate = SubmitGate::default();
+        let left = || {
+            let until = *gate
+                .not_before
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            until.map(|until| until.saturating_duration_since(Instant::now()))
+        };
+        gate.pause(None);
+        // Lines refused while that pause holds: no longer a pause.
+        gate.pause(None);
+        gate.pause(None);
+        assert!(
+            left().is_some_and(|left| left <= backoff(1)),
+            "{:?}",
+            left()
+        );
+        assert_eq!(gate.strikes.load(Ordering::Relaxed), 1);
+        *gate
+            .not_before
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+        gate.pause(None);
+        assert!(left().is_some_and(|left| left > backoff(1)), "{:?}", left());
+        *gate
+            .not_before
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+        assert_eq!(gate.pause(Some(Duration::from_secs(2))), None);
+        assert!(
+            left().is_some_and(|left| left <= Duration::from_secs(2) && left > backoff(1)),
+            "{:?}",
+            left()
+        );
+        *gate
+            .not_before
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+        gate.pause(Some(Duration::ZERO));
+        assert!(
+            left().is_some_and(|left| left > Duration::from_millis(900)),
+            "{:?}",
+            left()
+        );
     }
 
     #[test]

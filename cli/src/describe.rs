@@ -405,9 +405,17 @@ pub fn describe(model: &'static ModelInfo, json: bool, live: Option<Price>) {
         } else {
             // Saying the generic fields as the model's own would mislead (an audio model's
             // "image").
+            // `audio`, `audios` are this build's, named as RunComfy names images and videos
+            // (QA repro45 N3: said to be RunComfy's).
+            let audio = match model.upstream.output_kind {
+                Some(runcomfy::schema::MediaKind::Audio) => {
+                    ", with audio and audios named as those docs name images and videos"
+                }
+                _ => "",
+            };
             out.push(format!(
-                "Output: not published for this model; RunComfy documents {} for every model \
-                 (the files are saved whatever the fields are)",
+                "Output: not published for this model; read as {} (the output RunComfy's docs \
+                 show for every model{audio}; the files are saved whatever the fields are)",
                 names.join(", ")
             ));
         }

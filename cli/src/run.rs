@@ -650,17 +650,31 @@ async fn submit_and_follow(
     }
     let mut progress = Progress::new(args.display);
     let started_at = Instant::now();
+    // Today's price is asked beside the submit (it delays nothing): its answer is there when a
+    // record needs it, also the record of a submit that may have been accepted.
+    let lookup = sent
+        .estimate
+        .is_none()
+        .then(|| EstimateLookup::start(client, model, &sent.given));
     let submitted = submit(client, input, &mut progress, interrupts, args).await;
     let (job, interrupted) = match submitted {
         Ok(Some(submitted)) => submitted,
         Ok(None) => return Ok(exit::INTERRUPTED),
         Err(err) => {
             progress.finish();
+            // What it may cost, for the charge to be matched with (QA repro45 N5: none): the
+            // estimate `--max-cost` read, or today's if the API has answered, else the
+            // catalog's; nothing more is waited for.
+            let estimate = match (&sent.estimate, lookup) {
+                (Some(estimate), _) => estimate.clone(),
+                (None, Some(lookup)) => lookup.now(&sent.given).await,
+                (None, None) => catalog_estimate(model, &sent.given),
+            };
             let record = err
                 .maybe_accepted()
-                .then(|| unknown_record(model.id, sent, &err, args))
+                .then(|| unknown_record(model.id, sent, &estimate, &err, args))
                 .flatten();
-            no_job_with(model.id, &err, record.as_deref(), sent, args);
+            no_job_with(model.id, &err, record.as_deref(), &estimate, args);
             return Err(err);
         }
     };
@@ -679,13 +693,10 @@ async fn submit_and_follow(
     }
     if args.no_wait {
         progress.finish();
-        let estimate = match &sent.estimate {
-            Some(estimate) => estimate.clone(),
-            None => {
-                EstimateLookup::start(client, model, &sent.given)
-                    .finish(&sent.given)
-                    .await
-            }
+        let estimate = match (&sent.estimate, lookup) {
+            (Some(estimate), _) => estimate.clone(),
+            (None, Some(lookup)) => lookup.finish(&sent.given).await,
+            (None, None) => catalog_estimate(model, &sent.given),
         };
         // The record of what was sent, for `result ID --wait --out DIR` to complete (none with
         // --mock: its job ends with this command).
@@ -701,10 +712,6 @@ async fn submit_and_follow(
         submitted_only(&job, record.as_deref(), &estimate, args);
         return Ok(exit::OK);
     }
-    let lookup = sent
-        .estimate
-        .is_none()
-        .then(|| EstimateLookup::start(client, model, &sent.given));
     let mut slot = SubmitRecord::write(connection, &job, sent, args);
     // The record left at the submit learns the estimate and the start as the wait does.
     let polled = |started| slot.refresh(connection, &job, sent, lookup.as_ref(), started, args);
@@ -1042,7 +1049,13 @@ fn no_job(model: &str, err: &CliError, args: &RunArgs) {
 
 /// [`no_job`] for a submit whose outcome is unknown, which may be billed: `--json`'s object
 /// also has the estimate and the record that keeps what was sent.
-fn no_job_with(model: &str, err: &CliError, record: Option<&Path>, sent: &Sent, args: &RunArgs) {
+fn no_job_with(
+    model: &str,
+    err: &CliError,
+    record: Option<&Path>,
+    estimate: &Estimate,
+    args: &RunArgs,
+) {
     if !(args.json && err.maybe_accepted()) {
         return no_job(model, err, args);
     }
@@ -1051,7 +1064,7 @@ fn no_job_with(model: &str, err: &CliError, record: Option<&Path>, sent: &Sent, 
         "model": model,
         "status": "unknown",
         "error": err.to_string(),
-        "estimate": sent.estimate.as_ref().map(Estimate::to_json),
+        "estimate": estimate.to_json(),
         "record": record.map(|path| path.display().to_string()),
     }));
 }
@@ -1060,7 +1073,13 @@ fn no_job_with(model: &str, err: &CliError, record: Option<&Path>, sent: &Sent, 
 /// follow: what was sent, where, when and at what estimate, so the charge can be matched to
 /// it. Into `--out`, else a folder of its own under the default root; none with `--mock`,
 /// whose server ends with the command. Where it was written.
-fn unknown_record(model: &str, sent: &Sent, err: &CliError, args: &RunArgs) -> Option<PathBuf> {
+fn unknown_record(
+    model: &str,
+    sent: &Sent,
+    estimate: &Estimate,
+    err: &CliError,
+    args: &RunArgs,
+) -> Option<PathBuf> {
     if args.mock {
         return None;
     }
@@ -1070,7 +1089,7 @@ fn unknown_record(model: &str, sent: &Sent, err: &CliError, args: &RunArgs) -> O
         output::default_out_dir(&format!("unknown-{stamp}"))
     });
     let record = Record {
-        estimate: sent.estimate.as_ref().map(Estimate::to_json),
+        estimate: Some(estimate.to_json()),
         timings: Timings {
             submitted: Some(provenance::timestamp(now)),
             ..Timings::default()

@@ -226,6 +226,13 @@ fn describe_says_when_the_outputs_are_only_the_documented_ones() {
         "{}",
         stdout(&output)
     );
+    // Its audio fields are said to be this build's reading, not RunComfy's docs (QA repro45
+    // N3).
+    assert!(
+        stdout(&output).contains("audio, audios[] (the output RunComfy's docs show for every model, with audio and audios named as those docs name images and videos"),
+        "{}",
+        stdout(&output)
+    );
     // A model whose doc page shows its output.
     let seed = "bytedance/seedream-4-0/sequential";
     assert_eq!(describe(dir.path(), seed)["output_published"], true);

@@ -538,6 +538,10 @@ fn json_still_answers_a_second_ctrl_c_during_the_submit_and_one_during_result_ou
     let record: Value = serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
     assert_eq!(record["request_id"], Value::Null, "{record}");
     assert_eq!(record["input"]["text"], "a fox", "{record}");
+    // What it may cost, to match a charge with (QA repro45 N5: null): this server answers
+    // no price either, so the catalog's, which has none for this model.
+    assert!(record["estimate"]["basis"].is_string(), "{record}");
+    assert_eq!(report["estimate"], record["estimate"], "{report}");
     assert!(seen.contains("check your RunComfy requests"), "{seen}");
     assert_eq!(silent.count("POST", ""), 1, "never sent again");
 

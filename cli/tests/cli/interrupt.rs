@@ -4,6 +4,8 @@ use std::io::{BufRead as _, BufReader, Read as _};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use runcomfy_simulator::{Endpoint, FaultKind, Faults, SimConfig, parse_price};
+
 use crate::support::{Sim, queued_behind_a_busy_worker};
 
 /// `run` of a sunset against the simulator.
@@ -200,4 +202,67 @@ fn kill_9_while_waiting_leaves_the_record_that_result_completes() {
         4,
         "three images and one record"
     );
+}
+
+/// A second Ctrl-C while the submit waits for its answer quits with the submit's outcome
+/// unknown (exit 3) and leaves the record of what was sent, with what it may cost at today's
+/// price, for a charge to be matched with (QA repro43 F1: no record, exit 130; repro45 N5: no
+/// estimate).
+#[test]
+fn a_second_ctrl_c_during_the_submit_keeps_what_was_sent_and_its_estimate() {
+    let sim = Sim::start(SimConfig {
+        faults: Faults::none().script(
+            Endpoint::Submit,
+            vec![FaultKind::Slow(Duration::from_secs(5))],
+        ),
+        default_price: Some(parse_price("0.03/output").unwrap()),
+        ..SimConfig::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = run_sunset(&sim, dir.path());
+    command.args(["--out", "o", "--json"]);
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    let mut read_until = |text: &str, seen: &mut String| {
+        while !seen.contains(text) {
+            let mut line = String::new();
+            assert!(stderr.read_line(&mut line).unwrap() > 0, "ended: {seen}");
+            seen.push_str(&line);
+        }
+    };
+    read_until("submitting", &mut seen);
+    while sim.stats().submit_calls == 0 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let interrupt = || {
+        let sent = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    };
+    interrupt();
+    read_until("waiting for the submit's answer", &mut seen);
+    interrupt();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(3), "{seen}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["status"], "unknown", "{report}");
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("o/runcomfy-record.json")).unwrap())
+            .unwrap();
+    assert!(record["request_id"].is_null(), "{record}");
+    assert!(record["timings"]["submitted"].is_string(), "{record}");
+    assert!(
+        record["estimate"]["usd"]
+            .as_f64()
+            .is_some_and(|usd| usd > 0.0),
+        "{record}"
+    );
+    assert_eq!(report["estimate"], record["estimate"], "{report}");
 }
