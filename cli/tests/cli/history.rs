@@ -115,8 +115,9 @@ fn result_into_another_folder_completes_the_record_there() {
 
     let output = runcomfy(&["result", &id, "--wait", "--out", "b"]);
     assert_code(&output, 0);
+    // Written there from the run's, which is left as it was (QA repro46 D13: "completed").
     assert!(
-        stderr(&output).contains("completed the record"),
+        stderr(&output).contains("wrote the completed record: b/runcomfy-record.json"),
         "{}",
         stderr(&output)
     );
@@ -141,6 +142,11 @@ fn result_into_another_folder_completes_the_record_there() {
         .output()
         .unwrap();
     assert_code(&output, 0);
+    assert!(
+        stderr(&output).contains("wrote a record of what is known"),
+        "{}",
+        stderr(&output)
+    );
     let unseen = read("c");
     assert!(unseen["input"].is_null(), "{unseen}");
     assert_eq!(unseen["request_id"], id.as_str());
