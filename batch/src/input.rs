@@ -62,8 +62,14 @@ pub struct InvalidLine {
     pub key: Option<String>,
     /// Its model, when the line names one of the catalog.
     pub model: Option<&'static str>,
-    /// Every problem found.
+    /// Every problem found, in words.
     pub problems: Vec<String>,
+    /// The errors its input's schema found, as `run --json` lists an input's problems (each
+    /// also among [`problems`](Self::problems), in words); none for a line refused before
+    /// its input was checked.
+    pub found: Vec<runcomfy::Problem>,
+    /// Its input as written, when the line has one.
+    pub input: Option<Value>,
 }
 
 impl fmt::Display for InvalidLine {
@@ -205,6 +211,8 @@ pub fn parse(
                     key: line.key,
                     model: Some(line.model.id),
                     problems: vec![clash],
+                    found: Vec::new(),
+                    input: Some(line.input),
                 }),
                 Err(mut bad) => {
                     bad.problems.push(clash);
@@ -240,6 +248,8 @@ fn check_line(
         key,
         model: model.map(|m| m.id),
         problems,
+        found: Vec::new(),
+        input: None,
     };
     let mut object = parse_object(text).map_err(|problem| bad(None, None, vec![problem]))?;
     let mut problems = Vec::new();
@@ -252,10 +262,12 @@ fn check_line(
             "unknown field {name:?} (a line has \"model\", \"input\" and \"key\")"
         ));
     }
+    let mut found = Vec::new();
     if let (Some(model), Some(input)) = (model, &input) {
-        let (errors, warned) = input_problems(model, input, folder);
-        problems.extend(errors);
-        warnings.extend(warned);
+        let checked = input_problems(model, input, folder);
+        problems.extend(checked.errors);
+        warnings.extend(checked.warnings);
+        found = checked.found;
     }
     match (model, input) {
         (Some(model), Some(input)) if problems.is_empty() => Ok(Line {
@@ -266,7 +278,11 @@ fn check_line(
             input: Value::Object(input),
             warnings,
         }),
-        _ => Err(bad(key, model, problems)),
+        (model, input) => Err(InvalidLine {
+            found,
+            input: input.map(Value::Object),
+            ..bad(key, model, problems)
+        }),
     }
 }
 
@@ -362,35 +378,54 @@ fn problem_line(problem: &Problem) -> String {
     }
 }
 
-/// What `model`'s validation finds in `input`, one line each: its errors, and its warnings.
+/// What `model`'s validation finds in an input.
+#[derive(Default)]
+struct Checked {
+    /// Its errors, one line each.
+    errors: Vec<String>,
+    /// Its warnings, one line each.
+    warnings: Vec<String>,
+    /// The schema's errors as problems.
+    found: Vec<runcomfy::Problem>,
+}
+
+/// What `model`'s validation finds in `input`.
 fn input_problems(
     model: &'static ModelInfo,
     input: &Map<String, Value>,
     folder: Option<&Path>,
-) -> (Vec<String>, Vec<String>) {
+) -> Checked {
     let input = Value::Object(input.clone());
     match model.decode(&input) {
         // The body is made as the submit makes it, so a line too large to send (its local
         // files inlined) is found before any line is paid for.
         Ok(decoded) => match decoded.encode(runcomfy::client::DEFAULT_MAX_BODY_BYTES) {
-            Ok(_) => (
-                Vec::new(),
-                runcomfy::validate::said(decoded.warnings())
+            Ok(_) => Checked {
+                warnings: runcomfy::validate::said(decoded.warnings())
                     .iter()
                     .map(problem_line)
                     .collect(),
-            ),
-            Err(err) => (vec![format!("input: {err}")], Vec::new()),
+                ..Checked::default()
+            },
+            Err(err) => Checked {
+                errors: vec![format!("input: {err}")],
+                ..Checked::default()
+            },
         },
         Err(err) => {
-            let said = err.report.said();
-            let mut errors: Vec<String> = said
-                .iter()
+            let found: Vec<runcomfy::Problem> = err
+                .report
+                .said()
+                .into_iter()
                 .filter(|p| p.severity == runcomfy::Severity::Error)
-                .map(problem_line)
                 .collect();
+            let mut errors: Vec<String> = found.iter().map(problem_line).collect();
             errors.extend(folder.and_then(|folder| beside_file(folder, &input, &err.report)));
-            (errors, Vec::new())
+            Checked {
+                errors,
+                found,
+                ..Checked::default()
+            }
         }
     }
 }

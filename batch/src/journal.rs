@@ -380,6 +380,7 @@ impl Journal {
                 key,
                 model,
                 problems,
+                ..
             } in &plan.invalid
             {
                 insert

@@ -309,6 +309,7 @@ fn show_result(result: Result<runcomfy_batch::Summary, BatchError>, json: bool) 
                             "key": line.key,
                             "request_id": null,
                             "reason": line.problems.join("; "),
+                            "problems": problems_json(line),
                         })).collect::<Vec<_>>(),
                     }),
                     err => serde_json::json!({"status": "error", "error": err.to_string()}),
@@ -572,7 +573,15 @@ fn show_invalid(line: &runcomfy_batch::input::InvalidLine) {
         "key": line.key,
         "model": line.model,
         "invalid": line.problems,
+        "problems": problems_json(line),
     }));
+}
+
+/// An invalid line's schema problems as `run --json` lists an input's (`path`, `pointer`,
+/// `rule`, `message`, `value`, `given`): a script reads them alike (QA repro41 M2, repro46
+/// D9: the batch gave only text).
+fn problems_json(line: &runcomfy_batch::input::InvalidLine) -> Value {
+    output::problems_json(&line.found, line.input.as_ref())
 }
 
 /// Prints the dry run's total, and the lines without an estimate.

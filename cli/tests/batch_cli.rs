@@ -257,6 +257,13 @@ fn invalid_lines_are_listed_with_their_numbers_and_nothing_is_sent() {
         [0, 2].iter().all(|&at| said[at]["body"].is_object()),
         "{stdout}"
     );
+    // A schema's problems are also structured, as `run --json` gives them (QA repro46 D9);
+    // a line refused before its input was read has none.
+    let problem = &said[3]["problems"][1];
+    assert_eq!(problem["pointer"], "/resolution", "{stdout}");
+    assert_eq!(problem["rule"], "enum", "{stdout}");
+    assert_eq!(problem["given"], "8K", "{stdout}");
+    assert_eq!(said[1]["problems"], json!([]), "{stdout}");
 
     let (code, _, stderr) = output(&mut batch(
         &sim,
@@ -795,4 +802,5 @@ fn json_says_how_the_batch_ended_as_one_object() {
             .contains("model"),
         "{ended}"
     );
+    assert_eq!(ended["invalid"][0]["problems"], json!([]), "{ended}");
 }
