@@ -68,8 +68,8 @@ pub struct InvalidLine {
     /// also among [`problems`](Self::problems), in words); none for a line refused before
     /// its input was checked.
     pub found: Vec<runcomfy::Problem>,
-    /// Its input as written, when the line has one.
-    pub input: Option<Value>,
+    /// Its input as written, when the line has one (boxed: a line's result stays small).
+    pub input: Option<Box<Value>>,
 }
 
 impl fmt::Display for InvalidLine {
@@ -212,7 +212,7 @@ pub fn parse(
                     model: Some(line.model.id),
                     problems: vec![clash],
                     found: Vec::new(),
-                    input: Some(line.input),
+                    input: Some(Box::new(line.input)),
                 }),
                 Err(mut bad) => {
                     bad.problems.push(clash);
@@ -280,7 +280,7 @@ fn check_line(
         }),
         (model, input) => Err(InvalidLine {
             found,
-            input: input.map(Value::Object),
+            input: input.map(|input| Box::new(Value::Object(input))),
             ..bad(key, model, problems)
         }),
     }

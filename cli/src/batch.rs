@@ -581,7 +581,7 @@ fn show_invalid(line: &runcomfy_batch::input::InvalidLine) {
 /// `rule`, `message`, `value`, `given`): a script reads them alike (QA repro41 M2, repro46
 /// D9: the batch gave only text).
 fn problems_json(line: &runcomfy_batch::input::InvalidLine) -> Value {
-    output::problems_json(&line.found, line.input.as_ref())
+    output::problems_json(&line.found, line.input.as_deref())
 }
 
 /// Prints the dry run's total, and the lines without an estimate.
