@@ -1,6 +1,6 @@
 //! Ctrl-C while waiting: a queued job is cancelled, a running one is said to go on; exit 130.
 
-use std::io::{BufRead as _, BufReader, Read as _};
+use std::io::{BufRead, BufReader, Read as _};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -35,23 +35,33 @@ fn signal_when(mut command: Command, trigger: &str, signal: &str) -> (Option<i32
         .unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut seen = String::new();
+    read_until(&mut stderr, trigger, &mut seen);
+    send(&child, signal);
+    stderr.read_to_string(&mut seen).unwrap();
+    let status = child.wait().unwrap();
+    (status.code(), seen)
+}
+
+/// Reads lines of `stderr` into `seen` until one shows `trigger`.
+fn read_until(stderr: &mut impl BufRead, trigger: &str, seen: &mut String) {
     loop {
         let mut line = String::new();
         let read = stderr.read_line(&mut line).unwrap();
         assert!(read > 0, "the CLI ended before {trigger:?}:\n{seen}");
         seen.push_str(&line);
         if line.contains(trigger) {
-            break;
+            return;
         }
     }
+}
+
+/// Sends `signal` (`-INT`) to `child`.
+fn send(child: &std::process::Child, signal: &str) {
     let sent = Command::new("kill")
         .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(sent.success());
-    stderr.read_to_string(&mut seen).unwrap();
-    let status = child.wait().unwrap();
-    (status.code(), seen)
 }
 
 #[test]
@@ -228,27 +238,13 @@ fn a_second_ctrl_c_during_the_submit_keeps_what_was_sent_and_its_estimate() {
         .unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut seen = String::new();
-    let mut read_until = |text: &str, seen: &mut String| {
-        while !seen.contains(text) {
-            let mut line = String::new();
-            assert!(stderr.read_line(&mut line).unwrap() > 0, "ended: {seen}");
-            seen.push_str(&line);
-        }
-    };
-    read_until("submitting", &mut seen);
+    read_until(&mut stderr, "submitting", &mut seen);
     while sim.stats().submit_calls == 0 {
         std::thread::sleep(Duration::from_millis(20));
     }
-    let interrupt = || {
-        let sent = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-    };
-    interrupt();
-    read_until("waiting for the submit's answer", &mut seen);
-    interrupt();
+    send(&child, "-INT");
+    read_until(&mut stderr, "waiting for the submit's answer", &mut seen);
+    send(&child, "-INT");
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(3), "{seen}");
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
