@@ -162,6 +162,8 @@ pub enum WarningKind {
     EmptyDescription,
     /// A property with no `description`: its docs say only its type and bounds.
     NoDescription,
+    /// `validations` on a field with no media `format`: its kind is guessed from its name.
+    GuessedMedia,
     /// A `type` outside JSON Schema (`float`, `int`, ...), read as the JSON type it means.
     NonStandardType,
     /// A number written as a string (`"minimum": "0"`, `"enum": ["1"]` of an integer).
@@ -195,6 +197,7 @@ impl WarningKind {
     pub const ALL: &'static [WarningKind] = &[
         WarningKind::EmptyDescription,
         WarningKind::NoDescription,
+        WarningKind::GuessedMedia,
         WarningKind::NonStandardType,
         WarningKind::NumberAsString,
         WarningKind::LocalizedText,
@@ -214,6 +217,7 @@ impl WarningKind {
         match self {
             WarningKind::EmptyDescription => "empty-description",
             WarningKind::NoDescription => "no-description",
+            WarningKind::GuessedMedia => "guessed-media",
             WarningKind::NonStandardType => "non-standard-type",
             WarningKind::NumberAsString => "number-as-string",
             WarningKind::LocalizedText => "localized-text",

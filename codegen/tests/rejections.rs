@@ -1244,6 +1244,23 @@ fn an_output_type_the_code_uses_is_refused() {
     );
 }
 
+/// The documented outputs' names are theirs: an output of its own named `MediaOutput` would
+/// rename every other model's (QA repro48 F4: to `MediaOutputAlt`, unsaid).
+#[test]
+fn an_output_type_naming_a_documented_output_is_refused_for_another_output() {
+    let input = object(json!({"p": {"type": "string"}}), &[]);
+    for name in ["MediaOutput", "AudioOutput"] {
+        let overlay = json!({"display_name": "Test", "output_type": name});
+        assert_rejected(
+            input.clone(),
+            Some(overlay),
+            "overlay.json",
+            "/output_type",
+            &format!("`{name}` names an output RunComfy's docs show for every model"),
+        );
+    }
+}
+
 /// Definitions keep their names as spelled (`AB`, `MyCfg` beside `my-cfg`), two equal
 /// definitions stay two types, and a field's overlay cannot rename a type another field made
 /// (QA repro32 L1, M4, M1: the second overlay was silently dropped).

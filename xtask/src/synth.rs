@@ -752,7 +752,7 @@ fn output_schema(kind: &str) -> (Value, &'static str) {
                 "audio": url("Single audio URL"),
                 "duration": {"type": "number", "description": "Duration"},
             }),
-            "AudioOutput",
+            "SoundOutput",
         ),
         _ => (
             json!({

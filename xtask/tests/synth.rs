@@ -44,7 +44,7 @@ fn synth_200_loads_and_generates() {
     let outputs: BTreeSet<&str> = catalog.outputs.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(
         outputs,
-        BTreeSet::from(["AudioOutput", "ImagesOutput", "MediaOutput", "VideoOutput"])
+        BTreeSet::from(["ImagesOutput", "MediaOutput", "SoundOutput", "VideoOutput"])
     );
     let vendors: BTreeSet<&str> = catalog
         .models

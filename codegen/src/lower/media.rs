@@ -37,18 +37,37 @@ pub(crate) fn apply(r: &mut Reader<'_, '_>, id: SchemaId, decl: MediaDecl<'_>) {
     let is_array = node
         .types
         .is_some_and(|t| t.without_null() == runcomfy_vocab::json_type::Types::ARRAY);
-    let (kind, list) = match decl.format {
-        Some(name) => (name.kind, name.list),
-        // `validations` make a media field whose format the catalog left out: its kind is
-        // told by its name.
-        None => (
-            MediaKind::guess_from_name(field.as_deref().unwrap_or(&node.name)),
-            is_array,
-        ),
-    };
     let at = match &decl.validations {
         Some((_, at)) => at.as_str().to_owned(),
         None => pointer.clone(),
+    };
+    // A list's items may say the kind its rules are of (`items: {format: image_uri}`).
+    let items_kind = match node.items {
+        Items::Each(Sub::Node(item)) if is_array => r.nodes[item].media.as_ref().map(|m| m.kind),
+        _ => None,
+    };
+    let (kind, list) = match (decl.format, items_kind) {
+        (Some(name), _) => (name.kind, name.list),
+        (None, Some(kind)) => (kind, true),
+        // `validations` make a media field whose format the catalog left out: its kind is
+        // told by its name, a guess the lint says (QA repro48 F1: a text field became an
+        // image one, unsaid).
+        (None, None) => {
+            let name = field.as_deref().unwrap_or(&node.name).to_owned();
+            let kind = MediaKind::guess_from_name(&name);
+            r.ctx.warn(
+                crate::error::WarningKind::GuessedMedia,
+                &at,
+                format!(
+                    "`validations` make `{name}` a media field, but it has no media `format`: \
+                     it is read as {kind} files (by its name); say which with an overlay \
+                     `patch` giving `format` ({}, or the list's `{}`), or drop the rules",
+                    kind.format(),
+                    kind.list_format()
+                ),
+            );
+            (kind, is_array)
+        }
     };
     let spec = MediaSpec {
         kind,

@@ -148,6 +148,14 @@ impl SharedOutputs {
                 Some(format!(
                     "`{name}` is a name the generated code uses; choose another"
                 ))
+            } else if output::DOCUMENTED_NAMES.contains(&name)
+                && output::documented_name(src) != Some(name)
+            {
+                // It would rename the documented output of every other model (QA repro48 F4).
+                Some(format!(
+                    "`{name}` names an output RunComfy's docs show for every model, which this \
+                     model's output is not: choose another name"
+                ))
             } else {
                 None
             };

@@ -8,6 +8,7 @@ use runcomfy_vocab::media::MediaKind;
 use serde_json::Value;
 
 use super::Ctx;
+use crate::catalog::SourceModel;
 use crate::error::Error;
 use crate::ir::{OutputField, OutputKind, OutputType};
 use crate::naming;
@@ -64,20 +65,18 @@ pub(super) fn lower(ctx: &mut Ctx<'_>) -> Option<OutputType> {
         .type_name
         .clone()
         .unwrap_or_else(|| naming::model_type_ident(&segments));
-    // The output RunComfy documents for every model is no one model's.
     // The output RunComfy's docs show for every model (of its kind) is no one model's, whether
     // a file gives it or not: a pulled catalog has it in every `output.json`.
-    let (documented, kind) = (src.has_documented_output(), src.output_kind());
-    let (name, docs) = match (documented, kind) {
-        (false, _) => (format!("{base}Output"), "The output of a succeeded job."),
-        (true, Some(MediaKind::Audio)) => (
-            "AudioOutput".to_owned(),
+    let (name, docs) = match documented_name(src) {
+        None => (format!("{base}Output"), "The output of a succeeded job."),
+        Some(name @ AUDIO_OUTPUT) => (
+            name.to_owned(),
             "The output of a succeeded job of a model of audio: the one RunComfy's docs show \
              for every model, with fields for audio files named as those docs name images and \
              videos.",
         ),
-        (true, _) => (
-            "MediaOutput".to_owned(),
+        Some(name) => (
+            name.to_owned(),
             "The output of a succeeded job: the one RunComfy's docs show for every model.",
         ),
     };
@@ -88,6 +87,23 @@ pub(super) fn lower(ctx: &mut Ctx<'_>) -> Option<OutputType> {
         extra_ident,
         users: Vec::new(),
     })
+}
+
+/// The type of the output RunComfy's docs show for every model.
+const MEDIA_OUTPUT: &str = "MediaOutput";
+/// The same with fields for audio files, for a model of audio.
+const AUDIO_OUTPUT: &str = "AudioOutput";
+
+/// The names of the documented outputs: no other output may take them.
+pub(super) const DOCUMENTED_NAMES: [&str; 2] = [MEDIA_OUTPUT, AUDIO_OUTPUT];
+
+/// The name of `src`'s output when it is the documented one of its kind.
+pub(super) fn documented_name(src: &SourceModel) -> Option<&'static str> {
+    src.has_documented_output()
+        .then(|| match src.output_kind() {
+            Some(MediaKind::Audio) => AUDIO_OUTPUT,
+            _ => MEDIA_OUTPUT,
+        })
 }
 
 /// How an output property is read: by its one non-null type.

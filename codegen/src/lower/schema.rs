@@ -923,16 +923,25 @@ impl<'c, 'a> Reader<'c, 'a> {
         if let Some((kind, what)) = smell.filter(|_| property) {
             let name = pointer.last();
             let name = runcomfy_vocab::pointer::unescape(name).unwrap_or_default();
-            let documented = super::media::root_field(pointer.as_str())
-                .and_then(|f| self.ctx.src.overlay.fields.get(&f))
+            let root = super::media::root_field(pointer.as_str());
+            let documented = root
+                .as_ref()
+                .and_then(|f| self.ctx.src.overlay.fields.get(f))
                 .is_some_and(|f| f.docs.is_some());
+            // `fields` names the input's own properties; one deeper is described by a patch
+            // (QA repro48 F3: the hint named a key the overlay refuses).
+            let how = match root.is_some() {
+                true => format!("describe it with `fields.{name}.docs` in overlay.json"),
+                false => format!(
+                    "describe it with a `description` at {} in overlay.json's `patch`",
+                    pointer.as_str()
+                ),
+            };
             if !documented {
                 self.ctx.warn(
                     kind,
                     pointer.join("description").as_str(),
-                    format!(
-                        "`{name}` {what}; describe it with `fields.{name}.docs` in overlay.json"
-                    ),
+                    format!("`{name}` {what}; {how}"),
                 );
             }
         }
