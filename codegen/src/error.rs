@@ -164,6 +164,8 @@ pub enum WarningKind {
     NoDescription,
     /// `validations` on a field with no media `format`: its kind is guessed from its name.
     GuessedMedia,
+    /// A `pricing` word this version does not know: read as other pricing, with no estimate.
+    UnknownPricing,
     /// A `type` outside JSON Schema (`float`, `int`, ...), read as the JSON type it means.
     NonStandardType,
     /// A number written as a string (`"minimum": "0"`, `"enum": ["1"]` of an integer).
@@ -198,6 +200,7 @@ impl WarningKind {
         WarningKind::EmptyDescription,
         WarningKind::NoDescription,
         WarningKind::GuessedMedia,
+        WarningKind::UnknownPricing,
         WarningKind::NonStandardType,
         WarningKind::NumberAsString,
         WarningKind::LocalizedText,
@@ -218,6 +221,7 @@ impl WarningKind {
             WarningKind::EmptyDescription => "empty-description",
             WarningKind::NoDescription => "no-description",
             WarningKind::GuessedMedia => "guessed-media",
+            WarningKind::UnknownPricing => "unknown-pricing",
             WarningKind::NonStandardType => "non-standard-type",
             WarningKind::NumberAsString => "number-as-string",
             WarningKind::LocalizedText => "localized-text",

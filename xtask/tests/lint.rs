@@ -41,6 +41,11 @@ fn every_warning_kind_is_flagged_where_the_smell_is() {
             "/properties/mask/validations",
         ),
         (
+            WarningKind::UnknownPricing,
+            smelly("upstream.json"),
+            "/pricing",
+        ),
+        (
             WarningKind::NonStandardType,
             smelly("input.json"),
             "/properties/strength/type",
@@ -168,10 +173,10 @@ fn overlays_that_fix_a_smell_silence_it() {
 
 #[test]
 fn run_fails_on_errors_and_on_denied_warnings() {
-    assert_eq!(lint::run(&fixture(), false).unwrap().warnings.len(), 15);
+    assert_eq!(lint::run(&fixture(), false).unwrap().warnings.len(), 16);
     assert!(matches!(
         lint::run(&fixture(), true),
-        Err(LintError::Warnings(15))
+        Err(LintError::Warnings(16))
     ));
     let committed = xtask::workspace_root().join("schemas");
     let report = lint::run(&committed, false).unwrap();

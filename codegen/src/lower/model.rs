@@ -571,16 +571,25 @@ fn price(ctx: &mut Ctx<'_>) -> Price {
         }
         unit
     });
-    let pricing = file.pricing.as_deref().and_then(|word| {
-        let pricing = Pricing::parse(word);
-        if pricing.is_none() {
-            problem(
-                "/pricing",
-                format!("unknown pricing `{word}`: expected fixed or base"),
-            );
-        }
-        pricing
-    });
+    // RunComfy's word, as the API gives it: one this version does not know (`tiered`) is
+    // other pricing, with no estimate, as the client reads it from the API (QA repro48 F2: it
+    // refused the whole catalog, and upstream.json is not ours to edit).
+    let pricing = file.pricing.as_deref().map(Pricing::read);
+    if let Some(word) = file
+        .pricing
+        .as_deref()
+        .filter(|word| Pricing::parse(word).is_none())
+    {
+        ctx.warn_in(
+            path,
+            WarningKind::UnknownPricing,
+            "/pricing",
+            format!(
+                "pricing `{word}` is none this version knows (fixed, base): it is read as \
+                 other pricing, which has no estimate (so `--max-cost` refuses the model)"
+            ),
+        );
+    }
     Price {
         nanos,
         unit,
