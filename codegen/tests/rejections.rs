@@ -1244,6 +1244,27 @@ fn an_output_type_the_code_uses_is_refused() {
     );
 }
 
+/// An output schema that is no object is refused, naming where: no reply could fill the
+/// struct it would make (QA repro48 F5: an array output generated one).
+#[test]
+fn an_output_that_is_no_object_is_refused() {
+    let input = object(json!({"p": {"type": "string"}}), &[]);
+    let dir = catalog(&input, None);
+    let output = dir.path().join("acme/test/output.json");
+    fs::write(
+        &output,
+        r#"{"output": {"type": "array", "items": {"type": "string"}}}"#,
+    )
+    .unwrap();
+    let message = error_of(dir.path());
+    assert!(
+        message.contains(&output.display().to_string()),
+        "no file in: {message}"
+    );
+    assert!(message.contains("at /output/type:"), "{message}");
+    assert!(message.contains("an output is a JSON object"), "{message}");
+}
+
 /// The documented outputs' names are theirs: an output of its own named `MediaOutput` would
 /// rename every other model's (QA repro48 F4: to `MediaOutputAlt`, unsaid).
 #[test]

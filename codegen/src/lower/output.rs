@@ -19,11 +19,30 @@ pub(super) fn lower(ctx: &mut Ctx<'_>) -> Option<OutputType> {
     let Some(map) = src.output.as_object() else {
         ctx.errors.push(Error::schema(
             &src.output_path,
-            "",
+            src.output_pointer,
             "expected an object schema",
         ));
         return None;
     };
+    // The output is read into a struct: an output that is no object cannot fit it (QA repro48
+    // F5: an array output generated one no reply could fill).
+    let object = match map.get("type") {
+        None => true,
+        Some(Value::String(name)) => name == "object",
+        Some(Value::Array(names)) => names.iter().any(|n| n == "object"),
+        Some(_) => false,
+    };
+    if !object {
+        ctx.errors.push(
+            Error::schema(
+                &src.output_path,
+                &format!("{}/type", src.output_pointer),
+                "an output is a JSON object (`\"type\": \"object\"`): its files are its properties",
+            )
+            .hint("fix it with the overlay's `output_patch`"),
+        );
+        return None;
+    }
     let properties = map
         .get("properties")
         .and_then(Value::as_object)
