@@ -36,7 +36,7 @@ pub(super) fn lower(ctx: &mut Ctx<'_>) -> Option<OutputType> {
         ctx.errors.push(
             Error::schema(
                 &src.output_path,
-                &format!("{}/type", src.output_pointer),
+                format!("{}/type", src.output_pointer),
                 "an output is a JSON object (`\"type\": \"object\"`): its files are its properties",
             )
             .hint("fix it with the overlay's `output_patch`"),
