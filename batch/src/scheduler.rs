@@ -886,11 +886,15 @@ async fn download(
                 if dir.is_dir() {
                     record(err.saved_files());
                 }
-                let reason = format!(
-                    "{err}; the job is paid and not submitted again (`runcomfy result {} --out \
-                     DIR` fetches its files)",
-                    crate::report::shell_word(job.id())
-                );
+                // An output naming no file has none to fetch later.
+                let fetch = match err.failure() {
+                    Error::UnreadableOutput { .. } => String::new(),
+                    _ => format!(
+                        " (`runcomfy result {} --out DIR` fetches its files)",
+                        crate::report::shell_word(job.id())
+                    ),
+                };
+                let reason = format!("{err}; the job is paid and not submitted again{fetch}");
                 let saved = file_rows(ctx, err.saved_files());
                 return fail_saving(ctx, line, &reason, saved).await;
             }
@@ -971,7 +975,8 @@ fn ended<'a>(
 fn download_refused(err: &Error) -> bool {
     match err.failure() {
         Error::Download { reason, .. } => reason.is_refusal(),
-        Error::TooManyFiles { .. } => true,
+        // An output naming no file gives the same every time.
+        Error::TooManyFiles { .. } | Error::UnreadableOutput { .. } => true,
         _ => false,
     }
 }

@@ -333,6 +333,11 @@ async fn succeeded(
     mut report: Value,
 ) -> Result<u8, CliError> {
     let id = job.id();
+    // An output naming no file of a model that makes files is said as `--out` says it: not
+    // saved, with its cost (QA repro47 P1: "its files are at these URLs", and none).
+    if args.out.is_none() {
+        job.check_names_files(outputs)?;
+    }
     let counter = DownloadCounter::new();
     let options = args
         .timeout

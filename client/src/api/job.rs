@@ -443,15 +443,36 @@ impl<M: Model> Job<M> {
         Ok(outcome)
     }
 
-    /// Saves every file of the job's output into `dir`; see [`Client::download_with`].
+    /// Saves every file of the job's output into `dir`; see [`Client::download_with`]. An
+    /// output that names no file of a model that makes files is an error
+    /// ([`check_names_files`](Self::check_names_files)).
     pub async fn download(
         &self,
         output: &M::Output,
         dir: impl AsRef<Path>,
         options: &DownloadOptions,
     ) -> Result<Vec<DownloadedFile>, Error> {
+        self.check_names_files(output)?;
         let fetching = &self.client.inner.fetching;
         download::save_all(self.http(), fetching, output, dir.as_ref(), options).await
+    }
+
+    /// [`Error::UnreadableOutput`] when the job's model is known to make files (its
+    /// [`Upstream::output_kind`]) and `output` names none: the job succeeded, may be billed,
+    /// and nothing came of it. [`download`](Self::download) checks it first.
+    ///
+    /// [`Upstream::output_kind`]: crate::model::Upstream::output_kind
+    pub fn check_names_files(&self, output: &M::Output) -> Result<(), Error> {
+        // QA repro47 P1: `{}` or `{"images": 5}` was "succeeded; saved 0 files", exit 0.
+        let kind = self.model.and_then(|model| model.upstream.output_kind);
+        match kind.filter(|_| crate::Output::files(output).is_empty()) {
+            Some(kind) => Err(Error::UnreadableOutput {
+                request_id: self.request_id.to_string(),
+                reason: format!("it names no file, where the model makes {kind} files"),
+                excerpt: String::new(),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Refuses a reply that names another job than this one: its state, output or cancel
