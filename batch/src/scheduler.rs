@@ -561,12 +561,14 @@ async fn submit_failed(ctx: &Ctx, row: &Row, err: Error, rounds: u32) -> Option<
             }
             if let Some(paused) = ctx.gate.pause(retry_after) {
                 // A refused connection pauses them too (QA repro40 L6: said as a rate limit).
+                // The rate limit says itself; a refused connection says how (QA repro47 P5:
+                // "rate-limits them (rate limited (retry after 6s))").
                 let why = match err {
-                    Error::RateLimited { .. } => "the API rate-limits them",
-                    _ => "the API cannot be reached",
+                    Error::RateLimited { .. } => "the API rate-limits them".to_owned(),
+                    _ => format!("the API cannot be reached ({reason})"),
                 };
                 ctx.progress.println(&format!(
-                    "submits paused for {}: {why} ({reason})",
+                    "submits paused for {}: {why}",
                     crate::progress::format_duration(paused)
                 ));
             }
