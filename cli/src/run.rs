@@ -683,11 +683,17 @@ async fn submit_and_follow(
     progress.submitted(job.id());
     if interrupted {
         let cancelled = try_cancel(&job, &mut progress, interrupts, args, None).await;
+        // A job that goes on is billed: its record says what it may cost, as far as known by
+        // now (QA repro47 P2: none).
+        let estimate = match (&sent.estimate, lookup) {
+            (Some(estimate), _) => Some(estimate.clone()),
+            (None, Some(lookup)) if !cancelled.stopped_the_job() => {
+                Some(lookup.now(&sent.given).await)
+            }
+            _ => None,
+        };
         let record = (!cancelled.stopped_the_job())
-            .then(|| {
-                let estimate = sent.estimate.clone();
-                left_record(connection, &job, sent, estimate, None, args, None)
-            })
+            .then(|| left_record(connection, &job, sent, estimate, None, args, None))
             .flatten();
         return Ok(cancelled.report(&job, record.as_deref(), args));
     }
