@@ -465,7 +465,7 @@ impl<M: Model> Job<M> {
     pub fn check_names_files(&self, output: &M::Output) -> Result<(), Error> {
         // QA repro47 P1: `{}` or `{"images": 5}` was "succeeded; saved 0 files", exit 0.
         let kind = self.model.and_then(|model| model.upstream.output_kind);
-        match kind.filter(|_| crate::Output::files(output).is_empty()) {
+        match kind.filter(|_| crate::model::Output::files(output).is_empty()) {
             Some(kind) => Err(Error::UnreadableOutput {
                 request_id: self.request_id.to_string(),
                 reason: format!("it names no file, where the model makes {kind} files"),
