@@ -1332,6 +1332,12 @@ async fn save(
     args: &RunArgs,
 ) -> Result<Saved, Error> {
     let id = job.id();
+    // An output naming no file has nothing to download, now or later (QA repro49 N3:
+    // "downloading 0 files", then "`result --out` fetches the rest").
+    if let Err(err) = job.check_names_files(output) {
+        progress.finish();
+        return Err(err);
+    }
     let files = output_files(output);
     let counter = DownloadCounter::new();
     let ticking = progress.downloading(
@@ -1356,7 +1362,10 @@ async fn save(
             // The job is paid for and its output links last about a day. The record is
             // written only into a folder the download made. An output refused whole would be
             // refused again.
-            let again = !matches!(err, Error::TooManyFiles { .. });
+            let again = !matches!(
+                err,
+                Error::TooManyFiles { .. } | Error::UnreadableOutput { .. }
+            );
             if !args.mock && again {
                 eprintln_safe(&format!(
                     "the job succeeded but its files were not all saved; `runcomfy result {} \

@@ -1952,6 +1952,9 @@ fn a_succeeded_job_whose_output_is_not_the_models_is_not_saved_with_its_cost() {
         let err = stderr(&output);
         assert!(err.contains("not the model's output type"), "{err}");
         assert!(!err.contains("may still finish"), "{err}");
+        // Asking again gives the same: no "fetches the rest" (QA repro49 N3).
+        assert!(!err.contains("fetches the rest"), "{err}");
+        assert!(!err.contains("downloading 0 files"), "{err}");
         let output = cli(&server, dir.path())
             .args(["result", "job-1", "--wait"])
             .output()
