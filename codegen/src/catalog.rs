@@ -54,10 +54,22 @@ impl SourceModel {
     /// catalog's do. Such an output is no one model's.
     pub fn has_documented_output(&self) -> bool {
         let given = self.output_published || self.overlay.output_patch.is_some();
-        !given
-            || documented_output(self.output_kind())
-                .is_ok_and(|documented| documented == self.output)
+        !given || parsed_documented_output(self.output_kind()) == Some(&self.output)
     }
+}
+
+/// [`documented_output`] of `kind`, parsed once: it is compared with every model's output,
+/// several times each, and a synthetic catalog of a thousand models publishes every one.
+fn parsed_documented_output(kind: Option<MediaKind>) -> Option<&'static Value> {
+    static PARSED: std::sync::LazyLock<Option<(Value, Value)>> = std::sync::LazyLock::new(|| {
+        let audio = documented_output(Some(MediaKind::Audio)).ok()?;
+        Some((documented_output(None).ok()?, audio))
+    });
+    let (other, audio) = PARSED.as_ref()?;
+    Some(match kind {
+        Some(MediaKind::Audio) => audio,
+        _ => other,
+    })
 }
 
 /// The name of a model's input schema file.
