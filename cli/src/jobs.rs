@@ -9,8 +9,7 @@ use runcomfy::error::JobError;
 use runcomfy::job::JobResult;
 use runcomfy::provenance::{self, Record, RecordFile};
 use runcomfy::{
-    CancelOutcome, DownloadCounter, DownloadOptions, DownloadedFile, Error, JobState, Output as _,
-    WaitOptions,
+    CancelOutcome, DownloadCounter, DownloadOptions, DownloadedFile, Error, JobState, WaitOptions,
 };
 use serde_json::{Value, json};
 
@@ -426,7 +425,7 @@ async fn succeeded(
                 shell_word(id)
             ));
         }
-        let files = outputs.files();
+        let files = job.files(outputs);
         if files.is_empty() {
             output::json(&Value::Object(outputs.0.clone()));
         }

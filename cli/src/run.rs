@@ -1338,7 +1338,7 @@ async fn save(
         progress.finish();
         return Err(err);
     }
-    let files = output_files(output);
+    let files = job.files(output).len();
     let counter = DownloadCounter::new();
     let ticking = progress.downloading(
         format!(
@@ -1453,11 +1453,6 @@ fn succeeded(done: &Done, estimate: Option<&Estimate>, args: &RunArgs) {
             output::line(&file.path.display().to_string());
         }
     }
-}
-
-fn output_files(output: &DynOutput) -> usize {
-    use runcomfy::Output as _;
-    output.files().len()
 }
 
 /// A job that failed, was cancelled, timed out, or could not be followed or saved: `--json`

@@ -612,6 +612,9 @@ pub struct OutputField {
     pub description: Option<&'static str>,
     /// Whether it holds a list.
     pub list: bool,
+    /// Whether its text names the job's files (a string, or a list of strings): every
+    /// non-empty string there is a file to fetch, as the model's typed output reads it.
+    pub files: bool,
 }
 
 #[cfg(test)]

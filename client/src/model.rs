@@ -61,6 +61,14 @@ pub trait Output:
 {
     /// Every file URL of the output, in schema order, with the field it came from.
     fn files(&self) -> Vec<OutputFile<'_>>;
+
+    /// The files of this output as a job of `model` made it: [`files`](Self::files) for a
+    /// typed output, which is `model`'s own; an output read at run time ([`DynOutput`]) reads
+    /// the fields `model` lists as that model's typed output does.
+    fn files_of(&self, model: &ModelInfo) -> Vec<OutputFile<'_>> {
+        let _ = model;
+        self.files()
+    }
 }
 
 /// One file URL of an output.
@@ -121,6 +129,36 @@ impl Output for DynOutput {
         push_extra_urls(&mut files, &self.0);
         files
     }
+
+    /// The fields `model` says hold files first, in its order, each string there a file (QA
+    /// repro49 N1: `"images": ["https://...", "n/a"]` saved one file and said nothing of the
+    /// other, where the typed output's download fails on it); then the rest as
+    /// [`push_extra_urls`] finds them.
+    fn files_of(&self, model: &ModelInfo) -> Vec<OutputFile<'_>> {
+        let listed = |name: &str| model.outputs.iter().any(|f| f.files && f.name == name);
+        let mut files = Vec::new();
+        for field in model.outputs.iter().filter(|f| f.files) {
+            let Some((name, value)) = self.0.get_key_value(field.name) else {
+                continue;
+            };
+            match value {
+                serde_json::Value::String(url) => push_url(&mut files, name, None, url),
+                serde_json::Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        match item {
+                            serde_json::Value::String(url) => {
+                                push_url(&mut files, name, Some(i), url);
+                            }
+                            other => push_value(&mut files, name, Some(i), other, true),
+                        }
+                    }
+                }
+                other => push_value(&mut files, name, None, other, true),
+            }
+        }
+        push_fields(&mut files, self.0.iter().filter(|(name, _)| !listed(name)));
+        files
+    }
 }
 
 /// Adds the files found in output properties the schema does not list, so a new kind of
@@ -130,7 +168,15 @@ pub fn push_extra_urls<'a>(
     files: &mut Vec<OutputFile<'a>>,
     extra: &'a serde_json::Map<String, serde_json::Value>,
 ) {
-    for (field, value) in extra {
+    push_fields(files, extra);
+}
+
+/// Adds the files [`push_value`] finds in each of `fields`, an output's properties.
+fn push_fields<'a>(
+    files: &mut Vec<OutputFile<'a>>,
+    fields: impl IntoIterator<Item = (&'a String, &'a serde_json::Value)>,
+) {
+    for (field, value) in fields {
         push_value(
             files,
             field,
@@ -511,6 +557,47 @@ mod tests {
         assert_eq!(files.len(), 2);
         assert_eq!(files[1].field, "images");
         assert_eq!(files[1].index, Some(1));
+    }
+
+    /// A field the job's model lists as files is read as its typed output reads it: every
+    /// string a file; the rest of the output as [`push_extra_urls`] reads it.
+    #[test]
+    fn a_models_file_fields_are_read_as_its_typed_output_reads_them()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let model = crate::catalog::find("bytedance/seedream-4-0/sequential").ok_or("no model")?;
+        let reply = serde_json::json!({
+            "note": "https://cdn.example/n.png",
+            "images": ["https://cdn.example/a.png", "n/a", ""],
+            "preview_image": "pending",
+        });
+        let output: DynOutput = serde_json::from_value(reply.clone())?;
+        let read = |files: Vec<OutputFile<'_>>| -> Vec<(String, Option<usize>, String)> {
+            files
+                .iter()
+                .map(|f| (f.field.to_owned(), f.index, f.url.to_owned()))
+                .collect()
+        };
+        let typed: crate::outputs::MediaOutput = serde_json::from_value(reply)?;
+        assert_eq!(read(output.files_of(model)), read(typed.files()));
+        assert_eq!(
+            read(output.files_of(model)),
+            [
+                (
+                    "images".to_owned(),
+                    Some(0),
+                    "https://cdn.example/a.png".to_owned()
+                ),
+                ("images".to_owned(), Some(1), "n/a".to_owned()),
+                (
+                    "note".to_owned(),
+                    None,
+                    "https://cdn.example/n.png".to_owned()
+                ),
+            ]
+        );
+        // With no model, the text is a value the output keeps, not a file.
+        assert_eq!(output.files().len(), 2);
+        Ok(())
     }
 
     #[test]

@@ -47,6 +47,11 @@ pub fn generate(root: &Path) -> Result<String, Errors> {
     Generator::new().generate(root)
 }
 
+/// Generates the output types of a whole catalog folder, for review and snapshots.
+pub fn generate_outputs(root: &Path) -> Result<String, Errors> {
+    Ok(emit::outputs_module(&load(root)?))
+}
+
 /// Generates each model's module on its own, by model id, for review and snapshots.
 pub fn generate_models(root: &Path) -> Result<Vec<(String, String)>, Errors> {
     let catalog = load(root)?;

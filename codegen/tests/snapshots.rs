@@ -26,6 +26,11 @@ fn snapshot_catalog(root: &Path, prefix: &str, only: Option<&[&str]>) {
         Some(ids) => assert_eq!(snapshotted, ids.len(), "a listed model is missing"),
         None => assert!(snapshotted > 0),
     }
+    // The output types the models share: what `files()` lists and the runtime catalog's fields.
+    match runcomfy_codegen::generate_outputs(root) {
+        Ok(code) => insta::assert_snapshot!(format!("{prefix}__outputs"), code),
+        Err(errors) => panic!("{errors}"),
+    }
 }
 
 /// The seeds, and real models that each stand for a class of shapes.

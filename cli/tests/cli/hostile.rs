@@ -1975,6 +1975,59 @@ fn a_succeeded_job_whose_output_is_not_the_models_is_not_saved_with_its_cost() {
     }
 }
 
+/// Text among the files of a field the model lists as files is a file that cannot be fetched,
+/// as the model's typed output reads it: the others are saved and the job is not saved (69),
+/// naming it (QA repro49 N1: "saved 1 file", exit 0, the text left out unsaid). A field the
+/// model does not list keeps its text as a value.
+#[test]
+fn text_among_the_models_files_is_a_file_not_saved_and_said() {
+    let server = api(
+        |_, _| {
+            succeeded(j!({
+                "images": ["/files/a.png", "n/a"],
+                "preview_image": "pending",
+            }))
+        },
+        |_| file("image/png", png()),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    // With a cache, as a user has one: `result` then knows the job's model.
+    let cached = |args: &[&str]| {
+        cli(&server, dir.path())
+            .env("RUNCOMFY_CACHE_DIR", dir.path().join("cache"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let text = "Generate 2 images of a fox.";
+    let output = cached(&["run", MODEL, "--text", text, "--out", "out", "--json"]);
+    assert_code(&output, 69);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["status"], "not_saved", "{report}");
+    let files = report["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{report}");
+    assert_eq!(files[0]["field"], "images", "{report}");
+    let err = stderr(&output);
+    assert!(
+        err.contains("n/a") && err.contains("not a whole URL"),
+        "{err}"
+    );
+    assert!(!err.contains("pending"), "{err}");
+    // Without --out, both are listed as the job's files.
+    let output = cached(&["result", "job-1"]);
+    assert_code(&output, 0);
+    let listed = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        listed.contains("/files/a.png") && listed.contains("n/a"),
+        "{listed}"
+    );
+    let output = batch(&server, dir.path(), &["a fox"], &[]);
+    assert_code(&output, 1);
+    let report = std::fs::read_to_string(dir.path().join("shots/report.jsonl")).unwrap();
+    let line: Value = serde_json::from_str(report.trim()).unwrap();
+    assert_eq!(line["status"], "failed", "{line}");
+}
+
 /// `result` without `--out` lists each file where it is fetched from: a path output is on the
 /// API's origin (QA repro35 L4: `/files/a.png` was shown bare).
 #[test]

@@ -33,7 +33,7 @@ use crate::http::retry::{self, Failure, retry_after};
 use crate::http::secret::Token;
 use crate::http::transport::Http;
 use crate::media::{Base64Source, DataUri, Payload, after_prefix, cut_short};
-use crate::model::Output;
+use crate::model::OutputFile;
 use crate::place::{Identity, Placed, place_new};
 use crate::schema::{MediaFormat, MediaKind};
 
@@ -242,17 +242,16 @@ impl Fetching {
     }
 }
 
-/// Saves every file of an output into `dir`, in the order of [`Output::files`]: what
-/// `Client::download_with` does.
-pub(crate) async fn save_all<O: Output>(
+/// Saves every file of an output (`listed`, in the order of
+/// [`Output::files`](crate::Output::files)) into `dir`: what `Client::download_with` does.
+pub(crate) async fn save_all(
     http: &Http,
     fetching: &Fetching,
-    output: &O,
+    listed: Vec<OutputFile<'_>>,
     dir: &Path,
     options: &DownloadOptions,
 ) -> Result<Vec<DownloadedFile>, Error> {
     let deadline = crate::http::dates::later(Instant::now(), options.timeout);
-    let listed = output.files();
     if listed.len() > MAX_OUTPUT_FILES {
         return Err(Error::TooManyFiles {
             listed: listed.len(),

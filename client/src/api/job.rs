@@ -18,7 +18,7 @@ use crate::http::retry::Failure;
 use crate::http::secret::REDACTED;
 use crate::http::transport::{Call, Http};
 use crate::http::wire::{self, CancelReply, ResultReply, StatusReply};
-use crate::model::{Model, ModelInfo};
+use crate::model::{Model, ModelInfo, Output as _, OutputFile};
 use crate::price::Usd;
 use crate::printable::printable_id;
 
@@ -452,9 +452,22 @@ impl<M: Model> Job<M> {
         dir: impl AsRef<Path>,
         options: &DownloadOptions,
     ) -> Result<Vec<DownloadedFile>, Error> {
+        let files = self.files(output);
         self.check_names_files(output)?;
         let fetching = &self.client.inner.fetching;
-        download::save_all(self.http(), fetching, output, dir.as_ref(), options).await
+        download::save_all(self.http(), fetching, files, dir.as_ref(), options).await
+    }
+
+    /// The files `output` names, as this job's model reads it ([`Output::files_of`]): for a
+    /// job of a model chosen at run time, every string of a field the model lists as files is
+    /// one, as its typed output reads it.
+    ///
+    /// [`Output::files_of`]: crate::Output::files_of
+    pub fn files<'o>(&self, output: &'o M::Output) -> Vec<OutputFile<'o>> {
+        match self.model {
+            Some(model) => output.files_of(model),
+            None => output.files(),
+        }
     }
 
     /// [`Error::UnreadableOutput`] when the job's model is known to make files (its
@@ -465,7 +478,7 @@ impl<M: Model> Job<M> {
     pub fn check_names_files(&self, output: &M::Output) -> Result<(), Error> {
         // QA repro47 P1: `{}` or `{"images": 5}` was "succeeded; saved 0 files", exit 0.
         let kind = self.model.and_then(|model| model.upstream.output_kind);
-        match kind.filter(|_| crate::model::Output::files(output).is_empty()) {
+        match kind.filter(|_| self.files(output).is_empty()) {
             Some(kind) => Err(Error::UnreadableOutput {
                 request_id: self.request_id.to_string(),
                 reason: format!("it names no file, where the model makes {kind} files"),

@@ -184,6 +184,13 @@ fn write_file(catalog: &Catalog, selected: &[usize], gated: bool, sink: &mut dyn
     });
 }
 
+/// The catalog's output types, as the `outputs` module of [`file()`] has them; used for review
+/// and snapshots.
+pub fn outputs_module(catalog: &Catalog) -> String {
+    let outputs = catalog.outputs.iter().map(output::output);
+    format(quote!(#(#outputs)*))
+}
+
 /// One model's module on its own, as it appears in [`file()`]; used for review and snapshots.
 pub fn model_module(catalog: &Catalog, model: &Model) -> String {
     let name = format_ident!(

@@ -121,5 +121,6 @@ fn field_info(f: &OutputField) -> TokenStream {
         None => quote!(None),
     };
     let list = f.ty == OutputKind::StringList;
-    quote!(OutputField { name: #wire, description: #description, list: #list })
+    let files = file_urls(f).is_some();
+    quote!(OutputField { name: #wire, description: #description, list: #list, files: #files })
 }

@@ -88,6 +88,7 @@ impl Client {
         options: &DownloadOptions,
     ) -> Result<Vec<DownloadedFile>, Error> {
         let inner = &self.inner;
-        download::save_all(&inner.http, &inner.fetching, output, dir.as_ref(), options).await
+        let files = output.files();
+        download::save_all(&inner.http, &inner.fetching, files, dir.as_ref(), options).await
     }
 }
