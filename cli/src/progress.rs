@@ -90,6 +90,24 @@ impl Progress {
         }
     }
 
+    /// [`message`](Self::message) as a handle that borrows nothing: for a future that speaks
+    /// while this progress is used elsewhere.
+    pub fn messages(&self) -> impl Fn(&str) + use<> {
+        let bar = match self {
+            Progress::Spinner(bar) => Some(bar.clone()),
+            _ => None,
+        };
+        let start = match self {
+            Progress::Lines { start, .. } => Some(*start),
+            _ => None,
+        };
+        move |text: &str| match (&bar, start) {
+            (Some(bar), _) => bar.set_message(text.to_owned()),
+            (None, Some(start)) => line(start, text),
+            (None, None) => {}
+        }
+    }
+
     /// Shows that the job was accepted, until its first poll says more (a spinner still saying
     /// "submitting" would read as a submit that hangs). Plain lines already said it.
     pub fn submitted(&mut self, request_id: &str) {

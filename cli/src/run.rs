@@ -992,6 +992,7 @@ async fn submit(
     progress.message(&format!("submitting to {model}"));
     let control = SubmitControl::new();
     let sending = client.submit_decoded_with(input, &control);
+    let sending = told_of_resends(sending, &control, progress.messages(), model);
     let submit = async {
         tokio::pin!(sending);
         match args.timeout.within(&mut sending).await {
@@ -1033,6 +1034,45 @@ async fn submit(
         None => Err(CliError::SubmitInterrupted { model }),
     }
 }
+
+/// `sending`, saying (`say`: the progress's message) each time it waits to be sent again after a
+/// refusal that took nothing (QA repro49 N4: a `Retry-After: 60` was a minute of "submitting"
+/// and no why).
+async fn told_of_resends<T>(
+    sending: impl Future<Output = T>,
+    control: &SubmitControl,
+    say: impl Fn(&str),
+    model: &str,
+) -> T {
+    tokio::pin!(sending);
+    let mut told = None;
+    let mut looks = tokio::time::interval(RESEND_LOOKS);
+    loop {
+        tokio::select! {
+            biased;
+            sent = &mut sending => return sent,
+            _ = looks.tick() => {}
+        }
+        let resend = control.resend();
+        if let Some(now) = resend.as_ref().filter(|now| told.as_ref() != Some(*now)) {
+            let why = match now.rate_limited {
+                true => "the API rate-limits submits".to_owned(),
+                false => format!("no connection to the API ({})", now.reason),
+            };
+            let secs = now
+                .at
+                .saturating_duration_since(Instant::now())
+                .as_secs_f64();
+            say(&format!(
+                "submitting to {model}: {why}; nothing was taken, sending again in {secs:.0} s"
+            ));
+        }
+        told = resend;
+    }
+}
+
+/// How often a submit is looked at for a wait to tell of.
+const RESEND_LOOKS: Duration = Duration::from_millis(200);
 
 /// Ctrl-C or SIGTERM before the submit: said, and `--json`'s object; the exit code.
 fn nothing_sent(model: &str, args: &RunArgs) -> u8 {

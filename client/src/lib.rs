@@ -121,7 +121,7 @@ pub use job::{CancelOutcome, Job, JobRecord, JobState, Status};
 #[doc(no_inline)]
 pub use poll::{PollHistorySnapshot, PollPolicy};
 #[doc(no_inline)]
-pub use retry::{RetryPolicy, SubmitControl};
+pub use retry::{Resend, RetryPolicy, SubmitControl};
 #[doc(no_inline)]
 pub use wait::{FirstSeenRunning, Outage, Update, WaitOptions};
 

@@ -649,10 +649,12 @@ fn a_refused_submit_waiting_to_be_sent_again_is_not_sent_after_ctrl_c_or_the_tim
     assert_code(&output, 75);
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["status"], "not_submitted", "{report}");
+    let err = stderr(&output);
+    assert!(err.contains("nothing was accepted"), "{err}");
+    // The wait is said while it lasts, not only at its end (QA repro49 N4).
     assert!(
-        stderr(&output).contains("nothing was accepted"),
-        "{}",
-        stderr(&output)
+        err.contains("the API rate-limits submits; nothing was taken, sending again in "),
+        "{err}"
     );
     assert_eq!(server.count("POST", ""), 1);
 

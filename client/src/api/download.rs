@@ -364,9 +364,12 @@ async fn save_one(
         field = %printable(&field, SHOWN_CHARS),
         index
     );
-    let attempts = retry::run(http.retry_policy(), is_retryable_download, || {
-        fetch_to_temp(http, fetching, &parsed, dir, &stem, options)
-    });
+    let attempts = retry::run(
+        http.retry_policy(),
+        is_retryable_download,
+        |_, _| {},
+        || fetch_to_temp(http, fetching, &parsed, dir, &stem, options),
+    );
     // Dropping the attempt in flight removes its temporary file.
     let fetched = match tokio::time::timeout_at(deadline.into(), attempts).await {
         Ok(Ok(fetched)) => fetched,

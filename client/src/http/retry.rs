@@ -4,8 +4,8 @@
 use std::collections::hash_map::RandomState;
 use std::future::Future;
 use std::hash::BuildHasher;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use backon::{BackoffBuilder, ExponentialBuilder, Retryable};
@@ -181,6 +181,19 @@ struct ControlState {
     on_wire: AtomicBool,
     changed: tokio::sync::Notify,
     single_attempt: bool,
+    resend: Mutex<Option<Resend>>,
+}
+
+/// A submit refused unsent (a 429, a connection never made) that waits to be sent again:
+/// when, and why ([`SubmitControl::resend`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resend {
+    /// When it is sent again.
+    pub at: Instant,
+    /// Whether the server rate-limited it (else no connection was made).
+    pub rate_limited: bool,
+    /// The refusal, as the error it would have ended with.
+    pub reason: String,
 }
 
 impl SubmitControl {
@@ -224,8 +237,30 @@ impl SubmitControl {
         self.0.on_wire.load(Ordering::SeqCst)
     }
 
+    /// When this submit waits to be sent again after a refusal that took nothing: when, and
+    /// why; `None` before its first attempt, while one is on the wire, and once answered.
+    /// For a caller to tell a person why a submit takes long, and that nothing was taken.
+    pub fn resend(&self) -> Option<Resend> {
+        self.resend_slot().clone()
+    }
+
+    /// Notes that the submit waits `delay` after `failure` before it is sent again.
+    pub(crate) fn waits(&self, failure: &Failure, delay: Duration) {
+        *self.resend_slot() = Some(Resend {
+            at: crate::http::dates::later(Instant::now(), delay),
+            rate_limited: matches!(failure.error, Error::RateLimited { .. }),
+            reason: failure.error.to_string(),
+        });
+    }
+
+    fn resend_slot(&self) -> std::sync::MutexGuard<'_, Option<Resend>> {
+        // The slot holds a value, whole or not yet written: a panic elsewhere cannot tear it.
+        self.0.resend.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Marks an attempt on the wire until the guard drops.
     pub(crate) fn sending(&self) -> OnWire<'_> {
+        *self.resend_slot() = None;
         self.0.on_wire.store(true, Ordering::SeqCst);
         OnWire(self)
     }
@@ -442,6 +477,7 @@ const RATE_LIMIT_FLOOR: Duration = Duration::from_secs(1);
 pub(crate) async fn run<T, F, Fut>(
     policy: &RetryPolicy,
     retryable: impl FnMut(&Failure) -> bool,
+    mut waits: impl FnMut(&Failure, Duration),
     attempt: F,
 ) -> Result<T, Failure>
 where
@@ -473,6 +509,7 @@ where
         })
         .notify(|failure: &Failure, delay: Duration| {
             tracing::debug!(error = %failure.error, ?delay, "retrying");
+            waits(failure, delay);
         })
         .await
 }
@@ -535,7 +572,9 @@ mod tests {
         let policy = RetryPolicy::default().with_max_retries(1);
         let mut attempts = 0;
         let started = Instant::now();
-        let result = run(&policy, Failure::is_transient, || {
+        let mut told = Vec::new();
+        let waits = |_: &Failure, delay| told.push(delay);
+        let result = run(&policy, Failure::is_transient, waits, || {
             attempts += 1;
             let first = attempts == 1;
             async move {
@@ -560,6 +599,9 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
+        // The wait is told before it is waited, as it is.
+        assert_eq!(told.len(), 1);
+        assert!(told[0] >= RATE_LIMIT_FLOOR, "{told:?}");
     }
 
     /// Longer than any close of these tests.

@@ -272,7 +272,13 @@ impl Http {
         call: Call,
         retryable: fn(&Failure) -> bool,
     ) -> Result<T, Failure> {
-        retry::run(&self.retry, retryable, || self.send_once(&call, None)).await
+        retry::run(
+            &self.retry,
+            retryable,
+            |_, _| {},
+            || self.send_once(&call, None),
+        )
+        .await
     }
 
     /// [`send`](Self::send) under a [`SubmitControl`]: once it is stopped, no attempt follows
@@ -287,6 +293,7 @@ impl Http {
         let attempts = retry::run(
             &self.retry,
             |failure| retryable(failure) && !control.is_stopped() && !control.is_single_attempt(),
+            |failure, delay| control.waits(failure, delay),
             || self.send_once(&call, Some(control)),
         );
         tokio::select! {
