@@ -464,10 +464,20 @@ impl<M: Model> Job<M> {
     ///
     /// [`Output::files_of`]: crate::Output::files_of
     pub fn files<'o>(&self, output: &'o M::Output) -> Vec<OutputFile<'o>> {
-        match self.model {
+        match self.output_model() {
             Some(model) => output.files_of(model),
             None => output.files(),
         }
+    }
+
+    /// The model whose output this job's is: its own, or for a job rebuilt from its id alone,
+    /// the catalog's model its finished result names (`model_id`), so a job run elsewhere is
+    /// read as its model's output too.
+    fn output_model(&self) -> Option<&'static ModelInfo> {
+        self.model.or_else(|| {
+            let reply = self.cached()?;
+            crate::catalog::find(reply.model_id.as_deref()?)
+        })
     }
 
     /// [`Error::UnreadableOutput`] when the job's model is known to make files (its
@@ -477,7 +487,9 @@ impl<M: Model> Job<M> {
     /// [`Upstream::output_kind`]: crate::model::Upstream::output_kind
     pub fn check_names_files(&self, output: &M::Output) -> Result<(), Error> {
         // QA repro47 P1: `{}` or `{"images": 5}` was "succeeded; saved 0 files", exit 0.
-        let kind = self.model.and_then(|model| model.upstream.output_kind);
+        let kind = self
+            .output_model()
+            .and_then(|model| model.upstream.output_kind);
         match kind.filter(|_| self.files(output).is_empty()) {
             Some(kind) => Err(Error::UnreadableOutput {
                 request_id: self.request_id.to_string(),
