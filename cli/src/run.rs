@@ -656,10 +656,19 @@ async fn submit_and_follow(
         .estimate
         .is_none()
         .then(|| EstimateLookup::start(client, model, &sent.given));
+    let known = sent
+        .estimate
+        .clone()
+        .unwrap_or_else(|| catalog_estimate(model, &sent.given));
+    let pending = SubmitPending::write(model.id, sent, &known, args);
     let submitted = submit(client, input, &mut progress, interrupts, args).await;
+    let settled = |pending: Option<SubmitPending>| pending.map(SubmitPending::remove);
     let (job, interrupted) = match submitted {
         Ok(Some(submitted)) => submitted,
-        Ok(None) => return Ok(exit::INTERRUPTED),
+        Ok(None) => {
+            settled(pending);
+            return Ok(exit::INTERRUPTED);
+        }
         Err(err) => {
             progress.finish();
             // What it may cost, for the charge to be matched with (QA repro45 N5: none): the
@@ -670,15 +679,20 @@ async fn submit_and_follow(
                 (None, Some(lookup)) => lookup.now(&sent.given).await,
                 (None, None) => catalog_estimate(model, &sent.given),
             };
-            let record = err
-                .maybe_accepted()
-                .then(|| unknown_record(model.id, sent, &estimate, &err, args))
-                .flatten();
+            let record = match (err.maybe_accepted(), pending) {
+                (true, Some(pending)) => pending.unknown(&estimate, &err),
+                (_, pending) => {
+                    settled(pending);
+                    None
+                }
+            };
             no_job_with(model.id, &err, record.as_deref(), &estimate, args);
             return Err(err);
         }
     };
+    // The request id is in the cache from here, and the job's record says what was sent.
     connection.submitted(&job);
+    settled(pending);
     progress.note(&format!("submitted {} to {}", job.id(), model.id));
     progress.submitted(job.id());
     if interrupted {
@@ -1115,52 +1129,104 @@ fn no_job_with(
     }));
 }
 
-/// The record of a submit that may have been accepted (and billed) with no request id to
-/// follow: what was sent, where, when and at what estimate, so the charge can be matched to
-/// it. Into `--out`, else a folder of its own under the default root; none with `--mock`,
-/// whose server ends with the command. Where it was written.
-fn unknown_record(
-    model: &str,
-    sent: &Sent,
-    estimate: &Estimate,
-    err: &CliError,
-    args: &RunArgs,
-) -> Option<PathBuf> {
-    if args.mock {
-        return None;
-    }
-    let now = runcomfy::clock::now();
-    let dir = args.out.clone().unwrap_or_else(|| {
-        let stamp = provenance::timestamp(now).replace([':', '.'], "-");
-        output::default_out_dir(&format!("unknown-{stamp}"))
-    });
-    let record = Record {
-        estimate: Some(estimate.to_json()),
-        timings: Timings {
-            submitted: Some(provenance::timestamp(now)),
-            ..Timings::default()
-        },
-        error: Some(format!(
-            "the submit may have been accepted (and billed), with no request id: {err}"
-        )),
-        ..Record::new(model, sent.server.as_str(), sent.summary.clone())
-    };
-    let written = std::fs::create_dir_all(&dir)
-        .map_err(|e| e.to_string())
-        .and_then(|()| record.write_new(&dir).map_err(|e| e.to_string()));
-    match written {
-        Ok(path) => {
-            eprintln_safe(&format!(
-                "what was sent, for matching a charge: {}",
-                path.display()
-            ));
-            Some(path)
+/// The record of a submit, written before it is sent (as a batch line's is): what was sent,
+/// where, when and at what estimate, with no request id, so a charge can be matched to it. A
+/// run killed outright while its submit is on the wire (kill -9, a crash) leaves it (QA repro40
+/// L7: nothing was left); a submit whose outcome stays unknown has it written over with why;
+/// one refused or accepted removes it (the job's own record then says what was sent). Into
+/// `--out`, else a folder of its own under the default root; none with `--mock`, whose server
+/// ends with the command.
+struct SubmitPending {
+    /// Where it was written, when it could be.
+    path: Option<PathBuf>,
+    /// The folders made for it, the innermost first.
+    made: Vec<PathBuf>,
+    /// The record as written.
+    record: Record,
+}
+
+impl SubmitPending {
+    fn write(model: &str, sent: &Sent, estimate: &Estimate, args: &RunArgs) -> Option<Self> {
+        if args.mock {
+            return None;
         }
-        Err(err) => {
-            eprintln_safe(&format!(
-                "warning: the record of what was sent was not written: {err}"
-            ));
-            None
+        let now = runcomfy::clock::now();
+        let dir = args.out.clone().unwrap_or_else(|| {
+            let stamp = provenance::timestamp(now).replace([':', '.'], "-");
+            output::default_out_dir(&format!("unknown-{stamp}"))
+        });
+        let made = dir
+            .ancestors()
+            .take_while(|d| !d.as_os_str().is_empty() && !d.is_dir())
+            .map(Path::to_path_buf)
+            .collect();
+        let record = Record {
+            estimate: Some(estimate.to_json()),
+            timings: Timings {
+                submitted: Some(provenance::timestamp(now)),
+                ..Timings::default()
+            },
+            error: Some(
+                "the run ended during its submit: it may have been accepted (and billed), \
+                 with no request id"
+                    .to_owned(),
+            ),
+            ..Record::new(model, sent.server.as_str(), sent.summary.clone())
+        };
+        let written = std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))
+            .and_then(|()| record.write_new(&dir).map_err(|e| e.to_string()));
+        let path = match written {
+            Ok(path) => Some(path),
+            Err(err) => {
+                eprintln_safe(&format!(
+                    "warning: the record of what is sent was not written: {err}"
+                ));
+                None
+            }
+        };
+        Some(SubmitPending { path, made, record })
+    }
+
+    /// The submit was refused, or accepted: the record goes, and the folders made for it.
+    fn remove(self) {
+        if let Some(path) = &self.path {
+            let _ = std::fs::remove_file(path);
+        }
+        // Only those left empty: nothing else was saved there meanwhile.
+        for dir in &self.made {
+            if std::fs::remove_dir(dir).is_err() {
+                break;
+            }
+        }
+    }
+
+    /// The submit may have been accepted (and billed) with no request id to follow: the record
+    /// says so, with the estimate known by now. Where it is.
+    fn unknown(self, estimate: &Estimate, err: &CliError) -> Option<PathBuf> {
+        let record = Record {
+            estimate: Some(estimate.to_json()),
+            error: Some(format!(
+                "the submit may have been accepted (and billed), with no request id: {err}"
+            )),
+            ..self.record
+        };
+        let path = self.path?;
+        match record.replace(&path) {
+            Ok(path) => {
+                eprintln_safe(&format!(
+                    "what was sent, for matching a charge: {}",
+                    path.display()
+                ));
+                Some(path)
+            }
+            Err(err) => {
+                eprintln_safe(&format!(
+                    "warning: the record of what was sent was not completed: {err}"
+                ));
+                // The one written before the submit still says what was sent.
+                Some(path)
+            }
         }
     }
 }

@@ -817,6 +817,78 @@ fn an_ambiguous_submit_exits_3_in_json_and_in_batch_and_is_never_resent() {
     assert_eq!(dropped.count("POST", ""), 1 + 2);
 }
 
+/// A run killed outright while its submit is on the wire leaves the record of what was sent,
+/// with no request id, where a charge can be matched to it (QA repro40 L7: nothing was left);
+/// a submit refused leaves nothing, nor a folder; an ambiguous one has that record say why.
+#[test]
+fn a_run_killed_during_its_submit_leaves_the_record_of_what_was_sent() {
+    let hanging = Hostile::start_in_background(|_, _| Act::Hang);
+    let dir = tempfile::tempdir().unwrap();
+    let pending = |dir: &Path| -> Value {
+        let text = std::fs::read_to_string(dir.join("runcomfy-record.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    for out in [Some("shots"), None] {
+        let mut args = vec!["run", MODEL, "--text", "a fox"];
+        args.extend(out.map(|out| ["--out", out]).into_iter().flatten());
+        let mut child = spawn(&hanging, dir.path(), &args);
+        while hanging.count("POST", "") == usize::from(out.is_none()) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        signal(&child, "KILL");
+        child.wait().unwrap();
+        let folder = match out {
+            Some(out) => dir.path().join(out),
+            None => std::fs::read_dir(dir.path().join("runcomfy-out"))
+                .unwrap()
+                .map(|entry| entry.unwrap().path())
+                .find(|path| path.to_string_lossy().contains("unknown-"))
+                .unwrap(),
+        };
+        let record = pending(&folder);
+        assert_eq!(record["model"], MODEL, "{record}");
+        assert_eq!(record["request_id"], Value::Null, "{record}");
+        assert_eq!(record["input"]["text"], "a fox", "{record}");
+        assert!(record["timings"]["submitted"].is_string(), "{record}");
+        let error = record["error"].as_str().unwrap();
+        assert!(error.contains("may have been accepted"), "{error}");
+    }
+
+    // Refused: no record, and no folder made for one.
+    let refusing = Hostile::start_in_background(|_, _| {
+        json(422, j!({"error_code": 422001, "error_message": "no"}))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    assert_code(&run(&refusing, dir.path(), &[]), 65);
+    assert_code(&run(&refusing, dir.path(), &["--out", "a/b"]), 65);
+    assert_eq!(files_under(dir.path()), Vec::<String>::new());
+
+    // Ambiguous (a 502): the same record, saying why, and no second one.
+    let failing = Hostile::start_in_background(|seen, _| match seen.method.as_str() {
+        "POST" => json(
+            502,
+            j!({"error_code": 500001, "error_message": "bad gateway"}),
+        ),
+        _ => json(404, j!({"error_code": 404001})),
+    });
+    let output = run(&failing, dir.path(), &["--out", "shots", "--json"]);
+    assert_code(&output, 3);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        report["record"]
+            .as_str()
+            .unwrap()
+            .ends_with("shots/runcomfy-record.json")
+    );
+    let left = files_under(dir.path());
+    assert!(
+        left.len() == 1 && left[0].ends_with("shots/runcomfy-record.json"),
+        "{left:?}"
+    );
+    let error = pending(&dir.path().join("shots"))["error"].clone();
+    assert!(error.as_str().unwrap().contains("bad gateway"), "{error}");
+}
+
 #[test]
 fn a_submit_that_gives_no_job_says_so_in_json_and_a_deadline_already_past_sends_nothing() {
     let refusing = Hostile::start_in_background(|seen, _| match seen.method.as_str() {
