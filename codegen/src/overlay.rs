@@ -34,7 +34,7 @@ pub struct Overlay {
     /// Rules across several fields.
     #[serde(default)]
     pub rules: Vec<CrossRule>,
-    /// An RFC 7386 JSON merge patch applied to `input.json` before anything else: fixes of
+    /// An RFC 7396 JSON merge patch applied to `input.json` before anything else: fixes of
     /// upstream defects.
     #[serde(default)]
     pub patch: Option<serde_json::Value>,

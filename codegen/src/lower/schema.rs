@@ -1114,7 +1114,7 @@ impl<'c, 'a> Reader<'c, 'a> {
     }
 }
 
-/// The overlay `patch` that removes the keyword at `at` (an RFC 7386 merge patch setting it
+/// The overlay `patch` that removes the keyword at `at` (an RFC 7396 merge patch setting it
 /// to `null`), as JSON text; `None` when it lies inside an array, which a merge patch can only
 /// replace whole.
 fn removal_patch(doc: &Value, at: &Pointer) -> Option<String> {
