@@ -26,6 +26,21 @@ pub enum BatchError {
         lines: Vec<InvalidLine>,
     },
 
+    /// A line checked when the batch began can no longer be sent as it was checked (a local
+    /// file it names moved, changed or is unreadable since); nothing of it was sent, and it
+    /// waits for the next run.
+    #[error(
+        "line {line} cannot be sent as it was checked when the batch began: {source}; nothing \
+         of it was sent: mend it (the file where it was) and run the batch again"
+    )]
+    LineUnreadable {
+        /// The line.
+        line: u64,
+        /// Why.
+        #[source]
+        source: runcomfy::Error,
+    },
+
     /// The input file has no job in it.
     #[error("{} has no lines to run", path.display())]
     Empty {

@@ -263,11 +263,13 @@ fn check_line(
         ));
     }
     let mut found = Vec::new();
+    let mut sent = None;
     if let (Some(model), Some(input)) = (model, &input) {
         let checked = input_problems(model, input, folder);
         problems.extend(checked.errors);
         warnings.extend(checked.warnings);
         found = checked.found;
+        sent = checked.sent;
     }
     match (model, input) {
         (Some(model), Some(input)) if problems.is_empty() => Ok(Line {
@@ -275,7 +277,7 @@ fn check_line(
             dir: key.as_deref().map(safe_file_name).unwrap_or_default(),
             key,
             model,
-            input: Value::Object(input),
+            input: sent.unwrap_or(Value::Object(input)),
             warnings,
         }),
         (model, input) => Err(InvalidLine {
@@ -387,6 +389,8 @@ struct Checked {
     warnings: Vec<String>,
     /// The schema's errors as problems.
     found: Vec<runcomfy::Problem>,
+    /// A valid input as it is to be sent: its local media paths absolute.
+    sent: Option<Value>,
 }
 
 /// What `model`'s validation finds in `input`.
@@ -400,11 +404,16 @@ fn input_problems(
         // The body is made as the submit makes it, so a line too large to send (its local
         // files inlined) is found before any line is paid for.
         Ok(decoded) => match decoded.encode(runcomfy::client::DEFAULT_MAX_BODY_BYTES) {
-            Ok(_) => Checked {
+            Ok(body) => Checked {
                 warnings: runcomfy::validate::said(decoded.warnings())
                     .iter()
                     .map(problem_line)
                     .collect(),
+                sent: serde_json::from_slice(&body).ok().map(|body| {
+                    let mut input = input.clone();
+                    runcomfy::media::absolute_paths(&mut input, &body);
+                    input
+                }),
                 ..Checked::default()
             },
             Err(err) => Checked {

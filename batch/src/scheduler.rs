@@ -584,14 +584,18 @@ async fn submit_failed(ctx: &Ctx, row: &Row, err: Error, rounds: u32) -> Option<
             release(ctx, row);
             Some(fail_submitting(ctx, line, &reason).await)
         }
-        SubmitFailure::Fatal => {
+        SubmitFailure::Fatal | SubmitFailure::Local => {
             release(ctx, row);
             let _ = journal(ctx, {
                 let (from, note) = (row.state, not_sent_note(row, &reason));
                 move |j| j.mark_not_sent(line, from, &note)
             })
             .await;
-            fatal(ctx, BatchError::Refused(err));
+            let stop = match classify_submit_error(&err) {
+                SubmitFailure::Local => BatchError::LineUnreadable { line, source: err },
+                _ => BatchError::Refused(err),
+            };
+            fatal(ctx, stop);
             Some(Outcome::Unfinished)
         }
         SubmitFailure::Unknown => Some(unknown(ctx, line, reason).await),
@@ -634,6 +638,10 @@ enum SubmitFailure {
     Refused,
     /// Refused for every line (token, balance): stop the batch.
     Fatal,
+    /// Not sent: its input, checked when the batch began, no longer is (a local file moved,
+    /// changed or unreadable since). Stop the batch with the line kept as it was, to be sent
+    /// once its input is mended (QA repro52 F1: it failed for good, never sent).
+    Local,
     /// May have been accepted: never sent again automatically.
     Unknown,
 }
@@ -652,12 +660,12 @@ fn classify_submit_error(err: &Error) -> SubmitFailure {
         | Error::Forbidden { .. }
         | Error::InsufficientBalance { .. }
         | Error::Config(_) => SubmitFailure::Fatal,
-        Error::Validation(_)
-        | Error::Encode(_)
-        | Error::BodyTooLarge { .. }
-        | Error::NotFound { .. }
-        | Error::Rejected { .. }
-        | Error::Api { .. } => SubmitFailure::Refused,
+        Error::Validation(_) | Error::Encode(_) | Error::BodyTooLarge { .. } => {
+            SubmitFailure::Local
+        }
+        Error::NotFound { .. } | Error::Rejected { .. } | Error::Api { .. } => {
+            SubmitFailure::Refused
+        }
         // `SubmitOutcomeUnknown`, and anything this code does not know to be a refusal.
         _ => SubmitFailure::Unknown,
     }

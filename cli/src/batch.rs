@@ -30,7 +30,8 @@ pub fn command() -> Command {
              listed and nothing is sent (exit 65), unless --skip-invalid. A journal in DIR \
              (journal.sqlite) records each line before and after its submit: run the same \
              command again, or `runcomfy batch --resume DIR`, after Ctrl-C, a crash or kill -9, \
-             and accepted jobs are polled and downloaded, never submitted again. A line caught \
+             and accepted jobs are polled and downloaded, never submitted again; local files \
+             are read where the batch first found them, from whatever folder. A line caught \
              between its submit and the journal write is `unknown` (it may have been billed) and \
              is sent again only with --resubmit-unknown.\n\n\
              DIR also gets report.jsonl (each line's request id, status and files) and \
@@ -48,7 +49,8 @@ pub fn command() -> Command {
              submit may have been accepted: they are not sent again without \
              --resubmit-unknown); 4 --max-spend left lines unsent; 64 DIR holds another \
              input's batch, or results with no journal; 65 invalid lines or an unreadable FILE \
-             (nothing sent); 69 the API answered nothing for --give-up-after; 74 DIR cannot take \
+             (nothing sent), or a line's local file moved, changed or unreadable since the \
+             batch began (the line waits for the next run); 69 the API answered nothing for --give-up-after; 74 DIR cannot take \
              files; 75 lines left to finish (run again), the API asking to wait more than 10 min \
              before more submits, or DIR or its journal held by another process; 77 no token, or \
              it was refused; 130 interrupted (Ctrl-C, SIGTERM or SIGHUP).",
@@ -654,9 +656,10 @@ fn show_budget(estimates: &[(u64, Option<Usd>)], max: Usd, spent: Option<&Spendi
 fn error_code(err: &BatchError) -> u8 {
     match err {
         // An input that cannot be read is invalid input, as `run --input @FILE` has it.
-        BatchError::Invalid { .. } | BatchError::Empty { .. } | BatchError::ReadInput { .. } => {
-            exit::DATA_ERR
-        }
+        BatchError::Invalid { .. }
+        | BatchError::Empty { .. }
+        | BatchError::ReadInput { .. }
+        | BatchError::LineUnreadable { .. } => exit::DATA_ERR,
         BatchError::InputMismatch { .. }
         | BatchError::SettingMismatch { .. }
         | BatchError::NoJournal { .. }

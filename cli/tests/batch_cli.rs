@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use runcomfy_simulator::{Endpoint, FaultKind, Faults, RunTime, SimConfig};
 use serde_json::{Value, json};
-use support::{Sim, runcomfy_process, sha256};
+use support::{Sim, runcomfy_process, sha256, write_png};
 
 const EDIT: &str = "bytedance/seedream-4-0/edit";
 
@@ -803,4 +803,75 @@ fn json_says_how_the_batch_ended_as_one_object() {
         "{ended}"
     );
     assert_eq!(ended["invalid"][0]["problems"], json!([]), "{ended}");
+}
+
+/// A batch carried on reads each local image where the batch first found it, whatever the
+/// working folder then (QA repro52 F2: `--resume` from another folder sent that folder's
+/// `sub/ok.png`); and a line whose image is gone since is kept for the next run, not failed
+/// for good unsent (QA repro52 F1).
+#[test]
+fn a_batch_carried_on_sends_the_images_it_checked_or_waits_for_them() {
+    // Nothing listens on the port at first: every line is left pending.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let dir = tempfile::tempdir().unwrap();
+    let (img, elsewhere) = (dir.path().join("img"), dir.path().join("elsewhere"));
+    for folder in [&img, &elsewhere] {
+        std::fs::create_dir_all(folder.join("sub")).unwrap();
+    }
+    write_png(&img.join("sub/ok.png"), 64, 48);
+    write_png(&elsewhere.join("sub/ok.png"), 48, 64);
+    let lines: Vec<String> = (1..=2)
+        .map(|n| {
+            format!(
+                r#"{{"model":"{EDIT}","input":{{"prompt":"take {n}","images":["sub/ok.png"],"resolution":"1K"}}}}"#
+            )
+        })
+        .collect();
+    write_input(&img, &lines);
+    let run = |folder: &Path, args: &[&str]| {
+        let mut cmd = runcomfy_process(folder);
+        cmd.env("RUNCOMFY_TOKEN", support::TOKEN)
+            .args(["--base-url", &base, "batch"])
+            .args(args);
+        output(&mut cmd)
+    };
+    let args = ["in.jsonl", "--out", "out", "--give-up-after", "1s"];
+    let (code, _, stderr) = run(&img, &args);
+    assert_eq!(code, 69, "{stderr}");
+
+    // The image moved away: nothing is sent and the lines wait (65), not fail.
+    let sim = Sim::start(SimConfig {
+        port,
+        run_time: RunTime::Fixed(Duration::from_millis(200)),
+        ..SimConfig::default()
+    });
+    std::fs::rename(img.join("sub/ok.png"), img.join("ok.png")).unwrap();
+    let (code, _, stderr) = run(&img, &args);
+    assert_eq!(code, 65, "{stderr}");
+    assert!(
+        stderr.contains("cannot be sent as it was checked"),
+        "{stderr}"
+    );
+    assert_eq!(sim.stats().submit_calls, 0);
+    let rows = report(&img.join("out"));
+    assert!(rows.iter().all(|r| r["status"] == "pending"), "{rows:?}");
+
+    // Back where it was, and carried on from another folder: the batch's own image is sent.
+    std::fs::rename(img.join("ok.png"), img.join("sub/ok.png")).unwrap();
+    let out = img.join("out");
+    let (code, _, stderr) = run(&elsewhere, &["--resume", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(sim.stats().submit_calls, 2);
+    let sent = sha256(&std::fs::read(img.join("sub/ok.png")).unwrap());
+    for n in 1..=2 {
+        let record = out.join(format!("line-{n}/runcomfy-record.json"));
+        let record = std::fs::read_to_string(record).unwrap();
+        let record: Value = serde_json::from_str(&record).unwrap();
+        assert_eq!(record["input"]["images"][0]["sha256"], sent, "{record}");
+    }
 }

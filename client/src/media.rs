@@ -149,6 +149,40 @@ impl Media {
     }
 }
 
+/// Makes each relative local media path of `input` absolute, from the working folder it is
+/// read from: where `body`, the request body made from `input`, holds a file inline at the
+/// same place. A copy of the input kept to be sent later (a batch's journal) then names the
+/// same files from any folder (QA repro52 F2: a batch carried on from another folder sent that
+/// folder's files of the same names). Other strings are left as they are.
+pub fn absolute_paths(input: &mut serde_json::Value, body: &serde_json::Value) {
+    use serde_json::Value;
+    match (input, body) {
+        (Value::String(given), Value::String(sent)) if has_data_scheme(sent) => {
+            let absolute = match Media::parse(given) {
+                Media::Path(path) if path.is_relative() => std::path::absolute(&path).ok(),
+                _ => None,
+            };
+            // A path that is not Unicode stays as given: it was read, so it reads again.
+            if let Some(text) = absolute.as_deref().and_then(Path::to_str) {
+                *given = text.to_owned();
+            }
+        }
+        (Value::Array(given), Value::Array(sent)) => {
+            for (item, sent) in given.iter_mut().zip(sent) {
+                absolute_paths(item, sent);
+            }
+        }
+        (Value::Object(given), Value::Object(sent)) => {
+            for (key, item) in given.iter_mut() {
+                if let Some(sent) = sent.get(key) {
+                    absolute_paths(item, sent);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The local path a `file:` URL names, when it names one on this machine (no host, or
 /// `localhost`); another host's is left a URL, which is refused as one.
 fn file_url_path(value: &str) -> Option<PathBuf> {
