@@ -171,6 +171,40 @@ pub fn push_extra_urls<'a>(
     push_fields(files, extra);
 }
 
+/// The places of the fields `model` lists as files where `output` (an output as JSON) names
+/// no file (`images[1]`: a number, `null`, blank text, an object with no URL in it), each with
+/// its value: what a download of the output cannot fetch, said rather than skipped (QA repro51
+/// F2). A field absent, or `null` in place of the whole field, is none.
+pub(crate) fn not_files<'o>(
+    model: &ModelInfo,
+    output: &'o serde_json::Value,
+) -> Vec<(String, &'o serde_json::Value)> {
+    let names_one = |value: &'o serde_json::Value| match value {
+        serde_json::Value::String(text) => !text.trim().is_empty(),
+        other => {
+            let mut files = Vec::new();
+            push_value(&mut files, "", None, other, true);
+            !files.is_empty()
+        }
+    };
+    let mut found = Vec::new();
+    for field in model.outputs.iter().filter(|f| f.files) {
+        match output.get(field.name) {
+            None | Some(serde_json::Value::Null) => {}
+            Some(serde_json::Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    if !names_one(item) {
+                        found.push((format!("{}[{i}]", field.name), item));
+                    }
+                }
+            }
+            Some(value) if !names_one(value) => found.push((field.name.to_owned(), value)),
+            Some(_) => {}
+        }
+    }
+    found
+}
+
 /// Adds the files [`push_value`] finds in each of `fields`, an output's properties.
 fn push_fields<'a>(
     files: &mut Vec<OutputFile<'a>>,
@@ -215,13 +249,15 @@ fn push_value<'a>(
             }
         }
         serde_json::Value::Object(object) => {
+            // Within a property that holds files, every key does (`{"images": {"0": "/a.png"}}`,
+            // QA repro51 F8); elsewhere, only a key whose name says so.
             for (key, item) in object {
                 push_value(
                     files,
                     field,
                     index,
                     item,
-                    MediaKind::names_output_files(key),
+                    named || MediaKind::names_output_files(key),
                 );
             }
         }

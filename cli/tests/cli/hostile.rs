@@ -2099,6 +2099,50 @@ fn text_among_the_models_files_is_a_file_not_saved_and_said() {
     assert_eq!(line["status"], "failed", "{line}");
 }
 
+/// What names no file among the model's files (a number, `null`, blank text, an object with
+/// no URL) is said, after the files that are saved, as a file that cannot be fetched is (QA
+/// repro51 F2: dropped, exit 0); `result --out` says the same (F3). Within a field of files,
+/// an object's every key holds files (F8: `{"0": "/files/a.png"}` was "names no file").
+#[test]
+fn what_names_no_file_among_the_models_files_is_not_saved_and_said() {
+    let server = api(
+        |id, _| {
+            let images = match id {
+                "job-1" => j!(["/files/a.png", 5, null, {"x": 1}, " "]),
+                _ => j!({"0": "/files/a.png", "1": "/files/b.png"}),
+            };
+            // As the API says it: a job this machine has no record of is still read as its
+            // model's.
+            let mut reply = succeeded(j!({"images": images}));
+            reply["model_id"] = j!(MODEL);
+            reply
+        },
+        |_| file("image/png", png()),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(&server, dir.path(), &["--out", "out", "--json"]);
+    assert_code(&output, 69);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["status"], "not_saved", "{report}");
+    assert_eq!(report["files"].as_array().unwrap().len(), 1, "{report}");
+    let err = stderr(&output);
+    assert!(
+        err.contains("`images[1]` names no file (and 3 other places)"),
+        "{err}"
+    );
+    let output = cli(&server, dir.path())
+        .args(["result", "job-1", "--out", "again"])
+        .output()
+        .unwrap();
+    assert_code(&output, 69);
+    assert!(stderr(&output).contains("`images[1]` names no file"));
+    // job-2: both files of the object are saved.
+    let output = run(&server, dir.path(), &["--out", "map", "--json"]);
+    assert_code(&output, 0);
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["files"].as_array().unwrap().len(), 2, "{report}");
+}
+
 /// `result` without `--out` lists each file where it is fetched from: a path output is on the
 /// API's origin (QA repro35 L4: `/files/a.png` was shown bare).
 #[test]

@@ -454,8 +454,43 @@ impl<M: Model> Job<M> {
     ) -> Result<Vec<DownloadedFile>, Error> {
         let files = self.files(output);
         self.check_names_files(output)?;
+        let unfetchable = self.unfetchable(output);
         let fetching = &self.client.inner.fetching;
-        download::save_all(self.http(), fetching, files, dir.as_ref(), options).await
+        let saved = download::save_all(self.http(), fetching, files, dir.as_ref(), options).await;
+        // What names no file fails the download as a file that cannot be fetched does, after
+        // the files that can be are saved.
+        match (saved, unfetchable) {
+            (Ok(saved), Some(failure)) if saved.is_empty() => Err(failure),
+            (Ok(saved), Some(failure)) => Err(Error::NotAllSaved {
+                saved,
+                failure: Box::new(failure),
+            }),
+            (saved, _) => saved,
+        }
+    }
+
+    /// [`Error::UnreadableOutput`] naming the places of `output` where its model's fields of
+    /// files name none ([`crate::model::not_files`]); `None` when there are none, or the model
+    /// is not known.
+    fn unfetchable(&self, output: &M::Output) -> Option<Error> {
+        let model = self.output_model()?;
+        let output = serde_json::to_value(output).ok()?;
+        let found = crate::model::not_files(model, &output);
+        let (first, value) = found.first()?;
+        let others = match found.len() - 1 {
+            0 => String::new(),
+            1 => " (and 1 other place)".to_owned(),
+            n => format!(" (and {n} other places)"),
+        };
+        Some(Error::UnreadableOutput {
+            request_id: self.request_id.to_string(),
+            reason: format!("`{first}` names no file{others}"),
+            // The server's text: scrubbed, as every excerpt of a reply is.
+            excerpt: crate::http::wire::scrubbed_excerpt(
+                value.to_string().as_bytes(),
+                self.http().token(),
+            ),
+        })
     }
 
     /// The files `output` names, as this job's model reads it ([`Output::files_of`]): for a
