@@ -97,12 +97,18 @@ pub struct Plan {
     pub unchecked: bool,
 }
 
+/// The most of an input file a batch reads (`/dev/zero` is no batch): far more than any
+/// batch of lines, each at most a request's size, holds in practice.
+const MAX_FILE_BYTES: u64 = 1 << 30;
+
 /// SHA-256 of a file, in hex, and its bytes.
 pub fn hash_file(path: &Path) -> Result<(String, Vec<u8>), BatchError> {
-    let bytes = std::fs::read(path).map_err(|source| BatchError::ReadInput {
-        path: path.to_owned(),
-        source,
-    })?;
+    let bytes = std::fs::File::open(path)
+        .and_then(|file| runcomfy::input::read_at_most(file, MAX_FILE_BYTES))
+        .map_err(|source| BatchError::ReadInput {
+            path: path.to_owned(),
+            source,
+        })?;
     let (_, sha256) =
         runcomfy::digest::sha256_of(&bytes[..]).map_err(|source| BatchError::ReadInput {
             path: path.to_owned(),

@@ -3,7 +3,6 @@
 //! `--timeout` is one deadline for the whole command: a preflight, the submit, the wait and the
 //! downloads each get what is left of it.
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
@@ -594,14 +593,15 @@ fn read_input(
 
 /// Reads `--input` as a JSON object.
 fn read_json_object(spec: &str) -> Result<Map<String, Value>, CliError> {
+    // An input is sent whole: one larger than any request is no input.
+    let limit = runcomfy::media::MAX_REQUEST_BYTES as u64;
     let (text, source) = if spec == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
+        let text = runcomfy::input::read_at_most(std::io::stdin(), limit)
+            .and_then(runcomfy::input::text_of)
             .map_err(|e| CliError::Input(format!("cannot read --input from stdin: {e}")))?;
         (text, "stdin".to_owned())
     } else if let Some(path) = spec.strip_prefix('@') {
-        let text = std::fs::read_to_string(path)
+        let text = runcomfy::input::read_text_at_most(Path::new(path), limit)
             .map_err(|e| CliError::Input(format!("cannot read --input file {path}: {e}")))?;
         (text, path.to_owned())
     } else {

@@ -3,7 +3,7 @@
 //! (`runcomfy login` of either tool serves both), in the same folder: `RUNCOMFY_CONFIG_DIR`,
 //! else `$XDG_CONFIG_HOME/runcomfy`, else `~/.config/runcomfy` on every platform.
 
-use std::io::{IsTerminal as _, Read as _, Write as _};
+use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -60,10 +60,19 @@ pub fn saved_path() -> Option<PathBuf> {
     Some(config_dir()?.join(SAVED_FILE))
 }
 
+/// The most a file holding a token is read of: a token is a few dozen bytes, a `token.json`
+/// a few hundred.
+const MAX_TOKEN_FILE_BYTES: u64 = 64 * 1024;
+
+/// A token file's text, read no further than [`MAX_TOKEN_FILE_BYTES`].
+fn read_token_file(path: &Path) -> std::io::Result<String> {
+    runcomfy::input::read_text_at_most(path, MAX_TOKEN_FILE_BYTES)
+}
+
 /// The token: `--token-file`, else `RUNCOMFY_TOKEN`, else the saved one.
 pub fn token(matches: &ArgMatches) -> Result<String, CliError> {
     if let Some(path) = matches.get_one::<String>("token_file") {
-        let text = std::fs::read_to_string(path).map_err(|source| CliError::TokenFile {
+        let text = read_token_file(Path::new(path)).map_err(|source| CliError::TokenFile {
             path: path.clone(),
             source,
         })?;
@@ -101,7 +110,7 @@ fn read_saved(path: &Path) -> Result<String, CliError> {
         path: path.to_owned(),
         reason,
     };
-    let text = std::fs::read_to_string(path).map_err(|err| bad(err.to_string()))?;
+    let text = read_token_file(path).map_err(|err| bad(err.to_string()))?;
     warn_if_exposed(path);
     saved_token(path, &text)
 }
@@ -211,11 +220,11 @@ fn read_new_token() -> Result<String, CliError> {
         rpassword::prompt_password("RunComfy API token (not shown as you type): ")
             .map_err(|err| CliError::Input(format!("login: cannot read the token: {err}")))?
     } else {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).map_err(|err| {
-            CliError::Input(format!("login: cannot read the token from stdin: {err}"))
-        })?;
-        text
+        runcomfy::input::read_at_most(std::io::stdin(), MAX_TOKEN_FILE_BYTES)
+            .and_then(runcomfy::input::text_of)
+            .map_err(|err| {
+                CliError::Input(format!("login: cannot read the token from stdin: {err}"))
+            })?
     };
     let token = token.trim();
     if token.is_empty() {

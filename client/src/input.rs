@@ -126,6 +126,36 @@ pub trait FromObject<'de>: Sized {
 /// mark is skipped, and a key given twice in one object is an error (see `runcomfy_json`).
 pub use runcomfy_json::parse as parse_json;
 
+/// Reads `reader` to its end, refusing more than `limit` bytes: a file that never ends
+/// (`/dev/zero`) or is not what was meant is an [`std::io::ErrorKind::InvalidData`] error
+/// saying so, read no further than the limit, rather than all the memory there is (QA
+/// repro50 F1).
+pub fn read_at_most(reader: impl std::io::Read, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("more than {limit} bytes: not an input this reads"),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// [`read_at_most`] of the file at `path`, as UTF-8 text.
+pub fn read_text_at_most(path: &std::path::Path, limit: u64) -> std::io::Result<String> {
+    text_of(read_at_most(std::fs::File::open(path)?, limit)?)
+}
+
+/// The bytes as UTF-8 text, or an [`std::io::ErrorKind::InvalidData`] error.
+pub fn text_of(bytes: Vec<u8>) -> std::io::Result<String> {
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
 /// Deserializes `T` from a JSON object, and from nothing else.
 pub fn object<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where

@@ -456,6 +456,37 @@ fn a_missing_input_file_exits_65_for_run_and_batch() {
     }
 }
 
+/// An input or token file that never ends (`/dev/zero`) is refused once past any such file's
+/// size, not read until memory runs out (QA repro50 F1).
+#[cfg(unix)]
+#[test]
+fn a_file_that_never_ends_is_refused_not_read_to_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = "bytedance/seedream-4-0/sequential";
+    let started = std::time::Instant::now();
+    let output = runcomfy(dir.path())
+        .args(["--mock", "run", model, "--input", "@/dev/zero", "--dry-run"])
+        .output()
+        .unwrap();
+    assert_code(&output, 65);
+    assert!(
+        stderr(&output).contains("more than 67108864 bytes"),
+        "{}",
+        stderr(&output)
+    );
+    let output = runcomfy(dir.path())
+        .args(["--token-file", "/dev/zero", "run", model, "--text", "a fox"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("more than 65536 bytes"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}
+
 /// Outputs download one at a time, as RunComfy's CLI (each file in flight holds its buffers),
 /// unless `--downloads N`.
 #[test]
