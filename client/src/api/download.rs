@@ -865,15 +865,10 @@ fn check_content(
         .unwrap_or_default();
     let claimed = MediaFormat::from_mime(&mime);
     let image = |format: Option<MediaFormat>| format.is_some_and(|f| f.kind() == MediaKind::Image);
-    // An ID3 tag opens MP3 files, and may open AAC and FLAC ones too: sniffed as MP3.
-    let tagged_audio =
-        |claimed: MediaFormat| head.starts_with(b"ID3") && claimed.kind() == MediaKind::Audio;
     match (claimed, MediaFormat::sniff(head)) {
-        (Some(claimed), Some(sniffed))
-            if !same_format(claimed, sniffed) && !tagged_audio(claimed) =>
-        {
-            Err(DownloadFailure::Mismatch(mime))
-        }
+        // Bytes of a known format are that format whatever they are sent as, and are saved as
+        // it ([`extension`]): a PNG sent as `image/jpeg` is a server's slip, not a file to
+        // refuse for ever (QA repro51 F7).
         (_, Some(_)) => Ok(()),
         (_, None) if looks_like_program(head) => Err(DownloadFailure::NotMedia(format!(
             "a program, {}",
@@ -1217,14 +1212,30 @@ fn named_by(url: &Url) -> Option<MediaFormat> {
     MediaFormat::from_extension(url.path_segments()?.next_back()?)
 }
 
-/// The extension: of the format the `Content-Type` names, else the bytes', else the URL's, if
-/// any (one of the vocabulary's, so a URL cannot choose `.exe`), else `bin`.
+/// The extension: of the bytes' format, else the `Content-Type`'s, else the URL's, if any (one
+/// of the vocabulary's, so a URL cannot choose `.exe`), else `bin`.
 fn extension(content_type: Option<&str>, head: &[u8], url: Option<&Url>) -> &'static str {
-    content_type
-        .and_then(MediaFormat::from_mime)
-        .or_else(|| MediaFormat::sniff(head))
+    let claimed = content_type.and_then(MediaFormat::from_mime);
+    let format = match (claimed, MediaFormat::sniff(head)) {
+        // The `Content-Type`'s name of the bytes' container (`.mov` for an MP4 brand), or of
+        // audio behind an ID3 tag, which sniffs as MP3.
+        (Some(claimed), Some(sniffed))
+            if same_format(claimed, sniffed) || tagged_audio(claimed, head) =>
+        {
+            Some(claimed)
+        }
+        (_, Some(sniffed)) => Some(sniffed),
+        (claimed, None) => claimed,
+    };
+    format
         .or_else(|| named_by(url?))
         .map_or("bin", MediaFormat::extension)
+}
+
+/// Whether `head` is audio of the `claimed` format behind an ID3 tag: one opens MP3 files, and
+/// may open AAC and FLAC ones too, which then sniff as MP3.
+fn tagged_audio(claimed: MediaFormat, head: &[u8]) -> bool {
+    head.starts_with(b"ID3") && claimed.kind() == MediaKind::Audio
 }
 
 /// Where an output's file is fetched from: its URL, or a path (`/files/a.png`) on the API's
@@ -1337,10 +1348,8 @@ mod tests {
         assert!(check_content(Some("video/mp4"), None, quicktime, true).is_ok());
         assert!(check_content(Some("image/svg+xml"), None, b"<svg/>", true).is_ok());
         assert!(check_content(Some("audio/aiff"), None, b"FORM\0\0\0\x10AIFF", true).is_ok());
-        assert!(matches!(
-            check_content(Some("image/png"), None, avif, true),
-            Err(DownloadFailure::Mismatch(_))
-        ));
+        // Known bytes are what they are, whatever they are sent as (QA repro51 F7).
+        assert!(check_content(Some("image/png"), None, avif, true).is_ok());
         assert!(matches!(
             check_content(Some("video/mp4"), None, b"<html>", true),
             Err(DownloadFailure::Mismatch(_))
@@ -1408,6 +1417,13 @@ mod tests {
             extension(None, b"", Some(&Url::parse("https://h/run.sh")?)),
             "bin"
         );
+        // The bytes' format names a file sent as another; a container's or tagged audio's
+        // other name is kept.
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+        assert_eq!(extension(Some("image/jpeg"), png, Some(&url)), "png");
+        let quicktime = b"\0\0\0\x14ftypqt  \0\0\0\0qt  ";
+        assert_eq!(extension(Some("video/mp4"), quicktime, None), "mp4");
+        assert_eq!(extension(Some("audio/flac"), b"ID3\x04\0\0", None), "flac");
         Ok(())
     }
 }
