@@ -1227,6 +1227,7 @@ mod tests {
         let wrapped = Error::NotAllSaved {
             saved: Vec::new(),
             failure: Box::new(full()),
+            others: Vec::new(),
         };
         assert!(no_room(&wrapped));
         let denied = Error::Io {

@@ -91,9 +91,17 @@ impl Deadline {
                 after,
                 cancel,
             },
-            (Error::NotAllSaved { saved, failure }, Some(_)) => Error::NotAllSaved {
+            (
+                Error::NotAllSaved {
+                    saved,
+                    failure,
+                    others,
+                },
+                Some(_),
+            ) => Error::NotAllSaved {
                 saved,
                 failure: Box::new(self.named_in(*failure)),
+                others,
             },
             (err, _) => err,
         }

@@ -318,13 +318,26 @@ pub enum Error {
     },
 
     /// Some files of an output were saved, and not all: every file was tried, `failure` is
-    /// the first that was not saved, `saved` those that were (whole, in place).
-    #[error("{failure} ({} other file{} saved)", saved.len(), if saved.len() == 1 { "" } else { "s" })]
+    /// the first that was not saved (the first fetching again cannot mend, when there is
+    /// one: [`Error::is_transient`]), `others` the rest, `saved` those that were (whole, in
+    /// place).
+    #[error(
+        "{failure}{} ({} other file{} saved)",
+        match others.len() {
+            0 => String::new(),
+            1 => format!("; and 1 more file not saved: {}", others[0]),
+            n => format!("; and {n} more files not saved, the first: {}", others[0]),
+        },
+        saved.len(),
+        if saved.len() == 1 { "" } else { "s" }
+    )]
     NotAllSaved {
         /// The files saved.
         saved: Vec<crate::saved::DownloadedFile>,
         /// The first file that was not.
         failure: Box<Error>,
+        /// The other files that were not, each its failure.
+        others: Vec<Error>,
     },
 }
 

@@ -2143,6 +2143,44 @@ fn what_names_no_file_among_the_models_files_is_not_saved_and_said() {
     assert_eq!(report["files"].as_array().unwrap().len(), 2, "{report}");
 }
 
+/// Files not saved for different reasons give one verdict whatever their order, the one a
+/// later fetch cannot mend (a 404: 69, not a cut file's 3), and each is counted (QA repro51
+/// F4, F5: the first in order decided, and the others went unsaid).
+#[test]
+fn files_not_saved_for_several_reasons_give_one_verdict_whatever_their_order() {
+    for order in [["gone", "cut"], ["cut", "gone"]] {
+        let server = api(
+            move |_, _| {
+                let images: Vec<String> = ["good"]
+                    .iter()
+                    .chain(&order)
+                    .map(|name| format!("/files/{name}.png"))
+                    .collect();
+                succeeded(j!({ "images": images }))
+            },
+            |seen| match seen.path.as_str() {
+                "/files/gone.png" => json(404, j!({})),
+                // Whole as its length says, but no PNG ends so: a file cut short.
+                "/files/cut.png" => {
+                    let mut cut = png();
+                    cut.truncate(cut.len() - 12);
+                    file("image/png", cut)
+                }
+                _ => file("image/png", png()),
+            },
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let output = run(&server, dir.path(), &["--out", "out", "--json"]);
+        assert_code(&output, 69);
+        let err = stderr(&output);
+        assert!(err.contains("HTTP 404"), "{order:?}: {err}");
+        assert!(
+            err.contains("and 1 more file not saved") && err.contains("1 other file saved"),
+            "{order:?}: {err}"
+        );
+    }
+}
+
 /// `result` without `--out` lists each file where it is fetched from: a path output is on the
 /// API's origin (QA repro35 L4: `/files/a.png` was shown bare).
 #[test]

@@ -302,21 +302,30 @@ pub(crate) async fn save_all(
         .collect()
         .await;
     let mut saved = Vec::with_capacity(results.len());
-    let mut failure = None;
+    let mut others = Vec::new();
     for result in results {
         match result {
             Ok(file) => saved.push(file),
-            Err(err) => {
-                failure.get_or_insert(err);
-            }
+            Err(err) => others.push(err),
         }
     }
-    match failure {
-        None => Ok(saved),
-        Some(failure) if saved.is_empty() => Err(failure),
-        Some(failure) => Err(Error::NotAllSaved {
+    // The one said first, whose kind the exit code follows, is one that fetching again cannot
+    // mend when there is one, whatever the order of the files (QA repro51 F5: a 404 and a file
+    // cut short gave 69 or 3 by their order).
+    let first = others
+        .iter()
+        .position(|err| !err.is_transient())
+        .unwrap_or(0);
+    if others.is_empty() {
+        return Ok(saved);
+    }
+    let failure = others.remove(first);
+    match saved.is_empty() && others.is_empty() {
+        true => Err(failure),
+        false => Err(Error::NotAllSaved {
             saved,
             failure: Box::new(failure),
+            others,
         }),
     }
 }

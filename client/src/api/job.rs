@@ -464,6 +464,7 @@ impl<M: Model> Job<M> {
             (Ok(saved), Some(failure)) => Err(Error::NotAllSaved {
                 saved,
                 failure: Box::new(failure),
+                others: Vec::new(),
             }),
             (saved, _) => saved,
         }
