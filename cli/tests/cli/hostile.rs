@@ -2578,6 +2578,38 @@ fn files_given_inline_are_saved_and_malformed_ones_refused() {
         "{}",
         stderr(&output)
     );
+
+    // A result larger than other replies, for a large file inline, is read (QA repro51 F1:
+    // over 8 MiB it never was, and the job was "unfinished").
+    let big = big_png();
+    let inline = {
+        use base64::Engine as _;
+        let data = base64::engine::general_purpose::STANDARD.encode(&big);
+        format!("data:image/png;base64,{data}")
+    };
+    let server = api(
+        move |_, _| succeeded(j!({"images": [inline.clone()]})),
+        |_| json(404, j!({})),
+    );
+    let output = run(&server, dir.path(), &["--out", "big"]);
+    assert_code(&output, 0);
+    assert_eq!(
+        std::fs::read(dir.path().join("big/images-0.png")).unwrap(),
+        big
+    );
+}
+
+/// A PNG of about 12 MB: [`png`] with a text chunk that large before its end.
+fn big_png() -> Vec<u8> {
+    let mut bytes = png();
+    let text = vec![b'a'; 12_000_000];
+    let mut chunk = (text.len() as u32).to_be_bytes().to_vec();
+    chunk.extend_from_slice(b"tEXt");
+    chunk.extend_from_slice(&text);
+    chunk.extend_from_slice(&[0; 4]);
+    let end = bytes.len() - 12;
+    bytes.splice(end..end, chunk);
+    bytes
 }
 
 /// A server that answers two lines' submits with one request id: which input that job ran is

@@ -406,6 +406,7 @@ impl<M: Model> Job<M> {
             url: request_url(self.http(), &self.request_id, "cancel")?,
             body: None,
             timeout: self.client.inner.timeouts.request,
+            max_reply: crate::http::transport::MAX_REPLY_BYTES,
         };
         let reply: CancelReply = self
             .http()
@@ -568,6 +569,12 @@ impl<M: Model> Job<M> {
             url,
             body: None,
             timeout: self.client.inner.timeouts.request,
+            // A result may hold its files inline, as `data:` URIs, as large as the API takes
+            // a request (QA repro51 F1: a 40 MB one could never be read).
+            max_reply: match action {
+                "result" => crate::media::MAX_REQUEST_BYTES,
+                _ => crate::http::transport::MAX_REPLY_BYTES,
+            },
         };
         self.http()
             .send(call, Failure::is_transient)

@@ -22,7 +22,7 @@ use super::wire::{self, Reply};
 use crate::error::Error;
 
 /// The largest API reply read; replies are small JSON, so anything bigger is not one.
-const MAX_REPLY_BYTES: usize = 8 * 1024 * 1024;
+pub(crate) const MAX_REPLY_BYTES: usize = 8 * 1024 * 1024;
 
 /// The API's media type, for `Accept` and a body's `Content-Type` (a static header value: a
 /// `&str` header is copied on every call).
@@ -34,6 +34,8 @@ pub(crate) struct Call {
     pub url: Url,
     pub body: Option<Bytes>,
     pub timeout: Duration,
+    /// The largest reply read: [`MAX_REPLY_BYTES`], but where a reply may hold more.
+    pub max_reply: usize,
 }
 
 /// The connection to the API: what every call needs, and nothing of what it is about.
@@ -235,7 +237,7 @@ impl Http {
             });
         }
         let body = self
-            .read_capped(response)
+            .read_capped(response, call.max_reply)
             .await
             .map_err(|failure| Failure {
                 retry_after,
@@ -308,8 +310,12 @@ impl Http {
         }
     }
 
-    /// Reads a reply body, refusing one larger than [`MAX_REPLY_BYTES`].
-    async fn read_capped(&self, response: reqwest::Response) -> Result<Vec<u8>, Failure> {
+    /// Reads a reply body, refusing one larger than `limit`.
+    async fn read_capped(
+        &self,
+        response: reqwest::Response,
+        limit: usize,
+    ) -> Result<Vec<u8>, Failure> {
         let status = response.status().as_u16();
         let mut body = Vec::new();
         let mut stream = response.bytes_stream();
@@ -322,12 +328,12 @@ impl Http {
                 retry_after: None,
                 not_sent: false,
             })?;
-            if body.len() + chunk.len() > MAX_REPLY_BYTES {
+            if body.len() + chunk.len() > limit {
                 return Err(Failure {
                     error: Error::InvalidResponse {
                         request_id: None,
                         status,
-                        reason: format!("reply larger than {MAX_REPLY_BYTES} bytes"),
+                        reason: format!("reply larger than {limit} bytes"),
                         excerpt: wire::scrubbed_excerpt(&body, &self.token),
                     },
                     retry_after: None,

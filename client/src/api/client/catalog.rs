@@ -30,6 +30,7 @@ impl Client {
             url: super::submit::model_url(http, model_id)?,
             body: None,
             timeout: self.inner.timeouts.request,
+            max_reply: crate::http::transport::MAX_REPLY_BYTES,
         };
         let mut reply: ModelReply = http
             .send(call, Failure::is_transient)
@@ -114,6 +115,7 @@ impl Client {
                 url,
                 body: None,
                 timeout: self.inner.timeouts.request,
+                max_reply: crate::http::transport::MAX_REPLY_BYTES,
             };
             let reply: ModelsReply = http
                 .send(call, Failure::is_transient)

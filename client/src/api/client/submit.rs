@@ -187,6 +187,7 @@ impl Client {
                 url: model_url(http, model.id)?,
                 body: Some(body),
                 timeout: self.inner.timeouts.submit,
+                max_reply: crate::http::transport::MAX_REPLY_BYTES,
             };
             let reply: SubmitReply = http
                 .send_controlled(call, Failure::is_safe_to_resubmit, control)
