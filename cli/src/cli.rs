@@ -106,13 +106,18 @@ fn unknown_argument(err: &clap::Error) -> Option<&str> {
     }
 }
 
-/// What to say when a run option comes before the model (`run --out d MODEL`), as `run`
-/// alone has no such option: clap's own tip names another flag.
+/// What to say when a run option comes before the model (`run --out d MODEL`, or before `run`:
+/// `--max-cost 1 run MODEL`), as `run` alone, or the command, has no such option: clap's own
+/// tip names another flag, and the model's check blamed the model (QA repro50 F6).
 pub fn run_option_before_model(err: &clap::Error, args: &[std::ffi::OsString]) -> Option<String> {
     let given = unknown_argument(err)?;
     let name = given.strip_prefix("--")?.split('=').next()?;
     let run = args.iter().position(|arg| arg == "run")?;
-    let misplaced = args.get(run + 1)?.to_str()?.starts_with('-');
+    let before_run = args[..run].iter().any(|arg| {
+        arg.to_str()
+            .is_some_and(|arg| arg == given || arg.starts_with(&format!("--{name}=")))
+    });
+    let misplaced = before_run || args.get(run + 1)?.to_str()?.starts_with('-');
     let is_run_option = run_args().iter().any(|arg| arg.get_long() == Some(name));
     (misplaced && is_run_option).then(|| {
         format!("--{name} is an option of a model's run: give it after the model, as `runcomfy run MODEL --{name} ...`")

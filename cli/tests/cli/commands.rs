@@ -343,6 +343,18 @@ fn a_run_option_before_the_model_says_where_it_goes() {
     let err = stderr(&output);
     assert!(err.contains("give it after the model"), "{err}");
     assert!(!err.contains("allow-output-host"), "{err}");
+    // Before `run` too: not "the model has no --max-cost" (QA repro50 F6).
+    let model = "bytedance/seedream-4-0/sequential";
+    let output = runcomfy(dir.path())
+        .args(["--max-cost", "1", "run", model, "--text", "a"])
+        .output()
+        .unwrap();
+    assert_code(&output, 64);
+    let err = stderr(&output);
+    assert!(
+        err.contains("--max-cost is an option of a model's run"),
+        "{err}"
+    );
 }
 
 /// `runcomfy --mock run bytedance/seedream-4-0/edit --prompt PROMPT`, for the images to follow.
