@@ -297,10 +297,21 @@ fn check_line(
 /// The line as a JSON object, or why it is not one.
 fn parse_object(text: &[u8]) -> Result<Map<String, Value>, String> {
     let text = std::str::from_utf8(text).map_err(|_| "not UTF-8 text".to_owned())?;
-    let value = runcomfy::input::parse_json(text).map_err(|err| format!("invalid JSON: {err}"))?;
+    let value = runcomfy::input::parse_json(text).map_err(|err| json_problem(&err))?;
     match value {
         Value::Object(object) => Ok(object),
         _ => Err(r#"expected an object {"model": ..., "input": {...}, "key": ...}"#.to_owned()),
+    }
+}
+
+/// A line's JSON error, its place said as a column: the line is the file's line, where serde's
+/// "at line 1" contradicted the line's number (QA repro52 F5).
+fn json_problem(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    let place = format!(" at line {} column {}", err.line(), err.column());
+    match text.strip_suffix(&place) {
+        Some(what) if err.line() == 1 => format!("invalid JSON at column {}: {what}", err.column()),
+        _ => format!("invalid JSON: {text}"),
     }
 }
 
@@ -723,6 +734,11 @@ mod tests {
         let numbers: Vec<u64> = plan.invalid.iter().map(|l| l.number).collect();
         assert_eq!(numbers, [1, 2, 3, 4, 5, 6], "{:#?}", plan.invalid);
         assert!(plan.invalid[0].problems[0].contains("invalid JSON"));
+        assert!(
+            !plan.invalid[0].problems[0].contains("line 1"),
+            "{:?}",
+            plan.invalid[0]
+        );
         assert!(plan.invalid[1].problems[0].contains("unknown model"));
         assert!(plan.invalid[2].problems.iter().any(|p| p.contains("extra")));
         assert!(plan.invalid[2].problems.iter().any(|p| p.contains("input")));
