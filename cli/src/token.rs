@@ -217,8 +217,20 @@ pub fn logout() -> Result<u8, CliError> {
 /// The token to save: asked on the terminal (not echoed), else all of stdin.
 fn read_new_token() -> Result<String, CliError> {
     let token = if std::io::stdin().is_terminal() {
-        rpassword::prompt_password("RunComfy API token (not shown as you type): ")
-            .map_err(|err| CliError::Input(format!("login: cannot read the token: {err}")))?
+        match rpassword::prompt_password("RunComfy API token (not shown as you type): ") {
+            Ok(token) => token,
+            // Ctrl-D at the prompt: nothing typed, said as an empty pipe says it, on a line of
+            // its own rather than after the prompt (QA repro50 F5).
+            Err(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => {
+                eprintln_safe("");
+                String::new()
+            }
+            Err(err) => {
+                return Err(CliError::Input(format!(
+                    "login: cannot read the token: {err}"
+                )));
+            }
+        }
     } else {
         runcomfy::input::read_at_most(std::io::stdin(), MAX_TOKEN_FILE_BYTES)
             .and_then(runcomfy::input::text_of)
