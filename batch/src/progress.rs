@@ -91,9 +91,21 @@ impl Progress {
         };
         let bar = (mode == ProgressMode::Bar).then(|| {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            // The counts last, cut to the terminal's width (QA repro50 F3: the line wrapped
+            // below 106 columns and left pieces behind); no ETA before a line of this run
+            // ended (F4: "ETA 0s" at 0/50).
             if let Ok(style) = ProgressStyle::with_template(
-                "{bar:30.cyan/blue} {pos}/{len} finished: {msg} [{elapsed_precise}, ETA {eta}]",
+                "{bar:30.cyan/blue} {pos}/{len} finished [{elapsed_precise}, ETA {known_eta}] {wide_msg}",
             ) {
+                let style = style.with_key(
+                    "known_eta",
+                    move |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+                        let _ = match state.pos() > before {
+                            true => write!(out, "{:#}", indicatif::HumanDuration(state.eta())),
+                            false => write!(out, "?"),
+                        };
+                    },
+                );
                 bar.set_style(if unicode() {
                     style
                 } else {
