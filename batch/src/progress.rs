@@ -2,8 +2,8 @@
 //! ETA), plain periodic lines otherwise, or nothing.
 
 use std::io::Write as _;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -115,6 +115,7 @@ impl Progress {
             bar.set_position(before);
             bar.reset_eta();
             bar.enable_steady_tick(Duration::from_millis(200));
+            *SHOWN.lock().unwrap_or_else(PoisonError::into_inner) = Some(bar.clone());
             bar
         });
         let progress = Progress {
@@ -186,6 +187,7 @@ impl Progress {
     /// Removes the bar.
     pub fn finish(&self) {
         if let Some(bar) = &self.inner.bar {
+            SHOWN.lock().unwrap_or_else(PoisonError::into_inner).take();
             bar.finish_and_clear();
         }
     }
@@ -262,8 +264,21 @@ pub fn format_duration(d: Duration) -> String {
 /// A line on stderr; a closed stderr (`2>&1 | head`) loses it rather than ending the batch
 /// (`eprintln!` panics there, abandoning the submits in flight).
 pub(crate) fn say(text: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{text}");
+    let shown = SHOWN.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    match shown {
+        // Above the bar, which a line written under it would be cut by at its next draw (QA
+        // repro50 F2: the stop notice lost its end at 80 columns).
+        Some(bar) => bar.suspend(|| {
+            let _ = writeln!(std::io::stderr().lock(), "{text}");
+        }),
+        None => {
+            let _ = writeln!(std::io::stderr().lock(), "{text}");
+        }
+    }
 }
+
+/// The batch's bar while it is on screen, for [`say`] from any task (the signal handler's).
+static SHOWN: Mutex<Option<ProgressBar>> = Mutex::new(None);
 
 #[cfg(test)]
 mod tests {
