@@ -1190,15 +1190,7 @@ impl SubmitPending {
 
     /// The submit was refused, or accepted: the record goes, and the folders made for it.
     fn remove(self) {
-        if let Some(path) = &self.path {
-            let _ = std::fs::remove_file(path);
-        }
-        // Only those left empty: nothing else was saved there meanwhile.
-        for dir in &self.made {
-            if std::fs::remove_dir(dir).is_err() {
-                break;
-            }
-        }
+        remove_record(self.path.as_deref(), &self.made);
     }
 
     /// The submit may have been accepted (and billed) with no request id to follow: the record
@@ -1379,14 +1371,19 @@ impl SubmitRecord {
 
     /// A job cancelled before it ran leaves nothing: no record, and no folder this run made.
     fn remove(self) {
-        if let Some(path) = &self.path {
-            let _ = std::fs::remove_file(path);
-        }
-        // Only those left empty: the run saved nothing else there, nor did anyone.
-        for dir in &self.made {
-            if std::fs::remove_dir(dir).is_err() {
-                break;
-            }
+        remove_record(self.path.as_deref(), &self.made);
+    }
+}
+
+/// Removes a record this run wrote (`path`), and the folders it made for it (`made`, the
+/// innermost first) that are left empty: the run saved nothing else there, nor did anyone.
+fn remove_record(path: Option<&Path>, made: &[PathBuf]) {
+    if let Some(path) = path {
+        let _ = std::fs::remove_file(path);
+    }
+    for dir in made {
+        if std::fs::remove_dir(dir).is_err() {
+            break;
         }
     }
 }

@@ -90,6 +90,14 @@ fn succeeded(output: Value) -> Value {
     j!({"status": "succeeded", "output": output})
 }
 
+/// [`succeeded`], naming its model as the API does: a job this machine has no record of is
+/// still read as its model's.
+fn succeeded_of_model(output: Value) -> Value {
+    let mut reply = succeeded(output);
+    reply["model_id"] = j!(MODEL);
+    reply
+}
+
 /// Every file, recursively, under `dir`.
 fn files_under(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
@@ -2057,12 +2065,10 @@ fn a_succeeded_job_whose_output_is_not_the_models_is_not_saved_with_its_cost() {
 fn text_among_the_models_files_is_a_file_not_saved_and_said() {
     let server = api(
         |_, _| {
-            let mut reply = succeeded(j!({
+            succeeded_of_model(j!({
                 "images": ["/files/a.png", "n/a"],
                 "preview_image": "pending",
-            }));
-            reply["model_id"] = j!(MODEL);
-            reply
+            }))
         },
         |_| file("image/png", png()),
     );
@@ -2111,11 +2117,7 @@ fn what_names_no_file_among_the_models_files_is_not_saved_and_said() {
                 "job-1" => j!(["/files/a.png", 5, null, {"x": 1}, " "]),
                 _ => j!({"0": "/files/a.png", "1": "/files/b.png"}),
             };
-            // As the API says it: a job this machine has no record of is still read as its
-            // model's.
-            let mut reply = succeeded(j!({"images": images}));
-            reply["model_id"] = j!(MODEL);
-            reply
+            succeeded_of_model(j!({"images": images}))
         },
         |_| file("image/png", png()),
     );
