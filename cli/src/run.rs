@@ -1073,10 +1073,12 @@ async fn told_of_resends<T>(
                 true => "the API rate-limits submits".to_owned(),
                 false => format!("no connection to the API ({})", now.reason),
             };
+            // Rounded up: "in 0 s" for a wait under half a second read as none (QA repro53 N7).
             let secs = now
                 .at
                 .saturating_duration_since(Instant::now())
-                .as_secs_f64();
+                .as_secs_f64()
+                .ceil();
             say(&format!(
                 "submitting to {model}: {why}; nothing was taken, sending again in {secs:.0} s"
             ));
@@ -1464,11 +1466,19 @@ async fn save(
         Some(Err(err)) => {
             // The job is paid for and its output links last about a day. The record is
             // written only into a folder the download made. An output refused whole would be
-            // refused again.
-            let again = !matches!(
-                err,
-                Error::TooManyFiles { .. } | Error::UnreadableOutput { .. }
-            );
+            // refused again, as would places that name no file (QA repro53 N5).
+            let refused = |err: &Error| {
+                matches!(
+                    err,
+                    Error::TooManyFiles { .. } | Error::UnreadableOutput { .. }
+                )
+            };
+            let again = match &err {
+                Error::NotAllSaved {
+                    failure, others, ..
+                } => !refused(failure) || !others.iter().all(refused),
+                err => !refused(err),
+            };
             if !args.mock && again {
                 eprintln_safe(&format!(
                     "the job succeeded but its files were not all saved; `runcomfy result {} \

@@ -302,30 +302,37 @@ pub(crate) async fn save_all(
         .collect()
         .await;
     let mut saved = Vec::with_capacity(results.len());
-    let mut others = Vec::new();
+    let mut failures = Vec::new();
     for result in results {
         match result {
             Ok(file) => saved.push(file),
-            Err(err) => others.push(err),
+            Err(err) => failures.push(err),
         }
     }
-    // The one said first, whose kind the exit code follows, is one that fetching again cannot
-    // mend when there is one, whatever the order of the files (QA repro51 F5: a 404 and a file
-    // cut short gave 69 or 3 by their order).
-    let first = others
+    saved_but(saved, failures)
+}
+
+/// The files saved, or, when some were not, why: the one said first, whose kind the exit code
+/// follows, is one that fetching again cannot mend when there is one, whatever the order of
+/// the files (QA repro51 F5: a 404 and a file cut short gave 69 or 3 by their order).
+pub(crate) fn saved_but(
+    saved: Vec<DownloadedFile>,
+    mut failures: Vec<Error>,
+) -> Result<Vec<DownloadedFile>, Error> {
+    let first = failures
         .iter()
         .position(|err| !err.is_transient())
         .unwrap_or(0);
-    if others.is_empty() {
+    if failures.is_empty() {
         return Ok(saved);
     }
-    let failure = others.remove(first);
-    match saved.is_empty() && others.is_empty() {
+    let failure = failures.remove(first);
+    match saved.is_empty() && failures.is_empty() {
         true => Err(failure),
         false => Err(Error::NotAllSaved {
             saved,
             failure: Box::new(failure),
-            others,
+            others: failures,
         }),
     }
 }

@@ -458,17 +458,23 @@ impl<M: Model> Job<M> {
         let unfetchable = self.unfetchable(output);
         let fetching = &self.client.inner.fetching;
         let saved = download::save_all(self.http(), fetching, files, dir.as_ref(), options).await;
+        let Some(unfetchable) = unfetchable else {
+            return saved;
+        };
         // What names no file fails the download as a file that cannot be fetched does, after
-        // the files that can be are saved.
-        match (saved, unfetchable) {
-            (Ok(saved), Some(failure)) if saved.is_empty() => Err(failure),
-            (Ok(saved), Some(failure)) => Err(Error::NotAllSaved {
+        // the files that can be are saved, and decides over a failure a later fetch may mend
+        // (QA repro53 N1: beside a file cut short it went unsaid, exit 3).
+        let (saved, mut failures) = match saved {
+            Ok(saved) => (saved, Vec::new()),
+            Err(Error::NotAllSaved {
                 saved,
-                failure: Box::new(failure),
-                others: Vec::new(),
-            }),
-            (saved, _) => saved,
-        }
+                failure,
+                others,
+            }) => (saved, [*failure].into_iter().chain(others).collect()),
+            Err(err) => (Vec::new(), vec![err]),
+        };
+        failures.push(unfetchable);
+        download::saved_but(saved, failures)
     }
 
     /// [`Error::UnreadableOutput`] naming the places of `output` where its model's fields of
