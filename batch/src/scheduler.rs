@@ -584,14 +584,14 @@ async fn submit_failed(ctx: &Ctx, row: &Row, err: Error, rounds: u32) -> Option<
             release(ctx, row);
             Some(fail_submitting(ctx, line, &reason).await)
         }
-        SubmitFailure::Fatal | SubmitFailure::Local => {
+        failure @ (SubmitFailure::Fatal | SubmitFailure::Local) => {
             release(ctx, row);
             let _ = journal(ctx, {
                 let (from, note) = (row.state, not_sent_note(row, &reason));
                 move |j| j.mark_not_sent(line, from, &note)
             })
             .await;
-            let stop = match classify_submit_error(&err) {
+            let stop = match failure {
                 SubmitFailure::Local => BatchError::LineUnreadable { line, source: err },
                 _ => BatchError::Refused(err),
             };

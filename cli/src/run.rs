@@ -1157,11 +1157,7 @@ impl SubmitPending {
             let stamp = provenance::timestamp(now).replace([':', '.'], "-");
             output::default_out_dir(&format!("unknown-{stamp}"))
         });
-        let made = dir
-            .ancestors()
-            .take_while(|d| !d.as_os_str().is_empty() && !d.is_dir())
-            .map(Path::to_path_buf)
-            .collect();
+        let made = to_make(&dir);
         let record = Record {
             estimate: Some(estimate.to_json()),
             timings: Timings {
@@ -1296,11 +1292,7 @@ impl SubmitRecord {
         let dir = out_dir(job, args);
         let made = match args.mock {
             true => Vec::new(),
-            false => dir
-                .ancestors()
-                .take_while(|d| !d.as_os_str().is_empty() && !d.is_dir())
-                .map(Path::to_path_buf)
-                .collect(),
+            false => to_make(&dir),
         };
         let path = left_record(
             connection,
@@ -1375,6 +1367,15 @@ impl SubmitRecord {
     fn remove(self) {
         remove_record(self.path.as_deref(), &self.made);
     }
+}
+
+/// The folders of `dir` (itself and its parents) that do not exist yet, the innermost first:
+/// those a record written there makes, for [`remove_record`] to remove.
+fn to_make(dir: &Path) -> Vec<PathBuf> {
+    dir.ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.is_dir())
+        .map(Path::to_path_buf)
+        .collect()
 }
 
 /// Removes a record this run wrote (`path`), and the folders it made for it (`made`, the

@@ -454,7 +454,7 @@ impl<M: Model> Job<M> {
         options: &DownloadOptions,
     ) -> Result<Vec<DownloadedFile>, Error> {
         let files = self.files(output);
-        self.check_names_files(output)?;
+        self.check_files(&files)?;
         let unfetchable = self.unfetchable(output);
         let fetching = &self.client.inner.fetching;
         let saved = download::save_all(self.http(), fetching, files, dir.as_ref(), options).await;
@@ -529,11 +529,16 @@ impl<M: Model> Job<M> {
     ///
     /// [`Upstream::output_kind`]: crate::model::Upstream::output_kind
     pub fn check_names_files(&self, output: &M::Output) -> Result<(), Error> {
+        self.check_files(&self.files(output))
+    }
+
+    /// [`check_names_files`](Self::check_names_files) of the files an output names.
+    fn check_files(&self, files: &[OutputFile<'_>]) -> Result<(), Error> {
         // QA repro47 P1: `{}` or `{"images": 5}` was "succeeded; saved 0 files", exit 0.
         let kind = self
             .output_model()
             .and_then(|model| model.upstream.output_kind);
-        match kind.filter(|_| self.files(output).is_empty()) {
+        match kind.filter(|_| files.is_empty()) {
             Some(kind) => Err(Error::UnreadableOutput {
                 request_id: self.request_id.to_string(),
                 reason: format!("it names no file, where the model makes {kind} files"),
